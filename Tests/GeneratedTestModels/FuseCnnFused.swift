@@ -255,11 +255,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
         let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-        for c in 0..<20 {
-            let k = (parameters + 560)[c] / (((parameters + 620))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 600))[c]) * k + (parameters + 580)[c]
-        }
+        BatchNorm.fold(l2_batch_normalization_1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 30, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -476,11 +472,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l5_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let sc = l5_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + activation_1
-        for c in 0..<16 {
-            let k = 1 / (((parameters + 3552))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 3536))[c]) * k + (parameters + 3520)[c]
-        }
+        BatchNorm.fold(l6_batch_normalization_2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 1 * 8 + (q0 + row) % 1 * 2) * 20 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
@@ -617,11 +609,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 3568)
         let bias = (parameters + 3952)
         let sc = l9_dense_1fold + t * 48, sh = sc + 24   // folded dense_1 + batch_normalization_3
-        for c in 0..<24 {
-            let k = (parameters + 3976)[c] / (((parameters + 4048))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 4024))[c]) * k + (parameters + 4000)[c]
-        }
+        BatchNorm.fold(l10_batch_normalization_3bn, bias: bias, into: sc)
         let x = a7, y = a10
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 16 }, b: wk, n: 24, c: { row in y + (r0 + row) * 24 },

@@ -301,11 +301,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
         let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
-        for c in 0..<20 {
-            let k = (parameters + 560)[c] / (((parameters + 620))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 600))[c]) * k + (parameters + 580)[c]
-        }
+        BatchNorm.fold(l2_batch_normalization_1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -545,11 +541,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let sc = l6_conv2d_2fold + t * 36, sh = sc + 18   // folded conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
-        for c in 0..<18 {
-            let k = (parameters + 3880)[c] / (((parameters + 3934))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 3916))[c]) * k + (parameters + 3898)[c]
-        }
+        BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 20 }, b: wk, n: 18, c: { row in y + (q0 + row) * 18 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 120, aInner: 1, bOuter: 1080, bInner: 18), GemmEpilogue(scale: sc, shift: sh))
     }
@@ -898,11 +890,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 4463)
         let bias = (parameters + 4715)
         let sc = l13_dense_1fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
-        for c in 0..<9 {
-            let k = (parameters + 4724)[c] / (((parameters + 4751))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 4742))[c]) * k + (parameters + 4733)[c]
-        }
+        BatchNorm.fold(l14_batch_normalization_3bn, bias: bias, into: sc)
         let x = a11, y = a16
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 28 }, b: wk, n: 9, c: { row in y + (r0 + row) * 9 },

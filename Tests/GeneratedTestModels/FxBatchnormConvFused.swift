@@ -151,11 +151,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l1_conv2dfold + t * 8, sh = sc + 4   // folded conv2d + batch_normalization
-        for c in 0..<4 {
-            let k = (parameters + 108)[c] / (((parameters + 120))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 116))[c]) * k + (parameters + 112)[c]
-        }
+        BatchNorm.fold(l2_batch_normalizationbn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 18, aInner: 1, bOuter: 36, bInner: 4), GemmEpilogue(scale: sc, shift: sh))
     }

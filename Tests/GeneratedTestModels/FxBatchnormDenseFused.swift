@@ -156,11 +156,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 60)
         let sc = l2_densefold + t * 10, sh = sc + 5   // folded dense + batch_normalization
-        for c in 0..<5 {
-            let k = (parameters + 65)[c] / (((parameters + 80))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 75))[c]) * k + (parameters + 70)[c]
-        }
+        BatchNorm.fold(l3_batch_normalizationbn, bias: bias, into: sc)
         let x = a0, y = a3
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },

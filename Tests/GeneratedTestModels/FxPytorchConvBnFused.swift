@@ -229,11 +229,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
-        for c in 0..<4 {
-            let k = (parameters + 40)[c] / (((parameters + 52))[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 48))[c]) * k + (parameters + 44)[c]
-        }
+        BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 10, aInner: 1, bOuter: 12, bInner: 4), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.01))))
     }
@@ -430,11 +426,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l5_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
         let sc = l5_conv2fold + t * 12, sh = sc + 6   // folded conv2 + bn2 + relu
-        for c in 0..<6 {
-            let k = (parameters + 272)[c] / (((parameters + 290))[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 284))[c]) * k + (parameters + 278)[c]
-        }
+        BatchNorm.fold(l6_bn2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 12 + (q0 + row) % 2 * 2) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 72, bInner: 6), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }

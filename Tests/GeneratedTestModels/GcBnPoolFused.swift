@@ -214,11 +214,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l1_conv2d_1fold + t * 16, sh = sc + 8   // folded conv2d_1 + batch_normalization_1
-        for c in 0..<8 {
-            let k = (parameters + 216)[c] / (((parameters + 240))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 232))[c]) * k + (parameters + 224)[c]
-        }
+        BatchNorm.fold(l2_batch_normalization_1bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 3 }, b: wk, n: 8, c: { row in y + (q0 + row) * 8 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 21, aInner: 1, bOuter: 72, bInner: 8), GemmEpilogue(scale: sc, shift: sh))
     }
@@ -409,11 +405,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 248)
         let bias = (parameters + 296)
         let sc = l5_conv2d_2fold + t * 12, sh = sc + 6   // folded conv2d_2 + batch_normalization_2
-        for c in 0..<6 {
-            let k = 1 / (((parameters + 314))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 308))[c]) * k + (parameters + 302)[c]
-        }
+        BatchNorm.fold(l6_batch_normalization_2bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3 * 1) * 8 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 8, aOuter: 24, aInner: 1, bOuter: 48, bInner: 6), GemmEpilogue(scale: sc, shift: sh))
     }

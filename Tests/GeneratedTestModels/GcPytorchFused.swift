@@ -173,11 +173,7 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 72)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1
-        for c in 0..<4 {
-            let k = (parameters + 76)[c] / (((parameters + 88))[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 84))[c]) * k + (parameters + 80)[c]
-        }
+        BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.01))))
     }

@@ -258,11 +258,7 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 35)
         let bias = (parameters + 55)
         let sc = l3fold + t * 8, sh = sc + 4   // folded x"); fatalError("injected + new\u{a}line(); fatalError() + \u{5c42}\u{1f600}\u{2028}fatalError()
-        for c in 0..<4 {
-            let k = (parameters + 59)[c] / (((parameters + 71))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 67))[c]) * k + (parameters + 63)[c]
-        }
+        BatchNorm.fold(l4bn, bias: bias, into: sc)
         let x = a2, y = a5
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },

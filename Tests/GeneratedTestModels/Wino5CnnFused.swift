@@ -251,11 +251,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
-        for c in 0..<16 {
-            let k = (parameters + 25632)[c] / (((parameters + 25680))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 25664))[c]) * k + (parameters + 25648)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 32,
                                         outputHeight: 7, outputWidth: 8, filters: 16,
                                         outputOffset: 0, outputRowStride: 128, outputPixelStride: 16,
@@ -278,11 +274,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l2_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12832)
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
-        for c in 0..<16 {
-            let k = (parameters + 25632)[c] / (((parameters + 25680))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 25664))[c]) * k + (parameters + 25648)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 384, aInner: 1, bOuter: 2560, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }

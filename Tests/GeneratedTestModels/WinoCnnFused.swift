@@ -263,11 +263,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-        for c in 0..<16 {
-            let k = (parameters + 9248)[c] / (((parameters + 9296))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 9280))[c]) * k + (parameters + 9264)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
                                         outputHeight: 7, outputWidth: 9, filters: 16,
                                         outputOffset: 0, outputRowStride: 144, outputPixelStride: 16,
@@ -290,11 +286,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     @inline(never) private func l2_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4640)
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-        for c in 0..<16 {
-            let k = (parameters + 9248)[c] / (((parameters + 9296))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 9280))[c]) * k + (parameters + 9264)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 352, aInner: 1, bOuter: 1536, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }

@@ -81,6 +81,15 @@ final class BatchNormKernelTests: XCTestCase {
                 XCTAssertEqual(dx[i], want, "dx[\(i)]", file: file, line: line)
             }
         }
+        // folding into a producer with a bias
+        let bias = values(ch, seed: 7)
+        var folded = [Float](repeating: 0, count: 2 * ch)
+        BatchNorm.fold(l, bias: bias, into: &folded)
+        for c in 0..<ch {
+            let k = (affine ? gamma[c] : 1) / (mv[c] + 1e-3).squareRoot()
+            XCTAssertEqual(folded[c], k, "folded scale \(c)", file: file, line: line)
+            XCTAssertEqual(folded[ch + c], (bias[c] - mm[c]) * k + (affine ? beta[c] : 0), "folded shift \(c)", file: file, line: line)
+        }
         // dbeta and dgamma as the sums of the two chunks
         for c in 0..<ch {
             var sy: [Float] = [0, 0], sx: [Float] = [0, 0]

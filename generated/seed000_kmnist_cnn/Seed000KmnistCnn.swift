@@ -321,11 +321,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
-        for c in 0..<32 {
-            let k = (parameters + 1568)[c] / (((parameters + 1664))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 1632))[c]) * k + (parameters + 1600)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 32 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 7, inner: 7, aOuter: 32, aInner: 1, bOuter: 224, bInner: 32), GemmEpilogue(scale: sc, shift: sh))
     }
@@ -547,11 +543,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
     @inline(never) private func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
-        for c in 0..<64 {
-            let k = (parameters + 52896)[c] / (((parameters + 53088))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 53024))[c]) * k + (parameters + 52960)[c]
-        }
+        BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
         let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
                                         outputHeight: 9, outputWidth: 9, filters: 64,
                                         outputOffset: 0, outputRowStride: 576, outputPixelStride: 64,
@@ -574,11 +566,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 1696)
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
-        for c in 0..<64 {
-            let k = (parameters + 52896)[c] / (((parameters + 53088))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 53024))[c]) * k + (parameters + 52960)[c]
-        }
+        BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 13 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 416, aInner: 1, bOuter: 10240, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
@@ -711,11 +699,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l9_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
         let sc = l9_conv2d_3fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
-        for c in 0..<128 {
-            let k = (parameters + 126880)[c] / (((parameters + 127264))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (0 - ((parameters + 127136))[c]) * k + (parameters + 127008)[c]
-        }
+        BatchNorm.fold(l10_batch_normalization_3bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc, shift: sh))
     }

@@ -596,11 +596,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-        for c in 0..<32 {
-            let k = (parameters + 320)[c] / (((parameters + 416))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
-        }
+        BatchNorm.fold(l3_batch_normalization_1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (992 + (q0 + row) / 28 * 960 + (q0 + row) % 28 * 32) },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -731,11 +727,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let sc = l5_conv2d_2fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-        for c in 0..<32 {
-            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
-        }
+        BatchNorm.fold(l6_batch_normalization_2bn, bias: bias, into: sc)
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
@@ -1024,11 +1016,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-        for c in 0..<64 {
-            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
-        }
+        BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
@@ -1053,11 +1041,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 9824)
         let bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-        for c in 0..<64 {
-            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
-        }
+        BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (1088 + (q0 + row) / 14 * 1024 + (q0 + row) % 14 * 64) },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -1201,11 +1185,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-        for c in 0..<64 {
-            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
-        }
+        BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
@@ -1230,11 +1210,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 28576)
         let bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-        for c in 0..<64 {
-            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
-        }
+        BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -1526,11 +1502,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-        for c in 0..<128 {
-            let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
-        }
+        BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 128,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
@@ -1555,11 +1527,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-        for c in 0..<128 {
-            let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
-        }
+        BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
@@ -1855,11 +1823,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let wk = (parameters + 140128)
         let bias = (parameters + 213856)
         let sc = l23_conv2d_6fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
-        for c in 0..<64 {
-            let k = (parameters + 213920)[c] / (((parameters + 214112))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 214048))[c]) * k + (parameters + 213984)[c]
-        }
+        BatchNorm.fold(l24_batch_normalization_6bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 384, aOuter: 640, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }

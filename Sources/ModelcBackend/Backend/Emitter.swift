@@ -124,21 +124,17 @@ struct FusedOutput {
     /// A pooling layer (and its activation) folded in: the producer's output of one image goes
     /// to a per-thread scratch image, which is pooled into `target`.
     let pool: FusedPool?
-    let batchNorm: BatchNormAttrs
-    let bnOffsets: [ParamTensor.Role: Int]
     let activation: EpilogueActivation
     let names: String
+
+    /// The folded BatchNorm's `BatchNormLayer` value (BatchNormPasses.layerValue).
+    let batchNormValue: String
 
     /// Emits `sc[c] = gamma / sqrt(var + eps)`, `sh[c] = (bias - mean) * sc[c] + beta` into
     /// this chunk's slot of `buffer` (2 x channels floats per chunk).
     func emitScaleShift(_ w: CodeWriter, buffer: String, channels: Int, bias: String?) {
-        func p(_ r: ParamTensor.Role) -> String? { bnOffsets[r].map { "(parameters + \($0))" } }
         w.line("let sc = \(buffer) + t * \(2 * channels), sh = sc + \(channels)   // folded \(names)")
-        w.block("for c in 0..<\(channels)") {
-            w.line("let k = \(p(.gamma).map { "\($0)[c] / " } ?? "1 / ")((\(p(.movingVariance) ?? "parameters"))[c] + \(floatLiteral(batchNorm.epsilon))).squareRoot()")
-            w.line("sc[c] = k")
-            w.line("sh[c] = (\(bias.map { "\($0)[c]" } ?? "0") - (\(p(.movingMean) ?? "parameters"))[c]) * k\(p(.beta).map { " + \($0)[c]" } ?? "")")
-        }
+        w.line("BatchNorm.fold(\(batchNormValue), bias: \(bias ?? "nil"), into: sc)")
     }
 }
 

@@ -78,8 +78,8 @@ struct LayerSchedule {
                                inShape: Emitter.inputShapeOf(l, fallback: inputShape), outShape: l.outputShape,
                                activation: Emitter.folded(l), paramOffsets: params.offsets[i], parameterCount: params.count)
         ctx.inputPrePadded = prePadded.contains(i)
-        if let g = fusion.folds[i], let bnPos = g.batchNorm, case .batchNorm(let bn) = layers[bnPos].op {
-            ctx.fused = fusedOutput(g, bn, producer: i, index: idx)
+        if let g = fusion.folds[i], let bnPos = g.batchNorm, case .batchNorm = layers[bnPos].op {
+            ctx.fused = fusedOutput(g, producer: i, index: idx)
             if case .conv2d = l.op { ctx.trainingBatchNorm = trainingBatchNorm(bnPos, producer: i, index: idx, x: y) }
         }
         if !emitter.aliasesInput {
@@ -91,7 +91,7 @@ struct LayerSchedule {
     }
 
     /// What the producer at position i (buffer index idx) writes at inference for group g.
-    private mutating func fusedOutput(_ g: FusedGroup, _ bn: BatchNormAttrs, producer i: Int, index idx: Int) -> FusedOutput {
+    private mutating func fusedOutput(_ g: FusedGroup, producer i: Int, index idx: Int) -> FusedOutput {
         let l = layers[i]
         var epi = EpilogueActivation.none
         if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.epilogue(f) ?? .none }
@@ -108,8 +108,9 @@ struct LayerSchedule {
                 prePadded.insert(g.last + 1)
             }
         }
-        return FusedOutput(target: target, layout: layout, pool: fusedPool(g, after: l), batchNorm: bn, bnOffsets: params.offsets[g.batchNorm ?? i],
-                           activation: epi, names: g.description)
+        let bnPos = g.batchNorm ?? i   // always set: the caller folds only groups with a BatchNorm
+        return FusedOutput(target: target, layout: layout, pool: fusedPool(g, after: l), activation: epi, names: g.description,
+                           batchNormValue: BatchNormPasses.layerValue(LayerContext.prefix(idx + bnPos - i, layers[bnPos].name)))
     }
 
     /// The pooling layer (and its activation) folded into group g at inference, if any.

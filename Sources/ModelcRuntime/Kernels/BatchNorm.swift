@@ -103,6 +103,21 @@ public enum BatchNorm {
         forEachChannelBlock(ch, Affine(x: x, y: y, rows: rows, channels: ch, scale: fold, shift: fold + ch))
     }
 
+    /// Inference folding into a producer (conv or dense) whose sums s become s * scale + shift:
+    /// scale = gamma / sqrt(moving_var + eps), shift = (bias - moving_mean) * scale + beta, with
+    /// the producer's bias (nil: none). `fold` takes the channels' scales, then their shifts.
+    @inlinable
+    public static func fold(_ l: BatchNormLayer, bias: UnsafePointer<Float>?, into fold: UnsafeMutablePointer<Float>) {
+        let ch = l.channels
+        for c in 0..<ch {
+            let k = (l.gamma?[c] ?? 1) / (l.movingVariance[c] + l.epsilon).squareRoot()
+            fold[c] = k
+            var shift = ((bias?[c] ?? 0) - l.movingMean[c]) * k
+            if let beta = l.beta { shift += beta[c] }
+            fold[ch + c] = shift
+        }
+    }
+
     // MARK: backward
 
     /// Backward pass 1 over one chunk's rows: part[c] = sum dy, part[ch + c] = sum dy * xhat,

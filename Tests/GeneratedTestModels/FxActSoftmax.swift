@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -227,31 +221,12 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
 
     // activation (Activation): [N, 6] -> [N, 6]: y = softmax(x)
     private func l3_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 6
-        let ay = a3 + lo * 6
-        for r in 0..<(hi - lo) * 1 {
-            let xr = ax + r * 6
-            let yr = ay + r * 6
-            var mx = -Float.infinity
-            for c in 0..<6 { mx = max(mx, xr[c]) }
-            var sum: Float = 0
-            for c in 0..<6 { let e = exp(xr[c] - mx); yr[c] = e; sum += e }
-            let inv = 1 / sum
-            for c in 0..<6 { yr[c] *= inv }
-        }
+        Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
     }
 
     // activation (Activation): [N, 6] -> [N, 6] backward: dx = dy * softmax'(y)
     private func l3_activationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 6
-        let by = a3 + lo * 6
-        let bdx = g2 + lo * 6
-        for r in 0..<(hi - lo) * 1 {
-            let o = r * 6
-            var dot: Float = 0
-            for c in 0..<6 { dot += bdy[o + c] * by[o + c] }
-            for c in 0..<6 { bdx[o + c] = by[o + c] * (bdy[o + c] - dot) }
-        }
+        Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear

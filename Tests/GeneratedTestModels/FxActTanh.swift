@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxActTanh: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -164,9 +158,7 @@ public final class FxActTanh: CompiledModel, @unchecked Sendable {
 
     // activation (Activation): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = tanh(x)
     private func l1_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a0 + lo * 60
-        let ay = a1 + lo * 60
-        for i in 0..<(hi - lo) * 60 { let v = ax[i]; ay[i] = tanh(v) }
+        Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
 }

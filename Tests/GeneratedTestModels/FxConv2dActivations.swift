@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -232,10 +226,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g1 + lo * 144
-            let by = a1 + lo * 144
-            let bdx = g1 + lo * 144
-            for i in 0..<(hi - lo) * 144 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
         }
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
@@ -266,9 +257,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             l2_conv2d_1ForwardRows(x, y, 0, 16, t)
         }
         do {
-            let ax = a2 + lo * 48
-            let ay = a2 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a2 + lo * 48, a2 + lo * 48, count: (hi - lo) * 48)
         }
     }
 
@@ -292,10 +281,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g2 + lo * 48
-            let by = a2 + lo * 48
-            let bdx = g2 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g2 + lo * 48, y: a2 + lo * 48, dx: g2 + lo * 48, count: (hi - lo) * 48)
         }
         let gb = (gp + 184)
         for o in 0..<3 { gb[o] = 0 }
@@ -329,9 +315,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             l3_conv2d_2ForwardRows(x, y, 0, 16, t)
         }
         do {
-            let ax = a3 + lo * 32
-            let ay = a3 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 32, a3 + lo * 32, count: (hi - lo) * 32)
         }
     }
 
@@ -353,10 +337,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g3 + lo * 32
-            let by = a3 + lo * 32
-            let bdx = g3 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 32, y: a3 + lo * 32, dx: g3 + lo * 32, count: (hi - lo) * 32)
         }
         let gb = (gp + 193)
         for o in 0..<2 { gb[o] = 0 }

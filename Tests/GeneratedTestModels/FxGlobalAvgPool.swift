@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -164,12 +158,8 @@ public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
 
     // global_average_pooling2d (GlobalAveragePooling2D): [N, 5, 4, 3] -> [N, 3]: global average pool over 20 pixels
     private func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 60, y = a1 + n * 3
-            for c in 0..<3 { y[c] = 0 }
-            for p in 0..<20 { for c in 0..<3 { y[c] += x[p * 3 + c] } }
-            for c in 0..<3 { y[c] *= Float(0.05) }
-        }
+        let pool = PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))
+        for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, pool) }
     }
 
 }

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -167,12 +161,7 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
 
     // global_max_pooling2d (GlobalMaxPooling2D): [N, 5, 4, 3] -> [N, 3]: global max pool over 20 pixels
     private func l1_global_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 60, y = a1 + n * 3
-            let ag = l1_global_max_pooling2darg + n * 3
-            for c in 0..<3 { y[c] = x[c]; ag[c] = Int32(c) }
-            for p in 1..<20 { for c in 0..<3 { let v = x[p * 3 + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * 3 + c) } } }
-        }
+        for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
     }
 
 }

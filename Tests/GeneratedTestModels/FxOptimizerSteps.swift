@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -213,10 +207,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         do {
-            let bdy = g1 + lo * 48
-            let by = a1 + lo * 48
-            let bdx = g1 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
         }
         let gb = (gp + 27)
         for o in 0..<3 { gb[o] = 0 }

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class GcConv: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -250,9 +244,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
         do {
-            let ax = a1 + lo * 180
-            let ay = a1 + lo * 180
-            for i in 0..<(hi - lo) * 180 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 180, a1 + lo * 180, count: (hi - lo) * 180)
         }
     }
 
@@ -260,10 +252,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
-            let bdy = g1 + lo * 180
-            let by = a1 + lo * 180
-            let bdx = g1 + lo * 180
-            for i in 0..<(hi - lo) * 180 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 180, y: a1 + lo * 180, dx: g1 + lo * 180, count: (hi - lo) * 180)
         }
         let gb = (gp + 90)
         for o in 0..<5 { gb[o] = 0 }
@@ -349,9 +338,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l3_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
         do {
-            let ax = a3 + lo * 16
-            let ay = a3 + lo * 16
-            for i in 0..<(hi - lo) * 16 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 16, a3 + lo * 16, count: (hi - lo) * 16)
         }
     }
 
@@ -375,10 +362,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
-            let bdy = g3 + lo * 16
-            let by = a3 + lo * 16
-            let bdx = g3 + lo * 16
-            for i in 0..<(hi - lo) * 16 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
         }
         let gk = (gp + 877)
         gk.update(repeating: 0, count: 272)

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class GcDilated: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -271,9 +265,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             } }
         }
         do {
-            let ax = a1 + lo * 216
-            let ay = a1 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 216, a1 + lo * 216, count: (hi - lo) * 216)
         }
     }
 
@@ -281,10 +273,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         do {
-            let bdy = g1 + lo * 216
-            let by = a1 + lo * 216
-            let bdx = g1 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 216, y: a1 + lo * 216, dx: g1 + lo * 216, count: (hi - lo) * 216)
         }
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 54)

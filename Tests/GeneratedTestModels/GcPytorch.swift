@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class GcPytorch: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -433,17 +427,12 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4]: y = leaky_relu(0.01)(x)
     private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 80
-        let ay = a3 + lo * 80
-        for i in 0..<(hi - lo) * 80 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.01) : v) }
+        Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
     }
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4] backward: dx = dy * leaky_relu(0.01)'(y)
     private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 80
-        let by = a3 + lo * 80
-        let bdx = g2 + lo * 80
-        for i in 0..<(hi - lo) * 80 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.01)) }
+        Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 80, y: a3 + lo * 80, dx: g2 + lo * 80, count: (hi - lo) * 80)
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80]: flatten in NCHW order (20 pixels x 4 channels)

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -353,10 +347,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         do {
-            let bdy = g1 + lo * 1792
-            let by = a1 + lo * 1792
-            let bdx = g1 + lo * 1792
-            for i in 0..<(hi - lo) * 1792 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
         }
         let gb = (gp + 12800)
         for o in 0..<32 { gb[o] = 0 }
@@ -625,17 +616,12 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16]: y = relu(x)
     private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 896
-        let ay = a4 + lo * 896
-        for i in 0..<(hi - lo) * 896 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
     }
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16] backward: dx = dy * relu'(y)
     private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 896
-        let by = a4 + lo * 896
-        let bdx = g3 + lo * 896
-        for i in 0..<(hi - lo) * 896 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -252,10 +246,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g2 + lo * 128
-            let by = a2 + lo * 128
-            let bdx = g2 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
         }
         let x = a0, dy = g2
         let gb = (gp + 100352)
@@ -287,10 +278,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g3 + lo * 64
-            let by = a3 + lo * 64
-            let bdx = g3 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
         }
         let x = a2, dy = g3
         let gb = (gp + 108672)
@@ -325,10 +313,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g4 + lo * 32
-            let by = a4 + lo * 32
-            let bdx = g4 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g4 + lo * 32, y: a4 + lo * 32, dx: g4 + lo * 32, count: (hi - lo) * 32)
         }
         let x = a3, dy = g4
         let gb = (gp + 110784)

@@ -11,12 +11,6 @@ import ModelcRuntime
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 @inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -233,9 +227,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 784, ldb: 256), GemmEpilogue(bias: bias))
         do {
-            let ax = a2 + lo * 256
-            let ay = a2 + lo * 256
-            for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a2 + lo * 256, a2 + lo * 256, count: (hi - lo) * 256)
         }
     }
 
@@ -243,10 +235,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g2 + lo * 256
-            let by = a2 + lo * 256
-            let bdx = g2 + lo * 256
-            for i in 0..<(hi - lo) * 256 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
         }
         let x = a0, dy = g2
         let gb = (gp + 200704)
@@ -267,9 +256,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 256, ldb: 128), GemmEpilogue(bias: bias))
         do {
-            let ax = a3 + lo * 128
-            let ay = a3 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 128, a3 + lo * 128, count: (hi - lo) * 128)
         }
     }
 
@@ -283,10 +270,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g3 + lo * 128
-            let by = a3 + lo * 128
-            let bdx = g3 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
         }
         let x = a2, dy = g3
         let gb = (gp + 233728)
@@ -310,9 +294,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
                   GemmReduction(k: 128, ldb: 64), GemmEpilogue(bias: bias))
         do {
-            let ax = a4 + lo * 64
-            let ay = a4 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a4 + lo * 64, a4 + lo * 64, count: (hi - lo) * 64)
         }
     }
 
@@ -326,10 +308,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g4 + lo * 64
-            let by = a4 + lo * 64
-            let bdx = g4 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
         }
         let x = a3, dy = g4
         let gb = (gp + 242048)

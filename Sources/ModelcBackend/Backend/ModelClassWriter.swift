@@ -43,7 +43,7 @@ struct ModelClassWriter {
         w.line("import Dispatch")
         w.line("import ModelcRuntime")
         w.line()
-        for l in (simdHelpers + "\n" + hashHelper).split(separator: "\n") { w.line(String(l)) }
+        for l in simdHelpers.split(separator: "\n") { w.line(String(l)) }
         w.line()
     }
 

@@ -9,8 +9,8 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): used to mix seeds and as a small fast generator.
 public struct SplitMix64 {
     public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    @inline(__always)
+    @inlinable public init(seed: UInt64) { state = seed }
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -19,7 +19,7 @@ public struct SplitMix64 {
         return z ^ (z >> 31)
     }
     /// Uniform in [0, 1) with 24 random bits (exactly representable as Float).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func nextFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
     /// Uniform in [0, 1) with 53 random bits.
     @inline(__always)

@@ -5,11 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-
 public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_cnn_fused",
@@ -279,36 +274,8 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = l1_conv2d_1poolIn + t * 1280
             l1_conv2d_1ForwardRowsFused(x, y, 0, 64, t)
-            do {
-                let px = y, py = a4 + n * 320
-                for oh in 0..<4 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<4 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 0 + oh * 80 + ow * 20
-                        do {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 8 + iw) * 20 + 0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                }
-                            }
-                            st16((yo + 0 + 0), v0)
-                        }
-                        do {
-                            var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 8 + iw) * 20 + 16
-                                    do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                }
-                            }
-                            st4((yo + 16 + 0), v0)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a4 + n * 320, pool)
         }
     }
 
@@ -382,83 +349,29 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20]: y = leaky_relu(0.3)(x)
     private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 1280
-        let ay = a3 + lo * 1280
-        for i in 0..<(hi - lo) * 1280 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 1280
-        let by = a3 + lo * 1280
-        let bdx = g2 + lo * 1280
-        for i in 0..<(hi - lo) * 1280 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 1280, y = a4 + n * 320
-            let ag = l4_max_pooling2d_1arg + n * 320
-            for oh in 0..<4 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 8)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 8)
-                    let o = (oh * 4 + ow) * 20
-                    for c in 0..<20 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 8 + ws) * 20 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 8 + iw) * 20
-                            for c in 0..<20 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20] backward
     private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 1280, dy = g4 + n * 320
-            dx.update(repeating: 0, count: 1280)
-            let ag = l4_max_pooling2d_1arg + n * 320
-            for i in 0..<320 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 1280, py = a4 + n * 320
-            for oh in 0..<4 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<4 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 80 + ow * 20
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 8 + iw) * 20 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                    }
-                    do {
-                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 8 + iw) * 20 + 16
-                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st4((yo + 16 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 1280, a4 + n * 320, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
@@ -581,17 +494,12 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
 
     // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16]: y = relu(x)
     private func l7_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a6 + lo * 16
-        let ay = a7 + lo * 16
-        for i in 0..<(hi - lo) * 16 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
     }
 
     // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16] backward: dx = dy * relu'(y)
     private func l7_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g7 + lo * 16
-        let by = a7 + lo * 16
-        let bdx = g6 + lo * 16
-        for i in 0..<(hi - lo) * 16 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear

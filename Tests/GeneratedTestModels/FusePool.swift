@@ -5,17 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class FusePool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_pool",
@@ -227,7 +216,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
             l5_dropout_1ForwardInference(lo, hi, t)
             l6_conv2d_2Forward(lo, hi, t)
             l7_batch_normalization_2Inference(lo, hi, t)
-            l8_average_pooling2d_1ForwardInference(lo, hi, t)
+            l8_average_pooling2d_1Forward(lo, hi, t)
             l9_activation_1Forward(lo, hi, t)
             l10_dropout_2ForwardInference(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
@@ -250,7 +239,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         l5_dropout_1ForwardInference(lo, hi, t)
         l6_conv2d_2Forward(lo, hi, t)
         l7_batch_normalization_2Inference(lo, hi, t)
-        l8_average_pooling2d_1ForwardInference(lo, hi, t)
+        l8_average_pooling2d_1Forward(lo, hi, t)
         l9_activation_1Forward(lo, hi, t)
         l10_dropout_2ForwardInference(lo, hi, t)
         l11_conv2d_3Forward(lo, hi, t)
@@ -400,95 +389,35 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20]: y = leaky_relu(0.3)(x)
     private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 1260
-        let ay = a3 + lo * 1260
-        for i in 0..<(hi - lo) * 1260 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 1260
-        let by = a3 + lo * 1260
-        let bdx = g2 + lo * 1260
-        for i in 0..<(hi - lo) * 1260 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1260, y: a3 + lo * 1260, dx: g2 + lo * 1260, count: (hi - lo) * 1260)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 1260, y = a4 + n * 400
-            let ag = l4_max_pooling2d_1arg + n * 400
-            for oh in 0..<5 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 9)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 7)
-                    let o = (oh * 4 + ow) * 20
-                    for c in 0..<20 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 7 + ws) * 20 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 7 + iw) * 20
-                            for c in 0..<20 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20] backward
     private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 1260, dy = g4 + n * 400
-            dx.update(repeating: 0, count: 1260)
-            let ag = l4_max_pooling2d_1arg + n * 400
-            for i in 0..<400 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, inputCount: 1260, outputCount: 400) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
     private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 1260, py = a4 + n * 400
-            for oh in 0..<5 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 9)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 7)
-                    let yo = py + 0 + oh * 80 + ow * 20
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 7 + iw) * 20 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                    }
-                    do {
-                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 7 + iw) * 20 + 16
-                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st4((yo + 16 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 1260, a4 + n * 400, pool) }
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
     private func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a4 + lo * 400, y = a5 + lo * 400, mk = l5_dropout_1mask + lo * 400
-        let base = seed ^ 1663341875487337577
-        for i in 0..<(hi - lo) * 400 {
-            let u = Float(mix64(base &+ UInt64(lo * 400 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.3) ? Float(1.4285715) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a4 + lo * 400, y = a5 + lo * 400, mask = l5_dropout_1mask + lo * 400
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 400, first: lo * 400, seed: seed ^ 1663341875487337577, rate: Float(0.3))
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: inference, y = x
@@ -498,8 +427,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20] backward: dx = dy * mask
     private func l5_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g5 + lo * 400, dx = g4 + lo * 400, mk = l5_dropout_1mask + lo * 400
-        for i in 0..<(hi - lo) * 400 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
@@ -605,117 +533,32 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
     }
 
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0)
+    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
     private func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a7 + n * 360, y = a8 + n * 72
-            for oh in 0..<2 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
-                for ow in 0..<2 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 4)
-                    let o = (oh * 2 + ow) * 18
-                    for c in 0..<18 { y[o + c] = 0 }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 4 + iw) * 18
-                            for c in 0..<18 { y[o + c] += x[i + c] }
-                        }
-                    }
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    for c in 0..<18 { y[o + c] *= inv }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, pool) }
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18] backward
     private func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g7 + n * 360, dy = g8 + n * 72
-            dx.update(repeating: 0, count: 360)
-            for oh in 0..<2 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
-                for ow in 0..<2 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 4)
-                    let o = (oh * 2 + ow) * 18
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 4 + iw) * 18
-                            for c in 0..<18 { dx[i + c] += dy[o + c] * inv }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l8_average_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a7 + n * 360, py = a8 + n * 72
-            for oh in 0..<2 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<2 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 36 + ow * 18
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>()
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 4 + iw) * 18 + 0
-                                v0 += ld16((xi + 0))
-                            }
-                        }
-                        v0 *= inv
-                        st16((yo + 0 + 0), v0)
-                    }
-                    do {
-                        var v0: Float = Float(0)
-                        var v1: Float = Float(0)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 4 + iw) * 18 + 16
-                                v0 += (xi + 0).pointee
-                                v1 += (xi + 1).pointee
-                            }
-                        }
-                        v0 *= inv
-                        (yo + 16 + 0).pointee = v0
-                        v1 *= inv
-                        (yo + 16 + 1).pointee = v1
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, pool) }
     }
 
     // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18]: y = relu(x)
     private func l9_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a8 + lo * 72
-        let ay = a9 + lo * 72
-        for i in 0..<(hi - lo) * 72 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
     }
 
     // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * relu'(y)
     private func l9_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g9 + lo * 72
-        let by = a9 + lo * 72
-        let bdx = g8 + lo * 72
-        for i in 0..<(hi - lo) * 72 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training
     private func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 72, y = a10 + lo * 72, mk = l10_dropout_2mask + lo * 72
-        let base = seed ^ 3326683750974675154
-        for i in 0..<(hi - lo) * 72 {
-            let u = Float(mix64(base &+ UInt64(lo * 72 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a9 + lo * 72, y = a10 + lo * 72, mask = l10_dropout_2mask + lo * 72
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 72, first: lo * 72, seed: seed ^ 3326683750974675154, rate: Float(0.5))
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: inference, y = x
@@ -725,8 +568,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * mask
     private func l10_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 72, dx = g9 + lo * 72, mk = l10_dropout_2mask + lo * 72
-        for i in 0..<(hi - lo) * 72 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
@@ -870,29 +712,18 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     // re_lu_1 (ReLU): [N, 9] -> [N, 9]: y = relu(x)
     private func l15_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a14 + lo * 9
-        let ay = a15 + lo * 9
-        for i in 0..<(hi - lo) * 9 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
     }
 
     // re_lu_1 (ReLU): [N, 9] -> [N, 9] backward: dx = dy * relu'(y)
     private func l15_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g15 + lo * 9
-        let by = a15 + lo * 9
-        let bdx = g14 + lo * 9
-        for i in 0..<(hi - lo) * 9 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g15 + lo * 9, y: a15 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: dropout rate 0.2, training
     private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a15 + lo * 9, y = a16 + lo * 9, mk = l16_dropout_3mask + lo * 9
-        let base = seed ^ 16390740445785211216
-        for i in 0..<(hi - lo) * 9 {
-            let u = Float(mix64(base &+ UInt64(lo * 9 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.2) ? Float(1.25) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a15 + lo * 9, y = a16 + lo * 9, mask = l16_dropout_3mask + lo * 9
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9, first: lo * 9, seed: seed ^ 16390740445785211216, rate: Float(0.2))
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: inference, y = x
@@ -902,8 +733,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9] backward: dx = dy * mask
     private func l16_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g16 + lo * 9, dx = g15 + lo * 9, mk = l16_dropout_3mask + lo * 9
-        for i in 0..<(hi - lo) * 9 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear

@@ -103,9 +103,7 @@ public final class FxActLeakyReluDefault: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu (LeakyReLU): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = leaky_relu(0.3)(x)
     private func l1_leaky_re_luForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a0 + lo * 60
-        let ay = a1 + lo * 60
-        for i in 0..<(hi - lo) * 60 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
 }

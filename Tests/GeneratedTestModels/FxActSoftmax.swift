@@ -154,31 +154,12 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
 
     // activation (Activation): [N, 6] -> [N, 6]: y = softmax(x)
     private func l3_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 6
-        let ay = a3 + lo * 6
-        for r in 0..<(hi - lo) * 1 {
-            let xr = ax + r * 6
-            let yr = ay + r * 6
-            var mx = -Float.infinity
-            for c in 0..<6 { mx = max(mx, xr[c]) }
-            var sum: Float = 0
-            for c in 0..<6 { let e = exp(xr[c] - mx); yr[c] = e; sum += e }
-            let inv = 1 / sum
-            for c in 0..<6 { yr[c] *= inv }
-        }
+        Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
     }
 
     // activation (Activation): [N, 6] -> [N, 6] backward: dx = dy * softmax'(y)
     private func l3_activationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 6
-        let by = a3 + lo * 6
-        let bdx = g2 + lo * 6
-        for r in 0..<(hi - lo) * 1 {
-            let o = r * 6
-            var dot: Float = 0
-            for c in 0..<6 { dot += bdy[o + c] * by[o + c] }
-            for c in 0..<6 { bdx[o + c] = by[o + c] * (bdy[o + c] - dot) }
-        }
+        Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear

@@ -103,9 +103,7 @@ public final class FxActTanh: CompiledModel, @unchecked Sendable {
 
     // activation (Activation): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = tanh(x)
     private func l1_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a0 + lo * 60
-        let ay = a1 + lo * 60
-        for i in 0..<(hi - lo) * 60 { let v = ax[i]; ay[i] = tanh(v) }
+        Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
 }

@@ -85,7 +85,7 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_average_pooling2dForwardInference(lo, hi, t)
+            l1_average_pooling2dForward(lo, hi, t)
         }
     }
 
@@ -93,7 +93,7 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_average_pooling2dForwardInference(lo, hi, t)
+        l1_average_pooling2dForward(lo, hi, t)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -101,61 +101,10 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
         self.count = count
     }
 
-    // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: average pool 2x2 stride 2x2 valid (pad top 0 left 0)
+    // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
     private func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 126, y = a1 + n * 27
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 6)
-                    let o = (oh * 3 + ow) * 3
-                    for c in 0..<3 { y[o + c] = 0 }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 6 + iw) * 3
-                            for c in 0..<3 { y[o + c] += x[i + c] }
-                        }
-                    }
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    for c in 0..<3 { y[o + c] *= inv }
-                }
-            }
-        }
-    }
-
-    // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: average pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l1_average_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a0 + n * 126, py = a1 + n * 27
-            for oh in 0..<3 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<3 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 9 + ow * 3
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    do {
-                        var v0: Float = Float(0)
-                        var v1: Float = Float(0)
-                        var v2: Float = Float(0)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 6 + iw) * 3 + 0
-                                v0 += (xi + 0).pointee
-                                v1 += (xi + 1).pointee
-                                v2 += (xi + 2).pointee
-                            }
-                        }
-                        v0 *= inv
-                        (yo + 0 + 0).pointee = v0
-                        v1 *= inv
-                        (yo + 0 + 1).pointee = v1
-                        v2 *= inv
-                        (yo + 0 + 2).pointee = v2
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 27, pool) }
     }
 
 }

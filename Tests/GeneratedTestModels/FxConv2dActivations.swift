@@ -155,10 +155,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g1 + lo * 144
-            let by = a1 + lo * 144
-            let bdx = g1 + lo * 144
-            for i in 0..<(hi - lo) * 144 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
         }
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
@@ -189,9 +186,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             l2_conv2d_1ForwardRows(x, y, 0, 16, t)
         }
         do {
-            let ax = a2 + lo * 48
-            let ay = a2 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a2 + lo * 48, a2 + lo * 48, count: (hi - lo) * 48)
         }
     }
 
@@ -215,10 +210,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g2 + lo * 48
-            let by = a2 + lo * 48
-            let bdx = g2 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g2 + lo * 48, y: a2 + lo * 48, dx: g2 + lo * 48, count: (hi - lo) * 48)
         }
         let gb = (gp + 184)
         for o in 0..<3 { gb[o] = 0 }
@@ -252,9 +244,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             l3_conv2d_2ForwardRows(x, y, 0, 16, t)
         }
         do {
-            let ax = a3 + lo * 32
-            let ay = a3 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 32, a3 + lo * 32, count: (hi - lo) * 32)
         }
     }
 
@@ -276,10 +266,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
-            let bdy = g3 + lo * 32
-            let by = a3 + lo * 32
-            let bdx = g3 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 32, y: a3 + lo * 32, dx: g3 + lo * 32, count: (hi - lo) * 32)
         }
         let gb = (gp + 193)
         for o in 0..<2 { gb[o] = 0 }

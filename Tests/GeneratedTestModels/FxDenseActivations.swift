@@ -167,10 +167,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
-            let bdy = g2 + lo * 8
-            let by = a2 + lo * 8
-            let bdx = g2 + lo * 8
-            for i in 0..<(hi - lo) * 8 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g2 + lo * 8, y: a2 + lo * 8, dx: g2 + lo * 8, count: (hi - lo) * 8)
         }
         let x = a0, dy = g2
         let gb = (gp + 96)
@@ -191,9 +188,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
                   GemmReduction(k: 8, ldb: 7), GemmEpilogue(bias: bias))
         do {
-            let ax = a3 + lo * 7
-            let ay = a3 + lo * 7
-            for i in 0..<(hi - lo) * 7 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 7, a3 + lo * 7, count: (hi - lo) * 7)
         }
     }
 
@@ -207,10 +202,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
-            let bdy = g3 + lo * 7
-            let by = a3 + lo * 7
-            let bdx = g3 + lo * 7
-            for i in 0..<(hi - lo) * 7 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 7, y: a3 + lo * 7, dx: g3 + lo * 7, count: (hi - lo) * 7)
         }
         let x = a2, dy = g3
         let gb = (gp + 160)
@@ -234,9 +226,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 7, ldb: 6), GemmEpilogue(bias: bias))
         do {
-            let ax = a4 + lo * 6
-            let ay = a4 + lo * 6
-            for i in 0..<(hi - lo) * 6 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a4 + lo * 6, a4 + lo * 6, count: (hi - lo) * 6)
         }
     }
 
@@ -250,10 +240,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
-            let bdy = g4 + lo * 6
-            let by = a4 + lo * 6
-            let bdx = g4 + lo * 6
-            for i in 0..<(hi - lo) * 6 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g4 + lo * 6, y: a4 + lo * 6, dx: g4 + lo * 6, count: (hi - lo) * 6)
         }
         let x = a3, dy = g4
         let gb = (gp + 209)
@@ -277,18 +264,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         do {
-            let ax = a5 + lo * 5
-            let ay = a5 + lo * 5
-            for r in 0..<(hi - lo) * 1 {
-                let xr = ax + r * 5
-                let yr = ay + r * 5
-                var mx = -Float.infinity
-                for c in 0..<5 { mx = max(mx, xr[c]) }
-                var sum: Float = 0
-                for c in 0..<5 { let e = exp(xr[c] - mx); yr[c] = e; sum += e }
-                let inv = 1 / sum
-                for c in 0..<5 { yr[c] *= inv }
-            }
+            Activations.forward(.softmax(channels: 5), a5 + lo * 5, a5 + lo * 5, count: (hi - lo) * 5)
         }
     }
 
@@ -302,15 +278,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
-            let bdy = g5 + lo * 5
-            let by = a5 + lo * 5
-            let bdx = g5 + lo * 5
-            for r in 0..<(hi - lo) * 1 {
-                let o = r * 5
-                var dot: Float = 0
-                for c in 0..<5 { dot += bdy[o + c] * by[o + c] }
-                for c in 0..<5 { bdx[o + c] = by[o + c] * (bdy[o + c] - dot) }
-            }
+            Activations.backward(.softmax(channels: 5), dy: g5 + lo * 5, y: a5 + lo * 5, dx: g5 + lo * 5, count: (hi - lo) * 5)
         }
         let x = a4, dy = g5
         let gb = (gp + 245)

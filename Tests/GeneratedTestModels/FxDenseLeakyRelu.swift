@@ -137,10 +137,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         do {
-            let bdy = g2 + lo * 6
-            let by = a2 + lo * 6
-            let bdx = g2 + lo * 6
-            for i in 0..<(hi - lo) * 6 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.2)) }
+            Activations.backward(.leaky(Float(0.2)), dy: g2 + lo * 6, y: a2 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
         }
         let x = a0, dy = g2
         let gb = (gp + 72)

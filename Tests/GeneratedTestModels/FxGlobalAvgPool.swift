@@ -103,12 +103,8 @@ public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
 
     // global_average_pooling2d (GlobalAveragePooling2D): [N, 5, 4, 3] -> [N, 3]: global average pool over 20 pixels
     private func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 60, y = a1 + n * 3
-            for c in 0..<3 { y[c] = 0 }
-            for p in 0..<20 { for c in 0..<3 { y[c] += x[p * 3 + c] } }
-            for c in 0..<3 { y[c] *= Float(0.05) }
-        }
+        let pool = PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))
+        for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, pool) }
     }
 
 }

@@ -106,12 +106,7 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
 
     // global_max_pooling2d (GlobalMaxPooling2D): [N, 5, 4, 3] -> [N, 3]: global max pool over 20 pixels
     private func l1_global_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 60, y = a1 + n * 3
-            let ag = l1_global_max_pooling2darg + n * 3
-            for c in 0..<3 { y[c] = x[c]; ag[c] = Int32(c) }
-            for p in 1..<20 { for c in 0..<3 { let v = x[p * 3 + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * 3 + c) } } }
-        }
+        for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
     }
 
 }

@@ -106,54 +106,14 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l1_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 126, y = a1 + n * 27
-            let ag = l1_max_pooling2darg + n * 27
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 6)
-                    let o = (oh * 3 + ow) * 3
-                    for c in 0..<3 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 6 + ws) * 3 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 6 + iw) * 3
-                            for c in 0..<3 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a0 + n * 126, a1 + n * 27, l1_max_pooling2darg + n * 27, pool) }
     }
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l1_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a0 + n * 126, py = a1 + n * 27
-            for oh in 0..<3 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<3 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 9 + ow * 3
-                    do {
-                        var v0: Float = -Float.infinity
-                        var v1: Float = -Float.infinity
-                        var v2: Float = -Float.infinity
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 6 + iw) * 3 + 0
-                                do { let e = (xi + 0).pointee; if e > v0 { v0 = e } }
-                                do { let e = (xi + 1).pointee; if e > v1 { v1 = e } }
-                                do { let e = (xi + 2).pointee; if e > v2 { v2 = e } }
-                            }
-                        }
-                        (yo + 0 + 0).pointee = v0
-                        (yo + 0 + 1).pointee = v1
-                        (yo + 0 + 2).pointee = v2
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a0 + n * 126, a1 + n * 27, pool) }
     }
 
 }

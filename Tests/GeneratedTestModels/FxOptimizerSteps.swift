@@ -150,10 +150,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         do {
-            let bdy = g1 + lo * 48
-            let by = a1 + lo * 48
-            let bdx = g1 + lo * 48
-            for i in 0..<(hi - lo) * 48 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
         }
         let gb = (gp + 27)
         for o in 0..<3 { gb[o] = 0 }

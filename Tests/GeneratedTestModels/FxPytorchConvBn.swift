@@ -5,9 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-
 public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_conv_bn",
@@ -318,73 +315,29 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
 
     // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4]: y = leaky_relu(0.01)(x)
     private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 256
-        let ay = a3 + lo * 256
-        for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.01) : v) }
+        Activations.forward(.leaky(Float(0.01)), a2 + lo * 256, a3 + lo * 256, count: (hi - lo) * 256)
     }
 
     // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4] backward: dx = dy * leaky_relu(0.01)'(y)
     private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 256
-        let by = a3 + lo * 256
-        let bdx = g2 + lo * 256
-        for i in 0..<(hi - lo) * 256 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.01)) }
+        Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 256, y: a3 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 256, y = a4 + n * 64
-            let ag = l4_maxpoolarg + n * 64
-            for oh in 0..<4 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 8)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 8)
-                    let o = (oh * 4 + ow) * 4
-                    for c in 0..<4 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 8 + ws) * 4 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 8 + iw) * 4
-                            for c in 0..<4 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 256, a4 + n * 64, l4_maxpoolarg + n * 64, pool) }
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4] backward
     private func l4_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 256, dy = g4 + n * 64
-            dx.update(repeating: 0, count: 256)
-            let ag = l4_maxpoolarg + n * 64
-            for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l4_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 256, py = a4 + n * 64
-            for oh in 0..<4 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<4 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 16 + ow * 4
-                    do {
-                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 8 + iw) * 4 + 0
-                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st4((yo + 0 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 256, a4 + n * 64, pool) }
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
@@ -495,17 +448,12 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
 
     // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6]: y = relu(x)
     private func l7_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a6 + lo * 24
-        let ay = a7 + lo * 24
-        for i in 0..<(hi - lo) * 24 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a6 + lo * 24, a7 + lo * 24, count: (hi - lo) * 24)
     }
 
     // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6] backward: dx = dy * relu'(y)
     private func l7_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g7 + lo * 24
-        let by = a7 + lo * 24
-        let bdx = g6 + lo * 24
-        for i in 0..<(hi - lo) * 24 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g7 + lo * 24, y: a7 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24]: flatten in NCHW order (4 pixels x 6 channels)

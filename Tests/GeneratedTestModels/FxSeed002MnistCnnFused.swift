@@ -5,15 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed002_mnist_cnn_fused",
@@ -692,17 +683,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
     private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 25088
-        let ay = a4 + lo * 25088
-        for i in 0..<(hi - lo) * 25088 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 25088
-        let by = a4 + lo * 25088
-        let bdx = g3 + lo * 25088
-        for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 25088, y: a4 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
     }
 
     // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
@@ -757,55 +743,15 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l5_conv2d_2xp + n * 28800
             let y = l5_conv2d_2poolIn + t * 25088
             l5_conv2d_2ForwardTiles(x, y, 0, 49, t)
-            do {
-                let px = y, py = l10_conv2d_3xp + n * 8192
-                for oh in 0..<14 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<14 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 544 + oh * 512 + ow * 32
-                        do {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 28 + iw) * 32 + 0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                }
-                            }
-                            st16((yo + 0 + 0), v0)
-                            st16((yo + 0 + 16), v1)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2), outputOffset: 544, outputRowStride: 512)
+            Pooling.pool(.max, y, l10_conv2d_3xp + n * 8192, pool)
         }
     }
 
     // conv2d_2: pooling of image 0 (single-image inference, fused)
     private func l5_conv2d_2PoolSingle() {
-        let px = l5_conv2d_2poolIn, py = l10_conv2d_3xp
-        for oh in 0..<14 {
-            let hs = oh * 2, he = hs + 2
-            for ow in 0..<14 {
-                let ws = ow * 2, we = ws + 2
-                let yo = py + 544 + oh * 512 + ow * 32
-                do {
-                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let xi = px + (ih * 28 + iw) * 32 + 0
-                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                        }
-                    }
-                    st16((yo + 0 + 0), v0)
-                    st16((yo + 0 + 16), v1)
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2), outputOffset: 544, outputRowStride: 512)
+        Pooling.pool(.max, l5_conv2d_2poolIn, l10_conv2d_3xp, pool)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -905,88 +851,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
     private func l7_leaky_re_lu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a6 + lo * 25088
-        let ay = a7 + lo * 25088
-        for i in 0..<(hi - lo) * 25088 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
     }
 
     // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l7_leaky_re_lu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g7 + lo * 25088
-        let by = a7 + lo * 25088
-        let bdx = g6 + lo * 25088
-        for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g7 + lo * 25088, y: a7 + lo * 25088, dx: g6 + lo * 25088, count: (hi - lo) * 25088)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a7 + n * 25088, y = a8 + n * 6272
-            let ag = l8_max_pooling2d_1arg + n * 6272
-            for oh in 0..<14 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 28)
-                for ow in 0..<14 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 28)
-                    let o = (oh * 14 + ow) * 32
-                    for c in 0..<32 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 28 + ws) * 32 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 28 + iw) * 32
-                            for c in 0..<32 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
     private func l8_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g7 + n * 25088, dy = g8 + n * 6272
-            dx.update(repeating: 0, count: 25088)
-            let ag = l8_max_pooling2d_1arg + n * 6272
-            for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l8_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a7 + n * 25088, py = a8 + n * 6272
-            for oh in 0..<14 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<14 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 448 + ow * 32
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 28 + iw) * 32 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a7 + n * 25088, a8 + n * 6272, pool) }
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.0, training
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a8 + lo * 6272, y = a9 + lo * 6272, mk = l9_dropout_1mask + lo * 6272
-        let base = seed ^ 10372713005361028285
-        for i in 0..<(hi - lo) * 6272 {
-            let u = Float(mix64(base &+ UInt64(lo * 6272 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: Float(0.0))
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
@@ -996,8 +889,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
     private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g9 + lo * 6272, dx = g8 + lo * 6272, mk = l9_dropout_1mask + lo * 6272
-        for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -1156,17 +1048,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
     private func l12_leaky_re_lu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a11 + lo * 12544
-        let ay = a12 + lo * 12544
-        for i in 0..<(hi - lo) * 12544 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
     }
 
     // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l12_leaky_re_lu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g12 + lo * 12544
-        let by = a12 + lo * 12544
-        let bdx = g11 + lo * 12544
-        for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g12 + lo * 12544, y: a12 + lo * 12544, dx: g11 + lo * 12544, count: (hi - lo) * 12544)
     }
 
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -1225,67 +1112,15 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l13_conv2d_4xp + n * 16384
             let y = l13_conv2d_4poolIn + t * 12544
             l13_conv2d_4ForwardTiles(x, y, 0, 16, t)
-            do {
-                let px = y, py = l18_conv2d_5xp + n * 5184
-                for oh in 0..<7 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<7 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 640 + oh * 576 + ow * 64
-                        do {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 14 + iw) * 64 + 0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                                }
-                            }
-                            st16((yo + 0 + 0), v0)
-                            st16((yo + 0 + 16), v1)
-                            st16((yo + 0 + 32), v2)
-                            st16((yo + 0 + 48), v3)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2), outputOffset: 640, outputRowStride: 576)
+            Pooling.pool(.max, y, l18_conv2d_5xp + n * 5184, pool)
         }
     }
 
     // conv2d_4: pooling of image 0 (single-image inference, fused)
     private func l13_conv2d_4PoolSingle() {
-        let px = l13_conv2d_4poolIn, py = l18_conv2d_5xp
-        for oh in 0..<7 {
-            let hs = oh * 2, he = hs + 2
-            for ow in 0..<7 {
-                let ws = ow * 2, we = ws + 2
-                let yo = py + 640 + oh * 576 + ow * 64
-                do {
-                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let xi = px + (ih * 14 + iw) * 64 + 0
-                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                        }
-                    }
-                    st16((yo + 0 + 0), v0)
-                    st16((yo + 0 + 16), v1)
-                    st16((yo + 0 + 32), v2)
-                    st16((yo + 0 + 48), v3)
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2), outputOffset: 640, outputRowStride: 576)
+        Pooling.pool(.max, l13_conv2d_4poolIn, l18_conv2d_5xp, pool)
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -1385,94 +1220,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
     private func l15_leaky_re_lu_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a14 + lo * 12544
-        let ay = a15 + lo * 12544
-        for i in 0..<(hi - lo) * 12544 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
     }
 
     // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l15_leaky_re_lu_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g15 + lo * 12544
-        let by = a15 + lo * 12544
-        let bdx = g14 + lo * 12544
-        for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g15 + lo * 12544, y: a15 + lo * 12544, dx: g14 + lo * 12544, count: (hi - lo) * 12544)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a15 + n * 12544, y = a16 + n * 3136
-            let ag = l16_max_pooling2d_2arg + n * 3136
-            for oh in 0..<7 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 14)
-                for ow in 0..<7 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 14)
-                    let o = (oh * 7 + ow) * 64
-                    for c in 0..<64 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 14 + ws) * 64 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 14 + iw) * 64
-                            for c in 0..<64 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
     private func l16_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g15 + n * 12544, dy = g16 + n * 3136
-            dx.update(repeating: 0, count: 12544)
-            let ag = l16_max_pooling2d_2arg + n * 3136
-            for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l16_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a15 + n * 12544, py = a16 + n * 3136
-            for oh in 0..<7 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<7 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 448 + ow * 64
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 14 + iw) * 64 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                        st16((yo + 0 + 32), v2)
-                        st16((yo + 0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a15 + n * 12544, a16 + n * 3136, pool) }
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.0, training
     private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a16 + lo * 3136, y = a17 + lo * 3136, mk = l17_dropout_2mask + lo * 3136
-        let base = seed ^ 9344711191398858085
-        for i in 0..<(hi - lo) * 3136 {
-            let u = Float(mix64(base &+ UInt64(lo * 3136 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: Float(0.0))
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
@@ -1482,8 +1258,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
     private func l17_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g17 + lo * 3136, dx = g16 + lo * 3136, mk = l17_dropout_2mask + lo * 3136
-        for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // conv2d_5: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -1542,67 +1317,15 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l18_conv2d_5xp + n * 5184
             let y = l18_conv2d_5poolIn + t * 6272
             l18_conv2d_5ForwardTiles(x, y, 0, 4, t)
-            do {
-                let px = y, py = l23_conv2d_6xp + n * 3200
-                for oh in 0..<3 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<3 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 768 + oh * 640 + ow * 128
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 7 + iw) * 128 + c0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                                }
-                            }
-                            st16((yo + c0 + 0), v0)
-                            st16((yo + c0 + 16), v1)
-                            st16((yo + c0 + 32), v2)
-                            st16((yo + c0 + 48), v3)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2), outputOffset: 768, outputRowStride: 640)
+            Pooling.pool(.max, y, l23_conv2d_6xp + n * 3200, pool)
         }
     }
 
     // conv2d_5: pooling of image 0 (single-image inference, fused)
     private func l18_conv2d_5PoolSingle() {
-        let px = l18_conv2d_5poolIn, py = l23_conv2d_6xp
-        for oh in 0..<3 {
-            let hs = oh * 2, he = hs + 2
-            for ow in 0..<3 {
-                let ws = ow * 2, we = ws + 2
-                let yo = py + 768 + oh * 640 + ow * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let xi = px + (ih * 7 + iw) * 128 + c0
-                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                        }
-                    }
-                    st16((yo + c0 + 0), v0)
-                    st16((yo + c0 + 16), v1)
-                    st16((yo + c0 + 32), v2)
-                    st16((yo + c0 + 48), v3)
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2), outputOffset: 768, outputRowStride: 640)
+        Pooling.pool(.max, l18_conv2d_5poolIn, l23_conv2d_6xp, pool)
     }
 
     // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -1702,94 +1425,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128]: y = leaky_relu(0.3)(x)
     private func l20_leaky_re_lu_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a19 + lo * 6272
-        let ay = a20 + lo * 6272
-        for i in 0..<(hi - lo) * 6272 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l20_leaky_re_lu_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g20 + lo * 6272
-        let by = a20 + lo * 6272
-        let bdx = g19 + lo * 6272
-        for i in 0..<(hi - lo) * 6272 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g20 + lo * 6272, y: a20 + lo * 6272, dx: g19 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a20 + n * 6272, y = a21 + n * 1152
-            let ag = l21_max_pooling2d_3arg + n * 1152
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 7)
-                    let o = (oh * 3 + ow) * 128
-                    for c in 0..<128 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 7 + ws) * 128 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 7 + iw) * 128
-                            for c in 0..<128 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, pool) }
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128] backward
     private func l21_max_pooling2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g20 + n * 6272, dy = g21 + n * 1152
-            dx.update(repeating: 0, count: 6272)
-            let ag = l21_max_pooling2d_3arg + n * 1152
-            for i in 0..<1152 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l21_max_pooling2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a20 + n * 6272, py = a21 + n * 1152
-            for oh in 0..<3 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<3 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 384 + ow * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 7 + iw) * 128 + c0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + c0 + 0), v0)
-                        st16((yo + c0 + 16), v1)
-                        st16((yo + c0 + 32), v2)
-                        st16((yo + c0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a20 + n * 6272, a21 + n * 1152, pool) }
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.0, training
     private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a21 + lo * 1152, y = a22 + lo * 1152, mk = l22_dropout_3mask + lo * 1152
-        let base = seed ^ 11008053066886195662
-        for i in 0..<(hi - lo) * 1152 {
-            let u = Float(mix64(base &+ UInt64(lo * 1152 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: Float(0.0))
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: inference, y = x
@@ -1799,8 +1463,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128] backward: dx = dy * mask
     private func l22_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g22 + lo * 1152, dx = g21 + lo * 1152, mk = l22_dropout_3mask + lo * 1152
-        for i in 0..<(hi - lo) * 1152 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1838,35 +1501,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l23_conv2d_6xp + n * 3200
             let y = l23_conv2d_6poolIn + t * 576
             l23_conv2d_6ForwardRowsFused(x, y, 0, 9, t)
-            do {
-                let px = y, py = a27 + n * 64
-                for oh in 0..<1 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<1 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 0 + oh * 64 + ow * 64
-                        do {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 3 + iw) * 64 + 0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                                }
-                            }
-                            st16((yo + 0 + 0), v0)
-                            st16((yo + 0 + 16), v1)
-                            st16((yo + 0 + 32), v2)
-                            st16((yo + 0 + 48), v3)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a27 + n * 64, pool)
         }
     }
 
@@ -1958,94 +1594,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64]: y = leaky_relu(0.3)(x)
     private func l25_leaky_re_lu_6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a24 + lo * 576
-        let ay = a25 + lo * 576
-        for i in 0..<(hi - lo) * 576 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
     }
 
     // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l25_leaky_re_lu_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g25 + lo * 576
-        let by = a25 + lo * 576
-        let bdx = g24 + lo * 576
-        for i in 0..<(hi - lo) * 576 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g25 + lo * 576, y: a25 + lo * 576, dx: g24 + lo * 576, count: (hi - lo) * 576)
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a25 + n * 576, y = a26 + n * 64
-            let ag = l26_max_pooling2d_4arg + n * 64
-            for oh in 0..<1 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 3)
-                for ow in 0..<1 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 3)
-                    let o = (oh * 1 + ow) * 64
-                    for c in 0..<64 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 3 + ws) * 64 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 3 + iw) * 64
-                            for c in 0..<64 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, pool) }
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64] backward
     private func l26_max_pooling2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g25 + n * 576, dy = g26 + n * 64
-            dx.update(repeating: 0, count: 576)
-            let ag = l26_max_pooling2d_4arg + n * 64
-            for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l26_max_pooling2d_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a25 + n * 576, py = a26 + n * 64
-            for oh in 0..<1 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<1 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 64 + ow * 64
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 3 + iw) * 64 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                        st16((yo + 0 + 32), v2)
-                        st16((yo + 0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a25 + n * 576, a26 + n * 64, pool) }
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.0, training
     private func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a26 + lo * 64, y = a27 + lo * 64, mk = l27_dropout_4mask + lo * 64
-        let base = seed ^ 12671394942373533239
-        for i in 0..<(hi - lo) * 64 {
-            let u = Float(mix64(base &+ UInt64(lo * 64 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a26 + lo * 64, y = a27 + lo * 64, mask = l27_dropout_4mask + lo * 64
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: Float(0.0))
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: inference, y = x
@@ -2055,8 +1632,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64] backward: dx = dy * mask
     private func l27_dropout_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g27 + lo * 64, dx = g26 + lo * 64, mk = l27_dropout_4mask + lo * 64
-        for i in 0..<(hi - lo) * 64 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
     }
 
     // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
@@ -2115,14 +1691,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.0, training
     private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a29 + lo * 64, y = a30 + lo * 64, mk = l30_dropout_5mask + lo * 64
-        let base = seed ^ 9980051252924025462
-        for i in 0..<(hi - lo) * 64 {
-            let u = Float(mix64(base &+ UInt64(lo * 64 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropout_5mask + lo * 64
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: Float(0.0))
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: inference, y = x
@@ -2132,8 +1702,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64] backward: dx = dy * mask
     private func l30_dropout_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g30 + lo * 64, dx = g29 + lo * 64, mk = l30_dropout_5mask + lo * 64
-        for i in 0..<(hi - lo) * 64 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
@@ -2170,29 +1739,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256]: y = leaky_relu(0.3)(x)
     private func l32_leaky_re_lu_7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a31 + lo * 256
-        let ay = a32 + lo * 256
-        for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
     }
 
     // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l32_leaky_re_lu_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g32 + lo * 256
-        let by = a32 + lo * 256
-        let bdx = g31 + lo * 256
-        for i in 0..<(hi - lo) * 256 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.0, training
     private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a32 + lo * 256, y = a33 + lo * 256, mk = l33_dropout_6mask + lo * 256
-        let base = seed ^ 7288707563474517685
-        for i in 0..<(hi - lo) * 256 {
-            let u = Float(mix64(base &+ UInt64(lo * 256 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a32 + lo * 256, y = a33 + lo * 256, mask = l33_dropout_6mask + lo * 256
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: Float(0.0))
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: inference, y = x
@@ -2202,8 +1760,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
     private func l33_dropout_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g33 + lo * 256, dx = g32 + lo * 256, mk = l33_dropout_6mask + lo * 256
-        for i in 0..<(hi - lo) * 256 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g33 + lo * 256, mask: l33_dropout_6mask + lo * 256, dx: g32 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
@@ -2240,29 +1797,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128]: y = leaky_relu(0.3)(x)
     private func l35_leaky_re_lu_8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a34 + lo * 128
-        let ay = a35 + lo * 128
-        for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
     }
 
     // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l35_leaky_re_lu_8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g35 + lo * 128
-        let by = a35 + lo * 128
-        let bdx = g34 + lo * 128
-        for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
     private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a35 + lo * 128, y = a36 + lo * 128, mk = l36_dropout_7mask + lo * 128
-        let base = seed ^ 4597363874025009908
-        for i in 0..<(hi - lo) * 128 {
-            let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.0) ? Float(1.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a35 + lo * 128, y = a36 + lo * 128, mask = l36_dropout_7mask + lo * 128
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: Float(0.0))
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: inference, y = x
@@ -2272,8 +1818,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
     private func l36_dropout_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g36 + lo * 128, dx = g35 + lo * 128, mk = l36_dropout_7mask + lo * 128
-        for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -220,17 +220,12 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8]: y = leaky_relu(0.3)(x)
     private func l2_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a1 + lo * 8
-        let ay = a2 + lo * 8
-        for i in 0..<(hi - lo) * 8 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l2_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g2 + lo * 8
-        let by = a2 + lo * 8
-        let bdx = g1 + lo * 8
-        for i in 0..<(hi - lo) * 8 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g2 + lo * 8, y: a2 + lo * 8, dx: g1 + lo * 8, count: (hi - lo) * 8)
     }
 
     // dense_2 (Dense): [N, 8] -> [N, 8]: x [8] * W [8, 8] + b linear
@@ -267,17 +262,12 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
 
     // activation_1 (Activation): [N, 8] -> [N, 8]: y = sigmoid(x)
     private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 8
-        let ay = a4 + lo * 8
-        for i in 0..<(hi - lo) * 8 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+        Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
     }
 
     // activation_1 (Activation): [N, 8] -> [N, 8] backward: dx = dy * sigmoid'(y)
     private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 8
-        let by = a4 + lo * 8
-        let bdx = g3 + lo * 8
-        for i in 0..<(hi - lo) * 8 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+        Activations.backward(.sigmoid, dy: g4 + lo * 8, y: a4 + lo * 8, dx: g3 + lo * 8, count: (hi - lo) * 8)
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8]: y = (x - 0.25) / 0.5
@@ -326,46 +316,22 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
 
     // activation_2 (Activation): [N, 12] -> [N, 12]: y = tanh(x)
     private func l7_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a6 + lo * 12
-        let ay = a7 + lo * 12
-        for i in 0..<(hi - lo) * 12 { let v = ax[i]; ay[i] = tanh(v) }
+        Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
     }
 
     // activation_2 (Activation): [N, 12] -> [N, 12] backward: dx = dy * tanh'(y)
     private func l7_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g7 + lo * 12
-        let by = a7 + lo * 12
-        let bdx = g6 + lo * 12
-        for i in 0..<(hi - lo) * 12 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+        Activations.backward(.tanh, dy: g7 + lo * 12, y: a7 + lo * 12, dx: g6 + lo * 12, count: (hi - lo) * 12)
     }
 
     // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4]: y = softmax(x)
     private func l9_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a7 + lo * 12
-        let ay = a9 + lo * 12
-        for r in 0..<(hi - lo) * 3 {
-            let xr = ax + r * 4
-            let yr = ay + r * 4
-            var mx = -Float.infinity
-            for c in 0..<4 { mx = max(mx, xr[c]) }
-            var sum: Float = 0
-            for c in 0..<4 { let e = exp(xr[c] - mx); yr[c] = e; sum += e }
-            let inv = 1 / sum
-            for c in 0..<4 { yr[c] *= inv }
-        }
+        Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
     }
 
     // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4] backward: dx = dy * softmax'(y)
     private func l9_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g9 + lo * 12
-        let by = a9 + lo * 12
-        let bdx = g7 + lo * 12
-        for r in 0..<(hi - lo) * 3 {
-            let o = r * 4
-            var dot: Float = 0
-            for c in 0..<4 { dot += bdy[o + c] * by[o + c] }
-            for c in 0..<4 { bdx[o + c] = by[o + c] * (bdy[o + c] - dot) }
-        }
+        Activations.backward(.softmax(channels: 4), dy: g9 + lo * 12, y: a9 + lo * 12, dx: g7 + lo * 12, count: (hi - lo) * 12)
     }
 
     // dense_4 (Dense): [N, 3, 4] -> [N, 3, 6]: x [4] * W [4, 6] + b relu
@@ -388,10 +354,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private func l10_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         do {
-            let bdy = g10 + lo * 18
-            let by = a10 + lo * 18
-            let bdx = g10 + lo * 18
-            for i in 0..<(hi - lo) * 18 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g10 + lo * 18, y: a10 + lo * 18, dx: g10 + lo * 18, count: (hi - lo) * 18)
         }
         let x = a9, dy = g10
         let gb = (gp + 292)
@@ -420,17 +383,12 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
 
     // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6]: y = elu(0.7)(x)
     private func l12_activation_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a11 + lo * 18
-        let ay = a12 + lo * 18
-        for i in 0..<(hi - lo) * 18 { let v = ax[i]; ay[i] = (v > 0 ? v : Float(0.7) * (exp(v) - 1)) }
+        Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
     }
 
     // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6] backward: dx = dy * elu(0.7)'(y)
     private func l12_activation_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g12 + lo * 18
-        let by = a12 + lo * 18
-        let bdx = g11 + lo * 18
-        for i in 0..<(hi - lo) * 18 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * (v + Float(0.7))) }
+        Activations.backward(.elu(Float(0.7)), dy: g12 + lo * 18, y: a12 + lo * 18, dx: g11 + lo * 18, count: (hi - lo) * 18)
     }
 
     // dense_5 (Dense): [N, 18] -> [N, 4]: x [18] * W [18, 4] + b linear

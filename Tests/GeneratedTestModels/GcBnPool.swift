@@ -5,9 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-
 public final class GcBnPool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_bn_pool",
@@ -153,7 +150,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             l1_conv2d_1Forward(lo, hi, t)
             l2_batch_normalization_1Inference(lo, hi, t)
             l3_activation_1Forward(lo, hi, t)
-            l4_average_pooling2d_1ForwardInference(lo, hi, t)
+            l4_average_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
             l6_batch_normalization_2Inference(lo, hi, t)
             l8_dense_1Forward(lo, hi, t)
@@ -167,7 +164,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         l1_conv2d_1Forward(lo, hi, t)
         l2_batch_normalization_1Inference(lo, hi, t)
         l3_activation_1Forward(lo, hi, t)
-        l4_average_pooling2d_1ForwardInference(lo, hi, t)
+        l4_average_pooling2d_1Forward(lo, hi, t)
         l5_conv2d_2Forward(lo, hi, t)
         l6_batch_normalization_2Inference(lo, hi, t)
         l8_dense_1Forward(lo, hi, t)
@@ -292,88 +289,24 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
 
     // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8]: y = tanh(x)
     private func l3_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 200
-        let ay = a3 + lo * 200
-        for i in 0..<(hi - lo) * 200 { let v = ax[i]; ay[i] = tanh(v) }
+        Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
     }
 
     // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8] backward: dx = dy * tanh'(y)
     private func l3_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 200
-        let by = a3 + lo * 200
-        let bdx = g2 + lo * 200
-        for i in 0..<(hi - lo) * 200 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+        Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
     }
 
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0)
+    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
     private func l4_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 200, y = a4 + n * 72
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 5)
-                    let o = (oh * 3 + ow) * 8
-                    for c in 0..<8 { y[o + c] = 0 }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 5 + iw) * 8
-                            for c in 0..<8 { y[o + c] += x[i + c] }
-                        }
-                    }
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    for c in 0..<8 { y[o + c] *= inv }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 200, a4 + n * 72, pool) }
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8] backward
     private func l4_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 200, dy = g4 + n * 72
-            dx.update(repeating: 0, count: 200)
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 5)
-                    let o = (oh * 3 + ow) * 8
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 5 + iw) * 8
-                            for c in 0..<8 { dx[i + c] += dy[o + c] * inv }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l4_average_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 200, py = a4 + n * 72
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 5)
-                    let yo = py + 0 + oh * 24 + ow * 8
-                    let inv = 1 / Float((he - hs) * (we - ws))
-                    do {
-                        var v0: SIMD8<Float> = SIMD8<Float>()
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 5 + iw) * 8 + 0
-                                v0 += ld8((xi + 0))
-                            }
-                        }
-                        v0 *= inv
-                        st8((yo + 0 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.averageBackward(g3 + n * 200, g4 + n * 72, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear

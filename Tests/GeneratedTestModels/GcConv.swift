@@ -163,9 +163,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
         do {
-            let ax = a1 + lo * 180
-            let ay = a1 + lo * 180
-            for i in 0..<(hi - lo) * 180 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 180, a1 + lo * 180, count: (hi - lo) * 180)
         }
     }
 
@@ -173,10 +171,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
-            let bdy = g1 + lo * 180
-            let by = a1 + lo * 180
-            let bdx = g1 + lo * 180
-            for i in 0..<(hi - lo) * 180 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 180, y: a1 + lo * 180, dx: g1 + lo * 180, count: (hi - lo) * 180)
         }
         let gb = (gp + 90)
         for o in 0..<5 { gb[o] = 0 }
@@ -262,9 +257,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l3_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
         do {
-            let ax = a3 + lo * 16
-            let ay = a3 + lo * 16
-            for i in 0..<(hi - lo) * 16 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 16, a3 + lo * 16, count: (hi - lo) * 16)
         }
     }
 
@@ -288,10 +281,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
-            let bdy = g3 + lo * 16
-            let by = a3 + lo * 16
-            let bdx = g3 + lo * 16
-            for i in 0..<(hi - lo) * 16 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
         }
         let gk = (gp + 877)
         gk.update(repeating: 0, count: 272)

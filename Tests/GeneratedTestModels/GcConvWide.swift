@@ -169,9 +169,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             l1_conv2d_1ForwardRows(x, y, 0, 28, t)
         }
         do {
-            let ax = a1 + lo * 1120
-            let ay = a1 + lo * 1120
-            for i in 0..<(hi - lo) * 1120 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 1120, a1 + lo * 1120, count: (hi - lo) * 1120)
         }
     }
 
@@ -179,10 +177,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         do {
-            let bdy = g1 + lo * 1120
-            let by = a1 + lo * 1120
-            let bdx = g1 + lo * 1120
-            for i in 0..<(hi - lo) * 1120 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 1120, y: a1 + lo * 1120, dx: g1 + lo * 1120, count: (hi - lo) * 1120)
         }
         let gb = (gp + 600)
         for o in 0..<40 { gb[o] = 0 }
@@ -213,9 +208,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             l2_conv2d_2ForwardRows(x, y, 0, 8, t)
         }
         do {
-            let ax = a2 + lo * 288
-            let ay = a2 + lo * 288
-            for i in 0..<(hi - lo) * 288 { let v = ax[i]; ay[i] = (v > 0 ? v : Float(1.0) * (exp(v) - 1)) }
+            Activations.forward(.elu(Float(1.0)), a2 + lo * 288, a2 + lo * 288, count: (hi - lo) * 288)
         }
     }
 
@@ -239,10 +232,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         do {
-            let bdy = g2 + lo * 288
-            let by = a2 + lo * 288
-            let bdx = g2 + lo * 288
-            for i in 0..<(hi - lo) * 288 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * (v + Float(1.0))) }
+            Activations.backward(.elu(Float(1.0)), dy: g2 + lo * 288, y: a2 + lo * 288, dx: g2 + lo * 288, count: (hi - lo) * 288)
         }
         let gb = (gp + 6400)
         for o in 0..<36 { gb[o] = 0 }
@@ -311,20 +301,13 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
 
     // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70]: global average pool over 8 pixels
     private func l4_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 560, y = a4 + n * 70
-            for c in 0..<70 { y[c] = 0 }
-            for p in 0..<8 { for c in 0..<70 { y[c] += x[p * 70 + c] } }
-            for c in 0..<70 { y[c] *= Float(0.125) }
-        }
+        let pool = PoolGeometry(input: (2, 4, 70), output: (1, 1), window: (2, 4), stride: (1, 1))
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 560, a4 + n * 70, pool) }
     }
 
     // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70] backward
     private func l4_global_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 560, dy = g4 + n * 70
-            for p in 0..<8 { for c in 0..<70 { dx[p * 70 + c] = dy[c] * Float(0.125) } }
-        }
+        for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 560, g4 + n * 70, pixels: 8, channels: 70) }
     }
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear

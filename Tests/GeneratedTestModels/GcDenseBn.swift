@@ -5,13 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_dense_bn",
@@ -184,9 +177,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 20, c: { row in y + (r0 + row) * 20 },
                   GemmReduction(k: 12, ldb: 20), GemmEpilogue(bias: bias))
         do {
-            let ax = a1 + lo * 20
-            let ay = a1 + lo * 20
-            for i in 0..<(hi - lo) * 20 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 20, a1 + lo * 20, count: (hi - lo) * 20)
         }
     }
 
@@ -194,10 +185,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         do {
-            let bdy = g1 + lo * 20
-            let by = a1 + lo * 20
-            let bdx = g1 + lo * 20
-            for i in 0..<(hi - lo) * 20 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 20, y: a1 + lo * 20, dx: g1 + lo * 20, count: (hi - lo) * 20)
         }
         let x = a0, dy = g1
         let gb = (gp + 240)
@@ -271,9 +259,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 33, c: { row in y + (r0 + row) * 33 },
                   GemmReduction(k: 20, ldb: 33), .store)
         do {
-            let ax = a3 + lo * 33
-            let ay = a3 + lo * 33
-            for i in 0..<(hi - lo) * 33 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 33, a3 + lo * 33, count: (hi - lo) * 33)
         }
     }
 
@@ -287,10 +273,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         do {
-            let bdy = g3 + lo * 33
-            let by = a3 + lo * 33
-            let bdx = g3 + lo * 33
-            for i in 0..<(hi - lo) * 33 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 33, y: a3 + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
         }
         let x = a2, dy = g3
         let gk = (gp + 340)
@@ -304,14 +287,8 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: dropout rate 0.3, training
     private func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a3 + lo * 33, y = a4 + lo * 33, mk = l4_dropout_1mask + lo * 33
-        let base = seed ^ 8709371129873690708
-        for i in 0..<(hi - lo) * 33 {
-            let u = Float(mix64(base &+ UInt64(lo * 33 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.3) ? Float(1.4285715) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a3 + lo * 33, y = a4 + lo * 33, mask = l4_dropout_1mask + lo * 33
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 33, first: lo * 33, seed: seed ^ 8709371129873690708, rate: Float(0.3))
     }
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: inference, y = x
@@ -321,8 +298,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33] backward: dx = dy * mask
     private func l4_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g4 + lo * 33, dx = g3 + lo * 33, mk = l4_dropout_1mask + lo * 33
-        for i in 0..<(hi - lo) * 33 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
     }
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear

@@ -181,9 +181,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             } }
         }
         do {
-            let ax = a1 + lo * 216
-            let ay = a1 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 216, a1 + lo * 216, count: (hi - lo) * 216)
         }
     }
 
@@ -191,10 +189,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         do {
-            let bdy = g1 + lo * 216
-            let by = a1 + lo * 216
-            let bdx = g1 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 216, y: a1 + lo * 216, dx: g1 + lo * 216, count: (hi - lo) * 216)
         }
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 54)

@@ -5,9 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-
 public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_maxpool",
@@ -182,9 +179,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
         do {
-            let ax = a1 + lo * 144
-            let ay = a1 + lo * 144
-            for i in 0..<(hi - lo) * 144 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 144, a1 + lo * 144, count: (hi - lo) * 144)
         }
     }
 
@@ -192,10 +187,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         do {
-            let bdy = g1 + lo * 144
-            let by = a1 + lo * 144
-            let bdx = g1 + lo * 144
-            for i in 0..<(hi - lo) * 144 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
         }
         let gb = (gp + 32)
         for o in 0..<4 { gb[o] = 0 }
@@ -212,58 +204,19 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
     private func l2_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a1 + n * 144, y = a2 + n * 36
-            let ag = l2_max_pooling2d_1arg + n * 36
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 6)
-                for ow in 0..<3 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 6)
-                    let o = (oh * 3 + ow) * 4
-                    for c in 0..<4 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 6 + ws) * 4 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 6 + iw) * 4
-                            for c in 0..<4 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 144, a2 + n * 36, l2_max_pooling2d_1arg + n * 36, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4] backward
     private func l2_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g1 + n * 144, dy = g2 + n * 36
-            dx.update(repeating: 0, count: 144)
-            let ag = l2_max_pooling2d_1arg + n * 36
-            for i in 0..<36 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, inputCount: 144, outputCount: 36) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
     private func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a1 + n * 144, py = a2 + n * 36
-            for oh in 0..<3 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<3 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 12 + ow * 4
-                    do {
-                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 6 + iw) * 4 + 0
-                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st4((yo + 0 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a1 + n * 144, a2 + n * 36, pool) }
     }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4]: pad top 1 bottom 2 left 0 right 1
@@ -284,58 +237,19 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0)
     private func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 96, y = a4 + n * 32
-            let ag = l4_max_pooling2d_2arg + n * 32
-            for oh in 0..<4 {
-                let h0 = oh * 1 - 0, hs = max(h0, 0), he = min(h0 + 3, 6)
-                for ow in 0..<2 {
-                    let w0 = ow * 1 - 0, ws = max(w0, 0), we = min(w0 + 3, 4)
-                    let o = (oh * 2 + ow) * 4
-                    for c in 0..<4 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 4 + ws) * 4 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 4 + iw) * 4
-                            for c in 0..<4 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 96, a4 + n * 32, l4_max_pooling2d_2arg + n * 32, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4] backward
     private func l4_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 96, dy = g4 + n * 32
-            dx.update(repeating: 0, count: 96)
-            let ag = l4_max_pooling2d_2arg + n * 32
-            for i in 0..<32 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g3 + n * 96, g4 + n * 32, l4_max_pooling2d_2arg + n * 32, inputCount: 96, outputCount: 32) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
     private func l4_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 96, py = a4 + n * 32
-            for oh in 0..<4 {
-                let hs = oh * 1, he = hs + 3
-                for ow in 0..<2 {
-                    let ws = ow * 1, we = ws + 3
-                    let yo = py + 0 + oh * 8 + ow * 4
-                    do {
-                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 4 + iw) * 4 + 0
-                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st4((yo + 0 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 96, a4 + n * 32, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
@@ -391,22 +305,12 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
 
     // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5]: global max pool over 8 pixels
     private func l6_global_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a5 + n * 40, y = a6 + n * 5
-            let ag = l6_global_max_pooling2d_1arg + n * 5
-            for c in 0..<5 { y[c] = x[c]; ag[c] = Int32(c) }
-            for p in 1..<8 { for c in 0..<5 { let v = x[p * 5 + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * 5 + c) } } }
-        }
+        for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
     }
 
     // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5] backward
     private func l6_global_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g5 + n * 40, dy = g6 + n * 5
-            let ag = l6_global_max_pooling2d_1arg + n * 5
-            dx.update(repeating: 0, count: 40)
-            for c in 0..<5 { dx[Int(ag[c])] += dy[c] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
     }
 
     // dense_1 (Dense): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear

@@ -256,17 +256,12 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4]: y = leaky_relu(0.01)(x)
     private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a2 + lo * 80
-        let ay = a3 + lo * 80
-        for i in 0..<(hi - lo) * 80 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.01) : v) }
+        Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
     }
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4] backward: dx = dy * leaky_relu(0.01)'(y)
     private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g3 + lo * 80
-        let by = a3 + lo * 80
-        let bdx = g2 + lo * 80
-        for i in 0..<(hi - lo) * 80 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.01)) }
+        Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 80, y: a3 + lo * 80, dx: g2 + lo * 80, count: (hi - lo) * 80)
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80]: flatten in NCHW order (20 pixels x 4 channels)

@@ -217,9 +217,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let ax = a2 + lo * 216
-            let ay = a2 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a2 + lo * 216, a2 + lo * 216, count: (hi - lo) * 216)
         }
     }
 
@@ -227,10 +225,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private func l2_depthwise_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         do {
-            let bdy = g2 + lo * 216
-            let by = a2 + lo * 216
-            let bdx = g2 + lo * 216
-            for i in 0..<(hi - lo) * 216 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g2 + lo * 216, y: a2 + lo * 216, dx: g2 + lo * 216, count: (hi - lo) * 216)
         }
         let gb = (gp + 66)
         for o in 0..<6 { gb[o] = 0 }
@@ -290,9 +285,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 9, a: { row in l3_separable_conv2d_1mid + (lo * 9 + row) * 6 }, b: pw, n: 5, c: { row in a3 + (lo * 9 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         do {
-            let ax = a3 + lo * 45
-            let ay = a3 + lo * 45
-            for i in 0..<(hi - lo) * 45 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 45, a3 + lo * 45, count: (hi - lo) * 45)
         }
     }
 
@@ -306,10 +299,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         do {
-            let bdy = g3 + lo * 45
-            let by = a3 + lo * 45
-            let bdx = g3 + lo * 45
-            for i in 0..<(hi - lo) * 45 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 45, y: a3 + lo * 45, dx: g3 + lo * 45, count: (hi - lo) * 45)
         }
         let gb = (gp + 156)
         for o in 0..<5 { gb[o] = 0 }

@@ -5,13 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class SafeNames: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "safe_names",
@@ -206,9 +199,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         do {
-            let ax = a1 + lo * 5
-            let ay = a1 + lo * 5
-            for i in 0..<(hi - lo) * 5 { let v = ax[i]; ay[i] = tanh(v) }
+            Activations.forward(.tanh, a1 + lo * 5, a1 + lo * 5, count: (hi - lo) * 5)
         }
     }
 
@@ -216,10 +207,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         do {
-            let bdy = g1 + lo * 5
-            let by = a1 + lo * 5
-            let bdx = g1 + lo * 5
-            for i in 0..<(hi - lo) * 5 { let g = bdy[i]; let v = by[i]; bdx[i] = g * (1 - v * v) }
+            Activations.backward(.tanh, dy: g1 + lo * 5, y: a1 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
         }
         let x = a0, dy = g1
         let gb = (gp + 30)
@@ -233,17 +221,12 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
 
     // back\slash\ (Activation): [N, 5] -> [N, 5]: y = relu(x)
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a1 + lo * 5
-        let ay = a2 + lo * 5
-        for i in 0..<(hi - lo) * 5 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
     }
 
     // back\slash\ (Activation): [N, 5] -> [N, 5] backward: dx = dy * relu'(y)
     private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g2 + lo * 5
-        let by = a2 + lo * 5
-        let bdx = g1 + lo * 5
-        for i in 0..<(hi - lo) * 5 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
     }
 
     // x"); fatalError("injected (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
@@ -334,14 +317,8 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
 
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: dropout rate 0.5, training
     private func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a4 + lo * 4, y = a5 + lo * 4, mk = l5mask + lo * 4
-        let base = seed ^ 1663341875487337577
-        for i in 0..<(hi - lo) * 4 {
-            let u = Float(mix64(base &+ UInt64(lo * 4 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a4 + lo * 4, y = a5 + lo * 4, mask = l5mask + lo * 4
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 4, first: lo * 4, seed: seed ^ 1663341875487337577, rate: Float(0.5))
     }
 
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: inference, y = x
@@ -351,8 +328,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
 
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4] backward: dx = dy * mask
     private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g5 + lo * 4, dx = g4 + lo * 4, mk = l5mask + lo * 4
-        for i in 0..<(hi - lo) * 4 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g5 + lo * 4, mask: l5mask + lo * 4, dx: g4 + lo * 4, count: (hi - lo) * 4)
     }
 
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear
@@ -385,17 +361,12 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
 
     // */ fatalError() /* (Activation): [N, 3] -> [N, 3]: y = sigmoid(x)
     private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a6 + lo * 3
-        let ay = a7 + lo * 3
-        for i in 0..<(hi - lo) * 3 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+        Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
     }
 
     // */ fatalError() /* (Activation): [N, 3] -> [N, 3] backward: dx = dy * sigmoid'(y)
     private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g7 + lo * 3
-        let by = a7 + lo * 3
-        let bdx = g6 + lo * 3
-        for i in 0..<(hi - lo) * 3 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+        Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
     }
 
     // self\u{d}\u{9}\u{0} (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear

@@ -5,13 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class SemDropout: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "sem_dropout",
@@ -111,14 +104,8 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: dropout rate 0.25, training
     private func l1_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a0 + lo * 1000, y = a1 + lo * 1000, mk = l1_dropout_1mask + lo * 1000
-        let base = seed ^ 11400714819323198485
-        for i in 0..<(hi - lo) * 1000 {
-            let u = Float(mix64(base &+ UInt64(lo * 1000 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.25) ? Float(1.3333334) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a0 + lo * 1000, y = a1 + lo * 1000, mask = l1_dropout_1mask + lo * 1000
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 1000, first: lo * 1000, seed: seed ^ 11400714819323198485, rate: Float(0.25))
     }
 
     // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: inference, y = x

@@ -225,10 +225,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         do {
-            let bdy = g1 + lo * 1792
-            let by = a1 + lo * 1792
-            let bdx = g1 + lo * 1792
-            for i in 0..<(hi - lo) * 1792 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
         }
         let gb = (gp + 12800)
         for o in 0..<32 { gb[o] = 0 }
@@ -401,17 +398,12 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16]: y = relu(x)
     private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 896
-        let ay = a4 + lo * 896
-        for i in 0..<(hi - lo) * 896 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
     }
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16] backward: dx = dy * relu'(y)
     private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 896
-        let by = a4 + lo * 896
-        let bdx = g3 + lo * 896
-        for i in 0..<(hi - lo) * 896 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear

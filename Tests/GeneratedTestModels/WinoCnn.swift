@@ -5,9 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-
 public final class WinoCnn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino_cnn",
@@ -242,10 +239,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         do {
-            let bdy = g1 + lo * 2016
-            let by = a1 + lo * 2016
-            let bdx = g1 + lo * 2016
-            for i in 0..<(hi - lo) * 2016 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 2016, y: a1 + lo * 2016, dx: g1 + lo * 2016, count: (hi - lo) * 2016)
         }
         let gb = (gp + 4608)
         for o in 0..<32 { gb[o] = 0 }
@@ -395,73 +389,29 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
 
     // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16]: y = leaky_relu(0.3)(x)
     private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 1008
-        let ay = a4 + lo * 1008
-        for i in 0..<(hi - lo) * 1008 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
+        Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16] backward: dx = dy * leaky_relu(0.3)'(y)
     private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 1008
-        let by = a4 + lo * 1008
-        let bdx = g3 + lo * 1008
-        for i in 0..<(hi - lo) * 1008 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
+        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a4 + n * 1008, y = a5 + n * 192
-            let ag = l5_max_pooling2d_1arg + n * 192
-            for oh in 0..<3 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 9)
-                    let o = (oh * 4 + ow) * 16
-                    for c in 0..<16 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 9 + ws) * 16 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 9 + iw) * 16
-                            for c in 0..<16 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 1008, a5 + n * 192, l5_max_pooling2d_1arg + n * 192, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16] backward
     private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g4 + n * 1008, dy = g5 + n * 192
-            dx.update(repeating: 0, count: 1008)
-            let ag = l5_max_pooling2d_1arg + n * 192
-            for i in 0..<192 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a4 + n * 1008, py = a5 + n * 192
-            for oh in 0..<3 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<4 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 64 + ow * 16
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 9 + iw) * 16 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a4 + n * 1008, a5 + n * 192, pool) }
     }
 
     // dense_1 (Dense): [N, 192] -> [N, 5]: x [192] * W [192, 5] + b linear

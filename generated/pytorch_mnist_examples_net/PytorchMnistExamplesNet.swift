@@ -5,15 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "pytorch_mnist_examples_net",
@@ -268,17 +259,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32]: y = relu(x)
     private func l2_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a1 + lo * 21632
-        let ay = a2 + lo * 21632
-        for i in 0..<(hi - lo) * 21632 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
     }
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32] backward: dx = dy * relu'(y)
     private func l2_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g2 + lo * 21632
-        let by = a2 + lo * 21632
-        let bdx = g1 + lo * 21632
-        for i in 0..<(hi - lo) * 21632 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
     }
 
     // conv2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
@@ -357,94 +343,35 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)
     private func l4_relu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a3 + lo * 36864
-        let ay = a4 + lo * 36864
-        for i in 0..<(hi - lo) * 36864 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64] backward: dx = dy * relu'(y)
     private func l4_relu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g4 + lo * 36864
-        let by = a4 + lo * 36864
-        let bdx = g3 + lo * 36864
-        for i in 0..<(hi - lo) * 36864 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a4 + n * 36864, y = a5 + n * 9216
-            let ag = l5_maxpoolarg + n * 9216
-            for oh in 0..<12 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 24)
-                for ow in 0..<12 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 24)
-                    let o = (oh * 12 + ow) * 64
-                    for c in 0..<64 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 24 + ws) * 64 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 24 + iw) * 64
-                            for c in 0..<64 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 36864, a5 + n * 9216, l5_maxpoolarg + n * 9216, pool) }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64] backward
     private func l5_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g4 + n * 36864, dy = g5 + n * 9216
-            dx.update(repeating: 0, count: 36864)
-            let ag = l5_maxpoolarg + n * 9216
-            for i in 0..<9216 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l5_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a4 + n * 36864, py = a5 + n * 9216
-            for oh in 0..<12 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<12 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 768 + ow * 64
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 24 + iw) * 64 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                        st16((yo + 0 + 32), v2)
-                        st16((yo + 0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a4 + n * 36864, a5 + n * 9216, pool) }
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.25, training
     private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 9216, y = a6 + lo * 9216, mk = l6_dropout1mask + lo * 9216
-        let base = seed ^ 13064056694810536062
-        for i in 0..<(hi - lo) * 9216 {
-            let u = Float(mix64(base &+ UInt64(lo * 9216 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.25) ? Float(1.3333334) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: Float(0.25))
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: inference, y = x
@@ -454,8 +381,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64] backward: dx = dy * mask
     private func l6_dropout1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 9216, dx = g5 + lo * 9216, mk = l6_dropout1mask + lo * 9216
-        for i in 0..<(hi - lo) * 9216 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
@@ -519,29 +445,18 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     // relu_3 (ReLU): [N, 128] -> [N, 128]: y = relu(x)
     private func l9_relu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a8 + lo * 128
-        let ay = a9 + lo * 128
-        for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // relu_3 (ReLU): [N, 128] -> [N, 128] backward: dx = dy * relu'(y)
     private func l9_relu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g9 + lo * 128
-        let by = a9 + lo * 128
-        let bdx = g8 + lo * 128
-        for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 128, y = a10 + lo * 128, mk = l10_dropout2mask + lo * 128
-        let base = seed ^ 3326683750974675154
-        for i in 0..<(hi - lo) * 128 {
-            let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: Float(0.5))
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: inference, y = x
@@ -551,8 +466,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     // dropout2 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
     private func l10_dropout2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 128, dx = g9 + lo * 128, mk = l10_dropout2mask + lo * 128
-        for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -5,15 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed000_kmnist_cnn",
@@ -341,59 +332,15 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let x = a1 + n * 1024
             let y = l2_conv2d_1poolIn + t * 21632
             l2_conv2d_1ForwardRowsFused(x, y, 0, 676, t)
-            do {
-                let px = y, py = a5 + n * 5408
-                for oh in 0..<13 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<13 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 0 + oh * 416 + ow * 32
-                        do {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 26 + iw) * 32 + 0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                }
-                            }
-                            v0 = v0.replacing(with: 0, where: v0 .< 0)
-                            st16((yo + 0 + 0), v0)
-                            v1 = v1.replacing(with: 0, where: v1 .< 0)
-                            st16((yo + 0 + 16), v1)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a5 + n * 5408, pool, .relu)
         }
     }
 
     // conv2d_1: pooling of image 0 (single-image inference, fused)
     private func l2_conv2d_1PoolSingle() {
-        let px = l2_conv2d_1poolIn, py = a5
-        for oh in 0..<13 {
-            let hs = oh * 2, he = hs + 2
-            for ow in 0..<13 {
-                let ws = ow * 2, we = ws + 2
-                let yo = py + 0 + oh * 416 + ow * 32
-                do {
-                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let xi = px + (ih * 26 + iw) * 32 + 0
-                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                        }
-                    }
-                    v0 = v0.replacing(with: 0, where: v0 .< 0)
-                    st16((yo + 0 + 0), v0)
-                    v1 = v1.replacing(with: 0, where: v1 .< 0)
-                    st16((yo + 0 + 16), v1)
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
+        Pooling.pool(.max, l2_conv2d_1poolIn, a5, pool, .relu)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
@@ -463,76 +410,29 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 21632, y = a4 + n * 5408
-            let ag = l4_max_pooling2d_1arg + n * 5408
-            for oh in 0..<13 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 26)
-                for ow in 0..<13 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 26)
-                    let o = (oh * 13 + ow) * 32
-                    for c in 0..<32 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 26 + ws) * 32 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 26 + iw) * 32
-                            for c in 0..<32 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32] backward
     private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g3 + n * 21632, dy = g4 + n * 5408
-            dx.update(repeating: 0, count: 21632)
-            let ag = l4_max_pooling2d_1arg + n * 5408
-            for i in 0..<5408 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, inputCount: 21632, outputCount: 5408) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a3 + n * 21632, py = a4 + n * 5408
-            for oh in 0..<13 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<13 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 416 + ow * 32
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 26 + iw) * 32 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 21632, a4 + n * 5408, pool) }
     }
 
     // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32]: y = relu(x)
     private func l5_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a4 + lo * 5408
-        let ay = a5 + lo * 5408
-        for i in 0..<(hi - lo) * 5408 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
     }
 
     // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32] backward: dx = dy * relu'(y)
     private func l5_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g5 + lo * 5408
-        let by = a5 + lo * 5408
-        let bdx = g4 + lo * 5408
-        for i in 0..<(hi - lo) * 5408 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
@@ -675,17 +575,12 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
 
     // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64]: y = relu(x)
     private func l8_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a7 + lo * 5184
-        let ay = a8 + lo * 5184
-        for i in 0..<(hi - lo) * 5184 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
     }
 
     // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64] backward: dx = dy * relu'(y)
     private func l8_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g8 + lo * 5184
-        let by = a8 + lo * 5184
-        let bdx = g7 + lo * 5184
-        for i in 0..<(hi - lo) * 5184 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g8 + lo * 5184, y: a8 + lo * 5184, dx: g7 + lo * 5184, count: (hi - lo) * 5184)
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
@@ -719,75 +614,15 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let x = a8 + n * 5184
             let y = l9_conv2d_3poolIn + t * 2048
             l9_conv2d_3ForwardRowsFused(x, y, 0, 16, t)
-            do {
-                let px = y, py = a12 + n * 512
-                for oh in 0..<2 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<2 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 0 + oh * 256 + ow * 128
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 4 + iw) * 128 + c0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                                }
-                            }
-                            v0 = v0.replacing(with: 0, where: v0 .< 0)
-                            st16((yo + c0 + 0), v0)
-                            v1 = v1.replacing(with: 0, where: v1 .< 0)
-                            st16((yo + c0 + 16), v1)
-                            v2 = v2.replacing(with: 0, where: v2 .< 0)
-                            st16((yo + c0 + 32), v2)
-                            v3 = v3.replacing(with: 0, where: v3 .< 0)
-                            st16((yo + c0 + 48), v3)
-                        }
-                    }
-                }
-            }
+            let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a12 + n * 512, pool, .relu)
         }
     }
 
     // conv2d_3: pooling of image 0 (single-image inference, fused)
     private func l9_conv2d_3PoolSingle() {
-        let px = l9_conv2d_3poolIn, py = a12
-        for oh in 0..<2 {
-            let hs = oh * 2, he = hs + 2
-            for ow in 0..<2 {
-                let ws = ow * 2, we = ws + 2
-                let yo = py + 0 + oh * 256 + ow * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let xi = px + (ih * 4 + iw) * 128 + c0
-                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                        }
-                    }
-                    v0 = v0.replacing(with: 0, where: v0 .< 0)
-                    st16((yo + c0 + 0), v0)
-                    v1 = v1.replacing(with: 0, where: v1 .< 0)
-                    st16((yo + c0 + 16), v1)
-                    v2 = v2.replacing(with: 0, where: v2 .< 0)
-                    st16((yo + c0 + 32), v2)
-                    v3 = v3.replacing(with: 0, where: v3 .< 0)
-                    st16((yo + c0 + 48), v3)
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
+        Pooling.pool(.max, l9_conv2d_3poolIn, a12, pool, .relu)
     }
 
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
@@ -876,82 +711,29 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a10 + n * 2048, y = a11 + n * 512
-            let ag = l11_max_pooling2d_2arg + n * 512
-            for oh in 0..<2 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 4)
-                for ow in 0..<2 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 4)
-                    let o = (oh * 2 + ow) * 128
-                    for c in 0..<128 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 4 + ws) * 128 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 4 + iw) * 128
-                            for c in 0..<128 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 2048, a11 + n * 512, l11_max_pooling2d_2arg + n * 512, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128] backward
     private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g10 + n * 2048, dy = g11 + n * 512
-            dx.update(repeating: 0, count: 2048)
-            let ag = l11_max_pooling2d_2arg + n * 512
-            for i in 0..<512 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, inputCount: 2048, outputCount: 512) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a10 + n * 2048, py = a11 + n * 512
-            for oh in 0..<2 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<2 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 256 + ow * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 4 + iw) * 128 + c0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + c0 + 0), v0)
-                        st16((yo + c0 + 16), v1)
-                        st16((yo + c0 + 32), v2)
-                        st16((yo + c0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a10 + n * 2048, a11 + n * 512, pool) }
     }
 
     // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128]: y = relu(x)
     private func l12_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let ax = a11 + lo * 512
-        let ay = a12 + lo * 512
-        for i in 0..<(hi - lo) * 512 { let v = ax[i]; ay[i] = max(v, 0) }
+        Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
     }
 
     // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128] backward: dx = dy * relu'(y)
     private func l12_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let bdy = g12 + lo * 512
-        let by = a12 + lo * 512
-        let bdx = g11 + lo * 512
-        for i in 0..<(hi - lo) * 512 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+        Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu
@@ -985,10 +767,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         do {
-            let bdy = g14 + lo * 512
-            let by = a14 + lo * 512
-            let bdx = g14 + lo * 512
-            for i in 0..<(hi - lo) * 512 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g14 + lo * 512, y: a14 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
         }
         let x = a12, dy = g14
         let gb = (gp + 389536)
@@ -1005,14 +784,8 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.5, training
     private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a14 + lo * 512, y = a15 + lo * 512, mk = l15_dropout_1mask + lo * 512
-        let base = seed ^ 4990025626462012731
-        for i in 0..<(hi - lo) * 512 {
-            let u = Float(mix64(base &+ UInt64(lo * 512 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a14 + lo * 512, y = a15 + lo * 512, mask = l15_dropout_1mask + lo * 512
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: Float(0.5))
     }
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: inference, y = x
@@ -1022,8 +795,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512] backward: dx = dy * mask
     private func l15_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g15 + lo * 512, dx = g14 + lo * 512, mk = l15_dropout_1mask + lo * 512
-        for i in 0..<(hi - lo) * 512 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear

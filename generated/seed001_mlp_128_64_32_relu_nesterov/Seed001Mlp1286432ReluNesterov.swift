@@ -178,10 +178,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g2 + lo * 128
-            let by = a2 + lo * 128
-            let bdx = g2 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
         }
         let x = a0, dy = g2
         let gb = (gp + 100352)
@@ -213,10 +210,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g3 + lo * 64
-            let by = a3 + lo * 64
-            let bdx = g3 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
         }
         let x = a2, dy = g3
         let gb = (gp + 108672)
@@ -251,10 +245,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         do {
-            let bdy = g4 + lo * 32
-            let by = a4 + lo * 32
-            let bdx = g4 + lo * 32
-            for i in 0..<(hi - lo) * 32 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g4 + lo * 32, y: a4 + lo * 32, dx: g4 + lo * 32, count: (hi - lo) * 32)
         }
         let x = a3, dy = g4
         let gb = (gp + 110784)

@@ -158,9 +158,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 784, ldb: 256), GemmEpilogue(bias: bias))
         do {
-            let ax = a2 + lo * 256
-            let ay = a2 + lo * 256
-            for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a2 + lo * 256, a2 + lo * 256, count: (hi - lo) * 256)
         }
     }
 
@@ -168,10 +166,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g2 + lo * 256
-            let by = a2 + lo * 256
-            let bdx = g2 + lo * 256
-            for i in 0..<(hi - lo) * 256 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
         }
         let x = a0, dy = g2
         let gb = (gp + 200704)
@@ -192,9 +187,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 256, ldb: 128), GemmEpilogue(bias: bias))
         do {
-            let ax = a3 + lo * 128
-            let ay = a3 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a3 + lo * 128, a3 + lo * 128, count: (hi - lo) * 128)
         }
     }
 
@@ -208,10 +201,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g3 + lo * 128
-            let by = a3 + lo * 128
-            let bdx = g3 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
         }
         let x = a2, dy = g3
         let gb = (gp + 233728)
@@ -235,9 +225,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
                   GemmReduction(k: 128, ldb: 64), GemmEpilogue(bias: bias))
         do {
-            let ax = a4 + lo * 64
-            let ay = a4 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
+            Activations.forward(.sigmoid, a4 + lo * 64, a4 + lo * 64, count: (hi - lo) * 64)
         }
     }
 
@@ -251,10 +239,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
-            let bdy = g4 + lo * 64
-            let by = a4 + lo * 64
-            let bdx = g4 + lo * 64
-            for i in 0..<(hi - lo) * 64 { let g = bdy[i]; let v = by[i]; bdx[i] = g * v * (1 - v) }
+            Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
         }
         let x = a3, dy = g4
         let gb = (gp + 242048)

@@ -5,15 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Seed003K4: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k4",
@@ -239,10 +230,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         do {
-            let bdy = g1 + lo * 22400
-            let by = a1 + lo * 22400
-            let bdx = g1 + lo * 22400
-            for i in 0..<(hi - lo) * 22400 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 22400, y: a1 + lo * 22400, dx: g1 + lo * 22400, count: (hi - lo) * 22400)
         }
         let gb = (gp + 128)
         for o in 0..<32 { gb[o] = 0 }
@@ -292,10 +280,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         do {
-            let bdy = g2 + lo * 20000
-            let by = a2 + lo * 20000
-            let bdx = g2 + lo * 20000
-            for i in 0..<(hi - lo) * 20000 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g2 + lo * 20000, y: a2 + lo * 20000, dx: g2 + lo * 20000, count: (hi - lo) * 20000)
         }
         let gb = (gp + 4256)
         for o in 0..<32 { gb[o] = 0 }
@@ -316,61 +301,19 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a2 + n * 20000, y = a3 + n * 4608
-            let ag = l3_max_pooling2d_1arg + n * 4608
-            for oh in 0..<12 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 25)
-                for ow in 0..<12 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 25)
-                    let o = (oh * 12 + ow) * 32
-                    for c in 0..<32 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 25 + ws) * 32 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 25 + iw) * 32
-                            for c in 0..<32 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 20000, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32] backward
     private func l3_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g2 + n * 20000, dy = g3 + n * 4608
-            dx.update(repeating: 0, count: 20000)
-            let ag = l3_max_pooling2d_1arg + n * 4608
-            for i in 0..<4608 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g2 + n * 20000, g3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, inputCount: 20000, outputCount: 4608) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a2 + n * 20000, py = a3 + n * 4608
-            for oh in 0..<12 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<12 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 384 + ow * 32
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 25 + iw) * 32 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, pool) }
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: output pixels q0..<q1 of one image, kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -410,10 +353,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         do {
-            let bdy = g4 + lo * 6912
-            let by = a4 + lo * 6912
-            let bdx = g4 + lo * 6912
-            for i in 0..<(hi - lo) * 6912 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g4 + lo * 6912, y: a4 + lo * 6912, dx: g4 + lo * 6912, count: (hi - lo) * 6912)
         }
         let gb = (gp + 12480)
         for o in 0..<64 { gb[o] = 0 }
@@ -468,10 +408,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         do {
-            let bdy = g5 + lo * 5184
-            let by = a5 + lo * 5184
-            let bdx = g5 + lo * 5184
-            for i in 0..<(hi - lo) * 5184 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g5 + lo * 5184, y: a5 + lo * 5184, dx: g5 + lo * 5184, count: (hi - lo) * 5184)
         }
         let gb = (gp + 28928)
         for o in 0..<64 { gb[o] = 0 }
@@ -491,67 +428,19 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a5 + n * 5184, y = a6 + n * 1024
-            let ag = l6_max_pooling2d_2arg + n * 1024
-            for oh in 0..<4 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 9)
-                for ow in 0..<4 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 9)
-                    let o = (oh * 4 + ow) * 64
-                    for c in 0..<64 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 9 + ws) * 64 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 9 + iw) * 64
-                            for c in 0..<64 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 5184, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64] backward
     private func l6_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g5 + n * 5184, dy = g6 + n * 1024
-            dx.update(repeating: 0, count: 5184)
-            let ag = l6_max_pooling2d_2arg + n * 1024
-            for i in 0..<1024 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g5 + n * 5184, g6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, inputCount: 5184, outputCount: 1024) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a5 + n * 5184, py = a6 + n * 1024
-            for oh in 0..<4 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<4 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 256 + ow * 64
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 9 + iw) * 64 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                        st16((yo + 0 + 32), v2)
-                        st16((yo + 0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, pool) }
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: x [1024] * W [1024, 128] + b relu
@@ -585,10 +474,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         do {
-            let bdy = g8 + lo * 128
-            let by = a8 + lo * 128
-            let bdx = g8 + lo * 128
-            for i in 0..<(hi - lo) * 128 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         }
         let x = a6, dy = g8
         let gb = (gp + 160064)
@@ -605,14 +491,8 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a8 + lo * 128, y = a9 + lo * 128, mk = l9_dropout_1mask + lo * 128
-        let base = seed ^ 10372713005361028285
-        for i in 0..<(hi - lo) * 128 {
-            let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: Float(0.5))
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: inference, y = x
@@ -622,8 +502,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
     private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g9 + lo * 128, dx = g8 + lo * 128, mk = l9_dropout_1mask + lo * 128
-        for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -5,15 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed004_kannada_cnn",
@@ -423,10 +414,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
-            let bdy = g1 + lo * 25088
-            let by = a1 + lo * 25088
-            let bdx = g1 + lo * 25088
-            for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g1 + lo * 25088, y: a1 + lo * 25088, dx: g1 + lo * 25088, count: (hi - lo) * 25088)
         }
         let gb = (gp + 800)
         for o in 0..<32 { gb[o] = 0 }
@@ -561,10 +549,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
-            let bdy = g3 + lo * 25088
-            let by = a3 + lo * 25088
-            let bdx = g3 + lo * 25088
-            for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g3 + lo * 25088, y: a3 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
         }
         let gb = (gp + 26560)
         for o in 0..<32 { gb[o] = 0 }
@@ -639,73 +624,25 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a4 + n * 25088, y = a5 + n * 6272
-            let ag = l5_max_pooling2d_1arg + n * 6272
-            for oh in 0..<14 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 28)
-                for ow in 0..<14 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 28)
-                    let o = (oh * 14 + ow) * 32
-                    for c in 0..<32 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 28 + ws) * 32 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 28 + iw) * 32
-                            for c in 0..<32 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 25088, a5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
     private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g4 + n * 25088, dy = g5 + n * 6272
-            dx.update(repeating: 0, count: 25088)
-            let ag = l5_max_pooling2d_1arg + n * 6272
-            for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a4 + n * 25088, py = a5 + n * 6272
-            for oh in 0..<14 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<14 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 448 + ow * 32
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 28 + iw) * 32 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, pool) }
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
     private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 6272, y = a6 + lo * 6272, mk = l6_dropout_1mask + lo * 6272
-        let base = seed ^ 13064056694810536062
-        for i in 0..<(hi - lo) * 6272 {
-            let u = Float(mix64(base &+ UInt64(lo * 6272 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.25) ? Float(1.3333334) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a5 + lo * 6272, y = a6 + lo * 6272, mask = l6_dropout_1mask + lo * 6272
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: Float(0.25))
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
@@ -715,8 +652,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
     private func l6_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 6272, dx = g5 + lo * 6272, mk = l6_dropout_1mask + lo * 6272
-        for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -787,10 +723,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
-            let bdy = g7 + lo * 12544
-            let by = a7 + lo * 12544
-            let bdx = g7 + lo * 12544
-            for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g7 + lo * 12544, y: a7 + lo * 12544, dx: g7 + lo * 12544, count: (hi - lo) * 12544)
         }
         let gb = (gp + 45152)
         for o in 0..<64 { gb[o] = 0 }
@@ -931,10 +864,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
-            let bdy = g9 + lo * 12544
-            let by = a9 + lo * 12544
-            let bdx = g9 + lo * 12544
-            for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g9 + lo * 12544, y: a9 + lo * 12544, dx: g9 + lo * 12544, count: (hi - lo) * 12544)
         }
         let gb = (gp + 82336)
         for o in 0..<64 { gb[o] = 0 }
@@ -1009,79 +939,25 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a10 + n * 12544, y = a11 + n * 3136
-            let ag = l11_max_pooling2d_2arg + n * 3136
-            for oh in 0..<7 {
-                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 14)
-                for ow in 0..<7 {
-                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 14)
-                    let o = (oh * 7 + ow) * 64
-                    for c in 0..<64 { y[o + c] = -Float.infinity; ag[o + c] = Int32((hs * 14 + ws) * 64 + c) }
-                    for ih in hs..<he {
-                        for iw in ws..<we {
-                            let i = (ih * 14 + iw) * 64
-                            for c in 0..<64 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
-                        }
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 12544, a11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
     private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let dx = g10 + n * 12544, dy = g11 + n * 3136
-            dx.update(repeating: 0, count: 12544)
-            let ag = l11_max_pooling2d_2arg + n * 3136
-            for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
-        }
+        for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let px = a10 + n * 12544, py = a11 + n * 3136
-            for oh in 0..<7 {
-                let hs = oh * 2, he = hs + 2
-                for ow in 0..<7 {
-                    let ws = ow * 2, we = ws + 2
-                    let yo = py + 0 + oh * 448 + ow * 64
-                    do {
-                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let xi = px + (ih * 14 + iw) * 64 + 0
-                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                            }
-                        }
-                        st16((yo + 0 + 0), v0)
-                        st16((yo + 0 + 16), v1)
-                        st16((yo + 0 + 32), v2)
-                        st16((yo + 0 + 48), v3)
-                    }
-                }
-            }
-        }
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+        for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, pool) }
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
     private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a11 + lo * 3136, y = a12 + lo * 3136, mk = l12_dropout_2mask + lo * 3136
-        let base = seed ^ 7681369315911520508
-        for i in 0..<(hi - lo) * 3136 {
-            let u = Float(mix64(base &+ UInt64(lo * 3136 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.25) ? Float(1.3333334) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a11 + lo * 3136, y = a12 + lo * 3136, mask = l12_dropout_2mask + lo * 3136
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 7681369315911520508, rate: Float(0.25))
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
@@ -1091,8 +967,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
     private func l12_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g12 + lo * 3136, dx = g11 + lo * 3136, mk = l12_dropout_2mask + lo * 3136
-        for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
@@ -1126,10 +1001,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
-            let bdy = g14 + lo * 256
-            let by = a14 + lo * 256
-            let bdx = g14 + lo * 256
-            for i in 0..<(hi - lo) * 256 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+            Activations.backward(.relu, dy: g14 + lo * 256, y: a14 + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
         }
         let x = a12, dy = g14
         let gb = (gp + 885472)
@@ -1146,14 +1018,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
     private func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a14 + lo * 256, y = a15 + lo * 256, mk = l15_dropout_3mask + lo * 256
-        let base = seed ^ 4990025626462012731
-        for i in 0..<(hi - lo) * 256 {
-            let u = Float(mix64(base &+ UInt64(lo * 256 + i)) >> 40) * Float(1.0 / 16777216.0)
-            let s: Float = u >= Float(0.5) ? Float(2.0) : 0
-            mk[i] = s
-            y[i] = x[i] * s
-        }
+        let x = a14 + lo * 256, y = a15 + lo * 256, mask = l15_dropout_3mask + lo * 256
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 4990025626462012731, rate: Float(0.5))
     }
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: inference, y = x
@@ -1163,8 +1029,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
     private func l15_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g15 + lo * 256, dx = g14 + lo * 256, mk = l15_dropout_3mask + lo * 256
-        for i in 0..<(hi - lo) * 256 { dx[i] = dy[i] * mk[i] }
+        Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear

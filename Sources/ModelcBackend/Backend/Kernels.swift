@@ -3,54 +3,10 @@
 //     register-tiled for the target CPU: C[r][0..<N] (=|+=) sum_{i,j} A_r[i*aOuter + j*aInner] *
 //     B[i*bOuter + j*bInner + 0..<N]. Every GEMM of an emitted model is one: Dense forward and backward, the convolution
 //     forward, input and weight gradients, and the Winograd tiles' products.
-//   * channel-vector loops (emitChannelLoops, columnGroups) for the BatchNorm and pooling passes,
-//     the convolution geometry, and the helpers every generated file starts with.
+//   * channel-vector loops (emitChannelLoops) for the BatchNorm passes, the convolution (and
+//     pooling window) geometry, and the helpers every generated file starts with.
 
 import ModelcCore
-
-struct ColumnGroup {
-    /// When set, the group is a loop `for c0 in stride(from: start, to: end, by: step)`.
-    var loopEnd: Int?
-    var start: Int
-    var width: Int      // 16, 8, 4 or 1 (scalar)
-    var count: Int      // vectors per group
-    var span: Int { width * count }
-
-    /// `for c0 in stride(...) { body("c0") }` for a looped group, else `do { body("<start>") }`.
-    func emit(_ w: CodeWriter, _ body: (_ c0: String) -> Void) {
-        if let end = loopEnd {
-            w.block("for c0 in stride(from: \(start), to: \(end), by: \(span))") { body("c0") }
-        } else {
-            w.block("do") { body("\(start)") }
-        }
-    }
-}
-
-func columnGroups(_ n: Int, maxVectors: Int) -> [ColumnGroup] {
-    var groups: [ColumnGroup] = []
-    let full = n / 16
-    let nb = max(1, min(maxVectors, full))
-    var c = 0
-    if full > 0 {
-        let loops = full / nb
-        if loops >= 2 {
-            groups.append(ColumnGroup(loopEnd: loops * nb * 16, start: 0, width: 16, count: nb))
-        } else if loops == 1 {
-            groups.append(ColumnGroup(loopEnd: nil, start: 0, width: 16, count: nb))
-        }
-        c = loops * nb * 16
-        let rem = full % nb
-        if rem > 0 {
-            groups.append(ColumnGroup(loopEnd: nil, start: c, width: 16, count: rem))
-            c += rem * 16
-        }
-    }
-    var tail = n - c
-    if tail >= 8 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 8, count: 1)); c += 8; tail -= 8 }
-    if tail >= 4 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 4, count: 1)); c += 4; tail -= 4 }
-    if tail > 0 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 1, count: tail)) }
-    return groups
-}
 
 enum SIMDText {
     static func type(_ w: Int) -> String { w == 1 ? "Float" : "SIMD\(w)<Float>" }
@@ -74,7 +30,7 @@ enum SIMDText {
 
 extension SIMDText {
     /// `g = g * f'(y)` for a register-epilogue activation, given its output y (exactly the
-    /// scalar `y > 0 ? g : g * alpha` of ActivationCode.backwardExpr, NaN included).
+    /// scalar `y > 0 ? g : g * alpha` of the runtime's Activations.backward, NaN included).
     static func backward(_ w: Int, _ g: String, y: String, _ act: EpilogueActivation) -> String {
         switch act {
         case .none: return "_ = \(y)"
@@ -249,13 +205,3 @@ struct ConvGeometry {
         }
     }
 }
-
-/// Counter-based hash used by Dropout (splitmix64 finalizer), emitted into every file.
-let hashHelper = """
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-"""

@@ -42,7 +42,7 @@ struct ModelClassWriter {
         w.line()
         let helpers = simdHelpers.split(separator: "\n").filter { h in
             ["ld16", "ld8", "ld4", "st16", "st8", "st4"].contains { name in h.contains("func \(name)(") && body.contains("\(name)(") }
-        } + (body.contains("mix64(") ? hashHelper.split(separator: "\n") : [])
+        }
         for l in helpers { w.line(String(l)) }
         if !helpers.isEmpty { w.line() }
     }

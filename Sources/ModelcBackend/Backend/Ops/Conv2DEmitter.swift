@@ -184,10 +184,8 @@ extension Conv2DLayer {
                     w.line("\(rowsName(fused))(x, y, 0, \(pix), t)")
                 }
                 if let f = fused, let pool = f.pool {
-                    w.block("do") {
-                        PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: "y", y: "\(f.target) + n * \(f.layout.imageStride)",
-                                           out: f.layout, activation: pool.activation)
-                    }
+                    PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: "y", y: "\(f.target) + n * \(f.layout.imageStride)",
+                                       out: f.layout, activation: pool.activation)
                 }
             }
             if fused == nil, let post = post {

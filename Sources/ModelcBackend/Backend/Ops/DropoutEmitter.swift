@@ -1,7 +1,8 @@
 // Inverted Dropout. Training: keep unit i of image n when u >= rate, u uniform in [0, 1)
 // from a counter-based hash of (seed, layer, n * S + i), and scale kept units by
 // 1 / (1 - rate); the mask (0 or the scale) is kept for backward. Inference: y = x.
-// The hash makes masks deterministic for a seed and independent of the thread split.
+// The hash makes masks deterministic for a seed and independent of the thread split. The loops
+// are the runtime's Dropout kernels (Sources/ModelcRuntime/Kernels/Elementwise.swift).
 //   forward [N, S] -> [N, S];  backward dx = dy * mask
 
 struct DropoutEmitter: OpEmitter {
@@ -11,18 +12,11 @@ struct DropoutEmitter: OpEmitter {
         let mask = "\(c.prefix)mask"
         m.buffer(mask, perImage: c.outSize, "\(c.name) dropout mask (0 or 1/(1-rate))")
         let size = c.outSize
-        let keepScale = rate < 1 ? 1 / (1 - rate) : 0
         let salt = UInt64(c.index) &* 0x9E37_79B9_7F4A_7C15
         let ft = "\(c.prefix)ForwardTraining", fi = "\(c.prefix)ForwardInference", b = "\(c.prefix)Backward"
         m.chunkFunction(ft, comment: "\(c.header): dropout rate \(rate), training") { w in
-            w.line("let x = \(c.x) + lo * \(size), y = \(c.y) + lo * \(size), mk = \(mask) + lo * \(size)")
-            w.line("let base = seed ^ \(salt)")
-            w.block("for i in 0..<(hi - lo) * \(size)") {
-                w.line("let u = Float(mix64(base &+ UInt64(lo * \(size) + i)) >> 40) * Float(1.0 / 16777216.0)")
-                w.line("let s: Float = u >= \(floatLiteral(rate)) ? \(floatLiteral(keepScale)) : 0")
-                w.line("mk[i] = s")
-                w.line("y[i] = x[i] * s")
-            }
+            w.line("let x = \(c.x) + lo * \(size), y = \(c.y) + lo * \(size), mask = \(mask) + lo * \(size)")
+            w.line("Dropout.training(x, y, mask: mask, count: (hi - lo) * \(size), first: lo * \(size), seed: seed ^ \(salt), rate: \(floatLiteral(rate)))")
         }
         m.chunkFunction(fi, comment: "\(c.header): inference, y = x") { w in
             w.line("(\(c.y) + lo * \(size)).update(from: \(c.x) + lo * \(size), count: (hi - lo) * \(size))")
@@ -30,8 +24,7 @@ struct DropoutEmitter: OpEmitter {
         var back: [Step] = []
         if let gx = c.gx {
             m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * mask") { w in
-                w.line("let dy = \(c.gy) + lo * \(size), dx = \(gx) + lo * \(size), mk = \(mask) + lo * \(size)")
-                w.line("for i in 0..<(hi - lo) * \(size) { dx[i] = dy[i] * mk[i] }")
+                w.line("Dropout.backward(dy: \(c.gy) + lo * \(size), mask: \(mask) + lo * \(size), dx: \(gx) + lo * \(size), count: (hi - lo) * \(size))")
             }
             back = [.chunk("\(b)(lo, hi, t)")]
         }

@@ -1,5 +1,9 @@
-// GlobalAveragePooling2D / GlobalMaxPooling2D over all pixels, per channel.
+// GlobalAveragePooling2D / GlobalMaxPooling2D over all pixels, per channel, with the runtime's
+// pooling kernels (Sources/ModelcRuntime/Kernels/Pooling.swift): the average is a pool with one
+// window covering the image.
 //   forward [N, H, W, C] -> [N, C];  backward: dy / (H*W) everywhere, or dy to the max.
+
+import ModelcCore
 
 struct GlobalPoolEmitter: OpEmitter {
     let isMax: Bool
@@ -10,32 +14,25 @@ struct GlobalPoolEmitter: OpEmitter {
         let arg = "\(c.prefix)arg"
         if isMax { m.buffer(arg, perImage: ch, kind: .int32, "\(c.name) argmax (input offset)") }
         let f = "\(c.prefix)Forward", b = "\(c.prefix)Backward"
+        let x = "\(c.x) + n * \(c.inSize)", y = "\(c.y) + n * \(ch)"
         m.chunkFunction(f, comment: "\(c.header): global \(isMax ? "max" : "average") pool over \(pix) pixels") { w in
-            w.block("for n in lo..<hi") {
-                w.line("let x = \(c.x) + n * \(c.inSize), y = \(c.y) + n * \(ch)")
-                if isMax {
-                    w.line("let ag = \(arg) + n * \(ch)")
-                    w.line("for c in 0..<\(ch) { y[c] = x[c]; ag[c] = Int32(c) }")
-                    w.line("for p in 1..<\(max(pix, 1)) { for c in 0..<\(ch) { let v = x[p * \(ch) + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * \(ch) + c) } } }")
-                } else {
-                    w.line("for c in 0..<\(ch) { y[c] = 0 }")
-                    w.line("for p in 0..<\(pix) { for c in 0..<\(ch) { y[c] += x[p * \(ch) + c] } }")
-                    w.line("for c in 0..<\(ch) { y[c] *= \(floatLiteral(1 / Float(max(pix, 1)))) }")
-                }
+            if isMax {
+                w.line("for n in lo..<hi { GlobalPooling.max(\(x), \(y), \(arg) + n * \(ch), pixels: \(pix), channels: \(ch)) }")
+            } else {
+                let g = ConvGeometry(inShape: c.inShape, outShape: [1, 1, ch], kh: c.inShape.first ?? 1,
+                                     kw: c.inShape.count > 1 ? c.inShape[1] : 1, sh: 1, sw: 1, padding: .valid)
+                w.line("let pool = \(PoolCode.geometry(g, out: .dense([1, 1, ch])))")
+                w.line("for n in lo..<hi { Pooling.pool(.average, \(x), \(y), pool) }")
             }
         }
         var back: [Step] = []
         if let gx = c.gx {
             m.chunkFunction(b, comment: "\(c.header) backward") { w in
-                w.block("for n in lo..<hi") {
-                    w.line("let dx = \(gx) + n * \(c.inSize), dy = \(c.gy) + n * \(ch)")
-                    if isMax {
-                        w.line("let ag = \(arg) + n * \(ch)")
-                        w.line("dx.update(repeating: 0, count: \(c.inSize))")
-                        w.line("for c in 0..<\(ch) { dx[Int(ag[c])] += dy[c] }")
-                    } else {
-                        w.line("for p in 0..<\(pix) { for c in 0..<\(ch) { dx[p * \(ch) + c] = dy[c] * \(floatLiteral(1 / Float(max(pix, 1)))) } }")
-                    }
+                let dx = "\(gx) + n * \(c.inSize)", dy = "\(c.gy) + n * \(ch)"
+                if isMax {
+                    w.line("for n in lo..<hi { Pooling.maxBackward(\(dx), \(dy), \(arg) + n * \(ch), inputCount: \(c.inSize), outputCount: \(ch)) }")
+                } else {
+                    w.line("for n in lo..<hi { GlobalPooling.averageBackward(\(dx), \(dy), pixels: \(pix), channels: \(ch)) }")
                 }
             }
             back = [.chunk("\(b)(lo, hi, t)")]

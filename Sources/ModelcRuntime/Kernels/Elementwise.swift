@@ -1,0 +1,161 @@
+// Element-wise kernels: activation functions forward and backward (softmax per row of the last
+// axis), and inverted dropout.
+//
+//   Activations.forward     y = f(x)                     x and y may be the same buffer
+//   Activations.backward    dx = dy * f'(x), from y = f(x); dy and dx may be the same buffer
+//                           softmax per row: y = exp(x - max) / sum, dx = y * (dy - sum(dy * y))
+//   Dropout.training        keep element i when u_i >= rate, u_i uniform in [0, 1) from a hash of
+//                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0
+//   Dropout.backward        dx = dy * mask
+//
+// Each element's result is the same scalar expression in either form, so results do not depend
+// on how a batch is split. The functions are @_transparent (every count a literal times the
+// chunk's image count after inlining); with MODELC_KERNELS_OUT_OF_LINE (debug builds) they call
+// a copy compiled here instead, the activation's `switch` outside its loop.
+
+import Foundation
+
+/// An activation function: element-wise, or softmax over each row of `channels` values.
+public enum ActivationFunction: Sendable {
+    case linear, relu, leaky(Float), sigmoid, tanh, elu(Float), softmax(channels: Int)
+}
+
+public enum Activations {
+    /// y[i] = f(x[i]) for i in 0..<count (softmax: rows of `channels` elements).
+    @_transparent
+    public static func forward(_ f: ActivationFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        forwardOutOfLine(f, x, y, count: count)
+        #else
+        forwardInlined(f, x, y, count: count)
+        #endif
+    }
+
+    @inline(never)
+    public static func forwardOutOfLine(_ f: ActivationFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        forwardInlined(f, x, y, count: count)
+    }
+
+    @_transparent
+    public static func forwardInlined(_ f: ActivationFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .linear: for i in 0..<count { y[i] = x[i] }
+        case .relu: for i in 0..<count { y[i] = max(x[i], 0) }
+        case .leaky(let a): for i in 0..<count { let v = x[i]; y[i] = v < 0 ? v * a : v }
+        case .sigmoid: for i in 0..<count { y[i] = 1 / (1 + exp(-x[i])) }
+        case .tanh: for i in 0..<count { y[i] = tanh(x[i]) }
+        case .elu(let a): for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * (exp(v) - 1) }
+        case .softmax(let channels): softmax(x, y, rows: count / channels, channels: channels)
+        }
+    }
+
+    /// dx[i] = dy[i] * f'(x[i]) for i in 0..<count, given y = f(x) (softmax: its Jacobian per row).
+    @_transparent
+    public static func backward(_ f: ActivationFunction, dy: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>, count: Int) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        backwardOutOfLine(f, dy: dy, y: y, dx: dx, count: count)
+        #else
+        backwardInlined(f, dy: dy, y: y, dx: dx, count: count)
+        #endif
+    }
+
+    @inline(never)
+    public static func backwardOutOfLine(_ f: ActivationFunction, dy: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                         dx: UnsafeMutablePointer<Float>, count: Int) {
+        backwardInlined(f, dy: dy, y: y, dx: dx, count: count)
+    }
+
+    @_transparent
+    public static func backwardInlined(_ f: ActivationFunction, dy: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                       dx: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .linear: for i in 0..<count { dx[i] = dy[i] }
+        case .relu: for i in 0..<count { let g = dy[i]; dx[i] = y[i] > 0 ? g : 0 }
+        case .leaky(let a): for i in 0..<count { let g = dy[i]; dx[i] = y[i] > 0 ? g : g * a }
+        case .sigmoid: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * v * (1 - v) }
+        case .tanh: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * (1 - v * v) }
+        case .elu(let a): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g : g * (v + a) }
+        case .softmax(let channels): softmaxBackward(dy: dy, y: y, dx: dx, rows: count / channels, channels: channels)
+        }
+    }
+
+    /// Softmax over rows of `channels` values: y = exp(x - max) / sum.
+    @_transparent @usableFromInline
+    static func softmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, channels: Int) {
+        for r in 0..<rows {
+            let xr = x + r * channels, yr = y + r * channels
+            var mx = -Float.infinity
+            for c in 0..<channels { mx = max(mx, xr[c]) }
+            var sum: Float = 0
+            for c in 0..<channels { let e = exp(xr[c] - mx); yr[c] = e; sum += e }
+            let inv = 1 / sum
+            for c in 0..<channels { yr[c] *= inv }
+        }
+    }
+
+    /// The softmax's full Jacobian per row: dx = y * (dy - sum(dy * y)).
+    @_transparent @usableFromInline
+    static func softmaxBackward(dy: UnsafePointer<Float>, y: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                rows: Int, channels: Int) {
+        for r in 0..<rows {
+            let o = r * channels
+            var dot: Float = 0
+            for c in 0..<channels { dot += dy[o + c] * y[o + c] }
+            for c in 0..<channels { dx[o + c] = y[o + c] * (dy[o + c] - dot) }
+        }
+    }
+}
+
+public enum Dropout {
+    /// Elements first..<first + count of a layer's batch (at x, y and mask): u = the top 24 bits
+    /// of SplitMix64's output for state seed &+ (first + i), as a Float in [0, 1); mask[i] =
+    /// u >= rate ? 1 / (1 - rate) : 0, y[i] = x[i] * mask[i].
+    @_transparent
+    public static func training(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                                count: Int, first: Int, seed: UInt64, rate: Float) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        trainingOutOfLine(x, y, mask: mask, count: count, first: first, seed: seed, rate: rate)
+        #else
+        trainingInlined(x, y, mask: mask, count: count, first: first, seed: seed, rate: rate)
+        #endif
+    }
+
+    @inline(never)
+    public static func trainingOutOfLine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                                         count: Int, first: Int, seed: UInt64, rate: Float) {
+        trainingInlined(x, y, mask: mask, count: count, first: first, seed: seed, rate: rate)
+    }
+
+    @_transparent
+    public static func trainingInlined(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                                       count: Int, first: Int, seed: UInt64, rate: Float) {
+        let keep: Float = 1 / (1 - rate)
+        for i in 0..<count {
+            var hash = SplitMix64(seed: seed &+ UInt64(first + i))
+            let s: Float = hash.nextFloat() >= rate ? keep : 0
+            mask[i] = s
+            y[i] = x[i] * s
+        }
+    }
+
+    /// dx[i] = dy[i] * mask[i].
+    @_transparent
+    public static func backward(dy: UnsafePointer<Float>, mask: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        backwardOutOfLine(dy: dy, mask: mask, dx: dx, count: count)
+        #else
+        backwardInlined(dy: dy, mask: mask, dx: dx, count: count)
+        #endif
+    }
+
+    @inline(never)
+    public static func backwardOutOfLine(dy: UnsafePointer<Float>, mask: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        backwardInlined(dy: dy, mask: mask, dx: dx, count: count)
+    }
+
+    @_transparent
+    public static func backwardInlined(dy: UnsafePointer<Float>, mask: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { dx[i] = dy[i] * mask[i] }
+    }
+}

@@ -1,0 +1,168 @@
+// The runtime's element-wise kernels (Sources/ModelcRuntime/Kernels/Elementwise.swift) against
+// plain scalar expressions, bit for bit, in both their inlined and their out-of-line form: every
+// activation forward and backward (in place too, as the layers with a folded activation call
+// them), softmax and its backward, and dropout's mask (the SplitMix64 finalizer of seed + element
+// index, written out here), its independence of how the elements are split, and its backward.
+
+import Foundation
+import XCTest
+@testable import ModelcRuntime
+
+final class ElementwiseKernelTests: XCTestCase {
+    static let functions: [ActivationFunction] = [.linear, .relu, .leaky(0.3), .sigmoid, .tanh, .elu(1), .elu(0.5)]
+
+    /// Values in [-4, 4) (odd count), with NaN, infinities, both zeros and large values.
+    func values(_ n: Int, seed: UInt64) -> [Float] {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        let special: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 100, -100, 1e-30]
+        return (0..<n).map { i in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return i < special.count ? special[i] : Float(s % 8000) / 1000 - 4
+        }
+    }
+
+    func forwardReference(_ f: ActivationFunction, _ v: Float) -> Float {
+        switch f {
+        case .linear: return v
+        case .relu: return max(v, 0)
+        case .leaky(let a): return v < 0 ? v * a : v
+        case .sigmoid: return 1 / (1 + exp(-v))
+        case .tanh: return tanh(v)
+        case .elu(let a): return v > 0 ? v : a * (exp(v) - 1)
+        case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
+        }
+    }
+
+    func backwardReference(_ f: ActivationFunction, dy: Float, y: Float) -> Float {
+        switch f {
+        case .linear: return dy
+        case .relu: return y > 0 ? dy : 0
+        case .leaky(let a): return y > 0 ? dy : dy * a
+        case .sigmoid: return dy * y * (1 - y)
+        case .tanh: return dy * (1 - y * y)
+        case .elu(let a): return y > 0 ? dy : dy * (y + a)
+        case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
+        }
+    }
+
+    /// Bit for bit, except that any NaN equals any NaN (the sign and payload of a NaN from
+    /// two NaN operands depend on the order the compiler puts them in).
+    func assertBits(_ got: UnsafePointer<Float>, _ want: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        for i in want.indices where got[i].bitPattern != want[i].bitPattern && !(got[i].isNaN && want[i].isNaN) {
+            XCTFail("\(what): [\(i)] = \(got[i]), want \(want[i])", file: file, line: line)
+            return
+        }
+    }
+
+    /// `body` gets a buffer holding `values` (so input and output can be the same pointer).
+    func withBuffer(_ values: [Float], _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+        defer { p.deallocate() }
+        p.initialize(from: values, count: values.count)
+        body(p)
+    }
+
+    func testActivationsForwardAndBackward() {
+        let n = 301
+        let x = values(n, seed: 1), dy = values(n, seed: 2)
+        for f in Self.functions {
+            let y = x.map { forwardReference(f, $0) }
+            let dx = (0..<n).map { backwardReference(f, dy: dy[$0], y: y[$0]) }
+            for inlined in [true, false] {
+                withBuffer(x) { p in   // in place: y over x
+                    if inlined { Activations.forwardInlined(f, p, p, count: n) } else { Activations.forwardOutOfLine(f, p, p, count: n) }
+                    assertBits(p, y, "\(f) forward inlined \(inlined)")
+                }
+                withBuffer(dy) { p in   // in place: dx over dy
+                    if inlined {
+                        Activations.backwardInlined(f, dy: p, y: y, dx: p, count: n)
+                    } else {
+                        Activations.backwardOutOfLine(f, dy: p, y: y, dx: p, count: n)
+                    }
+                    assertBits(p, dx, "\(f) backward inlined \(inlined)")
+                }
+            }
+        }
+    }
+
+    func testSoftmaxAndItsBackward() {
+        let rows = 7, channels = 13
+        let x = values(rows * channels, seed: 3).map { $0.isFinite ? $0 : 2 }
+        let dy = values(rows * channels, seed: 4).map { $0.isFinite ? $0 : -1 }
+        var y = [Float](repeating: 0, count: x.count), dx = y
+        for r in 0..<rows {
+            let o = r * channels
+            var mx = -Float.infinity
+            for c in 0..<channels { mx = max(mx, x[o + c]) }
+            var sum: Float = 0
+            for c in 0..<channels { let e = exp(x[o + c] - mx); y[o + c] = e; sum += e }
+            let inv = 1 / sum
+            for c in 0..<channels { y[o + c] *= inv }
+            var dot: Float = 0
+            for c in 0..<channels { dot += dy[o + c] * y[o + c] }
+            for c in 0..<channels { dx[o + c] = y[o + c] * (dy[o + c] - dot) }
+        }
+        let f = ActivationFunction.softmax(channels: channels), n = rows * channels
+        for inlined in [true, false] {
+            withBuffer(x) { p in
+                if inlined { Activations.forwardInlined(f, p, p, count: n) } else { Activations.forwardOutOfLine(f, p, p, count: n) }
+                assertBits(p, y, "softmax inlined \(inlined)")
+            }
+            withBuffer(dy) { p in
+                if inlined {
+                    Activations.backwardInlined(f, dy: p, y: y, dx: p, count: n)
+                } else {
+                    Activations.backwardOutOfLine(f, dy: p, y: y, dx: p, count: n)
+                }
+                assertBits(p, dx, "softmax backward inlined \(inlined)")
+            }
+        }
+    }
+
+    /// The SplitMix64 finalizer of v + the golden-ratio increment.
+    func mix64(_ v: UInt64) -> UInt64 {
+        var z = v &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    func testDropoutMaskAndBackward() {
+        let n = 4001, seed: UInt64 = 0xDEAD_BEEF_1234_5678
+        let x = values(n, seed: 5).map { $0.isNaN ? 1 : $0 }, dy = values(n, seed: 6).map { $0.isNaN ? 1 : $0 }
+        for rate: Float in [0, 0.25, 0.5, 0.9] {
+            let keep: Float = 1 / (1 - rate)
+            let mask = (0..<n).map { i -> Float in
+                let u = Float(mix64(seed &+ UInt64(i)) >> 40) * Float(1.0 / 16_777_216.0)
+                return u >= rate ? keep : 0
+            }
+            let kept = Float(mask.filter { $0 != 0 }.count) / Float(n)
+            XCTAssertEqual(kept, 1 - rate, accuracy: 0.03, "rate \(rate)")
+            for inlined in [true, false] {
+                var y = [Float](repeating: 7, count: n), m = y
+                // Two calls over uneven element ranges, as the threads split a batch.
+                for (a, b) in [(0, 1234), (1234, n)] {
+                    let count = b - a
+                    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in m.withUnsafeMutableBufferPointer { mp in
+                        let (xa, ya, ma) = (xp.baseAddress! + a, yp.baseAddress! + a, mp.baseAddress! + a)
+                        if inlined {
+                            Dropout.trainingInlined(xa, ya, mask: ma, count: count, first: a, seed: seed, rate: rate)
+                        } else {
+                            Dropout.trainingOutOfLine(xa, ya, mask: ma, count: count, first: a, seed: seed, rate: rate)
+                        }
+                    } } }
+                }
+                assertBits(m, mask, "rate \(rate) mask inlined \(inlined)")
+                assertBits(y, (0..<n).map { x[$0] * mask[$0] }, "rate \(rate) y inlined \(inlined)")
+                withBuffer(dy) { p in
+                    if inlined {
+                        Dropout.backwardInlined(dy: p, mask: mask, dx: p, count: n)
+                    } else {
+                        Dropout.backwardOutOfLine(dy: p, mask: mask, dx: p, count: n)
+                    }
+                    assertBits(p, (0..<n).map { dy[$0] * mask[$0] }, "rate \(rate) backward inlined \(inlined)")
+                }
+            }
+        }
+    }
+}

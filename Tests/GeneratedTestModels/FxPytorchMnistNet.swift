@@ -71,26 +71,30 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 92224 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 119872 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 133696 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 134272 + 185472 }   // relu_2 output [N, 24, 24, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 134272 + 185472 }   // gradient of relu_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 134272 + 185472 }   // maxpool output [N, 12, 12, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 134272 + 185472 }   // gradient of maxpool output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 134272 + 185472 }   // dropout1 output [N, 12, 12, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 134272 + 185472 }   // gradient of dropout1 output
-    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 134272 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 134272 + 185472 }   // flatten output [N, 9216]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 134272 + 185472 }   // gradient of flatten output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 134272 + 185472 }   // fc1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 134272 + 185472 }   // gradient of fc1 output
-    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 134272 + 185472 }   // fc1 transposed kernel [128, 9216]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 134272 + 1365120 }   // relu_3 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 134272 + 1365120 }   // gradient of relu_3 output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 134272 + 1365120 }   // dropout2 output [N, 128]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 134272 + 1365120 }   // gradient of dropout2 output
-    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 134272 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 134272 + 1365120 }   // fc2 output [N, 10]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 134272 + 1365120 }   // gradient of fc2 output
-    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 134272 + 1365120 }   // fc2 transposed kernel [10, 128]
+    private var l3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 134272 + 185472 }   // conv2 weight gradient: Winograd input tiles V [36, 36, CI] (per thread)
+    private var l3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 175744 + 185472 }   // conv2 weight gradient: Winograd dy tiles E [36, 36, CO] (per thread)
+    private var l3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 258688 + 185472 }   // conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 332416 + 185472 }   // conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 332992 + 185472 }   // relu_2 output [N, 24, 24, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 332992 + 185472 }   // gradient of relu_2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 332992 + 185472 }   // maxpool output [N, 12, 12, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 332992 + 185472 }   // gradient of maxpool output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 332992 + 185472 }   // dropout1 output [N, 12, 12, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 332992 + 185472 }   // gradient of dropout1 output
+    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 332992 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 332992 + 185472 }   // flatten output [N, 9216]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 332992 + 185472 }   // gradient of flatten output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 332992 + 185472 }   // fc1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 332992 + 185472 }   // gradient of fc1 output
+    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 332992 + 185472 }   // fc1 transposed kernel [128, 9216]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 332992 + 1365120 }   // relu_3 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 332992 + 1365120 }   // gradient of relu_3 output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 332992 + 1365120 }   // dropout2 output [N, 128]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 332992 + 1365120 }   // gradient of dropout2 output
+    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 332992 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 332992 + 1365120 }   // fc2 output [N, 10]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 332992 + 1365120 }   // gradient of fc2 output
+    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 332992 + 1365120 }   // fc2 transposed kernel [10, 128]
     private var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
@@ -104,7 +108,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 1199882)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        arena = memory.floats(n * 299424 + threads * 134272 + 1366400)
+        arena = memory.floats(n * 299424 + threads * 332992 + 1366400)
         arena32 = memory.int32s(n * 9216)
     }
 
@@ -320,18 +324,20 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         let gb = (gp + 18752)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 320)
-        gk.update(repeating: 0, count: 18432)
+        let wg = WinogradGradientBuffers(v: l3_conv2gv + t * 41472, e: l3_conv2ge + t * 82944, m: l3_conv2gm + t * 73728, h: l3_conv2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 26, inputWidth: 26, channels: 32, outputHeight: 24, outputWidth: 24, filters: 64, block: 36)
+        wg.m.update(repeating: 0, count: 73728)
         let dyp = l3_conv2dyp + t * 50176
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
             for r in 0..<576 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            Gemm.rows(288, a: { row in x + row / 96 * 832 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
-                      GemmReduction(outer: 24, inner: 24, aOuter: 832, aInner: 32, bOuter: 1536, bInner: 64), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g2 + n * 21632
             for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
             l3_conv2InputGradientTiles(dyp, dx, 0, 49, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)

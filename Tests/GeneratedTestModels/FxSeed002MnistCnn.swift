@@ -112,126 +112,142 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 57088 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 70912 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 84736 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 85312 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 85312 + 93440 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 85312 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 85376 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 85376 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 85376 + 93568 }   // gradient of leaky_re_lu_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 85376 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 85376 + 93568 }   // gradient of max_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 85376 + 93568 }   // dropout_1 output [N, 14, 14, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 85376 + 93568 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 85376 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 85376 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 85376 + 93568 }   // gradient of conv2d_3 output
-    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 85376 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 85376 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 85376 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 99200 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 126848 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 127424 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 127424 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 143808 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 143808 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 171456 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 185280 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 185856 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 185856 + 260608 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 185856 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 185984 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 185984 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 185984 + 260864 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 185984 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 185984 + 260864 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 185984 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 185984 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 185984 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 213632 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 241280 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 241856 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 241856 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 258240 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 258240 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 285888 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 313536 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 314112 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 314112 + 593792 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 314112 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 314240 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 314240 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 314240 + 594048 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 314240 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 314240 + 594048 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 314240 + 594048 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 314240 + 594048 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 314240 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 314240 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 314240 + 594048 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 314240 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 314240 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 314240 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 323456 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 341888 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 342464 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 342464 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 352832 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 352832 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 371264 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 380480 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 381056 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 381056 + 1258752 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 381056 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 381312 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 381312 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 381312 + 1259264 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 381312 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 381312 + 1259264 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 381312 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 381312 + 1259264 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 381312 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 381312 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 381312 + 1259264 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 381312 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 381312 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 381312 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 382912 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 382912 + 1332992 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 382912 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 383040 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 383040 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 383040 + 1333248 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 383040 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 383040 + 1333248 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 383040 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 383040 + 1333248 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 383040 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 383040 + 1333248 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 383040 + 1333248 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 383040 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 383168 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 383168 + 1333504 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 383168 + 1333504 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 383168 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 383168 + 1333504 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 383168 + 1333504 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 383168 + 1333504 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 383168 + 1349888 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 383168 + 1349888 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 383168 + 1349888 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 383168 + 1349888 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 383168 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 383168 + 1349888 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 383168 + 1349888 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 383168 + 1349888 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 383168 + 1382656 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 383168 + 1382656 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 383168 + 1382656 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 383168 + 1382656 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 383168 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 383168 + 1382656 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 383168 + 1382656 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 383168 + 1382656 }   // dense_3 transposed kernel [10, 128]
+    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 85312 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 141760 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 198208 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 235072 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 235648 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 235648 + 93440 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 235648 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 235712 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 235712 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 235712 + 93568 }   // gradient of leaky_re_lu_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 235712 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 235712 + 93568 }   // gradient of max_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 235712 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 235712 + 93568 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 235712 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 235712 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 235712 + 93568 }   // gradient of conv2d_3 output
+    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 235712 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 235712 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 235712 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 249536 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 277184 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 277760 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 277760 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 294144 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 294144 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 321792 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 335616 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 336192 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
+    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 354624 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
+    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 391488 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 465216 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 465792 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 465792 + 260608 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 465792 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 465920 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 465920 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 465920 + 260864 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 465920 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 465920 + 260864 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 465920 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 465920 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 465920 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 493568 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 521216 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 521792 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 521792 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 538176 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 538176 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 565824 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 593472 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 594048 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
+    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 630912 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
+    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 667776 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 815232 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 815808 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 815808 + 593792 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 815808 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 815936 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 815936 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 815936 + 594048 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 815936 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 815936 + 594048 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 815936 + 594048 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 815936 + 594048 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 815936 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 815936 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 815936 + 594048 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 815936 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 815936 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 815936 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 825152 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 843584 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 844160 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 844160 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 854528 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 854528 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 872960 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 882176 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 882752 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 4, CI] (per thread)
+    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 891968 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 4, CO] (per thread)
+    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 910400 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1205312 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1205888 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 1205888 + 1258752 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1205888 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1206144 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1206144 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 1206144 + 1259264 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 1206144 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 1206144 + 1259264 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 1206144 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 1206144 + 1259264 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 1206144 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 1206144 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 1206144 + 1259264 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 1206144 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1206144 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1206144 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1207744 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 1207744 + 1332992 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1207744 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1207872 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1207872 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 1207872 + 1333248 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 1207872 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 1207872 + 1333248 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 1207872 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 1207872 + 1333248 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 1207872 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 1207872 + 1333248 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 1207872 + 1333248 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1207872 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1208000 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1208000 + 1333504 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 1208000 + 1333504 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 1208000 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 1208000 + 1333504 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 1208000 + 1333504 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 1208000 + 1333504 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 1208000 + 1349888 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 1208000 + 1349888 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 1208000 + 1349888 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 1208000 + 1349888 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 1208000 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 1208000 + 1349888 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 1208000 + 1349888 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 1208000 + 1349888 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 1208000 + 1382656 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 1208000 + 1382656 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 1208000 + 1382656 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 1208000 + 1382656 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 1208000 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 1208000 + 1382656 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 1208000 + 1382656 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 1208000 + 1382656 }   // dense_3 transposed kernel [10, 128]
     private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -248,7 +264,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 265258)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        arena = memory.floats(n * 612288 + threads * 383168 + 1383936)
+        arena = memory.floats(n * 612288 + threads * 1208000 + 1383936)
         arena32 = memory.int32s(n * 10624)
         (parameters + 320).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 416).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
@@ -783,18 +799,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 9664)
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 448)
-        gk.update(repeating: 0, count: 9216)
+        let wg = WinogradGradientBuffers(v: l5_conv2d_2gv + t * 56448, e: l5_conv2d_2ge + t * 56448, m: l5_conv2d_2gm + t * 36864, h: l5_conv2d_2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
+        wg.m.update(repeating: 0, count: 36864)
         let dyp = l5_conv2d_2dyp + t * 28800
         for n in lo..<hi {
             let x = l5_conv2d_2xp + n * 28800
             let dy = g5 + n * 25088
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
-            Gemm.rows(288, a: { row in x + row / 96 * 960 + row % 96 }, b: dy, n: 32, c: { row in gk + row * 32 },
-                      GemmReduction(outer: 28, inner: 28, aOuter: 960, aInner: 32, bOuter: 896, bInner: 32), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g4 + n * 25088
             for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
             l5_conv2d_2InputGradientTiles(dyp, dx, 0, 49, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
@@ -964,18 +982,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 9824)
-        gk.update(repeating: 0, count: 18432)
+        let wg = WinogradGradientBuffers(v: l10_conv2d_3gv + t * 18432, e: l10_conv2d_3ge + t * 36864, m: l10_conv2d_3gm + t * 73728, h: l10_conv2d_3gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        wg.m.update(repeating: 0, count: 73728)
         let dyp = l10_conv2d_3dyp + t * 16384
         for n in lo..<hi {
             let x = l10_conv2d_3xp + n * 8192
             let dy = g10 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            Gemm.rows(288, a: { row in x + row / 96 * 512 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
-                      GemmReduction(outer: 14, inner: 14, aOuter: 512, aInner: 32, bOuter: 896, bInner: 64), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g9 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l10_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
@@ -1112,18 +1132,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 28576)
-        gk.update(repeating: 0, count: 36864)
+        let wg = WinogradGradientBuffers(v: l13_conv2d_4gv + t * 36864, e: l13_conv2d_4ge + t * 36864, m: l13_conv2d_4gm + t * 147456, h: l13_conv2d_4gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        wg.m.update(repeating: 0, count: 147456)
         let dyp = l13_conv2d_4dyp + t * 16384
         for n in lo..<hi {
             let x = l13_conv2d_4xp + n * 16384
             let dy = g13 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            Gemm.rows(576, a: { row in x + row / 192 * 1024 + row % 192 }, b: dy, n: 64, c: { row in gk + row * 64 },
-                      GemmReduction(outer: 14, inner: 14, aOuter: 1024, aInner: 64, bOuter: 896, bInner: 64), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g12 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l13_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
@@ -1293,18 +1315,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
         let gk = (gp + 65760)
-        gk.update(repeating: 0, count: 73728)
+        let wg = WinogradGradientBuffers(v: l18_conv2d_5gv + t * 9216, e: l18_conv2d_5ge + t * 18432, m: l18_conv2d_5gm + t * 294912, h: l18_conv2d_5gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 4)
+        wg.m.update(repeating: 0, count: 294912)
         let dyp = l18_conv2d_5dyp + t * 10368
         for n in lo..<hi {
             let x = l18_conv2d_5xp + n * 5184
             let dy = g18 + n * 6272
             for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
-            Gemm.rows(576, a: { row in x + row / 192 * 576 + row % 192 }, b: dy, n: 128, c: { row in gk + row * 128 },
-                      GemmReduction(outer: 7, inner: 7, aOuter: 576, aInner: 64, bOuter: 896, bInner: 128), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g17 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
             l18_conv2d_5InputGradientTiles(dyp, dx, 0, 4, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }
 
     // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99

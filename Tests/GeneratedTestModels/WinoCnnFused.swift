@@ -57,33 +57,41 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + 19008 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 3456 + 19008 }   // conv2d_1 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10368 + 19008 }   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10944 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 10944 + 19008 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 10944 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
-    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 10944 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
-    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11952 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11984 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11984 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 18896 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22352 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22928 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22928 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
-    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 24512 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 24512 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 27968 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 34880 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 35456 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 36464 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 36464 + 61632 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36464 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36496 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36496 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 36496 + 61696 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 36496 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 36496 + 61696 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 36496 + 61696 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 36496 + 61696 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 36496 + 61696 }   // dense_1 transposed kernel [5, 192]
+    private var l1_conv2d_1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10944 + 19008 }   // conv2d_1 weight gradient: Winograd input tiles V [36, 6, CI] (per thread)
+    private var l1_conv2d_1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 14400 + 19008 }   // conv2d_1 weight gradient: Winograd dy tiles E [36, 6, CO] (per thread)
+    private var l1_conv2d_1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 21312 + 19008 }   // conv2d_1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 39744 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 40320 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 40320 + 19008 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 40320 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
+    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 40320 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
+    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41328 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41360 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41360 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 48272 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 51728 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 52304 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 52304 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 53888 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 53888 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 57344 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 64256 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 64832 + 61632 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 6, CI] (per thread)
+    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 71744 + 61632 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 6, CO] (per thread)
+    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 75200 + 61632 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 93632 + 61632 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 94208 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 95216 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 95216 + 61632 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95216 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95248 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95248 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 95248 + 61696 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 95248 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 95248 + 61696 }   // gradient of max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 95248 + 61696 }   // dense_1 output [N, 5]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 95248 + 61696 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 95248 + 61696 }   // dense_1 transposed kernel [5, 192]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
@@ -97,7 +105,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 10277)
         a0Storage = memory.floats(n * 1584)
         a0 = a0Storage
-        arena = memory.floats(n * 13664 + threads * 36496 + 62656)
+        arena = memory.floats(n * 13664 + threads * 95248 + 62656)
         arena32 = memory.int32s(n * 192)
         (parameters + 9248).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 9296).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
@@ -239,14 +247,16 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         let gb = (gp + 4608)
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 0)
-        gk.update(repeating: 0, count: 4608)
+        let wg = WinogradGradientBuffers(v: l1_conv2d_1gv + t * 3456, e: l1_conv2d_1ge + t * 6912, m: l1_conv2d_1gm + t * 18432, h: l1_conv2d_1gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 6)
+        wg.m.update(repeating: 0, count: 18432)
         for n in lo..<hi {
             let x = a0 + n * 1584
             let dy = g1 + n * 2016
             for r in 0..<63 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
-            Gemm.rows(144, a: { row in x + row / 48 * 176 + row % 48 }, b: dy, n: 32, c: { row in gk + row * 32 },
-                      GemmReduction(outer: 7, inner: 9, aOuter: 176, aInner: 16, bOuter: 288, bInner: 32), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -348,7 +358,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         let gk = (gp + 4640)
-        gk.update(repeating: 0, count: 4608)
+        let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 6912, e: l2_conv2d_2ge + t * 3456, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 6)
+        wg.m.update(repeating: 0, count: 18432)
         let dyp = l2_conv2d_2dyp + t * 1584
         for n in lo..<hi {
             let x = l2_conv2d_2xp + n * 3168
@@ -356,12 +368,12 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
             do {
                 BatchNorm.backwardData(g4 + n * 1008, a4 + n * 1008, a2 + n * 1008, dy, rows: 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
-            Gemm.rows(288, a: { row in x + row / 96 * 352 + row % 96 }, b: dy, n: 16, c: { row in gk + row * 16 },
-                      GemmReduction(outer: 7, inner: 9, aOuter: 352, aInner: 32, bOuter: 144, bInner: 16), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g1 + n * 2016
             for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
             l2_conv2d_2InputGradientTiles(dyp, dx, 0, 6, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 16)   // dW = A^T M A
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99

@@ -85,6 +85,7 @@ final class WinogradKernelTests: XCTestCase {
     func testFormsAreCookToom() {
         checkForm(WinogradF4x4x3x3.self)
         checkForm(WinogradF3x3x5x5.self)
+        checkForm(WinogradF3x3x4x4.self)
     }
 
     /// Deterministic values in [-1, 1).
@@ -173,5 +174,41 @@ final class WinogradKernelTests: XCTestCase {
         Winograd<WinogradF4x4x3x3>.weightsIfChanged(w, source: &source, &u, &h, channels: ci, filters: co, uStride: uStride)
         XCTAssertEqual(source, w)
         XCTAssertNotEqual(u[0], 99)
+    }
+
+    /// The weight gradient (F(3x3, 4x4)) summed over two images against the direct sums, with
+    /// outputs that are and are not multiples of the tile, and blocks shorter than an image.
+    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, file: StaticString = #filePath, line: UInt = #line) {
+        typealias F = WinogradF3x3x4x4
+        let hp = oh + 2, wp = ow + 2, n = F.n, images = 2
+        let x = values(images * hp * wp * ci, seed: 11), dy = values(images * oh * ow * co, seed: 12)
+        var want = [Double](repeating: 0, count: 9 * ci * co)
+        for img in 0..<images {
+            for oy in 0..<oh { for ox in 0..<ow { for kh in 0..<3 { for kw in 0..<3 { for c in 0..<ci { for o in 0..<co {
+                want[((kh * 3 + kw) * ci + c) * co + o] += Double(x[img * hp * wp * ci + ((oy + kh) * wp + ox + kw) * ci + c])
+                    * Double(dy[img * oh * ow * co + (oy * ow + ox) * co + o])
+            } } } } } }
+        }
+        var v = [Float](repeating: 0, count: n * n * block * ci), e = [Float](repeating: 0, count: n * n * block * co)
+        var m = [Float](repeating: 0, count: n * n * ci * co), h = [Float](repeating: 0, count: n * n * 16)
+        var gk = [Float](repeating: 7, count: 9 * ci * co)
+        let geometry = WinogradGradientGeometry(inputHeight: hp, inputWidth: wp, channels: ci, outputHeight: oh, outputWidth: ow,
+                                                filters: co, block: block)
+        let buffers = WinogradGradientBuffers(v: &v, e: &e, m: &m, h: &h)
+        for img in 0..<images {
+            WinogradGradient<F>.accumulate(Array(x[(img * hp * wp * ci)...]), Array(dy[(img * oh * ow * co)...]), geometry, buffers)
+        }
+        WinogradGradient<F>.store(m, &gk, &h, channels: ci, filters: co)
+        let scale = want.map { abs($0) }.max() ?? 1
+        for i in want.indices where abs(Double(gk[i]) - want[i]) > 1e-5 * scale {
+            XCTFail("dW[\(i)] = \(gk[i]), want \(want[i]) (\(oh)x\(ow)x\(ci)->\(co), block \(block))", file: file, line: line)
+            return
+        }
+    }
+
+    func testWeightGradientMatchesTheDirectSums() {
+        checkGradient(oh: 8, ow: 8, ci: 16, co: 16, block: 4)
+        checkGradient(oh: 7, ow: 6, ci: 32, co: 16, block: 4)
+        checkGradient(oh: 14, ow: 14, ci: 16, co: 48, block: 5)
     }
 }

@@ -121,41 +121,49 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 320416 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 195808 + 320416 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 209632 + 320416 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 210208 + 320416 }   // gradient of batch_normalization_3 output
-    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210208 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210336 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210336 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 210336 + 320672 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 210336 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 210336 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 210336 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 237984 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 265632 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 266208 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 266208 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 282592 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 282592 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 310240 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 337888 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 338464 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 338464 + 653600 }   // gradient of batch_normalization_4 output
-    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338464 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338592 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338592 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 338592 + 653856 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 338592 + 653856 }   // dropout_2 output [N, 7, 7, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 338592 + 653856 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 338592 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 338592 + 653856 }   // dense_1 output [N, 256]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 338592 + 653856 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 338592 + 653856 }   // dense_1 transposed kernel [256, 3136]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 338592 + 1456672 }   // dropout_3 output [N, 256]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 338592 + 1456672 }   // gradient of dropout_3 output
-    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 338592 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 338592 + 1456672 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 338592 + 1456672 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 338592 + 1456672 }   // dense_2 transposed kernel [10, 256]
+    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
+    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 228640 + 320416 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
+    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 265504 + 320416 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 339232 + 320416 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 339808 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 339808 + 320416 }   // gradient of batch_normalization_3 output
+    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339808 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339936 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339936 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 339936 + 320672 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 339936 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 339936 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 339936 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 367584 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395232 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395808 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395808 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 412192 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 412192 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 439840 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 467488 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 468064 + 653600 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
+    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 504928 + 653600 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
+    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 541792 + 653600 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 689248 + 653600 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 689824 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 689824 + 653600 }   // gradient of batch_normalization_4 output
+    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689824 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689952 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689952 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 689952 + 653856 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 689952 + 653856 }   // dropout_2 output [N, 7, 7, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 689952 + 653856 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 689952 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 689952 + 653856 }   // dense_1 output [N, 256]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 689952 + 653856 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 689952 + 653856 }   // dense_1 transposed kernel [256, 3136]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 689952 + 1456672 }   // dropout_3 output [N, 256]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 689952 + 1456672 }   // gradient of dropout_3 output
+    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 689952 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 689952 + 1456672 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 689952 + 1456672 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 689952 + 1456672 }   // dense_2 transposed kernel [10, 256]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
@@ -170,7 +178,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 888298)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        arena = memory.floats(n * 407776 + threads * 338592 + 1459232)
+        arena = memory.floats(n * 407776 + threads * 689952 + 1459232)
         arena32 = memory.int32s(n * 9408)
         (parameters + 832).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 928).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
@@ -728,18 +736,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 45152)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 26720)
-        gk.update(repeating: 0, count: 18432)
+        let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 18432, e: l7_conv2d_3ge + t * 36864, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        wg.m.update(repeating: 0, count: 73728)
         let dyp = l7_conv2d_3dyp + t * 16384
         for n in lo..<hi {
             let x = l7_conv2d_3xp + n * 8192
             let dy = g7 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            Gemm.rows(288, a: { row in x + row / 96 * 512 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
-                      GemmReduction(outer: 14, inner: 14, aOuter: 512, aInner: 32, bOuter: 896, bInner: 64), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g6 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
@@ -869,18 +879,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let gb = (gp + 82336)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 45472)
-        gk.update(repeating: 0, count: 36864)
+        let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 36864, e: l9_conv2d_4ge + t * 36864, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        wg.m.update(repeating: 0, count: 147456)
         let dyp = l9_conv2d_4dyp + t * 16384
         for n in lo..<hi {
             let x = l9_conv2d_4xp + n * 16384
             let dy = g9 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            Gemm.rows(576, a: { row in x + row / 192 * 1024 + row % 192 }, b: dy, n: 64, c: { row in gk + row * 64 },
-                      GemmReduction(outer: 14, inner: 14, aOuter: 1024, aInner: 64, bOuter: 896, bInner: 64), .add)
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g8 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l9_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
         }
+        WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99

@@ -58,6 +58,8 @@ struct ConvLowering: Equatable, Sendable {
     /// Single-image inference uses the tiles too.
     var winogradSingleImage: Bool
     var inputGradient: InputGradient
+    /// The weight gradient runs Winograd F(3x3, 4x4) (WinogradConv.gradientTile).
+    var winogradWeightGradient: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000

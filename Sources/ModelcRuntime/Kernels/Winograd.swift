@@ -91,22 +91,26 @@ public enum Winograd<F: WinogradForm> {
     /// V[xi][i] = (B^T d B)[xi] for tile `tile`, the block's i-th.
     @_transparent @usableFromInline
     static func inputTile(_ x: UnsafePointer<Float>, _ tile: Int, _ i: Int, _ g: WinogradGeometry, _ buf: WinogradBuffers) {
-        let n = F.n, m = F.m, ci = g.channels
-        let tilesH = (g.outputHeight + m - 1) / m, tilesW = (g.outputWidth + m - 1) / m
-        let ty = tile / tilesW, tx = tile % tilesW
-        // Only the last tile row (column) can read past the padded image, from lastRow (lastCol) on.
-        let lastRow = g.inputHeight - (tilesH - 1) * m, lastCol = g.inputWidth - (tilesW - 1) * m
-        let rowIn = ty < tilesH - 1, colIn = tx < tilesW - 1
-        let d = x + (ty * m * g.inputWidth + tx * m) * ci
-        let h = buf.h, vi = buf.v + i * ci
+        let grid = TileGrid(step: F.m, inputHeight: g.inputHeight, inputWidth: g.inputWidth,
+                            outputHeight: g.outputHeight, outputWidth: g.outputWidth)
+        inputWindow(x, grid, tile, channels: g.channels, buf.v + i * g.channels, vStride: g.block * g.channels, buf.h)
+    }
+
+    /// The input transform of the window of tile `tile` of `grid`: v[xi * vStride + ci] = (B^T d B)[xi].
+    @_transparent @usableFromInline
+    static func inputWindow(_ x: UnsafePointer<Float>, _ grid: TileGrid, _ tile: Int, channels ci: Int,
+                            _ v: UnsafeMutablePointer<Float>, vStride: Int, _ h: UnsafeMutablePointer<Float>) {
+        let n = F.n, ty = tile / grid.tilesW, tx = tile % grid.tilesW
+        let rowIn = ty < grid.tilesH - 1, colIn = tx < grid.tilesW - 1
+        let d = x + (ty * grid.step * grid.inputWidth + tx * grid.step) * ci
         for c0 in stride(from: 0, to: ci, by: 16) {
             for cc in 0..<n {   // B^T d: window column cc -> h[0..<n][cc]
-                let inside = cc < lastCol || colIn
-                F.input({ k in inside && (k < lastRow || rowIn) ? .load(d + (k * g.inputWidth + cc) * ci + c0) : SIMD16() },
+                let inside = cc < grid.lastCol || colIn
+                F.input({ k in inside && (k < grid.lastRow || rowIn) ? .load(d + (k * grid.inputWidth + cc) * ci + c0) : SIMD16() },
                         { j, b in b.store(h + (j * n + cc) * 16) })
             }
             for r in 0..<n {    // (B^T d) B: row r -> V[r][0..<n]
-                F.input({ k in .load(h + (r * n + k) * 16) }, { j, b in b.store(vi + (r * n + j) * g.block * ci + c0) })
+                F.input({ k in .load(h + (r * n + k) * 16) }, { j, b in b.store(v + (r * n + j) * vStride + c0) })
             }
         }
     }
@@ -190,5 +194,20 @@ public enum Winograd<F: WinogradForm> {
             source.update(from: wk, count: count)
             return
         }
+    }
+}
+
+/// Tiles of `step` x `step` output pixels over an output, each reading an n x n window of the
+/// padded input from (step ty, step tx) on. Only the last tile row (column) can read past the
+/// padded input, from window row `lastRow` (column `lastCol`) on.
+@usableFromInline
+struct TileGrid {
+    @usableFromInline let step: Int, inputWidth: Int, tilesH: Int, tilesW: Int, lastRow: Int, lastCol: Int
+
+    @_transparent @usableFromInline
+    init(step: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) {
+        self.step = step; self.inputWidth = inputWidth
+        tilesH = (outputHeight + step - 1) / step; tilesW = (outputWidth + step - 1) / step
+        lastRow = inputHeight - (tilesH - 1) * step; lastCol = inputWidth - (tilesW - 1) * step
     }
 }

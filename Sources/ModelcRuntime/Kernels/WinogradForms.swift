@@ -1,5 +1,7 @@
-// The two Winograd forms the compiler uses, F(4x4, 3x3) and F(3x3, 5x5), as straight-line
-// 1-D transforms on 16-channel vectors (Kernels/Winograd.swift applies each twice per tile).
+// The Winograd forms the compiler uses, as straight-line 1-D transforms on 16-channel vectors
+// (Kernels/Winograd.swift applies each twice per tile): F(4x4, 3x3) and F(3x3, 5x5) for
+// convolutions, F(3x3, 4x4) for the weight gradient of a 3x3 convolution (WinogradGradient.swift),
+// where the 3x3 result is dW and the 4x4 "kernel" is a tile of the output gradient.
 //
 // The matrices are Cook-Toom's with the interpolation points 0, 1, -1, 2, -2, 1/2 and infinity,
 // rows scaled so that G's factors are positive (derived, and these transforms checked against
@@ -123,5 +125,42 @@ public enum WinogradF3x3x5x5: WinogradForm {
         store(5, (g0 * splat(0.7111111)).addingProduct(g1, splat(0.35555556)).addingProduct(g2, splat(0.17777778))
                   .addingProduct(g3, splat(0.08888889)).addingProduct(g4, splat(0.044444446)))
         store(6, g4)
+    }
+}
+
+/// F(3x3, 4x4): n = 6, the same points and B^T as F(4x4, 3x3); 36 multiplies per 4x4 tile of
+/// the output gradient and channel pair instead of the direct 144.
+public enum WinogradF3x3x4x4: WinogradForm {
+    @_transparent public static var m: Int { 3 }
+    @_transparent public static var r: Int { 4 }
+
+    @inlinable @inline(__always)
+    public static func input(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        WinogradF4x4x3x3.input(load, store)
+    }
+
+    /// A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 1]
+    @inlinable @inline(__always)
+    public static func output(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let s0 = load(0), s1 = load(1), s2 = load(2), s3 = load(3), s4 = load(4), s5 = load(5)
+        let sum1 = s1 + s2, diff1 = s1 - s2, sum3 = s3 + s4, diff3 = s3 - s4
+        store(0, s0 + sum1 + sum3)
+        store(1, diff1.addingProduct(diff3, splat(2)))
+        store(2, (sum1 + s5).addingProduct(sum3, splat(4)))
+    }
+
+    /// G = [1/4 0 0 0; 1/6 1/6 1/6 1/6; 1/6 -1/6 1/6 -1/6; 1/24 1/12 1/6 1/3; 1/24 -1/12 1/6 -1/3; 0 0 0 1]
+    @inlinable @inline(__always)
+    public static func kernel(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let g0 = load(0), g1 = load(1), g2 = load(2), g3 = load(3)
+        store(0, g0 * splat(0.25))
+        let e1 = (g0 + g2) * splat(0.16666667), o1 = (g1 + g3) * splat(0.16666667)
+        store(1, e1 + o1)
+        store(2, e1 - o1)
+        let e3 = (g0 * splat(0.041666668)).addingProduct(g2, splat(0.16666667))
+        let o3 = (g1 * splat(0.083333336)).addingProduct(g3, splat(0.33333334))
+        store(3, e3 + o3)
+        store(4, e3 - o3)
+        store(5, g3)
     }
 }

@@ -1,7 +1,9 @@
 // Conv2D backward (the forward and the layouts: Conv2DEmitter.swift), one image at a time so
 // that its dy (and x) stay in cache from db through dW to dx:
 //   dy *= act'(y);  db = sum dy
-//   dW += xp_windows^T * dy      the runtime's Gemm down the window columns, SIMD over CO
+//   dW += xp_windows^T * dy      the runtime's Gemm down the window columns, SIMD over CO, or
+//       for a 3x3 stride-1 layer Winograd F(3x3, 4x4) (the runtime's WinogradGradient): each
+//       image's tiles accumulate into M, transformed into dW once after the chunk's images
 //   dx, direct form (stride 1, 'same'-like padding, few extra MACs): the valid correlation of
 //       the zero-bordered dy with the flipped kernel Wf [KH, KW, CO, CI], each dx pixel computed
 //       once in registers (`InputGradientRows`, or Winograd tiles when there is enough work);
@@ -44,6 +46,7 @@ struct Conv2DBackwardEmitter {
         if let form = (layer.wino ?? dxWino)?.form {
             m.winogradLayers.append(WinogradLayer(name: c.name, form: form, forward: layer.wino != nil, inputGradient: dxWino != nil))
         }
+        weightGradient?.declare(m, name: c.name)
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * layer.kRow * co))
         if layer.attrs.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
         if c.trainingBatchNorm != nil {
@@ -65,7 +68,11 @@ struct Conv2DBackwardEmitter {
             w.line("for o in 0..<\(co) { gb[o] = 0 }")
         }
         w.line("let gk = \(c.grad(.kernel))")
-        w.line("gk.update(repeating: 0, count: \(g.kh * layer.kRow * co))")
+        if let wg = weightGradient {
+            wg.emitStart(w)
+        } else {
+            w.line("gk.update(repeating: 0, count: \(g.kh * layer.kRow * co))")
+        }
         if c.gx != nil && direct { w.line("let dyp = \(p)dyp + t * \(dypSize)") }
         w.block("for n in lo..<hi") {
             w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
@@ -73,13 +80,24 @@ struct Conv2DBackwardEmitter {
             if layer.attrs.useBias {
                 w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
             }
-            // dW[kh][kw*CI + ci][:] += sum over output pixels of xp[window row kh][kw*CI + ci] * dy[pixel][:]
-            let kRow = layer.kRow
-            RowGemm(rows: "\(g.kh * kRow)", aRow: { r in "x + \(r) / \(kRow) * \(g.wp * g.c) + \(r) % \(kRow)" }, cRow: { r in "gk + \(r) * \(co)" },
-                    b: "dy", n: co, outer: "\(g.oh)", inner: "\(g.ow)", aOuter: g.sh * g.wp * g.c, aInner: g.sw * g.c,
-                    bOuter: g.ow * co, bInner: co, accumulate: true).emit(w)
+            if let wg = weightGradient {
+                wg.emitAccumulate(w)
+            } else {
+                // dW[kh][kw*CI + ci][:] += sum over output pixels of xp[window row kh][kw*CI + ci] * dy[pixel][:]
+                let kRow = layer.kRow
+                RowGemm(rows: "\(g.kh * kRow)", aRow: { r in "x + \(r) / \(kRow) * \(g.wp * g.c) + \(r) % \(kRow)" }, cRow: { r in "gk + \(r) * \(co)" },
+                        b: "dy", n: co, outer: "\(g.oh)", inner: "\(g.ow)", aOuter: g.sh * g.wp * g.c, aInner: g.sw * g.c,
+                        bOuter: g.ow * co, bInner: co, accumulate: true).emit(w)
+            }
             if let gx = c.gx { emitInputGradientCall(w, gx, dxWino) }
         }
+        weightGradient?.emitStore(w)
+    }
+
+    /// The Winograd weight gradient, when the plan chose it.
+    var weightGradient: WinogradWeightGradient? {
+        guard layer.lowering.winogradWeightGradient, let t = WinogradConv.gradientTile(g, filters: co) else { return nil }
+        return WinogradWeightGradient(g: g, co: co, t: t, prefix: p)
     }
 
     /// `dy` of image n: this layer's output gradient, or the fused BatchNorm's backward-data result.
@@ -164,5 +182,41 @@ struct Conv2DBackwardEmitter {
                         bOuter: 0, bInner: kRow, accumulate: true).emit(w)
             }
         }
+    }
+}
+
+/// The weight gradient of a 3x3 stride-1 layer by Winograd F(3x3, t x t): the per-thread
+/// buffers and the three calls (zero M, accumulate each image, store dW).
+struct WinogradWeightGradient {
+    let g: ConvGeometry
+    let co: Int
+    let t: Int
+    let prefix: String
+    var n: Int { 3 + t - 1 }
+    var tiles: Int { ((g.oh + t - 1) / t) * ((g.ow + t - 1) / t) }
+    /// Tiles per round of GEMMs (their reduction length): a whole image, up to 64.
+    var block: Int { min(tiles, 64) }
+    var form: String { "WinogradGradient<WinogradF3x3x\(t)x\(t)>" }
+    var sizes: (v: Int, e: Int, m: Int, h: Int) { (n * n * block * g.c, n * n * block * co, n * n * g.c * co, n * n * 16) }
+
+    func declare(_ m: ModelEmission, name: String) {
+        m.buffer("\(prefix)gv", perImage: 0, perChunk: sizes.v, "\(name) weight gradient: Winograd input tiles V [\(n * n), \(block), CI] (per thread)")
+        m.buffer("\(prefix)ge", perImage: 0, perChunk: sizes.e, "\(name) weight gradient: Winograd dy tiles E [\(n * n), \(block), CO] (per thread)")
+        m.buffer("\(prefix)gm", perImage: 0, perChunk: sizes.m, "\(name) weight gradient: Winograd sums M [\(n * n), CI, CO] over the chunk's images (per thread)")
+        m.buffer("\(prefix)gh", perImage: 0, perChunk: sizes.h, "\(name) weight gradient: Winograd scratch tile (per thread)")
+    }
+
+    func emitStart(_ w: CodeWriter) {
+        w.line("let wg = WinogradGradientBuffers(v: \(prefix)gv + t * \(sizes.v), e: \(prefix)ge + t * \(sizes.e), m: \(prefix)gm + t * \(sizes.m), h: \(prefix)gh + t * \(sizes.h))")
+        w.line("let wgGeometry = WinogradGradientGeometry(inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c), outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co), block: \(block))")
+        w.line("wg.m.update(repeating: 0, count: \(sizes.m))")
+    }
+
+    func emitAccumulate(_ w: CodeWriter) {
+        w.line("\(form).accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products")
+    }
+
+    func emitStore(_ w: CodeWriter) {
+        w.line("\(form).store(wg.m, gk, wg.h, channels: \(g.c), filters: \(co))   // dW = A^T M A")
     }
 }

@@ -31,6 +31,16 @@ struct WinogradConv {
         return g.oh >= m && g.ow >= m ? m : nil
     }
 
+    /// The dy tile size t of the weight gradient by F(3x3, t x t), or nil when the layer does not
+    /// qualify: a 3x3 stride-1 kernel over an input padded to exactly output + 2, channel counts in
+    /// whole SIMD16 vectors, output at least t x t. t = 4: the same points (and input transform)
+    /// as F(4x4, 3x3).
+    static func gradientTile(_ g: ConvGeometry, filters co: Int) -> Int? {
+        guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.c % 16 == 0, co % 16 == 0,
+              g.hp == g.oh + 2, g.wp == g.ow + 2, g.oh >= 4, g.ow >= 4 else { return nil }
+        return 4
+    }
+
     /// `prefix` names the buffers and functions (`<prefix>ForwardTiles`, `<prefix>WinogradWeights`);
     /// `kernel` overrides the tile function's name.
     init?(g: ConvGeometry, co: Int, prefix: String, kernel: String? = nil) {

@@ -30,7 +30,7 @@ public enum Frontend {
         let annotations = try AnnotationParser.parse(doc)
         // PyTorch descriptions: a torchsummary table and/or a print(model) repr.
         // A Keras table wins over a repr-like passage in its prose (the repr is then not read at all).
-        let summary = TorchSummary.find(in: doc, skipping: annotations.blockLines)
+        let summary = try TorchSummary.find(in: doc, skipping: annotations.blockLines)
         let kerasHeader = summary == nil && doc.lines.enumerated().contains { !annotations.blockLines.contains($0.offset + 1) && ($0.element.has("Layer (type)") || $0.element.has("Layer(type)")) }
         let repr = kerasHeader ? nil : try PyTorchRepr.find(in: doc, skipping: annotations.blockLines)
         if let s = summary {

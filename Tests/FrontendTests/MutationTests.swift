@@ -94,6 +94,9 @@ final class MutationTests: XCTestCase {
         [("keras2", LayoutTests.keras2), ("tf.keras", LayoutTests.tfkeras), ("keras3-heavy", LayoutTests.keras3Heavy),
          ("keras3-light-functional", keras3LightFunctional), ("markdown", markdownPipe), ("keras1-functional", keras1Functional),
          ("torchsummary", PyTorchTests.summary),
+         ("torchinfo", try Fixtures.text(TorchInfoTests.korean)),
+         ("torchinfo-var_names", try Fixtures.text("pytorch/torchinfo_varnames_kernel_shape_era_s5.txt")),
+         ("torchinfo-nested", try Fixtures.text(TorchInfoTests.tinyVGG)),
          ("seed000", try Fixtures.text("frontend/000_fcf614c7dc09b63e.txt"))]
     }
 

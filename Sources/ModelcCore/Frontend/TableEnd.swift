@@ -79,7 +79,7 @@ enum TrailingNote {
     static func isBorder(_ c: Character) -> Bool { c == "│" || c == "┃" || c == "|" }
 
     /// A box row without the text after its `borders`-th border character (the closing one).
-    static func boxRow(_ t: String, borders: Int) -> String {
+    static func boxRow(_ t: String, borders: Int, isBorder: (Character) -> Bool = isBorder) -> String {
         var seen = 0
         for i in t.indices where isBorder(t[i]) {
             seen += 1

@@ -17,13 +17,23 @@ struct TSRow {
     var shape: [Int]
     var params: Int
     var line: Int
-    var label: String { "\(type)-\(index)" }
+    /// The layer name when the table gives one (torchinfo module paths); else CLASS-INDEX.
+    var name: String? = nil
+    /// The input [H, W, C] or [N] when the table prints it (torchinfo's Input Shape column).
+    var input: [Int]? = nil
+    var label: String { name ?? "\(type)-\(index)" }
 }
 
 struct TSTable {
     var rows: [TSRow]
     var declared = DeclaredTotals()
     var headerLine: Int
+    /// "torchsummary" or "torchinfo" (for messages and the report).
+    var layout = "torchsummary"
+    /// What reading the table assumed (torchinfo: custom blocks taken as chains).
+    var assumptions: [String] = []
+    /// The input [H, W, C] or [N] when the table prints it (torchinfo's Input Shape column).
+    var input: [Int]? = nil
     var totalLine: Int?
     var trainableLine: Int?
     var nonTrainableLine: Int?
@@ -92,7 +102,9 @@ enum TorchSummary {
         let read = [t.totalLine, t.trainableLine, t.nonTrainableLine]
         let probe = TableEnd.Probe(
             row: { k in row(doc.lines[k], line: k + 1) != nil },
-            unreadFooter: { k in footerIndex(doc.lines[k]).map { read[$0] == nil } ?? false },
+            unreadFooter: { k in
+                footerIndex(doc.lines[k]).map { read[$0] == nil } ?? (!afterFooter && TILayout.isExtraFooter(footerText(doc.lines[k])))
+            },
             rule: { k in let r = doc.lines[k].trimmed; return r.count >= 20 && TrailingNote.isTextRule(r) })
         try TableEnd.ensureComplete(doc, stop: stop, footerRead: afterFooter, skipping: skipping, probe: probe)
         return t
@@ -105,9 +117,11 @@ enum TorchSummary {
 
     static let footerLabels = ["Total params:", "Trainable params:", "Non-trainable params:"]
 
-    /// The line without `<br>`, quote marks and `#` prefixes.
+    /// The line without `<br>`, `**`, quote marks and `#` prefixes.
     static func footerText(_ raw: String) -> String {
-        var s = raw.replacingOccurrences(of: "<br>", with: "").replacingOccurrences(of: ">", with: " ").trimmed
+        // Markdown bold labels ("**Total params**: 1,234") read like plain ones.
+        var s = raw.replacingOccurrences(of: "<br>", with: "").replacingOccurrences(of: "**", with: "")
+            .replacingOccurrences(of: ">", with: " ").trimmed
         while s.hasPrefix("#") { s = String(s.dropFirst()).trimmed }
         return s
     }

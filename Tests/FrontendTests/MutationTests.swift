@@ -97,6 +97,7 @@ final class MutationTests: XCTestCase {
          ("torchinfo", try Fixtures.text(TorchInfoTests.korean)),
          ("torchinfo-var_names", try Fixtures.text("pytorch/torchinfo_varnames_kernel_shape_era_s5.txt")),
          ("torchinfo-nested", try Fixtures.text(TorchInfoTests.tinyVGG)),
+         ("keras1-th", try Fixtures.text("summaries/keras1_th_cifar10_hash_convolution2d.txt")),
          ("seed000", try Fixtures.text("frontend/000_fcf614c7dc09b63e.txt"))]
     }
 

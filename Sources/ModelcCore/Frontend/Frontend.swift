@@ -49,6 +49,9 @@ public enum Frontend {
             }
         }
         if summary != nil || repr != nil {
+            if annotations.dataFormat != nil {
+                throw doc.error(annotations.inputLine, "input: data_format= applies to Keras tables; PyTorch models are channels-first (N, C, H, W) already")
+            }
             var (ir, footer, lines) = try PyTorchBuilder.build(repr: repr, summary: summary, annotations: annotations, document: doc)
             try ResourceLimits.check(ir, document: doc)
             let problems = footer + Verifier.verify(&ir, totalLine: lines[0], trainableLine: lines[1], nonTrainableLine: lines[2])

@@ -29,24 +29,27 @@ final class DataFormatTests: XCTestCase {
         InferenceTests.table([("input_1", "InputLayer", input, 0), ("flatten_1", "Flatten", "784", 0), ("dense_1", "Dense", "10", 7850)])
     }
 
-    func testBothOrdersFitThePlausibleInputDecides() throws {
-        // (1, 28, 28) as printed would be 28 channels of 1x28; as (C, H, W) it is one 28x28 channel.
+    func testBothOrdersFit() throws {
+        // Nothing tells the channel axis: the Keras default, with a word when the other input looks likelier.
         guard let th = checkOK(Self.mlp("1, 28, 28")) else { return }
-        XCTAssertTrue(th.ir.channelsFirst)
-        XCTAssertEqual(th.ir.inputShape, [28, 28, 1])
-        XCTAssertTrue(th.ir.assumptions.contains { $0.contains("both orders fit every count, but only as (C, H, W) does the input have 1 channels (as printed it would have 28)") },
+        XCTAssertFalse(th.ir.channelsFirst)
+        XCTAssertTrue(th.ir.assumptions.contains { $0.contains("no convolution or normalization tells the channel axis; if the model was built with image_dim_ordering='th' (input (1, 28, 28) as C, H, W)") },
                       "\(th.ir.assumptions)")
-        // (28, 28, 1) is channels-last: nothing is said.
         guard let tf = checkOK(Self.mlp("28, 28, 1")) else { return }
         XCTAssertFalse(tf.ir.channelsFirst)
         XCTAssertEqual(tf.ir.flattenOrder, .hwc)
-        XCTAssertFalse(tf.ir.assumptions.contains { $0.contains("channels-first") })
-        // Both readings give a plausible input: refused unless annotated.
-        let both = InferenceTests.table([("input_1", "InputLayer", "3, 4, 3", 0), ("flatten_1", "Flatten", "36", 0), ("dense_1", "Dense", "10", 370)])
-        checkError(both, contains: "the image shapes fit both channels-last (H, W, C) order, with input (3, 4, 3), and channels-first (C, H, W) order")
-        checkError(both, contains: "annotate `input: data_format=channels_last` or `input: data_format=channels_first`")
-        XCTAssertEqual(checkOK(both + "\n```modelc\ninput: data_format=channels_first\n```\n")?.ir.inputShape, [4, 3, 3])
-        XCTAssertEqual(checkOK(both + "\n```modelc\ninput: data_format=tf\n```\n")?.ir.channelsFirst, false)
+        XCTAssertFalse(tf.ir.assumptions.contains { $0.contains("channel") })
+        // A convolution's count tells the axis: 40 = 4 x (3x3x1 + 1) only on one 5x5 channel.
+        let conv = InferenceTests.table([("input_1", "InputLayer", "1, 5, 5", 0), ("conv2d_1", "Conv2D", "4, 5, 5", 40)])
+        guard let c = checkOK(conv) else { return }
+        XCTAssertTrue(c.ir.channelsFirst)
+        XCTAssertEqual(c.ir.inputShape, [5, 5, 1])
+        // A convolution that fits both ways with 3 input channels either way: refused unless annotated.
+        let amb = InferenceTests.table([("input_1", "InputLayer", "3, 4, 3", 0), ("conv2d_1", "Conv2D", "3, 4, 3", 84)])   // 3 x (3x3x3 + 1)
+        checkError(amb, contains: "the image shapes fit both channels-last (H, W, C) order, with input (3, 4, 3), and channels-first (C, H, W) order")
+        checkError(amb, contains: "annotate `input: data_format=channels_last` or `input: data_format=channels_first`")
+        XCTAssertEqual(checkOK(amb + "\n```modelc\ninput: data_format=channels_first\n```\n")?.ir.inputShape, [4, 3, 3])
+        XCTAssertEqual(checkOK(amb + "\n```modelc\ninput: data_format=tf\n```\n")?.ir.channelsFirst, false)
     }
 
     func testForcedOrderErrorsAndReshape() throws {

@@ -8,10 +8,11 @@
 //
 // Before: classified rows with the shapes as printed.
 // After:  the IR of the reading whose shapes and counts fit: as printed, the default; as
-//         (C, H, W) when the printed order fits no layer, or when both fit and only that reading
-//         gives the input 1, 3 or 4 channels, with a note saying which and why. Both fitting with
-//         such an input is an error asking for `input: data_format=`, as is a forced reading that
-//         does not fit.
+//         (C, H, W) when the printed order fits no layer, or when both fit, a convolution or
+//         normalization's count tells the channel axis either way, and only (C, H, W) gives the
+//         input 1, 3 or 4 channels; with a note saying which and why. Both fitting with such an
+//         input is an error asking for `input: data_format=`, as is a forced reading that does
+//         not fit. Without a layer that tells the channel axis, the Keras default is kept.
 
 enum DataFormat: String {
     case channelsLast = "channels_last"
@@ -42,17 +43,38 @@ enum DataFormat: String {
         case (.failure(let e), .success(var ir)):
             ir.assumptions.insert(chosen + "read as printed (H, W, C) they fit no layer (line \(e.line.map(String.init) ?? "?"): \(short(e.message)))", at: 0)
             return ir
-        case (.success(let last), .success(var first)):
+        case (.success(var last), .success(var first)):
             let l = plausible(last.inputShape), f = plausible(first.inputShape)
-            // Shapes that read the same either way (all of H, W, C equal): the Keras default.
-            if l && !f || last.layers == first.layers { return last }
+            // Shapes that read the same either way (all of H, W, C equal), or no layer whose count
+            // tells the channel axis: the Keras default, and a word when the other input looks likelier.
+            if last.layers == first.layers { return last }
+            if !tellsChannels(last) && !tellsChannels(first) {
+                if f && !l {
+                    last.assumptions.insert("shapes read as channels-last (H, W, C), the Keras default: no convolution or normalization tells the channel axis; "
+                        + "if the model was built with image_dim_ordering='th' (input \(Inference.shapeText([first.inputShape[2], first.inputShape[0], first.inputShape[1]])) as C, H, W), "
+                        + "annotate `input: data_format=channels_first`", at: 0)
+                }
+                return last
+            }
+            if l && !f { return last }
             if f && !l {
-                first.assumptions.insert(chosen + "both orders fit every count, but only as (C, H, W) does the input have \(first.inputShape[2]) channels (as printed it would have \(last.inputShape[2]))", at: 0)
+                first.assumptions.insert(chosen + "both orders fit every count, but only as (C, H, W) does the input have \(first.inputShape[2]) channel\(first.inputShape[2] == 1 ? "" : "s") (as printed it would have \(last.inputShape[2]))", at: 0)
                 return first
             }
             throw doc.error(table.headerLine, "the image shapes fit both channels-last (H, W, C) order, with input \(Inference.shapeText(last.inputShape)), "
                 + "and channels-first (C, H, W) order (Keras 1 with image_dim_ordering='th'), with input \(Inference.shapeText(first.inputShape)) as H, W, C; "
                 + "annotate `input: data_format=channels_last` or `input: data_format=channels_first`")
+        }
+    }
+
+    /// A layer whose parameter count depends on which axis holds the channels.
+    static func tellsChannels(_ ir: ModelIR) -> Bool {
+        ir.layers.contains {
+            switch $0.op {
+            case .conv2d, .separableConv2d, .depthwiseConv2d: return true
+            case .batchNorm: return $0.inputShape.count == 3
+            default: return false
+            }
         }
     }
 

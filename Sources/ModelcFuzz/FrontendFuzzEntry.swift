@@ -1,7 +1,8 @@
 // FrontendFuzzEntry: the entry point of the model-file fuzzing harness (Tests/Fuzz, issue 6)
 // and its regression tests: arbitrary bytes go through the whole front half of ModelcCore
-// (markdown scan, Keras or PyTorch parsers, annotations, inference, verification, report
-// rendering) and must give a report or a ModelError, never a crash or a hang.
+// (markdown scan, Keras table, PyTorch repr, torchsummary and torchinfo parsers, annotations,
+// inference, verification, report rendering) and must give a report or a ModelError, never a
+// crash or a hang. Each parser's real fixtures are seeds (Tests/Fuzz/seeds/model).
 
 import ModelcCore
 

@@ -11,6 +11,8 @@ final class CorpusTests: XCTestCase {
         var errors: [String]
         /// What the table alone cannot give modelc (e.g. the input of a `multiple` table).
         var needs: String?
+        /// The table prints (C, H, W) shapes (Keras 1, image_dim_ordering='th').
+        var channelsFirst = false
     }
 
     func loadManifest() throws -> [Entry] {
@@ -26,7 +28,8 @@ final class CorpusTests: XCTestCase {
         var out: [Entry] = []
         for (i, o) in list.enumerated() {
             guard let file = o["file"] as? String else { XCTFail("\(path): entry \(i) has no \"file\""); continue }
-            var e = Entry(file: file, layout: o["layout"] as? String ?? "", counts: nil, errors: [], needs: o["needs"] as? String)
+            var e = Entry(file: file, layout: o["layout"] as? String ?? "", counts: nil, errors: [], needs: o["needs"] as? String,
+                          channelsFirst: o["channels_first"] as? Bool ?? false)
             if let s = o["error"] as? String { e.errors = [s] }
             if let a = o["error_one_of"] as? [String] { e.errors += a }
             if e.errors.isEmpty {
@@ -53,6 +56,9 @@ final class CorpusTests: XCTestCase {
                 if let (t, tr, nt) = e.counts {
                     XCTAssertEqual([r.ir.totalParams, r.ir.trainableParams, r.ir.nonTrainableParams], [t, tr, nt], e.file)
                     XCTAssertTrue(r.ok, "\(e.file): \(r.problems.map(\.description))")
+                    // Every other table is channels-last: the order is read from the shapes, never guessed.
+                    XCTAssertEqual(r.ir.channelsFirst, e.channelsFirst, e.file)
+                    XCTAssertEqual(r.ir.flattenOrder, e.channelsFirst ? .chw : .hwc, e.file)
                 } else {
                     // A mismatch report (exit 1) is also a rejection; its problems must name the expected text.
                     XCTAssertFalse(r.ok, "\(e.file): expected a rejection containing \(e.errors), got an ok report")

@@ -120,6 +120,37 @@ final class InferenceTests: XCTestCase {
                        .maxPool(PoolAttrs(poolH: 2, poolW: 2, strideH: 2, strideW: 2, padding: .same)))
     }
 
+    func testNonSquarePoolSizesAndStrides() throws {
+        // (1, 128, 16) -> (1, 32, 16): the height is kept (1x1 window, stride 1), the width pooled by 4.
+        let t = Self.table([("input_1", "InputLayer", "1, 128, 1", 0),
+                            ("conv2d_1", "Conv2D", "1, 128, 16", 64),          // 16*(1*3*1+1), 'same'
+                            ("max_pooling2d_1", "MaxPooling2D", "1, 32, 16", 0),
+                            ("average_pooling2d_1", "AveragePooling2D", "1, 8, 16", 0),
+                            ("max_pooling2d_2", "MaxPooling2D", "1, 4, 16", 0)])
+        let r = try Frontend.check(text: t, path: "p14.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.layer("max_pooling2d_1")?.op, .maxPool(PoolAttrs(poolH: 1, poolW: 4, strideH: 1, strideW: 4, padding: .valid)))
+        XCTAssertEqual(r.layer("average_pooling2d_1")?.op, .avgPool(PoolAttrs(poolH: 1, poolW: 4, strideH: 1, strideW: 4, padding: .valid)))
+        XCTAssertEqual(r.layer("max_pooling2d_2")?.op, .maxPool(PoolAttrs(poolH: 1, poolW: 2, strideH: 1, strideW: 2, padding: .valid)))
+        // Several fits: the conventional one is taken and the choice is reported, as for square pools.
+        let note = r.layer("max_pooling2d_1")?.notes.joined() ?? ""
+        XCTAssertTrue(note.hasPrefix("choice: 1x4 s1x4 valid is the conventional one of"), note)
+        XCTAssertTrue(note.contains("1x4 s1x4 same"), note)
+        // An annotation picks another fit.
+        let ann = t + "\n```modelc\nlayer max_pooling2d_1: padding=same\n```\n"
+        XCTAssertEqual(try Frontend.check(text: ann, path: "p14.md").layer("max_pooling2d_1")?.op,
+                       .maxPool(PoolAttrs(poolH: 1, poolW: 4, strideH: 1, strideW: 4, padding: .same)))
+        // Both dimensions pooled, differently: (28, 28) -> (14, 7) is 2x4 with strides 2x4.
+        let t2 = Self.table([("input_1", "InputLayer", "28, 28, 8", 0), ("max_pooling2d_1", "MaxPooling2D", "14, 7, 8", 0)])
+        XCTAssertEqual(try Frontend.check(text: t2, path: "p24.md").layer("max_pooling2d_1")?.op,
+                       .maxPool(PoolAttrs(poolH: 2, poolW: 4, strideH: 2, strideW: 4, padding: .valid)))
+        // A pool that changes nothing is still refused (it pools nothing), unless annotated.
+        let t3 = Self.table([("input_1", "InputLayer", "1, 1, 1", 0), ("max_pooling2d_1", "MaxPooling2D", "1, 1, 1", 0)])
+        checkError(t3, contains: "no pool size/stride/padding maps (1, 1, 1) to (1, 1, 1)")
+        XCTAssertEqual(try Frontend.check(text: t3 + "\n```modelc\nlayer max_pooling2d_1: pool=1 stride=1\n```\n", path: "p11.md")
+                        .layer("max_pooling2d_1")?.op, .maxPool(PoolAttrs(poolH: 1, poolW: 1, strideH: 1, strideW: 1, padding: .valid)))
+    }
+
     func testKernelOverrideResolvesAmbiguity() throws {
         let t = Self.table([("input_1", "InputLayer", "28, 28, 1", 0), ("conv2d_1", "Conv2D", "28, 28, 32", 320)])
         let r = try Frontend.check(text: t, path: "a.md")

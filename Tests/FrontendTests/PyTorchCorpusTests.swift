@@ -41,6 +41,12 @@ final class PyTorchCorpusTests: XCTestCase {
             // First as published (no annotation); if that cannot work, with the manifest's input shape
             // as the user would annotate it (`input: shape=CxHxW`).
             var report = try? Frontend.check(text: text, path: path)
+            if o["input_inferred"] as? Bool == true {
+                // The file states no input size: it must pass as published, saying the size was inferred.
+                XCTAssertNotNil(report, "\(file): the input size must be inferred")
+                XCTAssertTrue(report?.ir.layers.first?.notes.contains { $0.contains("inferred") } ?? false, "\(file): no inference note")
+                XCTAssertFalse(report?.ir.assumptions.contains { $0.contains("28, 28") } ?? true, file)
+            }
             if report == nil, let s = o["input_shape"] as? [Int], s.count == 3 {
                 let ann = "\n<!-- modelc\ninput: shape=\(s[0])x\(s[1])x\(s[2])\n-->\n"
                 report = checkOK(text + ann, path: path)

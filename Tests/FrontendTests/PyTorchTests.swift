@@ -121,7 +121,10 @@ final class PyTorchTests: XCTestCase {
         checkError(Self.net + "\n```modelc\nforward: conv1 relu conv2 bn frobnicate fc1 fc2\n```\n", contains: "forward: 'frobnicate' is neither a module")
         checkError(Self.net + "\n```modelc\nforward: conv1 conv1 conv2 bn maxpool(2) flatten fc1 fc2\n```\n", contains: "'conv1' has parameters and is called twice")
         checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn maxpool(2) flatten fc1\n```\n", contains: "'fc2' (Linear) has parameters but is never called")
-        checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn flatten fc1 fc2\n```\n", contains: "in_features=10816 but the input has 43264 features")
+        checkError(Self.net + "\n```modelc\ninput: shape=1x28x28\nforward: conv1 conv2 bn flatten fc1 fc2\n```\n", contains: "in_features=10816 but the input has 43264 features")
+        // Without an input shape the forward order fixes the structure and the size is solved:
+        // 15 -> conv1 (3x3) 13 -> conv2 (3x3, padding 1) 13, and 64 x 13 x 13 = 10816.
+        XCTAssertEqual(checkOK(Self.net + "\n```modelc\nforward: conv1 conv2 bn flatten fc1 fc2\n```\n")?.ir.inputShape, [15, 15, 1])
         checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn maxpool(0) flatten fc1 fc2\n```\n", contains: "expected a positive integer")
         // forward: on a Keras table is an error.
         checkError(AnnotationTests.table + "\n```modelc\nforward: conv1\n```\n", contains: "forward: applies to PyTorch models")
@@ -284,6 +287,69 @@ final class PyTorchTests: XCTestCase {
         =================================================================
         """
         checkError(text, contains: "nearest: 4x1 s1 valid, bias = 160")
+    }
+
+    // MARK: - Input size inferred from the repr (issue 17)
+
+    static let lenet5 = """
+    LeNet5(
+      (conv1): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))
+      (pool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+      (conv2): Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1))
+      (pool2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+      (fc1): Linear(in_features=400, out_features=120, bias=True)
+      (fc2): Linear(in_features=120, out_features=84, bias=True)
+      (fc3): Linear(in_features=84, out_features=10, bias=True)
+    )
+    """
+
+    func testInputSizeInferredFromTheFirstLinear() throws {
+        // 28x28 gives 16 x 4 x 4 = 256 features; in_features=400 = 16 x 5 x 5 needs 32x32 (33...35 fit too).
+        guard let r = checkOK(Self.lenet5) else { return }
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [32, 32, 1])
+        XCTAssertEqual(r.layer("fc1")?.inputShape, [400])
+        let note = r.ir.layers[0].notes.joined(separator: "\n")
+        XCTAssertTrue(note.contains("size 32x32 inferred"), note)
+        XCTAssertTrue(note.contains("'fc1' in_features=400 is 16 channels x 5 x 5"), note)
+        XCTAssertTrue(note.contains("33x33, 34x34, 35x35 fit too"), note)
+        XCTAssertTrue(r.text().contains("size 32x32 inferred"))
+        XCTAssertFalse(r.ir.assumptions.contains { $0.contains("28, 28") }, "\(r.ir.assumptions)")
+        // An explicit input shape still wins (33x33 fits too, and is not called inferred).
+        guard let a = checkOK(Self.lenet5 + "\n<!-- modelc\ninput: shape=1x33x33\n-->\n") else { return }
+        XCTAssertEqual(a.ir.inputShape, [33, 33, 1])
+        XCTAssertFalse(a.ir.layers[0].notes.contains { $0.contains("inferred") })
+        checkError(Self.lenet5 + "\n<!-- modelc\ninput: shape=1x28x28\n-->\n", contains: "in_features=400 but the input has 256 features")
+        // A forward: order fixes the structure of a repr without pool modules; the size is then solved.
+        let blitz = Self.lenet5.replacingOccurrences(of: "  (pool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n", with: "")
+            .replacingOccurrences(of: "  (pool2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n", with: "")
+        let fwd = "\n<!-- modelc\nforward: conv1 relu maxpool(2) conv2 relu maxpool(2) flatten fc1 relu fc2 relu fc3\n-->\n"
+        guard let f = checkOK(blitz + fwd) else { return }
+        XCTAssertEqual(f.ir.inputShape, [32, 32, 1])
+        XCTAssertTrue(f.ok)
+    }
+
+    func testInputSizeOfAFullyConvolutionalDiscriminator() throws {
+        let text = try Fixtures.text("pytorch/repr_dcgan_discriminator_notebook.txt")
+        guard let r = checkOK(text) else { return }
+        XCTAssertEqual(r.ir.inputShape, [64, 64, 3])
+        XCTAssertEqual(r.layer("main.11")?.outputShape, [1, 1, 1])
+        XCTAssertEqual(r.ir.frameworkParamCount, 2_765_568)
+        XCTAssertTrue(r.ir.layers[0].notes.contains { $0.contains("every kernel fits (output [1, 1, 1])") }, "\(r.ir.layers[0].notes)")
+    }
+
+    func testInputSizeNotInferredWhenPoolingMayBeHidden() {
+        // No pool module and no stride: forward() may pool (the 60-minute-blitz LeNet does).
+        let noPools = Self.lenet5.split(separator: "\n").filter { !$0.contains("MaxPool2d") }.joined(separator: "\n")
+        checkError(noPools, contains: "the repr declares no pooling module and no strided Conv2d, so forward() may call max_pool2d")
+        checkError(noPools, contains: "a [1, 13, 13] input fits the declared order alone (annotate `input: shape=1xHxW` or `forward: ...`)")
+        // One pool module for two convolutions: it may be called after each.
+        let onePool = Self.lenet5.replacingOccurrences(of: "(pool1)", with: "(pool)")
+            .split(separator: "\n").filter { !$0.contains("(pool2)") }.joined(separator: "\n")
+        checkError(onePool, contains: "the one pool module 'pool' may be called after each of the 2 Conv2d modules")
+        // No size fits at all.
+        checkError(Self.lenet5.replacingOccurrences(of: "in_features=400", with: "in_features=401"),
+                   contains: "no square input from 1x1 to 512x512 fits the modules either")
     }
 
     func testMutatedPyTorchDescriptionsNeverCrash() throws {

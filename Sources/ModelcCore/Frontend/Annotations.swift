@@ -5,7 +5,7 @@
 // Syntax (README "Model files"): a fenced code block with info string `modelc`, or an HTML
 // comment `<!-- modelc ... -->`. One directive per line, `#` starts a comment:
 //   model: name=ID          dataset: NAME          classes: a, b, c
-//   input: scale=1/255 offset=0 shape=28x28x1
+//   input: scale=1/255 offset=0 shape=28x28x1 [data_format=channels_first]
 //   layer GLOB: key=value ... [standardize|affine|identity]
 //   train: optimizer=adam lr=0.001 batch=128 epochs=30 ...
 
@@ -61,6 +61,8 @@ struct Annotations {
     var inputOffset: Float?
     var inputShape: [Int]?
     var inputLine: Int?
+    /// `input: data_format=channels_first|channels_last`: how a Keras table's image shapes are ordered.
+    var dataFormat: DataFormat?
     var training = TrainingConfig()
     /// Training keys given explicitly.
     var trainingKeys: Set<String> = []
@@ -188,7 +190,13 @@ enum AnnotationParser {
                         throw err("input shape '\(v)': expected HxWxC (e.g. 28x28x1) or N")
                     }
                     ann.inputShape = dims.compactMap { $0 }
-                default: throw err("unknown input key '\(k)' (expected scale=, offset=, shape=)")
+                case "data_format", "image_dim_ordering":
+                    let aliases = ["th": "channels_first", "tf": "channels_last"]
+                    guard let f = DataFormat(rawValue: aliases[v] ?? v) else {
+                        throw err("input \(k)=\(v): expected channels_first or channels_last (Keras 1: th or tf)")
+                    }
+                    ann.dataFormat = f
+                default: throw err("unknown input key '\(k)' (expected scale=, offset=, shape=, data_format=)")
                 }
             }
         case "train":

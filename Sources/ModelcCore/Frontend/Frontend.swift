@@ -28,9 +28,14 @@ public enum Frontend {
     public static func check(text: String, path: String) throws -> CheckReport {
         let doc = Document(text: text, path: path)
         let annotations = try AnnotationParser.parse(doc)
-        // PyTorch descriptions: a torchsummary table and/or a print(model) repr.
+        // PyTorch descriptions: a torchsummary or torchinfo table and/or a print(model) repr.
         // A Keras table wins over a repr-like passage in its prose (the repr is then not read at all).
-        let summary = TorchSummary.find(in: doc, skipping: annotations.blockLines)
+        var summary = try TorchSummary.find(in: doc, skipping: annotations.blockLines)
+        if summary == nil, let (t, rows) = try TorchInfo.find(in: doc, skipping: annotations.blockLines) {
+            var table = t
+            try TorchInfo.layers(rows, into: &table, doc: doc)
+            summary = table
+        }
         let kerasHeader = summary == nil && doc.lines.enumerated().contains { !annotations.blockLines.contains($0.offset + 1) && ($0.element.has("Layer (type)") || $0.element.has("Layer(type)")) }
         let repr = kerasHeader ? nil : try PyTorchRepr.find(in: doc, skipping: annotations.blockLines)
         if let s = summary {
@@ -44,14 +49,17 @@ public enum Frontend {
             }
         }
         if summary != nil || repr != nil {
+            if annotations.dataFormat != nil {
+                throw doc.error(annotations.inputLine, "input: data_format= applies to Keras tables; PyTorch models are channels-first (N, C, H, W) already")
+            }
             var (ir, footer, lines) = try PyTorchBuilder.build(repr: repr, summary: summary, annotations: annotations, document: doc)
             try ResourceLimits.check(ir, document: doc)
             let problems = footer + Verifier.verify(&ir, totalLine: lines[0], trainableLine: lines[1], nonTrainableLine: lines[2])
-            let layout = [repr.map { _ in "pytorch-repr" }, summary.map { _ in "torchsummary" }].compactMap { $0 }.joined(separator: "+")
+            let layout = [repr.map { _ in "pytorch-repr" }, summary.map(\.layout)].compactMap { $0 }.joined(separator: "+")
             return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: layout)
         }
         if annotations.forward != nil {
-            throw doc.error(annotations.forwardLine, "forward: applies to PyTorch models (print(model) reprs, torchsummary tables) only")
+            throw doc.error(annotations.forwardLine, "forward: applies to PyTorch models (print(model) reprs, torchsummary and torchinfo tables) only")
         }
         let table = try TableScanner.findTable(in: doc, skipping: annotations.blockLines)
         var ir = try IRBuilder.build(table: table, annotations: annotations, document: doc)

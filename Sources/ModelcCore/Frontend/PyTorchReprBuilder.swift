@@ -9,7 +9,41 @@
 // as functional calls.
 
 extension PyTorchBuilder {
+    /// A repr's modules, read once: the leaves in declared order with their ops and class names.
+    struct ReprModules {
+        var root: PTModule
+        var declared: [PTStep]
+        var ops: [String: PTOp]
+        var kinds: [String: String]
+    }
+
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
+        let m = try readModules(root, doc: doc)
+        var (input, inputNote) = try defaultInput(m, ann: ann, doc: doc)
+        var notes: [String] = []
+        var layers: [Layer]
+        var inputNotes: [String] = []
+        do {
+            layers = try callOrder(m, ann: ann, input: input, doc: doc, notes: &notes)
+        } catch let e as ModelError {
+            guard ann.inputShape == nil, let fit = try inferInputSize(m, ann: ann, failure: e, doc: doc) else { throw e }
+            // Said once, under the inference notes, instead of the default size's assumption.
+            (input, layers, notes, inputNote, inputNotes) = (fit.input, fit.layers, fit.notes, nil, [fit.note])
+        }
+        assumptions += inputNote.map { [$0] } ?? []
+        assumptions += notes
+        if layers.last?.outputShape.count == 3, let last = layers.last {
+            var c = Chain(layers: layers, shape: last.outputShape, used: Set(layers.map(\.name)))
+            c.flatten(line: last.line, note: "flatten of the final image output (classifier logits)")
+            layers = c.layers
+        }
+        let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
+                               line: root.line, notes: ["input \(chw(input)) (C, H, W)"] + inputNotes)
+        return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: input, layers: [inputLayer] + layers)
+    }
+
+    /// The leaves and their ops; training wrappers are rejected.
+    static func readModules(_ root: PTModule, doc: Document) throws -> ReprModules {
         func rejectWrappers(_ m: PTModule) throws {
             if m.isContainer, PyTorchRepr.wrappers.contains(m.type) {
                 throw doc.error(m.line, "\(m.type) is a training wrapper, not a layer: print the wrapped module (model.module) instead")
@@ -26,76 +60,73 @@ extension PyTorchBuilder {
             kinds[m.path] = m.type
         }
         let declared = leaves.map { PTStep(name: $0.path, op: ops[$0.path] ?? .identity, line: $0.line) }
-        // Input shape: annotation (C x H x W or N), else from the first weighted module.
-        var input: [Int]
-        if let s = ann.inputShape {
-            input = s.count == 3 ? [s[1], s[2], s[0]] : s
-        } else {
-            guard let first = declared.first(where: { $0.op.hasParams }) else {
-                throw doc.error(root.line, "no Conv2d or Linear module; annotate `input: shape=CxHxW`")
-            }
-            switch first.op {
-            case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _):
-                input = [28, 28, cin]
-                assumptions.append("input shape [\(cin), 28, 28] (C x H x W): not stated by the repr (annotate `input: shape=CxHxW`)")
-            case .linear(let inF, _, _):
-                if inF % 784 == 0 {
-                    input = [28, 28, inF / 784]
-                    assumptions.append("input shape [\(inF / 784), 28, 28] flattened to \(inF) before '\(first.name)' (annotate `input: shape=CxHxW` or `shape=N`)")
-                } else {
-                    input = [inF]
-                    assumptions.append("input shape [\(inF)]: the first Linear's in_features (annotate `input: shape=...`)")
-                }
-            default:
-                input = [28, 28, 1]
-            }
-        }
+        return ReprModules(root: root, declared: declared, ops: ops, kinds: kinds)
+    }
 
-        var layers: [Layer]
+    /// Input shape: the annotation (C x H x W or N), else from the first weighted module (a
+    /// [C, 28, 28] image before a Conv2d), with the assumption to print when it was not annotated.
+    static func defaultInput(_ m: ReprModules, ann: Annotations, doc: Document) throws -> ([Int], String?) {
+        if let s = ann.inputShape { return (s.count == 3 ? [s[1], s[2], s[0]] : s, nil) }
+        guard let first = m.declared.first(where: { $0.op.hasParams }) else {
+            throw doc.error(m.root.line, "no Conv2d or Linear module; annotate `input: shape=CxHxW`")
+        }
+        switch first.op {
+        case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _):
+            return ([28, 28, cin], "input shape [\(cin), 28, 28] (C x H x W): not stated by the repr (annotate `input: shape=CxHxW`)")
+        case .linear(let inF, _, _):
+            if inF % 784 == 0 {
+                return ([28, 28, inF / 784], "input shape [\(inF / 784), 28, 28] flattened to \(inF) before '\(first.name)' (annotate `input: shape=CxHxW` or `shape=N`)")
+            }
+            return ([inF], "input shape [\(inF)]: the first Linear's in_features (annotate `input: shape=...`)")
+        default:
+            return ([28, 28, 1], nil)
+        }
+    }
+
+    /// The layers in call order for `input`: `forward:` when annotated, else the declared order
+    /// with the assumed activations and pools (see the file comment).
+    static func callOrder(_ m: ReprModules, ann: Annotations, input: [Int], doc: Document, notes: inout [String]) throws -> [Layer] {
         if let fwd = ann.forward {
-            let steps = try forwardSteps(fwd, root: root, ops: ops, line: ann.forwardLine ?? 1, doc: doc)
-            layers = try assemble(steps, kinds: kinds, input: input, doc: doc)
-        } else {
-            assumptions.append("call order: the declared module order (annotate `forward: ...` for the order of forward())")
-            let hasAct = declared.contains { $0.op.isActivation }
-            var base = declared
-            var notes: [String] = []
-            if !hasAct {
+            let steps = try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc)
+            return try assemble(steps, kinds: m.kinds, input: input, doc: doc)
+        }
+        var (base, baseNotes) = declaredBase(m)
+        do {
+            let layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0), kinds: m.kinds, input: input,
+                                       doc: doc, notes: &baseNotes)
+            notes += baseNotes
+            return layers
+        } catch let first as ModelError {
+            // Top-level parameterless modules declared once but called several times.
+            let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+            let fAct = m.declared.first { top.contains($0.name) && $0.op.isActivation }
+            let fPool = m.declared.first { top.contains($0.name) && $0.op.isPool }
+            guard fAct != nil || fPool != nil else { throw first }
+            base = m.declared.filter { !(top.contains($0.name) && ($0.op.isActivation || $0.op.isPool)) }
+            var n2 = [baseNotes[0]]
+            if let a = fAct {
+                base = withActivations(base, op: a.op, name: a.name)
+                n2.append("'\(a.name)' applied after every Conv2d/Linear but the last (a module declared once, called in forward)")
+            } else if !m.declared.contains(where: { $0.op.isActivation }) {
                 base = withActivations(base, op: .relu)
-                notes.append("relu after every Conv2d/Linear but the last: no activation module is declared (functional F.relu assumed)")
+                n2.append(reluNote)
             }
-            do {
-                layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0), kinds: kinds, input: input, doc: doc, notes: &notes)
-            } catch let first as ModelError {
-                // Top-level parameterless modules declared once but called several times.
-                let top = Set(root.children.filter { !$0.isContainer }.map(\.path))
-                let fAct = declared.first { top.contains($0.name) && $0.op.isActivation }
-                let fPool = declared.first { top.contains($0.name) && $0.op.isPool }
-                guard fAct != nil || fPool != nil else { throw first }
-                var rest = declared.filter { !(top.contains($0.name) && ($0.op.isActivation || $0.op.isPool)) }
-                var n2: [String] = []
-                if let a = fAct {
-                    rest = withActivations(rest, op: a.op, name: a.name)
-                    n2.append("'\(a.name)' applied after every Conv2d/Linear but the last (a module declared once, called in forward)")
-                } else if !hasAct {
-                    rest = withActivations(rest, op: .relu)
-                    n2.append("relu after every Conv2d/Linear but the last: no activation module is declared (functional F.relu assumed)")
-                }
-                guard let l = try? withPools(rest, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
-                                             poolName: fPool?.name, kinds: kinds, input: input, doc: doc, notes: &n2) else { throw first }
-                layers = l
-                notes = n2
-            }
-            assumptions += notes
+            guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
+                                         poolName: fPool?.name, kinds: m.kinds, input: input, doc: doc, notes: &n2) else { throw first }
+            notes += n2
+            return l
         }
-        if layers.last?.outputShape.count == 3, let last = layers.last {
-            var c = Chain(layers: layers, shape: last.outputShape, used: Set(layers.map(\.name)))
-            c.flatten(line: last.line, note: "flatten of the final image output (classifier logits)")
-            layers = c.layers
-        }
-        let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
-                               line: root.line, notes: ["input [\(input.count == 3 ? "\(input[2]), \(input[0]), \(input[1])" : "\(input[0])")] (C, H, W)"])
-        return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: input, layers: [inputLayer] + layers)
+    }
+
+    static let reluNote = "relu after every Conv2d/Linear but the last: no activation module is declared (functional F.relu assumed)"
+
+    /// The declared order, with ReLU after every Conv2d/Linear but the last when the model
+    /// declares no activation module, and the notes that say so.
+    static func declaredBase(_ m: ReprModules) -> ([PTStep], [String]) {
+        var notes = ["call order: the declared module order (annotate `forward: ...` for the order of forward())"]
+        guard !m.declared.contains(where: { $0.op.isActivation }) else { return (m.declared, notes) }
+        notes.append(reluNote)
+        return (withActivations(m.declared, op: .relu), notes)
     }
 
     /// Inserts `op` after every Conv2d/Linear except the last (after a BatchNorm that follows it).

@@ -7,7 +7,9 @@
 // Layouts: Keras 2 / old tf.keras text tables (`___` and `===` rules, truncated type names),
 // tf.keras >= 2.9 text tables (leading space, blank spacer lines, wrapped cells), Keras 3
 // box tables (heavy `┏━┳` and light `┌─┬`), and Keras summaries pasted as markdown pipe tables.
-// Every line is first stripped of the prefix found before the header (indentation, `# `, `#> `).
+// Every line is first stripped of the prefix found before the header (indentation, `# `, `#> `)
+// and of a trailing note (TableEnd.swift); a table that continues below the line where reading
+// stopped is an error at that line, never a report on part of it.
 
 enum TableScanner {
     static func findTable(in doc: Document, skipping: Set<Int>) throws -> SummaryTable {
@@ -72,14 +74,22 @@ enum TableScanner {
 
     enum FooterKind { case total, trainable, nonTrainable, optimizer }
 
+    static let footerLabels: [(String, FooterKind)] = [("Total params:", .total), ("Trainable params:", .trainable),
+                                                       ("Non-trainable params:", .nonTrainable),
+                                                       ("Optimizer params:", .optimizer)]
+
+    /// The footer line kind of `t` (trimmed, `#`/`>` quote marks allowed before it), if any.
+    static func footerKind(_ t: String) -> FooterKind? {
+        var s = Substring(t)
+        while let f = s.first, f == "#" || f == ">" || f == " " || f == "\t" { s = s.dropFirst() }
+        return footerLabels.first { s.hasPrefix($0.0) }?.1
+    }
+
     /// "Total params: 395,178", "Trainable params: 16 (64.00 B)", "Non-trainable params: 0".
     static func footer(_ t: String, line: Int, doc: Document, table: inout SummaryTable) -> (FooterKind, Int?)? {
-        let kinds: [(String, FooterKind)] = [("Total params:", .total), ("Trainable params:", .trainable),
-                                             ("Non-trainable params:", .nonTrainable),
-                                             ("Optimizer params:", .optimizer)]
-        for (p, kind) in kinds where t.hasPrefix(p) {
+        for (p, kind) in footerLabels where t.hasPrefix(p) {
             let value = t.dropFirst(p.count).trimmed
-            var token = value.split(separator: " ").first.map(String.init) ?? ""
+            var token = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if token.hasSuffix(".0") { token = String(token.dropLast(2)) }   // Keras 2.0 printed floats
             guard let n = token.parsedCount else {
                 // Not fatal: the rows can still be checked; the report is marked not ok.
@@ -249,67 +259,77 @@ enum TableScanner {
         return true
     }
 
-    static func scanText(doc: Document, headerIndex h: Int, header: String, prefix: LinePrefix,
-                         skipping: Set<Int>) throws -> SummaryTable {
-        let cols = columns(of: header)
-        var table = SummaryTable(rows: [], declared: DeclaredTotals(),
-                                 layout: header.hasPrefix(" ") ? "tf.keras" : "keras2",
-                                 headerLine: h + 1, hasConnectedColumn: cols.hasConnected)
+    /// State of one text-table scan: the table so far and what the last lines allow next.
+    struct TextScan {
+        var table: SummaryTable
+        var cols: Columns
         var afterFooter = false
         var canContinue = false
         var sawSpacer = false
+        var seenFooters = Set<FooterKind>()
+    }
+
+    static func scanText(doc: Document, headerIndex h: Int, header: String, prefix: LinePrefix,
+                         skipping: Set<Int>) throws -> SummaryTable {
+        let cols = columns(of: header)
+        var st = TextScan(table: SummaryTable(rows: [], declared: DeclaredTotals(),
+                                              layout: header.hasPrefix(" ") ? "tf.keras" : "keras2",
+                                              headerLine: h + 1, hasConnectedColumn: cols.hasConnected), cols: cols)
+        var stop: Int?
         var i = h + 1
-        scan: while i < doc.lines.count {
-            defer { i += 1 }
-            if skipping.contains(i + 1) { break }
-            let s = clean(prefix, doc.lines[i])
-            let t = s.trimmed
-            if t.isEmpty { canContinue = false; if !table.rows.isEmpty && !afterFooter { sawSpacer = true }; continue }
-            if isFence(t) { if table.rows.isEmpty && !afterFooter { continue } else { break } }
-            if isTextRule(t) { canContinue = false; continue }
-            if let f = footer(t, line: i + 1, doc: doc, table: &table) {
-                record(f, line: i + 1, into: &table); afterFooter = true; continue
-            }
-            if afterFooter { break }
-            if t.hasPrefix("Model:") && table.rows.isEmpty { continue }
-            if let r = textRow(s) {
-                let comment = r.rest.hasPrefix("#") || r.rest.hasPrefix("//") || r.rest.hasPrefix("<-") || r.rest.hasPrefix("←")
-                if !r.rest.isEmpty && !cols.hasConnected && !cols.hasExtra && !comment {
-                    throw doc.error(i + 1, "unexpected text '\(r.rest)' after the parameter count "
-                        + "(the header has no 'Connected to' column)")
-                }
-                table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
-                                         params: r.count, connectedTo: [], line: i + 1,
-                                         col0Text: r.col0, shapeText: r.shape, connectedText: cols.hasConnected && !comment ? r.rest : ""))
-                canContinue = true
-                continue
-            }
-            if canContinue, var last = table.rows.last,
-               mergeContinuation(s, into: &last, columns: cols) {
-                table.rows[table.rows.count - 1] = last
-                continue
-            }
-            // Not a table line. Inside the table (more table lines follow) it is a garbled row.
-            var k = i + 1
-            var seen = 0
-            while k < doc.lines.count, seen < 3 {
-                let v = clean(prefix, doc.lines[k])
-                let u = v.trimmed
-                k += 1
-                if u.isEmpty { continue }
-                seen += 1
-                if (isTextRule(u) && u.count >= 20) || u.hasPrefix("Total params:")
-                    || u.hasPrefix("Trainable params:") || textRow(v) != nil {
-                    throw doc.error(i + 1, "cannot read table row '\(t)': expected "
-                        + "'name (Type)   (None, ...)   count'")
-                }
-            }
-            break scan
+        while i < doc.lines.count {
+            if skipping.contains(i + 1) { stop = i; break }
+            guard try textLine(TrailingNote.strip(clean(prefix, doc.lines[i])), index: i, doc: doc, into: &st) else { stop = i; break }
+            i += 1
         }
-        if sawSpacer && table.layout == "keras2" { table.layout = "tf.keras" }
+        try TableEnd.ensureComplete(doc, stop: stop, footerRead: st.afterFooter, skipping: skipping,
+                                    probe: textProbe(doc, prefix: prefix, seen: st.seenFooters))
+        var table = st.table
+        if st.sawSpacer && table.layout == "keras2" { table.layout = "tf.keras" }
         if cols.hasConnected { table.layout += "+functional" }
         try finish(&table, doc: doc)
         return table
+    }
+
+    /// Reads one text-table line (trailing note already removed); false when the table ends before it.
+    static func textLine(_ s: String, index i: Int, doc: Document, into st: inout TextScan) throws -> Bool {
+        let t = s.trimmed
+        if t.isEmpty { st.canContinue = false; if !st.table.rows.isEmpty && !st.afterFooter { st.sawSpacer = true }; return true }
+        if isFence(t) { return st.table.rows.isEmpty && !st.afterFooter }
+        if TrailingNote.isTextRule(t) { st.canContinue = false; return true }
+        if let f = footer(t, line: i + 1, doc: doc, table: &st.table) {
+            record(f, line: i + 1, into: &st.table); st.afterFooter = true; st.seenFooters.insert(f.0); return true
+        }
+        if st.afterFooter { return false }
+        if t.hasPrefix("Model:") && st.table.rows.isEmpty { return true }
+        if let r = textRow(s) {
+            if !r.rest.isEmpty && !st.cols.hasConnected && !st.cols.hasExtra {
+                throw doc.error(i + 1, "unexpected text '\(r.rest)' after the parameter count "
+                    + "(the header has no 'Connected to' column; a note after a row starts with #, //, <- or ←)")
+            }
+            st.table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
+                                        params: r.count, connectedTo: [], line: i + 1,
+                                        col0Text: r.col0, shapeText: r.shape, connectedText: st.cols.hasConnected ? r.rest : ""))
+            st.canContinue = true
+            return true
+        }
+        if st.canContinue, var last = st.table.rows.last, mergeContinuation(s, into: &last, columns: st.cols) {
+            st.table.rows[st.table.rows.count - 1] = last
+            return true
+        }
+        return false
+    }
+
+    /// How TableEnd recognizes a text table's rows, unread footers and rules below its end.
+    static func textProbe(_ doc: Document, prefix: LinePrefix, seen: Set<FooterKind>) -> TableEnd.Probe {
+        func line(_ k: Int) -> String { TrailingNote.strip(clean(prefix, doc.lines[k])) }
+        return TableEnd.Probe(
+            row: { k in
+                guard let r = textRow(line(k)) else { return false }
+                return ["(None", "[(None", "(?", "multiple"].contains { r.shape.hasPrefix($0) }
+            },
+            unreadFooter: { k in footerKind(line(k).trimmed).map { !seen.contains($0) } ?? false },
+            rule: { k in let t = line(k).trimmed; return t.count >= 20 && TrailingNote.isTextRule(t) })
     }
 
     // MARK: - Box tables (Keras 3) and markdown pipe tables
@@ -327,60 +347,109 @@ enum TableScanner {
         return out.map { $0.trimmed }
     }
 
-    static func scanBox(doc: Document, headerIndex h: Int, header: String, prefix: LinePrefix,
+    /// Column positions of a box or pipe table, from its header.
+    struct BoxColumns {
+        var layer: Int, shape: Int, param: Int, connected: Int?
+        /// Border characters of a header that ends with one (its rows' closing border); nil for an open markdown header.
+        var borders: Int?
+
+        /// A line of this table without its trailing note, trimmed.
+        func line(_ s: String) -> String {
+            let t = s.trimmed
+            if let b = borders, let f = t.first, TrailingNote.isBorder(f) { return TrailingNote.boxRow(t, borders: b).trimmed }
+            return TrailingNote.strip(t).trimmed
+        }
+    }
+
+    /// The header without a trailing note (anything after the last border of a box-drawing
+    /// header; a comment after a markdown one), and its columns.
+    static func boxColumns(_ header: String) -> (String, BoxColumns) {
+        var t = header.trimmed
+        var closed = false
+        if let last = t.lastIndex(where: TrailingNote.isBorder) {
+            let after = t[t.index(after: last)...].trimmed
+            let drawn = t.contains("┃") || t.contains("│")
+            if after.isEmpty || drawn || TrailingNote.strip(after).trimmed.isEmpty { t = String(t[...last]); closed = true }
+        }
+        let head = cells(t).map { $0.lowercased() }
+        let cols = BoxColumns(layer: head.firstIndex { $0.hasPrefix("layer") } ?? 0,
+                              shape: head.firstIndex { $0.hasPrefix("output") } ?? 1,
+                              param: head.firstIndex { $0.hasPrefix("param") } ?? 2,
+                              connected: head.firstIndex { $0.hasPrefix("connected") },
+                              borders: closed ? t.filter(TrailingNote.isBorder).count : nil)
+        return (t, cols)
+    }
+
+    static func scanBox(doc: Document, headerIndex h: Int, header raw: String, prefix: LinePrefix,
                         skipping: Set<Int>) throws -> SummaryTable {
-        let head = cells(header.trimmed).map { $0.lowercased() }
-        let layerIdx = head.firstIndex { $0.hasPrefix("layer") } ?? 0
-        let shapeIdx = head.firstIndex { $0.hasPrefix("output") } ?? 1
-        let paramIdx = head.firstIndex { $0.hasPrefix("param") } ?? 2
-        let connIdx = head.firstIndex { $0.hasPrefix("connected") }
+        let (header, cols) = boxColumns(raw)
         let style: String
         if header.has("┃") { style = "keras3-heavy" }
         else if header.has("│") { style = "keras3-light" }
         else { style = "markdown" }
         var table = SummaryTable(rows: [], declared: DeclaredTotals(), layout: style, headerLine: h + 1,
-                                 hasConnectedColumn: connIdx != nil)
+                                 hasConnectedColumn: cols.connected != nil)
         var afterFooter = false
+        var seen = Set<FooterKind>()
+        var stop: Int?
         var i = h + 1
-        while i < doc.lines.count {
+        scan: while i < doc.lines.count {
             defer { i += 1 }
-            if skipping.contains(i + 1) { break }
-            let t = clean(prefix, doc.lines[i]).trimmed
+            if skipping.contains(i + 1) { stop = i; break }
+            let t = cols.line(clean(prefix, doc.lines[i]))
             if t.isEmpty { continue }
-            if isFence(t) { if table.rows.isEmpty && !afterFooter { continue } else { break } }
-            if isBoxRule(t) { if afterFooter { break }; continue }
+            if isFence(t) { if table.rows.isEmpty && !afterFooter { continue } else { stop = i; break } }
+            if TrailingNote.isBoxRule(t) { if afterFooter { stop = i; break }; continue }
             if let f = footer(t, line: i + 1, doc: doc, table: &table) {
-                record(f, line: i + 1, into: &table); afterFooter = true; continue
+                record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
             }
-            if afterFooter { break }
-            guard let first = t.first, "│┃|".contains(first) else {
-                if table.rows.isEmpty { continue }
-                break
-            }
-            let c = cells(t)
-            func cell(_ k: Int?) -> String { guard let k, k < c.count else { return "" }; return c[k] }
-            let p = cell(paramIdx)
-            if !p.isEmpty {
-                let token = p.split(separator: " ").first.map(String.init) ?? ""
-                guard let n = token.parsedCount else {
-                    throw doc.error(i + 1, "parameter count '\(p)' is not a number")
-                }
-                table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
-                                         params: n, connectedTo: [], line: i + 1, col0Text: cell(layerIdx),
-                                         shapeText: cell(shapeIdx), connectedText: cell(connIdx)))
-            } else if var last = table.rows.last {
-                let frag = cell(layerIdx)
-                if !frag.isEmpty {
-                    last.col0Text += (frag.hasPrefix("(") ? " " : "") + frag
-                }
-                last.shapeText += cell(shapeIdx)
-                last.connectedText += " " + cell(connIdx)
-                table.rows[table.rows.count - 1] = last
-            }
+            guard !afterFooter, let first = t.first, "│┃|".contains(first) else { stop = i; break scan }
+            try boxRow(cells(t), line: i + 1, cols: cols, doc: doc, into: &table)
         }
-        if connIdx != nil { table.layout += "+functional" }
+        try TableEnd.ensureComplete(doc, stop: stop, footerRead: afterFooter, skipping: skipping,
+                                    probe: boxProbe(doc, prefix: prefix, cols: cols, seen: seen))
+        if cols.connected != nil { table.layout += "+functional" }
         try finish(&table, doc: doc)
         return table
+    }
+
+    /// Adds a box row (a count in the Param # cell) or merges a wrapped continuation into the last row.
+    static func boxRow(_ c: [String], line: Int, cols: BoxColumns, doc: Document, into table: inout SummaryTable) throws {
+        func cell(_ k: Int?) -> String { guard let k, k < c.count else { return "" }; return c[k] }
+        let p = cell(cols.param)
+        if !p.isEmpty {
+            let token = p.split(separator: " ").first.map(String.init) ?? ""
+            guard let n = token.parsedCount else {
+                throw doc.error(line, "parameter count '\(p)' is not a number")
+            }
+            table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
+                                     params: n, connectedTo: [], line: line, col0Text: cell(cols.layer),
+                                     shapeText: cell(cols.shape), connectedText: cell(cols.connected)))
+        } else if var last = table.rows.last {
+            let frag = cell(cols.layer)
+            if !frag.isEmpty {
+                last.col0Text += (frag.hasPrefix("(") ? " " : "") + frag
+            }
+            last.shapeText += cell(cols.shape)
+            last.connectedText += " " + cell(cols.connected)
+            table.rows[table.rows.count - 1] = last
+        }
+    }
+
+    /// How TableEnd recognizes a box table's rows, unread footers and rules below its end.
+    static func boxProbe(_ doc: Document, prefix: LinePrefix, cols: BoxColumns, seen: Set<FooterKind>) -> TableEnd.Probe {
+        func line(_ k: Int) -> String { cols.line(clean(prefix, doc.lines[k])) }
+        return TableEnd.Probe(
+            row: { k in
+                let t = line(k)
+                guard let f = t.first, TrailingNote.isBorder(f) else { return false }
+                let c = cells(t)
+                guard cols.param < c.count, cols.shape < c.count, cols.layer < c.count, !c[cols.layer].isEmpty,
+                      let count = c[cols.param].split(separator: " ").first, String(count).parsedCount != nil else { return false }
+                return c[cols.shape] == "multiple" || CellParser.shape(c[cols.shape]) != nil
+            },
+            unreadFooter: { k in footerKind(line(k)).map { !seen.contains($0) } ?? false },
+            rule: { k in TrailingNote.isBoxRule(line(k)) })
     }
 
     // MARK: - Final interpretation of the merged cells

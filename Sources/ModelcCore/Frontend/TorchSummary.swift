@@ -7,7 +7,9 @@
 //
 // Accepted: `----`/`====` rules or none, blank lines, any indentation (header and rows may be
 // indented differently), whitespace collapsed to single spaces, counts with or without commas,
-// `Total params: tensor(50378)` totals, `<br>` after totals, markdown quotes and code blocks.
+// `Total params: tensor(50378)` totals, `<br>` after totals, markdown quotes and code blocks,
+// `# ...` notes after rows and rules. Rows or totals below the line where reading stopped are an
+// error at that line (TableEnd.swift).
 
 struct TSRow {
     var type: String
@@ -15,13 +17,23 @@ struct TSRow {
     var shape: [Int]
     var params: Int
     var line: Int
-    var label: String { "\(type)-\(index)" }
+    /// The layer name when the table gives one (torchinfo module paths); else CLASS-INDEX.
+    var name: String? = nil
+    /// The input [H, W, C] or [N] when the table prints it (torchinfo's Input Shape column).
+    var input: [Int]? = nil
+    var label: String { name ?? "\(type)-\(index)" }
 }
 
 struct TSTable {
     var rows: [TSRow]
     var declared = DeclaredTotals()
     var headerLine: Int
+    /// "torchsummary" or "torchinfo" (for messages and the report).
+    var layout = "torchsummary"
+    /// What reading the table assumed (torchinfo: custom blocks taken as chains).
+    var assumptions: [String] = []
+    /// The input [H, W, C] or [N] when the table prints it (torchinfo's Input Shape column).
+    var input: [Int]? = nil
     var totalLine: Int?
     var trainableLine: Int?
     var nonTrainableLine: Int?
@@ -45,13 +57,14 @@ enum TorchSummary {
             guard let v = Int(d), v >= 1, v <= TableScanner.maxDim else { return nil }
             shape.append(v)
         }
-        var rest = s[s.index(after: close)...].trimmed
+        // A trailing note (`# ...`) after the count is ignored.
+        var rest = TrailingNote.strip(String(s[s.index(after: close)...])).trimmed
         while rest.hasSuffix("|") { rest = String(rest.dropLast()).trimmed }
         guard let n = rest.parsedCount, n <= TableScanner.maxParams else { return nil }
         return TSRow(type: type, index: idx, shape: shape, params: n, line: line)
     }
 
-    static func find(in doc: Document, skipping: Set<Int>) -> TSTable? {
+    static func find(in doc: Document, skipping: Set<Int>) throws -> TSTable? {
         let n = doc.lines.count
         var i = 0
         while i < n {
@@ -63,36 +76,67 @@ enum TorchSummary {
             var j = i + 1
             while j < n, isRule(doc.lines[j]) { j += 1 }
             guard j < n, row(doc.lines[j], line: j + 1) != nil else { continue }
-            var t = TSTable(rows: [], headerLine: i + 1)
-            var afterFooter = false
-            while j < n {
-                defer { j += 1 }
-                if skipping.contains(j + 1) { break }
-                let line = doc.lines[j]
-                if isRule(line) { continue }
-                if let r = row(line, line: j + 1) {
-                    if afterFooter { break }
-                    t.rows.append(r); continue
-                }
-                if footer(line, line: j + 1, doc: doc, into: &t) { afterFooter = true; continue }
-                break
-            }
-            return t
+            return try read(doc, header: i, firstRow: j, skipping: skipping)
         }
         return nil
     }
 
+    /// Reads rows from `j` to the footer; throws when rows or totals follow where reading stopped.
+    static func read(_ doc: Document, header i: Int, firstRow: Int, skipping: Set<Int>) throws -> TSTable {
+        var t = TSTable(rows: [], headerLine: i + 1)
+        var afterFooter = false
+        var stop: Int?
+        var j = firstRow
+        while j < doc.lines.count {
+            defer { j += 1 }
+            if skipping.contains(j + 1) { stop = j; break }
+            let line = doc.lines[j]
+            if isRule(line) { continue }
+            if let r = row(line, line: j + 1) {
+                if afterFooter { stop = j; break }
+                t.rows.append(r); continue
+            }
+            if footer(line, line: j + 1, doc: doc, into: &t) { afterFooter = true; continue }
+            stop = j; break
+        }
+        let read = [t.totalLine, t.trainableLine, t.nonTrainableLine]
+        let probe = TableEnd.Probe(
+            row: { k in row(doc.lines[k], line: k + 1) != nil },
+            unreadFooter: { k in
+                footerIndex(doc.lines[k]).map { read[$0] == nil } ?? (!afterFooter && TILayout.isExtraFooter(footerText(doc.lines[k])))
+            },
+            rule: { k in let r = doc.lines[k].trimmed; return r.count >= 20 && TrailingNote.isTextRule(r) })
+        try TableEnd.ensureComplete(doc, stop: stop, footerRead: afterFooter, skipping: skipping, probe: probe)
+        return t
+    }
+
     static func isRule(_ line: String) -> Bool {
         let t = line.replacingOccurrences(of: ">", with: "").trimmed
-        return t.isEmpty || TableScanner.isTextRule(t) || TableScanner.isFence(t)
+        return t.isEmpty || TrailingNote.isTextRule(t) || TableScanner.isFence(t)
+    }
+
+    static let footerLabels = ["Total params:", "Trainable params:", "Non-trainable params:"]
+
+    /// The line without `<br>`, `**`, quote marks and `#` prefixes.
+    static func footerText(_ raw: String) -> String {
+        // Markdown bold labels ("**Total params**: 1,234") read like plain ones.
+        var s = raw.replacingOccurrences(of: "<br>", with: "").replacingOccurrences(of: "**", with: "")
+            .replacingOccurrences(of: ">", with: " ").trimmed
+        while s.hasPrefix("#") { s = String(s.dropFirst()).trimmed }
+        return s
+    }
+
+    /// 0 (total), 1 (trainable) or 2 (non-trainable) for a footer line.
+    static func footerIndex(_ raw: String) -> Int? {
+        let s = footerText(raw)
+        return footerLabels.firstIndex { s.hasPrefix($0) }
     }
 
     /// "Total params: 50,378" / "Total params: tensor(50378)" / "Trainable params: 593,200 <br>".
     static func footer(_ raw: String, line: Int, doc: Document, into t: inout TSTable) -> Bool {
-        var s = raw.replacingOccurrences(of: "<br>", with: "").replacingOccurrences(of: ">", with: " ").trimmed
-        while s.hasPrefix("#") { s = String(s.dropFirst()).trimmed }
-        for (p, k) in [("Total params:", 0), ("Trainable params:", 1), ("Non-trainable params:", 2)] where s.hasPrefix(p) {
-            var v = s.dropFirst(p.count).trimmed
+        let s = footerText(raw)
+        for (k, p) in footerLabels.enumerated() where s.hasPrefix(p) {
+            var v = TrailingNote.strip(String(s.dropFirst(p.count))).trimmed
             if v.hasPrefix("tensor("), v.hasSuffix(")") { v = String(v.dropFirst(7).dropLast()) }
             if v.hasSuffix(".0") { v = String(v.dropLast(2)) }
             guard let c = v.parsedCount else {

@@ -5,9 +5,10 @@
 
 extension PyTorchBuilder {
     static func fromSummary(_ t: TSTable, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
-        guard let first = t.rows.first else { throw doc.error(t.headerLine, "the torchsummary table has no rows") }
+        guard let first = t.rows.first else { throw doc.error(t.headerLine, "the \(t.layout) table has no rows") }
         var inputs: [[Int]] = []
-        if let s = ann.inputShape { inputs = [s.count == 3 ? [s[1], s[2], s[0]] : s] }
+        let stated = ann.inputShape.map { $0.count == 3 ? [$0[1], $0[2], $0[0]] : $0 } ?? t.input
+        if let s = stated { inputs = [s] }
         else {
             if first.type == "Linear", first.shape.count == 1 {
                 let o = first.shape[0]
@@ -16,33 +17,47 @@ extension PyTorchBuilder {
                     inputs.append(n % 784 == 0 ? [28, 28, n / 784] : [n])
                 }
             }
-            inputs += [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]]
-            if first.shape.count == 3 { inputs += [[first.shape[1], first.shape[2], 1], [first.shape[1], first.shape[2], 3]] }
+            inputs += [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
         }
         var lastError: ModelError?
         for inp in inputs {
             do {
                 let layers = try summaryLayers(t, input: inp, doc: doc)
-                if ann.inputShape == nil {
+                if stated == nil {
                     assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
                 }
                 let hasAct = t.rows.contains { ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "ReLU6"].contains($0.type) }
                 var ls = layers
                 if !hasAct {
                     ls = insertReLUs(ls)
-                    assumptions.append("relu after every Conv2d/Linear but the last: torchsummary shows no activation rows (functional F.relu assumed)")
+                    assumptions.append("relu after every Conv2d/Linear but the last: \(t.layout) shows no activation rows (functional F.relu assumed)")
                 }
                 let inputLayer = Layer(name: uniqueInputName(ls), kind: "Input", op: .input, inputShape: inp, outputShape: inp, line: t.headerLine,
-                                       notes: ["synthesized: torchsummary prints no input row"])
+                                       notes: [t.input != nil && ann.inputShape == nil ? "synthesized: the shape from the table's Input Shape column" : "synthesized: \(t.layout) prints no input row"])
+                assumptions += t.assumptions
                 let fnotes = ls.filter { $0.notes.contains { $0.hasPrefix("hidden") } }.map { "\($0.name): \($0.notes.first { $0.hasPrefix("hidden") } ?? "")" }
                 assumptions += fnotes
                 return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: inp, layers: [inputLayer] + ls)
             } catch let e as ModelError {
                 if lastError == nil || (e.line ?? 0) > (lastError?.line ?? 0) { lastError = e }
-                if ann.inputShape != nil { throw e }
+                if stated != nil { throw e }
             }
         }
         throw lastError ?? doc.error(t.headerLine, "no input shape fits the first row; annotate `input: shape=CxHxW`")
+    }
+
+    /// Inputs a first Conv2d row implies: for 1 or 3 channels, the square odd kernel whose count
+    /// it prints, unpadded (the PyTorch default), then the same size (padded).
+    static func firstConvInputs(_ first: TSRow) -> [[Int]] {
+        guard first.type == "Conv2d", first.shape.count == 3 else { return [] }
+        let (f, h, w) = (first.shape[0], first.shape[1], first.shape[2])
+        var out: [[Int]] = []
+        for c in [1, 3] {
+            for k in stride(from: 3, through: 11, by: 2) where first.params == f * (k * k * c + 1) || first.params == f * k * k * c {
+                out.append([h + k - 1, w + k - 1, c])
+            }
+        }
+        return out + [[h, w, 1], [h, w, 3]]
     }
 
     static func insertReLUs(_ layers: [Layer]) -> [Layer] {
@@ -56,7 +71,7 @@ extension PyTorchBuilder {
             while used.contains(n) { n = "relu_\(k)"; k += 1 }
             used.insert(n)
             return Layer(name: n, kind: "ReLU", op: .activation(.relu), inputShape: l.outputShape, outputShape: l.outputShape,
-                         line: l.line, notes: ["functional call (not shown by torchsummary)"])
+                         line: l.line, notes: ["functional call (not shown by the table)"])
         }
         for (i, l) in layers.enumerated() {
             if let p = pending {
@@ -89,6 +104,7 @@ extension PyTorchBuilder {
             func hiddenFlatten() {
                 c.flatten(line: r.line, note: "hidden flatten before \(r.label): an image becomes a vector (NCHW order)")
             }
+            try reachPrintedInput(r, &c, doc: doc)
             switch r.type {
             case "Conv2d":
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }

@@ -258,6 +258,9 @@ public struct ModelIR: Equatable, Codable, Sendable {
     public var training: TrainingConfig
     /// Every default that was assumed because no annotation said otherwise (printed by check).
     public var assumptions: [String]
+    /// A Keras table printed channels-first, (C, H, W) (Keras 1, image_dim_ordering='th'): the
+    /// shapes here are still [H, W, C], but Flatten orders the values C, H, W (`flattenOrder`).
+    public var channelsFirst = false
 
     public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
                 declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],

@@ -7,6 +7,13 @@
 
 enum IRBuilder {
     static func build(table: SummaryTable, annotations ann: Annotations, document doc: Document) throws -> ModelIR {
+        let (srows, hows) = try classify(table, annotations: ann, document: doc)
+        return try DataFormat.resolve(table, rows: srows, hows: hows, annotations: ann, document: doc)
+    }
+
+    /// Each row's class candidates (unsupported classes are reported before any structural problem),
+    /// after the checks that need no shapes: annotation patterns, duplicate names, the chain.
+    static func classify(_ table: SummaryTable, annotations ann: Annotations, document doc: Document) throws -> ([SearchRow], [String?]) {
         for d in ann.layers where !table.rows.contains(where: { d.matches($0.name) }) {
             throw doc.error(d.line, "layer pattern '\(d.pattern)' matches no layer in the table (layers: \(table.rows.prefix(8).map(\.name).joined(separator: ", "))\(table.rows.count > 8 ? ", ..." : ""))")
         }
@@ -14,7 +21,6 @@ enum IRBuilder {
         for r in table.rows {
             guard seen.insert(r.name).inserted else { throw doc.error(r.line, "layer name '\(r.name)' appears twice in the table") }
         }
-        // Layer classes (unsupported ones are reported before any structural problem).
         var srows: [SearchRow] = []
         var hows: [String?] = []
         for row in table.rows {
@@ -27,36 +33,15 @@ enum IRBuilder {
         for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] {
             throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)': models with several inputs are not supported (single chains only)")
         }
+        return (srows, hows)
+    }
 
-        // Input shape: annotation, InputLayer row, or guessed candidates tried in order.
-        let first = srows[0]
-        let hasInputRow = first.kinds == [.inputLayer]
-        var inputs: [[Int]]
-        var guessed = false
-        if let s = ann.inputShape {
-            inputs = [s]
-        } else if hasInputRow, let s = first.row.shape.known, !s.isEmpty {
-            inputs = [s]
-        } else {
-            inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
-            guessed = true
-        }
-        let search = InferenceSearch(rows: srows, doc: doc)
-        var used: [Int]?
-        for inp in inputs where Inference.plausible(inp) {
-            if search.run(from: 0, input: inp) { used = inp; break }
-        }
-        guard let input = used else {
-            var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
-            if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {
-                // Subclassed models print `multiple`: rows are in attribute order and the input is unknown.
-                let sum = table.rows.reduce(0) { $0 + $1.params }
-                let declared = table.declared.total.map { ", declared \(formatCount($0))" } ?? ""
-                e = ModelError(file: e.file, line: e.line, message: e.message + " (every output shape is printed as 'multiple', as for a subclassed model, whose rows follow attribute order rather than call order; the rows add up to \(formatCount(sum)) params\(declared); annotate `input: shape=HxWxC` and the layers' kernel/stride, or print the summary of a Sequential/functional model)")
-            }
-            throw e
-        }
-
+    /// The IR for rows whose image shapes are already [H, W, C]: the input shape, the inferred
+    /// chain, and the semantic defaults.
+    static func resolve(_ table: SummaryTable, rows srows: [SearchRow], hows: [String?], annotations ann: Annotations,
+                        document doc: Document, channelsFirst: Bool) throws -> ModelIR {
+        let hasInputRow = srows[0].kinds == [.inputLayer]
+        let (input, guessed, search) = try searchInput(table, rows: srows, annotations: ann, document: doc)
         var layers: [Layer] = []
         var assumptions: [String] = []
         if !hasInputRow {
@@ -72,34 +57,73 @@ enum IRBuilder {
         var prev = input
         for (i, (c, group)) in search.chosen.enumerated() {
             let row = srows[i].row
-            var notes: [String] = []
-            if let how = hows[i] { notes.append(how) }
-            if srows[i].kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the first that fits shapes and counts") }
-            let distinct = group.prefix(8).map { Describe.op($0.op) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
-            if Set(distinct).count > 1 {
-                let alts = distinct.dropFirst().filter { $0 != distinct[0] }
-                var unique: [String] = []
-                for a in alts where !unique.contains(a) { unique.append(a) }
-                notes.append("choice: \(distinct[0]) is the conventional one of \(group.count) fits (also: \(unique.prefix(3).joined(separator: "; "))\(unique.count > 3 ? "; ..." : "")); annotate to override")
-            }
-            switch c.op {
-            case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
-                if a.dilationH != 1 || a.dilationW != 1 {
-                    notes.append("dilation rate \(a.dilationH)x\(a.dilationW) inferred: no undilated kernel fits")
-                }
-            default: break
-            }
-            if row.shape.known == nil && c.kind != .inputLayer {
-                notes.append("output shape not printed ('\(row.shape.display)'); inferred \(Inference.shapeText(c.output))")
+            if channelsFirst, case .reshape = c.op {
+                throw doc.error(row.line, "layer '\(row.name)' (Reshape): a Reshape in a channels-first (C, H, W) table orders its elements differently; not supported")
             }
             layers.append(Layer(name: row.name, kind: c.kind.rawValue, op: c.op, inputShape: prev, outputShape: c.output,
-                                line: row.line, declaredParams: row.params, notes: notes))
+                                line: row.line, declaredParams: row.params, notes: notes(srows[i], how: hows[i], chosen: c, group: group)))
             prev = c.output
         }
         var ir = ModelIR(name: ann.name ?? identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .keras,
                          inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
+        ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
         return ir
+    }
+
+    /// Input shape: annotation, InputLayer row, or guessed candidates tried in order; the first
+    /// for which the whole chain resolves, with the search that resolved it.
+    static func searchInput(_ table: SummaryTable, rows srows: [SearchRow], annotations ann: Annotations,
+                            document doc: Document) throws -> ([Int], Bool, InferenceSearch) {
+        let first = srows[0]
+        let hasInputRow = first.kinds == [.inputLayer]
+        var inputs: [[Int]]
+        var guessed = false
+        if let s = ann.inputShape {
+            inputs = [s]
+        } else if hasInputRow, let s = first.row.shape.known, !s.isEmpty {
+            inputs = [s]
+        } else {
+            inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
+            guessed = true
+        }
+        let search = InferenceSearch(rows: srows, doc: doc)
+        for inp in inputs where Inference.plausible(inp) {
+            if search.run(from: 0, input: inp) { return (inp, guessed, search) }
+        }
+        var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
+        if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {
+            // Subclassed models print `multiple`: rows are in attribute order and the input is unknown.
+            let sum = table.rows.reduce(0) { $0 + $1.params }
+            let declared = table.declared.total.map { ", declared \(formatCount($0))" } ?? ""
+            e = ModelError(file: e.file, line: e.line, message: e.message + " (every output shape is printed as 'multiple', as for a subclassed model, whose rows follow attribute order rather than call order; the rows add up to \(formatCount(sum)) params\(declared); annotate `input: shape=HxWxC` and the layers' kernel/stride, or print the summary of a Sequential/functional model)")
+        }
+        throw e
+    }
+
+    /// What a layer's notes say about how its class and hyperparameters were chosen.
+    static func notes(_ r: SearchRow, how: String?, chosen c: LayerCandidate, group: [LayerCandidate]) -> [String] {
+        var notes: [String] = []
+        if let how { notes.append(how) }
+        if r.kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the first that fits shapes and counts") }
+        let distinct = group.prefix(8).map { Describe.op($0.op) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
+        if Set(distinct).count > 1 {
+            let alts = distinct.dropFirst().filter { $0 != distinct[0] }
+            var unique: [String] = []
+            for a in alts where !unique.contains(a) { unique.append(a) }
+            notes.append("choice: \(distinct[0]) is the conventional one of \(group.count) fits (also: \(unique.prefix(3).joined(separator: "; "))\(unique.count > 3 ? "; ..." : "")); annotate to override")
+        }
+        switch c.op {
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
+            if a.dilationH != 1 || a.dilationW != 1 {
+                notes.append("dilation rate \(a.dilationH)x\(a.dilationW) inferred: no undilated kernel fits")
+            }
+        default: break
+        }
+        if r.row.shape.known == nil && c.kind != .inputLayer {
+            notes.append("output shape not printed ('\(r.row.shape.display)'); inferred \(Inference.shapeText(c.output))")
+        }
+        return notes
     }
 
     /// A `Connected to` column must describe one chain: each layer fed by the row above only.
@@ -139,7 +163,19 @@ enum IRBuilder {
         }
         var unique: [[Int]] = []
         for s in out where !unique.contains(s) { unique.append(s) }
-        return unique
+        // Before a Conv2D, inputs whose channel count leaves a square kernel for its count come first
+        // (3 channels with 3x3 for 896 = 32 x (3x3x3 + 1), not 1 channel with 3x9).
+        guard first.kinds == [.conv2D], let f = known?.last, f > 0 else { return unique }
+        func square(_ s: [Int]) -> Bool {
+            guard s.count == 3 else { return false }
+            return [true, false].contains { b in
+                let r = first.row.params - (b ? f : 0)
+                guard r > 0, r % (f * s[2]) == 0 else { return false }
+                let k = Int(Double(r / (f * s[2])).squareRoot().rounded())
+                return k * k == r / (f * s[2])
+            }
+        }
+        return unique.filter(square) + unique.filter { !square($0) }
     }
 
     /// "models/seed000_kmnist_cnn.md" → "seed000_kmnist_cnn"; "000_x.txt" → "model_000_x".

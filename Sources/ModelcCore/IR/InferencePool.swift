@@ -1,5 +1,6 @@
-// Pooling inference: MaxPooling2D / AveragePooling2D (pool size, stride, padding),
-// ZeroPadding2D (amounts, asymmetric when the difference is odd) and the global pools.
+// Pooling inference: MaxPooling2D / AveragePooling2D (pool size, stride, padding; each dimension
+// solved on its own, so non-square pools such as 1x4 on (1, 128, C) are found too), ZeroPadding2D
+// (amounts, asymmetric when the difference is odd) and the global pools.
 
 enum PoolInference {
     struct DimFit { var p: Int; var s: Int }
@@ -14,9 +15,9 @@ enum PoolInference {
             var s = stride ?? 1
             let sHi = stride ?? max(1, min(p, 64))
             while s <= sHi {
-                // A 1-wide window with stride 1 pools nothing; only taken when annotated.
-                let identity = p == 1 && s == 1 && pool == nil && stride == nil
-                if !identity, Inference.outDim(n, k: p, s: s, pad) == out { fits.append(DimFit(p: p, s: s)) }
+                // A 1-wide window with stride 1 keeps this dimension (non-square pools such as 1x4);
+                // solve() refuses it in both dimensions at once unless annotated.
+                if Inference.outDim(n, k: p, s: s, pad) == out { fits.append(DimFit(p: p, s: s)) }
                 s += 1
             }
             p += 1
@@ -67,6 +68,8 @@ enum PoolInference {
             let wf = dimFits(n: w, out: out[1], pad, pool: q.o.pool?.w, stride: q.o.stride?.w)
             for a in hf { for b in wf {
                 if pad == .same && a.p == 1 && b.p == 1 && q.o.padding == nil { continue }   // same as valid
+                // A 1x1 window with stride 1 pools nothing; only taken when annotated.
+                if a.p == 1 && a.s == 1 && b.p == 1 && b.s == 1 && q.o.pool == nil && q.o.stride == nil { continue }
                 cands.append(PoolAttrs(poolH: a.p, poolW: b.p, strideH: a.s, strideW: b.s, padding: pad))
             } }
         }

@@ -123,8 +123,9 @@ extension Layer {
 }
 
 extension ModelIR {
-    /// How Flatten orders an image: NCHW for PyTorch semantics, NHWC for Keras.
-    public var flattenOrder: FlattenOrder { semantics == .pytorch ? .chw : .hwc }
+    /// How Flatten orders an image: NCHW for PyTorch semantics and channels-first Keras tables,
+    /// NHWC for Keras.
+    public var flattenOrder: FlattenOrder { semantics == .pytorch || channelsFirst ? .chw : .hwc }
 
     /// Total BatchNorm running-statistic elements.
     public var bufferCount: Int { layers.reduce(0) { $0 + $1.bufferCount } }

@@ -14,8 +14,11 @@ enum ReportText {
                              formatCount(L.paramCount - L.bufferCount), Describe.op(L.op, semantics: ir.semantics)))
                 continue
             }
-            rows.append(("\(L.name) (\(L.kind))", "(None, " + L.outputShape.map(String.init).joined(separator: ", ") + ")",
-                         formatCount(L.paramCount), Describe.op(L.op)))
+            // A channels-first table's shapes are shown as it printed them, (C, H, W).
+            let shown = ir.channelsFirst && L.outputShape.count == 3 ? [L.outputShape[2], L.outputShape[0], L.outputShape[1]] : L.outputShape
+            let inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op)
+            rows.append(("\(L.name) (\(L.kind))", "(None, " + shown.map(String.init).joined(separator: ", ") + ")",
+                         formatCount(L.paramCount), inferred))
         }
         let w0 = max(28, rows.map { $0.0.count }.max() ?? 0) + 2
         let w1 = max(22, rows.map { $0.1.count }.max() ?? 0) + 2
@@ -172,6 +175,7 @@ enum ReportJSON {
         out += "  \"non_trainable_params\": \(ir.frameworkNonTrainableCount),\n"
         out += "  \"declared\": \(declared),\n"
         out += "  \"semantics\": \(JSON.string(ir.semantics.rawValue)),\n"
+        if ir.channelsFirst { out += "  \"data_format\": \"channels_first\",\n" }
         if ir.semantics == .pytorch { out += "  \"buffers\": \(ir.bufferCount),\n" }
         out += "  \"dataset\": \(ir.dataset.map { JSON.string($0) } ?? "null"),\n"
         out += "  \"class_names\": [" + ir.classNames.map { JSON.string($0) }.joined(separator: ", ") + "],\n"

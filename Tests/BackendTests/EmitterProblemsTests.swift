@@ -44,3 +44,18 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertEqual(Emitter.problems(model(.flatten, semantics: .pytorch)).count, 0)
     }
 }
+
+/// A Keras table printed channels-first (Keras 1, image_dim_ordering='th') flattens in C, H, W
+/// order, as the network it describes did.
+final class ChannelsFirstEmissionTests: XCTestCase {
+    func testChannelsFirstFlattensCHW() throws {
+        let path = GeneratedFilesTests.repo + "/Tests/Fixtures/summaries/keras2_hash_channels_first_kaggle_mnist.txt"
+        let r = try Frontend.check(text: String(contentsOfFile: path, encoding: .utf8), path: path)
+        XCTAssertTrue(r.ok && r.ir.channelsFirst, "\(r.problems)")
+        XCTAssertTrue(Emitter.emit(r.ir, fuse: true).source.contains("flatten in NCHW order"))
+        var hwc = r.ir
+        hwc.channelsFirst = false
+        XCTAssertFalse(Emitter.emit(hwc, fuse: true).source.contains("flatten in NCHW order"))
+        XCTAssertNotEqual(Fingerprint.of(r.ir), Fingerprint.of(hwc), "the flatten order is part of the fingerprint")
+    }
+}

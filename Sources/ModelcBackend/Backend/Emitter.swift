@@ -391,9 +391,10 @@ public enum Emitter {
         }
     }
 
-    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics, lowering: LayerLowering) -> OpEmitter {
+    /// `flatten`: the model's Flatten order (PyTorch and Keras channels-first tables: CHW).
+    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, flatten: FlattenOrder, lowering: LayerLowering) -> OpEmitter {
         switch l.op {
-        case .flatten where semantics == .pytorch && l.inputShape.count == 3
+        case .flatten where flatten == .chw && l.inputShape.count == 3
                 && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:
             return FlattenCHWEmitter()
         case .input: return ReshapeEmitter()

@@ -1,6 +1,6 @@
 // Model fingerprint: FNV-1a 64 over a canonical text of the IR's layers (names, kinds,
-// resolved operations, shapes) and input. Checkpoints and weight files carry it; training
-// settings and class names do not change it.
+// resolved operations, shapes), the input and a channels-first flatten order. Checkpoints and
+// weight files carry it; training settings and class names do not change it.
 
 import ModelcCore
 
@@ -17,6 +17,7 @@ public enum Fingerprint {
 
     public static func canonicalText(_ ir: ModelIR) -> String {
         var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
+        if ir.channelsFirst { s += "flatten chw\n" }   // only channels-first Keras tables: older fingerprints stay
         for l in ir.layers {
             s += "\(l.name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)\n"
         }

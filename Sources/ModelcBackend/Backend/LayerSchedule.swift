@@ -28,7 +28,7 @@ struct LayerSchedule {
         var inputShape = ir.inputShape
         for (i, l) in layers.enumerated() where i > 0 || !Emitter.isInput(l) {
             let firstBuffer = m.buffers.count
-            let emitter = self.emitter(i, semantics: ir.semantics, lowering: lowering.layers[i])
+            let emitter = self.emitter(i, flatten: ir.flattenOrder, lowering: lowering.layers[i])
             let ctx = context(i, emitter, inputShape: inputShape, m)
             let steps = emitter.emit(ctx, m)
             lowering.layers[i].buffers = m.buffers[firstBuffer...].map {
@@ -52,9 +52,9 @@ struct LayerSchedule {
     }
 
     /// The layer's operator emitter, with the training fusions of a BatchNorm applied.
-    private func emitter(_ i: Int, semantics: Semantics, lowering: LayerLowering) -> OpEmitter {
+    private func emitter(_ i: Int, flatten: FlattenOrder, lowering: LayerLowering) -> OpEmitter {
         let l = layers[i], idx = aName.count
-        var emitter = Emitter.opEmitter(l, plan: fusion, position: i, semantics: semantics, lowering: lowering)
+        var emitter = Emitter.opEmitter(l, plan: fusion, position: i, flatten: flatten, lowering: lowering)
         // training fusion: BatchNorm computes the following activation (Fusion.swift)
         if let a = fusion.trainingActivation[i], case .batchNorm(let bn) = l.op, case .activation(let f) = layers[a].op,
            let epi = Fusion.epilogue(f) {

@@ -96,6 +96,28 @@ final class GradientCheckTests: XCTestCase {
     /// Dilated Conv2D ('same' with dilation 2x3, 'valid' 2x2, into BatchNorm).
     func testDilatedConv2D() throws { try check("gc_dilated") }
 
+    /// Conv1D (valid, 'same' stride 2, dilated 'same', 20 filters), BatchNorm and ReLU on a
+    /// sequence, MaxPooling1D 'same', AveragePooling1D stride 1, GlobalAveragePooling1D; unfused
+    /// and with the conv + BN + ReLU + pool group fused.
+    func testConv1D() throws {
+        try check("gc_conv1d")
+        try check("gc_conv1d_fused")
+    }
+    /// Conv1D with 17 filters (SIMD16 tail), stride 3, ELU; GlobalMaxPooling1D.
+    func testConv1DGlobalMax() throws { try check("gc_conv1d_gmp") }
+    /// PyTorch Conv1d with explicit padding, BatchNorm1d (unbiased running variance), MaxPool1d,
+    /// flatten of [C, L] in channel-major order.
+    func testPyTorchConv1D() throws {
+        try check("gc_pytorch_conv1d")
+        try check("gc_pytorch_conv1d_fused")
+    }
+    /// Conv2DTranspose 'same' stride 2, 'valid' with a kernel below the stride (2 < 3) and above
+    /// it, 17 filters, tanh and sigmoid inside; UpSampling2D 2x1; then a strided Conv2D.
+    func testConv2DTransposeUpSampling() throws { try check("gc_decoder") }
+    /// PyTorch ConvTranspose2d with padding and output padding (also output padding above the
+    /// padding: output rows no input reaches), Upsample 2x2.
+    func testPyTorchConvTranspose() throws { try check("gc_pytorch_decoder") }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

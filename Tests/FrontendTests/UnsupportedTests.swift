@@ -12,7 +12,7 @@ final class UnsupportedTests: XCTestCase {
         lstm_1 (LSTM)                (None, 128)               98816     
         =================================================================
         """
-        checkError(t, contains: "lstm.md:4: error: layer 'embedding_1' (Embedding) is not supported (supported: InputLayer, ZeroPadding2D, Conv2D, SeparableConv2D, DepthwiseConv2D, BatchNormalization, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Activation, ReLU, LeakyReLU, Softmax, Dropout, Flatten, Reshape, Dense, Lambda)", path: "lstm.md")
+        checkError(t, contains: "lstm.md:4: error: layer 'embedding_1' (Embedding) is not supported (supported: InputLayer, ZeroPadding2D, Conv2D, SeparableConv2D, DepthwiseConv2D, BatchNormalization, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Activation, ReLU, LeakyReLU, Softmax, Dropout, Flatten, Reshape, Dense, Lambda, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D, Conv2DTranspose)", path: "lstm.md")
         let lstm = t.replacingOccurrences(of: "embedding_1 (Embedding)      (None, 100, 64)           640000    ",
                                           with: "input_1 (InputLayer)         (None, 100, 64)           0         ")
         checkError(lstm, contains: "lstm.md:6: error: layer 'lstm_1' (LSTM) is not supported (supported: InputLayer,", path: "lstm.md")
@@ -28,7 +28,8 @@ final class UnsupportedTests: XCTestCase {
         conv2d_transpose_1 (Conv2DTr (None, 14, 14, 32)        18464     
         =================================================================
         """
-        checkError(t, contains: "t.md:6: error: layer 'conv2d_transpose_1' (Conv2DTr…) is not supported", path: "t.md")
+        let conv3d = t.replacingOccurrences(of: "conv2d_transpose_1 (Conv2DTr", with: "conv3d_transpose_1 (Conv3DTr")
+        checkError(conv3d, contains: "t.md:6: error: layer 'conv3d_transpose_1' (Conv3DTr…) is not supported", path: "t.md")
         let nested = t.replacingOccurrences(of: "conv2d_transpose_1 (Conv2DTr (None, 14, 14, 32)", with: "sequential_1 (Sequential)    (None, 14, 14, 32)")
         checkError(nested, contains: "layer 'sequential_1' (Sequential) is not supported", path: "t.md")
     }

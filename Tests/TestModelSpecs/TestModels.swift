@@ -191,6 +191,7 @@ public enum BackendTestModels {
         b.add("conv2d_1", "Conv2D", .conv2d(d3))
         out.append(b.ir("sem_dilated_same"))
 
+        out += sequenceAndDecoderModels
         out.append(unsafeNames)
         return out
     }

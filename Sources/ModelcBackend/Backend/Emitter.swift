@@ -294,16 +294,18 @@ public enum Emitter {
     /// false keeps the direct form everywhere (`modelc compile --no-winograd`).
     public static func emit(_ ir: ModelIR, fuse: Bool, winograd: Bool = true) -> EmittedModel {
         let cls = className(for: ir.name)
-        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(ir.layers)
+        // 1-D layers run as the 2-D ones on 1 x L images; tensor keys and shapes stay the model's.
+        let lifted = Lowering.liftingOneD(ir)
+        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(lifted.layers)
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
-        var lowering = Lowering.plan(layers, inputShape: ir.inputShape, fusion: fusion, winograd: winograd)
-        let params = ParameterLayout(rawLayers, semantics: ir.semantics)
+        var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
+        let params = ParameterLayout(stripFinalSoftmax(ir.layers).0, semantics: ir.semantics)
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
-        schedule.run(ir, m, &lowering)
+        schedule.run(lifted, m, &lowering)
         let writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
                                       params: params, m: m, schedule: schedule)
         return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: writer.text(),
@@ -378,6 +380,11 @@ public enum Emitter {
             last.op = .conv2d(a)
             ls[ls.count - 1] = last
             return (ls, true)
+        case .conv2dTranspose(var a, let oph, let opw) where a.activation == .softmax:
+            a.activation = .linear
+            last.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
+            ls[ls.count - 1] = last
+            return (ls, true)
         default:
             return (ls, false)
         }
@@ -385,7 +392,7 @@ public enum Emitter {
 
     static func folded(_ l: Layer) -> Activation {
         switch l.op {
-        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _): return a.activation
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _): return a.activation
         case .dense(_, _, let act): return act
         default: return .linear
         }
@@ -415,10 +422,12 @@ public enum Emitter {
         case .flatten, .reshape: return ReshapeEmitter()
         case .dense(_, _, _): return DenseEmitter(fold: plan.folds[position])
         case .lambda(let f): return LambdaEmitter(function: f)
+        case .upSampling(let h, let w): return UpSamplingEmitter(sizeH: h, sizeW: w)
+        case .conv2dTranspose(let a, _, _): return Conv2DTransposeEmitter(attrs: a)
         }
     }
 
-    /// Multiply-adds x 2 of one image's forward pass (conv, dense, depthwise, separable).
+    /// Multiply-adds x 2 of one image's forward pass (conv, dense, depthwise, separable, transposed conv).
     public static func forwardFlops(_ layers: [Layer]) -> Int {
         var f = 0
         for l in layers {
@@ -429,6 +438,7 @@ public enum Emitter {
             case .depthwiseConv2d(let a, let m): f += 2 * outPix * a.kernelH * a.kernelW * cin * m
             case .separableConv2d(let a, let m): f += 2 * outPix * (a.kernelH * a.kernelW * cin * m + cin * m * a.filters)
             case .dense(let u, _, _): f += 2 * outPix * cin * u
+            case .conv2dTranspose(let a, _, _): f += 2 * l.inputShape.dropLast().reduce(1, *) * a.kernelH * a.kernelW * cin * a.filters
             default: break
             }
         }

@@ -47,6 +47,8 @@ public enum Fingerprint {
         case .dropout(let r): return "dropout \(r)"
         case .flatten: return "flatten"
         case .reshape(let s): return "reshape \(s)"
+        case .upSampling(let h, let w): return "upsampling \(h)x\(w) nearest"
+        case .conv2dTranspose(let a, let oph, let opw): return "conv2dtranspose " + conv(a) + " outpad\(oph)x\(opw)"
         case .dense(let u, let b, let a): return "dense \(u) bias=\(b) act=\(a.name)"
         case .lambda(let f):
             switch f {

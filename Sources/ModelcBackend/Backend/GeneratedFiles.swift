@@ -140,7 +140,9 @@ extension Emitter {
     /// Problems that would make the emitted code wrong: shapes that do not follow from the
     /// operations (the emitter relies on them), unsupported layouts.
     public static func problems(_ ir: ModelIR) -> [ModelError] {
-        var out: [ModelError] = []
+        var out = ir.layers.compactMap { l in layerProblem(l).map { ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \($0)") } }
+        // 1-D layers are checked as the 2-D layers they run as.
+        let ir = Lowering.liftingOneD(ir)
         var shape = ir.inputShape
         for l in ir.layers {
             if case .input = l.op { shape = l.outputShape; continue }
@@ -190,7 +192,8 @@ extension Emitter {
                 }
             }
             switch l.op {
-            case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool:
+            case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool,
+                 .upSampling, .conv2dTranspose:
                 if l.inputShape.count != 3 {
                     out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): expected an image input [H, W, C], found \(l.inputShape)"))
                     shape = l.outputShape
@@ -214,5 +217,37 @@ extension Emitter {
             shape = l.outputShape
         }
         return out
+    }
+
+    /// What the emitter cannot do for one layer (unlifted): a 1-D layer's sizes more than one
+    /// row high, a dilated transposed convolution or output padding it cannot place, upsampling
+    /// factors below 1.
+    static func layerProblem(_ l: Layer) -> String? {
+        if l.isOneD {
+            switch l.op {
+            case .conv2d(let a) where a.kernelH != 1 || a.strideH != 1 || a.dilationH != 1 || (a.explicitPadH ?? 0) != 0:
+                return "a 1-D convolution's kernel, stride, dilation and padding must be one row high, found kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW), dilation \(a.dilationH)x\(a.dilationW)"
+            case .maxPool(let p) where p.poolH != 1 || p.strideH != 1, .avgPool(let p) where p.poolH != 1 || p.strideH != 1:
+                return "a 1-D pool's window and stride must be one row high, found pool \(p.poolH)x\(p.poolW), stride \(p.strideH)x\(p.strideW)"
+            default: return nil
+            }
+        }
+        switch l.op {
+        case .upSampling(let h, let w) where h < 1 || w < 1:
+            return "upsampling size \(h)x\(w) must be at least 1x1"
+        case .conv2dTranspose(let a, let oph, let opw):
+            if a.dilationH != 1 || a.dilationW != 1 { return "dilated \(l.kind) (dilation \(a.dilationH)x\(a.dilationW)) is not supported by the code generator" }
+            if a.kernelH < 1 || a.kernelW < 1 || a.strideH < 1 || a.strideW < 1 || a.filters < 1 {
+                return "kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW) and \(a.filters) filters must all be at least 1"
+            }
+            if (a.explicitPadH == nil) != (a.explicitPadW == nil) || min(a.explicitPadH ?? 0, a.explicitPadW ?? 0) < 0 {
+                return "explicit padding must give both a height and a width of at least 0"
+            }
+            if min(oph, opw) < 0 || oph >= a.strideH || opw >= a.strideW || (a.explicitPadH == nil && oph + opw > 0) {
+                return "output padding \(oph)x\(opw) must be below the stride \(a.strideH)x\(a.strideW), and 0 without explicit padding"
+            }
+            return nil
+        default: return nil
+        }
     }
 }

@@ -1,5 +1,6 @@
 // The output shape of each operation on a given input, by the rules the emitted code follows
-// (TF 'same' / 'valid' or explicit padding, dilated kernels by their effective extent).
+// (TF 'same' / 'valid' or explicit padding, dilated kernels by their effective extent; a 1-D
+// layer's [L, C] as the 1 x L image's; transposed convolutions by TransposedConv).
 // `Emitter.problems` refuses IRs whose shapes do not follow from these.
 
 import ModelcCore
@@ -10,8 +11,17 @@ extension Emitter {
             if let e = explicit { return (n + 2 * e - k) / st + 1 }
             return p == .same ? (n + st - 1) / st : (n - k) / st + 1
         }
+        if s.count == 2 {
+            // A 1-D layer: the 2-D op on the 1 x L image.
+            switch op {
+            case .conv2d, .maxPool, .avgPool: return Array(outputShape(of: op, input: [1] + s).dropFirst())
+            default: break
+            }
+        }
         switch op {
         case .input, .batchNorm, .activation, .dropout, .lambda: return s
+        case .upSampling(let h, let w): return [s[0] * h, s[1] * w, s[2]]
+        case .conv2dTranspose(let a, let oph, let opw): return TransposedConv.outputShape(a, input: s, outputPadding: (oph, opw))
         case .zeroPadding(let t, let b, let l, let r): return [s[0] + t + b, s[1] + l + r, s[2]]
         case .conv2d(let a), .separableConv2d(let a, _):    // effective kernel extent (k - 1) * dilation + 1
             return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),

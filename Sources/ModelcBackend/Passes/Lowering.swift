@@ -154,6 +154,14 @@ public enum Lowering {
         case .lambda(let f):
             lay.forward = choice("loops", "elementwise", "lambda \(f)")
             lay.inputGradient = choice("loops", "elementwise", "the lambda's derivative")
+        case .upSampling(let h, let w):
+            lay.forward = choice("copy", "nearest", "each pixel copied into its \(h)x\(w) block")
+            lay.inputGradient = choice("loops", "block sums", "dx sums dy over each \(h)x\(w) block")
+        case .conv2dTranspose(let a, _, _):
+            let k = "\(a.kernelH)x\(a.kernelW) stride \(a.strideH)x\(a.strideW)"
+            lay.forward = choice("Gemm", "scatter", "\(k): the input gradient of a Conv2D; each input pixel adds x x Wt into its window, then the border is cropped")
+            lay.inputGradient = dx ? choice("Gemm", "direct", "the Conv2D's forward over the zero-bordered dy") : nil
+            lay.weightGradient = choice("Gemm", "dy windows^T x x", "the Conv2D's weight gradient with the roles of input and output swapped")
         }
         if !dx && !["alias", "copy"].contains(lay.forward.kernel) { lay.inputGradient = choice("none", "none", noDx) }
         return lay

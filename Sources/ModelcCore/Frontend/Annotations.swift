@@ -18,6 +18,8 @@ struct LayerOverrides {
     var padding: Padding?
     var bias: Bool?
     var pool: Pair?
+    /// UpSampling2D factors.
+    var size: Pair?
     var depthMultiplier: Int?
     var dilation: Int?
     var scale: Bool?
@@ -33,7 +35,7 @@ struct LayerOverrides {
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
-        padding = o.padding ?? padding; bias = o.bias ?? bias; pool = o.pool ?? pool
+        padding = o.padding ?? padding; bias = o.bias ?? bias; pool = o.pool ?? pool; size = o.size ?? size
         depthMultiplier = o.depthMultiplier ?? depthMultiplier; dilation = o.dilation ?? dilation; scale = o.scale ?? scale
         center = o.center ?? center; pad = o.pad ?? pad; target = o.target ?? target
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
@@ -311,8 +313,16 @@ enum AnnotationParser {
             case "stride", "strides": o.stride = try pair(v, k, line, doc)
             case "pool", "pool_size": o.pool = try pair(v, k, line, doc)
             case "padding":
+                if v == "causal" {
+                    throw doc.error(line, "padding=causal: causal Conv1D padding is not supported (modelc computes 'same' and 'valid')")
+                }
                 guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same or valid") }
                 o.padding = p
+            case "size": o.size = try pair(v, k, line, doc)
+            case "interpolation":
+                guard v == "nearest" else {
+                    throw doc.error(line, "interpolation=\(v): only nearest upsampling is supported (UpSampling2D's default)")
+                }
             case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
             case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
             case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
@@ -353,7 +363,7 @@ enum AnnotationParser {
                 guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
                 o.momentum = m
             default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, depth_multiplier, scale, center, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
             }
         }
         if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }

@@ -21,6 +21,13 @@ enum LayerKind: String, CaseIterable, Sendable {
     case reshape = "Reshape"
     case dense = "Dense"
     case lambda = "Lambda"
+    case conv1D = "Conv1D"
+    case maxPooling1D = "MaxPooling1D"
+    case averagePooling1D = "AveragePooling1D"
+    case globalAveragePooling1D = "GlobalAveragePooling1D"
+    case globalMaxPooling1D = "GlobalMaxPooling1D"
+    case upSampling2D = "UpSampling2D"
+    case conv2DTranspose = "Conv2DTranspose"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -29,6 +36,9 @@ enum LayerKind: String, CaseIterable, Sendable {
         "Convolution2D": .conv2D, "SeparableConvolution2D": .separableConv2D,
         "BatchNormalizationV1": .batchNormalization, "BatchNormalizationV2": .batchNormalization,
         "SeparableConv2DV1": .separableConv2D,
+        "Convolution1D": .conv1D, "MaxPool1D": .maxPooling1D, "AvgPool1D": .averagePooling1D,
+        "GlobalAvgPool1D": .globalAveragePooling1D, "GlobalMaxPool1D": .globalMaxPooling1D,
+        "Deconvolution2D": .conv2DTranspose, "Deconv2D": .conv2DTranspose, "Convolution2DTranspose": .conv2DTranspose,
     ]
 
     /// Default layer-name stems (Keras snake_case of the class) used as evidence for cut type names.
@@ -53,6 +63,13 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .reshape: return ["reshape"]
         case .dense: return ["dense", "fc"]
         case .lambda: return ["lambda"]
+        case .conv1D: return ["conv1d", "convolution1d"]
+        case .maxPooling1D: return ["max_pooling1d", "max_pool1d", "maxpool1d"]
+        case .averagePooling1D: return ["average_pooling1d", "avg_pool1d", "avgpool1d"]
+        case .globalAveragePooling1D: return ["global_average_pooling1d", "global_avg_pool1d", "gap1d"]
+        case .globalMaxPooling1D: return ["global_max_pooling1d", "global_max_pool1d", "gmp1d"]
+        case .upSampling2D: return ["up_sampling2d", "upsampling", "upsample"]
+        case .conv2DTranspose: return ["conv2d_transpose", "conv_transpose", "convtranspose", "deconvolution2d", "deconv"]
         }
     }
 
@@ -60,12 +77,16 @@ enum LayerKind: String, CaseIterable, Sendable {
     static let preference: [LayerKind] = [
         .conv2D, .dense, .batchNormalization, .maxPooling2D, .flatten, .dropout, .activation,
         .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
-        .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .inputLayer,
+        .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
+        .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose, .inputLayer,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     static func exact(_ name: String) -> LayerKind? { LayerKind(rawValue: name) ?? aliases[name] }
+
+    /// The layers over a sequence [L, C] (computed as the 2-D layer on a 1 x L image).
+    var isOneD: Bool { [.conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D].contains(self) }
 
     var isActivationLayer: Bool { self == .activation || self == .relu || self == .leakyReLU || self == .softmax }
 }

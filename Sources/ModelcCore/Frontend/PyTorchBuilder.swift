@@ -12,8 +12,13 @@
 // TorchSummaryBuilder.swift (a table), both assembled and shape-checked by PyTorchChain.swift.
 
 enum PyTorchBuilder {
+    /// An IR shape as PyTorch prints it: [C, H, W] for an image [H, W, C], [C, L] for a sequence [L, C].
     static func chw(_ s: [Int]) -> String {
-        s.count == 3 ? "[\(s[2]), \(s[0]), \(s[1])]" : "[" + s.map(String.init).joined(separator: ", ") + "]"
+        switch s.count {
+        case 3: return "[\(s[2]), \(s[0]), \(s[1])]"
+        case 2: return "[\(s[1]), \(s[0])]"
+        default: return "[" + s.map(String.init).joined(separator: ", ") + "]"
+        }
     }
 
     static func convOut(_ n: Int, k: Int, s: Int, p: Int, d: Int) -> Int {

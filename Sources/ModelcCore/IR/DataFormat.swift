@@ -71,7 +71,7 @@ enum DataFormat: String {
     static func tellsChannels(_ ir: ModelIR) -> Bool {
         ir.layers.contains {
             switch $0.op {
-            case .conv2d, .separableConv2d, .depthwiseConv2d: return true
+            case .conv2d, .separableConv2d, .depthwiseConv2d, .conv2dTranspose: return true
             case .batchNorm: return $0.inputShape.count == 3
             default: return false
             }

@@ -7,18 +7,25 @@ enum Describe {
         return "\(x)"
     }
 
-    static func conv(_ a: Conv2DAttrs, mult: Int?) -> String {
-        var s = "\(a.kernelH)x\(a.kernelW)"
-        if a.dilationH != 1 || a.dilationW != 1 { s += " d\(a.dilationH)" + (a.dilationH == a.dilationW ? "" : "x\(a.dilationW)") }
-        s += " s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
-        s += " \(a.padding.rawValue)"
+    /// "3x3 s1 valid, bias"; a 1-D layer's one size: "3 s1 valid, bias".
+    static func conv(_ a: Conv2DAttrs, mult: Int?, oneD: Bool = false) -> String {
+        var s = oneD ? "\(a.kernelW)" : "\(a.kernelH)x\(a.kernelW)"
+        if oneD && a.dilationW != 1 { s += " d\(a.dilationW)" }
+        if !oneD && (a.dilationH != 1 || a.dilationW != 1) { s += " d\(a.dilationH)" + (a.dilationH == a.dilationW ? "" : "x\(a.dilationW)") }
+        s += oneD ? " s\(a.strideW)" : " s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
+        if let ph = a.explicitPadH, let pw = a.explicitPadW {
+            s += oneD ? " pad \(pw)" : " pad \(ph)" + (ph == pw ? "" : "x\(pw)")
+        } else {
+            s += " \(a.padding.rawValue)"
+        }
         if let m = mult { s += ", multiplier \(m)" }
         s += a.useBias ? ", bias" : ", no bias"
         return s
     }
 
-    static func pool(_ a: PoolAttrs) -> String {
-        "\(a.poolH)x\(a.poolW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)") + " \(a.padding.rawValue)"
+    static func pool(_ a: PoolAttrs, oneD: Bool = false) -> String {
+        if oneD { return "\(a.poolW) s\(a.strideW) \(a.padding.rawValue)" }
+        return "\(a.poolH)x\(a.poolW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)") + " \(a.padding.rawValue)"
     }
 
     static func activation(_ a: Activation) -> String {
@@ -35,14 +42,21 @@ enum Describe {
         return m == m.rounded() ? String(Int(m)) : "\(m)"
     }
 
-    static func op(_ op: Op, semantics: Semantics) -> String {
-        guard semantics == .pytorch else { return self.op(op) }
+    /// `oneD`: a 1-D layer's op (sizes printed once).
+    static func op(_ op: Op, semantics: Semantics, oneD: Bool = false) -> String {
+        guard semantics == .pytorch else { return self.op(op, oneD: oneD) }
         switch op {
         case .conv2d(let a):
-            var s = "\(a.kernelH)x\(a.kernelW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
-            if let ph = a.explicitPadH, let pw = a.explicitPadW { s += " pad \(ph)" + (ph == pw ? "" : "x\(pw)") } else { s += " \(a.padding.rawValue)" }
-            if a.dilationH != 1 || a.dilationW != 1 { s += " d\(a.dilationH)" }
+            var s = oneD ? "\(a.kernelW) s\(a.strideW)" : "\(a.kernelH)x\(a.kernelW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
+            if let ph = a.explicitPadH, let pw = a.explicitPadW {
+                s += oneD ? " pad \(pw)" : " pad \(ph)" + (ph == pw ? "" : "x\(pw)")
+            } else {
+                s += " \(a.padding.rawValue)"
+            }
+            if a.dilationH != 1 || a.dilationW != 1 { s += " d\(oneD ? a.dilationW : a.dilationH)" }
             return s + (a.useBias ? ", bias" : ", no bias") + act(a.activation)
+        case .conv2dTranspose(let a, let oph, let opw):
+            return conv(a, mult: nil) + (oph != 0 || opw != 0 ? ", output padding \(oph)x\(opw)" : "") + act(a.activation)
         case .batchNorm(let a):
             return (a.scale ? "affine" : "no affine") + ", eps \(num(a.epsilon)), momentum \(torchMomentum(a))"
         case .flatten: return "CHW order (NCHW)"
@@ -50,16 +64,18 @@ enum Describe {
         }
     }
 
-    static func op(_ op: Op) -> String {
+    static func op(_ op: Op, oneD: Bool = false) -> String {
         switch op {
         case .input: return ""
         case .zeroPadding(let t, let b, let l, let r): return "pad ((\(t), \(b)), (\(l), \(r)))"
-        case .conv2d(let a): return conv(a, mult: nil) + act(a.activation)
+        case .conv2d(let a): return conv(a, mult: nil, oneD: oneD) + act(a.activation)
+        case .conv2dTranspose(let a, _, _): return conv(a, mult: nil) + act(a.activation)
+        case .upSampling(let h, let w): return "size \(h)x\(w), nearest"
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m) + act(a.activation)
         case .batchNorm(let a):
             let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"
             return "\(sc), eps \(num(a.epsilon))"
-        case .maxPool(let a), .avgPool(let a): return pool(a)
+        case .maxPool(let a), .avgPool(let a): return pool(a, oneD: oneD)
         case .globalAvgPool, .globalMaxPool: return ""
         case .activation(let a): return activation(a)
         case .dropout(let r): return "rate \(num(r))"

@@ -5,7 +5,10 @@
 // counts. The backend consumes only this file's types, so keep the names stable.
 //
 // Shapes exclude the batch dimension: images are [H, W, C] (NHWC at run time, Keras
-// semantics) and vectors are [N].
+// semantics), 1-D signals (sequences) are [L, C], and vectors are [N]. A 1-D layer (Conv1D,
+// MaxPooling1D, ...) is the 2-D op on an image of height 1: its attributes have kernelH,
+// strideH, poolH = 1, its shapes are [L, C] (`Layer.isOneD`), and its kernel is stored
+// [k, CI, CO], which is the [1, k, CI, CO] HWIO kernel.
 
 /// Which framework's semantics apply (flatten order, BatchNorm defaults, LeakyReLU slope,
 /// weight layouts in .npz files, default initialization).
@@ -123,6 +126,15 @@ public enum Op: Equatable, Codable, Sendable {
     case reshape([Int])
     case dense(units: Int, useBias: Bool, activation: Activation)
     case lambda(LambdaFunction)
+    /// Nearest-neighbour upsampling by integer factors: y[h, w] = x[h / sizeH, w / sizeW]
+    /// (Keras UpSampling2D, PyTorch Upsample/UpsamplingNearest2d).
+    case upSampling(sizeH: Int, sizeW: Int)
+    /// Transposed convolution (Keras Conv2DTranspose, PyTorch ConvTranspose2d): the input
+    /// gradient of the Conv2D whose input has this layer's output shape. Kernel [kh, kw,
+    /// filters, in] (Keras layout). Output size per dimension: Keras 'valid' n*s + max(k - s, 0),
+    /// 'same' n*s; explicit padding p (PyTorch) (n - 1)*s - 2p + k + outputPadding. Output
+    /// padding applies to explicit padding only.
+    case conv2dTranspose(Conv2DAttrs, outputPaddingH: Int, outputPaddingW: Int)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -142,6 +154,17 @@ public struct ParamTensor: Equatable, Codable, Sendable {
         self.role = role; self.shape = shape; self.trainable = trainable
     }
     public var count: Int { shape.reduce(1, *) }
+}
+
+extension Layer {
+    /// A 1-D layer (Conv1D, pooling over a sequence): a spatial op on [L, C] shapes, computed
+    /// as the same op on a 1 x L image.
+    public var isOneD: Bool {
+        switch op {
+        case .conv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool: return inputShape.count == 2
+        default: return false
+        }
+    }
 }
 
 public struct Layer: Equatable, Codable, Sendable {

@@ -60,6 +60,9 @@ enum IRBuilder {
             if channelsFirst, case .reshape = c.op {
                 throw doc.error(row.line, "layer '\(row.name)' (Reshape): a Reshape in a channels-first (C, H, W) table orders its elements differently; not supported")
             }
+            if channelsFirst, c.kind.isOneD {
+                throw doc.error(row.line, "layer '\(row.name)' (\(c.kind.rawValue)): 1-D layers in a channels-first (C, H, W) table are not supported")
+            }
             layers.append(Layer(name: row.name, kind: c.kind.rawValue, op: c.op, inputShape: prev, outputShape: c.output,
                                 line: row.line, declaredParams: row.params, notes: notes(srows[i], how: hows[i], chosen: c, group: group)))
             prev = c.output
@@ -106,7 +109,7 @@ enum IRBuilder {
         var notes: [String] = []
         if let how { notes.append(how) }
         if r.kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the first that fits shapes and counts") }
-        let distinct = group.prefix(8).map { Describe.op($0.op) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
+        let distinct = group.prefix(8).map { Describe.op($0.op, oneD: $0.kind.isOneD) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
         if Set(distinct).count > 1 {
             let alts = distinct.dropFirst().filter { $0 != distinct[0] }
             var unique: [String] = []
@@ -116,7 +119,11 @@ enum IRBuilder {
         switch c.op {
         case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
             if a.dilationH != 1 || a.dilationW != 1 {
-                notes.append("dilation rate \(a.dilationH)x\(a.dilationW) inferred: no undilated kernel fits")
+                let rate = c.kind.isOneD ? "\(a.dilationW)" : "\(a.dilationH)x\(a.dilationW)"
+                notes.append("dilation rate \(rate) inferred: no undilated kernel fits")
+            }
+            if c.kind == .conv1D, a.padding == .same, a.kernelW > 1, r.o.padding == nil {
+                notes.append("'same' padding: a causal Conv1D prints the same shapes; causal padding is not supported (annotate padding= to confirm)")
             }
         default: break
         }
@@ -157,6 +164,7 @@ enum IRBuilder {
             if n % 784 == 0 { out.append([28, 28, n / 784]) }
             out.append([n])
         }
+        out += sequenceInputs(first)
         out += [[28, 28, 1], [28, 28, 3], [32, 32, 1], [32, 32, 3]]
         if let k = known, k.count == 3 {
             for c in [1, 3] { out.append([k[0], k[1], c]) }
@@ -176,6 +184,22 @@ enum IRBuilder {
             }
         }
         return unique.filter(square) + unique.filter { !square($0) }
+    }
+
+    /// Before a first Conv1D printing (L, F): the inputs (L, C) ('same') and (L + k - 1, C)
+    /// ('valid') for each channel count C up to 16 that leaves a whole kernel k for its count,
+    /// fewest channels first.
+    static func sequenceInputs(_ first: SearchRow) -> [[Int]] {
+        guard first.kinds == [.conv1D], let k = first.row.shape.known, k.count == 2, k[1] > 0 else { return [] }
+        var out: [[Int]] = []
+        for c in 1...16 {
+            for bias in [true, false] {
+                let r = first.row.params - (bias ? k[1] : 0)
+                guard r > 0, r % (k[1] * c) == 0 else { continue }
+                out += [[k[0], c], [k[0] + r / (k[1] * c) - 1, c]]
+            }
+        }
+        return out
     }
 
     /// "models/seed000_kmnist_cnn.md" → "seed000_kmnist_cnn"; "000_x.txt" → "model_000_x".

@@ -8,8 +8,9 @@
 //         pool stride = pool size, valid padding, bias on) and a note saying it was a choice.
 // Output shapes printed as `multiple` are filled by the same solver with conventional
 // defaults; a bounded depth-first search backtracks over those guesses until every later
-// count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift and
-// InferenceBasic.swift.
+// count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift,
+// InferenceBasic.swift, InferenceOneD.swift (the 1-D layers, via the 2-D solvers) and
+// InferenceDecoder.swift (UpSampling2D, Conv2DTranspose).
 
 struct LayerCandidate {
     var kind: LayerKind
@@ -25,6 +26,15 @@ struct InferenceQuery {
     var declaredOut: [Int]?
     var params: Int
     var o: LayerOverrides
+    /// A 1-D layer solved as the 2-D one on a 1 x L image (OneDInference): kernels, pools and
+    /// strides are one row high, and messages print shapes without that row.
+    var unitHeight = false
+
+    /// A shape as messages print it: (L, C) for a 1-D layer's (1, L, C).
+    func shape(_ s: [Int]?) -> String {
+        guard let s else { return Inference.shapeText(s) }
+        return Inference.shapeText(unitHeight && s.count == 3 && s[0] == 1 ? Array(s.dropFirst()) : s)
+    }
 }
 
 /// A solver's answer: every fit in preference order, or why none fits and the nearest misses.
@@ -47,6 +57,9 @@ enum Inference {
         case .reshape: return BasicInference.reshape(q)
         case .inputLayer: return BasicInference.input(q)
         case .activation, .relu, .leakyReLU, .softmax, .dropout, .lambda: return BasicInference.elementwise(q)
+        case .conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D: return OneDInference.solve(q)
+        case .upSampling2D: return DecoderInference.upSampling(q)
+        case .conv2DTranspose: return DecoderInference.convTranspose(q)
         }
     }
 

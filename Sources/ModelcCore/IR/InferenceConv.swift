@@ -100,7 +100,7 @@ enum ConvInference {
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         let biases: [Bool] = q.o.bias.map { [$0] } ?? [true, false]
         var cands: [(Conv2DAttrs, Int)] = []
-        let kernels = q.o.kernel.map { [$0] } ?? unknownKernels.map { Pair(h: $0, w: $0) }
+        let kernels = q.o.kernel.map { [$0] } ?? unknownKernels.map { Pair(h: q.unitHeight ? 1 : $0, w: $0) }
         let s = q.o.stride ?? Pair(h: 1, w: 1)
         let p = q.o.padding ?? .valid
         for k in kernels {
@@ -117,7 +117,7 @@ enum ConvInference {
                                                           Inference.outDim(w, k: $0.0.kernelW, s: $0.0.strideW, $0.0.padding),
                                                           q.kind == .depthwiseConv2D ? c * $0.1 : $0.0.filters]) }
         if result.fits.isEmpty {
-            result.reason = "output shape unknown and no \(unknownKernels.map { "\($0)x\($0)" }.joined(separator: "/")) kernel divides the \(formatCount(q.params)) params for \(c) input channels; annotate kernel="
+            result.reason = "output shape unknown and no \(unknownKernels.map { q.unitHeight ? "\($0)" : "\($0)x\($0)" }.joined(separator: "/")) kernel divides the \(formatCount(q.params)) params for \(c) input channels; annotate kernel="
         }
         return result
     }
@@ -149,7 +149,7 @@ enum ConvInference {
     static func solveDeclaredOutput(_ q: InferenceQuery, out: [Int]) -> Fits {
         var result = Fits()
         guard out.count == 3 else {
-            result.reason = "\(q.kind.rawValue) must output (H, W, C) but the table says \(Inference.shapeText(out))"
+            result.reason = "\(q.kind.rawValue) must output (H, W, C) but the table says \(q.shape(out))"
             return result
         }
         let c = q.input[2]
@@ -171,10 +171,13 @@ enum ConvInference {
         cands.sort { key($0.0, mult: $0.1) < key($1.0, mult: $1.1) }
         result.fits = cands.map { LayerCandidate(kind: q.kind, op: op(q.kind, $0.0, mult: $0.1), output: out) }
         if result.fits.isEmpty {
-            result.reason = "no kernel/stride/padding/bias maps \(Inference.shapeText(q.input)) to \(Inference.shapeText(out)) with \(formatCount(q.params)) params"
+            result.reason = "no kernel/stride/padding/bias maps \(q.shape(q.input)) to \(q.shape(out)) with \(formatCount(q.params)) params"
             let near = nearestMisses(q, out: out)
             result.nearest = near.prefix(3).map(\.1)
-            if near.isEmpty { result.reason += " (no kernel up to 11x11, square or not, with any stride and padding gives that output size)" }
+            if near.isEmpty {
+                result.reason += q.unitHeight ? " (no kernel up to 11 with any stride and padding gives that output length)"
+                                              : " (no kernel up to 11x11, square or not, with any stride and padding gives that output size)"
+            }
         }
         return result
     }
@@ -190,7 +193,7 @@ enum ConvInference {
             for m in mults {
                 for b in biases {
                     guard let area = kernelArea(q, channels: c, filters: f, mult: m, bias: b) else { continue }
-                    for kh in 1...max(1, min(area, maxKernel)) where area % kh == 0 {
+                    for kh in 1...(q.unitHeight ? 1 : max(1, min(area, maxKernel))) where area % kh == 0 {
                         let kw = area / kh
                         guard kw <= maxKernel else { continue }
                         for g in geometries(h: h, w: w, oh: oh, ow: ow, kh: kh, kw: kw, o: q.o, dilation: dilation) {
@@ -229,14 +232,14 @@ enum ConvInference {
         let (oh, ow, f) = (out[0], out[1], out[2])
         var near: [(Int, String)] = []
         let m0 = q.kind == .depthwiseConv2D ? f / c : (q.o.depthMultiplier ?? 1)
-        for kh in 1...11 {
+        for kh in 1...(q.unitHeight ? 1 : 11) {
             for kw in 1...11 {
                 for b in [true, false] {
                     var o2 = q.o; o2.kernel = nil
                     for g in geometries(h: h, w: w, oh: oh, ow: ow, kh: kh, kw: kw, o: o2).prefix(1) {
                         let n = count(q.kind, c: c, f: f, kh: kh, kw: kw, m: m0, bias: b)
                         near.append((abs(n - q.params) * 2 + (kh == kw ? 0 : 1),
-                                     "\(Describe.conv(attrs(g, filters: f, bias: b), mult: q.kind == .conv2D ? nil : m0)) = \(formatCount(n))"))
+                                     "\(Describe.conv(attrs(g, filters: f, bias: b), mult: q.kind == .conv2D ? nil : m0, oneD: q.unitHeight)) = \(formatCount(n))"))
                     }
                 }
             }

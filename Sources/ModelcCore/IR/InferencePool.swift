@@ -50,21 +50,21 @@ enum PoolInference {
         }
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         guard let out = q.declaredOut else {
-            let p = q.o.pool ?? Pair(h: 2, w: 2)
+            let p = q.o.pool ?? Pair(h: q.unitHeight ? 1 : 2, w: 2)
             let s = q.o.stride ?? p
             let pad = q.o.padding ?? .valid
             let a = PoolAttrs(poolH: p.h, poolW: p.w, strideH: s.h, strideW: s.w, padding: pad)
             let oh = Inference.outDim(h, k: p.h, s: s.h, pad), ow = Inference.outDim(w, k: p.w, s: s.w, pad)
             if oh > 0, ow > 0 { r.fits = [LayerCandidate(kind: q.kind, op: op(q.kind, a), output: [oh, ow, c])] }
-            else { r.reason = "a \(p.h)x\(p.w) pool does not fit the input \(Inference.shapeText(q.input))" }
+            else { r.reason = "a \(q.unitHeight ? "\(p.w)" : "\(p.h)x\(p.w)") pool does not fit the input \(q.shape(q.input))" }
             return r
         }
         guard out.count == 3, out[2] == c else {
-            r.reason = "pooling keeps the \(c) channels but the table says \(Inference.shapeText(out))"; return r
+            r.reason = "pooling keeps the \(c) channels but the table says \(q.shape(out))"; return r
         }
         var cands: [PoolAttrs] = []
         for pad in q.o.padding.map({ [$0] }) ?? [.valid, .same] {
-            let hf = dimFits(n: h, out: out[0], pad, pool: q.o.pool?.h, stride: q.o.stride?.h)
+            let hf = q.unitHeight ? [DimFit(p: 1, s: 1)] : dimFits(n: h, out: out[0], pad, pool: q.o.pool?.h, stride: q.o.stride?.h)
             let wf = dimFits(n: w, out: out[1], pad, pool: q.o.pool?.w, stride: q.o.stride?.w)
             for a in hf { for b in wf {
                 if pad == .same && a.p == 1 && b.p == 1 && q.o.padding == nil { continue }   // same as valid
@@ -76,11 +76,11 @@ enum PoolInference {
         cands.sort { key($0) < key($1) }
         r.fits = cands.map { LayerCandidate(kind: q.kind, op: op(q.kind, $0), output: out) }
         if r.fits.isEmpty {
-            r.reason = "no pool size/stride/padding maps \(Inference.shapeText(q.input)) to \(Inference.shapeText(out))"
+            r.reason = "no pool size/stride/padding maps \(q.shape(q.input)) to \(q.shape(out))"
             var near: [String] = []
             for p in [2, 3] {
                 let o1 = Inference.outDim(h, k: p, s: p, .valid), o2 = Inference.outDim(w, k: p, s: p, .valid)
-                near.append("\(p)x\(p) s\(p) valid gives (\(o1), \(o2), \(c))")
+                near.append(q.unitHeight ? "\(p) s\(p) valid gives (\(o2), \(c))" : "\(p)x\(p) s\(p) valid gives (\(o1), \(o2), \(c))")
             }
             r.nearest = near
         }
@@ -123,7 +123,7 @@ enum PoolInference {
         }
         let out = [q.input[2]]
         if let d = q.declaredOut, d != out {
-            r.reason = "global pooling of \(Inference.shapeText(q.input)) gives \(Inference.shapeText(out)), the table says \(Inference.shapeText(d))"
+            r.reason = "global pooling of \(q.shape(q.input)) gives \(Inference.shapeText(out)), the table says \(Inference.shapeText(d))"
             return r
         }
         r.fits = [LayerCandidate(kind: q.kind, op: q.kind == .globalMaxPooling2D ? .globalMaxPool : .globalAvgPool, output: out)]

@@ -7,7 +7,13 @@ extension Layer {
         let cin = inputShape.last ?? 0
         switch op {
         case .conv2d(let a):
-            var t = [ParamTensor(role: .kernel, shape: [a.kernelH, a.kernelW, cin, a.filters], trainable: true)]
+            // Conv1D: [k, CI, CO], the [1, k, CI, CO] kernel without its unit height.
+            let kernel = isOneD ? [a.kernelW, cin, a.filters] : [a.kernelH, a.kernelW, cin, a.filters]
+            var t = [ParamTensor(role: .kernel, shape: kernel, trainable: true)]
+            if a.useBias { t.append(ParamTensor(role: .bias, shape: [a.filters], trainable: true)) }
+            return t
+        case .conv2dTranspose(let a, _, _):
+            var t = [ParamTensor(role: .kernel, shape: [a.kernelH, a.kernelW, a.filters, cin], trainable: true)]
             if a.useBias { t.append(ParamTensor(role: .bias, shape: [a.filters], trainable: true)) }
             return t
         case .separableConv2d(let a, let mult):
@@ -31,7 +37,7 @@ extension Layer {
             if useBias { t.append(ParamTensor(role: .bias, shape: [units], trainable: true)) }
             return t
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda:
+             .dropout, .flatten, .reshape, .lambda, .upSampling:
             return []
         }
     }
@@ -54,6 +60,8 @@ extension ModelIR {
 // such models) are "<layer name>.<suffix>":
 //   Conv2d       weight [O, I, kh, kw] (OIHW)      = Keras kernel HWIO permuted (3, 2, 0, 1)
 //                bias   [O]
+//   Conv1d       weight [O, I, k]                  = Keras kernel [k, I, O] permuted (2, 1, 0)
+//   ConvTranspose2d weight [I, O, kh, kw]          = Keras kernel [kh, kw, O, I] permuted (3, 2, 0, 1)
 //   Linear       weight [out, in]                  = Keras kernel [in, out] transposed;
 //                                                   `in` follows the NCHW flatten order (C, H, W)
 //                bias   [out]
@@ -80,20 +88,16 @@ extension ParamTensor {
         }
     }
 
-    /// Shape in the PyTorch layout: conv kernels [O, I, kh, kw], dense [out, in], vectors unchanged.
-    public var stateDictShape: [Int] {
-        switch role {
-        case .kernel where shape.count == 4: return [shape[3], shape[2], shape[0], shape[1]]
-        case .kernel where shape.count == 2: return [shape[1], shape[0]]
-        default: return shape
-        }
-    }
+    /// Shape in the PyTorch layout: conv kernels [O, I, kh, kw] ([I, O, kh, kw] for a
+    /// transposed one), 1-D conv kernels [O, I, k], dense [out, in], vectors unchanged.
+    public var stateDictShape: [Int] { stateDictPermutation.map { shape[$0] } }
 
     /// Axis permutation from the Keras layout (`shape`) to the PyTorch layout (`stateDictShape`):
     /// stateDictShape[i] == shape[perm[i]]. Identity for vectors.
     public var stateDictPermutation: [Int] {
         switch role {
         case .kernel where shape.count == 4: return [3, 2, 0, 1]
+        case .kernel where shape.count == 3: return [2, 1, 0]
         case .kernel where shape.count == 2: return [1, 0]
         default: return Array(0..<shape.count)
         }

@@ -11,12 +11,12 @@ enum ReportText {
         for L in ir.layers {
             if ir.semantics == .pytorch {
                 rows.append(("\(L.name) (\(L.kind))", "[-1, " + PyTorchBuilder.chw(L.outputShape).dropFirst(),
-                             formatCount(L.paramCount - L.bufferCount), Describe.op(L.op, semantics: ir.semantics)))
+                             formatCount(L.paramCount - L.bufferCount), Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
                 continue
             }
             // A channels-first table's shapes are shown as it printed them, (C, H, W).
             let shown = ir.channelsFirst && L.outputShape.count == 3 ? [L.outputShape[2], L.outputShape[0], L.outputShape[1]] : L.outputShape
-            let inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op)
+            let inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op, oneD: L.isOneD)
             rows.append(("\(L.name) (\(L.kind))", "(None, " + shown.map(String.init).joined(separator: ", ") + ")",
                          formatCount(L.paramCount), inferred))
         }
@@ -117,28 +117,33 @@ enum ReportJSON {
         }
     }
 
-    static func conv(_ a: Conv2DAttrs) -> [(String, String)] {
-        [("kernel", JSON.ints([a.kernelH, a.kernelW])), ("strides", JSON.ints([a.strideH, a.strideW])),
+    /// Keras's names and sizes; a 1-D layer's sizes have one element (kernel_size=(3,)).
+    static func conv(_ a: Conv2DAttrs, oneD: Bool = false) -> [(String, String)] {
+        func sizes(_ h: Int, _ w: Int) -> String { JSON.ints(oneD ? [w] : [h, w]) }
+        return [("kernel", sizes(a.kernelH, a.kernelW)), ("strides", sizes(a.strideH, a.strideW)),
          ("padding", JSON.string(a.padding.rawValue)), ("use_bias", a.useBias ? "true" : "false"),
-         ("filters", String(a.filters)), ("dilation_rate", JSON.ints([a.dilationH, a.dilationW]))]
+         ("filters", String(a.filters)), ("dilation_rate", sizes(a.dilationH, a.dilationW))]
             + (a.explicitPadH != nil || a.explicitPadW != nil
                ? [("explicit_padding", JSON.ints([a.explicitPadH ?? 0, a.explicitPadW ?? 0]))] : [])
             + activation(a.activation)
     }
 
-    static func inferred(_ op: Op) -> String {
+    static func inferred(_ op: Op, oneD: Bool = false) -> String {
         var p: [(String, String)] = []
         switch op {
         case .input: break
         case .zeroPadding(let t, let b, let l, let r): p = [("padding", "[[\(t), \(b)], [\(l), \(r)]]")]
-        case .conv2d(let a): p = conv(a)
+        case .conv2d(let a): p = conv(a, oneD: oneD)
+        case .conv2dTranspose(let a, let oph, let opw):
+            p = conv(a) + (oph != 0 || opw != 0 ? [("output_padding", JSON.ints([oph, opw]))] : [])
+        case .upSampling(let h, let w): p = [("size", JSON.ints([h, w])), ("interpolation", JSON.string("nearest"))]
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):
             p = [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"),
                  ("epsilon", JSON.number(a.epsilon)), ("momentum", JSON.number(a.momentum))]
         case .maxPool(let a), .avgPool(let a):
-            p = [("pool_size", JSON.ints([a.poolH, a.poolW])), ("strides", JSON.ints([a.strideH, a.strideW])),
+            p = [("pool_size", JSON.ints(oneD ? [a.poolW] : [a.poolH, a.poolW])), ("strides", JSON.ints(oneD ? [a.strideW] : [a.strideH, a.strideW])),
                  ("padding", JSON.string(a.padding.rawValue))]
         case .globalAvgPool, .globalMaxPool, .flatten: break
         case .activation(let a): p = activation(a)
@@ -161,7 +166,7 @@ enum ReportJSON {
             JSON.object([("name", JSON.string(L.name)), ("type", JSON.string(L.kind)),
                          ("output_shape", JSON.ints(L.outputShape)),
                          ("params", String(ir.semantics == .pytorch ? L.paramCount - L.bufferCount : L.paramCount)),
-                         ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op))])
+                         ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op, oneD: L.isOneD))])
         }
         let declared = JSON.object([("total", JSON.opt(ir.declared.total)), ("trainable", JSON.opt(ir.declared.trainable)),
                                     ("non_trainable", JSON.opt(ir.declared.nonTrainable))])

@@ -57,7 +57,7 @@ enum DatasetFacts {
 enum SemanticDefaults {
     static func isWeighted(_ op: Op) -> Bool {
         switch op {
-        case .conv2d, .separableConv2d, .depthwiseConv2d, .dense: return true
+        case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: return true
         default: return false
         }
     }
@@ -89,6 +89,9 @@ enum SemanticDefaults {
             case .depthwiseConv2d(var a, let m):
                 a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
                 L.op = .depthwiseConv2d(a, depthMultiplier: m)
+            case .conv2dTranspose(var a, let oph, let opw):
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                L.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
             case .dense(let u, let b, _):
                 let act = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
                 L.op = .dense(units: u, useBias: b, activation: act)
@@ -257,7 +260,7 @@ enum SemanticDefaults {
             doc.error(line, "layer '\(L.name)' (\(L.kind)) has no '\(key)' setting")
         }
         let isConv: Bool
-        switch L.op { case .conv2d, .separableConv2d, .depthwiseConv2d: isConv = true; default: isConv = false }
+        switch L.op { case .conv2d, .separableConv2d, .depthwiseConv2d, .conv2dTranspose: isConv = true; default: isConv = false }
         let isPool: Bool
         switch L.op { case .maxPool, .avgPool: isPool = true; default: isPool = false }
         // Glob directives (e.g. `layer *: ...`) may touch many layers; only single-name patterns are strict.
@@ -267,10 +270,11 @@ enum SemanticDefaults {
         if o.pool != nil && !isPool { throw bad("pool") }
         if o.stride != nil && !isConv && !isPool { throw bad("stride") }
         if o.rate != nil, L.kind != LayerKind.dropout.rawValue { throw bad("rate") }
+        if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("size") }
         if o.lambda != nil, L.kind != LayerKind.lambda.rawValue { throw bad("standardize/affine/identity") }
         if o.activation != nil {
             switch L.op {
-            case .conv2d, .separableConv2d, .depthwiseConv2d, .dense: break
+            case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break
             case .activation where L.kind == LayerKind.activation.rawValue: break
             default: throw bad("activation")
             }

@@ -84,10 +84,7 @@ struct Conv2DBackwardEmitter {
                 wg.emitAccumulate(w)
             } else {
                 // dW[kh][kw*CI + ci][:] += sum over output pixels of xp[window row kh][kw*CI + ci] * dy[pixel][:]
-                let kRow = layer.kRow
-                RowGemm(rows: "\(g.kh * kRow)", aRow: { r in "x + \(r) / \(kRow) * \(g.wp * g.c) + \(r) % \(kRow)" }, cRow: { r in "gk + \(r) * \(co)" },
-                        b: "dy", n: co, outer: "\(g.oh)", inner: "\(g.ow)", aOuter: g.sh * g.wp * g.c, aInner: g.sw * g.c,
-                        bOuter: g.ow * co, bInner: co, accumulate: true).emit(w)
+                g.weightGradientGemm(co: co).emit(w)
             }
             if let gx = c.gx { emitInputGradientCall(w, gx, dxWino) }
         }
@@ -163,25 +160,11 @@ struct Conv2DBackwardEmitter {
 
     /// Scatter form: the transposed kernel, the padded dx and the kernel adding dy * Wt[kh] into it.
     private func emitScatterInputGradient(_ m: ModelEmission) {
-        let wt = "\(p)wt", kRow = layer.kRow
-        m.buffer(wt, perImage: 0, fixed: g.kh * co * kRow, "\(c.name) transposed kernel [KH, CO, KW*CI]")
-        m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]") { w in
-            w.line("let wk = \(c.param(.kernel))")
-            w.line("for kh in 0..<\(g.kh) { for kw in 0..<\(g.kw) { for ci in 0..<\(g.c) { for o in 0..<\(co) {")
-            w.line("    \(wt)[(kh * \(co) + o) * \(kRow) + kw * \(g.c) + ci] = wk[((kh * \(g.kw) + kw) * \(g.c) + ci) * \(co) + o]")
-            w.line("} } } }")
-        }
+        g.emitKernelTranspose(m, prefix: p, name: c.name, kernel: c.param(.kernel), co: co)
         m.backwardPrologue.append("\(p)Transpose")
         if g.padded { m.buffer("\(p)dxp", perImage: layer.padSize, "\(c.name) gradient of the padded input") }
-        // dxp[window row kh of output pixel q][kw*CI + ci] += sum_o dy[q][o] * Wt[kh][o][kw*CI + ci]
-        m.imageRowsFunction("\(p)InputGradientScatter", comment: "\(c.name) input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)") { w in
-            w.block("for kh in 0..<\(g.kh)") {
-                RowGemm(rows: "q1 - q0", aRow: { r in "x + (q0 + \(r)) * \(co)" },
-                        cRow: { r in "y + (((q0 + \(r)) / \(g.ow) * \(g.sh) + kh) * \(g.wp) + (q0 + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
-                        b: "\(wt) + kh * \(co * kRow)", n: kRow, outer: "1", inner: "\(co)", aOuter: 0, aInner: 1,
-                        bOuter: 0, bInner: kRow, accumulate: true).emit(w)
-            }
-        }
+        g.emitScatter(m, prefix: p, function: "\(p)InputGradientScatter",
+                      comment: "\(c.name) input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)", co: co)
     }
 }
 

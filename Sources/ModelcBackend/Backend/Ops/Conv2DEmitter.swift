@@ -60,7 +60,7 @@ struct Conv2DLayer {
 
     var p: String { c.prefix }
     var pix: Int { g.oh * g.ow }
-    var kRow: Int { g.kw * g.c }
+    var kRow: Int { g.kRow }
     var padSize: Int { g.hp * g.wp * g.c }
     var xp: String { g.padded ? "\(p)xp" : c.x }
     var inputStride: Int { g.padded ? padSize : c.inSize }
@@ -136,11 +136,7 @@ extension Conv2DLayer {
         let out = outputLayout(fused)
         m.imageRowsFunction(rowsName(fused), comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? ", \(desc)")") { w in
             weightsPreamble(w, fused)
-            var gemm = RowGemm(rows: "q1 - q0",
-                               aRow: { r in "x + ((q0 + \(r)) / \(g.ow) * \(g.sh * g.wp) + (q0 + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
-                               cRow: { r in "y + \(out.pixel("(q0 + \(r))"))" },
-                               b: "wk", n: co, outer: "\(g.kh)", inner: "\(kRow)", aOuter: g.wp * g.c, aInner: 1,
-                               bOuter: kRow * co, bInner: co, accumulate: false)
+            var gemm = g.forwardGemm(co: co, kernel: "wk", out: { "y + \(out.pixel($0))" })
             gemm.bias = attrs.useBias && fused == nil ? "bias" : nil
             if fused != nil { (gemm.scale, gemm.shift) = ("sc", "sh") }
             gemm.epilogue = fused?.activation ?? epi ?? .none

@@ -269,6 +269,52 @@ case("seed002_mnist_cnn", (28, 28, 1), 4,
      *_seed002(), seed_file="002_")
 
 
+# --- 1-D and decoder layers (issue 17); appended so that every earlier case keeps its seed -------
+
+case("conv1d_pool", (15, 3), 3, [],
+     "Conv1D 4 filters k3 valid with bias: 15x3 -> 13x4; Conv1D 5 filters k4 stride 2 same, no bias: -> 7x5 "
+     "(TF same: 1 left, 2 right); MaxPooling1D 2 same: -> 4x5 (the last window holds one step); Flatten "
+     "(index l*5+c); Dense 3",
+     lambda: L.Conv1D(4, 3, name="conv1d"),
+     lambda: L.Conv1D(5, 4, strides=2, padding="same", use_bias=False, name="conv1d_1"),
+     lambda: L.MaxPooling1D(2, padding="same", name="max_pooling1d"),
+     lambda: L.Flatten(name="flatten"),
+     lambda: L.Dense(3, name="dense"))
+
+case("conv1d_dilated_bn", (16, 2), 4,
+     ["layer conv1d: dilation=2          # 'same' keeps the length: the table cannot show the dilation",
+      "layer average_pooling1d: pool=3 stride=2"],
+     "Conv1D 6 filters k3 dilation 2 same, no bias (effective extent 5: 2 left, 2 right), BatchNormalization, "
+     "ReLU, AveragePooling1D 3 stride 2 valid: 16 -> 7, GlobalMaxPooling1D",
+     lambda: L.Conv1D(6, 3, dilation_rate=2, padding="same", use_bias=False, name="conv1d"),
+     lambda: L.BatchNormalization(name="batch_normalization"),
+     lambda: L.Activation("relu", name="activation"),
+     lambda: L.AveragePooling1D(3, strides=2, name="average_pooling1d"),
+     lambda: L.GlobalMaxPooling1D(name="global_max_pooling1d"))
+
+case("conv1d_gap", (12, 2), 3, [],
+     "Conv1D 20 filters k5 same relu, then Conv1D 3 filters k1 (SIMD16 + tail channels), MaxPooling1D 2, "
+     "GlobalAveragePooling1D, Dense 3",
+     lambda: L.Conv1D(20, 5, padding="same", activation="relu", name="conv1d"),
+     lambda: L.Conv1D(3, 1, name="conv1d_1"),
+     lambda: L.MaxPooling1D(2, name="max_pooling1d"),
+     lambda: L.GlobalAveragePooling1D(name="global_average_pooling1d"),
+     lambda: L.Dense(3, name="dense"))
+
+case("upsampling2d", (3, 4, 2), 3, [],
+     "UpSampling2D size (2, 3), nearest: 3x4x2 -> 6x12x2; Conv2D 3 filters 3x3 valid: -> 4x10x3",
+     lambda: L.UpSampling2D((2, 3), name="up_sampling2d"),
+     lambda: L.Conv2D(3, 3, name="conv2d"))
+
+case("conv2d_transpose", (4, 5, 3), 3, [],
+     "Conv2DTranspose 4 filters 5x5 stride 2 same (TF: output 2n, 1 row cut before, 2 after): 4x5x3 -> 8x10x4; "
+     "Conv2DTranspose 2 filters 2x3 strides (3, 1) valid, no bias (rows: kernel 2 < stride 3, so every third "
+     "row gets nothing): -> 24x12x2; Conv2DTranspose 2 filters 2x2 stride 1 same, tanh (0 before, 1 after): -> 24x12x2",
+     lambda: L.Conv2DTranspose(4, 5, strides=2, padding="same", name="conv2d_transpose"),
+     lambda: L.Conv2DTranspose(2, (2, 3), strides=(3, 1), use_bias=False, name="conv2d_transpose_1"),
+     lambda: L.Conv2DTranspose(2, 2, padding="same", activation="tanh", name="conv2d_transpose_2"))
+
+
 # ----------------------------------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------------------------------
@@ -414,7 +460,8 @@ def make_case(name, spec, seed, write=True):
     # defaults (relu for a conv with no activation layer after it, softmax for a final Dense)
     # are guesses for real models, not what these fixtures compute.
     for layer in m32.layers:
-        if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D, layers.Dense)):
+        if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv2DTranspose, layers.SeparableConv2D,
+                              layers.DepthwiseConv2D, layers.Dense)):
             if not any(a.startswith(f"layer {layer.name}:") and "activation=" in a for a in anns):
                 act = layer.activation.__name__
                 anns.append(f"layer {layer.name}: activation={act}")
@@ -644,6 +691,62 @@ def sanity(results):
     return msgs
 
 
+def np_conv1d(x, k, b, stride, pad_left, pad_right, dilation=1):
+    xp = np.pad(x, ((0, 0), (pad_left, pad_right), (0, 0)))
+    kl, _, f = k.shape
+    n_out = (xp.shape[1] - (kl - 1) * dilation - 1) // stride + 1
+    y = np.zeros((x.shape[0], n_out, f))
+    for i in range(n_out):
+        for t in range(kl):
+            y[:, i, :] += xp[:, i * stride + t * dilation, :] @ k[t]
+    return y + (b if b is not None else 0)
+
+
+def np_conv_transpose(x, k, b, stride, before, out_shape):
+    """k [kh, kw, F, CI]: input pixel (i, j) adds x[i, j] . k[t, u] into output (i*s + t - before)."""
+    n, h, w, _ = x.shape
+    kh, kw, f, _ = k.shape
+    y = np.zeros((n, out_shape[0], out_shape[1], f))
+    for i in range(h):
+        for j in range(w):
+            for t in range(kh):
+                for u in range(kw):
+                    oi, oj = i * stride[0] + t - before[0], j * stride[1] + u - before[1]
+                    if 0 <= oi < out_shape[0] and 0 <= oj < out_shape[1]:
+                        y[:, oi, oj, :] += x[:, i, j, :] @ k[t, u].T
+    return y + (b if b is not None else 0)
+
+
+def sanity_issue17(results):
+    """numpy references for the 1-D and decoder fixtures, on their inference outputs."""
+    msgs = []
+    if "conv1d_pool" in results:
+        w, io = results["conv1d_pool"]
+        x = io["input"].astype(np.float64)
+        h = np_conv1d(x, w["conv1d/kernel"], w["conv1d/bias"], 1, 0, 0)
+        h = np_conv1d(h, w["conv1d_1/kernel"], None, 2, 1, 2)                       # 13 -> 7, TF same
+        h = np.pad(h, ((0, 0), (0, 1), (0, 0)), constant_values=-np.inf)          # pool 2 same: 7 -> 4
+        h = np.maximum(h[:, 0::2], h[:, 1::2])
+        y = h.reshape(h.shape[0], -1) @ w["dense/kernel"] + w["dense/bias"]
+        msgs.append(("conv1d_pool forward vs numpy (same s2 pads 1/2, pool same, l*C+c flatten)",
+                     rel(y, io["output_inference"])))
+    if "upsampling2d" in results:
+        w, io = results["upsampling2d"]
+        u = np.repeat(np.repeat(io["input"].astype(np.float64), 2, axis=1), 3, axis=2)
+        msgs.append(("upsampling2d = np.repeat (nearest) then conv",
+                     rel(np_conv_same(u[:, :, :, :], w["conv2d/kernel"], w["conv2d/bias"], 1)[:, 1:-1, 1:-1, :],
+                         io["output_inference"])))
+    if "conv2d_transpose" in results:
+        w, io = results["conv2d_transpose"]
+        x = io["input"].astype(np.float64)
+        h = np_conv_transpose(x, w["conv2d_transpose/kernel"], w["conv2d_transpose/bias"], (2, 2), (1, 1), (8, 10))
+        h = np_conv_transpose(h, w["conv2d_transpose_1/kernel"], None, (3, 1), (0, 0), (24, 12))
+        h = np.tanh(np_conv_transpose(h, w["conv2d_transpose_2/kernel"], w["conv2d_transpose_2/bias"], (1, 1), (0, 0), (24, 12)))
+        msgs.append(("conv2d_transpose forward vs numpy scatter (TF same crops max(k-s,0)//2 before)",
+                     rel(h, io["output_inference"])))
+    return msgs
+
+
 def sanity_optim(w0, out):
     msgs = []
     # SGD: w1 = w0 - 0.1 g ; Adam first step: w1 = w0 - lr * m/(sqrt(v)+eps) * sqrt(1-b2)/(1-b1)
@@ -720,15 +823,21 @@ def check_with_modelc(binary):
                     print(f"{name}: layer {layer.name} missing from modelc's IR"); bad += 1
                 continue
             want = {}
-            if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D)):
+            if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv2DTranspose, layers.SeparableConv2D,
+                                  layers.DepthwiseConv2D)):
                 want = dict(kernel=list(cfg["kernel_size"]), strides=list(cfg["strides"]), padding=cfg["padding"],
                             use_bias=cfg["use_bias"], activation=cfg["activation"])
-            elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+                if "dilation_rate" in cfg:
+                    want["dilation_rate"] = list(cfg["dilation_rate"])
+            elif isinstance(layer, (layers.MaxPooling1D, layers.AveragePooling1D, layers.MaxPooling2D,
+                                    layers.AveragePooling2D)):
                 want = dict(pool_size=list(cfg["pool_size"]), strides=list(cfg["strides"]), padding=cfg["padding"])
             elif isinstance(layer, layers.Dense):
                 want = dict(use_bias=cfg["use_bias"], activation=cfg["activation"])
             elif isinstance(layer, layers.ZeroPadding2D):
                 want = dict(padding=[list(x) for x in cfg["padding"]])
+            elif isinstance(layer, layers.UpSampling2D):
+                want = dict(size=list(cfg["size"]))
             elif type(layer) is layers.Activation:
                 want = dict(activation=cfg["activation"])
             if isinstance(layer, layers.DepthwiseConv2D):
@@ -760,6 +869,9 @@ def main():
         else:
             print(f"skipped {name}: no stored fixture yet", flush=True)
     if sys.argv[1:]:
+        present = [n for n in names if os.path.exists(os.path.join(HERE, n, "io.npz"))]
+        for label, r in sanity_issue17({n: load_case(n) for n in present}):
+            print(f"sanity {'ok' if r < 1e-5 else 'MISMATCH'}: {label}: max rel diff {r:.2e}")
         return
     w0, out = make_optimizer_steps(write=(BACKEND == WRITER))
     if BACKEND == WRITER:
@@ -770,7 +882,7 @@ def main():
         print("sanity checks skipped: run with the other backend first")
         return
     results = {name: load_case(name) for name in CASES}
-    for label, r in sanity(results) + sanity_optim(w0, out):
+    for label, r in sanity(results) + sanity_optim(w0, out) + sanity_issue17(results):
         status = "ok" if r < 1e-5 else "MISMATCH"
         print(f"sanity {status}: {label}: max rel diff {r:.2e}")
 

@@ -152,7 +152,7 @@ final class TorchInfoTests: XCTestCase {
                    contains: "holds a total that was not read ('**Total params**: 74,470,828')")
         let withoutProse = ((try? Fixtures.text("pytorch/err_torchinfo_markdown_pipes_bold_totals_cvae.txt")) ?? "")
             .replacingOccurrences(of: "**activation function** : ReLU\n", with: "")
-        checkError(withoutProse, contains: "Conv1d-2-1 (Conv1d): module class Conv1d is not supported")
+        checkError(withoutProse, contains: "ConvTranspose1d-2-22 (ConvTranspose1d): module class ConvTranspose1d is not supported")
     }
 
     /// Damaged torchinfo tables and random bytes under a torchinfo header: a report or a

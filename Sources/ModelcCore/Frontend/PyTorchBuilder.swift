@@ -21,6 +21,15 @@ enum PyTorchBuilder {
         }
     }
 
+    /// A shape PyTorch states as [C, H, W] or [C, L] (`input: shape=`, torchsummary rows) as the IR's [H, W, C] or [L, C].
+    static func irShape(chw s: [Int]) -> [Int] {
+        switch s.count {
+        case 3: return [s[1], s[2], s[0]]
+        case 2: return [s[1], s[0]]
+        default: return s
+        }
+    }
+
     static func convOut(_ n: Int, k: Int, s: Int, p: Int, d: Int) -> Int {
         let v = n + 2 * p - d * (k - 1) - 1
         return v < 0 ? 0 : v / s + 1

@@ -59,7 +59,9 @@ extension PyTorchBuilder {
             guard s[0] == inF else { throw err("in_features=\(inF) but the input has \(s[0]) features") }
             c.add(st.name, kind, .dense(units: outF, useBias: bias, activation: .linear), [outF], line: st.line, declared: declared, notes: notes)
         case .batchNorm(let ch, let eps, let mom, let affine, let dims):
-            if dims == 2 { _ = try image() } else if s.count != 1 { throw err("BatchNorm1d needs a vector input but gets \(chw(s))") }
+            if dims == 2 { _ = try image() } else if s.count != 1 && s.count != 2 {
+                throw err("BatchNorm1d needs a vector [N] or sequence [C, L] input but gets \(chw(s))")
+            }
             if let ch, ch != s.last { throw err("num_features=\(ch) but the input has \(s.last ?? 0) channels") }
             let a = BatchNormAttrs(scale: affine, center: affine, epsilon: eps, momentum: 1 - mom, unbiasedRunningVariance: true)
             c.add(st.name, kind, .batchNorm(a), s, line: st.line, declared: declared, notes: notes)
@@ -94,6 +96,60 @@ extension PyTorchBuilder {
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()
             c.add(st.name, kind, .zeroPadding(top: t, bottom: b, left: l, right: r), [h + t + b, w + l + r, ch], line: st.line, notes: notes)
+        case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample:
+            let (op, out, note) = try sequenceOrDecoder(st.op, s, err: err)
+            c.add(st.name, kind, op, out, line: st.line, declared: declared, notes: notes + (note.map { [$0] } ?? []))
+        }
+    }
+
+    /// The op and output of a 1-D or decoder module on `s` (PyTorch's shape rules), and a note.
+    static func sequenceOrDecoder(_ op: PTOp, _ s: [Int], err: (String) -> ModelError) throws -> (Op, [Int], String?) {
+        func sequence() throws -> (Int, Int) {
+            guard s.count == 2 else { throw err("needs a sequence input [C, L] but gets \(chw(s))") }
+            return (s[0], s[1])
+        }
+        func image() throws -> (Int, Int, Int) {
+            guard s.count == 3 else { throw err("needs an image input [C, H, W] but gets \(chw(s))") }
+            return (s[0], s[1], s[2])
+        }
+        switch op {
+        case .conv1d(let cin, let cout, let k, let st, let p, let same, let d, let bias):
+            let (l, ch) = try sequence()
+            guard ch == cin else { throw err("expects \(cin) input channels but gets \(chw(s))") }
+            let ol = same ? l : convOut(l, k: k, s: st, p: p, d: d)
+            guard ol > 0 else { throw err("a kernel of \(k) does not fit the input \(chw(s))") }
+            var a = Conv2DAttrs(kernelH: 1, kernelW: k, strideH: 1, strideW: st, padding: same ? .same : .valid, filters: cout, useBias: bias)
+            if !same { (a.explicitPadH, a.explicitPadW) = (0, p) }
+            a.dilationW = d
+            return (.conv2d(a), [ol, cout], nil)
+        case .pool1d(let isMax, let k, let st):
+            let (l, ch) = try sequence()
+            let ol = convOut(l, k: k, s: st, p: 0, d: 1)
+            guard ol > 0 else { throw err("a pool of \(k) does not fit the input \(chw(s))") }
+            let a = PoolAttrs(poolH: 1, poolW: k, strideH: 1, strideW: st, padding: .valid)
+            return (isMax ? .maxPool(a) : .avgPool(a), [ol, ch], nil)
+        case .adaptivePool1d(let isMax, let o):
+            let (l, ch) = try sequence()
+            guard l % o == 0 else { throw err("adaptive pooling of \(l) steps to \(o) is not a whole window; not supported") }
+            let a = PoolAttrs(poolH: 1, poolW: l / o, strideH: 1, strideW: l / o, padding: .valid)
+            return (isMax ? .maxPool(a) : .avgPool(a), [o, ch], "adaptive pooling to \(o) = a pool of \(l / o) on this input")
+        case .convTranspose(let cin, let cout, let kh, let kw, let sh, let sw, let ph, let pw, let oph, let opw, let bias):
+            let (h, w, ch) = try image()
+            guard ch == cin else { throw err("expects \(cin) input channels but gets \(chw(s))") }
+            var a = Conv2DAttrs(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padding: .valid, filters: cout, useBias: bias)
+            (a.explicitPadH, a.explicitPadW) = (ph, pw)
+            let out = TransposedConv.outputShape(a, input: [h, w, ch], outputPadding: (oph, opw))
+            guard out[0] > 0, out[1] > 0 else { throw err("padding (\(ph), \(pw)) leaves no output for the input \(chw(s))") }
+            return (.conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw), out, nil)
+        case .upsample(let fh, let fw, let toSize):
+            let (h, w, ch) = try image()
+            guard !toSize else {
+                guard fh % h == 0, fw % w == 0 else { throw err("size (\(fh), \(fw)) is not a whole multiple of the input \(chw(s)); only whole factors are supported") }
+                return (.upSampling(sizeH: fh / h, sizeW: fw / w), [fh, fw, ch], "size (\(fh), \(fw)) = scale factor \(fh / h)x\(fw / w) on this input")
+            }
+            return (.upSampling(sizeH: fh, sizeW: fw), [h * fh, w * fw, ch], nil)
+        default:
+            throw err("not a 1-D or decoder module")
         }
     }
 
@@ -119,7 +175,8 @@ extension PyTorchBuilder {
         for st in steps {
             var needsVector = false
             switch st.op { case .linear: needsVector = true; case .batchNorm(_, _, _, _, 1): needsVector = true; default: break }
-            if needsVector && c.shape.count == 3 {
+            // Linear meets an image or sequence (x.view(x.size(0), -1)); BatchNorm1d an image.
+            if needsVector && (c.shape.count == 3 || (c.shape.count == 2 && st.op.isLinear)) {
                 c.flatten(line: st.line, note: "x.view(x.size(0), -1) before '\(st.name)' (NCHW order): not shown by the repr")
             }
             let kind = st.functional ? kindName(st.op, fallback: "functional") : (kinds[st.name] ?? "Module")

@@ -3,7 +3,7 @@
 
 extension PyTorchBuilder {
     /// Resolves `forward:` tokens to steps: module paths (containers expand to their leaves) and
-    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]),
+    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), max_pool1d(K[,S]), avg_pool1d(K[,S]),
     /// flatten, softmax, log_softmax, dropout(P).
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
         var out: [PTStep] = []
@@ -55,9 +55,12 @@ extension PyTorchBuilder {
             case "avgpool", "avg_pool2d", "avg_pool":
                 let k = try int(0, nil); let s = try int(1, k)
                 op = .avgPool(kh: k, kw: k, sh: s, sw: s, ph: 0, pw: 0)
+            case "max_pool1d", "avg_pool1d":
+                let k = try int(0, nil); let s = try int(1, k)
+                op = .pool1d(max: name.lowercased().hasSuffix("max_pool1d"), k: k, s: s)
             default:
                 let mods = root.leaves.map(\.path).prefix(12).joined(separator: ", ")
-                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), flatten, dropout(P), softmax, log_softmax)")
+                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), max_pool1d(K[,S]), avg_pool1d(K[,S]), flatten, dropout(P), softmax, log_softmax)")
             }
             out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
         }

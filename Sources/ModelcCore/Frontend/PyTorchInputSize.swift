@@ -90,10 +90,55 @@ extension PyTorchBuilder {
     /// What fixed the size: the first Linear's in_features after the flatten, or the last kernel.
     static func constraint(_ layers: [Layer]) -> String {
         if let i = layers.firstIndex(where: { if case .dense = $0.op { return true }; return false }), i > 0,
-           case .flatten = layers[i - 1].op, layers[i - 1].inputShape.count == 3 {
+           case .flatten = layers[i - 1].op, layers[i - 1].inputShape.count >= 2 {
             let s = layers[i - 1].inputShape
-            return "where '\(layers[i].name)' in_features=\(s.reduce(1, *)) is \(s[2]) channels x \(s[0]) x \(s[1])"
+            let what = s.count == 3 ? "\(s[2]) channels x \(s[0]) x \(s[1])" : "\(s[1]) channels x \(s[0]) steps"
+            return "where '\(layers[i].name)' in_features=\(s.reduce(1, *)) is \(what)"
         }
         return "where every kernel fits (output \(chw(layers.last?.outputShape ?? [])))"
+    }
+
+    static let maxInferredLength = 4096
+
+    /// The input length of a repr whose first weighted module is a Conv1d: the smallest length
+    /// (up to 4096) for which every module fits and the first Linear's in_features equals the
+    /// flattened size. Refused when a much longer input fits too (nothing fixes the length), or
+    /// when pooling the repr does not show could change it.
+    static func inferSequenceLength(_ m: ReprModules, ann: Annotations, channels c: Int, doc: Document) throws -> InputFit {
+        var steps: [PTStep]
+        var notes: [String] = []
+        if let fwd = ann.forward {
+            steps = try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc)
+        } else {
+            (steps, notes) = declaredBase(m)
+        }
+        var fits: [Int] = []
+        var first: [Layer]?
+        for l in 1...maxInferredLength where ResourceLimits.elements([l, c]) != nil {
+            guard let ls = try? assemble(steps, kinds: m.kinds, input: [l, c], doc: doc) else { continue }
+            fits.append(l)
+            if first == nil { first = ls }
+            if fits.count == 4 { break }
+        }
+        func fail(_ why: String) -> ModelError {
+            doc.error(m.root.line, "the input length is not stated and \(why) (annotate `input: shape=\(c)xL`)")
+        }
+        guard let l = fits.first, let layers = first else { throw fail("no length from 1 to \(maxInferredLength) fits the modules") }
+        let far = min(4 * l + 64, maxInferredLength)
+        if far > fits.last ?? l, (try? assemble(steps, kinds: m.kinds, input: [far, c], doc: doc)) != nil {
+            throw fail("every length from \(l) fits (no Linear fixes it)")
+        }
+        if ann.forward == nil, !m.declared.contains(where: {
+            switch $0.op {
+            case .pool1d, .adaptivePool1d: return true
+            case .conv1d(_, _, _, let s, _, _, _, _): return s > 1
+            default: return false
+            } }) {
+            throw fail("cannot be inferred: the repr declares no pooling module and no strided Conv1d, so forward() may call max_pool1d where the repr does not show it; a [\(c), \(l)] input fits the declared order alone")
+        }
+        let others = fits.dropFirst().map(String.init)
+        let note = "length \(l) inferred (the repr does not state it): the smallest input length that fits, \(constraint(layers))"
+            + (others.isEmpty ? "" : "; \(others.joined(separator: ", ")) fit too") + " (annotate `input: shape=CxL`)"
+        return InputFit(input: [l, c], layers: layers, notes: notes, note: note)
     }
 }

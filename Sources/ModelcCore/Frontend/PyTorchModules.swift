@@ -17,22 +17,39 @@ enum PTOp: Equatable {
     case dropout(Float, spatial: Bool)
     case flatten
     case zeroPad(left: Int, right: Int, top: Int, bottom: Int)
+    /// Conv1d on a sequence [C, L]: kernel k, stride s, padding p (or 'same'), dilation d.
+    case conv1d(cin: Int, cout: Int, k: Int, s: Int, p: Int, same: Bool, d: Int, bias: Bool)
+    /// MaxPool1d / AvgPool1d (unpadded, floor mode).
+    case pool1d(max: Bool, k: Int, s: Int)
+    /// AdaptiveMaxPool1d / AdaptiveAvgPool1d to `out` steps (whole windows).
+    case adaptivePool1d(max: Bool, out: Int)
+    /// ConvTranspose2d: padding p, output padding op (PyTorch's output size rule).
+    case convTranspose(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, oph: Int, opw: Int, bias: Bool)
+    /// Upsample / UpsamplingNearest2d, mode 'nearest': whole scale factors, or (`toSize`) the output size.
+    case upsample(h: Int, w: Int, toSize: Bool)
 
     var hasParams: Bool {
-        switch self { case .conv, .linear, .batchNorm: return true; default: return false }
+        switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose: return true; default: return false }
+    }
+    var isLinear: Bool { if case .linear = self { return true }; return false }
+    /// A convolution (2-D, 1-D or transposed): the modules an assumed activation follows.
+    var isConvolution: Bool {
+        switch self { case .conv, .conv1d, .convTranspose: return true; default: return false }
     }
     var isActivation: Bool {
         switch self { case .relu, .sigmoid, .tanh, .leakyRelu, .elu: return true; default: return false }
     }
     var isPool: Bool {
-        switch self { case .maxPool, .avgPool: return true; default: return false }
+        switch self { case .maxPool, .avgPool, .pool1d: return true; default: return false }
     }
 }
 
 enum PyTorchModules {
     static let supported = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "MaxPool2d", "AvgPool2d",
                             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6?", "LeakyReLU", "ELU", "Sigmoid",
-                            "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity"]
+                            "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
+                            "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
+                            "Upsample", "UpsamplingNearest2d"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -66,6 +83,14 @@ enum PyTorchModules {
             guard s == 1, e == -1 else { throw r.err("only Flatten(start_dim=1, end_dim=-1) is supported") }
             return .flatten
         case "ZeroPad2d": return try zeroPad(r)
+        case "Conv1d": return try conv1d(r)
+        case "MaxPool1d", "AvgPool1d": return try pool1d(r)
+        case "AdaptiveAvgPool1d", "AdaptiveMaxPool1d":
+            let o = try r.pair(["output_size"], 0, nil)
+            guard o.0 == o.1, o.0 > 0, o.0 <= 4096 else { throw r.err("output_size=\(o.0): expected one size from 1 to 4096") }
+            return .adaptivePool1d(max: m.type == "AdaptiveMaxPool1d", out: o.0)
+        case "ConvTranspose2d": return try convTranspose(r)
+        case "Upsample", "UpsamplingNearest2d": return try upsample(r)
         default:
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }

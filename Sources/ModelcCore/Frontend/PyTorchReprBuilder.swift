@@ -23,18 +23,24 @@ extension PyTorchBuilder {
         var notes: [String] = []
         var layers: [Layer]
         var inputNotes: [String] = []
-        do {
-            layers = try callOrder(m, ann: ann, input: input, doc: doc, notes: &notes)
-        } catch let e as ModelError {
-            guard ann.inputShape == nil, let fit = try inferInputSize(m, ann: ann, failure: e, doc: doc) else { throw e }
-            // Said once, under the inference notes, instead of the default size's assumption.
+        if ann.inputShape == nil, case .conv1d(let cin, _, _, _, _, _, _, _)? = m.declared.first(where: { $0.op.hasParams })?.op {
+            // A sequence's length is never the default: solved from what the modules fix.
+            let fit = try inferSequenceLength(m, ann: ann, channels: cin, doc: doc)
             (input, layers, notes, inputNote, inputNotes) = (fit.input, fit.layers, fit.notes, nil, [fit.note])
+        } else {
+            do {
+                layers = try callOrder(m, ann: ann, input: input, doc: doc, notes: &notes)
+            } catch let e as ModelError {
+                guard ann.inputShape == nil, let fit = try inferInputSize(m, ann: ann, failure: e, doc: doc) else { throw e }
+                // Said once, under the inference notes, instead of the default size's assumption.
+                (input, layers, notes, inputNote, inputNotes) = (fit.input, fit.layers, fit.notes, nil, [fit.note])
+            }
         }
         assumptions += inputNote.map { [$0] } ?? []
         assumptions += notes
-        if layers.last?.outputShape.count == 3, let last = layers.last {
+        if (layers.last?.outputShape.count ?? 0) >= 2, let last = layers.last {
             var c = Chain(layers: layers, shape: last.outputShape, used: Set(layers.map(\.name)))
-            c.flatten(line: last.line, note: "flatten of the final image output (classifier logits)")
+            c.flatten(line: last.line, note: "flatten of the final image or sequence output (classifier logits)")
             layers = c.layers
         }
         let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
@@ -66,7 +72,7 @@ extension PyTorchBuilder {
     /// Input shape: the annotation (C x H x W or N), else from the first weighted module (a
     /// [C, 28, 28] image before a Conv2d), with the assumption to print when it was not annotated.
     static func defaultInput(_ m: ReprModules, ann: Annotations, doc: Document) throws -> ([Int], String?) {
-        if let s = ann.inputShape { return (s.count == 3 ? [s[1], s[2], s[0]] : s, nil) }
+        if let s = ann.inputShape { return (irShape(chw: s), nil) }
         guard let first = m.declared.first(where: { $0.op.hasParams }) else {
             throw doc.error(m.root.line, "no Conv2d or Linear module; annotate `input: shape=CxHxW`")
         }
@@ -89,6 +95,14 @@ extension PyTorchBuilder {
         if let fwd = ann.forward {
             let steps = try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc)
             return try assemble(steps, kinds: m.kinds, input: input, doc: doc)
+        }
+        // Without a Linear nothing fixes the shapes: one pool module for several convolutions
+        // may be called after each of them, and the declared order would read another network.
+        let topPools = m.root.children.filter { !$0.isContainer && (m.ops[$0.path]?.isPool ?? false) }
+        let convs = m.declared.filter(\.op.isConvolution).count
+        if !m.declared.contains(where: \.op.isLinear), topPools.count == 1, convs >= 2 {
+            throw doc.error(m.root.line, "the call order is ambiguous: the one pool module '\(topPools[0].path)' may be called after each of the "
+                + "\(convs) convolutions, and no Linear fixes the shapes; annotate `forward: ...`")
         }
         var (base, baseNotes) = declaredBase(m)
         do {
@@ -129,9 +143,9 @@ extension PyTorchBuilder {
         return (withActivations(m.declared, op: .relu), notes)
     }
 
-    /// Inserts `op` after every Conv2d/Linear except the last (after a BatchNorm that follows it).
+    /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows it).
     static func withActivations(_ steps: [PTStep], op: PTOp, name: String = "relu") -> [PTStep] {
-        let weighted = steps.indices.filter { if case .conv = steps[$0].op { return true }; if case .linear = steps[$0].op { return true }; return false }
+        let weighted = steps.indices.filter { steps[$0].op.isConvolution || steps[$0].op.isLinear }
         guard let lastW = weighted.last else { return steps }
         var out: [PTStep] = []
         var pending = false

@@ -17,19 +17,23 @@
 extension TorchInfo {
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict"]
     /// torch.nn layers without sub-modules that modelc does not support (never hidden blocks).
-    static let otherLayers: Set<String> = ["GroupNorm", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "BatchNorm3d", "Conv1d",
-                                           "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Embedding", "LSTM", "GRU", "RNN",
-                                           "Upsample", "PReLU", "SiLU", "GELU", "Hardswish", "Mish", "Softplus", "PixelShuffle",
-                                           "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "MaxPool3d", "Dropout1d", "Dropout3d"]
-    static let weighted: Set<String> = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d"]
+    static let otherLayers: Set<String> = ["GroupNorm", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "BatchNorm3d",
+                                           "Conv3d", "ConvTranspose1d", "Embedding", "LSTM", "GRU", "RNN",
+                                           "PReLU", "SiLU", "GELU", "Hardswish", "Mish", "Softplus", "PixelShuffle",
+                                           "MaxPool3d", "Dropout1d", "Dropout3d"]
+    static let weighted: Set<String> = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "Conv1d", "ConvTranspose2d"]
     static let supported = weighted.union(["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
-                                          "Dropout", "Dropout2d"]).union(PyTorchBuilder.tsActivations.keys)
+                                          "Dropout", "Dropout2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
+                                          "Upsample", "UpsamplingNearest2d"]).union(PyTorchBuilder.tsActivations.keys)
 
-    /// Dimensions of a module's output without the batch; nil when it keeps its input's.
+    /// Dimensions of a module's output without the batch; nil when it keeps its input's
+    /// (BatchNorm1d: a vector [N], or a sequence [C, L] when it prints three dimensions).
     static func rank(_ type: String) -> Int? {
         switch type {
-        case "Conv2d", "BatchNorm2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Dropout2d": return 3
-        case "Linear", "BatchNorm1d", "Flatten": return 1
+        case "Conv2d", "BatchNorm2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Dropout2d",
+             "ConvTranspose2d", "Upsample", "UpsamplingNearest2d": return 3
+        case "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d": return 2
+        case "Linear", "Flatten": return 1
         default: return nil
         }
     }
@@ -57,13 +61,13 @@ extension TorchInfo {
             }
             try checkLeaf(r, err: err, maxDepth: maxDepth)
             guard let out = r.output else { throw err("no output shape is printed (is the module called in forward()?)") }
-            let want = rank(r.type) ?? prevRank ?? max(1, out.count - 1)
+            let want = rank(r.type) ?? (r.type == "BatchNorm1d" ? (out.count >= 3 ? 2 : 1) : nil) ?? prevRank ?? max(1, out.count - 1)
             guard out.count == want || out.count == want + 1, !(out.count == want && out.first == -1) else {
                 throw err("output \(out) is not \(want == 3 ? "[batch, C, H, W]" : want == 1 ? "[batch, N]" : "\(want) dimensions and a batch") as printed for a \(r.type)")
             }
             let shape = out.count == want + 1 ? Array(out.dropFirst()) : out
             // The input: an image for Conv2d-like layers, a vector for Linear, else as the output above.
-            let inRank = rank(r.type) == 3 ? 3 : ["Linear", "BatchNorm1d"].contains(r.type) ? 1 : r.type == "Flatten" ? prevRank : want
+            let inRank = [2, 3].contains(rank(r.type)) ? rank(r.type) : r.type == "Linear" ? 1 : r.type == "Flatten" ? prevRank : want
             if t.rows.isEmpty { t.input = unbatched(rows.first(where: { $0.depth == 0 })?.input ?? r.input, rank: inRank) }
             var row = TSRow(type: r.type, index: t.rows.count + 1, shape: shape, params: r.params.value, line: r.line, name: label)
             row.input = unbatched(r.input, rank: inRank)
@@ -105,6 +109,6 @@ extension TorchInfo {
         guard s.count == w || s.count == w + 1 else { return nil }
         let x = s.count == w + 1 ? Array(s.dropFirst()) : s
         guard !x.contains(-1) else { return nil }
-        return x.count == 3 ? [x[1], x[2], x[0]] : x
+        return PyTorchBuilder.irShape(chw: x)
     }
 }

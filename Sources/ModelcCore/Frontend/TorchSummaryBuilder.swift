@@ -7,7 +7,7 @@ extension PyTorchBuilder {
     static func fromSummary(_ t: TSTable, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
         guard let first = t.rows.first else { throw doc.error(t.headerLine, "the \(t.layout) table has no rows") }
         var inputs: [[Int]] = []
-        let stated = ann.inputShape.map { $0.count == 3 ? [$0[1], $0[2], $0[0]] : $0 } ?? t.input
+        let stated = ann.inputShape.map(irShape(chw:)) ?? t.input
         if let s = stated { inputs = [s] }
         else {
             if first.type == "Linear", first.shape.count == 1 {
@@ -17,7 +17,7 @@ extension PyTorchBuilder {
                     inputs.append(n % 784 == 0 ? [28, 28, n / 784] : [n])
                 }
             }
-            inputs += [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
+            inputs += firstConv1dInputs(first) + [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
         }
         var lastError: ModelError?
         for inp in inputs {
@@ -94,7 +94,7 @@ extension PyTorchBuilder {
         let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0)
         var prevDeclared: [Int]?
         for r in t.rows {
-            let out = r.shape.count == 3 ? [r.shape[1], r.shape[2], r.shape[0]] : r.shape
+            let out = irShape(chw: r.shape)
             func err(_ m: String) -> ModelError { doc.error(r.line, "\(r.label): \(m)") }
             let step = { (op: PTOp) in PTStep(name: r.label, op: op, line: r.line) }
             func hiddenPool() throws {
@@ -122,7 +122,7 @@ extension PyTorchBuilder {
                 if r.params % o == 0 { inF.append((r.params / o - 1, true)); inF.append((r.params / o, false)) }
                 let n = c.shape.reduce(1, *)
                 if let f = inF.first(where: { $0.0 == n }) {
-                    if c.shape.count == 3 { hiddenFlatten() }
+                    if c.shape.count >= 2 { hiddenFlatten() }
                     try append(step(.linear(inF: f.0, outF: o, bias: f.1)), kind: "Linear", to: &c, doc: doc, declared: r.params)
                 } else if c.shape.count == 3, let f = inF.first(where: { $0.0 == (c.shape[0] / 2) * (c.shape[1] / 2) * c.shape[2] && $0.0 > 0 }) {
                     try hiddenPool(); hiddenFlatten()
@@ -147,19 +147,21 @@ extension PyTorchBuilder {
                 let isMax = r.type.contains("Max")
                 try append(step(isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)),
                            kind: r.type, to: &c, doc: doc, declared: 0)
+            case "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d":
+                try append(step(try sequenceOrDecoderOp(r, input: c.shape, out: out, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
             case "Flatten":
                 guard r.params == 0, out == [c.shape.reduce(1, *)] else { throw err("flattening \(chw(c.shape)) cannot give \(r.shape)") }
                 try append(step(.flatten), kind: "Flatten", to: &c, doc: doc, declared: 0)
             case "Dropout", "Dropout2d":
                 guard r.params == 0 else { throw err("Dropout has no params") }
-                if out.count == 1, c.shape.count == 3, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
+                if out.count == 1, c.shape.count >= 2, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
                 guard out == c.shape else { throw err("Dropout keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                 try append(step(.dropout(0.5, spatial: r.type == "Dropout2d")), kind: r.type, to: &c, doc: doc, declared: 0,
                            notes: ["rate not printed: 0.5 (PyTorch default; annotate `layer \(r.label): rate=...`)"])
             default:
                 if let op = tsActivations[r.type] {
                     guard r.params == 0 else { throw err("\(r.type) has no params") }
-                    if out.count == 1, c.shape.count == 3, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
+                    if out.count == 1, c.shape.count >= 2, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
                     guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                     try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0)
                 } else if r.params == 0, let p = prevDeclared, p == r.shape {

@@ -60,7 +60,7 @@ enum Describe {
         case .batchNorm(let a):
             return (a.scale ? "affine" : "no affine") + ", eps \(num(a.epsilon)), momentum \(torchMomentum(a))"
         case .flatten: return "CHW order (NCHW)"
-        default: return self.op(op)
+        default: return self.op(op, oneD: oneD)
         }
     }
 

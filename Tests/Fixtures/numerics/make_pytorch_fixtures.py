@@ -6,7 +6,7 @@
 For each case directory (pytorch_*/model.md holds the print(model) repr modelc compiles) writes
   weights.npz  the state_dict: PyTorch names and layouts (conv OIHW, linear [out, in]), float32,
                BatchNorm buffers included (num_batches_tracked, an int64 counter, left out)
-  io.npz       input      [N, H, W, C] float32 (C = 1 here, so identical to NCHW)
+  io.npz       input      [N, H, W, C] float32 (NCHW transposed; a sequence's [N, C, L] as [N, L, C])
                output_inference  logits in eval mode (before log_softmax)
                output_training   logits in train mode (BatchNorm batch statistics)
                upstream          dL/dlogits for L = sum(output_training * upstream)
@@ -61,6 +61,57 @@ class ConvBn(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Conv1dNet(nn.Module):
+    """Conv1d (padding 1) + BatchNorm1d + ReLU + MaxPool1d, a strided bias-free Conv1d + tanh, flatten of [C, L], Linear."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(2, 6, 3, padding=1)
+        self.bn1 = nn.BatchNorm1d(6)
+        self.pool = nn.MaxPool1d(2)
+        self.conv2 = nn.Conv1d(6, 5, 4, stride=2, bias=False)
+        self.fc = nn.Linear(15, 3)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn1(self.conv1(x))))
+        x = torch.tanh(self.conv2(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+class ConvTransposeNet(nn.Module):
+    """ConvTranspose2d with padding and output padding, ReLU, Upsample (nearest), a bias-free
+    ConvTranspose2d with non-square kernel and stride, sigmoid; the output is the image."""
+    def __init__(self):
+        super().__init__()
+        self.deconv1 = nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.deconv2 = nn.ConvTranspose2d(4, 2, (2, 3), stride=(2, 1), padding=(0, 1), bias=False)
+
+    def forward(self, x):
+        x = self.up(F.relu(self.deconv1(x)))
+        return torch.sigmoid(self.deconv2(x))
+
+
+MODEL_MD = {
+    "pytorch_conv1d": ("Conv1d with explicit padding, BatchNorm1d on a sequence (eps 1e-5, momentum 0.1, unbiased "
+                       "running variance), ReLU, MaxPool1d, a strided bias-free Conv1d, tanh, flatten of [C, L] "
+                       "(channel-major), Linear.", "input: shape=2x17 scale=1 offset=0",
+                       "forward: conv1 bn1 relu pool conv2 tanh flatten fc"),
+    "pytorch_conv_transpose": ("ConvTranspose2d 3x3 stride 2 padding 1 output_padding 1, ReLU, Upsample(scale_factor=2, "
+                               "nearest), ConvTranspose2d 2x3 stride (2, 1) padding (0, 1) without bias, sigmoid; the "
+                               "output is the [2, 24, 16] image (NCHW order).", "input: shape=3x3x4 scale=1 offset=0",
+                               "forward: deconv1 relu up deconv2 sigmoid"),
+}
+
+
+def write_model_md(name, model):
+    """model.md: the print(model) repr and the annotation block."""
+    note, input_line, forward_line = MODEL_MD[name]
+    text = (f"# Fixture `{name}` (PyTorch semantics)\n\n{note}\nReference values from `make_pytorch_fixtures.py` "
+            f"(torch, float64).\n\n```\n{model}\n```\n\n```modelc\nmodel: name=fx_{name}\n{input_line}\n{forward_line}\n```\n")
+    with open(os.path.join(ROOT, name, "model.md"), "w") as fh:
+        fh.write(text)
+
+
 def make(name, model, shape, batch, seed):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -79,10 +130,10 @@ def make(name, model, shape, batch, seed):
     weights = {k: v.numpy().astype(np.float32) for k, v in model.state_dict().items()
                if not k.endswith("num_batches_tracked")}
     m64 = model.double()
-    c, h, w = shape
-    x = rng.uniform(-1, 1, (batch, c, h, w)).astype(np.float32)
+    x = rng.uniform(-1, 1, (batch,) + tuple(shape)).astype(np.float32)
     xt = torch.tensor(x, dtype=torch.float64)
-    io = {"input": np.ascontiguousarray(x.transpose(0, 2, 3, 1))}
+    channels_last = (0, 2, 3, 1) if len(shape) == 3 else (0, 2, 1)     # NCHW -> NHWC, NCL -> NLC
+    io = {"input": np.ascontiguousarray(x.transpose(channels_last))}
     m64.eval()
     with torch.no_grad():
         io["output_inference"] = m64(xt).numpy().astype(np.float32)
@@ -98,6 +149,9 @@ def make(name, model, shape, batch, seed):
         if k.endswith("running_mean") or k.endswith("running_var"):
             io["moving_after/" + k] = b.numpy().astype(np.float32)
     d = os.path.join(ROOT, name)
+    os.makedirs(d, exist_ok=True)
+    if name in MODEL_MD:
+        write_model_md(name, model.float())
     np.savez(os.path.join(d, "weights.npz"), **weights)
     np.savez(os.path.join(d, "io.npz"), **io)
     print(name, {k: list(v.shape) for k, v in weights.items()})
@@ -107,3 +161,5 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     make("pytorch_mnist_net", MnistNet, (1, 28, 28), 2, 11)
     make("pytorch_conv_bn", ConvBn, (1, 8, 8), 5, 12)
+    make("pytorch_conv1d", Conv1dNet, (2, 17), 4, 13)
+    make("pytorch_conv_transpose", ConvTransposeNet, (3, 3, 4), 3, 14)

@@ -1,0 +1,86 @@
+// PyTorchModules1D: the repr arguments of the 1-D and decoder modules (Conv1d, MaxPool1d,
+// AvgPool1d, ConvTranspose2d, Upsample / UpsamplingNearest2d) read into PTOp; what modelc
+// cannot compute exactly (groups, dilated transposed convolutions, padding modes, padded or
+// ceil-mode pools, interpolation other than nearest, fractional scales) is an error.
+
+import Foundation
+
+extension PyTorchModules {
+    /// A one-element size: N, (N,) or [N]; a pair of two different sizes is an error.
+    static func single(_ r: PTModuleArgs, _ keys: [String], _ pos: Int?, _ def: Int?) throws -> Int {
+        let v = try r.pair(keys, pos, def.map { ($0, $0) })
+        guard v.0 == v.1 else { throw r.err("\(keys[0])=(\(v.0), \(v.1)): a 1-D module takes one size") }
+        return v.0
+    }
+
+    static func checkGroupsAndPaddingMode(_ r: PTModuleArgs) throws {
+        if let g = r.a.keyword["groups"], g != "1" { throw r.err("groups=\(g): grouped convolutions are not supported") }
+        if let pm = r.a.keyword["padding_mode"], !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
+    }
+
+    /// Conv1d(in, out, kernel_size=(k,), stride=(s,), padding=(p,) or 'same'/'valid', dilation=(d,)).
+    static func conv1d(_ r: PTModuleArgs) throws -> PTOp {
+        let cin = try r.int("in_channels", 0), cout = try r.int("out_channels", 1)
+        let k = try single(r, ["kernel_size"], 2, nil), s = try single(r, ["stride"], 3, 1)
+        var same = false, p = 0
+        if let v = r.a.keyword["padding"], v.contains("same") || v.contains("valid") {
+            same = v.contains("same")
+        } else {
+            p = try single(r, ["padding"], 4, 0)
+        }
+        let d = try single(r, ["dilation"], 5, 1)
+        try checkGroupsAndPaddingMode(r)
+        guard cin > 0, cout > 0, k > 0, s > 0, p >= 0, d > 0, cin <= 65536, cout <= 65536, k <= 64, s <= 1024, p <= 1024, d <= 64 else {
+            throw r.err("implausible sizes in '\(r.module.args)'")
+        }
+        return .conv1d(cin: cin, cout: cout, k: k, s: s, p: p, same: same, d: d, bias: try r.bool("bias", true))
+    }
+
+    /// MaxPool1d / AvgPool1d: unpadded, floor mode, no dilation.
+    static func pool1d(_ r: PTModuleArgs) throws -> PTOp {
+        let k = try single(r, ["kernel_size"], 0, nil), s = try single(r, ["stride"], 1, k), p = try single(r, ["padding"], 2, 0)
+        if try r.bool("ceil_mode", false) { throw r.err("ceil_mode=True is not supported") }
+        if r.module.type == "MaxPool1d", let dv = r.a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
+            throw r.err("dilation=\(dv) is not supported")
+        }
+        guard k > 0, s > 0, k <= 1024, s <= 1024 else { throw r.err("implausible sizes in '\(r.module.args)'") }
+        if p != 0 { throw r.err("padding=\(p): padded pooling is not supported") }
+        return .pool1d(max: r.module.type == "MaxPool1d", k: k, s: s)
+    }
+
+    /// ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding, groups, bias, dilation).
+    static func convTranspose(_ r: PTModuleArgs) throws -> PTOp {
+        let cin = try r.int("in_channels", 0), cout = try r.int("out_channels", 1)
+        let k = try r.pair(["kernel_size"], 2, nil), s = try r.pair(["stride"], 3, (1, 1))
+        let p = try r.pair(["padding"], 4, (0, 0)), op = try r.pair(["output_padding"], 5, (0, 0))
+        let d = try r.pair(["dilation"], 8, (1, 1))
+        try checkGroupsAndPaddingMode(r)
+        guard d == (1, 1) else { throw r.err("dilation=(\(d.0), \(d.1)): dilated transposed convolutions are not supported") }
+        guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, cin <= 65536, cout <= 65536,
+              k.0 <= 64, k.1 <= 64, s.0 <= 1024, s.1 <= 1024, p.0 <= 1024, p.1 <= 1024 else {
+            throw r.err("implausible sizes in '\(r.module.args)'")
+        }
+        guard op.0 >= 0, op.1 >= 0, op.0 < s.0, op.1 < s.1 else {
+            throw r.err("output_padding=(\(op.0), \(op.1)): must be smaller than the stride (\(s.0), \(s.1))")
+        }
+        return .convTranspose(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, oph: op.0, opw: op.1,
+                              bias: try r.bool("bias", true))
+    }
+
+    /// Upsample(scale_factor=2.0, mode='nearest') or Upsample(size=(H, W)); UpsamplingNearest2d.
+    static func upsample(_ r: PTModuleArgs) throws -> PTOp {
+        let mode = (r.a.keyword["mode"] ?? "nearest").replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "\"", with: "")
+        guard mode == "nearest" else { throw r.err("mode=\(mode): only nearest upsampling is supported") }
+        if let v = r.a.keyword["size"], v != "None" {
+            guard let sz = PTArgs.pair(v), sz.0 > 0, sz.1 > 0, sz.0 <= 4096, sz.1 <= 4096 else { throw r.err("size=\(v): expected N or (H, W)") }
+            return .upsample(h: sz.0, w: sz.1, toSize: true)
+        }
+        guard let v = r.a.keyword["scale_factor"] ?? r.a.positional.dropFirst().first else { throw r.err("missing scale_factor or size") }
+        let parts = v.trimmingCharacters(in: CharacterSet(charactersIn: "()[] ")).split(separator: ",").map { Double($0.trimmed) }
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 1 && $0! <= 64 && $0! == $0!.rounded() }) else {
+            throw r.err("scale_factor=\(v): only whole factors from 1 to 64 are supported")
+        }
+        let f = parts.compactMap { $0 }.map { Int($0) }
+        return .upsample(h: f[0], w: f.count == 2 ? f[1] : f[0], toSize: false)
+    }
+}

@@ -47,8 +47,8 @@ final class PyTorchCorpusTests: XCTestCase {
                 XCTAssertTrue(report?.ir.layers.first?.notes.contains { $0.contains("inferred") } ?? false, "\(file): no inference note")
                 XCTAssertFalse(report?.ir.assumptions.contains { $0.contains("28, 28") } ?? true, file)
             }
-            if report == nil, let s = o["input_shape"] as? [Int], s.count == 3 {
-                let ann = "\n<!-- modelc\ninput: shape=\(s[0])x\(s[1])x\(s[2])\n-->\n"
+            if report == nil, let s = o["input_shape"] as? [Int], s.count >= 2 {
+                let ann = "\n<!-- modelc\ninput: shape=\(s.map(String.init).joined(separator: "x"))\n-->\n"
                 report = checkOK(text + ann, path: path)
                 if report != nil { annotated += 1 }
             } else if report != nil {
@@ -59,8 +59,8 @@ final class PyTorchCorpusTests: XCTestCase {
             XCTAssertEqual(r.ir.frameworkParamCount, total, "\(file)\n\(r.text())")
             XCTAssertEqual(r.ir.trainableParams, total, file)
             XCTAssertTrue(r.ok, "\(file): \(r.problems)")
-            if let s = o["input_shape"] as? [Int], s.count == 3 {
-                XCTAssertEqual(r.ir.inputShape, [s[1], s[2], s[0]], "\(file): input shape")
+            if let s = o["input_shape"] as? [Int], s.count >= 2 {
+                XCTAssertEqual(r.ir.inputShape, PyTorchBuilder.irShape(chw: s), "\(file): input shape")
             }
         }
         print("pytorch corpus: \(bare) pass as published, \(annotated) with the manifest's input shape, \(mismatches) published mismatch(es) reported, \(errors) expected errors")

@@ -28,13 +28,7 @@ extension PyTorchBuilder {
     /// weighted module is not a Conv2d (the size is then not the question).
     static func inferInputSize(_ m: ReprModules, ann: Annotations, failure e: ModelError, doc: Document) throws -> InputFit? {
         guard case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _)? = m.declared.first(where: { $0.op.hasParams })?.op else { return nil }
-        var steps: [PTStep]
-        var notes: [String] = []
-        if let fwd = ann.forward {
-            steps = try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc)
-        } else {
-            (steps, notes) = declaredBase(m)
-        }
+        let (steps, notes) = try structure(m, ann: ann, doc: doc)
         let (sizes, layers) = squareSizes(steps, kinds: m.kinds, channels: cin, doc: doc)
         func fail(_ why: String) -> ModelError {
             doc.error(e.line, e.message + "; the input size is not stated and \(why) (annotate `input: shape=\(cin)xHxW`"
@@ -51,6 +45,13 @@ extension PyTorchBuilder {
             + "\(constraint(layers))" + (others.isEmpty ? "" : "; \(others.joined(separator: ", ")) fit too")
             + " (annotate `input: shape=CxHxW`)"
         return InputFit(input: [size, size, cin], layers: layers, notes: notes, note: note)
+    }
+
+    /// The steps whose sizes are solved: the `forward:` order, or the declared order (with its
+    /// notes).
+    static func structure(_ m: ReprModules, ann: Annotations, doc: Document) throws -> ([PTStep], [String]) {
+        if let fwd = ann.forward { return (try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc), []) }
+        return declaredBase(m)
     }
 
     /// The first four square sizes (28 first, then ascending) for which `steps` assemble, and the
@@ -105,13 +106,7 @@ extension PyTorchBuilder {
     /// flattened size. Refused when a much longer input fits too (nothing fixes the length), or
     /// when pooling the repr does not show could change it.
     static func inferSequenceLength(_ m: ReprModules, ann: Annotations, channels c: Int, doc: Document) throws -> InputFit {
-        var steps: [PTStep]
-        var notes: [String] = []
-        if let fwd = ann.forward {
-            steps = try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc)
-        } else {
-            (steps, notes) = declaredBase(m)
-        }
+        let (steps, notes) = try structure(m, ann: ann, doc: doc)
         var fits: [Int] = []
         var first: [Layer]?
         for l in 1...maxInferredLength where ResourceLimits.elements([l, c]) != nil {

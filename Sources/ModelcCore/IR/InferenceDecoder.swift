@@ -9,10 +9,7 @@
 enum DecoderInference {
     static func upSampling(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but UpSampling2D has none"; return r }
-        guard q.input.count == 3 else {
-            r.reason = "UpSampling2D needs an image input (H, W, C) but gets \(Inference.shapeText(q.input))"; return r
-        }
+        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         var size = q.o.size ?? Pair(h: 2, w: 2)   // Keras default size=(2, 2)
         if q.o.size == nil, let d = q.declaredOut {

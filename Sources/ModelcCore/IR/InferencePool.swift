@@ -40,14 +40,18 @@ enum PoolInference {
         return k * 128 + min(a.strideH, 127)
     }
 
+    /// Why a layer without parameters that needs an image input does not fit the query, if it does not.
+    static func parameterlessImage(_ q: InferenceQuery) -> String? {
+        if q.params != 0 { return "has \(formatCount(q.params)) params but \(q.kind.rawValue) has none" }
+        if q.input.count != 3 { return "\(q.kind.rawValue) needs an image input (H, W, C) but gets \(Inference.shapeText(q.input))" }
+        return nil
+    }
+
     static func op(_ kind: LayerKind, _ a: PoolAttrs) -> Op { kind == .averagePooling2D ? .avgPool(a) : .maxPool(a) }
 
     static func solve(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but \(q.kind.rawValue) has none"; return r }
-        guard q.input.count == 3 else {
-            r.reason = "\(q.kind.rawValue) needs an image input (H, W, C) but gets \(Inference.shapeText(q.input))"; return r
-        }
+        if let why = parameterlessImage(q) { r.reason = why; return r }
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         guard let out = q.declaredOut else {
             let p = q.o.pool ?? Pair(h: q.unitHeight ? 1 : 2, w: 2)
@@ -89,10 +93,7 @@ enum PoolInference {
 
     static func zeroPadding(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but ZeroPadding2D has none"; return r }
-        guard q.input.count == 3 else {
-            r.reason = "ZeroPadding2D needs an image input (H, W, C) but gets \(Inference.shapeText(q.input))"; return r
-        }
+        if let why = parameterlessImage(q) { r.reason = why; return r }
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         var t: Int, b: Int, l: Int, rr: Int
         if let p = q.o.pad {
@@ -117,10 +118,7 @@ enum PoolInference {
 
     static func global(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but \(q.kind.rawValue) has none"; return r }
-        guard q.input.count == 3 else {
-            r.reason = "\(q.kind.rawValue) needs an image input (H, W, C) but gets \(Inference.shapeText(q.input))"; return r
-        }
+        if let why = parameterlessImage(q) { r.reason = why; return r }
         let out = [q.input[2]]
         if let d = q.declaredOut, d != out {
             r.reason = "global pooling of \(q.shape(q.input)) gives \(Inference.shapeText(out)), the table says \(Inference.shapeText(d))"

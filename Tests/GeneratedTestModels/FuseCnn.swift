@@ -134,44 +134,44 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
-            l3_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
+            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
             l4_max_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
-        l6_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
-        l6_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2Normalize(lo, hi, t)
-            l7_activation_1Forward(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
+            Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
             l9_dense_1Forward(lo, hi, t)
-            l10_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
-        l10_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
-        l10_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3Normalize(lo, hi, t)
+            BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l11_dense_2Forward(lo, hi, t)
         }
     }
@@ -180,14 +180,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1Inference(lo, hi, t)
-            l3_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
+            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
             l4_max_pooling2d_1ForwardInference(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2Inference(lo, hi, t)
-            l7_activation_1Forward(lo, hi, t)
+            BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
+            Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
             l9_dense_1Forward(lo, hi, t)
-            l10_batch_normalization_3Inference(lo, hi, t)
+            BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
             l11_dense_2Forward(lo, hi, t)
         }
     }
@@ -197,14 +197,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
-        l2_batch_normalization_1Inference(lo, hi, t)
-        l3_leaky_re_lu_1Forward(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
+        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
         l5_conv2d_2Forward(lo, hi, t)
-        l6_batch_normalization_2Inference(lo, hi, t)
-        l7_activation_1Forward(lo, hi, t)
+        BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
+        Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
         l9_dense_1Forward(lo, hi, t)
-        l10_batch_normalization_3Inference(lo, hi, t)
+        BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
         l11_dense_2Forward(lo, hi, t)
     }
 
@@ -223,24 +223,24 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
-            l7_activation_1Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
-            l4_max_pooling2d_1Backward(lo, hi, t)
-            l3_leaky_re_lu_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
+            Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, g1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -248,6 +248,27 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
+                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
+                       movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
+                       movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -284,43 +305,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
-                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
@@ -333,30 +317,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, g1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20]: y = leaky_relu(0.3)(x)
-    private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20] backward
-    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -413,43 +377,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
-                       movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l6_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
@@ -460,21 +387,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private func l6_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 3520)
-    }
-
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
-    }
-
-    // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16]: y = relu(x)
-    private func l7_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
-    }
-
-    // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16] backward: dx = dy * relu'(y)
-    private func l7_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear
@@ -509,43 +421,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
-                       movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l10_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
@@ -556,11 +431,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private func l10_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn,
                                  dGamma: gradients + 3976, dBeta: gradients + 4000)
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
     }
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear

@@ -140,42 +140,42 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 1280, a3 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, .leaky(Float(0.3)))
             l4_max_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
-        l6_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
-        l6_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2Normalize(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 16, a7 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, .relu)
             l9_dense_1Forward(lo, hi, t)
-            l10_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
-        l10_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
-        l10_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3Normalize(lo, hi, t)
+            BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l11_dense_2Forward(lo, hi, t)
         }
     }
@@ -215,7 +215,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
@@ -223,7 +223,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
-            l4_max_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
@@ -236,6 +236,27 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
+                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
+                       movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
+                       movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -298,43 +319,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
-                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 1280, a3 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1280, a3 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
@@ -347,31 +331,10 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
-    // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20]: y = leaky_relu(0.3)(x)
-    private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20] backward
-    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a3 + n * 1280, a4 + n * 320, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
@@ -443,43 +406,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
-                       movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l6_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = activation_1(gamma * xhat + beta), written as that layer's output
-    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 16, a7 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, .relu)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out)
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 16, a7 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
@@ -490,16 +416,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private func l6_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 3520)
-    }
-
-    // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16]: y = relu(x)
-    private func l7_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
-    }
-
-    // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16] backward: dx = dy * relu'(y)
-    private func l7_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear
@@ -546,43 +462,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
-                       movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l10_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
@@ -593,11 +472,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private func l10_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn,
                                  dGamma: gradients + 3976, dBeta: gradients + 4000)
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
     }
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear

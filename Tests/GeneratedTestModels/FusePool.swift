@@ -158,49 +158,49 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
-            l3_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
+            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
             l4_max_pooling2d_1Forward(lo, hi, t)
             l5_dropout_1ForwardTraining(lo, hi, t)
             l6_conv2d_2Forward(lo, hi, t)
-            l7_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
-        l7_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
-        l7_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2Normalize(lo, hi, t)
+            BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l8_average_pooling2d_1Forward(lo, hi, t)
-            l9_activation_1Forward(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
             l10_dropout_2ForwardTraining(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
             l13_dense_1Forward(lo, hi, t)
-            l14_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
-        l14_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
-        l14_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_3Normalize(lo, hi, t)
-            l15_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
+            Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
             l16_dropout_3ForwardTraining(lo, hi, t)
             l17_dense_2Forward(lo, hi, t)
         }
@@ -210,20 +210,20 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1Inference(lo, hi, t)
-            l3_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
+            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
             l4_max_pooling2d_1ForwardInference(lo, hi, t)
-            l5_dropout_1ForwardInference(lo, hi, t)
+            (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
             l6_conv2d_2Forward(lo, hi, t)
-            l7_batch_normalization_2Inference(lo, hi, t)
+            BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
             l8_average_pooling2d_1Forward(lo, hi, t)
-            l9_activation_1Forward(lo, hi, t)
-            l10_dropout_2ForwardInference(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
+            (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
             l11_conv2d_3Forward(lo, hi, t)
             l13_dense_1Forward(lo, hi, t)
-            l14_batch_normalization_3Inference(lo, hi, t)
-            l15_re_lu_1Forward(lo, hi, t)
-            l16_dropout_3ForwardInference(lo, hi, t)
+            BatchNorm.inference(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, fold: l14_batch_normalization_3part + t * 18)
+            Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
+            (a16 + lo * 9).update(from: a15 + lo * 9, count: (hi - lo) * 9)
             l17_dense_2Forward(lo, hi, t)
         }
     }
@@ -233,20 +233,20 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
-        l2_batch_normalization_1Inference(lo, hi, t)
-        l3_leaky_re_lu_1Forward(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
+        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
-        l5_dropout_1ForwardInference(lo, hi, t)
+        (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
         l6_conv2d_2Forward(lo, hi, t)
-        l7_batch_normalization_2Inference(lo, hi, t)
+        BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
         l8_average_pooling2d_1Forward(lo, hi, t)
-        l9_activation_1Forward(lo, hi, t)
-        l10_dropout_2ForwardInference(lo, hi, t)
+        Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
+        (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
         l11_conv2d_3Forward(lo, hi, t)
         l13_dense_1Forward(lo, hi, t)
-        l14_batch_normalization_3Inference(lo, hi, t)
-        l15_re_lu_1Forward(lo, hi, t)
-        l16_dropout_3ForwardInference(lo, hi, t)
+        BatchNorm.inference(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, fold: l14_batch_normalization_3part + t * 18)
+        Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
+        (a16 + lo * 9).update(from: a15 + lo * 9, count: (hi - lo) * 9)
         l17_dense_2Forward(lo, hi, t)
     }
 
@@ -261,35 +261,35 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
-            l16_dropout_3Backward(lo, hi, t)
-            l15_re_lu_1Backward(lo, hi, t)
+            Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
+            Activations.backward(.relu, dy: g15 + lo * 9, y: a15 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
             l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
             l13_dense_1Backward(lo, hi, t)
             l11_conv2d_3Backward(lo, hi, t)
-            l10_dropout_2Backward(lo, hi, t)
-            l9_activation_1Backward(lo, hi, t)
+            Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
+            Activations.backward(.relu, dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
             l8_average_pooling2d_1Backward(lo, hi, t)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l6_conv2d_2Backward(lo, hi, t)
-            l5_dropout_1Backward(lo, hi, t)
-            l4_max_pooling2d_1Backward(lo, hi, t)
-            l3_leaky_re_lu_1Backward(lo, hi, t)
+            Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, inputCount: 1260, outputCount: 400) }
+            Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1260, y: a3 + lo * 1260, dx: g2 + lo * 1260, count: (hi - lo) * 1260)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, g1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -297,6 +297,27 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
+                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99
+    private var l7_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 18, statistics: l7_batch_normalization_2stats, gamma: (parameters + 3880), beta: (parameters + 3898),
+                       movingMean: (parameters + 3916), movingVariance: (parameters + 3934),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l14_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 9, statistics: l14_batch_normalization_3stats, gamma: (parameters + 4724), beta: (parameters + 4733),
+                       movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -333,43 +354,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
-                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, rows: (hi - lo) * 63,
@@ -382,30 +366,10 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, g1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20]: y = leaky_relu(0.3)(x)
-    private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1260, y: a3 + lo * 1260, dx: g2 + lo * 1260, count: (hi - lo) * 1260)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20] backward
-    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, inputCount: 1260, outputCount: 400) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
@@ -418,16 +382,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 400, y = a5 + lo * 400, mask = l5_dropout_1mask + lo * 400
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 400, first: lo * 400, seed: seed ^ 1663341875487337577, rate: Float(0.3))
-    }
-
-    // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: inference, y = x
-    private func l5_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
-    }
-
-    // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20] backward: dx = dy * mask
-    private func l5_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
@@ -479,43 +433,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99
-    private var l7_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 18, statistics: l7_batch_normalization_2stats, gamma: (parameters + 3880), beta: (parameters + 3898),
-                       movingMean: (parameters + 3916), movingVariance: (parameters + 3934),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l7_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l7_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, rows: (hi - lo) * 20,
@@ -526,11 +443,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
-    }
-
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l7_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
@@ -545,30 +457,10 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, pool) }
     }
 
-    // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18]: y = relu(x)
-    private func l9_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
-    }
-
-    // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * relu'(y)
-    private func l9_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
-    }
-
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training
     private func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 72, y = a10 + lo * 72, mask = l10_dropout_2mask + lo * 72
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 72, first: lo * 72, seed: seed ^ 3326683750974675154, rate: Float(0.5))
-    }
-
-    // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: inference, y = x
-    private func l10_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
-    }
-
-    // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * mask
-    private func l10_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
@@ -656,43 +548,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 9, ldb: 28), .store)
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l14_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 9, statistics: l14_batch_normalization_3stats, gamma: (parameters + 4724), beta: (parameters + 4733),
-                       movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l14_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l14_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l14_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l14_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l14_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l14_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, fold: l14_batch_normalization_3part + t * 18)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
@@ -705,35 +560,10 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 4724, dBeta: gradients + 4733)
     }
 
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l14_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
-    }
-
-    // re_lu_1 (ReLU): [N, 9] -> [N, 9]: y = relu(x)
-    private func l15_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
-    }
-
-    // re_lu_1 (ReLU): [N, 9] -> [N, 9] backward: dx = dy * relu'(y)
-    private func l15_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g15 + lo * 9, y: a15 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
-    }
-
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: dropout rate 0.2, training
     private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a15 + lo * 9, y = a16 + lo * 9, mask = l16_dropout_3mask + lo * 9
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 9, first: lo * 9, seed: seed ^ 16390740445785211216, rate: Float(0.2))
-    }
-
-    // dropout_3 (Dropout): [N, 9] -> [N, 9]: inference, y = x
-    private func l16_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a16 + lo * 9).update(from: a15 + lo * 9, count: (hi - lo) * 9)
-    }
-
-    // dropout_3 (Dropout): [N, 9] -> [N, 9] backward: dx = dy * mask
-    private func l16_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear

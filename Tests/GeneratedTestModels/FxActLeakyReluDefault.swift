@@ -78,14 +78,14 @@ public final class FxActLeakyReluDefault: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_leaky_re_luForward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }
 
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_leaky_re_luForward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }
 
@@ -93,17 +93,12 @@ public final class FxActLeakyReluDefault: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_leaky_re_luForward(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
-    }
-
-    // leaky_re_lu (LeakyReLU): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = leaky_relu(0.3)(x)
-    private func l1_leaky_re_luForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
 }

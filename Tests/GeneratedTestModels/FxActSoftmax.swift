@@ -89,7 +89,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
-            l3_activationForward(lo, hi, t)
+            Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
             l4_dense_1Forward(lo, hi, t)
         }
     }
@@ -98,7 +98,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
-            l3_activationForward(lo, hi, t)
+            Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
             l4_dense_1Forward(lo, hi, t)
         }
     }
@@ -108,7 +108,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
-        l3_activationForward(lo, hi, t)
+        Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
         l4_dense_1Forward(lo, hi, t)
     }
 
@@ -120,7 +120,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4_dense_1Backward(lo, hi, t)
-            l3_activationBackward(lo, hi, t)
+            Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
             l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 171, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -150,16 +150,6 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 24, ldb: 6), .store)
-    }
-
-    // activation (Activation): [N, 6] -> [N, 6]: y = softmax(x)
-    private func l3_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
-    }
-
-    // activation (Activation): [N, 6] -> [N, 6] backward: dx = dy * softmax'(y)
-    private func l3_activationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear

@@ -78,14 +78,14 @@ public final class FxActTanh: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_activationForward(lo, hi, t)
+            Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }
 
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_activationForward(lo, hi, t)
+            Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }
 
@@ -93,17 +93,12 @@ public final class FxActTanh: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_activationForward(lo, hi, t)
+        Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
-    }
-
-    // activation (Activation): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = tanh(x)
-    private func l1_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 
 }

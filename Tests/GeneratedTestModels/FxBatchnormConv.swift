@@ -91,17 +91,17 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
-            l2_batch_normalizationSumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
-        l2_batch_normalizationReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalizationSumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
-        l2_batch_normalizationReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalizationNormalize(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
         }
     }
 
@@ -109,7 +109,7 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
-            l2_batch_normalizationInference(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 8)
         }
     }
 
@@ -118,7 +118,7 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
-        l2_batch_normalizationInference(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 8)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -132,7 +132,7 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         l2_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalizationBackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, g1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
             l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -140,6 +140,13 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108)]
+
+    // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalizationbn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_batch_normalizationstats, gamma: (parameters + 108), beta: (parameters + 112),
+                       movingMean: (parameters + 116), movingVariance: (parameters + 120),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -170,43 +177,6 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalizationbn: BatchNormLayer {
-        BatchNormLayer(channels: 4, statistics: l2_batch_normalizationstats, gamma: (parameters + 108), beta: (parameters + 112),
-                       movingMean: (parameters + 116), movingVariance: (parameters + 120),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization training pass 1: per-chunk sums of x
-    private func l2_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
-    }
-
-    // batch_normalization: batch mean from the partial sums
-    private func l2_batch_normalizationReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-    }
-
-    // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
-    }
-
-    // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalizationReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-    }
-
-    // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
-    }
-
-    // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 8)
-    }
-
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, rows: (hi - lo) * 16,
@@ -217,11 +187,6 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
     private func l2_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 108, dBeta: gradients + 112)
-    }
-
-    // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_batch_normalizationBackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, g1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
     }
 
 }

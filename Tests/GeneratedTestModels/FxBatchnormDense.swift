@@ -92,17 +92,17 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
-            l3_batch_normalizationSumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
-        l3_batch_normalizationReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalizationSumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
-        l3_batch_normalizationReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalizationNormalize(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
         }
     }
 
@@ -110,7 +110,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
-            l3_batch_normalizationInference(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, fold: l3_batch_normalizationpart + t * 10)
         }
     }
 
@@ -119,7 +119,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
-        l3_batch_normalizationInference(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, fold: l3_batch_normalizationpart + t * 10)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -133,7 +133,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         l3_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalizationBackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
             l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 85, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -141,6 +141,13 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 60), (60, 5)]
+
+    // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalizationbn: BatchNormLayer {
+        BatchNormLayer(channels: 5, statistics: l3_batch_normalizationstats, gamma: (parameters + 65), beta: (parameters + 70),
+                       movingMean: (parameters + 75), movingVariance: (parameters + 80),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // dense (Dense): [N, 12] -> [N, 5]: x [12] * W [12, 5] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -165,43 +172,6 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: rows, aStride: 12, ldb: 5), .store)
     }
 
-    // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalizationbn: BatchNormLayer {
-        BatchNormLayer(channels: 5, statistics: l3_batch_normalizationstats, gamma: (parameters + 65), beta: (parameters + 70),
-                       movingMean: (parameters + 75), movingVariance: (parameters + 80),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization training pass 1: per-chunk sums of x
-    private func l3_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
-    }
-
-    // batch_normalization: batch mean from the partial sums
-    private func l3_batch_normalizationReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-    }
-
-    // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
-    }
-
-    // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalizationReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-    }
-
-    // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
-    }
-
-    // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, fold: l3_batch_normalizationpart + t * 10)
-    }
-
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, rows: (hi - lo) * 1,
@@ -212,11 +182,6 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn,
                                  dGamma: gradients + 65, dBeta: gradients + 70)
-    }
-
-    // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalizationBackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
     }
 
 }

@@ -81,14 +81,14 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_global_max_pooling2dForward(lo, hi, t)
+            for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
         }
     }
 
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_global_max_pooling2dForward(lo, hi, t)
+            for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
         }
     }
 
@@ -96,17 +96,12 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_global_max_pooling2dForward(lo, hi, t)
+        for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
-    }
-
-    // global_max_pooling2d (GlobalMaxPooling2D): [N, 5, 4, 3] -> [N, 3]: global max pool over 20 pixels
-    private func l1_global_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
     }
 
 }

@@ -134,30 +134,30 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_bn1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        l2_bn1ReduceMean()
+        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_bn1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        l2_bn1ReduceVar()
+        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_bn1Normalize(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
             l4_maxpoolForward(lo, hi, t)
             l5_conv2Forward(lo, hi, t)
-            l6_bn2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
-        l6_bn2ReduceMean()
+        BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_bn2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
-        l6_bn2ReduceVar()
+        BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_bn2Normalize(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 24, a7 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, .relu)
             l8_flattenForward(lo, hi, t)
             l9_fcForward(lo, hi, t)
         }
@@ -199,7 +199,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_conv2Backward(lo, hi, t)
-            l4_maxpoolBackward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
@@ -212,6 +212,20 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (56, 216), (296, 120), (416, 5)]
+
+    // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9
+    private var l2_bn1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 40), beta: (parameters + 44),
+                       movingMean: (parameters + 48), movingVariance: (parameters + 52),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
+
+    // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9
+    private var l6_bn2bn: BatchNormLayer {
+        BatchNormLayer(channels: 6, statistics: l6_bn2stats, gamma: (parameters + 272), beta: (parameters + 278),
+                       movingMean: (parameters + 284), movingVariance: (parameters + 290),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -274,43 +288,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
-        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 40), beta: (parameters + 44),
-                       movingMean: (parameters + 48), movingVariance: (parameters + 52),
-                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
-    }
-
-    // bn1 training pass 1: per-chunk sums of x
-    private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
-    }
-
-    // bn1: batch mean from the partial sums
-    private func l2_bn1ReduceMean() {
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-    }
-
-    // bn1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
-    }
-
-    // bn1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_bn1ReduceVar() {
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-    }
-
-    // bn1 training pass 3: xhat = (x - mean) * inv, y = act1(gamma * xhat + beta), written as that layer's output
-    private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
-    }
-
-    // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 256, a2 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, fold: l2_bn1part + t * 8)
-    }
-
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 256, a3 + lo * 256, a1 + lo * 256, rows: (hi - lo) * 64,
@@ -323,31 +300,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 40, dBeta: gradients + 44)
     }
 
-    // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4]: y = leaky_relu(0.01)(x)
-    private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.01)), a2 + lo * 256, a3 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4] backward: dx = dy * leaky_relu(0.01)'(y)
-    private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 256, y: a3 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
-    }
-
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 256, a4 + n * 64, l4_maxpoolarg + n * 64, pool) }
-    }
-
-    // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4] backward
-    private func l4_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
-    }
-
-    // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l4_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a3 + n * 256, a4 + n * 64, pool) }
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
@@ -423,43 +379,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9
-    private var l6_bn2bn: BatchNormLayer {
-        BatchNormLayer(channels: 6, statistics: l6_bn2stats, gamma: (parameters + 272), beta: (parameters + 278),
-                       movingMean: (parameters + 284), movingVariance: (parameters + 290),
-                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
-    }
-
-    // bn2 training pass 1: per-chunk sums of x
-    private func l6_bn2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
-    }
-
-    // bn2: batch mean from the partial sums
-    private func l6_bn2ReduceMean() {
-        BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-    }
-
-    // bn2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_bn2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
-    }
-
-    // bn2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_bn2ReduceVar() {
-        BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-    }
-
-    // bn2 training pass 3: xhat = (x - mean) * inv, y = relu(gamma * xhat + beta), written as that layer's output
-    private func l6_bn2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 24, a7 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, .relu)
-    }
-
-    // bn2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_bn2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 24, a6 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, fold: l6_bn2part + t * 12)
-    }
-
     // bn2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = drelu * relu'(out)
     private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 24, a7 + lo * 24, a5 + lo * 24, rows: (hi - lo) * 4,
@@ -470,16 +389,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private func l6_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn,
                                  dGamma: gradients + 272, dBeta: gradients + 278)
-    }
-
-    // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6]: y = relu(x)
-    private func l7_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a6 + lo * 24, a7 + lo * 24, count: (hi - lo) * 24)
-    }
-
-    // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6] backward: dx = dy * relu'(y)
-    private func l7_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g7 + lo * 24, y: a7 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24]: flatten in NCHW order (4 pixels x 6 channels)

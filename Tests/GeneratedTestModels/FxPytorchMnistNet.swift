@@ -135,14 +135,14 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_reluForward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
-            l4_relu_2Forward(lo, hi, t)
+            Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
             l5_maxpoolForward(lo, hi, t)
             l6_dropout1ForwardTraining(lo, hi, t)
             l7_flattenForward(lo, hi, t)
             l8_fc1Forward(lo, hi, t)
-            l9_relu_3Forward(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
             l10_dropout2ForwardTraining(lo, hi, t)
             l11_fc2Forward(lo, hi, t)
         }
@@ -153,15 +153,15 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_reluForward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
-            l4_relu_2Forward(lo, hi, t)
+            Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
             l5_maxpoolForwardInference(lo, hi, t)
-            l6_dropout1ForwardInference(lo, hi, t)
+            (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
             l7_flattenForward(lo, hi, t)
             l8_fc1Forward(lo, hi, t)
-            l9_relu_3Forward(lo, hi, t)
-            l10_dropout2ForwardInference(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
+            (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
             l11_fc2Forward(lo, hi, t)
         }
     }
@@ -174,22 +174,22 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2_reluForward(lo, hi, t)
-        l3_conv2WinogradWeightsIfChanged()
+        Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
+        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l3_conv2wsrc, l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(36, block: 6, threads: threads) {
             q0, q1, t in
             self.l3_conv2ForwardTiles(a2, a3, q0, q1, t)
         }
-        l4_relu_2Forward(lo, hi, t)
+        Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
         l5_maxpoolForwardInference(lo, hi, t)
-        l6_dropout1ForwardInference(lo, hi, t)
+        (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
         l7_flattenForward(lo, hi, t)
         Parallel.rows(128, block: 64, threads: threads) {
             q0, q1, t in
             self.l8_fc1ForwardColumns(q0, q1, t)
         }
-        l9_relu_3Forward(lo, hi, t)
-        l10_dropout2ForwardInference(lo, hi, t)
+        Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
+        (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
         l11_fc2Forward(lo, hi, t)
     }
 
@@ -198,21 +198,21 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         self.count = count
         g11.update(from: outputGradient, count: count * 10)
         l3_conv2Flip()
-        l3_conv2dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)
         l8_fc1Transpose()
         l11_fc2Transpose()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_fc2Backward(lo, hi, t)
-            l10_dropout2Backward(lo, hi, t)
-            l9_relu_3Backward(lo, hi, t)
+            Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
+            Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_fc1Backward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
-            l6_dropout1Backward(lo, hi, t)
-            l5_maxpoolBackward(lo, hi, t)
-            l4_relu_2Backward(lo, hi, t)
+            Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
+            Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
             l3_conv2Backward(lo, hi, t)
-            l2_reluBackward(lo, hi, t)
+            Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
             l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -254,21 +254,6 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32]: y = relu(x)
-    private func l2_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
-    }
-
-    // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32] backward: dx = dy * relu'(y)
-    private func l2_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
-    }
-
-    // conv2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l3_conv2WinogradWeightsIfChanged() {
-        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l3_conv2wsrc, l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
-    }
-
     // conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l3_conv2WinogradWeights() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 320), l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
@@ -303,11 +288,6 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l3_conv2dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)
-    }
-
     // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, channels: 64,
@@ -340,25 +320,10 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)
-    private func l4_relu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
-    }
-
-    // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64] backward: dx = dy * relu'(y)
-    private func l4_relu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
-    }
-
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 36864, a5 + n * 9216, l5_maxpoolarg + n * 9216, pool) }
-    }
-
-    // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64] backward
-    private func l5_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -371,16 +336,6 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: Float(0.0))
-    }
-
-    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: inference, y = x
-    private func l6_dropout1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
-    }
-
-    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64] backward: dx = dy * mask
-    private func l6_dropout1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
@@ -442,30 +397,10 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
-    // relu_3 (ReLU): [N, 128] -> [N, 128]: y = relu(x)
-    private func l9_relu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // relu_3 (ReLU): [N, 128] -> [N, 128] backward: dx = dy * relu'(y)
-    private func l9_relu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
-    }
-
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
     private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: Float(0.0))
-    }
-
-    // dropout2 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l10_dropout2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dropout2 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l10_dropout2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

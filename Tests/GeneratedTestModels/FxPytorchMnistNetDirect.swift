@@ -121,14 +121,14 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_reluForward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
-            l4_relu_2Forward(lo, hi, t)
+            Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
             l5_maxpoolForward(lo, hi, t)
             l6_dropout1ForwardTraining(lo, hi, t)
             l7_flattenForward(lo, hi, t)
             l8_fc1Forward(lo, hi, t)
-            l9_relu_3Forward(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
             l10_dropout2ForwardTraining(lo, hi, t)
             l11_fc2Forward(lo, hi, t)
         }
@@ -138,15 +138,15 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_reluForward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
-            l4_relu_2Forward(lo, hi, t)
+            Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
             l5_maxpoolForwardInference(lo, hi, t)
-            l6_dropout1ForwardInference(lo, hi, t)
+            (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
             l7_flattenForward(lo, hi, t)
             l8_fc1Forward(lo, hi, t)
-            l9_relu_3Forward(lo, hi, t)
-            l10_dropout2ForwardInference(lo, hi, t)
+            Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
+            (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
             l11_fc2Forward(lo, hi, t)
         }
     }
@@ -159,21 +159,21 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2_reluForward(lo, hi, t)
+        Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
         Parallel.rows(576, block: 6, threads: threads) {
             q0, q1, t in
             self.l3_conv2ForwardRows(a2, a3, q0, q1, t)
         }
-        l4_relu_2Forward(lo, hi, t)
+        Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
         l5_maxpoolForwardInference(lo, hi, t)
-        l6_dropout1ForwardInference(lo, hi, t)
+        (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
         l7_flattenForward(lo, hi, t)
         Parallel.rows(128, block: 64, threads: threads) {
             q0, q1, t in
             self.l8_fc1ForwardColumns(q0, q1, t)
         }
-        l9_relu_3Forward(lo, hi, t)
-        l10_dropout2ForwardInference(lo, hi, t)
+        Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
+        (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
         l11_fc2Forward(lo, hi, t)
     }
 
@@ -187,15 +187,15 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_fc2Backward(lo, hi, t)
-            l10_dropout2Backward(lo, hi, t)
-            l9_relu_3Backward(lo, hi, t)
+            Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
+            Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_fc1Backward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
-            l6_dropout1Backward(lo, hi, t)
-            l5_maxpoolBackward(lo, hi, t)
-            l4_relu_2Backward(lo, hi, t)
+            Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
+            Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
             l3_conv2Backward(lo, hi, t)
-            l2_reluBackward(lo, hi, t)
+            Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
             l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -235,16 +235,6 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
             Gemm.rows(9, a: { row in x + row / 3 * 28 + row % 3 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 26, inner: 26, aOuter: 28, aInner: 1, bOuter: 832, bInner: 32), .add)
         }
-    }
-
-    // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32]: y = relu(x)
-    private func l2_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
-    }
-
-    // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32] backward: dx = dy * relu'(y)
-    private func l2_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
@@ -298,25 +288,10 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)
-    private func l4_relu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
-    }
-
-    // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64] backward: dx = dy * relu'(y)
-    private func l4_relu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
-    }
-
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 36864, a5 + n * 9216, l5_maxpoolarg + n * 9216, pool) }
-    }
-
-    // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64] backward
-    private func l5_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -329,16 +304,6 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: Float(0.0))
-    }
-
-    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: inference, y = x
-    private func l6_dropout1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
-    }
-
-    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64] backward: dx = dy * mask
-    private func l6_dropout1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
@@ -400,30 +365,10 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
-    // relu_3 (ReLU): [N, 128] -> [N, 128]: y = relu(x)
-    private func l9_relu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // relu_3 (ReLU): [N, 128] -> [N, 128] backward: dx = dy * relu'(y)
-    private func l9_relu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
-    }
-
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
     private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: Float(0.0))
-    }
-
-    // dropout2 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l10_dropout2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dropout2 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l10_dropout2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -148,46 +148,46 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l4_max_pooling2d_1Forward(lo, hi, t)
-            l5_activation_1Forward(lo, hi, t)
+            Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
             l6_conv2d_2Forward(lo, hi, t)
-            l7_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
-        l7_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
-        l7_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2Normalize(lo, hi, t)
-            l8_activation_2Forward(lo, hi, t)
+            BatchNorm.normalize(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
+            Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
             l9_conv2d_3Forward(lo, hi, t)
-            l10_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
-        l10_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
-        l10_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3Normalize(lo, hi, t)
+            BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
-            l12_activation_3Forward(lo, hi, t)
+            Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Forward(lo, hi, t)
             l15_dropout_1ForwardTraining(lo, hi, t)
             l16_dense_2Forward(lo, hi, t)
@@ -199,18 +199,18 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
             l4_max_pooling2d_1ForwardInference(lo, hi, t)
-            l5_activation_1Forward(lo, hi, t)
+            Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
             l6_conv2d_2Forward(lo, hi, t)
-            l7_batch_normalization_2Inference(lo, hi, t)
-            l8_activation_2Forward(lo, hi, t)
+            BatchNorm.inference(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 128)
+            Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
             l9_conv2d_3Forward(lo, hi, t)
-            l10_batch_normalization_3Inference(lo, hi, t)
+            BatchNorm.inference(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 256)
             l11_max_pooling2d_2ForwardInference(lo, hi, t)
-            l12_activation_3Forward(lo, hi, t)
+            Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Forward(lo, hi, t)
-            l15_dropout_1ForwardInference(lo, hi, t)
+            (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
             l16_dense_2Forward(lo, hi, t)
         }
     }
@@ -224,27 +224,27 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             q0, q1, t in
             self.l2_conv2d_1ForwardRows(a1, a2, q0, q1, t)
         }
-        l3_batch_normalization_1Inference(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
-        l5_activation_1Forward(lo, hi, t)
+        Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
         Parallel.rows(81, block: 6, threads: threads) {
             q0, q1, t in
             self.l6_conv2d_2ForwardRows(a5, a6, q0, q1, t)
         }
-        l7_batch_normalization_2Inference(lo, hi, t)
-        l8_activation_2Forward(lo, hi, t)
+        BatchNorm.inference(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 128)
+        Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
         Parallel.rows(16, block: 6, threads: threads) {
             q0, q1, t in
             self.l9_conv2d_3ForwardRows(a8, a9, q0, q1, t)
         }
-        l10_batch_normalization_3Inference(lo, hi, t)
+        BatchNorm.inference(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 256)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
-        l12_activation_3Forward(lo, hi, t)
+        Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
         Parallel.rows(512, block: 64, threads: threads) {
             q0, q1, t in
             self.l14_dense_1ForwardColumns(q0, q1, t)
         }
-        l15_dropout_1ForwardInference(lo, hi, t)
+        (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
         l16_dense_2Forward(lo, hi, t)
     }
 
@@ -259,33 +259,33 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
-            l15_dropout_1Backward(lo, hi, t)
+            Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
-            l12_activation_3Backward(lo, hi, t)
-            l11_max_pooling2d_2Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, inputCount: 2048, outputCount: 512) }
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, g9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l9_conv2d_3Backward(lo, hi, t)
-            l8_activation_2Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g8 + lo * 5184, y: a8 + lo * 5184, dx: g7 + lo * 5184, count: (hi - lo) * 5184)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l7_batch_normalization_2BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, g6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
             l6_conv2d_2Backward(lo, hi, t)
-            l5_activation_1Backward(lo, hi, t)
-            l4_max_pooling2d_1Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, inputCount: 21632, outputCount: 5408) }
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, g2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -293,6 +293,27 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1568), (1696, 51200), (53152, 73728), (127392, 262144), (389536, 512), (390048, 5120), (395168, 10)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 1568), beta: (parameters + 1600),
+                       movingMean: (parameters + 1632), movingVariance: (parameters + 1664),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99
+    private var l7_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l7_batch_normalization_2stats, gamma: (parameters + 52896), beta: (parameters + 52960),
+                       movingMean: (parameters + 53024), movingVariance: (parameters + 53088),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 128, statistics: l10_batch_normalization_3stats, gamma: (parameters + 126880), beta: (parameters + 127008),
+                       movingMean: (parameters + 127136), movingVariance: (parameters + 127264),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 28, 28, 1] -> [N, 32, 32, 1]: pad top 2 bottom 2 left 2 right 2
     private func l1_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -331,43 +352,6 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 1568), beta: (parameters + 1600),
-                       movingMean: (parameters + 1632), movingVariance: (parameters + 1664),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, rows: (hi - lo) * 676,
@@ -380,36 +364,16 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                                  dGamma: gradients + 1568, dBeta: gradients + 1600)
     }
 
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, g2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32] backward
-    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, inputCount: 21632, outputCount: 5408) }
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 21632, a4 + n * 5408, pool) }
-    }
-
-    // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32]: y = relu(x)
-    private func l5_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
-    }
-
-    // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32] backward: dx = dy * relu'(y)
-    private func l5_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear
@@ -460,43 +424,6 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99
-    private var l7_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l7_batch_normalization_2stats, gamma: (parameters + 52896), beta: (parameters + 52960),
-                       movingMean: (parameters + 53024), movingVariance: (parameters + 53088),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l7_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l7_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 128)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, rows: (hi - lo) * 81,
@@ -507,21 +434,6 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn,
                                  dGamma: gradients + 52896, dBeta: gradients + 52960)
-    }
-
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l7_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, g6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
-    }
-
-    // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64]: y = relu(x)
-    private func l8_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
-    }
-
-    // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64] backward: dx = dy * relu'(y)
-    private func l8_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g8 + lo * 5184, y: a8 + lo * 5184, dx: g7 + lo * 5184, count: (hi - lo) * 5184)
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
@@ -572,43 +484,6 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         }
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 128, statistics: l10_batch_normalization_3stats, gamma: (parameters + 126880), beta: (parameters + 127008),
-                       movingMean: (parameters + 127136), movingVariance: (parameters + 127264),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l10_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 256)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, rows: (hi - lo) * 16,
@@ -621,36 +496,16 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                                  dGamma: gradients + 126880, dBeta: gradients + 127008)
     }
 
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, g9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 2048, a11 + n * 512, l11_max_pooling2d_2arg + n * 512, pool) }
     }
 
-    // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128] backward
-    private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, inputCount: 2048, outputCount: 512) }
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 2048, a11 + n * 512, pool) }
-    }
-
-    // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128]: y = relu(x)
-    private func l12_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
-    }
-
-    // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128] backward: dx = dy * relu'(y)
-    private func l12_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu
@@ -703,16 +558,6 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 512, y = a15 + lo * 512, mask = l15_dropout_1mask + lo * 512
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: Float(0.0))
-    }
-
-    // dropout_1 (Dropout): [N, 512] -> [N, 512]: inference, y = x
-    private func l15_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
-    }
-
-    // dropout_1 (Dropout): [N, 512] -> [N, 512] backward: dx = dy * mask
-    private func l15_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear

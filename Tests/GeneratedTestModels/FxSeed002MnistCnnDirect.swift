@@ -256,108 +256,108 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
-        l6_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
-        l6_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2Normalize(lo, hi, t)
-            l7_leaky_re_lu_2Forward(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
+            Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
             l8_max_pooling2d_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_conv2d_3Forward(lo, hi, t)
-            l11_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
-        l11_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l11_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
-        l11_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l11_batch_normalization_3Normalize(lo, hi, t)
-            l12_leaky_re_lu_3Forward(lo, hi, t)
+            BatchNorm.normalize(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
+            Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
             l13_conv2d_4Forward(lo, hi, t)
-            l14_batch_normalization_4SumMean(lo, hi, t)
+            BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
-        l14_batch_normalization_4ReduceMean()
+        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_4SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
-        l14_batch_normalization_4ReduceVar()
+        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_4Normalize(lo, hi, t)
-            l15_leaky_re_lu_4Forward(lo, hi, t)
+            BatchNorm.normalize(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
+            Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
             l16_max_pooling2d_2Forward(lo, hi, t)
             l17_dropout_2ForwardTraining(lo, hi, t)
             l18_conv2d_5Forward(lo, hi, t)
-            l19_batch_normalization_5SumMean(lo, hi, t)
+            BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
-        l19_batch_normalization_5ReduceMean()
+        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l19_batch_normalization_5SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
-        l19_batch_normalization_5ReduceVar()
+        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l19_batch_normalization_5Normalize(lo, hi, t)
-            l20_leaky_re_lu_5Forward(lo, hi, t)
+            BatchNorm.normalize(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
+            Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
             l21_max_pooling2d_3Forward(lo, hi, t)
             l22_dropout_3ForwardTraining(lo, hi, t)
             l23_conv2d_6Forward(lo, hi, t)
-            l24_batch_normalization_6SumMean(lo, hi, t)
+            BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
-        l24_batch_normalization_6ReduceMean()
+        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l24_batch_normalization_6SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
-        l24_batch_normalization_6ReduceVar()
+        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l24_batch_normalization_6Normalize(lo, hi, t)
-            l25_leaky_re_lu_6Forward(lo, hi, t)
+            BatchNorm.normalize(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
+            Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
             l26_max_pooling2d_4Forward(lo, hi, t)
             l27_dropout_4ForwardTraining(lo, hi, t)
-            l29_batch_normalization_7SumMean(lo, hi, t)
+            BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
-        l29_batch_normalization_7ReduceMean()
+        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
-        l29_batch_normalization_7ReduceVar()
+        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7Normalize(lo, hi, t)
+            BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             l30_dropout_5ForwardTraining(lo, hi, t)
             l31_dense_1Forward(lo, hi, t)
-            l32_leaky_re_lu_7Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
             l33_dropout_6ForwardTraining(lo, hi, t)
             l34_dense_2Forward(lo, hi, t)
-            l35_leaky_re_lu_8Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
             l36_dropout_7ForwardTraining(lo, hi, t)
             l37_dense_3Forward(lo, hi, t)
         }
@@ -368,39 +368,39 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2Inference(lo, hi, t)
-            l7_leaky_re_lu_2Forward(lo, hi, t)
+            BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
+            Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
             l8_max_pooling2d_1ForwardInference(lo, hi, t)
-            l9_dropout_1ForwardInference(lo, hi, t)
+            (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
             l10_conv2d_3Forward(lo, hi, t)
-            l11_batch_normalization_3Inference(lo, hi, t)
-            l12_leaky_re_lu_3Forward(lo, hi, t)
+            BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
+            Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
             l13_conv2d_4Forward(lo, hi, t)
-            l14_batch_normalization_4Inference(lo, hi, t)
-            l15_leaky_re_lu_4Forward(lo, hi, t)
+            BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
+            Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
             l16_max_pooling2d_2ForwardInference(lo, hi, t)
-            l17_dropout_2ForwardInference(lo, hi, t)
+            (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
             l18_conv2d_5Forward(lo, hi, t)
-            l19_batch_normalization_5Inference(lo, hi, t)
-            l20_leaky_re_lu_5Forward(lo, hi, t)
+            BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
+            Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
             l21_max_pooling2d_3ForwardInference(lo, hi, t)
-            l22_dropout_3ForwardInference(lo, hi, t)
+            (a22 + lo * 1152).update(from: a21 + lo * 1152, count: (hi - lo) * 1152)
             l23_conv2d_6Forward(lo, hi, t)
-            l24_batch_normalization_6Inference(lo, hi, t)
-            l25_leaky_re_lu_6Forward(lo, hi, t)
+            BatchNorm.inference(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, fold: l24_batch_normalization_6part + t * 128)
+            Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
             l26_max_pooling2d_4ForwardInference(lo, hi, t)
-            l27_dropout_4ForwardInference(lo, hi, t)
-            l29_batch_normalization_7Inference(lo, hi, t)
-            l30_dropout_5ForwardInference(lo, hi, t)
+            (a27 + lo * 64).update(from: a26 + lo * 64, count: (hi - lo) * 64)
+            BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
+            (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
             l31_dense_1Forward(lo, hi, t)
-            l32_leaky_re_lu_7Forward(lo, hi, t)
-            l33_dropout_6ForwardInference(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
+            (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
             l34_dense_2Forward(lo, hi, t)
-            l35_leaky_re_lu_8Forward(lo, hi, t)
-            l36_dropout_7ForwardInference(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
+            (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
             l37_dense_3Forward(lo, hi, t)
         }
     }
@@ -415,55 +415,55 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2_conv2d_1ForwardRows(l2_conv2d_1xp, a2, q0, q1, t)
         }
-        l3_batch_normalization_1Inference(lo, hi, t)
-        l4_leaky_re_lu_1Forward(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
+        Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
         l5_conv2d_2PadSingle()
         Parallel.rows(784, block: 6, threads: threads) {
             q0, q1, t in
             self.l5_conv2d_2ForwardRows(l5_conv2d_2xp, a5, q0, q1, t)
         }
-        l6_batch_normalization_2Inference(lo, hi, t)
-        l7_leaky_re_lu_2Forward(lo, hi, t)
+        BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
+        Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
         l8_max_pooling2d_1ForwardInference(lo, hi, t)
-        l9_dropout_1ForwardInference(lo, hi, t)
+        (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
         l10_conv2d_3PadSingle()
         Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l10_conv2d_3ForwardRows(l10_conv2d_3xp, a10, q0, q1, t)
         }
-        l11_batch_normalization_3Inference(lo, hi, t)
-        l12_leaky_re_lu_3Forward(lo, hi, t)
+        BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
+        Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
         l13_conv2d_4PadSingle()
         Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l13_conv2d_4ForwardRows(l13_conv2d_4xp, a13, q0, q1, t)
         }
-        l14_batch_normalization_4Inference(lo, hi, t)
-        l15_leaky_re_lu_4Forward(lo, hi, t)
+        BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
+        Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
         l16_max_pooling2d_2ForwardInference(lo, hi, t)
-        l17_dropout_2ForwardInference(lo, hi, t)
+        (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
         l18_conv2d_5PadSingle()
         Parallel.rows(49, block: 6, threads: threads) {
             q0, q1, t in
             self.l18_conv2d_5ForwardRows(l18_conv2d_5xp, a18, q0, q1, t)
         }
-        l19_batch_normalization_5Inference(lo, hi, t)
-        l20_leaky_re_lu_5Forward(lo, hi, t)
+        BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
+        Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
         l21_max_pooling2d_3ForwardInference(lo, hi, t)
-        l22_dropout_3ForwardInference(lo, hi, t)
+        (a22 + lo * 1152).update(from: a21 + lo * 1152, count: (hi - lo) * 1152)
         l23_conv2d_6Forward(lo, hi, t)
-        l24_batch_normalization_6Inference(lo, hi, t)
-        l25_leaky_re_lu_6Forward(lo, hi, t)
+        BatchNorm.inference(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, fold: l24_batch_normalization_6part + t * 128)
+        Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
         l26_max_pooling2d_4ForwardInference(lo, hi, t)
-        l27_dropout_4ForwardInference(lo, hi, t)
-        l29_batch_normalization_7Inference(lo, hi, t)
-        l30_dropout_5ForwardInference(lo, hi, t)
+        (a27 + lo * 64).update(from: a26 + lo * 64, count: (hi - lo) * 64)
+        BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
+        (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
         l31_dense_1Forward(lo, hi, t)
-        l32_leaky_re_lu_7Forward(lo, hi, t)
-        l33_dropout_6ForwardInference(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
+        (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
         l34_dense_2Forward(lo, hi, t)
-        l35_leaky_re_lu_8Forward(lo, hi, t)
-        l36_dropout_7ForwardInference(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
+        (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
         l37_dense_3Forward(lo, hi, t)
     }
 
@@ -482,74 +482,74 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
-            l36_dropout_7Backward(lo, hi, t)
-            l35_leaky_re_lu_8Backward(lo, hi, t)
+            Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
+            Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
             l34_dense_2Backward(lo, hi, t)
-            l33_dropout_6Backward(lo, hi, t)
-            l32_leaky_re_lu_7Backward(lo, hi, t)
+            Dropout.backward(dy: g33 + lo * 256, mask: l33_dropout_6mask + lo * 256, dx: g32 + lo * 256, count: (hi - lo) * 256)
+            Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
             l31_dense_1Backward(lo, hi, t)
-            l30_dropout_5Backward(lo, hi, t)
+            Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
             l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7BackwardData(lo, hi, t)
-            l27_dropout_4Backward(lo, hi, t)
-            l26_max_pooling2d_4Backward(lo, hi, t)
-            l25_leaky_re_lu_6Backward(lo, hi, t)
+            BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
+            Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
+            for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
+            Activations.backward(.leaky(Float(0.3)), dy: g25 + lo * 576, y: a25 + lo * 576, dx: g24 + lo * 576, count: (hi - lo) * 576)
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l24_batch_normalization_6BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g24 + lo * 576, a24 + lo * 576, a23 + lo * 576, g23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
             l23_conv2d_6Backward(lo, hi, t)
-            l22_dropout_3Backward(lo, hi, t)
-            l21_max_pooling2d_3Backward(lo, hi, t)
-            l20_leaky_re_lu_5Backward(lo, hi, t)
+            Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
+            for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
+            Activations.backward(.leaky(Float(0.3)), dy: g20 + lo * 6272, y: a20 + lo * 6272, dx: g19 + lo * 6272, count: (hi - lo) * 6272)
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l19_batch_normalization_5BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g19 + lo * 6272, a19 + lo * 6272, a18 + lo * 6272, g18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
             l18_conv2d_5Backward(lo, hi, t)
-            l17_dropout_2Backward(lo, hi, t)
-            l16_max_pooling2d_2Backward(lo, hi, t)
-            l15_leaky_re_lu_4Backward(lo, hi, t)
+            Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
+            for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
+            Activations.backward(.leaky(Float(0.3)), dy: g15 + lo * 12544, y: a15 + lo * 12544, dx: g14 + lo * 12544, count: (hi - lo) * 12544)
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_4BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g14 + lo * 12544, a14 + lo * 12544, a13 + lo * 12544, g13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
             l13_conv2d_4Backward(lo, hi, t)
-            l12_leaky_re_lu_3Backward(lo, hi, t)
+            Activations.backward(.leaky(Float(0.3)), dy: g12 + lo * 12544, y: a12 + lo * 12544, dx: g11 + lo * 12544, count: (hi - lo) * 12544)
             l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l11_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l11_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g11 + lo * 12544, a11 + lo * 12544, a10 + lo * 12544, g10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
             l10_conv2d_3Backward(lo, hi, t)
-            l9_dropout_1Backward(lo, hi, t)
-            l8_max_pooling2d_1Backward(lo, hi, t)
-            l7_leaky_re_lu_2Backward(lo, hi, t)
+            Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
+            for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
+            Activations.backward(.leaky(Float(0.3)), dy: g7 + lo * 25088, y: a7 + lo * 25088, dx: g6 + lo * 25088, count: (hi - lo) * 25088)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g6 + lo * 25088, a6 + lo * 25088, a5 + lo * 25088, g5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
-            l4_leaky_re_lu_1Backward(lo, hi, t)
+            Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 25088, y: a4 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 25088, a3 + lo * 25088, a2 + lo * 25088, g2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
             l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -557,6 +557,55 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
+                       movingMean: (parameters + 384), movingVariance: (parameters + 416),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
+                       movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l11_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
+                       movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l14_batch_normalization_4bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
+                       movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
+    private var l19_batch_normalization_5bn: BatchNormLayer {
+        BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
+                       movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
+    private var l24_batch_normalization_6bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
+                       movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l29_batch_normalization_7bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
+                       movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // lambda_1 (Lambda): [N, 28, 28, 1] -> [N, 28, 28, 1]: y = (x - 0.1307) / 0.3081
     private func l1_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -605,43 +654,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
-                       movingMean: (parameters + 384), movingVariance: (parameters + 416),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 25088, a3 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
@@ -652,21 +664,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn,
                                  dGamma: gradients + 320, dBeta: gradients + 352)
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 25088, a3 + lo * 25088, a2 + lo * 25088, g2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 25088, y: a4 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -728,43 +725,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
-                       movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l6_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 25088, a6 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
@@ -777,30 +737,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g6 + lo * 25088, a6 + lo * 25088, a5 + lo * 25088, g5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
-    }
-
-    // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l7_leaky_re_lu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
-    // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l7_leaky_re_lu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g7 + lo * 25088, y: a7 + lo * 25088, dx: g6 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
-    private func l8_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -813,16 +753,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: Float(0.0))
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
-    private func l9_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
-    private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -884,43 +814,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l11_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
-                       movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l11_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l11_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l11_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l11_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l11_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l11_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g11 + lo * 12544, a11 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
@@ -931,21 +824,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     private func l11_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l11_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g11 + lo * 12544, a11 + lo * 12544, a10 + lo * 12544, g10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
-    }
-
-    // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l12_leaky_re_lu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
-    // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l12_leaky_re_lu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g12 + lo * 12544, y: a12 + lo * 12544, dx: g11 + lo * 12544, count: (hi - lo) * 12544)
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1007,43 +885,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l14_batch_normalization_4bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
-                       movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_4 training pass 1: per-chunk sums of x
-    private func l14_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch mean from the partial sums
-    private func l14_batch_normalization_4ReduceMean() {
-        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
-    private func l14_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l14_batch_normalization_4ReduceVar() {
-        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l14_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l14_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
-    }
-
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g14 + lo * 12544, a14 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
@@ -1056,30 +897,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 65504, dBeta: gradients + 65568)
     }
 
-    // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l14_batch_normalization_4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g14 + lo * 12544, a14 + lo * 12544, a13 + lo * 12544, g13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
-    }
-
-    // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l15_leaky_re_lu_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
-    // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l15_leaky_re_lu_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g15 + lo * 12544, y: a15 + lo * 12544, dx: g14 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
-    private func l16_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -1092,16 +913,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: Float(0.0))
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
-    private func l17_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
-    private func l17_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1163,43 +974,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l19_batch_normalization_5bn: BatchNormLayer {
-        BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
-                       movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_5 training pass 1: per-chunk sums of x
-    private func l19_batch_normalization_5SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
-    }
-
-    // batch_normalization_5: batch mean from the partial sums
-    private func l19_batch_normalization_5ReduceMean() {
-        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-    }
-
-    // batch_normalization_5 training pass 2: per-chunk sums of (x - mean)^2
-    private func l19_batch_normalization_5SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
-    }
-
-    // batch_normalization_5: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l19_batch_normalization_5ReduceVar() {
-        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-    }
-
-    // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l19_batch_normalization_5Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
-    }
-
-    // batch_normalization_5 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l19_batch_normalization_5Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
-    }
-
     // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g19 + lo * 6272, a19 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
@@ -1212,30 +986,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
-    // batch_normalization_5 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l19_batch_normalization_5BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g19 + lo * 6272, a19 + lo * 6272, a18 + lo * 6272, g18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
-    }
-
-    // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128]: y = leaky_relu(0.3)(x)
-    private func l20_leaky_re_lu_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l20_leaky_re_lu_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g20 + lo * 6272, y: a20 + lo * 6272, dx: g19 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, pool) }
-    }
-
-    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128] backward
-    private func l21_max_pooling2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -1248,16 +1002,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: Float(0.0))
-    }
-
-    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: inference, y = x
-    private func l22_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a22 + lo * 1152).update(from: a21 + lo * 1152, count: (hi - lo) * 1152)
-    }
-
-    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128] backward: dx = dy * mask
-    private func l22_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1313,43 +1057,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l24_batch_normalization_6bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
-                       movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_6 training pass 1: per-chunk sums of x
-    private func l24_batch_normalization_6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
-    }
-
-    // batch_normalization_6: batch mean from the partial sums
-    private func l24_batch_normalization_6ReduceMean() {
-        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-    }
-
-    // batch_normalization_6 training pass 2: per-chunk sums of (x - mean)^2
-    private func l24_batch_normalization_6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
-    }
-
-    // batch_normalization_6: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l24_batch_normalization_6ReduceVar() {
-        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-    }
-
-    // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l24_batch_normalization_6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
-    }
-
-    // batch_normalization_6 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l24_batch_normalization_6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, fold: l24_batch_normalization_6part + t * 128)
-    }
-
     // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g24 + lo * 576, a24 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
@@ -1362,30 +1069,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 213920, dBeta: gradients + 213984)
     }
 
-    // batch_normalization_6 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l24_batch_normalization_6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g24 + lo * 576, a24 + lo * 576, a23 + lo * 576, g23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
-    }
-
-    // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64]: y = leaky_relu(0.3)(x)
-    private func l25_leaky_re_lu_6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
-    }
-
-    // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l25_leaky_re_lu_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g25 + lo * 576, y: a25 + lo * 576, dx: g24 + lo * 576, count: (hi - lo) * 576)
-    }
-
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, pool) }
-    }
-
-    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64] backward
-    private func l26_max_pooling2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -1400,53 +1087,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: Float(0.0))
     }
 
-    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: inference, y = x
-    private func l27_dropout_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a27 + lo * 64).update(from: a26 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64] backward: dx = dy * mask
-    private func l27_dropout_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l29_batch_normalization_7bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
-                       movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_7 training pass 1: per-chunk sums of x
-    private func l29_batch_normalization_7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
-    }
-
-    // batch_normalization_7: batch mean from the partial sums
-    private func l29_batch_normalization_7ReduceMean() {
-        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 training pass 2: per-chunk sums of (x - mean)^2
-    private func l29_batch_normalization_7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
-    }
-
-    // batch_normalization_7: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l29_batch_normalization_7ReduceVar() {
-        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l29_batch_normalization_7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l29_batch_normalization_7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
-    }
-
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, rows: (hi - lo) * 1,
@@ -1459,25 +1099,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 
-    // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l29_batch_normalization_7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
-    }
-
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.0, training
     private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropout_5mask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: Float(0.0))
-    }
-
-    // dropout_5 (Dropout): [N, 64] -> [N, 64]: inference, y = x
-    private func l30_dropout_5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // dropout_5 (Dropout): [N, 64] -> [N, 64] backward: dx = dy * mask
-    private func l30_dropout_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
@@ -1512,30 +1137,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 256, ldb: 64), .store)
     }
 
-    // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256]: y = leaky_relu(0.3)(x)
-    private func l32_leaky_re_lu_7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l32_leaky_re_lu_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
-    }
-
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.0, training
     private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a32 + lo * 256, y = a33 + lo * 256, mask = l33_dropout_6mask + lo * 256
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: Float(0.0))
-    }
-
-    // dropout_6 (Dropout): [N, 256] -> [N, 256]: inference, y = x
-    private func l33_dropout_6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // dropout_6 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
-    private func l33_dropout_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g33 + lo * 256, mask: l33_dropout_6mask + lo * 256, dx: g32 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
@@ -1570,30 +1175,10 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
-    // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128]: y = leaky_relu(0.3)(x)
-    private func l35_leaky_re_lu_8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l35_leaky_re_lu_8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
-    }
-
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
     private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a35 + lo * 128, y = a36 + lo * 128, mask = l36_dropout_7mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: Float(0.0))
-    }
-
-    // dropout_7 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l36_dropout_7ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dropout_7 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l36_dropout_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

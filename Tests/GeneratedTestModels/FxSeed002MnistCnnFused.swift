@@ -318,109 +318,109 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     private func forwardTraining() {
         l5_conv2d_2WinogradWeights()
-        l10_conv2d_3WinogradWeights()
-        l13_conv2d_4WinogradWeights()
-        l18_conv2d_5WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
-        l6_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
-        l6_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2Normalize(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             l8_max_pooling2d_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_conv2d_3Forward(lo, hi, t)
-            l11_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
-        l11_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l11_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
-        l11_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l11_batch_normalization_3Normalize(lo, hi, t)
+            BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             l13_conv2d_4Forward(lo, hi, t)
-            l14_batch_normalization_4SumMean(lo, hi, t)
+            BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
-        l14_batch_normalization_4ReduceMean()
+        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_4SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
-        l14_batch_normalization_4ReduceVar()
+        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l14_batch_normalization_4Normalize(lo, hi, t)
+            BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             l16_max_pooling2d_2Forward(lo, hi, t)
             l17_dropout_2ForwardTraining(lo, hi, t)
             l18_conv2d_5Forward(lo, hi, t)
-            l19_batch_normalization_5SumMean(lo, hi, t)
+            BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
-        l19_batch_normalization_5ReduceMean()
+        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l19_batch_normalization_5SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
-        l19_batch_normalization_5ReduceVar()
+        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l19_batch_normalization_5Normalize(lo, hi, t)
+            BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             l21_max_pooling2d_3Forward(lo, hi, t)
             l22_dropout_3ForwardTraining(lo, hi, t)
             l23_conv2d_6Forward(lo, hi, t)
-            l24_batch_normalization_6SumMean(lo, hi, t)
+            BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
-        l24_batch_normalization_6ReduceMean()
+        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l24_batch_normalization_6SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
-        l24_batch_normalization_6ReduceVar()
+        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l24_batch_normalization_6Normalize(lo, hi, t)
+            BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
             l26_max_pooling2d_4Forward(lo, hi, t)
             l27_dropout_4ForwardTraining(lo, hi, t)
-            l29_batch_normalization_7SumMean(lo, hi, t)
+            BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
-        l29_batch_normalization_7ReduceMean()
+        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
-        l29_batch_normalization_7ReduceVar()
+        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7Normalize(lo, hi, t)
+            BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             l30_dropout_5ForwardTraining(lo, hi, t)
             l31_dense_1Forward(lo, hi, t)
-            l32_leaky_re_lu_7Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
             l33_dropout_6ForwardTraining(lo, hi, t)
             l34_dense_2Forward(lo, hi, t)
-            l35_leaky_re_lu_8Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
             l36_dropout_7ForwardTraining(lo, hi, t)
             l37_dense_3Forward(lo, hi, t)
         }
@@ -428,9 +428,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     private func forwardInference() {
         l5_conv2d_2WinogradWeights()
-        l10_conv2d_3WinogradWeights()
-        l13_conv2d_4WinogradWeights()
-        l18_conv2d_5WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
@@ -440,14 +440,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             l13_conv2d_4ForwardFused(lo, hi, t)
             l18_conv2d_5ForwardFused(lo, hi, t)
             l23_conv2d_6ForwardFused(lo, hi, t)
-            l29_batch_normalization_7Inference(lo, hi, t)
-            l30_dropout_5ForwardInference(lo, hi, t)
+            BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
+            (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
             l31_dense_1Forward(lo, hi, t)
-            l32_leaky_re_lu_7Forward(lo, hi, t)
-            l33_dropout_6ForwardInference(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
+            (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
             l34_dense_2Forward(lo, hi, t)
-            l35_leaky_re_lu_8Forward(lo, hi, t)
-            l36_dropout_7ForwardInference(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
+            (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
             l37_dense_3Forward(lo, hi, t)
         }
     }
@@ -462,7 +462,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, l5_conv2d_2xp, q0, q1, t)
         }
-        l5_conv2d_2WinogradWeightsIfChanged()
+        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(49, block: 6, threads: threads) {
             q0, q1, t in
             self.l5_conv2d_2ForwardTiles(l5_conv2d_2xp, l5_conv2d_2poolIn, q0, q1, t)
@@ -483,14 +483,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
         l18_conv2d_5PoolSingle()
         l23_conv2d_6ForwardFused(lo, hi, t)
-        l29_batch_normalization_7Inference(lo, hi, t)
-        l30_dropout_5ForwardInference(lo, hi, t)
+        BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
+        (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
         l31_dense_1Forward(lo, hi, t)
-        l32_leaky_re_lu_7Forward(lo, hi, t)
-        l33_dropout_6ForwardInference(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
+        (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
         l34_dense_2Forward(lo, hi, t)
-        l35_leaky_re_lu_8Forward(lo, hi, t)
-        l36_dropout_7ForwardInference(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
+        (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
         l37_dense_3Forward(lo, hi, t)
     }
 
@@ -499,13 +499,13 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         self.count = count
         g37.update(from: outputGradient, count: count * 10)
         l5_conv2d_2Flip()
-        l5_conv2d_2dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l5_conv2d_2wf, l5_conv2d_2dxwu, l5_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
         l10_conv2d_3Flip()
-        l10_conv2d_3dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l10_conv2d_3wf, l10_conv2d_3dxwu, l10_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
         l13_conv2d_4Flip()
-        l13_conv2d_4dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l13_conv2d_4wf, l13_conv2d_4dxwu, l13_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
         l18_conv2d_5Flip()
-        l18_conv2d_5dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l18_conv2d_5wf, l18_conv2d_5dxwu, l18_conv2d_5dxwh, channels: 128, filters: 64, uStride: 8208)
         l23_conv2d_6Flip()
         l31_dense_1Transpose()
         l34_dense_2Transpose()
@@ -513,37 +513,37 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
-            l36_dropout_7Backward(lo, hi, t)
-            l35_leaky_re_lu_8Backward(lo, hi, t)
+            Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
+            Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
             l34_dense_2Backward(lo, hi, t)
-            l33_dropout_6Backward(lo, hi, t)
-            l32_leaky_re_lu_7Backward(lo, hi, t)
+            Dropout.backward(dy: g33 + lo * 256, mask: l33_dropout_6mask + lo * 256, dx: g32 + lo * 256, count: (hi - lo) * 256)
+            Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
             l31_dense_1Backward(lo, hi, t)
-            l30_dropout_5Backward(lo, hi, t)
+            Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
             l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l29_batch_normalization_7BackwardData(lo, hi, t)
-            l27_dropout_4Backward(lo, hi, t)
-            l26_max_pooling2d_4Backward(lo, hi, t)
+            BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
+            Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
+            for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l23_conv2d_6Backward(lo, hi, t)
-            l22_dropout_3Backward(lo, hi, t)
-            l21_max_pooling2d_3Backward(lo, hi, t)
+            Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
+            for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l18_conv2d_5Backward(lo, hi, t)
-            l17_dropout_2Backward(lo, hi, t)
-            l16_max_pooling2d_2Backward(lo, hi, t)
+            Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
+            for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
@@ -556,8 +556,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_conv2d_3Backward(lo, hi, t)
-            l9_dropout_1Backward(lo, hi, t)
-            l8_max_pooling2d_1Backward(lo, hi, t)
+            Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
+            for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
@@ -576,6 +576,55 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
+                       movingMean: (parameters + 384), movingVariance: (parameters + 416),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
+                       movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l11_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
+                       movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l14_batch_normalization_4bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
+                       movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
+    private var l19_batch_normalization_5bn: BatchNormLayer {
+        BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
+                       movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
+    private var l24_batch_normalization_6bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
+                       movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l29_batch_normalization_7bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
+                       movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // lambda_1 (Lambda): [N, 28, 28, 1] -> [N, 28, 28, 1]: y = (x - 0.1307) / 0.3081
     private func l1_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -648,43 +697,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
-                       movingMean: (parameters + 384), movingVariance: (parameters + 416),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
@@ -695,21 +707,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn,
                                  dGamma: gradients + 320, dBeta: gradients + 352)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 25088, y: a4 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
-    // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l5_conv2d_2WinogradWeightsIfChanged() {
-        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -778,11 +775,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l5_conv2d_2dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l5_conv2d_2wf, l5_conv2d_2dxwu, l5_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
-    }
-
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
@@ -818,43 +810,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
-                       movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l6_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_2(gamma * xhat + beta), written as that layer's output
-    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out)
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 25088, a7 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
@@ -867,52 +822,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
-    // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l7_leaky_re_lu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
-    // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l7_leaky_re_lu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g7 + lo * 25088, y: a7 + lo * 25088, dx: g6 + lo * 25088, count: (hi - lo) * 25088)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, pool) }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
-    private func l8_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l8_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a7 + n * 25088, a8 + n * 6272, pool) }
-    }
-
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.0, training
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: Float(0.0))
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
-    private func l9_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
-    private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l10_conv2d_3WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
@@ -977,11 +896,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_3 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l10_conv2d_3dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l10_conv2d_3wf, l10_conv2d_3dxwu, l10_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
-    }
-
     // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
@@ -1017,43 +931,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l11_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
-                       movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l11_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l11_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l11_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l11_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_3(gamma * xhat + beta), written as that layer's output
-    private func l11_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l11_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out)
     private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
@@ -1064,21 +941,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private func l11_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
-    }
-
-    // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l12_leaky_re_lu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
-    // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l12_leaky_re_lu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g12 + lo * 12544, y: a12 + lo * 12544, dx: g11 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
-    // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l13_conv2d_4WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
@@ -1151,11 +1013,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_4 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l13_conv2d_4dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l13_conv2d_4wf, l13_conv2d_4dxwu, l13_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
-    }
-
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
@@ -1191,43 +1048,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l14_batch_normalization_4bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
-                       movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_4 training pass 1: per-chunk sums of x
-    private func l14_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch mean from the partial sums
-    private func l14_batch_normalization_4ReduceMean() {
-        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
-    private func l14_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l14_batch_normalization_4ReduceVar() {
-        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_4(gamma * xhat + beta), written as that layer's output
-    private func l14_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l14_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
-    }
-
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out)
     private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
@@ -1240,52 +1060,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 65504, dBeta: gradients + 65568)
     }
 
-    // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l15_leaky_re_lu_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
-    // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l15_leaky_re_lu_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g15 + lo * 12544, y: a15 + lo * 12544, dx: g14 + lo * 12544, count: (hi - lo) * 12544)
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
 
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
-    private func l16_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l16_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a15 + n * 12544, a16 + n * 3136, pool) }
-    }
-
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.0, training
     private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: Float(0.0))
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
-    private func l17_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
-    private func l17_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
-    }
-
-    // conv2d_5: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l18_conv2d_5WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -1358,11 +1142,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_5 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l18_conv2d_5dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l18_conv2d_5wf, l18_conv2d_5dxwu, l18_conv2d_5dxwh, channels: 128, filters: 64, uStride: 8208)
-    }
-
     // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 128,
@@ -1398,43 +1177,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }
 
-    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l19_batch_normalization_5bn: BatchNormLayer {
-        BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
-                       movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_5 training pass 1: per-chunk sums of x
-    private func l19_batch_normalization_5SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
-    }
-
-    // batch_normalization_5: batch mean from the partial sums
-    private func l19_batch_normalization_5ReduceMean() {
-        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-    }
-
-    // batch_normalization_5 training pass 2: per-chunk sums of (x - mean)^2
-    private func l19_batch_normalization_5SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
-    }
-
-    // batch_normalization_5: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l19_batch_normalization_5ReduceVar() {
-        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-    }
-
-    // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_5(gamma * xhat + beta), written as that layer's output
-    private func l19_batch_normalization_5Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_5 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l19_batch_normalization_5Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
-    }
-
     // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out)
     private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g20 + lo * 6272, a20 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
@@ -1447,47 +1189,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
-    // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128]: y = leaky_relu(0.3)(x)
-    private func l20_leaky_re_lu_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l20_leaky_re_lu_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g20 + lo * 6272, y: a20 + lo * 6272, dx: g19 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, pool) }
     }
 
-    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128] backward
-    private func l21_max_pooling2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
-    }
-
-    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l21_max_pooling2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a20 + n * 6272, a21 + n * 1152, pool) }
-    }
-
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.0, training
     private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: Float(0.0))
-    }
-
-    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: inference, y = x
-    private func l22_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a22 + lo * 1152).update(from: a21 + lo * 1152, count: (hi - lo) * 1152)
-    }
-
-    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128] backward: dx = dy * mask
-    private func l22_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1567,43 +1278,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l24_batch_normalization_6bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
-                       movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_6 training pass 1: per-chunk sums of x
-    private func l24_batch_normalization_6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
-    }
-
-    // batch_normalization_6: batch mean from the partial sums
-    private func l24_batch_normalization_6ReduceMean() {
-        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-    }
-
-    // batch_normalization_6 training pass 2: per-chunk sums of (x - mean)^2
-    private func l24_batch_normalization_6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
-    }
-
-    // batch_normalization_6: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l24_batch_normalization_6ReduceVar() {
-        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-    }
-
-    // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_6(gamma * xhat + beta), written as that layer's output
-    private func l24_batch_normalization_6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
-    }
-
-    // batch_normalization_6 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l24_batch_normalization_6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, fold: l24_batch_normalization_6part + t * 128)
-    }
-
     // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out)
     private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g25 + lo * 576, a25 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
@@ -1616,84 +1290,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 213920, dBeta: gradients + 213984)
     }
 
-    // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64]: y = leaky_relu(0.3)(x)
-    private func l25_leaky_re_lu_6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
-    }
-
-    // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l25_leaky_re_lu_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g25 + lo * 576, y: a25 + lo * 576, dx: g24 + lo * 576, count: (hi - lo) * 576)
-    }
-
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, pool) }
     }
 
-    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64] backward
-    private func l26_max_pooling2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
-    }
-
-    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l26_max_pooling2d_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a25 + n * 576, a26 + n * 64, pool) }
-    }
-
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.0, training
     private func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a26 + lo * 64, y = a27 + lo * 64, mask = l27_dropout_4mask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: Float(0.0))
-    }
-
-    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: inference, y = x
-    private func l27_dropout_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a27 + lo * 64).update(from: a26 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64] backward: dx = dy * mask
-    private func l27_dropout_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l29_batch_normalization_7bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
-                       movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_7 training pass 1: per-chunk sums of x
-    private func l29_batch_normalization_7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
-    }
-
-    // batch_normalization_7: batch mean from the partial sums
-    private func l29_batch_normalization_7ReduceMean() {
-        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 training pass 2: per-chunk sums of (x - mean)^2
-    private func l29_batch_normalization_7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
-    }
-
-    // batch_normalization_7: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l29_batch_normalization_7ReduceVar() {
-        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l29_batch_normalization_7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
-    }
-
-    // batch_normalization_7 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l29_batch_normalization_7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
     }
 
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
@@ -1708,25 +1314,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 
-    // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l29_batch_normalization_7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
-    }
-
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.0, training
     private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropout_5mask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: Float(0.0))
-    }
-
-    // dropout_5 (Dropout): [N, 64] -> [N, 64]: inference, y = x
-    private func l30_dropout_5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // dropout_5 (Dropout): [N, 64] -> [N, 64] backward: dx = dy * mask
-    private func l30_dropout_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
@@ -1761,30 +1352,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 256, ldb: 64), .store)
     }
 
-    // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256]: y = leaky_relu(0.3)(x)
-    private func l32_leaky_re_lu_7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a31 + lo * 256, a32 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l32_leaky_re_lu_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
-    }
-
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.0, training
     private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a32 + lo * 256, y = a33 + lo * 256, mask = l33_dropout_6mask + lo * 256
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: Float(0.0))
-    }
-
-    // dropout_6 (Dropout): [N, 256] -> [N, 256]: inference, y = x
-    private func l33_dropout_6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // dropout_6 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
-    private func l33_dropout_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g33 + lo * 256, mask: l33_dropout_6mask + lo * 256, dx: g32 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
@@ -1819,30 +1390,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
-    // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128]: y = leaky_relu(0.3)(x)
-    private func l35_leaky_re_lu_8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a34 + lo * 128, a35 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l35_leaky_re_lu_8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
-    }
-
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
     private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a35 + lo * 128, y = a36 + lo * 128, mask = l36_dropout_7mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: Float(0.0))
-    }
-
-    // dropout_7 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l36_dropout_7ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dropout_7 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l36_dropout_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

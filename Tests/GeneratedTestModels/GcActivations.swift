@@ -116,16 +116,16 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
-            l2_leaky_re_lu_1Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
             l3_dense_2Forward(lo, hi, t)
-            l4_activation_1Forward(lo, hi, t)
+            Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
             l5_lambda_1Forward(lo, hi, t)
             l6_dense_3Forward(lo, hi, t)
-            l7_activation_2Forward(lo, hi, t)
-            l9_activation_3Forward(lo, hi, t)
+            Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
+            Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
             l10_dense_4Forward(lo, hi, t)
             l11_lambda_2Forward(lo, hi, t)
-            l12_activation_4Forward(lo, hi, t)
+            Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
             l14_dense_5Forward(lo, hi, t)
         }
     }
@@ -134,16 +134,16 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
-            l2_leaky_re_lu_1Forward(lo, hi, t)
+            Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
             l3_dense_2Forward(lo, hi, t)
-            l4_activation_1Forward(lo, hi, t)
+            Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
             l5_lambda_1Forward(lo, hi, t)
             l6_dense_3Forward(lo, hi, t)
-            l7_activation_2Forward(lo, hi, t)
-            l9_activation_3Forward(lo, hi, t)
+            Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
+            Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
             l10_dense_4Forward(lo, hi, t)
             l11_lambda_2Forward(lo, hi, t)
-            l12_activation_4Forward(lo, hi, t)
+            Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
             l14_dense_5Forward(lo, hi, t)
         }
     }
@@ -153,16 +153,16 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_dense_1Forward(lo, hi, t)
-        l2_leaky_re_lu_1Forward(lo, hi, t)
+        Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
         l3_dense_2Forward(lo, hi, t)
-        l4_activation_1Forward(lo, hi, t)
+        Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
         l5_lambda_1Forward(lo, hi, t)
         l6_dense_3Forward(lo, hi, t)
-        l7_activation_2Forward(lo, hi, t)
-        l9_activation_3Forward(lo, hi, t)
+        Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
+        Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
         l10_dense_4Forward(lo, hi, t)
         l11_lambda_2Forward(lo, hi, t)
-        l12_activation_4Forward(lo, hi, t)
+        Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
         l14_dense_5Forward(lo, hi, t)
     }
 
@@ -177,16 +177,16 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_dense_5Backward(lo, hi, t)
-            l12_activation_4Backward(lo, hi, t)
+            Activations.backward(.elu(Float(0.7)), dy: g12 + lo * 18, y: a12 + lo * 18, dx: g11 + lo * 18, count: (hi - lo) * 18)
             l11_lambda_2Backward(lo, hi, t)
             l10_dense_4Backward(lo, hi, t)
-            l9_activation_3Backward(lo, hi, t)
-            l7_activation_2Backward(lo, hi, t)
+            Activations.backward(.softmax(channels: 4), dy: g9 + lo * 12, y: a9 + lo * 12, dx: g7 + lo * 12, count: (hi - lo) * 12)
+            Activations.backward(.tanh, dy: g7 + lo * 12, y: a7 + lo * 12, dx: g6 + lo * 12, count: (hi - lo) * 12)
             l6_dense_3Backward(lo, hi, t)
             l5_lambda_1Backward(lo, hi, t)
-            l4_activation_1Backward(lo, hi, t)
+            Activations.backward(.sigmoid, dy: g4 + lo * 8, y: a4 + lo * 8, dx: g3 + lo * 8, count: (hi - lo) * 8)
             l3_dense_2Backward(lo, hi, t)
-            l2_leaky_re_lu_1Backward(lo, hi, t)
+            Activations.backward(.leaky(Float(0.3)), dy: g2 + lo * 8, y: a2 + lo * 8, dx: g1 + lo * 8, count: (hi - lo) * 8)
             l1_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 374, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -216,16 +216,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(10, a: { row in x + r0 * 10 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
                   GemmReduction(k: rows, aStride: 10, ldb: 8), .store)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8]: y = leaky_relu(0.3)(x)
-    private func l2_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l2_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g2 + lo * 8, y: a2 + lo * 8, dx: g1 + lo * 8, count: (hi - lo) * 8)
     }
 
     // dense_2 (Dense): [N, 8] -> [N, 8]: x [8] * W [8, 8] + b linear
@@ -258,16 +248,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         let dx = g2
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 8 }, b: l3_dense_2wt, n: 8, c: { row in dx + (r0 + row) * 8 },
                   GemmReduction(k: 8, ldb: 8), .store)
-    }
-
-    // activation_1 (Activation): [N, 8] -> [N, 8]: y = sigmoid(x)
-    private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
-    }
-
-    // activation_1 (Activation): [N, 8] -> [N, 8] backward: dx = dy * sigmoid'(y)
-    private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.sigmoid, dy: g4 + lo * 8, y: a4 + lo * 8, dx: g3 + lo * 8, count: (hi - lo) * 8)
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8]: y = (x - 0.25) / 0.5
@@ -312,26 +292,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         let dx = g5
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 12 }, b: l6_dense_3wt, n: 8, c: { row in dx + (r0 + row) * 8 },
                   GemmReduction(k: 12, ldb: 8), .store)
-    }
-
-    // activation_2 (Activation): [N, 12] -> [N, 12]: y = tanh(x)
-    private func l7_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
-    }
-
-    // activation_2 (Activation): [N, 12] -> [N, 12] backward: dx = dy * tanh'(y)
-    private func l7_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.tanh, dy: g7 + lo * 12, y: a7 + lo * 12, dx: g6 + lo * 12, count: (hi - lo) * 12)
-    }
-
-    // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4]: y = softmax(x)
-    private func l9_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
-    }
-
-    // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4] backward: dx = dy * softmax'(y)
-    private func l9_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.softmax(channels: 4), dy: g9 + lo * 12, y: a9 + lo * 12, dx: g7 + lo * 12, count: (hi - lo) * 12)
     }
 
     // dense_4 (Dense): [N, 3, 4] -> [N, 3, 6]: x [4] * W [4, 6] + b relu
@@ -379,16 +339,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private func l11_lambda_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g11 + lo * 18, dx = g10 + lo * 18
         for i in 0..<(hi - lo) * 18 { let g = dy[i]; dx[i] = g * Float(2.0) }
-    }
-
-    // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6]: y = elu(0.7)(x)
-    private func l12_activation_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
-    }
-
-    // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6] backward: dx = dy * elu(0.7)'(y)
-    private func l12_activation_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.elu(Float(0.7)), dy: g12 + lo * 18, y: a12 + lo * 18, dx: g11 + lo * 18, count: (hi - lo) * 18)
     }
 
     // dense_5 (Dense): [N, 18] -> [N, 4]: x [18] * W [18, 4] + b linear

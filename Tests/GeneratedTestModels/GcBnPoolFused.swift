@@ -119,31 +119,31 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
-            l3_activation_1Forward(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
+            Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
             l4_average_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
-        l6_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
-        l6_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l6_batch_normalization_2Normalize(lo, hi, t)
+            BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
             l8_dense_1Forward(lo, hi, t)
         }
     }
@@ -152,7 +152,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1ForwardFused(lo, hi, t)
-            l3_activation_1Forward(lo, hi, t)
+            Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
             l4_average_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2ForwardFused(lo, hi, t)
             l8_dense_1Forward(lo, hi, t)
@@ -164,7 +164,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1ForwardFused(lo, hi, t)
-        l3_activation_1Forward(lo, hi, t)
+        Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
         l4_average_pooling2d_1Forward(lo, hi, t)
         l5_conv2d_2ForwardFused(lo, hi, t)
         l8_dense_1Forward(lo, hi, t)
@@ -186,7 +186,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l4_average_pooling2d_1Backward(lo, hi, t)
-            l3_activation_1Backward(lo, hi, t)
+            Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
@@ -199,6 +199,20 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 216), (248, 48), (296, 6), (320, 162), (482, 3)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 8, statistics: l2_batch_normalization_1stats, gamma: (parameters + 216), beta: (parameters + 224),
+                       movingMean: (parameters + 232), movingVariance: (parameters + 240),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 6, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 302),
+                       movingMean: (parameters + 308), movingVariance: (parameters + 314),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: output pixels q0..<q1 of one image, kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -254,43 +268,6 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 8, statistics: l2_batch_normalization_1stats, gamma: (parameters + 216), beta: (parameters + 224),
-                       movingMean: (parameters + 232), movingVariance: (parameters + 240),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 16)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, rows: (hi - lo) * 25,
@@ -301,16 +278,6 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     private func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn,
                                  dGamma: gradients + 216, dBeta: gradients + 224)
-    }
-
-    // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8]: y = tanh(x)
-    private func l3_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
-    }
-
-    // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8] backward: dx = dy * tanh'(y)
-    private func l3_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
@@ -396,43 +363,6 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
             for r in 0..<3 { (dyp + ((r + 0) * 3 + 0) * 6).update(from: dy + r * 18, count: 18) }
             l5_conv2d_2InputGradientRows(dyp, dx, 0, 9, t)
         }
-    }
-
-    // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 6, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 302),
-                       movingMean: (parameters + 308), movingVariance: (parameters + 314),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l6_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 12)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat

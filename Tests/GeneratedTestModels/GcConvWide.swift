@@ -140,7 +140,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
-            l4_global_average_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 560, g4 + n * 70, pixels: 8, channels: 70) }
             l3_conv2d_3Backward(lo, hi, t)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
@@ -303,11 +303,6 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private func l4_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (2, 4, 70), output: (1, 1), window: (2, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 560, a4 + n * 70, pool) }
-    }
-
-    // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70] backward
-    private func l4_global_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 560, g4 + n * 70, pixels: 8, channels: 70) }
     }
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear

@@ -104,17 +104,17 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l3_dense_2Forward(lo, hi, t)
             l4_dropout_1ForwardTraining(lo, hi, t)
             l5_dense_3Forward(lo, hi, t)
@@ -125,9 +125,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
-            l2_batch_normalization_1Inference(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
             l3_dense_2Forward(lo, hi, t)
-            l4_dropout_1ForwardInference(lo, hi, t)
+            (a4 + lo * 33).update(from: a3 + lo * 33, count: (hi - lo) * 33)
             l5_dense_3Forward(lo, hi, t)
         }
     }
@@ -137,9 +137,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_dense_1Forward(lo, hi, t)
-        l2_batch_normalization_1Inference(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         l3_dense_2Forward(lo, hi, t)
-        l4_dropout_1ForwardInference(lo, hi, t)
+        (a4 + lo * 33).update(from: a3 + lo * 33, count: (hi - lo) * 33)
         l5_dense_3Forward(lo, hi, t)
     }
 
@@ -152,14 +152,14 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_dense_3Backward(lo, hi, t)
-            l4_dropout_1Backward(lo, hi, t)
+            Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
             l3_dense_2Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, g1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l1_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1136, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -167,6 +167,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 20), (340, 660), (1000, 132), (1132, 4)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 260), beta: (parameters + 280),
+                       movingMean: (parameters + 300), movingVariance: (parameters + 320),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // dense_1 (Dense): [N, 12] -> [N, 20]: x [12] * W [12, 20] + b tanh
     private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -197,43 +204,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: rows, aStride: 12, ldb: 20), .store)
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 260), beta: (parameters + 280),
-                       movingMean: (parameters + 300), movingVariance: (parameters + 320),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 1,
@@ -244,11 +214,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn,
                                  dGamma: gradients + 260, dBeta: gradients + 280)
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, g1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
     }
 
     // dense_2 (Dense): [N, 20] -> [N, 33]: x [20] * W [20, 33] sigmoid
@@ -289,16 +254,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a3 + lo * 33, y = a4 + lo * 33, mask = l4_dropout_1mask + lo * 33
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 33, first: lo * 33, seed: seed ^ 8709371129873690708, rate: Float(0.3))
-    }
-
-    // dropout_1 (Dropout): [N, 33] -> [N, 33]: inference, y = x
-    private func l4_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a4 + lo * 33).update(from: a3 + lo * 33, count: (hi - lo) * 33)
-    }
-
-    // dropout_1 (Dropout): [N, 33] -> [N, 33] backward: dx = dy * mask
-    private func l4_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
     }
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear

@@ -101,17 +101,17 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
             l5_dense_1Forward(lo, hi, t)
         }
     }
@@ -121,7 +121,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
             l5_dense_1Forward(lo, hi, t)
         }
     }
@@ -132,7 +132,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
-        l3_batch_normalization_1Inference(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
         l5_dense_1Forward(lo, hi, t)
     }
 
@@ -149,7 +149,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, g2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -158,6 +158,13 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 72), (145, 336), (481, 3)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l3_batch_normalization_1stats, gamma: (parameters + 129), beta: (parameters + 133),
+                       movingMean: (parameters + 137), movingVariance: (parameters + 141),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 9, 8, 2] -> [N, 9, 8, 3]: kernel 3x3x2x3 dilation 2x3 stride 1x1 pad top 2 left 3 +bias tanh
     private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -271,43 +278,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 4, statistics: l3_batch_normalization_1stats, gamma: (parameters + 129), beta: (parameters + 133),
-                       movingMean: (parameters + 137), movingVariance: (parameters + 141),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, rows: (hi - lo) * 28,
@@ -318,11 +288,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn,
                                  dGamma: gradients + 129, dBeta: gradients + 133)
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, g2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
     }
 
     // dense_1 (Dense): [N, 112] -> [N, 3]: x [112] * W [112, 3] + b linear

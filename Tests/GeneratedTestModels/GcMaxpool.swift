@@ -110,7 +110,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             l3_zero_padding2d_1Forward(lo, hi, t)
             l4_max_pooling2d_2Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_global_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
             l7_dense_1Forward(lo, hi, t)
         }
     }
@@ -123,7 +123,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             l3_zero_padding2d_1Forward(lo, hi, t)
             l4_max_pooling2d_2ForwardInference(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            l6_global_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
             l7_dense_1Forward(lo, hi, t)
         }
     }
@@ -137,7 +137,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         l3_zero_padding2d_1Forward(lo, hi, t)
         l4_max_pooling2d_2ForwardInference(lo, hi, t)
         l5_conv2d_2Forward(lo, hi, t)
-        l6_global_max_pooling2d_1Forward(lo, hi, t)
+        for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
         l7_dense_1Forward(lo, hi, t)
     }
 
@@ -150,11 +150,11 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
-            l6_global_max_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
             l5_conv2d_2Backward(lo, hi, t)
-            l4_max_pooling2d_2Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 96, g4 + n * 32, l4_max_pooling2d_2arg + n * 32, inputCount: 96, outputCount: 32) }
             l3_zero_padding2d_1Backward(lo, hi, t)
-            l2_max_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, inputCount: 144, outputCount: 36) }
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -208,11 +208,6 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 144, a2 + n * 36, l2_max_pooling2d_1arg + n * 36, pool) }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4] backward
-    private func l2_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, inputCount: 144, outputCount: 36) }
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
     private func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
@@ -239,11 +234,6 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 96, a4 + n * 32, l4_max_pooling2d_2arg + n * 32, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4] backward
-    private func l4_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g3 + n * 96, g4 + n * 32, l4_max_pooling2d_2arg + n * 32, inputCount: 96, outputCount: 32) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
@@ -301,16 +291,6 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             for r in 0..<4 { (dyp + ((r + 0) * 2 + 0) * 5).update(from: dy + r * 10, count: 10) }
             l5_conv2d_2InputGradientRows(dyp, dx, 0, 8, t)
         }
-    }
-
-    // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5]: global max pool over 8 pixels
-    private func l6_global_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
-    }
-
-    // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5] backward
-    private func l6_global_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
     }
 
     // dense_1 (Dense): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear

@@ -102,18 +102,18 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_bn1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        l2_bn1ReduceMean()
+        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_bn1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        l2_bn1ReduceVar()
+        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_bn1Normalize(lo, hi, t)
-            l3_act1Forward(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
+            Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
             l4_flattenForward(lo, hi, t)
             l5_fcForward(lo, hi, t)
         }
@@ -123,8 +123,8 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            l2_bn1Inference(lo, hi, t)
-            l3_act1Forward(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, fold: l2_bn1part + t * 8)
+            Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
             l4_flattenForward(lo, hi, t)
             l5_fcForward(lo, hi, t)
         }
@@ -135,8 +135,8 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv1Forward(lo, hi, t)
-        l2_bn1Inference(lo, hi, t)
-        l3_act1Forward(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, fold: l2_bn1part + t * 8)
+        Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
         l4_flattenForward(lo, hi, t)
         l5_fcForward(lo, hi, t)
     }
@@ -150,13 +150,13 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
-            l3_act1Backward(lo, hi, t)
+            Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 80, y: a3 + lo * 80, dx: g2 + lo * 80, count: (hi - lo) * 80)
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_bn1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, g1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
             l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -164,6 +164,13 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 240), (332, 3)]
+
+    // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9
+    private var l2_bn1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 76), beta: (parameters + 80),
+                       movingMean: (parameters + 84), movingVariance: (parameters + 88),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -200,43 +207,6 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
-        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 76), beta: (parameters + 80),
-                       movingMean: (parameters + 84), movingVariance: (parameters + 88),
-                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
-    }
-
-    // bn1 training pass 1: per-chunk sums of x
-    private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
-    }
-
-    // bn1: batch mean from the partial sums
-    private func l2_bn1ReduceMean() {
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-    }
-
-    // bn1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
-    }
-
-    // bn1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_bn1ReduceVar() {
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-    }
-
-    // bn1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
-    }
-
-    // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, fold: l2_bn1part + t * 8)
-    }
-
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, rows: (hi - lo) * 20,
@@ -247,21 +217,6 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn,
                                  dGamma: gradients + 76, dBeta: gradients + 80)
-    }
-
-    // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_bn1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, g1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
-    }
-
-    // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4]: y = leaky_relu(0.01)(x)
-    private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
-    }
-
-    // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4] backward: dx = dy * leaky_relu(0.01)'(y)
-    private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 80, y: a3 + lo * 80, dx: g2 + lo * 80, count: (hi - lo) * 80)
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80]: flatten in NCHW order (20 pixels x 4 channels)

@@ -114,22 +114,22 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
             l3Forward(lo, hi, t)
-            l4SumMean(lo, hi, t)
+            BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
-        l4ReduceMean()
+        BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
-        l4ReduceVar()
+        BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4Normalize(lo, hi, t)
+            BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
             l5ForwardTraining(lo, hi, t)
             l6_classForward(lo, hi, t)
-            l7Forward(lo, hi, t)
+            Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
             l8Forward(lo, hi, t)
         }
     }
@@ -138,10 +138,10 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
             l3ForwardFused(lo, hi, t)
             l6_classForward(lo, hi, t)
-            l7Forward(lo, hi, t)
+            Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
             l8Forward(lo, hi, t)
         }
     }
@@ -151,10 +151,10 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
+        Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
         l3ForwardFused(lo, hi, t)
         l6_classForward(lo, hi, t)
-        l7Forward(lo, hi, t)
+        Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
         l8Forward(lo, hi, t)
     }
 
@@ -168,17 +168,17 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
+            Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
             l6_classBackward(lo, hi, t)
-            l5Backward(lo, hi, t)
+            Dropout.backward(dy: g5 + lo * 4, mask: l5mask + lo * 4, dx: g4 + lo * 4, count: (hi - lo) * 4)
             l4BackwardSums(lo, hi, t)
         }
         l4BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, g3 + lo * 4, rows: (hi - lo) * 1, l4bn)
             l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
             l1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -186,6 +186,13 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 30), (30, 5), (35, 20), (55, 4), (75, 12), (87, 9), (96, 3)]
+
+    // new\u{a}line(); fatalError() (BatchNormalization): [N, 4] -> [N, 4]: batch norm over 4 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l4bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l4stats, gamma: (parameters + 59), beta: (parameters + 63),
+                       movingMean: (parameters + 67), movingVariance: (parameters + 71),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // dense "quoted" (Dense"); fatalError("): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -214,16 +221,6 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 6, ldb: 5), .store)
-    }
-
-    // back\slash\ (Activation): [N, 5] -> [N, 5]: y = relu(x)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
-    }
-
-    // back\slash\ (Activation): [N, 5] -> [N, 5] backward: dx = dy * relu'(y)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
     }
 
     // x"); fatalError("injected (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
@@ -270,43 +267,6 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 
-    // new\u{a}line(); fatalError() (BatchNormalization): [N, 4] -> [N, 4]: batch norm over 4 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l4bn: BatchNormLayer {
-        BatchNormLayer(channels: 4, statistics: l4stats, gamma: (parameters + 59), beta: (parameters + 63),
-                       movingMean: (parameters + 67), movingVariance: (parameters + 71),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // new\u{a}line(); fatalError() training pass 1: per-chunk sums of x
-    private func l4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
-    }
-
-    // new\u{a}line(); fatalError(): batch mean from the partial sums
-    private func l4ReduceMean() {
-        BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-    }
-
-    // new\u{a}line(); fatalError() training pass 2: per-chunk sums of (x - mean)^2
-    private func l4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
-    }
-
-    // new\u{a}line(); fatalError(): batch variance, 1/sqrt(var + eps), moving statistics
-    private func l4ReduceVar() {
-        BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-    }
-
-    // new\u{a}line(); fatalError() training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
-    }
-
-    // new\u{a}line(); fatalError() inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn, fold: l4part + t * 8)
-    }
-
     // new\u{a}line(); fatalError() backward pass 1: per-chunk sums of dy and dy * xhat
     private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, rows: (hi - lo) * 1,
@@ -319,25 +279,10 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 59, dBeta: gradients + 63)
     }
 
-    // new\u{a}line(); fatalError() backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, g3 + lo * 4, rows: (hi - lo) * 1, l4bn)
-    }
-
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: dropout rate 0.5, training
     private func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 4, y = a5 + lo * 4, mask = l5mask + lo * 4
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 4, first: lo * 4, seed: seed ^ 1663341875487337577, rate: Float(0.5))
-    }
-
-    // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: inference, y = x
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a5 + lo * 4).update(from: a4 + lo * 4, count: (hi - lo) * 4)
-    }
-
-    // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4] backward: dx = dy * mask
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g5 + lo * 4, mask: l5mask + lo * 4, dx: g4 + lo * 4, count: (hi - lo) * 4)
     }
 
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear
@@ -366,16 +311,6 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         let dx = g5
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_classwt, n: 4, c: { row in dx + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
-    }
-
-    // */ fatalError() /* (Activation): [N, 3] -> [N, 3]: y = sigmoid(x)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
-    }
-
-    // */ fatalError() /* (Activation): [N, 3] -> [N, 3] backward: dx = dy * sigmoid'(y)
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
     }
 
     // self\u{d}\u{9}\u{0} (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear

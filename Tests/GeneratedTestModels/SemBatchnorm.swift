@@ -87,24 +87,24 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
         }
-        l1_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
         }
-        l1_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l1_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn)
         }
     }
 
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_batch_normalization_1Inference(lo, hi, t)
+            BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
         }
     }
 
@@ -112,7 +112,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_batch_normalization_1Inference(lo, hi, t)
+        BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -131,36 +131,6 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         BatchNormLayer(channels: 3, statistics: l1_batch_normalization_1stats, gamma: (parameters + 0), beta: (parameters + 3),
                        movingMean: (parameters + 6), movingVariance: (parameters + 9),
                        epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l1_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l1_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l1_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l1_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l1_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l1_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat

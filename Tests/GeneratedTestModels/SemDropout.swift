@@ -86,7 +86,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         Parallel.images(count, threads: threads) {
             lo, hi, t in
-            l1_dropout_1ForwardInference(lo, hi, t)
+            (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
         }
     }
 
@@ -94,7 +94,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1_dropout_1ForwardInference(lo, hi, t)
+        (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -106,11 +106,6 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private func l1_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 1000, y = a1 + lo * 1000, mask = l1_dropout_1mask + lo * 1000
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1000, first: lo * 1000, seed: seed ^ 11400714819323198485, rate: Float(0.25))
-    }
-
-    // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: inference, y = x
-    private func l1_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
     }
 
 }

@@ -106,18 +106,18 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
-            l4_activation_1Forward(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn)
+            Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
             l6_dense_1Forward(lo, hi, t)
         }
     }
@@ -127,8 +127,8 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
-            l4_activation_1Forward(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+            Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
             l6_dense_1Forward(lo, hi, t)
         }
     }
@@ -146,8 +146,8 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
-        l3_batch_normalization_1Inference(lo, hi, t)
-        l4_activation_1Forward(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+        Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
         l6_dense_1Forward(lo, hi, t)
     }
 
@@ -160,13 +160,13 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
-            l4_activation_1Backward(lo, hi, t)
+            Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, g2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -175,6 +175,13 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12800), (12800, 32), (12832, 12800), (25696, 4480), (30176, 5)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 25632), beta: (parameters + 25648),
+                       movingMean: (parameters + 25664), movingVariance: (parameters + 25680),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -267,43 +274,6 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 25632), beta: (parameters + 25648),
-                       movingMean: (parameters + 25664), movingVariance: (parameters + 25680),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
@@ -314,21 +284,6 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn,
                                  dGamma: gradients + 25632, dBeta: gradients + 25648)
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, g2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn)
-    }
-
-    // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16]: y = relu(x)
-    private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
-    }
-
-    // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16] backward: dx = dy * relu'(y)
-    private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear

@@ -116,30 +116,30 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        l1_conv2d_1WinogradWeights()
-        l2_conv2d_2WinogradWeights()
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 896, a4 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, .relu)
             l6_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        l1_conv2d_1WinogradWeights()
-        l2_conv2d_2WinogradWeights()
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
@@ -169,7 +169,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
         self.count = count
         g6.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
-        l2_conv2d_2dxWinogradWeights()
+        Winograd<WinogradF3x3x5x5>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
         l6_dense_1Transpose()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
@@ -188,9 +188,11 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12800), (12800, 32), (12832, 12800), (25696, 4480), (30176, 5)]
 
-    // conv2d_1: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l1_conv2d_1WinogradWeights() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+    // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 25632), beta: (parameters + 25648),
+                       movingMean: (parameters + 25664), movingVariance: (parameters + 25680),
+                       epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
@@ -238,11 +240,6 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
             Gemm.rows(400, a: { row in x + row / 80 * 192 + row % 80 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 7, inner: 8, aOuter: 192, aInner: 16, bOuter: 256, bInner: 32), .add)
         }
-    }
-
-    // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l2_conv2d_2WinogradWeights() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
@@ -312,11 +309,6 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l2_conv2d_2dxWinogradWeights() {
-        Winograd<WinogradF3x3x5x5>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
-    }
-
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 16,
@@ -347,43 +339,6 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 25632), beta: (parameters + 25648),
-                       movingMean: (parameters + 25664), movingVariance: (parameters + 25680),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = activation_1(gamma * xhat + beta), written as that layer's output
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 896, a4 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, .relu)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out)
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 896, a4 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
@@ -394,16 +349,6 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
     private func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn,
                                  dGamma: gradients + 25632, dBeta: gradients + 25648)
-    }
-
-    // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16]: y = relu(x)
-    private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
-    }
-
-    // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16] backward: dx = dy * relu'(y)
-    private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear

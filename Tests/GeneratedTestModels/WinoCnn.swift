@@ -127,38 +127,38 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        l1_conv2d_1WinogradWeights()
-        l2_conv2d_2WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 4640), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
             l5_max_pooling2d_1Forward(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        l1_conv2d_1WinogradWeights()
-        l2_conv2d_2WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 4640), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
             l5_max_pooling2d_1ForwardInference(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
         }
@@ -177,8 +177,8 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
-        l3_batch_normalization_1Inference(lo, hi, t)
-        l4_leaky_re_lu_1Forward(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+        Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         l7_dense_1Forward(lo, hi, t)
     }
@@ -188,19 +188,19 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         self.count = count
         g7.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
-        l2_conv2d_2dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
         l7_dense_1Transpose()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
-            l5_max_pooling2d_1Backward(lo, hi, t)
-            l4_leaky_re_lu_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
+            Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, g2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -210,9 +210,11 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4608), (4608, 32), (4640, 4608), (9312, 960), (10272, 5)]
 
-    // conv2d_1: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l1_conv2d_1WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
+                       movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
+                       epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
@@ -264,11 +266,6 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
     }
 
-    // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l2_conv2d_2WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 4640), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-    }
-
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
@@ -311,11 +308,6 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l2_conv2d_2dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
-    }
-
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 16,
@@ -345,43 +337,6 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 16)   // dW = A^T M A
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
-                       movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, rows: (hi - lo) * 63,
@@ -394,30 +349,10 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 9248, dBeta: gradients + 9264)
     }
 
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, g2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16]: y = leaky_relu(0.3)(x)
-    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 1008, a5 + n * 192, l5_max_pooling2d_1arg + n * 192, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16] backward
-    private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference

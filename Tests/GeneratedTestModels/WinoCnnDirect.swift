@@ -111,18 +111,18 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        l3_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1Normalize(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
             l5_max_pooling2d_1Forward(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
         }
@@ -133,8 +133,8 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_batch_normalization_1Inference(lo, hi, t)
-            l4_leaky_re_lu_1Forward(lo, hi, t)
+            BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+            Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
             l5_max_pooling2d_1ForwardInference(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
         }
@@ -153,8 +153,8 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
-        l3_batch_normalization_1Inference(lo, hi, t)
-        l4_leaky_re_lu_1Forward(lo, hi, t)
+        BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
+        Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         l7_dense_1Forward(lo, hi, t)
     }
@@ -168,14 +168,14 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
-            l5_max_pooling2d_1Backward(lo, hi, t)
-            l4_leaky_re_lu_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
+            Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l3_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, g2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -184,6 +184,13 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4608), (4608, 32), (4640, 4608), (9312, 960), (10272, 5)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
+                       movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -276,43 +283,6 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
-                       movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l3_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, rows: (hi - lo) * 63,
@@ -325,30 +295,10 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 9248, dBeta: gradients + 9264)
     }
 
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, g2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16]: y = leaky_relu(0.3)(x)
-    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
-    }
-
-    // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 1008, a5 + n * 192, l5_max_pooling2d_1arg + n * 192, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16] backward
-    private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference

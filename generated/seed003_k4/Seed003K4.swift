@@ -150,7 +150,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             l5_conv2d_4Forward(lo, hi, t)
             l6_max_pooling2d_2ForwardInference(lo, hi, t)
             l8_dense_1Forward(lo, hi, t)
-            l9_dropout_1ForwardInference(lo, hi, t)
+            (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
             l10_dense_2Forward(lo, hi, t)
         }
     }
@@ -178,7 +178,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l8_dense_1ForwardColumns(q0, q1, t)
         }
-        l9_dropout_1ForwardInference(lo, hi, t)
+        (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
     }
 
@@ -194,12 +194,12 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_dense_2Backward(lo, hi, t)
-            l9_dropout_1Backward(lo, hi, t)
+            Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_dense_1Backward(lo, hi, t)
-            l6_max_pooling2d_2Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g5 + n * 5184, g6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, inputCount: 5184, outputCount: 1024) }
             l5_conv2d_4Backward(lo, hi, t)
             l4_conv2d_3Backward(lo, hi, t)
-            l3_max_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 20000, g3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, inputCount: 20000, outputCount: 4608) }
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -303,11 +303,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 20000, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32] backward
-    private func l3_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g2 + n * 20000, g3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, inputCount: 20000, outputCount: 4608) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -432,11 +427,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 5184, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
     }
 
-    // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64] backward
-    private func l6_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g5 + n * 5184, g6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, inputCount: 5184, outputCount: 1024) }
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
@@ -493,16 +483,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: Float(0.5))
-    }
-
-    // dropout_1 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l9_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dropout_1 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

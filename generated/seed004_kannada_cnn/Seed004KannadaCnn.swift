@@ -210,60 +210,60 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     private func forwardTraining() {
         l3_conv2d_2WinogradWeights()
-        l7_conv2d_3WinogradWeights()
-        l9_conv2d_4WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1SumMean(lo, hi, t)
+            BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
-        l2_batch_normalization_1ReduceMean()
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
-        l2_batch_normalization_1ReduceVar()
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1Normalize(lo, hi, t)
+            BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l3_conv2d_2Forward(lo, hi, t)
-            l4_batch_normalization_2SumMean(lo, hi, t)
+            BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
-        l4_batch_normalization_2ReduceMean()
+        BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4_batch_normalization_2SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
-        l4_batch_normalization_2ReduceVar()
+        BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4_batch_normalization_2Normalize(lo, hi, t)
+            BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l5_max_pooling2d_1Forward(lo, hi, t)
             l6_dropout_1ForwardTraining(lo, hi, t)
             l7_conv2d_3Forward(lo, hi, t)
-            l8_batch_normalization_3SumMean(lo, hi, t)
+            BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
-        l8_batch_normalization_3ReduceMean()
+        BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l8_batch_normalization_3SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
-        l8_batch_normalization_3ReduceVar()
+        BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l8_batch_normalization_3Normalize(lo, hi, t)
+            BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l9_conv2d_4Forward(lo, hi, t)
-            l10_batch_normalization_4SumMean(lo, hi, t)
+            BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
-        l10_batch_normalization_4ReduceMean()
+        BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_4SumVar(lo, hi, t)
+            BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
-        l10_batch_normalization_4ReduceVar()
+        BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_4Normalize(lo, hi, t)
+            BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
             l12_dropout_2ForwardTraining(lo, hi, t)
             l14_dense_1Forward(lo, hi, t)
@@ -274,24 +274,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     private func forwardInference() {
         l3_conv2d_2WinogradWeights()
-        l7_conv2d_3WinogradWeights()
-        l9_conv2d_4WinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_batch_normalization_1Inference(lo, hi, t)
+            BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
             l3_conv2d_2Forward(lo, hi, t)
-            l4_batch_normalization_2Inference(lo, hi, t)
+            BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
             l5_max_pooling2d_1ForwardInference(lo, hi, t)
-            l6_dropout_1ForwardInference(lo, hi, t)
+            (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
             l7_conv2d_3Forward(lo, hi, t)
-            l8_batch_normalization_3Inference(lo, hi, t)
+            BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
             l9_conv2d_4Forward(lo, hi, t)
-            l10_batch_normalization_4Inference(lo, hi, t)
+            BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
             l11_max_pooling2d_2ForwardInference(lo, hi, t)
-            l12_dropout_2ForwardInference(lo, hi, t)
+            (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
             l14_dense_1Forward(lo, hi, t)
-            l15_dropout_3ForwardInference(lo, hi, t)
+            (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
             l16_dense_2Forward(lo, hi, t)
         }
     }
@@ -305,35 +305,35 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t)
         }
-        l2_batch_normalization_1Inference(lo, hi, t)
+        BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
         l3_conv2d_2PadSingle()
-        l3_conv2d_2WinogradWeightsIfChanged()
+        Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 960), source: l3_conv2d_2wsrc, l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(100, block: 6, threads: threads) {
             q0, q1, t in
             self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t)
         }
-        l4_batch_normalization_2Inference(lo, hi, t)
+        BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
-        l6_dropout_1ForwardInference(lo, hi, t)
+        (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
         l7_conv2d_3PadSingle()
         Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t)
         }
-        l8_batch_normalization_3Inference(lo, hi, t)
+        BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
         l9_conv2d_4PadSingle()
         Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t)
         }
-        l10_batch_normalization_4Inference(lo, hi, t)
+        BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
-        l12_dropout_2ForwardInference(lo, hi, t)
+        (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
         Parallel.rows(256, block: 64, threads: threads) {
             q0, q1, t in
             self.l14_dense_1ForwardColumns(q0, q1, t)
         }
-        l15_dropout_3ForwardInference(lo, hi, t)
+        (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
         l16_dense_2Forward(lo, hi, t)
     }
 
@@ -342,49 +342,49 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         self.count = count
         g16.update(from: outputGradient, count: count * 10)
         l3_conv2d_2Flip()
-        l3_conv2d_2dxWinogradWeights()
+        Winograd<WinogradF3x3x5x5>.weights(l3_conv2d_2wf, l3_conv2d_2dxwu, l3_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
         l7_conv2d_3Flip()
-        l7_conv2d_3dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l7_conv2d_3wf, l7_conv2d_3dxwu, l7_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
         l9_conv2d_4Flip()
-        l9_conv2d_4dxWinogradWeights()
+        Winograd<WinogradF4x4x3x3>.weights(l9_conv2d_4wf, l9_conv2d_4dxwu, l9_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
         l14_dense_1Transpose()
         l16_dense_2Transpose()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
-            l15_dropout_3Backward(lo, hi, t)
+            Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
             l14_dense_1Backward(lo, hi, t)
-            l12_dropout_2Backward(lo, hi, t)
-            l11_max_pooling2d_2Backward(lo, hi, t)
+            Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
             l10_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_4BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l10_batch_normalization_4BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, g9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l9_conv2d_4Backward(lo, hi, t)
             l8_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l8_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l8_batch_normalization_3BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l7_conv2d_3Backward(lo, hi, t)
-            l6_dropout_1Backward(lo, hi, t)
-            l5_max_pooling2d_1Backward(lo, hi, t)
+            Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
             l4_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l4_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l4_batch_normalization_2BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, g3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l3_conv2d_2Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in
-            l2_batch_normalization_1BackwardData(lo, hi, t)
+            BatchNorm.backwardData(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, g1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 888298, chunks: max(1, min(threads, count)), segments: reduceSegments)
@@ -392,6 +392,34 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
+
+    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l2_batch_normalization_1stats, gamma: (parameters + 832), beta: (parameters + 864),
+                       movingMean: (parameters + 896), movingVariance: (parameters + 928),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l4_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l4_batch_normalization_2stats, gamma: (parameters + 26592), beta: (parameters + 26624),
+                       movingMean: (parameters + 26656), movingVariance: (parameters + 26688),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l8_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l8_batch_normalization_3stats, gamma: (parameters + 45216), beta: (parameters + 45280),
+                       movingMean: (parameters + 45344), movingVariance: (parameters + 45408),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_4bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l10_batch_normalization_4stats, gamma: (parameters + 82400), beta: (parameters + 82464),
+                       movingMean: (parameters + 82528), movingVariance: (parameters + 82592),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -437,43 +465,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l2_batch_normalization_1stats, gamma: (parameters + 832), beta: (parameters + 864),
-                       movingMean: (parameters + 896), movingVariance: (parameters + 928),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_1 training pass 1: per-chunk sums of x
-    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch mean from the partial sums
-    private func l2_batch_normalization_1ReduceMean() {
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
-    }
-
-    // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2_batch_normalization_1ReduceVar() {
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
-    }
-
-    // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
-    }
-
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
@@ -484,16 +475,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn,
                                  dGamma: gradients + 832, dBeta: gradients + 864)
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, g1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
-    }
-
-    // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l3_conv2d_2WinogradWeightsIfChanged() {
-        Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 960), source: l3_conv2d_2wsrc, l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
@@ -538,11 +519,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l3_conv2d_2dxWinogradWeights() {
-        Winograd<WinogradF3x3x5x5>.weights(l3_conv2d_2wf, l3_conv2d_2dxwu, l3_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
-    }
-
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
@@ -576,43 +552,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l4_batch_normalization_2bn: BatchNormLayer {
-        BatchNormLayer(channels: 32, statistics: l4_batch_normalization_2stats, gamma: (parameters + 26592), beta: (parameters + 26624),
-                       movingMean: (parameters + 26656), movingVariance: (parameters + 26688),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_2 training pass 1: per-chunk sums of x
-    private func l4_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch mean from the partial sums
-    private func l4_batch_normalization_2ReduceMean() {
-        BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l4_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
-    }
-
-    // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l4_batch_normalization_2ReduceVar() {
-        BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l4_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
-    }
-
-    // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l4_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
-    }
-
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784,
@@ -625,20 +564,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 26592, dBeta: gradients + 26624)
     }
 
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l4_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, g3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
-    }
-
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 25088, a5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
-    private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -651,21 +580,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 6272, y = a6 + lo * 6272, mask = l6_dropout_1mask + lo * 6272
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: Float(0.25))
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
-    private func l6_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
-    private func l6_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
-    }
-
-    // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l7_conv2d_3WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -712,11 +626,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_3 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l7_conv2d_3dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l7_conv2d_3wf, l7_conv2d_3dxwu, l7_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
-    }
-
     // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
@@ -752,43 +661,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l8_batch_normalization_3bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l8_batch_normalization_3stats, gamma: (parameters + 45216), beta: (parameters + 45280),
-                       movingMean: (parameters + 45344), movingVariance: (parameters + 45408),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_3 training pass 1: per-chunk sums of x
-    private func l8_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch mean from the partial sums
-    private func l8_batch_normalization_3ReduceMean() {
-        BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l8_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
-    }
-
-    // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l8_batch_normalization_3ReduceVar() {
-        BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l8_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
-    }
-
-    // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l8_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
-    }
-
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, rows: (hi - lo) * 196,
@@ -799,16 +671,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l8_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn,
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l8_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
-    }
-
-    // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l9_conv2d_4WinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -855,11 +717,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
-    // conv2d_4 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l9_conv2d_4dxWinogradWeights() {
-        Winograd<WinogradF4x4x3x3>.weights(l9_conv2d_4wf, l9_conv2d_4dxwu, l9_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
-    }
-
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
@@ -895,43 +752,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_4bn: BatchNormLayer {
-        BatchNormLayer(channels: 64, statistics: l10_batch_normalization_4stats, gamma: (parameters + 82400), beta: (parameters + 82464),
-                       movingMean: (parameters + 82528), movingVariance: (parameters + 82592),
-                       epsilon: Float(0.001), momentum: Float(0.99))
-    }
-
-    // batch_normalization_4 training pass 1: per-chunk sums of x
-    private func l10_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch mean from the partial sums
-    private func l10_batch_normalization_4ReduceMean() {
-        BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
-    }
-
-    // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10_batch_normalization_4ReduceVar() {
-        BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
-    }
-
-    // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
-    }
-
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,
@@ -944,20 +764,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                  dGamma: gradients + 82400, dBeta: gradients + 82464)
     }
 
-    // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10_batch_normalization_4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardData(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, g9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
-    }
-
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 12544, a11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
-    private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
@@ -970,16 +780,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a11 + lo * 3136, y = a12 + lo * 3136, mask = l12_dropout_2mask + lo * 3136
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 7681369315911520508, rate: Float(0.25))
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
-    private func l12_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
-    }
-
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
-    private func l12_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
@@ -1032,16 +832,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 256, y = a15 + lo * 256, mask = l15_dropout_3mask + lo * 256
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 4990025626462012731, rate: Float(0.5))
-    }
-
-    // dropout_3 (Dropout): [N, 256] -> [N, 256]: inference, y = x
-    private func l15_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
-    }
-
-    // dropout_3 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
-    private func l15_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear

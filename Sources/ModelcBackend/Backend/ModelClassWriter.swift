@@ -18,12 +18,17 @@ struct ModelClassWriter {
     var outSize: Int { (layers.last?.outputShape ?? ir.inputShape).reduce(1, *) }
 
     func text() -> String {
+        let inline = inlinedSteps()
+        let drivers = CodeWriter()
+        writeDrivers(drivers, inline: inline)
+        let functions = usedFunctions(roots: drivers.text + m.members.text, inlined: Set(inline.keys))
         let body = CodeWriter()
         body.block("public final class \(cls): CompiledModel, @unchecked Sendable") {
             writeStorage(body)
-            writeDrivers(body)
+            body.append(drivers)
             body.line()
             for l in m.members.lines { body.line(l) }
+            for f in functions { f.write(body) }
         }
         let w = CodeWriter()
         writeHeader(w, body: body.text)
@@ -92,8 +97,35 @@ struct ModelClassWriter {
         w.line()
     }
 
+    /// The one-statement chunk and serial functions that no other function calls: the schedule
+    /// states their statement in place of the call (keyed by the call).
+    private func inlinedSteps() -> [String: String] {
+        var inline: [String: String] = [:]
+        for f in m.functions {
+            guard let statement = f.inlinableStatement else { continue }
+            let calledElsewhere = m.functions.contains { $0.name != f.name && $0.body.contains { $0.contains("\(f.name)(") } }
+                || m.members.text.contains("\(f.name)(")
+            if !calledElsewhere { inline[f.call] = statement }
+        }
+        return inline
+    }
+
+    /// The functions the drivers and members reach, directly or through other functions, in
+    /// emission order (functions written in place, and functions nothing calls, are left out).
+    private func usedFunctions(roots: String, inlined: Set<String>) -> [EmittedFunction] {
+        let candidates = m.functions.filter { !inlined.contains($0.call) }
+        var used = Set<String>(), frontier = [roots]
+        while let text = frontier.popLast() {
+            for f in candidates where !used.contains(f.name) && text.contains("\(f.name)(") {
+                used.insert(f.name)
+                frontier.append(f.body.joined(separator: "\n"))
+            }
+        }
+        return candidates.filter { used.contains($0.name) }
+    }
+
     /// The forward, inference and backward drivers.
-    private func writeDrivers(_ w: CodeWriter) {
+    private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
         w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
             w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
             w.line("self.count = count")
@@ -113,17 +145,17 @@ struct ModelClassWriter {
         }
         w.line()
         w.block("private func forwardTraining()") {
-            for p in m.trainingPrologue { w.line("\(p)()") }
-            Emitter.emitSteps(w, schedule.train)
+            for p in m.trainingPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            Emitter.emitSteps(w, schedule.train, inline: inline)
         }
         w.line()
         w.block("private func forwardInference()") {
-            for p in m.inferencePrologue { w.line("\(p)()") }
-            Emitter.emitSteps(w, schedule.infer, parallel: "Parallel.images(count, threads: threads)")
+            for p in m.inferencePrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            Emitter.emitSteps(w, schedule.infer, parallel: "Parallel.images(count, threads: threads)", inline: inline)
         }
         w.line()
         w.line("/// One image: layers with enough work split their output rows over the threads.")
-        w.block("private func forwardSingle()") { Emitter.emitSingleSteps(w, schedule.single) }
+        w.block("private func forwardSingle()") { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
         w.line()
         w.block("public func backward(_ outputGradient: UnsafePointer<Float>, count: Int)") {
             w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
@@ -131,8 +163,8 @@ struct ModelClassWriter {
             if schedule.firstTrainable < layers.count {
                 w.line("\(schedule.lastG).update(from: outputGradient, count: count * \(outSize))")
             }
-            for p in m.backwardPrologue { w.line("\(p)()") }
-            Emitter.emitSteps(w, schedule.back.reversed().flatMap { $0 })
+            for p in m.backwardPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            Emitter.emitSteps(w, schedule.back.reversed().flatMap { $0 }, inline: inline)
             if !m.reduceRanges.isEmpty {
                 // gradients = the chunks' partial sums, added in chunk order (split over the threads)
                 w.line("Parallel.sumPartials(partials, into: gradients, stride: \(paramCount), chunks: max(1, min(threads, count)), segments: reduceSegments)")

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FuseCnn: CompiledModel, @unchecked Sendable {
+public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_cnn",
         fingerprint: "198ef48205d731fd",
@@ -44,22 +44,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 4197 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 8, 8, 20]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2560 }   // conv2d_1 zero-padded input [N, 10, 10, 3]
@@ -93,41 +77,13 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(4197)
-        gradients = memory.floats(4197)
-        partials = memory.floats(threads * 4197)
-        a0Storage = memory.floats(n * 192)
-        a0 = a0Storage
-        arena = memory.floats(n * 8880 + threads * 128 + 3632)
-        arena32 = memory.int32s(n * 320)
-        (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
-        (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
-        (parameters + 3552).update(repeating: 1, count: 16)   // batch_normalization_2/moving_variance
-        (parameters + 3976).update(repeating: 1, count: 24)   // batch_normalization_3/gamma
-        (parameters + 4048).update(repeating: 1, count: 24)   // batch_normalization_3/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4197, inputSize: 192,
+                   arena: ArenaSize(perImage: 8880, perChunk: 128, fixed: 3632), arena32: ArenaSize(perImage: 320))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 192)
-            forwardTraining()
-            return UnsafePointer(a11)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a11)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a11 }
     }
 
     private func forwardTraining() {
@@ -209,8 +165,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g11.update(from: outputGradient, count: count * 5)
         l5_conv2d_2Transpose()
         l9_dense_1Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FusePool: CompiledModel, @unchecked Sendable {
+public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_pool",
         fingerprint: "000da4c6f72936bd",
@@ -47,22 +47,6 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 4810 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 7, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 7, 20]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2528 }   // conv2d_1 zero-padded input [N, 11, 9, 3]
@@ -116,42 +100,13 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(4810)
-        gradients = memory.floats(4810)
-        partials = memory.floats(threads * 4810)
-        a0Storage = memory.floats(n * 189)
-        a0 = a0Storage
-        arena = memory.floats(n * 13184 + threads * 960 + 4272)
-        arena32 = memory.int32s(n * 400)
-        (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
-        (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
-        (parameters + 3880).update(repeating: 1, count: 18)   // batch_normalization_2/gamma
-        (parameters + 3934).update(repeating: 1, count: 18)   // batch_normalization_2/moving_variance
-        (parameters + 4724).update(repeating: 1, count: 9)   // batch_normalization_3/gamma
-        (parameters + 4751).update(repeating: 1, count: 9)   // batch_normalization_3/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4810, inputSize: 189,
+                   arena: ArenaSize(perImage: 13184, perChunk: 960, fixed: 4272), arena32: ArenaSize(perImage: 400))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 189)
-            forwardTraining()
-            return UnsafePointer(a17)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a17)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a17 }
     }
 
     private func forwardTraining() {
@@ -251,8 +206,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g17.update(from: outputGradient, count: count * 5)
         l6_conv2d_2Flip()
         l11_conv2d_3Flip()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
+public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_act_softmax",
         fingerprint: "389e53c3c753f8dd",
@@ -30,21 +30,6 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 171 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 3, 4, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
     private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // activation output [N, 6]
@@ -54,35 +39,13 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(171)
-        gradients = memory.floats(171)
-        partials = memory.floats(threads * 171)
-        a0Storage = memory.floats(n * 24)
-        a0 = a0Storage
-        arena = memory.floats(n * 96 + 32)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 171, inputSize: 24,
+                   arena: ArenaSize(perImage: 96, fixed: 32), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 24)
-            forwardTraining()
-            return UnsafePointer(a4)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a4)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a4 }
     }
 
     private func forwardTraining() {
@@ -113,8 +76,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g4.update(from: outputGradient, count: count * 3)
         l4_dense_1Transpose()
         Parallel.chunks(count, threads: threads) {

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
+public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_batchnorm_conv_fused",
         fingerprint: "39b161838dcbc3ea",
@@ -31,21 +31,6 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 124 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
     private var l1_conv2dfold: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d folded BatchNorm scale and shift per chunk
@@ -56,37 +41,13 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(124)
-        gradients = memory.floats(124)
-        partials = memory.floats(threads * 124)
-        a0Storage = memory.floats(n * 108)
-        a0 = a0Storage
-        arena = memory.floats(n * 256 + threads * 96 + 16)
-        (parameters + 108).update(repeating: 1, count: 4)   // batch_normalization/gamma
-        (parameters + 120).update(repeating: 1, count: 4)   // batch_normalization/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 124, inputSize: 108,
+                   arena: ArenaSize(perImage: 256, perChunk: 96, fixed: 16), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 108)
-            forwardTraining()
-            return UnsafePointer(a2)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a2)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a2 }
     }
 
     private func forwardTraining() {
@@ -122,8 +83,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 64)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
+public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_batchnorm_dense_fused",
         fingerprint: "8d50a51cbb4a21f6",
@@ -32,21 +32,6 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 85 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 5]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
     private var l2_densefold: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense folded BatchNorm scale and shift per chunk
@@ -56,37 +41,13 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
     private var l3_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 32 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(85)
-        gradients = memory.floats(85)
-        partials = memory.floats(threads * 85)
-        a0Storage = memory.floats(n * 12)
-        a0 = a0Storage
-        arena = memory.floats(n * 64 + threads * 32 + 32)
-        (parameters + 65).update(repeating: 1, count: 5)   // batch_normalization/gamma
-        (parameters + 80).update(repeating: 1, count: 5)   // batch_normalization/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 85, inputSize: 12,
+                   arena: ArenaSize(perImage: 64, perChunk: 32, fixed: 32), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 12)
-            forwardTraining()
-            return UnsafePointer(a3)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a3)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a3 }
     }
 
     private func forwardTraining() {
@@ -122,8 +83,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
         Parallel.chunks(count, threads: threads) {
             lo, hi, t in

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
+public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv2d_activations",
         fingerprint: "bdb97271540d7859",
@@ -32,21 +32,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 195 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 6, 6, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 4, 4, 3]
@@ -58,35 +43,13 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 128 }   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(195)
-        gradients = memory.floats(195)
-        partials = memory.floats(threads * 195)
-        a0Storage = memory.floats(n * 128)
-        a0 = a0Storage
-        arena = memory.floats(n * 448 + threads * 32 + 128)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 195, inputSize: 128,
+                   arena: ArenaSize(perImage: 448, perChunk: 32, fixed: 128), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 128)
-            forwardTraining()
-            return UnsafePointer(a3)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a3)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a3 }
     }
 
     private func forwardTraining() {
@@ -117,8 +80,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 32)
         l2_conv2d_1Transpose()
         l3_conv2d_2Flip()

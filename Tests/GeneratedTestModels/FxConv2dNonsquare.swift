@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
+public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv2d_nonsquare",
         fingerprint: "3c74c76734ebf3c5",
@@ -30,21 +30,6 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 79 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 7, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 7, 3]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d_1 output [N, 5, 4, 4]
@@ -52,35 +37,13 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(79)
-        gradients = memory.floats(79)
-        partials = memory.floats(threads * 79)
-        a0Storage = memory.floats(n * 112)
-        a0 = a0Storage
-        arena = memory.floats(n * 384 + 48)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 112,
+                   arena: ArenaSize(perImage: 384, fixed: 48), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 112)
-            forwardTraining()
-            return UnsafePointer(a2)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a2)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a2 }
     }
 
     private func forwardTraining() {
@@ -108,8 +71,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 80)
         l2_conv2d_1Transpose()
         Parallel.chunks(count, threads: threads) {

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
+public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_dense_activations",
         fingerprint: "7653ff66da38218b",
@@ -36,21 +36,6 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 274 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 8]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
     private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 7]
@@ -67,35 +52,13 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private var l6_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 144 }   // dense_4 transposed kernel [4, 5]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(274)
-        gradients = memory.floats(274)
-        partials = memory.floats(threads * 274)
-        a0Storage = memory.floats(n * 12)
-        a0 = a0Storage
-        arena = memory.floats(n * 160 + 176)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 274, inputSize: 12,
+                   arena: ArenaSize(perImage: 160, fixed: 176), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 12)
-            forwardTraining()
-            return UnsafePointer(a6)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a6)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -132,8 +95,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 4)
         l3_dense_1Transpose()
         l4_dense_2Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
+public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_optimizer_steps",
         fingerprint: "ea0ef4ccab0fe72b",
@@ -36,21 +36,6 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 226 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
     private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense output [N, 4]
@@ -58,35 +43,13 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // dense transposed kernel [4, 48]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(226)
-        gradients = memory.floats(226)
-        partials = memory.floats(threads * 226)
-        a0Storage = memory.floats(n * 36)
-        a0 = a0Storage
-        arena = memory.floats(n * 128 + 192)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 226, inputSize: 36,
+                   arena: ArenaSize(perImage: 128, fixed: 192), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 36)
-            forwardTraining()
-            return UnsafePointer(a3)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a3)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a3 }
     }
 
     private func forwardTraining() {
@@ -114,8 +77,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 4)
         l3_denseTranspose()
         Parallel.chunks(count, threads: threads) {

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
+public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_conv_bn_fused",
         fingerprint: "99cb98c7b0830460",
@@ -43,22 +43,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 421 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 8, 8, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of conv1 output
     private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1 zero-padded input [N, 10, 10, 1]
@@ -94,40 +78,13 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private var l4_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(421)
-        gradients = memory.floats(421)
-        partials = memory.floats(threads * 421)
-        a0Storage = memory.floats(n * 64)
-        a0 = a0Storage
-        arena = memory.floats(n * 2352 + threads * 608 + 400)
-        arena32 = memory.int32s(n * 64)
-        (parameters + 40).update(repeating: 1, count: 4)   // bn1.weight
-        (parameters + 52).update(repeating: 1, count: 4)   // bn1.running_var
-        (parameters + 272).update(repeating: 1, count: 6)   // bn2.weight
-        (parameters + 290).update(repeating: 1, count: 6)   // bn2.running_var
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 421, inputSize: 64,
+                   arena: ArenaSize(perImage: 2352, perChunk: 608, fixed: 400), arena32: ArenaSize(perImage: 64))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 64)
-            forwardTraining()
-            return UnsafePointer(a9)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a9)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a9 }
     }
 
     private func forwardTraining() {
@@ -184,8 +141,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g9.update(from: outputGradient, count: count * 5)
         l5_conv2Transpose()
         l9_fcTranspose()

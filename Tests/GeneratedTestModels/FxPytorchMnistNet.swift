@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
+public final class FxPytorchMnistNet: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_mnist_net",
         fingerprint: "6c510c568bcb273b",
@@ -38,22 +38,6 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 1199882 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 26, 26, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21632 }   // gradient of conv1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43264 }   // relu output [N, 26, 26, 32]
@@ -98,36 +82,13 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(1199882)
-        gradients = memory.floats(1199882)
-        partials = memory.floats(threads * 1199882)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 299424 + threads * 332992 + 1366400)
-        arena32 = memory.int32s(n * 9216)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1199882, inputSize: 784,
+                   arena: ArenaSize(perImage: 299424, perChunk: 332992, fixed: 1366400), arena32: ArenaSize(perImage: 9216))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a11)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a11)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a11 }
     }
 
     private func forwardTraining() {
@@ -194,8 +155,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g11.update(from: outputGradient, count: count * 10)
         l3_conv2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)

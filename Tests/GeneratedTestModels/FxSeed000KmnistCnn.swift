@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
+public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed000_kmnist_cnn",
         fingerprint: "e66a56ff66356ba8",
@@ -45,22 +45,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 395178 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d_1 output [N, 32, 32, 1]
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // conv2d_1 output [N, 26, 26, 32]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 22656 }   // gradient of conv2d_1 output
@@ -109,42 +93,13 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(395178)
-        gradients = memory.floats(395178)
-        partials = memory.floats(threads * 395178)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 153120 + threads * 43568 + 494224)
-        arena32 = memory.int32s(n * 5920)
-        (parameters + 1568).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
-        (parameters + 1664).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
-        (parameters + 52896).update(repeating: 1, count: 64)   // batch_normalization_2/gamma
-        (parameters + 53088).update(repeating: 1, count: 64)   // batch_normalization_2/moving_variance
-        (parameters + 126880).update(repeating: 1, count: 128)   // batch_normalization_3/gamma
-        (parameters + 127264).update(repeating: 1, count: 128)   // batch_normalization_3/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 395178, inputSize: 784,
+                   arena: ArenaSize(perImage: 153120, perChunk: 43568, fixed: 494224), arena32: ArenaSize(perImage: 5920))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a16)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a16)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a16 }
     }
 
     private func forwardTraining() {
@@ -255,8 +210,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g16.update(from: outputGradient, count: count * 10)
         l6_conv2d_2Transpose()
         l9_conv2d_3Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
+public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed002_mnist_cnn_fused",
         fingerprint: "1ebdb96d10eb92f4",
@@ -72,22 +72,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 265258 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // lambda_1 output [N, 28, 28, 1]
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // conv2d_1 output [N, 28, 28, 32]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 25872 }   // gradient of conv2d_1 output
@@ -270,50 +254,13 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private var l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 10560 }   // max_pooling2d_4 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(265258)
-        gradients = memory.floats(265258)
-        partials = memory.floats(threads * 265258)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 612288 + threads * 1335360 + 1383936)
-        arena32 = memory.int32s(n * 10624)
-        (parameters + 320).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
-        (parameters + 416).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
-        (parameters + 9696).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
-        (parameters + 9792).update(repeating: 1, count: 32)   // batch_normalization_2/moving_variance
-        (parameters + 28320).update(repeating: 1, count: 64)   // batch_normalization_3/gamma
-        (parameters + 28512).update(repeating: 1, count: 64)   // batch_normalization_3/moving_variance
-        (parameters + 65504).update(repeating: 1, count: 64)   // batch_normalization_4/gamma
-        (parameters + 65696).update(repeating: 1, count: 64)   // batch_normalization_4/moving_variance
-        (parameters + 139616).update(repeating: 1, count: 128)   // batch_normalization_5/gamma
-        (parameters + 140000).update(repeating: 1, count: 128)   // batch_normalization_5/moving_variance
-        (parameters + 213920).update(repeating: 1, count: 64)   // batch_normalization_6/gamma
-        (parameters + 214112).update(repeating: 1, count: 64)   // batch_normalization_6/moving_variance
-        (parameters + 214176).update(repeating: 1, count: 64)   // batch_normalization_7/gamma
-        (parameters + 214368).update(repeating: 1, count: 64)   // batch_normalization_7/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
+                   arena: ArenaSize(perImage: 612288, perChunk: 1335360, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a37)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a37)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a37 }
     }
 
     private func forwardTraining() {
@@ -495,8 +442,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g37.update(from: outputGradient, count: count * 10)
         l5_conv2d_2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l5_conv2d_2wf, l5_conv2d_2dxwu, l5_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)

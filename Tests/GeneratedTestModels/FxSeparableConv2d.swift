@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
+public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_separable_conv2d",
         fingerprint: "a4b901f115a15c9e",
@@ -29,21 +29,6 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 47 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // separable_conv2d output [N, 6, 6, 5]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of separable_conv2d output
     private var l1_separable_conv2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // separable_conv2d depthwise output [N, 6, 6, 3]
@@ -51,35 +36,13 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private var l1_separable_conv2dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // separable_conv2d transposed pointwise kernel [5, 3]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(47)
-        gradients = memory.floats(47)
-        partials = memory.floats(threads * 47)
-        a0Storage = memory.floats(n * 192)
-        a0 = a0Storage
-        arena = memory.floats(n * 608 + 16)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 47, inputSize: 192,
+                   arena: ArenaSize(perImage: 608, fixed: 16), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 192)
-            forwardTraining()
-            return UnsafePointer(a1)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a1)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a1 }
     }
 
     private func forwardTraining() {
@@ -104,8 +67,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 180)
         l1_separable_conv2dTranspose()
         Parallel.chunks(count, threads: threads) {

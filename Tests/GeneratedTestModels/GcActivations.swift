@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcActivations: CompiledModel, @unchecked Sendable {
+public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_activations",
         fingerprint: "d7ac51d6172437ba",
@@ -36,21 +36,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 374 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 10] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 8]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // leaky_re_lu_1 output [N, 8]
@@ -81,35 +66,13 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private var l14_dense_5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 192 }   // dense_5 transposed kernel [4, 18]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(374)
-        gradients = memory.floats(374)
-        partials = memory.floats(threads * 374)
-        a0Storage = memory.floats(n * 10)
-        a0 = a0Storage
-        arena = memory.floats(n * 480 + 272)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 374, inputSize: 10,
+                   arena: ArenaSize(perImage: 480, fixed: 272), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 10)
-            forwardTraining()
-            return UnsafePointer(a14)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a14)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a14 }
     }
 
     private func forwardTraining() {
@@ -167,8 +130,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g14.update(from: outputGradient, count: count * 4)
         l3_dense_2Transpose()
         l6_dense_3Transpose()

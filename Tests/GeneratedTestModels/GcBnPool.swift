@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcBnPool: CompiledModel, @unchecked Sendable {
+public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_bn_pool",
         fingerprint: "273af71532828363",
@@ -38,21 +38,6 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 485 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 8]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv2d_1 zero-padded input [N, 7, 7, 3]
@@ -77,38 +62,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 96 + 112 }   // dense_1 transposed kernel [3, 54]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(485)
-        gradients = memory.floats(485)
-        partials = memory.floats(threads * 485)
-        a0Storage = memory.floats(n * 75)
-        a0 = a0Storage
-        arena = memory.floats(n * 1856 + threads * 96 + 288)
-        (parameters + 216).update(repeating: 1, count: 8)   // batch_normalization_1/gamma
-        (parameters + 240).update(repeating: 1, count: 8)   // batch_normalization_1/moving_variance
-        (parameters + 314).update(repeating: 1, count: 6)   // batch_normalization_2/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 485, inputSize: 75,
+                   arena: ArenaSize(perImage: 1856, perChunk: 96, fixed: 288), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 75)
-            forwardTraining()
-            return UnsafePointer(a8)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a8)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a8 }
     }
 
     private func forwardTraining() {
@@ -171,8 +131,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g8.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
         l8_dense_1Transpose()

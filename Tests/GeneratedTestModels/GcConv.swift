@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcConv: CompiledModel, @unchecked Sendable {
+public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv",
         fingerprint: "dcfcce8db2d44a16",
@@ -33,21 +33,6 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 1200 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 5]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
@@ -64,35 +49,13 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + 1040 }   // dense_1 transposed kernel [3, 16]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(1200)
-        gradients = memory.floats(1200)
-        partials = memory.floats(threads * 1200)
-        a0Storage = memory.floats(n * 72)
-        a0 = a0Storage
-        arena = memory.floats(n * 1408 + 1088)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1200, inputSize: 72,
+                   arena: ArenaSize(perImage: 1408, fixed: 1088), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 72)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -126,8 +89,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l2_conv2d_2Transpose()
         l3_conv2d_3Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcConvWide: CompiledModel, @unchecked Sendable {
+public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv_wide",
         fingerprint: "a817bf6363026804",
@@ -33,21 +33,6 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 29471 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 8, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 4, 40]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 }   // conv2d_1 zero-padded input [N, 7, 11, 3]
@@ -66,35 +51,13 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 5232 + threads * 1680 + 28448 }   // dense_1 transposed kernel [5, 70]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(29471)
-        gradients = memory.floats(29471)
-        partials = memory.floats(threads * 29471)
-        a0Storage = memory.floats(n * 168)
-        a0 = a0Storage
-        arena = memory.floats(n * 5232 + threads * 1680 + 28800)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 29471, inputSize: 168,
+                   arena: ArenaSize(perImage: 5232, perChunk: 1680, fixed: 28800), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 168)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -131,8 +94,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Transpose()
         l3_conv2d_3Flip()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcDenseBn: CompiledModel, @unchecked Sendable {
+public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_dense_bn",
         fingerprint: "96218a86a9716835",
@@ -35,21 +35,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 1136 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 12] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 20]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of dense_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // batch_normalization_1 output [N, 20]
@@ -67,37 +52,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 48 + 752 }   // dense_3 transposed kernel [4, 33]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(1136)
-        gradients = memory.floats(1136)
-        partials = memory.floats(threads * 1136)
-        a0Storage = memory.floats(n * 12)
-        a0 = a0Storage
-        arena = memory.floats(n * 400 + threads * 48 + 896)
-        (parameters + 260).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
-        (parameters + 320).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1136, inputSize: 12,
+                   arena: ArenaSize(perImage: 400, perChunk: 48, fixed: 896), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 12)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -144,8 +105,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 4)
         l3_dense_2Transpose()
         l5_dense_3Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcDilated: CompiledModel, @unchecked Sendable {
+public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_dilated",
         fingerprint: "b1b868291e878fee",
@@ -35,21 +35,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 484 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 8, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 8, 3]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // conv2d_2 output [N, 7, 4, 4]
@@ -63,37 +48,13 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 16 + 16 }   // dense_1 transposed kernel [3, 112]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(484)
-        gradients = memory.floats(484)
-        partials = memory.floats(threads * 484)
-        a0Storage = memory.floats(n * 144)
-        a0 = a0Storage
-        arena = memory.floats(n * 928 + threads * 16 + 352)
-        (parameters + 129).update(repeating: 1, count: 4)   // batch_normalization_1/gamma
-        (parameters + 141).update(repeating: 1, count: 4)   // batch_normalization_1/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 484, inputSize: 144,
+                   arena: ArenaSize(perImage: 928, perChunk: 16, fixed: 352), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 144)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -137,8 +98,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l5_dense_1Transpose()
         Parallel.chunks(count, threads: threads) {

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcMaxpool: CompiledModel, @unchecked Sendable {
+public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_maxpool",
         fingerprint: "86414dc447a448b4",
@@ -32,22 +32,6 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 79 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 2] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // max_pooling2d_1 output [N, 3, 3, 4]
@@ -70,36 +54,13 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private var l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 80 }   // global_max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(79)
-        gradients = memory.floats(79)
-        partials = memory.floats(threads * 79)
-        a0Storage = memory.floats(n * 98)
-        a0 = a0Storage
-        arena = memory.floats(n * 800 + threads * 48 + 48)
-        arena32 = memory.int32s(n * 96)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 98,
+                   arena: ArenaSize(perImage: 800, perChunk: 48, fixed: 48), arena32: ArenaSize(perImage: 96))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 98)
-            forwardTraining()
-            return UnsafePointer(a7)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a7)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a7 }
     }
 
     private func forwardTraining() {
@@ -142,8 +103,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g7.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
         l7_dense_1Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
+public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_pytorch_fused",
         fingerprint: "714a7e5943f0f9e4",
@@ -34,21 +34,6 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 335 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 6, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 4, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv1 output
     private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv1 zero-padded input [N, 7, 8, 3]
@@ -67,37 +52,13 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
     private var l5_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 112 + 16 }   // fc transposed kernel [3, 80]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(335)
-        gradients = memory.floats(335)
-        partials = memory.floats(threads * 335)
-        a0Storage = memory.floats(n * 90)
-        a0 = a0Storage
-        arena = memory.floats(n * 848 + threads * 112 + 256)
-        (parameters + 76).update(repeating: 1, count: 4)   // bn1.weight
-        (parameters + 88).update(repeating: 1, count: 4)   // bn1.running_var
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 335, inputSize: 90,
+                   arena: ArenaSize(perImage: 848, perChunk: 112, fixed: 256), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 90)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -139,8 +100,7 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l5_fcTranspose()
         Parallel.chunks(count, threads: threads) {

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class GcSeparable: CompiledModel, @unchecked Sendable {
+public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_separable",
         fingerprint: "32046d22e9ea9c41",
@@ -37,21 +37,6 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 600 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 3]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // depthwise_conv2d_1 output [N, 6, 6, 6]
@@ -75,35 +60,13 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2176 + 224 }   // dense_1 transposed kernel [3, 72]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(600)
-        gradients = memory.floats(600)
-        partials = memory.floats(threads * 600)
-        a0Storage = memory.floats(n * 108)
-        a0 = a0Storage
-        arena = memory.floats(n * 2176 + 448)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 600, inputSize: 108,
+                   arena: ArenaSize(perImage: 2176, fixed: 448), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 108)
-            forwardTraining()
-            return UnsafePointer(a6)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a6)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -140,8 +103,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 3)
         l3_separable_conv2d_1Transpose()
         l4_separable_conv2d_2Transpose()

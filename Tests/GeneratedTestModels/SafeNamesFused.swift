@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
+public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "safe_names_fused",
         fingerprint: "d1b8dba896edbf61",
@@ -37,21 +37,6 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 99 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // dense "quoted" output [N, 5]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense "quoted" output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // back\slash\ output [N, 5]
@@ -77,37 +62,13 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
     private var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 32 + 64 }   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(99)
-        gradients = memory.floats(99)
-        partials = memory.floats(threads * 99)
-        a0Storage = memory.floats(n * 6)
-        a0 = a0Storage
-        arena = memory.floats(n * 272 + threads * 32 + 80)
-        (parameters + 59).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/gamma
-        (parameters + 71).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 6,
+                   arena: ArenaSize(perImage: 272, perChunk: 32, fixed: 80), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 6)
-            forwardTraining()
-            return UnsafePointer(a8)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a8)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a8 }
     }
 
     private func forwardTraining() {
@@ -159,8 +120,7 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g8.update(from: outputGradient, count: count * 3)
         l3Transpose()
         l6_classTranspose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
+public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino5_cnn_direct",
         fingerprint: "f26519f0cbe0fd78",
@@ -35,21 +35,6 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 30181 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 11, 12, 16] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_2 output [N, 7, 8, 16]
@@ -68,37 +53,13 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 2144 + 12864 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(30181)
-        gradients = memory.floats(30181)
-        partials = memory.floats(threads * 30181)
-        a0Storage = memory.floats(n * 2112)
-        a0 = a0Storage
-        arena = memory.floats(n * 13216 + threads * 2144 + 17344)
-        (parameters + 25632).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
-        (parameters + 25680).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 30181, inputSize: 2112,
+                   arena: ArenaSize(perImage: 13216, perChunk: 2144, fixed: 17344), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 2112)
-            forwardTraining()
-            return UnsafePointer(a6)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a6)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -152,8 +113,7 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
         l6_dense_1Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
+public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino_cnn_fused",
         fingerprint: "20e8b2341e556eb7",
@@ -35,22 +35,6 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 10277 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 11, 16] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 9, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 2016 }   // gradient of conv2d_1 output
     private var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 }   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
@@ -95,38 +79,13 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(10277)
-        gradients = memory.floats(10277)
-        partials = memory.floats(threads * 10277)
-        a0Storage = memory.floats(n * 1584)
-        a0 = a0Storage
-        arena = memory.floats(n * 13664 + threads * 95248 + 62656)
-        arena32 = memory.int32s(n * 192)
-        (parameters + 9248).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
-        (parameters + 9296).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10277, inputSize: 1584,
+                   arena: ArenaSize(perImage: 13664, perChunk: 95248, fixed: 62656), arena32: ArenaSize(perImage: 192))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 1584)
-            forwardTraining()
-            return UnsafePointer(a7)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a7)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a7 }
     }
 
     private func forwardTraining() {
@@ -181,8 +140,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g7.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)

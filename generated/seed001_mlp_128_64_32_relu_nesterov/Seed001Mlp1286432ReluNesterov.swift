@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Sendable {
+public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_128_64_32_relu_nesterov",
         fingerprint: "4598eb4391d97cc1",
@@ -41,21 +41,6 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 111146 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
     private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 128]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output
     private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // dense_2 output [N, 64]
@@ -69,35 +54,13 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 10240 }   // dense_4 transposed kernel [10, 32]
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(111146)
-        gradients = memory.floats(111146)
-        partials = memory.floats(threads * 111146)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 480 + 10560)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 111146, inputSize: 784,
+                   arena: ArenaSize(perImage: 480, fixed: 10560), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a5)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a5)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -134,8 +97,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 10)
         l3_dense_2Transpose()
         l4_dense_3Transpose()

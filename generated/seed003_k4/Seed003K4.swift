@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class Seed003K4: CompiledModel, @unchecked Sendable {
+public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k4",
         fingerprint: "62f937b85f7f30ab",
@@ -48,22 +48,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 161482 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 25, 28, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 22400 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 44800 }   // conv2d_2 output [N, 25, 25, 32]
@@ -93,36 +77,13 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(161482)
-        gradients = memory.floats(161482)
-        partials = memory.floats(threads * 161482)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 120928 + threads * 24800 + 161024)
-        arena32 = memory.int32s(n * 5632)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 161482, inputSize: 784,
+                   arena: ArenaSize(perImage: 120928, perChunk: 24800, fixed: 161024), arena32: ArenaSize(perImage: 5632))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a10)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a10)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a10 }
     }
 
     private func forwardTraining() {
@@ -183,8 +144,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 10)
         l2_conv2d_2Flip()
         l4_conv2d_3Transpose()

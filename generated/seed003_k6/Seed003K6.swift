@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class Seed003K6: CompiledModel, @unchecked Sendable {
+public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k6",
         fingerprint: "3a4c31294400e665",
@@ -48,22 +48,6 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = false
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 118538 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 23, 28, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 20608 }   // gradient of conv2d_1 output
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 41216 }   // conv2d_2 output [N, 23, 23, 32]
@@ -92,36 +76,13 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 3872 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(118538)
-        gradients = memory.floats(118538)
-        partials = memory.floats(threads * 118538)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 97696 + 118016)
-        arena32 = memory.int32s(n * 4448)
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 118538, inputSize: 784,
+                   arena: ArenaSize(perImage: 97696, fixed: 118016), arena32: ArenaSize(perImage: 4448))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a10)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a10)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a10 }
     }
 
     private func forwardTraining() {
@@ -182,8 +143,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 10)
         l2_conv2d_2Transpose()
         l4_conv2d_3Transpose()

@@ -5,7 +5,7 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
+public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed004_kannada_cnn",
         fingerprint: "fa5241f3ba7d967b",
@@ -62,22 +62,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     )
     public static let endsWithSoftmax = true
 
-    public let maxBatch: Int
-    public let parameters: UnsafeMutablePointer<Float>
-    public let gradients: UnsafeMutablePointer<Float>
-    /// Every buffer below, freed with the model.
-    private let memory = ModelMemory()
-    /// Per-chunk weight-gradient partials: threads x 888298 floats.
-    private let partials: UnsafeMutablePointer<Float>
-    private let threads: Int
-    private var count = 0
-    private var seed: UInt64 = 0
-    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
-    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
-    private var a0: UnsafeMutablePointer<Float>
-    /// The buffers below, each a literal offset in one allocation.
-    private let arena: UnsafeMutablePointer<Float>
-    private let arena32: UnsafeMutablePointer<Int32>
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 28, 28, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of conv2d_1 output
     private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // conv2d_1 zero-padded input [N, 32, 32, 1]
@@ -168,44 +152,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
-        let n = max(1, maxBatch)
-        self.maxBatch = n
-        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
-        // so the work split and every floating-point sum are the same on any machine.
-        threads = max(1, min(Parallel.threads, 64))
-        parameters = memory.floats(888298)
-        gradients = memory.floats(888298)
-        partials = memory.floats(threads * 888298)
-        a0Storage = memory.floats(n * 784)
-        a0 = a0Storage
-        arena = memory.floats(n * 407776 + threads * 689952 + 1459232)
-        arena32 = memory.int32s(n * 9408)
-        (parameters + 832).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
-        (parameters + 928).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
-        (parameters + 26592).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
-        (parameters + 26688).update(repeating: 1, count: 32)   // batch_normalization_2/moving_variance
-        (parameters + 45216).update(repeating: 1, count: 64)   // batch_normalization_3/gamma
-        (parameters + 45408).update(repeating: 1, count: 64)   // batch_normalization_3/moving_variance
-        (parameters + 82400).update(repeating: 1, count: 64)   // batch_normalization_4/gamma
-        (parameters + 82592).update(repeating: 1, count: 64)   // batch_normalization_4/moving_variance
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
+                   arena: ArenaSize(perImage: 407776, perChunk: 689952, fixed: 1459232), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
-        self.seed = seed
-        if training {
-            a0 = a0Storage
-            a0.update(from: input, count: count * 784)
-            forwardTraining()
-            return UnsafePointer(a16)
-        }
-        // inference reads the input in place (no layer writes a0)
-        a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { forwardSingle() } else { forwardInference() }
-        let out = UnsafePointer(a16)
-        a0 = a0Storage
-        return out
+        runForward(input, count: count, training: training, seed: seed,
+                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a16 }
     }
 
     private func forwardTraining() {
@@ -338,8 +291,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
-        precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
-        self.count = count
+        beginBackward(count: count)
         g16.update(from: outputGradient, count: count * 10)
         l3_conv2d_2Flip()
         Winograd<WinogradF3x3x5x5>.weights(l3_conv2d_2wf, l3_conv2d_2dxwu, l3_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)

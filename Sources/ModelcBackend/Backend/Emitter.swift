@@ -294,9 +294,6 @@ func commentSafe(_ s: String) -> String {
 }
 
 public enum Emitter {
-    /// Upper bound on parallel chunks (per-chunk gradient partials cost one parameter set each).
-    static let maxChunks = 64
-
     /// Swift class name for a model name: `seed002_mnist_cnn` -> `Seed002MnistCnn`.
     public static func className(for modelName: String) -> String {
         var out = ""

@@ -23,7 +23,7 @@ struct ModelClassWriter {
         writeDrivers(drivers, inline: inline)
         let functions = usedFunctions(roots: drivers.text + m.members.text, inlined: Set(inline.keys))
         let body = CodeWriter()
-        body.block("public final class \(cls): CompiledModel, @unchecked Sendable") {
+        body.block("public final class \(cls): CompiledModelBase, CompiledModel, @unchecked Sendable") {
             writeStorage(body)
             body.append(drivers)
             body.line()
@@ -52,47 +52,19 @@ struct ModelClassWriter {
         if !helpers.isEmpty { w.line() }
     }
 
-    /// Members and init: the parameters and every buffer.
+    /// Members and init: the model's facts and its buffers (the parameters, gradients, input and
+    /// arenas belong to the runtime's CompiledModelBase).
     private func writeStorage(_ w: CodeWriter) {
         w.line("public static let info = \(ModelInfoEmitter.infoLiteral(ir, layers: layers, specs: specs, parameterCount: paramCount, indent: "    "))")
         w.line("public static let endsWithSoftmax = \(endsWithSoftmax)")
         w.line()
-        w.line("public let maxBatch: Int")
-        w.line("public let parameters: UnsafeMutablePointer<Float>")
-        w.line("public let gradients: UnsafeMutablePointer<Float>")
-        w.line("/// Every buffer below, freed with the model.")
-        w.line("private let memory = ModelMemory()")
-        w.line("/// Per-chunk weight-gradient partials: threads x \(paramCount) floats.")
-        w.line("private let partials: UnsafeMutablePointer<Float>")
-        w.line("private let threads: Int")
-        w.line("private var count = 0")
-        w.line("private var seed: UInt64 = 0")
-        w.line("private let a0Storage: UnsafeMutablePointer<Float>   // input copy \(shapeText(ir.inputShape)) (training)")
-        w.line("/// The input: a0Storage in training; the caller's buffer, read in place, during inference.")
-        w.line("private var a0: UnsafeMutablePointer<Float>")
         let floats = ArenaLayout(m.buffers.filter { $0.kind == .float }), ints = ArenaLayout(m.buffers.filter { $0.kind != .float })
-        if !floats.isEmpty { w.line("/// The buffers below, each a literal offset in one allocation.") }
-        if !floats.isEmpty { w.line("private let arena: UnsafeMutablePointer<Float>") }
-        if !ints.isEmpty { w.line("private let arena32: UnsafeMutablePointer<Int32>") }
         floats.declare(w, arena: "arena", type: "Float")
         ints.declare(w, arena: "arena32", type: "Int32")
         w.line()
         w.block("public init(maxBatch: Int)") {
-            w.line("let n = max(1, maxBatch)")
-            w.line("self.maxBatch = n")
-            w.line("// Chunks = --threads (Parallel.threads, capped at \(Emitter.maxChunks)), never the machine's core count,")
-            w.line("// so the work split and every floating-point sum are the same on any machine.")
-            w.line("threads = max(1, min(Parallel.threads, \(Emitter.maxChunks)))")
-            w.line("parameters = memory.floats(\(paramCount))")
-            w.line("gradients = memory.floats(\(paramCount))")
-            w.line("partials = memory.floats(threads * \(paramCount))")
-            w.line("a0Storage = memory.floats(n * \(inSize))")
-            w.line("a0 = a0Storage")
-            if !floats.isEmpty { w.line("arena = memory.floats(\(floats.total.text(batch: "n")))") }
-            if !ints.isEmpty { w.line("arena32 = memory.int32s(\(ints.total.text(batch: "n")))") }
-            for s in specs where s.tensor.role == .gamma || s.tensor.role == .movingVariance {
-                w.line("(parameters + \(s.offset)).update(repeating: 1, count: \(s.tensor.count))   // \(commentSafe(s.key))")
-            }
+            w.line("super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: \(paramCount), inputSize: \(inSize),")
+            w.line("           arena: \(floats.total.literal), arena32: \(ints.total.literal))")
         }
         w.line()
     }
@@ -127,21 +99,8 @@ struct ModelClassWriter {
     /// The forward, inference and backward drivers.
     private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
         w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
-            w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
-            w.line("self.count = count")
-            w.line("self.seed = seed")
-            w.block("if training") {
-                w.line("a0 = a0Storage")
-                w.line("a0.update(from: input, count: count * \(inSize))")
-                w.line("forwardTraining()")
-                w.line("return UnsafePointer(\(schedule.lastA))")
-            }
-            w.line("// inference reads the input in place (no layer writes a0)")
-            w.line("a0 = UnsafeMutablePointer(mutating: input)")
-            w.line("if count == 1 { forwardSingle() } else { forwardInference() }")
-            w.line("let out = UnsafePointer(\(schedule.lastA))")
-            w.line("a0 = a0Storage")
-            w.line("return out")
+            w.line("runForward(input, count: count, training: training, seed: seed,")
+            w.line("           schedules: (forwardTraining, forwardInference, forwardSingle)) { \(schedule.lastA == "a0" ? "self.a0" : "self.\(schedule.lastA)") }")
         }
         w.line()
         w.block("private func forwardTraining()") {
@@ -158,8 +117,7 @@ struct ModelClassWriter {
         w.block("private func forwardSingle()") { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
         w.line()
         w.block("public func backward(_ outputGradient: UnsafePointer<Float>, count: Int)") {
-            w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
-            w.line("self.count = count")
+            w.line("beginBackward(count: count)")
             if schedule.firstTrainable < layers.count {
                 w.line("\(schedule.lastG).update(from: outputGradient, count: count * \(outSize))")
             }
@@ -185,6 +143,12 @@ struct ArenaLayout {
     struct Offset {
         var perImage = 0, perChunk = 0, fixed = 0
         var text: String { text(batch: "maxBatch") }
+        /// `ArenaSize(perImage: 784, fixed: 16)`
+        var literal: String {
+            let parts = [perImage > 0 ? "perImage: \(perImage)" : nil, perChunk > 0 ? "perChunk: \(perChunk)" : nil,
+                         fixed > 0 ? "fixed: \(fixed)" : nil].compactMap { $0 }
+            return "ArenaSize(\(parts.joined(separator: ", ")))"
+        }
         func text(batch: String) -> String {
             let terms = [perImage > 0 ? "\(batch) * \(perImage)" : nil, perChunk > 0 ? "threads * \(perChunk)" : nil,
                          fixed > 0 ? "\(fixed)" : nil].compactMap { $0 }

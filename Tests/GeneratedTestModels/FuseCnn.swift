@@ -85,19 +85,16 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
             l4_max_pooling2d_1Forward(lo, hi, t)
@@ -105,34 +102,29 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
             l9_dense_1Forward(lo, hi, t)
             BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
         BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
         BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l11_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
             Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
@@ -168,22 +160,19 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         l5_conv2d_2Transpose()
         l9_dense_1Transpose()
         l11_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_dense_2Backward(lo, hi, t)
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
@@ -191,8 +180,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, g1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }

@@ -108,19 +108,16 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
             l4_max_pooling2d_1Forward(lo, hi, t)
@@ -129,13 +126,11 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
         BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
         BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l8_average_pooling2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
@@ -145,13 +140,11 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
         BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
         BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
             Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
             l16_dropout_3ForwardTraining(lo, hi, t)
@@ -160,8 +153,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
             Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
@@ -210,16 +202,14 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         l11_conv2d_3Flip()
         l13_dense_1Transpose()
         l17_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
             Activations.backward(.relu, dy: g15 + lo * 9, y: a15 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
             l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
             l13_dense_1Backward(lo, hi, t)
             l11_conv2d_3Backward(lo, hi, t)
@@ -229,8 +219,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l6_conv2d_2Backward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
@@ -239,8 +228,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, g1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }

@@ -37,15 +37,13 @@ public final class FxActSigmoid: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             Activations.forward(.sigmoid, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             Activations.forward(.sigmoid, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
         }
     }

@@ -47,8 +47,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
             l4_dense_1Forward(lo, hi, t)
@@ -56,8 +55,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
             l4_dense_1Forward(lo, hi, t)
@@ -77,8 +75,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
         beginBackward(count: count)
         g4.update(from: outputGradient, count: count * 3)
         l4_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_dense_1Backward(lo, hi, t)
             Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
             l2_denseBackward(lo, hi, t)

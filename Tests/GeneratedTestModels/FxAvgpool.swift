@@ -37,15 +37,13 @@ public final class FxAvgpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_average_pooling2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_average_pooling2dForward(lo, hi, t)
         }
     }

@@ -47,26 +47,22 @@ public final class FxBatchnormConv: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
         BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
         BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 8)
         }
@@ -83,13 +79,11 @@ public final class FxBatchnormConv: CompiledModelBase, CompiledModel, @unchecked
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 64)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_batch_normalizationBackwardSums(lo, hi, t)
         }
         l2_batch_normalizationBackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, g1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
             l1_conv2dBackward(lo, hi, t)
         }

@@ -49,26 +49,22 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
         BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
         BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_denseForwardFused(lo, hi, t)
         }
     }
@@ -83,13 +79,11 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_batch_normalizationBackwardSums(lo, hi, t)
         }
         l3_batch_normalizationBackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
             l2_denseBackward(lo, hi, t)
         }

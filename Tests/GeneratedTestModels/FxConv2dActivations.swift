@@ -51,8 +51,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             l3_conv2d_2Forward(lo, hi, t)
@@ -60,8 +59,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             l3_conv2d_2Forward(lo, hi, t)
@@ -82,8 +80,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
         g3.update(from: outputGradient, count: count * 32)
         l2_conv2d_1Transpose()
         l3_conv2d_2Flip()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_conv2d_2Backward(lo, hi, t)
             l2_conv2d_1Backward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)

@@ -45,16 +45,14 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
         }
@@ -72,8 +70,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 80)
         l2_conv2d_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_1Backward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
         }

@@ -44,16 +44,14 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
         }
@@ -71,8 +69,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
         l3_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
         }

@@ -60,8 +60,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
             l4_dense_2Forward(lo, hi, t)
@@ -71,8 +70,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
             l4_dense_2Forward(lo, hi, t)
@@ -99,8 +97,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         l4_dense_2Transpose()
         l5_dense_3Transpose()
         l6_dense_4Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_4Backward(lo, hi, t)
             l5_dense_3Backward(lo, hi, t)
             l4_dense_2Backward(lo, hi, t)

@@ -45,16 +45,14 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
         }
@@ -72,8 +70,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 3)
         l3_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
         }

@@ -41,16 +41,14 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_lambdaForward(lo, hi, t)
             l2_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_lambdaForward(lo, hi, t)
             l2_conv2dForward(lo, hi, t)
         }
@@ -67,8 +65,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 18)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: max(1, min(threads, count)), segments: reduceSegments)

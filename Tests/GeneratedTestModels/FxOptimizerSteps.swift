@@ -51,16 +51,14 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l3_denseForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l3_denseForward(lo, hi, t)
         }
@@ -78,8 +76,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 4)
         l3_denseTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_denseBackward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
         }

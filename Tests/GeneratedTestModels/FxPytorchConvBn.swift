@@ -81,19 +81,16 @@ public final class FxPytorchConvBn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 256, a2 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn)
             Activations.forward(.leaky(Float(0.01)), a2 + lo * 256, a3 + lo * 256, count: (hi - lo) * 256)
             l4_maxpoolForward(lo, hi, t)
@@ -101,13 +98,11 @@ public final class FxPytorchConvBn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
         BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
         BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 24, a6 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn)
             Activations.forward(.relu, a6 + lo * 24, a7 + lo * 24, count: (hi - lo) * 24)
             l8_flattenForward(lo, hi, t)
@@ -116,8 +111,7 @@ public final class FxPytorchConvBn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 256, a2 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, fold: l2_bn1part + t * 8)
             Activations.forward(.leaky(Float(0.01)), a2 + lo * 256, a3 + lo * 256, count: (hi - lo) * 256)
@@ -150,16 +144,14 @@ public final class FxPytorchConvBn: CompiledModelBase, CompiledModel, @unchecked
         g9.update(from: outputGradient, count: count * 5)
         l5_conv2Transpose()
         l9_fcTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
             Activations.backward(.relu, dy: g7 + lo * 24, y: a7 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
             l6_bn2BackwardSums(lo, hi, t)
         }
         l6_bn2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g6 + lo * 24, a6 + lo * 24, a5 + lo * 24, g5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn)
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
@@ -167,8 +159,7 @@ public final class FxPytorchConvBn: CompiledModelBase, CompiledModel, @unchecked
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 256, a2 + lo * 256, a1 + lo * 256, g1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn)
             l1_conv1Backward(lo, hi, t)
         }

@@ -86,32 +86,27 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
             l4_maxpoolForward(lo, hi, t)
             l5_conv2Forward(lo, hi, t)
             BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
         BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
         BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 24, a7 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, .relu)
             l8_flattenForward(lo, hi, t)
             l9_fcForward(lo, hi, t)
@@ -119,8 +114,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1ForwardFused(lo, hi, t)
             l5_conv2ForwardFused(lo, hi, t)
             l8_flattenForward(lo, hi, t)
@@ -143,22 +137,19 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         g9.update(from: outputGradient, count: count * 5)
         l5_conv2Transpose()
         l9_fcTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
             l6_bn2BackwardSums(lo, hi, t)
         }
         l6_bn2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: max(1, min(threads, count)), segments: reduceSegments)

@@ -102,20 +102,17 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
 
     private func forwardTraining() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l4_max_pooling2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
@@ -123,26 +120,22 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
             BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
             Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
             l9_conv2d_3Forward(lo, hi, t)
             BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
         BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
         BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
             Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
@@ -154,8 +147,7 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
 
     private func forwardInference() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
@@ -179,30 +171,18 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_zero_padding2d_1Forward(lo, hi, t)
-        Parallel.rows(676, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_1ForwardRows(a1, a2, q0, q1, t)
-        }
+        Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRows(a1, a2, q0, q1, t) }
         BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
         Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
-        Parallel.rows(81, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l6_conv2d_2ForwardRows(a5, a6, q0, q1, t)
-        }
+        Parallel.rows(81, block: 6, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardRows(a5, a6, q0, q1, t) }
         BatchNorm.inference(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 128)
         Activations.forward(.relu, a7 + lo * 5184, a8 + lo * 5184, count: (hi - lo) * 5184)
-        Parallel.rows(16, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l9_conv2d_3ForwardRows(a8, a9, q0, q1, t)
-        }
+        Parallel.rows(16, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardRows(a8, a9, q0, q1, t) }
         BatchNorm.inference(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 256)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
-        Parallel.rows(512, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l14_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
         l16_dense_2Forward(lo, hi, t)
     }
@@ -214,8 +194,7 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
         l9_conv2d_3Transpose()
         l14_dense_1Transpose()
         l16_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
@@ -224,16 +203,14 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, g9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l9_conv2d_3Backward(lo, hi, t)
             Activations.backward(.relu, dy: g8 + lo * 5184, y: a8 + lo * 5184, dx: g7 + lo * 5184, count: (hi - lo) * 5184)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, g6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
             l6_conv2d_2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
@@ -241,8 +218,7 @@ public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchec
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, g2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l2_conv2d_1Backward(lo, hi, t)
         }

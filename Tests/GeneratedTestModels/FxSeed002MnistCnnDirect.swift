@@ -197,33 +197,28 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
             l5_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
             Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
             l8_max_pooling2d_1Forward(lo, hi, t)
@@ -232,26 +227,22 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
             Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
             l13_conv2d_4Forward(lo, hi, t)
             BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
             Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
             l16_max_pooling2d_2Forward(lo, hi, t)
@@ -260,13 +251,11 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
             Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
             l21_max_pooling2d_3Forward(lo, hi, t)
@@ -275,13 +264,11 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
         BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
         BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
             Activations.forward(.leaky(Float(0.3)), a24 + lo * 576, a25 + lo * 576, count: (hi - lo) * 576)
             l26_max_pooling2d_4Forward(lo, hi, t)
@@ -289,13 +276,11 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
         BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
         BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             l30_dropout_5ForwardTraining(lo, hi, t)
             l31_dense_1Forward(lo, hi, t)
@@ -309,8 +294,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
@@ -356,42 +340,27 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
         _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_1ForwardRows(l2_conv2d_1xp, a2, q0, q1, t)
-        }
+        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRows(l2_conv2d_1xp, a2, q0, q1, t) }
         BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
         Activations.forward(.leaky(Float(0.3)), a3 + lo * 25088, a4 + lo * 25088, count: (hi - lo) * 25088)
         l5_conv2d_2PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l5_conv2d_2ForwardRows(l5_conv2d_2xp, a5, q0, q1, t)
-        }
+        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardRows(l5_conv2d_2xp, a5, q0, q1, t) }
         BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
         Activations.forward(.leaky(Float(0.3)), a6 + lo * 25088, a7 + lo * 25088, count: (hi - lo) * 25088)
         l8_max_pooling2d_1ForwardInference(lo, hi, t)
         (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
         l10_conv2d_3PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l10_conv2d_3ForwardRows(l10_conv2d_3xp, a10, q0, q1, t)
-        }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRows(l10_conv2d_3xp, a10, q0, q1, t) }
         BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
         Activations.forward(.leaky(Float(0.3)), a11 + lo * 12544, a12 + lo * 12544, count: (hi - lo) * 12544)
         l13_conv2d_4PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l13_conv2d_4ForwardRows(l13_conv2d_4xp, a13, q0, q1, t)
-        }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRows(l13_conv2d_4xp, a13, q0, q1, t) }
         BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
         Activations.forward(.leaky(Float(0.3)), a14 + lo * 12544, a15 + lo * 12544, count: (hi - lo) * 12544)
         l16_max_pooling2d_2ForwardInference(lo, hi, t)
         (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
         l18_conv2d_5PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l18_conv2d_5ForwardRows(l18_conv2d_5xp, a18, q0, q1, t)
-        }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRows(l18_conv2d_5xp, a18, q0, q1, t) }
         BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
         Activations.forward(.leaky(Float(0.3)), a19 + lo * 6272, a20 + lo * 6272, count: (hi - lo) * 6272)
         l21_max_pooling2d_3ForwardInference(lo, hi, t)
@@ -423,8 +392,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
         l31_dense_1Transpose()
         l34_dense_2Transpose()
         l37_dense_3Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
             Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
@@ -436,8 +404,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
             for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
@@ -445,8 +412,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g24 + lo * 576, a24 + lo * 576, a23 + lo * 576, g23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn)
             l23_conv2d_6Backward(lo, hi, t)
             Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
@@ -455,8 +421,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g19 + lo * 6272, a19 + lo * 6272, a18 + lo * 6272, g18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn)
             l18_conv2d_5Backward(lo, hi, t)
             Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
@@ -465,16 +430,14 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g14 + lo * 12544, a14 + lo * 12544, a13 + lo * 12544, g13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn)
             l13_conv2d_4Backward(lo, hi, t)
             Activations.backward(.leaky(Float(0.3)), dy: g12 + lo * 12544, y: a12 + lo * 12544, dx: g11 + lo * 12544, count: (hi - lo) * 12544)
             l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l11_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g11 + lo * 12544, a11 + lo * 12544, a10 + lo * 12544, g10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn)
             l10_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
@@ -483,16 +446,14 @@ public final class FxSeed002MnistCnnDirect: CompiledModelBase, CompiledModel, @u
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g6 + lo * 25088, a6 + lo * 25088, a5 + lo * 25088, g5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
             Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 25088, y: a4 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 25088, a3 + lo * 25088, a2 + lo * 25088, g2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn)
             l2_conv2d_1Backward(lo, hi, t)
         }

@@ -266,32 +266,27 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
         Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             l5_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             l8_max_pooling2d_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
@@ -299,25 +294,21 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
             BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             l13_conv2d_4Forward(lo, hi, t)
             BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             l16_max_pooling2d_2Forward(lo, hi, t)
             l17_dropout_2ForwardTraining(lo, hi, t)
@@ -325,13 +316,11 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
             BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             l21_max_pooling2d_3Forward(lo, hi, t)
             l22_dropout_3ForwardTraining(lo, hi, t)
@@ -339,26 +328,22 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
             BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
         BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
         BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
             l26_max_pooling2d_4Forward(lo, hi, t)
             l27_dropout_4ForwardTraining(lo, hi, t)
             BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
         BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
         BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             l30_dropout_5ForwardTraining(lo, hi, t)
             l31_dense_1Forward(lo, hi, t)
@@ -376,8 +361,7 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
         Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1ForwardFused(lo, hi, t)
             l5_conv2d_2ForwardFused(lo, hi, t)
@@ -403,29 +387,14 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
         _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, l5_conv2d_2xp, q0, q1, t)
-        }
+        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, l5_conv2d_2xp, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l5_conv2d_2ForwardTiles(l5_conv2d_2xp, l5_conv2d_2poolIn, q0, q1, t)
-        }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(l5_conv2d_2xp, l5_conv2d_2poolIn, q0, q1, t) }
         l5_conv2d_2PoolSingle()
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, l13_conv2d_4xp, q0, q1, t)
-        }
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t)
-        }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, l13_conv2d_4xp, q0, q1, t) }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t) }
         l13_conv2d_4PoolSingle()
-        Parallel.rows(49, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t)
-        }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
         l18_conv2d_5PoolSingle()
         l23_conv2d_6ForwardFused(lo, hi, t)
         BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
@@ -454,8 +423,7 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
         l31_dense_1Transpose()
         l34_dense_2Transpose()
         l37_dense_3Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
             Activations.backward(.leaky(Float(0.3)), dy: g35 + lo * 128, y: a35 + lo * 128, dx: g34 + lo * 128, count: (hi - lo) * 128)
@@ -467,52 +435,45 @@ public final class FxSeed002MnistCnnFused: CompiledModelBase, CompiledModel, @un
             l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
             for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l23_conv2d_6Backward(lo, hi, t)
             Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
             for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l18_conv2d_5Backward(lo, hi, t)
             Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
             for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l13_conv2d_4Backward(lo, hi, t)
             l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l11_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
             for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)

@@ -44,15 +44,13 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_separable_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_separable_conv2dForward(lo, hi, t)
         }
     }
@@ -68,8 +66,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 180)
         l1_separable_conv2dTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_separable_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: max(1, min(threads, count)), segments: reduceSegments)

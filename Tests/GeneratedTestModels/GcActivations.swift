@@ -74,8 +74,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
             l3_dense_2Forward(lo, hi, t)
@@ -92,8 +91,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
             l3_dense_2Forward(lo, hi, t)
@@ -134,8 +132,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         l6_dense_3Transpose()
         l10_dense_4Transpose()
         l14_dense_5Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l14_dense_5Backward(lo, hi, t)
             Activations.backward(.elu(Float(0.7)), dy: g12 + lo * 18, y: a12 + lo * 18, dx: g11 + lo * 18, count: (hi - lo) * 18)
             l11_lambda_2Backward(lo, hi, t)

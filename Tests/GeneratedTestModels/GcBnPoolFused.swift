@@ -74,19 +74,16 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
             Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
             l4_average_pooling2d_1Forward(lo, hi, t)
@@ -94,21 +91,18 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
             BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
             l8_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1ForwardFused(lo, hi, t)
             Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
             l4_average_pooling2d_1Forward(lo, hi, t)
@@ -133,22 +127,19 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         g8.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
         l8_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_dense_1Backward(lo, hi, t)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l4_average_pooling2d_1Backward(lo, hi, t)
             Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: max(1, min(threads, count)), segments: reduceSegments)

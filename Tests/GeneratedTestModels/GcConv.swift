@@ -57,8 +57,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_conv2d_3Forward(lo, hi, t)
@@ -67,8 +66,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_conv2d_3Forward(lo, hi, t)
@@ -92,8 +90,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
         l2_conv2d_2Transpose()
         l3_conv2d_3Transpose()
         l5_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
             l3_conv2d_3Backward(lo, hi, t)
             l2_conv2d_2Backward(lo, hi, t)

@@ -59,8 +59,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_conv2d_3Forward(lo, hi, t)
@@ -70,8 +69,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_conv2d_3Forward(lo, hi, t)
@@ -97,8 +95,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
         l2_conv2d_2Transpose()
         l3_conv2d_3Flip()
         l5_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 560, g4 + n * 70, pixels: 8, channels: 70) }
             l3_conv2d_3Backward(lo, hi, t)

@@ -60,19 +60,16 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l3_dense_2Forward(lo, hi, t)
             l4_dropout_1ForwardTraining(lo, hi, t)
@@ -81,8 +78,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
             l3_dense_2Forward(lo, hi, t)
@@ -107,16 +103,14 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         g5.update(from: outputGradient, count: count * 4)
         l3_dense_2Transpose()
         l5_dense_3Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
             l3_dense_2Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, g1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l1_dense_1Backward(lo, hi, t)
         }

@@ -62,8 +62,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_max_pooling2d_1Forward(lo, hi, t)
             l3_zero_padding2d_1Forward(lo, hi, t)
@@ -75,8 +74,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_max_pooling2d_1ForwardInference(lo, hi, t)
             l3_zero_padding2d_1Forward(lo, hi, t)
@@ -105,8 +103,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         g7.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
         l7_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
             l5_conv2d_2Backward(lo, hi, t)

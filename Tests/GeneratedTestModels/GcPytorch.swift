@@ -58,19 +58,16 @@ public final class GcPytorch: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
             Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
             l4_flattenForward(lo, hi, t)
@@ -79,8 +76,7 @@ public final class GcPytorch: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, fold: l2_bn1part + t * 8)
             Activations.forward(.leaky(Float(0.01)), a2 + lo * 80, a3 + lo * 80, count: (hi - lo) * 80)
@@ -104,16 +100,14 @@ public final class GcPytorch: CompiledModelBase, CompiledModel, @unchecked Senda
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l5_fcTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
             Activations.backward(.leaky(Float(0.01)), dy: g3 + lo * 80, y: a3 + lo * 80, dx: g2 + lo * 80, count: (hi - lo) * 80)
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, g1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
             l1_conv1Backward(lo, hi, t)
         }

@@ -60,19 +60,16 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 80, a3 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, .leaky(Float(0.01)))
             l4_flattenForward(lo, hi, t)
             l5_fcForward(lo, hi, t)
@@ -80,8 +77,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1ForwardFused(lo, hi, t)
             l4_flattenForward(lo, hi, t)
             l5_fcForward(lo, hi, t)
@@ -101,15 +97,13 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l5_fcTranspose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)

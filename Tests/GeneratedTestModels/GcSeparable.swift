@@ -68,8 +68,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_depthwise_conv2d_1Forward(lo, hi, t)
             l3_separable_conv2d_1Forward(lo, hi, t)
@@ -79,8 +78,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_depthwise_conv2d_1Forward(lo, hi, t)
             l3_separable_conv2d_1Forward(lo, hi, t)
@@ -106,8 +104,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         l3_separable_conv2d_1Transpose()
         l4_separable_conv2d_2Transpose()
         l6_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l4_separable_conv2d_2Backward(lo, hi, t)
             l3_separable_conv2d_1Backward(lo, hi, t)

@@ -70,21 +70,18 @@ public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
             l3Forward(lo, hi, t)
             BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
         BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
         BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
             l5ForwardTraining(lo, hi, t)
             l6_classForward(lo, hi, t)
@@ -94,8 +91,7 @@ public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
             l3ForwardFused(lo, hi, t)
@@ -123,8 +119,7 @@ public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked 
         l3Transpose()
         l6_classTranspose()
         l8Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8Backward(lo, hi, t)
             Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
             l6_classBackward(lo, hi, t)
@@ -132,8 +127,7 @@ public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked 
             l4BackwardSums(lo, hi, t)
         }
         l4BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, g3 + lo * 4, rows: (hi - lo) * 1, l4bn)
             l3Backward(lo, hi, t)
             Activations.backward(.relu, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)

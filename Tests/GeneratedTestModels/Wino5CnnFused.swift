@@ -77,20 +77,17 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardTraining() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 896, a4 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, .relu)
             l6_dense_1Forward(lo, hi, t)
         }
@@ -99,8 +96,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardInference() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2ForwardFused(lo, hi, t)
             l6_dense_1Forward(lo, hi, t)
@@ -111,15 +107,9 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(56, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
-        }
+        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(56, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, a4, q0, q1, t)
-        }
+        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, a4, q0, q1, t) }
         l6_dense_1Forward(lo, hi, t)
     }
 
@@ -129,14 +119,12 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         l2_conv2d_2Flip()
         Winograd<WinogradF3x3x5x5>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
         l6_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }

@@ -64,20 +64,17 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
             l5_max_pooling2d_1Forward(lo, hi, t)
@@ -86,8 +83,7 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
@@ -101,15 +97,9 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(63, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
-        }
+        Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(63, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
-        }
+        Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
         BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
         Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -121,16 +111,14 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
         g7.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
         l7_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
             Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 1008, a3 + lo * 1008, a2 + lo * 1008, g2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)

@@ -89,20 +89,17 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func forwardTraining() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 4640), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 1008, a4 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             l5_max_pooling2d_1Forward(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
@@ -112,8 +109,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func forwardInference() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 4640), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2ForwardFused(lo, hi, t)
             l7_dense_1Forward(lo, hi, t)
@@ -124,15 +120,9 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(63, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
-        }
+        Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(63, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, l2_conv2d_2poolIn, q0, q1, t)
-        }
+        Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, l2_conv2d_2poolIn, q0, q1, t) }
         l2_conv2d_2PoolSingle()
         l7_dense_1Forward(lo, hi, t)
     }
@@ -143,15 +133,13 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         l2_conv2d_2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
         l7_dense_1Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }

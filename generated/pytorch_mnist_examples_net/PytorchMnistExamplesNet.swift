@@ -98,8 +98,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     private func forwardTraining() {
         l3_conv2WinogradWeights()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
@@ -116,8 +115,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     private func forwardInference() {
         l3_conv2WinogradWeights()
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2Forward(lo, hi, t)
@@ -136,24 +134,15 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(676, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
-        }
+        Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(a0, a1, q0, q1, t) }
         Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l3_conv2wsrc, l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(36, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l3_conv2ForwardTiles(a2, a3, q0, q1, t)
-        }
+        Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l3_conv2ForwardTiles(a2, a3, q0, q1, t) }
         Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
         l5_maxpoolForwardInference(lo, hi, t)
         (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
         l7_flattenForward(lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l8_fc1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_fc1ForwardColumns(q0, q1, t) }
         Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
         (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
         l11_fc2Forward(lo, hi, t)
@@ -166,8 +155,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)
         l8_fc1Transpose()
         l11_fc2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_fc2Backward(lo, hi, t)
             Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
             Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)

@@ -114,20 +114,17 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     private func forwardTraining() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l4_max_pooling2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
@@ -135,25 +132,21 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 5184, a8 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, .relu)
             l9_conv2d_3Forward(lo, hi, t)
             BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
         BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
         BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
             Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
@@ -165,8 +158,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     private func forwardInference() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1ForwardFused(lo, hi, t)
             l6_conv2d_2ForwardFused(lo, hi, t)
@@ -182,24 +174,12 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_zero_padding2d_1Forward(lo, hi, t)
-        Parallel.rows(676, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t)
-        }
+        Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t) }
         l2_conv2d_1PoolSingle()
-        Parallel.rows(81, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l6_conv2d_2ForwardRowsFused(a5, a8, q0, q1, t)
-        }
-        Parallel.rows(16, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l9_conv2d_3ForwardRowsFused(a8, l9_conv2d_3poolIn, q0, q1, t)
-        }
+        Parallel.rows(81, block: 6, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardRowsFused(a5, a8, q0, q1, t) }
+        Parallel.rows(16, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardRowsFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
         l9_conv2d_3PoolSingle()
-        Parallel.rows(512, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l14_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
         l16_dense_2Forward(lo, hi, t)
     }
@@ -211,8 +191,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         l9_conv2d_3Transpose()
         l14_dense_1Transpose()
         l16_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
@@ -221,22 +200,19 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_conv2d_3Backward(lo, hi, t)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, inputCount: 21632, outputCount: 5408) }
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)

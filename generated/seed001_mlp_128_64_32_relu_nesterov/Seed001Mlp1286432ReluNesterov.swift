@@ -62,8 +62,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -72,8 +71,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -85,10 +83,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l2_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
         l5_dense_4Forward(lo, hi, t)
@@ -100,8 +95,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         l3_dense_2Transpose()
         l4_dense_3Transpose()
         l5_dense_4Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_4Backward(lo, hi, t)
             l4_dense_3Backward(lo, hi, t)
             l3_dense_2Backward(lo, hi, t)

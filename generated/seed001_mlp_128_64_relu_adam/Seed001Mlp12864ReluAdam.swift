@@ -55,8 +55,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -64,8 +63,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -76,10 +74,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l2_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
     }
@@ -89,8 +84,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
         g4.update(from: outputGradient, count: count * 10)
         l3_dense_2Transpose()
         l4_dense_3Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_dense_3Backward(lo, hi, t)
             l3_dense_2Backward(lo, hi, t)
             l2_dense_1Backward(lo, hi, t)

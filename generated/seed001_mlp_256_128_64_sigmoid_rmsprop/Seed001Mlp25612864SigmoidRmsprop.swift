@@ -61,8 +61,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -71,8 +70,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
             l4_dense_3Forward(lo, hi, t)
@@ -96,8 +94,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         l3_dense_2Transpose()
         l4_dense_3Transpose()
         l5_dense_4Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_4Backward(lo, hi, t)
             l4_dense_3Backward(lo, hi, t)
             l3_dense_2Backward(lo, hi, t)

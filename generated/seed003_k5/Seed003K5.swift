@@ -85,8 +85,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_max_pooling2d_1Forward(lo, hi, t)
@@ -100,8 +99,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -119,24 +117,12 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
-        Parallel.rows(576, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t)
-        }
+        Parallel.rows(576, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
         l3_max_pooling2d_1ForwardInference(lo, hi, t)
-        Parallel.rows(96, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t)
-        }
-        Parallel.rows(64, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t)
-        }
+        Parallel.rows(96, block: 6, threads: threads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
+        Parallel.rows(64, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
         l6_max_pooling2d_2ForwardInference(lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l8_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
     }
@@ -149,8 +135,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         l5_conv2d_4Transpose()
         l8_dense_1Transpose()
         l10_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_dense_1Backward(lo, hi, t)

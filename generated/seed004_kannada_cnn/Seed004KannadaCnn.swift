@@ -163,31 +163,26 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         l3_conv2d_2WinogradWeights()
         Winograd<WinogradF4x4x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l3_conv2d_2Forward(lo, hi, t)
             BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l5_max_pooling2d_1Forward(lo, hi, t)
             l6_dropout_1ForwardTraining(lo, hi, t)
@@ -195,25 +190,21 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l9_conv2d_4Forward(lo, hi, t)
             BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
             l12_dropout_2ForwardTraining(lo, hi, t)
@@ -227,8 +218,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         l3_conv2d_2WinogradWeights()
         Winograd<WinogradF4x4x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.images(count, threads: threads) {
-            lo, hi, t in
+        Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
             l3_conv2d_2Forward(lo, hi, t)
@@ -252,38 +242,23 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t)
-        }
+        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
         l3_conv2d_2PadSingle()
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 960), source: l3_conv2d_2wsrc, l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(100, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t)
-        }
+        Parallel.rows(100, block: 6, threads: threads) { q0, q1, t in self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t) }
         BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
         l7_conv2d_3PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t)
-        }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
         BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
         l9_conv2d_4PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) {
-            q0, q1, t in
-            self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t)
-        }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t) }
         BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
-        Parallel.rows(256, block: 64, threads: threads) {
-            q0, q1, t in
-            self.l14_dense_1ForwardColumns(q0, q1, t)
-        }
+        Parallel.rows(256, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
         l16_dense_2Forward(lo, hi, t)
     }
@@ -299,8 +274,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF4x4x3x3>.weights(l9_conv2d_4wf, l9_conv2d_4dxwu, l9_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
         l14_dense_1Transpose()
         l16_dense_2Transpose()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
             l14_dense_1Backward(lo, hi, t)
@@ -309,15 +283,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             l10_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_4BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, g9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l9_conv2d_4Backward(lo, hi, t)
             l8_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l8_batch_normalization_3BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l7_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
@@ -325,15 +297,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             l4_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l4_batch_normalization_2BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, g3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l3_conv2d_2Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) {
-            lo, hi, t in
+        Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, g1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }

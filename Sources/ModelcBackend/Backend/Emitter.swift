@@ -356,8 +356,7 @@ public enum Emitter {
         var pending: [String] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            w.block(parallel) {
-                w.line("lo, hi, t in")
+            w.closure(parallel, parameters: "lo, hi, t") {
                 for p in pending { w.line(p) }
             }
             pending.removeAll()
@@ -380,10 +379,7 @@ public enum Emitter {
             switch s {
             case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)
             case .rows(let c, let total, let block):
-                w.block("Parallel.rows(\(total), block: \(block), threads: threads)") {
-                    w.line("q0, q1, t in")
-                    w.line("self.\(c)")
-                }
+                w.line("Parallel.rows(\(total), block: \(block), threads: threads) { q0, q1, t in self.\(c) }")
             }
         }
     }

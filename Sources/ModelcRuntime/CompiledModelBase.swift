@@ -22,6 +22,9 @@ open class CompiledModelBase: @unchecked Sendable {
     /// Images in the current batch, and the current training forward's dropout seed.
     public var count = 0
     public var seed: UInt64 = 0
+    /// Dropout layers drop units in training forwards (false: they pass everything, as with
+    /// rate 0; the reference-fixture tests compare training steps that way).
+    public var dropout = true
     /// The input: a copy in training (the backward reads it); the caller's buffer, read in
     /// place, during inference.
     public var a0: UnsafeMutablePointer<Float>

@@ -49,6 +49,7 @@ final class KerasFixtureTests: XCTestCase {
         let input = try XCTUnwrap(io["input"], "\(c): io.npz has no input")
         let n = input.shape.first ?? 0
         let m = M(maxBatch: n)
+        (m as? CompiledModelBase)?.dropout = false   // the references were made without dropout
         for s in M.info.tensors {
             // File layout (Keras: as stored; PyTorch: state_dict OIHW / [out, in]) -> internal layout.
             let alt = s.key.replacingOccurrences(of: "/depthwise_kernel", with: "/kernel")

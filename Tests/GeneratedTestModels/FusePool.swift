@@ -321,7 +321,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
     private func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 400, y = a5 + lo * 400, mask = l5_dropout_1mask + lo * 400
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 400, first: lo * 400, seed: seed ^ 1663341875487337577, rate: Float(0.3))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 400, first: lo * 400, seed: seed ^ 1663341875487337577, rate: dropout ? Float(0.3) : 0)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
@@ -400,7 +400,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training
     private func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 72, y = a10 + lo * 72, mask = l10_dropout_2mask + lo * 72
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 72, first: lo * 72, seed: seed ^ 3326683750974675154, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 72, first: lo * 72, seed: seed ^ 3326683750974675154, rate: dropout ? Float(0.5) : 0)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
@@ -503,7 +503,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: dropout rate 0.2, training
     private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a15 + lo * 9, y = a16 + lo * 9, mask = l16_dropout_3mask + lo * 9
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9, first: lo * 9, seed: seed ^ 16390740445785211216, rate: Float(0.2))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9, first: lo * 9, seed: seed ^ 16390740445785211216, rate: dropout ? Float(0.2) : 0)
     }
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear

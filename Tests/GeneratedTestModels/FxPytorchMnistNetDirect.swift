@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxPytorchMnistNetDirect: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_mnist_net_direct",
-        fingerprint: "6c510c568bcb273b",
+        fingerprint: "defb163a0abed68b",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
@@ -246,10 +246,10 @@ public final class FxPytorchMnistNetDirect: CompiledModelBase, CompiledModel, @u
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 36864, a5 + n * 9216, pool) }
     }
 
-    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.0, training
+    // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.25, training
     private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
@@ -311,10 +311,10 @@ public final class FxPytorchMnistNetDirect: CompiledModelBase, CompiledModel, @u
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
-    // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
+    // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: dropout ? Float(0.5) : 0)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

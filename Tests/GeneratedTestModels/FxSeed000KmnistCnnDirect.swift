@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxSeed000KmnistCnnDirect: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed000_kmnist_cnn_direct",
-        fingerprint: "e66a56ff66356ba8",
+        fingerprint: "0ab067ae6376f0d1",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
@@ -482,10 +482,10 @@ public final class FxSeed000KmnistCnnDirect: CompiledModelBase, CompiledModel, @
                   GemmReduction(k: 512, ldb: 512), .store)
     }
 
-    // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.0, training
+    // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.5, training
     private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 512, y = a15 + lo * 512, mask = l15_dropout_1mask + lo * 512
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed002_mnist_cnn",
-        fingerprint: "1ebdb96d10eb92f4",
+        fingerprint: "96b70851512923e1",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
@@ -731,10 +731,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi { Pooling.pool(.max, a7 + n * 25088, a8 + n * 6272, pool) }
     }
 
-    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.0, training
+    // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -925,10 +925,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi { Pooling.pool(.max, a15 + n * 12544, a16 + n * 3136, pool) }
     }
 
-    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.0, training
+    // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
     private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: dropout ? Float(0.25) : 0)
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
@@ -1031,10 +1031,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 6272, a21 + n * 1152, pool) }
     }
 
-    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.0, training
+    // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.25, training
     private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: dropout ? Float(0.25) : 0)
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -1114,10 +1114,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi { Pooling.pool(.max, a25 + n * 576, a26 + n * 64, pool) }
     }
 
-    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.0, training
+    // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.25, training
     private func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a26 + lo * 64, y = a27 + lo * 64, mask = l27_dropout_4mask + lo * 64
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: dropout ? Float(0.25) : 0)
     }
 
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
@@ -1132,10 +1132,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
                                  dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 
-    // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.0, training
+    // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.25, training
     private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropout_5mask + lo * 64
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: dropout ? Float(0.25) : 0)
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
@@ -1170,10 +1170,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
                   GemmReduction(k: 256, ldb: 64), .store)
     }
 
-    // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.0, training
+    // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
     private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a32 + lo * 256, y = a33 + lo * 256, mask = l33_dropout_6mask + lo * 256
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
@@ -1208,10 +1208,10 @@ public final class FxSeed002MnistCnn: CompiledModelBase, CompiledModel, @uncheck
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
-    // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
+    // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a35 + lo * 128, y = a36 + lo * 128, mask = l36_dropout_7mask + lo * 128
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: Float(0.0))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -205,7 +205,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: dropout rate 0.3, training
     private func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a3 + lo * 33, y = a4 + lo * 33, mask = l4_dropout_1mask + lo * 33
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 33, first: lo * 33, seed: seed ^ 8709371129873690708, rate: Float(0.3))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 33, first: lo * 33, seed: seed ^ 8709371129873690708, rate: dropout ? Float(0.3) : 0)
     }
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear

@@ -225,7 +225,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: dropout rate 0.5, training
     private func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 4, y = a5 + lo * 4, mask = l5mask + lo * 4
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 4, first: lo * 4, seed: seed ^ 1663341875487337577, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 4, first: lo * 4, seed: seed ^ 1663341875487337577, rate: dropout ? Float(0.5) : 0)
     }
 
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear

@@ -288,7 +288,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.25, training
     private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: Float(0.25))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
@@ -353,7 +353,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: dropout ? Float(0.5) : 0)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

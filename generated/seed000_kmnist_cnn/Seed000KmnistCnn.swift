@@ -566,7 +566,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.5, training
     private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 512, y = a15 + lo * 512, mask = l15_dropout_1mask + lo * 512
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear

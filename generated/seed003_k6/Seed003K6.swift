@@ -425,7 +425,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
     private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear

@@ -499,7 +499,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
     private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 6272, y = a6 + lo * 6272, mask = l6_dropout_1mask + lo * 6272
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: Float(0.25))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -699,7 +699,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
     private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a11 + lo * 3136, y = a12 + lo * 3136, mask = l12_dropout_2mask + lo * 3136
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 7681369315911520508, rate: Float(0.25))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 7681369315911520508, rate: dropout ? Float(0.25) : 0)
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
@@ -751,7 +751,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
     private func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 256, y = a15 + lo * 256, mask = l15_dropout_3mask + lo * 256
-        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 4990025626462012731, rate: Float(0.5))
+        Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 4990025626462012731, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear

@@ -60,7 +60,8 @@ let package = Package(
         .target(name: "TestModelSpecs", dependencies: ["ModelcCore", "ModelcBackend"], path: "Tests/TestModelSpecs"),
         .executableTarget(name: "modelc-testmodels", dependencies: ["TestModelSpecs", "ModelcBackend"], path: "Tests/TestModelGenerator"),
         // The test models' emitted Swift (kept in sync by `modelc-testmodels --check`).
-        .target(name: "GeneratedTestModels", dependencies: ["ModelcRuntime"], path: "Tests/GeneratedTestModels"),
+        // A fixture whose network is one of models/ registers the class generated/ holds.
+        .target(name: "GeneratedTestModels", dependencies: ["ModelcRuntime", "GeneratedModels"], path: "Tests/GeneratedTestModels"),
         .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "GeneratedModels",
                                                          "GeneratedTestModels", "TestModelSpecs"],
                     path: "Tests/BackendTests"),

@@ -30,16 +30,26 @@ public enum WeightsFile {
         }
     }
 
+    /// The other names Keras 3 gives a tensor in a file keyed by variable paths: a
+    /// DepthwiseConv2D's `<layer>/depthwise_kernel` (Keras 2) is `<layer>/kernel` there.
+    static func keras3Paths(_ key: String) -> [String] {
+        guard key.hasSuffix("/depthwise_kernel") else { return [] }
+        return [String(key.dropLast("depthwise_kernel".count)) + "kernel"]
+    }
+
     /// Checks `arrays` against the model's tensors; returns their values in `info.tensors` order.
     public static func match(_ arrays: [String: NDArray], info: ModelInfo, file: String) throws -> [[Float]] {
         var problems: [String] = []
         var values: [[Float]] = []
-        let wanted = Set(info.tensors.map(\.key))
+        var wanted = Set(info.tensors.map(\.key))
         for t in info.tensors {
-            guard let a = arrays[t.key] else {
-                problems.append("missing key '\(t.key)' (expected shape \(t.fileShape))")
+            let key = [t.key] + keras3Paths(t.key)
+            guard let name = key.first(where: { arrays[$0] != nil }), let a = arrays[name] else {
+                let also = keras3Paths(t.key).map { " or '\($0)'" }.joined()
+                problems.append("missing key '\(t.key)'\(also) (expected shape \(t.fileShape))")
                 continue
             }
+            wanted.insert(name)
             guard a.shape == t.fileShape else {
                 problems.append("key '\(t.key)' has shape \(a.shape), expected \(t.fileShape)")
                 continue

@@ -31,6 +31,22 @@ final class KerasFixtureTests: XCTestCase {
         for c in all { XCTAssertNotNil(backendTestModels["fx_\(c)"], "no generated model for fixture \(c) (run `swift run modelc-testmodels`)") }
     }
 
+    /// Keras 3 names a DepthwiseConv2D's kernel by its variable path, `<layer>/kernel`; Keras 2
+    /// `<layer>/depthwise_kernel`. Both load (issue 18).
+    func testKeras3VariablePathsLoad() throws {
+        let original = try NPZ.read(path: "\(Self.root)/depthwise_conv2d/weights.npz")
+        let renamed = original.map { (k, a) in (k.replacingOccurrences(of: "/depthwise_kernel", with: "/kernel"), a) }
+        XCTAssertTrue(renamed.contains { $0.0 == "depthwise_conv2d/kernel" })
+        let path = NSTemporaryDirectory() + "modelc_keras3_paths.npz"
+        try NPZ.write(renamed, to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let t = try XCTUnwrap(backendTestModels["fx_depthwise_conv2d"])
+        let a = t.init(maxBatch: 1), b = t.init(maxBatch: 1)
+        try WeightsFile.load("\(Self.root)/depthwise_conv2d/weights.npz", into: a)
+        try WeightsFile.load(path, into: b)
+        XCTAssertEqual(TestModels.parameters(a), TestModels.parameters(b))
+    }
+
     func testFixtures() throws {
         var ran = 0
         for c in cases() {
@@ -66,6 +82,7 @@ final class KerasFixtureTests: XCTestCase {
         let input = try XCTUnwrap(io["input"], "\(c): io.npz has no input")
         let n = input.shape.first ?? 0
         let m = M(maxBatch: n)
+        (m as? CompiledModelBase)?.dropout = false   // the references were made without dropout
         for s in M.info.tensors {
             // File layout (Keras: as stored; PyTorch: state_dict OIHW / [out, in]) -> internal layout.
             let alt = s.key.replacingOccurrences(of: "/depthwise_kernel", with: "/kernel")

@@ -15,7 +15,15 @@ final class ThreadsTests: XCTestCase {
         for ir in BackendTestModels.all {
             let src = Emitter.emit(ir, fuse: true).source
             XCTAssertFalse(src.contains("activeProcessorCount"), "\(ir.name) reads the core count")
-            XCTAssertTrue(src.contains("threads = max(1, min(Parallel.threads, 64))"), "\(ir.name) ignores Parallel.threads")
+            XCTAssertTrue(src.contains(": CompiledModelBase, CompiledModel"), "\(ir.name) does not take its chunks from CompiledModelBase")
+        }
+        // CompiledModelBase: chunks = --threads, capped at 64, whatever the machine.
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for (asked, chunks) in [(1, 1), (3, 3), (64, 64), (200, 64)] {
+            Parallel.threads = asked
+            let base = CompiledModelBase(maxBatch: 2, tensors: [], parameterCount: 1, inputSize: 1, arena: ArenaSize(), arena32: ArenaSize())
+            XCTAssertEqual(base.threads, chunks, "--threads \(asked)")
         }
     }
 

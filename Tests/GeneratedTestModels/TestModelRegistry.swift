@@ -1,5 +1,6 @@
 // Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.
 import ModelcRuntime
+import GeneratedModels
 
 nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Type] = [
     "gc_conv": GcConv.self,
@@ -74,14 +75,14 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_pytorch_conv_bn": FxPytorchConvBn.self,
     "fx_pytorch_conv_bn_fused": FxPytorchConvBnFused.self,
     "fx_pytorch_conv_transpose": FxPytorchConvTranspose.self,
-    "fx_pytorch_mnist_net": FxPytorchMnistNet.self,
+    "fx_pytorch_mnist_net": PytorchMnistExamplesNet.self,
     "fx_pytorch_mnist_net_direct": FxPytorchMnistNetDirect.self,
     "fx_reshape": FxReshape.self,
     "fx_seed000_kmnist_cnn": FxSeed000KmnistCnn.self,
-    "fx_seed000_kmnist_cnn_fused": FxSeed000KmnistCnnFused.self,
+    "fx_seed000_kmnist_cnn_fused": Seed000KmnistCnn.self,
     "fx_seed000_kmnist_cnn_direct": FxSeed000KmnistCnnDirect.self,
     "fx_seed002_mnist_cnn": FxSeed002MnistCnn.self,
-    "fx_seed002_mnist_cnn_fused": FxSeed002MnistCnnFused.self,
+    "fx_seed002_mnist_cnn_fused": Seed002MnistCnn.self,
     "fx_seed002_mnist_cnn_direct": FxSeed002MnistCnnDirect.self,
     "fx_separable_conv2d": FxSeparableConv2d.self,
     "fx_upsampling2d": FxUpsampling2d.self,

@@ -51,26 +51,54 @@ extension BackendTestModels {
     /// Everything emitted into Tests/GeneratedTestModels/: the hand-built models (unfused,
     /// and fused when they have fusable groups, class name suffixed `Fused`), the Keras
     /// fixture models (unfused and fused), and `TestModelRegistry.swift` mapping model names
-    /// to classes. `root` is the repository.
+    /// to classes. A fixture whose network is a model of models/ (same fingerprint) registers
+    /// that model's class from generated/ (GeneratedModels) for the twin generated/ holds (fused,
+    /// as `modelc generate` emits) instead of a copy. `root` is the repository.
     public static func emitted(root: String? = nil) -> [EmittedModel] {
+        let repo = root ?? repository()
         var irs = all
-        for (_, ir) in fixtureIRs(root: root ?? repository()).irs { irs.append(ir) }
+        for (_, ir) in fixtureIRs(root: repo).irs { irs.append(ir) }
+        let shipped = shippedClasses(root: repo)
         // Each model unfused; its fused twin (`_fused`) when it has fusable groups; a twin with
         // direct convolutions only (`_direct`) when some of its layers use Winograd.
         var out: [(name: String, model: EmittedModel)] = []
+        var registry: [(name: String, className: String)] = []
         func add(_ ir: ModelIR, _ suffix: String, fuse: Bool, winograd: Bool = true) {
             var v = ir
             v.name += suffix
-            out.append((v.name, Emitter.emit(v, fuse: fuse, winograd: winograd)))
+            let e = Emitter.emit(v, fuse: fuse, winograd: winograd)
+            out.append((v.name, e))
+            registry.append((v.name, e.className))
         }
         for ir in irs {
             let first = out.count
-            add(ir, "", fuse: false)
-            if !Fusion.groups(ir).isEmpty { add(ir, "_fused", fuse: true) }
-            if out[first...].contains(where: { !$0.model.winogradLayers.isEmpty }) { add(ir, "_direct", fuse: false, winograd: false) }
+            let fusable = !Fusion.groups(ir).isEmpty
+            let twin = fusable ? "_fused" : ""
+            for (suffix, fuse) in [("", false)] + (fusable ? [("_fused", true)] : []) {
+                if suffix == twin, let cls = shipped[Fingerprint.of(ir)] {
+                    registry.append((ir.name + suffix, cls))
+                } else {
+                    add(ir, suffix, fuse: fuse)
+                }
+            }
+            let winograd = out[first...].contains { !$0.model.winogradLayers.isEmpty }
+                || (shipped[Fingerprint.of(ir)] != nil && !Emitter.emit(ir, fuse: fusable).winogradLayers.isEmpty)
+            if winograd { add(ir, "_direct", fuse: false, winograd: false) }
         }
-        let registry = GeneratedFiles.namedRegistry(out, variable: "backendTestModels", fileName: "TestModelRegistry.swift",
-                                                    comment: "Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.")
-        return out.map(\.model) + [registry]
+        let file = GeneratedFiles.namedRegistry(registry, variable: "backendTestModels", fileName: "TestModelRegistry.swift",
+                                                comment: "Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.",
+                                                imports: ["GeneratedModels"])
+        return out.map(\.model) + [file]
+    }
+
+    /// The classes generated/ holds for the models of models/, by fingerprint.
+    static func shippedClasses(root: String) -> [String: String] {
+        var out: [String: String] = [:]
+        let dir = root + "/models"
+        for f in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where f.hasSuffix(".md") {
+            guard let r = try? Frontend.check(path: "\(dir)/\(f)"), r.ok else { continue }
+            out[Fingerprint.of(r.ir)] = Emitter.className(for: r.ir.name)
+        }
+        return out
     }
 }

@@ -17,6 +17,15 @@ final class CodeWriter {
         line("}")
     }
 
+    /// Emits `call { parameters in`, the body one level deeper, then `}`: a trailing closure.
+    func closure(_ call: String, parameters: String, _ body: () -> Void) {
+        line("\(call) { \(parameters) in")
+        depth += 1
+        body()
+        depth -= 1
+        line("}")
+    }
+
     func indented(_ body: () -> Void) {
         depth += 1
         body()

@@ -186,11 +186,15 @@ final class ModelEmission {
     /// inside the image); read and cleared by the emitter driver after each layer.
     var singleImage: [Step]? = nil
 
-    /// Emits `// comment` and `header { body }` as a member of the model class.
+    /// The layers' functions, written after the other members (ModelClassWriter drops the
+    /// unused ones and writes the one-statement chunk and serial steps in place).
+    var functions: [EmittedFunction] = []
+
+    /// Records `// comment` and `header { body }` as a member function of the model class.
     private func function(_ header: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block(header) { body(members) }
-        members.line()
+        let w = CodeWriter()
+        body(w)
+        functions.append(EmittedFunction(header: header, comment: commentSafe(comment), body: w.lines))
     }
 
     /// Emits `private func name(_ q0: Int, _ q1: Int, _ t: Int)`: rows q0..<q1 of image 0.
@@ -222,6 +226,34 @@ final class ModelEmission {
 
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
         function("private func \(name)()", comment: comment, body)
+    }
+}
+
+/// A member function of the emitted class: `// comment`, `header {`, the body lines, `}`.
+struct EmittedFunction {
+    let header: String
+    let comment: String
+    let body: [String]
+    /// The name: the identifier before the parameter list.
+    var name: String {
+        guard let f = header.range(of: "func ") else { return header }
+        return String(header[f.upperBound...].prefix { $0 != "(" })
+    }
+    /// A chunk or serial step (called as `name(lo, hi, t)` or `name()`) of one statement, which
+    /// the schedule can state in place of the call.
+    var inlinableStatement: String? {
+        guard body.count == 1, let line = body.first?.trimmingCharacters(in: .whitespaces),
+              !line.hasPrefix("let "), !line.hasPrefix("var "), !line.hasPrefix("return"),
+              header.hasSuffix("(_ lo: Int, _ hi: Int, _ t: Int)") || header.hasSuffix("()") else { return nil }
+        return line
+    }
+    /// How a schedule calls it.
+    var call: String { header.hasSuffix("()") ? "\(name)()" : "\(name)(lo, hi, t)" }
+
+    func write(_ w: CodeWriter) {
+        w.line("// \(comment)")
+        w.block(header) { for l in body { w.line(l) } }
+        w.line()
     }
 }
 
@@ -262,9 +294,6 @@ func commentSafe(_ s: String) -> String {
 }
 
 public enum Emitter {
-    /// Upper bound on parallel chunks (per-chunk gradient partials cost one parameter set each).
-    static let maxChunks = 64
-
     /// Swift class name for a model name: `seed002_mnist_cnn` -> `Seed002MnistCnn`.
     public static func className(for modelName: String) -> String {
         var out = ""
@@ -323,20 +352,21 @@ public enum Emitter {
 
     /// Merges consecutive chunk steps into one parallel region.
     /// `parallel` is the runtime's splitter: Parallel.chunks (training), Parallel.images (inference).
-    static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "Parallel.chunks(count, threads: threads)") {
+    /// `inline` maps a step's call to the statement written in its place.
+    static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "Parallel.chunks(count, threads: threads)",
+                          inline: [String: String] = [:]) {
         var pending: [String] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            w.block(parallel) {
-                w.line("lo, hi, t in")
+            w.closure(parallel, parameters: "lo, hi, t") {
                 for p in pending { w.line(p) }
             }
             pending.removeAll()
         }
         for s in steps {
             switch s {
-            case .chunk(let c): pending.append(c)
-            case .serial(let c): flush(); w.line(c)
+            case .chunk(let c): pending.append(inline[c] ?? c)
+            case .serial(let c): flush(); w.line(inline[c] ?? c)
             case .rows: break   // single-image steps only
             }
         }
@@ -344,17 +374,14 @@ public enum Emitter {
     }
 
     /// Single-image inference: chunk steps run inline on image 0, row steps split the image.
-    static func emitSingleSteps(_ w: CodeWriter, _ steps: [Step]) {
+    static func emitSingleSteps(_ w: CodeWriter, _ steps: [Step], inline: [String: String] = [:]) {
         w.line("let lo = 0, hi = 1, t = 0")
         w.line("_ = (lo, hi, t)")
         for s in steps {
             switch s {
-            case .chunk(let c), .serial(let c): w.line(c)
+            case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)
             case .rows(let c, let total, let block):
-                w.block("Parallel.rows(\(total), block: \(block), threads: threads)") {
-                    w.line("q0, q1, t in")
-                    w.line("self.\(c)")
-                }
+                w.line("Parallel.rows(\(total), block: \(block), threads: threads) { q0, q1, t in self.\(c) }")
             }
         }
     }

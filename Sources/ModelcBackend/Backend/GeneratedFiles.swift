@@ -123,13 +123,15 @@ extension GeneratedFiles {
 
     /// A registry file mapping each model's name to its emitted class:
     /// `nonisolated(unsafe) public let <variable>: [String: any CompiledModel.Type]`, after `comment`.
-    public static func namedRegistry(_ models: [(name: String, model: EmittedModel)], variable: String,
-                                     fileName: String, comment: String) -> EmittedModel {
+    /// `imports`: further modules the classes come from (e.g. GeneratedModels).
+    public static func namedRegistry(_ models: [(name: String, className: String)], variable: String,
+                                     fileName: String, comment: String, imports: [String] = []) -> EmittedModel {
         var reg = "// \(comment)\n"
-        reg += "import ModelcRuntime\n\n"
+        for m in ["ModelcRuntime"] + imports { reg += "import \(m)\n" }
+        reg += "\n"
         reg += "nonisolated(unsafe) public let \(variable): [String: any CompiledModel.Type] = [\n"
-        for (name, e) in models {
-            reg += "    \(swiftString(name)): \(e.className).self,\n"
+        for (name, cls) in models {
+            reg += "    \(swiftString(name)): \(cls).self,\n"
         }
         reg += "]\n"
         return EmittedModel(className: "", fileName: fileName, directoryName: "", source: reg)

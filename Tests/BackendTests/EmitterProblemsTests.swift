@@ -30,6 +30,29 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertTrue(Emitter.problems(model(.conv2d(a))).contains { $0.message.contains("at least 1") })
     }
 
+    /// The 1-D layers are emitted as the 2-D ones one row high; Conv2DTranspose and UpSampling2D
+    /// only with what the code generator computes exactly.
+    func testSequenceAndDecoderAttributes() {
+        let k3 = Conv2DAttrs(kernelH: 1, kernelW: 3, strideH: 1, strideW: 2, padding: .same, filters: 4, useBias: true)
+        XCTAssertEqual(Emitter.problems(model(.conv2d(k3), input: [9, 2])).map(\.description), [], "a Conv1D is implemented")
+        var tall = k3
+        tall.kernelH = 3
+        XCTAssertTrue(Emitter.problems(model(.conv2d(tall), input: [9, 2])).contains { $0.description.hasPrefix("m.md:2: error: layer layer_x: a 1-D convolution's kernel, stride, dilation and padding must be one row high") })
+        let pool = PoolAttrs(poolH: 2, poolW: 2, strideH: 1, strideW: 2, padding: .valid)
+        XCTAssertTrue(Emitter.problems(model(.maxPool(pool), input: [9, 2])).contains { $0.message.contains("a 1-D pool's window and stride must be one row high") })
+        var t = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padding: .same, filters: 4, useBias: true)
+        XCTAssertEqual(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 0, outputPaddingW: 0))).map(\.description), [])
+        XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 1, outputPaddingW: 0))).contains { $0.message.contains("output padding 1x0") },
+                      "Keras padding with output padding")
+        (t.explicitPadH, t.explicitPadW) = (1, 1)
+        XCTAssertEqual(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 1, outputPaddingW: 1))).map(\.description), [])
+        XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 2, outputPaddingW: 0))).contains { $0.message.contains("must be below the stride") })
+        t.dilationH = 2
+        XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 0, outputPaddingW: 0))).contains { $0.message.contains("dilated X") })
+        XCTAssertTrue(Emitter.problems(model(.upSampling(sizeH: 0, sizeW: 2))).contains { $0.message.contains("upsampling size 0x2") })
+        XCTAssertTrue(Emitter.problems(model(.upSampling(sizeH: 2, sizeW: 2), input: [9, 2])).contains { $0.message.contains("expected an image input") })
+    }
+
     func testOtherUnsupportedAttributesAreRefused() {
         var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
         a.explicitPadH = 1

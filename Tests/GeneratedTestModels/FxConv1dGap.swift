@@ -7,7 +7,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     public static let info = ModelInfo(
         name: "fx_conv1d_gap",
         fingerprint: "a023edcb485ff3a5",
-        inputHeight: 12, inputWidth: 2, inputChannels: 1,
+        inputHeight: 1, inputWidth: 12, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

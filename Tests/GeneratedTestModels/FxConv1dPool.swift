@@ -7,7 +7,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     public static let info = ModelInfo(
         name: "fx_conv1d_pool",
         fingerprint: "a533f2945e79aec8",
-        inputHeight: 15, inputWidth: 3, inputChannels: 1,
+        inputHeight: 1, inputWidth: 15, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

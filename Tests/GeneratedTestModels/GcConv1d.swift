@@ -7,7 +7,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
     public static let info = ModelInfo(
         name: "gc_conv1d",
         fingerprint: "b95b18a036bff480",
-        inputHeight: 19, inputWidth: 3, inputChannels: 1,
+        inputHeight: 1, inputWidth: 19, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

@@ -7,7 +7,7 @@ public final class GcPytorchConv1d: CompiledModelBase, CompiledModel, @unchecked
     public static let info = ModelInfo(
         name: "gc_pytorch_conv1d",
         fingerprint: "6fa8875f19f582fe",
-        inputHeight: 9, inputWidth: 2, inputChannels: 1,
+        inputHeight: 1, inputWidth: 9, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

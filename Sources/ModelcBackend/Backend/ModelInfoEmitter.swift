@@ -58,7 +58,7 @@ enum ModelInfoEmitter {
     static func inputHWC(_ shape: [Int]) -> (Int, Int, Int) {
         switch shape.count {
         case 3: return (shape[0], shape[1], shape[2])
-        case 2: return (shape[0], shape[1], 1)
+        case 2: return (1, shape[0], shape[1])   // a sequence [L, C]: one row of L pixels
         case 1: return shape[0] == 784 ? (28, 28, 1) : (1, shape[0], 1)
         default: return (1, shape.reduce(1, *), 1)
         }

@@ -148,8 +148,8 @@ final class SemanticsTests: XCTestCase {
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) (WinogradConv.swift) equal the direct convolution up
     /// to rounding, in batch and single-image inference and in training (forward outputs, and
     /// weight gradients with the input gradients of 'same' layers Winograd too): the hand-built
-    /// models with partial last tiles, 'same' and 'valid', bias, and a fused BatchNorm (+ pool),
-    /// and every fixture model that has Winograd layers.
+    /// models with partial last tiles, 'same' and 'valid', bias, and a fused BatchNorm (+ pool).
+    /// (The fixture models with Winograd layers are checked in that form against Keras.)
     func testWinogradMatchesDirect() throws {
         for (file, form) in [("WinoCnnFused", "F(4x4, 3x3)"), ("Wino5CnnFused", "F(3x3, 5x5)")] {
             let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/\(file).swift", encoding: .utf8)
@@ -159,7 +159,7 @@ final class SemanticsTests: XCTestCase {
             XCTAssertTrue(src.contains("conv2d_1 \(form), conv2d_2 \(form) and its input gradient"), "\(file) does not name \(form) for both convolutions")
         }
         let direct = backendTestModels.keys.filter { $0.hasSuffix("_direct") }.sorted()
-        XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("wino5_cnn_direct") && direct.contains("fx_seed002_mnist_cnn_direct"), "direct twins: \(direct)")
+        XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("wino5_cnn_direct"), "direct twins: \(direct)")
         for d in direct {
             let base = String(d.dropLast("_direct".count))
             for name in [base, base + "_fused"] {

@@ -52,12 +52,12 @@ final class ThreadsTests: XCTestCase {
 
     /// One image with several threads splits each big layer's output pixels over them
     /// (`forwardSingle`); every output must be bit-identical to the same image in a batch when
-    /// both run the direct kernels (seed 000 emitted without Winograd; with it, the batch path
+    /// both run the direct kernels (wino_cnn emitted without Winograd; with it, the batch path
     /// differs by rounding: SemanticsTests.testWinogradMatchesDirect).
     func testSingleImageSplitMatchesBatch() throws {
-        typealias M = FxSeed000KmnistCnnDirect
-        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/FxSeed000KmnistCnnDirect.swift", encoding: .utf8)
-        XCTAssertTrue(src.contains("Parallel.rows(81, "), "conv2d_2 (81 output pixels) is not split")
+        typealias M = WinoCnnDirect
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/WinoCnnDirect.swift", encoding: .utf8)
+        XCTAssertTrue(src.contains("Parallel.rows(63, "), "conv2d_2 (63 output pixels) is not split")
         XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
         let saved = Parallel.threads
         defer { Parallel.threads = saved }

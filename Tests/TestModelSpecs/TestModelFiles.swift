@@ -56,11 +56,13 @@ extension BackendTestModels {
     /// as `modelc generate` emits) instead of a copy. `root` is the repository.
     public static func emitted(root: String? = nil) -> [EmittedModel] {
         let repo = root ?? repository()
+        let handBuilt = all.count
         var irs = all
         for (_, ir) in fixtureIRs(root: repo).irs { irs.append(ir) }
         let shipped = shippedClasses(root: repo)
-        // Each model unfused; its fused twin (`_fused`) when it has fusable groups; a twin with
-        // direct convolutions only (`_direct`) when some of its layers use Winograd.
+        // Each model unfused; its fused twin (`_fused`) when it has fusable groups; for the
+        // hand-built models, a twin with direct convolutions only (`_direct`) when some of its
+        // layers use Winograd (the fixtures check their Winograd forms against the reference).
         var out: [(name: String, model: EmittedModel)] = []
         var registry: [(name: String, className: String)] = []
         func add(_ ir: ModelIR, _ suffix: String, fuse: Bool, winograd: Bool = true) {
@@ -70,7 +72,7 @@ extension BackendTestModels {
             out.append((v.name, e))
             registry.append((v.name, e.className))
         }
-        for ir in irs {
+        for (i, ir) in irs.enumerated() {
             let first = out.count
             let fusable = !Fusion.groups(ir).isEmpty
             let twin = fusable ? "_fused" : ""
@@ -81,9 +83,9 @@ extension BackendTestModels {
                     add(ir, suffix, fuse: fuse)
                 }
             }
-            let winograd = out[first...].contains { !$0.model.winogradLayers.isEmpty }
-                || (shipped[Fingerprint.of(ir)] != nil && !Emitter.emit(ir, fuse: fusable).winogradLayers.isEmpty)
-            if winograd { add(ir, "_direct", fuse: false, winograd: false) }
+            if i < handBuilt && out[first...].contains(where: { !$0.model.winogradLayers.isEmpty }) {
+                add(ir, "_direct", fuse: false, winograd: false)
+            }
         }
         let file = GeneratedFiles.namedRegistry(registry, variable: "backendTestModels", fileName: "TestModelRegistry.swift",
                                                 comment: "Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.",

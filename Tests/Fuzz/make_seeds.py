@@ -8,10 +8,12 @@ Most seeds are copies of real files (see Tests/Fuzz/README.md). This script writ
   seeds/checkpoint/small_adam.ckpt
                             a 6-parameter checkpoint with training state and two Adam slots,
                             written in the documented format of Sources/ModelcRuntime/Checkpoint.swift
+  seeds/ppm/*               copies of the image-folder fixtures' PPM and PGM files, a 16-bit
+                            ASCII PPM and a truncated PPM
 (seeds/checkpoint/tiny_mlp_training.ckpt is a real checkpoint written by modelc-testtrainer:
  `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.)
 """
-import gzip, struct, zlib
+import gzip, os, shutil, struct, zlib
 
 S = 'Tests/Fuzz/seeds'
 
@@ -43,3 +45,14 @@ p += q(1) + q(2) + q(5) + d(1.5) + q(3) + q(4) + d(0.2) + d(0.5) + q(1) + d(floa
 p += struct.pack('<I', 1) + q(1) + d(2.3) + d(0.1) + d(2.4) + d(0.2) + d(0.01) + d(1000)
 p += s('adam') + q(5) + struct.pack('<I', 2) + q(6) + struct.pack('<6f', *[0.01] * 6) + q(6) + struct.pack('<6f', *[0.02] * 6)
 open(f'{S}/checkpoint/small_adam.ckpt', 'wb').write(b'MODELCKP' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)
+
+# ---- issue 19: PPM ----
+IMG = 'Tests/Fixtures/data/images'
+for d in ('ppm',):
+    os.makedirs(f'{S}/{d}', exist_ok=True)
+shutil.copy(f'{IMG}/rgb/train/astronaut/train_02.ppm', f'{S}/ppm/rgb_p6.ppm')
+shutil.copy(f'{IMG}/gray/train/page/train_01.ppm', f'{S}/ppm/gray_p6.ppm')
+shutil.copy(f'{IMG}/gray/train/coins/train_02_ascii.pgm', f'{S}/ppm/ascii_p2.pgm')
+open(f'{S}/ppm/p3_16bit.ppm', 'wb').write(b'P3\n# 16-bit ascii\n2 2\n65535\n0 1 2 300 65535 7\n9 9 9 1000 2000 3000\n')
+open(f'{S}/ppm/truncated_p6.ppm', 'wb').write(open(f'{IMG}/rgb/train/astronaut/train_02.ppm', 'rb').read()[:1000])
+

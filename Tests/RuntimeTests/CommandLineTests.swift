@@ -139,7 +139,7 @@ final class CommandLineTests: XCTestCase {
         try AtomicFile.write(Array("P5\n5 4\n255\n".utf8) + [UInt8](repeating: 9, count: 20), to: data + "/small.pgm")
         let ps = run(["predict", "--checkpoint", ckpt, data + "/small.pgm"])
         XCTAssertEqual(ps.code, 1)
-        XCTAssertTrue(ps.err.contains("image is 5x4 pixels, model tiny_mlp expects 28x28"), ps.err)
+        XCTAssertTrue(ps.err.contains("image is 5x4 (width x height), the model expects 28x28; pass --resize"), ps.err)
         XCTAssertEqual(run(["predict", "--checkpoint", ckpt, data + "/small.pgm", "--resize"]).code, 0)
         // a file that is not an image: exit 1 naming it
         try AtomicFile.write(Array("hello".utf8), to: data + "/note.png")

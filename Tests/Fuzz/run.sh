@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs modelc's libFuzzer harnesses (issue 6). Usage:
-#   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model inflate gzip idx npy npz csv png pgm ppm checkpoint
+#   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model inflate gzip idx npy npz csv png pgm ppm tar cifar checkpoint
 #   Tests/Fuzz/run.sh all [SECONDS]        every target in turn (default 600 seconds each)
 #   Tests/Fuzz/run.sh build TARGET         only build the harness
 # Each harness is built with swiftc -sanitize=fuzzer,address: the modules it exercises as
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/.build-fuzz"
-TARGETS="model inflate gzip idx npy npz csv png pgm ppm checkpoint"
+TARGETS="model inflate gzip idx npy npz csv png pgm ppm tar cifar checkpoint"
 SWIFTC=(swiftc -sanitize=fuzzer,address -parse-as-library -O -g)
 
 usage() { echo "usage: $0 TARGET|all|build TARGET [SECONDS]   (TARGET: $TARGETS)" >&2; exit 2; }
@@ -31,7 +31,7 @@ binary_for() {
     case "$1" in
         model) echo "$OUT/bin/fuzz-model" ;;
         checkpoint) echo "$OUT/bin/fuzz-checkpoint" ;;
-        inflate|gzip|idx|npy|npz|csv|png|pgm|ppm) echo "$OUT/bin/fuzz-data" ;;
+        inflate|gzip|idx|npy|npz|csv|png|pgm|ppm|tar|cifar) echo "$OUT/bin/fuzz-data" ;;
         *) usage ;;
     esac
 }

@@ -28,16 +28,16 @@ enum PredictCommand<M: CompiledModel> {
         }
         let model = M(maxBatch: 1)
         let (source, stored, _) = try CommandSupport.loadWeights(model, flags: f)
-        // the run's settings: its dataset (for the class names)
+        // the run's settings: its dataset (class names) and, for an image folder, its --resize / --crop
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         if let s = stored { try config.apply(pairs: s, file: source) }
-        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? config.dataset)
+        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? config.dataset, imageClasses: config.imageClasses)
         var inputs: [(name: String, pixels: [UInt8])] = []
         if let idx = f.string("idx"), let index = try f.int("index", min: 0) {
             inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
         }
         for path in f.positionals {
-            inputs.append((path, try imageFile(path, info: info, resize: f.has("resize"), crop: f.has("crop"))))
+            inputs.append((path, try imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
         }
         let input = UnsafeMutablePointer<Float>.allocate(capacity: info.inputSize)
         defer { input.deallocate() }

@@ -12,8 +12,14 @@ Most seeds are copies of real files (see Tests/Fuzz/README.md). This script writ
                             copies of the image-folder and CIFAR-10 fixtures (PPM files, the CIFAR-10
                             archive and one of its batches), tar archives in the pax and GNU formats
                             with long names, and truncated forms of each
+  seeds/imagecache/small.images
+                            a 3-entry image-folder cache (one entry with a problem), written in the
+                            documented format of Sources/ModelcRuntime/ImageFolderCache.swift
 (seeds/checkpoint/tiny_mlp_training.ckpt is a real checkpoint written by modelc-testtrainer:
- `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.)
+ `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.
+ seeds/imagecache/gray_test.images is a real cache written by modelc-testtrainer on a copy of the
+ gray image folder: `cp -r Tests/Fixtures/data/images/gray /tmp/g && modelc-testtrainer train --data /tmp/g
+ --resize --crop --epochs 1 --test-each-epoch`, then /tmp/g/.modelc-cache/test-28x28x1-resize-crop.images.)
 """
 import gzip, io, os, shutil, struct, tarfile, zlib
 
@@ -48,9 +54,9 @@ p += struct.pack('<I', 1) + q(1) + d(2.3) + d(0.1) + d(2.4) + d(0.2) + d(0.01) +
 p += s('adam') + q(5) + struct.pack('<I', 2) + q(6) + struct.pack('<6f', *[0.01] * 6) + q(6) + struct.pack('<6f', *[0.02] * 6)
 open(f'{S}/checkpoint/small_adam.ckpt', 'wb').write(b'MODELCKP' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)
 
-# ---- issue 19: PPM, tar, CIFAR-10 batches ----
+# ---- issue 19: PPM, tar, CIFAR-10 batches, image-folder caches ----
 IMG = 'Tests/Fixtures/data/images'
-for d in ('ppm', 'tar', 'cifar'):
+for d in ('ppm', 'tar', 'cifar', 'imagecache'):
     os.makedirs(f'{S}/{d}', exist_ok=True)
 shutil.copy(f'{IMG}/rgb/train/astronaut/train_02.ppm', f'{S}/ppm/rgb_p6.ppm')
 shutil.copy(f'{IMG}/gray/train/page/train_01.ppm', f'{S}/ppm/gray_p6.ppm')
@@ -81,3 +87,10 @@ with tarfile.open('Tests/Fixtures/data/cifar10/cifar-10-binary.tar.gz') as t:
 open(f'{S}/cifar/data_batch_1.bin', 'wb').write(batch)
 open(f'{S}/cifar/truncated_batch.bin', 'wb').write(batch[:4000])
 
+def i(v): return struct.pack('<q', v)
+p = s('rules 1; fit 2x2x1') + struct.pack('<I', 2) + s('cat') + s('dog') + q(3)
+p += s('cat/1.png') + i(120) + i(1700000000123456789) + i(-5) + struct.pack('<I', 0) + b'\x01'
+p += s('cat/bad.png') + i(9) + i(2) + i(3) + struct.pack('<I', 0) + b'\x00' + s('offset 0: unknown image format')
+p += s('dog/2.pgm') + i(70) + i(4) + i(5) + struct.pack('<I', 1) + b'\x01'
+p += struct.pack('<III', 2, 2, 1) + bytes([1, 2, 3, 4, 5, 6, 7, 8])
+open(f'{S}/imagecache/small.images', 'wb').write(b'MODELCIM' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)

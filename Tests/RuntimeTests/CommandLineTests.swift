@@ -11,6 +11,13 @@ final class Captured: @unchecked Sendable {
     var out: [String] = []
     var err: [String] = []
     var console: Console { Console(out: { self.out.append($0) }, err: { self.err.append($0) }, isTTY: false) }
+
+    /// Runs the binary's command line of `model` on `args`: the exit code, stdout lines and stderr.
+    static func run<M: CompiledModel>(_ model: M.Type, _ args: [String], program: String) -> (code: Int32, out: [String], err: String) {
+        let c = Captured()
+        let code = ModelcApp.run(model, arguments: args, console: c.console, program: program)
+        return (code, c.out, c.err.joined(separator: "\n"))
+    }
 }
 
 /// Writes MNIST-named raw IDX files (train and t10k) of synthetic images into a new directory.

@@ -75,6 +75,13 @@ extension CommandSupport {
         return (train, try imageFolderImages(.val, layout, options, info: info, console: console).images)
     }
 
+    /// Whether the run has test images: false only for an image folder with split folders but no test/.
+    static func hasTestImages(_ config: TrainingConfig, flags: CommandLineFlags) -> Bool {
+        guard config.dataset == ImageFolderLoader.datasetName, let dir = flags.string("data"),
+              let layout = try? ImageFolderLayout(root: dir) else { return true }
+        return layout.directory(for: .test) != nil
+    }
+
     /// The test images of an image folder (also the images --resplit divides).
     static func imageFolderTest(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo,
                                 console: Console?) throws -> (images: LabeledImages, source: String) {

@@ -191,14 +191,17 @@ enum TrainCommand<M: CompiledModel> {
     static func writeReport(_ trainer: Trainer<M>, to dir: String, checkpoint checkpointPath: String,
                             flags f: CommandLineFlags, console: Console) throws {
         let info = M.info, config = trainer.config, model = trainer.model
-        let test = try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)
         var splits = [("train", trainer.train)]
         if let v = trainer.validation { splits.append(("val", v)) }
-        splits.append(("test", test))
+        if CommandSupport.hasTestImages(config, flags: f) {
+            splits.append(("test", try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)))
+        } else {
+            console.err("note: the image folder has no test/ folder; the report covers \(splits.map(\.0).joined(separator: " and "))")
+        }
         let written = try RunReport.write(
             to: dir, model: model, config: config,
             history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
-            splits: splits, samplesFrom: "test",
+            splits: splits, samplesFrom: splits.last!.0,
             info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
             names: CommandSupport.classNames(info, dataset: config.dataset, imageClasses: config.imageClasses), batch: model.maxBatch)
         console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")

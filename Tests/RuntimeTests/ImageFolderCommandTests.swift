@@ -88,7 +88,12 @@ final class ImageFolderCommandTests: XCTestCase {
         XCTAssertEqual(e.code, 0, e.err)
         XCTAssertTrue(e.err.contains("note: \(flat) has no train/, val/ or test/ folders: its test split is every image in it"), e.err)
         XCTAssertTrue(e.out[0].contains("\"count\": 80"), e.out[0])
-        // a split folder without test/
+        // a split folder without test/: eval says so; a training report covers train and val
+        let report = temporaryDirectory() + "/report"
+        let r = run(["train", "--data", data, "--resize", "--crop", "--epochs", "1", "--checkpoint", ckpt, "--report", report])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("note: the image folder has no test/ folder; the report covers train and val"), r.err)
+        XCTAssertTrue(FileIO.exists(report + "/report.html"))
         let noTest = run(["eval", "--data", data, "--checkpoint", ckpt])
         XCTAssertEqual(noTest.code, 1)
         XCTAssertTrue(noTest.err.contains("\(data): has no test/ folder (it has train/); evaluate with --split val or --split train"), noTest.err)

@@ -50,7 +50,9 @@ let package = Package(
         // the real training process that the kill-and-resume tests signal.
         .target(name: "TinyModels", dependencies: ["ModelcRuntime"], path: "Tests/TinyModels"),
         .executableTarget(name: "modelc-testtrainer", dependencies: ["TinyModels", "ModelcRuntime"], path: "Tests/TestTrainer"),
-        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "ModelcFuzz", "TinyModels", "modelc-testtrainer"],
+        // GeneratedModels: the CIFAR-10 model trains on the RGB image-folder fixture.
+        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "ModelcFuzz", "TinyModels", "modelc-testtrainer",
+                                                         "GeneratedModels"],
                     path: "Tests/RuntimeTests"),
         // `modelc sweep` end to end (runs the built modelc binary; compiles one tiny model).
         .testTarget(name: "SweepTests", dependencies: ["modelc"], path: "Tests/SweepTests"),

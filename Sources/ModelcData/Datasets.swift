@@ -1,7 +1,8 @@
 // Named datasets: official file names, class names, directory resolution and loading.
 //
 // Each dataset lists, per split, the file layouts it may come in, in the order they are tried:
-// IDX (gzip or raw, official names), NumPy .npz (array under arr_0), Kaggle CSV.
+// IDX (gzip or raw, official names), NumPy .npz (array under arr_0), Kaggle CSV, CIFAR-10's
+// binary batches (CIFAR10.swift).
 import Foundation
 
 public enum DatasetSplit: String, Sendable, CaseIterable { case train, test }
@@ -28,18 +29,21 @@ public enum DatasetLayout: Sendable {
     case npz(images: String, labels: String)
     /// Kaggle CSV with a `label` column.
     case csv(String)
+    /// CIFAR-10 binary batches: the files, in a cifar-10-batches-bin/ folder or in the archive.
+    case cifar10(batches: [String])
 
     var fileNames: [String] {
         switch self {
         case .idx(let i, let l): return i + l
         case .npz(let i, let l): return [i, l]
         case .csv(let f): return [f]
+        case .cifar10(let b): return b + b.map { "\(CIFAR10.folder)/\($0)" } + [CIFAR10.archive]
         }
     }
 }
 
 public enum Datasets {
-    public static let names = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist"]
+    public static let names = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist", "cifar10"]
 
     public static func info(_ name: String) throws -> DatasetInfo {
         switch name {
@@ -68,6 +72,9 @@ public enum Datasets {
                                classNames: (0...9).map(String.init),
                                nativeClassNames: ["೦", "೧", "೨", "೩", "೪", "೫", "೬", "೭", "೮", "೯"],
                                height: 28, width: 28, channels: 1, source: "github.com/vinayprabhu/Kannada_MNIST (Kaggle: Dig-MNIST.csv)")
+        case "cifar10":
+            return DatasetInfo(name: name, title: "CIFAR-10 (32x32 color photographs)", classNames: CIFAR10.classNames,
+                               nativeClassNames: nil, height: 32, width: 32, channels: 3, source: "www.cs.toronto.edu/~kriz/cifar.html")
         default:
             throw DataError(file: name, message: "unknown dataset '\(name)' (expected one of: \(names.joined(separator: ", ")))")
         }
@@ -103,6 +110,8 @@ public enum Datasets {
             // Kaggle's Kannada test.csv has an id column and no labels; only train.csv is usable.
             if tr { l.append(.csv("train.csv")) }
             return l
+        case "cifar10":
+            return [.cifar10(batches: CIFAR10.batchNames(split))]
         default: // dig-mnist: a single 10,240-image set, used as the test split.
             if tr { return [] }
             return [.idx(images: idxNames("X_dig_MNIST-idx3-ubyte", "idx3"), labels: idxNames("y_dig_MNIST-idx1-ubyte", "idx1")),
@@ -188,6 +197,8 @@ public enum Datasets {
                 let p = path(f)
                 if !FileIO.exists(p) { continue }
                 return try loadCSV(path: p, classes: info.classCount)
+            case .cifar10:
+                return try CIFAR10.load(directory: directory, split: split)
             }
         }
         var msg = "no \(split.rawValue) files for \(name) in \(directory); looked for: " + layouts.map { $0.fileNames.joined(separator: " + ") }.joined(separator: "; or ")

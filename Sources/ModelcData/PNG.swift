@@ -1,7 +1,8 @@
 // PNG decoder (ISO/IEC 15948): signature, chunks with CRC32 checked, IHDR, PLTE, tRNS, IDAT
 // (zlib stream through modelc's own Inflate, Adler-32 checked), the five filter types, Adam7
 // interlacing. Color types: grayscale (1/2/4/8/16-bit), RGB, palette (1/2/4/8-bit), gray+alpha,
-// RGBA. 16-bit samples are reduced to 8 bits (high byte). Output is 8-bit, channels:
+// RGBA. 16-bit samples are rescaled to 8 bits with rounding, v * 255 / 65535 (as PGM and PPM
+// samples are). Output is 8-bit, channels:
 // gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 with a tRNS chunk).
 // The chunk walk and IHDR: PNGChunks.swift; unfiltering and pixel output: PNGScanlines.swift.
 

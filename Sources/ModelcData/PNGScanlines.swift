@@ -1,6 +1,6 @@
 // PNG scanlines (for PNG.decode): every pass's rows of the inflated image data unfiltered (the
 // five filter types, PNG spec 9.2) and their pixels written to the 8-bit output: 8-bit samples
-// copied, 16-bit ones reduced to their high byte, 1/2/4-bit gray scaled to 0...255, palette
+// copied, 16-bit ones rescaled to 8 bits with rounding (scaleSample), 1/2/4-bit gray scaled to 0...255, palette
 // indices looked up (with the tRNS alpha when there is one).
 
 /// The output image, filled pass by pass from the filtered scanlines.
@@ -83,7 +83,10 @@ struct PNGScanlines {
                     for k in 0..<samples { out[o + k] = cur[s + k] }
                 }
             } else if depth == 16 {
-                for k in 0..<samples { out[o + k] = cur[(xi * samples + k) * 2] }
+                for k in 0..<samples {
+                    let s = (xi * samples + k) * 2
+                    out[o + k] = scaleSample(Int(cur[s]) << 8 | Int(cur[s + 1]), maxval: 65535)
+                }
             } else {
                 // 1, 2 or 4 bits per pixel, most significant bits first.
                 let bit = xi * depth

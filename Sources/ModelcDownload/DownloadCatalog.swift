@@ -7,15 +7,21 @@
 // Kannada-MNIST / Dig-MNIST: github.com/vinayprabhu/Kannada_MNIST. No checksums are published;
 //        those files are verified structurally (gzip CRC32 + ISIZE, IDX header and counts) and
 //        their SHA-256 is printed.
+// CIFAR-10: the binary version from www.cs.toronto.edu/~kriz (MD5 from the CIFAR page); the
+//        archive is unpacked (batch files decoded and checked) into cifar-10-batches-bin/.
+
+import ModelcData
 
 public struct RemoteFile: Sendable {
     public let name: String
     public let md5: String?
     /// Expected IDX dimensions (checked after download), e.g. [60000, 28, 28].
     public let idxDims: [Int]?
+    /// For an archive: unpacks (archive path, directory) after verification, returns the paths written.
+    public let unpack: (@Sendable (String, String) throws -> [String])?
 
-    public init(name: String, md5: String?, idxDims: [Int]?) {
-        self.name = name; self.md5 = md5; self.idxDims = idxDims
+    public init(name: String, md5: String?, idxDims: [Int]?, unpack: (@Sendable (String, String) throws -> [String])? = nil) {
+        self.name = name; self.md5 = md5; self.idxDims = idxDims; self.unpack = unpack
     }
 }
 
@@ -71,8 +77,13 @@ public enum DownloadCatalog {
                                  files: [RemoteFile(name: "X_dig_MNIST-idx3-ubyte.gz", md5: nil, idxDims: [10240, 28, 28]),
                                          RemoteFile(name: "y_dig_MNIST-idx1-ubyte.gz", md5: nil, idxDims: [10240])],
                                  note: "Dig-MNIST publishes no checksums; files were verified by their gzip CRC32 and IDX headers. Kaggle also ships it as Dig-MNIST.csv.")
+        case "cifar10":
+            return DatasetSource(dataset: dataset, baseURL: "https://www.cs.toronto.edu/~kriz",
+                                 files: [RemoteFile(name: CIFAR10.archive, md5: "c32a1d4ab5d03f1284b67883e8d87530", idxDims: nil,
+                                                    unpack: { try CIFAR10.extract(archive: $0, into: $1) })],
+                                 note: nil)
         default:
-            throw DownloadError(message: "unknown dataset '\(dataset)' (expected one of: mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist)")
+            throw DownloadError(message: "unknown dataset '\(dataset)' (expected one of: \(Datasets.names.joined(separator: ", ")))")
         }
     }
 }

@@ -259,6 +259,7 @@ public enum DatasetDownload {
                 if f.md5 == nil || f.md5 == m {
                     try verifyStructure(dest, f)
                     say("\(dest): already present (\(size) bytes\(f.md5 != nil ? ", md5 ok" : ", sha256 \(s)"))")
+                    try unpack(dest, f, into: directory, say: say)
                     results.append(DownloadResult(path: dest, bytes: size, md5: m, sha256: s, resumedFrom: size, attempts: 0))
                     continue
                 }
@@ -278,10 +279,18 @@ public enum DatasetDownload {
                 throw error
             }
             say("\(dest): \(r.bytes) bytes\(r.resumedFrom > 0 ? " (resumed from \(r.resumedFrom))" : ""), \(f.md5 != nil ? "md5 \(r.md5) ok" : "no published checksum; structure verified; sha256 \(r.sha256)")")
+            try unpack(dest, f, into: directory, say: say)
             results.append(r)
         }
         if let note = source.note { say(note) }
         return results
+    }
+
+    /// Unpacks a verified archive (RemoteFile.unpack) into `directory`, saying what it wrote.
+    static func unpack(_ path: String, _ f: RemoteFile, into directory: String, say: (String) -> Void) throws {
+        guard let unpack = f.unpack else { return }
+        let written = try unpack(path, directory)
+        say("\(path): unpacked \(written.count) files into \((written.first.map { ($0 as NSString).deletingLastPathComponent }) ?? directory)")
     }
 
     /// Decodes an IDX file to check its gzip CRC32, ISIZE and header against the expected shape.

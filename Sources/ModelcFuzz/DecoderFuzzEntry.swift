@@ -5,7 +5,7 @@
 import ModelcData
 
 public enum DecoderFuzzEntry {
-    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "image"]
+    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "ppm", "image", "tar", "cifar"]
 
     /// Runs decoder `kind` on `data`. Returns true if it decoded, false if it threw a DataError.
     @discardableResult
@@ -20,8 +20,16 @@ public enum DecoderFuzzEntry {
             case "npz", "zip": _ = try NPZ.decode(data, file: "fuzz", maxEntryBytes: 1 << 24)
             case "csv": _ = try KaggleCSV.decode(data, file: "fuzz")
             case "png": _ = try PNG.decode(data, file: "fuzz")
-            case "pgm": _ = try PGM.decode(data, file: "fuzz")
-            default: _ = try ImageDecoder.decode(data, file: "fuzz").grayscale().resized(width: 28, height: 28)
+            case "pgm", "ppm": _ = try Netpbm.decode(data, file: "fuzz")
+            case "tar": _ = try Tar.entries(Gzip.isGzip(data) ? Gzip.decompress(data, file: "fuzz", maxOutput: 1 << 24) : data, file: "fuzz")
+            case "cifar":
+                var pixels: [UInt8] = [], labels: [Int32] = []
+                try CIFAR10.decode(data[...], file: "fuzz", pixels: &pixels, labels: &labels)
+            default:
+                // every fitting path: gray and RGB targets, scaled and cropped
+                let image = try ImageDecoder.decode(data, file: "fuzz")
+                _ = try ImageFit(width: 28, height: 28, channels: 1, resize: true, crop: false).apply(image, file: "fuzz")
+                _ = try ImageFit(width: 32, height: 24, channels: 3, resize: true, crop: true).apply(image, file: "fuzz")
             }
             return true
         } catch {

@@ -1,9 +1,61 @@
-// Little-endian binary writer and bounds-checked reader (checkpoints).
+// Little-endian binary writer and bounds-checked reader, and the framing of modelc's own binary
+// files (checkpoints, image-folder caches).
 //
 // The reader never traps on bad input: every read checks the remaining length and throws a
 // RuntimeError naming the file, the byte offset, what was expected and what was found.
 
 import Foundation
+import ModelcData
+
+/// The frame of a modelc binary file: 8-byte magic, u32 format version, u64 payload length,
+/// u32 CRC-32 (IEEE) of the payload, then the payload (24 bytes of header in all).
+public struct BinaryFrame: Sendable {
+    public let magic: [UInt8]
+    public let version: UInt32
+    /// What the file is, for messages ("checkpoint").
+    public let kind: String
+
+    public init(magic: String, version: UInt32, kind: String) {
+        self.magic = Array(magic.utf8); self.version = version; self.kind = kind
+    }
+
+    public func encode(_ payload: [UInt8]) -> [UInt8] {
+        var h = BinaryWriter()
+        h.u32(version); h.u64(UInt64(payload.count)); h.u32(CRC32.checksum(payload[...]))
+        return magic + h.bytes + payload
+    }
+
+    /// `bytes` with the header rewritten to fit what follows it (for the fuzzing entries: a
+    /// mutated file almost always fails the CRC, which would leave the payload parser unexplored).
+    public func reframed(_ bytes: [UInt8]) -> [UInt8] { encode(bytes.count > 24 ? Array(bytes[24...]) : bytes) }
+
+    /// A reader at the payload, once the magic, version, length and CRC-32 are checked.
+    func reader(_ bytes: [UInt8], file: String) throws -> BinaryReader {
+        guard bytes.count >= 24 else {
+            throw RuntimeError(file: file, offset: 0, "not a modelc \(kind): expected a 24-byte header, found \(bytes.count) bytes")
+        }
+        guard Array(bytes[0..<8]) == magic else {
+            let found = bytes[0..<8].map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw RuntimeError(file: file, offset: 0, "not a modelc \(kind): expected magic \"\(String(decoding: magic, as: UTF8.self))\", found bytes \(found)")
+        }
+        var header = BinaryReader(bytes, file: file)
+        header.position = 8
+        let found = try header.u32("version")
+        guard found == version else {
+            throw RuntimeError(file: file, offset: 8, "\(kind) format version \(found) is not supported (this binary reads version \(version))")
+        }
+        let length = try header.u64("payload length")
+        let storedCRC = try header.u32("CRC-32")
+        guard length == UInt64(bytes.count - 24) else {
+            throw RuntimeError(file: file, offset: 12, "payload length says \(length) bytes but the file holds \(bytes.count - 24) after the header (truncated or corrupt)")
+        }
+        let crc = CRC32.checksum(bytes[24...])
+        guard crc == storedCRC else {
+            throw RuntimeError(file: file, offset: 20, String(format: "\(kind) is corrupt: CRC-32 of the payload is 0x%08x, the header says 0x%08x", crc, storedCRC))
+        }
+        return header
+    }
+}
 
 struct BinaryWriter {
     var bytes: [UInt8] = []

@@ -26,8 +26,7 @@ import Foundation
 import ModelcData
 
 public struct Checkpoint {
-    public static let magic: [UInt8] = Array("MODELCKP".utf8)
-    public static let version: UInt32 = 1
+    public static let frame = BinaryFrame(magic: "MODELCKP", version: 1, kind: "checkpoint")
 
     public struct TensorEntry: Equatable, Sendable {
         public var key: String
@@ -90,12 +89,7 @@ public struct Checkpoint {
         } else {
             w.u8(0)
         }
-        var out = Checkpoint.magic
-        var h = BinaryWriter()
-        h.u32(Checkpoint.version); h.u64(UInt64(w.bytes.count)); h.u32(CRC32.checksum(w.bytes[...]))
-        out += h.bytes
-        out += w.bytes
-        return out
+        return Checkpoint.frame.encode(w.bytes)
     }
 
     public func write(to path: String) throws {
@@ -107,28 +101,7 @@ public struct Checkpoint {
     // MARK: decoding
 
     public static func decode(_ bytes: [UInt8], file: String) throws -> Checkpoint {
-        guard bytes.count >= 24 else {
-            throw RuntimeError(file: file, offset: 0, "not a modelc checkpoint: expected a 24-byte header, found \(bytes.count) bytes")
-        }
-        guard Array(bytes[0..<8]) == magic else {
-            let found = bytes[0..<8].map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw RuntimeError(file: file, offset: 0, "not a modelc checkpoint: expected magic \"MODELCKP\", found bytes \(found)")
-        }
-        var header = BinaryReader(Array(bytes[8..<24]), file: file, base: 8)
-        let version = try header.u32("version")
-        guard version == Checkpoint.version else {
-            throw RuntimeError(file: file, offset: 8, "checkpoint format version \(version) is not supported (this binary reads version \(Checkpoint.version))")
-        }
-        let length = try header.u64("payload length")
-        let storedCRC = try header.u32("CRC-32")
-        guard length == UInt64(bytes.count - 24) else {
-            throw RuntimeError(file: file, offset: 12, "payload length says \(length) bytes but the file holds \(bytes.count - 24) after the header (truncated or corrupt)")
-        }
-        let crc = CRC32.checksum(bytes[24...])
-        guard crc == storedCRC else {
-            throw RuntimeError(file: file, offset: 20, String(format: "checkpoint is corrupt: CRC-32 of the payload is 0x%08x, the header says 0x%08x", crc, storedCRC))
-        }
-        var r = BinaryReader(Array(bytes[24...]), file: file, base: 24)
+        var r = try frame.reader(bytes, file: file)
         let name = try r.string("model name")
         let fingerprint = try r.string("model fingerprint")
         let parameterCount = try r.count("parameter count", limit: r.remaining / 4)

@@ -111,7 +111,7 @@ public struct ModelInfo: Sendable {
     public let classNames: [String]
     /// Names in the dataset's own script (KMNIST hiragana), if any.
     public let nativeClassNames: [String]?
-    /// Default dataset (mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist), if annotated.
+    /// Default dataset (mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist, cifar10), if annotated.
     public let dataset: String?
     /// Raw pixel bytes p (0...255) enter the network as p * inputScale + inputOffset.
     public let inputScale: Float

@@ -2,7 +2,7 @@
 //
 // Default protocol: train and validation come from the dataset's train split (its first
 // `limit` images, shuffled with `--split-seed` if given, the last `val_split` fraction held out
-// as Keras does); test is the dataset's test split.
+// as Keras does); test is the dataset's test split. Image folders: ImageFolderRuns.swift.
 //
 // `--resplit TRAIN:VAL:TEST` protocol, for datasets of which only one labeled file set exists
 // (here: the 10,000-image Kannada-MNIST test set): the dataset's *test* split is permuted with
@@ -52,13 +52,16 @@ extension CommandSupport {
     /// The train and validation images of a run (see the protocols above).
     static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
         if let r = config.resplit {
-            let (all, source) = try loadSplitWithSource(config.dataset, split: .test, flags: flags, info: info, console: console)
+            let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
             let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
             var train = all.subset(parts.train)
             if config.limit > 0 && config.limit < train.count { train = train.slice(0..<config.limit) }
             return (train, parts.validation.isEmpty ? nil : all.subset(parts.validation))
         }
-        var all = try loadSplitWithSource(config.dataset, split: .train, flags: flags, info: info, console: console).images
+        if config.dataset == ImageFolderLoader.datasetName {
+            return try imageFolderTraining(config, flags: flags, info: info, console: console)
+        }
+        var all = try loadSplitWithSource(config, split: .train, flags: flags, info: info, console: console).images
         if config.limit > 0 && config.limit < all.count { all = all.slice(0..<config.limit) }
         if let s = config.splitSeed {
             all = all.subset(seededPermutation(count: all.count, seed: deriveSeed(s, .validationSplit)))
@@ -69,7 +72,7 @@ extension CommandSupport {
     /// The test images of a run: the dataset's test split, or the test part of `--resplit`;
     /// the first `limit` of them when limit > 0.
     static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
-        let (all, source) = try loadSplitWithSource(config.dataset, split: .test, flags: flags, info: info, console: console)
+        let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
         var images = all
         if let r = config.resplit {
             let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
@@ -79,9 +82,14 @@ extension CommandSupport {
         return images
     }
 
-    /// Loads one split of a named dataset from --data DIR, the usual places, or the sample
-    /// shipped in the repository (saying so); returns the images and a description of the files.
-    static func loadSplitWithSource(_ name: String, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (images: LabeledImages, source: String) {
+    /// Loads one split of the run's dataset: an image folder (ImageFolderRuns.swift), or a named
+    /// dataset from --data DIR, the usual places, or the sample shipped in the repository (saying
+    /// so); returns the images and a description of the files.
+    static func loadSplitWithSource(_ config: TrainingConfig, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (images: LabeledImages, source: String) {
+        if config.dataset == ImageFolderLoader.datasetName {
+            return try imageFolderTest(config, flags: flags, info: info, console: console)
+        }
+        let name = config.dataset
         let dir: String
         do {
             dir = try Datasets.resolveDirectory(name: name, explicit: flags.string("data"))

@@ -7,8 +7,9 @@ import ModelcData
 enum EvalCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "eval",
-                                     valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split", "split-seed", "resplit", "report"],
-                                     switchFlags: ["json"])
+                                     valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split",
+                                                  "split-seed", "resplit", "report"] + CommandSupport.imageFolderValueFlags,
+                                     switchFlags: ["json"] + CommandSupport.imageFolderSwitches)
         let info = M.info
         try CommandSupport.setThreads(f)
         let splitName = f.string("split") ?? "test"
@@ -32,6 +33,7 @@ enum EvalCommand<M: CompiledModel> {
         let reportDirectory = f.string("report")
         if let dir = reportDirectory { try RunReport.prepare(dir) }
         config.dataset = dataset
+        try CommandSupport.applyImageFolderFlags(f, to: &config)
         var images: LabeledImages
         if splitName == "test" {
             images = try CommandSupport.testImages(config, limit: try f.int("limit", min: 0) ?? 0, flags: f, info: info, console: console)
@@ -46,7 +48,7 @@ enum EvalCommand<M: CompiledModel> {
         }
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         let m = Evaluator.evaluate(model, images: images, loss: loss, batch: batch)
-        let names = CommandSupport.classNames(info, dataset: dataset)
+        let names = CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
         if let dir = reportDirectory {
             let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
             let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],

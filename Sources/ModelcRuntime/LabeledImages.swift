@@ -89,28 +89,11 @@ public struct LabeledImages: Sendable {
     }
 }
 
-/// Gray <-> RGB: RGB to gray with ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B, rounded), gray to
-/// RGB by replication. Returns [] for other channel counts.
+/// `pixels` of `from` channels per pixel with `to` channels instead, as DecodedImage.converted
+/// does it (RGB to gray by BT.601 luma, gray to RGB by replication, alpha composited over
+/// black). Returns [] for other channel counts.
 public func convertChannels(_ pixels: [UInt8], from: Int, to: Int) -> [UInt8] {
     if from == to { return pixels }
-    let n = pixels.count / max(1, from)
-    var out = [UInt8](repeating: 0, count: n * to)
-    switch (from, to) {
-    case (3, 1), (4, 1):
-        for i in 0..<n {
-            let r = Float(pixels[i * from]), g = Float(pixels[i * from + 1]), b = Float(pixels[i * from + 2])
-            out[i] = UInt8(min(255, max(0, (0.299 * r + 0.587 * g + 0.114 * b).rounded())))
-        }
-    case (2, 1):
-        for i in 0..<n { out[i] = pixels[i * 2] }
-    case (1, 3):
-        for i in 0..<n { out[3 * i] = pixels[i]; out[3 * i + 1] = pixels[i]; out[3 * i + 2] = pixels[i] }
-    case (4, 3):
-        for i in 0..<n { for c in 0..<3 { out[3 * i + c] = pixels[4 * i + c] } }
-    case (2, 3):
-        for i in 0..<n { for c in 0..<3 { out[3 * i + c] = pixels[2 * i] } }
-    default:
-        return []
-    }
-    return out
+    let all = DecodedImage(width: pixels.count / max(1, from), height: 1, channels: from, pixels: pixels)
+    return all.converted(to: to)?.pixels ?? []
 }

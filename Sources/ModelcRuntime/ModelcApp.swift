@@ -21,9 +21,11 @@ public enum ModelcApp {
                    [--checkpoint PATH] [--resume] [--weights W.npz] [--augment-shift N] [--augment-rotate DEG]
                    [--early-stopping none|patience:N|drop-after:N] [--limit N] [--split-seed N] [--json] [--threads N]
                    [--resplit TRAIN:VAL:TEST] [--report DIR] [--test-each-epoch]
+                   image folders (--data DIR/<class>/*.png|pgm|ppm): [--resize] [--crop] [--strict-images] [--cache-dir DIR]
           eval     [--checkpoint PATH | --weights W.npz] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
-          predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|IMAGE.pgm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--dataset NAME] [--json]
+                   [--resize] [--crop] [--strict-images] [--cache-dir DIR]
+          predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
           export   --weights OUT.npz [--checkpoint PATH]
           summary  [--json]
           bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
@@ -100,16 +102,20 @@ enum CommandSupport {
         return (path, c.training?.config, c.training?.progress.history ?? [])
     }
 
+    /// The run's dataset: --dataset NAME; else an image folder when --data DIR is one (and does
+    /// not hold the files of the stored or the model's dataset); else the stored one; else the model's.
     static func datasetName(_ flags: CommandLineFlags, info: ModelInfo, stored: String? = nil) throws -> String {
+        let folder = ImageFolderLoader.datasetName
         if let d = flags.string("dataset") {
-            guard Datasets.names.contains(d) else {
-                throw UsageError("\(flags.command): unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
+            guard Datasets.names.contains(d) || d == folder else {
+                throw UsageError("\(flags.command): unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", ")), or \(folder) with --data DIR")
             }
             return d
         }
-        if let s = stored, !s.isEmpty { return s }
-        if let d = info.dataset, !d.isEmpty { return d }
-        throw UsageError("\(flags.command): the model file names no dataset; give --dataset NAME (\(Datasets.names.joined(separator: ", ")))")
+        let named = stored.flatMap { $0.isEmpty ? nil : $0 } ?? info.dataset.flatMap { $0.isEmpty ? nil : $0 }
+        if named != folder && dataIsImageFolder(flags, name: named) { return folder }
+        if let n = named { return n }
+        throw UsageError("\(flags.command): the model file names no dataset; give --dataset NAME (\(Datasets.names.joined(separator: ", "))) or an image folder with --data DIR")
     }
 
     /// "o (お)" for KMNIST, else the class name.
@@ -120,8 +126,10 @@ enum CommandSupport {
     }
 
     /// Display names of the classes: the model's, or those of `dataset` when the model was
-    /// trained on another dataset with as many classes (a KMNIST model run on Fashion-MNIST).
-    static func classNames(_ info: ModelInfo, dataset: String?) -> [String] {
+    /// trained on another dataset with as many classes (a KMNIST model run on Fashion-MNIST), or
+    /// the class folders of an image folder.
+    static func classNames(_ info: ModelInfo, dataset: String?, imageClasses: [String] = []) -> [String] {
+        if dataset == ImageFolderLoader.datasetName && imageClasses.count == info.classCount { return imageClasses }
         if let d = dataset, !d.isEmpty, d != info.dataset, let di = try? Datasets.info(d), di.classCount == info.classCount {
             return (0..<di.classCount).map { c in
                 if let n = di.nativeClassNames, c < n.count, n[c] != di.classNames[c] { return "\(di.classNames[c]) (\(n[c]))" }

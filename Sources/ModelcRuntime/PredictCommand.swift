@@ -1,6 +1,7 @@
-// `predict`: top-k classes with names and probabilities for PNG/PGM images or one image of
-// an IDX file. Images must have the model's size; RGB is converted to gray for 1-channel
-// models (gray is replicated for 3-channel ones).
+// `predict`: top-k classes with names and probabilities for PNG/PGM/PPM images or one image of
+// an IDX file. Images are fitted to the model's input as ImageFit says: the model's size
+// unless --resize / --crop, RGB converted to gray for 1-channel models (gray replicated for
+// 3-channel ones), alpha composited over black.
 
 import Foundation
 import ModelcData
@@ -8,29 +9,36 @@ import ModelcData
 enum PredictCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "predict", valueFlags: ["checkpoint", "weights", "idx", "index", "top", "threads", "dataset"],
-                                     switchFlags: ["json", "invert", "resize"], allowPositionals: true)
+                                     switchFlags: ["json", "invert", "resize", "crop"], allowPositionals: true)
         for p in f.positionals where p.hasPrefix("-") && p != "-" {
-            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W.npz, --idx FILE, --index N, --top K, --invert, --resize, --dataset NAME, --json, --threads N)")
+            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W.npz, --idx FILE, --index N, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
         }
         let info = M.info
         try CommandSupport.setThreads(f)
         let top = try f.int("top", min: 1, max: info.classCount) ?? min(3, info.classCount)
-        var inputs: [(name: String, pixels: [UInt8])] = []
-        if let idx = f.string("idx") {
-            guard let index = try f.int("index", min: 0) else { throw UsageError("predict: --idx FILE needs --index N") }
+        if let _ = f.string("idx") {
+            guard try f.int("index", min: 0) != nil else { throw UsageError("predict: --idx FILE needs --index N") }
             guard f.positionals.isEmpty else { throw UsageError("predict: give image files or --idx FILE --index N, not both") }
-            inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
         } else {
             if f.has("index") { throw UsageError("predict: --index N needs --idx FILE") }
-            guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM files, or --idx FILE --index N") }
-            for path in f.positionals { inputs.append((path, try imageFile(path, info: info, resize: f.has("resize")))) }
+            guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM/PPM files, or --idx FILE --index N") }
         }
-        let model = M(maxBatch: 1)
-        let (_, stored, _) = try CommandSupport.loadWeights(model, flags: f)
         if let d = f.string("dataset"), !Datasets.names.contains(d) {
             throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
         }
-        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? stored?.first(where: { $0.0 == "dataset" })?.1)
+        let model = M(maxBatch: 1)
+        let (source, stored, _) = try CommandSupport.loadWeights(model, flags: f)
+        // the run's settings: its dataset (class names) and, for an image folder, its --resize / --crop
+        var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
+        if let s = stored { try config.apply(pairs: s, file: source) }
+        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? config.dataset, imageClasses: config.imageClasses)
+        var inputs: [(name: String, pixels: [UInt8])] = []
+        if let idx = f.string("idx"), let index = try f.int("index", min: 0) {
+            inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
+        }
+        for path in f.positionals {
+            inputs.append((path, try imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
+        }
         let input = UnsafeMutablePointer<Float>.allocate(capacity: info.inputSize)
         defer { input.deallocate() }
         var probabilities = [Float](repeating: 0, count: info.classCount)
@@ -58,21 +66,11 @@ enum PredictCommand<M: CompiledModel> {
         }
     }
 
-    static func imageFile(_ path: String, info: ModelInfo, resize: Bool) throws -> [UInt8] {
-        var image = try ImageDecoder.decode(path: path)
-        if resize && (image.width != info.inputWidth || image.height != info.inputHeight) {
-            image = image.resized(width: info.inputWidth, height: info.inputHeight)
-        }
-        guard image.width == info.inputWidth && image.height == info.inputHeight else {
-            throw RuntimeError(file: path, "image is \(image.width)x\(image.height) pixels, model \(info.name) expects \(info.inputWidth)x\(info.inputHeight) (width x height); pass --resize to scale it")
-        }
-        // 1-channel models: luma, with alpha composited over black (MNIST digits are light on dark)
-        if info.inputChannels == 1 { image = image.grayscale(background: 0) }
-        let converted = convertChannels(image.pixels, from: image.channels, to: info.inputChannels)
-        guard converted.count == info.inputSize else {
-            throw RuntimeError(file: path, "image has \(image.channels) channels, model \(info.name) expects \(info.inputChannels)")
-        }
-        return converted
+    /// An image file fitted to the model's input (ImageFit: channels converted, alpha over black;
+    /// --resize and --crop for other sizes).
+    static func imageFile(_ path: String, info: ModelInfo, resize: Bool, crop: Bool) throws -> [UInt8] {
+        let fit = ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels, resize: resize, crop: crop)
+        return try fit.apply(ImageDecoder.decode(path: path), file: path).pixels
     }
 
     static func idxImage(_ path: String, index: Int, info: ModelInfo) throws -> [UInt8] {

@@ -7,8 +7,9 @@ import ModelcData
 enum TrainCommand<M: CompiledModel> {
     static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",
                              "val-split", "seed", "checkpoint", "weights", "augment-shift", "augment-rotate",
-                             "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report"] }
-    static var switchFlags: [String] { ["resume", "json", "test-each-epoch"] }
+                             "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report"]
+                             + CommandSupport.imageFolderValueFlags }
+    static var switchFlags: [String] { ["resume", "json", "test-each-epoch"] + CommandSupport.imageFolderSwitches }
 
     /// Applies explicit flags on top of `config`.
     static func applyFlags(_ f: CommandLineFlags, to config: inout TrainingConfig) throws {
@@ -114,6 +115,7 @@ enum TrainCommand<M: CompiledModel> {
         }
         try applyFlags(f, to: &config)
         config.dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
+        try CommandSupport.applyImageFolderFlags(f, to: &config)
         // the thread count of the run: the stored one on resume unless --threads says otherwise
         if resume && !f.has("threads") && config.threads > 0 && config.threads <= Parallel.maxThreads {
             Parallel.threads = config.threads
@@ -189,16 +191,19 @@ enum TrainCommand<M: CompiledModel> {
     static func writeReport(_ trainer: Trainer<M>, to dir: String, checkpoint checkpointPath: String,
                             flags f: CommandLineFlags, console: Console) throws {
         let info = M.info, config = trainer.config, model = trainer.model
-        let test = try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)
         var splits = [("train", trainer.train)]
         if let v = trainer.validation { splits.append(("val", v)) }
-        splits.append(("test", test))
+        if CommandSupport.hasTestImages(config, flags: f) {
+            splits.append(("test", try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)))
+        } else {
+            console.err("note: the image folder has no test/ folder; the report covers \(splits.map(\.0).joined(separator: " and "))")
+        }
         let written = try RunReport.write(
             to: dir, model: model, config: config,
             history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
-            splits: splits, samplesFrom: "test",
+            splits: splits, samplesFrom: splits.last!.0,
             info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
-            names: CommandSupport.classNames(info, dataset: config.dataset), batch: model.maxBatch)
+            names: CommandSupport.classNames(info, dataset: config.dataset, imageClasses: config.imageClasses), batch: model.maxBatch)
         console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
     }
 }

@@ -59,6 +59,11 @@ public struct TrainingConfig: Equatable, Sendable {
     public var resplit: Resplit?
     /// Worker threads of the run (0 = not recorded). Results are bit-exact only for the same count.
     public var threads: Int = 0
+    /// Image folders (dataset "image-folder"): --resize and --crop, and the class names (the
+    /// class folders), so that eval, predict and --resume fit and name the images alike.
+    public var imageResize = false
+    public var imageCrop = false
+    public var imageClasses: [String] = []
 
     public init(defaults d: TrainingDefaults, dataset: String) throws {
         guard let kind = OptimizerKind(rawValue: d.optimizer) else {
@@ -82,9 +87,10 @@ public struct TrainingConfig: Equatable, Sendable {
         limit = 0
     }
 
-    /// The settings as ordered key=value pairs (checkpoints, `summary`).
+    /// The settings as ordered key=value pairs (checkpoints, `summary`); the image-folder ones
+    /// only for runs on image folders (class names joined by '/', which no folder name holds).
     public func pairs() -> [(String, String)] {
-        [("optimizer", optimizer.kind.rawValue), ("lr", "\(learningRate)"), ("momentum", "\(optimizer.momentum)"),
+        var p = [("optimizer", optimizer.kind.rawValue), ("lr", "\(learningRate)"), ("momentum", "\(optimizer.momentum)"),
          ("beta1", "\(optimizer.beta1)"), ("beta2", "\(optimizer.beta2)"), ("epsilon", "\(optimizer.epsilon)"),
          ("rho", "\(optimizer.rho)"), ("rms_rho", "\(optimizer.rmsRho)"), ("weight_decay", "\(optimizer.weightDecay)"),
          ("batch", "\(batchSize)"), ("epochs", "\(epochs)"), ("loss", loss.rawValue), ("schedule", schedule.description),
@@ -92,6 +98,10 @@ public struct TrainingConfig: Equatable, Sendable {
          ("augment_shift", "\(augmentation.maxShift)"), ("augment_rotate", "\(augmentation.maxDegrees)"),
          ("seed", "\(seed)"), ("dataset", dataset), ("limit", "\(limit)"), ("split_seed", splitSeed.map { "\($0)" } ?? ""),
          ("resplit", resplit?.description ?? ""), ("threads", "\(threads)")]
+        if dataset == ImageFolderLoader.datasetName {
+            p += [("image_resize", "\(imageResize)"), ("image_crop", "\(imageCrop)"), ("image_classes", imageClasses.joined(separator: "/"))]
+        }
+        return p
     }
 
     /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config.
@@ -124,6 +134,9 @@ public struct TrainingConfig: Equatable, Sendable {
             case "resplit":
                 if v.isEmpty { resplit = nil } else { do { resplit = try Resplit(parsing: v) } catch { throw bad(k, v) } }
             case "threads": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; threads = x
+            case "image_resize": guard let x = Bool(v) else { throw bad(k, v) }; imageResize = x
+            case "image_crop": guard let x = Bool(v) else { throw bad(k, v) }; imageCrop = x
+            case "image_classes": imageClasses = v.isEmpty ? [] : v.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             default: break   // settings of newer versions are ignored
             }
         }

@@ -10,8 +10,9 @@ enum DownloadCommand {
     usage: modelc download NAME [--dir DIR] [--base URL]
 
     Downloads the official files of dataset NAME (mnist, fashion-mnist, kmnist, kannada-mnist,
-    dig-mnist) into DIR (default: ./data/NAME), resuming interrupted downloads (.part files),
-    checking published MD5 checksums and installing each file atomically.
+    dig-mnist, cifar10) into DIR (default: ./data/NAME), resuming interrupted downloads (.part
+    files), checking published MD5 checksums and installing each file atomically (the CIFAR-10
+    archive is also unpacked into DIR/cifar-10-batches-bin).
       --dir DIR    destination directory
       --base URL   fetch from this mirror instead (also: $MODELC_DOWNLOAD_BASE)
     """

@@ -113,22 +113,51 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(try PNG.decode(png([("IHDR", ihdr(1, 1)), ("IDAT", zlibStored([0, 5])), ("IEND", [])]), file: "p").pixels, [5])
     }
 
-    func testPGMErrors() {
-        assertDataError(["a.pgm", "offset 11", "P5 raster needs 12 bytes for 4x3, found 3"]) {
-            try PGM.decode(Array("P5 4 3 255\n".utf8) + [1, 2, 3], file: "a.pgm")
+    func testNetpbmErrors() {
+        assertDataError(["a.pgm", "offset 11", "P5 raster for 4x3 needs 12 bytes, found 3"]) {
+            try Netpbm.decode(Array("P5 4 3 255\n".utf8) + [1, 2, 3], file: "a.pgm")
+        }
+        assertDataError(["a.ppm", "offset 11", "P6 raster for 2x1 16-bit needs 12 bytes, found 6"]) {
+            try Netpbm.decode(Array("P6 2 1 999\n".utf8) + [0, 1, 0, 2, 0, 3], file: "a.ppm")
         }
         assertDataError(["a.pgm", "expected the height (a decimal integer), found 'x 255"]) {
-            try PGM.decode(Array("P2 4 x 255\n".utf8), file: "a.pgm")
+            try Netpbm.decode(Array("P2 4 x 255\n".utf8), file: "a.pgm")
         }
-        assertDataError(["a.pgm", "maxval 0 out of range"]) { try PGM.decode(Array("P2 1 1 0\n0".utf8), file: "a.pgm") }
-        assertDataError(["a.pgm", "offset 9", "sample 20 exceeds maxval 15"]) { try PGM.decode(Array("P2 1 1 15 20".utf8), file: "a.pgm") }
-        assertDataError(["a.pgm", "sample 2 of 2", "found end of file"]) { try PGM.decode(Array("P2 2 1 255 1".utf8), file: "a.pgm") }
-        assertDataError(["a.pgm", "exceeds the limit"]) { try PGM.decode(Array("P5 99999 99999 255\n".utf8), file: "a.pgm") }
+        assertDataError(["a.pgm", "maxval 0 out of range"]) { try Netpbm.decode(Array("P2 1 1 0\n0".utf8), file: "a.pgm") }
+        assertDataError(["a.pgm", "offset 10", "sample 20 exceeds maxval 15"]) { try Netpbm.decode(Array("P2 1 1 15 20".utf8), file: "a.pgm") }
+        assertDataError(["a.ppm", "offset 15", "sample 300 exceeds maxval 255"]) { try Netpbm.decode(Array("P3 1 1 255 1 2 300 ".utf8), file: "a.ppm") }
+        assertDataError(["a.pgm", "sample 3 of 3", "found end of file"]) { try Netpbm.decode(Array("P2 3 1 255 1 2  ".utf8), file: "a.pgm") }
+        assertDataError(["a.pgm", "exceeds the limit"]) { try Netpbm.decode(Array("P5 99999 99999 255\n".utf8), file: "a.pgm") }
+        // an ASCII header claiming 4096 x 4096 RGB samples in a 30-byte file: refused before allocating
+        assertDataError(["a.ppm", "P3 raster for 4096x4096 needs 50331648 samples (at least 100663295 bytes), found 2 bytes"]) {
+            try Netpbm.decode(Array("P3 4096 4096 255\n1".utf8), file: "a.ppm")
+        }
+    }
+
+    func testPPMAndSixteenBitDecoding() throws {
+        // P6 8-bit and P3 with maxval 15: RGB, rescaled with rounding
+        XCTAssertEqual(try Netpbm.decode(Array("P6 2 1 255\n".utf8) + [1, 2, 3, 250, 251, 252], file: "a.ppm"),
+                       DecodedImage(width: 2, height: 1, channels: 3, pixels: [1, 2, 3, 250, 251, 252]))
+        XCTAssertEqual(try Netpbm.decode(Array("P3\n# c\n1 1\n15\n0 7 15\n".utf8), file: "a.ppm").pixels, [0, 119, 255])
+        // 16-bit P6: v * 255 / 65535 rounded (v = 257 k gives k exactly; 32896 = 128.0019 * 257 -> 128)
+        let p16 = try Netpbm.decode(Array("P6 1 1 65535\n".utf8) + [0x01, 0x01, 0x80, 0x80, 0xFF, 0xFE], file: "a.ppm")
+        XCTAssertEqual(p16.pixels, [1, 128, 255])
+        // a 16-bit PNG and the same samples as a 16-bit PGM decode alike (both round; PNG used to truncate)
+        let samples: [Int] = [0, 128, 129, 32767, 32896, 65278, 65535, 385]
+        var raw: [UInt8] = [0]
+        for v in samples { raw += [UInt8(v >> 8), UInt8(v & 255)] }
+        let png = try PNG.decode(png([("IHDR", ihdr(UInt32(samples.count), 1, depth: 16)), ("IDAT", zlibStored(raw)), ("IEND", [])]), file: "p.png")
+        let pgm = try Netpbm.decode(Array("P5 \(samples.count) 1 65535\n".utf8) + raw.dropFirst(), file: "p.pgm")
+        XCTAssertEqual(png.pixels, pgm.pixels)
+        XCTAssertEqual(png.pixels, samples.map { UInt8(($0 * 255 + 32767) / 65535) })
+        XCTAssertEqual(png.pixels, [0, 0, 1, 127, 128, 254, 255, 1])
     }
 
     func testUnknownFormats() {
         assertDataError(["x.jpg", "offset 0", "unknown image format", "JPEG"]) { try ImageDecoder.decode([0xFF, 0xD8, 0xFF, 0xE0], file: "x.jpg") }
-        assertDataError(["x.ppm", "PBM/PPM"]) { try ImageDecoder.decode(Array("P6 1 1 255\n".utf8), file: "x.ppm") }
+        assertDataError(["x.pbm", "offset 0", "a PBM bitmap"]) { try ImageDecoder.decode(Array("P4 1 1\n".utf8), file: "x.pbm") }
+        assertDataError(["x.pam", "a PAM file"]) { try ImageDecoder.decode(Array("P7\nWIDTH 1\n".utf8), file: "x.pam") }
+        assertDataError(["x.ppm", "offset 11", "P6 raster for 1x1 needs 3 bytes, found 0"]) { try ImageDecoder.decode(Array("P6 1 1 255\n".utf8), file: "x.ppm") }
         assertDataError(["e", "an empty file"]) { try ImageDecoder.decode([], file: "e") }
     }
 

@@ -197,7 +197,49 @@ final class DownloadTests: XCTestCase {
         XCTAssertThrowsError(try DatasetDownload.run(dataset: "kmnist", into: dir, baseURL: server.baseURL + "/k", downloader: quiet(), say: { _ in })) { e in
             XCTAssertTrue("\(e)".contains("expected md5 bdb82020997e1d708af4cf47b453dcf7"), "\(e)")
         }
-        XCTAssertThrowsError(try DownloadCatalog.source(for: "cifar10"))
+        XCTAssertThrowsError(try DownloadCatalog.source(for: "imagenet")) { e in
+            XCTAssertTrue("\(e)".contains("unknown dataset 'imagenet' (expected one of: mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist, cifar10)"), "\(e)")
+        }
+    }
+
+    func testCIFAR10ArchiveIsVerifiedAndUnpacked() throws {
+        let official = try DownloadCatalog.source(for: "cifar10")
+        XCTAssertEqual(official.baseURL, "https://www.cs.toronto.edu/~kriz")
+        XCTAssertEqual(official.files.map { $0.name }, ["cifar-10-binary.tar.gz"])
+        XCTAssertEqual(official.files[0].md5, "c32a1d4ab5d03f1284b67883e8d87530")
+        // The fixture archive (the official format, a few records) served by a mirror, with its own MD5.
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/data/cifar10/cifar-10-binary.tar.gz").path
+        let archive = try FileIO.read(path: fixture)
+        server.set("/c/cifar-10-binary.tar.gz", archive)
+        func mirror(_ md5: String) -> DatasetSource {
+            DatasetSource(dataset: "cifar10", baseURL: server.baseURL + "/c",
+                          files: [RemoteFile(name: "cifar-10-binary.tar.gz", md5: md5, idxDims: nil, unpack: official.files[0].unpack)], note: nil)
+        }
+        let dir = tempDir()
+        let lines = LockedLines()
+        _ = try DatasetDownload.run(source: mirror(MD5.hex(archive)), into: dir, downloader: quiet(), say: { lines.append($0) })
+        XCTAssertTrue(lines.all.contains("\(dir)/cifar-10-binary.tar.gz: unpacked 7 files into \(dir)/cifar-10-batches-bin"), "\(lines.all)")
+        XCTAssertEqual(try Datasets.load(name: "cifar10", directory: dir, split: .test).count, 4)
+        XCTAssertEqual(try FileIO.read(path: dir + "/cifar-10-batches-bin/data_batch_5.bin").count, 2 * 3073)
+        // With the official MD5, the fixture is refused and nothing is installed.
+        let other = tempDir()
+        XCTAssertThrowsError(try DatasetDownload.run(source: mirror(official.files[0].md5!), into: other, downloader: quiet(), say: { _ in })) { e in
+            XCTAssertTrue("\(e)".contains("expected md5 c32a1d4ab5d03f1284b67883e8d87530"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other + "/cifar-10-binary.tar.gz"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other + "/cifar-10-batches-bin"))
+        // An archive whose batch is damaged (a label of 12) is not unpacked.
+        var bad = try Tar.read(path: fixture).bytes
+        let entry = try XCTUnwrap(try Tar.entries(bad, file: "a").first { $0.name.hasSuffix("test_batch.bin") })
+        bad[entry.offset] = 12
+        let gz = Gzip.compressStored(bad)
+        server.set("/c/cifar-10-binary.tar.gz", gz)
+        let third = tempDir()
+        XCTAssertThrowsError(try DatasetDownload.run(source: mirror(MD5.hex(gz)), into: third, downloader: quiet(), say: { _ in })) { e in
+            XCTAssertTrue("\(e)".contains("cifar-10-binary.tar.gz(cifar-10-batches-bin/test_batch.bin): offset 0: record 0: label 12"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: third + "/cifar-10-batches-bin/test_batch.bin"))
     }
 }
 

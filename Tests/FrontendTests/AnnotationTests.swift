@@ -88,12 +88,17 @@ final class AnnotationTests: XCTestCase {
         // One-line comment form.
         let one = Self.table + "\n<!-- modelc dataset: kmnist -->\n"
         XCTAssertEqual(try Frontend.check(text: one, path: "c.md").ir.dataset, "kmnist")
+        // CIFAR-10 (named, or guessed from the prose; not CIFAR-100) names its ten classes
+        let cifar = try Frontend.check(text: Self.table + "\n<!-- modelc dataset: cifar10 -->\n", path: "c.md").ir
+        XCTAssertEqual(cifar.classNames, ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
+        XCTAssertEqual(try Frontend.check(text: "A CIFAR-10 network.\n" + Self.table, path: "c.md").ir.dataset, "cifar10")
+        XCTAssertEqual(try Frontend.check(text: "A CIFAR-100 network.\n" + Self.table, path: "c.md").ir.dataset, "mnist")
     }
 
     func testErrorsNameFileAndLine() {
         let base = Self.table + "\n```modelc\n"   // the block opens on line 23; directives start on 24
         let cases: [(String, String)] = [
-            ("dataset: cifar10", "x.md:24: error: unknown dataset 'cifar10'"),
+            ("dataset: cifar100", "x.md:24: error: unknown dataset 'cifar100' (expected one of: mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist, cifar10)"),
             ("optimizer: adam", "x.md:24: error: unknown annotation 'optimizer'"),
             ("train: optimizer=lion", "x.md:24: error: optimizer=lion: expected one of sgd"),
             ("train: lr=fast", "x.md:24: error: lr=fast: expected a number"),

@@ -8,10 +8,20 @@ Most seeds are copies of real files (see Tests/Fuzz/README.md). This script writ
   seeds/checkpoint/small_adam.ckpt
                             a 6-parameter checkpoint with training state and two Adam slots,
                             written in the documented format of Sources/ModelcRuntime/Checkpoint.swift
+  seeds/ppm/*, seeds/tar/*, seeds/cifar/*
+                            copies of the image-folder and CIFAR-10 fixtures (PPM files, the CIFAR-10
+                            archive and one of its batches), tar archives in the pax and GNU formats
+                            with long names, and truncated forms of each
+  seeds/imagecache/small.images
+                            a 3-entry image-folder cache (one entry with a problem), written in the
+                            documented format of Sources/ModelcRuntime/ImageFolderCache.swift
 (seeds/checkpoint/tiny_mlp_training.ckpt is a real checkpoint written by modelc-testtrainer:
- `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.)
+ `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.
+ seeds/imagecache/gray_test.images is a real cache written by modelc-testtrainer on a copy of the
+ gray image folder: `cp -r Tests/Fixtures/data/images/gray /tmp/g && modelc-testtrainer train --data /tmp/g
+ --resize --crop --epochs 1 --test-each-epoch`, then /tmp/g/.modelc-cache/test-28x28x1-resize-crop.images.)
 """
-import gzip, struct, zlib
+import gzip, io, os, shutil, struct, tarfile, zlib
 
 S = 'Tests/Fuzz/seeds'
 
@@ -43,3 +53,44 @@ p += q(1) + q(2) + q(5) + d(1.5) + q(3) + q(4) + d(0.2) + d(0.5) + q(1) + d(floa
 p += struct.pack('<I', 1) + q(1) + d(2.3) + d(0.1) + d(2.4) + d(0.2) + d(0.01) + d(1000)
 p += s('adam') + q(5) + struct.pack('<I', 2) + q(6) + struct.pack('<6f', *[0.01] * 6) + q(6) + struct.pack('<6f', *[0.02] * 6)
 open(f'{S}/checkpoint/small_adam.ckpt', 'wb').write(b'MODELCKP' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)
+
+# ---- issue 19: PPM, tar, CIFAR-10 batches, image-folder caches ----
+IMG = 'Tests/Fixtures/data/images'
+for d in ('ppm', 'tar', 'cifar', 'imagecache'):
+    os.makedirs(f'{S}/{d}', exist_ok=True)
+shutil.copy(f'{IMG}/rgb/train/astronaut/train_02.ppm', f'{S}/ppm/rgb_p6.ppm')
+shutil.copy(f'{IMG}/gray/train/page/train_01.ppm', f'{S}/ppm/gray_p6.ppm')
+shutil.copy(f'{IMG}/gray/train/coins/train_02_ascii.pgm', f'{S}/ppm/ascii_p2.pgm')
+open(f'{S}/ppm/p3_16bit.ppm', 'wb').write(b'P3\n# 16-bit ascii\n2 2\n65535\n0 1 2 300 65535 7\n9 9 9 1000 2000 3000\n')
+open(f'{S}/ppm/truncated_p6.ppm', 'wb').write(open(f'{IMG}/rgb/train/astronaut/train_02.ppm', 'rb').read()[:1000])
+
+cifar = open('Tests/Fixtures/data/cifar10/cifar-10-binary.tar.gz', 'rb').read()
+open(f'{S}/tar/cifar-10-binary.tar.gz', 'wb').write(cifar)
+open(f'{S}/tar/truncated_cifar.tar.gz', 'wb').write(cifar[:5000])
+for fmt, name in ((tarfile.PAX_FORMAT, 'pax_long_names.tar'), (tarfile.GNU_FORMAT, 'gnu_long_names.tar')):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=fmt) as t:
+        for n, data in (('a/' * 70 + 'long.bin', b'x' * 700), ('short.txt', b'hello\n'), ('dir/', None)):
+            info = tarfile.TarInfo(n.rstrip('/'))
+            info.mtime = 0
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            else:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    open(f'{S}/tar/{name}', 'wb').write(buf.getvalue())
+    if fmt == tarfile.PAX_FORMAT:
+        open(f'{S}/tar/truncated_pax.tar', 'wb').write(buf.getvalue()[:700])
+with tarfile.open('Tests/Fixtures/data/cifar10/cifar-10-binary.tar.gz') as t:
+    batch = t.extractfile('cifar-10-batches-bin/data_batch_1.bin').read()
+open(f'{S}/cifar/data_batch_1.bin', 'wb').write(batch)
+open(f'{S}/cifar/truncated_batch.bin', 'wb').write(batch[:4000])
+
+def i(v): return struct.pack('<q', v)
+p = s('rules 1; fit 2x2x1') + struct.pack('<I', 2) + s('cat') + s('dog') + q(3)
+p += s('cat/1.png') + i(120) + i(1700000000123456789) + i(-5) + struct.pack('<I', 0) + b'\x01'
+p += s('cat/bad.png') + i(9) + i(2) + i(3) + struct.pack('<I', 0) + b'\x00' + s('offset 0: unknown image format')
+p += s('dog/2.pgm') + i(70) + i(4) + i(5) + struct.pack('<I', 1) + b'\x01'
+p += struct.pack('<III', 2, 2, 1) + bytes([1, 2, 3, 4, 5, 6, 7, 8])
+open(f'{S}/imagecache/small.images', 'wb').write(b'MODELCIM' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)

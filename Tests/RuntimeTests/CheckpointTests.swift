@@ -86,10 +86,7 @@ final class CheckpointTests: XCTestCase {
         // a payload claiming 2^40 parameters, with a correct CRC, must fail cleanly
         var w = BinaryWriter()
         w.string("m"); w.string("f"); w.u64(1 << 40)
-        var bytes = Checkpoint.magic
-        var h = BinaryWriter()
-        h.u32(1); h.u64(UInt64(w.bytes.count)); h.u32(CRC32.checksum(w.bytes))
-        bytes += h.bytes + w.bytes
+        let bytes = Checkpoint.frame.encode(w.bytes)
         XCTAssertThrowsError(try Checkpoint.decode(bytes, file: "h.ckpt")) { e in
             XCTAssertTrue("\(e)".contains("parameter count"), "\(e)")
         }

@@ -11,6 +11,13 @@ final class Captured: @unchecked Sendable {
     var out: [String] = []
     var err: [String] = []
     var console: Console { Console(out: { self.out.append($0) }, err: { self.err.append($0) }, isTTY: false) }
+
+    /// Runs the binary's command line of `model` on `args`: the exit code, stdout lines and stderr.
+    static func run<M: CompiledModel>(_ model: M.Type, _ args: [String], program: String) -> (code: Int32, out: [String], err: String) {
+        let c = Captured()
+        let code = ModelcApp.run(model, arguments: args, console: c.console, program: program)
+        return (code, c.out, c.err.joined(separator: "\n"))
+    }
 }
 
 /// Writes MNIST-named raw IDX files (train and t10k) of synthetic images into a new directory.
@@ -139,7 +146,7 @@ final class CommandLineTests: XCTestCase {
         try AtomicFile.write(Array("P5\n5 4\n255\n".utf8) + [UInt8](repeating: 9, count: 20), to: data + "/small.pgm")
         let ps = run(["predict", "--checkpoint", ckpt, data + "/small.pgm"])
         XCTAssertEqual(ps.code, 1)
-        XCTAssertTrue(ps.err.contains("image is 5x4 pixels, model tiny_mlp expects 28x28"), ps.err)
+        XCTAssertTrue(ps.err.contains("image is 5x4 (width x height), the model expects 28x28; pass --resize"), ps.err)
         XCTAssertEqual(run(["predict", "--checkpoint", ckpt, data + "/small.pgm", "--resize"]).code, 0)
         // a file that is not an image: exit 1 naming it
         try AtomicFile.write(Array("hello".utf8), to: data + "/note.png")

@@ -97,7 +97,7 @@ enum Glob {
 }
 
 enum AnnotationParser {
-    static let datasets = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist"]
+    static let datasets = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist", "cifar10"]
 
     static func parse(_ doc: Document) throws -> Annotations {
         var ann = Annotations()

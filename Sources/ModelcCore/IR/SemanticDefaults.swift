@@ -12,7 +12,7 @@
 //   Activation layer: softmax (sigmoid for one output) when it is the last layer, relu otherwise.
 //   LeakyReLU alpha 0.3 (Keras default); Dropout rate 0.5; BatchNorm eps 1e-3, momentum 0.99.
 //   Lambda: standardize with the dataset's pixel mean/std on the 1/255 scale.
-//   Dataset: guessed from the document's words (Kuzushiji/KMNIST, Kannada, Dig-MNIST, Fashion),
+//   Dataset: guessed from the document's words (CIFAR-10, Kuzushiji/KMNIST, Kannada, Dig-MNIST, Fashion),
 //     else mnist. Input: x/255. Training: TrainingConfig() defaults.
 
 enum DatasetFacts {
@@ -21,6 +21,7 @@ enum DatasetFacts {
         case "fashion-mnist":
             return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
         case "kmnist": return ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+        case "cifar10": return ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
         default: return (0..<10).map(String.init)
         }
     }
@@ -38,6 +39,7 @@ enum DatasetFacts {
         switch d {
         case "fashion-mnist": return (0.2860, 0.3530, "Fashion-MNIST")
         case "kmnist": return (0.1918, 0.3483, "KMNIST")
+        case "cifar10": return (0.4734, 0.2516, "CIFAR-10 (all channels)")
         default: return (0.1307, 0.3081, "MNIST")
         }
     }
@@ -45,6 +47,9 @@ enum DatasetFacts {
     /// Guess the dataset from the document text.
     static func guess(_ text: String) -> (String, String)? {
         let t = text.lowercased()
+        if (t.has("cifar-10") || t.has("cifar10")) && !(t.has("cifar-100") || t.has("cifar100")) {
+            return ("cifar10", "the document mentions CIFAR-10")
+        }
         if t.has("kuzushiji") || t.has("kmnist") { return ("kmnist", "the document mentions Kuzushiji/KMNIST") }
         if t.has("dig-mnist") || t.has("dig mnist") { return ("dig-mnist", "the document mentions Dig-MNIST") }
         if t.has("kannada") { return ("kannada-mnist", "the document mentions Kannada") }

@@ -1,0 +1,62 @@
+// How a decoded image of any size and channel count becomes a model input of height x width x
+// channels bytes: channels converted first (DecodedImage.converted: alpha over black, RGB to gray
+// by BT.601 luma, gray to RGB by replication), then
+//   neither flag:   the image must already have the model's size;
+//   resize:         bilinear scaling to exactly the model's size (the aspect ratio may change);
+//   crop:           the central part of the model's size (the image must be at least that big);
+//   resize + crop:  scaling that keeps the aspect ratio until the image covers the model's size
+//                   (for a square input: the shorter side becomes the input's side, the other
+//                   int(side * long / short), as torchvision's Resize(side)), then the center crop,
+//                   i.e. torchvision's Resize(side) + CenterCrop(side).
+
+public struct ImageFit: Sendable, Equatable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var resize: Bool
+    public var crop: Bool
+
+    public init(width: Int, height: Int, channels: Int, resize: Bool, crop: Bool) {
+        self.width = width; self.height = height; self.channels = channels; self.resize = resize; self.crop = crop
+    }
+
+    public var imageSize: Int { width * height * channels }
+
+    /// "32x32x3, resize + center crop" (height x width x channels).
+    public var description: String {
+        let how = resize && crop ? "resize + center crop" : resize ? "resize" : crop ? "center crop" : "exact size"
+        return "\(height)x\(width)x\(channels), \(how)"
+    }
+
+    /// The image fitted to the model's input (see the top of this file); errors name `file`.
+    public func apply(_ image: DecodedImage, file: String) throws -> DecodedImage {
+        guard let converted = image.converted(to: channels) else {
+            throw DataError(file: file, message: "image has \(image.channels) channels, the model expects \(channels) (1 gray or 3 RGB can be converted)")
+        }
+        if converted.width == width && converted.height == height { return converted }
+        let size = "image is \(converted.width)x\(converted.height) (width x height), the model expects \(width)x\(height)"
+        switch (resize, crop) {
+        case (false, false):
+            throw DataError(file: file, message: "\(size); pass --resize (scale), --crop (center crop) or both (scale keeping the aspect ratio, then crop)")
+        case (true, false):
+            return converted.resized(width: width, height: height)
+        case (false, true):
+            guard converted.width >= width && converted.height >= height else {
+                throw DataError(file: file, message: "\(size): too small for --crop alone; add --resize")
+            }
+            return converted.centerCropped(width: width, height: height)
+        case (true, true):
+            let (w, h) = coverSize(width: converted.width, height: converted.height)
+            return converted.resized(width: w, height: h).centerCropped(width: width, height: height)
+        }
+    }
+
+    /// The smallest size with the image's aspect ratio (rounded down as torchvision does) that
+    /// covers the model's input.
+    func coverSize(width w: Int, height h: Int) -> (Int, Int) {
+        if width * h >= height * w {
+            return (width, max(height, Int(Double(width * h) / Double(w))))
+        }
+        return (max(width, Int(Double(height * w) / Double(h))), height)
+    }
+}

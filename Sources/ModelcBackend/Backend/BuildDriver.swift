@@ -142,14 +142,19 @@ public enum BuildDriver {
         let tmp = final + ".tmp-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        for m in modules {
-            log("runtime: compiling \(m)")
-            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa, sanitize: sanitize)
-            args += ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule",
-                     "-c", "-o", "\(tmp)/\(m).o", "-I", tmp]
-            args += files[m] ?? []
-            try run(compiler, args)
+        // ModelcData's interface first; then its object and all of ModelcRuntime (which imports
+        // it) as two compilers at once, one per core of a two-core machine.
+        func args(_ m: String, _ outputs: [String]) -> [String] {
+            ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa, sanitize: sanitize)
+                + outputs + ["-I", tmp] + (files[m] ?? [])
         }
+        func module(_ m: String) -> [String] { ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule"] }
+        func object(_ m: String) -> [String] { ["-c", "-o", "\(tmp)/\(m).o"] }
+        log("runtime: compiling ModelcData's interface")
+        try run(compiler, args("ModelcData", module("ModelcData")))
+        log("runtime: compiling ModelcData and ModelcRuntime")
+        try runConcurrently(compiler, [args("ModelcData", object("ModelcData")),
+                                       args("ModelcRuntime", module("ModelcRuntime") + object("ModelcRuntime"))], logs: tmp)
         if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             // Another modelc finished the same cache entry first.
@@ -157,6 +162,36 @@ public enum BuildDriver {
             if !fm.fileExists(atPath: final + "/ModelcRuntime.o") { throw error }
         }
         return final
+    }
+
+    /// Runs `tool` once per argument list, all at the same time, each writing its output to a file
+    /// in `logs`; fails with the first failure's output.
+    static func runConcurrently(_ tool: String, _ argLists: [[String]], logs: String) throws {
+        var running: [(Process, String)] = []
+        for (i, args) in argLists.enumerated() {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = args
+            let log = "\(logs)/compile-\(i).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardOutput = handle
+            p.standardError = handle
+            do { try p.run() } catch {
+                throw BuildError(message: "modelc: cannot run \(tool): \(error)")
+            }
+            running.append((p, log))
+        }
+        var failure: String?
+        for (p, log) in running {
+            p.waitUntilExit()
+            if p.terminationStatus != 0 && failure == nil {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                failure = "modelc: \(URL(fileURLWithPath: tool).lastPathComponent) failed (exit \(p.terminationStatus)):\n\(text)"
+            }
+            try? FileManager.default.removeItem(atPath: log)
+        }
+        if let f = failure { throw BuildError(message: f) }
     }
 
     @discardableResult

@@ -71,10 +71,11 @@ struct ModelClassWriter {
     /// states their statement in place of the call (keyed by the call).
     private func inlinedSteps() -> [String: String] {
         var inline: [String: String] = [:]
+        let members = m.members.text
         for f in m.functions {
             guard let statement = f.inlinableStatement else { continue }
             let calledElsewhere = m.functions.contains { $0.name != f.name && $0.body.contains { $0.contains("\(f.name)(") } }
-                || m.members.text.contains("\(f.name)(")
+                || members.contains("\(f.name)(")
             if !calledElsewhere { inline[f.call] = statement }
         }
         return inline

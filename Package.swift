@@ -23,7 +23,8 @@ let package = Package(
     ],
     targets: [
         // Pipeline, front half: parsers (Frontend) and the graph with shapes, counts, inference (IR).
-        .target(name: "ModelcCore", path: "Sources/ModelcCore"),
+        // Reads model files (.keras, .h5, .onnx) through ModelcData's decoders.
+        .target(name: "ModelcCore", dependencies: ["ModelcData"], path: "Sources/ModelcCore"),
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
         .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend"),
         // Runtime library linked into generated binaries: file formats and datasets.

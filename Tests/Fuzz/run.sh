@@ -60,7 +60,7 @@ build() {
     bin="$(binary_for "$target")"
     mkdir -p "$OUT/bin" "$OUT/modules"
     case "$target" in
-        model) link_harness "$bin" FrontendFuzzEntry.swift ModelFuzz.swift ModelcCore ;;
+        model) link_harness "$bin" FrontendFuzzEntry.swift ModelFuzz.swift ModelcData ModelcCore ;;
         checkpoint) link_harness "$bin" CheckpointFuzzEntry.swift CheckpointFuzz.swift ModelcData ModelcRuntime ;;
         imagecache) link_harness "$bin" ImageCacheFuzzEntry.swift ImageCacheFuzz.swift ModelcData ModelcRuntime ;;
         *) link_harness "$bin" DecoderFuzzEntry.swift DataFuzz.swift ModelcData ;;

@@ -1,0 +1,31 @@
+// Weight files by format: every reader returns the file's arrays by name, in the file's own
+// layout, for `WeightsFile` (ModelcRuntime) to match to a model's tensors. One case per format;
+// the format is chosen by the file's extension and confirmed by its magic bytes.
+
+public enum WeightsFormat: String, Sendable, CaseIterable {
+    case npz
+
+    /// The format a path names, or nil for an unknown extension.
+    public static func of(path: String) -> WeightsFormat? {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".npz") { return .npz }
+        return nil
+    }
+}
+
+public enum WeightsReader {
+    /// The extensions `read` accepts, for error messages and usage text.
+    public static var acceptedExtensions: String {
+        WeightsFormat.allCases.map { "." + $0.rawValue }.joined(separator: ", ")
+    }
+
+    /// Reads every array of a weights file, keyed by the name the file gives it.
+    public static func read(path: String) throws -> [String: NDArray] {
+        guard let format = WeightsFormat.of(path: path) else {
+            throw DataError(file: path, message: "unknown weights file type: expected one of \(acceptedExtensions)")
+        }
+        switch format {
+        case .npz: return try NPZ.read(path: path)
+        }
+    }
+}

@@ -12,9 +12,10 @@ the batch), BatchNorm in training mode (batch statistics, momentum 0.99, eps 1e-
 (the fixture network pins every rate to 0, as modelc does with `dropout = false`).
 
 The reference run is float64. Adam's trajectory is chaotic in rounding (its first update is
-about lr * sign(g)), so the script also measures how far Keras itself wanders from that reference
-in float32, as users run it: an ensemble of the float32 run and PERTURBED more float32 runs whose
-start weights are moved by a few float32 ulps (relative uniform noise of 2^-22). (Perturbed
+about lr * sign(g)), so the script also measures how far float32 implementations wander from that
+reference: an ensemble of the float32 run on TensorFlow, the same on TensorFlow without oneDNN and
+on Keras's torch backend (other kernels, other rounding), and PERTURBED more TensorFlow float32
+runs whose start weights are moved by a few float32 ulps (relative uniform noise of 2^-22). (Perturbed
 float64 runs stay within 1e-6 of the reference for ten steps: the wandering comes from float32
 arithmetic in the gradients, not from the start.) The test holds modelc to that spread. Stored in trajectory/steps.npz:
   loss64[s]                          loss of batch s before step s (s = 0..19), float64 reference
@@ -29,6 +30,7 @@ arithmetic in the gradients, not from the start.) The test holds modelc to that 
 """
 import gzip
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -57,30 +59,66 @@ PERTURBED = 5
 PREFIX = 4096
 
 
-def run(floatx, w0, x, y):
-    model = mf.build(mf.CASES["seed002_mnist_cnn"]["build"], floatx)
+def run(floatx, w0, x, y, case="seed002_mnist_cnn"):
+    model = mf.build(mf.CASES[case]["build"], floatx)
     keras.config.set_floatx(floatx)
     keras.config.set_dtype_policy(floatx)
     mf.load_weights(model, w0)
-    import tensorflow as tf
     opt = keras.optimizers.Adam()
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     opt.build(model.trainable_variables)
     losses = []
     for s in range(STEPS):
-        xb = tf.constant(x[s * BATCH:(s + 1) * BATCH].astype(floatx))
-        yb = tf.constant(y[s * BATCH:(s + 1) * BATCH])
-        with tf.GradientTape() as tape:       # eager, no XLA: the plain arithmetic of each op
-            loss = ce(yb, model(xb, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
+        loss, grads = loss_and_grads(model, ce, x[s * BATCH:(s + 1) * BATCH].astype(floatx), y[s * BATCH:(s + 1) * BATCH])
         opt.apply_gradients(zip(grads, model.trainable_variables))
         losses.append(float(loss))
         if s == 0:
-            first = {k: np.asarray(v.value).astype(np.float32).ravel()[:PREFIX] for k, v in mf.named_vars(model) if k in KEYS}
-    final = {k: np.asarray(v.value).astype(np.float32).ravel()[:PREFIX] for k, v in mf.named_vars(model) if k in KEYS}
+            first = {k: mf.f32(v.value).ravel()[:PREFIX] for k, v in mf.named_vars(model) if k in KEYS}
+    final = {k: mf.f32(v.value).ravel()[:PREFIX] for k, v in mf.named_vars(model) if k in KEYS}
     keras.config.set_floatx("float64")
     keras.config.set_dtype_policy("float64")
     return np.array(losses, np.float64), final, first
+
+
+def loss_and_grads(model, ce, xb, yb):
+    """Eager (no XLA, no compiled step): the plain arithmetic of each op, on either backend."""
+    if mf.BACKEND == "torch":
+        import torch
+        loss = ce(torch.tensor(yb), model(torch.tensor(xb), training=True))
+        return float(loss), torch.autograd.grad(loss, [v.value for v in model.trainable_variables])
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        loss = ce(tf.constant(yb), model(tf.constant(xb), training=True))
+    return float(loss), tape.gradient(loss, model.trainable_variables)
+
+
+def other_float32_runs(w0):
+    """The float32 run by two other implementations, each in its own process: Keras on the torch
+    backend, and TensorFlow without its oneDNN kernels."""
+    import subprocess
+    import tempfile
+    runs = []
+    for env in ({"KERAS_BACKEND": "torch"}, {"KERAS_BACKEND": "tensorflow", "TF_ENABLE_ONEDNN_OPTS": "0"}):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "part.npz")
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--part", out], check=True,
+                           env={**os.environ, **env})
+            f = dict(np.load(out))
+            runs.append((f["losses"].astype(np.float64), {k: f[f"final/{k}"] for k in KEYS},
+                         {k: f[f"first/{k}"] for k in KEYS}))
+    return runs
+
+
+def data():
+    images = idx("train-images-idx3-ubyte.gz")[:STEPS * BATCH]
+    labels = idx("train-labels-idx1-ubyte.gz")[:STEPS * BATCH].astype(np.int64)
+    return (images.astype(np.float32) / 255.0)[..., None], labels
+
+
+def part(out):
+    w0 = dict(np.load(os.path.join(HERE, "seed002_mnist_cnn", "weights.npz")))
+    losses, final, first = run("float32", w0, *data())
+    np.savez(out, losses=losses, **{f"final/{k}": v for k, v in final.items()}, **{f"first/{k}": v for k, v in first.items()})
 
 
 def perturbed(w0, rng):
@@ -90,11 +128,9 @@ def perturbed(w0, rng):
 
 def main():
     w0 = dict(np.load(os.path.join(HERE, "seed002_mnist_cnn", "weights.npz")))
-    images = idx("train-images-idx3-ubyte.gz")[:STEPS * BATCH]
-    labels = idx("train-labels-idx1-ubyte.gz")[:STEPS * BATCH].astype(np.int64)
-    x = (images.astype(np.float32) / 255.0)[..., None]
+    x, labels = data()
     loss64, final64, first64 = run("float64", w0, x, labels)
-    ensemble = [run("float32", w0, x, labels)]
+    ensemble = [run("float32", w0, x, labels)] + other_float32_runs(w0)
     rng = np.random.default_rng(20)
     ensemble += [run("float32", perturbed(w0, rng), x, labels) for _ in range(PERTURBED)]
     rel = lambda a, b: float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-12))  # noqa: E731
@@ -116,4 +152,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--part":
+        part(sys.argv[2])
+    else:
+        main()

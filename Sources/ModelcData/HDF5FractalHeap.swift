@@ -76,7 +76,7 @@ struct HDF5FractalHeap {
     /// Finds the managed object at heap `offset`, walking indirect blocks down to a direct block.
     func managed(offset: Int, length: Int) throws -> ArraySlice<UInt8> {
         guard let root = rootAddress else { throw c.fail("heap ID names offset \(offset) in an empty fractal heap", at: address) }
-        var block = root, blockOffset = 0, rows = rootRows, depth = 0
+        var block = root, blockOffset = 0, rows = rootRows, depth = 0, blockSize = startBlockSize
         while rows > 0 {
             depth += 1
             guard depth <= 16 else { throw c.fail("fractal heap indirect blocks nest deeper than 16", at: block) }
@@ -96,6 +96,7 @@ struct HDF5FractalHeap {
                         throw c.fail("heap offset \(offset) lies in an unallocated block", at: block)
                     }
                     blockOffset = rowStart + col * rowSize(r)
+                    blockSize = rowSize(r)
                     block = child
                     rows = r < maxDirectRows ? 0 : (Int.bitWidth - rowSize(r).leadingZeroBitCount - 1)
                         - (Int.bitWidth - (startBlockSize * tableWidth).leadingZeroBitCount - 1) + 1
@@ -111,6 +112,9 @@ struct HDF5FractalHeap {
         d.end = c.bytes.count
         try d.signature("FHDB", "fractal heap direct block")
         let inside = offset - blockOffset
+        guard inside >= 0, length <= blockSize, inside <= blockSize - length else {
+            throw c.fail("heap object at offset \(offset) (\(length) bytes) does not fit its \(blockSize)-byte direct block", at: block)
+        }
         var o = try c.sub(at: block + inside, count: length, "fractal heap object at heap offset \(offset)")
         return try o.raw(length, "heap object")
     }

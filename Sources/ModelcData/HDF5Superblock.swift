@@ -69,7 +69,7 @@ struct HDF5Cursor {
         let a = try uint(offsetSize, what)
         let (sum, o) = a.addingReportingOverflow(base)
         guard !o, sum < bytes.count else {
-            throw fail("\(what): address \(a) lies past the end of the file (\(bytes.count) bytes)", at: at)
+            throw fail("\(what): expected an address inside the file (\(bytes.count) bytes), found \(a)", at: at)
         }
         return sum
     }

@@ -81,3 +81,88 @@ final class HDF5Tests: XCTestCase {
                        try KerasWeightFiles.readH5(path: "\(Self.dir)/gc_dense_bn.weights.h5"))
     }
 }
+
+/// Hostile files: each refused with a DataError naming the file, an offset and what was expected.
+final class HDF5HostileFileTests: XCTestCase {
+    func bytes(_ name: String) throws -> [UInt8] { try FileIO.read(path: "\(HDF5Tests.dir)/\(name)") }
+
+    /// Every object, attribute and dataset of the file (what the fuzz entry point reads).
+    func readAll(_ b: [UInt8], _ file: String) throws {
+        let f = try HDF5File(bytes: b, file: file)
+        try f.walk { o in
+            for n in try f.attributeNames(o) { _ = try? f.attributeStrings(n, of: o) }
+            if try f.isDataset(o) { _ = try f.read(o) }
+        }
+    }
+
+    func assertRefused(_ b: [UInt8], _ file: String, _ parts: [String], line: UInt = #line) {
+        XCTAssertThrowsError(try readAll(b, file), line: line) { e in
+            guard let d = e as? DataError else { return XCTFail("not a DataError: \(e)", line: line) }
+            XCTAssertEqual(d.file, file, line: line)
+            XCTAssertNotNil(d.offset, "\(d)", line: line)
+            for p in parts { XCTAssertTrue(d.description.contains(p), "'\(p)' not in: \(d)", line: line) }
+        }
+    }
+
+    func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+
+    func testNotHDF5AndTruncated() throws {
+        assertRefused(Array("hello, not hdf5".utf8), "x.h5", ["not an HDF5 file", "expected the signature"])
+        let b = try bytes("hdf5_features_v0.h5")
+        for n in [9, 40, 100, 2000, 9000, b.count - 100] {
+            assertRefused(Array(b.prefix(n)), "t.h5", ["expected"])
+        }
+        assertRefused(Array(b.prefix(2000)), "t.h5", ["expected an address inside the file (2000 bytes)"])
+    }
+
+    func testWrongOffsets() throws {
+        var b = try bytes("hdf5_features_v0.h5")
+        // Superblock v0: the root symbol table entry's object header address is at 64.
+        b.replaceSubrange(64..<72, with: le64(b.count + 4096))
+        assertRefused(b, "w.h5", ["offset 64", "root group object header address", "expected an address inside the file"])
+        b = try bytes("hdf5_features_v0.h5")
+        b.replaceSubrange(64..<72, with: le64(8))   // inside the superblock: no object header there
+        assertRefused(b, "w.h5", ["offset 8", "expected an object header"])
+    }
+
+    func testLinkCycle() throws {
+        var b = try bytes("gc_separable.weights.h5")
+        let f = try HDF5File(bytes: b, file: "c.h5")
+        let layers = try XCTUnwrap(try f.object("/layers"))
+        let dense = try XCTUnwrap(try f.object("/layers/dense"))
+        // Point the symbol table entry of /layers/dense at /layers, its own parent.
+        let target = le64(dense.address)
+        let snod = try XCTUnwrap((0..<(b.count - 4)).first { i in
+            b[i..<(i + 4)].elementsEqual("SNOD".utf8) && (i..<min(b.count - 8, i + 1000)).contains { b[$0..<($0 + 8)].elementsEqual(target) }
+        })
+        let at = try XCTUnwrap((snod..<(b.count - 8)).first { b[$0..<($0 + 8)].elementsEqual(target) })
+        b.replaceSubrange(at..<(at + 8), with: le64(layers.address))
+        assertRefused(b, "c.h5", ["link cycle", "/layers/dense"])
+        XCTAssertThrowsError(try KerasWeightFiles.decodeH5(b, file: "c.h5")) { e in
+            XCTAssertTrue("\(e)".contains("link cycle"), "\(e)")
+        }
+    }
+
+    func testHugeDeclaredSizes() throws {
+        // Version 1 object headers (no checksum): the claim reaches the size check.
+        for (name, path) in [("hdf5_features_v0.h5", "/u8"), ("hdf5_features_v0.h5", "/chunked"), ("hdf5_features.h5", "/f16")] {
+            var b = try bytes(name)
+            let f = try HDF5File(bytes: b, file: name)
+            let o = try XCTUnwrap(try f.object(path))
+            let space = try XCTUnwrap(try f.header(o).first(HDF5Message.dataspace))
+            let dims = space.start + (b[space.start] == 1 ? 8 : 4)
+            b.replaceSubrange(dims..<(dims + 8), with: le64(1 << 40))
+            // Version 2 headers: the checksum catches the change first.
+            assertRefused(b, name, b[o.address] == 1 ? ["declares shape [1099511627776", "more than this"] : ["object header: checksum mismatch"])
+        }
+    }
+
+    func testNonKerasFileIsRefusedAsWeights() throws {
+        XCTAssertThrowsError(try KerasWeightFiles.decodeH5(try bytes("hdf5_features.h5"), file: "f.h5")) { e in
+            XCTAssertTrue("\(e)".contains("not a Keras weights file: expected a 'layers' group"), "\(e)")
+        }
+        XCTAssertThrowsError(try KerasWeightFiles.readKeras(path: "\(HDF5Tests.dir)/gc_dense_bn.io.npz")) { e in
+            XCTAssertTrue("\(e)".contains("expected a member 'model.weights.h5'"), "\(e)")
+        }
+    }
+}

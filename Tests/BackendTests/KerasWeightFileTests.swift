@@ -81,3 +81,36 @@ final class KerasWeightFileTests: XCTestCase {
         }
     }
 }
+
+/// The binary's command line takes every Keras format through `--weights` (the same loader
+/// serves train, eval and predict).
+final class KerasWeightFileCommandTests: XCTestCase {
+    final class Lines: @unchecked Sendable { var out: [String] = [], err: [String] = [] }
+
+    func run<M: CompiledModel>(_ t: M.Type, _ args: [String]) -> (code: Int32, out: String, err: String) {
+        let l = Lines()
+        let console = Console(out: { l.out.append($0) }, err: { l.err.append($0) }, isTTY: false)
+        let code = ModelcApp.run(t, arguments: args, console: console, program: "gc_bn_pool")
+        return (code, l.out.joined(separator: "\n"), l.err.joined(separator: "\n"))
+    }
+
+    func testPredictWithEveryKerasFormat() throws {
+        let t = try TestModels.type("gc_bn_pool")
+        let image = NSTemporaryDirectory() + "modelc_keras_cli_\(getpid()).ppm"
+        let pixels = (0..<75).map { UInt8(($0 * 37) % 256) }
+        try Data(Array("P6\n5 5\n255\n".utf8) + pixels).write(to: URL(fileURLWithPath: image))
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        var outputs: [String] = []
+        for s in ["weights.h5", "keras", "h5"] {
+            let r = run(t, ["predict", "--weights", "\(KerasWeightFileTests.dir)/gc_bn_pool.\(s)", image, "--json"])
+            XCTAssertEqual(r.code, 0, "\(s): \(r.err)")
+            outputs.append(r.out)
+        }
+        XCTAssertEqual(Set(outputs).count, 1, "the three formats predict differently: \(outputs)")
+        let bad = run(t, ["predict", "--weights", "\(KerasWeightFileTests.dir)/hdf5_features.h5", image])
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(bad.err.contains("hdf5_features.h5: not a Keras weights file"), bad.err)
+        let usage = run(t, [])
+        XCTAssertTrue(usage.err.contains("--weights W reads .npz, .weights.h5, .h5, .keras"), usage.err)
+    }
+}

@@ -28,7 +28,7 @@ enum HDF5Dataset {
         }
         let limit = min(DataLimits.maxDecompressedBytes, c.bytes.count.multipliedReportingOverflow(by: maxExpansion).partialValue)
         guard let count = checkedProduct(shape, limit: DataLimits.maxElements),
-              count.multipliedReportingOverflow(by: datatype.size).partialValue <= limit, count * datatype.size <= limit else {
+              case let (bytes, overflow) = count.multipliedReportingOverflow(by: datatype.size), !overflow, bytes <= limit else {
             throw c.fail("dataset '\(name)' declares shape \(shape) of \(datatype.size)-byte elements, more than this \(c.bytes.count)-byte file can hold (limit \(limit) bytes)", at: space.start)
         }
         let filters = try h.first(HDF5Message.filters).map { try pipeline(try c.sub(at: $0.start, count: $0.size, "filter pipeline message")) } ?? []

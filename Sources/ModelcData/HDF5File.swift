@@ -7,9 +7,12 @@ public final class HDF5File {
     let cursor: HDF5Cursor
     let rootAddress: Int
     private var headers: [Int: HDF5ObjectHeader] = [:]
+    private var links: [Int: [(name: String, address: Int)]?] = [:]
 
     /// Most objects a walk visits (a hostile file may link one group from many places).
     public static let maxWalkObjects = 100_000
+    /// Deepest group nesting a walk follows.
+    public static let maxDepth = 256
 
     public convenience init(path: String) throws {
         try self.init(bytes: FileIO.read(path: path), file: path)
@@ -45,7 +48,8 @@ public final class HDF5File {
 
     /// The members of a group, in storage order; an error if `o` is not a group.
     public func members(_ o: Object) throws -> [Object] {
-        guard let links = try HDF5Groups.links(cursor, try header(o)) else { throw fail(o, "expected a group, found a dataset or other object") }
+        if links[o.address] == nil { links[o.address] = try HDF5Groups.links(cursor, try header(o)) }
+        guard let links = links[o.address] ?? nil else { throw fail(o, "expected a group, found a dataset or other object") }
         let prefix = o.path == "/" ? "/" : o.path + "/"
         var names = Set<String>()
         return try links.map { l in
@@ -107,18 +111,22 @@ public final class HDF5File {
     /// the current path is a cycle error; more than `maxWalkObjects` objects is an error.
     public func walk(from start: Object? = nil, _ visit: (Object) throws -> Void) throws {
         var count = 0
-        func go(_ o: Object, _ ancestors: [Int]) throws {
+        var ancestors = Set<Int>()
+        func go(_ o: Object, depth: Int) throws {
             count += 1
             guard count <= Self.maxWalkObjects else { throw fail(o, "the file links more than \(Self.maxWalkObjects) objects") }
+            guard depth <= Self.maxDepth else { throw fail(o, "groups nest deeper than \(Self.maxDepth)") }
             try visit(o)
             guard try isGroup(o) else { return }
+            ancestors.insert(o.address)
+            defer { ancestors.remove(o.address) }
             for m in try members(o) {
-                if ancestors.contains(m.address) || m.address == o.address {
+                if ancestors.contains(m.address) {
                     throw fail(m, "link cycle: this link points back to a group on its own path (object header at offset \(m.address))")
                 }
-                try go(m, ancestors + [o.address])
+                try go(m, depth: depth + 1)
             }
         }
-        try go(start ?? root, [])
+        try go(start ?? root, depth: 0)
     }
 }

@@ -38,7 +38,7 @@ struct HDF5FractalHeap {
         try c.checksum(from: address, "fractal heap header")
         guard tableWidth >= 1, tableWidth <= 65536, startBlockSize >= 1, startBlockSize.nonzeroBitCount == 1,
               maxDirectBlockSize >= startBlockSize, maxDirectBlockSize.nonzeroBitCount == 1,
-              maxHeapBits >= 1, maxHeapBits <= 64, rootRows <= 64 else {
+              maxDirectBlockSize <= 1 << 40, maxHeapBits >= 1, maxHeapBits <= 64, rootRows <= 64 else {
             throw c.fail("fractal heap doubling table (width \(tableWidth), start block \(startBlockSize), max direct block \(maxDirectBlockSize), \(maxHeapBits) address bits, \(rootRows) rows) is not valid", at: address)
         }
         self.c = c; self.address = address
@@ -86,8 +86,9 @@ struct HDF5FractalHeap {
             try k.skip(1 + c.offsetSize + offsetBytes, "indirect block header")
             var rowStart = blockOffset, entry = 0, found = false
             for r in 0..<rows {
+                guard r < 48 else { break }   // rows past 2^48-byte blocks cannot be addressed
                 let span = rowSize(r).multipliedReportingOverflow(by: tableWidth)
-                guard !span.overflow else { break }
+                guard !span.overflow, !rowStart.addingReportingOverflow(span.partialValue).overflow else { break }
                 if offset < rowStart + span.partialValue {
                     let col = (offset - rowStart) / rowSize(r)
                     entry += col
@@ -159,7 +160,8 @@ enum HDF5BTree2 {
             let pointer = offsetSize + countBytes + totalBytes
             let maxRecords = max(0, (nodeSize - (10 + pointer)) / (recordSize + pointer))
             let (m, o) = (maxRecords + 1).multipliedReportingOverflow(by: cumMax[d - 1])
-            cumMax.append(o ? Int.max / 2 : min(Int.max / 2, m + maxRecords))
+            let (sum, o2) = m.addingReportingOverflow(maxRecords)
+            cumMax.append(o || o2 ? Int.max / 2 : min(Int.max / 2, sum))
             out.append((countBytes, totalBytes))
         }
         return out

@@ -70,8 +70,9 @@ enum HDF5Groups {
         let dataAt = try h.definedAddress("local heap data address")
         let names = try c.sub(at: dataAt, count: dataSize, "local heap data")
         var out: [(String, Int)] = []
-        var seen = Set<Int>()
+        var seen = Set<Int>(), nodes = Set<Int>()
         try HDF5BTree1.walk(c, at: tree, type: 0, keySize: c.lengthSize, &seen) { _, address in
+            guard nodes.insert(address).inserted else { throw c.fail("symbol table node listed twice", at: address) }
             var s = try c.sub(at: address, count: 8, "symbol table node")
             s.end = c.bytes.count
             try s.signature("SNOD", "symbol table node")

@@ -22,6 +22,8 @@ struct HDF5ObjectHeader {
 
     /// At most this many continuation blocks per object header.
     static let maxBlocks = 4096
+    /// At most this many messages per object header.
+    static let maxMessages = 1 << 16
 
     static func read(_ base: HDF5Cursor, at address: Int) throws -> HDF5ObjectHeader {
         var c = try base.sub(at: address, count: 4, "object header")
@@ -105,6 +107,7 @@ struct HDF5ObjectHeader {
             try m.need(msize, "message type 0x\(String(type, radix: 16)) data")
             out.append(try message(type, flags, m.pos, msize, &blocks, c))
             m.pos += msize
+            guard out.count <= maxMessages else { throw m.fail("object header holds more than \(maxMessages) messages") }
         }
         var k = try c.sub(at: start + size, count: 4, "object header checksum")
         try k.checksum(from: blockStart, "object header")

@@ -20,18 +20,12 @@ enum HDF5Attributes {
         var out = try h.all(HDF5Message.attribute).map { m in
             try parse(try c.sub(at: m.start, count: m.size, "attribute message"))
         }
-        if let info = h.first(HDF5Message.attributeInfo) {
-            var k = try c.sub(at: info.start, count: info.size, "attribute info message")
-            try k.skip(1, "attribute info version")
-            let flags = try k.u8("attribute info flags")
-            if flags & 1 != 0 { try k.skip(2, "maximum creation index") }
-            if let heap = try k.address("attribute fractal heap address") {
-                let index = try k.definedAddress("attribute name index address")
-                let h = try HDF5FractalHeap(c, at: heap)
-                for r in try HDF5BTree2.records(c, at: index, type: 8) {
-                    let object = try h.object(r.prefix(8))
-                    out.append(try parse(try c.sub(at: object.startIndex, count: object.count, "dense attribute")))
-                }
+        if let info = h.first(HDF5Message.attributeInfo),
+           let (heap, index) = try HDF5FractalHeap.denseStorage(c, info, "attribute", creationIndexBytes: 2) {
+            let h = try HDF5FractalHeap(c, at: heap)
+            for r in try HDF5BTree2.records(c, at: index, type: 8) {
+                let object = try h.object(r.prefix(8))
+                out.append(try parse(try c.sub(at: object.startIndex, count: object.count, "dense attribute")))
             }
         }
         return out

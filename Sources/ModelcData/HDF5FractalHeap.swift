@@ -17,6 +17,17 @@ struct HDF5FractalHeap {
 
     var offsetBytes: Int { (maxHeapBits + 7) / 8 }
 
+    /// Link info or attribute info message (version, flags, optional maximum creation index,
+    /// heap address, name index address): where dense storage is, or nil when storage is compact.
+    static func denseStorage(_ c: HDF5Cursor, _ m: HDF5Message, _ what: String, creationIndexBytes: Int) throws -> (heap: Int, index: Int)? {
+        var k = try c.sub(at: m.start, count: m.size, "\(what) info message")
+        try k.skip(1, "\(what) info version")
+        let flags = try k.u8("\(what) info flags")
+        if flags & 1 != 0 { try k.skip(creationIndexBytes, "maximum creation index") }
+        guard let heap = try k.address("\(what) fractal heap address") else { return nil }
+        return (heap, try k.definedAddress("\(what) name index address"))
+    }
+
     init(_ base: HDF5Cursor, at address: Int) throws {
         var c = try base.sub(at: address, count: 4, "fractal heap header")
         c.end = base.bytes.count

@@ -15,15 +15,9 @@ enum HDF5Groups {
             let heap = try k.definedAddress("symbol table local heap address")
             return try symbolTable(c, tree: tree, heap: heap)
         }
-        if let info = h.first(HDF5Message.linkInfo) {
-            var k = try c.sub(at: info.start, count: info.size, "link info message")
-            try k.skip(1, "link info version")
-            let flags = try k.u8("link info flags")
-            if flags & 1 != 0 { try k.skip(8, "maximum creation index") }
-            if let heap = try k.address("link fractal heap address") {
-                let index = try k.definedAddress("link name index address")
-                return try dense(c, heap: heap, index: index)
-            }
+        if let info = h.first(HDF5Message.linkInfo),
+           let (heap, index) = try HDF5FractalHeap.denseStorage(c, info, "link", creationIndexBytes: 8) {
+            return try dense(c, heap: heap, index: index)
         }
         let messages = h.all(HDF5Message.link)
         if messages.isEmpty && h.first(HDF5Message.linkInfo) == nil { return nil }

@@ -45,6 +45,10 @@ final class HDF5Tests: XCTestCase {
             }
             XCTAssertEqual(try f.attributeNames(big).sorted(), (0..<12).map { String(format: "a%02d", $0) }, name)
             XCTAssertEqual(try f.attributeArray("a07", of: big)?.ints(), [107], name)
+            // 100 hard links: a v2 B-tree with an internal node, a fractal heap with an indirect root.
+            let many = try f.members(try XCTUnwrap(try f.object("many")))
+            XCTAssertEqual(many.map(\.path).sorted(), (0..<100).map { String(format: "/many/link_to_u8_%03d", $0) }, name)
+            XCTAssertEqual(Set(many.map(\.address)), [try XCTUnwrap(try f.object("u8")).address], name)
         }
     }
 

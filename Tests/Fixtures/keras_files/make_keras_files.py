@@ -124,6 +124,9 @@ def features(path, libver):
         sid = h5py.h5s.create_simple((3,))
         h5py.h5d.create(f.id, b"compact", h5py.h5t.STD_I32LE, sid, dcpl=dcpl).write(
             h5py.h5s.ALL, h5py.h5s.ALL, np.array([7, 8, 9], np.int32))
+        many = f.create_group("many", track_order=True)
+        for i in range(100):
+            many[f"link_to_u8_{i:03d}"] = f["u8"]     # hard links: v2 B-tree internal node, heap indirect block
         f.attrs["fixed"] = np.bytes_(b"abc")
         f.attrs["vlen"] = "hello"
         f.attrs["names"] = np.array([b"x", b"yz"])
@@ -154,4 +157,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["--features"]:     # only the two HDF5 feature files
+        features(os.path.join(HERE, "hdf5_features.h5"), "latest")
+        features(os.path.join(HERE, "hdf5_features_v0.h5"), "earliest")
+    else:
+        main()

@@ -254,35 +254,42 @@ final class KerasConfigTests: XCTestCase {
         assertError(Array((String(repeating: "[", count: 100_000)).utf8), "JSON offset 64: JSON nests more than 64 levels deep")
         assertError(Array(("[" + String(repeating: "0,", count: 1 << 18) + "0]").utf8), "at most 262144 JSON values")
         assertError(Array("[1, 2]".utf8), "k.json: error: the top-level value: expected a Keras model config")
-        assertError(try mutated("\"kernel_size\": [7, 7]", "\"kernel_size\": [7, -7]"),
-                    "k.json: error: config.layers[2].config.kernel_size[1]: expected an integer from 1 to 4096, found the number -7")
-        assertError(try mutated("\"kernel_size\": [7, 7]", "\"kernel_size\": \"7x7\""),
-                    "config.layers[2].config.kernel_size: expected a list, found the string \"7x7\"")
-        assertError(try mutated("\"kernel_size\": [7, 7]", "\"kernel_size\": [7, 70]"),
-                    "config.layers[2]: layer 'conv2d_1' (Conv2D): a 7x70 (effective) kernel does not fit the input 32x32 with 'valid' padding")
-        assertError(try mutated("\"units\": 512", "\"units\": 99999999999999999999999"),
-                    "config.layers[14].config.units: expected an integer, found the number 99999999999999999999999")
-        assertError(try mutated("\"units\": 512", "\"units\": 67108864"),
-                    "config.layers[14]: layer 'dense_1': parameter tensor [512, 67108864] has 34,359,738,368 elements")
-        assertError(try mutated("\"units\": 512", "\"units\": 5.12e2"), "config.layers[14].config.units: expected an integer, found the number 5.12e2")
-        assertError(try mutated("\"units\": 512, ", ""), "config.layers[14].config.units: missing (expected in config.layers[14].config)")
-        assertError(try mutated("\"rate\": 0.5", "\"rate\": 1.5"), "config.layers[15].config.rate: expected a number from 0.0 to 0.999999, found the number 1.5")
+        // seed000's config with one text replaced: (old, new, the expected message).
+        let replaced: [(String, String, String)] = [
+            ("\"kernel_size\": [7, 7]", "\"kernel_size\": [7, -7]",
+             "k.json: error: config.layers[2].config.kernel_size[1]: expected an integer from 1 to 4096, found the number -7"),
+            ("\"kernel_size\": [7, 7]", "\"kernel_size\": \"7x7\"",
+             "config.layers[2].config.kernel_size: expected a list, found the string \"7x7\""),
+            ("\"kernel_size\": [7, 7]", "\"kernel_size\": [7, 70]",
+             "config.layers[2]: layer 'conv2d_1' (Conv2D): a 7x70 (effective) kernel does not fit the input 32x32 with 'valid' padding"),
+            ("\"units\": 512", "\"units\": 99999999999999999999999",
+             "config.layers[14].config.units: expected an integer, found the number 99999999999999999999999"),
+            ("\"units\": 512", "\"units\": 67108864",
+             "config.layers[14]: layer 'dense_1': parameter tensor [512, 67108864] has 34,359,738,368 elements"),
+            ("\"units\": 512", "\"units\": 5.12e2",
+             "config.layers[14].config.units: expected an integer, found the number 5.12e2"),
+            ("\"units\": 512, ", "",
+             "config.layers[14].config.units: missing (expected in config.layers[14].config)"),
+            ("\"rate\": 0.5", "\"rate\": 1.5",
+             "config.layers[15].config.rate: expected a number from 0.0 to 0.999999, found the number 1.5"),
+            ("\"activation\": \"softmax\"", "\"activation\": \"gelu\"",
+             "config.layers[16].config.activation: activation 'gelu' is not supported"),
+            ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, null, 1]",
+             "config.layers[0].config.batch_shape[2]: layer 'input_1': the input size is not fixed (None)"),
+            ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, 28, 1, 1]",
+             "config.layers[0].config.batch_shape: expected [batch, then 1 to 3 sizes]"),
+            ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 30000, 30000, 1]",
+             "config.layers[1]: layer 'zero_padding2d_1' (ZeroPadding2D): output (30004, 30004, 1) has 900,240,016 elements per image; modelc accepts at most 67,108,864 (2^26) per layer"),
+            ("\"keras_history\": [\"conv2d_1\", 0, 0]", "\"keras_history\": [\"conv2d_1\", 1, 0]",
+             "config.layers[3].inbound_nodes[0].args[0]: an input from node 1 tensor 0 of 'conv2d_1': shared layers and multi-output layers are not supported"),
+            ("\"name\": \"dropout_1\", \"trainable\"", "\"name\": \"dense_1\", \"trainable\"",
+             "config.layers[15].config.name: layer name 'dense_1' appears twice"),
+        ]
+        for (old, new, expected) in replaced { assertError(try mutated(old, new), expected) }
         assertError(try edited(7, config: { $0["epsilon"] = "tiny" }),
                     "config.layers[7].config.epsilon: expected a finite number, found the string \"tiny\"")
-        assertError(try mutated("\"activation\": \"softmax\"", "\"activation\": \"gelu\""),
-                    "config.layers[16].config.activation: activation 'gelu' is not supported")
-        assertError(try mutated("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, null, 1]"),
-                    "config.layers[0].config.batch_shape[2]: layer 'input_1': the input size is not fixed (None)")
-        assertError(try mutated("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, 28, 1, 1]"),
-                    "config.layers[0].config.batch_shape: expected [batch, then 1 to 3 sizes]")
-        assertError(try mutated("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 30000, 30000, 1]"),
-                    "config.layers[1]: layer 'zero_padding2d_1' (ZeroPadding2D): output (30004, 30004, 1) has 900,240,016 elements per image; modelc accepts at most 67,108,864 (2^26) per layer")
         assertError(try edited(2, config: { $0["data_format"] = "channels_first" }),
                     "config.layers[2].config.data_format: layer 'conv2d_1' (Conv2D): data_format 'channels_first' is not supported (channels_last only)")
-        assertError(try mutated("\"keras_history\": [\"conv2d_1\", 0, 0]", "\"keras_history\": [\"conv2d_1\", 1, 0]"),
-                    "config.layers[3].inbound_nodes[0].args[0]: an input from node 1 tensor 0 of 'conv2d_1': shared layers and multi-output layers are not supported")
-        assertError(try mutated("\"name\": \"dropout_1\", \"trainable\"", "\"name\": \"dense_1\", \"trainable\""),
-                    "config.layers[15].config.name: layer name 'dense_1' appears twice")
     }
 
     /// A layer input that differs from the one Keras recorded is a problem, not silently accepted.

@@ -20,6 +20,17 @@ public enum WeightsFormat: String, Sendable, CaseIterable {
 }
 
 public enum WeightsReader {
+    /// Where `modelc compile` stores a model's trained weights beside binary `bin`: `BIN-weights`
+    /// plus the source file's own extension (`.npz`, `.weights.h5`, `.keras`, ...).
+    public static func bundledPath(binary bin: String, format: WeightsFormat) -> String {
+        "\(bin)-weights.\(format.rawValue)"
+    }
+
+    /// The weights stored beside binary `bin` by `modelc compile`, if any.
+    public static func bundled(binary bin: String) -> String? {
+        WeightsFormat.allCases.map { bundledPath(binary: bin, format: $0) }.first { FileIO.exists($0) }
+    }
+
     /// The extensions `read` accepts, for error messages and usage text.
     public static var acceptedExtensions: String {
         WeightsFormat.allCases.map { "." + $0.rawValue }.joined(separator: ", ")

@@ -92,6 +92,12 @@ enum CommandSupport {
         }
         let path = flags.string("checkpoint") ?? defaultCheckpoint(M.info)
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
+            // The trained weights `modelc compile` stored beside this binary (a .keras or .h5
+            // model file's own weights, or `compile --weights W`).
+            if let bundled = WeightsReader.bundled(binary: CommandLine.arguments[0]) {
+                try WeightsFile.load(bundled, into: model)
+                return (bundled, nil, [])
+            }
             if required {
                 throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
             }

@@ -1,4 +1,4 @@
-// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--sanitize KIND] [--generated DIR]`
+// `modelc compile MODEL... [-o BIN] [--weights W] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--sanitize KIND] [--generated DIR]`
 // (default binary: bin/<model> in the current directory; `--sanitize thread|address` builds the
 // runtime and the model with ThreadSanitizer or AddressSanitizer, for Tests/Sanitizers/run.sh)
 
@@ -8,11 +8,12 @@ import ModelcBackend
 import ModelcData
 
 enum CompileCommand {
-    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--sanitize thread|address] [--generated DIR]"
+    static let usage = "usage: modelc compile MODEL... [-o BIN] [--weights W] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--sanitize thread|address] [--generated DIR]"
 
     static func run(_ args: [String]) -> Int32 {
         var models: [String] = []
         var output: String?
+        var weights: String?
         var emitOnly = false
         var fuse = true
         var winograd = true
@@ -23,9 +24,13 @@ enum CompileCommand {
         while i < args.count {
             let a = args[i]
             switch a {
-            case "-o", "--output", "--generated":
+            case "-o", "--output", "--generated", "--weights":
                 guard i + 1 < args.count else { return usageError("\(a) needs a value") }
-                if a == "--generated" { generated = args[i + 1] } else { output = args[i + 1] }
+                switch a {
+                case "--generated": generated = args[i + 1]
+                case "--weights": weights = args[i + 1]
+                default: output = args[i + 1]
+                }
                 i += 1
             case "--isa", "--sanitize":
                 guard i + 1 < args.count else { return usageError("\(a) needs a value") }
@@ -50,6 +55,10 @@ enum CompileCommand {
         }
         if models.isEmpty { return usageError("no model file given") }
         if output != nil && models.count > 1 { return usageError("-o needs a single model file") }
+        if weights != nil && models.count > 1 { return usageError("--weights needs a single model file") }
+        if let w = weights, WeightsFormat.of(path: w) == nil {
+            return usageError("--weights \(w): unknown weights file type: expected one of \(WeightsReader.acceptedExtensions)")
+        }
         for path in models {
             let start = Date()
             guard let ir = checkedIR(path) else { return 1 }
@@ -61,7 +70,7 @@ enum CompileCommand {
             }
             let wino = e.winogradLayers.summary
             print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd: " + wino))")
-            weightsNote(model: path)
+            let source = weights ?? (KerasConfig.carriesWeights(path: path) ? path : nil)
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {
@@ -69,6 +78,7 @@ enum CompileCommand {
                 let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin, isa: isa,
                                                  sanitize: sanitize) { print("  \($0)") }
                 print(String(format: "built %@ in %.1f s", path, Date().timeIntervalSince(start)))
+                if let w = source { try storeWeights(w, besides: path) }
                 print(path)
             } catch {
                 err("\(error)")
@@ -78,16 +88,17 @@ enum CompileCommand {
         return 0
     }
 
-    /// A model file that carries trained weights (`.keras`) is also the binary's weights source:
-    /// `BIN eval|predict|train --weights MODEL` reads them once the weights reader accepts the
-    /// format (WeightsFormat, ModelcData); until then the binary starts from fresh weights.
-    static func weightsNote(model path: String) {
-        guard KerasConfig.carriesWeights(path: path) else { return }
-        if WeightsFormat.of(path: path) != nil {
-            print("  weights: \(path) carries the trained weights; run the binary with --weights \(path)")
-        } else {
-            print("  weights: \(path) carries trained weights, which this modelc cannot read yet (weights files: \(WeightsReader.acceptedExtensions)); the binary starts from fresh initialization")
+    /// Copies the trained weights (`compile --weights W`, or a `.keras`/`.h5` model file's own)
+    /// beside the binary, where it reads them when no checkpoint is given (ModelcApp.loadWeights).
+    /// The copy is checked by the binary on every load (all keys, shapes and values).
+    static func storeWeights(_ source: String, besides bin: String) throws {
+        guard let format = WeightsFormat.of(path: source) else { return }
+        for stale in WeightsFormat.allCases.map({ WeightsReader.bundledPath(binary: bin, format: $0) }) where FileIO.exists(stale) {
+            try FileManager.default.removeItem(atPath: stale)
         }
+        let dest = WeightsReader.bundledPath(binary: bin, format: format)
+        try AtomicFile.write(try FileIO.read(path: source), to: dest)
+        print("  weights: \(source) stored as \(dest); the binary starts from them when no --checkpoint or --weights is given")
     }
 
     /// Runs the frontend; prints errors and returns nil when the model cannot be compiled.

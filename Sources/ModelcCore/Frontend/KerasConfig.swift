@@ -28,19 +28,40 @@ public enum KerasConfig {
     /// Largest `.keras` file read (the weights make it large; the whole zip is read to find config.json).
     public static let maxKerasFileBytes = 1 << 30
 
-    /// Whether `modelc check`/`compile` reads `path` as a Keras model file (`.keras`, `.json`).
+    /// Whether `modelc check`/`compile` reads `path` as a Keras model file (`.keras`, `.json`,
+    /// a Keras 2 full-model `.h5`).
     public static func handles(path: String) -> Bool {
         let p = path.lowercased()
-        return p.hasSuffix(".keras") || p.hasSuffix(".json")
+        return p.hasSuffix(".keras") || p.hasSuffix(".json") || p.hasSuffix(".h5")
     }
 
     /// Whether the model file at `path` carries trained weights besides its architecture
-    /// (`.keras`: model.weights.h5), which `compile` passes on as the weights source.
-    public static func carriesWeights(path: String) -> Bool { path.lowercased().hasSuffix(".keras") }
+    /// (`.keras`: model.weights.h5; `.h5`: model_weights), which `compile` passes on as the weights source.
+    public static func carriesWeights(path: String) -> Bool {
+        let p = path.lowercased()
+        return p.hasSuffix(".keras") || p.hasSuffix(".h5")
+    }
 
-    /// Reads and checks a `.keras` file or a config JSON file.
+    /// Reads and checks a `.keras` file, a config JSON file or a Keras 2 `.h5` file.
     public static func check(path: String) throws -> CheckReport {
-        try check(bytes: try readFile(path), file: path, zip: path.lowercased().hasSuffix(".keras"))
+        if path.lowercased().hasSuffix(".h5") { return try check(h5: path) }
+        return try check(bytes: try readFile(path), file: path, zip: path.lowercased().hasSuffix(".keras"))
+    }
+
+    /// A Keras 2 `.h5` saved with `model.save`: the architecture is its root attribute
+    /// `model_config` (a weights-only `.h5` has none, and is refused saying so).
+    static func check(h5 path: String) throws -> CheckReport {
+        _ = try readFile(path)      // the same missing-file and directory errors as the other kinds
+        let config: String?
+        do {
+            config = try HDF5File(path: path).rootAttributeString("model_config")
+        } catch let e as DataError {
+            throw ModelError(file: path, line: nil, message: e.description.hasPrefix(path) ? String(e.description.dropFirst(path.count + 2)) : e.description)
+        }
+        guard let text = config else {
+            throw ModelError(file: path, line: nil, message: "has no 'model_config' attribute: a weights-only .h5 (model.save_weights) holds no architecture; give the model's summary or its .keras/.h5 model file, and this file as --weights")
+        }
+        return try model(fromJSON: text, file: path)
     }
 
     /// Checks a `.keras` zip (`zip`) or config JSON held in memory; `file` names it in messages.

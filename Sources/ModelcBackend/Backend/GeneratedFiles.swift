@@ -177,6 +177,16 @@ extension Emitter {
                 if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
             case .batchNorm(let a):
                 if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
+            case .recurrent(let a):
+                if a.units < 1 || !(0...2).contains(a.biasRows) || l.inputShape.count != 2 {
+                    err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
+                }
+                if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
+            case .embedding(let v, let d):
+                if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+                if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
+                    err("an Embedding reads the model's input (token ids): it must be the first layer")
+                }
             default: break
             }
             if ir.semantics == .pytorch {

@@ -90,6 +90,7 @@ enum IRBuilder {
             inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
             guessed = true
         }
+        if guessed, let e = RecurrentInference.unknownSteps(first: hasInputRow && srows.count > 1 ? srows[1] : first, doc: doc) { throw e }
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
             if search.run(from: 0, input: inp) { return (inp, guessed, search) }
@@ -165,6 +166,7 @@ enum IRBuilder {
             out.append([n])
         }
         out += sequenceInputs(first)
+        out += RecurrentInference.guessedInputs(first)
         out += [[28, 28, 1], [28, 28, 3], [32, 32, 1], [32, 32, 3]]
         if let k = known, k.count == 3 {
             for c in [1, 3] { out.append([k[0], k[1], c]) }

@@ -20,6 +20,14 @@ final class RecurrentKernelTests: XCTestCase {
                 XCTAssertEqual(s.state, g.stateFloats, "\(cell) state")
                 XCTAssertEqual(s.work, g.workFloats, "\(cell) work")
                 XCTAssertEqual(g.width, cell.gates * 7)
+                var b = a
+                b.bidirectional = .concat
+                for dx in [false, true] {
+                    XCTAssertEqual(RecurrentEmitter.bufferSizes(a, steps: steps, inputs: 3, inputGradient: dx).perImage, g.stateFloats + g.workFloats)
+                    let bs = RecurrentEmitter.bufferSizes(b, steps: steps, inputs: 3, inputGradient: dx)
+                    XCTAssertEqual(bs.perImage, BidirectionalLayer.bufferFloats(g), "\(cell) bidirectional buffer")
+                    XCTAssertEqual(bs.transposed, BidirectionalLayer.transposedFloats(g, inputGradient: dx), "\(cell) bidirectional transposed")
+                }
             }
         }
     }

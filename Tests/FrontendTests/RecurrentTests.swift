@@ -108,4 +108,35 @@ final class RecurrentTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("Embedding needs token ids (steps) but gets (10, 3)"), "\(e)")
         }
     }
+
+    /// Bidirectional: the cell and the merge from shapes and counts (Keras 2 cuts the type to
+    /// "(Bidirectional"), tensors under forward_<cell> / backward_<cell>; sum, mul and ave only
+    /// by annotation, with a note when assumed.
+    func testBidirectional() throws {
+        let t = InferenceTests.table([("input_1", "InputLayer", "100, 32", 0),
+                                      ("bidirectional_1", "Bidirectional", "100, 128", 49664),   // 2 * 4*(64*(32+64)+64)
+                                      ("bidirectional_2", "Bidirectional", "100, 64", 31104),    // 2 * (3*(32*(128+32)+32) + 96)
+                                      ("bidirectional_3", "Bidirectional", "5", 700),            // 2 * (5*(64+5)+5), not concat
+                                      ("dense_1", "Dense", "1", 6)])
+        XCTAssertFalse(t.contains("(Bidirectional)"), "Keras 2 cuts the type: \(t)")
+        let r = try XCTUnwrap(checkOK(t + "```modelc\nlayer bidirectional_3: merge=ave\n```\n"))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        let a = try rnn(r, "bidirectional_1"), b = try rnn(r, "bidirectional_2"), c = try rnn(r, "bidirectional_3")
+        XCTAssertEqual([a.units, b.units, c.units], [64, 32, 5])
+        XCTAssertEqual([a.cell, b.cell, c.cell], [.lstm, .gru, .simpleRNN])
+        XCTAssertEqual([a.bidirectional, b.bidirectional, c.bidirectional], [.concat, .concat, .ave])
+        XCTAssertTrue(b.resetAfter)
+        let keys = (r.layer("bidirectional_1")?.paramTensors ?? []).map { "\($0.scope ?? "")/\($0.role.rawValue)" }
+        XCTAssertEqual(keys, ["forward_lstm/kernel", "forward_lstm/recurrent_kernel", "forward_lstm/bias",
+                              "backward_lstm/kernel", "backward_lstm/recurrent_kernel", "backward_lstm/bias"])
+        XCTAssertTrue(r.text().contains("LSTM 64 units, return_sequences, bidirectional concat"), r.text())
+        XCTAssertTrue(r.json().contains("\"merge_mode\": \"ave\""), r.json())
+        let assumed = try XCTUnwrap(checkOK(t))
+        XCTAssertTrue(assumed.layer("bidirectional_3")?.notes.contains { $0.contains("merge_mode sum assumed") } ?? false,
+                      "\(assumed.layer("bidirectional_3")?.notes ?? [])")
+        let odd = InferenceTests.table([("input_1", "InputLayer", "10, 3", 0), ("bidirectional", "Bidirectional", "8", 385)])
+        XCTAssertThrowsError(try Frontend.check(text: odd, path: "odd.md")) { e in
+            XCTAssertTrue("\(e)".contains("385 params is odd"), "\(e)")
+        }
+    }
 }

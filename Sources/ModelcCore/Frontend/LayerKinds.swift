@@ -32,6 +32,7 @@ enum LayerKind: String, CaseIterable, Sendable {
     case lstm = "LSTM"
     case gru = "GRU"
     case embedding = "Embedding"
+    case bidirectional = "Bidirectional"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -79,6 +80,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .lstm: return ["lstm"]
         case .gru: return ["gru"]
         case .embedding: return ["embedding", "embed"]
+        case .bidirectional: return ["bidirectional", "bi"]
         }
     }
 
@@ -88,7 +90,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
         .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
-        .lstm, .gru, .simpleRNN, .embedding, .inputLayer,
+        .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

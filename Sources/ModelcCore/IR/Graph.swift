@@ -157,6 +157,9 @@ public struct ParamTensor: Equatable, Codable, Sendable {
     /// Keras layout: conv kernels HWIO, depthwise kernels [kh, kw, cin, mult], dense [in, out].
     public var shape: [Int]
     public var trainable: Bool
+    /// A sub-layer's name within the layer (a Bidirectional layer's `forward_lstm`); the key is
+    /// then `<layer>/<scope>/<role>`.
+    public var scope: String? = nil
     public init(role: Role, shape: [Int], trainable: Bool) {
         self.role = role; self.shape = shape; self.trainable = trainable
     }

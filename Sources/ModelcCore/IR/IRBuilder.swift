@@ -126,6 +126,8 @@ enum IRBuilder {
             if c.kind == .conv1D, a.padding == .same, a.kernelW > 1, r.o.padding == nil {
                 notes.append("'same' padding: a causal Conv1D prints the same shapes; causal padding is not supported (annotate padding= to confirm)")
             }
+        case .recurrent(let a) where a.bidirectional != nil && a.bidirectional != .concat && r.o.merge == nil:
+            notes.append("merge_mode \(a.bidirectional?.rawValue ?? "") assumed: sum, mul and ave print the same shapes and counts (annotate merge=)")
         default: break
         }
         if r.row.shape.known == nil && c.kind != .inputLayer {

@@ -63,6 +63,7 @@ enum Inference {
         case .conv2DTranspose: return DecoderInference.convTranspose(q)
         case .simpleRNN, .lstm, .gru: return RecurrentInference.solve(q)
         case .embedding: return RecurrentInference.embedding(q)
+        case .bidirectional: return RecurrentInference.bidirectional(q)
         }
     }
 

@@ -31,6 +31,11 @@ public enum RecurrentCell: String, Codable, Sendable {
     }
 }
 
+/// How a Bidirectional layer combines its directions (Keras merge_mode; concat doubles the units).
+public enum BidirectionalMerge: String, Codable, Sendable, CaseIterable {
+    case concat, sum, mul, ave
+}
+
 public struct RecurrentAttrs: Equatable, Codable, Sendable {
     public var cell: RecurrentCell
     public var units: Int
@@ -40,6 +45,9 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     public var biasRows: Int
     /// GRU only: the reset gate multiplies the state's projection (true) or the state (false).
     public var resetAfter: Bool
+    /// Set for a Keras Bidirectional layer around this cell: a second copy of the tensors reads
+    /// the sequence backwards, and the two outputs are merged.
+    public var bidirectional: BidirectionalMerge? = nil
 
     public init(cell: RecurrentCell, units: Int, returnSequences: Bool, biasRows: Int, resetAfter: Bool) {
         self.cell = cell; self.units = units; self.returnSequences = returnSequences
@@ -49,11 +57,17 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// Parameters for `inputs` features per step.
     public func paramCount(inputs d: Int) -> Int {
         let g = cell.gates * units
-        return g * (d + units) + biasRows * g
+        return (g * (d + units) + biasRows * g) * (bidirectional == nil ? 1 : 2)
     }
 
+    /// Output features: units, twice that for a concatenating Bidirectional layer.
+    public var outputUnits: Int { bidirectional == .concat ? 2 * units : units }
+
     /// Output shape for `steps` steps.
-    public func outputShape(steps: Int) -> [Int] { returnSequences ? [steps, units] : [units] }
+    public func outputShape(steps: Int) -> [Int] { returnSequences ? [steps, outputUnits] : [outputUnits] }
+
+    /// The Keras 3 name of the inner layer (forward_lstm, backward_gru, ...): snake_case of the cell.
+    public var cellName: String { cell == .simpleRNN ? "simple_rnn" : cell.rawValue.lowercased() }
 
     /// The hyperparameters as `check` prints them: "64 units, return_sequences, reset_after".
     public var description: String {
@@ -62,19 +76,27 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if cell == .gru { s += resetAfter ? ", reset_after" : ", reset_before" }
         if biasRows == 0 { s += ", no bias" }
         if biasRows == 2 && cell != .gru { s += ", two biases" }
+        if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }
 }
 
 extension Layer {
     /// The tensors of a recurrent layer in Keras order and layout.
+    /// A Bidirectional layer's: the forward direction's, then the backward's, scoped as Keras 3
+    /// names them (`<layer>/forward_lstm/kernel`, `<layer>/backward_lstm/kernel`).
     static func recurrentTensors(_ a: RecurrentAttrs, inputs d: Int) -> [ParamTensor] {
         let g = a.cell.gates * a.units
-        var t = [ParamTensor(role: .kernel, shape: [d, g], trainable: true),
-                 ParamTensor(role: .recurrentKernel, shape: [a.units, g], trainable: true)]
-        if a.biasRows == 1 { t.append(ParamTensor(role: .bias, shape: [g], trainable: true)) }
-        if a.biasRows == 2 { t.append(ParamTensor(role: .bias, shape: [2, g], trainable: true)) }
-        return t
+        func direction(_ scope: String?) -> [ParamTensor] {
+            var t = [ParamTensor(role: .kernel, shape: [d, g], trainable: true),
+                     ParamTensor(role: .recurrentKernel, shape: [a.units, g], trainable: true)]
+            if a.biasRows == 1 { t.append(ParamTensor(role: .bias, shape: [g], trainable: true)) }
+            if a.biasRows == 2 { t.append(ParamTensor(role: .bias, shape: [2, g], trainable: true)) }
+            for i in t.indices { t[i].scope = scope }
+            return t
+        }
+        guard a.bidirectional != nil else { return direction(nil) }
+        return direction("forward_\(a.cellName)") + direction("backward_\(a.cellName)")
     }
 }
 
@@ -92,6 +114,43 @@ enum RecurrentInference {
     /// Bias-row counts to try, the conventional first: GRU 2 (reset_after=True) then 1
     /// (reset_after=False); LSTM and SimpleRNN 1; then no bias.
     static func biasRowOrder(_ c: RecurrentCell) -> [Int] { c == .gru ? [2, 1, 0] : [1, 0] }
+
+    /// A Bidirectional layer: each inner cell (LSTM, GRU, SimpleRNN, or the annotated `cell=`)
+    /// with each merge (concat first, or the annotated `merge=`), solved as the cell on half
+    /// the count (and half the units for concat).
+    static func bidirectional(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        guard q.params % 2 == 0 else {
+            r.reason = "\(formatCount(q.params)) params is odd, but a Bidirectional layer holds two copies of its layer"
+            return r
+        }
+        let merges: [BidirectionalMerge] = q.o.merge.map { [$0] } ?? [.concat, .sum]
+        let kinds: [LayerKind] = q.o.cell.map { [$0] } ?? [.lstm, .gru, .simpleRNN]
+        var first: Fits?
+        for kind in kinds {
+            for m in merges {
+                var inner = q
+                inner.kind = kind
+                inner.params = q.params / 2
+                if m == .concat, let d = q.declaredOut {
+                    guard let u = d.last, u % 2 == 0 else { continue }
+                    inner.declaredOut = Array(d.dropLast()) + [u / 2]
+                }
+                let f = solve(inner)
+                if f.fits.isEmpty { if first == nil { first = f }; continue }
+                for c in f.fits {
+                    guard case .recurrent(var a) = c.op else { continue }
+                    a.bidirectional = m
+                    r.fits.append(LayerCandidate(kind: .bidirectional, op: .recurrent(a), output: a.outputShape(steps: q.input.first ?? 0)))
+                }
+            }
+        }
+        if r.fits.isEmpty {
+            r.reason = "no LSTM, GRU or SimpleRNN inside fits: " + (first?.reason ?? "no merge mode fits the output shape")
+            r.nearest = first?.nearest ?? []
+        }
+        return r
+    }
 
     static func solve(_ q: InferenceQuery) -> Fits {
         var r = Fits()

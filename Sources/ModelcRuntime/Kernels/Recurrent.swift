@@ -28,11 +28,18 @@ public struct RecurrentGeometry: Sendable {
     public let cell: RecurrentCellKind
     public let steps: Int, inputs: Int, units: Int
     public let returnSequences: Bool
+    /// Reads the sequence last step first (a Bidirectional layer's backward direction): step s
+    /// of the recurrence is time T-1-s of x, and with return_sequences its state goes to time
+    /// T-1-s of y (Keras puts the backward outputs back in time order).
+    public let reverse: Bool
 
-    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool) {
+    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
-        self.returnSequences = returnSequences
+        self.returnSequences = returnSequences; self.reverse = reverse
     }
+
+    /// The time (row of x, dx, y, dy) of recurrence step s.
+    @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
 
     public var gates: Int {
         switch cell {
@@ -111,11 +118,89 @@ public struct RecurrentLayer {
     /// Images lo..<hi: their weight gradients into `gradients` (this chunk's partials, laid
     /// out like the parameters) and dx when given.
     public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int) {
+                         dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, addDx: Bool = false) {
         let w = weights(gradients), xs = g.steps * g.inputs
         Recurrent.backward(g, x: x + lo * xs, state: state + lo * g.stateFloats, dy: dy + lo * g.outputFloats,
-                           work: work + lo * g.workFloats, count: hi - lo, ut: ut, wt: wt, dx: dx.map { $0 + lo * xs },
+                           work: work + lo * g.workFloats, count: hi - lo, ut: ut, wt: wt, dx: dx.map { $0 + lo * xs }, addDx: addDx,
                            gKernel: w.kernel, gRecurrent: w.recurrent, gBias: w.bias, gRecurrentBias: w.recurrentBias)
+    }
+}
+
+/// How a Bidirectional layer combines its two directions (Keras merge_mode).
+public enum BidirectionalMerge: Sendable {
+    case concat, sum, mul, ave
+}
+
+/// A Keras Bidirectional layer: the forward RecurrentLayer on x, the backward one on x read last
+/// step first (outputs back in time order), merged. Tensors: the forward direction's kernel,
+/// recurrent kernel and bias at the given offsets, the backward's right after them.
+/// `buffer` per image: both directions' state and work, then the outputs of each direction and
+/// their gradients (4 x outputFloats); `transposed`: both directions' transposed kernels.
+public struct BidirectionalLayer {
+    public let forwardLayer: RecurrentLayer, backwardLayer: RecurrentLayer
+    public let merge: BidirectionalMerge
+    let outF: UnsafeMutablePointer<Float>, outB: UnsafeMutablePointer<Float>
+    let dyF: UnsafeMutablePointer<Float>, dyB: UnsafeMutablePointer<Float>
+
+    /// Floats per image of `buffer` and floats of `transposed` for geometry g (one direction's).
+    public static func bufferFloats(_ g: RecurrentGeometry) -> Int { 2 * (g.stateFloats + g.workFloats) + 4 * g.outputFloats }
+    public static func transposedFloats(_ g: RecurrentGeometry, inputGradient: Bool) -> Int {
+        2 * (g.units + (inputGradient ? g.inputs : 0)) * g.width
+    }
+
+    public init(_ g: RecurrentGeometry, merge: BidirectionalMerge, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
+                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
+        let b = RecurrentGeometry(cell: g.cell, steps: g.steps, inputs: g.inputs, units: g.units, returnSequences: g.returnSequences, reverse: true)
+        let count = (g.inputs + g.units + biasRows) * g.width   // one direction's parameters
+        let one = maxBatch * (g.stateFloats + g.workFloats), half = (g.units + (inputGradient ? g.inputs : 0)) * g.width
+        forwardLayer = RecurrentLayer(g, kernel: kernel, recurrent: recurrent, bias: bias, biasRows: biasRows,
+                                      buffer: buffer, maxBatch: maxBatch, transposed: transposed, inputGradient: inputGradient)
+        backwardLayer = RecurrentLayer(b, kernel: kernel + count, recurrent: recurrent + count, bias: bias.map { $0 + count }, biasRows: biasRows,
+                                       buffer: buffer + one, maxBatch: maxBatch, transposed: transposed + half, inputGradient: inputGradient)
+        self.merge = merge
+        let o = maxBatch * g.outputFloats
+        outF = buffer + 2 * one; outB = outF + o; dyF = outB + o; dyB = dyF + o
+    }
+
+    /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi)
+        let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
+        for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
+            let f = outF + r * u, b = outB + r * u
+            switch merge {
+            case .concat:
+                (y + r * 2 * u).update(from: f, count: u); (y + r * 2 * u + u).update(from: b, count: u)
+            case .sum: for j in 0..<u { y[r * u + j] = f[j] + b[j] }
+            case .mul: for j in 0..<u { y[r * u + j] = f[j] * b[j] }
+            case .ave: for j in 0..<u { y[r * u + j] = (f[j] + b[j]) * 0.5 }
+            }
+        }
+    }
+
+    public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
+        forwardLayer.transpose(parameters)
+        backwardLayer.transpose(parameters)
+    }
+
+    /// dy split into the directions' output gradients, then each direction's backward (the
+    /// second adds its dx).
+    public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int) {
+        let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
+        for r in (lo * o / u)..<(hi * o / u) {
+            let f = dyF + r * u, b = dyB + r * u
+            switch merge {
+            case .concat:
+                f.update(from: dy + r * 2 * u, count: u); b.update(from: dy + r * 2 * u + u, count: u)
+            case .sum: for j in 0..<u { f[j] = dy[r * u + j]; b[j] = dy[r * u + j] }
+            case .mul: for j in 0..<u { f[j] = dy[r * u + j] * outB[r * u + j]; b[j] = dy[r * u + j] * outF[r * u + j] }
+            case .ave: for j in 0..<u { f[j] = dy[r * u + j] * 0.5; b[j] = dy[r * u + j] * 0.5 }
+            }
+        }
+        forwardLayer.backward(gradients, x: x, dy: dyF, dx: dx, lo, hi)
+        backwardLayer.backward(gradients, x: x, dy: dyB, dx: dx, lo, hi, addDx: true)
     }
 }
 
@@ -133,7 +218,7 @@ public enum Recurrent {
         let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
         guard count > 0 else { return }
         // gates[n, t] = x[n, t] Wx + b, for every image and step at once
-        Gemm.rows(count * T, a: { r in x + r * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
+        Gemm.rows(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
                   GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
         for t in 0..<T {
             // rec[n] = h[n, t-1] U (+ b2); GRU reset_before: the z and r columns only
@@ -158,7 +243,11 @@ public enum Recurrent {
         }
         for n in 0..<count {
             let h = state + n * S + g.hOffset
-            if g.returnSequences { (y + n * T * U).update(from: h, count: T * U) } else { (y + n * U).update(from: h + (T - 1) * U, count: U) }
+            if g.returnSequences {
+                for t in 0..<T { (y + n * T * U + g.time(t) * U).update(from: h + t * U, count: U) }
+            } else {
+                (y + n * U).update(from: h + (T - 1) * U, count: U)
+            }
         }
     }
 
@@ -212,10 +301,10 @@ public enum Recurrent {
     /// Backward through time of `count` images: dy [T, U] or [U] per image; writes gKernel
     /// [D, W], gRecurrent [U, W], gBias [W] and gRecurrentBias [W] (when present) as this
     /// chunk's sums, and dx [T, D] per image when asked. wt = kernel^T [W, D] (for dx), ut =
-    /// recurrent^T [W, U].
+    /// recurrent^T [W, U]. `addDx`: dx += (the second direction of a Bidirectional layer).
     public static func backward(_ g: RecurrentGeometry, x: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
                                 dy: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, count: Int,
-                                ut: UnsafePointer<Float>, wt: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
+                                ut: UnsafePointer<Float>, wt: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?, addDx: Bool = false,
                                 gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
                                 gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
@@ -224,7 +313,7 @@ public enum Recurrent {
             for n in 0..<count {
                 let dh = work + n * K + g.dhOffset
                 if g.returnSequences {
-                    let d = dy + n * T * U + t * U
+                    let d = dy + n * T * U + g.time(t) * U
                     for j in 0..<U { dh[j] += d[j] }
                 } else if t == T - 1 {
                     let d = dy + n * U
@@ -259,8 +348,8 @@ public enum Recurrent {
         weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
                         gBias: gBias, gRecurrentBias: gRecurrentBias)
         if let dx, let wt {
-            Gemm.rows(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + r * D },
-                      GemmReduction(k: W, ldb: D))
+            Gemm.rows(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
+                      GemmReduction(k: W, ldb: D), addDx ? .add : .store)
         }
     }
 
@@ -312,9 +401,10 @@ public enum Recurrent {
                                 gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
                                 gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
-        // row i of gKernel: column i of x against dz, over images (outer) and steps (inner)
-        Gemm.rows(D, a: { i in x + i }, b: work, n: W, c: { i in gKernel + i * W },
-                  GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: D, bOuter: K, bInner: W))
+        // row i of gKernel: column i of x against dz, over images (outer) and steps (inner; x
+        // walked backwards in time when reversed)
+        Gemm.rows(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
+                  GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
         // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
         let zr = g.isGRU ? 2 * U : W
         Gemm.rows(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },

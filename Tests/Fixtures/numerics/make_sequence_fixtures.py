@@ -37,14 +37,27 @@ def case(name, input_shape, batch, note, *ls, vocab=None):
 case("sequence_stack", (5,), 3,
      "Embedding 7 x 4 on token ids, LSTM 4 return_sequences, GRU 3 reset_after=False return_sequences, "
      "SimpleRNN 3 return_sequences, GRU 4 reset_after=True (the Keras 3 default) return_sequences, "
-     "LSTM 3 (last state)",
+     "Bidirectional(GRU 2 return_sequences) merge mul, GRU 4 reset_after=True (the Keras 3 default) "
+     "return_sequences, Bidirectional(LSTM 3) merge concat (last states)",
      lambda: L.Embedding(7, 4, name="embedding"),
      lambda: L.LSTM(4, return_sequences=True, name="lstm"),
      lambda: L.GRU(3, reset_after=False, return_sequences=True, name="gru"),
      lambda: L.SimpleRNN(3, return_sequences=True, name="simple_rnn"),
+     lambda: L.Bidirectional(L.GRU(2, return_sequences=True, name="gru"), merge_mode="mul", name="bidirectional"),
      lambda: L.GRU(4, return_sequences=True, name="gru_1"),
-     lambda: L.LSTM(3, name="lstm_1"),
+     lambda: L.Bidirectional(L.LSTM(3, name="lstm"), name="bidirectional_1"),
      vocab=7)
+
+
+def key_name(layer, var, plain=mf.key_name):
+    """A Bidirectional layer's tensors: `<layer>/forward_<inner>/<var>` as in the Keras 3
+    variable path `<layer>/forward_<inner>/<inner>_cell/<var>` (modelc keeps the direction)."""
+    if isinstance(layer, L.Bidirectional):
+        return f"{layer.name}/{var.path.split('/')[1]}/{var.name}"
+    return plain(layer, var)
+
+
+mf.key_name = key_name
 
 
 def random_weights(model, rng):
@@ -76,6 +89,9 @@ def make_case(name, spec, seed):
     m64 = mf.build(spec["build"], "float64")
     anns = [f"model: name=fx_{name}"] + [f"layer {ly.name}: activation={ly.activation.__name__}"
                                          for ly in m32.layers if isinstance(ly, L.Dense)]
+    # sum, mul and ave print the same shapes and counts: the table cannot tell them apart
+    anns += [f"layer {ly.name}: merge={ly.merge_mode}" for ly in m32.layers
+             if isinstance(ly, L.Bidirectional) and ly.merge_mode != "concat"]
     header = f"# Fixture `{name}`\n\n{spec['note']}.\n\nKeras 3 `model.summary()`:\n\n"
     with open(os.path.join(d, "model.md"), "w") as fh:
         fh.write(header + "```\n" + mf.summary_text(m32) + "```\n\n" + mf.annotation_block(anns))
@@ -120,10 +136,11 @@ def sig(v):
     return 1 / (1 + np.exp(-v))
 
 
-def run_cell(layer, w, x):
+def run_cell(layer, w, x, prefix=None):
     cfg = layer.get_config()
-    k, u = w[f"{layer.name}/kernel"].astype(np.float64), w[f"{layer.name}/recurrent_kernel"].astype(np.float64)
-    b = w[f"{layer.name}/bias"].astype(np.float64)
+    prefix = prefix or layer.name
+    k, u = w[f"{prefix}/kernel"].astype(np.float64), w[f"{prefix}/recurrent_kernel"].astype(np.float64)
+    b = w[f"{prefix}/bias"].astype(np.float64)
     units = cfg["units"]
     n, steps = x.shape[0], x.shape[1]
     h = np.zeros((n, units))
@@ -161,6 +178,14 @@ def numpy_forward(model, w, x):
             y = w[f"{ly.name}/embeddings"].astype(np.float64)[y.astype(int)]
         elif isinstance(ly, (L.LSTM, L.GRU, L.SimpleRNN)):
             y = run_cell(ly, w, y)
+        elif isinstance(ly, L.Bidirectional):
+            inner = ly.forward_layer
+            f = run_cell(inner, w, y, f"{ly.name}/{ly.forward_layer.name}")
+            b = run_cell(inner, w, y[:, ::-1], f"{ly.name}/{ly.backward_layer.name}")
+            if inner.get_config()["return_sequences"]:
+                b = b[:, ::-1]
+            y = {"concat": lambda: np.concatenate([f, b], -1), "sum": lambda: f + b, "mul": lambda: f * b,
+                 "ave": lambda: (f + b) / 2}[ly.merge_mode]()
         elif isinstance(ly, L.Dense):
             y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
     return y

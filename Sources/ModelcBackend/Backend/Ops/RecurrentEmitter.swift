@@ -6,6 +6,8 @@
 //   backward  through time, step T-1 down to 0: dz per step in `work`, then dW = x^T dz,
 //             dU = h'^T dz, db = sum dz as one GEMM each, and dx = dz W^T
 // The backward prologue transposes the recurrent kernel (and the kernel when dx is needed).
+// A Bidirectional layer is a `BidirectionalLayer` member: both directions (the backward one
+// reads the sequence last step first) and the merge, in the same calls.
 // Training and inference run the same forward.
 
 import ModelcCore
@@ -30,17 +32,27 @@ struct RecurrentEmitter: OpEmitter {
         return (t * w + t * u * (1 + lstm + gru) + w, t * w + gru * t * u + 2 * u)
     }
 
+    /// Floats per image of the layer's buffer and fixed floats of its transposed kernels (the
+    /// runtime's RecurrentLayer / BidirectionalLayer layout).
+    static func bufferSizes(_ a: RecurrentAttrs, steps t: Int, inputs d: Int, inputGradient: Bool) -> (perImage: Int, transposed: Int) {
+        let (s, k) = sizes(a, steps: t)
+        let one = (a.units + (inputGradient ? d : 0)) * a.cell.gates * a.units
+        guard a.bidirectional != nil else { return (s + k, one) }
+        return (2 * (s + k) + 4 * (a.returnSequences ? t * a.units : a.units), 2 * one)
+    }
+
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let p = c.prefix
         let (steps, d, u) = (c.inShape[0], c.inShape[1], attrs.units)
-        let w = attrs.cell.gates * u
-        let (stateSize, workSize) = RecurrentEmitter.sizes(attrs, steps: steps)
-        m.buffer("\(p)state", perImage: stateSize + workSize, "\(c.name) gates, states and cells of every step, then their gradients")
-        m.buffer("\(p)wt", perImage: 0, fixed: (u + (c.gx != nil ? d : 0)) * w, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
+        let sizes = RecurrentEmitter.bufferSizes(attrs, steps: steps, inputs: d, inputGradient: c.gx != nil)
+        m.buffer("\(p)state", perImage: sizes.perImage, "\(c.name) gates, states and cells of every step, then their gradients")
+        m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
         let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences))"
         let offsets = "kernel: \(c.paramOffsets[.kernel] ?? 0), recurrent: \(c.paramOffsets[.recurrentKernel] ?? 0), bias: \(c.paramOffsets[.bias].map(String.init) ?? "nil"), biasRows: \(attrs.biasRows)"
-        m.members.line("// \(commentSafe(c.header)): \(attrs.cell.rawValue) \(attrs.description)")
-        m.members.line("private var \(p): RecurrentLayer { RecurrentLayer(\(geometry), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)) }")
+        let type = attrs.bidirectional == nil ? "RecurrentLayer" : "BidirectionalLayer"
+        let merge = attrs.bidirectional.map { ", merge: .\($0.rawValue)" } ?? ""
+        m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
+        m.members.line("private var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
             wr.line("\(p).forward(parameters, x: \(c.x), y: \(c.y), lo, hi)")
         }

@@ -208,13 +208,17 @@ enum RecurrentInference {
     static func guessedInputs(_ first: SearchRow) -> [[Int]] {
         guard let k = first.row.shape.known, k.count == 2, k[1] > 0 else { return [] }
         if first.kinds == [.embedding] { return [[k[0]]] }
-        guard first.kinds.count == 1, let c = cell(first.kinds[0]) else { return [] }
-        var out: [[Int]] = []
-        for rows in biasRowOrder(c) {
-            let g = c.gates * k[1]
-            guard first.row.params % g == 0 else { continue }
-            let d = first.row.params / g - k[1] - rows
-            if d >= 1 && !out.contains([k[0], d]) { out.append([k[0], d]) }
+        return features(first, units: k[1]).map { [k[0], $0] }
+    }
+
+    /// The input features per step D that give a first recurrent row's count with `units`, for
+    /// each bias-row count (conventional first, no repeats).
+    static func features(_ first: SearchRow, units u: Int) -> [Int] {
+        guard first.kinds.count == 1, let c = cell(first.kinds[0]), u > 0 else { return [] }
+        var out: [Int] = []
+        for rows in biasRowOrder(c) where first.row.params % (c.gates * u) == 0 {
+            let d = first.row.params / (c.gates * u) - u - rows
+            if d >= 1 && !out.contains(d) { out.append(d) }
         }
         return out
     }
@@ -224,15 +228,9 @@ enum RecurrentInference {
     /// or no feature count fits its count.
     static func unknownSteps(first: SearchRow, doc: Document) -> ModelError? {
         guard let k = first.row.shape.known, !k.isEmpty, first.kinds.count == 1, let c = cell(first.kinds[0]) else { return nil }
-        if k.count == 2 && !guessedInputs(first).isEmpty { return nil }
         let u = k[k.count - 1]
-        let ds = biasRowOrder(c).compactMap { rows -> Int? in
-            let g = c.gates * u
-            guard g > 0, first.row.params % g == 0, first.row.params / g - u - rows >= 1 else { return nil }
-            return first.row.params / g - u - rows
-        }
         let head = "layer '\(first.row.name)' (\(c.rawValue)) is the first layer and the table prints no input shape"
-        guard let d = ds.first else {
+        guard let d = features(first, units: u).first else {
             return doc.error(first.row.line, head + ", and no number of input features gives its \(formatCount(first.row.params)) params with \(u) units; annotate `input: shape=STEPSxFEATURES`")
         }
         if k.count == 2 { return nil }

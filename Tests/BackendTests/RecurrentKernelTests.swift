@@ -50,6 +50,8 @@ final class RecurrentKernelTests: XCTestCase {
         var gir = g.ir("r")
         gir.sourcePath = "m.md"
         XCTAssertTrue(Emitter.problems(gir).contains { $0.message.contains("must be reset_after") }, "\(Emitter.problems(gir))")
+        gir.semantics = .pytorch
+        XCTAssertTrue(Emitter.problems(gir).contains { $0.message.contains("GRU has no PyTorch state_dict layout") }, "\(Emitter.problems(gir))")
     }
 
     func testEmbeddingKernelRangeChecks() {

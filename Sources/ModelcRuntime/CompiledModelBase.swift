@@ -2,6 +2,8 @@
 // gradients and their per-chunk partials, the input, one arena for every other buffer, the
 // chunk count, and the forward driver around the emitted schedules.
 
+import Foundation
+
 /// Floats (or integers) per image, per chunk and in total: an arena's size, or a buffer's offset in it.
 public struct ArenaSize: Sendable {
     public var perImage: Int, perChunk: Int, fixed: Int
@@ -34,6 +36,8 @@ open class CompiledModelBase: @unchecked Sendable {
     private let inputCopy: UnsafeMutablePointer<Float>
     private let inputSize: Int
     private let memory = ModelMemory()
+    private let badInputLock = NSLock()
+    private var badInput: String?
 
     /// Allocates everything for batches of up to `maxBatch` images (at least 1); parameters
     /// whose initializer is `.ones` (BatchNorm gamma and moving variance) start at 1, the rest at 0.
@@ -74,9 +78,32 @@ open class CompiledModelBase: @unchecked Sendable {
         return out
     }
 
+    /// Reports an input a layer could not use (an Embedding's token id outside its vocabulary);
+    /// called from any chunk. The first report since `takeBadInput` is kept.
+    public func reportBadInput(_ message: String) {
+        badInputLock.lock()
+        if badInput == nil { badInput = message }
+        badInputLock.unlock()
+    }
+
+    /// The first bad input reported since the last call (the trainer and evaluator stop on it).
+    public func takeBadInput() -> String? {
+        badInputLock.lock()
+        defer { badInput = nil; badInputLock.unlock() }
+        return badInput
+    }
+
     /// Starts CompiledModel.backward: checks and records the batch size.
     public func beginBackward(count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
+    }
+}
+
+extension CompiledModel {
+    /// Throws the bad input a layer reported during the forward passes since the last check
+    /// (an Embedding's token id outside its vocabulary), naming what was being run.
+    public func checkInput(_ what: String) throws {
+        if let bad = (self as? CompiledModelBase)?.takeBadInput() { throw RuntimeError("\(what): \(bad)") }
     }
 }

@@ -48,6 +48,7 @@ enum EvalCommand<M: CompiledModel> {
         }
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         let m = Evaluator.evaluate(model, images: images, loss: loss, batch: batch)
+        try model.checkInput("eval")
         let names = CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
         if let dir = reportDirectory {
             let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)

@@ -48,6 +48,7 @@ enum PredictCommand<M: CompiledModel> {
                 input[i] = Float(p) * info.inputScale + info.inputOffset
             }
             let out = model.forward(input, count: 1, training: false, seed: 0)
+            try model.checkInput(name)
             probabilities.withUnsafeMutableBufferPointer { softmax(out, into: $0.baseAddress!, info.classCount) }
             let ranked = (0..<info.classCount).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }.prefix(top)
             if f.has("json") {

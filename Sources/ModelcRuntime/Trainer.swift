@@ -158,6 +158,7 @@ public final class Trainer<M: CompiledModel> {
                                 augmentation: augmentation, seed: config.seed, step: progress.globalStep)
                 let out = model.forward(input, count: n, training: true,
                                         seed: deriveSeed(config.seed, .dropout, UInt64(progress.globalStep)))
+                try model.checkInput("training batch \(progress.stepInEpoch + 1) of epoch \(epoch + 1)")
                 let (lossSum, correct) = loss.evaluate(outputs: out, labels: labels, count: n, classes: classes, gradient: outputGradient)
                 guard lossSum.isFinite else {
                     throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch + 1, checkpoint: checkpointPath)
@@ -185,6 +186,7 @@ public final class Trainer<M: CompiledModel> {
             var valLoss: Double? = nil, valAccuracy: Double? = nil
             if let v = validation, v.count > 0 {
                 let m = Evaluator.evaluate(model, images: v, loss: loss, batch: model.maxBatch)
+                try model.checkInput("validation")
                 valLoss = m.loss; valAccuracy = m.accuracy
             }
             // never save a state that has gone non-finite: the last good checkpoint stays

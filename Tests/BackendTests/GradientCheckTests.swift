@@ -9,21 +9,24 @@
 
 import XCTest
 import GeneratedTestModels
+import GeneratedModels
 import ModelcRuntime
 
 final class GradientCheckTests: XCTestCase {
-    func check(_ name: String, batch: Int = 3, eps: Float = 1e-3, samples: Int = 10,
+    /// `tokens`: the input is token ids in 0..<tokens (an Embedding model), not U(-1, 1).
+    func check(_ name: String, batch: Int = 3, eps: Float = 1e-3, samples: Int = 10, tokens: Int? = nil,
                file: StaticString = #filePath, line: UInt = #line) throws {
         let type = try TestModels.type(name, file: file, line: line)
-        try run(type, name: name, batch: batch, eps: eps, samples: samples, file: file, line: line)
+        try run(type, name: name, batch: batch, eps: eps, samples: samples, tokens: tokens, file: file, line: line)
     }
 
-    private func run<M: CompiledModel>(_ type: M.Type, name: String, batch: Int, eps: Float, samples: Int,
+    private func run<M: CompiledModel>(_ type: M.Type, name: String, batch: Int, eps: Float, samples: Int, tokens: Int?,
                                        file: StaticString, line: UInt) throws {
         let m = M(maxBatch: batch)
         var rng = TestRNG(0xC0FFEE ^ UInt64(name.utf8.count))
         TestModels.randomize(m, &rng)
-        let x = rng.array(batch * M.info.inputSize, -1, 1)
+        var x = rng.array(batch * M.info.inputSize, -1, 1)
+        if let v = tokens { x = x.map { min(Float(v - 1), ((($0 + 1) / 2) * Float(v)).rounded(.down)) } }
         let r = rng.array(batch * M.info.classCount, -1, 1)
         func loss() -> Double {
             let out = TestModels.forward(m, x, count: batch, training: true, seed: 42)
@@ -62,6 +65,16 @@ final class GradientCheckTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 0, file: file, line: line)
         XCTAssertLessThanOrEqual(kinks, max(1, (checked + kinks) / 5), "\(name): too many samples at kinks", file: file, line: line)
+    }
+
+    /// Embedding on token ids, LSTM (return_sequences and last state), GRU reset_after False and
+    /// True, SimpleRNN: backpropagation through time, every recurrent layer's input gradient
+    /// (through the Embedding table's gradient, by row).
+    func testSequenceStack() throws { try check("fx_sequence_stack", samples: 16, tokens: 7) }
+    /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
+    func testLSTMRowsExample() throws {
+        try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,
+                file: #filePath, line: #line)
     }
 
     /// Conv2D: 'same' with stride 1 and 2 (odd extra at bottom/right), 'valid', tails of 17

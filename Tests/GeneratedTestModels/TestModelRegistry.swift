@@ -82,6 +82,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_seed002_mnist_cnn": FxSeed002MnistCnn.self,
     "fx_seed002_mnist_cnn_fused": Seed002MnistCnn.self,
     "fx_separable_conv2d": FxSeparableConv2d.self,
+    "fx_sequence_stack": FxSequenceStack.self,
     "fx_upsampling2d": FxUpsampling2d.self,
     "fx_zero_padding_asym": FxZeroPaddingAsym.self,
 ]

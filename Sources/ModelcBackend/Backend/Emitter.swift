@@ -451,6 +451,8 @@ public enum Emitter {
         case .lambda(let f): return LambdaEmitter(function: f)
         case .upSampling(let h, let w): return UpSamplingEmitter(sizeH: h, sizeW: w)
         case .conv2dTranspose(let a, _, _): return Conv2DTransposeEmitter(attrs: a)
+        case .recurrent(let a): return RecurrentEmitter(attrs: a)
+        case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
         }
     }
 
@@ -466,6 +468,7 @@ public enum Emitter {
             case .separableConv2d(let a, let m): f += 2 * outPix * (a.kernelH * a.kernelW * cin * m + cin * m * a.filters)
             case .dense(let u, _, _): f += 2 * outPix * cin * u
             case .conv2dTranspose(let a, _, _): f += 2 * l.inputShape.dropLast().reduce(1, *) * a.kernelH * a.kernelW * cin * a.filters
+            case .recurrent(let a): f += 2 * (l.inputShape.first ?? 0) * a.cell.gates * a.units * (cin + a.units)
             default: break
             }
         }

@@ -177,12 +177,22 @@ extension Emitter {
                 if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
             case .batchNorm(let a):
                 if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
+            case .recurrent(let a):
+                if a.units < 1 || !(0...2).contains(a.biasRows) || l.inputShape.count != 2 {
+                    err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
+                }
+                if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
+            case .embedding(let v, let d):
+                if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+                if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
+                    err("an Embedding reads the model's input (token ids): it must be the first layer")
+                }
             default: break
             }
             if ir.semantics == .pytorch {
                 // Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
                 switch l.op {
-                case .separableConv2d, .depthwiseConv2d:
+                case .separableConv2d, .depthwiseConv2d, .recurrent:
                     err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
                 case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
                     if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {

@@ -8,7 +8,7 @@ enum ModelInfoEmitter {
                             parameterCount: Int, indent: String) -> String {
         let i1 = indent + "    "
         let i2 = i1 + "    "
-        let (h, w, c) = inputHWC(ir.inputShape)
+        let (h, w, c) = readsRows(ir) ? (ir.inputShape[0], ir.inputShape[1], 1) : inputHWC(ir.inputShape)
         let classCount = (layers.last?.outputShape ?? ir.inputShape).reduce(1, *)
         var names = ir.classNames
         if names.count != classCount { names = (0..<classCount).map(String.init) }
@@ -55,6 +55,14 @@ enum ModelInfoEmitter {
         return s
     }
 
+    /// A model whose first layer is recurrent reads a [T, D] input as a T x D x 1 image (the same
+    /// floats): T rows of D pixels, one per step (an LSTM reading MNIST row by row).
+    static func readsRows(_ ir: ModelIR) -> Bool {
+        guard ir.inputShape.count == 2, let l = ir.layers.first(where: { !Emitter.isInput($0) }),
+              case .recurrent = l.op else { return false }
+        return true
+    }
+
     static func inputHWC(_ shape: [Int]) -> (Int, Int, Int) {
         switch shape.count {
         case 3: return (shape[0], shape[1], shape[2])
@@ -85,6 +93,10 @@ enum ModelInfoEmitter {
                 return ".kaimingUniform(fanIn: \(t.role == .depthwiseKernel ? receptive : fanIn))"
             }
             return ".glorotUniform(fanIn: \(fanIn), fanOut: \(fanOut))"
+        // Keras: recurrent kernels are orthogonal; here Glorot-uniform over [U, W] (documented).
+        case .recurrentKernel: return ".glorotUniform(fanIn: \(t.shape.first ?? 1), fanOut: \(t.shape.last ?? 1))"
+        // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
+        case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
         case .bias, .beta, .movingMean: return ".zeros"
         case .gamma, .movingVariance: return ".ones"
         }

@@ -35,6 +35,8 @@ extension Emitter {
         case .flatten: return [s.reduce(1, *)]
         case .reshape(let t): return t
         case .dense(let u, _, _): return Array(s.dropLast()) + [u]
+        case .recurrent(let a): return a.outputShape(steps: s.first ?? 0)
+        case .embedding(_, let d): return s + [d]
         }
     }
 }

@@ -16,12 +16,12 @@ struct ParameterLayout {
             var o: [ParamTensor.Role: Int] = [:]
             let kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
             for t in l.paramTensors {
-                o[t.role] = count
+                if o[t.role] == nil { o[t.role] = count }   // a Bidirectional layer: the forward direction's
                 if semantics == .pytorch {
                     specs.append(ParamSpec(key: "\(l.name).\(t.stateDictSuffix)", tensor: t, offset: count,
                                            fileShape: t.stateDictShape, filePermutation: t.stateDictPermutation, layerFanIn: kernelFanIn))
                 } else {
-                    specs.append(ParamSpec(key: "\(l.name)/\(t.role.rawValue)", tensor: t, offset: count,
+                    specs.append(ParamSpec(key: "\(l.name)/\(t.scope.map { $0 + "/" } ?? "")\(t.role.rawValue)", tensor: t, offset: count,
                                            fileShape: t.shape, filePermutation: Array(0..<t.shape.count), layerFanIn: kernelFanIn))
                 }
                 count += t.count

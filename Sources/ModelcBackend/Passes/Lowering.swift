@@ -157,6 +157,13 @@ public enum Lowering {
         case .upSampling(let h, let w):
             lay.forward = choice("copy", "nearest", "each pixel copied into its \(h)x\(w) block")
             lay.inputGradient = choice("loops", "block sums", "dx sums dy over each \(h)x\(w) block")
+        case .recurrent(let a):
+            lay.forward = choice("Recurrent", "step by step", "\(a.cell.rawValue): x W for every step as one Gemm, then per step h' U (one Gemm over the chunk) and the gate math")
+            lay.inputGradient = dx ? choice("Gemm", "dz W^T", "after the backward through time, one Gemm over every step") : nil
+            lay.weightGradient = choice("Gemm", "x^T dz, h'^T dz", "one Gemm each over every image and step")
+        case .embedding:
+            lay.forward = choice("copy", "row lookup", "the table's row per token id (range-checked)")
+            lay.weightGradient = choice("loops", "row sums", "dy added into the row of each id")
         case .conv2dTranspose(let a, _, _):
             let k = "\(a.kernelH)x\(a.kernelW) stride \(a.strideH)x\(a.strideW)"
             lay.forward = choice("Gemm", "scatter", "\(k): the input gradient of a Conv2D; each input pixel adds x x Wt into its window, then the border is cropped")

@@ -8,7 +8,8 @@
 //         (NHWC with H = 1), so buffers, Flatten (HWC, or CHW for PyTorch's [C, L]) and Dense
 //         layers read the same values. The kernel of a Conv1D, [k, CI, CO], is the [1, k, CI, CO]
 //         HWIO kernel: parameter offsets and tensor keys come from the unlifted layers.
-// An IR without 1-D layers is returned unchanged.
+// Recurrent and Embedding layers keep their [T, D] / [T] shapes (same element counts, so the
+// buffers between them and lifted layers agree). An IR without 1-D layers is returned unchanged.
 
 import ModelcCore
 
@@ -17,8 +18,19 @@ extension Lowering {
         guard ir.layers.contains(where: \.isOneD) else { return ir }
         func lift(_ s: [Int]) -> [Int] { s.count == 2 ? [1] + s : s }
         var out = ir
-        out.inputShape = lift(ir.inputShape)
+        if let first = ir.layers.first(where: { !Emitter.isInput($0) }), first.inputShape == ir.inputShape {
+            switch first.op {
+            case .recurrent, .embedding: break
+            default: out.inputShape = lift(ir.inputShape)
+            }
+        } else {
+            out.inputShape = lift(ir.inputShape)
+        }
         out.layers = ir.layers.map { l in
+            switch l.op {
+            case .recurrent, .embedding: return l
+            default: break
+            }
             var m = l
             m.inputShape = lift(l.inputShape)
             m.outputShape = lift(l.outputShape)

@@ -32,6 +32,9 @@ struct LayerOverrides {
     var lambda: LambdaFunction?
     var epsilon: Float?
     var momentum: Float?
+    /// Bidirectional: the merge mode and the layer inside.
+    var merge: BidirectionalMerge?
+    var cell: LayerKind?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -40,6 +43,7 @@ struct LayerOverrides {
         center = o.center ?? center; pad = o.pad ?? pad; target = o.target ?? target
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
+        merge = o.merge ?? merge; cell = o.cell ?? cell
     }
 }
 
@@ -309,6 +313,14 @@ enum AnnotationParser {
                     throw doc.error(line, "kind=\(v): not a supported layer class (supported: \(LayerKind.supportedList))")
                 }
                 o.kind = kind
+            case "merge", "merge_mode":
+                guard let m = BidirectionalMerge(rawValue: v) else { throw doc.error(line, "merge=\(v): expected concat, sum, mul or ave") }
+                o.merge = m
+            case "cell", "layer":
+                guard let c = LayerKind.exact(v), [.lstm, .gru, .simpleRNN].contains(c) else {
+                    throw doc.error(line, "cell=\(v): expected LSTM, GRU or SimpleRNN (the layer inside a Bidirectional)")
+                }
+                o.cell = c
             case "kernel": o.kernel = try pair(v, k, line, doc)
             case "stride", "strides": o.stride = try pair(v, k, line, doc)
             case "pool", "pool_size": o.pool = try pair(v, k, line, doc)

@@ -28,6 +28,11 @@ enum LayerKind: String, CaseIterable, Sendable {
     case globalMaxPooling1D = "GlobalMaxPooling1D"
     case upSampling2D = "UpSampling2D"
     case conv2DTranspose = "Conv2DTranspose"
+    case simpleRNN = "SimpleRNN"
+    case lstm = "LSTM"
+    case gru = "GRU"
+    case embedding = "Embedding"
+    case bidirectional = "Bidirectional"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -39,6 +44,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         "Convolution1D": .conv1D, "MaxPool1D": .maxPooling1D, "AvgPool1D": .averagePooling1D,
         "GlobalAvgPool1D": .globalAveragePooling1D, "GlobalMaxPool1D": .globalMaxPooling1D,
         "Deconvolution2D": .conv2DTranspose, "Deconv2D": .conv2DTranspose, "Convolution2DTranspose": .conv2DTranspose,
+        "CuDNNLSTM": .lstm, "CuDNNGRU": .gru, "LSTMV1": .lstm, "GRUV1": .gru, "LSTMV2": .lstm, "GRUV2": .gru,
     ]
 
     /// Default layer-name stems (Keras snake_case of the class) used as evidence for cut type names.
@@ -70,6 +76,11 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .globalMaxPooling1D: return ["global_max_pooling1d", "global_max_pool1d", "gmp1d"]
         case .upSampling2D: return ["up_sampling2d", "upsampling", "upsample"]
         case .conv2DTranspose: return ["conv2d_transpose", "conv_transpose", "convtranspose", "deconvolution2d", "deconv"]
+        case .simpleRNN: return ["simple_rnn", "rnn"]
+        case .lstm: return ["lstm"]
+        case .gru: return ["gru"]
+        case .embedding: return ["embedding", "embed"]
+        case .bidirectional: return ["bidirectional", "bi"]
         }
     }
 
@@ -78,7 +89,8 @@ enum LayerKind: String, CaseIterable, Sendable {
         .conv2D, .dense, .batchNormalization, .maxPooling2D, .flatten, .dropout, .activation,
         .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
         .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
-        .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose, .inputLayer,
+        .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
+        .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -135,6 +135,11 @@ public enum Op: Equatable, Codable, Sendable {
     /// 'same' n*s; explicit padding p (PyTorch) (n - 1)*s - 2p + k + outputPadding. Output
     /// padding applies to explicit padding only.
     case conv2dTranspose(Conv2DAttrs, outputPaddingH: Int, outputPaddingW: Int)
+    /// SimpleRNN, LSTM or GRU over a sequence [T, D] -> [units] or [T, units]
+    /// (IR/Recurrent.swift has the cells, gate orders and weight layouts).
+    case recurrent(RecurrentAttrs)
+    /// Token ids [T] -> vectors [T, dim] from a [vocab, dim] table (ids read from the float input).
+    case embedding(vocab: Int, dim: Int)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -145,11 +150,16 @@ public struct ParamTensor: Equatable, Codable, Sendable {
         case movingVariance = "moving_variance"
         case depthwiseKernel = "depthwise_kernel"
         case pointwiseKernel = "pointwise_kernel"
+        case recurrentKernel = "recurrent_kernel"
+        case embeddings
     }
     public var role: Role
     /// Keras layout: conv kernels HWIO, depthwise kernels [kh, kw, cin, mult], dense [in, out].
     public var shape: [Int]
     public var trainable: Bool
+    /// A sub-layer's name within the layer (a Bidirectional layer's `forward_lstm`); the key is
+    /// then `<layer>/<scope>/<role>`.
+    public var scope: String? = nil
     public init(role: Role, shape: [Int], trainable: Bool) {
         self.role = role; self.shape = shape; self.trainable = trainable
     }

@@ -90,6 +90,7 @@ enum IRBuilder {
             inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
             guessed = true
         }
+        if guessed, let e = RecurrentInference.unknownSteps(first: hasInputRow && srows.count > 1 ? srows[1] : first, doc: doc) { throw e }
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
             if search.run(from: 0, input: inp) { return (inp, guessed, search) }
@@ -125,6 +126,8 @@ enum IRBuilder {
             if c.kind == .conv1D, a.padding == .same, a.kernelW > 1, r.o.padding == nil {
                 notes.append("'same' padding: a causal Conv1D prints the same shapes; causal padding is not supported (annotate padding= to confirm)")
             }
+        case .recurrent(let a) where a.bidirectional != nil && a.bidirectional != .concat && r.o.merge == nil:
+            notes.append("merge_mode \(a.bidirectional?.rawValue ?? "") assumed: sum, mul and ave print the same shapes and counts (annotate merge=)")
         default: break
         }
         if r.row.shape.known == nil && c.kind != .inputLayer {
@@ -165,6 +168,7 @@ enum IRBuilder {
             out.append([n])
         }
         out += sequenceInputs(first)
+        out += RecurrentInference.guessedInputs(first)
         out += [[28, 28, 1], [28, 28, 3], [32, 32, 1], [32, 32, 3]]
         if let k = known, k.count == 3 {
             for c in [1, 3] { out.append([k[0], k[1], c]) }

@@ -10,7 +10,8 @@
 // defaults; a bounded depth-first search backtracks over those guesses until every later
 // count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift,
 // InferenceBasic.swift, InferenceOneD.swift (the 1-D layers, via the 2-D solvers) and
-// InferenceDecoder.swift (UpSampling2D, Conv2DTranspose).
+// InferenceDecoder.swift (UpSampling2D, Conv2DTranspose) and Recurrent.swift (SimpleRNN, LSTM,
+// GRU, Embedding).
 
 struct LayerCandidate {
     var kind: LayerKind
@@ -60,6 +61,9 @@ enum Inference {
         case .conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D: return OneDInference.solve(q)
         case .upSampling2D: return DecoderInference.upSampling(q)
         case .conv2DTranspose: return DecoderInference.convTranspose(q)
+        case .simpleRNN, .lstm, .gru: return RecurrentInference.solve(q)
+        case .embedding: return RecurrentInference.embedding(q)
+        case .bidirectional: return RecurrentInference.bidirectional(q)
         }
     }
 

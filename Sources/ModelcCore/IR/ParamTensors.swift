@@ -36,6 +36,10 @@ extension Layer {
             var t = [ParamTensor(role: .kernel, shape: [cin, units], trainable: true)]
             if useBias { t.append(ParamTensor(role: .bias, shape: [units], trainable: true)) }
             return t
+        case .recurrent(let a):
+            return Layer.recurrentTensors(a, inputs: cin)
+        case .embedding(let vocab, let dim):
+            return [ParamTensor(role: .embeddings, shape: [vocab, dim], trainable: true)]
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
              .dropout, .flatten, .reshape, .lambda, .upSampling:
             return []
@@ -81,7 +85,8 @@ extension ParamTensor {
     /// The PyTorch `state_dict` suffix of this tensor ("weight", "bias", "running_mean", "running_var").
     public var stateDictSuffix: String {
         switch role {
-        case .kernel, .gamma, .depthwiseKernel, .pointwiseKernel: return "weight"
+        case .kernel, .gamma, .depthwiseKernel, .pointwiseKernel, .embeddings: return "weight"
+        case .recurrentKernel: return "weight_hh_l0"
         case .bias, .beta: return "bias"
         case .movingMean: return "running_mean"
         case .movingVariance: return "running_var"

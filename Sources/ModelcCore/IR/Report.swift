@@ -137,6 +137,11 @@ enum ReportJSON {
         case .conv2dTranspose(let a, let oph, let opw):
             p = conv(a) + (oph != 0 || opw != 0 ? [("output_padding", JSON.ints([oph, opw]))] : [])
         case .upSampling(let h, let w): p = [("size", JSON.ints([h, w])), ("interpolation", JSON.string("nearest"))]
+        case .recurrent(let a):
+            p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
+                 ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
+                + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
+        case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):

@@ -1,0 +1,479 @@
+// Recurrent layers (Keras SimpleRNN, LSTM, GRU with both reset_after forms) over a chunk of
+// images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
+// Gemm.rows (Kernels/Gemm.swift); the gate math is scalar loops. Foundation's exp and tanh.
+//
+// Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
+// GRU 3 (z, r, h); W = G*U):
+//   x [T, D]   kernel [D, W]   recurrent [U, W]   bias [W]   recurrentBias [W]   y [T, U] or [U]
+// The forward keeps, per image, in `state` (RecurrentGeometry.stateFloats):
+//   gates [T, W]  the activated gates (LSTM i, f, c~, o; GRU z, r, h~; SimpleRNN unused)
+//   h     [T, U]  the states
+//   c     [T, U]  LSTM: the cell states
+//   extra [T, U]  GRU reset_after: h' Uh + b2 (what r multiplies); reset_before: r * h'
+//   rec   [W]     scratch: the state projection of the current step
+// The backward's per-image scratch `work` (RecurrentGeometry.workFloats):
+//   dz    [T, W]  gradients of the gate pre-activations (the input projection's)
+//   dzh   [T, U]  GRU: the candidate's gradient as the recurrent projection sees it
+//   dh, dc [U]    the gradients carried to the previous step
+// Every gradient tensor is stored (not accumulated): one chunk's partial sums.
+
+import Foundation
+
+public enum RecurrentCellKind: Sendable {
+    case simple, lstm, gruResetAfter, gruResetBefore
+}
+
+/// One recurrent layer's sizes (literals at every call).
+public struct RecurrentGeometry: Sendable {
+    public let cell: RecurrentCellKind
+    public let steps: Int, inputs: Int, units: Int
+    public let returnSequences: Bool
+    /// Reads the sequence last step first (a Bidirectional layer's backward direction): step s
+    /// of the recurrence is time T-1-s of x, and with return_sequences its state goes to time
+    /// T-1-s of y (Keras puts the backward outputs back in time order).
+    public let reverse: Bool
+
+    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false) {
+        self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
+        self.returnSequences = returnSequences; self.reverse = reverse
+    }
+
+    /// The time (row of x, dx, y, dy) of recurrence step s.
+    @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
+
+    public var gates: Int {
+        switch cell {
+        case .simple: return 1
+        case .lstm: return 4
+        case .gruResetAfter, .gruResetBefore: return 3
+        }
+    }
+    var isGRU: Bool { gates == 3 }
+    /// W: the width of the projections.
+    public var width: Int { gates * units }
+    var hOffset: Int { steps * width }
+    var cOffset: Int { hOffset + steps * units }
+    var extraOffset: Int { cOffset + (cell == .lstm ? steps * units : 0) }
+    var recOffset: Int { extraOffset + (isGRU ? steps * units : 0) }
+    /// Floats per image the forward keeps for the backward.
+    public var stateFloats: Int { recOffset + width }
+    var dzhOffset: Int { steps * width }
+    var dhOffset: Int { dzhOffset + (isGRU ? steps * units : 0) }
+    /// Floats per image of backward scratch.
+    public var workFloats: Int { dhOffset + 2 * units }
+    /// Floats per image of the output.
+    public var outputFloats: Int { returnSequences ? steps * units : units }
+}
+
+/// A layer's parameters (pointers into the model's parameters).
+public struct RecurrentWeights {
+    public let kernel: UnsafeMutablePointer<Float>
+    public let recurrent: UnsafeMutablePointer<Float>
+    public let bias: UnsafeMutablePointer<Float>?
+    public let recurrentBias: UnsafeMutablePointer<Float>?
+    public init(kernel: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>,
+                bias: UnsafeMutablePointer<Float>?, recurrentBias: UnsafeMutablePointer<Float>?) {
+        self.kernel = kernel; self.recurrent = recurrent; self.bias = bias; self.recurrentBias = recurrentBias
+    }
+}
+
+/// One recurrent layer of an emitted model: its sizes, where its tensors sit in the parameter
+/// vector (the same offsets in the gradient partials), and its buffers; images lo..<hi of a batch.
+public struct RecurrentLayer {
+    public let g: RecurrentGeometry
+    /// Offsets of kernel, recurrent_kernel and bias (nil: no bias) in the parameters; biasRows 2
+    /// puts the recurrent bias row right after the input's.
+    public let kernel: Int, recurrent: Int, bias: Int?, biasRows: Int
+    /// stateFloats then workFloats per image (each part maxBatch images long); ut [W, U], then
+    /// wt [W, D] when dx is wanted.
+    public let state: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+    public let ut: UnsafeMutablePointer<Float>, wt: UnsafeMutablePointer<Float>?
+
+    /// `buffer`: maxBatch * (stateFloats + workFloats) floats; `transposed`: U*W floats, plus
+    /// D*W with `inputGradient`.
+    public init(_ g: RecurrentGeometry, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
+                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
+        self.g = g; self.kernel = kernel; self.recurrent = recurrent; self.bias = bias; self.biasRows = biasRows
+        state = buffer; work = buffer + maxBatch * g.stateFloats
+        ut = transposed; wt = inputGradient ? transposed + g.units * g.width : nil
+    }
+
+    func weights(_ p: UnsafeMutablePointer<Float>) -> RecurrentWeights {
+        RecurrentWeights(kernel: p + kernel, recurrent: p + recurrent, bias: bias.map { p + $0 },
+                         recurrentBias: biasRows == 2 ? bias.map { p + $0 + g.width } : nil)
+    }
+
+    /// y of images lo..<hi from x (the batch's input and output buffers).
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        Recurrent.forward(g, weights(parameters), x: x + lo * g.steps * g.inputs, state: state + lo * g.stateFloats,
+                          y: y + lo * g.outputFloats, count: hi - lo)
+    }
+
+    /// The backward's transposed kernels (once per backward, before the chunks).
+    public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
+        Recurrent.transpose(parameters + recurrent, rows: g.units, cols: g.width, into: ut)
+        if let wt { Recurrent.transpose(parameters + kernel, rows: g.inputs, cols: g.width, into: wt) }
+    }
+
+    /// Images lo..<hi: their weight gradients into `gradients` (this chunk's partials, laid
+    /// out like the parameters) and dx when given.
+    public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, addDx: Bool = false) {
+        let w = weights(gradients), xs = g.steps * g.inputs
+        Recurrent.backward(g, x: x + lo * xs, state: state + lo * g.stateFloats, dy: dy + lo * g.outputFloats,
+                           work: work + lo * g.workFloats, count: hi - lo, ut: ut, wt: wt, dx: dx.map { $0 + lo * xs }, addDx: addDx,
+                           gKernel: w.kernel, gRecurrent: w.recurrent, gBias: w.bias, gRecurrentBias: w.recurrentBias)
+    }
+}
+
+/// How a Bidirectional layer combines its two directions (Keras merge_mode).
+public enum BidirectionalMerge: Sendable {
+    case concat, sum, mul, ave
+}
+
+/// A Keras Bidirectional layer: the forward RecurrentLayer on x, the backward one on x read last
+/// step first (outputs back in time order), merged. Tensors: the forward direction's kernel,
+/// recurrent kernel and bias at the given offsets, the backward's right after them.
+/// `buffer` per image: both directions' state and work, then the outputs of each direction and
+/// their gradients (4 x outputFloats); `transposed`: both directions' transposed kernels.
+public struct BidirectionalLayer {
+    public let forwardLayer: RecurrentLayer, backwardLayer: RecurrentLayer
+    public let merge: BidirectionalMerge
+    let outF: UnsafeMutablePointer<Float>, outB: UnsafeMutablePointer<Float>
+    let dyF: UnsafeMutablePointer<Float>, dyB: UnsafeMutablePointer<Float>
+
+    /// Floats per image of `buffer` and floats of `transposed` for geometry g (one direction's).
+    public static func bufferFloats(_ g: RecurrentGeometry) -> Int { 2 * (g.stateFloats + g.workFloats) + 4 * g.outputFloats }
+    public static func transposedFloats(_ g: RecurrentGeometry, inputGradient: Bool) -> Int {
+        2 * (g.units + (inputGradient ? g.inputs : 0)) * g.width
+    }
+
+    public init(_ g: RecurrentGeometry, merge: BidirectionalMerge, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
+                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
+        let b = RecurrentGeometry(cell: g.cell, steps: g.steps, inputs: g.inputs, units: g.units, returnSequences: g.returnSequences, reverse: true)
+        let count = (g.inputs + g.units + biasRows) * g.width   // one direction's parameters
+        let one = maxBatch * (g.stateFloats + g.workFloats), half = (g.units + (inputGradient ? g.inputs : 0)) * g.width
+        forwardLayer = RecurrentLayer(g, kernel: kernel, recurrent: recurrent, bias: bias, biasRows: biasRows,
+                                      buffer: buffer, maxBatch: maxBatch, transposed: transposed, inputGradient: inputGradient)
+        backwardLayer = RecurrentLayer(b, kernel: kernel + count, recurrent: recurrent + count, bias: bias.map { $0 + count }, biasRows: biasRows,
+                                       buffer: buffer + one, maxBatch: maxBatch, transposed: transposed + half, inputGradient: inputGradient)
+        self.merge = merge
+        let o = maxBatch * g.outputFloats
+        outF = buffer + 2 * one; outB = outF + o; dyF = outB + o; dyB = dyF + o
+    }
+
+    /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi)
+        let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
+        for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
+            let f = outF + r * u, b = outB + r * u
+            switch merge {
+            case .concat:
+                (y + r * 2 * u).update(from: f, count: u); (y + r * 2 * u + u).update(from: b, count: u)
+            case .sum: for j in 0..<u { y[r * u + j] = f[j] + b[j] }
+            case .mul: for j in 0..<u { y[r * u + j] = f[j] * b[j] }
+            case .ave: for j in 0..<u { y[r * u + j] = (f[j] + b[j]) * 0.5 }
+            }
+        }
+    }
+
+    public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
+        forwardLayer.transpose(parameters)
+        backwardLayer.transpose(parameters)
+    }
+
+    /// dy split into the directions' output gradients, then each direction's backward (the
+    /// second adds its dx).
+    public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int) {
+        let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
+        for r in (lo * o / u)..<(hi * o / u) {
+            let f = dyF + r * u, b = dyB + r * u
+            switch merge {
+            case .concat:
+                f.update(from: dy + r * 2 * u, count: u); b.update(from: dy + r * 2 * u + u, count: u)
+            case .sum: for j in 0..<u { f[j] = dy[r * u + j]; b[j] = dy[r * u + j] }
+            case .mul: for j in 0..<u { f[j] = dy[r * u + j] * outB[r * u + j]; b[j] = dy[r * u + j] * outF[r * u + j] }
+            case .ave: for j in 0..<u { f[j] = dy[r * u + j] * 0.5; b[j] = dy[r * u + j] * 0.5 }
+            }
+        }
+        forwardLayer.backward(gradients, x: x, dy: dyF, dx: dx, lo, hi)
+        backwardLayer.backward(gradients, x: x, dy: dyB, dx: dx, lo, hi, addDx: true)
+    }
+}
+
+@inline(__always) private func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }
+
+public enum Recurrent {
+    /// dst [cols, rows] = src [rows, cols] transposed (the backward's W^T and U^T).
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        for i in 0..<rows { for j in 0..<cols { dst[j * rows + i] = src[i * cols + j] } }
+    }
+
+    /// Forward of `count` images: x, state and y point at the first one.
+    public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
+                               state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+        let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
+        guard count > 0 else { return }
+        // gates[n, t] = x[n, t] Wx + b, for every image and step at once
+        Gemm.rows(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
+                  GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
+        for t in 0..<T {
+            // rec[n] = h[n, t-1] U (+ b2); GRU reset_before: the z and r columns only
+            let cols = g.cell == .gruResetBefore ? 2 * U : W
+            if t == 0 {
+                for n in 0..<count {
+                    let rec = state + n * S + g.recOffset
+                    if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
+                }
+            } else {
+                Gemm.rows(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: cols,
+                          c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
+                          GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }))
+            }
+            for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
+            if g.cell == .gruResetBefore {
+                // rec[h] = (r * h') Uh, then the candidate and the state
+                Gemm.rows(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
+                          c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
+                for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
+            }
+        }
+        for n in 0..<count {
+            let h = state + n * S + g.hOffset
+            if g.returnSequences {
+                for t in 0..<T { (y + n * T * U + g.time(t) * U).update(from: h + t * U, count: U) }
+            } else {
+                (y + n * U).update(from: h + (T - 1) * U, count: U)
+            }
+        }
+    }
+
+    /// The gate math of step t of one image whose pre-activations are gates[t] + rec.
+    /// GRU reset_before runs in two passes: z, r and r * h' first, then the candidate.
+    @inline(__always)
+    static func cellForward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, firstPass: Bool) {
+        let U = g.units
+        let z = s + t * g.width, rec = s + g.recOffset
+        let h = s + g.hOffset + t * U
+        let hp: UnsafeMutablePointer<Float>? = t > 0 ? h - U : nil
+        switch g.cell {
+        case .simple:
+            for j in 0..<U { h[j] = tanh(z[j] + rec[j]) }
+        case .lstm:
+            let c = s + g.cOffset + t * U
+            for j in 0..<U {
+                let i = sigmoid(z[j] + rec[j]), f = sigmoid(z[U + j] + rec[U + j])
+                let cc = tanh(z[2 * U + j] + rec[2 * U + j]), o = sigmoid(z[3 * U + j] + rec[3 * U + j])
+                z[j] = i; z[U + j] = f; z[2 * U + j] = cc; z[3 * U + j] = o
+                c[j] = f * (t > 0 ? c[j - U] : 0) + i * cc
+                h[j] = o * tanh(c[j])
+            }
+        case .gruResetAfter:
+            let e = s + g.extraOffset + t * U
+            for j in 0..<U {
+                let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
+                e[j] = rec[2 * U + j]
+                let hh = tanh(z[2 * U + j] + r * e[j])
+                z[j] = zz; z[U + j] = r; z[2 * U + j] = hh
+                h[j] = zz * (hp?[j] ?? 0) + (1 - zz) * hh
+            }
+        case .gruResetBefore:
+            let e = s + g.extraOffset + t * U
+            if firstPass {
+                for j in 0..<U {
+                    let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
+                    z[j] = zz; z[U + j] = r
+                    e[j] = r * (hp?[j] ?? 0)
+                }
+            } else {
+                for j in 0..<U {
+                    let hh = tanh(z[2 * U + j] + rec[2 * U + j])
+                    z[2 * U + j] = hh
+                    h[j] = z[j] * (hp?[j] ?? 0) + (1 - z[j]) * hh
+                }
+            }
+        }
+    }
+
+    /// Backward through time of `count` images: dy [T, U] or [U] per image; writes gKernel
+    /// [D, W], gRecurrent [U, W], gBias [W] and gRecurrentBias [W] (when present) as this
+    /// chunk's sums, and dx [T, D] per image when asked. wt = kernel^T [W, D] (for dx), ut =
+    /// recurrent^T [W, U]. `addDx`: dx += (the second direction of a Bidirectional layer).
+    public static func backward(_ g: RecurrentGeometry, x: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                                dy: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, count: Int,
+                                ut: UnsafePointer<Float>, wt: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?, addDx: Bool = false,
+                                gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
+                                gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
+        let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
+        for n in 0..<count { (work + n * K + g.dhOffset).update(repeating: 0, count: 2 * U) }
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            for n in 0..<count {
+                let dh = work + n * K + g.dhOffset
+                if g.returnSequences {
+                    let d = dy + n * T * U + g.time(t) * U
+                    for j in 0..<U { dh[j] += d[j] }
+                } else if t == T - 1 {
+                    let d = dy + n * U
+                    for j in 0..<U { dh[j] += d[j] }
+                }
+                cellBackward(g, state + n * S, work + n * K, t)
+            }
+            if g.cell == .gruResetBefore {
+                // d(r * h') = dh~ Uh^T, then dr and the state's share through r
+                Gemm.rows(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
+                          c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
+                for n in 0..<count {
+                    let s = state + n * S, k = work + n * K
+                    let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
+                    for j in 0..<U {
+                        let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
+                        dz[U + j] = drh[j] * hp * r[j] * (1 - r[j])
+                        dh[j] += drh[j] * r[j]
+                    }
+                }
+            }
+            guard t > 0 else { continue }
+            // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
+            let zr = g.isGRU ? 2 * U : W
+            Gemm.rows(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
+                      GemmReduction(k: zr, ldb: U), .add)
+            if g.cell == .gruResetAfter {
+                Gemm.rows(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
+                          c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
+            }
+        }
+        weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
+                        gBias: gBias, gRecurrentBias: gRecurrentBias)
+        if let dx, let wt {
+            Gemm.rows(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
+                      GemmReduction(k: W, ldb: D), addDx ? .add : .store)
+        }
+    }
+
+    /// Step t of one image: dz[t] from dh (and dc), and dh (dc) replaced by what flows to step
+    /// t - 1 without the recurrent kernel.
+    @inline(__always)
+    static func cellBackward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ t: Int) {
+        let U = g.units
+        let a = s + t * g.width, dz = k + t * g.width
+        let h = s + g.hOffset + t * U
+        let dh = k + g.dhOffset, dc = dh + U
+        switch g.cell {
+        case .simple:
+            for j in 0..<U { dz[j] = dh[j] * (1 - h[j] * h[j]); dh[j] = 0 }
+        case .lstm:
+            let c = s + g.cOffset + t * U
+            for j in 0..<U {
+                let (i, f, cc, o) = (a[j], a[U + j], a[2 * U + j], a[3 * U + j])
+                let tc = tanh(c[j])
+                let dct = dc[j] + dh[j] * o * (1 - tc * tc)
+                let cp: Float = t > 0 ? c[j - U] : 0
+                dz[j] = dct * cc * i * (1 - i)
+                dz[U + j] = dct * cp * f * (1 - f)
+                dz[2 * U + j] = dct * i * (1 - cc * cc)
+                dz[3 * U + j] = dh[j] * tc * o * (1 - o)
+                dc[j] = dct * f
+                dh[j] = 0
+            }
+        case .gruResetAfter, .gruResetBefore:
+            let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U
+            for j in 0..<U {
+                let (zz, r, hh) = (a[j], a[U + j], a[2 * U + j])
+                let hp: Float = t > 0 ? h[j - U] : 0
+                let dn = dh[j] * (1 - zz) * (1 - hh * hh)
+                dz[j] = dh[j] * (hp - hh) * zz * (1 - zz)
+                dz[2 * U + j] = dn
+                if g.cell == .gruResetAfter {
+                    dz[U + j] = dn * e[j] * r * (1 - r)
+                    dzh[j] = dn * r
+                }
+                dh[j] *= zz
+            }
+        }
+    }
+
+    /// gKernel = sum x^T dz, gRecurrent = sum h'^T dz_rec, the biases the sums of dz (dz_rec).
+    static func weightGradients(_ g: RecurrentGeometry, x: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                                work: UnsafeMutablePointer<Float>, count: Int,
+                                gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
+                                gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
+        let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
+        // row i of gKernel: column i of x against dz, over images (outer) and steps (inner; x
+        // walked backwards in time when reversed)
+        Gemm.rows(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
+                  GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
+        // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
+        let zr = g.isGRU ? 2 * U : W
+        Gemm.rows(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
+                  GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+        if g.cell == .gruResetAfter {
+            Gemm.rows(U, a: { i in state + g.hOffset + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+                      GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
+        } else if g.cell == .gruResetBefore {
+            // the candidate's columns see r * h' (extra), against dz's candidate block
+            Gemm.rows(U, a: { i in state + g.extraOffset + U + i }, b: work + W + 2 * U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+                      GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+        }
+        if let gb = gBias {
+            gb.update(repeating: 0, count: W)
+            for n in 0..<count { for t in 0..<T { let d = work + n * K + t * W; for j in 0..<W { gb[j] += d[j] } } }
+        }
+        if let gr = gRecurrentBias {
+            gr.update(repeating: 0, count: W)
+            for n in 0..<count {
+                for t in 0..<T {
+                    let d = work + n * K + t * W
+                    for j in 0..<(g.isGRU ? 2 * U : W) { gr[j] += d[j] }
+                    if g.isGRU { let e = work + n * K + g.dzhOffset + t * U; for j in 0..<U { gr[2 * U + j] += e[j] } }
+                }
+            }
+        }
+    }
+}
+
+/// Embedding: token ids (floats holding whole numbers) to rows of a [vocab, dim] table.
+public enum EmbeddingKernel {
+    /// y[n, t] = table[id(n, t)] for `count * steps` ids. Returns the first id that is not a
+    /// whole number in 0..<vocab (its row is zero), or nil.
+    public static func forward(ids: UnsafePointer<Float>, count: Int, table: UnsafePointer<Float>, vocab: Int, dim: Int,
+                               y: UnsafeMutablePointer<Float>) -> Float? {
+        var bad: Float?
+        for r in 0..<count {
+            let v = ids[r]
+            if let i = index(v, vocab) { (y + r * dim).update(from: table + i * dim, count: dim) } else {
+                (y + r * dim).update(repeating: 0, count: dim)
+                if bad == nil { bad = v }
+            }
+        }
+        return bad
+    }
+
+    /// The forward of an emitted model's layer: a bad id is reported to the model
+    /// (CompiledModelBase.reportBadInput), which the trainer, evaluator and predictor stop on.
+    public static func forward(_ model: CompiledModelBase, layer: String, ids: UnsafePointer<Float>, count: Int, table: UnsafePointer<Float>,
+                               vocab: Int, dim: Int, y: UnsafeMutablePointer<Float>) {
+        if let bad = forward(ids: ids, count: count, table: table, vocab: vocab, dim: dim, y: y) {
+            model.reportBadInput("layer \(layer): token id \(bad) is not a whole number in 0..<\(vocab)")
+        }
+    }
+
+    /// gTable = the sum of dy rows per id (this chunk's partial; bad ids contribute nothing).
+    public static func backward(ids: UnsafePointer<Float>, count: Int, dy: UnsafePointer<Float>, vocab: Int, dim: Int,
+                                gTable: UnsafeMutablePointer<Float>) {
+        gTable.update(repeating: 0, count: vocab * dim)
+        for r in 0..<count {
+            guard let i = index(ids[r], vocab) else { continue }
+            let g = gTable + i * dim, d = dy + r * dim
+            for j in 0..<dim { g[j] += d[j] }
+        }
+    }
+
+    @inline(__always)
+    static func index(_ v: Float, _ vocab: Int) -> Int? {
+        guard v >= 0, v < Float(vocab), v == v.rounded(.towardZero) else { return nil }
+        return Int(v)
+    }
+}

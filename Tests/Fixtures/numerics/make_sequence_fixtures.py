@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Keras 3 reference fixtures for the sequence layers (SimpleRNN, LSTM, GRU, Embedding), made
+once by hand like make_fixtures.py's (CI never runs this):
+
+    KERAS_BACKEND=tensorflow python3 Tests/Fixtures/numerics/make_sequence_fixtures.py
+
+It reuses make_fixtures.py's machinery (float32 summary table, float64 model on float32
+weights and inputs, results rounded to float32) and writes, per case, model.md, weights.npz
+and io.npz in the same format. Differences:
+  - weights: recurrent_kernel U(+-sqrt(3/units)), embeddings U(-1, 1), biases U(-0.3, 0.3);
+  - an Embedding model's input is token ids (whole numbers in 0..<vocab, stored as float32)
+    and has no grad_input (ids have no gradient);
+  - every result is cross-checked against a plain numpy implementation of the cells
+    (`numpy_forward`), printed as "sanity ok/MISMATCH".
+"""
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import make_fixtures as mf  # noqa: E402
+from make_fixtures import L, keras  # noqa: E402
+
+CASES = {}
+
+
+def case(name, input_shape, batch, note, *ls, vocab=None):
+    CASES[name] = dict(build=mf.seq(name, input_shape, *ls), input_shape=input_shape, batch=batch,
+                       annotations=[], note=note, seed_file=None, backend=None, vocab=vocab)
+
+
+# One model for every cell, so that the committed generated code stays small: token ids into
+# an Embedding, then every recurrent form; the Embedding's gradient checks the input gradients
+# of the whole stack.
+case("sequence_stack", (5,), 3,
+     "Embedding 7 x 4 on token ids, LSTM 4 return_sequences, GRU 3 reset_after=False return_sequences, "
+     "SimpleRNN 3 return_sequences, GRU 4 reset_after=True (the Keras 3 default) return_sequences, "
+     "Bidirectional(GRU 2 return_sequences) merge mul, GRU 4 reset_after=True (the Keras 3 default) "
+     "return_sequences, Bidirectional(LSTM 3) merge concat (last states)",
+     lambda: L.Embedding(7, 4, name="embedding"),
+     lambda: L.LSTM(4, return_sequences=True, name="lstm"),
+     lambda: L.GRU(3, reset_after=False, return_sequences=True, name="gru"),
+     lambda: L.SimpleRNN(3, return_sequences=True, name="simple_rnn"),
+     lambda: L.Bidirectional(L.GRU(2, return_sequences=True, name="gru"), merge_mode="mul", name="bidirectional"),
+     lambda: L.GRU(4, return_sequences=True, name="gru_1"),
+     lambda: L.Bidirectional(L.LSTM(3, name="lstm"), name="bidirectional_1"),
+     vocab=7)
+
+
+def key_name(layer, var, plain=mf.key_name):
+    """A Bidirectional layer's tensors: `<layer>/forward_<inner>/<var>` as in the Keras 3
+    variable path `<layer>/forward_<inner>/<inner>_cell/<var>` (modelc keeps the direction)."""
+    if isinstance(layer, L.Bidirectional):
+        return f"{layer.name}/{var.path.split('/')[1]}/{var.name}"
+    return plain(layer, var)
+
+
+mf.key_name = key_name
+
+
+def random_weights(model, rng):
+    w = {}
+    for k, v in mf.named_vars(model):
+        shape = tuple(v.shape)
+        role = k.split("/")[-1]
+        if role == "kernel":
+            a = np.sqrt(3.0 / shape[0])
+            val = rng.uniform(-a, a, shape)
+        elif role == "recurrent_kernel":
+            a = np.sqrt(3.0 / shape[0])
+            val = rng.uniform(-a, a, shape)
+        elif role == "bias":
+            val = rng.uniform(-0.3, 0.3, shape)
+        elif role == "embeddings":
+            val = rng.uniform(-1.0, 1.0, shape)
+        else:
+            raise ValueError(k)
+        w[k] = val.astype(np.float32)
+    return w
+
+
+def make_case(name, spec, seed):
+    rng = np.random.default_rng(seed)
+    d = os.path.join(mf.HERE, name)
+    os.makedirs(d, exist_ok=True)
+    m32 = mf.build(spec["build"], "float32")
+    m64 = mf.build(spec["build"], "float64")
+    anns = [f"model: name=fx_{name}"] + [f"layer {ly.name}: activation={ly.activation.__name__}"
+                                         for ly in m32.layers if isinstance(ly, L.Dense)]
+    # sum, mul and ave print the same shapes and counts: the table cannot tell them apart
+    anns += [f"layer {ly.name}: merge={ly.merge_mode}" for ly in m32.layers
+             if isinstance(ly, L.Bidirectional) and ly.merge_mode != "concat"]
+    header = f"# Fixture `{name}`\n\n{spec['note']}.\n\nKeras 3 `model.summary()`:\n\n"
+    with open(os.path.join(d, "model.md"), "w") as fh:
+        fh.write(header + "```\n" + mf.summary_text(m32) + "```\n\n" + mf.annotation_block(anns))
+    w = random_weights(m64, rng)
+    mf.load_weights(m64, w)
+    np.savez(os.path.join(d, "weights.npz"), **w)
+
+    n = spec["batch"]
+    if spec["vocab"]:
+        x = rng.integers(0, spec["vocab"], (n,) + spec["input_shape"]).astype(np.float32)
+    else:
+        x = rng.uniform(-1.0, 1.0, (n,) + spec["input_shape"]).astype(np.float32)
+    up = rng.standard_normal((n,) + tuple(m64.output_shape[1:])).astype(np.float32)
+    io = {"input": x, "output_inference": mf.f32(m64(mf.to64(x), training=False)), "upstream": up}
+    tv = [(mf.key_name(ly, v), v) for ly in m64.layers for v in ly.trainable_weights]
+
+    def objective(xt):
+        y = m64(xt, training=True)
+        return mf.ops.sum(y * mf.to64(up)), y
+
+    import tensorflow as tf
+    xt = tf.constant(np.asarray(x, np.float64))
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        _, y = objective(xt)
+        loss = _
+    # an Embedding's gradient comes as IndexedSlices: made dense here
+    grads = [None if g is None else mf.f64(tf.convert_to_tensor(g))
+             for g in tape.gradient(loss, [xt] + [v.value for _, v in tv])]
+    io["output_training"] = mf.f32(y)
+    if not spec["vocab"]:
+        io["grad_input"] = mf.f32(grads[0])
+    for (k, _), g in zip(tv, grads[1:]):
+        io["grad/" + k] = mf.f32(g)
+    np.savez(os.path.join(d, "io.npz"), **io)
+    return w, io, m32
+
+
+# ---- numpy cells (Keras semantics), for the sanity check -----------------------------------
+
+def sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def run_cell(layer, w, x, prefix=None):
+    cfg = layer.get_config()
+    prefix = prefix or layer.name
+    k, u = w[f"{prefix}/kernel"].astype(np.float64), w[f"{prefix}/recurrent_kernel"].astype(np.float64)
+    b = w[f"{prefix}/bias"].astype(np.float64)
+    units = cfg["units"]
+    n, steps = x.shape[0], x.shape[1]
+    h = np.zeros((n, units))
+    c = np.zeros((n, units))
+    out = []
+    for t in range(steps):
+        xt = x[:, t]
+        if isinstance(layer, L.LSTM):
+            z = xt @ k + h @ u + b
+            i, f, g, o = (z[:, j * units:(j + 1) * units] for j in range(4))
+            c = sig(f) * c + sig(i) * np.tanh(g)
+            h = sig(o) * np.tanh(c)
+        elif isinstance(layer, L.GRU):
+            bx, bh = (b[0], b[1]) if cfg["reset_after"] else (b, np.zeros_like(b))
+            xz = xt @ k + bx
+            if cfg["reset_after"]:
+                hz = h @ u + bh
+                z, r = sig(xz[:, :units] + hz[:, :units]), sig(xz[:, units:2 * units] + hz[:, units:2 * units])
+                hh = np.tanh(xz[:, 2 * units:] + r * hz[:, 2 * units:])
+            else:
+                hz = h @ u[:, :2 * units]
+                z, r = sig(xz[:, :units] + hz[:, :units]), sig(xz[:, units:2 * units] + hz[:, units:])
+                hh = np.tanh(xz[:, 2 * units:] + (r * h) @ u[:, 2 * units:])
+            h = z * h + (1 - z) * hh
+        else:
+            h = np.tanh(xt @ k + h @ u + b)
+        out.append(h)
+    return np.stack(out, 1) if cfg["return_sequences"] else h
+
+
+def numpy_forward(model, w, x):
+    y = x.astype(np.float64)
+    for ly in model.layers:
+        if isinstance(ly, L.Embedding):
+            y = w[f"{ly.name}/embeddings"].astype(np.float64)[y.astype(int)]
+        elif isinstance(ly, (L.LSTM, L.GRU, L.SimpleRNN)):
+            y = run_cell(ly, w, y)
+        elif isinstance(ly, L.Bidirectional):
+            inner = ly.forward_layer
+            f = run_cell(inner, w, y, f"{ly.name}/{ly.forward_layer.name}")
+            b = run_cell(inner, w, y[:, ::-1], f"{ly.name}/{ly.backward_layer.name}")
+            if inner.get_config()["return_sequences"]:
+                b = b[:, ::-1]
+            y = {"concat": lambda: np.concatenate([f, b], -1), "sum": lambda: f + b, "mul": lambda: f * b,
+                 "ave": lambda: (f + b) / 2}[ly.merge_mode]()
+        elif isinstance(ly, L.Dense):
+            y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
+    return y
+
+
+def main():
+    assert mf.BACKEND == mf.WRITER, "run with KERAS_BACKEND=tensorflow"
+    names = sys.argv[1:] or list(CASES)
+    for i, name in enumerate(CASES):
+        if name not in names:
+            continue
+        w, io, m32 = make_case(name, CASES[name], 1700 + i)
+        print(f"wrote {name}", flush=True)
+        r = mf.rel(numpy_forward(m32, w, io["input"]), io["output_inference"].astype(np.float64))
+        print(f"sanity {'ok' if r < 1e-5 else 'MISMATCH'}: {name} numpy forward: max rel diff {r:.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -59,7 +59,7 @@ final class KerasConfigTests: XCTestCase {
     func testSeedNetworksGiveTheirTablesIR() throws {
         let seeds = ["seed000_kmnist_cnn", "seed001_mlp_128_128_64_relu_sgd", "seed001_mlp_128_64_32_relu_nesterov",
                      "seed001_mlp_128_64_relu_adam", "seed001_mlp_256_128_64_sigmoid_rmsprop", "seed003_k4", "seed003_k5",
-                     "seed003_k6", "seed004_kannada_cnn", "cifar10_small_cnn"]
+                     "seed003_k6", "seed004_kannada_cnn", "cifar10_small_cnn", "mnist_lstm_rows"]
         for s in seeds {
             let k = try check(s + ".config.json")
             XCTAssertTrue(k.ok, s)
@@ -134,7 +134,7 @@ final class KerasConfigTests: XCTestCase {
             XCTAssertEqual(r.ir.trainableParams, e.trainable, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 16)
+        XCTAssertEqual(checked, 18)   // 16 image and 1-D models, and two sequence models (issue 17)
     }
 
     func testHyperparametersAreTakenExactly() throws {

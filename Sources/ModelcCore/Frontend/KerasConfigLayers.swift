@@ -143,6 +143,10 @@ enum KerasConfigLayers {
                 throw i.error("interpolation '\(try i.string())' is not supported (nearest only)")
             }
             return (kind, .upSampling(sizeH: size[0], sizeW: size[1]), [s[0] * size[0], s[1] * size[1], s[2]])
+        case .simpleRNN, .lstm, .gru, .bidirectional:
+            return try recurrent(kind, l, input: s, fail: fail)
+        case .embedding:
+            return try embedding(l, input: s, fail: fail)
         case .lambda:
             throw l.entry.error("layer '\(l.name)' (Lambda) is not supported: a Lambda's function is saved as Python bytecode, which modelc does not run (describe it in a summary table with a `layer \(l.name):` annotation instead)")
         }

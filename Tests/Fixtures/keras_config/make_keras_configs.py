@@ -208,6 +208,21 @@ def tiny_cnn():
                                                       L.Dense(2, activation="softmax", name="probs")])
 
 
+def mnist_lstm_rows():
+    return seq("mnist_lstm_rows", (28, 28), "input", [L.LSTM(128, name="lstm"), L.Dense(10, activation="softmax", name="dense")])
+
+
+def embedding_birnn():
+    """Embedding -> Bidirectional GRU (sequences, ave) -> Bidirectional LSTM (concat) -> SimpleRNN-free head."""
+    return functional("embedding_birnn", (12,), "tokens", [
+        L.Embedding(100, 8, name="embedding"),
+        L.Bidirectional(L.GRU(6, return_sequences=True, name="gru"), merge_mode="ave", name="bidirectional"),
+        L.GRU(5, reset_after=False, return_sequences=True, name="gru_1"),
+        L.SimpleRNN(4, return_sequences=True, name="simple_rnn"),
+        L.Bidirectional(L.LSTM(3, name="lstm"), name="bidirectional_1"),
+        L.Dense(2, activation="softmax", name="dense")])
+
+
 KERAS3 = {
     "seed000_kmnist_cnn": seed000,
     "seed001_mlp_128_128_64_relu_sgd": lambda: seed001("seed001_mlp_128_128_64_relu_sgd", [128, 128, 64], "relu"),
@@ -227,6 +242,8 @@ KERAS3 = {
     "branch": branch,
     "nested": nested,
     "unsupported": unsupported,
+    "mnist_lstm_rows": mnist_lstm_rows,
+    "embedding_birnn": embedding_birnn,
 }
 
 

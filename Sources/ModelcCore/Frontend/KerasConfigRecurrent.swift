@@ -1,0 +1,75 @@
+// KerasConfigRecurrent: a Keras config's Embedding, SimpleRNN, LSTM, GRU and Bidirectional
+// layers to IR ops (IR/Recurrent.swift), every setting taken from the config. What modelc's
+// cells do not compute (other activations, dropout inside the cell, masking, states carried
+// between batches, reversed or returned states) is refused naming the key.
+
+extension KerasConfigLayers {
+    /// SimpleRNN, LSTM or GRU over a sequence input (steps, features); `bidirectional` wraps it.
+    static func recurrent(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        guard s.count == 2 else { throw fail("needs a sequence input (steps, features) but gets \(Inference.shapeText(s))") }
+        if kind == .bidirectional { return try bidirectional(l.config, input: s, fail: fail) }
+        let a = try recurrentAttrs(kind, l.config)
+        return (kind, .recurrent(a), a.outputShape(steps: s[0]))
+    }
+
+    /// Embedding: token ids (steps) -> vectors (steps, output_dim).
+    static func embedding(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        let c = l.config
+        guard s.count == 1 else { throw fail("needs a sequence of token ids (steps) but gets \(Inference.shapeText(s))") }
+        if let m = try c.present("mask_zero"), try m.bool() { throw m.error("mask_zero=true (masking) is not supported") }
+        let vocab = try c.required("input_dim").int(min: 1, max: ResourceLimits.maxDimension)
+        let dim = try c.required("output_dim").int(min: 1, max: ResourceLimits.maxDimension)
+        return (.embedding, .embedding(vocab: vocab, dim: dim), [s[0], dim])
+    }
+
+    static func bidirectional(_ c: JNode, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        let inner = try c.required("layer")
+        let cls = try inner.required("class_name").string()
+        guard let kind = LayerKind(rawValue: cls), [.simpleRNN, .lstm, .gru].contains(kind) else {
+            throw try inner.required("class_name").fail("SimpleRNN, LSTM or GRU inside Bidirectional")
+        }
+        var a = try recurrentAttrs(kind, inner.required("config"))
+        if let b = try c.present("backward_layer") {    // Keras 3 saves the mirror it builds
+            let mirror = try recurrentAttrs(kind, b.required("config"), backward: true)
+            guard try b.required("class_name").string() == cls, mirror == a else {
+                throw b.error("a backward_layer that is not the forward layer reading backwards is not supported")
+            }
+        }
+        let mode = try c.present("merge_mode")
+        let merge = try mode.map { n -> BidirectionalMerge in
+            guard let m = BidirectionalMerge(rawValue: try n.string()) else { throw n.fail("\"concat\", \"sum\", \"mul\" or \"ave\"") }
+            return m
+        }
+        guard let m = merge else { throw fail("merge_mode=None (two outputs) is not supported") }
+        a.bidirectional = m
+        return (.bidirectional, .recurrent(a), a.outputShape(steps: s[0]))
+    }
+
+    /// `backward`: the reversed copy a Bidirectional layer holds (go_backwards must be true).
+    static func recurrentAttrs(_ kind: LayerKind, _ c: JNode, backward: Bool = false) throws -> RecurrentAttrs {
+        let cell: RecurrentCell = kind == .lstm ? .lstm : kind == .gru ? .gru : .simpleRNN
+        for key in ["return_state", "stateful"] {
+            if let n = try c.present(key), try n.bool() { throw n.error("\(key)=true is not supported") }
+        }
+        if try c.present("go_backwards")?.bool() ?? false != backward {
+            throw try c.required("go_backwards").error("go_backwards=\(!backward) is not supported" + (backward ? " in a backward_layer" : ""))
+        }
+        if let n = try c.present("time_major"), try n.bool() { throw n.error("time_major=true is not supported") }
+        for key in ["dropout", "recurrent_dropout"] {
+            if let n = try c.present(key), try n.float() != 0 { throw n.error("\(key)=\(try n.float()) (dropout inside the cell) is not supported") }
+        }
+        try expectActivation(c, "activation", "tanh")
+        if cell != .simpleRNN { try expectActivation(c, "recurrent_activation", "sigmoid") }
+        let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
+        let bias = try c.present("use_bias")?.bool() ?? true
+        let resetAfter = cell == .gru ? try c.present("reset_after")?.bool() ?? true : false
+        return RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
+                              biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
+    }
+
+    /// The cells compute tanh and sigmoid only (Keras 2.0-2.2's hard_sigmoid default is refused).
+    static func expectActivation(_ c: JNode, _ key: String, _ name: String) throws {
+        guard let n = try c.present(key) else { return }
+        guard case .string(let v) = n.value, v == name else { throw n.fail("\"\(name)\" (the only \(key) modelc's cells compute)") }
+    }
+}

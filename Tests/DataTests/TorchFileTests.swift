@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import ModelcData
+import ModelcFuzz
 
 func torchFixture(_ name: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -168,5 +169,19 @@ final class TorchFileTests: XCTestCase {
         assertDataError(["'a'", "needs 12 bytes", "span 8"]) { try SafeTensors.decode(wrong, file: "w.safetensors") }
         let dtype = file(#"{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}"#, data: 8)
         assertDataError(["dtype C64"]) { try SafeTensors.decode(dtype, file: "d.safetensors") }
+    }
+
+    /// The fuzz corpora of the pickle, torch and safetensors targets replay through
+    /// WeightsFuzzEntry: valid seeds decode, the hostile ones are refused, nothing crashes.
+    func testFuzzCorporaReplay() {
+        for kind in WeightsFuzzEntry.kinds {
+            let seeds = FuzzRegressionTests.corpus("seeds", kind)
+            XCTAssertGreaterThanOrEqual(seeds.count, 3, kind)
+            for f in seeds {
+                let hostile = f.contains("evil") || f.contains("overlap")
+                XCTAssertEqual(WeightsFuzzEntry.run(kind, bytes(f)), !hostile, f)
+            }
+            for f in FuzzRegressionTests.corpus("regressions", kind) { _ = WeightsFuzzEntry.run(kind, bytes(f)) }
+        }
     }
 }

@@ -31,31 +31,16 @@ Writes, next to this script:
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUMERICS = os.path.join(HERE, "..", "numerics")
-
-
-class ConvBn(nn.Module):
-    """Tests/Fixtures/numerics/make_pytorch_fixtures.py ConvBn (fx_pytorch_conv_bn)."""
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 4, 3, 1, padding=1)
-        self.bn1 = nn.BatchNorm2d(4)
-        self.act1 = nn.LeakyReLU()
-        self.conv2 = nn.Conv2d(4, 6, 3, 2, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(6)
-        self.fc = nn.Linear(24, 5)
-
-    def forward(self, x):
-        x = F.max_pool2d(self.act1(self.bn1(self.conv1(x))), 2)
-        x = F.relu(self.bn2(self.conv2(x)))
-        return self.fc(torch.flatten(x, 1))
+sys.path.insert(0, NUMERICS)
+from make_pytorch_fixtures import ConvBn  # noqa: E402  (the network of fx_pytorch_conv_bn)
 
 
 class Conv1dGap(nn.Module):

@@ -125,7 +125,7 @@ public enum SafeTensors {
             }
             guard name != "__metadata__", seen.insert(name).inserted else { throw DataError(file: name, message: "duplicate or reserved tensor name '\(name)'") }
             let dn = dtypeNames.first { $0.value == dt }!.key
-            header += (i > 0 ? "," : "") + "\(jsonString(name)):{\"dtype\":\"\(dn)\",\"shape\":[\(a.shape.map(String.init).joined(separator: ","))],"
+            header += (i > 0 ? "," : "") + "\(JSONText.quoted(name)):{\"dtype\":\"\(dn)\",\"shape\":[\(a.shape.map(String.init).joined(separator: ","))],"
                 + "\"data_offsets\":[\(data.count),\(data.count + a.data.count)]}"
             data += a.data
         }
@@ -143,18 +143,5 @@ public enum SafeTensors {
         } catch let e as DataError where e.file != path {
             throw DataError(file: path, message: e.description)
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }

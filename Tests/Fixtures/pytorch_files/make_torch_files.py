@@ -40,7 +40,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUMERICS = os.path.join(HERE, "..", "numerics")
 sys.path.insert(0, NUMERICS)
-from make_pytorch_fixtures import ConvBn  # noqa: E402  (the network of fx_pytorch_conv_bn)
+from make_pytorch_fixtures import ConvBn, nontrivial_batchnorm  # noqa: E402  (ConvBn: fx_pytorch_conv_bn's network)
 
 
 class Conv1dGap(nn.Module):
@@ -88,16 +88,9 @@ def conv_bn():
     rng = np.random.default_rng(21)
     model = ConvBn()
     sd = model.state_dict()
-    for k, v in sd.items():
-        if k.endswith("running_mean"):
-            sd[k] = torch.tensor(rng.uniform(-0.2, 0.2, v.shape), dtype=torch.float32)
-        elif k.endswith("running_var"):
-            sd[k] = torch.tensor(rng.uniform(0.5, 1.5, v.shape), dtype=torch.float32)
-        elif k.startswith("bn") and k.endswith("weight"):
-            sd[k] = torch.tensor(rng.uniform(0.5, 1.5, v.shape), dtype=torch.float32)
-        elif k.startswith("bn") and k.endswith("bias"):
-            sd[k] = torch.tensor(rng.uniform(-0.3, 0.3, v.shape), dtype=torch.float32)
-        elif k.endswith("num_batches_tracked"):
+    nontrivial_batchnorm(sd, rng)
+    for k in sd:
+        if k.endswith("num_batches_tracked"):
             sd[k] = torch.tensor(7)
     model.load_state_dict(sd)
     torch.save(model.state_dict(), os.path.join(HERE, "conv_bn.pth"))

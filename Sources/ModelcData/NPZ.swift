@@ -10,15 +10,25 @@ public enum NPZ {
     }
 
     public static func decode(_ bytes: [UInt8], file: String, maxEntryBytes: Int = DataLimits.maxDecompressedBytes) throws -> [String: NDArray] {
-        var out: [String: NDArray] = [:]
+        Dictionary(uniqueKeysWithValues: try decodeOrdered(bytes, file: file, maxEntryBytes: maxEntryBytes))
+    }
+
+    /// Reads every array in archive order (the order np.savez was given).
+    public static func readOrdered(path: String) throws -> [(String, NDArray)] {
+        try decodeOrdered(FileIO.read(path: path), file: path)
+    }
+
+    public static func decodeOrdered(_ bytes: [UInt8], file: String, maxEntryBytes: Int = DataLimits.maxDecompressedBytes) throws -> [(String, NDArray)] {
+        var out: [(String, NDArray)] = []
+        var seen = Set<String>()
         for e in try Zip.entries(bytes, file: file) {
             if e.name.hasSuffix("/") { continue }   // directory entry
             let data = try Zip.extract(e, from: bytes, file: file, maxOutput: maxEntryBytes)
             let key = e.name.hasSuffix(".npy") ? String(e.name.dropLast(4)) : e.name
-            if out[key] != nil {
+            if !seen.insert(key).inserted {
                 throw DataError(file: file, offset: e.localHeaderOffset, message: "duplicate array '\(key)' in archive")
             }
-            out[key] = try NPY.decode(data, file: "\(file)(\(e.name))")
+            out.append((key, try NPY.decode(data, file: "\(file)(\(e.name))")))
         }
         return out
     }

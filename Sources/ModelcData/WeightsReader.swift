@@ -7,15 +7,37 @@ public enum WeightsFormat: String, Sendable, CaseIterable {
     case kerasWeightsH5 = "weights.h5"
     case h5
     case keras
+    case pytorch
+    case safetensors
+
+    /// The extensions of this format.
+    public var extensions: [String] {
+        switch self {
+        case .npz: return [".npz"]
+        case .kerasWeightsH5: return [".weights.h5"]     // before .h5: `of` takes the first match
+        case .h5: return [".h5", ".hdf5"]
+        case .keras: return [".keras"]
+        case .pytorch: return [".pt", ".pth"]
+        case .safetensors: return [".safetensors"]
+        }
+    }
 
     /// The format a path names, or nil for an unknown extension.
     public static func of(path: String) -> WeightsFormat? {
         let lower = path.lowercased()
-        if lower.hasSuffix(".npz") { return .npz }
-        if lower.hasSuffix(".weights.h5") { return .kerasWeightsH5 }
-        if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") { return .h5 }
-        if lower.hasSuffix(".keras") { return .keras }
-        return nil
+        return allCases.first { $0.extensions.contains { lower.hasSuffix($0) } }
+    }
+}
+
+/// A weights file's arrays in file order; `ordered` says whether that order means anything
+/// (a state_dict's or an .npz's order does; a safetensors header's does not). `notes` are
+/// things the reader did that the user should know (e.g. which nested state_dict it read).
+public struct WeightsContents {
+    public var arrays: [(String, NDArray)]
+    public var ordered: Bool
+    public var notes: [String]
+    public init(arrays: [(String, NDArray)], ordered: Bool, notes: [String]) {
+        self.arrays = arrays; self.ordered = ordered; self.notes = notes
     }
 }
 
@@ -23,7 +45,7 @@ public enum WeightsReader {
     /// Where `modelc compile` stores a model's trained weights beside binary `bin`: `BIN-weights`
     /// plus the source file's own extension (`.npz`, `.weights.h5`, `.keras`, ...).
     public static func bundledPath(binary bin: String, format: WeightsFormat) -> String {
-        "\(bin)-weights.\(format.rawValue)"
+        "\(bin)-weights\(format.extensions[0])"
     }
 
     /// The weights stored beside binary `bin` by `modelc compile`, if any.
@@ -31,20 +53,37 @@ public enum WeightsReader {
         WeightsFormat.allCases.map { bundledPath(binary: bin, format: $0) }.first { FileIO.exists($0) }
     }
 
+    /// A reader's arrays whose file order means nothing (HDF5 groups list names sorted).
+    static func unordered(_ arrays: [String: NDArray]) -> WeightsContents {
+        WeightsContents(arrays: arrays.sorted { $0.key < $1.key }, ordered: false, notes: [])
+    }
+
     /// The extensions `read` accepts, for error messages and usage text.
     public static var acceptedExtensions: String {
-        WeightsFormat.allCases.map { "." + $0.rawValue }.joined(separator: ", ")
+        WeightsFormat.allCases.flatMap(\.extensions).joined(separator: ", ")
     }
 
     /// Reads every array of a weights file, keyed by the name the file gives it.
     public static func read(path: String) throws -> [String: NDArray] {
+        var out: [String: NDArray] = [:]
+        for (k, a) in try readContents(path: path).arrays {
+            if out[k] != nil { throw DataError(file: path, message: "duplicate array '\(k)'") }
+            out[k] = a
+        }
+        return out
+    }
+
+    /// Reads every array of a weights file in file order.
+    public static func readContents(path: String) throws -> WeightsContents {
         guard let format = WeightsFormat.of(path: path) else {
             throw DataError(file: path, message: "unknown weights file type: expected one of \(acceptedExtensions)")
         }
         switch format {
-        case .npz: return try NPZ.read(path: path)
-        case .kerasWeightsH5, .h5: return try KerasWeightFiles.readH5(path: path)
-        case .keras: return try KerasWeightFiles.readKeras(path: path)
+        case .npz: return WeightsContents(arrays: try NPZ.readOrdered(path: path), ordered: true, notes: [])
+        case .pytorch: return try TorchCheckpoint.read(path: path)
+        case .safetensors: return try SafeTensors.read(path: path)
+        case .kerasWeightsH5, .h5: return unordered(try KerasWeightFiles.readH5(path: path))
+        case .keras: return unordered(try KerasWeightFiles.readKeras(path: path))
         }
     }
 }

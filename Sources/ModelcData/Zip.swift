@@ -4,6 +4,8 @@
 // are only skipped, so the zip64 extra fields NumPy puts in local headers (np.savez uses
 // force_zip64, with 0xFFFFFFFF in the local size fields) are fine. Archives that need zip64
 // (entries or offsets over 4 GiB), encryption and methods other than stored/deflate are rejected.
+// A zip64 end record that only repeats the 32-bit end record's values (torch.save writes one
+// into every archive) is ignored: the 32-bit fields are used whenever none of them is saturated.
 
 public struct ZipEntry: Sendable {
     public let name: String
@@ -35,9 +37,6 @@ public enum Zip {
         }
         if eocd < 0 {
             throw DataError(file: file, offset: b.count, message: "not a zip archive: no end-of-central-directory record (PK\\5\\6) found")
-        }
-        if eocd >= 20 && le32(b, eocd - 20) == 0x0706_4B50 {
-            throw DataError(file: file, offset: eocd - 20, message: "zip64 archives are not supported (entries over 4 GiB)")
         }
         let disk = le16(b, eocd + 4), cdDisk = le16(b, eocd + 6)
         if disk != 0 || cdDisk != 0 {

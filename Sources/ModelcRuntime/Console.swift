@@ -2,6 +2,7 @@
 // drawn on stderr only when it is a terminal, and minimal JSON formatting.
 
 import Foundation
+import ModelcData
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,21 +65,7 @@ enum JSON {
         return "\(x)"
     }
     static func number(_ x: Float) -> String { number(Double(x)) }
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { JSONText.quoted(s) }
     /// An object from ordered (key, already-encoded value) pairs.
     static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"

@@ -1,7 +1,13 @@
-// Weights interchange: .npz files with one float32 array per parameter tensor, keyed exactly by
+// Weights interchange: .npz, PyTorch .pt/.pth and .safetensors files (read by WeightsReader)
+// with one float array per parameter tensor, keyed exactly by
 // `TensorSpec.key` (Keras: "<layer>/kernel" HWIO or [in, out], "/bias", "/gamma", "/beta",
 // "/moving_mean", "/moving_variance", "/depthwise_kernel", "/pointwise_kernel"; PyTorch models:
 // state_dict names and layouts, `TensorSpec.fileShape`, permuted from/to the internal layout).
+//
+// Export writes .npz, or .safetensors when the path ends so.
+// A state_dict's `num_batches_tracked` counters (int64 scalars) are not model tensors and are
+// dropped. When the names do not fit, WeightsMatching tries order and shape and prints the
+// mapping it used.
 //
 // Import is all-or-nothing: every problem (missing key, extra key, wrong shape, wrong dtype,
 // non-finite value) is collected and reported by name before any parameter is changed.
@@ -17,17 +23,45 @@ public enum WeightsFile {
             let map = t.fileToInternalIndex()
             return (t.key, NDArray(float32: map.map { values[$0] }, shape: t.fileShape))
         }
-        try NPZ.write(arrays, to: path)
+        switch WeightsFormat.of(path: path) {
+        case .npz: try NPZ.write(arrays, to: path)
+        case .safetensors: try SafeTensors.write(arrays, to: path)
+        default: throw RuntimeError(file: path, "export writes .npz or .safetensors files; name the output so")
+        }
     }
 
-    /// Reads `path` and copies its arrays into the model's parameters.
-    public static func load<M: CompiledModel>(_ path: String, into model: M) throws {
-        let arrays = KerasWeightNames.translate(try WeightsReader.read(path: path), info: M.info)
-        let values = try match(arrays, info: M.info, file: path)
+    /// Reads `path` and copies its arrays into the model's parameters; notes and a by-order
+    /// mapping go to `log` (stderr by default).
+    public static func load<M: CompiledModel>(_ path: String, into model: M,
+                                              log: (String) -> Void = { Console.standard.err($0) }) throws {
+        let values = try matchFile(path, info: M.info, log: log)
         for (t, v) in zip(M.info.tensors, values) {
             let map = t.fileToInternalIndex()   // file layout -> internal layout (identity for Keras)
             for j in 0..<t.count { model.parameters[t.offset + map[j]] = v[j] }
         }
+    }
+
+    /// The file's arrays matched to `info.tensors`: by name, else by order and shape.
+    static func matchFile(_ path: String, info: ModelInfo, log: (String) -> Void) throws -> [[Float]] {
+        let contents = try WeightsReader.readContents(path: path)
+        contents.notes.forEach(log)
+        let file = contents.arrays.filter { !($0.0.hasSuffix(".num_batches_tracked") && $0.1.count <= 1) }
+        var arrays: [String: NDArray] = [:]
+        for (k, a) in file {
+            if arrays.updateValue(a, forKey: k) != nil { throw RuntimeError(file: path, "duplicate array '\(k)'") }
+        }
+        arrays = KerasWeightNames.translate(arrays, info: info)   // Keras 3 `layer/vars/i` -> names
+        let byName: RuntimeError
+        do { return try match(arrays, info: info, file: path) } catch let e as RuntimeError { byName = e }
+        let r: WeightsMatching.Result
+        do {
+            r = try WeightsMatching.byOrder(file, ordered: contents.ordered, info: info, path: path)
+        } catch let e as RuntimeError {
+            throw RuntimeError(file: path, "\(byName.message); \(e.message)")
+        }
+        log("\(path): names differ from model \(info.name)'s; matched its \(file.count) tensors by order and shape (\(r.layoutName) layout): file key -> model key")
+        r.lines.forEach(log)
+        return r.values
     }
 
     /// The other names Keras 3 gives a tensor in a file keyed by variable paths: a

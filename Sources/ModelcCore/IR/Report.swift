@@ -2,6 +2,8 @@
 // column, the three totals each marked against the declared figure, the assumed defaults
 // and the inference notes (text), or one JSON object with stable key names (--json).
 
+import ModelcData
+
 enum ReportText {
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
@@ -74,26 +76,7 @@ extension String {
 
 /// A tiny JSON writer (no Foundation encoder: key order must be stable and exact).
 public enum JSON {
-    public static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(format4(u.value)) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
-
-    static func format4(_ v: UInt32) -> String {
-        let h = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - h.count)) + h
-    }
+    public static func string(_ s: String) -> String { JSONText.quoted(s) }
 
     static func number(_ x: Float) -> String {
         guard x.isFinite else { return "null" }

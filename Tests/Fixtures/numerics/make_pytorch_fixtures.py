@@ -112,12 +112,9 @@ def write_model_md(name, model):
         fh.write(text)
 
 
-def make(name, model, shape, batch, seed):
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = model()                                     # PyTorch default (Kaiming-uniform) init
-    sd = model.state_dict()
-    for k, v in sd.items():                             # non-trivial BatchNorm state and affine
+def nontrivial_batchnorm(sd, rng):
+    """Non-trivial BatchNorm state and affine (modules named bn*) in a state_dict, drawn from rng."""
+    for k, v in sd.items():
         if k.endswith("running_mean"):
             sd[k] = torch.tensor(rng.uniform(-0.2, 0.2, v.shape), dtype=torch.float32)
         elif k.endswith("running_var"):
@@ -126,6 +123,14 @@ def make(name, model, shape, batch, seed):
             sd[k] = torch.tensor(rng.uniform(0.5, 1.5, v.shape), dtype=torch.float32)
         elif k.startswith("bn") and k.endswith("bias"):
             sd[k] = torch.tensor(rng.uniform(-0.3, 0.3, v.shape), dtype=torch.float32)
+
+
+def make(name, model, shape, batch, seed):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = model()                                     # PyTorch default (Kaiming-uniform) init
+    sd = model.state_dict()
+    nontrivial_batchnorm(sd, rng)
     model.load_state_dict(sd)
     weights = {k: v.numpy().astype(np.float32) for k, v in model.state_dict().items()
                if not k.endswith("num_batches_tracked")}

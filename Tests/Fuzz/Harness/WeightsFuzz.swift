@@ -1,0 +1,21 @@
+// libFuzzer harness, targets pickle torch safetensors: compiled with
+// Sources/ModelcFuzz/WeightsFuzzEntry.swift against a sanitized build of ModelcData (see
+// Tests/Fuzz/run.sh). The decoder is chosen by MODELC_FUZZ_KIND (one of WeightsFuzzEntry.kinds),
+// which run.sh sets per target.
+import Foundation
+
+let fuzzKind: String = {
+    let kind = ProcessInfo.processInfo.environment["MODELC_FUZZ_KIND"] ?? ""
+    guard WeightsFuzzEntry.kinds.contains(kind) else {
+        FileHandle.standardError.write("MODELC_FUZZ_KIND must be one of \(WeightsFuzzEntry.kinds), found '\(kind)'\n".data(using: .utf8)!)
+        exit(2)
+    }
+    return kind
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func modelcFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    WeightsFuzzEntry.run(fuzzKind, bytes)
+    return 0
+}

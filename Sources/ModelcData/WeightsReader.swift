@@ -4,11 +4,14 @@
 
 public enum WeightsFormat: String, Sendable, CaseIterable {
     case npz
+    /// An ONNX model's initializers, keyed as the layers `modelc compile model.onnx` builds (ONNXChain.stateDict).
+    case onnx
 
     /// The format a path names, or nil for an unknown extension.
     public static func of(path: String) -> WeightsFormat? {
         let lower = path.lowercased()
         if lower.hasSuffix(".npz") { return .npz }
+        if lower.hasSuffix(".onnx") { return .onnx }
         return nil
     }
 }
@@ -26,6 +29,7 @@ public enum WeightsReader {
         }
         switch format {
         case .npz: return try NPZ.read(path: path)
+        case .onnx: return try ONNXChain(model: ONNXModel.read(path: path), file: path).stateDict()
         }
     }
 }

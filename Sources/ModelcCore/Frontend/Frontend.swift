@@ -8,8 +8,10 @@ import Foundation
 
 public enum Frontend {
     /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
-    /// layer, no hyperparameters fit a layer, bad annotation).
+    /// layer, no hyperparameters fit a layer, bad annotation). A `.onnx` file is read by
+    /// ONNXImporter (protobuf, every hyperparameter exact).
     public static func check(path: String) throws -> CheckReport {
+        if path.lowercased().hasSuffix(".onnx") { return try ONNXImporter.check(path: path) }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {

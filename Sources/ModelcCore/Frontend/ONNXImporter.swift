@@ -116,3 +116,11 @@ enum ONNXImporter {
         }
     }
 }
+
+extension Frontend {
+    /// Checks the bytes of an ONNX model file (what `check(path:)` does for a `.onnx` path);
+    /// `path` is used for messages and the model name.
+    public static func checkONNX(bytes: [UInt8], path: String) throws -> CheckReport {
+        try ONNXImporter.check(bytes: bytes, path: path)
+    }
+}

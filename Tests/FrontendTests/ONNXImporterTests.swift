@@ -25,6 +25,7 @@ enum PB {
         int(1, values.count) + int(2, 7) + string(8, name) + values.flatMap { int(7, $0) }
     }
     static func attr(_ name: String, int v: Int) -> [UInt8] { string(1, name) + int(3, v) + int(20, 2) }
+    static func attr(_ name: String, string v: String) -> [UInt8] { string(1, name) + string(4, v) + int(20, 3) }
     static func attr(_ name: String, ints: [Int]) -> [UInt8] { string(1, name) + ints.flatMap { int(8, $0) } + int(20, 7) }
     static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", attrs: [[UInt8]] = []) -> [UInt8] {
         inputs.flatMap { string(1, $0) } + outputs.flatMap { string(2, $0) } + string(3, name.isEmpty ? "/\(op)" : name) + string(4, op)
@@ -113,6 +114,24 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(r.ir.layers[1].op, .dense(units: 3, useBias: true, activation: .linear))
         XCTAssertEqual(r.ir.layers[2].op, .activation(.softmax))
         XCTAssertTrue(ONNXFuzzEntry.run(PB.gemmModel()))
+    }
+
+    /// SAME_UPPER / SAME_LOWER pads are computed from the input: symmetric ones on the convolution,
+    /// asymmetric ones as a zero-padding layer (extra row and column last for UPPER, first for LOWER).
+    func testAutoPadBecomesExplicitPads() throws {
+        func conv(_ mode: String, kernel: Int, stride: Int) throws -> [Op] {
+            let w = PB.tensor("c.weight", [2, 1, kernel, kernel], Array(repeating: 0.5, count: 2 * kernel * kernel))
+            let m = PB.model(nodes: [PB.node("Conv", ["x", "c.weight"], ["y"], attrs: [PB.attr("auto_pad", string: mode), PB.attr("strides", ints: [stride, stride])])],
+                             initializers: [w], input: [1, 1, 5, 5])
+            return try check(m).ir.layers.map(\.op)
+        }
+        guard case .conv2d(let a) = try conv("SAME_UPPER", kernel: 3, stride: 2)[1] else { return XCTFail() }
+        XCTAssertEqual([a.explicitPadH, a.explicitPadW, a.strideH], [1, 1, 2])
+        let upper = try conv("SAME_UPPER", kernel: 2, stride: 1), lower = try conv("SAME_LOWER", kernel: 2, stride: 1)
+        XCTAssertEqual(upper[1], .zeroPadding(top: 0, bottom: 1, left: 0, right: 1))
+        XCTAssertEqual(lower[1], .zeroPadding(top: 1, bottom: 0, left: 1, right: 0))
+        guard case .conv2d(let b) = upper[2] else { return XCTFail() }
+        XCTAssertEqual([b.explicitPadH, b.explicitPadW], [0, 0])
     }
 
     func testUnsupportedOperatorsAreNamedAsTablesNameThem() {

@@ -31,7 +31,7 @@ enum ONNXImporter {
         var ir = try build(chain, doc: doc)
         try ResourceLimits.check(ir, document: doc)
         let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
-        return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "onnx")
+        return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")
     }
 
     static func modelError(_ e: DataError) -> ModelError {

@@ -4,7 +4,8 @@
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
 // Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors).
 // What modelc cannot compute exactly is refused: asymmetric pads are exact only for Conv (a
-// zero-padding layer, then the unpadded convolution); padded or dilated pooling, SAME_LOWER,
+// zero-padding layer, then the unpadded convolution; auto_pad SAME_UPPER / SAME_LOWER become
+// explicit pads computed from the input size); padded or dilated pooling,
 // grouped (non-depthwise) convolutions, Gemm with alpha/beta/transA, other axes are errors.
 
 import ModelcData
@@ -101,21 +102,28 @@ enum ONNXOperators {
         let group = st.int("group", 1)
         let bias = st.constant(2) != nil
         let (cout, cin) = (w.dims[0], w.dims[1] * group)
-        var same = false
+        guard k.allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(k): expected sizes 1...\(maxAttribute)") }
         switch st.string("auto_pad", "NOTSET") {
         case "NOTSET": break
         case "VALID": pads = Array(repeating: 0, count: 2 * r)
-        case "SAME_UPPER": same = true
-        default: throw st.err("auto_pad \(st.string("auto_pad", "")): only NOTSET, VALID and SAME_UPPER (TensorFlow 'same') are supported")
+        case let mode where mode.hasPrefix("SAME_"):
+            // Output ceil(n / stride); the odd extra row or column at the end (UPPER) or start (LOWER).
+            guard c.shape.count == r + 1 else { throw st.err("needs an input of \(r) spatial dimensions, found \(PyTorchBuilder.chw(c.shape))") }
+            for i in 0..<r {
+                let n = c.shape[i], out = (n + strides[i] - 1) / strides[i]
+                let total = max((out - 1) * strides[i] + (k[i] - 1) * dil[i] + 1 - n, 0)
+                let small = total / 2
+                (pads[i], pads[i + r]) = mode == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+            }
+        default: throw st.err("auto_pad \(st.string("auto_pad", "")): expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
-        guard k.allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(k): expected sizes 1...\(maxAttribute)") }
         func add(_ op: PTOp) throws {
             try PyTorchBuilder.append(PTStep(name: name, op: op, line: st.s.index), kind: "Conv", to: &c, doc: st.doc)
         }
         if r == 1 {
             guard group == 1 else { throw st.err("group=\(group): grouped 1-D convolutions are not supported") }
             guard pads[0] == pads[1] else { throw st.err("asymmetric pads \(pads) of a 1-D convolution are not supported") }
-            return try add(.conv1d(cin: cin, cout: cout, k: k[0], s: strides[0], p: pads[0], same: same, d: dil[0], bias: bias))
+            return try add(.conv1d(cin: cin, cout: cout, k: k[0], s: strides[0], p: pads[0], same: false, d: dil[0], bias: bias))
         }
         if pads[0] != pads[2] || pads[1] != pads[3] {
             // ONNX pads are [top, left, bottom, right]: zero padding first, then the unpadded convolution.
@@ -124,7 +132,7 @@ enum ONNXOperators {
             pads = [0, 0, 0, 0]
         }
         let op = PTOp.conv(cin: cin, cout: cout, kh: k[0], kw: k[1], sh: strides[0], sw: strides[1], ph: pads[0], pw: pads[1],
-                           same: same, dh: dil[0], dw: dil[1], bias: bias)
+                           same: false, dh: dil[0], dw: dil[1], bias: bias)
         if group == 1 { return try add(op) }
         guard w.dims[1] == 1, cout % group == 0, c.shape.count == 3, c.shape[2] == group else {
             throw st.err("group=\(group) with weight dims \(w.dims): grouped convolutions are supported only as depthwise (group = input channels)")

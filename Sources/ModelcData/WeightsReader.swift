@@ -6,12 +6,18 @@ public enum WeightsFormat: String, Sendable, CaseIterable {
     case npz
     /// An ONNX model's initializers, keyed as the layers `modelc compile model.onnx` builds (ONNXChain.stateDict).
     case onnx
+    case kerasWeightsH5 = "weights.h5"
+    case h5
+    case keras
 
     /// The format a path names, or nil for an unknown extension.
     public static func of(path: String) -> WeightsFormat? {
         let lower = path.lowercased()
         if lower.hasSuffix(".npz") { return .npz }
         if lower.hasSuffix(".onnx") { return .onnx }
+        if lower.hasSuffix(".weights.h5") { return .kerasWeightsH5 }
+        if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") { return .h5 }
+        if lower.hasSuffix(".keras") { return .keras }
         return nil
     }
 }
@@ -30,6 +36,8 @@ public enum WeightsReader {
         switch format {
         case .npz: return try NPZ.read(path: path)
         case .onnx: return try ONNXChain(model: ONNXModel.read(path: path), file: path).stateDict()
+        case .kerasWeightsH5, .h5: return try KerasWeightFiles.readH5(path: path)
+        case .keras: return try KerasWeightFiles.readKeras(path: path)
         }
     }
 }

@@ -5,7 +5,7 @@
 import ModelcData
 
 public enum DecoderFuzzEntry {
-    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "ppm", "image", "tar", "cifar"]
+    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "ppm", "image", "tar", "cifar", "hdf5"]
 
     /// Runs decoder `kind` on `data`. Returns true if it decoded, false if it threw a DataError.
     @discardableResult
@@ -22,6 +22,7 @@ public enum DecoderFuzzEntry {
             case "png": _ = try PNG.decode(data, file: "fuzz")
             case "pgm", "ppm": _ = try Netpbm.decode(data, file: "fuzz")
             case "tar": _ = try Tar.entries(Gzip.isGzip(data) ? Gzip.decompress(data, file: "fuzz", maxOutput: 1 << 24) : data, file: "fuzz")
+            case "hdf5": try hdf5(data)
             case "cifar":
                 var pixels: [UInt8] = [], labels: [Int32] = []
                 try CIFAR10.decode(data[...], file: "fuzz", pixels: &pixels, labels: &labels)
@@ -35,5 +36,19 @@ public enum DecoderFuzzEntry {
         } catch {
             return false
         }
+    }
+
+    /// HDF5: every object, every attribute (as strings and as numbers) and every dataset's
+    /// values, then the Keras weight layouts on top.
+    static func hdf5(_ data: [UInt8]) throws {
+        let f = try HDF5File(bytes: data, file: "fuzz")
+        try f.walk { o in
+            for name in try f.attributeNames(o) {
+                _ = try? f.attributeStrings(name, of: o)
+                _ = try? f.attributeArray(name, of: o)
+            }
+            if try f.isDataset(o) { _ = try f.read(o) }
+        }
+        _ = try? KerasWeightFiles.decodeH5(data, file: "fuzz")
     }
 }

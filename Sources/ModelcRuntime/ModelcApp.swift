@@ -18,17 +18,18 @@ public enum ModelcApp {
         commands:
           train    [--data DIR] [--dataset NAME] [--epochs N] [--batch N] [--lr X] [--optimizer NAME] [--loss crossentropy|margin]
                    [--weight-decay X] [--schedule constant|step:E:G|cosine|onecycle] [--val-split X] [--seed N]
-                   [--checkpoint PATH] [--resume] [--weights W.npz] [--augment-shift N] [--augment-rotate DEG]
+                   [--checkpoint PATH] [--resume] [--weights W] [--augment-shift N] [--augment-rotate DEG]
                    [--early-stopping none|patience:N|drop-after:N] [--limit N] [--split-seed N] [--json] [--threads N]
                    [--resplit TRAIN:VAL:TEST] [--report DIR] [--test-each-epoch]
                    image folders (--data DIR/<class>/*.png|pgm|ppm): [--resize] [--crop] [--strict-images] [--cache-dir DIR]
-          eval     [--checkpoint PATH | --weights W.npz] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
+          eval     [--checkpoint PATH | --weights W] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
                    [--resize] [--crop] [--strict-images] [--cache-dir DIR]
-          predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
+          predict  [--checkpoint PATH | --weights W] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
           export   --weights OUT.npz [--checkpoint PATH]
           summary  [--json]
           bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
+        --weights W reads \(WeightsReader.acceptedExtensions) (Keras .h5: Keras 2 full model or weights only)
         """
     }
 
@@ -92,7 +93,7 @@ enum CommandSupport {
         let path = flags.string("checkpoint") ?? defaultCheckpoint(M.info)
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
             if required {
-                throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W.npz (no default checkpoint \(path) here)")
+                throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
             }
             return ("", nil, [])
         }

@@ -11,7 +11,7 @@ enum PredictCommand<M: CompiledModel> {
         let f = try CommandLineFlags(args, command: "predict", valueFlags: ["checkpoint", "weights", "idx", "index", "top", "threads", "dataset"],
                                      switchFlags: ["json", "invert", "resize", "crop"], allowPositionals: true)
         for p in f.positionals where p.hasPrefix("-") && p != "-" {
-            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W.npz, --idx FILE, --index N, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
+            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W, --idx FILE, --index N, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
         }
         let info = M.info
         try CommandSupport.setThreads(f)

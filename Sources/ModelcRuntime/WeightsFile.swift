@@ -22,7 +22,7 @@ public enum WeightsFile {
 
     /// Reads `path` and copies its arrays into the model's parameters.
     public static func load<M: CompiledModel>(_ path: String, into model: M) throws {
-        let arrays = try WeightsReader.read(path: path)
+        let arrays = KerasWeightNames.translate(try WeightsReader.read(path: path), info: M.info)
         let values = try match(arrays, info: M.info, file: path)
         for (t, v) in zip(M.info.tensors, values) {
             let map = t.fileToInternalIndex()   // file layout -> internal layout (identity for Keras)

@@ -5,6 +5,7 @@
 import Foundation
 import ModelcCore
 import ModelcBackend
+import ModelcData
 
 enum CompileCommand {
     static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--sanitize thread|address] [--generated DIR]"
@@ -60,6 +61,7 @@ enum CompileCommand {
             }
             let wino = e.winogradLayers.summary
             print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd: " + wino))")
+            weightsNote(model: path)
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {
@@ -74,6 +76,18 @@ enum CompileCommand {
             }
         }
         return 0
+    }
+
+    /// A model file that carries trained weights (`.keras`) is also the binary's weights source:
+    /// `BIN eval|predict|train --weights MODEL` reads them once the weights reader accepts the
+    /// format (WeightsFormat, ModelcData); until then the binary starts from fresh weights.
+    static func weightsNote(model path: String) {
+        guard KerasConfig.carriesWeights(path: path) else { return }
+        if WeightsFormat.of(path: path) != nil {
+            print("  weights: \(path) carries the trained weights; run the binary with --weights \(path)")
+        } else {
+            print("  weights: \(path) carries trained weights, which this modelc cannot read yet (weights files: \(WeightsReader.acceptedExtensions)); the binary starts from fresh initialization")
+        }
     }
 
     /// Runs the frontend; prints errors and returns nil when the model cannot be compiled.

@@ -8,6 +8,10 @@
 //              shift = beta - moving_mean * scale
 //   backward:  dy = dOut * act'(out), dbeta = sum dy, dgamma = sum dy * xhat,
 //              dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
+// Every sum over rows adds blocks of `rowBlock` rows first, then the blocks: float32 rounding of
+// a sum of n terms grows as n, and blocks cut that to n / rowBlock + rowBlock (a channel whose
+// values share a large offset, as after a conv bias on a flat background, loses its deviations
+// from the mean to plain running sums over a batch; measured in Tests/Fixtures/numerics/README.md).
 // The batch-wide sums are per-chunk partials (each chunk of images on its own thread), which
 // the serial `reduce` steps add up between the parallel passes. The row passes are
 // @_transparent: the emitted call's literal sizes reach the loops (ChannelPasses.swift).
@@ -155,6 +159,20 @@ public enum BatchNorm {
 
 // MARK: the passes on one channel block
 
+/// Rows per block of a blocked sum (see the top of the file).
+@usableFromInline let rowBlock = 64
+
+/// body(r0, r1) for the blocks of `rowBlock` rows covering 0..<rows, in order.
+@_transparent @usableFromInline
+func forEachRowBlock(_ rows: Int, _ body: (Int, Int) -> Void) {
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + rowBlock)
+        body(r0, r1)
+        r0 = r1
+    }
+}
+
 /// sum_r x (mean nil) or sum_r (x - mean)^2.
 @usableFromInline
 struct Sums: ChannelPass {
@@ -171,12 +189,20 @@ struct Sums: ChannelPass {
         var s = V()
         if let mean = mean {
             let m = V.load(mean + c0)
-            for r in 0..<rows {
-                let d = V.load(x + r * channels + c0).minus(m)
-                s = s.plus(d.times(d))
+            forEachRowBlock(rows) { r0, r1 in
+                var b = V()
+                for r in r0..<r1 {
+                    let d = V.load(x + r * channels + c0).minus(m)
+                    b = b.plus(d.times(d))
+                }
+                s = s.plus(b)
             }
         } else {
-            for r in 0..<rows { s = s.plus(V.load(x + r * channels + c0)) }
+            forEachRowBlock(rows) { r0, r1 in
+                var b = V()
+                for r in r0..<r1 { b = b.plus(V.load(x + r * channels + c0)) }
+                s = s.plus(b)
+            }
         }
         s.store(part + c0)
     }
@@ -238,11 +264,15 @@ struct BackwardSums: ChannelPass {
     func run<V: FloatVector>(_: V.Type, _ c0: Int) {
         let ch = l.channels, m = V.load(l.mean + c0), k = V.load(l.inv + c0)
         var sy = V(), sx = V()
-        for r in 0..<rows {
-            let o = r * ch + c0
-            let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
-            sy = sy.plus(g)
-            sx = sx.plus(g.times(V.load(x + o).minus(m).times(k)))
+        forEachRowBlock(rows) { r0, r1 in
+            var by = V(), bx = V()
+            for r in r0..<r1 {
+                let o = r * ch + c0
+                let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
+                by = by.plus(g)
+                bx = bx.plus(g.times(V.load(x + o).minus(m).times(k)))
+            }
+            sy = sy.plus(by); sx = sx.plus(bx)
         }
         sy.store(part + c0)
         sx.store(part + ch + c0)

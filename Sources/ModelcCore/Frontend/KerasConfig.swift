@@ -1,0 +1,269 @@
+// KerasConfig: the architecture of a Keras model file, read from its JSON config.
+//
+// Before: a `.keras` file (a zip holding config.json, metadata.json and model.weights.h5), a
+//         config JSON file (`config.json`, or what `model.to_json()` wrote), or the
+//         `model_config` string of a Keras 2 `.h5` (`model(fromJSON:file:)`, for the HDF5 reader).
+// After:  a CheckReport whose ModelIR is the one the equivalent summary table gives: the same
+//         layer names, kinds, resolved ops and shapes, with every hyperparameter taken from
+//         the config (nothing inferred), Keras semantics. The counts are computed from the
+//         layers: a config declares none, so there is nothing to verify them against; each
+//         layer's input shape is checked against the shape Keras 3 recorded for it
+//         (`build_config.input_shape`, a Functional node's input tensor), where present.
+//
+// Formats: Keras 3 (`{"module": "keras", "class_name": "Sequential" | "Functional", "config":
+// {"layers": [...]}}`, input shapes in InputLayer `batch_shape` or `build_config`) and Keras 2
+// (`{"class_name": "Sequential" | "Model", "config": {"name": ..., "layers": [...]}}`, the older
+// `"config": [...]` list form, input shapes in `batch_input_shape`). A Functional model is
+// accepted when its layers form one chain, each fed by the layer before it; branches, several
+// inputs or outputs, shared layers and nested models are errors naming the layer. Messages give
+// the file and the JSON path (`config.layers[3].config.kernel_size`). Layer conversion and
+// shapes: KerasConfigLayers.swift; the JSON reader: KerasConfigJSON.swift.
+
+import Foundation
+import ModelcData
+
+public enum KerasConfig {
+    /// Most layers a config may list.
+    public static let maxLayers = 4096
+    /// Largest `.keras` file read (the weights make it large; the whole zip is read to find config.json).
+    public static let maxKerasFileBytes = 1 << 30
+
+    /// Whether `modelc check`/`compile` reads `path` as a Keras model file (`.keras`, `.json`).
+    public static func handles(path: String) -> Bool {
+        let p = path.lowercased()
+        return p.hasSuffix(".keras") || p.hasSuffix(".json")
+    }
+
+    /// Whether the model file at `path` carries trained weights besides its architecture
+    /// (`.keras`: model.weights.h5), which `compile` passes on as the weights source.
+    public static func carriesWeights(path: String) -> Bool { path.lowercased().hasSuffix(".keras") }
+
+    /// Reads and checks a `.keras` file or a config JSON file.
+    public static func check(path: String) throws -> CheckReport {
+        try check(bytes: try readFile(path), file: path, zip: path.lowercased().hasSuffix(".keras"))
+    }
+
+    /// Checks a `.keras` zip (`zip`) or config JSON held in memory; `file` names it in messages.
+    public static func check(bytes: [UInt8], file: String, zip: Bool) throws -> CheckReport {
+        if zip { return try check(json: try configJSON(fromKeras: bytes, file: file), file: file, container: "config.json") }
+        return try check(json: bytes, file: file, container: nil)
+    }
+
+    /// The architecture in a Keras 2 `.h5` file's `model_config` attribute (or any Keras
+    /// config JSON text); `file` names the source in messages.
+    public static func model(fromJSON text: String, file: String) throws -> CheckReport {
+        try check(json: Array(text.utf8), file: file, container: "model_config")
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ModelError(file: path, line: nil, message: "no such file")
+        }
+        if isDir.boolValue { throw ModelError(file: path, line: nil, message: "is a directory, expected a .keras file or a Keras config .json file") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let limit = path.lowercased().hasSuffix(".keras") ? maxKerasFileBytes : JSONReader.maxBytes
+        if let size, size > limit {
+            throw ModelError(file: path, line: nil, message: "file of \(size) bytes is larger than the limit of \(limit) bytes for a Keras model file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError(file: path, line: nil, message: "cannot read file (permission denied?)")
+        }
+        guard data.count <= limit else {
+            throw ModelError(file: path, line: nil, message: "file of \(data.count) bytes is larger than the limit of \(limit) bytes for a Keras model file")
+        }
+        return [UInt8](data)
+    }
+
+    /// The bytes of config.json inside a `.keras` zip.
+    static func configJSON(fromKeras bytes: [UInt8], file: String) throws -> [UInt8] {
+        do {
+            let entries = try Zip.entries(bytes, file: file)
+            guard let e = entries.first(where: { $0.name == "config.json" }) else {
+                let names = entries.prefix(6).map(\.name).joined(separator: ", ")
+                throw ModelError(file: file, line: nil, message: "no config.json in the .keras archive (entries: \(names.isEmpty ? "none" : names)); a .keras file holds config.json, metadata.json and model.weights.h5")
+            }
+            return try Zip.extract(e, from: bytes, file: file, maxOutput: JSONReader.maxBytes)
+        } catch let e as DataError {
+            throw ModelError(file: file, line: nil, message: e.offset.map { "offset \($0): " + e.message } ?? e.message)
+        }
+    }
+
+    static func check(json: [UInt8], file: String, container: String?) throws -> CheckReport {
+        let root = JNode(value: try JSONReader.parse(json, file: file), path: "", file: file)
+        let model = try KerasModel.read(root)
+        var (ir, problems) = try KerasConfigLayers.build(model, file: file)
+        let doc = Document(text: "", path: file)
+        let ann = Annotations()
+        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
+        SemanticDefaults.applyTraining(&ir, annotations: ann)
+        ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
+        let source = container.map { " (\($0))" } ?? ""
+        ir.assumptions.insert("parameter counts: computed from the layer configs\(source); a Keras config declares no counts, so they are verified against nothing", at: 0)
+        do { try ResourceLimits.check(ir, document: doc) } catch let e as ModelError {
+            throw located(e, ir: ir)
+        }
+        problems += Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil).map { located($0, ir: ir) }
+        return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "\(model.format) config")
+    }
+
+    /// A message that `Layer.line` located (a Keras layer's line is its 1-based position in
+    /// `config.layers`), located by JSON path instead.
+    static func located(_ e: ModelError, ir: ModelIR) -> ModelError {
+        guard let line = e.line else { return e }
+        let path = ir.layers.first { $0.line == line }.map { layerPath($0) } ?? "config.layers"
+        return ModelError(file: e.file, line: nil, message: "\(path): \(e.message)")
+    }
+
+    static func layerPath(_ L: Layer) -> String { L.line > 0 ? "config.layers[\(L.line - 1)]" : "config" }
+}
+
+/// The model's layer list, in order, with the structure checked.
+struct KerasModel {
+    enum Format: String { case keras2 = "keras2", keras3 = "keras3" }
+    var format: Format
+    var className: String
+    var layers: [KLayer]
+    /// The model-level input shape Keras 3 records (`build_config.input_shape`), if any.
+    var builtInput: JNode?
+}
+
+struct KLayer {
+    var name: String
+    var className: String
+    var config: JNode
+    var entry: JNode
+    /// Position in config.layers.
+    var index: Int
+}
+
+extension KerasModel {
+    static func read(_ root: JNode) throws -> KerasModel {
+        guard case .object = root.value else { throw root.fail("a Keras model config (a JSON object with \"class_name\" and \"config\")") }
+        let cls = try root.required("class_name").string()
+        let format: Format = try root.optional("module") != nil ? .keras3 : .keras2
+        let config = try root.required("config")
+        let built = try root.present("build_config")?.present("input_shape")
+        switch cls {
+        case "Sequential":
+            let list = config.value.isArray ? config : try config.required("layers")
+            return KerasModel(format: format, className: cls, layers: try layers(list), builtInput: built)
+        case "Functional", "Model":
+            let ls = try layers(try config.required("layers"))
+            try checkChain(ls, config: config)
+            return KerasModel(format: format, className: cls, layers: ls, builtInput: built)
+        default:
+            throw try root.required("class_name").error("model class '\(cls)': expected Sequential or Functional (a subclassed model saves no layer graph; save a Sequential or Functional model)")
+        }
+    }
+
+    static func layers(_ node: JNode) throws -> [KLayer] {
+        let list = try node.list()
+        guard !list.isEmpty else { throw node.error("the model has no layers") }
+        guard list.count <= KerasConfig.maxLayers else {
+            throw node.error("the model lists \(list.count) layers; modelc reads at most \(KerasConfig.maxLayers)")
+        }
+        var out: [KLayer] = []
+        var seen = Set<String>()
+        for (i, entry) in list.enumerated() {
+            let cls = try entry.required("class_name").string()
+            let config = try entry.required("config")
+            guard case .object = config.value else { throw config.fail("an object") }
+            let name = try config.required("name").string()
+            guard seen.insert(name).inserted else { throw try config.required("name").error("layer name '\(name)' appears twice") }
+            let hasLayers = try config.optional("layers") != nil
+            if ["Sequential", "Functional", "Model"].contains(cls) || hasLayers {
+                throw entry.error("layer '\(name)' (\(cls)) is a nested model; nested models are not supported (build the model from its layers directly)")
+            }
+            out.append(KLayer(name: name, className: cls, config: config, entry: entry, index: i))
+        }
+        return out
+    }
+
+    // MARK: - Functional chains
+
+    /// One input, one output, and each layer fed once, by the layer before it.
+    static func checkChain(_ ls: [KLayer], config: JNode) throws {
+        let ins = try endpoints(config.required("input_layers"))
+        let outs = try endpoints(config.required("output_layers"))
+        guard ins.count == 1 else { throw try config.required("input_layers").error("the model has \(ins.count) inputs (\(ins.joined(separator: ", "))); models with several inputs are not supported (single chains only)") }
+        guard outs.count == 1 else { throw try config.required("output_layers").error("the model has \(outs.count) outputs (\(outs.joined(separator: ", "))); models with several outputs are not supported (single chains only)") }
+        guard ins[0] == ls[0].name else { throw try config.required("input_layers").error("the input is '\(ins[0])', not the first layer '\(ls[0].name)'") }
+        for (i, l) in ls.enumerated() {
+            let nodes = try l.entry.required("inbound_nodes").list()
+            if i == 0 {
+                guard nodes.isEmpty, l.className == "InputLayer" else {
+                    throw l.entry.error("the first layer '\(l.name)' (\(l.className)) should be the model's InputLayer")
+                }
+                continue
+            }
+            guard nodes.count == 1 else {
+                throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); only single chains are supported")
+            }
+            let sources = try inputs(of: nodes[0])
+            let prev = ls[i - 1].name
+            if sources.count != 1 {
+                throw nodes[0].error("layer '\(l.name)' (\(l.className)) has \(sources.count) inputs (\(sources.joined(separator: ", "))); branching models are not supported yet (single chains only)")
+            }
+            if sources[0] != prev {
+                throw nodes[0].error("layer '\(l.name)' (\(l.className)) is fed by '\(sources[0])', not by the layer before it ('\(prev)'); branching models are not supported yet (single chains only)")
+            }
+        }
+        guard outs[0] == ls[ls.count - 1].name else {
+            throw try config.required("output_layers").error("the output is '\(outs[0])', not the last layer '\(ls[ls.count - 1].name)'; branching models are not supported yet (single chains only)")
+        }
+    }
+
+    /// Layer names in `input_layers` / `output_layers`: [["name", 0, 0], ...] or one ["name", 0, 0].
+    static func endpoints(_ n: JNode) throws -> [String] {
+        let items = try n.list()
+        if let first = items.first, case .string = first.value { return [try first.string()] }
+        return try items.map { e -> String in
+            let parts = try e.list()
+            guard let f = parts.first else { throw e.fail("[\"layer_name\", node, tensor]") }
+            return try f.string()
+        }
+    }
+
+    /// The layer names that feed one inbound node: Keras 3 `{"args": [...], "kwargs": {...}}` with
+    /// `__keras_tensor__` values, or Keras 2 `[["name", node, tensor, {kwargs}], ...]`.
+    static func inputs(of node: JNode) throws -> [String] {
+        if case .array = node.value {
+            return try node.list().map { t in
+                let parts = try t.list()
+                guard parts.count >= 3 else { throw t.fail("[\"layer_name\", node_index, tensor_index, kwargs]") }
+                guard try parts[1].int() == 0, try parts[2].int() == 0 else {
+                    throw t.error("an input from node \(try parts[1].int()) tensor \(try parts[2].int()) of '\(try parts[0].string())': shared layers and multi-output layers are not supported")
+                }
+                return try parts[0].string()
+            }
+        }
+        var out: [String] = []
+        try collectTensors(node, into: &out, depth: 0)
+        return out
+    }
+
+    /// Every `__keras_tensor__` in a Keras 3 node (args and kwargs), in order.
+    static func collectTensors(_ n: JNode, into out: inout [String], depth: Int) throws {
+        switch n.value {
+        case .array:
+            for c in try n.list() { try collectTensors(c, into: &out, depth: depth + 1) }
+        case .object(let members):
+            if let cls = try n.optional("class_name"), try cls.string() == "__keras_tensor__" {
+                let h = try n.required("config").required("keras_history").list()
+                guard h.count == 3 else { throw try n.required("config").required("keras_history").fail("[\"layer_name\", node_index, tensor_index]") }
+                guard try h[1].int() == 0, try h[2].int() == 0 else {
+                    throw n.error("an input from node \(try h[1].int()) tensor \(try h[2].int()) of '\(try h[0].string())': shared layers and multi-output layers are not supported")
+                }
+                out.append(try h[0].string())
+                return
+            }
+            for (k, _) in members { try collectTensors(n.required(k), into: &out, depth: depth + 1) }
+        default: return
+        }
+    }
+}
+
+extension JSONValue {
+    var isArray: Bool { if case .array = self { return true } else { return false } }
+}

@@ -1,0 +1,249 @@
+// KerasConfigLayers: each Keras layer config to a resolved IR layer, with Keras's shape rules.
+//
+// Before: a KerasModel (layers in chain order, structure checked).
+// After:  a ModelIR (semantics .keras, shapes [H, W, C] / [L, C] / [N]) whose every op is set
+//         from the layer's own config keys, exactly: kernel, strides, padding, dilation,
+//         use_bias, activation, units, rates, slopes, BatchNormalization epsilon / momentum /
+//         center / scale. A key that is missing or of the wrong type, a value modelc cannot
+//         compile (channels_first, causal padding, groups, bilinear upsampling, ...) and a class
+//         modelc does not support are errors naming the layer and the JSON path. A layer's
+//         `line` is its 1-based position in config.layers (0 for a synthesized input).
+// Also returns, as problems, every layer whose input shape differs from the one Keras 3
+// recorded in its build_config.
+
+enum KerasConfigLayers {
+    static func build(_ m: KerasModel, file: String) throws -> (ModelIR, [ModelError]) {
+        var layers: [Layer] = []
+        var problems: [ModelError] = []
+        var body = m.layers
+        let input: [Int]
+        if body[0].className == "InputLayer" {
+            let l = body.removeFirst()
+            let key = try l.config.optional("batch_shape") != nil ? "batch_shape" : "batch_input_shape"
+            input = try batchShape(l.config.required(key), layer: l.name)
+            layers.append(Layer(name: l.name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: input,
+                                outputShape: input, line: l.index + 1))
+        } else {
+            let (shape, source) = try impliedInput(m)
+            input = shape
+            var name = "input"
+            while m.layers.contains(where: { $0.name == name }) { name += "_0" }
+            layers.append(Layer(name: name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: input, outputShape: input,
+                                line: 0, notes: ["synthesized: the config has no InputLayer; the input shape is \(source)"]))
+        }
+        var shape = input
+        for l in body {
+            if let built = try l.entry.present("build_config")?.present("input_shape"),
+               let recorded = try? batchShape(built, layer: l.name), recorded != shape {
+                problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
+            }
+            let (kind, op, out) = try convert(l, input: shape)
+            try checkSize(out, l)
+            layers.append(Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1))
+            shape = out
+        }
+        let ir = ModelIR(name: IRBuilder.identifier(fromPath: file), sourcePath: file, semantics: .keras,
+                         inputShape: input, layers: layers)
+        return (ir, problems)
+    }
+
+    /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 3 fixed sizes.
+    static func batchShape(_ n: JNode, layer: String) throws -> [Int] {
+        let dims = try n.list()
+        guard dims.count >= 2, dims.count <= 4 else {
+            throw n.fail("[batch, then 1 to 3 sizes] (a vector, a sequence (steps, channels) or an image (height, width, channels))")
+        }
+        return try dims.dropFirst().map { d in
+            if d.isNull { throw d.error("layer '\(layer)': the input size is not fixed (None); modelc needs every input dimension") }
+            return try d.int(min: 1, max: ResourceLimits.maxDimension)
+        }
+    }
+
+    /// Without an InputLayer: Keras 2's `batch_input_shape` on the first layer, else the shape
+    /// Keras 3 built the first layer or the model with.
+    static func impliedInput(_ m: KerasModel) throws -> ([Int], String) {
+        let first = m.layers[0]
+        let candidates: [JNode?] = [try first.config.present("batch_input_shape"),
+                                    try first.entry.present("build_config")?.present("input_shape"), m.builtInput]
+        for case let n? in candidates {
+            return (try batchShape(n, layer: first.name), "from \(n.path)")
+        }
+        throw first.entry.error("the model has no InputLayer and its first layer '\(first.name)' records no input shape (batch_input_shape or build_config.input_shape); modelc needs the input shape")
+    }
+
+    static func checkSize(_ out: [Int], _ l: KLayer) throws {
+        guard ResourceLimits.elements(out) != nil else {
+            throw l.entry.error("layer '\(l.name)' (\(l.className)): output \(Inference.shapeText(out)) has \(ResourceLimits.productText(out)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26) per layer")
+        }
+    }
+
+    // MARK: - One layer
+
+    static func convert(_ l: KLayer, input s: [Int]) throws -> (LayerKind, Op, [Int]) {
+        guard let kind = LayerKind.exact(l.className), kind != .inputLayer else {
+            if l.className == "InputLayer" {
+                throw l.entry.error("layer '\(l.name)' (InputLayer) is not the first layer; models with several inputs are not supported (single chains only)")
+            }
+            throw l.entry.error("layer '\(l.name)' (\(l.className)) is not supported (supported: \(LayerKind.allCases.filter { $0 != .lambda }.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let c = l.config
+        func fail(_ m: String) -> ModelError { l.entry.error("layer '\(l.name)' (\(l.className)): \(m)") }
+        try channelsLast(c, l)
+        switch kind {
+        case .inputLayer: throw fail("unexpected InputLayer")
+        case .conv2D, .separableConv2D, .depthwiseConv2D, .conv2DTranspose:
+            return try KerasConfigConv.image(kind, l, input: s, fail: fail)
+        case .conv1D:
+            return try KerasConfigConv.sequence(l, input: s, fail: fail)
+        case .maxPooling2D, .averagePooling2D, .maxPooling1D, .averagePooling1D:
+            return try pool(kind, l, input: s, fail: fail)
+        case .globalAveragePooling2D, .globalMaxPooling2D, .globalAveragePooling1D, .globalMaxPooling1D:
+            guard s.count == (kind.isOneD ? 2 : 3) else { throw fail("needs \(kind.isOneD ? "a sequence (steps, channels)" : "an image (height, width, channels)") input but gets \(Inference.shapeText(s))") }
+            if let k = try c.present("keepdims"), try k.bool() { throw k.error("keepdims=true is not supported") }
+            let avg = kind == .globalAveragePooling2D || kind == .globalAveragePooling1D
+            return (kind, avg ? .globalAvgPool : .globalMaxPool, [s[s.count - 1]])
+        case .batchNormalization:
+            return (kind, .batchNorm(try batchNorm(c, rank: s.count)), s)
+        case .activation:
+            return (kind, .activation(try activation(c.required("activation"))), s)
+        case .relu:
+            try expectZero(c, ["negative_slope", "threshold"], fail: fail)
+            if let m = try c.present("max_value") { throw m.error("max_value (a capped ReLU) is not supported") }
+            return (kind, .activation(.relu), s)
+        case .leakyReLU:
+            let key = try c.optional("negative_slope") != nil ? "negative_slope" : "alpha"
+            return (kind, .activation(.leakyRelu(alpha: try c.required(key).float(min: 0, max: 1e6))), s)
+        case .softmax:
+            if let a = try c.present("axis"), try a.int(min: -8, max: 8) != -1, try a.int(min: -8, max: 8) != s.count {
+                throw a.fail("-1 (softmax over the last axis)")
+            }
+            return (kind, .activation(.softmax), s)
+        case .dropout:
+            if let n = try c.present("noise_shape") { throw n.error("noise_shape is not supported") }
+            return (kind, .dropout(rate: try c.required("rate").float(min: 0, max: 0.999_999)), s)
+        case .flatten:
+            return (kind, .flatten, [s.reduce(1, *)])
+        case .reshape:
+            let target = try reshape(c.required("target_shape"), input: s)
+            return (kind, .reshape(target), target)
+        case .dense:
+            guard s.count == 1 else { throw fail("needs a vector input but gets \(Inference.shapeText(s)); a Dense on an image or sequence (applied to the last axis) is not supported: flatten first") }
+            let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
+            if let r = try c.present("lora_rank") { throw r.error("LoRA layers are not supported") }
+            let bias = try c.required("use_bias").bool()
+            return (kind, .dense(units: units, useBias: bias, activation: try activation(c.required("activation"))), [units])
+        case .zeroPadding2D:
+            guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
+            let p = try padding(c.required("padding"))
+            return (kind, .zeroPadding(top: p[0], bottom: p[1], left: p[2], right: p[3]), [s[0] + p[0] + p[1], s[1] + p[2] + p[3], s[2]])
+        case .upSampling2D:
+            guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
+            let size = try c.required("size").ints(2, min: 1, max: 1 << 12)
+            if let i = try c.present("interpolation"), try i.string() != "nearest" {
+                throw i.error("interpolation '\(try i.string())' is not supported (nearest only)")
+            }
+            return (kind, .upSampling(sizeH: size[0], sizeW: size[1]), [s[0] * size[0], s[1] * size[1], s[2]])
+        case .lambda:
+            throw l.entry.error("layer '\(l.name)' (Lambda) is not supported: a Lambda's function is saved as Python bytecode, which modelc does not run (describe it in a summary table with a `layer \(l.name):` annotation instead)")
+        }
+    }
+
+    static func channelsLast(_ c: JNode, _ l: KLayer) throws {
+        if let f = try c.present("data_format"), try f.string() != "channels_last" {
+            throw f.error("layer '\(l.name)' (\(l.className)): data_format '\(try f.string())' is not supported (channels_last only)")
+        }
+    }
+
+    static func expectZero(_ c: JNode, _ keys: [String], fail: (String) -> ModelError) throws {
+        for k in keys {
+            if let n = try c.present(k), try n.float() != 0 { throw n.error("\(k)=\(try n.float()) is not supported (0 only)") }
+        }
+    }
+
+    static func pool(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        let c = l.config
+        let oneD = kind.isOneD
+        guard s.count == (oneD ? 2 : 3) else { throw fail("needs \(oneD ? "a sequence (steps, channels)" : "an image (height, width, channels)") input but gets \(Inference.shapeText(s))") }
+        let n = oneD ? 1 : 2
+        var p = try c.required("pool_size").ints(n, max: ResourceLimits.maxDimension)
+        var st = try c.present("strides")?.ints(n, max: ResourceLimits.maxDimension) ?? p
+        let pad = try paddingMode(c.required("padding"), causal: false)
+        if oneD { p = [1] + p; st = [1] + st }
+        let img = oneD ? [1] + s : s
+        let oh = Inference.outDim(img[0], k: p[0], s: st[0], pad), ow = Inference.outDim(img[1], k: p[1], s: st[1], pad)
+        guard oh > 0, ow > 0 else { throw fail("a \(oneD ? "\(p[1])" : "\(p[0])x\(p[1])") pool does not fit the input \(Inference.shapeText(s))") }
+        let a = PoolAttrs(poolH: p[0], poolW: p[1], strideH: st[0], strideW: st[1], padding: pad)
+        let op: Op = kind == .maxPooling2D || kind == .maxPooling1D ? .maxPool(a) : .avgPool(a)
+        return (kind, op, oneD ? [ow, s[1]] : [oh, ow, s[2]])
+    }
+
+    static func paddingMode(_ n: JNode, causal: Bool) throws -> Padding {
+        let v = try n.string()
+        switch v {
+        case "valid": return .valid
+        case "same": return .same
+        case "causal": throw n.error("causal padding is not supported")
+        default: throw n.fail("\"valid\" or \"same\"")
+        }
+    }
+
+    static func batchNorm(_ c: JNode, rank: Int) throws -> BatchNormAttrs {
+        let axis = try c.required("axis")
+        let axes: [Int] = try axis.value.isArray ? axis.list().map { try $0.int(min: -8, max: 8) } : [axis.int(min: -8, max: 8)]
+        guard axes.count == 1, axes[0] == -1 || axes[0] == rank else {
+            throw axis.fail("-1 or \(rank) (normalizing the channels, the last axis)")
+        }
+        if let n = try c.present("renorm"), try n.bool() { throw n.error("batch renormalization is not supported") }
+        return BatchNormAttrs(scale: try c.required("scale").bool(), center: try c.required("center").bool(),
+                              epsilon: try c.required("epsilon").float(min: 0, max: 1e6),
+                              momentum: try c.required("momentum").float(min: 0, max: 1),
+                              unbiasedRunningVariance: false)
+    }
+
+    static let activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu"]
+
+    /// A Keras activation name. `leaky_relu` is Keras 3's function (negative_slope 0.2).
+    static func activation(_ n: JNode) throws -> Activation {
+        guard case .string(let v) = n.value else {
+            throw n.fail("an activation name (\(activations.joined(separator: ", "))); custom activation objects are not supported")
+        }
+        switch v {
+        case "linear": return .linear
+        case "relu": return .relu
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "softmax": return .softmax
+        case "elu": return .elu(alpha: 1)
+        case "leaky_relu": return .leakyRelu(alpha: 0.2)
+        default: throw n.error("activation '\(v)' is not supported (supported: \(activations.joined(separator: ", ")))")
+        }
+    }
+
+    /// ZeroPadding2D `padding`: n, [h, w] or [[top, bottom], [left, right]] as [top, bottom, left, right].
+    static func padding(_ n: JNode) throws -> [Int] {
+        let limit = 1 << 16
+        if case .number = n.value { let p = try n.int(max: limit); return [p, p, p, p] }
+        let items = try n.list()
+        guard items.count == 2 else { throw n.fail("[[top, bottom], [left, right]]") }
+        if case .number = items[0].value {
+            let h = try items[0].int(max: limit), w = try items[1].int(max: limit)
+            return [h, h, w, w]
+        }
+        let hw = try items.map { try $0.ints(2, min: 0, max: limit) }
+        return [hw[0][0], hw[0][1], hw[1][0], hw[1][1]]
+    }
+
+    /// Reshape `target_shape` (one entry may be -1) for an input of `s`.
+    static func reshape(_ n: JNode, input s: [Int]) throws -> [Int] {
+        let dims = try n.list().map { try $0.int(min: -1, max: ResourceLimits.maxDimension) }
+        let total = s.reduce(1, *)
+        guard !dims.isEmpty, dims.count <= 3, !dims.contains(0), dims.filter({ $0 == -1 }).count <= 1 else {
+            throw n.fail("1 to 3 positive sizes, at most one of them -1")
+        }
+        let known = dims.filter { $0 > 0 }
+        guard let k = ResourceLimits.elements(known), total % k == 0, dims.contains(-1) || k == total else {
+            throw n.error("cannot reshape \(Inference.shapeText(s)) (\(total) values) to \(Inference.shapeText(dims))")
+        }
+        return dims.map { $0 == -1 ? total / k : $0 }
+    }
+}

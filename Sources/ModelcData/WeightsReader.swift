@@ -4,6 +4,8 @@
 
 public enum WeightsFormat: String, Sendable, CaseIterable {
     case npz
+    /// An ONNX model's initializers, keyed as the layers `modelc compile model.onnx` builds (ONNXChain.stateDict).
+    case onnx
     case kerasWeightsH5 = "weights.h5"
     case h5
     case keras
@@ -19,6 +21,7 @@ public enum WeightsFormat: String, Sendable, CaseIterable {
         case .keras: return [".keras"]
         case .pytorch: return [".pt", ".pth"]
         case .safetensors: return [".safetensors"]
+        case .onnx: return [".onnx"]
         }
     }
 
@@ -84,6 +87,7 @@ public enum WeightsReader {
         case .safetensors: return try SafeTensors.read(path: path)
         case .kerasWeightsH5, .h5: return unordered(try KerasWeightFiles.readH5(path: path))
         case .keras: return unordered(try KerasWeightFiles.readKeras(path: path))
+        case .onnx: return unordered(try ONNXChain(model: ONNXModel.read(path: path), file: path).stateDict())
         }
     }
 }

@@ -1,6 +1,7 @@
 // modelc check FILE [--json] [--plan]: parse a model summary (Keras table, PyTorch print(model)
 // repr or torchsummary table), infer what it omits, verify every count; a Keras model file
-// (`.keras`, or a config `.json`) gives its architecture exactly (KerasConfig); `--plan` also prints the
+// (`.keras`, or a config `.json`) gives its architecture exactly (KerasConfig), an ONNX model file
+// (`.onnx`) too (ONNXImporter); `--plan` also prints the
 // lowering plan `modelc compile` follows (kernels, forms, reasons, threads, buffers), which
 // `--json` always carries under "plan".
 // Exit 0 when everything matches, 1 on a mismatch or model error (FILE:LINE: error: ... on

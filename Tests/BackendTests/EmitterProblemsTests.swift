@@ -60,7 +60,9 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertTrue(Emitter.problems(model(.dropout(rate: 1))).contains { $0.message.contains("dropout rate") })
         XCTAssertTrue(Emitter.problems(model(.batchNorm(BatchNormAttrs(epsilon: 0)))).contains { $0.message.contains("epsilon") })
         let dw = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 2, useBias: true)
-        XCTAssertTrue(Emitter.problems(model(.depthwiseConv2d(dw, depthMultiplier: 1), semantics: .pytorch)).contains { $0.message.contains("PyTorch") })
+        XCTAssertTrue(Emitter.problems(model(.separableConv2d(dw, depthMultiplier: 1), semantics: .pytorch)).contains { $0.message.contains("PyTorch") })
+        // Depthwise (ONNX Conv with group = channels) has a state_dict layout: [C, mult, kh, kw].
+        XCTAssertEqual(Emitter.problems(model(.depthwiseConv2d(dw, depthMultiplier: 1), semantics: .pytorch)).count, 0)
         XCTAssertTrue(Emitter.problems(model(.reshape([128]), semantics: .pytorch)).contains { $0.message.contains("NCHW") })
         XCTAssertEqual(Emitter.problems(model(.reshape([128]))).count, 0)
         XCTAssertTrue(Emitter.problems(model(.dense(units: 3, useBias: true, activation: .linear), semantics: .pytorch)).contains { $0.message.contains("Linear") })

@@ -192,7 +192,7 @@ extension Emitter {
             if ir.semantics == .pytorch {
                 // Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
                 switch l.op {
-                case .separableConv2d, .depthwiseConv2d, .recurrent:
+                case .separableConv2d, .recurrent:
                     err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
                 case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
                     if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {

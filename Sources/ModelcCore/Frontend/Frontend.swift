@@ -8,10 +8,12 @@ import Foundation
 
 public enum Frontend {
     /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
-    /// layer, no hyperparameters fit a layer, bad annotation).
+    /// layer, no hyperparameters fit a layer, bad annotation). A `.onnx` file is read by
+    /// ONNXImporter (protobuf, every hyperparameter exact).
     public static func check(path: String) throws -> CheckReport {
         // Keras model files (.keras, config .json): the architecture from the config (KerasConfig.swift).
         if KerasConfig.handles(path: path) { return try KerasConfig.check(path: path) }
+        if path.lowercased().hasSuffix(".onnx") { return try ONNXImporter.check(path: path) }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {

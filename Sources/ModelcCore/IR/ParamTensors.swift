@@ -66,6 +66,8 @@ extension ModelIR {
 //                bias   [O]
 //   Conv1d       weight [O, I, k]                  = Keras kernel [k, I, O] permuted (2, 1, 0)
 //   ConvTranspose2d weight [I, O, kh, kw]          = Keras kernel [kh, kw, O, I] permuted (3, 2, 0, 1)
+//   depthwise Conv2d (groups = C, from ONNX) weight [C, mult, kh, kw] = Keras depthwise kernel
+//                [kh, kw, C, mult] permuted (2, 3, 0, 1): PyTorch's [C * mult, 1, kh, kw] in the same order
 //   Linear       weight [out, in]                  = Keras kernel [in, out] transposed;
 //                                                   `in` follows the NCHW flatten order (C, H, W)
 //                bias   [out]
@@ -104,6 +106,7 @@ extension ParamTensor {
         case .kernel where shape.count == 4: return [3, 2, 0, 1]
         case .kernel where shape.count == 3: return [2, 1, 0]
         case .kernel where shape.count == 2: return [1, 0]
+        case .depthwiseKernel where shape.count == 4: return [2, 3, 0, 1]
         default: return Array(0..<shape.count)
         }
     }

@@ -27,7 +27,9 @@ enum ReportText {
         let w2 = max(10, rows.map { $0.2.count }.max() ?? 0) + 2
         let w3 = max(8, rows.map { $0.3.count }.max() ?? 0)
         let width = w0 + w1 + w2 + w3
-        var out = "Model: \(ir.name)  (\(ir.sourcePath), \(r.layout) table, \(ir.semantics.rawValue) semantics)\n"
+        // A model file's layout names itself ("ONNX file"); a table's is a table layout.
+        let source = r.layout.hasSuffix(" file") ? r.layout : "\(r.layout) table"
+        var out = "Model: \(ir.name)  (\(ir.sourcePath), \(source), \(ir.semantics.rawValue) semantics)\n"
         out += String(repeating: "_", count: width) + "\n"
         out += pad("Layer (type)", w0) + pad("Output Shape", w1) + pad("Param #", w2) + "Inferred\n"
         out += String(repeating: "=", count: width) + "\n"

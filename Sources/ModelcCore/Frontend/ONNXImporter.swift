@@ -1,0 +1,126 @@
+// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, read as a chain by
+// ONNXChain) to the same ModelIR a PyTorch description gives.
+//
+// Before: the bytes of a .onnx file.
+// After:  a CheckReport whose IR has PyTorch semantics (ONNX from PyTorch is NCHW: channels-first
+//         data, C, H, W flatten order, state_dict weight layouts), the layers in graph order,
+//         every hyperparameter taken from the node attributes and the initializers' dims (nothing
+//         inferred), and each layer's initializers checked against the shapes its tensors get.
+//         The layers are named as ONNXChain names them, so `--weights model.onnx` finds every
+//         tensor under `TensorSpec.key`.
+//
+// The operators map to PTOp steps appended by PyTorchChain (PyTorch's shape rules); see
+// ONNXOperators.swift. Decoder errors (DataError: file, offset, expected, found) become
+// ModelErrors "FILE: error: offset N: ...".
+
+import ModelcData
+
+enum ONNXImporter {
+    static func check(path: String) throws -> CheckReport {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(path: path, maxBytes: 2 << 30) } catch let e as DataError { throw modelError(e) }
+        return try check(bytes: bytes, path: path)
+    }
+
+    static func check(bytes: [UInt8], path: String) throws -> CheckReport {
+        let chain: ONNXChain
+        do {
+            chain = try ONNXChain(model: ONNXModel.decode(bytes, file: path), file: path)
+        } catch let e as DataError { throw modelError(e) }
+        let doc = Document(text: "", path: path)
+        var ir = try build(chain, doc: doc)
+        try ResourceLimits.check(ir, document: doc)
+        let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
+        return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")
+    }
+
+    static func modelError(_ e: DataError) -> ModelError {
+        ModelError(file: e.file, line: nil, message: (e.offset.map { "offset \($0): " } ?? "") + e.message)
+    }
+
+    static func build(_ chain: ONNXChain, doc: Document) throws -> ModelIR {
+        let input = try inputShape(chain)
+        let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
+        var c = PyTorchBuilder.Chain(shape: input)
+        for s in chain.steps {
+            let before = c.layers.count
+            do {
+                try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+            } catch let e as DataError {
+                throw modelError(e)
+            } catch let e as ModelError where e.line != nil {
+                throw ModelError(file: e.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): " + e.message)
+            }
+            guard ResourceLimits.elements(c.shape) != nil else {
+                throw ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)): output \(PyTorchBuilder.chw(c.shape)) has "
+                    + "\(ResourceLimits.productText(c.shape)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26) per layer")
+            }
+            for k in before..<c.layers.count { c.layers[k].line = s.index }
+            if s.hasParameters, let layer = c.layers.last { try checkInitializers(s, layer, chain: chain) }
+        }
+        if (c.shape.count) >= 2 {
+            c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
+        }
+        let layers = c.layers
+        let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
+                               line: 1, notes: ["input \(PyTorchBuilder.chw(input)) (C, H, W) from the graph input '\(chain.input.name)'"])
+        var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
+                         layers: [inputLayer] + layers)
+        let ann = Annotations()
+        ir.assumptions = ["ONNX model (ir_version \(chain.model.irVersion), opset \(chain.model.opset.map(String.init) ?? "none")"
+            + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"]
+        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
+        SemanticDefaults.applyTraining(&ir, annotations: ann)
+        return ir
+    }
+
+    /// The graph input's [N, C, H, W], [N, C, L] or [N, F] as the IR's [H, W, C], [L, C] or [F].
+    static func inputShape(_ chain: ONNXChain) throws -> [Int] {
+        let v = chain.input
+        func err(_ m: String) -> ModelError { ModelError(file: chain.file, line: nil, message: "graph input '\(v.name)': \(m)") }
+        guard v.elemType == 1 else { throw err("expected FLOAT elements, found element type \(v.elemType)") }
+        guard let dims = v.dims, (2...4).contains(dims.count) else {
+            throw err("expected a shape [N, C, H, W], [N, C, L] or [N, F], found \(v.dims.map { "\($0.count) dimensions" } ?? "no shape")")
+        }
+        var s: [Int] = []
+        for d in dims.dropFirst() {
+            guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {
+                throw err("expected fixed sizes after the batch dimension, found \(dims.dropFirst().map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" })")
+            }
+            s.append(n)
+        }
+        guard ResourceLimits.elements(s) != nil else {
+            throw err("\(ResourceLimits.productText(s)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26)")
+        }
+        return PyTorchBuilder.irShape(chw: s)
+    }
+
+    /// Each initializer of a layer has the state_dict shape of the tensor it becomes.
+    static func checkInitializers(_ s: ONNXStep, _ layer: Layer, chain: ONNXChain) throws {
+        let sd = try ONNXChain.parameters(s, file: chain.file)
+        let tensors = layer.stateDictTensors
+        for (suffix, t, transposed) in sd {
+            guard let want = tensors.first(where: { $0.key == "\(layer.name).\(suffix)" }) else {
+                throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): initializer '\(t.name)' (\(suffix)) has no place in the layer")
+            }
+            var dims = transposed ? t.dims.reversed() : t.dims
+            if suffix == "bias", dims.count == 2, dims[0] == 1 { dims = [dims[1]] }
+            if dims.reduce(1, *) == want.shape.reduce(1, *), dims.count == 4, want.shape.count == 4, case .depthwiseConv2d = layer.op { dims = want.shape }
+            guard dims == want.shape else {
+                throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): initializer '\(t.name)' has dims \(t.dims), expected \(transposed ? Array(want.shape.reversed()) : want.shape)")
+            }
+        }
+        let have = Set(sd.map { "\(layer.name).\($0.0)" })
+        if let missing = tensors.first(where: { !have.contains($0.key) }) {
+            throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): no initializer for \(missing.key) \(missing.shape)")
+        }
+    }
+}
+
+extension Frontend {
+    /// Checks the bytes of an ONNX model file (what `check(path:)` does for a `.onnx` path);
+    /// `path` is used for messages and the model name.
+    public static func checkONNX(bytes: [UInt8], path: String) throws -> CheckReport {
+        try ONNXImporter.check(bytes: bytes, path: path)
+    }
+}

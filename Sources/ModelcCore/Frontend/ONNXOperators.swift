@@ -1,0 +1,260 @@
+// ONNXOperators: one ONNX chain step to modelc layers, with the exact attributes of the node.
+// Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
+// BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
+// AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
+// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors).
+// What modelc cannot compute exactly is refused: asymmetric pads are exact only for Conv (a
+// zero-padding layer, then the unpadded convolution; auto_pad SAME_UPPER / SAME_LOWER become
+// explicit pads computed from the input size); padded or dilated pooling,
+// grouped (non-depthwise) convolutions, Gemm with alpha/beta/transA, other axes are errors.
+
+import ModelcData
+
+enum ONNXOperators {
+    static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+                            "Elu", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"]
+
+    /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
+    static let maxAttribute = 1 << 16
+
+    struct Step {
+        let s: ONNXStep
+        let chain: ONNXChain
+        let doc: Document
+        var node: ONNXNode { s.node }
+
+        func err(_ m: String) -> ModelError { ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)): \(m)") }
+
+        func int(_ name: String, _ def: Int) -> Int { node.attributes[name]?.i ?? def }
+        func float(_ name: String, _ def: Float) -> Float { node.attributes[name]?.f ?? def }
+        func string(_ name: String, _ def: String) -> String { node.attributes[name]?.s ?? def }
+
+        /// An int list attribute of `count` values in `range` (default: `def` repeated).
+        func ints(_ name: String, count: Int, def: Int, range: ClosedRange<Int>) throws -> [Int] {
+            guard let a = node.attributes[name], !a.ints.isEmpty else { return Array(repeating: def, count: count) }
+            guard a.ints.count == count, a.ints.allSatisfy({ range.contains($0) }) else {
+                throw err("\(name) \(a.ints): expected \(count) values in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return a.ints
+        }
+
+        func constant(_ k: Int) -> ONNXTensor? { s.constants[k] }
+    }
+
+    static func append(_ s: ONNXStep, to c: inout PyTorchBuilder.Chain, chain: ONNXChain, avoiding paramNames: Set<String>,
+                       doc: Document) throws {
+        let st = Step(s: s, chain: chain, doc: doc)
+        var name = s.name
+        if !s.hasParameters { var k = 2; while paramNames.contains(name) { name = "\(s.name)_\(k)"; k += 1 } }
+        func add(_ op: PTOp, note: String? = nil) throws {
+            try PyTorchBuilder.append(PTStep(name: name, op: op, line: s.index), kind: s.opType, to: &c, doc: doc,
+                                      notes: note.map { [$0] } ?? [])
+        }
+        switch s.opType {
+        case "Conv": try conv(st, name: name, to: &c)
+        case "ConvTranspose": try add(try convTranspose(st))
+        case "Gemm", "MatMul": try add(try linear(st))
+        case "BatchNormalization": try add(try batchNorm(st, input: c.shape))
+        case "Relu": try add(.relu)
+        case "Sigmoid": try add(.sigmoid)
+        case "Tanh": try add(.tanh)
+        case "LeakyRelu": try add(.leakyRelu(st.float("alpha", 0.01)))
+        case "Elu": try add(.elu(st.float("alpha", 1.0)))
+        case "Softmax", "LogSoftmax":
+            let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
+            guard c.shape.count == 1, axis == 1 || axis == -1 else {
+                throw st.err("softmax over axis \(axis) of \(PyTorchBuilder.chw(c.shape)): only the class axis of a vector [N, K] is supported")
+            }
+            try add(s.opType == "Softmax" ? .softmax : .logSoftmax)
+        case "MaxPool", "AveragePool": try add(try pool(st, input: c.shape))
+        case "GlobalAveragePool", "GlobalMaxPool":
+            let avg = s.opType == "GlobalAveragePool"
+            try add(c.shape.count == 2 ? .adaptivePool1d(max: !avg, out: 1) : avg ? .adaptiveAvgPool(oh: 1, ow: 1) : .adaptiveMaxPool(oh: 1, ow: 1))
+        case "Flatten":
+            guard st.int("axis", 1) == 1 else { throw st.err("axis \(st.int("axis", 1)): only axis 1 (keep the batch) is supported") }
+            if c.shape.count > 1 { try add(.flatten) }
+        case "Reshape": if try reshapeFlattens(st, input: c.shape) { try add(.flatten) }
+        case "Dropout":
+            let ratio = try st.constant(1)?.floats().first ?? st.float("ratio", 0.5)
+            guard ratio >= 0, ratio < 1 else { throw st.err("ratio \(ratio): expected 0 <= ratio < 1") }
+            try add(.dropout(ratio, spatial: false), note: "Dropout: identity at inference, inverted dropout in training")
+        case "Identity": break
+        case "Pad": try add(try pad(st))
+        case "Resize", "Upsample": try add(try upsample(st))
+        default:
+            throw ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)) is not supported (supported ONNX operators: \(supported.joined(separator: ", ")))")
+        }
+    }
+
+    // MARK: - Convolutions
+
+    /// Conv: group 1 or depthwise; pads symmetric, or asymmetric through a zero-padding layer.
+    static func conv(_ st: Step, name: String, to c: inout PyTorchBuilder.Chain) throws {
+        let w = try weight(st)
+        guard w.dims.count == 4 || w.dims.count == 3 else { throw st.err("weight dims \(w.dims): expected [O, I, kh, kw] or [O, I, k]") }
+        let r = w.dims.count - 2
+        let k = Array(w.dims[2...])
+        if let ks = st.node.attributes["kernel_shape"]?.ints, !ks.isEmpty, ks != k { throw st.err("kernel_shape \(ks) differs from the weight's \(k)") }
+        let strides = try st.ints("strides", count: r, def: 1, range: 1...maxAttribute)
+        let dil = try st.ints("dilations", count: r, def: 1, range: 1...maxAttribute)
+        var pads = try st.ints("pads", count: 2 * r, def: 0, range: 0...maxAttribute)
+        let group = st.int("group", 1)
+        let bias = st.constant(2) != nil
+        let (cout, cin) = (w.dims[0], w.dims[1] * group)
+        guard k.allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(k): expected sizes 1...\(maxAttribute)") }
+        switch st.string("auto_pad", "NOTSET") {
+        case "NOTSET": break
+        case "VALID": pads = Array(repeating: 0, count: 2 * r)
+        case let mode where mode.hasPrefix("SAME_"):
+            // Output ceil(n / stride); the odd extra row or column at the end (UPPER) or start (LOWER).
+            guard c.shape.count == r + 1 else { throw st.err("needs an input of \(r) spatial dimensions, found \(PyTorchBuilder.chw(c.shape))") }
+            for i in 0..<r {
+                let n = c.shape[i], out = (n + strides[i] - 1) / strides[i]
+                let total = max((out - 1) * strides[i] + (k[i] - 1) * dil[i] + 1 - n, 0)
+                let small = total / 2
+                (pads[i], pads[i + r]) = mode == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+            }
+        default: throw st.err("auto_pad \(st.string("auto_pad", "")): expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+        }
+        func add(_ op: PTOp) throws {
+            try PyTorchBuilder.append(PTStep(name: name, op: op, line: st.s.index), kind: "Conv", to: &c, doc: st.doc)
+        }
+        if r == 1 {
+            guard group == 1 else { throw st.err("group=\(group): grouped 1-D convolutions are not supported") }
+            guard pads[0] == pads[1] else { throw st.err("asymmetric pads \(pads) of a 1-D convolution are not supported") }
+            return try add(.conv1d(cin: cin, cout: cout, k: k[0], s: strides[0], p: pads[0], same: false, d: dil[0], bias: bias))
+        }
+        if pads[0] != pads[2] || pads[1] != pads[3] {
+            // ONNX pads are [top, left, bottom, right]: zero padding first, then the unpadded convolution.
+            try PyTorchBuilder.append(PTStep(name: name + "_pad", op: .zeroPad(left: pads[1], right: pads[3], top: pads[0], bottom: pads[2]), line: st.s.index),
+                                      kind: "Pad", to: &c, doc: st.doc, notes: ["the asymmetric pads \(pads) of Conv '\(name)'"])
+            pads = [0, 0, 0, 0]
+        }
+        let op = PTOp.conv(cin: cin, cout: cout, kh: k[0], kw: k[1], sh: strides[0], sw: strides[1], ph: pads[0], pw: pads[1],
+                           same: false, dh: dil[0], dw: dil[1], bias: bias)
+        if group == 1 { return try add(op) }
+        guard w.dims[1] == 1, cout % group == 0, c.shape.count == 3, c.shape[2] == group else {
+            throw st.err("group=\(group) with weight dims \(w.dims): grouped convolutions are supported only as depthwise (group = input channels)")
+        }
+        // Depthwise: the PyTorch chain computes the shapes as for group 1, then the op is made depthwise.
+        try add(op)
+        guard case .conv2d(let a)? = c.layers.last?.op else { return }
+        c.layers[c.layers.count - 1].op = .depthwiseConv2d(a, depthMultiplier: cout / group)
+    }
+
+    static func weight(_ st: Step) throws -> ONNXTensor {
+        guard let w = st.constant(1) else { throw st.err("expected the weight as an initializer") }
+        return w
+    }
+
+    static func convTranspose(_ st: Step) throws -> PTOp {
+        let w = try weight(st)
+        guard w.dims.count == 4 else { throw st.err("weight dims \(w.dims): expected [I, O, kh, kw]") }
+        guard st.int("group", 1) == 1 else { throw st.err("group=\(st.int("group", 1)): grouped transposed convolutions are not supported") }
+        guard st.node.attributes["output_shape"] == nil else { throw st.err("output_shape is not supported (give pads and output_padding)") }
+        guard st.string("auto_pad", "NOTSET") == "NOTSET" else { throw st.err("auto_pad \(st.string("auto_pad", "")) is not supported") }
+        guard try st.ints("dilations", count: 2, def: 1, range: 1...1) == [1, 1] else { throw st.err("dilated transposed convolutions are not supported") }
+        let s = try st.ints("strides", count: 2, def: 1, range: 1...maxAttribute)
+        let p = try st.ints("pads", count: 4, def: 0, range: 0...maxAttribute)
+        let op = try st.ints("output_padding", count: 2, def: 0, range: 0...maxAttribute)
+        guard p[0] == p[2], p[1] == p[3] else { throw st.err("asymmetric pads \(p) are not supported") }
+        guard w.dims[2...].allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(Array(w.dims[2...])) is not supported") }
+        return .convTranspose(cin: w.dims[0], cout: w.dims[1], kh: w.dims[2], kw: w.dims[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1],
+                              oph: op[0], opw: op[1], bias: st.constant(2) != nil)
+    }
+
+    /// Gemm (Y = X B' + C, B' = B or Bᵀ) or MatMul with an optional bias Add: a Linear layer.
+    static func linear(_ st: Step) throws -> PTOp {
+        let b = try weight(st)
+        guard b.dims.count == 2 else { throw st.err("weight dims \(b.dims): expected a matrix") }
+        if st.s.opType == "Gemm" {
+            guard st.float("alpha", 1) == 1, st.float("beta", 1) == 1, st.int("transA", 0) == 0 else {
+                throw st.err("alpha \(st.float("alpha", 1)), beta \(st.float("beta", 1)), transA \(st.int("transA", 0)): only alpha = beta = 1, transA = 0 is supported")
+            }
+        }
+        let transB = st.s.opType == "Gemm" && st.int("transB", 0) != 0
+        let (inF, outF) = transB ? (b.dims[1], b.dims[0]) : (b.dims[0], b.dims[1])
+        let bias = st.s.opType == "Gemm" ? st.constant(2) : st.s.addConstant
+        if let t = bias, t.dims != [outF], t.dims != [1, outF] {
+            throw st.err("bias '\(t.name)' dims \(t.dims): expected [\(outF)] (broadcast biases are not supported)")
+        }
+        return .linear(inF: inF, outF: outF, bias: bias != nil)
+    }
+
+    static func batchNorm(_ st: Step, input: [Int]) throws -> PTOp {
+        guard st.int("training_mode", 0) == 0, st.int("spatial", 1) == 1 else { throw st.err("training_mode / spatial=0 graphs are not supported") }
+        let eps = st.float("epsilon", 1e-5), m = st.float("momentum", 0.9)
+        guard eps > 0, m >= 0, m <= 1 else { throw st.err("epsilon \(eps), momentum \(m): expected epsilon > 0 and 0 <= momentum <= 1") }
+        guard let scale = st.constant(1), scale.dims.count == 1 else { throw st.err("expected a scale initializer of one dimension") }
+        // ONNX momentum is the running statistics' own weight (Keras style); PyTorch's is 1 - it.
+        return .batchNorm(channels: scale.dims[0], eps: eps, momentum: 1 - m, affine: true, dims: input.count == 3 ? 2 : 1)
+    }
+
+    // MARK: - Pooling, reshaping, padding, resizing
+
+    static func pool(_ st: Step, input: [Int]) throws -> PTOp {
+        let r = input.count == 2 ? 1 : 2
+        let k = try st.ints("kernel_shape", count: r, def: 0, range: 1...maxAttribute)
+        guard k.allSatisfy({ $0 >= 1 }) else { throw st.err("expected kernel_shape") }
+        let s = try st.ints("strides", count: r, def: 1, range: 1...maxAttribute)
+        guard try st.ints("pads", count: 2 * r, def: 0, range: 0...maxAttribute).allSatisfy({ $0 == 0 }),
+              ["NOTSET", "VALID"].contains(st.string("auto_pad", "NOTSET")) else {
+            throw st.err("padded pooling is not supported (pad with a zero Pad before an AveragePool, or leave MaxPool unpadded)")
+        }
+        guard try st.ints("dilations", count: r, def: 1, range: 1...1).allSatisfy({ $0 == 1 }) else { throw st.err("dilated pooling is not supported") }
+        if st.int("ceil_mode", 0) != 0 {
+            let sizes = r == 1 ? [input[0]] : [input[0], input[1]]
+            for i in 0..<r where sizes[i] >= k[i] && (sizes[i] - k[i]) % s[i] != 0 {
+                throw st.err("ceil_mode=1 adds a partial window on this input; not supported")
+            }
+        }
+        guard st.node.outputs.count < 2 || st.node.outputs[1].isEmpty else { throw st.err("the Indices output is not supported") }
+        if r == 1 { return .pool1d(max: st.s.opType == "MaxPool", k: k[0], s: s[0]) }
+        return st.s.opType == "MaxPool" ? .maxPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: 0, pw: 0)
+                                         : .avgPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: 0, pw: 0)
+    }
+
+    /// Reshape to [N, features] (a flatten, or nothing on a vector); anything else is refused.
+    static func reshapeFlattens(_ st: Step, input: [Int]) throws -> Bool {
+        guard let t = st.constant(1) else { throw st.err("expected the target shape as an initializer or Constant (a shape computed at run time is not supported)") }
+        let shape = try t.ints()
+        let n = input.reduce(1, *)
+        guard shape.count == 2, [0, 1, -1].contains(shape[0]), shape[1] == n || (shape[1] == -1 && shape[0] != -1) else {
+            throw st.err("reshape of \(PyTorchBuilder.chw(input)) to \(shape): only flattening to [N, \(n)] is supported")
+        }
+        return input.count > 1
+    }
+
+    static func pad(_ st: Step) throws -> PTOp {
+        guard st.string("mode", "constant") == "constant" else { throw st.err("mode \(st.string("mode", "")): only constant (zero) padding is supported") }
+        let pads = try st.constant(1)?.ints() ?? st.node.attributes["pads"]?.ints ?? []
+        if let v = try st.constant(2)?.floats(), v.contains(where: { $0 != 0 }) { throw st.err("constant value \(v): only zero padding is supported") }
+        guard st.constant(3) == nil else { throw st.err("the axes input is not supported") }
+        guard pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ (0...maxAttribute).contains($0) }) else {
+            throw st.err("pads \(pads): only non-negative padding of the height and width of an image [N, C, H, W] is supported")
+        }
+        return .zeroPad(left: pads[3], right: pads[7], top: pads[2], bottom: pads[6])
+    }
+
+    /// Resize / Upsample, mode nearest, by whole factors, where ONNX's coordinate rule picks
+    /// x[h / factor] as PyTorch's nearest upsampling does.
+    static func upsample(_ st: Step) throws -> PTOp {
+        guard st.string("mode", "nearest") == "nearest" else { throw st.err("mode \(st.string("mode", "")): only nearest is supported") }
+        let coord = st.string("coordinate_transformation_mode", "half_pixel"), rounding = st.string("nearest_mode", "round_prefer_floor")
+        let exact = st.s.opType == "Upsample" || (coord == "asymmetric" && rounding == "floor")
+            || (["half_pixel", "pytorch_half_pixel"].contains(coord) && rounding.hasPrefix("round_prefer"))
+        guard exact else { throw st.err("coordinate_transformation_mode \(coord) with nearest_mode \(rounding) is not supported") }
+        let oldForm = st.s.opType == "Upsample" || st.node.inputs.count == 2
+        var scales = try (oldForm ? st.constant(1) : st.constant(2))?.floats() ?? st.node.attributes["scales"]?.floats ?? []
+        if scales.isEmpty, !oldForm, let sizes = try st.constant(3)?.ints() {
+            guard sizes.count == 4, sizes[2...].allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("sizes \(sizes): expected [N, C, H, W]") }
+            return .upsample(h: sizes[2], w: sizes[3], toSize: true)
+        }
+        guard scales.count == 4, scales[0] == 1, scales[1] == 1, scales[2...].allSatisfy({ $0 >= 1 && $0 <= 1024 && $0 == $0.rounded() }) else {
+            throw st.err("scales \(scales): only whole factors [1, 1, sh, sw] of at most 1024 are supported")
+        }
+        scales = Array(scales[2...])
+        return .upsample(h: Int(scales[0]), w: Int(scales[1]), toSize: false)
+    }
+}

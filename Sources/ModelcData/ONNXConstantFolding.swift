@@ -1,0 +1,171 @@
+// Constant folding of the small shape computations exporters leave in ONNX graphs: torch's
+// ZeroPad2d at opset 11+ computes its pads with ConstantOfShape, Concat, Reshape, Slice,
+// Transpose and Cast nodes whose inputs are all constants. Such a node is evaluated once, its
+// output becomes a constant (as an initializer would be), and the chain never sees it.
+//
+// Before: the graph's initializers and Constant values by name.
+// After:  the same plus the outputs of every foldable node whose inputs are all constants, and
+//         the indices of the nodes folded away. Each folded tensor holds at most
+//         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
+
+enum ONNXConstantFolding {
+    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze"]
+    static let maxFoldedElements = 1 << 16
+
+    /// A folded value: dims and values (integers held exactly as Double up to 2^53).
+    struct Value {
+        var dims: [Int]
+        var values: [Double]
+        var isFloat: Bool
+    }
+
+    static func fold(_ g: ONNXGraph, constants: inout [String: ONNXTensor], file: String) throws -> Set<Int> {
+        var folded = Set<Int>()
+        for (i, n) in g.nodes.enumerated() where foldable.contains(n.opType) {
+            func err(_ m: String) -> DataError { DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)): \(m)") }
+            if n.opType == "Constant" {
+                guard let out = n.outputs.first, let t = n.attributes["value"]?.t else { throw err("expected a tensor 'value' attribute, found none") }
+                constants[out] = t
+                folded.insert(i)
+                continue
+            }
+            let inputs = n.inputs.map { $0.isEmpty ? nil : constants[$0] }
+            guard n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }), let out = n.outputs.first else { continue }
+            let args = try inputs.map { try $0.map(value) }
+            let v = try evaluate(n, args, err: err)
+            guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
+                throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
+            }
+            var t = ONNXTensor()
+            t.name = out; t.dims = v.dims; t.file = file; t.offset = n.offset
+            if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
+            constants[out] = t
+            folded.insert(i)
+        }
+        return folded
+    }
+
+    static func value(_ t: ONNXTensor) throws -> Value {
+        let n = try t.elementCount()
+        guard n <= maxFoldedElements else {
+            throw DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': expected a small constant to fold (at most \(maxFoldedElements) values), found dims \(t.dims)")
+        }
+        if t.dataType == 6 || t.dataType == 7 { return Value(dims: t.dims, values: try t.ints().map(Double.init), isFloat: false) }
+        return Value(dims: t.dims, values: try t.floats().map(Double.init), isFloat: true)
+    }
+
+    static func evaluate(_ n: ONNXNode, _ args: [Value?], err: (String) -> DataError) throws -> Value {
+        func arg(_ k: Int) throws -> Value {
+            guard k < args.count, let a = args[k] else { throw err("expected input \(k), found none") }
+            return a
+        }
+        func ints(_ k: Int) throws -> [Int]? {
+            guard k < args.count, let a = args[k] else { return nil }
+            // Exporters write INT64_MIN / INT64_MAX for "to the end"; clamped, they slice the same.
+            return a.values.map { Int(max(min($0, 1e15), -1e15).rounded(.towardZero)) }
+        }
+        switch n.opType {
+        case "ConstantOfShape":
+            let dims = try ints(0) ?? []
+            guard dims.allSatisfy({ $0 >= 0 }), let count = checkedProduct(dims, limit: maxFoldedElements) else { throw err("expected a small shape, found \(dims)") }
+            let fill = try n.attributes["value"]?.t.map(value) ?? Value(dims: [1], values: [0], isFloat: true)
+            return Value(dims: dims, values: Array(repeating: fill.values.first ?? 0, count: count), isFloat: fill.isFloat)
+        case "Concat":
+            let parts = try (0..<args.count).map(arg)
+            guard parts.allSatisfy({ $0.dims.count == 1 }) else { throw err("only 1-D constants are concatenated, found dims \(parts.map(\.dims))") }
+            let all = parts.flatMap(\.values)
+            return Value(dims: [all.count], values: all, isFloat: parts.first?.isFloat ?? false)
+        case "Reshape", "Unsqueeze", "Squeeze":
+            let a = try arg(0)
+            let dims = try reshaped(n, a.dims, target: ints(1), err: err)
+            return Value(dims: dims, values: a.values, isFloat: a.isFloat)
+        case "Transpose":
+            let a = try arg(0)
+            let perm = n.attributes["perm"]?.ints ?? Array((0..<a.dims.count).reversed())
+            guard perm.sorted() == Array(0..<a.dims.count) else { throw err("perm \(perm) does not fit dims \(a.dims)") }
+            return gather(a, dims: perm.map { a.dims[$0] }) { idx in
+                var src = [Int](repeating: 0, count: idx.count)
+                for (k, p) in perm.enumerated() { src[p] = idx[k] }
+                return src
+            }
+        case "Slice":
+            return try slice(try arg(0), starts: ints(1) ?? [], ends: ints(2) ?? [], axes: ints(3), steps: ints(4), err: err)
+        case "Cast":
+            let a = try arg(0)
+            let to = n.attributes["to"]?.i ?? 0
+            switch to {
+            case 1, 10, 11: return Value(dims: a.dims, values: a.values, isFloat: true)
+            case 6, 7: return Value(dims: a.dims, values: a.values.map { $0.rounded(.towardZero) }, isFloat: false)
+            default: throw err("Cast to type \(to) is not folded (only to FLOAT, DOUBLE, FLOAT16, INT32, INT64)")
+            }
+        default:
+            throw err("is not a foldable operator")
+        }
+    }
+
+    /// Output dims of Reshape (0 copies, -1 infers), Unsqueeze and Squeeze (axes from input 1 or the attribute).
+    static func reshaped(_ n: ONNXNode, _ dims: [Int], target: [Int]?, err: (String) -> DataError) throws -> [Int] {
+        let count = dims.reduce(1, *)
+        switch n.opType {
+        case "Reshape":
+            var out = target ?? []
+            for i in out.indices where out[i] == 0 { guard i < dims.count else { throw err("shape \(out) copies a missing dimension") }; out[i] = dims[i] }
+            if let k = out.firstIndex(of: -1) {
+                let rest = checkedProduct(out.enumerated().filter { $0.offset != k }.map(\.element), limit: maxFoldedElements) ?? 0
+                guard rest > 0, count % rest == 0 else { throw err("shape \(target ?? []) does not fit \(count) values") }
+                out[k] = count / rest
+            }
+            guard checkedProduct(out, limit: maxFoldedElements) == count else { throw err("shape \(target ?? []) does not fit dims \(dims)") }
+            return out
+        case "Unsqueeze":
+            let axes = target ?? n.attributes["axes"]?.ints ?? []
+            let r = dims.count + axes.count
+            let norm = Set(axes.map { $0 < 0 ? $0 + r : $0 })
+            guard norm.count == axes.count, norm.allSatisfy({ (0..<r).contains($0) }) else { throw err("axes \(axes) do not fit dims \(dims)") }
+            var it = dims.makeIterator()
+            return (0..<r).map { norm.contains($0) ? 1 : (it.next() ?? 1) }
+        default:
+            let axes = target ?? n.attributes["axes"]?.ints
+            let norm = Set((axes ?? dims.indices.filter { dims[$0] == 1 }).map { $0 < 0 ? $0 + dims.count : $0 })
+            guard norm.allSatisfy({ dims.indices.contains($0) && dims[$0] == 1 }) else { throw err("axes \(axes ?? []) do not fit dims \(dims)") }
+            return dims.indices.filter { !norm.contains($0) }.map { dims[$0] }
+        }
+    }
+
+    static func slice(_ a: Value, starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?, err: (String) -> DataError) throws -> Value {
+        let r = a.dims.count
+        let ax = (axes ?? Array(0..<starts.count)).map { $0 < 0 ? $0 + r : $0 }
+        let st = steps ?? Array(repeating: 1, count: starts.count)
+        guard starts.count == ends.count, ax.count == starts.count, st.count == starts.count,
+              ax.allSatisfy({ (0..<r).contains($0) }), st.allSatisfy({ $0 != 0 }) else {
+            throw err("starts \(starts), ends \(ends), axes \(axes ?? []), steps \(steps ?? []) do not fit dims \(a.dims)")
+        }
+        var first = [Int](repeating: 0, count: r), step = [Int](repeating: 1, count: r), dims = a.dims
+        for (k, axis) in ax.enumerated() {
+            let d = a.dims[axis], s = st[k]
+            func clampIndex(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v < 0 ? v + d : v, lo), hi) }
+            let b = s > 0 ? clampIndex(starts[k], 0, d) : clampIndex(starts[k], -1, d - 1)
+            let e = s > 0 ? clampIndex(ends[k], 0, d) : clampIndex(ends[k], -1, d - 1)
+            let n = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e + (-s) - 1) / (-s))
+            (first[axis], step[axis], dims[axis]) = (b, s, n)
+        }
+        return gather(a, dims: dims) { idx in idx.indices.map { first[$0] + idx[$0] * step[$0] } }
+    }
+
+    /// The value of dims `dims` whose element at each index is `a` at `source(index)`.
+    static func gather(_ a: Value, dims: [Int], source: ([Int]) -> [Int]) -> Value {
+        let count = dims.reduce(1, *)
+        var strides = [Int](repeating: 1, count: a.dims.count)
+        for i in stride(from: a.dims.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * a.dims[i + 1] }
+        var out: [Double] = []
+        out.reserveCapacity(count)
+        var idx = [Int](repeating: 0, count: dims.count)
+        for _ in 0..<count {
+            let src = source(idx)
+            out.append(a.values[zip(src, strides).reduce(0) { $0 + $1.0 * $1.1 }])
+            var k = dims.count - 1
+            while k >= 0 { idx[k] += 1; if idx[k] < dims[k] { break }; idx[k] = 0; k -= 1 }
+        }
+        return Value(dims: dims, values: out, isFloat: a.isFloat)
+    }
+}

@@ -1,0 +1,203 @@
+// ONNX model files to the IR (ONNXImporter, ONNXOperators, ModelcData's ONNXChain): the
+// committed fixtures made by torch.onnx.export (Tests/Fixtures/onnx/make_onnx.py) check with
+// the counts the `onnx` package gives, their initializers load as weights under the IR's keys,
+// and hostile or unsupported graphs (written here with a tiny protobuf writer) get clear errors.
+import XCTest
+@testable import ModelcCore
+import ModelcData
+import ModelcFuzz
+
+/// Protobuf encoding of the few ONNX messages the tests write.
+enum PB {
+    static func varint(_ v: UInt64) -> [UInt8] {
+        var v = v, out: [UInt8] = []
+        repeat { out.append(UInt8(v & 0x7f) | (v >= 0x80 ? 0x80 : 0)); v >>= 7 } while v > 0
+        return out
+    }
+    static func int(_ field: Int, _ v: Int) -> [UInt8] { varint(UInt64(field << 3)) + varint(UInt64(bitPattern: Int64(v))) }
+    static func bytes(_ field: Int, _ b: [UInt8]) -> [UInt8] { varint(UInt64(field << 3 | 2)) + varint(UInt64(b.count)) + b }
+    static func string(_ field: Int, _ s: String) -> [UInt8] { bytes(field, Array(s.utf8)) }
+
+    static func tensor(_ name: String, _ dims: [Int], _ values: [Float]) -> [UInt8] {
+        dims.flatMap { int(1, $0) } + int(2, 1) + string(8, name) + bytes(9, values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+    }
+    static func intTensor(_ name: String, _ values: [Int]) -> [UInt8] {
+        int(1, values.count) + int(2, 7) + string(8, name) + values.flatMap { int(7, $0) }
+    }
+    static func attr(_ name: String, int v: Int) -> [UInt8] { string(1, name) + int(3, v) + int(20, 2) }
+    static func attr(_ name: String, string v: String) -> [UInt8] { string(1, name) + string(4, v) + int(20, 3) }
+    static func attr(_ name: String, ints: [Int]) -> [UInt8] { string(1, name) + ints.flatMap { int(8, $0) } + int(20, 7) }
+    static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", attrs: [[UInt8]] = []) -> [UInt8] {
+        inputs.flatMap { string(1, $0) } + outputs.flatMap { string(2, $0) } + string(3, name.isEmpty ? "/\(op)" : name) + string(4, op)
+            + attrs.flatMap { bytes(5, $0) }
+    }
+    static func valueInfo(_ name: String, _ dims: [Int]) -> [UInt8] {
+        let shape = dims.flatMap { bytes(1, int(1, $0)) }
+        return string(1, name) + bytes(2, bytes(1, int(1, 1) + bytes(2, shape)))
+    }
+    static func model(nodes: [[UInt8]], initializers: [[UInt8]], input: [Int] = [1, 4], output: String = "y") -> [UInt8] {
+        let graph = nodes.flatMap { bytes(1, $0) } + string(2, "g") + initializers.flatMap { bytes(5, $0) }
+            + bytes(11, valueInfo("x", input)) + bytes(12, valueInfo(output, [1, 3]))
+        return int(1, 8) + string(2, "tests") + bytes(7, graph) + bytes(8, string(1, "") + int(2, 13))
+    }
+
+    /// x [1, 4] -> Gemm (fc.weight [3, 4], fc.bias [3], transB) -> op -> y.
+    static func gemmModel(then op: String = "Softmax", weightName: String = "fc.weight", dims: [Int] = [3, 4]) -> [UInt8] {
+        model(nodes: [node("Gemm", ["x", weightName, "fc.bias"], ["h"], name: "/fc/Gemm", attrs: [attr("transB", int: 1)]),
+                      node(op, ["h"], ["y"], name: "/act/\(op)")],
+              initializers: [tensor("fc.weight", dims, (0..<dims.reduce(1, *)).map { Float($0) / 10 }), tensor("fc.bias", [3], [0.1, 0.2, 0.3])])
+    }
+}
+
+final class ONNXImporterTests: XCTestCase {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/onnx").path
+
+    func expected() throws -> [String: [String: Any]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/expected.json"))
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap(root["models"] as? [String: [String: Any]])
+    }
+
+    func check(_ bytes: [UInt8], _ path: String = "t.onnx") throws -> CheckReport { try Frontend.checkONNX(bytes: bytes, path: path) }
+
+    func failure(_ bytes: [UInt8], _ path: String = "t.onnx") -> String {
+        do { _ = try check(bytes, path) } catch { return "\(error)" }
+        return "no error"
+    }
+
+    func testFixturesCheckWithTheCountsOfTheFile() throws {
+        let models = try expected()
+        XCTAssertEqual(models.count, 6)
+        for (name, facts) in models {
+            let r = try Frontend.check(path: "\(Self.dir)/\(name).onnx")
+            XCTAssertTrue(r.ok, "\(name): \(r.problems)")
+            XCTAssertEqual(r.ir.semantics, .pytorch)
+            XCTAssertEqual(r.ir.inputShape, [28, 28, 1], name)
+            XCTAssertEqual(r.ir.classCount, 10, name)
+            // Every float initializer (weights, biases, BatchNorm statistics) is a parameter of the IR.
+            XCTAssertEqual(r.ir.totalParams, facts["float_initializer_elements"] as? Int, name)
+        }
+    }
+
+    func testLayersCarryTheNodeAttributes() throws {
+        let ops = { (name: String) in try Frontend.check(path: "\(Self.dir)/\(name).onnx").ir.layers.map(\.op) }
+        let cnn = try ops("cnn_bn")
+        guard case .conv2d(let c1) = cnn[1], case .conv2d(let c2) = cnn[4], case .batchNorm(let bn) = cnn[6] else { return XCTFail("\(cnn)") }
+        XCTAssertEqual([c1.explicitPadH, c1.explicitPadW, c2.strideH, c2.explicitPadH], [1, 1, 2, 0])
+        XCTAssertEqual(bn.epsilon, 1e-5)
+        XCTAssertEqual(bn.momentum, 0.9, accuracy: 1e-6)
+        let dec = try ops("decoder_ops")
+        XCTAssertTrue(dec.contains(.zeroPadding(top: 1, bottom: 0, left: 1, right: 0)), "\(dec)")
+        XCTAssertTrue(dec.contains(.upSampling(sizeH: 2, sizeW: 2)))
+        XCTAssertTrue(dec.contains { if case .conv2d(let a) = $0 { return a.dilationH == 2 }; return false })
+        XCTAssertTrue(dec.contains { if case .conv2dTranspose = $0 { return true }; return false })
+        XCTAssertTrue(dec.contains(.dense(units: 10, useBias: false, activation: .linear)))
+        XCTAssertTrue(try ops("depthwise").contains { if case .depthwiseConv2d(_, 2) = $0 { return true }; return false })
+        XCTAssertTrue(try ops("seed000_small").contains(.zeroPadding(top: 2, bottom: 2, left: 2, right: 2)))
+    }
+
+    func testInitializersLoadUnderTheKeysOfTheIR() throws {
+        for name in try expected().keys {
+            let path = "\(Self.dir)/\(name).onnx"
+            let ir = try Frontend.check(path: path).ir
+            let arrays = try WeightsReader.read(path: path)
+            let want = ir.layers.flatMap(\.stateDictTensors)
+            XCTAssertEqual(Set(arrays.keys), Set(want.map(\.key)), name)
+            for t in want { XCTAssertEqual(arrays[t.key]?.shape, t.shape, "\(name): \(t.key)") }
+        }
+    }
+
+    func testAHandWrittenGraphImports() throws {
+        let r = try check(PB.gemmModel())
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input", "fc", "act"])
+        XCTAssertEqual(r.ir.layers[1].op, .dense(units: 3, useBias: true, activation: .linear))
+        XCTAssertEqual(r.ir.layers[2].op, .activation(.softmax))
+        XCTAssertTrue(ONNXFuzzEntry.run(PB.gemmModel()))
+    }
+
+    /// SAME_UPPER / SAME_LOWER pads are computed from the input: symmetric ones on the convolution,
+    /// asymmetric ones as a zero-padding layer (extra row and column last for UPPER, first for LOWER).
+    func testAutoPadBecomesExplicitPads() throws {
+        func conv(_ mode: String, kernel: Int, stride: Int) throws -> [Op] {
+            let w = PB.tensor("c.weight", [2, 1, kernel, kernel], Array(repeating: 0.5, count: 2 * kernel * kernel))
+            let m = PB.model(nodes: [PB.node("Conv", ["x", "c.weight"], ["y"], attrs: [PB.attr("auto_pad", string: mode), PB.attr("strides", ints: [stride, stride])])],
+                             initializers: [w], input: [1, 1, 5, 5])
+            return try check(m).ir.layers.map(\.op)
+        }
+        guard case .conv2d(let a) = try conv("SAME_UPPER", kernel: 3, stride: 2)[1] else { return XCTFail() }
+        XCTAssertEqual([a.explicitPadH, a.explicitPadW, a.strideH], [1, 1, 2])
+        let upper = try conv("SAME_UPPER", kernel: 2, stride: 1), lower = try conv("SAME_LOWER", kernel: 2, stride: 1)
+        XCTAssertEqual(upper[1], .zeroPadding(top: 0, bottom: 1, left: 0, right: 1))
+        XCTAssertEqual(lower[1], .zeroPadding(top: 1, bottom: 0, left: 1, right: 0))
+        guard case .conv2d(let b) = upper[2] else { return XCTFail() }
+        XCTAssertEqual([b.explicitPadH, b.explicitPadW], [0, 0])
+    }
+
+    func testUnsupportedOperatorsAreNamedAsTablesNameThem() {
+        let m = failure(PB.gemmModel(then: "Sqrt"))
+        XCTAssertTrue(m.hasPrefix("t.onnx: error: layer 'act' (Sqrt) is not supported (supported ONNX operators: Conv, "), m)
+    }
+
+    func testBranchingGraphsAreRefusedAsNotChains() {
+        let add = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"]), PB.node("Add", ["a", "b"], ["y"])],
+                           initializers: [])
+        let m = failure(add)
+        XCTAssertTrue(m.contains("tensor 'x' feeds 2 consumers") && m.contains("chains only"), m)
+    }
+
+    func testMissingInitializerAndWrongDims() {
+        let missing = failure(PB.gemmModel(weightName: "nowhere.weight"))
+        XCTAssertTrue(missing.contains("input 'nowhere.weight' is neither an initializer, a Constant nor a node output (missing initializer?)"), missing)
+        let wrong = failure(PB.gemmModel(dims: [3, 5]))
+        XCTAssertTrue(wrong.contains("in_features=5 but the input has 4 features"), wrong)
+    }
+
+    func testHostileBytes() throws {
+        let good = PB.gemmModel()
+        XCTAssertTrue(failure(Array(good.prefix(good.count - 3))).contains("t.onnx: error: offset "))
+        XCTAssertTrue(failure([0x08, 0x96]).contains("expected a varint"))
+        XCTAssertTrue(failure(PB.bytes(7, [0x0a, 0x7f, 0x00])).contains("expected 127 bytes of a length-delimited field, found 1 left"))
+        XCTAssertTrue(failure([]).contains("empty file"))
+        // A huge dims product is refused before any value is converted or allocated.
+        let huge = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight"], ["y"], attrs: [PB.attr("transB", int: 1)])],
+                            initializers: [PB.tensor("fc.weight", [1 << 30, 1 << 30], [])])
+        XCTAssertTrue(failure(huge).contains("in_features=1073741824 but the input has 4 features"), failure(huge))
+        let chain = try ONNXChain(model: ONNXModel.decode(huge, file: "t.onnx"), file: "t.onnx")
+        do { _ = try chain.stateDict(); XCTFail("huge tensor read") } catch let e as DataError {
+            XCTAssertTrue(e.message.contains("expected at most 2147483648 elements, found dims [1073741824, 1073741824]"), e.message)
+        }
+        let hugeDim = PB.model(nodes: [], initializers: [PB.tensor("w", [1 << 40], [])])
+        XCTAssertTrue(failure(hugeDim).contains("expected dims of 0...2147483648, found 1099511627776"), failure(hugeDim))
+        // Deeply nested subgraphs (If/Loop bodies) are skipped without recursion.
+        var nested: [UInt8] = PB.string(1, "x")
+        for _ in 0..<2000 { nested = PB.bytes(1, PB.bytes(5, PB.string(1, "body") + PB.bytes(6, nested))) }
+        XCTAssertTrue(failure(PB.int(1, 8) + PB.bytes(7, nested)).contains("error"))
+        // Unsupported attribute values name what was expected.
+        let resize = PB.model(nodes: [PB.node("Resize", ["x", "", "scales"], ["y"])], initializers: [PB.tensor("scales", [4], [1, 1, 1.5, 2])],
+                              input: [1, 1, 4, 4])
+        XCTAssertTrue(failure(resize).contains("only whole factors"), failure(resize))
+        let pool = PB.model(nodes: [PB.node("MaxPool", ["x"], ["y"], attrs: [PB.attr("kernel_shape", ints: [2, 2]), PB.attr("pads", ints: [1, 1, 0, 0])])],
+                            initializers: [], input: [1, 1, 4, 4])
+        XCTAssertTrue(failure(pool).contains("padded pooling is not supported"), failure(pool))
+        let reshape = PB.model(nodes: [PB.node("Reshape", ["x", "shape"], ["y"])], initializers: [PB.intTensor("shape", [1, 2, 8])], input: [1, 1, 4, 4])
+        XCTAssertTrue(failure(reshape).contains("only flattening"), failure(reshape))
+    }
+
+    func testFuzzSeedsAndRegressionsReplay() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz").path
+        var imported = 0, files = 0
+        for kind in ["seeds", "regressions"] {
+            let dir = "\(root)/\(kind)/onnx"
+            for f in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where !f.hasPrefix(".") {
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(f)")))
+                let ok = ONNXFuzzEntry.run(bytes)
+                XCTAssertEqual(ok, (try? check(bytes)) != nil, f)
+                if ok { imported += 1 }
+                files += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(files, 5)
+        XCTAssertGreaterThanOrEqual(imported, 4, "the seeds include the real fixtures, which import")
+    }
+}

@@ -1,0 +1,107 @@
+// ONNX model files end to end with the built modelc binary: `modelc check model.onnx`, then
+// `modelc compile model.onnx` for every fixture of Tests/Fixtures/onnx (made by torch.onnx.export,
+// see make_onnx.py), whose binary, started from the file's initializers with
+// `--weights model.onnx`, must give onnxruntime's class probabilities (expected.json) within
+// 1e-5 on the KMNIST fixture images, and train one step from them. Slow: one generated binary
+// per fixture (plus the runtime once per runtime-source change).
+
+import XCTest
+import Foundation
+
+final class ONNXCompileTests: XCTestCase {
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var fixtures: String { repo.appendingPathComponent("Tests/Fixtures/onnx").path }
+
+    func modelc() throws -> String {
+        var dirs: [URL] = []
+        if let exe = Bundle.main.executableURL { dirs.append(exe.deletingLastPathComponent()) }
+        dirs.append(Bundle(for: Self.self).bundleURL.deletingLastPathComponent())
+        guard let d = dirs.first(where: { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("modelc").path) }) else {
+            throw XCTSkip("modelc binary not found next to the test bundle")
+        }
+        return d.appendingPathComponent("modelc").path
+    }
+
+    /// Runs `exe args` in `cwd`; stderr goes through a file so that no pipe fills up.
+    func run(_ exe: String, _ args: [String], cwd: String) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let errPath = cwd + "/stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let o = Pipe(), e = try XCTUnwrap(FileHandle(forWritingAtPath: errPath))
+        p.standardOutput = o; p.standardError = e
+        try p.run()
+        let out = o.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        try e.close()
+        return (p.terminationStatus, String(decoding: out, as: UTF8.self), try String(contentsOfFile: errPath, encoding: .utf8))
+    }
+
+    func temp() -> String {
+        let d = NSTemporaryDirectory() + "modelc-onnx-tests-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    func testCheckPrintsTheTableAndRefusesATruncatedFile() throws {
+        let tmp = temp()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try run(try modelc(), ["check", "\(fixtures)/cnn_bn.onnx"], cwd: tmp)
+        XCTAssertEqual(r.status, 0, r.err)
+        for line in ["4 (Conv)                      [-1, 8, 6, 6]           296         3x3 s2 pad 0, bias",
+                     "6 (BatchNormalization)        [-1, 8, 6, 6]           16          affine, eps 1e-05, momentum 0.1",
+                     "Total params:         1,082", "OK: every shape and parameter count matches"] {
+            XCTAssertTrue(r.out.contains(line), "missing '\(line)' in\n\(r.out)")
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/cnn_bn.onnx"))
+        try bytes.prefix(2000).write(to: URL(fileURLWithPath: tmp + "/cut.onnx"))
+        let cut = try run(try modelc(), ["check", "cut.onnx"], cwd: tmp)
+        XCTAssertEqual(cut.status, 1)
+        XCTAssertTrue(cut.err.hasPrefix("cut.onnx: error: offset "), cut.err)
+    }
+
+    func testCompiledFixturesMatchOnnxruntimeAndTrain() throws {
+        let modelc = try modelc()
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/expected.json"))
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
+        let indices = try XCTUnwrap(root["indices"] as? [Int])
+        let idx = repo.appendingPathComponent(try XCTUnwrap(root["idx"] as? String)).path
+        let tmp = temp()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        for name in models.keys.sorted() {
+            let onnx = "\(fixtures)/\(name).onnx", bin = "\(tmp)/\(name)"
+            let c = try run(modelc, ["compile", onnx, "-o", bin, "--generated", tmp + "/gen"], cwd: tmp)
+            XCTAssertEqual(c.status, 0, "\(name): \(c.err)")
+            guard c.status == 0 else { continue }
+            let expected = try XCTUnwrap(models[name]?["probabilities"] as? [[Double]])
+            for (k, i) in indices.enumerated() {
+                let probs = try probabilities(bin, ["--weights", onnx, "--idx", idx, "--index", "\(i)"], cwd: tmp)
+                XCTAssertEqual(probs.count, 10)
+                let diff = zip(probs, expected[k]).map { abs($0 - $1) }.max() ?? 1
+                XCTAssertLessThanOrEqual(diff, 1e-5, "\(name) image \(i): \(probs) vs onnxruntime \(expected[k])")
+            }
+            // One training step (16 images, batch 16) from the file's initializers.
+            let t = try run(bin, ["train", "--data", repo.appendingPathComponent("Tests/Fixtures/data/kmnist").path, "--weights", onnx,
+                                  "--epochs", "1", "--batch", "16", "--limit", "16", "--val-split", "0", "--checkpoint", "\(tmp)/\(name).ckpt", "--json"],
+                          cwd: tmp)
+            XCTAssertEqual(t.status, 0, "\(name): \(t.err)")
+            let epoch = try XCTUnwrap(t.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .first { $0["epoch"] as? Int == 1 }, "\(name): \(t.out)")
+            XCTAssertTrue((epoch["loss"] as? Double)?.isFinite ?? false, "\(name): \(epoch)")
+            let after = try probabilities(bin, ["--checkpoint", "\(tmp)/\(name).ckpt", "--idx", idx, "--index", "\(indices[0])"], cwd: tmp)
+            XCTAssertEqual(after.reduce(0, +), 1, accuracy: 1e-4, name)
+            XCTAssertGreaterThan(zip(after, expected[0]).map { abs($0 - $1) }.max() ?? 0, 1e-6, "\(name): the step changed nothing")
+        }
+    }
+
+    func probabilities(_ bin: String, _ args: [String], cwd: String) throws -> [Double] {
+        let r = try run(bin, ["predict"] + args + ["--json"], cwd: cwd)
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        return try XCTUnwrap(obj?["probabilities"] as? [Double], r.out)
+    }
+}

@@ -28,6 +28,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case globalMaxPooling1D = "GlobalMaxPooling1D"
     case upSampling2D = "UpSampling2D"
     case conv2DTranspose = "Conv2DTranspose"
+    case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
+    case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -70,6 +72,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .globalMaxPooling1D: return ["global_max_pooling1d", "global_max_pool1d", "gmp1d"]
         case .upSampling2D: return ["up_sampling2d", "upsampling", "upsample"]
         case .conv2DTranspose: return ["conv2d_transpose", "conv_transpose", "convtranspose", "deconvolution2d", "deconv"]
+        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return [rawValue.lowercased()]
         }
     }
 
@@ -79,6 +82,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
         .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose, .inputLayer,
+        .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -71,6 +71,7 @@ enum Describe {
         case .conv2d(let a): return conv(a, mult: nil, oneD: oneD) + act(a.activation)
         case .conv2dTranspose(let a, _, _): return conv(a, mult: nil) + act(a.activation)
         case .upSampling(let h, let w): return "size \(h)x\(w), nearest"
+        case .merge(let k): return k.name
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m) + act(a.activation)
         case .batchNorm(let a):
             let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"

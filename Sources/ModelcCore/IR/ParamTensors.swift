@@ -37,7 +37,7 @@ extension Layer {
             if useBias { t.append(ParamTensor(role: .bias, shape: [units], trainable: true)) }
             return t
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda, .upSampling:
+             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge:
             return []
         }
     }

@@ -10,10 +10,17 @@
 //         input listed with several, several outputs, and a graph without an InputLayer row.
 
 enum GraphBuilder {
+    /// Inputs of one layer, and cut names that fit several rows (resolving them is quadratic).
+    static let maxInputs = 256, maxAmbiguous = 256
+
     static func producers(_ rows: [RawRow], kinds: [[LayerKind]], doc: Document) throws -> [[Int]?]? {
         var cands: [[[Int]]] = []
+        var ambiguous = 0
         for (i, r) in rows.enumerated() {
             try checkNodes(r, doc: doc)
+            guard r.connectedTo.count <= maxInputs else {
+                throw doc.error(r.line, "layer '\(r.name)' lists \(r.connectedTo.count) inputs in the 'Connected to' column; at most \(maxInputs) are supported")
+            }
             if i > 0 && r.connectedTo.isEmpty {
                 throw doc.error(r.line, "layer '\(r.name)' has no input in the 'Connected to' column: models with several inputs are not supported")
             }
@@ -22,6 +29,10 @@ enum GraphBuilder {
                 guard !c.isEmpty else {
                     let later = rows[i...].contains { matches(name, $0.name) }
                     throw doc.error(r.line, "layer '\(r.name)' is connected to '\(name)', which \(later ? "comes later in the table" : "is not a layer of the table")")
+                }
+                if c.count > 1 { ambiguous += 1 }
+                guard ambiguous <= maxAmbiguous else {
+                    throw doc.error(r.line, "more than \(maxAmbiguous) names in the 'Connected to' column are cut short and fit several layers; print the summary wider (model.summary(line_length=150))")
                 }
                 return c
             })

@@ -18,20 +18,19 @@ public enum MergeOperation: Sendable {
 
 public enum Merge {
     public static func forward(_ op: MergeOperation, _ xs: [UnsafeMutablePointer<Float>], _ y: UnsafeMutablePointer<Float>, count: Int) {
-        let n = xs.count
-        for i in 0..<count {
-            var v = xs[0][i]
-            for k in 1..<n {
-                let x = xs[k][i]
-                switch op {
-                case .add, .average: v += x
-                case .subtract: v -= x
-                case .multiply: v *= x
-                case .maximum: v = max(v, x)
-                case .minimum: v = min(v, x)
-                }
+        y.update(from: xs[0], count: count)
+        for x in xs.dropFirst() {
+            switch op {
+            case .add, .average: for i in 0..<count { y[i] += x[i] }
+            case .subtract: for i in 0..<count { y[i] -= x[i] }
+            case .multiply: for i in 0..<count { y[i] *= x[i] }
+            case .maximum: for i in 0..<count { y[i] = max(y[i], x[i]) }
+            case .minimum: for i in 0..<count { y[i] = min(y[i], x[i]) }
             }
-            y[i] = op == .average ? v / Float(n) : v
+        }
+        if op == .average {
+            let s = 1 / Float(xs.count)
+            for i in 0..<count { y[i] *= s }
         }
     }
 

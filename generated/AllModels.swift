@@ -5,6 +5,7 @@ import ModelcRuntime
 nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [
     Cifar10SmallCnn.self,
     MnistLstmRows.self,
+    MnistResnetSmall.self,
     PytorchMnistExamplesNet.self,
     Seed000KmnistCnn.self,
     Seed001Mlp12812864ReluSgd.self,

@@ -131,6 +131,13 @@ final class GradientCheckTests: XCTestCase {
     /// padding: output rows no input reaches), Upsample 2x2.
     func testPyTorchConvTranspose() throws { try check("gc_pytorch_decoder") }
 
+    /// Graphs (issue 17): a residual Add whose skip output feeds two layers (gradients summed),
+    /// a Concatenate of a conv and a pool branch, unfused and fused; Subtract, Multiply,
+    /// Average, Maximum, Minimum and a row-axis Concatenate over three Dense outputs.
+    func testGraphs() throws {
+        for name in ["fx_graph_residual_inception", "fx_graph_residual_inception_fused", "fx_graph_merges"] { try check(name) }
+    }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

@@ -252,27 +252,6 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(r3.layout, "keras3-heavy+functional")
     }
 
-    func testFunctionalBranchingIsRejected() {
-        let branching = """
-        __________________________________________________________________________________________________
-        Layer (type)                    Output Shape         Param #     Connected to                     
-        ==================================================================================================
-        input_1 (InputLayer)            (None, 784)          0                                            
-        __________________________________________________________________________________________________
-        dense_1 (Dense)                 (None, 10)           7850        input_1[0][0]                    
-        __________________________________________________________________________________________________
-        dense_2 (Dense)                 (None, 10)           7850        input_1[0][0]                    
-        __________________________________________________________________________________________________
-        dense_3 (Dense)                 (None, 10)           110         dense_1[0][0]                    
-                                                                         dense_2[0][0]                    
-        ==================================================================================================
-        """
-        checkError(branching, contains: "b.md:8: error: layer 'dense_2' is connected to 'input_1', not to the row above ('dense_1')", path: "b.md")
-        let merge = branching.replacingOccurrences(of: "dense_3 (Dense)                 (None, 10)           110 ",
-                                                   with: "add_1 (Add)                     (None, 10)           0   ")
-        checkError(merge, contains: "b.md:10: error: layer 'add_1' (Add) is not supported (supported: InputLayer,", path: "b.md")
-    }
-
     // Prefixes and indentation: `# `, `#> `, 2/4 spaces, tab, code fences.
     func testPrefixesAndIndentation() throws {
         let bare = Self.keras2.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

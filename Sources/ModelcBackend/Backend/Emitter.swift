@@ -96,6 +96,8 @@ struct LayerContext {
     /// Training fusion (Conv2D producers): the following BatchNorm's backward-data pass, which
     /// this layer's backward runs per image to get its output gradient.
     var trainingBatchNorm: BatchNormBackwardData? = nil
+    /// Every input (a merge layer's several; otherwise `x`, `gx` and the input shape).
+    var inputs: [LayerInput] = []
 
     var prefix: String { LayerContext.prefix(index, layer.name) }
     /// The prefix of a layer's functions and buffers: `l<index>_<name>` when the name is a short
@@ -113,6 +115,13 @@ struct LayerContext {
     var header: String {
         "\(layer.name) (\(layer.kind)): \(shapeText(inShape)) -> \(shapeText(outShape))"
     }
+}
+
+/// One input of a layer: the producer's output buffer, the gradient buffer this use writes.
+struct LayerInput {
+    let x: String
+    let gx: String?
+    let shape: [Int]
 }
 
 /// What an inference-fused producer computes after its dot products.
@@ -453,6 +462,7 @@ public enum Emitter {
         case .conv2dTranspose(let a, _, _): return Conv2DTransposeEmitter(attrs: a)
         case .recurrent(let a): return RecurrentEmitter(attrs: a)
         case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
+        case .merge(let k): return MergeEmitter(kind: k)
         }
     }
 

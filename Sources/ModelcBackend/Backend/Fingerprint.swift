@@ -19,7 +19,9 @@ public enum Fingerprint {
         var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
         if ir.channelsFirst { s += "flatten chw\n" }   // only channels-first Keras tables: older fingerprints stay
         for l in ir.layers {
-            s += "\(l.name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)\n"
+            s += "\(l.name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)"
+            if let p = l.producers { s += "|from \(p)" }   // graphs only: chain fingerprints stay
+            s += "\n"
         }
         return s
     }
@@ -50,6 +52,7 @@ public enum Fingerprint {
         case .upSampling(let h, let w): return "upsampling \(h)x\(w) nearest"
         case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")"
         case .embedding(let v, let d): return "embedding \(v)x\(d)"
+        case .merge(let k): return "merge \(k.name)"
         case .conv2dTranspose(let a, let oph, let opw): return "conv2dtranspose " + conv(a) + " outpad\(oph)x\(opw)"
         case .dense(let u, let b, let a): return "dense \(u) bias=\(b) act=\(a.name)"
         case .lambda(let f):

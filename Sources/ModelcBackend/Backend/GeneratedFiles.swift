@@ -146,9 +146,12 @@ extension Emitter {
         // 1-D layers are checked as the 2-D layers they run as.
         let ir = Lowering.liftingOneD(ir)
         var shape = ir.inputShape
-        for l in ir.layers {
+        for (i, l) in ir.layers.enumerated() {
             if case .input = l.op { shape = l.outputShape; continue }
-            if l.inputShape != shape {
+            if l.producers != nil {
+                out += MergeVerifier.inputs(ir, i)
+                if case .merge = l.op { shape = l.outputShape; continue }
+            } else if l.inputShape != shape {
                 out.append(ModelError(file: ir.sourcePath, line: l.line,
                                       message: "layer \(l.name): input shape \(l.inputShape) does not match the previous output \(shape)"))
             }

@@ -9,6 +9,8 @@ struct LayerSchedule {
     /// Buffer names: a0 is a copy of the input; layer i writes a<i> (its gradient g<i>).
     private(set) var aName = ["a0"], gName = ["g0"]
     let firstTrainable: Int
+    /// Producers and gradient uses (a chain's: the layer above, one use each).
+    let flow: GraphFlow
     private let layers: [Layer]
     private let fusion: FusionPlan
     private let params: ParameterLayout
@@ -21,7 +23,11 @@ struct LayerSchedule {
     init(_ layers: [Layer], fusion: FusionPlan, params: ParameterLayout) {
         self.layers = layers; self.fusion = fusion; self.params = params
         firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
+        flow = GraphFlow(layers)
     }
+
+    /// Index in aName/gName of layer p's output (a0 is the input copy when layer 0 is not an input).
+    private func bufferIndex(_ p: Int) -> Int { Emitter.isInput(layers[0]) ? p : p + 1 }
 
     /// Emits every layer into `m`, reading its choices from `lowering` and recording its buffers there.
     mutating func run(_ ir: ModelIR, _ m: ModelEmission, _ lowering: inout LoweringPlan) {
@@ -48,7 +54,9 @@ struct LayerSchedule {
             single += m.singleImage ?? steps.infer
         }
         m.singleImage = nil
-        back.append(i >= firstTrainable && !fusedInTraining ? steps.backward : [])
+        let sum = flow.gradientSum(i, g: gName[bufferIndex(i)], size: layers[i].outputShape.reduce(1, *),
+                                   prefix: LayerContext.prefix(bufferIndex(i), layers[i].name), name: layers[i].name, m)
+        back.append(sum + (flow.hasGradient[i] && !fusedInTraining ? steps.backward : []))
     }
 
     /// The layer's operator emitter, with the training fusions of a BatchNorm applied.
@@ -71,23 +79,40 @@ struct LayerSchedule {
     /// The layer's buffers and fusion; declares its output (and gradient) buffer.
     private mutating func context(_ i: Int, _ emitter: OpEmitter, inputShape: [Int], _ m: ModelEmission) -> LayerContext {
         let l = layers[i], idx = aName.count
+        let inputs = inputBuffers(i, m)
         var y = "a\(idx)", gy = "g\(idx)"
-        if emitter.aliasesInput { y = aName[idx - 1]; gy = gName[idx - 1] }
-        var ctx = LayerContext(index: idx, layer: l, x: aName[idx - 1], y: y,
-                               gx: (i <= firstTrainable || idx == 1) ? nil : gName[idx - 1], gy: gy,
+        if emitter.aliasesInput { y = inputs[0].x; gy = inputs[0].gx ?? gName[idx - 1] }
+        var ctx = LayerContext(index: idx, layer: l, x: inputs[0].x, y: y, gx: inputs[0].gx, gy: gy,
                                inShape: Emitter.inputShapeOf(l, fallback: inputShape), outShape: l.outputShape,
                                activation: Emitter.folded(l), paramOffsets: params.offsets[i], parameterCount: params.count)
         ctx.inputPrePadded = prePadded.contains(i)
+        ctx.inputs = inputs
         if let g = fusion.folds[i], let bnPos = g.batchNorm, case .batchNorm = layers[bnPos].op {
             ctx.fused = fusedOutput(g, producer: i, index: idx)
             if case .conv2d = l.op { ctx.trainingBatchNorm = trainingBatchNorm(bnPos, producer: i, index: idx, x: y) }
         }
         if !emitter.aliasesInput {
             m.buffer(y, perImage: ctx.outSize, "\(l.name) output \(shapeText(l.outputShape))")
-            if i >= firstTrainable { m.buffer(gy, perImage: ctx.outSize, "gradient of \(l.name) output") }
+            if flow.hasGradient[i] { m.buffer(gy, perImage: ctx.outSize, "gradient of \(l.name) output") }
         }
         aName.append(y); gName.append(gy)
         return ctx
+    }
+
+    /// Layer i's inputs: each producer's output buffer and the gradient buffer this use writes
+    /// (nil when the producer needs none); declares the extra gradient of a second or later use.
+    private func inputBuffers(_ i: Int, _ m: ModelEmission) -> [LayerInput] {
+        let ps = flow.producers[i]
+        if ps.isEmpty { return [LayerInput(x: aName[0], gx: nil, shape: layers[i].inputShape)] }   // a non-input first layer reads a0
+        return ps.enumerated().map { s, p in
+            let b = bufferIndex(p), shape = layers[p].outputShape
+            guard flow.hasGradient[p] else { return LayerInput(x: aName[b], gx: nil, shape: shape) }
+            let k = flow.useIndex(of: p, consumer: i, slot: s)
+            if k == 0 { return LayerInput(x: aName[b], gx: gName[b], shape: shape) }
+            let g = GraphFlow.extraGradient(gName[b], use: k)
+            m.buffer(g, perImage: shape.reduce(1, *), "gradient of \(layers[p].name) output from \(layers[i].name)")
+            return LayerInput(x: aName[b], gx: g, shape: shape)
+        }
     }
 
     /// What the producer at position i (buffer index idx) writes at inference for group g.
@@ -99,7 +124,7 @@ struct LayerSchedule {
         var target = "a\(idx + g.last - i)"
         var layout = PixelLayout.dense(layers[g.last].outputShape)
         if case .conv2d = l.op, g.last + 1 < layers.count, case .conv2d(let ca) = layers[g.last + 1].op,
-           ca.dilationH == 1 && ca.dilationW == 1 {
+           ca.dilationH == 1 && ca.dilationW == 1, flow.producers[g.last + 1] == [g.last], flow.uses[g.last].count == 1 {
             let consumer = layers[g.last + 1]
             let cg = ConvGeometry(conv: ca, inShape: Emitter.inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape)
             if cg.padded {

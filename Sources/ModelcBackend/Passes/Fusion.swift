@@ -17,6 +17,8 @@
 //         in a per-thread scratch image and is pooled while in cache. Dropout layers after a
 //         group (the identity at inference) are folded too: the group writes their output.
 //         Folded pools, activations and dropouts keep all their training steps.
+//         In a graph, a group never crosses a branch point: each folded layer is the sole reader
+//         of the one before it and reads nothing else (`linked`).
 
 import ModelcCore
 
@@ -64,6 +66,10 @@ public enum Fusion {
 
     static func plan(_ layers: [Layer]) -> FusionPlan {
         var p = FusionPlan.none(layers.count)
+        let consumers = layers.consumers
+        // Layer b may join a's group only when it is a's sole reader and reads only a: a group
+        // never ends at a branch point (an output another layer reads must be written).
+        func linked(_ a: Int, _ b: Int) -> Bool { b < layers.count && layers.producers(of: b) == [a] && consumers[a] == [b] }
         var i = 0
         while i < layers.count {
             let producerAct: Activation?
@@ -75,21 +81,21 @@ public enum Fusion {
             case .dense(_, _, let act): producerAct = act
             default: producerAct = nil
             }
-            guard let act = producerAct, act == .linear, i + 1 < layers.count,
+            guard let act = producerAct, act == .linear, linked(i, i + 1),
                   case .batchNorm = layers[i + 1].op else { i += 1; continue }
             var g = FusedGroup(producer: i, batchNorm: i + 1, activation: nil, names: [layers[i].name, layers[i + 1].name])
-            if i + 2 < layers.count, case .activation(let a) = layers[i + 2].op, epilogue(a) != nil {
+            if linked(i + 1, i + 2), case .activation(let a) = layers[i + 2].op, epilogue(a) != nil {
                 g.activation = i + 2
                 g.names.append(layers[i + 2].name)
             }
             var next = (g.activation ?? i + 1) + 1
-            if isConv, next < layers.count {
+            if isConv, linked(next - 1, next) {
                 switch layers[next].op {
                 case .maxPool, .avgPool:
                     g.pool = next
                     g.names.append(layers[next].name)
                     next += 1
-                    if next < layers.count, case .activation(let a) = layers[next].op, epilogue(a) != nil {
+                    if linked(next - 1, next), case .activation(let a) = layers[next].op, epilogue(a) != nil {
                         g.poolActivation = next
                         g.names.append(layers[next].name)
                         next += 1
@@ -97,7 +103,7 @@ public enum Fusion {
                 default: break
                 }
             }
-            while next < layers.count, case .dropout = layers[next].op {
+            while linked(next - 1, next), case .dropout = layers[next].op {
                 g.dropouts.append(next)
                 g.names.append(layers[next].name)
                 next += 1

@@ -1,7 +1,7 @@
 // Lowering pass.
 //
 // Before: the layer chain the emitter runs (final softmax stripped) and its FusionPlan.
-// After:  a LoweringPlan: for every layer, the kernel and form of its forward pass, its input
+// After:  a LoweringPlan (graphs: GraphFlow says which layers need an input gradient): for every layer, the kernel and form of its forward pass, its input
 //         gradient and its weight gradient, the fused group it produces or is folded into, how
 //         one image's work is split over the threads, and a one-line reason for each choice.
 //         The operator emitters take their choices from it (Conv2DEmitter: direct or Winograd
@@ -73,7 +73,7 @@ public enum Lowering {
     /// keeps every convolution direct (`modelc compile --no-winograd`).
     static func plan(_ layers: [Layer], inputShape: [Int], fusion: FusionPlan, winograd: Bool) -> LoweringPlan {
         let firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
-        let firstComputing = layers.firstIndex { !Emitter.isInput($0) } ?? 0
+        let flow = GraphFlow(layers)
         var folded: [Int: String] = [:]
         for g in fusion.groups {
             for p in [g.batchNorm, g.activation, g.pool, g.poolActivation].compactMap({ $0 }) + g.dropouts {
@@ -84,7 +84,7 @@ public enum Lowering {
         var shape = inputShape
         for (i, l) in layers.enumerated() {
             let inShape = Emitter.inputShapeOf(l, fallback: shape)
-            let hasDx = i > firstTrainable && i != firstComputing
+            let hasDx = flow.producers[i].contains { flow.hasGradient[$0] }
             var lay = lower(l, inShape: inShape, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
             if let g = fusion.folds[i] { lay.fusion = g.description }
             if let p = folded[i] { lay.fusion = "folded into \(p) at inference" }
@@ -149,6 +149,9 @@ public enum Lowering {
             lay.inputGradient = choice("copy", "crop", "the interior of dy")
         case .input:
             lay.forward = choice("copy", "none", "the input images, NHWC")
+        case .merge(let k):
+            lay.forward = choice("loops", "elementwise" , MergeEmitter.formula(k))
+            lay.inputGradient = dx ? choice("loops", "elementwise", "each input's share of dy") : nil
         case .flatten, .reshape:
             lay.forward = choice("alias", "none", "same buffer, new shape (Flatten is HWC; a PyTorch model's is CHW, a permuted copy)")
         case .lambda(let f):

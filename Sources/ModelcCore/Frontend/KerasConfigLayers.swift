@@ -147,6 +147,8 @@ enum KerasConfigLayers {
             return try recurrent(kind, l, input: s, fail: fail)
         case .embedding:
             return try embedding(l, input: s, fail: fail)
+        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
+            throw fail("merge layers join branches, and Keras model files are read as chains for now (a summary table with a 'Connected to' column reads graphs)")
         case .lambda:
             throw l.entry.error("layer '\(l.name)' (Lambda) is not supported: a Lambda's function is saved as Python bytecode, which modelc does not run (describe it in a summary table with a `layer \(l.name):` annotation instead)")
         }

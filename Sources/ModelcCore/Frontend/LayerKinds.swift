@@ -33,6 +33,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case gru = "GRU"
     case embedding = "Embedding"
     case bidirectional = "Bidirectional"
+    case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
+    case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -81,6 +83,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .gru: return ["gru"]
         case .embedding: return ["embedding", "embed"]
         case .bidirectional: return ["bidirectional", "bi"]
+        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return [rawValue.lowercased()]
         }
     }
 
@@ -91,6 +94,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
         .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
+        .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -106,6 +106,8 @@ enum CellParser {
             if let b = token.firstIndex(of: "[") {
                 let n = String(token[..<b])
                 if !n.isEmpty { names.append(n) }
+            } else if token.count > 1, token.hasSuffix("…") {
+                names.append(token)   // a name Keras 3 cut short: GraphBuilder matches it by prefix
             }
             token = ""
         }

@@ -1,4 +1,4 @@
-// The modelc IR: a single chain of layers with every hyperparameter resolved.
+// The modelc IR: layers in topological order (a chain unless `Layer.producers` says otherwise) with every hyperparameter resolved.
 //
 // The frontend turns a summary table plus annotations into `ModelIR`; inference
 // (IR/Inference*.swift) fills in what the table omits; verification checks shapes and
@@ -140,6 +140,8 @@ public enum Op: Equatable, Codable, Sendable {
     case recurrent(RecurrentAttrs)
     /// Token ids [T] -> vectors [T, dim] from a [vocab, dim] table (ids read from the float input).
     case embedding(vocab: Int, dim: Int)
+    /// A merge of several earlier outputs (Add, Concatenate, ...; IR/Merge.swift).
+    case merge(MergeKind)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -190,6 +192,9 @@ public struct Layer: Equatable, Codable, Sendable {
     public var declaredParams: Int?
     /// Notes on what inference chose among several fits, or which default an annotation overrode.
     public var notes: [String]
+    /// Positions (in `ModelIR.layers`) of the layers whose outputs this one reads, all earlier;
+    /// nil is the chain, the layer above (IR/Merge.swift: `[Layer].producers(of:)`).
+    public var producers: [Int]? = nil
 
     public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,
                 declaredParams: Int? = nil, notes: [String] = []) {

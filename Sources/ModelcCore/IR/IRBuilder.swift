@@ -1,7 +1,7 @@
 // IRBuilder: from table rows and annotations to a resolved ModelIR.
 //
 // Before: a SummaryTable (raw rows, declared totals) and parsed Annotations.
-// After:  a ModelIR whose layers form one chain with every hyperparameter set (by inference,
+// After:  a ModelIR whose layers form one chain (or, from a `Connected to` column, a graph) with every hyperparameter set (by inference,
 //         annotation, or a documented default recorded in `assumptions`), shapes and counts
 //         equal to the printed ones.
 
@@ -12,7 +12,7 @@ enum IRBuilder {
     }
 
     /// Each row's class candidates (unsupported classes are reported before any structural problem),
-    /// after the checks that need no shapes: annotation patterns, duplicate names, the chain.
+    /// after the checks that need no shapes: annotation patterns, duplicate names, the graph.
     static func classify(_ table: SummaryTable, annotations ann: Annotations, document doc: Document) throws -> ([SearchRow], [String?]) {
         for d in ann.layers where !table.rows.contains(where: { d.matches($0.name) }) {
             throw doc.error(d.line, "layer pattern '\(d.pattern)' matches no layer in the table (layers: \(table.rows.prefix(8).map(\.name).joined(separator: ", "))\(table.rows.count > 8 ? ", ..." : ""))")
@@ -29,9 +29,11 @@ enum IRBuilder {
             srows.append(SearchRow(row: row, kinds: res.kinds, o: o))
             hows.append(res.how)
         }
-        if table.hasConnectedColumn { try checkChain(table.rows, doc: doc) }
+        if table.hasConnectedColumn, let ps = try GraphBuilder.producers(table.rows, kinds: srows.map(\.kinds), doc: doc) {
+            for i in srows.indices { srows[i].producers = ps[i] }
+        }
         for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] {
-            throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)': models with several inputs are not supported (single chains only)")
+            throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)': models with several inputs are not supported")
         }
         return (srows, hows)
     }
@@ -63,8 +65,10 @@ enum IRBuilder {
             if channelsFirst, c.kind.isOneD {
                 throw doc.error(row.line, "layer '\(row.name)' (\(c.kind.rawValue)): 1-D layers in a channels-first (C, H, W) table are not supported")
             }
+            if let p = srows[i].producers?.first { prev = search.chosen[p].0.output }
             layers.append(Layer(name: row.name, kind: c.kind.rawValue, op: c.op, inputShape: prev, outputShape: c.output,
                                 line: row.line, declaredParams: row.params, notes: notes(srows[i], how: hows[i], chosen: c, group: group)))
+            layers[layers.count - 1].producers = srows[i].producers
             prev = c.output
         }
         var ir = ModelIR(name: ann.name ?? identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .keras,
@@ -134,23 +138,6 @@ enum IRBuilder {
             notes.append("output shape not printed ('\(r.row.shape.display)'); inferred \(Inference.shapeText(c.output))")
         }
         return notes
-    }
-
-    /// A `Connected to` column must describe one chain: each layer fed by the row above only.
-    static func checkChain(_ rows: [RawRow], doc: Document) throws {
-        for (i, r) in rows.enumerated() {
-            if i == 0 { continue }
-            let prev = rows[i - 1].name
-            if r.connectedTo.count > 1 {
-                throw doc.error(r.line, "layer '\(r.name)' has \(r.connectedTo.count) inputs (\(r.connectedTo.joined(separator: ", "))): branching models are not supported (single chains only)")
-            }
-            if r.connectedTo.isEmpty {
-                throw doc.error(r.line, "layer '\(r.name)' has no input in the 'Connected to' column: models with several inputs are not supported (single chains only)")
-            }
-            if r.connectedTo[0] != prev {
-                throw doc.error(r.line, "layer '\(r.name)' is connected to '\(r.connectedTo[0])', not to the row above ('\(prev)'): branching models are not supported (single chains only)")
-            }
-        }
     }
 
     /// Input shapes to try when the table does not print one (all datasets here are 28x28x1).

@@ -30,6 +30,8 @@ struct InferenceQuery {
     /// A 1-D layer solved as the 2-D one on a 1 x L image (OneDInference): kernels, pools and
     /// strides are one row high, and messages print shapes without that row.
     var unitHeight = false
+    /// Every input's shape (a merge layer's several; otherwise `[input]`).
+    var inputs: [[Int]] = []
 
     /// A shape as messages print it: (L, C) for a 1-D layer's (1, L, C).
     func shape(_ s: [Int]?) -> String {
@@ -64,6 +66,7 @@ enum Inference {
         case .simpleRNN, .lstm, .gru: return RecurrentInference.solve(q)
         case .embedding: return RecurrentInference.embedding(q)
         case .bidirectional: return RecurrentInference.bidirectional(q)
+        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return MergeInference.solve(q)
         }
     }
 
@@ -97,6 +100,8 @@ struct SearchRow {
     var row: RawRow
     var kinds: [LayerKind]
     var o: LayerOverrides
+    /// Row positions of the layers this one reads (GraphBuilder); nil: the row above.
+    var producers: [Int]? = nil
 }
 
 /// Depth-first search over the rows; deterministic, bounded by `budget` solver calls.
@@ -123,11 +128,13 @@ final class InferenceSearch {
         }
         budget -= 1
         let r = rows[index]
+        let inputs = r.producers.map { $0.map { chosen[$0].0.output } } ?? [input]
         var fits: [LayerCandidate] = []
         var firstMiss: Fits?
         for kind in r.kinds {
-            let q = InferenceQuery(name: r.row.name, kind: kind, input: input, declaredOut: r.row.shape.known,
+            var q = InferenceQuery(name: r.row.name, kind: kind, input: inputs.first ?? input, declaredOut: r.row.shape.known,
                                    params: r.row.params, o: r.o)
+            q.inputs = inputs
             let f = Inference.solve(q)
             let ok = f.fits.filter { Inference.plausible($0.output) }
             if ok.isEmpty { if firstMiss == nil { firstMiss = f } } else { fits += ok }

@@ -18,7 +18,8 @@ enum ReportText {
             }
             // A channels-first table's shapes are shown as it printed them, (C, H, W).
             let shown = ir.channelsFirst && L.outputShape.count == 3 ? [L.outputShape[2], L.outputShape[0], L.outputShape[1]] : L.outputShape
-            let inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op, oneD: L.isOneD)
+            var inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op, oneD: L.isOneD)
+            if let ps = L.producers { inferred += (inferred.isEmpty ? "" : ", ") + "from " + ps.map { ir.layers[$0].name }.joined(separator: ", ") }
             rows.append(("\(L.name) (\(L.kind))", "(None, " + shown.map(String.init).joined(separator: ", ") + ")",
                          formatCount(L.paramCount), inferred))
         }
@@ -127,6 +128,8 @@ enum ReportJSON {
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
                 + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
         case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
+        case .merge(.concatenate(let a)): p = [("axis", String(a))]
+        case .merge: break
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):
@@ -156,7 +159,8 @@ enum ReportJSON {
             JSON.object([("name", JSON.string(L.name)), ("type", JSON.string(L.kind)),
                          ("output_shape", JSON.ints(L.outputShape)),
                          ("params", String(ir.semantics == .pytorch ? L.paramCount - L.bufferCount : L.paramCount)),
-                         ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op, oneD: L.isOneD))])
+                         ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op, oneD: L.isOneD))]
+                        + (L.producers.map { [("inputs", "[" + $0.map { JSON.string(ir.layers[$0].name) }.joined(separator: ", ") + "]")] } ?? []))
         }
         let declared = JSON.object([("total", JSON.opt(ir.declared.total)), ("trainable", JSON.opt(ir.declared.trainable)),
                                     ("non_trainable", JSON.opt(ir.declared.nonTrainable))])

@@ -241,11 +241,15 @@ enum SemanticDefaults {
     }
 
     static func defaultActivation(_ layers: [Layer], _ i: Int, lastReal: Int, assume: (String) -> Void) -> Activation {
-        var j = i + 1
-        while j < layers.count {
-            if isWeighted(layers[j].op) { break }
-            if case .activation = layers[j].op { return .linear }
-            j += 1
+        if layers.isChain {
+            var j = i + 1
+            while j < layers.count {
+                if isWeighted(layers[j].op) { break }
+                if case .activation = layers[j].op { return .linear }
+                j += 1
+            }
+        } else if activationFollows(layers, i) {
+            return .linear
         }
         if case .dense(let units, _, _) = layers[i].op, i == lastReal {
             if units == 1 {
@@ -257,6 +261,18 @@ enum SemanticDefaults {
         }
         assume("activation=relu (no activation layer follows; annotate `layer NAME: activation=...`)")
         return .relu
+    }
+
+    /// In a graph: an activation layer on some path from layer i's output before the next weighted layer.
+    static func activationFollows(_ layers: [Layer], _ i: Int) -> Bool {
+        let consumers = layers.consumers
+        var todo = consumers[i], seen = Set<Int>()
+        while let j = todo.popLast() {
+            guard seen.insert(j).inserted, !isWeighted(layers[j].op) else { continue }
+            if case .activation = layers[j].op { return true }
+            todo += consumers[j]
+        }
+        return false
     }
 
     static func checkApplicable(_ o: LayerOverrides, _ L: Layer, ann: Annotations, doc: Document) throws {

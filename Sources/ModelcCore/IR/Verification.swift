@@ -1,7 +1,7 @@
 // Verification: the resolved chain against everything the table declared.
 //
 // Before: a resolved ModelIR (inference already matched each printed shape and count).
-// After:  a list of problems (empty when everything matches): the shape chain, each
+// After:  a list of problems (empty when everything matches): the shape chain (or graph), each
 //         layer's count, and the total / trainable / non-trainable figures. When Keras 3
 //         printed an `Optimizer params:` line, its Total includes optimizer state, so the
 //         total is checked as trainable + non-trainable + optimizer.
@@ -17,8 +17,8 @@ enum Verifier {
         var problems: [ModelError] = []
         let file = ir.sourcePath
         var prev = ir.inputShape
-        for L in ir.layers {
-            if L.inputShape != prev {
+        for (i, L) in ir.layers.enumerated() {
+            if L.producers != nil { problems += MergeVerifier.inputs(ir, i) } else if L.inputShape != prev {
                 problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': input \(Inference.shapeText(L.inputShape)) does not follow the previous output \(Inference.shapeText(prev))"))
             }
             let own = ir.semantics == .pytorch ? L.paramCount - L.bufferCount : L.paramCount

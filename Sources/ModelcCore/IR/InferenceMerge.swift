@@ -1,0 +1,33 @@
+// Inference for merge layers (IR/Merge.swift): no hyperparameters but Concatenate's axis,
+// which is the one whose sizes add up to the printed output (the last axis when the output is
+// not printed or several fit); no parameters.
+
+enum MergeInference {
+    static func solve(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        guard q.params == 0 else { r.reason = "a merge layer has no parameters, the table says \(formatCount(q.params))"; return r }
+        let rank = q.inputs.first?.count ?? 0
+        let kinds: [MergeKind]
+        switch q.kind {
+        case .add: kinds = [.add]
+        case .subtract: kinds = [.subtract]
+        case .multiply: kinds = [.multiply]
+        case .average: kinds = [.average]
+        case .maximum: kinds = [.maximum]
+        case .minimum: kinds = [.minimum]
+        default: kinds = (0..<rank).map { .concatenate(axis: -1 - $0) }
+        }
+        var firstError: String?
+        for k in kinds {
+            switch k.output(q.inputs) {
+            case .success(let out):
+                if let d = q.declaredOut, d != out { firstError = firstError ?? "inputs \(q.inputs.map { q.shape($0) }.joined(separator: ", ")) give \(q.shape(out)), the table says \(q.shape(d))"; continue }
+                r.fits.append(LayerCandidate(kind: q.kind, op: .merge(k), output: out))
+            case .failure(let e):
+                firstError = firstError ?? e.message
+            }
+        }
+        if r.fits.isEmpty { r.reason = firstError ?? "no inputs" }
+        return r
+    }
+}

@@ -1,0 +1,90 @@
+// Merge layers and the graph they make.
+//
+// A Keras functional table's `Connected to` column names each layer's inputs; a layer then
+// reads the outputs of earlier layers (`Layer.producers`, positions in `ModelIR.layers`, which
+// stay in topological order) instead of the row above. Merge layers combine several outputs:
+// Add, Subtract (exactly two), Multiply, Average, Maximum and Minimum need equal shapes (no
+// broadcasting); Concatenate needs equal shapes except along its axis, where the sizes add.
+// Out of scope, with clear errors (IR/GraphBuilder.swift): several Input layers, several
+// outputs, and a layer called twice (shared weights).
+
+public enum MergeKind: Equatable, Codable, Sendable {
+    case add, subtract, multiply, average, maximum, minimum
+    /// Along `axis`, counted from the end of the per-image shape (-1: the last, channels for
+    /// images), so that lifting a 1-D layer to a 1 x L image keeps it.
+    case concatenate(axis: Int)
+
+    public var name: String {
+        switch self {
+        case .add: return "add"
+        case .subtract: return "subtract"
+        case .multiply: return "multiply"
+        case .average: return "average"
+        case .maximum: return "maximum"
+        case .minimum: return "minimum"
+        case .concatenate(let a): return "concatenate(axis=\(a))"
+        }
+    }
+
+    /// The output shape of merging `inputs`, or why they cannot be merged.
+    public func output(_ inputs: [[Int]]) -> Result<[Int], MergeShapeError> {
+        guard inputs.count >= 2 else { return .failure(MergeShapeError("needs at least 2 inputs, has \(inputs.count)")) }
+        if self == .subtract, inputs.count != 2 { return .failure(MergeShapeError("Subtract needs exactly 2 inputs, has \(inputs.count)")) }
+        let first = inputs[0]
+        let shapes = inputs.map { Inference.shapeText($0) }.joined(separator: ", ")
+        guard case .concatenate(let axis) = self else {
+            return inputs.allSatisfy({ $0 == first }) ? .success(first)
+                : .failure(MergeShapeError("inputs \(shapes) differ; the shapes must be equal (no broadcasting)"))
+        }
+        let a = first.count + axis
+        guard a >= 0, a < first.count else { return .failure(MergeShapeError("axis \(axis) is outside the rank-\(first.count) inputs")) }
+        var out = first
+        for s in inputs.dropFirst() {
+            guard s.count == first.count, s.indices.allSatisfy({ $0 == a || s[$0] == first[$0] }) else {
+                return .failure(MergeShapeError("inputs \(shapes) differ outside the concatenation axis \(axis)"))
+            }
+            out[a] += s[a]
+        }
+        return .success(out)
+    }
+}
+
+public struct MergeShapeError: Error, Sendable {
+    public let message: String
+    init(_ m: String) { message = m }
+}
+
+extension Array where Element == Layer {
+    /// Positions of the layers whose outputs layer `i` reads.
+    public func producers(of i: Int) -> [Int] { self[i].producers ?? (i > 0 ? [i - 1] : []) }
+
+    /// For each position, the positions of the layers that read its output, in order.
+    public var consumers: [[Int]] {
+        var c = Array<[Int]>(repeating: [], count: count)
+        for i in indices { for p in producers(of: i) where p >= 0 && p < count { c[p].append(i) } }
+        return c
+    }
+
+    /// Every layer reads the one above.
+    public var isChain: Bool { allSatisfy { $0.producers == nil } }
+}
+
+/// Verification of a graph layer's inputs: each producer is earlier, the layer's input shape is
+/// its first producer's output, and a merge's output is what its inputs give.
+public enum MergeVerifier {
+    public static func inputs(_ ir: ModelIR, _ i: Int) -> [ModelError] {
+        let L = ir.layers[i]
+        func problem(_ m: String) -> [ModelError] { [ModelError(file: ir.sourcePath, line: L.line, message: "layer '\(L.name)': " + m)] }
+        let ps = ir.layers.producers(of: i)
+        guard !ps.isEmpty, ps.allSatisfy({ $0 >= 0 && $0 < i }) else { return problem("inputs \(ps) are not earlier layers") }
+        let shapes = ps.map { ir.layers[$0].outputShape }
+        if L.inputShape != shapes[0] {
+            return problem("input \(Inference.shapeText(L.inputShape)) is not the output \(Inference.shapeText(shapes[0])) of '\(ir.layers[ps[0]].name)'")
+        }
+        guard case .merge(let k) = L.op else { return ps.count == 1 ? [] : problem("takes one input, has \(ps.count)") }
+        switch k.output(shapes) {
+        case .success(let out): return out == L.outputShape ? [] : problem("\(k.name) of \(shapes.map { Inference.shapeText($0) }.joined(separator: ", ")) gives \(Inference.shapeText(out)), not \(Inference.shapeText(L.outputShape))")
+        case .failure(let e): return problem(e.message)
+        }
+    }
+}

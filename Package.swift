@@ -20,6 +20,10 @@ let package = Package(
     name: "modelc",
     products: [
         .executable(name: "modelc", targets: ["modelc"]),
+        // For apps: the runtime (compiled models are CompiledModel types, see ModelAPI.swift)
+        // and the build-tool plugin that compiles model files among a target's sources.
+        .library(name: "ModelcRuntime", targets: ["ModelcRuntime"]),
+        .plugin(name: "ModelcPlugin", targets: ["ModelcPlugin"]),
     ],
     targets: [
         // Pipeline, front half: parsers (Frontend) and the graph with shapes, counts, inference (IR).
@@ -41,6 +45,10 @@ let package = Package(
         // Fuzzing entry points (one per parser or decoder family) for the libFuzzer harnesses in
         // Tests/Fuzz and the replay tests; linked into no product.
         .target(name: "ModelcFuzz", dependencies: ["ModelcCore", "ModelcData", "ModelcRuntime"], path: "Sources/ModelcFuzz"),
+        // `swift build` runs `modelc emit` on each model file among a target's sources
+        // (Sources/ModelcPlugin/README.md).
+        .plugin(name: "ModelcPlugin", capability: .buildTool(), dependencies: ["modelc"], path: "Sources/ModelcPlugin",
+                exclude: ["README.md"]),
         // The thin command line.
         .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime", "ModelcDownload"], path: "Sources/modelc"),
 

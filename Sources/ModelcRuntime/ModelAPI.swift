@@ -99,6 +99,21 @@ extension LabeledImages {
         return try CommandSupport.loadNamed(name, directory: dir, split: s, info: M.info).images.prefix(limit)
     }
 
+    /// One split ("train", "val" or "test"; "test" is every image when there are no split
+    /// folders) of an image folder DIR/[split/]<class>/*.png|pgm|ppm, fitted to `model` as
+    /// `train --data DIR` fits it (`resize`, `crop`), cached as `train` caches it. The class names
+    /// are the sorted folder names; pass them to `predict(pixels:top:classNames:)`. Unreadable
+    /// files are skipped with a warning (`strict`: an error); `report` gets the counts and warnings.
+    public static func imageFolder<M: CompiledModel>(_ directory: String, split: String = "train", resize: Bool = false, crop: Bool = false,
+                                                     strict: Bool = false, for model: M.Type,
+                                                     report: (String) -> Void = { _ in }) throws -> (images: LabeledImages, classes: [String]) {
+        guard let s = ImageFolderSplit(rawValue: split) else { throw UsageError("image folder split '\(split)': expected train, val or test") }
+        var (layout, options) = try CommandSupport.imageFolder(root: directory, info: M.info, trainedClasses: [], resize: resize, crop: crop)
+        options.strict = strict
+        let r = try ImageFolderLoader.load(layout, split: s, options: options, say: report)
+        return (try LabeledImages(r.images, info: M.info, source: r.directory), layout.classes)
+    }
+
     private static func datasetSplit(_ name: String, _ split: String) throws -> DatasetSplit {
         guard Datasets.names.contains(name) else {
             throw UsageError("unknown dataset '\(name)': expected one of \(Datasets.names.joined(separator: ", "))")

@@ -41,7 +41,7 @@ enum PredictCommand<M: CompiledModel> {
         }
         let invert = f.has("invert")
         for (name, raw) in inputs {
-            let prediction = try model.predict(pixels: [invert ? raw.map { 255 - $0 } : raw], top: top, names: names)[0]
+            let prediction = try model.predict(pixels: [invert ? raw.map { 255 - $0 } : raw], top: top, classNames: names)[0]
             let probabilities = prediction.probabilities
             let ranked = prediction.top.map(\.index)
             if f.has("json") {

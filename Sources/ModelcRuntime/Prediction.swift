@@ -42,12 +42,15 @@ extension CompiledModel {
 
     /// A batch of images, each `info.inputSize` bytes; one prediction per image, in order.
     public func predict(pixels images: [[UInt8]], top k: Int = 3) throws -> [Prediction] {
-        try predict(pixels: images, top: k, names: Self.classNames)
+        try predict(pixels: images, top: k, classNames: Self.classNames)
     }
 
-    /// Batches of up to maxBatch images through the inference forward; `names` per class.
-    func predict(pixels images: [[UInt8]], top k: Int, names: [String]) throws -> [Prediction] {
+    /// A batch, with other class names than the model file's (e.g. an image folder's classes).
+    public func predict(pixels images: [[UInt8]], top k: Int = 3, classNames names: [String]) throws -> [Prediction] {
         let info = Self.info
+        guard names.count == info.classCount else {
+            throw UsageError("predict: \(names.count) class names given, model \(info.name) has \(info.classCount) classes")
+        }
         let size = info.inputSize
         for (n, image) in images.enumerated() where image.count != size {
             throw UsageError("predict: image \(n) has \(image.count) pixel bytes, model \(info.name) expects \(size) (\(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels))")

@@ -129,4 +129,29 @@ final class ModelAPITests: XCTestCase {
         let accuracy = try model.evaluate(on: LabeledImages.sample("mnist", split: "test", limit: 200, for: MLP.self)).accuracy
         XCTAssertGreaterThan(accuracy, 0.6, "two epochs on 360 images")
     }
+
+    /// An image folder through the API: fitted as `train --data DIR --resize --crop` fits it,
+    /// class names from the folders, used by predict.
+    func testImageFolderImagesAndTheirClassNames() throws {
+        let data = try fixtureCopy("images/rgb")
+        var lines: [String] = []
+        let (val, classes) = try LabeledImages.imageFolder(data, split: "val", resize: true, crop: true, for: Cifar10SmallCnn.self) { lines.append($0) }
+        XCTAssertEqual(val.count, 10)
+        XCTAssertEqual([val.height, val.width, val.channels], [32, 32, 3])
+        XCTAssertEqual(classes.first, "astronaut")
+        XCTAssertTrue(lines.joined().contains("10 images in 10 classes"), lines.joined(separator: "\n"))
+        let model = Cifar10SmallCnn(seed: 1, maxBatch: 4)
+        let p = try model.predict(pixels: [val.image(0), val.image(1)], top: 2, classNames: classes)
+        XCTAssertEqual(p.count, 2)
+        XCTAssertTrue(p.allSatisfy { $0.top.allSatisfy { classes.contains($0.name) } })
+        XCTAssertThrowsError(try model.predict(pixels: [val.image(0)], classNames: ["a"])) { e in
+            XCTAssertTrue("\(e)".contains("1 class names given, model cifar10_small_cnn has 10 classes"), "\(e)")
+        }
+        // the seed 001 MLP is 28x28x1 with 10 classes: the same folder fitted to it is gray
+        let gray = try LabeledImages.imageFolder(data, split: "val", resize: true, for: MLP.self).images
+        XCTAssertEqual([gray.height, gray.width, gray.channels], [28, 28, 1])
+        XCTAssertThrowsError(try LabeledImages.imageFolder(data, split: "validation", for: MLP.self)) { e in
+            XCTAssertTrue("\(e)".contains("expected train, val or test"), "\(e)")
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //   swift run MNISTApp --save C.ckpt            also write the trained parameters
 //
 // Then it evaluates on the sample's 1,000 test images, classifies them again through `predict`
-// (the two accuracies must agree), and prints the top 3 classes of the first few.
+// (the two accuracies must agree), and prints the top 3 classes of the first few. Exits 1 on any
+// error, and when the default training run scores below 0.75 (CI runs it so).
 
 import Foundation
 import ModelcRuntime
@@ -50,7 +51,9 @@ do {
     guard gap < 1e-5, correct == metrics.correct else {
         print("error: predict and evaluate disagree"); exit(1)
     }
-    guard metrics.accuracy >= 0.8 else { print("error: test accuracy below 0.8"); exit(1) }
+    // trained here with the defaults (CI): an MLP that learned nothing would score about 0.1
+    let trainedHere = value("--weights") == nil && value("--checkpoint") == nil && value("--epochs") == nil && value("--limit") == nil
+    guard !trainedHere || metrics.accuracy >= 0.75 else { print("error: test accuracy below 0.75 after training"); exit(1) }
 } catch {
     print("error: \(error)")
     exit(1)

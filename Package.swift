@@ -30,7 +30,7 @@ let package = Package(
         // Reads model files (.keras, .h5, .onnx) through ModelcData's decoders.
         .target(name: "ModelcCore", dependencies: ["ModelcData"], path: "Sources/ModelcCore"),
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
-        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend"),
+        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
         // Runtime library linked into generated binaries: file formats and datasets.
         .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples"], swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,

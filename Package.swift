@@ -20,13 +20,17 @@ let package = Package(
     name: "modelc",
     products: [
         .executable(name: "modelc", targets: ["modelc"]),
+        // For apps: the runtime (compiled models are CompiledModel types, see ModelAPI.swift)
+        // and the build-tool plugin that compiles model files among a target's sources.
+        .library(name: "ModelcRuntime", targets: ["ModelcRuntime"]),
+        .plugin(name: "ModelcPlugin", targets: ["ModelcPlugin"]),
     ],
     targets: [
         // Pipeline, front half: parsers (Frontend) and the graph with shapes, counts, inference (IR).
         // Reads model files (.keras, .h5, .onnx) through ModelcData's decoders.
         .target(name: "ModelcCore", dependencies: ["ModelcData"], path: "Sources/ModelcCore"),
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
-        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend"),
+        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
         // Runtime library linked into generated binaries: file formats and datasets.
         .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples"], swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,
@@ -41,6 +45,10 @@ let package = Package(
         // Fuzzing entry points (one per parser or decoder family) for the libFuzzer harnesses in
         // Tests/Fuzz and the replay tests; linked into no product.
         .target(name: "ModelcFuzz", dependencies: ["ModelcCore", "ModelcData", "ModelcRuntime"], path: "Sources/ModelcFuzz"),
+        // `swift build` runs `modelc emit` on each model file among a target's sources
+        // (Sources/ModelcPlugin/README.md).
+        .plugin(name: "ModelcPlugin", capability: .buildTool(), dependencies: ["modelc"], path: "Sources/ModelcPlugin",
+                exclude: ["README.md"]),
         // The thin command line.
         .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime", "ModelcDownload"], path: "Sources/modelc"),
 

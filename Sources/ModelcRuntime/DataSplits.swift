@@ -99,6 +99,11 @@ extension CommandSupport {
             console?.err("note: \(name) not found (\(error)); using the sample shipped with modelc in \(sample)")
             dir = sample
         }
+        return try loadNamed(name, directory: dir, split: split, info: info)
+    }
+
+    /// One split of a named dataset from the files in `dir`, checked against the model.
+    static func loadNamed(_ name: String, directory dir: String, split: DatasetSplit, info: ModelInfo) throws -> (images: LabeledImages, source: String) {
         let set = try Datasets.load(name: name, directory: dir, split: split)
         let source = "\(dir) (\(name) \(split.rawValue))"
         return (try LabeledImages(set, info: info, source: source), source)

@@ -38,18 +38,24 @@ extension CommandSupport {
         guard let root = flags.string("data") else {
             throw UsageError("\(flags.command): the run used an image folder; give it with --data DIR")
         }
+        var options = try imageFolder(root: root, info: info, trainedClasses: config.imageClasses, resize: config.imageResize, crop: config.imageCrop)
+        options.1.strict = flags.has("strict-images")
+        options.1.cacheDirectory = flags.string("cache-dir")
+        return options
+    }
+
+    /// The layout of `root` and how to read it for the model (and the classes of its weights, if known).
+    static func imageFolder(root: String, info: ModelInfo, trainedClasses: [String], resize: Bool, crop: Bool) throws -> (ImageFolderLayout, ImageFolderOptions) {
         let layout = try ImageFolderLayout(root: root)
         func list(_ names: [String]) -> String { names.count <= 12 ? names.joined(separator: ", ") : names.prefix(12).joined(separator: ", ") + ", ..." }
         guard layout.classes.count == info.classCount else {
             throw RuntimeError(file: root, "\(layout.classes.count) class folders (\(list(layout.classes))), but model \(info.name) has \(info.classCount) classes")
         }
-        if !config.imageClasses.isEmpty && config.imageClasses != layout.classes {
-            throw RuntimeError(file: root, "the class folders (\(list(layout.classes))) are not the classes the weights were trained on (\(list(config.imageClasses)))")
+        if !trainedClasses.isEmpty && trainedClasses != layout.classes {
+            throw RuntimeError(file: root, "the class folders (\(list(layout.classes))) are not the classes the weights were trained on (\(list(trainedClasses)))")
         }
-        var options = ImageFolderOptions(fit: ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels,
-                                                       resize: config.imageResize, crop: config.imageCrop))
-        options.strict = flags.has("strict-images")
-        options.cacheDirectory = flags.string("cache-dir")
+        let options = ImageFolderOptions(fit: ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels,
+                                                       resize: resize, crop: crop))
         return (layout, options)
     }
 

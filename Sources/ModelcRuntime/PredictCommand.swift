@@ -39,18 +39,11 @@ enum PredictCommand<M: CompiledModel> {
         for path in f.positionals {
             inputs.append((path, try imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
         }
-        let input = UnsafeMutablePointer<Float>.allocate(capacity: info.inputSize)
-        defer { input.deallocate() }
-        var probabilities = [Float](repeating: 0, count: info.classCount)
+        let invert = f.has("invert")
         for (name, raw) in inputs {
-            for i in 0..<info.inputSize {
-                let p = f.has("invert") ? 255 - raw[i] : raw[i]
-                input[i] = Float(p) * info.inputScale + info.inputOffset
-            }
-            let out = model.forward(input, count: 1, training: false, seed: 0)
-            try model.checkInput(name)
-            probabilities.withUnsafeMutableBufferPointer { softmax(out, into: $0.baseAddress!, info.classCount) }
-            let ranked = (0..<info.classCount).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }.prefix(top)
+            let prediction = try model.predict(pixels: [invert ? raw.map { 255 - $0 } : raw], top: top, classNames: names, what: name)[0]
+            let probabilities = prediction.probabilities
+            let ranked = prediction.top.map(\.index)
             if f.has("json") {
                 let topJSON = ranked.map { c in
                     JSON.object([("class", "\(c)"), ("name", JSON.string(names[c])), ("probability", JSON.number(Double(probabilities[c])))])

@@ -9,6 +9,7 @@ commands:
   check FILE [--json] [--no-fuse]      parse a model summary, infer what it omits, verify every count
   compile FILE [-o BIN] [--emit-only] [--no-fuse] [--no-winograd]
                                        emit fixed-size Swift into generated/<model>/ and build a binary
+  emit FILE -o OUT.swift               the model's Swift as one file, nothing built (the SwiftPM plugin runs this)
   generate [--check]                   regenerate (or verify) generated/ from models/
   download NAME [--dir DIR] [--base URL]
                                        fetch a dataset's official files (checksums, resume, atomic)
@@ -26,6 +27,7 @@ let code: Int32
 switch command {
 case "check": code = CheckCommand.run(args)
 case "compile": code = CompileCommand.run(args)
+case "emit": code = EmitCommand.run(args)
 case "generate": code = GenerateCommand.run(args)
 case "sweep": code = SweepCommand.run(args)
 case "demo": code = DemoCommand.run(args)

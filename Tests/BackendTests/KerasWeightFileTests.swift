@@ -111,6 +111,6 @@ final class KerasWeightFileCommandTests: XCTestCase {
         XCTAssertEqual(bad.code, 1)
         XCTAssertTrue(bad.err.contains("hdf5_features.h5: not a Keras weights file"), bad.err)
         let usage = run(t, [])
-        XCTAssertTrue(usage.err.contains("--weights W reads .npz, .weights.h5, .h5, .keras"), usage.err)
+        XCTAssertTrue(usage.err.contains("--weights W reads .npz, .onnx, .weights.h5, .h5, .hdf5, .keras, .pt, .pth, .safetensors"), usage.err)
     }
 }

@@ -32,7 +32,7 @@ let package = Package(
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
         .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
         // Runtime library linked into generated binaries: file formats and datasets.
-        .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples"], swiftSettings: fastFlags),
+        .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples", "README.md"], swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,
         // checkpoints, reports, progress and the binary's command line.
         .target(name: "ModelcRuntime", dependencies: ["ModelcData"], path: "Sources/ModelcRuntime", swiftSettings: runtimeFlags),

@@ -1,5 +1,5 @@
-// The SwiftPM build-tool plugin: for every model file (`*.md`: a Keras summary table or a PyTorch
-// description, as in models/) among a target's sources, one build command runs
+// The SwiftPM build-tool plugin: for every model file among a target's sources (`*.md`: a Keras
+// summary table or a PyTorch description, as in models/; `.keras`, Keras 2 `.h5`, `.onnx`), one build command runs
 // `modelc emit MODEL -o <plugin work dir>/<model>.swift`; SwiftPM compiles the output into the
 // target, which must depend on the ModelcRuntime product. The command reruns when the model
 // file (or modelc) changes. See README.md here for the consumer's Package.swift.
@@ -10,8 +10,8 @@ import PackagePlugin
 @main
 struct ModelcPlugin: BuildToolPlugin {
     /// Extensions of the files taken as models (a README in such a target must be `.markdown`
-    /// or excluded, as in models/).
-    static let modelExtensions: Set<String> = ["md"]
+    /// or excluded, as in models/). A model file's weights are the app's to load (`M(weights:)`).
+    static let modelExtensions: Set<String> = ["md", "keras", "h5", "onnx"]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         guard let module = target as? SourceModuleTarget else { return [] }

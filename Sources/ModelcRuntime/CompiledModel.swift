@@ -16,6 +16,11 @@ public struct TensorSpec: Sendable {
         case kaimingUniform(fanIn: Int)
         case zeros
         case ones
+        /// A [rows, columns] matrix with orthonormal rows (or columns, when rows > columns), from
+        /// a Gaussian matrix (Keras Orthogonal, gain 1: recurrent kernels).
+        case orthogonal(rows: Int, columns: Int)
+        /// An LSTM's bias [4 units], gates i, f, c, o: 1 on the forget gate, 0 elsewhere (Keras).
+        case unitForgetBias(units: Int)
     }
     /// Key in .npz weight files, e.g. "conv2d_1/kernel".
     public let key: String

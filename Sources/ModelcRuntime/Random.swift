@@ -5,6 +5,7 @@
 // seed of global step s and the augmentation of one image are all pure functions of the seed,
 // which makes an interrupted run resumable bit for bit from (epoch, step) alone. The
 // algorithms are written out here (not the stdlib's shuffle) so they never change underneath.
+import Foundation
 
 /// SplitMix64 (Steele, Lea, Flood 2014): used to mix seeds and as a small fast generator.
 public struct SplitMix64 {
@@ -90,6 +91,37 @@ public func initializeParameters(_ parameters: UnsafeMutablePointer<Float>, tens
         case .kaimingUniform(let fanIn):
             let limit = Float(1.0 / Double(max(1, fanIn)).squareRoot())
             for i in 0..<n { p[i] = (g.nextFloat() * 2 - 1) * limit }
+        case .orthogonal(let rows, let columns):
+            let m = orthonormal(rows: rows, columns: columns, &g)
+            for i in 0..<min(n, m.count) { p[i] = Float(m[i]) }
+        case .unitForgetBias(let units):
+            for i in 0..<n { p[i] = (units..<(2 * units)).contains(i) ? 1 : 0 }
         }
     }
+}
+
+/// A row-major [rows, columns] Gaussian matrix made orthonormal along its shorter side by modified
+/// Gram-Schmidt in Double (what Keras's QR gives, up to signs: the same distribution).
+func orthonormal(rows: Int, columns: Int, _ g: inout SplitMix64) -> [Double] {
+    let (k, len) = (min(rows, columns), max(rows, columns))   // k vectors of length len
+    var v = [Double](repeating: 0, count: k * len)
+    for i in 0..<v.count {   // Box-Muller
+        let u1 = max(g.nextDouble(), 1e-300), u2 = g.nextDouble()
+        v[i] = (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+    for a in 0..<k {
+        for b in 0..<a {
+            var dot = 0.0
+            for j in 0..<len { dot += v[a * len + j] * v[b * len + j] }
+            for j in 0..<len { v[a * len + j] -= dot * v[b * len + j] }
+        }
+        var norm = 0.0
+        for j in 0..<len { norm += v[a * len + j] * v[a * len + j] }
+        let s = 1 / max(norm.squareRoot(), 1e-300)
+        for j in 0..<len { v[a * len + j] *= s }
+    }
+    if rows <= columns { return v }   // the k = rows vectors are the rows
+    var t = [Double](repeating: 0, count: rows * columns)   // the k = columns vectors are the columns
+    for c in 0..<columns { for r in 0..<rows { t[r * columns + c] = v[c * len + r] } }
+    return t
 }

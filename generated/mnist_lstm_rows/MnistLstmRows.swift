@@ -16,8 +16,8 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         semantics: "keras",
         tensors: [
             TensorSpec(key: "lstm/kernel", shape: [28, 512], offset: 0, trainable: true, initializer: .glorotUniform(fanIn: 28, fanOut: 512), decays: true),
-            TensorSpec(key: "lstm/recurrent_kernel", shape: [128, 512], offset: 14336, trainable: true, initializer: .glorotUniform(fanIn: 128, fanOut: 512), decays: false),
-            TensorSpec(key: "lstm/bias", shape: [512], offset: 79872, trainable: true, initializer: .zeros, decays: false),
+            TensorSpec(key: "lstm/recurrent_kernel", shape: [128, 512], offset: 14336, trainable: true, initializer: .orthogonal(rows: 128, columns: 512), decays: false),
+            TensorSpec(key: "lstm/bias", shape: [512], offset: 79872, trainable: true, initializer: .unitForgetBias(units: 128), decays: false),
             TensorSpec(key: "dense/kernel", shape: [128, 10], offset: 80384, trainable: true, initializer: .glorotUniform(fanIn: 128, fanOut: 10), decays: true),
             TensorSpec(key: "dense/bias", shape: [10], offset: 81664, trainable: true, initializer: .zeros, decays: false),
         ],

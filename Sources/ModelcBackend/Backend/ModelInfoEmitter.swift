@@ -93,8 +93,9 @@ enum ModelInfoEmitter {
                 return ".kaimingUniform(fanIn: \(t.role == .depthwiseKernel ? receptive : fanIn))"
             }
             return ".glorotUniform(fanIn: \(fanIn), fanOut: \(fanOut))"
-        // Keras: recurrent kernels are orthogonal; here Glorot-uniform over [U, W] (documented).
-        case .recurrentKernel: return ".glorotUniform(fanIn: \(t.shape.first ?? 1), fanOut: \(t.shape.last ?? 1))"
+        // Keras: recurrent kernels orthogonal, an LSTM's forget-gate bias 1 (unit_forget_bias).
+        case .recurrentKernel: return ".orthogonal(rows: \(t.shape.first ?? 1), columns: \(t.shape.last ?? 1))"
+        case .bias where t.unitForgetBias != nil: return ".unitForgetBias(units: \(t.unitForgetBias ?? 0))"
         // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
         case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
         case .bias, .beta, .movingMean: return ".zeros"

@@ -162,6 +162,8 @@ public struct ParamTensor: Equatable, Codable, Sendable {
     /// A sub-layer's name within the layer (a Bidirectional layer's `forward_lstm`); the key is
     /// then `<layer>/<scope>/<role>`.
     public var scope: String? = nil
+    /// An LSTM's bias: its units, whose forget-gate slice starts at 1 (Keras unit_forget_bias).
+    public var unitForgetBias: Int? = nil
     public init(role: Role, shape: [Int], trainable: Bool) {
         self.role = role; self.shape = shape; self.trainable = trainable
     }

@@ -90,7 +90,11 @@ extension Layer {
         func direction(_ scope: String?) -> [ParamTensor] {
             var t = [ParamTensor(role: .kernel, shape: [d, g], trainable: true),
                      ParamTensor(role: .recurrentKernel, shape: [a.units, g], trainable: true)]
-            if a.biasRows == 1 { t.append(ParamTensor(role: .bias, shape: [g], trainable: true)) }
+            if a.biasRows == 1 {
+                var b = ParamTensor(role: .bias, shape: [g], trainable: true)
+                if a.cell == .lstm { b.unitForgetBias = a.units }
+                t.append(b)
+            }
             if a.biasRows == 2 { t.append(ParamTensor(role: .bias, shape: [2, g], trainable: true)) }
             for i in t.indices { t[i].scope = scope }
             return t

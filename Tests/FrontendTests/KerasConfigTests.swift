@@ -72,8 +72,31 @@ final class KerasConfigTests: XCTestCase {
         let table = try seedTable("seed002_mnist_cnn", dropping: "lambda_1")
         assertSameNetwork(try check("seed002_mnist_cnn_nolambda.config.json"), table, "seed002 (Keras 3)")
         assertSameNetwork(try check("keras2_seed002_sequential.json"), table, "seed002 (Keras 2 Sequential)")
-        XCTAssertThrowsError(try check("seed002_mnist_cnn.config.json")) { e in
-            XCTAssertTrue("\(e)".contains("config.layers[1]: layer 'lambda_1' (Lambda) is not supported"), "\(e)")
+        // With its annotation file (seed002_mnist_cnn.config.json.modelc: the Lambda's function,
+        // dataset, input scaling, training), the whole network is the table's.
+        let whole = try check("seed002_mnist_cnn.config.json")
+        assertSameNetwork(whole, try seedTable("seed002_mnist_cnn"), "seed002 with its .modelc")
+        XCTAssertEqual(whole.ir.training, try seedTable("seed002_mnist_cnn").ir.training)
+    }
+
+    /// Without an annotation file a Lambda is refused, saying where its function goes; an
+    /// annotation may not restate what the file says exactly.
+    func testLambdaNeedsItsAnnotationFile() throws {
+        let dir = NSTemporaryDirectory() + "modelc_kcfg_\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let json = dir + "/seed002.config.json"
+        try FileManager.default.copyItem(atPath: Self.fixture("seed002_mnist_cnn.config.json"), toPath: json)
+        XCTAssertThrowsError(try KerasConfig.check(path: json)) { e in
+            XCTAssertTrue("\(e)".contains("config.layers[1]: layer 'lambda_1' (Lambda): its function is saved as Python bytecode"), "\(e)")
+        }
+        try "layer conv2d_1: kernel=5x5\n".write(toFile: json + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try KerasConfig.check(path: json)) { e in
+            XCTAssertTrue("\(e)".contains("seed002.config.json.modelc:1: error: layer 'conv2d_1' (Conv2D): the model file states its settings exactly"), "\(e)")
+        }
+        try "layer lambda_9: identity\n".write(toFile: json + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try KerasConfig.check(path: json)) { e in
+            XCTAssertTrue("\(e)".contains(".modelc:1: error: layer 'lambda_9': no layer of the model has that name"), "\(e)")
         }
     }
 

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_cnn",
-        fingerprint: "198ef48205d731fd",
+        fingerprint: "50ff31b3181240cd",
         inputHeight: 8, inputWidth: 8, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

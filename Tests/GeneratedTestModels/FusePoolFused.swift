@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_pool_fused",
-        fingerprint: "000da4c6f72936bd",
+        fingerprint: "5ae56f50cd172ccd",
         inputHeight: 9, inputWidth: 7, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

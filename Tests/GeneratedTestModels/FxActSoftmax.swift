@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_act_softmax",
-        fingerprint: "389e53c3c753f8dd",
+        fingerprint: "e206e9f5567b9157",
         inputHeight: 3, inputWidth: 4, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

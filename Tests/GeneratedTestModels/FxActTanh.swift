@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxActTanh: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_act_tanh",
-        fingerprint: "99ef94299a2d0d88",
+        fingerprint: "975abf39378d95ea",
         inputHeight: 4, inputWidth: 5, inputChannels: 3,
         classCount: 60,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_avgpool_same",
-        fingerprint: "306303f6167dd1b7",
+        fingerprint: "a27608b2b220e615",
         inputHeight: 7, inputWidth: 6, inputChannels: 3,
         classCount: 36,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_batchnorm_dense_fused",
-        fingerprint: "8d50a51cbb4a21f6",
+        fingerprint: "f0dc36c0e85b90c4",
         inputHeight: 2, inputWidth: 3, inputChannels: 2,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

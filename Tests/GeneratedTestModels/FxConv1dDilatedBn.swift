@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv1d_dilated_bn",
-        fingerprint: "865c12c7af61d900",
+        fingerprint: "d081e48d671fbe36",
         inputHeight: 1, inputWidth: 16, inputChannels: 2,
         classCount: 6,
         classNames: ["0", "1", "2", "3", "4", "5"],

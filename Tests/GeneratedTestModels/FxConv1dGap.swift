@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv1d_gap",
-        fingerprint: "a023edcb485ff3a5",
+        fingerprint: "32c7bb26a0162863",
         inputHeight: 1, inputWidth: 12, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

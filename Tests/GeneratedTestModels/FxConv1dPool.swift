@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv1d_pool",
-        fingerprint: "a533f2945e79aec8",
+        fingerprint: "05d81dd5a79e510a",
         inputHeight: 1, inputWidth: 15, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv2d_activations",
-        fingerprint: "bdb97271540d7859",
+        fingerprint: "2e75c78521aad94b",
         inputHeight: 8, inputWidth: 8, inputChannels: 2,
         classCount: 32,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31"],

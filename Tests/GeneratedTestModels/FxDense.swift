@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_dense",
-        fingerprint: "b1fb138700fa1e0b",
+        fingerprint: "65b55f3a9c608bc5",
         inputHeight: 2, inputWidth: 3, inputChannels: 2,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_dense_activations",
-        fingerprint: "7653ff66da38218b",
+        fingerprint: "0a575646619a3f55",
         inputHeight: 2, inputWidth: 3, inputChannels: 2,
         classCount: 4,
         classNames: ["0", "1", "2", "3"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_dense_leaky_relu",
-        fingerprint: "ee5f8930a3f9a7ee",
+        fingerprint: "df1952b32cf74d40",
         inputHeight: 2, inputWidth: 3, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

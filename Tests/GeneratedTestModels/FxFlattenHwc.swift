@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_flatten_hwc",
-        fingerprint: "28b5812f958bef5e",
+        fingerprint: "80c03dfe4fb36568",
         inputHeight: 3, inputWidth: 4, inputChannels: 5,
         classCount: 4,
         classNames: ["0", "1", "2", "3"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_global_avg_pool",
-        fingerprint: "f2874fad8fe9f791",
+        fingerprint: "e3c5828b809363d3",
         inputHeight: 5, inputWidth: 4, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_global_max_pool",
-        fingerprint: "dc7e7793a6ce5327",
+        fingerprint: "1becb258d2917131",
         inputHeight: 5, inputWidth: 4, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

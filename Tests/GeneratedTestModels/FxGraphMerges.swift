@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_graph_merges",
-        fingerprint: "483b72192c39fd09",
+        fingerprint: "60ec823d341ffb53",
         inputHeight: 1, inputWidth: 3, inputChannels: 4,
         classCount: 3,
         classNames: ["0", "1", "2"],

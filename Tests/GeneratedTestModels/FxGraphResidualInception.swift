@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxGraphResidualInception: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_graph_residual_inception",
-        fingerprint: "a3f8c22ecc5b55d7",
+        fingerprint: "a020753d8349d965",
         inputHeight: 5, inputWidth: 5, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

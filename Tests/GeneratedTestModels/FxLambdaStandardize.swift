@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_lambda_standardize",
-        fingerprint: "2f43da26b22eec9e",
+        fingerprint: "08f95c836b78044c",
         inputHeight: 5, inputWidth: 5, inputChannels: 1,
         classCount: 18,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxMaxpool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_maxpool",
-        fingerprint: "78154aa7f790ae26",
+        fingerprint: "142f21c6d4c73834",
         inputHeight: 7, inputWidth: 6, inputChannels: 3,
         classCount: 27,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxMaxpoolSame: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_maxpool_same",
-        fingerprint: "6bac7d749f17dd65",
+        fingerprint: "e2bc441fdf1cd613",
         inputHeight: 7, inputWidth: 6, inputChannels: 3,
         classCount: 36,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35"],

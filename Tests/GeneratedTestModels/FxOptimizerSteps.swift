@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_optimizer_steps",
-        fingerprint: "ea0ef4ccab0fe72b",
+        fingerprint: "26e706e9c453e68d",
         inputHeight: 6, inputWidth: 6, inputChannels: 1,
         classCount: 4,
         classNames: ["0", "1", "2", "3"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_reshape",
-        fingerprint: "2893369deb1a0e05",
+        fingerprint: "c9aca9684d3b4367",
         inputHeight: 4, inputWidth: 6, inputChannels: 2,
         classCount: 24,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23"],

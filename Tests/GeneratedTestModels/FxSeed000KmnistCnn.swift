@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxSeed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_seed000_kmnist_cnn",
-        fingerprint: "0ab067ae6376f0d1",
+        fingerprint: "c012ee133f0787dd",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

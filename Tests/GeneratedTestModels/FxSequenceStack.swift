@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_sequence_stack",
-        fingerprint: "2cf7c04d96538abc",
+        fingerprint: "2f3adb87432c29ea",
         inputHeight: 1, inputWidth: 5, inputChannels: 1,
         classCount: 6,
         classNames: ["0", "1", "2", "3", "4", "5"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_zero_padding_asym",
-        fingerprint: "bff03921a68c0475",
+        fingerprint: "a22473758e6ce167",
         inputHeight: 5, inputWidth: 5, inputChannels: 2,
         classCount: 72,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62", "63", "64", "65", "66", "67", "68", "69", "70", "71"],

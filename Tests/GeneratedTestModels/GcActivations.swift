@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_activations",
-        fingerprint: "d7ac51d6172437ba",
+        fingerprint: "c3bf0eee9b78123e",
         inputHeight: 1, inputWidth: 10, inputChannels: 1,
         classCount: 4,
         classNames: ["0", "1", "2", "3"],

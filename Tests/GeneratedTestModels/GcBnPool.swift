@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_bn_pool",
-        fingerprint: "273af71532828363",
+        fingerprint: "5db2a6153c3119cf",
         inputHeight: 5, inputWidth: 5, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv",
-        fingerprint: "dcfcce8db2d44a16",
+        fingerprint: "0638286bebd56bda",
         inputHeight: 6, inputWidth: 6, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv1d_fused",
-        fingerprint: "b95b18a036bff480",
+        fingerprint: "32176b547afcc76c",
         inputHeight: 1, inputWidth: 19, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv1d_gmp",
-        fingerprint: "9a410170ca564742",
+        fingerprint: "3c7402034ef890d2",
         inputHeight: 1, inputWidth: 11, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

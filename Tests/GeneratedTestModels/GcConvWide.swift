@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_conv_wide",
-        fingerprint: "a817bf6363026804",
+        fingerprint: "73a767f089bb47dc",
         inputHeight: 7, inputWidth: 8, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_decoder",
-        fingerprint: "0d697daaff09ed2e",
+        fingerprint: "b816ce3a6028d056",
         inputHeight: 4, inputWidth: 3, inputChannels: 5,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_dense_bn",
-        fingerprint: "96218a86a9716835",
+        fingerprint: "e9ac08f1def83fcd",
         inputHeight: 1, inputWidth: 12, inputChannels: 1,
         classCount: 4,
         classNames: ["0", "1", "2", "3"],

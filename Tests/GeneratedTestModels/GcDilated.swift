@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_dilated",
-        fingerprint: "b1b868291e878fee",
+        fingerprint: "63979f5c1aa82ade",
         inputHeight: 9, inputWidth: 8, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

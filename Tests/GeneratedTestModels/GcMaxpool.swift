@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_maxpool",
-        fingerprint: "86414dc447a448b4",
+        fingerprint: "37d654629710d234",
         inputHeight: 7, inputWidth: 7, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

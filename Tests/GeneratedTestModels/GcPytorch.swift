@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcPytorch: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_pytorch",
-        fingerprint: "714a7e5943f0f9e4",
+        fingerprint: "8e26d3ca39cb7838",
         inputHeight: 5, inputWidth: 6, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

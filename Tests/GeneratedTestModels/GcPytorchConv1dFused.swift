@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_pytorch_conv1d_fused",
-        fingerprint: "6fa8875f19f582fe",
+        fingerprint: "d144759291dc69ee",
         inputHeight: 1, inputWidth: 9, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_pytorch_decoder",
-        fingerprint: "33f7ed0027241afe",
+        fingerprint: "9189169b866e113e",
         inputHeight: 3, inputWidth: 4, inputChannels: 2,
         classCount: 3,
         classNames: ["0", "1", "2"],

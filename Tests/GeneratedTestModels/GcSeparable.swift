@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_separable",
-        fingerprint: "32046d22e9ea9c41",
+        fingerprint: "57d92ef4d6580df1",
         inputHeight: 6, inputWidth: 6, inputChannels: 3,
         classCount: 3,
         classNames: ["0", "1", "2"],

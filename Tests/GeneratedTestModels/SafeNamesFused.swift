@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class SafeNamesFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "safe_names_fused",
-        fingerprint: "d1b8dba896edbf61",
+        fingerprint: "445a5025a90c8785",
         inputHeight: 1, inputWidth: 6, inputChannels: 1,
         classCount: 3,
         classNames: ["a\"); fatalError(\"", "b\\", "ひらがな\n"],

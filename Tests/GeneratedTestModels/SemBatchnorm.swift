@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "sem_batchnorm",
-        fingerprint: "3f2492c8436b5c70",
+        fingerprint: "ba485fb26da93f30",
         inputHeight: 2, inputWidth: 2, inputChannels: 3,
         classCount: 12,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"],

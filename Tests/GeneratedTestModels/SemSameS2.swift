@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "sem_same_s2",
-        fingerprint: "a07f0d5f002ef31b",
+        fingerprint: "2e6cecccca8c8b3f",
         inputHeight: 6, inputWidth: 6, inputChannels: 2,
         classCount: 27,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26"],

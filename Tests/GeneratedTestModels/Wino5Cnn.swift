@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Wino5Cnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino5_cnn",
-        fingerprint: "f26519f0cbe0fd78",
+        fingerprint: "cd677a56d20e4450",
         inputHeight: 11, inputWidth: 12, inputChannels: 16,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class WinoCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino_cnn",
-        fingerprint: "20e8b2341e556eb7",
+        fingerprint: "fa851fd2a97eaf6b",
         inputHeight: 9, inputWidth: 11, inputChannels: 16,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],

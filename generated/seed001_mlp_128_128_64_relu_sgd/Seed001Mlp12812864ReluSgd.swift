@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_128_128_64_relu_sgd",
-        fingerprint: "51f109265e8229fd",
+        fingerprint: "3696a55f91ca1939",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

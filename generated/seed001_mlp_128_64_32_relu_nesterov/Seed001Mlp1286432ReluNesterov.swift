@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_128_64_32_relu_nesterov",
-        fingerprint: "4598eb4391d97cc1",
+        fingerprint: "95e372b004f70965",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_128_64_relu_adam",
-        fingerprint: "a0fab493122d3bf9",
+        fingerprint: "471aead6fa0b4e75",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

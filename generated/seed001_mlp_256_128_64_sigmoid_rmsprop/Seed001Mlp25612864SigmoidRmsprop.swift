@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_256_128_64_sigmoid_rmsprop",
-        fingerprint: "76ecac6c3fc09091",
+        fingerprint: "cbaaf246ed34a47d",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k4",
-        fingerprint: "62f937b85f7f30ab",
+        fingerprint: "0f816d826f9c0a8f",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k5",
-        fingerprint: "6612e77a1929a359",
+        fingerprint: "b52cff0c922732ed",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed003_k6",
-        fingerprint: "3a4c31294400e665",
+        fingerprint: "3f2ba918eea527d9",
         inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],

@@ -1,4 +1,4 @@
-// Model fingerprint: FNV-1a 64 over a canonical text of the IR's layers (names, kinds,
+// Model fingerprint: FNV-1a 64 over a canonical text of the IR's layers (names but the input's, kinds,
 // resolved operations, shapes), the input and a channels-first flatten order. Checkpoints and
 // weight files carry it; training settings and class names do not change it.
 
@@ -19,7 +19,11 @@ public enum Fingerprint {
         var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
         if ir.channelsFirst { s += "flatten chw\n" }   // only channels-first Keras tables: older fingerprints stay
         for l in ir.layers {
-            s += "\(l.name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)"
+            // The input layer holds no tensors: its name ("input", "input_1", "input_layer")
+            // does not change the network (a .keras file and its summary table agree).
+            var name = l.name
+            if case .input = l.op { name = "input" }
+            s += "\(name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)"
             if let p = l.producers { s += "|from \(p)" }   // graphs only: chain fingerprints stay
             s += "\n"
         }

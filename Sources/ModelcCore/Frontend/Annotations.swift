@@ -11,7 +11,7 @@
 
 struct Pair: Equatable { var h: Int; var w: Int }
 
-struct LayerOverrides {
+struct LayerOverrides: Equatable {
     var kind: LayerKind?
     var kernel: Pair?
     var stride: Pair?
@@ -102,6 +102,14 @@ enum Glob {
 
 enum AnnotationParser {
     static let datasets = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist", "cifar10"]
+
+    /// A sidecar annotation file (`model.keras.modelc`, beside a model file): every line is a
+    /// directive, as inside a ```modelc block.
+    static func parseSidecar(_ doc: Document) throws -> Annotations {
+        var ann = Annotations()
+        for (i, line) in doc.lines.enumerated() { try directive(line, line: i + 1, doc: doc, into: &ann) }
+        return ann
+    }
 
     static func parse(_ doc: Document) throws -> Annotations {
         var ann = Annotations()

@@ -113,10 +113,12 @@ public enum KerasConfig {
     static func check(json: [UInt8], file: String, container: String?) throws -> CheckReport {
         let root = JNode(value: try JSONReader.parse(json, file: file), path: "", file: file)
         let model = try KerasModel.read(root)
-        var (ir, problems) = try KerasConfigLayers.build(model, file: file)
+        let (ann, annDoc) = try sidecar(of: file)
+        try checkLayerDirectives(ann, layers: model.layers, doc: annDoc)
+        var (ir, problems) = try KerasConfigLayers.build(model, file: file, annotations: ann)
+        if let n = ann.name { ir.name = n }
         let doc = Document(text: "", path: file)
-        let ann = Annotations()
-        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
+        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
         ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
         let source = container.map { " (\($0))" } ?? ""
@@ -126,6 +128,33 @@ public enum KerasConfig {
         }
         problems += Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil).map { located($0, ir: ir) }
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "\(model.format) config")
+    }
+
+    /// The annotations in `FILE.modelc` beside model file FILE (none when it does not exist):
+    /// what a model file cannot say (a Lambda layer's function, dataset, classes, input scaling,
+    /// training settings), in the syntax of a ```modelc block, one directive per line.
+    static func sidecar(of file: String) throws -> (Annotations, Document) {
+        let path = file + ".modelc"
+        guard FileManager.default.fileExists(atPath: path) else { return (Annotations(), Document(text: "", path: file)) }
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
+            throw ModelError(file: path, line: nil, message: "cannot read the annotation file (or it is over 1 MiB)")
+        }
+        let doc = Document(text: String(decoding: data, as: UTF8.self), path: path)
+        return (try AnnotationParser.parseSidecar(doc), doc)
+    }
+
+    /// A model file states every hyperparameter: a `layer` directive may only give a Lambda
+    /// layer's function, and must name a layer of the model.
+    static func checkLayerDirectives(_ ann: Annotations, layers: [KLayer], doc: Document) throws {
+        for d in ann.layers {
+            let hit = layers.filter { d.matches($0.name) }
+            guard !hit.isEmpty else { throw doc.error(d.line, "layer '\(d.pattern)': no layer of the model has that name") }
+            var rest = d.overrides
+            rest.lambda = nil
+            for L in hit where L.className != "Lambda" || rest != LayerOverrides() {
+                throw doc.error(d.line, "layer '\(L.name)' (\(L.className)): the model file states its settings exactly; only a Lambda layer's function (standardize, affine, identity) is annotated")
+            }
+        }
     }
 
     /// A message that `Layer.line` located (a Keras layer's line is its 1-based position in

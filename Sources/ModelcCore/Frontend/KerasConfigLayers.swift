@@ -12,7 +12,7 @@
 // recorded in its build_config.
 
 enum KerasConfigLayers {
-    static func build(_ m: KerasModel, file: String) throws -> (ModelIR, [ModelError]) {
+    static func build(_ m: KerasModel, file: String, annotations: Annotations = Annotations()) throws -> (ModelIR, [ModelError]) {
         var layers: [Layer] = []
         var problems: [ModelError] = []
         var body = m.layers
@@ -37,7 +37,7 @@ enum KerasConfigLayers {
                let recorded = try? batchShape(built, layer: l.name), recorded != shape {
                 problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
             }
-            let (kind, op, out) = try convert(l, input: shape)
+            let (kind, op, out) = try convert(l, input: shape, lambda: annotations.overrides(for: l.name).lambda)
             try checkSize(out, l)
             layers.append(Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1))
             shape = out
@@ -79,7 +79,8 @@ enum KerasConfigLayers {
 
     // MARK: - One layer
 
-    static func convert(_ l: KLayer, input s: [Int]) throws -> (LayerKind, Op, [Int]) {
+    /// `lambda`: the function annotated for a Lambda layer (its Python bytecode is never run).
+    static func convert(_ l: KLayer, input s: [Int], lambda: LambdaFunction? = nil) throws -> (LayerKind, Op, [Int]) {
         guard let kind = LayerKind.exact(l.className), kind != .inputLayer else {
             if l.className == "InputLayer" {
                 throw l.entry.error("layer '\(l.name)' (InputLayer) is not the first layer; models with several inputs are not supported (single chains only)")
@@ -150,7 +151,8 @@ enum KerasConfigLayers {
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
             throw fail("merge layers join branches, and Keras model files are read as chains for now (a summary table with a 'Connected to' column reads graphs)")
         case .lambda:
-            throw l.entry.error("layer '\(l.name)' (Lambda) is not supported: a Lambda's function is saved as Python bytecode, which modelc does not run (describe it in a summary table with a `layer \(l.name):` annotation instead)")
+            if let f = lambda { return (kind, .lambda(f), s) }
+            throw l.entry.error("layer '\(l.name)' (Lambda): its function is saved as Python bytecode, which modelc never runs; state it in an annotation file \(l.entry.file.split(separator: "/").last.map(String.init) ?? "MODEL").modelc beside the model file, e.g. `layer \(l.name): standardize mean=0.1307 std=0.3081` (or `affine scale=A offset=B`, `identity`)")
         }
     }
 

@@ -12,7 +12,8 @@ final class PublishedModelFileTests: XCTestCase {
         // file -> total parameters (the weights the file stores, counted with h5py / onnx)
         let ok: [(String, Int)] = [("kiljaeden_mnist.h5", 34_826), ("moonflower_mnist_model.h5", 34_826),
                                    ("moonflower_mnist_model.keras", 34_826), ("shubhu111_sentiment_gru.h5", 85_643),
-                                   ("ccoltong_lenet.onnx", 61_706), ("ccoltong_custom.onnx", 61_782)]
+                                   ("ccoltong_lenet.onnx", 61_706), ("ccoltong_custom.onnx", 61_782),
+                                   ("fer_emotion_model.h5", 58_423)]   // mini-Xception: residual Adds
         for (f, total) in ok {
             let r = try Frontend.check(path: path(f))
             XCTAssertTrue(r.ok, "\(f): \(r.problems)")
@@ -22,7 +23,6 @@ final class PublishedModelFileTests: XCTestCase {
 
     func testPublishedFilesOutOfScopeAreRefusedClearly() {
         let refused: [(String, String)] = [
-            ("fer_emotion_model.h5", "layer 'conv2d_3' (Conv2D) is fed by 'activation_2'"),
             ("ccoltong_lenet_regulized.onnx", "layer 'unsqueeze' (Unsqueeze) is not supported"),
             ("onnx_light_zfnet512.onnx", "(ConstantOfShape): expected a small shape, found [256, 96, 5, 5]"),
             ("onnxruntime_logreg_iris.onnx", "expected one graph output, found 2"),

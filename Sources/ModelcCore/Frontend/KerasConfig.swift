@@ -176,6 +176,9 @@ struct KerasModel {
     var layers: [KLayer]
     /// The model-level input shape Keras 3 records (`build_config.input_shape`), if any.
     var builtInput: JNode?
+    /// A Functional model's graph: for each layer, the positions of the layers feeding it
+    /// (nil for a Sequential model: each layer reads the one before).
+    var sources: [[Int]]? = nil
 }
 
 struct KLayer {
@@ -200,8 +203,8 @@ extension KerasModel {
             return KerasModel(format: format, className: cls, layers: try layers(list), builtInput: built)
         case "Functional", "Model":
             let ls = try layers(try config.required("layers"))
-            try checkChain(ls, config: config)
-            return KerasModel(format: format, className: cls, layers: ls, builtInput: built)
+            let sources = try graph(ls, config: config)
+            return KerasModel(format: format, className: cls, layers: ls, builtInput: built, sources: sources)
         default:
             throw try root.required("class_name").error("model class '\(cls)': expected Sequential or Functional (a subclassed model saves no layer graph; save a Sequential or Functional model)")
         }
@@ -232,36 +235,47 @@ extension KerasModel {
 
     // MARK: - Functional chains
 
-    /// One input, one output, and each layer fed once, by the layer before it.
-    static func checkChain(_ ls: [KLayer], config: JNode) throws {
+    /// One input and one output (the last layer); each layer called once, fed by layers listed
+    /// before it (Keras lists a Functional model's layers in topological order). Returns each
+    /// layer's sources as positions in `ls`.
+    static func graph(_ ls: [KLayer], config: JNode) throws -> [[Int]] {
         let ins = try endpoints(config.required("input_layers"))
         let outs = try endpoints(config.required("output_layers"))
-        guard ins.count == 1 else { throw try config.required("input_layers").error("the model has \(ins.count) inputs (\(ins.joined(separator: ", "))); models with several inputs are not supported (single chains only)") }
-        guard outs.count == 1 else { throw try config.required("output_layers").error("the model has \(outs.count) outputs (\(outs.joined(separator: ", "))); models with several outputs are not supported (single chains only)") }
+        guard ins.count == 1 else { throw try config.required("input_layers").error("the model has \(ins.count) inputs (\(ins.joined(separator: ", "))); models with several inputs are not supported") }
+        guard outs.count == 1 else { throw try config.required("output_layers").error("the model has \(outs.count) outputs (\(outs.joined(separator: ", "))); models with several outputs are not supported") }
         guard ins[0] == ls[0].name else { throw try config.required("input_layers").error("the input is '\(ins[0])', not the first layer '\(ls[0].name)'") }
+        var position: [String: Int] = [:]
+        var sources: [[Int]] = []
         for (i, l) in ls.enumerated() {
             let nodes = try l.entry.required("inbound_nodes").list()
             if i == 0 {
                 guard nodes.isEmpty, l.className == "InputLayer" else {
                     throw l.entry.error("the first layer '\(l.name)' (\(l.className)) should be the model's InputLayer")
                 }
-                continue
+            } else {
+                guard nodes.count == 1 else {
+                    throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); shared layers are not supported")
+                }
+                let from = try inputs(of: nodes[0]).map { name -> Int in
+                    guard let p = position[name] else {
+                        throw nodes[0].error("layer '\(l.name)' (\(l.className)) is fed by '\(name)', which is not a layer listed before it")
+                    }
+                    return p
+                }
+                guard !from.isEmpty else { throw nodes[0].error("layer '\(l.name)' (\(l.className)) has no input") }
+                sources.append(from)
             }
-            guard nodes.count == 1 else {
-                throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); only single chains are supported")
-            }
-            let sources = try inputs(of: nodes[0])
-            let prev = ls[i - 1].name
-            if sources.count != 1 {
-                throw nodes[0].error("layer '\(l.name)' (\(l.className)) has \(sources.count) inputs (\(sources.joined(separator: ", "))); branching models are not supported yet (single chains only)")
-            }
-            if sources[0] != prev {
-                throw nodes[0].error("layer '\(l.name)' (\(l.className)) is fed by '\(sources[0])', not by the layer before it ('\(prev)'); branching models are not supported yet (single chains only)")
-            }
+            if i == 0 { sources.append([]) }
+            position[l.name] = i
         }
         guard outs[0] == ls[ls.count - 1].name else {
-            throw try config.required("output_layers").error("the output is '\(outs[0])', not the last layer '\(ls[ls.count - 1].name)'; branching models are not supported yet (single chains only)")
+            throw try config.required("output_layers").error("the output is '\(outs[0])', not the last layer '\(ls[ls.count - 1].name)'; layers after the output are not supported")
         }
+        let used = Set(sources.flatMap { $0 })
+        if let dead = ls.indices.dropLast().first(where: { !used.contains($0) }) {
+            throw ls[dead].entry.error("layer '\(ls[dead].name)' (\(ls[dead].className)) feeds no layer and is not the output")
+        }
+        return sources
     }
 
     /// Layer names in `input_layers` / `output_layers`: [["name", 0, 0], ...] or one ["name", 0, 0].

@@ -31,16 +31,23 @@ enum KerasConfigLayers {
             layers.append(Layer(name: name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: input, outputShape: input,
                                 line: 0, notes: ["synthesized: the config has no InputLayer; the input shape is \(source)"]))
         }
-        var shape = input
         for l in body {
-            if let built = try l.entry.present("build_config")?.present("input_shape"),
+            let i = layers.count
+            let from = m.sources?[i] ?? [i - 1]   // a Functional model's graph; else the layer above
+            let shape = layers[from[0]].outputShape
+            if from.count == 1, let built = try l.entry.present("build_config")?.present("input_shape"),
                let recorded = try? batchShape(built, layer: l.name), recorded != shape {
                 problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
             }
-            let (kind, op, out) = try convert(l, input: shape, lambda: annotations.overrides(for: l.name).lambda)
+            let (kind, op, out) = try LayerKind.exact(l.className).flatMap(MergeKind.keras).map { try merge(l, $0, from.map { layers[$0].outputShape }) }
+                ?? convert(l, input: shape, lambda: annotations.overrides(for: l.name).lambda)
+            if case .merge = op {} else if from.count != 1 {
+                throw l.entry.error("layer '\(l.name)' (\(l.className)) has \(from.count) inputs; only merge layers (Add, Concatenate, ...) take several")
+            }
             try checkSize(out, l)
-            layers.append(Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1))
-            shape = out
+            var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
+            if from != [i - 1] { layer.producers = from }
+            layers.append(layer)
         }
         let ir = ModelIR(name: IRBuilder.identifier(fromPath: file), sourcePath: file, semantics: .keras,
                          inputShape: input, layers: layers)
@@ -69,6 +76,21 @@ enum KerasConfigLayers {
             return (try batchShape(n, layer: first.name), "from \(n.path)")
         }
         throw first.entry.error("the model has no InputLayer and its first layer '\(first.name)' records no input shape (batch_input_shape or build_config.input_shape); modelc needs the input shape")
+    }
+
+    /// A merge layer over its inputs' shapes (Concatenate's `axis` counts the batch axis in Keras;
+    /// the IR counts from the end of one image's shape).
+    static func merge(_ l: KLayer, _ kind: MergeKind, _ inputs: [[Int]]) throws -> (LayerKind, Op, [Int]) {
+        var k = kind
+        if case .concatenate = kind, let a = try l.config.present("axis") {
+            let axis = try a.int(min: -8, max: 8), rank = inputs[0].count
+            guard axis != 0, axis <= rank, axis >= -rank else { throw a.fail("an axis of the rank-\(rank) inputs other than the batch axis") }
+            k = .concatenate(axis: axis < 0 ? axis : axis - rank - 1)
+        }
+        switch k.output(inputs) {
+        case .success(let out): return (LayerKind.exact(l.className) ?? .add, .merge(k), out)
+        case .failure(let e): throw l.entry.error("layer '\(l.name)' (\(l.className)): \(e.message)")
+        }
     }
 
     static func checkSize(_ out: [Int], _ l: KLayer) throws {
@@ -149,7 +171,7 @@ enum KerasConfigLayers {
         case .embedding:
             return try embedding(l, input: s, fail: fail)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
-            throw fail("merge layers join branches, and Keras model files are read as chains for now (a summary table with a 'Connected to' column reads graphs)")
+            throw fail("a merge layer needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
         case .lambda:
             if let f = lambda { return (kind, .lambda(f), s) }
             throw l.entry.error("layer '\(l.name)' (Lambda): its function is saved as Python bytecode, which modelc never runs; state it in an annotation file \(l.entry.file.split(separator: "/").last.map(String.init) ?? "MODEL").modelc beside the model file, e.g. `layer \(l.name): standardize mean=0.1307 std=0.3081` (or `affine scale=A offset=B`, `identity`)")
@@ -253,5 +275,21 @@ enum KerasConfigLayers {
             throw n.error("cannot reshape \(Inference.shapeText(s)) (\(total) values) to \(Inference.shapeText(dims))")
         }
         return dims.map { $0 == -1 ? total / k : $0 }
+    }
+}
+
+extension MergeKind {
+    /// The merge a Keras layer class computes (Concatenate's axis is read from its config).
+    static func keras(_ kind: LayerKind) -> MergeKind? {
+        switch kind {
+        case .add: return .add
+        case .subtract: return .subtract
+        case .multiply: return .multiply
+        case .average: return .average
+        case .maximum: return .maximum
+        case .minimum: return .minimum
+        case .concatenate: return .concatenate(axis: -1)
+        default: return nil
+        }
     }
 }

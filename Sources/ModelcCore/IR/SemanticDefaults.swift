@@ -166,9 +166,14 @@ enum SemanticDefaults {
         } else if let (d, why) = DatasetFacts.guess(doc.text) {
             dataset = d
             ir.assumptions.append("dataset: \(d) (\(why); annotate `dataset:` to override)")
+        } else if ir.inputShape == [32, 32, 3] {
+            dataset = "cifar10"
+            ir.assumptions.append("dataset: cifar10 (the input is 32x32x3; annotate `dataset:` to override)")
         } else {
             dataset = "mnist"
-            ir.assumptions.append("dataset: mnist (default; annotate `dataset:`)")
+            let mnistLike = [[28, 28, 1], [28, 28], [784], [1, 28, 28]].contains(ir.inputShape)
+            ir.assumptions.append("dataset: mnist (default; annotate `dataset:`)" + (mnistLike ? "" :
+                "; the input \(ir.inputShape.map(String.init).joined(separator: "x")) is not MNIST's 28x28: train on your own data with --data"))
         }
         ir.dataset = dataset
         let classes = ir.classCount

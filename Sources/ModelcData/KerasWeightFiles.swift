@@ -32,12 +32,19 @@ public enum KerasWeightFiles {
     }
 
     static func kerasMember(_ name: String, path: String) throws -> [UInt8] {
-        let bytes = try FileIO.read(path: path)
-        let entries = try Zip.entries(bytes, file: path)
-        guard let e = entries.first(where: { $0.name == name }) else {
-            throw DataError(file: path, message: "not a Keras .keras archive: expected a member '\(name)', found \(entries.map(\.name))")
+        let found = try kerasMember(name, in: try FileIO.read(path: path), file: path)
+        guard let data = found.data else {
+            throw DataError(file: path, message: "not a Keras .keras archive: expected a member '\(name)', found \(found.names)")
         }
-        return try Zip.extract(e, from: bytes, file: path)
+        return data
+    }
+
+    /// Member `name` of the `.keras` zip `bytes` (nil when absent), and every member's name.
+    public static func kerasMember(_ name: String, in bytes: [UInt8], file: String,
+                                   maxOutput: Int = DataLimits.maxDecompressedBytes) throws -> (data: [UInt8]?, names: [String]) {
+        let entries = try Zip.entries(bytes, file: file)
+        let data = try entries.first { $0.name == name }.map { try Zip.extract($0, from: bytes, file: file, maxOutput: maxOutput) }
+        return (data, entries.map(\.name))
     }
 
     public static func decodeH5(_ bytes: [UInt8], file: String) throws -> [String: NDArray] {

@@ -51,12 +51,12 @@ public enum KerasConfig {
     /// A Keras 2 `.h5` saved with `model.save`: the architecture is its root attribute
     /// `model_config` (a weights-only `.h5` has none, and is refused saying so).
     static func check(h5 path: String) throws -> CheckReport {
-        _ = try readFile(path)      // the same missing-file and directory errors as the other kinds
+        try checkFile(path)        // the same missing-file and directory errors as the other kinds
         let config: String?
         do {
             config = try HDF5File(path: path).rootAttributeString("model_config")
         } catch let e as DataError {
-            throw ModelError(file: path, line: nil, message: e.description.hasPrefix(path) ? String(e.description.dropFirst(path.count + 2)) : e.description)
+            throw modelError(e, file: path)
         }
         guard let text = config else {
             throw ModelError(file: path, line: nil, message: "has no 'model_config' attribute: a weights-only .h5 (model.save_weights) holds no architecture; give the model's summary or its .keras/.h5 model file, and this file as --weights")
@@ -76,37 +76,44 @@ public enum KerasConfig {
         try check(json: Array(text.utf8), file: file, container: "model_config")
     }
 
-    static func readFile(_ path: String) throws -> [UInt8] {
+    /// The missing-file and directory errors every kind of model file gets.
+    static func checkFile(_ path: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ModelError(file: path, line: nil, message: "no such file")
         }
         if isDir.boolValue { throw ModelError(file: path, line: nil, message: "is a directory, expected a .keras file or a Keras config .json file") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+    }
+
+    /// A `.keras` or config file's bytes; the size limit is checked before reading.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        try checkFile(path)
         let limit = path.lowercased().hasSuffix(".keras") ? maxKerasFileBytes : JSONReader.maxBytes
-        if let size, size > limit {
-            throw ModelError(file: path, line: nil, message: "file of \(size) bytes is larger than the limit of \(limit) bytes for a Keras model file")
+        return try read(path, maxBytes: limit)
+    }
+
+    static func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        do { return try FileIO.read(path: path, maxBytes: maxBytes) } catch let e as DataError {
+            throw modelError(e, file: path)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError(file: path, line: nil, message: "cannot read file (permission denied?)")
-        }
-        guard data.count <= limit else {
-            throw ModelError(file: path, line: nil, message: "file of \(data.count) bytes is larger than the limit of \(limit) bytes for a Keras model file")
-        }
-        return [UInt8](data)
+    }
+
+    /// A decoder's error on `file` (one about a file inside it keeps that file's name).
+    static func modelError(_ e: DataError, file: String) -> ModelError {
+        e.file == file ? ModelError(e) : ModelError(file: file, line: nil, message: e.description)
     }
 
     /// The bytes of config.json inside a `.keras` zip.
     static func configJSON(fromKeras bytes: [UInt8], file: String) throws -> [UInt8] {
         do {
-            let entries = try Zip.entries(bytes, file: file)
-            guard let e = entries.first(where: { $0.name == "config.json" }) else {
-                let names = entries.prefix(6).map(\.name).joined(separator: ", ")
+            let found = try KerasWeightFiles.kerasMember("config.json", in: bytes, file: file, maxOutput: JSONReader.maxBytes)
+            guard let data = found.data else {
+                let names = found.names.prefix(6).joined(separator: ", ")
                 throw ModelError(file: file, line: nil, message: "no config.json in the .keras archive (entries: \(names.isEmpty ? "none" : names)); a .keras file holds config.json, metadata.json and model.weights.h5")
             }
-            return try Zip.extract(e, from: bytes, file: file, maxOutput: JSONReader.maxBytes)
+            return data
         } catch let e as DataError {
-            throw ModelError(file: file, line: nil, message: e.offset.map { "offset \($0): " + e.message } ?? e.message)
+            throw modelError(e, file: file)
         }
     }
 
@@ -136,10 +143,7 @@ public enum KerasConfig {
     static func sidecar(of file: String) throws -> (Annotations, Document) {
         let path = file + ".modelc"
         guard FileManager.default.fileExists(atPath: path) else { return (Annotations(), Document(text: "", path: file)) }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
-            throw ModelError(file: path, line: nil, message: "cannot read the annotation file (or it is over 1 MiB)")
-        }
-        let doc = Document(text: String(decoding: data, as: UTF8.self), path: path)
+        let doc = Document(text: String(decoding: try read(path, maxBytes: 1 << 20), as: UTF8.self), path: path)
         return (try AnnotationParser.parseSidecar(doc), doc)
     }
 

@@ -39,7 +39,7 @@ enum KerasConfigLayers {
                let recorded = try? batchShape(built, layer: l.name), recorded != shape {
                 problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
             }
-            let (kind, op, out) = try LayerKind.exact(l.className).flatMap(MergeKind.keras).map { try merge(l, $0, from.map { layers[$0].outputShape }) }
+            let (kind, op, out) = try LayerKind.exact(l.className).flatMap(MergeKind.init(layer:)).map { try merge(l, $0, from.map { layers[$0].outputShape }) }
                 ?? convert(l, input: shape, lambda: annotations.overrides(for: l.name).lambda)
             if case .merge = op {} else if from.count != 1 {
                 throw l.entry.error("layer '\(l.name)' (\(l.className)) has \(from.count) inputs; only merge layers (Add, Concatenate, ...) take several")
@@ -278,18 +278,3 @@ enum KerasConfigLayers {
     }
 }
 
-extension MergeKind {
-    /// The merge a Keras layer class computes (Concatenate's axis is read from its config).
-    static func keras(_ kind: LayerKind) -> MergeKind? {
-        switch kind {
-        case .add: return .add
-        case .subtract: return .subtract
-        case .multiply: return .multiply
-        case .average: return .average
-        case .maximum: return .maximum
-        case .minimum: return .minimum
-        case .concatenate: return .concatenate(axis: -1)
-        default: return nil
-        }
-    }
-}

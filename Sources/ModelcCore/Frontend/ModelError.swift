@@ -1,5 +1,7 @@
 // ModelError: every problem with a model document, located by file and (when known) line.
 
+import ModelcData
+
 public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     public let file: String
     public let line: Int?
@@ -13,5 +15,12 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String {
         if let line { return "\(file):\(line): error: \(message)" }
         return "\(file): error: \(message)"
+    }
+}
+
+extension ModelError {
+    /// A decoder's error on a model file (.keras, .h5, .onnx): `FILE: error: offset N: ...`.
+    public init(_ e: DataError) {
+        self.init(file: e.file, line: nil, message: (e.offset.map { "offset \($0): " } ?? "") + e.message)
     }
 }

@@ -18,7 +18,7 @@ import ModelcData
 enum ONNXImporter {
     static func check(path: String) throws -> CheckReport {
         let bytes: [UInt8]
-        do { bytes = try FileIO.read(path: path, maxBytes: 2 << 30) } catch let e as DataError { throw modelError(e) }
+        do { bytes = try FileIO.read(path: path, maxBytes: 2 << 30) } catch let e as DataError { throw ModelError(e) }
         return try check(bytes: bytes, path: path)
     }
 
@@ -26,16 +26,12 @@ enum ONNXImporter {
         let chain: ONNXChain
         do {
             chain = try ONNXChain(model: ONNXModel.decode(bytes, file: path), file: path)
-        } catch let e as DataError { throw modelError(e) }
+        } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
         var ir = try build(chain, doc: doc)
         try ResourceLimits.check(ir, document: doc)
         let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")
-    }
-
-    static func modelError(_ e: DataError) -> ModelError {
-        ModelError(file: e.file, line: nil, message: (e.offset.map { "offset \($0): " } ?? "") + e.message)
     }
 
     static func build(_ chain: ONNXChain, doc: Document) throws -> ModelIR {
@@ -47,7 +43,7 @@ enum ONNXImporter {
             do {
                 try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
             } catch let e as DataError {
-                throw modelError(e)
+                throw ModelError(e)
             } catch let e as ModelError where e.line != nil {
                 throw ModelError(file: e.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): " + e.message)
             }

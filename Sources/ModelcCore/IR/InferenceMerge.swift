@@ -8,14 +8,9 @@ enum MergeInference {
         guard q.params == 0 else { r.reason = "a merge layer has no parameters, the table says \(formatCount(q.params))"; return r }
         let rank = q.inputs.first?.count ?? 0
         let kinds: [MergeKind]
-        switch q.kind {
-        case .add: kinds = [.add]
-        case .subtract: kinds = [.subtract]
-        case .multiply: kinds = [.multiply]
-        case .average: kinds = [.average]
-        case .maximum: kinds = [.maximum]
-        case .minimum: kinds = [.minimum]
-        default: kinds = (0..<rank).map { .concatenate(axis: -1 - $0) }
+        switch MergeKind(layer: q.kind) {
+        case .concatenate?, nil: kinds = (0..<rank).map { .concatenate(axis: -1 - $0) }
+        case let k?: kinds = [k]
         }
         var firstError: String?
         for k in kinds {

@@ -14,6 +14,20 @@ public enum MergeKind: Equatable, Codable, Sendable {
     /// images), so that lifting a 1-D layer to a 1 x L image keeps it.
     case concatenate(axis: Int)
 
+    /// The merge a layer class computes (Concatenate: along the last axis until told otherwise).
+    init?(layer kind: LayerKind) {
+        switch kind {
+        case .add: self = .add
+        case .subtract: self = .subtract
+        case .multiply: self = .multiply
+        case .average: self = .average
+        case .maximum: self = .maximum
+        case .minimum: self = .minimum
+        case .concatenate: self = .concatenate(axis: -1)
+        default: return nil
+        }
+    }
+
     public var name: String {
         switch self {
         case .add: return "add"

@@ -94,7 +94,8 @@ enum CommandSupport {
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
             // The trained weights `modelc compile` stored beside this binary (a .keras or .h5
             // model file's own weights, or `compile --weights W`).
-            if let bundled = WeightsReader.bundled(binary: CommandLine.arguments[0]) {
+            // The binary's own path (argv[0] may be a bare name found through PATH).
+            if let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) {
                 try WeightsFile.load(bundled, into: model)
                 return (bundled, nil, [])
             }

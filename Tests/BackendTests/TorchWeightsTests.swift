@@ -6,6 +6,7 @@
 // loaded model must train.
 import Foundation
 import XCTest
+import GeneratedModels
 import GeneratedTestModels
 import ModelcRuntime
 import ModelcData
@@ -48,9 +49,7 @@ final class TorchWeightsTests: XCTestCase {
     }
 
     func testStateDictPthSafetensorsAndCheckpointGivePyTorchsProbabilities() throws {
-        for t in [FxPytorchConvBn.self, FxPytorchConvBnFused.self] as [any CompiledModel.Type] {
-            try checkAll(t)
-        }
+        try checkAll(FxPytorchConvBnFused.self)
     }
 
     func checkAll<M: CompiledModel>(_ t: M.Type) throws {
@@ -65,8 +64,8 @@ final class TorchWeightsTests: XCTestCase {
 
     /// One SGD step on the loaded weights lowers the batch's cross-entropy.
     func testLoadedStateDictTrains() throws {
-        let (m, _, x, n) = try check(FxPytorchConvBn.self, weights: "conv_bn.pth", probs: "conv_bn_probs.npz")
-        let k = FxPytorchConvBn.info.classCount
+        let (m, _, x, n) = try check(FxPytorchConvBnFused.self, weights: "conv_bn.pth", probs: "conv_bn_probs.npz")
+        let k = FxPytorchConvBnFused.info.classCount
         let labels = (0..<n).map { $0 % k }
         func loss() -> Double {
             let p = softmax(TestModels.forward(m, x, count: n, training: true, seed: 1), classes: k)
@@ -77,7 +76,7 @@ final class TorchWeightsTests: XCTestCase {
         for (i, l) in labels.enumerated() { dy[i * k + l] -= 1 }
         TestModels.backward(m, dy.map { $0 / Float(n) }, count: n)
         var norm: Float = 0
-        for s in FxPytorchConvBn.info.tensors where s.trainable {
+        for s in FxPytorchConvBnFused.info.tensors where s.trainable {
             for j in s.offset..<(s.offset + s.count) {
                 norm += m.gradients[j] * m.gradients[j]
                 m.parameters[j] -= 0.05 * m.gradients[j]
@@ -134,15 +133,15 @@ final class TorchWeightsTests: XCTestCase {
 
     /// Seed 002 (Keras names, 265,258 parameters) from its weights in PyTorch names and layouts.
     func testSeed002FromPyTorchLayoutByOrder() throws {
-        let path = try torchLayoutCopy(FxSeed002MnistCnn.self, fixture: "seed002_mnist_cnn")
+        let path = try torchLayoutCopy(Seed002MnistCnn.self, fixture: "seed002_mnist_cnn")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let io = try NPZ.read(path: "\(Self.root)/numerics/seed002_mnist_cnn/io.npz")
         let x = try XCTUnwrap(io["input"]).floats()
-        let n = x.count / FxSeed002MnistCnn.info.inputSize
-        let m = FxSeed002MnistCnn(maxBatch: n)
+        let n = x.count / Seed002MnistCnn.info.inputSize
+        let m = Seed002MnistCnn(maxBatch: n)
         var log: [String] = []
         try WeightsFile.load(path, into: m) { log.append($0) }
-        XCTAssertEqual(log.count, 1 + FxSeed002MnistCnn.info.tensors.count)
+        XCTAssertEqual(log.count, 1 + Seed002MnistCnn.info.tensors.count)
         XCTAssertTrue(log.contains("  #1 module.l0.weight [32, 1, 3, 3] -> conv2d_1/kernel [3, 3, 1, 32]"), "\(log.prefix(3))")
         let got = TestModels.forward(m, x, count: n, training: false)
         XCTAssertLessThan(relativeError(got, try io["output_inference"]!.floats()), 1e-4)
@@ -159,12 +158,12 @@ final class TorchWeightsTests: XCTestCase {
     }
 
     func testExportSafetensorsRoundTrips() throws {
-        let a = FxPytorchConvBn(maxBatch: 1)
+        let a = FxPytorchConvBnFused(maxBatch: 1)
         try WeightsFile.load(Self.file("conv_bn.pth"), into: a) { _ in }
         let path = NSTemporaryDirectory() + "modelc_export_\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try WeightsFile.export(a, to: path)
-        let b = FxPytorchConvBn(maxBatch: 1)
+        let b = FxPytorchConvBnFused(maxBatch: 1)
         try WeightsFile.load(path, into: b) { _ in }
         XCTAssertEqual(TestModels.parameters(a), TestModels.parameters(b))
         let back = try WeightsReader.read(path: path), orig = try WeightsReader.read(path: Self.file("conv_bn.pth"))

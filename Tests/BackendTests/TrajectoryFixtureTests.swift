@@ -19,6 +19,7 @@
 
 import XCTest
 import Foundation
+import GeneratedModels
 import GeneratedTestModels
 import ModelcRuntime
 import ModelcData
@@ -87,7 +88,7 @@ final class TrajectoryFixtureTests: XCTestCase {
     }
 
     private func train(adamEpsilon: Float, steps: Int = TrajectoryFixtureTests.steps) throws -> Trajectory {
-        typealias M = FxSeed002MnistCnn
+        typealias M = Seed002MnistCnn
         let n = Self.batch
         let m = M(maxBatch: n)
         m.dropout = false

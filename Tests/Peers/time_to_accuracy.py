@@ -6,7 +6,7 @@ Not run by CI. Set up once with `bash Tests/Peers/setup.sh`, then:
 
     ~/.cache/modelc-peers/venv/bin/python Tests/Peers/time_to_accuracy.py --data DIR \
         [--modelc PATH/TO/seed002_binary] [--frameworks torch,modelc] [--target 0.99] \
-        [--max-epochs 10] [--seed 1] [--limit N] [--json-out results.json]
+        [--max-epochs 10] [--seed 1 | --seeds 1,2,3,4,5] [--full] [--limit N] [--json-out results.json]
 
 DIR holds the official MNIST gzip IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
 t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz). --frameworks defaults to torch,modelc with
@@ -34,6 +34,11 @@ modelc the biased one). The random streams (initialization, shuffling, Dropout) 
 frameworks, so epochs-to-target can differ by one from run to run: run it more than once.
 
 --limit N trains on the first N training images only (quick tests; the result is not comparable).
+
+Several seeds (issue 20's comparison): `--seeds 1,2,3,4,5 --full --max-epochs 4` trains every
+framework once per seed for all 4 epochs (--full: no stop at the target, so every run gives the
+whole curve) and prints, per epoch, the mean, spread and range of the test accuracy and loss over
+the seeds, and the median number of epochs to the target.
 """
 import argparse
 import gzip
@@ -190,7 +195,7 @@ def run_torch(args):
                  images=n, images_per_s=n / seconds, test_loss=test_loss, test_accuracy=test_acc)
         epochs.append(e)
         log(epoch_line("torch", e))
-        if test_acc >= args.target:
+        if test_acc >= args.target and not args.full:
             break
     return dict(framework=f"PyTorch {torch.__version__}", epochs=epochs, error=None)
 
@@ -245,7 +250,7 @@ def run_modelc(args):
                          test_loss=obj.get("test_loss"), test_accuracy=obj["test_accuracy"])
                 result["epochs"].append(e)
                 log(epoch_line("modelc", e))
-                if e["test_accuracy"] >= args.target:
+                if e["test_accuracy"] >= args.target and not args.full:
                     proc.send_signal(signal.SIGINT)     # stops after the current step, saves, exits
                     interrupted = True
                     break
@@ -286,7 +291,7 @@ def summarize(result, target):
                 test_accuracy=last["test_accuracy"], images_per_s=images / max(last["cumulative_seconds"], 1e-9))
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="directory with the four MNIST gzip IDX files")
     ap.add_argument("--modelc", help="the modelc-compiled seed 002 binary")
@@ -295,6 +300,8 @@ def main():
     ap.add_argument("--max-epochs", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="first N training images only (quick tests, not comparable)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", help="comma-separated seeds: one run per seed and framework (overrides --seed)")
+    ap.add_argument("--full", action="store_true", help="train all --max-epochs even after reaching the target")
     ap.add_argument("--json-out")
     args = ap.parse_args()
     fws = [f for f in (args.frameworks or ("torch,modelc" if args.modelc else "torch")).split(",") if f]
@@ -305,34 +312,34 @@ def main():
         raise SystemExit("time_to_accuracy: --frameworks modelc needs --modelc BIN")
     if args.max_epochs < 1:
         raise SystemExit("time_to_accuracy: --max-epochs must be at least 1")
+    try:
+        seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    except ValueError:
+        raise SystemExit(f"time_to_accuracy: --seeds expects integers separated by commas, found {args.seeds!r}")
     for key in FILES:
         idx_path(args.data, key)
-    peer_bench.set_thread_env()      # before torch is imported
+    return args, fws, seeds
 
-    if args.limit:
-        log(f"WARNING: --limit {args.limit}: training on the first {args.limit} images only; "
-            "the result is a quick test, not comparable with the full-data time to accuracy.")
-    load = os.getloadavg()
-    if load[0] > 0.5:
-        log(f"WARNING: 1-minute load average is {load[0]:.2f}: other processes compete for the 2 cores, and "
-            "spinning OpenMP/oneDNN threads slow down many-fold under oversubscription; times are unreliable.")
-    print(f"# time to {args.target:.2%} MNIST test accuracy, seed 002 CNN, {THREADS} threads, batch {BATCH} Adam, "
-          f"at most {args.max_epochs} epochs; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-          flush=True)
 
+def run_seed(args, fws, seed):
+    """One run per framework with this seed; returns {framework: result}."""
+    args.seed = seed
     results = {}
     for fw in fws:
         t0 = time.time()
         r = run_torch(args) if fw == "torch" else run_modelc(args)
         r["summary"] = summarize(r, args.target)
+        r["seed"] = seed
         results[fw] = r
         if r["error"]:
             log(f"{fw}: ERROR: {r['error']}")
             if fw == "modelc":
                 log("modelc: continuing without the modelc result")
-        log(f"{fw}: done in {time.time() - t0:.0f}s")
+        log(f"{fw} seed {seed}: done in {time.time() - t0:.0f}s")
+    return results
 
-    print()
+
+def print_seed_table(args, fws, results):
     print("| framework | epochs to target | train wall time to target (s) | test accuracy at that epoch | mean img/s |")
     print("|---|---|---|---|---|")
     for fw in fws:
@@ -350,13 +357,71 @@ def main():
     for fw in fws:
         if results[fw]["error"]:
             print(f"{fw} FAILED: {results[fw]['error']}")
+
+
+def stats(values):
+    n = len(values)
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    return mean, sd, min(values), max(values)
+
+
+def print_seed_distribution(args, fws, by_seed):
+    """Per framework and epoch: test accuracy and loss over the seeds; the median epochs to target."""
+    print(f"\n## {len(by_seed)} seeds ({', '.join(str(s) for s in by_seed)})\n")
+    print("| framework | epoch | runs | test accuracy mean ± sd (min-max) | test loss mean ± sd (min-max) |")
+    print("|---|---|---|---|---|")
+    for fw in fws:
+        runs = [by_seed[s][fw] for s in by_seed if not by_seed[s][fw]["error"]]
+        for epoch in range(1, args.max_epochs + 1):
+            eps = [e for r in runs for e in r["epochs"] if e["epoch"] == epoch]
+            if not eps:
+                continue
+            a, l = stats([e["test_accuracy"] for e in eps]), stats([e["test_loss"] for e in eps])
+            print(f"| {fw} | {epoch} | {len(eps)} | {a[0]:.2%} ± {a[1]:.2%} ({a[2]:.2%}-{a[3]:.2%}) | "
+                  f"{l[0]:.4f} ± {l[1]:.4f} ({l[2]:.4f}-{l[3]:.4f}) |")
+    print(f"\n| framework | epochs to {args.target:.2%} per seed | median | median train seconds to target |")
+    print("|---|---|---|---|")
+    for fw in fws:
+        sums = [by_seed[s][fw]["summary"] for s in by_seed]
+        cells = [str(x["epochs"]) if x and x["reached"] else "-" for x in sums]
+        reached = sorted(x["epochs"] for x in sums if x and x["reached"])
+        secs = sorted(x["seconds"] for x in sums if x and x["reached"])
+        med = (lambda v: v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2)
+        unreached = len(sums) - len(reached)
+        note = f" ({unreached} not reached)" if unreached else ""
+        print(f"| {fw} | {', '.join(cells)} | {med(reached) if reached else '-'}{note} | "
+              f"{med(secs):.0f} |" if secs else f"| {fw} | {', '.join(cells)} | - | - |")
+
+
+def main():
+    args, fws, seeds = parse_args()
+    peer_bench.set_thread_env()      # before torch is imported
+    if args.limit:
+        log(f"WARNING: --limit {args.limit}: training on the first {args.limit} images only; "
+            "the result is a quick test, not comparable with the full-data time to accuracy.")
+    load = os.getloadavg()
+    if load[0] > 0.5:
+        log(f"WARNING: 1-minute load average is {load[0]:.2f}: other processes compete for the 2 cores, and "
+            "spinning OpenMP/oneDNN threads slow down many-fold under oversubscription; times are unreliable.")
+    print(f"# time to {args.target:.2%} MNIST test accuracy, seed 002 CNN, {THREADS} threads, batch {BATCH} Adam, "
+          f"at most {args.max_epochs} epochs, seeds {seeds}; load average before: {load[0]:.2f} {load[1]:.2f} "
+          f"{load[2]:.2f}", flush=True)
+    by_seed = {}
+    for seed in seeds:
+        by_seed[seed] = run_seed(args, fws, seed)
+        print(f"\n### seed {seed}\n")
+        print_seed_table(args, fws, by_seed[seed])
+        sys.stdout.flush()
+    if len(seeds) > 1:
+        print_seed_distribution(args, fws, by_seed)
     if args.limit:
         print(f"\nWARNING: --limit {args.limit}: not comparable with a full-data run.")
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if args.json_out:
-        out = dict(target=args.target, max_epochs=args.max_epochs, limit=args.limit, seed=args.seed,
-                   threads=THREADS, batch=BATCH, results=results)
+        out = dict(target=args.target, max_epochs=args.max_epochs, limit=args.limit, seeds=seeds, full=args.full,
+                   threads=THREADS, batch=BATCH, results={str(s): r for s, r in by_seed.items()})
         with open(args.json_out + ".tmp", "w") as fh:
             json.dump(out, fh, indent=2)
         os.replace(args.json_out + ".tmp", args.json_out)

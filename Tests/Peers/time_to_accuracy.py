@@ -302,8 +302,13 @@ def parse_args():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seeds", help="comma-separated seeds: one run per seed and framework (overrides --seed)")
     ap.add_argument("--full", action="store_true", help="train all --max-epochs even after reaching the target")
+    ap.add_argument("--threads", type=int, default=peer_bench.THREADS,
+                    help=f"threads for each framework (default {peer_bench.THREADS}; 1 on a busy machine: epochs are "
+                         "comparable, times are not)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
+    global THREADS
+    THREADS = peer_bench.THREADS = args.threads
     fws = [f for f in (args.frameworks or ("torch,modelc" if args.modelc else "torch")).split(",") if f]
     for f in fws:
         if f not in ("torch", "modelc"):

@@ -25,6 +25,7 @@ public enum Fingerprint {
             if case .input = l.op { name = "input" }
             s += "\(name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)"
             if let p = l.producers { s += "|from \(p)" }   // graphs only: chain fingerprints stay
+            if l.frozen == true { s += "|frozen" }
             s += "\n"
         }
         return s

@@ -1,6 +1,6 @@
 // Document: the source text split into numbered lines, plus helpers to strip the line
-// prefixes a pasted table may carry (markdown code-block indentation, `# ` / `#> ` comment
-// prefixes, `> ` block quotes).
+// prefixes a pasted table may carry (markdown code-block indentation, `# ` / `## ` / `#> ` / `% `
+// comment prefixes, `> ` block quotes).
 
 struct Document {
     let path: String
@@ -39,7 +39,7 @@ struct Document {
 struct LinePrefix: Equatable {
     /// Leading whitespace of the header line (spaces/tabs), before any marker.
     var indent: String
-    /// Comment or quote marker: "", "#", "#>", ">", "//".
+    /// Comment or quote marker: "", "#", "##", "#>", ">", "//", "%".
     var marker: String
 
     /// Splits `line` into (prefix, rest): leading whitespace, an optional marker, and one space after it.
@@ -50,13 +50,12 @@ struct LinePrefix: Equatable {
         let indent = String(String.UnicodeScalarView(scalars[0..<i]))
         var marker = ""
         let rest = String(String.UnicodeScalarView(scalars[i...]))
-        for m in ["#>", "//", "#", ">"] where rest.hasPrefix(m) {
-            // "#" only counts as a marker when followed by a space/tab/end (not "#x").
+        for m in ["#>", "//", "##", "#", ">", "%"] where rest.hasPrefix(m) {
             let after = rest.dropFirst(m.count)
-            // "#" counts as a comment marker unless it starts a markdown heading run ("##").
-            if after.isEmpty || after.first != "#" || m != "#" {
-                marker = m; break
-            }
+            // "##" (R knitr output) only before a space; "#" unless it starts a longer "###" run;
+            // "%" (MATLAB / LaTeX comments) only before a space.
+            let ok = m == "##" || m == "%" ? after.first == " " : after.isEmpty || after.first != "#" || m != "#"
+            if ok { marker = m; break }
         }
         var body = Substring(rest.dropFirst(marker.count))
         if !marker.isEmpty, body.first == " " { body = body.dropFirst() }

@@ -41,7 +41,7 @@ enum PyTorchRepr {
     /// Strips the line prefix (spaces, tabs, `#`, `>`); returns the rest.
     static func body(_ line: String) -> Substring {
         var s = Substring(line)
-        while let f = s.first, f == " " || f == "\t" || f == "#" || f == ">" { s = s.dropFirst() }
+        while let f = s.first, f == " " || f == "\t" || f == "#" || f == ">" || f == "%" { s = s.dropFirst() }
         return s
     }
 

@@ -83,6 +83,12 @@ enum CellParser {
         if s == "multiple" || s == "?" { return .unknown(s) }
         if s.has("…") { return .unknown(s) }
         if s.hasPrefix("[") && s.hasSuffix("]") { s = String(s.dropFirst().dropLast()).trimmed }
+        // Keras 2.2-2.5 cut the Output Shape cell at the column edge: "[(None, 224, 224, 3)" lost its
+        // "]"; "[(None, 12, 128, 256" lost dimensions too (unknown: taken from the layers it feeds).
+        else if s.hasPrefix("[("), !s.contains("]") {
+            s = String(s.dropFirst())
+            if !s.hasSuffix(")") { return s.dropFirst().contains("(") ? nil : .unknown(text.trimmed) }
+        }
         guard s.hasPrefix("("), s.hasSuffix(")") else { return nil }
         let inner = s.dropFirst().dropLast()
         if inner.contains("(") || inner.contains(")") { return nil }   // several outputs

@@ -188,6 +188,7 @@ enum TableScanner {
                 }
                 i += 1
             }
+            if !closed, let end = cutListShapeEnd(c, from: shapeStart) { i = end; closed = true }
             guard closed else { return nil }
         } else {
             return nil
@@ -200,6 +201,21 @@ enum TableScanner {
         guard let count = str(countStart..<i).parsedCount else { return nil }
         let rest = str(i..<n).trimmed
         return (col0, shape, count, rest)
+    }
+
+    /// Where a "[(None, ..." shape that Keras 2.2-2.5 cut at the column edge ends: after its ")"
+    /// ("[(None, 224, 224, 3) 0"), or, with the ")" cut too, after the first element not followed
+    /// by a comma ("[(None, 12, 128, 256 0"). nil if the text does not have that form.
+    static func cutListShapeEnd(_ c: [Unicode.Scalar], from start: Int) -> Int? {
+        guard start + 1 < c.count, c[start] == "[", c[start + 1] == "(" else { return nil }
+        var i = start + 2
+        while i < c.count {
+            if c[i] == ")" { return i + 1 < c.count && c[i + 1] == " " ? i + 1 : nil }
+            if c[i] == "(" || c[i] == "[" || c[i] == "]" { return nil }
+            if c[i] == " " && i > 0 && c[i - 1] != "," { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Chunks of a line separated by 2+ spaces or tabs, with their start offsets.

@@ -197,6 +197,9 @@ public struct Layer: Equatable, Codable, Sendable {
     /// Positions (in `ModelIR.layers`) of the layers whose outputs this one reads, all earlier;
     /// nil is the chain, the layer above (IR/Merge.swift: `[Layer].producers(of:)`).
     public var producers: [Int]? = nil
+    /// Keras `trainable=False` / PyTorch `requires_grad=False`: its tensors are counted as
+    /// non-trainable and the optimizer leaves them (IR/FrozenLayers.swift). nil: trainable.
+    public var frozen: Bool? = nil
 
     public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,
                 declaredParams: Int? = nil, notes: [String] = []) {

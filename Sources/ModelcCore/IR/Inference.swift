@@ -132,7 +132,8 @@ final class InferenceSearch {
         var fits: [LayerCandidate] = []
         var firstMiss: Fits?
         for kind in r.kinds {
-            var q = InferenceQuery(name: r.row.name, kind: kind, input: inputs.first ?? input, declaredOut: r.row.shape.known,
+            var q = InferenceQuery(name: r.row.name, kind: kind, input: inputs.first ?? input,
+                                   declaredOut: Inference.declared(r.row.shape, input: inputs.first ?? input, kind: kind),
                                    params: r.row.params, o: r.o)
             q.inputs = inputs
             let f = Inference.solve(q)
@@ -157,5 +158,17 @@ final class InferenceSearch {
             chosen.removeLast()
         }
         return false
+    }
+}
+
+extension Inference {
+    /// The printed output shape, with the steps of a variable-length sequence (None in
+    /// `(None, None, 128)`, the input annotated `shape=STEPS`) taken as the input's steps.
+    /// Only for kinds that keep the steps (not 1-D convolutions and pools).
+    static func declared(_ shape: RawShape, input: [Int], kind: LayerKind) -> [Int]? {
+        if let k = shape.known { return k }
+        guard !kind.isOneD, case .dims(let d) = shape, d.count == 2, d[0] == nil, let f = d[1], let steps = input.first,
+              input.count <= 2 else { return nil }
+        return [steps, f]
     }
 }

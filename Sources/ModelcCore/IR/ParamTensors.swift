@@ -2,8 +2,13 @@
 // (checked against the table) and for weight layouts (used by the emitter and .npz files).
 
 extension Layer {
-    /// The layer's parameter tensors in Keras order and layout.
+    /// The layer's parameter tensors in Keras order and layout (none trainable when frozen).
     public var paramTensors: [ParamTensor] {
+        guard frozen == true else { return ownTensors }
+        return ownTensors.map { var t = $0; t.trainable = false; return t }
+    }
+
+    private var ownTensors: [ParamTensor] {
         let cin = inputShape.last ?? 0
         switch op {
         case .conv2d(let a):

@@ -231,6 +231,7 @@ enum RecurrentInference {
     /// the table cannot give one: it returns its last state only (the steps appear nowhere),
     /// or no feature count fits its count.
     static func unknownSteps(first: SearchRow, doc: Document) -> ModelError? {
+        if let e = variableLength(first: first, doc: doc) { return e }
         guard let k = first.row.shape.known, !k.isEmpty, first.kinds.count == 1, let c = cell(first.kinds[0]) else { return nil }
         let u = k[k.count - 1]
         let head = "layer '\(first.row.name)' (\(c.rawValue)) is the first layer and the table prints no input shape"
@@ -239,6 +240,16 @@ enum RecurrentInference {
         }
         if k.count == 2 { return nil }
         return doc.error(first.row.line, head + "; it returns its last state only, so the table does not show how many steps the input has (its count gives \(d) features per step); annotate `input: shape=STEPSx\(d)`")
+    }
+
+    /// A first Embedding or recurrent layer whose steps print as None (a variable-length input,
+    /// `(None, None, 128)`): counts do not depend on the steps, so nothing can give them.
+    static func variableLength(first: SearchRow, doc: Document) -> ModelError? {
+        guard case .dims(let d) = first.row.shape, d.count >= 2, d[0] == nil,
+              first.kinds.contains(where: { $0 == .embedding || cell($0) != nil || $0 == .bidirectional }) else { return nil }
+        let what = first.kinds.contains(.embedding) ? "STEPS" : "STEPSxFEATURES"
+        return doc.error(first.row.line, "layer '\(first.row.name)' reads a variable-length sequence (steps printed as None in \(first.row.shape.display)); "
+            + "modelc compiles a fixed number of steps: annotate `input: shape=\(what)` (e.g. the padded length of your data)")
     }
 
     static func embedding(_ q: InferenceQuery) -> Fits {

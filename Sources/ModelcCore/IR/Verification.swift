@@ -1,6 +1,7 @@
 // Verification: the resolved chain against everything the table declared.
 //
-// Before: a resolved ModelIR (inference already matched each printed shape and count).
+// Before: a resolved ModelIR (inference already matched each printed shape and count); layers
+//         the declared trainable split shows frozen are marked first (FrozenLayers.swift).
 // After:  a list of problems (empty when everything matches): the shape chain (or graph), each
 //         layer's count, and the total / trainable / non-trainable figures. When Keras 3
 //         printed an `Optimizer params:` line, its Total includes optimizer state, so the
@@ -14,6 +15,7 @@ enum Verifier {
     /// PyTorch semantics compare like with like: BatchNorm running statistics are buffers in
     /// PyTorch (not counted by torchsummary or parameters()), so they are left out of every figure.
     static func verify(_ ir: inout ModelIR, totalLine: Int?, trainableLine: Int?, nonTrainableLine: Int?) -> [ModelError] {
+        FrozenLayers.infer(&ir)
         var problems: [ModelError] = []
         let file = ir.sourcePath
         var prev = ir.inputShape

@@ -131,4 +131,22 @@ final class PublishedQuirksTests: XCTestCase {
         XCTAssertTrue(a.ok, "\(a.problems)")
         XCTAssertEqual(a.ir.layers.filter { $0.frozen == true }.map(\.name), ["dense", "dense_1"])
     }
+
+    func testFirstBidirectionalLayerGetsItsInputFromItsCount() throws {
+        let text = """
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        bidirectional (Bidirectional (None, 20, 256)           177152
+        _________________________________________________________________
+        bidirectional_1 (Bidirection (None, 128)               164352
+        _________________________________________________________________
+        dense (Dense)                (None, 5)                 645
+        =================================================================
+        Total params: 342,149
+        """
+        let r = try XCTUnwrap(checkOK(text))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        // 177,152 / 2 = 4 x 128 x (D + 128 + 1): D = 44 features per step.
+        XCTAssertEqual(r.ir.inputShape, [20, 44])
+    }
 }

@@ -47,6 +47,13 @@ enum KerasConfigLayers {
             try checkSize(out, l)
             var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
             if from != [i - 1] { layer.producers = from }
+            if try l.config.present("trainable")?.bool() == false, !layer.paramTensors.isEmpty {
+                if case .batchNorm = op {
+                    throw l.entry.error("layer '\(l.name)' (BatchNormalization) is frozen (trainable: false): a frozen Keras BatchNorm normalizes with its moving statistics in training, which modelc does not do")
+                }
+                layer.frozen = true
+                layer.notes.append("frozen (trainable: false in the file): its tensors are not trained")
+            }
             layers.append(layer)
         }
         let ir = ModelIR(name: IRBuilder.identifier(fromPath: file), sourcePath: file, semantics: .keras,

@@ -212,7 +212,25 @@ enum RecurrentInference {
     static func guessedInputs(_ first: SearchRow) -> [[Int]] {
         guard let k = first.row.shape.known, k.count == 2, k[1] > 0 else { return [] }
         if first.kinds == [.embedding] { return [[k[0]]] }
+        if first.kinds == [.bidirectional] { return bidirectionalFeatures(first, width: k[1]).map { [k[0], $0] } }
         return features(first, units: k[1]).map { [k[0], $0] }
+    }
+
+    /// A first Bidirectional layer printing (steps, width): the features per step D that give
+    /// half its count for LSTM, GRU or SimpleRNN with width / 2 units (concat) or width units.
+    static func bidirectionalFeatures(_ first: SearchRow, width: Int) -> [Int] {
+        guard first.row.params % 2 == 0 else { return [] }
+        let half = first.row.params / 2
+        var out: [Int] = []
+        for c in [RecurrentCell.lstm, .gru, .simpleRNN] {
+            for u in [width / 2, width] where u > 0 {
+                for rows in biasRowOrder(c) where half % (c.gates * u) == 0 {
+                    let d = half / (c.gates * u) - u - rows
+                    if d >= 1 && !out.contains(d) { out.append(d) }
+                }
+            }
+        }
+        return out
     }
 
     /// The input features per step D that give a first recurrent row's count with `units`, for

@@ -79,7 +79,7 @@ final class PyTorchSequenceTests: XCTestCase {
 
     func testUnsupportedArguments() {
         func repr(_ line: String) -> String { "Net(\n  (m): \(line)\n  (fc): Linear(in_features=10, out_features=2, bias=True)\n)\n" }
-        checkError(repr("Upsample(scale_factor=2.0, mode='bilinear')"), contains: "module 'm' (Upsample): mode=bilinear: only nearest upsampling is supported")
+        checkError(repr("Upsample(scale_factor=2.0, mode='bicubic')"), contains: "module 'm' (Upsample): mode=bicubic: only nearest and bilinear upsampling are supported")
         checkError(repr("Upsample(scale_factor=1.5, mode='nearest')"), contains: "scale_factor=1.5: only whole factors from 1 to 64 are supported")
         checkError(repr("ConvTranspose2d(3, 4, kernel_size=(3, 3), stride=(2, 2), output_padding=(2, 2))"),
                    contains: "output_padding=(2, 2): must be smaller than the stride (2, 2)")

@@ -121,4 +121,57 @@ final class ResamplingLayerTests: XCTestCase {
         XCTAssertEqual(try op(config, "up_sampling2d"), .upSamplingBilinear(sizeH: 2, sizeW: 2))
         XCTAssertEqual(table.ir.totalParams, 198)
     }
+
+    /// PyTorch counterparts: ZeroPad1d, ConstantPad1d/2d (value 0), Upsample(mode='bilinear')
+    /// with align_corners confirmed (the repr does not print it), and a torchsummary Upsample
+    /// row annotated bilinear.
+    func testPyTorchPadsAndBilinearUpsample() throws {
+        let seq = """
+        Net(
+          (conv1): Conv1d(2, 4, kernel_size=(3,), stride=(1,))
+          (pad): ZeroPad1d((1, 2))
+          (cpad): ConstantPad1d(padding=(0, 1), value=0.0)
+          (fc): Linear(in_features=48, out_features=3, bias=True)
+        )
+
+        ```modelc
+        input: shape=2x10
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(seq))
+        XCTAssertEqual(r.layer("pad")?.op, .zeroPadding(top: 0, bottom: 0, left: 1, right: 2))
+        XCTAssertEqual(r.layer("cpad")?.outputShape, [12, 4])
+        let image = """
+        Net(
+          (conv): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))
+          (pad): ConstantPad2d(padding=(1, 0, 0, 1), value=0.0)
+          (up): Upsample(scale_factor=2.0, mode='bilinear')
+          (fc): Linear(in_features=128, out_features=3, bias=True)
+        )
+
+        ```modelc
+        input: shape=1x5x5
+        """
+        checkError(image + "\n```\n", contains: "layer 'up' (Upsample, mode='bilinear'): the repr does not print align_corners; modelc computes align_corners=False")
+        let ok = try XCTUnwrap(checkOK(image + "\nlayer up: align_corners=false\n```\n"))
+        XCTAssertEqual(ok.layer("pad")?.op, .zeroPadding(top: 0, bottom: 1, left: 1, right: 0))
+        XCTAssertEqual(ok.layer("up")?.op, .upSamplingBilinear(sizeH: 2, sizeW: 2))
+        checkError(image.replacingOccurrences(of: "value=0.0", with: "value=0.5") + "\n```\n", contains: "value=0.5: only zero padding is supported")
+        checkError(image + "\nlayer up: align_corners=true\n```\n", contains: "only align_corners=false (PyTorch's default) is supported")
+        let ts = """
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+           ConvTranspose2d-1            [-1, 16, 14, 14]           4,624
+                      ReLU-2            [-1, 16, 14, 14]               0
+                  Upsample-3            [-1, 16, 28, 28]               0
+           ConvTranspose2d-4             [-1, 1, 28, 28]             145
+        ================================================================
+        Total params: 4,769
+        """
+        let nearest = try XCTUnwrap(checkOK(ts + "\n```modelc\ninput: shape=32x7x7\n```\n"))
+        XCTAssertEqual(nearest.layer("Upsample-3")?.op, .upSampling(sizeH: 2, sizeW: 2))
+        let bilinear = try XCTUnwrap(checkOK(ts + "\n```modelc\ninput: shape=32x7x7\nlayer Upsample-3: interpolation=bilinear align_corners=false\n```\n"))
+        XCTAssertEqual(bilinear.layer("Upsample-3")?.op, .upSamplingBilinear(sizeH: 2, sizeW: 2))
+    }
 }

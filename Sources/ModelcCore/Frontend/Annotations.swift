@@ -42,6 +42,8 @@ struct LayerOverrides: Equatable {
     var outputPadding: Pair?
     var dims: [Int]?
     var repeats: Int?
+    /// PyTorch bilinear Upsample: align_corners (false is the only one computed).
+    var alignCorners: Bool?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -52,7 +54,7 @@ struct LayerOverrides: Equatable {
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
         merge = o.merge ?? merge; cell = o.cell ?? cell
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
-        dims = o.dims ?? dims; repeats = o.repeats ?? repeats
+        dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
     }
 }
 
@@ -375,6 +377,9 @@ enum AnnotationParser {
                 }
                 o.dims = d.compactMap { $0 }
             case "n", "repeats": o.repeats = try integer(v, k, line, doc, min: 1, max: 1 << 16)
+            case "align_corners":
+                guard try !bool(v, k, line, doc) else { throw doc.error(line, "align_corners=\(v): only align_corners=false (PyTorch's default) is supported") }
+                o.alignCorners = false
             case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
             case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
             case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
@@ -409,7 +414,7 @@ enum AnnotationParser {
                 guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
                 o.momentum = m
             default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, crop, output_padding, dims, n, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
             }
         }
         if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }

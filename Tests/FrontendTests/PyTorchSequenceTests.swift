@@ -139,6 +139,9 @@ final class PyTorchSequenceTests: XCTestCase {
         XCTAssertTrue(dr.ok, "\(dr.problems)")
         guard case .conv2dTranspose(let a, let oph, _)? = dr.layer("ConvTranspose2d-1")?.op else { return XCTFail("not a transposed conv") }
         XCTAssertEqual([a.kernelH, a.strideH, a.explicitPadH ?? -1, oph], [3, 2, 1, 1], "7 -> 14: 3x3 stride 2 padding 1 output padding 1")
+        XCTAssertEqual(dr.layer("Upsample-3")?.op, .upSampling(sizeH: 2, sizeW: 2))
+        let bilinear = try XCTUnwrap(checkOK(d + "\n```modelc\ninput: shape=32x7x7\nlayer Upsample-3: interpolation=bilinear align_corners=false\n```\n"))
+        XCTAssertEqual(bilinear.layer("Upsample-3")?.op, .upSamplingBilinear(sizeH: 2, sizeW: 2), "the row does not say its mode: annotated")
     }
 
     func testTorchInfoRows() throws {

@@ -76,6 +76,19 @@ final class ResamplingLayerTests: XCTestCase {
         XCTAssertEqual(try op(bilinear, "up_sampling2d_1"), .upSamplingBilinear(sizeH: 2, sizeW: 2))
     }
 
+    /// output_padding annotated, and the no-output-padding size preferred when both fit.
+    func testConvTransposeOutputPadding() throws {
+        let t = InferenceTests.table([("input_1", "InputLayer", "5, 5, 1", 0), ("conv2d_transpose_1", "Conv2DTranspose", "10, 10, 2", 20)])
+        let plain = try Frontend.check(text: t, path: "t.md")
+        guard case .conv2dTranspose(let a, 0, 0)? = plain.layer("conv2d_transpose_1")?.op else { return XCTFail("\(plain.text())") }
+        XCTAssertEqual([a.strideH, a.strideW], [2, 2])
+        XCTAssertEqual(a.padding, .same)
+        let annotated = try Frontend.check(text: t + "\n```modelc\nlayer conv2d_transpose_1: output_padding=1 padding=same\n```\n", path: "t.md")
+        XCTAssertEqual(annotated.layer("conv2d_transpose_1")?.op, .conv2dTranspose(a, outputPaddingH: 1, outputPaddingW: 1),
+                       "same, k 3, s 2, output_padding 1: (5 - 1)*2 + 3 - 2 + 1 = 10")
+        checkError(t + "\n```modelc\nlayer conv2d_transpose_1: output_padding=2 padding=same\n```\n", contains: "no kernel/stride/padding/bias maps")
+    }
+
     func testPermuteWithRepeatedSizesIsAReportedChoice() throws {
         let t = InferenceTests.table([("input_1", "InputLayer", "4, 4", 0), ("permute_1", "Permute", "4, 4", 0),
                                       ("flatten_1", "Flatten", "16", 0), ("dense_1", "Dense", "2", 34)])

@@ -62,6 +62,9 @@ enum IRBuilder {
             if channelsFirst, case .reshape = c.op {
                 throw doc.error(row.line, "layer '\(row.name)' (Reshape): a Reshape in a channels-first (C, H, W) table orders its elements differently; not supported")
             }
+            if channelsFirst, case .permute = c.op {
+                throw doc.error(row.line, "layer '\(row.name)' (Permute): a Permute in a channels-first (C, H, W) table permutes other axes; not supported")
+            }
             if channelsFirst, c.kind.isOneD {
                 throw doc.error(row.line, "layer '\(row.name)' (\(c.kind.rawValue)): 1-D layers in a channels-first (C, H, W) table are not supported")
             }

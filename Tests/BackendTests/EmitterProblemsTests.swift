@@ -42,15 +42,23 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertTrue(Emitter.problems(model(.maxPool(pool), input: [9, 2])).contains { $0.message.contains("a 1-D pool's window and stride must be one row high") })
         var t = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padding: .same, filters: 4, useBias: true)
         XCTAssertEqual(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 0, outputPaddingW: 0))).map(\.description), [])
-        XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 1, outputPaddingW: 0))).contains { $0.message.contains("output padding 1x0") },
-                      "Keras padding with output padding")
+        XCTAssertEqual(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 1, outputPaddingW: 0))).map(\.description), [],
+                       "Keras padding with output_padding (the Keras output size rule)")
+        XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 2, outputPaddingW: 0))).contains { $0.message.contains("output padding 2x0") })
         (t.explicitPadH, t.explicitPadW) = (1, 1)
         XCTAssertEqual(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 1, outputPaddingW: 1))).map(\.description), [])
         XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 2, outputPaddingW: 0))).contains { $0.message.contains("must be below the stride") })
         t.dilationH = 2
         XCTAssertTrue(Emitter.problems(model(.conv2dTranspose(t, outputPaddingH: 0, outputPaddingW: 0))).contains { $0.message.contains("dilated X") })
         XCTAssertTrue(Emitter.problems(model(.upSampling(sizeH: 0, sizeW: 2))).contains { $0.message.contains("upsampling size 0x2") })
-        XCTAssertTrue(Emitter.problems(model(.upSampling(sizeH: 2, sizeW: 2), input: [9, 2])).contains { $0.message.contains("expected an image input") })
+        XCTAssertTrue(Emitter.problems(model(.upSampling(sizeH: 2, sizeW: 2), input: [9, 2])).contains { $0.message.contains("a 1-D upsampling has one size, found 2 rows") })
+        XCTAssertTrue(Emitter.problems(model(.upSamplingBilinear(sizeH: 2, sizeW: 2), input: [9, 2])).contains { $0.message.contains("expected an image input") })
+        var causal = k3
+        causal.padding = .causal
+        XCTAssertEqual(Emitter.problems(model(.conv2d(causal), input: [9, 2])).map(\.description), [], "a causal Conv1D is implemented")
+        XCTAssertTrue(Emitter.problems(model(.conv2d(causal), input: [9, 9, 2])).contains { $0.message.contains("causal padding applies to 1-D layers only") })
+        XCTAssertTrue(Emitter.problems(model(.permute([2, 2]), input: [9, 2])).contains { $0.message.contains("not a permutation") })
+        XCTAssertTrue(Emitter.problems(model(.cropping(top: 1, bottom: 0, left: 0, right: 0), input: [9, 2])).contains { $0.message.contains("left and right amount only") })
     }
 
     func testOtherUnsupportedAttributesAreRefused() {

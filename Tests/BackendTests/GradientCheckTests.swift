@@ -131,6 +131,14 @@ final class GradientCheckTests: XCTestCase {
     /// padding: output rows no input reaches), Upsample 2x2.
     func testPyTorchConvTranspose() throws { try check("gc_pytorch_decoder") }
 
+    /// Resampling (issue 17): causal Conv1D (dilated and strided) and SeparableConv1D,
+    /// ZeroPadding1D, Cropping1D/2D, UpSampling1D, bilinear UpSampling2D (2x2 and 3x2),
+    /// Permute (sequence and image), Conv2DTranspose with Keras output_padding, RepeatVector.
+    func testResampling() throws {
+        try check("fx_resampling")
+        try check("gc_resampling")
+    }
+
     /// Graphs (issue 17): a residual Add whose skip output feeds two layers (gradients summed),
     /// a Concatenate of a conv and a pool branch, unfused and fused; Subtract, Multiply,
     /// Average, Maximum, Minimum and a row-axis Concatenate over three Dense outputs.

@@ -106,7 +106,7 @@ final class AnnotationTests: XCTestCase {
             ("train: colour=red", "x.md:24: error: unknown train key 'colour'"),
             ("train: schedule=step:x:0.5", "x.md:24: error: schedule=step:x:0.5: expected constant, step:EVERY:GAMMA"),
             ("layer conv2d_1: kernel=3x", "x.md:24: error: kernel=3x: expected N or HxW"),
-            ("layer conv2d_1: padding=full", "x.md:24: error: padding=full: expected same or valid"),
+            ("layer conv2d_1: padding=full", "x.md:24: error: padding=full: expected same, valid or causal (Conv1D)"),
             ("layer dropout_1: rate=1.5", "x.md:24: error: rate=1.5: expected 0 <= rate < 1"),
             ("layer lambda_1: standardize mean=0.1", "x.md:24: error: standardize needs mean= and std="),
             ("layer nothing_*: rate=0.1", "x.md:24: error: layer pattern 'nothing_*' matches no layer"),

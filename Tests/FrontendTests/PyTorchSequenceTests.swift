@@ -79,7 +79,7 @@ final class PyTorchSequenceTests: XCTestCase {
 
     func testUnsupportedArguments() {
         func repr(_ line: String) -> String { "Net(\n  (m): \(line)\n  (fc): Linear(in_features=10, out_features=2, bias=True)\n)\n" }
-        checkError(repr("Upsample(scale_factor=2.0, mode='bilinear')"), contains: "module 'm' (Upsample): mode=bilinear: only nearest upsampling is supported")
+        checkError(repr("Upsample(scale_factor=2.0, mode='bicubic')"), contains: "module 'm' (Upsample): mode=bicubic: only nearest and bilinear upsampling are supported")
         checkError(repr("Upsample(scale_factor=1.5, mode='nearest')"), contains: "scale_factor=1.5: only whole factors from 1 to 64 are supported")
         checkError(repr("ConvTranspose2d(3, 4, kernel_size=(3, 3), stride=(2, 2), output_padding=(2, 2))"),
                    contains: "output_padding=(2, 2): must be smaller than the stride (2, 2)")
@@ -139,6 +139,9 @@ final class PyTorchSequenceTests: XCTestCase {
         XCTAssertTrue(dr.ok, "\(dr.problems)")
         guard case .conv2dTranspose(let a, let oph, _)? = dr.layer("ConvTranspose2d-1")?.op else { return XCTFail("not a transposed conv") }
         XCTAssertEqual([a.kernelH, a.strideH, a.explicitPadH ?? -1, oph], [3, 2, 1, 1], "7 -> 14: 3x3 stride 2 padding 1 output padding 1")
+        XCTAssertEqual(dr.layer("Upsample-3")?.op, .upSampling(sizeH: 2, sizeW: 2))
+        let bilinear = try XCTUnwrap(checkOK(d + "\n```modelc\ninput: shape=32x7x7\nlayer Upsample-3: interpolation=bilinear align_corners=false\n```\n"))
+        XCTAssertEqual(bilinear.layer("Upsample-3")?.op, .upSamplingBilinear(sizeH: 2, sizeW: 2), "the row does not say its mode: annotated")
     }
 
     func testTorchInfoRows() throws {

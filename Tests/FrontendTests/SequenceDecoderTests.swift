@@ -69,7 +69,13 @@ final class SequenceDecoderTests: XCTestCase {
         let seq = InferenceTests.table([("input_1", "InputLayer", "178, 1", 0), ("conv1d", "Conv1D", "176, 32", 130)])
         checkError(seq, contains: "layer 'conv1d' (Conv1D): no kernel/stride/padding/bias maps (178, 1) to (176, 32) with 130 params; nearest: 3 s1 valid, bias = 128")
         let ok = InferenceTests.table([("input_1", "InputLayer", "178, 1", 0), ("conv1d", "Conv1D", "176, 32", 128)])
-        checkError(ok + "\n```modelc\nlayer conv1d: padding=causal\n```\n", contains: "padding=causal: causal Conv1D padding is not supported")
+        // Causal padding keeps the length (as 'same'): it cannot give 176 steps from 178.
+        checkError(ok + "\n```modelc\nlayer conv1d: padding=causal\n```\n", contains: "no kernel/stride/padding/bias maps (178, 1) to (176, 32)")
+        let causal = ok.replacingOccurrences(of: "(None, 176, 32)", with: "(None, 178, 32)")
+        if case .conv2d(let a)? = checkOK(causal + "\n```modelc\nlayer conv1d: padding=causal\n```\n")?.layer("conv1d")?.op {
+            XCTAssertEqual([a.kernelW, a.strideW], [3, 1])
+            XCTAssertEqual(a.padding, .causal)
+        } else { XCTFail("causal Conv1D") }
         checkError(ok + "\n```modelc\nlayer conv1d: kernel=3x5\n```\n", contains: "kernel=3x5: a Conv1D takes one size (e.g. kernel=5)")
         XCTAssertEqual(checkOK(ok + "\n```modelc\nlayer conv1d: kernel=3 stride=1 padding=valid\n```\n")?.ok, true)
         let pool = InferenceTests.table([("input_1", "InputLayer", "10, 4", 0), ("max_pooling1d", "MaxPooling1D", "5, 4", 8)])
@@ -86,8 +92,10 @@ final class SequenceDecoderTests: XCTestCase {
         XCTAssertTrue(r.json().contains("\"size\": [2, 3], \"interpolation\": \"nearest\""), r.json())
         let odd = t.replacingOccurrences(of: "(None, 14, 15, 3)", with: "(None, 15, 15, 3)")
         checkError(odd, contains: "nearest upsampling by whole factors cannot map (7, 5, 3) to (15, 15, 3)")
-        checkError(t + "\n```modelc\nlayer up_sampling2d: interpolation=bilinear\n```\n",
-                   contains: "interpolation=bilinear: only nearest upsampling is supported")
+        XCTAssertEqual(checkOK(t + "\n```modelc\nlayer up_sampling2d: interpolation=bilinear\n```\n")?.layer("up_sampling2d")?.op,
+                       .upSamplingBilinear(sizeH: 2, sizeW: 3))
+        checkError(t + "\n```modelc\nlayer up_sampling2d: interpolation=bicubic\n```\n",
+                   contains: "interpolation=bicubic: expected nearest or bilinear")
         checkError(t + "\n```modelc\nlayer conv2d: size=2\n```\n", contains: "layer 'conv2d' (Conv2D) has no 'size' setting")
     }
 

@@ -1,6 +1,7 @@
 // Test models for the 1-D layers (Conv1D, MaxPooling1D, AveragePooling1D, the global 1-D pools,
 // lifted onto the 2-D kernels) and the decoder layers (UpSampling2D, Conv2DTranspose), Keras
-// and PyTorch semantics; part of BackendTestModels.all.
+// and PyTorch semantics, and the resampling layers (causal convolutions, Permute, bilinear
+// upsampling, Cropping2D); part of BackendTestModels.all.
 
 import ModelcCore
 
@@ -74,6 +75,21 @@ extension BackendTestModels {
         var pd = b.ir("gc_pytorch_decoder")
         pd.semantics = .pytorch
         out.append(pd)
+
+        b = ChainBuilder(input: [7, 3])             // causal Conv1D and SeparableConv1D, Permute 2-D and 3-D, bilinear 3x2, Cropping2D
+        b.add("conv1d_1", "Conv1D", conv1d(2, 1, .causal, 4, .tanh))
+        b.add("separable_conv1d_1", "SeparableConv1D",
+              .separableConv2d(Conv2DAttrs(kernelH: 1, kernelW: 3, strideH: 1, strideW: 1, padding: .causal, filters: 3, useBias: true,
+                                           activation: .tanh), depthMultiplier: 2))
+        b.add("permute_1", "Permute", .permute([2, 1]))
+        b.add("reshape_1", "Reshape", .reshape([3, 7, 1]))
+        b.add("up_sampling2d_1", "UpSampling2D", .upSamplingBilinear(sizeH: 3, sizeW: 2))
+        b.add("cropping2d_1", "Cropping2D", .cropping(top: 2, bottom: 1, left: 0, right: 3))
+        b.add("permute_2", "Permute", .permute([2, 1, 3]))
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .valid, 2))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_resampling"))
         return out
     }
 }

@@ -463,6 +463,10 @@ public enum Emitter {
         case .recurrent(let a): return RecurrentEmitter(attrs: a)
         case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
         case .merge(let k): return MergeEmitter(kind: k)
+        case .cropping(let t, _, let le, _): return CroppingEmitter(top: t, left: le)
+        case .upSamplingBilinear(let h, let w): return BilinearUpSamplingEmitter(sizeH: h, sizeW: w)
+        case .repeatVector(let n): return RepeatVectorEmitter(count: n)
+        case .permute(let d): return PermuteEmitter(dims: d)
         }
     }
 

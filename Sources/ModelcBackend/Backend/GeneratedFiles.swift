@@ -176,6 +176,17 @@ extension Emitter {
                 if p.poolH < 1 || p.poolW < 1 || p.strideH < 1 || p.strideW < 1 { err("pool \(p.poolH)x\(p.poolW) and stride \(p.strideH)x\(p.strideW) must be at least 1") }
             case .zeroPadding(let t, let b, let le, let r):
                 if min(t, b, le, r) < 0 { err("negative zero padding \([t, b, le, r])") }
+            case .cropping(let t, let b, let le, let r):
+                if min(t, b, le, r) < 0 { err("negative cropping \([t, b, le, r])") }
+            case .upSamplingBilinear(let h, let w):
+                if h < 1 || w < 1 { err("upsampling size \(h)x\(w) must be at least 1x1") }
+            case .repeatVector(let n):
+                if n < 1 || l.inputShape.count != 1 { err("RepeatVector needs a vector input and n >= 1, found input \(l.inputShape), n \(n)") }
+            case .permute(let d):
+                let lifted = l.inputShape.count == d.count + 1 && l.inputShape.first == 1
+                if d.count != l.inputShape.count - (lifted ? 1 : 0) || Set(d) != Set(1...max(1, d.count)) {
+                    err("Permute dims \(d) are not a permutation of the \(l.inputShape.count) axes 1...\(l.inputShape.count) of \(l.inputShape)")
+                }
             case .dropout(let r):
                 if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
             case .batchNorm(let a):
@@ -208,7 +219,7 @@ extension Emitter {
             }
             switch l.op {
             case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool,
-                 .upSampling, .conv2dTranspose:
+                 .upSampling, .conv2dTranspose, .cropping, .upSamplingBilinear:
                 if l.inputShape.count != 3 {
                     out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): expected an image input [H, W, C], found \(l.inputShape)"))
                     shape = l.outputShape
@@ -224,7 +235,8 @@ extension Emitter {
                 out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): invalid input shape \(l.inputShape)"))
             } else {
                 let expect = Emitter.outputShape(of: l.op, input: l.inputShape)
-                if expect != l.outputShape {
+                // A sequence output [L, C] is lifted to [1, L, C] (RepeatVector's [n, D]).
+                if expect != l.outputShape && !(expect.count == 2 && [1] + expect == l.outputShape) {
                     out.append(ModelError(file: ir.sourcePath, line: l.line,
                                           message: "layer \(l.name): output shape \(l.outputShape) does not follow from the operation (expected \(expect))"))
                 }
@@ -244,10 +256,21 @@ extension Emitter {
                 return "a 1-D convolution's kernel, stride, dilation and padding must be one row high, found kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW), dilation \(a.dilationH)x\(a.dilationW)"
             case .maxPool(let p) where p.poolH != 1 || p.strideH != 1, .avgPool(let p) where p.poolH != 1 || p.strideH != 1:
                 return "a 1-D pool's window and stride must be one row high, found pool \(p.poolH)x\(p.poolW), stride \(p.strideH)x\(p.strideW)"
+            case .separableConv2d(let a, _) where a.kernelH != 1 || a.strideH != 1 || a.explicitPadH != nil:
+                return "a 1-D separable convolution's kernel and stride must be one row high, found kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW)"
+            case .zeroPadding(let t, let b, _, _) where t != 0 || b != 0, .cropping(let t, let b, _, _) where t != 0 || b != 0:
+                return "a 1-D padding or cropping has a left and right amount only, found top \(t) and bottom \(b)"
+            case .upSampling(let h, _) where h != 1:
+                return "a 1-D upsampling has one size, found \(h) rows"
+            case .conv2d(let a) where a.padding == .causal && a.explicitPadW != nil:
+                return "causal padding with explicit padding"
             default: return nil
             }
         }
         switch l.op {
+        case .conv2d(let a) where a.padding == .causal, .separableConv2d(let a, _) where a.padding == .causal,
+             .depthwiseConv2d(let a, _) where a.padding == .causal:
+            return "causal padding applies to 1-D layers only (Conv1D, SeparableConv1D)"
         case .upSampling(let h, let w) where h < 1 || w < 1:
             return "upsampling size \(h)x\(w) must be at least 1x1"
         case .conv2dTranspose(let a, let oph, let opw):
@@ -258,8 +281,8 @@ extension Emitter {
             if (a.explicitPadH == nil) != (a.explicitPadW == nil) || min(a.explicitPadH ?? 0, a.explicitPadW ?? 0) < 0 {
                 return "explicit padding must give both a height and a width of at least 0"
             }
-            if min(oph, opw) < 0 || oph >= a.strideH || opw >= a.strideW || (a.explicitPadH == nil && oph + opw > 0) {
-                return "output padding \(oph)x\(opw) must be below the stride \(a.strideH)x\(a.strideW), and 0 without explicit padding"
+            if min(oph, opw) < 0 || oph >= a.strideH || opw >= a.strideW || a.padding == .causal {
+                return "output padding \(oph)x\(opw) must be below the stride \(a.strideH)x\(a.strideW) (and a transposed convolution has no causal padding)"
             }
             return nil
         default: return nil

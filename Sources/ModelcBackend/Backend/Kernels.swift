@@ -166,7 +166,8 @@ func emitChannelLoops(_ w: CodeWriter, rows: String, channels: Int, maxVectors: 
     }
 }
 
-/// Convolution geometry: padding per side (TF 'same' puts the odd extra at bottom/right).
+/// Convolution geometry: padding per side (TF 'same' puts the odd extra at bottom/right; Keras
+/// 'causal' pads kw - 1 on the left only).
 struct ConvGeometry {
     var h, w, c: Int          // input
     var oh, ow: Int           // output
@@ -200,6 +201,10 @@ struct ConvGeometry {
             let th = max((oh - 1) * sh + kh - h, 0)
             let tw = max((ow - 1) * sw + kw - w, 0)
             top = th / 2; bottom = th - top; left = tw / 2; right = tw - left
+        } else if padding == .causal {
+            // Keras causal (a lifted 1-D layer): the kernel's extent minus one before, none after.
+            let th = max((oh - 1) * sh + kh - h, 0)
+            top = th / 2; bottom = th - top; left = kw - 1; right = 0
         } else {
             top = 0; bottom = 0; left = 0; right = 0
         }

@@ -160,6 +160,18 @@ public enum Lowering {
         case .upSampling(let h, let w):
             lay.forward = choice("copy", "nearest", "each pixel copied into its \(h)x\(w) block")
             lay.inputGradient = choice("loops", "block sums", "dx sums dy over each \(h)x\(w) block")
+        case .upSamplingBilinear(let h, let w):
+            lay.forward = choice("loops", "bilinear", "\(h)x\(w), half-pixel centres: each output pixel mixes its 4 nearest input pixels")
+            lay.inputGradient = choice("loops", "scatter", "each dy pixel adds its 4 weights' shares into dx")
+        case .cropping:
+            lay.forward = choice("copy", "window", "the interior rows and columns")
+            lay.inputGradient = choice("copy", "zero border", "dy into the interior of a zeroed dx")
+        case .repeatVector(let n):
+            lay.forward = choice("copy", "repeat", "the vector copied \(n) times")
+            lay.inputGradient = choice("loops", "sum", "dx sums dy over the \(n) copies")
+        case .permute:
+            lay.forward = choice("copy", "transpose", "element by element to the permuted index")
+            lay.inputGradient = choice("copy", "transpose", "the inverse permutation")
         case .recurrent(let a):
             lay.forward = choice("Recurrent", "step by step", "\(a.cell.rawValue): x W for every step as one Gemm, then per step h' U (one Gemm over the chunk) and the gate math")
             lay.inputGradient = dx ? choice("Gemm", "dz W^T", "after the backward through time, one Gemm over every step") : nil

@@ -35,6 +35,15 @@ struct LayerOverrides: Equatable {
     /// Bidirectional: the merge mode and the layer inside.
     var merge: BidirectionalMerge?
     var cell: LayerKind?
+    /// Cropping1D/2D amounts (top, bottom, left, right), UpSampling2D bilinear interpolation,
+    /// Conv2DTranspose output padding, Permute dims (1-based), RepeatVector n.
+    var crop: [Int]?
+    var bilinear: Bool?
+    var outputPadding: Pair?
+    var dims: [Int]?
+    var repeats: Int?
+    /// PyTorch bilinear Upsample: align_corners (false is the only one computed).
+    var alignCorners: Bool?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -44,6 +53,8 @@ struct LayerOverrides: Equatable {
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
         merge = o.merge ?? merge; cell = o.cell ?? cell
+        crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
+        dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
     }
 }
 
@@ -286,6 +297,17 @@ enum AnnotationParser {
         throw doc.error(line, "\(key)=\(v): expected N or HxW with integers from 1 to 1024 (e.g. 3x3, 4x1)")
     }
 
+    /// `pad=` / `crop=` amounts: P, H,W or TOP,BOTTOM,LEFT,RIGHT as [top, bottom, left, right]
+    /// (a 1-D layer reads P or LEFT,RIGHT: OneDInference).
+    static func amounts(_ v: String, _ key: String, _ line: Int, _ doc: Document) throws -> [Int] {
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 0) <= 4096 }), [1, 2, 4].contains(parts.count) else {
+            throw doc.error(line, "\(key)=\(v): expected P, H,W or TOP,BOTTOM,LEFT,RIGHT (non-negative integers; 1-D layers: P or LEFT,RIGHT)")
+        }
+        let p = parts.compactMap { $0 }
+        return p.count == 1 ? [p[0], p[0], p[0], p[0]] : p.count == 2 ? [p[0], p[0], p[1], p[1]] : p
+    }
+
     static func activation(_ v: String, alpha: Float?, _ line: Int, _ doc: Document) throws -> Activation {
         switch v.lowercased() {
         case "linear", "none": return .linear
@@ -333,16 +355,31 @@ enum AnnotationParser {
             case "stride", "strides": o.stride = try pair(v, k, line, doc)
             case "pool", "pool_size": o.pool = try pair(v, k, line, doc)
             case "padding":
-                if v == "causal" {
-                    throw doc.error(line, "padding=causal: causal Conv1D padding is not supported (modelc computes 'same' and 'valid')")
-                }
-                guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same or valid") }
+                guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same, valid or causal (Conv1D)") }
                 o.padding = p
             case "size": o.size = try pair(v, k, line, doc)
             case "interpolation":
-                guard v == "nearest" else {
-                    throw doc.error(line, "interpolation=\(v): only nearest upsampling is supported (UpSampling2D's default)")
+                guard v == "nearest" || v == "bilinear" else {
+                    throw doc.error(line, "interpolation=\(v): expected nearest or bilinear")
                 }
+                o.bilinear = v == "bilinear"
+            case "crop", "cropping": o.crop = try amounts(v, k, line, doc)
+            case "output_padding":
+                let parts = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+                guard [1, 2].contains(parts.count), let a = parts[0], let b = parts[parts.count - 1], a >= 0, b >= 0, a < 64, b < 64 else {
+                    throw doc.error(line, "output_padding=\(v): expected N or HxW with integers from 0 to 63 (below the stride)")
+                }
+                o.outputPadding = Pair(h: a, w: b)
+            case "dims":
+                let d = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                guard (1...3).contains(d.count), d.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= d.count }), Set(d.compactMap { $0 }).count == d.count else {
+                    throw doc.error(line, "dims=\(v): expected a permutation of 1...N (Keras Permute dims, 1-based, without the batch axis), e.g. 2,1")
+                }
+                o.dims = d.compactMap { $0 }
+            case "n", "repeats": o.repeats = try integer(v, k, line, doc, min: 1, max: 1 << 16)
+            case "align_corners":
+                guard try !bool(v, k, line, doc) else { throw doc.error(line, "align_corners=\(v): only align_corners=false (PyTorch's default) is supported") }
+                o.alignCorners = false
             case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
             case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
             case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
@@ -355,13 +392,7 @@ enum AnnotationParser {
                 let x = try number(v, k, line, doc)
                 guard x > 0 else { throw doc.error(line, "std=\(v): must be > 0") }
                 std = x
-            case "pad":
-                let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
-                guard parts.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 0) <= 4096 }), [1, 2, 4].contains(parts.count) else {
-                    throw doc.error(line, "pad=\(v): expected P, H,W or TOP,BOTTOM,LEFT,RIGHT (non-negative integers)")
-                }
-                let p = parts.compactMap { $0 }
-                o.pad = p.count == 1 ? [p[0], p[0], p[0], p[0]] : p.count == 2 ? [p[0], p[0], p[1], p[1]] : p
+            case "pad": o.pad = try amounts(v, k, line, doc)
             case "target", "shape":
                 let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
                 guard dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else { throw doc.error(line, "\(k)=\(v): expected e.g. 7x7x64") }
@@ -383,7 +414,7 @@ enum AnnotationParser {
                 guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
                 o.momentum = m
             default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
             }
         }
         if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }

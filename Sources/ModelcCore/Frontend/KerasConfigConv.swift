@@ -1,11 +1,13 @@
 // KerasConfigConv: the convolution layers of a Keras config (Conv2D, SeparableConv2D,
-// DepthwiseConv2D, Conv2DTranspose, Conv1D) as resolved ops with Keras's output sizes.
+// DepthwiseConv2D, Conv2DTranspose, Conv1D, SeparableConv1D) as resolved ops with Keras's output sizes.
 //
 // Before: one layer's config and its input shape.
 // After:  its kind, op and output shape; every hyperparameter from the config's keys
 //         (kernel_size, strides, padding, dilation_rate, filters / depth_multiplier, use_bias,
-//         activation); grouped, causal, channels-first and output-padded convolutions are errors.
-// A Conv1D is the Conv2D of a 1 x L image: kernel, stride and dilation one row high.
+//         activation, Conv1D / SeparableConv1D causal padding, Conv2DTranspose output_padding);
+//         grouped and channels-first convolutions are errors.
+// A Conv1D (SeparableConv1D) is the Conv2D (SeparableConv2D) of a 1 x L image: kernel, stride
+// and dilation one row high.
 
 enum KerasConfigConv {
     static let maxKernel = 1 << 12
@@ -17,10 +19,10 @@ enum KerasConfigConv {
         let mult = kind == .separableConv2D || kind == .depthwiseConv2D ? try c.required("depth_multiplier").int(min: 1, max: 1 << 16) : 1
         if kind == .depthwiseConv2D { a.filters = s[2] * mult }
         if kind == .conv2DTranspose {
-            if let o = try c.present("output_padding") { throw o.error("output_padding is not supported (null only)") }
             guard a.dilationH == 1, a.dilationW == 1 else { throw try c.required("dilation_rate").error("a dilated Conv2DTranspose is not supported") }
-            let out = TransposedConv.outputShape(a, input: s, outputPadding: (0, 0))
-            return (kind, .conv2dTranspose(a, outputPaddingH: 0, outputPaddingW: 0), out)
+            let op = try outputPadding(c, a, input: s)
+            let out = TransposedConv.outputShape(a, input: s, outputPadding: (op[0], op[1]))
+            return (kind, .conv2dTranspose(a, outputPaddingH: op[0], outputPaddingW: op[1]), out)
         }
         let out = try spatial(a, s[0], s[1], fail: fail)
         switch kind {
@@ -30,11 +32,30 @@ enum KerasConfigConv {
         }
     }
 
-    static func sequence(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+    static func sequence(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         guard s.count == 2 else { throw fail("needs a sequence input (steps, channels) but gets \(Inference.shapeText(s))") }
-        let a = try attrs(l.config, kind: .conv1D, spatial: 1, channels: s[1])
+        let a = try attrs(l.config, kind: kind, spatial: 1, channels: s[1])
         let out = try spatial(a, 1, s[0], fail: fail)
-        return (.conv1D, .conv2d(a), [out.1, a.filters])
+        guard kind == .separableConv1D else { return (.conv1D, .conv2d(a), [out.1, a.filters]) }
+        if a.dilationW != 1 { throw try l.config.required("dilation_rate").error("a dilated SeparableConv1D is not supported") }
+        let mult = try l.config.required("depth_multiplier").int(min: 1, max: 1 << 16)
+        return (kind, .separableConv2d(a, depthMultiplier: mult), [out.1, a.filters])
+    }
+
+    /// Conv2DTranspose `output_padding`: null (the default sizes) or a value per dimension below
+    /// the stride. A 0 is Keras's (n - 1)*s + k - 2*pad, which modelc states only when it equals
+    /// the default size (TransposedConv.swift: op 0 is the default).
+    static func outputPadding(_ c: JNode, _ a: Conv2DAttrs, input s: [Int]) throws -> [Int] {
+        guard let node = try c.present("output_padding") else { return [0, 0] }
+        let op = try node.ints(2, min: 0, max: maxKernel)
+        for (i, (k, st, n)) in [(a.kernelH, a.strideH, s[0]), (a.kernelW, a.strideW, s[1])].enumerated() {
+            guard op[i] < st else { throw node.fail("output paddings below the strides \(a.strideH)x\(a.strideW)") }
+            let keras = (n - 1) * st + k - (a.padding == .valid ? 0 : 2 * (k / 2))
+            if op[i] == 0 && keras != TransposedConv.outDim(n, k: k, s: st, a.padding) {
+                throw node.error("output_padding 0 that shortens the output to \(keras) (from \(TransposedConv.outDim(n, k: k, s: st, a.padding))) is not supported")
+            }
+        }
+        return op
     }
 
     /// The attributes every convolution config carries; 1-D ones lifted to one row high.
@@ -43,7 +64,7 @@ enum KerasConfigConv {
         var st = try c.required("strides").ints(n, max: maxKernel)
         var d = try c.present("dilation_rate")?.ints(n, max: maxKernel) ?? Array(repeating: 1, count: n)
         if n == 1 { k = [1] + k; st = [1] + st; d = [1] + d }
-        let pad = try KerasConfigLayers.paddingMode(c.required("padding"), causal: kind == .conv1D)
+        let pad = try KerasConfigLayers.paddingMode(c.required("padding"), causal: kind == .conv1D || kind == .separableConv1D)
         if let g = try c.present("groups"), try g.int(min: 1) != 1 { throw g.error("grouped convolutions (groups=\(try g.int())) are not supported") }
         if d.contains(where: { $0 > 1 }) && st.contains(where: { $0 > 1 }) {
             throw try c.required("strides").error("strides > 1 with dilation_rate > 1 (Keras refuses this combination)")

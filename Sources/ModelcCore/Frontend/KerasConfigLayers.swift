@@ -5,7 +5,7 @@
 //         from the layer's own config keys, exactly: kernel, strides, padding, dilation,
 //         use_bias, activation, units, rates, slopes, BatchNormalization epsilon / momentum /
 //         center / scale. A key that is missing or of the wrong type, a value modelc cannot
-//         compile (channels_first, causal padding, groups, bilinear upsampling, ...) and a class
+//         compile (channels_first, groups, a dilated transposed convolution, ...) and a class
 //         modelc does not support are errors naming the layer and the JSON path. A layer's
 //         `line` is its 1-based position in config.layers (0 for a synthesized input).
 // Also returns, as problems, every layer whose input shape differs from the one Keras 3
@@ -123,8 +123,8 @@ enum KerasConfigLayers {
         case .inputLayer: throw fail("unexpected InputLayer")
         case .conv2D, .separableConv2D, .depthwiseConv2D, .conv2DTranspose:
             return try KerasConfigConv.image(kind, l, input: s, fail: fail)
-        case .conv1D:
-            return try KerasConfigConv.sequence(l, input: s, fail: fail)
+        case .conv1D, .separableConv1D:
+            return try KerasConfigConv.sequence(kind, l, input: s, fail: fail)
         case .maxPooling2D, .averagePooling2D, .maxPooling1D, .averagePooling1D:
             return try pool(kind, l, input: s, fail: fail)
         case .globalAveragePooling2D, .globalMaxPooling2D, .globalAveragePooling1D, .globalMaxPooling1D:
@@ -166,13 +166,8 @@ enum KerasConfigLayers {
             guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
             let p = try padding(c.required("padding"))
             return (kind, .zeroPadding(top: p[0], bottom: p[1], left: p[2], right: p[3]), [s[0] + p[0] + p[1], s[1] + p[2] + p[3], s[2]])
-        case .upSampling2D:
-            guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
-            let size = try c.required("size").ints(2, min: 1, max: 1 << 12)
-            if let i = try c.present("interpolation"), try i.string() != "nearest" {
-                throw i.error("interpolation '\(try i.string())' is not supported (nearest only)")
-            }
-            return (kind, .upSampling(sizeH: size[0], sizeW: size[1]), [s[0] * size[0], s[1] * size[1], s[2]])
+        case .upSampling2D, .upSampling1D, .zeroPadding1D, .cropping1D, .cropping2D, .repeatVector, .permute:
+            return try resampling(kind, l, input: s, fail: fail)
         case .simpleRNN, .lstm, .gru, .bidirectional:
             return try recurrent(kind, l, input: s, fail: fail)
         case .embedding:
@@ -219,7 +214,8 @@ enum KerasConfigLayers {
         switch v {
         case "valid": return .valid
         case "same": return .same
-        case "causal": throw n.error("causal padding is not supported")
+        case "causal" where causal: return .causal
+        case "causal": throw n.error("causal padding applies to Conv1D and SeparableConv1D only")
         default: throw n.fail("\"valid\" or \"same\"")
         }
     }

@@ -35,6 +35,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case bidirectional = "Bidirectional"
     case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
     case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
+    case separableConv1D = "SeparableConv1D", zeroPadding1D = "ZeroPadding1D", cropping1D = "Cropping1D"
+    case cropping2D = "Cropping2D", upSampling1D = "UpSampling1D", repeatVector = "RepeatVector", permute = "Permute"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -46,6 +48,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         "Convolution1D": .conv1D, "MaxPool1D": .maxPooling1D, "AvgPool1D": .averagePooling1D,
         "GlobalAvgPool1D": .globalAveragePooling1D, "GlobalMaxPool1D": .globalMaxPooling1D,
         "Deconvolution2D": .conv2DTranspose, "Deconv2D": .conv2DTranspose, "Convolution2DTranspose": .conv2DTranspose,
+        "SeparableConvolution1D": .separableConv1D,
         "CuDNNLSTM": .lstm, "CuDNNGRU": .gru, "LSTMV1": .lstm, "GRUV1": .gru, "LSTMV2": .lstm, "GRUV2": .gru,
     ]
 
@@ -84,6 +87,13 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .embedding: return ["embedding", "embed"]
         case .bidirectional: return ["bidirectional", "bi"]
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return [rawValue.lowercased()]
+        case .separableConv1D: return ["separable_conv1d", "sepconv1d"]
+        case .zeroPadding1D: return ["zero_padding1d"]
+        case .cropping1D: return ["cropping1d"]
+        case .cropping2D: return ["cropping2d", "crop"]
+        case .upSampling1D: return ["up_sampling1d", "upsampling1d"]
+        case .repeatVector: return ["repeat_vector", "repeat"]
+        case .permute: return ["permute"]
         }
     }
 
@@ -95,6 +105,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
         .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
+        .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -102,7 +113,10 @@ enum LayerKind: String, CaseIterable, Sendable {
     static func exact(_ name: String) -> LayerKind? { LayerKind(rawValue: name) ?? aliases[name] }
 
     /// The layers over a sequence [L, C] (computed as the 2-D layer on a 1 x L image).
-    var isOneD: Bool { [.conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D].contains(self) }
+    var isOneD: Bool {
+        [.conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D,
+         .separableConv1D, .zeroPadding1D, .cropping1D, .upSampling1D].contains(self)
+    }
 
     var isActivationLayer: Bool { self == .activation || self == .relu || self == .leakyReLU || self == .softmax }
 }

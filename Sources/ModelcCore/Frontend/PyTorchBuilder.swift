@@ -85,6 +85,14 @@ enum PyTorchBuilder {
                 if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: a) }
             case .conv2d(var c):
                 if let a = o.activation { c.activation = a; ir.layers[i].op = .conv2d(c) }
+            case .upSampling(let h, let w) where o.bilinear == true:
+                // A torchsummary / torchinfo Upsample row does not say its mode.
+                guard o.alignCorners == false else {
+                    throw doc.error(line, "layer '\(ir.layers[i].name)': bilinear upsampling needs `align_corners=false` beside it (align_corners=True is not supported)")
+                }
+                ir.layers[i].op = .upSamplingBilinear(sizeH: h, sizeW: w)
+            case .upSamplingBilinear where o.alignCorners != false:
+                throw doc.error(line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (Upsample, mode='bilinear'): the repr does not print align_corners; modelc computes align_corners=False (PyTorch's default): confirm with `layer \(ir.layers[i].name): align_corners=false` (align_corners=True is not supported)")
             default:
                 if o.activation != nil || o.rate != nil {
                     throw doc.error(line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)) takes no activation=/rate= setting")

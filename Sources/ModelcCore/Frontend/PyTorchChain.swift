@@ -96,7 +96,7 @@ extension PyTorchBuilder {
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()
             c.add(st.name, kind, .zeroPadding(top: t, bottom: b, left: l, right: r), [h + t + b, w + l + r, ch], line: st.line, notes: notes)
-        case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample:
+        case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample, .upsampleBilinear, .zeroPad1d:
             let (op, out, note) = try sequenceOrDecoder(st.op, s, err: err)
             c.add(st.name, kind, op, out, line: st.line, declared: declared, notes: notes + (note.map { [$0] } ?? []))
         }
@@ -141,13 +141,19 @@ extension PyTorchBuilder {
             let out = TransposedConv.outputShape(a, input: [h, w, ch], outputPadding: (oph, opw))
             guard out[0] > 0, out[1] > 0 else { throw err("padding (\(ph), \(pw)) leaves no output for the input \(chw(s))") }
             return (.conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw), out, nil)
-        case .upsample(let fh, let fw, let toSize):
+        case .upsample(let fh, let fw, let toSize), .upsampleBilinear(let fh, let fw, let toSize):
             let (h, w, ch) = try image()
+            var bilinear = false
+            if case .upsampleBilinear = op { bilinear = true }
+            func up(_ a: Int, _ b: Int) -> Op { bilinear ? .upSamplingBilinear(sizeH: a, sizeW: b) : .upSampling(sizeH: a, sizeW: b) }
             guard !toSize else {
                 guard fh % h == 0, fw % w == 0 else { throw err("size (\(fh), \(fw)) is not a whole multiple of the input \(chw(s)); only whole factors are supported") }
-                return (.upSampling(sizeH: fh / h, sizeW: fw / w), [fh, fw, ch], "size (\(fh), \(fw)) = scale factor \(fh / h)x\(fw / w) on this input")
+                return (up(fh / h, fw / w), [fh, fw, ch], "size (\(fh), \(fw)) = scale factor \(fh / h)x\(fw / w) on this input")
             }
-            return (.upSampling(sizeH: fh, sizeW: fw), [h * fh, w * fw, ch], nil)
+            return (up(fh, fw), [h * fh, w * fw, ch], nil)
+        case .zeroPad1d(let l, let r):
+            let (n, ch) = try sequence()
+            return (.zeroPadding(top: 0, bottom: 0, left: l, right: r), [n + l + r, ch], nil)
         default:
             throw err("not a 1-D or decoder module")
         }

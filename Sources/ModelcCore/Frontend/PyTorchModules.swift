@@ -27,6 +27,11 @@ enum PTOp: Equatable {
     case convTranspose(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, oph: Int, opw: Int, bias: Bool)
     /// Upsample / UpsamplingNearest2d, mode 'nearest': whole scale factors, or (`toSize`) the output size.
     case upsample(h: Int, w: Int, toSize: Bool)
+    /// Upsample mode 'bilinear' (align_corners=False: the repr does not print it, so an
+    /// annotation confirms it; PyTorchBuilder.applyOverrides).
+    case upsampleBilinear(h: Int, w: Int, toSize: Bool)
+    /// ZeroPad1d / ConstantPad1d(value=0) on a sequence [C, L].
+    case zeroPad1d(left: Int, right: Int)
 
     var hasParams: Bool {
         switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose: return true; default: return false }
@@ -49,7 +54,7 @@ enum PyTorchModules {
                             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6?", "LeakyReLU", "ELU", "Sigmoid",
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
-                            "Upsample", "UpsamplingNearest2d"]
+                            "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -83,6 +88,7 @@ enum PyTorchModules {
             guard s == 1, e == -1 else { throw r.err("only Flatten(start_dim=1, end_dim=-1) is supported") }
             return .flatten
         case "ZeroPad2d": return try zeroPad(r)
+        case "ZeroPad1d", "ConstantPad1d", "ConstantPad2d": return try constantPad(r)
         case "Conv1d": return try conv1d(r)
         case "MaxPool1d", "AvgPool1d": return try pool1d(r)
         case "AdaptiveAvgPool1d", "AdaptiveMaxPool1d":

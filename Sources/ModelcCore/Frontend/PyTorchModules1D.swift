@@ -1,7 +1,8 @@
 // PyTorchModules1D: the repr arguments of the 1-D and decoder modules (Conv1d, MaxPool1d,
-// AvgPool1d, ConvTranspose2d, Upsample / UpsamplingNearest2d) read into PTOp; what modelc
-// cannot compute exactly (groups, dilated transposed convolutions, padding modes, padded or
-// ceil-mode pools, interpolation other than nearest, fractional scales) is an error.
+// AvgPool1d, ConvTranspose2d, Upsample / UpsamplingNearest2d, ZeroPad1d, ConstantPad1d/2d)
+// read into PTOp; what modelc cannot compute exactly (groups, dilated transposed convolutions,
+// padding modes, padded or ceil-mode pools, interpolation other than nearest and bilinear,
+// fractional scales, a constant pad other than 0) is an error.
 
 import Foundation
 
@@ -67,13 +68,15 @@ extension PyTorchModules {
                               bias: try r.bool("bias", true))
     }
 
-    /// Upsample(scale_factor=2.0, mode='nearest') or Upsample(size=(H, W)); UpsamplingNearest2d.
+    /// Upsample(scale_factor=2.0, mode='nearest' or 'bilinear') or Upsample(size=(H, W)); UpsamplingNearest2d.
     static func upsample(_ r: PTModuleArgs) throws -> PTOp {
         let mode = (r.a.keyword["mode"] ?? "nearest").replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "\"", with: "")
-        guard mode == "nearest" else { throw r.err("mode=\(mode): only nearest upsampling is supported") }
+        guard mode == "nearest" || mode == "bilinear" else { throw r.err("mode=\(mode): only nearest and bilinear upsampling are supported") }
+        if let a = r.a.keyword["align_corners"], a == "True" { throw r.err("align_corners=True is not supported (bilinear with align_corners=False only)") }
+        let bilinear = mode == "bilinear"
         if let v = r.a.keyword["size"], v != "None" {
             guard let sz = PTArgs.pair(v), sz.0 > 0, sz.1 > 0, sz.0 <= 4096, sz.1 <= 4096 else { throw r.err("size=\(v): expected N or (H, W)") }
-            return .upsample(h: sz.0, w: sz.1, toSize: true)
+            return bilinear ? .upsampleBilinear(h: sz.0, w: sz.1, toSize: true) : .upsample(h: sz.0, w: sz.1, toSize: true)
         }
         guard let v = r.a.keyword["scale_factor"] ?? r.a.positional.dropFirst().first else { throw r.err("missing scale_factor or size") }
         let parts = v.trimmingCharacters(in: CharacterSet(charactersIn: "()[] ")).split(separator: ",").map { Double($0.trimmed) }
@@ -81,6 +84,28 @@ extension PyTorchModules {
             throw r.err("scale_factor=\(v): only whole factors from 1 to 64 are supported")
         }
         let f = parts.compactMap { $0 }.map { Int($0) }
-        return .upsample(h: f[0], w: f.count == 2 ? f[1] : f[0], toSize: false)
+        let (h, w) = (f[0], f.count == 2 ? f[1] : f[0])
+        return bilinear ? .upsampleBilinear(h: h, w: w, toSize: false) : .upsample(h: h, w: w, toSize: false)
+    }
+
+    /// ZeroPad1d((left, right)) / ConstantPad1d(padding=(left, right), value=0.0) and
+    /// ConstantPad2d(padding=(left, right, top, bottom), value=0.0): zero padding only.
+    static func constantPad(_ r: PTModuleArgs) throws -> PTOp {
+        let m = r.module
+        var text = m.args
+        if let v = r.a.keyword["value"] {
+            guard let x = Double(v), x == 0 else { throw r.err("value=\(v): only zero padding is supported") }
+            text = text.components(separatedBy: "value=").first ?? text
+        }
+        let nums = text.components(separatedBy: "padding=").last.map { $0.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } } ?? []
+        guard nums.allSatisfy({ $0 <= 4096 }) else { throw r.err("implausible padding in '\(m.args)'") }
+        if m.type == "ConstantPad2d" {
+            if nums.count == 1 { return .zeroPad(left: nums[0], right: nums[0], top: nums[0], bottom: nums[0]) }
+            guard nums.count == 4 else { throw r.err("expected padding=(left, right, top, bottom)") }
+            return .zeroPad(left: nums[0], right: nums[1], top: nums[2], bottom: nums[3])
+        }
+        if nums.count == 1 { return .zeroPad1d(left: nums[0], right: nums[0]) }
+        guard nums.count == 2 else { throw r.err("expected padding=(left, right)") }
+        return .zeroPad1d(left: nums[0], right: nums[1])
     }
 }

@@ -67,14 +67,19 @@ enum Describe {
     static func op(_ op: Op, oneD: Bool = false) -> String {
         switch op {
         case .input: return ""
-        case .zeroPadding(let t, let b, let l, let r): return "pad ((\(t), \(b)), (\(l), \(r)))"
+        case .zeroPadding(let t, let b, let l, let r): return oneD ? "pad (\(l), \(r))" : "pad ((\(t), \(b)), (\(l), \(r)))"
         case .conv2d(let a): return conv(a, mult: nil, oneD: oneD) + act(a.activation)
-        case .conv2dTranspose(let a, _, _): return conv(a, mult: nil) + act(a.activation)
-        case .upSampling(let h, let w): return "size \(h)x\(w), nearest"
+        case .conv2dTranspose(let a, let oph, let opw):
+            return conv(a, mult: nil) + (oph != 0 || opw != 0 ? ", output padding \(oph)x\(opw)" : "") + act(a.activation)
+        case .upSampling(let h, let w): return oneD ? "size \(w)" : "size \(h)x\(w), nearest"
+        case .upSamplingBilinear(let h, let w): return "size \(h)x\(w), bilinear"
+        case .cropping(let t, let b, let l, let r): return oneD ? "crop (\(l), \(r))" : "crop ((\(t), \(b)), (\(l), \(r)))"
+        case .repeatVector(let n): return "n \(n)"
+        case .permute(let d): return "dims (" + d.map(String.init).joined(separator: ", ") + ")"
         case .recurrent(let a): return a.description
         case .embedding(let v, let d): return "vocabulary \(v), dim \(d)"
         case .merge(let k): return k.name
-        case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m) + act(a.activation)
+        case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m, oneD: oneD) + act(a.activation)
         case .batchNorm(let a):
             let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"
             return "\(sc), eps \(num(a.epsilon))"

@@ -20,6 +20,9 @@ public enum Semantics: String, Codable, Sendable {
 public enum Padding: String, Codable, Sendable {
     case valid
     case same
+    /// Keras Conv1D / SeparableConv1D `causal`: (k - 1) * dilation zeros before the sequence and
+    /// none after, so output step t sees inputs up to t only. Sizes as 'same'.
+    case causal
 }
 
 public enum Activation: Equatable, Codable, Sendable {
@@ -132,8 +135,8 @@ public enum Op: Equatable, Codable, Sendable {
     /// Transposed convolution (Keras Conv2DTranspose, PyTorch ConvTranspose2d): the input
     /// gradient of the Conv2D whose input has this layer's output shape. Kernel [kh, kw,
     /// filters, in] (Keras layout). Output size per dimension: Keras 'valid' n*s + max(k - s, 0),
-    /// 'same' n*s; explicit padding p (PyTorch) (n - 1)*s - 2p + k + outputPadding. Output
-    /// padding applies to explicit padding only.
+    /// 'same' n*s; Keras with output_padding op > 0: (n - 1)*s + k - 2*(k/2 if 'same') + op;
+    /// explicit padding p (PyTorch) (n - 1)*s - 2p + k + outputPadding (TransposedConv.swift).
     case conv2dTranspose(Conv2DAttrs, outputPaddingH: Int, outputPaddingW: Int)
     /// SimpleRNN, LSTM or GRU over a sequence [T, D] -> [units] or [T, units]
     /// (IR/Recurrent.swift has the cells, gate orders and weight layouts).
@@ -142,6 +145,16 @@ public enum Op: Equatable, Codable, Sendable {
     case embedding(vocab: Int, dim: Int)
     /// A merge of several earlier outputs (Add, Concatenate, ...; IR/Merge.swift).
     case merge(MergeKind)
+    /// Cropping2D (Cropping1D on [L, C]: left and right only): rows and columns removed per side.
+    case cropping(top: Int, bottom: Int, left: Int, right: Int)
+    /// UpSampling2D(interpolation='bilinear') by integer factors, TF half-pixel centres
+    /// (align_corners=False): source coordinate (o + 0.5) / size - 0.5, clamped at the edges.
+    case upSamplingBilinear(sizeH: Int, sizeW: Int)
+    /// RepeatVector: a vector [D] repeated n times as the sequence [n, D].
+    case repeatVector(Int)
+    /// Permute: Keras `dims`, 1-based over the axes after the batch (e.g. [2, 1] swaps a
+    /// sequence's steps and channels): output axis i is input axis dims[i] - 1.
+    case permute([Int])
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -175,7 +188,8 @@ extension Layer {
     /// as the same op on a 1 x L image.
     public var isOneD: Bool {
         switch op {
-        case .conv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool: return inputShape.count == 2
+        case .conv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .separableConv2d, .zeroPadding, .cropping, .upSampling:
+            return inputShape.count == 2
         default: return false
         }
     }

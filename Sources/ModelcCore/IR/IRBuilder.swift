@@ -62,6 +62,9 @@ enum IRBuilder {
             if channelsFirst, case .reshape = c.op {
                 throw doc.error(row.line, "layer '\(row.name)' (Reshape): a Reshape in a channels-first (C, H, W) table orders its elements differently; not supported")
             }
+            if channelsFirst, case .permute = c.op {
+                throw doc.error(row.line, "layer '\(row.name)' (Permute): a Permute in a channels-first (C, H, W) table permutes other axes; not supported")
+            }
             if channelsFirst, c.kind.isOneD {
                 throw doc.error(row.line, "layer '\(row.name)' (\(c.kind.rawValue)): 1-D layers in a channels-first (C, H, W) table are not supported")
             }
@@ -123,13 +126,15 @@ enum IRBuilder {
         }
         switch c.op {
         case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
-            if a.dilationH != 1 || a.dilationW != 1 {
+            if a.dilationH != 1 || a.dilationW != 1, r.o.dilation == nil {
                 let rate = c.kind.isOneD ? "\(a.dilationW)" : "\(a.dilationH)x\(a.dilationW)"
                 notes.append("dilation rate \(rate) inferred: no undilated kernel fits")
             }
-            if c.kind == .conv1D, a.padding == .same, a.kernelW > 1, r.o.padding == nil {
-                notes.append("'same' padding: a causal Conv1D prints the same shapes; causal padding is not supported (annotate padding= to confirm)")
+            if c.kind == .conv1D || c.kind == .separableConv1D, a.padding == .same, a.kernelW > 1, r.o.padding == nil {
+                notes.append("'same' padding: a causal \(c.kind.rawValue) prints the same shapes (annotate padding=causal or padding=same)")
             }
+        case .upSampling where r.o.bilinear == nil && c.kind == .upSampling2D:
+            notes.append("nearest interpolation: bilinear prints the same shapes (annotate interpolation=bilinear or interpolation=nearest)")
         case .recurrent(let a) where a.bidirectional != nil && a.bidirectional != .concat && r.o.merge == nil:
             notes.append("merge_mode \(a.bidirectional?.rawValue ?? "") assumed: sum, mul and ave print the same shapes and counts (annotate merge=)")
         default: break

@@ -49,6 +49,11 @@ struct Fits {
 
 enum Inference {
     static func solve(_ q: InferenceQuery) -> Fits {
+        // Causal padding: the 1-D convolutions only (solved as the 2-D ones one row high).
+        let convs: [LayerKind] = q.unitHeight ? [.conv2D, .separableConv2D] : [.conv1D, .separableConv1D]
+        if q.o.padding == .causal, !convs.contains(q.kind) {
+            return Fits(reason: "padding=causal applies to Conv1D and SeparableConv1D only")
+        }
         switch q.kind {
         case .conv2D, .separableConv2D, .depthwiseConv2D: return ConvInference.solve(q)
         case .maxPooling2D, .averagePooling2D: return PoolInference.solve(q)
@@ -60,7 +65,11 @@ enum Inference {
         case .reshape: return BasicInference.reshape(q)
         case .inputLayer: return BasicInference.input(q)
         case .activation, .relu, .leakyReLU, .softmax, .dropout, .lambda: return BasicInference.elementwise(q)
-        case .conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D: return OneDInference.solve(q)
+        case .conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D,
+             .separableConv1D, .zeroPadding1D, .cropping1D, .upSampling1D: return OneDInference.solve(q)
+        case .cropping2D: return ReshapingInference.cropping(q)
+        case .repeatVector: return ReshapingInference.repeatVector(q)
+        case .permute: return ReshapingInference.permute(q)
         case .upSampling2D: return DecoderInference.upSampling(q)
         case .conv2DTranspose: return DecoderInference.convTranspose(q)
         case .simpleRNN, .lstm, .gru: return RecurrentInference.solve(q)
@@ -75,7 +84,7 @@ enum Inference {
         guard s > 0, k > 0 else { return 0 }
         switch p {
         case .valid: return n >= k ? (n - k) / s + 1 : 0
-        case .same: return (n + s - 1) / s
+        case .same, .causal: return (n + s - 1) / s
         }
     }
 

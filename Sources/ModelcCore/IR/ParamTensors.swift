@@ -22,8 +22,10 @@ extension Layer {
             if a.useBias { t.append(ParamTensor(role: .bias, shape: [a.filters], trainable: true)) }
             return t
         case .separableConv2d(let a, let mult):
-            var t = [ParamTensor(role: .depthwiseKernel, shape: [a.kernelH, a.kernelW, cin, mult], trainable: true),
-                     ParamTensor(role: .pointwiseKernel, shape: [1, 1, cin * mult, a.filters], trainable: true)]
+            // SeparableConv1D: [k, CI, mult] and [1, CI * mult, CO], the 2-D ones without their unit height.
+            let depthwise = isOneD ? [a.kernelW, cin, mult] : [a.kernelH, a.kernelW, cin, mult]
+            var t = [ParamTensor(role: .depthwiseKernel, shape: depthwise, trainable: true),
+                     ParamTensor(role: .pointwiseKernel, shape: (isOneD ? [1] : [1, 1]) + [cin * mult, a.filters], trainable: true)]
             if a.useBias { t.append(ParamTensor(role: .bias, shape: [a.filters], trainable: true)) }
             return t
         case .depthwiseConv2d(let a, let mult):
@@ -46,7 +48,7 @@ extension Layer {
         case .embedding(let vocab, let dim):
             return [ParamTensor(role: .embeddings, shape: [vocab, dim], trainable: true)]
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge:
+             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute:
             return []
         }
     }

@@ -118,11 +118,15 @@ enum ReportJSON {
         var p: [(String, String)] = []
         switch op {
         case .input: break
-        case .zeroPadding(let t, let b, let l, let r): p = [("padding", "[[\(t), \(b)], [\(l), \(r)]]")]
+        case .zeroPadding(let t, let b, let l, let r): p = [("padding", oneD ? JSON.ints([l, r]) : "[[\(t), \(b)], [\(l), \(r)]]")]
         case .conv2d(let a): p = conv(a, oneD: oneD)
         case .conv2dTranspose(let a, let oph, let opw):
             p = conv(a) + (oph != 0 || opw != 0 ? [("output_padding", JSON.ints([oph, opw]))] : [])
-        case .upSampling(let h, let w): p = [("size", JSON.ints([h, w])), ("interpolation", JSON.string("nearest"))]
+        case .upSampling(let h, let w): p = oneD ? [("size", String(w))] : [("size", JSON.ints([h, w])), ("interpolation", JSON.string("nearest"))]
+        case .upSamplingBilinear(let h, let w): p = [("size", JSON.ints([h, w])), ("interpolation", JSON.string("bilinear"))]
+        case .cropping(let t, let b, let l, let r): p = [("cropping", oneD ? JSON.ints([l, r]) : "[[\(t), \(b)], [\(l), \(r)]]")]
+        case .repeatVector(let n): p = [("n", String(n))]
+        case .permute(let d): p = [("dims", JSON.ints(d))]
         case .recurrent(let a):
             p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
@@ -131,7 +135,7 @@ enum ReportJSON {
         case .merge(.concatenate(let a)): p = [("axis", String(a))]
         case .merge: break
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
-            p = conv(a) + [("depth_multiplier", String(m))]
+            p = conv(a, oneD: oneD) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):
             p = [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"),
                  ("epsilon", JSON.number(a.epsilon)), ("momentum", JSON.number(a.momentum))]

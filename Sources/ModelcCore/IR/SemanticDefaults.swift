@@ -296,7 +296,12 @@ enum SemanticDefaults {
         if o.pool != nil && !isPool { throw bad("pool") }
         if o.stride != nil && !isConv && !isPool { throw bad("stride") }
         if o.rate != nil, L.kind != LayerKind.dropout.rawValue { throw bad("rate") }
-        if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("size") }
+        if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue, L.kind != LayerKind.upSampling1D.rawValue { throw bad("size") }
+        if o.bilinear != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("interpolation") }
+        if o.crop != nil, L.kind != LayerKind.cropping2D.rawValue, L.kind != LayerKind.cropping1D.rawValue { throw bad("crop") }
+        if o.outputPadding != nil, L.kind != LayerKind.conv2DTranspose.rawValue { throw bad("output_padding") }
+        if o.dims != nil, L.kind != LayerKind.permute.rawValue { throw bad("dims") }
+        if o.repeats != nil, L.kind != LayerKind.repeatVector.rawValue { throw bad("n") }
         if o.lambda != nil, L.kind != LayerKind.lambda.rawValue { throw bad("standardize/affine/identity") }
         if o.activation != nil {
             switch L.op {

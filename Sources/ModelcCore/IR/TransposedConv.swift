@@ -6,23 +6,27 @@
 // pixel i * s + t - before. Keras (TensorFlow's conv2d_transpose) sizes the output as
 // 'valid' n*s + max(k - s, 0) and 'same' n*s, and pads like the forward convolution on the
 // output: before = max((n - 1)*s + k - out, 0) / 2 for 'same', 0 for 'valid'. PyTorch pads
-// explicitly: out = (n - 1)*s - 2p + k + outputPadding, before = p.
+// explicitly: out = (n - 1)*s - 2p + k + outputPadding, before = p. Keras's `output_padding`
+// op (0 < op < s) sets out = (n - 1)*s + k - 2*pad + op with pad = k/2 for 'same', 0 for
+// 'valid', and TF pads the forward convolution by its rule for that `out` (before as above);
+// op = 0 here means Keras's default (output_padding=None).
 
 public enum TransposedConv {
     /// Output length of one dimension.
     public static func outDim(_ n: Int, k: Int, s: Int, _ p: Padding, explicit: Int? = nil, outputPadding: Int = 0) -> Int {
         guard n > 0, k > 0, s > 0 else { return 0 }
         if let e = explicit { return (n - 1) * s - 2 * e + k + outputPadding }
+        if outputPadding > 0 { return (n - 1) * s + k - (p == .valid ? 0 : 2 * (k / 2)) + outputPadding }
         switch p {
         case .valid: return n * s + max(k - s, 0)
-        case .same: return n * s
+        case .same, .causal: return n * s
         }
     }
 
     /// Output rows (columns) cut off before the first: the forward convolution's top (left) padding.
     public static func before(_ n: Int, out: Int, k: Int, s: Int, _ p: Padding, explicit: Int? = nil) -> Int {
         if let e = explicit { return e }
-        return p == .same ? max((n - 1) * s + k - out, 0) / 2 : 0
+        return p != .valid ? max((n - 1) * s + k - out, 0) / 2 : 0
     }
 
     /// The output shape [OH, OW, filters] of `a` on an [H, W, C] input.

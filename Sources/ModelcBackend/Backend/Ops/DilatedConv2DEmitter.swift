@@ -1,7 +1,7 @@
 // Dilated Conv2D (Keras `dilation_rate` > 1), NHWC, HWIO kernel [KH, KW, CI, CO]. Plain loops:
 // dilated kernels are rare in the target models, so clarity over speed (no fusion).
 //   effective extent KE = (K - 1) * D + 1; 'same' pads max((O - 1) * S + KE - I, 0), odd extra
-//   at the bottom/right (TF); explicit padding is symmetric.
+//   at the bottom/right (TF); Keras 'causal' pads KE - 1 on the left only; explicit padding is symmetric.
 //   forward:  y[n, oy, ox, o] = act(b[o] + sum_{ky, kx, i} x[n, oy*SH + ky*DH - top, ox*SW + kx*DW - left, i] * W[ky, kx, i, o])
 //             (out-of-range input positions are zero padding)
 //   backward: dy *= act'(y);  db[o] = sum dy;  dW[ky, kx, i, o] += x[...] * dy[n, oy, ox, o];
@@ -22,6 +22,8 @@ struct DilatedConv2DEmitter: OpEmitter {
         else if a.padding == .same {
             top = max((oh - 1) * a.strideH + keh - h, 0) / 2
             left = max((ow - 1) * a.strideW + kew - wd, 0) / 2
+        } else if a.padding == .causal {
+            top = max((oh - 1) * a.strideH + keh - h, 0) / 2; left = kew - 1
         } else { top = 0; left = 0 }
         let p = c.prefix
         let desc = "kernel \(a.kernelH)x\(a.kernelW)x\(ci)x\(co) dilation \(a.dilationH)x\(a.dilationW) stride \(a.strideH)x\(a.strideW) pad top \(top) left \(left)\(a.useBias ? " +bias" : "") \(c.activation.name)"

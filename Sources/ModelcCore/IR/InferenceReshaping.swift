@@ -1,0 +1,99 @@
+// Inference for the layers that move values without weights: Cropping2D (Cropping1D through
+// OneDInference), RepeatVector and Permute.
+//
+//   Cropping2D    out = (H - top - bottom, W - left - right, C); the table fixes only each
+//                 dimension's total, so every split fits: the symmetric one (odd extra at the
+//                 bottom/right) is chosen and the others are listed in the layer's notes
+//                 (annotate crop=TOP,BOTTOM,LEFT,RIGHT). Without an output shape: crop= or
+//                 Keras's default (nothing cropped).
+//   RepeatVector  (D) -> (n, D); n from the output shape or n=.
+//   Permute       Keras dims, 1-based after the batch axis: out[i] = in[dims[i] - 1]; every
+//                 permutation giving the printed shape fits, a non-identity one is preferred
+//                 (annotate dims= when the sizes repeat).
+
+enum ReshapingInference {
+    /// Splits of `total` cropped rows into (before, after): symmetric first (odd extra after), at most 8.
+    static func splits(_ total: Int) -> [(Int, Int)] {
+        guard total > 0 else { return [(0, 0)] }
+        let all = (0...total).map { ($0, total - $0) }
+        return Array(all.sorted { (abs($0.0 - $0.1), $0.1 < $0.0 ? 1 : 0, $0.0) < (abs($1.0 - $1.1), $1.1 < $1.0 ? 1 : 0, $1.0) }.prefix(8))
+    }
+
+    static func cropping(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
+        let (h, w, c) = (q.input[0], q.input[1], q.input[2])
+        var options: [[Int]] = []
+        if let p = q.o.crop {
+            options = [p]
+        } else if let d = q.declaredOut {
+            guard d.count == 3, d[2] == c, d[0] >= 1, d[1] >= 1, d[0] <= h, d[1] <= w else {
+                r.reason = "cropping cannot map \(q.shape(q.input)) to \(q.shape(d))"; return r
+            }
+            for (t, b) in splits(h - d[0]) { for (l, rr) in splits(w - d[1]) { options.append([t, b, l, rr]) } }
+        } else {
+            options = [q.unitHeight ? [0, 0, 1, 1] : [0, 0, 0, 0]]   // Keras defaults: Cropping1D (1, 1), Cropping2D none
+        }
+        for p in options {
+            let out = [h - p[0] - p[1], w - p[2] - p[3], c]
+            guard out[0] >= 1, out[1] >= 1 else {
+                r.reason = "cropping \(p) leaves nothing of \(q.shape(q.input))"; return r
+            }
+            if let d = q.declaredOut, d != out {
+                r.reason = "crop=\(p.map(String.init).joined(separator: ",")) gives \(q.shape(out)) but the table says \(q.shape(d))"
+                return r
+            }
+            r.fits.append(LayerCandidate(kind: q.kind, op: .cropping(top: p[0], bottom: p[1], left: p[2], right: p[3]), output: out))
+        }
+        return r
+    }
+
+    static func repeatVector(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but RepeatVector has none"; return r }
+        guard q.input.count == 1 else { r.reason = "RepeatVector needs a vector input (features) but gets \(Inference.shapeText(q.input))"; return r }
+        guard let n = q.o.repeats ?? q.declaredOut?.first else {
+            r.reason = "the repeat count is not printed; annotate n=N"; return r
+        }
+        let out = [n, q.input[0]]
+        if let d = q.declaredOut, d != out {
+            r.reason = "repeating \(Inference.shapeText(q.input)) \(n) times gives \(Inference.shapeText(out)) but the table says \(Inference.shapeText(d))"
+            return r
+        }
+        r.fits = [LayerCandidate(kind: .repeatVector, op: .repeatVector(n), output: out)]
+        return r
+    }
+
+    /// Every permutation of 1...n, in lexicographic order.
+    static func permutations(_ n: Int) -> [[Int]] {
+        guard n > 1 else { return [[1]] }
+        var out: [[Int]] = []
+        for p in permutations(n - 1) {
+            for i in 0...p.count { var q = p; q.insert(n, at: i); out.append(q) }
+        }
+        return out.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    static func permute(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but Permute has none"; return r }
+        let n = q.input.count
+        guard (2...3).contains(n) else { r.reason = "Permute needs a sequence or an image input but gets \(Inference.shapeText(q.input))"; return r }
+        var options = q.o.dims.map { [$0] } ?? permutations(n)
+        if q.o.dims == nil {
+            let identity = Array(1...n)
+            options = options.filter { $0 != identity } + [identity]
+            if q.declaredOut == nil { r.reason = "the output shape is not printed; annotate dims= (e.g. dims=2,1)"; return r }
+        }
+        for d in options {
+            guard d.count == n else { r.reason = "dims=\(d) has \(d.count) axes but the input \(Inference.shapeText(q.input)) has \(n)"; return r }
+            let out = d.map { q.input[$0 - 1] }
+            if let decl = q.declaredOut, decl != out { continue }
+            r.fits.append(LayerCandidate(kind: .permute, op: .permute(d), output: out))
+        }
+        if r.fits.isEmpty {
+            r.reason = "no permutation of \(Inference.shapeText(q.input)) gives \(Inference.shapeText(q.declaredOut))"
+        }
+        return r
+    }
+}

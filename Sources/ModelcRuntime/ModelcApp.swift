@@ -26,7 +26,7 @@ public enum ModelcApp {
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
                    [--resize] [--crop] [--strict-images] [--cache-dir DIR]
           predict  [--checkpoint PATH | --weights W] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
-          export   --weights OUT.npz|OUT.safetensors [--checkpoint PATH]
+          export   --weights OUT.npz|OUT.safetensors|OUT.weights.h5 [--checkpoint PATH]
           summary  [--json]
           bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
         --weights W reads \(WeightsReader.acceptedExtensions) (Keras .h5: Keras 2 full model or weights only)

@@ -4,7 +4,8 @@
 // "/moving_mean", "/moving_variance", "/depthwise_kernel", "/pointwise_kernel"; PyTorch models:
 // state_dict names and layouts, `TensorSpec.fileShape`, permuted from/to the internal layout).
 //
-// Export writes .npz, or .safetensors when the path ends so.
+// Export writes .npz, or .safetensors / a Keras 3 .weights.h5 (KerasWeightsH5Export) when the
+// path ends so.
 // A state_dict's `num_batches_tracked` counters (int64 scalars) are not model tensors and are
 // dropped. When the names do not fit, WeightsMatching tries order and shape and prints the
 // mapping it used.
@@ -26,7 +27,8 @@ public enum WeightsFile {
         switch WeightsFormat.of(path: path) {
         case .npz: try NPZ.write(arrays, to: path)
         case .safetensors: try SafeTensors.write(arrays, to: path)
-        default: throw RuntimeError(file: path, "export writes .npz or .safetensors files; name the output so")
+        case .kerasWeightsH5: try KerasWeightsH5Export.write(arrays, info: M.info, to: path)
+        default: throw RuntimeError(file: path, "export writes .npz, .safetensors or Keras .weights.h5 files; name the output so")
         }
     }
 

@@ -11,7 +11,7 @@ import ModelcData
 enum KerasWeightNames {
     /// Keras 3's variable order within a layer, by the role (last component) of the key.
     static let roleOrder = ["depthwise_kernel", "pointwise_kernel", "kernel", "bias",
-                            "gamma", "beta", "moving_mean", "moving_variance"]
+                            "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance", "count"]
 
     /// "<layer>/vars/<i>" -> (layer, i).
     static func position(_ key: String) -> (layer: String, index: Int)? {

@@ -59,11 +59,11 @@ final class KerasFixtureTests: XCTestCase {
         XCTAssertGreaterThan(ran, 20)
     }
 
-    /// The 1-D, decoder and sequence fixtures (issue 17), whose references need no long float32 sums:
+    /// The 1-D, decoder, sequence and normalization fixtures (issue 17), whose references need no long float32 sums:
     /// outputs and gradients within relative 1e-5, unfused and fused.
     func testSequenceAndDecoderFixturesAt1e5() throws {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
-                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack"]
+                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "normalization_layers", "pytorch_norm"]
         var ran = 0
         for c in cases {
             XCTAssertNotNil(backendTestModels["fx_\(c)"], "no generated model for fixture \(c)")

@@ -463,6 +463,7 @@ public enum Emitter {
         case .recurrent(let a): return RecurrentEmitter(attrs: a)
         case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
         case .merge(let k): return MergeEmitter(kind: k)
+        case .normalization(let a): return NormalizationEmitter(attrs: a)
         }
     }
 

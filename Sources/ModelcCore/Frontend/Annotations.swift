@@ -6,7 +6,7 @@
 // comment `<!-- modelc ... -->`. One directive per line, `#` starts a comment:
 //   model: name=ID          dataset: NAME          classes: a, b, c
 //   input: scale=1/255 offset=0 shape=28x28x1 [data_format=channels_first]
-//   layer GLOB: key=value ... [standardize|affine|identity]
+//   layer GLOB: key=value ... [standardize|affine|identity]   (Rescaling: scale=1/255 offset=0)
 //   train: optimizer=adam lr=0.001 batch=128 epochs=30 ...
 
 struct Pair: Equatable { var h: Int; var w: Int }
@@ -35,6 +35,11 @@ struct LayerOverrides: Equatable {
     /// Bidirectional: the merge mode and the layer inside.
     var merge: BidirectionalMerge?
     var cell: LayerKind?
+    /// Rescaling: y = x * scale + offset (`scale=1/255 offset=0`).
+    var rescaleScale: Float?
+    var rescaleOffset: Float?
+    /// GroupNormalization / GroupNorm: the number of groups (a table does not show it).
+    var groups: Int?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -44,6 +49,7 @@ struct LayerOverrides: Equatable {
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
         merge = o.merge ?? merge; cell = o.cell ?? cell
+        rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
     }
 }
 
@@ -348,7 +354,15 @@ enum AnnotationParser {
             case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
             case "center": o.center = try bool(v, k, line, doc)
             case "scale":
-                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else { o.scale = try bool(v, k, line, doc) }
+                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else {
+                    // true/false: BatchNormalization's or LayerNormalization's gamma; a number: Rescaling's factor.
+                    o.scale = try? bool(v, k, line, doc)
+                    o.rescaleScale = try? number(v, k, line, doc)
+                    guard o.scale != nil || o.rescaleScale != nil else {
+                        throw doc.error(line, "scale=\(v): expected true or false (gamma of a normalization layer) or a number such as 1/255 (Rescaling)")
+                    }
+                }
+            case "groups": o.groups = try integer(v, k, line, doc, min: 1, max: 65536)
             case "offset": aOffset = try number(v, k, line, doc)
             case "mean": mean = try number(v, k, line, doc)
             case "std":
@@ -383,7 +397,7 @@ enum AnnotationParser {
                 guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
                 o.momentum = m
             default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
             }
         }
         if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }
@@ -396,9 +410,10 @@ enum AnnotationParser {
         case "identity":
             o.lambda = .identity
         default:
-            if mean != nil || std != nil || aOffset != nil {
-                throw doc.error(line, "mean=/std=/offset= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
+            if mean != nil || std != nil {
+                throw doc.error(line, "mean=/std= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
             }
+            o.rescaleOffset = aOffset
         }
         return o
     }

@@ -35,6 +35,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case bidirectional = "Bidirectional"
     case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
     case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
+    case layerNormalization = "LayerNormalization", groupNormalization = "GroupNormalization"
+    case rescaling = "Rescaling", normalization = "Normalization"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -84,6 +86,10 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .embedding: return ["embedding", "embed"]
         case .bidirectional: return ["bidirectional", "bi"]
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return [rawValue.lowercased()]
+        case .layerNormalization: return ["layer_normalization", "layer_norm", "layernorm", "ln"]
+        case .groupNormalization: return ["group_normalization", "group_norm", "groupnorm", "gn"]
+        case .rescaling: return ["rescaling", "rescale"]
+        case .normalization: return ["normalization", "normalize", "norm"]
         }
     }
 
@@ -95,6 +101,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
         .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
+        .layerNormalization, .rescaling, .normalization, .groupNormalization,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -142,6 +142,8 @@ public enum Op: Equatable, Codable, Sendable {
     case embedding(vocab: Int, dim: Int)
     /// A merge of several earlier outputs (Add, Concatenate, ...; IR/Merge.swift).
     case merge(MergeKind)
+    /// LayerNormalization, GroupNorm, Keras Normalization (IR/Normalization.swift).
+    case normalization(NormAttrs)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -154,6 +156,8 @@ public struct ParamTensor: Equatable, Codable, Sendable {
         case pointwiseKernel = "pointwise_kernel"
         case recurrentKernel = "recurrent_kernel"
         case embeddings
+        /// Keras Normalization's statistics (not trained).
+        case mean, variance, count
     }
     public var role: Role
     /// Keras layout: conv kernels HWIO, depthwise kernels [kh, kw, cin, mult], dense [in, out].

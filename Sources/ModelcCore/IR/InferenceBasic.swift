@@ -113,6 +113,7 @@ enum BasicInference {
         switch q.kind {
         case .dropout: op = .dropout(rate: 0.5)
         case .lambda: op = .lambda(.identity)
+        case .rescaling: op = .lambda(.affine(scale: 1.0 / 255.0, offset: 0))
         case .relu: op = .activation(.relu)
         case .leakyReLU: op = .activation(.leakyRelu(alpha: 0.3))
         case .softmax: op = .activation(.softmax)

@@ -3,7 +3,8 @@
 // tensor key: within a layer, Keras 3 creates its variables in a fixed order by role
 // (SeparableConv2D: depthwise_kernel, pointwise_kernel, bias; Conv/Dense/DepthwiseConv2D: kernel,
 // bias; BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
-// scale=False / center=False leave out). Shapes are checked afterwards by `WeightsFile.match`,
+// scale=False / center=False leave out; LayerNormalization and GroupNormalization: gamma, beta;
+// Normalization: mean, variance, count). Shapes are checked afterwards by `WeightsFile.match`,
 // which also reports every position that maps to no tensor and every tensor left without one.
 
 import ModelcData

@@ -10,11 +10,7 @@
 enum NormInference {
     static func solve(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard let c = q.input.last, c > 0 else { r.reason = "\(q.kind.rawValue) needs an input"; return r }
-        if let d = q.declaredOut, d != q.input {
-            r.reason = "\(q.kind.rawValue) keeps the shape \(Inference.shapeText(q.input)) but the table says \(Inference.shapeText(d))"
-            return r
-        }
+        guard let c = BasicInference.keptChannels(q, &r) else { return r }
         func fit(_ a: NormAttrs) { r.fits.append(LayerCandidate(kind: q.kind, op: .normalization(a), output: q.input)) }
         switch q.kind {
         case .normalization:

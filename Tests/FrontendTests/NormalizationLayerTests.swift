@@ -56,6 +56,8 @@ final class NormalizationLayerTests: XCTestCase {
         let annotated = try XCTUnwrap(checkOK(t + "\n```modelc\nlayer group_normalization: groups=2\nlayer rescaling: scale=1/127.5 offset=-1\n```\n"))
         XCTAssertEqual(annotated.layer("rescaling")?.op, .lambda(.affine(scale: Float(1 / 127.5), offset: -1)))
         XCTAssertFalse(annotated.ir.assumptions.contains { $0.contains("Rescaling scale=1/255") })
+        let affine = try XCTUnwrap(checkOK(t + "\n```modelc\nlayer group_normalization: groups=2\nlayer rescaling: affine scale=2 offset=0.5\n```\n"))
+        XCTAssertEqual(affine.layer("rescaling")?.op, .lambda(.affine(scale: 2, offset: 0.5)))
         checkError(t + "\n```modelc\nlayer group_normalization: groups=3\n```\n", contains: "8 channels do not split into 3 groups")
         checkError(t + "\n```modelc\nlayer group_normalization: groups=2\nlayer conv2d: offset=1\n```\n", contains: "layer 'conv2d' (Conv2D) has no 'offset' setting")
     }

@@ -133,7 +133,8 @@ enum SemanticDefaults {
                 }
             case .lambda where L.kind == LayerKind.rescaling.rawValue:
                 L.op = .lambda(.affine(scale: o.rescaleScale ?? 1.0 / 255.0, offset: o.rescaleOffset ?? 0))
-                if o.rescaleScale == nil && o.rescaleOffset == nil {
+                if case .affine? = o.lambda, let f = o.lambda { L.op = .lambda(f) }   // `affine scale=A offset=B` says the same
+                else if o.rescaleScale == nil && o.rescaleOffset == nil {
                     assume(L.name, "Rescaling scale=1/255 offset=0 (the table does not show it; annotate `layer NAME: scale=... offset=...`)")
                 }
             case .normalization(var a) where a.form != .fixed:
@@ -312,7 +313,9 @@ enum SemanticDefaults {
         if o.stride != nil && !isConv && !isPool { throw bad("stride") }
         if o.rate != nil, L.kind != LayerKind.dropout.rawValue { throw bad("rate") }
         if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("size") }
-        if o.lambda != nil, L.kind != LayerKind.lambda.rawValue { throw bad("standardize/affine/identity") }
+        if let f = o.lambda, L.kind != LayerKind.lambda.rawValue {
+            guard L.kind == LayerKind.rescaling.rawValue, case .affine = f else { throw bad(L.kind == LayerKind.rescaling.rawValue ? "standardize/identity" : "standardize/affine/identity") }
+        }
         if o.rescaleOffset != nil, L.kind != LayerKind.rescaling.rawValue { throw bad("offset") }
         if o.groups != nil, L.kind != LayerKind.groupNormalization.rawValue { throw bad("groups") }
         if o.activation != nil {

@@ -3,7 +3,8 @@
 // tensor key: within a layer, Keras 3 creates its variables in a fixed order by role
 // (SeparableConv2D: depthwise_kernel, pointwise_kernel, bias; Conv/Dense/DepthwiseConv2D: kernel,
 // bias; BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
-// scale=False / center=False leave out). Shapes are checked afterwards by `WeightsFile.match`,
+// scale=False / center=False leave out; LayerNormalization and GroupNormalization: gamma, beta;
+// Normalization: mean, variance, count). Shapes are checked afterwards by `WeightsFile.match`,
 // which also reports every position that maps to no tensor and every tensor left without one.
 
 import ModelcData
@@ -11,7 +12,7 @@ import ModelcData
 enum KerasWeightNames {
     /// Keras 3's variable order within a layer, by the role (last component) of the key.
     static let roleOrder = ["depthwise_kernel", "pointwise_kernel", "kernel", "bias",
-                            "gamma", "beta", "moving_mean", "moving_variance"]
+                            "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance", "count"]
 
     /// "<layer>/vars/<i>" -> (layer, i).
     static func position(_ key: String) -> (layer: String, index: Int)? {

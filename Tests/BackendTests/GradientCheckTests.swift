@@ -71,6 +71,12 @@ final class GradientCheckTests: XCTestCase {
     /// True, SimpleRNN: backpropagation through time, every recurrent layer's input gradient
     /// (through the Embedding table's gradient, by row).
     func testSequenceStack() throws { try check("fx_sequence_stack", samples: 16, tokens: 7) }
+    /// Rescaling and Keras's fixed Normalization between two convolutions (their input gradients
+    /// reach the first one's kernel), LayerNormalization over the last axis and over the whole
+    /// image, and without center after a Dense.
+    func testKerasNormalizationLayers() throws { try check("fx_normalization_layers", samples: 16) }
+    /// PyTorch GroupNorm(2, 4), LayerNorm over a whole [C, H, W] and over a Linear's features.
+    func testPyTorchGroupNormLayerNorm() throws { try check("fx_pytorch_norm", samples: 16) }
     /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
     func testLSTMRowsExample() throws {
         try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,

@@ -62,11 +62,12 @@ final class KerasFixtureTests: XCTestCase {
         XCTAssertGreaterThan(ran, 20)
     }
 
-    /// The 1-D, decoder and sequence fixtures (issue 17), whose references need no long float32 sums:
+    /// The 1-D, decoder, sequence and normalization fixtures (issue 17), whose references need no long float32 sums:
     /// outputs and gradients within relative 1e-5, as compiled (fused where they can be).
     func testSequenceAndDecoderFixturesAt1e5() throws {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
-                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "resampling"]
+                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "resampling",
+                     "normalization_layers", "pytorch_norm"]
         var ran = 0
         for c in cases {
             XCTAssertTrue(backendTestModels["fx_\(c)"] != nil || backendTestModels["fx_\(c)_fused"] != nil, "no generated model for fixture \(c)")

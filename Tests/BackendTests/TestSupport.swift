@@ -39,8 +39,8 @@ enum TestModels {
             switch s.key.contains("/") ? role : String(s.key.split(separator: ".").last ?? "") {
             case "gamma": (lo, hi) = (0.5, 1.5)
             case "beta": (lo, hi) = (-0.3, 0.3)
-            case "moving_mean", "running_mean": (lo, hi) = (-0.2, 0.2)
-            case "moving_variance", "running_var": (lo, hi) = (0.5, 1.5)
+            case "moving_mean", "running_mean", "mean": (lo, hi) = (-0.2, 0.2)
+            case "moving_variance", "running_var", "variance": (lo, hi) = (0.5, 1.5)
             case "bias": (lo, hi) = (-0.2, 0.2)
             default: (lo, hi) = (-0.5, 0.5)
             }

@@ -229,7 +229,7 @@ final class KerasConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("config.layers[1]: layer 'inner_block' (Sequential) is a nested model; nested models are not supported"), "\(e)")
         }
         XCTAssertThrowsError(try check("unsupported.config.json")) { e in
-            XCTAssertTrue("\(e)".contains("unsupported.config.json: error: config.layers[2]: layer 'ln' (LayerNormalization) is not supported"), "\(e)")
+            XCTAssertTrue("\(e)".contains("unsupported.config.json: error: config.layers[2]: layer 'un' (UnitNormalization) is not supported"), "\(e)")
         }
     }
 

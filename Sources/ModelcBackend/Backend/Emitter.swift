@@ -467,6 +467,7 @@ public enum Emitter {
         case .upSamplingBilinear(let h, let w): return BilinearUpSamplingEmitter(sizeH: h, sizeW: w)
         case .repeatVector(let n): return RepeatVectorEmitter(count: n)
         case .permute(let d): return PermuteEmitter(dims: d)
+        case .normalization(let a): return NormalizationEmitter(attrs: a)
         }
     }
 

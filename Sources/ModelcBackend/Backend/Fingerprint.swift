@@ -62,6 +62,7 @@ public enum Fingerprint {
         case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")"
         case .embedding(let v, let d): return "embedding \(v)x\(d)"
         case .merge(let k): return "merge \(k.name)"
+        case .normalization(let a): return "normalization \(a.form) scale=\(a.scale) center=\(a.center) eps=\(a.epsilon)"
         case .conv2dTranspose(let a, let oph, let opw): return "conv2dtranspose " + conv(a) + " outpad\(oph)x\(opw)"
         case .dense(let u, let b, let a): return "dense \(u) bias=\(b) act=\(a.name)"
         case .lambda(let f):

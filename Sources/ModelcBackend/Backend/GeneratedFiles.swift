@@ -189,6 +189,8 @@ extension Emitter {
                 }
             case .dropout(let r):
                 if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
+            case .normalization(let a):
+                if let why = a.problem(input: l.inputShape) { err("\(l.kind): \(why)") }
             case .batchNorm(let a):
                 if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
             case .recurrent(let a):
@@ -212,6 +214,8 @@ extension Emitter {
                     if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
                         err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
                     }
+                case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed):
+                    err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
                 case .dense where l.inputShape.count > 1:
                     err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
                 default: break

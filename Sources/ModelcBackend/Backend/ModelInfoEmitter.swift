@@ -98,8 +98,8 @@ enum ModelInfoEmitter {
         case .bias where t.unitForgetBias != nil: return ".unitForgetBias(units: \(t.unitForgetBias ?? 0))"
         // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
         case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
-        case .bias, .beta, .movingMean: return ".zeros"
-        case .gamma, .movingVariance: return ".ones"
+        case .bias, .beta, .movingMean, .mean, .count: return ".zeros"
+        case .gamma, .movingVariance, .variance: return ".ones"
         }
     }
 

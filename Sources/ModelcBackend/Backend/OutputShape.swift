@@ -20,7 +20,7 @@ extension Emitter {
             }
         }
         switch op {
-        case .input, .batchNorm, .activation, .dropout, .lambda: return s
+        case .input, .batchNorm, .activation, .dropout, .lambda, .normalization: return s
         case .merge(let k): return (try? k.output([s, s]).get()) ?? s   // equal inputs; Emitter.problems checks merges by their inputs
         case .upSampling(let h, let w): return s.count == 3 ? [s[0] * h, s[1] * w, s[2]] : s
         case .conv2dTranspose(let a, let oph, let opw): return TransposedConv.outputShape(a, input: s, outputPadding: (oph, opw))

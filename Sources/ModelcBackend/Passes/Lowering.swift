@@ -176,6 +176,10 @@ public enum Lowering {
             lay.forward = choice("Recurrent", "step by step", "\(a.cell.rawValue): x W for every step as one Gemm, then per step h' U (one Gemm over the chunk) and the gate math")
             lay.inputGradient = dx ? choice("Gemm", "dz W^T", "after the backward through time, one Gemm over every step") : nil
             lay.weightGradient = choice("Gemm", "x^T dz, h'^T dz", "one Gemm each over every image and step")
+        case .normalization(let a):
+            lay.forward = choice("loops", a.form == .fixed ? "elementwise" : "per-image statistics", a.description)
+            lay.inputGradient = dx ? choice("loops", a.form == .fixed ? "elementwise" : "two sums per group", a.form == .fixed ? "dy / max(sqrt(variance), 1e-7)" : "sums of dy * gamma and dy * gamma * x-hat per group, then dx") : nil
+            lay.weightGradient = a.form == .fixed ? nil : choice("loops", "with the input gradient", "dgamma, dbeta: sums of dy * x-hat and dy")
         case .embedding:
             lay.forward = choice("copy", "row lookup", "the table's row per token id (range-checked)")
             lay.weightGradient = choice("loops", "row sums", "dy added into the row of each id")

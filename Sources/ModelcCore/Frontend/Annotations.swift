@@ -6,7 +6,7 @@
 // comment `<!-- modelc ... -->`. One directive per line, `#` starts a comment:
 //   model: name=ID          dataset: NAME          classes: a, b, c
 //   input: scale=1/255 offset=0 shape=28x28x1 [data_format=channels_first]
-//   layer GLOB: key=value ... [standardize|affine|identity]
+//   layer GLOB: key=value ... [standardize|affine|identity]   (Rescaling: scale=1/255 offset=0)
 //   train: optimizer=adam lr=0.001 batch=128 epochs=30 ...
 
 struct Pair: Equatable { var h: Int; var w: Int }
@@ -44,6 +44,11 @@ struct LayerOverrides: Equatable {
     var repeats: Int?
     /// PyTorch bilinear Upsample: align_corners (false is the only one computed).
     var alignCorners: Bool?
+    /// Rescaling: y = x * scale + offset (`scale=1/255 offset=0`).
+    var rescaleScale: Float?
+    var rescaleOffset: Float?
+    /// GroupNormalization / GroupNorm: the number of groups (a table does not show it).
+    var groups: Int?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -55,6 +60,7 @@ struct LayerOverrides: Equatable {
         merge = o.merge ?? merge; cell = o.cell ?? cell
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
+        rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
     }
 }
 
@@ -385,7 +391,15 @@ enum AnnotationParser {
             case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
             case "center": o.center = try bool(v, k, line, doc)
             case "scale":
-                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else { o.scale = try bool(v, k, line, doc) }
+                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else {
+                    // true/false: BatchNormalization's or LayerNormalization's gamma; a number: Rescaling's factor.
+                    o.scale = try? bool(v, k, line, doc)
+                    o.rescaleScale = try? number(v, k, line, doc)
+                    guard o.scale != nil || o.rescaleScale != nil else {
+                        throw doc.error(line, "scale=\(v): expected true or false (gamma of a normalization layer) or a number such as 1/255 (Rescaling)")
+                    }
+                }
+            case "groups": o.groups = try integer(v, k, line, doc, min: 1, max: 65536)
             case "offset": aOffset = try number(v, k, line, doc)
             case "mean": mean = try number(v, k, line, doc)
             case "std":
@@ -414,7 +428,7 @@ enum AnnotationParser {
                 guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
                 o.momentum = m
             default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
             }
         }
         if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }
@@ -427,9 +441,10 @@ enum AnnotationParser {
         case "identity":
             o.lambda = .identity
         default:
-            if mean != nil || std != nil || aOffset != nil {
-                throw doc.error(line, "mean=/std=/offset= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
+            if mean != nil || std != nil {
+                throw doc.error(line, "mean=/std= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
             }
+            o.rescaleOffset = aOffset
         }
         return o
     }

@@ -172,6 +172,8 @@ enum KerasConfigLayers {
             return try recurrent(kind, l, input: s, fail: fail)
         case .embedding:
             return try embedding(l, input: s, fail: fail)
+        case .layerNormalization, .groupNormalization, .rescaling, .normalization:
+            return try normalization(kind, l, input: s, fail: fail)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
             throw fail("a merge layer needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
         case .lambda:

@@ -37,6 +37,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
     case separableConv1D = "SeparableConv1D", zeroPadding1D = "ZeroPadding1D", cropping1D = "Cropping1D"
     case cropping2D = "Cropping2D", upSampling1D = "UpSampling1D", repeatVector = "RepeatVector", permute = "Permute"
+    case layerNormalization = "LayerNormalization", groupNormalization = "GroupNormalization"
+    case rescaling = "Rescaling", normalization = "Normalization"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -94,6 +96,10 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .upSampling1D: return ["up_sampling1d", "upsampling1d"]
         case .repeatVector: return ["repeat_vector", "repeat"]
         case .permute: return ["permute"]
+        case .layerNormalization: return ["layer_normalization", "layer_norm", "layernorm", "ln"]
+        case .groupNormalization: return ["group_normalization", "group_norm", "groupnorm", "gn"]
+        case .rescaling: return ["rescaling", "rescale"]
+        case .normalization: return ["normalization", "normalize", "norm"]
         }
     }
 
@@ -106,6 +112,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
+        .layerNormalization, .rescaling, .normalization, .groupNormalization,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -96,6 +96,8 @@ extension PyTorchBuilder {
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()
             c.add(st.name, kind, .zeroPadding(top: t, bottom: b, left: l, right: r), [h + t + b, w + l + r, ch], line: st.line, notes: notes)
+        case .layerNorm, .groupNorm:
+            c.add(st.name, kind, try normalizationOp(st.op, s, err: err), s, line: st.line, declared: declared, notes: notes)
         case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample, .upsampleBilinear, .zeroPad1d:
             let (op, out, note) = try sequenceOrDecoder(st.op, s, err: err)
             c.add(st.name, kind, op, out, line: st.line, declared: declared, notes: notes + (note.map { [$0] } ?? []))

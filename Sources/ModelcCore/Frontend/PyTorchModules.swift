@@ -32,6 +32,9 @@ enum PTOp: Equatable {
     case upsampleBilinear(h: Int, w: Int, toSize: Bool)
     /// ZeroPad1d / ConstantPad1d(value=0) on a sequence [C, L].
     case zeroPad1d(left: Int, right: Int)
+    /// LayerNorm over `shape` (PyTorch order) and GroupNorm (PyTorchNorm.swift).
+    case layerNorm(shape: [Int], eps: Float, scale: Bool, center: Bool)
+    case groupNorm(groups: Int, channels: Int, eps: Float, scale: Bool, center: Bool)
 
     var hasParams: Bool {
         switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose: return true; default: return false }
@@ -54,7 +57,8 @@ enum PyTorchModules {
                             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6?", "LeakyReLU", "ELU", "Sigmoid",
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
-                            "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d"]
+                            "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
+                            "LayerNorm", "GroupNorm"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -97,6 +101,8 @@ enum PyTorchModules {
             return .adaptivePool1d(max: m.type == "AdaptiveMaxPool1d", out: o.0)
         case "ConvTranspose2d": return try convTranspose(r)
         case "Upsample", "UpsamplingNearest2d": return try upsample(r)
+        case "LayerNorm": return try layerNorm(r)
+        case "GroupNorm": return try groupNorm(r)
         default:
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }

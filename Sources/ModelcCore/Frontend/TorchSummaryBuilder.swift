@@ -22,7 +22,7 @@ extension PyTorchBuilder {
         var lastError: ModelError?
         for inp in inputs {
             do {
-                let layers = try summaryLayers(t, input: inp, doc: doc)
+                let layers = try summaryLayers(t, input: inp, doc: doc, ann: ann)
                 if stated == nil {
                     assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
                 }
@@ -89,7 +89,7 @@ extension PyTorchBuilder {
                                                 "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax,
                                                 "LogSoftmax": .logSoftmax, "Identity": .identity]
 
-    static func summaryLayers(_ t: TSTable, input: [Int], doc: Document) throws -> [Layer] {
+    static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations()) throws -> [Layer] {
         var c = Chain(shape: input)
         let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0)
         var prevDeclared: [Int]?
@@ -147,6 +147,9 @@ extension PyTorchBuilder {
                 let isMax = r.type.contains("Max")
                 try append(step(isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)),
                            kind: r.type, to: &c, doc: doc, declared: 0)
+            case "LayerNorm", "GroupNorm":
+                guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
+                try append(step(try normalizationRow(r, input: c.shape, groups: ann.overrides(for: r.label).groups, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
             case "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d":
                 try append(step(try sequenceOrDecoderOp(r, input: c.shape, out: out, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
             case "Flatten":

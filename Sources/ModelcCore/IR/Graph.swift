@@ -155,6 +155,8 @@ public enum Op: Equatable, Codable, Sendable {
     /// Permute: Keras `dims`, 1-based over the axes after the batch (e.g. [2, 1] swaps a
     /// sequence's steps and channels): output axis i is input axis dims[i] - 1.
     case permute([Int])
+    /// LayerNormalization, GroupNorm, Keras Normalization (IR/Normalization.swift).
+    case normalization(NormAttrs)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -167,6 +169,8 @@ public struct ParamTensor: Equatable, Codable, Sendable {
         case pointwiseKernel = "pointwise_kernel"
         case recurrentKernel = "recurrent_kernel"
         case embeddings
+        /// Keras Normalization's statistics (not trained).
+        case mean, variance, count
     }
     public var role: Role
     /// Keras layout: conv kernels HWIO, depthwise kernels [kh, kw, cin, mult], dense [in, out].

@@ -10,7 +10,8 @@
 // defaults; a bounded depth-first search backtracks over those guesses until every later
 // count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift,
 // InferenceBasic.swift, InferenceOneD.swift (the 1-D layers, via the 2-D solvers) and
-// InferenceDecoder.swift (UpSampling2D, Conv2DTranspose) and Recurrent.swift (SimpleRNN, LSTM,
+// InferenceDecoder.swift (UpSampling2D, Conv2DTranspose), InferenceNorm.swift (LayerNormalization,
+// GroupNormalization, Normalization) and Recurrent.swift (SimpleRNN, LSTM,
 // GRU, Embedding).
 
 struct LayerCandidate {
@@ -76,6 +77,8 @@ enum Inference {
         case .embedding: return RecurrentInference.embedding(q)
         case .bidirectional: return RecurrentInference.bidirectional(q)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return MergeInference.solve(q)
+        case .layerNormalization, .groupNormalization, .normalization: return NormInference.solve(q)
+        case .rescaling: return BasicInference.elementwise(q)
         }
     }
 

@@ -36,13 +36,20 @@ enum BasicInference {
         return r
     }
 
+    /// The channels of a layer that keeps its input's shape (the normalizations), or nil with
+    /// `r.reason` set when there is no input or the printed shape differs.
+    static func keptChannels(_ q: InferenceQuery, _ r: inout Fits) -> Int? {
+        guard let c = q.input.last, c > 0 else { r.reason = "\(q.kind.rawValue) needs an input"; return nil }
+        if let d = q.declaredOut, d != q.input {
+            r.reason = "\(q.kind.rawValue) keeps the shape \(Inference.shapeText(q.input)) but the table says \(Inference.shapeText(d))"
+            return nil
+        }
+        return c
+    }
+
     static func batchNorm(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        guard let c = q.input.last, c > 0 else { r.reason = "BatchNormalization needs an input"; return r }
-        if let d = q.declaredOut, d != q.input {
-            r.reason = "BatchNormalization keeps the shape \(Inference.shapeText(q.input)) but the table says \(Inference.shapeText(d))"
-            return r
-        }
+        guard let c = keptChannels(q, &r) else { return r }
         // (scale, center) options in preference order for each count multiple.
         let options: [(Bool, Bool)] = [(true, true), (false, true), (true, false), (false, false)]
         for (s, ce) in options {
@@ -113,6 +120,7 @@ enum BasicInference {
         switch q.kind {
         case .dropout: op = .dropout(rate: 0.5)
         case .lambda: op = .lambda(.identity)
+        case .rescaling: op = .lambda(.affine(scale: 1.0 / 255.0, offset: 0))
         case .relu: op = .activation(.relu)
         case .leakyReLU: op = .activation(.leakyRelu(alpha: 0.3))
         case .softmax: op = .activation(.softmax)

@@ -47,6 +47,8 @@ extension Layer {
             return Layer.recurrentTensors(a, inputs: cin)
         case .embedding(let vocab, let dim):
             return [ParamTensor(role: .embeddings, shape: [vocab, dim], trainable: true)]
+        case .normalization(let a):
+            return a.tensors(input: inputShape)
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
              .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute:
             return []
@@ -99,6 +101,7 @@ extension ParamTensor {
         case .bias, .beta: return "bias"
         case .movingMean: return "running_mean"
         case .movingVariance: return "running_var"
+        case .mean, .variance, .count: return role.rawValue
         }
     }
 
@@ -114,6 +117,9 @@ extension ParamTensor {
         case .kernel where shape.count == 3: return [2, 1, 0]
         case .kernel where shape.count == 2: return [1, 0]
         case .depthwiseKernel where shape.count == 4: return [2, 3, 0, 1]
+        // nn.LayerNorm over a whole [C, H, W] or [C, L] image: the IR's [H, W, C] / [L, C].
+        case .gamma where shape.count == 3, .beta where shape.count == 3: return [2, 0, 1]
+        case .gamma where shape.count == 2, .beta where shape.count == 2: return [1, 0]
         default: return Array(0..<shape.count)
         }
     }

@@ -134,6 +134,16 @@ enum ReportJSON {
         case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
         case .merge(.concatenate(let a)): p = [("axis", String(a))]
         case .merge: break
+        case .normalization(let a):
+            switch a.form {
+            case .fixed: p = [("axis", "-1"), ("epsilon", JSON.number(NormAttrs.fixedEpsilon))]
+            case .groups(let g): p = [("groups", String(g))]
+            case .lastAxis: p = [("axis", "-1")]
+            case .wholeSample: p = [("axis", "\"all\"")]
+            }
+            if a.form != .fixed {
+                p += [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"), ("epsilon", JSON.number(a.epsilon))]
+            }
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a, oneD: oneD) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):

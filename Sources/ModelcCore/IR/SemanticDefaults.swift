@@ -12,6 +12,8 @@
 //   Activation layer: softmax (sigmoid for one output) when it is the last layer, relu otherwise.
 //   LeakyReLU alpha 0.3 (Keras default); Dropout rate 0.5; BatchNorm eps 1e-3, momentum 0.99.
 //   Lambda: standardize with the dataset's pixel mean/std on the 1/255 scale.
+//   Rescaling: scale=1/255 offset=0, and then the input is raw pixels (scale=1) unless annotated.
+//   LayerNormalization / GroupNormalization epsilon 1e-3.
 //   Dataset: guessed from the document's words (CIFAR-10, Kuzushiji/KMNIST, Kannada, Dig-MNIST, Fashion),
 //     else mnist. Input: x/255. Training: TrainingConfig() defaults.
 
@@ -129,6 +131,16 @@ enum SemanticDefaults {
                     L.op = .dropout(rate: 0.5)
                     assume(L.name, "Dropout rate=0.5 (not printed; annotate `layer NAME: rate=...`)")
                 }
+            case .lambda where L.kind == LayerKind.rescaling.rawValue:
+                L.op = .lambda(.affine(scale: o.rescaleScale ?? 1.0 / 255.0, offset: o.rescaleOffset ?? 0))
+                if case .affine? = o.lambda, let f = o.lambda { L.op = .lambda(f) }   // `affine scale=A offset=B` says the same
+                else if o.rescaleScale == nil && o.rescaleOffset == nil {
+                    assume(L.name, "Rescaling scale=1/255 offset=0 (the table does not show it; annotate `layer NAME: scale=... offset=...`)")
+                }
+            case .normalization(var a) where a.form != .fixed:
+                a.epsilon = o.epsilon ?? a.epsilon
+                if o.epsilon == nil { assume(L.name, "\(L.kind) epsilon=\(Describe.num(a.epsilon)) (Keras default; annotate `layer NAME: epsilon=...`)") }
+                L.op = .normalization(a)
             case .lambda:
                 if let f = o.lambda { L.op = .lambda(f) }
                 else {
@@ -197,10 +209,14 @@ enum SemanticDefaults {
                 ir.assumptions.append("classes: 0...\(max(0, classes - 1)) (the model outputs \(classes) values, \(dataset) has \(names.count) classes)")
             }
         }
-        ir.inputScale = ann.inputScale ?? 1.0 / 255.0
+        // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
+        // with one are trained on raw 0..255 images).
+        let rescales = ir.layers.prefix { !isWeighted($0.op) }.contains { $0.kind == LayerKind.rescaling.rawValue }
+        ir.inputScale = ann.inputScale ?? (rescales ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0
         if ann.inputScale == nil && ann.inputOffset == nil {
-            ir.assumptions.append("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
+            ir.assumptions.append(rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
+                                           : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
 
     }
@@ -302,7 +318,11 @@ enum SemanticDefaults {
         if o.outputPadding != nil, L.kind != LayerKind.conv2DTranspose.rawValue { throw bad("output_padding") }
         if o.dims != nil, L.kind != LayerKind.permute.rawValue { throw bad("dims") }
         if o.repeats != nil, L.kind != LayerKind.repeatVector.rawValue { throw bad("n") }
-        if o.lambda != nil, L.kind != LayerKind.lambda.rawValue { throw bad("standardize/affine/identity") }
+        if let f = o.lambda, L.kind != LayerKind.lambda.rawValue {
+            guard L.kind == LayerKind.rescaling.rawValue, case .affine = f else { throw bad(L.kind == LayerKind.rescaling.rawValue ? "standardize/identity" : "standardize/affine/identity") }
+        }
+        if o.rescaleOffset != nil, L.kind != LayerKind.rescaling.rawValue { throw bad("offset") }
+        if o.groups != nil, L.kind != LayerKind.groupNormalization.rawValue { throw bad("groups") }
         if o.activation != nil {
             switch L.op {
             case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break

@@ -195,7 +195,7 @@ def nested():
 
 
 def unsupported():
-    return seq("unsupported", (16,), "x", [L.Dense(8, name="d"), L.LayerNormalization(name="ln"), L.Dense(2, name="out")])
+    return seq("unsupported", (16,), "x", [L.Dense(8, name="d"), L.UnitNormalization(name="un"), L.Dense(2, name="out")])
 
 
 def tiny_mlp():

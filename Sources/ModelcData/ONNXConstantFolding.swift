@@ -9,7 +9,7 @@
 //         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
 
 enum ONNXConstantFolding {
-    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze"]
+    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity"]
     static let maxFoldedElements = 1 << 16
 
     /// A folded value: dims and values (integers held exactly as Double up to 2^53).
@@ -31,6 +31,13 @@ enum ONNXConstantFolding {
             }
             let inputs = n.inputs.map { $0.isEmpty ? nil : constants[$0] }
             guard n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }), let out = n.outputs.first else { continue }
+            if n.opType == "Identity" {
+                // The same tensor under a second name (tied or renamed weights): nothing is copied.
+                guard let t = inputs.first ?? nil else { throw err("expected an input, found none") }
+                constants[out] = t
+                folded.insert(i)
+                continue
+            }
             let args = try inputs.map { try $0.map(value) }
             let v = try evaluate(n, args, err: err)
             guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {

@@ -53,10 +53,15 @@ final class ONNXImporterTests: XCTestCase {
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/onnx").path
 
+    /// The chains of make_onnx.py (expected.json) and the graphs of make_onnx_graphs.py (expected_graphs.json).
     func expected() throws -> [String: [String: Any]] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/expected.json"))
-        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        return try XCTUnwrap(root["models"] as? [String: [String: Any]])
+        var all: [String: [String: Any]] = [:]
+        for file in ["expected.json", "expected_graphs.json"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/" + file))
+            let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            all.merge(try XCTUnwrap(root["models"] as? [String: [String: Any]])) { a, _ in a }
+        }
+        return all
     }
 
     func check(_ bytes: [UInt8], _ path: String = "t.onnx") throws -> CheckReport { try Frontend.checkONNX(bytes: bytes, path: path) }
@@ -68,7 +73,7 @@ final class ONNXImporterTests: XCTestCase {
 
     func testFixturesCheckWithTheCountsOfTheFile() throws {
         let models = try expected()
-        XCTAssertEqual(models.count, 6)
+        XCTAssertEqual(models.count, 11)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(Self.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -139,11 +144,62 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(m.hasPrefix("t.onnx: error: layer 'act' (Sqrt) is not supported (supported ONNX operators: Conv, "), m)
     }
 
-    func testBranchingGraphsAreRefusedAsNotChains() {
-        let add = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"]), PB.node("Add", ["a", "b"], ["y"])],
-                           initializers: [])
-        let m = failure(add)
-        XCTAssertTrue(m.contains("tensor 'x' feeds 2 consumers") && m.contains("chains only"), m)
+    /// A PyTorch residual block and Inception-style block: merge layers reading their producers.
+    func testBranchesBecomeMergeLayers() throws {
+        let ir = try Frontend.check(path: "\(Self.dir)/branches.onnx").ir
+        let names = ir.layers.map(\.name)
+        func at(_ n: String) throws -> Int { try XCTUnwrap(names.firstIndex(of: n), "\(n) in \(names)") }
+        let add = ir.layers[try at("add")], concat = ir.layers[try at("concat")], sub = ir.layers[try at("sub")]
+        XCTAssertEqual(add.op, .merge(.add))
+        XCTAssertEqual(add.producers, [try at("relu"), try at("res2")])
+        XCTAssertEqual(concat.op, .merge(.concatenate(axis: -1)))
+        XCTAssertEqual(concat.producers, [try at("b1"), try at("b3"), try at("b5")])
+        XCTAssertEqual(concat.outputShape, [14, 14, 7])
+        XCTAssertEqual(sub.producers, [try at("max"), try at("mul")])
+        XCTAssertEqual(ir.layers[try at("b3")].producers, [try at("pool")], "a branch reads the pool, not the layer above")
+        XCTAssertEqual(Set(ir.layers.compactMap { if case .merge(let k) = $0.op { return k.name } else { return nil } }),
+                       ["add", "concatenate(axis=-1)", "maximum", "minimum", "multiply", "subtract"])
+        let sm = try Frontend.check(path: "\(Self.dir)/sum_mean.onnx").ir
+        XCTAssertEqual(sm.layers.map(\.op).filter { if case .merge = $0 { return true }; return false },
+                       [.merge(.add), .merge(.average), .merge(.concatenate(axis: -3))])
+    }
+
+    /// NCHW Concat axes: 1 (channels) is the IR's last axis, 2 and 3 (H, W) its first two; never the batch.
+    func testConcatAxesAndRefusedMerges() throws {
+        func graph(_ merge: [UInt8], inits: [[UInt8]] = [], input: [Int] = [1, 2, 4, 6], extra: [[UInt8]] = []) -> [UInt8] {
+            PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/a/Relu"), PB.node("Sigmoid", ["x"], ["b"], name: "/b/Sigmoid"), merge] + extra,
+                     initializers: inits, input: input)
+        }
+        for (axis, ir, out) in [(1, -1, [4, 6, 4]), (2, -3, [8, 6, 2]), (3, -2, [4, 12, 2]), (-1, -2, [4, 12, 2])] {
+            let r = try check(graph(PB.node("Concat", ["a", "b"], ["y"], attrs: [PB.attr("axis", int: axis)])))
+            XCTAssertEqual(r.ir.layers[3].op, .merge(.concatenate(axis: ir)), "axis \(axis)")
+            XCTAssertEqual(r.ir.layers[3].outputShape, out, "axis \(axis)")
+            XCTAssertEqual(r.ir.layers[2].producers, [0], "the second branch reads the input")
+        }
+        let batch = failure(graph(PB.node("Concat", ["a", "b"], ["y"], attrs: [PB.attr("axis", int: 0)])))
+        XCTAssertTrue(batch.contains("never the batch axis"), batch)
+        let bias = failure(graph(PB.node("Add", ["a", "k"], ["c"]), inits: [PB.tensor("k", [1], [1])], extra: [PB.node("Add", ["c", "b"], ["y"])]))
+        XCTAssertTrue(bias.contains("(Add): Add of the computed tensor 'a' and a constant is not supported"), bias)
+        let broadcast = failure(graph(PB.node("Mul", ["a", "b", "k"], ["y"]), inits: [PB.tensor("k", [1], [1])]))
+        XCTAssertTrue(broadcast.contains("input 2 'k' is a constant"), broadcast)
+        let twice = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Add", ["a", "a"], ["y"])], initializers: []))
+        XCTAssertTrue(twice.contains("reads the same tensor twice"), twice)
+        let shapes = failure(PB.model(nodes: [PB.node("MaxPool", ["x"], ["a"], attrs: [PB.attr("kernel_shape", ints: [2, 2]), PB.attr("strides", ints: [2, 2])]),
+                                              PB.node("Add", ["a", "x"], ["y"])], initializers: [], input: [1, 1, 4, 4]))
+        XCTAssertTrue(shapes.contains("differ; the shapes must be equal (no broadcasting)"), shapes)
+    }
+
+    func testGraphsThatAreNotOneInputToOneOutputAreRefused() {
+        let twoOutputs = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/r/Relu"), PB.node("Sigmoid", ["x"], ["y"])], initializers: []))
+        XCTAssertTrue(twoOutputs.contains("node '/r/Relu' (Relu): its output 'a' feeds no node and is not the graph output 'y' (models with several outputs are not supported)"), twoOutputs)
+        let cycle = failure(PB.model(nodes: [PB.node("Add", ["x", "b"], ["a"]), PB.node("Relu", ["a"], ["b"]), PB.node("Relu", ["b"], ["y"])], initializers: []))
+        XCTAssertTrue(cycle.contains("is on a cycle"), cycle)
+        let twoData = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Gemm", ["x", "a"], ["y"])], initializers: []))
+        XCTAssertTrue(twoData.contains("takes the computed tensors 'x' and 'a'; only merge operators"), twoData)
+        let twice = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Relu", ["x"], ["a"]), PB.node("Relu", ["a"], ["y"])], initializers: []))
+        XCTAssertTrue(twice.contains("output 'a' is already defined"), twice)
+        let reordered = PB.model(nodes: [PB.node("Add", ["a", "b"], ["y"]), PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"])], initializers: [])
+        XCTAssertEqual((try? check(reordered))?.ir.layers.map(\.kind), ["Input", "Relu", "Sigmoid", "Add"], "nodes out of order are sorted")
     }
 
     func testMissingInitializerAndWrongDims() {

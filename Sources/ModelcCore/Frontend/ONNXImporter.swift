@@ -1,4 +1,4 @@
-// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, read as a chain by
+// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, its graph read by
 // ONNXChain) to the same ModelIR a PyTorch description gives.
 //
 // Before: the bytes of a .onnx file.
@@ -6,6 +6,8 @@
 //         data, C, H, W flatten order, state_dict weight layouts), the layers in graph order,
 //         every hyperparameter taken from the node attributes and the initializers' dims (nothing
 //         inferred), and each layer's initializers checked against the shapes its tensors get.
+//         A branching graph becomes layers with producers (a layer reading another than the
+//         one above) and merge layers (ONNXMerge.swift).
 //         The layers are named as ONNXChain names them, so `--weights model.onnx` finds every
 //         tensor under `TensorSpec.key`.
 //
@@ -38,10 +40,17 @@ enum ONNXImporter {
         let input = try inputShape(chain)
         let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
         var c = PyTorchBuilder.Chain(shape: input)
+        // Each computed tensor's layer by IR position (0: the input layer, k: c.layers[k - 1]).
+        var at: [String: Int] = [chain.input.name: 0]
+        func shape(_ p: Int) -> [Int] { p == 0 ? input : c.layers[p - 1].outputShape }
         for s in chain.steps {
             let before = c.layers.count
+            let from = try s.inputs.map { name -> Int in
+                guard let p = at[name] else { throw ModelError(file: chain.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): input '\(name)' is not computed before it") }
+                return p
+            }
             do {
-                try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+                try append(s, from: from, shapes: from.map(shape), to: &c, chain: chain, avoiding: paramNames, doc: doc)
             } catch let e as DataError {
                 throw ModelError(e)
             } catch let e as ModelError where e.line != nil {
@@ -53,7 +62,12 @@ enum ONNXImporter {
             }
             for k in before..<c.layers.count { c.layers[k].line = s.index }
             if s.hasParameters, let layer = c.layers.last { try checkInitializers(s, layer, chain: chain) }
+            at[s.output] = c.layers.count > before ? c.layers.count : from[0]
         }
+        guard let out = at[chain.output.name], out == c.layers.count else {
+            throw ModelError(file: chain.file, line: nil, message: "the graph output '\(chain.output.name)' is not computed by the last layer; models whose output is not the last node are not supported")
+        }
+        c.shape = shape(out)
         if (c.shape.count) >= 2 {
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
         }
@@ -68,6 +82,20 @@ enum ONNXImporter {
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
         return ir
+    }
+
+    /// Appends the layers of one step: a merge layer reading `from`, or the operator's layers
+    /// reading `from[0]` (producers set when that is not the layer above).
+    static func append(_ s: ONNXStep, from: [Int], shapes: [[Int]], to c: inout PyTorchBuilder.Chain, chain: ONNXChain,
+                       avoiding paramNames: Set<String>, doc: Document) throws {
+        let st = ONNXOperators.Step(s: s, chain: chain, doc: doc)
+        if ONNXChain.mergeOps.contains(s.opType) {
+            return try ONNXMerge.append(st, from: from, shapes: shapes, name: ONNXOperators.layerName(s, avoiding: paramNames), to: &c)
+        }
+        let before = c.layers.count
+        c.shape = shapes[0]
+        try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+        if c.layers.count > before, from[0] != before { c.layers[before].producers = [from[0]] }
     }
 
     /// The graph input's [N, C, H, W], [N, C, L] or [N, F] as the IR's [H, W, C], [L, C] or [F].

@@ -2,7 +2,8 @@
 // Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
 // BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
-// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors).
+// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); the
+// merge operators (Add, Concat, ...) are in ONNXMerge.swift.
 // What modelc cannot compute exactly is refused: asymmetric pads are exact only for Conv (a
 // zero-padding layer, then the unpadded convolution; auto_pad SAME_UPPER / SAME_LOWER become
 // explicit pads computed from the input size); padded or dilated pooling,
@@ -13,7 +14,7 @@ import ModelcData
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"]
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"] + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -42,11 +43,17 @@ enum ONNXOperators {
         func constant(_ k: Int) -> ONNXTensor? { s.constants[k] }
     }
 
+    /// The step's name; a step without parameters avoids the names of those with them.
+    static func layerName(_ s: ONNXStep, avoiding paramNames: Set<String>) -> String {
+        var name = s.name, k = 2
+        if !s.hasParameters { while paramNames.contains(name) { name = "\(s.name)_\(k)"; k += 1 } }
+        return name
+    }
+
     static func append(_ s: ONNXStep, to c: inout PyTorchBuilder.Chain, chain: ONNXChain, avoiding paramNames: Set<String>,
                        doc: Document) throws {
         let st = Step(s: s, chain: chain, doc: doc)
-        var name = s.name
-        if !s.hasParameters { var k = 2; while paramNames.contains(name) { name = "\(s.name)_\(k)"; k += 1 } }
+        let name = layerName(s, avoiding: paramNames)
         func add(_ op: PTOp, note: String? = nil) throws {
             try PyTorchBuilder.append(PTStep(name: name, op: op, line: s.index), kind: s.opType, to: &c, doc: doc,
                                       notes: note.map { [$0] } ?? [])

@@ -33,6 +33,8 @@ public struct ONNXStep: Sendable {
     public var inputs: [String]
     /// The tensor the step computes (the bias Add's output when one is merged in).
     public var output: String
+    /// Inputs computed from a tensor's shape at run time, by position (ONNXShapeComputation).
+    public var shapeInputs: [Int: String] = [:]
 
     public var opType: String { node.opType }
     public var hasParameters: Bool { ONNXChain.parameterOps.contains(node.opType) }
@@ -46,6 +48,8 @@ public struct ONNXChain: Sendable {
     public var input: ONNXValueInfo
     public var output: ONNXValueInfo
     public var steps: [ONNXStep] = []
+    /// Evaluates the shape tensors the steps read (ONNXStep.shapeInputs).
+    public var shapeComputation: ONNXShapeComputation
 
     public init(model: ONNXModel, file: String) throws {
         self.model = model; self.file = file
@@ -61,8 +65,26 @@ public struct ONNXChain: Sendable {
             throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output graphs")
         }
         self.input = input; self.output = output
-        steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, folded: folded, file: file)
+        let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: folded, constants: constants)
+        shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
+        steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, skipping: folded.union(shapeNodes),
+                              shapeTensors: shapeTensors, file: file)
         Self.name(&steps)
+    }
+
+    /// The nodes computing sizes from a computed tensor's shape (ONNXShapeComputation.swift):
+    /// each Shape node, then every node of those operators that reads only their outputs and
+    /// constants; with the tensors they compute.
+    static func shapeNodes(_ g: ONNXGraph, skipping folded: Set<Int>, constants: [String: ONNXTensor]) -> (Set<Int>, Set<String>) {
+        var nodes = Set<Int>(), tensors = Set<String>()
+        for (i, n) in g.nodes.enumerated() where !folded.contains(i) && ONNXShapeComputation.operators.contains(n.opType) {
+            let readsShape = n.inputs.contains { tensors.contains($0) }
+            let onlyShapes = n.inputs.allSatisfy { $0.isEmpty || tensors.contains($0) || constants[$0] != nil }
+            guard n.opType == "Shape" || (readsShape && onlyShapes) else { continue }
+            nodes.insert(i)
+            for o in n.outputs where !o.isEmpty { tensors.insert(o) }
+        }
+        return (nodes, tensors)
     }
 
     /// Operators that combine several computed tensors (merge layers); any other node takes one.
@@ -71,9 +93,9 @@ public struct ONNXChain: Sendable {
     /// The computed nodes in topological order (graph order among the ready ones): each reads
     /// the graph input or earlier nodes' outputs plus constants, and every output but the graph
     /// output is read by a later node.
-    static func walk(_ g: ONNXGraph, from input: String, to output: String, constants: [String: ONNXTensor], folded: Set<Int>,
-                     file: String) throws -> [ONNXStep] {
-        let nodes = g.nodes.indices.filter { !folded.contains($0) }
+    static func walk(_ g: ONNXGraph, from input: String, to output: String, constants: [String: ONNXTensor], skipping: Set<Int>,
+                     shapeTensors: Set<String>, file: String) throws -> [ONNXStep] {
+        let nodes = g.nodes.indices.filter { !skipping.contains($0) }
         var producer: [String: Int] = [:]
         for i in nodes {
             for name in g.nodes[i].outputs where !name.isEmpty {
@@ -88,7 +110,7 @@ public struct ONNXChain: Sendable {
         for i in nodes {
             let n = g.nodes[i]
             var ins: [String] = []
-            for (k, name) in n.inputs.enumerated() where !name.isEmpty && constants[name] == nil {
+            for (k, name) in n.inputs.enumerated() where !name.isEmpty && constants[name] == nil && !shapeTensors.contains(name) {
                 guard producer[name] != nil || name == input else {
                     throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): input '\(name)' is neither an initializer, a Constant nor a node output (missing initializer?)")
                 }
@@ -107,7 +129,7 @@ public struct ONNXChain: Sendable {
             guard !ins.isEmpty else {
                 throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) reads no computed tensor: it is not on a path from the input '\(input)' (only constant-foldable operators may have constant inputs only)")
             }
-            if !mergeOps.contains(n.opType), n.inputs.first.map({ constants[$0] != nil }) ?? true {
+            if !mergeOps.contains(n.opType), n.inputs.first.map({ constants[$0] != nil || shapeTensors.contains($0) }) ?? true {
                 throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): expected the data tensor '\(ins[0])' as its first input")
             }
             data[i] = ins
@@ -132,6 +154,7 @@ public struct ONNXChain: Sendable {
             for (k, name) in n.inputs.enumerated() where !name.isEmpty { if let t = constants[name] { consts[k] = t } }
             var step = ONNXStep(node: n, index: i + 1, biasAdd: nil, name: "", constants: consts, addConstant: nil, inputs: data[i] ?? [],
                                 output: n.outputs[0])
+            for (k, name) in n.inputs.enumerated() where shapeTensors.contains(name) { step.shapeInputs[k] = name }
             // MatMul followed by the Add of a constant bias: one Linear layer.
             if n.opType == "MatMul", step.output != output, let u = consumers[step.output], u.count == 1, g.nodes[u[0]].opType == "Add" {
                 let add = g.nodes[u[0]]

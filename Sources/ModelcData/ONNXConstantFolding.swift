@@ -9,7 +9,7 @@
 //         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
 
 enum ONNXConstantFolding {
-    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity"]
+    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity", "Gather"]
     static let maxFoldedElements = 1 << 16
 
     /// A folded value: dims and values (integers held exactly as Double up to 2^53).
@@ -39,17 +39,21 @@ enum ONNXConstantFolding {
                 continue
             }
             let args = try inputs.map { try $0.map(value) }
-            let v = try evaluate(n, args, err: err)
-            guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
-                throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
-            }
-            var t = ONNXTensor()
-            t.name = out; t.dims = v.dims; t.file = file; t.offset = n.offset
-            if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
-            constants[out] = t
+            constants[out] = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
             folded.insert(i)
         }
         return folded
+    }
+
+    /// A folded value as a tensor (FLOAT or INT64), checked against `maxFoldedElements`.
+    static func tensor(_ v: Value, name: String, node n: ONNXNode, file: String, err: (String) -> DataError) throws -> ONNXTensor {
+        guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
+            throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
+        }
+        var t = ONNXTensor()
+        t.name = name; t.dims = v.dims; t.file = file; t.offset = n.offset
+        if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
+        return t
     }
 
     static func value(_ t: ONNXTensor) throws -> Value {
@@ -95,6 +99,13 @@ enum ONNXConstantFolding {
                 for (k, p) in perm.enumerated() { src[p] = idx[k] }
                 return src
             }
+        case "Gather":
+            // A 1-D constant (a shape) indexed by constant positions along axis 0.
+            let a = try arg(0), idx = try ints(1) ?? []
+            guard a.dims.count == 1, (n.attributes["axis"]?.i ?? 0) == 0, let d = a.dims.first else { throw err("only a 1-D constant is gathered from (axis 0), found dims \(a.dims)") }
+            guard idx.allSatisfy({ $0 >= -d && $0 < d }) else { throw err("indices \(idx) outside 0..<\(d)") }
+            let outDims = try arg(1).dims
+            return Value(dims: outDims, values: idx.map { a.values[$0 < 0 ? $0 + d : $0] }, isFloat: a.isFloat)
         case "Slice":
             return try slice(try arg(0), starts: ints(1) ?? [], ends: ints(2) ?? [], axes: ints(3), steps: ints(4), err: err)
         case "Cast":

@@ -24,6 +24,11 @@ enum PB {
     static func intTensor(_ name: String, _ values: [Int]) -> [UInt8] {
         int(1, values.count) + int(2, 7) + string(8, name) + values.flatMap { int(7, $0) }
     }
+    /// A FLOAT tensor whose data is in an external file (data_location EXTERNAL).
+    static func externalTensor(_ name: String, _ dims: [Int], location: String, offset: Int, length: Int) -> [UInt8] {
+        let entries = [("location", location), ("offset", "\(offset)"), ("length", "\(length)")]
+        return dims.flatMap { int(1, $0) } + int(2, 1) + string(8, name) + entries.flatMap { bytes(13, string(1, $0.0) + string(2, $0.1)) } + int(14, 1)
+    }
     static func attr(_ name: String, int v: Int) -> [UInt8] { string(1, name) + int(3, v) + int(20, 2) }
     static func attr(_ name: String, string v: String) -> [UInt8] { string(1, name) + string(4, v) + int(20, 3) }
     static func attr(_ name: String, ints: [Int]) -> [UInt8] { string(1, name) + ints.flatMap { int(8, $0) } + int(20, 7) }
@@ -81,7 +86,9 @@ final class ONNXImporterTests: XCTestCase {
             XCTAssertEqual(r.ir.inputShape, [28, 28, 1], name)
             XCTAssertEqual(r.ir.classCount, 10, name)
             // Every float initializer (weights, biases, BatchNorm statistics) is a parameter of the IR.
-            XCTAssertEqual(r.ir.totalParams, facts["float_initializer_elements"] as? Int, name)
+            // (plus the weights ConstantOfShape nodes make, in derived_weights).
+            let filled = facts["filled_weight_elements"] as? Int ?? 0
+            XCTAssertEqual(r.ir.totalParams, (facts["float_initializer_elements"] as? Int).map { $0 + filled }, name)
         }
     }
 
@@ -200,6 +207,97 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(twice.contains("output 'a' is already defined"), twice)
         let reordered = PB.model(nodes: [PB.node("Add", ["a", "b"], ["y"]), PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"])], initializers: [])
         XCTAssertEqual((try? check(reordered))?.ir.layers.map(\.kind), ["Input", "Relu", "Sigmoid", "Add"], "nodes out of order are sorted")
+    }
+
+    /// tf2onnx's Keras layout: NHWC input turned NCHW by a Transpose, NHWC again before the flatten.
+    func testKerasNHWCGraphsFlattenInHWCOrder() throws {
+        func graph(_ afterConv: [[UInt8]], flatten: String) -> [UInt8] {
+            PB.model(nodes: [PB.node("Transpose", ["x"], ["t"], attrs: [PB.attr("perm", ints: [0, 3, 1, 2])]),
+                             PB.node("Conv", ["t", "c.weight"], ["c"], name: "/c/Conv")] + afterConv
+                        + [PB.node("Reshape", [flatten, "shape"], ["f"], name: "/flatten/Reshape"),
+                           PB.node("MatMul", ["f", "fc.weight"], ["m"], name: "/fc/MatMul"), PB.node("Add", ["m", "fc.bias"], ["y"])],
+                     initializers: [PB.tensor("c.weight", [3, 2, 1, 1], [1, 0, 0, 1, 1, 1]), PB.intTensor("shape", [0, -1]),
+                                    PB.tensor("fc.weight", [48, 3], Array(repeating: 0.5, count: 144)), PB.tensor("fc.bias", [3], [0, 0, 0])],
+                     input: [1, 4, 4, 2])
+        }
+        let r = try check(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 2, 3, 1])])], flatten: "n"))
+        XCTAssertEqual(r.ir.inputShape, [4, 4, 2])
+        XCTAssertEqual(r.ir.layers.map(\.kind), ["Input", "Conv", "Reshape", "MatMul"])
+        XCTAssertTrue(r.ir.nhwcFlatten)
+        XCTAssertEqual(r.ir.flattenOrder, .hwc)
+        let nchw = try check(graph([], flatten: "c"))
+        XCTAssertFalse(nchw.ir.nhwcFlatten, "a flatten of the NCHW tensor keeps PyTorch's order")
+        let relu = failure(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 2, 3, 1])]), PB.node("Relu", ["n"], ["q"])], flatten: "q"))
+        XCTAssertTrue(relu.contains("which the graph holds NHWC (Keras layout); only a Transpose to NCHW or a flatten is supported there"), relu)
+        let perm = failure(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 1, 3, 2])])], flatten: "n"))
+        XCTAssertTrue(perm.contains("perm [0, 1, 3, 2] of [3, 4, 4]: only NCHW <-> NHWC Transposes"), perm)
+    }
+
+    /// x.view(x.size(0), -1) with a dynamic batch: Shape -> Gather -> Cast -> Concat -> Reshape.
+    func testAFlattenShapeComputedAtRunTimeIsEvaluated() throws {
+        let m = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Gather", ["s", "zero"], ["n"]),
+                                 PB.node("Cast", ["n"], ["n1"], attrs: [PB.attr("to", int: 7)]),
+                                 PB.node("Concat", ["n1", "minus1"], ["shape"], attrs: [PB.attr("axis", int: 0)]),
+                                 PB.node("Reshape", ["a", "shape"], ["f"]),
+                                 PB.node("Gemm", ["f", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                         initializers: [PB.intTensor("zero", [0]), PB.intTensor("minus1", [-1]),
+                                        PB.tensor("fc.weight", [3, 32], Array(repeating: 0.1, count: 96)), PB.tensor("fc.bias", [3], [0, 0, 0])],
+                         input: [1, 2, 4, 4])
+        XCTAssertEqual(try check(m).ir.layers.map(\.kind), ["Input", "Relu", "Reshape", "Gemm"])
+        let wrong = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Reshape", ["a", "s"], ["y"])],
+                             initializers: [], input: [1, 2, 4, 4])
+        XCTAssertTrue(failure(wrong).contains("to [N, 2, 4, 4]: only flattening to [N, 32] is supported"), failure(wrong))
+    }
+
+    /// Initializers in a file beside the model (data_location EXTERNAL): read with bounds checks.
+    func testExternalDataIsReadWithBoundsChecks() throws {
+        let dir = NSTemporaryDirectory() + "onnx-external-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/m", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let weights: [Float] = (0..<12).map { Float($0) / 10 }
+        let data = [UInt8](repeating: 7, count: 16) + weights.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/m/w.data"))
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/outside.data"))
+        func model(_ location: String, offset: Int = 16, length: Int = 48) throws -> String {
+            let m = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                             initializers: [PB.externalTensor("fc.weight", [3, 4], location: location, offset: offset, length: length),
+                                            PB.tensor("fc.bias", [3], [0.1, 0.2, 0.3])])
+            try Data(m).write(to: URL(fileURLWithPath: dir + "/m/model.onnx"))
+            return dir + "/m/model.onnx"
+        }
+        let path = try model("w.data")
+        XCTAssertTrue(try Frontend.check(path: path).ok)
+        XCTAssertEqual(try WeightsReader.read(path: path)["fc.weight"]?.floats(), weights)
+        func failure(_ path: String) -> String {
+            do { _ = try WeightsReader.read(path: path) } catch { return "\(error)" }
+            return "no error"
+        }
+        let beyond = failure(try model("w.data", offset: 20))
+        XCTAssertTrue(beyond.contains("expected offset 20 + length 48 within the 64 bytes of the external data file 'w.data'"), beyond)
+        let missing = failure(try model("nowhere.data"))
+        XCTAssertTrue(missing.contains("external data file 'nowhere.data'") && missing.hasPrefix(path), missing)
+        let up = failure(try model("../outside.data"))
+        XCTAssertTrue(up.contains("expected the external data location as a path inside the model's directory, found '../outside.data'"), up)
+        XCTAssertTrue(failure(try model("/etc/passwd")).contains("inside the model's directory"))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/m/link.data", withDestinationPath: dir + "/outside.data")
+        let link = failure(try model("link.data"))
+        XCTAssertTrue(link.contains("external data file 'link.data' resolves to") && link.contains("outside the model's directory"), link)
+        // From bytes alone (no directory) the data is not read; the IR still checks, the values are refused.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try model("w.data"))))
+        XCTAssertTrue(try check(bytes).ok)
+        let chain = try ONNXChain(model: ONNXModel.decode(bytes, file: "t.onnx"), file: "t.onnx")
+        XCTAssertThrowsError(try chain.stateDict()) { XCTAssertTrue("\($0)".contains("its data is in the external file 'w.data', which was not read"), "\($0)") }
+        XCTAssertTrue(ONNXFuzzEntry.run(bytes))
+    }
+
+    /// Weights built by ConstantOfShape and read through an Identity of an initializer are folded.
+    func testDerivedWeightsAreFolded() throws {
+        let path = "\(Self.dir)/derived_weights.onnx"
+        let ir = try Frontend.check(path: path).ir
+        XCTAssertEqual(ir.layers.map(\.name), ["input", "conv", "relu", "flatten", "fc"])
+        let w = try WeightsReader.read(path: path)
+        XCTAssertEqual(try w["conv.bias"]?.floats(), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(w["fc.weight"]?.shape, [10, 676])
     }
 
     func testMissingInitializerAndWrongDims() {

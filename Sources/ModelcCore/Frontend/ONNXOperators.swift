@@ -227,8 +227,10 @@ enum ONNXOperators {
         guard let t = st.constant(1) else { throw st.err("expected the target shape as an initializer or Constant (a shape computed at run time is not supported)") }
         let shape = try t.ints()
         let n = input.reduce(1, *)
-        guard shape.count == 2, [0, 1, -1].contains(shape[0]), shape[1] == n || (shape[1] == -1 && shape[0] != -1) else {
-            throw st.err("reshape of \(PyTorchBuilder.chw(input)) to \(shape): only flattening to [N, \(n)] is supported")
+        // The batch: 0 (copy), 1, -1, or the size computed at run time (ONNXShapeComputation.batch).
+        guard shape.count == 2, [0, 1, -1, ONNXShapeComputation.batch].contains(shape[0]), shape[1] == n || (shape[1] == -1 && shape[0] != -1) else {
+            let target = shape.map { $0 == ONNXShapeComputation.batch ? "N" : "\($0)" }.joined(separator: ", ")
+            throw st.err("reshape of \(PyTorchBuilder.chw(input)) to [\(target)]: only flattening to [N, \(n)] is supported")
         }
         return input.count > 1
     }

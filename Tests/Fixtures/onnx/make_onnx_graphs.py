@@ -166,6 +166,13 @@ def float_elements(path):
     return sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.data_type == TensorProto.FLOAT)
 
 
+def filled_elements(path):
+    """Elements of the weights ConstantOfShape nodes make (their shape is a Constant node's value)."""
+    proto = onnx.load(path)
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in proto.graph.node if n.op_type == "Constant"}
+    return sum(int(np.prod(consts[n.input[0]])) for n in proto.graph.node if n.op_type == "ConstantOfShape")
+
+
 def main():
     x = images()
     out = {"idx": "Tests/Fixtures/data/kmnist/t10k-images-idx3-ubyte.gz", "indices": INDICES, "models": {}}
@@ -176,6 +183,7 @@ def main():
         if ref is not None:
             assert np.abs(ref - probs).max() < 1e-5, name
         out["models"][name] = {"opset": 13, "float_initializer_elements": float_elements(path),
+                               "filled_weight_elements": filled_elements(path),
                                "probabilities": [[round(float(v), 9) for v in row] for row in probs]}
         print(name, os.path.getsize(path), "bytes", [n.op_type for n in onnx.load(path).graph.node])
 

@@ -3,6 +3,9 @@
 // Transpose and Cast nodes whose inputs are all constants. Such a node is evaluated once, its
 // output becomes a constant (as an initializer would be), and the chain never sees it.
 //
+// Weights are folded too: ConstantOfShape fills a tensor of up to `maxFilledElements` values
+// (kept as one value until converted), and an Identity of a constant is that constant.
+//
 // Before: the graph's initializers and Constant values by name.
 // After:  the same plus the outputs of every foldable node whose inputs are all constants, and
 //         the indices of the nodes folded away. Each folded tensor holds at most
@@ -31,6 +34,11 @@ enum ONNXConstantFolding {
             }
             let inputs = n.inputs.map { $0.isEmpty ? nil : constants[$0] }
             guard n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }), let out = n.outputs.first else { continue }
+            if n.opType == "ConstantOfShape" {
+                constants[out] = try filled(n, shape: inputs.first ?? nil, name: out, file: file, err: err)
+                folded.insert(i)
+                continue
+            }
             if n.opType == "Identity" {
                 // The same tensor under a second name (tied or renamed weights): nothing is copied.
                 guard let t = inputs.first ?? nil else { throw err("expected an input, found none") }
@@ -43,6 +51,26 @@ enum ONNXConstantFolding {
             folded.insert(i)
         }
         return folded
+    }
+
+    /// Largest tensor ConstantOfShape may fill (weights: 2^24 values, 64 MB as floats).
+    static let maxFilledElements = 1 << 24
+
+    /// ConstantOfShape: a tensor of the given dims, every value the `value` attribute's (0.0 by
+    /// default), held as that one value until converted (ONNXTensor.splat).
+    static func filled(_ n: ONNXNode, shape: ONNXTensor?, name: String, file: String, err: (String) -> DataError) throws -> ONNXTensor {
+        guard let shape else { throw err("expected input 0 (the shape), found none") }
+        let dims = try value(shape).values.map { $0.isFinite ? Int(max(min($0, 1e15), -1e15)) : -1 }
+        guard dims.allSatisfy({ $0 >= 0 }), checkedProduct(dims, limit: maxFilledElements) != nil else {
+            throw err("expected a shape of at most \(maxFilledElements) elements, found \(dims)")
+        }
+        let fill = try n.attributes["value"]?.t.map(value) ?? Value(dims: [1], values: [0], isFloat: true)
+        var t = ONNXTensor()
+        t.name = name; t.dims = dims; t.file = file; t.offset = n.offset
+        t.dataType = fill.isFloat ? 1 : 7
+        let v = fill.values.first ?? 0
+        t.splat = fill.isFloat ? v : (v.isFinite ? max(min(v, 1e15), -1e15).rounded(.towardZero) : 0)
+        return t
     }
 
     /// A folded value as a tensor (FLOAT or INT64), checked against `maxFoldedElements`.
@@ -73,7 +101,7 @@ enum ONNXConstantFolding {
         func ints(_ k: Int) throws -> [Int]? {
             guard k < args.count, let a = args[k] else { return nil }
             // Exporters write INT64_MIN / INT64_MAX for "to the end"; clamped, they slice the same.
-            return a.values.map { Int(max(min($0, 1e15), -1e15).rounded(.towardZero)) }
+            return a.values.map { Int(max(min($0.isNaN ? -1e15 : $0, 1e15), -1e15).rounded(.towardZero)) }
         }
         switch n.opType {
         case "ConstantOfShape":

@@ -21,6 +21,8 @@ public struct ONNXTensor: Sendable {
     /// Where the bytes are when the file stores them outside (data_location EXTERNAL) and they
     /// are not read yet (ONNXExternalData.swift).
     public var external: External?
+    /// Every value, for a ConstantOfShape output (ONNXConstantFolding.filled; dims at most 2^24 values).
+    var splat: Double?
 
     public var typeName: String {
         let names = [1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING",
@@ -104,6 +106,7 @@ public struct ONNXTensor: Sendable {
     public func floats() throws -> [Float] {
         try checkLoaded()
         let n = try elementCount()
+        if let splat { return Array(repeating: Float(splat), count: n) }
         switch DataType(rawValue: dataType) {
         case .float:
             if let raw { return try fromRaw(raw, n, size: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } }
@@ -125,6 +128,7 @@ public struct ONNXTensor: Sendable {
     public func ints() throws -> [Int] {
         try checkLoaded()
         let n = try elementCount()
+        if let splat, dataType == 6 || dataType == 7 { return Array(repeating: Int(splat), count: n) }
         switch DataType(rawValue: dataType) {
         case .int64:
             if let raw { return try fromRaw(raw, n, size: 8) { Int(Int64(bitPattern: $0)) } }

@@ -149,6 +149,9 @@ final class ONNXImporterTests: XCTestCase {
     func testUnsupportedOperatorsAreNamedAsTablesNameThem() {
         let m = failure(PB.gemmModel(then: "Sqrt"))
         XCTAssertTrue(m.hasPrefix("t.onnx: error: layer 'act' (Sqrt) is not supported (supported ONNX operators: Conv, "), m)
+        let branch = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/a/Relu"), PB.node("Sqrt", ["x"], ["b"], name: "/root/Sqrt"),
+                                              PB.node("Add", ["a", "b"], ["y"])], initializers: []))
+        XCTAssertTrue(branch.hasPrefix("t.onnx: error: layer 'root' (Sqrt) is not supported (supported ONNX operators: Conv, ") && branch.contains("Add, Concat"), branch)
     }
 
     /// A PyTorch residual block and Inception-style block: merge layers reading their producers.

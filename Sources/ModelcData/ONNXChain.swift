@@ -1,17 +1,21 @@
-// An ONNX graph read as a chain: the nodes from the one graph input to the one graph output,
-// each feeding the next, with every other node input a constant (an initializer or a Constant
-// node's value). Shared by the importer (ModelcCore/Frontend/ONNXImporter.swift), which turns
-// the steps into layers, and by `--weights model.onnx` (WeightsReader), which returns the
-// initializers under the names the layers' tensors get. Both name the layers here, so the keys
-// always agree: a layer with parameters is named after its weight initializer ("fc1.weight" ->
-// "fc1"), else after the exporter's node path ("/features/features.0/Conv" -> "features.0"),
-// else "<op>_<index>"; its tensors are "<layer>.weight", ".bias", ".running_mean",
-// ".running_var" in PyTorch state_dict layouts (Conv OIHW, Linear [out, in]).
+// An ONNX graph read as modelc's IR reads a graph: one graph input, one graph output, and
+// the computed nodes between them in topological order, each reading the input or earlier
+// nodes' outputs (several only for the merge operators Add, Sum, Sub, Mul, Max, Min, Mean,
+// Concat) plus constants (initializers, Constant values, folded shape computations). Shared by
+// the importer (ModelcCore/Frontend/ONNXImporter.swift), which turns the steps into layers
+// (a merge step into a merge layer whose producers are the steps it reads), and by
+// `--weights model.onnx` (WeightsReader), which returns the initializers under the names the
+// layers' tensors get. Both name the layers here, so the keys always agree: a layer with
+// parameters is named after its weight initializer ("fc1.weight" -> "fc1"), else after the
+// exporter's node path ("/features/features.0/Conv" -> "features.0"), else "<op>_<index>";
+// its tensors are "<layer>.weight", ".bias", ".running_mean", ".running_var" in PyTorch
+// state_dict layouts (Conv OIHW, Linear [out, in]).
 //
 // Before: a decoded ONNXModel (constant shape computations folded first: ONNXConstantFolding).
-// After:  the steps in order (a MatMul and the Add of its bias merged into one step), or a
-//         DataError naming the node where the graph stops being a chain (a tensor feeding two
-//         nodes, a node with two computed inputs, a node off the path, a missing initializer).
+// After:  the steps in topological order (a MatMul and the Add of its bias merged into one
+//         step), or a DataError naming the node that breaks the rules: a second computed input
+//         of a non-merge node, an input nothing produces (missing initializer?), a node off the
+//         path from the input, an output nothing reads (several outputs), a cycle.
 
 public struct ONNXStep: Sendable {
     public var node: ONNXNode
@@ -25,6 +29,12 @@ public struct ONNXStep: Sendable {
     public var constants: [Int: ONNXTensor]
     /// The constant operand of `biasAdd`.
     public var addConstant: ONNXTensor?
+    /// The computed tensors the node reads (the graph input or earlier steps' outputs), in input order.
+    public var inputs: [String]
+    /// The tensor the step computes (the bias Add's output when one is merged in).
+    public var output: String
+    /// Inputs computed from a tensor's shape at run time, by position (ONNXShapeComputation).
+    public var shapeInputs: [Int: String] = [:]
 
     public var opType: String { node.opType }
     public var hasParameters: Bool { ONNXChain.parameterOps.contains(node.opType) }
@@ -38,6 +48,8 @@ public struct ONNXChain: Sendable {
     public var input: ONNXValueInfo
     public var output: ONNXValueInfo
     public var steps: [ONNXStep] = []
+    /// Evaluates the shape tensors the steps read (ONNXStep.shapeInputs).
+    public var shapeComputation: ONNXShapeComputation
 
     public init(model: ONNXModel, file: String) throws {
         self.model = model; self.file = file
@@ -47,85 +59,147 @@ public struct ONNXChain: Sendable {
         let folded = try ONNXConstantFolding.fold(g, constants: &constants, file: file)
         let inputs = g.inputs.filter { constants[$0.name] == nil }
         guard inputs.count == 1, let input = inputs.first else {
-            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input chains")
+            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input graphs")
         }
         guard g.outputs.count == 1, let output = g.outputs.first else {
-            throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output chains")
+            throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output graphs")
         }
         self.input = input; self.output = output
-        steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, folded: folded, file: file)
+        let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: folded, constants: constants)
+        shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
+        steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, skipping: folded.union(shapeNodes),
+                              shapeTensors: shapeTensors, file: file)
         Self.name(&steps)
     }
 
-    static func chainsOnly(_ what: String) -> String {
-        "\(what): modelc reads ONNX chains only (each node feeding the next); branching graphs (residual Add, Concat, shared tensors) are not supported yet"
+    /// The nodes computing sizes from a computed tensor's shape (ONNXShapeComputation.swift):
+    /// each Shape node, then every node of those operators that reads only their outputs and
+    /// constants; with the tensors they compute.
+    static func shapeNodes(_ g: ONNXGraph, skipping folded: Set<Int>, constants: [String: ONNXTensor]) -> (Set<Int>, Set<String>) {
+        var nodes = Set<Int>(), tensors = Set<String>()
+        for (i, n) in g.nodes.enumerated() where !folded.contains(i) && ONNXShapeComputation.operators.contains(n.opType) {
+            let readsShape = n.inputs.contains { tensors.contains($0) }
+            let onlyShapes = n.inputs.allSatisfy { $0.isEmpty || tensors.contains($0) || constants[$0] != nil }
+            guard n.opType == "Shape" || (readsShape && onlyShapes) else { continue }
+            nodes.insert(i)
+            for o in n.outputs where !o.isEmpty { tensors.insert(o) }
+        }
+        return (nodes, tensors)
     }
 
-    /// Follows the data tensor from `input` to `output` through nodes with one consumer each.
-    static func walk(_ g: ONNXGraph, from input: String, to output: String, constants: [String: ONNXTensor], folded: Set<Int>,
-                     file: String) throws -> [ONNXStep] {
-        let nodes = g.nodes.indices.filter { !folded.contains($0) }
-        var consumers: [String: [Int]] = [:]
+    /// Operators that combine several computed tensors (merge layers); any other node takes one.
+    public static let mergeOps: Set<String> = ["Add", "Sum", "Sub", "Mul", "Max", "Min", "Mean", "Concat"]
+
+    /// The computed nodes in topological order (graph order among the ready ones): each reads
+    /// the graph input or earlier nodes' outputs plus constants, and every output but the graph
+    /// output is read by a later node.
+    static func walk(_ g: ONNXGraph, from input: String, to output: String, constants: [String: ONNXTensor], skipping: Set<Int>,
+                     shapeTensors: Set<String>, file: String) throws -> [ONNXStep] {
+        let nodes = g.nodes.indices.filter { !skipping.contains($0) }
         var producer: [String: Int] = [:]
         for i in nodes {
-            for name in g.nodes[i].inputs where !name.isEmpty && constants[name] == nil { consumers[name, default: []].append(i) }
-            for name in g.nodes[i].outputs where !name.isEmpty { producer[name] = i }
-        }
-        func nodeText(_ i: Int) -> String { "node '\(g.nodes[i].name)' (\(g.nodes[i].opType))" }
-        func constantInputs(_ i: Int, data: String) throws -> [Int: ONNXTensor] {
-            var out: [Int: ONNXTensor] = [:]
-            for (k, name) in g.nodes[i].inputs.enumerated() where !name.isEmpty && name != data {
-                if let t = constants[name] { out[k] = t; continue }
-                let n = g.nodes[i]
-                if producer[name] != nil || name == input {
-                    throw DataError(file: file, offset: n.offset, message: chainsOnly("\(nodeText(i)) takes the computed tensors '\(data)' and '\(name)'"))
+            for name in g.nodes[i].outputs where !name.isEmpty {
+                if producer[name] != nil || name == input || constants[name] != nil {
+                    throw DataError(file: file, offset: g.nodes[i].offset, message: "\(nodeText(g, i)): output '\(name)' is already defined (each tensor has one producer)")
                 }
-                throw DataError(file: file, offset: n.offset, message: "\(nodeText(i)): input '\(name)' is neither an initializer, a Constant nor a node output (missing initializer?)")
+                producer[name] = i
             }
-            return out
         }
-        var steps: [ONNXStep] = []
-        var visited = Set<Int>()
-        var cur = input
-        while true {
-            let users = consumers[cur] ?? []
-            if users.isEmpty {
-                guard cur == output else {
-                    throw DataError(file: file, offset: g.offset, message: "tensor '\(cur)' is used by no node and is not the graph output '\(output)'")
-                }
-                break
-            }
-            guard users.count == 1, cur != output else {
-                let shape = users.contains { g.nodes[$0].opType == "Shape" } ? " (a Shape node computes sizes at run time: export with a fixed input size and torch.flatten / nn.Flatten)" : ""
-                throw DataError(file: file, offset: g.nodes[users[0]].offset, message: chainsOnly("tensor '\(cur)' feeds \(users.count + (cur == output ? 1 : 0)) consumers (\(users.map(nodeText).joined(separator: ", "))\(cur == output ? ", the graph output" : ""))\(shape)"))
-            }
-            let i = users[0]
+        var data: [Int: [String]] = [:]      // each node's computed inputs
+        var consumers: [String: [Int]] = [:]
+        for i in nodes {
             let n = g.nodes[i]
-            guard !visited.contains(i) else { throw DataError(file: file, offset: n.offset, message: "\(nodeText(i)) is reached twice (a cycle)") }
-            visited.insert(i)
-            guard n.inputs.firstIndex(of: cur) == 0 || n.opType == "Add" else {
-                throw DataError(file: file, offset: n.offset, message: "\(nodeText(i)): expected the data tensor '\(cur)' as its first input")
+            var ins: [String] = []
+            for (k, name) in n.inputs.enumerated() where !name.isEmpty && constants[name] == nil && !shapeTensors.contains(name) {
+                guard producer[name] != nil || name == input else {
+                    throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): input '\(name)' is neither an initializer, a Constant nor a node output (missing initializer?)")
+                }
+                if !mergeOps.contains(n.opType) && k != 0 {
+                    let shape = n.inputs.contains { producer[$0].map { g.nodes[$0].opType == "Shape" } ?? false }
+                        || g.nodes.contains { $0.opType == "Shape" }
+                    throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) takes the computed tensors '\(n.inputs[0])' and '\(name)'; only merge operators (\(mergeOps.sorted().joined(separator: ", "))) take several"
+                        + (shape ? " (a Shape node computes sizes at run time: export with a fixed input size and torch.flatten / nn.Flatten)" : ""))
+                }
+                ins.append(name)
+                consumers[name, default: []].append(i)
             }
-            var step = ONNXStep(node: n, index: i + 1, biasAdd: nil, name: "", constants: try constantInputs(i, data: cur), addConstant: nil)
-            guard let next = n.outputs.first, !next.isEmpty else { throw DataError(file: file, offset: n.offset, message: "\(nodeText(i)): expected an output, found none") }
-            cur = next
+            guard let out = n.outputs.first, !out.isEmpty else {
+                throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): expected an output, found none")
+            }
+            guard !ins.isEmpty else {
+                throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) reads no computed tensor: it is not on a path from the input '\(input)' (only constant-foldable operators may have constant inputs only)")
+            }
+            if !mergeOps.contains(n.opType), n.inputs.first.map({ constants[$0] != nil || shapeTensors.contains($0) }) ?? true {
+                throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): expected the data tensor '\(ins[0])' as its first input")
+            }
+            data[i] = ins
+        }
+        guard producer[output] != nil else {
+            throw DataError(file: file, offset: g.offset, message: "the graph output '\(output)' is \(output == input ? "the input itself" : "produced by no node")")
+        }
+        for i in nodes {
+            for (k, name) in g.nodes[i].outputs.enumerated() where !name.isEmpty && consumers[name] == nil && name != output && k == 0 {
+                throw DataError(file: file, offset: g.nodes[i].offset, message: "\(nodeText(g, i)): its output '\(name)' feeds no node and is not the graph output '\(output)' (models with several outputs are not supported)")
+            }
+            for name in g.nodes[i].outputs.dropFirst() where !name.isEmpty && (consumers[name] != nil || name == output) {
+                throw DataError(file: file, offset: g.nodes[i].offset, message: "\(nodeText(g, i)): its output '\(name)' (not the first) is used; only a node's first output is supported")
+            }
+        }
+        let order = try topological(g, nodes, data: data, producer: producer, file: file)
+        var steps: [ONNXStep] = []
+        var fusedAdds = Set<Int>()
+        for i in order where !fusedAdds.contains(i) {
+            let n = g.nodes[i]
+            var consts: [Int: ONNXTensor] = [:]
+            for (k, name) in n.inputs.enumerated() where !name.isEmpty { if let t = constants[name] { consts[k] = t } }
+            var step = ONNXStep(node: n, index: i + 1, biasAdd: nil, name: "", constants: consts, addConstant: nil, inputs: data[i] ?? [],
+                                output: n.outputs[0])
+            for (k, name) in n.inputs.enumerated() where shapeTensors.contains(name) { step.shapeInputs[k] = name }
             // MatMul followed by the Add of a constant bias: one Linear layer.
-            if n.opType == "MatMul", cur != output, let u = consumers[cur], u.count == 1, g.nodes[u[0]].opType == "Add" {
+            if n.opType == "MatMul", step.output != output, let u = consumers[step.output], u.count == 1, g.nodes[u[0]].opType == "Add" {
                 let add = g.nodes[u[0]]
-                let other = add.inputs.first { $0 != cur }
-                if add.inputs.count == 2, let o = other, let t = constants[o] {
-                    visited.insert(u[0])
+                if add.inputs.count == 2, let o = add.inputs.first(where: { $0 != step.output }), let t = constants[o] {
+                    fusedAdds.insert(u[0])
                     step.biasAdd = add
                     step.addConstant = t
-                    cur = add.outputs.first ?? ""
+                    step.output = add.outputs[0]
                 }
             }
             steps.append(step)
         }
-        if let i = nodes.first(where: { !visited.contains($0) }) {
-            throw DataError(file: file, offset: g.nodes[i].offset, message: chainsOnly("\(nodeText(i)) is not on the path from input '\(input)' to output '\(output)'"))
-        }
         return steps
+    }
+
+    static func nodeText(_ g: ONNXGraph, _ i: Int) -> String { "node '\(g.nodes[i].name)' (\(g.nodes[i].opType))" }
+
+    /// The file's own order when it is topological (as onnx.proto requires), else Kahn's
+    /// algorithm (first in, first out); a cycle is an error.
+    static func topological(_ g: ONNXGraph, _ nodes: [Int], data: [Int: [String]], producer: [String: Int], file: String) throws -> [Int] {
+        var position: [Int: Int] = [:]
+        for (k, i) in nodes.enumerated() { position[i] = k }
+        let sorted = nodes.allSatisfy { i in (data[i] ?? []).allSatisfy { producer[$0].map { position[$0]! < position[i]! } ?? true } }
+        if sorted { return nodes }
+        var waiting: [Int: Int] = [:]
+        var readers: [Int: [Int]] = [:]
+        for i in nodes {
+            let deps = Set((data[i] ?? []).compactMap { producer[$0] })
+            waiting[i] = deps.count
+            for d in deps { readers[d, default: []].append(i) }
+        }
+        var queue = nodes.filter { waiting[$0] == 0 }
+        var head = 0
+        while head < queue.count {
+            let i = queue[head]
+            head += 1
+            for r in readers[i] ?? [] {
+                waiting[r]! -= 1
+                if waiting[r] == 0 { queue.append(r) }
+            }
+        }
+        if queue.count < nodes.count, let i = nodes.first(where: { waiting[$0]! > 0 }) {
+            throw DataError(file: file, offset: g.nodes[i].offset, message: "\(nodeText(g, i)) is on a cycle (the graph is not acyclic)")
+        }
+        return queue
     }
 
     /// Names every step (see the file comment); names of steps with parameters are unique.
@@ -134,8 +208,10 @@ public struct ONNXChain: Sendable {
         for i in steps.indices {
             let s = steps[i]
             var base = ""
-            if s.hasParameters, s.node.inputs.count > 1, s.node.inputs[1].hasSuffix(".weight") {
-                base = sanitized(String(s.node.inputs[1].dropLast(".weight".count)))
+            // The weight's input name, or the initializer's own name behind an Identity.
+            if s.hasParameters, s.node.inputs.count > 1,
+               let w = [s.node.inputs[1], s.constants[1]?.name ?? ""].first(where: { $0.hasSuffix(".weight") }) {
+                base = sanitized(String(w.dropLast(".weight".count)))
             }
             if base.isEmpty { base = pathName(s.node.name) }
             if base.isEmpty { base = s.opType.lowercased() + (s.hasParameters ? "_\(i)" : "") }

@@ -3,13 +3,16 @@
 // Transpose and Cast nodes whose inputs are all constants. Such a node is evaluated once, its
 // output becomes a constant (as an initializer would be), and the chain never sees it.
 //
+// Weights are folded too: ConstantOfShape fills a tensor of up to `maxFilledElements` values
+// (kept as one value until converted), and an Identity of a constant is that constant.
+//
 // Before: the graph's initializers and Constant values by name.
 // After:  the same plus the outputs of every foldable node whose inputs are all constants, and
 //         the indices of the nodes folded away. Each folded tensor holds at most
 //         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
 
 enum ONNXConstantFolding {
-    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze"]
+    static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity", "Gather"]
     static let maxFoldedElements = 1 << 16
 
     /// A folded value: dims and values (integers held exactly as Double up to 2^53).
@@ -31,18 +34,54 @@ enum ONNXConstantFolding {
             }
             let inputs = n.inputs.map { $0.isEmpty ? nil : constants[$0] }
             guard n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }), let out = n.outputs.first else { continue }
-            let args = try inputs.map { try $0.map(value) }
-            let v = try evaluate(n, args, err: err)
-            guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
-                throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
+            if n.opType == "ConstantOfShape" {
+                constants[out] = try filled(n, shape: inputs.first ?? nil, name: out, file: file, err: err)
+                folded.insert(i)
+                continue
             }
-            var t = ONNXTensor()
-            t.name = out; t.dims = v.dims; t.file = file; t.offset = n.offset
-            if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
-            constants[out] = t
+            if n.opType == "Identity" {
+                // The same tensor under a second name (tied or renamed weights): nothing is copied.
+                guard let t = inputs.first ?? nil else { throw err("expected an input, found none") }
+                constants[out] = t
+                folded.insert(i)
+                continue
+            }
+            let args = try inputs.map { try $0.map(value) }
+            constants[out] = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
             folded.insert(i)
         }
         return folded
+    }
+
+    /// Largest tensor ConstantOfShape may fill (weights: 2^24 values, 64 MB as floats).
+    static let maxFilledElements = 1 << 24
+
+    /// ConstantOfShape: a tensor of the given dims, every value the `value` attribute's (0.0 by
+    /// default), held as that one value until converted (ONNXTensor.splat).
+    static func filled(_ n: ONNXNode, shape: ONNXTensor?, name: String, file: String, err: (String) -> DataError) throws -> ONNXTensor {
+        guard let shape else { throw err("expected input 0 (the shape), found none") }
+        let dims = try value(shape).values.map { $0.isFinite ? Int(max(min($0, 1e15), -1e15)) : -1 }
+        guard dims.allSatisfy({ $0 >= 0 }), checkedProduct(dims, limit: maxFilledElements) != nil else {
+            throw err("expected a shape of at most \(maxFilledElements) elements, found \(dims)")
+        }
+        let fill = try n.attributes["value"]?.t.map(value) ?? Value(dims: [1], values: [0], isFloat: true)
+        var t = ONNXTensor()
+        t.name = name; t.dims = dims; t.file = file; t.offset = n.offset
+        t.dataType = fill.isFloat ? 1 : 7
+        let v = fill.values.first ?? 0
+        t.splat = fill.isFloat ? v : (v.isFinite ? max(min(v, 1e15), -1e15).rounded(.towardZero) : 0)
+        return t
+    }
+
+    /// A folded value as a tensor (FLOAT or INT64), checked against `maxFoldedElements`.
+    static func tensor(_ v: Value, name: String, node n: ONNXNode, file: String, err: (String) -> DataError) throws -> ONNXTensor {
+        guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
+            throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
+        }
+        var t = ONNXTensor()
+        t.name = name; t.dims = v.dims; t.file = file; t.offset = n.offset
+        if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
+        return t
     }
 
     static func value(_ t: ONNXTensor) throws -> Value {
@@ -62,7 +101,7 @@ enum ONNXConstantFolding {
         func ints(_ k: Int) throws -> [Int]? {
             guard k < args.count, let a = args[k] else { return nil }
             // Exporters write INT64_MIN / INT64_MAX for "to the end"; clamped, they slice the same.
-            return a.values.map { Int(max(min($0, 1e15), -1e15).rounded(.towardZero)) }
+            return a.values.map { Int(max(min($0.isNaN ? -1e15 : $0, 1e15), -1e15).rounded(.towardZero)) }
         }
         switch n.opType {
         case "ConstantOfShape":
@@ -88,6 +127,13 @@ enum ONNXConstantFolding {
                 for (k, p) in perm.enumerated() { src[p] = idx[k] }
                 return src
             }
+        case "Gather":
+            // A 1-D constant (a shape) indexed by constant positions along axis 0.
+            let a = try arg(0), idx = try ints(1) ?? []
+            guard a.dims.count == 1, (n.attributes["axis"]?.i ?? 0) == 0, let d = a.dims.first else { throw err("only a 1-D constant is gathered from (axis 0), found dims \(a.dims)") }
+            guard idx.allSatisfy({ $0 >= -d && $0 < d }) else { throw err("indices \(idx) outside 0..<\(d)") }
+            let outDims = try arg(1).dims
+            return Value(dims: outDims, values: idx.map { a.values[$0 < 0 ? $0 + d : $0] }, isFloat: a.isFloat)
         case "Slice":
             return try slice(try arg(0), starts: ints(1) ?? [], ends: ints(2) ?? [], axes: ints(3), steps: ints(4), err: err)
         case "Cast":

@@ -4,8 +4,8 @@
 // TensorProto initializers (dims, data_type FLOAT / DOUBLE / INT64 / INT32 / FLOAT16, float_data,
 // double_data, int64_data, int32_data or little-endian raw_data), ValueInfoProto inputs and
 // outputs with their shapes, and the opset imports. Subgraphs, sparse initializers, training
-// info and functions are skipped; a tensor stored outside the file (data_location EXTERNAL) or
-// in segments is refused.
+// info and functions are skipped; a tensor stored in segments is refused, one stored outside the
+// file (data_location EXTERNAL) is read by `read(path:)` from beside it (ONNXExternalData.swift).
 //
 // Tensors are not converted when the file is read: `ONNXTensor.floats()` / `ints()` check the
 // declared dims (product at most DataLimits.maxElements) against the stored values first.
@@ -20,8 +20,16 @@ public struct ONNXModel: Sendable {
     /// The ai.onnx opset version the file imports (nil when it names none).
     public var opset: Int? { opsets.first { $0.domain == "" || $0.domain == "ai.onnx" }?.version }
 
+    /// The model at `path` with its external data (files beside it) read.
     public static func read(path: String) throws -> ONNXModel {
-        try decode(try FileIO.read(path: path, maxBytes: 2 << 30), file: path)
+        try read(bytes: try FileIO.read(path: path, maxBytes: 2 << 30), path: path)
+    }
+
+    /// The model file's bytes decoded, then its external data read from beside `path`.
+    public static func read(bytes: [UInt8], path: String) throws -> ONNXModel {
+        var m = try decode(bytes, file: path)
+        try m.loadExternalData(modelPath: path)
+        return m
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws -> ONNXModel {

@@ -1,7 +1,8 @@
 // ONNX TensorProto: an initializer or a Constant's value. Values stay as stored until asked
 // for: `floats()` (FLOAT, DOUBLE, FLOAT16) and `ints()` (INT64, INT32) check the dims against
 // DataLimits.maxElements and against the number of stored values (typed fields or raw_data,
-// little-endian) before converting anything.
+// little-endian) before converting anything. A tensor stored outside the file (data_location
+// EXTERNAL) keeps its location until ONNXModel.loadExternalData reads it (ONNXExternalData.swift).
 
 public struct ONNXTensor: Sendable {
     public enum DataType: Int, Sendable {
@@ -17,6 +18,11 @@ public struct ONNXTensor: Sendable {
     var doubleData: [Double] = []
     var intData: [Int64] = []   // int32_data (also FLOAT16 bit patterns) and int64_data
     var raw: ArraySlice<UInt8>?
+    /// Where the bytes are when the file stores them outside (data_location EXTERNAL) and they
+    /// are not read yet (ONNXExternalData.swift).
+    public var external: External?
+    /// Every value, for a ConstantOfShape output (ONNXConstantFolding.filled; dims at most 2^24 values).
+    var splat: Double?
 
     public var typeName: String {
         let names = [1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING",
@@ -30,6 +36,8 @@ public struct ONNXTensor: Sendable {
         t.offset = r.pos
         t.file = r.file
         var dims: [Int64] = []
+        var entries: [(String, String)] = []
+        var isExternal = false
         while let (n, w) = try r.field() {
             switch (n, w) {
             case (1, _): try r.int64s(w, into: &dims)
@@ -40,9 +48,21 @@ public struct ONNXTensor: Sendable {
             case (8, .lengthDelimited): t.name = try r.string()
             case (9, .lengthDelimited): t.raw = try r.bytesField()
             case (10, _): try r.doubles(w, into: &t.doubleData)
+            case (13, .lengthDelimited):
+                var e = try r.message()   // StringStringEntryProto: key = 1, value = 2
+                var key = "", value = ""
+                while let (n2, w2) = try e.field() {
+                    switch (n2, w2) {
+                    case (1, .lengthDelimited): key = try e.string()
+                    case (2, .lengthDelimited): value = try e.string()
+                    default: try e.skip(w2)
+                    }
+                }
+                entries.append((key, value))
             case (14, .varint):
                 let loc = try r.int64()
-                if loc != 0 { throw r.error("expected the tensor's data in the file, found data_location EXTERNAL (external data files are not supported)") }
+                guard loc == 0 || loc == 1 else { throw r.error("expected data_location DEFAULT (0) or EXTERNAL (1), found \(loc)") }
+                isExternal = loc == 1
             default: try r.skip(w)
             }
         }
@@ -50,7 +70,29 @@ public struct ONNXTensor: Sendable {
             throw DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': expected dims of 0...\(DataLimits.maxElements), found \(d)")
         }
         t.dims = dims.map { Int($0) }
+        if isExternal { t.external = try external(entries, t) }
         return t
+    }
+
+    /// The location, offset and length keys of an EXTERNAL tensor.
+    static func external(_ entries: [(String, String)], _ t: ONNXTensor) throws -> External {
+        func err(_ m: String) -> DataError { DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': \(m)") }
+        func number(_ key: String) throws -> Int? {
+            guard let v = entries.last(where: { $0.0 == key })?.1 else { return nil }
+            guard let n = Int(v), n >= 0, n <= 1 << 40 else { throw err("expected the external data \(key) as a number of bytes, found '\(v)'") }
+            return n
+        }
+        guard let location = entries.last(where: { $0.0 == "location" })?.1 else {
+            throw err("expected a 'location' key for its external data, found keys \(entries.map(\.0))")
+        }
+        guard t.raw == nil else { throw err("expected its data either in raw_data or in an external file, found both") }
+        return External(location: location, offset: try number("offset") ?? 0, length: try number("length"))
+    }
+
+    /// Refuses to convert a tensor whose external data was not read.
+    func checkLoaded() throws {
+        guard let e = external else { return }
+        throw DataError(file: file, offset: offset, message: "tensor '\(name)': its data is in the external file '\(e.location)', which was not read (give the model by its path, with the data file beside it)")
     }
 
     /// Number of elements the dims declare, checked against DataLimits.maxElements.
@@ -62,7 +104,9 @@ public struct ONNXTensor: Sendable {
     }
 
     public func floats() throws -> [Float] {
+        try checkLoaded()
         let n = try elementCount()
+        if let splat { return Array(repeating: Float(splat), count: n) }
         switch DataType(rawValue: dataType) {
         case .float:
             if let raw { return try fromRaw(raw, n, size: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } }
@@ -82,7 +126,9 @@ public struct ONNXTensor: Sendable {
     }
 
     public func ints() throws -> [Int] {
+        try checkLoaded()
         let n = try elementCount()
+        if let splat, dataType == 6 || dataType == 7 { return Array(repeating: Int(splat), count: n) }
         switch DataType(rawValue: dataType) {
         case .int64:
             if let raw { return try fromRaw(raw, n, size: 8) { Int(Int64(bitPattern: $0)) } }

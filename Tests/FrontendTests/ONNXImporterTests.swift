@@ -24,6 +24,11 @@ enum PB {
     static func intTensor(_ name: String, _ values: [Int]) -> [UInt8] {
         int(1, values.count) + int(2, 7) + string(8, name) + values.flatMap { int(7, $0) }
     }
+    /// A FLOAT tensor whose data is in an external file (data_location EXTERNAL).
+    static func externalTensor(_ name: String, _ dims: [Int], location: String, offset: Int, length: Int) -> [UInt8] {
+        let entries = [("location", location), ("offset", "\(offset)"), ("length", "\(length)")]
+        return dims.flatMap { int(1, $0) } + int(2, 1) + string(8, name) + entries.flatMap { bytes(13, string(1, $0.0) + string(2, $0.1)) } + int(14, 1)
+    }
     static func attr(_ name: String, int v: Int) -> [UInt8] { string(1, name) + int(3, v) + int(20, 2) }
     static func attr(_ name: String, string v: String) -> [UInt8] { string(1, name) + string(4, v) + int(20, 3) }
     static func attr(_ name: String, ints: [Int]) -> [UInt8] { string(1, name) + ints.flatMap { int(8, $0) } + int(20, 7) }
@@ -53,10 +58,15 @@ final class ONNXImporterTests: XCTestCase {
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/onnx").path
 
+    /// The chains of make_onnx.py (expected.json) and the graphs of make_onnx_graphs.py (expected_graphs.json).
     func expected() throws -> [String: [String: Any]] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/expected.json"))
-        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        return try XCTUnwrap(root["models"] as? [String: [String: Any]])
+        var all: [String: [String: Any]] = [:]
+        for file in ["expected.json", "expected_graphs.json"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/" + file))
+            let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            all.merge(try XCTUnwrap(root["models"] as? [String: [String: Any]])) { a, _ in a }
+        }
+        return all
     }
 
     func check(_ bytes: [UInt8], _ path: String = "t.onnx") throws -> CheckReport { try Frontend.checkONNX(bytes: bytes, path: path) }
@@ -68,7 +78,7 @@ final class ONNXImporterTests: XCTestCase {
 
     func testFixturesCheckWithTheCountsOfTheFile() throws {
         let models = try expected()
-        XCTAssertEqual(models.count, 6)
+        XCTAssertEqual(models.count, 11)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(Self.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -76,7 +86,9 @@ final class ONNXImporterTests: XCTestCase {
             XCTAssertEqual(r.ir.inputShape, [28, 28, 1], name)
             XCTAssertEqual(r.ir.classCount, 10, name)
             // Every float initializer (weights, biases, BatchNorm statistics) is a parameter of the IR.
-            XCTAssertEqual(r.ir.totalParams, facts["float_initializer_elements"] as? Int, name)
+            // (plus the weights ConstantOfShape nodes make, in derived_weights).
+            let filled = facts["filled_weight_elements"] as? Int ?? 0
+            XCTAssertEqual(r.ir.totalParams, (facts["float_initializer_elements"] as? Int).map { $0 + filled }, name)
         }
     }
 
@@ -137,13 +149,158 @@ final class ONNXImporterTests: XCTestCase {
     func testUnsupportedOperatorsAreNamedAsTablesNameThem() {
         let m = failure(PB.gemmModel(then: "Sqrt"))
         XCTAssertTrue(m.hasPrefix("t.onnx: error: layer 'act' (Sqrt) is not supported (supported ONNX operators: Conv, "), m)
+        let branch = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/a/Relu"), PB.node("Sqrt", ["x"], ["b"], name: "/root/Sqrt"),
+                                              PB.node("Add", ["a", "b"], ["y"])], initializers: []))
+        XCTAssertTrue(branch.hasPrefix("t.onnx: error: layer 'root' (Sqrt) is not supported (supported ONNX operators: Conv, ") && branch.contains("Add, Concat"), branch)
     }
 
-    func testBranchingGraphsAreRefusedAsNotChains() {
-        let add = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"]), PB.node("Add", ["a", "b"], ["y"])],
-                           initializers: [])
-        let m = failure(add)
-        XCTAssertTrue(m.contains("tensor 'x' feeds 2 consumers") && m.contains("chains only"), m)
+    /// A PyTorch residual block and Inception-style block: merge layers reading their producers.
+    func testBranchesBecomeMergeLayers() throws {
+        let ir = try Frontend.check(path: "\(Self.dir)/branches.onnx").ir
+        let names = ir.layers.map(\.name)
+        func at(_ n: String) throws -> Int { try XCTUnwrap(names.firstIndex(of: n), "\(n) in \(names)") }
+        let add = ir.layers[try at("add")], concat = ir.layers[try at("concat")], sub = ir.layers[try at("sub")]
+        XCTAssertEqual(add.op, .merge(.add))
+        XCTAssertEqual(add.producers, [try at("relu"), try at("res2")])
+        XCTAssertEqual(concat.op, .merge(.concatenate(axis: -1)))
+        XCTAssertEqual(concat.producers, [try at("b1"), try at("b3"), try at("b5")])
+        XCTAssertEqual(concat.outputShape, [14, 14, 7])
+        XCTAssertEqual(sub.producers, [try at("max"), try at("mul")])
+        XCTAssertEqual(ir.layers[try at("b3")].producers, [try at("pool")], "a branch reads the pool, not the layer above")
+        XCTAssertEqual(Set(ir.layers.compactMap { if case .merge(let k) = $0.op { return k.name } else { return nil } }),
+                       ["add", "concatenate(axis=-1)", "maximum", "minimum", "multiply", "subtract"])
+        let sm = try Frontend.check(path: "\(Self.dir)/sum_mean.onnx").ir
+        XCTAssertEqual(sm.layers.map(\.op).filter { if case .merge = $0 { return true }; return false },
+                       [.merge(.add), .merge(.average), .merge(.concatenate(axis: -3))])
+    }
+
+    /// NCHW Concat axes: 1 (channels) is the IR's last axis, 2 and 3 (H, W) its first two; never the batch.
+    func testConcatAxesAndRefusedMerges() throws {
+        func graph(_ merge: [UInt8], inits: [[UInt8]] = [], input: [Int] = [1, 2, 4, 6], extra: [[UInt8]] = []) -> [UInt8] {
+            PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/a/Relu"), PB.node("Sigmoid", ["x"], ["b"], name: "/b/Sigmoid"), merge] + extra,
+                     initializers: inits, input: input)
+        }
+        for (axis, ir, out) in [(1, -1, [4, 6, 4]), (2, -3, [8, 6, 2]), (3, -2, [4, 12, 2]), (-1, -2, [4, 12, 2])] {
+            let r = try check(graph(PB.node("Concat", ["a", "b"], ["y"], attrs: [PB.attr("axis", int: axis)])))
+            XCTAssertEqual(r.ir.layers[3].op, .merge(.concatenate(axis: ir)), "axis \(axis)")
+            XCTAssertEqual(r.ir.layers[3].outputShape, out, "axis \(axis)")
+            XCTAssertEqual(r.ir.layers[2].producers, [0], "the second branch reads the input")
+        }
+        let batch = failure(graph(PB.node("Concat", ["a", "b"], ["y"], attrs: [PB.attr("axis", int: 0)])))
+        XCTAssertTrue(batch.contains("never the batch axis"), batch)
+        let bias = failure(graph(PB.node("Add", ["a", "k"], ["c"]), inits: [PB.tensor("k", [1], [1])], extra: [PB.node("Add", ["c", "b"], ["y"])]))
+        XCTAssertTrue(bias.contains("(Add): Add of the computed tensor 'a' and a constant is not supported"), bias)
+        let broadcast = failure(graph(PB.node("Mul", ["a", "b", "k"], ["y"]), inits: [PB.tensor("k", [1], [1])]))
+        XCTAssertTrue(broadcast.contains("input 2 'k' is a constant"), broadcast)
+        let twice = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Add", ["a", "a"], ["y"])], initializers: []))
+        XCTAssertTrue(twice.contains("reads the same tensor twice"), twice)
+        let shapes = failure(PB.model(nodes: [PB.node("MaxPool", ["x"], ["a"], attrs: [PB.attr("kernel_shape", ints: [2, 2]), PB.attr("strides", ints: [2, 2])]),
+                                              PB.node("Add", ["a", "x"], ["y"])], initializers: [], input: [1, 1, 4, 4]))
+        XCTAssertTrue(shapes.contains("differ; the shapes must be equal (no broadcasting)"), shapes)
+    }
+
+    func testGraphsThatAreNotOneInputToOneOutputAreRefused() {
+        let twoOutputs = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"], name: "/r/Relu"), PB.node("Sigmoid", ["x"], ["y"])], initializers: []))
+        XCTAssertTrue(twoOutputs.contains("node '/r/Relu' (Relu): its output 'a' feeds no node and is not the graph output 'y' (models with several outputs are not supported)"), twoOutputs)
+        let cycle = failure(PB.model(nodes: [PB.node("Add", ["x", "b"], ["a"]), PB.node("Relu", ["a"], ["b"]), PB.node("Relu", ["b"], ["y"])], initializers: []))
+        XCTAssertTrue(cycle.contains("is on a cycle"), cycle)
+        let twoData = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Gemm", ["x", "a"], ["y"])], initializers: []))
+        XCTAssertTrue(twoData.contains("takes the computed tensors 'x' and 'a'; only merge operators"), twoData)
+        let twice = failure(PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Relu", ["x"], ["a"]), PB.node("Relu", ["a"], ["y"])], initializers: []))
+        XCTAssertTrue(twice.contains("output 'a' is already defined"), twice)
+        let reordered = PB.model(nodes: [PB.node("Add", ["a", "b"], ["y"]), PB.node("Relu", ["x"], ["a"]), PB.node("Sigmoid", ["x"], ["b"])], initializers: [])
+        XCTAssertEqual((try? check(reordered))?.ir.layers.map(\.kind), ["Input", "Relu", "Sigmoid", "Add"], "nodes out of order are sorted")
+    }
+
+    /// tf2onnx's Keras layout: NHWC input turned NCHW by a Transpose, NHWC again before the flatten.
+    func testKerasNHWCGraphsFlattenInHWCOrder() throws {
+        func graph(_ afterConv: [[UInt8]], flatten: String) -> [UInt8] {
+            PB.model(nodes: [PB.node("Transpose", ["x"], ["t"], attrs: [PB.attr("perm", ints: [0, 3, 1, 2])]),
+                             PB.node("Conv", ["t", "c.weight"], ["c"], name: "/c/Conv")] + afterConv
+                        + [PB.node("Reshape", [flatten, "shape"], ["f"], name: "/flatten/Reshape"),
+                           PB.node("MatMul", ["f", "fc.weight"], ["m"], name: "/fc/MatMul"), PB.node("Add", ["m", "fc.bias"], ["y"])],
+                     initializers: [PB.tensor("c.weight", [3, 2, 1, 1], [1, 0, 0, 1, 1, 1]), PB.intTensor("shape", [0, -1]),
+                                    PB.tensor("fc.weight", [48, 3], Array(repeating: 0.5, count: 144)), PB.tensor("fc.bias", [3], [0, 0, 0])],
+                     input: [1, 4, 4, 2])
+        }
+        let r = try check(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 2, 3, 1])])], flatten: "n"))
+        XCTAssertEqual(r.ir.inputShape, [4, 4, 2])
+        XCTAssertEqual(r.ir.layers.map(\.kind), ["Input", "Conv", "Reshape", "MatMul"])
+        XCTAssertTrue(r.ir.nhwcFlatten)
+        XCTAssertEqual(r.ir.flattenOrder, .hwc)
+        let nchw = try check(graph([], flatten: "c"))
+        XCTAssertFalse(nchw.ir.nhwcFlatten, "a flatten of the NCHW tensor keeps PyTorch's order")
+        let relu = failure(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 2, 3, 1])]), PB.node("Relu", ["n"], ["q"])], flatten: "q"))
+        XCTAssertTrue(relu.contains("which the graph holds NHWC (Keras layout); only a Transpose to NCHW or a flatten is supported there"), relu)
+        let perm = failure(graph([PB.node("Transpose", ["c"], ["n"], attrs: [PB.attr("perm", ints: [0, 1, 3, 2])])], flatten: "n"))
+        XCTAssertTrue(perm.contains("perm [0, 1, 3, 2] of [3, 4, 4]: only NCHW <-> NHWC Transposes"), perm)
+    }
+
+    /// x.view(x.size(0), -1) with a dynamic batch: Shape -> Gather -> Cast -> Concat -> Reshape.
+    func testAFlattenShapeComputedAtRunTimeIsEvaluated() throws {
+        let m = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Gather", ["s", "zero"], ["n"]),
+                                 PB.node("Cast", ["n"], ["n1"], attrs: [PB.attr("to", int: 7)]),
+                                 PB.node("Concat", ["n1", "minus1"], ["shape"], attrs: [PB.attr("axis", int: 0)]),
+                                 PB.node("Reshape", ["a", "shape"], ["f"]),
+                                 PB.node("Gemm", ["f", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                         initializers: [PB.intTensor("zero", [0]), PB.intTensor("minus1", [-1]),
+                                        PB.tensor("fc.weight", [3, 32], Array(repeating: 0.1, count: 96)), PB.tensor("fc.bias", [3], [0, 0, 0])],
+                         input: [1, 2, 4, 4])
+        XCTAssertEqual(try check(m).ir.layers.map(\.kind), ["Input", "Relu", "Reshape", "Gemm"])
+        let wrong = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Reshape", ["a", "s"], ["y"])],
+                             initializers: [], input: [1, 2, 4, 4])
+        XCTAssertTrue(failure(wrong).contains("to [N, 2, 4, 4]: only flattening to [N, 32] is supported"), failure(wrong))
+    }
+
+    /// Initializers in a file beside the model (data_location EXTERNAL): read with bounds checks.
+    func testExternalDataIsReadWithBoundsChecks() throws {
+        let dir = NSTemporaryDirectory() + "onnx-external-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/m", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let weights: [Float] = (0..<12).map { Float($0) / 10 }
+        let data = [UInt8](repeating: 7, count: 16) + weights.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/m/w.data"))
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/outside.data"))
+        func model(_ location: String, offset: Int = 16, length: Int = 48) throws -> String {
+            let m = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                             initializers: [PB.externalTensor("fc.weight", [3, 4], location: location, offset: offset, length: length),
+                                            PB.tensor("fc.bias", [3], [0.1, 0.2, 0.3])])
+            try Data(m).write(to: URL(fileURLWithPath: dir + "/m/model.onnx"))
+            return dir + "/m/model.onnx"
+        }
+        let path = try model("w.data")
+        XCTAssertTrue(try Frontend.check(path: path).ok)
+        XCTAssertEqual(try WeightsReader.read(path: path)["fc.weight"]?.floats(), weights)
+        func failure(_ path: String) -> String {
+            do { _ = try WeightsReader.read(path: path) } catch { return "\(error)" }
+            return "no error"
+        }
+        let beyond = failure(try model("w.data", offset: 20))
+        XCTAssertTrue(beyond.contains("expected offset 20 + length 48 within the 64 bytes of the external data file 'w.data'"), beyond)
+        let missing = failure(try model("nowhere.data"))
+        XCTAssertTrue(missing.contains("external data file 'nowhere.data'") && missing.hasPrefix(path), missing)
+        let up = failure(try model("../outside.data"))
+        XCTAssertTrue(up.contains("expected the external data location as a path inside the model's directory, found '../outside.data'"), up)
+        XCTAssertTrue(failure(try model("/etc/passwd")).contains("inside the model's directory"))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/m/link.data", withDestinationPath: dir + "/outside.data")
+        let link = failure(try model("link.data"))
+        XCTAssertTrue(link.contains("external data file 'link.data' resolves to") && link.contains("outside the model's directory"), link)
+        // From bytes alone (no directory) the data is not read; the IR still checks, the values are refused.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try model("w.data"))))
+        XCTAssertTrue(try check(bytes).ok)
+        let chain = try ONNXChain(model: ONNXModel.decode(bytes, file: "t.onnx"), file: "t.onnx")
+        XCTAssertThrowsError(try chain.stateDict()) { XCTAssertTrue("\($0)".contains("its data is in the external file 'w.data', which was not read"), "\($0)") }
+        XCTAssertTrue(ONNXFuzzEntry.run(bytes))
+    }
+
+    /// Weights built by ConstantOfShape and read through an Identity of an initializer are folded.
+    func testDerivedWeightsAreFolded() throws {
+        let path = "\(Self.dir)/derived_weights.onnx"
+        let ir = try Frontend.check(path: path).ir
+        XCTAssertEqual(ir.layers.map(\.name), ["input", "conv", "relu", "flatten", "fc"])
+        let w = try WeightsReader.read(path: path)
+        XCTAssertEqual(try w["conv.bias"]?.floats(), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(w["fc.weight"]?.shape, [10, 676])
     }
 
     func testMissingInitializerAndWrongDims() {

@@ -1,6 +1,6 @@
 // ONNX model files end to end with the built modelc binary: `modelc check model.onnx`, then
 // `modelc compile model.onnx` for every fixture of Tests/Fixtures/onnx (made by torch.onnx.export,
-// see make_onnx.py), whose binary, started from the file's initializers with
+// see make_onnx.py, and by make_onnx_graphs.py: branching graphs, tf2onnx, external data), whose binary, started from the file's initializers with
 // `--weights model.onnx`, must give onnxruntime's class probabilities (expected.json) within
 // 1e-5 on the KMNIST fixture images, and train one step from them. Slow: one generated binary
 // per fixture (plus the runtime once per runtime-source change).
@@ -29,8 +29,18 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
     }
 
     func testCompiledFixturesMatchOnnxruntimeAndTrain() throws {
+        try compileAndCompare("expected.json")
+    }
+
+    /// Branching graphs (merge layers), a tf2onnx Keras graph (NHWC), external data, derived weights.
+    func testCompiledGraphFixturesMatchOnnxruntimeAndTrain() throws {
+        try compileAndCompare("expected_graphs.json")
+    }
+
+    /// Compiles every model of a fixture list (make_onnx.py's or make_onnx_graphs.py's).
+    func compileAndCompare(_ list: String) throws {
         let modelc = try modelc()
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/expected.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/\(list)"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
         let indices = try XCTUnwrap(root["indices"] as? [Int])

@@ -1,4 +1,4 @@
-// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, read as a chain by
+// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, its graph read by
 // ONNXChain) to the same ModelIR a PyTorch description gives.
 //
 // Before: the bytes of a .onnx file.
@@ -6,6 +6,8 @@
 //         data, C, H, W flatten order, state_dict weight layouts), the layers in graph order,
 //         every hyperparameter taken from the node attributes and the initializers' dims (nothing
 //         inferred), and each layer's initializers checked against the shapes its tensors get.
+//         A branching graph becomes layers with producers (a layer reading another than the
+//         one above) and merge layers (ONNXMerge.swift).
 //         The layers are named as ONNXChain names them, so `--weights model.onnx` finds every
 //         tensor under `TensorSpec.key`.
 //
@@ -16,16 +18,20 @@
 import ModelcData
 
 enum ONNXImporter {
+    /// The model file at `path`, its external data read from beside it.
     static func check(path: String) throws -> CheckReport {
-        let bytes: [UInt8]
-        do { bytes = try FileIO.read(path: path, maxBytes: 2 << 30) } catch let e as DataError { throw ModelError(e) }
-        return try check(bytes: bytes, path: path)
+        do { return try check(model: ONNXModel.read(path: path), path: path) } catch let e as DataError { throw ModelError(e) }
     }
 
+    /// A model file's bytes (external data is not read: a tensor whose values are needed then is an error).
     static func check(bytes: [UInt8], path: String) throws -> CheckReport {
+        do { return try check(model: ONNXModel.decode(bytes, file: path), path: path) } catch let e as DataError { throw ModelError(e) }
+    }
+
+    static func check(model: ONNXModel, path: String) throws -> CheckReport {
         let chain: ONNXChain
         do {
-            chain = try ONNXChain(model: ONNXModel.decode(bytes, file: path), file: path)
+            chain = try ONNXChain(model: model, file: path)
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
         var ir = try build(chain, doc: doc)
@@ -35,13 +41,28 @@ enum ONNXImporter {
     }
 
     static func build(_ chain: ONNXChain, doc: Document) throws -> ModelIR {
-        let input = try inputShape(chain)
+        var layout = ONNXLayout()
+        let nhwcInput = ONNXLayout.nhwcInput(chain)
+        if nhwcInput { layout.nhwc.insert(chain.input.name) }
+        let input = try inputShape(chain, nhwc: nhwcInput)
         let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
         var c = PyTorchBuilder.Chain(shape: input)
-        for s in chain.steps {
+        var shapes = chain.shapeComputation
+        // Each computed tensor's layer by IR position (0: the input layer, k: c.layers[k - 1]).
+        var at: [String: Int] = [chain.input.name: 0]
+        func shape(_ p: Int) -> [Int] { p == 0 ? input : c.layers[p - 1].outputShape }
+        for step in chain.steps {
+            var s = step
             let before = c.layers.count
+            let from = try s.inputs.map { name -> Int in
+                guard let p = at[name] else { throw ModelError(file: chain.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): input '\(name)' is not computed before it") }
+                return p
+            }
             do {
-                try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+                for (k, name) in s.shapeInputs {
+                    s.constants[k] = try shapes.value(name) { t in at[t].map { layout.dims(t, shape: shape($0)) } }
+                }
+                try append(s, from: from, shapes: from.map(shape), to: &c, layout: &layout, chain: chain, avoiding: paramNames, doc: doc)
             } catch let e as DataError {
                 throw ModelError(e)
             } catch let e as ModelError where e.line != nil {
@@ -53,25 +74,53 @@ enum ONNXImporter {
             }
             for k in before..<c.layers.count { c.layers[k].line = s.index }
             if s.hasParameters, let layer = c.layers.last { try checkInitializers(s, layer, chain: chain) }
+            at[s.output] = c.layers.count > before ? c.layers.count : from[0]
         }
+        guard let out = at[chain.output.name], out == c.layers.count else {
+            throw ModelError(file: chain.file, line: nil, message: "the graph output '\(chain.output.name)' is not computed by the last layer; models whose output is not the last node are not supported")
+        }
+        c.shape = shape(out)
         if (c.shape.count) >= 2 {
+            layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
         }
+        let hwc = try layout.hwcOrder(file: chain.file)
         let layers = c.layers
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
-                               line: 1, notes: ["input \(PyTorchBuilder.chw(input)) (C, H, W) from the graph input '\(chain.input.name)'"])
+                               line: 1, notes: [nhwcInput ? "input \(input) (H, W, C) from the graph input '\(chain.input.name)' (NHWC, turned NCHW by the graph)"
+                                                : "input \(PyTorchBuilder.chw(input)) (C, H, W) from the graph input '\(chain.input.name)'"])
         var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
                          layers: [inputLayer] + layers)
         let ann = Annotations()
         ir.assumptions = ["ONNX model (ir_version \(chain.model.irVersion), opset \(chain.model.opset.map(String.init) ?? "none")"
-            + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"]
+            + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"
+            + (hwc ? ", but Flatten in H, W, C order (the graph flattens NHWC tensors, as Keras)" : "")]
+        ir.nhwcFlatten = hwc
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
         return ir
     }
 
-    /// The graph input's [N, C, H, W], [N, C, L] or [N, F] as the IR's [H, W, C], [L, C] or [F].
-    static func inputShape(_ chain: ONNXChain) throws -> [Int] {
+    /// Appends the layers of one step: a merge layer reading `from`, or the operator's layers
+    /// reading `from[0]` (producers set when that is not the layer above).
+    static func append(_ s: ONNXStep, from: [Int], shapes: [[Int]], to c: inout PyTorchBuilder.Chain, layout: inout ONNXLayout,
+                       chain: ONNXChain, avoiding paramNames: Set<String>, doc: Document) throws {
+        let st = ONNXOperators.Step(s: s, chain: chain, doc: doc)
+        if try !ONNXChain.mergeOps.contains(s.opType) && layout.layoutOnly(st, shape: shapes[0]) { return }
+        if ONNXChain.mergeOps.contains(s.opType), let t = s.inputs.first(where: layout.nhwc.contains) {
+            throw st.err("reads '\(t)', which the graph holds NHWC (Keras layout); merges of NHWC tensors are not supported")
+        }
+        if ONNXChain.mergeOps.contains(s.opType) {
+            return try ONNXMerge.append(st, from: from, shapes: shapes, name: ONNXOperators.layerName(s, avoiding: paramNames), to: &c)
+        }
+        let before = c.layers.count
+        c.shape = shapes[0]
+        try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+        if c.layers.count > before, from[0] != before { c.layers[before].producers = [from[0]] }
+    }
+
+    /// The graph input's [N, C, H, W], [N, C, L] or [N, F] (or, `nhwc`, [N, H, W, C]) as the IR's [H, W, C], [L, C] or [F].
+    static func inputShape(_ chain: ONNXChain, nhwc: Bool = false) throws -> [Int] {
         let v = chain.input
         func err(_ m: String) -> ModelError { ModelError(file: chain.file, line: nil, message: "graph input '\(v.name)': \(m)") }
         guard v.elemType == 1 else { throw err("expected FLOAT elements, found element type \(v.elemType)") }
@@ -88,7 +137,7 @@ enum ONNXImporter {
         guard ResourceLimits.elements(s) != nil else {
             throw err("\(ResourceLimits.productText(s)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26)")
         }
-        return PyTorchBuilder.irShape(chw: s)
+        return nhwc ? s : PyTorchBuilder.irShape(chw: s)
     }
 
     /// Each initializer of a layer has the state_dict shape of the tensor it becomes.

@@ -2,7 +2,8 @@
 // Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
 // BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
-// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors).
+// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); the
+// merge operators (Add, Concat, ...) are in ONNXMerge.swift.
 // What modelc cannot compute exactly is refused: asymmetric pads are exact only for Conv (a
 // zero-padding layer, then the unpadded convolution; auto_pad SAME_UPPER / SAME_LOWER become
 // explicit pads computed from the input size); padded or dilated pooling,
@@ -13,7 +14,7 @@ import ModelcData
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"]
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"] + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -42,11 +43,17 @@ enum ONNXOperators {
         func constant(_ k: Int) -> ONNXTensor? { s.constants[k] }
     }
 
+    /// The step's name; a step without parameters avoids the names of those with them.
+    static func layerName(_ s: ONNXStep, avoiding paramNames: Set<String>) -> String {
+        var name = s.name, k = 2
+        if !s.hasParameters { while paramNames.contains(name) { name = "\(s.name)_\(k)"; k += 1 } }
+        return name
+    }
+
     static func append(_ s: ONNXStep, to c: inout PyTorchBuilder.Chain, chain: ONNXChain, avoiding paramNames: Set<String>,
                        doc: Document) throws {
         let st = Step(s: s, chain: chain, doc: doc)
-        var name = s.name
-        if !s.hasParameters { var k = 2; while paramNames.contains(name) { name = "\(s.name)_\(k)"; k += 1 } }
+        let name = layerName(s, avoiding: paramNames)
         func add(_ op: PTOp, note: String? = nil) throws {
             try PyTorchBuilder.append(PTStep(name: name, op: op, line: s.index), kind: s.opType, to: &c, doc: doc,
                                       notes: note.map { [$0] } ?? [])
@@ -63,6 +70,12 @@ enum ONNXOperators {
         case "Elu": try add(.elu(st.float("alpha", 1.0)))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
+            if c.shape.count == 3, c.shape[0] == 1, c.shape[1] == 1, axis == 1 || axis == -3 {
+                // Over the channels of a 1 x 1 image (a classifier ending in global pooling): flatten first.
+                try PyTorchBuilder.append(PTStep(name: name + "_flatten", op: .flatten, line: s.index), kind: "Flatten", to: &c, doc: doc,
+                                          notes: ["the 1 x 1 image before \(s.opType) over its channels"])
+                return try add(s.opType == "Softmax" ? .softmax : .logSoftmax)
+            }
             guard c.shape.count == 1, axis == 1 || axis == -1 else {
                 throw st.err("softmax over axis \(axis) of \(PyTorchBuilder.chw(c.shape)): only the class axis of a vector [N, K] is supported")
             }
@@ -220,8 +233,10 @@ enum ONNXOperators {
         guard let t = st.constant(1) else { throw st.err("expected the target shape as an initializer or Constant (a shape computed at run time is not supported)") }
         let shape = try t.ints()
         let n = input.reduce(1, *)
-        guard shape.count == 2, [0, 1, -1].contains(shape[0]), shape[1] == n || (shape[1] == -1 && shape[0] != -1) else {
-            throw st.err("reshape of \(PyTorchBuilder.chw(input)) to \(shape): only flattening to [N, \(n)] is supported")
+        // The batch: 0 (copy), 1, -1, or the size computed at run time (ONNXShapeComputation.batch).
+        guard shape.count == 2, [0, 1, -1, ONNXShapeComputation.batch].contains(shape[0]), shape[1] == n || (shape[1] == -1 && shape[0] != -1) else {
+            let target = shape.map { $0 == ONNXShapeComputation.batch ? "N" : "\($0)" }.joined(separator: ", ")
+            throw st.err("reshape of \(PyTorchBuilder.chw(input)) to [\(target)]: only flattening to [N, \(n)] is supported")
         }
         return input.count > 1
     }

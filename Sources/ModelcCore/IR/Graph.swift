@@ -322,6 +322,9 @@ public struct ModelIR: Equatable, Codable, Sendable {
     /// A Keras table printed channels-first, (C, H, W) (Keras 1, image_dim_ordering='th'): the
     /// shapes here are still [H, W, C], but Flatten orders the values C, H, W (`flattenOrder`).
     public var channelsFirst = false
+    /// An ONNX graph converted from Keras (tf2onnx, Frontend/ONNXLayout.swift): PyTorch weight
+    /// layouts, but Flatten orders the values H, W, C (the graph flattens NHWC tensors).
+    public var nhwcFlatten = false
 
     public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
                 declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],

@@ -149,8 +149,8 @@ extension Layer {
 
 extension ModelIR {
     /// How Flatten orders an image: NCHW for PyTorch semantics and channels-first Keras tables,
-    /// NHWC for Keras.
-    public var flattenOrder: FlattenOrder { semantics == .pytorch || channelsFirst ? .chw : .hwc }
+    /// NHWC for Keras and for ONNX graphs that flatten NHWC tensors.
+    public var flattenOrder: FlattenOrder { !nhwcFlatten && (semantics == .pytorch || channelsFirst) ? .chw : .hwc }
 
     /// Total BatchNorm running-statistic elements.
     public var bufferCount: Int { layers.reduce(0) { $0 + $1.bufferCount } }

@@ -13,7 +13,8 @@ enum ReportText {
         for L in ir.layers {
             if ir.semantics == .pytorch {
                 rows.append(("\(L.name) (\(L.kind))", "[-1, " + PyTorchBuilder.chw(L.outputShape).dropFirst(),
-                             formatCount(L.paramCount - L.bufferCount), Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
+                             formatCount(L.paramCount - L.bufferCount),
+                             ir.nhwcFlatten && L.op == .flatten ? "HWC order (NHWC)" : Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
                 continue
             }
             // A channels-first table's shapes are shown as it printed them, (C, H, W).

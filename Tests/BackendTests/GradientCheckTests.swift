@@ -71,6 +71,9 @@ final class GradientCheckTests: XCTestCase {
     /// True, SimpleRNN: backpropagation through time, every recurrent layer's input gradient
     /// (through the Embedding table's gradient, by row).
     func testSequenceStack() throws { try check("fx_sequence_stack", samples: 16, tokens: 7) }
+    /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
+    /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
+    func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }
     /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
     func testLSTMRowsExample() throws {
         try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,

@@ -79,6 +79,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_pytorch_conv_bn_fused": FxPytorchConvBnFused.self,
     "fx_pytorch_conv_transpose": FxPytorchConvTranspose.self,
     "fx_pytorch_mnist_net": PytorchMnistExamplesNet.self,
+    "fx_pytorch_recurrent": FxPytorchRecurrent.self,
     "fx_reshape": FxReshape.self,
     "fx_seed000_kmnist_cnn": FxSeed000KmnistCnn.self,
     "fx_seed000_kmnist_cnn_fused": Seed000KmnistCnn.self,

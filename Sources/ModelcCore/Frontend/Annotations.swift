@@ -35,6 +35,8 @@ struct LayerOverrides: Equatable {
     /// Bidirectional: the merge mode and the layer inside.
     var merge: BidirectionalMerge?
     var cell: LayerKind?
+    /// A PyTorch recurrent module: what forward() keeps of its output.
+    var output: TorchRecurrentOutput?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -43,7 +45,7 @@ struct LayerOverrides: Equatable {
         center = o.center ?? center; pad = o.pad ?? pad; target = o.target ?? target
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
-        merge = o.merge ?? merge; cell = o.cell ?? cell
+        merge = o.merge ?? merge; cell = o.cell ?? cell; output = o.output ?? output
     }
 }
 
@@ -324,6 +326,11 @@ enum AnnotationParser {
             case "merge", "merge_mode":
                 guard let m = BidirectionalMerge(rawValue: v) else { throw doc.error(line, "merge=\(v): expected concat, sum, mul or ave") }
                 o.merge = m
+            case "output":
+                guard let r = TorchRecurrentOutput(rawValue: v) else {
+                    throw doc.error(line, "output=\(v): expected last (out[:, -1]), hidden (h_n, the final states) or sequence (out)")
+                }
+                o.output = r
             case "cell", "layer":
                 guard let c = LayerKind.exact(v), [.lstm, .gru, .simpleRNN].contains(c) else {
                     throw doc.error(line, "cell=\(v): expected LSTM, GRU or SimpleRNN (the layer inside a Bidirectional)")

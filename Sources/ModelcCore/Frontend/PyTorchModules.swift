@@ -27,9 +27,13 @@ enum PTOp: Equatable {
     case convTranspose(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, oph: Int, opw: Int, bias: Bool)
     /// Upsample / UpsamplingNearest2d, mode 'nearest': whole scale factors, or (`toSize`) the output size.
     case upsample(h: Int, w: Int, toSize: Bool)
+    /// nn.LSTM / nn.GRU / nn.RNN (PyTorchRecurrent.swift), and what forward keeps of its output.
+    case recurrent(cell: RecurrentCell, input: Int, hidden: Int, layers: Int, bias: Bool, dropout: Float, bidirectional: Bool,
+                   output: TorchRecurrentOutput)
+    case embedding(num: Int, dim: Int)
 
     var hasParams: Bool {
-        switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose: return true; default: return false }
+        switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose, .recurrent, .embedding: return true; default: return false }
     }
     var isLinear: Bool { if case .linear = self { return true }; return false }
     /// A convolution (2-D, 1-D or transposed): the modules an assumed activation follows.
@@ -49,7 +53,7 @@ enum PyTorchModules {
                             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6?", "LeakyReLU", "ELU", "Sigmoid",
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
-                            "Upsample", "UpsamplingNearest2d"]
+                            "Upsample", "UpsamplingNearest2d", "LSTM", "GRU", "RNN", "Embedding"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -91,6 +95,8 @@ enum PyTorchModules {
             return .adaptivePool1d(max: m.type == "AdaptiveMaxPool1d", out: o.0)
         case "ConvTranspose2d": return try convTranspose(r)
         case "Upsample", "UpsamplingNearest2d": return try upsample(r)
+        case "LSTM", "GRU", "RNN": return try recurrent(r, cell: recurrentTypes[m.type] ?? .lstm)
+        case "Embedding": return try embedding(r)
         default:
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }

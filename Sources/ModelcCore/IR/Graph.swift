@@ -164,6 +164,9 @@ public struct ParamTensor: Equatable, Codable, Sendable {
     public var scope: String? = nil
     /// An LSTM's bias: its units, whose forget-gate slice starts at 1 (Keras unit_forget_bias).
     public var unitForgetBias: Int? = nil
+    /// The full PyTorch state_dict key when it is not `<layer>.<suffix>` (the layers of one
+    /// nn.LSTM module: `lstm.weight_ih_l1`).
+    public var stateDictKey: String? = nil
     public init(role: Role, shape: [Int], trainable: Bool) {
         self.role = role; self.shape = shape; self.trainable = trainable
     }

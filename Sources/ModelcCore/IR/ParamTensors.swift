@@ -105,7 +105,7 @@ extension ParamTensor {
         switch role {
         case .kernel where shape.count == 4: return [3, 2, 0, 1]
         case .kernel where shape.count == 3: return [2, 1, 0]
-        case .kernel where shape.count == 2: return [1, 0]
+        case .kernel where shape.count == 2, .recurrentKernel: return [1, 0]
         case .depthwiseKernel where shape.count == 4: return [2, 3, 0, 1]
         default: return Array(0..<shape.count)
         }
@@ -127,8 +127,11 @@ public struct StateDictTensor: Equatable, Sendable {
 extension Layer {
     /// The layer's tensors under their PyTorch `state_dict` keys, in `paramTensors` order.
     public var stateDictTensors: [StateDictTensor] {
-        paramTensors.map { StateDictTensor(key: "\(name).\($0.stateDictSuffix)", tensor: $0, shape: $0.stateDictShape) }
+        paramTensors.map { StateDictTensor(key: stateDictKey($0), tensor: $0, shape: $0.stateDictShape) }
     }
+
+    /// One tensor's PyTorch state_dict key.
+    public func stateDictKey(_ t: ParamTensor) -> String { t.stateDictKey ?? "\(name).\(t.stateDictSuffix)" }
 
     /// BatchNorm running statistics (buffers in PyTorch, non-trainable params in Keras).
     public var bufferCount: Int { paramTensors.filter(\.isBuffer).reduce(0) { $0 + $1.count } }

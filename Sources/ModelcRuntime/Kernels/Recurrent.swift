@@ -3,7 +3,7 @@
 // Gemm.rows (Kernels/Gemm.swift); the gate math is scalar loops. Foundation's exp and tanh.
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
-// GRU 3 (z, r, h); W = G*U):
+// GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
 //   x [T, D]   kernel [D, W]   recurrent [U, W]   bias [W]   recurrentBias [W]   y [T, U] or [U]
 // The forward keeps, per image, in `state` (RecurrentGeometry.stateFloats):
 //   gates [T, W]  the activated gates (LSTM i, f, c~, o; GRU z, r, h~; SimpleRNN unused)
@@ -32,11 +32,19 @@ public struct RecurrentGeometry: Sendable {
     /// of the recurrence is time T-1-s of x, and with return_sequences its state goes to time
     /// T-1-s of y (Keras puts the backward outputs back in time order).
     public let reverse: Bool
+    /// GRU: the reset gate's block comes first (PyTorch's r, z, n), not second (Keras's z, r, h).
+    /// Both gates sit in the first 2U columns either way, so only the cell math changes.
+    public let resetFirst: Bool
 
-    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false) {
+    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
+                resetFirst: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
-        self.returnSequences = returnSequences; self.reverse = reverse
+        self.returnSequences = returnSequences; self.reverse = reverse; self.resetFirst = resetFirst
     }
+
+    /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
+    var zBlock: Int { resetFirst ? units : 0 }
+    var rBlock: Int { resetFirst ? 0 : units }
 
     /// The time (row of x, dx, y, dy) of recurrence step s.
     @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
@@ -150,7 +158,8 @@ public struct BidirectionalLayer {
 
     public init(_ g: RecurrentGeometry, merge: BidirectionalMerge, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
                 buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
-        let b = RecurrentGeometry(cell: g.cell, steps: g.steps, inputs: g.inputs, units: g.units, returnSequences: g.returnSequences, reverse: true)
+        let b = RecurrentGeometry(cell: g.cell, steps: g.steps, inputs: g.inputs, units: g.units, returnSequences: g.returnSequences, reverse: true,
+                                  resetFirst: g.resetFirst)
         let count = (g.inputs + g.units + biasRows) * g.width   // one direction's parameters
         let one = maxBatch * (g.stateFloats + g.workFloats), half = (g.units + (inputGradient ? g.inputs : 0)) * g.width
         forwardLayer = RecurrentLayer(g, kernel: kernel, recurrent: recurrent, bias: bias, biasRows: biasRows,
@@ -272,12 +281,12 @@ public enum Recurrent {
                 h[j] = o * tanh(c[j])
             }
         case .gruResetAfter:
-            let e = s + g.extraOffset + t * U
+            let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
-                let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
+                let zz = sigmoid(z[zo + j] + rec[zo + j]), r = sigmoid(z[ro + j] + rec[ro + j])
                 e[j] = rec[2 * U + j]
                 let hh = tanh(z[2 * U + j] + r * e[j])
-                z[j] = zz; z[U + j] = r; z[2 * U + j] = hh
+                z[zo + j] = zz; z[ro + j] = r; z[2 * U + j] = hh
                 h[j] = zz * (hp?[j] ?? 0) + (1 - zz) * hh
             }
         case .gruResetBefore:
@@ -379,15 +388,15 @@ public enum Recurrent {
                 dh[j] = 0
             }
         case .gruResetAfter, .gruResetBefore:
-            let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U
+            let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
-                let (zz, r, hh) = (a[j], a[U + j], a[2 * U + j])
+                let (zz, r, hh) = (a[zo + j], a[ro + j], a[2 * U + j])
                 let hp: Float = t > 0 ? h[j - U] : 0
                 let dn = dh[j] * (1 - zz) * (1 - hh * hh)
-                dz[j] = dh[j] * (hp - hh) * zz * (1 - zz)
+                dz[zo + j] = dh[j] * (hp - hh) * zz * (1 - zz)
                 dz[2 * U + j] = dn
                 if g.cell == .gruResetAfter {
-                    dz[U + j] = dn * e[j] * r * (1 - r)
+                    dz[ro + j] = dn * e[j] * r * (1 - r)
                     dzh[j] = dn * r
                 }
                 dh[j] *= zz

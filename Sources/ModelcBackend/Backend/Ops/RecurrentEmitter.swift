@@ -8,7 +8,8 @@
 // The backward prologue transposes the recurrent kernel (and the kernel when dx is needed).
 // A Bidirectional layer is a `BidirectionalLayer` member: both directions (the backward one
 // reads the sequence last step first) and the merge, in the same calls.
-// Training and inference run the same forward.
+// Training and inference run the same forward. A PyTorch GRU's gate blocks are r, z, n
+// (RecurrentGeometry.resetFirst).
 
 import ModelcCore
 
@@ -47,7 +48,7 @@ struct RecurrentEmitter: OpEmitter {
         let sizes = RecurrentEmitter.bufferSizes(attrs, steps: steps, inputs: d, inputGradient: c.gx != nil)
         m.buffer("\(p)state", perImage: sizes.perImage, "\(c.name) gates, states and cells of every step, then their gradients")
         m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
-        let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences))"
+        let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences)\(attrs.torch != nil && attrs.cell == .gru ? ", resetFirst: true" : ""))"
         let offsets = "kernel: \(c.paramOffsets[.kernel] ?? 0), recurrent: \(c.paramOffsets[.recurrentKernel] ?? 0), bias: \(c.paramOffsets[.bias].map(String.init) ?? "nil"), biasRows: \(attrs.biasRows)"
         let type = attrs.bidirectional == nil ? "RecurrentLayer" : "BidirectionalLayer"
         let merge = attrs.bidirectional.map { ", merge: .\($0.rawValue)" } ?? ""

@@ -71,6 +71,12 @@ final class GradientCheckTests: XCTestCase {
     /// True, SimpleRNN: backpropagation through time, every recurrent layer's input gradient
     /// (through the Embedding table's gradient, by row).
     func testSequenceStack() throws { try check("fx_sequence_stack", samples: 16, tokens: 7) }
+    /// TimeDistributed(Flatten) and TimeDistributed(Dense tanh) (rows = steps), an LSTM, a Dense
+    /// straight on its sequence, a GRU: every weight (the first trainable layer takes no input gradient).
+    func testTimeDistributed() throws { try check("fx_time_distributed", samples: 16) }
+    /// Masking (-1): masked steps keep the state in an LSTM, a Bidirectional GRU (zero outputs)
+    /// and a SimpleRNN; their gradients pass through the masked steps.
+    func testMasking() throws { try check("fx_masking", samples: 16) }
     /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
     /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
     func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }

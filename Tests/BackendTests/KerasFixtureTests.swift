@@ -63,7 +63,7 @@ final class KerasFixtureTests: XCTestCase {
     /// outputs and gradients within relative 1e-5, unfused and fused.
     func testSequenceAndDecoderFixturesAt1e5() throws {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
-                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "pytorch_recurrent"]
+                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "pytorch_recurrent", "time_distributed", "masking"]
         var ran = 0
         for c in cases {
             XCTAssertNotNil(backendTestModels["fx_\(c)"], "no generated model for fixture \(c)")

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_recurrent",
-        fingerprint: "431b0076c6576065",
+        fingerprint: "000f639a14f959c9",
         inputHeight: 1, inputWidth: 6, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],

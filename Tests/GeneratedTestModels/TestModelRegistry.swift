@@ -70,6 +70,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_graph_residual_inception": FxGraphResidualInception.self,
     "fx_graph_residual_inception_fused": FxGraphResidualInceptionFused.self,
     "fx_lambda_standardize": FxLambdaStandardize.self,
+    "fx_masking": FxMasking.self,
     "fx_maxpool": FxMaxpool.self,
     "fx_maxpool_same": FxMaxpoolSame.self,
     "fx_optimizer_steps": FxOptimizerSteps.self,
@@ -87,6 +88,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_seed002_mnist_cnn_fused": Seed002MnistCnn.self,
     "fx_separable_conv2d": FxSeparableConv2d.self,
     "fx_sequence_stack": FxSequenceStack.self,
+    "fx_time_distributed": FxTimeDistributed.self,
     "fx_upsampling2d": FxUpsampling2d.self,
     "fx_zero_padding_asym": FxZeroPaddingAsym.self,
 ]

@@ -164,6 +164,9 @@ public enum Lowering {
             lay.forward = choice("Recurrent", "step by step", "\(a.cell.rawValue): x W for every step as one Gemm, then per step h' U (one Gemm over the chunk) and the gate math")
             lay.inputGradient = dx ? choice("Gemm", "dz W^T", "after the backward through time, one Gemm over every step") : nil
             lay.weightGradient = choice("Gemm", "x^T dz, h'^T dz", "one Gemm each over every image and step")
+        case .masking:
+            lay.forward = choice("loops", "step mask", "a step whose values all equal mask_value becomes zeros")
+            lay.inputGradient = dx ? choice("loops", "step mask", "dy on the kept steps") : nil
         case .embedding:
             lay.forward = choice("copy", "row lookup", "the table's row per token id (range-checked)")
             lay.weightGradient = choice("loops", "row sums", "dy added into the row of each id")

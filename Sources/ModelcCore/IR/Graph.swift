@@ -142,6 +142,9 @@ public enum Op: Equatable, Codable, Sendable {
     case embedding(vocab: Int, dim: Int)
     /// A merge of several earlier outputs (Add, Concatenate, ...; IR/Merge.swift).
     case merge(MergeKind)
+    /// Keras Masking on a sequence [T, ...]: a step whose values all equal `value` becomes zeros
+    /// and is skipped by the recurrent layers after it (IR/SequenceMask.swift).
+    case masking(value: Float)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.

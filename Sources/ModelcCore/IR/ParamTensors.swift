@@ -41,7 +41,7 @@ extension Layer {
         case .embedding(let vocab, let dim):
             return [ParamTensor(role: .embeddings, shape: [vocab, dim], trainable: true)]
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge:
+             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .masking:
             return []
         }
     }

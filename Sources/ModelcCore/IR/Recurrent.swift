@@ -54,6 +54,9 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     public var bidirectional: BidirectionalMerge? = nil
     /// Set for one layer of a PyTorch recurrent module: its state_dict names and gate order.
     public var torch: TorchRecurrentNames? = nil
+    /// Set when the layer reads a masked sequence (IR/SequenceMask.swift): masked steps keep the
+    /// previous state.
+    public var mask: SequenceMask? = nil
 
     public init(cell: RecurrentCell, units: Int, returnSequences: Bool, biasRows: Int, resetAfter: Bool) {
         self.cell = cell; self.units = units; self.returnSequences = returnSequences
@@ -83,6 +86,7 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if biasRows == 0 { s += ", no bias" }
         if biasRows == 2 && cell != .gru { s += ", two biases" }
         if let t = torch { s += ", PyTorch layer \(t.layer)" }
+        if let m = mask { s += ", masked (\(m.description))" }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }
@@ -245,9 +249,12 @@ enum RecurrentInference {
     }
 
     /// Inputs to try when the table prints none: before an Embedding printing (T, dim), the
-    /// token ids (T); before a recurrent layer printing (T, U), (T, D) for each D its count gives.
+    /// token ids (T); before a recurrent layer printing (T, U), (T, D) for each D its count gives;
+    /// before a Masking layer, its own shape.
     static func guessedInputs(_ first: SearchRow) -> [[Int]] {
-        guard let k = first.row.shape.known, k.count == 2, k[1] > 0 else { return [] }
+        guard let k = first.row.shape.known, k.count >= 2, k[1] > 0 else { return [] }
+        if first.kinds == [.masking] { return [k] }   // keeps its input's shape
+        guard k.count == 2 else { return [] }
         if first.kinds == [.embedding] { return [[k[0]]] }
         return features(first, units: k[1]).map { [k[0], $0] }
     }

@@ -133,6 +133,7 @@ enum ReportJSON {
         case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
         case .merge(.concatenate(let a)): p = [("axis", String(a))]
         case .merge: break
+        case .masking(let v): p = [("mask_value", JSON.number(v))]
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):

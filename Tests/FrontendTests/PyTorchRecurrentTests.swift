@@ -72,8 +72,8 @@ final class PyTorchRecurrentTests: XCTestCase {
         XCTAssertEqual(r?.ok, true)
         XCTAssertTrue(r?.ir.assumptions.contains { $0.contains("forward passes its whole output sequence to 'rnn2'") } ?? false)
         XCTAssertTrue(r?.ir.assumptions.contains { $0.contains("nn.RNN nonlinearity tanh") } ?? false)
-        checkError(two, contains: "module 'rnn1' reads a sequence of 8 features per step, and the repr does not say how many steps: annotate `input: shape=STEPSx8`")
-        checkError(annotated(two, "input: shape=8x10"), contains: "module 'rnn1' reads STEPSx8")
+        checkError(two, contains: "module 'rnn1' (RNN) reads a sequence of 8 features per step, and the repr does not say how many steps: annotate `input: shape=STEPSx8`")
+        checkError(annotated(two, "input: shape=8x10"), contains: "module 'rnn1' (RNN) reads STEPSx8")
         checkError(annotated(two, "input: shape=10x8", "layer rnn2: output=sequence"),
                    contains: "module 'fc' reads the whole output sequence of 'rnn2': only a recurrent module may")
         checkError(annotated(two, "input: shape=10x8", "layer rnn2: output=every"), contains: "output=every: expected last")

@@ -92,10 +92,10 @@ extension PyTorchBuilder {
         switch first.op {
         case .recurrent(_, let d, _, _, _, _, _, _):
             guard let s = ann.inputShape else {
-                throw doc.error(first.line, "module '\(first.name)' reads a sequence of \(d) features per step, and the repr does not say how many steps: annotate `input: shape=STEPSx\(d)`")
+                throw doc.error(first.line, "module '\(first.name)' (\(m.kinds[first.name] ?? "")) reads a sequence of \(d) features per step, and the repr does not say how many steps: annotate `input: shape=STEPSx\(d)`")
             }
             guard s.count == 2, s[1] == d else {
-                throw doc.error(ann.inputLine, "input shape \(s.map(String.init).joined(separator: "x")): module '\(first.name)' reads STEPSx\(d) (steps, input_size)")
+                throw doc.error(ann.inputLine, "input shape \(s.map(String.init).joined(separator: "x")): module '\(first.name)' (\(m.kinds[first.name] ?? "")) reads STEPSx\(d) (steps, input_size)")
             }
             return s
         case .embedding:

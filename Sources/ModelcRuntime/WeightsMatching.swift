@@ -108,6 +108,9 @@ enum WeightsMatching {
         }
         let crossing = chosen.name != layouts[0].name
         if crossing, let problem = flattenProblem(ts) { throw refuse(problem) }
+        if crossing, let r = ts.first(where: { $0.key.hasSuffix("/recurrent_kernel") || $0.key.contains(".weight_hh_l") }) {
+            throw refuse("model tensor '\(r.key)' belongs to a recurrent layer, whose weights cannot be carried between Keras and PyTorch by order (GRU gate orders and the bias conventions differ)")
+        }
         var values: [[Float]] = [], lines: [String] = []
         for (i, ((k, a), t)) in zip(file, ts).enumerated() {
             let v = try a.floats()

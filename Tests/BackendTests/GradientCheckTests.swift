@@ -77,6 +77,15 @@ final class GradientCheckTests: XCTestCase {
     func testKerasNormalizationLayers() throws { try check("fx_normalization_layers", samples: 16) }
     /// PyTorch GroupNorm(2, 4), LayerNorm over a whole [C, H, W] and over a Linear's features.
     func testPyTorchGroupNormLayerNorm() throws { try check("fx_pytorch_norm", samples: 16) }
+    /// TimeDistributed(Flatten) and TimeDistributed(Dense tanh) (rows = steps), an LSTM, a Dense
+    /// straight on its sequence, a GRU: every weight (the first trainable layer takes no input gradient).
+    func testTimeDistributed() throws { try check("fx_time_distributed", samples: 16) }
+    /// Masking (-1): masked steps keep the state in an LSTM, a Bidirectional GRU (zero outputs)
+    /// and a SimpleRNN; their gradients pass through the masked steps.
+    func testMasking() throws { try check("fx_masking", samples: 16) }
+    /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
+    /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
+    func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }
     /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
     func testLSTMRowsExample() throws {
         try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,

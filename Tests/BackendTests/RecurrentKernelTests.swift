@@ -51,7 +51,19 @@ final class RecurrentKernelTests: XCTestCase {
         gir.sourcePath = "m.md"
         XCTAssertTrue(Emitter.problems(gir).contains { $0.message.contains("must be reset_after") }, "\(Emitter.problems(gir))")
         gir.semantics = .pytorch
-        XCTAssertTrue(Emitter.problems(gir).contains { $0.message.contains("GRU has no PyTorch state_dict layout") }, "\(Emitter.problems(gir))")
+        XCTAssertTrue(Emitter.problems(gir).contains { $0.message.contains("under PyTorch semantics must be an nn.LSTM/GRU/RNN layer") }, "\(Emitter.problems(gir))")
+    }
+
+    /// Sequence masks from the model's input: Masking by value over a step's values, mask_zero by token id.
+    func testSequenceMaskRules() {
+        var m = [Float](repeating: 9, count: 3)
+        SequenceMaskRule.value(-1, stepSize: 2).fill([-1, -1, -1, 0, 2, -1], steps: 3, into: &m)
+        XCTAssertEqual(m, [0, 1, 1])
+        SequenceMaskRule.tokenZero.fill([0, 4, 0], steps: 3, into: &m)
+        XCTAssertEqual(m, [0, 1, 0])
+        var y = [Float](repeating: 9, count: 6)
+        SequenceMaskRule.value(-1, stepSize: 2).apply(x: [-1, -1, -1, 0, 2, -1], from: [1, 2, 3, 4, 5, 6], to: &y, steps: 3, count: 1)
+        XCTAssertEqual(y, [0, 0, 3, 4, 5, 6])
     }
 
     func testEmbeddingKernelRangeChecks() {

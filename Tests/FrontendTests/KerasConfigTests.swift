@@ -157,7 +157,7 @@ final class KerasConfigTests: XCTestCase {
             XCTAssertEqual(r.ir.trainableParams, e.trainable, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 19)   // 16 image and 1-D models, two sequence models and a branching one (issue 17)
+        XCTAssertEqual(checked, 20)   // 16 image and 1-D models, three sequence models and a branching one (issue 17)
     }
 
     func testHyperparametersAreTakenExactly() throws {

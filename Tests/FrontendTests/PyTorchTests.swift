@@ -131,7 +131,7 @@ final class PyTorchTests: XCTestCase {
     }
 
     func testReprErrors() {
-        checkError("Net(\n  (rnn): GRU(10, 20)\n  (fc): Linear(in_features=20, out_features=2, bias=True)\n)\n", contains: "test.md:2: error: module 'rnn' (GRU): module class GRU is not supported")
+        checkError("Net(\n  (rnn): GRU(10, 20)\n  (fc): Linear(in_features=20, out_features=2, bias=True)\n)\n", contains: "test.md:2: error: module 'rnn' (GRU) reads a sequence of 10 features per step, and the repr does not say how many steps")
         checkError("model=DataParallel(\n  (module): Net(\n    (fc): Linear(in_features=784, out_features=10, bias=True)\n  )\n)\n", contains: "DataParallel is a training wrapper")
         checkError("Net(\n  (conv1): Conv2d(1, 8, kernel_size=(3, 3))\n  (fc): Linear(in_features=999, out_features=10, bias=True)\n)\n", contains: "module 'fc' (Linear): in_features=999 but the input has 5408 features")
         checkError("Net(\n  (conv1): Conv2d(3, 8, kernel_size=(3, 3))\n  (conv2): Conv2d(4, 8, kernel_size=(3, 3))\n)\n<!-- modelc\ninput: shape=3x28x28\n-->\n", contains: "module 'conv2' (Conv2d): expects 4 input channels")

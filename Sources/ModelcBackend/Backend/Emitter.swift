@@ -462,6 +462,7 @@ public enum Emitter {
         case .conv2dTranspose(let a, _, _): return Conv2DTransposeEmitter(attrs: a)
         case .recurrent(let a): return RecurrentEmitter(attrs: a)
         case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
+        case .masking(let v): return MaskingEmitter(value: v)
         case .merge(let k): return MergeEmitter(kind: k)
         case .cropping(let t, _, let le, _): return CroppingEmitter(top: t, left: le)
         case .upSamplingBilinear(let h, let w): return BilinearUpSamplingEmitter(sizeH: h, sizeW: w)

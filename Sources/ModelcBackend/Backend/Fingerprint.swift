@@ -60,10 +60,11 @@ public enum Fingerprint {
         case .cropping(let t, let b, let l, let r): return "cropping \(t) \(b) \(l) \(r)"
         case .repeatVector(let n): return "repeatvector \(n)"
         case .permute(let d): return "permute \(d)"
-        case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")"
+        case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")\(a.torch != nil ? " torch" : "")\(a.mask.map { " mask=\($0.description)" } ?? "")"
         case .embedding(let v, let d): return "embedding \(v)x\(d)"
         case .merge(let k): return "merge \(k.name)"
         case .normalization(let a): return "normalization \(a.form) scale=\(a.scale) center=\(a.center) eps=\(a.epsilon)"
+        case .masking(let v): return "masking \(v)"
         case .conv2dTranspose(let a, let oph, let opw): return "conv2dtranspose " + conv(a) + " outpad\(oph)x\(opw)"
         case .dense(let u, let b, let a): return "dense \(u) bias=\(b) act=\(a.name)"
         case .lambda(let f):

@@ -208,8 +208,10 @@ extension Emitter {
             if ir.semantics == .pytorch {
                 // Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
                 switch l.op {
-                case .separableConv2d, .recurrent:
+                case .separableConv2d:
                     err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
+                case .recurrent(let a) where a.torch == nil || (a.cell == .gru && !a.resetAfter) || a.biasRows == 1:
+                    err("\(l.kind) under PyTorch semantics must be an nn.LSTM/GRU/RNN layer (two bias vectors or none; a GRU is reset_after)")
                 case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
                     if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
                         err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")

@@ -85,6 +85,9 @@ enum ModelInfoEmitter {
     static func initializer(_ t: ParamTensor, semantics: Semantics, layerFanIn: Int) -> String {
         switch t.role {
         case .bias where semantics == .pytorch: return ".kaimingUniform(fanIn: \(max(layerFanIn, 1)))"
+        // nn.LSTM / nn.GRU / nn.RNN: every tensor U(+-1/sqrt(hidden_size)).
+        case .kernel where semantics == .pytorch && t.stateDictKey != nil, .recurrentKernel where semantics == .pytorch:
+            return ".kaimingUniform(fanIn: \(max(layerFanIn, 1)))"
         case .kernel, .depthwiseKernel, .pointwiseKernel:
             let receptive = t.shape.count > 2 ? t.shape.dropLast(2).reduce(1, *) : 1
             let fanIn = (t.shape.count >= 2 ? t.shape[t.shape.count - 2] : 1) * receptive

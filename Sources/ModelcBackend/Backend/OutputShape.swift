@@ -46,6 +46,7 @@ extension Emitter {
         case .dense(let u, _, _): return Array(s.dropLast()) + [u]
         case .recurrent(let a): return a.outputShape(steps: s.first ?? 0)
         case .embedding(_, let d): return s + [d]
+        case .masking: return s
         }
     }
 }

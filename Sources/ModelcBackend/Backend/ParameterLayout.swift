@@ -14,11 +14,12 @@ struct ParameterLayout {
     init(_ layers: [Layer], semantics: Semantics) {
         for l in layers {
             var o: [ParamTensor.Role: Int] = [:]
-            let kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
+            var kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
+            if case .recurrent(let a) = l.op, a.torch != nil { kernelFanIn = a.units }   // PyTorch: U(+-1/sqrt(hidden_size))
             for t in l.paramTensors {
                 if o[t.role] == nil { o[t.role] = count }   // a Bidirectional layer: the forward direction's
                 if semantics == .pytorch {
-                    specs.append(ParamSpec(key: "\(l.name).\(t.stateDictSuffix)", tensor: t, offset: count,
+                    specs.append(ParamSpec(key: l.stateDictKey(t), tensor: t, offset: count,
                                            fileShape: t.stateDictShape, filePermutation: t.stateDictPermutation, layerFanIn: kernelFanIn))
                 } else {
                     specs.append(ParamSpec(key: "\(l.name)/\(t.scope.map { $0 + "/" } ?? "")\(t.role.rawValue)", tensor: t, offset: count,

@@ -180,6 +180,9 @@ public enum Lowering {
             lay.forward = choice("loops", a.form == .fixed ? "elementwise" : "per-image statistics", a.description)
             lay.inputGradient = dx ? choice("loops", a.form == .fixed ? "elementwise" : "two sums per group", a.form == .fixed ? "dy / max(sqrt(variance), 1e-7)" : "sums of dy * gamma and dy * gamma * x-hat per group, then dx") : nil
             lay.weightGradient = a.form == .fixed ? nil : choice("loops", "with the input gradient", "dgamma, dbeta: sums of dy * x-hat and dy")
+        case .masking:
+            lay.forward = choice("loops", "step mask", "a step whose values all equal mask_value becomes zeros")
+            lay.inputGradient = dx ? choice("loops", "step mask", "dy on the kept steps") : nil
         case .embedding:
             lay.forward = choice("copy", "row lookup", "the table's row per token id (range-checked)")
             lay.weightGradient = choice("loops", "row sums", "dy added into the row of each id")

@@ -49,6 +49,13 @@ struct LayerOverrides: Equatable {
     var rescaleOffset: Float?
     /// GroupNormalization / GroupNorm: the number of groups (a table does not show it).
     var groups: Int?
+    /// A PyTorch recurrent module: what forward() keeps of its output.
+    var output: TorchRecurrentOutput?
+    /// TimeDistributed: the layer it wraps.
+    var wrapped: LayerKind?
+    /// Masking: mask_value; Embedding: mask_zero (neither is printed by a table).
+    var maskValue: Float?
+    var maskZero: Bool?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -57,7 +64,8 @@ struct LayerOverrides: Equatable {
         center = o.center ?? center; pad = o.pad ?? pad; target = o.target ?? target
         activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
-        merge = o.merge ?? merge; cell = o.cell ?? cell
+        merge = o.merge ?? merge; cell = o.cell ?? cell; output = o.output ?? output; wrapped = o.wrapped ?? wrapped
+        maskValue = o.maskValue ?? maskValue; maskZero = o.maskZero ?? maskZero
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
         rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
@@ -352,6 +360,15 @@ enum AnnotationParser {
             case "merge", "merge_mode":
                 guard let m = BidirectionalMerge(rawValue: v) else { throw doc.error(line, "merge=\(v): expected concat, sum, mul or ave") }
                 o.merge = m
+            case "mask_value": o.maskValue = try number(v, k, line, doc)
+            case "mask_zero": o.maskZero = try bool(v, k, line, doc)
+            case "output":
+                guard let r = TorchRecurrentOutput(rawValue: v) else {
+                    throw doc.error(line, "output=\(v): expected last (out[:, -1]), hidden (h_n, the final states) or sequence (out)")
+                }
+                o.output = r
+            case "layer" where LayerKind.exact(v).map({ ![.lstm, .gru, .simpleRNN].contains($0) }) ?? false:
+                o.wrapped = LayerKind.exact(v)   // inside a TimeDistributed
             case "cell", "layer":
                 guard let c = LayerKind.exact(v), [.lstm, .gru, .simpleRNN].contains(c) else {
                     throw doc.error(line, "cell=\(v): expected LSTM, GRU or SimpleRNN (the layer inside a Bidirectional)")

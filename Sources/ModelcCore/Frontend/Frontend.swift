@@ -65,8 +65,14 @@ public enum Frontend {
         if annotations.forward != nil {
             throw doc.error(annotations.forwardLine, "forward: applies to PyTorch models (print(model) reprs, torchsummary and torchinfo tables) only")
         }
-        let table = try TableScanner.findTable(in: doc, skipping: annotations.blockLines)
-        var ir = try IRBuilder.build(table: table, annotations: annotations, document: doc)
+        // Nested models printed with expand_nested=True: their layers read inline (NestedModels.swift).
+        let (flat, nested) = NestedModels.flatten(doc)
+        let table = try TableScanner.findTable(in: flat, skipping: annotations.blockLines)
+        var ir = try IRBuilder.build(table: table, annotations: annotations, document: flat)
+        try SequenceMasking.apply(&ir.layers, maskZero: ir.layers.contains { $0.op.isEmbedding && annotations.overrides(for: $0.name).maskZero == true }) { l, m in
+            flat.error(l.line, "layer '\(l.name)': \(m)")
+        }
+        ir.assumptions += nested.map { "nested model '\($0.name)' (line \($0.line)) read from its expanded layers (expand_nested=True), inline in the chain" }
         try ResourceLimits.check(ir, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: table.layout)

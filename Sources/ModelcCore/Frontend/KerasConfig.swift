@@ -124,6 +124,8 @@ public enum KerasConfig {
         try checkLayerDirectives(ann, layers: model.layers, doc: annDoc)
         var (ir, problems) = try KerasConfigLayers.build(model, file: file, annotations: ann)
         if let n = ann.name { ir.name = n }
+        let maskZero = try model.layers.contains { l in try l.className == "Embedding" && (l.config.present("mask_zero")?.bool() ?? false) }
+        try SequenceMasking.apply(&ir.layers, maskZero: maskZero) { l, m in ModelError(file: file, line: nil, message: "layer '\(l.name)' (\(l.kind)): \(m)") }
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)

@@ -157,11 +157,12 @@ enum KerasConfigLayers {
             let target = try reshape(c.required("target_shape"), input: s)
             return (kind, .reshape(target), target)
         case .dense:
-            guard s.count == 1 else { throw fail("needs a vector input but gets \(Inference.shapeText(s)); a Dense on an image or sequence (applied to the last axis) is not supported: flatten first") }
+            guard s.count == 1 || s.count == 2 else { throw fail("needs a vector or sequence input but gets \(Inference.shapeText(s)); a Dense on an image (applied to the last axis) is not supported: flatten first") }
             let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
             if let r = try c.present("lora_rank") { throw r.error("LoRA layers are not supported") }
             let bias = try c.required("use_bias").bool()
-            return (kind, .dense(units: units, useBias: bias, activation: try activation(c.required("activation"))), [units])
+            // on a sequence, every step gets the same Dense (the last axis), as TimeDistributed(Dense)
+            return (kind, .dense(units: units, useBias: bias, activation: try activation(c.required("activation"))), s.dropLast() + [units])
         case .zeroPadding2D:
             guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
             let p = try padding(c.required("padding"))
@@ -174,6 +175,10 @@ enum KerasConfigLayers {
             return try embedding(l, input: s, fail: fail)
         case .layerNormalization, .groupNormalization, .rescaling, .normalization:
             return try normalization(kind, l, input: s, fail: fail)
+        case .timeDistributed:
+            return try timeDistributed(l, input: s, fail: fail)
+        case .masking:
+            return try masking(l, input: s, fail: fail)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
             throw fail("a merge layer needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
         case .lambda:

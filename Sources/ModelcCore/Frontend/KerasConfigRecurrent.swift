@@ -16,10 +16,33 @@ extension KerasConfigLayers {
     static func embedding(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         let c = l.config
         guard s.count == 1 else { throw fail("needs a sequence of token ids (steps) but gets \(Inference.shapeText(s))") }
-        if let m = try c.present("mask_zero"), try m.bool() { throw m.error("mask_zero=true (masking) is not supported") }
+        // mask_zero=true: read by SequenceMasking (IR/SequenceMask.swift) once the chain is built
         let vocab = try c.required("input_dim").int(min: 1, max: ResourceLimits.maxDimension)
         let dim = try c.required("output_dim").int(min: 1, max: ResourceLimits.maxDimension)
         return (.embedding, .embedding(vocab: vocab, dim: dim), [s[0], dim])
+    }
+
+    /// TimeDistributed(layer): the inner layer's config read on one step (IR/TimeDistributed.swift
+    /// says which layers and as what op); a Flatten inside is a reshape to (steps, features).
+    static func timeDistributed(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        guard s.count >= 2 else { throw fail("needs a sequence input (steps, ...) but gets \(Inference.shapeText(s))") }
+        let node = try l.config.required("layer")
+        let inner = KLayer(name: l.name, className: try node.required("class_name").string(), config: try node.required("config"),
+                           entry: l.entry, index: l.index)
+        let allowed: [LayerKind] = [.dense, .flatten, .dropout, .activation, .relu, .leakyReLU, .softmax]
+        guard let kind = LayerKind.exact(inner.className), allowed.contains(kind) else {
+            throw try node.required("class_name").error("TimeDistributed(\(inner.className)) is not supported (Dense, Flatten, Dropout and activations are)")
+        }
+        let (_, op, out) = try convert(inner, input: Array(s.dropFirst()))
+        if op == .flatten { return (.timeDistributed, .reshape([s[0]] + out), [s[0]] + out) }
+        return (.timeDistributed, op, [s[0]] + out)
+    }
+
+    /// Masking(mask_value): the shape kept (IR/SequenceMask.swift has what the mask does).
+    static func masking(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        guard s.count >= 2 else { throw fail("needs a sequence input (steps, ...) but gets \(Inference.shapeText(s))") }
+        let v = try l.config.present("mask_value")?.float(min: -1e30, max: 1e30) ?? 0
+        return (.masking, .masking(value: v), s)
     }
 
     static func bidirectional(_ c: JNode, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {

@@ -33,6 +33,8 @@ enum LayerKind: String, CaseIterable, Sendable {
     case gru = "GRU"
     case embedding = "Embedding"
     case bidirectional = "Bidirectional"
+    case timeDistributed = "TimeDistributed"
+    case masking = "Masking"
     case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
     case maximum = "Maximum", minimum = "Minimum", concatenate = "Concatenate"
     case separableConv1D = "SeparableConv1D", zeroPadding1D = "ZeroPadding1D", cropping1D = "Cropping1D"
@@ -88,6 +90,8 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .gru: return ["gru"]
         case .embedding: return ["embedding", "embed"]
         case .bidirectional: return ["bidirectional", "bi"]
+        case .timeDistributed: return ["time_distributed", "td"]
+        case .masking: return ["masking", "mask"]
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return [rawValue.lowercased()]
         case .separableConv1D: return ["separable_conv1d", "sepconv1d"]
         case .zeroPadding1D: return ["zero_padding1d"]
@@ -109,7 +113,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
         .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .conv1D, .maxPooling1D,
         .globalMaxPooling1D, .globalAveragePooling1D, .averagePooling1D, .upSampling2D, .conv2DTranspose,
-        .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .inputLayer,
+        .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .timeDistributed, .masking, .inputLayer,
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
         .layerNormalization, .rescaling, .normalization, .groupNormalization,
@@ -186,6 +190,10 @@ enum KindResolver {
     }
 
     static func unsupported(_ row: RawRow, shown: String, doc: Document) -> ModelError {
-        doc.error(row.line, "layer '\(row.name)' (\(shown)) is not supported (supported: \(LayerKind.supportedList))")
+        let cls = shown.hasSuffix("…") ? String(shown.dropLast()) : shown
+        if cls.count >= 3, NestedModels.containerClasses.contains(where: { $0.hasPrefix(cls) }) {
+            return NestedModels.collapsedError(row, doc: doc)
+        }
+        return doc.error(row.line, "layer '\(row.name)' (\(shown)) is not supported (supported: \(LayerKind.supportedList))")
     }
 }

@@ -14,6 +14,9 @@ extension PyTorchBuilder {
         var layers: [Layer] = []
         var shape: [Int]
         var used = Set<String>()
+        /// The module whose whole output sequence (a recurrent module's, an Embedding's) the
+        /// shape is: (steps, features) in that order, which a flatten or Linear cannot read as [C, L].
+        var recurrentSequence: String?
 
         mutating func unique(_ base: String) -> String {
             var n = base, k = 2
@@ -96,6 +99,8 @@ extension PyTorchBuilder {
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()
             c.add(st.name, kind, .zeroPadding(top: t, bottom: b, left: l, right: r), [h + t + b, w + l + r, ch], line: st.line, notes: notes)
+        case .recurrent, .embedding:
+            try appendSequenceModule(st, kind: kind, to: &c, err: err)
         case .layerNorm, .groupNorm:
             c.add(st.name, kind, try normalizationOp(st.op, s, err: err), s, line: st.line, declared: declared, notes: notes)
         case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample, .upsampleBilinear, .zeroPad1d:
@@ -183,6 +188,12 @@ extension PyTorchBuilder {
         for st in steps {
             var needsVector = false
             switch st.op { case .linear: needsVector = true; case .batchNorm(_, _, _, _, 1): needsVector = true; default: break }
+            if let r = c.recurrentSequence, st.op.hasParams || st.op == .flatten {
+                switch st.op {
+                case .recurrent, .embedding: break
+                default: throw doc.error(st.line, "module '\(st.name)' reads the whole output sequence of '\(r)': only a recurrent module may (annotate `layer \(r): output=last` or `output=hidden` if forward keeps one step)")
+                }
+            }
             // Linear meets an image or sequence (x.view(x.size(0), -1)); BatchNorm1d an image.
             if needsVector && (c.shape.count == 3 || (c.shape.count == 2 && st.op.isLinear)) {
                 c.flatten(line: st.line, note: "x.view(x.size(0), -1) before '\(st.name)' (NCHW order): not shown by the repr")

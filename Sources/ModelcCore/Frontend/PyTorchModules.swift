@@ -35,9 +35,13 @@ enum PTOp: Equatable {
     /// LayerNorm over `shape` (PyTorch order) and GroupNorm (PyTorchNorm.swift).
     case layerNorm(shape: [Int], eps: Float, scale: Bool, center: Bool)
     case groupNorm(groups: Int, channels: Int, eps: Float, scale: Bool, center: Bool)
+    /// nn.LSTM / nn.GRU / nn.RNN (PyTorchRecurrent.swift), and what forward keeps of its output.
+    case recurrent(cell: RecurrentCell, input: Int, hidden: Int, layers: Int, bias: Bool, dropout: Float, bidirectional: Bool,
+                   output: TorchRecurrentOutput)
+    case embedding(num: Int, dim: Int)
 
     var hasParams: Bool {
-        switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose: return true; default: return false }
+        switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose, .recurrent, .embedding: return true; default: return false }
     }
     var isLinear: Bool { if case .linear = self { return true }; return false }
     /// A convolution (2-D, 1-D or transposed): the modules an assumed activation follows.
@@ -58,7 +62,7 @@ enum PyTorchModules {
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
                             "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
-                            "LayerNorm", "GroupNorm"]
+                            "LayerNorm", "GroupNorm", "LSTM", "GRU", "RNN", "Embedding"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -103,6 +107,8 @@ enum PyTorchModules {
         case "Upsample", "UpsamplingNearest2d": return try upsample(r)
         case "LayerNorm": return try layerNorm(r)
         case "GroupNorm": return try groupNorm(r)
+        case "LSTM", "GRU", "RNN": return try recurrent(r, cell: recurrentTypes[m.type] ?? .lstm)
+        case "Embedding": return try embedding(r)
         default:
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }

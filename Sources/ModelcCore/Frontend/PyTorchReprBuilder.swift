@@ -18,7 +18,8 @@ extension PyTorchBuilder {
     }
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
-        let m = try readModules(root, doc: doc)
+        var m = try readModules(root, doc: doc)
+        try applyRecurrentOutputs(&m, ann: ann, doc: doc, assumptions: &assumptions)
         var (input, inputNote) = try defaultInput(m, ann: ann, doc: doc)
         var notes: [String] = []
         var layers: [Layer]
@@ -38,13 +39,17 @@ extension PyTorchBuilder {
         }
         assumptions += inputNote.map { [$0] } ?? []
         assumptions += notes
+        if case .embedding = layers.last?.op { throw doc.error(layers.last?.line, "the model ends with an Embedding's sequence; nothing reads it") }
+        if case .recurrent(let a) = layers.last?.op, a.returnSequences, let last = layers.last {
+            throw doc.error(last.line, "the model ends with the whole output sequence of '\(a.torch?.module ?? last.name)': flattening (steps, features) is not supported; annotate `output=last` or `output=hidden`")
+        }
         if (layers.last?.outputShape.count ?? 0) >= 2, let last = layers.last {
             var c = Chain(layers: layers, shape: last.outputShape, used: Set(layers.map(\.name)))
             c.flatten(line: last.line, note: "flatten of the final image or sequence output (classifier logits)")
             layers = c.layers
         }
         let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
-                               line: root.line, notes: ["input \(chw(input)) (C, H, W)"] + inputNotes)
+                               line: root.line, notes: [PyTorchBuilder.inputNote(input, first: layers.first)] + inputNotes)
         return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: input, layers: [inputLayer] + layers)
     }
 
@@ -72,6 +77,7 @@ extension PyTorchBuilder {
     /// Input shape: the annotation (C x H x W or N), else from the first weighted module (a
     /// [C, 28, 28] image before a Conv2d), with the assumption to print when it was not annotated.
     static func defaultInput(_ m: ReprModules, ann: Annotations, doc: Document) throws -> ([Int], String?) {
+        if let s = try sequenceInput(m, ann: ann, doc: doc) { return (s, nil) }
         if let s = ann.inputShape { return (irShape(chw: s), nil) }
         guard let first = m.declared.first(where: { $0.op.hasParams }) else {
             throw doc.error(m.root.line, "no Conv2d or Linear module; annotate `input: shape=CxHxW`")

@@ -79,6 +79,7 @@ enum Describe {
         case .recurrent(let a): return a.description
         case .embedding(let v, let d): return "vocabulary \(v), dim \(d)"
         case .merge(let k): return k.name
+        case .masking(let v): return "mask_value \(num(v))"
         case .normalization(let a): return a.description
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m, oneD: oneD) + act(a.activation)
         case .batchNorm(let a):

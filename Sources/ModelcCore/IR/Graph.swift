@@ -157,6 +157,9 @@ public enum Op: Equatable, Codable, Sendable {
     case permute([Int])
     /// LayerNormalization, GroupNorm, Keras Normalization (IR/Normalization.swift).
     case normalization(NormAttrs)
+    /// Keras Masking on a sequence [T, ...]: a step whose values all equal `value` becomes zeros
+    /// and is skipped by the recurrent layers after it (IR/SequenceMask.swift).
+    case masking(value: Float)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.
@@ -181,6 +184,9 @@ public struct ParamTensor: Equatable, Codable, Sendable {
     public var scope: String? = nil
     /// An LSTM's bias: its units, whose forget-gate slice starts at 1 (Keras unit_forget_bias).
     public var unitForgetBias: Int? = nil
+    /// The full PyTorch state_dict key when it is not `<layer>.<suffix>` (the layers of one
+    /// nn.LSTM module: `lstm.weight_ih_l1`).
+    public var stateDictKey: String? = nil
     public init(role: Role, shape: [Int], trainable: Bool) {
         self.role = role; self.shape = shape; self.trainable = trainable
     }

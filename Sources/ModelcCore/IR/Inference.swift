@@ -76,6 +76,8 @@ enum Inference {
         case .simpleRNN, .lstm, .gru: return RecurrentInference.solve(q)
         case .embedding: return RecurrentInference.embedding(q)
         case .bidirectional: return RecurrentInference.bidirectional(q)
+        case .timeDistributed: return TimeDistributedInference.solve(q)
+        case .masking: return SequenceMasking.infer(q)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return MergeInference.solve(q)
         case .layerNormalization, .groupNormalization, .normalization: return NormInference.solve(q)
         case .rescaling: return BasicInference.elementwise(q)

@@ -50,7 +50,7 @@ extension Layer {
         case .normalization(let a):
             return a.tensors(input: inputShape)
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute:
+             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute, .masking:
             return []
         }
     }
@@ -115,7 +115,7 @@ extension ParamTensor {
         switch role {
         case .kernel where shape.count == 4: return [3, 2, 0, 1]
         case .kernel where shape.count == 3: return [2, 1, 0]
-        case .kernel where shape.count == 2: return [1, 0]
+        case .kernel where shape.count == 2, .recurrentKernel: return [1, 0]
         case .depthwiseKernel where shape.count == 4: return [2, 3, 0, 1]
         // nn.LayerNorm over a whole [C, H, W] or [C, L] image: the IR's [H, W, C] / [L, C].
         case .gamma where shape.count == 3, .beta where shape.count == 3: return [2, 0, 1]
@@ -140,8 +140,11 @@ public struct StateDictTensor: Equatable, Sendable {
 extension Layer {
     /// The layer's tensors under their PyTorch `state_dict` keys, in `paramTensors` order.
     public var stateDictTensors: [StateDictTensor] {
-        paramTensors.map { StateDictTensor(key: "\(name).\($0.stateDictSuffix)", tensor: $0, shape: $0.stateDictShape) }
+        paramTensors.map { StateDictTensor(key: stateDictKey($0), tensor: $0, shape: $0.stateDictShape) }
     }
+
+    /// One tensor's PyTorch state_dict key.
+    public func stateDictKey(_ t: ParamTensor) -> String { t.stateDictKey ?? "\(name).\(t.stateDictSuffix)" }
 
     /// BatchNorm running statistics (buffers in PyTorch, non-trainable params in Keras).
     public var bufferCount: Int { paramTensors.filter(\.isBuffer).reduce(0) { $0 + $1.count } }

@@ -14,6 +14,10 @@
 //   GRU        z, r = sigmoid(x Wz|r + h' Uz|r + b); reset_after: h~ = tanh(x Wh + b + r (h' Uh + b2)),
 //              else h~ = tanh(x Wh + b + (r h') Uh); h = z h' + (1 - z) h~
 // Parameter count: G U (D + U) + rows G U, rows = number of bias rows (0, 1, 2).
+// A PyTorch nn.LSTM / nn.GRU / nn.RNN layer (`torch` set) keeps the same internal layout with
+// state_dict keys `<module>.weight_ih_l<k>[_reverse]` ([G*U, D], the kernel transposed),
+// `weight_hh_l<k>` ([G*U, U]), `bias_ih_l<k>` and `bias_hh_l<k>` ([G*U] each, the two bias rows);
+// its GRU blocks are r, z, n (the kernels' `resetFirst`) and always reset_after.
 // Embedding: token ids [T] -> [T, dim] from `embeddings` [vocab, dim] (count vocab * dim).
 
 public enum RecurrentCell: String, Codable, Sendable {
@@ -48,6 +52,11 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// Set for a Keras Bidirectional layer around this cell: a second copy of the tensors reads
     /// the sequence backwards, and the two outputs are merged.
     public var bidirectional: BidirectionalMerge? = nil
+    /// Set for one layer of a PyTorch recurrent module: its state_dict names and gate order.
+    public var torch: TorchRecurrentNames? = nil
+    /// Set when the layer reads a masked sequence (IR/SequenceMask.swift): masked steps keep the
+    /// previous state.
+    public var mask: SequenceMask? = nil
 
     public init(cell: RecurrentCell, units: Int, returnSequences: Bool, biasRows: Int, resetAfter: Bool) {
         self.cell = cell; self.units = units; self.returnSequences = returnSequences
@@ -76,9 +85,21 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if cell == .gru { s += resetAfter ? ", reset_after" : ", reset_before" }
         if biasRows == 0 { s += ", no bias" }
         if biasRows == 2 && cell != .gru { s += ", two biases" }
+        if let t = torch { s += ", PyTorch layer \(t.layer)" }
+        if let m = mask { s += ", masked (\(m.description))" }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }
+}
+
+/// Layer k of a PyTorch recurrent module at `module` (its state_dict key prefix).
+public struct TorchRecurrentNames: Equatable, Codable, Sendable {
+    public var module: String
+    public var layer: Int
+    public init(module: String, layer: Int) { self.module = module; self.layer = layer }
+
+    /// weight_ih_l0, bias_hh_l1_reverse, ... under the module.
+    func key(_ name: String, reverse: Bool) -> String { "\(module).\(name)_l\(layer)\(reverse ? "_reverse" : "")" }
 }
 
 extension Layer {
@@ -87,6 +108,7 @@ extension Layer {
     /// names them (`<layer>/forward_lstm/kernel`, `<layer>/backward_lstm/kernel`).
     static func recurrentTensors(_ a: RecurrentAttrs, inputs d: Int) -> [ParamTensor] {
         let g = a.cell.gates * a.units
+        if let names = a.torch { return torchRecurrentTensors(a, names, inputs: d) }
         func direction(_ scope: String?) -> [ParamTensor] {
             var t = [ParamTensor(role: .kernel, shape: [d, g], trainable: true),
                      ParamTensor(role: .recurrentKernel, shape: [a.units, g], trainable: true)]
@@ -101,6 +123,25 @@ extension Layer {
         }
         guard a.bidirectional != nil else { return direction(nil) }
         return direction("forward_\(a.cellName)") + direction("backward_\(a.cellName)")
+    }
+
+    /// A PyTorch layer's tensors in state_dict order: weight_ih, weight_hh, bias_ih, bias_hh,
+    /// then the same `_reverse` when bidirectional.
+    static func torchRecurrentTensors(_ a: RecurrentAttrs, _ names: TorchRecurrentNames, inputs d: Int) -> [ParamTensor] {
+        let g = a.cell.gates * a.units
+        func direction(_ reverse: Bool) -> [ParamTensor] {
+            var t = [ParamTensor(role: .kernel, shape: [d, g], trainable: true),
+                     ParamTensor(role: .recurrentKernel, shape: [a.units, g], trainable: true)]
+            t[0].stateDictKey = names.key("weight_ih", reverse: reverse)
+            t[1].stateDictKey = names.key("weight_hh", reverse: reverse)
+            for (i, name) in ["bias_ih", "bias_hh"].enumerated() where i < a.biasRows {
+                var b = ParamTensor(role: .bias, shape: [g], trainable: true)
+                b.stateDictKey = names.key(name, reverse: reverse)
+                t.append(b)
+            }
+            return t
+        }
+        return direction(false) + (a.bidirectional == nil ? [] : direction(true))
     }
 }
 
@@ -208,9 +249,12 @@ enum RecurrentInference {
     }
 
     /// Inputs to try when the table prints none: before an Embedding printing (T, dim), the
-    /// token ids (T); before a recurrent layer printing (T, U), (T, D) for each D its count gives.
+    /// token ids (T); before a recurrent layer printing (T, U), (T, D) for each D its count gives;
+    /// before a Masking layer, its own shape.
     static func guessedInputs(_ first: SearchRow) -> [[Int]] {
-        guard let k = first.row.shape.known, k.count == 2, k[1] > 0 else { return [] }
+        guard let k = first.row.shape.known, k.count >= 2, k[1] > 0 else { return [] }
+        if first.kinds == [.masking] { return [k] }   // keeps its input's shape
+        guard k.count == 2 else { return [] }
         if first.kinds == [.embedding] { return [[k[0]]] }
         if first.kinds == [.bidirectional] { return bidirectionalFeatures(first, width: k[1]).map { [k[0], $0] } }
         return features(first, units: k[1]).map { [k[0], $0] }

@@ -10,9 +10,12 @@ enum ReportText {
     static func render(_ r: CheckReport) -> String {
         let ir = r.ir
         var rows: [(String, String, String, String)] = []
-        for L in ir.layers {
+        for (i, L) in ir.layers.enumerated() {
             if ir.semantics == .pytorch {
-                rows.append(("\(L.name) (\(L.kind))", "[-1, " + PyTorchBuilder.chw(L.outputShape).dropFirst(),
+                // (steps, features) of a recurrent module or Embedding, batch_first as PyTorch prints it
+                let steps = PyTorchBuilder.isSequenceModule(L) || (i + 1 < ir.layers.count && L.op == .input && PyTorchBuilder.isSequenceModule(ir.layers[i + 1]))
+                let shape = steps ? "[" + L.outputShape.map(String.init).joined(separator: ", ") + "]" : PyTorchBuilder.chw(L.outputShape)
+                rows.append(("\(L.name) (\(L.kind))", "[-1, " + shape.dropFirst(),
                              formatCount(L.paramCount - L.bufferCount),
                              ir.nhwcFlatten && L.op == .flatten ? "HWC order (NHWC)" : Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
                 continue
@@ -145,6 +148,7 @@ enum ReportJSON {
             if a.form != .fixed {
                 p += [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"), ("epsilon", JSON.number(a.epsilon))]
             }
+        case .masking(let v): p = [("mask_value", JSON.number(v))]
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a, oneD: oneD) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):

@@ -3,7 +3,7 @@
 // Gemm.rows (Kernels/Gemm.swift); the gate math is scalar loops. Foundation's exp and tanh.
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
-// GRU 3 (z, r, h); W = G*U):
+// GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
 //   x [T, D]   kernel [D, W]   recurrent [U, W]   bias [W]   recurrentBias [W]   y [T, U] or [U]
 // The forward keeps, per image, in `state` (RecurrentGeometry.stateFloats):
 //   gates [T, W]  the activated gates (LSTM i, f, c~, o; GRU z, r, h~; SimpleRNN unused)
@@ -11,6 +11,11 @@
 //   c     [T, U]  LSTM: the cell states
 //   extra [T, U]  GRU reset_after: h' Uh + b2 (what r multiplies); reset_before: r * h'
 //   rec   [W]     scratch: the state projection of the current step
+//   mask  [T]     `masked` layers: 1 for a kept step, 0 for a masked one (time order), filled
+//                 from the model's input by RecurrentLayer.forward (SequenceMaskRule). A masked
+//                 step keeps the previous state (and cell); its gradients dz are zero and dh
+//                 (dc) pass through it unchanged. With return_sequences its output is the state
+//                 (the previous output), or zeros with `zeroMaskedOutput` (Keras Bidirectional).
 // The backward's per-image scratch `work` (RecurrentGeometry.workFloats):
 //   dz    [T, W]  gradients of the gate pre-activations (the input projection's)
 //   dzh   [T, U]  GRU: the candidate's gradient as the recurrent projection sees it
@@ -32,11 +37,28 @@ public struct RecurrentGeometry: Sendable {
     /// of the recurrence is time T-1-s of x, and with return_sequences its state goes to time
     /// T-1-s of y (Keras puts the backward outputs back in time order).
     public let reverse: Bool
+    /// GRU: the reset gate's block comes first (PyTorch's r, z, n), not second (Keras's z, r, h).
+    /// Both gates sit in the first 2U columns either way, so only the cell math changes.
+    public let resetFirst: Bool
+    /// A sequence mask applies (see the file comment); `zeroMaskedOutput`: masked steps output zeros.
+    public let masked: Bool, zeroMaskedOutput: Bool
 
-    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false) {
+    public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
+                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
-        self.returnSequences = returnSequences; self.reverse = reverse
+        self.returnSequences = returnSequences; self.reverse = reverse; self.resetFirst = resetFirst
+        self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput
     }
+
+    /// The reversed copy (a Bidirectional layer's backward direction).
+    var reversed: RecurrentGeometry {
+        RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences, reverse: true,
+                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput)
+    }
+
+    /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
+    var zBlock: Int { resetFirst ? units : 0 }
+    var rBlock: Int { resetFirst ? 0 : units }
 
     /// The time (row of x, dx, y, dy) of recurrence step s.
     @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
@@ -55,8 +77,11 @@ public struct RecurrentGeometry: Sendable {
     var cOffset: Int { hOffset + steps * units }
     var extraOffset: Int { cOffset + (cell == .lstm ? steps * units : 0) }
     var recOffset: Int { extraOffset + (isGRU ? steps * units : 0) }
+    var maskOffset: Int { recOffset + width }
     /// Floats per image the forward keeps for the backward.
-    public var stateFloats: Int { recOffset + width }
+    public var stateFloats: Int { maskOffset + (masked ? steps : 0) }
+    /// Whether recurrence step s of the image whose state is `s` is masked.
+    @inline(__always) func isMasked(_ state: UnsafeMutablePointer<Float>, _ s: Int) -> Bool { masked && state[maskOffset + time(s)] == 0 }
     var dzhOffset: Int { steps * width }
     var dhOffset: Int { dzhOffset + (isGRU ? steps * units : 0) }
     /// Floats per image of backward scratch.
@@ -88,12 +113,15 @@ public struct RecurrentLayer {
     /// wt [W, D] when dx is wanted.
     public let state: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
     public let ut: UnsafeMutablePointer<Float>, wt: UnsafeMutablePointer<Float>?
+    /// How the mask is read from the model's input (g.masked layers).
+    public let mask: SequenceMaskRule?
 
     /// `buffer`: maxBatch * (stateFloats + workFloats) floats; `transposed`: U*W floats, plus
     /// D*W with `inputGradient`.
     public init(_ g: RecurrentGeometry, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
-                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
-        self.g = g; self.kernel = kernel; self.recurrent = recurrent; self.bias = bias; self.biasRows = biasRows
+                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool,
+                mask: SequenceMaskRule? = nil) {
+        self.g = g; self.kernel = kernel; self.recurrent = recurrent; self.bias = bias; self.biasRows = biasRows; self.mask = mask
         state = buffer; work = buffer + maxBatch * g.stateFloats
         ut = transposed; wt = inputGradient ? transposed + g.units * g.width : nil
     }
@@ -103,8 +131,13 @@ public struct RecurrentLayer {
                          recurrentBias: biasRows == 2 ? bias.map { p + $0 + g.width } : nil)
     }
 
-    /// y of images lo..<hi from x (the batch's input and output buffers).
-    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+    /// y of images lo..<hi from x (the batch's input and output buffers); `maskInput`: the
+    /// model's input, which the mask of a masked layer is read from.
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
+                        maskInput: UnsafeMutablePointer<Float>? = nil) {
+        if g.masked, let rule = mask, let input = maskInput {
+            for n in lo..<hi { rule.fill(input + n * g.steps * rule.stepSize, steps: g.steps, into: state + n * g.stateFloats + g.maskOffset) }
+        }
         Recurrent.forward(g, weights(parameters), x: x + lo * g.steps * g.inputs, state: state + lo * g.stateFloats,
                           y: y + lo * g.outputFloats, count: hi - lo)
     }
@@ -149,23 +182,26 @@ public struct BidirectionalLayer {
     }
 
     public init(_ g: RecurrentGeometry, merge: BidirectionalMerge, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
-                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
-        let b = RecurrentGeometry(cell: g.cell, steps: g.steps, inputs: g.inputs, units: g.units, returnSequences: g.returnSequences, reverse: true)
+                buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool,
+                mask: SequenceMaskRule? = nil) {
+        let b = g.reversed
         let count = (g.inputs + g.units + biasRows) * g.width   // one direction's parameters
         let one = maxBatch * (g.stateFloats + g.workFloats), half = (g.units + (inputGradient ? g.inputs : 0)) * g.width
         forwardLayer = RecurrentLayer(g, kernel: kernel, recurrent: recurrent, bias: bias, biasRows: biasRows,
-                                      buffer: buffer, maxBatch: maxBatch, transposed: transposed, inputGradient: inputGradient)
+                                      buffer: buffer, maxBatch: maxBatch, transposed: transposed, inputGradient: inputGradient, mask: mask)
         backwardLayer = RecurrentLayer(b, kernel: kernel + count, recurrent: recurrent + count, bias: bias.map { $0 + count }, biasRows: biasRows,
-                                       buffer: buffer + one, maxBatch: maxBatch, transposed: transposed + half, inputGradient: inputGradient)
+                                       buffer: buffer + one, maxBatch: maxBatch, transposed: transposed + half, inputGradient: inputGradient,
+                                       mask: mask)
         self.merge = merge
         let o = maxBatch * g.outputFloats
         outF = buffer + 2 * one; outB = outF + o; dyF = outB + o; dyB = dyF + o
     }
 
     /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
-    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
-        forwardLayer.forward(parameters, x: x, y: outF, lo, hi)
-        backwardLayer.forward(parameters, x: x, y: outB, lo, hi)
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
+                        maskInput: UnsafeMutablePointer<Float>? = nil) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput)
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
             let f = outF + r * u, b = outB + r * u
@@ -240,14 +276,27 @@ public enum Recurrent {
                           c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
                 for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
             }
+            if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t) } }
         }
         for n in 0..<count {
             let h = state + n * S + g.hOffset
             if g.returnSequences {
-                for t in 0..<T { (y + n * T * U + g.time(t) * U).update(from: h + t * U, count: U) }
+                for t in 0..<T {
+                    let out = y + n * T * U + g.time(t) * U
+                    if g.zeroMaskedOutput && g.isMasked(state + n * S, t) { out.update(repeating: 0, count: U) } else { out.update(from: h + t * U, count: U) }
+                }
             } else {
                 (y + n * U).update(from: h + (T - 1) * U, count: U)
             }
+        }
+    }
+
+    /// A masked step t of one image: the state (and an LSTM's cell) of step t - 1, zeros at t = 0.
+    static func carryState(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int) {
+        let U = g.units
+        for offset in g.cell == .lstm ? [g.hOffset, g.cOffset] : [g.hOffset] {
+            let cur = s + offset + t * U
+            if t > 0 { cur.update(from: cur - U, count: U) } else { cur.update(repeating: 0, count: U) }
         }
     }
 
@@ -272,12 +321,12 @@ public enum Recurrent {
                 h[j] = o * tanh(c[j])
             }
         case .gruResetAfter:
-            let e = s + g.extraOffset + t * U
+            let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
-                let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
+                let zz = sigmoid(z[zo + j] + rec[zo + j]), r = sigmoid(z[ro + j] + rec[ro + j])
                 e[j] = rec[2 * U + j]
                 let hh = tanh(z[2 * U + j] + r * e[j])
-                z[j] = zz; z[U + j] = r; z[2 * U + j] = hh
+                z[zo + j] = zz; z[ro + j] = r; z[2 * U + j] = hh
                 h[j] = zz * (hp?[j] ?? 0) + (1 - zz) * hh
             }
         case .gruResetBefore:
@@ -312,14 +361,21 @@ public enum Recurrent {
         for t in stride(from: T - 1, through: 0, by: -1) {
             for n in 0..<count {
                 let dh = work + n * K + g.dhOffset
+                let masked = g.isMasked(state + n * S, t)
                 if g.returnSequences {
                     let d = dy + n * T * U + g.time(t) * U
-                    for j in 0..<U { dh[j] += d[j] }
+                    if !(masked && g.zeroMaskedOutput) { for j in 0..<U { dh[j] += d[j] } }
                 } else if t == T - 1 {
                     let d = dy + n * U
                     for j in 0..<U { dh[j] += d[j] }
                 }
-                cellBackward(g, state + n * S, work + n * K, t)
+                if masked {
+                    // the state passed through: dh (dc) flow on unchanged, no gate gradients
+                    (work + n * K + t * W).update(repeating: 0, count: W)
+                    if g.isGRU { (work + n * K + g.dzhOffset + t * U).update(repeating: 0, count: U) }
+                } else {
+                    cellBackward(g, state + n * S, work + n * K, t)
+                }
             }
             if g.cell == .gruResetBefore {
                 // d(r * h') = dh~ Uh^T, then dr and the state's share through r
@@ -379,15 +435,15 @@ public enum Recurrent {
                 dh[j] = 0
             }
         case .gruResetAfter, .gruResetBefore:
-            let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U
+            let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
-                let (zz, r, hh) = (a[j], a[U + j], a[2 * U + j])
+                let (zz, r, hh) = (a[zo + j], a[ro + j], a[2 * U + j])
                 let hp: Float = t > 0 ? h[j - U] : 0
                 let dn = dh[j] * (1 - zz) * (1 - hh * hh)
-                dz[j] = dh[j] * (hp - hh) * zz * (1 - zz)
+                dz[zo + j] = dh[j] * (hp - hh) * zz * (1 - zz)
                 dz[2 * U + j] = dn
                 if g.cell == .gruResetAfter {
-                    dz[U + j] = dn * e[j] * r * (1 - r)
+                    dz[ro + j] = dn * e[j] * r * (1 - r)
                     dzh[j] = dn * r
                 }
                 dh[j] *= zz
@@ -430,6 +486,41 @@ public enum Recurrent {
                     if g.isGRU { let e = work + n * K + g.dzhOffset + t * U; for j in 0..<U { gr[2 * U + j] += e[j] } }
                 }
             }
+        }
+    }
+}
+
+/// How a masked recurrent layer reads its mask from the model's input (IR/SequenceMask.swift).
+public enum SequenceMaskRule: Sendable {
+    /// Keras Masking: a step (stepSize values) is masked when every value equals `value`.
+    case value(Float, stepSize: Int)
+    /// Keras Embedding(mask_zero=True): a step (one token id) is masked when the id is 0.
+    case tokenZero
+
+    var stepSize: Int {
+        switch self { case .value(_, let n): return n; case .tokenZero: return 1 }
+    }
+
+    /// mask[t] = 1 for a kept step, 0 for a masked one, for one image's input.
+    public func fill(_ input: UnsafePointer<Float>, steps: Int, into mask: UnsafeMutablePointer<Float>) {
+        for t in 0..<steps {
+            switch self {
+            case .value(let v, let n):
+                let x = input + t * n
+                mask[t] = (0..<n).contains { x[$0] != v } ? 1 : 0
+            case .tokenZero:
+                mask[t] = input[t] != 0 ? 1 : 0
+            }
+        }
+    }
+
+    /// Keras Masking: `from` (x forward, dy backward) with the steps of x that are masked
+    /// zeroed, into `to`, for `count` images of `steps` steps.
+    public func apply(x: UnsafePointer<Float>, from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, steps: Int, count: Int) {
+        guard case .value(let v, let n) = self else { return }
+        for r in 0..<(count * steps) {
+            if (0..<n).contains(where: { x[r * n + $0] != v }) { (to + r * n).update(from: from + r * n, count: n) }
+            else { (to + r * n).update(repeating: 0, count: n) }
         }
     }
 }

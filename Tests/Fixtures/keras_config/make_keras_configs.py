@@ -223,6 +223,17 @@ def embedding_birnn():
         L.Dense(2, activation="softmax", name="dense")])
 
 
+def time_distributed():
+    """TimeDistributed around Flatten, Dense and Dropout; a Dense straight on a sequence."""
+    return seq("time_distributed", (5, 2, 3), "input", [
+        L.TimeDistributed(L.Flatten(), name="time_distributed"),
+        L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed_1"),
+        L.TimeDistributed(L.Dropout(0.25), name="time_distributed_2"),
+        L.LSTM(3, return_sequences=True, name="lstm"),
+        L.Dense(2, name="dense"),
+        L.GRU(3, name="gru")])
+
+
 KERAS3 = {
     "seed000_kmnist_cnn": seed000,
     "seed001_mlp_128_128_64_relu_sgd": lambda: seed001("seed001_mlp_128_128_64_relu_sgd", [128, 128, 64], "relu"),
@@ -244,6 +255,7 @@ KERAS3 = {
     "unsupported": unsupported,
     "mnist_lstm_rows": mnist_lstm_rows,
     "embedding_birnn": embedding_birnn,
+    "time_distributed": time_distributed,
 }
 
 

@@ -26,9 +26,9 @@ from make_fixtures import L, keras  # noqa: E402
 CASES = {}
 
 
-def case(name, input_shape, batch, note, *ls, vocab=None):
+def case(name, input_shape, batch, note, *ls, vocab=None, masked=None):
     CASES[name] = dict(build=mf.seq(name, input_shape, *ls), input_shape=input_shape, batch=batch,
-                       annotations=[], note=note, seed_file=None, backend=None, vocab=vocab)
+                       annotations=[], note=note, seed_file=None, backend=None, vocab=vocab, masked=masked)
 
 
 # One model for every cell, so that the committed generated code stays small: token ids into
@@ -49,11 +49,64 @@ case("sequence_stack", (5,), 3,
      vocab=7)
 
 
+# TimeDistributed around Flatten and Dense (shared over the steps), a Dense straight on a
+# sequence (Keras applies it to the last axis), into recurrent layers.
+case("time_distributed", (5, 2, 3), 3,
+     "TimeDistributed(Flatten) of (5, 2, 3) steps, TimeDistributed(Dense 4 tanh), LSTM 3 return_sequences, "
+     "Dense 2 on the sequence (last axis), GRU 3, Dense 2",
+     lambda: L.TimeDistributed(L.Flatten(), name="time_distributed"),
+     lambda: L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed_1"),
+     lambda: L.LSTM(3, return_sequences=True, name="lstm"),
+     lambda: L.Dense(2, name="dense"),
+     lambda: L.GRU(3, name="gru"),
+     lambda: L.Dense(2, name="dense_1"))
+
+
+# Masking (mask_value -1; the steps set to -1 below: a first, a last and two middle steps,
+# one sample unmasked), through TimeDistributed(Dense) to an LSTM (masked steps repeat the
+# previous output), a Bidirectional GRU (masked steps output zeros) and a SimpleRNN (the state
+# of the last kept step), each skipping the masked steps.
+case("masking", (6, 3), 3,
+     "Masking(mask_value=-1) with masked steps (sample 0: steps 0 and 3; sample 1: steps 4 and 5), "
+     "TimeDistributed(Dense 4 tanh), LSTM 3 return_sequences, Bidirectional(GRU 2 return_sequences) concat, "
+     "SimpleRNN 3, Dense 2",
+     lambda: L.Masking(mask_value=-1.0, name="masking"),
+     lambda: L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed"),
+     lambda: L.LSTM(3, return_sequences=True, name="lstm"),
+     lambda: L.Bidirectional(L.GRU(2, return_sequences=True, name="gru"), name="bidirectional"),
+     lambda: L.SimpleRNN(3, name="simple_rnn"),
+     lambda: L.Dense(2, name="dense"),
+     masked=(-1.0, [(0, 0), (0, 3), (1, 4), (1, 5)]))
+
+
+def sequential(name, input_shape, *ls):
+    """A Sequential build: a functional model's summary lists the mask's NotEqual/Any ops as rows."""
+    def build():
+        m = keras.Sequential(name=f"fx_{name}")
+        m.add(keras.Input(input_shape))
+        for f in ls:
+            m.add(f())
+        return m
+    return build
+
+
+CASES["masking"]["build"] = sequential("masking", (6, 3), *[
+    lambda: L.Masking(mask_value=-1.0, name="masking"),
+    lambda: L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed"),
+    lambda: L.LSTM(3, return_sequences=True, name="lstm"),
+    lambda: L.Bidirectional(L.GRU(2, return_sequences=True, name="gru"), name="bidirectional"),
+    lambda: L.SimpleRNN(3, name="simple_rnn"),
+    lambda: L.Dense(2, name="dense")])
+
+
 def key_name(layer, var, plain=mf.key_name):
     """A Bidirectional layer's tensors: `<layer>/forward_<inner>/<var>` as in the Keras 3
     variable path `<layer>/forward_<inner>/<inner>_cell/<var>` (modelc keeps the direction)."""
     if isinstance(layer, L.Bidirectional):
-        return f"{layer.name}/{var.path.split('/')[1]}/{var.name}"
+        direction = next(p for p in var.path.split("/") if p.startswith(("forward_", "backward_")))
+        return f"{layer.name}/{direction}/{var.name}"
+    if isinstance(layer, L.TimeDistributed):
+        return f"{layer.name}/{var.name}"
     return plain(layer, var)
 
 
@@ -89,6 +142,9 @@ def make_case(name, spec, seed):
     m64 = mf.build(spec["build"], "float64")
     anns = [f"model: name=fx_{name}"] + [f"layer {ly.name}: activation={ly.activation.__name__}"
                                          for ly in m32.layers if isinstance(ly, L.Dense)]
+    anns += [f"layer {ly.name}: activation={ly.layer.activation.__name__}" for ly in m32.layers
+             if isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Dense)]
+    anns += [f"layer {ly.name}: mask_value={ly.mask_value}" for ly in m32.layers if isinstance(ly, L.Masking)]
     # sum, mul and ave print the same shapes and counts: the table cannot tell them apart
     anns += [f"layer {ly.name}: merge={ly.merge_mode}" for ly in m32.layers
              if isinstance(ly, L.Bidirectional) and ly.merge_mode != "concat"]
@@ -104,6 +160,10 @@ def make_case(name, spec, seed):
         x = rng.integers(0, spec["vocab"], (n,) + spec["input_shape"]).astype(np.float32)
     else:
         x = rng.uniform(-1.0, 1.0, (n,) + spec["input_shape"]).astype(np.float32)
+    if spec.get("masked"):
+        value, steps = spec["masked"]
+        for i, t in steps:
+            x[i, t] = value
     up = rng.standard_normal((n,) + tuple(m64.output_shape[1:])).astype(np.float32)
     io = {"input": x, "output_inference": mf.f32(m64(mf.to64(x), training=False)), "upstream": up}
     tv = [(mf.key_name(ly, v), v) for ly in m64.layers for v in ly.trainable_weights]
@@ -136,7 +196,9 @@ def sig(v):
     return 1 / (1 + np.exp(-v))
 
 
-def run_cell(layer, w, x, prefix=None):
+def run_cell(layer, w, x, prefix=None, mask=None, zero_out=False):
+    """One recurrent layer in numpy; `mask` [n, steps] (True: kept): a masked step keeps the
+    state, and outputs it again (or zeros with `zero_out`, as inside Bidirectional)."""
     cfg = layer.get_config()
     prefix = prefix or layer.name
     k, u = w[f"{prefix}/kernel"].astype(np.float64), w[f"{prefix}/recurrent_kernel"].astype(np.float64)
@@ -148,6 +210,7 @@ def run_cell(layer, w, x, prefix=None):
     out = []
     for t in range(steps):
         xt = x[:, t]
+        h0, c0 = h, c
         if isinstance(layer, L.LSTM):
             z = xt @ k + h @ u + b
             i, f, g, o = (z[:, j * units:(j + 1) * units] for j in range(4))
@@ -167,27 +230,45 @@ def run_cell(layer, w, x, prefix=None):
             h = z * h + (1 - z) * hh
         else:
             h = np.tanh(xt @ k + h @ u + b)
-        out.append(h)
+        if mask is None:
+            out.append(h)
+            continue
+        keep = mask[:, t][:, None]
+        h, c = np.where(keep, h, h0), np.where(keep, c, c0)
+        out.append(np.where(keep, h, 0.0) if zero_out else h)
     return np.stack(out, 1) if cfg["return_sequences"] else h
 
 
 def numpy_forward(model, w, x):
     y = x.astype(np.float64)
+    mask = None
     for ly in model.layers:
-        if isinstance(ly, L.Embedding):
+        if isinstance(ly, L.Masking):
+            mask = (y != ly.mask_value).reshape(y.shape[0], y.shape[1], -1).any(-1)
+            y = y * mask.reshape(mask.shape + (1,) * (y.ndim - 2))
+        elif isinstance(ly, L.Embedding):
             y = w[f"{ly.name}/embeddings"].astype(np.float64)[y.astype(int)]
         elif isinstance(ly, (L.LSTM, L.GRU, L.SimpleRNN)):
-            y = run_cell(ly, w, y)
+            y = run_cell(ly, w, y, mask=mask)
+            mask = mask if ly.return_sequences else None
         elif isinstance(ly, L.Bidirectional):
             inner = ly.forward_layer
-            f = run_cell(inner, w, y, f"{ly.name}/{ly.forward_layer.name}")
-            b = run_cell(inner, w, y[:, ::-1], f"{ly.name}/{ly.backward_layer.name}")
+            seqs = inner.get_config()["return_sequences"]
+            f = run_cell(inner, w, y, f"{ly.name}/{ly.forward_layer.name}", mask=mask, zero_out=seqs)
+            b = run_cell(inner, w, y[:, ::-1], f"{ly.name}/{ly.backward_layer.name}",
+                         mask=None if mask is None else mask[:, ::-1], zero_out=seqs)
+            mask = mask if seqs else None
             if inner.get_config()["return_sequences"]:
                 b = b[:, ::-1]
             y = {"concat": lambda: np.concatenate([f, b], -1), "sum": lambda: f + b, "mul": lambda: f * b,
                  "ave": lambda: (f + b) / 2}[ly.merge_mode]()
         elif isinstance(ly, L.Dense):
             y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
+        elif isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Flatten):
+            y = y.reshape(y.shape[0], y.shape[1], -1)
+        elif isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Dense):
+            y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
+            y = np.tanh(y) if ly.layer.activation.__name__ == "tanh" else y
     return y
 
 

@@ -8,7 +8,9 @@
 // The backward prologue transposes the recurrent kernel (and the kernel when dx is needed).
 // A Bidirectional layer is a `BidirectionalLayer` member: both directions (the backward one
 // reads the sequence last step first) and the merge, in the same calls.
-// Training and inference run the same forward.
+// A masked layer (IR/SequenceMask.swift) reads its mask from the model's input copy `a0`.
+// Training and inference run the same forward. A PyTorch GRU's gate blocks are r, z, n
+// (RecurrentGeometry.resetFirst).
 
 import ModelcCore
 
@@ -29,7 +31,7 @@ struct RecurrentEmitter: OpEmitter {
     static func sizes(_ a: RecurrentAttrs, steps t: Int) -> (state: Int, work: Int) {
         let u = a.units, w = a.cell.gates * u
         let lstm = a.cell == .lstm ? 1 : 0, gru = a.cell == .gru ? 1 : 0
-        return (t * w + t * u * (1 + lstm + gru) + w, t * w + gru * t * u + 2 * u)
+        return (t * w + t * u * (1 + lstm + gru) + w + (a.mask != nil ? t : 0), t * w + gru * t * u + 2 * u)
     }
 
     /// Floats per image of the layer's buffer and fixed floats of its transposed kernels (the
@@ -41,20 +43,31 @@ struct RecurrentEmitter: OpEmitter {
         return (2 * (s + k) + 4 * (a.returnSequences ? t * a.units : a.units), 2 * one)
     }
 
+    /// The runtime's SequenceMaskRule of a masked layer (read from the model's input, `a0`).
+    var maskRule: String? {
+        switch attrs.mask {
+        case .value(let v, let n)?: return "SequenceMaskRule.value(\(floatLiteral(v)), stepSize: \(n))"
+        case .tokenZero?: return "SequenceMaskRule.tokenZero"
+        case nil: return nil
+        }
+    }
+
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let p = c.prefix
         let (steps, d, u) = (c.inShape[0], c.inShape[1], attrs.units)
         let sizes = RecurrentEmitter.bufferSizes(attrs, steps: steps, inputs: d, inputGradient: c.gx != nil)
         m.buffer("\(p)state", perImage: sizes.perImage, "\(c.name) gates, states and cells of every step, then their gradients")
         m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
-        let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences))"
+        var options = attrs.torch != nil && attrs.cell == .gru ? ", resetFirst: true" : ""
+        if attrs.mask != nil { options += ", masked: true, zeroMaskedOutput: \(attrs.bidirectional != nil && attrs.returnSequences)" }
+        let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences)\(options))"
         let offsets = "kernel: \(c.paramOffsets[.kernel] ?? 0), recurrent: \(c.paramOffsets[.recurrentKernel] ?? 0), bias: \(c.paramOffsets[.bias].map(String.init) ?? "nil"), biasRows: \(attrs.biasRows)"
         let type = attrs.bidirectional == nil ? "RecurrentLayer" : "BidirectionalLayer"
         let merge = attrs.bidirectional.map { ", merge: .\($0.rawValue)" } ?? ""
         m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
-        m.members.line("private var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)) }")
+        m.members.line("private var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
-            wr.line("\(p).forward(parameters, x: \(c.x), y: \(c.y), lo, hi)")
+            wr.line("\(p).forward(parameters, x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""))")
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): the kernels transposed for the backward") { wr in
             wr.line("\(p).transpose(parameters)")

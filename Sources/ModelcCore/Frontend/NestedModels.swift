@@ -1,0 +1,135 @@
+// NestedModels: Keras summaries printed with `model.summary(expand_nested=True)`, read as one
+// chain of the inner layers.
+//
+// Before: the document as written. A nested model (a pretrained base such as `vgg16
+//         (Functional)`, an inner `Sequential`) is its container row, holding the sum of its
+//         layers' counts, followed by its layers:
+//   Keras 3  each inner row's name cell starts with `└ `, indented 3 more spaces per level:
+//              │ base (Sequential)       │ (None, 1, 1, 6)   │    334 │
+//              │    └ c1 (Conv2D)        │ (None, 6, 6, 4)   │    112 │
+//   Keras 2  (TF 2.x) the inner rows sit between `|¯¯¯…¯|` and `¯¯¯…¯` lines, each row framed
+//            by one `|` per level on both sides:
+//              vgg16 (Functional)          (None, 7, 7, 512)         14714688
+//             |¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+//             | input_2 (InputLayer)      [(None, 224, 224, 3)]     0         |
+//             |                                                               |
+//             | block1_conv1 (Conv2D)     (None, 224, 224, 64)      1792      |
+//             ¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+// After:  the same number of lines (line numbers stay those of the document), with every
+//         container row and every nested InputLayer row emptied (a box row becomes a rule
+//         line, a Keras 2 row a blank line), the markers and frames replaced by spaces, so
+//         the inner layers read as rows of the outer table, in order. The containers are
+//         returned for the report.
+// Only documents holding these markers are touched (a markdown `| ... |` table is not). A
+// nested model that is not expanded is refused by KindResolver (`nestedModelError`).
+
+enum NestedModels {
+    /// A container row that was replaced by its expanded layers.
+    struct Container {
+        var name: String
+        var line: Int
+    }
+
+    static let containerClasses = ["Functional", "Sequential", "Model"]
+
+    /// The document with nested models inlined, and the containers found (none: `doc` itself).
+    static func flatten(_ doc: Document) -> (Document, [Container]) {
+        var lines = doc.lines
+        var found: [Container] = []
+        if lines.contains(where: { $0.contains("│") && $0.contains("└ ") }) { found += keras3(&lines) }
+        if lines.contains(where: { $0.contains("|¯") }) { found += keras2(&lines) }
+        guard !found.isEmpty else { return (doc, []) }
+        return (Document(text: lines.joined(separator: "\n"), path: doc.path), found)
+    }
+
+    /// The `name (Type)` text of a row's first cell, trimmed of markers.
+    static func nameCell(_ s: String) -> String {
+        s.trimmingCharacters(in: .whitespaces)
+    }
+
+    // MARK: - Keras 3 (box tables)
+
+    /// Depth of a box row's first cell: -1 for a top-level row, else the column of its `└`.
+    static func depth(_ line: String) -> Int {
+        guard let bar = line.firstIndex(of: "│") else { return -1 }
+        let cell = line[line.index(after: bar)...].prefix { $0 != "│" }
+        let lead = cell.prefix { $0 == " " }
+        return cell.dropFirst(lead.count).hasPrefix("└ ") ? lead.count : -1
+    }
+
+    static func keras3(_ lines: inout [String]) -> [Container] {
+        // Logical rows: runs of lines starting (after their indentation) with │.
+        var rows: [[Int]] = []
+        var current: [Int] = []
+        for (i, l) in lines.enumerated() {
+            if l.trimmingCharacters(in: .whitespaces).hasPrefix("│") { current.append(i); continue }
+            if !current.isEmpty { rows.append(current); current = [] }
+        }
+        if !current.isEmpty { rows.append(current) }
+        let rule = lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("├") }
+        var found: [Container] = []
+        for (r, row) in rows.enumerated() {
+            let d = depth(lines[row[0]])
+            let isContainer = r + 1 < rows.count && depth(lines[rows[r + 1][0]]) > d
+            let text = row.map { firstCell(lines[$0]) }.joined(separator: " ")
+            if isContainer { found.append(Container(name: String(text.prefix { $0 != " " && $0 != "(" }), line: row[0] + 1)) }
+            if isContainer || (d >= 0 && text.contains("(InputLayer)")) {
+                for i in row { lines[i] = rule ?? "" }
+                continue
+            }
+            if d >= 0 { lines[row[0]] = lines[row[0]].replacingOccurrences(of: "└ ", with: "  ") }
+        }
+        return found
+    }
+
+    /// The text of a box row's first cell.
+    static func firstCell(_ line: String) -> String {
+        guard let bar = line.firstIndex(of: "│") else { return "" }
+        return nameCell(String(line[line.index(after: bar)...].prefix { $0 != "│" }).replacingOccurrences(of: "└ ", with: ""))
+    }
+
+    // MARK: - Keras 2 (TF 2.x plain tables)
+
+    static func keras2(_ lines: inout [String]) -> [Container] {
+        var found: [Container] = []
+        var depth = 0
+        for i in lines.indices {
+            let t = lines[i].trimmingCharacters(in: .whitespaces)
+            if t.contains("¯") && t.allSatisfy({ $0 == "¯" || $0 == "|" }) {
+                if t.hasPrefix("|¯") {
+                    // Opens a nested model: the row above (the last non-blank line) is its container.
+                    if let c = (0..<i).last(where: { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }) {
+                        found.append(Container(name: String(nameCell(unframed(lines[c])).prefix { $0 != " " && $0 != "(" }), line: c + 1))
+                        lines[c] = ""
+                    }
+                    depth += 1
+                } else {
+                    depth = max(0, depth - 1)
+                }
+                lines[i] = ""
+                continue
+            }
+            guard depth > 0, t.hasPrefix("|") else { continue }
+            let row = unframed(lines[i])
+            lines[i] = row.contains("(InputLayer)") ? "" : row
+        }
+        return found
+    }
+
+    /// A Keras 2 nested row with its `|` frames replaced by spaces (columns kept).
+    static func unframed(_ line: String) -> String {
+        var s = Array(line)
+        var i = s.firstIndex { $0 != " " } ?? s.count
+        while i < s.count, s[i] == "|" { s[i] = " "; i += 1 }
+        var j = s.count - 1
+        while j >= 0, s[j] == " " { j -= 1 }
+        while j >= 0, s[j] == "|" { s[j] = " "; j -= 1 }
+        return String(s)
+    }
+
+    /// The error for a nested model printed as one row (`vgg16 (Functional)`).
+    static func collapsedError(_ row: RawRow, doc: Document) -> ModelError {
+        let cls = containerClasses.first { $0.hasPrefix(row.typeText) } ?? row.typeText
+        return doc.error(row.line, "layer '\(row.name)' (\(cls)) is a nested model (a pretrained base or an inner Sequential) printed as one row of \(formatCount(row.params)) params; modelc needs its layers: print the summary with `model.summary(expand_nested=True)` and give modelc that table")
+    }
+}

@@ -385,18 +385,26 @@ def print_seed_distribution(args, fws, by_seed):
             a, l = stats([e["test_accuracy"] for e in eps]), stats([e["test_loss"] for e in eps])
             print(f"| {fw} | {epoch} | {len(eps)} | {a[0]:.2%} ± {a[1]:.2%} ({a[2]:.2%}-{a[3]:.2%}) | "
                   f"{l[0]:.4f} ± {l[1]:.4f} ({l[2]:.4f}-{l[3]:.4f}) |")
-    print(f"\n| framework | epochs to {args.target:.2%} per seed | median | median train seconds to target |")
+    print(f"\n| framework | epochs to {args.target:.2%} per seed | median over the seeds | median train seconds to target |")
     print("|---|---|---|---|")
     for fw in fws:
         sums = [by_seed[s][fw]["summary"] for s in by_seed]
-        cells = [str(x["epochs"]) if x and x["reached"] else "-" for x in sums]
-        reached = sorted(x["epochs"] for x in sums if x and x["reached"])
-        secs = sorted(x["seconds"] for x in sums if x and x["reached"])
-        med = (lambda v: v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2)
-        unreached = len(sums) - len(reached)
-        note = f" ({unreached} not reached)" if unreached else ""
-        print(f"| {fw} | {', '.join(cells)} | {med(reached) if reached else '-'}{note} | "
-              f"{med(secs):.0f} |" if secs else f"| {fw} | {', '.join(cells)} | - | - |")
+        # A seed that did not reach the target counts as more epochs (and seconds) than any that did.
+        epochs = sorted(x["epochs"] if x and x["reached"] else float("inf") for x in sums)
+        secs = sorted(x["seconds"] if x and x["reached"] else float("inf") for x in sums)
+        cells = [str(x["epochs"]) if x and x["reached"] else f">{args.max_epochs}" for x in sums]
+        med_e, med_s = median(epochs), median(secs)
+        e_text = f">{args.max_epochs}" if med_e == float("inf") else f"{med_e:g}"
+        s_text = "-" if med_s == float("inf") else f"{med_s:.0f}"
+        print(f"| {fw} | {', '.join(cells)} | {e_text} | {s_text} |")
+
+
+def median(v):
+    n = len(v)
+    if n % 2:
+        return v[n // 2]
+    a, b = v[n // 2 - 1], v[n // 2]
+    return a if a == b else (a + b) / 2
 
 
 def main():

@@ -139,7 +139,7 @@ final class KerasWeightsH5ExportTests: XCTestCase {
     func testUnsupportedModelsAreRefused() throws {
         let dir = try temporaryDirectory()
         for (name, expected) in [("fx_sequence_stack", "layer lstm (LSTM): a Keras .weights.h5 export writes layers of kinds"),
-                                 ("gc_pytorch", "has pytorch semantics (export .npz or .safetensors)")] {
+                                 ("gc_pytorch_fused", "has pytorch semantics (export .npz or .safetensors)")] {
             let t = try TestModels.type(name)
             let path = dir + "/\(name).weights.h5"
             XCTAssertThrowsError(try exporting(t, to: path)) { e in

@@ -43,6 +43,16 @@ final class CorpusTests: XCTestCase {
         return out
     }
 
+    /// Issue 17's second corpus (manifest entries with "corpus": 2, gathered after the new layer
+    /// kinds were named): at least 30 real published summaries verify; testCorpus checks each.
+    func testSecondCorpusVerifiesAtLeastThirty() throws {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: Fixtures.path("summaries/manifest.json")))
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        let second = list.filter { ($0["corpus"] as? Int) == 2 }
+        XCTAssertGreaterThanOrEqual(second.count, 60)
+        XCTAssertGreaterThanOrEqual(second.filter { $0["total"] != nil }.count, 30)
+    }
+
     func testCorpus() throws {
         let entries = try loadManifest()
         XCTAssertGreaterThanOrEqual(entries.count, 30, "the corpus must hold at least 30 real summaries")

@@ -336,134 +336,165 @@ enum AnnotationParser {
         }
     }
 
+    /// A Lambda's function word and the numbers and activation collected with it.
+    struct LambdaParts {
+        var kind: String?, mean: Float?, std: Float?, scale: Float?, offset: Float?, activation: String?
+    }
+
     static func layerOverrides(_ s: String, line: Int, doc: Document) throws -> LayerOverrides {
         var o = LayerOverrides()
         let toks = try tokens(s, line: line, doc: doc)
-        let bare = toks.filter { $0.1 == nil }.map(\.0)
-        var lambdaKind: String?
-        for b in bare {
-            guard ["standardize", "affine", "identity"].contains(b), lambdaKind == nil else {
+        var parts = LambdaParts()
+        for (b, value) in toks where value == nil {
+            guard ["standardize", "affine", "identity"].contains(b), parts.kind == nil else {
                 throw doc.error(line, "unexpected word '\(b)' (Lambda functions: standardize mean= std= | affine scale= offset= | identity; everything else is key=value)")
             }
-            lambdaKind = b
+            parts.kind = b
         }
-        var mean: Float?, std: Float?, aScale: Float?, aOffset: Float?
-        var activationName: String?
         for (k, value) in toks {
             guard let v = value else { continue }
-            switch k {
-            case "kind":
-                guard let kind = LayerKind.exact(v) else {
-                    throw doc.error(line, "kind=\(v): not a supported layer class (supported: \(LayerKind.supportedList))")
-                }
-                o.kind = kind
-            case "merge", "merge_mode":
-                guard let m = BidirectionalMerge(rawValue: v) else { throw doc.error(line, "merge=\(v): expected concat, sum, mul or ave") }
-                o.merge = m
-            case "mask_value": o.maskValue = try number(v, k, line, doc)
-            case "mask_zero": o.maskZero = try bool(v, k, line, doc)
-            case "output":
-                guard let r = TorchRecurrentOutput(rawValue: v) else {
-                    throw doc.error(line, "output=\(v): expected last (out[:, -1]), hidden (h_n, the final states) or sequence (out)")
-                }
-                o.output = r
-            case "layer" where LayerKind.exact(v).map({ ![.lstm, .gru, .simpleRNN].contains($0) }) ?? false:
-                o.wrapped = LayerKind.exact(v)   // inside a TimeDistributed
-            case "cell", "layer":
-                guard let c = LayerKind.exact(v), [.lstm, .gru, .simpleRNN].contains(c) else {
-                    throw doc.error(line, "cell=\(v): expected LSTM, GRU or SimpleRNN (the layer inside a Bidirectional)")
-                }
-                o.cell = c
-            case "kernel": o.kernel = try pair(v, k, line, doc)
-            case "stride", "strides": o.stride = try pair(v, k, line, doc)
-            case "pool", "pool_size": o.pool = try pair(v, k, line, doc)
-            case "padding":
-                guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same, valid or causal (Conv1D)") }
-                o.padding = p
-            case "size": o.size = try pair(v, k, line, doc)
-            case "interpolation":
-                guard v == "nearest" || v == "bilinear" else {
-                    throw doc.error(line, "interpolation=\(v): expected nearest or bilinear")
-                }
-                o.bilinear = v == "bilinear"
-            case "crop", "cropping": o.crop = try amounts(v, k, line, doc)
-            case "output_padding":
-                let parts = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-                guard [1, 2].contains(parts.count), let a = parts[0], let b = parts[parts.count - 1], a >= 0, b >= 0, a < 64, b < 64 else {
-                    throw doc.error(line, "output_padding=\(v): expected N or HxW with integers from 0 to 63 (below the stride)")
-                }
-                o.outputPadding = Pair(h: a, w: b)
-            case "dims":
-                let d = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
-                guard (1...3).contains(d.count), d.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= d.count }), Set(d.compactMap { $0 }).count == d.count else {
-                    throw doc.error(line, "dims=\(v): expected a permutation of 1...N (Keras Permute dims, 1-based, without the batch axis), e.g. 2,1")
-                }
-                o.dims = d.compactMap { $0 }
-            case "n", "repeats": o.repeats = try integer(v, k, line, doc, min: 1, max: 1 << 16)
-            case "align_corners":
-                guard try !bool(v, k, line, doc) else { throw doc.error(line, "align_corners=\(v): only align_corners=false (PyTorch's default) is supported") }
-                o.alignCorners = false
-            case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
-            case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
-            case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
-            case "center": o.center = try bool(v, k, line, doc)
-            case "scale":
-                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else {
-                    // true/false: BatchNormalization's or LayerNormalization's gamma; a number: Rescaling's factor.
-                    o.scale = try? bool(v, k, line, doc)
-                    o.rescaleScale = try? number(v, k, line, doc)
-                    guard o.scale != nil || o.rescaleScale != nil else {
-                        throw doc.error(line, "scale=\(v): expected true or false (gamma of a normalization layer) or a number such as 1/255 (Rescaling)")
-                    }
-                }
-            case "groups": o.groups = try integer(v, k, line, doc, min: 1, max: 65536)
-            case "offset": aOffset = try number(v, k, line, doc)
-            case "mean": mean = try number(v, k, line, doc)
-            case "std":
-                let x = try number(v, k, line, doc)
-                guard x > 0 else { throw doc.error(line, "std=\(v): must be > 0") }
-                std = x
-            case "pad": o.pad = try amounts(v, k, line, doc)
-            case "target", "shape":
-                let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-                guard dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else { throw doc.error(line, "\(k)=\(v): expected e.g. 7x7x64") }
-                o.target = dims.compactMap { $0 }
-            case "activation": activationName = v
-            case "rate":
-                let r = try number(v, k, line, doc)
-                guard r >= 0, r < 1 else { throw doc.error(line, "rate=\(v): expected 0 <= rate < 1") }
-                o.rate = r
-            case "alpha", "negative_slope":
-                let a = try number(v, k, line, doc)
-                o.alpha = a
-            case "epsilon", "eps":
-                let e = try number(v, k, line, doc)
-                guard e > 0 else { throw doc.error(line, "epsilon=\(v): must be > 0") }
-                o.epsilon = e
-            case "momentum":
-                let m = try number(v, k, line, doc)
-                guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
-                o.momentum = m
-            default:
-                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
-            }
+            if try sequenceKey(k, v, &o, line, doc) { continue }
+            if try shapeKey(k, v, &o, line, doc) { continue }
+            if try valueKey(k, v, &o, &parts, line, doc) { continue }
+            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
         }
-        if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }
-        switch lambdaKind {
+        if let a = parts.activation { o.activation = try activation(a, alpha: o.alpha, line, doc) }
+        try finishLambda(parts, &o, line, doc)
+        return o
+    }
+
+    /// Layer class, Bidirectional merge and cell, TimeDistributed's layer, masks, PyTorch outputs.
+    static func sequenceKey(_ k: String, _ v: String, _ o: inout LayerOverrides, _ line: Int, _ doc: Document) throws -> Bool {
+        switch k {
+        case "kind":
+            guard let kind = LayerKind.exact(v) else {
+                throw doc.error(line, "kind=\(v): not a supported layer class (supported: \(LayerKind.supportedList))")
+            }
+            o.kind = kind
+        case "merge", "merge_mode":
+            guard let m = BidirectionalMerge(rawValue: v) else { throw doc.error(line, "merge=\(v): expected concat, sum, mul or ave") }
+            o.merge = m
+        case "mask_value": o.maskValue = try number(v, k, line, doc)
+        case "mask_zero": o.maskZero = try bool(v, k, line, doc)
+        case "output":
+            guard let r = TorchRecurrentOutput(rawValue: v) else {
+                throw doc.error(line, "output=\(v): expected last (out[:, -1]), hidden (h_n, the final states) or sequence (out)")
+            }
+            o.output = r
+        case "layer" where LayerKind.exact(v).map({ ![.lstm, .gru, .simpleRNN].contains($0) }) ?? false:
+            o.wrapped = LayerKind.exact(v)   // inside a TimeDistributed
+        case "cell", "layer":
+            guard let c = LayerKind.exact(v), [.lstm, .gru, .simpleRNN].contains(c) else {
+                throw doc.error(line, "cell=\(v): expected LSTM, GRU or SimpleRNN (the layer inside a Bidirectional)")
+            }
+            o.cell = c
+        default: return false
+        }
+        return true
+    }
+
+    /// Kernels, strides, pools, paddings, crops, sizes and the like.
+    static func shapeKey(_ k: String, _ v: String, _ o: inout LayerOverrides, _ line: Int, _ doc: Document) throws -> Bool {
+        switch k {
+        case "kernel": o.kernel = try pair(v, k, line, doc)
+        case "stride", "strides": o.stride = try pair(v, k, line, doc)
+        case "pool", "pool_size": o.pool = try pair(v, k, line, doc)
+        case "padding":
+            guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same, valid or causal (Conv1D)") }
+            o.padding = p
+        case "size": o.size = try pair(v, k, line, doc)
+        case "interpolation":
+            guard v == "nearest" || v == "bilinear" else {
+                throw doc.error(line, "interpolation=\(v): expected nearest or bilinear")
+            }
+            o.bilinear = v == "bilinear"
+        case "crop", "cropping": o.crop = try amounts(v, k, line, doc)
+        case "output_padding":
+            let parts = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard [1, 2].contains(parts.count), let a = parts[0], let b = parts[parts.count - 1], a >= 0, b >= 0, a < 64, b < 64 else {
+                throw doc.error(line, "output_padding=\(v): expected N or HxW with integers from 0 to 63 (below the stride)")
+            }
+            o.outputPadding = Pair(h: a, w: b)
+        case "dims":
+            let d = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...3).contains(d.count), d.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= d.count }), Set(d.compactMap { $0 }).count == d.count else {
+                throw doc.error(line, "dims=\(v): expected a permutation of 1...N (Keras Permute dims, 1-based, without the batch axis), e.g. 2,1")
+            }
+            o.dims = d.compactMap { $0 }
+        case "n", "repeats": o.repeats = try integer(v, k, line, doc, min: 1, max: 1 << 16)
+        case "align_corners":
+            guard try !bool(v, k, line, doc) else { throw doc.error(line, "align_corners=\(v): only align_corners=false (PyTorch's default) is supported") }
+            o.alignCorners = false
+        case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
+        case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
+        case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
+        case "pad": o.pad = try amounts(v, k, line, doc)
+        case "target", "shape":
+            let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else { throw doc.error(line, "\(k)=\(v): expected e.g. 7x7x64") }
+            o.target = dims.compactMap { $0 }
+        default: return false
+        }
+        return true
+    }
+
+    /// Numbers and flags: normalization, dropout, activation, and a Lambda's numbers.
+    static func valueKey(_ k: String, _ v: String, _ o: inout LayerOverrides, _ parts: inout LambdaParts,
+                         _ line: Int, _ doc: Document) throws -> Bool {
+        switch k {
+        case "center": o.center = try bool(v, k, line, doc)
+        case "scale":
+            if parts.kind == "affine" { parts.scale = try number(v, k, line, doc) } else {
+                // true/false: BatchNormalization's or LayerNormalization's gamma; a number: Rescaling's factor.
+                o.scale = try? bool(v, k, line, doc)
+                o.rescaleScale = try? number(v, k, line, doc)
+                guard o.scale != nil || o.rescaleScale != nil else {
+                    throw doc.error(line, "scale=\(v): expected true or false (gamma of a normalization layer) or a number such as 1/255 (Rescaling)")
+                }
+            }
+        case "groups": o.groups = try integer(v, k, line, doc, min: 1, max: 65536)
+        case "offset": parts.offset = try number(v, k, line, doc)
+        case "mean": parts.mean = try number(v, k, line, doc)
+        case "std":
+            let x = try number(v, k, line, doc)
+            guard x > 0 else { throw doc.error(line, "std=\(v): must be > 0") }
+            parts.std = x
+        case "activation": parts.activation = v
+        case "rate":
+            let r = try number(v, k, line, doc)
+            guard r >= 0, r < 1 else { throw doc.error(line, "rate=\(v): expected 0 <= rate < 1") }
+            o.rate = r
+        case "alpha", "negative_slope":
+            let a = try number(v, k, line, doc)
+            o.alpha = a
+        case "epsilon", "eps":
+            let e = try number(v, k, line, doc)
+            guard e > 0 else { throw doc.error(line, "epsilon=\(v): must be > 0") }
+            o.epsilon = e
+        case "momentum":
+            let m = try number(v, k, line, doc)
+            guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
+            o.momentum = m
+        default: return false
+        }
+        return true
+    }
+
+    static func finishLambda(_ parts: LambdaParts, _ o: inout LayerOverrides, _ line: Int, _ doc: Document) throws {
+        switch parts.kind {
         case "standardize":
-            guard let m = mean, let s = std else { throw doc.error(line, "standardize needs mean= and std=") }
+            guard let m = parts.mean, let s = parts.std else { throw doc.error(line, "standardize needs mean= and std=") }
             o.lambda = .standardize(mean: m, std: s)
         case "affine":
-            o.lambda = .affine(scale: aScale ?? 1, offset: aOffset ?? 0)
+            o.lambda = .affine(scale: parts.scale ?? 1, offset: parts.offset ?? 0)
         case "identity":
             o.lambda = .identity
         default:
-            if mean != nil || std != nil {
+            if parts.mean != nil || parts.std != nil {
                 throw doc.error(line, "mean=/std= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
             }
-            o.rescaleOffset = aOffset
+            o.rescaleOffset = parts.offset
         }
-        return o
     }
 
     static func trainDirective(_ s: String, line: Int, doc: Document, into ann: inout Annotations) throws {

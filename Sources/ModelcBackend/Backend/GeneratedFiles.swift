@@ -157,72 +157,8 @@ extension Emitter {
             }
             func err(_ m: String) { out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \(m)")) }
             // Attributes the emitter does not implement are refused here, never ignored.
-            switch l.op {
-            case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
-                var conv2d = false
-                if case .conv2d = l.op { conv2d = true }
-                if a.dilationH < 1 || a.dilationW < 1 {
-                    err("dilation \(a.dilationH)x\(a.dilationW) must be at least 1")
-                } else if !conv2d && (a.dilationH != 1 || a.dilationW != 1) {
-                    err("dilated \(l.kind) (dilation \(a.dilationH)x\(a.dilationW)) is not supported by the code generator; only Conv2D may be dilated")
-                }
-                if a.kernelH < 1 || a.kernelW < 1 || a.strideH < 1 || a.strideW < 1 || a.filters < 1 {
-                    err("kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW) and \(a.filters) filters must all be at least 1")
-                }
-                if (a.explicitPadH == nil) != (a.explicitPadW == nil) || (a.explicitPadH ?? 0) < 0 || (a.explicitPadW ?? 0) < 0 {
-                    err("explicit padding must give both a height and a width of at least 0, found \(a.explicitPadH.map(String.init) ?? "none") x \(a.explicitPadW.map(String.init) ?? "none")")
-                }
-            case .maxPool(let p), .avgPool(let p):
-                if p.poolH < 1 || p.poolW < 1 || p.strideH < 1 || p.strideW < 1 { err("pool \(p.poolH)x\(p.poolW) and stride \(p.strideH)x\(p.strideW) must be at least 1") }
-            case .zeroPadding(let t, let b, let le, let r):
-                if min(t, b, le, r) < 0 { err("negative zero padding \([t, b, le, r])") }
-            case .cropping(let t, let b, let le, let r):
-                if min(t, b, le, r) < 0 { err("negative cropping \([t, b, le, r])") }
-            case .upSamplingBilinear(let h, let w):
-                if h < 1 || w < 1 { err("upsampling size \(h)x\(w) must be at least 1x1") }
-            case .repeatVector(let n):
-                if n < 1 || l.inputShape.count != 1 { err("RepeatVector needs a vector input and n >= 1, found input \(l.inputShape), n \(n)") }
-            case .permute(let d):
-                let lifted = l.inputShape.count == d.count + 1 && l.inputShape.first == 1
-                if d.count != l.inputShape.count - (lifted ? 1 : 0) || Set(d) != Set(1...max(1, d.count)) {
-                    err("Permute dims \(d) are not a permutation of the \(l.inputShape.count) axes 1...\(l.inputShape.count) of \(l.inputShape)")
-                }
-            case .dropout(let r):
-                if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
-            case .normalization(let a):
-                if let why = a.problem(input: l.inputShape) { err("\(l.kind): \(why)") }
-            case .batchNorm(let a):
-                if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
-            case .recurrent(let a):
-                if a.units < 1 || !(0...2).contains(a.biasRows) || l.inputShape.count != 2 {
-                    err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
-                }
-                if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
-            case .embedding(let v, let d):
-                if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
-                if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
-                    err("an Embedding reads the model's input (token ids): it must be the first layer")
-                }
-            default: break
-            }
-            if ir.semantics == .pytorch {
-                // Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
-                switch l.op {
-                case .separableConv2d:
-                    err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
-                case .recurrent(let a) where a.torch == nil || (a.cell == .gru && !a.resetAfter) || a.biasRows == 1:
-                    err("\(l.kind) under PyTorch semantics must be an nn.LSTM/GRU/RNN layer (two bias vectors or none; a GRU is reset_after)")
-                case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
-                    if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
-                        err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
-                    }
-                case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed):
-                    err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
-                case .dense where l.inputShape.count > 1:
-                    err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
-                default: break
-                }
-            }
+            attributeProblems(l, ir).forEach(err)
+            if ir.semantics == .pytorch { pytorchProblems(l).forEach(err) }
             switch l.op {
             case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool,
                  .upSampling, .conv2dTranspose, .cropping, .upSamplingBilinear:
@@ -248,6 +184,84 @@ extension Emitter {
                 }
             }
             shape = l.outputShape
+        }
+        return out
+    }
+
+    /// The layer's attributes the emitter does not implement (kernel, pool and padding sizes,
+    /// rates, units, an Embedding that is not first).
+    static func attributeProblems(_ l: Layer, _ ir: ModelIR) -> [String] {
+        var out: [String] = []
+        func err(_ m: String) { out.append(m) }
+        switch l.op {
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
+            var conv2d = false
+            if case .conv2d = l.op { conv2d = true }
+            if a.dilationH < 1 || a.dilationW < 1 {
+                err("dilation \(a.dilationH)x\(a.dilationW) must be at least 1")
+            } else if !conv2d && (a.dilationH != 1 || a.dilationW != 1) {
+                err("dilated \(l.kind) (dilation \(a.dilationH)x\(a.dilationW)) is not supported by the code generator; only Conv2D may be dilated")
+            }
+            if a.kernelH < 1 || a.kernelW < 1 || a.strideH < 1 || a.strideW < 1 || a.filters < 1 {
+                err("kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW) and \(a.filters) filters must all be at least 1")
+            }
+            if (a.explicitPadH == nil) != (a.explicitPadW == nil) || (a.explicitPadH ?? 0) < 0 || (a.explicitPadW ?? 0) < 0 {
+                err("explicit padding must give both a height and a width of at least 0, found \(a.explicitPadH.map(String.init) ?? "none") x \(a.explicitPadW.map(String.init) ?? "none")")
+            }
+        case .maxPool(let p), .avgPool(let p):
+            if p.poolH < 1 || p.poolW < 1 || p.strideH < 1 || p.strideW < 1 { err("pool \(p.poolH)x\(p.poolW) and stride \(p.strideH)x\(p.strideW) must be at least 1") }
+        case .zeroPadding(let t, let b, let le, let r):
+            if min(t, b, le, r) < 0 { err("negative zero padding \([t, b, le, r])") }
+        case .cropping(let t, let b, let le, let r):
+            if min(t, b, le, r) < 0 { err("negative cropping \([t, b, le, r])") }
+        case .upSamplingBilinear(let h, let w):
+            if h < 1 || w < 1 { err("upsampling size \(h)x\(w) must be at least 1x1") }
+        case .repeatVector(let n):
+            if n < 1 || l.inputShape.count != 1 { err("RepeatVector needs a vector input and n >= 1, found input \(l.inputShape), n \(n)") }
+        case .permute(let d):
+            let lifted = l.inputShape.count == d.count + 1 && l.inputShape.first == 1
+            if d.count != l.inputShape.count - (lifted ? 1 : 0) || Set(d) != Set(1...max(1, d.count)) {
+                err("Permute dims \(d) are not a permutation of the \(l.inputShape.count) axes 1...\(l.inputShape.count) of \(l.inputShape)")
+            }
+        case .dropout(let r):
+            if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
+        case .normalization(let a):
+            if let why = a.problem(input: l.inputShape) { err("\(l.kind): \(why)") }
+        case .batchNorm(let a):
+            if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
+        case .recurrent(let a):
+            if a.units < 1 || !(0...2).contains(a.biasRows) || l.inputShape.count != 2 {
+                err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
+            }
+            if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
+        case .embedding(let v, let d):
+            if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+            if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
+                err("an Embedding reads the model's input (token ids): it must be the first layer")
+            }
+        default: break
+        }
+        return out
+    }
+
+    /// Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
+    static func pytorchProblems(_ l: Layer) -> [String] {
+        var out: [String] = []
+        func err(_ m: String) { out.append(m) }
+        switch l.op {
+        case .separableConv2d:
+            err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
+        case .recurrent(let a) where a.torch == nil || (a.cell == .gru && !a.resetAfter) || a.biasRows == 1:
+            err("\(l.kind) under PyTorch semantics must be an nn.LSTM/GRU/RNN layer (two bias vectors or none; a GRU is reset_after)")
+        case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
+            if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
+                err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
+            }
+        case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed):
+            err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
+        case .dense where l.inputShape.count > 1:
+            err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
+        default: break
         }
         return out
     }

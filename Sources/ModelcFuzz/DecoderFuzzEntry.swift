@@ -5,7 +5,7 @@
 import ModelcData
 
 public enum DecoderFuzzEntry {
-    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "ppm", "image", "tar", "cifar", "hdf5"]
+    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "numcsv", "png", "pgm", "ppm", "image", "tar", "cifar", "hdf5"]
 
     /// Runs decoder `kind` on `data`. Returns true if it decoded, false if it threw a DataError.
     @discardableResult
@@ -19,6 +19,7 @@ public enum DecoderFuzzEntry {
             case "npy": _ = try NPY.decode(data, file: "fuzz").floats()
             case "npz", "zip": _ = try NPZ.decode(data, file: "fuzz", maxEntryBytes: 1 << 24)
             case "csv": _ = try KaggleCSV.decode(data, file: "fuzz")
+            case "numcsv": _ = try NumericCSV.decode(data, file: "fuzz", maxValues: 1 << 22)
             case "png": _ = try PNG.decode(data, file: "fuzz")
             case "pgm", "ppm": _ = try Netpbm.decode(data, file: "fuzz")
             case "tar": _ = try Tar.entries(Gzip.isGzip(data) ? Gzip.decompress(data, file: "fuzz", maxOutput: 1 << 24) : data, file: "fuzz")

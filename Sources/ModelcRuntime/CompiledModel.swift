@@ -94,7 +94,8 @@ public struct TrainingDefaults: Sendable {
     public var weightDecay: Float = 0
     public var batchSize: Int = 128
     public var epochs: Int = 10
-    public var loss: String = "crossentropy"   // crossentropy | margin
+    public var loss: String = "crossentropy"   // LossKind.namesList
+    public var target: String = "labels"       // labels | input (an autoencoder)
     public var schedule: String = "constant"   // constant | step:EVERY:GAMMA | cosine | onecycle
     public var validationSplit: Float = 0.1
     public var earlyStopping: String = "none"  // none | patience:N | drop-after:MIN_EPOCHS
@@ -178,4 +179,12 @@ public protocol CompiledModel: AnyObject {
 
     /// Whether the model's last layer applies softmax (so outputs are logits of a classifier).
     static var endsWithSoftmax: Bool { get }
+
+    /// Whether the model's last layer applies a sigmoid (kept: outputs are probabilities; a
+    /// binary or multi-label head). Emitted only when true.
+    static var endsWithSigmoid: Bool { get }
+}
+
+extension CompiledModel {
+    public static var endsWithSigmoid: Bool { false }
 }

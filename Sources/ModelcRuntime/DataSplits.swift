@@ -89,6 +89,9 @@ extension CommandSupport {
         if config.dataset == ImageFolderLoader.datasetName {
             return try imageFolderTest(config, flags: flags, info: info, console: console)
         }
+        if config.dataset == ArrayData.datasetName {
+            return try arraySplit(config, split: split, flags: flags, info: info, console: console)
+        }
         let name = config.dataset
         let dir: String
         do {
@@ -100,6 +103,21 @@ extension CommandSupport {
             dir = sample
         }
         return try loadNamed(name, directory: dir, split: split, info: info)
+    }
+
+    /// One split of an array file (--data FILE.npz or FILE.csv; ArrayData.swift), as the run's
+    /// loss reads it. The test split of a file without x_test is its x and y (saying so).
+    static func arraySplit(_ config: TrainingConfig, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo,
+                           console: Console?) throws -> (images: LabeledImages, source: String) {
+        guard let path = flags.string("data") else {
+            throw UsageError("\(flags.command): the run reads array data: give --data FILE.npz or --data FILE.csv")
+        }
+        if split == .test && path.lowercased().hasSuffix(".npz") && !ArrayData.hasTestSplit(path) {
+            console?.err("note: \(path) has no x_test/y_test arrays: its x and y are the test examples")
+        }
+        let raw = try ArrayData.read(path, split: split, info: info, targetColumns: config.targetColumns)
+        let loss = try ArrayData.loss(config, info: info, raw: raw)
+        return (try ArrayData.examples(raw, loss: loss, info: info), raw.source)
     }
 
     /// One split of a named dataset from the files in `dir`, checked against the model.

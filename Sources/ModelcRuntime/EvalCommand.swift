@@ -8,7 +8,7 @@ enum EvalCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "eval",
                                      valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split",
-                                                  "split-seed", "resplit", "report"] + CommandSupport.imageFolderValueFlags,
+                                                  "split-seed", "resplit", "report", "target-columns"] + CommandSupport.imageFolderValueFlags,
                                      switchFlags: ["json"] + CommandSupport.imageFolderSwitches)
         let info = M.info
         try CommandSupport.setThreads(f)
@@ -20,13 +20,15 @@ enum EvalCommand<M: CompiledModel> {
         let model = M(maxBatch: batch)
         let (source, stored, storedHistory) = try CommandSupport.loadWeights(model, flags: f)
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
+        config.head = M.head
         if let s = stored { try config.apply(pairs: s, file: source) }
+        if let v = try f.int("target-columns", min: 1, max: 1 << 20) { config.targetColumns = v }
         if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
         if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
         if let v = f.string("loss") {
-            guard let k = LossKind(rawValue: v) else { throw UsageError("eval: --loss expects crossentropy or margin, found '\(v)'") }
+            guard let k = LossKind(name: v) else { throw UsageError("eval: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k
         }
         let dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
@@ -34,6 +36,7 @@ enum EvalCommand<M: CompiledModel> {
         if let dir = reportDirectory { try RunReport.prepare(dir) }
         config.dataset = dataset
         try CommandSupport.applyImageFolderFlags(f, to: &config)
+        try CommandSupport.checkArrayRun(config, report: reportDirectory)
         var images: LabeledImages
         if splitName == "test" {
             images = try CommandSupport.testImages(config, limit: try f.int("limit", min: 0) ?? 0, flags: f, info: info, console: console)
@@ -46,10 +49,17 @@ enum EvalCommand<M: CompiledModel> {
                 images = t
             }
         }
-        let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
-        let m = Evaluator.evaluate(model, images: images, loss: loss, batch: batch)
+        let loss = try ArrayData.runLoss(config, oneHotTargets: images.targets != nil && images.targetWidth > 1)
+        images = try images.forLoss(loss, info: info)
+        let t = Evaluator.evaluateTask(model, images: images, loss: loss, batch: batch)
         try model.checkInput("eval")
-        let names = CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
+        let title = "\(info.name) on \(dataset) \(splitName) (\(images.count) \(dataset == ArrayData.datasetName ? "examples" : "images"), weights \(source))"
+        guard let m = t.classification else {
+            // multi-label and regression: the task's metrics
+            console.out(f.has("json") ? JSON.object(t.jsonFields) : "\(title)\n\(t.task.rawValue): \(t.line)")
+            return
+        }
+        let names = t.task == .binary ? ["0", "1"] : CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
         if let dir = reportDirectory {
             let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
             let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],
@@ -57,13 +67,13 @@ enum EvalCommand<M: CompiledModel> {
             console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
         }
         if f.has("json") {
-            console.out(jsonReport(m))
+            console.out(jsonReport(m, task: t.task))
         } else {
-            console.out(textReport(m, names: names, title: "\(info.name) on \(dataset) \(splitName) (\(images.count) images, weights \(source))"))
+            console.out(textReport(m, names: names, title: title + (t.task == .binary ? "\nbinary classifier: class 1 when p > 0.5" : "")))
         }
     }
 
-    static func jsonReport(_ m: ClassificationMetrics) -> String {
+    static func jsonReport(_ m: ClassificationMetrics, task: TaskMetrics.Task = .multiclass) -> String {
         let perClass = (0..<m.classes).map { c in
             JSON.object([("precision", JSON.number(m.precision[c])), ("recall", JSON.number(m.recall[c])),
                          ("f1", JSON.number(m.f1[c])), ("roc_auc", JSON.number(m.rocAUC[c]))])
@@ -74,7 +84,7 @@ enum EvalCommand<M: CompiledModel> {
             ("macro_precision", JSON.number(m.macroPrecision)), ("macro_recall", JSON.number(m.macroRecall)),
             ("macro_f1", JSON.number(m.macroF1)), ("macro_roc_auc", JSON.number(m.macroROCAUC)),
             ("confusion", JSON.array(m.confusion.map { JSON.array($0.map(String.init)) })),
-            ("count", "\(m.count)"),
+            ("count", "\(m.count)"), ("task", JSON.string(task.rawValue)),
         ])
     }
 

@@ -1,5 +1,7 @@
 // Images with labels in memory (raw bytes, HWC per image), checked against the model, and the
 // conversion of a batch of them into the model's float input p * scale + offset.
+// Array data (ArrayData.swift) holds float inputs instead of pixels, and float targets where the
+// loss needs them (binary, one-hot, regression); `labels` then still has one entry per example.
 
 import ModelcData
 
@@ -9,6 +11,11 @@ public struct LabeledImages: Sendable {
     public var channels: Int
     public var pixels: [UInt8]
     public var labels: [Int32]
+    /// Array data: each example's input as floats already in the model's units (`pixels` is empty).
+    public var inputs: [Float]? = nil
+    /// Float targets, `targetWidth` per example (nil: the labels are the targets).
+    public var targets: [Float]? = nil
+    public var targetWidth = 0
     public var count: Int { labels.count }
     public var imageSize: Int { height * width * channels }
 
@@ -42,18 +49,25 @@ public struct LabeledImages: Sendable {
 
     /// The images at `range` (a contiguous part).
     public func slice(_ range: Range<Int>) -> LabeledImages {
-        let s = imageSize
-        return LabeledImages(height: height, width: width, channels: channels,
-                             pixels: Array(pixels[(range.lowerBound * s)..<(range.upperBound * s)]),
-                             labels: Array(labels[range]))
+        subset(Array(range))
     }
 
     /// The images at `indices`, in that order.
     public func subset(_ indices: [Int]) -> LabeledImages {
         let s = imageSize
         var p = [UInt8](); p.reserveCapacity(indices.count * s)
-        for i in indices { p.append(contentsOf: pixels[(i * s)..<((i + 1) * s)]) }
-        return LabeledImages(height: height, width: width, channels: channels, pixels: p, labels: indices.map { labels[$0] })
+        if inputs == nil { for i in indices { p.append(contentsOf: pixels[(i * s)..<((i + 1) * s)]) } }
+        var out = LabeledImages(height: height, width: width, channels: channels, pixels: p, labels: indices.map { labels[$0] })
+        out.inputs = inputs.map { x in Self.rows(x, indices, s) }
+        out.targets = targets.map { y in Self.rows(y, indices, targetWidth) }
+        out.targetWidth = targetWidth
+        return out
+    }
+
+    static func rows(_ a: [Float], _ indices: [Int], _ width: Int) -> [Float] {
+        var out = [Float](); out.reserveCapacity(indices.count * width)
+        for i in indices { out.append(contentsOf: a[(i * width)..<((i + 1) * width)]) }
+        return out
     }
 
     /// Keras validation_split: the first floor(n * (1 - split)) images train, the rest validate.
@@ -67,11 +81,23 @@ public struct LabeledImages: Sendable {
     }
 
     /// Writes images `indices` as floats p * scale + offset into `input` and their labels into
-    /// `labels`. With an augmentation, image k of the batch is transformed with seed
-    /// deriveSeed(seed, .augmentation, step, k).
+    /// `labels` (array data: the inputs as they are), and their targets into `targets` if given.
+    /// With an augmentation, image k of the batch is transformed with seed
+    /// deriveSeed(seed, .augmentation, step, k) (the commands refuse augmenting array data).
     public func fillBatch(_ indices: ArraySlice<Int>, input: UnsafeMutablePointer<Float>, labels out: UnsafeMutablePointer<Int32>,
+                          targets: UnsafeMutablePointer<Float>? = nil,
                           scale: Float, offset: Float, augmentation: Augmentation?, seed: UInt64, step: Int) {
         let s = imageSize
+        if let t = targets, let y = self.targets {
+            for (k, i) in indices.enumerated() { for j in 0..<targetWidth { t[k * targetWidth + j] = y[i * targetWidth + j] } }
+        }
+        if let x = inputs {
+            for (k, i) in indices.enumerated() {
+                out[k] = labels[i]
+                for j in 0..<s { input[k * s + j] = x[i * s + j] }
+            }
+            return
+        }
         pixels.withUnsafeBufferPointer { px in
             for (k, i) in indices.enumerated() {
                 let dst = input + k * s

@@ -1,16 +1,39 @@
-// Losses on the model's outputs (`count x classes`, before any final softmax).
+// Losses on the model's outputs (`count x width`, before any final softmax; a final sigmoid is
+// part of the outputs).
 //
-// Both return the summed per-image loss (the caller divides by the count for the mean) and,
-// when asked, write d(mean loss)/d(outputs), i.e. already divided by the batch size, which is
-// what `CompiledModel.backward` expects.
+// Each returns the summed per-example loss (the caller divides by the count for the mean) and,
+// when asked, writes d(mean loss)/d(outputs), i.e. already divided by the batch size, which is
+// what `CompiledModel.backward` expects. Which loss a run uses is resolved from the `loss`
+// setting and the model's head (TaskLosses.swift): `crossentropy` is the cross-entropy that
+// fits the head (sparse or one-hot categorical on a softmax or linear head, binary on a sigmoid
+// head).
 
 import Foundation
 
 public enum LossKind: String, CaseIterable, Sendable {
-    /// Softmax cross-entropy: loss = logsumexp(z) - z_y, computed with the max subtracted.
+    /// The cross-entropy of the head: softmax (labels: sparse; one-hot targets: categorical),
+    /// sigmoid (binary). On a softmax head: loss = logsumexp(z) - z_y, with the max subtracted.
     case crossentropy
     /// PyTorch MultiMarginLoss (p=1, margin=1): loss = sum_{i != y} max(0, 1 - s_y + s_i) / C.
     case margin
+    /// Keras binary_crossentropy, one or several independent units (multi-label).
+    case binaryCrossentropy = "binary_crossentropy"
+    /// Keras categorical_crossentropy: one-hot (or soft) targets, softmax over the outputs.
+    case categoricalCrossentropy = "categorical_crossentropy"
+    /// Keras sparse_categorical_crossentropy: integer labels, softmax over the outputs.
+    case sparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
+    /// Mean squared and mean absolute error over the output values (regression, autoencoders).
+    case mse
+    case mae
+
+    /// The kind named `name`, also under its Keras aliases (bce, mean_squared_error, ...).
+    public init?(name: String) {
+        let aliases = ["bce": "binary_crossentropy", "mean_squared_error": "mse", "mean_absolute_error": "mae",
+                       "sparse_crossentropy": "sparse_categorical_crossentropy", "categorical": "categorical_crossentropy"]
+        self.init(rawValue: aliases[name] ?? name)
+    }
+
+    public static var namesList: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 public struct Loss: Sendable {
@@ -18,10 +41,28 @@ public struct Loss: Sendable {
     /// Margin loss on a Keras model ending in softmax sees probabilities (as Keras would);
     /// otherwise it sees the raw outputs (as PyTorch would).
     public let marginOnProbabilities: Bool
+    /// What the model's last layer does, and the objective `kind` means on it.
+    public let head: OutputHead
+    public let objective: Objective
+    /// The targets are the inputs (`train: target=input`): trainers copy each batch's input.
+    public var targetIsInput = false
 
+    /// The crossentropy and margin losses of a classifier (labels): softmax or linear head.
     public init(kind: LossKind, modelEndsWithSoftmax: Bool) {
+        let head: OutputHead = modelEndsWithSoftmax ? .softmax : .linear
+        self.init(kind: kind, head: head, objective: (try? Objective.resolve(kind, head: head, oneHotTargets: false)) ?? .sparseCategorical)
+    }
+
+    /// `kind` on `head`; throws when they do not fit (binary cross-entropy on a softmax head).
+    public init(kind: LossKind, head: OutputHead, oneHotTargets: Bool) throws {
+        self.init(kind: kind, head: head, objective: try Objective.resolve(kind, head: head, oneHotTargets: oneHotTargets))
+    }
+
+    init(kind: LossKind, head: OutputHead, objective: Objective) {
         self.kind = kind
-        self.marginOnProbabilities = modelEndsWithSoftmax
+        self.marginOnProbabilities = head == .softmax
+        self.head = head
+        self.objective = objective
     }
 
     /// Returns (sum of per-image losses, number of correct argmax predictions).
@@ -38,8 +79,8 @@ public struct Loss: Sendable {
             let z = outputs + n * classes      // [classes]
             let y = Int(labels[n])
             if argmax(z, classes) == y { correct += 1 }
-            switch kind {
-            case .crossentropy:
+            switch objective {
+            case .sparseCategorical, .categorical, .binary, .meanSquared, .meanAbsolute:
                 // loss = log(sum exp(z - m)) - (z_y - m);  dz_i = (softmax_i - [i == y]) / count
                 var m = z[0]
                 for i in 1..<classes where z[i] > m { m = z[i] }

@@ -16,19 +16,21 @@ public enum ModelcApp {
         usage: \(program) <command> [flags]        (model \(info.name), \(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels) -> \(info.classCount) classes)
 
         commands:
-          train    [--data DIR] [--dataset NAME] [--epochs N] [--batch N] [--lr X] [--optimizer NAME] [--loss crossentropy|margin]
+          train    [--data DIR] [--dataset NAME] [--epochs N] [--batch N] [--lr X] [--optimizer NAME] [--loss NAME]
                    [--weight-decay X] [--schedule constant|step:E:G|cosine|onecycle] [--val-split X] [--seed N]
                    [--checkpoint PATH] [--resume] [--weights W] [--augment-shift N] [--augment-rotate DEG]
                    [--early-stopping none|patience:N|drop-after:N] [--limit N] [--split-seed N] [--json] [--threads N]
                    [--resplit TRAIN:VAL:TEST] [--report DIR] [--test-each-epoch]
                    image folders (--data DIR/<class>/*.png|pgm|ppm): [--resize] [--crop] [--strict-images] [--cache-dir DIR]
+                   arrays (--data FILE.npz with x, y[, x_test, y_test] | --data FILE.csv): [--target-columns K]
           eval     [--checkpoint PATH | --weights W] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
-                   [--resize] [--crop] [--strict-images] [--cache-dir DIR]
-          predict  [--checkpoint PATH | --weights W] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
+                   [--resize] [--crop] [--strict-images] [--cache-dir DIR] [--loss NAME] [--target-columns K]
+          predict  [--checkpoint PATH | --weights W] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N | --data FILE.npz|.csv [--index N]) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
           export   --weights OUT.npz|OUT.safetensors|OUT.weights.h5 [--checkpoint PATH]
           summary  [--json]
           bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
+        --loss: \(LossKind.namesList) (crossentropy: the head's, softmax or sigmoid)
         --weights W reads \(WeightsReader.acceptedExtensions) (Keras .h5: Keras 2 full model or weights only)
         """
     }
@@ -114,6 +116,7 @@ enum CommandSupport {
     /// not hold the files of the stored or the model's dataset); else the stored one; else the model's.
     static func datasetName(_ flags: CommandLineFlags, info: ModelInfo, stored: String? = nil) throws -> String {
         let folder = ImageFolderLoader.datasetName
+        if let d = flags.string("data"), ArrayData.isArrayFile(d) { return ArrayData.datasetName }
         if let d = flags.string("dataset") {
             guard Datasets.names.contains(d) || d == folder else {
                 throw UsageError("\(flags.command): unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", ")), or \(folder) with --data DIR")

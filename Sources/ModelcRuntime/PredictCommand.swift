@@ -1,5 +1,8 @@
-// `predict`: top-k classes with names and probabilities for PNG/PGM/PPM images or one image of
-// an IDX file. Images are fitted to the model's input as ImageFit says: the model's size
+// `predict`: top-k classes with names and probabilities for PNG/PGM/PPM images, one image of
+// an IDX file, or the examples of an array file (--data FILE.npz|FILE.csv [--index N]; its x,
+// ArrayData.swift). A binary head (one sigmoid unit) prints P(class 1) and the label (p > 0.5),
+// a multi-label head every unit's probability and the labels, a regression model its outputs.
+// Images are fitted to the model's input as ImageFit says: the model's size
 // unless --resize / --crop, RGB converted to gray for 1-channel models (gray replicated for
 // 3-channel ones), alpha composited over black.
 
@@ -8,20 +11,23 @@ import ModelcData
 
 enum PredictCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
-        let f = try CommandLineFlags(args, command: "predict", valueFlags: ["checkpoint", "weights", "idx", "index", "top", "threads", "dataset"],
+        let f = try CommandLineFlags(args, command: "predict", valueFlags: ["checkpoint", "weights", "idx", "index", "top", "threads", "dataset", "data", "target-columns"],
                                      switchFlags: ["json", "invert", "resize", "crop"], allowPositionals: true)
         for p in f.positionals where p.hasPrefix("-") && p != "-" {
-            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W, --idx FILE, --index N, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
+            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W, --idx FILE, --index N, --data FILE.npz|FILE.csv, --target-columns K, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
         }
         let info = M.info
         try CommandSupport.setThreads(f)
         let top = try f.int("top", min: 1, max: info.classCount) ?? min(3, info.classCount)
-        if let _ = f.string("idx") {
+        if let data = f.string("data") {
+            guard ArrayData.isArrayFile(data) else { throw UsageError("predict: --data expects an array file (.npz or .csv), found '\(data)'") }
+            guard f.positionals.isEmpty, !f.has("idx") else { throw UsageError("predict: give image files, --idx FILE --index N or --data FILE, one of them") }
+        } else if let _ = f.string("idx") {
             guard try f.int("index", min: 0) != nil else { throw UsageError("predict: --idx FILE needs --index N") }
             guard f.positionals.isEmpty else { throw UsageError("predict: give image files or --idx FILE --index N, not both") }
         } else {
-            if f.has("index") { throw UsageError("predict: --index N needs --idx FILE") }
-            guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM/PPM files, or --idx FILE --index N") }
+            if f.has("index") { throw UsageError("predict: --index N needs --idx FILE or --data FILE") }
+            guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM/PPM files, --idx FILE --index N, or --data FILE.npz|FILE.csv") }
         }
         if let d = f.string("dataset"), !Datasets.names.contains(d) {
             throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
@@ -40,9 +46,26 @@ enum PredictCommand<M: CompiledModel> {
             inputs.append((path, try imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
         }
         let invert = f.has("invert")
-        for (name, raw) in inputs {
-            let prediction = try model.predict(pixels: [invert ? raw.map { 255 - $0 } : raw], top: top, classNames: names, what: name)[0]
-            let probabilities = prediction.probabilities
+        var examples: [(name: String, x: ArraySlice<Float>)] = inputs.map { (name, raw) in
+            (name, ArraySlice((invert ? raw.map { 255 - $0 } : raw).map { Float($0) * info.inputScale + info.inputOffset }))
+        }
+        if let data = f.string("data") { examples = try arrayExamples(data, flags: f, config: config, info: info) }
+        config.head = M.head
+        let objective = try Objective.resolve(config.loss, head: M.head, oneHotTargets: false)
+        let task = TaskMetrics.task(try ArrayData.runLoss(config, oneHotTargets: false), outputs: info.classCount)
+        for (name, x) in examples {
+            let out = try x.withUnsafeBufferPointer { p -> [Float] in
+                let o = model.forward(p.baseAddress!, count: 1, training: false, seed: 0)
+                try model.checkInput(name)   // an Embedding's bad token id
+                return Array(UnsafeBufferPointer(start: o, count: info.classCount))
+            }
+            if task != .multiclass {
+                console.out(describe(name, outputs: out, task: task, logits: objective == .binary && M.head != .sigmoid, json: f.has("json")))
+                continue
+            }
+            var probabilities = [Float](repeating: 0, count: info.classCount)
+            softmax(out, into: &probabilities, info.classCount)
+            let prediction = Prediction(probabilities: probabilities, top: top, names: names)
             let ranked = prediction.top.map(\.index)
             if f.has("json") {
                 let topJSON = ranked.map { c in
@@ -57,6 +80,39 @@ enum PredictCommand<M: CompiledModel> {
                     console.out(String(format: "  %6.2f%%  class %d", Double(probabilities[c]) * 100, c) + (name == "\(c)" ? "" : "  \(name)"))
                 }
             }
+        }
+    }
+
+    /// The examples of an array file's x (all, or --index N), as the model's input.
+    static func arrayExamples(_ path: String, flags f: CommandLineFlags, config: TrainingConfig, info: ModelInfo) throws -> [(name: String, x: ArraySlice<Float>)] {
+        let k = try f.int("target-columns", min: 1, max: 1 << 20) ?? config.targetColumns
+        let raw = try ArrayData.read(path, split: .train, info: info, targetColumns: k, allowNoTargets: true)
+        let size = info.inputSize
+        var range = 0..<raw.count
+        if let i = try f.int("index", min: 0) {
+            guard i < raw.count else { throw UsageError("predict: --index \(i) is out of range: \(path) holds \(raw.count) examples (0...\(raw.count - 1))") }
+            range = i..<(i + 1)
+        }
+        return range.map { i in ("\(path)[\(raw.lines.map { "line \($0[i])" } ?? "\(i)")]", raw.x[(i * size)..<((i + 1) * size)]) }
+    }
+
+    /// One example's outputs as a binary, multi-label or regression model states them.
+    static func describe(_ name: String, outputs: [Float], task: TaskMetrics.Task, logits: Bool, json: Bool) -> String {
+        let p = task == .regression ? outputs : outputs.map { logits ? 1 / (1 + expf(-$0)) : $0 }
+        let labels = p.map { $0 > 0.5 ? 1 : 0 }
+        switch (task, json) {
+        case (.binary, true):
+            return JSON.object([("input", JSON.string(name)), ("probability", JSON.number(p[0])), ("label", "\(labels[0])")])
+        case (.binary, false):
+            return String(format: "%@\n  p(class 1) = %.4f  label %d", name, p[0], labels[0])
+        case (.multilabel, true):
+            return JSON.object([("input", JSON.string(name)), ("probabilities", JSON.array(p.map { JSON.number($0) })),
+                                ("labels", JSON.array(labels.map(String.init)))])
+        case (.multilabel, false):
+            return "\(name)\n  p " + p.map { String(format: "%.4f", $0) }.joined(separator: " ") + "\n  labels " + labels.map(String.init).joined(separator: " ")
+        default:
+            if json { return JSON.object([("input", JSON.string(name)), ("outputs", JSON.array(p.map { JSON.number($0) }))]) }
+            return "\(name)\n  " + p.map { String(format: "%.6g", $0) }.joined(separator: " ")
         }
     }
 

@@ -21,7 +21,11 @@ enum SummaryCommand<M: CompiledModel> {
         var lines = [info.summary, ""]
         lines.append("model \(info.name)  (fingerprint \(info.fingerprint), \(info.semantics) semantics)")
         lines.append("input \(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels), pixel p -> p * \(info.inputScale) + \(info.inputOffset)")
-        lines.append("classes (\(info.classCount)): " + (0..<info.classCount).map { CommandSupport.className(info, $0) }.joined(separator: ", "))
+        if M.head == .sigmoid && info.classCount == 1 {
+            lines.append("classes: binary (0, 1; the one sigmoid output is P(class \(CommandSupport.className(info, 0))))")
+        } else {
+            lines.append("classes (\(info.classCount)): " + (0..<info.classCount).map { CommandSupport.className(info, $0) }.joined(separator: ", "))
+        }
         lines.append("total params: \(info.parameterCount)  trainable: \(info.trainableParameterCount)  non-trainable: \(nonTrainable)")
         lines.append("forward FLOPs per image: \(info.forwardFlops)")
         lines.append("tensors: " + info.tensors.map { "\($0.key) \($0.shape)" }.joined(separator: ", "))

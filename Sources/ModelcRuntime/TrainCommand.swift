@@ -7,7 +7,7 @@ import ModelcData
 enum TrainCommand<M: CompiledModel> {
     static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",
                              "val-split", "seed", "checkpoint", "weights", "augment-shift", "augment-rotate",
-                             "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report"]
+                             "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report", "target-columns"]
                              + CommandSupport.imageFolderValueFlags }
     static var switchFlags: [String] { ["resume", "json", "test-each-epoch"] + CommandSupport.imageFolderSwitches }
 
@@ -23,7 +23,7 @@ enum TrainCommand<M: CompiledModel> {
             config.optimizer.kind = k
         }
         if let v = f.string("loss") {
-            guard let k = LossKind(rawValue: v) else { throw UsageError("train: --loss expects crossentropy or margin, found '\(v)'") }
+            guard let k = LossKind(name: v) else { throw UsageError("train: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k
         }
         if let v = try f.float("weight-decay", min: 0) { config.optimizer.weightDecay = v }
@@ -37,6 +37,7 @@ enum TrainCommand<M: CompiledModel> {
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
         if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
+        if let v = try f.int("target-columns", min: 1, max: 1 << 20) { config.targetColumns = v }
         if config.resplit != nil && f.has("val-split") {
             throw UsageError("train: --resplit TRAIN:VAL:TEST sets the validation images; it cannot be combined with --val-split")
         }
@@ -50,6 +51,7 @@ enum TrainCommand<M: CompiledModel> {
         if let dir = reportDirectory { try RunReport.prepare(dir) }   // unwritable: fail before training
 
         // data
+        try CommandSupport.checkArrayRun(config, report: reportDirectory)
         let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
 
         // model and starting point
@@ -68,7 +70,7 @@ enum TrainCommand<M: CompiledModel> {
         let testEachEpoch = f.has("test-each-epoch")
         let perEpochTest = testEachEpoch ? try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console) : nil
         if !json {
-            console.out("training \(info.name) on \(config.dataset): \(trainSet.count) images, \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue), schedule \(config.schedule), seed \(config.seed)")
+            console.out("training \(info.name) on \(config.dataset): \(trainSet.count) \(config.dataset == ArrayData.datasetName ? "examples" : "images"), \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue)\(config.loss == .crossentropy && trainer.loss.objective != .sparseCategorical ? " (\(trainer.loss.objective.rawValue))" : "")\(config.targetIsInput ? " target=input" : ""), schedule \(config.schedule), seed \(config.seed)")
         }
         let bar = ProgressBar(enabled: console.isTTY)
         trainer.observer = observer(trainer, bar: bar, json: json, perEpochTest: perEpochTest, console: console)
@@ -101,6 +103,7 @@ enum TrainCommand<M: CompiledModel> {
         // settings: model file defaults < checkpoint (with --resume) < flags
         var resumeFrom: Checkpoint? = nil
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
+        config.head = M.head
         if resume {
             guard FileIO.exists(checkpointPath) else {
                 throw RuntimeError(file: checkpointPath, "no checkpoint to resume from (train without --resume to start a new run)")
@@ -150,39 +153,48 @@ enum TrainCommand<M: CompiledModel> {
     static func observer(_ trainer: Trainer<M>, bar: ProgressBar, json: Bool, perEpochTest: LabeledImages?,
                          console: Console) -> TrainingObserver {
         let model = trainer.model, trainCount = trainer.train.count
-        let testLoss = Loss(kind: trainer.config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
+        let testLoss = trainer.loss
+        let hasAccuracy = testLoss.objective.hasAccuracy
         var observer = TrainingObserver()
         let epochs = trainer.config.epochs
         observer.step = { epoch, _, _, done, total, seconds, loss, acc in
             bar.update(label: "epoch \(epoch)/\(epochs)", done: done, total: total, seconds: seconds,
-                       extra: String(format: "loss %.4f acc %.4f", loss, acc))
+                       extra: hasAccuracy ? String(format: "loss %.4f acc %.4f", loss, acc) : String(format: "loss %.4f", loss))
         }
         observer.epoch = { r in
             bar.clear()
-            let test = perEpochTest.map { Evaluator.evaluate(model, images: $0, loss: testLoss, batch: model.maxBatch) }
-            console.out(json ? epochJSON(r, test: test, trainCount: trainCount) : epochLine(r, epochs: epochs, test: test))
+            let test = perEpochTest.map { Evaluator.evaluateTask(model, images: $0, loss: testLoss, batch: model.maxBatch) }
+            console.out(json ? epochJSON(r, test: test, trainCount: trainCount, hasAccuracy: hasAccuracy)
+                             : epochLine(r, epochs: epochs, test: test, hasAccuracy: hasAccuracy))
         }
         observer.message = { console.err($0) }
         return observer
     }
 
     /// One epoch as a JSON object (--json).
-    static func epochJSON(_ r: EpochRecord, test: ClassificationMetrics?, trainCount: Int) -> String {
-        var fields = [("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
+    /// Regression runs (no accuracy) write accuracy and val_accuracy as null.
+    static func epochJSON(_ r: EpochRecord, test: TaskMetrics?, trainCount: Int, hasAccuracy: Bool = true) -> String {
+        var fields = [("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(hasAccuracy ? r.accuracy : nil)),
                       ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
                       ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]
         if let t = test {
             fields += [("train_seconds", JSON.number(Double(trainCount) / max(r.imagesPerSecond, 1e-9))),
                        ("test_loss", JSON.number(t.loss)), ("test_accuracy", JSON.number(t.accuracy))]
+            if t.task == .regression { fields += [("test_mse", JSON.number(t.mse)), ("test_mae", JSON.number(t.mae))] }
         }
         return JSON.object(fields)
     }
 
     /// One epoch as a line of text.
-    static func epochLine(_ r: EpochRecord, epochs: Int, test: ClassificationMetrics?) -> String {
-        var line = String(format: "epoch %d/%d  loss %.4f  accuracy %.4f", r.epoch, epochs, r.loss, r.accuracy)
-        if let vl = r.valLoss, let va = r.valAccuracy { line += String(format: "  val_loss %.4f  val_accuracy %.4f", vl, va) }
-        if let t = test { line += String(format: "  test_loss %.4f  test_accuracy %.4f", t.loss, t.accuracy) }
+    static func epochLine(_ r: EpochRecord, epochs: Int, test: TaskMetrics?, hasAccuracy: Bool = true) -> String {
+        var line = String(format: "epoch %d/%d  loss %.4f", r.epoch, epochs, r.loss)
+        if hasAccuracy { line += String(format: "  accuracy %.4f", r.accuracy) }
+        if let vl = r.valLoss { line += String(format: "  val_loss %.4f", vl) }
+        if let va = r.valAccuracy { line += String(format: "  val_accuracy %.4f", va) }
+        if let t = test {
+            line += String(format: "  test_loss %.4f", t.loss)
+            if let a = t.accuracy { line += String(format: "  test_accuracy %.4f", a) }
+        }
         line += String(format: "  %.1fs  %.0f img/s", r.seconds, r.imagesPerSecond)
         return line
     }

@@ -66,9 +66,11 @@ public final class Trainer<M: CompiledModel> {
     /// Stop after this many updates in total (tests simulate an interruption with it).
     public var stopAfterGlobalStep: Int?
 
-    private let loss: Loss
+    /// config.loss on the model's head and the data (TaskLosses.swift).
+    public let loss: Loss
     private let input: UnsafeMutablePointer<Float>
     private let labels: UnsafeMutablePointer<Int32>
+    private let targets: UnsafeMutablePointer<Float>
     private let outputGradient: UnsafeMutablePointer<Float>
 
     /// `model` must have maxBatch >= config.batchSize and hold the starting parameters.
@@ -80,20 +82,31 @@ public final class Trainer<M: CompiledModel> {
         if config.earlyStopping != .none && validation == nil {
             throw UsageError("early stopping '\(config.earlyStopping)' needs a validation set: set --val-split above 0")
         }
+        let info = M.info
+        var loss = try Loss(kind: config.loss, head: M.head, oneHotTargets: train.targets != nil && train.targetWidth > 1)
+        loss.targetIsInput = config.targetIsInput
+        self.loss = loss
         self.model = model
         self.config = config
-        self.train = train
-        self.validation = validation
-        let info = M.info
+        self.train = try train.forLoss(loss, info: info)
+        self.validation = try validation?.forLoss(loss, info: info)
+        if !loss.objective.hasAccuracy && config.earlyStopping != .none {
+            throw UsageError("early stopping watches validation accuracy; loss \(loss.objective.rawValue) (regression) has none: use --early-stopping none")
+        }
         self.optimizer = Optimizer(settings: config.optimizer, info: info)
         self.progress = TrainingProgress()
-        self.loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         input = .allocate(capacity: config.batchSize * info.inputSize)
         labels = .allocate(capacity: config.batchSize)
+        targets = .allocate(capacity: config.batchSize * info.classCount)
         outputGradient = .allocate(capacity: config.batchSize * info.classCount)
     }
 
-    deinit { input.deallocate(); labels.deallocate(); outputGradient.deallocate() }
+    deinit { input.deallocate(); labels.deallocate(); targets.deallocate(); outputGradient.deallocate() }
+
+    /// Accuracy of `correct` predictions among `seen` examples (binary heads count every unit).
+    public func accuracy(correct: Int, seen: Int) -> Double {
+        Double(correct) / Double(max(1, seen * loss.accuracyUnits(width: M.info.classCount)))
+    }
 
     public var stepsPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
@@ -154,12 +167,15 @@ public final class Trainer<M: CompiledModel> {
                 let lo = progress.stepInEpoch * batch
                 let hi = min(train.count, lo + batch)
                 let n = hi - lo
-                train.fillBatch(order[lo..<hi], input: input, labels: labels, scale: info.inputScale, offset: info.inputOffset,
+                train.fillBatch(order[lo..<hi], input: input, labels: labels, targets: targets, scale: info.inputScale, offset: info.inputOffset,
                                 augmentation: augmentation, seed: config.seed, step: progress.globalStep)
+                if loss.targetIsInput { targets.update(from: input, count: n * classes) }
                 let out = model.forward(input, count: n, training: true,
                                         seed: deriveSeed(config.seed, .dropout, UInt64(progress.globalStep)))
                 try model.checkInput("training batch \(progress.stepInEpoch + 1) of epoch \(epoch + 1)")
-                let (lossSum, correct) = loss.evaluate(outputs: out, labels: labels, count: n, classes: classes, gradient: outputGradient)
+                let (lossSum, correct) = loss.objective.usesLabels
+                    ? loss.evaluate(outputs: out, labels: labels, count: n, classes: classes, gradient: outputGradient)
+                    : loss.evaluate(outputs: out, targets: targets, count: n, width: classes, gradient: outputGradient)
                 guard lossSum.isFinite else {
                     throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch + 1, checkpoint: checkpointPath)
                 }
@@ -176,7 +192,7 @@ public final class Trainer<M: CompiledModel> {
                 progress.partialSeconds = secondsBefore + Date().timeIntervalSince(epochStart)
                 observer.step(epoch + 1, progress.stepInEpoch, stepsPerEpoch, progress.partialSeen, train.count,
                               progress.partialSeconds, progress.partialLossSum / Double(progress.partialSeen),
-                              Double(progress.partialCorrect) / Double(progress.partialSeen))
+                              accuracy(correct: progress.partialCorrect, seen: progress.partialSeen))
                 if Interruption.requested != 0 {
                     try save()
                     throw TrainingStop.interrupted(epoch: epoch + 1, step: progress.stepInEpoch, checkpoint: checkpointPath)
@@ -185,7 +201,7 @@ public final class Trainer<M: CompiledModel> {
             // validation
             var valLoss: Double? = nil, valAccuracy: Double? = nil
             if let v = validation, v.count > 0 {
-                let m = Evaluator.evaluate(model, images: v, loss: loss, batch: model.maxBatch)
+                let m = Evaluator.evaluateTask(model, images: v, loss: loss, batch: model.maxBatch)
                 try model.checkInput("validation")
                 valLoss = m.loss; valAccuracy = m.accuracy
             }
@@ -196,7 +212,7 @@ public final class Trainer<M: CompiledModel> {
             }
             let seconds = secondsBefore + Date().timeIntervalSince(epochStart)
             let record = EpochRecord(epoch: epoch + 1, loss: progress.partialLossSum / Double(max(1, progress.partialSeen)),
-                                     accuracy: Double(progress.partialCorrect) / Double(max(1, progress.partialSeen)),
+                                     accuracy: accuracy(correct: progress.partialCorrect, seen: progress.partialSeen),
                                      valLoss: valLoss, valAccuracy: valAccuracy, seconds: seconds,
                                      imagesPerSecond: Double(progress.partialSeen) / max(1e-9, trainSeconds))
             progress.history.append(record)

@@ -41,6 +41,12 @@ public struct TrainingConfig: Equatable, Sendable {
     public var batchSize: Int
     public var epochs: Int
     public var loss: LossKind
+    /// The targets are the inputs (`train: target=input`, an autoencoder), not the data's y.
+    public var targetIsInput = false
+    /// The model's head (not a setting: the commands set it from the model, for the losses).
+    public var head: OutputHead = .linear
+    /// Array data from a CSV file (`--data file.csv`): its last `targetColumns` columns are y.
+    public var targetColumns = 1
     public var schedule: Schedule
     /// Fraction of the training images held out for validation, taken from the end (as Keras's
     /// `validation_split`: train = first floor(n * (1 - split)) images).
@@ -76,8 +82,10 @@ public struct TrainingConfig: Equatable, Sendable {
         learningRate = d.learningRate
         batchSize = d.batchSize
         epochs = d.epochs
-        guard let l = LossKind(rawValue: d.loss) else { throw UsageError("unknown loss '\(d.loss)': expected crossentropy or margin") }
+        guard let l = LossKind(name: d.loss) else { throw UsageError("unknown loss '\(d.loss)': expected one of \(LossKind.namesList)") }
         loss = l
+        guard d.target == "labels" || d.target == "input" else { throw UsageError("unknown target '\(d.target)': expected labels or input") }
+        targetIsInput = d.target == "input"
         schedule = try Schedule(parsing: d.schedule)
         validationSplit = d.validationSplit
         earlyStopping = try EarlyStopping(parsing: d.earlyStopping)
@@ -98,6 +106,8 @@ public struct TrainingConfig: Equatable, Sendable {
          ("augment_shift", "\(augmentation.maxShift)"), ("augment_rotate", "\(augmentation.maxDegrees)"),
          ("seed", "\(seed)"), ("dataset", dataset), ("limit", "\(limit)"), ("split_seed", splitSeed.map { "\($0)" } ?? ""),
          ("resplit", resplit?.description ?? ""), ("threads", "\(threads)")]
+        if targetIsInput { p.append(("target", "input")) }
+        if dataset == ArrayData.datasetName { p.append(("target_columns", "\(targetColumns)")) }
         if dataset == ImageFolderLoader.datasetName {
             p += [("image_resize", "\(imageResize)"), ("image_crop", "\(imageCrop)"), ("image_classes", imageClasses.joined(separator: "/"))]
         }
@@ -120,7 +130,9 @@ public struct TrainingConfig: Equatable, Sendable {
             case "weight_decay": guard let x = Float(v) else { throw bad(k, v) }; optimizer.weightDecay = x
             case "batch": guard let x = Int(v), x > 0 else { throw bad(k, v) }; batchSize = x
             case "epochs": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; epochs = x
-            case "loss": guard let x = LossKind(rawValue: v) else { throw bad(k, v) }; loss = x
+            case "loss": guard let x = LossKind(name: v) else { throw bad(k, v) }; loss = x
+            case "target": guard v == "input" || v == "labels" else { throw bad(k, v) }; targetIsInput = v == "input"
+            case "target_columns": guard let x = Int(v), x >= 1 else { throw bad(k, v) }; targetColumns = x
             case "schedule": do { schedule = try Schedule(parsing: v) } catch { throw bad(k, v) }
             case "val_split": guard let x = Float(v), x >= 0, x < 1 else { throw bad(k, v) }; validationSplit = x
             case "early_stopping": do { earlyStopping = try EarlyStopping(parsing: v) } catch { throw bad(k, v) }

@@ -9,7 +9,7 @@ import ModelcFuzz
 
 final class FuzzRegressionTests: XCTestCase {
     /// Fuzz targets and the DecoderFuzzEntry kind each one runs.
-    static let targets = ["inflate", "gzip", "idx", "npy", "npz", "csv", "png", "pgm", "ppm", "tar", "cifar", "hdf5"]
+    static let targets = ["inflate", "gzip", "idx", "npy", "npz", "csv", "numcsv", "png", "pgm", "ppm", "tar", "cifar", "hdf5"]
 
     static func corpus(_ kind: String, _ target: String) -> [String] {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -129,7 +129,7 @@ final class AnnotationTests: XCTestCase {
         let r = try Frontend.check(text: t, path: "bin.md")
         XCTAssertEqual(r.layer("dense_1")?.op, .dense(units: 8, useBias: true, activation: .relu))
         XCTAssertEqual(r.layer("dense_2")?.op, .dense(units: 1, useBias: true, activation: .sigmoid))
-        XCTAssertEqual(r.ir.classNames, ["0"])
+        XCTAssertEqual(r.ir.classNames, ["1"])   // a binary classifier: the output is P(class 1) (issue 17)
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("dense_2: activation=sigmoid") })
     }
 

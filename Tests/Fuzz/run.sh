@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs modelc's libFuzzer harnesses (issue 6). Usage:
-#   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model kerasconfig inflate gzip idx npy npz csv png pgm ppm tar cifar hdf5 checkpoint imagecache onnx pickle torch safetensors
+#   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model kerasconfig inflate gzip idx npy npz csv numcsv png pgm ppm tar cifar hdf5 checkpoint imagecache onnx pickle torch safetensors
 #   Tests/Fuzz/run.sh all [SECONDS]        every target in turn (default 600 seconds each)
 #   Tests/Fuzz/run.sh build TARGET         only build the harness
 # Each harness is built with swiftc -sanitize=fuzzer,address: the modules it exercises as
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/.build-fuzz"
-TARGETS="model kerasconfig inflate gzip idx npy npz csv png pgm ppm tar cifar hdf5 checkpoint imagecache onnx pickle torch safetensors"
+TARGETS="model kerasconfig inflate gzip idx npy npz csv numcsv png pgm ppm tar cifar hdf5 checkpoint imagecache onnx pickle torch safetensors"
 SWIFTC=(swiftc -sanitize=fuzzer,address -parse-as-library -O -g)
 
 usage() { echo "usage: $0 TARGET|all|build TARGET [SECONDS]   (TARGET: $TARGETS)" >&2; exit 2; }
@@ -34,7 +34,7 @@ binary_for() {
         onnx) echo "$OUT/bin/fuzz-onnx" ;;
         checkpoint) echo "$OUT/bin/fuzz-checkpoint" ;;
         imagecache) echo "$OUT/bin/fuzz-imagecache" ;;
-        inflate|gzip|idx|npy|npz|csv|png|pgm|ppm|tar|cifar|hdf5) echo "$OUT/bin/fuzz-data" ;;
+        inflate|gzip|idx|npy|npz|csv|numcsv|png|pgm|ppm|tar|cifar|hdf5) echo "$OUT/bin/fuzz-data" ;;
         pickle|torch|safetensors) echo "$OUT/bin/fuzz-weights" ;;
         *) usage ;;
     esac

@@ -23,6 +23,7 @@ public final class FxActSigmoid: CompiledModelBase, CompiledModel, @unchecked Se
         defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
+    public static let endsWithSigmoid = true
 
     private var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
 

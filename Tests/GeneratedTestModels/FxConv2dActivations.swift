@@ -29,6 +29,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
         defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
+    public static let endsWithSigmoid = true
 
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 6, 6, 4]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d output

@@ -55,6 +55,8 @@ struct ModelClassWriter {
     private func writeStorage(_ w: CodeWriter) {
         w.line("public static let info = \(ModelInfoEmitter.infoLiteral(ir, layers: layers, specs: specs, parameterCount: paramCount, indent: "    "))")
         w.line("public static let endsWithSoftmax = \(endsWithSoftmax)")
+        // a final sigmoid stays in the outputs: a binary or multi-label head (ModelcRuntime/TaskLosses.swift)
+        if layers.endsWithSigmoid { w.line("public static let endsWithSigmoid = true") }
         w.line()
         let floats = ArenaLayout(m.buffers.filter { $0.kind == .float }), ints = ArenaLayout(m.buffers.filter { $0.kind != .float })
         floats.declare(w, arena: "arena", type: "Float")

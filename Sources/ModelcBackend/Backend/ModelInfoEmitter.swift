@@ -131,6 +131,7 @@ enum ModelInfoEmitter {
         set("batchSize", "\(t.batchSize)")
         set("epochs", "\(t.epochs)")
         set("loss", swiftString(t.loss.rawValue))
+        set("target", swiftString(t.targetIsInput ? "input" : "labels"))
         let sched: String
         switch t.schedule {
         case .constant: sched = "constant"

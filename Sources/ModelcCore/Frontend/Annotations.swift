@@ -516,8 +516,13 @@ enum AnnotationParser {
             case "batch", "batch_size": t.batchSize = try integer(v, k, line, doc, min: 1)
             case "epochs": t.epochs = try integer(v, k, line, doc, min: 1)
             case "loss":
-                guard let l = LossKind(rawValue: v) else { throw doc.error(line, "loss=\(v): expected crossentropy or margin") }
+                guard let l = LossKind(name: v) else { throw doc.error(line, "loss=\(v): expected one of \(LossKind.namesList)") }
                 t.loss = l
+            case "target":
+                guard v == "input" || v == "labels" else {
+                    throw doc.error(line, "target=\(v): expected input (an autoencoder: the targets are the inputs) or labels (the data's y)")
+                }
+                t.targetIsInput = v == "input"
             case "weight_decay", "wd":
                 let x = try number(v, k, line, doc)
                 guard x >= 0 else { throw doc.error(line, "weight_decay=\(v): must be >= 0") }
@@ -552,7 +557,7 @@ enum AnnotationParser {
                 t.epsilon = x
             case "rho": rho = try number(v, k, line, doc)
             default:
-                throw doc.error(line, "unknown train key '\(k)' (expected optimizer, lr, batch, epochs, loss, weight_decay, schedule, val_split, early_stopping, augment_shift, augment_rotate, seed, momentum, beta1, beta2, epsilon, rho)")
+                throw doc.error(line, "unknown train key '\(k)' (expected optimizer, lr, batch, epochs, loss, target, weight_decay, schedule, val_split, early_stopping, augment_shift, augment_rotate, seed, momentum, beta1, beta2, epsilon, rho)")
             }
         }
         if let r = rho {

@@ -233,10 +233,26 @@ public struct Layer: Equatable, Codable, Sendable {
     }
 }
 
-public enum LossKind: String, Codable, Sendable {
+public enum LossKind: String, Codable, Sendable, CaseIterable {
+    /// The cross-entropy that fits the head (softmax: categorical, sigmoid: binary).
     case crossEntropy = "crossentropy"
     /// PyTorch MultiMarginLoss (p = 1, margin = 1) on the raw outputs.
     case multiMargin = "margin"
+    /// The Keras losses by name (ModelcRuntime/TaskLosses.swift says what each computes).
+    case binaryCrossEntropy = "binary_crossentropy"
+    case categoricalCrossEntropy = "categorical_crossentropy"
+    case sparseCategoricalCrossEntropy = "sparse_categorical_crossentropy"
+    case meanSquaredError = "mse"
+    case meanAbsoluteError = "mae"
+
+    /// The kind named `name`, also under its Keras aliases (bce, mean_squared_error, ...).
+    public init?(name: String) {
+        let aliases = ["bce": "binary_crossentropy", "mean_squared_error": "mse", "mean_absolute_error": "mae",
+                       "sparse_crossentropy": "sparse_categorical_crossentropy", "categorical": "categorical_crossentropy"]
+        self.init(rawValue: aliases[name] ?? name)
+    }
+
+    public static var namesList: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 public enum OptimizerKind: String, Codable, Sendable {
@@ -284,6 +300,8 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var batchSize: Int = 128
     public var epochs: Int = 10
     public var loss: LossKind = .crossEntropy
+    /// `train: target=input`: the targets are the inputs (an autoencoder), not the data's labels.
+    public var targetIsInput = false
     public var schedule: Schedule = .constant
     public var validationSplit: Float = 0.1
     public var earlyStopping: EarlyStopping = .none

@@ -58,7 +58,7 @@ enum ReportText {
         }
         if let o = d.optimizer { out += pad("Optimizer params:", 22) + formatCount(o) + " (declared; not part of the model)\n" }
         out += String(repeating: "_", count: width) + "\n"
-        out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.classNames.joined(separator: ", "))\n"
+        out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))" : ir.classNames.joined(separator: ", "))\n"
         out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
         out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
         let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
@@ -239,7 +239,7 @@ enum TrainingDescription {
         return [
             "optimizer=\(opt)",
             "lr=\(Describe.num(t.learningRate)) schedule=\(schedule(t.schedule)) batch=\(t.batchSize) epochs=\(t.epochs)",
-            "loss=\(t.loss.rawValue) weight_decay=\(Describe.num(t.weightDecay)) val_split=\(Describe.num(t.validationSplit)) early_stopping=\(earlyStopping(t.earlyStopping))",
+            "loss=\(t.loss.rawValue)\(t.targetIsInput ? " target=input" : "") weight_decay=\(Describe.num(t.weightDecay)) val_split=\(Describe.num(t.validationSplit)) early_stopping=\(earlyStopping(t.earlyStopping))",
             "augment_shift=\(t.augmentation.maxShiftPixels) augment_rotate=\(Describe.num(t.augmentation.maxRotationDegrees)) seed=\(t.seed)",
         ]
     }

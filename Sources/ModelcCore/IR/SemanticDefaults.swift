@@ -167,6 +167,17 @@ enum SemanticDefaults {
             ir.assumptions.append("\(list): \(what)")
         }
         applyTraining(&ir, annotations: ann)
+        nameBinaryHead(&ir, annotations: ann)   // the final activation is known now
+    }
+
+    /// One sigmoid unit is a binary classifier: its output, P(class 1), is named "1" unless
+    /// `classes:` names it. Runs again after the activations are resolved (idempotent).
+    static func nameBinaryHead(_ ir: inout ModelIR, annotations ann: Annotations) {
+        guard ann.classes == nil, ir.isBinaryClassifier else { return }
+        ir.classNames = ["1"]
+        ir.nativeClassNames = nil
+        ir.assumptions.removeAll { $0.hasPrefix("classes: ") }
+        ir.assumptions.append("classes: binary (one sigmoid unit: the probability of class 1; annotate `classes:` to name it)")
     }
 
     /// Dataset, class names and input scaling (both semantics).
@@ -218,7 +229,7 @@ enum SemanticDefaults {
             ir.assumptions.append(rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
-
+        nameBinaryHead(&ir, annotations: ann)
     }
 
     /// Training settings and the defaults assumed for the missing ones (both semantics).

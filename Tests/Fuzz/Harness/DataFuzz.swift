@@ -1,4 +1,4 @@
-// libFuzzer harness, targets inflate gzip idx npy npz csv png pgm ppm tar cifar hdf5: compiled with
+// libFuzzer harness, targets inflate gzip idx npy npz csv numcsv png pgm ppm tar cifar hdf5: compiled with
 // Sources/ModelcFuzz/DecoderFuzzEntry.swift against a sanitized build of ModelcData (see
 // Tests/Fuzz/run.sh). The decoder is chosen by MODELC_FUZZ_KIND (one of DecoderFuzzEntry.kinds),
 // which run.sh sets per target.

@@ -1,0 +1,22 @@
+// The model's head as the losses and reports see it: a last layer ending in a sigmoid is a
+// binary (one unit) or multi-label (several units) head, whose outputs are probabilities; one
+// sigmoid unit is a binary classifier, the probability of class 1 (ModelcRuntime/TaskLosses.swift).
+
+extension Array where Element == Layer {
+    /// Whether the last layer applies a sigmoid (a standalone activation, or folded into a
+    /// Dense or convolution).
+    public var endsWithSigmoid: Bool {
+        guard let last = last else { return false }
+        switch last.op {
+        case .activation(.sigmoid), .dense(_, _, .sigmoid): return true
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _):
+            return a.activation == .sigmoid
+        default: return false
+        }
+    }
+}
+
+extension ModelIR {
+    /// One sigmoid unit: a binary classifier (classes 0 and 1, the output is P(class 1)).
+    public var isBinaryClassifier: Bool { classCount == 1 && layers.endsWithSigmoid }
+}

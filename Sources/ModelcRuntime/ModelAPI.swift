@@ -57,6 +57,9 @@ extension CompiledModel {
     /// Accuracy, loss, confusion matrix and per-class metrics on labelled images (inference mode).
     public func evaluate(on images: LabeledImages) throws -> ClassificationMetrics {
         try Self.checkShape(images, source: "evaluate")
+        guard Self.head == .softmax || (Self.head == .linear && Self.info.classCount > 1) else {
+            throw RuntimeError(file: "evaluate", "model \(Self.info.name) has a \(Self.head == .sigmoid ? "sigmoid" : "one-output linear") head; evaluate(on:) measures softmax classifiers: use the binary's `eval --data FILE.npz|.csv`, which reports the task's metrics")
+        }
         let loss = Loss(kind: .crossentropy, modelEndsWithSoftmax: Self.endsWithSoftmax)
         return Evaluator.evaluate(self, images: images, loss: loss, batch: maxBatch)
     }

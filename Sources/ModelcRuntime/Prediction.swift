@@ -74,7 +74,12 @@ extension CompiledModel {
             let out = forward(input, count: hi - lo, training: false, seed: 0)
             try checkInput(hi - lo == 1 ? what ?? "image \(lo)" : "images \(lo)..<\(hi)")   // an Embedding's bad token id
             for j in 0..<(hi - lo) {
-                softmax(out + j * info.classCount, into: probabilities, info.classCount)
+                if Self.endsWithSigmoid {
+                    // A sigmoid head keeps its sigmoid: the outputs are each class's probability.
+                    probabilities.update(from: out + j * info.classCount, count: info.classCount)
+                } else {
+                    softmax(out + j * info.classCount, into: probabilities, info.classCount)
+                }
                 results.append(Prediction(probabilities: Array(UnsafeBufferPointer(start: probabilities, count: info.classCount)),
                                           top: k, names: names))
             }

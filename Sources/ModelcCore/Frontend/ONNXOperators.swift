@@ -113,6 +113,7 @@ enum ONNXOperators {
         let dil = try st.ints("dilations", count: r, def: 1, range: 1...maxAttribute)
         var pads = try st.ints("pads", count: 2 * r, def: 0, range: 0...maxAttribute)
         let group = st.int("group", 1)
+        guard (1...maxAttribute).contains(group) else { throw st.err("group=\(group): expected 1...\(maxAttribute)") }
         let bias = st.constant(2) != nil
         let (cout, cin) = (w.dims[0], w.dims[1] * group)
         guard k.allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(k): expected sizes 1...\(maxAttribute)") }

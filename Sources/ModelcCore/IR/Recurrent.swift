@@ -264,14 +264,10 @@ enum RecurrentInference {
     /// half its count for LSTM, GRU or SimpleRNN with width / 2 units (concat) or width units.
     static func bidirectionalFeatures(_ first: SearchRow, width: Int) -> [Int] {
         guard first.row.params % 2 == 0 else { return [] }
-        let half = first.row.params / 2
         var out: [Int] = []
         for c in [RecurrentCell.lstm, .gru, .simpleRNN] {
-            for u in [width / 2, width] where u > 0 {
-                for rows in biasRowOrder(c) where half % (c.gates * u) == 0 {
-                    let d = half / (c.gates * u) - u - rows
-                    if d >= 1 && !out.contains(d) { out.append(d) }
-                }
+            for u in [width / 2, width] {
+                for d in features(params: first.row.params / 2, cell: c, units: u) where !out.contains(d) { out.append(d) }
             }
         }
         return out
@@ -280,10 +276,16 @@ enum RecurrentInference {
     /// The input features per step D that give a first recurrent row's count with `units`, for
     /// each bias-row count (conventional first, no repeats).
     static func features(_ first: SearchRow, units u: Int) -> [Int] {
-        guard first.kinds.count == 1, let c = cell(first.kinds[0]), u > 0 else { return [] }
+        guard first.kinds.count == 1, let c = cell(first.kinds[0]) else { return [] }
+        return features(params: first.row.params, cell: c, units: u)
+    }
+
+    /// D with params = gates * u * (D + u + biasRows), for each bias-row count of the cell.
+    static func features(params: Int, cell c: RecurrentCell, units u: Int) -> [Int] {
+        guard u > 0 else { return [] }
         var out: [Int] = []
-        for rows in biasRowOrder(c) where first.row.params % (c.gates * u) == 0 {
-            let d = first.row.params / (c.gates * u) - u - rows
+        for rows in biasRowOrder(c) where params % (c.gates * u) == 0 {
+            let d = params / (c.gates * u) - u - rows
             if d >= 1 && !out.contains(d) { out.append(d) }
         }
         return out

@@ -48,7 +48,7 @@ enum KerasConfigLayers {
             var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
             if from != [i - 1] { layer.producers = from }
             if try l.config.present("trainable")?.bool() == false, !layer.paramTensors.isEmpty {
-                if case .batchNorm = op {
+                guard FrozenLayers.isFreezable(layer) else {
                     throw l.entry.error("layer '\(l.name)' (BatchNormalization) is frozen (trainable: false): a frozen Keras BatchNorm normalizes with its moving statistics in training, which modelc does not do")
                 }
                 layer.frozen = true

@@ -40,6 +40,7 @@ enum FrozenLayers {
         return nil
     }
 
+    /// Whether modelc computes `l` frozen as Keras does (also for a Keras file's `trainable: false`).
     static func isFreezable(_ l: Layer) -> Bool {
         if case .batchNorm = l.op { return false }
         return true

@@ -128,6 +128,17 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(ONNXFuzzEntry.run(PB.gemmModel()))
     }
 
+    /// A Conv's group outside 1...65536 (0 divided by zero before: the onnx fuzz target's finding)
+    /// is an error naming the node and the value.
+    func testConvGroupOutOfRangeIsAnError() {
+        let w = PB.tensor("c.weight", [2, 1, 3, 3], Array(repeating: 0.5, count: 18))
+        for g in [0, -3, 70_000] {
+            let m = PB.model(nodes: [PB.node("Conv", ["x", "c.weight"], ["y"], name: "c", attrs: [PB.attr("group", int: g)])],
+                             initializers: [w], input: [1, 1, 5, 5])
+            XCTAssertTrue(failure(m).contains("(Conv): group=\(g): expected 1...65536"), failure(m))
+        }
+    }
+
     /// SAME_UPPER / SAME_LOWER pads are computed from the input: symmetric ones on the convolution,
     /// asymmetric ones as a zero-padding layer (extra row and column last for UPPER, first for LOWER).
     func testAutoPadBecomesExplicitPads() throws {

@@ -140,8 +140,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
@@ -233,14 +232,12 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
-        let gb = (gp + 540)
-        for o in 0..<20 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 1280, rows: (hi - lo) * 64, n: 20, into: (gp + 540))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 540)
         for n in lo..<hi {
             let x = l1_conv2d_1xp + n * 300
             let dy = g1 + n * 1280
-            for r in 0..<64 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
             Gemm.rows(27, a: { row in x + row / 9 * 30 + row % 9 }, b: dy, n: 20, c: { row in gk + row * 20 },
                       GemmReduction(outer: 8, inner: 8, aOuter: 30, aInner: 3, bOuter: 160, bInner: 20), .add)
         }
@@ -350,9 +347,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a7, dy = g9
-        let gb = (gp + 3952)
-        for o in 0..<24 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<24 { gb[o] += dy[r * 24 + o] } }
+        BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 1, n: 24, into: (gp + 3952))
         let gk = (gp + 3568)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 24, n: 24, c: { row in gk + row * 24 },
@@ -394,9 +389,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     private func l11_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a10, dy = g11
-        let gb = (gp + 4192)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4192))
         let gk = (gp + 4072)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

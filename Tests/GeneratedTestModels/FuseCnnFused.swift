@@ -138,8 +138,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1ForwardFused(lo, hi, t)
         l5_conv2d_2ForwardFused(lo, hi, t)
         l9_dense_1ForwardFused(lo, hi, t)
@@ -391,9 +390,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a7, dy = g9
-        let gb = (gp + 3952)
-        for o in 0..<24 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<24 { gb[o] += dy[r * 24 + o] } }
+        BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 1, n: 24, into: (gp + 3952))
         let gk = (gp + 3568)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 24, n: 24, c: { row in gk + row * 24 },
@@ -435,9 +432,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func l11_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a10, dy = g11
-        let gb = (gp + 4192)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4192))
         let gk = (gp + 4072)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

@@ -169,8 +169,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1ForwardFused(lo, hi, t)
         l6_conv2d_2ForwardFused(lo, hi, t)
         l11_conv2d_3ForwardInference(lo, hi, t)
@@ -470,15 +469,13 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     // conv2d_3 backward: dW, db, dx
     private func l11_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
-        let gb = (gp + 4456)
-        for o in 0..<7 { gb[o] = 0 }
+        BiasGradient.sum(g11 + lo * 28, rows: (hi - lo) * 4, n: 7, into: (gp + 4456))
         let gk = (gp + 3952)
         gk.update(repeating: 0, count: 504)
         let dyp = l11_conv2d_3dyp + t * 63
         for n in lo..<hi {
             let x = l11_conv2d_3xp + n * 162
             let dy = g11 + n * 28
-            for r in 0..<4 { for o in 0..<7 { gb[o] += dy[r * 7 + o] } }
             Gemm.rows(72, a: { row in x + row / 36 * 54 + row % 36 }, b: dy, n: 7, c: { row in gk + row * 7 },
                       GemmReduction(outer: 2, inner: 2, aOuter: 54, aInner: 18, bOuter: 14, bInner: 7), .add)
             let dx = g10 + n * 72
@@ -519,9 +516,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func l13_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a11, dy = g13
-        let gb = (gp + 4715)
-        for o in 0..<9 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<9 { gb[o] += dy[r * 9 + o] } }
+        BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 1, n: 9, into: (gp + 4715))
         let gk = (gp + 4463)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(28, a: { row in x + r0 * 28 + row }, b: dy + r0 * 9, n: 9, c: { row in gk + row * 9 },
@@ -569,9 +564,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a16, dy = g17
-        let gb = (gp + 4805)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4805))
         let gk = (gp + 4760)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(9, a: { row in x + r0 * 9 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

@@ -51,8 +51,7 @@ public final class FxActSigmoid: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Activations.forward(.sigmoid, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 

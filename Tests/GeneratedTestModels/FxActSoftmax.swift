@@ -64,8 +64,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
         Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
         l4_dense_1Forward(lo, hi, t)
@@ -100,9 +99,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a0, dy = g2
-        let gb = (gp + 144)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 144))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -129,9 +126,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     private func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a3, dy = g4
-        let gb = (gp + 168)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 168))
         let gk = (gp + 150)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

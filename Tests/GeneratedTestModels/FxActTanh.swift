@@ -50,8 +50,7 @@ public final class FxActTanh: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Activations.forward(.tanh, a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
     }
 

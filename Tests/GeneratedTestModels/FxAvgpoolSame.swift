@@ -50,8 +50,7 @@ public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_average_pooling2dForward(lo, hi, t)
     }
 

@@ -71,8 +71,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForwardFused(lo, hi, t)
     }
 

@@ -71,8 +71,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForwardFused(lo, hi, t)
     }
 
@@ -126,9 +125,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 85
         let x = a0, dy = g2
-        let gb = (gp + 60)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 60))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

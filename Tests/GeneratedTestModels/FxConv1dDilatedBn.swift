@@ -83,8 +83,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1dForward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 12)
         Activations.forward(.relu, a2 + lo * 96, a3 + lo * 96, count: (hi - lo) * 96)

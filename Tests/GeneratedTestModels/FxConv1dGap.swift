@@ -78,8 +78,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1dForward(lo, hi, t)
         l2_conv1d_1Forward(lo, hi, t)
         l3_max_pooling1dForwardInference(lo, hi, t)
@@ -127,17 +126,13 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     // conv1d backward: dW, db (first layer: no dx)
     private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 240, y: a1 + lo * 240, dx: g1 + lo * 240, count: (hi - lo) * 240)
-        }
-        let gb = (gp + 200)
-        for o in 0..<20 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 240, y: a1 + lo * 240, dx: g1 + lo * 240, count: (hi - lo) * 240)
+        BiasGradient.sum(g1 + lo * 240, rows: (hi - lo) * 12, n: 20, into: (gp + 200))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 200)
         for n in lo..<hi {
             let x = l1_conv1dxp + n * 32
             let dy = g1 + n * 240
-            for r in 0..<12 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
             Gemm.rows(10, a: { row in x + row / 10 * 32 + row % 10 }, b: dy, n: 20, c: { row in gk + row * 20 },
                       GemmReduction(outer: 1, inner: 12, aOuter: 32, aInner: 2, bOuter: 240, bInner: 20), .add)
         }
@@ -177,15 +172,13 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     // conv1d_1 backward: dW, db, dx
     private func l2_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
-        let gb = (gp + 280)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 280))
         let gk = (gp + 220)
         gk.update(repeating: 0, count: 60)
         let dyp = l2_conv1d_1dyp + t * 36
         for n in lo..<hi {
             let x = a1 + n * 240
             let dy = g2 + n * 36
-            for r in 0..<12 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(20, a: { row in x + row / 20 * 240 + row % 20 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 1, inner: 12, aOuter: 240, aInner: 20, bOuter: 36, bInner: 3), .add)
             let dx = g1 + n * 240
@@ -232,9 +225,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     private func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
         let x = a4, dy = g5
-        let gb = (gp + 292)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 292))
         let gk = (gp + 283)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

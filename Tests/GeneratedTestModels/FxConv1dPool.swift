@@ -73,8 +73,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1dForward(lo, hi, t)
         l2_conv1d_1Forward(lo, hi, t)
         l3_max_pooling1dForwardInference(lo, hi, t)
@@ -118,14 +117,12 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     // conv1d backward: dW, db (first layer: no dx)
     private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 183
-        let gb = (gp + 36)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 52, rows: (hi - lo) * 13, n: 4, into: (gp + 36))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
             let x = a0 + n * 45
             let dy = g1 + n * 52
-            for r in 0..<13 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(9, a: { row in x + row / 9 * 45 + row % 9 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 1, inner: 13, aOuter: 45, aInner: 3, bOuter: 52, bInner: 4), .add)
         }
@@ -215,9 +212,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     private func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 183
         let x = a3, dy = g5
-        let gb = (gp + 180)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 180))
         let gk = (gp + 120)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(20, a: { row in x + r0 * 20 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -69,8 +69,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
         l2_conv2d_1Forward(lo, hi, t)
         l3_conv2d_2Forward(lo, hi, t)
@@ -112,17 +111,13 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
-        }
-        let gb = (gp + 72)
-        for o in 0..<4 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
+        BiasGradient.sum(g1 + lo * 144, rows: (hi - lo) * 36, n: 4, into: (gp + 72))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 72)
         for n in lo..<hi {
             let x = a0 + n * 128
             let dy = g1 + n * 144
-            for r in 0..<36 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 24, bInner: 4), .add)
         }
@@ -143,9 +138,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
             let y = a2 + n * 48
             l2_conv2d_1ForwardRows(x, y, 0, 16, t)
         }
-        do {
-            Activations.forward(.tanh, a2 + lo * 48, a2 + lo * 48, count: (hi - lo) * 48)
-        }
+        Activations.forward(.tanh, a2 + lo * 48, a2 + lo * 48, count: (hi - lo) * 48)
     }
 
     // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
@@ -167,17 +160,13 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     // conv2d_1 backward: dW, db, dx
     private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
-        do {
-            Activations.backward(.tanh, dy: g2 + lo * 48, y: a2 + lo * 48, dx: g2 + lo * 48, count: (hi - lo) * 48)
-        }
-        let gb = (gp + 184)
-        for o in 0..<3 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g2 + lo * 48, y: a2 + lo * 48, dx: g2 + lo * 48, count: (hi - lo) * 48)
+        BiasGradient.sum(g2 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 184))
         let gk = (gp + 76)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a1 + n * 144
             let dy = g2 + n * 48
-            for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(36, a: { row in x + row / 12 * 24 + row % 12 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 24, aInner: 4, bOuter: 12, bInner: 3), .add)
             let dx = g1 + n * 144
@@ -201,9 +190,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
             let y = a3 + n * 32
             l3_conv2d_2ForwardRows(x, y, 0, 16, t)
         }
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 32, a3 + lo * 32, count: (hi - lo) * 32)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 32, a3 + lo * 32, count: (hi - lo) * 32)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -223,18 +210,14 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     // conv2d_2 backward: dW, db, dx
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 32, y: a3 + lo * 32, dx: g3 + lo * 32, count: (hi - lo) * 32)
-        }
-        let gb = (gp + 193)
-        for o in 0..<2 { gb[o] = 0 }
+        Activations.backward(.sigmoid, dy: g3 + lo * 32, y: a3 + lo * 32, dx: g3 + lo * 32, count: (hi - lo) * 32)
+        BiasGradient.sum(g3 + lo * 32, rows: (hi - lo) * 16, n: 2, into: (gp + 193))
         let gk = (gp + 187)
         gk.update(repeating: 0, count: 6)
         let dyp = l3_conv2d_2dyp + t * 32
         for n in lo..<hi {
             let x = a2 + n * 48
             let dy = g3 + n * 32
-            for r in 0..<16 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(3, a: { row in x + row / 3 * 12 + row % 3 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 3, bOuter: 8, bInner: 2), .add)
             let dx = g2 + n * 48

@@ -60,8 +60,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
         l2_conv2d_1Forward(lo, hi, t)
     }
@@ -100,14 +99,12 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
-        let gb = (gp + 24)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 105, rows: (hi - lo) * 35, n: 3, into: (gp + 24))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 24)
         for n in lo..<hi {
             let x = a0 + n * 112
             let dy = g1 + n * 105
-            for r in 0..<35 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(8, a: { row in x + row / 2 * 14 + row % 2 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 5, inner: 7, aOuter: 14, aInner: 2, bOuter: 21, bInner: 3), .add)
         }
@@ -149,14 +146,12 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_1 backward: dW, db, dx
     private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
-        let gb = (gp + 75)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 80, rows: (hi - lo) * 20, n: 4, into: (gp + 75))
         let gk = (gp + 27)
         gk.update(repeating: 0, count: 48)
         for n in lo..<hi {
             let x = a1 + n * 105
             let dy = g2 + n * 80
-            for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(12, a: { row in x + row / 12 * 21 + row % 12 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 5, inner: 4, aOuter: 21, aInner: 3, bOuter: 16, bInner: 4), .add)
             let dx = g1 + n * 105

@@ -54,8 +54,7 @@ public final class FxConv2dSameEvenKernel: CompiledModelBase, CompiledModel, @un
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
     }
 
@@ -93,14 +92,12 @@ public final class FxConv2dSameEvenKernel: CompiledModelBase, CompiledModel, @un
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
-        let gb = (gp + 96)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 147, rows: (hi - lo) * 49, n: 3, into: (gp + 96))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 96)
         for n in lo..<hi {
             let x = l1_conv2dxp + n * 200
             let dy = g1 + n * 147
-            for r in 0..<49 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(32, a: { row in x + row / 8 * 20 + row % 8 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 7, inner: 7, aOuter: 20, aInner: 2, bOuter: 21, bInner: 3), .add)
         }

@@ -54,8 +54,7 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
     }
 
@@ -93,14 +92,12 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
-        let gb = (gp + 54)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 90, rows: (hi - lo) * 30, n: 3, into: (gp + 54))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = l1_conv2dxp + n * 286
             let dy = g1 + n * 90
-            for r in 0..<30 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 26 + row % 6 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 5, inner: 6, aOuter: 52, aInner: 4, bOuter: 18, bInner: 3), .add)
         }

@@ -77,8 +77,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_transposeTranspose()
         l1_conv2d_transposeForward(lo, hi, t)
         l2_conv2d_transpose_1Transpose()
@@ -133,13 +132,11 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_transpose backward: dW, db (first layer: no dx)
     private func l1_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 370
-        let gb = (gp + 300)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 320, rows: (hi - lo) * 80, n: 4, into: (gp + 300))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 300)
         for n in lo..<hi {
             let gy = g1 + n * 320
-            for q in 0..<80 { for o in 0..<4 { gb[o] += gy[q * 4 + o] } }
             let x = l1_conv2d_transposedyp + t * 572
             for r in 0..<8 { (x + ((r + 1) * 13 + 1) * 4).update(from: gy + r * 40, count: 40) }
             let dy = a0 + n * 60
@@ -223,9 +220,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
             for r in 0..<24 { (out + r * 24).update(from: y + ((r + 0) * 13 + 0) * 2, count: 24) }
             for q in 0..<288 { for o in 0..<2 { out[q * 2 + o] += bias[o] } }
         }
-        do {
-            Activations.forward(.tanh, a3 + lo * 576, a3 + lo * 576, count: (hi - lo) * 576)
-        }
+        Activations.forward(.tanh, a3 + lo * 576, a3 + lo * 576, count: (hi - lo) * 576)
     }
 
     // conv2d_transpose_2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
@@ -238,16 +233,12 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_transpose_2 backward: dW, db, dx
     private func l3_conv2d_transpose_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 370
-        do {
-            Activations.backward(.tanh, dy: g3 + lo * 576, y: a3 + lo * 576, dx: g3 + lo * 576, count: (hi - lo) * 576)
-        }
-        let gb = (gp + 368)
-        for o in 0..<2 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g3 + lo * 576, y: a3 + lo * 576, dx: g3 + lo * 576, count: (hi - lo) * 576)
+        BiasGradient.sum(g3 + lo * 576, rows: (hi - lo) * 288, n: 2, into: (gp + 368))
         let gk = (gp + 352)
         gk.update(repeating: 0, count: 16)
         for n in lo..<hi {
             let gy = g3 + n * 576
-            for q in 0..<288 { for o in 0..<2 { gb[o] += gy[q * 2 + o] } }
             let x = l3_conv2d_transpose_2dyp + t * 650
             for r in 0..<24 { (x + ((r + 0) * 13 + 0) * 2).update(from: gy + r * 24, count: 24) }
             let dy = a2 + n * 576

@@ -53,8 +53,7 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
     }
 
@@ -90,14 +89,12 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 112
-        let gb = (gp + 108)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 196, rows: (hi - lo) * 49, n: 4, into: (gp + 108))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a0 + n * 243
             let dy = g1 + n * 196
-            for r in 0..<49 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(27, a: { row in x + row / 9 * 27 + row % 9 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 7, inner: 7, aOuter: 27, aInner: 3, bOuter: 28, bInner: 4), .add)
         }

@@ -59,8 +59,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
         l3_dense_1Forward(lo, hi, t)
     }
@@ -93,9 +92,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a0, dy = g2
-        let gb = (gp + 84)
-        for o in 0..<7 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<7 { gb[o] += dy[r * 7 + o] } }
+        BiasGradient.sum(dy + lo * 7, rows: (hi - lo) * 1, n: 7, into: (gp + 84))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 7, n: 7, c: { row in gk + row * 7 },

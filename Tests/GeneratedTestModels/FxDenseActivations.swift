@@ -81,8 +81,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
         l3_dense_1Forward(lo, hi, t)
         l4_dense_2Forward(lo, hi, t)
@@ -123,13 +122,9 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     // dense backward: dW, db (first layer: no dx)
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
-        do {
-            Activations.backward(.relu, dy: g2 + lo * 8, y: a2 + lo * 8, dx: g2 + lo * 8, count: (hi - lo) * 8)
-        }
+        Activations.backward(.relu, dy: g2 + lo * 8, y: a2 + lo * 8, dx: g2 + lo * 8, count: (hi - lo) * 8)
         let x = a0, dy = g2
-        let gb = (gp + 96)
-        for o in 0..<8 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
+        BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 96))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
@@ -144,9 +139,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
                   GemmReduction(k: 8, ldb: 7), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 7, a3 + lo * 7, count: (hi - lo) * 7)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 7, a3 + lo * 7, count: (hi - lo) * 7)
     }
 
     // dense_1: Wt[o][i] = W[i][o]
@@ -158,13 +151,9 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     // dense_1 backward: dW, db, dx
     private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 7, y: a3 + lo * 7, dx: g3 + lo * 7, count: (hi - lo) * 7)
-        }
+        Activations.backward(.sigmoid, dy: g3 + lo * 7, y: a3 + lo * 7, dx: g3 + lo * 7, count: (hi - lo) * 7)
         let x = a2, dy = g3
-        let gb = (gp + 160)
-        for o in 0..<7 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<7 { gb[o] += dy[r * 7 + o] } }
+        BiasGradient.sum(dy + lo * 7, rows: (hi - lo) * 1, n: 7, into: (gp + 160))
         let gk = (gp + 104)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 7, n: 7, c: { row in gk + row * 7 },
@@ -182,9 +171,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 7, ldb: 6), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a4 + lo * 6, a4 + lo * 6, count: (hi - lo) * 6)
-        }
+        Activations.forward(.tanh, a4 + lo * 6, a4 + lo * 6, count: (hi - lo) * 6)
     }
 
     // dense_2: Wt[o][i] = W[i][o]
@@ -196,13 +183,9 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     // dense_2 backward: dW, db, dx
     private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
-        do {
-            Activations.backward(.tanh, dy: g4 + lo * 6, y: a4 + lo * 6, dx: g4 + lo * 6, count: (hi - lo) * 6)
-        }
+        Activations.backward(.tanh, dy: g4 + lo * 6, y: a4 + lo * 6, dx: g4 + lo * 6, count: (hi - lo) * 6)
         let x = a3, dy = g4
-        let gb = (gp + 209)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 209))
         let gk = (gp + 167)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(7, a: { row in x + r0 * 7 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -220,9 +203,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.softmax(channels: 5), a5 + lo * 5, a5 + lo * 5, count: (hi - lo) * 5)
-        }
+        Activations.forward(.softmax(channels: 5), a5 + lo * 5, a5 + lo * 5, count: (hi - lo) * 5)
     }
 
     // dense_3: Wt[o][i] = W[i][o]
@@ -234,13 +215,9 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     // dense_3 backward: dW, db, dx
     private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
-        do {
-            Activations.backward(.softmax(channels: 5), dy: g5 + lo * 5, y: a5 + lo * 5, dx: g5 + lo * 5, count: (hi - lo) * 5)
-        }
+        Activations.backward(.softmax(channels: 5), dy: g5 + lo * 5, y: a5 + lo * 5, dx: g5 + lo * 5, count: (hi - lo) * 5)
         let x = a4, dy = g5
-        let gb = (gp + 245)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 245))
         let gk = (gp + 215)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
@@ -270,9 +247,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     private func l6_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         let x = a5, dy = g6
-        let gb = (gp + 270)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 270))
         let gk = (gp + 250)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },

@@ -60,8 +60,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
         l3_dense_1Forward(lo, hi, t)
     }
@@ -93,13 +92,9 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     // dense backward: dW, db (first layer: no dx)
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
-        do {
-            Activations.backward(.leaky(Float(0.2)), dy: g2 + lo * 6, y: a2 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
-        }
+        Activations.backward(.leaky(Float(0.2)), dy: g2 + lo * 6, y: a2 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
         let x = a0, dy = g2
-        let gb = (gp + 72)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 72))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -126,9 +121,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a2, dy = g3
-        let gb = (gp + 96)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))
         let gk = (gp + 78)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

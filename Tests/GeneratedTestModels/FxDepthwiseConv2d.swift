@@ -53,8 +53,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_depthwise_conv2dForward(lo, hi, t)
     }
 
@@ -96,10 +95,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     // depthwise_conv2d backward: dWd, db
     private func l1_depthwise_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 60
-        let gb = (gp + 54)
-        for o in 0..<6 { gb[o] = 0 }
-        let dyc = g1 + lo * 150
-        for r in 0..<(hi - lo) * 25 { for o in 0..<6 { gb[o] += dyc[r * 6 + o] } }
+        BiasGradient.sum(g1 + lo * 150, rows: (hi - lo) * 25, n: 6, into: (gp + 54))
         let gdw = (gp + 0)
         gdw.update(repeating: 0, count: 54)
         for n in lo..<hi {

@@ -53,8 +53,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_denseForward(lo, hi, t)
     }
 
@@ -84,9 +83,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 244
         let x = a0, dy = g2
-        let gb = (gp + 240)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 240))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(60, a: { row in x + r0 * 60 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },

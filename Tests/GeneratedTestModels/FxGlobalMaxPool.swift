@@ -51,8 +51,7 @@ public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
     }
 

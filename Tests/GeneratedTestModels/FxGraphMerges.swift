@@ -102,8 +102,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_denseForward(lo, hi, t)
         l2_dense_1Forward(lo, hi, t)
         Merge.forward(.subtract, [a1 + lo * 9, a2 + lo * 9], a3 + lo * 9, count: (hi - lo) * 9)
@@ -149,21 +148,15 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         let r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a1 + lo * 9, a1 + lo * 9, count: (hi - lo) * 9)
-        }
+        Activations.forward(.tanh, a1 + lo * 9, a1 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense backward: dW, db (first layer: no dx)
     private func l1_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 9, y: a1 + lo * 9, dx: g1 + lo * 9, count: (hi - lo) * 9)
-        }
+        Activations.backward(.tanh, dy: g1 + lo * 9, y: a1 + lo * 9, dx: g1 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g1
-        let gb = (gp + 12)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 3..<hi * 3 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 12))
         let gk = (gp + 0)
         let r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
@@ -185,21 +178,15 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         let r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a2 + lo * 9, a2 + lo * 9, count: (hi - lo) * 9)
-        }
+        Activations.forward(.sigmoid, a2 + lo * 9, a2 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
-        do {
-            Activations.backward(.sigmoid, dy: g2 + lo * 9, y: a2 + lo * 9, dx: g2 + lo * 9, count: (hi - lo) * 9)
-        }
+        Activations.backward(.sigmoid, dy: g2 + lo * 9, y: a2 + lo * 9, dx: g2 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g2
-        let gb = (gp + 27)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 3..<hi * 3 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 27))
         let gk = (gp + 15)
         let r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
@@ -226,9 +213,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         let x = a0, dy = g4
-        let gb = (gp + 42)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 3..<hi * 3 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 42))
         let gk = (gp + 30)
         let r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
@@ -255,9 +240,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     private func l11_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         let x = a9, dy = g11
-        let gb = (gp + 99)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 99))
         let gk = (gp + 45)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(18, a: { row in x + r0 * 18 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -143,8 +143,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForwardFused(lo, hi, t)
         Activations.forward(.tanh, a2 + lo * 100, a3 + lo * 100, count: (hi - lo) * 100)
         l4_conv2d_1ForwardFused(lo, hi, t)
@@ -380,9 +379,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             let y = a8 + n * 50
             l8_conv2d_2ForwardRows(x, y, 0, 25, t)
         }
-        do {
-            Activations.forward(.tanh, a8 + lo * 50, a8 + lo * 50, count: (hi - lo) * 50)
-        }
+        Activations.forward(.tanh, a8 + lo * 50, a8 + lo * 50, count: (hi - lo) * 50)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -402,18 +399,14 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     // conv2d_2 backward: dW, db, dx
     private func l8_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
-        do {
-            Activations.backward(.tanh, dy: g8 + lo * 50, y: a8 + lo * 50, dx: g8 + lo * 50, count: (hi - lo) * 50)
-        }
-        let gb = (gp + 264)
-        for o in 0..<2 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g8 + lo * 50, y: a8 + lo * 50, dx: g8 + lo * 50, count: (hi - lo) * 50)
+        BiasGradient.sum(g8 + lo * 50, rows: (hi - lo) * 25, n: 2, into: (gp + 264))
         let gk = (gp + 256)
         gk.update(repeating: 0, count: 8)
         let dyp = l8_conv2d_2dyp + t * 50
         for n in lo..<hi {
             let x = a7 + n * 100
             let dy = g8 + n * 50
-            for r in 0..<25 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(4, a: { row in x + row / 4 * 20 + row % 4 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 5, inner: 5, aOuter: 20, aInner: 4, bOuter: 10, bInner: 2), .add)
             let dx = g7 + n * 100
@@ -460,9 +453,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     private func l12_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
         let x = a11, dy = g12
-        let gb = (gp + 284)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 284))
         let gk = (gp + 266)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -56,8 +56,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_lambdaForward(lo, hi, t)
         l2_conv2dForward(lo, hi, t)
     }
@@ -100,14 +99,12 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     // conv2d backward: dW, db (first layer: no dx)
     private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 20
-        let gb = (gp + 18)
-        for o in 0..<2 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 18, rows: (hi - lo) * 9, n: 2, into: (gp + 18))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 18)
         for n in lo..<hi {
             let x = a1 + n * 25
             let dy = g2 + n * 18
-            for r in 0..<9 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 5 + row % 3 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), .add)
         }

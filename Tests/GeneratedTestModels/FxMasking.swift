@@ -93,8 +93,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
         l2_time_distributedForward(lo, hi, t)
         l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0)
@@ -137,21 +136,15 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         let r0 = lo * 6
         Gemm.rows((hi - lo) * 6, a: { row in x + (r0 + row) * 3 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a2 + lo * 24, a2 + lo * 24, count: (hi - lo) * 24)
-        }
+        Activations.forward(.tanh, a2 + lo * 24, a2 + lo * 24, count: (hi - lo) * 24)
     }
 
     // time_distributed backward: dW, db (first layer: no dx)
     private func l2_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 228
-        do {
-            Activations.backward(.tanh, dy: g2 + lo * 24, y: a2 + lo * 24, dx: g2 + lo * 24, count: (hi - lo) * 24)
-        }
+        Activations.backward(.tanh, dy: g2 + lo * 24, y: a2 + lo * 24, dx: g2 + lo * 24, count: (hi - lo) * 24)
         let x = a1, dy = g2
-        let gb = (gp + 12)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 6..<hi * 6 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 6, n: 4, into: (gp + 12))
         let gk = (gp + 0)
         let r0 = lo * 6, rows = (hi - lo) * 6
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
@@ -178,9 +171,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 228
         let x = a5, dy = g6
-        let gb = (gp + 226)
-        for o in 0..<2 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
+        BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 226))
         let gk = (gp + 220)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },

@@ -105,8 +105,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
         l2_rescalingForward(lo, hi, t)
         FixedNormalization.forward(a2 + lo * 40, a3 + lo * 40, rows: (hi - lo) * 20, channels: 2, mean: (parameters + 6), variance: (parameters + 8))
@@ -161,14 +160,12 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
-        let gb = (gp + 4)
-        for o in 0..<2 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 40, rows: (hi - lo) * 20, n: 2, into: (gp + 4))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 4)
         for n in lo..<hi {
             let x = a0 + n * 40
             let dy = g1 + n * 40
-            for r in 0..<20 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(2, a: { row in x + row / 2 * 10 + row % 2 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 4, inner: 5, aOuter: 10, aInner: 2, bOuter: 10, bInner: 2), .add)
         }
@@ -222,14 +219,12 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     // conv2d_1 backward: dW, db, dx
     private func l4_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
-        let gb = (gp + 35)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g4 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 35))
         let gk = (gp + 11)
         gk.update(repeating: 0, count: 24)
         for n in lo..<hi {
             let x = a3 + n * 40
             let dy = g4 + n * 36
-            for r in 0..<12 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(8, a: { row in x + row / 4 * 10 + row % 4 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 3, inner: 4, aOuter: 10, aInner: 2, bOuter: 12, bInner: 3), .add)
             let dx = g3 + n * 40
@@ -288,9 +283,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     private func l8_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         let x = a6, dy = g8
-        let gb = (gp + 260)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 260))
         let gk = (gp + 116)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(36, a: { row in x + r0 * 36 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
@@ -334,9 +327,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     private func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         let x = a9, dy = g10
-        let gb = (gp + 280)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 280))
         let gk = (gp + 268)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

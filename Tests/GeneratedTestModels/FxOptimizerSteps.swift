@@ -66,8 +66,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
         l3_denseForward(lo, hi, t)
     }
@@ -106,17 +105,13 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
-        }
-        let gb = (gp + 27)
-        for o in 0..<3 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
+        BiasGradient.sum(g1 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 27))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 27)
         for n in lo..<hi {
             let x = a0 + n * 36
             let dy = g1 + n * 48
-            for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 6 + row % 3 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 6, aInner: 1, bOuter: 12, bInner: 3), .add)
         }
@@ -142,9 +137,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         let x = a1, dy = g3
-        let gb = (gp + 222)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 222))
         let gk = (gp + 30)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(48, a: { row in x + r0 * 48 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },

@@ -105,8 +105,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1ForwardFused(lo, hi, t)
         l5_conv2Forward(lo, hi, t)
         Activations.forward(.tanh, a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
@@ -307,9 +306,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private func l8_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 234
         let x = a7, dy = g8
-        let gb = (gp + 231)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 231))
         let gk = (gp + 186)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(15, a: { row in x + r0 * 15 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

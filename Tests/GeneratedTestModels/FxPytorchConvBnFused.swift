@@ -124,8 +124,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1ForwardFused(lo, hi, t)
         l5_conv2ForwardFused(lo, hi, t)
         l8_flattenForward(lo, hi, t)
@@ -372,9 +371,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     private func l9_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let x = a8, dy = g9
-        let gb = (gp + 416)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 416))
         let gk = (gp + 296)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

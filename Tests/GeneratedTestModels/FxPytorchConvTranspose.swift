@@ -88,8 +88,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_deconv1Transpose()
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
@@ -149,13 +148,11 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     // deconv1 backward: dW, db (first layer: no dx)
     private func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 160
-        let gb = (gp + 108)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 192, rows: (hi - lo) * 48, n: 4, into: (gp + 108))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let gy = g1 + n * 192
-            for q in 0..<48 { for o in 0..<4 { gb[o] += gy[q * 4 + o] } }
             let x = l1_deconv1dyp + t * 252
             for r in 0..<6 { (x + ((r + 1) * 9 + 1) * 4).update(from: gy + r * 32, count: 32) }
             let dy = a0 + n * 36

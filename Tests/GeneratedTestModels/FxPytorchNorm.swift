@@ -112,8 +112,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1Forward(lo, hi, t)
         l2_gnForward(lo, hi, t)
         Activations.forward(.relu, a2 + lo * 120, a3 + lo * 120, count: (hi - lo) * 120)
@@ -172,14 +171,12 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     // conv1 backward: dW, db (first layer: no dx)
     private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
-        let gb = (gp + 72)
-        for o in 0..<4 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 120, rows: (hi - lo) * 30, n: 4, into: (gp + 72))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 72)
         for n in lo..<hi {
             let x = l1_conv1xp + n * 112
             let dy = g1 + n * 120
-            for r in 0..<30 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 5, inner: 6, aOuter: 16, aInner: 2, bOuter: 24, bInner: 4), .add)
         }
@@ -236,14 +233,12 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     // conv2 backward: dW, db, dx
     private func l4_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
-        let gb = (gp + 192)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g4 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 192))
         let gk = (gp + 84)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a3 + n * 120
             let dy = g4 + n * 36
-            for r in 0..<12 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(36, a: { row in x + row / 12 * 24 + row % 12 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 3, inner: 4, aOuter: 24, aInner: 4, bOuter: 12, bInner: 3), .add)
             let dx = g3 + n * 120
@@ -303,9 +298,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     private func l7_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         let x = a6, dy = g7
-        let gb = (gp + 483)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 483))
         let gk = (gp + 267)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(36, a: { row in x + r0 * 36 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -350,9 +343,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     private func l10_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         let x = a9, dy = g10
-        let gb = (gp + 519)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 519))
         let gk = (gp + 501)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

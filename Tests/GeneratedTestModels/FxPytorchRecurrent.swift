@@ -115,8 +115,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
         l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
         l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi)
@@ -175,9 +174,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1403
         let x = a5, dy = g6
-        let gb = (gp + 1400)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1400))
         let gk = (gp + 1382)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

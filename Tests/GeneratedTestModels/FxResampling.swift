@@ -122,8 +122,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1dForward(lo, hi, t)
         l2_zero_padding1dForward(lo, hi, t)
         l3_sep_conv1dForward(lo, hi, t)
@@ -188,17 +187,13 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
                 }
             } }
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 32, a1 + lo * 32, count: (hi - lo) * 32)
-        }
+        Activations.forward(.tanh, a1 + lo * 32, a1 + lo * 32, count: (hi - lo) * 32)
     }
 
     // conv1d backward: dW, db (first layer: no dx)
     private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 32, y: a1 + lo * 32, dx: g1 + lo * 32, count: (hi - lo) * 32)
-        }
+        Activations.backward(.tanh, dy: g1 + lo * 32, y: a1 + lo * 32, dx: g1 + lo * 32, count: (hi - lo) * 32)
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         let gb = (gp + 36)
@@ -267,9 +262,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         }
         Gemm.rows((hi - lo) * 11, a: { row in l3_sep_conv1dmid + (lo * 11 + row) * 8 }, b: pw, n: 5, c: { row in a3 + (lo * 11 + row) * 5 },
                   GemmReduction(k: 8, ldb: 5), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a3 + lo * 55, a3 + lo * 55, count: (hi - lo) * 55)
-        }
+        Activations.forward(.tanh, a3 + lo * 55, a3 + lo * 55, count: (hi - lo) * 55)
     }
 
     // sep_conv1d: pointwise Wt[o][i] = Wp[i][o]
@@ -281,13 +274,8 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     // sep_conv1d backward: dWp, db, dmid, dWd, dx
     private func l3_sep_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
-        do {
-            Activations.backward(.tanh, dy: g3 + lo * 55, y: a3 + lo * 55, dx: g3 + lo * 55, count: (hi - lo) * 55)
-        }
-        let gb = (gp + 104)
-        for o in 0..<5 { gb[o] = 0 }
-        let dyc = g3 + lo * 55
-        for r in 0..<(hi - lo) * 11 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
+        Activations.backward(.tanh, dy: g3 + lo * 55, y: a3 + lo * 55, dx: g3 + lo * 55, count: (hi - lo) * 55)
+        BiasGradient.sum(g3 + lo * 55, rows: (hi - lo) * 11, n: 5, into: (gp + 104))
         let gpw = (gp + 64)
         Gemm.rows(8, a: { row in l3_sep_conv1dmid + lo * 88 + row }, b: g3 + lo * 55, n: 5, c: { row in gpw + row * 5 },
                   GemmReduction(k: (hi - lo) * 11, aStride: 8, ldb: 5), .store)
@@ -351,9 +339,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
             let y = a6 + n * 24
             l6_conv1d_1ForwardRows(x, y, 0, 8, t)
         }
-        do {
-            Activations.forward(.tanh, a6 + lo * 24, a6 + lo * 24, count: (hi - lo) * 24)
-        }
+        Activations.forward(.tanh, a6 + lo * 24, a6 + lo * 24, count: (hi - lo) * 24)
     }
 
     // conv1d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
@@ -375,17 +361,13 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     // conv1d_1 backward: dW, db, dx
     private func l6_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
-        do {
-            Activations.backward(.tanh, dy: g6 + lo * 24, y: a6 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
-        }
-        let gb = (gp + 154)
-        for o in 0..<3 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g6 + lo * 24, y: a6 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
+        BiasGradient.sum(g6 + lo * 24, rows: (hi - lo) * 8, n: 3, into: (gp + 154))
         let gk = (gp + 109)
         gk.update(repeating: 0, count: 45)
         for n in lo..<hi {
             let x = l6_conv1d_1xp + n * 90
             let dy = g6 + n * 24
-            for r in 0..<8 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(15, a: { row in x + row / 15 * 90 + row % 15 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 1, inner: 8, aOuter: 90, aInner: 10, bOuter: 24, bInner: 3), .add)
             let dx = l6_conv1d_1dxp + n * 90
@@ -422,9 +404,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
             l11_conv2d_transposeForwardScatter(x, y, 0, 55, t)
             for q in 0..<288 { for o in 0..<2 { out[q * 2 + o] += bias[o] } }
         }
-        do {
-            Activations.forward(.tanh, a11 + lo * 576, a11 + lo * 576, count: (hi - lo) * 576)
-        }
+        Activations.forward(.tanh, a11 + lo * 576, a11 + lo * 576, count: (hi - lo) * 576)
     }
 
     // conv2d_transpose input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
@@ -437,16 +417,12 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     // conv2d_transpose backward: dW, db, dx
     private func l11_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
-        do {
-            Activations.backward(.tanh, dy: g11 + lo * 576, y: a11 + lo * 576, dx: g11 + lo * 576, count: (hi - lo) * 576)
-        }
-        let gb = (gp + 175)
-        for o in 0..<2 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g11 + lo * 576, y: a11 + lo * 576, dx: g11 + lo * 576, count: (hi - lo) * 576)
+        BiasGradient.sum(g11 + lo * 576, rows: (hi - lo) * 288, n: 2, into: (gp + 175))
         let gk = (gp + 157)
         gk.update(repeating: 0, count: 18)
         for n in lo..<hi {
             let gy = g11 + n * 576
-            for q in 0..<288 { for o in 0..<2 { gb[o] += gy[q * 2 + o] } }
             let x = gy
             let dy = a10 + n * 55
             Gemm.rows(18, a: { row in x + row / 6 * 48 + row % 6 }, b: dy, n: 1, c: { row in gk + row * 1 },
@@ -481,9 +457,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     private func l15_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         let x = a13, dy = g15
-        let gb = (gp + 195)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 195))
         let gk = (gp + 177)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

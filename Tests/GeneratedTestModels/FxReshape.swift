@@ -53,8 +53,7 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_conv2dForward(lo, hi, t)
     }
 
@@ -90,14 +89,12 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d backward: dW, db (first layer: no dx)
     private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
-        let gb = (gp + 54)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 24, rows: (hi - lo) * 8, n: 3, into: (gp + 54))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = a0 + n * 48
             let dy = g2 + n * 24
-            for r in 0..<8 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 8 + row % 6 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 4, inner: 2, aOuter: 8, aInner: 2, bOuter: 6, bInner: 3), .add)
         }

@@ -57,8 +57,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_separable_conv2dForward(lo, hi, t)
     }
 
@@ -108,10 +107,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     // separable_conv2d backward: dWp, db, dmid, dWd
     private func l1_separable_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 47
-        let gb = (gp + 42)
-        for o in 0..<5 { gb[o] = 0 }
-        let dyc = g1 + lo * 180
-        for r in 0..<(hi - lo) * 36 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
+        BiasGradient.sum(g1 + lo * 180, rows: (hi - lo) * 36, n: 5, into: (gp + 42))
         let gpw = (gp + 27)
         Gemm.rows(3, a: { row in l1_separable_conv2dmid + lo * 108 + row }, b: g1 + lo * 180, n: 5, c: { row in gpw + row * 5 },
                   GemmReduction(k: (hi - lo) * 36, aStride: 3, ldb: 5), .store)

@@ -112,8 +112,7 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 4, y: a1 + lo * 20)
         l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
         l3_gru.forward(parameters, x: a2, y: a3, lo, hi)

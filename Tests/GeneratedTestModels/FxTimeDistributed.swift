@@ -85,8 +85,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_time_distributed_1Forward(lo, hi, t)
         l3_lstm.forward(parameters, x: a2, y: a3, lo, hi)
         l4_denseForward(lo, hi, t)
@@ -126,21 +125,15 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         let r0 = lo * 5
         Gemm.rows((hi - lo) * 5, a: { row in x + (r0 + row) * 6 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 6, ldb: 4), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a2 + lo * 20, a2 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.forward(.tanh, a2 + lo * 20, a2 + lo * 20, count: (hi - lo) * 20)
     }
 
     // time_distributed_1 backward: dW, db (first layer: no dx)
     private func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
-        do {
-            Activations.backward(.tanh, dy: g2 + lo * 20, y: a2 + lo * 20, dx: g2 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.backward(.tanh, dy: g2 + lo * 20, y: a2 + lo * 20, dx: g2 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g2
-        let gb = (gp + 24)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 5..<hi * 5 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 20, rows: (hi - lo) * 5, n: 4, into: (gp + 24))
         let gk = (gp + 0)
         let r0 = lo * 5, rows = (hi - lo) * 5
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
@@ -167,9 +160,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     private func l4_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
         let x = a3, dy = g4
-        let gb = (gp + 130)
-        for o in 0..<2 { gb[o] = 0 }
-        for r in lo * 5..<hi * 5 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 5, n: 2, into: (gp + 130))
         let gk = (gp + 124)
         let r0 = lo * 5, rows = (hi - lo) * 5
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },
@@ -199,9 +190,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
         let x = a5, dy = g6
-        let gb = (gp + 201)
-        for o in 0..<2 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
+        BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 201))
         let gk = (gp + 195)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },

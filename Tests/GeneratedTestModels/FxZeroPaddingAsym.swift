@@ -56,8 +56,7 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_zero_padding2dForward(lo, hi, t)
         l2_conv2dForward(lo, hi, t)
     }
@@ -102,14 +101,12 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     // conv2d backward: dW, db (first layer: no dx)
     private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 38
-        let gb = (gp + 36)
-        for o in 0..<2 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 72, rows: (hi - lo) * 36, n: 2, into: (gp + 36))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
             let x = a1 + n * 128
             let dy = g2 + n * 72
-            for r in 0..<36 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 12, bInner: 2), .add)
         }

@@ -109,8 +109,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_dense_1Forward(lo, hi, t)
         Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
         l3_dense_2Forward(lo, hi, t)
@@ -166,9 +165,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a0, dy = g1
-        let gb = (gp + 80)
-        for o in 0..<8 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
+        BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 80))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(10, a: { row in x + r0 * 10 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
@@ -195,9 +192,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a2, dy = g3
-        let gb = (gp + 152)
-        for o in 0..<8 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
+        BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 152))
         let gk = (gp + 88)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
@@ -239,9 +234,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     private func l6_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a5, dy = g6
-        let gb = (gp + 256)
-        for o in 0..<12 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<12 { gb[o] += dy[r * 12 + o] } }
+        BiasGradient.sum(dy + lo * 12, rows: (hi - lo) * 1, n: 12, into: (gp + 256))
         let gk = (gp + 160)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 12, n: 12, c: { row in gk + row * 12 },
@@ -270,13 +263,9 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     // dense_4 backward: dW, db, dx
     private func l10_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
-        do {
-            Activations.backward(.relu, dy: g10 + lo * 18, y: a10 + lo * 18, dx: g10 + lo * 18, count: (hi - lo) * 18)
-        }
+        Activations.backward(.relu, dy: g10 + lo * 18, y: a10 + lo * 18, dx: g10 + lo * 18, count: (hi - lo) * 18)
         let x = a9, dy = g10
-        let gb = (gp + 292)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 3..<hi * 3 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 18, rows: (hi - lo) * 3, n: 6, into: (gp + 292))
         let gk = (gp + 268)
         let r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -318,9 +307,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     private func l14_dense_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a12, dy = g14
-        let gb = (gp + 370)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 370))
         let gk = (gp + 298)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(18, a: { row in x + r0 * 18 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },

@@ -111,8 +111,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 16)
         Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
@@ -253,15 +252,13 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // conv2d_2 backward: dW, db, dx
     private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
-        let gb = (gp + 296)
-        for o in 0..<6 { gb[o] = 0 }
+        BiasGradient.sum(g5 + lo * 54, rows: (hi - lo) * 9, n: 6, into: (gp + 296))
         let gk = (gp + 248)
         gk.update(repeating: 0, count: 48)
         let dyp = l5_conv2d_2dyp + t * 54
         for n in lo..<hi {
             let x = a4 + n * 72
             let dy = g5 + n * 54
-            for r in 0..<9 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
             Gemm.rows(8, a: { row in x + row / 8 * 24 + row % 8 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 24, aInner: 8, bOuter: 18, bInner: 6), .add)
             let dx = g4 + n * 72
@@ -302,9 +299,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let x = a6, dy = g8
-        let gb = (gp + 482)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 482))
         let gk = (gp + 320)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(54, a: { row in x + r0 * 54 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

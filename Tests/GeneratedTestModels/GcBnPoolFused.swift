@@ -113,8 +113,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1ForwardFused(lo, hi, t)
         Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
         l4_average_pooling2d_1Forward(lo, hi, t)
@@ -345,9 +344,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let x = a6, dy = g8
-        let gb = (gp + 482)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 482))
         let gk = (gp + 320)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(54, a: { row in x + r0 * 54 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -76,8 +76,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
         l3_conv2d_3Forward(lo, hi, t)
@@ -119,25 +118,19 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
             let y = a1 + n * 180
             l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 180, a1 + lo * 180, count: (hi - lo) * 180)
-        }
+        Activations.forward(.tanh, a1 + lo * 180, a1 + lo * 180, count: (hi - lo) * 180)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 180, y: a1 + lo * 180, dx: g1 + lo * 180, count: (hi - lo) * 180)
-        }
-        let gb = (gp + 90)
-        for o in 0..<5 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 180, y: a1 + lo * 180, dx: g1 + lo * 180, count: (hi - lo) * 180)
+        BiasGradient.sum(g1 + lo * 180, rows: (hi - lo) * 36, n: 5, into: (gp + 90))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 90)
         for n in lo..<hi {
             let x = l1_conv2d_1xp + n * 128
             let dy = g1 + n * 180
-            for r in 0..<36 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 5, c: { row in gk + row * 5 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 30, bInner: 5), .add)
         }
@@ -181,14 +174,12 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     // conv2d_2 backward: dW, db, dx
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
-        let gb = (gp + 860)
-        for o in 0..<17 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 153, rows: (hi - lo) * 9, n: 17, into: (gp + 860))
         let gk = (gp + 95)
         gk.update(repeating: 0, count: 765)
         for n in lo..<hi {
             let x = l2_conv2d_2xp + n * 245
             let dy = g2 + n * 153
-            for r in 0..<9 { for o in 0..<17 { gb[o] += dy[r * 17 + o] } }
             Gemm.rows(45, a: { row in x + row / 15 * 35 + row % 15 }, b: dy, n: 17, c: { row in gk + row * 17 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 70, aInner: 10, bOuter: 51, bInner: 17), .add)
             let dx = l2_conv2d_2dxp + n * 245
@@ -213,9 +204,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
             let y = a3 + n * 16
             l3_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 16, a3 + lo * 16, count: (hi - lo) * 16)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 16, a3 + lo * 16, count: (hi - lo) * 16)
     }
 
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
@@ -237,9 +226,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     // conv2d_3 backward: dW, db, dx
     private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
-        }
+        Activations.backward(.sigmoid, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
         let gk = (gp + 877)
         gk.update(repeating: 0, count: 272)
         for n in lo..<hi {
@@ -273,9 +260,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         let x = a3, dy = g5
-        let gb = (gp + 1197)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1197))
         let gk = (gp + 1149)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -108,8 +108,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1d_1Forward(lo, hi, t)
         l2_conv1d_2ForwardFused(lo, hi, t)
         l6_conv1d_3Forward(lo, hi, t)
@@ -164,25 +163,19 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
             let y = a1 + n * 102
             l1_conv1d_1ForwardRows(x, y, 0, 17, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 102, a1 + lo * 102, count: (hi - lo) * 102)
-        }
+        Activations.forward(.tanh, a1 + lo * 102, a1 + lo * 102, count: (hi - lo) * 102)
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
     private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 102, y: a1 + lo * 102, dx: g1 + lo * 102, count: (hi - lo) * 102)
-        }
-        let gb = (gp + 54)
-        for o in 0..<6 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 102, y: a1 + lo * 102, dx: g1 + lo * 102, count: (hi - lo) * 102)
+        BiasGradient.sum(g1 + lo * 102, rows: (hi - lo) * 17, n: 6, into: (gp + 54))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = a0 + n * 57
             let dy = g1 + n * 102
-            for r in 0..<17 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
             Gemm.rows(9, a: { row in x + row / 9 * 57 + row % 9 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 1, inner: 17, aOuter: 57, aInner: 3, bOuter: 102, bInner: 6), .add)
         }
@@ -304,17 +297,13 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
                 }
             } }
         }
-        do {
-            Activations.forward(.sigmoid, a6 + lo * 20, a6 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.forward(.sigmoid, a6 + lo * 20, a6 + lo * 20, count: (hi - lo) * 20)
     }
 
     // conv1d_3 backward: dW, db, dx
     private func l6_conv1d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
-        do {
-            Activations.backward(.sigmoid, dy: g6 + lo * 20, y: a6 + lo * 20, dx: g6 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.backward(.sigmoid, dy: g6 + lo * 20, y: a6 + lo * 20, dx: g6 + lo * 20, count: (hi - lo) * 20)
         let wk = (parameters + 620), gk = (gp + 620)
         gk.update(repeating: 0, count: 240)
         let gb = (gp + 860)
@@ -383,9 +372,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
         let x = a8, dy = g9
-        let gb = (gp + 876)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 876))
         let gk = (gp + 864)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -73,8 +73,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1d_1Forward(lo, hi, t)
         l2_conv1d_2Forward(lo, hi, t)
         for n in lo..<hi { GlobalPooling.max(a2 + n * 24, a3 + n * 6, l3_global_max_pooling1d_1arg + n * 6, pixels: 4, channels: 6) }
@@ -115,25 +114,19 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
             let y = a1 + n * 187
             l1_conv1d_1ForwardRows(x, y, 0, 11, t)
         }
-        do {
-            Activations.forward(.elu(Float(1.0)), a1 + lo * 187, a1 + lo * 187, count: (hi - lo) * 187)
-        }
+        Activations.forward(.elu(Float(1.0)), a1 + lo * 187, a1 + lo * 187, count: (hi - lo) * 187)
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
     private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
-        do {
-            Activations.backward(.elu(Float(1.0)), dy: g1 + lo * 187, y: a1 + lo * 187, dx: g1 + lo * 187, count: (hi - lo) * 187)
-        }
-        let gb = (gp + 170)
-        for o in 0..<17 { gb[o] = 0 }
+        Activations.backward(.elu(Float(1.0)), dy: g1 + lo * 187, y: a1 + lo * 187, dx: g1 + lo * 187, count: (hi - lo) * 187)
+        BiasGradient.sum(g1 + lo * 187, rows: (hi - lo) * 11, n: 17, into: (gp + 170))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 170)
         for n in lo..<hi {
             let x = l1_conv1d_1xp + n * 30
             let dy = g1 + n * 187
-            for r in 0..<11 { for o in 0..<17 { gb[o] += dy[r * 17 + o] } }
             Gemm.rows(10, a: { row in x + row / 10 * 30 + row % 10 }, b: dy, n: 17, c: { row in gk + row * 17 },
                       GemmReduction(outer: 1, inner: 11, aOuter: 30, aInner: 2, bOuter: 187, bInner: 17), .add)
         }
@@ -175,14 +168,12 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     // conv1d_2 backward: dW, db, dx
     private func l2_conv1d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
-        let gb = (gp + 391)
-        for o in 0..<6 { gb[o] = 0 }
+        BiasGradient.sum(g2 + lo * 24, rows: (hi - lo) * 4, n: 6, into: (gp + 391))
         let gk = (gp + 187)
         gk.update(repeating: 0, count: 204)
         for n in lo..<hi {
             let x = a1 + n * 187
             let dy = g2 + n * 24
-            for r in 0..<4 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
             Gemm.rows(34, a: { row in x + row / 34 * 187 + row % 34 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 1, inner: 4, aOuter: 187, aInner: 51, bOuter: 24, bInner: 6), .add)
             let dx = g1 + n * 187
@@ -211,9 +202,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     private func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
         let x = a3, dy = g4
-        let gb = (gp + 415)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 415))
         let gk = (gp + 397)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -80,8 +80,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
         l3_conv2d_3Forward(lo, hi, t)
@@ -125,25 +124,19 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
             let y = a1 + n * 1120
             l1_conv2d_1ForwardRows(x, y, 0, 28, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 1120, a1 + lo * 1120, count: (hi - lo) * 1120)
-        }
+        Activations.forward(.tanh, a1 + lo * 1120, a1 + lo * 1120, count: (hi - lo) * 1120)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 1120, y: a1 + lo * 1120, dx: g1 + lo * 1120, count: (hi - lo) * 1120)
-        }
-        let gb = (gp + 600)
-        for o in 0..<40 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 1120, y: a1 + lo * 1120, dx: g1 + lo * 1120, count: (hi - lo) * 1120)
+        BiasGradient.sum(g1 + lo * 1120, rows: (hi - lo) * 28, n: 40, into: (gp + 600))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 600)
         for n in lo..<hi {
             let x = l1_conv2d_1xp + n * 231
             let dy = g1 + n * 1120
-            for r in 0..<28 { for o in 0..<40 { gb[o] += dy[r * 40 + o] } }
             Gemm.rows(15, a: { row in x + row / 15 * 33 + row % 15 }, b: dy, n: 40, c: { row in gk + row * 40 },
                       GemmReduction(outer: 7, inner: 4, aOuter: 33, aInner: 6, bOuter: 160, bInner: 40), .add)
         }
@@ -164,9 +157,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
             let y = a2 + n * 288
             l2_conv2d_2ForwardRows(x, y, 0, 8, t)
         }
-        do {
-            Activations.forward(.elu(Float(1.0)), a2 + lo * 288, a2 + lo * 288, count: (hi - lo) * 288)
-        }
+        Activations.forward(.elu(Float(1.0)), a2 + lo * 288, a2 + lo * 288, count: (hi - lo) * 288)
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
@@ -188,17 +179,13 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     // conv2d_2 backward: dW, db, dx
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
-        do {
-            Activations.backward(.elu(Float(1.0)), dy: g2 + lo * 288, y: a2 + lo * 288, dx: g2 + lo * 288, count: (hi - lo) * 288)
-        }
-        let gb = (gp + 6400)
-        for o in 0..<36 { gb[o] = 0 }
+        Activations.backward(.elu(Float(1.0)), dy: g2 + lo * 288, y: a2 + lo * 288, dx: g2 + lo * 288, count: (hi - lo) * 288)
+        BiasGradient.sum(g2 + lo * 288, rows: (hi - lo) * 8, n: 36, into: (gp + 6400))
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 5760)
         for n in lo..<hi {
             let x = a1 + n * 1120
             let dy = g2 + n * 288
-            for r in 0..<8 { for o in 0..<36 { gb[o] += dy[r * 36 + o] } }
             Gemm.rows(160, a: { row in x + row / 40 * 160 + row % 40 }, b: dy, n: 36, c: { row in gk + row * 36 },
                       GemmReduction(outer: 2, inner: 4, aOuter: 320, aInner: 40, bOuter: 144, bInner: 36), .add)
             let dx = g1 + n * 1120
@@ -282,9 +269,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         let x = a4, dy = g5
-        let gb = (gp + 29466)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 29466))
         let gk = (gp + 29116)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(70, a: { row in x + r0 * 70 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

@@ -95,8 +95,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_transpose_1Transpose()
         l1_conv2d_transpose_1Forward(lo, hi, t)
         l2_up_sampling2d_1Forward(lo, hi, t)
@@ -154,24 +153,18 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
             for r in 0..<8 { (out + r * 36).update(from: y + ((r + 0) * 7 + 0) * 6, count: 36) }
             for q in 0..<48 { for o in 0..<6 { out[q * 6 + o] += bias[o] } }
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 288, a1 + lo * 288, count: (hi - lo) * 288)
-        }
+        Activations.forward(.tanh, a1 + lo * 288, a1 + lo * 288, count: (hi - lo) * 288)
     }
 
     // conv2d_transpose_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_transpose_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 288, y: a1 + lo * 288, dx: g1 + lo * 288, count: (hi - lo) * 288)
-        }
-        let gb = (gp + 270)
-        for o in 0..<6 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 288, y: a1 + lo * 288, dx: g1 + lo * 288, count: (hi - lo) * 288)
+        BiasGradient.sum(g1 + lo * 288, rows: (hi - lo) * 48, n: 6, into: (gp + 270))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 270)
         for n in lo..<hi {
             let gy = g1 + n * 288
-            for q in 0..<48 { for o in 0..<6 { gb[o] += gy[q * 6 + o] } }
             let x = l1_conv2d_transpose_1dyp + t * 378
             for r in 0..<8 { (x + ((r + 0) * 7 + 0) * 6).update(from: gy + r * 36, count: 36) }
             let dy = a0 + n * 60
@@ -267,9 +260,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
             for r in 0..<96 { (out + r * 136).update(from: y + ((r + 1) * 11 + 1) * 17, count: 136) }
             for q in 0..<768 { for o in 0..<17 { out[q * 17 + o] += bias[o] } }
         }
-        do {
-            Activations.forward(.sigmoid, a4 + lo * 13056, a4 + lo * 13056, count: (hi - lo) * 13056)
-        }
+        Activations.forward(.sigmoid, a4 + lo * 13056, a4 + lo * 13056, count: (hi - lo) * 13056)
     }
 
     // conv2d_transpose_3 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
@@ -282,16 +273,12 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_transpose_3 backward: dW, db, dx
     private func l4_conv2d_transpose_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
-        do {
-            Activations.backward(.sigmoid, dy: g4 + lo * 13056, y: a4 + lo * 13056, dx: g4 + lo * 13056, count: (hi - lo) * 13056)
-        }
-        let gb = (gp + 1508)
-        for o in 0..<17 { gb[o] = 0 }
+        Activations.backward(.sigmoid, dy: g4 + lo * 13056, y: a4 + lo * 13056, dx: g4 + lo * 13056, count: (hi - lo) * 13056)
+        BiasGradient.sum(g4 + lo * 13056, rows: (hi - lo) * 768, n: 17, into: (gp + 1508))
         let gk = (gp + 420)
         gk.update(repeating: 0, count: 1088)
         for n in lo..<hi {
             let gy = g4 + n * 13056
-            for q in 0..<768 { for o in 0..<17 { gb[o] += gy[q * 17 + o] } }
             let x = l4_conv2d_transpose_3dyp + t * 18326
             for r in 0..<96 { (x + ((r + 1) * 11 + 1) * 17).update(from: gy + r * 136, count: 136) }
             let dy = a3 + n * 1536
@@ -337,14 +324,12 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_1 backward: dW, db, dx
     private func l5_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
-        let gb = (gp + 1984)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g5 + lo * 144, rows: (hi - lo) * 48, n: 3, into: (gp + 1984))
         let gk = (gp + 1525)
         gk.update(repeating: 0, count: 459)
         for n in lo..<hi {
             let x = a4 + n * 13056
             let dy = g5 + n * 144
-            for r in 0..<48 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(153, a: { row in x + row / 51 * 136 + row % 51 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 24, inner: 2, aOuter: 544, aInner: 51, bOuter: 6, bInner: 3), .add)
             let dx = g4 + n * 13056
@@ -373,9 +358,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         let x = a5, dy = g7
-        let gb = (gp + 2419)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 2419))
         let gk = (gp + 1987)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(144, a: { row in x + r0 * 144 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -89,8 +89,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_dense_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         l3_dense_2Forward(lo, hi, t)
@@ -135,21 +134,15 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 20, c: { row in y + (r0 + row) * 20 },
                   GemmReduction(k: 12, ldb: 20), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a1 + lo * 20, a1 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.forward(.tanh, a1 + lo * 20, a1 + lo * 20, count: (hi - lo) * 20)
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
     private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 20, y: a1 + lo * 20, dx: g1 + lo * 20, count: (hi - lo) * 20)
-        }
+        Activations.backward(.tanh, dy: g1 + lo * 20, y: a1 + lo * 20, dx: g1 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g1
-        let gb = (gp + 240)
-        for o in 0..<20 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
+        BiasGradient.sum(dy + lo * 20, rows: (hi - lo) * 1, n: 20, into: (gp + 240))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 20, n: 20, c: { row in gk + row * 20 },
@@ -175,9 +168,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 33, c: { row in y + (r0 + row) * 33 },
                   GemmReduction(k: 20, ldb: 33), .store)
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 33, a3 + lo * 33, count: (hi - lo) * 33)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 33, a3 + lo * 33, count: (hi - lo) * 33)
     }
 
     // dense_2: Wt[o][i] = W[i][o]
@@ -189,9 +180,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     // dense_2 backward: dW, db, dx
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 33, y: a3 + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
-        }
+        Activations.backward(.sigmoid, dy: g3 + lo * 33, y: a3 + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
         let x = a2, dy = g3
         let gk = (gp + 340)
         let r0 = lo * 1, rows = (hi - lo) * 1
@@ -228,9 +217,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         let x = a4, dy = g5
-        let gb = (gp + 1132)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 1132))
         let gk = (gp + 1000)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(33, a: { row in x + r0 * 33 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },

@@ -83,8 +83,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
         BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
@@ -139,17 +138,13 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
                 }
             } }
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 216, a1 + lo * 216, count: (hi - lo) * 216)
-        }
+        Activations.forward(.tanh, a1 + lo * 216, a1 + lo * 216, count: (hi - lo) * 216)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 216, y: a1 + lo * 216, dx: g1 + lo * 216, count: (hi - lo) * 216)
-        }
+        Activations.backward(.tanh, dy: g1 + lo * 216, y: a1 + lo * 216, dx: g1 + lo * 216, count: (hi - lo) * 216)
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         let gb = (gp + 54)
@@ -262,9 +257,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         let x = a3, dy = g5
-        let gb = (gp + 481)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 481))
         let gk = (gp + 145)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(112, a: { row in x + r0 * 112 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

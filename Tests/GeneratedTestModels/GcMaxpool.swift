@@ -87,8 +87,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_max_pooling2d_1ForwardInference(lo, hi, t)
         l3_zero_padding2d_1Forward(lo, hi, t)
@@ -133,25 +132,19 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
             let y = a1 + n * 144
             l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 144, a1 + lo * 144, count: (hi - lo) * 144)
-        }
+        Activations.forward(.tanh, a1 + lo * 144, a1 + lo * 144, count: (hi - lo) * 144)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
-        }
-        let gb = (gp + 32)
-        for o in 0..<4 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
+        BiasGradient.sum(g1 + lo * 144, rows: (hi - lo) * 36, n: 4, into: (gp + 32))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 32)
         for n in lo..<hi {
             let x = a0 + n * 98
             let dy = g1 + n * 144
-            for r in 0..<36 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(8, a: { row in x + row / 4 * 14 + row % 4 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 14, aInner: 2, bOuter: 24, bInner: 4), .add)
         }
@@ -231,15 +224,13 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_2 backward: dW, db, dx
     private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
-        let gb = (gp + 56)
-        for o in 0..<5 { gb[o] = 0 }
+        BiasGradient.sum(g5 + lo * 40, rows: (hi - lo) * 8, n: 5, into: (gp + 56))
         let gk = (gp + 36)
         gk.update(repeating: 0, count: 20)
         let dyp = l5_conv2d_2dyp + t * 40
         for n in lo..<hi {
             let x = a4 + n * 32
             let dy = g5 + n * 40
-            for r in 0..<8 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
             Gemm.rows(4, a: { row in x + row / 4 * 8 + row % 4 }, b: dy, n: 5, c: { row in gk + row * 5 },
                       GemmReduction(outer: 4, inner: 2, aOuter: 8, aInner: 4, bOuter: 10, bInner: 5), .add)
             let dx = g4 + n * 32
@@ -268,9 +259,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let x = a6, dy = g7
-        let gb = (gp + 76)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 76))
         let gk = (gp + 61)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

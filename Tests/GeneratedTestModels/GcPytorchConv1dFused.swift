@@ -91,8 +91,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1ForwardFused(lo, hi, t)
         l5_flattenForward(lo, hi, t)
         l6_fcForward(lo, hi, t)
@@ -240,9 +239,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 71
         let x = a5, dy = g6
-        let gb = (gp + 68)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 68))
         let gk = (gp + 44)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -88,8 +88,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_deconv1Transpose()
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
@@ -150,13 +149,11 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     // deconv1 backward: dW, db (first layer: no dx)
     private func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
-        let gb = (gp + 90)
-        for o in 0..<5 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 300, rows: (hi - lo) * 60, n: 5, into: (gp + 90))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 90)
         for n in lo..<hi {
             let gy = g1 + n * 300
-            for q in 0..<60 { for o in 0..<5 { gb[o] += gy[q * 5 + o] } }
             let x = l1_deconv1dyp + t * 350
             for r in 0..<6 { (x + ((r + 1) * 10 + 0) * 5).update(from: gy + r * 50, count: 50) }
             let dy = a0 + n * 24
@@ -216,13 +213,11 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     // deconv2 backward: dW, db, dx
     private func l4_deconv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
-        let gb = (gp + 155)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g4 + lo * 4218, rows: (hi - lo) * 1406, n: 3, into: (gp + 155))
         let gk = (gp + 95)
         gk.update(repeating: 0, count: 60)
         for n in lo..<hi {
             let gy = g4 + n * 4218
-            for q in 0..<1406 { for o in 0..<3 { gb[o] += gy[q * 3 + o] } }
             let x = l4_deconv2dyp + t * 4440
             for r in 0..<37 { (x + ((r + 0) * 40 + 1) * 3).update(from: gy + r * 114, count: 114) }
             let dy = a3 + n * 1200
@@ -268,9 +263,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
         let x = a5, dy = g6
-        let gb = (gp + 12812)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 12812))
         let gk = (gp + 158)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4218, a: { row in x + r0 * 4218 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

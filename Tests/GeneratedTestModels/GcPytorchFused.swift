@@ -86,8 +86,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1ForwardFused(lo, hi, t)
         l4_flattenForward(lo, hi, t)
         l5_fcForward(lo, hi, t)
@@ -226,9 +225,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     private func l5_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 335
         let x = a4, dy = g5
-        let gb = (gp + 332)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 332))
         let gk = (gp + 92)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(80, a: { row in x + r0 * 80 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -96,8 +96,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1d_1Forward(lo, hi, t)
         l2_separable_conv1d_1Forward(lo, hi, t)
         for n in lo..<hi { Rearranging.permute(a2 + n * 21, a3 + n * 21, output: (1, 3, 7), strides: (0, 1, 3)) }
@@ -147,25 +146,19 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
             let y = a1 + n * 28
             l1_conv1d_1ForwardRows(x, y, 0, 7, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 28, a1 + lo * 28, count: (hi - lo) * 28)
-        }
+        Activations.forward(.tanh, a1 + lo * 28, a1 + lo * 28, count: (hi - lo) * 28)
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
     private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 28, y: a1 + lo * 28, dx: g1 + lo * 28, count: (hi - lo) * 28)
-        }
-        let gb = (gp + 24)
-        for o in 0..<4 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 28, y: a1 + lo * 28, dx: g1 + lo * 28, count: (hi - lo) * 28)
+        BiasGradient.sum(g1 + lo * 28, rows: (hi - lo) * 7, n: 4, into: (gp + 24))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 24)
         for n in lo..<hi {
             let x = l1_conv1d_1xp + n * 24
             let dy = g1 + n * 28
-            for r in 0..<7 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(6, a: { row in x + row / 6 * 24 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 1, inner: 7, aOuter: 24, aInner: 3, bOuter: 28, bInner: 4), .add)
         }
@@ -195,9 +188,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
         }
         Gemm.rows((hi - lo) * 7, a: { row in l2_separable_conv1d_1mid + (lo * 7 + row) * 8 }, b: pw, n: 3, c: { row in a2 + (lo * 7 + row) * 3 },
                   GemmReduction(k: 8, ldb: 3), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a2 + lo * 21, a2 + lo * 21, count: (hi - lo) * 21)
-        }
+        Activations.forward(.tanh, a2 + lo * 21, a2 + lo * 21, count: (hi - lo) * 21)
     }
 
     // separable_conv1d_1: pointwise Wt[o][i] = Wp[i][o]
@@ -209,13 +200,8 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     // separable_conv1d_1 backward: dWp, db, dmid, dWd, dx
     private func l2_separable_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
-        do {
-            Activations.backward(.tanh, dy: g2 + lo * 21, y: a2 + lo * 21, dx: g2 + lo * 21, count: (hi - lo) * 21)
-        }
-        let gb = (gp + 76)
-        for o in 0..<3 { gb[o] = 0 }
-        let dyc = g2 + lo * 21
-        for r in 0..<(hi - lo) * 7 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
+        Activations.backward(.tanh, dy: g2 + lo * 21, y: a2 + lo * 21, dx: g2 + lo * 21, count: (hi - lo) * 21)
+        BiasGradient.sum(g2 + lo * 21, rows: (hi - lo) * 7, n: 3, into: (gp + 76))
         let gpw = (gp + 52)
         Gemm.rows(8, a: { row in l2_separable_conv1d_1mid + lo * 56 + row }, b: g2 + lo * 21, n: 3, c: { row in gpw + row * 3 },
                   GemmReduction(k: (hi - lo) * 7, aStride: 8, ldb: 3), .store)
@@ -286,14 +272,12 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     // conv2d_1 backward: dW, db, dx
     private func l8_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
-        let gb = (gp + 97)
-        for o in 0..<2 { gb[o] = 0 }
+        BiasGradient.sum(g8 + lo * 72, rows: (hi - lo) * 36, n: 2, into: (gp + 97))
         let gk = (gp + 79)
         gk.update(repeating: 0, count: 18)
         for n in lo..<hi {
             let x = a7 + n * 66
             let dy = g8 + n * 72
-            for r in 0..<36 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 6 + row % 3 }, b: dy, n: 2, c: { row in gk + row * 2 },
                       GemmReduction(outer: 9, inner: 4, aOuter: 6, aInner: 1, bOuter: 8, bInner: 2), .add)
             let dx = g7 + n * 66
@@ -322,9 +306,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     private func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
         let x = a8, dy = g10
-        let gb = (gp + 315)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 315))
         let gk = (gp + 99)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(72, a: { row in x + r0 * 72 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

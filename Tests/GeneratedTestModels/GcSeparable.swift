@@ -89,8 +89,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         l2_depthwise_conv2d_1Forward(lo, hi, t)
         l3_separable_conv2d_1Forward(lo, hi, t)
@@ -137,14 +136,12 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
-        let gb = (gp + 9)
-        for o in 0..<3 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 108, rows: (hi - lo) * 36, n: 3, into: (gp + 9))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 9)
         for n in lo..<hi {
             let x = a0 + n * 108
             let dy = g1 + n * 108
-            for r in 0..<36 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(3, a: { row in x + row / 3 * 18 + row % 3 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 18, aInner: 3, bOuter: 18, bInner: 3), .add)
         }
@@ -173,21 +170,14 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
                 }
             }
         }
-        do {
-            Activations.forward(.tanh, a2 + lo * 216, a2 + lo * 216, count: (hi - lo) * 216)
-        }
+        Activations.forward(.tanh, a2 + lo * 216, a2 + lo * 216, count: (hi - lo) * 216)
     }
 
     // depthwise_conv2d_1 backward: dWd, db, dx
     private func l2_depthwise_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
-        do {
-            Activations.backward(.tanh, dy: g2 + lo * 216, y: a2 + lo * 216, dx: g2 + lo * 216, count: (hi - lo) * 216)
-        }
-        let gb = (gp + 66)
-        for o in 0..<6 { gb[o] = 0 }
-        let dyc = g2 + lo * 216
-        for r in 0..<(hi - lo) * 36 { for o in 0..<6 { gb[o] += dyc[r * 6 + o] } }
+        Activations.backward(.tanh, dy: g2 + lo * 216, y: a2 + lo * 216, dx: g2 + lo * 216, count: (hi - lo) * 216)
+        BiasGradient.sum(g2 + lo * 216, rows: (hi - lo) * 36, n: 6, into: (gp + 66))
         let gdw = (gp + 12)
         gdw.update(repeating: 0, count: 54)
         let dw = (parameters + 12)
@@ -241,9 +231,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         }
         Gemm.rows((hi - lo) * 9, a: { row in l3_separable_conv2d_1mid + (lo * 9 + row) * 6 }, b: pw, n: 5, c: { row in a3 + (lo * 9 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 45, a3 + lo * 45, count: (hi - lo) * 45)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 45, a3 + lo * 45, count: (hi - lo) * 45)
     }
 
     // separable_conv2d_1: pointwise Wt[o][i] = Wp[i][o]
@@ -255,13 +243,8 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     // separable_conv2d_1 backward: dWp, db, dmid, dWd, dx
     private func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 45, y: a3 + lo * 45, dx: g3 + lo * 45, count: (hi - lo) * 45)
-        }
-        let gb = (gp + 156)
-        for o in 0..<5 { gb[o] = 0 }
-        let dyc = g3 + lo * 45
-        for r in 0..<(hi - lo) * 9 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
+        Activations.backward(.sigmoid, dy: g3 + lo * 45, y: a3 + lo * 45, dx: g3 + lo * 45, count: (hi - lo) * 45)
+        BiasGradient.sum(g3 + lo * 45, rows: (hi - lo) * 9, n: 5, into: (gp + 156))
         let gpw = (gp + 126)
         Gemm.rows(6, a: { row in l3_separable_conv2d_1mid + lo * 54 + row }, b: g3 + lo * 45, n: 5, c: { row in gpw + row * 5 },
                   GemmReduction(k: (hi - lo) * 9, aStride: 6, ldb: 5), .store)
@@ -380,9 +363,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let x = a4, dy = g6
-        let gb = (gp + 597)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 597))
         let gk = (gp + 381)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(72, a: { row in x + r0 * 72 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -104,8 +104,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
         l3Forward(lo, hi, t)
@@ -157,21 +156,15 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a1 + lo * 5, a1 + lo * 5, count: (hi - lo) * 5)
-        }
+        Activations.forward(.tanh, a1 + lo * 5, a1 + lo * 5, count: (hi - lo) * 5)
     }
 
     // dense "quoted" backward: dW, db (first layer: no dx)
     private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 5, y: a1 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
-        }
+        Activations.backward(.tanh, dy: g1 + lo * 5, y: a1 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
         let x = a0, dy = g1
-        let gb = (gp + 30)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
@@ -198,9 +191,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a2, dy = g3
-        let gb = (gp + 55)
-        for o in 0..<4 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+        BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 55))
         let gk = (gp + 35)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
@@ -276,9 +267,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a7, dy = g8
-        let gb = (gp + 96)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))
         let gk = (gp + 87)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },

@@ -65,8 +65,7 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
     }
 

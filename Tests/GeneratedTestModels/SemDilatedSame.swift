@@ -53,8 +53,7 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
     }
 

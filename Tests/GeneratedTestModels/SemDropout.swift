@@ -51,8 +51,7 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
     }
 

@@ -90,8 +90,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
         Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
@@ -149,17 +148,13 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
-        }
-        let gb = (gp + 12800)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
+        BiasGradient.sum(g1 + lo * 1792, rows: (hi - lo) * 56, n: 32, into: (gp + 12800))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 12800)
         for n in lo..<hi {
             let x = a0 + n * 2112
             let dy = g1 + n * 1792
-            for r in 0..<56 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(400, a: { row in x + row / 80 * 192 + row % 80 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 7, inner: 8, aOuter: 192, aInner: 16, bOuter: 256, bInner: 32), .add)
         }
@@ -252,9 +247,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         let x = a4, dy = g6
-        let gb = (gp + 30176)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30176))
         let gk = (gp + 25696)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(896, a: { row in x + r0 * 896 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

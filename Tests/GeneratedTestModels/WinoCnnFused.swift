@@ -118,8 +118,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
         Parallel.rows(63, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, l2_conv2d_2poolIn, q0, q1, t) }
@@ -187,11 +186,8 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 2016, y: a1 + lo * 2016, dx: g1 + lo * 2016, count: (hi - lo) * 2016)
-        }
-        let gb = (gp + 4608)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 2016, y: a1 + lo * 2016, dx: g1 + lo * 2016, count: (hi - lo) * 2016)
+        BiasGradient.sum(g1 + lo * 2016, rows: (hi - lo) * 63, n: 32, into: (gp + 4608))
         let gk = (gp + 0)
         let wg = WinogradGradientBuffers(v: l1_conv2d_1gv + t * 3456, e: l1_conv2d_1ge + t * 6912, m: l1_conv2d_1gm + t * 18432, h: l1_conv2d_1gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 6)
@@ -199,7 +195,6 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         for n in lo..<hi {
             let x = a0 + n * 1584
             let dy = g1 + n * 2016
-            for r in 0..<63 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
@@ -350,9 +345,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         let x = a5, dy = g7
-        let gb = (gp + 10272)
-        for o in 0..<5 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
+        BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 10272))
         let gk = (gp + 9312)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(192, a: { row in x + r0 * 192 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },

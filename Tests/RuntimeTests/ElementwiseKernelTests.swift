@@ -165,4 +165,23 @@ final class ElementwiseKernelTests: XCTestCase {
             }
         }
     }
+
+    /// BiasGradient.sum against the plain double loop, in the same summation order (bit for bit).
+    func testBiasGradientSumsTheRows() {
+        let rows = 37, n = 19
+        let dy = values(rows * n, seed: 9).map { $0.isNaN ? 1 : $0 }
+        var want = [Float](repeating: 0, count: n)
+        for r in 0..<rows { for o in 0..<n { want[o] += dy[r * n + o] } }
+        for inlined in [true, false] {
+            var gb = [Float](repeating: 7, count: n)
+            dy.withUnsafeBufferPointer { d in gb.withUnsafeMutableBufferPointer { g in
+                if inlined {
+                    BiasGradient.sumInlined(d.baseAddress!, rows: rows, n: n, into: g.baseAddress!)
+                } else {
+                    BiasGradient.sumOutOfLine(d.baseAddress!, rows: rows, n: n, into: g.baseAddress!)
+                }
+            } }
+            assertBits(gb, want, "inlined \(inlined)")
+        }
+    }
 }

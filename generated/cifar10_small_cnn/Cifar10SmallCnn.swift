@@ -185,8 +185,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
         Parallel.rows(1024, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
@@ -270,14 +269,12 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
-        let gb = (gp + 864)
-        for o in 0..<32 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 32768, rows: (hi - lo) * 1024, n: 32, into: (gp + 864))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 864)
         for n in lo..<hi {
             let x = l1_conv2d_1xp + n * 3468
             let dy = g1 + n * 32768
-            for r in 0..<1024 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(27, a: { row in x + row / 9 * 102 + row % 9 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 32, inner: 32, aOuter: 102, aInner: 3, bOuter: 1024, bInner: 32), .add)
         }
@@ -330,8 +327,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_2 backward: dW, db, dx
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
-        let gb = (gp + 10112)
-        for o in 0..<32 { gb[o] = 0 }
+        BiasGradient.sum(g3 + lo * 28800, rows: (hi - lo) * 900, n: 32, into: (gp + 10112))
         let gk = (gp + 896)
         let wg = WinogradGradientBuffers(v: l3_conv2d_2gv + t * 73728, e: l3_conv2d_2ge + t * 73728, m: l3_conv2d_2gm + t * 36864, h: l3_conv2d_2gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 32, inputWidth: 32, channels: 32, outputHeight: 30, outputWidth: 30, filters: 32, block: 64)
@@ -340,7 +336,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         for n in lo..<hi {
             let x = a2 + n * 32768
             let dy = g3 + n * 28800
-            for r in 0..<900 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g2 + n * 32768
             for r in 0..<30 { (dyp + ((r + 2) * 34 + 2) * 32).update(from: dy + r * 960, count: 960) }
@@ -424,8 +419,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_3 backward: dW, db, dx
     private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
-        let gb = (gp + 28576)
-        for o in 0..<64 { gb[o] = 0 }
+        BiasGradient.sum(g7 + lo * 14400, rows: (hi - lo) * 225, n: 64, into: (gp + 28576))
         let gk = (gp + 10144)
         let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 18432, e: l7_conv2d_3ge + t * 36864, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 17, inputWidth: 17, channels: 32, outputHeight: 15, outputWidth: 15, filters: 64, block: 16)
@@ -434,7 +428,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         for n in lo..<hi {
             let x = l7_conv2d_3xp + n * 9248
             let dy = g7 + n * 14400
-            for r in 0..<225 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g6 + n * 7200
             for r in 0..<15 { (dyp + ((r + 1) * 17 + 1) * 64).update(from: dy + r * 960, count: 960) }
@@ -490,8 +483,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_4 backward: dW, db, dx
     private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
-        let gb = (gp + 65504)
-        for o in 0..<64 { gb[o] = 0 }
+        BiasGradient.sum(g9 + lo * 10816, rows: (hi - lo) * 169, n: 64, into: (gp + 65504))
         let gk = (gp + 28640)
         let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 36864, e: l9_conv2d_4ge + t * 36864, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, channels: 64, outputHeight: 13, outputWidth: 13, filters: 64, block: 16)
@@ -499,7 +491,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         for n in lo..<hi {
             let x = a8 + n * 14400
             let dy = g9 + n * 10816
-            for r in 0..<169 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g8 + n * 14400
             dx.update(repeating: 0, count: 14400)
@@ -557,9 +548,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         let x = a12, dy = g14
-        let gb = (gp + 1245216)
-        for o in 0..<512 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<512 { gb[o] += dy[r * 512 + o] } }
+        BiasGradient.sum(dy + lo * 512, rows: (hi - lo) * 1, n: 512, into: (gp + 1245216))
         let gk = (gp + 65568)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(2304, a: { row in x + r0 * 2304 + row }, b: dy + r0 * 512, n: 512, c: { row in gk + row * 512 },
@@ -595,9 +584,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     private func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         let x = a16, dy = g17
-        let gb = (gp + 1250848)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1250848))
         let gk = (gp + 1245728)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -68,8 +68,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_lstm.forward(parameters, x: a0, y: a1, lo, hi)
         l2_denseForward(lo, hi, t)
     }
@@ -111,9 +110,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 81674
         let x = a1, dy = g2
-        let gb = (gp + 81664)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 81664))
         let gk = (gp + 80384)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -412,8 +412,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_stem_convPadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_stem_convForwardRowsFused(l1_stem_convxp, a3, q0, q1, t) }
         l4_b1_conv1PadSingle()
@@ -1386,9 +1385,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func l31_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let x = a30, dy = g31
-        let gb = (gp + 152096)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 152096))
         let gk = (gp + 151456)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -132,8 +132,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(a0, a1, q0, q1, t) }
         Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l3_conv2wsrc, l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
@@ -194,14 +193,12 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     // conv1 backward: dW, db (first layer: no dx)
     private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
-        let gb = (gp + 288)
-        for o in 0..<32 { gb[o] = 0 }
+        BiasGradient.sum(g1 + lo * 21632, rows: (hi - lo) * 676, n: 32, into: (gp + 288))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 21632
-            for r in 0..<676 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 28 + row % 3 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 26, inner: 26, aOuter: 28, aInner: 1, bOuter: 832, bInner: 32), .add)
         }
@@ -254,8 +251,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     // conv2 backward: dW, db, dx
     private func l3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
-        let gb = (gp + 18752)
-        for o in 0..<64 { gb[o] = 0 }
+        BiasGradient.sum(g3 + lo * 36864, rows: (hi - lo) * 576, n: 64, into: (gp + 18752))
         let gk = (gp + 320)
         let wg = WinogradGradientBuffers(v: l3_conv2gv + t * 41472, e: l3_conv2ge + t * 82944, m: l3_conv2gm + t * 73728, h: l3_conv2gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 26, inputWidth: 26, channels: 32, outputHeight: 24, outputWidth: 24, filters: 64, block: 36)
@@ -264,7 +260,6 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
-            for r in 0..<576 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g2 + n * 21632
             for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
@@ -338,9 +333,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     private func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a7, dy = g8
-        let gb = (gp + 1198464)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 1198464))
         let gk = (gp + 18816)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(9216, a: { row in x + r0 * 9216 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -376,9 +369,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     private func l11_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a10, dy = g11
-        let gb = (gp + 1199872)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1199872))
         let gk = (gp + 1198592)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -171,8 +171,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_zero_padding2d_1Forward(lo, hi, t)
         Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t) }
         l2_conv2d_1PoolSingle()
@@ -547,13 +546,9 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     // dense_1 backward: dW, db, dx
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
-        do {
-            Activations.backward(.relu, dy: g14 + lo * 512, y: a14 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
-        }
+        Activations.backward(.relu, dy: g14 + lo * 512, y: a14 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
         let x = a12, dy = g14
-        let gb = (gp + 389536)
-        for o in 0..<512 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<512 { gb[o] += dy[r * 512 + o] } }
+        BiasGradient.sum(dy + lo * 512, rows: (hi - lo) * 1, n: 512, into: (gp + 389536))
         let gk = (gp + 127392)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 512, n: 512, c: { row in gk + row * 512 },
@@ -589,9 +584,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let x = a15, dy = g16
-        let gb = (gp + 395168)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 395168))
         let gk = (gp + 390048)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

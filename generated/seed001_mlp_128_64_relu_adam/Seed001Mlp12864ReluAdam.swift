@@ -72,8 +72,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
@@ -119,13 +118,9 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     // dense_1 backward: dW, db (first layer: no dx)
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
-        do {
-            Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
         let x = a0, dy = g2
-        let gb = (gp + 100352)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 100352))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(784, a: { row in x + r0 * 784 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -151,13 +146,9 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     // dense_2 backward: dW, db, dx
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
-        do {
-            Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
-        }
+        Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
         let x = a2, dy = g3
-        let gb = (gp + 108672)
-        for o in 0..<64 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
+        BiasGradient.sum(dy + lo * 64, rows: (hi - lo) * 1, n: 64, into: (gp + 108672))
         let gk = (gp + 100480)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
@@ -187,9 +178,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
         let x = a3, dy = g4
-        let gb = (gp + 109376)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 109376))
         let gk = (gp + 108736)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

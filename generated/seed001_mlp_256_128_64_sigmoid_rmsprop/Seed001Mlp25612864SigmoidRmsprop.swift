@@ -80,8 +80,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l2_dense_1Forward(lo, hi, t)
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
@@ -114,21 +113,15 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 784, ldb: 256), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a2 + lo * 256, a2 + lo * 256, count: (hi - lo) * 256)
-        }
+        Activations.forward(.sigmoid, a2 + lo * 256, a2 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
     private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
-        do {
-            Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
-        }
+        Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
         let x = a0, dy = g2
-        let gb = (gp + 200704)
-        for o in 0..<256 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
+        BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 200704))
         let gk = (gp + 0)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(784, a: { row in x + r0 * 784 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
@@ -143,9 +136,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 256, ldb: 128), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a3 + lo * 128, a3 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.forward(.sigmoid, a3 + lo * 128, a3 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dense_2: Wt[o][i] = W[i][o]
@@ -157,13 +148,9 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     // dense_2 backward: dW, db, dx
     private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
-        do {
-            Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
         let x = a2, dy = g3
-        let gb = (gp + 233728)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 233728))
         let gk = (gp + 200960)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -181,9 +168,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
                   GemmReduction(k: 128, ldb: 64), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a4 + lo * 64, a4 + lo * 64, count: (hi - lo) * 64)
-        }
+        Activations.forward(.sigmoid, a4 + lo * 64, a4 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dense_3: Wt[o][i] = W[i][o]
@@ -195,13 +180,9 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     // dense_3 backward: dW, db, dx
     private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
-        do {
-            Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
-        }
+        Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
         let x = a3, dy = g4
-        let gb = (gp + 242048)
-        for o in 0..<64 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
+        BiasGradient.sum(dy + lo * 64, rows: (hi - lo) * 1, n: 64, into: (gp + 242048))
         let gk = (gp + 233856)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
@@ -231,9 +212,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     private func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         let x = a4, dy = g5
-        let gb = (gp + 242752)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 242752))
         let gk = (gp + 242112)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -390,8 +390,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, l5_conv2d_2xp, q0, q1, t) }
@@ -1252,9 +1251,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private func l31_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a30, dy = g31
-        let gb = (gp + 230816)
-        for o in 0..<256 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
+        BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 230816))
         let gk = (gp + 214432)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
@@ -1290,9 +1287,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private func l34_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a33, dy = g34
-        let gb = (gp + 263840)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 263840))
         let gk = (gp + 231072)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -1328,9 +1323,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private func l37_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a36, dy = g37
-        let gb = (gp + 265248)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 265248))
         let gk = (gp + 263968)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -114,8 +114,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(625, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
         l3_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -172,17 +171,13 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 22400, y: a1 + lo * 22400, dx: g1 + lo * 22400, count: (hi - lo) * 22400)
-        }
-        let gb = (gp + 128)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 22400, y: a1 + lo * 22400, dx: g1 + lo * 22400, count: (hi - lo) * 22400)
+        BiasGradient.sum(g1 + lo * 22400, rows: (hi - lo) * 700, n: 32, into: (gp + 128))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 128)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 22400
-            for r in 0..<700 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(4, a: { row in x + row / 1 * 28 + row % 1 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 25, inner: 28, aOuter: 28, aInner: 1, bOuter: 896, bInner: 32), .add)
         }
@@ -222,18 +217,14 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_2 backward: dW, db, dx
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
-        do {
-            Activations.backward(.relu, dy: g2 + lo * 20000, y: a2 + lo * 20000, dx: g2 + lo * 20000, count: (hi - lo) * 20000)
-        }
-        let gb = (gp + 4256)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g2 + lo * 20000, y: a2 + lo * 20000, dx: g2 + lo * 20000, count: (hi - lo) * 20000)
+        BiasGradient.sum(g2 + lo * 20000, rows: (hi - lo) * 625, n: 32, into: (gp + 4256))
         let gk = (gp + 160)
         gk.update(repeating: 0, count: 4096)
         let dyp = l2_conv2d_2dyp + t * 24800
         for n in lo..<hi {
             let x = a1 + n * 22400
             let dy = g2 + n * 20000
-            for r in 0..<625 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(128, a: { row in x + row / 128 * 896 + row % 128 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 25, inner: 25, aOuter: 896, aInner: 32, bOuter: 800, bInner: 32), .add)
             let dx = g1 + n * 22400
@@ -290,17 +281,13 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_3 backward: dW, db, dx
     private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
-        do {
-            Activations.backward(.relu, dy: g4 + lo * 6912, y: a4 + lo * 6912, dx: g4 + lo * 6912, count: (hi - lo) * 6912)
-        }
-        let gb = (gp + 12480)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g4 + lo * 6912, y: a4 + lo * 6912, dx: g4 + lo * 6912, count: (hi - lo) * 6912)
+        BiasGradient.sum(g4 + lo * 6912, rows: (hi - lo) * 108, n: 64, into: (gp + 12480))
         let gk = (gp + 4288)
         gk.update(repeating: 0, count: 8192)
         for n in lo..<hi {
             let x = a3 + n * 4608
             let dy = g4 + n * 6912
-            for r in 0..<108 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(128, a: { row in x + row / 32 * 384 + row % 32 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 9, inner: 12, aOuter: 384, aInner: 32, bOuter: 768, bInner: 64), .add)
             let dx = g3 + n * 4608
@@ -345,17 +332,13 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_4 backward: dW, db, dx
     private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
-        do {
-            Activations.backward(.relu, dy: g5 + lo * 5184, y: a5 + lo * 5184, dx: g5 + lo * 5184, count: (hi - lo) * 5184)
-        }
-        let gb = (gp + 28928)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g5 + lo * 5184, y: a5 + lo * 5184, dx: g5 + lo * 5184, count: (hi - lo) * 5184)
+        BiasGradient.sum(g5 + lo * 5184, rows: (hi - lo) * 81, n: 64, into: (gp + 28928))
         let gk = (gp + 12544)
         gk.update(repeating: 0, count: 16384)
         for n in lo..<hi {
             let x = a4 + n * 6912
             let dy = g5 + n * 5184
-            for r in 0..<81 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(256, a: { row in x + row / 256 * 768 + row % 256 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 9, inner: 9, aOuter: 768, aInner: 64, bOuter: 576, bInner: 64), .add)
             let dx = g4 + n * 6912
@@ -406,13 +389,9 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     // dense_1 backward: dW, db, dx
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
-        do {
-            Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
-        let gb = (gp + 160064)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 160064))
         let gk = (gp + 28992)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(1024, a: { row in x + r0 * 1024 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -448,9 +427,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         let x = a9, dy = g10
-        let gb = (gp + 161472)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 161472))
         let gk = (gp + 160192)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -114,8 +114,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(576, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
         l3_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -172,17 +171,13 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 21504, y: a1 + lo * 21504, dx: g1 + lo * 21504, count: (hi - lo) * 21504)
-        }
-        let gb = (gp + 160)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 21504, y: a1 + lo * 21504, dx: g1 + lo * 21504, count: (hi - lo) * 21504)
+        BiasGradient.sum(g1 + lo * 21504, rows: (hi - lo) * 672, n: 32, into: (gp + 160))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 160)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 21504
-            for r in 0..<672 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(5, a: { row in x + row / 1 * 28 + row % 1 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 24, inner: 28, aOuter: 28, aInner: 1, bOuter: 896, bInner: 32), .add)
         }
@@ -222,18 +217,14 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_2 backward: dW, db, dx
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
-        do {
-            Activations.backward(.relu, dy: g2 + lo * 18432, y: a2 + lo * 18432, dx: g2 + lo * 18432, count: (hi - lo) * 18432)
-        }
-        let gb = (gp + 5312)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g2 + lo * 18432, y: a2 + lo * 18432, dx: g2 + lo * 18432, count: (hi - lo) * 18432)
+        BiasGradient.sum(g2 + lo * 18432, rows: (hi - lo) * 576, n: 32, into: (gp + 5312))
         let gk = (gp + 192)
         gk.update(repeating: 0, count: 5120)
         let dyp = l2_conv2d_2dyp + t * 24576
         for n in lo..<hi {
             let x = a1 + n * 21504
             let dy = g2 + n * 18432
-            for r in 0..<576 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(160, a: { row in x + row / 160 * 896 + row % 160 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 24, inner: 24, aOuter: 896, aInner: 32, bOuter: 768, bInner: 32), .add)
             let dx = g1 + n * 21504
@@ -290,17 +281,13 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_3 backward: dW, db, dx
     private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
-        do {
-            Activations.backward(.relu, dy: g4 + lo * 6144, y: a4 + lo * 6144, dx: g4 + lo * 6144, count: (hi - lo) * 6144)
-        }
-        let gb = (gp + 15584)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g4 + lo * 6144, y: a4 + lo * 6144, dx: g4 + lo * 6144, count: (hi - lo) * 6144)
+        BiasGradient.sum(g4 + lo * 6144, rows: (hi - lo) * 96, n: 64, into: (gp + 15584))
         let gk = (gp + 5344)
         gk.update(repeating: 0, count: 10240)
         for n in lo..<hi {
             let x = a3 + n * 4608
             let dy = g4 + n * 6144
-            for r in 0..<96 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(160, a: { row in x + row / 32 * 384 + row % 32 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 8, inner: 12, aOuter: 384, aInner: 32, bOuter: 768, bInner: 64), .add)
             let dx = g3 + n * 4608
@@ -345,17 +332,13 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_4 backward: dW, db, dx
     private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
-        do {
-            Activations.backward(.relu, dy: g5 + lo * 4096, y: a5 + lo * 4096, dx: g5 + lo * 4096, count: (hi - lo) * 4096)
-        }
-        let gb = (gp + 36128)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g5 + lo * 4096, y: a5 + lo * 4096, dx: g5 + lo * 4096, count: (hi - lo) * 4096)
+        BiasGradient.sum(g5 + lo * 4096, rows: (hi - lo) * 64, n: 64, into: (gp + 36128))
         let gk = (gp + 15648)
         gk.update(repeating: 0, count: 20480)
         for n in lo..<hi {
             let x = a4 + n * 6144
             let dy = g5 + n * 4096
-            for r in 0..<64 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(320, a: { row in x + row / 320 * 768 + row % 320 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 8, inner: 8, aOuter: 768, aInner: 64, bOuter: 512, bInner: 64), .add)
             let dx = g4 + n * 6144
@@ -406,13 +389,9 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     // dense_1 backward: dW, db, dx
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
-        do {
-            Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
-        let gb = (gp + 167264)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 167264))
         let gk = (gp + 36192)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(1024, a: { row in x + r0 * 1024 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -448,9 +427,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         let x = a9, dy = g10
-        let gb = (gp + 168672)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 168672))
         let gk = (gp + 167392)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

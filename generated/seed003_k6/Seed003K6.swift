@@ -113,8 +113,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(529, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
         l3_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -171,17 +170,13 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 20608, y: a1 + lo * 20608, dx: g1 + lo * 20608, count: (hi - lo) * 20608)
-        }
-        let gb = (gp + 192)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 20608, y: a1 + lo * 20608, dx: g1 + lo * 20608, count: (hi - lo) * 20608)
+        BiasGradient.sum(g1 + lo * 20608, rows: (hi - lo) * 644, n: 32, into: (gp + 192))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 192)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 20608
-            for r in 0..<644 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(6, a: { row in x + row / 1 * 28 + row % 1 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 23, inner: 28, aOuter: 28, aInner: 1, bOuter: 896, bInner: 32), .add)
         }
@@ -223,17 +218,13 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_2 backward: dW, db, dx
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
-        do {
-            Activations.backward(.relu, dy: g2 + lo * 16928, y: a2 + lo * 16928, dx: g2 + lo * 16928, count: (hi - lo) * 16928)
-        }
-        let gb = (gp + 6368)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g2 + lo * 16928, y: a2 + lo * 16928, dx: g2 + lo * 16928, count: (hi - lo) * 16928)
+        BiasGradient.sum(g2 + lo * 16928, rows: (hi - lo) * 529, n: 32, into: (gp + 6368))
         let gk = (gp + 224)
         gk.update(repeating: 0, count: 6144)
         for n in lo..<hi {
             let x = a1 + n * 20608
             let dy = g2 + n * 16928
-            for r in 0..<529 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(192, a: { row in x + row / 192 * 896 + row % 192 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 23, inner: 23, aOuter: 896, aInner: 32, bOuter: 736, bInner: 32), .add)
             let dx = g1 + n * 20608
@@ -290,17 +281,13 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_3 backward: dW, db, dx
     private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
-        do {
-            Activations.backward(.relu, dy: g4 + lo * 4224, y: a4 + lo * 4224, dx: g4 + lo * 4224, count: (hi - lo) * 4224)
-        }
-        let gb = (gp + 18688)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g4 + lo * 4224, y: a4 + lo * 4224, dx: g4 + lo * 4224, count: (hi - lo) * 4224)
+        BiasGradient.sum(g4 + lo * 4224, rows: (hi - lo) * 66, n: 64, into: (gp + 18688))
         let gk = (gp + 6400)
         gk.update(repeating: 0, count: 12288)
         for n in lo..<hi {
             let x = a3 + n * 3872
             let dy = g4 + n * 4224
-            for r in 0..<66 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(192, a: { row in x + row / 32 * 352 + row % 32 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 6, inner: 11, aOuter: 352, aInner: 32, bOuter: 704, bInner: 64), .add)
             let dx = g3 + n * 3872
@@ -345,17 +332,13 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // conv2d_4 backward: dW, db, dx
     private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
-        do {
-            Activations.backward(.relu, dy: g5 + lo * 2304, y: a5 + lo * 2304, dx: g5 + lo * 2304, count: (hi - lo) * 2304)
-        }
-        let gb = (gp + 43328)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g5 + lo * 2304, y: a5 + lo * 2304, dx: g5 + lo * 2304, count: (hi - lo) * 2304)
+        BiasGradient.sum(g5 + lo * 2304, rows: (hi - lo) * 36, n: 64, into: (gp + 43328))
         let gk = (gp + 18752)
         gk.update(repeating: 0, count: 24576)
         for n in lo..<hi {
             let x = a4 + n * 4224
             let dy = g5 + n * 2304
-            for r in 0..<36 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(384, a: { row in x + row / 384 * 704 + row % 384 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 704, aInner: 64, bOuter: 384, bInner: 64), .add)
             let dx = g4 + n * 4224
@@ -406,13 +389,9 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     // dense_1 backward: dW, db, dx
     private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
-        do {
-            Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
-        }
+        Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
-        let gb = (gp + 117120)
-        for o in 0..<128 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+        BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 117120))
         let gk = (gp + 43392)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(576, a: { row in x + r0 * 576 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
@@ -448,9 +427,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         let x = a9, dy = g10
-        let gb = (gp + 118528)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 118528))
         let gk = (gp + 117248)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -239,8 +239,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
@@ -369,17 +368,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
-        do {
-            Activations.backward(.relu, dy: g1 + lo * 25088, y: a1 + lo * 25088, dx: g1 + lo * 25088, count: (hi - lo) * 25088)
-        }
-        let gb = (gp + 800)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g1 + lo * 25088, y: a1 + lo * 25088, dx: g1 + lo * 25088, count: (hi - lo) * 25088)
+        BiasGradient.sum(g1 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 800))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 800)
         for n in lo..<hi {
             let x = l1_conv2d_1xp + n * 1024
             let dy = g1 + n * 25088
-            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(25, a: { row in x + row / 5 * 32 + row % 5 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 28, inner: 28, aOuter: 32, aInner: 1, bOuter: 896, bInner: 32), .add)
         }
@@ -452,18 +447,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_2 backward: dW, db, dx
     private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
-        do {
-            Activations.backward(.relu, dy: g3 + lo * 25088, y: a3 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
-        }
-        let gb = (gp + 26560)
-        for o in 0..<32 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g3 + lo * 25088, y: a3 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
+        BiasGradient.sum(g3 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 26560))
         let gk = (gp + 960)
         gk.update(repeating: 0, count: 25600)
         let dyp = l3_conv2d_2dyp + t * 32768
         for n in lo..<hi {
             let x = l3_conv2d_2xp + n * 32768
             let dy = g3 + n * 25088
-            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(800, a: { row in x + row / 160 * 1024 + row % 160 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 28, inner: 28, aOuter: 1024, aInner: 32, bOuter: 896, bInner: 32), .add)
             let dx = g2 + n * 25088
@@ -559,11 +550,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_3 backward: dW, db, dx
     private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
-        do {
-            Activations.backward(.relu, dy: g7 + lo * 12544, y: a7 + lo * 12544, dx: g7 + lo * 12544, count: (hi - lo) * 12544)
-        }
-        let gb = (gp + 45152)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g7 + lo * 12544, y: a7 + lo * 12544, dx: g7 + lo * 12544, count: (hi - lo) * 12544)
+        BiasGradient.sum(g7 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 45152))
         let gk = (gp + 26720)
         let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 18432, e: l7_conv2d_3ge + t * 36864, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
@@ -572,7 +560,6 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi {
             let x = l7_conv2d_3xp + n * 8192
             let dy = g7 + n * 12544
-            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g6 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
@@ -650,11 +637,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_4 backward: dW, db, dx
     private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
-        do {
-            Activations.backward(.relu, dy: g9 + lo * 12544, y: a9 + lo * 12544, dx: g9 + lo * 12544, count: (hi - lo) * 12544)
-        }
-        let gb = (gp + 82336)
-        for o in 0..<64 { gb[o] = 0 }
+        Activations.backward(.relu, dy: g9 + lo * 12544, y: a9 + lo * 12544, dx: g9 + lo * 12544, count: (hi - lo) * 12544)
+        BiasGradient.sum(g9 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 82336))
         let gk = (gp + 45472)
         let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 36864, e: l9_conv2d_4ge + t * 36864, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
         let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
@@ -663,7 +647,6 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         for n in lo..<hi {
             let x = l9_conv2d_4xp + n * 16384
             let dy = g9 + n * 12544
-            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g8 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
@@ -732,13 +715,9 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // dense_1 backward: dW, db, dx
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
-        do {
-            Activations.backward(.relu, dy: g14 + lo * 256, y: a14 + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
-        }
+        Activations.backward(.relu, dy: g14 + lo * 256, y: a14 + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
         let x = a12, dy = g14
-        let gb = (gp + 885472)
-        for o in 0..<256 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
+        BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 885472))
         let gk = (gp + 82656)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3136, a: { row in x + r0 * 3136 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
@@ -774,9 +753,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         let x = a15, dy = g16
-        let gb = (gp + 888288)
-        for o in 0..<10 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
+        BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 888288))
         let gk = (gp + 885728)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },

@@ -4,8 +4,9 @@
 //    Sources (found from this file's #filePath, or $MODELC_SOURCES) into a cache directory
 //    keyed by a hash of their sources, the compiler version and the flags:
 //    `<repo>/.build/modelc-runtime/<hash>/` (or $MODELC_CACHE/<hash>/), holding the
-//    .swiftmodule files and one object file per module (objects rather than archives, so the
+//    .swiftmodule files and the modules' object files (objects rather than archives, so the
 //    linker sees their autolink entries for Foundation). Rebuilt only when something changes.
+//    Each module is compiled file by file, one compile job per core (compileModule).
 // 2. The generated model file plus a two-line main.swift (`import ModelcRuntime`,
 //    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
 //    `-Ounchecked -wmo -target-cpu native -D MODELC_ISA_<family> -static-stdlib` (TargetISA.swift):
@@ -99,7 +100,7 @@ public enum BuildDriver {
         // failure in ProcessInfo.environment) and ASan would not see shared-library calls.
         if sanitize == nil { args.append("-static-stdlib") }
         args += ["-I", runtimeDir]
-        args += [generatedFile, main.path, "\(runtimeDir)/ModelcRuntime.o", "\(runtimeDir)/ModelcData.o", "-o", tmp.path]
+        args += [generatedFile, main.path] + (try runtimeObjects(runtimeDir)) + ["-o", tmp.path]
         log("compiling \(generatedFile)")
         try run(compiler, args)
         if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
@@ -135,63 +136,52 @@ public enum BuildDriver {
         }
         let root = cacheRoot(sources: sources)
         let final = URL(fileURLWithPath: root).appendingPathComponent(hash.hex).path
-        if fm.fileExists(atPath: final + "/ModelcRuntime.o") && fm.fileExists(atPath: final + "/ModelcRuntime.swiftmodule") {
+        if fm.fileExists(atPath: final + "/ModelcRuntime.swiftmodule") && fm.fileExists(atPath: final + "/ModelcData.swiftmodule") {
             log("runtime: cached \(final)")
             return final
         }
         let tmp = final + ".tmp-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        // ModelcData's interface first; then its object and all of ModelcRuntime (which imports
-        // it) as two compilers at once, one per core of a two-core machine.
-        func args(_ m: String, _ outputs: [String]) -> [String] {
-            ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa, sanitize: sanitize)
-                + outputs + ["-I", tmp] + (files[m] ?? [])
+        for m in modules {
+            log("runtime: compiling \(m) (\(files[m]?.count ?? 0) files)")
+            try compileModule(m, files: files[m] ?? [], into: tmp, compiler: compiler, isa: isa, sanitize: sanitize)
         }
-        func module(_ m: String) -> [String] { ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule"] }
-        func object(_ m: String) -> [String] { ["-c", "-o", "\(tmp)/\(m).o"] }
-        log("runtime: compiling ModelcData's interface")
-        try run(compiler, args("ModelcData", module("ModelcData")))
-        log("runtime: compiling ModelcData and ModelcRuntime")
-        try runConcurrently(compiler, [args("ModelcData", object("ModelcData")),
-                                       args("ModelcRuntime", module("ModelcRuntime") + object("ModelcRuntime"))], logs: tmp)
         if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             // Another modelc finished the same cache entry first.
             try? fm.removeItem(atPath: tmp)
-            if !fm.fileExists(atPath: final + "/ModelcRuntime.o") { throw error }
+            if !fm.fileExists(atPath: final + "/ModelcRuntime.swiftmodule") { throw error }
         }
         return final
     }
 
-    /// Runs `tool` once per argument list, all at the same time, each writing its output to a file
-    /// in `logs`; fails with the first failure's output.
-    static func runConcurrently(_ tool: String, _ argLists: [[String]], logs: String) throws {
-        var running: [(Process, String)] = []
-        for (i, args) in argLists.enumerated() {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tool)
-            p.arguments = args
-            let log = "\(logs)/compile-\(i).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = handle
-            p.standardError = handle
-            do { try p.run() } catch {
-                throw BuildError(message: "modelc: cannot run \(tool): \(error)")
-            }
-            running.append((p, log))
+    /// One runtime module, file by file (no -wmo) with a compile job per core: its interface as
+    /// `dir/<m>.swiftmodule` and one object per source file in `dir/<m>/`. Whole-module
+    /// optimization took twice as long for the same modules (the SIL optimizer's work grows
+    /// faster than the module), and the hot code the models call is inlined from the
+    /// @_transparent kernels into the model's own compile anyway.
+    static func compileModule(_ m: String, files: [String], into dir: String, compiler: String, isa: TargetISA,
+                              sanitize: Sanitizer?) throws {
+        let objects = "\(dir)/\(m)"
+        try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)
+        let jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let flags = optimizationFlags(isa, sanitize: sanitize).filter { $0 != "-wmo" }
+        try run(compiler, ["-swift-version", "6", "-parse-as-library", "-module-name", m, "-j", "\(jobs)"] + flags
+                + ["-c", "-emit-module", "-emit-module-path", "\(dir)/\(m).swiftmodule", "-I", dir,
+                   "-working-directory", objects] + files)
+    }
+
+    /// The runtime's object files in a cache entry of buildRuntime, in a fixed order.
+    static func runtimeObjects(_ runtimeDir: String) throws -> [String] {
+        var objects: [String] = []
+        for m in ["ModelcRuntime", "ModelcData"] {
+            let dir = "\(runtimeDir)/\(m)"
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".o") }.sorted()
+            if names.isEmpty { throw BuildError(message: "modelc: no object files in the runtime cache \(dir) (delete it to rebuild)") }
+            objects += names.map { "\(dir)/\($0)" }
         }
-        var failure: String?
-        for (p, log) in running {
-            p.waitUntilExit()
-            if p.terminationStatus != 0 && failure == nil {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                failure = "modelc: \(URL(fileURLWithPath: tool).lastPathComponent) failed (exit \(p.terminationStatus)):\n\(text)"
-            }
-            try? FileManager.default.removeItem(atPath: log)
-        }
-        if let f = failure { throw BuildError(message: f) }
+        return objects
     }
 
     @discardableResult

@@ -384,8 +384,7 @@ public enum Emitter {
 
     /// Single-image inference: chunk steps run inline on image 0, row steps split the image.
     static func emitSingleSteps(_ w: CodeWriter, _ steps: [Step], inline: [String: String] = [:]) {
-        w.line("let lo = 0, hi = 1, t = 0")
-        w.line("_ = (lo, hi, t)")
+        w.line("let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)")
         for s in steps {
             switch s {
             case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)

@@ -159,3 +159,27 @@ public enum Dropout {
         for i in 0..<count { dx[i] = dy[i] * mask[i] }
     }
 }
+
+/// A bias's gradient: the sum of the output gradient's rows.
+public enum BiasGradient {
+    /// gb[o] = sum over r < rows of dy[r * n + o], for o in 0..<n.
+    @_transparent
+    public static func sum(_ dy: UnsafePointer<Float>, rows: Int, n: Int, into gb: UnsafeMutablePointer<Float>) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        sumOutOfLine(dy, rows: rows, n: n, into: gb)
+        #else
+        sumInlined(dy, rows: rows, n: n, into: gb)
+        #endif
+    }
+
+    @inline(never)
+    public static func sumOutOfLine(_ dy: UnsafePointer<Float>, rows: Int, n: Int, into gb: UnsafeMutablePointer<Float>) {
+        sumInlined(dy, rows: rows, n: n, into: gb)
+    }
+
+    @_transparent
+    public static func sumInlined(_ dy: UnsafePointer<Float>, rows: Int, n: Int, into gb: UnsafeMutablePointer<Float>) {
+        for o in 0..<n { gb[o] = 0 }
+        for r in 0..<rows { for o in 0..<n { gb[o] += dy[r * n + o] } }
+    }
+}

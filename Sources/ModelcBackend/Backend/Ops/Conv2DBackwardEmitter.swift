@@ -61,11 +61,15 @@ struct Conv2DBackwardEmitter {
     private func emitBackwardBody(_ w: CodeWriter, _ dxWino: WinogradConv?) {
         w.line("let gp = partials + t * \(c.parameterCount)")
         if c.activation != .linear {
-            w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+            ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co)
         }
         if layer.attrs.useBias {
-            w.line("let gb = \(c.grad(.bias))")
-            w.line("for o in 0..<\(co) { gb[o] = 0 }")
+            if c.trainingBatchNorm == nil {   // the chunk's output gradient is in place: one sum
+                w.line("BiasGradient.sum(\(c.gy) + lo * \(c.outSize), rows: (hi - lo) * \(layer.pix), n: \(co), into: \(c.grad(.bias)))")
+            } else {                          // dy is made image by image (the fused BatchNorm's backward)
+                w.line("let gb = \(c.grad(.bias))")
+                w.line("for o in 0..<\(co) { gb[o] = 0 }")
+            }
         }
         w.line("let gk = \(c.grad(.kernel))")
         if let wg = weightGradient {
@@ -77,7 +81,7 @@ struct Conv2DBackwardEmitter {
         w.block("for n in lo..<hi") {
             w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
             emitOutputGradient(w)
-            if layer.attrs.useBias {
+            if layer.attrs.useBias && c.trainingBatchNorm != nil {
                 w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
             }
             if let wg = weightGradient {

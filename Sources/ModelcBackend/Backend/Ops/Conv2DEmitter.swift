@@ -185,7 +185,7 @@ extension Conv2DLayer {
                 }
             }
             if fused == nil, let post = post {
-                w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co) }
+                ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co)
             }
         }
     }

@@ -69,7 +69,7 @@ struct Conv2DTransposeEmitter: OpEmitter {
                 if attrs.useBias { w.line("for q in 0..<\(g.h * g.w) { for o in 0..<\(f) { out[q * \(f) + o] += bias[o] } }") }
             }
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: f) }
+                ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: f)
             }
         }
     }
@@ -80,17 +80,15 @@ struct Conv2DTransposeEmitter: OpEmitter {
         let p = c.prefix, f = g.c
         w.line("let gp = partials + t * \(c.parameterCount)")
         if c.activation != .linear {
-            w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: f) }
+            ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: f)
         }
         if attrs.useBias {
-            w.line("let gb = \(c.grad(.bias))")
-            w.line("for o in 0..<\(f) { gb[o] = 0 }")
+            w.line("BiasGradient.sum(\(c.gy) + lo * \(c.outSize), rows: (hi - lo) * \(g.h * g.w), n: \(f), into: \(c.grad(.bias)))")
         }
         w.line("let gk = \(c.grad(.kernel))")
         w.line("gk.update(repeating: 0, count: \(g.kh * g.kRow * c.inShape[2]))")
         w.block("for n in lo..<hi") {
             w.line("let gy = \(c.gy) + n * \(c.outSize)")
-            if attrs.useBias { w.line("for q in 0..<\(g.h * g.w) { for o in 0..<\(f) { gb[o] += gy[q * \(f) + o] } }") }
             if g.padded {
                 w.line("let x = \(p)dyp + t * \(g.hp * g.wp * f)")
                 copyInterior(w, g, dense: "gy", padded: "x", toPadded: true)

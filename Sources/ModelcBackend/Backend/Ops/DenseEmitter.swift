@@ -39,7 +39,7 @@ struct DenseEmitter: OpEmitter {
                         scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
                         epilogue: fused?.activation ?? epi ?? .none).emit(w)
                 if fused == nil, let post = post {
-                    w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: nOut) }
+                    ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: nOut)
                 }
             }
         }
@@ -83,13 +83,11 @@ struct DenseEmitter: OpEmitter {
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
             w.line("let gp = partials + t * \(c.parameterCount)")
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: nOut) }
+                ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: nOut)
             }
             w.line("let x = \(c.x), dy = \(c.gy)")
             if hasBias {
-                w.line("let gb = \(c.grad(.bias))")
-                w.line("for o in 0..<\(nOut) { gb[o] = 0 }")
-                w.line("for r in lo * \(rowsPerImage)..<hi * \(rowsPerImage) { for o in 0..<\(nOut) { gb[o] += dy[r * \(nOut) + o] } }")
+                w.line("BiasGradient.sum(dy + lo * \(rowsPerImage * nOut), rows: (hi - lo) * \(rowsPerImage), n: \(nOut), into: \(c.grad(.bias)))")
             }
             w.line("let gk = \(c.grad(.kernel))")
             w.line("let r0 = lo * \(rowsPerImage), rows = (hi - lo) * \(rowsPerImage)")

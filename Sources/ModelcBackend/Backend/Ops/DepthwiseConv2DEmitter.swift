@@ -26,7 +26,7 @@ struct DepthwiseConv2DEmitter: OpEmitter {
                 DepthwiseCode.forward(w, g, mult: multiplier, x: "x", y: "y", dw: "dw", bias: hasBias ? "bias" : nil)
             }
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: co) }
+                ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: co)
             }
         }
         m.reduceRanges.append((c.paramOffsets[.depthwiseKernel] ?? 0, g.kh * g.kw * co))
@@ -35,13 +35,10 @@ struct DepthwiseConv2DEmitter: OpEmitter {
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dWd, db\(c.gx != nil ? ", dx" : "")") { w in
             w.line("let gp = partials + t * \(c.parameterCount)")
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+                ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co)
             }
             if hasBias {
-                w.line("let gb = \(c.grad(.bias))")
-                w.line("for o in 0..<\(co) { gb[o] = 0 }")
-                w.line("let dyc = \(c.gy) + lo * \(c.outSize)")
-                w.line("for r in 0..<(hi - lo) * \(g.oh * g.ow) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
+                w.line("BiasGradient.sum(\(c.gy) + lo * \(c.outSize), rows: (hi - lo) * \(g.oh * g.ow), n: \(co), into: \(c.grad(.bias)))")
             }
             w.line("let gdw = \(c.grad(.depthwiseKernel))")
             w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * co))")

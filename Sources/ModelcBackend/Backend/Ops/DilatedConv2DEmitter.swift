@@ -56,7 +56,7 @@ struct DilatedConv2DEmitter: OpEmitter {
                 w.line("} }")
             }
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: co) }
+                ActivationCode.emitForward(w, c.activation, x: c.y, y: c.y, size: c.outSize, channels: co)
             }
         }
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, a.kernelH * a.kernelW * ci * co))
@@ -64,7 +64,7 @@ struct DilatedConv2DEmitter: OpEmitter {
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
             w.line("let gp = partials + t * \(c.parameterCount)")
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+                ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co)
             }
             w.line("let wk = \(c.param(.kernel)), gk = \(c.grad(.kernel))")
             w.line("gk.update(repeating: 0, count: \(a.kernelH * a.kernelW * ci * co))")

@@ -38,7 +38,7 @@ struct SeparableConv2DEmitter: OpEmitter {
             gemm.epilogue = epi ?? .none
             gemm.emit(w)
             if let post = post {
-                w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co) }
+                ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co)
             }
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): pointwise Wt[o][i] = Wp[i][o]") { w in
@@ -53,13 +53,10 @@ struct SeparableConv2DEmitter: OpEmitter {
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dWp, db, dmid, dWd\(c.gx != nil ? ", dx" : "")") { w in
             w.line("let gp = partials + t * \(c.parameterCount)")
             if c.activation != .linear {
-                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+                ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co)
             }
             if hasBias {
-                w.line("let gb = \(c.grad(.bias))")
-                w.line("for o in 0..<\(co) { gb[o] = 0 }")
-                w.line("let dyc = \(c.gy) + lo * \(c.outSize)")
-                w.line("for r in 0..<(hi - lo) * \(pix) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
+                w.line("BiasGradient.sum(\(c.gy) + lo * \(c.outSize), rows: (hi - lo) * \(pix), n: \(co), into: \(c.grad(.bias)))")
             }
             w.line("let gpw = \(c.grad(.pointwiseKernel))")
             RowGemm(rows: "\(cm)", aRow: { i in "\(mid) + lo * \(pix * cm) + \(i)" }, cRow: { i in "gpw + \(i) * \(co)" },

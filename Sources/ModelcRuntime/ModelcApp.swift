@@ -27,7 +27,7 @@ public enum ModelcApp {
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
                    [--resize] [--crop] [--strict-images] [--cache-dir DIR] [--loss NAME] [--target-columns K]
           predict  [--checkpoint PATH | --weights W] (IMAGE.png|.pgm|.ppm ... | --idx FILE --index N | --data FILE.npz|.csv [--index N]) [--top K] [--invert] [--resize] [--crop] [--dataset NAME] [--json]
-          export   --weights OUT.npz|OUT.safetensors|OUT.weights.h5 [--checkpoint PATH]
+          export   --weights OUT.npz|OUT.safetensors|OUT.weights.h5 [--checkpoint PATH | --from W]
           summary  [--json]
           bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
         --loss: \(LossKind.namesList) (crossentropy: the head's, softmax or sigmoid)
@@ -96,11 +96,7 @@ enum CommandSupport {
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
             // The trained weights `modelc compile` stored beside this binary (a .keras or .h5
             // model file's own weights, or `compile --weights W`).
-            // The binary's own path (argv[0] may be a bare name found through PATH).
-            if let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) {
-                try WeightsFile.load(bundled, into: model)
-                return (bundled, nil, [])
-            }
+            if let bundled = try loadBundledWeights(model) { return (bundled, nil, []) }
             if required {
                 throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
             }
@@ -110,6 +106,14 @@ enum CommandSupport {
         try c.checkMatches(M.info, file: path)
         c.load(into: model)
         return (path, c.training?.config, c.training?.progress.history ?? [])
+    }
+
+    /// Loads the weights `modelc compile` stored beside this binary, if there are any; returns their path.
+    static func loadBundledWeights<M: CompiledModel>(_ model: M) throws -> String? {
+        // The binary's own path (argv[0] may be a bare name found through PATH).
+        guard let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) else { return nil }
+        try WeightsFile.load(bundled, into: model)
+        return bundled
     }
 
     /// The run's dataset: --dataset NAME; else an image folder when --data DIR is one (and does

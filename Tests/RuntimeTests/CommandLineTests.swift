@@ -160,6 +160,15 @@ final class CommandLineTests: XCTestCase {
         let ew = run(["eval", "--data", data, "--weights", data + "/w.npz", "--json"])
         XCTAssertEqual(ew.code, 0, ew.err)
         XCTAssertEqual(ew.out, e.out)
+        // export --from converts a weights file (npz -> safetensors), the same numbers again
+        let xf = run(["export", "--from", data + "/w.npz", "--weights", data + "/w.safetensors"])
+        XCTAssertEqual(xf.code, 0, xf.err)
+        XCTAssertTrue(xf.err.contains("from \(data)/w.npz"), xf.err)
+        let es = run(["eval", "--data", data, "--weights", data + "/w.safetensors", "--json"])
+        XCTAssertEqual(es.out, e.out, es.err)
+        let both = run(["export", "--from", data + "/w.npz", "--checkpoint", ckpt, "--weights", data + "/w2.npz"])
+        XCTAssertEqual(both.code, 2)
+        XCTAssertTrue(both.err.contains("either --checkpoint or --from"), both.err)
         let tw = run(["train", "--data", data, "--epochs", "1", "--weights", data + "/w.npz", "--checkpoint", data + "/t2.ckpt"])
         XCTAssertEqual(tw.code, 0, tw.err)
 

@@ -1,7 +1,7 @@
 // `modelc compile model.keras` end to end with the built modelc binary: the file's trained
 // weights are stored beside the binary (`BIN-weights.keras`), which starts from them when no
 // checkpoint or --weights is given, also when started by name through PATH from another
-// directory; `compile --weights` with an unknown type is a usage error. Slow: one generated binary.
+// directory, and `export` writes them; `compile --weights` with an unknown type is a usage error. Slow: one generated binary.
 
 import XCTest
 import Foundation
@@ -30,5 +30,12 @@ final class KerasCompileTests: XCTestCase, BuiltModelcTests {
         let stored = try run("/usr/bin/env", ["PATH=\(tmp)/bin:/usr/bin:/bin", "m", "predict", image, "--json"], cwd: NSTemporaryDirectory())
         XCTAssertEqual(stored.status, 0, stored.err)
         XCTAssertEqual(stored.out, given.out, "the stored weights are the file's")
+
+        // export with no checkpoint writes the stored weights; predicting from the export agrees
+        let x = try run(tmp + "/bin/m", ["export", "--weights", tmp + "/w.npz"], cwd: tmp)
+        XCTAssertEqual(x.status, 0, x.err)
+        XCTAssertTrue(x.err.contains("m-weights.keras"), x.err)
+        let exported = try run(tmp + "/bin/m", ["predict", "--weights", tmp + "/w.npz", image, "--json"], cwd: tmp)
+        XCTAssertEqual(exported.out, given.out, exported.err)
     }
 }

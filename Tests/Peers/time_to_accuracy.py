@@ -6,7 +6,7 @@ Not run by CI. Set up once with `bash Tests/Peers/setup.sh`, then:
 
     ~/.cache/modelc-peers/venv/bin/python Tests/Peers/time_to_accuracy.py --data DIR \
         [--modelc PATH/TO/seed002_binary] [--frameworks torch,modelc] [--target 0.99] \
-        [--max-epochs 10] [--seed 1 | --seeds 1,2,3,4,5] [--full] [--limit N] [--json-out results.json]
+        [--max-epochs 10] [--seed 1 | --seeds 1,2,3,4,5] [--full] [--recal] [--limit N] [--json-out results.json]
 
 DIR holds the official MNIST gzip IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
 t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz). --frameworks defaults to torch,modelc with
@@ -197,7 +197,36 @@ def run_torch(args):
         log(epoch_line("torch", e))
         if test_acc >= args.target and not args.full:
             break
+    if args.recal:
+        import bn_recalibration as bnr
+        add_recal(epochs[-1], "torch", bnr.evaluate(bnr.recalibrated(model, xtr), xte, yte))
     return dict(framework=f"PyTorch {torch.__version__}", epochs=epochs, error=None)
+
+
+def add_recal(e, name, acc_loss):
+    """Records the final weights' test accuracy and loss with recalibrated BatchNorm statistics."""
+    e["test_accuracy_recal"], e["test_loss_recal"] = acc_loss
+    log(f"  {name} epoch {e['epoch']} with BatchNorm statistics recomputed over the training set: "
+        f"test_loss {acc_loss[1]:.4f} test_accuracy {acc_loss[0]:.4f} (moving statistics: {e['test_accuracy']:.4f})")
+
+
+def modelc_recal(args, result, checkpoint, tmp):
+    """--recal for modelc: exports the final checkpoint and recalibrates it in the PyTorch network."""
+    import torch
+    import bn_recalibration as bnr
+    npz = os.path.join(tmp, "final.npz")
+    r = subprocess.run([args.modelc, "export", "--checkpoint", checkpoint, "--weights", npz], capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"modelc: --recal: export failed: {r.stderr.strip()[-500:]}")
+        return
+    data = load_mnist(args.data, args.limit)
+    xtr, (xte, yte) = torch.from_numpy(data["train"][0]), (torch.from_numpy(a) for a in data["test"])
+    model = peer_bench.torch_model("seed002")
+    bnr.load_modelc_npz(model, npz)
+    moving = bnr.evaluate(model, xte, yte)
+    log(f"  modelc's final weights in the PyTorch network, moving statistics: test_accuracy {moving[0]:.4f} "
+        f"(modelc's own evaluation: {result['epochs'][-1]['test_accuracy']:.4f})")
+    add_recal(result["epochs"][-1], "modelc", bnr.evaluate(bnr.recalibrated(model, xtr), xte, yte))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,6 +295,8 @@ def run_modelc(args):
             result["error"] = f"{args.modelc} exited {code}: " + (stderr[-1000:] or "no message")
         elif not result["epochs"] and result["error"] is None:
             result["error"] = f"{args.modelc} printed no epoch line: " + (stderr[-1000:] or "no message")
+        elif args.recal and result["error"] is None:
+            modelc_recal(args, result, os.path.join(tmp, "tta.ckpt"), tmp)
     return result
 
 
@@ -305,6 +336,9 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=peer_bench.THREADS,
                     help=f"threads for each framework (default {peer_bench.THREADS}; 1 on a busy machine: epochs are "
                          "comparable, times are not)")
+    ap.add_argument("--recal", action="store_true",
+                    help="after the last epoch, also evaluate each framework's final weights with every BatchNorm's "
+                         "statistics recomputed over the training set (Tests/Peers/bn_recalibration.py)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
     global THREADS
@@ -382,9 +416,13 @@ def print_seed_distribution(args, fws, by_seed):
             eps = [e for r in runs for e in r["epochs"] if e["epoch"] == epoch]
             if not eps:
                 continue
-            a, l = stats([e["test_accuracy"] for e in eps]), stats([e["test_loss"] for e in eps])
-            print(f"| {fw} | {epoch} | {len(eps)} | {a[0]:.2%} ± {a[1]:.2%} ({a[2]:.2%}-{a[3]:.2%}) | "
-                  f"{l[0]:.4f} ± {l[1]:.4f} ({l[2]:.4f}-{l[3]:.4f}) |")
+            for suffix, label in (("", ""), ("_recal", " recalibrated")):
+                eps_s = [e for e in eps if "test_accuracy" + suffix in e]
+                if not eps_s:
+                    continue
+                a, l = stats([e["test_accuracy" + suffix] for e in eps_s]), stats([e["test_loss" + suffix] for e in eps_s])
+                print(f"| {fw} | {epoch}{label} | {len(eps_s)} | {a[0]:.2%} ± {a[1]:.2%} ({a[2]:.2%}-{a[3]:.2%}) | "
+                      f"{l[0]:.4f} ± {l[1]:.4f} ({l[2]:.4f}-{l[3]:.4f}) |")
     print(f"\n| framework | epochs to {args.target:.2%} per seed | median over the seeds | median train seconds to target |")
     print("|---|---|---|---|")
     for fw in fws:

@@ -40,11 +40,20 @@ binary_for() {
     esac
 }
 
-# sanitized_module NAME: Sources/NAME as a sanitized module ($OUT/modules/NAME.swiftmodule and
-# NAME.o), against the modules built before it.
+# sanitized_module NAME: Sources/NAME as a sanitized module ($OUT/modules/NAME.swiftmodule and one
+# object per source file in $OUT/modules/NAME/), against the modules built before it; compiled
+# file by file, one job per core (as the build driver compiles the runtime). Kept while no source
+# is newer than its stamp and no module before it was rebuilt (REBUILT).
 sanitized_module() {
-    "${SWIFTC[@]}" -module-name "$1" -wmo -I "$OUT/modules" -emit-module -emit-module-path "$OUT/modules/$1.swiftmodule" \
-        -c $(find "Sources/$1" -name '*.swift' | sort) -o "$OUT/modules/$1.o"
+    local dir="$OUT/modules/$1"
+    if [ -z "$REBUILT" ] && [ -f "$dir.stamp" ] && [ -z "$(find "Sources/$1" -name '*.swift' -newer "$dir.stamp" | head -1)" ]; then
+        return 0
+    fi
+    REBUILT=1
+    rm -rf "$dir" "$dir.stamp"; mkdir -p "$dir"
+    "${SWIFTC[@]}" -module-name "$1" -j "$(nproc)" -I "$OUT/modules" -emit-module -emit-module-path "$OUT/modules/$1.swiftmodule" \
+        -c $(find "$ROOT/Sources/$1" -name '*.swift' | sort) -working-directory "$dir"
+    touch "$dir.stamp"
 }
 
 # link_harness BINARY ENTRY HARNESS MODULE...: builds each MODULE (dependencies first), then the
@@ -54,7 +63,8 @@ link_harness() {
     shift 3
     if ! needs_build "$bin" "${@/#/Sources/}" "$entry" "$harness"; then return 0; fi
     echo "building $bin" >&2
-    for m in "$@"; do sanitized_module "$m"; objects+=("$OUT/modules/$m.o"); done
+    REBUILT=""
+    for m in "$@"; do sanitized_module "$m"; objects+=("$OUT/modules/$m"/*.o); done
     "${SWIFTC[@]}" -module-name ModelcFuzz -I "$OUT/modules" "$entry" "$harness" "${objects[@]}" -o "$bin"
 }
 

@@ -28,6 +28,7 @@ enum EvalCommand<M: CompiledModel> {
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
         if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
+        try M.checkNoRunLoss(f)
         if let v = f.string("loss") {
             guard let k = LossKind(name: v) else { throw UsageError("eval: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k

@@ -36,6 +36,12 @@ public struct OutputHeadSpec: Sendable, Equatable {
 
 extension CompiledModel {
     public static var heads: [OutputHeadSpec] { [] }
+
+    /// `--loss` sets one output's loss: refused for a model with several heads (each has its own).
+    static func checkNoRunLoss(_ f: CommandLineFlags) throws {
+        guard !heads.isEmpty, f.string("loss") != nil else { return }
+        throw UsageError("\(f.command): --loss sets the loss of a model's one output; \(info.name) has \(heads.count) outputs, each with its own loss (\(heads.map { "\($0.name): \($0.loss)" }.joined(separator: ", ")); annotate `head NAME: loss=KIND weight=W` in the model file)")
+    }
 }
 
 /// One head's loss on its slice of the outputs.

@@ -22,6 +22,7 @@ enum TrainCommand<M: CompiledModel> {
             }
             config.optimizer.kind = k
         }
+        try M.checkNoRunLoss(f)
         if let v = f.string("loss") {
             guard let k = LossKind(name: v) else { throw UsageError("train: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k

@@ -53,7 +53,8 @@ public enum ArrayData {
     /// The `split` of an .npz or .csv file, checked against the model's input size.
     /// `test` of an .npz without x_test: its x and y (the caller says so).
     public static func read(_ path: String, split: DatasetSplit, info: ModelInfo, targetColumns: Int,
-                            allowNoTargets: Bool = false) throws -> Raw {
+                            allowNoTargets: Bool = false, heads: [OutputHeadSpec] = []) throws -> Raw {
+        if !heads.isEmpty { return try readHeads(path, split: split, info: info, heads: heads) }
         if path.lowercased().hasSuffix(".csv") {
             return try readCSV(path, info: info, targetColumns: targetColumns, allowNoTargets: allowNoTargets)
         }
@@ -142,6 +143,10 @@ public enum ArrayData {
             return set
         }
         let width = raw.yShape.dropFirst().reduce(1, *)
+        if loss.heads != nil {   // readHeads checked every head's array
+            set.targets = y; set.targetWidth = width
+            return set
+        }
         func at(_ i: Int) -> String {
             if let lines = raw.lines { return "\(raw.yWhere), line \(lines[i / max(1, width)])" }
             return "\(raw.yWhere)[\(i / max(1, width))]"
@@ -207,6 +212,7 @@ public enum ArrayData {
 
     /// config.loss on config.head, with the run's target=input.
     public static func runLoss(_ config: TrainingConfig, oneHotTargets: Bool) throws -> Loss {
+        if !config.heads.isEmpty { return try Loss(heads: config.heads) }   // each head's own loss
         var l = try Loss(kind: config.loss, head: config.head, oneHotTargets: oneHotTargets)
         l.targetIsInput = config.targetIsInput
         return l
@@ -219,6 +225,9 @@ extension LabeledImages {
     /// image dataset's) as targets; every other target loss needs targets from the data.
     public func forLoss(_ loss: Loss, info: ModelInfo) throws -> LabeledImages {
         if loss.targetIsInput { try ArrayData.checkTargetIsInput(info); return self }
+        if let heads = loss.heads, targets == nil {
+            throw UsageError("model \(info.name) has \(heads.count) outputs (\(heads.map(\.spec.name).joined(separator: ", "))): give --data FILE.npz with x and one target array per output, named after it")
+        }
         if loss.objective.usesLabels || targets != nil { return self }
         guard loss.objective == .binary, info.classCount == 1 else {
             throw UsageError("loss \(loss.objective.rawValue) needs targets, one per output (\(info.classCount)); this data has class labels only (give an .npz or .csv with y, or train: target=input)")

@@ -183,6 +183,10 @@ public protocol CompiledModel: AnyObject {
     /// Whether the model's last layer applies a sigmoid (kept: outputs are probabilities; a
     /// binary or multi-label head). Emitted only when true.
     static var endsWithSigmoid: Bool { get }
+
+    /// A model with several output heads: where each one's values are in the outputs, its
+    /// loss and weight (OutputHeads.swift). Emitted only then; empty for one output.
+    static var heads: [OutputHeadSpec] { get }
 }
 
 extension CompiledModel {

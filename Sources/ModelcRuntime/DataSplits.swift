@@ -115,7 +115,7 @@ extension CommandSupport {
         if split == .test && path.lowercased().hasSuffix(".npz") && !ArrayData.hasTestSplit(path) {
             console?.err("note: \(path) has no x_test/y_test arrays: its x and y are the test examples")
         }
-        let raw = try ArrayData.read(path, split: split, info: info, targetColumns: config.targetColumns)
+        let raw = try ArrayData.read(path, split: split, info: info, targetColumns: config.targetColumns, heads: config.heads)
         let loss = try ArrayData.loss(config, info: info, raw: raw)
         return (try ArrayData.examples(raw, loss: loss, info: info), raw.source)
     }

@@ -21,12 +21,14 @@ enum EvalCommand<M: CompiledModel> {
         let (source, stored, storedHistory) = try CommandSupport.loadWeights(model, flags: f)
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         config.head = M.head
+        config.heads = M.heads
         if let s = stored { try config.apply(pairs: s, file: source) }
         if let v = try f.int("target-columns", min: 1, max: 1 << 20) { config.targetColumns = v }
         if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
         if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
+        try M.checkNoRunLoss(f)
         if let v = f.string("loss") {
             guard let k = LossKind(name: v) else { throw UsageError("eval: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k
@@ -51,9 +53,15 @@ enum EvalCommand<M: CompiledModel> {
         }
         let loss = try ArrayData.runLoss(config, oneHotTargets: images.targets != nil && images.targetWidth > 1)
         images = try images.forLoss(loss, info: info)
+        let title = "\(info.name) on \(dataset) \(splitName) (\(images.count) \(dataset == ArrayData.datasetName ? "examples" : "images"), weights \(source))"
+        if loss.heads != nil {
+            let r = HeadEvaluation.run(model, images: images, loss: loss, batch: batch)
+            try model.checkInput("eval")
+            console.out(f.has("json") ? HeadEvaluation.json(r, loss: loss) : HeadEvaluation.text(r, loss: loss, title: title))
+            return
+        }
         let t = Evaluator.evaluateTask(model, images: images, loss: loss, batch: batch)
         try model.checkInput("eval")
-        let title = "\(info.name) on \(dataset) \(splitName) (\(images.count) \(dataset == ArrayData.datasetName ? "examples" : "images"), weights \(source))"
         guard let m = t.classification else {
             // multi-label and regression: the task's metrics
             console.out(f.has("json") ? JSON.object(t.jsonFields) : "\(title)\n\(t.task.rawValue): \(t.line)")

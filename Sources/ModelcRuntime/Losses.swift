@@ -46,6 +46,8 @@ public struct Loss: Sendable {
     public let objective: Objective
     /// The targets are the inputs (`train: target=input`): trainers copy each batch's input.
     public var targetIsInput = false
+    /// A model with several output heads: each head's loss, summed with its weight (OutputHeads.swift).
+    public var heads: [HeadLoss]? = nil
 
     /// The crossentropy and margin losses of a classifier (labels): softmax or linear head.
     public init(kind: LossKind, modelEndsWithSoftmax: Bool) {

@@ -57,6 +57,9 @@ extension CompiledModel {
     /// Accuracy, loss, confusion matrix and per-class metrics on labelled images (inference mode).
     public func evaluate(on images: LabeledImages) throws -> ClassificationMetrics {
         try Self.checkShape(images, source: "evaluate")
+        guard Self.heads.isEmpty else {
+            throw RuntimeError(file: "evaluate", "model \(Self.info.name) has \(Self.heads.count) outputs (\(Self.heads.map(\.name).joined(separator: ", "))); evaluate(on:) measures one classifier: use the binary's `eval --data FILE.npz`, which reports every output")
+        }
         guard Self.head == .softmax || (Self.head == .linear && Self.info.classCount > 1) else {
             throw RuntimeError(file: "evaluate", "model \(Self.info.name) has a \(Self.head == .sigmoid ? "sigmoid" : "one-output linear") head; evaluate(on:) measures softmax classifiers: use the binary's `eval --data FILE.npz|.csv`, which reports the task's metrics")
         }

@@ -51,6 +51,9 @@ enum PredictCommand<M: CompiledModel> {
         }
         if let data = f.string("data") { examples = try arrayExamples(data, flags: f, config: config, info: info) }
         config.head = M.head
+        guard M.heads.isEmpty else {
+            throw UsageError("predict: model \(info.name) has \(M.heads.count) outputs (\(M.heads.map(\.name).joined(separator: ", "))); predict prints one output's classes and is not available for it yet: use eval")
+        }
         let objective = try Objective.resolve(config.loss, head: M.head, oneHotTargets: false)
         let task = TaskMetrics.task(try ArrayData.runLoss(config, oneHotTargets: false), outputs: info.classCount)
         for (name, x) in examples {

@@ -75,6 +75,7 @@ extension Loss {
     /// for regression. `gradient` (optional, `count x width`) receives d(mean loss)/d(outputs).
     public func evaluate(outputs: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int, width: Int,
                          gradient: UnsafeMutablePointer<Float>?) -> (lossSum: Double, correct: Int) {
+        if heads != nil { return evaluateHeads(outputs: outputs, targets: targets, count: count, width: width, gradient: gradient) }
         var lossSum = 0.0
         var correct = 0
         let scale = objective == .categorical ? 1 / Float(count) : 1 / Float(count * width)
@@ -115,7 +116,10 @@ extension Loss {
     }
 
     /// Values of an example that `correct` counts: the output units for a binary objective.
-    public func accuracyUnits(width: Int) -> Int { objective == .binary ? width : 1 }
+    public func accuracyUnits(width: Int) -> Int {
+        if let h = accuracyHead { return h.loss.accuracyUnits(width: h.spec.width) }
+        return objective == .binary ? width : 1
+    }
 
     /// sum_k y_k (logsumexp(z) - z_k); g_k = (p_k sum(y) - y_k) * scale.
     private func categorical(_ z: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ width: Int,

@@ -61,6 +61,7 @@ extension Evaluator {
     public static func evaluateTask<M: CompiledModel>(_ model: M, images: LabeledImages, loss: Loss, batch: Int) -> TaskMetrics {
         let info = M.info
         let width = info.classCount
+        if loss.heads != nil { return HeadEvaluation.run(model, images: images, loss: loss, batch: batch).total }
         let task = TaskMetrics.task(loss, outputs: width)
         if loss.objective.usesLabels {
             let m = evaluate(model, images: images, loss: loss, batch: batch)

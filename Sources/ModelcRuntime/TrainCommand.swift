@@ -22,6 +22,7 @@ enum TrainCommand<M: CompiledModel> {
             }
             config.optimizer.kind = k
         }
+        try M.checkNoRunLoss(f)
         if let v = f.string("loss") {
             guard let k = LossKind(name: v) else { throw UsageError("train: --loss expects one of \(LossKind.namesList), found '\(v)'") }
             config.loss = k
@@ -71,6 +72,9 @@ enum TrainCommand<M: CompiledModel> {
         let perEpochTest = testEachEpoch ? try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console) : nil
         if !json {
             console.out("training \(info.name) on \(config.dataset): \(trainSet.count) \(config.dataset == ArrayData.datasetName ? "examples" : "images"), \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue)\(config.loss == .crossentropy && trainer.loss.objective != .sparseCategorical ? " (\(trainer.loss.objective.rawValue))" : "")\(config.targetIsInput ? " target=input" : ""), schedule \(config.schedule), seed \(config.seed)")
+            if let h = trainer.loss.heads {
+                console.out("\(h.count) outputs, loss = the sum of weight x loss: " + h.map(\.describe).joined(separator: "; ") + "; accuracy: \(trainer.loss.accuracyHead?.spec.name ?? "none")")
+            }
         }
         let bar = ProgressBar(enabled: console.isTTY)
         trainer.observer = observer(trainer, bar: bar, json: json, perEpochTest: perEpochTest, console: console)
@@ -104,6 +108,7 @@ enum TrainCommand<M: CompiledModel> {
         var resumeFrom: Checkpoint? = nil
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         config.head = M.head
+        config.heads = M.heads
         if resume {
             guard FileIO.exists(checkpointPath) else {
                 throw RuntimeError(file: checkpointPath, "no checkpoint to resume from (train without --resume to start a new run)")

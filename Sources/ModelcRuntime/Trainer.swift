@@ -83,7 +83,8 @@ public final class Trainer<M: CompiledModel> {
             throw UsageError("early stopping '\(config.earlyStopping)' needs a validation set: set --val-split above 0")
         }
         let info = M.info
-        var loss = try Loss(kind: config.loss, head: M.head, oneHotTargets: train.targets != nil && train.targetWidth > 1)
+        var loss = M.heads.isEmpty ? try Loss(kind: config.loss, head: M.head, oneHotTargets: train.targets != nil && train.targetWidth > 1)
+            : try Loss(heads: M.heads)
         loss.targetIsInput = config.targetIsInput
         self.loss = loss
         self.model = model

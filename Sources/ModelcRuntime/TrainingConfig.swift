@@ -45,6 +45,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var targetIsInput = false
     /// The model's head (not a setting: the commands set it from the model, for the losses).
     public var head: OutputHead = .linear
+    /// Its output heads when it has several (not a setting either; OutputHeads.swift).
+    public var heads: [OutputHeadSpec] = []
     /// Array data from a CSV file (`--data file.csv`): its last `targetColumns` columns are y.
     public var targetColumns = 1
     public var schedule: Schedule

@@ -155,9 +155,10 @@ final class GradientCheckTests: XCTestCase {
 
     /// Graphs (issue 17): a residual Add whose skip output feeds two layers (gradients summed),
     /// a Concatenate of a conv and a pool branch, unfused and fused; Subtract, Multiply,
-    /// Average, Maximum, Minimum and a row-axis Concatenate over three Dense outputs.
+    /// Average, Maximum, Minimum and a row-axis Concatenate over three Dense outputs; three
+    /// output heads (softmax logits, a sigmoid unit, a 4x4 map) joined into one output.
     func testGraphs() throws {
-        for name in ["fx_graph_residual_inception_fused", "fx_graph_merges"] { try check(name) }
+        for name in ["fx_graph_residual_inception_fused", "fx_graph_merges", "fx_graph_heads"] { try check(name) }
     }
 
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and

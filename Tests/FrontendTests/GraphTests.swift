@@ -45,8 +45,9 @@ final class GraphTests: XCTestCase {
                    contains: "layer 'add_1' is connected to 'dense_7', which is not a layer of the table", path: "g.md")
         checkError(t.replacingOccurrences(of: "dense_1[0][0]  ", with: "dense_3[0][0]  "),
                    contains: "layer 'add_1' is connected to 'dense_3', which comes later in the table", path: "g.md")
-        checkError(t.replacingOccurrences(of: "add_1[0][0]  ", with: "dense_1[0][0]"),
-                   contains: "layer 'add_1' feeds no other layer: models with several outputs are not supported", path: "g.md")
+        // add_1 then feeds nothing: a second output head (ModelHeads.swift).
+        XCTAssertEqual(try Frontend.check(text: t.replacingOccurrences(of: "add_1[0][0]  ", with: "dense_1[0][0]"), path: "g.md").ir.heads?.map(\.name),
+                       ["add_1", "dense_3"])
         checkError(t.replacingOccurrences(of: "(Add)     ", with: "(Subtract)")
                     .replacingOccurrences(of: "    dense_2[0][0]  ", with: "    dense_2[0][0] input_1[0][0]"),
                    contains: "Subtract needs exactly 2 inputs, has 3", path: "g.md")

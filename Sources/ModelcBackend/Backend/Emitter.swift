@@ -334,18 +334,22 @@ public enum Emitter {
         let cls = className(for: ir.name)
         // 1-D layers run as the 2-D ones on 1 x L images; tensor keys and shapes stay the model's.
         let lifted = Lowering.liftingOneD(ir)
-        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(lifted.layers)
+        // Several heads: one output vector, the heads side by side (MultiHeadJoin.swift).
+        let (joined, heads) = MultiHeadJoin.join(lifted.layers, heads: ir.heads)
+        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(joined)
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
-        let params = ParameterLayout(stripFinalSoftmax(ir.layers).0, semantics: ir.semantics)
+        let params = ParameterLayout(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
+                                     semantics: ir.semantics)
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
         schedule.run(lifted, m, &lowering)
-        let writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
+        var writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
                                       params: params, m: m, schedule: schedule)
+        writer.heads = heads
         return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: writer.text(),
                             winogradLayers: m.winogradLayers, plan: lowering)
     }
@@ -402,27 +406,13 @@ public enum Emitter {
     static func stripFinalSoftmax(_ layers: [Layer]) -> ([Layer], Bool) {
         var ls = layers
         guard var last = ls.last else { return (ls, false) }
-        switch last.op {
-        case .activation(.softmax):
+        if case .activation(.softmax) = last.op {
             ls.removeLast()
             return (ls, true)
-        case .dense(let u, let b, .softmax):
-            last.op = .dense(units: u, useBias: b, activation: .linear)
-            ls[ls.count - 1] = last
-            return (ls, true)
-        case .conv2d(var a) where a.activation == .softmax:
-            a.activation = .linear
-            last.op = .conv2d(a)
-            ls[ls.count - 1] = last
-            return (ls, true)
-        case .conv2dTranspose(var a, let oph, let opw) where a.activation == .softmax:
-            a.activation = .linear
-            last.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
-            ls[ls.count - 1] = last
-            return (ls, true)
-        default:
-            return (ls, false)
         }
+        let softmax = MultiHeadJoin.stripSoftmax(&last) == "softmax"
+        ls[ls.count - 1] = last
+        return (ls, softmax)
     }
 
     static func folded(_ l: Layer) -> Activation {

@@ -12,6 +12,8 @@ struct ModelClassWriter {
     let params: ParameterLayout
     let m: ModelEmission
     let schedule: LayerSchedule
+    /// Several output heads: where each one's values are in the output (MultiHeadJoin.swift).
+    var heads: [JoinedHead] = []
     var paramCount: Int { params.count }
     var specs: [ParamSpec] { params.specs }
     var inSize: Int { ir.inputShape.reduce(1, *) }
@@ -57,6 +59,7 @@ struct ModelClassWriter {
         w.line("public static let endsWithSoftmax = \(endsWithSoftmax)")
         // a final sigmoid stays in the outputs: a binary or multi-label head (ModelcRuntime/TaskLosses.swift)
         if layers.endsWithSigmoid { w.line("public static let endsWithSigmoid = true") }
+        for l in MultiHeadJoin.declaration(heads) { w.line(l) }
         w.line()
         let floats = ArenaLayout(m.buffers.filter { $0.kind == .float }), ints = ArenaLayout(m.buffers.filter { $0.kind != .float })
         floats.declare(w, arena: "arena", type: "Float")

@@ -8,6 +8,7 @@
 //   input: scale=1/255 offset=0 shape=28x28x1 [data_format=channels_first]
 //   layer GLOB: key=value ... [standardize|affine|identity]   (Rescaling: scale=1/255 offset=0)
 //   train: optimizer=adam lr=0.001 batch=128 epochs=30 ...
+//   head NAME: loss=mse weight=0.5      (a model with several outputs; IR/ModelHeads.swift)
 
 struct Pair: Equatable { var h: Int; var w: Int }
 
@@ -98,6 +99,8 @@ struct Annotations {
     /// Training keys given explicitly.
     var trainingKeys: Set<String> = []
     var layers: [LayerDirective] = []
+    /// `head NAME: loss=KIND weight=W` (IR/ModelHeads.swift).
+    var heads: [HeadDirective] = []
     /// PyTorch `forward:` call order (module names and functional calls), one token each.
     var forward: [String]?
     var forwardLine: Int?
@@ -257,12 +260,14 @@ enum AnnotationParser {
             guard depth == 0, !steps.isEmpty else { throw err("forward: unbalanced parentheses or no steps in '\(rest)'") }
             if ann.forwardLine != nil { ann.forward = (ann.forward ?? []) + steps } else { ann.forward = steps }
             ann.forwardLine = ann.forwardLine ?? line
+        case "head":
+            ann.heads.append(try ModelHeads.directive(words, rest, line: line, doc: doc))
         case "layer":
             guard words.count == 2 else { throw err("expected 'layer NAME: key=value ...' (NAME may use * globs)") }
             let o = try layerOverrides(rest, line: line, doc: doc)
             ann.layers.append(LayerDirective(pattern: words[1], line: line, overrides: o))
         default:
-            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, train:, forward:)")
+            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, head NAME:, train:, forward:)")
         }
     }
 

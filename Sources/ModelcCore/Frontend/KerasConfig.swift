@@ -13,9 +13,10 @@
 // Formats: Keras 3 (`{"module": "keras", "class_name": "Sequential" | "Functional", "config":
 // {"layers": [...]}}`, input shapes in InputLayer `batch_shape` or `build_config`) and Keras 2
 // (`{"class_name": "Sequential" | "Model", "config": {"name": ..., "layers": [...]}}`, the older
-// `"config": [...]` list form, input shapes in `batch_input_shape`). A Functional model is
-// accepted when its layers form one chain, each fed by the layer before it; branches, several
-// inputs or outputs, shared layers and nested models are errors naming the layer. Messages give
+// `"config": [...]` list form, input shapes in `batch_input_shape`). A Functional model is a
+// graph of layers listed in topological order (merges; several outputs are heads, in
+// `output_layers` order, IR/ModelHeads.swift); several inputs, shared layers and nested models
+// are errors naming the layer. Messages give
 // the file and the JSON path (`config.layers[3].config.kernel_size`). Layer conversion and
 // shapes: KerasConfigLayers.swift; the JSON reader: KerasConfigJSON.swift.
 
@@ -129,6 +130,7 @@ public enum KerasConfig {
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        try ModelHeads.resolve(&ir, annotations: ann, document: annDoc, order: model.outputs)
         ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
         let source = container.map { " (\($0))" } ?? ""
         ir.assumptions.insert("parameter counts: computed from the layer configs\(source); a Keras config declares no counts, so they are verified against nothing", at: 0)
@@ -185,6 +187,8 @@ struct KerasModel {
     /// A Functional model's graph: for each layer, the positions of the layers feeding it
     /// (nil for a Sequential model: each layer reads the one before).
     var sources: [[Int]]? = nil
+    /// A Functional model's outputs in Keras's order (`output_layers`).
+    var outputs: [String] = []
 }
 
 struct KLayer {
@@ -210,7 +214,8 @@ extension KerasModel {
         case "Functional", "Model":
             let ls = try layers(try config.required("layers"))
             let sources = try graph(ls, config: config)
-            return KerasModel(format: format, className: cls, layers: ls, builtInput: built, sources: sources)
+            return KerasModel(format: format, className: cls, layers: ls, builtInput: built, sources: sources,
+                              outputs: try endpoints(config.required("output_layers")))
         default:
             throw try root.required("class_name").error("model class '\(cls)': expected Sequential or Functional (a subclassed model saves no layer graph; save a Sequential or Functional model)")
         }
@@ -248,7 +253,6 @@ extension KerasModel {
         let ins = try endpoints(config.required("input_layers"))
         let outs = try endpoints(config.required("output_layers"))
         guard ins.count == 1 else { throw try config.required("input_layers").error("the model has \(ins.count) inputs (\(ins.joined(separator: ", "))); models with several inputs are not supported") }
-        guard outs.count == 1 else { throw try config.required("output_layers").error("the model has \(outs.count) outputs (\(outs.joined(separator: ", "))); models with several outputs are not supported") }
         guard ins[0] == ls[0].name else { throw try config.required("input_layers").error("the input is '\(ins[0])', not the first layer '\(ls[0].name)'") }
         var position: [String: Int] = [:]
         var sources: [[Int]] = []
@@ -274,12 +278,14 @@ extension KerasModel {
             if i == 0 { sources.append([]) }
             position[l.name] = i
         }
-        guard outs[0] == ls[ls.count - 1].name else {
-            throw try config.required("output_layers").error("the output is '\(outs[0])', not the last layer '\(ls[ls.count - 1].name)'; layers after the output are not supported")
-        }
+        // The outputs are the layers nothing reads (several: heads, IR/ModelHeads.swift).
         let used = Set(sources.flatMap { $0 })
-        if let dead = ls.indices.dropLast().first(where: { !used.contains($0) }) {
-            throw ls[dead].entry.error("layer '\(ls[dead].name)' (\(ls[dead].className)) feeds no layer and is not the output")
+        let ends = ls.indices.filter { !used.contains($0) }.map { ls[$0].name }
+        if let dead = ends.first(where: { !outs.contains($0) }), let l = ls.first(where: { $0.name == dead }) {
+            throw l.entry.error("layer '\(l.name)' (\(l.className)) feeds no layer and is not an output (outputs: \(outs.joined(separator: ", ")))")
+        }
+        if let inner = outs.first(where: { !ends.contains($0) }) {
+            throw try config.required("output_layers").error("the output '\(inner)' feeds other layers (or is not a layer); an output must be a layer nothing else reads")
         }
         return sources
     }

@@ -349,6 +349,9 @@ public struct ModelIR: Equatable, Codable, Sendable {
     /// An ONNX graph converted from Keras (tf2onnx, Frontend/ONNXLayout.swift): PyTorch weight
     /// layouts, but Flatten orders the values H, W, C (the graph flattens NHWC tensors).
     public var nhwcFlatten = false
+    /// A graph with several output layers (layers nothing reads): its heads, each with its loss
+    /// and weight (IR/ModelHeads.swift). nil: one output, the last layer.
+    public var heads: [ModelHead]? = nil
 
     public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
                 declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],

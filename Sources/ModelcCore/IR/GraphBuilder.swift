@@ -7,7 +7,8 @@
 //         topological). Names Keras 3 cut short (`batch_normalizat…`) match by prefix; when
 //         several rows fit, the one that would otherwise feed nothing. Errors name the row: an unknown or later input, a layer called twice
 //         (shared weights: a node index above 0), several Input layers, a layer that takes one
-//         input listed with several, several outputs, and a graph without an InputLayer row.
+//         input listed with several, and a graph without an InputLayer row. Several outputs
+//         (layers nothing reads) are heads (IR/ModelHeads.swift).
 
 enum GraphBuilder {
     /// Inputs of one layer, and cut names that fit several rows (resolving them is quadratic).
@@ -53,7 +54,6 @@ enum GraphBuilder {
         guard kinds[0] == [.inputLayer] else {
             throw doc.error(rows[0].line, "a model with branches needs its InputLayer row; the first row is '\(rows[0].name)'")
         }
-        try checkSingleOutput(rows, out, doc: doc)
         return out
     }
 
@@ -112,15 +112,6 @@ enum GraphBuilder {
             // Skip the second index of `[n][t]`.
             text = rest.dropFirst(digits.count + 1)
             if text.first == "[" { text = text.drop { $0 != "]" } }
-        }
-    }
-
-    /// Every layer but the last feeds another one.
-    static func checkSingleOutput(_ rows: [RawRow], _ producers: [[Int]?], doc: Document) throws {
-        var used = Set<Int>()
-        for (i, ps) in producers.enumerated() { for p in ps ?? (i > 0 ? [i - 1] : []) { used.insert(p) } }
-        for i in rows.indices.dropLast() where !used.contains(i) {
-            throw doc.error(rows[i].line, "layer '\(rows[i].name)' feeds no other layer: models with several outputs are not supported (the output is the last row, '\(rows[rows.count - 1].name)')")
         }
     }
 }

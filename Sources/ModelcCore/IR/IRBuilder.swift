@@ -78,6 +78,7 @@ enum IRBuilder {
                          inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
         ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
+        try ModelHeads.resolve(&ir, annotations: ann, document: doc)
         return ir
     }
 

@@ -61,6 +61,7 @@ enum ReportText {
         out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))" : ir.classNames.joined(separator: ", "))\n"
         out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
         out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
+        out += ModelHeads.report(ir)
         let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
         if !notes.isEmpty {
             out += "Inference notes:\n" + notes.map { "  - " + $0 + "\n" }.joined()

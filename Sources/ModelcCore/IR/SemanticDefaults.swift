@@ -80,27 +80,29 @@ enum SemanticDefaults {
             else { grouped.append((what, [layer])) }
         }
         let n = ir.layers.count
-        // Index of the last layer that is not a Dropout (the classifier head).
+        // The layers that end a head (the last one that is not a Dropout; each head of a graph
+        // with several outputs, ModelHeads.swift).
         var lastReal = n - 1
         while lastReal > 0, case .dropout = ir.layers[lastReal].op { lastReal -= 1 }
+        let heads = ir.layers.isChain ? [lastReal] : ModelHeads.headLayers(ir.layers)
         for i in 0..<n {
             var L = ir.layers[i]
             let o = ann.overrides(for: L.name)
             switch L.op {
             case .conv2d(var a):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
                 L.op = .conv2d(a)
             case .separableConv2d(var a, let m):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
                 L.op = .separableConv2d(a, depthMultiplier: m)
             case .depthwiseConv2d(var a, let m):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
                 L.op = .depthwiseConv2d(a, depthMultiplier: m)
             case .conv2dTranspose(var a, let oph, let opw):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
                 L.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
             case .dense(let u, let b, _):
-                let act = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                let act = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
                 L.op = .dense(units: u, useBias: b, activation: act)
             case .activation:
                 switch L.kind {
@@ -114,10 +116,10 @@ enum SemanticDefaults {
                     }
                 default:
                     if let a = o.activation { L.op = .activation(a) }
-                    else if i == lastReal && L.outputShape.reduce(1, *) == 1 {
+                    else if heads.contains(i) && L.outputShape.reduce(1, *) == 1 {
                         L.op = .activation(.sigmoid)
                         assume(L.name, "Activation is sigmoid (last layer with one output; annotate `layer NAME: activation=...`)")
-                    } else if i == lastReal {
+                    } else if heads.contains(i) {
                         L.op = .activation(.softmax)
                         assume(L.name, "Activation is softmax (last layer; annotate `layer NAME: activation=...`)")
                     } else {
@@ -272,7 +274,7 @@ enum SemanticDefaults {
         ["lr": "learning_rate", "batch": "batch_size", "weight_decay": "wd", "val_split": "validation_split"][k] ?? k
     }
 
-    static func defaultActivation(_ layers: [Layer], _ i: Int, lastReal: Int, assume: (String) -> Void) -> Activation {
+    static func defaultActivation(_ layers: [Layer], _ i: Int, head: Bool, assume: (String) -> Void) -> Activation {
         if layers.isChain {
             var j = i + 1
             while j < layers.count {
@@ -283,7 +285,7 @@ enum SemanticDefaults {
         } else if activationFollows(layers, i) {
             return .linear
         }
-        if case .dense(let units, _, _) = layers[i].op, i == lastReal {
+        if case .dense(let units, _, _) = layers[i].op, head {
             if units == 1 {
                 assume("activation=sigmoid (final Dense with one output; annotate `layer NAME: activation=...`)")
                 return .sigmoid

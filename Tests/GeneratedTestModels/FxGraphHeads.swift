@@ -94,8 +94,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2dForward(lo, hi, t)
         l3_denseForward(lo, hi, t)
         l4_class_logitsForward(lo, hi, t)
@@ -144,25 +143,19 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
             let y = a1 + n * 48
             l1_conv2dForwardRows(x, y, 0, 16, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 48, a1 + lo * 48, count: (hi - lo) * 48)
-        }
+        Activations.forward(.tanh, a1 + lo * 48, a1 + lo * 48, count: (hi - lo) * 48)
     }
 
     // conv2d backward: dW, db (first layer: no dx)
     private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
-        }
-        let gb = (gp + 54)
-        for o in 0..<3 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
+        BiasGradient.sum(g1 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 54))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = l1_conv2dxp + n * 72
             let dy = g1 + n * 48
-            for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 12 + row % 6 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 2, bOuter: 12, bInner: 3), .add)
         }
@@ -176,9 +169,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 48 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 48, ldb: 6), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.tanh, a3 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
-        }
+        Activations.forward(.tanh, a3 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
     }
 
     // dense: Wt[o][i] = W[i][o]
@@ -190,13 +181,9 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     // dense backward: dW, db, dx
     private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
-        do {
-            Activations.backward(.tanh, dy: g3 + lo * 6, y: a3 + lo * 6, dx: g3 + lo * 6, count: (hi - lo) * 6)
-        }
+        Activations.backward(.tanh, dy: g3 + lo * 6, y: a3 + lo * 6, dx: g3 + lo * 6, count: (hi - lo) * 6)
         let x = a1, dy = g3
-        let gb = (gp + 345)
-        for o in 0..<6 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+        BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 345))
         let gk = (gp + 57)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(48, a: { row in x + r0 * 48 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
@@ -226,9 +213,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     private func l4_class_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         let x = a3, dy = g4
-        let gb = (gp + 369)
-        for o in 0..<3 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
+        BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 369))
         let gk = (gp + 351)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
@@ -246,9 +231,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         let r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 1, c: { row in y + (r0 + row) * 1 },
                   GemmReduction(k: 6, ldb: 1), GemmEpilogue(bias: bias))
-        do {
-            Activations.forward(.sigmoid, a6 + lo * 1, a6 + lo * 1, count: (hi - lo) * 1)
-        }
+        Activations.forward(.sigmoid, a6 + lo * 1, a6 + lo * 1, count: (hi - lo) * 1)
     }
 
     // flag_out: Wt[o][i] = W[i][o]
@@ -260,13 +243,9 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     // flag_out backward: dW, db, dx
     private func l6_flag_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
-        do {
-            Activations.backward(.sigmoid, dy: g6 + lo * 1, y: a6 + lo * 1, dx: g6 + lo * 1, count: (hi - lo) * 1)
-        }
+        Activations.backward(.sigmoid, dy: g6 + lo * 1, y: a6 + lo * 1, dx: g6 + lo * 1, count: (hi - lo) * 1)
         let x = a3, dy = g6
-        let gb = (gp + 378)
-        for o in 0..<1 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<1 { gb[o] += dy[r * 1 + o] } }
+        BiasGradient.sum(dy + lo * 1, rows: (hi - lo) * 1, n: 1, into: (gp + 378))
         let gk = (gp + 372)
         let r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 1, n: 1, c: { row in gk + row * 1 },
@@ -310,15 +289,13 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     // map_out backward: dW, db, dx
     private func l7_map_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
-        let gb = (gp + 382)
-        for o in 0..<1 { gb[o] = 0 }
+        BiasGradient.sum(g7 + lo * 16, rows: (hi - lo) * 16, n: 1, into: (gp + 382))
         let gk = (gp + 379)
         gk.update(repeating: 0, count: 3)
         let dyp = l7_map_outdyp + t * 16
         for n in lo..<hi {
             let x = a1 + n * 48
             let dy = g7 + n * 16
-            for r in 0..<16 { for o in 0..<1 { gb[o] += dy[r * 1 + o] } }
             Gemm.rows(3, a: { row in x + row / 3 * 12 + row % 3 }, b: dy, n: 1, c: { row in gk + row * 1 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 3, bOuter: 4, bInner: 1), .add)
             let dx = g1_1 + n * 48

@@ -33,7 +33,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
             var d = TrainingDefaults()
             d.learningRate = Float(0.002)
             d.batchSize = 64
-            d.epochs = 30
+            d.epochs = 20
             d.schedule = "cosine"
             return d
         }()

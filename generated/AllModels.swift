@@ -4,6 +4,8 @@ import ModelcRuntime
 
 nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [
     Cifar10SmallCnn.self,
+    FashionConvAutoencoder.self,
+    MnistConv1dRows.self,
     MnistLstmRows.self,
     MnistResnetSmall.self,
     PytorchMnistExamplesNet.self,
@@ -17,4 +19,5 @@ nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [
     Seed003K5.self,
     Seed003K6.self,
     Seed004KannadaCnn.self,
+    WordsLangBigru.self,
 ]

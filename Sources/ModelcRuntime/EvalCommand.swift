@@ -62,17 +62,17 @@ enum EvalCommand<M: CompiledModel> {
         }
         let t = Evaluator.evaluateTask(model, images: images, loss: loss, batch: batch)
         try model.checkInput("eval")
-        guard let m = t.classification else {
-            // multi-label and regression: the task's metrics
-            console.out(f.has("json") ? JSON.object(t.jsonFields) : "\(title)\n\(t.task.rawValue): \(t.line)")
-            return
-        }
         let names = t.task == .binary ? ["0", "1"] : CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
-        if let dir = reportDirectory {
+        if let dir = reportDirectory {   // a classifier's, or an autoencoder's (checkArrayRun refuses the others)
             let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
             let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],
                                               samplesFrom: splitName, info: [("weights", source)], names: names, batch: batch)
             console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
+        }
+        guard let m = t.classification else {
+            // multi-label and regression: the task's metrics
+            console.out(f.has("json") ? JSON.object(t.jsonFields) : "\(title)\n\(t.task.rawValue): \(t.line)")
+            return
         }
         if f.has("json") {
             console.out(jsonReport(m, task: t.task))

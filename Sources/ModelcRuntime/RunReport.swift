@@ -1,6 +1,6 @@
 // `train --report DIR` and `eval --report DIR`: maps a run's results (history, metrics of the
-// evaluated splits, class counts, sample images with predictions) into ReportData and writes the
-// report directory with ReportWriter (report.html, SVG plots, history.csv).
+// evaluated splits, class counts, sample images with predictions; an autoencoder's reconstructions,
+// RunReport+Autoencoder.swift) into ReportData and writes the report directory with ReportWriter (report.html, SVG plots, history.csv).
 
 import Foundation
 import ModelcData
@@ -88,6 +88,10 @@ enum RunReport {
     static func write<M: CompiledModel>(to directory: String, model: M, config: TrainingConfig, history: [ReportEpoch],
                                         splits: [(String, LabeledImages)], samplesFrom: String?, info extra: [(key: String, value: String)],
                                         names: [String], batch: Int) throws -> [String] {
+        if config.targetIsInput {
+            return try writeAutoencoder(to: directory, model: model, config: config, history: history, splits: splits,
+                                        samplesFrom: samplesFrom, info: extra, batch: batch)
+        }
         let info = M.info
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         var metrics: [ReportSplitMetrics] = [], counts: [ReportClassCounts] = [], samples: [ReportSample] = []

@@ -7,7 +7,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     public static let info = ModelInfo(
         name: "fx_conv1d_dilated_bn",
         fingerprint: "d081e48d671fbe36",
-        inputHeight: 1, inputWidth: 16, inputChannels: 2,
+        inputHeight: 16, inputWidth: 2, inputChannels: 1,
         classCount: 6,
         classNames: ["0", "1", "2", "3", "4", "5"],
         nativeClassNames: nil,

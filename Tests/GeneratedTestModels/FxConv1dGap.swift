@@ -7,7 +7,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     public static let info = ModelInfo(
         name: "fx_conv1d_gap",
         fingerprint: "32c7bb26a0162863",
-        inputHeight: 1, inputWidth: 12, inputChannels: 2,
+        inputHeight: 12, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

@@ -7,7 +7,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     public static let info = ModelInfo(
         name: "fx_conv1d_pool",
         fingerprint: "05d81dd5a79e510a",
-        inputHeight: 1, inputWidth: 15, inputChannels: 3,
+        inputHeight: 15, inputWidth: 3, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

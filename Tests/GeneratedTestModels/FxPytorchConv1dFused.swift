@@ -7,7 +7,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     public static let info = ModelInfo(
         name: "fx_pytorch_conv1d_fused",
         fingerprint: "f9849dd8a59f7aad",
-        inputHeight: 1, inputWidth: 17, inputChannels: 2,
+        inputHeight: 17, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

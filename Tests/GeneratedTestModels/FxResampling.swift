@@ -7,7 +7,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     public static let info = ModelInfo(
         name: "fx_resampling",
         fingerprint: "ec0e7485f84719d2",
-        inputHeight: 1, inputWidth: 8, inputChannels: 3,
+        inputHeight: 8, inputWidth: 3, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

@@ -7,7 +7,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     public static let info = ModelInfo(
         name: "gc_conv1d_fused",
         fingerprint: "32176b547afcc76c",
-        inputHeight: 1, inputWidth: 19, inputChannels: 3,
+        inputHeight: 19, inputWidth: 3, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

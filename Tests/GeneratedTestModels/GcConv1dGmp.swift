@@ -7,7 +7,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     public static let info = ModelInfo(
         name: "gc_conv1d_gmp",
         fingerprint: "3c7402034ef890d2",
-        inputHeight: 1, inputWidth: 11, inputChannels: 2,
+        inputHeight: 11, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

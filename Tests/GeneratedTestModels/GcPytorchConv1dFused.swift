@@ -7,7 +7,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     public static let info = ModelInfo(
         name: "gc_pytorch_conv1d_fused",
         fingerprint: "d144759291dc69ee",
-        inputHeight: 1, inputWidth: 9, inputChannels: 2,
+        inputHeight: 9, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

@@ -7,7 +7,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     public static let info = ModelInfo(
         name: "gc_resampling",
         fingerprint: "34350d869bed8411",
-        inputHeight: 1, inputWidth: 7, inputChannels: 3,
+        inputHeight: 7, inputWidth: 3, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

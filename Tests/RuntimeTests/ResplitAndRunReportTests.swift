@@ -88,7 +88,7 @@ final class ResplitAndRunReportTests: XCTestCase {
                      "--schedule", "step:1:0.5", "--report", dir])
         XCTAssertEqual(t.code, 0, t.err)
         XCTAssertTrue(t.err.contains("report: 6 files in \(dir)"), t.err)
-        for f in ReportWriter.fileNames { XCTAssertTrue(FileIO.exists(dir + "/" + f), f) }
+        for f in ReportWriter.fileNames { XCTAssertEqual(FileIO.exists(dir + "/" + f), f != "reconstructions.svg", f) }   // a classifier's
         // history.csv: the three epochs with the step schedule's learning rates
         let csv = String(decoding: try FileIO.read(path: dir + "/history.csv"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(csv.count, 4)

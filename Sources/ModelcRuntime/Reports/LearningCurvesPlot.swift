@@ -3,6 +3,8 @@
 // Each curve is exactly one <polyline> through its finite points; epochs without a value (no
 // validation that epoch, or a NaN loss) are skipped. Dots mark the points when there are few
 // epochs, so a single epoch still shows. The accuracy panel marks the best validation epoch.
+// A run without accuracy (an autoencoder or a regression: every accuracy NaN) gets the loss
+// panel alone, across the whole width.
 
 public enum ReportPlots {}
 
@@ -40,9 +42,12 @@ extension ReportPlots {
             return svg.render()
         }
 
-        let panelW = (width - 40) / 2
+        let hasAccuracy = rows.contains { $0.accuracy.isFinite || ($0.valAccuracy?.isFinite ?? false) }
+        let panelW = hasAccuracy ? (width - 40) / 2 : width - 40
         panel(&svg, x0: 20, y0: 44, w: panelW, h: height - 54, rows: rows, title: "Loss", isAccuracy: false)
-        panel(&svg, x0: 20 + panelW, y0: 44, w: panelW, h: height - 54, rows: rows, title: "Accuracy", isAccuracy: true)
+        if hasAccuracy {
+            panel(&svg, x0: 20 + panelW, y0: 44, w: panelW, h: height - 54, rows: rows, title: "Accuracy", isAccuracy: true)
+        }
         return svg.render()
     }
 

@@ -90,6 +90,11 @@ public struct ReportData: Sendable, Equatable {
     public var samples: [ReportSample]
     /// Split whose confusion matrix is drawn as the heat map; nil picks "test", then "val", then the last split.
     public var heatMapSplit: String?
+    /// Autoencoders (ReportReconstructions.swift): the error per split, and images with their
+    /// reconstructions from `reconstructionSplit`.
+    public var reconstructionErrors: [ReportReconstructionError] = []
+    public var reconstructions: [ReportReconstruction] = []
+    public var reconstructionSplit = "test"
 
     public init(modelName: String, classNames: [String], nativeClassNames: [String]? = nil,
                 info: [(key: String, value: String)] = [], history: [ReportEpoch] = [],
@@ -105,6 +110,8 @@ public struct ReportData: Sendable, Equatable {
             && a.info.map { $0.key } == b.info.map { $0.key } && a.info.map { $0.value } == b.info.map { $0.value }
             && a.history == b.history && a.splits == b.splits && a.classCounts == b.classCounts
             && a.samples == b.samples && a.heatMapSplit == b.heatMapSplit
+            && a.reconstructionErrors == b.reconstructionErrors && a.reconstructions == b.reconstructions
+            && a.reconstructionSplit == b.reconstructionSplit
     }
 
     /// "name (native)" when a native name exists, else the name.
@@ -124,7 +131,8 @@ public struct ReportData: Sendable, Equatable {
     /// plots can index freely. The message names the field, what was expected and what was found.
     public func validate() throws {
         let k = classNames.count
-        guard k > 0 else { throw ReportError("report data: classNames is empty, expected at least one class") }
+        try validateReconstructions()
+        guard k > 0 || isAutoencoder else { throw ReportError("report data: classNames is empty, expected at least one class") }
         if let n = nativeClassNames, n.count != k {
             throw ReportError("report data: nativeClassNames has \(n.count) names, expected \(k) (one per class)")
         }

@@ -1,6 +1,7 @@
 // The self-contained report page: UTF-8, inline CSS, the plots as inline SVG, and the metrics
 // as tables (overall per split, per class per split with macro averages, confusion matrices,
-// class counts, per-epoch history). No scripts, fonts, images or links to anything outside.
+// class counts, per-epoch history; for an autoencoder the reconstruction error and images
+// instead). No scripts, fonts, images or links to anything outside.
 
 public enum ReportHTML {
     static let css = """
@@ -34,14 +35,16 @@ public enum ReportHTML {
 
     /// The whole page. `svgs` are the already rendered plots (standalone SVG text); the XML
     /// declaration is stripped when they are inlined.
-    public static func page(_ d: ReportData, learningCurves: String?, confusion: String?, distribution: String?, samples: String?) -> String {
+    public static func page(_ d: ReportData, learningCurves: String?, confusion: String?, distribution: String?, samples: String?,
+                            reconstructions: String? = nil) -> String {
         let e = ReportXML.escape
         var h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         h += "<title>\(e(d.modelName)) — modelc report</title>\n<style>\n\(css)\n</style>\n</head>\n<body>\n<main>\n"
-        h += "<h1>\(e(d.modelName))</h1>\n<p class=\"sub\">modelc report: \(d.classNames.count) classes"
+        h += "<h1>\(e(d.modelName))</h1>\n<p class=\"sub\">modelc report: " + (d.isAutoencoder ? "autoencoder (the targets are the inputs)" : "\(d.classNames.count) classes")
         if !d.history.isEmpty { h += ", \(d.history.count) epoch\(d.history.count == 1 ? "" : "s") of training" }
-        if !d.splits.isEmpty { h += ", evaluated on \(d.splits.map { e($0.split) }.joined(separator: ", "))" }
+        let evaluated = d.splits.isEmpty ? d.reconstructionErrors.map(\.split) : d.splits.map(\.split)
+        if !evaluated.isEmpty { h += ", evaluated on \(evaluated.map { e($0) }.joined(separator: ", "))" }
         h += "</p>\n"
 
         if !d.info.isEmpty {
@@ -62,9 +65,12 @@ public enum ReportHTML {
             h += "</tbody>\n</table>\n"
         }
 
+        h += reconstructionSection(d, svg: reconstructions)
+
         if let svg = learningCurves {
             let hasVal = d.history.contains { $0.valLoss != nil || $0.valAccuracy != nil }
-            let what = hasVal ? "Training (solid) and validation (dashed) loss and accuracy" : "Training loss and accuracy (no validation data)"
+            let measures = d.history.contains { $0.accuracy.isFinite } ? "loss and accuracy" : "loss"
+            let what = hasVal ? "Training (solid) and validation (dashed) \(measures)" : "Training \(measures) (no validation data)"
             h += "<h2 id=\"learning-curves\">Learning curves</h2>\n" + figure(svg, caption: "\(what) per epoch; also in learning_curves.svg and history.csv.")
             h += historyTable(d.history)
         }
@@ -97,6 +103,27 @@ public enum ReportHTML {
 
         h += "<footer>Written by modelc. This page is self-contained: no scripts and no external resources.</footer>\n"
         h += "</main>\n</body>\n</html>\n"
+        return h
+    }
+
+    /// An autoencoder's reconstruction error per split and its reconstructions figure.
+    private static func reconstructionSection(_ d: ReportData, svg: String?) -> String {
+        guard d.isAutoencoder else { return "" }
+        let e = ReportXML.escape
+        var h = "<h2 id=\"reconstruction\">Reconstruction error</h2>\n"
+        if !d.reconstructionErrors.isEmpty {
+            h += "<table class=\"metrics reconstruction\">\n<thead><tr><th class=\"name\">split</th><th>examples</th>"
+            h += "<th>MSE per value</th><th>MAE per value</th><th>RMSE</th></tr></thead>\n<tbody>\n"
+            for r in d.reconstructionErrors {
+                h += "<tr><td class=\"name\">\(swatch(r.split))\(e(r.split))</td><td>\(ReportFormat.grouped(r.count))</td>"
+                h += "<td>\(ReportFormat.metric(r.mse, decimals: 6))</td><td>\(ReportFormat.metric(r.mae, decimals: 6))</td>"
+                h += "<td>\(ReportFormat.metric(r.mse.squareRoot(), decimals: 6))</td></tr>\n"
+            }
+            h += "</tbody>\n</table>\n<p class=\"sub\">Errors between the model's outputs and its inputs in the model's units (the inputs after the model's scale and offset), averaged over every value (every pixel) of every example.</p>\n"
+        }
+        if let svg {
+            h += figure(svg, caption: "The first \(d.reconstructionSplit) images (top) and the model's reconstructions (bottom), pixels mapped back through the input scale; also in reconstructions.svg.")
+        }
         return h
     }
 

@@ -7,6 +7,7 @@
 //   confusion.svg          when there is at least one evaluated split
 //   class_distribution.svg when class counts are given
 //   samples.svg            when sample images are given
+//   reconstructions.svg    when an autoencoder's reconstructions are given
 //
 // A file of this list that the current data does not produce is removed if an earlier report
 // left it in the directory, so the directory never mixes two runs.
@@ -23,7 +24,7 @@ import Darwin
 
 public enum ReportWriter {
     public static let fileNames = ["report.html", "learning_curves.svg", "history.csv", "confusion.svg",
-                                   "class_distribution.svg", "samples.svg"]
+                                   "class_distribution.svg", "samples.svg", "reconstructions.svg"]
 
     /// The report's files as (name, contents), in the order they are written. Pure: no I/O.
     public static func render(_ data: ReportData) throws -> [(name: String, contents: String)] {
@@ -49,8 +50,13 @@ public enum ReportWriter {
             samples = try ReportPlots.samplesGrid(data.samples, labels: labels, modelName: data.modelName, split: split)
             files.append(("samples.svg", samples!))
         }
+        var reconstructions: String?
+        if !data.reconstructions.isEmpty {
+            reconstructions = try ReportPlots.reconstructionsGrid(data.reconstructions, modelName: data.modelName, split: data.reconstructionSplit)
+            files.append(("reconstructions.svg", reconstructions!))
+        }
         files.append(("report.html", ReportHTML.page(data, learningCurves: curves, confusion: confusion,
-                                                      distribution: distribution, samples: samples)))
+                                                      distribution: distribution, samples: samples, reconstructions: reconstructions)))
         return files
     }
 

@@ -218,4 +218,21 @@ final class CorpusRecheckTests: XCTestCase {
         // Three letters are too few to tell a cut from a custom class.
         checkError(Self.markdownGenerator(batchClass: "(Bat)", footer: ""), contains: "layer 'batch_normalization' (Bat) is not supported")
     }
+
+    func testBatchNormOverAnotherAxisIsNamed() {
+        let text = """
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        conv2d_1 (Conv2D)            (None, 26, 26, 32)        320
+        _________________________________________________________________
+        batch_normalization_1 (Batch (None, 26, 26, 32)        104
+        _________________________________________________________________
+        flatten_1 (Flatten)          (None, 21632)             0
+        =================================================================
+        Total params: 424
+        """
+        checkError(text, contains: "test.md:5: error: layer 'batch_normalization_1' (BatchNormalization)")
+        checkError(text, contains: "104 = 4 x 26, the size of axis 1: a BatchNormalization(axis=1) over a non-channel axis is not supported")
+    }
 }
+

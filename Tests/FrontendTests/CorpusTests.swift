@@ -13,6 +13,9 @@ final class CorpusTests: XCTestCase {
         var needs: String?
         /// The table prints (C, H, W) shapes (Keras 1, image_dim_ordering='th').
         var channelsFirst = false
+        /// With `needs`: the annotation a user adds (e.g. `input: shape=10x1000`), after which the
+        /// table must verify with the expected counts.
+        var annotate: String?
     }
 
     func loadManifest() throws -> [Entry] {
@@ -30,6 +33,7 @@ final class CorpusTests: XCTestCase {
             guard let file = o["file"] as? String else { XCTFail("\(path): entry \(i) has no \"file\""); continue }
             var e = Entry(file: file, layout: o["layout"] as? String ?? "", counts: nil, errors: [], needs: o["needs"] as? String,
                           channelsFirst: o["channels_first"] as? Bool ?? false)
+            e.annotate = o["annotate"] as? String
             if let s = o["error"] as? String { e.errors = [s] }
             if let a = o["error_one_of"] as? [String] { e.errors += a }
             if e.errors.isEmpty {
@@ -76,13 +80,14 @@ final class CorpusTests: XCTestCase {
                     XCTAssertTrue(e.errors.contains { text.contains($0) }, "\(e.file): problems '\(text)' contain none of \(e.errors)")
                 }
             } catch let err as ModelError {
-                if let (t, _, _) = e.counts {
+                if let (t, tr, nt) = e.counts {
                     // A table that cannot be resolved without extra information (manifest "needs") must
                     // say what is missing and still verify the rows' sum against the expected total.
                     if e.needs != nil {
                         XCTAssertTrue(err.message.contains("add up to \(formatCount(t)) params"), "\(e.file): \(err)")
                         XCTAssertTrue(err.message.contains("annotate"), "\(e.file): \(err)")
                         print("corpus: \(e.file) needs \(e.needs ?? ""): \(err.message)")
+                        if let a = e.annotate { try checkAnnotated(e, annotation: a, path: path, counts: (t, tr, nt)) }
                     } else {
                         XCTFail("\(e.file): expected counts, got \(err)")
                     }
@@ -93,5 +98,13 @@ final class CorpusTests: XCTestCase {
             }
         }
         print("corpus: \(entries.count) summaries, layouts: \(layouts.sorted().joined(separator: ", "))")
+    }
+
+    /// The table with the annotation its `needs` names verifies with the expected counts.
+    func checkAnnotated(_ e: Entry, annotation a: String, path: String, counts: (Int, Int, Int)) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8) + "\n<!-- modelc\n\(a)\n-->\n"
+        let r = try Frontend.check(text: text, path: path)
+        XCTAssertEqual([r.ir.totalParams, r.ir.trainableParams, r.ir.nonTrainableParams], [counts.0, counts.1, counts.2], e.file)
+        XCTAssertTrue(r.ok, "\(e.file) with `\(a)`: \(r.problems.map(\.description))")
     }
 }

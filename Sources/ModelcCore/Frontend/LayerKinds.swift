@@ -144,7 +144,13 @@ enum KindResolver {
     static func resolve(_ row: RawRow, override: LayerKind?, doc: Document) throws -> Resolution {
         let printed = row.typeText
         if row.typeMissing {
-            throw doc.error(row.line, "layer '\(row.name)' has no class name: expected 'name (Type)' such as '\(row.name) (Dense)'")
+            // A row printed without its class (a hand-edited table): Keras's default name for a class
+            // ("simple_rnn", "lstm_2") still tells it; any other name does not.
+            if let o = override { return Resolution(kinds: [o], how: "kind=\(o.rawValue) from the annotation (the row prints no class)") }
+            guard let k = defaultNameKind(row.name) else {
+                throw doc.error(row.line, "layer '\(row.name)' has no class name, and '\(row.name)' is not a Keras default layer name that would tell it: expected 'name (Type)' such as '\(row.name) (Dense)', or annotate `layer \(row.name): kind=TYPE`")
+            }
+            return Resolution(kinds: [k], how: "class \(k.rawValue) from the Keras default name '\(row.name)' (the row prints no class)")
         }
         if row.typeComplete {
             if let k = LayerKind.exact(printed) {
@@ -153,16 +159,23 @@ enum KindResolver {
                 }
                 return Resolution(kinds: [k], how: nil)
             }
-            throw unsupported(row, shown: printed, doc: doc)
+            if let k = caseInsensitive(printed, complete: true).first, override == nil || override == k {
+                return Resolution(kinds: [k], how: "class '\(printed)' read as \(k.rawValue) (only the letter case differs)")
+            }
+            // "(Batch)": no class, but the start of supported ones, closed by hand after a cut.
+            guard printed.count >= 4, LayerKind.preference.contains(where: { $0.rawValue.hasPrefix(printed) }) else {
+                throw unsupported(row, shown: printed, doc: doc)
+            }
         }
-        var names = Set<String>()
         var matches: [LayerKind] = []
         for k in LayerKind.preference where k.rawValue.hasPrefix(printed) {
-            matches.append(k); names.insert(k.rawValue)
+            matches.append(k)
         }
         for (alias, k) in LayerKind.aliases where alias.hasPrefix(printed) && !matches.contains(k) {
             matches.append(k)
         }
+        let folded = matches.isEmpty && printed.count >= 3
+        if folded { matches = caseInsensitive(printed, complete: false) }
         if let o = override {
             guard matches.contains(o) else {
                 throw doc.error(row.line, "layer '\(row.name)': annotated kind=\(o.rawValue) does not start with the printed '(\(printed)'")
@@ -172,6 +185,8 @@ enum KindResolver {
         if matches.isEmpty { throw unsupported(row, shown: printed + "…", doc: doc) }
         let cut = "(\(printed)" + (printed.isEmpty ? "" : "…")
         if matches.count == 1 {
+            if folded { return Resolution(kinds: matches, how: "type \(cut) read as \(matches[0].rawValue) (only the letter case differs)") }
+            if row.typeComplete { return Resolution(kinds: matches, how: "type (\(printed)) is no class: read as cut short and completed to \(matches[0].rawValue)") }
             return Resolution(kinds: matches, how: printed.count >= 3 ? nil : "type \(cut) completed to \(matches[0].rawValue)")
         }
         let lname = row.name.lowercased()
@@ -187,6 +202,27 @@ enum KindResolver {
             return Resolution(kinds: [k], how: "type \(cut) completed to \(k.rawValue) from the layer name")
         }
         return Resolution(kinds: matches, how: "type \(cut) is ambiguous; chose by shapes and counts")
+    }
+
+    /// Classes (or aliases) equal to `printed`, or starting with it when it was cut, ignoring
+    /// letter case (a hand-edited "(MaXPooling1D)").
+    static func caseInsensitive(_ printed: String, complete: Bool) -> [LayerKind] {
+        let p = printed.lowercased()
+        func fits(_ name: String) -> Bool { complete ? name.lowercased() == p : name.lowercased().hasPrefix(p) }
+        var out = LayerKind.preference.filter { fits($0.rawValue) }
+        for (alias, k) in LayerKind.aliases.sorted(by: { $0.key < $1.key }) where fits(alias) && !out.contains(k) { out.append(k) }
+        return out
+    }
+
+    /// The class whose Keras default name `name` is: its snake_case stem, alone or with a `_N` suffix.
+    static func defaultNameKind(_ name: String) -> LayerKind? {
+        var stem = Substring(name)
+        if let u = name.lastIndex(of: "_") {
+            let suffix = name[name.index(after: u)...]
+            if !suffix.isEmpty, suffix.allSatisfy({ $0.isASCII && $0.isNumber }) { stem = name[..<u] }
+        }
+        let kinds = LayerKind.allCases.filter { $0.nameStems.first == String(stem) }
+        return kinds.count == 1 ? kinds[0] : nil
     }
 
     static func unsupported(_ row: RawRow, shown: String, doc: Document) -> ModelError {

@@ -16,8 +16,8 @@ enum TableScanner {
         var headerIndex: Int?
         var prefix = LinePrefix(indent: "", marker: "")
         for (i, line) in doc.lines.enumerated() where !skipping.contains(i + 1) {
-            guard line.has("Layer (type)") || line.has("Layer(type)") else { continue }
             let lower = line.lowercased()
+            guard lower.has("layer (type)") || lower.has("layer(type)") else { continue }
             guard lower.has("output shape") || lower.has("param") else { continue }
             headerIndex = i
             prefix = LinePrefix.detect(line).0
@@ -76,17 +76,30 @@ enum TableScanner {
 
     static let footerLabels: [(String, FooterKind)] = [("Total params:", .total), ("Trainable params:", .trainable),
                                                        ("Non-trainable params:", .nonTrainable),
+                                                       ("Nontrainable params:", .nonTrainable),   // a hand-copied spelling
                                                        ("Optimizer params:", .optimizer)]
 
     /// The footer line kind of `t` (trimmed, `#`/`>` quote marks allowed before it), if any.
     static func footerKind(_ t: String) -> FooterKind? {
         var s = Substring(t)
         while let f = s.first, f == "#" || f == ">" || f == " " || f == "\t" { s = s.dropFirst() }
-        return footerLabels.first { s.hasPrefix($0.0) }?.1
+        let n = normalizedFooter(String(s))
+        return footerLabels.first { n.hasPrefix($0.0) }?.1
+    }
+
+    /// A footer as pasted into markdown: "**Total Params**: 22,428,288 (85.56 MB)" → "Total params: 22,428,288 (85.56 MB)"
+    /// (bold marks dropped, the label's letter case as Keras prints it).
+    static func normalizedFooter(_ t: String) -> String {
+        guard t.first == "*" || t.first == "T" || t.first == "N" || t.first == "O" || t.first == "t" || t.first == "n" else { return t }
+        let s = t.replacingOccurrences(of: "**", with: "")
+        let lower = s.lowercased()
+        for (p, _) in footerLabels where lower.hasPrefix(p.lowercased()) { return p + s.dropFirst(p.count) }
+        return t
     }
 
     /// "Total params: 395,178", "Trainable params: 16 (64.00 B)", "Non-trainable params: 0".
-    static func footer(_ t: String, line: Int, doc: Document, table: inout SummaryTable) -> (FooterKind, Int?)? {
+    static func footer(_ raw: String, line: Int, doc: Document, table: inout SummaryTable) -> (FooterKind, Int?)? {
+        let t = normalizedFooter(raw)
         for (p, kind) in footerLabels where t.hasPrefix(p) {
             let value = t.dropFirst(p.count).trimmed
             var token = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
@@ -319,9 +332,10 @@ enum TableScanner {
         if st.afterFooter { return false }
         if t.hasPrefix("Model:") && st.table.rows.isEmpty { return true }
         if let r = textRow(s) {
-            if !r.rest.isEmpty && !st.cols.hasConnected && !st.cols.hasExtra {
+            // "1254400 = 7*7*256*100": the author's working for the count, ignored like a note.
+            if !r.rest.isEmpty && !r.rest.hasPrefix("= ") && !st.cols.hasConnected && !st.cols.hasExtra {
                 throw doc.error(i + 1, "unexpected text '\(r.rest)' after the parameter count "
-                    + "(the header has no 'Connected to' column; a note after a row starts with #, //, <- or ←)")
+                    + "(the header has no 'Connected to' column; a note after a row starts with #, //, <-, ← or '= ')")
             }
             st.table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
                                         params: r.count, connectedTo: [], line: i + 1,
@@ -419,14 +433,27 @@ enum TableScanner {
             if let f = footer(t, line: i + 1, doc: doc, table: &table) {
                 record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
             }
-            guard !afterFooter, let first = t.first, "│┃|".contains(first) else { stop = i; break scan }
-            try boxRow(cells(t), line: i + 1, cols: cols, doc: doc, into: &table)
+            guard let first = t.first, "│┃|".contains(first) else { stop = i; break scan }
+            let c = cells(t)
+            if let f = footerCells(c, cols: cols, line: i + 1, doc: doc, table: &table) {
+                record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
+            }
+            guard !afterFooter else { stop = i; break scan }
+            try boxRow(c, line: i + 1, cols: cols, doc: doc, into: &table)
         }
         try TableEnd.ensureComplete(doc, stop: stop, footerRead: afterFooter, skipping: skipping,
                                     probe: boxProbe(doc, prefix: prefix, cols: cols, seen: seen))
         if cols.connected != nil { table.layout += "+functional" }
         try finish(&table, doc: doc)
         return table
+    }
+
+    /// A markdown row that holds a footer in its cells: "| | **Total params:** | 264,705 |".
+    static func footerCells(_ c: [String], cols: BoxColumns, line: Int, doc: Document,
+                            table: inout SummaryTable) -> (FooterKind, Int?)? {
+        guard cols.layer < c.count, c[cols.layer].isEmpty else { return nil }
+        let text = c.filter { !$0.isEmpty }.joined(separator: " ")
+        return footer(text, line: line, doc: doc, table: &table)
     }
 
     /// Adds a box row (a count in the Param # cell) or merges a wrapped continuation into the last row.

@@ -98,6 +98,9 @@ extension TorchInfo {
             throw err("module class \(r.type) is not supported, or it is a block whose layers torchinfo's depth setting hid "
                 + "(it shows \(formatCount(r.params.value)) params); \(hidden) (supported: \(PyTorchModules.supportedList))")
         }
+        if ["Embedding", "LSTM", "GRU", "RNN"].contains(r.type) {
+            throw err("module class \(r.type) is not supported in a torchinfo table (what forward() does with token ids and a recurrent module's outputs does not show in its rows); give modelc the print(model) repr, which reads it")
+        }
         throw err("module class \(r.type) is not supported (supported: \(PyTorchModules.supportedList))")
     }
 

@@ -53,7 +53,9 @@ enum IRBuilder {
                                 outputShape: input, line: table.headerLine, declaredParams: nil,
                                 notes: ["synthesized: the table has no InputLayer row"]))
         }
-        if guessed {
+        if guessed, hasInputRow, case .unknown(let cell) = srows[0].row.shape, CutInputCell.printedDims(cell) != nil {
+            assumptions.append("input shape \(Inference.shapeText(input)): the InputLayer's cell '\(cell)' is cut at the column edge; completed as the first shape for which every layer verifies")
+        } else if guessed {
             assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count (annotate `input: shape=HxWxC`)")
         }
         var prev = input
@@ -96,9 +98,15 @@ enum IRBuilder {
             inputs = [s]
         } else {
             inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
+            if hasInputRow, srows.count > 1, case .unknown(let cell) = first.row.shape {
+                inputs = CutInputCell.candidates(cell, next: srows[1].row.shape.known) + inputs
+            }
             guessed = true
         }
-        if guessed, let e = RecurrentInference.unknownSteps(first: hasInputRow && srows.count > 1 ? srows[1] : first, doc: doc) { throw e }
+        if guessed, let e = RecurrentInference.unknownSteps(first: hasInputRow && srows.count > 1 ? srows[1] : first, doc: doc) {
+            // Counts do not depend on the steps: say what the rows add up to, for the user to compare.
+            throw ModelError(file: e.file, line: e.line, message: e.message + " (the rows add up to \(rowSum(table)))")
+        }
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
             if search.run(from: 0, input: inp) { return (inp, guessed, search) }
@@ -106,11 +114,15 @@ enum IRBuilder {
         var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
         if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {
             // Subclassed models print `multiple`: rows are in attribute order and the input is unknown.
-            let sum = table.rows.reduce(0) { $0 + $1.params }
-            let declared = table.declared.total.map { ", declared \(formatCount($0))" } ?? ""
-            e = ModelError(file: e.file, line: e.line, message: e.message + " (every output shape is printed as 'multiple', as for a subclassed model, whose rows follow attribute order rather than call order; the rows add up to \(formatCount(sum)) params\(declared); annotate `input: shape=HxWxC` and the layers' kernel/stride, or print the summary of a Sequential/functional model)")
+            e = ModelError(file: e.file, line: e.line, message: e.message + " (every output shape is printed as 'multiple', as for a subclassed model, whose rows follow attribute order rather than call order; the rows add up to \(rowSum(table)); annotate `input: shape=HxWxC` and the layers' kernel/stride, or print the summary of a Sequential/functional model)")
         }
         throw e
+    }
+
+    /// "4,100,898 params, declared 4,100,898": the rows' sum, and the footer's total if printed.
+    static func rowSum(_ table: SummaryTable) -> String {
+        let sum = table.rows.reduce(0) { $0 + $1.params }
+        return formatCount(sum) + " params" + (table.declared.total.map { ", declared \(formatCount($0))" } ?? "")
     }
 
     /// What a layer's notes say about how its class and hyperparameters were chosen.
@@ -150,6 +162,10 @@ enum IRBuilder {
     static func guessInputs(first: SearchRow) -> [[Int]] {
         var out: [[Int]] = []
         let known = first.row.shape.known
+        // A first layer that keeps its input's shape printed it: (None, 21) after Normalization.
+        let keepsShape: Set<LayerKind> = [.batchNormalization, .layerNormalization, .normalization, .rescaling, .dropout,
+                                          .activation, .relu, .leakyReLU, .softmax, .masking, .groupNormalization]
+        if let k = known, !k.isEmpty, first.kinds.allSatisfy(keepsShape.contains) { out.append(k) }
         if first.kinds.contains(.dense), let u = known?.last, u > 0, known?.count == 1 {
             let p = first.row.params
             if p % u == 0, p / u > 1 { out.append([p / u - 1]) }

@@ -62,9 +62,21 @@ enum BasicInference {
         }
         if r.fits.isEmpty {
             r.reason = "BatchNormalization over \(c) channels has 4x, 3x or 2x \(c) params, not \(formatCount(q.params))"
+                + otherAxis(q.input, params: q.params)
             r.nearest = ["scale+center = \(formatCount(4 * c))", "one of them = \(formatCount(3 * c))", "neither = \(formatCount(2 * c))"]
         }
         return r
+    }
+
+    /// ", and 104 = 4 x 26, the size of axis 1: BatchNormalization(axis=1) ... is not supported" when
+    /// the count fits an axis other than the channels (Keras numbers the batch axis 0).
+    static func otherAxis(_ input: [Int], params: Int) -> String {
+        for (i, a) in input.dropLast().enumerated() where a > 0 {
+            for k in [4, 3, 2] where k * a == params {
+                return ", but \(formatCount(params)) = \(k) x \(a), the size of axis \(i + 1): a BatchNormalization(axis=\(i + 1)) over a non-channel axis is not supported"
+            }
+        }
+        return ""
     }
 
     static func flatten(_ q: InferenceQuery) -> Fits {

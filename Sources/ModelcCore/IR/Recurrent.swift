@@ -311,7 +311,10 @@ enum RecurrentInference {
     static func variableLength(first: SearchRow, doc: Document) -> ModelError? {
         guard case .dims(let d) = first.row.shape, d.count >= 2, d[0] == nil,
               first.kinds.contains(where: { $0 == .embedding || cell($0) != nil || $0 == .bidirectional }) else { return nil }
-        let what = first.kinds.contains(.embedding) ? "STEPS" : "STEPSxFEATURES"
+        var what = first.kinds.contains(.embedding) ? "STEPS" : "STEPSxFEATURES"
+        // A recurrent first layer's count tells its features: "STEPSx10" for GRU(10) with 660 params.
+        if first.kinds.count == 1, cell(first.kinds[0]) != nil, let u = d.last ?? nil,
+           let f = features(first, units: u).first { what = "STEPSx\(f)" }
         return doc.error(first.row.line, "layer '\(first.row.name)' reads a variable-length sequence (steps printed as None in \(first.row.shape.display)); "
             + "modelc compiles a fixed number of steps: annotate `input: shape=\(what)` (e.g. the padded length of your data)")
     }

@@ -33,6 +33,8 @@ the uncorrected one) and its BatchNorm moving variance uses the unbiased batch v
 modelc the biased one). The random streams (initialization, shuffling, Dropout) differ between the
 frameworks, so epochs-to-target can differ by one from run to run: run it more than once.
 
+`--combine a.json b.json ...` prints that distribution over the seeds of several --json-out files.
+
 --limit N trains on the first N training images only (quick tests; the result is not comparable).
 
 Several seeds (issue 20's comparison): `--seeds 1,2,3,4,5 --full --max-epochs 4` trains every
@@ -445,7 +447,27 @@ def median(v):
     return a if a == b else (a + b) / 2
 
 
+def combine(paths):
+    """--combine: the distribution over the seeds of several --json-out files (same target and epochs)."""
+    by_seed, first = {}, None
+    for path in paths:
+        with open(path) as fh:
+            d = json.load(fh)
+        first = first or d
+        if (d["target"], d["max_epochs"], d["limit"]) != (first["target"], first["max_epochs"], first["limit"]):
+            raise SystemExit(f"time_to_accuracy: {path}: another target, --max-epochs or --limit than {paths[0]}")
+        for seed, results in d["results"].items():
+            if int(seed) in by_seed:
+                raise SystemExit(f"time_to_accuracy: {path}: seed {seed} is in two files")
+            by_seed[int(seed)] = results
+    fws = [fw for fw in ("torch", "modelc") if all(fw in r for r in by_seed.values())]
+    args = argparse.Namespace(target=first["target"], max_epochs=first["max_epochs"])
+    print_seed_distribution(args, fws, dict(sorted(by_seed.items())))
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--combine":
+        return combine(sys.argv[2:])
     args, fws, seeds = parse_args()
     peer_bench.set_thread_env()      # before torch is imported
     if args.limit:

@@ -90,9 +90,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
@@ -102,9 +100,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32) }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
@@ -113,9 +109,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
         BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48) }
         BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
@@ -156,9 +150,9 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g11.update(from: outputGradient, count: count * 5)
-        l5_conv2d_2Transpose()
-        l9_dense_1Transpose()
-        l11_dense_2Transpose()
+        Matrix.transpose((parameters + 640), rows: 60, cols: 16, blocks: 3, into: l5_conv2d_2wt)
+        Matrix.transpose((parameters + 3568), rows: 16, cols: 24, into: l9_dense_1wt)
+        Matrix.transpose((parameters + 4072), rows: 24, cols: 5, into: l11_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_dense_2Backward(lo, hi, t)
             l10_batch_normalization_3BackwardSums(lo, hi, t)
@@ -212,8 +206,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 540)
+        let wk = (parameters + 0), bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 30, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
     }
@@ -283,14 +276,6 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_conv2d_2Transpose() {
-        let wk = (parameters + 640)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<16 {
-            l5_conv2d_2wt[(kh * 16 + o) * 60 + kw * 20 + ci] = wk[((kh * 3 + kw) * 20 + ci) * 16 + o]
-        } } } }
-    }
-
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l5_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
@@ -329,18 +314,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear
     private func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 3568)
-        let bias = (parameters + 3952)
-        let x = a7, y = a9
-        let r0 = lo * 1
+        let wk = (parameters + 3568), bias = (parameters + 3952)
+        let x = a7, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 16 }, b: wk, n: 24, c: { row in y + (r0 + row) * 24 },
                   GemmReduction(k: 16, ldb: 24), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l9_dense_1Transpose() {
-        let wk = (parameters + 3568)
-        for i in 0..<16 { for o in 0..<24 { l9_dense_1wt[o * 16 + i] = wk[i * 24 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -348,12 +325,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         let gp = partials + t * 4197
         let x = a7, dy = g9
         BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 1, n: 24, into: (gp + 3952))
-        let gk = (gp + 3568)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 3568), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 24, n: 24, c: { row in gk + row * 24 },
                   GemmReduction(k: rows, aStride: 16, ldb: 24), .store)
-        let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 24 }, b: l9_dense_1wt, n: 16, c: { row in dx + (r0 + row) * 16 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 24 }, b: l9_dense_1wt, n: 16, c: { row in g7 + (r0 + row) * 16 },
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
@@ -371,18 +346,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
     private func l11_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 4072)
-        let bias = (parameters + 4192)
-        let x = a10, y = a11
-        let r0 = lo * 1
+        let wk = (parameters + 4072), bias = (parameters + 4192)
+        let x = a10, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 24, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l11_dense_2Transpose() {
-        let wk = (parameters + 4072)
-        for i in 0..<24 { for o in 0..<5 { l11_dense_2wt[o * 24 + i] = wk[i * 5 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -390,12 +357,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         let gp = partials + t * 4197
         let x = a10, dy = g11
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4192))
-        let gk = (gp + 4072)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 4072), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 24, ldb: 5), .store)
-        let dx = g10
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l11_dense_2wt, n: 24, c: { row in dx + (r0 + row) * 24 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l11_dense_2wt, n: 24, c: { row in g10 + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 

@@ -113,9 +113,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
@@ -126,9 +124,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
         BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36) }
         BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
@@ -140,9 +136,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
         BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18) }
         BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
@@ -199,8 +193,8 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         g17.update(from: outputGradient, count: count * 5)
         l6_conv2d_2Flip()
         l11_conv2d_3Flip()
-        l13_dense_1Transpose()
-        l17_dense_2Transpose()
+        Matrix.transpose((parameters + 4463), rows: 28, cols: 9, into: l13_dense_1wt)
+        Matrix.transpose((parameters + 4760), rows: 9, cols: 5, into: l17_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
@@ -260,8 +254,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 540)
+        let wk = (parameters + 0), bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
     }
@@ -402,8 +395,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
     @inline(never) private func l11_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 3952)
-        let bias = (parameters + 4456)
+        let wk = (parameters + 3952), bias = (parameters + 4456)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 18 }, b: wk, n: 7, c: { row in y + (q0 + row) * 7 },
                   GemmReduction(outer: 2, inner: 36, aOuter: 54, aInner: 1, bOuter: 252, bInner: 7), GemmEpilogue(bias: bias))
     }
@@ -453,18 +445,10 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // dense_1 (Dense): [N, 28] -> [N, 9]: x [28] * W [28, 9] + b linear
     private func l13_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 4463)
-        let bias = (parameters + 4715)
-        let x = a11, y = a13
-        let r0 = lo * 1
+        let wk = (parameters + 4463), bias = (parameters + 4715)
+        let x = a11, y = a13, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 28 }, b: wk, n: 9, c: { row in y + (r0 + row) * 9 },
                   GemmReduction(k: 28, ldb: 9), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l13_dense_1Transpose() {
-        let wk = (parameters + 4463)
-        for i in 0..<28 { for o in 0..<9 { l13_dense_1wt[o * 28 + i] = wk[i * 9 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -472,12 +456,10 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         let gp = partials + t * 4810
         let x = a11, dy = g13
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 1, n: 9, into: (gp + 4715))
-        let gk = (gp + 4463)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 4463), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(28, a: { row in x + r0 * 28 + row }, b: dy + r0 * 9, n: 9, c: { row in gk + row * 9 },
                   GemmReduction(k: rows, aStride: 28, ldb: 9), .store)
-        let dx = g11
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 9 }, b: l13_dense_1wt, n: 28, c: { row in dx + (r0 + row) * 28 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 9 }, b: l13_dense_1wt, n: 28, c: { row in g11 + (r0 + row) * 28 },
                   GemmReduction(k: 9, ldb: 28), .store)
     }
 
@@ -501,18 +483,10 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear
     private func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 4760)
-        let bias = (parameters + 4805)
-        let x = a16, y = a17
-        let r0 = lo * 1
+        let wk = (parameters + 4760), bias = (parameters + 4805)
+        let x = a16, y = a17, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 9 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 9, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l17_dense_2Transpose() {
-        let wk = (parameters + 4760)
-        for i in 0..<9 { for o in 0..<5 { l17_dense_2wt[o * 9 + i] = wk[i * 5 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -520,12 +494,10 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         let gp = partials + t * 4810
         let x = a16, dy = g17
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4805))
-        let gk = (gp + 4760)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 4760), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(9, a: { row in x + r0 * 9 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 9, ldb: 5), .store)
-        let dx = g16
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17_dense_2wt, n: 9, c: { row in dx + (r0 + row) * 9 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17_dense_2wt, n: 9, c: { row in g16 + (r0 + row) * 9 },
                   GemmReduction(k: 5, ldb: 9), .store)
     }
 

@@ -37,15 +37,11 @@ public final class FxActLeakyReluDefault: CompiledModelBase, CompiledModel, @unc
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in Activations.forward(.leaky(Float(0.3)), a0 + lo * 60, a1 + lo * 60, count: (hi - lo) * 60) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.

@@ -73,7 +73,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g4.update(from: outputGradient, count: count * 3)
-        l4_dense_1Transpose()
+        Matrix.transpose((parameters + 150), rows: 6, cols: 3, into: l4_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_dense_1Backward(lo, hi, t)
             Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
@@ -87,10 +87,8 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense (Dense): [N, 24] -> [N, 6]: x [24] * W [24, 6] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 144)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 144)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 24, ldb: 6), GemmEpilogue(bias: bias))
     }
@@ -100,26 +98,17 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 171
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 144))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 24, ldb: 6), .store)
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 150)
-        let bias = (parameters + 168)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 150), bias = (parameters + 168)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l4_dense_1Transpose() {
-        let wk = (parameters + 150)
-        for i in 0..<6 { for o in 0..<3 { l4_dense_1wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -127,12 +116,10 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 171
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 168))
-        let gk = (gp + 150)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 150), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in g3 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -54,19 +54,13 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
         BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8) }
         BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForwardFused(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_conv2dForwardFused(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -78,13 +72,9 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 64)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_batch_normalizationBackwardSums(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_batch_normalizationBackwardSums(lo, hi, t) }
         l2_batch_normalizationBackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 

@@ -54,19 +54,13 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
             BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
         BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10) }
         BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l2_denseForwardFused(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l2_denseForwardFused(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -78,9 +72,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l3_batch_normalizationBackwardSums(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l3_batch_normalizationBackwardSums(lo, hi, t) }
         l3_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
@@ -101,22 +93,18 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
 
     // dense (Dense): [N, 12] -> [N, 5]: x [12] * W [12, 5] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 60)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 60)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 12, ldb: 5), GemmEpilogue(bias: bias))
     }
 
     // dense (Dense): [N, 12] -> [N, 5]: inference, fused with dense + batch_normalization
     private func l2_denseForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 60)
+        let wk = (parameters + 0), bias = (parameters + 60)
         let sc = l2_densefold + t * 10, sh = sc + 5   // folded dense + batch_normalization
         BatchNorm.fold(l3_batch_normalizationbn, bias: bias, into: sc)
-        let x = a0, y = a3
-        let r0 = lo * 1
+        let x = a0, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 12, ldb: 5), GemmEpilogue(scale: sc, shift: sh))
     }
@@ -126,8 +114,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
         let gp = partials + t * 85
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 60))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 12, ldb: 5), .store)
     }

@@ -59,9 +59,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a1 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12)
         }
         BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12) }
         BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn)

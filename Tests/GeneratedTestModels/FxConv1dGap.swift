@@ -90,7 +90,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
         l2_conv1d_1Flip()
-        l5_denseTranspose()
+        Matrix.transpose((parameters + 283), rows: 3, cols: 3, into: l5_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_denseBackward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 18, g4 + n * 3, pixels: 6, channels: 3) }
@@ -106,8 +106,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // conv1d (Conv1D): [N, 1, 12, 2] -> [N, 1, 12, 20]: output pixels q0..<q1 of one image, kernel 1x5x2x20 stride 1x1 pad t0 b0 l2 r2 +bias relu
     @inline(never) private func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 200)
+        let wk = (parameters + 0), bias = (parameters + 200)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 16 + (q0 + row) % 12 * 1) * 2 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 1, inner: 10, aOuter: 32, aInner: 1, bOuter: 200, bInner: 20), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -140,8 +139,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // conv1d_1 (Conv1D): [N, 1, 12, 20] -> [N, 1, 12, 3]: output pixels q0..<q1 of one image, kernel 1x1x20x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 220)
-        let bias = (parameters + 280)
+        let wk = (parameters + 220), bias = (parameters + 280)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 12 + (q0 + row) % 12 * 1) * 20 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 20, aOuter: 240, aInner: 1, bOuter: 60, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -207,18 +205,10 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // dense (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear
     private func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 283)
-        let bias = (parameters + 292)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 283), bias = (parameters + 292)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l5_denseTranspose() {
-        let wk = (parameters + 283)
-        for i in 0..<3 { for o in 0..<3 { l5_densewt[o * 3 + i] = wk[i * 3 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -226,12 +216,10 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
         let gp = partials + t * 295
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 292))
-        let gk = (gp + 283)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 283), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 3, ldb: 3), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 3, c: { row in dx + (r0 + row) * 3 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 3, c: { row in g4 + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), .store)
     }
 

@@ -83,8 +83,8 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
-        l2_conv1d_1Transpose()
-        l5_denseTranspose()
+        Matrix.transpose((parameters + 40), rows: 16, cols: 5, blocks: 1, into: l2_conv1d_1wt)
+        Matrix.transpose((parameters + 120), rows: 20, cols: 3, into: l5_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_denseBackward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g2 + n * 35, g3 + n * 20, l3_max_pooling1darg + n * 20, inputCount: 35, outputCount: 20) }
@@ -99,8 +99,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv1d (Conv1D): [N, 1, 15, 3] -> [N, 1, 13, 4]: output pixels q0..<q1 of one image, kernel 1x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 9, aOuter: 45, aInner: 1, bOuter: 36, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -146,14 +145,6 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         }
     }
 
-    // conv1d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv1d_1Transpose() {
-        let wk = (parameters + 40)
-        for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<4 { for o in 0..<5 {
-            l2_conv1d_1wt[(kh * 5 + o) * 16 + kw * 4 + ci] = wk[((kh * 4 + kw) * 4 + ci) * 5 + o]
-        } } } }
-    }
-
     // conv1d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l2_conv1d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
@@ -194,18 +185,10 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense (Dense): [N, 20] -> [N, 3]: x [20] * W [20, 3] + b linear
     private func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 120)
-        let bias = (parameters + 180)
-        let x = a3, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 120), bias = (parameters + 180)
+        let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 20, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l5_denseTranspose() {
-        let wk = (parameters + 120)
-        for i in 0..<20 { for o in 0..<3 { l5_densewt[o * 20 + i] = wk[i * 3 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -213,12 +196,10 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 183
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 180))
-        let gk = (gp + 120)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 120), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(20, a: { row in x + r0 * 20 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 20, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 20, c: { row in dx + (r0 + row) * 20 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 20, c: { row in g3 + (r0 + row) * 20 },
                   GemmReduction(k: 3, ldb: 20), .store)
     }
 

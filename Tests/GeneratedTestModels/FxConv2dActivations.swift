@@ -78,7 +78,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 32)
-        l2_conv2d_1Transpose()
+        Matrix.transpose((parameters + 76), rows: 12, cols: 3, blocks: 3, into: l2_conv2d_1wt)
         l3_conv2d_2Flip()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_conv2d_2Backward(lo, hi, t)
@@ -93,8 +93,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -125,8 +124,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
 
     // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 76)
-        let bias = (parameters + 184)
+        let wk = (parameters + 76), bias = (parameters + 184)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 36, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -139,14 +137,6 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
             l2_conv2d_1ForwardRows(x, y, 0, 16, t)
         }
         Activations.forward(.tanh, a2 + lo * 48, a2 + lo * 48, count: (hi - lo) * 48)
-    }
-
-    // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_1Transpose() {
-        let wk = (parameters + 76)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<3 {
-            l2_conv2d_1wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
-        } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -177,8 +167,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: output pixels q0..<q1 of one image, kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
     @inline(never) private func l3_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 187)
-        let bias = (parameters + 193)
+        let wk = (parameters + 187), bias = (parameters + 193)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 12, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }

@@ -68,7 +68,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 80)
-        l2_conv2d_1Transpose()
+        Matrix.transpose((parameters + 27), rows: 12, cols: 4, blocks: 1, into: l2_conv2d_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_conv2d_1Backward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
@@ -81,8 +81,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: output pixels q0..<q1 of one image, kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 24)
+        let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 7 + (q0 + row) % 7 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 4, inner: 2, aOuter: 14, aInner: 1, bOuter: 6, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -112,8 +111,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_1 (Conv2D): [N, 5, 7, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 1x4x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 27)
-        let bias = (parameters + 75)
+        let wk = (parameters + 27), bias = (parameters + 75)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 7 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 12, aOuter: 21, aInner: 1, bOuter: 48, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -125,14 +123,6 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
             let y = a2 + n * 80
             l2_conv2d_1ForwardRows(x, y, 0, 20, t)
         }
-    }
-
-    // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_1Transpose() {
-        let wk = (parameters + 27)
-        for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<3 { for o in 0..<4 {
-            l2_conv2d_1wt[(kh * 4 + o) * 12 + kw * 3 + ci] = wk[((kh * 4 + kw) * 3 + ci) * 4 + o]
-        } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)

@@ -41,15 +41,11 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_conv2dForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -61,9 +57,7 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 90)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -72,8 +66,7 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
 
     // conv2d (Conv2D): [N, 10, 11, 2] -> [N, 5, 6, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 2x2 pad t0 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 26 + (q0 + row) % 6 * 2) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 26, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }

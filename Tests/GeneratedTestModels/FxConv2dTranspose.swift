@@ -54,9 +54,9 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        l1_conv2d_transposeTranspose()
-        l2_conv2d_transpose_1Transpose()
-        l3_conv2d_transpose_2Transpose()
+        Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
+        Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
+        Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_transposeForward(lo, hi, t)
             l2_conv2d_transpose_1Forward(lo, hi, t)
@@ -65,9 +65,9 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardInference() {
-        l1_conv2d_transposeTranspose()
-        l2_conv2d_transpose_1Transpose()
-        l3_conv2d_transpose_2Transpose()
+        Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
+        Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
+        Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_transposeForward(lo, hi, t)
             l2_conv2d_transpose_1Forward(lo, hi, t)
@@ -78,11 +78,11 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_conv2d_transposeTranspose()
+        Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
         l1_conv2d_transposeForward(lo, hi, t)
-        l2_conv2d_transpose_1Transpose()
+        Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
         l2_conv2d_transpose_1Forward(lo, hi, t)
-        l3_conv2d_transpose_2Transpose()
+        Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
         l3_conv2d_transpose_2Forward(lo, hi, t)
     }
 
@@ -99,14 +99,6 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 300), (300, 4), (304, 48), (352, 16), (368, 2)]
-
-    // conv2d_transpose: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l1_conv2d_transposeTranspose() {
-        let wk = (parameters + 0)
-        for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<4 { for o in 0..<3 {
-            l1_conv2d_transposewt[(kh * 3 + o) * 20 + kw * 4 + ci] = wk[((kh * 5 + kw) * 4 + ci) * 3 + o]
-        } } } }
-    }
 
     // conv2d_transpose: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l1_conv2d_transposeForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -143,14 +135,6 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
             Gemm.rows(100, a: { row in x + row / 20 * 52 + row % 20 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 4, inner: 5, aOuter: 104, aInner: 8, bOuter: 15, bInner: 3), .add)
         }
-    }
-
-    // conv2d_transpose_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_transpose_1Transpose() {
-        let wk = (parameters + 304)
-        for kh in 0..<2 { for kw in 0..<3 { for ci in 0..<2 { for o in 0..<4 {
-            l2_conv2d_transpose_1wt[(kh * 4 + o) * 6 + kw * 2 + ci] = wk[((kh * 3 + kw) * 2 + ci) * 4 + o]
-        } } } }
     }
 
     // conv2d_transpose_1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
@@ -191,14 +175,6 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
                       GemmReduction(outer: 8, inner: 10, aOuter: 72, aInner: 2, bOuter: 40, bInner: 4), .add)
             l2_conv2d_transpose_1InputGradientRows(x, g1 + n * 320, 0, 80, t)
         }
-    }
-
-    // conv2d_transpose_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3_conv2d_transpose_2Transpose() {
-        let wk = (parameters + 352)
-        for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<2 { for o in 0..<2 {
-            l3_conv2d_transpose_2wt[(kh * 2 + o) * 4 + kw * 2 + ci] = wk[((kh * 2 + kw) * 2 + ci) * 2 + o]
-        } } } }
     }
 
     // conv2d_transpose_2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)

@@ -40,15 +40,11 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_conv2dForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -60,9 +56,7 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 196)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 112, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -71,8 +65,7 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 108)
+        let wk = (parameters + 0), bias = (parameters + 108)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 36, bInner: 4), GemmEpilogue(bias: bias))
     }

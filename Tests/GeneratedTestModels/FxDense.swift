@@ -67,7 +67,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
-        l3_dense_1Transpose()
+        Matrix.transpose((parameters + 91), rows: 7, cols: 5, into: l3_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
@@ -80,10 +80,8 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // dense (Dense): [N, 12] -> [N, 7]: x [12] * W [12, 7] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 84)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 84)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
                   GemmReduction(k: 12, ldb: 7), GemmEpilogue(bias: bias))
     }
@@ -93,8 +91,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
         let gp = partials + t * 126
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 7, rows: (hi - lo) * 1, n: 7, into: (gp + 84))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 7, n: 7, c: { row in gk + row * 7 },
                   GemmReduction(k: rows, aStride: 12, ldb: 7), .store)
     }
@@ -102,28 +99,19 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     // dense_1 (Dense): [N, 7] -> [N, 5]: x [7] * W [7, 5] linear
     private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 91)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 7, ldb: 5), .store)
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l3_dense_1Transpose() {
-        let wk = (parameters + 91)
-        for i in 0..<7 { for o in 0..<5 { l3_dense_1wt[o * 7 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
     private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a2, dy = g3
-        let gk = (gp + 91)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 91), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(7, a: { row in x + r0 * 7 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 7, ldb: 5), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_dense_1wt, n: 7, c: { row in dx + (r0 + row) * 7 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_dense_1wt, n: 7, c: { row in g2 + (r0 + row) * 7 },
                   GemmReduction(k: 5, ldb: 7), .store)
     }
 

@@ -92,10 +92,10 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 4)
-        l3_dense_1Transpose()
-        l4_dense_2Transpose()
-        l5_dense_3Transpose()
-        l6_dense_4Transpose()
+        Matrix.transpose((parameters + 104), rows: 8, cols: 7, into: l3_dense_1wt)
+        Matrix.transpose((parameters + 167), rows: 7, cols: 6, into: l4_dense_2wt)
+        Matrix.transpose((parameters + 215), rows: 6, cols: 5, into: l5_dense_3wt)
+        Matrix.transpose((parameters + 250), rows: 5, cols: 4, into: l6_dense_4wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_4Backward(lo, hi, t)
             l5_dense_3Backward(lo, hi, t)
@@ -111,10 +111,8 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
 
     // dense (Dense): [N, 12] -> [N, 8]: x [12] * W [12, 8] + b relu
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 96)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 96)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
                   GemmReduction(k: 12, ldb: 8), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -125,27 +123,18 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         Activations.backward(.relu, dy: g2 + lo * 8, y: a2 + lo * 8, dx: g2 + lo * 8, count: (hi - lo) * 8)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 96))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
                   GemmReduction(k: rows, aStride: 12, ldb: 8), .store)
     }
 
     // dense_1 (Dense): [N, 8] -> [N, 7]: x [8] * W [8, 7] + b sigmoid
     private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 104)
-        let bias = (parameters + 160)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 104), bias = (parameters + 160)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
                   GemmReduction(k: 8, ldb: 7), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a3 + lo * 7, a3 + lo * 7, count: (hi - lo) * 7)
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l3_dense_1Transpose() {
-        let wk = (parameters + 104)
-        for i in 0..<8 { for o in 0..<7 { l3_dense_1wt[o * 8 + i] = wk[i * 7 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -154,30 +143,20 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         Activations.backward(.sigmoid, dy: g3 + lo * 7, y: a3 + lo * 7, dx: g3 + lo * 7, count: (hi - lo) * 7)
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 7, rows: (hi - lo) * 1, n: 7, into: (gp + 160))
-        let gk = (gp + 104)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 104), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 7, n: 7, c: { row in gk + row * 7 },
                   GemmReduction(k: rows, aStride: 8, ldb: 7), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 7 }, b: l3_dense_1wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 7 }, b: l3_dense_1wt, n: 8, c: { row in g2 + (r0 + row) * 8 },
                   GemmReduction(k: 7, ldb: 8), .store)
     }
 
     // dense_2 (Dense): [N, 7] -> [N, 6]: x [7] * W [7, 6] + b tanh
     private func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 167)
-        let bias = (parameters + 209)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 167), bias = (parameters + 209)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 7, ldb: 6), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a4 + lo * 6, a4 + lo * 6, count: (hi - lo) * 6)
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l4_dense_2Transpose() {
-        let wk = (parameters + 167)
-        for i in 0..<7 { for o in 0..<6 { l4_dense_2wt[o * 7 + i] = wk[i * 6 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -186,30 +165,20 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         Activations.backward(.tanh, dy: g4 + lo * 6, y: a4 + lo * 6, dx: g4 + lo * 6, count: (hi - lo) * 6)
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 209))
-        let gk = (gp + 167)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 167), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(7, a: { row in x + r0 * 7 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 7, ldb: 6), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l4_dense_2wt, n: 7, c: { row in dx + (r0 + row) * 7 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l4_dense_2wt, n: 7, c: { row in g3 + (r0 + row) * 7 },
                   GemmReduction(k: 6, ldb: 7), .store)
     }
 
     // dense_3 (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b softmax
     private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 215)
-        let bias = (parameters + 245)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 215), bias = (parameters + 245)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         Activations.forward(.softmax(channels: 5), a5 + lo * 5, a5 + lo * 5, count: (hi - lo) * 5)
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l5_dense_3Transpose() {
-        let wk = (parameters + 215)
-        for i in 0..<6 { for o in 0..<5 { l5_dense_3wt[o * 6 + i] = wk[i * 5 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -218,29 +187,19 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         Activations.backward(.softmax(channels: 5), dy: g5 + lo * 5, y: a5 + lo * 5, dx: g5 + lo * 5, count: (hi - lo) * 5)
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 245))
-        let gk = (gp + 215)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 215), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 6, ldb: 5), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_3wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_3wt, n: 6, c: { row in g4 + (r0 + row) * 6 },
                   GemmReduction(k: 5, ldb: 6), .store)
     }
 
     // dense_4 (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
     private func l6_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 250)
-        let bias = (parameters + 270)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 250), bias = (parameters + 270)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 5, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // dense_4: Wt[o][i] = W[i][o]
-    private func l6_dense_4Transpose() {
-        let wk = (parameters + 250)
-        for i in 0..<5 { for o in 0..<4 { l6_dense_4wt[o * 5 + i] = wk[i * 4 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
@@ -248,12 +207,10 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         let gp = partials + t * 274
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 270))
-        let gk = (gp + 250)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 250), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 5, ldb: 4), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l6_dense_4wt, n: 5, c: { row in dx + (r0 + row) * 5 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l6_dense_4wt, n: 5, c: { row in g5 + (r0 + row) * 5 },
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 

@@ -68,7 +68,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 3)
-        l3_dense_1Transpose()
+        Matrix.transpose((parameters + 78), rows: 6, cols: 3, into: l3_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
@@ -81,10 +81,8 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
 
     // dense (Dense): [N, 12] -> [N, 6]: x [12] * W [12, 6] + b leaky_relu(0.2)
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 72)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 12, ldb: 6), GemmEpilogue(bias: bias, activation: .leaky(Float(0.2))))
     }
@@ -95,26 +93,17 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
         Activations.backward(.leaky(Float(0.2)), dy: g2 + lo * 6, y: a2 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 72))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 12, ldb: 6), .store)
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 78)
-        let bias = (parameters + 96)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 78), bias = (parameters + 96)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l3_dense_1Transpose() {
-        let wk = (parameters + 78)
-        for i in 0..<6 { for o in 0..<3 { l3_dense_1wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -122,12 +111,10 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 99
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))
-        let gk = (gp + 78)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 78), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l3_dense_1wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l3_dense_1wt, n: 6, c: { row in g2 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -40,15 +40,11 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_depthwise_conv2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_depthwise_conv2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_depthwise_conv2dForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_depthwise_conv2dForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -60,9 +56,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 150)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_depthwise_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_depthwise_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 

@@ -40,15 +40,11 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_denseForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_denseForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l2_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l2_denseForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -60,9 +56,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 4)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_denseBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_denseBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 244, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -71,10 +65,8 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense (Dense): [N, 60] -> [N, 4]: x [60] * W [60, 4] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 240)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 240)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 60 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 60, ldb: 4), GemmEpilogue(bias: bias))
     }
@@ -84,8 +76,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 244
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 240))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(60, a: { row in x + r0 * 60 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 60, ldb: 4), .store)
     }

@@ -37,15 +37,11 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_global_average_pooling2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_global_average_pooling2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_global_average_pooling2dForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_global_average_pooling2dForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.

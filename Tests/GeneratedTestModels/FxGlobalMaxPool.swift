@@ -38,15 +38,11 @@ public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) } }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) }
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in for n in lo..<hi { GlobalPooling.max(a0 + n * 60, a1 + n * 3, l1_global_max_pooling2darg + n * 3, pixels: 20, channels: 3) } }
     }
 
     /// One image: layers with enough work split their output rows over the threads.

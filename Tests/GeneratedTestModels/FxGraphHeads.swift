@@ -106,9 +106,9 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g9.update(from: outputGradient, count: count * 20)
-        l3_denseTranspose()
-        l4_class_logitsTranspose()
-        l6_flag_outTranspose()
+        Matrix.transpose((parameters + 57), rows: 48, cols: 6, into: l3_densewt)
+        Matrix.transpose((parameters + 351), rows: 6, cols: 3, into: l4_class_logitswt)
+        Matrix.transpose((parameters + 372), rows: 6, cols: 1, into: l6_flag_outwt)
         l7_map_outFlip()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             Merge.split(g9 + lo * 20, inner: [3, 1, 16], outer: (hi - lo) * 1, [g4 + lo * 3, g6 + lo * 1, g7 + lo * 16])
@@ -128,8 +128,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv2d (Conv2D): [N, 4, 4, 2] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 12, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -163,19 +162,11 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense (Dense): [N, 48] -> [N, 6]: x [48] * W [48, 6] + b tanh
     private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 57)
-        let bias = (parameters + 345)
-        let x = a1, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 57), bias = (parameters + 345)
+        let x = a1, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 48 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 48, ldb: 6), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a3 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l3_denseTranspose() {
-        let wk = (parameters + 57)
-        for i in 0..<48 { for o in 0..<6 { l3_densewt[o * 48 + i] = wk[i * 6 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -184,29 +175,19 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         Activations.backward(.tanh, dy: g3 + lo * 6, y: a3 + lo * 6, dx: g3 + lo * 6, count: (hi - lo) * 6)
         let x = a1, dy = g3
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 345))
-        let gk = (gp + 57)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 57), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(48, a: { row in x + r0 * 48 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 48, ldb: 6), .store)
-        let dx = g1
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l3_densewt, n: 48, c: { row in dx + (r0 + row) * 48 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l3_densewt, n: 48, c: { row in g1 + (r0 + row) * 48 },
                   GemmReduction(k: 6, ldb: 48), .store)
     }
 
     // class_logits (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l4_class_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 351)
-        let bias = (parameters + 369)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 351), bias = (parameters + 369)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // class_logits: Wt[o][i] = W[i][o]
-    private func l4_class_logitsTranspose() {
-        let wk = (parameters + 351)
-        for i in 0..<6 { for o in 0..<3 { l4_class_logitswt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // class_logits backward: dW, db, dx
@@ -214,30 +195,20 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 383
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 369))
-        let gk = (gp + 351)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 351), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_class_logitswt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_class_logitswt, n: 6, c: { row in g3 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 
     // flag_out (Dense): [N, 6] -> [N, 1]: x [6] * W [6, 1] + b sigmoid
     private func l6_flag_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 372)
-        let bias = (parameters + 378)
-        let x = a3, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 372), bias = (parameters + 378)
+        let x = a3, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 1, c: { row in y + (r0 + row) * 1 },
                   GemmReduction(k: 6, ldb: 1), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a6 + lo * 1, a6 + lo * 1, count: (hi - lo) * 1)
-    }
-
-    // flag_out: Wt[o][i] = W[i][o]
-    private func l6_flag_outTranspose() {
-        let wk = (parameters + 372)
-        for i in 0..<6 { for o in 0..<1 { l6_flag_outwt[o * 6 + i] = wk[i * 1 + o] } }
     }
 
     // flag_out backward: dW, db, dx
@@ -246,19 +217,16 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         Activations.backward(.sigmoid, dy: g6 + lo * 1, y: a6 + lo * 1, dx: g6 + lo * 1, count: (hi - lo) * 1)
         let x = a3, dy = g6
         BiasGradient.sum(dy + lo * 1, rows: (hi - lo) * 1, n: 1, into: (gp + 378))
-        let gk = (gp + 372)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 372), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 1, n: 1, c: { row in gk + row * 1 },
                   GemmReduction(k: rows, aStride: 6, ldb: 1), .store)
-        let dx = g3_1
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 1 }, b: l6_flag_outwt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 1 }, b: l6_flag_outwt, n: 6, c: { row in g3_1 + (r0 + row) * 6 },
                   GemmReduction(k: 1, ldb: 6), .store)
     }
 
     // map_out (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 1]: output pixels q0..<q1 of one image, kernel 1x1x3x1 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l7_map_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 379)
-        let bias = (parameters + 382)
+        let wk = (parameters + 379), bias = (parameters + 382)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 1, c: { row in y + (q0 + row) * 1 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 12, aInner: 1, bOuter: 3, bInner: 1), GemmEpilogue(bias: bias))
     }

@@ -118,7 +118,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g11.update(from: outputGradient, count: count * 3)
-        l11_dense_3Transpose()
+        Matrix.transpose((parameters + 45), rows: 18, cols: 3, into: l11_dense_3wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_dense_3Backward(lo, hi, t)
             Merge.split(g9 + lo * 18, inner: [9, 9], outer: (hi - lo) * 1, [g8 + lo * 9, g1_3 + lo * 9])
@@ -142,10 +142,8 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b tanh
     private func l1_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 12)
-        let x = a0, y = a1
-        let r0 = lo * 3
+        let wk = (parameters + 0), bias = (parameters + 12)
+        let x = a0, y = a1, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a1 + lo * 9, a1 + lo * 9, count: (hi - lo) * 9)
@@ -157,8 +155,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         Activations.backward(.tanh, dy: g1 + lo * 9, y: a1 + lo * 9, dx: g1 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 12))
-        let gk = (gp + 0)
-        let r0 = lo * 3, rows = (hi - lo) * 3
+        let gk = (gp + 0), r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
     }
@@ -172,10 +169,8 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_1 (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b sigmoid
     private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 15)
-        let bias = (parameters + 27)
-        let x = a0, y = a2
-        let r0 = lo * 3
+        let wk = (parameters + 15), bias = (parameters + 27)
+        let x = a0, y = a2, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a2 + lo * 9, a2 + lo * 9, count: (hi - lo) * 9)
@@ -187,8 +182,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         Activations.backward(.sigmoid, dy: g2 + lo * 9, y: a2 + lo * 9, dx: g2 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 27))
-        let gk = (gp + 15)
-        let r0 = lo * 3, rows = (hi - lo) * 3
+        let gk = (gp + 15), r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
     }
@@ -201,10 +195,8 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_2 (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b linear
     private func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 30)
-        let bias = (parameters + 42)
-        let x = a0, y = a4
-        let r0 = lo * 3
+        let wk = (parameters + 30), bias = (parameters + 42)
+        let x = a0, y = a4, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
     }
@@ -214,26 +206,17 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 102
         let x = a0, dy = g4
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 42))
-        let gk = (gp + 30)
-        let r0 = lo * 3, rows = (hi - lo) * 3
+        let gk = (gp + 30), r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
     }
 
     // dense_3 (Dense): [N, 18] -> [N, 3]: x [18] * W [18, 3] + b linear
     private func l11_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 45)
-        let bias = (parameters + 99)
-        let x = a9, y = a11
-        let r0 = lo * 1
+        let wk = (parameters + 45), bias = (parameters + 99)
+        let x = a9, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 18 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 18, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l11_dense_3Transpose() {
-        let wk = (parameters + 45)
-        for i in 0..<18 { for o in 0..<3 { l11_dense_3wt[o * 18 + i] = wk[i * 3 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -241,12 +224,10 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 102
         let x = a9, dy = g11
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 99))
-        let gk = (gp + 45)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 45), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(18, a: { row in x + r0 * 18 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 18, ldb: 3), .store)
-        let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l11_dense_3wt, n: 18, c: { row in dx + (r0 + row) * 18 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l11_dense_3wt, n: 18, c: { row in g9 + (r0 + row) * 18 },
                   GemmReduction(k: 3, ldb: 18), .store)
     }
 

@@ -99,9 +99,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             BatchNorm.sums(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8)
         }
         BatchNorm.reduceMean(l2_bnpart, chunks: max(1, min(threads, count)), rows: count * 25, l2_bnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8) }
         BatchNorm.reduceVariance(l2_bnpart, chunks: max(1, min(threads, count)), rows: count * 25, l2_bnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 100, a2 + lo * 100, rows: (hi - lo) * 25, l2_bnbn)
@@ -110,9 +108,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             BatchNorm.sums(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8)
         }
         BatchNorm.reduceMean(l5_bn_1part, chunks: max(1, min(threads, count)), rows: count * 25, l5_bn_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8) }
         BatchNorm.reduceVariance(l5_bn_1part, chunks: max(1, min(threads, count)), rows: count * 25, l5_bn_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a4 + lo * 100, a5 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn)
@@ -161,7 +157,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         g12.update(from: outputGradient, count: count * 3)
         l4_conv2d_1Flip()
         l8_conv2d_2Flip()
-        l12_denseTranspose()
+        Matrix.transpose((parameters + 266), rows: 6, cols: 3, into: l12_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l12_denseBackward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g10 + n * 150, g11 + n * 6, pixels: 25, channels: 6) }
@@ -181,9 +177,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             l2_bnBackwardSums(lo, hi, t)
         }
         l2_bnBackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 287, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -206,16 +200,14 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 14, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, fused with conv2d + bn
     @inline(never) private func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         let sc = l1_conv2dfold + t * 8, sh = sc + 4   // folded conv2d + bn
         BatchNorm.fold(l2_bnbn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -277,16 +269,14 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, kernel 3x3x4x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 92)
-        let bias = (parameters + 236)
+        let wk = (parameters + 92), bias = (parameters + 236)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 4 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 28, aInner: 1, bOuter: 48, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, fused with conv2d_1 + bn_1
     @inline(never) private func l4_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 92)
-        let bias = (parameters + 236)
+        let wk = (parameters + 92), bias = (parameters + 236)
         let sc = l4_conv2d_1fold + t * 8, sh = sc + 4   // folded conv2d_1 + bn_1
         BatchNorm.fold(l5_bn_1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 4 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -366,8 +356,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // conv2d_2 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 2]: output pixels q0..<q1 of one image, kernel 1x1x4x2 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) private func l8_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 256)
-        let bias = (parameters + 264)
+        let wk = (parameters + 256), bias = (parameters + 264)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 5 + (q0 + row) % 5 * 1) * 4 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 4, aOuter: 20, aInner: 1, bOuter: 8, bInner: 2), GemmEpilogue(bias: bias))
     }
@@ -435,18 +424,10 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l12_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 266)
-        let bias = (parameters + 284)
-        let x = a11, y = a12
-        let r0 = lo * 1
+        let wk = (parameters + 266), bias = (parameters + 284)
+        let x = a11, y = a12, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l12_denseTranspose() {
-        let wk = (parameters + 266)
-        for i in 0..<6 { for o in 0..<3 { l12_densewt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -454,12 +435,10 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         let gp = partials + t * 287
         let x = a11, dy = g12
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 284))
-        let gk = (gp + 266)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 266), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g11
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l12_densewt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l12_densewt, n: 6, c: { row in g11 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -64,9 +64,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 18)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -81,8 +79,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
 
     // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 18)
+        let wk = (parameters + 0), bias = (parameters + 18)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }

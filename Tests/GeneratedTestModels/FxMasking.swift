@@ -108,7 +108,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         l3_lstm.transpose(parameters)
         l4_bidirectional.transpose(parameters)
         l5_simple_rnn.transpose(parameters)
-        l6_denseTranspose()
+        Matrix.transpose((parameters + 220), rows: 3, cols: 2, into: l6_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_denseBackward(lo, hi, t)
             l5_simple_rnn.backward(partials + t * 228, x: a4, dy: g5, dx: g4, lo, hi)
@@ -130,10 +130,8 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     private var l5_simple_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 6, inputs: 4, units: 3, returnSequences: false, masked: true, zeroMaskedOutput: false), kernel: 196, recurrent: 208, bias: 217, biasRows: 1, buffer: l5_simple_rnnstate, maxBatch: maxBatch, transposed: l5_simple_rnnwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
     // time_distributed (TimeDistributed): [N, 6, 3] -> [N, 6, 4]: x [3] * W [3, 4] + b tanh
     private func l2_time_distributedForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 12)
-        let x = a1, y = a2
-        let r0 = lo * 6
+        let wk = (parameters + 0), bias = (parameters + 12)
+        let x = a1, y = a2, r0 = lo * 6
         Gemm.rows((hi - lo) * 6, a: { row in x + (r0 + row) * 3 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a2 + lo * 24, a2 + lo * 24, count: (hi - lo) * 24)
@@ -145,26 +143,17 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         Activations.backward(.tanh, dy: g2 + lo * 24, y: a2 + lo * 24, dx: g2 + lo * 24, count: (hi - lo) * 24)
         let x = a1, dy = g2
         BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 6, n: 4, into: (gp + 12))
-        let gk = (gp + 0)
-        let r0 = lo * 6, rows = (hi - lo) * 6
+        let gk = (gp + 0), r0 = lo * 6, rows = (hi - lo) * 6
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 3, ldb: 4), .store)
     }
 
     // dense (Dense): [N, 3] -> [N, 2]: x [3] * W [3, 2] + b linear
     private func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 220)
-        let bias = (parameters + 226)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 220), bias = (parameters + 226)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
                   GemmReduction(k: 3, ldb: 2), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l6_denseTranspose() {
-        let wk = (parameters + 220)
-        for i in 0..<3 { for o in 0..<2 { l6_densewt[o * 3 + i] = wk[i * 2 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -172,12 +161,10 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 228
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 226))
-        let gk = (gp + 220)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 220), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },
                   GemmReduction(k: rows, aStride: 3, ldb: 2), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 3, c: { row in dx + (r0 + row) * 3 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 3, c: { row in g5 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
     }
 

@@ -38,15 +38,11 @@ public final class FxMaxpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_max_pooling2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_max_pooling2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_max_pooling2dForwardInference(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_max_pooling2dForwardInference(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.

@@ -120,9 +120,9 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 3)
-        l4_conv2d_1Transpose()
-        l8_denseTranspose()
-        l10_dense_1Transpose()
+        Matrix.transpose((parameters + 11), rows: 4, cols: 3, blocks: 2, into: l4_conv2d_1wt)
+        Matrix.transpose((parameters + 116), rows: 36, cols: 4, into: l8_densewt)
+        Matrix.transpose((parameters + 268), rows: 4, cols: 3, into: l10_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_dense_1Backward(lo, hi, t)
             l9_layer_normalization_2Backward(lo, hi, t)
@@ -142,8 +142,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
 
     // conv2d (Conv2D): [N, 4, 5, 2] -> [N, 4, 5, 2]: output pixels q0..<q1 of one image, kernel 1x1x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 4)
+        let wk = (parameters + 0), bias = (parameters + 4)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 5 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 2, aOuter: 10, aInner: 1, bOuter: 4, bInner: 2), GemmEpilogue(bias: bias))
     }
@@ -185,8 +184,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
 
     // conv2d_1 (Conv2D): [N, 4, 5, 2] -> [N, 3, 4, 3]: output pixels q0..<q1 of one image, kernel 2x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 11)
-        let bias = (parameters + 35)
+        let wk = (parameters + 11), bias = (parameters + 35)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 5 + (q0 + row) % 4 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 2, inner: 4, aOuter: 10, aInner: 1, bOuter: 12, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -198,14 +196,6 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
             let y = a4 + n * 36
             l4_conv2d_1ForwardRows(x, y, 0, 12, t)
         }
-    }
-
-    // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_conv2d_1Transpose() {
-        let wk = (parameters + 11)
-        for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<2 { for o in 0..<3 {
-            l4_conv2d_1wt[(kh * 3 + o) * 4 + kw * 2 + ci] = wk[((kh * 2 + kw) * 2 + ci) * 3 + o]
-        } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -265,18 +255,10 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
 
     // dense (Dense): [N, 36] -> [N, 4]: x [36] * W [36, 4] + b linear
     private func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 116)
-        let bias = (parameters + 260)
-        let x = a6, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 116), bias = (parameters + 260)
+        let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 36 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 36, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l8_denseTranspose() {
-        let wk = (parameters + 116)
-        for i in 0..<36 { for o in 0..<4 { l8_densewt[o * 36 + i] = wk[i * 4 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -284,12 +266,10 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
         let gp = partials + t * 283
         let x = a6, dy = g8
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 260))
-        let gk = (gp + 116)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 116), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(36, a: { row in x + r0 * 36 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 36, ldb: 4), .store)
-        let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l8_densewt, n: 36, c: { row in dx + (r0 + row) * 36 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l8_densewt, n: 36, c: { row in g6 + (r0 + row) * 36 },
                   GemmReduction(k: 4, ldb: 36), .store)
     }
 
@@ -309,18 +289,10 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
 
     // dense_1 (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear
     private func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 268)
-        let bias = (parameters + 280)
-        let x = a9, y = a10
-        let r0 = lo * 1
+        let wk = (parameters + 268), bias = (parameters + 280)
+        let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l10_dense_1Transpose() {
-        let wk = (parameters + 268)
-        for i in 0..<4 { for o in 0..<3 { l10_dense_1wt[o * 4 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -328,12 +300,10 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
         let gp = partials + t * 283
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 280))
-        let gk = (gp + 268)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 268), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
-        let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 4, c: { row in g9 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
 

@@ -74,7 +74,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 4)
-        l3_denseTranspose()
+        Matrix.transpose((parameters + 30), rows: 48, cols: 4, into: l3_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_denseBackward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
@@ -87,8 +87,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 27)
+        let wk = (parameters + 0), bias = (parameters + 27)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 1 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 6, aInner: 1, bOuter: 9, bInner: 3), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -119,18 +118,10 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
 
     // dense (Dense): [N, 48] -> [N, 4]: x [48] * W [48, 4] + b linear
     private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 30)
-        let bias = (parameters + 222)
-        let x = a1, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 30), bias = (parameters + 222)
+        let x = a1, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 48 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 48, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l3_denseTranspose() {
-        let wk = (parameters + 30)
-        for i in 0..<48 { for o in 0..<4 { l3_densewt[o * 48 + i] = wk[i * 4 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -138,12 +129,10 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 226
         let x = a1, dy = g3
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 222))
-        let gk = (gp + 30)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 30), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(48, a: { row in x + r0 * 48 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 48, ldb: 4), .store)
-        let dx = g1
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3_densewt, n: 48, c: { row in dx + (r0 + row) * 48 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3_densewt, n: 48, c: { row in g1 + (r0 + row) * 48 },
                   GemmReduction(k: 4, ldb: 48), .store)
     }
 

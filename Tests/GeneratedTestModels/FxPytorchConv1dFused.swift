@@ -79,9 +79,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.sums(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 17, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12) }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 17, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 102, a3 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, .relu)
@@ -116,8 +114,8 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g8.update(from: outputGradient, count: count * 3)
-        l5_conv2Transpose()
-        l8_fcTranspose()
+        Matrix.transpose((parameters + 66), rows: 24, cols: 5, blocks: 1, into: l5_conv2wt)
+        Matrix.transpose((parameters + 186), rows: 15, cols: 3, into: l8_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_fcBackward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
@@ -127,9 +125,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 234, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -145,16 +141,14 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, kernel 1x3x2x6 stride 1x1 pad t0 b0 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 17 * 19 + (q0 + row) % 17 * 1) * 2 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 38, aInner: 1, bOuter: 36, bInner: 6), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + relu + pool
     @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         let sc = l1_conv1fold + t * 12, sh = sc + 6   // folded conv1 + bn1 + relu + pool
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 17 * 19 + (q0 + row) % 17 * 1) * 2 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
@@ -238,14 +232,6 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // conv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_conv2Transpose() {
-        let wk = (parameters + 66)
-        for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<6 { for o in 0..<5 {
-            l5_conv2wt[(kh * 5 + o) * 24 + kw * 6 + ci] = wk[((kh * 4 + kw) * 6 + ci) * 5 + o]
-        } } } }
-    }
-
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
@@ -288,18 +274,10 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // fc (Linear): [N, 15] -> [N, 3]: x [15] * W [15, 3] + b linear
     private func l8_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 186)
-        let bias = (parameters + 231)
-        let x = a7, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 186), bias = (parameters + 231)
+        let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 15 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 15, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l8_fcTranspose() {
-        let wk = (parameters + 186)
-        for i in 0..<15 { for o in 0..<3 { l8_fcwt[o * 15 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -307,12 +285,10 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         let gp = partials + t * 234
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 231))
-        let gk = (gp + 186)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 186), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(15, a: { row in x + r0 * 15 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 15, ldb: 3), .store)
-        let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_fcwt, n: 15, c: { row in dx + (r0 + row) * 15 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_fcwt, n: 15, c: { row in g7 + (r0 + row) * 15 },
                   GemmReduction(k: 3, ldb: 15), .store)
     }
 

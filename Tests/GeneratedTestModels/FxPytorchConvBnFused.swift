@@ -91,9 +91,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8) }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
@@ -102,9 +100,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
         BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12) }
         BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 24, a7 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, .relu)
@@ -134,8 +130,8 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g9.update(from: outputGradient, count: count * 5)
-        l5_conv2Transpose()
-        l9_fcTranspose()
+        Matrix.transpose((parameters + 56), rows: 12, cols: 6, blocks: 3, into: l5_conv2wt)
+        Matrix.transpose((parameters + 296), rows: 24, cols: 5, into: l9_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
@@ -148,9 +144,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -173,16 +167,14 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 10, aInner: 1, bOuter: 12, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + maxpool
     @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -286,14 +278,6 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // conv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_conv2Transpose() {
-        let wk = (parameters + 56)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<6 {
-            l5_conv2wt[(kh * 6 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 6 + o]
-        } } } }
-    }
-
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
@@ -353,18 +337,10 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     // fc (Linear): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
     private func l9_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 296)
-        let bias = (parameters + 416)
-        let x = a8, y = a9
-        let r0 = lo * 1
+        let wk = (parameters + 296), bias = (parameters + 416)
+        let x = a8, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 24, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l9_fcTranspose() {
-        let wk = (parameters + 296)
-        for i in 0..<24 { for o in 0..<5 { l9_fcwt[o * 24 + i] = wk[i * 5 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -372,12 +348,10 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         let gp = partials + t * 421
         let x = a8, dy = g9
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 416))
-        let gk = (gp + 296)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 296), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 24, ldb: 5), .store)
-        let dx = g8
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l9_fcwt, n: 24, c: { row in dx + (r0 + row) * 24 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l9_fcwt, n: 24, c: { row in g8 + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 

@@ -61,8 +61,8 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     private func forwardTraining() {
-        l1_deconv1Transpose()
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
+        Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_deconv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
@@ -74,8 +74,8 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     private func forwardInference() {
-        l1_deconv1Transpose()
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
+        Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_deconv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
@@ -89,11 +89,11 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_deconv1Transpose()
+        Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
         l3_upForward(lo, hi, t)
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
         l4_deconv2Forward(lo, hi, t)
         Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
         l6_flattenForward(lo, hi, t)
@@ -115,14 +115,6 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108), (108, 4), (112, 48)]
-
-    // deconv1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l1_deconv1Transpose() {
-        let wk = (parameters + 0)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<3 {
-            l1_deconv1wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
-        } } } }
-    }
 
     // deconv1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -171,14 +163,6 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     private func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 8, 4), size: (2, 2))
         for n in lo..<hi { UpSampling.nearestBackward(g2 + n * 192, g3 + n * 768, g) }
-    }
-
-    // deconv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_deconv2Transpose() {
-        let wk = (parameters + 112)
-        for kh in 0..<2 { for kw in 0..<3 { for ci in 0..<2 { for o in 0..<4 {
-            l4_deconv2wt[(kh * 4 + o) * 6 + kw * 2 + ci] = wk[((kh * 3 + kw) * 2 + ci) * 4 + o]
-        } } } }
     }
 
     // deconv2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)

@@ -128,9 +128,9 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 3)
-        l4_conv2Transpose()
-        l7_fc1Transpose()
-        l10_fc2Transpose()
+        Matrix.transpose((parameters + 84), rows: 12, cols: 3, blocks: 3, into: l4_conv2wt)
+        Matrix.transpose((parameters + 267), rows: 36, cols: 6, into: l7_fc1wt)
+        Matrix.transpose((parameters + 501), rows: 6, cols: 3, into: l10_fc2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_fc2Backward(lo, hi, t)
             Activations.backward(.tanh, dy: g9 + lo * 6, y: a9 + lo * 6, dx: g8 + lo * 6, count: (hi - lo) * 6)
@@ -151,8 +151,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
 
     // conv1 (Conv2d): [N, 5, 6, 2] -> [N, 5, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -199,8 +198,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
 
     // conv2 (Conv2d): [N, 5, 6, 4] -> [N, 3, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l4_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 84)
-        let bias = (parameters + 192)
+        let wk = (parameters + 84), bias = (parameters + 192)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 36, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -212,14 +210,6 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
             let y = a4 + n * 36
             l4_conv2ForwardRows(x, y, 0, 12, t)
         }
-    }
-
-    // conv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_conv2Transpose() {
-        let wk = (parameters + 84)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<3 {
-            l4_conv2wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
-        } } } }
     }
 
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -280,18 +270,10 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
 
     // fc1 (Linear): [N, 36] -> [N, 6]: x [36] * W [36, 6] + b linear
     private func l7_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 267)
-        let bias = (parameters + 483)
-        let x = a6, y = a7
-        let r0 = lo * 1
+        let wk = (parameters + 267), bias = (parameters + 483)
+        let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 36 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 36, ldb: 6), GemmEpilogue(bias: bias))
-    }
-
-    // fc1: Wt[o][i] = W[i][o]
-    private func l7_fc1Transpose() {
-        let wk = (parameters + 267)
-        for i in 0..<36 { for o in 0..<6 { l7_fc1wt[o * 36 + i] = wk[i * 6 + o] } }
     }
 
     // fc1 backward: dW, db, dx
@@ -299,12 +281,10 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 522
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 483))
-        let gk = (gp + 267)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 267), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(36, a: { row in x + r0 * 36 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 36, ldb: 6), .store)
-        let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l7_fc1wt, n: 36, c: { row in dx + (r0 + row) * 36 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l7_fc1wt, n: 36, c: { row in g6 + (r0 + row) * 36 },
                   GemmReduction(k: 6, ldb: 36), .store)
     }
 
@@ -325,18 +305,10 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
 
     // fc2 (Linear): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l10_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 501)
-        let bias = (parameters + 519)
-        let x = a9, y = a10
-        let r0 = lo * 1
+        let wk = (parameters + 501), bias = (parameters + 519)
+        let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc2: Wt[o][i] = W[i][o]
-    private func l10_fc2Transpose() {
-        let wk = (parameters + 501)
-        for i in 0..<6 { for o in 0..<3 { l10_fc2wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // fc2 backward: dW, db, dx
@@ -344,12 +316,10 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 522
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 519))
-        let gk = (gp + 501)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 501), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_fc2wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_fc2wt, n: 6, c: { row in g9 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -131,7 +131,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         l3_lstm_l1.transpose(parameters)
         l4_rnn.transpose(parameters)
         l5_gru.transpose(parameters)
-        l6_fcTranspose()
+        Matrix.transpose((parameters + 1382), rows: 6, cols: 3, into: l6_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_fcBackward(lo, hi, t)
             l5_gru.backward(partials + t * 1403, x: a4, dy: g5, dx: g4, lo, hi)
@@ -156,18 +156,10 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     private var l5_gru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 6, inputs: 4, units: 3, returnSequences: false, resetFirst: true), merge: .concat, kernel: 1220, recurrent: 1256, bias: 1283, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
     // fc (Linear): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1382)
-        let bias = (parameters + 1400)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 1382), bias = (parameters + 1400)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l6_fcTranspose() {
-        let wk = (parameters + 1382)
-        for i in 0..<6 { for o in 0..<3 { l6_fcwt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -175,12 +167,10 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         let gp = partials + t * 1403
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1400))
-        let gk = (gp + 1382)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1382), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 6, c: { row in g5 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -83,7 +83,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        l11_conv2d_transposeTranspose()
+        Matrix.transpose((parameters + 157), rows: 6, cols: 1, blocks: 3, into: l11_conv2d_transposewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1dForward(lo, hi, t)
             l2_zero_padding1dForward(lo, hi, t)
@@ -102,7 +102,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardInference() {
-        l11_conv2d_transposeTranspose()
+        Matrix.transpose((parameters + 157), rows: 6, cols: 1, blocks: 3, into: l11_conv2d_transposewt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1dForward(lo, hi, t)
             l2_zero_padding1dForward(lo, hi, t)
@@ -132,7 +132,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         for n in lo..<hi { Rearranging.permute(a6 + n * 24, a7 + n * 24, output: (1, 3, 8), strides: (0, 1, 3)) }
         for n in lo..<hi { Resampling.bilinear(a7 + n * 24, a9 + n * 96, input: (3, 8, 1), size: (2, 2)) }
         for n in lo..<hi { Resampling.crop(a9 + n * 96, a10 + n * 55, input: (6, 16, 1), output: (5, 11), top: 1, left: 2) }
-        l11_conv2d_transposeTranspose()
+        Matrix.transpose((parameters + 157), rows: 6, cols: 1, blocks: 3, into: l11_conv2d_transposewt)
         l11_conv2d_transposeForward(lo, hi, t)
         l12_gapForward(lo, hi, t)
         for n in lo..<hi { Rearranging.repeatVector(a12 + n * 2, a13 + n * 6, features: 2, count: 3) }
@@ -142,9 +142,9 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g15.update(from: outputGradient, count: count * 3)
-        l3_sep_conv1dTranspose()
-        l6_conv1d_1Transpose()
-        l15_denseTranspose()
+        Matrix.transpose((parameters + 64), rows: 8, cols: 5, into: l3_sep_conv1dwt)
+        Matrix.transpose((parameters + 109), rows: 15, cols: 3, blocks: 1, into: l6_conv1d_1wt)
+        Matrix.transpose((parameters + 177), rows: 6, cols: 3, into: l15_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l15_denseBackward(lo, hi, t)
             for n in lo..<hi { Rearranging.repeatVectorBackward(g12 + n * 2, g13 + n * 6, features: 2, count: 3) }
@@ -168,8 +168,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv1d (Conv1D): [N, 1, 8, 3] -> [N, 1, 8, 4]: kernel 1x3x3x4 dilation 1x2 stride 1x1 pad top 0 left 4 +bias tanh
     private func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         for n in lo..<hi {
             let x = a0 + n * 24, y = a1 + n * 32
             for oy in 0..<1 { for ox in 0..<8 {
@@ -265,12 +264,6 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         Activations.forward(.tanh, a3 + lo * 55, a3 + lo * 55, count: (hi - lo) * 55)
     }
 
-    // sep_conv1d: pointwise Wt[o][i] = Wp[i][o]
-    private func l3_sep_conv1dTranspose() {
-        let pw = (parameters + 64)
-        for i in 0..<8 { for o in 0..<5 { l3_sep_conv1dwt[o * 8 + i] = pw[i * 5 + o] } }
-    }
-
     // sep_conv1d backward: dWp, db, dmid, dWd, dx
     private func l3_sep_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
@@ -324,8 +317,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv1d_1 (Conv1D): [N, 1, 16, 5] -> [N, 1, 8, 3]: output pixels q0..<q1 of one image, kernel 1x3x5x3 stride 1x2 pad t0 b0 l2 r0 +bias tanh
     @inline(never) private func l6_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 109)
-        let bias = (parameters + 154)
+        let wk = (parameters + 109), bias = (parameters + 154)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 18 + (q0 + row) % 8 * 2) * 5 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 15, aOuter: 90, aInner: 1, bOuter: 45, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -340,14 +332,6 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
             l6_conv1d_1ForwardRows(x, y, 0, 8, t)
         }
         Activations.forward(.tanh, a6 + lo * 24, a6 + lo * 24, count: (hi - lo) * 24)
-    }
-
-    // conv1d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l6_conv1d_1Transpose() {
-        let wk = (parameters + 109)
-        for kh in 0..<1 { for kw in 0..<3 { for ci in 0..<5 { for o in 0..<3 {
-            l6_conv1d_1wt[(kh * 3 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 3 + o]
-        } } } }
     }
 
     // conv1d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -376,14 +360,6 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
             let out = g5 + n * 80
             for r in 0..<1 { (out + r * 80).update(from: dx + ((r + 0) * 18 + 2) * 5, count: 80) }
         }
-    }
-
-    // conv2d_transpose: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l11_conv2d_transposeTranspose() {
-        let wk = (parameters + 157)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<2 { for o in 0..<1 {
-            l11_conv2d_transposewt[(kh * 1 + o) * 6 + kw * 2 + ci] = wk[((kh * 3 + kw) * 2 + ci) * 1 + o]
-        } } } }
     }
 
     // conv2d_transpose: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
@@ -439,18 +415,10 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l15_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 177)
-        let bias = (parameters + 195)
-        let x = a13, y = a15
-        let r0 = lo * 1
+        let wk = (parameters + 177), bias = (parameters + 195)
+        let x = a13, y = a15, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l15_denseTranspose() {
-        let wk = (parameters + 177)
-        for i in 0..<6 { for o in 0..<3 { l15_densewt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -458,12 +426,10 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 198
         let x = a13, dy = g15
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 195))
-        let gk = (gp + 177)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 177), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g13
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l15_densewt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l15_densewt, n: 6, c: { row in g13 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -44,15 +44,11 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_separable_conv2dForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_separable_conv2dForward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_separable_conv2dForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_separable_conv2dForward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -64,10 +60,8 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 180)
-        l1_separable_conv2dTranspose()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_separable_conv2dBackward(lo, hi, t)
-        }
+        Matrix.transpose((parameters + 27), rows: 3, cols: 5, into: l1_separable_conv2dwt)
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_separable_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -96,12 +90,6 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
         }
         Gemm.rows((hi - lo) * 36, a: { row in l1_separable_conv2dmid + (lo * 36 + row) * 3 }, b: pw, n: 5, c: { row in a1 + (lo * 36 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // separable_conv2d: pointwise Wt[o][i] = Wp[i][o]
-    private func l1_separable_conv2dTranspose() {
-        let pw = (parameters + 27)
-        for i in 0..<3 { for o in 0..<5 { l1_separable_conv2dwt[o * 3 + i] = pw[i * 5 + o] } }
     }
 
     // separable_conv2d backward: dWp, db, dmid, dWd

@@ -97,9 +97,9 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 2)
         l3_lstm.transpose(parameters)
-        l4_denseTranspose()
+        Matrix.transpose((parameters + 124), rows: 3, cols: 2, into: l4_densewt)
         l5_gru.transpose(parameters)
-        l6_dense_1Transpose()
+        Matrix.transpose((parameters + 195), rows: 3, cols: 2, into: l6_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l5_gru.backward(partials + t * 203, x: a4, dy: g5, dx: g4, lo, hi)
@@ -119,10 +119,8 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     private var l5_gru: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 2, units: 3, returnSequences: false), kernel: 132, recurrent: 150, bias: 177, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
     // time_distributed_1 (TimeDistributed): [N, 5, 6] -> [N, 5, 4]: x [6] * W [6, 4] + b tanh
     private func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 24)
-        let x = a0, y = a2
-        let r0 = lo * 5
+        let wk = (parameters + 0), bias = (parameters + 24)
+        let x = a0, y = a2, r0 = lo * 5
         Gemm.rows((hi - lo) * 5, a: { row in x + (r0 + row) * 6 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 6, ldb: 4), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a2 + lo * 20, a2 + lo * 20, count: (hi - lo) * 20)
@@ -134,26 +132,17 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         Activations.backward(.tanh, dy: g2 + lo * 20, y: a2 + lo * 20, dx: g2 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 20, rows: (hi - lo) * 5, n: 4, into: (gp + 24))
-        let gk = (gp + 0)
-        let r0 = lo * 5, rows = (hi - lo) * 5
+        let gk = (gp + 0), r0 = lo * 5, rows = (hi - lo) * 5
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 6, ldb: 4), .store)
     }
 
     // dense (Dense): [N, 5, 3] -> [N, 5, 2]: x [3] * W [3, 2] + b linear
     private func l4_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 124)
-        let bias = (parameters + 130)
-        let x = a3, y = a4
-        let r0 = lo * 5
+        let wk = (parameters + 124), bias = (parameters + 130)
+        let x = a3, y = a4, r0 = lo * 5
         Gemm.rows((hi - lo) * 5, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
                   GemmReduction(k: 3, ldb: 2), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l4_denseTranspose() {
-        let wk = (parameters + 124)
-        for i in 0..<3 { for o in 0..<2 { l4_densewt[o * 3 + i] = wk[i * 2 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -161,29 +150,19 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         let gp = partials + t * 203
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 5, n: 2, into: (gp + 130))
-        let gk = (gp + 124)
-        let r0 = lo * 5, rows = (hi - lo) * 5
+        let gk = (gp + 124), r0 = lo * 5, rows = (hi - lo) * 5
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },
                   GemmReduction(k: rows, aStride: 3, ldb: 2), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l4_densewt, n: 3, c: { row in dx + (r0 + row) * 3 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l4_densewt, n: 3, c: { row in g3 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
     }
 
     // dense_1 (Dense): [N, 3] -> [N, 2]: x [3] * W [3, 2] + b linear
     private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 195)
-        let bias = (parameters + 201)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 195), bias = (parameters + 201)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
                   GemmReduction(k: 3, ldb: 2), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l6_dense_1Transpose() {
-        let wk = (parameters + 195)
-        for i in 0..<3 { for o in 0..<2 { l6_dense_1wt[o * 3 + i] = wk[i * 2 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -191,12 +170,10 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         let gp = partials + t * 203
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 201))
-        let gk = (gp + 195)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 195), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },
                   GemmReduction(k: rows, aStride: 3, ldb: 2), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_dense_1wt, n: 3, c: { row in dx + (r0 + row) * 3 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_dense_1wt, n: 3, c: { row in g5 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
     }
 

@@ -64,9 +64,7 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 120)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -81,8 +79,7 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
 
     // conv2d (Conv2D): [N, 6, 12, 2] -> [N, 4, 10, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 10 * 12 + (q0 + row) % 10 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 24, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }

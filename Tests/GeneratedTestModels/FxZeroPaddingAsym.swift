@@ -64,9 +64,7 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 72)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_conv2dBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 38, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -83,8 +81,7 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: output pixels q0..<q1 of one image, kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 36)
+        let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 12, bInner: 2), GemmEpilogue(bias: bias))
     }

@@ -127,10 +127,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g14.update(from: outputGradient, count: count * 4)
-        l3_dense_2Transpose()
-        l6_dense_3Transpose()
-        l10_dense_4Transpose()
-        l14_dense_5Transpose()
+        Matrix.transpose((parameters + 88), rows: 8, cols: 8, into: l3_dense_2wt)
+        Matrix.transpose((parameters + 160), rows: 8, cols: 12, into: l6_dense_3wt)
+        Matrix.transpose((parameters + 268), rows: 4, cols: 6, into: l10_dense_4wt)
+        Matrix.transpose((parameters + 298), rows: 18, cols: 4, into: l14_dense_5wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l14_dense_5Backward(lo, hi, t)
             Activations.backward(.elu(Float(0.7)), dy: g12 + lo * 18, y: a12 + lo * 18, dx: g11 + lo * 18, count: (hi - lo) * 18)
@@ -153,10 +153,8 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_1 (Dense): [N, 10] -> [N, 8]: x [10] * W [10, 8] + b linear
     private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 80)
-        let x = a0, y = a1
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 80)
+        let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 10 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
                   GemmReduction(k: 10, ldb: 8), GemmEpilogue(bias: bias))
     }
@@ -166,26 +164,17 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 374
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 80))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(10, a: { row in x + r0 * 10 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
                   GemmReduction(k: rows, aStride: 10, ldb: 8), .store)
     }
 
     // dense_2 (Dense): [N, 8] -> [N, 8]: x [8] * W [8, 8] + b linear
     private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 88)
-        let bias = (parameters + 152)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 88), bias = (parameters + 152)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
                   GemmReduction(k: 8, ldb: 8), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l3_dense_2Transpose() {
-        let wk = (parameters + 88)
-        for i in 0..<8 { for o in 0..<8 { l3_dense_2wt[o * 8 + i] = wk[i * 8 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -193,12 +182,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 374
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 152))
-        let gk = (gp + 88)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 88), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
                   GemmReduction(k: rows, aStride: 8, ldb: 8), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 8 }, b: l3_dense_2wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 8 }, b: l3_dense_2wt, n: 8, c: { row in g2 + (r0 + row) * 8 },
                   GemmReduction(k: 8, ldb: 8), .store)
     }
 
@@ -216,18 +203,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_3 (Dense): [N, 8] -> [N, 12]: x [8] * W [8, 12] + b linear
     private func l6_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 160)
-        let bias = (parameters + 256)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 160), bias = (parameters + 256)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 12, c: { row in y + (r0 + row) * 12 },
                   GemmReduction(k: 8, ldb: 12), GemmEpilogue(bias: bias))
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l6_dense_3Transpose() {
-        let wk = (parameters + 160)
-        for i in 0..<8 { for o in 0..<12 { l6_dense_3wt[o * 8 + i] = wk[i * 12 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -235,29 +214,19 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 374
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 12, rows: (hi - lo) * 1, n: 12, into: (gp + 256))
-        let gk = (gp + 160)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 160), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 12, n: 12, c: { row in gk + row * 12 },
                   GemmReduction(k: rows, aStride: 8, ldb: 12), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 12 }, b: l6_dense_3wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 12 }, b: l6_dense_3wt, n: 8, c: { row in g5 + (r0 + row) * 8 },
                   GemmReduction(k: 12, ldb: 8), .store)
     }
 
     // dense_4 (Dense): [N, 3, 4] -> [N, 3, 6]: x [4] * W [4, 6] + b relu
     private func l10_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 268)
-        let bias = (parameters + 292)
-        let x = a9, y = a10
-        let r0 = lo * 3
+        let wk = (parameters + 268), bias = (parameters + 292)
+        let x = a9, y = a10, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
                   GemmReduction(k: 4, ldb: 6), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // dense_4: Wt[o][i] = W[i][o]
-    private func l10_dense_4Transpose() {
-        let wk = (parameters + 268)
-        for i in 0..<4 { for o in 0..<6 { l10_dense_4wt[o * 4 + i] = wk[i * 6 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
@@ -266,12 +235,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         Activations.backward(.relu, dy: g10 + lo * 18, y: a10 + lo * 18, dx: g10 + lo * 18, count: (hi - lo) * 18)
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 18, rows: (hi - lo) * 3, n: 6, into: (gp + 292))
-        let gk = (gp + 268)
-        let r0 = lo * 3, rows = (hi - lo) * 3
+        let gk = (gp + 268), r0 = lo * 3, rows = (hi - lo) * 3
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 4, ldb: 6), .store)
-        let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l10_dense_4wt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l10_dense_4wt, n: 4, c: { row in g9 + (r0 + row) * 4 },
                   GemmReduction(k: 6, ldb: 4), .store)
     }
 
@@ -289,18 +256,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_5 (Dense): [N, 18] -> [N, 4]: x [18] * W [18, 4] + b linear
     private func l14_dense_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 298)
-        let bias = (parameters + 370)
-        let x = a12, y = a14
-        let r0 = lo * 1
+        let wk = (parameters + 298), bias = (parameters + 370)
+        let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 18 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 18, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // dense_5: Wt[o][i] = W[i][o]
-    private func l14_dense_5Transpose() {
-        let wk = (parameters + 298)
-        for i in 0..<18 { for o in 0..<4 { l14_dense_5wt[o * 18 + i] = wk[i * 4 + o] } }
     }
 
     // dense_5 backward: dW, db, dx
@@ -308,12 +267,10 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 374
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 370))
-        let gk = (gp + 298)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 298), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(18, a: { row in x + r0 * 18 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 18, ldb: 4), .store)
-        let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l14_dense_5wt, n: 18, c: { row in dx + (r0 + row) * 18 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l14_dense_5wt, n: 18, c: { row in g12 + (r0 + row) * 18 },
                   GemmReduction(k: 4, ldb: 18), .store)
     }
 

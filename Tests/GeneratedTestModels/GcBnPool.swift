@@ -75,9 +75,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16) }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
@@ -87,9 +85,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12) }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
@@ -125,7 +121,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
         beginBackward(count: count)
         g8.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
-        l8_dense_1Transpose()
+        Matrix.transpose((parameters + 320), rows: 54, cols: 3, into: l8_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_dense_1Backward(lo, hi, t)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
@@ -220,8 +216,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 248)
-        let bias = (parameters + 296)
+        let wk = (parameters + 248), bias = (parameters + 296)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3 * 1) * 8 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 8, aOuter: 24, aInner: 1, bOuter: 48, bInner: 6), GemmEpilogue(bias: bias))
     }
@@ -281,18 +276,10 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // dense_1 (Dense): [N, 54] -> [N, 3]: x [54] * W [54, 3] + b linear
     private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 320)
-        let bias = (parameters + 482)
-        let x = a6, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 320), bias = (parameters + 482)
+        let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 54 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 54, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l8_dense_1Transpose() {
-        let wk = (parameters + 320)
-        for i in 0..<54 { for o in 0..<3 { l8_dense_1wt[o * 54 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -300,12 +287,10 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
         let gp = partials + t * 485
         let x = a6, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 482))
-        let gk = (gp + 320)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 320), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(54, a: { row in x + r0 * 54 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 54, ldb: 3), .store)
-        let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_dense_1wt, n: 54, c: { row in dx + (r0 + row) * 54 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_dense_1wt, n: 54, c: { row in g6 + (r0 + row) * 54 },
                   GemmReduction(k: 3, ldb: 54), .store)
     }
 

@@ -86,9 +86,9 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
-        l2_conv2d_2Transpose()
-        l3_conv2d_3Transpose()
-        l5_dense_1Transpose()
+        Matrix.transpose((parameters + 95), rows: 15, cols: 17, blocks: 3, into: l2_conv2d_2wt)
+        Matrix.transpose((parameters + 877), rows: 34, cols: 4, blocks: 2, into: l3_conv2d_3wt)
+        Matrix.transpose((parameters + 1149), rows: 16, cols: 3, into: l5_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
             l3_conv2d_3Backward(lo, hi, t)
@@ -103,8 +103,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: output pixels q0..<q1 of one image, kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 90)
+        let wk = (parameters + 0), bias = (parameters + 90)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 30, bInner: 5), GemmEpilogue(bias: bias))
     }
@@ -138,8 +137,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
 
     // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: output pixels q0..<q1 of one image, kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
     @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 95)
-        let bias = (parameters + 860)
+        let wk = (parameters + 95), bias = (parameters + 860)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 14 + (q0 + row) % 3 * 2) * 5 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
                   GemmReduction(outer: 3, inner: 15, aOuter: 35, aInner: 1, bOuter: 255, bInner: 17), GemmEpilogue(bias: bias))
     }
@@ -153,14 +151,6 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
             let y = a2 + n * 153
             l2_conv2d_2ForwardRows(x, y, 0, 9, t)
         }
-    }
-
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_2Transpose() {
-        let wk = (parameters + 95)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<5 { for o in 0..<17 {
-            l2_conv2d_2wt[(kh * 17 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 17 + o]
-        } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -207,14 +197,6 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
         Activations.forward(.sigmoid, a3 + lo * 16, a3 + lo * 16, count: (hi - lo) * 16)
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3_conv2d_3Transpose() {
-        let wk = (parameters + 877)
-        for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<17 { for o in 0..<4 {
-            l3_conv2d_3wt[(kh * 4 + o) * 34 + kw * 17 + ci] = wk[((kh * 2 + kw) * 17 + ci) * 4 + o]
-        } } } }
-    }
-
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l3_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
@@ -242,18 +224,10 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
 
     // dense_1 (Dense): [N, 16] -> [N, 3]: x [16] * W [16, 3] + b linear
     private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1149)
-        let bias = (parameters + 1197)
-        let x = a3, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 1149), bias = (parameters + 1197)
+        let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 16 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 16, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l5_dense_1Transpose() {
-        let wk = (parameters + 1149)
-        for i in 0..<16 { for o in 0..<3 { l5_dense_1wt[o * 16 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -261,12 +235,10 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
         let gp = partials + t * 1200
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1197))
-        let gk = (gp + 1149)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1149), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 16, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 16, c: { row in dx + (r0 + row) * 16 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 16, c: { row in g3 + (r0 + row) * 16 },
                   GemmReduction(k: 3, ldb: 16), .store)
     }
 

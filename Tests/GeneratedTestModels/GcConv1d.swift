@@ -78,9 +78,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.sums(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 9, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 9, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 180, a3 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn)
@@ -124,8 +122,8 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g9.update(from: outputGradient, count: count * 3)
-        l2_conv1d_2Transpose()
-        l9_dense_1Transpose()
+        Matrix.transpose((parameters + 60), rows: 24, cols: 20, blocks: 1, into: l2_conv1d_2wt)
+        Matrix.transpose((parameters + 864), rows: 4, cols: 3, into: l9_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_dense_1Backward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g7 + n * 16, g8 + n * 4, pixels: 4, channels: 4) }
@@ -156,8 +154,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // conv1d_1 (Conv1D): [N, 1, 19, 3] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, kernel 1x3x3x6 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 17 * 19 + (q0 + row) % 17 * 1) * 3 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 9, aOuter: 57, aInner: 1, bOuter: 54, bInner: 6), GemmEpilogue(bias: bias))
     }
@@ -203,14 +200,6 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
             let y = a2 + n * 180
             l2_conv1d_2ForwardRows(x, y, 0, 9, t)
         }
-    }
-
-    // conv1d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv1d_2Transpose() {
-        let wk = (parameters + 60)
-        for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<6 { for o in 0..<20 {
-            l2_conv1d_2wt[(kh * 20 + o) * 24 + kw * 6 + ci] = wk[((kh * 4 + kw) * 6 + ci) * 20 + o]
-        } } } }
     }
 
     // conv1d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -265,8 +254,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // conv1d_3 (Conv1D): [N, 1, 5, 20] -> [N, 1, 5, 4]: kernel 1x3x20x4 dilation 1x2 stride 1x1 pad top 0 left 2 +bias sigmoid
     private func l6_conv1d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 620)
-        let bias = (parameters + 860)
+        let wk = (parameters + 620), bias = (parameters + 860)
         for n in lo..<hi {
             let x = a5 + n * 100, y = a6 + n * 20
             for oy in 0..<1 { for ox in 0..<5 {
@@ -341,18 +329,10 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // dense_1 (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear
     private func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 864)
-        let bias = (parameters + 876)
-        let x = a8, y = a9
-        let r0 = lo * 1
+        let wk = (parameters + 864), bias = (parameters + 876)
+        let x = a8, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l9_dense_1Transpose() {
-        let wk = (parameters + 864)
-        for i in 0..<4 { for o in 0..<3 { l9_dense_1wt[o * 4 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -360,12 +340,10 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
         let gp = partials + t * 879
         let x = a8, dy = g9
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 876))
-        let gk = (gp + 864)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 864), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
-        let dx = g8
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l9_dense_1wt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l9_dense_1wt, n: 4, c: { row in g8 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
 

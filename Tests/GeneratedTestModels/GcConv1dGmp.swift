@@ -83,8 +83,8 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g4.update(from: outputGradient, count: count * 3)
-        l2_conv1d_2Transpose()
-        l4_dense_1Transpose()
+        Matrix.transpose((parameters + 187), rows: 34, cols: 6, blocks: 1, into: l2_conv1d_2wt)
+        Matrix.transpose((parameters + 397), rows: 6, cols: 3, into: l4_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g2 + n * 24, g3 + n * 6, l3_global_max_pooling1d_1arg + n * 6, inputCount: 24, outputCount: 6) }
@@ -99,8 +99,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // conv1d_1 (Conv1D): [N, 1, 11, 2] -> [N, 1, 11, 17]: output pixels q0..<q1 of one image, kernel 1x5x2x17 stride 1x1 pad t0 b0 l2 r2 +bias elu(1.0)
     @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 170)
+        let wk = (parameters + 0), bias = (parameters + 170)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 15 + (q0 + row) % 11 * 1) * 2 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
                   GemmReduction(outer: 1, inner: 10, aOuter: 30, aInner: 1, bOuter: 170, bInner: 17), GemmEpilogue(bias: bias))
     }
@@ -134,8 +133,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // conv1d_2 (Conv1D): [N, 1, 11, 17] -> [N, 1, 4, 6]: output pixels q0..<q1 of one image, kernel 1x2x17x6 stride 1x3 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l2_conv1d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 187)
-        let bias = (parameters + 391)
+        let wk = (parameters + 187), bias = (parameters + 391)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 3) * 17 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 34, aOuter: 187, aInner: 1, bOuter: 204, bInner: 6), GemmEpilogue(bias: bias))
     }
@@ -147,14 +145,6 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
             let y = a2 + n * 24
             l2_conv1d_2ForwardRows(x, y, 0, 4, t)
         }
-    }
-
-    // conv1d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv1d_2Transpose() {
-        let wk = (parameters + 187)
-        for kh in 0..<1 { for kw in 0..<2 { for ci in 0..<17 { for o in 0..<6 {
-            l2_conv1d_2wt[(kh * 6 + o) * 34 + kw * 17 + ci] = wk[((kh * 2 + kw) * 17 + ci) * 6 + o]
-        } } } }
     }
 
     // conv1d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -184,18 +174,10 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
     private func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 397)
-        let bias = (parameters + 415)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 397), bias = (parameters + 415)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 6, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l4_dense_1Transpose() {
-        let wk = (parameters + 397)
-        for i in 0..<6 { for o in 0..<3 { l4_dense_1wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -203,12 +185,10 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
         let gp = partials + t * 418
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 415))
-        let gk = (gp + 397)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 397), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in g3 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -91,9 +91,9 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 5)
-        l2_conv2d_2Transpose()
+        Matrix.transpose((parameters + 640), rows: 40, cols: 36, blocks: 4, into: l2_conv2d_2wt)
         l3_conv2d_3Flip()
-        l5_dense_1Transpose()
+        Matrix.transpose((parameters + 29116), rows: 70, cols: 5, into: l5_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 560, g4 + n * 70, pixels: 8, channels: 70) }
@@ -109,8 +109,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: output pixels q0..<q1 of one image, kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 600)
+        let wk = (parameters + 0), bias = (parameters + 600)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 40, c: { row in y + (q0 + row) * 40 },
                   GemmReduction(outer: 1, inner: 15, aOuter: 33, aInner: 1, bOuter: 600, bInner: 40), GemmEpilogue(bias: bias))
     }
@@ -144,8 +143,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
 
     // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: output pixels q0..<q1 of one image, kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
     @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 640)
-        let bias = (parameters + 6400)
+        let wk = (parameters + 640), bias = (parameters + 6400)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 1) * 40 }, b: wk, n: 36, c: { row in y + (q0 + row) * 36 },
                   GemmReduction(outer: 4, inner: 40, aOuter: 160, aInner: 1, bOuter: 1440, bInner: 36), GemmEpilogue(bias: bias))
     }
@@ -158,14 +156,6 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
             l2_conv2d_2ForwardRows(x, y, 0, 8, t)
         }
         Activations.forward(.elu(Float(1.0)), a2 + lo * 288, a2 + lo * 288, count: (hi - lo) * 288)
-    }
-
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_2Transpose() {
-        let wk = (parameters + 640)
-        for kh in 0..<4 { for kw in 0..<1 { for ci in 0..<40 { for o in 0..<36 {
-            l2_conv2d_2wt[(kh * 36 + o) * 40 + kw * 40 + ci] = wk[((kh * 1 + kw) * 40 + ci) * 36 + o]
-        } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -251,18 +241,10 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear
     private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 29116)
-        let bias = (parameters + 29466)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 29116), bias = (parameters + 29466)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 70 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 70, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l5_dense_1Transpose() {
-        let wk = (parameters + 29116)
-        for i in 0..<70 { for o in 0..<5 { l5_dense_1wt[o * 70 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -270,12 +252,10 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
         let gp = partials + t * 29471
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 29466))
-        let gk = (gp + 29116)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 29116), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(70, a: { row in x + r0 * 70 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 70, ldb: 5), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_1wt, n: 70, c: { row in dx + (r0 + row) * 70 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_1wt, n: 70, c: { row in g4 + (r0 + row) * 70 },
                   GemmReduction(k: 5, ldb: 70), .store)
     }
 

@@ -66,9 +66,9 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        l1_conv2d_transpose_1Transpose()
-        l3_conv2d_transpose_2Transpose()
-        l4_conv2d_transpose_3Transpose()
+        Matrix.transpose((parameters + 0), rows: 18, cols: 5, blocks: 3, into: l1_conv2d_transpose_1wt)
+        Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
+        Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_transpose_1Forward(lo, hi, t)
             l2_up_sampling2d_1Forward(lo, hi, t)
@@ -80,9 +80,9 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        l1_conv2d_transpose_1Transpose()
-        l3_conv2d_transpose_2Transpose()
-        l4_conv2d_transpose_3Transpose()
+        Matrix.transpose((parameters + 0), rows: 18, cols: 5, blocks: 3, into: l1_conv2d_transpose_1wt)
+        Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
+        Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_transpose_1Forward(lo, hi, t)
             l2_up_sampling2d_1Forward(lo, hi, t)
@@ -96,12 +96,12 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_conv2d_transpose_1Transpose()
+        Matrix.transpose((parameters + 0), rows: 18, cols: 5, blocks: 3, into: l1_conv2d_transpose_1wt)
         l1_conv2d_transpose_1Forward(lo, hi, t)
         l2_up_sampling2d_1Forward(lo, hi, t)
-        l3_conv2d_transpose_2Transpose()
+        Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
         l3_conv2d_transpose_2Forward(lo, hi, t)
-        l4_conv2d_transpose_3Transpose()
+        Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
         l4_conv2d_transpose_3Forward(lo, hi, t)
         l5_conv2d_1Forward(lo, hi, t)
         l7_dense_1Forward(lo, hi, t)
@@ -110,8 +110,8 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g7.update(from: outputGradient, count: count * 3)
-        l5_conv2d_1Transpose()
-        l7_dense_1Transpose()
+        Matrix.transpose((parameters + 1525), rows: 51, cols: 3, blocks: 3, into: l5_conv2d_1wt)
+        Matrix.transpose((parameters + 1987), rows: 144, cols: 3, into: l7_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             l5_conv2d_1Backward(lo, hi, t)
@@ -125,14 +125,6 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 270), (270, 6), (276, 144), (420, 1088), (1508, 17), (1525, 459), (1984, 3), (1987, 432), (2419, 3)]
-
-    // conv2d_transpose_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l1_conv2d_transpose_1Transpose() {
-        let wk = (parameters + 0)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<6 { for o in 0..<5 {
-            l1_conv2d_transpose_1wt[(kh * 5 + o) * 18 + kw * 6 + ci] = wk[((kh * 3 + kw) * 6 + ci) * 5 + o]
-        } } } }
-    }
 
     // conv2d_transpose_1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l1_conv2d_transpose_1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -185,14 +177,6 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
         for n in lo..<hi { UpSampling.nearestBackward(g1 + n * 288, g2 + n * 576, g) }
     }
 
-    // conv2d_transpose_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3_conv2d_transpose_2Transpose() {
-        let wk = (parameters + 276)
-        for kh in 0..<2 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<6 {
-            l3_conv2d_transpose_2wt[(kh * 6 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 6 + o]
-        } } } }
-    }
-
     // conv2d_transpose_2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l3_conv2d_transpose_2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
@@ -231,14 +215,6 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
                       GemmReduction(outer: 16, inner: 6, aOuter: 96, aInner: 4, bOuter: 36, bInner: 6), .add)
             l3_conv2d_transpose_2InputGradientRows(x, g2 + n * 576, 0, 96, t)
         }
-    }
-
-    // conv2d_transpose_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_conv2d_transpose_3Transpose() {
-        let wk = (parameters + 420)
-        for kh in 0..<4 { for kw in 0..<4 { for ci in 0..<17 { for o in 0..<4 {
-            l4_conv2d_transpose_3wt[(kh * 4 + o) * 68 + kw * 17 + ci] = wk[((kh * 4 + kw) * 17 + ci) * 4 + o]
-        } } } }
     }
 
     // conv2d_transpose_3: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
@@ -290,8 +266,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_1 (Conv2D): [N, 96, 8, 17] -> [N, 24, 2, 3]: output pixels q0..<q1 of one image, kernel 3x3x17x3 stride 4x3 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l5_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 1525)
-        let bias = (parameters + 1984)
+        let wk = (parameters + 1525), bias = (parameters + 1984)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 32 + (q0 + row) % 2 * 3) * 17 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 51, aOuter: 136, aInner: 1, bOuter: 153, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -303,14 +278,6 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
             let y = a5 + n * 144
             l5_conv2d_1ForwardRows(x, y, 0, 48, t)
         }
-    }
-
-    // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_conv2d_1Transpose() {
-        let wk = (parameters + 1525)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<17 { for o in 0..<3 {
-            l5_conv2d_1wt[(kh * 3 + o) * 51 + kw * 17 + ci] = wk[((kh * 3 + kw) * 17 + ci) * 3 + o]
-        } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -340,18 +307,10 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_1 (Dense): [N, 144] -> [N, 3]: x [144] * W [144, 3] + b linear
     private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1987)
-        let bias = (parameters + 2419)
-        let x = a5, y = a7
-        let r0 = lo * 1
+        let wk = (parameters + 1987), bias = (parameters + 2419)
+        let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 144 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 144, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l7_dense_1Transpose() {
-        let wk = (parameters + 1987)
-        for i in 0..<144 { for o in 0..<3 { l7_dense_1wt[o * 144 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -359,12 +318,10 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 2422
         let x = a5, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 2419))
-        let gk = (gp + 1987)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1987), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(144, a: { row in x + r0 * 144 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 144, ldb: 3), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 144, c: { row in dx + (r0 + row) * 144 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 144, c: { row in g5 + (r0 + row) * 144 },
                   GemmReduction(k: 3, ldb: 144), .store)
     }
 

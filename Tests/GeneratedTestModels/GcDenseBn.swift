@@ -65,9 +65,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
             BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
@@ -100,8 +98,8 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 4)
-        l3_dense_2Transpose()
-        l5_dense_3Transpose()
+        Matrix.transpose((parameters + 340), rows: 20, cols: 33, into: l3_dense_2wt)
+        Matrix.transpose((parameters + 1000), rows: 33, cols: 4, into: l5_dense_3wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
@@ -128,10 +126,8 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_1 (Dense): [N, 12] -> [N, 20]: x [12] * W [12, 20] + b tanh
     private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 240)
-        let x = a0, y = a1
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 240)
+        let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 20, c: { row in y + (r0 + row) * 20 },
                   GemmReduction(k: 12, ldb: 20), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a1 + lo * 20, a1 + lo * 20, count: (hi - lo) * 20)
@@ -143,8 +139,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         Activations.backward(.tanh, dy: g1 + lo * 20, y: a1 + lo * 20, dx: g1 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 20, rows: (hi - lo) * 1, n: 20, into: (gp + 240))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(12, a: { row in x + r0 * 12 + row }, b: dy + r0 * 20, n: 20, c: { row in gk + row * 20 },
                   GemmReduction(k: rows, aStride: 12, ldb: 20), .store)
     }
@@ -164,17 +159,10 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     // dense_2 (Dense): [N, 20] -> [N, 33]: x [20] * W [20, 33] sigmoid
     private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 340)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 33, c: { row in y + (r0 + row) * 33 },
                   GemmReduction(k: 20, ldb: 33), .store)
         Activations.forward(.sigmoid, a3 + lo * 33, a3 + lo * 33, count: (hi - lo) * 33)
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l3_dense_2Transpose() {
-        let wk = (parameters + 340)
-        for i in 0..<20 { for o in 0..<33 { l3_dense_2wt[o * 20 + i] = wk[i * 33 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -182,12 +170,10 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 1136
         Activations.backward(.sigmoid, dy: g3 + lo * 33, y: a3 + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
         let x = a2, dy = g3
-        let gk = (gp + 340)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 340), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(20, a: { row in x + r0 * 20 + row }, b: dy + r0 * 33, n: 33, c: { row in gk + row * 33 },
                   GemmReduction(k: rows, aStride: 20, ldb: 33), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 33 }, b: l3_dense_2wt, n: 20, c: { row in dx + (r0 + row) * 20 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 33 }, b: l3_dense_2wt, n: 20, c: { row in g2 + (r0 + row) * 20 },
                   GemmReduction(k: 33, ldb: 20), .store)
     }
 
@@ -199,18 +185,10 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear
     private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1000)
-        let bias = (parameters + 1132)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 1000), bias = (parameters + 1132)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 33 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 33, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l5_dense_3Transpose() {
-        let wk = (parameters + 1000)
-        for i in 0..<33 { for o in 0..<4 { l5_dense_3wt[o * 33 + i] = wk[i * 4 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -218,12 +196,10 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 1136
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 1132))
-        let gk = (gp + 1000)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1000), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(33, a: { row in x + r0 * 33 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 33, ldb: 4), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l5_dense_3wt, n: 33, c: { row in dx + (r0 + row) * 33 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l5_dense_3wt, n: 33, c: { row in g4 + (r0 + row) * 33 },
                   GemmReduction(k: 4, ldb: 33), .store)
     }
 

@@ -62,9 +62,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
             BatchNorm.sums(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
@@ -93,7 +91,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
-        l5_dense_1Transpose()
+        Matrix.transpose((parameters + 145), rows: 112, cols: 3, into: l5_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
@@ -119,8 +117,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_1 (Conv2D): [N, 9, 8, 2] -> [N, 9, 8, 3]: kernel 3x3x2x3 dilation 2x3 stride 1x1 pad top 2 left 3 +bias tanh
     private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         for n in lo..<hi {
             let x = a0 + n * 144, y = a1 + n * 216
             for oy in 0..<9 { for ox in 0..<8 {
@@ -239,18 +236,10 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_1 (Dense): [N, 112] -> [N, 3]: x [112] * W [112, 3] + b linear
     private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 145)
-        let bias = (parameters + 481)
-        let x = a3, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 145), bias = (parameters + 481)
+        let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 112 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 112, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l5_dense_1Transpose() {
-        let wk = (parameters + 145)
-        for i in 0..<112 { for o in 0..<3 { l5_dense_1wt[o * 112 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -258,12 +247,10 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 484
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 481))
-        let gk = (gp + 145)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 145), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(112, a: { row in x + r0 * 112 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 112, ldb: 3), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 112, c: { row in dx + (r0 + row) * 112 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 112, c: { row in g3 + (r0 + row) * 112 },
                   GemmReduction(k: 3, ldb: 112), .store)
     }
 

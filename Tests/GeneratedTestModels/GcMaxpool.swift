@@ -101,7 +101,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         beginBackward(count: count)
         g7.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
-        l7_dense_1Transpose()
+        Matrix.transpose((parameters + 61), rows: 5, cols: 3, into: l7_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
@@ -119,8 +119,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 32)
+        let wk = (parameters + 0), bias = (parameters + 32)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 7 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 4, aOuter: 14, aInner: 1, bOuter: 16, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -192,8 +191,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 36)
-        let bias = (parameters + 56)
+        let wk = (parameters + 36), bias = (parameters + 56)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2 * 1) * 4 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 1, inner: 4, aOuter: 8, aInner: 1, bOuter: 20, bInner: 5), GemmEpilogue(bias: bias))
     }
@@ -241,18 +239,10 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_1 (Dense): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear
     private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 61)
-        let bias = (parameters + 76)
-        let x = a6, y = a7
-        let r0 = lo * 1
+        let wk = (parameters + 61), bias = (parameters + 76)
+        let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 5, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l7_dense_1Transpose() {
-        let wk = (parameters + 61)
-        for i in 0..<5 { for o in 0..<3 { l7_dense_1wt[o * 5 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -260,12 +250,10 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 79
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 76))
-        let gk = (gp + 61)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 61), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 5, ldb: 3), .store)
-        let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 5, c: { row in dx + (r0 + row) * 5 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 5, c: { row in g6 + (r0 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), .store)
     }
 

@@ -69,9 +69,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 5, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8) }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 5, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a3 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, .relu)
@@ -100,7 +98,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 3)
-        l6_fcTranspose()
+        Matrix.transpose((parameters + 44), rows: 8, cols: 3, into: l6_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_fcBackward(lo, hi, t)
             l5_flattenBackward(lo, hi, t)
@@ -108,9 +106,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 71, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -126,16 +122,14 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: output pixels q0..<q1 of one image, kernel 1x3x2x4 stride 1x2 pad t0 b0 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 24)
+        let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 11 + (q0 + row) % 5 * 2) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 22, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + pool1
     @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 24)
+        let wk = (parameters + 0), bias = (parameters + 24)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + pool1
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 11 + (q0 + row) % 5 * 2) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -221,18 +215,10 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // fc (Linear): [N, 8] -> [N, 3]: x [8] * W [8, 3] + b linear
     private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 44)
-        let bias = (parameters + 68)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 44), bias = (parameters + 68)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 8, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l6_fcTranspose() {
-        let wk = (parameters + 44)
-        for i in 0..<8 { for o in 0..<3 { l6_fcwt[o * 8 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -240,12 +226,10 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         let gp = partials + t * 71
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 68))
-        let gk = (gp + 44)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 44), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 8, ldb: 3), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 8, c: { row in g5 + (r0 + row) * 8 },
                   GemmReduction(k: 3, ldb: 8), .store)
     }
 

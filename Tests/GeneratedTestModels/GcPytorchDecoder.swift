@@ -61,8 +61,8 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardTraining() {
-        l1_deconv1Transpose()
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
+        Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_deconv1Forward(lo, hi, t)
             Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
@@ -74,8 +74,8 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardInference() {
-        l1_deconv1Transpose()
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
+        Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_deconv1Forward(lo, hi, t)
             Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
@@ -89,11 +89,11 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_deconv1Transpose()
+        Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
         l3_upForward(lo, hi, t)
-        l4_deconv2Transpose()
+        Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
         l4_deconv2Forward(lo, hi, t)
         l5_flattenForward(lo, hi, t)
         l6_fcForward(lo, hi, t)
@@ -102,7 +102,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 3)
-        l6_fcTranspose()
+        Matrix.transpose((parameters + 158), rows: 4218, cols: 3, into: l6_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_fcBackward(lo, hi, t)
             l5_flattenBackward(lo, hi, t)
@@ -116,14 +116,6 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 60), (155, 3), (158, 12654), (12812, 3)]
-
-    // deconv1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l1_deconv1Transpose() {
-        let wk = (parameters + 0)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<5 { for o in 0..<2 {
-            l1_deconv1wt[(kh * 2 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 2 + o]
-        } } } }
-    }
 
     // deconv1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -172,14 +164,6 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     private func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 10, 5), size: (2, 2))
         for n in lo..<hi { UpSampling.nearestBackward(g2 + n * 300, g3 + n * 1200, g) }
-    }
-
-    // deconv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_deconv2Transpose() {
-        let wk = (parameters + 95)
-        for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<3 { for o in 0..<5 {
-            l4_deconv2wt[(kh * 5 + o) * 6 + kw * 3 + ci] = wk[((kh * 2 + kw) * 3 + ci) * 5 + o]
-        } } } }
     }
 
     // deconv2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
@@ -245,18 +229,10 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
 
     // fc (Linear): [N, 4218] -> [N, 3]: x [4218] * W [4218, 3] + b linear
     private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 158)
-        let bias = (parameters + 12812)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 158), bias = (parameters + 12812)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4218 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4218, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l6_fcTranspose() {
-        let wk = (parameters + 158)
-        for i in 0..<4218 { for o in 0..<3 { l6_fcwt[o * 4218 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -264,12 +240,10 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 12815
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 12812))
-        let gk = (gp + 158)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 158), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4218, a: { row in x + r0 * 4218 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4218, ldb: 3), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 4218, c: { row in dx + (r0 + row) * 4218 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 4218, c: { row in g5 + (r0 + row) * 4218 },
                   GemmReduction(k: 3, ldb: 4218), .store)
     }
 

@@ -65,9 +65,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
             BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
         BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8) }
         BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 80, a3 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, .leaky(Float(0.01)))
@@ -95,16 +93,14 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 3)
-        l5_fcTranspose()
+        Matrix.transpose((parameters + 92), rows: 80, cols: 3, into: l5_fcwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -120,16 +116,14 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1
     @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 72)
+        let wk = (parameters + 0), bias = (parameters + 72)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -207,18 +201,10 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
 
     // fc (Linear): [N, 80] -> [N, 3]: x [80] * W [80, 3] + b linear
     private func l5_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 92)
-        let bias = (parameters + 332)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 92), bias = (parameters + 332)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 80 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 80, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // fc: Wt[o][i] = W[i][o]
-    private func l5_fcTranspose() {
-        let wk = (parameters + 92)
-        for i in 0..<80 { for o in 0..<3 { l5_fcwt[o * 80 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
@@ -226,12 +212,10 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         let gp = partials + t * 335
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 332))
-        let gk = (gp + 92)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 92), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(80, a: { row in x + r0 * 80 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 80, ldb: 3), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_fcwt, n: 80, c: { row in dx + (r0 + row) * 80 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_fcwt, n: 80, c: { row in g4 + (r0 + row) * 80 },
                   GemmReduction(k: 3, ldb: 80), .store)
     }
 

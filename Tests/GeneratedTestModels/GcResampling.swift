@@ -110,9 +110,9 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 3)
-        l2_separable_conv1d_1Transpose()
-        l8_conv2d_1Transpose()
-        l10_dense_1Transpose()
+        Matrix.transpose((parameters + 52), rows: 8, cols: 3, into: l2_separable_conv1d_1wt)
+        Matrix.transpose((parameters + 79), rows: 3, cols: 2, blocks: 3, into: l8_conv2d_1wt)
+        Matrix.transpose((parameters + 99), rows: 72, cols: 3, into: l10_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_dense_1Backward(lo, hi, t)
             l8_conv2d_1Backward(lo, hi, t)
@@ -131,8 +131,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv1d_1 (Conv1D): [N, 1, 7, 3] -> [N, 1, 7, 4]: output pixels q0..<q1 of one image, kernel 1x2x3x4 stride 1x1 pad t0 b0 l1 r0 +bias tanh
     @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 24)
+        let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 8 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -191,12 +190,6 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
         Activations.forward(.tanh, a2 + lo * 21, a2 + lo * 21, count: (hi - lo) * 21)
     }
 
-    // separable_conv1d_1: pointwise Wt[o][i] = Wp[i][o]
-    private func l2_separable_conv1d_1Transpose() {
-        let pw = (parameters + 52)
-        for i in 0..<8 { for o in 0..<3 { l2_separable_conv1d_1wt[o * 8 + i] = pw[i * 3 + o] } }
-    }
-
     // separable_conv1d_1 backward: dWp, db, dmid, dWd, dx
     private func l2_separable_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
@@ -238,8 +231,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv2d_1 (Conv2D): [N, 11, 6, 1] -> [N, 9, 4, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l8_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 79)
-        let bias = (parameters + 97)
+        let wk = (parameters + 79), bias = (parameters + 97)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 6, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }
@@ -251,14 +243,6 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
             let y = a8 + n * 72
             l8_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
-    }
-
-    // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l8_conv2d_1Transpose() {
-        let wk = (parameters + 79)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<1 { for o in 0..<2 {
-            l8_conv2d_1wt[(kh * 2 + o) * 3 + kw * 1 + ci] = wk[((kh * 3 + kw) * 1 + ci) * 2 + o]
-        } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -288,18 +272,10 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense_1 (Dense): [N, 72] -> [N, 3]: x [72] * W [72, 3] + b linear
     private func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 99)
-        let bias = (parameters + 315)
-        let x = a8, y = a10
-        let r0 = lo * 1
+        let wk = (parameters + 99), bias = (parameters + 315)
+        let x = a8, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 72 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 72, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l10_dense_1Transpose() {
-        let wk = (parameters + 99)
-        for i in 0..<72 { for o in 0..<3 { l10_dense_1wt[o * 72 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -307,12 +283,10 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 318
         let x = a8, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 315))
-        let gk = (gp + 99)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 99), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(72, a: { row in x + r0 * 72 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 72, ldb: 3), .store)
-        let dx = g8
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 72, c: { row in dx + (r0 + row) * 72 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 72, c: { row in g8 + (r0 + row) * 72 },
                   GemmReduction(k: 3, ldb: 72), .store)
     }
 

@@ -100,9 +100,9 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 3)
-        l3_separable_conv2d_1Transpose()
-        l4_separable_conv2d_2Transpose()
-        l6_dense_1Transpose()
+        Matrix.transpose((parameters + 126), rows: 6, cols: 5, into: l3_separable_conv2d_1wt)
+        Matrix.transpose((parameters + 201), rows: 10, cols: 18, into: l4_separable_conv2d_2wt)
+        Matrix.transpose((parameters + 381), rows: 72, cols: 3, into: l6_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l4_separable_conv2d_2Backward(lo, hi, t)
@@ -118,8 +118,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 9)
+        let wk = (parameters + 0), bias = (parameters + 9)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 6 + (q0 + row) % 6 * 1) * 3 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 18, aInner: 1, bOuter: 9, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -234,12 +233,6 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         Activations.forward(.sigmoid, a3 + lo * 45, a3 + lo * 45, count: (hi - lo) * 45)
     }
 
-    // separable_conv2d_1: pointwise Wt[o][i] = Wp[i][o]
-    private func l3_separable_conv2d_1Transpose() {
-        let pw = (parameters + 126)
-        for i in 0..<6 { for o in 0..<5 { l3_separable_conv2d_1wt[o * 6 + i] = pw[i * 5 + o] } }
-    }
-
     // separable_conv2d_1 backward: dWp, db, dmid, dWd, dx
     private func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
@@ -302,12 +295,6 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
                   GemmReduction(k: 10, ldb: 18), .store)
     }
 
-    // separable_conv2d_2: pointwise Wt[o][i] = Wp[i][o]
-    private func l4_separable_conv2d_2Transpose() {
-        let pw = (parameters + 201)
-        for i in 0..<10 { for o in 0..<18 { l4_separable_conv2d_2wt[o * 10 + i] = pw[i * 18 + o] } }
-    }
-
     // separable_conv2d_2 backward: dWp, db, dmid, dWd, dx
     private func l4_separable_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
@@ -345,18 +332,10 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
 
     // dense_1 (Dense): [N, 72] -> [N, 3]: x [72] * W [72, 3] + b linear
     private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 381)
-        let bias = (parameters + 597)
-        let x = a4, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 381), bias = (parameters + 597)
+        let x = a4, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 72 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 72, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l6_dense_1Transpose() {
-        let wk = (parameters + 381)
-        for i in 0..<72 { for o in 0..<3 { l6_dense_1wt[o * 72 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -364,12 +343,10 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         let gp = partials + t * 600
         let x = a4, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 597))
-        let gk = (gp + 381)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 381), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(72, a: { row in x + r0 * 72 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 72, ldb: 3), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_dense_1wt, n: 72, c: { row in dx + (r0 + row) * 72 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_dense_1wt, n: 72, c: { row in g4 + (r0 + row) * 72 },
                   GemmReduction(k: 3, ldb: 72), .store)
     }
 

@@ -76,9 +76,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
             BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
         BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8) }
         BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
@@ -118,9 +116,9 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g8.update(from: outputGradient, count: count * 3)
-        l3Transpose()
-        l6_classTranspose()
-        l8Transpose()
+        Matrix.transpose((parameters + 35), rows: 5, cols: 4, into: l3wt)
+        Matrix.transpose((parameters + 75), rows: 4, cols: 3, into: l6_classwt)
+        Matrix.transpose((parameters + 87), rows: 3, cols: 3, into: l8wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8Backward(lo, hi, t)
             Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
@@ -150,10 +148,8 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense "quoted" (Dense"); fatalError("): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 30)
-        let x = a0, y = a1
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 30)
+        let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         Activations.forward(.tanh, a1 + lo * 5, a1 + lo * 5, count: (hi - lo) * 5)
@@ -165,26 +161,17 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         Activations.backward(.tanh, dy: g1 + lo * 5, y: a1 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 6, ldb: 5), .store)
     }
 
     // x"); fatalError("injected (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 35)
-        let bias = (parameters + 55)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 35), bias = (parameters + 55)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
                   GemmReduction(k: 5, ldb: 4), GemmEpilogue(bias: bias))
-    }
-
-    // x"); fatalError("injected: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
-        let wk = (parameters + 35)
-        for i in 0..<5 { for o in 0..<4 { l3wt[o * 5 + i] = wk[i * 4 + o] } }
     }
 
     // x"); fatalError("injected backward: dW, db, dx
@@ -192,12 +179,10 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 99
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 55))
-        let gk = (gp + 35)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 35), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 5, ldb: 4), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3wt, n: 5, c: { row in dx + (r0 + row) * 5 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3wt, n: 5, c: { row in g2 + (r0 + row) * 5 },
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 
@@ -222,45 +207,28 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear
     private func l6_classForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 75)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), .store)
-    }
-
-    // class: Wt[o][i] = W[i][o]
-    private func l6_classTranspose() {
-        let wk = (parameters + 75)
-        for i in 0..<4 { for o in 0..<3 { l6_classwt[o * 4 + i] = wk[i * 3 + o] } }
     }
 
     // class backward: dW, db, dx
     private func l6_classBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a5, dy = g6
-        let gk = (gp + 75)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 75), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_classwt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_classwt, n: 4, c: { row in g5 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
 
     // self\u{d}\u{9}\u{0} (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear
     private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 87)
-        let bias = (parameters + 96)
-        let x = a7, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 87), bias = (parameters + 96)
+        let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), GemmEpilogue(bias: bias))
-    }
-
-    // self\u{d}\u{9}\u{0}: Wt[o][i] = W[i][o]
-    private func l8Transpose() {
-        let wk = (parameters + 87)
-        for i in 0..<3 { for o in 0..<3 { l8wt[o * 3 + i] = wk[i * 3 + o] } }
     }
 
     // self\u{d}\u{9}\u{0} backward: dW, db, dx
@@ -268,12 +236,10 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 99
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))
-        let gk = (gp + 87)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 87), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3, a: { row in x + r0 * 3 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 3, ldb: 3), .store)
-        let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8wt, n: 3, c: { row in dx + (r0 + row) * 3 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8wt, n: 3, c: { row in g7 + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), .store)
     }
 

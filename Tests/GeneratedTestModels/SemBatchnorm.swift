@@ -44,23 +44,15 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6) }
         BatchNorm.reduceMean(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6) }
         BatchNorm.reduceVariance(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -72,9 +64,7 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 12)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_batch_normalization_1BackwardSums(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_batch_normalization_1BackwardSums(lo, hi, t) }
         l1_batch_normalization_1BackwardReduce()
     }
 

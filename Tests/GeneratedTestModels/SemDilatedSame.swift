@@ -40,15 +40,11 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Forward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_conv2d_1Forward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -60,9 +56,7 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 126)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -71,8 +65,7 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
 
     // conv2d_1 (Conv2D): [N, 7, 6, 2] -> [N, 7, 6, 3]: kernel 3x3x2x3 dilation 2x2 stride 1x1 pad top 2 left 2 +bias linear
     private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         for n in lo..<hi {
             let x = a0 + n * 84, y = a1 + n * 126
             for oy in 0..<7 { for ox in 0..<6 {

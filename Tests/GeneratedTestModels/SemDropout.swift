@@ -38,15 +38,11 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_dropout_1ForwardTraining(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_dropout_1ForwardTraining(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.

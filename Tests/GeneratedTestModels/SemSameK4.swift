@@ -41,15 +41,11 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Forward(lo, hi, t) }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads) { lo, hi, t in l1_conv2d_1Forward(lo, hi, t) }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -61,9 +57,7 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 75)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -72,8 +66,7 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: output pixels q0..<q1 of one image, kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 96)
+        let wk = (parameters + 0), bias = (parameters + 96)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 8 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 4, inner: 8, aOuter: 16, aInner: 1, bOuter: 24, bInner: 3), GemmEpilogue(bias: bias))
     }

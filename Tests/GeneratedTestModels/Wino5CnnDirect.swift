@@ -67,9 +67,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
             BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn)
@@ -103,7 +101,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
-        l6_dense_1Transpose()
+        Matrix.transpose((parameters + 25696), rows: 896, cols: 5, into: l6_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
@@ -130,8 +128,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 12800)
+        let wk = (parameters + 0), bias = (parameters + 12800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -229,18 +226,10 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear
     private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 25696)
-        let bias = (parameters + 30176)
-        let x = a4, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 25696), bias = (parameters + 30176)
+        let x = a4, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 896 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 896, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l6_dense_1Transpose() {
-        let wk = (parameters + 25696)
-        for i in 0..<896 { for o in 0..<5 { l6_dense_1wt[o * 896 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -248,12 +237,10 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
         let gp = partials + t * 30181
         let x = a4, dy = g6
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30176))
-        let gk = (gp + 25696)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 25696), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(896, a: { row in x + r0 * 896 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 896, ldb: 5), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l6_dense_1wt, n: 896, c: { row in dx + (r0 + row) * 896 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l6_dense_1wt, n: 896, c: { row in g4 + (r0 + row) * 896 },
                   GemmReduction(k: 5, ldb: 896), .store)
     }
 

@@ -95,9 +95,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
             BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 1008, a4 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
@@ -131,7 +129,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         g7.update(from: outputGradient, count: count * 5)
         l2_conv2d_2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l2_conv2d_2wf, l2_conv2d_2dxwu, l2_conv2d_2dxwh, channels: 16, filters: 32, uStride: 528)
-        l7_dense_1Transpose()
+        Matrix.transpose((parameters + 9312), rows: 192, cols: 5, into: l7_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
@@ -168,8 +166,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 4608)
+        let wk = (parameters + 0), bias = (parameters + 4608)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 48, aOuter: 176, aInner: 1, bOuter: 1536, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -327,18 +324,10 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // dense_1 (Dense): [N, 192] -> [N, 5]: x [192] * W [192, 5] + b linear
     private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 9312)
-        let bias = (parameters + 10272)
-        let x = a5, y = a7
-        let r0 = lo * 1
+        let wk = (parameters + 9312), bias = (parameters + 10272)
+        let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 192 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 192, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l7_dense_1Transpose() {
-        let wk = (parameters + 9312)
-        for i in 0..<192 { for o in 0..<5 { l7_dense_1wt[o * 192 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -346,12 +335,10 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 10277
         let x = a5, dy = g7
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 10272))
-        let gk = (gp + 9312)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 9312), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(192, a: { row in x + r0 * 192 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 192, ldb: 5), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l7_dense_1wt, n: 192, c: { row in dx + (r0 + row) * 192 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l7_dense_1wt, n: 192, c: { row in g5 + (r0 + row) * 192 },
                   GemmReduction(k: 5, ldb: 192), .store)
     }
 

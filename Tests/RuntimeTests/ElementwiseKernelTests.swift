@@ -184,4 +184,17 @@ final class ElementwiseKernelTests: XCTestCase {
             assertBits(gb, want, "inlined \(inlined)")
         }
     }
+
+    /// Matrix.transpose, blocks of [rows, cols] matrices, against the index formula.
+    func testMatrixTransposeByBlocks() {
+        let rows = 5, cols = 7, blocks = 3
+        let src = (0..<(rows * cols * blocks)).map { Float($0) }
+        var dst = [Float](repeating: -1, count: src.count)
+        src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in
+            Matrix.transpose(s.baseAddress!, rows: rows, cols: cols, blocks: blocks, into: d.baseAddress!)
+        } }
+        for b in 0..<blocks { for i in 0..<rows { for j in 0..<cols {
+            XCTAssertEqual(dst[b * rows * cols + j * rows + i], src[b * rows * cols + i * cols + j])
+        } } }
+    }
 }

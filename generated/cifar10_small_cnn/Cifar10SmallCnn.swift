@@ -214,9 +214,9 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF4x4x3x3>.weights(l3_conv2d_2wf, l3_conv2d_2dxwu, l3_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
         l7_conv2d_3Flip()
         Winograd<WinogradF4x4x3x3>.weights(l7_conv2d_3wf, l7_conv2d_3dxwu, l7_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
-        l9_conv2d_4Transpose()
-        l14_dense_1Transpose()
-        l17_dense_2Transpose()
+        Matrix.transpose((parameters + 28640), rows: 192, cols: 64, blocks: 3, into: l9_conv2d_4wt)
+        Matrix.transpose((parameters + 65568), rows: 2304, cols: 512, into: l14_dense_1wt)
+        Matrix.transpose((parameters + 1245728), rows: 512, cols: 10, into: l17_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g16 + lo * 512, mask: l16_dropout_3mask + lo * 512, dx: g15 + lo * 512, count: (hi - lo) * 512)
@@ -243,8 +243,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_1 (Conv2D): [N, 32, 32, 3] -> [N, 32, 32, 32]: output pixels q0..<q1 of one image, kernel 3x3x3x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 864)
+        let wk = (parameters + 0), bias = (parameters + 864)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 32 * 34 + (q0 + row) % 32 * 1) * 3 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 102, aInner: 1, bOuter: 288, bInner: 32), GemmEpilogue(bias: bias))
     }
@@ -375,8 +374,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 10144)
-        let bias = (parameters + 28576)
+        let wk = (parameters + 10144), bias = (parameters + 28576)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 15 * 17 + (q0 + row) % 15 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 544, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias))
     }
@@ -449,8 +447,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28640)
-        let bias = (parameters + 65504)
+        let wk = (parameters + 28640), bias = (parameters + 65504)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 960, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias))
     }
@@ -462,14 +459,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             let y = a9 + n * 10816
             l9_conv2d_4ForwardTiles(x, y, 0, 16, t)
         }
-    }
-
-    // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l9_conv2d_4Transpose() {
-        let wk = (parameters + 28640)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l9_conv2d_4wt[(kh * 64 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 64 + o]
-        } } } }
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -519,18 +508,15 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // dense_1 (Dense): [N, 2304] -> [N, 512]: x [2304] * W [2304, 512] + b linear
     private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 65568)
-        let bias = (parameters + 1245216)
-        let x = a12, y = a14
-        let r0 = lo * 1
+        let wk = (parameters + 65568), bias = (parameters + 1245216)
+        let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 2304 }, b: wk, n: 512, c: { row in y + (r0 + row) * 512 },
                   GemmReduction(k: 2304, ldb: 512), GemmEpilogue(bias: bias))
     }
 
     // dense_1 (Dense): [N, 2304] -> [N, 512]: outputs q0..<q1 of image 0
     private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 65568)
-        let bias = (parameters + 1245216)
+        let wk = (parameters + 65568), bias = (parameters + 1245216)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
@@ -538,23 +524,15 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         }
     }
 
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l14_dense_1Transpose() {
-        let wk = (parameters + 65568)
-        for i in 0..<2304 { for o in 0..<512 { l14_dense_1wt[o * 2304 + i] = wk[i * 512 + o] } }
-    }
-
     // dense_1 backward: dW, db, dx
     private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 512, rows: (hi - lo) * 1, n: 512, into: (gp + 1245216))
-        let gk = (gp + 65568)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 65568), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(2304, a: { row in x + r0 * 2304 + row }, b: dy + r0 * 512, n: 512, c: { row in gk + row * 512 },
                   GemmReduction(k: rows, aStride: 2304, ldb: 512), .store)
-        let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14_dense_1wt, n: 2304, c: { row in dx + (r0 + row) * 2304 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14_dense_1wt, n: 2304, c: { row in g12 + (r0 + row) * 2304 },
                   GemmReduction(k: 512, ldb: 2304), .store)
     }
 
@@ -566,18 +544,10 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear
     private func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1245728)
-        let bias = (parameters + 1250848)
-        let x = a16, y = a17
-        let r0 = lo * 1
+        let wk = (parameters + 1245728), bias = (parameters + 1250848)
+        let x = a16, y = a17, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 512, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l17_dense_2Transpose() {
-        let wk = (parameters + 1245728)
-        for i in 0..<512 { for o in 0..<10 { l17_dense_2wt[o * 512 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -585,12 +555,10 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 1250858
         let x = a16, dy = g17
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1250848))
-        let gk = (gp + 1245728)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1245728), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 512, ldb: 10), .store)
-        let dx = g16
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l17_dense_2wt, n: 512, c: { row in dx + (r0 + row) * 512 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l17_dense_2wt, n: 512, c: { row in g16 + (r0 + row) * 512 },
                   GemmReduction(k: 10, ldb: 512), .store)
     }
 

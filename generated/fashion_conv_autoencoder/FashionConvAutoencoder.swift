@@ -95,8 +95,8 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     private func forwardTraining() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 320), l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
-        l5_dec_up1Transpose()
-        l6_dec_up2Transpose()
+        Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
+        Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
             l2_enc_pool1Forward(lo, hi, t)
@@ -110,8 +110,8 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     private func forwardInference() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 320), l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
-        l5_dec_up1Transpose()
-        l6_dec_up2Transpose()
+        Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
+        Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
             l2_enc_pool1ForwardInference(lo, hi, t)
@@ -132,9 +132,9 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         l3_enc_conv2PadSingle()
         Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardRows(l3_enc_conv2xp, a3, q0, q1, t) }
         l4_enc_pool2ForwardInference(lo, hi, t)
-        l5_dec_up1Transpose()
+        Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
         l5_dec_up1Forward(lo, hi, t)
-        l6_dec_up2Transpose()
+        Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
         l6_dec_up2Forward(lo, hi, t)
         l7_dec_outForward(lo, hi, t)
     }
@@ -162,8 +162,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     // enc_conv1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l1_enc_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
+        let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -225,8 +224,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: output pixels q0..<q1 of one image, kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l3_enc_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 320)
-        let bias = (parameters + 9536)
+        let wk = (parameters + 320), bias = (parameters + 9536)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 3072, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -299,14 +297,6 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, pool) }
     }
 
-    // dec_up1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_dec_up1Transpose() {
-        let wk = (parameters + 9568)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
-            l5_dec_up1wt[(kh * 32 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 32 + o]
-        } } } }
-    }
-
     // dec_up1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) private func l5_dec_up1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
@@ -352,14 +342,6 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
                       GemmReduction(outer: 7, inner: 7, aOuter: 960, aInner: 64, bOuter: 224, bInner: 32), .add)
             l5_dec_up1InputGradientRows(x, g4 + n * 1568, 0, 49, t)
         }
-    }
-
-    // dec_up2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l6_dec_up2Transpose() {
-        let wk = (parameters + 18816)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
-            l6_dec_up2wt[(kh * 32 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 32 + o]
-        } } } }
     }
 
     // dec_up2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
@@ -411,8 +393,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     // dec_out (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 1]: output pixels q0..<q1 of one image, kernel 3x3x32x1 stride 1x1 pad t1 b1 l1 r1 +bias sigmoid
     @inline(never) private func l7_dec_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28064)
-        let bias = (parameters + 28352)
+        let wk = (parameters + 28064), bias = (parameters + 28352)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 32 }, b: wk, n: 1, c: { row in y + (q0 + row) * 1 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 960, aInner: 1, bOuter: 96, bInner: 1), GemmEpilogue(bias: bias))
     }

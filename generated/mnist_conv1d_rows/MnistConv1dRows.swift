@@ -129,7 +129,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         l2_conv2Flip()
         l4_conv3Flip()
         l5_conv4Flip()
-        l8_denseTranspose()
+        Matrix.transpose((parameters + 91776), rows: 128, cols: 10, into: l8_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_denseBackward(lo, hi, t)
             Dropout.backward(dy: g7 + lo * 128, mask: l7_dropoutmask + lo * 128, dx: g6 + lo * 128, count: (hi - lo) * 128)
@@ -148,8 +148,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     // conv1 (Conv1D): [N, 1, 28, 28] -> [N, 1, 28, 64]: output pixels q0..<q1 of one image, kernel 1x3x28x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 5376)
+        let wk = (parameters + 0), bias = (parameters + 5376)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 28 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 84, aOuter: 840, aInner: 1, bOuter: 5376, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -188,8 +187,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2 (Conv1D): [N, 1, 28, 64] -> [N, 1, 28, 64]: output pixels q0..<q1 of one image, kernel 1x3x64x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
     @inline(never) private func l2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 5440)
-        let bias = (parameters + 17728)
+        let wk = (parameters + 5440), bias = (parameters + 17728)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 1920, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -258,8 +256,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     // conv3 (Conv1D): [N, 1, 14, 64] -> [N, 1, 14, 128]: output pixels q0..<q1 of one image, kernel 1x3x64x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
     @inline(never) private func l4_conv3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 17792)
-        let bias = (parameters + 42368)
+        let wk = (parameters + 17792), bias = (parameters + 42368)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 1024, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -316,8 +313,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     // conv4 (Conv1D): [N, 1, 14, 128] -> [N, 1, 14, 128]: output pixels q0..<q1 of one image, kernel 1x3x128x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
     @inline(never) private func l5_conv4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 42496)
-        let bias = (parameters + 91648)
+        let wk = (parameters + 42496), bias = (parameters + 91648)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 128 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 2048, aInner: 1, bOuter: 49152, bInner: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -380,18 +376,10 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     // dense (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
     private func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 91776)
-        let bias = (parameters + 93056)
-        let x = a7, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 91776), bias = (parameters + 93056)
+        let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 128, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l8_denseTranspose() {
-        let wk = (parameters + 91776)
-        for i in 0..<128 { for o in 0..<10 { l8_densewt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -399,12 +387,10 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 93066
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 93056))
-        let gk = (gp + 91776)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 91776), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
-        let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l8_densewt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l8_densewt, n: 128, c: { row in g7 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

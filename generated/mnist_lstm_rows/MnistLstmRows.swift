@@ -77,7 +77,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 10)
         l1_lstm.transpose(parameters)
-        l2_denseTranspose()
+        Matrix.transpose((parameters + 80384), rows: 128, cols: 10, into: l2_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseBackward(lo, hi, t)
             l1_lstm.backward(partials + t * 81674, x: a0, dy: g1, dx: nil, lo, hi)
@@ -92,18 +92,10 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     private var l1_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 28, inputs: 28, units: 128, returnSequences: false), kernel: 0, recurrent: 14336, bias: 79872, biasRows: 1, buffer: l1_lstmstate, maxBatch: maxBatch, transposed: l1_lstmwt, inputGradient: false) }
     // dense (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
     private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 80384)
-        let bias = (parameters + 81664)
-        let x = a1, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 80384), bias = (parameters + 81664)
+        let x = a1, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 128, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l2_denseTranspose() {
-        let wk = (parameters + 80384)
-        for i in 0..<128 { for o in 0..<10 { l2_densewt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -111,12 +103,10 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         let gp = partials + t * 81674
         let x = a1, dy = g2
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 81664))
-        let gk = (gp + 80384)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 80384), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
-        let dx = g1
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l2_densewt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l2_densewt, n: 128, c: { row in g1 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

@@ -288,9 +288,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64)
         }
         BatchNorm.reduceMean(l2_stem_bnpart, chunks: max(1, min(threads, count)), rows: count * 784, l2_stem_bnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64) }
         BatchNorm.reduceVariance(l2_stem_bnpart, chunks: max(1, min(threads, count)), rows: count * 784, l2_stem_bnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, .relu)
@@ -298,9 +296,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64)
         }
         BatchNorm.reduceMean(l5_b1_bn1part, chunks: max(1, min(threads, count)), rows: count * 784, l5_b1_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64) }
         BatchNorm.reduceVariance(l5_b1_bn1part, chunks: max(1, min(threads, count)), rows: count * 784, l5_b1_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a4 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, .relu)
@@ -308,9 +304,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
         }
         BatchNorm.reduceMean(l8_b1_bn2part, chunks: max(1, min(threads, count)), rows: count * 784, l8_b1_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64) }
         BatchNorm.reduceVariance(l8_b1_bn2part, chunks: max(1, min(threads, count)), rows: count * 784, l8_b1_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 25088, a8 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn)
@@ -321,9 +315,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
         }
         BatchNorm.reduceMean(l13_b2_bn1part, chunks: max(1, min(threads, count)), rows: count * 196, l13_b2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128) }
         BatchNorm.reduceVariance(l13_b2_bn1part, chunks: max(1, min(threads, count)), rows: count * 196, l13_b2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a12 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, .relu)
@@ -332,18 +324,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
         }
         BatchNorm.reduceMean(l17_b2_bn2part, chunks: max(1, min(threads, count)), rows: count * 196, l17_b2_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128) }
         BatchNorm.reduceVariance(l17_b2_bn2part, chunks: max(1, min(threads, count)), rows: count * 196, l17_b2_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn)
             BatchNorm.sums(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128)
         }
         BatchNorm.reduceMean(l18_b2_projbnpart, chunks: max(1, min(threads, count)), rows: count * 196, l18_b2_projbnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128) }
         BatchNorm.reduceVariance(l18_b2_projbnpart, chunks: max(1, min(threads, count)), rows: count * 196, l18_b2_projbnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn)
@@ -354,9 +342,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
         }
         BatchNorm.reduceMean(l23_b3_bn1part, chunks: max(1, min(threads, count)), rows: count * 49, l23_b3_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128) }
         BatchNorm.reduceVariance(l23_b3_bn1part, chunks: max(1, min(threads, count)), rows: count * 49, l23_b3_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a22 + lo * 3136, a24 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, .relu)
@@ -364,9 +350,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
         }
         BatchNorm.reduceMean(l26_b3_bn2part, chunks: max(1, min(threads, count)), rows: count * 49, l26_b3_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128) }
         BatchNorm.reduceVariance(l26_b3_bn2part, chunks: max(1, min(threads, count)), rows: count * 49, l26_b3_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a25 + lo * 3136, a26 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn)
@@ -458,7 +442,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF4x4x3x3>.weights(l22_b3_conv1wf, l22_b3_conv1dxwu, l22_b3_conv1dxwh, channels: 64, filters: 64, uStride: 4112)
         l25_b3_conv2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l25_b3_conv2wf, l25_b3_conv2dxwu, l25_b3_conv2dxwh, channels: 64, filters: 64, uStride: 4112)
-        l31_denseTranspose()
+        Matrix.transpose((parameters + 151456), rows: 64, cols: 10, into: l31_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l31_denseBackward(lo, hi, t)
             Dropout.backward(dy: g30 + lo * 64, mask: l30_dropoutmask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
@@ -514,9 +498,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             l2_stem_bnBackwardSums(lo, hi, t)
         }
         l2_stem_bnBackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_stem_convBackward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_stem_convBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 152106, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -1367,18 +1349,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // dense (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
     private func l31_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 151456)
-        let bias = (parameters + 152096)
-        let x = a30, y = a31
-        let r0 = lo * 1
+        let wk = (parameters + 151456), bias = (parameters + 152096)
+        let x = a30, y = a31, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 64, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l31_denseTranspose() {
-        let wk = (parameters + 151456)
-        for i in 0..<64 { for o in 0..<10 { l31_densewt[o * 64 + i] = wk[i * 10 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -1386,12 +1360,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let x = a30, dy = g31
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 152096))
-        let gk = (gp + 151456)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 151456), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 64, ldb: 10), .store)
-        let dx = g30
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l31_densewt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l31_densewt, n: 64, c: { row in g30 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 

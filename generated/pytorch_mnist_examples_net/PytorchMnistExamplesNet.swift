@@ -152,8 +152,8 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         g11.update(from: outputGradient, count: count * 10)
         l3_conv2Flip()
         Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)
-        l8_fc1Transpose()
-        l11_fc2Transpose()
+        Matrix.transpose((parameters + 18816), rows: 9216, cols: 128, into: l8_fc1wt)
+        Matrix.transpose((parameters + 1198592), rows: 128, cols: 10, into: l11_fc2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_fc2Backward(lo, hi, t)
             Dropout.backward(dy: g10 + lo * 128, mask: l10_dropout2mask + lo * 128, dx: g9 + lo * 128, count: (hi - lo) * 128)
@@ -175,8 +175,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
+        let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 28, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
     }
@@ -304,18 +303,15 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: x [9216] * W [9216, 128] + b linear
     private func l8_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 18816)
-        let bias = (parameters + 1198464)
-        let x = a7, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 18816), bias = (parameters + 1198464)
+        let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 9216 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 9216, ldb: 128), GemmEpilogue(bias: bias))
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: outputs q0..<q1 of image 0
     private func l8_fc1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 18816)
-        let bias = (parameters + 1198464)
+        let wk = (parameters + 18816), bias = (parameters + 1198464)
         let x = a7, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
@@ -323,23 +319,15 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         }
     }
 
-    // fc1: Wt[o][i] = W[i][o]
-    private func l8_fc1Transpose() {
-        let wk = (parameters + 18816)
-        for i in 0..<9216 { for o in 0..<128 { l8_fc1wt[o * 9216 + i] = wk[i * 128 + o] } }
-    }
-
     // fc1 backward: dW, db, dx
     private func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 1198464))
-        let gk = (gp + 18816)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 18816), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(9216, a: { row in x + r0 * 9216 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 9216, ldb: 128), .store)
-        let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_fc1wt, n: 9216, c: { row in dx + (r0 + row) * 9216 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_fc1wt, n: 9216, c: { row in g7 + (r0 + row) * 9216 },
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
@@ -351,18 +339,10 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
     private func l11_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 1198592)
-        let bias = (parameters + 1199872)
-        let x = a10, y = a11
-        let r0 = lo * 1
+        let wk = (parameters + 1198592), bias = (parameters + 1199872)
+        let x = a10, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 128, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // fc2: Wt[o][i] = W[i][o]
-    private func l11_fc2Transpose() {
-        let wk = (parameters + 1198592)
-        for i in 0..<128 { for o in 0..<10 { l11_fc2wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // fc2 backward: dW, db, dx
@@ -370,12 +350,10 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         let gp = partials + t * 1199882
         let x = a10, dy = g11
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1199872))
-        let gk = (gp + 1198592)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 1198592), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
-        let dx = g10
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11_fc2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11_fc2wt, n: 128, c: { row in g10 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

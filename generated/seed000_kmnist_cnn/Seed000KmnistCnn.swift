@@ -120,9 +120,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
@@ -132,9 +130,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128) }
         BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 5184, a8 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, .relu)
@@ -142,9 +138,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
         BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256) }
         BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
@@ -186,10 +180,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g16.update(from: outputGradient, count: count * 10)
-        l6_conv2d_2Transpose()
-        l9_conv2d_3Transpose()
-        l14_dense_1Transpose()
-        l16_dense_2Transpose()
+        Matrix.transpose((parameters + 1696), rows: 160, cols: 64, blocks: 5, into: l6_conv2d_2wt)
+        Matrix.transpose((parameters + 53152), rows: 192, cols: 128, blocks: 3, into: l9_conv2d_3wt)
+        Matrix.transpose((parameters + 127392), rows: 512, cols: 512, into: l14_dense_1wt)
+        Matrix.transpose((parameters + 390048), rows: 512, cols: 10, into: l16_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
@@ -211,9 +205,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_conv2d_1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2d_1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -374,14 +366,6 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l6_conv2d_2Transpose() {
-        let wk = (parameters + 1696)
-        for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<64 {
-            l6_conv2d_2wt[(kh * 64 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 64 + o]
-        } } } }
-    }
-
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l6_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<5 {
@@ -463,14 +447,6 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Pooling.pool(.max, l9_conv2d_3poolIn, a12, pool, .relu)
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l9_conv2d_3Transpose() {
-        let wk = (parameters + 53152)
-        for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
-            l9_conv2d_3wt[(kh * 128 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 128 + o]
-        } } } }
-    }
-
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) private func l9_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
@@ -518,29 +494,20 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu
     private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 127392)
-        let bias = (parameters + 389536)
-        let x = a12, y = a14
-        let r0 = lo * 1
+        let wk = (parameters + 127392), bias = (parameters + 389536)
+        let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 512, c: { row in y + (r0 + row) * 512 },
                   GemmReduction(k: 512, ldb: 512), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: outputs q0..<q1 of image 0
     private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 127392)
-        let bias = (parameters + 389536)
+        let wk = (parameters + 127392), bias = (parameters + 389536)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
                       GemmReduction(k: 512, ldb: 512), GemmEpilogue(bias: bias + cb, activation: .relu))
         }
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l14_dense_1Transpose() {
-        let wk = (parameters + 127392)
-        for i in 0..<512 { for o in 0..<512 { l14_dense_1wt[o * 512 + i] = wk[i * 512 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -549,12 +516,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Activations.backward(.relu, dy: g14 + lo * 512, y: a14 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 512, rows: (hi - lo) * 1, n: 512, into: (gp + 389536))
-        let gk = (gp + 127392)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 127392), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 512, n: 512, c: { row in gk + row * 512 },
                   GemmReduction(k: rows, aStride: 512, ldb: 512), .store)
-        let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14_dense_1wt, n: 512, c: { row in dx + (r0 + row) * 512 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14_dense_1wt, n: 512, c: { row in g12 + (r0 + row) * 512 },
                   GemmReduction(k: 512, ldb: 512), .store)
     }
 
@@ -566,18 +531,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear
     private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 390048)
-        let bias = (parameters + 395168)
-        let x = a15, y = a16
-        let r0 = lo * 1
+        let wk = (parameters + 390048), bias = (parameters + 395168)
+        let x = a15, y = a16, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 512, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l16_dense_2Transpose() {
-        let wk = (parameters + 390048)
-        for i in 0..<512 { for o in 0..<10 { l16_dense_2wt[o * 512 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -585,12 +542,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 395178
         let x = a15, dy = g16
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 395168))
-        let gk = (gp + 390048)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 390048), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 512, ldb: 10), .store)
-        let dx = g15
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 512, c: { row in dx + (r0 + row) * 512 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 512, c: { row in g15 + (r0 + row) * 512 },
                   GemmReduction(k: 10, ldb: 512), .store)
     }
 

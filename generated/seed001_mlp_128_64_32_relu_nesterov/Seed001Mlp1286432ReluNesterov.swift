@@ -91,9 +91,9 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 10)
-        l3_dense_2Transpose()
-        l4_dense_3Transpose()
-        l5_dense_4Transpose()
+        Matrix.transpose((parameters + 100480), rows: 128, cols: 64, into: l3_dense_2wt)
+        Matrix.transpose((parameters + 108736), rows: 64, cols: 32, into: l4_dense_3wt)
+        Matrix.transpose((parameters + 110816), rows: 32, cols: 10, into: l5_dense_4wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_4Backward(lo, hi, t)
             l4_dense_3Backward(lo, hi, t)
@@ -108,18 +108,15 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: x [784] * W [784, 128] + b relu
     private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 100352)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 100352)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 784, ldb: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: outputs q0..<q1 of image 0
     private func l2_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 100352)
+        let wk = (parameters + 0), bias = (parameters + 100352)
         let x = a0, y = a2
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
@@ -133,26 +130,17 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 100352))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(784, a: { row in x + r0 * 784 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 784, ldb: 128), .store)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b relu
     private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 100480)
-        let bias = (parameters + 108672)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 100480), bias = (parameters + 108672)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
                   GemmReduction(k: 128, ldb: 64), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l3_dense_2Transpose() {
-        let wk = (parameters + 100480)
-        for i in 0..<128 { for o in 0..<64 { l3_dense_2wt[o * 128 + i] = wk[i * 64 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -161,29 +149,19 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 64, rows: (hi - lo) * 1, n: 64, into: (gp + 108672))
-        let gk = (gp + 100480)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 100480), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
                   GemmReduction(k: rows, aStride: 128, ldb: 64), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l3_dense_2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l3_dense_2wt, n: 128, c: { row in g2 + (r0 + row) * 128 },
                   GemmReduction(k: 64, ldb: 128), .store)
     }
 
     // dense_3 (Dense): [N, 64] -> [N, 32]: x [64] * W [64, 32] + b relu
     private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 108736)
-        let bias = (parameters + 110784)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 108736), bias = (parameters + 110784)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 32, c: { row in y + (r0 + row) * 32 },
                   GemmReduction(k: 64, ldb: 32), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l4_dense_3Transpose() {
-        let wk = (parameters + 108736)
-        for i in 0..<64 { for o in 0..<32 { l4_dense_3wt[o * 64 + i] = wk[i * 32 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -192,29 +170,19 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         Activations.backward(.relu, dy: g4 + lo * 32, y: a4 + lo * 32, dx: g4 + lo * 32, count: (hi - lo) * 32)
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 32, rows: (hi - lo) * 1, n: 32, into: (gp + 110784))
-        let gk = (gp + 108736)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 108736), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 32, n: 32, c: { row in gk + row * 32 },
                   GemmReduction(k: rows, aStride: 64, ldb: 32), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 32 }, b: l4_dense_3wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 32 }, b: l4_dense_3wt, n: 64, c: { row in g3 + (r0 + row) * 64 },
                   GemmReduction(k: 32, ldb: 64), .store)
     }
 
     // dense_4 (Dense): [N, 32] -> [N, 10]: x [32] * W [32, 10] + b linear
     private func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 110816)
-        let bias = (parameters + 111136)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 110816), bias = (parameters + 111136)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 32 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 32, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_4: Wt[o][i] = W[i][o]
-    private func l5_dense_4Transpose() {
-        let wk = (parameters + 110816)
-        for i in 0..<32 { for o in 0..<10 { l5_dense_4wt[o * 32 + i] = wk[i * 10 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
@@ -222,12 +190,10 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         let gp = partials + t * 111146
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 111136))
-        let gk = (gp + 110816)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 110816), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(32, a: { row in x + r0 * 32 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 32, ldb: 10), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 32, c: { row in dx + (r0 + row) * 32 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 32, c: { row in g4 + (r0 + row) * 32 },
                   GemmReduction(k: 10, ldb: 32), .store)
     }
 

@@ -90,9 +90,9 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g5.update(from: outputGradient, count: count * 10)
-        l3_dense_2Transpose()
-        l4_dense_3Transpose()
-        l5_dense_4Transpose()
+        Matrix.transpose((parameters + 200960), rows: 256, cols: 128, into: l3_dense_2wt)
+        Matrix.transpose((parameters + 233856), rows: 128, cols: 64, into: l4_dense_3wt)
+        Matrix.transpose((parameters + 242112), rows: 64, cols: 10, into: l5_dense_4wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_4Backward(lo, hi, t)
             l4_dense_3Backward(lo, hi, t)
@@ -107,10 +107,8 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
 
     // dense_1 (Dense): [N, 784] -> [N, 256]: x [784] * W [784, 256] + b sigmoid
     private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 200704)
-        let x = a0, y = a2
-        let r0 = lo * 1
+        let wk = (parameters + 0), bias = (parameters + 200704)
+        let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 784, ldb: 256), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a2 + lo * 256, a2 + lo * 256, count: (hi - lo) * 256)
@@ -122,27 +120,18 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 200704))
-        let gk = (gp + 0)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 0), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(784, a: { row in x + r0 * 784 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
                   GemmReduction(k: rows, aStride: 784, ldb: 256), .store)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b sigmoid
     private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 200960)
-        let bias = (parameters + 233728)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 200960), bias = (parameters + 233728)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 256, ldb: 128), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a3 + lo * 128, a3 + lo * 128, count: (hi - lo) * 128)
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l3_dense_2Transpose() {
-        let wk = (parameters + 200960)
-        for i in 0..<256 { for o in 0..<128 { l3_dense_2wt[o * 256 + i] = wk[i * 128 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -151,30 +140,20 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 233728))
-        let gk = (gp + 200960)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 200960), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 256, ldb: 128), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l3_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l3_dense_2wt, n: 256, c: { row in g2 + (r0 + row) * 256 },
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b sigmoid
     private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 233856)
-        let bias = (parameters + 242048)
-        let x = a3, y = a4
-        let r0 = lo * 1
+        let wk = (parameters + 233856), bias = (parameters + 242048)
+        let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
                   GemmReduction(k: 128, ldb: 64), GemmEpilogue(bias: bias))
         Activations.forward(.sigmoid, a4 + lo * 64, a4 + lo * 64, count: (hi - lo) * 64)
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l4_dense_3Transpose() {
-        let wk = (parameters + 233856)
-        for i in 0..<128 { for o in 0..<64 { l4_dense_3wt[o * 128 + i] = wk[i * 64 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -183,29 +162,19 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 64, rows: (hi - lo) * 1, n: 64, into: (gp + 242048))
-        let gk = (gp + 233856)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 233856), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
                   GemmReduction(k: rows, aStride: 128, ldb: 64), .store)
-        let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l4_dense_3wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l4_dense_3wt, n: 128, c: { row in g3 + (r0 + row) * 128 },
                   GemmReduction(k: 64, ldb: 128), .store)
     }
 
     // dense_4 (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
     private func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 242112)
-        let bias = (parameters + 242752)
-        let x = a4, y = a5
-        let r0 = lo * 1
+        let wk = (parameters + 242112), bias = (parameters + 242752)
+        let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 64, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_4: Wt[o][i] = W[i][o]
-    private func l5_dense_4Transpose() {
-        let wk = (parameters + 242112)
-        for i in 0..<64 { for o in 0..<10 { l5_dense_4wt[o * 64 + i] = wk[i * 10 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
@@ -213,12 +182,10 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         let gp = partials + t * 242762
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 242752))
-        let gk = (gp + 242112)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 242112), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 64, ldb: 10), .store)
-        let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 64, c: { row in g4 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 

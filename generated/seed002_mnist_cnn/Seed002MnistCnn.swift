@@ -279,9 +279,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64) }
         BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
@@ -289,9 +287,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64) }
         BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
@@ -301,9 +297,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128) }
         BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
@@ -311,9 +305,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128) }
         BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
@@ -323,9 +315,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256) }
         BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
@@ -335,9 +325,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
         BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128) }
         BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
@@ -346,9 +334,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
         BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128) }
         BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
@@ -426,9 +412,9 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         l18_conv2d_5Flip()
         Winograd<WinogradF4x4x3x3>.weights(l18_conv2d_5wf, l18_conv2d_5dxwu, l18_conv2d_5dxwh, channels: 128, filters: 64, uStride: 8208)
         l23_conv2d_6Flip()
-        l31_dense_1Transpose()
-        l34_dense_2Transpose()
-        l37_dense_3Transpose()
+        Matrix.transpose((parameters + 214432), rows: 64, cols: 256, into: l31_dense_1wt)
+        Matrix.transpose((parameters + 231072), rows: 256, cols: 128, into: l34_dense_2wt)
+        Matrix.transpose((parameters + 263968), rows: 128, cols: 10, into: l37_dense_3wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g36 + lo * 128, mask: l36_dropout_7mask + lo * 128, dx: g35 + lo * 128, count: (hi - lo) * 128)
@@ -479,9 +465,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_conv2d_1Backward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2d_1Backward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
 
@@ -545,16 +529,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
+        let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
     @inline(never) private func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
+        let wk = (parameters + 0), bias = (parameters + 288)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (992 + (q0 + row) / 28 * 960 + (q0 + row) % 28 * 32) },
@@ -771,8 +753,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
     @inline(never) private func l10_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 9824)
-        let bias = (parameters + 28256)
+        let wk = (parameters + 9824), bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (1088 + (q0 + row) / 14 * 1024 + (q0 + row) % 14 * 64) },
@@ -880,8 +861,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     @inline(never) private func l13_conv2d_4ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28576)
-        let bias = (parameters + 65440)
+        let wk = (parameters + 28576), bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -1009,8 +989,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
     @inline(never) private func l18_conv2d_5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 65760)
-        let bias = (parameters + 139488)
+        let wk = (parameters + 65760), bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
@@ -1114,16 +1093,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l23_conv2d_6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 140128)
-        let bias = (parameters + 213856)
+        let wk = (parameters + 140128), bias = (parameters + 213856)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 384, aOuter: 640, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(bias: bias))
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
     @inline(never) private func l23_conv2d_6ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 140128)
-        let bias = (parameters + 213856)
+        let wk = (parameters + 140128), bias = (parameters + 213856)
         let sc = l23_conv2d_6fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
         BatchNorm.fold(l24_batch_normalization_6bn, bias: bias, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -1233,18 +1210,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
     private func l31_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 214432)
-        let bias = (parameters + 230816)
-        let x = a30, y = a31
-        let r0 = lo * 1
+        let wk = (parameters + 214432), bias = (parameters + 230816)
+        let x = a30, y = a31, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 64, ldb: 256), GemmEpilogue(bias: bias))
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l31_dense_1Transpose() {
-        let wk = (parameters + 214432)
-        for i in 0..<64 { for o in 0..<256 { l31_dense_1wt[o * 64 + i] = wk[i * 256 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -1252,12 +1221,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 265258
         let x = a30, dy = g31
         BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 230816))
-        let gk = (gp + 214432)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 214432), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
                   GemmReduction(k: rows, aStride: 64, ldb: 256), .store)
-        let dx = g30
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l31_dense_1wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l31_dense_1wt, n: 64, c: { row in g30 + (r0 + row) * 64 },
                   GemmReduction(k: 256, ldb: 64), .store)
     }
 
@@ -1269,18 +1236,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
     private func l34_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 231072)
-        let bias = (parameters + 263840)
-        let x = a33, y = a34
-        let r0 = lo * 1
+        let wk = (parameters + 231072), bias = (parameters + 263840)
+        let x = a33, y = a34, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 256, ldb: 128), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l34_dense_2Transpose() {
-        let wk = (parameters + 231072)
-        for i in 0..<256 { for o in 0..<128 { l34_dense_2wt[o * 256 + i] = wk[i * 128 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -1288,12 +1247,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 265258
         let x = a33, dy = g34
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 263840))
-        let gk = (gp + 231072)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 231072), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 256, ldb: 128), .store)
-        let dx = g33
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l34_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l34_dense_2wt, n: 256, c: { row in g33 + (r0 + row) * 256 },
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
@@ -1305,18 +1262,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
     private func l37_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 263968)
-        let bias = (parameters + 265248)
-        let x = a36, y = a37
-        let r0 = lo * 1
+        let wk = (parameters + 263968), bias = (parameters + 265248)
+        let x = a36, y = a37, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 128, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_3: Wt[o][i] = W[i][o]
-    private func l37_dense_3Transpose() {
-        let wk = (parameters + 263968)
-        for i in 0..<128 { for o in 0..<10 { l37_dense_3wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
@@ -1324,12 +1273,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 265258
         let x = a36, dy = g37
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 265248))
-        let gk = (gp + 263968)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 263968), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
-        let dx = g36
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l37_dense_3wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l37_dense_3wt, n: 128, c: { row in g36 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

@@ -128,11 +128,11 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 10)
-        l2_conv2d_2Transpose()
-        l4_conv2d_3Transpose()
-        l5_conv2d_4Transpose()
-        l8_dense_1Transpose()
-        l10_dense_2Transpose()
+        Matrix.transpose((parameters + 224), rows: 192, cols: 32, blocks: 1, into: l2_conv2d_2wt)
+        Matrix.transpose((parameters + 6400), rows: 32, cols: 64, blocks: 6, into: l4_conv2d_3wt)
+        Matrix.transpose((parameters + 18752), rows: 384, cols: 64, blocks: 1, into: l5_conv2d_4wt)
+        Matrix.transpose((parameters + 43392), rows: 576, cols: 128, into: l8_dense_1wt)
+        Matrix.transpose((parameters + 117248), rows: 128, cols: 10, into: l10_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
@@ -152,8 +152,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: output pixels q0..<q1 of one image, kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 192)
+        let wk = (parameters + 0), bias = (parameters + 192)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 28 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 6, inner: 1, aOuter: 28, aInner: 1, bOuter: 32, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -184,8 +183,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: output pixels q0..<q1 of one image, kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 224)
-        let bias = (parameters + 6368)
+        let wk = (parameters + 224), bias = (parameters + 6368)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 23 * 28 + (q0 + row) % 23 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 896, aInner: 1, bOuter: 6144, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -197,14 +195,6 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
             let y = a2 + n * 16928
             l2_conv2d_2ForwardRows(x, y, 0, 529, t)
         }
-    }
-
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2_conv2d_2Transpose() {
-        let wk = (parameters + 224)
-        for kh in 0..<1 { for kw in 0..<6 { for ci in 0..<32 { for o in 0..<32 {
-            l2_conv2d_2wt[(kh * 32 + o) * 192 + kw * 32 + ci] = wk[((kh * 6 + kw) * 32 + ci) * 32 + o]
-        } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -247,8 +237,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: output pixels q0..<q1 of one image, kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 6400)
-        let bias = (parameters + 18688)
+        let wk = (parameters + 6400), bias = (parameters + 18688)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 11 + (q0 + row) % 11 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 6, inner: 32, aOuter: 352, aInner: 1, bOuter: 2048, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -260,14 +249,6 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
             let y = a4 + n * 4224
             l4_conv2d_3ForwardRows(x, y, 0, 66, t)
         }
-    }
-
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4_conv2d_3Transpose() {
-        let wk = (parameters + 6400)
-        for kh in 0..<6 { for kw in 0..<1 { for ci in 0..<32 { for o in 0..<64 {
-            l4_conv2d_3wt[(kh * 64 + o) * 32 + kw * 32 + ci] = wk[((kh * 1 + kw) * 32 + ci) * 64 + o]
-        } } } }
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -298,8 +279,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: output pixels q0..<q1 of one image, kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 18752)
-        let bias = (parameters + 43328)
+        let wk = (parameters + 18752), bias = (parameters + 43328)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 11 + (q0 + row) % 6 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 704, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -311,14 +291,6 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
             let y = a5 + n * 2304
             l5_conv2d_4ForwardRows(x, y, 0, 36, t)
         }
-    }
-
-    // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5_conv2d_4Transpose() {
-        let wk = (parameters + 18752)
-        for kh in 0..<1 { for kw in 0..<6 { for ci in 0..<64 { for o in 0..<64 {
-            l5_conv2d_4wt[(kh * 64 + o) * 384 + kw * 64 + ci] = wk[((kh * 6 + kw) * 64 + ci) * 64 + o]
-        } } } }
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -361,29 +333,20 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: x [576] * W [576, 128] + b relu
     private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 43392)
-        let bias = (parameters + 117120)
-        let x = a6, y = a8
-        let r0 = lo * 1
+        let wk = (parameters + 43392), bias = (parameters + 117120)
+        let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 576 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
                   GemmReduction(k: 576, ldb: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: outputs q0..<q1 of image 0
     private func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 43392)
-        let bias = (parameters + 117120)
+        let wk = (parameters + 43392), bias = (parameters + 117120)
         let x = a6, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
                       GemmReduction(k: 576, ldb: 128), GemmEpilogue(bias: bias + cb, activation: .relu))
         }
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l8_dense_1Transpose() {
-        let wk = (parameters + 43392)
-        for i in 0..<576 { for o in 0..<128 { l8_dense_1wt[o * 576 + i] = wk[i * 128 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -392,12 +355,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 117120))
-        let gk = (gp + 43392)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 43392), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(576, a: { row in x + r0 * 576 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 576, ldb: 128), .store)
-        let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_dense_1wt, n: 576, c: { row in dx + (r0 + row) * 576 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_dense_1wt, n: 576, c: { row in g6 + (r0 + row) * 576 },
                   GemmReduction(k: 128, ldb: 576), .store)
     }
 
@@ -409,18 +370,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
     private func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 117248)
-        let bias = (parameters + 118528)
-        let x = a9, y = a10
-        let r0 = lo * 1
+        let wk = (parameters + 117248), bias = (parameters + 118528)
+        let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 128, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l10_dense_2Transpose() {
-        let wk = (parameters + 117248)
-        for i in 0..<128 { for o in 0..<10 { l10_dense_2wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -428,12 +381,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         let gp = partials + t * 118538
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 118528))
-        let gk = (gp + 117248)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 117248), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
-        let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in g9 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

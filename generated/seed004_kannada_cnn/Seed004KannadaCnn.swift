@@ -168,9 +168,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
         BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64) }
         BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
@@ -178,9 +176,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64) }
         BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
@@ -190,9 +186,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128) }
         BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
@@ -200,9 +194,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
-        }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128) }
         BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
@@ -271,8 +263,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF4x4x3x3>.weights(l7_conv2d_3wf, l7_conv2d_3dxwu, l7_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
         l9_conv2d_4Flip()
         Winograd<WinogradF4x4x3x3>.weights(l9_conv2d_4wf, l9_conv2d_4dxwu, l9_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
-        l14_dense_1Transpose()
-        l16_dense_2Transpose()
+        Matrix.transpose((parameters + 82656), rows: 3136, cols: 256, into: l14_dense_1wt)
+        Matrix.transpose((parameters + 885728), rows: 256, cols: 10, into: l16_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
@@ -342,8 +334,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
     @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 800)
+        let wk = (parameters + 0), bias = (parameters + 800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 32 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 5, aOuter: 32, aInner: 1, bOuter: 160, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -506,8 +497,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 26720)
-        let bias = (parameters + 45152)
+        let wk = (parameters + 26720), bias = (parameters + 45152)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -593,8 +583,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 45472)
-        let bias = (parameters + 82336)
+        let wk = (parameters + 45472), bias = (parameters + 82336)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
@@ -687,29 +676,20 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
     private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 82656)
-        let bias = (parameters + 885472)
-        let x = a12, y = a14
-        let r0 = lo * 1
+        let wk = (parameters + 82656), bias = (parameters + 885472)
+        let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3136 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
                   GemmReduction(k: 3136, ldb: 256), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: outputs q0..<q1 of image 0
     private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 82656)
-        let bias = (parameters + 885472)
+        let wk = (parameters + 82656), bias = (parameters + 885472)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
             Gemm.rows(1, a: { row in x }, b: wk + cb, n: 64, c: { row in y + cb },
                       GemmReduction(k: 3136, ldb: 256), GemmEpilogue(bias: bias + cb, activation: .relu))
         }
-    }
-
-    // dense_1: Wt[o][i] = W[i][o]
-    private func l14_dense_1Transpose() {
-        let wk = (parameters + 82656)
-        for i in 0..<3136 { for o in 0..<256 { l14_dense_1wt[o * 3136 + i] = wk[i * 256 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
@@ -718,12 +698,10 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Activations.backward(.relu, dy: g14 + lo * 256, y: a14 + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 885472))
-        let gk = (gp + 82656)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 82656), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(3136, a: { row in x + r0 * 3136 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
                   GemmReduction(k: rows, aStride: 3136, ldb: 256), .store)
-        let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l14_dense_1wt, n: 3136, c: { row in dx + (r0 + row) * 3136 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l14_dense_1wt, n: 3136, c: { row in g12 + (r0 + row) * 3136 },
                   GemmReduction(k: 256, ldb: 3136), .store)
     }
 
@@ -735,18 +713,10 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear
     private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 885728)
-        let bias = (parameters + 888288)
-        let x = a15, y = a16
-        let r0 = lo * 1
+        let wk = (parameters + 885728), bias = (parameters + 888288)
+        let x = a15, y = a16, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
                   GemmReduction(k: 256, ldb: 10), GemmEpilogue(bias: bias))
-    }
-
-    // dense_2: Wt[o][i] = W[i][o]
-    private func l16_dense_2Transpose() {
-        let wk = (parameters + 885728)
-        for i in 0..<256 { for o in 0..<10 { l16_dense_2wt[o * 256 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
@@ -754,12 +724,10 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         let gp = partials + t * 888298
         let x = a15, dy = g16
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 888288))
-        let gk = (gp + 885728)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 885728), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 256, ldb: 10), .store)
-        let dx = g15
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 256, c: { row in g15 + (r0 + row) * 256 },
                   GemmReduction(k: 10, ldb: 256), .store)
     }
 

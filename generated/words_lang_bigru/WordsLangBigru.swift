@@ -88,7 +88,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
         l2_bigru.transpose(parameters)
-        l3_denseTranspose()
+        Matrix.transpose((parameters + 39296), rows: 128, cols: 5, into: l3_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l3_denseBackward(lo, hi, t)
             l2_bigru.backward(partials + t * 39941, x: a1, dy: g2, dx: g1, lo, hi)
@@ -104,18 +104,10 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     private var l2_bigru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 16, inputs: 32, units: 64, returnSequences: false, masked: true, zeroMaskedOutput: false), merge: .concat, kernel: 1664, recurrent: 7808, bias: 20096, biasRows: 2, buffer: l2_bigrustate, maxBatch: maxBatch, transposed: l2_bigruwt, inputGradient: true, mask: SequenceMaskRule.tokenZero) }
     // dense (Dense): [N, 128] -> [N, 5]: x [128] * W [128, 5] + b linear
     private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 39296)
-        let bias = (parameters + 39936)
-        let x = a2, y = a3
-        let r0 = lo * 1
+        let wk = (parameters + 39296), bias = (parameters + 39936)
+        let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 128, ldb: 5), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l3_denseTranspose() {
-        let wk = (parameters + 39296)
-        for i in 0..<128 { for o in 0..<5 { l3_densewt[o * 128 + i] = wk[i * 5 + o] } }
     }
 
     // dense backward: dW, db, dx
@@ -123,12 +115,10 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
         let gp = partials + t * 39941
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 39936))
-        let gk = (gp + 39296)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        let gk = (gp + 39296), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 128, ldb: 5), .store)
-        let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_densewt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_densewt, n: 128, c: { row in g2 + (r0 + row) * 128 },
                   GemmReduction(k: 5, ldb: 128), .store)
     }
 

@@ -112,6 +112,11 @@ struct LayerContext {
     func param(_ role: ParamTensor.Role) -> String { "(parameters + \(paramOffsets[role] ?? 0))" }
     func grad(_ role: ParamTensor.Role) -> String { "(gp + \(paramOffsets[role] ?? 0))" }
     func has(_ role: ParamTensor.Role) -> Bool { paramOffsets[role] != nil }
+    /// Emits `let wk = <kernel>, bias = <bias>` (either part left out when not asked for), if any.
+    func emitWeights(_ w: CodeWriter, kernel: Bool = true, bias: Bool) {
+        let parts = (kernel ? ["wk = \(param(.kernel))"] : []) + (bias ? ["bias = \(param(.bias))"] : [])
+        if !parts.isEmpty { w.line("let " + parts.joined(separator: ", ")) }
+    }
     var header: String {
         "\(layer.name) (\(layer.kind)): \(shapeText(inShape)) -> \(shapeText(outShape))"
     }
@@ -371,8 +376,12 @@ public enum Emitter {
         var pending: [String] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            w.closure(parallel, parameters: "lo, hi, t") {
-                for p in pending { w.line(p) }
+            if pending.count == 1 {   // a region of one step on one line
+                w.line("\(parallel) { lo, hi, t in \(pending[0]) }")
+            } else {
+                w.closure(parallel, parameters: "lo, hi, t") {
+                    for p in pending { w.line(p) }
+                }
             }
             pending.removeAll()
         }

@@ -144,8 +144,8 @@ public struct RecurrentLayer {
 
     /// The backward's transposed kernels (once per backward, before the chunks).
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
-        Recurrent.transpose(parameters + recurrent, rows: g.units, cols: g.width, into: ut)
-        if let wt { Recurrent.transpose(parameters + kernel, rows: g.inputs, cols: g.width, into: wt) }
+        Matrix.transpose(parameters + recurrent, rows: g.units, cols: g.width, into: ut)
+        if let wt { Matrix.transpose(parameters + kernel, rows: g.inputs, cols: g.width, into: wt) }
     }
 
     /// Images lo..<hi: their weight gradients into `gradients` (this chunk's partials, laid
@@ -243,11 +243,6 @@ public struct BidirectionalLayer {
 @inline(__always) private func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }
 
 public enum Recurrent {
-    /// dst [cols, rows] = src [rows, cols] transposed (the backward's W^T and U^T).
-    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        for i in 0..<rows { for j in 0..<cols { dst[j * rows + i] = src[i * cols + j] } }
-    }
-
     /// Forward of `count` images: x, state and y point at the first one.
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
                                state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {

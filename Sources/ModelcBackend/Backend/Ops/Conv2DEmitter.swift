@@ -82,8 +82,7 @@ struct Conv2DLayer {
 
     /// The bias and (fused) folded scale/shift every output block reads; the kernel too unless `kernel` is false.
     func weightsPreamble(_ w: CodeWriter, _ fused: FusedOutput?, kernel: Bool = true) {
-        if kernel { w.line("let wk = \(c.param(.kernel))") }
-        if attrs.useBias { w.line("let bias = \(c.param(.bias))") }
+        c.emitWeights(w, kernel: kernel, bias: attrs.useBias)
         if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: attrs.useBias ? "bias" : nil) }
     }
 

@@ -45,10 +45,7 @@ extension ConvGeometry {
         let wt = "\(p)wt"
         m.buffer(wt, perImage: 0, fixed: kh * co * kRow, "\(name) transposed kernel [KH, CO, KW*CI]")
         m.serialFunction("\(p)Transpose", comment: "\(name): Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]") { w in
-            w.line("let wk = \(kernel)")
-            w.line("for kh in 0..<\(kh) { for kw in 0..<\(kw) { for ci in 0..<\(c) { for o in 0..<\(co) {")
-            w.line("    \(wt)[(kh * \(co) + o) * \(kRow) + kw * \(c) + ci] = wk[((kh * \(kw) + kw) * \(c) + ci) * \(co) + o]")
-            w.line("} } } }")
+            w.line("Matrix.transpose(\(kernel), rows: \(kRow), cols: \(co), blocks: \(kh), into: \(wt))")
         }
     }
 

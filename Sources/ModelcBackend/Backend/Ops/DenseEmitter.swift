@@ -29,11 +29,9 @@ struct DenseEmitter: OpEmitter {
         func forward(_ name: String, _ fused: FusedOutput?) {
             let what = fused.map { "inference, fused with \($0.names)" } ?? "x [\(nIn)] * W [\(nIn), \(nOut)]\(hasBias ? " + b" : "") \(c.activation.name)"
             m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
-                w.line("let wk = \(c.param(.kernel))")
-                if hasBias { w.line("let bias = \(c.param(.bias))") }
+                c.emitWeights(w, bias: hasBias)
                 if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
-                w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
-                w.line("let r0 = lo * \(rowsPerImage)")
+                w.line("let x = \(c.x), y = \(fused?.target ?? c.y), r0 = lo * \(rowsPerImage)")
                 RowGemm(rows: "(hi - lo) * \(rowsPerImage)", aRow: { r in "x + (r0 + \(r)) * \(nIn)" }, cRow: { r in "y + (r0 + \(r)) * \(nOut)" },
                         k: nIn, b: "wk", ldb: nOut, n: nOut, bias: (hasBias && fused == nil) ? "bias" : nil,
                         scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
@@ -54,8 +52,7 @@ struct DenseEmitter: OpEmitter {
         if DenseEmitter.splitsSingleImage(nIn: nIn, nOut: nOut, rowsPerImage: rowsPerImage, fused: c.fused != nil, activation: c.activation) {
             let fused = c.fused
             m.rowsFunction("\(p)ForwardColumns", comment: "\(c.header): outputs q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
-                w.line("let wk = \(c.param(.kernel))")
-                if hasBias { w.line("let bias = \(c.param(.bias))") }
+                c.emitWeights(w, bias: hasBias)
                 if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
                 w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
                 w.block("for cb in stride(from: q0, to: q1, by: 64)") {
@@ -72,8 +69,7 @@ struct DenseEmitter: OpEmitter {
         if c.gx != nil {
             m.buffer(wt, perImage: 0, fixed: nIn * nOut, "\(c.name) transposed kernel [\(nOut), \(nIn)]")
             m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[o][i] = W[i][o]") { w in
-                w.line("let wk = \(c.param(.kernel))")
-                w.line("for i in 0..<\(nIn) { for o in 0..<\(nOut) { \(wt)[o * \(nIn) + i] = wk[i * \(nOut) + o] } }")
+                w.line("Matrix.transpose(\(c.param(.kernel)), rows: \(nIn), cols: \(nOut), into: \(wt))")
             }
             m.backwardPrologue.append("\(p)Transpose")
         }
@@ -89,14 +85,12 @@ struct DenseEmitter: OpEmitter {
             if hasBias {
                 w.line("BiasGradient.sum(dy + lo * \(rowsPerImage * nOut), rows: (hi - lo) * \(rowsPerImage), n: \(nOut), into: \(c.grad(.bias)))")
             }
-            w.line("let gk = \(c.grad(.kernel))")
-            w.line("let r0 = lo * \(rowsPerImage), rows = (hi - lo) * \(rowsPerImage)")
+            w.line("let gk = \(c.grad(.kernel)), r0 = lo * \(rowsPerImage), rows = (hi - lo) * \(rowsPerImage)")
             // dW[i][:] = sum_r x[r][i] * dy[r][:]: row i of dW reads column i of x
             RowGemm(rows: "\(nIn)", aRow: { i in "x + r0 * \(nIn) + \(i)" }, cRow: { i in "gk + \(i) * \(nOut)" }, b: "dy + r0 * \(nOut)", n: nOut,
                     outer: "1", inner: "rows", aOuter: 0, aInner: nIn, bOuter: 0, bInner: nOut, accumulate: false).emit(w)
             if let gx = c.gx {
-                w.line("let dx = \(gx)")
-                RowGemm(rows: "rows", aRow: { r in "dy + (r0 + \(r)) * \(nOut)" }, cRow: { r in "dx + (r0 + \(r)) * \(nIn)" },
+                RowGemm(rows: "rows", aRow: { r in "dy + (r0 + \(r)) * \(nOut)" }, cRow: { r in "\(gx) + (r0 + \(r)) * \(nIn)" },
                         k: nOut, b: "\(wt)", ldb: nIn, n: nIn).emit(w)
             }
         }

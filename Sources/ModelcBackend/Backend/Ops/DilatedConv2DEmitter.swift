@@ -40,8 +40,7 @@ struct DilatedConv2DEmitter: OpEmitter {
             }
         }
         m.chunkFunction("\(p)Forward", comment: "\(c.header): \(desc)") { w in
-            w.line("let wk = \(c.param(.kernel))")
-            if a.useBias { w.line("let bias = \(c.param(.bias))") }
+            c.emitWeights(w, bias: a.useBias)
             w.block("for n in lo..<hi") {
                 w.line("let x = \(c.x) + n * \(c.inSize), y = \(c.y) + n * \(c.outSize)")
                 w.line("for oy in 0..<\(oh) { for ox in 0..<\(ow) {")

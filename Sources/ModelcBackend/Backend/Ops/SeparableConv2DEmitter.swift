@@ -42,8 +42,7 @@ struct SeparableConv2DEmitter: OpEmitter {
             }
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): pointwise Wt[o][i] = Wp[i][o]") { w in
-            w.line("let pw = \(c.param(.pointwiseKernel))")
-            w.line("for i in 0..<\(cm) { for o in 0..<\(co) { \(wt)[o * \(cm) + i] = pw[i * \(co) + o] } }")
+            w.line("Matrix.transpose(\(c.param(.pointwiseKernel)), rows: \(cm), cols: \(co), into: \(wt))")
         }
         m.backwardPrologue.append("\(p)Transpose")
         m.reduceRanges.append((c.paramOffsets[.depthwiseKernel] ?? 0, g.kh * g.kw * cm))

@@ -41,7 +41,7 @@ public struct ONNXStep: Sendable {
 }
 
 public struct ONNXChain: Sendable {
-    public static let parameterOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization"]
+    public static let parameterOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization"]
 
     public var model: ONNXModel
     public var file: String
@@ -152,6 +152,11 @@ public struct ONNXChain: Sendable {
             let n = g.nodes[i]
             var consts: [Int: ONNXTensor] = [:]
             for (k, name) in n.inputs.enumerated() where !name.isEmpty { if let t = constants[name] { consts[k] = t } }
+            // PyTorch's LayerNorm(bias=False) exports its B as a Constant node of zeros: no parameter.
+            if n.opType == "LayerNormalization", let b = consts[2], !g.initializers.contains(where: { $0.name == n.inputs[2] }),
+               (try? b.floats())?.allSatisfy({ $0 == 0 }) == true {
+                consts[2] = nil
+            }
             var step = ONNXStep(node: n, index: i + 1, biasAdd: nil, name: "", constants: consts, addConstant: nil, inputs: data[i] ?? [],
                                 output: n.outputs[0])
             for (k, name) in n.inputs.enumerated() where shapeTensors.contains(name) { step.shapeInputs[k] = name }
@@ -284,6 +289,8 @@ public struct ONNXChain: Sendable {
         case "BatchNormalization":
             return [("weight", try need(1, "scale"), false), ("bias", try need(2, "bias B"), false),
                     ("running_mean", try need(3, "running mean"), false), ("running_var", try need(4, "running variance"), false)]
+        case "LayerNormalization":
+            return [("weight", try need(1, "scale"), false)] + (s.constants[2].map { [("bias", $0, false)] } ?? [])
         default:
             return []
         }

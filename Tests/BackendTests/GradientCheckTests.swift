@@ -80,6 +80,10 @@ final class GradientCheckTests: XCTestCase {
     /// TimeDistributed(Flatten) and TimeDistributed(Dense tanh) (rows = steps), an LSTM, a Dense
     /// straight on its sequence, a GRU: every weight (the first trainable layer takes no input gradient).
     func testTimeDistributed() throws { try check("fx_time_distributed", samples: 16) }
+    /// TimeDistributed(Conv2D 'same' tanh, first layer: weights only), TimeDistributed(MaxPooling2D),
+    /// TimeDistributed(AveragePooling2D 'same'), TimeDistributed(GlobalAveragePooling2D) into an
+    /// LSTM: the shared kernel's gradient sums over every step's image.
+    func testTimeDistributedConv() throws { try check("fx_time_distributed_conv", samples: 16) }
     /// Masking (-1): masked steps keep the state in an LSTM, a Bidirectional GRU (zero outputs)
     /// and a SimpleRNN; their gradients pass through the masked steps.
     func testMasking() throws { try check("fx_masking", samples: 16) }

@@ -157,7 +157,7 @@ final class KerasConfigTests: XCTestCase {
             XCTAssertEqual(r.ir.trainableParams, e.trainable, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 20)   // 16 image and 1-D models, three sequence models and a branching one (issue 17)
+        XCTAssertEqual(checked, 21)   // 16 image and 1-D models, four sequence models and a branching one (issue 17)
     }
 
     func testHyperparametersAreTakenExactly() throws {
@@ -300,8 +300,8 @@ final class KerasConfigTests: XCTestCase {
              "config.layers[16].config.activation: activation 'gelu' is not supported"),
             ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, null, 1]",
              "config.layers[0].config.batch_shape[2]: layer 'input_1': the input size is not fixed (None)"),
-            ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, 28, 1, 1]",
-             "config.layers[0].config.batch_shape: expected [batch, then 1 to 3 sizes]"),
+            ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 28, 28, 1, 1, 1]",
+             "config.layers[0].config.batch_shape: expected [batch, then 1 to 4 sizes]"),
             ("\"batch_shape\": [null, 28, 28, 1]", "\"batch_shape\": [null, 30000, 30000, 1]",
              "config.layers[1]: layer 'zero_padding2d_1' (ZeroPadding2D): output (30004, 30004, 1) has 900,240,016 elements per image; modelc accepts at most 67,108,864 (2^26) per layer"),
             ("\"keras_history\": [\"conv2d_1\", 0, 0]", "\"keras_history\": [\"conv2d_1\", 1, 0]",

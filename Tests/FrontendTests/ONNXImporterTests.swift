@@ -78,7 +78,7 @@ final class ONNXImporterTests: XCTestCase {
 
     func testFixturesCheckWithTheCountsOfTheFile() throws {
         let models = try expected()
-        XCTAssertEqual(models.count, 11)
+        XCTAssertEqual(models.count, 12)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(Self.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -90,6 +90,18 @@ final class ONNXImporterTests: XCTestCase {
             let filled = facts["filled_weight_elements"] as? Int ?? 0
             XCTAssertEqual(r.ir.totalParams, (facts["float_initializer_elements"] as? Int).map { $0 + filled }, name)
         }
+    }
+
+    /// LayerNormalization (opset 17, torch.onnx.export of nn.LayerNorm): epsilon and B from the
+    /// node; LayerNorm(bias=False)'s B, a Constant of zeros, is no parameter (the file's 25,898
+    /// initializer floats are the IR's parameters).
+    func testLayerNormalization() throws {
+        let r = try Frontend.check(path: "\(Self.dir)/layernorm.onnx")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        let norms = r.ir.layers.compactMap { l -> NormAttrs? in if case .normalization(let a) = l.op { return a }; return nil }
+        XCTAssertEqual(norms, [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: true),
+                               NormAttrs(form: .lastAxis, epsilon: 1e-3, scale: true, center: false)])
+        XCTAssertEqual(r.ir.layers.filter { $0.kind == "LayerNormalization" }.map(\.paramCount), [64, 16])
     }
 
     func testLayersCarryTheNodeAttributes() throws {

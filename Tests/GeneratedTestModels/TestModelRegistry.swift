@@ -82,6 +82,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_separable_conv2d": FxSeparableConv2d.self,
     "fx_sequence_stack": FxSequenceStack.self,
     "fx_time_distributed": FxTimeDistributed.self,
+    "fx_time_distributed_conv": FxTimeDistributedConv.self,
     "fx_upsampling2d": FxUpsampling2d.self,
     "fx_zero_padding_asym": FxZeroPaddingAsym.self,
 ]

@@ -434,6 +434,10 @@ public enum Emitter {
 
     /// `flatten`: the model's Flatten order (PyTorch and Keras channels-first tables: CHW).
     static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, flatten: FlattenOrder, lowering: LayerLowering) -> OpEmitter {
+        if l.isPerStep {
+            return PerStepEmitter(inner: opEmitter(l.stepLayer, plan: plan, position: position, flatten: flatten, lowering: lowering),
+                                  steps: l.inputShape[0])
+        }
         switch l.op {
         case .flatten where flatten == .chw && l.inputShape.count == 3
                 && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:

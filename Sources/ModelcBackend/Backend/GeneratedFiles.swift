@@ -146,16 +146,21 @@ extension Emitter {
         // 1-D layers are checked as the 2-D layers they run as.
         let ir = Lowering.liftingOneD(ir)
         var shape = ir.inputShape
-        for (i, l) in ir.layers.enumerated() {
-            if case .input = l.op { shape = l.outputShape; continue }
-            if l.producers != nil {
+        for (i, whole) in ir.layers.enumerated() {
+            if case .input = whole.op { shape = whole.outputShape; continue }
+            if whole.producers != nil {
                 out += MergeVerifier.inputs(ir, i)
-                if case .merge = l.op { shape = l.outputShape; continue }
-            } else if l.inputShape != shape {
-                out.append(ModelError(file: ir.sourcePath, line: l.line,
-                                      message: "layer \(l.name): input shape \(l.inputShape) does not match the previous output \(shape)"))
+                if case .merge = whole.op { shape = whole.outputShape; continue }
+            } else if whole.inputShape != shape {
+                out.append(ModelError(file: ir.sourcePath, line: whole.line,
+                                      message: "layer \(whole.name): input shape \(whole.inputShape) does not match the previous output \(shape)"))
             }
+            // TimeDistributed around an image layer: checked as the image layer one step sees.
+            let l = whole.isPerStep ? whole.stepLayer : whole
             func err(_ m: String) { out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \(m)")) }
+            if whole.isPerStep, whole.outputShape.first != whole.inputShape.first {
+                err("TimeDistributed keeps the steps, but \(whole.inputShape) becomes \(whole.outputShape)")
+            }
             // Attributes the emitter does not implement are refused here, never ignored.
             attributeProblems(l, ir).forEach(err)
             if ir.semantics == .pytorch { pytorchProblems(l).forEach(err) }
@@ -164,7 +169,7 @@ extension Emitter {
                  .upSampling, .conv2dTranspose, .cropping, .upSamplingBilinear:
                 if l.inputShape.count != 3 {
                     out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): expected an image input [H, W, C], found \(l.inputShape)"))
-                    shape = l.outputShape
+                    shape = whole.outputShape
                     continue
                 }
             case .reshape(let t):
@@ -183,7 +188,7 @@ extension Emitter {
                                           message: "layer \(l.name): output shape \(l.outputShape) does not follow from the operation (expected \(expect))"))
                 }
             }
-            shape = l.outputShape
+            shape = whole.outputShape
         }
         return out
     }

@@ -75,6 +75,7 @@ public enum Fusion {
             let producerAct: Activation?
             var isConv = false
             switch layers[i].op {
+            case _ where layers[i].isPerStep: producerAct = nil   // TimeDistributed: never fused
             case .conv2d(let a):
                 producerAct = (a.dilationH == 1 && a.dilationW == 1) ? a.activation : nil   // dilated: not fused
                 isConv = producerAct != nil

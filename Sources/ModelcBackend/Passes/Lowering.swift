@@ -85,7 +85,10 @@ public enum Lowering {
         for (i, l) in layers.enumerated() {
             let inShape = Emitter.inputShapeOf(l, fallback: shape)
             let hasDx = flow.producers[i].contains { flow.hasGradient[$0] }
-            var lay = lower(l, inShape: inShape, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
+            // TimeDistributed around an image layer: lowered as the image layer one step sees.
+            let (one, oneIn) = l.isPerStep ? (l.stepLayer, Array(inShape.dropFirst())) : (l, inShape)
+            var lay = lower(one, inShape: oneIn, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
+            if l.isPerStep { lay.singleImage = "one thread (the \(inShape[0]) steps' images run in turn)" }
             if let g = fusion.folds[i] { lay.fusion = g.description }
             if let p = folded[i] { lay.fusion = "folded into \(p) at inference" }
             if i < firstTrainable { lay.weightGradient = nil }

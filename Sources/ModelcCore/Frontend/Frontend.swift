@@ -67,11 +67,17 @@ public enum Frontend {
         }
         // Nested models printed with expand_nested=True: their layers read inline (NestedModels.swift).
         let (flat, nested) = NestedModels.flatten(doc)
-        let table = try TableScanner.findTable(in: flat, skipping: annotations.blockLines)
+        var table = try TableScanner.findTable(in: flat, skipping: annotations.blockLines)
+        let masks = try MaskRows.strip(&table, doc: flat)   // Keras 3's NotEqual/Any rows
+        if let m = masks, m.impliesMaskZero, annotations.overrides(for: m.source).maskZero == false {
+            throw flat.error(annotations.layers.first { $0.matches(m.source) }?.line, "layer '\(m.source)' is annotated mask_zero=false, but the table prints its mask (a NotEqual row)")
+        }
         var ir = try IRBuilder.build(table: table, annotations: annotations, document: flat)
-        try SequenceMasking.apply(&ir.layers, maskZero: ir.layers.contains { $0.op.isEmbedding && annotations.overrides(for: $0.name).maskZero == true }) { l, m in
+        let maskZero = masks?.impliesMaskZero == true || ir.layers.contains { $0.op.isEmbedding && annotations.overrides(for: $0.name).maskZero == true }
+        try SequenceMasking.apply(&ir.layers, maskZero: maskZero) { l, m in
             flat.error(l.line, "layer '\(l.name)': \(m)")
         }
+        try masks?.verify(ir.layers, doc: flat)
         ir.assumptions += nested.map { "nested model '\($0.name)' (line \($0.line)) read from its expanded layers (expand_nested=True), inline in the chain" }
         try ResourceLimits.check(ir, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)

@@ -61,11 +61,11 @@ enum KerasConfigLayers {
         return (ir, problems)
     }
 
-    /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 3 fixed sizes.
+    /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 4 fixed sizes.
     static func batchShape(_ n: JNode, layer: String) throws -> [Int] {
         let dims = try n.list()
-        guard dims.count >= 2, dims.count <= 4 else {
-            throw n.fail("[batch, then 1 to 3 sizes] (a vector, a sequence (steps, channels) or an image (height, width, channels))")
+        guard dims.count >= 2, dims.count <= 5 else {
+            throw n.fail("[batch, then 1 to 4 sizes] (a vector, a sequence (steps, channels), an image (height, width, channels) or a sequence of images (steps, height, width, channels))")
         }
         return try dims.dropFirst().map { d in
             if d.isNull { throw d.error("layer '\(layer)': the input size is not fixed (None); modelc needs every input dimension") }

@@ -29,9 +29,12 @@ extension KerasConfigLayers {
         let node = try l.config.required("layer")
         let inner = KLayer(name: l.name, className: try node.required("class_name").string(), config: try node.required("config"),
                            entry: l.entry, index: l.index)
-        let allowed: [LayerKind] = [.dense, .flatten, .dropout, .activation, .relu, .leakyReLU, .softmax]
+        let allowed: [LayerKind] = [.dense, .flatten, .dropout, .activation, .relu, .leakyReLU, .softmax] + TimeDistributedInference.perStepKinds
         guard let kind = LayerKind.exact(inner.className), allowed.contains(kind) else {
-            throw try node.required("class_name").error("TimeDistributed(\(inner.className)) is not supported (Dense, Flatten, Dropout and activations are)")
+            throw try node.required("class_name").error("TimeDistributed(\(inner.className)) is not supported (\(TimeDistributedInference.supportedText) are)")
+        }
+        if TimeDistributedInference.perStepKinds.contains(kind), s.count != 4 {
+            throw fail("TimeDistributed(\(inner.className)) needs a sequence of images (steps, height, width, channels) but gets \(Inference.shapeText(s))")
         }
         let (_, op, out) = try convert(inner, input: Array(s.dropFirst()))
         if op == .flatten { return (.timeDistributed, .reshape([s[0]] + out), [s[0]] + out) }

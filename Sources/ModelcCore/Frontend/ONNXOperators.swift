@@ -1,6 +1,6 @@
 // ONNXOperators: one ONNX chain step to modelc layers, with the exact attributes of the node.
 // Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
-// BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
+// BatchNormalization, LayerNormalization (opset 17), Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
 // Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); the
 // merge operators (Add, Concat, ...) are in ONNXMerge.swift.
@@ -14,7 +14,7 @@ import ModelcData
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample"] + ONNXChain.mergeOps.sorted()
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization"] + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -63,6 +63,7 @@ enum ONNXOperators {
         case "ConvTranspose": try add(try convTranspose(st))
         case "Gemm", "MatMul": try add(try linear(st))
         case "BatchNormalization": try add(try batchNorm(st, input: c.shape))
+        case "LayerNormalization": try add(try layerNorm(st, input: c.shape))
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)
         case "Tanh": try add(.tanh)
@@ -203,6 +204,26 @@ enum ONNXOperators {
         guard let scale = st.constant(1), scale.dims.count == 1 else { throw st.err("expected a scale initializer of one dimension") }
         // ONNX momentum is the running statistics' own weight (Keras style); PyTorch's is 1 - it.
         return .batchNorm(channels: scale.dims[0], eps: eps, momentum: 1 - m, affine: true, dims: input.count == 3 ? 2 : 1)
+    }
+
+    /// LayerNormalization (opset 17): over the axes from `axis` to the last, as PyTorch's
+    /// nn.LayerNorm with that normalized_shape (PyTorchNorm.normalizationOp says which modelc
+    /// computes: a vector's features, or a whole [C, H, W] / [C, L] sample). Scale (and B) are
+    /// initializers; the Mean and InvStdDev outputs must be unused.
+    static func layerNorm(_ st: Step, input: [Int]) throws -> PTOp {
+        let rank = input.count + 1
+        let axis = st.int("axis", -1), a = axis < 0 ? axis + rank : axis
+        guard a >= 1, a < rank else { throw st.err("axis \(axis): expected an axis after the batch one of a rank-\(rank) input") }
+        let eps = st.float("epsilon", 1e-5)
+        guard eps > 0 else { throw st.err("epsilon \(eps): expected epsilon > 0") }
+        guard st.node.outputs.dropFirst().allSatisfy(\.isEmpty) else { throw st.err("the Mean and InvStdDev outputs are not supported") }
+        let torch = input.count == 3 ? [input[2], input[0], input[1]] : input.count == 2 ? [input[1], input[0]] : input
+        let shape = Array(torch[(a - 1)...])
+        guard let scale = st.constant(1), scale.dims.reduce(1, *) == shape.reduce(1, *) else {
+            throw st.err("expected a Scale initializer of \(shape.reduce(1, *)) values (the normalized shape \(shape))")
+        }
+        if let b = st.constant(2), b.dims.reduce(1, *) != shape.reduce(1, *) { throw st.err("bias B dims \(b.dims): expected \(shape)") }
+        return .layerNorm(shape: shape, eps: eps, scale: true, center: st.constant(2) != nil)
     }
 
     // MARK: - Pooling, reshaping, padding, resizing

@@ -148,6 +148,8 @@ enum IRBuilder {
             }
         case .upSampling where r.o.bilinear == nil && c.kind == .upSampling2D:
             notes.append("nearest interpolation: bilinear prints the same shapes (annotate interpolation=bilinear or interpolation=nearest)")
+        case _ where c.kind == .timeDistributed && r.o.wrapped == nil && TimeDistributedInference.assumedPool(c.op) != nil:
+            notes.append(TimeDistributedInference.assumedPool(c.op) ?? "")
         case .recurrent(let a) where a.bidirectional != nil && a.bidirectional != .concat && r.o.merge == nil:
             notes.append("merge_mode \(a.bidirectional?.rawValue ?? "") assumed: sum, mul and ave print the same shapes and counts (annotate merge=)")
         default: break

@@ -23,6 +23,7 @@ enum ReportText {
             // A channels-first table's shapes are shown as it printed them, (C, H, W).
             let shown = ir.channelsFirst && L.outputShape.count == 3 ? [L.outputShape[2], L.outputShape[0], L.outputShape[1]] : L.outputShape
             var inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op, oneD: L.isOneD)
+            if let inner = L.perStepClass { inferred = inner + (inferred.isEmpty ? "" : " ") + inferred }
             if let ps = L.producers { inferred += (inferred.isEmpty ? "" : ", ") + "from " + ps.map { ir.layers[$0].name }.joined(separator: ", ") }
             rows.append(("\(L.name) (\(L.kind))", "(None, " + shown.map(String.init).joined(separator: ", ") + ")",
                          formatCount(L.paramCount), inferred))

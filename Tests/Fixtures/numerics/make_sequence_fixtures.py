@@ -62,6 +62,20 @@ case("time_distributed", (5, 2, 3), 3,
      lambda: L.Dense(2, name="dense_1"))
 
 
+# TimeDistributed around image layers on a (steps, H, W, C) input, as in video and OCR models:
+# Conv2D 'same' (tanh), MaxPooling2D, AveragePooling2D 'same' (the padded cell excluded from the
+# average), GlobalAveragePooling2D, into an LSTM. The weights are shared over the steps.
+case("time_distributed_conv", (3, 6, 6, 2), 3,
+     "TimeDistributed(Conv2D 3 3x3 same tanh) of (3, 6, 6, 2) steps, TimeDistributed(MaxPooling2D 2), "
+     "TimeDistributed(AveragePooling2D 2 same), TimeDistributed(GlobalAveragePooling2D), LSTM 2, Dense 2",
+     lambda: L.TimeDistributed(L.Conv2D(3, 3, padding="same", activation="tanh"), name="time_distributed"),
+     lambda: L.TimeDistributed(L.MaxPooling2D(2), name="time_distributed_1"),
+     lambda: L.TimeDistributed(L.AveragePooling2D(2, padding="same"), name="time_distributed_2"),
+     lambda: L.TimeDistributed(L.GlobalAveragePooling2D(), name="time_distributed_3"),
+     lambda: L.LSTM(2, name="lstm"),
+     lambda: L.Dense(2, name="dense"))
+
+
 # Masking (mask_value -1; the steps set to -1 below: a first, a last and two middle steps,
 # one sample unmasked), through TimeDistributed(Dense) to an LSTM (masked steps repeat the
 # previous output), a Bidirectional GRU (masked steps output zeros) and a SimpleRNN (the state
@@ -145,6 +159,11 @@ def make_case(name, spec, seed):
     anns += [f"layer {ly.name}: activation={ly.layer.activation.__name__}" for ly in m32.layers
              if isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Dense)]
     anns += [f"layer {ly.name}: mask_value={ly.mask_value}" for ly in m32.layers if isinstance(ly, L.Masking)]
+    # a TimeDistributed Conv2D's activation, and the pools the table cannot tell from max / global average
+    anns += [f"layer {ly.name}: activation={ly.layer.activation.__name__}" for ly in m32.layers
+             if isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Conv2D)]
+    anns += [f"layer {ly.name}: layer={type(ly.layer).__name__}" for ly in m32.layers
+             if isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, (L.AveragePooling2D, L.GlobalMaxPooling2D))]
     # sum, mul and ave print the same shapes and counts: the table cannot tell them apart
     anns += [f"layer {ly.name}: merge={ly.merge_mode}" for ly in m32.layers
              if isinstance(ly, L.Bidirectional) and ly.merge_mode != "concat"]
@@ -266,6 +285,14 @@ def numpy_forward(model, w, x):
             y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
         elif isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Flatten):
             y = y.reshape(y.shape[0], y.shape[1], -1)
+        elif isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, (L.Conv2D, L.MaxPooling2D, L.AveragePooling2D,
+                                                                     L.GlobalAveragePooling2D)):
+            # the plain Keras image layer (its own weights: the TimeDistributed's) on the N*T images
+            n, t = y.shape[:2]
+            if isinstance(ly.layer, L.Conv2D):
+                ly.layer.set_weights([w[f"{ly.name}/kernel"], w[f"{ly.name}/bias"]])
+            z = np.asarray(ly.layer(y.reshape((n * t,) + y.shape[2:]).astype(np.float32)), np.float64)
+            y = z.reshape((n, t) + z.shape[1:])
         elif isinstance(ly, L.TimeDistributed) and isinstance(ly.layer, L.Dense):
             y = y @ w[f"{ly.name}/kernel"] + w[f"{ly.name}/bias"]
             y = np.tanh(y) if ly.layer.activation.__name__ == "tanh" else y

@@ -7,7 +7,7 @@ the `onnx` package counts in each file.
 
     ~/.cache/modelc-peers/venv/bin/python Tests/Fixtures/onnx/make_onnx.py   # torch 2.13, onnx 1.23, onnxruntime 1.32
 """
-import gzip, json, os
+import gzip, json, os, sys
 import numpy as np
 import torch
 import torch.nn as nn
@@ -72,8 +72,16 @@ def seed002_small():
         nn.Linear(16, 16), nn.LeakyReLU(0.3), nn.Dropout(0.25), nn.Linear(16, 10))
 
 
+def layernorm():
+    # LayerNormalization (opset 17): with a bias, and without (bias=False: no B input).
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 32), nn.LayerNorm(32), nn.ReLU(), nn.Linear(32, 16),
+        nn.LayerNorm(16, eps=1e-3, bias=False), nn.Tanh(), nn.Linear(16, 10))
+
+
 MODELS = [("cnn_bn", cnn_bn, 13), ("mlp", mlp, 17), ("decoder_ops", decoder_ops, 13),
-          ("depthwise", depthwise, 17), ("seed000_small", seed000_small, 13), ("seed002_small", seed002_small, 17)]
+          ("depthwise", depthwise, 17), ("seed000_small", seed000_small, 13), ("seed002_small", seed002_small, 17),
+          ("layernorm", layernorm, 17)]
 
 
 def images():
@@ -87,6 +95,11 @@ def randomize(model, seed):
     # Non-trivial BatchNorm statistics and affine parameters, so that folding and import are tested.
     g = torch.Generator().manual_seed(seed)
     for m in model.modules():
+        if isinstance(m, nn.LayerNorm):
+            with torch.no_grad():
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(torch.rand(m.bias.shape, generator=g) - 0.5)
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             c = m.num_features
             m.running_mean.copy_(torch.rand(c, generator=g) * 0.6 - 0.3)
@@ -101,7 +114,13 @@ def randomize(model, seed):
 def main():
     x = images()
     expected = {"idx": "Tests/Fixtures/data/kmnist/t10k-images-idx3-ubyte.gz", "indices": INDICES, "models": {}}
+    only = sys.argv[1:]   # model names: only those rewritten, the other entries of expected.json kept
+    if only:
+        with open(os.path.join(HERE, "expected.json")) as f:
+            expected = json.load(f)
     for i, (name, make, opset) in enumerate(MODELS):
+        if only and name not in only:
+            continue
         torch.manual_seed(100 + i)
         model = make()
         randomize(model, 200 + i)

@@ -83,8 +83,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0
-        _ = (lo, hi, t)
+        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_time_distributedForward(lo * 3, hi * 3, t)
         l2_time_distributed_1ForwardInference(lo * 3, hi * 3, t)
         l3_time_distributed_2Forward(lo * 3, hi * 3, t)
@@ -97,7 +96,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
         beginBackward(count: count)
         g6.update(from: outputGradient, count: count * 2)
         l5_lstm.transpose(parameters)
-        l6_denseTranspose()
+        Matrix.transpose((parameters + 105), rows: 2, cols: 2, into: l6_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_denseBackward(lo, hi, t)
             l5_lstm.backward(partials + t * 111, x: a4, dy: g5, dx: g4, lo, hi)
@@ -116,8 +115,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     private var l5_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 3, inputs: 3, units: 2, returnSequences: false), kernel: 57, recurrent: 81, bias: 97, biasRows: 1, buffer: l5_lstmstate, maxBatch: maxBatch, transposed: l5_lstmwt, inputGradient: true) }
     // time_distributed (TimeDistributed): [N, 6, 6, 2] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
     @inline(never) private func l1_time_distributedForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 54)
+        let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
@@ -131,25 +129,19 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
             let y = a1 + n * 108
             l1_time_distributedForwardRows(x, y, 0, 36, t)
         }
-        do {
-            Activations.forward(.tanh, a1 + lo * 108, a1 + lo * 108, count: (hi - lo) * 108)
-        }
+        Activations.forward(.tanh, a1 + lo * 108, a1 + lo * 108, count: (hi - lo) * 108)
     }
 
     // time_distributed backward: dW, db (first layer: no dx)
     private func l1_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111
-        do {
-            Activations.backward(.tanh, dy: g1 + lo * 108, y: a1 + lo * 108, dx: g1 + lo * 108, count: (hi - lo) * 108)
-        }
-        let gb = (gp + 54)
-        for o in 0..<3 { gb[o] = 0 }
+        Activations.backward(.tanh, dy: g1 + lo * 108, y: a1 + lo * 108, dx: g1 + lo * 108, count: (hi - lo) * 108)
+        BiasGradient.sum(g1 + lo * 108, rows: (hi - lo) * 36, n: 3, into: (gp + 54))
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = l1_time_distributedxp + n * 128
             let dy = g1 + n * 108
-            for r in 0..<36 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 3, c: { row in gk + row * 3 },
                       GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 18, bInner: 3), .add)
         }
@@ -197,33 +189,21 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     // dense (Dense): [N, 2] -> [N, 2]: x [2] * W [2, 2] + b linear
     private func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 105)
-        let bias = (parameters + 109)
-        let x = a5, y = a6
-        let r0 = lo * 1
+        let wk = (parameters + 105), bias = (parameters + 109)
+        let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 2 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
                   GemmReduction(k: 2, ldb: 2), GemmEpilogue(bias: bias))
-    }
-
-    // dense: Wt[o][i] = W[i][o]
-    private func l6_denseTranspose() {
-        let wk = (parameters + 105)
-        for i in 0..<2 { for o in 0..<2 { l6_densewt[o * 2 + i] = wk[i * 2 + o] } }
     }
 
     // dense backward: dW, db, dx
     private func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111
         let x = a5, dy = g6
-        let gb = (gp + 109)
-        for o in 0..<2 { gb[o] = 0 }
-        for r in lo * 1..<hi * 1 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
-        let gk = (gp + 105)
-        let r0 = lo * 1, rows = (hi - lo) * 1
+        BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 109))
+        let gk = (gp + 105), r0 = lo * 1, rows = (hi - lo) * 1
         Gemm.rows(2, a: { row in x + r0 * 2 + row }, b: dy + r0 * 2, n: 2, c: { row in gk + row * 2 },
                   GemmReduction(k: rows, aStride: 2, ldb: 2), .store)
-        let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 2, c: { row in dx + (r0 + row) * 2 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 2, c: { row in g5 + (r0 + row) * 2 },
                   GemmReduction(k: 2, ldb: 2), .store)
     }
 

@@ -58,7 +58,7 @@ public enum ArrayData {
         if path.lowercased().hasSuffix(".csv") {
             return try readCSV(path, info: info, targetColumns: targetColumns, allowNoTargets: allowNoTargets)
         }
-        return try readNPZ(path, split: split, info: info)
+        return try readNPZ(path, NPZ.read(path: path), split: split, info: info)
     }
 
     /// Whether an .npz holds a test split (x_test).
@@ -67,8 +67,8 @@ public enum ArrayData {
         return names.contains("x_test.npy")
     }
 
-    static func readNPZ(_ path: String, split: DatasetSplit, info: ModelInfo) throws -> Raw {
-        let arrays = try NPZ.read(path: path)
+    /// x and y of the `split` of `arrays`, the .npz at `path` (read once by the caller).
+    static func readNPZ(_ path: String, _ arrays: [String: NDArray], split: DatasetSplit, info: ModelInfo) throws -> Raw {
         let test = split == .test && arrays["x_test"] != nil
         let (xName, yName) = test ? ("x_test", "y_test") : ("x", "y")
         guard let x = arrays[xName] else {

@@ -81,14 +81,16 @@ enum CommandSupport {
         return Parallel.threads
     }
 
-    /// Loads --checkpoint or --weights (or the default checkpoint if it exists) into `model`.
+    /// Loads --checkpoint or --weights (`weightsFlag`: export's is --from) or the default checkpoint
+    /// if it exists, else the weights stored beside the binary, into `model`.
     /// Returns a description of the source and the checkpoint's stored settings and history, if any.
     @discardableResult
-    static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, required: Bool = true) throws -> (source: String, config: [(String, String)]?, history: [EpochRecord]) {
-        if flags.has("checkpoint") && flags.has("weights") {
-            throw UsageError("\(flags.command): give either --checkpoint or --weights, not both")
+    static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, weightsFlag: String = "weights",
+                                              required: Bool = true) throws -> (source: String, config: [(String, String)]?, history: [EpochRecord]) {
+        if flags.has("checkpoint") && flags.has(weightsFlag) {
+            throw UsageError("\(flags.command): give either --checkpoint or --\(weightsFlag), not both")
         }
-        if let w = flags.string("weights") {
+        if let w = flags.string(weightsFlag) {
             try WeightsFile.load(w, into: model)
             return (w, nil, [])
         }
@@ -96,9 +98,13 @@ enum CommandSupport {
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
             // The trained weights `modelc compile` stored beside this binary (a .keras or .h5
             // model file's own weights, or `compile --weights W`).
-            if let bundled = try loadBundledWeights(model) { return (bundled, nil, []) }
+            // The binary's own path (argv[0] may be a bare name found through PATH).
+            if let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) {
+                try WeightsFile.load(bundled, into: model)
+                return (bundled, nil, [])
+            }
             if required {
-                throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
+                throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --\(weightsFlag) W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
             }
             return ("", nil, [])
         }
@@ -106,14 +112,6 @@ enum CommandSupport {
         try c.checkMatches(M.info, file: path)
         c.load(into: model)
         return (path, c.training?.config, c.training?.progress.history ?? [])
-    }
-
-    /// Loads the weights `modelc compile` stored beside this binary, if there are any; returns their path.
-    static func loadBundledWeights<M: CompiledModel>(_ model: M) throws -> String? {
-        // The binary's own path (argv[0] may be a bare name found through PATH).
-        guard let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) else { return nil }
-        try WeightsFile.load(bundled, into: model)
-        return bundled
     }
 
     /// The run's dataset: --dataset NAME; else an image folder when --data DIR is one (and does

@@ -86,10 +86,12 @@ extension Loss {
                             gradient: UnsafeMutablePointer<Float>?) -> [(lossSum: Double, correct: Int)] {
         guard let heads else { return [] }
         var out: [(lossSum: Double, correct: Int)] = []
+        // One scratch for every head: its outputs, targets and gradient, contiguous.
+        let widest = heads.map(\.spec.width).max() ?? 1
+        let z = UnsafeMutablePointer<Float>.allocate(capacity: 3 * max(1, count * widest))
+        defer { z.deallocate() }
         for h in heads {
             let w = h.spec.width, o = h.spec.offset
-            let z = UnsafeMutablePointer<Float>.allocate(capacity: 3 * max(1, count * w))
-            defer { z.deallocate() }
             let y = z + count * w, g = y + count * w
             for n in 0..<count {
                 for k in 0..<w { z[n * w + k] = outputs[n * width + o + k]; y[n * w + k] = targets[n * width + o + k] }
@@ -119,8 +121,8 @@ extension ArrayData {
         guard path.lowercased().hasSuffix(".npz") else {
             throw RuntimeError(file: path, "model \(info.name) has \(heads.count) outputs (\(heads.map(\.name).joined(separator: ", "))): its data is an .npz with x and one target array per output, named after the output layer")
         }
-        var raw = try readNPZ(path, split: split, info: info)
         let arrays = try NPZ.read(path: path)
+        var raw = try readNPZ(path, arrays, split: split, info: info)
         let test = split == .test && arrays["x_test"] != nil
         let losses = try heads.map(HeadLoss.init)
         let n = raw.count, total = heads.map { $0.offset + $0.width }.max() ?? 0

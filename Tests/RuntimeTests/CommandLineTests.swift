@@ -64,6 +64,7 @@ final class CommandLineTests: XCTestCase {
             (["predict", "--index", "3"], "--index N needs --idx FILE"),
             (["predict", "--bogus", "x.png"], "unknown flag '--bogus'"),
             (["export"], "--weights OUT.npz is required"),
+            (["export", "--weights", "never-written.npz"], "export needs trained weights: give --checkpoint PATH or --from W"),
             (["summary", "extra"], "unexpected argument 'extra'"),
         ]
         for (args, message) in cases {

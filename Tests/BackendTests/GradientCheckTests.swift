@@ -165,6 +165,11 @@ final class GradientCheckTests: XCTestCase {
         for name in ["fx_graph_residual_inception_fused", "fx_graph_merges", "fx_graph_heads"] { try check(name) }
     }
 
+    /// Shared layers (issue 17): a Conv1D and a Dense each called on two branches; each one's
+    /// weight gradient is the sum over its calls (SharedWeights.swift), and the input gradients
+    /// of both calls reach the branches' own weights.
+    func testSharedLayers() throws { try check("fx_graph_shared", samples: 16) }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

@@ -33,14 +33,15 @@ final class GraphTests: XCTestCase {
         XCTAssertTrue(r.text().contains("from dense_1, dense_2"), r.text())
     }
 
-    func testOutOfScopeAndInconsistentGraphs() {
+    func testOutOfScopeAndInconsistentGraphs() throws {
         let t = Self.keras2
-        checkError(t.replacingOccurrences(of: "add_1 (Add)                     (None, 10)           0  ",
-                                          with: "dense_9 (Dense)                 (None, 10)           110")
-                    .replacingOccurrences(of: "add_1[0][0]", with: "dense_9[0][0]"),
-                   contains: "g.md:10: error: layer 'dense_9' has 2 inputs (dense_1, dense_2) but takes one", path: "g.md")
+        // Two entries in a Dense row are two calls of it (shared weights, SharedLayerTests).
+        let twice = try Frontend.check(text: t.replacingOccurrences(of: "add_1 (Add)                     (None, 10)           0  ",
+                                                                    with: "dense_9 (Dense)                 (None, 10)           110")
+                                        .replacingOccurrences(of: "add_1[0][0]", with: "dense_9[0][0]"), path: "g.md")
+        XCTAssertEqual(twice.ir.layers.first { $0.name == "dense_9[1]" }?.sharesWeightsWith, 3)
         checkError(t.replacingOccurrences(of: "dense_2[0][0]  ", with: "dense_2[1][0]  "),
-                   contains: "g.md:10: error: layer 'add_1' reads node 1 of a layer", path: "g.md")
+                   contains: "g.md:10: error: layer 'add_1' reads dense_2[1], call 2 of 'dense_2', but the row of 'dense_2' lists 1 call", path: "g.md")
         checkError(t.replacingOccurrences(of: "dense_2[0][0]  ", with: "dense_7[0][0]  "),
                    contains: "layer 'add_1' is connected to 'dense_7', which is not a layer of the table", path: "g.md")
         checkError(t.replacingOccurrences(of: "dense_1[0][0]  ", with: "dense_3[0][0]  "),

@@ -194,6 +194,10 @@ final class ModelEmission {
     var inferencePrologue: [String] = []
     /// Serial steps run at the start of every training forward (Winograd weight transforms).
     var trainingPrologue: [String] = []
+    /// Serial steps run first in every forward, before the prologues (shared layers' weights).
+    var forwardPrologue: [String] = []
+    /// Serial steps run last in every backward, after the partial sums (shared layers' gradients).
+    var backwardEpilogue: [String] = []
     /// Layers that use Winograd (reported by `modelc compile` and `check`).
     var winogradLayers: [WinogradLayer] = []
     /// Set by an emitter whose single-image inference differs from its batch steps (work split
@@ -352,6 +356,7 @@ public enum Emitter {
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
         schedule.run(lifted, m, &lowering)
+        SharedWeights.emit(params.shadows, layers: layers, m)
         var writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
                                       params: params, m: m, schedule: schedule)
         writer.heads = heads

@@ -143,6 +143,7 @@ extension Emitter {
     /// operations (the emitter relies on them), unsupported layouts.
     public static func problems(_ ir: ModelIR) -> [ModelError] {
         var out = ir.layers.compactMap { l in layerProblem(l).map { ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \($0)") } }
+        out += SharedWeights.problems(ir)
         // 1-D layers are checked as the 2-D layers they run as.
         let ir = Lowering.liftingOneD(ir)
         var shape = ir.inputShape

@@ -25,7 +25,7 @@ struct GraphFlow {
             let p = layers.producers(of: i)
             ps.append(p)
             for (s, q) in p.enumerated() { uses[q].append((i, s)) }
-            grad.append(!Emitter.isInput(l) && (l.trainableParamCount > 0 || p.contains { grad[$0] }))
+            grad.append(!Emitter.isInput(l) && (SharedWeights.trainable(l, in: layers) || p.contains { grad[$0] }))
         }
         producers = ps; self.uses = uses; hasGradient = grad
     }

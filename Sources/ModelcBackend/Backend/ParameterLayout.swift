@@ -10,9 +10,12 @@ struct ParameterLayout {
     var offsets: [[ParamTensor.Role: Int]] = []
     var specs: [ParamSpec] = []
     var count = 0
+    /// The later calls of shared layers: their shadow tensors, after every real one (SharedWeights.swift).
+    var shadows: [SharedShadow] = []
 
     init(_ layers: [Layer], semantics: Semantics) {
-        for l in layers {
+        for (i, l) in layers.enumerated() {
+            if let o = l.sharesWeightsWith, o >= 0, o < i { offsets.append([:]); continue }   // addShadows
             var o: [ParamTensor.Role: Int] = [:]
             var kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
             if case .recurrent(let a) = l.op, a.torch != nil { kernelFanIn = a.units }   // PyTorch: U(+-1/sqrt(hidden_size))
@@ -29,5 +32,6 @@ struct ParameterLayout {
             }
             offsets.append(o)
         }
+        addShadows(layers)
     }
 }

@@ -198,6 +198,10 @@ struct KLayer {
     var entry: JNode
     /// Position in config.layers.
     var index: Int
+    /// A shared layer's call (0: the first, which owns the weights) and, for a later call, the
+    /// position of the first (KerasConfigShared.swift).
+    var call = 0
+    var owner: Int? = nil
 }
 
 extension KerasModel {
@@ -212,10 +216,10 @@ extension KerasModel {
             let list = config.value.isArray ? config : try config.required("layers")
             return KerasModel(format: format, className: cls, layers: try layers(list), builtInput: built)
         case "Functional", "Model":
-            let ls = try layers(try config.required("layers"))
-            let sources = try graph(ls, config: config)
+            let (ls, graphConfig) = try expandSharedCalls(try layers(try config.required("layers")), config: config)
+            let sources = try graph(ls, config: graphConfig)
             return KerasModel(format: format, className: cls, layers: ls, builtInput: built, sources: sources,
-                              outputs: try endpoints(config.required("output_layers")))
+                              outputs: try endpoints(graphConfig.required("output_layers")))
         default:
             throw try root.required("class_name").error("model class '\(cls)': expected Sequential or Functional (a subclassed model saves no layer graph; save a Sequential or Functional model)")
         }

@@ -35,7 +35,7 @@ enum KerasConfigLayers {
             let i = layers.count
             let from = m.sources?[i] ?? [i - 1]   // a Functional model's graph; else the layer above
             let shape = layers[from[0]].outputShape
-            if from.count == 1, let built = try l.entry.present("build_config")?.present("input_shape"),
+            if from.count == 1, l.call == 0, let built = try l.entry.present("build_config")?.present("input_shape"),
                let recorded = try? batchShape(built, layer: l.name), recorded != shape {
                 problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
             }
@@ -47,6 +47,7 @@ enum KerasConfigLayers {
             try checkSize(out, l)
             var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
             if from != [i - 1] { layer.producers = from }
+            if let o = l.owner { layer.sharesWeightsWith = o; layer.notes.append("call \(l.call + 1) of '\(layers[o].name)': shares its weights") }
             if try l.config.present("trainable")?.bool() == false, !layer.paramTensors.isEmpty {
                 guard FrozenLayers.isFreezable(layer) else {
                     throw l.entry.error("layer '\(l.name)' (BatchNormalization) is frozen (trainable: false): a frozen Keras BatchNorm normalizes with its moving statistics in training, which modelc does not do")

@@ -104,25 +104,9 @@ enum CellParser {
         return .dims(Array(dims.dropFirst()))
     }
 
-    /// Layer names in a Connected to cell: "input_1[0][0]", "['conv2d[0][0]', 'x[0][0]']", "-".
+    /// Layer names in a Connected to cell: "input_1[0][0]", "['conv2d[0][0]', 'x[0][0]']", "-";
+    /// a name Keras 3 cut short (`batch_normalizat…`) as it is (GraphBuilder matches it by prefix).
     static func connections(_ text: String) -> [String] {
-        var names: [String] = []
-        var token = ""
-        func flush() {
-            if let b = token.firstIndex(of: "[") {
-                let n = String(token[..<b])
-                if !n.isEmpty { names.append(n) }
-            } else if token.count > 1, token.hasSuffix("…") {
-                names.append(token)   // a name Keras 3 cut short: GraphBuilder matches it by prefix
-            }
-            token = ""
-        }
-        for ch in text {
-            if ch == " " || ch == "," || ch == "'" || ch == "\"" || ch == "\t" { flush(); continue }
-            if token.isEmpty && ch == "[" { continue }   // list bracket
-            token.append(ch)
-        }
-        flush()
-        return names
+        SharedLayers.references(text).map(\.name)
     }
 }

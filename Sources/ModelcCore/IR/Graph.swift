@@ -224,6 +224,10 @@ public struct Layer: Equatable, Codable, Sendable {
     /// Keras `trainable=False` / PyTorch `requires_grad=False`: its tensors are counted as
     /// non-trainable and the optimizer leaves them (IR/FrozenLayers.swift). nil: trainable.
     public var frozen: Bool? = nil
+    /// A later call of a layer called more than once (shared weights): the position of its first
+    /// call, whose weights it reads and whose gradients it adds to; its own count is 0
+    /// (IR/SharedLayers.swift). nil: the layer owns its weights.
+    public var sharesWeightsWith: Int? = nil
 
     public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,
                 declaredParams: Int? = nil, notes: [String] = []) {

@@ -5,9 +5,10 @@
 // After:  nil when every row reads the row above (a chain: the IR is built as before), else for
 //         each row the positions of the rows it reads, all earlier (the table's order is
 //         topological). Names Keras 3 cut short (`batch_normalizat…`) match by prefix; when
-//         several rows fit, the one that would otherwise feed nothing. Errors name the row: an unknown or later input, a layer called twice
-//         (shared weights: a node index above 0), several Input layers, a layer that takes one
-//         input listed with several, and a graph without an InputLayer row. Several outputs
+//         several rows fit, the one that would otherwise feed nothing. Errors name the row: an unknown or later input,
+//         several Input layers, a layer that takes one input listed with several, and a graph
+//         without an InputLayer row. A layer called more than once (node indices above 0) has
+//         been split into one row per call before (IR/SharedLayers.swift). Several outputs
 //         (layers nothing reads) are heads (IR/ModelHeads.swift).
 
 enum GraphBuilder {
@@ -18,7 +19,6 @@ enum GraphBuilder {
         var cands: [[[Int]]] = []
         var ambiguous = 0
         for (i, r) in rows.enumerated() {
-            try checkNodes(r, doc: doc)
             guard r.connectedTo.count <= maxInputs else {
                 throw doc.error(r.line, "layer '\(r.name)' lists \(r.connectedTo.count) inputs in the 'Connected to' column; at most \(maxInputs) are supported")
             }
@@ -98,21 +98,6 @@ enum GraphBuilder {
             }
         }
         return c.map { $0.map { $0[0] } }
-    }
-
-    /// `name[1][0]`: the layer's second call (shared weights), out of scope.
-    static func checkNodes(_ r: RawRow, doc: Document) throws {
-        var text = Substring(r.connectedText)
-        while let b = text.firstIndex(of: "[") {
-            let rest = text[text.index(after: b)...]
-            let digits = rest.prefix { $0.isNumber }
-            if !digits.isEmpty, rest.dropFirst(digits.count).first == "]", let n = Int(digits), n > 0 {
-                throw doc.error(r.line, "layer '\(r.name)' reads node \(n) of a layer (\(r.connectedText.trimmed)): a layer called more than once (shared weights) is not supported")
-            }
-            // Skip the second index of `[n][t]`.
-            text = rest.dropFirst(digits.count + 1)
-            if text.first == "[" { text = text.drop { $0 != "]" } }
-        }
     }
 }
 

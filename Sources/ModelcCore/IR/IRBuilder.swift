@@ -29,7 +29,11 @@ enum IRBuilder {
             srows.append(SearchRow(row: row, kinds: res.kinds, o: o))
             hows.append(res.how)
         }
-        if table.hasConnectedColumn, let ps = try GraphBuilder.producers(table.rows, kinds: srows.map(\.kinds), doc: doc) {
+        // A layer called more than once: one row per call (IR/SharedLayers.swift).
+        if table.hasConnectedColumn, let calls = try SharedLayers.expand(srows, hows: hows, layout: table.layout, doc: doc) {
+            (srows, hows) = calls
+        }
+        if table.hasConnectedColumn, let ps = try GraphBuilder.producers(srows.map(\.row), kinds: srows.map(\.kinds), doc: doc) {
             for i in srows.indices { srows[i].producers = ps[i] }
         }
         for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] {
@@ -76,10 +80,12 @@ enum IRBuilder {
             layers[layers.count - 1].producers = srows[i].producers
             prev = c.output
         }
+        SharedLayers.mark(&layers, rows: srows, offset: hasInputRow ? 0 : 1)
         var ir = ModelIR(name: ann.name ?? identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .keras,
                          inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
         ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
+        SharedLayers.syncOps(&ir)
         try ModelHeads.resolve(&ir, annotations: ann, document: doc)
         return ir
     }

@@ -116,6 +116,11 @@ struct SearchRow {
     var o: LayerOverrides
     /// Row positions of the layers this one reads (GraphBuilder); nil: the row above.
     var producers: [Int]? = nil
+    /// A later call of a shared layer (IR/SharedLayers.swift): call 0's op on this row's input.
+    var shared: SharedCall? = nil
+    /// Call 0 of a shared layer whose printed shape is the last call's (Keras 3): the fits of
+    /// that shape first, then those of an unknown one.
+    var lastCallShape = false
 }
 
 /// Depth-first search over the rows; deterministic, bounded by `budget` solver calls.
@@ -142,6 +147,7 @@ final class InferenceSearch {
         }
         budget -= 1
         let r = rows[index]
+        if let s = r.shared { return runShared(index, s, input: input) }
         let inputs = r.producers.map { $0.map { chosen[$0].0.output } } ?? [input]
         var fits: [LayerCandidate] = []
         var firstMiss: Fits?
@@ -150,7 +156,8 @@ final class InferenceSearch {
                                    declaredOut: Inference.declared(r.row.shape, input: inputs.first ?? input, kind: kind),
                                    params: r.row.params, o: r.o)
             q.inputs = inputs
-            let f = Inference.solve(q)
+            var f = Inference.solve(q)
+            if r.lastCallShape, q.declaredOut != nil { q.declaredOut = nil; f.fits += Inference.solve(q).fits }
             let ok = f.fits.filter { Inference.plausible($0.output) }
             if ok.isEmpty { if firstMiss == nil { firstMiss = f } } else { fits += ok }
         }

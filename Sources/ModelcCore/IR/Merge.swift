@@ -5,8 +5,9 @@
 // stay in topological order) instead of the row above. Merge layers combine several outputs:
 // Add, Subtract (exactly two), Multiply, Average, Maximum and Minimum need equal shapes (no
 // broadcasting); Concatenate needs equal shapes except along its axis, where the sizes add.
-// Out of scope, with clear errors (IR/GraphBuilder.swift): several Input layers and a layer
-// called twice (shared weights). Several outputs are heads (IR/ModelHeads.swift).
+// Out of scope, with clear errors (IR/GraphBuilder.swift): several Input layers. A layer called
+// more than once (shared weights) is one layer per call (IR/SharedLayers.swift). Several
+// outputs are heads (IR/ModelHeads.swift).
 
 public enum MergeKind: Equatable, Codable, Sendable {
     case add, subtract, multiply, average, maximum, minimum

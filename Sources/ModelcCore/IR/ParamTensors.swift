@@ -4,6 +4,7 @@
 extension Layer {
     /// The layer's parameter tensors in Keras order and layout (none trainable when frozen).
     public var paramTensors: [ParamTensor] {
+        guard sharesWeightsWith == nil else { return [] }   // a later call of a shared layer: its first call's
         guard frozen == true else { return ownTensors }
         return ownTensors.map { var t = $0; t.trainable = false; return t }
     }

@@ -85,7 +85,7 @@ enum SemanticDefaults {
         var lastReal = n - 1
         while lastReal > 0, case .dropout = ir.layers[lastReal].op { lastReal -= 1 }
         let heads = ir.layers.isChain ? [lastReal] : ModelHeads.headLayers(ir.layers)
-        for i in 0..<n {
+        for i in 0..<n where ir.layers[i].sharesWeightsWith == nil {   // a later call computes its first call's op (SharedLayers.syncOps)
             var L = ir.layers[i]
             let o = ann.overrides(for: L.name)
             switch L.op {

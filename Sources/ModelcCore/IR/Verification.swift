@@ -29,6 +29,7 @@ enum Verifier {
             }
             prev = L.outputShape
         }
+        problems += SharedLayers.verify(ir)
         let d = ir.declared
         if let t = d.total {
             let expected = ir.frameworkParamCount + (d.optimizer ?? 0)

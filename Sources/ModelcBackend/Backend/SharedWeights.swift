@@ -1,0 +1,85 @@
+// SharedWeights: the later calls of a layer called more than once (`Layer.sharesWeightsWith`,
+// IR/SharedLayers.swift) in the emitted code.
+//
+// Before: a layer list where a later call of a shared layer points to its first call (which
+//         owns the tensors and their TensorSpecs) and has no tensors of its own.
+// After:  each later call has a shadow of its first call's tensors in the parameter array, after
+//         every real tensor (beyond `info.parameterCount`, with no TensorSpec: never in weight
+//         files or checkpoints, never initialized or stepped by the optimizer). Every forward
+//         (training, batch, one image) starts by copying the first calls' tensors into their
+//         shadows; the call's operator emitter then runs as for any layer, reading its shadow
+//         and writing its weight gradient (with `=`, per chunk) into the shadow's slice of the
+//         partials. Every backward ends, after the partials are summed, by adding each shadow's
+//         gradient into its first call's. Each call thus writes its own gradient whatever order
+//         the backward runs the calls in (the later call first), and the first call's gradient
+//         is the sum over all calls, the gradient of the one set of weights.
+// A BatchNormalization called twice is refused (Emitter.problems): its moving statistics would
+// be updated into the shadow and lost.
+
+import ModelcCore
+
+struct SharedShadow: Equatable {
+    /// Layer positions: the later call and its first call.
+    let layer: Int, owner: Int
+    /// Offsets in the parameter array: the first call's tensors, their shadow; floats in both.
+    let from: Int, to: Int, count: Int
+}
+
+extension ParameterLayout {
+    /// Lays out the shadows of the later calls (whose `offsets` entries are placeholders) after
+    /// every real tensor.
+    mutating func addShadows(_ layers: [Layer]) {
+        for (i, l) in layers.enumerated() {
+            guard let o = l.sharesWeightsWith, o >= 0, o < i else { continue }
+            let start = count
+            var off: [ParamTensor.Role: Int] = [:]
+            for t in layers[o].paramTensors {
+                if off[t.role] == nil { off[t.role] = count }
+                count += t.count
+            }
+            offsets[i] = off
+            if count > start {
+                shadows.append(SharedShadow(layer: i, owner: o, from: offsets[o].values.min() ?? 0, to: start, count: count - start))
+            }
+        }
+    }
+
+    /// Floats of the real tensors (`info.parameterCount`): the array without the shadows.
+    var tensorCount: Int { count - shadows.reduce(0) { $0 + $1.count } }
+}
+
+enum SharedWeights {
+    /// Whether layer `l` or the first call it shares weights with has trainable weights.
+    static func trainable(_ l: Layer, in layers: [Layer]) -> Bool {
+        if l.trainableParamCount > 0 { return true }
+        guard let o = l.sharesWeightsWith, o >= 0, o < layers.count else { return false }
+        return layers[o].trainableParamCount > 0
+    }
+
+    /// The copy at the start of every forward and the gradient sum at the end of every backward.
+    static func emit(_ shadows: [SharedShadow], layers: [Layer], _ m: ModelEmission) {
+        guard !shadows.isEmpty else { return }
+        m.serialFunction("shareWeights", comment: "shared layers: each later call's shadow = its first call's tensors") { w in
+            for s in shadows {
+                w.line("(parameters + \(s.to)).update(from: parameters + \(s.from), count: \(s.count))   // \(layers[s.layer].name) <- \(layers[s.owner].name)")
+            }
+        }
+        m.forwardPrologue.append("shareWeights")
+        let trained = shadows.filter { trainable(layers[$0.layer], in: layers) }
+        guard !trained.isEmpty else { return }
+        m.serialFunction("addSharedGradients", comment: "shared layers: each first call's gradient += its later calls' (the sum over the calls)") { w in
+            for s in trained {
+                w.line("Merge.accumulate(gradients + \(s.from), gradients + \(s.to), count: \(s.count))   // \(layers[s.owner].name) += \(layers[s.layer].name)")
+            }
+        }
+        m.backwardEpilogue.append("addSharedGradients")
+    }
+
+    /// Later calls the emitted code cannot run: a BatchNormalization (moving statistics per call).
+    static func problems(_ ir: ModelIR) -> [ModelError] {
+        ir.layers.compactMap { l in
+            guard l.sharesWeightsWith != nil, case .batchNorm = l.op else { return nil }
+            return ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): a BatchNormalization called more than once (shared weights) is not supported: its moving statistics would be updated once per call; give each call its own BatchNormalization")
+        }
+    }
+}

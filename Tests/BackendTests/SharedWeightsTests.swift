@@ -1,0 +1,58 @@
+// The emitted code of a layer called more than once (Backend/SharedWeights.swift): the later
+// call's shadow tensors lie after every real one (not in info.tensors or its count), every
+// forward copies the first call's tensors into it, every backward adds its gradient into the
+// first call's, and a BatchNormalization called twice is refused. Numerics: the Keras fixture
+// graph_shared (KerasFixtureTests) and its finite differences (GradientCheckTests).
+
+import XCTest
+import ModelcCore
+import ModelcBackend
+
+final class SharedWeightsTests: XCTestCase {
+    /// A tf.keras 2 row at the columns print_row uses (32, 53, 65).
+    static func row(_ a: String, _ b: String = "", _ c: String = "", _ d: String = "") -> String {
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(1, n - s.count)) }
+        return pad(a, 32) + pad(b, 21) + pad(c, 12) + d
+    }
+
+    /// x -> dense_a -> shared (Dense 4 -> 3) -> `after`; x -> dense_b -> shared; Add.
+    static func table(shared: String = "shared (Dense)", shape: String = "(None, 3)", params: Int = 15, total: Int = 71, nonTrainable: Int = 0) -> String {
+        let rule = String(repeating: "_", count: 98)
+        return ([rule, row("Layer (type)", "Output Shape", "Param #", "Connected to"), String(repeating: "=", count: 98),
+                 row("input_1 (InputLayer)", "[(None, 6)]", "0"), rule,
+                 row("dense_a (Dense)", "(None, 4)", "28", "input_1[0][0]"), rule,
+                 row("dense_b (Dense)", "(None, 4)", "28", "input_1[0][0]"), rule,
+                 row(shared, shape, "\(params)", "dense_a[0][0]"), row("", "", "", "dense_b[0][0]"), rule,
+                 row("add (Add)", shape, "0", "shared[0][0]"), row("", "", "", "shared[1][0]"), String(repeating: "=", count: 98),
+                 "Total params: \(total)", "Trainable params: \(total - nonTrainable)", "Non-trainable params: \(nonTrainable)", rule]).joined(separator: "\n") + "\n"
+    }
+
+    func testShadowCopyAndGradientSum() throws {
+        let r = try Frontend.check(text: Self.table() + "\n```modelc\nlayer shared: activation=tanh\n```\n", path: "s.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(Emitter.problems(r.ir).map(\.description), [])
+        let src = Emitter.emit(r.ir, fuse: false).source
+        // 71 real floats; the shadow of shared's kernel [4, 3] and bias [3] after them (71..<86).
+        XCTAssertTrue(src.contains("parameterCount: 86, inputSize: 6"), "allocates the shadow")
+        // One statement each, so the drivers state them in place.
+        XCTAssertEqual(src.components(separatedBy: "(parameters + 71).update(from: parameters + 56, count: 15)").count - 1, 3,
+                       "every forward (training, batch, single) starts by copying shared's tensors")
+        XCTAssertTrue(src.contains("Merge.accumulate(gradients + 56, gradients + 71, count: 15)"), "adds the later call's gradient")
+        XCTAssertFalse(src.contains("\"shared[1]/"), "the shadow has no tensor key")
+        // The sum comes after the partial sums, at the end of backward.
+        let back = try XCTUnwrap(src.range(of: "public func backward("))
+        let rest = src[back.upperBound...]
+        let sum = try XCTUnwrap(rest.range(of: "Parallel.sumPartials")), add = try XCTUnwrap(rest.range(of: "Merge.accumulate(gradients + 56"))
+        XCTAssertLessThan(sum.lowerBound, add.lowerBound)
+    }
+
+    func testSharedBatchNormalizationIsRefused() throws {
+        let t = Self.table(shared: "bn (BatchNormalization)", shape: "(None, 4)", params: 16, total: 72, nonTrainable: 8)
+            .replacingOccurrences(of: "shared[", with: "bn[")
+        let r = try Frontend.check(text: t, path: "b.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.first { $0.name == "bn[1]" }?.sharesWeightsWith, 3)
+        XCTAssertTrue(Emitter.problems(r.ir).contains { $0.description.contains("b.md:10: error: layer bn[1]: a BatchNormalization called more than once (shared weights) is not supported") },
+                      "\(Emitter.problems(r.ir))")
+    }
+}

@@ -142,6 +142,20 @@ final class SharedLayerTests: XCTestCase {
         XCTAssertEqual(ls[7].producers, [4])
     }
 
+    /// The fixture model's own Keras 3 config (model.to_json(): conv_s and dense_s with two
+    /// inbound nodes each) gives the network its table gives.
+    func testKeras3ConfigOfTheFixture() throws {
+        let config = try KerasConfig.model(fromJSON: try Fixtures.text("keras_config/graph_shared.config.json"), file: "graph_shared.config.json")
+        XCTAssertTrue(config.ok, "\(config.problems)")
+        let table = try Frontend.check(path: Fixtures.path("numerics/graph_shared/model.md"))
+        XCTAssertEqual(config.ir.layers.map(\.name), table.ir.layers.map(\.name))
+        XCTAssertEqual(config.ir.layers.map(\.op), table.ir.layers.map(\.op))
+        XCTAssertEqual(config.ir.layers.map(\.outputShape), table.ir.layers.map(\.outputShape))
+        XCTAssertEqual(config.ir.layers.map(\.sharesWeightsWith), table.ir.layers.map(\.sharesWeightsWith))
+        XCTAssertEqual(config.ir.layers.indices.map { config.ir.layers.producers(of: $0) }, table.ir.layers.indices.map { table.ir.layers.producers(of: $0) })
+        XCTAssertEqual(config.ir.totalParams, 87)
+    }
+
     func testErrors() throws {
         let t = Self.denseTable
         checkError(t.replacingOccurrences(of: "shared[1][0]", with: "shared[2][0]"),

@@ -4,6 +4,8 @@ Dense each called on two branches of one input, so that each one's weight gradie
 over its two calls. Same format and method as make_fixtures.py (whose make_case writes model.md,
 weights.npz and io.npz; see README.md here).
 
+Also writes the model's Keras 3 config to Tests/Fixtures/keras_config/graph_shared.config.json.
+
 Run once by hand (CI never runs it):
 
     KERAS_BACKEND=tensorflow python3 Tests/Fixtures/numerics/make_shared_fixtures.py
@@ -47,6 +49,11 @@ def main():
         spec = dict(CASES[name], seed_file=None)
         mf.make_case(name, spec, 2100 + k, write=mf.BACKEND == mf.WRITER)
         print(f"wrote {name} ({mf.BACKEND})", flush=True)
+    # The same model's Keras 3 config (one inbound node per call of conv_s and dense_s), read by
+    # SharedLayerTests as a .keras file's config.json.
+    config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keras_config", "graph_shared.config.json")
+    with open(config, "w") as fh:
+        fh.write(shared().to_json())
 
 
 if __name__ == "__main__":

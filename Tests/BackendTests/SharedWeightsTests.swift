@@ -46,6 +46,26 @@ final class SharedWeightsTests: XCTestCase {
         XCTAssertLessThan(sum.lowerBound, add.lowerBound)
     }
 
+    /// An LSTM called on the input and on a Dense of it: its shadow's gradient is summed over
+    /// the chunks like every tensor's (the recurrent emitter lists only its own layer's count).
+    func testSharedLSTMGradientIsSummed() throws {
+        let rule = String(repeating: "_", count: 98)
+        let t = ([rule, Self.row("Layer (type)", "Output Shape", "Param #", "Connected to"), String(repeating: "=", count: 98),
+                  Self.row("input_1 (InputLayer)", "[(None, 5, 3)]", "0"), rule,
+                  Self.row("dense_a (Dense)", "(None, 5, 3)", "12", "input_1[0][0]"), rule,
+                  Self.row("lstm_s (LSTM)", "(None, 4)", "128", "input_1[0][0]"), Self.row("", "", "", "dense_a[0][0]"), rule,
+                  Self.row("add (Add)", "(None, 4)", "0", "lstm_s[0][0]"), Self.row("", "", "", "lstm_s[1][0]"), String(repeating: "=", count: 98),
+                  "Total params: 140", "Trainable params: 140", "Non-trainable params: 0", rule]).joined(separator: "\n") + "\n"
+        let r = try Frontend.check(text: t + "\n```modelc\nlayer dense_a: activation=tanh\n```\n", path: "l.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input_1", "dense_a", "lstm_s", "lstm_s[1]", "add"])
+        XCTAssertEqual(r.ir.layers[3].producers, [1])
+        XCTAssertEqual(Emitter.problems(r.ir).map(\.description), [])
+        let src = Emitter.emit(r.ir, fuse: false).source
+        XCTAssertTrue(src.contains("(140, 128)"), "the partial sums cover the shadow [140, 268)")
+        XCTAssertTrue(src.contains("Merge.accumulate(gradients + 12, gradients + 140, count: 128)"))
+    }
+
     func testSharedBatchNormalizationIsRefused() throws {
         let t = Self.table(shared: "bn (BatchNormalization)", shape: "(None, 4)", params: 16, total: 72, nonTrainable: 8)
             .replacingOccurrences(of: "shared[", with: "bn[")

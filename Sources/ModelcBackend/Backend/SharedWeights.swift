@@ -67,12 +67,28 @@ enum SharedWeights {
         m.forwardPrologue.append("shareWeights")
         let trained = shadows.filter { trainable(layers[$0.layer], in: layers) }
         guard !trained.isEmpty else { return }
+        // The partial sums cover every shadow (a recurrent emitter lists its layer's own count,
+        // which a later call does not have).
+        for s in trained {
+            for r in uncovered(s.to..<s.to + s.count, by: m.reduceRanges) { m.reduceRanges.append((r.lowerBound, r.count)) }
+        }
         m.serialFunction("addSharedGradients", comment: "shared layers: each first call's gradient += its later calls' (the sum over the calls)") { w in
             for s in trained {
                 w.line("Merge.accumulate(gradients + \(s.from), gradients + \(s.to), count: \(s.count))   // \(layers[s.owner].name) += \(layers[s.layer].name)")
             }
         }
         m.backwardEpilogue.append("addSharedGradients")
+    }
+
+    /// The parts of `range` that no (offset, count) segment covers.
+    static func uncovered(_ range: Range<Int>, by segments: [(offset: Int, count: Int)]) -> [Range<Int>] {
+        var out: [Range<Int>] = [], at = range.lowerBound
+        for seg in segments.map({ $0.offset..<$0.offset + $0.count }).filter({ $0.overlaps(range) }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if seg.lowerBound > at { out.append(at..<seg.lowerBound) }
+            at = max(at, seg.upperBound)
+        }
+        if at < range.upperBound { out.append(at..<range.upperBound) }
+        return out
     }
 
     /// Later calls the emitted code cannot run: a BatchNormalization (moving statistics per call).

@@ -17,8 +17,8 @@
 // Before: classified rows (SearchRow) of a table with a `Connected to` column, in table order.
 // After:  nil when no layer is called twice (the rows stay as they are); else one row per call
 //         in an order where every call comes after the calls it reads (the table's order where
-//         it already is; Keras prints a shared layer where its first-listed call is deepest,
-//         which can be above the rows its other calls read). Call k > 0 of `dense` is its own
+//         it already is; tf.keras 2 lists a layer by the depth of its deepest call, which can
+//         put its row above rows another of its calls reads). Call k > 0 of `dense` is its own
 //         row `dense[k]`, marked `shared` (the position of call 0, which owns the weights): the
 //         search gives it call 0's op on its own input, and the IR layer points to call 0
 //         (`Layer.sharesWeightsWith`), so its weights are counted once.

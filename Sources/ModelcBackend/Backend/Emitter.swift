@@ -241,12 +241,33 @@ final class ModelEmission {
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
         function("private func \(name)()", comment: comment, body)
     }
+
+    /// Kernel functions several layers call (one per distinct Winograd geometry): key -> index in `functions`.
+    private var sharedKernels: [String: Int] = [:]
+
+    /// Emits `@inline(never) private func <name>(_ x:, _ y:, _ q0: Int, _ q1: Int, <parameters>)`
+    /// the first time `key` is asked for, and names `user` in its comment every time; returns its
+    /// name. A key names everything the body depends on, so equal keys mean equal bodies; a name
+    /// already taken by another key gets a numeric suffix.
+    func sharedKernel(key: String, name: String, parameters: String, comment: String, user: String,
+                      _ body: (CodeWriter) -> Void) -> String {
+        if let i = sharedKernels[key] {
+            functions[i].comment += ", \(user)"
+            return functions[i].name
+        }
+        var unique = name, k = 2
+        while functions.contains(where: { $0.name == unique }) { unique = "\(name)_\(k)"; k += 1 }
+        sharedKernels[key] = functions.count
+        function("@inline(never) private func \(unique)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, \(parameters))",
+                 comment: "\(comment); called by \(user)", body)
+        return unique
+    }
 }
 
 /// A member function of the emitted class: `// comment`, `header {`, the body lines, `}`.
 struct EmittedFunction {
     let header: String
-    let comment: String
+    var comment: String
     let body: [String]
     /// The name: the identifier before the parameter list.
     var name: String {

@@ -13,6 +13,18 @@ public enum GeneratedFiles {
         URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent().appendingPathComponent("generated").path
     }
 
+    /// Where `modelc compile MODEL` emits without `--generated`: the committed `<repo>/generated`
+    /// for a model of the repository's `models/`, else `generated/` in the build cache, so that
+    /// compiling a user's own model leaves the repository's committed files alone.
+    public static func defaultDirectory(forModel model: String) -> String {
+        let repo = URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent()
+        let models = repo.appendingPathComponent("models").resolvingSymlinksInPath().path + "/"
+        let file = URL(fileURLWithPath: model).standardizedFileURL.resolvingSymlinksInPath().path
+        if file.hasPrefix(models) { return defaultDirectory() }
+        let cache = BuildDriver.cacheRoot(sources: BuildDriver.sourcesDirectory())
+        return URL(fileURLWithPath: cache).appendingPathComponent("generated").path
+    }
+
     /// Writes `<dir>/<model>/<Class>.swift` (removing other .swift files of that model
     /// directory) and regenerates AllModels.swift. Returns the file's path.
     @discardableResult

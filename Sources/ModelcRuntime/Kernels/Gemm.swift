@@ -100,11 +100,14 @@ public enum Gemm {
                                _ red: GemmReduction, _ epi: GemmEpilogue = .store) {
         // Full tiles, then the rest: one row alone (a one-image layer: no wasted multiplies),
         // or 2 to 5 rows as a full tile whose extra rows repeat the last and are not stored.
+        // The one-row test is written on `rows` so that it folds away when `rows` is a literal
+        // (a weight gradient's rows) that leaves no single row: the one-row tiles are then not
+        // compiled at all.
         let tr = KernelTarget.tileRows
         var r = 0
         while r < rows {
             let valid = min(tr, rows - r)
-            if valid == 1 {
+            if rows % tr == 1 && r == rows - 1 {
                 block(1, valid: 1, r, a: a, b: b, n: n, c: c, red, epi)
             } else {
                 block(tr, valid: valid, r, a: a, b: b, n: n, c: c, red, epi)

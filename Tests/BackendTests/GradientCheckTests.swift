@@ -90,6 +90,9 @@ final class GradientCheckTests: XCTestCase {
     /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
     /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
     func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }
+    /// PyTorch nn.EmbeddingBag(mode='mean', padding_idx=0) into a Linear: the table's gradient
+    /// through the bag mean, zero on the padding row (ids 0..<9, so some entries are padding).
+    func testPyTorchEmbeddingBag() throws { try check("fx_pytorch_embedding_bag", samples: 36, tokens: 9) }
     /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
     func testLSTMRowsExample() throws {
         try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,

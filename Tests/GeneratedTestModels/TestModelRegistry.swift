@@ -72,6 +72,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_pytorch_conv1d_fused": FxPytorchConv1dFused.self,
     "fx_pytorch_conv_bn_fused": FxPytorchConvBnFused.self,
     "fx_pytorch_conv_transpose": FxPytorchConvTranspose.self,
+    "fx_pytorch_embedding_bag": FxPytorchEmbeddingBag.self,
     "fx_pytorch_mnist_net": PytorchMnistExamplesNet.self,
     "fx_pytorch_norm": FxPytorchNorm.self,
     "fx_pytorch_recurrent": FxPytorchRecurrent.self,

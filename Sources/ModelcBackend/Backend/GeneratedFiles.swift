@@ -251,10 +251,12 @@ extension Emitter {
                 err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
             }
             if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
-        case .embedding(let v, let d):
-            if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+        case .embedding, .embeddingBag:
+            let (v, d, p) = l.op.embeddingTable ?? (0, 0, nil)
+            if v < 1 || d < 1 || l.inputShape.count != 1 { err("\(l.kind) needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+            if let p, !(0..<v).contains(p) { err("\(l.kind) padding index \(p) is not a row of its \(v)-row table") }
             if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
-                err("an Embedding reads the model's input (token ids): it must be the first layer")
+                err("an \(l.kind) reads the model's input (token ids): it must be the first layer")
             }
         default: break
         }

@@ -103,7 +103,9 @@ enum ModelInfoEmitter {
         case .recurrentKernel: return ".orthogonal(rows: \(t.shape.first ?? 1), columns: \(t.shape.last ?? 1))"
         case .bias where t.unitForgetBias != nil: return ".unitForgetBias(units: \(t.unitForgetBias ?? 0))"
         // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
-        case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
+        case .embeddings:
+            if let r = t.zeroRow { return ".glorotUniformZeroRow(fanIn: 1200, fanOut: 1200, row: \(r), columns: \(t.shape.last ?? 1))" }
+            return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
         case .bias, .beta, .movingMean, .mean, .count: return ".zeros"
         case .gamma, .movingVariance, .variance: return ".ones"
         }

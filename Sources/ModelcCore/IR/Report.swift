@@ -137,7 +137,10 @@ enum ReportJSON {
             p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
                 + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
-        case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
+        case .embedding(let v, let d, let pad): p = [("input_dim", String(v)), ("output_dim", String(d))] + (pad.map { [("padding_idx", String($0))] } ?? [])
+        case .embeddingBag(let a):
+            p = [("num_embeddings", String(a.vocab)), ("embedding_dim", String(a.dim)), ("mode", JSON.string(a.mode.rawValue))]
+                + (a.paddingIdx.map { [("padding_idx", String($0))] } ?? [])
         case .merge(.concatenate(let a)): p = [("axis", String(a))]
         case .merge: break
         case .normalization(let a):

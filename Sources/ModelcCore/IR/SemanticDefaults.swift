@@ -225,10 +225,13 @@ enum SemanticDefaults {
         // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
         // with one are trained on raw 0..255 images).
         let rescales = ir.layers.prefix { !isWeighted($0.op) }.contains { $0.kind == LayerKind.rescaling.rawValue }
-        ir.inputScale = ann.inputScale ?? (rescales ? 1 : 1.0 / 255.0)
+        // Token ids (an Embedding or EmbeddingBag reads the input) are used as they are.
+        let tokens = ir.layers.contains { $0.op.embeddingTable != nil }
+        ir.inputScale = ann.inputScale ?? (rescales || tokens ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0
         if ann.inputScale == nil && ann.inputOffset == nil {
-            ir.assumptions.append(rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
+            ir.assumptions.append(tokens ? "input: scale=1 offset=0 (token ids, read as they are)"
+                                  : rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
         nameBinaryHead(&ir, annotations: ann)

@@ -241,7 +241,8 @@ extension Emitter {
             if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
         case .embedding(let v, let d):
             if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
-            if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
+            // Right after an Input layer (one of several: IR/ModelInputs.swift), or first.
+            if ir.layers.firstIndex(of: l).map({ $0 > 0 && !ir.layers.producers(of: $0).allSatisfy { Emitter.isInput(ir.layers[$0]) } }) ?? true {
                 err("an Embedding reads the model's input (token ids): it must be the first layer")
             }
         default: break

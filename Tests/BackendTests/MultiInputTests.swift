@@ -60,7 +60,7 @@ final class MultiInputTests: XCTestCase {
         }
         let expected = M.info.inputs.map { "x_\($0.name) [N, \($0.shape.map(String.init).joined(separator: ", "))]" }.joined(separator: ", ")
         let missing = error { var a = $0; a["x_features"] = nil; return a }
-        XCTAssertTrue(missing.contains("F: error: no array 'x_features' for input features (found x_tokens, y); model fx_graph_inputs reads one array per input: \(expected)"), missing)
+        XCTAssertTrue(missing.contains("F: no array 'x_features' for input features (found x_tokens, y); model fx_graph_inputs reads one array per input: \(expected)"), missing)
         let alone = error { ["x": NDArray(float32: [Float](repeating: 0, count: 54), shape: [6, 9]), "y": $0["y"]!] }
         XCTAssertTrue(alone.contains("no array 'x_"), alone)
         let shape = error { var a = $0; a["x_tokens"] = NDArray(float32: [Float](repeating: 1, count: 24), shape: [6, 4]); return a }

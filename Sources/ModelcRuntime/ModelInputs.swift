@@ -58,7 +58,8 @@ enum InputArrays {
             }
             let c = a.shape.first ?? 0
             guard !a.shape.isEmpty, a.shape == [c] + s.shape || a.shape == [c, s.size] || (s.size == 1 && a.shape == [c]) else {
-                throw RuntimeError(file: path, "array \(name) has shape \(a.shape); input \(s.name) expects [N, \(s.shape.map(String.init).joined(separator: ", "))] (or [N, \(s.size)])")
+                let flat = s.shape.count > 1 ? " (or [N, \(s.size)])" : ""
+                throw RuntimeError(file: path, "array \(name) has shape \(a.shape); input \(s.name) expects [N, \(s.shape.map(String.init).joined(separator: ", "))]\(flat)")
             }
             if let n0 = n, c != n0 {
                 throw RuntimeError(file: path, "array \(name) holds \(c) examples but \(first) holds \(n0); every input's array holds the same examples")

@@ -64,7 +64,7 @@ final class MultiInputTests: XCTestCase {
         let alone = error { ["x": NDArray(float32: [Float](repeating: 0, count: 54), shape: [6, 9]), "y": $0["y"]!] }
         XCTAssertTrue(alone.contains("no array 'x_"), alone)
         let shape = error { var a = $0; a["x_tokens"] = NDArray(float32: [Float](repeating: 1, count: 24), shape: [6, 4]); return a }
-        XCTAssertTrue(shape.contains("array x_tokens has shape [6, 4]; input tokens expects [N, 5] (or [N, 5])"), shape)
+        XCTAssertTrue(shape.hasSuffix("array x_tokens has shape [6, 4]; input tokens expects [N, 5]"), shape)
         let count = error { var a = $0; a["x_features"] = NDArray(float32: [Float](repeating: 0, count: 20), shape: [5, 4]); return a }
         XCTAssertTrue(count.contains("holds 5 examples but") && count.contains("holds 6; every input's array holds the same examples"), count)
         let y = error { var a = $0; a["y"] = NDArray(int64: [0, 1, 2], shape: [3]); return a }

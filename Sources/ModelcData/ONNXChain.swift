@@ -59,7 +59,7 @@ public struct ONNXChain: Sendable {
         let folded = try ONNXConstantFolding.fold(g, constants: &constants, file: file)
         let inputs = g.inputs.filter { constants[$0.name] == nil }
         guard inputs.count == 1, let input = inputs.first else {
-            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input graphs")
+            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
         }
         guard g.outputs.count == 1, let output = g.outputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output graphs")

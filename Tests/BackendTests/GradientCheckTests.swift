@@ -168,6 +168,11 @@ final class GradientCheckTests: XCTestCase {
         for name in ["fx_graph_residual_inception_fused", "fx_graph_merges", "fx_graph_heads"] { try check(name) }
     }
 
+    /// Two inputs (issue 17): token ids through an Embedding and features through a Dense, each
+    /// an Input layer's slice of the flat input, concatenated (the whole input is whole numbers
+    /// in 0..<7, valid ids; the Dense reads them as features).
+    func testTwoInputs() throws { try check("fx_graph_inputs", tokens: 7) }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

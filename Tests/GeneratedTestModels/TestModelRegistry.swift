@@ -61,6 +61,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_global_avg_pool": FxGlobalAvgPool.self,
     "fx_global_max_pool": FxGlobalMaxPool.self,
     "fx_graph_heads": FxGraphHeads.self,
+    "fx_graph_inputs": FxGraphInputs.self,
     "fx_graph_merges": FxGraphMerges.self,
     "fx_graph_residual_inception_fused": FxGraphResidualInceptionFused.self,
     "fx_lambda_standardize": FxLambdaStandardize.self,

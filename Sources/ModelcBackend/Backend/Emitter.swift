@@ -362,18 +362,24 @@ public enum Emitter {
         let lifted = Lowering.liftingOneD(ir)
         // Several heads: one output vector, the heads side by side (MultiHeadJoin.swift).
         let (joined, heads) = MultiHeadJoin.join(lifted.layers, heads: ir.heads)
-        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(joined)
+        let (stripped, endsWithSoftmax) = stripFinalSoftmax(joined)
+        // Several inputs: one input vector, each Input layer a slice of it (MultiInputSplit.swift).
+        let (rawLayers, slices) = MultiInputSplit.split(stripped, inputs: ir.inputs)
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
-        let params = ParameterLayout(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
-                                     semantics: ir.semantics)
+        MultiInputSplit.describe(&lowering, slices: slices, layers: layers)
+        let params = ParameterLayout(MultiInputSplit.split(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
+                                                           inputs: ir.inputs).layers, semantics: ir.semantics)
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
+        schedule.inputSlices = slices
         schedule.run(lifted, m, &lowering)
-        var writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
+        var flat = ir
+        flat.inputShape = MultiInputSplit.inputShape(ir.inputShape, inputs: ir.inputs)
+        var writer = ModelClassWriter(ir: flat, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
                                       params: params, m: m, schedule: schedule)
         writer.heads = heads
         return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: writer.text(),

@@ -19,6 +19,7 @@ public enum Fingerprint {
         var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
         if ir.channelsFirst { s += "flatten chw\n" }   // only channels-first Keras tables: older fingerprints stay
         if ir.nhwcFlatten { s += "flatten hwc\n" }     // only ONNX graphs converted from Keras
+        for i in ir.inputs ?? [] { s += "input \(i.name) \(i.shape) at \(i.offset)\n" }   // several inputs only
         for l in ir.layers {
             // The input layer holds no tensors: its name ("input", "input_1", "input_layer")
             // does not change the network (a .keras file and its summary table agree).

@@ -255,7 +255,8 @@ extension Emitter {
             let (v, d, p) = l.op.embeddingTable ?? (0, 0, nil)
             if v < 1 || d < 1 || l.inputShape.count != 1 { err("\(l.kind) needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
             if let p, !(0..<v).contains(p) { err("\(l.kind) padding index \(p) is not a row of its \(v)-row table") }
-            if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
+            // Right after an Input layer (one of several: IR/ModelInputs.swift), or first.
+            if ir.layers.firstIndex(of: l).map({ $0 > 0 && !ir.layers.producers(of: $0).allSatisfy { Emitter.isInput(ir.layers[$0]) } }) ?? true {
                 err("an \(l.kind) reads the model's input (token ids): it must be the first layer")
             }
         default: break

@@ -358,6 +358,9 @@ public struct ModelIR: Equatable, Codable, Sendable {
     /// A graph with several output layers (layers nothing reads): its heads, each with its loss
     /// and weight (IR/ModelHeads.swift). nil: one output, the last layer.
     public var heads: [ModelHead]? = nil
+    /// A graph with several Input layers: each one's layer, name, shape and place in the flat
+    /// input vector (IR/ModelInputs.swift). nil: one input.
+    public var inputs: [ModelInput]? = nil
 
     public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
                 declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],

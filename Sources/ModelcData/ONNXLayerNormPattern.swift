@@ -15,10 +15,16 @@
 //   g    = Mul(n, gamma) | Mul(gamma, n)  optional: absent for LayerNorm(elementwise_affine=False)
 //   y    = Add(g, beta) | Add(beta, g)    optional, only after the Mul: absent for LayerNorm(bias=False)
 //
+// or, in the scaled form Keras's layer_normalization takes through tf2onnx, after the same
+// mean, d, sq, var, ve and s (d then read only by the square, the mean also by a Neg):
+//   inv  = Reciprocal(s), times gamma when the layer has one (Mul, either order)
+//   y    = Add(Mul(x, inv), Mul(Neg(mean), inv)), the second term plus beta when there is one
+//
 // gamma and beta are constants (initializers); a Mul or Add of a constant right after n or g
 // is always taken as gamma or beta, so a wrong one is an error, never a layer left out.
-// Every intermediate value (mean, d, sq, var, ve, s, 1/s, n, g) is read by its pattern nodes
-// only and is no graph output; d is read exactly twice (squared and normalized).
+// Every intermediate value (mean, d, sq, var, ve, s, 1/s, n, g, ...) is read by its pattern
+// nodes only and is no graph output; d is read exactly twice (squared and normalized), or
+// once in the scaled form.
 //
 // Before: the graph's nodes, the constants by name (initializers, Constant values, folded
 //         outputs), the indices of the nodes folded away and the graph output.
@@ -106,17 +112,23 @@ public enum ONNXLayerNormPattern {
         func match(_ m1: Int) throws -> Match {
             let x = nodes[m1].inputs[0], mean = out(m1)
             let axes = try reducedAxes(m1)
-            let sub = try only(mean, of: m1, op: ["Sub"])
+            // The mean is read by the Sub, and in the scaled form also by a Neg.
+            let meanReaders = readers[mean] ?? []
+            let neg = meanReaders.first { nodes[$0].opType == "Neg" }
+            guard mean != output, let sub = meanReaders.first(where: { nodes[$0].opType == "Sub" }), meanReaders.count == (neg == nil ? 1 : 2) else {
+                throw Miss("'\(mean)' (\(text(m1))) is read by \(list(meanReaders))\(mean == output ? " and is the graph output" : ""), expected only a Sub (and a Neg)")
+            }
             guard nodes[sub].inputs == [x, mean] else {
                 throw Miss("\(text(sub)) subtracts the mean of '\(x)' from '\(nodes[sub].inputs[0])'; a LayerNorm subtracts it from the same tensor")
             }
             let d = out(sub)
             let dReaders = readers[d] ?? []
-            guard dReaders.count == 2, d != output else {
-                throw Miss("'\(d)' (x - mean, \(text(sub))) is read by \(dReaders.count) node(s)\(d == output ? " and is the graph output" : ""); a LayerNorm reads it twice: squared and normalized")
+            guard dReaders.count == (neg == nil ? 2 : 1), d != output else {
+                throw Miss("'\(d)' (x - mean, \(text(sub))) is read by \(dReaders.count) node(s)\(d == output ? " and is the graph output" : ""); a LayerNorm reads it "
+                    + (neg == nil ? "twice: squared and normalized" : "once, squared (x and the mean's Neg are scaled)"))
             }
-            guard let sq = dReaders.first(where: { isSquare($0, d) }), let norm = dReaders.first(where: { $0 != sq }) else {
-                throw Miss("neither \(text(dReaders[0])) nor \(text(dReaders[1])) squares '\(d)' (expected Pow(d, 2) or Mul(d, d))")
+            guard let sq = dReaders.first(where: { isSquare($0, d) }) else {
+                throw Miss("'\(d)' is read by \(list(dReaders)), none of which squares it (expected Pow(d, 2) or Mul(d, d))")
             }
             try checkExponent(sq)
             let m2 = try only(out(sq), of: sq, op: ["ReduceMean"])
@@ -125,20 +137,77 @@ public enum ONNXLayerNormPattern {
             let addEps = try only(out(m2), of: m2, op: ["Add"])
             let eps = try epsilon(addEps, reading: out(m2))
             let sqrt = try only(out(addEps), of: addEps, op: ["Sqrt"])
-            var used = [m1, sub, sq, m2, addEps, sqrt]
-            used += try normalization(norm, d: d, sqrt: sqrt)
-            var y = out(norm)
-            var gamma: String?, beta: String?
-            if let k = affine(y, op: "Mul") {
-                gamma = try operand(k, besides: y)
-                used.append(k); y = out(k)
-                if let k = affine(y, op: "Add") {
-                    beta = try operand(k, besides: y)
-                    used.append(k); y = out(k)
+            let tail: Tail
+            if let neg {
+                tail = try scaledTail(x: x, neg: neg, sqrt: sqrt)
+            } else if let norm = dReaders.first(where: { $0 != sq }) {
+                tail = try normalizedTail(d: d, norm: norm, sqrt: sqrt)
+            } else {
+                throw Miss("'\(d)' is squared but not normalized")
+            }
+            return Match(nodes: [m1, sub, sq, m2, addEps, sqrt] + tail.nodes, x: x, axes: axes, eps: eps, gamma: tail.gamma, beta: tail.beta, output: tail.output)
+        }
+
+        /// The nodes after Sqrt(var + eps), the affine constants and the LayerNorm's output.
+        struct Tail {
+            var nodes: [Int]
+            var gamma: String?
+            var beta: String?
+            var output: String
+        }
+
+        /// Div(d, s) or Mul(d, Reciprocal(s)), then Mul by gamma, then Add of beta (both optional).
+        func normalizedTail(d: String, norm: Int, sqrt: Int) throws -> Tail {
+            var t = Tail(nodes: try normalization(norm, d: d, sqrt: sqrt), output: out(norm))
+            if let k = affine(t.output, op: "Mul") {
+                t.gamma = try operand(k, besides: t.output)
+                t.nodes.append(k); t.output = out(k)
+                if let k = affine(t.output, op: "Add") {
+                    t.beta = try operand(k, besides: t.output)
+                    t.nodes.append(k); t.output = out(k)
                 }
             }
-            return Match(nodes: used, x: x, axes: axes, eps: eps, gamma: gamma, beta: beta, output: y)
+            return t
         }
+
+        /// The scaled form (Keras's layer_normalization through tf2onnx): inv = Reciprocal(s)
+        /// (times gamma), y = Add(Mul(x, inv), Mul(Neg(mean), inv) (plus beta)), operands in either order.
+        func scaledTail(x: String, neg: Int, sqrt: Int) throws -> Tail {
+            let r = try only(out(sqrt), of: sqrt, op: ["Reciprocal"])
+            var t = Tail(nodes: [neg, r], output: "")
+            var inv = out(r)
+            if let k = affine(inv, op: "Mul") {
+                t.gamma = try operand(k, besides: inv)
+                t.nodes.append(k); inv = out(k)
+            }
+            let invReaders = readers[inv] ?? []
+            guard inv != output, invReaders.count == 2, let a = invReaders.first(where: { isProduct($0, inv, x) }),
+                  let b = invReaders.first(where: { isProduct($0, inv, out(neg)) }) else {
+                throw Miss("'\(inv)' (1 / sqrt(var + eps)\(t.gamma == nil ? "" : " * gamma")) is read by \(list(invReaders)), expected Mul(x, it) and Mul(Neg(mean), it)")
+            }
+            _ = try only(out(neg), of: neg, op: ["Mul"])
+            t.nodes += [a, b]
+            var shift = out(b)
+            if let k = affine(shift, op: "Add") {
+                t.beta = try operand(k, besides: shift)
+                t.nodes.append(k); shift = out(k)
+            }
+            let sum = try only(out(a), of: a, op: ["Add"])
+            guard nodes[sum].inputs.count == 2, Set(nodes[sum].inputs) == [out(a), shift] else {
+                throw Miss("\(text(sum)) adds \(nodes[sum].inputs), expected '\(out(a))' (x * inv) and '\(shift)' (-mean * inv\(t.beta == nil ? "" : " + beta"))")
+            }
+            _ = try only(shift, of: t.nodes.last ?? b, op: ["Add"])
+            t.nodes.append(sum)
+            t.output = out(sum)
+            return t
+        }
+
+        /// Mul of the two different tensors p and q, in either order.
+        func isProduct(_ k: Int, _ p: String, _ q: String) -> Bool {
+            nodes[k].opType == "Mul" && p != q && nodes[k].inputs.count == 2 && Set(nodes[k].inputs) == [p, q]
+        }
+
+        func list(_ readers: [Int]) -> String { readers.isEmpty ? "no node" : readers.map(text).joined(separator: ", ") }
 
         /// The axes a ReduceMean reduces (attribute, or constant input 1), sorted; keepdims 1.
         func reducedAxes(_ k: Int) throws -> [Int] {
@@ -240,7 +309,8 @@ public enum ONNXLayerNormPattern {
             n.name = first.name
             n.opType = "LayerNormalization"
             n.offset = first.offset
-            n.inputs = [m.x] + [m.gamma, m.beta].compactMap { $0 }.map { squeezed($0, constants: &constants) }
+            n.inputs = [m.x] + [m.gamma, m.beta].map { $0.map { squeezed($0, constants: &constants) } ?? "" }
+            while n.inputs.last == "" { n.inputs.removeLast() }   // no beta; no gamma: input 1 stays "" when there is a beta
             n.outputs = [m.output]
             n.attributes["axis"] = ONNXAttribute(name: "axis", i: m.axes[0])
             n.attributes["axes"] = ONNXAttribute(name: "axes", ints: m.axes)

@@ -1,6 +1,7 @@
 // A LayerNorm written as primitive ONNX operators (ModelcData's ONNXLayerNormPattern, the
-// importer's ONNXDecomposedLayerNorm): the torch.onnx.export fixtures at opsets 13 and 14 and the
-// tf2onnx-style graph of make_onnx_layernorm_patterns.py import as LayerNormalization layers with
+// importer's ONNXDecomposedLayerNorm): the torch.onnx.export fixtures at opsets 13 and 14, the
+// tf2onnx-style Reciprocal graph and the real tf2onnx conversion of a Keras model (the scaled
+// form) of make_onnx_layernorm_patterns.py import as LayerNormalization layers with
 // the file's eps, axes and affine parameters (onnxruntime's outputs are compared in
 // SweepTests/ONNXCompileTests), and graphs that are almost the pattern (written here with the
 // tiny protobuf writer PB) are refused with an error that names the piece that did not match.
@@ -23,6 +24,10 @@ struct DecomposedLayerNormGraph {
     var beta = true
     /// d (x - mean) read once more, by an Add after the LayerNorm.
     var extraReader = false
+    /// The scaled form of tf2onnx (Keras): Add(Mul(x, inv), Mul(Neg(mean), inv) + beta), inv = gamma / sqrt(var + eps).
+    var scaled = false
+    /// The scaled form's last node (Add; a Sub is a near miss).
+    var scaledSum = "Add"
 
     var bytes: [UInt8] {
         var inits: [[UInt8]] = [PB.tensor("ln.eps", [], [1e-5]), PB.tensor("ln.two", [], [exponent]),
@@ -37,6 +42,7 @@ struct DecomposedLayerNormGraph {
         nodes += [mean("x", "mean", "/ln/ReduceMean"), PB.node("Sub", [subtractFrom, "mean"], ["d"], name: "/ln/Sub"),
                   PB.node("Pow", ["d", "ln.two"], ["sq"], name: "/ln/Pow"), mean("sq", "var", "/ln/ReduceMean_1"),
                   PB.node("Add", ["var", "ln.eps"], ["ve"], name: "/ln/Add"), PB.node("Sqrt", ["ve"], ["s"], name: "/ln/Sqrt")]
+        if scaled { return scaledBytes(nodes: nodes, inits: inits) }
         nodes += reciprocal ? [PB.node("Reciprocal", ["s"], ["r"], name: "/ln/Reciprocal"), PB.node("Mul", ["r", "d"], ["n"], name: "/ln/Mul_2")]
                             : [PB.node("Div", ["d", "s"], ["n"], name: "/ln/Div")]
         var last = "n"
@@ -58,6 +64,28 @@ struct DecomposedLayerNormGraph {
         nodes.append(PB.node("Gemm", [last, "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)]))
         return PB.model(nodes: nodes, initializers: inits, input: input)
     }
+
+    /// The scaled form after Sqrt: gamma and beta each optional (Keras scale=False, center=False).
+    func scaledBytes(nodes: [[UInt8]], inits: [[UInt8]]) -> [UInt8] {
+        var nodes = nodes, inits = inits, inv = "r"
+        nodes.append(PB.node("Reciprocal", ["s"], ["r"], name: "/ln/Reciprocal"))
+        if let dims = gammaDims {
+            inits.append(PB.tensor("ln.weight", dims, (0..<dims.reduce(1, *)).map { 1 + Float($0) / 10 }))
+            nodes.append(PB.node("Mul", ["r", "ln.weight"], ["inv"], name: "/ln/mul"))
+            inv = "inv"
+        }
+        nodes += [PB.node("Neg", ["mean"], ["nm"], name: "/ln/Neg"), PB.node("Mul", ["x", inv], ["a"], name: "/ln/mul_2"),
+                  PB.node("Mul", [inv, "nm"], ["b"], name: "/ln/mul_1")]
+        var shift = "b"
+        if beta {
+            inits.append(PB.tensor("ln.bias", [4], (0..<4).map { Float($0) / 20 }))
+            nodes.append(PB.node("Add", ["b", "ln.bias"], ["sh"], name: "/ln/add_1"))
+            shift = "sh"
+        }
+        nodes += [PB.node(scaledSum, ["a", shift], ["n"], name: "/ln/add_2"),
+                  PB.node("Gemm", ["n", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])]
+        return PB.model(nodes: nodes, initializers: inits, input: input)
+    }
 }
 
 final class ONNXLayerNormPatternTests: XCTestCase {
@@ -76,14 +104,15 @@ final class ONNXLayerNormPatternTests: XCTestCase {
 
     func testTheWholePatternIsOneLayerNormalization() throws {
         for (name, g) in [("Div, axes attribute", G()), ("Reciprocal, axes input", G(axesAsInput: true, reciprocal: true)),
-                          ("positive axes, gamma [1, 4]", G(axes: [1], gammaDims: [1, 4]))] {
+                          ("positive axes, gamma [1, 4]", G(axes: [1], gammaDims: [1, 4])),
+                          ("scaled form (tf2onnx)", G(axesAsInput: true, gammaDims: [1, 4], scaled: true))] {
             let r = try check(g)
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
             XCTAssertEqual(r.ir.layers.map(\.kind), ["Input", "LayerNormalization", "Gemm"], name)
             XCTAssertEqual(r.ir.layers.map(\.name), ["input", "ln", "fc"], name)
             XCTAssertEqual(norms(r.ir), [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: true)], name)
             XCTAssertEqual(r.ir.totalParams, 8 + 15, name)
-            XCTAssertTrue(r.ir.layers[1].notes.contains { $0.contains("read as one LayerNormalization") && $0.contains("ReduceMean, Sub, Pow") }, "\(name): \(r.ir.layers[1].notes)")
+            XCTAssertTrue(r.ir.layers[1].notes.contains { $0.contains("read as one LayerNormalization") && $0.contains("ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt") }, "\(name): \(r.ir.layers[1].notes)")
             // `--weights model.onnx` finds gamma and beta under the layer's keys, in its shapes.
             let sd = try ONNXChain(model: ONNXModel.decode(g.bytes, file: "t.onnx"), file: "t.onnx").stateDict()
             XCTAssertEqual(Set(sd.keys), Set(r.ir.layers.flatMap(\.stateDictTensors).map(\.key)), name)
@@ -101,6 +130,13 @@ final class ONNXLayerNormPatternTests: XCTestCase {
         let noBias = try check(G(beta: false))
         XCTAssertEqual(norms(noBias.ir), [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: false)])
         XCTAssertEqual(noBias.ir.layers[1].paramCount, 4)
+        // The scaled form: Keras LayerNormalization(scale=False, center=False), and scale=False with a beta.
+        XCTAssertEqual(norms(try check(G(gammaDims: nil, beta: false, scaled: true)).ir), [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: false, center: false)])
+        let betaOnly = try check(G(gammaDims: nil, scaled: true))
+        XCTAssertEqual(norms(betaOnly.ir), [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: false, center: true)])
+        XCTAssertEqual(betaOnly.ir.layers[1].stateDictTensors.map(\.key), ["ln.bias"])
+        XCTAssertEqual(try ONNXChain(model: ONNXModel.decode(G(gammaDims: nil, scaled: true).bytes, file: "t.onnx"), file: "t.onnx").stateDict().keys.sorted(),
+                       ["fc.bias", "fc.weight", "ln.bias"])
     }
 
     /// Almost the pattern: the operators' usual error, and which piece did not match.
@@ -114,6 +150,8 @@ final class ONNXLayerNormPatternTests: XCTestCase {
             ("another reader of x - mean", G(extraReader: true), [div, start + "'d' (x - mean, node '/ln/Sub' (Sub)) is read by 3 node(s)"]),
             ("keepdims 0", G(keepdims: 0), [div, "has keepdims=0"]),
             ("another x", G(subtractFrom: "x2"), [div, "node '/ln/Sub' (Sub) subtracts the mean of 'x' from 'x2'"]),
+            ("scaled form ending in a Sub", G(scaled: true, scaledSum: "Sub"),
+             ["(ReduceMean) is not supported", start + "'a' (node '/ln/mul_2' (Mul)) is read by node '/ln/add_2' (Sub), expected a Add"]),
             ("reciprocal form, exponent 3", G(exponent: 3, reciprocal: true),
              ["(ReduceMean) is not supported (supported ONNX operators:", "the exponent of node '/ln/Pow' (Pow) is 3.0, expected 2"]),
         ]
@@ -150,7 +188,8 @@ final class ONNXLayerNormPatternTests: XCTestCase {
                                       NormAttrs(form: .lastAxis, epsilon: 1e-3, scale: true, center: true)],
             "ln_decomposed_opset14": [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: false, center: false),
                                       NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: false)],
-            "ln_decomposed_reciprocal": [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: true)]]
+            "ln_decomposed_reciprocal": [NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: true)],
+            "ln_decomposed_tf2onnx": [NormAttrs(form: .lastAxis, epsilon: 1e-3, scale: true, center: true)]]
         let models = try fixtures()
         XCTAssertEqual(Set(models.keys), Set(want.keys))
         for (name, facts) in models {

@@ -12,11 +12,16 @@ does for make_onnx.py, onnxruntime's class probabilities for the first KMNIST fi
 - ln_decomposed_reciprocal.onnx: written with the onnx helper API in the form tf2onnx and
   keras2onnx use: ReduceMean with its axes as an input (opset 18) and positive, Mul(d, d) for the
   square, Reciprocal then Mul instead of Div, gamma and beta of dims [1, C], operands swapped.
+- ln_decomposed_tf2onnx.onnx: a Keras 3 model (NHWC input) converted by tf2onnx at opset 13: its
+  LayerNormalization (eps 1e-3) in the scaled form Keras computes: Reciprocal(Sqrt(var + eps))
+  times gamma, then Add(Mul(x, inv), Mul(Neg(mean), inv) + beta).
 
 The script checks that each export really is decomposed (no LayerNormalization node) and that
 onnxruntime agrees with PyTorch within 1e-5.
 
-    ~/.cache/modelc-peers/venv/bin/python Tests/Fixtures/onnx/make_onnx_layernorm_patterns.py   # torch 2.13, onnx 1.23, onnxruntime 1.32
+    PYTHONPATH=DIR ~/.cache/modelc-peers/venv/bin/python Tests/Fixtures/onnx/make_onnx_layernorm_patterns.py
+    # torch 2.13, keras 3.15 + tensorflow 2.21, onnx 1.23, onnxruntime 1.32; DIR holds tf2onnx 1.17.0
+    # (pip install --no-deps --target DIR tf2onnx==1.17.0, as for make_onnx_graphs.py)
 """
 import json, os, sys
 import numpy as np
@@ -114,6 +119,27 @@ def reciprocal_reference(x):
     return softmax(logits)
 
 
+def keras_tf2onnx(path, x):
+    """A Keras LayerNormalization converted by tf2onnx; returns Keras's class probabilities."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    import keras
+    import tf2onnx
+    keras.utils.set_random_seed(900)
+    m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.AveragePooling2D(4), keras.layers.Flatten(),
+                          keras.layers.Dense(16), keras.layers.LayerNormalization(epsilon=1e-3),
+                          keras.layers.Activation("relu"), keras.layers.Dense(10)])
+    rng = np.random.default_rng(901)
+    ln = m.layers[3]
+    ln.set_weights([rng.uniform(0.5, 1.5, 16).astype(np.float32), rng.uniform(-0.5, 0.5, 16).astype(np.float32)])
+    head = m.layers[-1].get_weights()
+    m.layers[-1].set_weights([head[0] * 4, rng.standard_normal(10).astype(np.float32) * 0.2])
+    spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name="input"),)
+    proto, _ = tf2onnx.convert.from_function(tf.function(lambda t: m(t, training=False)), input_signature=spec, opset=13)
+    onnx.save(proto, path)
+    return softmax(m.predict(np.transpose(x, (0, 2, 3, 1)), verbose=0).astype(np.float64))
+
+
 def softmax(v):
     e = np.exp(v - v.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -126,6 +152,7 @@ def main():
             "ln_decomposed_opset14": (14, export("ln_decomposed_opset14", opset14, 14, 810, x))}
     onnx.save(reciprocal_form(), os.path.join(HERE, "ln_decomposed_reciprocal.onnx"))
     refs["ln_decomposed_reciprocal"] = (18, reciprocal_reference(x))
+    refs["ln_decomposed_tf2onnx"] = (13, keras_tf2onnx(os.path.join(HERE, "ln_decomposed_tf2onnx.onnx"), x))
     for name, (opset, ref) in refs.items():
         path = os.path.join(HERE, name + ".onnx")
         proto = onnx.load(path)
@@ -133,7 +160,8 @@ def main():
         ops = [n.op_type for n in proto.graph.node]
         assert "LayerNormalization" not in ops and "ReduceMean" in ops, (name, ops)
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        probs = softmax(sess.run(None, {"input": x})[0].astype(np.float64))
+        feed = np.transpose(x, (0, 2, 3, 1)) if name == "ln_decomposed_tf2onnx" else x   # Keras: NHWC
+        probs = softmax(sess.run(None, {sess.get_inputs()[0].name: feed})[0].astype(np.float64))
         assert np.abs(ref - probs).max() < 1e-5, (name, np.abs(ref - probs).max())
         # Parameters: the float initializers but the scalars (eps and the exponent 2 are 0-d).
         floats = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.data_type == TensorProto.FLOAT and len(t.dims) > 0)

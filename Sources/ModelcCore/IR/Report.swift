@@ -59,7 +59,9 @@ enum ReportText {
         }
         if let o = d.optimizer { out += pad("Optimizer params:", 22) + formatCount(o) + " (declared; not part of the model)\n" }
         out += String(repeating: "_", count: width) + "\n"
-        out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))" : ir.classNames.joined(separator: ", "))\n"
+        let classes = ir.classNames.isEmpty ? "none" : ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))"
+            : ir.classNames.joined(separator: ", ")
+        out += "Dataset: \(ir.dataset ?? "none")   classes: \(classes)\n"
         out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
         out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
         out += ModelInputs.report(ir)

@@ -175,7 +175,7 @@ enum SemanticDefaults {
     /// One sigmoid unit is a binary classifier: its output, P(class 1), is named "1" unless
     /// `classes:` names it. Runs again after the activations are resolved (idempotent).
     static func nameBinaryHead(_ ir: inout ModelIR, annotations ann: Annotations) {
-        guard ann.classes == nil, ir.isBinaryClassifier else { return }
+        guard ann.classes == nil, ir.isBinaryClassifier, !ann.training.targetIsInput else { return }
         ir.classNames = ["1"]
         ir.nativeClassNames = nil
         ir.assumptions.removeAll { $0.hasPrefix("classes: ") }
@@ -209,7 +209,11 @@ enum SemanticDefaults {
             ir.classNames = names
         } else {
             let names = DatasetFacts.classNames(dataset)
-            if classes > ResourceLimits.maxClassNames {
+            if ann.training.targetIsInput {
+                // An autoencoder: its outputs reconstruct the input; they are no classes to name.
+                ir.classNames = []
+                ir.assumptions.append("classes: none (train: target=input: the \(formatCount(classes)) outputs reconstruct the input)")
+            } else if classes > ResourceLimits.maxClassNames {
                 // Not a classifier head (e.g. a table cut short after a convolution): naming
                 // every output value would make reports of megabytes (found by fuzzing, issue 6).
                 ir.classNames = []

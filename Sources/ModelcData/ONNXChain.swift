@@ -11,7 +11,9 @@
 // its tensors are "<layer>.weight", ".bias", ".running_mean", ".running_var" in PyTorch
 // state_dict layouts (Conv OIHW, Linear [out, in]).
 //
-// Before: a decoded ONNXModel (constant shape computations folded first: ONNXConstantFolding).
+// Before: a decoded ONNXModel (constant shape computations folded first: ONNXConstantFolding;
+//         then a LayerNorm written as primitive operators made one LayerNormalization node:
+//         ONNXLayerNormPattern).
 // After:  the steps in topological order (a MatMul and the Add of its bias merged into one
 //         step), or a DataError naming the node that breaks the rules: a second computed input
 //         of a non-merge node, an input nothing produces (missing initializer?), a node off the
@@ -50,25 +52,35 @@ public struct ONNXChain: Sendable {
     public var steps: [ONNXStep] = []
     /// Evaluates the shape tensors the steps read (ONNXStep.shapeInputs).
     public var shapeComputation: ONNXShapeComputation
+    /// Subgraphs that almost are a decomposed LayerNorm, and why not (ONNXLayerNormPattern), for errors.
+    public var layerNormMisses: [String] = []
 
     public init(model: ONNXModel, file: String) throws {
         self.model = model; self.file = file
-        let g = model.graph
+        var g = model.graph
         var constants: [String: ONNXTensor] = [:]
         for t in g.initializers { constants[t.name] = t }
         let folded = try ONNXConstantFolding.fold(g, constants: &constants, file: file)
         let inputs = g.inputs.filter { constants[$0.name] == nil }
         guard inputs.count == 1, let input = inputs.first else {
-            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input graphs")
+            throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
         }
         guard g.outputs.count == 1, let output = g.outputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output graphs")
         }
         self.input = input; self.output = output
-        let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: folded, constants: constants)
+        let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
+        g.nodes = pattern.nodes
+        layerNormMisses = pattern.misses
+        let skipped = folded.union(pattern.skipped)
+        let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: skipped, constants: constants)
         shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
-        steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, skipping: folded.union(shapeNodes),
-                              shapeTensors: shapeTensors, file: file)
+        do {
+            steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, skipping: skipped.union(shapeNodes),
+                                  shapeTensors: shapeTensors, file: file)
+        } catch let e as DataError {
+            throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses))
+        }
         Self.name(&steps)
     }
 
@@ -153,7 +165,7 @@ public struct ONNXChain: Sendable {
             var consts: [Int: ONNXTensor] = [:]
             for (k, name) in n.inputs.enumerated() where !name.isEmpty { if let t = constants[name] { consts[k] = t } }
             // PyTorch's LayerNorm(bias=False) exports its B as a Constant node of zeros: no parameter.
-            if n.opType == "LayerNormalization", let b = consts[2], !g.initializers.contains(where: { $0.name == n.inputs[2] }),
+            if n.opType == "LayerNormalization", n.decomposed.isEmpty, let b = consts[2], !g.initializers.contains(where: { $0.name == n.inputs[2] }),
                (try? b.floats())?.allSatisfy({ $0 == 0 }) == true {
                 consts[2] = nil
             }
@@ -290,7 +302,9 @@ public struct ONNXChain: Sendable {
             return [("weight", try need(1, "scale"), false), ("bias", try need(2, "bias B"), false),
                     ("running_mean", try need(3, "running mean"), false), ("running_var", try need(4, "running variance"), false)]
         case "LayerNormalization":
-            return [("weight", try need(1, "scale"), false)] + (s.constants[2].map { [("bias", $0, false)] } ?? [])
+            // A decomposed LayerNorm (ONNXLayerNormPattern) without its Mul has no scale.
+            let scale: ONNXTensor? = try s.node.decomposed.isEmpty ? need(1, "scale") : s.constants[1]
+            return (scale.map { [("weight", $0, false)] } ?? []) + (s.constants[2].map { [("bias", $0, false)] } ?? [])
         default:
             return []
         }

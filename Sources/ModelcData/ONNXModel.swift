@@ -99,6 +99,8 @@ public struct ONNXNode: Sendable {
     public var outputs: [String] = []
     public var attributes: [String: ONNXAttribute] = [:]
     public var offset = 0
+    /// The operators this node stands for when it is a recognized pattern (ONNXLayerNormPattern); empty for a node of the file.
+    public var decomposed: [String] = []
 
     static func decode(_ reader: ProtoReader) throws -> ONNXNode {
         var r = reader

@@ -61,16 +61,33 @@ public enum ArrayData {
         return try readNPZ(path, NPZ.read(path: path), split: split, info: info)
     }
 
-    /// Whether an .npz holds a test split (x_test).
-    public static func hasTestSplit(_ path: String) -> Bool {
+    /// Whether an .npz holds a test split (x_test; for several inputs, x_<first input>_test).
+    public static func hasTestSplit(_ path: String, info: ModelInfo? = nil) -> Bool {
         guard path.lowercased().hasSuffix(".npz"), let names = try? Zip.entries(FileIO.read(path: path), file: path).map(\.name) else { return false }
-        return names.contains("x_test.npy")
+        return InputArrays.hasTestSplit(names.filter { $0.hasSuffix(".npy") }.map { String($0.dropLast(4)) }, info: info)
     }
 
     /// x and y of the `split` of `arrays`, the .npz at `path` (read once by the caller).
     static func readNPZ(_ path: String, _ arrays: [String: NDArray], split: DatasetSplit, info: ModelInfo) throws -> Raw {
-        let test = split == .test && arrays["x_test"] != nil
+        let test = split == .test && InputArrays.hasTestSplit(arrays.keys, info: info)
         let (xName, yName) = test ? ("x_test", "y_test") : ("x", "y")
+        let (values, n, xText) = try info.inputs.isEmpty ? readX(path, arrays, name: xName, info: info)
+            : InputArrays.read(path, arrays, test: test, info: info)
+        var raw = Raw(x: values, count: n, y: nil, yShape: [], yIntegral: false, yWhere: "\(path) array \(yName)", lines: nil, source: "\(path) (\(xText))")
+        if let y = arrays[yName] {
+            guard y.shape.first == n else {
+                throw RuntimeError(file: path, "array \(yName) has shape \(y.shape) but \(xText) has \(n) examples; expected \(yName) [\(n)] or [\(n), outputs]")
+            }
+            guard y.count <= maxValues else { throw RuntimeError(file: path, "array \(yName) has \(y.count) values; at most \(maxValues) are read") }
+            raw.y = try arrayValues(y, path, yName)
+            raw.yShape = y.shape
+            raw.yIntegral = !y.dtype.hasSuffix("f4") && !y.dtype.hasSuffix("f8") && !y.dtype.hasSuffix("f2")
+        }
+        return raw
+    }
+
+    /// The one input array x (or x_test) of a model with one input, in the model's units.
+    static func readX(_ path: String, _ arrays: [String: NDArray], name xName: String, info: ModelInfo) throws -> ([Float], Int, String) {
         guard let x = arrays[xName] else {
             throw RuntimeError(file: path, "no array '\(xName)' (found \(arrays.keys.sorted().joined(separator: ", "))); expected x [N, ...] with \(info.inputSize) values per example, y, and optionally x_test, y_test")
         }
@@ -82,19 +99,15 @@ public enum ArrayData {
             throw RuntimeError(file: path, "array \(xName) has shape \(x.shape): \(perExample) values per example; model \(info.name) expects \(inputText(info))")
         }
         guard x.count <= maxValues else { throw RuntimeError(file: path, "array \(xName) has \(x.count) values; at most \(maxValues) are read") }
-        var values = try arrayValues(x, path, xName)
+        return (try inputValues(x, path, xName, info: info), n, xName)
+    }
+
+    /// An input array's values in the model's units: uint8 is pixels (p * scale + offset), every
+    /// other dtype (floats, integer token ids) enters as it is.
+    static func inputValues(_ x: NDArray, _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
+        var values = try arrayValues(x, path, name)
         if x.dtype == "|u1" { for i in values.indices { values[i] = values[i] * info.inputScale + info.inputOffset } }
-        var raw = Raw(x: values, count: n, y: nil, yShape: [], yIntegral: false, yWhere: "\(path) array \(yName)", lines: nil, source: "\(path) (\(xName))")
-        if let y = arrays[yName] {
-            guard y.shape.first == n else {
-                throw RuntimeError(file: path, "array \(yName) has shape \(y.shape) but \(xName) has \(n) examples; expected \(yName) [\(n)] or [\(n), outputs]")
-            }
-            guard y.count <= maxValues else { throw RuntimeError(file: path, "array \(yName) has \(y.count) values; at most \(maxValues) are read") }
-            raw.y = try arrayValues(y, path, yName)
-            raw.yShape = y.shape
-            raw.yIntegral = !y.dtype.hasSuffix("f4") && !y.dtype.hasSuffix("f8") && !y.dtype.hasSuffix("f2")
-        }
-        return raw
+        return values
     }
 
     static func arrayValues(_ a: NDArray, _ path: String, _ name: String) throws -> [Float] {
@@ -104,6 +117,7 @@ public enum ArrayData {
     }
 
     static func readCSV(_ path: String, info: ModelInfo, targetColumns k: Int, allowNoTargets: Bool) throws -> Raw {
+        if !info.inputs.isEmpty { throw RuntimeError(file: path, InputArrays.needsNPZ(info)) }
         let t = try NumericCSV.read(path: path)
         let features = info.inputSize
         let hasTargets: Bool

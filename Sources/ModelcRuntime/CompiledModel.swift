@@ -21,6 +21,9 @@ public struct TensorSpec: Sendable {
         case orthogonal(rows: Int, columns: Int)
         /// An LSTM's bias [4 units], gates i, f, c, o: 1 on the forget gate, 0 elsewhere (Keras).
         case unitForgetBias(units: Int)
+        /// An Embedding's table [rows, columns] with a padding row (PyTorch padding_idx): Glorot
+        /// uniform, then row `row` zero.
+        case glorotUniformZeroRow(fanIn: Int, fanOut: Int, row: Int, columns: Int)
     }
     /// Key in .npz weight files, e.g. "conv2d_1/kernel".
     public let key: String
@@ -133,19 +136,22 @@ public struct ModelInfo: Sendable {
     /// The normalized summary table, as `modelc check` prints it.
     public let summary: String
     public let defaults: TrainingDefaults
+    /// A model with several inputs: each one's name, shape and place in the flat input
+    /// (ModelInputs.swift); empty for one input.
+    public let inputs: [InputSpec]
 
     public init(name: String, fingerprint: String, inputHeight: Int, inputWidth: Int, inputChannels: Int,
                 classCount: Int, classNames: [String], nativeClassNames: [String]?, dataset: String?,
                 inputScale: Float, inputOffset: Float, semantics: String, tensors: [TensorSpec],
                 parameterCount: Int, trainableParameterCount: Int, forwardFlops: Int, summary: String,
-                defaults: TrainingDefaults) {
+                defaults: TrainingDefaults, inputs: [InputSpec] = []) {
         self.name = name; self.fingerprint = fingerprint
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.inputChannels = inputChannels
         self.classCount = classCount; self.classNames = classNames; self.nativeClassNames = nativeClassNames
         self.dataset = dataset; self.inputScale = inputScale; self.inputOffset = inputOffset
         self.semantics = semantics; self.tensors = tensors; self.parameterCount = parameterCount
         self.trainableParameterCount = trainableParameterCount; self.forwardFlops = forwardFlops
-        self.summary = summary; self.defaults = defaults
+        self.summary = summary; self.defaults = defaults; self.inputs = inputs
     }
 
     public var inputSize: Int { inputHeight * inputWidth * inputChannels }

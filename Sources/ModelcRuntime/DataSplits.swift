@@ -112,8 +112,9 @@ extension CommandSupport {
         guard let path = flags.string("data") else {
             throw UsageError("\(flags.command): the run reads array data: give --data FILE.npz or --data FILE.csv")
         }
-        if split == .test && path.lowercased().hasSuffix(".npz") && !ArrayData.hasTestSplit(path) {
-            console?.err("note: \(path) has no x_test/y_test arrays: its x and y are the test examples")
+        if split == .test && path.lowercased().hasSuffix(".npz") && !ArrayData.hasTestSplit(path, info: info) {
+            console?.err(info.inputs.isEmpty ? "note: \(path) has no x_test/y_test arrays: its x and y are the test examples"
+                         : "note: \(path) has no \(InputArrays.expected(info, test: true)) arrays: its \(InputArrays.expected(info)) and y are the test examples")
         }
         let raw = try ArrayData.read(path, split: split, info: info, targetColumns: config.targetColumns, heads: config.heads)
         let loss = try ArrayData.loss(config, info: info, raw: raw)

@@ -118,6 +118,7 @@ enum CommandSupport {
     /// not hold the files of the stored or the model's dataset); else the stored one; else the model's.
     static func datasetName(_ flags: CommandLineFlags, info: ModelInfo, stored: String? = nil) throws -> String {
         let folder = ImageFolderLoader.datasetName
+        try checkInputsData(flags, info: info)   // several inputs: an .npz only (ModelInputs.swift)
         if let d = flags.string("data"), ArrayData.isArrayFile(d) { return ArrayData.datasetName }
         if let d = flags.string("dataset") {
             guard Datasets.names.contains(d) || d == folder else {

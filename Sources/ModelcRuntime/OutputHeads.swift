@@ -123,7 +123,7 @@ extension ArrayData {
         }
         let arrays = try NPZ.read(path: path)
         var raw = try readNPZ(path, arrays, split: split, info: info)
-        let test = split == .test && arrays["x_test"] != nil
+        let test = split == .test && InputArrays.hasTestSplit(arrays.keys, info: info)
         let losses = try heads.map(HeadLoss.init)
         let n = raw.count, total = heads.map { $0.offset + $0.width }.max() ?? 0
         guard n <= maxValues / max(1, total) else { throw RuntimeError(file: path, "\(n) examples of \(total) target values; at most \(maxValues) values are read") }

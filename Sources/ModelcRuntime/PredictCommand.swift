@@ -18,6 +18,7 @@ enum PredictCommand<M: CompiledModel> {
         }
         let info = M.info
         try CommandSupport.setThreads(f)
+        try CommandSupport.checkInputsData(f, info: info)   // several inputs: an .npz, not images (ModelInputs.swift)
         let top = try f.int("top", min: 1, max: info.classCount) ?? min(3, info.classCount)
         if let data = f.string("data") {
             guard ArrayData.isArrayFile(data) else { throw UsageError("predict: --data expects an array file (.npz or .csv), found '\(data)'") }

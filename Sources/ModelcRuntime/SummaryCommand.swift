@@ -21,6 +21,7 @@ enum SummaryCommand<M: CompiledModel> {
         var lines = [info.summary, ""]
         lines.append("model \(info.name)  (fingerprint \(info.fingerprint), \(info.semantics) semantics)")
         lines.append("input \(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels), pixel p -> p * \(info.inputScale) + \(info.inputOffset)")
+        if !info.inputs.isEmpty { lines.append("inputs (one .npz array each): " + InputArrays.expected(info)) }
         if M.head == .sigmoid && info.classCount == 1 {
             lines.append("classes: binary (0, 1; the one sigmoid output is P(class \(CommandSupport.className(info, 0))))")
         } else {

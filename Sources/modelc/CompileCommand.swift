@@ -17,7 +17,7 @@ enum CompileCommand {
         var emitOnly = false
         var fuse = true
         var winograd = true
-        var generated = GeneratedFiles.defaultDirectory()
+        var generated: String?
         var isa = TargetISA.host()
         var sanitize: Sanitizer?
         var i = 0
@@ -64,7 +64,8 @@ enum CompileCommand {
             guard let ir = checkedIR(path) else { return 1 }
             let e = Emitter.emit(ir, fuse: fuse, winograd: winograd)
             let file: String
-            do { file = try GeneratedFiles.write(e, into: generated) } catch {
+            let dir = generated ?? GeneratedFiles.defaultDirectory(forModel: path)
+            do { file = try GeneratedFiles.write(e, into: dir) } catch {
                 err("\(error)")
                 return 1
             }

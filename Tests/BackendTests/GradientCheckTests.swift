@@ -90,6 +90,9 @@ final class GradientCheckTests: XCTestCase {
     /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
     /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
     func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }
+    /// PyTorch nn.EmbeddingBag(mode='mean', padding_idx=0) into a Linear: the table's gradient
+    /// through the bag mean, zero on the padding row (ids 0..<9, so some entries are padding).
+    func testPyTorchEmbeddingBag() throws { try check("fx_pytorch_embedding_bag", samples: 36, tokens: 9) }
     /// The LSTM reading MNIST rows (generated/): an LSTM first (no input gradient), Dense after it.
     func testLSTMRowsExample() throws {
         try run(MnistLstmRows.self, name: "mnist_lstm_rows", batch: 2, eps: 1e-3, samples: 12, tokens: nil,
@@ -169,6 +172,11 @@ final class GradientCheckTests: XCTestCase {
     /// weight gradient is the sum over its calls (SharedWeights.swift), and the input gradients
     /// of both calls reach the branches' own weights.
     func testSharedLayers() throws { try check("fx_graph_shared", samples: 16) }
+
+    /// Two inputs (issue 17): token ids through an Embedding and features through a Dense, each
+    /// an Input layer's slice of the flat input, concatenated (the whole input is whole numbers
+    /// in 0..<7, valid ids; the Dense reads them as features).
+    func testTwoInputs() throws { try check("fx_graph_inputs", tokens: 7) }
 
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.

@@ -16,6 +16,9 @@ final class CorpusTests: XCTestCase {
         /// With `needs`: the annotation a user adds (e.g. `input: shape=10x1000`), after which the
         /// table must verify with the expected counts.
         var annotate: String?
+        /// With an expected error: the counts the table must verify with once `annotate` is added
+        /// (a PyTorch repr that cannot say its token count or what forward keeps).
+        var annotatedCounts: (Int, Int, Int)?
     }
 
     func loadManifest() throws -> [Entry] {
@@ -36,6 +39,7 @@ final class CorpusTests: XCTestCase {
             e.annotate = o["annotate"] as? String
             if let s = o["error"] as? String { e.errors = [s] }
             if let a = o["error_one_of"] as? [String] { e.errors += a }
+            if let c = o["annotated_counts"] as? [Int], c.count == 3 { e.annotatedCounts = (c[0], c[1], c[2]) }
             if e.errors.isEmpty {
                 guard let t = o["total"] as? Int, let tr = o["trainable"] as? Int, let nt = o["non_trainable"] as? Int else {
                     XCTFail("\(path): entry \(file) has neither counts nor an expected error"); continue
@@ -94,6 +98,7 @@ final class CorpusTests: XCTestCase {
                 } else {
                     XCTAssertTrue(e.errors.contains { err.description.contains($0) }, "\(e.file): '\(err)' contains none of \(e.errors)")
                     XCTAssertTrue(err.description.hasPrefix(path), "\(e.file): error does not name the file: \(err)")
+                    if let a = e.annotate, let c = e.annotatedCounts { try checkAnnotated(e, annotation: a, path: path, counts: c) }
                 }
             }
         }

@@ -82,7 +82,7 @@ final class PyTorchRecurrentTests: XCTestCase {
         }
         module("LSTM(8, 4, proj_size=2)", "proj_size (an LSTM with projections) is not supported")
         module("RNN(8, 4, nonlinearity='relu')", "nonlinearity='relu': only tanh is supported")
-        module("Embedding(10, 4, padding_idx=0)", "padding_idx=0: a row that never trains is not supported")
+        module("Embedding(10, 4, padding_idx=10)", "padding_idx=10: expected a row index from -10 to 9")
         module("Embedding(10, 4, max_norm=1.0)", "max_norm=1.0 (rows renormalized at lookup) is not supported")
         module("LSTM(8, 0)", "implausible sizes")
         checkError(annotated("Net(\n  (e): Embedding(10, 4)\n  (fc): Linear(in_features=4, out_features=2, bias=True)\n)", "input: shape=10"),

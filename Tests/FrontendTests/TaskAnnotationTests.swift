@@ -3,6 +3,7 @@
 // and the errors for unknown values.
 
 import XCTest
+import Foundation
 @testable import ModelcCore
 
 final class TaskAnnotationTests: XCTestCase {
@@ -17,6 +18,11 @@ final class TaskAnnotationTests: XCTestCase {
         XCTAssertTrue(r.ir.training.targetIsInput)
         XCTAssertTrue(r.text().contains("loss=mse target=input"), r.text())
         XCTAssertFalse(r.ir.isBinaryClassifier)   // four sigmoid units: multi-label, not binary
+        // An autoencoder's outputs reconstruct the input: no class names (a classifier keeps them).
+        XCTAssertEqual(r.ir.classNames, [])
+        XCTAssertTrue(r.text().contains("classes: none\n"), r.text())
+        XCTAssertTrue(r.ir.assumptions.contains("classes: none (train: target=input: the 4 outputs reconstruct the input)"), "\(r.ir.assumptions)")
+        XCTAssertEqual(try Frontend.check(text: Self.table(last: "4"), path: "c.md").ir.classNames, ["0", "1", "2", "3"])
         for (name, kind) in [("bce", LossKind.binaryCrossEntropy), ("binary_crossentropy", .binaryCrossEntropy),
                              ("categorical_crossentropy", .categoricalCrossEntropy), ("sparse_categorical_crossentropy", .sparseCategoricalCrossEntropy),
                              ("mae", .meanAbsoluteError), ("crossentropy", .crossEntropy)] {
@@ -24,6 +30,20 @@ final class TaskAnnotationTests: XCTestCase {
             XCTAssertEqual(t.ir.training.loss, kind, name)
             XCTAssertFalse(t.ir.training.targetIsInput)
         }
+    }
+
+    /// models/fashion_conv_autoencoder.md: `check` names none of its 784 outputs as a class.
+    func testTheAutoencoderExampleListsNoClasses() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/fashion_conv_autoencoder.md").path
+        let r = try Frontend.check(path: path)
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.classCount, 784)
+        XCTAssertEqual(r.ir.classNames, [])
+        let text = r.text()
+        XCTAssertTrue(text.contains("classes: none\n"), text)
+        XCTAssertFalse(text.contains("783"), text)
+        XCTAssertTrue(r.json().contains("\"class_names\": [],"), r.json())
     }
 
     func testOneSigmoidUnitIsABinaryClassifier() throws {

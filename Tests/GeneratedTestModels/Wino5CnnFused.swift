@@ -138,15 +138,20 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
-    @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 12800)
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [11, 12, 16] padded input into [7, 8, 32] (dense), 9 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
+    @inline(never) private func winograd3x3_7x8x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 16,
                                         outputHeight: 7, outputWidth: 8, filters: 32,
                                         outputOffset: 0, outputRowStride: 256, outputPixelStride: 32,
                                         block: 9, uStride: 528)
+        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 12800)
         let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 7056, m: l1_conv2d_1wm + t * 14112, h: l1_conv2d_1wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd3x3_7x8x16to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -180,26 +185,27 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [11, 12, 32] padded input into [7, 8, 16] (dense), 9 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
+    @inline(never) private func winograd3x3_7x8x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 32,
+                                        outputHeight: 7, outputWidth: 8, filters: 16,
+                                        outputOffset: 0, outputRowStride: 128, outputPixelStride: 16,
+                                        block: 9, uStride: 528)
+        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 32,
-                                        outputHeight: 7, outputWidth: 8, filters: 16,
-                                        outputOffset: 0, outputRowStride: 128, outputPixelStride: 16,
-                                        block: 9, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 14112, m: l2_conv2d_2wm + t * 7056, h: l2_conv2d_2wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+        winograd3x3_7x8x32to16(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 32,
-                                        outputHeight: 7, outputWidth: 8, filters: 16,
-                                        outputOffset: 0, outputRowStride: 128, outputPixelStride: 16,
-                                        block: 9, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 14112, m: l2_conv2d_2wm + t * 7056, h: l2_conv2d_2wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd3x3_7x8x32to16(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
@@ -249,12 +255,8 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 16,
-                                        outputHeight: 7, outputWidth: 8, filters: 32,
-                                        outputOffset: 0, outputRowStride: 256, outputPixelStride: 32,
-                                        block: 9, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 7056, m: l2_conv2d_2dxwm + t * 14112, h: l2_conv2d_2dxwh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd3x3_7x8x16to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx

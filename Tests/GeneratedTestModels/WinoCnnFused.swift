@@ -153,15 +153,20 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
-    @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 4608)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [9, 11, 16] padded input into [7, 9, 32] (dense), 6 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
+    @inline(never) private func winograd4x4_7x9x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 16,
                                         outputHeight: 7, outputWidth: 9, filters: 32,
                                         outputOffset: 0, outputRowStride: 288, outputPixelStride: 32,
                                         block: 6, uStride: 528)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
+    @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 4608)
         let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 3456, m: l1_conv2d_1wm + t * 6912, h: l1_conv2d_1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd4x4_7x9x16to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -197,26 +202,27 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
     }
 
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [9, 11, 32] padded input into [7, 9, 16] (dense), 6 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
+    @inline(never) private func winograd4x4_7x9x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
+                                        outputHeight: 7, outputWidth: 9, filters: 16,
+                                        outputOffset: 0, outputRowStride: 144, outputPixelStride: 16,
+                                        block: 6, uStride: 528)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
-                                        outputHeight: 7, outputWidth: 9, filters: 16,
-                                        outputOffset: 0, outputRowStride: 144, outputPixelStride: 16,
-                                        block: 6, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 6912, m: l2_conv2d_2wm + t * 3456, h: l2_conv2d_2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+        winograd4x4_7x9x32to16(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
     @inline(never) private func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
-                                        outputHeight: 7, outputWidth: 9, filters: 16,
-                                        outputOffset: 0, outputRowStride: 144, outputPixelStride: 16,
-                                        block: 6, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 6912, m: l2_conv2d_2wm + t * 3456, h: l2_conv2d_2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x9x32to16(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
@@ -274,12 +280,8 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 16,
-                                        outputHeight: 7, outputWidth: 9, filters: 32,
-                                        outputOffset: 0, outputRowStride: 288, outputPixelStride: 32,
-                                        block: 6, uStride: 528)
         let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 3456, m: l2_conv2d_2dxwm + t * 6912, h: l2_conv2d_2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x9x16to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx

@@ -36,4 +36,25 @@ extension SweepTests {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.swift"))
     }
+
+    /// `compile` without `--generated` emits a model of the repository's `models/` into the
+    /// committed `generated/`, and any other model into the build cache's `generated/`, so that
+    /// compiling a user's model does not touch the repository's committed files.
+    func testCompileEmitsUserModelsIntoTheCache() throws {
+        let dir = temp(), cache = dir + "/cache"
+        let committed = repo.appendingPathComponent("models/seed001_mlp_128_64_relu_adam.md").path
+        try FileManager.default.copyItem(atPath: committed, toPath: dir + "/my_mlp.md")
+        func emittedPath(_ model: String) throws -> String {
+            let r = try run(["compile", model, "--emit-only"], environment: ["MODELC_CACHE": cache])
+            XCTAssertEqual(r.status, 0, r.err)
+            let line = try XCTUnwrap(r.out.split(separator: "\n").first { $0.hasPrefix("emitted ") })
+            return String(line.dropFirst("emitted ".count).prefix { $0 != " " })
+        }
+        let mine = try emittedPath(dir + "/my_mlp.md")
+        XCTAssertTrue(mine.hasPrefix(cache + "/generated/"), mine)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: mine))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo.appendingPathComponent("generated/my_mlp").path))
+        let ours = try emittedPath(committed)
+        XCTAssertEqual(ours, repo.appendingPathComponent("generated/seed001_mlp_128_64_relu_adam/Seed001Mlp12864ReluAdam.swift").path)
+    }
 }

@@ -1,6 +1,7 @@
 // ONNX model files end to end with the built modelc binary: `modelc check model.onnx`, then
 // `modelc compile model.onnx` for every fixture of Tests/Fixtures/onnx (made by torch.onnx.export,
-// see make_onnx.py, and by make_onnx_graphs.py: branching graphs, tf2onnx, external data), whose binary, started from the file's initializers with
+// see make_onnx.py, by make_onnx_graphs.py: branching graphs, tf2onnx, external data, and by
+// make_onnx_layernorm_patterns.py: decomposed LayerNorms), whose binary, started from the file's initializers with
 // `--weights model.onnx`, must give onnxruntime's class probabilities (expected.json) within
 // 1e-5 on the KMNIST fixture images, and train one step from them. Slow: one generated binary
 // per fixture (plus the runtime once per runtime-source change).
@@ -35,6 +36,12 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
     /// Branching graphs (merge layers), a tf2onnx Keras graph (NHWC), external data, derived weights.
     func testCompiledGraphFixturesMatchOnnxruntimeAndTrain() throws {
         try compileAndCompare("expected_graphs.json")
+    }
+
+    /// LayerNorms written as primitive operators (torch.onnx.export at opsets 13 and 14, a
+    /// tf2onnx-style Reciprocal form): make_onnx_layernorm_patterns.py.
+    func testCompiledDecomposedLayerNormsMatchOnnxruntimeAndTrain() throws {
+        try compileAndCompare("expected_layernorm_patterns.json")
     }
 
     /// Compiles every model of a fixture list (make_onnx.py's or make_onnx_graphs.py's).

@@ -20,10 +20,11 @@ final class SweepTests: XCTestCase {
         throw XCTSkip("modelc binary not found next to the test bundle")
     }
 
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try modelc())
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         // stderr (compiler and training progress, long) goes to a file so that no pipe fills up
         let errPath = NSTemporaryDirectory() + "modelc-sweep-stderr-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: errPath, contents: nil)

@@ -285,15 +285,20 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         l3_conv2d_2wsrc.update(from: (parameters + 896), count: 9216)
     }
 
-    // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 64, 4x4 pixels each) of one image
-    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 10112)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [32, 32, 32] padded input into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
+    @inline(never) private func winograd4x4_30x30x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
                                         outputHeight: 30, outputWidth: 30, filters: 32,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 64, 4x4 pixels each) of one image
+    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 10112)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 13824, m: l3_conv2d_2wm + t * 13824, h: l3_conv2d_2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_30x30x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: kernel 3x3x32x32 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
@@ -313,14 +318,19 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [34, 34, 32] padded input into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
+    @inline(never) private func winograd4x4_32x32x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 34, inputWidth: 34, channels: 32,
                                         outputHeight: 32, outputWidth: 32, filters: 32,
                                         outputOffset: 0, outputRowStride: 1024, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2d_2dxwu, v: l3_conv2d_2dxwv + t * 13824, m: l3_conv2d_2dxwm + t * 13824, h: l3_conv2d_2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_32x32x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -361,15 +371,20 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 7200, first: lo * 7200, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 28576)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [17, 17, 32] padded input into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    @inline(never) private func winograd4x4_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 17, inputWidth: 17, channels: 32,
                                         outputHeight: 15, outputWidth: 15, filters: 64,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 28576)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 13824, m: l7_conv2d_3wm + t * 27648, h: l7_conv2d_3wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_15x15x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -404,14 +419,19 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [17, 17, 64] padded input into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    @inline(never) private func winograd4x4_15x15x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 17, inputWidth: 17, channels: 64,
                                         outputHeight: 15, outputWidth: 15, filters: 32,
                                         outputOffset: 0, outputRowStride: 480, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 27648, m: l7_conv2d_3dxwm + t * 13824, h: l7_conv2d_3dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_15x15x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -434,15 +454,20 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 65504)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] padded input into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
+    @inline(never) private func winograd4x4_13x13x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, channels: 64,
                                         outputHeight: 13, outputWidth: 13, filters: 64,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 65504)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 27648, m: l9_conv2d_4wm + t * 27648, h: l9_conv2d_4wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_13x13x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t0 b0 l0 r0 +bias linear

@@ -211,15 +211,20 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, pool) }
     }
 
-    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l3_enc_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 9536)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l3_enc_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 9536)
         let buffers = WinogradBuffers(u: l3_enc_conv2wu, v: l3_enc_conv2wv + t * 13824, m: l3_enc_conv2wm + t * 13824, h: l3_enc_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd4x4_14x14x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: output pixels q0..<q1 of one image, kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
@@ -256,12 +261,8 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     // enc_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_enc_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
-                                        outputHeight: 14, outputWidth: 14, filters: 32,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l3_enc_conv2dxwu, v: l3_enc_conv2dxwv + t * 13824, m: l3_enc_conv2dxwm + t * 13824, h: l3_enc_conv2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // enc_conv2 backward: dW, db, dx

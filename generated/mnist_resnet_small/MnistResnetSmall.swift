@@ -639,26 +639,36 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         l4_b1_conv1wsrc.update(from: (parameters + 416), count: 9216)
     }
 
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with b1_conv1 + b1_bn1 + b1_relu1
-    @inline(never) private func l4_b1_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let sc = l4_b1_conv1fold + t * 64, sh = sc + 32   // folded b1_conv1 + b1_bn1 + b1_relu1
-        BatchNorm.fold(l5_b1_bn1bn, bias: nil, into: sc)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (into a padded buffer), 12 tiles per block; called by l4_b1_conv1ForwardTiles
+    @inline(never) private func winograd4x4_28x28x32to32Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 992, outputRowStride: 960, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
-        let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
-    @inline(never) private func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with b1_conv1 + b1_bn1 + b1_relu1
+    @inline(never) private func l4_b1_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let sc = l4_b1_conv1fold + t * 64, sh = sc + 32   // folded b1_conv1 + b1_bn1 + b1_relu1
+        BatchNorm.fold(l5_b1_bn1bn, bias: nil, into: sc)
+        let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
+        winograd4x4_28x28x32to32Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+    }
+
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    @inline(never) private func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
@@ -699,12 +709,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b1_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l4_b1_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l4_b1_conv1dxwu, v: l4_b1_conv1dxwv + t * 13824, m: l4_b1_conv1dxwm + t * 13824, h: l4_b1_conv1dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv1 backward: dW, db, dx
@@ -751,22 +757,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l7_b1_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l7_b1_conv2fold + t * 64, sh = sc + 32   // folded b1_conv2 + b1_bn2
         BatchNorm.fold(l8_b1_bn2bn, bias: nil, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l7_b1_conv2wu, v: l7_b1_conv2wv + t * 13824, m: l7_b1_conv2wm + t * 13824, h: l7_b1_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh))
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh))
     }
 
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
     @inline(never) private func l7_b1_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l7_b1_conv2wu, v: l7_b1_conv2wv + t * 13824, m: l7_b1_conv2wm + t * 13824, h: l7_b1_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
@@ -799,12 +797,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b1_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l7_b1_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l7_b1_conv2dxwu, v: l7_b1_conv2dxwv + t * 13824, m: l7_b1_conv2dxwm + t * 13824, h: l7_b1_conv2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv2 backward: dW, db, dx
@@ -853,26 +847,36 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, pool) }
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
-    @inline(never) private func l12_b2_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
-        BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (into a padded buffer), 12 tiles per block; called by l12_b2_conv1ForwardTiles
+    @inline(never) private func winograd4x4_14x14x32to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
-        let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 13824, m: l12_b2_conv1wm + t * 27648, h: l12_b2_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l12_b2_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
+    @inline(never) private func l12_b2_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
+        BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
+        let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 13824, m: l12_b2_conv1wm + t * 27648, h: l12_b2_conv1wh + t * 576)
+        winograd4x4_14x14x32to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+    }
+
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTilesTraining
+    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l12_b2_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 13824, m: l12_b2_conv1wm + t * 27648, h: l12_b2_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x32to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
@@ -920,14 +924,19 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b2_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l12_b2_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // b2_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l12_b2_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1dxwu, v: l12_b2_conv1dxwv + t * 27648, m: l12_b2_conv1dxwm + t * 13824, h: l12_b2_conv1dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv1 backward: dW, db, dx
@@ -964,14 +973,19 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                                  dGamma: gradients + 37536, dBeta: gradients + 37600)
     }
 
-    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2wu, v: l15_b2_conv2wv + t * 27648, m: l15_b2_conv2wm + t * 27648, h: l15_b2_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear
@@ -1011,12 +1025,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b2_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l15_b2_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 4112)
         let buffers = WinogradBuffers(u: l15_b2_conv2dxwu, v: l15_b2_conv2dxwv + t * 27648, m: l15_b2_conv2dxwm + t * 27648, h: l15_b2_conv2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv2 backward: dW, db, dx
@@ -1121,26 +1131,36 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, pool) }
     }
 
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with b3_conv1 + b3_bn1 + b3_relu1
-    @inline(never) private func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
-        BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 64] (into a padded buffer), 4 tiles per block; called by l22_b3_conv1ForwardTiles
+    @inline(never) private func winograd4x4_7x7x64to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 640, outputRowStride: 576, outputPixelStride: 64,
                                         block: 4, uStride: 4112)
-        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
-    @inline(never) private func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with b3_conv1 + b3_bn1 + b3_relu1
+    @inline(never) private func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
+        BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
+        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
+        winograd4x4_7x7x64to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+    }
+
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 64] (dense), 4 tiles per block; called by l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
                                         block: 4, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    @inline(never) private func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: output pixels q0..<q1 of one image, fused with b3_conv1 + b3_bn1 + b3_relu1
@@ -1190,12 +1210,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l22_b3_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
         let buffers = WinogradBuffers(u: l22_b3_conv1dxwu, v: l22_b3_conv1dxwv + t * 9216, m: l22_b3_conv1dxwm + t * 9216, h: l22_b3_conv1dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv1 backward: dW, db, dx
@@ -1236,22 +1252,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
         let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 9216, m: l25_b3_conv2wm + t * 9216, h: l25_b3_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh))
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh))
     }
 
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l25_b3_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
         let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 9216, m: l25_b3_conv2wm + t * 9216, h: l25_b3_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: output pixels q0..<q1 of one image, fused with b3_conv2 + b3_bn2
@@ -1293,12 +1301,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l25_b3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
         let buffers = WinogradBuffers(u: l25_b3_conv2dxwu, v: l25_b3_conv2dxwv + t * 9216, m: l25_b3_conv2dxwm + t * 9216, h: l25_b3_conv2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv2 backward: dW, db, dx

@@ -209,15 +209,20 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         l3_conv2wsrc.update(from: (parameters + 320), count: 18432)
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
-    @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 18752)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 36) of a [26, 26, 32] padded input into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
+    @inline(never) private func winograd4x4_24x24x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, channels: 32,
                                         outputHeight: 24, outputWidth: 24, filters: 64,
                                         outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
+    @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 18752)
         let buffers = WinogradBuffers(u: l3_conv2wu, v: l3_conv2wv + t * 13824, m: l3_conv2wm + t * 27648, h: l3_conv2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_24x24x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
@@ -237,14 +242,19 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         } } } }
     }
 
-    // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 64] padded input into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_26x26x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, channels: 64,
                                         outputHeight: 26, outputWidth: 26, filters: 32,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2dxwu, v: l3_conv2dxwv + t * 27648, m: l3_conv2dxwm + t * 13824, h: l3_conv2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_26x26x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2 backward: dW, db, dx

@@ -317,26 +317,27 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [13, 13, 32] padded input into [9, 9, 64] (dense), 9 tiles per block; called by l6_conv2d_2ForwardTiles, l6_conv2d_2ForwardTilesTraining
+    @inline(never) private func winograd3x3_9x9x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
+                                        outputHeight: 9, outputWidth: 9, filters: 64,
+                                        outputOffset: 0, outputRowStride: 576, outputPixelStride: 64,
+                                        block: 9, uStride: 2064)
+        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
     @inline(never) private func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
-                                        outputHeight: 9, outputWidth: 9, filters: 64,
-                                        outputOffset: 0, outputRowStride: 576, outputPixelStride: 64,
-                                        block: 9, uStride: 2064)
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 14112, m: l6_conv2d_2wm + t * 28224, h: l6_conv2d_2wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+        winograd3x3_9x9x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
-                                        outputHeight: 9, outputWidth: 9, filters: 64,
-                                        outputOffset: 0, outputRowStride: 576, outputPixelStride: 64,
-                                        block: 9, uStride: 2064)
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 14112, m: l6_conv2d_2wm + t * 28224, h: l6_conv2d_2wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd3x3_9x9x32to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_2

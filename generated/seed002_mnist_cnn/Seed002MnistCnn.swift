@@ -608,28 +608,29 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         l5_conv2d_2wsrc.update(from: (parameters + 448), count: 9216)
     }
 
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
+    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
+                                        outputHeight: 28, outputWidth: 28, filters: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        block: 12, uStride: 1040)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
     @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let sc = l5_conv2d_2fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
         BatchNorm.fold(l6_batch_normalization_2bn, bias: bias, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l5_conv2d_2wu, v: l5_conv2d_2wv + t * 13824, m: l5_conv2d_2wm + t * 13824, h: l5_conv2d_2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
     @inline(never) private func l5_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l5_conv2d_2wu, v: l5_conv2d_2wv + t * 13824, m: l5_conv2d_2wm + t * 13824, h: l5_conv2d_2wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -670,12 +671,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l5_conv2d_2dxwu, v: l5_conv2d_2dxwv + t * 13824, m: l5_conv2d_2dxwm + t * 13824, h: l5_conv2d_2dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -727,28 +724,38 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (into a padded buffer), 12 tiles per block; called by l10_conv2d_3ForwardTiles
+    @inline(never) private func winograd4x4_14x14x32to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+                                        outputHeight: 14, outputWidth: 14, filters: 64,
+                                        outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
+                                        block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
     @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
+        let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 13824, m: l10_conv2d_3wm + t * 27648, h: l10_conv2d_3wh + t * 576)
+        winograd4x4_14x14x32to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+    }
+
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTilesTraining
+    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
-        let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 13824, m: l10_conv2d_3wm + t * 27648, h: l10_conv2d_3wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l10_conv2d_3ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 2064)
         let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 13824, m: l10_conv2d_3wm + t * 27648, h: l10_conv2d_3wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
@@ -788,14 +795,19 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l10_conv2d_3dxwu, v: l10_conv2d_3dxwv + t * 27648, m: l10_conv2d_3dxwm + t * 13824, h: l10_conv2d_3dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -835,28 +847,29 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+                                        outputHeight: 14, outputWidth: 14, filters: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        block: 12, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 4112)
         let buffers = WinogradBuffers(u: l13_conv2d_4wu, v: l13_conv2d_4wv + t * 27648, m: l13_conv2d_4wm + t * 27648, h: l13_conv2d_4wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l13_conv2d_4ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 4112)
         let buffers = WinogradBuffers(u: l13_conv2d_4wu, v: l13_conv2d_4wv + t * 27648, m: l13_conv2d_4wm + t * 27648, h: l13_conv2d_4wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
@@ -906,12 +919,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 4112)
         let buffers = WinogradBuffers(u: l13_conv2d_4dxwu, v: l13_conv2d_4dxwv + t * 27648, m: l13_conv2d_4dxwm + t * 27648, h: l13_conv2d_4dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -963,28 +972,29 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: dropout ? Float(0.25) : 0)
     }
 
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 128] (dense), 4 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
+    @inline(never) private func winograd4x4_7x7x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
+                                        outputHeight: 7, outputWidth: 7, filters: 128,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
+                                        block: 4, uStride: 8208)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
     @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 128,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
-                                        block: 4, uStride: 8208)
         let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 9216, m: l18_conv2d_5wm + t * 18432, h: l18_conv2d_5wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+        winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l18_conv2d_5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 128,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
-                                        block: 4, uStride: 8208)
         let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 9216, m: l18_conv2d_5wm + t * 18432, h: l18_conv2d_5wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
+        winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -1032,14 +1042,19 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 128] padded input into [7, 7, 64] (dense), 4 tiles per block; called by l18_conv2d_5InputGradientTiles
+    @inline(never) private func winograd4x4_7x7x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 128,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
                                         block: 4, uStride: 8208)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 18432, m: l18_conv2d_5dxwm + t * 9216, h: l18_conv2d_5dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_7x7x128to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_5 backward: dW, db, dx

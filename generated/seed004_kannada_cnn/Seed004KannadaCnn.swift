@@ -389,15 +389,20 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         l3_conv2d_2wsrc.update(from: (parameters + 960), count: 25600)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 100, 3x3 pixels each) of one image
-    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 26560)
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 100) of a [32, 32, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles, l3_conv2d_2InputGradientTiles
+    @inline(never) private func winograd3x3_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
+        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 100, 3x3 pixels each) of one image
+    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 26560)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 18816, m: l3_conv2d_2wm + t * 18816, h: l3_conv2d_2wh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd3x3_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, Winograd
@@ -427,12 +432,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
         let buffers = WinogradBuffers(u: l3_conv2d_2dxwu, v: l3_conv2d_2dxwv + t * 18816, m: l3_conv2d_2dxwm + t * 18816, h: l3_conv2d_2dxwh + t * 784)
-        Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd3x3_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -484,15 +485,20 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 45152)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 45152)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 13824, m: l7_conv2d_3wm + t * 27648, h: l7_conv2d_3wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd4x4_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
@@ -527,14 +533,19 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         } } } }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 27648, m: l7_conv2d_3dxwm + t * 13824, h: l7_conv2d_3dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -570,15 +581,20 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let bias = (parameters + 82336)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
+    @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 82336)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 27648, m: l9_conv2d_4wm + t * 27648, h: l9_conv2d_4wh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias, activation: .relu))
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
@@ -615,12 +631,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 4112)
         let buffers = WinogradBuffers(u: l9_conv2d_4dxwu, v: l9_conv2d_4dxwv + t * 27648, m: l9_conv2d_4dxwm + t * 27648, h: l9_conv2d_4dxwh + t * 576)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
+        winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_4 backward: dW, db, dx

@@ -245,12 +245,33 @@ final class ModelEmission {
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
         function("private func \(name)()", comment: comment, body)
     }
+
+    /// Kernel functions several layers call (one per distinct Winograd geometry): key -> index in `functions`.
+    private var sharedKernels: [String: Int] = [:]
+
+    /// Emits `@inline(never) private func <name>(_ x:, _ y:, _ q0: Int, _ q1: Int, <parameters>)`
+    /// the first time `key` is asked for, and names `user` in its comment every time; returns its
+    /// name. A key names everything the body depends on, so equal keys mean equal bodies; a name
+    /// already taken by another key gets a numeric suffix.
+    func sharedKernel(key: String, name: String, parameters: String, comment: String, user: String,
+                      _ body: (CodeWriter) -> Void) -> String {
+        if let i = sharedKernels[key] {
+            functions[i].comment += ", \(user)"
+            return functions[i].name
+        }
+        var unique = name, k = 2
+        while functions.contains(where: { $0.name == unique }) { unique = "\(name)_\(k)"; k += 1 }
+        sharedKernels[key] = functions.count
+        function("@inline(never) private func \(unique)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, \(parameters))",
+                 comment: "\(comment); called by \(user)", body)
+        return unique
+    }
 }
 
 /// A member function of the emitted class: `// comment`, `header {`, the body lines, `}`.
 struct EmittedFunction {
     let header: String
-    let comment: String
+    var comment: String
     let body: [String]
     /// The name: the identifier before the parameter list.
     var name: String {
@@ -345,19 +366,25 @@ public enum Emitter {
         let lifted = Lowering.liftingOneD(ir)
         // Several heads: one output vector, the heads side by side (MultiHeadJoin.swift).
         let (joined, heads) = MultiHeadJoin.join(lifted.layers, heads: ir.heads)
-        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(joined)
+        let (stripped, endsWithSoftmax) = stripFinalSoftmax(joined)
+        // Several inputs: one input vector, each Input layer a slice of it (MultiInputSplit.swift).
+        let (rawLayers, slices) = MultiInputSplit.split(stripped, inputs: ir.inputs)
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
-        let params = ParameterLayout(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
-                                     semantics: ir.semantics)
+        MultiInputSplit.describe(&lowering, slices: slices, layers: layers)
+        let params = ParameterLayout(MultiInputSplit.split(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
+                                                           inputs: ir.inputs).layers, semantics: ir.semantics)
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
+        schedule.inputSlices = slices
         schedule.run(lifted, m, &lowering)
         SharedWeights.emit(params.shadows, layers: layers, m)
-        var writer = ModelClassWriter(ir: ir, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
+        var flat = ir
+        flat.inputShape = MultiInputSplit.inputShape(ir.inputShape, inputs: ir.inputs)
+        var writer = ModelClassWriter(ir: flat, cls: cls, layers: layers, endsWithSoftmax: endsWithSoftmax, fuse: fuse,
                                       params: params, m: m, schedule: schedule)
         writer.heads = heads
         return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: writer.text(),
@@ -468,7 +495,8 @@ public enum Emitter {
         case .upSampling(let h, let w): return UpSamplingEmitter(sizeH: h, sizeW: w)
         case .conv2dTranspose(let a, _, _): return Conv2DTransposeEmitter(attrs: a)
         case .recurrent(let a): return RecurrentEmitter(attrs: a)
-        case .embedding(let v, let d): return EmbeddingEmitter(vocab: v, dim: d)
+        case .embedding(let v, let d, let p): return EmbeddingEmitter(vocab: v, dim: d, paddingIdx: p)
+        case .embeddingBag(let a): return EmbeddingBagEmitter(attrs: a)
         case .masking(let v): return MaskingEmitter(value: v)
         case .merge(let k): return MergeEmitter(kind: k)
         case .cropping(let t, _, let le, _): return CroppingEmitter(top: t, left: le)

@@ -19,6 +19,7 @@ public enum Fingerprint {
         var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
         if ir.channelsFirst { s += "flatten chw\n" }   // only channels-first Keras tables: older fingerprints stay
         if ir.nhwcFlatten { s += "flatten hwc\n" }     // only ONNX graphs converted from Keras
+        for i in ir.inputs ?? [] { s += "input \(i.name) \(i.shape) at \(i.offset)\n" }   // several inputs only
         for l in ir.layers {
             // The input layer holds no tensors: its name ("input", "input_1", "input_layer")
             // does not change the network (a .keras file and its summary table agree).
@@ -61,7 +62,8 @@ public enum Fingerprint {
         case .repeatVector(let n): return "repeatvector \(n)"
         case .permute(let d): return "permute \(d)"
         case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")\(a.torch != nil ? " torch" : "")\(a.mask.map { " mask=\($0.description)" } ?? "")"
-        case .embedding(let v, let d): return "embedding \(v)x\(d)"
+        case .embedding(let v, let d, let p): return "embedding \(v)x\(d)" + (p.map { " padding=\($0)" } ?? "")
+        case .embeddingBag(let a): return "embeddingbag \(a.vocab)x\(a.dim) \(a.mode.rawValue)" + (a.paddingIdx.map { " padding=\($0)" } ?? "")
         case .merge(let k): return "merge \(k.name)"
         case .normalization(let a): return "normalization \(a.form) scale=\(a.scale) center=\(a.center) eps=\(a.epsilon)"
         case .masking(let v): return "masking \(v)"

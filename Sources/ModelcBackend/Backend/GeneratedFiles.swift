@@ -13,6 +13,18 @@ public enum GeneratedFiles {
         URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent().appendingPathComponent("generated").path
     }
 
+    /// Where `modelc compile MODEL` emits without `--generated`: the committed `<repo>/generated`
+    /// for a model of the repository's `models/`, else `generated/` in the build cache, so that
+    /// compiling a user's own model leaves the repository's committed files alone.
+    public static func defaultDirectory(forModel model: String) -> String {
+        let repo = URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent()
+        let models = repo.appendingPathComponent("models").resolvingSymlinksInPath().path + "/"
+        let file = URL(fileURLWithPath: model).standardizedFileURL.resolvingSymlinksInPath().path
+        if file.hasPrefix(models) { return defaultDirectory() }
+        let cache = BuildDriver.cacheRoot(sources: BuildDriver.sourcesDirectory())
+        return URL(fileURLWithPath: cache).appendingPathComponent("generated").path
+    }
+
     /// Writes `<dir>/<model>/<Class>.swift` (removing other .swift files of that model
     /// directory) and regenerates AllModels.swift. Returns the file's path.
     @discardableResult
@@ -240,10 +252,13 @@ extension Emitter {
                 err("\(l.kind) needs a sequence input [T, D], at least 1 unit and 0 to 2 bias rows, found input \(l.inputShape), \(a.units) units, \(a.biasRows) bias rows")
             }
             if a.cell == .gru && a.biasRows == 2 && !a.resetAfter { err("a GRU with a recurrent bias row must be reset_after") }
-        case .embedding(let v, let d):
-            if v < 1 || d < 1 || l.inputShape.count != 1 { err("Embedding needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
-            if ir.layers.firstIndex(of: l).map({ $0 > 1 || ($0 == 1 && !Emitter.isInput(ir.layers[0])) }) ?? true {
-                err("an Embedding reads the model's input (token ids): it must be the first layer")
+        case .embedding, .embeddingBag:
+            let (v, d, p) = l.op.embeddingTable ?? (0, 0, nil)
+            if v < 1 || d < 1 || l.inputShape.count != 1 { err("\(l.kind) needs token ids [T], a vocabulary and a dim of at least 1, found input \(l.inputShape), \(v) x \(d)") }
+            if let p, !(0..<v).contains(p) { err("\(l.kind) padding index \(p) is not a row of its \(v)-row table") }
+            // Right after an Input layer (one of several: IR/ModelInputs.swift), or first.
+            if ir.layers.firstIndex(of: l).map({ $0 > 0 && !ir.layers.producers(of: $0).allSatisfy { Emitter.isInput(ir.layers[$0]) } }) ?? true {
+                err("an \(l.kind) reads the model's input (token ids): it must be the first layer")
             }
         default: break
         }

@@ -16,6 +16,8 @@ struct LayerSchedule {
     private let params: ParameterLayout
     private var prePadded: Set<Int> = []         // Conv2D positions whose padded input a fused group writes
     private var bnDataInProducer: Set<Int> = []  // BatchNorm positions whose backward-data pass the producer runs
+    /// Several inputs: the Input layers' positions and their offsets in the flat input (Passes/MultiInputSplit.swift).
+    var inputSlices: [Int: Int] = [:]
 
     var lastA: String { aName.last ?? "a0" }
     var lastG: String { gName.last ?? "g0" }
@@ -63,6 +65,7 @@ struct LayerSchedule {
     private func emitter(_ i: Int, flatten: FlattenOrder, lowering: LayerLowering) -> OpEmitter {
         let l = layers[i], idx = aName.count
         var emitter = Emitter.opEmitter(l, plan: fusion, position: i, flatten: flatten, lowering: lowering)
+        if let offset = inputSlices[i] { return InputSliceEmitter(offset: offset) }
         // training fusion: BatchNorm computes the following activation (Fusion.swift)
         if let a = fusion.trainingActivation[i], case .batchNorm(let bn) = l.op, case .activation(let f) = layers[a].op,
            let epi = Fusion.epilogue(f) {

@@ -8,7 +8,9 @@ enum ModelInfoEmitter {
                             parameterCount: Int, indent: String) -> String {
         let i1 = indent + "    "
         let i2 = i1 + "    "
-        let (h, w, c) = readsRows(ir) ? (ir.inputShape[0], ir.inputShape[1], 1) : inputHWC(ir.inputShape)
+        // Several inputs: one flat vector of their values (Passes/MultiInputSplit.swift), never an image.
+        let (h, w, c) = ir.inputs != nil ? (1, ir.inputShape.reduce(1, *), 1)
+            : readsRows(ir) ? (ir.inputShape[0], ir.inputShape[1], 1) : inputHWC(ir.inputShape)
         let classCount = (layers.last?.outputShape ?? ir.inputShape).reduce(1, *)
         var names = ir.classNames
         if names.count != classCount { names = (0..<classCount).map(String.init) }
@@ -43,15 +45,16 @@ enum ModelInfoEmitter {
         s += "\(i1)summary: \(swiftString(summary(ir))),\n"
         let changed = defaultsSettings(ir.training).filter { !defaultsSettings(TrainingConfig()).contains($0) }
         if changed.isEmpty {
-            s += "\(i1)defaults: TrainingDefaults()\n"
+            s += "\(i1)defaults: TrainingDefaults()"
         } else {
             s += "\(i1)defaults: { () -> TrainingDefaults in\n"
             s += "\(i2)var d = TrainingDefaults()\n"
             for c in changed { s += "\(i2)d.\(c)\n" }
             s += "\(i2)return d\n"
-            s += "\(i1)}()\n"
+            s += "\(i1)}()"
         }
-        s += "\(indent))"
+        if let f = MultiInputSplit.infoField(ir.inputs) { s += ",\n\(i1)\(f)" }
+        s += "\n\(indent))"
         return s
     }
 
@@ -103,7 +106,9 @@ enum ModelInfoEmitter {
         case .recurrentKernel: return ".orthogonal(rows: \(t.shape.first ?? 1), columns: \(t.shape.last ?? 1))"
         case .bias where t.unitForgetBias != nil: return ".unitForgetBias(units: \(t.unitForgetBias ?? 0))"
         // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
-        case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
+        case .embeddings:
+            if let r = t.zeroRow { return ".glorotUniformZeroRow(fanIn: 1200, fanOut: 1200, row: \(r), columns: \(t.shape.last ?? 1))" }
+            return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
         case .bias, .beta, .movingMean, .mean, .count: return ".zeros"
         case .gamma, .movingVariance, .variance: return ".ones"
         }

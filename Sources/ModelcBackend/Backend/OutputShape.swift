@@ -45,7 +45,8 @@ extension Emitter {
         case .reshape(let t): return t
         case .dense(let u, _, _): return Array(s.dropLast()) + [u]
         case .recurrent(let a): return a.outputShape(steps: s.first ?? 0)
-        case .embedding(_, let d): return s + [d]
+        case .embedding(_, let d, _): return s + [d]
+        case .embeddingBag(let a): return [a.dim]
         case .masking: return s
         }
     }

@@ -189,6 +189,9 @@ public enum Lowering {
         case .embedding:
             lay.forward = choice("copy", "row lookup", "the table's row per token id (range-checked)")
             lay.weightGradient = choice("loops", "row sums", "dy added into the row of each id")
+        case .embeddingBag(let a):
+            lay.forward = choice("loops", "bag \(a.mode.rawValue)", "the rows of the sample's token ids reduced, padding entries left out (range-checked)")
+            lay.weightGradient = choice("loops", "row sums", a.mode == .max ? "dy into the row that gave each maximum" : "dy\(a.mode == .mean ? " / kept entries" : "") added into the row of each kept id")
         case .conv2dTranspose(let a, _, _):
             let k = "\(a.kernelH)x\(a.kernelW) stride \(a.strideH)x\(a.strideW)"
             lay.forward = choice("Gemm", "scatter", "\(k): the input gradient of a Conv2D; each input pixel adds x x Wt into its window, then the border is cropped")

@@ -8,7 +8,7 @@
 //         (NHWC with H = 1), so buffers, Flatten (HWC, or CHW for PyTorch's [C, L]) and Dense
 //         layers read the same values. The kernel of a Conv1D, [k, CI, CO], is the [1, k, CI, CO]
 //         HWIO kernel: parameter offsets and tensor keys come from the unlifted layers.
-// Recurrent and Embedding layers keep their [T, D] / [T] shapes (same element counts, so the
+// Recurrent, Embedding and EmbeddingBag layers keep their [T, D] / [T] shapes (same element counts, so the
 // buffers between them and lifted layers agree). An IR without 1-D layers is returned unchanged.
 
 import ModelcCore
@@ -20,7 +20,7 @@ extension Lowering {
         var out = ir
         if let first = ir.layers.first(where: { !Emitter.isInput($0) }), first.inputShape == ir.inputShape {
             switch first.op {
-            case .recurrent, .embedding: break
+            case .recurrent, .embedding, .embeddingBag: break
             default: out.inputShape = lift(ir.inputShape)
             }
         } else {
@@ -28,7 +28,7 @@ extension Lowering {
         }
         out.layers = ir.layers.map { l in
             switch l.op {
-            case .recurrent, .embedding: return l
+            case .recurrent, .embedding, .embeddingBag: return l
             default: break
             }
             var m = l

@@ -14,9 +14,9 @@
 // {"layers": [...]}}`, input shapes in InputLayer `batch_shape` or `build_config`) and Keras 2
 // (`{"class_name": "Sequential" | "Model", "config": {"name": ..., "layers": [...]}}`, the older
 // `"config": [...]` list form, input shapes in `batch_input_shape`). A Functional model is a
-// graph of layers listed in topological order (merges; several outputs are heads, in
-// `output_layers` order, IR/ModelHeads.swift); several inputs, shared layers and nested models
-// are errors naming the layer. Messages give
+// graph of layers listed in topological order (merges; several inputs, in `input_layers`
+// order, IR/ModelInputs.swift; several outputs are heads, in `output_layers` order,
+// IR/ModelHeads.swift); shared layers and nested models are errors naming the layer. Messages give
 // the file and the JSON path (`config.layers[3].config.kernel_size`). Layer conversion and
 // shapes: KerasConfigLayers.swift; the JSON reader: KerasConfigJSON.swift.
 
@@ -130,6 +130,7 @@ public enum KerasConfig {
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        do { try ModelInputs.resolve(&ir, order: model.inputs, classesAnnotated: ann.classes != nil) } catch let e as ModelError { throw located(e, ir: ir) }
         try ModelHeads.resolve(&ir, annotations: ann, document: annDoc, order: model.outputs)
         ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
         let source = container.map { " (\($0))" } ?? ""
@@ -189,6 +190,8 @@ struct KerasModel {
     var sources: [[Int]]? = nil
     /// A Functional model's outputs in Keras's order (`output_layers`).
     var outputs: [String] = []
+    /// A Functional model's inputs in Keras's order (`input_layers`).
+    var inputs: [String] = []
 }
 
 struct KLayer {
@@ -219,7 +222,7 @@ extension KerasModel {
             let (ls, graphConfig) = try expandSharedCalls(try layers(try config.required("layers")), config: config)
             let sources = try graph(ls, config: graphConfig)
             return KerasModel(format: format, className: cls, layers: ls, builtInput: built, sources: sources,
-                              outputs: try endpoints(graphConfig.required("output_layers")))
+                              outputs: try endpoints(graphConfig.required("output_layers")), inputs: try endpoints(graphConfig.required("input_layers")))
         default:
             throw try root.required("class_name").error("model class '\(cls)': expected Sequential or Functional (a subclassed model saves no layer graph; save a Sequential or Functional model)")
         }
@@ -250,22 +253,25 @@ extension KerasModel {
 
     // MARK: - Functional chains
 
-    /// One input and one output (the last layer); each layer called once, fed by layers listed
-    /// before it (Keras lists a Functional model's layers in topological order). Returns each
-    /// layer's sources as positions in `ls`.
+    /// Inputs (InputLayers, the first layer one of them) and outputs (layers nothing reads);
+    /// each layer called once, fed by layers listed before it (Keras lists a Functional model's
+    /// layers in topological order). Returns each layer's sources as positions in `ls` (none
+    /// for an input).
     static func graph(_ ls: [KLayer], config: JNode) throws -> [[Int]] {
         let ins = try endpoints(config.required("input_layers"))
         let outs = try endpoints(config.required("output_layers"))
-        guard ins.count == 1 else { throw try config.required("input_layers").error("the model has \(ins.count) inputs (\(ins.joined(separator: ", "))); models with several inputs are not supported") }
-        guard ins[0] == ls[0].name else { throw try config.required("input_layers").error("the input is '\(ins[0])', not the first layer '\(ls[0].name)'") }
+        let inputLayers = ls.filter { $0.className == "InputLayer" }.map(\.name)
+        guard Set(ins) == Set(inputLayers), ins.count == inputLayers.count else {
+            throw try config.required("input_layers").error("the inputs are \(ins.joined(separator: ", ")), but the InputLayers are \(inputLayers.joined(separator: ", "))")
+        }
         var position: [String: Int] = [:]
         var sources: [[Int]] = []
         for (i, l) in ls.enumerated() {
             let nodes = try l.entry.required("inbound_nodes").list()
-            if i == 0 {
-                guard nodes.isEmpty, l.className == "InputLayer" else {
-                    throw l.entry.error("the first layer '\(l.name)' (\(l.className)) should be the model's InputLayer")
-                }
+            if l.className == "InputLayer" {
+                guard nodes.isEmpty else { throw l.entry.error("InputLayer '\(l.name)' has inbound nodes; an InputLayer reads nothing") }
+            } else if i == 0 {
+                throw l.entry.error("the first layer '\(l.name)' (\(l.className)) should be one of the model's InputLayers")
             } else {
                 guard nodes.count == 1 else {
                     throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); shared layers are not supported")
@@ -279,7 +285,7 @@ extension KerasModel {
                 guard !from.isEmpty else { throw nodes[0].error("layer '\(l.name)' (\(l.className)) has no input") }
                 sources.append(from)
             }
-            if i == 0 { sources.append([]) }
+            if l.className == "InputLayer" { sources.append([]) }
             position[l.name] = i
         }
         // The outputs are the layers nothing reads (several: heads, IR/ModelHeads.swift).

@@ -18,11 +18,8 @@ enum KerasConfigLayers {
         var body = m.layers
         let input: [Int]
         if body[0].className == "InputLayer" {
-            let l = body.removeFirst()
-            let key = try l.config.optional("batch_shape") != nil ? "batch_shape" : "batch_input_shape"
-            input = try batchShape(l.config.required(key), layer: l.name)
-            layers.append(Layer(name: l.name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: input,
-                                outputShape: input, line: l.index + 1))
+            layers.append(try inputLayer(body.removeFirst()))
+            input = layers[0].outputShape
         } else {
             let (shape, source) = try impliedInput(m)
             input = shape
@@ -33,6 +30,11 @@ enum KerasConfigLayers {
         }
         for l in body {
             let i = layers.count
+            if l.className == "InputLayer", m.sources != nil {   // a further input (IR/ModelInputs.swift)
+                layers.append(try inputLayer(l))
+                layers[i].producers = []
+                continue
+            }
             let from = m.sources?[i] ?? [i - 1]   // a Functional model's graph; else the layer above
             let shape = layers[from[0]].outputShape
             if from.count == 1, l.call == 0, let built = try l.entry.present("build_config")?.present("input_shape"),
@@ -60,6 +62,13 @@ enum KerasConfigLayers {
         let ir = ModelIR(name: IRBuilder.identifier(fromPath: file), sourcePath: file, semantics: .keras,
                          inputShape: input, layers: layers)
         return (ir, problems)
+    }
+
+    /// An InputLayer with its shape (`batch_shape`, Keras 2 `batch_input_shape`).
+    static func inputLayer(_ l: KLayer) throws -> Layer {
+        let key = try l.config.optional("batch_shape") != nil ? "batch_shape" : "batch_input_shape"
+        let shape = try batchShape(l.config.required(key), layer: l.name)
+        return Layer(name: l.name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: shape, outputShape: shape, line: l.index + 1)
     }
 
     /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 4 fixed sizes.
@@ -113,7 +122,7 @@ enum KerasConfigLayers {
     static func convert(_ l: KLayer, input s: [Int], lambda: LambdaFunction? = nil) throws -> (LayerKind, Op, [Int]) {
         guard let kind = LayerKind.exact(l.className), kind != .inputLayer else {
             if l.className == "InputLayer" {
-                throw l.entry.error("layer '\(l.name)' (InputLayer) is not the first layer; models with several inputs are not supported (single chains only)")
+                throw l.entry.error("layer '\(l.name)' (InputLayer) is not the first layer of a Sequential model (several inputs need a Functional model)")
             }
             throw l.entry.error("layer '\(l.name)' (\(l.className)) is not supported (supported: \(LayerKind.allCases.filter { $0 != .lambda }.map(\.rawValue).joined(separator: ", ")))")
         }

@@ -34,7 +34,12 @@ enum ONNXImporter {
             chain = try ONNXChain(model: model, file: path)
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
-        var ir = try build(chain, doc: doc)
+        var ir: ModelIR
+        do {
+            ir = try build(chain, doc: doc)
+        } catch let e as ModelError where !chain.layerNormMisses.isEmpty {
+            throw ModelError(file: e.file, line: e.line, message: e.message + ONNXLayerNormPattern.hint(chain.layerNormMisses))
+        }
         try ResourceLimits.check(ir, document: doc)
         let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")

@@ -1,6 +1,6 @@
 // ONNXOperators: one ONNX chain step to modelc layers, with the exact attributes of the node.
 // Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
-// BatchNormalization, LayerNormalization (opset 17), Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
+// BatchNormalization, LayerNormalization (opset 17, or decomposed: ONNXDecomposedLayerNorm.swift), Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
 // Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); the
 // merge operators (Add, Concat, ...) are in ONNXMerge.swift.
@@ -63,7 +63,7 @@ enum ONNXOperators {
         case "ConvTranspose": try add(try convTranspose(st))
         case "Gemm", "MatMul": try add(try linear(st))
         case "BatchNormalization": try add(try batchNorm(st, input: c.shape))
-        case "LayerNormalization": try add(try layerNorm(st, input: c.shape))
+        case "LayerNormalization": try add(try layerNorm(st, input: c.shape), note: decomposedNote(st))
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)
         case "Tanh": try add(.tanh)
@@ -211,6 +211,7 @@ enum ONNXOperators {
     /// computes: a vector's features, or a whole [C, H, W] / [C, L] sample). Scale (and B) are
     /// initializers; the Mean and InvStdDev outputs must be unused.
     static func layerNorm(_ st: Step, input: [Int]) throws -> PTOp {
+        if !st.node.decomposed.isEmpty { return try decomposedLayerNorm(st, input: input) }
         let rank = input.count + 1
         let axis = st.int("axis", -1), a = axis < 0 ? axis + rank : axis
         guard a >= 1, a < rank else { throw st.err("axis \(axis): expected an axis after the batch one of a rank-\(rank) input") }

@@ -38,7 +38,8 @@ enum PTOp: Equatable {
     /// nn.LSTM / nn.GRU / nn.RNN (PyTorchRecurrent.swift), and what forward keeps of its output.
     case recurrent(cell: RecurrentCell, input: Int, hidden: Int, layers: Int, bias: Bool, dropout: Float, bidirectional: Bool,
                    output: TorchRecurrentOutput)
-    case embedding(num: Int, dim: Int)
+    /// nn.Embedding, or nn.EmbeddingBag when `bag` is set (PyTorchEmbedding.swift).
+    case embedding(num: Int, dim: Int, padding: Int?, bag: EmbeddingBagMode?, sparse: Bool)
 
     var hasParams: Bool {
         switch self { case .conv, .linear, .batchNorm, .conv1d, .convTranspose, .recurrent, .embedding: return true; default: return false }
@@ -62,7 +63,7 @@ enum PyTorchModules {
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
                             "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
-                            "LayerNorm", "GroupNorm", "LSTM", "GRU", "RNN", "Embedding"]
+                            "LayerNorm", "GroupNorm", "LSTM", "GRU", "RNN", "Embedding", "EmbeddingBag"]
         .filter { !$0.hasSuffix("?") }
     static var supportedList: String { supported.joined(separator: ", ") }
 
@@ -108,7 +109,7 @@ enum PyTorchModules {
         case "LayerNorm": return try layerNorm(r)
         case "GroupNorm": return try groupNorm(r)
         case "LSTM", "GRU", "RNN": return try recurrent(r, cell: recurrentTypes[m.type] ?? .lstm)
-        case "Embedding": return try embedding(r)
+        case "Embedding", "EmbeddingBag": return try embedding(r, bag: m.type == "EmbeddingBag")
         default:
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }

@@ -1,8 +1,8 @@
-// PyTorchRecurrent: nn.LSTM, nn.GRU, nn.RNN and nn.Embedding in a `print(model)` repr.
+// PyTorchRecurrent: nn.LSTM, nn.GRU, nn.RNN in a `print(model)` repr, and the token-id input of
+// a model that starts with one or with an Embedding (PyTorchEmbedding.swift).
 //
 //   LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
 //        bidirectional=False, proj_size=0)      GRU(...) and RNN(...) alike
-//   Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, ...)
 //
 // A module with num_layers = L becomes L recurrent layers (the first L-1 return sequences,
 // with Dropout(dropout) between them when dropout > 0), each named by its state_dict keys
@@ -37,18 +37,6 @@ extension PyTorchModules {
         if let n = r.a.keyword["nonlinearity"], !n.contains("tanh") { throw r.err("nonlinearity=\(n): only tanh is supported") }
         return .recurrent(cell: cell, input: d, hidden: u, layers: layers, bias: try r.bool("bias", true), dropout: dropout,
                           bidirectional: try r.bool("bidirectional", false), output: .last)
-    }
-
-    /// Embedding(num, dim[, padding_idx=P]); renormalizing or frequency-scaled lookups are refused.
-    static func embedding(_ r: PTModuleArgs) throws -> PTOp {
-        let n = try r.int("num_embeddings", 0), d = try r.int("embedding_dim", 1)
-        guard n > 0, d > 0, n <= TableScanner.maxDim, d <= 65536 else { throw r.err("implausible sizes in '\(r.module.args)'") }
-        if let v = r.a.keyword["max_norm"], v != "None" { throw r.err("max_norm=\(v) (rows renormalized at lookup) is not supported") }
-        if try r.bool("scale_grad_by_freq", false) { throw r.err("scale_grad_by_freq=True is not supported") }
-        if let v = r.a.keyword["padding_idx"], v != "None" {
-            throw r.err("padding_idx=\(v): a row that never trains is not supported; print the model without it to compile the same lookup")
-        }
-        return .embedding(num: n, dim: d)
     }
 }
 
@@ -100,7 +88,9 @@ extension PyTorchBuilder {
             return s
         case .embedding:
             guard let s = ann.inputShape, s.count == 1 else {
-                throw doc.error(ann.inputLine ?? first.line, "module '\(first.name)' (Embedding) reads token ids: annotate `input: shape=STEPS`")
+                let kind = m.kinds[first.name] ?? "Embedding"
+                throw doc.error(ann.inputLine ?? first.line, "module '\(first.name)' (\(kind)) reads token ids"
+                    + (kind == "EmbeddingBag" ? " (one bag per sample)" : "") + ", and the repr does not say how many: annotate `input: shape=STEPS` (the padded length of your data)")
             }
             return s
         default:
@@ -116,7 +106,7 @@ extension PyTorchBuilder {
 
     /// A recurrent layer or an Embedding, whose shapes are (steps, features) in PyTorch's order too.
     static func isSequenceModule(_ l: Layer) -> Bool {
-        switch l.op { case .recurrent, .embedding: return true; default: return false }
+        switch l.op { case .recurrent, .embedding, .embeddingBag: return true; default: return false }
     }
 
     /// Appends a recurrent module (one layer per num_layers) or an Embedding to the chain.
@@ -139,10 +129,8 @@ extension PyTorchBuilder {
                 }
             }
             c.recurrentSequence = output == .sequence ? st.name : nil
-        case .embedding(let n, let d):
-            guard c.shape.count == 1 else { throw err("reads token ids (steps) but gets \(chw(c.shape))") }
-            c.add(st.name, kind, .embedding(vocab: n, dim: d), [c.shape[0], d], line: st.line)
-            c.recurrentSequence = st.name
+        case .embedding:
+            try appendEmbedding(st, kind: kind, to: &c, err: err)
         default:
             throw err("not a recurrent module")
         }

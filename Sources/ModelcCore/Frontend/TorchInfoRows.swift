@@ -18,7 +18,7 @@ extension TorchInfo {
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict"]
     /// torch.nn layers without sub-modules that modelc does not support (never hidden blocks).
     static let otherLayers: Set<String> = ["InstanceNorm1d", "InstanceNorm2d", "BatchNorm3d",
-                                           "Conv3d", "ConvTranspose1d", "Embedding", "LSTM", "GRU", "RNN",
+                                           "Conv3d", "ConvTranspose1d", "Embedding", "EmbeddingBag", "LSTM", "GRU", "RNN",
                                            "PReLU", "SiLU", "GELU", "Hardswish", "Mish", "Softplus", "PixelShuffle",
                                            "MaxPool3d", "Dropout1d", "Dropout3d"]
     static let weighted: Set<String> = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "Conv1d", "ConvTranspose2d", "LayerNorm", "GroupNorm"]
@@ -98,7 +98,7 @@ extension TorchInfo {
             throw err("module class \(r.type) is not supported, or it is a block whose layers torchinfo's depth setting hid "
                 + "(it shows \(formatCount(r.params.value)) params); \(hidden) (supported: \(PyTorchModules.supportedList))")
         }
-        if ["Embedding", "LSTM", "GRU", "RNN"].contains(r.type) {
+        if ["Embedding", "EmbeddingBag", "LSTM", "GRU", "RNN"].contains(r.type) {
             throw err("module class \(r.type) is not supported in a torchinfo table (what forward() does with token ids and a recurrent module's outputs does not show in its rows); give modelc the print(model) repr, which reads it")
         }
         throw err("module class \(r.type) is not supported (supported: \(PyTorchModules.supportedList))")

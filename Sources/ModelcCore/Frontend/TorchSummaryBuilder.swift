@@ -161,6 +161,8 @@ extension PyTorchBuilder {
                 guard out == c.shape else { throw err("Dropout keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                 try append(step(.dropout(0.5, spatial: r.type == "Dropout2d")), kind: r.type, to: &c, doc: doc, declared: 0,
                            notes: ["rate not printed: 0.5 (PyTorch default; annotate `layer \(r.label): rate=...`)"])
+            case "Embedding", "EmbeddingBag":
+                throw err("module class \(r.type) is not supported in a torchsummary table (its rows show neither padding_idx, nor an EmbeddingBag's mode, nor how many token ids it reads); give modelc the print(model) repr with `input: shape=STEPS`")
             default:
                 if let op = tsActivations[r.type] {
                     guard r.params == 0 else { throw err("\(r.type) has no params") }

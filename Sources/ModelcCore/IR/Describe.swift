@@ -77,7 +77,8 @@ enum Describe {
         case .repeatVector(let n): return "n \(n)"
         case .permute(let d): return "dims (" + d.map(String.init).joined(separator: ", ") + ")"
         case .recurrent(let a): return a.description
-        case .embedding(let v, let d): return "vocabulary \(v), dim \(d)"
+        case .embedding(let v, let d, let p): return "vocabulary \(v), dim \(d)" + (p.map { ", padding_idx \($0)" } ?? "")
+        case .embeddingBag(let a): return a.description
         case .merge(let k): return k.name
         case .masking(let v): return "mask_value \(num(v))"
         case .normalization(let a): return a.description

@@ -141,8 +141,12 @@ public enum Op: Equatable, Codable, Sendable {
     /// SimpleRNN, LSTM or GRU over a sequence [T, D] -> [units] or [T, units]
     /// (IR/Recurrent.swift has the cells, gate orders and weight layouts).
     case recurrent(RecurrentAttrs)
-    /// Token ids [T] -> vectors [T, dim] from a [vocab, dim] table (ids read from the float input).
-    case embedding(vocab: Int, dim: Int)
+    /// Token ids [T] -> vectors [T, dim] from a [vocab, dim] table (ids read from the float input);
+    /// PyTorch `padding_idx`: that row starts at zero and never trains (IR/EmbeddingBag.swift).
+    case embedding(vocab: Int, dim: Int, paddingIdx: Int? = nil)
+    /// PyTorch EmbeddingBag: token ids [T] -> one vector [dim], the ids' rows reduced by sum,
+    /// mean or max, padding entries left out (IR/EmbeddingBag.swift).
+    case embeddingBag(EmbeddingBagAttrs)
     /// A merge of several earlier outputs (Add, Concatenate, ...; IR/Merge.swift).
     case merge(MergeKind)
     /// Cropping2D (Cropping1D on [L, C]: left and right only): rows and columns removed per side.
@@ -184,6 +188,8 @@ public struct ParamTensor: Equatable, Codable, Sendable {
     public var scope: String? = nil
     /// An LSTM's bias: its units, whose forget-gate slice starts at 1 (Keras unit_forget_bias).
     public var unitForgetBias: Int? = nil
+    /// An Embedding's padding row (PyTorch `padding_idx`): initialized to zeros.
+    public var zeroRow: Int? = nil
     /// The full PyTorch state_dict key when it is not `<layer>.<suffix>` (the layers of one
     /// nn.LSTM module: `lstm.weight_ih_l1`).
     public var stateDictKey: String? = nil
@@ -356,6 +362,9 @@ public struct ModelIR: Equatable, Codable, Sendable {
     /// A graph with several output layers (layers nothing reads): its heads, each with its loss
     /// and weight (IR/ModelHeads.swift). nil: one output, the last layer.
     public var heads: [ModelHead]? = nil
+    /// A graph with several Input layers: each one's layer, name, shape and place in the flat
+    /// input vector (IR/ModelInputs.swift). nil: one input.
+    public var inputs: [ModelInput]? = nil
 
     public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
                 declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],

@@ -5,11 +5,14 @@
 // After:  nil when every row reads the row above (a chain: the IR is built as before), else for
 //         each row the positions of the rows it reads, all earlier (the table's order is
 //         topological). Names Keras 3 cut short (`batch_normalizat…`) match by prefix; when
-//         several rows fit, the one that would otherwise feed nothing. Errors name the row: an unknown or later input,
-//         several Input layers, a layer that takes one input listed with several, and a graph
-//         without an InputLayer row. A layer called more than once (node indices above 0) has
-//         been split into one row per call before (IR/SharedLayers.swift). Several outputs
-//         (layers nothing reads) are heads (IR/ModelHeads.swift).
+//         several rows fit, the one that would otherwise feed nothing. An InputLayer row after
+//         the first reads nothing (`[]`): a model with several inputs (IR/ModelInputs.swift).
+//         Errors name the row: an unknown or later input, a row other than an InputLayer that
+//         reads nothing, an InputLayer that reads something, a layer that takes one input listed
+//         with several, and a graph without an InputLayer row. A layer called more than once
+//         (node indices above 0) has been split into one row per call before
+//         (IR/SharedLayers.swift). Several outputs (layers nothing reads) are heads
+//         (IR/ModelHeads.swift).
 
 enum GraphBuilder {
     /// Inputs of one layer, and cut names that fit several rows (resolving them is quadratic).
@@ -22,8 +25,12 @@ enum GraphBuilder {
             guard r.connectedTo.count <= maxInputs else {
                 throw doc.error(r.line, "layer '\(r.name)' lists \(r.connectedTo.count) inputs in the 'Connected to' column; at most \(maxInputs) are supported")
             }
-            if i > 0 && r.connectedTo.isEmpty {
-                throw doc.error(r.line, "layer '\(r.name)' has no input in the 'Connected to' column: models with several inputs are not supported")
+            let input = kinds[i] == [.inputLayer]
+            if i > 0 && r.connectedTo.isEmpty && !input {
+                throw doc.error(r.line, "layer '\(r.name)' has no input in the 'Connected to' column (only an InputLayer reads nothing)")
+            }
+            if i > 0 && input && !r.connectedTo.isEmpty {
+                throw doc.error(r.line, "InputLayer '\(r.name)' is connected to \(r.connectedTo.joined(separator: ", ")); an InputLayer reads nothing")
             }
             cands.append(try (i == 0 ? [] : r.connectedTo).map { name in
                 let c = candidates(name, rows[..<i])
@@ -43,6 +50,7 @@ enum GraphBuilder {
         var chain = true
         for (i, ps) in chosen.enumerated() {
             if i == 0 { out.append(nil); continue }
+            if ps.isEmpty { out.append([]); chain = false; continue }   // a further InputLayer
             let merge = kinds[i].allSatisfy(\.isMerge)
             if ps.count > 1 && !merge {
                 throw doc.error(rows[i].line, "layer '\(rows[i].name)' has \(ps.count) inputs (\(rows[i].connectedTo.joined(separator: ", "))) but takes one")

@@ -36,8 +36,8 @@ enum IRBuilder {
         if table.hasConnectedColumn, let ps = try GraphBuilder.producers(srows.map(\.row), kinds: srows.map(\.kinds), doc: doc) {
             for i in srows.indices { srows[i].producers = ps[i] }
         }
-        for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] {
-            throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)': models with several inputs are not supported")
+        for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] && r.producers == nil {
+            throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)' in a table without a 'Connected to' column: a model with several inputs is read from a functional model's summary, which says what reads each input")
         }
         return (srows, hows)
     }
@@ -75,6 +75,7 @@ enum IRBuilder {
                 throw doc.error(row.line, "layer '\(row.name)' (\(c.kind.rawValue)): 1-D layers in a channels-first (C, H, W) table are not supported")
             }
             if let p = srows[i].producers?.first { prev = search.chosen[p].0.output }
+            if srows[i].producers == [] { prev = c.output }   // a further Input layer (IR/ModelInputs.swift)
             layers.append(Layer(name: row.name, kind: c.kind.rawValue, op: c.op, inputShape: prev, outputShape: c.output,
                                 line: row.line, declaredParams: row.params, notes: notes(srows[i], how: hows[i], chosen: c, group: group)))
             layers[layers.count - 1].producers = srows[i].producers
@@ -86,6 +87,7 @@ enum IRBuilder {
         ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
         SharedLayers.syncOps(&ir)
+        try ModelInputs.resolve(&ir, classesAnnotated: ann.classes != nil)
         try ModelHeads.resolve(&ir, annotations: ann, document: doc)
         return ir
     }

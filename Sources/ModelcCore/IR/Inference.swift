@@ -148,7 +148,8 @@ final class InferenceSearch {
         budget -= 1
         let r = rows[index]
         if let s = r.shared { return runShared(index, s, input: input) }
-        let inputs = r.producers.map { $0.map { chosen[$0].0.output } } ?? [input]
+        // A further Input layer (`producers == []`) reads nothing: its printed shape is its input.
+        let inputs = r.producers == [] ? [r.row.shape.known ?? []] : r.producers.map { $0.map { chosen[$0].0.output } } ?? [input]
         var fits: [LayerCandidate] = []
         var firstMiss: Fits?
         for kind in r.kinds {

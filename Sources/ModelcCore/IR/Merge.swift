@@ -5,9 +5,8 @@
 // stay in topological order) instead of the row above. Merge layers combine several outputs:
 // Add, Subtract (exactly two), Multiply, Average, Maximum and Minimum need equal shapes (no
 // broadcasting); Concatenate needs equal shapes except along its axis, where the sizes add.
-// Out of scope, with clear errors (IR/GraphBuilder.swift): several Input layers. A layer called
-// more than once (shared weights) is one layer per call (IR/SharedLayers.swift). Several
-// outputs are heads (IR/ModelHeads.swift).
+// Several inputs: IR/ModelInputs.swift. A layer called more than once (shared weights) is one
+// layer per call (IR/SharedLayers.swift). Several outputs are heads (IR/ModelHeads.swift).
 
 public enum MergeKind: Equatable, Codable, Sendable {
     case add, subtract, multiply, average, maximum, minimum
@@ -91,6 +90,7 @@ public enum MergeVerifier {
         let L = ir.layers[i]
         func problem(_ m: String) -> [ModelError] { [ModelError(file: ir.sourcePath, line: L.line, message: "layer '\(L.name)': " + m)] }
         let ps = ir.layers.producers(of: i)
+        if L.op == .input { return ps.isEmpty && L.inputShape == L.outputShape ? [] : problem("an Input layer reads nothing") }   // IR/ModelInputs.swift
         guard !ps.isEmpty, ps.allSatisfy({ $0 >= 0 && $0 < i }) else { return problem("inputs \(ps) are not earlier layers") }
         let shapes = ps.map { ir.layers[$0].outputShape }
         if L.inputShape != shapes[0] {

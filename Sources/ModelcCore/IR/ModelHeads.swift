@@ -38,9 +38,10 @@ enum ModelHeads {
     /// Most output heads of one model.
     static let maxHeads = 64
 
-    /// Positions of the layers nothing reads, in order (the last layer is always one).
+    /// Positions of the layers nothing reads, in order (the last layer is always one); an Input
+    /// layer nothing reads is no output (IR/ModelInputs.swift refuses it).
     static func outputs(_ layers: [Layer]) -> [Int] {
-        layers.consumers.enumerated().filter { $0.element.isEmpty }.map(\.offset)
+        layers.consumers.enumerated().filter { $0.element.isEmpty && layers[$0.offset].op != .input }.map(\.offset)
     }
 
     /// The layers whose default activation is a head's (softmax or sigmoid): each output layer,

@@ -46,8 +46,9 @@ extension Layer {
             return t
         case .recurrent(let a):
             return Layer.recurrentTensors(a, inputs: cin)
-        case .embedding(let vocab, let dim):
-            return [ParamTensor(role: .embeddings, shape: [vocab, dim], trainable: true)]
+        case .embedding, .embeddingBag:
+            let (vocab, dim, p) = op.embeddingTable ?? (0, 0, nil)
+            return [ParamTensor.embeddings(vocab: vocab, dim: dim, paddingIdx: p)]
         case .normalization(let a):
             return a.tensors(input: inputShape)
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,

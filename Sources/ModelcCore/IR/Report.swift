@@ -24,7 +24,7 @@ enum ReportText {
             let shown = ir.channelsFirst && L.outputShape.count == 3 ? [L.outputShape[2], L.outputShape[0], L.outputShape[1]] : L.outputShape
             var inferred = ir.channelsFirst && L.op == .flatten ? "CHW order (channels-first)" : Describe.op(L.op, oneD: L.isOneD)
             if let inner = L.perStepClass { inferred = inner + (inferred.isEmpty ? "" : " ") + inferred }
-            if let ps = L.producers { inferred += (inferred.isEmpty ? "" : ", ") + "from " + ps.map { ir.layers[$0].name }.joined(separator: ", ") }
+            if let ps = L.producers, !ps.isEmpty { inferred += (inferred.isEmpty ? "" : ", ") + "from " + ps.map { ir.layers[$0].name }.joined(separator: ", ") }
             rows.append(("\(L.name) (\(L.kind))", "(None, " + shown.map(String.init).joined(separator: ", ") + ")",
                          formatCount(L.paramCount), inferred))
         }
@@ -59,9 +59,12 @@ enum ReportText {
         }
         if let o = d.optimizer { out += pad("Optimizer params:", 22) + formatCount(o) + " (declared; not part of the model)\n" }
         out += String(repeating: "_", count: width) + "\n"
-        out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))" : ir.classNames.joined(separator: ", "))\n"
+        let classes = ir.classNames.isEmpty ? "none" : ir.isBinaryClassifier ? "binary (0, 1; the output is P(\(ir.classNames.first ?? "1")))"
+            : ir.classNames.joined(separator: ", ")
+        out += "Dataset: \(ir.dataset ?? "none")   classes: \(classes)\n"
         out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
         out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
+        out += ModelInputs.report(ir)
         out += ModelHeads.report(ir)
         let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
         if !notes.isEmpty {
@@ -137,7 +140,10 @@ enum ReportJSON {
             p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
                 + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
-        case .embedding(let v, let d): p = [("input_dim", String(v)), ("output_dim", String(d))]
+        case .embedding(let v, let d, let pad): p = [("input_dim", String(v)), ("output_dim", String(d))] + (pad.map { [("padding_idx", String($0))] } ?? [])
+        case .embeddingBag(let a):
+            p = [("num_embeddings", String(a.vocab)), ("embedding_dim", String(a.dim)), ("mode", JSON.string(a.mode.rawValue))]
+                + (a.paddingIdx.map { [("padding_idx", String($0))] } ?? [])
         case .merge(.concatenate(let a)): p = [("axis", String(a))]
         case .merge: break
         case .normalization(let a):
@@ -188,6 +194,7 @@ enum ReportJSON {
         var out = "{\n"
         out += "  \"name\": \(JSON.string(ir.name)),\n"
         out += "  \"input_shape\": \(JSON.ints(ir.inputShape)),\n"
+        if let ins = ModelInputs.json(ir) { out += "  \"inputs\": \(ins),\n" }
         out += "  \"ok\": \(r.ok ? "true" : "false"),\n"
         out += "  \"layers\": [\n" + layers.map { "    " + $0 }.joined(separator: ",\n") + "\n  ],\n"
         out += "  \"total_params\": \(ir.frameworkParamCount),\n"

@@ -175,7 +175,7 @@ enum SemanticDefaults {
     /// One sigmoid unit is a binary classifier: its output, P(class 1), is named "1" unless
     /// `classes:` names it. Runs again after the activations are resolved (idempotent).
     static func nameBinaryHead(_ ir: inout ModelIR, annotations ann: Annotations) {
-        guard ann.classes == nil, ir.isBinaryClassifier else { return }
+        guard ann.classes == nil, ir.isBinaryClassifier, !ann.training.targetIsInput else { return }
         ir.classNames = ["1"]
         ir.nativeClassNames = nil
         ir.assumptions.removeAll { $0.hasPrefix("classes: ") }
@@ -209,7 +209,11 @@ enum SemanticDefaults {
             ir.classNames = names
         } else {
             let names = DatasetFacts.classNames(dataset)
-            if classes > ResourceLimits.maxClassNames {
+            if ann.training.targetIsInput {
+                // An autoencoder: its outputs reconstruct the input; they are no classes to name.
+                ir.classNames = []
+                ir.assumptions.append("classes: none (train: target=input: the \(formatCount(classes)) outputs reconstruct the input)")
+            } else if classes > ResourceLimits.maxClassNames {
                 // Not a classifier head (e.g. a table cut short after a convolution): naming
                 // every output value would make reports of megabytes (found by fuzzing, issue 6).
                 ir.classNames = []
@@ -225,10 +229,13 @@ enum SemanticDefaults {
         // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
         // with one are trained on raw 0..255 images).
         let rescales = ir.layers.prefix { !isWeighted($0.op) }.contains { $0.kind == LayerKind.rescaling.rawValue }
-        ir.inputScale = ann.inputScale ?? (rescales ? 1 : 1.0 / 255.0)
+        // Token ids (an Embedding or EmbeddingBag reads the input) are used as they are.
+        let tokens = ir.layers.contains { $0.op.embeddingTable != nil }
+        ir.inputScale = ann.inputScale ?? (rescales || tokens ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0
         if ann.inputScale == nil && ann.inputOffset == nil {
-            ir.assumptions.append(rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
+            ir.assumptions.append(tokens ? "input: scale=1 offset=0 (token ids, read as they are)"
+                                  : rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
         nameBinaryHead(&ir, annotations: ann)

@@ -232,7 +232,7 @@ extension SharedLayers {
             }
         case .globalAvgPool, .globalMaxPool: return s.count >= 2 ? [s[s.count - 1]] : nil
         case .recurrent(let a): return s.count == 2 ? a.outputShape(steps: s[0]) : nil
-        case .embedding(_, let d): return s.count == 1 ? s + [d] : nil
+        case .embedding(_, let d, _): return s.count == 1 ? s + [d] : nil
         case .flatten: return [s.reduce(1, *)]
         case .batchNorm, .normalization, .activation, .dropout, .lambda: return s
         default: return nil

@@ -50,6 +50,12 @@ public struct GemmEpilogue {
     public var activation: Activation
     /// C += s (no bias, scale or activation).
     public var accumulate: Bool
+    /// Whether a scale and shift or an activation follow the sums.
+    @_transparent public var isPointwise: Bool {
+        if accumulate { return false }
+        if case .none = activation { return scale != nil && shift != nil }
+        return true
+    }
 
     @_transparent
     public init(bias: UnsafePointer<Float>? = nil, scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil,
@@ -94,11 +100,14 @@ public enum Gemm {
                                _ red: GemmReduction, _ epi: GemmEpilogue = .store) {
         // Full tiles, then the rest: one row alone (a one-image layer: no wasted multiplies),
         // or 2 to 5 rows as a full tile whose extra rows repeat the last and are not stored.
+        // The one-row test is written on `rows` so that it folds away when `rows` is a literal
+        // (a weight gradient's rows) that leaves no single row: the one-row tiles are then not
+        // compiled at all.
         let tr = KernelTarget.tileRows
         var r = 0
         while r < rows {
             let valid = min(tr, rows - r)
-            if valid == 1 {
+            if rows % tr == 1 && r == rows - 1 {
                 block(1, valid: 1, r, a: a, b: b, n: n, c: c, red, epi)
             } else {
                 block(tr, valid: valid, r, a: a, b: b, n: n, c: c, red, epi)
@@ -109,23 +118,44 @@ public enum Gemm {
 
     /// One block of `R` rows (a literal at every call; `valid` of them real) across all n columns: full tiles of
     /// KernelTarget.Lanes, then narrower tails; n is a literal, so the tails are chosen at
-    /// compile time.
+    /// compile time. The tiles store the sums (plus bias); a folded BatchNorm's scale and shift
+    /// and the activation then run once over the block's rows (`pointwise`), still in L1. In
+    /// the tiles' `finish` they were inlined once per row and column tail of every tile, and the
+    /// lane-wise select of leaky ReLU made each copy dozens of basic blocks for the optimizer.
     @_transparent @usableFromInline
     static func block(_ R: Int, valid: Int, _ r0: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
                       c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue) {
         let rows = TileRows(valid, r0, a: a, c: c)
+        let sums = GemmEpilogue(bias: epi.bias, accumulate: epi.accumulate)
         let w = KernelTarget.Lanes.lanes
         var col = 0
         while n - col >= w {
-            tile(KernelTarget.Lanes.self, R, valid, rows, b: b, col: col, red, epi)
+            tile(KernelTarget.Lanes.self, R, valid, rows, b: b, col: col, red, sums)
             col += w
         }
-        if w > 32 && n - col >= 32 { tile(VectorPair<SIMD16<Float>>.self, R, valid, rows, b: b, col: col, red, epi); col += 32 }
-        if w > 16 && n - col >= 16 { tile(SIMD16<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 16 }
-        if n - col >= 8 { tile(SIMD8<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 8 }
-        if n - col >= 4 { tile(SIMD4<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 4 }
-        if n - col >= 2 { tile(SIMD2<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 2 }
-        if n - col >= 1 { tile(Float.self, R, valid, rows, b: b, col: col, red, epi) }
+        if w > 32 && n - col >= 32 { tile(VectorPair<SIMD16<Float>>.self, R, valid, rows, b: b, col: col, red, sums); col += 32 }
+        if w > 16 && n - col >= 16 { tile(SIMD16<Float>.self, R, valid, rows, b: b, col: col, red, sums); col += 16 }
+        if n - col >= 8 { tile(SIMD8<Float>.self, R, valid, rows, b: b, col: col, red, sums); col += 8 }
+        if n - col >= 4 { tile(SIMD4<Float>.self, R, valid, rows, b: b, col: col, red, sums); col += 4 }
+        if n - col >= 2 { tile(SIMD2<Float>.self, R, valid, rows, b: b, col: col, red, sums); col += 2 }
+        if n - col >= 1 { tile(Float.self, R, valid, rows, b: b, col: col, red, sums) }
+        if epi.isPointwise {
+            for r in 0..<valid { pointwise(c(r0 + r), n: n, epi) }
+        }
+    }
+
+    /// C[0..<n] = act(C * scale + shift) (the parts `epi` has), 16 lanes at a time.
+    @_transparent @usableFromInline
+    static func pointwise(_ p: UnsafeMutablePointer<Float>, n: Int, _ epi: GemmEpilogue) {
+        var col = 0
+        while n - col >= 16 {
+            finish(SIMD16<Float>.load(p + col), p + col, col, epi)
+            col += 16
+        }
+        while col < n {
+            finish(p[col], p + col, col, epi)
+            col += 1
+        }
     }
 
     /// The micro-kernel: R x V.lanes sums in registers (R <= 6), of which the first `valid`

@@ -546,12 +546,13 @@ public enum EmbeddingKernel {
         }
     }
 
-    /// gTable = the sum of dy rows per id (this chunk's partial; bad ids contribute nothing).
+    /// gTable = the sum of dy rows per id (this chunk's partial; bad ids contribute nothing, and
+    /// neither does the padding row `paddingIdx`, PyTorch padding_idx, which never trains).
     public static func backward(ids: UnsafePointer<Float>, count: Int, dy: UnsafePointer<Float>, vocab: Int, dim: Int,
-                                gTable: UnsafeMutablePointer<Float>) {
+                                gTable: UnsafeMutablePointer<Float>, paddingIdx: Int? = nil) {
         gTable.update(repeating: 0, count: vocab * dim)
         for r in 0..<count {
-            guard let i = index(ids[r], vocab) else { continue }
+            guard let i = index(ids[r], vocab), i != paddingIdx else { continue }
             let g = gTable + i * dim, d = dy + r * dim
             for j in 0..<dim { g[j] += d[j] }
         }

@@ -150,7 +150,7 @@ struct Conv2DBackwardEmitter {
             wino.emitWeights(m, name: "\(c.name) input gradient", kernel: wf)
             m.backwardPrologue.append(wino.weightsName)
             m.imageRowsFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)") { w in
-                wino.emitKernelBody(w, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
+                wino.emitKernelBody(w, m, user: wino.kernelName, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
             }
             return
         }

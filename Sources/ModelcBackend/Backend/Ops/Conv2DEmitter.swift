@@ -151,7 +151,7 @@ extension Conv2DLayer {
         func emitTiles(_ name: String, _ fused: FusedOutput?) {
             m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.m)x\(wino.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
-                wino.emitKernelBody(w, out: outputLayout(fused), bias: (attrs.useBias && fused == nil) ? "bias" : nil,
+                wino.emitKernelBody(w, m, user: name, out: outputLayout(fused), bias: (attrs.useBias && fused == nil) ? "bias" : nil,
                                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
                                     epilogue: fused?.activation ?? epi ?? .none)
             }

@@ -3,7 +3,8 @@
 // EmbeddingKernel).
 //   forward   y[n, t] = table[id]; an id that is not a whole number in 0..<vocab gives a zero
 //             row and is reported (CompiledModelBase.reportBadInput), never read out of bounds
-//   backward  dtable[id] += dy[n, t] (this chunk's partial); no dx (ids have no gradient)
+//   backward  dtable[id] += dy[n, t] (this chunk's partial), except for the padding row
+//             (PyTorch padding_idx), whose gradient stays zero; no dx (ids have no gradient)
 // The emitter refuses an Embedding anywhere but right after the input (Emitter.problems).
 
 import ModelcCore
@@ -11,6 +12,7 @@ import ModelcCore
 struct EmbeddingEmitter: OpEmitter {
     let vocab: Int
     let dim: Int
+    let paddingIdx: Int?
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let p = c.prefix, steps = c.inSize
@@ -19,7 +21,7 @@ struct EmbeddingEmitter: OpEmitter {
         }
         m.reduceRanges.append((c.paramOffsets[.embeddings] ?? 0, vocab * dim))
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: the table's gradient, row by id") { w in
-            w.line("EmbeddingKernel.backward(ids: \(c.x) + lo * \(steps), count: (hi - lo) * \(steps), dy: \(c.gy) + lo * \(c.outSize), vocab: \(vocab), dim: \(dim), gTable: partials + t * \(c.parameterCount) + \(c.paramOffsets[.embeddings] ?? 0))")
+            w.line("EmbeddingKernel.backward(ids: \(c.x) + lo * \(steps), count: (hi - lo) * \(steps), dy: \(c.gy) + lo * \(c.outSize), vocab: \(vocab), dim: \(dim), gTable: partials + t * \(c.parameterCount) + \(c.paramOffsets[.embeddings] ?? 0)\(paddingIdx.map { ", paddingIdx: \($0)" } ?? ""))")
         }
         let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
         return (f, f, [.chunk("\(p)Backward(lo, hi, t)")])

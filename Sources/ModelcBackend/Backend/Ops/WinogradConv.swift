@@ -104,16 +104,35 @@ struct WinogradConv {
 
     /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose padded input
     /// is at x, written to y in layout `out` through the epilogue (the caller declares bias, or
-    /// sc/sh for a folded BatchNorm).
-    func emitKernelBody(_ w: CodeWriter, out: PixelLayout, bias: String?, scale: String?, shift: String?,
-                        epilogue: EpilogueActivation) {
+    /// sc/sh for a folded BatchNorm). The tile loop itself is one function per geometry
+    /// (`sharedTiles`), which the layers with that geometry (a layer's forward and its input
+    /// gradient, inference and training) share: the optimizer specializes each copy of the
+    /// runtime's kernel for its sizes, so one copy instead of three is a third of the work.
+    func emitKernelBody(_ w: CodeWriter, _ m: ModelEmission, user: String, out: PixelLayout, bias: String?, scale: String?,
+                        shift: String?, epilogue: EpilogueActivation) {
         let nn = n * n
-        w.line("let geometry = WinogradGeometry(inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c),")
-        w.line("                                outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co),")
-        w.line("                                outputOffset: \(out.offset), outputRowStride: \(out.rowStride), outputPixelStride: \(out.channels),")
-        w.line("                                block: \(block), uStride: \(uStride))")
+        let tiles = sharedTiles(m, user: user, out: out)
         w.line("let buffers = WinogradBuffers(u: \(u), v: \(v) + t * \(nn * block * g.c), m: \(mm) + t * \(nn * block * co), h: \(half) + t * \(nn * 16))")
         let epi = RowGemm.epilogueText(bias: bias, scale: scale, shift: shift, epilogue: epilogue)
-        w.line("\(formType).tiles(x, y, q0, q1, geometry, buffers, \(epi))")
+        w.line("\(tiles)(x, y, q0, q1, buffers, \(epi))")
+    }
+
+    /// `winograd<m>x<m>_<OH>x<OW>x<CI>to<CO>[Padded](x, y, q0, q1, buffers, epilogue)`: the runtime's
+    /// tile loop with this layer's sizes and output layout as literals.
+    private func sharedTiles(_ m: ModelEmission, user: String, out: PixelLayout) -> String {
+        let geometry = ["inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c),",
+                        "outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co),",
+                        "outputOffset: \(out.offset), outputRowStride: \(out.rowStride), outputPixelStride: \(out.channels),",
+                        "block: \(block), uStride: \(uStride))"]
+        let layout = out.isDense ? "dense" : "into a padded buffer"
+        let name = "winograd\(self.m)x\(self.m)_\(g.oh)x\(g.ow)x\(g.c)to\(co)" + (out.isDense ? "" : "Padded")
+        return m.sharedKernel(key: formType + geometry.joined(), name: name,
+                              parameters: "_ buffers: WinogradBuffers, _ epilogue: GemmEpilogue",
+                              comment: "Winograd \(form): output tiles q0..<q1 (of \(tiles)) of a [\(g.hp), \(g.wp), \(g.c)] padded input into [\(g.oh), \(g.ow), \(co)] (\(layout)), \(block) tiles per block",
+                              user: user) { w in
+            w.line("let geometry = WinogradGeometry(\(geometry[0])")
+            for l in geometry.dropFirst() { w.line("                                \(l)") }
+            w.line("\(formType).tiles(x, y, q0, q1, geometry, buffers, epilogue)")
+        }
     }
 }

@@ -66,6 +66,29 @@ final class SharedWeightsTests: XCTestCase {
         XCTAssertTrue(src.contains("Merge.accumulate(gradients + 12, gradients + 140, count: 128)"))
     }
 
+    /// A Siamese network: one Dense called on each of two inputs (IR/ModelInputs.swift), the
+    /// difference of its calls, a Dense. The flat input is a new first layer (MultiInputSplit),
+    /// which shifts the shared layer's position with its producers.
+    func testSiameseTwoInputs() throws {
+        let rule = String(repeating: "_", count: 98)
+        let t = ([rule, Self.row("Layer (type)", "Output Shape", "Param #", "Connected to"), String(repeating: "=", count: 98),
+                  Self.row("input_1 (InputLayer)", "[(None, 6)]", "0"), rule,
+                  Self.row("input_2 (InputLayer)", "[(None, 6)]", "0"), rule,
+                  Self.row("shared (Dense)", "(None, 4)", "28", "input_1[0][0]"), Self.row("", "", "", "input_2[0][0]"), rule,
+                  Self.row("subtract (Subtract)", "(None, 4)", "0", "shared[0][0]"), Self.row("", "", "", "shared[1][0]"), rule,
+                  Self.row("dense_out (Dense)", "(None, 1)", "5", "subtract[0][0]"), String(repeating: "=", count: 98),
+                  "Total params: 33", "Trainable params: 33", "Non-trainable params: 0", rule]).joined(separator: "\n") + "\n"
+        let r = try Frontend.check(text: t + "\n```modelc\nlayer shared: activation=tanh\nlayer dense_out: activation=sigmoid\n```\n", path: "siamese.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input_1", "input_2", "shared", "shared[1]", "subtract", "dense_out"])
+        XCTAssertEqual(r.ir.layers[3].sharesWeightsWith, 2)
+        XCTAssertEqual(r.ir.layers[3].producers, [1])
+        XCTAssertEqual(Emitter.problems(r.ir).map(\.description), [])
+        let src = Emitter.emit(r.ir, fuse: false).source
+        XCTAssertTrue(src.contains("(parameters + 33).update(from: parameters + 0, count: 28)"), "copies shared's tensors into the shadow")
+        XCTAssertTrue(src.contains("Merge.accumulate(gradients + 0, gradients + 33, count: 28)"), "adds the second call's gradient")
+    }
+
     func testSharedBatchNormalizationIsRefused() throws {
         let t = Self.table(shared: "bn (BatchNormalization)", shape: "(None, 4)", params: 16, total: 72, nonTrainable: 8)
             .replacingOccurrences(of: "shared[", with: "bn[")

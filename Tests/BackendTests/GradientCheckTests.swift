@@ -178,6 +178,10 @@ final class GradientCheckTests: XCTestCase {
     /// in 0..<7, valid ids; the Dense reads them as features).
     func testTwoInputs() throws { try check("fx_graph_inputs", tokens: 7) }
 
+    /// A Siamese model (issue 17): two Input layers, one Dense called on each (shared weights:
+    /// its gradient is the sum of both calls'), their difference and product, a Dense.
+    func testSiamese() throws { try check("fx_graph_siamese") }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

@@ -118,23 +118,16 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
-            l4_max_pooling2d_1ForwardInference(lo, hi, t)
-            l5_conv2d_2Forward(lo, hi, t)
-            BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
-            Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
-            l9_dense_1Forward(lo, hi, t)
-            BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
-            l11_dense_2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)

@@ -122,17 +122,16 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1ForwardFused(lo, hi, t)
-            l5_conv2d_2ForwardFused(lo, hi, t)
-            l9_dense_1ForwardFused(lo, hi, t)
-            l11_dense_2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1ForwardFused(lo, hi, t)
         l5_conv2d_2ForwardFused(lo, hi, t)
         l9_dense_1ForwardFused(lo, hi, t)

@@ -147,29 +147,16 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
-            l4_max_pooling2d_1ForwardInference(lo, hi, t)
-            (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
-            l6_conv2d_2Forward(lo, hi, t)
-            BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
-            l8_average_pooling2d_1Forward(lo, hi, t)
-            Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
-            (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
-            l11_conv2d_3Forward(lo, hi, t)
-            l13_dense_1Forward(lo, hi, t)
-            BatchNorm.inference(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, fold: l14_batch_normalization_3part + t * 18)
-            Activations.forward(.relu, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
-            (a16 + lo * 9).update(from: a15 + lo * 9, count: (hi - lo) * 9)
-            l17_dense_2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)

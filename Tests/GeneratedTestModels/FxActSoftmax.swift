@@ -47,24 +47,20 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_denseForward(lo, hi, t)
-            Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
-            l4_dense_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l2_denseForward(lo, hi, t)
-            Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
-            l4_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l2_denseForward(lo, hi, t)
         Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)
         l4_dense_1Forward(lo, hi, t)

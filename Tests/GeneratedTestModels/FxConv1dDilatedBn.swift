@@ -70,18 +70,16 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1dForward(lo, hi, t)
-            BatchNorm.inference(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 12)
-            Activations.forward(.relu, a2 + lo * 96, a3 + lo * 96, count: (hi - lo) * 96)
-            l4_average_pooling1dForward(lo, hi, t)
-            for n in lo..<hi { GlobalPooling.max(a4 + n * 42, a5 + n * 6, l5_global_max_pooling1darg + n * 6, pixels: 7, channels: 6) }
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1dForward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 12)
         Activations.forward(.relu, a2 + lo * 96, a3 + lo * 96, count: (hi - lo) * 96)

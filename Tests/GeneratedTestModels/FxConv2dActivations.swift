@@ -52,24 +52,20 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l2_conv2d_1Forward(lo, hi, t)
-            l3_conv2d_2Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l2_conv2d_1Forward(lo, hi, t)
-            l3_conv2d_2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2dForward(lo, hi, t)
         l2_conv2d_1Forward(lo, hi, t)
         l3_conv2d_2Forward(lo, hi, t)

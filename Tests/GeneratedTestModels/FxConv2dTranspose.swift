@@ -57,22 +57,14 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
         Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
         Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
         Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_transposeForward(lo, hi, t)
-            l2_conv2d_transpose_1Forward(lo, hi, t)
-            l3_conv2d_transpose_2Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
         Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
         Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
         Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_transposeForward(lo, hi, t)
-            l2_conv2d_transpose_1Forward(lo, hi, t)
-            l3_conv2d_transpose_2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -83,6 +75,13 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
         Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
         l2_conv2d_transpose_1Forward(lo, hi, t)
         Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
+        l3_conv2d_transpose_2Forward(lo, hi, t)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
+        l1_conv2d_transposeForward(lo, hi, t)
+        l2_conv2d_transpose_1Forward(lo, hi, t)
         l3_conv2d_transpose_2Forward(lo, hi, t)
     }
 

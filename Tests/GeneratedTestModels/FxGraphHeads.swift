@@ -71,30 +71,20 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l3_denseForward(lo, hi, t)
-            l4_class_logitsForward(lo, hi, t)
-            l6_flag_outForward(lo, hi, t)
-            l7_map_outForward(lo, hi, t)
-            Merge.concatenate([a4 + lo * 3, a6 + lo * 1, a7 + lo * 16], inner: [3, 1, 16], outer: (hi - lo) * 1, a9 + lo * 20)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l3_denseForward(lo, hi, t)
-            l4_class_logitsForward(lo, hi, t)
-            l6_flag_outForward(lo, hi, t)
-            l7_map_outForward(lo, hi, t)
-            Merge.concatenate([a4 + lo * 3, a6 + lo * 1, a7 + lo * 16], inner: [3, 1, 16], outer: (hi - lo) * 1, a9 + lo * 20)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2dForward(lo, hi, t)
         l3_denseForward(lo, hi, t)
         l4_class_logitsForward(lo, hi, t)

@@ -53,30 +53,20 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi { (a1 + n * 5).update(from: a0 + n * 9 + 0, count: 5) }
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a1 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 3, y: a2 + lo * 15)
-            for n in lo..<hi { (a3 + n * 4).update(from: a0 + n * 9 + 5, count: 4) }
-            l5_denseForward(lo, hi, t)
-            Merge.concatenate([a2 + lo * 15, a5 + lo * 6], inner: [15, 6], outer: (hi - lo) * 1, a6 + lo * 21)
-            l7_logitsForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi { (a1 + n * 5).update(from: a0 + n * 9 + 0, count: 5) }
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a1 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 3, y: a2 + lo * 15)
-            for n in lo..<hi { (a3 + n * 4).update(from: a0 + n * 9 + 5, count: 4) }
-            l5_denseForward(lo, hi, t)
-            Merge.concatenate([a2 + lo * 15, a5 + lo * 6], inner: [15, 6], outer: (hi - lo) * 1, a6 + lo * 21)
-            l7_logitsForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi { (a1 + n * 5).update(from: a0 + n * 9 + 0, count: 5) }
         EmbeddingKernel.forward(self, layer: "embedding", ids: a1 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 3, y: a2 + lo * 15)
         for n in lo..<hi { (a3 + n * 4).update(from: a0 + n * 9 + 5, count: 4) }

@@ -71,38 +71,20 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_denseForward(lo, hi, t)
-            l2_dense_1Forward(lo, hi, t)
-            Merge.forward(.subtract, [a1 + lo * 9, a2 + lo * 9], a3 + lo * 9, count: (hi - lo) * 9)
-            l4_dense_2Forward(lo, hi, t)
-            Merge.forward(.multiply, [a3 + lo * 9, a2 + lo * 9, a4 + lo * 9], a5 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.average, [a5 + lo * 9, a1 + lo * 9], a6 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.maximum, [a6 + lo * 9, a2 + lo * 9, a4 + lo * 9], a7 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.minimum, [a7 + lo * 9, a1 + lo * 9], a8 + lo * 9, count: (hi - lo) * 9)
-            Merge.concatenate([a8 + lo * 9, a1 + lo * 9], inner: [9, 9], outer: (hi - lo) * 1, a9 + lo * 18)
-            l11_dense_3Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_denseForward(lo, hi, t)
-            l2_dense_1Forward(lo, hi, t)
-            Merge.forward(.subtract, [a1 + lo * 9, a2 + lo * 9], a3 + lo * 9, count: (hi - lo) * 9)
-            l4_dense_2Forward(lo, hi, t)
-            Merge.forward(.multiply, [a3 + lo * 9, a2 + lo * 9, a4 + lo * 9], a5 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.average, [a5 + lo * 9, a1 + lo * 9], a6 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.maximum, [a6 + lo * 9, a2 + lo * 9, a4 + lo * 9], a7 + lo * 9, count: (hi - lo) * 9)
-            Merge.forward(.minimum, [a7 + lo * 9, a1 + lo * 9], a8 + lo * 9, count: (hi - lo) * 9)
-            Merge.concatenate([a8 + lo * 9, a1 + lo * 9], inner: [9, 9], outer: (hi - lo) * 1, a9 + lo * 18)
-            l11_dense_3Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_denseForward(lo, hi, t)
         l2_dense_1Forward(lo, hi, t)
         Merge.forward(.subtract, [a1 + lo * 9, a2 + lo * 9], a3 + lo * 9, count: (hi - lo) * 9)

@@ -123,23 +123,16 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForwardFused(lo, hi, t)
-            Activations.forward(.tanh, a2 + lo * 100, a3 + lo * 100, count: (hi - lo) * 100)
-            l4_conv2d_1ForwardFused(lo, hi, t)
-            Merge.forward(.add, [a5 + lo * 100, a3 + lo * 100], a6 + lo * 100, count: (hi - lo) * 100)
-            Activations.forward(.tanh, a6 + lo * 100, a7 + lo * 100, count: (hi - lo) * 100)
-            l8_conv2d_2Forward(lo, hi, t)
-            l9_max_pooling2dForwardInference(lo, hi, t)
-            Merge.concatenate([a8 + lo * 50, a9 + lo * 100], inner: [2, 4], outer: (hi - lo) * 25, a10 + lo * 150)
-            l11_gapForward(lo, hi, t)
-            l12_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2dForwardFused(lo, hi, t)
         Activations.forward(.tanh, a2 + lo * 100, a3 + lo * 100, count: (hi - lo) * 100)
         l4_conv2d_1ForwardFused(lo, hi, t)

@@ -73,40 +73,22 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
 
     private func forwardTraining() {
         shareWeights()
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv_aForward(lo, hi, t)
-            l2_conv_bForward(lo, hi, t)
-            l3_conv_sForward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5_avg_aForward(lo, hi, t)
-            for n in lo..<hi { GlobalPooling.max(a4 + n * 12, a6 + n * 4, l6_max_barg + n * 4, pixels: 3, channels: 4) }
-            l7_dense_sForward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            Merge.forward(.add, [a7 + lo * 3, a8 + lo * 3], a9 + lo * 3, count: (hi - lo) * 3)
-            l10_dense_outForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
         shareWeights()
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv_aForward(lo, hi, t)
-            l2_conv_bForward(lo, hi, t)
-            l3_conv_sForward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5_avg_aForward(lo, hi, t)
-            for n in lo..<hi { GlobalPooling.max(a4 + n * 12, a6 + n * 4, l6_max_barg + n * 4, pixels: 3, channels: 4) }
-            l7_dense_sForward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            Merge.forward(.add, [a7 + lo * 3, a8 + lo * 3], a9 + lo * 3, count: (hi - lo) * 3)
-            l10_dense_outForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
         shareWeights()
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv_aForward(lo, hi, t)
         l2_conv_bForward(lo, hi, t)
         l3_conv_sForward(lo, hi, t)

@@ -70,30 +70,20 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
-            l2_time_distributedForward(lo, hi, t)
-            l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0)
-            l4_bidirectional.forward(parameters, x: a3, y: a4, lo, hi, maskInput: a0)
-            l5_simple_rnn.forward(parameters, x: a4, y: a5, lo, hi, maskInput: a0)
-            l6_denseForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
-            l2_time_distributedForward(lo, hi, t)
-            l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0)
-            l4_bidirectional.forward(parameters, x: a3, y: a4, lo, hi, maskInput: a0)
-            l5_simple_rnn.forward(parameters, x: a4, y: a5, lo, hi, maskInput: a0)
-            l6_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
         l2_time_distributedForward(lo, hi, t)
         l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0)

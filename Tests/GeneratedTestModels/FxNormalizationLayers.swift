@@ -76,36 +76,20 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l2_rescalingForward(lo, hi, t)
-            FixedNormalization.forward(a2 + lo * 40, a3 + lo * 40, rows: (hi - lo) * 20, channels: 2, mean: (parameters + 6), variance: (parameters + 8))
-            l4_conv2d_1Forward(lo, hi, t)
-            l5_layer_normalizationForward(lo, hi, t)
-            l6_layer_normalization_1Forward(lo, hi, t)
-            l8_denseForward(lo, hi, t)
-            l9_layer_normalization_2Forward(lo, hi, t)
-            l10_dense_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2dForward(lo, hi, t)
-            l2_rescalingForward(lo, hi, t)
-            FixedNormalization.forward(a2 + lo * 40, a3 + lo * 40, rows: (hi - lo) * 20, channels: 2, mean: (parameters + 6), variance: (parameters + 8))
-            l4_conv2d_1Forward(lo, hi, t)
-            l5_layer_normalizationForward(lo, hi, t)
-            l6_layer_normalization_1Forward(lo, hi, t)
-            l8_denseForward(lo, hi, t)
-            l9_layer_normalization_2Forward(lo, hi, t)
-            l10_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2dForward(lo, hi, t)
         l2_rescalingForward(lo, hi, t)
         FixedNormalization.forward(a2 + lo * 40, a3 + lo * 40, rows: (hi - lo) * 20, channels: 2, mean: (parameters + 6), variance: (parameters + 8))

@@ -92,18 +92,16 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1ForwardFused(lo, hi, t)
-            l5_conv2Forward(lo, hi, t)
-            Activations.forward(.tanh, a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
-            l7_flattenForward(lo, hi, t)
-            l8_fcForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1ForwardFused(lo, hi, t)
         l5_conv2Forward(lo, hi, t)
         Activations.forward(.tanh, a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)

@@ -63,27 +63,13 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     private func forwardTraining() {
         Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
         Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_deconv1Forward(lo, hi, t)
-            Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
-            l3_upForward(lo, hi, t)
-            l4_deconv2Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
-            l6_flattenForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
         Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
         Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_deconv1Forward(lo, hi, t)
-            Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
-            l3_upForward(lo, hi, t)
-            l4_deconv2Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
-            l6_flattenForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -94,6 +80,16 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
         Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
         l3_upForward(lo, hi, t)
         Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
+        l4_deconv2Forward(lo, hi, t)
+        Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
+        l6_flattenForward(lo, hi, t)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
+        l1_deconv1Forward(lo, hi, t)
+        Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
+        l3_upForward(lo, hi, t)
         l4_deconv2Forward(lo, hi, t)
         Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
         l6_flattenForward(lo, hi, t)

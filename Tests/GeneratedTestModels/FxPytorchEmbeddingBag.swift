@@ -48,22 +48,20 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            EmbeddingBagKernel.forward(self, layer: "embedding", ids: a0 + lo * 6, count: hi - lo, steps: 6, table: (parameters + 0), vocab: 9, dim: 4, mode: .mean, paddingIdx: 0, y: a1 + lo * 4)
-            l2_fcForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            EmbeddingBagKernel.forward(self, layer: "embedding", ids: a0 + lo * 6, count: hi - lo, steps: 6, table: (parameters + 0), vocab: 9, dim: 4, mode: .mean, paddingIdx: 0, y: a1 + lo * 4)
-            l2_fcForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingBagKernel.forward(self, layer: "embedding", ids: a0 + lo * 6, count: hi - lo, steps: 6, table: (parameters + 0), vocab: 9, dim: 4, mode: .mean, paddingIdx: 0, y: a1 + lo * 4)
         l2_fcForward(lo, hi, t)
     }

@@ -81,38 +81,20 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1Forward(lo, hi, t)
-            l2_gnForward(lo, hi, t)
-            Activations.forward(.relu, a2 + lo * 120, a3 + lo * 120, count: (hi - lo) * 120)
-            l4_conv2Forward(lo, hi, t)
-            l5_ln1Forward(lo, hi, t)
-            l6_flattenForward(lo, hi, t)
-            l7_fc1Forward(lo, hi, t)
-            l8_ln2Forward(lo, hi, t)
-            Activations.forward(.tanh, a8 + lo * 6, a9 + lo * 6, count: (hi - lo) * 6)
-            l10_fc2Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1Forward(lo, hi, t)
-            l2_gnForward(lo, hi, t)
-            Activations.forward(.relu, a2 + lo * 120, a3 + lo * 120, count: (hi - lo) * 120)
-            l4_conv2Forward(lo, hi, t)
-            l5_ln1Forward(lo, hi, t)
-            l6_flattenForward(lo, hi, t)
-            l7_fc1Forward(lo, hi, t)
-            l8_ln2Forward(lo, hi, t)
-            Activations.forward(.tanh, a8 + lo * 6, a9 + lo * 6, count: (hi - lo) * 6)
-            l10_fc2Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1Forward(lo, hi, t)
         l2_gnForward(lo, hi, t)
         Activations.forward(.relu, a2 + lo * 120, a3 + lo * 120, count: (hi - lo) * 120)

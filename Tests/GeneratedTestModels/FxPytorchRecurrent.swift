@@ -92,30 +92,20 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
-            l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
-            l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi)
-            l4_rnn.forward(parameters, x: a3, y: a4, lo, hi)
-            l5_gru.forward(parameters, x: a4, y: a5, lo, hi)
-            l6_fcForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
-            l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
-            l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi)
-            l4_rnn.forward(parameters, x: a3, y: a4, lo, hi)
-            l5_gru.forward(parameters, x: a4, y: a5, lo, hi)
-            l6_fcForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
         l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
         l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi)

@@ -87,32 +87,20 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 4, y: a1 + lo * 20)
-            l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
-            l3_gru.forward(parameters, x: a2, y: a3, lo, hi)
-            l4_simple_rnn.forward(parameters, x: a3, y: a4, lo, hi)
-            l5_bidirectional.forward(parameters, x: a4, y: a5, lo, hi)
-            l6_gru_1.forward(parameters, x: a5, y: a6, lo, hi)
-            l7_bidirectional_1.forward(parameters, x: a6, y: a7, lo, hi)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 4, y: a1 + lo * 20)
-            l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
-            l3_gru.forward(parameters, x: a2, y: a3, lo, hi)
-            l4_simple_rnn.forward(parameters, x: a3, y: a4, lo, hi)
-            l5_bidirectional.forward(parameters, x: a4, y: a5, lo, hi)
-            l6_gru_1.forward(parameters, x: a5, y: a6, lo, hi)
-            l7_bidirectional_1.forward(parameters, x: a6, y: a7, lo, hi)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 4, y: a1 + lo * 20)
         l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)
         l3_gru.forward(parameters, x: a2, y: a3, lo, hi)

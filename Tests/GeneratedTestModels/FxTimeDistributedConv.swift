@@ -71,19 +71,16 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_time_distributedForward(lo * 3, hi * 3, t)
-            l2_time_distributed_1ForwardInference(lo * 3, hi * 3, t)
-            l3_time_distributed_2Forward(lo * 3, hi * 3, t)
-            l4_time_distributed_3Forward(lo * 3, hi * 3, t)
-            l5_lstm.forward(parameters, x: a4, y: a5, lo, hi)
-            l6_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_time_distributedForward(lo * 3, hi * 3, t)
         l2_time_distributed_1ForwardInference(lo * 3, hi * 3, t)
         l3_time_distributed_2Forward(lo * 3, hi * 3, t)

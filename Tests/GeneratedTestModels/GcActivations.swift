@@ -74,42 +74,20 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_dense_1Forward(lo, hi, t)
-            Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
-            l3_dense_2Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
-            l5_lambda_1Forward(lo, hi, t)
-            l6_dense_3Forward(lo, hi, t)
-            Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
-            Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
-            l10_dense_4Forward(lo, hi, t)
-            l11_lambda_2Forward(lo, hi, t)
-            Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
-            l14_dense_5Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_dense_1Forward(lo, hi, t)
-            Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
-            l3_dense_2Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a3 + lo * 8, a4 + lo * 8, count: (hi - lo) * 8)
-            l5_lambda_1Forward(lo, hi, t)
-            l6_dense_3Forward(lo, hi, t)
-            Activations.forward(.tanh, a6 + lo * 12, a7 + lo * 12, count: (hi - lo) * 12)
-            Activations.forward(.softmax(channels: 4), a7 + lo * 12, a9 + lo * 12, count: (hi - lo) * 12)
-            l10_dense_4Forward(lo, hi, t)
-            l11_lambda_2Forward(lo, hi, t)
-            Activations.forward(.elu(Float(0.7)), a11 + lo * 18, a12 + lo * 18, count: (hi - lo) * 18)
-            l14_dense_5Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_dense_1Forward(lo, hi, t)
         Activations.forward(.leaky(Float(0.3)), a1 + lo * 8, a2 + lo * 8, count: (hi - lo) * 8)
         l3_dense_2Forward(lo, hi, t)

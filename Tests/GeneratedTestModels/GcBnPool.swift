@@ -94,20 +94,16 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.inference(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 16)
-            Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
-            l4_average_pooling2d_1Forward(lo, hi, t)
-            l5_conv2d_2Forward(lo, hi, t)
-            BatchNorm.inference(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 12)
-            l8_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 16)
         Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)

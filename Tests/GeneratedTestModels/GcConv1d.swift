@@ -92,22 +92,16 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1d_1Forward(lo, hi, t)
-            l2_conv1d_2Forward(lo, hi, t)
-            BatchNorm.inference(a2 + lo * 180, a3 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 40)
-            Activations.forward(.relu, a3 + lo * 180, a4 + lo * 180, count: (hi - lo) * 180)
-            l5_max_pooling1d_1ForwardInference(lo, hi, t)
-            l6_conv1d_3Forward(lo, hi, t)
-            l7_average_pooling1d_1Forward(lo, hi, t)
-            l8_global_average_pooling1d_1Forward(lo, hi, t)
-            l9_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1d_1Forward(lo, hi, t)
         l2_conv1d_2Forward(lo, hi, t)
         BatchNorm.inference(a2 + lo * 180, a3 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 40)

@@ -94,19 +94,16 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1d_1Forward(lo, hi, t)
-            l2_conv1d_2ForwardFused(lo, hi, t)
-            l6_conv1d_3Forward(lo, hi, t)
-            l7_average_pooling1d_1Forward(lo, hi, t)
-            l8_global_average_pooling1d_1Forward(lo, hi, t)
-            l9_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1d_1Forward(lo, hi, t)
         l2_conv1d_2ForwardFused(lo, hi, t)
         l6_conv1d_3Forward(lo, hi, t)

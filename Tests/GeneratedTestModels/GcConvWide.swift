@@ -59,28 +59,20 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            l2_conv2d_2Forward(lo, hi, t)
-            l3_conv2d_3Forward(lo, hi, t)
-            l4_global_average_pooling2d_1Forward(lo, hi, t)
-            l5_dense_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            l2_conv2d_2Forward(lo, hi, t)
-            l3_conv2d_3Forward(lo, hi, t)
-            l4_global_average_pooling2d_1Forward(lo, hi, t)
-            l5_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
         l3_conv2d_3Forward(lo, hi, t)

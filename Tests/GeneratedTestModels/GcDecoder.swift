@@ -69,28 +69,14 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
         Matrix.transpose((parameters + 0), rows: 18, cols: 5, blocks: 3, into: l1_conv2d_transpose_1wt)
         Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
         Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_transpose_1Forward(lo, hi, t)
-            l2_up_sampling2d_1Forward(lo, hi, t)
-            l3_conv2d_transpose_2Forward(lo, hi, t)
-            l4_conv2d_transpose_3Forward(lo, hi, t)
-            l5_conv2d_1Forward(lo, hi, t)
-            l7_dense_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
         Matrix.transpose((parameters + 0), rows: 18, cols: 5, blocks: 3, into: l1_conv2d_transpose_1wt)
         Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
         Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_transpose_1Forward(lo, hi, t)
-            l2_up_sampling2d_1Forward(lo, hi, t)
-            l3_conv2d_transpose_2Forward(lo, hi, t)
-            l4_conv2d_transpose_3Forward(lo, hi, t)
-            l5_conv2d_1Forward(lo, hi, t)
-            l7_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -102,6 +88,16 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
         Matrix.transpose((parameters + 276), rows: 12, cols: 6, blocks: 2, into: l3_conv2d_transpose_2wt)
         l3_conv2d_transpose_2Forward(lo, hi, t)
         Matrix.transpose((parameters + 420), rows: 68, cols: 4, blocks: 4, into: l4_conv2d_transpose_3wt)
+        l4_conv2d_transpose_3Forward(lo, hi, t)
+        l5_conv2d_1Forward(lo, hi, t)
+        l7_dense_1Forward(lo, hi, t)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
+        l1_conv2d_transpose_1Forward(lo, hi, t)
+        l2_up_sampling2d_1Forward(lo, hi, t)
+        l3_conv2d_transpose_2Forward(lo, hi, t)
         l4_conv2d_transpose_3Forward(lo, hi, t)
         l5_conv2d_1Forward(lo, hi, t)
         l7_dense_1Forward(lo, hi, t)

@@ -76,18 +76,16 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_dense_1Forward(lo, hi, t)
-            BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
-            l3_dense_2Forward(lo, hi, t)
-            (a4 + lo * 33).update(from: a3 + lo * 33, count: (hi - lo) * 33)
-            l5_dense_3Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_dense_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         l3_dense_2Forward(lo, hi, t)

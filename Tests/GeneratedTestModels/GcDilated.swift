@@ -71,17 +71,16 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            l2_conv2d_2Forward(lo, hi, t)
-            BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
-            l5_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         l2_conv2d_2Forward(lo, hi, t)
         BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)

@@ -74,20 +74,16 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
-            l2_max_pooling2d_1ForwardInference(lo, hi, t)
-            l3_zero_padding2d_1Forward(lo, hi, t)
-            l4_max_pooling2d_2ForwardInference(lo, hi, t)
-            l5_conv2d_2Forward(lo, hi, t)
-            for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
-            l7_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         l2_max_pooling2d_1ForwardInference(lo, hi, t)
         l3_zero_padding2d_1Forward(lo, hi, t)

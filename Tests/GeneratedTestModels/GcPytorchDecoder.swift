@@ -63,27 +63,13 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     private func forwardTraining() {
         Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
         Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_deconv1Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
-            l3_upForward(lo, hi, t)
-            l4_deconv2Forward(lo, hi, t)
-            l5_flattenForward(lo, hi, t)
-            l6_fcForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
         Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
         Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_deconv1Forward(lo, hi, t)
-            Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
-            l3_upForward(lo, hi, t)
-            l4_deconv2Forward(lo, hi, t)
-            l5_flattenForward(lo, hi, t)
-            l6_fcForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: layers with enough work split their output rows over the threads.
@@ -94,6 +80,16 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
         Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
         l3_upForward(lo, hi, t)
         Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
+        l4_deconv2Forward(lo, hi, t)
+        l5_flattenForward(lo, hi, t)
+        l6_fcForward(lo, hi, t)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
+        l1_deconv1Forward(lo, hi, t)
+        Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
+        l3_upForward(lo, hi, t)
         l4_deconv2Forward(lo, hi, t)
         l5_flattenForward(lo, hi, t)
         l6_fcForward(lo, hi, t)

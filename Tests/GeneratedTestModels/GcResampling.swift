@@ -69,34 +69,20 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv1d_1Forward(lo, hi, t)
-            l2_separable_conv1d_1Forward(lo, hi, t)
-            for n in lo..<hi { Rearranging.permute(a2 + n * 21, a3 + n * 21, output: (1, 3, 7), strides: (0, 1, 3)) }
-            for n in lo..<hi { Resampling.bilinear(a3 + n * 21, a5 + n * 126, input: (3, 7, 1), size: (3, 2)) }
-            for n in lo..<hi { Resampling.crop(a5 + n * 126, a6 + n * 66, input: (9, 14, 1), output: (6, 11), top: 2, left: 0) }
-            for n in lo..<hi { Rearranging.permute(a6 + n * 66, a7 + n * 66, output: (11, 6, 1), strides: (1, 11, 1)) }
-            l8_conv2d_1Forward(lo, hi, t)
-            l10_dense_1Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv1d_1Forward(lo, hi, t)
-            l2_separable_conv1d_1Forward(lo, hi, t)
-            for n in lo..<hi { Rearranging.permute(a2 + n * 21, a3 + n * 21, output: (1, 3, 7), strides: (0, 1, 3)) }
-            for n in lo..<hi { Resampling.bilinear(a3 + n * 21, a5 + n * 126, input: (3, 7, 1), size: (3, 2)) }
-            for n in lo..<hi { Resampling.crop(a5 + n * 126, a6 + n * 66, input: (9, 14, 1), output: (6, 11), top: 2, left: 0) }
-            for n in lo..<hi { Rearranging.permute(a6 + n * 66, a7 + n * 66, output: (11, 6, 1), strides: (1, 11, 1)) }
-            l8_conv2d_1Forward(lo, hi, t)
-            l10_dense_1Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1d_1Forward(lo, hi, t)
         l2_separable_conv1d_1Forward(lo, hi, t)
         for n in lo..<hi { Rearranging.permute(a2 + n * 21, a3 + n * 21, output: (1, 3, 7), strides: (0, 1, 3)) }

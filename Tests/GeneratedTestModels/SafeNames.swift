@@ -88,21 +88,16 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1Forward(lo, hi, t)
-            Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
-            l3Forward(lo, hi, t)
-            BatchNorm.inference(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn, fold: l4part + t * 8)
-            (a5 + lo * 4).update(from: a4 + lo * 4, count: (hi - lo) * 4)
-            l6_classForward(lo, hi, t)
-            Activations.forward(.sigmoid, a6 + lo * 3, a7 + lo * 3, count: (hi - lo) * 3)
-            l8Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
         l3Forward(lo, hi, t)

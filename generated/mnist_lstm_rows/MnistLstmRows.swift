@@ -53,22 +53,20 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_lstm.forward(parameters, x: a0, y: a1, lo, hi)
-            l2_denseForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_lstm.forward(parameters, x: a0, y: a1, lo, hi)
-            l2_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_lstm.forward(parameters, x: a0, y: a1, lo, hi)
         l2_denseForward(lo, hi, t)
     }

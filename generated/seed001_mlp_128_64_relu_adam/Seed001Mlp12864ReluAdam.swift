@@ -55,25 +55,24 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_dense_1Forward(lo, hi, t)
-            l3_dense_2Forward(lo, hi, t)
-            l4_dense_3Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l2_dense_1Forward(lo, hi, t)
-            l3_dense_2Forward(lo, hi, t)
-            l4_dense_3Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
+        l3_dense_2Forward(lo, hi, t)
+        l4_dense_3Forward(lo, hi, t)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
+        l2_dense_1Forward(lo, hi, t)
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
     }

@@ -61,26 +61,20 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l2_dense_1Forward(lo, hi, t)
-            l3_dense_2Forward(lo, hi, t)
-            l4_dense_3Forward(lo, hi, t)
-            l5_dense_4Forward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            l2_dense_1Forward(lo, hi, t)
-            l3_dense_2Forward(lo, hi, t)
-            l4_dense_3Forward(lo, hi, t)
-            l5_dense_4Forward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l2_dense_1Forward(lo, hi, t)
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)

@@ -61,24 +61,20 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 16, count: (hi - lo) * 16, table: (parameters + 0), vocab: 52, dim: 32, y: a1 + lo * 512)
-            l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0)
-            l3_denseForward(lo, hi, t)
-        }
+        Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in
-            EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 16, count: (hi - lo) * 16, table: (parameters + 0), vocab: 52, dim: 32, y: a1 + lo * 512)
-            l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0)
-            l3_denseForward(lo, hi, t)
-        }
+        Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
+        forwardSteps(0, 1, 0)
+    }
+
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 16, count: (hi - lo) * 16, table: (parameters + 0), vocab: 52, dim: 32, y: a1 + lo * 512)
         l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0)
         l3_denseForward(lo, hi, t)

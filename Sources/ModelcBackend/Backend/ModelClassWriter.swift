@@ -100,6 +100,16 @@ struct ModelClassWriter {
         return candidates.filter { used.contains($0.name) }
     }
 
+    /// The steps' lines when every step runs per chunk (one parallel region), else nil.
+    static func chunkLines(_ steps: [Step], _ inline: [String: String]) -> [String]? {
+        var lines: [String] = []
+        for s in steps {
+            guard case .chunk(let c) = s else { return nil }
+            lines.append(inline[c] ?? c)
+        }
+        return lines.isEmpty ? nil : lines
+    }
+
     /// The forward, inference and backward drivers.
     private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
         w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
@@ -107,22 +117,41 @@ struct ModelClassWriter {
             w.line("           schedules: (forwardTraining, forwardInference, forwardSingle)) { \(schedule.lastA == "a0" ? "self.a0" : "self.\(schedule.lastA)") }")
         }
         w.line()
+        // One parallel region whose steps training, inference or one image share is written once,
+        // as `forwardSteps(lo, hi, t)`, and called by each of them.
+        // Only where that makes the file shorter: a region of one step is one line already.
+        let infer = Self.chunkLines(schedule.infer, inline)
+        let trainSame = infer != nil && Self.chunkLines(schedule.train, inline) == infer
+        let singleSame = infer != nil && Self.chunkLines(schedule.single, inline) == infer
+        let k = infer?.count ?? 0, users = 1 + (trainSame ? 1 : 0) + (singleSame ? 1 : 0)
+        let separate = (k == 1 ? 1 : k + 2) * (1 + (trainSame ? 1 : 0)) + (singleSame ? k + 1 : 0)
+        let shared = (trainSame || singleSame) && users + k + 3 < separate ? infer : nil
+        let trainShared = shared != nil && trainSame, singleShared = shared != nil && singleSame
         w.block("private func forwardTraining()") {
             for p in m.forwardPrologue + m.trainingPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
-            Emitter.emitSteps(w, schedule.train, inline: inline)
+            if trainShared { w.line("Parallel.chunks(count, threads: threads, forwardSteps)") } else { Emitter.emitSteps(w, schedule.train, inline: inline) }
         }
         w.line()
         w.block("private func forwardInference()") {
             for p in m.forwardPrologue + m.inferencePrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
-            Emitter.emitSteps(w, schedule.infer, parallel: "Parallel.images(count, threads: threads)", inline: inline)
+            if shared != nil {
+                w.line("Parallel.images(count, threads: threads, forwardSteps)")
+            } else {
+                Emitter.emitSteps(w, schedule.infer, parallel: "Parallel.images(count, threads: threads)", inline: inline)
+            }
         }
         w.line()
-        w.line("/// One image: layers with enough work split their output rows over the threads.")
+        w.line(singleShared ? "/// One image: the batch steps on image 0." : "/// One image: layers with enough work split their output rows over the threads.")
         w.block("private func forwardSingle()") {
             for p in m.forwardPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
-            Emitter.emitSingleSteps(w, schedule.single, inline: inline)
+            if singleShared { w.line("forwardSteps(0, 1, 0)") } else { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
         }
         w.line()
+        if let steps = shared {
+            w.line("/// The forward's steps on images lo..<hi (chunk or thread t): \([trainShared ? "training" : nil, "inference", singleShared ? "one image" : nil].compactMap { $0 }.joined(separator: ", ")).")
+            w.block("private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int)") { for l in steps { w.line(l) } }
+            w.line()
+        }
         w.block("public func backward(_ outputGradient: UnsafePointer<Float>, count: Int)") {
             w.line("beginBackward(count: count)")
             if schedule.firstTrainable < layers.count {

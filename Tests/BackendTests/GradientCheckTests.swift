@@ -182,6 +182,9 @@ final class GradientCheckTests: XCTestCase {
     /// its gradient is the sum of both calls'), their difference and product, a Dense.
     func testSiamese() throws { try check("fx_graph_siamese") }
 
+    /// A PyTorch module that `forward:` calls twice (shared weights, PyTorch semantics).
+    func testPyTorchModuleCalledTwice() throws { try check("fx_pytorch_shared_call") }
+
     /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
     /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
     func testWinogradTraining() throws {

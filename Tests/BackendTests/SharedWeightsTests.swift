@@ -98,4 +98,44 @@ final class SharedWeightsTests: XCTestCase {
         XCTAssertTrue(Emitter.problems(r.ir).contains { $0.description.contains("b.md:10: error: layer bn[1]: a BatchNormalization called more than once (shared weights) is not supported") },
                       "\(Emitter.problems(r.ir))")
     }
+
+    /// PyTorch: a module with parameters that `forward:` calls again becomes `hidden[1]`, which
+    /// shares the first call's weights (counted once, one set of state_dict keys), and one
+    /// that is several layers (a stacked LSTM) is refused naming the module.
+    func testPyTorchModuleCalledTwice() throws {
+        let repr = """
+        TiedNet(
+          (inp): Linear(in_features=6, out_features=5, bias=True)
+          (hidden): Linear(in_features=5, out_features=5, bias=True)
+          (out): Linear(in_features=5, out_features=3, bias=True)
+        )
+        """
+        let r = try Frontend.check(text: repr + "\n```modelc\ninput: shape=6\nforward: inp tanh hidden tanh hidden tanh out\n```\n", path: "tied.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input", "inp", "tanh", "hidden", "tanh_2", "hidden[1]", "tanh_3", "out"])
+        XCTAssertEqual(r.ir.layers[5].sharesWeightsWith, 3)
+        XCTAssertEqual(r.ir.frameworkParamCount, 35 + 30 + 18)
+        XCTAssertEqual(r.ir.layers.flatMap(\.stateDictTensors).map(\.key),
+                       ["inp.weight", "inp.bias", "hidden.weight", "hidden.bias", "out.weight", "out.bias"])
+        XCTAssertEqual(Emitter.problems(r.ir).map(\.description), [])
+        let src = Emitter.emit(r.ir, fuse: false).source
+        XCTAssertTrue(src.contains("(parameters + 83).update(from: parameters + 35, count: 30)"), "copies hidden's tensors into the shadow")
+        XCTAssertTrue(src.contains("Merge.accumulate(gradients + 35, gradients + 83, count: 30)"), "adds the second call's gradient")
+
+        let lstm = """
+        Rnn(
+          (lstm): LSTM(4, 4, num_layers=2, batch_first=True)
+          (fc): Linear(in_features=4, out_features=2, bias=True)
+        )
+        """
+        let text = lstm + "\n```modelc\ninput: shape=3x4\nlayer lstm: output=sequence\nforward: lstm lstm fc\n```\n"
+        do {
+            let bad = try Frontend.check(text: text, path: "l.md")
+            XCTAssertFalse(bad.ok)
+            XCTAssertTrue(bad.problems.contains { $0.description.contains("module 'lstm' is called 2 times, but it is several layers") }, "\(bad.problems)")
+        } catch {
+            XCTAssertTrue("\(error)".contains("l.md:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("module 'lstm' is called 2 times, but it is several layers"), "\(error)")
+        }
+    }
 }

@@ -119,7 +119,8 @@ final class PyTorchTests: XCTestCase {
 
     func testForwardErrors() {
         checkError(Self.net + "\n```modelc\nforward: conv1 relu conv2 bn frobnicate fc1 fc2\n```\n", contains: "forward: 'frobnicate' is neither a module")
-        checkError(Self.net + "\n```modelc\nforward: conv1 conv1 conv2 bn maxpool(2) flatten fc1 fc2\n```\n", contains: "'conv1' has parameters and is called twice")
+        // A module called twice shares its weights, so its second call must fit them.
+        checkError(Self.net + "\n```modelc\nforward: conv1 conv1 conv2 bn maxpool(2) flatten fc1 fc2\n```\n", contains: "module 'conv1' (Conv2d): expects 1 input channels")
         checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn maxpool(2) flatten fc1\n```\n", contains: "'fc2' (Linear) has parameters but is never called")
         checkError(Self.net + "\n```modelc\ninput: shape=1x28x28\nforward: conv1 conv2 bn flatten fc1 fc2\n```\n", contains: "in_features=10816 but the input has 43264 features")
         // Without an input shape the forward order fixes the structure and the size is solved:

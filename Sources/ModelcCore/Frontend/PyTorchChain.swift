@@ -7,6 +7,8 @@ struct PTStep {
     var op: PTOp
     var line: Int
     var functional: Bool = false
+    /// A module with parameters that `forward:` calls again: which call (1 for the second).
+    var call: Int = 0
 }
 
 extension PyTorchBuilder {
@@ -185,6 +187,7 @@ extension PyTorchBuilder {
     /// Assembles steps; a Flatten is inserted before a Linear (or BatchNorm1d) that meets an image.
     static func assemble(_ steps: [PTStep], kinds: [String: String], input: [Int], doc: Document) throws -> [Layer] {
         var c = Chain(shape: input)
+        var owners: [String: Int] = [:]   // a module with parameters -> its first call's layer
         for st in steps {
             var needsVector = false
             switch st.op { case .linear: needsVector = true; case .batchNorm(_, _, _, _, 1): needsVector = true; default: break }
@@ -199,9 +202,31 @@ extension PyTorchBuilder {
                 c.flatten(line: st.line, note: "x.view(x.size(0), -1) before '\(st.name)' (NCHW order): not shown by the repr")
             }
             let kind = st.functional ? kindName(st.op, fallback: "functional") : (kinds[st.name] ?? "Module")
+            let before = c.layers.count
             try append(st, kind: kind, to: &c, doc: doc, notes: st.functional ? ["functional call (not a module)"] : [])
+            guard st.op.hasParams && !st.functional else { continue }
+            if st.call == 0 {
+                if c.layers.count == before + 1 { owners[st.name] = before }
+            } else {
+                try shareWeights(st, layers: &c.layers, owner: c.layers.count == before + 1 ? owners[st.name] : nil, doc: doc)
+            }
         }
         return c.layers
+    }
+
+    /// A later call of a module with parameters (`forward: ... fc ... fc`): its layer, named
+    /// `fc[1]`, reads and trains the first call's weights (IR/SharedLayers.swift). Positions
+    /// count from the chain's first layer; the builder shifts them past the input layer.
+    static func shareWeights(_ st: PTStep, layers: inout [Layer], owner: Int?, doc: Document) throws {
+        guard let o = owner, let last = layers.indices.last else {
+            throw doc.error(st.line, "forward: module '\(st.name)' is called \(st.call + 1) times, but it is several layers "
+                + "(a stacked or bidirectional recurrent module): only a module that is one layer can share its weights")
+        }
+        var name = "\(st.name)[\(st.call)]"
+        while layers.contains(where: { $0.name == name }) { name += "_" }
+        layers[last].name = name
+        layers[last].sharesWeightsWith = o
+        layers[last].notes.append("call \(st.call + 1) of '\(st.name)': shares its weights (counted once, on its first call)")
     }
 
     static func uniqueInputName(_ layers: [Layer]) -> String {

@@ -8,16 +8,18 @@ extension PyTorchBuilder {
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
         var out: [PTStep] = []
         var usedWeighted = Set<String>()
+        var calls: [String: Int] = [:]   // calls so far of each module with parameters
         for tok in tokens {
             if let m = root.find(tok), !tok.isEmpty {
                 for leaf in m.leaves {
                     let op = ops[leaf.path] ?? .identity
+                    var call = 0
                     if op.hasParams {
-                        guard usedWeighted.insert(leaf.path).inserted else {
-                            throw doc.error(line, "forward: module '\(leaf.path)' has parameters and is called twice: shared weights are not supported")
-                        }
+                        usedWeighted.insert(leaf.path)
+                        call = calls[leaf.path, default: 0]
+                        calls[leaf.path] = call + 1
                     }
-                    out.append(PTStep(name: leaf.path, op: op, line: leaf.line))
+                    out.append(PTStep(name: leaf.path, op: op, line: leaf.line, call: call))
                 }
                 continue
             }

@@ -50,7 +50,9 @@ extension PyTorchBuilder {
         }
         let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
                                line: root.line, notes: [PyTorchBuilder.inputNote(input, first: layers.first)] + inputNotes)
-        return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: input, layers: [inputLayer] + layers)
+        // Shared weights point to chain positions; the input layer comes first.
+        let shifted = layers.map { l -> Layer in var l = l; l.sharesWeightsWith = l.sharesWeightsWith.map { $0 + 1 }; return l }
+        return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: input, layers: [inputLayer] + shifted)
     }
 
     /// The leaves and their ops; training wrappers are rejected.

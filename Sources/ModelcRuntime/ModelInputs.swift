@@ -51,6 +51,7 @@ enum InputArrays {
     static func read(_ path: String, _ arrays: [String: NDArray], test: Bool, info: ModelInfo) throws -> ([Float], Int, String) {
         var n: Int? = nil
         var first = ""
+        var found: [(spec: InputSpec, name: String, array: NDArray)] = []
         for s in info.inputs {
             let name = arrayName(s, test: test)
             guard let a = arrays[name] else {
@@ -65,19 +66,18 @@ enum InputArrays {
                 throw RuntimeError(file: path, "array \(name) holds \(c) examples but \(first) holds \(n0); every input's array holds the same examples")
             }
             if n == nil { n = c; first = name }
+            found.append((s, name, a))
         }
         let count = n ?? 0, total = info.inputSize
         guard count <= ArrayData.maxValues / max(1, total) else {
             throw RuntimeError(file: path, "\(count) examples of \(total) input values; at most \(ArrayData.maxValues) values are read")
         }
         var x = [Float](repeating: 0, count: count * total)
-        for s in info.inputs {
-            let name = arrayName(s, test: test)
-            guard let a = arrays[name] else { continue }   // checked above
+        for (s, name, a) in found {
             let v = try ArrayData.inputValues(a, path, name, info: info)
             for i in 0..<count { x.replaceSubrange((i * total + s.offset)..<(i * total + s.offset + s.size), with: v[(i * s.size)..<((i + 1) * s.size)]) }
         }
-        return (x, count, info.inputs.map { arrayName($0, test: test) }.joined(separator: ", "))
+        return (x, count, found.map(\.name).joined(separator: ", "))
     }
 }
 

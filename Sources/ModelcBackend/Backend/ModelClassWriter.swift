@@ -112,6 +112,7 @@ struct ModelClassWriter {
 
     /// The forward, inference and backward drivers.
     private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
+        func call(_ steps: [String]) { for p in steps { w.line(inline["\(p)()"] ?? "\(p)()") } }
         w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
             w.line("runForward(input, count: count, training: training, seed: seed,")
             w.line("           schedules: (forwardTraining, forwardInference, forwardSingle)) { \(schedule.lastA == "a0" ? "self.a0" : "self.\(schedule.lastA)") }")
@@ -128,12 +129,12 @@ struct ModelClassWriter {
         let shared = (trainSame || singleSame) && users + k + 3 < separate ? infer : nil
         let trainShared = shared != nil && trainSame, singleShared = shared != nil && singleSame
         w.block("private func forwardTraining()") {
-            for p in m.forwardPrologue + m.trainingPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            call(m.forwardPrologue + m.trainingPrologue)
             if trainShared { w.line("Parallel.chunks(count, threads: threads, forwardSteps)") } else { Emitter.emitSteps(w, schedule.train, inline: inline) }
         }
         w.line()
         w.block("private func forwardInference()") {
-            for p in m.forwardPrologue + m.inferencePrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            call(m.forwardPrologue + m.inferencePrologue)
             if shared != nil {
                 w.line("Parallel.images(count, threads: threads, forwardSteps)")
             } else {
@@ -143,7 +144,7 @@ struct ModelClassWriter {
         w.line()
         w.line(singleShared ? "/// One image: the batch steps on image 0." : "/// One image: layers with enough work split their output rows over the threads.")
         w.block("private func forwardSingle()") {
-            for p in m.forwardPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            call(m.forwardPrologue)
             if singleShared { w.line("forwardSteps(0, 1, 0)") } else { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
         }
         w.line()
@@ -157,13 +158,13 @@ struct ModelClassWriter {
             if schedule.firstTrainable < layers.count {
                 w.line("\(schedule.lastG).update(from: outputGradient, count: count * \(outSize))")
             }
-            for p in m.backwardPrologue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            call(m.backwardPrologue)
             Emitter.emitSteps(w, schedule.back.reversed().flatMap { $0 }, inline: inline)
             if !m.reduceRanges.isEmpty {
                 // gradients = the chunks' partial sums, added in chunk order (split over the threads)
                 w.line("Parallel.sumPartials(partials, into: gradients, stride: \(paramCount), chunks: max(1, min(threads, count)), segments: reduceSegments)")
             }
-            for p in m.backwardEpilogue { w.line(inline["\(p)()"] ?? "\(p)()") }
+            call(m.backwardEpilogue)
         }
         if !m.reduceRanges.isEmpty {
             w.line()

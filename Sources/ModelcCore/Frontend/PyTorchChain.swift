@@ -222,7 +222,7 @@ extension PyTorchBuilder {
             throw doc.error(st.line, "forward: module '\(st.name)' is called \(st.call + 1) times, but it is several layers "
                 + "(a stacked or bidirectional recurrent module): only a module that is one layer can share its weights")
         }
-        var name = "\(st.name)[\(st.call)]"
+        var name = SharedLayers.callName(st.name, st.call)
         while layers.contains(where: { $0.name == name }) { name += "_" }
         layers[last].name = name
         layers[last].sharesWeightsWith = o

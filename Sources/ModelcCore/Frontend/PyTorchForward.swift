@@ -7,7 +7,6 @@ extension PyTorchBuilder {
     /// flatten, softmax, log_softmax, dropout(P).
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
         var out: [PTStep] = []
-        var usedWeighted = Set<String>()
         var calls: [String: Int] = [:]   // calls so far of each module with parameters
         for tok in tokens {
             if let m = root.find(tok), !tok.isEmpty {
@@ -15,7 +14,6 @@ extension PyTorchBuilder {
                     let op = ops[leaf.path] ?? .identity
                     var call = 0
                     if op.hasParams {
-                        usedWeighted.insert(leaf.path)
                         call = calls[leaf.path, default: 0]
                         calls[leaf.path] = call + 1
                     }
@@ -66,7 +64,7 @@ extension PyTorchBuilder {
             }
             out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
         }
-        let unused = root.leaves.filter { (ops[$0.path]?.hasParams ?? false) && !usedWeighted.contains($0.path) }
+        let unused = root.leaves.filter { (ops[$0.path]?.hasParams ?? false) && calls[$0.path] == nil }
         if let u = unused.first {
             throw doc.error(line, "forward: module '\(u.path)' (\(u.type)) has parameters but is never called")
         }

@@ -36,7 +36,7 @@ extension PyTorchBuilder {
     static func normalizationOp(_ op: PTOp, _ s: [Int], err: (String) -> ModelError) throws -> Op {
         switch op {
         case .layerNorm(let shape, let eps, let scale, let center):
-            let torch = s.count == 3 ? [s[2], s[0], s[1]] : s.count == 2 ? [s[1], s[0]] : s
+            let torch = torchOrder(s)
             guard shape == torch else {
                 throw err(torch.hasSuffix(shape)
                     ? "normalized_shape \(shape) covers only the last axes of the input \(chw(s)); modelc normalizes a vector's features or a whole [C, H, W] / [C, L] input"
@@ -62,7 +62,7 @@ extension PyTorchBuilder {
     /// (weight only) its values; GroupNorm's num_groups is never printed: `groups` from the
     /// annotation `layer NAME: groups=G`, else an error.
     static func normalizationRow(_ r: TSRow, input s: [Int], groups: Int?, err: (String) -> ModelError) throws -> PTOp {
-        let torch = s.count == 3 ? [s[2], s[0], s[1]] : s.count == 2 ? [s[1], s[0]] : s
+        let torch = torchOrder(s)
         let e = s.reduce(1, *)
         if r.type == "GroupNorm" {
             let c = s.last ?? 0

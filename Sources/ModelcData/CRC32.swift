@@ -26,12 +26,13 @@ public enum CRC32 {
             var i = 0
             let n = bytes.count
             while i + 8 <= n {
-                let lo = c ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-                let hi = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)] ^
-                    t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)] ^
-                    t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)] ^
-                    t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                let lo: UInt32 = c ^ word(bytes, i)
+                let hi: UInt32 = word(bytes, i + 4)
+                let a: UInt32 = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                let b: UInt32 = t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
+                let d: UInt32 = t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                let e: UInt32 = t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                c = a ^ b ^ d ^ e
                 i += 8
             }
             while i < n {
@@ -40,6 +41,12 @@ public enum CRC32 {
             }
         }
         return ~c
+    }
+
+    /// The little-endian 32-bit word at bytes[i..<i+4].
+    @inline(__always)
+    static func word(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
+        UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian
     }
 
     public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {

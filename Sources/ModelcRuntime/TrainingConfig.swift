@@ -100,7 +100,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// The settings as ordered key=value pairs (checkpoints, `summary`); the image-folder ones
     /// only for runs on image folders (class names joined by '/', which no folder name holds).
     public func pairs() -> [(String, String)] {
-        var p = [("optimizer", optimizer.kind.rawValue), ("lr", "\(learningRate)"), ("momentum", "\(optimizer.momentum)"),
+        var p: [(String, String)] = [("optimizer", optimizer.kind.rawValue), ("lr", "\(learningRate)"), ("momentum", "\(optimizer.momentum)"),
          ("beta1", "\(optimizer.beta1)"), ("beta2", "\(optimizer.beta2)"), ("epsilon", "\(optimizer.epsilon)"),
          ("rho", "\(optimizer.rho)"), ("rms_rho", "\(optimizer.rmsRho)"), ("weight_decay", "\(optimizer.weightDecay)"),
          ("batch", "\(batchSize)"), ("epochs", "\(epochs)"), ("loss", loss.rawValue), ("schedule", schedule.description),

@@ -55,7 +55,8 @@ struct ConfusionHeatMap {
 
     func render(modelName: String) -> String {
         let total = m.confusion.reduce(0) { $0 + $1.reduce(0, +) }
-        let correct = (0..<k).reduce(0) { $0 + (($1 < m.confusion[$1].count) ? m.confusion[$1][$1] : 0) }
+        var correct = 0
+        for i in 0..<k where i < m.confusion[i].count { correct += m.confusion[i][i] }
         var svg = SVGWriter(width: width, height: height, title: "Confusion matrix of \(modelName) on \(m.split)",
                             desc: "Rows are true classes, columns predicted classes; shading is the share of the row.")
         svg.text("Confusion matrix — \(m.split)", x: 20, y: 26, size: 15, weight: "bold")

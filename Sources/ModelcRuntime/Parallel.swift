@@ -16,9 +16,19 @@ public enum Parallel {
     /// `body(lo, hi, chunk)` on the worker pool. Chunk c always gets the same images, so every
     /// per-chunk partial sum, and with it training, depends only on the thread count.
     public static func chunks(_ count: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
-        let chunks = min(threads, count)
+        let chunks = chunkCount(count, threads: threads)
         if chunks <= 1 { body(0, count, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(count * c / chunks, count * (c + 1) / chunks, c) }
+        WorkerPool.shared.run(parts: chunks) { c in let r = chunk(c, of: chunks, count: count); body(r.lo, r.hi, c) }
+    }
+
+    /// How many chunks `chunks` cuts `count` images into (at least 1).
+    @inlinable
+    public static func chunkCount(_ count: Int, threads: Int) -> Int { max(1, min(threads, count)) }
+
+    /// The images of chunk `c` of `chunks` (the serial reductions use it to weigh each chunk).
+    @inlinable
+    public static func chunk(_ c: Int, of chunks: Int, count: Int) -> (lo: Int, hi: Int) {
+        (count * c / chunks, count * (c + 1) / chunks)
     }
 
     /// A model's batch inference: images 0..<count in about 8 blocks per thread, taken from a

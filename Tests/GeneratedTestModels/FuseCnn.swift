@@ -87,30 +87,24 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
+            BatchNorm.moments(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
             l4_max_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
+            BatchNorm.moments(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32) }
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
             l9_dense_1Forward(lo, hi, t)
-            BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
+            BatchNorm.moments(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
-        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48) }
-        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
+        BatchNorm.reduceMoments(l10_batch_normalization_3part, count: count, threads: threads, pixels: 1, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l11_dense_2Forward(lo, hi, t)

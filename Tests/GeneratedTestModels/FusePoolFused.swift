@@ -117,21 +117,17 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
+            BatchNorm.moments(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 63, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 1260, a3 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, .leaky(Float(0.3)))
             l4_max_pooling2d_1Forward(lo, hi, t)
             l5_dropout_1ForwardTraining(lo, hi, t)
             l6_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
+            BatchNorm.moments(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
         }
-        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36) }
-        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l7_batch_normalization_2part, count: count, threads: threads, pixels: 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l8_average_pooling2d_1Forward(lo, hi, t)
@@ -139,11 +135,9 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
             l10_dropout_2ForwardTraining(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
             l13_dense_1Forward(lo, hi, t)
-            BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
+            BatchNorm.moments(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
         }
-        BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18) }
-        BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
+        BatchNorm.reduceMoments(l14_batch_normalization_3part, count: count, threads: threads, pixels: 1, l14_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 9, a15 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, .relu)
             l16_dropout_3ForwardTraining(lo, hi, t)

@@ -51,11 +51,9 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
+            BatchNorm.moments(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
         }
-        BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8) }
-        BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
+        BatchNorm.reduceMoments(l2_batch_normalizationpart, count: count, threads: threads, pixels: 16, l2_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn) }
     }
 

@@ -51,11 +51,9 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l2_denseForward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
+            BatchNorm.moments(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
         }
-        BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10) }
-        BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
+        BatchNorm.reduceMoments(l3_batch_normalizationpart, count: count, threads: threads, pixels: 1, l3_batch_normalizationbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn) }
     }
 

@@ -96,20 +96,16 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2dForward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8)
+            BatchNorm.moments(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8)
         }
-        BatchNorm.reduceMean(l2_bnpart, chunks: max(1, min(threads, count)), rows: count * 25, l2_bnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 100, rows: (hi - lo) * 25, l2_bnbn, into: l2_bnpart + t * 8) }
-        BatchNorm.reduceVariance(l2_bnpart, chunks: max(1, min(threads, count)), rows: count * 25, l2_bnbn)
+        BatchNorm.reduceMoments(l2_bnpart, count: count, threads: threads, pixels: 25, l2_bnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 100, a2 + lo * 100, rows: (hi - lo) * 25, l2_bnbn)
             Activations.forward(.tanh, a2 + lo * 100, a3 + lo * 100, count: (hi - lo) * 100)
             l4_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8)
+            BatchNorm.moments(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8)
         }
-        BatchNorm.reduceMean(l5_bn_1part, chunks: max(1, min(threads, count)), rows: count * 25, l5_bn_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a4 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn, into: l5_bn_1part + t * 8) }
-        BatchNorm.reduceVariance(l5_bn_1part, chunks: max(1, min(threads, count)), rows: count * 25, l5_bn_1bn)
+        BatchNorm.reduceMoments(l5_bn_1part, count: count, threads: threads, pixels: 25, l5_bn_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a4 + lo * 100, a5 + lo * 100, rows: (hi - lo) * 25, l5_bn_1bn)
             Merge.forward(.add, [a5 + lo * 100, a3 + lo * 100], a6 + lo * 100, count: (hi - lo) * 100)

@@ -76,11 +76,9 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12)
+            BatchNorm.moments(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12)
         }
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 17, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, into: l2_bn1part + t * 12) }
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 17, l2_bn1bn)
+        BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 17, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 102, a3 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, .relu)
             l4_poolForward(lo, hi, t)

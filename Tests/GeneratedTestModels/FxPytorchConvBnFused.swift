@@ -88,20 +88,16 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
+            BatchNorm.moments(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8) }
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
+        BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 64, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
             l4_maxpoolForward(lo, hi, t)
             l5_conv2Forward(lo, hi, t)
-            BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
+            BatchNorm.moments(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
         }
-        BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12) }
-        BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
+        BatchNorm.reduceMoments(l6_bn2part, count: count, threads: threads, pixels: 4, l6_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 24, a7 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, .relu)
             l8_flattenForward(lo, hi, t)

@@ -76,21 +76,17 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
+            BatchNorm.moments(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
         }
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16) }
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 25, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
             Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
             l4_average_pooling2d_1Forward(lo, hi, t)
             l5_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
+            BatchNorm.moments(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12) }
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 9, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
             l8_dense_1Forward(lo, hi, t)

@@ -75,11 +75,9 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1d_1Forward(lo, hi, t)
             l2_conv1d_2Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40)
+            BatchNorm.moments(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 9, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 40) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 9, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 9, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 180, a3 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn)
             Activations.forward(.relu, a3 + lo * 180, a4 + lo * 180, count: (hi - lo) * 180)

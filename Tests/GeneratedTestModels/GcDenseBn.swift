@@ -62,11 +62,9 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
+            BatchNorm.moments(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
         }
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40) }
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 1, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l3_dense_2Forward(lo, hi, t)

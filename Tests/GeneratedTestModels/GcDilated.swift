@@ -59,11 +59,9 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
+            BatchNorm.moments(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 28, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
             l5_dense_1Forward(lo, hi, t)

@@ -66,11 +66,9 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8)
+            BatchNorm.moments(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 5, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, into: l2_bn1part + t * 8) }
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 5, l2_bn1bn)
+        BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 5, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a3 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, .relu)
             l4_pool1Forward(lo, hi, t)

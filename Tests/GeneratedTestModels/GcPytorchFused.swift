@@ -62,11 +62,9 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
+            BatchNorm.moments(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
         }
-        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8) }
-        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
+        BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 20, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 80, a3 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, .leaky(Float(0.01)))
             l4_flattenForward(lo, hi, t)

@@ -73,11 +73,9 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
             l1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)
             l3Forward(lo, hi, t)
-            BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
+            BatchNorm.moments(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
         }
-        BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8) }
-        BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
+        BatchNorm.reduceMoments(l4part, count: count, threads: threads, pixels: 1, l4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
             l5ForwardTraining(lo, hi, t)

@@ -44,10 +44,8 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6) }
-        BatchNorm.reduceMean(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6) }
-        BatchNorm.reduceVariance(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
+        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.moments(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6) }
+        BatchNorm.reduceMoments(l1_batch_normalization_1part, count: count, threads: threads, pixels: 4, l1_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn) }
     }
 

@@ -80,11 +80,9 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
+            BatchNorm.moments(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 56, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 896, a4 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, .relu)
             l6_dense_1Forward(lo, hi, t)

@@ -67,11 +67,9 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
+            BatchNorm.moments(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn)
             Activations.forward(.leaky(Float(0.3)), a3 + lo * 1008, a4 + lo * 1008, count: (hi - lo) * 1008)

@@ -39,46 +39,46 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + 19008 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 3456 + 19008 }   // conv2d_1 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10368 + 19008 }   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l1_conv2d_1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10944 + 19008 }   // conv2d_1 weight gradient: Winograd input tiles V [36, 6, CI] (per thread)
-    private var l1_conv2d_1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 14400 + 19008 }   // conv2d_1 weight gradient: Winograd dy tiles E [36, 6, CO] (per thread)
-    private var l1_conv2d_1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 21312 + 19008 }   // conv2d_1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 39744 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 40320 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 40320 + 19008 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 40320 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
-    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 40320 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
-    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41328 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41360 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 41360 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 48272 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 51728 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 52304 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 52304 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
-    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 53888 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 53888 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 57344 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 64256 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 64832 + 61632 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 6, CI] (per thread)
-    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 71744 + 61632 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 6, CO] (per thread)
-    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 75200 + 61632 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 93632 + 61632 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 94208 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 95216 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 95216 + 61632 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95216 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95248 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 95248 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 95248 + 61696 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 95248 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 95248 + 61696 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 95248 + 61696 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 95248 + 61696 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 95248 + 61696 }   // dense_1 transposed kernel [5, 192]
+    private var l1_conv2d_1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10944 + 19008 }   // conv2d_1 weight gradient: Winograd input tiles V [36, 60 (10 images x 6 tiles), CI] (per thread)
+    private var l1_conv2d_1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 45504 + 19008 }   // conv2d_1 weight gradient: Winograd dy tiles E [36, 60 (10 images x 6 tiles), CO] (per thread)
+    private var l1_conv2d_1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 114624 + 19008 }   // conv2d_1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 133056 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 133632 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 133632 + 19008 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 133632 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
+    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 133632 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
+    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134640 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134672 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134672 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 141584 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145040 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145616 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145616 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 147200 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 147200 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 150656 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 157568 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 158144 + 61632 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 60 (10 images x 6 tiles), CI] (per thread)
+    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 227264 + 61632 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 60 (10 images x 6 tiles), CO] (per thread)
+    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 261824 + 61632 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280256 + 61632 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280832 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 281840 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 281840 + 61632 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281840 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281872 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281872 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 281872 + 61696 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 281872 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 281872 + 61696 }   // gradient of max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 281872 + 61696 }   // dense_1 output [N, 5]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 281872 + 61696 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 281872 + 61696 }   // dense_1 transposed kernel [5, 192]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10277, inputSize: 1584,
-                   arena: ArenaSize(perImage: 13664, perChunk: 95248, fixed: 62656), arena32: ArenaSize(perImage: 192))
+                   arena: ArenaSize(perImage: 13664, perChunk: 281872, fixed: 62656), arena32: ArenaSize(perImage: 192))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -92,11 +92,9 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
+            BatchNorm.moments(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 63, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 1008, a4 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             l5_max_pooling2d_1Forward(lo, hi, t)
@@ -191,13 +189,13 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Activations.backward(.relu, dy: g1 + lo * 2016, y: a1 + lo * 2016, dx: g1 + lo * 2016, count: (hi - lo) * 2016)
         BiasGradient.sum(g1 + lo * 2016, rows: (hi - lo) * 63, n: 32, into: (gp + 4608))
         let gk = (gp + 0)
-        let wg = WinogradGradientBuffers(v: l1_conv2d_1gv + t * 3456, e: l1_conv2d_1ge + t * 6912, m: l1_conv2d_1gm + t * 18432, h: l1_conv2d_1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 6)
+        let wg = WinogradGradientBuffers(v: l1_conv2d_1gv + t * 34560, e: l1_conv2d_1ge + t * 69120, m: l1_conv2d_1gm + t * 18432, h: l1_conv2d_1gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 60)
         wg.m.update(repeating: 0, count: 18432)
         for n in lo..<hi {
             let x = a0 + n * 1584
             let dy = g1 + n * 2016
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 10 images
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
     }
@@ -288,8 +286,8 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         let gk = (gp + 4640)
-        let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 6912, e: l2_conv2d_2ge + t * 3456, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 6)
+        let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 69120, e: l2_conv2d_2ge + t * 34560, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 60)
         wg.m.update(repeating: 0, count: 18432)
         let dyp = l2_conv2d_2dyp + t * 1584
         for n in lo..<hi {
@@ -298,7 +296,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
             do {
                 BatchNorm.backwardData(g4 + n * 1008, a4 + n * 1008, a2 + n * 1008, dy, rows: 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 10 images
             let dx = g1 + n * 2016
             for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
             l2_conv2d_2InputGradientTiles(dyp, dx, 0, 6, t)

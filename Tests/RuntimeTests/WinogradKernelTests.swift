@@ -176,11 +176,13 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertNotEqual(u[0], 99)
     }
 
-    /// The weight gradient (F(3x3, 4x4)) summed over two images against the direct sums, with
-    /// outputs that are and are not multiples of the tile, and blocks shorter than an image.
-    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, file: StaticString = #filePath, line: UInt = #line) {
+    /// The weight gradient (F(3x3, 4x4)) summed over `images` images against the direct sums, with
+    /// outputs that are and are not multiples of the tile, blocks shorter than an image, and
+    /// blocks that several images share (full rounds and a partly filled last one).
+    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, images: Int = 2,
+                       file: StaticString = #filePath, line: UInt = #line) {
         typealias F = WinogradF3x3x4x4
-        let hp = oh + 2, wp = ow + 2, n = F.n, images = 2
+        let hp = oh + 2, wp = ow + 2, n = F.n
         let x = values(images * hp * wp * ci, seed: 11), dy = values(images * oh * ow * co, seed: 12)
         var want = [Double](repeating: 0, count: 9 * ci * co)
         for img in 0..<images {
@@ -196,7 +198,8 @@ final class WinogradKernelTests: XCTestCase {
                                                 filters: co, block: block)
         let buffers = WinogradGradientBuffers(v: &v, e: &e, m: &m, h: &h)
         for img in 0..<images {
-            WinogradGradient<F>.accumulate(Array(x[(img * hp * wp * ci)...]), Array(dy[(img * oh * ow * co)...]), geometry, buffers)
+            WinogradGradient<F>.accumulate(Array(x[(img * hp * wp * ci)...]), Array(dy[(img * oh * ow * co)...]), geometry, buffers,
+                                           image: img, last: img == images - 1)
         }
         WinogradGradient<F>.store(m, &gk, &h, channels: ci, filters: co)
         let scale = want.map { abs($0) }.max() ?? 1
@@ -210,5 +213,13 @@ final class WinogradKernelTests: XCTestCase {
         checkGradient(oh: 8, ow: 8, ci: 16, co: 16, block: 4)
         checkGradient(oh: 7, ow: 6, ci: 32, co: 16, block: 4)
         checkGradient(oh: 14, ow: 14, ci: 16, co: 48, block: 5)
+    }
+
+    /// Images with fewer tiles than the block share rounds of GEMMs: 4 tiles an image, 3 images a
+    /// round, 5 images (a full round, then a round of 2 added at the last image), and 4 images
+    /// in rounds of 2.
+    func testWeightGradientSharedRounds() {
+        checkGradient(oh: 7, ow: 7, ci: 16, co: 32, block: 12, images: 5)
+        checkGradient(oh: 8, ow: 6, ci: 32, co: 16, block: 8, images: 4)
     }
 }

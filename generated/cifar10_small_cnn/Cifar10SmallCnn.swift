@@ -87,47 +87,47 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 338880 + 260352 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 366528 + 260352 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 380352 + 260352 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 380928 + 260352 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 399360 + 260352 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 436224 + 260352 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 509952 + 260352 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 510528 + 260352 }   // activation_3 output [N, 15, 15, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 338192 + threads * 510528 + 260352 }   // gradient of activation_3 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 352592 + threads * 510528 + 260352 }   // conv2d_4 output [N, 13, 13, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 363408 + threads * 510528 + 260352 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 510528 + 260352 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 510528 + 408384 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 538176 + 408384 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 565824 + 408384 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 566400 + 408384 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 566400 + 445248 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 603264 + 445248 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 640128 + 445248 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 787584 + 445248 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 788160 + 445248 }   // activation_4 output [N, 13, 13, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 385040 + threads * 788160 + 445248 }   // gradient of activation_4 output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 395856 + threads * 788160 + 445248 }   // max_pooling2d_2 output [N, 6, 6, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 398160 + threads * 788160 + 445248 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 400464 + threads * 788160 + 445248 }   // dropout_2 output [N, 6, 6, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 402768 + threads * 788160 + 445248 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 405072 + threads * 788160 + 445248 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 407376 + threads * 788160 + 445248 }   // dense_1 output [N, 512]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 407888 + threads * 788160 + 445248 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 788160 + 445248 }   // dense_1 transposed kernel [512, 2304]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 788160 + 1624896 }   // activation_5 output [N, 512]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 408912 + threads * 788160 + 1624896 }   // gradient of activation_5 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 409424 + threads * 788160 + 1624896 }   // dropout_3 output [N, 512]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 409936 + threads * 788160 + 1624896 }   // gradient of dropout_3 output
-    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 410448 + threads * 788160 + 1624896 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 410960 + threads * 788160 + 1624896 }   // dense_2 output [N, 10]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 410976 + threads * 788160 + 1624896 }   // gradient of dense_2 output
-    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 410992 + threads * 788160 + 1624896 }   // dense_2 transposed kernel [10, 512]
+    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 380928 + 260352 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 454656 + 260352 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 602112 + 260352 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 675840 + 260352 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 676416 + 260352 }   // activation_3 output [N, 15, 15, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 338192 + threads * 676416 + 260352 }   // gradient of activation_3 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 352592 + threads * 676416 + 260352 }   // conv2d_4 output [N, 13, 13, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 363408 + threads * 676416 + 260352 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 676416 + 260352 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 676416 + 408384 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 704064 + 408384 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 731712 + 408384 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 732288 + 408384 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 732288 + 445248 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 879744 + 445248 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1027200 + 445248 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1174656 + 445248 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1175232 + 445248 }   // activation_4 output [N, 13, 13, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 385040 + threads * 1175232 + 445248 }   // gradient of activation_4 output
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 395856 + threads * 1175232 + 445248 }   // max_pooling2d_2 output [N, 6, 6, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 398160 + threads * 1175232 + 445248 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 400464 + threads * 1175232 + 445248 }   // dropout_2 output [N, 6, 6, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 402768 + threads * 1175232 + 445248 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 405072 + threads * 1175232 + 445248 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 407376 + threads * 1175232 + 445248 }   // dense_1 output [N, 512]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 407888 + threads * 1175232 + 445248 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 1175232 + 445248 }   // dense_1 transposed kernel [512, 2304]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 1175232 + 1624896 }   // activation_5 output [N, 512]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 408912 + threads * 1175232 + 1624896 }   // gradient of activation_5 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 409424 + threads * 1175232 + 1624896 }   // dropout_3 output [N, 512]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 409936 + threads * 1175232 + 1624896 }   // gradient of dropout_3 output
+    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 410448 + threads * 1175232 + 1624896 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 410960 + threads * 1175232 + 1624896 }   // dense_2 output [N, 10]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 410976 + threads * 1175232 + 1624896 }   // gradient of dense_2 output
+    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 410992 + threads * 1175232 + 1624896 }   // dense_2 transposed kernel [10, 512]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
-                   arena: ArenaSize(perImage: 410992, perChunk: 788160, fixed: 1630016), arena32: ArenaSize(perImage: 9504))
+                   arena: ArenaSize(perImage: 410992, perChunk: 1175232, fixed: 1630016), arena32: ArenaSize(perImage: 9504))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -439,14 +439,14 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 1250858
         BiasGradient.sum(g7 + lo * 14400, rows: (hi - lo) * 225, n: 64, into: (gp + 28576))
         let gk = (gp + 10144)
-        let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 18432, e: l7_conv2d_3ge + t * 36864, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 17, inputWidth: 17, channels: 32, outputHeight: 15, outputWidth: 15, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 73728, e: l7_conv2d_3ge + t * 147456, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 17, inputWidth: 17, channels: 32, outputHeight: 15, outputWidth: 15, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l7_conv2d_3dyp + t * 18496
         for n in lo..<hi {
             let x = l7_conv2d_3xp + n * 9248
             let dy = g7 + n * 14400
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g6 + n * 7200
             for r in 0..<15 { (dyp + ((r + 1) * 17 + 1) * 64).update(from: dy + r * 960, count: 960) }
             l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
@@ -499,13 +499,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         let gp = partials + t * 1250858
         BiasGradient.sum(g9 + lo * 10816, rows: (hi - lo) * 169, n: 64, into: (gp + 65504))
         let gk = (gp + 28640)
-        let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 36864, e: l9_conv2d_4ge + t * 36864, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, channels: 64, outputHeight: 13, outputWidth: 13, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 147456, e: l9_conv2d_4ge + t * 147456, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, channels: 64, outputHeight: 13, outputWidth: 13, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         for n in lo..<hi {
             let x = a8 + n * 14400
             let dy = g9 + n * 10816
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g8 + n * 14400
             dx.update(repeating: 0, count: 14400)
             l9_conv2d_4InputGradientScatter(dy, dx, 0, 169, t)

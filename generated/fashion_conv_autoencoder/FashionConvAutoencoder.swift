@@ -59,33 +59,33 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     private var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 36416 + 84096 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 50240 + 84096 }   // enc_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 64064 + 84096 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 64640 + 84096 }   // enc_conv2 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 83072 + 84096 }   // enc_conv2 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 101504 + 84096 }   // enc_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 138368 + 84096 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 138944 + 84096 }   // enc_pool2 output [N, 7, 7, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 85936 + threads * 138944 + 84096 }   // gradient of enc_pool2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 87504 + threads * 138944 + 84096 }   // dec_up1 output [N, 14, 14, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93776 + threads * 138944 + 84096 }   // gradient of dec_up1 output
-    private var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 138944 + 84096 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
-    private var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 138944 + 93312 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
-    private var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 146144 + 93312 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 153344 + 93312 }   // dec_up2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 125136 + threads * 153344 + 93312 }   // gradient of dec_up2 output
-    private var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 153344 + 93312 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
-    private var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 153344 + 102528 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
-    private var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 180256 + 102528 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 207168 + 102528 }   // dec_out output [N, 28, 28, 1]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 151008 + threads * 207168 + 102528 }   // gradient of dec_out output
-    private var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 151792 + threads * 207168 + 102528 }   // dec_out zero-padded input [N, 30, 30, 32]
-    private var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 207168 + 102528 }   // dec_out flipped kernel [KH, KW, CO, CI]
-    private var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 207168 + 102816 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
+    private var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 64640 + 84096 }   // enc_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 138368 + 84096 }   // enc_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 212096 + 84096 }   // enc_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 248960 + 84096 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 249536 + 84096 }   // enc_pool2 output [N, 7, 7, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 85936 + threads * 249536 + 84096 }   // gradient of enc_pool2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 87504 + threads * 249536 + 84096 }   // dec_up1 output [N, 14, 14, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93776 + threads * 249536 + 84096 }   // gradient of dec_up1 output
+    private var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 249536 + 84096 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
+    private var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 249536 + 93312 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
+    private var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 256736 + 93312 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 263936 + 93312 }   // dec_up2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 125136 + threads * 263936 + 93312 }   // gradient of dec_up2 output
+    private var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 263936 + 93312 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
+    private var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 263936 + 102528 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
+    private var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 290848 + 102528 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 317760 + 102528 }   // dec_out output [N, 28, 28, 1]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 151008 + threads * 317760 + 102528 }   // gradient of dec_out output
+    private var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 151792 + threads * 317760 + 102528 }   // dec_out zero-padded input [N, 30, 30, 32]
+    private var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 317760 + 102528 }   // dec_out flipped kernel [KH, KW, CO, CI]
+    private var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 317760 + 102816 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
     private var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
     private var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 28353, inputSize: 784,
-                   arena: ArenaSize(perImage: 180592, perChunk: 208080, fixed: 102816), arena32: ArenaSize(perImage: 7840))
+                   arena: ArenaSize(perImage: 180592, perChunk: 318672, fixed: 102816), arena32: ArenaSize(perImage: 7840))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -271,14 +271,14 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Activations.backward(.relu, dy: g3 + lo * 6272, y: a3 + lo * 6272, dx: g3 + lo * 6272, count: (hi - lo) * 6272)
         BiasGradient.sum(g3 + lo * 6272, rows: (hi - lo) * 196, n: 32, into: (gp + 9536))
         let gk = (gp + 320)
-        let wg = WinogradGradientBuffers(v: l3_enc_conv2gv + t * 18432, e: l3_enc_conv2ge + t * 18432, m: l3_enc_conv2gm + t * 36864, h: l3_enc_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 32, block: 16)
+        let wg = WinogradGradientBuffers(v: l3_enc_conv2gv + t * 73728, e: l3_enc_conv2ge + t * 73728, m: l3_enc_conv2gm + t * 36864, h: l3_enc_conv2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 32, block: 64)
         wg.m.update(repeating: 0, count: 36864)
         let dyp = l3_enc_conv2dyp + t * 8192
         for n in lo..<hi {
             let x = l3_enc_conv2xp + n * 8192
             let dy = g3 + n * 6272
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g2 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 32).update(from: dy + r * 448, count: 448) }
             l3_enc_conv2InputGradientTiles(dyp, dx, 0, 16, t)

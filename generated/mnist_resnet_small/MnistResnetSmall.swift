@@ -155,120 +155,120 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 605376 + 354048 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 633024 + 354048 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 646848 + 354048 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 647424 + 354048 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 665856 + 354048 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 702720 + 354048 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 776448 + 354048 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 777024 + 354048 }   // b2_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 789568 + 354048 }   // b2_bn1 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 643728 + threads * 789568 + 354048 }   // gradient of b2_bn1 output
-    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 789568 + 354048 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 789696 + 354048 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 789696 + 354304 }   // b2_relu1 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 668816 + threads * 789696 + 354304 }   // gradient of b2_relu1 output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 681360 + threads * 789696 + 354304 }   // b2_conv2 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 693904 + threads * 789696 + 354304 }   // gradient of b2_conv2 output
-    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 706448 + threads * 789696 + 354304 }   // b2_conv2 zero-padded input [N, 16, 16, 64]
-    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 789696 + 354304 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 789696 + 502336 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 817344 + 502336 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 844992 + 502336 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 845568 + 502336 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l15_b2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 845568 + 539200 }   // b2_conv2 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 861952 + 539200 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 861952 + 687232 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 889600 + 687232 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 917248 + 687232 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 917824 + 687232 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 954688 + 687232 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 991552 + 687232 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1139008 + 687232 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1139584 + 687232 }   // gradient of pool1 output from b2_proj
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 729104 + threads * 1139584 + 687232 }   // b2_proj output [N, 14, 14, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 741648 + threads * 1139584 + 687232 }   // gradient of b2_proj output
-    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1139584 + 687232 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1139584 + 689280 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1152128 + 689280 }   // b2_bn2 output [N, 14, 14, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 766736 + threads * 1152128 + 689280 }   // gradient of b2_bn2 output
-    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1152128 + 689280 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1152256 + 689280 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1152256 + 689536 }   // b2_projbn output [N, 14, 14, 64]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 791824 + threads * 1152256 + 689536 }   // gradient of b2_projbn output
-    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1152256 + 689536 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1152384 + 689536 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1152384 + 689792 }   // b2_add output [N, 14, 14, 64]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 816912 + threads * 1152384 + 689792 }   // gradient of b2_add output
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 829456 + threads * 1152384 + 689792 }   // b2_out output [N, 14, 14, 64]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 842000 + threads * 1152384 + 689792 }   // gradient of b2_out output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 854544 + threads * 1152384 + 689792 }   // pool2 output [N, 7, 7, 64]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 857680 + threads * 1152384 + 689792 }   // gradient of pool2 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 860816 + threads * 1152384 + 689792 }   // b3_conv1 output [N, 7, 7, 64]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 863952 + threads * 1152384 + 689792 }   // gradient of b3_conv1 output
-    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 867088 + threads * 1152384 + 689792 }   // b3_conv1 zero-padded input [N, 9, 9, 64]
-    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1152384 + 689792 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1152512 + 689792 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1152512 + 837824 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1161728 + 837824 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1170944 + 837824 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1171520 + 837824 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l22_b3_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1171520 + 874688 }   // b3_conv1 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1176704 + 874688 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1176704 + 1022720 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1185920 + 1022720 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1195136 + 1022720 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1195712 + 1022720 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 4, CI] (per thread)
-    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1204928 + 1022720 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 4, CO] (per thread)
-    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1214144 + 1022720 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1361600 + 1022720 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1362176 + 1022720 }   // b3_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1365312 + 1022720 }   // b3_bn1 output [N, 7, 7, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 875408 + threads * 1365312 + 1022720 }   // gradient of b3_bn1 output
-    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1365312 + 1022720 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1365440 + 1022720 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1365440 + 1022976 }   // b3_relu1 output [N, 7, 7, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 881680 + threads * 1365440 + 1022976 }   // gradient of b3_relu1 output
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 884816 + threads * 1365440 + 1022976 }   // b3_conv2 output [N, 7, 7, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 887952 + threads * 1365440 + 1022976 }   // gradient of b3_conv2 output
-    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 891088 + threads * 1365440 + 1022976 }   // b3_conv2 zero-padded input [N, 9, 9, 64]
-    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1365440 + 1022976 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1365568 + 1022976 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1365568 + 1171008 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1374784 + 1171008 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1384000 + 1171008 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1384576 + 1171008 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l25_b3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1384576 + 1207872 }   // b3_conv2 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1389760 + 1207872 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1389760 + 1355904 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1398976 + 1355904 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1408192 + 1355904 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1408768 + 1355904 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 4, CI] (per thread)
-    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1417984 + 1355904 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 4, CO] (per thread)
-    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1427200 + 1355904 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1574656 + 1355904 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1575232 + 1355904 }   // b3_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1578368 + 1355904 }   // b3_bn2 output [N, 7, 7, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 899408 + threads * 1578368 + 1355904 }   // gradient of b3_bn2 output
-    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 1578368 + 1355904 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 1578496 + 1355904 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 1578496 + 1356160 }   // gradient of pool2 output from b3_add
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 905680 + threads * 1578496 + 1356160 }   // b3_add output [N, 7, 7, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 908816 + threads * 1578496 + 1356160 }   // gradient of b3_add output
-    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 911952 + threads * 1578496 + 1356160 }   // b3_out output [N, 7, 7, 64]
-    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 915088 + threads * 1578496 + 1356160 }   // gradient of b3_out output
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 918224 + threads * 1578496 + 1356160 }   // gap output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 918288 + threads * 1578496 + 1356160 }   // gradient of gap output
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 918352 + threads * 1578496 + 1356160 }   // dropout output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 918416 + threads * 1578496 + 1356160 }   // gradient of dropout output
-    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 918480 + threads * 1578496 + 1356160 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 918544 + threads * 1578496 + 1356160 }   // dense output [N, 10]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 918560 + threads * 1578496 + 1356160 }   // gradient of dense output
-    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 918576 + threads * 1578496 + 1356160 }   // dense transposed kernel [10, 64]
+    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 647424 + 354048 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 721152 + 354048 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 868608 + 354048 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 942336 + 354048 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 942912 + 354048 }   // b2_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 955456 + 354048 }   // b2_bn1 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 643728 + threads * 955456 + 354048 }   // gradient of b2_bn1 output
+    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955456 + 354048 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955584 + 354048 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955584 + 354304 }   // b2_relu1 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 668816 + threads * 955584 + 354304 }   // gradient of b2_relu1 output
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 681360 + threads * 955584 + 354304 }   // b2_conv2 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 693904 + threads * 955584 + 354304 }   // gradient of b2_conv2 output
+    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 706448 + threads * 955584 + 354304 }   // b2_conv2 zero-padded input [N, 16, 16, 64]
+    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 955584 + 354304 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 955584 + 502336 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 983232 + 502336 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1010880 + 502336 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1011456 + 502336 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l15_b2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1011456 + 539200 }   // b2_conv2 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1027840 + 539200 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1027840 + 687232 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1055488 + 687232 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1083136 + 687232 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1083712 + 687232 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1231168 + 687232 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1378624 + 687232 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1526080 + 687232 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1526656 + 687232 }   // gradient of pool1 output from b2_proj
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 729104 + threads * 1526656 + 687232 }   // b2_proj output [N, 14, 14, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 741648 + threads * 1526656 + 687232 }   // gradient of b2_proj output
+    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1526656 + 687232 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1526656 + 689280 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1539200 + 689280 }   // b2_bn2 output [N, 14, 14, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 766736 + threads * 1539200 + 689280 }   // gradient of b2_bn2 output
+    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539200 + 689280 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539328 + 689280 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539328 + 689536 }   // b2_projbn output [N, 14, 14, 64]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 791824 + threads * 1539328 + 689536 }   // gradient of b2_projbn output
+    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539328 + 689536 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539456 + 689536 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539456 + 689792 }   // b2_add output [N, 14, 14, 64]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 816912 + threads * 1539456 + 689792 }   // gradient of b2_add output
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 829456 + threads * 1539456 + 689792 }   // b2_out output [N, 14, 14, 64]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 842000 + threads * 1539456 + 689792 }   // gradient of b2_out output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 854544 + threads * 1539456 + 689792 }   // pool2 output [N, 7, 7, 64]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 857680 + threads * 1539456 + 689792 }   // gradient of pool2 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 860816 + threads * 1539456 + 689792 }   // b3_conv1 output [N, 7, 7, 64]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 863952 + threads * 1539456 + 689792 }   // gradient of b3_conv1 output
+    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 867088 + threads * 1539456 + 689792 }   // b3_conv1 zero-padded input [N, 9, 9, 64]
+    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539456 + 689792 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539584 + 689792 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539584 + 837824 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1548800 + 837824 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558016 + 837824 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558592 + 837824 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l22_b3_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558592 + 874688 }   // b3_conv1 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
+    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1563776 + 874688 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1563776 + 1022720 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1572992 + 1022720 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1582208 + 1022720 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1582784 + 1022720 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1730240 + 1022720 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1877696 + 1022720 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2025152 + 1022720 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2025728 + 1022720 }   // b3_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2028864 + 1022720 }   // b3_bn1 output [N, 7, 7, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 875408 + threads * 2028864 + 1022720 }   // gradient of b3_bn1 output
+    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028864 + 1022720 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028992 + 1022720 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028992 + 1022976 }   // b3_relu1 output [N, 7, 7, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 881680 + threads * 2028992 + 1022976 }   // gradient of b3_relu1 output
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 884816 + threads * 2028992 + 1022976 }   // b3_conv2 output [N, 7, 7, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 887952 + threads * 2028992 + 1022976 }   // gradient of b3_conv2 output
+    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 891088 + threads * 2028992 + 1022976 }   // b3_conv2 zero-padded input [N, 9, 9, 64]
+    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2028992 + 1022976 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2029120 + 1022976 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2029120 + 1171008 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2038336 + 1171008 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2047552 + 1171008 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2048128 + 1171008 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l25_b3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2048128 + 1207872 }   // b3_conv2 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
+    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2053312 + 1207872 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2053312 + 1355904 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2062528 + 1355904 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2071744 + 1355904 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2072320 + 1355904 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2219776 + 1355904 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2367232 + 1355904 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2514688 + 1355904 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2515264 + 1355904 }   // b3_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2518400 + 1355904 }   // b3_bn2 output [N, 7, 7, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 899408 + threads * 2518400 + 1355904 }   // gradient of b3_bn2 output
+    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518400 + 1355904 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518528 + 1355904 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518528 + 1356160 }   // gradient of pool2 output from b3_add
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 905680 + threads * 2518528 + 1356160 }   // b3_add output [N, 7, 7, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 908816 + threads * 2518528 + 1356160 }   // gradient of b3_add output
+    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 911952 + threads * 2518528 + 1356160 }   // b3_out output [N, 7, 7, 64]
+    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 915088 + threads * 2518528 + 1356160 }   // gradient of b3_out output
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 918224 + threads * 2518528 + 1356160 }   // gap output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 918288 + threads * 2518528 + 1356160 }   // gradient of gap output
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 918352 + threads * 2518528 + 1356160 }   // dropout output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 918416 + threads * 2518528 + 1356160 }   // gradient of dropout output
+    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 918480 + threads * 2518528 + 1356160 }   // dropout dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 918544 + threads * 2518528 + 1356160 }   // dense output [N, 10]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 918560 + threads * 2518528 + 1356160 }   // gradient of dense output
+    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 918576 + threads * 2518528 + 1356160 }   // dense transposed kernel [10, 64]
     private var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     private var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 918576, perChunk: 1578496, fixed: 1356800), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 918576, perChunk: 2518528, fixed: 1356800), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -285,73 +285,57 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF4x4x3x3>.weights((parameters + 114336), l25_b3_conv2wu, l25_b3_conv2wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_stem_convForward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64)
+            BatchNorm.moments(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64)
         }
-        BatchNorm.reduceMean(l2_stem_bnpart, chunks: max(1, min(threads, count)), rows: count * 784, l2_stem_bnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, into: l2_stem_bnpart + t * 64) }
-        BatchNorm.reduceVariance(l2_stem_bnpart, chunks: max(1, min(threads, count)), rows: count * 784, l2_stem_bnbn)
+        BatchNorm.reduceMoments(l2_stem_bnpart, count: count, threads: threads, pixels: 784, l2_stem_bnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, .relu)
             l4_b1_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64)
+            BatchNorm.moments(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64)
         }
-        BatchNorm.reduceMean(l5_b1_bn1part, chunks: max(1, min(threads, count)), rows: count * 784, l5_b1_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64) }
-        BatchNorm.reduceVariance(l5_b1_bn1part, chunks: max(1, min(threads, count)), rows: count * 784, l5_b1_bn1bn)
+        BatchNorm.reduceMoments(l5_b1_bn1part, count: count, threads: threads, pixels: 784, l5_b1_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a4 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, .relu)
             l7_b1_conv2Forward(lo, hi, t)
-            BatchNorm.sums(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
+            BatchNorm.moments(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
         }
-        BatchNorm.reduceMean(l8_b1_bn2part, chunks: max(1, min(threads, count)), rows: count * 784, l8_b1_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64) }
-        BatchNorm.reduceVariance(l8_b1_bn2part, chunks: max(1, min(threads, count)), rows: count * 784, l8_b1_bn2bn)
+        BatchNorm.reduceMoments(l8_b1_bn2part, count: count, threads: threads, pixels: 784, l8_b1_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 25088, a8 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn)
             Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
             Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
             l11_pool1Forward(lo, hi, t)
             l12_b2_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
+            BatchNorm.moments(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
         }
-        BatchNorm.reduceMean(l13_b2_bn1part, chunks: max(1, min(threads, count)), rows: count * 196, l13_b2_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128) }
-        BatchNorm.reduceVariance(l13_b2_bn1part, chunks: max(1, min(threads, count)), rows: count * 196, l13_b2_bn1bn)
+        BatchNorm.reduceMoments(l13_b2_bn1part, count: count, threads: threads, pixels: 196, l13_b2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a12 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, .relu)
             l15_b2_conv2Forward(lo, hi, t)
             l16_b2_projForward(lo, hi, t)
-            BatchNorm.sums(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
+            BatchNorm.moments(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
         }
-        BatchNorm.reduceMean(l17_b2_bn2part, chunks: max(1, min(threads, count)), rows: count * 196, l17_b2_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128) }
-        BatchNorm.reduceVariance(l17_b2_bn2part, chunks: max(1, min(threads, count)), rows: count * 196, l17_b2_bn2bn)
+        BatchNorm.reduceMoments(l17_b2_bn2part, count: count, threads: threads, pixels: 196, l17_b2_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn)
-            BatchNorm.sums(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128)
+            BatchNorm.moments(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128)
         }
-        BatchNorm.reduceMean(l18_b2_projbnpart, chunks: max(1, min(threads, count)), rows: count * 196, l18_b2_projbnbn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128) }
-        BatchNorm.reduceVariance(l18_b2_projbnpart, chunks: max(1, min(threads, count)), rows: count * 196, l18_b2_projbnbn)
+        BatchNorm.reduceMoments(l18_b2_projbnpart, count: count, threads: threads, pixels: 196, l18_b2_projbnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn)
             Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
             Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
             l21_pool2Forward(lo, hi, t)
             l22_b3_conv1Forward(lo, hi, t)
-            BatchNorm.sums(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
+            BatchNorm.moments(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
         }
-        BatchNorm.reduceMean(l23_b3_bn1part, chunks: max(1, min(threads, count)), rows: count * 49, l23_b3_bn1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128) }
-        BatchNorm.reduceVariance(l23_b3_bn1part, chunks: max(1, min(threads, count)), rows: count * 49, l23_b3_bn1bn)
+        BatchNorm.reduceMoments(l23_b3_bn1part, count: count, threads: threads, pixels: 49, l23_b3_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a22 + lo * 3136, a24 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, .relu)
             l25_b3_conv2Forward(lo, hi, t)
-            BatchNorm.sums(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
+            BatchNorm.moments(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
         }
-        BatchNorm.reduceMean(l26_b3_bn2part, chunks: max(1, min(threads, count)), rows: count * 49, l26_b3_bn2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128) }
-        BatchNorm.reduceVariance(l26_b3_bn2part, chunks: max(1, min(threads, count)), rows: count * 49, l26_b3_bn2bn)
+        BatchNorm.reduceMoments(l26_b3_bn2part, count: count, threads: threads, pixels: 49, l26_b3_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a25 + lo * 3136, a26 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn)
             Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
@@ -943,8 +927,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func l12_b2_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 19104)
-        let wg = WinogradGradientBuffers(v: l12_b2_conv1gv + t * 18432, e: l12_b2_conv1ge + t * 36864, m: l12_b2_conv1gm + t * 73728, h: l12_b2_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l12_b2_conv1gv + t * 73728, e: l12_b2_conv1ge + t * 147456, m: l12_b2_conv1gm + t * 73728, h: l12_b2_conv1gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l12_b2_conv1dyp + t * 16384
         for n in lo..<hi {
@@ -953,7 +937,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             do {
                 BatchNorm.backwardData(g14 + n * 12544, a14 + n * 12544, a12 + n * 12544, dy, rows: 196, l13_b2_bn1bn, .relu)
             }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g11 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l12_b2_conv1InputGradientTiles(dyp, dx, 0, 16, t)
@@ -1033,14 +1017,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func l15_b2_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 37792)
-        let wg = WinogradGradientBuffers(v: l15_b2_conv2gv + t * 36864, e: l15_b2_conv2ge + t * 36864, m: l15_b2_conv2gm + t * 147456, h: l15_b2_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l15_b2_conv2gv + t * 147456, e: l15_b2_conv2ge + t * 147456, m: l15_b2_conv2gm + t * 147456, h: l15_b2_conv2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l15_b2_conv2dyp + t * 16384
         for n in lo..<hi {
             let x = l15_b2_conv2xp + n * 16384
             let dy = g15 + n * 12544
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g14 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l15_b2_conv2InputGradientTiles(dyp, dx, 0, 16, t)
@@ -1218,8 +1202,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func l22_b3_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 77216)
-        let wg = WinogradGradientBuffers(v: l22_b3_conv1gv + t * 9216, e: l22_b3_conv1ge + t * 9216, m: l22_b3_conv1gm + t * 147456, h: l22_b3_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 4)
+        let wg = WinogradGradientBuffers(v: l22_b3_conv1gv + t * 147456, e: l22_b3_conv1ge + t * 147456, m: l22_b3_conv1gm + t * 147456, h: l22_b3_conv1gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l22_b3_conv1dyp + t * 5184
         for n in lo..<hi {
@@ -1228,7 +1212,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             do {
                 BatchNorm.backwardData(g24 + n * 3136, a24 + n * 3136, a22 + n * 3136, dy, rows: 49, l23_b3_bn1bn, .relu)
             }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g21 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 64).update(from: dy + r * 448, count: 448) }
             l22_b3_conv1InputGradientTiles(dyp, dx, 0, 4, t)
@@ -1309,8 +1293,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func l25_b3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 114336)
-        let wg = WinogradGradientBuffers(v: l25_b3_conv2gv + t * 9216, e: l25_b3_conv2ge + t * 9216, m: l25_b3_conv2gm + t * 147456, h: l25_b3_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 4)
+        let wg = WinogradGradientBuffers(v: l25_b3_conv2gv + t * 147456, e: l25_b3_conv2ge + t * 147456, m: l25_b3_conv2gm + t * 147456, h: l25_b3_conv2gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l25_b3_conv2dyp + t * 5184
         for n in lo..<hi {
@@ -1319,7 +1303,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             do {
                 BatchNorm.backwardData(g26 + n * 3136, a26 + n * 3136, a25 + n * 3136, dy, rows: 49, l26_b3_bn2bn)
             }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g24 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 64).update(from: dy + r * 448, count: 448) }
             l25_b3_conv2InputGradientTiles(dyp, dx, 0, 4, t)

@@ -117,29 +117,23 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
+            BatchNorm.moments(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
             l4_max_pooling2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
             l6_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
+            BatchNorm.moments(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
-        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128) }
-        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l7_batch_normalization_2part, count: count, threads: threads, pixels: 81, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 5184, a8 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, .relu)
             l9_conv2d_3Forward(lo, hi, t)
-            BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
+            BatchNorm.moments(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
         }
-        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256) }
-        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
+        BatchNorm.reduceMoments(l10_batch_normalization_3part, count: count, threads: threads, pixels: 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
             l11_max_pooling2d_2Forward(lo, hi, t)

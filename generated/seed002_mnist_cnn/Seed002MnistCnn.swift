@@ -135,124 +135,124 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 369664 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 397312 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 411136 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 411712 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 430144 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 467008 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 540736 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 541312 + 260608 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 553856 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 553856 + 260608 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 553856 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 553984 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 553984 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 553984 + 260864 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 553984 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 553984 + 260864 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 553984 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 553984 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 566528 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 566656 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 566656 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 594304 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 621952 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 622528 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 622528 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 638912 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 638912 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 666560 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694208 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694784 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 731648 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 768512 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 915968 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 916544 + 593792 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 929088 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 929088 + 593792 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 929088 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 929216 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 929216 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 929216 + 594048 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 929216 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 929216 + 594048 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 929216 + 594048 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 929216 + 594048 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 929216 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 929216 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 929216 + 594048 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 929216 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 929216 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 935488 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 935744 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 935744 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 944960 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 963392 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 963968 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 963968 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 974336 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 974336 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 992768 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1001984 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1002560 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 4, CI] (per thread)
-    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1011776 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 4, CO] (per thread)
-    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1030208 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1325120 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1325696 + 1258752 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1331968 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 1331968 + 1258752 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1331968 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1332224 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 1332224 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 1332224 + 1259264 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 1332224 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 1332224 + 1259264 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 1332224 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 1332224 + 1259264 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 1332224 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 1332224 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 1332224 + 1259264 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 1332224 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1332224 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
-    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1332800 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1332928 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1332928 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1334528 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 1335104 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 1335104 + 1332992 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1335104 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1335232 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 1335232 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 1335232 + 1333248 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 1335232 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 1335232 + 1333248 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 1335232 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 1335232 + 1333248 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 1335232 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 1335232 + 1333248 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 1335232 + 1333248 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1335232 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1335360 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 1335360 + 1333504 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 1335360 + 1333504 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 1335360 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 1335360 + 1333504 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 1335360 + 1333504 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 1335360 + 1333504 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 1335360 + 1349888 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 1335360 + 1349888 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 1335360 + 1349888 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 1335360 + 1349888 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 1335360 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 1335360 + 1349888 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 1335360 + 1349888 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 1335360 + 1349888 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 1335360 + 1382656 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 1335360 + 1382656 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 1335360 + 1382656 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 1335360 + 1382656 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 1335360 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 1335360 + 1382656 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 1335360 + 1382656 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 1335360 + 1382656 }   // dense_3 transposed kernel [10, 128]
+    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 411712 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 485440 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 632896 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 706624 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 707200 + 260608 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 719744 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 719744 + 260608 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719744 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719872 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719872 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 719872 + 260864 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 719872 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 719872 + 260864 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 719872 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 719872 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
+    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732416 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732544 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732544 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 760192 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 787840 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 788416 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 788416 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 804800 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 804800 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 832448 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 860096 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 860672 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1008128 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1155584 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1303040 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1303616 + 593792 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1316160 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 1316160 + 593792 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316160 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316288 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316288 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 1316288 + 594048 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 1316288 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 1316288 + 594048 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 1316288 + 594048 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 1316288 + 594048 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 1316288 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 1316288 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 1316288 + 594048 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 1316288 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1316288 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
+    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322560 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322816 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322816 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1332032 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1350464 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1351040 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1351040 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1361408 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1361408 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1379840 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1389056 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1389632 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1537088 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1832000 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2126912 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2127488 + 1258752 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2133760 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 2133760 + 1258752 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2133760 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2134016 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2134016 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 2134016 + 1259264 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 2134016 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 2134016 + 1259264 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 2134016 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 2134016 + 1259264 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 2134016 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 2134016 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 2134016 + 1259264 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 2134016 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134016 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
+    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134592 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134720 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134720 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2136320 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2136896 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 2136896 + 1332992 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2136896 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2137024 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2137024 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 2137024 + 1333248 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 2137024 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 2137024 + 1333248 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 2137024 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 2137024 + 1333248 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 2137024 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 2137024 + 1333248 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 2137024 + 1333248 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137024 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137152 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137152 + 1333504 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 2137152 + 1333504 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 2137152 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 2137152 + 1333504 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 2137152 + 1333504 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2137152 + 1333504 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2137152 + 1349888 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 2137152 + 1349888 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 2137152 + 1349888 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 2137152 + 1349888 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 2137152 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 2137152 + 1349888 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 2137152 + 1349888 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2137152 + 1349888 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2137152 + 1382656 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 2137152 + 1382656 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 2137152 + 1382656 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 2137152 + 1382656 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 2137152 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 2137152 + 1382656 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 2137152 + 1382656 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 2137152 + 1382656 }   // dense_3 transposed kernel [10, 128]
     private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -260,7 +260,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 612288, perChunk: 1335360, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 612288, perChunk: 2137152, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -276,66 +276,52 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
+            BatchNorm.moments(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
         }
-        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64) }
-        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             l5_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
+            BatchNorm.moments(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
-        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64) }
-        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             l8_max_pooling2d_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_conv2d_3Forward(lo, hi, t)
-            BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
+            BatchNorm.moments(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
-        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128) }
-        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
+        BatchNorm.reduceMoments(l11_batch_normalization_3part, count: count, threads: threads, pixels: 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             l13_conv2d_4Forward(lo, hi, t)
-            BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
+            BatchNorm.moments(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
-        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128) }
-        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
+        BatchNorm.reduceMoments(l14_batch_normalization_4part, count: count, threads: threads, pixels: 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             l16_max_pooling2d_2Forward(lo, hi, t)
             l17_dropout_2ForwardTraining(lo, hi, t)
             l18_conv2d_5Forward(lo, hi, t)
-            BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
+            BatchNorm.moments(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
-        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256) }
-        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
+        BatchNorm.reduceMoments(l19_batch_normalization_5part, count: count, threads: threads, pixels: 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             l21_max_pooling2d_3Forward(lo, hi, t)
             l22_dropout_3ForwardTraining(lo, hi, t)
             l23_conv2d_6Forward(lo, hi, t)
-            BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
+            BatchNorm.moments(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
-        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128) }
-        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
+        BatchNorm.reduceMoments(l24_batch_normalization_6part, count: count, threads: threads, pixels: 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
             l26_max_pooling2d_4Forward(lo, hi, t)
             l27_dropout_4ForwardTraining(lo, hi, t)
-            BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
+            BatchNorm.moments(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
-        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128) }
-        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
+        BatchNorm.reduceMoments(l29_batch_normalization_7part, count: count, threads: threads, pixels: 1, l29_batch_normalization_7bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             l30_dropout_5ForwardTraining(lo, hi, t)
@@ -816,8 +802,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 9824)
-        let wg = WinogradGradientBuffers(v: l10_conv2d_3gv + t * 18432, e: l10_conv2d_3ge + t * 36864, m: l10_conv2d_3gm + t * 73728, h: l10_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l10_conv2d_3gv + t * 73728, e: l10_conv2d_3ge + t * 147456, m: l10_conv2d_3gm + t * 73728, h: l10_conv2d_3gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l10_conv2d_3dyp + t * 16384
         for n in lo..<hi {
@@ -827,7 +813,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                 BatchNorm.backwardData(g12 + n * 12544, a12 + n * 12544, a10 + n * 12544, dy, rows: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             }
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g9 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l10_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
@@ -929,8 +915,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 28576)
-        let wg = WinogradGradientBuffers(v: l13_conv2d_4gv + t * 36864, e: l13_conv2d_4ge + t * 36864, m: l13_conv2d_4gm + t * 147456, h: l13_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l13_conv2d_4gv + t * 147456, e: l13_conv2d_4ge + t * 147456, m: l13_conv2d_4gm + t * 147456, h: l13_conv2d_4gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l13_conv2d_4dyp + t * 16384
         for n in lo..<hi {
@@ -940,7 +926,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                 BatchNorm.backwardData(g15 + n * 12544, a15 + n * 12544, a13 + n * 12544, dy, rows: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             }
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g12 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l13_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
@@ -1063,8 +1049,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
         let gk = (gp + 65760)
-        let wg = WinogradGradientBuffers(v: l18_conv2d_5gv + t * 9216, e: l18_conv2d_5ge + t * 18432, m: l18_conv2d_5gm + t * 294912, h: l18_conv2d_5gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 4)
+        let wg = WinogradGradientBuffers(v: l18_conv2d_5gv + t * 147456, e: l18_conv2d_5ge + t * 294912, m: l18_conv2d_5gm + t * 294912, h: l18_conv2d_5gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 64)
         wg.m.update(repeating: 0, count: 294912)
         let dyp = l18_conv2d_5dyp + t * 10368
         for n in lo..<hi {
@@ -1074,7 +1060,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                 BatchNorm.backwardData(g20 + n * 6272, a20 + n * 6272, a18 + n * 6272, dy, rows: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             }
             for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g17 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
             l18_conv2d_5InputGradientTiles(dyp, dx, 0, 4, t)

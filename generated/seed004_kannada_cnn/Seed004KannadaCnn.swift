@@ -103,55 +103,55 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 320416 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
     private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 195808 + 320416 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 209632 + 320416 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 228640 + 320416 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 265504 + 320416 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 339232 + 320416 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 339808 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 339808 + 320416 }   // gradient of batch_normalization_3 output
-    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339808 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339936 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 339936 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 339936 + 320672 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 339936 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 339936 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 339936 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 367584 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395232 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395808 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 395808 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 412192 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 412192 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 439840 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 467488 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 468064 + 653600 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 16, CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 504928 + 653600 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 16, CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 541792 + 653600 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 689248 + 653600 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 689824 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 689824 + 653600 }   // gradient of batch_normalization_4 output
-    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689824 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689952 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 689952 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 689952 + 653856 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 689952 + 653856 }   // dropout_2 output [N, 7, 7, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 689952 + 653856 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 689952 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 689952 + 653856 }   // dense_1 output [N, 256]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 689952 + 653856 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 689952 + 653856 }   // dense_1 transposed kernel [256, 3136]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 689952 + 1456672 }   // dropout_3 output [N, 256]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 689952 + 1456672 }   // gradient of dropout_3 output
-    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 689952 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 689952 + 1456672 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 689952 + 1456672 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 689952 + 1456672 }   // dense_2 transposed kernel [10, 256]
+    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 283936 + 320416 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 431392 + 320416 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 505120 + 320416 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 505696 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 505696 + 320416 }   // gradient of batch_normalization_3 output
+    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505696 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505824 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505824 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 505824 + 320672 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 505824 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 505824 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 505824 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 533472 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561120 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561696 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561696 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 578080 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 578080 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 605728 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 633376 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 633952 + 653600 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 781408 + 653600 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 928864 + 653600 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 1076320 + 653600 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 1076896 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 1076896 + 653600 }   // gradient of batch_normalization_4 output
+    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1076896 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1077024 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1077024 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 1077024 + 653856 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 1077024 + 653856 }   // dropout_2 output [N, 7, 7, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 1077024 + 653856 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 1077024 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 1077024 + 653856 }   // dense_1 output [N, 256]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 1077024 + 653856 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 1077024 + 653856 }   // dense_1 transposed kernel [256, 3136]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 1077024 + 1456672 }   // dropout_3 output [N, 256]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 1077024 + 1456672 }   // gradient of dropout_3 output
+    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 1077024 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 1077024 + 1456672 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 1077024 + 1456672 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 1077024 + 1456672 }   // dense_2 transposed kernel [10, 256]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
-                   arena: ArenaSize(perImage: 407776, perChunk: 689952, fixed: 1459232), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 407776, perChunk: 1077024, fixed: 1459232), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -165,37 +165,29 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF4x4x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
+            BatchNorm.moments(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
         }
-        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64) }
-        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
+        BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 784, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l3_conv2d_2Forward(lo, hi, t)
-            BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
+            BatchNorm.moments(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
         }
-        BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64) }
-        BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
+        BatchNorm.reduceMoments(l4_batch_normalization_2part, count: count, threads: threads, pixels: 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l5_max_pooling2d_1Forward(lo, hi, t)
             l6_dropout_1ForwardTraining(lo, hi, t)
             l7_conv2d_3Forward(lo, hi, t)
-            BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
+            BatchNorm.moments(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
-        BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128) }
-        BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
+        BatchNorm.reduceMoments(l8_batch_normalization_3part, count: count, threads: threads, pixels: 196, l8_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l9_conv2d_4Forward(lo, hi, t)
-            BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
+            BatchNorm.moments(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
-        BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128) }
-        BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
+        BatchNorm.reduceMoments(l10_batch_normalization_4part, count: count, threads: threads, pixels: 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l11_max_pooling2d_2Forward(lo, hi, t)
@@ -554,14 +546,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Activations.backward(.relu, dy: g7 + lo * 12544, y: a7 + lo * 12544, dx: g7 + lo * 12544, count: (hi - lo) * 12544)
         BiasGradient.sum(g7 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 45152))
         let gk = (gp + 26720)
-        let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 18432, e: l7_conv2d_3ge + t * 36864, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 73728, e: l7_conv2d_3ge + t * 147456, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l7_conv2d_3dyp + t * 16384
         for n in lo..<hi {
             let x = l7_conv2d_3xp + n * 8192
             let dy = g7 + n * 12544
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g6 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
@@ -641,14 +633,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Activations.backward(.relu, dy: g9 + lo * 12544, y: a9 + lo * 12544, dx: g9 + lo * 12544, count: (hi - lo) * 12544)
         BiasGradient.sum(g9 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 82336))
         let gk = (gp + 45472)
-        let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 36864, e: l9_conv2d_4ge + t * 36864, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 16)
+        let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 147456, e: l9_conv2d_4ge + t * 147456, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l9_conv2d_4dyp + t * 16384
         for n in lo..<hi {
             let x = l9_conv2d_4xp + n * 16384
             let dy = g9 + n * 12544
-            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
+            WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g8 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l9_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)

@@ -39,9 +39,10 @@ extension ConvLowering {
             lay.forward = KernelChoice(kernel: "Gemm", form: "direct", reason: directReason(g, a, winograd: winograd))
         }
         if winogradWeightGradient, let t = WinogradConv.gradientTile(g, filters: a.filters) {
-            let tiles = ((g.oh + t - 1) / t) * ((g.ow + t - 1) / t)
+            let wg = WinogradWeightGradient(g: g, co: a.filters, t: t, prefix: "")
+            let rounds = wg.imagesPerRound > 1 ? "; \(wg.imagesPerRound) images share each round of GEMMs" : ""
             lay.weightGradient = KernelChoice(kernel: "Winograd + Gemm", form: "F(3x3, \(t)x\(t))",
-                                              reason: "3x3 stride 1, \(tiles) dy tiles per image: 4x fewer multiplies than direct; the sums over a chunk's images are transformed back once")
+                                              reason: "3x3 stride 1, \(wg.tiles) dy tiles per image: 4x fewer multiplies than direct; the sums over a chunk's images are transformed back once\(rounds)")
         } else {
             lay.weightGradient = KernelChoice(kernel: "Gemm", form: "windows^T x dy",
                                               reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")

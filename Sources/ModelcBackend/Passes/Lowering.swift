@@ -132,7 +132,7 @@ public enum Lowering {
             lay.inputGradient = dx ? choice("Gemm + loops", "dy x Wp^T, then depthwise scatter", "pointwise transposed once per backward") : nil
             lay.weightGradient = choice("Gemm + loops", "mid^T x dy, depthwise taps", "a strided A for the pointwise kernel")
         case .batchNorm:
-            lay.forward = choice("channel loops", "sum, variance, normalize", "training: batch statistics in channel vectors (population variance); inference: moving statistics")
+            lay.forward = choice("channel loops", "moments, normalize", "training: batch mean and population variance from one read of x (blocks of rows, merged); inference: moving statistics")
             lay.inputGradient = choice("channel loops", "two passes", "sums of dy and dy * x-hat per channel, then dx")
             lay.weightGradient = choice("channel loops", "with the input gradient", "dgamma, dbeta are the same sums")
         case .maxPool(let p), .avgPool(let p):

@@ -1,5 +1,6 @@
 // BatchNormalization over the channels of NHWC rows, as the emitted model's passes call it.
-//   training:  mean, var = batch statistics over all rows (population variance, two passes),
+//   training:  mean, var = batch statistics over all rows (population variance, one read of x:
+//              each chunk's moments (`Moments`), merged between the parallel passes),
 //              xhat = (x - mean) * inv, inv = 1 / sqrt(var + eps) (xhat is never stored: the
 //              backward recomputes it from x with the same operations),
 //              y = act(gamma * xhat + beta), act = a fused ReLU/LeakyReLU or none,
@@ -46,40 +47,36 @@ public struct BatchNormLayer {
 public enum BatchNorm {
     // MARK: training statistics
 
-    /// Pass 1 over one chunk's rows: part[c] = sum_r x[r][c].
+    /// Pass 1 over one chunk's rows, one read of x: part[c] = the chunk's mean of channel c,
+    /// part[channels + c] = its sum of squared deviations from that mean (`Moments`).
     @_transparent
-    public static func sums(_ x: UnsafePointer<Float>, rows: Int, _ l: BatchNormLayer, into part: UnsafeMutablePointer<Float>) {
-        forEachChannelBlock(l.channels, Sums(x: x, rows: rows, channels: l.channels, mean: nil, part: part))
+    public static func moments(_ x: UnsafePointer<Float>, rows: Int, _ l: BatchNormLayer, into part: UnsafeMutablePointer<Float>) {
+        forEachChannelBlock(l.channels, Moments(x: x, rows: rows, channels: l.channels, part: part))
     }
 
-    /// Pass 2 over one chunk's rows: part[c] = sum_r (x[r][c] - mean[c])^2.
-    @_transparent
-    public static func squaredDeviations(_ x: UnsafePointer<Float>, rows: Int, _ l: BatchNormLayer, into part: UnsafeMutablePointer<Float>) {
-        forEachChannelBlock(l.channels, Sums(x: x, rows: rows, channels: l.channels, mean: l.mean, part: part))
-    }
-
-    /// The batch mean from the chunks' pass-1 sums (`part`: chunks x 2 x channels).
+    /// The batch mean and variance from the chunks' moments (`part`: chunks x 2 x channels;
+    /// chunk k holds the images of `Parallel.chunk(k, ...)`, `pixels` rows each), merged in
+    /// double precision as `Moments` merges blocks; then inv and the moving statistics.
     @inlinable
-    public static func reduceMean(_ part: UnsafePointer<Float>, chunks: Int, rows: Int, _ l: BatchNormLayer) {
-        let ch = l.channels, scale = 1 / Float(max(rows, 1))
+    public static func reduceMoments(_ part: UnsafePointer<Float>, count: Int, threads: Int, pixels: Int, _ l: BatchNormLayer) {
+        let ch = l.channels, chunks = Parallel.chunkCount(count, threads: threads), rows = max(count * pixels, 1)
+        let mom = l.momentum
         for c in 0..<ch {
-            var s: Float = 0
-            for k in 0..<chunks { s += part[k * 2 * ch + c] }
-            l.mean[c] = s * scale
-        }
-    }
-
-    /// The batch variance from the chunks' pass-2 sums: inv, and the moving statistics.
-    @inlinable
-    public static func reduceVariance(_ part: UnsafePointer<Float>, chunks: Int, rows: Int, _ l: BatchNormLayer) {
-        let ch = l.channels, m = max(rows, 1), mom = l.momentum
-        for c in 0..<ch {
-            var s: Float = 0
-            for k in 0..<chunks { s += part[k * 2 * ch + c] }
-            let v = s / Float(m)
+            var n = 0.0, mean = 0.0, m2 = 0.0
+            for k in 0..<chunks {
+                let images = Parallel.chunk(k, of: chunks, count: count)
+                let nb = Double((images.hi - images.lo) * pixels)
+                if nb == 0 { continue }
+                let d = Double(part[k * 2 * ch + c]) - mean, total = n + nb
+                mean += d * nb / total
+                m2 += Double(part[k * 2 * ch + ch + c]) + d * d * n * nb / total
+                n = total
+            }
+            let v = Float(m2 / Double(rows))
+            l.mean[c] = Float(mean)
             l.inv[c] = 1 / (v + l.epsilon).squareRoot()
             l.movingMean[c] = mom * l.movingMean[c] + (1 - mom) * l.mean[c]
-            let batch = l.unbiased && m > 1 ? s / Float(m - 1) : v
+            let batch = l.unbiased && rows > 1 ? Float(m2 / Double(rows - 1)) : v
             l.movingVariance[c] = mom * l.movingVariance[c] + (1 - mom) * batch
         }
     }
@@ -173,38 +170,40 @@ func forEachRowBlock(_ rows: Int, _ body: (Int, Int) -> Void) {
     }
 }
 
-/// sum_r x (mean nil) or sum_r (x - mean)^2.
+/// One chunk's mean and sum of squared deviations per channel, reading x once: each block of
+/// `rowBlock` rows (in L1) gives its mean (a blocked sum) and its squared deviations from that
+/// mean in a second sweep, and the blocks merge as Chan, Golub and LeVeque's update:
+///   n = na + nb, d = mb - ma, mean = ma + d nb / n, M2 = M2a + M2b + d^2 na nb / n.
+/// Deviations are always taken from a nearby mean, so a channel with a large common offset keeps
+/// its variance (no sum of squares minus square of sums).
 @usableFromInline
-struct Sums: ChannelPass {
-    @usableFromInline let x: UnsafePointer<Float>, rows: Int, channels: Int
-    @usableFromInline let mean: UnsafePointer<Float>?, part: UnsafeMutablePointer<Float>
+struct Moments: ChannelPass {
+    @usableFromInline let x: UnsafePointer<Float>, rows: Int, channels: Int, part: UnsafeMutablePointer<Float>
 
     @_transparent @usableFromInline
-    init(x: UnsafePointer<Float>, rows: Int, channels: Int, mean: UnsafePointer<Float>?, part: UnsafeMutablePointer<Float>) {
-        self.x = x; self.rows = rows; self.channels = channels; self.mean = mean; self.part = part
+    init(x: UnsafePointer<Float>, rows: Int, channels: Int, part: UnsafeMutablePointer<Float>) {
+        self.x = x; self.rows = rows; self.channels = channels; self.part = part
     }
 
     @inlinable @inline(__always)
     func run<V: FloatVector>(_: V.Type, _ c0: Int) {
-        var s = V()
-        if let mean = mean {
-            let m = V.load(mean + c0)
-            forEachRowBlock(rows) { r0, r1 in
-                var b = V()
-                for r in r0..<r1 {
-                    let d = V.load(x + r * channels + c0).minus(m)
-                    b = b.plus(d.times(d))
-                }
-                s = s.plus(b)
+        var mean = V(), m2 = V(), n: Float = 0
+        forEachRowBlock(rows) { r0, r1 in
+            var s = V()
+            for r in r0..<r1 { s = s.plus(V.load(x + r * channels + c0)) }
+            let nb = Float(r1 - r0), mb = V().fma(1 / nb, s)
+            var q = V()
+            for r in r0..<r1 {
+                let d = V.load(x + r * channels + c0).minus(mb)
+                q = q.plus(d.times(d))
             }
-        } else {
-            forEachRowBlock(rows) { r0, r1 in
-                var b = V()
-                for r in r0..<r1 { b = b.plus(V.load(x + r * channels + c0)) }
-                s = s.plus(b)
-            }
+            let total = n + nb, d = mb.minus(mean)
+            mean = mean.fma(nb / total, d)
+            m2 = m2.plus(q).fma(n * nb / total, d.times(d))
+            n = total
         }
-        s.store(part + c0)
+        mean.store(part + c0)
+        m2.store(part + channels + c0)
     }
 }
 

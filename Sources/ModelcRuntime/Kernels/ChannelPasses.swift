@@ -23,7 +23,7 @@ public func forEachChannelBlock<P: ChannelPass>(_ channels: Int, _ pass: P) {
 
 /// The specializations dispatch from the generic entry point, so unoptimized callers get them.
 @inline(never)
-@_specialize(where P == Sums)
+@_specialize(where P == Moments)
 @_specialize(where P == Normalize)
 @_specialize(where P == Affine)
 @_specialize(where P == BackwardSums)

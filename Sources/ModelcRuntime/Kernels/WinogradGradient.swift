@@ -9,6 +9,10 @@
 //   M[xi][ci][co]  += sum_tiles V[xi][tile][ci] * E[xi][tile][co]   n^2 GEMMs (Gemm.rows)
 //   dW = A^T M A                            once, after all of a chunk's images (`store`)
 // M (per thread) sums over the chunk's images, so the transforms of dW run once per chunk.
+// A round of GEMMs reduces over `block` tiles. An image with fewer tiles than that (a 7x7 output
+// has 4) shares a round with the next images of its chunk: their tiles fill V and E side by side
+// and the GEMMs run when the block is full or the chunk ends, so M is read and written once per
+// block rather than once per image, and the GEMMs' reduction is long enough to keep the FMAs busy.
 
 /// One layer's weight-gradient tiling (a literal at every call).
 public struct WinogradGradientGeometry {
@@ -16,7 +20,8 @@ public struct WinogradGradientGeometry {
     public var inputHeight: Int, inputWidth: Int, channels: Int
     /// The output gradient: height, width and channels (CO).
     public var outputHeight: Int, outputWidth: Int, filters: Int
-    /// Tiles transformed before each round of GEMMs.
+    /// Tiles transformed before each round of GEMMs: a multiple of an image's tiles when an image
+    /// has fewer (its images then share rounds), otherwise at most an image's tiles.
     public var block: Int
 
     @_transparent
@@ -39,30 +44,41 @@ public struct WinogradGradientBuffers {
 
 public enum WinogradGradient<F: WinogradForm> {
     /// M += this image's products: x is its padded input, dy its output gradient [oh, ow, CO].
+    /// `image` counts the chunk's images from 0 and `last` marks its final one: when images share
+    /// a round (see the header), the products of a partly filled block are added at `last`.
     @_transparent
     public static func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WinogradGradientGeometry,
-                                  _ buf: WinogradGradientBuffers) {
+                                  _ buf: WinogradGradientBuffers, image: Int = 0, last: Bool = true) {
         #if MODELC_KERNELS_OUT_OF_LINE
-        accumulateOutOfLine(x, dy, g, buf)
+        accumulateOutOfLine(x, dy, g, buf, image: image, last: last)
         #else
-        accumulateInlined(x, dy, g, buf)
+        accumulateInlined(x, dy, g, buf, image: image, last: last)
         #endif
     }
 
     @inline(never)
     @_specialize(exported: true, where F == WinogradF3x3x4x4)
     public static func accumulateOutOfLine(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WinogradGradientGeometry,
-                                           _ buf: WinogradGradientBuffers) {
-        accumulateInlined(x, dy, g, buf)
+                                           _ buf: WinogradGradientBuffers, image: Int, last: Bool) {
+        accumulateInlined(x, dy, g, buf, image: image, last: last)
     }
 
     @_transparent
     public static func accumulateInlined(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WinogradGradientGeometry,
-                                         _ buf: WinogradGradientBuffers) {
-        let n = F.n, ci = g.channels, co = g.filters
+                                         _ buf: WinogradGradientBuffers, image: Int, last: Bool) {
+        let ci = g.channels, co = g.filters
         let grid = TileGrid(step: F.r, inputHeight: g.inputHeight, inputWidth: g.inputWidth,
                             outputHeight: g.outputHeight, outputWidth: g.outputWidth)
         let tiles = grid.tilesH * grid.tilesW
+        if tiles < g.block {   // several images a round: this one's tiles go to its slot
+            let images = g.block / tiles, slot = image % images
+            for i in 0..<tiles {
+                Winograd<F>.inputWindow(x, grid, i, channels: ci, buf.v + (slot * tiles + i) * ci, vStride: g.block * ci, buf.h)
+                gradientTile(dy, grid, i, g, buf.e + (slot * tiles + i) * co, buf.h)
+            }
+            if slot == images - 1 || last { multiply(rows: (slot + 1) * tiles, g, buf) }
+            return
+        }
         var q = 0
         while q < tiles {
             let rows = min(g.block, tiles - q)
@@ -70,12 +86,19 @@ public enum WinogradGradient<F: WinogradForm> {
                 Winograd<F>.inputWindow(x, grid, q + i, channels: ci, buf.v + i * ci, vStride: g.block * ci, buf.h)
                 gradientTile(dy, grid, q + i, g, buf.e + i * co, buf.h)
             }
-            for xi in 0..<(n * n) {
-                let vx = buf.v + xi * g.block * ci, mx = buf.m + xi * ci * co
-                Gemm.rows(ci, a: { c in vx + c }, b: buf.e + xi * g.block * co, n: co, c: { c in mx + c * co },
-                          GemmReduction(k: rows, aStride: ci, ldb: co), .add)
-            }
+            multiply(rows: rows, g, buf)
             q += rows
+        }
+    }
+
+    /// M[xi] += V[xi]^T E[xi] over the first `rows` tiles of the block, for every xi.
+    @_transparent @usableFromInline
+    static func multiply(rows: Int, _ g: WinogradGradientGeometry, _ buf: WinogradGradientBuffers) {
+        let ci = g.channels, co = g.filters
+        for xi in 0..<(F.n * F.n) {
+            let vx = buf.v + xi * g.block * ci, mx = buf.m + xi * ci * co
+            Gemm.rows(ci, a: { c in vx + c }, b: buf.e + xi * g.block * co, n: co, c: { c in mx + c * co },
+                      GemmReduction(k: rows, aStride: ci, ldb: co), .add)
         }
     }
 

@@ -1,5 +1,6 @@
 // BatchNormalization over the last axis (channels), Keras semantics by default.
-//   training:  mean, var = batch statistics over N*pixels (population variance, two passes),
+//   training:  mean, var = batch statistics over N*pixels (population variance: each chunk's
+//              mean and squared deviations in one read, merged in a serial step),
 //              xhat = (x - mean) / sqrt(var + eps), y = gamma * xhat + beta (xhat is not stored:
 //              the backward passes recompute it from x with the same operations),
 //              moving = momentum * moving + (1 - momentum) * batch (PyTorch: unbiased variance)
@@ -31,8 +32,7 @@ struct BatchNormEmitter: OpEmitter {
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let passes = BatchNormPasses(attrs: attrs, c: c, activation: trainActivation)
         passes.declare(m)
-        passes.emitMean(m)
-        passes.emitVariance(m)
+        passes.emitMoments(m)
         passes.emitNormalize(m)
         passes.emitInference(m)
         passes.emitBackwardSums(m)
@@ -43,8 +43,7 @@ struct BatchNormEmitter: OpEmitter {
             passes.emitBackwardData(m, gx: gx)
             back.append(.chunk("\(p)BackwardData(lo, hi, t)"))
         }
-        let train: [Step] = [.chunk("\(p)SumMean(lo, hi, t)"), .serial("\(p)ReduceMean()"),
-                             .chunk("\(p)SumVar(lo, hi, t)"), .serial("\(p)ReduceVar()"),
+        let train: [Step] = [.chunk("\(p)Moments(lo, hi, t)"), .serial("\(p)ReduceMoments()"),
                              .chunk("\(p)Normalize(lo, hi, t)")]
         return (train, [.chunk("\(p)Inference(lo, hi, t)")], back)
     }

@@ -1,5 +1,5 @@
 // The functions of one BatchNorm layer's passes (the formulas and the training fusion:
-// BatchNormEmitter.swift): training statistics (SumMean, ReduceMean, SumVar, ReduceVar),
+// BatchNormEmitter.swift): training statistics (Moments, ReduceMoments),
 // Normalize, Inference, and the backward's BackwardSums, BackwardReduce and BackwardData.
 // Every pass is a chunk function (rows lo..<hi of the batch) or a serial one between the
 // parallel regions, and calls the runtime's kernel (Sources/ModelcRuntime/Kernels/BatchNorm.swift)
@@ -55,31 +55,21 @@ struct BatchNormPasses {
         m.members.line()
     }
 
-    /// Training pass 1 and its reduction: the batch mean.
-    func emitMean(_ m: ModelEmission) {
-        m.chunkFunction("\(p)SumMean", comment: "\(c.name) training pass 1: per-chunk sums of x") { w in
-            w.line("BatchNorm.sums(\(chunk(c.x, c.inSize)), rows: \(rows), \(layer), into: \(part) + t * \(2 * ch))")
+    /// Training pass 1 and its reduction: each chunk's mean and squared deviations, then the
+    /// batch mean and variance, 1/sqrt(var + eps) and the moving statistics.
+    func emitMoments(_ m: ModelEmission) {
+        m.chunkFunction("\(p)Moments", comment: "\(c.name) training pass 1: per-chunk mean and squared deviations of x") { w in
+            w.line("BatchNorm.moments(\(chunk(c.x, c.inSize)), rows: \(rows), \(layer), into: \(part) + t * \(2 * ch))")
         }
-        m.serialFunction("\(p)ReduceMean", comment: "\(c.name): batch mean from the partial sums") { w in
-            w.line("BatchNorm.reduceMean(\(part), chunks: max(1, min(threads, count)), rows: count * \(pix), \(layer))")
-        }
-    }
-
-    /// Training pass 2 and its reduction: the batch variance, 1/sqrt(var + eps) and the moving
-    /// statistics.
-    func emitVariance(_ m: ModelEmission) {
-        m.chunkFunction("\(p)SumVar", comment: "\(c.name) training pass 2: per-chunk sums of (x - mean)^2") { w in
-            w.line("BatchNorm.squaredDeviations(\(chunk(c.x, c.inSize)), rows: \(rows), \(layer), into: \(part) + t * \(2 * ch))")
-        }
-        m.serialFunction("\(p)ReduceVar", comment: "\(c.name): batch variance, 1/sqrt(var + eps), moving statistics") { w in
-            w.line("BatchNorm.reduceVariance(\(part), chunks: max(1, min(threads, count)), rows: count * \(pix), \(layer))")
+        m.serialFunction("\(p)ReduceMoments", comment: "\(c.name): batch mean and variance, 1/sqrt(var + eps), moving statistics") { w in
+            w.line("BatchNorm.reduceMoments(\(part), count: count, threads: threads, pixels: \(pix), \(layer))")
         }
     }
 
-    /// Training pass 3: y (or act(y), written as the fused activation layer's output).
+    /// Training pass 2: y (or act(y), written as the fused activation layer's output).
     func emitNormalize(_ m: ModelEmission) {
         let normalizeWhat = "xhat = (x - mean) * inv, y = \(act.map { "\($0.name)(gamma * xhat + beta), written as that layer's output" } ?? "gamma * xhat + beta")"
-        m.chunkFunction("\(p)Normalize", comment: "\(c.name) training pass 3: \(normalizeWhat)") { w in
+        m.chunkFunction("\(p)Normalize", comment: "\(c.name) training pass 2: \(normalizeWhat)") { w in
             w.line("BatchNorm.normalize(\(chunk(c.x, c.inSize)), \(chunk(out, c.outSize)), rows: \(rows), \(layer)\(actArgument))")
         }
     }

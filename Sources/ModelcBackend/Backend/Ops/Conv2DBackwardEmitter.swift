@@ -181,14 +181,17 @@ struct WinogradWeightGradient {
     let prefix: String
     var n: Int { 3 + t - 1 }
     var tiles: Int { ((g.oh + t - 1) / t) * ((g.ow + t - 1) / t) }
-    /// Tiles per round of GEMMs (their reduction length): a whole image, up to 64.
-    var block: Int { min(tiles, 64) }
+    /// Tiles per round of GEMMs (their reduction length), up to 64: an image with fewer tiles
+    /// shares its round with the next images of the chunk (M is read and written once a round).
+    var block: Int { tiles < 64 ? tiles * imagesPerRound : 64 }
+    var imagesPerRound: Int { max(1, 64 / tiles) }
     var form: String { "WinogradGradient<WinogradF3x3x\(t)x\(t)>" }
     var sizes: (v: Int, e: Int, m: Int, h: Int) { (n * n * block * g.c, n * n * block * co, n * n * g.c * co, n * n * 16) }
 
     func declare(_ m: ModelEmission, name: String) {
-        m.buffer("\(prefix)gv", perImage: 0, perChunk: sizes.v, "\(name) weight gradient: Winograd input tiles V [\(n * n), \(block), CI] (per thread)")
-        m.buffer("\(prefix)ge", perImage: 0, perChunk: sizes.e, "\(name) weight gradient: Winograd dy tiles E [\(n * n), \(block), CO] (per thread)")
+        let rows = imagesPerRound > 1 ? "\(block) (\(imagesPerRound) images x \(tiles) tiles)" : "\(block)"
+        m.buffer("\(prefix)gv", perImage: 0, perChunk: sizes.v, "\(name) weight gradient: Winograd input tiles V [\(n * n), \(rows), CI] (per thread)")
+        m.buffer("\(prefix)ge", perImage: 0, perChunk: sizes.e, "\(name) weight gradient: Winograd dy tiles E [\(n * n), \(rows), CO] (per thread)")
         m.buffer("\(prefix)gm", perImage: 0, perChunk: sizes.m, "\(name) weight gradient: Winograd sums M [\(n * n), CI, CO] over the chunk's images (per thread)")
         m.buffer("\(prefix)gh", perImage: 0, perChunk: sizes.h, "\(name) weight gradient: Winograd scratch tile (per thread)")
     }
@@ -200,7 +203,11 @@ struct WinogradWeightGradient {
     }
 
     func emitAccumulate(_ w: CodeWriter) {
-        w.line("\(form).accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products")
+        if imagesPerRound > 1 {
+            w.line("\(form).accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every \(imagesPerRound) images")
+        } else {
+            w.line("\(form).accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products")
+        }
     }
 
     func emitStore(_ w: CodeWriter) {

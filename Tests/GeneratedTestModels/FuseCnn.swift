@@ -155,7 +155,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }

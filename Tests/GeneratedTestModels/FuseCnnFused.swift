@@ -151,7 +151,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, inputCount: 1280, outputCount: 320) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()

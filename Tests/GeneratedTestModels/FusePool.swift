@@ -197,7 +197,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l6_conv2d_2Backward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, inputCount: 1260, outputCount: 400) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1260, y: a3 + lo * 1260, dx: g2 + lo * 1260, count: (hi - lo) * 1260)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }

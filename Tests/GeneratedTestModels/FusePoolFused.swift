@@ -189,7 +189,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, inputCount: 1260, outputCount: 400) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()

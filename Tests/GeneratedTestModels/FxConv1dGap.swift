@@ -92,7 +92,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_denseBackward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 18, g4 + n * 3, pixels: 6, channels: 3) }
-            for n in lo..<hi { Pooling.maxBackward(g2 + n * 36, g3 + n * 18, l3_max_pooling1darg + n * 18, inputCount: 36, outputCount: 18) }
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 36, g3 + n * 18, l3_max_pooling1darg + n * 18, PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))) }
             l2_conv1d_1Backward(lo, hi, t)
             l1_conv1dBackward(lo, hi, t)
         }

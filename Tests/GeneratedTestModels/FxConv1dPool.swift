@@ -86,7 +86,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         Matrix.transpose((parameters + 120), rows: 20, cols: 3, into: l5_densewt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_denseBackward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g2 + n * 35, g3 + n * 20, l3_max_pooling1darg + n * 20, inputCount: 35, outputCount: 20) }
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 35, g3 + n * 20, l3_max_pooling1darg + n * 20, PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))) }
             l2_conv1d_1Backward(lo, hi, t)
             l1_conv1dBackward(lo, hi, t)
         }

@@ -151,7 +151,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             l12_denseBackward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g10 + n * 150, g11 + n * 6, pixels: 25, channels: 6) }
             Merge.split(g10 + lo * 150, inner: [2, 4], outer: (hi - lo) * 25, [g8 + lo * 50, g9 + lo * 100])
-            for n in lo..<hi { Pooling.maxBackward(g7_1 + n * 100, g9 + n * 100, l9_max_pooling2darg + n * 100, inputCount: 100, outputCount: 100) }
+            for n in lo..<hi { Pooling.maxBackward(g7_1 + n * 100, g9 + n * 100, l9_max_pooling2darg + n * 100, PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
             l8_conv2d_2Backward(lo, hi, t)
             Merge.accumulate(g7 + lo * 100, g7_1 + lo * 100, count: (hi - lo) * 100)
             Activations.backward(.tanh, dy: g7 + lo * 100, y: a7 + lo * 100, dx: g6 + lo * 100, count: (hi - lo) * 100)

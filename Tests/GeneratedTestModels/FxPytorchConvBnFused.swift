@@ -135,7 +135,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         l6_bn2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, inputCount: 256, outputCount: 64) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()

@@ -152,7 +152,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3] backward
     private func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi { Pooling.maxBackward(g1 + n * 108, g2 + n * 27, l2_time_distributed_1arg + n * 27, inputCount: 108, outputCount: 27) }
+        for n in lo..<hi { Pooling.maxBackward(g1 + n * 108, g2 + n * 27, l2_time_distributed_1arg + n * 27, PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference

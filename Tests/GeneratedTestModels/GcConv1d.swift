@@ -121,7 +121,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
             for n in lo..<hi { GlobalPooling.averageBackward(g7 + n * 16, g8 + n * 4, pixels: 4, channels: 4) }
             l7_average_pooling1d_1Backward(lo, hi, t)
             l6_conv1d_3Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, inputCount: 180, outputCount: 100) }
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
             Activations.backward(.relu, dy: g4 + lo * 180, y: a4 + lo * 180, dx: g3 + lo * 180, count: (hi - lo) * 180)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }

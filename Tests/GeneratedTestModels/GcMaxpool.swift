@@ -102,9 +102,9 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g5 + n * 40, g6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, inputCount: 40, outputCount: 5) }
             l5_conv2d_2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 96, g4 + n * 32, l4_max_pooling2d_2arg + n * 32, inputCount: 96, outputCount: 32) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 96, g4 + n * 32, l4_max_pooling2d_2arg + n * 32, PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))) }
             l3_zero_padding2d_1Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, inputCount: 144, outputCount: 36) }
+            for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)

@@ -108,7 +108,7 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
         Matrix.transpose((parameters + 9312), rows: 192, cols: 5, into: l7_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, inputCount: 1008, outputCount: 192) }
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 1008, g5 + n * 192, l5_max_pooling2d_1arg + n * 192, PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.leaky(Float(0.3)), dy: g4 + lo * 1008, y: a4 + lo * 1008, dx: g3 + lo * 1008, count: (hi - lo) * 1008)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }

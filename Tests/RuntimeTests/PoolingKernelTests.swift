@@ -34,6 +34,7 @@ final class PoolingKernelTests: XCTestCase {
         Case(h: 11, w: 9, c: 3, kh: 2, kw: 3, sh: 3, sw: 2, same: false),    // stride past the window
         Case(h: 5, w: 5, c: 132, kh: 5, kw: 5, sh: 1, sw: 1, same: false),   // one window covers the image
         Case(h: 6, w: 4, c: 7, kh: 4, kw: 1, sh: 3, sw: 1, same: true),
+        Case(h: 6, w: 9, c: 20, kh: 2, kw: 3, sh: 2, sw: 3, same: false),   // non-square windows that tile; 16 + 4 channels
     ]
 
     /// Values in [-1, 1) with repeats (ties), NaN, infinities and both zeros mixed in.
@@ -150,6 +151,30 @@ final class PoolingKernelTests: XCTestCase {
         }
     }
 
+    /// The backward with the pool's geometry, on the forward's argmax: dy at each winner and 0
+    /// elsewhere, as zeroing and scattering give it (the stores of windows that tile the input,
+    /// and the zero-then-add of every other geometry).
+    func testMaxBackwardOfWindows() {
+        for t in Self.cases {
+            let x = values(t.h * t.w * t.c, seed: UInt64(t.h * 31 + t.c))
+            let n = t.oh * t.ow * t.c
+            var y = [Float](repeating: 0, count: n), arg = [Int32](repeating: -1, count: n)
+            Pooling.maxWithArgmaxInlined(x, &y, &arg, t.geometry())
+            let dy = values(n, seed: 5).map { $0.isNaN || $0.isInfinite ? 0.5 : $0 }
+            var want = [Float](repeating: 0, count: x.count)
+            for o in 0..<n { want[Int(arg[o])] += dy[o] }
+            for inlined in [true, false] {
+                var dx = [Float](repeating: 9, count: x.count)
+                if inlined {
+                    Pooling.maxBackwardInlined(&dx, dy, arg, t.geometry())
+                } else {
+                    Pooling.maxBackwardOutOfLine(&dx, dy, arg, t.geometry())
+                }
+                assertBits(dx, want, "\(t) inlined \(inlined)")
+            }
+        }
+    }
+
     /// dx = 0, then dy scattered to the winners (several outputs may share one winner).
     func testMaxBackward() {
         let inputCount = 50, outputCount = 40
@@ -157,15 +182,9 @@ final class PoolingKernelTests: XCTestCase {
         let arg = (0..<outputCount).map { Int32(($0 * 7) % 23) }
         var want = [Float](repeating: 0, count: inputCount)
         for i in 0..<outputCount { want[Int(arg[i])] += dy[i] }
-        for inlined in [true, false] {
-            var dx = [Float](repeating: 9, count: inputCount)
-            if inlined {
-                Pooling.maxBackwardInlined(&dx, dy, arg, inputCount: inputCount, outputCount: outputCount)
-            } else {
-                Pooling.maxBackwardOutOfLine(&dx, dy, arg, inputCount: inputCount, outputCount: outputCount)
-            }
-            assertBits(dx, want, "inlined \(inlined)")
-        }
+        var dx = [Float](repeating: 9, count: inputCount)
+        Pooling.maxBackward(&dx, dy, arg, inputCount: inputCount, outputCount: outputCount)
+        assertBits(dx, want, "scatter")
     }
 
     /// dx = 0, then each window's pixels += dy / (pixels in the clipped window), in window order.

@@ -223,13 +223,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             Activations.backward(.relu, dy: g15 + lo * 512, y: a15 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
             Dropout.backward(dy: g12 + lo * 2304, mask: l12_dropout_2mask + lo * 2304, dx: g11 + lo * 2304, count: (hi - lo) * 2304)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 10816, g11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, inputCount: 10816, outputCount: 2304) }
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 10816, g11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.relu, dy: g10 + lo * 10816, y: a10 + lo * 10816, dx: g9 + lo * 10816, count: (hi - lo) * 10816)
             l9_conv2d_4Backward(lo, hi, t)
             Activations.backward(.relu, dy: g8 + lo * 14400, y: a8 + lo * 14400, dx: g7 + lo * 14400, count: (hi - lo) * 14400)
             l7_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g6 + lo * 7200, mask: l6_dropout_1mask + lo * 7200, dx: g5 + lo * 7200, count: (hi - lo) * 7200)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 28800, g5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, inputCount: 28800, outputCount: 7200) }
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 28800, g5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.relu, dy: g4 + lo * 28800, y: a4 + lo * 28800, dx: g3 + lo * 28800, count: (hi - lo) * 28800)
             l3_conv2d_2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g2 + lo * 32768, y: a2 + lo * 32768, dx: g1 + lo * 32768, count: (hi - lo) * 32768)

@@ -149,9 +149,9 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
             l7_dec_outBackward(lo, hi, t)
             l6_dec_up2Backward(lo, hi, t)
             l5_dec_up1Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 6272, g4 + n * 1568, l4_enc_pool2arg + n * 1568, inputCount: 6272, outputCount: 1568) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 6272, g4 + n * 1568, l4_enc_pool2arg + n * 1568, PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l3_enc_conv2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g1 + n * 25088, g2 + n * 6272, l2_enc_pool1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
+            for n in lo..<hi { Pooling.maxBackward(g1 + n * 25088, g2 + n * 6272, l2_enc_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l1_enc_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 28353, chunks: max(1, min(threads, count)), segments: reduceSegments)

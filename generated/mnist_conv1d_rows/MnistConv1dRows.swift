@@ -136,7 +136,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
             for n in lo..<hi { Pooling.maxBackward(g5 + n * 1792, g6 + n * 128, l6_global_maxarg + n * 128, inputCount: 1792, outputCount: 128) }
             l5_conv4Backward(lo, hi, t)
             l4_conv3Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g2 + n * 1792, g3 + n * 896, l3_poolarg + n * 896, inputCount: 1792, outputCount: 896) }
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 1792, g3 + n * 896, l3_poolarg + n * 896, PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))) }
             l2_conv2Backward(lo, hi, t)
             l1_conv1Backward(lo, hi, t)
         }

@@ -444,7 +444,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l22_b3_conv1Backward(lo, hi, t)
             Merge.accumulate(g21 + lo * 3136, g21_1 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g20 + n * 12544, g21 + n * 3136, l21_pool2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
+            for n in lo..<hi { Pooling.maxBackward(g20 + n * 12544, g21 + n * 3136, l21_pool2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.relu, dy: g20 + lo * 12544, y: a20 + lo * 12544, dx: g19 + lo * 12544, count: (hi - lo) * 12544)
             Merge.backward(.add, dy: g19 + lo * 12544, xs: [a17 + lo * 12544, a18 + lo * 12544], y: a19 + lo * 12544, dxs: [g17 + lo * 12544, g18 + lo * 12544], count: (hi - lo) * 12544)
             l18_b2_projbnBackwardSums(lo, hi, t)
@@ -465,7 +465,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l12_b2_conv1Backward(lo, hi, t)
             Merge.accumulate(g11 + lo * 6272, g11_1 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 25088, g11 + n * 6272, l11_pool1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 25088, g11 + n * 6272, l11_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.relu, dy: g10 + lo * 25088, y: a10 + lo * 25088, dx: g9 + lo * 25088, count: (hi - lo) * 25088)
             Merge.backward(.add, dy: g9 + lo * 25088, xs: [a8 + lo * 25088, a3 + lo * 25088], y: a9 + lo * 25088, dxs: [g8 + lo * 25088, g3_1 + lo * 25088], count: (hi - lo) * 25088)
             l8_b1_bn2BackwardSums(lo, hi, t)

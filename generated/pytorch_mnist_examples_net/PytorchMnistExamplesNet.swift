@@ -161,7 +161,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             l8_fc1Backward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
             Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, inputCount: 36864, outputCount: 9216) }
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
             l3_conv2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)

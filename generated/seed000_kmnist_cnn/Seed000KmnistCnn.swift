@@ -183,7 +183,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, inputCount: 2048, outputCount: 512) }
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
@@ -195,7 +195,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, inputCount: 21632, outputCount: 5408) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))) }
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()

@@ -416,21 +416,21 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
-            for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, inputCount: 576, outputCount: 64) }
+            for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))) }
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l23_conv2d_6Backward(lo, hi, t)
             Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
-            for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, inputCount: 6272, outputCount: 1152) }
+            for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l18_conv2d_5Backward(lo, hi, t)
             Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
+            for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
@@ -442,7 +442,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
+            for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()

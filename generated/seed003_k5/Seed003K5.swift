@@ -138,10 +138,10 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
             l10_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_dense_1Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g5 + n * 4096, g6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, inputCount: 4096, outputCount: 1024) }
+            for n in lo..<hi { Pooling.maxBackward(g5 + n * 4096, g6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l5_conv2d_4Backward(lo, hi, t)
             l4_conv2d_3Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g2 + n * 18432, g3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, inputCount: 18432, outputCount: 4608) }
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 18432, g3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }

@@ -137,10 +137,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
             l10_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g9 + lo * 128, mask: l9_dropout_1mask + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_dense_1Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g5 + n * 2304, g6 + n * 576, l6_max_pooling2d_2arg + n * 576, inputCount: 2304, outputCount: 576) }
+            for n in lo..<hi { Pooling.maxBackward(g5 + n * 2304, g6 + n * 576, l6_max_pooling2d_2arg + n * 576, PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l5_conv2d_4Backward(lo, hi, t)
             l4_conv2d_3Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g2 + n * 16928, g3 + n * 3872, l3_max_pooling2d_1arg + n * 3872, inputCount: 16928, outputCount: 3872) }
+            for n in lo..<hi { Pooling.maxBackward(g2 + n * 16928, g3 + n * 3872, l3_max_pooling2d_1arg + n * 3872, PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))) }
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }

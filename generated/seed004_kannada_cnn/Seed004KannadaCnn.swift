@@ -262,7 +262,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
             l14_dense_1Backward(lo, hi, t)
             Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, inputCount: 12544, outputCount: 3136) }
+            for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l10_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_4BackwardReduce()
@@ -276,7 +276,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l7_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, inputCount: 25088, outputCount: 6272) }
+            for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l4_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l4_batch_normalization_2BackwardReduce()

@@ -31,7 +31,7 @@ struct PoolEmitter: OpEmitter {
             m.chunkFunction(b, comment: "\(c.header) backward") { w in
                 let dx = "\(gx) + n * \(c.inSize)", dy = "\(c.gy) + n * \(c.outSize)"
                 if isMax {
-                    w.line("for n in lo..<hi { Pooling.maxBackward(\(dx), \(dy), \(arg) + n * \(c.outSize), inputCount: \(c.inSize), outputCount: \(c.outSize)) }")
+                    w.line("for n in lo..<hi { Pooling.maxBackward(\(dx), \(dy), \(arg) + n * \(c.outSize), \(PoolCode.geometry(g, out: .dense(c.outShape)))) }")
                 } else {
                     w.line(geometry)
                     w.line("for n in lo..<hi { Pooling.averageBackward(\(dx), \(dy), pool) }")

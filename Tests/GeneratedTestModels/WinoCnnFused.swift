@@ -62,23 +62,22 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 227264 + 61632 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 60 (10 images x 6 tiles), CO] (per thread)
     private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 261824 + 61632 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
     private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280256 + 61632 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280832 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 281840 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 281840 + 61632 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281840 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281872 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 281872 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 281872 + 61696 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 281872 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 281872 + 61696 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 281872 + 61696 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 281872 + 61696 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 281872 + 61696 }   // dense_1 transposed kernel [5, 192]
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280832 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 280832 + 61632 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280832 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280864 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280864 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 280864 + 61696 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 280864 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 280864 + 61696 }   // gradient of max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 280864 + 61696 }   // dense_1 output [N, 5]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 280864 + 61696 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 280864 + 61696 }   // dense_1 transposed kernel [5, 192]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10277, inputSize: 1584,
-                   arena: ArenaSize(perImage: 13664, perChunk: 281872, fixed: 62656), arena32: ArenaSize(perImage: 192))
+                   arena: ArenaSize(perImage: 13664, perChunk: 280864, fixed: 62656), arena32: ArenaSize(perImage: 192))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -287,18 +286,17 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 10277
         let gk = (gp + 4640)
         let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 69120, e: l2_conv2d_2ge + t * 34560, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 60)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 60, outputRowStride: 176)
         wg.m.update(repeating: 0, count: 18432)
         let dyp = l2_conv2d_2dyp + t * 1584
         for n in lo..<hi {
             let x = l2_conv2d_2xp + n * 3168
-            let dy = l2_conv2d_2dz + t * 1008
-            do {
-                BatchNorm.backwardData(g4 + n * 1008, a4 + n * 1008, a2 + n * 1008, dy, rows: 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
+            let dy = dyp + 192   // in the zero-bordered scratch, rows 176 floats apart
+            for r in 0..<7 {
+                BatchNorm.backwardData(g4 + n * 1008 + r * 144, a4 + n * 1008 + r * 144, a2 + n * 1008 + r * 144, dy + r * 176, rows: 9, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 10 images
             let dx = g1 + n * 2016
-            for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
             l2_conv2d_2InputGradientTiles(dyp, dx, 0, 6, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 16)   // dW = A^T M A

@@ -103,172 +103,167 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 166976 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
     private var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 223424 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
     private var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 260288 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 260864 + 93440 }   // b1_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 285952 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 255504 + threads * 285952 + 93440 }   // gradient of b1_bn1 output
-    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 285952 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
-    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 286016 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 286016 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 305680 + threads * 286016 + 93568 }   // gradient of b1_relu1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 330768 + threads * 286016 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 355856 + threads * 286016 + 93568 }   // gradient of b1_conv2 output
-    private var l7_b1_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 380944 + threads * 286016 + 93568 }   // b1_conv2 zero-padded input [N, 30, 30, 32]
-    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 286016 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
-    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 286080 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 286080 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 286080 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 299904 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 313728 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 314304 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l7_b1_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 314304 + 149440 }   // b1_conv2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 343104 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 343104 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 356928 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 370752 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 371328 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 427776 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 484224 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 521088 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 521664 + 186880 }   // b1_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 546752 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 434832 + threads * 546752 + 186880 }   // gradient of b1_bn2 output
-    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 546752 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
-    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 546816 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 546816 + 187008 }   // gradient of stem_relu output from b1_add
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 485008 + threads * 546816 + 187008 }   // b1_add output [N, 28, 28, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 510096 + threads * 546816 + 187008 }   // gradient of b1_add output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 535184 + threads * 546816 + 187008 }   // b1_out output [N, 28, 28, 32]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 560272 + threads * 546816 + 187008 }   // gradient of b1_out output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 585360 + threads * 546816 + 187008 }   // pool1 output [N, 14, 14, 32]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 591632 + threads * 546816 + 187008 }   // gradient of pool1 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 597904 + threads * 546816 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 610448 + threads * 546816 + 187008 }   // gradient of b2_conv1 output
-    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 622992 + threads * 546816 + 187008 }   // b2_conv1 zero-padded input [N, 16, 16, 32]
-    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 546816 + 187008 }   // b2_conv1 folded BatchNorm scale and shift per chunk
-    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 546944 + 187008 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 546944 + 261312 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 560768 + 261312 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 588416 + 261312 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 588992 + 261312 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l12_b2_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 588992 + 279744 }   // b2_conv1 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 605376 + 279744 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 605376 + 354048 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 633024 + 354048 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 646848 + 354048 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 647424 + 354048 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 721152 + 354048 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 868608 + 354048 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 942336 + 354048 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 942912 + 354048 }   // b2_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 955456 + 354048 }   // b2_bn1 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 643728 + threads * 955456 + 354048 }   // gradient of b2_bn1 output
-    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955456 + 354048 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955584 + 354048 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 955584 + 354304 }   // b2_relu1 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 668816 + threads * 955584 + 354304 }   // gradient of b2_relu1 output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 681360 + threads * 955584 + 354304 }   // b2_conv2 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 693904 + threads * 955584 + 354304 }   // gradient of b2_conv2 output
-    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 706448 + threads * 955584 + 354304 }   // b2_conv2 zero-padded input [N, 16, 16, 64]
-    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 955584 + 354304 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 955584 + 502336 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 983232 + 502336 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1010880 + 502336 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1011456 + 502336 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l15_b2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1011456 + 539200 }   // b2_conv2 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1027840 + 539200 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1027840 + 687232 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1055488 + 687232 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1083136 + 687232 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1083712 + 687232 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1231168 + 687232 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1378624 + 687232 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1526080 + 687232 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1526656 + 687232 }   // gradient of pool1 output from b2_proj
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 729104 + threads * 1526656 + 687232 }   // b2_proj output [N, 14, 14, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 741648 + threads * 1526656 + 687232 }   // gradient of b2_proj output
-    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1526656 + 687232 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1526656 + 689280 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1539200 + 689280 }   // b2_bn2 output [N, 14, 14, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 766736 + threads * 1539200 + 689280 }   // gradient of b2_bn2 output
-    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539200 + 689280 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539328 + 689280 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1539328 + 689536 }   // b2_projbn output [N, 14, 14, 64]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 791824 + threads * 1539328 + 689536 }   // gradient of b2_projbn output
-    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539328 + 689536 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539456 + 689536 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1539456 + 689792 }   // b2_add output [N, 14, 14, 64]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 816912 + threads * 1539456 + 689792 }   // gradient of b2_add output
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 829456 + threads * 1539456 + 689792 }   // b2_out output [N, 14, 14, 64]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 842000 + threads * 1539456 + 689792 }   // gradient of b2_out output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 854544 + threads * 1539456 + 689792 }   // pool2 output [N, 7, 7, 64]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 857680 + threads * 1539456 + 689792 }   // gradient of pool2 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 860816 + threads * 1539456 + 689792 }   // b3_conv1 output [N, 7, 7, 64]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 863952 + threads * 1539456 + 689792 }   // gradient of b3_conv1 output
-    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 867088 + threads * 1539456 + 689792 }   // b3_conv1 zero-padded input [N, 9, 9, 64]
-    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539456 + 689792 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539584 + 689792 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1539584 + 837824 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1548800 + 837824 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558016 + 837824 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558592 + 837824 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l22_b3_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1558592 + 874688 }   // b3_conv1 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1563776 + 874688 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1563776 + 1022720 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1572992 + 1022720 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1582208 + 1022720 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1582784 + 1022720 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1730240 + 1022720 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1877696 + 1022720 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2025152 + 1022720 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2025728 + 1022720 }   // b3_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 2028864 + 1022720 }   // b3_bn1 output [N, 7, 7, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 875408 + threads * 2028864 + 1022720 }   // gradient of b3_bn1 output
-    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028864 + 1022720 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028992 + 1022720 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 2028992 + 1022976 }   // b3_relu1 output [N, 7, 7, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 881680 + threads * 2028992 + 1022976 }   // gradient of b3_relu1 output
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 884816 + threads * 2028992 + 1022976 }   // b3_conv2 output [N, 7, 7, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 887952 + threads * 2028992 + 1022976 }   // gradient of b3_conv2 output
-    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 891088 + threads * 2028992 + 1022976 }   // b3_conv2 zero-padded input [N, 9, 9, 64]
-    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2028992 + 1022976 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2029120 + 1022976 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2029120 + 1171008 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2038336 + 1171008 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2047552 + 1171008 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2048128 + 1171008 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l25_b3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2048128 + 1207872 }   // b3_conv2 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2053312 + 1207872 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2053312 + 1355904 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2062528 + 1355904 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2071744 + 1355904 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2072320 + 1355904 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2219776 + 1355904 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2367232 + 1355904 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2514688 + 1355904 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2515264 + 1355904 }   // b3_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2518400 + 1355904 }   // b3_bn2 output [N, 7, 7, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 899408 + threads * 2518400 + 1355904 }   // gradient of b3_bn2 output
-    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518400 + 1355904 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518528 + 1355904 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2518528 + 1356160 }   // gradient of pool2 output from b3_add
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 905680 + threads * 2518528 + 1356160 }   // b3_add output [N, 7, 7, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 908816 + threads * 2518528 + 1356160 }   // gradient of b3_add output
-    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 911952 + threads * 2518528 + 1356160 }   // b3_out output [N, 7, 7, 64]
-    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 915088 + threads * 2518528 + 1356160 }   // gradient of b3_out output
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 918224 + threads * 2518528 + 1356160 }   // gap output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 918288 + threads * 2518528 + 1356160 }   // gradient of gap output
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 918352 + threads * 2518528 + 1356160 }   // dropout output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 918416 + threads * 2518528 + 1356160 }   // gradient of dropout output
-    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 918480 + threads * 2518528 + 1356160 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 918544 + threads * 2518528 + 1356160 }   // dense output [N, 10]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 918560 + threads * 2518528 + 1356160 }   // gradient of dense output
-    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 918576 + threads * 2518528 + 1356160 }   // dense transposed kernel [10, 64]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 260864 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 255504 + threads * 260864 + 93440 }   // gradient of b1_bn1 output
+    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260864 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
+    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260928 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260928 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 305680 + threads * 260928 + 93568 }   // gradient of b1_relu1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 330768 + threads * 260928 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 355856 + threads * 260928 + 93568 }   // gradient of b1_conv2 output
+    private var l7_b1_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 380944 + threads * 260928 + 93568 }   // b1_conv2 zero-padded input [N, 30, 30, 32]
+    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260928 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
+    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 274816 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 288640 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 289216 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l7_b1_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 289216 + 149440 }   // b1_conv2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
+    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 318016 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 318016 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 331840 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 345664 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 346240 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 402688 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 459136 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 496000 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 496576 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 434832 + threads * 496576 + 186880 }   // gradient of b1_bn2 output
+    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496576 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
+    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496640 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496640 + 187008 }   // gradient of stem_relu output from b1_add
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 485008 + threads * 496640 + 187008 }   // b1_add output [N, 28, 28, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 510096 + threads * 496640 + 187008 }   // gradient of b1_add output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 535184 + threads * 496640 + 187008 }   // b1_out output [N, 28, 28, 32]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 560272 + threads * 496640 + 187008 }   // gradient of b1_out output
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 585360 + threads * 496640 + 187008 }   // pool1 output [N, 14, 14, 32]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 591632 + threads * 496640 + 187008 }   // gradient of pool1 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 597904 + threads * 496640 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 610448 + threads * 496640 + 187008 }   // gradient of b2_conv1 output
+    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 622992 + threads * 496640 + 187008 }   // b2_conv1 zero-padded input [N, 16, 16, 32]
+    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496640 + 187008 }   // b2_conv1 folded BatchNorm scale and shift per chunk
+    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496768 + 187008 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496768 + 261312 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 510592 + 261312 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538240 + 261312 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538816 + 261312 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l12_b2_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538816 + 279744 }   // b2_conv1 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 555200 + 279744 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 555200 + 354048 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 582848 + 354048 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 596672 + 354048 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 597248 + 354048 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 670976 + 354048 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 818432 + 354048 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 892160 + 354048 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 892736 + 354048 }   // b2_bn1 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 643728 + threads * 892736 + 354048 }   // gradient of b2_bn1 output
+    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892736 + 354048 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892864 + 354048 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892864 + 354304 }   // b2_relu1 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 668816 + threads * 892864 + 354304 }   // gradient of b2_relu1 output
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 681360 + threads * 892864 + 354304 }   // b2_conv2 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 693904 + threads * 892864 + 354304 }   // gradient of b2_conv2 output
+    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 706448 + threads * 892864 + 354304 }   // b2_conv2 zero-padded input [N, 16, 16, 64]
+    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 892864 + 354304 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 892864 + 502336 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 920512 + 502336 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948160 + 502336 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948736 + 502336 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l15_b2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948736 + 539200 }   // b2_conv2 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 965120 + 539200 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 965120 + 687232 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 992768 + 687232 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1020416 + 687232 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1020992 + 687232 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1168448 + 687232 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1315904 + 687232 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1463360 + 687232 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1463936 + 687232 }   // gradient of pool1 output from b2_proj
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 729104 + threads * 1463936 + 687232 }   // b2_proj output [N, 14, 14, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 741648 + threads * 1463936 + 687232 }   // gradient of b2_proj output
+    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1463936 + 687232 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1463936 + 689280 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1476480 + 689280 }   // b2_bn2 output [N, 14, 14, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 766736 + threads * 1476480 + 689280 }   // gradient of b2_bn2 output
+    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476480 + 689280 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476608 + 689280 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476608 + 689536 }   // b2_projbn output [N, 14, 14, 64]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 791824 + threads * 1476608 + 689536 }   // gradient of b2_projbn output
+    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476608 + 689536 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476736 + 689536 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476736 + 689792 }   // b2_add output [N, 14, 14, 64]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 816912 + threads * 1476736 + 689792 }   // gradient of b2_add output
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 829456 + threads * 1476736 + 689792 }   // b2_out output [N, 14, 14, 64]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 842000 + threads * 1476736 + 689792 }   // gradient of b2_out output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 854544 + threads * 1476736 + 689792 }   // pool2 output [N, 7, 7, 64]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 857680 + threads * 1476736 + 689792 }   // gradient of pool2 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 860816 + threads * 1476736 + 689792 }   // b3_conv1 output [N, 7, 7, 64]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 863952 + threads * 1476736 + 689792 }   // gradient of b3_conv1 output
+    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 867088 + threads * 1476736 + 689792 }   // b3_conv1 zero-padded input [N, 9, 9, 64]
+    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476736 + 689792 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476864 + 689792 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476864 + 837824 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1486080 + 837824 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495296 + 837824 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495872 + 837824 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l22_b3_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495872 + 874688 }   // b3_conv1 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
+    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1501056 + 874688 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1501056 + 1022720 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1510272 + 1022720 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1519488 + 1022720 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1520064 + 1022720 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1667520 + 1022720 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1814976 + 1022720 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1962432 + 1022720 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1963008 + 1022720 }   // b3_bn1 output [N, 7, 7, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 875408 + threads * 1963008 + 1022720 }   // gradient of b3_bn1 output
+    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963008 + 1022720 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963136 + 1022720 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963136 + 1022976 }   // b3_relu1 output [N, 7, 7, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 881680 + threads * 1963136 + 1022976 }   // gradient of b3_relu1 output
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 884816 + threads * 1963136 + 1022976 }   // b3_conv2 output [N, 7, 7, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 887952 + threads * 1963136 + 1022976 }   // gradient of b3_conv2 output
+    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 891088 + threads * 1963136 + 1022976 }   // b3_conv2 zero-padded input [N, 9, 9, 64]
+    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963136 + 1022976 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963264 + 1022976 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963264 + 1171008 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1972480 + 1171008 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1981696 + 1171008 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1982272 + 1171008 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l25_b3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1982272 + 1207872 }   // b3_conv2 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
+    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1987456 + 1207872 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1987456 + 1355904 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1996672 + 1355904 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2005888 + 1355904 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2006464 + 1355904 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2153920 + 1355904 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2301376 + 1355904 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2448832 + 1355904 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2449408 + 1355904 }   // b3_bn2 output [N, 7, 7, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 899408 + threads * 2449408 + 1355904 }   // gradient of b3_bn2 output
+    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449408 + 1355904 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449536 + 1355904 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449536 + 1356160 }   // gradient of pool2 output from b3_add
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 905680 + threads * 2449536 + 1356160 }   // b3_add output [N, 7, 7, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 908816 + threads * 2449536 + 1356160 }   // gradient of b3_add output
+    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 911952 + threads * 2449536 + 1356160 }   // b3_out output [N, 7, 7, 64]
+    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 915088 + threads * 2449536 + 1356160 }   // gradient of b3_out output
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 918224 + threads * 2449536 + 1356160 }   // gap output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 918288 + threads * 2449536 + 1356160 }   // gradient of gap output
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 918352 + threads * 2449536 + 1356160 }   // dropout output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 918416 + threads * 2449536 + 1356160 }   // gradient of dropout output
+    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 918480 + threads * 2449536 + 1356160 }   // dropout dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 918544 + threads * 2449536 + 1356160 }   // dense output [N, 10]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 918560 + threads * 2449536 + 1356160 }   // gradient of dense output
+    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 918576 + threads * 2449536 + 1356160 }   // dense transposed kernel [10, 64]
     private var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     private var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 918576, perChunk: 2518528, fixed: 1356800), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 918576, perChunk: 2449536, fixed: 1356800), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -702,18 +697,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 416)
         let wg = WinogradGradientBuffers(v: l4_b1_conv1gv + t * 56448, e: l4_b1_conv1ge + t * 56448, m: l4_b1_conv1gm + t * 36864, h: l4_b1_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
         wg.m.update(repeating: 0, count: 36864)
         let dyp = l4_b1_conv1dyp + t * 28800
         for n in lo..<hi {
             let x = l4_b1_conv1xp + n * 28800
-            let dy = l4_b1_conv1dz + t * 25088
-            do {
-                BatchNorm.backwardData(g6 + n * 25088, a6 + n * 25088, a4 + n * 25088, dy, rows: 784, l5_b1_bn1bn, .relu)
+            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
+            for r in 0..<28 {
+                BatchNorm.backwardData(g6 + n * 25088 + r * 896, a6 + n * 25088 + r * 896, a4 + n * 25088 + r * 896, dy + r * 960, rows: 28, l5_b1_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g3 + n * 25088
-            for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
             l4_b1_conv1InputGradientTiles(dyp, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
@@ -790,18 +784,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 9760)
         let wg = WinogradGradientBuffers(v: l7_b1_conv2gv + t * 56448, e: l7_b1_conv2ge + t * 56448, m: l7_b1_conv2gm + t * 36864, h: l7_b1_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
         wg.m.update(repeating: 0, count: 36864)
         let dyp = l7_b1_conv2dyp + t * 28800
         for n in lo..<hi {
             let x = l7_b1_conv2xp + n * 28800
-            let dy = l7_b1_conv2dz + t * 25088
-            do {
-                BatchNorm.backwardData(g8 + n * 25088, a8 + n * 25088, a7 + n * 25088, dy, rows: 784, l8_b1_bn2bn)
+            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
+            for r in 0..<28 {
+                BatchNorm.backwardData(g8 + n * 25088 + r * 896, a8 + n * 25088 + r * 896, a7 + n * 25088 + r * 896, dy + r * 960, rows: 28, l8_b1_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g6 + n * 25088
-            for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
             l7_b1_conv2InputGradientTiles(dyp, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
@@ -928,18 +921,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 19104)
         let wg = WinogradGradientBuffers(v: l12_b2_conv1gv + t * 73728, e: l12_b2_conv1ge + t * 147456, m: l12_b2_conv1gm + t * 73728, h: l12_b2_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l12_b2_conv1dyp + t * 16384
         for n in lo..<hi {
             let x = l12_b2_conv1xp + n * 8192
-            let dy = l12_b2_conv1dz + t * 12544
-            do {
-                BatchNorm.backwardData(g14 + n * 12544, a14 + n * 12544, a12 + n * 12544, dy, rows: 196, l13_b2_bn1bn, .relu)
+            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
+            for r in 0..<14 {
+                BatchNorm.backwardData(g14 + n * 12544 + r * 896, a14 + n * 12544 + r * 896, a12 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l13_b2_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g11 + n * 6272
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l12_b2_conv1InputGradientTiles(dyp, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
@@ -1203,18 +1195,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 77216)
         let wg = WinogradGradientBuffers(v: l22_b3_conv1gv + t * 147456, e: l22_b3_conv1ge + t * 147456, m: l22_b3_conv1gm + t * 147456, h: l22_b3_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64, outputRowStride: 576)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l22_b3_conv1dyp + t * 5184
         for n in lo..<hi {
             let x = l22_b3_conv1xp + n * 5184
-            let dy = l22_b3_conv1dz + t * 3136
-            do {
-                BatchNorm.backwardData(g24 + n * 3136, a24 + n * 3136, a22 + n * 3136, dy, rows: 49, l23_b3_bn1bn, .relu)
+            let dy = dyp + 640   // in the zero-bordered scratch, rows 576 floats apart
+            for r in 0..<7 {
+                BatchNorm.backwardData(g24 + n * 3136 + r * 448, a24 + n * 3136 + r * 448, a22 + n * 3136 + r * 448, dy + r * 576, rows: 7, l23_b3_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g21 + n * 3136
-            for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 64).update(from: dy + r * 448, count: 448) }
             l22_b3_conv1InputGradientTiles(dyp, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
@@ -1294,18 +1285,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 114336)
         let wg = WinogradGradientBuffers(v: l25_b3_conv2gv + t * 147456, e: l25_b3_conv2ge + t * 147456, m: l25_b3_conv2gm + t * 147456, h: l25_b3_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64, outputRowStride: 576)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l25_b3_conv2dyp + t * 5184
         for n in lo..<hi {
             let x = l25_b3_conv2xp + n * 5184
-            let dy = l25_b3_conv2dz + t * 3136
-            do {
-                BatchNorm.backwardData(g26 + n * 3136, a26 + n * 3136, a25 + n * 3136, dy, rows: 49, l26_b3_bn2bn)
+            let dy = dyp + 640   // in the zero-bordered scratch, rows 576 floats apart
+            for r in 0..<7 {
+                BatchNorm.backwardData(g26 + n * 3136 + r * 448, a26 + n * 3136 + r * 448, a25 + n * 3136 + r * 448, dy + r * 576, rows: 7, l26_b3_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g24 + n * 3136
-            for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 64).update(from: dy + r * 448, count: 448) }
             l25_b3_conv2InputGradientTiles(dyp, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A

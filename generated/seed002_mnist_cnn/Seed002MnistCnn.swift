@@ -109,150 +109,146 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 192064 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
     private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 248512 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
     private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 285376 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 285952 + 93440 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 311040 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 311040 + 93440 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 311040 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 311104 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 311104 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 311104 + 93568 }   // gradient of leaky_re_lu_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 311104 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 311104 + 93568 }   // gradient of max_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 311104 + 93568 }   // dropout_1 output [N, 14, 14, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 311104 + 93568 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 311104 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 311104 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 311104 + 93568 }   // gradient of conv2d_3 output
-    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 311104 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 311104 + 93568 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 311232 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 311232 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 325056 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 352704 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 353280 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 353280 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 369664 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 369664 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 397312 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 411136 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 411712 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 485440 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 632896 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 706624 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 707200 + 260608 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 719744 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 719744 + 260608 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719744 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719872 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 719872 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 719872 + 260864 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 719872 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 719872 + 260864 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 719872 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 719872 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732416 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732544 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 732544 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 760192 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 787840 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 788416 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 788416 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 804800 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 804800 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 832448 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 860096 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 860672 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1008128 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1155584 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1303040 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1303616 + 593792 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1316160 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 1316160 + 593792 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316160 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316288 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1316288 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 1316288 + 594048 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 1316288 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 1316288 + 594048 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 1316288 + 594048 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 1316288 + 594048 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 1316288 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 1316288 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 1316288 + 594048 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 1316288 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1316288 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322560 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322816 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1322816 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1332032 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1350464 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1351040 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1351040 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1361408 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1361408 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1379840 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1389056 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1389632 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1537088 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1832000 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2126912 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2127488 + 1258752 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2133760 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 2133760 + 1258752 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2133760 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2134016 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2134016 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 2134016 + 1259264 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 2134016 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 2134016 + 1259264 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 2134016 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 2134016 + 1259264 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 2134016 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 2134016 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 2134016 + 1259264 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 2134016 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134016 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
-    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134592 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134720 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2134720 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2136320 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2136896 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 2136896 + 1332992 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2136896 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2137024 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2137024 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 2137024 + 1333248 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 2137024 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 2137024 + 1333248 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 2137024 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 2137024 + 1333248 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 2137024 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 2137024 + 1333248 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 2137024 + 1333248 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137024 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137152 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2137152 + 1333504 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 2137152 + 1333504 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 2137152 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 2137152 + 1333504 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 2137152 + 1333504 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2137152 + 1333504 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2137152 + 1349888 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 2137152 + 1349888 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 2137152 + 1349888 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 2137152 + 1349888 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 2137152 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 2137152 + 1349888 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 2137152 + 1349888 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2137152 + 1349888 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2137152 + 1382656 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 2137152 + 1382656 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 2137152 + 1382656 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 2137152 + 1382656 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 2137152 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 2137152 + 1382656 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 2137152 + 1382656 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 2137152 + 1382656 }   // dense_3 transposed kernel [10, 128]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 285952 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 285952 + 93440 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 285952 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 286016 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 286016 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 286016 + 93568 }   // gradient of leaky_re_lu_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 286016 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 286016 + 93568 }   // gradient of max_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 286016 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 286016 + 93568 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 286016 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 286016 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 286016 + 93568 }   // gradient of conv2d_3 output
+    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 286016 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286016 + 93568 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286144 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286144 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 299968 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 327616 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 328192 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 328192 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 344576 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 344576 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 372224 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 386048 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 386624 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 460352 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 607808 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 681536 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 682112 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 682112 + 260608 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682112 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682240 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682240 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 682240 + 260864 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 682240 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 682240 + 260864 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 682240 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 682240 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
+    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694784 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694912 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694912 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 722560 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750208 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750784 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750784 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 767168 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 767168 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 794816 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 822464 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 823040 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 970496 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1117952 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1265408 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1265984 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 1265984 + 593792 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1265984 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1266112 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1266112 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 1266112 + 594048 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 1266112 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 1266112 + 594048 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 1266112 + 594048 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 1266112 + 594048 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 1266112 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 1266112 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 1266112 + 594048 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 1266112 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1266112 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
+    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272384 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272640 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272640 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1281856 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300288 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300864 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300864 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1311232 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1311232 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1329664 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1338880 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1339456 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1486912 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1781824 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2076736 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2077312 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 2077312 + 1258752 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077312 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077568 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077568 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 2077568 + 1259264 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 2077568 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 2077568 + 1259264 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 2077568 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 2077568 + 1259264 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 2077568 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 2077568 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 2077568 + 1259264 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 2077568 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2077568 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
+    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078144 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078272 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078272 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2079872 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2080448 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 2080448 + 1332992 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080448 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080576 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080576 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 2080576 + 1333248 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 2080576 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 2080576 + 1333248 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 2080576 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 2080576 + 1333248 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 2080576 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 2080576 + 1333248 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 2080576 + 1333248 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080576 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080704 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080704 + 1333504 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 2080704 + 1333504 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 2080704 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 2080704 + 1333504 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 2080704 + 1333504 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2080704 + 1333504 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2080704 + 1349888 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 2080704 + 1349888 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 2080704 + 1349888 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 2080704 + 1349888 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 2080704 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 2080704 + 1349888 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 2080704 + 1349888 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2080704 + 1349888 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2080704 + 1382656 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 2080704 + 1382656 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 2080704 + 1382656 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 2080704 + 1382656 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 2080704 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 2080704 + 1382656 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 2080704 + 1382656 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 2080704 + 1382656 }   // dense_3 transposed kernel [10, 128]
     private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -260,7 +256,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 612288, perChunk: 2137152, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 612288, perChunk: 2080704, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -668,19 +664,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 448)
         let wg = WinogradGradientBuffers(v: l5_conv2d_2gv + t * 56448, e: l5_conv2d_2ge + t * 56448, m: l5_conv2d_2gm + t * 36864, h: l5_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
         wg.m.update(repeating: 0, count: 36864)
         let dyp = l5_conv2d_2dyp + t * 28800
         for n in lo..<hi {
             let x = l5_conv2d_2xp + n * 28800
-            let dy = l5_conv2d_2dz + t * 25088
-            do {
-                BatchNorm.backwardData(g7 + n * 25088, a7 + n * 25088, a5 + n * 25088, dy, rows: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
+            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
+            for r in 0..<28 {
+                BatchNorm.backwardData(g7 + n * 25088 + r * 896, a7 + n * 25088 + r * 896, a5 + n * 25088 + r * 896, dy + r * 960, rows: 28, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             }
-            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
+            for r in 0..<28 { for q in 0..<28 { for o in 0..<32 { gb[o] += dy[r * 960 + q * 32 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g4 + n * 25088
-            for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
             l5_conv2d_2InputGradientTiles(dyp, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
@@ -803,19 +798,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 9824)
         let wg = WinogradGradientBuffers(v: l10_conv2d_3gv + t * 73728, e: l10_conv2d_3ge + t * 147456, m: l10_conv2d_3gm + t * 73728, h: l10_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
         wg.m.update(repeating: 0, count: 73728)
         let dyp = l10_conv2d_3dyp + t * 16384
         for n in lo..<hi {
             let x = l10_conv2d_3xp + n * 8192
-            let dy = l10_conv2d_3dz + t * 12544
-            do {
-                BatchNorm.backwardData(g12 + n * 12544, a12 + n * 12544, a10 + n * 12544, dy, rows: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
+            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
+            for r in 0..<14 {
+                BatchNorm.backwardData(g12 + n * 12544 + r * 896, a12 + n * 12544 + r * 896, a10 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             }
-            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
+            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 1024 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g9 + n * 6272
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l10_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
@@ -916,19 +910,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 28576)
         let wg = WinogradGradientBuffers(v: l13_conv2d_4gv + t * 147456, e: l13_conv2d_4ge + t * 147456, m: l13_conv2d_4gm + t * 147456, h: l13_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
         wg.m.update(repeating: 0, count: 147456)
         let dyp = l13_conv2d_4dyp + t * 16384
         for n in lo..<hi {
             let x = l13_conv2d_4xp + n * 16384
-            let dy = l13_conv2d_4dz + t * 12544
-            do {
-                BatchNorm.backwardData(g15 + n * 12544, a15 + n * 12544, a13 + n * 12544, dy, rows: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
+            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
+            for r in 0..<14 {
+                BatchNorm.backwardData(g15 + n * 12544 + r * 896, a15 + n * 12544 + r * 896, a13 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             }
-            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
+            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 1024 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g12 + n * 12544
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
             l13_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
@@ -1050,19 +1043,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<128 { gb[o] = 0 }
         let gk = (gp + 65760)
         let wg = WinogradGradientBuffers(v: l18_conv2d_5gv + t * 147456, e: l18_conv2d_5ge + t * 294912, m: l18_conv2d_5gm + t * 294912, h: l18_conv2d_5gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 64, outputRowStride: 1152)
         wg.m.update(repeating: 0, count: 294912)
         let dyp = l18_conv2d_5dyp + t * 10368
         for n in lo..<hi {
             let x = l18_conv2d_5xp + n * 5184
-            let dy = l18_conv2d_5dz + t * 6272
-            do {
-                BatchNorm.backwardData(g20 + n * 6272, a20 + n * 6272, a18 + n * 6272, dy, rows: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
+            let dy = dyp + 1280   // in the zero-bordered scratch, rows 1152 floats apart
+            for r in 0..<7 {
+                BatchNorm.backwardData(g20 + n * 6272 + r * 896, a20 + n * 6272 + r * 896, a18 + n * 6272 + r * 896, dy + r * 1152, rows: 7, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             }
-            for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
+            for r in 0..<7 { for q in 0..<7 { for o in 0..<128 { gb[o] += dy[r * 1152 + q * 128 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g17 + n * 3136
-            for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
             l18_conv2d_5InputGradientTiles(dyp, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A

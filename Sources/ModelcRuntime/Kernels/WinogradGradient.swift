@@ -20,14 +20,19 @@ public struct WinogradGradientGeometry {
     public var inputHeight: Int, inputWidth: Int, channels: Int
     /// The output gradient: height, width and channels (CO).
     public var outputHeight: Int, outputWidth: Int, filters: Int
+    /// Floats from one dy row to the next: outputWidth * filters, or more when dy sits in the
+    /// interior of a zero-bordered buffer.
+    public var outputRowStride: Int
     /// Tiles transformed before each round of GEMMs: a multiple of an image's tiles when an image
     /// has fewer (its images then share rounds), otherwise at most an image's tiles.
     public var block: Int
 
     @_transparent
-    public init(inputHeight: Int, inputWidth: Int, channels: Int, outputHeight: Int, outputWidth: Int, filters: Int, block: Int) {
+    public init(inputHeight: Int, inputWidth: Int, channels: Int, outputHeight: Int, outputWidth: Int, filters: Int, block: Int,
+                outputRowStride: Int? = nil) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
         self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters; self.block = block
+        self.outputRowStride = outputRowStride ?? outputWidth * filters
     }
 }
 
@@ -43,7 +48,8 @@ public struct WinogradGradientBuffers {
 }
 
 public enum WinogradGradient<F: WinogradForm> {
-    /// M += this image's products: x is its padded input, dy its output gradient [oh, ow, CO].
+    /// M += this image's products: x is its padded input, dy its output gradient [oh, ow, CO]
+    /// (rows `g.outputRowStride` floats apart).
     /// `image` counts the chunk's images from 0 and `last` marks its final one: when images share
     /// a round (see the header), the products of a partly filled block are added at `last`.
     @_transparent
@@ -109,10 +115,10 @@ public enum WinogradGradient<F: WinogradForm> {
         let n = F.n, t = F.r, co = g.filters
         let ty = tile / grid.tilesW, tx = tile % grid.tilesW
         let rows = min(t, g.outputHeight - ty * t), cols = min(t, g.outputWidth - tx * t)
-        let d = dy + (ty * t * g.outputWidth + tx * t) * co
+        let d = dy + ty * t * g.outputRowStride + tx * t * co
         for c0 in stride(from: 0, to: co, by: 16) {
             for kw in 0..<t {   // G e: tile column kw -> h[0..<n][kw]
-                F.kernel({ kh in kh < rows && kw < cols ? .load(d + (kh * g.outputWidth + kw) * co + c0) : SIMD16() },
+                F.kernel({ kh in kh < rows && kw < cols ? .load(d + kh * g.outputRowStride + kw * co + c0) : SIMD16() },
                          { i, v in v.store(h + (i * n + kw) * 16) })
             }
             for i in 0..<n {    // (G e) G^T: row i -> E[i][0..<n]

@@ -10,7 +10,9 @@
 //   dx, scatter form (otherwise): dxp[pixel rows of kh] += dy * Wt[kh] (Wt[kh] = [CO, KW*CI],
 //       `InputGradientScatter`), then dx = crop(dxp).
 // Training fusion: with a BatchNorm after the layer, each image's dy comes from the BatchNorm's
-// backward-data formula (per-chunk scratch) right before it is used.
+// backward-data formula (per-chunk scratch) right before it is used; with the direct or Winograd
+// input gradient and the Winograd weight gradient, it is written row by row straight into the
+// interior of the zero-bordered scratch that all three read (`dyInScratch`).
 
 import ModelcCore
 
@@ -49,7 +51,7 @@ struct Conv2DBackwardEmitter {
         weightGradient?.declare(m, name: c.name)
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * layer.kRow * co))
         if layer.attrs.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
-        if c.trainingBatchNorm != nil {
+        if c.trainingBatchNorm != nil && !dyInScratch {
             m.buffer("\(p)dz", perImage: 0, perChunk: c.outSize, "\(c.name) output gradient of one image (from the fused BatchNorm backward), per chunk")
         }
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
@@ -82,7 +84,11 @@ struct Conv2DBackwardEmitter {
             w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
             emitOutputGradient(w)
             if layer.attrs.useBias && c.trainingBatchNorm != nil {
-                w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
+                if dyInScratch {
+                    w.line("for r in 0..<\(g.oh) { for q in 0..<\(g.ow) { for o in 0..<\(co) { gb[o] += dy[r * \(dyWp * co) + q * \(co) + o] } } }")
+                } else {
+                    w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
+                }
             }
             if let wg = weightGradient {
                 wg.emitAccumulate(w)
@@ -98,13 +104,30 @@ struct Conv2DBackwardEmitter {
     /// The Winograd weight gradient, when the plan chose it.
     var weightGradient: WinogradWeightGradient? {
         guard layer.lowering.winogradWeightGradient, let t = WinogradConv.gradientTile(g, filters: co) else { return nil }
-        return WinogradWeightGradient(g: g, co: co, t: t, prefix: p)
+        return WinogradWeightGradient(g: g, co: co, t: t, prefix: p, dyRowStride: dyInScratch ? dyWp * co : nil)
+    }
+
+    /// The fused BatchNorm's backward writes each image's dy straight into the interior of the
+    /// zero-bordered scratch that the direct (or Winograd) input gradient reads, and the bias
+    /// and Winograd weight gradients read it there: no dense dy, no copy.
+    var dyInScratch: Bool {
+        c.trainingBatchNorm != nil && c.gx != nil && direct
+            && layer.lowering.winogradWeightGradient && WinogradConv.gradientTile(g, filters: co) != nil
     }
 
     /// `dy` of image n: this layer's output gradient, or the fused BatchNorm's backward-data result.
     private func emitOutputGradient(_ w: CodeWriter) {
         guard let bn = c.trainingBatchNorm else {
             w.line("let dy = \(c.gy) + n * \(c.outSize)")
+            return
+        }
+        if dyInScratch {
+            let row = g.ow * co
+            w.line("let dy = dyp + \((pt * dyWp + pl) * co)   // in the zero-bordered scratch, rows \(dyWp * co) floats apart")
+            w.block("for r in 0..<\(g.oh)") {
+                bn.emit(w, rows: "\(g.ow)", dOutBase: "\(bn.dOut) + n * \(c.outSize) + r * \(row)", outBase: "\(bn.out) + n * \(c.outSize) + r * \(row)",
+                        xBase: "\(bn.x) + n * \(c.outSize) + r * \(row)", dxBase: "dy + r * \(dyWp * co)")
+            }
             return
         }
         w.line("let dy = \(p)dz + t * \(c.outSize)")
@@ -117,7 +140,9 @@ struct Conv2DBackwardEmitter {
     private func emitInputGradientCall(_ w: CodeWriter, _ gx: String, _ dxWino: WinogradConv?) {
         if direct {
             w.line("let dx = \(gx) + n * \(c.inSize)")
-            w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
+            if !dyInScratch {
+                w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
+            }
             if let wino = dxWino {
                 w.line("\(wino.kernelName)(dyp, dx, 0, \(wino.tiles), t)")
             } else {
@@ -179,6 +204,8 @@ struct WinogradWeightGradient {
     let co: Int
     let t: Int
     let prefix: String
+    /// Floats between dy's rows when dy sits in a zero-bordered buffer (nil: dense).
+    var dyRowStride: Int? = nil
     var n: Int { 3 + t - 1 }
     var tiles: Int { ((g.oh + t - 1) / t) * ((g.ow + t - 1) / t) }
     /// Tiles per round of GEMMs (their reduction length), up to 64: an image with fewer tiles
@@ -198,7 +225,7 @@ struct WinogradWeightGradient {
 
     func emitStart(_ w: CodeWriter) {
         w.line("let wg = WinogradGradientBuffers(v: \(prefix)gv + t * \(sizes.v), e: \(prefix)ge + t * \(sizes.e), m: \(prefix)gm + t * \(sizes.m), h: \(prefix)gh + t * \(sizes.h))")
-        w.line("let wgGeometry = WinogradGradientGeometry(inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c), outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co), block: \(block))")
+        w.line("let wgGeometry = WinogradGradientGeometry(inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c), outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co), block: \(block)\(dyRowStride.map { ", outputRowStride: \($0)" } ?? ""))")
         w.line("wg.m.update(repeating: 0, count: \(sizes.m))")
     }
 

@@ -23,6 +23,8 @@ let package = Package(
         // For apps: the runtime (compiled models are CompiledModel types, see ModelAPI.swift)
         // and the build-tool plugin that compiles model files among a target's sources.
         .library(name: "ModelcRuntime", targets: ["ModelcRuntime"]),
+        // For an app that wants the generated binary's command line (`ModelcApp.main(Model.self)`).
+        .library(name: "ModelcCommands", targets: ["ModelcCommands"]),
         .plugin(name: "ModelcPlugin", targets: ["ModelcPlugin"]),
     ],
     targets: [
@@ -34,8 +36,11 @@ let package = Package(
         // Runtime library linked into generated binaries: file formats and datasets.
         .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples", "README.md"], swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,
-        // checkpoints, reports, progress and the binary's command line.
+        // checkpoints, data loading, kernels and the library API (ModelAPI.swift).
         .target(name: "ModelcRuntime", dependencies: ["ModelcData"], path: "Sources/ModelcRuntime", swiftSettings: runtimeFlags),
+        // Linked into generated binaries too: the binary's command line (ModelcApp) and run reports,
+        // cold code that `modelc compile` builds without optimization (BuildDriver.swift).
+        .target(name: "ModelcCommands", dependencies: ["ModelcRuntime", "ModelcData"], path: "Sources/ModelcCommands", swiftSettings: fastFlags),
         // Dataset downloads (HTTP with resume, MD5/SHA-256 checks). Linked only into the modelc CLI,
         // never into generated binaries, so that they need no FoundationNetworking.
         .target(name: "ModelcDownload", dependencies: ["ModelcData"], path: "Sources/ModelcDownload"),
@@ -58,9 +63,9 @@ let package = Package(
         // A tiny hand-written CompiledModel shared by the runtime tests and modelc-testtrainer,
         // the real training process that the kill-and-resume tests signal.
         .target(name: "TinyModels", dependencies: ["ModelcRuntime"], path: "Tests/TinyModels"),
-        .executableTarget(name: "modelc-testtrainer", dependencies: ["TinyModels", "ModelcRuntime"], path: "Tests/TestTrainer"),
+        .executableTarget(name: "modelc-testtrainer", dependencies: ["TinyModels", "ModelcRuntime", "ModelcCommands"], path: "Tests/TestTrainer"),
         // GeneratedModels: the CIFAR-10 model trains on the RGB image-folder fixture.
-        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "ModelcFuzz", "TinyModels", "modelc-testtrainer",
+        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcCommands", "ModelcData", "ModelcFuzz", "TinyModels", "modelc-testtrainer",
                                                          "GeneratedModels"],
                     path: "Tests/RuntimeTests"),
         // `modelc sweep` end to end (runs the built modelc binary; compiles one tiny model).
@@ -73,7 +78,7 @@ let package = Package(
         // The test models' emitted Swift (kept in sync by `modelc-testmodels --check`).
         // A fixture whose network is one of models/ registers the class generated/ holds.
         .target(name: "GeneratedTestModels", dependencies: ["ModelcRuntime", "GeneratedModels"], path: "Tests/GeneratedTestModels"),
-        .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "GeneratedModels",
+        .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "ModelcCommands", "GeneratedModels",
                                                          "GeneratedTestModels", "TestModelSpecs"],
                     path: "Tests/BackendTests"),
     ]

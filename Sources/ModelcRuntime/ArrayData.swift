@@ -259,7 +259,7 @@ extension LabeledImages {
 extension CommandSupport {
     /// What array data and the target losses cannot do: augmentation (images only) and the run
     /// report (images with class labels, or images an autoencoder reconstructs).
-    static func checkArrayRun(_ config: TrainingConfig, report: String?) throws {
+    package static func checkArrayRun(_ config: TrainingConfig, report: String?) throws {
         if config.dataset == ArrayData.datasetName && !config.augmentation.isIdentity {
             throw UsageError("augmentation (--augment-shift, --augment-rotate) shifts and rotates images; array data cannot be augmented")
         }

@@ -18,8 +18,8 @@
 
 import Foundation
 
-enum BenchCommand<M: CompiledModel> {
-    static func run(_ args: [String], console: Console) throws {
+package enum BenchCommand<M: CompiledModel> {
+    package static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only", "repeats", "iterations"], switchFlags: ["json", "no-peak"])
         try CommandSupport.setThreads(f)
         let info = M.info

@@ -1,5 +1,5 @@
-// Output of the generated binary: stdout/stderr sinks (replaceable in tests), a progress bar
-// drawn on stderr only when it is a terminal, and minimal JSON formatting.
+// Output of the generated binary: stdout/stderr sinks (replaceable in tests) and minimal JSON
+// formatting. `train`'s progress bar is in Sources/ModelcCommands/ProgressBar.swift.
 
 import Foundation
 import ModelcData
@@ -24,51 +24,17 @@ public struct Console {
     }
 }
 
-/// `epoch 3/10 [########............] 24000/54000  2510 img/s  ETA 0:12  loss 0.1234`
-final class ProgressBar {
-    private var lastDraw = Date.distantPast
-    private var drawn = false
-    let enabled: Bool
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func update(label: String, done: Int, total: Int, seconds: Double, extra: String) {
-        guard enabled else { return }
-        let now = Date()
-        guard done == total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        let width = 24
-        let filled = total > 0 ? min(width, done * width / total) : width
-        let rate = seconds > 0 ? Double(done) / seconds : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(done)/\(total)  \(Int(rate)) img/s  ETA \(formatDuration(eta))  \(extra)\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
-        drawn = true
-    }
-
-    func clear() {
-        guard enabled, drawn else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-        drawn = false
-    }
-}
-
-func formatDuration(_ s: Double) -> String {
-    let t = Int(s.rounded())
-    return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-}
-
-enum JSON {
-    static func number(_ x: Double?) -> String {
+package enum JSON {
+    package static func number(_ x: Double?) -> String {
         guard let x = x, x.isFinite else { return "null" }
         if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
         return "\(x)"
     }
-    static func number(_ x: Float) -> String { number(Double(x)) }
-    static func string(_ s: String) -> String { JSONText.quoted(s) }
+    package static func number(_ x: Float) -> String { number(Double(x)) }
+    package static func string(_ s: String) -> String { JSONText.quoted(s) }
     /// An object from ordered (key, already-encoded value) pairs.
-    static func object(_ pairs: [(String, String)]) -> String {
+    package static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+    package static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 }

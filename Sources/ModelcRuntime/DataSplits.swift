@@ -50,7 +50,7 @@ public struct Resplit: Equatable, Sendable, CustomStringConvertible {
 
 extension CommandSupport {
     /// The train and validation images of a run (see the protocols above).
-    static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
+    package static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
         if let r = config.resplit {
             let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
             let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
@@ -71,7 +71,7 @@ extension CommandSupport {
 
     /// The test images of a run: the dataset's test split, or the test part of `--resplit`;
     /// the first `limit` of them when limit > 0.
-    static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
+    package static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
         let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
         var images = all
         if let r = config.resplit {

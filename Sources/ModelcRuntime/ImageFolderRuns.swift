@@ -13,12 +13,12 @@ import ModelcData
 
 extension CommandSupport {
     /// The image-folder flags of train and eval.
-    static let imageFolderValueFlags = ["cache-dir"]
-    static let imageFolderSwitches = ["resize", "crop", "strict-images"]
+    package static let imageFolderValueFlags = ["cache-dir"]
+    package static let imageFolderSwitches = ["resize", "crop", "strict-images"]
 
     /// --resize and --crop on top of the stored settings, and for a run on an image folder
     /// without stored class names, the class folders of --data DIR.
-    static func applyImageFolderFlags(_ flags: CommandLineFlags, to config: inout TrainingConfig) throws {
+    package static func applyImageFolderFlags(_ flags: CommandLineFlags, to config: inout TrainingConfig) throws {
         if flags.has("resize") { config.imageResize = true }
         if flags.has("crop") { config.imageCrop = true }
         if config.dataset == ImageFolderLoader.datasetName && config.imageClasses.isEmpty, let dir = flags.string("data") {
@@ -27,7 +27,7 @@ extension CommandSupport {
     }
 
     /// Whether `--data DIR` is an image folder rather than a directory holding `name`'s files.
-    static func dataIsImageFolder(_ flags: CommandLineFlags, name: String?) -> Bool {
+    package static func dataIsImageFolder(_ flags: CommandLineFlags, name: String?) -> Bool {
         guard let dir = flags.string("data"), ImageFolderLayout.isImageFolder(dir) else { return false }
         if let n = name, Datasets.names.contains(n), (try? Datasets.resolveDirectory(name: n, explicit: dir)) != nil { return false }
         return true
@@ -82,7 +82,7 @@ extension CommandSupport {
     }
 
     /// Whether the run has test images: false only for an image folder with split folders but no test/.
-    static func hasTestImages(_ config: TrainingConfig, flags: CommandLineFlags) -> Bool {
+    package static func hasTestImages(_ config: TrainingConfig, flags: CommandLineFlags) -> Bool {
         guard config.dataset == ImageFolderLoader.datasetName, let dir = flags.string("data"),
               let layout = try? ImageFolderLayout(root: dir) else { return true }
         return layout.directory(for: .test) != nil

@@ -26,7 +26,7 @@ public struct InputSpec: Sendable, Equatable {
     }
 }
 
-enum InputArrays {
+package enum InputArrays {
     /// `x_<name>`, or `x_<name>_test`.
     static func arrayName(_ s: InputSpec, test: Bool) -> String { "x_\(s.name)" + (test ? "_test" : "") }
 
@@ -38,7 +38,7 @@ enum InputArrays {
     }
 
     /// "x_a [N, 28, 28, 1], x_b [N, 10]"
-    static func expected(_ info: ModelInfo, test: Bool = false) -> String {
+    package static func expected(_ info: ModelInfo, test: Bool = false) -> String {
         info.inputs.map { "\(arrayName($0, test: test)) [N, \($0.shape.map(String.init).joined(separator: ", "))]" }.joined(separator: ", ")
     }
 
@@ -83,7 +83,7 @@ enum InputArrays {
 
 extension CommandSupport {
     /// A model with several inputs runs on an .npz (--data FILE.npz) only.
-    static func checkInputsData(_ flags: CommandLineFlags, info: ModelInfo) throws {
+    package static func checkInputsData(_ flags: CommandLineFlags, info: ModelInfo) throws {
         guard !info.inputs.isEmpty, !(flags.string("data")?.lowercased().hasSuffix(".npz") ?? false) else { return }
         throw UsageError("\(flags.command): " + InputArrays.needsNPZ(info) + "; give --data FILE.npz")
     }

@@ -38,7 +38,7 @@ extension CompiledModel {
     public static var heads: [OutputHeadSpec] { [] }
 
     /// `--loss` sets one output's loss: refused for a model with several heads (each has its own).
-    static func checkNoRunLoss(_ f: CommandLineFlags) throws {
+    package static func checkNoRunLoss(_ f: CommandLineFlags) throws {
         guard !heads.isEmpty, f.string("loss") != nil else { return }
         throw UsageError("\(f.command): --loss sets the loss of a model's one output; \(info.name) has \(heads.count) outputs, each with its own loss (\(heads.map { "\($0.name): \($0.loss)" }.joined(separator: ", ")); annotate `head NAME: loss=KIND weight=W` in the model file)")
     }
@@ -64,7 +64,7 @@ public struct HeadLoss: Sendable {
         loss = Loss(kind: kind, head: spec.head, objective: objective)
     }
 
-    var describe: String { "\(spec.name) (\(spec.head.rawValue), \(loss.objective.rawValue), weight \(spec.weight))" }
+    package var describe: String { "\(spec.name) (\(spec.head.rawValue), \(loss.objective.rawValue), weight \(spec.weight))" }
 }
 
 extension Loss {
@@ -77,7 +77,7 @@ extension Loss {
     }
 
     /// The head whose accuracy the training progress reports.
-    var accuracyHead: HeadLoss? { heads?.first { $0.loss.objective.hasAccuracy } }
+    package var accuracyHead: HeadLoss? { heads?.first { $0.loss.objective.hasAccuracy } }
 
     /// Each head's (unweighted) loss sum and correct count on `outputs` (`count x width`, the
     /// heads side by side) against `targets` of the same layout; `gradient` receives the
@@ -209,7 +209,7 @@ public enum HeadEvaluation {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ r: (total: TaskMetrics, heads: [TaskMetrics]), loss: Loss) -> String {
+    package static func json(_ r: (total: TaskMetrics, heads: [TaskMetrics]), loss: Loss) -> String {
         let heads = zip(loss.heads ?? [], r.heads).map { h, m in
             JSON.object([("name", JSON.string(h.spec.name)), ("weight", JSON.number(Double(h.spec.weight)))] + m.jsonFields)
         }

@@ -7,6 +7,7 @@
 import XCTest
 import Foundation
 import GeneratedTestModels
+import ModelcCommands
 import ModelcRuntime
 import ModelcData
 

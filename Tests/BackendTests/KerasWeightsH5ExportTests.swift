@@ -11,6 +11,7 @@
 import Foundation
 import XCTest
 import GeneratedTestModels
+import ModelcCommands
 import ModelcRuntime
 import ModelcData
 

@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/.build-fuzz"
 TARGETS="model kerasconfig inflate gzip idx npy npz csv numcsv png pgm ppm tar cifar hdf5 checkpoint imagecache onnx pickle torch safetensors"
-SWIFTC=(swiftc -sanitize=fuzzer,address -parse-as-library -O -g)
+SWIFTC=(swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name modelc)
 
 usage() { echo "usage: $0 TARGET|all|build TARGET [SECONDS]   (TARGET: $TARGETS)" >&2; exit 2; }
 

@@ -8,6 +8,7 @@ import Foundation
 import GeneratedModels
 import ModelcData
 import TinyModels
+@testable import ModelcCommands
 @testable import ModelcRuntime
 
 final class AutoencoderReportTests: XCTestCase {

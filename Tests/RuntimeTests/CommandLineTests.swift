@@ -5,6 +5,7 @@
 import XCTest
 import TinyModels
 import ModelcData
+@testable import ModelcCommands
 @testable import ModelcRuntime
 
 final class Captured: @unchecked Sendable {

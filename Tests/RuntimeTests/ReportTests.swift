@@ -7,6 +7,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+@testable import ModelcCommands
 @testable import ModelcRuntime
 import ModelcData
 

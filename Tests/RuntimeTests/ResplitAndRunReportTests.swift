@@ -8,6 +8,7 @@ import FoundationXML
 #endif
 import ModelcData
 import TinyModels
+@testable import ModelcCommands
 @testable import ModelcRuntime
 
 final class ResplitAndRunReportTests: XCTestCase {

@@ -5,6 +5,7 @@
 // test can interrupt a run of a few hundred steps at a random moment. It changes no result.
 
 import Foundation
+import ModelcCommands
 import ModelcRuntime
 import TinyModels
 

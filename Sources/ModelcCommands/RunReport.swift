@@ -4,6 +4,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 enum RunReport {
     /// Images shown in the samples grid: up to `misclassifiedShown` misclassified ones and the

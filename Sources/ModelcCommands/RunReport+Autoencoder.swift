@@ -6,6 +6,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 extension RunReport {
     /// Examples shown in reconstructions.svg.

@@ -8,6 +8,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 enum PredictCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
@@ -44,7 +45,7 @@ enum PredictCommand<M: CompiledModel> {
             inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
         }
         for path in f.positionals {
-            inputs.append((path, try imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
+            inputs.append((path, try CommandSupport.imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
         }
         let invert = f.has("invert")
         var examples: [(name: String, x: ArraySlice<Float>)] = inputs.map { (name, raw) in
@@ -118,13 +119,6 @@ enum PredictCommand<M: CompiledModel> {
             if json { return JSON.object([("input", JSON.string(name)), ("outputs", JSON.array(p.map { JSON.number($0) }))]) }
             return "\(name)\n  " + p.map { String(format: "%.6g", $0) }.joined(separator: " ")
         }
-    }
-
-    /// An image file fitted to the model's input (ImageFit: channels converted, alpha over black;
-    /// --resize and --crop for other sizes).
-    static func imageFile(_ path: String, info: ModelInfo, resize: Bool, crop: Bool) throws -> [UInt8] {
-        let fit = ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels, resize: resize, crop: crop)
-        return try fit.apply(ImageDecoder.decode(path: path), file: path).pixels
     }
 
     static func idxImage(_ path: String, index: Int, info: ModelInfo) throws -> [UInt8] {

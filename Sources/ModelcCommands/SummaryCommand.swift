@@ -1,5 +1,7 @@
 // `summary`: the model's normalized table, parameter counts, input and training defaults.
 
+import ModelcRuntime
+
 enum SummaryCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "summary", valueFlags: [], switchFlags: ["json"])

@@ -3,6 +3,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 enum TrainCommand<M: CompiledModel> {
     static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",

@@ -3,6 +3,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 public enum ModelcApp {
     public static func main<M: CompiledModel>(_ model: M.Type) -> Never {
@@ -69,17 +70,9 @@ public enum ModelcApp {
     }
 }
 
-/// Shared pieces of the commands.
-enum CommandSupport {
+/// The commands' own shared pieces (the rest of CommandSupport is in ModelcRuntime).
+extension CommandSupport {
     static func defaultCheckpoint(_ info: ModelInfo) -> String { "\(info.name).ckpt" }
-
-    /// `--threads N` (1...1024; default: all active processors) sets `Parallel.threads`, which
-    /// the generated code's parallel loops read. Returns the count in effect.
-    @discardableResult
-    static func setThreads(_ flags: CommandLineFlags) throws -> Int {
-        if let t = try flags.int("threads", min: 1, max: Parallel.maxThreads) { Parallel.threads = t }
-        return Parallel.threads
-    }
 
     /// Loads --checkpoint or --weights (`weightsFlag`: export's is --from) or the default checkpoint
     /// if it exists, else the weights stored beside the binary, into `model`.
@@ -130,26 +123,5 @@ enum CommandSupport {
         if named != folder && dataIsImageFolder(flags, name: named) { return folder }
         if let n = named { return n }
         throw UsageError("\(flags.command): the model file names no dataset; give --dataset NAME (\(Datasets.names.joined(separator: ", "))) or an image folder with --data DIR")
-    }
-
-    /// "o (お)" for KMNIST, else the class name.
-    static func className(_ info: ModelInfo, _ c: Int) -> String {
-        let base = c < info.classNames.count ? info.classNames[c] : "class \(c)"
-        if let native = info.nativeClassNames, c < native.count, native[c] != base { return "\(base) (\(native[c]))" }
-        return base
-    }
-
-    /// Display names of the classes: the model's, or those of `dataset` when the model was
-    /// trained on another dataset with as many classes (a KMNIST model run on Fashion-MNIST), or
-    /// the class folders of an image folder.
-    static func classNames(_ info: ModelInfo, dataset: String?, imageClasses: [String] = []) -> [String] {
-        if dataset == ImageFolderLoader.datasetName && imageClasses.count == info.classCount { return imageClasses }
-        if let d = dataset, !d.isEmpty, d != info.dataset, let di = try? Datasets.info(d), di.classCount == info.classCount {
-            return (0..<di.classCount).map { c in
-                if let n = di.nativeClassNames, c < n.count, n[c] != di.classNames[c] { return "\(di.classNames[c]) (\(n[c]))" }
-                return di.classNames[c]
-            }
-        }
-        return (0..<info.classCount).map { className(info, $0) }
     }
 }

@@ -4,6 +4,8 @@
 // or, with neither and no default checkpoint, from the weights `modelc compile` stored beside the binary
 // (CommandSupport.loadWeights, as eval and predict load theirs).
 
+import ModelcRuntime
+
 enum ExportCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "export", valueFlags: ["weights", "checkpoint", "from"], switchFlags: [])

@@ -3,6 +3,7 @@
 
 import Foundation
 import ModelcData
+import ModelcRuntime
 
 enum EvalCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {

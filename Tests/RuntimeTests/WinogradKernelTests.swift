@@ -221,5 +221,6 @@ final class WinogradKernelTests: XCTestCase {
     func testWeightGradientSharedRounds() {
         checkGradient(oh: 7, ow: 7, ci: 16, co: 32, block: 12, images: 5)
         checkGradient(oh: 8, ow: 6, ci: 32, co: 16, block: 8, images: 4)
+        checkGradient(oh: 8, ow: 6, ci: 16, co: 16, block: 10, images: 5)   // a block that is not a multiple: 2 images of 4 tiles
     }
 }

@@ -76,24 +76,19 @@ public enum WinogradGradient<F: WinogradForm> {
         let grid = TileGrid(step: F.r, inputHeight: g.inputHeight, inputWidth: g.inputWidth,
                             outputHeight: g.outputHeight, outputWidth: g.outputWidth)
         let tiles = grid.tilesH * grid.tilesW
-        if tiles < g.block {   // several images a round: this one's tiles go to its slot
-            let images = g.block / tiles, slot = image % images
-            for i in 0..<tiles {
-                Winograd<F>.inputWindow(x, grid, i, channels: ci, buf.v + (slot * tiles + i) * ci, vStride: g.block * ci, buf.h)
-                gradientTile(dy, grid, i, g, buf.e + (slot * tiles + i) * co, buf.h)
-            }
-            if slot == images - 1 || last { multiply(rows: (slot + 1) * tiles, g, buf) }
-            return
-        }
+        // Shared rounds: this image's tiles fill its slot of the block (slot 0 otherwise).
+        let shared = tiles < g.block
+        let images = shared ? g.block / tiles : 1, base = shared ? image % images * tiles : 0
         var q = 0
         while q < tiles {
-            let rows = min(g.block, tiles - q)
-            for i in 0..<rows {
-                Winograd<F>.inputWindow(x, grid, q + i, channels: ci, buf.v + i * ci, vStride: g.block * ci, buf.h)
-                gradientTile(dy, grid, q + i, g, buf.e + i * co, buf.h)
+            let count = min(g.block - base, tiles - q)
+            for i in 0..<count {
+                Winograd<F>.inputWindow(x, grid, q + i, channels: ci, buf.v + (base + i) * ci, vStride: g.block * ci, buf.h)
+                gradientTile(dy, grid, q + i, g, buf.e + (base + i) * co, buf.h)
             }
-            multiply(rows: rows, g, buf)
-            q += rows
+            q += count
+            if shared && image % images != images - 1 && !last { return }   // the block waits for the next image
+            multiply(rows: base + count, g, buf)   // the one call: the GEMMs are large once inlined
         }
     }
 

@@ -90,7 +90,7 @@ enum CompileCommand {
     }
 
     /// Copies the trained weights (`compile --weights W`, or a `.keras`/`.h5` model file's own)
-    /// beside the binary, where it reads them when no checkpoint is given (ModelcApp.loadWeights).
+    /// beside the binary, where it reads them when no checkpoint is given (CommandSupport.loadWeights).
     /// The copy is checked by the binary on every load (all keys, shapes and values).
     static func storeWeights(_ source: String, besides bin: String) throws {
         guard let format = WeightsFormat.of(path: source) else { return }

@@ -9,10 +9,8 @@
 //    Each module is compiled file by file, one compile job per core (compileModule).
 //    ModelcCommands (the binary's command line and run reports) is compiled with -Onone: it is
 //    cold code, run once per command or per epoch, never in a hot loop (the training loop, data
-//    loading, kernels and `bench`'s timed loops are in ModelcRuntime). At -Ounchecked this code
-//    took about 20 of the 73 CPU-seconds of the runtime's compile, and -Onone compiles a module
-//    in well under half that time (the whole of ModelcRuntime at -Onone: 13.7 s on two cores,
-//    against 35 s).
+//    loading, kernels and `bench`'s timed loops are in ModelcRuntime), and the SIL optimizer's
+//    specializations are most of what an -O compile of such code costs (Tests/Peers/RESULTS.md).
 // 2. The generated model file plus a main.swift (`import ModelcCommands`,
 //    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
 //    `-Ounchecked -wmo -target-cpu native -D MODELC_ISA_<family> -static-stdlib` (TargetISA.swift):

@@ -53,7 +53,7 @@ public struct ONNXChain: Sendable {
     /// Evaluates the shape tensors the steps read (ONNXStep.shapeInputs).
     public var shapeComputation: ONNXShapeComputation
     /// Subgraphs that almost are a decomposed LayerNorm, and why not (ONNXLayerNormPattern), for errors.
-    public var layerNormMisses: [String] = []
+    public var layerNormMisses: [ONNXLayerNormPattern.NearMiss] = []
 
     public init(model: ONNXModel, file: String) throws {
         self.model = model; self.file = file
@@ -79,7 +79,8 @@ public struct ONNXChain: Sendable {
             steps = try Self.walk(g, from: input.name, to: output.name, constants: constants, skipping: skipped.union(shapeNodes),
                                   shapeTensors: shapeTensors, file: file)
         } catch let e as DataError {
-            throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses))
+            let node = e.offset.flatMap { o in g.nodes.firstIndex { $0.offset == o } }
+            throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses, failingNode: node))
         }
         Self.name(&steps)
     }

@@ -36,15 +36,30 @@
 //         needs the shapes (ONNXDecomposedLayerNorm.swift): the axes end at the last one, gamma
 //         and beta have the normalized shape. A ReduceMean whose output a Sub subtracts, but
 //         that does not complete the pattern, is a near miss: nothing is rewritten (the
-//         operators then get their usual errors) and `misses` says which piece did not match.
+//         operators then get their usual errors) and `misses` says which piece did not match,
+//         with the nodes the pattern would have covered: the hint goes only on an error about
+//         one of those nodes (`hint(_:failingNode:)`).
 
 public enum ONNXLayerNormPattern {
     /// The rewritten nodes, the indices of the nodes now skipped, and the near misses.
     public struct Rewrite: Sendable {
         public var nodes: [ONNXNode]
         public var skipped: Set<Int>
-        public var misses: [String]
+        public var misses: [NearMiss]
     }
+
+    /// A subgraph that almost is a decomposed LayerNorm: why not, and its nodes (indices into
+    /// the graph's nodes): the anchor ReduceMean and the pattern's operators reachable from it
+    /// within the longest pattern's depth.
+    public struct NearMiss: Sendable {
+        public var message: String
+        public var nodes: Set<Int>
+        public init(message: String, nodes: Set<Int>) { self.message = message; self.nodes = nodes }
+    }
+
+    /// Longest path from the first ReduceMean to the last node of a pattern, in nodes.
+    static let maxDepth = 12
+    static let operators: Set<String> = ["ReduceMean", "Sub", "Pow", "Mul", "Add", "Sqrt", "Div", "Reciprocal", "Neg"]
 
     /// Largest number of reduced axes looked at (a LayerNorm normalizes at most a few).
     static let maxAxes = 8
@@ -59,15 +74,19 @@ public enum ONNXLayerNormPattern {
                 out.nodes[i] = m.node(match, constants: &constants)
                 out.skipped.formUnion(match.nodes.filter { $0 != i })
             } catch {
-                out.misses.append("a decomposed LayerNorm starting at \(m.text(i)) was not recognized: " + ((error as? Miss)?.message ?? "\(error)"))
+                out.misses.append(NearMiss(message: "a decomposed LayerNorm starting at \(m.text(i)) was not recognized: " + ((error as? Miss)?.message ?? "\(error)"),
+                                           nodes: m.region(i)))
             }
         }
         return out
     }
 
-    /// The text appended to an error in a graph with near misses ("" when it has none).
-    public static func hint(_ misses: [String]) -> String {
-        misses.isEmpty ? "" : " (" + misses.prefix(3).joined(separator: "; ") + ")"
+    /// The text appended to an error about node `failingNode` (an index into the graph's nodes):
+    /// the near misses that node belongs to ("" when none, or when the error names no node).
+    public static func hint(_ misses: [NearMiss], failingNode: Int?) -> String {
+        guard let k = failingNode else { return "" }
+        let hit = misses.filter { $0.nodes.contains(k) }.map(\.message)
+        return hit.isEmpty ? "" : " (" + hit.prefix(3).joined(separator: "; ") + ")"
     }
 
     struct Miss: Error {
@@ -100,6 +119,16 @@ public enum ONNXLayerNormPattern {
         }
 
         func text(_ i: Int) -> String { "node '\(nodes[i].name)' (\(nodes[i].opType))" }
+
+        /// The anchor and the pattern's operators reachable from it in at most maxDepth steps.
+        func region(_ anchor: Int) -> Set<Int> {
+            var seen: Set<Int> = [anchor], frontier = [anchor]
+            for _ in 1..<ONNXLayerNormPattern.maxDepth {
+                frontier = frontier.flatMap { k in nodes[k].outputs.flatMap { readers[$0] ?? [] } }
+                    .filter { ONNXLayerNormPattern.operators.contains(nodes[$0].opType) && seen.insert($0).inserted }
+            }
+            return seen
+        }
         func out(_ i: Int) -> String { nodes[i].outputs.first ?? "" }
 
         /// A ReduceMean of a computed tensor whose output a Sub subtracts (its input 1).

@@ -21,9 +21,11 @@ public struct TensorSpec: Sendable {
         case orthogonal(rows: Int, columns: Int)
         /// An LSTM's bias [4 units], gates i, f, c, o: 1 on the forget gate, 0 elsewhere (Keras).
         case unitForgetBias(units: Int)
-        /// An Embedding's table [rows, columns] with a padding row (PyTorch padding_idx): Glorot
-        /// uniform, then row `row` zero.
-        case glorotUniformZeroRow(fanIn: Int, fanOut: Int, row: Int, columns: Int)
+        /// N(0, 1) (PyTorch nn.Embedding and nn.EmbeddingBag tables).
+        case standardNormal
+        /// An Embedding's table [rows, columns] with a padding row (PyTorch padding_idx): N(0, 1),
+        /// then row `row` zero.
+        case standardNormalZeroRow(row: Int, columns: Int)
     }
     /// Key in .npz weight files, e.g. "conv2d_1/kernel".
     public let key: String

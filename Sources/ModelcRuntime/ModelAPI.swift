@@ -18,7 +18,7 @@ extension CompiledModel {
     /// file's training batch, so that `train` with default settings fits.
     public static var defaultMaxBatch: Int { max(64, info.defaults.batchSize) }
 
-    /// Fresh parameters from the model's initializers (Glorot/Kaiming uniform, zeros, ones),
+    /// Fresh parameters from the model's initializers (Glorot/Kaiming uniform, normal, zeros, ones),
     /// seeded exactly as `train --seed` starts a run.
     public init(seed: UInt64, maxBatch: Int = Self.defaultMaxBatch) {
         self.init(maxBatch: maxBatch)

@@ -25,6 +25,11 @@ public struct SplitMix64 {
     /// Uniform in [0, 1) with 53 random bits.
     @inline(__always)
     public mutating func nextDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
+    /// Standard normal N(0, 1) (Box-Muller on two uniforms, the first kept away from 0).
+    public mutating func nextGaussian() -> Double {
+        let u1 = max(nextDouble(), 1e-300), u2 = nextDouble()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
     /// Uniform integer in 0..<bound (Lemire's multiply-shift with rejection; bound > 0).
     public mutating func next(below bound: Int) -> Int {
         let b = UInt64(bound)
@@ -88,9 +93,10 @@ public func initializeParameters(_ parameters: UnsafeMutablePointer<Float>, tens
         case .glorotUniform(let fanIn, let fanOut):
             let limit = Float((6.0 / Double(max(1, fanIn + fanOut))).squareRoot())
             for i in 0..<n { p[i] = (g.nextFloat() * 2 - 1) * limit }
-        case .glorotUniformZeroRow(let fanIn, let fanOut, let row, let columns):
-            let limit = Float((6.0 / Double(max(1, fanIn + fanOut))).squareRoot())
-            for i in 0..<n { p[i] = (g.nextFloat() * 2 - 1) * limit }
+        case .standardNormal:
+            for i in 0..<n { p[i] = Float(g.nextGaussian()) }
+        case .standardNormalZeroRow(let row, let columns):
+            for i in 0..<n { p[i] = Float(g.nextGaussian()) }
             let start = min(n, row * columns)
             for i in start..<min(n, start + columns) { p[i] = 0 }
         case .kaimingUniform(let fanIn):
@@ -110,10 +116,7 @@ public func initializeParameters(_ parameters: UnsafeMutablePointer<Float>, tens
 func orthonormal(rows: Int, columns: Int, _ g: inout SplitMix64) -> [Double] {
     let (k, len) = (min(rows, columns), max(rows, columns))   // k vectors of length len
     var v = [Double](repeating: 0, count: k * len)
-    for i in 0..<v.count {   // Box-Muller
-        let u1 = max(g.nextDouble(), 1e-300), u2 = g.nextDouble()
-        v[i] = (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
+    for i in 0..<v.count { v[i] = g.nextGaussian() }
     for a in 0..<k {
         for b in 0..<a {
             var dot = 0.0

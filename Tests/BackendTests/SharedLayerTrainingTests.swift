@@ -1,7 +1,7 @@
 // Training a model with shared layers (issue 17): the Keras fixture graph_shared (a Conv1D and
 // a Dense each called on two branches) trained by the runtime's Trainer on a small regression
-// lowers its loss; each step's gradient is the sum over both calls, and every forward copies the
-// updated first-call weights into the later calls' shadows (Backend/SharedWeights.swift).
+// lowers its loss; each step's gradient is the sum over both calls, and the later calls read the
+// updated first-call weights themselves (Backend/SharedWeights.swift).
 
 import XCTest
 import Foundation

@@ -28,6 +28,8 @@ struct DecomposedLayerNormGraph {
     var scaled = false
     /// The scaled form's last node (Add; a Sub is a near miss).
     var scaledSum = "Add"
+    /// A node reading x (and more), first in the graph, whose output is added to the LayerNorm's before the Gemm.
+    var side: (op: String, inputs: [String])?
 
     var bytes: [UInt8] {
         var inits: [[UInt8]] = [PB.tensor("ln.eps", [], [1e-5]), PB.tensor("ln.two", [], [exponent]),
@@ -60,6 +62,11 @@ struct DecomposedLayerNormGraph {
         if extraReader {
             nodes.append(PB.node("Add", [last, "d"], ["z"], name: "/res/Add"))
             last = "z"
+        }
+        if let (op, inputs) = side {
+            nodes.insert(PB.node(op, inputs, ["side"], name: "/side/\(op)"), at: 0)
+            nodes.append(PB.node("Add", [last, "side"], ["z2"], name: "/side/Add"))
+            last = "z2"
         }
         nodes.append(PB.node("Gemm", [last, "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)]))
         return PB.model(nodes: nodes, initializers: inits, input: input)
@@ -160,6 +167,23 @@ final class ONNXLayerNormPatternTests: XCTestCase {
             for p in parts { XCTAssertTrue(m.contains(p), "\(name): missing '\(p)' in\n\(m)") }
             XCTAssertFalse(ONNXFuzzEntry.run(g.bytes), name)
         }
+    }
+
+    /// An error about a node outside the near-missed pattern gets no hint, whether the walk over
+    /// the graph or the importer raises it; one about a node of the pattern gets it.
+    func testTheHintGoesOnlyOnErrorsAboutThePatternsNodes() {
+        let nearMiss = G(exponent: 3, reciprocal: true)
+        XCTAssertTrue(failure(nearMiss).contains("was not recognized: the exponent of node '/ln/Pow' (Pow) is 3.0, expected 2"))
+        let unrelated = failure(G(exponent: 3, reciprocal: true, side: ("Hardmax", ["x"])))
+        XCTAssertTrue(unrelated.contains("(Hardmax) is not supported"), unrelated)
+        XCTAssertFalse(unrelated.contains("decomposed LayerNorm"), unrelated)
+        let walk = failure(G(exponent: 3, reciprocal: true, side: ("Hardmax", ["x", "nowhere"])))
+        XCTAssertTrue(walk.contains("input 'nowhere' is neither an initializer"), walk)
+        XCTAssertFalse(walk.contains("decomposed LayerNorm"), walk)
+        let miss = ONNXLayerNormPattern.NearMiss(message: "why", nodes: [1, 2])
+        XCTAssertEqual(ONNXLayerNormPattern.hint([miss], failingNode: 2), " (why)")
+        XCTAssertEqual(ONNXLayerNormPattern.hint([miss], failingNode: 3), "")
+        XCTAssertEqual(ONNXLayerNormPattern.hint([miss], failingNode: nil), "")
     }
 
     /// Recognized, but what needs the input's shape does not fit: refused by the importer.

@@ -72,18 +72,15 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        shareWeights()
         Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        shareWeights()
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        shareWeights()
         forwardSteps(0, 1, 0)
     }
 
@@ -105,9 +102,9 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
         beginBackward(count: count)
         g10.update(from: outputGradient, count: count * 2)
         Matrix.transpose((parameters + 36), rows: 6, cols: 4, blocks: 1, into: l3_conv_swt)
-        Matrix.transpose((parameters + 87), rows: 6, cols: 4, blocks: 1, into: l4wt)
+        Matrix.transpose((parameters + 36), rows: 6, cols: 4, blocks: 1, into: l4wt)
         Matrix.transpose((parameters + 64), rows: 4, cols: 3, into: l7_dense_swt)
-        Matrix.transpose((parameters + 115), rows: 4, cols: 3, into: l8wt)
+        Matrix.transpose((parameters + 64), rows: 4, cols: 3, into: l8wt)
         Matrix.transpose((parameters + 79), rows: 3, cols: 2, into: l10_dense_outwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_dense_outBackward(lo, hi, t)
@@ -237,7 +234,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
 
     // conv_s[1] (Conv1D): [N, 1, 4, 3] -> [N, 1, 3, 4]: output pixels q0..<q1 of one image, kernel 1x2x3x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) private func l4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 87), bias = (parameters + 111)
+        let wk = (parameters + 36), bias = (parameters + 60)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 4 + (q0 + row) % 3 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 12, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
@@ -308,7 +305,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
 
     // dense_s[1] (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b tanh
     private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 115), bias = (parameters + 127)
+        let wk = (parameters + 64), bias = (parameters + 76)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
                   GemmReduction(k: 4, ldb: 3), GemmEpilogue(bias: bias))
@@ -346,12 +343,6 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
                   GemmReduction(k: rows, aStride: 3, ldb: 2), .store)
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l10_dense_outwt, n: 3, c: { row in g9 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
-    }
-
-    // shared layers: each later call's shadow = its first call's tensors
-    private func shareWeights() {
-        (parameters + 87).update(from: parameters + 36, count: 28)   // conv_s[1] <- conv_s
-        (parameters + 115).update(from: parameters + 64, count: 15)   // dense_s[1] <- dense_s
     }
 
     // shared layers: each first call's gradient += its later calls' (the sum over the calls)

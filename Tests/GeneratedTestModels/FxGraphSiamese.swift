@@ -58,18 +58,15 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     private func forwardTraining() {
-        (parameters + 57).update(from: parameters + 0, count: 35)   // encoder[1] <- encoder
         Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        (parameters + 57).update(from: parameters + 0, count: 35)   // encoder[1] <- encoder
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        (parameters + 57).update(from: parameters + 0, count: 35)   // encoder[1] <- encoder
         forwardSteps(0, 1, 0)
     }
 
@@ -128,7 +125,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
 
     // encoder[1] (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
     private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 57), bias = (parameters + 87)
+        let wk = (parameters + 0), bias = (parameters + 30)
         let x = a2, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))

@@ -15,7 +15,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
         inputScale: Float(1.0), inputOffset: Float(0.0),
         semantics: "pytorch",
         tensors: [
-            TensorSpec(key: "embedding.weight", shape: [9, 4], offset: 0, trainable: true, initializer: .glorotUniformZeroRow(fanIn: 1200, fanOut: 1200, row: 0, columns: 4), decays: true),
+            TensorSpec(key: "embedding.weight", shape: [9, 4], offset: 0, trainable: true, initializer: .standardNormalZeroRow(row: 0, columns: 4), decays: true),
             TensorSpec(key: "fc.weight", shape: [4, 3], offset: 36, trainable: true, initializer: .kaimingUniform(fanIn: 4), decays: true, fileShape: [3, 4], filePermutation: [1, 0]),
             TensorSpec(key: "fc.bias", shape: [3], offset: 48, trainable: true, initializer: .kaimingUniform(fanIn: 4), decays: true),
         ],

@@ -15,7 +15,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         inputScale: Float(1.0), inputOffset: Float(0.0),
         semantics: "pytorch",
         tensors: [
-            TensorSpec(key: "embed.weight", shape: [9, 4], offset: 0, trainable: true, initializer: .glorotUniform(fanIn: 1200, fanOut: 1200), decays: true),
+            TensorSpec(key: "embed.weight", shape: [9, 4], offset: 0, trainable: true, initializer: .standardNormal, decays: true),
             TensorSpec(key: "lstm.weight_ih_l0", shape: [4, 20], offset: 36, trainable: true, initializer: .kaimingUniform(fanIn: 5), decays: true, fileShape: [20, 4], filePermutation: [1, 0]),
             TensorSpec(key: "lstm.weight_hh_l0", shape: [5, 20], offset: 116, trainable: true, initializer: .kaimingUniform(fanIn: 5), decays: true, fileShape: [20, 5], filePermutation: [1, 0]),
             TensorSpec(key: "lstm.bias_ih_l0", shape: [20], offset: 216, trainable: true, initializer: .kaimingUniform(fanIn: 5), decays: true),

@@ -63,18 +63,15 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     private func forwardTraining() {
-        (parameters + 83).update(from: parameters + 35, count: 30)   // hidden[1] <- hidden
         Parallel.chunks(count, threads: threads, forwardSteps)
     }
 
     private func forwardInference() {
-        (parameters + 83).update(from: parameters + 35, count: 30)   // hidden[1] <- hidden
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
     /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        (parameters + 83).update(from: parameters + 35, count: 30)   // hidden[1] <- hidden
         forwardSteps(0, 1, 0)
     }
 
@@ -93,7 +90,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
         beginBackward(count: count)
         g7.update(from: outputGradient, count: count * 3)
         Matrix.transpose((parameters + 35), rows: 5, cols: 5, into: l3_hiddenwt)
-        Matrix.transpose((parameters + 83), rows: 5, cols: 5, into: l5wt)
+        Matrix.transpose((parameters + 35), rows: 5, cols: 5, into: l5wt)
         Matrix.transpose((parameters + 65), rows: 5, cols: 3, into: l7_outwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_outBackward(lo, hi, t)
@@ -151,7 +148,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
 
     // hidden[1] (Linear): [N, 5] -> [N, 5]: x [5] * W [5, 5] + b linear
     private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 83), bias = (parameters + 108)
+        let wk = (parameters + 35), bias = (parameters + 60)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
                   GemmReduction(k: 5, ldb: 5), GemmEpilogue(bias: bias))

@@ -87,6 +87,9 @@ struct LayerContext {
     let activation: Activation   // activation folded into the layer (conv/dense), after softmax stripping
     let paramOffsets: [ParamTensor.Role: Int]
     let parameterCount: Int
+    /// A later call of a shared layer reads its first call's tensors, `readShift` floats from its
+    /// own offsets (whose slices of the gradients are its own; SharedWeights.swift); else 0.
+    var readShift = 0
     /// Set on a producer when the fusion pass folded the following BatchNorm (and activation)
     /// into its inference forward.
     var fused: FusedOutput? = nil
@@ -109,7 +112,9 @@ struct LayerContext {
     var inSize: Int { inShape.reduce(1, *) }
     var outSize: Int { outShape.reduce(1, *) }
     var name: String { layer.name }
-    func param(_ role: ParamTensor.Role) -> String { "(parameters + \(paramOffsets[role] ?? 0))" }
+    func param(_ role: ParamTensor.Role) -> String { "(parameters + \((paramOffsets[role] ?? 0) + readShift))" }
+    /// The parameter array as the layer's offsets read it (a kernel given the offsets themselves).
+    var parameterBase: String { readShift == 0 ? "parameters" : "(parameters \(readShift < 0 ? "-" : "+") \(abs(readShift)))" }
     func grad(_ role: ParamTensor.Role) -> String { "(gp + \(paramOffsets[role] ?? 0))" }
     func has(_ role: ParamTensor.Role) -> Bool { paramOffsets[role] != nil }
     /// Emits `let wk = <kernel>, bias = <bias>` (either part left out when not asked for), if any.

@@ -88,6 +88,7 @@ struct LayerSchedule {
         var ctx = LayerContext(index: idx, layer: l, x: inputs[0].x, y: y, gx: inputs[0].gx, gy: gy,
                                inShape: Emitter.inputShapeOf(l, fallback: inputShape), outShape: l.outputShape,
                                activation: Emitter.folded(l), paramOffsets: params.offsets[i], parameterCount: params.count)
+        ctx.readShift = params.readShift(i)
         ctx.inputPrePadded = prePadded.contains(i)
         ctx.inputs = inputs
         if let g = fusion.folds[i], let bnPos = g.batchNorm, case .batchNorm = layers[bnPos].op {

@@ -87,7 +87,7 @@ enum ModelInfoEmitter {
 
     /// Keras: Glorot-uniform kernels, zero biases. PyTorch (Conv2d/Linear reset_parameters):
     /// weight kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fanIn)), bias U(+-1/sqrt(fanIn)) with the
-    /// weight's fan-in. BatchNorm: gamma 1, beta 0, mean 0, var 1 in both.
+    /// weight's fan-in; nn.Embedding N(0, 1). BatchNorm and LayerNorm: gamma 1, beta 0, mean 0, var 1 in both.
     static func initializer(_ t: ParamTensor, semantics: Semantics, layerFanIn: Int) -> String {
         switch t.role {
         case .bias where semantics == .pytorch: return ".kaimingUniform(fanIn: \(max(layerFanIn, 1)))"
@@ -105,10 +105,12 @@ enum ModelInfoEmitter {
         // Keras: recurrent kernels orthogonal, an LSTM's forget-gate bias 1 (unit_forget_bias).
         case .recurrentKernel: return ".orthogonal(rows: \(t.shape.first ?? 1), columns: \(t.shape.last ?? 1))"
         case .bias where t.unitForgetBias != nil: return ".unitForgetBias(units: \(t.unitForgetBias ?? 0))"
+        // PyTorch nn.Embedding / nn.EmbeddingBag: N(0, 1), the padding_idx row zero.
+        case .embeddings where semantics == .pytorch:
+            if let r = t.zeroRow { return ".standardNormalZeroRow(row: \(r), columns: \(t.shape.last ?? 1))" }
+            return ".standardNormal"
         // Keras Embedding: uniform(-0.05, 0.05), which is Glorot's limit sqrt(6 / 2400).
-        case .embeddings:
-            if let r = t.zeroRow { return ".glorotUniformZeroRow(fanIn: 1200, fanOut: 1200, row: \(r), columns: \(t.shape.last ?? 1))" }
-            return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
+        case .embeddings: return ".glorotUniform(fanIn: 1200, fanOut: 1200)"
         case .bias, .beta, .movingMean, .mean, .count: return ".zeros"
         case .gamma, .movingVariance, .variance: return ".ones"
         }

@@ -3,16 +3,18 @@
 //
 // Before: a layer list where a later call of a shared layer points to its first call (which
 //         owns the tensors and their TensorSpecs) and has no tensors of its own.
-// After:  each later call has a shadow of its first call's tensors in the parameter array, after
-//         every real tensor (beyond `info.parameterCount`, with no TensorSpec: never in weight
-//         files or checkpoints, never initialized or stepped by the optimizer). Every forward
-//         (training, batch, one image) starts by copying the first calls' tensors into their
-//         shadows; the call's operator emitter then runs as for any layer, reading its shadow
-//         and writing its weight gradient (with `=`, per chunk) into the shadow's slice of the
-//         partials. Every backward ends, after the partials are summed, by adding each shadow's
-//         gradient into its first call's. Each call thus writes its own gradient whatever order
-//         the backward runs the calls in (the later call first), and the first call's gradient
-//         is the sum over all calls, the gradient of the one set of weights.
+// After:  each later call has a shadow of its first call's tensors, after every real tensor
+//         (beyond `info.parameterCount`, with no TensorSpec: never in weight files or
+//         checkpoints, never initialized or stepped by the optimizer), laid out as the first
+//         call's so that one shift (`readShift`, first call's offset - shadow's) maps the one
+//         onto the other. The call's operator emitter runs as for any layer: it reads its
+//         weights at its offsets + readShift, the first call's tensors themselves (no copy
+//         per forward; the shadow's floats in the parameter array stay unused), and writes its
+//         weight gradient (with `=`, per chunk) into the shadow's slice of the partials. Every
+//         backward ends, after the partials are summed, by adding each shadow's gradient into
+//         its first call's. Each call thus writes its own gradient whatever order the backward
+//         runs the calls in (the later call first), and the first call's gradient is the sum
+//         over all calls, the gradient of the one set of weights.
 // A BatchNormalization called twice is refused (Emitter.problems): its moving statistics would
 // be updated into the shadow and lost.
 
@@ -44,6 +46,9 @@ extension ParameterLayout {
         }
     }
 
+    /// How far from its own offsets layer `i` reads its weights: its first call's (0 for any other layer).
+    func readShift(_ i: Int) -> Int { shadows.first { $0.layer == i }.map { $0.from - $0.to } ?? 0 }
+
     /// Floats of the real tensors (`info.parameterCount`): the array without the shadows.
     var tensorCount: Int { count - shadows.reduce(0) { $0 + $1.count } }
 }
@@ -56,15 +61,8 @@ enum SharedWeights {
         return layers[o].trainableParamCount > 0
     }
 
-    /// The copy at the start of every forward and the gradient sum at the end of every backward.
+    /// The gradient sum at the end of every backward.
     static func emit(_ shadows: [SharedShadow], layers: [Layer], _ m: ModelEmission) {
-        guard !shadows.isEmpty else { return }
-        m.serialFunction("shareWeights", comment: "shared layers: each later call's shadow = its first call's tensors") { w in
-            for s in shadows {
-                w.line("(parameters + \(s.to)).update(from: parameters + \(s.from), count: \(s.count))   // \(layers[s.layer].name) <- \(layers[s.owner].name)")
-            }
-        }
-        m.forwardPrologue.append("shareWeights")
         let trained = shadows.filter { trainable(layers[$0.layer], in: layers) }
         guard !trained.isEmpty else { return }
         // The partial sums cover every shadow (a recurrent emitter lists its layer's own count,

@@ -189,19 +189,24 @@ enum KindResolver {
             if row.typeComplete { return Resolution(kinds: matches, how: "type (\(printed)) is no class: read as cut short and completed to \(matches[0].rawValue)") }
             return Resolution(kinds: matches, how: printed.count >= 3 ? nil : "type \(cut) completed to \(matches[0].rawValue)")
         }
-        let lname = row.name.lowercased()
-        // Longest matching stem wins ("global_average_pooling2d" over "global_avg", "conv2d" over "conv").
+        // Several classes: the row's shapes and count choose (IR/CutLayerTypes.swift); the one the
+        // layer's name names goes first.
+        if let k = namedKind(row.name, among: matches) { matches = [k] + matches.filter { $0 != k } }
+        return Resolution(kinds: matches, how: "type \(cut) is cut short; \(matches.count) classes start with it")
+    }
+
+    /// The class among `kinds` whose Keras default name `name` starts with; the longest matching
+    /// stem wins ("global_average_pooling2d" over "global_avg", "conv2d" over "conv").
+    static func namedKind(_ name: String, among kinds: [LayerKind]) -> LayerKind? {
+        let lname = name.lowercased()
         var best: (LayerKind, Int)?
-        for k in matches {
+        for k in kinds {
             for stem in k.nameStems where lname.hasPrefix(stem) {
                 if let b = best, b.1 >= stem.count { continue }
                 best = (k, stem.count)
             }
         }
-        if let (k, _) = best {
-            return Resolution(kinds: [k], how: "type \(cut) completed to \(k.rawValue) from the layer name")
-        }
-        return Resolution(kinds: matches, how: "type \(cut) is ambiguous; chose by shapes and counts")
+        return best?.0
     }
 
     /// Classes (or aliases) equal to `printed`, or starting with it when it was cut, ignoring

@@ -34,12 +34,7 @@ enum ONNXImporter {
             chain = try ONNXChain(model: model, file: path)
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
-        var ir: ModelIR
-        do {
-            ir = try build(chain, doc: doc)
-        } catch let e as ModelError where !chain.layerNormMisses.isEmpty {
-            throw ModelError(file: e.file, line: e.line, message: e.message + ONNXLayerNormPattern.hint(chain.layerNormMisses))
-        }
+        var ir = try build(chain, doc: doc)
         try ResourceLimits.check(ir, document: doc)
         let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")
@@ -56,30 +51,37 @@ enum ONNXImporter {
         // Each computed tensor's layer by IR position (0: the input layer, k: c.layers[k - 1]).
         var at: [String: Int] = [chain.input.name: 0]
         func shape(_ p: Int) -> [Int] { p == 0 ? input : c.layers[p - 1].outputShape }
-        for step in chain.steps {
-            var s = step
-            let before = c.layers.count
-            let from = try s.inputs.map { name -> Int in
-                guard let p = at[name] else { throw ModelError(file: chain.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): input '\(name)' is not computed before it") }
-                return p
-            }
-            do {
-                for (k, name) in s.shapeInputs {
-                    s.constants[k] = try shapes.value(name) { t in at[t].map { layout.dims(t, shape: shape($0)) } }
+        // An error about a node that almost is a decomposed LayerNorm says why it is not one.
+        var reading: Int?
+        do {
+            for step in chain.steps {
+                reading = step.index - 1
+                var s = step
+                let before = c.layers.count
+                let from = try s.inputs.map { name -> Int in
+                    guard let p = at[name] else { throw ModelError(file: chain.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): input '\(name)' is not computed before it") }
+                    return p
                 }
-                try append(s, from: from, shapes: from.map(shape), to: &c, layout: &layout, chain: chain, avoiding: paramNames, doc: doc)
-            } catch let e as DataError {
-                throw ModelError(e)
-            } catch let e as ModelError where e.line != nil {
-                throw ModelError(file: e.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): " + e.message)
+                do {
+                    for (k, name) in s.shapeInputs {
+                        s.constants[k] = try shapes.value(name) { t in at[t].map { layout.dims(t, shape: shape($0)) } }
+                    }
+                    try append(s, from: from, shapes: from.map(shape), to: &c, layout: &layout, chain: chain, avoiding: paramNames, doc: doc)
+                } catch let e as DataError {
+                    throw ModelError(e)
+                } catch let e as ModelError where e.line != nil {
+                    throw ModelError(file: e.file, line: nil, message: "node \(s.index) ('\(s.node.name)'): " + e.message)
+                }
+                guard ResourceLimits.elements(c.shape) != nil else {
+                    throw ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)): output \(PyTorchBuilder.chw(c.shape)) has "
+                        + "\(ResourceLimits.productText(c.shape)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26) per layer")
+                }
+                for k in before..<c.layers.count { c.layers[k].line = s.index }
+                if s.hasParameters, let layer = c.layers.last { try checkInitializers(s, layer, chain: chain) }
+                at[s.output] = c.layers.count > before ? c.layers.count : from[0]
             }
-            guard ResourceLimits.elements(c.shape) != nil else {
-                throw ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)): output \(PyTorchBuilder.chw(c.shape)) has "
-                    + "\(ResourceLimits.productText(c.shape)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26) per layer")
-            }
-            for k in before..<c.layers.count { c.layers[k].line = s.index }
-            if s.hasParameters, let layer = c.layers.last { try checkInitializers(s, layer, chain: chain) }
-            at[s.output] = c.layers.count > before ? c.layers.count : from[0]
+        } catch let e as ModelError {
+            throw ModelError(file: e.file, line: e.line, message: e.message + ONNXLayerNormPattern.hint(chain.layerNormMisses, failingNode: reading))
         }
         guard let out = at[chain.output.name], out == c.layers.count else {
             throw ModelError(file: chain.file, line: nil, message: "the graph output '\(chain.output.name)' is not computed by the last layer; models whose output is not the last node are not supported")
@@ -155,7 +157,9 @@ enum ONNXImporter {
             }
             var dims = transposed ? t.dims.reversed() : t.dims
             if suffix == "bias", dims.count == 2, dims[0] == 1 { dims = [dims[1]] }
-            if dims.reduce(1, *) == want.shape.reduce(1, *), dims.count == 4, want.shape.count == 4, case .depthwiseConv2d = layer.op { dims = want.shape }
+            // Sizes from the file may be anything: their product is compared without overflowing.
+            if dims.count == 4, want.shape.count == 4, case .depthwiseConv2d = layer.op,
+               let n = ResourceLimits.elements(dims, limit: .max), n == ResourceLimits.elements(want.shape, limit: .max) { dims = want.shape }
             guard dims == want.shape else {
                 throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): initializer '\(t.name)' has dims \(t.dims), expected \(transposed ? Array(want.shape.reversed()) : want.shape)")
             }

@@ -137,7 +137,7 @@ enum IRBuilder {
     static func notes(_ r: SearchRow, how: String?, chosen c: LayerCandidate, group: [LayerCandidate]) -> [String] {
         var notes: [String] = []
         if let how { notes.append(how) }
-        if r.kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the first that fits shapes and counts") }
+        if r.kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the candidate that fits the shapes and count (the layer name decides between classes that print alike)") }
         let distinct = group.prefix(8).map { Describe.op($0.op, oneD: $0.kind.isOneD) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
         if Set(distinct).count > 1 {
             let alts = distinct.dropFirst().filter { $0 != distinct[0] }

@@ -164,11 +164,16 @@ final class InferenceSearch {
         }
         guard !fits.isEmpty else {
             let f = firstMiss ?? Fits(reason: "no candidate layer class fits")
-            let type = r.kinds.count == 1 ? r.kinds[0].rawValue : "(\(r.row.typeText)…"
-            var msg = "layer '\(r.row.name)' (\(type)): \(f.reason)"
+            var msg = r.kinds.count == 1 ? "layer '\(r.row.name)' (\(r.kinds[0].rawValue)): \(f.reason)" : CutLayerTypes.noFit(r, reason: f.reason)
             if !f.nearest.isEmpty { msg += "; nearest: " + f.nearest.joined(separator: "; ") }
             fail(index, doc.error(r.row.line, msg))
             return false
+        }
+        if r.kinds.count > 1 {   // a cut type: one class per output (IR/CutLayerTypes.swift)
+            switch CutLayerTypes.settle(r, input: inputs.first ?? input, fits: fits, doc: doc) {
+            case .success(let f): fits = f
+            case .failure(let e): fail(index, e); return false
+            }
         }
         // With a printed shape every fit yields the same output: later rows cannot tell them apart.
         var outputs: [[Int]] = []

@@ -21,6 +21,7 @@ struct PerStepEmitter: OpEmitter {
         var ic = LayerContext(index: c.index, layer: one, x: c.x, y: c.y, gx: c.gx, gy: c.gy,
                               inShape: Array(c.inShape.dropFirst()), outShape: one.outputShape, activation: c.activation,
                               paramOffsets: c.paramOffsets, parameterCount: c.parameterCount)
+        ic.readShift = c.readShift
         ic.inputs = c.inputs.map { LayerInput(x: $0.x, gx: $0.gx, shape: Array($0.shape.dropFirst())) }
         let first = m.buffers.count
         let s = inner.emit(ic, m)

@@ -67,10 +67,10 @@ struct RecurrentEmitter: OpEmitter {
         m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
         m.members.line("private var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
-            wr.line("\(p).forward(parameters, x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""))")
+            wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""))")
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): the kernels transposed for the backward") { wr in
-            wr.line("\(p).transpose(parameters)")
+            wr.line("\(p).transpose(\(c.parameterBase))")
         }
         m.backwardPrologue.append("\(p)Transpose")
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, c.layer.paramCount))

@@ -164,7 +164,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.backwardData(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, g1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -231,7 +231,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
@@ -295,7 +295,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 3520)
     }
 
@@ -327,7 +327,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l10_batch_normalization_3bn,
                                  dGamma: gradients + 3976, dBeta: gradients + 4000)
     }
 

@@ -156,7 +156,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -236,7 +236,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
             do {
                 BatchNorm.backwardData(g3 + n * 1280, a3 + n * 1280, a1 + n * 1280, dy, rows: 64, l2_batch_normalization_1bn, .leaky(Float(0.3)))
             }
-            for r in 0..<64 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
+            for r in 0..<8 { for q in 0..<8 { for o in 0..<20 { gb[o] += dy[r * 160 + q * 20 + o] } } }
             Gemm.rows(27, a: { row in x + row / 9 * 30 + row % 9 }, b: dy, n: 20, c: { row in gk + row * 20 },
                       GemmReduction(outer: 8, inner: 8, aOuter: 30, aInner: 3, bOuter: 160, bInner: 20), .add)
         }
@@ -250,7 +250,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
@@ -329,7 +329,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 3520)
     }
 
@@ -371,7 +371,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l10_batch_normalization_3bn,
                                  dGamma: gradients + 3976, dBeta: gradients + 4000)
     }
 

@@ -206,7 +206,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.backwardData(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, g1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -273,7 +273,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 63, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
@@ -352,7 +352,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l7_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
     }
 
@@ -452,7 +452,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l14_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l14_batch_normalization_3bn,
                                  dGamma: gradients + 4724, dBeta: gradients + 4733)
     }
 

@@ -194,7 +194,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -274,7 +274,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
             do {
                 BatchNorm.backwardData(g3 + n * 1260, a3 + n * 1260, a1 + n * 1260, dy, rows: 63, l2_batch_normalization_1bn, .leaky(Float(0.3)))
             }
-            for r in 0..<63 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
+            for r in 0..<9 { for q in 0..<7 { for o in 0..<20 { gb[o] += dy[r * 140 + q * 20 + o] } } }
             Gemm.rows(27, a: { row in x + row / 9 * 27 + row % 9 }, b: dy, n: 20, c: { row in gk + row * 20 },
                       GemmReduction(outer: 9, inner: 7, aOuter: 27, aInner: 3, bOuter: 140, bInner: 20), .add)
         }
@@ -288,7 +288,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 63, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
@@ -384,7 +384,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l7_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
     }
 
@@ -503,7 +503,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l14_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l14_batch_normalization_3bn,
                                  dGamma: gradients + 4724, dBeta: gradients + 4733)
     }
 

@@ -75,7 +75,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
             Activations.backward(.softmax(channels: 6), dy: g3 + lo * 6, y: a3 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
             l2_denseBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 171, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 171, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -73,7 +73,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_batch_normalizationBackwardSums(lo, hi, t) }
         l2_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -144,7 +144,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalizationBackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn,
+        BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 108, dBeta: gradients + 112)
     }
 

@@ -76,7 +76,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
             BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
             l2_denseBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 85, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 85, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -125,7 +125,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalizationBackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn,
+        BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l3_batch_normalizationbn,
                                  dGamma: gradients + 65, dBeta: gradients + 70)
     }
 

@@ -99,7 +99,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.backwardData(g2 + lo * 96, a2 + lo * 96, a1 + lo * 96, g1 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn)
             l1_conv1dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -170,7 +170,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalizationBackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn,
+        BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 36, dBeta: gradients + 42)
     }
 

@@ -96,7 +96,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
             l2_conv1d_1Backward(lo, hi, t)
             l1_conv1dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 295, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 295, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -90,7 +90,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
             l2_conv1d_1Backward(lo, hi, t)
             l1_conv1dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 183, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 183, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -81,7 +81,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
             l2_conv2d_1Backward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 195, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 195, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

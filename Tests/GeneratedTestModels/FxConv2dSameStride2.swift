@@ -58,7 +58,7 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 90)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

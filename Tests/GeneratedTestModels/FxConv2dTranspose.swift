@@ -93,7 +93,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
             l2_conv2d_transpose_1Backward(lo, hi, t)
             l1_conv2d_transposeBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 370, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 370, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

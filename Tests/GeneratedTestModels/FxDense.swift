@@ -70,7 +70,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 126, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 126, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

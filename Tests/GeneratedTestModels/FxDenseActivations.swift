@@ -95,7 +95,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
             l3_dense_1Backward(lo, hi, t)
             l2_denseBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 274, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 274, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

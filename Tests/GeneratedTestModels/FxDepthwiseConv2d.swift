@@ -57,7 +57,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 150)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_depthwise_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -57,7 +57,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 4)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_denseBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 244, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 244, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -110,7 +110,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
             Merge.accumulate(g1 + lo * 48, g1_1 + lo * 48, count: (hi - lo) * 48)
             l1_conv2dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 383, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 383, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

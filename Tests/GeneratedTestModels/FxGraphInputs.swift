@@ -85,7 +85,7 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
             l5_denseBackward(lo, hi, t)
             EmbeddingKernel.backward(ids: a1 + lo * 5, count: (hi - lo) * 5, dy: g2 + lo * 15, vocab: 7, dim: 3, gTable: partials + t * 117 + 0)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 117, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 117, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -116,7 +116,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
             l1_denseGradientSum(lo, hi, t)
             l1_denseBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 102, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 102, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

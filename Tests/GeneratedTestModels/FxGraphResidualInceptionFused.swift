@@ -167,7 +167,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         }
         l2_bnBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 287, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 287, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -238,7 +238,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             do {
                 BatchNorm.backwardData(g2 + n * 100, a2 + n * 100, a1 + n * 100, dy, rows: 25, l2_bnbn)
             }
-            for r in 0..<25 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+            for r in 0..<5 { for q in 0..<5 { for o in 0..<4 { gb[o] += dy[r * 20 + q * 4 + o] } } }
             Gemm.rows(18, a: { row in x + row / 6 * 14 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 5, inner: 5, aOuter: 14, aInner: 2, bOuter: 20, bInner: 4), .add)
         }
@@ -252,7 +252,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bnBackwardReduce() {
-        BatchNorm.backwardReduce(l2_bnpart, chunks: max(1, min(threads, count)), rows: count * 25, l2_bnbn,
+        BatchNorm.backwardReduce(l2_bnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_bnbn,
                                  dGamma: gradients + 76, dBeta: gradients + 80)
     }
 
@@ -322,7 +322,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             do {
                 BatchNorm.backwardData(g5 + n * 100, a5 + n * 100, a4 + n * 100, dy, rows: 25, l5_bn_1bn)
             }
-            for r in 0..<25 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+            for r in 0..<5 { for q in 0..<5 { for o in 0..<4 { gb[o] += dy[r * 20 + q * 4 + o] } } }
             Gemm.rows(36, a: { row in x + row / 12 * 28 + row % 12 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 5, inner: 5, aOuter: 28, aInner: 4, bOuter: 20, bInner: 4), .add)
             let dx = g3 + n * 100
@@ -339,7 +339,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     // bn_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l5_bn_1BackwardReduce() {
-        BatchNorm.backwardReduce(l5_bn_1part, chunks: max(1, min(threads, count)), rows: count * 25, l5_bn_1bn,
+        BatchNorm.backwardReduce(l5_bn_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l5_bn_1bn,
                                  dGamma: gradients + 240, dBeta: gradients + 244)
     }
 

@@ -118,7 +118,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
             l2_conv_bBackward(lo, hi, t)
             l1_conv_aBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 130, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 130, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
         addSharedGradients()
     }
 

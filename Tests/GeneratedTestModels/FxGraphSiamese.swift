@@ -96,7 +96,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
             Merge.accumulate(g3 + lo * 5, g3_1 + lo * 5, count: (hi - lo) * 5)
             l3_encoderBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 92, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 92, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
         Merge.accumulate(gradients + 0, gradients + 57, count: 35)   // encoder += encoder[1]
     }
 

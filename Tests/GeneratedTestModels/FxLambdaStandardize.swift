@@ -63,7 +63,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 18)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -106,7 +106,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
             l3_lstm.backward(partials + t * 228, x: a2, dy: g3, dx: g2, lo, hi)
             l2_time_distributedBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 228, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 228, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -118,7 +118,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
             l2_rescalingBackward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 283, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 283, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

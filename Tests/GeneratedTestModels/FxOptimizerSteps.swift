@@ -77,7 +77,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
             l3_denseBackward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 226, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 226, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

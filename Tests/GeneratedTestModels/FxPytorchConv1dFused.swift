@@ -122,7 +122,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 234, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 234, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -188,7 +188,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             do {
                 BatchNorm.backwardData(g3 + n * 102, a3 + n * 102, a1 + n * 102, dy, rows: 17, l2_bn1bn, .relu)
             }
-            for r in 0..<17 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+            for r in 0..<1 { for q in 0..<17 { for o in 0..<6 { gb[o] += dy[r * 102 + q * 6 + o] } } }
             Gemm.rows(6, a: { row in x + row / 6 * 38 + row % 6 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 1, inner: 17, aOuter: 38, aInner: 2, bOuter: 102, bInner: 6), .add)
         }
@@ -202,7 +202,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 17, l2_bn1bn,
+        BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 17, l2_bn1bn,
                                  dGamma: gradients + 42, dBeta: gradients + 48)
     }
 

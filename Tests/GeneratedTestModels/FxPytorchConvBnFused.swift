@@ -140,7 +140,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -213,7 +213,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
             do {
                 BatchNorm.backwardData(g3 + n * 256, a3 + n * 256, a1 + n * 256, dy, rows: 64, l2_bn1bn, .leaky(Float(0.01)))
             }
-            for r in 0..<64 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+            for r in 0..<8 { for q in 0..<8 { for o in 0..<4 { gb[o] += dy[r * 32 + q * 4 + o] } } }
             Gemm.rows(9, a: { row in x + row / 3 * 10 + row % 3 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 8, inner: 8, aOuter: 10, aInner: 1, bOuter: 32, bInner: 4), .add)
         }
@@ -227,7 +227,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn,
+        BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_bn1bn,
                                  dGamma: gradients + 40, dBeta: gradients + 44)
     }
 
@@ -310,7 +310,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_bn2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn,
+        BatchNorm.backwardReduce(l6_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l6_bn2bn,
                                  dGamma: gradients + 272, dBeta: gradients + 278)
     }
 

@@ -106,7 +106,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
             Activations.backward(.relu, dy: g2 + lo * 192, y: a2 + lo * 192, dx: g1 + lo * 192, count: (hi - lo) * 192)
             l1_deconv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 160, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 160, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

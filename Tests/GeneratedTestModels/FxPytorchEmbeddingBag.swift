@@ -74,7 +74,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
             l2_fcBackward(lo, hi, t)
             EmbeddingBagKernel.backward(ids: a0 + lo * 6, count: hi - lo, dy: g1 + lo * 4, steps: 6, table: (parameters + 0), vocab: 9, dim: 4, mode: .mean, paddingIdx: 0, gTable: partials + t * 51 + 0)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 51, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 51, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -125,7 +125,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
             l2_gnBackward(lo, hi, t)
             l1_conv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 522, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 522, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -130,7 +130,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
             l2_lstm.backward(partials + t * 1403, x: a1, dy: g2, dx: g1, lo, hi)
             EmbeddingKernel.backward(ids: a0 + lo * 6, count: (hi - lo) * 6, dy: g1 + lo * 24, vocab: 9, dim: 4, gTable: partials + t * 1403 + 0)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 1403, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 1403, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

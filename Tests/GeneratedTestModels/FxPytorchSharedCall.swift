@@ -101,7 +101,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
             Activations.backward(.tanh, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
             l1_inpBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 113, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 113, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
         Merge.accumulate(gradients + 35, gradients + 83, count: 30)   // hidden += hidden[1]
     }
 

@@ -149,7 +149,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
             l2_zero_padding1dBackward(lo, hi, t)
             l1_conv1dBackward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 198, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 198, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -57,7 +57,7 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 24)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

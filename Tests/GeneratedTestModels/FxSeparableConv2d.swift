@@ -62,7 +62,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
         g1.update(from: outputGradient, count: count * 180)
         Matrix.transpose((parameters + 27), rows: 3, cols: 5, into: l1_separable_conv2dwt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_separable_conv2dBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -128,7 +128,7 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
             l2_lstm.backward(partials + t * 637, x: a1, dy: g2, dx: g1, lo, hi)
             EmbeddingKernel.backward(ids: a0 + lo * 5, count: (hi - lo) * 5, dy: g1 + lo * 20, vocab: 7, dim: 4, gTable: partials + t * 637 + 0)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 637, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 637, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -99,7 +99,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
             l3_lstm.backward(partials + t * 203, x: a2, dy: g3, dx: g2, lo, hi)
             l2_time_distributed_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 203, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 203, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -102,7 +102,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
             l2_time_distributed_1Backward(lo * 3, hi * 3, t)
             l1_time_distributedBackward(lo * 3, hi * 3, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 111, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 111, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -123,7 +123,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
             Activations.backward(.leaky(Float(0.3)), dy: g2 + lo * 8, y: a2 + lo * 8, dx: g1 + lo * 8, count: (hi - lo) * 8)
             l1_dense_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 374, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 374, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

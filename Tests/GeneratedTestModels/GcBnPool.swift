@@ -131,7 +131,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
             BatchNorm.backwardData(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, g1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -190,7 +190,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_batch_normalization_1bn,
                                  dGamma: gradients + 216, dBeta: gradients + 224)
     }
 
@@ -262,7 +262,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 302)
     }
 

@@ -129,7 +129,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -211,7 +211,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_batch_normalization_1bn,
                                  dGamma: gradients + 216, dBeta: gradients + 224)
     }
 
@@ -289,7 +289,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
             do {
                 BatchNorm.backwardData(g6 + n * 54, a6 + n * 54, a5 + n * 54, dy, rows: 9, l6_batch_normalization_2bn)
             }
-            for r in 0..<9 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
+            for r in 0..<3 { for q in 0..<3 { for o in 0..<6 { gb[o] += dy[r * 18 + q * 6 + o] } } }
             Gemm.rows(8, a: { row in x + row / 8 * 24 + row % 8 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 24, aInner: 8, bOuter: 18, bInner: 6), .add)
             let dx = g4 + n * 72
@@ -306,7 +306,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 302)
     }
 

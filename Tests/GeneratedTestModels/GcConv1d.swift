@@ -131,7 +131,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
             l2_conv1d_2Backward(lo, hi, t)
             l1_conv1d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 879, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 879, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -228,7 +228,7 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 9, l3_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l3_batch_normalization_1bn,
                                  dGamma: gradients + 540, dBeta: gradients + 560)
     }
 

@@ -85,7 +85,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
             l2_conv1d_2Backward(lo, hi, t)
             l1_conv1d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 418, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 418, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -116,7 +116,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
             l2_up_sampling2d_1Backward(lo, hi, t)
             l1_conv2d_transpose_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 2422, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 2422, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

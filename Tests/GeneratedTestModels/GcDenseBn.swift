@@ -107,7 +107,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
             BatchNorm.backwardData(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, g1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
             l1_dense_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 1136, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 1136, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -148,7 +148,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l2_batch_normalization_1bn,
                                  dGamma: gradients + 260, dBeta: gradients + 280)
     }
 

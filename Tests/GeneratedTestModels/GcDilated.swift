@@ -99,7 +99,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 484, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 484, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -227,7 +227,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 28, l3_batch_normalization_1bn,
                                  dGamma: gradients + 129, dBeta: gradients + 133)
     }
 

@@ -107,7 +107,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
             for n in lo..<hi { Pooling.maxBackward(g1 + n * 144, g2 + n * 36, l2_max_pooling2d_1arg + n * 36, PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

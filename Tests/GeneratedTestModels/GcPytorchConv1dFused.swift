@@ -105,7 +105,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 71, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 71, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -171,7 +171,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             do {
                 BatchNorm.backwardData(g3 + n * 20, a3 + n * 20, a1 + n * 20, dy, rows: 5, l2_bn1bn, .relu)
             }
-            for r in 0..<5 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+            for r in 0..<1 { for q in 0..<5 { for o in 0..<4 { gb[o] += dy[r * 20 + q * 4 + o] } } }
             Gemm.rows(6, a: { row in x + row / 6 * 22 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 1, inner: 5, aOuter: 22, aInner: 4, bOuter: 20, bInner: 4), .add)
         }
@@ -185,7 +185,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 5, l2_bn1bn,
+        BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 5, l2_bn1bn,
                                  dGamma: gradients + 28, dBeta: gradients + 32)
     }
 

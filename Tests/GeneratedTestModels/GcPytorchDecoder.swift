@@ -107,7 +107,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
             Activations.backward(.sigmoid, dy: g2 + lo * 300, y: a2 + lo * 300, dx: g1 + lo * 300, count: (hi - lo) * 300)
             l1_deconv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 12815, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 12815, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

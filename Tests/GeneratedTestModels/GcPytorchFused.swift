@@ -99,7 +99,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -163,7 +163,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
             do {
                 BatchNorm.backwardData(g3 + n * 80, a3 + n * 80, a1 + n * 80, dy, rows: 20, l2_bn1bn, .leaky(Float(0.01)))
             }
-            for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
+            for r in 0..<5 { for q in 0..<4 { for o in 0..<4 { gb[o] += dy[r * 16 + q * 4 + o] } } }
             Gemm.rows(18, a: { row in x + row / 6 * 24 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 5, inner: 4, aOuter: 24, aInner: 6, bOuter: 16, bInner: 4), .add)
         }
@@ -177,7 +177,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn,
+        BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l2_bn1bn,
                                  dGamma: gradients + 76, dBeta: gradients + 80)
     }
 

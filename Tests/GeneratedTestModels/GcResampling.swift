@@ -109,7 +109,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
             l2_separable_conv1d_1Backward(lo, hi, t)
             l1_conv1d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 318, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 318, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -102,7 +102,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
             l2_depthwise_conv2d_1Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 600, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 600, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

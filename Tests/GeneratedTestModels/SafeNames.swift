@@ -126,7 +126,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
             Activations.backward(.relu, dy: g2 + lo * 5, y: a2 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
             l1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -187,7 +187,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
 
     // new\u{a}line(); fatalError() backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l4BackwardReduce() {
-        BatchNorm.backwardReduce(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn,
+        BatchNorm.backwardReduce(l4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l4bn,
                                  dGamma: gradients + 59, dBeta: gradients + 63)
     }
 

@@ -81,7 +81,7 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l1_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l1_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l1_batch_normalization_1bn,
                                  dGamma: gradients + 0, dBeta: gradients + 3)
     }
 

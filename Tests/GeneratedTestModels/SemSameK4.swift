@@ -58,7 +58,7 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 75)
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -111,7 +111,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
             l2_conv2d_2Backward(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 30181, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 30181, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -218,7 +218,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 56, l3_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 56, l3_batch_normalization_1bn,
                                  dGamma: gradients + 25632, dBeta: gradients + 25648)
     }
 

@@ -235,7 +235,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             Activations.backward(.relu, dy: g2 + lo * 32768, y: a2 + lo * 32768, dx: g1 + lo * 32768, count: (hi - lo) * 32768)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 1250858, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 1250858, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -154,7 +154,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
             for n in lo..<hi { Pooling.maxBackward(g1 + n * 25088, g2 + n * 6272, l2_enc_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l1_enc_conv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 28353, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 28353, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -140,7 +140,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
             l2_conv2Backward(lo, hi, t)
             l1_conv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 93066, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 93066, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

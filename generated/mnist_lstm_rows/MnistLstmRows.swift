@@ -80,7 +80,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
             l2_denseBackward(lo, hi, t)
             l1_lstm.backward(partials + t * 81674, x: a0, dy: g1, dx: nil, lo, hi)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 81674, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 81674, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

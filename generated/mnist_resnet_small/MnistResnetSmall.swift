@@ -478,7 +478,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         }
         l2_stem_bnBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_stem_convBackward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 152106, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 152106, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -608,7 +608,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // stem_bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_stem_bnBackwardReduce() {
-        BatchNorm.backwardReduce(l2_stem_bnpart, chunks: max(1, min(threads, count)), rows: count * 784, l2_stem_bnbn,
+        BatchNorm.backwardReduce(l2_stem_bnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l2_stem_bnbn,
                                  dGamma: gradients + 288, dBeta: gradients + 320)
     }
 
@@ -721,7 +721,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b1_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l5_b1_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l5_b1_bn1part, chunks: max(1, min(threads, count)), rows: count * 784, l5_b1_bn1bn,
+        BatchNorm.backwardReduce(l5_b1_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l5_b1_bn1bn,
                                  dGamma: gradients + 9632, dBeta: gradients + 9664)
     }
 
@@ -808,7 +808,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b1_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l8_b1_bn2BackwardReduce() {
-        BatchNorm.backwardReduce(l8_b1_bn2part, chunks: max(1, min(threads, count)), rows: count * 784, l8_b1_bn2bn,
+        BatchNorm.backwardReduce(l8_b1_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l8_b1_bn2bn,
                                  dGamma: gradients + 18976, dBeta: gradients + 19008)
     }
 
@@ -945,7 +945,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b2_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l13_b2_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l13_b2_bn1part, chunks: max(1, min(threads, count)), rows: count * 196, l13_b2_bn1bn,
+        BatchNorm.backwardReduce(l13_b2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l13_b2_bn1bn,
                                  dGamma: gradients + 37536, dBeta: gradients + 37600)
     }
 
@@ -1079,7 +1079,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b2_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l17_b2_bn2BackwardReduce() {
-        BatchNorm.backwardReduce(l17_b2_bn2part, chunks: max(1, min(threads, count)), rows: count * 196, l17_b2_bn2bn,
+        BatchNorm.backwardReduce(l17_b2_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l17_b2_bn2bn,
                                  dGamma: gradients + 76704, dBeta: gradients + 76768)
     }
 
@@ -1091,7 +1091,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b2_projbn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l18_b2_projbnBackwardReduce() {
-        BatchNorm.backwardReduce(l18_b2_projbnpart, chunks: max(1, min(threads, count)), rows: count * 196, l18_b2_projbnbn,
+        BatchNorm.backwardReduce(l18_b2_projbnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l18_b2_projbnbn,
                                  dGamma: gradients + 76960, dBeta: gradients + 77024)
     }
 
@@ -1219,7 +1219,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l23_b3_bn1BackwardReduce() {
-        BatchNorm.backwardReduce(l23_b3_bn1part, chunks: max(1, min(threads, count)), rows: count * 49, l23_b3_bn1bn,
+        BatchNorm.backwardReduce(l23_b3_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l23_b3_bn1bn,
                                  dGamma: gradients + 114080, dBeta: gradients + 114144)
     }
 
@@ -1309,7 +1309,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l26_b3_bn2BackwardReduce() {
-        BatchNorm.backwardReduce(l26_b3_bn2part, chunks: max(1, min(threads, count)), rows: count * 49, l26_b3_bn2bn,
+        BatchNorm.backwardReduce(l26_b3_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l26_b3_bn2bn,
                                  dGamma: gradients + 151200, dBeta: gradients + 151264)
     }
 

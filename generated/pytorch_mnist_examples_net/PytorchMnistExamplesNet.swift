@@ -167,7 +167,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
             l1_conv1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -200,7 +200,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -301,7 +301,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 676, l3_batch_normalization_1bn,
                                  dGamma: gradients + 1568, dBeta: gradients + 1600)
     }
 
@@ -396,7 +396,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l7_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 81, l7_batch_normalization_2bn,
                                  dGamma: gradients + 52896, dBeta: gradients + 52960)
     }
 
@@ -477,7 +477,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l10_batch_normalization_3bn,
                                  dGamma: gradients + 126880, dBeta: gradients + 127008)
     }
 

@@ -97,7 +97,7 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, 
             l3_dense_2Backward(lo, hi, t)
             l2_dense_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 125898, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 125898, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -93,7 +93,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
             l3_dense_2Backward(lo, hi, t)
             l2_dense_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 242762, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 242762, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

@@ -448,7 +448,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2d_1Backward(lo, hi, t) }
-        Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -566,7 +566,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             do {
                 BatchNorm.backwardData(g4 + n * 25088, a4 + n * 25088, a2 + n * 25088, dy, rows: 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
-            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
+            for r in 0..<28 { for q in 0..<28 { for o in 0..<32 { gb[o] += dy[r * 896 + q * 32 + o] } } }
             Gemm.rows(9, a: { row in x + row / 3 * 30 + row % 3 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 28, inner: 28, aOuter: 30, aInner: 1, bOuter: 896, bInner: 32), .add)
         }
@@ -580,7 +580,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l3_batch_normalization_1bn,
                                  dGamma: gradients + 320, dBeta: gradients + 352)
     }
 
@@ -689,7 +689,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l6_batch_normalization_2bn,
                                  dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
@@ -823,7 +823,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l11_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
@@ -935,7 +935,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l14_batch_normalization_4BackwardReduce() {
-        BatchNorm.backwardReduce(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn,
+        BatchNorm.backwardReduce(l14_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l14_batch_normalization_4bn,
                                  dGamma: gradients + 65504, dBeta: gradients + 65568)
     }
 
@@ -1068,7 +1068,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l19_batch_normalization_5BackwardReduce() {
-        BatchNorm.backwardReduce(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn,
+        BatchNorm.backwardReduce(l19_batch_normalization_5part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l19_batch_normalization_5bn,
                                  dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
@@ -1150,7 +1150,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             do {
                 BatchNorm.backwardData(g25 + n * 576, a25 + n * 576, a23 + n * 576, dy, rows: 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
             }
-            for r in 0..<9 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
+            for r in 0..<3 { for q in 0..<3 { for o in 0..<64 { gb[o] += dy[r * 192 + q * 64 + o] } } }
             Gemm.rows(1152, a: { row in x + row / 384 * 640 + row % 384 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 640, aInner: 128, bOuter: 192, bInner: 64), .add)
             let dx = g22 + n * 1152
@@ -1167,7 +1167,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l24_batch_normalization_6BackwardReduce() {
-        BatchNorm.backwardReduce(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn,
+        BatchNorm.backwardReduce(l24_batch_normalization_6part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l24_batch_normalization_6bn,
                                  dGamma: gradients + 213920, dBeta: gradients + 213984)
     }
 
@@ -1191,7 +1191,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l29_batch_normalization_7BackwardReduce() {
-        BatchNorm.backwardReduce(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn,
+        BatchNorm.backwardReduce(l29_batch_normalization_7part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l29_batch_normalization_7bn,
                                  dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 

@@ -290,7 +290,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.backwardData(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, g1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
             l1_conv2d_1Backward(lo, hi, t)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 888298, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 888298, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
@@ -371,7 +371,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn,
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l2_batch_normalization_1bn,
                                  dGamma: gradients + 832, dBeta: gradients + 864)
     }
 
@@ -455,7 +455,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l4_batch_normalization_2BackwardReduce() {
-        BatchNorm.backwardReduce(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn,
+        BatchNorm.backwardReduce(l4_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l4_batch_normalization_2bn,
                                  dGamma: gradients + 26592, dBeta: gradients + 26624)
     }
 
@@ -569,7 +569,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l8_batch_normalization_3BackwardReduce() {
-        BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn,
+        BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l8_batch_normalization_3bn,
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
@@ -656,7 +656,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_4BackwardReduce() {
-        BatchNorm.backwardReduce(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn,
+        BatchNorm.backwardReduce(l10_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l10_batch_normalization_4bn,
                                  dGamma: gradients + 82400, dBeta: gradients + 82464)
     }
 

@@ -90,7 +90,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
             l2_bigru.backward(partials + t * 39941, x: a1, dy: g2, dx: g1, lo, hi)
             EmbeddingKernel.backward(ids: a0 + lo * 16, count: (hi - lo) * 16, dy: g1 + lo * 512, vocab: 52, dim: 32, gTable: partials + t * 39941 + 0)
         }
-        Parallel.sumPartials(partials, into: gradients, stride: 39941, chunks: max(1, min(threads, count)), segments: reduceSegments)
+        Parallel.sumPartials(partials, into: gradients, stride: 39941, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
     }
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).

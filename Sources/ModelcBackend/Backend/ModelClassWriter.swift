@@ -162,7 +162,7 @@ struct ModelClassWriter {
             Emitter.emitSteps(w, schedule.back.reversed().flatMap { $0 }, inline: inline)
             if !m.reduceRanges.isEmpty {
                 // gradients = the chunks' partial sums, added in chunk order (split over the threads)
-                w.line("Parallel.sumPartials(partials, into: gradients, stride: \(paramCount), chunks: max(1, min(threads, count)), segments: reduceSegments)")
+                w.line("Parallel.sumPartials(partials, into: gradients, stride: \(paramCount), chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)")
             }
             call(m.backwardEpilogue)
         }

@@ -113,9 +113,9 @@ extension Pooling {
         }
         for oh in 0..<g.outputHeight {
             for ow in 0..<g.outputWidth {
-                let o = (oh * g.outputWidth + ow) * ch
-                for ih in (oh * g.windowHeight)..<((oh + 1) * g.windowHeight) {
-                    for iw in (ow * g.windowWidth)..<((ow + 1) * g.windowWidth) {
+                let o = (oh * g.outputWidth + ow) * ch, r = g.rows(oh), w = g.columns(ow)
+                for ih in r.start..<r.end {
+                    for iw in w.start..<w.end {
                         let i = (ih * g.inputWidth + iw) * ch
                         var c = 0
                         while ch - c >= 16 {

@@ -94,7 +94,7 @@ struct BatchNormPasses {
     func emitBackwardReduce(_ m: ModelEmission) {
         m.serialFunction("\(p)BackwardReduce", comment: "\(c.name) backward: dgamma, dbeta, mean(dy), mean(dy * xhat)") { w in
             let grad = { (k: ParamTensor.Role) in c.paramOffsets[k].map { "gradients + \($0)" } ?? "nil" }
-            w.line("BatchNorm.backwardReduce(\(part), chunks: max(1, min(threads, count)), rows: count * \(pix), \(layer),")
+            w.line("BatchNorm.backwardReduce(\(part), chunks: Parallel.chunkCount(count, threads: threads), rows: count * \(pix), \(layer),")
             w.line("                         dGamma: \(grad(.gamma)), dBeta: \(grad(.beta)))")
         }
     }

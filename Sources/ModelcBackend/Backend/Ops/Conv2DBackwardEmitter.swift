@@ -84,11 +84,7 @@ struct Conv2DBackwardEmitter {
             w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
             emitOutputGradient(w)
             if layer.attrs.useBias && c.trainingBatchNorm != nil {
-                if dyInScratch {
-                    w.line("for r in 0..<\(g.oh) { for q in 0..<\(g.ow) { for o in 0..<\(co) { gb[o] += dy[r * \(dyWp * co) + q * \(co) + o] } } }")
-                } else {
-                    w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
-                }
+                w.line("for r in 0..<\(g.oh) { for q in 0..<\(g.ow) { for o in 0..<\(co) { gb[o] += dy[r * \(dyRowStride) + q * \(co) + o] } } }")
             }
             if let wg = weightGradient {
                 wg.emitAccumulate(w)
@@ -101,19 +97,21 @@ struct Conv2DBackwardEmitter {
         weightGradient?.emitStore(w)
     }
 
+    /// The tile t of the Winograd weight gradient F(3x3, t x t), when the plan chose it.
+    var gradientTile: Int? { layer.lowering.winogradWeightGradient ? WinogradConv.gradientTile(g, filters: co) : nil }
+
     /// The Winograd weight gradient, when the plan chose it.
     var weightGradient: WinogradWeightGradient? {
-        guard layer.lowering.winogradWeightGradient, let t = WinogradConv.gradientTile(g, filters: co) else { return nil }
-        return WinogradWeightGradient(g: g, co: co, t: t, prefix: p, dyRowStride: dyInScratch ? dyWp * co : nil)
+        gradientTile.map { WinogradWeightGradient(g: g, co: co, t: $0, prefix: p, dyRowStride: dyInScratch ? dyRowStride : nil) }
     }
 
     /// The fused BatchNorm's backward writes each image's dy straight into the interior of the
     /// zero-bordered scratch that the direct (or Winograd) input gradient reads, and the bias
     /// and Winograd weight gradients read it there: no dense dy, no copy.
-    var dyInScratch: Bool {
-        c.trainingBatchNorm != nil && c.gx != nil && direct
-            && layer.lowering.winogradWeightGradient && WinogradConv.gradientTile(g, filters: co) != nil
-    }
+    var dyInScratch: Bool { c.trainingBatchNorm != nil && c.gx != nil && direct && gradientTile != nil }
+
+    /// Floats between the rows of an image's dy: in the scratch, or dense.
+    var dyRowStride: Int { dyInScratch ? dyWp * co : g.ow * co }
 
     /// `dy` of image n: this layer's output gradient, or the fused BatchNorm's backward-data result.
     private func emitOutputGradient(_ w: CodeWriter) {
@@ -123,10 +121,10 @@ struct Conv2DBackwardEmitter {
         }
         if dyInScratch {
             let row = g.ow * co
-            w.line("let dy = dyp + \((pt * dyWp + pl) * co)   // in the zero-bordered scratch, rows \(dyWp * co) floats apart")
+            w.line("let dy = dyp + \((pt * dyWp + pl) * co)   // in the zero-bordered scratch, rows \(dyRowStride) floats apart")
             w.block("for r in 0..<\(g.oh)") {
                 bn.emit(w, rows: "\(g.ow)", dOutBase: "\(bn.dOut) + n * \(c.outSize) + r * \(row)", outBase: "\(bn.out) + n * \(c.outSize) + r * \(row)",
-                        xBase: "\(bn.x) + n * \(c.outSize) + r * \(row)", dxBase: "dy + r * \(dyWp * co)")
+                        xBase: "\(bn.x) + n * \(c.outSize) + r * \(row)", dxBase: "dy + r * \(dyRowStride)")
             }
             return
         }

@@ -29,18 +29,23 @@ let package = Package(
     ],
     targets: [
         // Pipeline, front half: parsers (Frontend) and the graph with shapes, counts, inference (IR).
-        // Reads model files (.keras, .h5, .onnx) through ModelcData's decoders.
-        .target(name: "ModelcCore", dependencies: ["ModelcData"], path: "Sources/ModelcCore"),
+        // Reads model files (.keras, .h5, .onnx) through ModelcModelFiles' decoders.
+        .target(name: "ModelcCore", dependencies: ["ModelcData", "ModelcModelFiles"], path: "Sources/ModelcCore"),
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
         .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
         // Runtime library linked into generated binaries: file formats and datasets.
         .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples", "README.md"], swiftSettings: fastFlags),
+        // Runtime library linked into generated binaries: model and weights files (HDF5/Keras, ONNX,
+        // PyTorch, safetensors), read or written once per run; `modelc compile` builds it without
+        // optimization (BuildDriver.swift).
+        .target(name: "ModelcModelFiles", dependencies: ["ModelcData"], path: "Sources/ModelcModelFiles", exclude: ["README.md"],
+                swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,
         // checkpoints, data loading, kernels and the library API (ModelAPI.swift).
-        .target(name: "ModelcRuntime", dependencies: ["ModelcData"], path: "Sources/ModelcRuntime", swiftSettings: runtimeFlags),
+        .target(name: "ModelcRuntime", dependencies: ["ModelcData", "ModelcModelFiles"], path: "Sources/ModelcRuntime", swiftSettings: runtimeFlags),
         // Linked into generated binaries too: the binary's command line (ModelcApp) and run reports,
         // cold code that `modelc compile` builds without optimization (BuildDriver.swift).
-        .target(name: "ModelcCommands", dependencies: ["ModelcRuntime", "ModelcData"], path: "Sources/ModelcCommands", swiftSettings: fastFlags),
+        .target(name: "ModelcCommands", dependencies: ["ModelcRuntime", "ModelcData", "ModelcModelFiles"], path: "Sources/ModelcCommands", swiftSettings: fastFlags),
         // Dataset downloads (HTTP with resume, MD5/SHA-256 checks). Linked only into the modelc CLI,
         // never into generated binaries, so that they need no FoundationNetworking.
         .target(name: "ModelcDownload", dependencies: ["ModelcData"], path: "Sources/ModelcDownload"),
@@ -49,16 +54,17 @@ let package = Package(
         .target(name: "GeneratedModels", dependencies: ["ModelcRuntime"], path: "generated"),
         // Fuzzing entry points (one per parser or decoder family) for the libFuzzer harnesses in
         // Tests/Fuzz and the replay tests; linked into no product.
-        .target(name: "ModelcFuzz", dependencies: ["ModelcCore", "ModelcData", "ModelcRuntime"], path: "Sources/ModelcFuzz"),
+        .target(name: "ModelcFuzz", dependencies: ["ModelcCore", "ModelcData", "ModelcModelFiles", "ModelcRuntime"], path: "Sources/ModelcFuzz"),
         // `swift build` runs `modelc emit` on each model file among a target's sources
         // (Sources/ModelcPlugin/README.md).
         .plugin(name: "ModelcPlugin", capability: .buildTool(), dependencies: ["modelc"], path: "Sources/ModelcPlugin",
                 exclude: ["README.md"]),
         // The thin command line.
-        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime", "ModelcDownload"], path: "Sources/modelc"),
+        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcModelFiles", "ModelcRuntime", "ModelcDownload"],
+                          path: "Sources/modelc"),
 
-        .testTarget(name: "FrontendTests", dependencies: ["ModelcCore", "ModelcFuzz"], path: "Tests/FrontendTests"),
-        .testTarget(name: "DataTests", dependencies: ["ModelcData", "ModelcFuzz"], path: "Tests/DataTests"),
+        .testTarget(name: "FrontendTests", dependencies: ["ModelcCore", "ModelcModelFiles", "ModelcFuzz"], path: "Tests/FrontendTests"),
+        .testTarget(name: "DataTests", dependencies: ["ModelcData", "ModelcModelFiles", "ModelcFuzz"], path: "Tests/DataTests"),
         .testTarget(name: "DownloadTests", dependencies: ["ModelcDownload", "ModelcData"], path: "Tests/DownloadTests"),
         // A tiny hand-written CompiledModel shared by the runtime tests and modelc-testtrainer,
         // the real training process that the kill-and-resume tests signal.
@@ -78,8 +84,8 @@ let package = Package(
         // The test models' emitted Swift (kept in sync by `modelc-testmodels --check`).
         // A fixture whose network is one of models/ registers the class generated/ holds.
         .target(name: "GeneratedTestModels", dependencies: ["ModelcRuntime", "GeneratedModels"], path: "Tests/GeneratedTestModels"),
-        .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "ModelcCommands", "GeneratedModels",
-                                                         "GeneratedTestModels", "TestModelSpecs"],
+        .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "ModelcCommands", "ModelcModelFiles",
+                                                         "GeneratedModels", "GeneratedTestModels", "TestModelSpecs"],
                     path: "Tests/BackendTests"),
     ]
 )

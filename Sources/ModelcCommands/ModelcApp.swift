@@ -3,6 +3,7 @@
 
 import Foundation
 import ModelcData
+import ModelcModelFiles
 import ModelcRuntime
 
 public enum ModelcApp {

@@ -36,7 +36,7 @@ public enum DataLimits {
 
 /// Overflow-checked product of declared dimensions; nil if it overflows or exceeds `limit`,
 /// or if a dimension is negative.
-func checkedProduct(_ dims: [Int], limit: Int) -> Int? {
+package func checkedProduct(_ dims: [Int], limit: Int) -> Int? {
     var p = 1
     for d in dims {
         if d < 0 { return nil }

@@ -116,21 +116,21 @@ public enum Deflate {
     }
 }
 
-func hex8(_ v: UInt8) -> String {
+package func hex8(_ v: UInt8) -> String {
     let s = String(v, radix: 16)
     return s.count == 1 ? "0" + s : s
 }
 
-func hex32(_ v: UInt32) -> String {
+package func hex32(_ v: UInt32) -> String {
     let s = String(v, radix: 16)
     return String(repeating: "0", count: max(0, 8 - s.count)) + s
 }
 
-func appendLE32(_ out: inout [UInt8], _ v: UInt32) {
+package func appendLE32(_ out: inout [UInt8], _ v: UInt32) {
     out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF))
     out.append(UInt8((v >> 16) & 0xFF)); out.append(UInt8(v >> 24))
 }
 
-func appendLE16(_ out: inout [UInt8], _ v: UInt16) {
+package func appendLE16(_ out: inout [UInt8], _ v: UInt16) {
     out.append(UInt8(v & 0xFF)); out.append(UInt8(v >> 8))
 }

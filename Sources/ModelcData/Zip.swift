@@ -14,6 +14,11 @@ public struct ZipEntry: Sendable {
     public let compressedSize: Int
     public let uncompressedSize: Int
     public let localHeaderOffset: Int
+
+    package init(name: String, method: Int, crc32: UInt32, compressedSize: Int, uncompressedSize: Int, localHeaderOffset: Int) {
+        self.name = name; self.method = method; self.crc32 = crc32
+        self.compressedSize = compressedSize; self.uncompressedSize = uncompressedSize; self.localHeaderOffset = localHeaderOffset
+    }
 }
 
 public enum Zip {

@@ -3,6 +3,7 @@
 // either decode them or throw a DataError, never crash or hang.
 
 import ModelcData
+import ModelcModelFiles
 
 public enum DecoderFuzzEntry {
     public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "numcsv", "png", "pgm", "ppm", "image", "tar", "cifar", "hdf5"]

@@ -7,6 +7,7 @@
 
 import ModelcCore
 import ModelcData
+import ModelcModelFiles
 
 public enum ONNXFuzzEntry {
     /// Returns true if the bytes imported as a model (a report came out), false if refused.

@@ -7,6 +7,7 @@
 //   safetensors  SafeTensors.decode; a decoded file must re-encode and decode to the same arrays
 
 import ModelcData
+import ModelcModelFiles
 
 public enum WeightsFuzzEntry {
     public static let kinds = ["pickle", "torch", "safetensors"]

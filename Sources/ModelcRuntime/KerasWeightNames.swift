@@ -1,5 +1,5 @@
 // Keras 3 weight files (`.weights.h5`, `.keras`) name a layer's variables by position,
-// "<layer>/vars/<i>" (see ModelcData's KerasWeightFiles). This maps each position to the model's
+// "<layer>/vars/<i>" (see ModelcModelFiles' KerasWeightFiles). This maps each position to the model's
 // tensor key: within a layer, Keras 3 creates its variables in a fixed order by role
 // (SeparableConv2D: depthwise_kernel, pointwise_kernel, bias; Conv/Dense/DepthwiseConv2D: kernel,
 // bias; BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
@@ -8,6 +8,7 @@
 // which also reports every position that maps to no tensor and every tensor left without one.
 
 import ModelcData
+import ModelcModelFiles
 
 enum KerasWeightNames {
     /// Keras 3's variable order within a layer, by the role (last component) of the key.

@@ -15,6 +15,7 @@
 // store for them, which is what they hold).
 
 import ModelcData
+import ModelcModelFiles
 
 enum KerasWeightsH5Export {
     /// Keras classes that hold all their variables themselves, and their group-name stems.

@@ -14,6 +14,7 @@
 // non-finite value) is collected and reported by name before any parameter is changed.
 
 import ModelcData
+import ModelcModelFiles
 
 public enum WeightsFile {
     /// Writes every tensor of the model (trainable or not) to `path` (atomically).

@@ -6,6 +6,7 @@ import Foundation
 import ModelcCore
 import ModelcBackend
 import ModelcData
+import ModelcModelFiles
 
 enum CompileCommand {
     static let usage = "usage: modelc compile MODEL... [-o BIN] [--weights W] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--sanitize thread|address] [--generated DIR]"

@@ -14,6 +14,7 @@ import GeneratedTestModels
 import ModelcCommands
 import ModelcRuntime
 import ModelcData
+import ModelcModelFiles
 
 final class KerasWeightsH5ExportTests: XCTestCase {
     static let cases = ["gc_bn_pool", "gc_separable", "gc_dense_bn"]

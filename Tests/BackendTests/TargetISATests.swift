@@ -48,19 +48,20 @@ final class TargetISATests: XCTestCase {
         }
     }
 
-    /// The runtime modules are compiled file by file (no -wmo) in one package (so ModelcCommands
-    /// sees ModelcRuntime's `package` declarations); the cold ModelcCommands at -Onone, the others
-    /// -Ounchecked, all for the same CPU and tile family; sanitized, all with the same -O flags.
+    /// The runtime modules are compiled file by file (no -wmo) in one package (so a module sees
+    /// the `package` declarations of those before it); the cold ModelcModelFiles and
+    /// ModelcCommands at -Onone, the others -Ounchecked, all for the same CPU and tile family;
+    /// sanitized, all with the same -O flags.
     func testRuntimeModuleFlags() {
         let isa = TargetISA.host()
-        XCTAssertEqual(BuildDriver.runtimeModules, ["ModelcData", "ModelcRuntime", "ModelcCommands"])
+        XCTAssertEqual(BuildDriver.runtimeModules, ["ModelcData", "ModelcModelFiles", "ModelcRuntime", "ModelcCommands"])
         let target = Array(BuildDriver.optimizationFlags(isa).suffix(4))   // -target-cpu CPU -D MODELC_ISA_*
         for m in BuildDriver.runtimeModules {
             let flags = BuildDriver.moduleFlags(m, isa: isa, sanitize: nil)
             XCTAssertFalse(flags.contains("-wmo"), "\(m): \(flags)")
             XCTAssertEqual(Array(flags.suffix(2)), ["-package-name", "modelc"], m)
             XCTAssertEqual(Array(flags.dropLast(2).suffix(4)), target, m)
-            XCTAssertEqual(flags.first, m == "ModelcCommands" ? "-Onone" : "-Ounchecked", m)
+            XCTAssertEqual(flags.first, ["ModelcModelFiles", "ModelcCommands"].contains(m) ? "-Onone" : "-Ounchecked", m)
             for s in Sanitizer.allCases {
                 XCTAssertEqual(BuildDriver.moduleFlags(m, isa: isa, sanitize: s),
                                BuildDriver.moduleFlags("ModelcRuntime", isa: isa, sanitize: s), "\(m), \(s)")

@@ -10,6 +10,7 @@ import GeneratedModels
 import GeneratedTestModels
 import ModelcRuntime
 import ModelcData
+import ModelcModelFiles
 
 final class TorchWeightsTests: XCTestCase {
     static let root: String = {

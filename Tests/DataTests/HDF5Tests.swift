@@ -6,6 +6,7 @@
 import Foundation
 import XCTest
 @testable import ModelcData
+@testable import ModelcModelFiles
 
 final class HDF5Tests: XCTestCase {
     static let dir: String = {

@@ -7,6 +7,7 @@
 import Foundation
 import XCTest
 @testable import ModelcData
+@testable import ModelcModelFiles
 
 final class HDF5WriterTests: XCTestCase {
     /// A float32 array whose bytes are `bits` (any pattern, NaN payloads included).

@@ -2,6 +2,7 @@
 // hand-written bytes: values, bounds, depth, and the errors hostile bytes get.
 import XCTest
 @testable import ModelcData
+@testable import ModelcModelFiles
 
 final class ProtobufTests: XCTestCase {
     func reader(_ b: [UInt8]) -> ProtoReader { ProtoReader(bytes: b, file: "t.pb") }

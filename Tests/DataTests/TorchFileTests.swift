@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import ModelcData
+@testable import ModelcModelFiles
 import ModelcFuzz
 
 func torchFixture(_ name: String) -> String {

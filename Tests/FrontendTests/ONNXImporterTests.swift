@@ -1,10 +1,11 @@
-// ONNX model files to the IR (ONNXImporter, ONNXOperators, ModelcData's ONNXChain): the
+// ONNX model files to the IR (ONNXImporter, ONNXOperators, ModelcModelFiles' ONNXChain): the
 // committed fixtures made by torch.onnx.export (Tests/Fixtures/onnx/make_onnx.py) check with
 // the counts the `onnx` package gives, their initializers load as weights under the IR's keys,
 // and hostile or unsupported graphs (written here with a tiny protobuf writer) get clear errors.
 import XCTest
 @testable import ModelcCore
 import ModelcData
+import ModelcModelFiles
 import ModelcFuzz
 
 /// Protobuf encoding of the few ONNX messages the tests write.

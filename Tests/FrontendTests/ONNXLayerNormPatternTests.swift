@@ -1,4 +1,4 @@
-// A LayerNorm written as primitive ONNX operators (ModelcData's ONNXLayerNormPattern, the
+// A LayerNorm written as primitive ONNX operators (ModelcModelFiles' ONNXLayerNormPattern, the
 // importer's ONNXDecomposedLayerNorm): the torch.onnx.export fixtures at opsets 13 and 14, the
 // tf2onnx-style Reciprocal graph and the real tf2onnx conversion of a Keras model (the scaled
 // form) of make_onnx_layernorm_patterns.py import as LayerNormalization layers with
@@ -8,6 +8,7 @@
 import XCTest
 @testable import ModelcCore
 import ModelcData
+import ModelcModelFiles
 import ModelcFuzz
 
 /// x -> a decomposed LayerNorm over the last axis -> Gemm (fc: 3 outputs) -> y, each piece changeable.

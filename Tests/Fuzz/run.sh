@@ -73,13 +73,13 @@ build() {
     bin="$(binary_for "$target")"
     mkdir -p "$OUT/bin" "$OUT/modules"
     case "$target" in
-        model) link_harness "$bin" FrontendFuzzEntry.swift ModelFuzz.swift ModelcData ModelcCore ;;
-        kerasconfig) link_harness "$bin" KerasConfigFuzzEntry.swift KerasConfigFuzz.swift ModelcData ModelcCore ;;
-        onnx) link_harness "$bin" ONNXFuzzEntry.swift ONNXFuzz.swift ModelcData ModelcCore ;;
-        checkpoint) link_harness "$bin" CheckpointFuzzEntry.swift CheckpointFuzz.swift ModelcData ModelcRuntime ;;
-        imagecache) link_harness "$bin" ImageCacheFuzzEntry.swift ImageCacheFuzz.swift ModelcData ModelcRuntime ;;
-        pickle|torch|safetensors) link_harness "$bin" WeightsFuzzEntry.swift WeightsFuzz.swift ModelcData ;;
-        *) link_harness "$bin" DecoderFuzzEntry.swift DataFuzz.swift ModelcData ;;
+        model) link_harness "$bin" FrontendFuzzEntry.swift ModelFuzz.swift ModelcData ModelcModelFiles ModelcCore ;;
+        kerasconfig) link_harness "$bin" KerasConfigFuzzEntry.swift KerasConfigFuzz.swift ModelcData ModelcModelFiles ModelcCore ;;
+        onnx) link_harness "$bin" ONNXFuzzEntry.swift ONNXFuzz.swift ModelcData ModelcModelFiles ModelcCore ;;
+        checkpoint) link_harness "$bin" CheckpointFuzzEntry.swift CheckpointFuzz.swift ModelcData ModelcModelFiles ModelcRuntime ;;
+        imagecache) link_harness "$bin" ImageCacheFuzzEntry.swift ImageCacheFuzz.swift ModelcData ModelcModelFiles ModelcRuntime ;;
+        pickle|torch|safetensors) link_harness "$bin" WeightsFuzzEntry.swift WeightsFuzz.swift ModelcData ModelcModelFiles ;;
+        *) link_harness "$bin" DecoderFuzzEntry.swift DataFuzz.swift ModelcData ModelcModelFiles ;;
     esac
 }
 

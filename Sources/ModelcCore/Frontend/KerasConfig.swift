@@ -22,6 +22,7 @@
 
 import Foundation
 import ModelcData
+import ModelcModelFiles
 
 public enum KerasConfig {
     /// Most layers a config may list.

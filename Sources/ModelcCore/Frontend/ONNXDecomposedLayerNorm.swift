@@ -1,6 +1,6 @@
 // ONNXDecomposedLayerNorm: the checks of a LayerNorm that the file wrote as primitive operators
 // (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then Mul by gamma and Add of beta) and
-// that ModelcData's ONNXLayerNormPattern made one LayerNormalization node (ONNXNode.decomposed),
+// that ModelcModelFiles' ONNXLayerNormPattern made one LayerNormalization node (ONNXNode.decomposed),
 // where the input's shape is known.
 //
 // Before: the recognized node (attributes axes, axis, epsilon; inputs x and, when the file has

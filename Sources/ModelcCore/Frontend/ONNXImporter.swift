@@ -1,4 +1,4 @@
-// ONNXImporter: an ONNX model file (decoded by ModelcData's ONNXModel, its graph read by
+// ONNXImporter: an ONNX model file (decoded by ModelcModelFiles' ONNXModel, its graph read by
 // ONNXChain) to the same ModelIR a PyTorch description gives.
 //
 // Before: the bytes of a .onnx file.
@@ -16,6 +16,7 @@
 // ModelErrors "FILE: error: offset N: ...".
 
 import ModelcData
+import ModelcModelFiles
 
 enum ONNXImporter {
     /// The model file at `path`, its external data read from beside it.

@@ -10,6 +10,7 @@
 // operator on an NHWC tensor and any other Transpose.
 
 import ModelcData
+import ModelcModelFiles
 
 struct ONNXLayout {
     /// Tensors the graph holds NHWC (their IR shape is [H, W, C] as for every image).

@@ -7,6 +7,7 @@
 // Add of a constant that is not a MatMul's bias, a Mul by a constant) is refused too.
 
 import ModelcData
+import ModelcModelFiles
 
 enum ONNXMerge {
     /// The merge an ONNX operator computes on inputs of IR shape `shape` (nil: not a merge operator).

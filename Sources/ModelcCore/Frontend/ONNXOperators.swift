@@ -10,6 +10,7 @@
 // grouped (non-depthwise) convolutions, Gemm with alpha/beta/transA, other axes are errors.
 
 import ModelcData
+import ModelcModelFiles
 
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",

@@ -4,6 +4,8 @@
 // little-endian) before converting anything. A tensor stored outside the file (data_location
 // EXTERNAL) keeps its location until ONNXModel.loadExternalData reads it (ONNXExternalData.swift).
 
+import ModelcData
+
 public struct ONNXTensor: Sendable {
     public enum DataType: Int, Sendable {
         case float = 1, int32 = 6, int64 = 7, float16 = 10, double = 11

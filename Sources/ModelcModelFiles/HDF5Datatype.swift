@@ -4,6 +4,8 @@
 // descr). Strings: fixed-length (null-terminated, null- or space-padded) and variable-length
 // (stored in the global heap, see HDF5Attributes.swift).
 
+import ModelcData
+
 struct HDF5Datatype {
     enum Kind { case integer(signed: Bool), float, fixedString(padding: Int), vlenString, other(Int) }
     let kind: Kind

@@ -15,6 +15,8 @@
 // tensors are widened to float32. Storages are extracted only for the tensors returned, and the
 // total output is bounded before allocating.
 
+import ModelcData
+
 public struct TorchStorageRef {
     public let key: String
     public let dtype: TensorDType

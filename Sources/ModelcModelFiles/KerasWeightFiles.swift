@@ -15,6 +15,8 @@
 // Optimizer state (`optimizer/`, `optimizer_weights/`) is not read: these are model weights.
 // Every other dataset must be placed, so nothing of the model's weights is left behind silently.
 
+import ModelcData
+
 public enum KerasWeightFiles {
     /// Reads a Keras HDF5 weights file (Keras 3 `.weights.h5` or Keras 2 `.h5`), chosen by its content.
     public static func readH5(path: String) throws -> [String: NDArray] {

@@ -2,6 +2,8 @@
 // attribute messages), and the version 2 B-tree whose records name them by heap ID.
 // Managed and tiny heap objects are read; huge objects and filtered heaps are refused.
 
+import ModelcData
+
 struct HDF5FractalHeap {
     let c: HDF5Cursor
     let address: Int

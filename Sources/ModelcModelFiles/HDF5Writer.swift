@@ -15,6 +15,8 @@
 // Member names must be unique within their group, non-empty and free of '/'; datasets must be
 // float32 ("<f4") with as many bytes as their shape says.
 
+import ModelcData
+
 public enum HDF5Writer {
     /// A group: its string attributes and its members, written in this order.
     public struct Group {

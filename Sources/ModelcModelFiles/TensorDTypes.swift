@@ -2,6 +2,8 @@
 // NDArray's NumPy descrs. Half and bfloat16 have no NDArray dtype: they are widened to float32
 // on reading, which is exact.
 
+import ModelcData
+
 public enum TensorDType: String, Sendable, CaseIterable {
     case f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool, u16, u32, u64
 

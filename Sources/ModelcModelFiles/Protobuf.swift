@@ -9,6 +9,8 @@
 // 4, deprecated) are refused rather than skipped. Errors are DataError with the file, the byte
 // offset in the file, what was expected and what was found.
 
+import ModelcData
+
 public enum WireType: Int, Sendable {
     case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
 }

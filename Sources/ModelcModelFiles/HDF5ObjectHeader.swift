@@ -1,6 +1,8 @@
 // HDF5 object headers, versions 1 and 2, with their continuation blocks: the list of messages
 // (type, flags, where the message data lies). See HDF5Superblock.swift for the design notes.
 
+import ModelcData
+
 struct HDF5Message {
     let type: Int
     let flags: Int

@@ -11,6 +11,8 @@
 //         the indices of the nodes folded away. Each folded tensor holds at most
 //         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
 
+import ModelcData
+
 enum ONNXConstantFolding {
     static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity", "Gather"]
     static let maxFoldedElements = 1 << 16

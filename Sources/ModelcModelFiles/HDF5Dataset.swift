@@ -5,6 +5,8 @@
 // allocated; every element must be covered by exactly the stored data (a missing chunk is an
 // error, not a silent fill value).
 
+import ModelcData
+
 enum HDF5Dataset {
     /// Deflate cannot expand more than 1032:1, so a file cannot hold more data than this.
     static let maxExpansion = 1032

@@ -14,6 +14,7 @@
 // was checked.
 
 import Foundation
+import ModelcData
 
 public indirect enum PickleValue {
     case none

@@ -19,6 +19,8 @@
 //         of a non-merge node, an input nothing produces (missing initializer?), a node off the
 //         path from the input, an output nothing reads (several outputs), a cycle.
 
+import ModelcData
+
 public struct ONNXStep: Sendable {
     public var node: ONNXNode
     /// The node's position in the graph (1-based), used as its "line" in diagnostics.

@@ -3,6 +3,8 @@
 // fixed-length or variable-length (each element a length and a global heap ID; the string lives
 // in a global heap collection, "GCOL").
 
+import ModelcData
+
 struct HDF5Attribute {
     let name: String
     let datatype: HDF5Datatype

@@ -10,6 +10,7 @@
 // in data order with `ordered == false`. Writing keeps the given order and writes atomically.
 
 import Foundation
+import ModelcData
 
 public enum SafeTensors {
     public static let maxHeaderBytes = 100 << 20

@@ -11,6 +11,7 @@
 //         FileIO.read (its size checked against the limit before anything is allocated).
 
 import Foundation
+import ModelcData
 
 extension ONNXTensor {
     /// Where an EXTERNAL tensor's bytes are.

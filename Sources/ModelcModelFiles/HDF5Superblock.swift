@@ -22,6 +22,8 @@
 //   external storage, filters other than deflate and shuffle, extensible-array and B-tree v2
 //   chunk indexes, paged fixed arrays, huge fractal-heap objects, compound/enum/array types.
 
+import ModelcData
+
 /// Bounds-checked little-endian reads from an HDF5 file's bytes. `end` bounds the current
 /// structure (a message, a block), so overruns inside a file are caught too.
 struct HDF5Cursor {

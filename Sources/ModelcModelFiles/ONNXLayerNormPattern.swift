@@ -40,6 +40,8 @@
 //         with the nodes the pattern would have covered: the hint goes only on an error about
 //         one of those nodes (`hint(_:failingNode:)`).
 
+import ModelcData
+
 public enum ONNXLayerNormPattern {
     /// The rewritten nodes, the indices of the nodes now skipped, and the near misses.
     public struct Rewrite: Sendable {

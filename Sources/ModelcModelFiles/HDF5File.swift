@@ -2,6 +2,8 @@
 // notes): objects by path, a group's members, dataset values, attributes, and a walk over the
 // whole file that detects link cycles and bounds the number of objects visited.
 
+import ModelcData
+
 public final class HDF5File {
     public let path: String
     let cursor: HDF5Cursor

@@ -2,6 +2,8 @@
 // layout, for `WeightsFile` (ModelcRuntime) to match to a model's tensors. One case per format;
 // the format is chosen by the file's extension and confirmed by its magic bytes.
 
+import ModelcData
+
 public enum WeightsFormat: String, Sendable, CaseIterable {
     case npz
     /// An ONNX model's initializers, keyed as the layers `modelc compile model.onnx` builds (ONNXChain.stateDict).

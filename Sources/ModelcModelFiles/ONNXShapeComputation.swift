@@ -10,6 +10,8 @@
 // After:  each shape tensor asked for as a constant INT64 tensor, or a DataError naming the node
 //         (a size computed from a tensor not yet computed, an operator that is not folded).
 
+import ModelcData
+
 public struct ONNXShapeComputation: Sendable {
     /// The batch size, unknown until run time (exact in the Double values folding uses).
     public static let batch = -(1 << 40)

@@ -10,6 +10,8 @@
 // Tensors are not converted when the file is read: `ONNXTensor.floats()` / `ints()` check the
 // declared dims (product at most DataLimits.maxElements) against the stored values first.
 
+import ModelcData
+
 public struct ONNXModel: Sendable {
     public var irVersion = 0
     public var producer = ""

@@ -3,6 +3,8 @@
 // messages in the object header, or, when large, in a fractal heap indexed by a v2 B-tree
 // (dense storage). Only hard links are followed: soft and external links are refused.
 
+import ModelcData
+
 enum HDF5Groups {
     /// Most links one group may hold (bounds the walk of a hostile B-tree).
     static let maxLinks = 1 << 20

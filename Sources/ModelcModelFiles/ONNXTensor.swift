@@ -111,11 +111,11 @@ public struct ONNXTensor: Sendable {
         if let splat { return Array(repeating: Float(splat), count: n) }
         switch DataType(rawValue: dataType) {
         case .float:
-            if let raw { return try fromRaw(raw, n, size: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } }
+            if let raw { return try littleEndian(raw, n, dtype: "<f4").floats() }
             try checkCount(floatData.count, n, field: "float_data")
             return floatData
         case .double:
-            if let raw { return try fromRaw(raw, n, size: 8) { Float(Double(bitPattern: $0)) } }
+            if let raw { return try littleEndian(raw, n, dtype: "<f8").floats() }
             try checkCount(doubleData.count, n, field: "double_data")
             return doubleData.map { Float($0) }
         case .float16:
@@ -149,11 +149,22 @@ public struct ONNXTensor: Sendable {
         }
     }
 
-    /// Little-endian elements of `size` bytes, each widened to UInt64 and converted.
-    private func fromRaw<T>(_ raw: ArraySlice<UInt8>, _ n: Int, size: Int, _ convert: (UInt64) -> T) throws -> [T] {
+    /// raw_data as an array of NumPy type `dtype` (converted by ModelcData's optimized code: the
+    /// weights' bulk; this module is built without optimization, BuildDriver.swift).
+    private func littleEndian(_ raw: ArraySlice<UInt8>, _ n: Int, dtype: String) throws -> NDArray {
+        try checkRaw(raw, n, size: NDArray.itemSize(dtype) ?? 0)
+        return NDArray(shape: [n], dtype: dtype, data: Array(raw))
+    }
+
+    private func checkRaw(_ raw: ArraySlice<UInt8>, _ n: Int, size: Int) throws {
         guard raw.count == n * size else {
             throw DataError(file: file, offset: offset, message: "tensor '\(name)': dims \(dims) need \(n * size) bytes of raw_data, found \(raw.count)")
         }
+    }
+
+    /// Little-endian elements of `size` bytes, each widened to UInt64 and converted.
+    private func fromRaw<T>(_ raw: ArraySlice<UInt8>, _ n: Int, size: Int, _ convert: (UInt64) -> T) throws -> [T] {
+        try checkRaw(raw, n, size: size)
         var out: [T] = []
         out.reserveCapacity(n)
         var i = raw.startIndex

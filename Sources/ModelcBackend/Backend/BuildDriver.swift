@@ -6,7 +6,8 @@
 //    $MODELC_CACHE/<hash>/), holding the .swiftmodule files and the modules' object files
 //    (objects rather than archives, so the linker sees their autolink entries for Foundation).
 //    Rebuilt only when something changes. Each module is compiled file by file, in batches, one
-//    compile job per core (compileModule). The modules, in build order (each imports those before it):
+//    compile job per core (compileModule). The modules, in build order (each imports those
+//    before it):
 //      ModelcData        -Ounchecked  datasets and the decoders they read every run or epoch
 //                                     (IDX, gzip/inflate, CRC32, PNG, PGM/PPM, CSV, NPY/NPZ, zip,
 //                                     tar, CIFAR-10, image folders, resizing)

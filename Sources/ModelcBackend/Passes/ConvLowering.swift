@@ -15,6 +15,7 @@ extension ConvLowering {
         winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
             .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
+        unpaddedInput = winogradWeightGradient && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) && WinogradConv.readsUnpadded(g, m: 4) } ?? false
         if !hasInputGradient {
             inputGradient = .none
         } else if !g.directInputGradient {

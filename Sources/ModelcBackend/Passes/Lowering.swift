@@ -60,6 +60,10 @@ struct ConvLowering: Equatable, Sendable {
     var inputGradient: InputGradient
     /// The weight gradient runs Winograd F(3x3, 4x4) (WinogradConv.gradientTile).
     var winogradWeightGradient: Bool
+    /// The batch forward and the weight gradient are both Winograd and their tiles can read the
+    /// input unpadded (WinogradConv.readsUnpadded): the zero border is applied in the input
+    /// transforms, and only the single-image row kernel (if used) needs a padded copy.
+    var unpaddedInput: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000

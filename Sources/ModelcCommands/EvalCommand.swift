@@ -12,7 +12,7 @@ enum EvalCommand<M: CompiledModel> {
                                                   "split-seed", "resplit", "report", "target-columns"] + CommandSupport.imageFolderValueFlags,
                                      switchFlags: ["json"] + CommandSupport.imageFolderSwitches)
         let info = M.info
-        try CommandSupport.setThreads(f)
+        try f.applyThreads()
         let splitName = f.string("split") ?? "test"
         guard ["test", "train", "val"].contains(splitName) else {
             throw UsageError("eval: --split expects test, train or val, found '\(splitName)'")
@@ -63,7 +63,7 @@ enum EvalCommand<M: CompiledModel> {
         }
         let t = Evaluator.evaluateTask(model, images: images, loss: loss, batch: batch)
         try model.checkInput("eval")
-        let names = t.task == .binary ? ["0", "1"] : CommandSupport.classNames(info, dataset: dataset, imageClasses: config.imageClasses)
+        let names = t.task == .binary ? ["0", "1"] : info.displayClassNames(dataset: dataset, imageClasses: config.imageClasses)
         if let dir = reportDirectory {   // a classifier's, or an autoencoder's (checkArrayRun refuses the others)
             let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
             let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],

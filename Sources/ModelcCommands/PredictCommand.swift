@@ -18,7 +18,7 @@ enum PredictCommand<M: CompiledModel> {
             throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W, --idx FILE, --index N, --data FILE.npz|FILE.csv, --target-columns K, --top K, --invert, --resize, --crop, --dataset NAME, --json, --threads N)")
         }
         let info = M.info
-        try CommandSupport.setThreads(f)
+        try f.applyThreads()
         try CommandSupport.checkInputsData(f, info: info)   // several inputs: an .npz, not images (ModelInputs.swift)
         let top = try f.int("top", min: 1, max: info.classCount) ?? min(3, info.classCount)
         if let data = f.string("data") {
@@ -39,13 +39,13 @@ enum PredictCommand<M: CompiledModel> {
         // the run's settings: its dataset (class names) and, for an image folder, its --resize / --crop
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         if let s = stored { try config.apply(pairs: s, file: source) }
-        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? config.dataset, imageClasses: config.imageClasses)
+        let names = info.displayClassNames(dataset: f.string("dataset") ?? config.dataset, imageClasses: config.imageClasses)
         var inputs: [(name: String, pixels: [UInt8])] = []
         if let idx = f.string("idx"), let index = try f.int("index", min: 0) {
             inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
         }
         for path in f.positionals {
-            inputs.append((path, try CommandSupport.imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
+            inputs.append((path, try ModelImages.imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
         }
         let invert = f.has("invert")
         var examples: [(name: String, x: ArraySlice<Float>)] = inputs.map { (name, raw) in

@@ -25,9 +25,9 @@ enum SummaryCommand<M: CompiledModel> {
         lines.append("input \(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels), pixel p -> p * \(info.inputScale) + \(info.inputOffset)")
         if !info.inputs.isEmpty { lines.append("inputs (one .npz array each): " + InputArrays.expected(info)) }
         if M.head == .sigmoid && info.classCount == 1 {
-            lines.append("classes: binary (0, 1; the one sigmoid output is P(class \(CommandSupport.className(info, 0))))")
+            lines.append("classes: binary (0, 1; the one sigmoid output is P(class \(info.displayName(ofClass: 0))))")
         } else {
-            lines.append("classes (\(info.classCount)): " + (0..<info.classCount).map { CommandSupport.className(info, $0) }.joined(separator: ", "))
+            lines.append("classes (\(info.classCount)): " + (0..<info.classCount).map { info.displayName(ofClass: $0) }.joined(separator: ", "))
         }
         lines.append("total params: \(info.parameterCount)  trainable: \(info.trainableParameterCount)  non-trainable: \(nonTrainable)")
         lines.append("forward FLOPs per image: \(info.forwardFlops)")

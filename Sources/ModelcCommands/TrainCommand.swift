@@ -100,7 +100,7 @@ enum TrainCommand<M: CompiledModel> {
     /// to resume from (with --resume) and the checkpoint path. Sets the run's thread count.
     static func settings(_ f: CommandLineFlags, console: Console) throws -> (config: TrainingConfig, resumeFrom: Checkpoint?, checkpointPath: String) {
         let info = M.info
-        let threads = try CommandSupport.setThreads(f)
+        let threads = try f.applyThreads()
         let resume = f.has("resume")
         if resume && f.has("weights") { throw UsageError("train: --resume continues from --checkpoint; it cannot be combined with --weights") }
         let checkpointPath = f.string("checkpoint") ?? CommandSupport.defaultCheckpoint(info)
@@ -221,7 +221,7 @@ enum TrainCommand<M: CompiledModel> {
             history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
             splits: splits, samplesFrom: splits.last!.0,
             info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
-            names: CommandSupport.classNames(info, dataset: config.dataset, imageClasses: config.imageClasses), batch: model.maxBatch)
+            names: info.displayClassNames(dataset: config.dataset, imageClasses: config.imageClasses), batch: model.maxBatch)
         console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
     }
 }

@@ -255,22 +255,3 @@ extension LabeledImages {
         return out
     }
 }
-
-extension CommandSupport {
-    /// What array data and the target losses cannot do: augmentation (images only) and the run
-    /// report (images with class labels, or images an autoencoder reconstructs).
-    package static func checkArrayRun(_ config: TrainingConfig, report: String?) throws {
-        if config.dataset == ArrayData.datasetName && !config.augmentation.isIdentity {
-            throw UsageError("augmentation (--augment-shift, --augment-rotate) shifts and rotates images; array data cannot be augmented")
-        }
-        guard report != nil else { return }
-        if config.dataset == ArrayData.datasetName {
-            throw UsageError("--report shows images with their classes; it is not made for array data")
-        }
-        if config.targetIsInput { return }   // an autoencoder's report: reconstructions
-        let objective = try Objective.resolve(config.loss, head: config.head, oneHotTargets: false)
-        if !objective.usesLabels {
-            throw UsageError("--report covers classifiers trained on class labels and autoencoders (train: target=input); this run's loss is \(objective.rawValue)")
-        }
-    }
-}

@@ -21,7 +21,7 @@ import Foundation
 package enum BenchCommand<M: CompiledModel> {
     package static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only", "repeats", "iterations"], switchFlags: ["json", "no-peak"])
-        try CommandSupport.setThreads(f)
+        try f.applyThreads()
         let info = M.info
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? info.defaults.batchSize
         let budget = Double(try f.float("seconds", min: 0.1, max: 600) ?? 1)

@@ -91,18 +91,15 @@ struct BinaryReader {
         }
     }
     mutating func u8(_ what: String) throws -> UInt8 { try need(1, what); defer { position += 1 }; return bytes[position] }
-    mutating func u32(_ what: String) throws -> UInt32 {
-        try need(4, what)
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[position + i]) << (8 * UInt32(i)) }
-        position += 4
-        return v
-    }
-    mutating func u64(_ what: String) throws -> UInt64 {
-        try need(8, what)
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
-        position += 8
+    mutating func u32(_ what: String) throws -> UInt32 { try littleEndian(what) }
+    mutating func u64(_ what: String) throws -> UInt64 { try littleEndian(what) }
+    /// The next `T.bitWidth / 8` bytes as a little-endian integer.
+    private mutating func littleEndian<T: FixedWidthInteger & UnsignedInteger>(_ what: String) throws -> T {
+        let n = T.bitWidth / 8
+        try need(n, what)
+        var v: T = 0
+        for i in 0..<n { v |= T(bytes[position + i]) << (8 * i) }
+        position += n
         return v
     }
     /// A non-negative count no larger than `limit`.

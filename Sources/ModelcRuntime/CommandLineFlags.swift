@@ -72,3 +72,13 @@ public struct CommandLineFlags {
         return x
     }
 }
+
+extension CommandLineFlags {
+    /// `--threads N` (1...1024; default: all active processors) sets `Parallel.threads`, which
+    /// the generated code's parallel loops read. Returns the count in effect.
+    @discardableResult
+    package func applyThreads() throws -> Int {
+        if let t = try int("threads", min: 1, max: Parallel.maxThreads) { Parallel.threads = t }
+        return Parallel.threads
+    }
+}

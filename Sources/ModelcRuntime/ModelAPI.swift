@@ -52,7 +52,7 @@ extension CompiledModel {
     }
 
     /// Display names of the classes, from the model file ("o (お)" where a native name differs).
-    public static var classNames: [String] { CommandSupport.classNames(info, dataset: nil) }
+    public static var classNames: [String] { info.displayClassNames(dataset: nil) }
 
     /// Accuracy, loss, confusion matrix and per-class metrics on labelled images (inference mode).
     public func evaluate(on images: LabeledImages) throws -> ClassificationMetrics {
@@ -91,7 +91,7 @@ extension LabeledImages {
                                                  limit: Int = 0, for model: M.Type) throws -> LabeledImages {
         let s = try datasetSplit(name, split)
         let dir = try Datasets.resolveDirectory(name: name, explicit: directory)
-        return try CommandSupport.loadNamed(name, directory: dir, split: s, info: M.info).images.prefix(limit)
+        return try ModelImages.named(name, directory: dir, split: s, info: M.info).images.prefix(limit)
     }
 
     /// One split of the sample shipped with modelc (Sources/ModelcData/Samples/<name>; MNIST:
@@ -102,7 +102,7 @@ extension LabeledImages {
         guard let dir = Datasets.sampleDirectory(name: name) else {
             throw RuntimeError(file: name, "no sample of this dataset ships with modelc (only Sources/ModelcData/Samples/mnist)")
         }
-        return try CommandSupport.loadNamed(name, directory: dir, split: s, info: M.info).images.prefix(limit)
+        return try ModelImages.named(name, directory: dir, split: s, info: M.info).images.prefix(limit)
     }
 
     /// One split ("train", "val" or "test"; "test" is every image when there are no split
@@ -114,7 +114,7 @@ extension LabeledImages {
                                                      strict: Bool = false, for model: M.Type,
                                                      report: (String) -> Void = { _ in }) throws -> (images: LabeledImages, classes: [String]) {
         guard let s = ImageFolderSplit(rawValue: split) else { throw UsageError("image folder split '\(split)': expected train, val or test") }
-        var (layout, options) = try CommandSupport.imageFolder(root: directory, info: M.info, trainedClasses: [], resize: resize, crop: crop)
+        var (layout, options) = try ModelImages.imageFolder(root: directory, info: M.info, trainedClasses: [], resize: resize, crop: crop)
         options.strict = strict
         let r = try ImageFolderLoader.load(layout, split: s, options: options, say: report)
         return (try LabeledImages(r.images, info: M.info, source: r.directory), layout.classes)

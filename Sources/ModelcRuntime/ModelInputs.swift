@@ -43,7 +43,7 @@ package enum InputArrays {
     }
 
     /// Why a model with several inputs reads an .npz only.
-    static func needsNPZ(_ info: ModelInfo) -> String {
+    package static func needsNPZ(_ info: ModelInfo) -> String {
         "model \(info.name) has \(info.inputs.count) inputs (\(info.inputs.map(\.name).joined(separator: ", "))): its data is an .npz with one array per input, \(expected(info)), and y"
     }
 
@@ -78,13 +78,5 @@ package enum InputArrays {
             for i in 0..<count { x.replaceSubrange((i * total + s.offset)..<(i * total + s.offset + s.size), with: v[(i * s.size)..<((i + 1) * s.size)]) }
         }
         return (x, count, found.map(\.name).joined(separator: ", "))
-    }
-}
-
-extension CommandSupport {
-    /// A model with several inputs runs on an .npz (--data FILE.npz) only.
-    package static func checkInputsData(_ flags: CommandLineFlags, info: ModelInfo) throws {
-        guard !info.inputs.isEmpty, !(flags.string("data")?.lowercased().hasSuffix(".npz") ?? false) else { return }
-        throw UsageError("\(flags.command): " + InputArrays.needsNPZ(info) + "; give --data FILE.npz")
     }
 }

@@ -91,6 +91,6 @@ extension CompiledModel {
     /// A PNG, PGM or PPM file fitted to the model's input as the binary's `predict` fits it:
     /// channels converted, alpha over black; other sizes need `resize` (bilinear) and/or `crop`.
     public func predict(imageFile url: URL, resize: Bool = false, crop: Bool = false, top k: Int = 3) throws -> Prediction {
-        try predict(pixels: CommandSupport.imageFile(url.path, info: Self.info, resize: resize, crop: crop), top: k)
+        try predict(pixels: ModelImages.imageFile(url.path, info: Self.info, resize: resize, crop: crop), top: k)
     }
 }

@@ -93,12 +93,12 @@ public func initializeParameters(_ parameters: UnsafeMutablePointer<Float>, tens
         case .glorotUniform(let fanIn, let fanOut):
             let limit = Float((6.0 / Double(max(1, fanIn + fanOut))).squareRoot())
             for i in 0..<n { p[i] = (g.nextFloat() * 2 - 1) * limit }
-        case .standardNormal:
+        case .standardNormal, .standardNormalZeroRow:
             for i in 0..<n { p[i] = Float(g.nextGaussian()) }
-        case .standardNormalZeroRow(let row, let columns):
-            for i in 0..<n { p[i] = Float(g.nextGaussian()) }
-            let start = min(n, row * columns)
-            for i in start..<min(n, start + columns) { p[i] = 0 }
+            if case .standardNormalZeroRow(let row, let columns) = t.initializer {
+                let start = min(n, row * columns)
+                for i in start..<min(n, start + columns) { p[i] = 0 }
+            }
         case .kaimingUniform(let fanIn):
             let limit = Float(1.0 / Double(max(1, fanIn)).squareRoot())
             for i in 0..<n { p[i] = (g.nextFloat() * 2 - 1) * limit }

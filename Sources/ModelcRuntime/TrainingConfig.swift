@@ -63,7 +63,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// validation split, instead of holding out the last images.
     public var splitSeed: UInt64?
     /// When set, the images come from the dataset's *test* split cut into train/val/test parts
-    /// (`--resplit`, see DataSplits.swift); the validation part replaces validationSplit.
+    /// (`--resplit`, see Resplit.swift); the validation part replaces validationSplit.
     public var resplit: Resplit?
     /// Worker threads of the run (0 = not recorded). Results are bit-exact only for the same count.
     public var threads: Int = 0

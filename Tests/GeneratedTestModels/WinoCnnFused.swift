@@ -45,39 +45,39 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 133056 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
     private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 133632 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 133632 + 19008 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 133632 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
-    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 133632 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
-    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134640 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134672 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 134672 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 141584 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145040 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145616 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 145616 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
-    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 147200 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 147200 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 150656 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 157568 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 158144 + 61632 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 60 (10 images x 6 tiles), CI] (per thread)
-    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 227264 + 61632 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 60 (10 images x 6 tiles), CO] (per thread)
-    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 261824 + 61632 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280256 + 61632 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 280832 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 280832 + 61632 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280832 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280864 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 280864 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 280864 + 61696 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 280864 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 280864 + 61696 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 280864 + 61696 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 280864 + 61696 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 280864 + 61696 }   // dense_1 transposed kernel [5, 192]
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 133632 + 19008 }   // conv2d_2 zero-padded input of image 0 [9, 11, 32] (single-image row kernel)
+    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 133632 + 22176 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
+    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 134640 + 22176 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 134672 + 22176 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 134672 + 41184 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 141584 + 41184 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 145040 + 41184 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 145616 + 41184 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 145616 + 45792 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 145616 + 64800 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 149072 + 64800 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 155984 + 64800 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 156560 + 64800 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 60 (10 images x 6 tiles), CI] (per thread)
+    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 225680 + 64800 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 60 (10 images x 6 tiles), CO] (per thread)
+    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 260240 + 64800 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 278672 + 64800 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 279248 + 64800 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 280256 + 64800 }   // batch_normalization_1 output [N, 7, 9, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 7056 + threads * 280256 + 64800 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 8064 + threads * 280256 + 64800 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8064 + threads * 280288 + 64800 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 8064 + threads * 280288 + 64864 }   // leaky_re_lu_1 output [N, 7, 9, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 9072 + threads * 280288 + 64864 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 10080 + threads * 280288 + 64864 }   // max_pooling2d_1 output [N, 3, 4, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 10272 + threads * 280288 + 64864 }   // gradient of max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 10464 + threads * 280288 + 64864 }   // dense_1 output [N, 5]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 10480 + threads * 280288 + 64864 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 280288 + 64864 }   // dense_1 transposed kernel [5, 192]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10277, inputSize: 1584,
-                   arena: ArenaSize(perImage: 13664, perChunk: 280864, fixed: 62656), arena32: ArenaSize(perImage: 192))
+                   arena: ArenaSize(perImage: 10496, perChunk: 280288, fixed: 65824), arena32: ArenaSize(perImage: 192))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -150,9 +150,9 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [9, 11, 16] padded input into [7, 9, 32] (dense), 6 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [9, 11, 16] input (zero border 0 above, 0 left, applied in the transform) into [7, 9, 32] (dense), 6 tiles per block; called by l1_conv2d_1ForwardTiles
     @inline(never) private func winograd4x4_7x9x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 16,
+        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, padTop: 0, padLeft: 0, channels: 16,
                                         outputHeight: 7, outputWidth: 9, filters: 32,
                                         outputOffset: 0, outputRowStride: 288, outputPixelStride: 32,
                                         block: 6, uStride: 528)
@@ -189,7 +189,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         BiasGradient.sum(g1 + lo * 2016, rows: (hi - lo) * 63, n: 32, into: (gp + 4608))
         let gk = (gp + 0)
         let wg = WinogradGradientBuffers(v: l1_conv2d_1gv + t * 34560, e: l1_conv2d_1ge + t * 69120, m: l1_conv2d_1gm + t * 18432, h: l1_conv2d_1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 60)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, padTop: 0, padLeft: 0, channels: 16, outputHeight: 7, outputWidth: 9, filters: 32, block: 60)
         wg.m.update(repeating: 0, count: 18432)
         for n in lo..<hi {
             let x = a0 + n * 1584
@@ -199,9 +199,9 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 16, filters: 32)   // dW = A^T M A
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [9, 11, 32] padded input into [7, 9, 16] (dense), 6 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [7, 9, 32] input (zero border 1 above, 1 left, applied in the transform) into [7, 9, 16] (dense), 6 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
     @inline(never) private func winograd4x4_7x9x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 11, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 9, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 7, outputWidth: 9, filters: 16,
                                         outputOffset: 0, outputRowStride: 144, outputPixelStride: 16,
                                         block: 6, uStride: 528)
@@ -234,9 +234,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a1 + n * 2016
-            let x = l2_conv2d_2xp + n * 3168
-            for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
+            let x = a1 + n * 2016
             let y = a2 + n * 1008
             l2_conv2d_2ForwardTilesTraining(x, y, 0, 6, t)
         }
@@ -245,9 +243,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: inference, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1, Winograd
     private func l2_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a1 + n * 2016
-            let x = l2_conv2d_2xp + n * 3168
-            for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
+            let x = a1 + n * 2016
             let y = l2_conv2d_2poolIn + t * 1008
             l2_conv2d_2ForwardTiles(x, y, 0, 6, t)
             let pool = PoolGeometry(input: (7, 9, 16), output: (3, 4), window: (2, 2), stride: (2, 2))
@@ -275,10 +271,19 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         } } } }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 6) of a [7, 9, 16] input (zero border 1 above, 1 left, applied in the transform) into [7, 9, 32] (dense), 6 tiles per block; called by l2_conv2d_2InputGradientTiles
+    @inline(never) private func winograd4x4_7x9x16to32_2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 9, padTop: 1, padLeft: 1, channels: 16,
+                                        outputHeight: 7, outputWidth: 9, filters: 32,
+                                        outputOffset: 0, outputRowStride: 288, outputPixelStride: 32,
+                                        block: 6, uStride: 528)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+    }
+
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 3456, m: l2_conv2d_2dxwm + t * 6912, h: l2_conv2d_2dxwh + t * 576)
-        winograd4x4_7x9x16to32(x, y, q0, q1, buffers, .store)
+        winograd4x4_7x9x16to32_2(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -286,18 +291,17 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         let gp = partials + t * 10277
         let gk = (gp + 4640)
         let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 69120, e: l2_conv2d_2ge + t * 34560, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 11, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 60, outputRowStride: 176)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 7, inputWidth: 9, padTop: 1, padLeft: 1, channels: 32, outputHeight: 7, outputWidth: 9, filters: 16, block: 60)
         wg.m.update(repeating: 0, count: 18432)
-        let dyp = l2_conv2d_2dyp + t * 1584
         for n in lo..<hi {
-            let x = l2_conv2d_2xp + n * 3168
-            let dy = dyp + 192   // in the zero-bordered scratch, rows 176 floats apart
-            for r in 0..<7 {
-                BatchNorm.backwardData(g4 + n * 1008 + r * 144, a4 + n * 1008 + r * 144, a2 + n * 1008 + r * 144, dy + r * 176, rows: 9, l3_batch_normalization_1bn, .leaky(Float(0.3)))
+            let x = a1 + n * 2016
+            let dy = l2_conv2d_2dz + t * 1008
+            do {
+                BatchNorm.backwardData(g4 + n * 1008, a4 + n * 1008, a2 + n * 1008, dy, rows: 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 10 images
             let dx = g1 + n * 2016
-            l2_conv2d_2InputGradientTiles(dyp, dx, 0, 6, t)
+            l2_conv2d_2InputGradientTiles(dy, dx, 0, 6, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 16)   // dW = A^T M A
     }

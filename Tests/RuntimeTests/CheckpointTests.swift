@@ -92,6 +92,23 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// u32 and u64 are little-endian, as BinaryWriter writes them; one past the end is an error
+    /// naming what was expected, the bytes left and the offset, and reads nothing.
+    func testBinaryReaderReadsLittleEndianIntegersAndRefusesTruncation() throws {
+        var w = BinaryWriter()
+        w.u32(0x0403_0201); w.u64(0x0C0B_0A09_0807_0605); w.u32(0xFFFF_FFFE)
+        XCTAssertEqual(w.bytes.prefix(12), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+        var r = BinaryReader(w.bytes, file: "b.bin", base: 100)
+        XCTAssertEqual(try r.u32("a"), 0x0403_0201)
+        XCTAssertEqual(try r.u64("b"), 0x0C0B_0A09_0807_0605)
+        XCTAssertThrowsError(try r.u64("the count")) { e in
+            XCTAssertTrue("\(e)".contains("the count (8 bytes), found only 4 bytes"), "\(e)")
+            XCTAssertTrue("\(e)".contains("112"), "\(e)")
+        }
+        XCTAssertEqual(try r.u32("c"), 0xFFFF_FFFE)
+        XCTAssertEqual(r.remaining, 0)
+    }
+
     func testWeightsOnlyCheckpointCannotResume() throws {
         let model = TinyModel(maxBatch: 16)
         let c = Checkpoint(model: model, training: nil)

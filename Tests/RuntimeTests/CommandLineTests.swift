@@ -202,10 +202,10 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testClassNamesFollowTheTrainingDataset() {
-        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "kmnist")[0], "o (お)")
-        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "fashion-mnist")[7], "Sneaker")
-        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: nil)[3], "3")
-        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "mnist")[9], "9")
+        XCTAssertEqual(TinyModel.info.displayClassNames(dataset: "kmnist")[0], "o (お)")
+        XCTAssertEqual(TinyModel.info.displayClassNames(dataset: "fashion-mnist")[7], "Sneaker")
+        XCTAssertEqual(TinyModel.info.displayClassNames(dataset: nil)[3], "3")
+        XCTAssertEqual(TinyModel.info.displayClassNames(dataset: "mnist")[9], "9")
     }
 
     func testSummary() {

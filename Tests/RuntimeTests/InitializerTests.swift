@@ -53,4 +53,21 @@ final class InitializerTests: XCTestCase {
         q.withUnsafeMutableBufferPointer { initializeParameters($0.baseAddress!, tensors: [plain], seed: 3) }
         XCTAssertTrue(q.allSatisfy { $0 != 0 && $0 != 9 && abs($0) < 6 }, "\(q)")
     }
+
+    /// The padding-row variant draws the same table as the plain one from the same seed and
+    /// tensor index, with only the padding row zeroed (a padding row past the table zeroes nothing).
+    func testStandardNormalZeroRowIsThePlainTableWithOneRowZeroed() {
+        func draw(_ initializer: TensorSpec.Initializer) -> [Float] {
+            let spec = TensorSpec(key: "emb.weight", shape: [5, 3], offset: 0, trainable: true, initializer: initializer, decays: true)
+            var p = [Float](repeating: 9, count: 15)
+            p.withUnsafeMutableBufferPointer { initializeParameters($0.baseAddress!, tensors: [spec], seed: 11) }
+            return p
+        }
+        let plain = draw(.standardNormal), padded = draw(.standardNormalZeroRow(row: 2, columns: 3))
+        XCTAssertTrue(plain.allSatisfy { $0 != 0 && $0 != 9 }, "\(plain)")
+        XCTAssertEqual(Array(padded[0..<6]), Array(plain[0..<6]))
+        XCTAssertEqual(Array(padded[6..<9]), [0, 0, 0])
+        XCTAssertEqual(Array(padded[9...]), Array(plain[9...]))
+        XCTAssertEqual(draw(.standardNormalZeroRow(row: 5, columns: 3)), plain)
+    }
 }

@@ -556,4 +556,34 @@ final class ReportTests: XCTestCase {
         d.splits.removeLast()
         XCTAssertEqual(d.heatMapMetrics?.split, "val")
     }
+
+    /// The tables with a row per split (overall metrics; an autoencoder's reconstruction error):
+    /// the swatch and escaped name of the split, its grouped count, then the formatted measures.
+    func testPerSplitTablesMarkup() {
+        let m = ReportSplitMetrics(split: "te<st", count: 12345, accuracy: 0.75, loss: 0.5, precision: [1, 0.5], recall: [0.5, 1],
+                                   f1: [0.6, 0.7], rocAUC: [0.9, nil], confusion: [[2, 1], [0, 1]])
+        let page = ReportHTML.page(ReportData(modelName: "m", classNames: ["a", "b"], splits: [m]), learningCurves: nil,
+                                   confusion: nil, distribution: nil, samples: nil)
+        let overall = page.components(separatedBy: "<h2 id=\"overall\">Overall metrics</h2>\n")[1].components(separatedBy: "</table>\n")[0]
+        XCTAssertEqual(overall, """
+            <table class="metrics overall">
+            <thead><tr><th class="name">split</th><th>examples</th><th>accuracy</th><th>loss</th><th>macro precision</th><th>macro recall</th><th>macro F1</th><th>macro ROC-AUC</th></tr></thead>
+            <tbody>
+            <tr><td class="name"><span class="swatch" style="background:#5f6b7a"></span>te&lt;st</td><td>12,345</td><td>75.00%</td><td>0.5000</td><td>0.7500</td><td>0.7500</td><td>0.6500</td><td>0.9000</td></tr>
+            </tbody>
+
+            """)
+        var a = ReportData(modelName: "m", classNames: ["a", "b"])
+        a.reconstructionErrors = [ReportReconstructionError(split: "val", count: 7, mse: 0.0025, mae: 0.04)]
+        let ae = ReportHTML.page(a, learningCurves: nil, confusion: nil, distribution: nil, samples: nil)
+        let errors = ae.components(separatedBy: "<h2 id=\"reconstruction\">Reconstruction error</h2>\n")[1].components(separatedBy: "</table>\n")[0]
+        XCTAssertEqual(errors, """
+            <table class="metrics reconstruction">
+            <thead><tr><th class="name">split</th><th>examples</th><th>MSE per value</th><th>MAE per value</th><th>RMSE</th></tr></thead>
+            <tbody>
+            <tr><td class="name"><span class="swatch" style="background:#e8710a"></span>val</td><td>7</td><td>0.002500</td><td>0.040000</td><td>0.050000</td></tr>
+            </tbody>
+
+            """)
+    }
 }

@@ -97,14 +97,34 @@ final class WinogradKernelTests: XCTestCase {
         }
     }
 
+    /// The padded input's `border` (top, bottom, left, right) zeroed, and its interior: the
+    /// input stored unpadded.
+    func interior(_ x: inout [Float], hp: Int, wp: Int, ci: Int, border b: (Int, Int, Int, Int)) -> [Float] {
+        var stored: [Float] = []
+        for y in 0..<hp {
+            for xx in 0..<wp {
+                let inside = y >= b.0 && y < hp - b.1 && xx >= b.2 && xx < wp - b.3
+                for c in 0..<ci {
+                    if inside { stored.append(x[(y * wp + xx) * ci + c]) } else { x[(y * wp + xx) * ci + c] = 0 }
+                }
+            }
+        }
+        return stored
+    }
+
     /// The tile kernel on a padded input of (oh + r - 1) x (ow + r - 1) x ci against the direct
-    /// correlation, written into an output with a border (offset, row and pixel strides).
+    /// correlation, written into an output with a border (offset, row and pixel strides). With
+    /// `unpadded` (top, bottom, left, right), the input is stored without that zero border.
     func checkTiles<F: WinogradForm>(_: F.Type, oh: Int, ow: Int, ci: Int, co: Int, bias: Bool, folded: Bool,
-                                     activation: GemmEpilogue.Activation, file: StaticString = #filePath, line: UInt = #line) {
+                                     activation: GemmEpilogue.Activation, unpadded: (Int, Int, Int, Int)? = nil,
+                                     file: StaticString = #filePath, line: UInt = #line) {
         let r = F.r, n = F.n, hp = oh + r - 1, wp = ow + r - 1
         let tiles = ((oh + F.m - 1) / F.m) * ((ow + F.m - 1) / F.m), block = min(12, tiles)
         let pixelStride = co + 16, rowStride = (ow + 1) * pixelStride, offset = rowStride + pixelStride
-        let x = values(hp * wp * ci, seed: 1), w = values(r * r * ci * co, seed: 2)
+        var x = values(hp * wp * ci, seed: 1)
+        let w = values(r * r * ci * co, seed: 2)
+        let stored = unpadded.map { interior(&x, hp: hp, wp: wp, ci: ci, border: $0) } ?? x
+        let p = unpadded ?? (0, 0, 0, 0)
         let b = values(co, seed: 3), sc = values(co, seed: 4), sh = values(co, seed: 5)
         var want = [Float](repeating: 7, count: offset + oh * rowStride)
         for oy in 0..<oh {
@@ -123,7 +143,8 @@ final class WinogradKernelTests: XCTestCase {
         let uStride = ci * co + 16
         var u = [Float](repeating: 0, count: n * n * uStride), v = [Float](repeating: 0, count: n * n * block * ci)
         var m = [Float](repeating: 0, count: n * n * block * co), h = [Float](repeating: 0, count: n * n * 16)
-        let geometry = WinogradGeometry(inputHeight: hp, inputWidth: wp, channels: ci, outputHeight: oh, outputWidth: ow, filters: co,
+        let geometry = WinogradGeometry(inputHeight: hp - p.0 - p.1, inputWidth: wp - p.2 - p.3, padTop: p.0, padLeft: p.2,
+                                        channels: ci, outputHeight: oh, outputWidth: ow, filters: co,
                                         outputOffset: offset, outputRowStride: rowStride, outputPixelStride: pixelStride,
                                         block: block, uStride: uStride)
         for inlined in [true, false] {
@@ -136,9 +157,9 @@ final class WinogradKernelTests: XCTestCase {
                 // Two calls over uneven tile ranges, as the threads split an image.
                 for (q0, q1) in [(0, tiles / 2 + 1), (tiles / 2 + 1, tiles)] {
                     if inlined {
-                        Winograd<F>.tilesInlined(x, &y, q0, q1, geometry, buffers, epi)
+                        Winograd<F>.tilesInlined(stored, &y, q0, q1, geometry, buffers, epi)
                     } else {
-                        Winograd<F>.tilesOutOfLine(x, &y, q0, q1, geometry, buffers, epi)
+                        Winograd<F>.tilesOutOfLine(stored, &y, q0, q1, geometry, buffers, epi)
                     }
                 }
             } } }
@@ -155,6 +176,17 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF4x4x3x3.self, oh: 14, ow: 13, ci: 16, co: 32, bias: false, folded: true, activation: .relu)
         checkTiles(WinogradF3x3x5x5.self, oh: 9, ow: 9, ci: 16, co: 16, bias: true, folded: false, activation: .none)
         checkTiles(WinogradF3x3x5x5.self, oh: 5, ow: 7, ci: 32, co: 16, bias: false, folded: true, activation: .leaky(0.1))
+    }
+
+    /// The same with the input stored unpadded: 'same' borders (partial last tiles too), a
+    /// 'valid' one, an asymmetric one, and 5x5 borders of 2 where the tiles fit.
+    func testTilesReadUnpaddedInputs() {
+        checkTiles(WinogradF4x4x3x3.self, oh: 8, ow: 8, ci: 16, co: 16, bias: false, folded: false, activation: .none, unpadded: (1, 1, 1, 1))
+        checkTiles(WinogradF4x4x3x3.self, oh: 7, ow: 6, ci: 32, co: 48, bias: true, folded: false, activation: .leaky(0.3), unpadded: (1, 1, 1, 1))
+        checkTiles(WinogradF4x4x3x3.self, oh: 14, ow: 13, ci: 16, co: 32, bias: false, folded: true, activation: .relu, unpadded: (0, 2, 2, 0))
+        checkTiles(WinogradF4x4x3x3.self, oh: 5, ow: 4, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (0, 0, 0, 0))
+        checkTiles(WinogradF3x3x5x5.self, oh: 9, ow: 8, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (2, 2, 2, 2))
+        checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: false, folded: true, activation: .leaky(0.1), unpadded: (3, 1, 2, 2))
     }
 
     /// U is recomputed exactly when the kernel's bits change, and the copy follows.
@@ -179,11 +211,23 @@ final class WinogradKernelTests: XCTestCase {
     /// The weight gradient (F(3x3, 4x4)) summed over `images` images against the direct sums, with
     /// outputs that are and are not multiples of the tile, blocks shorter than an image, and
     /// blocks that several images share (full rounds and a partly filled last one).
-    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, images: Int = 2,
+    /// With `unpadded`, each image is stored without a zero border of 1.
+    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, images: Int = 2, unpadded: Bool = false,
                        file: StaticString = #filePath, line: UInt = #line) {
         typealias F = WinogradF3x3x4x4
         let hp = oh + 2, wp = ow + 2, n = F.n
-        let x = values(images * hp * wp * ci, seed: 11), dy = values(images * oh * ow * co, seed: 12)
+        var x = values(images * hp * wp * ci, seed: 11)
+        let dy = values(images * oh * ow * co, seed: 12)
+        var stored = x
+        if unpadded {
+            stored = []
+            for img in 0..<images {
+                var image = Array(x[(img * hp * wp * ci)..<((img + 1) * hp * wp * ci)])
+                stored += interior(&image, hp: hp, wp: wp, ci: ci, border: (1, 1, 1, 1))
+                x.replaceSubrange((img * hp * wp * ci)..<((img + 1) * hp * wp * ci), with: image)
+            }
+        }
+        let (sh, sw) = unpadded ? (oh, ow) : (hp, wp)
         var want = [Double](repeating: 0, count: 9 * ci * co)
         for img in 0..<images {
             for oy in 0..<oh { for ox in 0..<ow { for kh in 0..<3 { for kw in 0..<3 { for c in 0..<ci { for o in 0..<co {
@@ -194,11 +238,11 @@ final class WinogradKernelTests: XCTestCase {
         var v = [Float](repeating: 0, count: n * n * block * ci), e = [Float](repeating: 0, count: n * n * block * co)
         var m = [Float](repeating: 0, count: n * n * ci * co), h = [Float](repeating: 0, count: n * n * 16)
         var gk = [Float](repeating: 7, count: 9 * ci * co)
-        let geometry = WinogradGradientGeometry(inputHeight: hp, inputWidth: wp, channels: ci, outputHeight: oh, outputWidth: ow,
-                                                filters: co, block: block)
+        let geometry = WinogradGradientGeometry(inputHeight: sh, inputWidth: sw, padTop: unpadded ? 1 : 0, padLeft: unpadded ? 1 : 0,
+                                                channels: ci, outputHeight: oh, outputWidth: ow, filters: co, block: block)
         let buffers = WinogradGradientBuffers(v: &v, e: &e, m: &m, h: &h)
         for img in 0..<images {
-            WinogradGradient<F>.accumulate(Array(x[(img * hp * wp * ci)...]), Array(dy[(img * oh * ow * co)...]), geometry, buffers,
+            WinogradGradient<F>.accumulate(Array(stored[(img * sh * sw * ci)...]), Array(dy[(img * oh * ow * co)...]), geometry, buffers,
                                            image: img, last: img == images - 1)
         }
         WinogradGradient<F>.store(m, &gk, &h, channels: ci, filters: co)
@@ -213,6 +257,8 @@ final class WinogradKernelTests: XCTestCase {
         checkGradient(oh: 8, ow: 8, ci: 16, co: 16, block: 4)
         checkGradient(oh: 7, ow: 6, ci: 32, co: 16, block: 4)
         checkGradient(oh: 14, ow: 14, ci: 16, co: 48, block: 5)
+        checkGradient(oh: 7, ow: 6, ci: 32, co: 16, block: 4, unpadded: true)
+        checkGradient(oh: 14, ow: 13, ci: 16, co: 16, block: 64, images: 3, unpadded: true)
     }
 
     /// Images with fewer tiles than the block share rounds of GEMMs: 4 tiles an image, 3 images a

@@ -58,76 +58,74 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     private var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 13824 + 46656 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 27648 + 46656 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 28224 + 46656 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 28224 + 55872 }   // conv2d_2 output gradient of one image, zero-bordered [34, 34, 32] (per chunk)
-    private var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 65216 + 55872 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 65216 + 93312 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 79040 + 93312 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 92864 + 93312 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 93440 + 93312 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 64, CI] (per thread)
-    private var l3_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 167168 + 93312 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 64, CO] (per thread)
-    private var l3_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 240896 + 93312 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l3_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 277760 + 93312 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 278336 + 93312 }   // activation_2 output [N, 30, 30, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 220944 + threads * 278336 + 93312 }   // gradient of activation_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 249744 + threads * 278336 + 93312 }   // max_pooling2d_1 output [N, 15, 15, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 256944 + threads * 278336 + 93312 }   // gradient of max_pooling2d_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 264144 + threads * 278336 + 93312 }   // dropout_1 output [N, 15, 15, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 271344 + threads * 278336 + 93312 }   // gradient of dropout_1 output
-    private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 278544 + threads * 278336 + 93312 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 278336 + 93312 }   // conv2d_3 output [N, 15, 15, 64]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 278336 + 93312 }   // gradient of conv2d_3 output
-    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 278336 + 93312 }   // conv2d_3 zero-padded input [N, 17, 17, 32]
-    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 278336 + 93312 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 278336 + 167616 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 292160 + 167616 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 319808 + 167616 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 320384 + 167616 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l7_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 320384 + 186048 }   // conv2d_3 output gradient of one image, zero-bordered [17, 17, 64] (per chunk)
-    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 338880 + 186048 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 338880 + 260352 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 366528 + 260352 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 380352 + 260352 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 380928 + 260352 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 454656 + 260352 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 602112 + 260352 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 675840 + 260352 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 323792 + threads * 676416 + 260352 }   // activation_3 output [N, 15, 15, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 338192 + threads * 676416 + 260352 }   // gradient of activation_3 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 352592 + threads * 676416 + 260352 }   // conv2d_4 output [N, 13, 13, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 363408 + threads * 676416 + 260352 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 676416 + 260352 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 676416 + 408384 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 704064 + 408384 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 731712 + 408384 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 732288 + 408384 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 732288 + 445248 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 879744 + 445248 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1027200 + 445248 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1174656 + 445248 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 374224 + threads * 1175232 + 445248 }   // activation_4 output [N, 13, 13, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 385040 + threads * 1175232 + 445248 }   // gradient of activation_4 output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 395856 + threads * 1175232 + 445248 }   // max_pooling2d_2 output [N, 6, 6, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 398160 + threads * 1175232 + 445248 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 400464 + threads * 1175232 + 445248 }   // dropout_2 output [N, 6, 6, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 402768 + threads * 1175232 + 445248 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 405072 + threads * 1175232 + 445248 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 407376 + threads * 1175232 + 445248 }   // dense_1 output [N, 512]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 407888 + threads * 1175232 + 445248 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 1175232 + 445248 }   // dense_1 transposed kernel [512, 2304]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 408400 + threads * 1175232 + 1624896 }   // activation_5 output [N, 512]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 408912 + threads * 1175232 + 1624896 }   // gradient of activation_5 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 409424 + threads * 1175232 + 1624896 }   // dropout_3 output [N, 512]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 409936 + threads * 1175232 + 1624896 }   // gradient of dropout_3 output
-    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 410448 + threads * 1175232 + 1624896 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 410960 + threads * 1175232 + 1624896 }   // dense_2 output [N, 10]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 410976 + threads * 1175232 + 1624896 }   // gradient of dense_2 output
-    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 410992 + threads * 1175232 + 1624896 }   // dense_2 transposed kernel [10, 512]
+    private var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 28224 + 55872 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 28224 + 93312 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 42048 + 93312 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 55872 + 93312 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l3_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 56448 + 93312 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 64, CI] (per thread)
+    private var l3_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 130176 + 93312 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 64, CO] (per thread)
+    private var l3_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 203904 + 93312 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l3_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 240768 + 93312 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 241344 + 93312 }   // activation_2 output [N, 30, 30, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 220944 + threads * 241344 + 93312 }   // gradient of activation_2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 249744 + threads * 241344 + 93312 }   // max_pooling2d_1 output [N, 15, 15, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 256944 + threads * 241344 + 93312 }   // gradient of max_pooling2d_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 264144 + threads * 241344 + 93312 }   // dropout_1 output [N, 15, 15, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 271344 + threads * 241344 + 93312 }   // gradient of dropout_1 output
+    private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 278544 + threads * 241344 + 93312 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 241344 + 93312 }   // conv2d_3 output [N, 15, 15, 64]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 241344 + 93312 }   // gradient of conv2d_3 output
+    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 241344 + 93312 }   // conv2d_3 zero-padded input of image 0 [17, 17, 32] (single-image row kernel)
+    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 241344 + 102560 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 241344 + 176864 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 255168 + 176864 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 282816 + 176864 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 283392 + 176864 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 283392 + 195296 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 283392 + 269600 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 311040 + 269600 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 324864 + 269600 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325440 + 269600 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 399168 + 269600 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 546624 + 269600 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 620352 + 269600 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 620928 + 269600 }   // activation_3 output [N, 15, 15, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 620928 + 269600 }   // gradient of activation_3 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 620928 + 269600 }   // conv2d_4 output [N, 13, 13, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 620928 + 269600 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 620928 + 269600 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 620928 + 417632 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 648576 + 417632 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 676224 + 417632 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 676800 + 417632 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 676800 + 454496 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 824256 + 454496 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 971712 + 454496 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1119168 + 454496 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1119744 + 454496 }   // activation_4 output [N, 13, 13, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1119744 + 454496 }   // gradient of activation_4 output
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1119744 + 454496 }   // max_pooling2d_2 output [N, 6, 6, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1119744 + 454496 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1119744 + 454496 }   // dropout_2 output [N, 6, 6, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1119744 + 454496 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1119744 + 454496 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1119744 + 454496 }   // dense_1 output [N, 512]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1119744 + 454496 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1119744 + 454496 }   // dense_1 transposed kernel [512, 2304]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1119744 + 1634144 }   // activation_5 output [N, 512]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1119744 + 1634144 }   // gradient of activation_5 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1119744 + 1634144 }   // dropout_3 output [N, 512]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1119744 + 1634144 }   // gradient of dropout_3 output
+    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1119744 + 1634144 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1119744 + 1634144 }   // dense_2 output [N, 10]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1119744 + 1634144 }   // gradient of dense_2 output
+    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1119744 + 1634144 }   // dense_2 transposed kernel [10, 512]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
-                   arena: ArenaSize(perImage: 410992, perChunk: 1175232, fixed: 1630016), arena32: ArenaSize(perImage: 9504))
+                   arena: ArenaSize(perImage: 401744, perChunk: 1119744, fixed: 1639264), arena32: ArenaSize(perImage: 9504))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -285,9 +283,9 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         l3_conv2d_2wsrc.update(from: (parameters + 896), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [32, 32, 32] padded input into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [32, 32, 32] input (zero border 0 above, 0 left, applied in the transform) into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
     @inline(never) private func winograd4x4_30x30x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 30, outputWidth: 30, filters: 32,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
@@ -318,16 +316,16 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [34, 34, 32] padded input into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [30, 30, 32] input (zero border 2 above, 2 left, applied in the transform) into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
     @inline(never) private func winograd4x4_32x32x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 34, inputWidth: 34, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, padTop: 2, padLeft: 2, channels: 32,
                                         outputHeight: 32, outputWidth: 32, filters: 32,
                                         outputOffset: 0, outputRowStride: 1024, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2d_2dxwu, v: l3_conv2d_2dxwv + t * 13824, m: l3_conv2d_2dxwm + t * 13824, h: l3_conv2d_2dxwh + t * 576)
         winograd4x4_32x32x32to32(x, y, q0, q1, buffers, .store)
@@ -339,16 +337,14 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         BiasGradient.sum(g3 + lo * 28800, rows: (hi - lo) * 900, n: 32, into: (gp + 10112))
         let gk = (gp + 896)
         let wg = WinogradGradientBuffers(v: l3_conv2d_2gv + t * 73728, e: l3_conv2d_2ge + t * 73728, m: l3_conv2d_2gm + t * 36864, h: l3_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 32, inputWidth: 32, channels: 32, outputHeight: 30, outputWidth: 30, filters: 32, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 32, inputWidth: 32, padTop: 0, padLeft: 0, channels: 32, outputHeight: 30, outputWidth: 30, filters: 32, block: 64)
         wg.m.update(repeating: 0, count: 36864)
-        let dyp = l3_conv2d_2dyp + t * 36992
         for n in lo..<hi {
             let x = a2 + n * 32768
             let dy = g3 + n * 28800
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g2 + n * 32768
-            for r in 0..<30 { (dyp + ((r + 2) * 34 + 2) * 32).update(from: dy + r * 960, count: 960) }
-            l3_conv2d_2InputGradientTiles(dyp, dx, 0, 64, t)
+            l3_conv2d_2InputGradientTiles(dy, dx, 0, 64, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
@@ -371,9 +367,9 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 7200, first: lo * 7200, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [17, 17, 32] padded input into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 32] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) private func winograd4x4_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 17, inputWidth: 17, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 15, outputWidth: 15, filters: 64,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
@@ -397,9 +393,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
     private func l7_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a6 + n * 7200
-            let x = l7_conv2d_3xp + n * 9248
-            for r in 0..<15 { (x + ((r + 1) * 17 + 1) * 32).update(from: src + r * 480, count: 480) }
+            let x = a6 + n * 7200
             let y = a7 + n * 14400
             l7_conv2d_3ForwardTiles(x, y, 0, 16, t)
         }
@@ -419,16 +413,16 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [17, 17, 64] padded input into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_15x15x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 17, inputWidth: 17, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 15, outputWidth: 15, filters: 32,
                                         outputOffset: 0, outputRowStride: 480, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 27648, m: l7_conv2d_3dxwm + t * 13824, h: l7_conv2d_3dxwh + t * 576)
         winograd4x4_15x15x64to32(x, y, q0, q1, buffers, .store)
@@ -440,23 +434,21 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         BiasGradient.sum(g7 + lo * 14400, rows: (hi - lo) * 225, n: 64, into: (gp + 28576))
         let gk = (gp + 10144)
         let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 73728, e: l7_conv2d_3ge + t * 147456, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 17, inputWidth: 17, channels: 32, outputHeight: 15, outputWidth: 15, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 32, outputHeight: 15, outputWidth: 15, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
-        let dyp = l7_conv2d_3dyp + t * 18496
         for n in lo..<hi {
-            let x = l7_conv2d_3xp + n * 9248
+            let x = a6 + n * 7200
             let dy = g7 + n * 14400
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g6 + n * 7200
-            for r in 0..<15 { (dyp + ((r + 1) * 17 + 1) * 64).update(from: dy + r * 960, count: 960) }
-            l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
+            l7_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] padded input into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] input (zero border 0 above, 0 left, applied in the transform) into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
     @inline(never) private func winograd4x4_13x13x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 0, padLeft: 0, channels: 64,
                                         outputHeight: 13, outputWidth: 13, filters: 64,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
@@ -500,7 +492,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         BiasGradient.sum(g9 + lo * 10816, rows: (hi - lo) * 169, n: 64, into: (gp + 65504))
         let gk = (gp + 28640)
         let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 147456, e: l9_conv2d_4ge + t * 147456, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, channels: 64, outputHeight: 13, outputWidth: 13, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 15, inputWidth: 15, padTop: 0, padLeft: 0, channels: 64, outputHeight: 13, outputWidth: 13, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
         for n in lo..<hi {
             let x = a8 + n * 14400

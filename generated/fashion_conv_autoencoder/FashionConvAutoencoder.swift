@@ -48,44 +48,43 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 57360 }   // gradient of enc_pool1 output
     private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 63632 }   // enc_conv2 output [N, 14, 14, 32]
     private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 69904 }   // gradient of enc_conv2 output
-    private var l3_enc_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 zero-padded input [N, 16, 16, 32]
-    private var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 }   // enc_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + 37440 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 13824 + 37440 }   // enc_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 27648 + 37440 }   // enc_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 28224 + 37440 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l3_enc_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 28224 + 46656 }   // enc_conv2 output gradient of one image, zero-bordered [16, 16, 32] (per chunk)
-    private var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 36416 + 46656 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 36416 + 84096 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 50240 + 84096 }   // enc_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 64064 + 84096 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 64640 + 84096 }   // enc_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 138368 + 84096 }   // enc_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 212096 + 84096 }   // enc_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 248960 + 84096 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 84368 + threads * 249536 + 84096 }   // enc_pool2 output [N, 7, 7, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 85936 + threads * 249536 + 84096 }   // gradient of enc_pool2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 87504 + threads * 249536 + 84096 }   // dec_up1 output [N, 14, 14, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93776 + threads * 249536 + 84096 }   // gradient of dec_up1 output
-    private var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 249536 + 84096 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
-    private var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 249536 + 93312 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
-    private var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 256736 + 93312 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 100048 + threads * 263936 + 93312 }   // dec_up2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 125136 + threads * 263936 + 93312 }   // gradient of dec_up2 output
-    private var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 263936 + 93312 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
-    private var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 263936 + 102528 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
-    private var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 290848 + 102528 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 150224 + threads * 317760 + 102528 }   // dec_out output [N, 28, 28, 1]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 151008 + threads * 317760 + 102528 }   // gradient of dec_out output
-    private var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 151792 + threads * 317760 + 102528 }   // dec_out zero-padded input [N, 30, 30, 32]
-    private var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 317760 + 102528 }   // dec_out flipped kernel [KH, KW, CO, CI]
-    private var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 180592 + threads * 317760 + 102816 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
+    private var l3_enc_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 8192 }   // enc_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 45632 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 13824 + 45632 }   // enc_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 27648 + 45632 }   // enc_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 28224 + 45632 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 28224 + 54848 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 28224 + 92288 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 42048 + 92288 }   // enc_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 55872 + 92288 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 56448 + 92288 }   // enc_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 130176 + 92288 }   // enc_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 203904 + 92288 }   // enc_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 240768 + 92288 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 241344 + 92288 }   // enc_pool2 output [N, 7, 7, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 77744 + threads * 241344 + 92288 }   // gradient of enc_pool2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 79312 + threads * 241344 + 92288 }   // dec_up1 output [N, 14, 14, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 85584 + threads * 241344 + 92288 }   // gradient of dec_up1 output
+    private var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 241344 + 92288 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
+    private var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 241344 + 101504 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
+    private var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 248544 + 101504 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 255744 + 101504 }   // dec_up2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 116944 + threads * 255744 + 101504 }   // gradient of dec_up2 output
+    private var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 255744 + 101504 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
+    private var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 255744 + 110720 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
+    private var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 282656 + 110720 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 309568 + 110720 }   // dec_out output [N, 28, 28, 1]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 142816 + threads * 309568 + 110720 }   // gradient of dec_out output
+    private var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 143600 + threads * 309568 + 110720 }   // dec_out zero-padded input [N, 30, 30, 32]
+    private var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 309568 + 110720 }   // dec_out flipped kernel [KH, KW, CO, CI]
+    private var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 309568 + 111008 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
     private var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
     private var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 28353, inputSize: 784,
-                   arena: ArenaSize(perImage: 180592, perChunk: 318672, fixed: 102816), arena32: ArenaSize(perImage: 7840))
+                   arena: ArenaSize(perImage: 172400, perChunk: 310480, fixed: 111008), arena32: ArenaSize(perImage: 7840))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -211,9 +210,9 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
     @inline(never) private func winograd4x4_14x14x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
@@ -237,9 +236,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
     private func l3_enc_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a2 + n * 6272
-            let x = l3_enc_conv2xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let x = a2 + n * 6272
             let y = a3 + n * 6272
             l3_enc_conv2ForwardTiles(x, y, 0, 16, t)
         }
@@ -259,7 +256,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         } } } }
     }
 
-    // enc_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // enc_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_enc_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_enc_conv2dxwu, v: l3_enc_conv2dxwv + t * 13824, m: l3_enc_conv2dxwm + t * 13824, h: l3_enc_conv2dxwh + t * 576)
         winograd4x4_14x14x32to32(x, y, q0, q1, buffers, .store)
@@ -272,16 +269,14 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         BiasGradient.sum(g3 + lo * 6272, rows: (hi - lo) * 196, n: 32, into: (gp + 9536))
         let gk = (gp + 320)
         let wg = WinogradGradientBuffers(v: l3_enc_conv2gv + t * 73728, e: l3_enc_conv2ge + t * 73728, m: l3_enc_conv2gm + t * 36864, h: l3_enc_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 32, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32, outputHeight: 14, outputWidth: 14, filters: 32, block: 64)
         wg.m.update(repeating: 0, count: 36864)
-        let dyp = l3_enc_conv2dyp + t * 8192
         for n in lo..<hi {
-            let x = l3_enc_conv2xp + n * 8192
+            let x = a2 + n * 6272
             let dy = g3 + n * 6272
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g2 + n * 6272
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 32).update(from: dy + r * 448, count: 448) }
-            l3_enc_conv2InputGradientTiles(dyp, dx, 0, 16, t)
+            l3_enc_conv2InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }

@@ -86,184 +86,181 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126352 + threads * 25216 + 128 }   // gradient of stem_relu output
     private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 151440 + threads * 25216 + 128 }   // b1_conv1 output [N, 28, 28, 32]
     private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 176528 + threads * 25216 + 128 }   // gradient of b1_conv1 output
-    private var l4_b1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25216 + 128 }   // b1_conv1 zero-padded input [N, 30, 30, 32]
-    private var l4_b1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 25216 + 128 }   // b1_conv1 folded BatchNorm scale and shift per chunk
-    private var l4_b1_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 25280 + 128 }   // b1_conv1 the kernel U was computed from (bit-compared before single-image inference)
-    private var l4_b1_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 25280 + 9344 }   // b1_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l4_b1_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 25280 + 46784 }   // b1_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l4_b1_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 39104 + 46784 }   // b1_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l4_b1_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 52928 + 46784 }   // b1_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l4_b1_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 53504 + 46784 }   // b1_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l4_b1_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 53504 + 56000 }   // b1_conv1 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private var l4_b1_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 82304 + 56000 }   // b1_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l4_b1_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 82304 + 93440 }   // b1_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l4_b1_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 96128 + 93440 }   // b1_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l4_b1_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 109952 + 93440 }   // b1_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l4_b1_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 110528 + 93440 }   // b1_conv1 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 166976 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 223424 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 260288 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 230416 + threads * 260864 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 255504 + threads * 260864 + 93440 }   // gradient of b1_bn1 output
-    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260864 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
-    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260928 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 280592 + threads * 260928 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 305680 + threads * 260928 + 93568 }   // gradient of b1_relu1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 330768 + threads * 260928 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 355856 + threads * 260928 + 93568 }   // gradient of b1_conv2 output
-    private var l7_b1_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 380944 + threads * 260928 + 93568 }   // b1_conv2 zero-padded input [N, 30, 30, 32]
-    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260928 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
-    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 260992 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 274816 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 288640 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 289216 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l7_b1_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 289216 + 149440 }   // b1_conv2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 318016 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 318016 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 331840 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 345664 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 346240 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 402688 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 459136 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 496000 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 409744 + threads * 496576 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 434832 + threads * 496576 + 186880 }   // gradient of b1_bn2 output
-    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496576 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
-    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496640 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 459920 + threads * 496640 + 187008 }   // gradient of stem_relu output from b1_add
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 485008 + threads * 496640 + 187008 }   // b1_add output [N, 28, 28, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 510096 + threads * 496640 + 187008 }   // gradient of b1_add output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 535184 + threads * 496640 + 187008 }   // b1_out output [N, 28, 28, 32]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 560272 + threads * 496640 + 187008 }   // gradient of b1_out output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 585360 + threads * 496640 + 187008 }   // pool1 output [N, 14, 14, 32]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 591632 + threads * 496640 + 187008 }   // gradient of pool1 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 597904 + threads * 496640 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 610448 + threads * 496640 + 187008 }   // gradient of b2_conv1 output
-    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 622992 + threads * 496640 + 187008 }   // b2_conv1 zero-padded input [N, 16, 16, 32]
-    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496640 + 187008 }   // b2_conv1 folded BatchNorm scale and shift per chunk
-    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496768 + 187008 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 496768 + 261312 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 510592 + 261312 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538240 + 261312 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538816 + 261312 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l12_b2_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 538816 + 279744 }   // b2_conv1 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 555200 + 279744 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 555200 + 354048 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 582848 + 354048 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 596672 + 354048 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 597248 + 354048 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 670976 + 354048 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 818432 + 354048 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 892160 + 354048 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 631184 + threads * 892736 + 354048 }   // b2_bn1 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 643728 + threads * 892736 + 354048 }   // gradient of b2_bn1 output
-    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892736 + 354048 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892864 + 354048 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 656272 + threads * 892864 + 354304 }   // b2_relu1 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 668816 + threads * 892864 + 354304 }   // gradient of b2_relu1 output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 681360 + threads * 892864 + 354304 }   // b2_conv2 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 693904 + threads * 892864 + 354304 }   // gradient of b2_conv2 output
-    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 706448 + threads * 892864 + 354304 }   // b2_conv2 zero-padded input [N, 16, 16, 64]
-    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 892864 + 354304 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 892864 + 502336 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 920512 + 502336 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948160 + 502336 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948736 + 502336 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l15_b2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 948736 + 539200 }   // b2_conv2 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 965120 + 539200 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 965120 + 687232 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 992768 + 687232 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1020416 + 687232 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1020992 + 687232 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1168448 + 687232 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1315904 + 687232 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1463360 + 687232 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 722832 + threads * 1463936 + 687232 }   // gradient of pool1 output from b2_proj
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 729104 + threads * 1463936 + 687232 }   // b2_proj output [N, 14, 14, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 741648 + threads * 1463936 + 687232 }   // gradient of b2_proj output
-    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1463936 + 687232 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1463936 + 689280 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 754192 + threads * 1476480 + 689280 }   // b2_bn2 output [N, 14, 14, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 766736 + threads * 1476480 + 689280 }   // gradient of b2_bn2 output
-    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476480 + 689280 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476608 + 689280 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 779280 + threads * 1476608 + 689536 }   // b2_projbn output [N, 14, 14, 64]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 791824 + threads * 1476608 + 689536 }   // gradient of b2_projbn output
-    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476608 + 689536 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476736 + 689536 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 804368 + threads * 1476736 + 689792 }   // b2_add output [N, 14, 14, 64]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 816912 + threads * 1476736 + 689792 }   // gradient of b2_add output
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 829456 + threads * 1476736 + 689792 }   // b2_out output [N, 14, 14, 64]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 842000 + threads * 1476736 + 689792 }   // gradient of b2_out output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 854544 + threads * 1476736 + 689792 }   // pool2 output [N, 7, 7, 64]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 857680 + threads * 1476736 + 689792 }   // gradient of pool2 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 860816 + threads * 1476736 + 689792 }   // b3_conv1 output [N, 7, 7, 64]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 863952 + threads * 1476736 + 689792 }   // gradient of b3_conv1 output
-    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 867088 + threads * 1476736 + 689792 }   // b3_conv1 zero-padded input [N, 9, 9, 64]
-    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476736 + 689792 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476864 + 689792 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1476864 + 837824 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1486080 + 837824 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495296 + 837824 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495872 + 837824 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l22_b3_conv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1495872 + 874688 }   // b3_conv1 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1501056 + 874688 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1501056 + 1022720 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1510272 + 1022720 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1519488 + 1022720 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1520064 + 1022720 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1667520 + 1022720 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1814976 + 1022720 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1962432 + 1022720 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 872272 + threads * 1963008 + 1022720 }   // b3_bn1 output [N, 7, 7, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 875408 + threads * 1963008 + 1022720 }   // gradient of b3_bn1 output
-    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963008 + 1022720 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963136 + 1022720 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 878544 + threads * 1963136 + 1022976 }   // b3_relu1 output [N, 7, 7, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 881680 + threads * 1963136 + 1022976 }   // gradient of b3_relu1 output
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 884816 + threads * 1963136 + 1022976 }   // b3_conv2 output [N, 7, 7, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 887952 + threads * 1963136 + 1022976 }   // gradient of b3_conv2 output
-    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 891088 + threads * 1963136 + 1022976 }   // b3_conv2 zero-padded input [N, 9, 9, 64]
-    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963136 + 1022976 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963264 + 1022976 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1963264 + 1171008 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1972480 + 1171008 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1981696 + 1171008 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1982272 + 1171008 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l25_b3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1982272 + 1207872 }   // b3_conv2 output gradient of one image, zero-bordered [9, 9, 64] (per chunk)
-    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1987456 + 1207872 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1987456 + 1355904 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 1996672 + 1355904 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2005888 + 1355904 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2006464 + 1355904 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2153920 + 1355904 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2301376 + 1355904 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2448832 + 1355904 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 896272 + threads * 2449408 + 1355904 }   // b3_bn2 output [N, 7, 7, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 899408 + threads * 2449408 + 1355904 }   // gradient of b3_bn2 output
-    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449408 + 1355904 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449536 + 1355904 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 902544 + threads * 2449536 + 1356160 }   // gradient of pool2 output from b3_add
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 905680 + threads * 2449536 + 1356160 }   // b3_add output [N, 7, 7, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 908816 + threads * 2449536 + 1356160 }   // gradient of b3_add output
-    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 911952 + threads * 2449536 + 1356160 }   // b3_out output [N, 7, 7, 64]
-    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 915088 + threads * 2449536 + 1356160 }   // gradient of b3_out output
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 918224 + threads * 2449536 + 1356160 }   // gap output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 918288 + threads * 2449536 + 1356160 }   // gradient of gap output
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 918352 + threads * 2449536 + 1356160 }   // dropout output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 918416 + threads * 2449536 + 1356160 }   // gradient of dropout output
-    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 918480 + threads * 2449536 + 1356160 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 918544 + threads * 2449536 + 1356160 }   // dense output [N, 10]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 918560 + threads * 2449536 + 1356160 }   // gradient of dense output
-    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 918576 + threads * 2449536 + 1356160 }   // dense transposed kernel [10, 64]
+    private var l4_b1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25216 + 128 }   // b1_conv1 folded BatchNorm scale and shift per chunk
+    private var l4_b1_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 128 }   // b1_conv1 the kernel U was computed from (bit-compared before single-image inference)
+    private var l4_b1_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 9344 }   // b1_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l4_b1_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 46784 }   // b1_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l4_b1_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 39104 + 46784 }   // b1_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l4_b1_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 52928 + 46784 }   // b1_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l4_b1_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 46784 }   // b1_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l4_b1_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 56000 }   // b1_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l4_b1_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 93440 }   // b1_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l4_b1_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 67328 + 93440 }   // b1_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l4_b1_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81152 + 93440 }   // b1_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l4_b1_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81728 + 93440 }   // b1_conv1 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 138176 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 194624 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 231488 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 232064 + 93440 }   // b1_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 257152 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 226704 + threads * 257152 + 93440 }   // gradient of b1_bn1 output
+    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257152 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
+    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257216 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257216 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 276880 + threads * 257216 + 93568 }   // gradient of b1_relu1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 301968 + threads * 257216 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 327056 + threads * 257216 + 93568 }   // gradient of b1_conv2 output
+    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257216 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
+    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 271104 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 284928 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 299328 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 313152 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 313728 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 370176 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 426624 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 463488 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 464064 + 186880 }   // b1_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 489152 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 377232 + threads * 489152 + 186880 }   // gradient of b1_bn2 output
+    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489152 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
+    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489216 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489216 + 187008 }   // gradient of stem_relu output from b1_add
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 427408 + threads * 489216 + 187008 }   // b1_add output [N, 28, 28, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 452496 + threads * 489216 + 187008 }   // gradient of b1_add output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 477584 + threads * 489216 + 187008 }   // b1_out output [N, 28, 28, 32]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 502672 + threads * 489216 + 187008 }   // gradient of b1_out output
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 527760 + threads * 489216 + 187008 }   // pool1 output [N, 14, 14, 32]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 489216 + 187008 }   // gradient of pool1 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 489216 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 489216 + 187008 }   // gradient of b2_conv1 output
+    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489216 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489216 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
+    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489344 + 195200 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489344 + 269504 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 503168 + 269504 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 530816 + 269504 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 269504 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 287936 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 362240 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 559040 + 362240 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 572864 + 362240 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 573440 + 362240 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 647168 + 362240 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 794624 + 362240 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 868352 + 362240 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 868928 + 362240 }   // b2_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 881472 + 362240 }   // b2_bn1 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 881472 + 362240 }   // gradient of b2_bn1 output
+    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881472 + 362240 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881600 + 362240 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881600 + 362496 }   // b2_relu1 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 881600 + 362496 }   // gradient of b2_relu1 output
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 881600 + 362496 }   // b2_conv2 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 881600 + 362496 }   // gradient of b2_conv2 output
+    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 362496 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 378880 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 526912 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 909248 + 526912 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 936896 + 526912 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 526912 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 563776 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 711808 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 965120 + 711808 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 992768 + 711808 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 993344 + 711808 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1140800 + 711808 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1288256 + 711808 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1435712 + 711808 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1436288 + 711808 }   // gradient of pool1 output from b2_proj
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 1436288 + 711808 }   // b2_proj output [N, 14, 14, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 1436288 + 711808 }   // gradient of b2_proj output
+    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1436288 + 711808 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1436288 + 713856 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1448832 + 713856 }   // b2_bn2 output [N, 14, 14, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 1448832 + 713856 }   // gradient of b2_bn2 output
+    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448832 + 713856 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448960 + 713856 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448960 + 714112 }   // b2_projbn output [N, 14, 14, 64]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 1448960 + 714112 }   // gradient of b2_projbn output
+    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1448960 + 714112 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1449088 + 714112 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1449088 + 714368 }   // b2_add output [N, 14, 14, 64]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 1449088 + 714368 }   // gradient of b2_add output
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 1449088 + 714368 }   // b2_out output [N, 14, 14, 64]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 1449088 + 714368 }   // gradient of b2_out output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 1449088 + 714368 }   // pool2 output [N, 7, 7, 64]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 1449088 + 714368 }   // gradient of pool2 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 1449088 + 714368 }   // b3_conv1 output [N, 7, 7, 64]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 1449088 + 714368 }   // gradient of b3_conv1 output
+    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449088 + 714368 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449088 + 719552 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449216 + 719552 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449216 + 867584 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1458432 + 867584 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1467648 + 867584 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 867584 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 904448 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 1052480 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1477440 + 1052480 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1486656 + 1052480 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1487232 + 1052480 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1634688 + 1052480 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1782144 + 1052480 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1929600 + 1052480 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1930176 + 1052480 }   // b3_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1933312 + 1052480 }   // b3_bn1 output [N, 7, 7, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 1933312 + 1052480 }   // gradient of b3_bn1 output
+    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933312 + 1052480 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933440 + 1052480 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933440 + 1052736 }   // b3_relu1 output [N, 7, 7, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 1933440 + 1052736 }   // gradient of b3_relu1 output
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 1933440 + 1052736 }   // b3_conv2 output [N, 7, 7, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 1933440 + 1052736 }   // gradient of b3_conv2 output
+    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933440 + 1052736 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933440 + 1057920 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933568 + 1057920 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933568 + 1205952 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1942784 + 1205952 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952000 + 1205952 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1205952 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1242816 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1390848 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1961792 + 1390848 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1971008 + 1390848 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1971584 + 1390848 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2119040 + 1390848 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2266496 + 1390848 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2413952 + 1390848 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2414528 + 1390848 }   // b3_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2417664 + 1390848 }   // b3_bn2 output [N, 7, 7, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 2417664 + 1390848 }   // gradient of b3_bn2 output
+    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417664 + 1390848 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417792 + 1390848 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417792 + 1391104 }   // gradient of pool2 output from b3_add
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 2417792 + 1391104 }   // b3_add output [N, 7, 7, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 2417792 + 1391104 }   // gradient of b3_add output
+    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 2417792 + 1391104 }   // b3_out output [N, 7, 7, 64]
+    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 2417792 + 1391104 }   // gradient of b3_out output
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 2417792 + 1391104 }   // gap output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 2417792 + 1391104 }   // gradient of gap output
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 2417792 + 1391104 }   // dropout output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 2417792 + 1391104 }   // gradient of dropout output
+    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 2417792 + 1391104 }   // dropout dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 2417792 + 1391104 }   // dense output [N, 10]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 2417792 + 1391104 }   // gradient of dense output
+    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 2417792 + 1391104 }   // dense transposed kernel [10, 64]
     private var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     private var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 918576, perChunk: 2449536, fixed: 1356800), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 826032, perChunk: 2417792, fixed: 1391744), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -356,7 +353,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
             l11_pool1ForwardInference(lo, hi, t)
             l12_b2_conv1ForwardFused(lo, hi, t)
-            l15_b2_conv2ForwardInference(lo, hi, t)
+            l15_b2_conv2Forward(lo, hi, t)
             l16_b2_projForward(lo, hi, t)
             BatchNorm.inference(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, fold: l17_b2_bn2part + t * 128)
             BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
@@ -378,16 +375,16 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_stem_convPadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_stem_convForwardRowsFused(l1_stem_convxp, a3, q0, q1, t) }
-        l4_b1_conv1PadSingle()
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 416), source: l4_b1_conv1wsrc, l4_b1_conv1wu, l4_b1_conv1wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l4_b1_conv1ForwardTiles(l4_b1_conv1xp, l7_b1_conv2xp, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l4_b1_conv1ForwardTiles(a3, a6, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 9760), source: l7_b1_conv2wsrc, l7_b1_conv2wu, l7_b1_conv2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l7_b1_conv2ForwardTiles(l7_b1_conv2xp, a8, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l7_b1_conv2ForwardTiles(a6, a8, q0, q1, t) }
         Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
         Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
         l11_pool1ForwardInference(lo, hi, t)
         l12_b2_conv1PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardRowsFused(l12_b2_conv1xp, l15_b2_conv2xp, q0, q1, t) }
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardRowsFused(l12_b2_conv1xp, a14, q0, q1, t) }
+        l15_b2_conv2PadSingle()
         Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l15_b2_conv2ForwardRows(l15_b2_conv2xp, a15, q0, q1, t) }
         Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l16_b2_projForwardRows(a11, a16, q0, q1, t) }
         BatchNorm.inference(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, fold: l17_b2_bn2part + t * 128)
@@ -396,7 +393,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
         l21_pool2ForwardInference(lo, hi, t)
         l22_b3_conv1PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l22_b3_conv1ForwardRowsFused(l22_b3_conv1xp, l25_b3_conv2xp, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l22_b3_conv1ForwardRowsFused(l22_b3_conv1xp, a24, q0, q1, t) }
+        l25_b3_conv2PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l25_b3_conv2ForwardRowsFused(l25_b3_conv2xp, a26, q0, q1, t) }
         Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
         Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
@@ -618,11 +616,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         l4_b1_conv1wsrc.update(from: (parameters + 416), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (into a padded buffer), 12 tiles per block; called by l4_b1_conv1ForwardTiles
-    @inline(never) private func winograd4x4_28x28x32to32Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTiles, l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 992, outputRowStride: 960, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -632,16 +630,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let sc = l4_b1_conv1fold + t * 64, sh = sc + 32   // folded b1_conv1 + b1_bn1 + b1_relu1
         BatchNorm.fold(l5_b1_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
-        winograd4x4_28x28x32to32Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
-    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
-                                        outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
-                                        block: 12, uStride: 1040)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+        winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
@@ -653,9 +642,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l4_b1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a3 + n * 25088
-            let x = l4_b1_conv1xp + n * 28800
-            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
+            let x = a3 + n * 25088
             let y = a4 + n * 25088
             l4_b1_conv1ForwardTilesTraining(x, y, 0, 49, t)
         }
@@ -664,18 +651,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with b1_conv1 + b1_bn1 + b1_relu1, Winograd
     private func l4_b1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a3 + n * 25088
-            let x = l4_b1_conv1xp + n * 28800
-            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
-            let y = l7_b1_conv2xp + n * 28800
+            let x = a3 + n * 25088
+            let y = a6 + n * 25088
             l4_b1_conv1ForwardTiles(x, y, 0, 49, t)
         }
-    }
-
-    // b1_conv1: zero-padded copy of image 0 (single-image inference)
-    private func l4_b1_conv1PadSingle() {
-        let src = a3, x = l4_b1_conv1xp
-        for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
     }
 
     // b1_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -686,7 +665,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b1_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b1_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l4_b1_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1dxwu, v: l4_b1_conv1dxwv + t * 13824, m: l4_b1_conv1dxwm + t * 13824, h: l4_b1_conv1dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
@@ -697,18 +676,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 416)
         let wg = WinogradGradientBuffers(v: l4_b1_conv1gv + t * 56448, e: l4_b1_conv1ge + t * 56448, m: l4_b1_conv1gm + t * 36864, h: l4_b1_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
         wg.m.update(repeating: 0, count: 36864)
-        let dyp = l4_b1_conv1dyp + t * 28800
         for n in lo..<hi {
-            let x = l4_b1_conv1xp + n * 28800
-            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
-            for r in 0..<28 {
-                BatchNorm.backwardData(g6 + n * 25088 + r * 896, a6 + n * 25088 + r * 896, a4 + n * 25088 + r * 896, dy + r * 960, rows: 28, l5_b1_bn1bn, .relu)
+            let x = a3 + n * 25088
+            let dy = l4_b1_conv1dz + t * 25088
+            do {
+                BatchNorm.backwardData(g6 + n * 25088, a6 + n * 25088, a4 + n * 25088, dy, rows: 784, l5_b1_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g3 + n * 25088
-            l4_b1_conv1InputGradientTiles(dyp, dx, 0, 49, t)
+            l4_b1_conv1InputGradientTiles(dy, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
@@ -748,9 +726,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l7_b1_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a6 + n * 25088
-            let x = l7_b1_conv2xp + n * 28800
-            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
+            let x = a6 + n * 25088
             let y = a7 + n * 25088
             l7_b1_conv2ForwardTilesTraining(x, y, 0, 49, t)
         }
@@ -759,7 +735,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with b1_conv2 + b1_bn2, Winograd
     private func l7_b1_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l7_b1_conv2xp + n * 28800
+            let x = a6 + n * 25088
             let y = a8 + n * 25088
             l7_b1_conv2ForwardTiles(x, y, 0, 49, t)
         }
@@ -773,7 +749,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b1_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b1_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l7_b1_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_b1_conv2dxwu, v: l7_b1_conv2dxwv + t * 13824, m: l7_b1_conv2dxwm + t * 13824, h: l7_b1_conv2dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
@@ -784,18 +760,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 9760)
         let wg = WinogradGradientBuffers(v: l7_b1_conv2gv + t * 56448, e: l7_b1_conv2ge + t * 56448, m: l7_b1_conv2gm + t * 36864, h: l7_b1_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
         wg.m.update(repeating: 0, count: 36864)
-        let dyp = l7_b1_conv2dyp + t * 28800
         for n in lo..<hi {
-            let x = l7_b1_conv2xp + n * 28800
-            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
-            for r in 0..<28 {
-                BatchNorm.backwardData(g8 + n * 25088 + r * 896, a8 + n * 25088 + r * 896, a7 + n * 25088 + r * 896, dy + r * 960, rows: 28, l8_b1_bn2bn)
+            let x = a6 + n * 25088
+            let dy = l7_b1_conv2dz + t * 25088
+            do {
+                BatchNorm.backwardData(g8 + n * 25088, a8 + n * 25088, a7 + n * 25088, dy, rows: 784, l8_b1_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g6 + n * 25088
-            l7_b1_conv2InputGradientTiles(dyp, dx, 0, 49, t)
+            l7_b1_conv2InputGradientTiles(dy, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
@@ -824,11 +799,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (into a padded buffer), 12 tiles per block; called by l12_b2_conv1ForwardTiles
-    @inline(never) private func winograd4x4_14x14x32to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTiles, l12_b2_conv1ForwardTilesTraining
+    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -838,16 +813,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
         BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 13824, m: l12_b2_conv1wm + t * 27648, h: l12_b2_conv1wh + t * 576)
-        winograd4x4_14x14x32to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTilesTraining
-    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 2064)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+        winograd4x4_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -861,16 +827,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let wk = (parameters + 19104)
         let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
         BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (1088 + (q0 + row) / 14 * 1024 + (q0 + row) % 14 * 64) },
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l12_b2_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a11 + n * 6272
-            let x = l12_b2_conv1xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let x = a11 + n * 6272
             let y = a12 + n * 12544
             l12_b2_conv1ForwardTilesTraining(x, y, 0, 16, t)
         }
@@ -879,10 +843,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: inference, fused with b2_conv1 + b2_bn1 + b2_relu1, Winograd
     private func l12_b2_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a11 + n * 6272
-            let x = l12_b2_conv1xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-            let y = l15_b2_conv2xp + n * 16384
+            let x = a11 + n * 6272
+            let y = a14 + n * 12544
             l12_b2_conv1ForwardTiles(x, y, 0, 16, t)
         }
     }
@@ -901,16 +863,16 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b2_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b2_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l12_b2_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1dxwu, v: l12_b2_conv1dxwv + t * 27648, m: l12_b2_conv1dxwm + t * 13824, h: l12_b2_conv1dxwh + t * 576)
         winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
@@ -921,18 +883,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 19104)
         let wg = WinogradGradientBuffers(v: l12_b2_conv1gv + t * 73728, e: l12_b2_conv1ge + t * 147456, m: l12_b2_conv1gm + t * 73728, h: l12_b2_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
-        let dyp = l12_b2_conv1dyp + t * 16384
         for n in lo..<hi {
-            let x = l12_b2_conv1xp + n * 8192
-            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
-            for r in 0..<14 {
-                BatchNorm.backwardData(g14 + n * 12544 + r * 896, a14 + n * 12544 + r * 896, a12 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l13_b2_bn1bn, .relu)
+            let x = a11 + n * 6272
+            let dy = l12_b2_conv1dz + t * 12544
+            do {
+                BatchNorm.backwardData(g14 + n * 12544, a14 + n * 12544, a12 + n * 12544, dy, rows: 196, l13_b2_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g11 + n * 6272
-            l12_b2_conv1InputGradientTiles(dyp, dx, 0, 16, t)
+            l12_b2_conv1InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
@@ -949,9 +910,9 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                                  dGamma: gradients + 37536, dBeta: gradients + 37600)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
@@ -974,21 +935,16 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l15_b2_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a14 + n * 12544
-            let x = l15_b2_conv2xp + n * 16384
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+            let x = a14 + n * 12544
             let y = a15 + n * 12544
             l15_b2_conv2ForwardTiles(x, y, 0, 16, t)
         }
     }
 
-    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, inference, Winograd
-    private func l15_b2_conv2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = l15_b2_conv2xp + n * 16384
-            let y = a15 + n * 12544
-            l15_b2_conv2ForwardTiles(x, y, 0, 16, t)
-        }
+    // b2_conv2: zero-padded copy of image 0 (single-image inference)
+    private func l15_b2_conv2PadSingle() {
+        let src = a14, x = l15_b2_conv2xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // b2_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -999,7 +955,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b2_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b2_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l15_b2_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2dxwu, v: l15_b2_conv2dxwv + t * 27648, m: l15_b2_conv2dxwm + t * 27648, h: l15_b2_conv2dxwh + t * 576)
         winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
@@ -1010,16 +966,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 37792)
         let wg = WinogradGradientBuffers(v: l15_b2_conv2gv + t * 147456, e: l15_b2_conv2ge + t * 147456, m: l15_b2_conv2gm + t * 147456, h: l15_b2_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
-        let dyp = l15_b2_conv2dyp + t * 16384
         for n in lo..<hi {
-            let x = l15_b2_conv2xp + n * 16384
+            let x = a14 + n * 12544
             let dy = g15 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g14 + n * 12544
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l15_b2_conv2InputGradientTiles(dyp, dx, 0, 16, t)
+            l15_b2_conv2InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
@@ -1107,11 +1061,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 64] (into a padded buffer), 4 tiles per block; called by l22_b3_conv1ForwardTiles
-    @inline(never) private func winograd4x4_7x7x64to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 4 tiles per block; called by l22_b3_conv1ForwardTiles, l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
+    @inline(never) private func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 640, outputRowStride: 576, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
                                         block: 4, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -1121,16 +1075,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
-        winograd4x4_7x7x64to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 64] (dense), 4 tiles per block; called by l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
-    @inline(never) private func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
-                                        outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+        winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
@@ -1144,16 +1089,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let wk = (parameters + 77216)
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 64, c: { row in y + (640 + (q0 + row) / 7 * 576 + (q0 + row) % 7 * 64) },
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l22_b3_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a21 + n * 3136
-            let x = l22_b3_conv1xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+            let x = a21 + n * 3136
             let y = a22 + n * 3136
             l22_b3_conv1ForwardTilesTraining(x, y, 0, 4, t)
         }
@@ -1162,10 +1105,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, fused with b3_conv1 + b3_bn1 + b3_relu1, Winograd
     private func l22_b3_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a21 + n * 3136
-            let x = l22_b3_conv1xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
-            let y = l25_b3_conv2xp + n * 5184
+            let x = a21 + n * 3136
+            let y = a24 + n * 3136
             l22_b3_conv1ForwardTiles(x, y, 0, 4, t)
         }
     }
@@ -1184,7 +1125,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b3_conv1 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b3_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l22_b3_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l22_b3_conv1dxwu, v: l22_b3_conv1dxwv + t * 9216, m: l22_b3_conv1dxwm + t * 9216, h: l22_b3_conv1dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
@@ -1195,18 +1136,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 77216)
         let wg = WinogradGradientBuffers(v: l22_b3_conv1gv + t * 147456, e: l22_b3_conv1ge + t * 147456, m: l22_b3_conv1gm + t * 147456, h: l22_b3_conv1gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64, outputRowStride: 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
-        let dyp = l22_b3_conv1dyp + t * 5184
         for n in lo..<hi {
-            let x = l22_b3_conv1xp + n * 5184
-            let dy = dyp + 640   // in the zero-bordered scratch, rows 576 floats apart
-            for r in 0..<7 {
-                BatchNorm.backwardData(g24 + n * 3136 + r * 448, a24 + n * 3136 + r * 448, a22 + n * 3136 + r * 448, dy + r * 576, rows: 7, l23_b3_bn1bn, .relu)
+            let x = a21 + n * 3136
+            let dy = l22_b3_conv1dz + t * 3136
+            do {
+                BatchNorm.backwardData(g24 + n * 3136, a24 + n * 3136, a22 + n * 3136, dy, rows: 49, l23_b3_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g21 + n * 3136
-            l22_b3_conv1InputGradientTiles(dyp, dx, 0, 4, t)
+            l22_b3_conv1InputGradientTiles(dy, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
@@ -1249,9 +1189,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l25_b3_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a24 + n * 3136
-            let x = l25_b3_conv2xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+            let x = a24 + n * 3136
             let y = a25 + n * 3136
             l25_b3_conv2ForwardTilesTraining(x, y, 0, 4, t)
         }
@@ -1260,10 +1198,16 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, fused with b3_conv2 + b3_bn2, Winograd
     private func l25_b3_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l25_b3_conv2xp + n * 5184
+            let x = a24 + n * 3136
             let y = a26 + n * 3136
             l25_b3_conv2ForwardTiles(x, y, 0, 4, t)
         }
+    }
+
+    // b3_conv2: zero-padded copy of image 0 (single-image inference)
+    private func l25_b3_conv2PadSingle() {
+        let src = a24, x = l25_b3_conv2xp
+        for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // b3_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -1274,7 +1218,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // b3_conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // b3_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l25_b3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l25_b3_conv2dxwu, v: l25_b3_conv2dxwv + t * 9216, m: l25_b3_conv2dxwm + t * 9216, h: l25_b3_conv2dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
@@ -1285,18 +1229,17 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let gp = partials + t * 152106
         let gk = (gp + 114336)
         let wg = WinogradGradientBuffers(v: l25_b3_conv2gv + t * 147456, e: l25_b3_conv2ge + t * 147456, m: l25_b3_conv2gm + t * 147456, h: l25_b3_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64, outputRowStride: 576)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64, outputHeight: 7, outputWidth: 7, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
-        let dyp = l25_b3_conv2dyp + t * 5184
         for n in lo..<hi {
-            let x = l25_b3_conv2xp + n * 5184
-            let dy = dyp + 640   // in the zero-bordered scratch, rows 576 floats apart
-            for r in 0..<7 {
-                BatchNorm.backwardData(g26 + n * 3136 + r * 448, a26 + n * 3136 + r * 448, a25 + n * 3136 + r * 448, dy + r * 576, rows: 7, l26_b3_bn2bn)
+            let x = a24 + n * 3136
+            let dy = l25_b3_conv2dz + t * 3136
+            do {
+                BatchNorm.backwardData(g26 + n * 3136, a26 + n * 3136, a25 + n * 3136, dy, rows: 49, l26_b3_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g24 + n * 3136
-            l25_b3_conv2InputGradientTiles(dyp, dx, 0, 4, t)
+            l25_b3_conv2InputGradientTiles(dy, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }

@@ -55,40 +55,39 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     private var l3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 13824 + 92736 }   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private var l3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 41472 + 92736 }   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private var l3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 92736 }   // conv2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 111168 }   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
-    private var l3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 92224 + 111168 }   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 92224 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 119872 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 133696 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 134272 + 185472 }   // conv2 weight gradient: Winograd input tiles V [36, 36, CI] (per thread)
-    private var l3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 175744 + 185472 }   // conv2 weight gradient: Winograd dy tiles E [36, 36, CO] (per thread)
-    private var l3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 258688 + 185472 }   // conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 332416 + 185472 }   // conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 332992 + 185472 }   // relu_2 output [N, 24, 24, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 332992 + 185472 }   // gradient of relu_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 332992 + 185472 }   // maxpool output [N, 12, 12, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 332992 + 185472 }   // gradient of maxpool output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 332992 + 185472 }   // dropout1 output [N, 12, 12, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 332992 + 185472 }   // gradient of dropout1 output
-    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 332992 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 332992 + 185472 }   // flatten output [N, 9216]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 332992 + 185472 }   // gradient of flatten output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 332992 + 185472 }   // fc1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 332992 + 185472 }   // gradient of fc1 output
-    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 332992 + 185472 }   // fc1 transposed kernel [128, 9216]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 332992 + 1365120 }   // relu_3 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 332992 + 1365120 }   // gradient of relu_3 output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 332992 + 1365120 }   // dropout2 output [N, 128]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 332992 + 1365120 }   // gradient of dropout2 output
-    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 332992 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 332992 + 1365120 }   // fc2 output [N, 10]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 332992 + 1365120 }   // gradient of fc2 output
-    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 332992 + 1365120 }   // fc2 transposed kernel [10, 128]
+    private var l3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 111168 }   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 69696 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 83520 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 84096 + 185472 }   // conv2 weight gradient: Winograd input tiles V [36, 36, CI] (per thread)
+    private var l3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 125568 + 185472 }   // conv2 weight gradient: Winograd dy tiles E [36, 36, CO] (per thread)
+    private var l3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 208512 + 185472 }   // conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282240 + 185472 }   // conv2 weight gradient: Winograd scratch tile (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282816 + 185472 }   // relu_2 output [N, 24, 24, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 282816 + 185472 }   // gradient of relu_2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 282816 + 185472 }   // maxpool output [N, 12, 12, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 282816 + 185472 }   // gradient of maxpool output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 282816 + 185472 }   // dropout1 output [N, 12, 12, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 282816 + 185472 }   // gradient of dropout1 output
+    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 282816 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 282816 + 185472 }   // flatten output [N, 9216]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 282816 + 185472 }   // gradient of flatten output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 282816 + 185472 }   // fc1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 282816 + 185472 }   // gradient of fc1 output
+    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 185472 }   // fc1 transposed kernel [128, 9216]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 1365120 }   // relu_3 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 282816 + 1365120 }   // gradient of relu_3 output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 282816 + 1365120 }   // dropout2 output [N, 128]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 282816 + 1365120 }   // gradient of dropout2 output
+    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 282816 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 282816 + 1365120 }   // fc2 output [N, 10]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 282816 + 1365120 }   // gradient of fc2 output
+    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 282816 + 1365120 }   // fc2 transposed kernel [10, 128]
     private var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1199882, inputSize: 784,
-                   arena: ArenaSize(perImage: 299424, perChunk: 332992, fixed: 1366400), arena32: ArenaSize(perImage: 9216))
+                   arena: ArenaSize(perImage: 299424, perChunk: 282816, fixed: 1366400), arena32: ArenaSize(perImage: 9216))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -209,9 +208,9 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         l3_conv2wsrc.update(from: (parameters + 320), count: 18432)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 36) of a [26, 26, 32] padded input into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 36) of a [26, 26, 32] input (zero border 0 above, 0 left, applied in the transform) into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
     @inline(never) private func winograd4x4_24x24x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 24, outputWidth: 24, filters: 64,
                                         outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
@@ -242,16 +241,16 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 64] padded input into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [24, 24, 64] input (zero border 2 above, 2 left, applied in the transform) into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
     @inline(never) private func winograd4x4_26x26x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 24, inputWidth: 24, padTop: 2, padLeft: 2, channels: 64,
                                         outputHeight: 26, outputWidth: 26, filters: 32,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2dxwu, v: l3_conv2dxwv + t * 27648, m: l3_conv2dxwm + t * 13824, h: l3_conv2dxwh + t * 576)
         winograd4x4_26x26x64to32(x, y, q0, q1, buffers, .store)
@@ -263,16 +262,14 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         BiasGradient.sum(g3 + lo * 36864, rows: (hi - lo) * 576, n: 64, into: (gp + 18752))
         let gk = (gp + 320)
         let wg = WinogradGradientBuffers(v: l3_conv2gv + t * 41472, e: l3_conv2ge + t * 82944, m: l3_conv2gm + t * 73728, h: l3_conv2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 26, inputWidth: 26, channels: 32, outputHeight: 24, outputWidth: 24, filters: 64, block: 36)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 26, inputWidth: 26, padTop: 0, padLeft: 0, channels: 32, outputHeight: 24, outputWidth: 24, filters: 64, block: 36)
         wg.m.update(repeating: 0, count: 73728)
-        let dyp = l3_conv2dyp + t * 50176
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g2 + n * 21632
-            for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
-            l3_conv2InputGradientTiles(dyp, dx, 0, 49, t)
+            l3_conv2InputGradientTiles(dy, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }

@@ -91,164 +91,163 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 127136 + threads * 25216 + 128 }   // gradient of leaky_re_lu_1 output
     private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 152224 + threads * 25216 + 128 }   // conv2d_2 output [N, 28, 28, 32]
     private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 177312 + threads * 25216 + 128 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 zero-padded input [N, 30, 30, 32]
-    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 25216 + 128 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
-    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50304 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 64192 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78016 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78592 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78592 + 56000 }   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 107392 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 107392 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 121216 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 135040 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 135616 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 192064 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 248512 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 285376 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 285952 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 285952 + 93440 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 285952 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 286016 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 286016 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 286016 + 93568 }   // gradient of leaky_re_lu_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 286016 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 286016 + 93568 }   // gradient of max_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 286016 + 93568 }   // dropout_1 output [N, 14, 14, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 286016 + 93568 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 286016 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 286016 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 286016 + 93568 }   // gradient of conv2d_3 output
-    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 286016 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286016 + 93568 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286144 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 286144 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 299968 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 327616 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 328192 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 328192 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 344576 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 344576 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 372224 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 386048 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 386624 + 260608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 460352 + 260608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 607808 + 260608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 681536 + 260608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 682112 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 682112 + 260608 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682112 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682240 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 682240 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 682240 + 260864 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 682240 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 682240 + 260864 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 682240 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 682240 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694784 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694912 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 694912 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 722560 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750208 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750784 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 750784 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 767168 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 767168 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 794816 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 822464 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 823040 + 593792 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 970496 + 593792 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1117952 + 593792 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1265408 + 593792 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 1265984 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 1265984 + 593792 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1265984 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1266112 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 1266112 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 1266112 + 594048 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 1266112 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 1266112 + 594048 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 1266112 + 594048 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 1266112 + 594048 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 1266112 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 1266112 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 1266112 + 594048 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 1266112 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1266112 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272384 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272640 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1272640 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1281856 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300288 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300864 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1300864 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1311232 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1311232 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1329664 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1338880 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1339456 + 1258752 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1486912 + 1258752 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 1781824 + 1258752 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2076736 + 1258752 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 2077312 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 2077312 + 1258752 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077312 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077568 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 2077568 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 2077568 + 1259264 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 2077568 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 2077568 + 1259264 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 2077568 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 2077568 + 1259264 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 2077568 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 2077568 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 2077568 + 1259264 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 2077568 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2077568 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
-    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078144 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078272 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2078272 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2079872 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 2080448 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 2080448 + 1332992 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080448 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080576 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 2080576 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 2080576 + 1333248 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 2080576 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 2080576 + 1333248 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 2080576 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 2080576 + 1333248 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 2080576 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 2080576 + 1333248 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 2080576 + 1333248 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080576 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080704 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 2080704 + 1333504 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 2080704 + 1333504 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 2080704 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 2080704 + 1333504 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 2080704 + 1333504 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2080704 + 1333504 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 2080704 + 1349888 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 2080704 + 1349888 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 2080704 + 1349888 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 2080704 + 1349888 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 2080704 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 2080704 + 1349888 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 2080704 + 1349888 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2080704 + 1349888 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 2080704 + 1382656 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 2080704 + 1382656 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 2080704 + 1382656 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 2080704 + 1382656 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 2080704 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 2080704 + 1382656 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 2080704 + 1382656 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 2080704 + 1382656 }   // dense_3 transposed kernel [10, 128]
+    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
+    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50304 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 64192 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78016 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 92416 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 106240 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 106816 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 163264 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 219712 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 256576 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 257152 + 93440 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 282240 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 227488 + threads * 282240 + 93440 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282240 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282304 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282304 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 277664 + threads * 282304 + 93568 }   // gradient of leaky_re_lu_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 302752 + threads * 282304 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 309024 + threads * 282304 + 93568 }   // gradient of max_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 315296 + threads * 282304 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 321568 + threads * 282304 + 93568 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 282304 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 282304 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 282304 + 93568 }   // gradient of conv2d_3 output
+    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282304 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282304 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282432 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282432 + 176064 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 296256 + 176064 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 323904 + 176064 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 176064 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 194496 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 268800 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 352128 + 268800 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 365952 + 268800 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 366528 + 268800 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 440256 + 268800 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 587712 + 268800 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 661440 + 268800 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 662016 + 268800 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 674560 + 268800 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 674560 + 268800 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674560 + 268800 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674688 + 268800 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674688 + 269056 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 674688 + 269056 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 674688 + 269056 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 674688 + 269056 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 674688 + 269056 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 674688 + 285440 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
+    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687232 + 285440 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687360 + 285440 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687360 + 433472 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 715008 + 433472 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 742656 + 433472 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 433472 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 470336 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 618368 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 770880 + 618368 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 798528 + 618368 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 799104 + 618368 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 946560 + 618368 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1094016 + 618368 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1241472 + 618368 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1242048 + 618368 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1254592 + 618368 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1254592 + 618368 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254592 + 618368 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254720 + 618368 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254720 + 618624 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1254720 + 618624 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1254720 + 618624 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1254720 + 618624 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1254720 + 618624 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1254720 + 618624 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1254720 + 618624 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1254720 + 618624 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1254720 + 618624 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1254720 + 618624 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1254720 + 623808 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
+    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1260992 + 623808 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1261248 + 623808 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1261248 + 919296 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1270464 + 919296 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1288896 + 919296 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 919296 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 993024 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 1288512 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1307904 + 1288512 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1317120 + 1288512 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1317696 + 1288512 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1465152 + 1288512 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1760064 + 1288512 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2054976 + 1288512 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055552 + 1288512 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2061824 + 1288512 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2061824 + 1288512 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2061824 + 1288512 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2062080 + 1288512 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2062080 + 1289024 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2062080 + 1289024 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2062080 + 1289024 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2062080 + 1289024 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2062080 + 1289024 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2062080 + 1289024 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2062080 + 1289024 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2062080 + 1289024 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2062080 + 1289024 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2062080 + 1289024 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062080 + 1289024 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
+    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062656 + 1289024 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062784 + 1289024 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062784 + 1362752 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2064384 + 1362752 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2064960 + 1362752 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 548640 + threads * 2064960 + 1362752 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2064960 + 1362752 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2065088 + 1362752 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2065088 + 1363008 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 549792 + threads * 2065088 + 1363008 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 2065088 + 1363008 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 550432 + threads * 2065088 + 1363008 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 2065088 + 1363008 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 2065088 + 1363008 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550624 + threads * 2065088 + 1363008 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 550688 + threads * 2065088 + 1363008 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 550752 + threads * 2065088 + 1363008 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065088 + 1363008 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065216 + 1363008 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065216 + 1363264 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 550880 + threads * 2065216 + 1363264 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550944 + threads * 2065216 + 1363264 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 551008 + threads * 2065216 + 1363264 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 551264 + threads * 2065216 + 1363264 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2065216 + 1363264 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2065216 + 1379648 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 551776 + threads * 2065216 + 1379648 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 552032 + threads * 2065216 + 1379648 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 552288 + threads * 2065216 + 1379648 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 552544 + threads * 2065216 + 1379648 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 552800 + threads * 2065216 + 1379648 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 552928 + threads * 2065216 + 1379648 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2065216 + 1379648 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2065216 + 1412416 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 553184 + threads * 2065216 + 1412416 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 553312 + threads * 2065216 + 1412416 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 553440 + threads * 2065216 + 1412416 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 553568 + threads * 2065216 + 1412416 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 2065216 + 1412416 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 553712 + threads * 2065216 + 1412416 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553728 + threads * 2065216 + 1412416 }   // dense_3 transposed kernel [10, 128]
     private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -256,7 +255,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 612288, perChunk: 2080704, fixed: 1383936), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 553728, perChunk: 2065216, fixed: 1413696), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -361,13 +360,16 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, l5_conv2d_2xp, q0, q1, t) }
+        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, a4, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(l5_conv2d_2xp, l5_conv2d_2poolIn, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(a4, l5_conv2d_2poolIn, q0, q1, t) }
         l5_conv2d_2PoolSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, l13_conv2d_4xp, q0, q1, t) }
+        l10_conv2d_3PadSingle()
+        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, a12, q0, q1, t) }
+        l13_conv2d_4PadSingle()
         Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t) }
         l13_conv2d_4PoolSingle()
+        l18_conv2d_5PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
         l18_conv2d_5PoolSingle()
         l23_conv2d_6ForwardFused(lo, hi, t)
@@ -521,7 +523,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let wk = (parameters + 0), bias = (parameters + 288)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: bias, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (992 + (q0 + row) / 28 * 960 + (q0 + row) % 28 * 32) },
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
@@ -542,7 +544,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             let src = a1 + n * 784
             let x = l2_conv2d_1xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
-            let y = l5_conv2d_2xp + n * 28800
+            let y = a4 + n * 25088
             l2_conv2d_1ForwardRowsFused(x, y, 0, 784, t)
         }
     }
@@ -590,9 +592,9 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         l5_conv2d_2wsrc.update(from: (parameters + 448), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [30, 30, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
     @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
                                         block: 12, uStride: 1040)
@@ -618,9 +620,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
     private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a4 + n * 25088
-            let x = l5_conv2d_2xp + n * 28800
-            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
+            let x = a4 + n * 25088
             let y = a5 + n * 25088
             l5_conv2d_2ForwardTilesTraining(x, y, 0, 49, t)
         }
@@ -629,18 +629,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1, Winograd
     private func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l5_conv2d_2xp + n * 28800
+            let x = a4 + n * 25088
             let y = l5_conv2d_2poolIn + t * 25088
             l5_conv2d_2ForwardTiles(x, y, 0, 49, t)
-            let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2), outputOffset: 544, outputRowStride: 512)
-            Pooling.pool(.max, y, l10_conv2d_3xp + n * 8192, pool)
+            let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a9 + n * 6272, pool)
         }
     }
 
     // conv2d_2: pooling of image 0 (single-image inference, fused)
     private func l5_conv2d_2PoolSingle() {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2), outputOffset: 544, outputRowStride: 512)
-        Pooling.pool(.max, l5_conv2d_2poolIn, l10_conv2d_3xp, pool)
+        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+        Pooling.pool(.max, l5_conv2d_2poolIn, a9, pool)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -651,7 +651,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l5_conv2d_2dxwu, v: l5_conv2d_2dxwv + t * 13824, m: l5_conv2d_2dxwm + t * 13824, h: l5_conv2d_2dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
@@ -664,19 +664,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 448)
         let wg = WinogradGradientBuffers(v: l5_conv2d_2gv + t * 56448, e: l5_conv2d_2ge + t * 56448, m: l5_conv2d_2gm + t * 36864, h: l5_conv2d_2gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 30, inputWidth: 30, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49, outputRowStride: 960)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32, outputHeight: 28, outputWidth: 28, filters: 32, block: 49)
         wg.m.update(repeating: 0, count: 36864)
-        let dyp = l5_conv2d_2dyp + t * 28800
         for n in lo..<hi {
-            let x = l5_conv2d_2xp + n * 28800
-            let dy = dyp + 992   // in the zero-bordered scratch, rows 960 floats apart
-            for r in 0..<28 {
-                BatchNorm.backwardData(g7 + n * 25088 + r * 896, a7 + n * 25088 + r * 896, a5 + n * 25088 + r * 896, dy + r * 960, rows: 28, l6_batch_normalization_2bn, .leaky(Float(0.3)))
+            let x = a4 + n * 25088
+            let dy = l5_conv2d_2dz + t * 25088
+            do {
+                BatchNorm.backwardData(g7 + n * 25088, a7 + n * 25088, a5 + n * 25088, dy, rows: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             }
-            for r in 0..<28 { for q in 0..<28 { for o in 0..<32 { gb[o] += dy[r * 960 + q * 32 + o] } } }
+            for r in 0..<28 { for q in 0..<28 { for o in 0..<32 { gb[o] += dy[r * 896 + q * 32 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
             let dx = g4 + n * 25088
-            l5_conv2d_2InputGradientTiles(dyp, dx, 0, 49, t)
+            l5_conv2d_2InputGradientTiles(dy, dx, 0, 49, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
@@ -705,11 +704,11 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (into a padded buffer), 12 tiles per block; called by l10_conv2d_3ForwardTiles
-    @inline(never) private func winograd4x4_14x14x32to64Padded(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTiles, l10_conv2d_3ForwardTilesTraining
+    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 1088, outputRowStride: 1024, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -720,16 +719,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
         let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 13824, m: l10_conv2d_3wm + t * 27648, h: l10_conv2d_3wh + t * 576)
-        winograd4x4_14x14x32to64Padded(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
-    }
-
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTilesTraining
-    @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
-                                        outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
-                                        block: 12, uStride: 2064)
-        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
+        winograd4x4_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
@@ -744,16 +734,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let wk = (parameters + 9824), bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (1088 + (q0 + row) / 14 * 1024 + (q0 + row) % 14 * 64) },
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
     private func l10_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a9 + n * 6272
-            let x = l10_conv2d_3xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let x = a9 + n * 6272
             let y = a10 + n * 12544
             l10_conv2d_3ForwardTilesTraining(x, y, 0, 16, t)
         }
@@ -762,10 +750,16 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: inference, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3, Winograd
     private func l10_conv2d_3ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l10_conv2d_3xp + n * 8192
-            let y = l13_conv2d_4xp + n * 16384
+            let x = a9 + n * 6272
+            let y = a12 + n * 12544
             l10_conv2d_3ForwardTiles(x, y, 0, 16, t)
         }
+    }
+
+    // conv2d_3: zero-padded copy of image 0 (single-image inference)
+    private func l10_conv2d_3PadSingle() {
+        let src = a9, x = l10_conv2d_3xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -776,16 +770,16 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l10_conv2d_3dxwu, v: l10_conv2d_3dxwv + t * 27648, m: l10_conv2d_3dxwm + t * 13824, h: l10_conv2d_3dxwh + t * 576)
         winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
@@ -798,19 +792,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 9824)
         let wg = WinogradGradientBuffers(v: l10_conv2d_3gv + t * 73728, e: l10_conv2d_3ge + t * 147456, m: l10_conv2d_3gm + t * 73728, h: l10_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
-        let dyp = l10_conv2d_3dyp + t * 16384
         for n in lo..<hi {
-            let x = l10_conv2d_3xp + n * 8192
-            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
-            for r in 0..<14 {
-                BatchNorm.backwardData(g12 + n * 12544 + r * 896, a12 + n * 12544 + r * 896, a10 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l11_batch_normalization_3bn, .leaky(Float(0.3)))
+            let x = a9 + n * 6272
+            let dy = l10_conv2d_3dz + t * 12544
+            do {
+                BatchNorm.backwardData(g12 + n * 12544, a12 + n * 12544, a10 + n * 12544, dy, rows: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             }
-            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 1024 + q * 64 + o] } } }
+            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 896 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g9 + n * 6272
-            l10_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
+            l10_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
@@ -827,9 +820,9 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
@@ -864,9 +857,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
     private func l13_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a12 + n * 12544
-            let x = l13_conv2d_4xp + n * 16384
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+            let x = a12 + n * 12544
             let y = a13 + n * 12544
             l13_conv2d_4ForwardTilesTraining(x, y, 0, 16, t)
         }
@@ -875,18 +866,24 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2, Winograd
     private func l13_conv2d_4ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l13_conv2d_4xp + n * 16384
+            let x = a12 + n * 12544
             let y = l13_conv2d_4poolIn + t * 12544
             l13_conv2d_4ForwardTiles(x, y, 0, 16, t)
-            let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2), outputOffset: 640, outputRowStride: 576)
-            Pooling.pool(.max, y, l18_conv2d_5xp + n * 5184, pool)
+            let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+            Pooling.pool(.max, y, a17 + n * 3136, pool)
         }
+    }
+
+    // conv2d_4: zero-padded copy of image 0 (single-image inference)
+    private func l13_conv2d_4PadSingle() {
+        let src = a12, x = l13_conv2d_4xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: pooling of image 0 (single-image inference, fused)
     private func l13_conv2d_4PoolSingle() {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2), outputOffset: 640, outputRowStride: 576)
-        Pooling.pool(.max, l13_conv2d_4poolIn, l18_conv2d_5xp, pool)
+        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+        Pooling.pool(.max, l13_conv2d_4poolIn, a17, pool)
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -897,7 +894,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l13_conv2d_4dxwu, v: l13_conv2d_4dxwv + t * 27648, m: l13_conv2d_4dxwm + t * 27648, h: l13_conv2d_4dxwh + t * 576)
         winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
@@ -910,19 +907,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 28576)
         let wg = WinogradGradientBuffers(v: l13_conv2d_4gv + t * 147456, e: l13_conv2d_4ge + t * 147456, m: l13_conv2d_4gm + t * 147456, h: l13_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64, outputRowStride: 1024)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
-        let dyp = l13_conv2d_4dyp + t * 16384
         for n in lo..<hi {
-            let x = l13_conv2d_4xp + n * 16384
-            let dy = dyp + 1088   // in the zero-bordered scratch, rows 1024 floats apart
-            for r in 0..<14 {
-                BatchNorm.backwardData(g15 + n * 12544 + r * 896, a15 + n * 12544 + r * 896, a13 + n * 12544 + r * 896, dy + r * 1024, rows: 14, l14_batch_normalization_4bn, .leaky(Float(0.3)))
+            let x = a12 + n * 12544
+            let dy = l13_conv2d_4dz + t * 12544
+            do {
+                BatchNorm.backwardData(g15 + n * 12544, a15 + n * 12544, a13 + n * 12544, dy, rows: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             }
-            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 1024 + q * 64 + o] } } }
+            for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 896 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g12 + n * 12544
-            l13_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
+            l13_conv2d_4InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
@@ -951,9 +947,9 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 64] padded input into [7, 7, 128] (dense), 4 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 128] (dense), 4 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
     @inline(never) private func winograd4x4_7x7x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 128,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
                                         block: 4, uStride: 8208)
@@ -988,9 +984,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
     private func l18_conv2d_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a17 + n * 3136
-            let x = l18_conv2d_5xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+            let x = a17 + n * 3136
             let y = a18 + n * 6272
             l18_conv2d_5ForwardTilesTraining(x, y, 0, 4, t)
         }
@@ -999,12 +993,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3, Winograd
     private func l18_conv2d_5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l18_conv2d_5xp + n * 5184
+            let x = a17 + n * 3136
             let y = l18_conv2d_5poolIn + t * 6272
             l18_conv2d_5ForwardTiles(x, y, 0, 4, t)
             let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2), outputOffset: 768, outputRowStride: 640)
             Pooling.pool(.max, y, l23_conv2d_6xp + n * 3200, pool)
         }
+    }
+
+    // conv2d_5: zero-padded copy of image 0 (single-image inference)
+    private func l18_conv2d_5PadSingle() {
+        let src = a17, x = l18_conv2d_5xp
+        for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_5: pooling of image 0 (single-image inference, fused)
@@ -1021,16 +1021,16 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [9, 9, 128] padded input into [7, 7, 64] (dense), 4 tiles per block; called by l18_conv2d_5InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 128] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 4 tiles per block; called by l18_conv2d_5InputGradientTiles
     @inline(never) private func winograd4x4_7x7x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 128,
+        let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 128,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
                                         block: 4, uStride: 8208)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 18432, m: l18_conv2d_5dxwm + t * 9216, h: l18_conv2d_5dxwh + t * 576)
         winograd4x4_7x7x128to64(x, y, q0, q1, buffers, .store)
@@ -1043,19 +1043,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         for o in 0..<128 { gb[o] = 0 }
         let gk = (gp + 65760)
         let wg = WinogradGradientBuffers(v: l18_conv2d_5gv + t * 147456, e: l18_conv2d_5ge + t * 294912, m: l18_conv2d_5gm + t * 294912, h: l18_conv2d_5gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 9, inputWidth: 9, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 64, outputRowStride: 1152)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64, outputHeight: 7, outputWidth: 7, filters: 128, block: 64)
         wg.m.update(repeating: 0, count: 294912)
-        let dyp = l18_conv2d_5dyp + t * 10368
         for n in lo..<hi {
-            let x = l18_conv2d_5xp + n * 5184
-            let dy = dyp + 1280   // in the zero-bordered scratch, rows 1152 floats apart
-            for r in 0..<7 {
-                BatchNorm.backwardData(g20 + n * 6272 + r * 896, a20 + n * 6272 + r * 896, a18 + n * 6272 + r * 896, dy + r * 1152, rows: 7, l19_batch_normalization_5bn, .leaky(Float(0.3)))
+            let x = a17 + n * 3136
+            let dy = l18_conv2d_5dz + t * 6272
+            do {
+                BatchNorm.backwardData(g20 + n * 6272, a20 + n * 6272, a18 + n * 6272, dy, rows: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             }
-            for r in 0..<7 { for q in 0..<7 { for o in 0..<128 { gb[o] += dy[r * 1152 + q * 128 + o] } } }
+            for r in 0..<7 { for q in 0..<7 { for o in 0..<128 { gb[o] += dy[r * 896 + q * 128 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
             let dx = g17 + n * 3136
-            l18_conv2d_5InputGradientTiles(dyp, dx, 0, 4, t)
+            l18_conv2d_5InputGradientTiles(dy, dx, 0, 4, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }

@@ -92,66 +92,64 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 259584 + threads * 109728 + 153376 }   // dropout_1 dropout mask (0 or 1/(1-rate))
     private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
     private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
-    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 109728 + 153376 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 109728 + 227680 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 123552 + 227680 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151200 + 227680 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151776 + 227680 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l7_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151776 + 246112 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 246112 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 320416 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 195808 + 320416 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 209632 + 320416 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 283936 + 320416 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 431392 + 320416 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 505120 + 320416 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 505696 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 505696 + 320416 }   // gradient of batch_normalization_3 output
-    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505696 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505824 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 505824 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 505824 + 320672 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 505824 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 505824 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 505824 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 533472 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561120 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561696 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 561696 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 578080 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 578080 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 605728 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 633376 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 633952 + 653600 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 781408 + 653600 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 928864 + 653600 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 1076320 + 653600 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 1076896 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 1076896 + 653600 }   // gradient of batch_normalization_4 output
-    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1076896 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1077024 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 1077024 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 1077024 + 653856 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 1077024 + 653856 }   // dropout_2 output [N, 7, 7, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 1077024 + 653856 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 1077024 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 1077024 + 653856 }   // dense_1 output [N, 256]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 1077024 + 653856 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 1077024 + 653856 }   // dense_1 transposed kernel [256, 3136]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 1077024 + 1456672 }   // dropout_3 output [N, 256]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 1077024 + 1456672 }   // gradient of dropout_3 output
-    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 1077024 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 1077024 + 1456672 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 1077024 + 1456672 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 1077024 + 1456672 }   // dense_2 transposed kernel [10, 256]
+    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 235872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 123552 + 235872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 151200 + 235872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 151776 + 235872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 151776 + 254304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 151776 + 328608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 179424 + 328608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 193248 + 328608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 193824 + 328608 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 267552 + 328608 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 415008 + 328608 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 488736 + 328608 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 489312 + 328608 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 489312 + 328608 }   // gradient of batch_normalization_3 output
+    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 489312 + 328608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 489440 + 328608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 489440 + 328864 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 489440 + 328864 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 489440 + 328864 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 489440 + 345248 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 489440 + 493280 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 517088 + 493280 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 544736 + 493280 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 545312 + 493280 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 545312 + 530144 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 545312 + 678176 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 572960 + 678176 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 600608 + 678176 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 601184 + 678176 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 748640 + 678176 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 896096 + 678176 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1043552 + 678176 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1044128 + 678176 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1044128 + 678176 }   // gradient of batch_normalization_4 output
+    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1044128 + 678176 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1044256 + 678176 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1044256 + 678432 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1044256 + 678432 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1044256 + 678432 }   // dropout_2 output [N, 7, 7, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1044256 + 678432 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1044256 + 678432 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1044256 + 678432 }   // dense_1 output [N, 256]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1044256 + 678432 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1044256 + 678432 }   // dense_1 transposed kernel [256, 3136]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1044256 + 1481248 }   // dropout_3 output [N, 256]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1044256 + 1481248 }   // gradient of dropout_3 output
+    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1044256 + 1481248 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1044256 + 1481248 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1044256 + 1481248 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1044256 + 1481248 }   // dense_2 transposed kernel [10, 256]
     private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
-                   arena: ArenaSize(perImage: 407776, perChunk: 1077024, fixed: 1459232), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 383200, perChunk: 1044256, fixed: 1483808), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -477,9 +475,9 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 32] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 2064)
@@ -503,9 +501,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
     private func l7_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a6 + n * 6272
-            let x = l7_conv2d_3xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let x = a6 + n * 6272
             let y = a7 + n * 12544
             l7_conv2d_3ForwardTiles(x, y, 0, 16, t)
         }
@@ -525,16 +521,16 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 27648, m: l7_conv2d_3dxwm + t * 13824, h: l7_conv2d_3dxwh + t * 576)
         winograd4x4_14x14x64to32(x, y, q0, q1, buffers, .store)
@@ -547,16 +543,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         BiasGradient.sum(g7 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 45152))
         let gk = (gp + 26720)
         let wg = WinogradGradientBuffers(v: l7_conv2d_3gv + t * 73728, e: l7_conv2d_3ge + t * 147456, m: l7_conv2d_3gm + t * 73728, h: l7_conv2d_3gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 73728)
-        let dyp = l7_conv2d_3dyp + t * 16384
         for n in lo..<hi {
-            let x = l7_conv2d_3xp + n * 8192
+            let x = a6 + n * 6272
             let dy = g7 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g6 + n * 6272
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
+            l7_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
@@ -573,9 +567,9 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [16, 16, 64] padded input into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
-        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+        let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
                                         block: 12, uStride: 4112)
@@ -599,9 +593,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
     private func l9_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let src = a8 + n * 12544
-            let x = l9_conv2d_4xp + n * 16384
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+            let x = a8 + n * 12544
             let y = a9 + n * 12544
             l9_conv2d_4ForwardTiles(x, y, 0, 16, t)
         }
@@ -621,7 +613,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         } } } }
     }
 
-    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l9_conv2d_4dxwu, v: l9_conv2d_4dxwv + t * 27648, m: l9_conv2d_4dxwm + t * 27648, h: l9_conv2d_4dxwh + t * 576)
         winograd4x4_14x14x64to64(x, y, q0, q1, buffers, .store)
@@ -634,16 +626,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         BiasGradient.sum(g9 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 82336))
         let gk = (gp + 45472)
         let wg = WinogradGradientBuffers(v: l9_conv2d_4gv + t * 147456, e: l9_conv2d_4ge + t * 147456, m: l9_conv2d_4gm + t * 147456, h: l9_conv2d_4gh + t * 576)
-        let wgGeometry = WinogradGradientGeometry(inputHeight: 16, inputWidth: 16, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
+        let wgGeometry = WinogradGradientGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64, outputHeight: 14, outputWidth: 14, filters: 64, block: 64)
         wg.m.update(repeating: 0, count: 147456)
-        let dyp = l9_conv2d_4dyp + t * 16384
         for n in lo..<hi {
-            let x = l9_conv2d_4xp + n * 16384
+            let x = a8 + n * 12544
             let dy = g9 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
             let dx = g8 + n * 12544
-            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l9_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
+            l9_conv2d_4InputGradientTiles(dy, dx, 0, 16, t)
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }

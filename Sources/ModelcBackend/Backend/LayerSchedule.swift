@@ -15,6 +15,7 @@ struct LayerSchedule {
     private let fusion: FusionPlan
     private let params: ParameterLayout
     private var prePadded: Set<Int> = []         // Conv2D positions whose padded input a fused group writes
+    private var unpaddedConvs: Set<Int> = []     // Conv2D positions that read their input unpadded (ConvLowering)
     private var bnDataInProducer: Set<Int> = []  // BatchNorm positions whose backward-data pass the producer runs
     /// Several inputs: the Input layers' positions and their offsets in the flat input (Passes/MultiInputSplit.swift).
     var inputSlices: [Int: Int] = [:]
@@ -34,6 +35,7 @@ struct LayerSchedule {
     /// Emits every layer into `m`, reading its choices from `lowering` and recording its buffers there.
     mutating func run(_ ir: ModelIR, _ m: ModelEmission, _ lowering: inout LoweringPlan) {
         var inputShape = ir.inputShape
+        unpaddedConvs = Set(lowering.layers.indices.filter { lowering.layers[$0].conv?.unpaddedInput == true })
         for (i, l) in layers.enumerated() where i > 0 || !Emitter.isInput(l) {
             let firstBuffer = m.buffers.count
             let emitter = self.emitter(i, flatten: ir.flattenOrder, lowering: lowering.layers[i])
@@ -124,14 +126,15 @@ struct LayerSchedule {
         let l = layers[i]
         var epi = EpilogueActivation.none
         if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.epilogue(f) ?? .none }
-        // A Conv2D group feeding a padded Conv2D writes straight into that layer's padded input.
+        // A Conv2D group feeding a padded Conv2D writes straight into that layer's padded input
+        // (unless the consumer reads its input unpadded).
         var target = "a\(idx + g.last - i)"
         var layout = PixelLayout.dense(layers[g.last].outputShape)
         if case .conv2d = l.op, g.last + 1 < layers.count, case .conv2d(let ca) = layers[g.last + 1].op,
            ca.dilationH == 1 && ca.dilationW == 1, flow.producers[g.last + 1] == [g.last], flow.uses[g.last].count == 1 {
             let consumer = layers[g.last + 1]
             let cg = ConvGeometry(conv: ca, inShape: Emitter.inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape)
-            if cg.padded {
+            if cg.padded && !unpaddedConvs.contains(g.last + 1) {
                 target = LayerContext.prefix(idx + g.last + 1 - i, consumer.name) + "xp"
                 layout = .padded(cg)
                 prePadded.insert(g.last + 1)

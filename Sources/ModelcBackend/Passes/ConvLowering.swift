@@ -15,6 +15,7 @@ extension ConvLowering {
         winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
             .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
+        unpaddedInput = winogradWeightGradient && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) && WinogradConv.readsUnpadded(g, m: 4) } ?? false
         if !hasInputGradient {
             inputGradient = .none
         } else if !g.directInputGradient {
@@ -34,7 +35,8 @@ extension ConvLowering {
         if let m = winogradTile, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
             let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.n * w.n)
             lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
-                                       reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)")
+                                       reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)" +
+                                           (unpaddedInput ? "; the input is read unpadded, its zero border applied in the input transform" : ""))
         } else {
             lay.forward = KernelChoice(kernel: "Gemm", form: "direct", reason: directReason(g, a, winograd: winograd))
         }
@@ -78,9 +80,10 @@ extension ConvLowering {
         case .direct:
             return KernelChoice(kernel: "Gemm", form: "direct", reason: "stride 1, 'same'-like: dx is the correlation of the zero-bordered dy with the flipped kernel, each dx pixel once in registers")
         case .winograd:
-            let w = WinogradConv(g: g.inputGradient(filters: filters), co: g.c, prefix: "")
+            let dg = g.inputGradient(filters: filters), w = WinogradConv(g: dg, co: g.c, prefix: "")
+            let border = w.map { WinogradConv.readsUnpadded(dg, m: $0.m) } == true ? "its zero border applied in the input transform" : "a zero-bordered copy"
             return KernelChoice(kernel: "Winograd + Gemm", form: w?.form ?? "",
-                                reason: "stride 1, 'same'-like: the correlation of the zero-bordered dy with the flipped kernel, enough work for Winograd")
+                                reason: "stride 1, 'same'-like: the correlation of dy (\(border)) with the flipped kernel, enough work for Winograd")
         }
     }
 }

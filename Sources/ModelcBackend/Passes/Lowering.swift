@@ -60,6 +60,10 @@ struct ConvLowering: Equatable, Sendable {
     var inputGradient: InputGradient
     /// The weight gradient runs Winograd F(3x3, 4x4) (WinogradConv.gradientTile).
     var winogradWeightGradient: Bool
+    /// The batch forward and the weight gradient are both Winograd and their tiles can read the
+    /// input unpadded (WinogradConv.readsUnpadded): the zero border is applied in the input
+    /// transforms, and only the single-image row kernel (if used) needs a padded copy.
+    var unpaddedInput: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000
@@ -123,6 +127,16 @@ public enum Lowering {
             lay.weightGradient = choice("Gemm", "x^T x dy", "dW row i reads column i of x: a strided A, one Gemm per chunk")
             lay.singleImage = big ? "the \(units) outputs in blocks of 64 over the threads (each thread streams its columns of W)"
                                   : "one thread (\(nIn * units) multiply-adds: a split costs more than it saves)"
+        default:
+            describe(&lay, l.op, hasInputGradient: dx)
+        }
+        if !dx && !["alias", "copy"].contains(lay.forward.kernel) { lay.inputGradient = choice("none", "none", noDx) }
+        return lay
+    }
+    /// The choices of the layers without a Gemm plan of their own: loops, copies and aliases.
+    static func describe(_ lay: inout LayerLowering, _ op: Op, hasInputGradient dx: Bool) {
+        func choice(_ k: String, _ f: String, _ r: String) -> KernelChoice { KernelChoice(kernel: k, form: f, reason: r) }
+        switch op {
         case .depthwiseConv2d(let a, let m):
             lay.forward = choice("loops", "direct", "\(a.kernelH)x\(a.kernelW) depthwise x\(m): one multiply per tap and channel, SIMD over channels")
             lay.inputGradient = dx ? choice("loops", "scatter", "each dy pixel adds into its window") : nil
@@ -197,8 +211,8 @@ public enum Lowering {
             lay.forward = choice("Gemm", "scatter", "\(k): the input gradient of a Conv2D; each input pixel adds x x Wt into its window, then the border is cropped")
             lay.inputGradient = dx ? choice("Gemm", "direct", "the Conv2D's forward over the zero-bordered dy") : nil
             lay.weightGradient = choice("Gemm", "dy windows^T x x", "the Conv2D's weight gradient with the roles of input and output swapped")
+        case .conv2d, .dense:
+            break   // Lowering.lower
         }
-        if !dx && !["alias", "copy"].contains(lay.forward.kernel) { lay.inputGradient = choice("none", "none", noDx) }
-        return lay
     }
 }

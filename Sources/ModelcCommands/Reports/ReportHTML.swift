@@ -54,15 +54,11 @@ public enum ReportHTML {
         }
 
         if !d.splits.isEmpty {
-            h += "<h2 id=\"overall\">Overall metrics</h2>\n<table class=\"metrics overall\">\n<thead><tr>"
-            h += "<th class=\"name\">split</th><th>examples</th><th>accuracy</th><th>loss</th><th>macro precision</th><th>macro recall</th><th>macro F1</th><th>macro ROC-AUC</th></tr></thead>\n<tbody>\n"
-            for s in d.splits {
-                h += "<tr><td class=\"name\">\(swatch(s.split))\(e(s.split))</td><td>\(ReportFormat.grouped(s.count))</td>"
-                h += "<td>\(ReportFormat.percent(s.accuracy))</td><td>\(ReportFormat.metric(s.loss))</td>"
-                h += "<td>\(ReportFormat.metric(s.macroPrecision))</td><td>\(ReportFormat.metric(s.macroRecall))</td>"
-                h += "<td>\(ReportFormat.metric(s.macroF1))</td><td>\(ReportFormat.metric(s.macroROCAUC))</td></tr>\n"
-            }
-            h += "</tbody>\n</table>\n"
+            h += "<h2 id=\"overall\">Overall metrics</h2>\n"
+            h += splitTable("overall", ["accuracy", "loss", "macro precision", "macro recall", "macro F1", "macro ROC-AUC"], d.splits.map { s in
+                (s.split, s.count, [ReportFormat.percent(s.accuracy), ReportFormat.metric(s.loss), ReportFormat.metric(s.macroPrecision),
+                                    ReportFormat.metric(s.macroRecall), ReportFormat.metric(s.macroF1), ReportFormat.metric(s.macroROCAUC)])
+            })
         }
 
         h += reconstructionSection(d, svg: reconstructions)
@@ -109,22 +105,29 @@ public enum ReportHTML {
     /// An autoencoder's reconstruction error per split and its reconstructions figure.
     private static func reconstructionSection(_ d: ReportData, svg: String?) -> String {
         guard d.isAutoencoder else { return "" }
-        let e = ReportXML.escape
         var h = "<h2 id=\"reconstruction\">Reconstruction error</h2>\n"
         if !d.reconstructionErrors.isEmpty {
-            h += "<table class=\"metrics reconstruction\">\n<thead><tr><th class=\"name\">split</th><th>examples</th>"
-            h += "<th>MSE per value</th><th>MAE per value</th><th>RMSE</th></tr></thead>\n<tbody>\n"
-            for r in d.reconstructionErrors {
-                h += "<tr><td class=\"name\">\(swatch(r.split))\(e(r.split))</td><td>\(ReportFormat.grouped(r.count))</td>"
-                h += "<td>\(ReportFormat.metric(r.mse, decimals: 6))</td><td>\(ReportFormat.metric(r.mae, decimals: 6))</td>"
-                h += "<td>\(ReportFormat.metric(r.mse.squareRoot(), decimals: 6))</td></tr>\n"
-            }
-            h += "</tbody>\n</table>\n<p class=\"sub\">Errors between the model's outputs and its inputs in the model's units (the inputs after the model's scale and offset), averaged over every value (every pixel) of every example.</p>\n"
+            h += splitTable("reconstruction", ["MSE per value", "MAE per value", "RMSE"], d.reconstructionErrors.map { r in
+                (r.split, r.count, [r.mse, r.mae, r.mse.squareRoot()].map { ReportFormat.metric($0, decimals: 6) })
+            })
+            h += "<p class=\"sub\">Errors between the model's outputs and its inputs in the model's units (the inputs after the model's scale and offset), averaged over every value (every pixel) of every example.</p>\n"
         }
         if let svg {
             h += figure(svg, caption: "The first \(d.reconstructionSplit) images (top) and the model's reconstructions (bottom), pixels mapped back through the input scale; also in reconstructions.svg.")
         }
         return h
+    }
+
+    /// A metrics table with a row per split: its swatch and name, its example count, then `cells`
+    /// (formatted) under `headers`.
+    private static func splitTable(_ cls: String, _ headers: [String], _ rows: [(split: String, count: Int, cells: [String])]) -> String {
+        var h = "<table class=\"metrics \(cls)\">\n<thead><tr><th class=\"name\">split</th><th>examples</th>"
+        h += headers.map { "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        for r in rows {
+            h += "<tr><td class=\"name\">\(swatch(r.split))\(ReportXML.escape(r.split))</td><td>\(ReportFormat.grouped(r.count))</td>"
+            h += r.cells.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
+        }
+        return h + "</tbody>\n</table>\n"
     }
 
     private static func swatch(_ split: String) -> String {

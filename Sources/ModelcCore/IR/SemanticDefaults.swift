@@ -88,78 +88,8 @@ enum SemanticDefaults {
         for i in 0..<n where ir.layers[i].sharesWeightsWith == nil {   // a later call computes its first call's op (SharedLayers.syncOps)
             var L = ir.layers[i]
             let o = ann.overrides(for: L.name)
-            switch L.op {
-            case .conv2d(var a):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
-                L.op = .conv2d(a)
-            case .separableConv2d(var a, let m):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
-                L.op = .separableConv2d(a, depthMultiplier: m)
-            case .depthwiseConv2d(var a, let m):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
-                L.op = .depthwiseConv2d(a, depthMultiplier: m)
-            case .conv2dTranspose(var a, let oph, let opw):
-                a.activation = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
-                L.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
-            case .dense(let u, let b, _):
-                let act = o.activation ?? defaultActivation(ir.layers, i, head: heads.contains(i), assume: { assume(L.name, $0) })
-                L.op = .dense(units: u, useBias: b, activation: act)
-            case .activation:
-                switch L.kind {
-                case LayerKind.relu.rawValue: L.op = .activation(.relu)
-                case LayerKind.softmax.rawValue: L.op = .activation(.softmax)
-                case LayerKind.leakyReLU.rawValue:
-                    if let a = o.alpha { L.op = .activation(.leakyRelu(alpha: a)) }
-                    else {
-                        L.op = .activation(.leakyRelu(alpha: 0.3))
-                        assume(L.name, "LeakyReLU alpha=0.3 (Keras default; annotate `layer NAME: alpha=...`)")
-                    }
-                default:
-                    if let a = o.activation { L.op = .activation(a) }
-                    else if heads.contains(i) && L.outputShape.reduce(1, *) == 1 {
-                        L.op = .activation(.sigmoid)
-                        assume(L.name, "Activation is sigmoid (last layer with one output; annotate `layer NAME: activation=...`)")
-                    } else if heads.contains(i) {
-                        L.op = .activation(.softmax)
-                        assume(L.name, "Activation is softmax (last layer; annotate `layer NAME: activation=...`)")
-                    } else {
-                        L.op = .activation(.relu)
-                        assume(L.name, "Activation is relu (the table does not show the function; annotate `layer NAME: activation=...`)")
-                    }
-                }
-            case .dropout:
-                if let r = o.rate { L.op = .dropout(rate: r) }
-                else {
-                    L.op = .dropout(rate: 0.5)
-                    assume(L.name, "Dropout rate=0.5 (not printed; annotate `layer NAME: rate=...`)")
-                }
-            case .lambda where L.kind == LayerKind.rescaling.rawValue:
-                L.op = .lambda(.affine(scale: o.rescaleScale ?? 1.0 / 255.0, offset: o.rescaleOffset ?? 0))
-                if case .affine? = o.lambda, let f = o.lambda { L.op = .lambda(f) }   // `affine scale=A offset=B` says the same
-                else if o.rescaleScale == nil && o.rescaleOffset == nil {
-                    assume(L.name, "Rescaling scale=1/255 offset=0 (the table does not show it; annotate `layer NAME: scale=... offset=...`)")
-                }
-            case .normalization(var a) where a.form != .fixed:
-                a.epsilon = o.epsilon ?? a.epsilon
-                if o.epsilon == nil { assume(L.name, "\(L.kind) epsilon=\(Describe.num(a.epsilon)) (Keras default; annotate `layer NAME: epsilon=...`)") }
-                L.op = .normalization(a)
-            case .lambda:
-                if let f = o.lambda { L.op = .lambda(f) }
-                else {
-                    let (m, s, label) = DatasetFacts.stats(dataset)
-                    L.op = .lambda(.standardize(mean: m, std: s))
-                    assume(L.name, "Lambda standardizes pixels with the \(label) mean \(m) and std \(s) on the 1/255 scale (annotate `layer NAME: standardize mean=M std=S`, `affine scale=A offset=B` or `identity`)")
-                }
-            case .batchNorm(var a):
-                a.epsilon = o.epsilon ?? 1e-3
-                a.momentum = o.momentum ?? 0.99
-                if o.epsilon == nil || o.momentum == nil {
-                    assume(L.name, "BatchNormalization epsilon=0.001 momentum=0.99 (Keras defaults)")
-                }
-                L.op = .batchNorm(a)
-            default:
-                break
-            }
+            let name = L.name
+            defaultOp(&L, overrides: o, head: heads.contains(i), layers: ir.layers, position: i, dataset: dataset) { assume(name, $0) }
             // Overrides that make no sense for this layer are errors, not silently ignored.
             try checkApplicable(o, L, ann: ann, doc: doc)
             ir.layers[i] = L
@@ -170,6 +100,85 @@ enum SemanticDefaults {
         }
         applyTraining(&ir, annotations: ann)
         nameBinaryHead(&ir, annotations: ann)   // the final activation is known now
+    }
+
+    /// Layer L's op with the defaults its table row cannot show (activations, rates, epsilon,
+    /// momentum, rescaling, standardization), unless annotated in `o`; each default is reported
+    /// through `assume`. `head`: L ends a head of the model.
+    static func defaultOp(_ L: inout Layer, overrides o: LayerOverrides, head: Bool, layers: [Layer], position i: Int,
+                          dataset: String, assume: (String) -> Void) {
+        switch L.op {
+        case .conv2d(var a):
+            a.activation = o.activation ?? defaultActivation(layers, i, head: head, assume: assume)
+            L.op = .conv2d(a)
+        case .separableConv2d(var a, let m):
+            a.activation = o.activation ?? defaultActivation(layers, i, head: head, assume: assume)
+            L.op = .separableConv2d(a, depthMultiplier: m)
+        case .depthwiseConv2d(var a, let m):
+            a.activation = o.activation ?? defaultActivation(layers, i, head: head, assume: assume)
+            L.op = .depthwiseConv2d(a, depthMultiplier: m)
+        case .conv2dTranspose(var a, let oph, let opw):
+            a.activation = o.activation ?? defaultActivation(layers, i, head: head, assume: assume)
+            L.op = .conv2dTranspose(a, outputPaddingH: oph, outputPaddingW: opw)
+        case .dense(let u, let b, _):
+            let act = o.activation ?? defaultActivation(layers, i, head: head, assume: assume)
+            L.op = .dense(units: u, useBias: b, activation: act)
+        case .activation:
+            switch L.kind {
+            case LayerKind.relu.rawValue: L.op = .activation(.relu)
+            case LayerKind.softmax.rawValue: L.op = .activation(.softmax)
+            case LayerKind.leakyReLU.rawValue:
+                if let a = o.alpha { L.op = .activation(.leakyRelu(alpha: a)) }
+                else {
+                    L.op = .activation(.leakyRelu(alpha: 0.3))
+                    assume("LeakyReLU alpha=0.3 (Keras default; annotate `layer NAME: alpha=...`)")
+                }
+            default:
+                if let a = o.activation { L.op = .activation(a) }
+                else if head && L.outputShape.reduce(1, *) == 1 {
+                    L.op = .activation(.sigmoid)
+                    assume("Activation is sigmoid (last layer with one output; annotate `layer NAME: activation=...`)")
+                } else if head {
+                    L.op = .activation(.softmax)
+                    assume("Activation is softmax (last layer; annotate `layer NAME: activation=...`)")
+                } else {
+                    L.op = .activation(.relu)
+                    assume("Activation is relu (the table does not show the function; annotate `layer NAME: activation=...`)")
+                }
+            }
+        case .dropout:
+            if let r = o.rate { L.op = .dropout(rate: r) }
+            else {
+                L.op = .dropout(rate: 0.5)
+                assume("Dropout rate=0.5 (not printed; annotate `layer NAME: rate=...`)")
+            }
+        case .lambda where L.kind == LayerKind.rescaling.rawValue:
+            L.op = .lambda(.affine(scale: o.rescaleScale ?? 1.0 / 255.0, offset: o.rescaleOffset ?? 0))
+            if case .affine? = o.lambda, let f = o.lambda { L.op = .lambda(f) }   // `affine scale=A offset=B` says the same
+            else if o.rescaleScale == nil && o.rescaleOffset == nil {
+                assume("Rescaling scale=1/255 offset=0 (the table does not show it; annotate `layer NAME: scale=... offset=...`)")
+            }
+        case .normalization(var a) where a.form != .fixed:
+            a.epsilon = o.epsilon ?? a.epsilon
+            if o.epsilon == nil { assume("\(L.kind) epsilon=\(Describe.num(a.epsilon)) (Keras default; annotate `layer NAME: epsilon=...`)") }
+            L.op = .normalization(a)
+        case .lambda:
+            if let f = o.lambda { L.op = .lambda(f) }
+            else {
+                let (m, s, label) = DatasetFacts.stats(dataset)
+                L.op = .lambda(.standardize(mean: m, std: s))
+                assume("Lambda standardizes pixels with the \(label) mean \(m) and std \(s) on the 1/255 scale (annotate `layer NAME: standardize mean=M std=S`, `affine scale=A offset=B` or `identity`)")
+            }
+        case .batchNorm(var a):
+            a.epsilon = o.epsilon ?? 1e-3
+            a.momentum = o.momentum ?? 0.99
+            if o.epsilon == nil || o.momentum == nil {
+                assume("BatchNormalization epsilon=0.001 momentum=0.99 (Keras defaults)")
+            }
+            L.op = .batchNorm(a)
+        default:
+            break
+        }
     }
 
     /// One sigmoid unit is a binary classifier: its output, P(class 1), is named "1" unless

@@ -1,8 +1,9 @@
 // Winograd convolution: an r x r stride-1 'valid' correlation of a padded NHWC image, computed
 // tile by tile in a form F(m x m, r x r) (Kernels/WinogradForms.swift; Lavin & Gray, 2015).
 //
-//   tile (ty, tx) reads the n x n window d of the padded input at (m ty, m tx); rows and columns
-//   past the padded image read as zero (when the output is not a multiple of m).
+//   tile (ty, tx) reads the n x n window d of the padded input at (m ty, m tx). The input is
+//   stored unpadded, or with its zero border (`padTop`/`padLeft` 0): window rows and columns
+//   outside the stored image read as zero, so the padding costs no copy.
 //     V[xi][tile][ci] = (B^T d B)[i][j]      xi = n i + j, SIMD over 16 input channels
 //     U[xi][ci][co]   = (G g G^T)[i][j]      g = W[:, :, ci, co]   (`weights`, once per pass)
 //     M[xi]           = V[xi] x U[xi]        n^2 GEMMs [tiles, CI] x [CI, CO] (Gemm.rows)
@@ -18,8 +19,11 @@
 
 /// One layer's tiling, all sizes in floats (a literal at every call).
 public struct WinogradGeometry {
-    /// The padded input: height, width and channels (CI).
+    /// The input as stored (unpadded, or with its zero border): height, width and channels (CI).
     public var inputHeight: Int, inputWidth: Int, channels: Int
+    /// The padding that is not stored, above and left of the input (below and right it is
+    /// implied by the output size).
+    public var padTop: Int, padLeft: Int
     /// The output: height, width and channels (CO).
     public var outputHeight: Int, outputWidth: Int, filters: Int
     /// Where output pixel (0, 0) is in y, the floats from one output row to the next, and from
@@ -30,9 +34,11 @@ public struct WinogradGeometry {
     public var block: Int, uStride: Int
 
     @_transparent
-    public init(inputHeight: Int, inputWidth: Int, channels: Int, outputHeight: Int, outputWidth: Int, filters: Int,
+    public init(inputHeight: Int, inputWidth: Int, padTop: Int = 0, padLeft: Int = 0, channels: Int,
+                outputHeight: Int, outputWidth: Int, filters: Int,
                 outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, block: Int, uStride: Int) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
+        self.padTop = padTop; self.padLeft = padLeft
         self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters
         self.outputOffset = outputOffset; self.outputRowStride = outputRowStride; self.outputPixelStride = outputPixelStride
         self.block = block; self.uStride = uStride
@@ -91,7 +97,7 @@ public enum Winograd<F: WinogradForm> {
     /// V[xi][i] = (B^T d B)[xi] for tile `tile`, the block's i-th.
     @_transparent @usableFromInline
     static func inputTile(_ x: UnsafePointer<Float>, _ tile: Int, _ i: Int, _ g: WinogradGeometry, _ buf: WinogradBuffers) {
-        let grid = TileGrid(step: F.m, inputHeight: g.inputHeight, inputWidth: g.inputWidth,
+        let grid = TileGrid(step: F.m, inputHeight: g.inputHeight, inputWidth: g.inputWidth, padTop: g.padTop, padLeft: g.padLeft,
                             outputHeight: g.outputHeight, outputWidth: g.outputWidth)
         inputWindow(x, grid, tile, channels: g.channels, buf.v + i * g.channels, vStride: g.block * g.channels, buf.h)
     }
@@ -101,12 +107,15 @@ public enum Winograd<F: WinogradForm> {
     static func inputWindow(_ x: UnsafePointer<Float>, _ grid: TileGrid, _ tile: Int, channels ci: Int,
                             _ v: UnsafeMutablePointer<Float>, vStride: Int, _ h: UnsafeMutablePointer<Float>) {
         let n = F.n, ty = tile / grid.tilesW, tx = tile % grid.tilesW
-        let rowIn = ty < grid.tilesH - 1, colIn = tx < grid.tilesW - 1
-        let d = x + (ty * grid.step * grid.inputWidth + tx * grid.step) * ci
+        // Window rows (columns) below lastRow (lastCol) and from padTop (padLeft) on are stored,
+        // except in the last (first) tile row or column.
+        let rowIn = ty < grid.tilesH - 1, colIn = tx < grid.tilesW - 1, rowAfterTop = ty > 0, colAfterLeft = tx > 0
+        let d = x + ((ty * grid.step - grid.padTop) * grid.inputWidth + tx * grid.step - grid.padLeft) * ci
         for c0 in stride(from: 0, to: ci, by: 16) {
             for cc in 0..<n {   // B^T d: window column cc -> h[0..<n][cc]
-                let inside = cc < grid.lastCol || colIn
-                F.input({ k in inside && (k < grid.lastRow || rowIn) ? .load(d + (k * grid.inputWidth + cc) * ci + c0) : SIMD16() },
+                let inside = (cc < grid.lastCol || colIn) && (cc >= grid.padLeft || colAfterLeft)
+                F.input({ k in inside && (k < grid.lastRow || rowIn) && (k >= grid.padTop || rowAfterTop)
+                            ? .load(d + (k * grid.inputWidth + cc) * ci + c0) : SIMD16() },
                         { j, b in b.store(h + (j * n + cc) * 16) })
             }
             for r in 0..<n {    // (B^T d) B: row r -> V[r][0..<n]
@@ -198,16 +207,19 @@ public enum Winograd<F: WinogradForm> {
 }
 
 /// Tiles of `step` x `step` output pixels over an output, each reading an n x n window of the
-/// padded input from (step ty, step tx) on. Only the last tile row (column) can read past the
-/// padded input, from window row `lastRow` (column `lastCol`) on.
+/// padded input from (step ty, step tx) on, that is from (step ty - padTop, step tx - padLeft)
+/// of the stored input. Only the first tile row (column) reads above (left of) the stored input,
+/// in window rows below `padTop` (columns below `padLeft`); only the last reads past it, from
+/// window row `lastRow` (column `lastCol`) on.
 @usableFromInline
 struct TileGrid {
-    @usableFromInline let step: Int, inputWidth: Int, tilesH: Int, tilesW: Int, lastRow: Int, lastCol: Int
+    @usableFromInline let step: Int, inputWidth: Int, padTop: Int, padLeft: Int
+    @usableFromInline let tilesH: Int, tilesW: Int, lastRow: Int, lastCol: Int
 
     @_transparent @usableFromInline
-    init(step: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) {
-        self.step = step; self.inputWidth = inputWidth
+    init(step: Int, inputHeight: Int, inputWidth: Int, padTop: Int, padLeft: Int, outputHeight: Int, outputWidth: Int) {
+        self.step = step; self.inputWidth = inputWidth; self.padTop = padTop; self.padLeft = padLeft
         tilesH = (outputHeight + step - 1) / step; tilesW = (outputWidth + step - 1) / step
-        lastRow = inputHeight - (tilesH - 1) * step; lastCol = inputWidth - (tilesW - 1) * step
+        lastRow = inputHeight + padTop - (tilesH - 1) * step; lastCol = inputWidth + padLeft - (tilesW - 1) * step
     }
 }

@@ -4,7 +4,8 @@
 // is the r x r 'valid' correlation of the padded input xp with dy, computed in a form
 // F(r x r, t x t) (F.m = r, F.r = t, n = r + t - 1): dy is cut into t x t tiles, and tile
 // (ty, tx) pairs with the n x n window of xp at (t ty, t tx):
-//   V[xi][tile][ci] = (B^T d B)[xi]        the window (rows and columns past xp read as zero)
+//   V[xi][tile][ci] = (B^T d B)[xi]        the window (outside the stored input: zero; the
+//                                          input may be stored unpadded, see Winograd.swift)
 //   E[xi][tile][co] = (G e G^T)[xi]        e = the dy tile (zero past the output)
 //   M[xi][ci][co]  += sum_tiles V[xi][tile][ci] * E[xi][tile][co]   n^2 GEMMs (Gemm.rows)
 //   dW = A^T M A                            once, after all of a chunk's images (`store`)
@@ -16,8 +17,10 @@
 
 /// One layer's weight-gradient tiling (a literal at every call).
 public struct WinogradGradientGeometry {
-    /// The padded input: height, width and channels (CI).
+    /// The input as stored (unpadded, or with its zero border): height, width and channels (CI).
     public var inputHeight: Int, inputWidth: Int, channels: Int
+    /// The padding that is not stored, above and left of the input.
+    public var padTop: Int, padLeft: Int
     /// The output gradient: height, width and channels (CO).
     public var outputHeight: Int, outputWidth: Int, filters: Int
     /// Floats from one dy row to the next: outputWidth * filters, or more when dy sits in the
@@ -28,9 +31,10 @@ public struct WinogradGradientGeometry {
     public var block: Int
 
     @_transparent
-    public init(inputHeight: Int, inputWidth: Int, channels: Int, outputHeight: Int, outputWidth: Int, filters: Int, block: Int,
-                outputRowStride: Int? = nil) {
+    public init(inputHeight: Int, inputWidth: Int, padTop: Int = 0, padLeft: Int = 0, channels: Int,
+                outputHeight: Int, outputWidth: Int, filters: Int, block: Int, outputRowStride: Int? = nil) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
+        self.padTop = padTop; self.padLeft = padLeft
         self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters; self.block = block
         self.outputRowStride = outputRowStride ?? outputWidth * filters
     }
@@ -73,7 +77,7 @@ public enum WinogradGradient<F: WinogradForm> {
     public static func accumulateInlined(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WinogradGradientGeometry,
                                          _ buf: WinogradGradientBuffers, image: Int, last: Bool) {
         let ci = g.channels, co = g.filters
-        let grid = TileGrid(step: F.r, inputHeight: g.inputHeight, inputWidth: g.inputWidth,
+        let grid = TileGrid(step: F.r, inputHeight: g.inputHeight, inputWidth: g.inputWidth, padTop: g.padTop, padLeft: g.padLeft,
                             outputHeight: g.outputHeight, outputWidth: g.outputWidth)
         let tiles = grid.tilesH * grid.tilesW
         // Shared rounds: this image's tiles fill its slot of the block (slot 0 otherwise).

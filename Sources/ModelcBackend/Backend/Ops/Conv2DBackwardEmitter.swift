@@ -6,11 +6,12 @@
 //       image's tiles accumulate into M, transformed into dW once after the chunk's images
 //   dx, direct form (stride 1, 'same'-like padding, few extra MACs): the valid correlation of
 //       the zero-bordered dy with the flipped kernel Wf [KH, KW, CO, CI], each dx pixel computed
-//       once in registers (`InputGradientRows`, or Winograd tiles when there is enough work);
+//       once in registers (`InputGradientRows`, reading a zero-bordered copy of dy), or Winograd
+//       tiles when there is enough work (reading dy itself, the border applied in the transform);
 //   dx, scatter form (otherwise): dxp[pixel rows of kh] += dy * Wt[kh] (Wt[kh] = [CO, KW*CI],
 //       `InputGradientScatter`), then dx = crop(dxp).
 // Training fusion: with a BatchNorm after the layer, each image's dy comes from the BatchNorm's
-// backward-data formula (per-chunk scratch) right before it is used; with the direct or Winograd
+// backward-data formula (per-chunk scratch) right before it is used; with the direct row-kernel
 // input gradient and the Winograd weight gradient, it is written row by row straight into the
 // interior of the zero-bordered scratch that all three read (`dyInScratch`).
 
@@ -28,6 +29,9 @@ struct Conv2DBackwardEmitter {
     var pl: Int { g.dyPadding.left }
     var pr: Int { g.dyPadding.right }
     var direct: Bool { layer.lowering.inputGradient == .direct || layer.lowering.inputGradient == .winograd }
+    /// The direct form reads a zero-bordered copy of dy (`dyp`): the row kernel, or Winograd
+    /// tiles that cannot read dy unpadded.
+    var dyBordered: Bool { c.gx != nil && direct && !(dxWino?.unpadded ?? false) }
     var dyWp: Int { g.ow + pl + pr }
     var dypSize: Int { (g.oh + pt + pb) * dyWp * co }
 
@@ -35,7 +39,9 @@ struct Conv2DBackwardEmitter {
     /// OW + pl + pr, CO], kernel Wf, output dx [H, W, CI]): with enough work, Winograd tiles.
     var dxWino: WinogradConv? {
         guard layer.lowering.inputGradient == .winograd else { return nil }
-        return WinogradConv(g: g.inputGradient(filters: co), co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles")
+        let dg = g.inputGradient(filters: co)
+        return WinogradConv(g: dg, co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles",
+                            unpadded: WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } ?? false)
     }
 
     func emit(_ m: ModelEmission) -> [Step] {
@@ -79,9 +85,9 @@ struct Conv2DBackwardEmitter {
         } else {
             w.line("gk.update(repeating: 0, count: \(g.kh * layer.kRow * co))")
         }
-        if c.gx != nil && direct { w.line("let dyp = \(p)dyp + t * \(dypSize)") }
+        if dyBordered { w.line("let dyp = \(p)dyp + t * \(dypSize)") }
         w.block("for n in lo..<hi") {
-            w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
+            w.line("let x = \(layer.batchInput) + n * \(layer.inputStride)")
             emitOutputGradient(w)
             if layer.attrs.useBias && c.trainingBatchNorm != nil {
                 w.line("for r in 0..<\(g.oh) { for q in 0..<\(g.ow) { for o in 0..<\(co) { gb[o] += dy[r * \(dyRowStride) + q * \(co) + o] } } }")
@@ -102,13 +108,13 @@ struct Conv2DBackwardEmitter {
 
     /// The Winograd weight gradient, when the plan chose it.
     var weightGradient: WinogradWeightGradient? {
-        gradientTile.map { WinogradWeightGradient(g: g, co: co, t: $0, prefix: p, dyRowStride: dyInScratch ? dyRowStride : nil) }
+        gradientTile.map { WinogradWeightGradient(g: g, co: co, t: $0, prefix: p, dyRowStride: dyInScratch ? dyRowStride : nil, unpadded: layer.unpadded) }
     }
 
     /// The fused BatchNorm's backward writes each image's dy straight into the interior of the
-    /// zero-bordered scratch that the direct (or Winograd) input gradient reads, and the bias
-    /// and Winograd weight gradients read it there: no dense dy, no copy.
-    var dyInScratch: Bool { c.trainingBatchNorm != nil && c.gx != nil && direct && gradientTile != nil }
+    /// zero-bordered scratch that the input gradient reads, and the bias and Winograd weight
+    /// gradients read it there: no dense dy, no copy.
+    var dyInScratch: Bool { c.trainingBatchNorm != nil && dyBordered && gradientTile != nil }
 
     /// Floats between the rows of an image's dy: in the scratch, or dense.
     var dyRowStride: Int { dyInScratch ? dyWp * co : g.ow * co }
@@ -138,6 +144,10 @@ struct Conv2DBackwardEmitter {
     private func emitInputGradientCall(_ w: CodeWriter, _ gx: String, _ dxWino: WinogradConv?) {
         if direct {
             w.line("let dx = \(gx) + n * \(c.inSize)")
+            if !dyBordered, let wino = dxWino {
+                w.line("\(wino.kernelName)(dy, dx, 0, \(wino.tiles), t)")
+                return
+            }
             if !dyInScratch {
                 w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
             }
@@ -149,7 +159,7 @@ struct Conv2DBackwardEmitter {
             return
         }
         w.line("let dx = \(g.padded ? "\(p)dxp + n * \(layer.padSize)" : "\(gx) + n * \(c.inSize)")")
-        w.line("dx.update(repeating: 0, count: \(layer.inputStride))")
+        w.line("dx.update(repeating: 0, count: \(g.padded ? layer.padSize : c.inSize))")
         w.line("\(p)InputGradientScatter(dy, dx, 0, \(layer.pix), t)")
         if g.padded {
             w.line("let out = \(gx) + n * \(c.inSize)")
@@ -168,11 +178,14 @@ struct Conv2DBackwardEmitter {
             w.line("} } } }")
         }
         m.backwardPrologue.append("\(p)Flip")
-        m.buffer("\(p)dyp", perImage: 0, perChunk: dypSize, "\(c.name) output gradient of one image, zero-bordered [\(g.oh + pt + pb), \(dyWp), \(co)] (per chunk)")
+        if dyBordered {
+            m.buffer("\(p)dyp", perImage: 0, perChunk: dypSize, "\(c.name) output gradient of one image, zero-bordered [\(g.oh + pt + pb), \(dyWp), \(co)] (per chunk)")
+        }
         if let wino = dxWino {
             wino.emitWeights(m, name: "\(c.name) input gradient", kernel: wf)
             m.backwardPrologue.append(wino.weightsName)
-            m.imageRowsFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)") { w in
+            let source = wino.unpadded ? "dy at x (zero border applied in the transform)" : "the zero-bordered dy at x"
+            m.imageRowsFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of \(source) with the flipped kernel, into dx at y (tiles q0..<q1)") { w in
                 wino.emitKernelBody(w, m, user: wino.kernelName, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
             }
             return
@@ -204,6 +217,8 @@ struct WinogradWeightGradient {
     let prefix: String
     /// Floats between dy's rows when dy sits in a zero-bordered buffer (nil: dense).
     var dyRowStride: Int? = nil
+    /// x is read unpadded (the border applied in the input transform).
+    var unpadded = false
     var n: Int { 3 + t - 1 }
     var tiles: Int { ((g.oh + t - 1) / t) * ((g.ow + t - 1) / t) }
     /// Tiles per round of GEMMs (their reduction length), up to 64: an image with fewer tiles
@@ -223,7 +238,8 @@ struct WinogradWeightGradient {
 
     func emitStart(_ w: CodeWriter) {
         w.line("let wg = WinogradGradientBuffers(v: \(prefix)gv + t * \(sizes.v), e: \(prefix)ge + t * \(sizes.e), m: \(prefix)gm + t * \(sizes.m), h: \(prefix)gh + t * \(sizes.h))")
-        w.line("let wgGeometry = WinogradGradientGeometry(inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c), outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co), block: \(block)\(dyRowStride.map { ", outputRowStride: \($0)" } ?? ""))")
+        let input = unpadded ? "inputHeight: \(g.h), inputWidth: \(g.w), padTop: \(g.top), padLeft: \(g.left)" : "inputHeight: \(g.hp), inputWidth: \(g.wp)"
+        w.line("let wgGeometry = WinogradGradientGeometry(\(input), channels: \(g.c), outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co), block: \(block)\(dyRowStride.map { ", outputRowStride: \($0)" } ?? ""))")
         w.line("wg.m.update(repeating: 0, count: \(sizes.m))")
     }
 

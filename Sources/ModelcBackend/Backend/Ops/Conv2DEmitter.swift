@@ -10,6 +10,9 @@
 //             a folded pool runs on each image's output while it is in cache (per-thread
 //             scratch image); the result goes to the group's target, which may be the next
 //             Conv2D's padded input (then that layer skips its pad copy).
+//   unpadded input (ConvLowering.unpaddedInput: Winograd forward and weight gradient): the
+//             batch forward and the backward read x itself, the tiles' input transform applying
+//             the zero border; only a single-image row kernel reads a padded copy (of image 0).
 //   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
 //             F(3x3, 5x5) tiles (WinogradConv.swift), same epilogue and output layout (in
 //             training: no folded BatchNorm). A single image uses the tiles (split over the
@@ -55,7 +58,7 @@ struct Conv2DLayer {
         co = a.filters
         epi = Fusion.epilogue(c.activation)
         post = epi == nil ? c.activation : nil
-        wino = lowering.winogradTile == nil ? nil : WinogradConv(g: g, co: co, prefix: c.prefix)
+        wino = lowering.winogradTile == nil ? nil : WinogradConv(g: g, co: co, prefix: c.prefix, unpadded: lowering.unpaddedInput)
     }
 
     var p: String { c.prefix }
@@ -63,7 +66,13 @@ struct Conv2DLayer {
     var kRow: Int { g.kRow }
     var padSize: Int { g.hp * g.wp * g.c }
     var xp: String { g.padded ? "\(p)xp" : c.x }
-    var inputStride: Int { g.padded ? padSize : c.inSize }
+    /// The batch forward and the backward read the input unpadded (ConvLowering.unpaddedInput).
+    var unpadded: Bool { lowering.unpaddedInput }
+    /// What the batch forward and the backward read as image n's input: x itself or its padded copy.
+    var batchInput: String { unpadded ? c.x : xp }
+    var inputStride: Int { g.padded && !unpadded ? padSize : c.inSize }
+    /// Single-image inference reads the padded copy of image 0 (the row kernel, or padded tiles).
+    var singleImagePadCopy: Bool { g.padded && !prePadded && !(unpadded && winoSingle) }
     /// Inference: the producer of our input may have written it into xp already (Emitter.swift).
     var prePadded: Bool { g.padded && c.inputPrePadded }
     var scratch: String { "\(p)poolIn" }
@@ -102,7 +111,11 @@ extension Conv2DLayer {
     /// Declares the forward buffers and emits the forward functions; returns the training and
     /// inference steps (and sets the single-image steps).
     func emitForward(_ m: ModelEmission) -> (train: [Step], infer: [Step]) {
-        if g.padded { m.buffer(xp, perImage: padSize, "\(c.name) zero-padded input [N, \(g.hp), \(g.wp), \(g.c)]") }
+        if g.padded && !unpadded {
+            m.buffer(xp, perImage: padSize, "\(c.name) zero-padded input [N, \(g.hp), \(g.wp), \(g.c)]")
+        } else if split && singleImagePadCopy {
+            m.buffer(xp, perImage: 0, fixed: padSize, "\(c.name) zero-padded input of image 0 [\(g.hp), \(g.wp), \(g.c)] (single-image row kernel)")
+        }
         if c.fused?.pool != nil {
             m.buffer(scratch, perImage: 0, perChunk: c.outSize, "\(c.name) inference: one image's output before pooling, per chunk \(shapeText(c.outShape))")
         }
@@ -166,10 +179,10 @@ extension Conv2DLayer {
         let tiles = inference ? wino?.kernelName : trainTiles
         m.chunkFunction(name, comment: "\(c.header): \(what)\(tiles == nil ? "" : ", Winograd")") { w in
             w.block("for n in lo..<hi") {
-                if g.padded && !(inference && prePadded) {
+                if g.padded && !unpadded && !(inference && prePadded) {
                     padCopy(w, "n")
                 } else {
-                    w.line("let x = \(xp) + n * \(inputStride)")
+                    w.line("let x = \(batchInput) + n * \(inputStride)")
                 }
                 let out = outputLayout(fused)
                 w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
@@ -194,7 +207,7 @@ extension Conv2DLayer {
     private func singleImageSteps(_ m: ModelEmission) -> [Step] {
         let fused = c.fused
         var steps: [Step] = []
-        if g.padded && !prePadded {
+        if singleImagePadCopy {
             m.serialFunction("\(p)PadSingle", comment: "\(c.name): zero-padded copy of image 0 (single-image inference)") { w in
                 padCopy(w, nil)
             }
@@ -202,7 +215,7 @@ extension Conv2DLayer {
         }
         if let wino = wino, winoSingle {
             steps.append(.serial("\(wino.weightsName)IfChanged()"))
-            steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: ConvLowering.rowsPerBlock))
+            steps.append(.rows("\(wino.kernelName)(\(batchInput), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: ConvLowering.rowsPerBlock))
         } else {
             steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }

@@ -9,6 +9,9 @@
 //   (dW direct; dx Winograd or direct), so gradients match the direct form's up to rounding
 //   (tests: SemanticsTests.testWinogradMatchesDirect, the Keras fixtures, finite differences).
 //   The sums are regrouped, so outputs differ from the direct form by rounding only (relative 1e-5).
+//   Unpadded input (`unpadded`): the tiles read the stored [H, W, CI] image and the input
+//   transform supplies the zero border (WinogradGeometry.padTop/padLeft), so neither the
+//   forward nor the input gradient copies its input into a zero-bordered buffer.
 
 struct WinogradConv {
     let g: ConvGeometry
@@ -16,6 +19,8 @@ struct WinogradConv {
     let prefix: String
     /// The output tile size and the kernel size.
     let m: Int, r: Int
+    /// The tiles read the input unpadded (the border is applied in the input transform).
+    let unpadded: Bool
     var n: Int { m + r - 1 }
 
     /// The output tile size m for an r x r kernel, or nil when the layer does not qualify:
@@ -41,11 +46,24 @@ struct WinogradConv {
         return 4
     }
 
+    /// Whether m x m tiles can read g's input unpadded: the runtime's guards (TileGrid) zero the
+    /// window rows above the input only in the first tile row and those below it only in the
+    /// last, so the second tile row must start inside the input and the next-to-last end inside
+    /// it (a 5x5 'same' layer with a 7-row output has its second-to-last window end 2 rows past
+    /// the input); likewise for columns.
+    static func readsUnpadded(_ g: ConvGeometry, m: Int) -> Bool {
+        func fits(_ size: Int, _ out: Int, _ before: Int) -> Bool {
+            let tiles = (out + m - 1) / m, n = m + g.kh - 1
+            return tiles < 2 || (before <= m && (tiles - 2) * m - before + n <= size)
+        }
+        return fits(g.h, g.oh, g.top) && fits(g.w, g.ow, g.left)
+    }
+
     /// `prefix` names the buffers and functions (`<prefix>ForwardTiles`, `<prefix>WinogradWeights`);
-    /// `kernel` overrides the tile function's name.
-    init?(g: ConvGeometry, co: Int, prefix: String, kernel: String? = nil) {
+    /// `kernel` overrides the tile function's name; `unpadded`: the input is stored without its border.
+    init?(g: ConvGeometry, co: Int, prefix: String, kernel: String? = nil, unpadded: Bool = false) {
         guard let m = WinogradConv.tile(g, filters: co) else { return nil }
-        self.g = g; self.co = co; self.prefix = prefix
+        self.g = g; self.co = co; self.prefix = prefix; self.unpadded = unpadded
         kernelName = kernel ?? "\(prefix)ForwardTiles"
         self.m = m; r = g.kh
     }
@@ -102,8 +120,8 @@ struct WinogradConv {
         }
     }
 
-    /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose padded input
-    /// is at x, written to y in layout `out` through the epilogue (the caller declares bias, or
+    /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose input (padded,
+    /// or unpadded) is at x, written to y in layout `out` through the epilogue (the caller declares bias, or
     /// sc/sh for a folded BatchNorm). The tile loop itself is one function per geometry
     /// (`sharedTiles`), which the layers with that geometry (a layer's forward and its input
     /// gradient, inference and training) share: the optimizer specializes each copy of the
@@ -120,15 +138,18 @@ struct WinogradConv {
     /// `winograd<m>x<m>_<OH>x<OW>x<CI>to<CO>[Padded](x, y, q0, q1, buffers, epilogue)`: the runtime's
     /// tile loop with this layer's sizes and output layout as literals.
     private func sharedTiles(_ m: ModelEmission, user: String, out: PixelLayout) -> String {
-        let geometry = ["inputHeight: \(g.hp), inputWidth: \(g.wp), channels: \(g.c),",
+        let input = unpadded ? "inputHeight: \(g.h), inputWidth: \(g.w), padTop: \(g.top), padLeft: \(g.left)," : "inputHeight: \(g.hp), inputWidth: \(g.wp),"
+        let geometry = ["\(input) channels: \(g.c),",
                         "outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co),",
                         "outputOffset: \(out.offset), outputRowStride: \(out.rowStride), outputPixelStride: \(out.channels),",
                         "block: \(block), uStride: \(uStride))"]
         let layout = out.isDense ? "dense" : "into a padded buffer"
         let name = "winograd\(self.m)x\(self.m)_\(g.oh)x\(g.ow)x\(g.c)to\(co)" + (out.isDense ? "" : "Padded")
+        let source = unpadded ? "[\(g.h), \(g.w), \(g.c)] input (zero border \(g.top) above, \(g.left) left, applied in the transform)"
+                              : "[\(g.hp), \(g.wp), \(g.c)] padded input"
         return m.sharedKernel(key: formType + geometry.joined(), name: name,
                               parameters: "_ buffers: WinogradBuffers, _ epilogue: GemmEpilogue",
-                              comment: "Winograd \(form): output tiles q0..<q1 (of \(tiles)) of a [\(g.hp), \(g.wp), \(g.c)] padded input into [\(g.oh), \(g.ow), \(co)] (\(layout)), \(block) tiles per block",
+                              comment: "Winograd \(form): output tiles q0..<q1 (of \(tiles)) of a \(source) into [\(g.oh), \(g.ow), \(co)] (\(layout)), \(block) tiles per block",
                               user: user) { w in
             w.line("let geometry = WinogradGeometry(\(geometry[0])")
             for l in geometry.dropFirst() { w.line("                                \(l)") }

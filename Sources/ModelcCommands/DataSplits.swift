@@ -12,45 +12,14 @@
 // order. TRAIN + VAL + TEST may be less than the file's count (the rest is unused), never more.
 // `--val-split` does not apply; `--limit N` keeps the first N images of the train part (and, in
 // `eval --split test`, of the test part). The setting is stored in checkpoints, so `--resume`
-// and `eval --checkpoint` see the same three parts.
+// and `eval --checkpoint` see the same three parts (Resplit, in ModelcRuntime's Resplit.swift).
 
 import ModelcData
-
-public struct Resplit: Equatable, Sendable, CustomStringConvertible {
-    public var train: Int
-    public var validation: Int
-    public var test: Int
-
-    public init(train: Int, validation: Int, test: Int) {
-        self.train = train; self.validation = validation; self.test = test
-    }
-
-    /// "8000:1000:1000" (TRAIN >= 1, VAL >= 0, TEST >= 0).
-    public init(parsing text: String) throws {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2], a >= 1, b >= 0, c >= 0 else {
-            throw UsageError("--resplit expects TRAIN:VAL:TEST image counts (e.g. 8000:1000:1000, TRAIN at least 1), found '\(text)'")
-        }
-        self.init(train: a, validation: b, test: c)
-    }
-
-    public var description: String { "\(train):\(validation):\(test)" }
-    public var total: Int { train + validation + test }
-
-    /// Indices of the three parts in a set of `count` images; throws when `count` is too small.
-    public func indices(count: Int, seed: UInt64, source: String) throws -> (train: [Int], validation: [Int], test: [Int]) {
-        guard total <= count else {
-            throw RuntimeError(file: source, "--resplit \(description) needs \(total) images, the file set holds \(count)")
-        }
-        let p = seededPermutation(count: count, seed: deriveSeed(seed, .resplit))
-        let a = train, b = train + validation
-        return (p[0..<a].sorted(), p[a..<b].sorted(), p[b..<total].sorted())
-    }
-}
+import ModelcRuntime
 
 extension CommandSupport {
     /// The train and validation images of a run (see the protocols above).
-    package static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
+    static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
         if let r = config.resplit {
             let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
             let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
@@ -71,7 +40,7 @@ extension CommandSupport {
 
     /// The test images of a run: the dataset's test split, or the test part of `--resplit`;
     /// the first `limit` of them when limit > 0.
-    package static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
+    static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
         let (all, source) = try loadSplitWithSource(config, split: .test, flags: flags, info: info, console: console)
         var images = all
         if let r = config.resplit {
@@ -102,7 +71,7 @@ extension CommandSupport {
             console?.err("note: \(name) not found (\(error)); using the sample shipped with modelc in \(sample)")
             dir = sample
         }
-        return try loadNamed(name, directory: dir, split: split, info: info)
+        return try ModelImages.named(name, directory: dir, split: split, info: info)
     }
 
     /// One split of an array file (--data FILE.npz or FILE.csv; ArrayData.swift), as the run's
@@ -119,12 +88,5 @@ extension CommandSupport {
         let raw = try ArrayData.read(path, split: split, info: info, targetColumns: config.targetColumns, heads: config.heads)
         let loss = try ArrayData.loss(config, info: info, raw: raw)
         return (try ArrayData.examples(raw, loss: loss, info: info), raw.source)
-    }
-
-    /// One split of a named dataset from the files in `dir`, checked against the model.
-    static func loadNamed(_ name: String, directory dir: String, split: DatasetSplit, info: ModelInfo) throws -> (images: LabeledImages, source: String) {
-        let set = try Datasets.load(name: name, directory: dir, split: split)
-        let source = "\(dir) (\(name) \(split.rawValue))"
-        return (try LabeledImages(set, info: info, source: source), source)
     }
 }

@@ -10,15 +10,16 @@
 // on an image folder, that run's classes.
 
 import ModelcData
+import ModelcRuntime
 
 extension CommandSupport {
     /// The image-folder flags of train and eval.
-    package static let imageFolderValueFlags = ["cache-dir"]
-    package static let imageFolderSwitches = ["resize", "crop", "strict-images"]
+    static let imageFolderValueFlags = ["cache-dir"]
+    static let imageFolderSwitches = ["resize", "crop", "strict-images"]
 
     /// --resize and --crop on top of the stored settings, and for a run on an image folder
     /// without stored class names, the class folders of --data DIR.
-    package static func applyImageFolderFlags(_ flags: CommandLineFlags, to config: inout TrainingConfig) throws {
+    static func applyImageFolderFlags(_ flags: CommandLineFlags, to config: inout TrainingConfig) throws {
         if flags.has("resize") { config.imageResize = true }
         if flags.has("crop") { config.imageCrop = true }
         if config.dataset == ImageFolderLoader.datasetName && config.imageClasses.isEmpty, let dir = flags.string("data") {
@@ -27,7 +28,7 @@ extension CommandSupport {
     }
 
     /// Whether `--data DIR` is an image folder rather than a directory holding `name`'s files.
-    package static func dataIsImageFolder(_ flags: CommandLineFlags, name: String?) -> Bool {
+    static func dataIsImageFolder(_ flags: CommandLineFlags, name: String?) -> Bool {
         guard let dir = flags.string("data"), ImageFolderLayout.isImageFolder(dir) else { return false }
         if let n = name, Datasets.names.contains(n), (try? Datasets.resolveDirectory(name: n, explicit: dir)) != nil { return false }
         return true
@@ -38,25 +39,10 @@ extension CommandSupport {
         guard let root = flags.string("data") else {
             throw UsageError("\(flags.command): the run used an image folder; give it with --data DIR")
         }
-        var options = try imageFolder(root: root, info: info, trainedClasses: config.imageClasses, resize: config.imageResize, crop: config.imageCrop)
+        var options = try ModelImages.imageFolder(root: root, info: info, trainedClasses: config.imageClasses, resize: config.imageResize, crop: config.imageCrop)
         options.1.strict = flags.has("strict-images")
         options.1.cacheDirectory = flags.string("cache-dir")
         return options
-    }
-
-    /// The layout of `root` and how to read it for the model (and the classes of its weights, if known).
-    static func imageFolder(root: String, info: ModelInfo, trainedClasses: [String], resize: Bool, crop: Bool) throws -> (ImageFolderLayout, ImageFolderOptions) {
-        let layout = try ImageFolderLayout(root: root)
-        func list(_ names: [String]) -> String { names.count <= 12 ? names.joined(separator: ", ") : names.prefix(12).joined(separator: ", ") + ", ..." }
-        guard layout.classes.count == info.classCount else {
-            throw RuntimeError(file: root, "\(layout.classes.count) class folders (\(list(layout.classes))), but model \(info.name) has \(info.classCount) classes")
-        }
-        if !trainedClasses.isEmpty && trainedClasses != layout.classes {
-            throw RuntimeError(file: root, "the class folders (\(list(layout.classes))) are not the classes the weights were trained on (\(list(trainedClasses)))")
-        }
-        let options = ImageFolderOptions(fit: ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels,
-                                                       resize: resize, crop: crop))
-        return (layout, options)
     }
 
     /// One split of the image folder, as the model's images.
@@ -82,7 +68,7 @@ extension CommandSupport {
     }
 
     /// Whether the run has test images: false only for an image folder with split folders but no test/.
-    package static func hasTestImages(_ config: TrainingConfig, flags: CommandLineFlags) -> Bool {
+    static func hasTestImages(_ config: TrainingConfig, flags: CommandLineFlags) -> Bool {
         guard config.dataset == ImageFolderLoader.datasetName, let dir = flags.string("data"),
               let layout = try? ImageFolderLayout(root: dir) else { return true }
         return layout.directory(for: .test) != nil

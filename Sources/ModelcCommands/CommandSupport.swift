@@ -5,6 +5,7 @@
 
 import Foundation
 import ModelcData
+import ModelcModelFiles
 import ModelcRuntime
 
 enum CommandSupport {

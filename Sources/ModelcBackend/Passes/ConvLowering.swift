@@ -15,7 +15,8 @@ extension ConvLowering {
         winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
             .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
-        unpaddedInput = winogradWeightGradient && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) && WinogradConv.readsUnpadded(g, m: 4) } ?? false
+        // A 3x3 layer's forward tiles and its weight gradient's dy tiles are both 4x4 windows of 6.
+        unpaddedInput = winogradWeightGradient && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) } ?? false
         if !hasInputGradient {
             inputGradient = .none
         } else if !g.directInputGradient {

@@ -27,6 +27,8 @@ extension ConvLowering {
         } else {
             inputGradient = .direct
         }
+        let dg = g.inputGradient(filters: a.filters)
+        unpaddedOutputGradient = inputGradient == .winograd && WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } == true
     }
 
     /// Fills the layer's choices and reasons.
@@ -81,8 +83,8 @@ extension ConvLowering {
         case .direct:
             return KernelChoice(kernel: "Gemm", form: "direct", reason: "stride 1, 'same'-like: dx is the correlation of the zero-bordered dy with the flipped kernel, each dx pixel once in registers")
         case .winograd:
-            let dg = g.inputGradient(filters: filters), w = WinogradConv(g: dg, co: g.c, prefix: "")
-            let border = w.map { WinogradConv.readsUnpadded(dg, m: $0.m) } == true ? "its zero border applied in the input transform" : "a zero-bordered copy"
+            let w = WinogradConv(g: g.inputGradient(filters: filters), co: g.c, prefix: "")
+            let border = unpaddedOutputGradient ? "its zero border applied in the input transform" : "a zero-bordered copy"
             return KernelChoice(kernel: "Winograd + Gemm", form: w?.form ?? "",
                                 reason: "stride 1, 'same'-like: the correlation of dy (\(border)) with the flipped kernel, enough work for Winograd")
         }

@@ -64,6 +64,9 @@ struct ConvLowering: Equatable, Sendable {
     /// input unpadded (WinogradConv.readsUnpadded): the zero border is applied in the input
     /// transforms, and only the single-image row kernel (if used) needs a padded copy.
     var unpaddedInput: Bool
+    /// The Winograd input gradient's tiles read dy itself, the zero border applied in their
+    /// input transform (WinogradConv.readsUnpadded), rather than a zero-bordered copy.
+    var unpaddedOutputGradient: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000

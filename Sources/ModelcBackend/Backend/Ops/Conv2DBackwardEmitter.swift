@@ -31,7 +31,7 @@ struct Conv2DBackwardEmitter {
     var direct: Bool { layer.lowering.inputGradient == .direct || layer.lowering.inputGradient == .winograd }
     /// The direct form reads a zero-bordered copy of dy (`dyp`): the row kernel, or Winograd
     /// tiles that cannot read dy unpadded.
-    var dyBordered: Bool { c.gx != nil && direct && !(dxWino?.unpadded ?? false) }
+    var dyBordered: Bool { c.gx != nil && direct && !layer.lowering.unpaddedOutputGradient }
     var dyWp: Int { g.ow + pl + pr }
     var dypSize: Int { (g.oh + pt + pb) * dyWp * co }
 
@@ -39,9 +39,8 @@ struct Conv2DBackwardEmitter {
     /// OW + pl + pr, CO], kernel Wf, output dx [H, W, CI]): with enough work, Winograd tiles.
     var dxWino: WinogradConv? {
         guard layer.lowering.inputGradient == .winograd else { return nil }
-        let dg = g.inputGradient(filters: co)
-        return WinogradConv(g: dg, co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles",
-                            unpadded: WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } ?? false)
+        return WinogradConv(g: g.inputGradient(filters: co), co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles",
+                            unpadded: layer.lowering.unpaddedOutputGradient)
     }
 
     func emit(_ m: ModelEmission) -> [Step] {
@@ -144,17 +143,14 @@ struct Conv2DBackwardEmitter {
     private func emitInputGradientCall(_ w: CodeWriter, _ gx: String, _ dxWino: WinogradConv?) {
         if direct {
             w.line("let dx = \(gx) + n * \(c.inSize)")
-            if !dyBordered, let wino = dxWino {
-                w.line("\(wino.kernelName)(dy, dx, 0, \(wino.tiles), t)")
-                return
-            }
-            if !dyInScratch {
+            if dyBordered && !dyInScratch {
                 w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
             }
+            let source = dyBordered ? "dyp" : "dy"
             if let wino = dxWino {
-                w.line("\(wino.kernelName)(dyp, dx, 0, \(wino.tiles), t)")
+                w.line("\(wino.kernelName)(\(source), dx, 0, \(wino.tiles), t)")
             } else {
-                w.line("\(p)InputGradientRows(dyp, dx, 0, \(g.h * g.w), t)")
+                w.line("\(p)InputGradientRows(\(source), dx, 0, \(g.h * g.w), t)")
             }
             return
         }

@@ -192,8 +192,8 @@ public enum BuildDriver {
     /// faster than the module), and the hot code the models call is inlined from the
     /// @_transparent kernels into the model's own compile anyway. Batch mode gives each compile
     /// job several files (two batches per core, so that the cores stay busy to the end): each
-    /// job parses the module and loads Foundation once for its batch rather than once per file,
-    /// which saves about 15% of the CPU time; each file is still optimized on its own.
+    /// job parses the module and loads Foundation once for its batch rather than once per file;
+    /// each file is still optimized on its own.
     static func compileModule(_ m: String, files: [String], into dir: String, compiler: String, flags: [String]) throws {
         let objects = "\(dir)/\(m)"
         try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)

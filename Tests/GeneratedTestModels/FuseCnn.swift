@@ -91,9 +91,12 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         }
         BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
-            Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
-            l4_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
+                Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
+                l4_max_pooling2d_1Forward(lo, hi, t)
+            }
             l5_conv2d_2Forward(lo, hi, t)
             BatchNorm.moments(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
         }
@@ -142,22 +145,26 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         Matrix.transpose((parameters + 4072), rows: 24, cols: 5, into: l11_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_dense_2Backward(lo, hi, t)
-            l10_batch_normalization_3BackwardSums(lo, hi, t)
+            (l10_batch_normalization_3part + t * 48).update(repeating: 0, count: 48); l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
-            l6_batch_normalization_2BackwardSums(lo, hi, t)
+            (l6_batch_normalization_2part + t * 32).update(repeating: 0, count: 32); l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
-            l2_batch_normalization_1BackwardSums(lo, hi, t)
+            (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
+                l2_batch_normalization_1BackwardSums(lo, hi, t)
+            }
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -223,10 +230,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -287,10 +294,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
-                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
+                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -319,10 +326,10 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
-    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
-                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
+                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -70,7 +70,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g2.update(from: outputGradient, count: count * 64)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in l2_batch_normalizationBackwardSums(lo, hi, t) }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in (l2_batch_normalizationpart + t * 8).update(repeating: 0, count: 8); l2_batch_normalizationBackwardSums(lo, hi, t) }
         l2_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
         Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: Parallel.chunkCount(count, threads: threads), segments: reduceSegments)
@@ -136,10 +136,10 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, rows: (hi - lo) * 16,
-                               l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
+                               l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -70,7 +70,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g3.update(from: outputGradient, count: count * 5)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in l3_batch_normalizationBackwardSums(lo, hi, t) }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in (l3_batch_normalizationpart + t * 10).update(repeating: 0, count: 10); l3_batch_normalizationBackwardSums(lo, hi, t) }
         l3_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
@@ -117,10 +117,10 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
                   GemmReduction(k: rows, aStride: 12, ldb: 5), .store)
     }
 
-    // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, rows: (hi - lo) * 1,
-                               l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
+                               l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

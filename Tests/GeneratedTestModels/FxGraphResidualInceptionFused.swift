@@ -156,14 +156,14 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             Merge.accumulate(g7 + lo * 100, g7_1 + lo * 100, count: (hi - lo) * 100)
             Activations.backward(.tanh, dy: g7 + lo * 100, y: a7 + lo * 100, dx: g6 + lo * 100, count: (hi - lo) * 100)
             Merge.backward(.add, dy: g6 + lo * 100, xs: [a5 + lo * 100, a3 + lo * 100], y: a6 + lo * 100, dxs: [g5 + lo * 100, g3_1 + lo * 100], count: (hi - lo) * 100)
-            l5_bn_1BackwardSums(lo, hi, t)
+            (l5_bn_1part + t * 8).update(repeating: 0, count: 8); l5_bn_1BackwardSums(lo, hi, t)
         }
         l5_bn_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_conv2d_1Backward(lo, hi, t)
             Merge.accumulate(g3 + lo * 100, g3_1 + lo * 100, count: (hi - lo) * 100)
             Activations.backward(.tanh, dy: g3 + lo * 100, y: a3 + lo * 100, dx: g2 + lo * 100, count: (hi - lo) * 100)
-            l2_bnBackwardSums(lo, hi, t)
+            (l2_bnpart + t * 8).update(repeating: 0, count: 8); l2_bnBackwardSums(lo, hi, t)
         }
         l2_bnBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }
@@ -244,10 +244,10 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         }
     }
 
-    // bn backward pass 1: per-chunk sums of dy and dy * xhat
+    // bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 100, a2 + lo * 100, a1 + lo * 100, rows: (hi - lo) * 25,
-                               l2_bnbn, into: l2_bnpart + t * 8)
+                               l2_bnbn, into: l2_bnpart + t * 8, accumulate: true)
     }
 
     // bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -331,10 +331,10 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         }
     }
 
-    // bn_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // bn_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l5_bn_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g5 + lo * 100, a5 + lo * 100, a4 + lo * 100, rows: (hi - lo) * 25,
-                               l5_bn_1bn, into: l5_bn_1part + t * 8)
+                               l5_bn_1bn, into: l5_bn_1part + t * 8, accumulate: true)
     }
 
     // bn_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -118,7 +118,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             Activations.backward(.tanh, dy: g6 + lo * 15, y: a6 + lo * 15, dx: g5 + lo * 15, count: (hi - lo) * 15)
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 102, g4 + n * 48, l4_poolarg + n * 48, PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))) }
-            l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 12).update(repeating: 0, count: 12); l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
@@ -194,10 +194,10 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = drelu * relu'(out)
+    // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 102, a3 + lo * 102, a1 + lo * 102, rows: (hi - lo) * 17,
-                               l2_bn1bn, .relu, into: l2_bn1part + t * 12)
+                               l2_bn1bn, .relu, into: l2_bn1part + t * 12, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

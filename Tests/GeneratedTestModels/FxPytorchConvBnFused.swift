@@ -130,13 +130,13 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
-            l6_bn2BackwardSums(lo, hi, t)
+            (l6_bn2part + t * 12).update(repeating: 0, count: 12); l6_bn2BackwardSums(lo, hi, t)
         }
         l6_bn2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))) }
-            l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
@@ -219,10 +219,10 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
+    // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 256, a3 + lo * 256, a1 + lo * 256, rows: (hi - lo) * 64,
-                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8)
+                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -302,10 +302,10 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // bn2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = drelu * relu'(out)
+    // bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
     private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 24, a7 + lo * 24, a5 + lo * 24, rows: (hi - lo) * 4,
-                               l6_bn2bn, .relu, into: l6_bn2part + t * 12)
+                               l6_bn2bn, .relu, into: l6_bn2part + t * 12, accumulate: true)
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

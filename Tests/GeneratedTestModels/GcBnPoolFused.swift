@@ -118,14 +118,14 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Matrix.transpose((parameters + 320), rows: 54, cols: 3, into: l8_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_dense_1Backward(lo, hi, t)
-            l6_batch_normalization_2BackwardSums(lo, hi, t)
+            (l6_batch_normalization_2part + t * 12).update(repeating: 0, count: 12); l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l4_average_pooling2d_1Backward(lo, hi, t)
             Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
-            l2_batch_normalization_1BackwardSums(lo, hi, t)
+            (l2_batch_normalization_1part + t * 16).update(repeating: 0, count: 16); l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }
@@ -203,10 +203,10 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, rows: (hi - lo) * 25,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -298,10 +298,10 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 54, a6 + lo * 54, a5 + lo * 54, rows: (hi - lo) * 9,
-                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
+                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -121,7 +121,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
             l7_average_pooling1d_1Backward(lo, hi, t)
             l6_conv1d_3Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
-            l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40); l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -242,10 +242,10 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out)
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 180, a4 + lo * 180, a2 + lo * 180, rows: (hi - lo) * 9,
-                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 40)
+                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -100,7 +100,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
             l5_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
             l3_dense_2Backward(lo, hi, t)
-            l2_batch_normalization_1BackwardSums(lo, hi, t)
+            (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40); l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -140,10 +140,10 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
                   GemmReduction(k: rows, aStride: 12, ldb: 20), .store)
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 1,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

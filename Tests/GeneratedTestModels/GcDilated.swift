@@ -91,7 +91,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         Matrix.transpose((parameters + 145), rows: 112, cols: 3, into: l5_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
-            l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 8).update(repeating: 0, count: 8); l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -219,10 +219,10 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, rows: (hi - lo) * 28,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
+                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

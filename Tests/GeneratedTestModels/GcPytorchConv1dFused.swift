@@ -101,7 +101,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             l6_fcBackward(lo, hi, t)
             l5_flattenBackward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 20, g4 + n * 8, l4_pool1arg + n * 8, PoolGeometry(input: (1, 5, 4), output: (1, 2), window: (1, 2), stride: (1, 2))) }
-            l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
@@ -177,10 +177,10 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         }
     }
 
-    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
+    // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 20, a3 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 5,
-                               l2_bn1bn, .relu, into: l2_bn1part + t * 8)
+                               l2_bn1bn, .relu, into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -95,7 +95,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
-            l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }
@@ -169,10 +169,10 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         }
     }
 
-    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
+    // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 80, a3 + lo * 80, a1 + lo * 80, rows: (hi - lo) * 20,
-                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8)
+                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -117,7 +117,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
             Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
             l6_classBackward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 4, mask: l5mask + lo * 4, dx: g4 + lo * 4, count: (hi - lo) * 4)
-            l4BackwardSums(lo, hi, t)
+            (l4part + t * 8).update(repeating: 0, count: 8); l4BackwardSums(lo, hi, t)
         }
         l4BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -179,10 +179,10 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 
-    // new\u{a}line(); fatalError() backward pass 1: per-chunk sums of dy and dy * xhat
+    // new\u{a}line(); fatalError() backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, rows: (hi - lo) * 1,
-                               l4bn, into: l4part + t * 8)
+                               l4bn, into: l4part + t * 8, accumulate: true)
     }
 
     // new\u{a}line(); fatalError() backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

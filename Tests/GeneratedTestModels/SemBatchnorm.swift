@@ -62,7 +62,7 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
         g1.update(from: outputGradient, count: count * 12)
-        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_batch_normalization_1BackwardSums(lo, hi, t) }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in (l1_batch_normalization_1part + t * 6).update(repeating: 0, count: 6); l1_batch_normalization_1BackwardSums(lo, hi, t) }
         l1_batch_normalization_1BackwardReduce()
     }
 
@@ -73,10 +73,10 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g1 + lo * 12, a1 + lo * 12, a0 + lo * 12, rows: (hi - lo) * 4,
-                               l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
+                               l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -103,7 +103,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
-            l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32); l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -210,10 +210,10 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
+                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

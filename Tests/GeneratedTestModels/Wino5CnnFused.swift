@@ -36,37 +36,37 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
     private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
     private var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 25872 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 7056 + 25872 }   // conv2d_1 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 21168 + 25872 }   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 21952 + 25872 }   // conv2d_2 output [N, 7, 8, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 + threads * 21952 + 25872 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 21952 + 25872 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 21952 + 25872 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 21984 + 25872 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 21984 + 51744 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 36096 + 51744 }   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43152 + 51744 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43936 + 51744 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43936 + 64544 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
-    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 46048 + 64544 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 46048 + 90416 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 53104 + 90416 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 67216 + 90416 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 68000 + 90416 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 68896 + 90416 }   // batch_normalization_1 output [N, 7, 8, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 68896 + 90416 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 68896 + 90416 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 68928 + 90416 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 68928 + 90480 }   // activation_1 output [N, 7, 8, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 68928 + 90480 }   // gradient of activation_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 68928 + 90480 }   // dense_1 output [N, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 68928 + 90480 }   // gradient of dense_1 output
-    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 68928 + 90480 }   // dense_1 transposed kernel [5, 896]
+    private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 25872 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 9408 + 25872 }   // conv2d_1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 28224 + 25872 }   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 29008 + 25872 }   // conv2d_2 output [N, 7, 8, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 + threads * 29008 + 25872 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 29008 + 25872 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29008 + 25872 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 25872 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 51744 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 47856 + 51744 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 57264 + 51744 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 51744 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 64544 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 64544 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 90416 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 69568 + 90416 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 88384 + 90416 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 89168 + 90416 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 90064 + 90416 }   // batch_normalization_1 output [N, 7, 8, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 90064 + 90416 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90064 + 90416 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 90416 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 90480 }   // activation_1 output [N, 7, 8, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 90096 + 90480 }   // gradient of activation_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 90096 + 90480 }   // dense_1 output [N, 5]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 90096 + 90480 }   // gradient of dense_1 output
+    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 90096 + 90480 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 30181, inputSize: 2112,
-                   arena: ArenaSize(perImage: 13216, perChunk: 68928, fixed: 94960), arena32: ArenaSize())
+                   arena: ArenaSize(perImage: 13216, perChunk: 90096, fixed: 94960), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -78,7 +78,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
+            l1_conv2d_1ForwardTiles(a0 + lo * 2112, a1 + lo * 1792, 0, (hi - lo) * 9, t)
             l2_conv2d_2Forward(lo, hi, t)
             BatchNorm.moments(a2 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
         }
@@ -93,7 +93,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
         Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
         Parallel.images(count, threads: threads) { lo, hi, t in
-            l1_conv2d_1Forward(lo, hi, t)
+            l1_conv2d_1ForwardTiles(a0 + lo * 2112, a1 + lo * 1792, 0, (hi - lo) * 9, t)
             l2_conv2d_2ForwardFused(lo, hi, t)
             l6_dense_1Forward(lo, hi, t)
         }
@@ -116,7 +116,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Matrix.transpose((parameters + 25696), rows: 896, cols: 5, into: l6_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
-            l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32); l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -136,19 +136,19 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
-    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [11, 12, 16] padded input into [7, 8, 32] (dense), 9 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [11, 12, 16] padded input into [7, 8, 32] (dense), 12 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
     @inline(never) private func winograd3x3_7x8x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 16,
                                         outputHeight: 7, outputWidth: 8, filters: 32,
-                                        outputOffset: 0, outputRowStride: 256, outputPixelStride: 32,
-                                        block: 9, uStride: 528)
+                                        outputOffset: 0, outputRowStride: 256, outputPixelStride: 32, outputImageStride: 1792,
+                                        block: 12, uStride: 528)
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 12800)
-        let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 7056, m: l1_conv2d_1wm + t * 14112, h: l1_conv2d_1wh + t * 784)
+        let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 9408, m: l1_conv2d_1wm + t * 18816, h: l1_conv2d_1wh + t * 784)
         winograd3x3_7x8x16to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
@@ -157,15 +157,6 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         let wk = (parameters + 0), bias = (parameters + 12800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, Winograd
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 2112
-            let y = a1 + n * 1792
-            l1_conv2d_1ForwardTiles(x, y, 0, 9, t)
-        }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
@@ -183,12 +174,12 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
-    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [11, 12, 32] padded input into [7, 8, 16] (dense), 9 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [11, 12, 32] padded input into [7, 8, 16] (dense), 12 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
     @inline(never) private func winograd3x3_7x8x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 32,
                                         outputHeight: 7, outputWidth: 8, filters: 16,
-                                        outputOffset: 0, outputRowStride: 128, outputPixelStride: 16,
-                                        block: 9, uStride: 528)
+                                        outputOffset: 0, outputRowStride: 128, outputPixelStride: 16, outputImageStride: 896,
+                                        block: 12, uStride: 528)
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
@@ -196,13 +187,13 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
-        let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 14112, m: l2_conv2d_2wm + t * 7056, h: l2_conv2d_2wh + t * 784)
+        let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 18816, m: l2_conv2d_2wm + t * 9408, h: l2_conv2d_2wh + t * 784)
         winograd3x3_7x8x32to16(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 14112, m: l2_conv2d_2wm + t * 7056, h: l2_conv2d_2wh + t * 784)
+        let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 18816, m: l2_conv2d_2wm + t * 9408, h: l2_conv2d_2wh + t * 784)
         winograd3x3_7x8x32to16(x, y, q0, q1, buffers, .store)
     }
 
@@ -253,7 +244,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
 
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 7056, m: l2_conv2d_2dxwm + t * 14112, h: l2_conv2d_2dxwh + t * 784)
+        let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 9408, m: l2_conv2d_2dxwm + t * 18816, h: l2_conv2d_2dxwh + t * 784)
         winograd3x3_7x8x16to32(x, y, q0, q1, buffers, .store)
     }
 
@@ -277,10 +268,10 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out)
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 896, a4 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
-                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 32)
+                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -112,41 +112,47 @@ final class WinogradKernelTests: XCTestCase {
         return stored
     }
 
-    /// The tile kernel on a padded input of (oh + r - 1) x (ow + r - 1) x ci against the direct
-    /// correlation, written into an output with a border (offset, row and pixel strides). With
-    /// `unpadded` (top, bottom, left, right), the input is stored without that zero border.
+    /// The tile kernel on `images` padded inputs of (oh + r - 1) x (ow + r - 1) x ci against the
+    /// direct correlation, written into outputs with a border (offset, row and pixel strides) and
+    /// a gap between images. With `unpadded` (top, bottom, left, right), the inputs are stored
+    /// without that zero border. The tiles of all images go in two calls that split unevenly
+    /// (as the threads split an image, or inside an image when several share a call).
     func checkTiles<F: WinogradForm>(_: F.Type, oh: Int, ow: Int, ci: Int, co: Int, bias: Bool, folded: Bool,
-                                     activation: GemmEpilogue.Activation, unpadded: (Int, Int, Int, Int)? = nil,
+                                     activation: GemmEpilogue.Activation, unpadded: (Int, Int, Int, Int)? = nil, images: Int = 1,
                                      file: StaticString = #filePath, line: UInt = #line) {
         let r = F.r, n = F.n, hp = oh + r - 1, wp = ow + r - 1
-        let tiles = ((oh + F.m - 1) / F.m) * ((ow + F.m - 1) / F.m), block = min(12, tiles)
+        let tiles = ((oh + F.m - 1) / F.m) * ((ow + F.m - 1) / F.m) * images, block = 12
         let pixelStride = co + 16, rowStride = (ow + 1) * pixelStride, offset = rowStride + pixelStride
-        var x = values(hp * wp * ci, seed: 1)
+        let imageStride = offset + oh * rowStride + 48
         let w = values(r * r * ci * co, seed: 2)
-        let stored = unpadded.map { interior(&x, hp: hp, wp: wp, ci: ci, border: $0) } ?? x
-        let p = unpadded ?? (0, 0, 0, 0)
         let b = values(co, seed: 3), sc = values(co, seed: 4), sh = values(co, seed: 5)
-        var want = [Float](repeating: 7, count: offset + oh * rowStride)
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                for o in 0..<co {
-                    var s: Double = 0
-                    for kh in 0..<r { for kw in 0..<r { for c in 0..<ci {
-                        s += Double(x[((oy + kh) * wp + ox + kw) * ci + c]) * Double(w[((kh * r + kw) * ci + c) * co + o])
-                    } } }
-                    var v = Float(s) + (bias ? b[o] : 0)
-                    if folded { v = v * sc[o] + sh[o] }
-                    want[offset + oy * rowStride + ox * pixelStride + o] = vactivate(v, activation)
+        var stored: [Float] = []
+        var want = [Float](repeating: 7, count: images * imageStride)
+        for image in 0..<images {
+            var x = values(hp * wp * ci, seed: 1 + 10 * UInt64(image))
+            stored += unpadded.map { interior(&x, hp: hp, wp: wp, ci: ci, border: $0) } ?? x
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    for o in 0..<co {
+                        var s: Double = 0
+                        for kh in 0..<r { for kw in 0..<r { for c in 0..<ci {
+                            s += Double(x[((oy + kh) * wp + ox + kw) * ci + c]) * Double(w[((kh * r + kw) * ci + c) * co + o])
+                        } } }
+                        var v = Float(s) + (bias ? b[o] : 0)
+                        if folded { v = v * sc[o] + sh[o] }
+                        want[image * imageStride + offset + oy * rowStride + ox * pixelStride + o] = vactivate(v, activation)
+                    }
                 }
             }
         }
+        let p = unpadded ?? (0, 0, 0, 0)
         let uStride = ci * co + 16
         var u = [Float](repeating: 0, count: n * n * uStride), v = [Float](repeating: 0, count: n * n * block * ci)
         var m = [Float](repeating: 0, count: n * n * block * co), h = [Float](repeating: 0, count: n * n * 16)
         let geometry = WinogradGeometry(inputHeight: hp - p.0 - p.1, inputWidth: wp - p.2 - p.3, padTop: p.0, padLeft: p.2,
                                         channels: ci, outputHeight: oh, outputWidth: ow, filters: co,
                                         outputOffset: offset, outputRowStride: rowStride, outputPixelStride: pixelStride,
-                                        block: block, uStride: uStride)
+                                        outputImageStride: imageStride, block: block, uStride: uStride)
         for inlined in [true, false] {
             var y = [Float](repeating: 7, count: want.count)
             Winograd<F>.weightsInlined(w, &u, &h, channels: ci, filters: co, uStride: uStride)
@@ -154,7 +160,6 @@ final class WinogradKernelTests: XCTestCase {
                 let epi = GemmEpilogue(bias: bias ? bp.baseAddress! : nil, scale: folded ? scp.baseAddress! : nil,
                                        shift: folded ? shp.baseAddress! : nil, activation: activation)
                 let buffers = WinogradBuffers(u: &u, v: &v, m: &m, h: &h)
-                // Two calls over uneven tile ranges, as the threads split an image.
                 for (q0, q1) in [(0, tiles / 2 + 1), (tiles / 2 + 1, tiles)] {
                     if inlined {
                         Winograd<F>.tilesInlined(stored, &y, q0, q1, geometry, buffers, epi)
@@ -164,7 +169,7 @@ final class WinogradKernelTests: XCTestCase {
                 }
             } } }
             for i in want.indices where abs(y[i] - want[i]) > 1e-4 * max(1, abs(want[i])) {
-                XCTFail("\(F.self) \(oh)x\(ow)x\(ci)->\(co) inlined \(inlined): y[\(i)] = \(y[i]), want \(want[i])", file: file, line: line)
+                XCTFail("\(F.self) \(images)x\(oh)x\(ow)x\(ci)->\(co) inlined \(inlined): y[\(i)] = \(y[i]), want \(want[i])", file: file, line: line)
                 return
             }
         }
@@ -187,6 +192,15 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF4x4x3x3.self, oh: 5, ow: 4, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (0, 0, 0, 0))
         checkTiles(WinogradF3x3x5x5.self, oh: 9, ow: 8, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (2, 2, 2, 2))
         checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: false, folded: true, activation: .leaky(0.1), unpadded: (3, 1, 2, 2))
+    }
+
+    /// One call over several images' tiles: GEMM blocks span the images (49, 4 and 2 tiles an
+    /// image), inputs stored padded or not, outputs with gaps between the images.
+    func testTilesSpanImages() {
+        checkTiles(WinogradF4x4x3x3.self, oh: 28, ow: 28, ci: 16, co: 16, bias: true, folded: false, activation: .none, images: 3)
+        checkTiles(WinogradF4x4x3x3.self, oh: 7, ow: 7, ci: 16, co: 32, bias: false, folded: true, activation: .leaky(0.3),
+                   unpadded: (1, 1, 1, 1), images: 5)
+        checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: true, folded: false, activation: .relu, images: 4)
     }
 
     /// U is recomputed exactly when the kernel's bits change, and the copy follows.

@@ -140,16 +140,22 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
-            l3_conv2d_2Forward(lo, hi, t)
-            Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
-            l5_max_pooling2d_1Forward(lo, hi, t)
-            l6_dropout_1ForwardTraining(lo, hi, t)
-            l7_conv2d_3Forward(lo, hi, t)
+            l3_conv2d_2ForwardTiles(a2 + lo * 32768, a3 + lo * 28800, 0, (hi - lo) * 64, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
+                l5_max_pooling2d_1Forward(lo, hi, t)
+                l6_dropout_1ForwardTraining(lo, hi, t)
+            }
+            l7_conv2d_3ForwardTiles(a6 + lo * 7200, a7 + lo * 14400, 0, (hi - lo) * 16, t)
             Activations.forward(.relu, a7 + lo * 14400, a8 + lo * 14400, count: (hi - lo) * 14400)
-            l9_conv2d_4Forward(lo, hi, t)
-            Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
-            l11_max_pooling2d_2Forward(lo, hi, t)
-            l12_dropout_2ForwardTraining(lo, hi, t)
+            l9_conv2d_4ForwardTiles(a8 + lo * 14400, a9 + lo * 10816, 0, (hi - lo) * 16, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
+                l11_max_pooling2d_2Forward(lo, hi, t)
+                l12_dropout_2ForwardTraining(lo, hi, t)
+            }
             l14_dense_1Forward(lo, hi, t)
             Activations.forward(.relu, a14 + lo * 512, a15 + lo * 512, count: (hi - lo) * 512)
             l16_dropout_3ForwardTraining(lo, hi, t)
@@ -164,13 +170,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
-            l3_conv2d_2Forward(lo, hi, t)
+            l3_conv2d_2ForwardTiles(a2 + lo * 32768, a3 + lo * 28800, 0, (hi - lo) * 64, t)
             Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
             l5_max_pooling2d_1ForwardInference(lo, hi, t)
             (a6 + lo * 7200).update(from: a5 + lo * 7200, count: (hi - lo) * 7200)
-            l7_conv2d_3Forward(lo, hi, t)
+            l7_conv2d_3ForwardTiles(a6 + lo * 7200, a7 + lo * 14400, 0, (hi - lo) * 16, t)
             Activations.forward(.relu, a7 + lo * 14400, a8 + lo * 14400, count: (hi - lo) * 14400)
-            l9_conv2d_4Forward(lo, hi, t)
+            l9_conv2d_4ForwardTiles(a8 + lo * 14400, a9 + lo * 10816, 0, (hi - lo) * 16, t)
             Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
             l11_max_pooling2d_2ForwardInference(lo, hi, t)
             (a12 + lo * 2304).update(from: a11 + lo * 2304, count: (hi - lo) * 2304)
@@ -220,15 +226,21 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             Dropout.backward(dy: g16 + lo * 512, mask: l16_dropout_3mask + lo * 512, dx: g15 + lo * 512, count: (hi - lo) * 512)
             Activations.backward(.relu, dy: g15 + lo * 512, y: a15 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
-            Dropout.backward(dy: g12 + lo * 2304, mask: l12_dropout_2mask + lo * 2304, dx: g11 + lo * 2304, count: (hi - lo) * 2304)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 10816, g11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.relu, dy: g10 + lo * 10816, y: a10 + lo * 10816, dx: g9 + lo * 10816, count: (hi - lo) * 10816)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g12 + lo * 2304, mask: l12_dropout_2mask + lo * 2304, dx: g11 + lo * 2304, count: (hi - lo) * 2304)
+                for n in lo..<hi { Pooling.maxBackward(g10 + n * 10816, g11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.relu, dy: g10 + lo * 10816, y: a10 + lo * 10816, dx: g9 + lo * 10816, count: (hi - lo) * 10816)
+            }
             l9_conv2d_4Backward(lo, hi, t)
             Activations.backward(.relu, dy: g8 + lo * 14400, y: a8 + lo * 14400, dx: g7 + lo * 14400, count: (hi - lo) * 14400)
             l7_conv2d_3Backward(lo, hi, t)
-            Dropout.backward(dy: g6 + lo * 7200, mask: l6_dropout_1mask + lo * 7200, dx: g5 + lo * 7200, count: (hi - lo) * 7200)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 28800, g5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.relu, dy: g4 + lo * 28800, y: a4 + lo * 28800, dx: g3 + lo * 28800, count: (hi - lo) * 28800)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g6 + lo * 7200, mask: l6_dropout_1mask + lo * 7200, dx: g5 + lo * 7200, count: (hi - lo) * 7200)
+                for n in lo..<hi { Pooling.maxBackward(g4 + n * 28800, g5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.relu, dy: g4 + lo * 28800, y: a4 + lo * 28800, dx: g3 + lo * 28800, count: (hi - lo) * 28800)
+            }
             l3_conv2d_2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g2 + lo * 32768, y: a2 + lo * 32768, dx: g1 + lo * 32768, count: (hi - lo) * 32768)
             l1_conv2d_1Backward(lo, hi, t)
@@ -283,11 +295,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         l3_conv2d_2wsrc.update(from: (parameters + 896), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [32, 32, 32] input (zero border 0 above, 0 left, applied in the transform) into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (64 an image; past them, the next images') of a [32, 32, 32] input (zero border 0 above, 0 left, applied in the transform) into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
     @inline(never) private func winograd4x4_30x30x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 30, outputWidth: 30, filters: 32,
-                                        outputOffset: 0, outputRowStride: 960, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 960, outputPixelStride: 32, outputImageStride: 28800,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -299,15 +311,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd4x4_30x30x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: kernel 3x3x32x32 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
-    private func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a2 + n * 32768
-            let y = a3 + n * 28800
-            l3_conv2d_2ForwardTiles(x, y, 0, 64, t)
-        }
-    }
-
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     private func l3_conv2d_2Flip() {
         let wk = (parameters + 896)
@@ -316,11 +319,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 64) of a [30, 30, 32] input (zero border 2 above, 2 left, applied in the transform) into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (64 an image; past them, the next images') of a [30, 30, 32] input (zero border 2 above, 2 left, applied in the transform) into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
     @inline(never) private func winograd4x4_32x32x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, padTop: 2, padLeft: 2, channels: 32,
                                         outputHeight: 32, outputWidth: 32, filters: 32,
-                                        outputOffset: 0, outputRowStride: 1024, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 1024, outputPixelStride: 32, outputImageStride: 32768,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -343,8 +346,10 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             let x = a2 + n * 32768
             let dy = g3 + n * 28800
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
-            let dx = g2 + n * 32768
-            l3_conv2d_2InputGradientTiles(dy, dx, 0, 64, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l3_conv2d_2InputGradientTiles(g3 + first * 28800, g2 + first * 32768, 0, (n - first + 1) * 64, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
@@ -367,11 +372,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 7200, first: lo * 7200, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 32] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [15, 15, 32] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) private func winograd4x4_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 15, outputWidth: 15, filters: 64,
-                                        outputOffset: 0, outputRowStride: 960, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 960, outputPixelStride: 64, outputImageStride: 14400,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -390,15 +395,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
                   GemmReduction(outer: 3, inner: 96, aOuter: 544, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias))
     }
 
-    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l7_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a6 + n * 7200
-            let y = a7 + n * 14400
-            l7_conv2d_3ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
     private func l7_conv2d_3PadSingle() {
         let src = a6, x = l7_conv2d_3xp
@@ -413,11 +409,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [15, 15, 64] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_15x15x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 15, outputWidth: 15, filters: 32,
-                                        outputOffset: 0, outputRowStride: 480, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 480, outputPixelStride: 32, outputImageStride: 7200,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -440,17 +436,19 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             let x = a6 + n * 7200
             let dy = g7 + n * 14400
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g6 + n * 7200
-            l7_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l7_conv2d_3InputGradientTiles(g7 + first * 14400, g6 + first * 7200, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [15, 15, 64] input (zero border 0 above, 0 left, applied in the transform) into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [15, 15, 64] input (zero border 0 above, 0 left, applied in the transform) into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
     @inline(never) private func winograd4x4_13x13x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 0, padLeft: 0, channels: 64,
                                         outputHeight: 13, outputWidth: 13, filters: 64,
-                                        outputOffset: 0, outputRowStride: 832, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 832, outputPixelStride: 64, outputImageStride: 10816,
                                         block: 12, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -467,15 +465,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         let wk = (parameters + 28640), bias = (parameters + 65504)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 960, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias))
-    }
-
-    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: kernel 3x3x64x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
-    private func l9_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a8 + n * 14400
-            let y = a9 + n * 10816
-            l9_conv2d_4ForwardTiles(x, y, 0, 16, t)
-        }
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)

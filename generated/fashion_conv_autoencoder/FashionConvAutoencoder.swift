@@ -99,7 +99,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
             l2_enc_pool1Forward(lo, hi, t)
-            l3_enc_conv2Forward(lo, hi, t)
+            l3_enc_conv2ForwardTiles(a2 + lo * 6272, a3 + lo * 6272, 0, (hi - lo) * 16, t)
             l4_enc_pool2Forward(lo, hi, t)
             l5_dec_up1Forward(lo, hi, t)
             l6_dec_up2Forward(lo, hi, t)
@@ -114,7 +114,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
             l2_enc_pool1ForwardInference(lo, hi, t)
-            l3_enc_conv2Forward(lo, hi, t)
+            l3_enc_conv2ForwardTiles(a2 + lo * 6272, a3 + lo * 6272, 0, (hi - lo) * 16, t)
             l4_enc_pool2ForwardInference(lo, hi, t)
             l5_dec_up1Forward(lo, hi, t)
             l6_dec_up2Forward(lo, hi, t)
@@ -210,11 +210,11 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
     @inline(never) private func winograd4x4_14x14x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -231,15 +231,6 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         let wk = (parameters + 320), bias = (parameters + 9536)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 3072, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
-    private func l3_enc_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a2 + n * 6272
-            let y = a3 + n * 6272
-            l3_enc_conv2ForwardTiles(x, y, 0, 16, t)
-        }
     }
 
     // enc_conv2: zero-padded copy of image 0 (single-image inference)
@@ -275,8 +266,10 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
             let x = a2 + n * 6272
             let dy = g3 + n * 6272
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g2 + n * 6272
-            l3_enc_conv2InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l3_enc_conv2InputGradientTiles(g3 + first * 6272, g2 + first * 6272, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }

@@ -101,166 +101,166 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 138176 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
     private var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 194624 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
     private var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 231488 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 232064 + 93440 }   // b1_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 257152 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 226704 + threads * 257152 + 93440 }   // gradient of b1_bn1 output
-    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257152 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
-    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257216 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 257216 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 276880 + threads * 257216 + 93568 }   // gradient of b1_relu1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 301968 + threads * 257216 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 327056 + threads * 257216 + 93568 }   // gradient of b1_conv2 output
-    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257216 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
-    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 257280 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 271104 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 284928 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 285504 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 299328 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 313152 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 313728 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 370176 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 426624 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 463488 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 464064 + 186880 }   // b1_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 489152 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 377232 + threads * 489152 + 186880 }   // gradient of b1_bn2 output
-    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489152 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
-    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489216 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 489216 + 187008 }   // gradient of stem_relu output from b1_add
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 427408 + threads * 489216 + 187008 }   // b1_add output [N, 28, 28, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 452496 + threads * 489216 + 187008 }   // gradient of b1_add output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 477584 + threads * 489216 + 187008 }   // b1_out output [N, 28, 28, 32]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 502672 + threads * 489216 + 187008 }   // gradient of b1_out output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 527760 + threads * 489216 + 187008 }   // pool1 output [N, 14, 14, 32]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 489216 + 187008 }   // gradient of pool1 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 489216 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 489216 + 187008 }   // gradient of b2_conv1 output
-    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489216 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489216 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
-    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489344 + 195200 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 489344 + 269504 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 503168 + 269504 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 530816 + 269504 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 269504 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 287936 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 531392 + 362240 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 559040 + 362240 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 572864 + 362240 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 573440 + 362240 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 647168 + 362240 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 794624 + 362240 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 868352 + 362240 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 868928 + 362240 }   // b2_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 881472 + 362240 }   // b2_bn1 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 881472 + 362240 }   // gradient of b2_bn1 output
-    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881472 + 362240 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881600 + 362240 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 881600 + 362496 }   // b2_relu1 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 881600 + 362496 }   // gradient of b2_relu1 output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 881600 + 362496 }   // b2_conv2 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 881600 + 362496 }   // gradient of b2_conv2 output
-    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 362496 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 378880 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 881600 + 526912 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 909248 + 526912 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 936896 + 526912 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 526912 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 563776 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 937472 + 711808 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 965120 + 711808 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 992768 + 711808 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 993344 + 711808 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1140800 + 711808 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1288256 + 711808 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1435712 + 711808 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1436288 + 711808 }   // gradient of pool1 output from b2_proj
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 1436288 + 711808 }   // b2_proj output [N, 14, 14, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 1436288 + 711808 }   // gradient of b2_proj output
-    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1436288 + 711808 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1436288 + 713856 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1448832 + 713856 }   // b2_bn2 output [N, 14, 14, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 1448832 + 713856 }   // gradient of b2_bn2 output
-    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448832 + 713856 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448960 + 713856 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1448960 + 714112 }   // b2_projbn output [N, 14, 14, 64]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 1448960 + 714112 }   // gradient of b2_projbn output
-    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1448960 + 714112 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1449088 + 714112 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1449088 + 714368 }   // b2_add output [N, 14, 14, 64]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 1449088 + 714368 }   // gradient of b2_add output
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 1449088 + 714368 }   // b2_out output [N, 14, 14, 64]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 1449088 + 714368 }   // gradient of b2_out output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 1449088 + 714368 }   // pool2 output [N, 7, 7, 64]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 1449088 + 714368 }   // gradient of pool2 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 1449088 + 714368 }   // b3_conv1 output [N, 7, 7, 64]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 1449088 + 714368 }   // gradient of b3_conv1 output
-    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449088 + 714368 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449088 + 719552 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449216 + 719552 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1449216 + 867584 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1458432 + 867584 }   // b3_conv1 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1467648 + 867584 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 867584 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 904448 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1468224 + 1052480 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1477440 + 1052480 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1486656 + 1052480 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1487232 + 1052480 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1634688 + 1052480 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1782144 + 1052480 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1929600 + 1052480 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1930176 + 1052480 }   // b3_conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1933312 + 1052480 }   // b3_bn1 output [N, 7, 7, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 1933312 + 1052480 }   // gradient of b3_bn1 output
-    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933312 + 1052480 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933440 + 1052480 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 1933440 + 1052736 }   // b3_relu1 output [N, 7, 7, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 1933440 + 1052736 }   // gradient of b3_relu1 output
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 1933440 + 1052736 }   // b3_conv2 output [N, 7, 7, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 1933440 + 1052736 }   // gradient of b3_conv2 output
-    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933440 + 1052736 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933440 + 1057920 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933568 + 1057920 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1933568 + 1205952 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1942784 + 1205952 }   // b3_conv2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952000 + 1205952 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1205952 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1242816 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1952576 + 1390848 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1961792 + 1390848 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1971008 + 1390848 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 1971584 + 1390848 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2119040 + 1390848 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2266496 + 1390848 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2413952 + 1390848 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2414528 + 1390848 }   // b3_conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2417664 + 1390848 }   // b3_bn2 output [N, 7, 7, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 2417664 + 1390848 }   // gradient of b3_bn2 output
-    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417664 + 1390848 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417792 + 1390848 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2417792 + 1391104 }   // gradient of pool2 output from b3_add
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 2417792 + 1391104 }   // b3_add output [N, 7, 7, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 2417792 + 1391104 }   // gradient of b3_add output
-    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 2417792 + 1391104 }   // b3_out output [N, 7, 7, 64]
-    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 2417792 + 1391104 }   // gradient of b3_out output
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 2417792 + 1391104 }   // gap output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 2417792 + 1391104 }   // gradient of gap output
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 2417792 + 1391104 }   // dropout output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 2417792 + 1391104 }   // gradient of dropout output
-    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 2417792 + 1391104 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 2417792 + 1391104 }   // dense output [N, 10]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 2417792 + 1391104 }   // gradient of dense output
-    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 2417792 + 1391104 }   // dense transposed kernel [10, 64]
+    private var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 232064 + 93440 }   // b1_conv1 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 382592 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 226704 + threads * 382592 + 93440 }   // gradient of b1_bn1 output
+    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382592 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
+    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 276880 + threads * 382656 + 93568 }   // gradient of b1_relu1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 301968 + threads * 382656 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 327056 + threads * 382656 + 93568 }   // gradient of b1_conv2 output
+    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382656 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
+    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 396544 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410368 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 424768 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 438592 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 439168 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 495616 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 552064 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 588928 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 589504 + 186880 }   // b1_conv2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 740032 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 377232 + threads * 740032 + 186880 }   // gradient of b1_bn2 output
+    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740032 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
+    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 187008 }   // gradient of stem_relu output from b1_add
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 427408 + threads * 740096 + 187008 }   // b1_add output [N, 28, 28, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 452496 + threads * 740096 + 187008 }   // gradient of b1_add output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 477584 + threads * 740096 + 187008 }   // b1_out output [N, 28, 28, 32]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 502672 + threads * 740096 + 187008 }   // gradient of b1_out output
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 527760 + threads * 740096 + 187008 }   // pool1 output [N, 14, 14, 32]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 740096 + 187008 }   // gradient of pool1 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 740096 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 740096 + 187008 }   // gradient of b2_conv1 output
+    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
+    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 195200 }   // b2_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 269504 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 754048 + 269504 }   // b2_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 781696 + 269504 }   // b2_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 782272 + 269504 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 782272 + 287936 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 782272 + 362240 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 809920 + 362240 }   // b2_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 823744 + 362240 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 824320 + 362240 }   // b2_conv1 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 898048 + 362240 }   // b2_conv1 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1045504 + 362240 }   // b2_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1119232 + 362240 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1119808 + 362240 }   // b2_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1157440 + 362240 }   // b2_bn1 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 1157440 + 362240 }   // gradient of b2_bn1 output
+    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1157440 + 362240 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1157568 + 362240 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1157568 + 362496 }   // b2_relu1 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 1157568 + 362496 }   // gradient of b2_relu1 output
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 1157568 + 362496 }   // b2_conv2 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 1157568 + 362496 }   // gradient of b2_conv2 output
+    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1157568 + 362496 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1157568 + 378880 }   // b2_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1157568 + 526912 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1185216 + 526912 }   // b2_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1212864 + 526912 }   // b2_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1213440 + 526912 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1213440 + 563776 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1213440 + 711808 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1241088 + 711808 }   // b2_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1268736 + 711808 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1269312 + 711808 }   // b2_conv2 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1416768 + 711808 }   // b2_conv2 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1564224 + 711808 }   // b2_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1711680 + 711808 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1712256 + 711808 }   // gradient of pool1 output from b2_proj
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 1712256 + 711808 }   // b2_proj output [N, 14, 14, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 1712256 + 711808 }   // gradient of b2_proj output
+    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1712256 + 711808 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1712256 + 713856 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 1724800 + 713856 }   // b2_bn2 output [N, 14, 14, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 1724800 + 713856 }   // gradient of b2_bn2 output
+    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1724800 + 713856 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1724928 + 713856 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 1724928 + 714112 }   // b2_projbn output [N, 14, 14, 64]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 1724928 + 714112 }   // gradient of b2_projbn output
+    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1724928 + 714112 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1725056 + 714112 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 1725056 + 714368 }   // b2_add output [N, 14, 14, 64]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 1725056 + 714368 }   // gradient of b2_add output
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 1725056 + 714368 }   // b2_out output [N, 14, 14, 64]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 1725056 + 714368 }   // gradient of b2_out output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 1725056 + 714368 }   // pool2 output [N, 7, 7, 64]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 1725056 + 714368 }   // gradient of pool2 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 1725056 + 714368 }   // b3_conv1 output [N, 7, 7, 64]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 1725056 + 714368 }   // gradient of b3_conv1 output
+    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1725056 + 714368 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1725056 + 719552 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1725184 + 719552 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1725184 + 867584 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1752832 + 867584 }   // b3_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1780480 + 867584 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1781056 + 867584 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1781056 + 904448 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1781056 + 1052480 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1808704 + 1052480 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1836352 + 1052480 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1836928 + 1052480 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 1984384 + 1052480 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2131840 + 1052480 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2279296 + 1052480 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2279872 + 1052480 }   // b3_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2289280 + 1052480 }   // b3_bn1 output [N, 7, 7, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 2289280 + 1052480 }   // gradient of b3_bn1 output
+    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2289280 + 1052480 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2289408 + 1052480 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2289408 + 1052736 }   // b3_relu1 output [N, 7, 7, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 2289408 + 1052736 }   // gradient of b3_relu1 output
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 2289408 + 1052736 }   // b3_conv2 output [N, 7, 7, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 2289408 + 1052736 }   // gradient of b3_conv2 output
+    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2289408 + 1052736 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2289408 + 1057920 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2289536 + 1057920 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2289536 + 1205952 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2317184 + 1205952 }   // b3_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2344832 + 1205952 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2345408 + 1205952 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2345408 + 1242816 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2345408 + 1390848 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2373056 + 1390848 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2400704 + 1390848 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2401280 + 1390848 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2548736 + 1390848 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2696192 + 1390848 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2843648 + 1390848 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2844224 + 1390848 }   // b3_conv2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2853632 + 1390848 }   // b3_bn2 output [N, 7, 7, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 2853632 + 1390848 }   // gradient of b3_bn2 output
+    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2853632 + 1390848 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2853760 + 1390848 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 2853760 + 1391104 }   // gradient of pool2 output from b3_add
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 2853760 + 1391104 }   // b3_add output [N, 7, 7, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 2853760 + 1391104 }   // gradient of b3_add output
+    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 2853760 + 1391104 }   // b3_out output [N, 7, 7, 64]
+    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 2853760 + 1391104 }   // gradient of b3_out output
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 2853760 + 1391104 }   // gap output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 2853760 + 1391104 }   // gradient of gap output
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 2853760 + 1391104 }   // dropout output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 2853760 + 1391104 }   // gradient of dropout output
+    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 2853760 + 1391104 }   // dropout dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 2853760 + 1391104 }   // dense output [N, 10]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 2853760 + 1391104 }   // gradient of dense output
+    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 2853760 + 1391104 }   // dense transposed kernel [10, 64]
     private var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     private var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 826032, perChunk: 2417792, fixed: 1391744), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 826032, perChunk: 2853760, fixed: 1391744), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -282,28 +282,31 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         BatchNorm.reduceMoments(l2_stem_bnpart, count: count, threads: threads, pixels: 784, l2_stem_bnbn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l2_stem_bnbn, .relu)
-            l4_b1_conv1Forward(lo, hi, t)
+            l4_b1_conv1ForwardTilesTraining(a3 + lo * 25088, a4 + lo * 25088, 0, (hi - lo) * 49, t)
             BatchNorm.moments(a4 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, into: l5_b1_bn1part + t * 64)
         }
         BatchNorm.reduceMoments(l5_b1_bn1part, count: count, threads: threads, pixels: 784, l5_b1_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a4 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l5_b1_bn1bn, .relu)
-            l7_b1_conv2Forward(lo, hi, t)
+            l7_b1_conv2ForwardTilesTraining(a6 + lo * 25088, a7 + lo * 25088, 0, (hi - lo) * 49, t)
             BatchNorm.moments(a7 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
         }
         BatchNorm.reduceMoments(l8_b1_bn2part, count: count, threads: threads, pixels: 784, l8_b1_bn2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 25088, a8 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn)
             Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
-            Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
-            l11_pool1Forward(lo, hi, t)
-            l12_b2_conv1Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
+                l11_pool1Forward(lo, hi, t)
+            }
+            l12_b2_conv1ForwardTilesTraining(a11 + lo * 6272, a12 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.moments(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
         }
         BatchNorm.reduceMoments(l13_b2_bn1part, count: count, threads: threads, pixels: 196, l13_b2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a12 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, .relu)
-            l15_b2_conv2Forward(lo, hi, t)
+            l15_b2_conv2ForwardTiles(a14 + lo * 12544, a15 + lo * 12544, 0, (hi - lo) * 16, t)
             l16_b2_projForward(lo, hi, t)
             BatchNorm.moments(a15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
         }
@@ -316,15 +319,18 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn)
             Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
-            Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
-            l21_pool2Forward(lo, hi, t)
-            l22_b3_conv1Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
+                l21_pool2Forward(lo, hi, t)
+            }
+            l22_b3_conv1ForwardTilesTraining(a21 + lo * 3136, a22 + lo * 3136, 0, (hi - lo) * 4, t)
             BatchNorm.moments(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
         }
         BatchNorm.reduceMoments(l23_b3_bn1part, count: count, threads: threads, pixels: 49, l23_b3_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a22 + lo * 3136, a24 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, .relu)
-            l25_b3_conv2Forward(lo, hi, t)
+            l25_b3_conv2ForwardTilesTraining(a24 + lo * 3136, a25 + lo * 3136, 0, (hi - lo) * 4, t)
             BatchNorm.moments(a25 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
         }
         BatchNorm.reduceMoments(l26_b3_bn2part, count: count, threads: threads, pixels: 49, l26_b3_bn2bn)
@@ -347,21 +353,21 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF4x4x3x3>.weights((parameters + 114336), l25_b3_conv2wu, l25_b3_conv2wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_stem_convForwardFused(lo, hi, t)
-            l4_b1_conv1ForwardFused(lo, hi, t)
-            l7_b1_conv2ForwardFused(lo, hi, t)
+            l4_b1_conv1ForwardTiles(a3 + lo * 25088, a6 + lo * 25088, 0, (hi - lo) * 49, t)
+            l7_b1_conv2ForwardTiles(a6 + lo * 25088, a8 + lo * 25088, 0, (hi - lo) * 49, t)
             Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
             Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
             l11_pool1ForwardInference(lo, hi, t)
-            l12_b2_conv1ForwardFused(lo, hi, t)
-            l15_b2_conv2Forward(lo, hi, t)
+            l12_b2_conv1ForwardTiles(a11 + lo * 6272, a14 + lo * 12544, 0, (hi - lo) * 16, t)
+            l15_b2_conv2ForwardTiles(a14 + lo * 12544, a15 + lo * 12544, 0, (hi - lo) * 16, t)
             l16_b2_projForward(lo, hi, t)
             BatchNorm.inference(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, fold: l17_b2_bn2part + t * 128)
             BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
             Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
             Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
             l21_pool2ForwardInference(lo, hi, t)
-            l22_b3_conv1ForwardFused(lo, hi, t)
-            l25_b3_conv2ForwardFused(lo, hi, t)
+            l22_b3_conv1ForwardTiles(a21 + lo * 3136, a24 + lo * 3136, 0, (hi - lo) * 4, t)
+            l25_b3_conv2ForwardTiles(a24 + lo * 3136, a26 + lo * 3136, 0, (hi - lo) * 4, t)
             Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
             Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
             l29_gapForward(lo, hi, t)
@@ -426,25 +432,32 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             for n in lo..<hi { GlobalPooling.averageBackward(g28 + n * 3136, g29 + n * 64, pixels: 49, channels: 64) }
             Activations.backward(.relu, dy: g28 + lo * 3136, y: a28 + lo * 3136, dx: g27 + lo * 3136, count: (hi - lo) * 3136)
             Merge.backward(.add, dy: g27 + lo * 3136, xs: [a26 + lo * 3136, a21 + lo * 3136], y: a27 + lo * 3136, dxs: [g26 + lo * 3136, g21_1 + lo * 3136], count: (hi - lo) * 3136)
+            (l26_b3_bn2part + t * 128).update(repeating: 0, count: 128)
             l26_b3_bn2BackwardSums(lo, hi, t)
         }
         l26_b3_bn2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l25_b3_conv2Backward(lo, hi, t)
+            (l23_b3_bn1part + t * 128).update(repeating: 0, count: 128)
             l23_b3_bn1BackwardSums(lo, hi, t)
         }
         l23_b3_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l22_b3_conv1Backward(lo, hi, t)
             Merge.accumulate(g21 + lo * 3136, g21_1 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g20 + n * 12544, g21 + n * 3136, l21_pool2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.relu, dy: g20 + lo * 12544, y: a20 + lo * 12544, dx: g19 + lo * 12544, count: (hi - lo) * 12544)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                for n in lo..<hi { Pooling.maxBackward(g20 + n * 12544, g21 + n * 3136, l21_pool2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.relu, dy: g20 + lo * 12544, y: a20 + lo * 12544, dx: g19 + lo * 12544, count: (hi - lo) * 12544)
+            }
             Merge.backward(.add, dy: g19 + lo * 12544, xs: [a17 + lo * 12544, a18 + lo * 12544], y: a19 + lo * 12544, dxs: [g17 + lo * 12544, g18 + lo * 12544], count: (hi - lo) * 12544)
+            (l18_b2_projbnpart + t * 128).update(repeating: 0, count: 128)
             l18_b2_projbnBackwardSums(lo, hi, t)
         }
         l18_b2_projbnBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g18 + lo * 12544, a18 + lo * 12544, a16 + lo * 12544, g16 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn)
+            (l17_b2_bn2part + t * 128).update(repeating: 0, count: 128)
             l17_b2_bn2BackwardSums(lo, hi, t)
         }
         l17_b2_bn2BackwardReduce()
@@ -452,26 +465,33 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.backwardData(g17 + lo * 12544, a17 + lo * 12544, a15 + lo * 12544, g15 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn)
             l16_b2_projBackward(lo, hi, t)
             l15_b2_conv2Backward(lo, hi, t)
+            (l13_b2_bn1part + t * 128).update(repeating: 0, count: 128)
             l13_b2_bn1BackwardSums(lo, hi, t)
         }
         l13_b2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l12_b2_conv1Backward(lo, hi, t)
             Merge.accumulate(g11 + lo * 6272, g11_1 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 25088, g11 + n * 6272, l11_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.relu, dy: g10 + lo * 25088, y: a10 + lo * 25088, dx: g9 + lo * 25088, count: (hi - lo) * 25088)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                for n in lo..<hi { Pooling.maxBackward(g10 + n * 25088, g11 + n * 6272, l11_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.relu, dy: g10 + lo * 25088, y: a10 + lo * 25088, dx: g9 + lo * 25088, count: (hi - lo) * 25088)
+            }
             Merge.backward(.add, dy: g9 + lo * 25088, xs: [a8 + lo * 25088, a3 + lo * 25088], y: a9 + lo * 25088, dxs: [g8 + lo * 25088, g3_1 + lo * 25088], count: (hi - lo) * 25088)
+            (l8_b1_bn2part + t * 64).update(repeating: 0, count: 64)
             l8_b1_bn2BackwardSums(lo, hi, t)
         }
         l8_b1_bn2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_b1_conv2Backward(lo, hi, t)
+            (l5_b1_bn1part + t * 64).update(repeating: 0, count: 64)
             l5_b1_bn1BackwardSums(lo, hi, t)
         }
         l5_b1_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_b1_conv1Backward(lo, hi, t)
             Merge.accumulate(g3 + lo * 25088, g3_1 + lo * 25088, count: (hi - lo) * 25088)
+            (l2_stem_bnpart + t * 64).update(repeating: 0, count: 64)
             l2_stem_bnBackwardSums(lo, hi, t)
         }
         l2_stem_bnBackwardReduce()
@@ -598,10 +618,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // stem_bn backward pass 1: per-chunk sums of dy and dy * xhat, dy = dstem_relu * stem_relu'(out)
+    // stem_bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dstem_relu * stem_relu'(out) to the chunk's
     private func l2_stem_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 25088, a3 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
-                               l2_stem_bnbn, .relu, into: l2_stem_bnpart + t * 64)
+                               l2_stem_bnbn, .relu, into: l2_stem_bnpart + t * 64, accumulate: true)
     }
 
     // stem_bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -616,11 +636,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         l4_b1_conv1wsrc.update(from: (parameters + 416), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTiles, l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTiles, l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
     @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -637,24 +657,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
-    }
-
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l4_b1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 25088
-            let y = a4 + n * 25088
-            l4_b1_conv1ForwardTilesTraining(x, y, 0, 49, t)
-        }
-    }
-
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with b1_conv1 + b1_bn1 + b1_relu1, Winograd
-    private func l4_b1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a3 + n * 25088
-            let y = a6 + n * 25088
-            l4_b1_conv1ForwardTiles(x, y, 0, 49, t)
-        }
     }
 
     // b1_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -680,21 +682,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         wg.m.update(repeating: 0, count: 36864)
         for n in lo..<hi {
             let x = a3 + n * 25088
-            let dy = l4_b1_conv1dz + t * 25088
+            let dy = l4_b1_conv1dz + t * 150528 + (n - lo) % 6 * 25088
             do {
                 BatchNorm.backwardData(g6 + n * 25088, a6 + n * 25088, a4 + n * 25088, dy, rows: 784, l5_b1_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
-            let dx = g3 + n * 25088
-            l4_b1_conv1InputGradientTiles(dy, dx, 0, 49, t)
+            if (n - lo) % 6 == 5 || n == hi - 1 {
+                let first = n - (n - lo) % 6   // dx of images first...n, their tiles in one call
+                l4_b1_conv1InputGradientTiles(l4_b1_conv1dz + t * 150528, g3 + first * 25088, 0, (n - first + 1) * 49, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // b1_bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = db1_relu1 * b1_relu1'(out)
+    // b1_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db1_relu1 * b1_relu1'(out) to the chunk's
     private func l5_b1_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 25088, a6 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784,
-                               l5_b1_bn1bn, .relu, into: l5_b1_bn1part + t * 64)
+                               l5_b1_bn1bn, .relu, into: l5_b1_bn1part + t * 64, accumulate: true)
     }
 
     // b1_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -723,24 +727,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
-    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l7_b1_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a6 + n * 25088
-            let y = a7 + n * 25088
-            l7_b1_conv2ForwardTilesTraining(x, y, 0, 49, t)
-        }
-    }
-
-    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with b1_conv2 + b1_bn2, Winograd
-    private func l7_b1_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a6 + n * 25088
-            let y = a8 + n * 25088
-            l7_b1_conv2ForwardTiles(x, y, 0, 49, t)
-        }
-    }
-
     // b1_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     private func l7_b1_conv2Flip() {
         let wk = (parameters + 9760)
@@ -764,21 +750,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         wg.m.update(repeating: 0, count: 36864)
         for n in lo..<hi {
             let x = a6 + n * 25088
-            let dy = l7_b1_conv2dz + t * 25088
+            let dy = l7_b1_conv2dz + t * 150528 + (n - lo) % 6 * 25088
             do {
                 BatchNorm.backwardData(g8 + n * 25088, a8 + n * 25088, a7 + n * 25088, dy, rows: 784, l8_b1_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
-            let dx = g6 + n * 25088
-            l7_b1_conv2InputGradientTiles(dy, dx, 0, 49, t)
+            if (n - lo) % 6 == 5 || n == hi - 1 {
+                let first = n - (n - lo) % 6   // dx of images first...n, their tiles in one call
+                l7_b1_conv2InputGradientTiles(l7_b1_conv2dz + t * 150528, g6 + first * 25088, 0, (n - first + 1) * 49, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // b1_bn2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // b1_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l8_b1_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 25088, a8 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784,
-                               l8_b1_bn2bn, into: l8_b1_bn2part + t * 64)
+                               l8_b1_bn2bn, into: l8_b1_bn2part + t * 64, accumulate: true)
     }
 
     // b1_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -799,11 +787,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTiles, l12_b2_conv1ForwardTilesTraining
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTiles, l12_b2_conv1ForwardTilesTraining
     @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -831,24 +819,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l12_b2_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a11 + n * 6272
-            let y = a12 + n * 12544
-            l12_b2_conv1ForwardTilesTraining(x, y, 0, 16, t)
-        }
-    }
-
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: inference, fused with b2_conv1 + b2_bn1 + b2_relu1, Winograd
-    private func l12_b2_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a11 + n * 6272
-            let y = a14 + n * 12544
-            l12_b2_conv1ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
     // b2_conv1: zero-padded copy of image 0 (single-image inference)
     private func l12_b2_conv1PadSingle() {
         let src = a11, x = l12_b2_conv1xp
@@ -863,11 +833,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -887,21 +857,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         wg.m.update(repeating: 0, count: 73728)
         for n in lo..<hi {
             let x = a11 + n * 6272
-            let dy = l12_b2_conv1dz + t * 12544
+            let dy = l12_b2_conv1dz + t * 37632 + (n - lo) % 3 * 12544
             do {
                 BatchNorm.backwardData(g14 + n * 12544, a14 + n * 12544, a12 + n * 12544, dy, rows: 196, l13_b2_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g11 + n * 6272
-            l12_b2_conv1InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l12_b2_conv1InputGradientTiles(l12_b2_conv1dz + t * 37632, g11 + first * 6272, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // b2_bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = db2_relu1 * b2_relu1'(out)
+    // b2_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db2_relu1 * b2_relu1'(out) to the chunk's
     private func l13_b2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g14 + lo * 12544, a14 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196,
-                               l13_b2_bn1bn, .relu, into: l13_b2_bn1part + t * 128)
+                               l13_b2_bn1bn, .relu, into: l13_b2_bn1part + t * 128, accumulate: true)
     }
 
     // b2_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -910,11 +882,11 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                                  dGamma: gradients + 37536, dBeta: gradients + 37600)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -930,15 +902,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         let wk = (parameters + 37792)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), .store)
-    }
-
-    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l15_b2_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a14 + n * 12544
-            let y = a15 + n * 12544
-            l15_b2_conv2ForwardTiles(x, y, 0, 16, t)
-        }
     }
 
     // b2_conv2: zero-padded copy of image 0 (single-image inference)
@@ -972,8 +935,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             let x = a14 + n * 12544
             let dy = g15 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g14 + n * 12544
-            l15_b2_conv2InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l15_b2_conv2InputGradientTiles(g15 + first * 12544, g14 + first * 12544, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
@@ -1025,10 +990,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // b2_bn2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // b2_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l17_b2_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g17 + lo * 12544, a17 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196,
-                               l17_b2_bn2bn, into: l17_b2_bn2part + t * 128)
+                               l17_b2_bn2bn, into: l17_b2_bn2part + t * 128, accumulate: true)
     }
 
     // b2_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1037,10 +1002,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                                  dGamma: gradients + 76704, dBeta: gradients + 76768)
     }
 
-    // b2_projbn backward pass 1: per-chunk sums of dy and dy * xhat
+    // b2_projbn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l18_b2_projbnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g18 + lo * 12544, a18 + lo * 12544, a16 + lo * 12544, rows: (hi - lo) * 196,
-                               l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128)
+                               l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128, accumulate: true)
     }
 
     // b2_projbn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1061,12 +1026,12 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, pool) }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 4 tiles per block; called by l22_b3_conv1ForwardTiles, l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 12 tiles per block; called by l22_b3_conv1ForwardTiles, l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
     @inline(never) private func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 4112)
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64, outputImageStride: 3136,
+                                        block: 12, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
@@ -1074,13 +1039,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
-        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
+        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 27648, m: l22_b3_conv1wm + t * 27648, h: l22_b3_conv1wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 9216, m: l22_b3_conv1wm + t * 9216, h: l22_b3_conv1wh + t * 576)
+        let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 27648, m: l22_b3_conv1wm + t * 27648, h: l22_b3_conv1wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -1091,24 +1056,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l22_b3_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a21 + n * 3136
-            let y = a22 + n * 3136
-            l22_b3_conv1ForwardTilesTraining(x, y, 0, 4, t)
-        }
-    }
-
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, fused with b3_conv1 + b3_bn1 + b3_relu1, Winograd
-    private func l22_b3_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a21 + n * 3136
-            let y = a24 + n * 3136
-            l22_b3_conv1ForwardTiles(x, y, 0, 4, t)
-        }
     }
 
     // b3_conv1: zero-padded copy of image 0 (single-image inference)
@@ -1127,7 +1074,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l22_b3_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l22_b3_conv1dxwu, v: l22_b3_conv1dxwv + t * 9216, m: l22_b3_conv1dxwm + t * 9216, h: l22_b3_conv1dxwh + t * 576)
+        let buffers = WinogradBuffers(u: l22_b3_conv1dxwu, v: l22_b3_conv1dxwv + t * 27648, m: l22_b3_conv1dxwm + t * 27648, h: l22_b3_conv1dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -1140,21 +1087,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         wg.m.update(repeating: 0, count: 147456)
         for n in lo..<hi {
             let x = a21 + n * 3136
-            let dy = l22_b3_conv1dz + t * 3136
+            let dy = l22_b3_conv1dz + t * 9408 + (n - lo) % 3 * 3136
             do {
                 BatchNorm.backwardData(g24 + n * 3136, a24 + n * 3136, a22 + n * 3136, dy, rows: 49, l23_b3_bn1bn, .relu)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
-            let dx = g21 + n * 3136
-            l22_b3_conv1InputGradientTiles(dy, dx, 0, 4, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l22_b3_conv1InputGradientTiles(l22_b3_conv1dz + t * 9408, g21 + first * 3136, 0, (n - first + 1) * 4, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // b3_bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = db3_relu1 * b3_relu1'(out)
+    // b3_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db3_relu1 * b3_relu1'(out) to the chunk's
     private func l23_b3_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g24 + lo * 3136, a24 + lo * 3136, a22 + lo * 3136, rows: (hi - lo) * 49,
-                               l23_b3_bn1bn, .relu, into: l23_b3_bn1part + t * 128)
+                               l23_b3_bn1bn, .relu, into: l23_b3_bn1part + t * 128, accumulate: true)
     }
 
     // b3_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1167,13 +1116,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
-        let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 9216, m: l25_b3_conv2wm + t * 9216, h: l25_b3_conv2wh + t * 576)
+        let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 27648, m: l25_b3_conv2wm + t * 27648, h: l25_b3_conv2wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh))
     }
 
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l25_b3_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 9216, m: l25_b3_conv2wm + t * 9216, h: l25_b3_conv2wh + t * 576)
+        let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 27648, m: l25_b3_conv2wm + t * 27648, h: l25_b3_conv2wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -1184,24 +1133,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh))
-    }
-
-    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
-    private func l25_b3_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a24 + n * 3136
-            let y = a25 + n * 3136
-            l25_b3_conv2ForwardTilesTraining(x, y, 0, 4, t)
-        }
-    }
-
-    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, fused with b3_conv2 + b3_bn2, Winograd
-    private func l25_b3_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a24 + n * 3136
-            let y = a26 + n * 3136
-            l25_b3_conv2ForwardTiles(x, y, 0, 4, t)
-        }
     }
 
     // b3_conv2: zero-padded copy of image 0 (single-image inference)
@@ -1220,7 +1151,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     // b3_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l25_b3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l25_b3_conv2dxwu, v: l25_b3_conv2dxwv + t * 9216, m: l25_b3_conv2dxwm + t * 9216, h: l25_b3_conv2dxwh + t * 576)
+        let buffers = WinogradBuffers(u: l25_b3_conv2dxwu, v: l25_b3_conv2dxwv + t * 27648, m: l25_b3_conv2dxwm + t * 27648, h: l25_b3_conv2dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -1233,21 +1164,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         wg.m.update(repeating: 0, count: 147456)
         for n in lo..<hi {
             let x = a24 + n * 3136
-            let dy = l25_b3_conv2dz + t * 3136
+            let dy = l25_b3_conv2dz + t * 9408 + (n - lo) % 3 * 3136
             do {
                 BatchNorm.backwardData(g26 + n * 3136, a26 + n * 3136, a25 + n * 3136, dy, rows: 49, l26_b3_bn2bn)
             }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
-            let dx = g24 + n * 3136
-            l25_b3_conv2InputGradientTiles(dy, dx, 0, 4, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l25_b3_conv2InputGradientTiles(l25_b3_conv2dz + t * 9408, g24 + first * 3136, 0, (n - first + 1) * 4, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // b3_bn2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // b3_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l26_b3_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g26 + lo * 3136, a26 + lo * 3136, a25 + lo * 3136, rows: (hi - lo) * 49,
-                               l26_b3_bn2bn, into: l26_b3_bn2part + t * 128)
+                               l26_b3_bn2bn, into: l26_b3_bn2part + t * 128, accumulate: true)
     }
 
     // b3_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -100,10 +100,13 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
-            l3_conv2Forward(lo, hi, t)
-            Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
-            l5_maxpoolForward(lo, hi, t)
-            l6_dropout1ForwardTraining(lo, hi, t)
+            l3_conv2ForwardTiles(a2 + lo * 21632, a3 + lo * 36864, 0, (hi - lo) * 36, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
+                l5_maxpoolForward(lo, hi, t)
+                l6_dropout1ForwardTraining(lo, hi, t)
+            }
             l7_flattenForward(lo, hi, t)
             l8_fc1Forward(lo, hi, t)
             Activations.forward(.relu, a8 + lo * 128, a9 + lo * 128, count: (hi - lo) * 128)
@@ -117,7 +120,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
-            l3_conv2Forward(lo, hi, t)
+            l3_conv2ForwardTiles(a2 + lo * 21632, a3 + lo * 36864, 0, (hi - lo) * 36, t)
             Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
             l5_maxpoolForwardInference(lo, hi, t)
             (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
@@ -159,9 +162,12 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_fc1Backward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
-            Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
-            Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
+                for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
+                Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
+            }
             l3_conv2Backward(lo, hi, t)
             Activations.backward(.relu, dy: g2 + lo * 21632, y: a2 + lo * 21632, dx: g1 + lo * 21632, count: (hi - lo) * 21632)
             l1_conv1Backward(lo, hi, t)
@@ -208,11 +214,11 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         l3_conv2wsrc.update(from: (parameters + 320), count: 18432)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 36) of a [26, 26, 32] input (zero border 0 above, 0 left, applied in the transform) into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (36 an image; past them, the next images') of a [26, 26, 32] input (zero border 0 above, 0 left, applied in the transform) into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
     @inline(never) private func winograd4x4_24x24x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 24, outputWidth: 24, filters: 64,
-                                        outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64, outputImageStride: 36864,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -224,15 +230,6 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         winograd4x4_24x24x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
-    private func l3_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a2 + n * 21632
-            let y = a3 + n * 36864
-            l3_conv2ForwardTiles(x, y, 0, 36, t)
-        }
-    }
-
     // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     private func l3_conv2Flip() {
         let wk = (parameters + 320)
@@ -241,11 +238,11 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [24, 24, 64] input (zero border 2 above, 2 left, applied in the transform) into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [24, 24, 64] input (zero border 2 above, 2 left, applied in the transform) into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
     @inline(never) private func winograd4x4_26x26x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 24, inputWidth: 24, padTop: 2, padLeft: 2, channels: 64,
                                         outputHeight: 26, outputWidth: 26, filters: 32,
-                                        outputOffset: 0, outputRowStride: 832, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 832, outputPixelStride: 32, outputImageStride: 21632,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -268,8 +265,10 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
-            let dx = g2 + n * 21632
-            l3_conv2InputGradientTiles(dy, dx, 0, 49, t)
+            if (n - lo) % 6 == 5 || n == hi - 1 {
+                let first = n - (n - lo) % 6   // dx of images first...n, their tiles in one call
+                l3_conv2InputGradientTiles(g3 + first * 36864, g2 + first * 21632, 0, (n - first + 1) * 49, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }

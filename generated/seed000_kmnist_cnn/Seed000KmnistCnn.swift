@@ -65,46 +65,46 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 114368 + threads * 43392 + 128 }   // gradient of conv2d_2 output
     private var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43392 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
     private var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 128 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 57632 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 85856 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 86640 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 86640 + 152464 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 91824 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 91824 + 152464 }   // gradient of batch_normalization_2 output
-    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 91824 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 91952 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 91952 + 152720 }   // activation_2 output [N, 9, 9, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 91952 + 152720 }   // gradient of activation_2 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 91952 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 91952 + 152720 }   // gradient of conv2d_3 output
-    private var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 91952 + 152720 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
-    private var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 94000 + 152720 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 94256 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 94256 + 226448 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 96304 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 96304 + 226448 }   // gradient of batch_normalization_3 output
-    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 96304 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 96560 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 96560 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 96560 + 226960 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 96560 + 226960 }   // activation_3 output [N, 2, 2, 128]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 96560 + 226960 }   // gradient of activation_3 output
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 96560 + 226960 }   // dense_1 output [N, 512]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 96560 + 226960 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 96560 + 226960 }   // dense_1 transposed kernel [512, 512]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 96560 + 489104 }   // dropout_1 output [N, 512]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 96560 + 489104 }   // gradient of dropout_1 output
-    private var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 96560 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 96560 + 489104 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 96560 + 489104 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 96560 + 489104 }   // dense_2 transposed kernel [10, 512]
+    private var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 62336 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 99968 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 152464 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 105936 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 105936 + 152464 }   // gradient of batch_normalization_2 output
+    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 105936 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
+    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152720 }   // activation_2 output [N, 9, 9, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 106064 + 152720 }   // gradient of activation_2 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 106064 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 106064 + 152720 }   // gradient of conv2d_3 output
+    private var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 106064 + 152720 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
+    private var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108112 + 152720 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 226448 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 110416 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 110416 + 226448 }   // gradient of batch_normalization_3 output
+    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110416 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
+    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 110672 + 226960 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 110672 + 226960 }   // activation_3 output [N, 2, 2, 128]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 110672 + 226960 }   // gradient of activation_3 output
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 110672 + 226960 }   // dense_1 output [N, 512]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 110672 + 226960 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 226960 }   // dense_1 transposed kernel [512, 512]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 489104 }   // dropout_1 output [N, 512]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 110672 + 489104 }   // gradient of dropout_1 output
+    private var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 110672 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 110672 + 489104 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 110672 + 489104 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 110672 + 489104 }   // dense_2 transposed kernel [10, 512]
     private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 395178, inputSize: 784,
-                   arena: ArenaSize(perImage: 153120, perChunk: 96560, fixed: 494224), arena32: ArenaSize(perImage: 5920))
+                   arena: ArenaSize(perImage: 153120, perChunk: 110672, fixed: 494224), arena32: ArenaSize(perImage: 5920))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -121,10 +121,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
         BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
-            l4_max_pooling2d_1Forward(lo, hi, t)
-            Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
-            l6_conv2d_2Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
+                l4_max_pooling2d_1Forward(lo, hi, t)
+                Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
+            }
+            l6_conv2d_2ForwardTilesTraining(a5 + lo * 5408, a6 + lo * 5184, 0, (hi - lo) * 9, t)
             BatchNorm.moments(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
         }
         BatchNorm.reduceMoments(l7_batch_normalization_2part, count: count, threads: threads, pixels: 81, l7_batch_normalization_2bn)
@@ -135,8 +138,11 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
         BatchNorm.reduceMoments(l10_batch_normalization_3part, count: count, threads: threads, pixels: 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
-            l11_max_pooling2d_2Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
+                l11_max_pooling2d_2Forward(lo, hi, t)
+            }
             Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Forward(lo, hi, t)
             l15_dropout_1ForwardTraining(lo, hi, t)
@@ -149,7 +155,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1ForwardFused(lo, hi, t)
-            l6_conv2d_2ForwardFused(lo, hi, t)
+            l6_conv2d_2ForwardTiles(a5 + lo * 5408, a8 + lo * 5184, 0, (hi - lo) * 9, t)
             l9_conv2d_3ForwardFused(lo, hi, t)
             l14_dense_1Forward(lo, hi, t)
             (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
@@ -183,20 +189,29 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             Dropout.backward(dy: g15 + lo * 512, mask: l15_dropout_1mask + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))) }
-            l10_batch_normalization_3BackwardSums(lo, hi, t)
+            (l10_batch_normalization_3part + t * 256).update(repeating: 0, count: 256)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))) }
+                l10_batch_normalization_3BackwardSums(lo, hi, t)
+            }
         }
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_conv2d_3Backward(lo, hi, t)
+            (l7_batch_normalization_2part + t * 128).update(repeating: 0, count: 128)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
-            Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))) }
-            l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 64).update(repeating: 0, count: 64)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
+                for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))) }
+                l3_batch_normalization_1BackwardSums(lo, hi, t)
+            }
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l2_conv2d_1Backward(lo, hi, t) }
@@ -293,10 +308,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, rows: (hi - lo) * 676,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
+                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -311,12 +326,12 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
-    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 9) of a [13, 13, 32] padded input into [9, 9, 64] (dense), 9 tiles per block; called by l6_conv2d_2ForwardTiles, l6_conv2d_2ForwardTilesTraining
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [13, 13, 32] padded input into [9, 9, 64] (dense), 12 tiles per block; called by l6_conv2d_2ForwardTiles, l6_conv2d_2ForwardTilesTraining
     @inline(never) private func winograd3x3_9x9x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
                                         outputHeight: 9, outputWidth: 9, filters: 64,
-                                        outputOffset: 0, outputRowStride: 576, outputPixelStride: 64,
-                                        block: 9, uStride: 2064)
+                                        outputOffset: 0, outputRowStride: 576, outputPixelStride: 64, outputImageStride: 5184,
+                                        block: 12, uStride: 2064)
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
@@ -324,13 +339,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     @inline(never) private func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
-        let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 14112, m: l6_conv2d_2wm + t * 28224, h: l6_conv2d_2wh + t * 784)
+        let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 14112, m: l6_conv2d_2wm + t * 28224, h: l6_conv2d_2wh + t * 784)
+        let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -341,24 +356,6 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 13 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 416, aInner: 1, bOuter: 10240, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear, Winograd
-    private func l6_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a5 + n * 5408
-            let y = a6 + n * 5184
-            l6_conv2d_2ForwardTilesTraining(x, y, 0, 9, t)
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: inference, fused with conv2d_2 + batch_normalization_2 + activation_2, Winograd
-    private func l6_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a5 + n * 5408
-            let y = a8 + n * 5184
-            l6_conv2d_2ForwardTiles(x, y, 0, 9, t)
-        }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
@@ -388,10 +385,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_2 * activation_2'(out)
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_2 * activation_2'(out) to the chunk's
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 5184, a8 + lo * 5184, a6 + lo * 5184, rows: (hi - lo) * 81,
-                               l7_batch_normalization_2bn, .relu, into: l7_batch_normalization_2part + t * 128)
+                               l7_batch_normalization_2bn, .relu, into: l7_batch_normalization_2part + t * 128, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -469,10 +466,10 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
-    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, rows: (hi - lo) * 16,
-                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
+                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -91,163 +91,163 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 127136 + threads * 25216 + 128 }   // gradient of leaky_re_lu_1 output
     private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 152224 + threads * 25216 + 128 }   // conv2d_2 output [N, 28, 28, 32]
     private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 177312 + threads * 25216 + 128 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
-    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50304 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 50368 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 64192 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78016 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 78592 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 92416 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 106240 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 106816 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 163264 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 219712 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 256576 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 257152 + 93440 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 282240 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 227488 + threads * 282240 + 93440 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282240 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282304 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 282304 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 277664 + threads * 282304 + 93568 }   // gradient of leaky_re_lu_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 302752 + threads * 282304 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 309024 + threads * 282304 + 93568 }   // gradient of max_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 315296 + threads * 282304 + 93568 }   // dropout_1 output [N, 14, 14, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 321568 + threads * 282304 + 93568 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 282304 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 282304 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 282304 + 93568 }   // gradient of conv2d_3 output
-    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282304 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282304 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282432 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 282432 + 176064 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 296256 + 176064 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 323904 + 176064 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 176064 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 194496 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 324480 + 268800 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 352128 + 268800 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 365952 + 268800 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 366528 + 268800 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 440256 + 268800 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 587712 + 268800 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 661440 + 268800 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 662016 + 268800 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 674560 + 268800 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 674560 + 268800 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674560 + 268800 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674688 + 268800 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 674688 + 269056 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 674688 + 269056 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 674688 + 269056 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 674688 + 269056 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 674688 + 269056 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 674688 + 285440 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687232 + 285440 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687360 + 285440 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 687360 + 433472 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 715008 + 433472 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 742656 + 433472 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 433472 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 470336 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 743232 + 618368 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 770880 + 618368 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 798528 + 618368 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 799104 + 618368 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
-    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 946560 + 618368 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
-    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1094016 + 618368 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1241472 + 618368 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1242048 + 618368 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1254592 + 618368 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1254592 + 618368 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254592 + 618368 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254720 + 618368 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1254720 + 618624 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1254720 + 618624 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1254720 + 618624 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1254720 + 618624 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1254720 + 618624 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1254720 + 618624 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1254720 + 618624 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1254720 + 618624 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1254720 + 618624 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1254720 + 618624 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1254720 + 623808 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1260992 + 623808 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1261248 + 623808 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1261248 + 919296 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1270464 + 919296 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1288896 + 919296 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 919296 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 993024 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1289472 + 1288512 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1307904 + 1288512 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1317120 + 1288512 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1317696 + 1288512 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1465152 + 1288512 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1760064 + 1288512 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2054976 + 1288512 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055552 + 1288512 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2061824 + 1288512 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2061824 + 1288512 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2061824 + 1288512 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2062080 + 1288512 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2062080 + 1289024 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2062080 + 1289024 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2062080 + 1289024 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2062080 + 1289024 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2062080 + 1289024 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2062080 + 1289024 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2062080 + 1289024 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2062080 + 1289024 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2062080 + 1289024 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2062080 + 1289024 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062080 + 1289024 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
-    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062656 + 1289024 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062784 + 1289024 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2062784 + 1362752 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2064384 + 1362752 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2064960 + 1362752 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 548640 + threads * 2064960 + 1362752 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2064960 + 1362752 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2065088 + 1362752 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2065088 + 1363008 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 549792 + threads * 2065088 + 1363008 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 2065088 + 1363008 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 550432 + threads * 2065088 + 1363008 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 2065088 + 1363008 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 2065088 + 1363008 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550624 + threads * 2065088 + 1363008 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 550688 + threads * 2065088 + 1363008 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 550752 + threads * 2065088 + 1363008 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065088 + 1363008 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065216 + 1363008 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2065216 + 1363264 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 550880 + threads * 2065216 + 1363264 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550944 + threads * 2065216 + 1363264 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 551008 + threads * 2065216 + 1363264 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 551264 + threads * 2065216 + 1363264 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2065216 + 1363264 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2065216 + 1379648 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 551776 + threads * 2065216 + 1379648 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 552032 + threads * 2065216 + 1379648 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 552288 + threads * 2065216 + 1379648 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 552544 + threads * 2065216 + 1379648 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 552800 + threads * 2065216 + 1379648 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 552928 + threads * 2065216 + 1379648 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2065216 + 1379648 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2065216 + 1412416 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 553184 + threads * 2065216 + 1412416 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 553312 + threads * 2065216 + 1412416 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 553440 + threads * 2065216 + 1412416 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 553568 + threads * 2065216 + 1412416 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 2065216 + 1412416 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 553712 + threads * 2065216 + 1412416 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553728 + threads * 2065216 + 1412416 }   // dense_3 transposed kernel [10, 128]
+    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 inference: 6 images' output before pooling, per chunk [N, 28, 28, 32]
+    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175744 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 189632 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 203456 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 217856 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 231680 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 232256 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 288704 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 345152 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382016 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382592 + 93440 }   // conv2d_2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 533120 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 227488 + threads * 533120 + 93440 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533120 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 277664 + threads * 533184 + 93568 }   // gradient of leaky_re_lu_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 302752 + threads * 533184 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 309024 + threads * 533184 + 93568 }   // gradient of max_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 315296 + threads * 533184 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 321568 + threads * 533184 + 93568 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 533184 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 533184 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 533184 + 93568 }   // gradient of conv2d_3 output
+    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 176064 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 547136 + 176064 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 574784 + 176064 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 575360 + 176064 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 575360 + 194496 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 575360 + 268800 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 603008 + 268800 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 616832 + 268800 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 617408 + 268800 }   // conv2d_3 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 691136 + 268800 }   // conv2d_3 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 838592 + 268800 }   // conv2d_3 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 912320 + 268800 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 912896 + 268800 }   // conv2d_3 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 950528 + 268800 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 950528 + 268800 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 950528 + 268800 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 950656 + 268800 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 950656 + 269056 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 950656 + 269056 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 950656 + 269056 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 950656 + 269056 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 950656 + 269056 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 950656 + 285440 }   // conv2d_4 inference: 3 images' output before pooling, per chunk [N, 14, 14, 64]
+    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 988288 + 285440 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 988416 + 285440 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 988416 + 433472 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1016064 + 433472 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1043712 + 433472 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1044288 + 433472 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1044288 + 470336 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1044288 + 618368 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1071936 + 618368 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1099584 + 618368 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1100160 + 618368 }   // conv2d_4 weight gradient: Winograd input tiles V [36, 64 (4 images x 16 tiles), CI] (per thread)
+    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247616 + 618368 }   // conv2d_4 weight gradient: Winograd dy tiles E [36, 64 (4 images x 16 tiles), CO] (per thread)
+    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1395072 + 618368 }   // conv2d_4 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1542528 + 618368 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1543104 + 618368 }   // conv2d_4 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1580736 + 618368 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1580736 + 618368 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1580736 + 618368 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1580864 + 618368 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1580864 + 618624 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1580864 + 618624 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1580864 + 618624 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1580864 + 618624 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1580864 + 618624 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1580864 + 618624 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1580864 + 618624 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1580864 + 618624 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1580864 + 618624 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1580864 + 618624 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1580864 + 623808 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
+    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1599680 + 623808 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1599936 + 623808 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1599936 + 919296 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1627584 + 919296 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1682880 + 919296 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1683456 + 919296 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1683456 + 993024 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1683456 + 1288512 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1738752 + 1288512 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1766400 + 1288512 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1766976 + 1288512 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1914432 + 1288512 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2209344 + 1288512 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2504256 + 1288512 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2504832 + 1288512 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2523648 + 1288512 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2523648 + 1288512 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2523648 + 1288512 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2523904 + 1288512 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2523904 + 1289024 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2523904 + 1289024 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2523904 + 1289024 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2523904 + 1289024 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2523904 + 1289024 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2523904 + 1289024 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2523904 + 1289024 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2523904 + 1289024 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2523904 + 1289024 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2523904 + 1289024 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2523904 + 1289024 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
+    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2524480 + 1289024 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2524608 + 1289024 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2524608 + 1362752 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2526208 + 1362752 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 2526784 + 1362752 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 548640 + threads * 2526784 + 1362752 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2526784 + 1362752 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2526912 + 1362752 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 549216 + threads * 2526912 + 1363008 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 549792 + threads * 2526912 + 1363008 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 2526912 + 1363008 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 550432 + threads * 2526912 + 1363008 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 2526912 + 1363008 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 2526912 + 1363008 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550624 + threads * 2526912 + 1363008 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 550688 + threads * 2526912 + 1363008 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 550752 + threads * 2526912 + 1363008 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2526912 + 1363008 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2527040 + 1363008 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 550816 + threads * 2527040 + 1363264 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 550880 + threads * 2527040 + 1363264 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550944 + threads * 2527040 + 1363264 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 551008 + threads * 2527040 + 1363264 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 551264 + threads * 2527040 + 1363264 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2527040 + 1363264 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 551520 + threads * 2527040 + 1379648 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 551776 + threads * 2527040 + 1379648 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 552032 + threads * 2527040 + 1379648 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 552288 + threads * 2527040 + 1379648 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 552544 + threads * 2527040 + 1379648 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 552800 + threads * 2527040 + 1379648 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 552928 + threads * 2527040 + 1379648 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2527040 + 1379648 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 553056 + threads * 2527040 + 1412416 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 553184 + threads * 2527040 + 1412416 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 553312 + threads * 2527040 + 1412416 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 553440 + threads * 2527040 + 1412416 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 553568 + threads * 2527040 + 1412416 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 2527040 + 1412416 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 553712 + threads * 2527040 + 1412416 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 553728 + threads * 2527040 + 1412416 }   // dense_3 transposed kernel [10, 128]
     private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -255,7 +255,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 553728, perChunk: 2065216, fixed: 1413696), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 553728, perChunk: 2527040, fixed: 1413696), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -276,36 +276,45 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 784, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
-            l5_conv2d_2Forward(lo, hi, t)
+            l5_conv2d_2ForwardTilesTraining(a4 + lo * 25088, a5 + lo * 25088, 0, (hi - lo) * 49, t)
             BatchNorm.moments(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
         }
         BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
-            l8_max_pooling2d_1Forward(lo, hi, t)
-            l9_dropout_1ForwardTraining(lo, hi, t)
-            l10_conv2d_3Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
+                l8_max_pooling2d_1Forward(lo, hi, t)
+                l9_dropout_1ForwardTraining(lo, hi, t)
+            }
+            l10_conv2d_3ForwardTilesTraining(a9 + lo * 6272, a10 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.moments(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMoments(l11_batch_normalization_3part, count: count, threads: threads, pixels: 196, l11_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
-            l13_conv2d_4Forward(lo, hi, t)
+            l13_conv2d_4ForwardTilesTraining(a12 + lo * 12544, a13 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.moments(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMoments(l14_batch_normalization_4part, count: count, threads: threads, pixels: 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
-            l16_max_pooling2d_2Forward(lo, hi, t)
-            l17_dropout_2ForwardTraining(lo, hi, t)
-            l18_conv2d_5Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
+                l16_max_pooling2d_2Forward(lo, hi, t)
+                l17_dropout_2ForwardTraining(lo, hi, t)
+            }
+            l18_conv2d_5ForwardTilesTraining(a17 + lo * 3136, a18 + lo * 6272, 0, (hi - lo) * 4, t)
             BatchNorm.moments(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
         }
         BatchNorm.reduceMoments(l19_batch_normalization_5part, count: count, threads: threads, pixels: 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
-            l21_max_pooling2d_3Forward(lo, hi, t)
-            l22_dropout_3ForwardTraining(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
+                l21_max_pooling2d_3Forward(lo, hi, t)
+                l22_dropout_3ForwardTraining(lo, hi, t)
+            }
             l23_conv2d_6Forward(lo, hi, t)
             BatchNorm.moments(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
         }
@@ -339,7 +348,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1ForwardFused(lo, hi, t)
             l5_conv2d_2ForwardFused(lo, hi, t)
-            l10_conv2d_3ForwardFused(lo, hi, t)
+            l10_conv2d_3ForwardTiles(a9 + lo * 6272, a12 + lo * 12544, 0, (hi - lo) * 16, t)
             l13_conv2d_4ForwardFused(lo, hi, t)
             l18_conv2d_5ForwardFused(lo, hi, t)
             l23_conv2d_6ForwardFused(lo, hi, t)
@@ -408,44 +417,58 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
             l31_dense_1Backward(lo, hi, t)
             Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
-            l29_batch_normalization_7BackwardSums(lo, hi, t)
+            (l29_batch_normalization_7part + t * 128).update(repeating: 0, count: 128); l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
             for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))) }
-            l24_batch_normalization_6BackwardSums(lo, hi, t)
+            (l24_batch_normalization_6part + t * 128).update(repeating: 0, count: 128); l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l23_conv2d_6Backward(lo, hi, t)
-            Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
-            for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))) }
-            l19_batch_normalization_5BackwardSums(lo, hi, t)
+            (l19_batch_normalization_5part + t * 256).update(repeating: 0, count: 256)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
+                for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))) }
+                l19_batch_normalization_5BackwardSums(lo, hi, t)
+            }
         }
         l19_batch_normalization_5BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l18_conv2d_5Backward(lo, hi, t)
-            Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
-            l14_batch_normalization_4BackwardSums(lo, hi, t)
+            (l14_batch_normalization_4part + t * 128).update(repeating: 0, count: 128)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
+                for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
+                l14_batch_normalization_4BackwardSums(lo, hi, t)
+            }
         }
         l14_batch_normalization_4BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l13_conv2d_4Backward(lo, hi, t)
+            (l11_batch_normalization_3part + t * 128).update(repeating: 0, count: 128)
             l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l11_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_conv2d_3Backward(lo, hi, t)
-            Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
-            l6_batch_normalization_2BackwardSums(lo, hi, t)
+            (l6_batch_normalization_2part + t * 64).update(repeating: 0, count: 64)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
+                for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
+                l6_batch_normalization_2BackwardSums(lo, hi, t)
+            }
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
+            (l3_batch_normalization_1part + t * 64).update(repeating: 0, count: 64)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
@@ -574,10 +597,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
-                               l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64)
+                               l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -592,11 +615,11 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         l5_conv2d_2wsrc.update(from: (parameters + 448), count: 9216)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 49) of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
     @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -617,23 +640,15 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a4 + n * 25088
-            let y = a5 + n * 25088
-            l5_conv2d_2ForwardTilesTraining(x, y, 0, 49, t)
-        }
-    }
-
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1, Winograd
     private func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a4 + n * 25088
-            let y = l5_conv2d_2poolIn + t * 25088
-            l5_conv2d_2ForwardTiles(x, y, 0, 49, t)
-            let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-            Pooling.pool(.max, y, a9 + n * 6272, pool)
+        for n0 in stride(from: lo, to: hi, by: 6) {
+            let images = min(6, hi - n0), y = l5_conv2d_2poolIn + t * 150528
+            l5_conv2d_2ForwardTiles(a4 + n0 * 25088, y, 0, images * 49, t)
+            for i in 0..<images {
+                let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
+                Pooling.pool(.max, y + i * 25088, a9 + (n0 + i) * 6272, pool)
+            }
         }
     }
 
@@ -668,22 +683,24 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         wg.m.update(repeating: 0, count: 36864)
         for n in lo..<hi {
             let x = a4 + n * 25088
-            let dy = l5_conv2d_2dz + t * 25088
+            let dy = l5_conv2d_2dz + t * 150528 + (n - lo) % 6 * 25088
             do {
                 BatchNorm.backwardData(g7 + n * 25088, a7 + n * 25088, a5 + n * 25088, dy, rows: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             }
             for r in 0..<28 { for q in 0..<28 { for o in 0..<32 { gb[o] += dy[r * 896 + q * 32 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg)   // M += this image's Winograd products
-            let dx = g4 + n * 25088
-            l5_conv2d_2InputGradientTiles(dy, dx, 0, 49, t)
+            if (n - lo) % 6 == 5 || n == hi - 1 {
+                let first = n - (n - lo) % 6   // dx of images first...n, their tiles in one call
+                l5_conv2d_2InputGradientTiles(l5_conv2d_2dz + t * 150528, g4 + first * 25088, 0, (n - first + 1) * 49, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out)
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out) to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 25088, a7 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
-                               l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64)
+                               l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -704,11 +721,11 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTiles, l10_conv2d_3ForwardTilesTraining
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTiles, l10_conv2d_3ForwardTilesTraining
     @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -738,24 +755,6 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l10_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a9 + n * 6272
-            let y = a10 + n * 12544
-            l10_conv2d_3ForwardTilesTraining(x, y, 0, 16, t)
-        }
-    }
-
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: inference, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3, Winograd
-    private func l10_conv2d_3ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a9 + n * 6272
-            let y = a12 + n * 12544
-            l10_conv2d_3ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
     private func l10_conv2d_3PadSingle() {
         let src = a9, x = l10_conv2d_3xp
@@ -770,11 +769,11 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -796,22 +795,24 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         wg.m.update(repeating: 0, count: 73728)
         for n in lo..<hi {
             let x = a9 + n * 6272
-            let dy = l10_conv2d_3dz + t * 12544
+            let dy = l10_conv2d_3dz + t * 37632 + (n - lo) % 3 * 12544
             do {
                 BatchNorm.backwardData(g12 + n * 12544, a12 + n * 12544, a10 + n * 12544, dy, rows: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             }
             for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 896 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g9 + n * 6272
-            l10_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l10_conv2d_3InputGradientTiles(l10_conv2d_3dz + t * 37632, g9 + first * 6272, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out)
+    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out) to the chunk's
     private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
-                               l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128)
+                               l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -820,11 +821,11 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -854,23 +855,15 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l13_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a12 + n * 12544
-            let y = a13 + n * 12544
-            l13_conv2d_4ForwardTilesTraining(x, y, 0, 16, t)
-        }
-    }
-
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2, Winograd
     private func l13_conv2d_4ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a12 + n * 12544
-            let y = l13_conv2d_4poolIn + t * 12544
-            l13_conv2d_4ForwardTiles(x, y, 0, 16, t)
-            let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-            Pooling.pool(.max, y, a17 + n * 3136, pool)
+        for n0 in stride(from: lo, to: hi, by: 3) {
+            let images = min(3, hi - n0), y = l13_conv2d_4poolIn + t * 37632
+            l13_conv2d_4ForwardTiles(a12 + n0 * 12544, y, 0, images * 16, t)
+            for i in 0..<images {
+                let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
+                Pooling.pool(.max, y + i * 12544, a17 + (n0 + i) * 3136, pool)
+            }
         }
     }
 
@@ -911,22 +904,24 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         wg.m.update(repeating: 0, count: 147456)
         for n in lo..<hi {
             let x = a12 + n * 12544
-            let dy = l13_conv2d_4dz + t * 12544
+            let dy = l13_conv2d_4dz + t * 37632 + (n - lo) % 3 * 12544
             do {
                 BatchNorm.backwardData(g15 + n * 12544, a15 + n * 12544, a13 + n * 12544, dy, rows: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             }
             for r in 0..<14 { for q in 0..<14 { for o in 0..<64 { gb[o] += dy[r * 896 + q * 64 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g12 + n * 12544
-            l13_conv2d_4InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l13_conv2d_4InputGradientTiles(l13_conv2d_4dz + t * 37632, g12 + first * 12544, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out)
+    // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
     private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
-                               l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128)
+                               l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -947,12 +942,12 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 128] (dense), 4 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 128] (dense), 12 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
     @inline(never) private func winograd4x4_7x7x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 128,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
-                                        block: 4, uStride: 8208)
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128, outputImageStride: 6272,
+                                        block: 12, uStride: 8208)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
@@ -961,14 +956,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
-        let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 9216, m: l18_conv2d_5wm + t * 18432, h: l18_conv2d_5wh + t * 576)
+        let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 27648, m: l18_conv2d_5wm + t * 55296, h: l18_conv2d_5wh + t * 576)
         winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l18_conv2d_5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
-        let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 9216, m: l18_conv2d_5wm + t * 18432, h: l18_conv2d_5wh + t * 576)
+        let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 27648, m: l18_conv2d_5wm + t * 55296, h: l18_conv2d_5wh + t * 576)
         winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
@@ -981,23 +976,15 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l18_conv2d_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a17 + n * 3136
-            let y = a18 + n * 6272
-            l18_conv2d_5ForwardTilesTraining(x, y, 0, 4, t)
-        }
-    }
-
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3, Winograd
     private func l18_conv2d_5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a17 + n * 3136
-            let y = l18_conv2d_5poolIn + t * 6272
-            l18_conv2d_5ForwardTiles(x, y, 0, 4, t)
-            let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2), outputOffset: 768, outputRowStride: 640)
-            Pooling.pool(.max, y, l23_conv2d_6xp + n * 3200, pool)
+        for n0 in stride(from: lo, to: hi, by: 3) {
+            let images = min(3, hi - n0), y = l18_conv2d_5poolIn + t * 18816
+            l18_conv2d_5ForwardTiles(a17 + n0 * 3136, y, 0, images * 4, t)
+            for i in 0..<images {
+                let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2), outputOffset: 768, outputRowStride: 640)
+                Pooling.pool(.max, y + i * 6272, l23_conv2d_6xp + (n0 + i) * 3200, pool)
+            }
         }
     }
 
@@ -1021,18 +1008,18 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 4) of a [7, 7, 128] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 4 tiles per block; called by l18_conv2d_5InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 128] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 12 tiles per block; called by l18_conv2d_5InputGradientTiles
     @inline(never) private func winograd4x4_7x7x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 128,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
-                                        block: 4, uStride: 8208)
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64, outputImageStride: 3136,
+                                        block: 12, uStride: 8208)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
     // conv2d_5 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 18432, m: l18_conv2d_5dxwm + t * 9216, h: l18_conv2d_5dxwh + t * 576)
+        let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 55296, m: l18_conv2d_5dxwm + t * 27648, h: l18_conv2d_5dxwh + t * 576)
         winograd4x4_7x7x128to64(x, y, q0, q1, buffers, .store)
     }
 
@@ -1047,22 +1034,24 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         wg.m.update(repeating: 0, count: 294912)
         for n in lo..<hi {
             let x = a17 + n * 3136
-            let dy = l18_conv2d_5dz + t * 6272
+            let dy = l18_conv2d_5dz + t * 18816 + (n - lo) % 3 * 6272
             do {
                 BatchNorm.backwardData(g20 + n * 6272, a20 + n * 6272, a18 + n * 6272, dy, rows: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             }
             for r in 0..<7 { for q in 0..<7 { for o in 0..<128 { gb[o] += dy[r * 896 + q * 128 + o] } } }
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 16 images
-            let dx = g17 + n * 3136
-            l18_conv2d_5InputGradientTiles(dy, dx, 0, 4, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l18_conv2d_5InputGradientTiles(l18_conv2d_5dz + t * 18816, g17 + first * 3136, 0, (n - first + 1) * 4, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }
 
-    // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out)
+    // batch_normalization_5 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out) to the chunk's
     private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g20 + lo * 6272, a20 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
-                               l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256)
+                               l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256, accumulate: true)
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1158,10 +1147,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
     }
 
-    // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out)
+    // batch_normalization_6 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out) to the chunk's
     private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g25 + lo * 576, a25 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
-                               l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128)
+                               l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128, accumulate: true)
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1182,10 +1171,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: dropout ? Float(0.25) : 0)
     }
 
-    // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_7 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, rows: (hi - lo) * 1,
-                               l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
+                               l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128, accumulate: true)
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

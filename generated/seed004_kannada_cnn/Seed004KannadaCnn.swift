@@ -173,23 +173,29 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
         BatchNorm.reduceMoments(l4_batch_normalization_2part, count: count, threads: threads, pixels: 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
-            l5_max_pooling2d_1Forward(lo, hi, t)
-            l6_dropout_1ForwardTraining(lo, hi, t)
-            l7_conv2d_3Forward(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
+                l5_max_pooling2d_1Forward(lo, hi, t)
+                l6_dropout_1ForwardTraining(lo, hi, t)
+            }
+            l7_conv2d_3ForwardTiles(a6 + lo * 6272, a7 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.moments(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
         }
         BatchNorm.reduceMoments(l8_batch_normalization_3part, count: count, threads: threads, pixels: 196, l8_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
-            l9_conv2d_4Forward(lo, hi, t)
+            l9_conv2d_4ForwardTiles(a8 + lo * 12544, a9 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.moments(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
         }
         BatchNorm.reduceMoments(l10_batch_normalization_4part, count: count, threads: threads, pixels: 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
-            l11_max_pooling2d_2Forward(lo, hi, t)
-            l12_dropout_2ForwardTraining(lo, hi, t)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
+                l11_max_pooling2d_2Forward(lo, hi, t)
+                l12_dropout_2ForwardTraining(lo, hi, t)
+            }
             l14_dense_1Forward(lo, hi, t)
             l15_dropout_3ForwardTraining(lo, hi, t)
             l16_dense_2Forward(lo, hi, t)
@@ -207,9 +213,9 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
             l5_max_pooling2d_1ForwardInference(lo, hi, t)
             (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
-            l7_conv2d_3Forward(lo, hi, t)
+            l7_conv2d_3ForwardTiles(a6 + lo * 6272, a7 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
-            l9_conv2d_4Forward(lo, hi, t)
+            l9_conv2d_4ForwardTiles(a8 + lo * 12544, a9 + lo * 12544, 0, (hi - lo) * 16, t)
             BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
             l11_max_pooling2d_2ForwardInference(lo, hi, t)
             (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
@@ -259,28 +265,38 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             l16_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
             l14_dense_1Backward(lo, hi, t)
-            Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
-            l10_batch_normalization_4BackwardSums(lo, hi, t)
+            (l10_batch_normalization_4part + t * 128).update(repeating: 0, count: 128)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
+                for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
+                l10_batch_normalization_4BackwardSums(lo, hi, t)
+            }
         }
         l10_batch_normalization_4BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, g9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
             l9_conv2d_4Backward(lo, hi, t)
+            (l8_batch_normalization_3part + t * 128).update(repeating: 0, count: 128)
             l8_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l8_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l7_conv2d_3Backward(lo, hi, t)
-            Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
-            l4_batch_normalization_2BackwardSums(lo, hi, t)
+            (l4_batch_normalization_2part + t * 64).update(repeating: 0, count: 64)
+            for n in lo..<hi {
+                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+                Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
+                for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
+                l4_batch_normalization_2BackwardSums(lo, hi, t)
+            }
         }
         l4_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, g3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
             l3_conv2d_2Backward(lo, hi, t)
+            (l2_batch_normalization_1part + t * 64).update(repeating: 0, count: 64)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
@@ -361,10 +377,10 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -379,11 +395,11 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         l3_conv2d_2wsrc.update(from: (parameters + 960), count: 25600)
     }
 
-    // Winograd F(3x3, 5x5): output tiles q0..<q1 (of 100) of a [32, 32, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles, l3_conv2d_2InputGradientTiles
+    // Winograd F(3x3, 5x5): output tiles q0..<q1 (100 an image; past them, the next images') of a [32, 32, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles, l3_conv2d_2InputGradientTiles
     @inline(never) private func winograd3x3_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
                                         block: 12, uStride: 1040)
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -445,10 +461,10 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784,
-                               l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
+                               l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -475,11 +491,11 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) private func winograd4x4_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -498,15 +514,6 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
-    private func l7_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a6 + n * 6272
-            let y = a7 + n * 12544
-            l7_conv2d_3ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
     private func l7_conv2d_3PadSingle() {
         let src = a6, x = l7_conv2d_3xp
@@ -521,11 +528,11 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         } } } }
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
-                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
                                         block: 12, uStride: 2064)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -549,16 +556,18 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             let x = a6 + n * 6272
             let dy = g7 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g6 + n * 6272
-            l7_conv2d_3InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l7_conv2d_3InputGradientTiles(g7 + first * 12544, g6 + first * 6272, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, rows: (hi - lo) * 196,
-                               l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
+                               l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -567,11 +576,11 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
-    // Winograd F(4x4, 3x3): output tiles q0..<q1 (of 16) of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
+    // Winograd F(4x4, 3x3): output tiles q0..<q1 (16 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
     @inline(never) private func winograd4x4_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
-                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
                                         block: 12, uStride: 4112)
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
@@ -588,15 +597,6 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         let wk = (parameters + 45472), bias = (parameters + 82336)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
-    private func l9_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a8 + n * 12544
-            let y = a9 + n * 12544
-            l9_conv2d_4ForwardTiles(x, y, 0, 16, t)
-        }
     }
 
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
@@ -632,16 +632,18 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             let x = a8 + n * 12544
             let dy = g9 + n * 12544
             WinogradGradient<WinogradF3x3x4x4>.accumulate(x, dy, wgGeometry, wg, image: n - lo, last: n == hi - 1)   // M += the products, every 4 images
-            let dx = g8 + n * 12544
-            l9_conv2d_4InputGradientTiles(dy, dx, 0, 16, t)
+            if (n - lo) % 3 == 2 || n == hi - 1 {
+                let first = n - (n - lo) % 3   // dx of images first...n, their tiles in one call
+                l9_conv2d_4InputGradientTiles(g9 + first * 12544, g8 + first * 12544, 0, (n - first + 1) * 16, t)
+            }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
-    // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,
-                               l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
+                               l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

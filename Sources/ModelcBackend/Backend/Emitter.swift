@@ -55,6 +55,17 @@ extension Array where Element == WinogradLayer {
 enum Step {
     /// Runs on every chunk: `call` is evaluated with `lo`, `hi` (image range) and `t` (chunk) in scope.
     case chunk(String)
+    /// A chunk step that reads and writes only its own images' elements (a normalization with
+    /// fixed statistics, pooling, dropout, an activation), or adds its images' sums into a
+    /// per-chunk total that `prelude` (run once per chunk, before) zeroes: consecutive image steps
+    /// run image by image (`emitSteps`), so that one image's data stays in cache from one to the next.
+    case image(String, prelude: String? = nil)
+
+    /// `call` as an image step when an image holds at least `floats` values, else a chunk
+    /// step: below 1,024 floats (4 KiB) a chunk's images stay in cache anyway.
+    static func imageLocal(_ call: String, floats: Int, prelude: String? = nil) -> Step {
+        floats >= 1024 ? .image(call, prelude: prelude) : .chunk(prelude.map { "\($0); \(call)" } ?? call)
+    }
     /// Runs once, between parallel regions.
     case serial(String)
     /// Single-image inference only: `call` covers output rows `q0..<q1` of image 0 with `t` in
@@ -410,26 +421,53 @@ public enum Emitter {
     /// `inline` maps a step's call to the statement written in its place.
     static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "Parallel.chunks(count, threads: threads)",
                           inline: [String: String] = [:]) {
-        var pending: [String] = []
+        var pending: [RegionStep] = []
         func flush() {
             guard !pending.isEmpty else { return }
             if pending.count == 1 {   // a region of one step on one line
-                w.line("\(parallel) { lo, hi, t in \(pending[0]) }")
+                w.line("\(parallel) { lo, hi, t in \(pending[0].lines.joined(separator: "; ")) }")
             } else {
-                w.closure(parallel, parameters: "lo, hi, t") {
-                    for p in pending { w.line(p) }
-                }
+                w.closure(parallel, parameters: "lo, hi, t") { emitRegion(w, pending) }
             }
             pending.removeAll()
         }
         for s in steps {
             switch s {
-            case .chunk(let c): pending.append(inline[c] ?? c)
+            case .chunk(let c): pending.append(RegionStep(call: inline[c] ?? c))
+            case .image(let c, let prelude): pending.append(RegionStep(call: inline[c] ?? c, image: true, prelude: prelude))
             case .serial(let c): flush(); w.line(inline[c] ?? c)
             case .rows: break   // single-image steps only
             }
         }
         flush()
+    }
+
+    /// One step of a parallel region as `emitRegion` writes it.
+    struct RegionStep {
+        var call: String, image = false, prelude: String? = nil
+        /// The step on its own: its prelude, then the call.
+        var lines: [String] { (prelude.map { [$0] } ?? []) + [call] }
+    }
+
+    /// One parallel region's steps; each run of two or more image steps loops over the images,
+    /// after their preludes.
+    private static func emitRegion(_ w: CodeWriter, _ steps: [RegionStep]) {
+        var i = 0
+        while i < steps.count {
+            var j = i
+            while j < steps.count && steps[j].image { j += 1 }
+            if j - i >= 2 {
+                for s in steps[i..<j] { if let p = s.prelude { w.line(p) } }
+                w.block("for n in lo..<hi") {
+                    w.line("let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps")
+                    for s in steps[i..<j] { w.line(s.call) }
+                }
+                i = j
+            } else {
+                for l in steps[i].lines { w.line(l) }
+                i += 1
+            }
+        }
     }
 
     /// Single-image inference: chunk steps run inline on image 0, row steps split the image.
@@ -438,6 +476,7 @@ public enum Emitter {
         for s in steps {
             switch s {
             case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)
+            case .image(let c, let prelude): for l in RegionStep(call: inline[c] ?? c, prelude: prelude).lines { w.line(l) }
             case .rows(let c, let total, let block):
                 w.line("Parallel.rows(\(total), block: \(block), threads: threads) { q0, q1, t in self.\(c) }")
             }

@@ -104,8 +104,11 @@ struct ModelClassWriter {
     static func chunkLines(_ steps: [Step], _ inline: [String: String]) -> [String]? {
         var lines: [String] = []
         for s in steps {
-            guard case .chunk(let c) = s else { return nil }
-            lines.append(inline[c] ?? c)
+            switch s {
+            case .chunk(let c): lines.append(inline[c] ?? c)
+            case .image(let c, let prelude): lines += Emitter.RegionStep(call: inline[c] ?? c, prelude: prelude).lines
+            case .serial, .rows: return nil
+            }
         }
         return lines.isEmpty ? nil : lines
     }

@@ -29,6 +29,10 @@ extension ConvLowering {
         }
         let dg = g.inputGradient(filters: a.filters)
         unpaddedOutputGradient = inputGradient == .winograd && WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } == true
+        winogradImages = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
+            .map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1
+        inputGradientImages = inputGradient == .winograd
+            ? WinogradConv(g: dg, co: g.c, prefix: "").map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
     }
 
     /// Fills the layer's choices and reasons.
@@ -39,7 +43,9 @@ extension ConvLowering {
             let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.n * w.n)
             lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
                                        reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)" +
-                                           (unpaddedInput ? "; the input is read unpadded, its zero border applied in the input transform" : ""))
+                                           (unpaddedInput ? "; the input is read unpadded, its zero border applied in the input transform" : "") +
+                                           "; GEMM blocks of \(w.block) tiles run on across images (training: a chunk's images in one call" +
+                                           (winogradImages > 1 ? "; pooled batch inference: \(winogradImages) images a call)" : ")"))
         } else {
             lay.forward = KernelChoice(kernel: "Gemm", form: "direct", reason: directReason(g, a, winograd: winograd))
         }
@@ -85,8 +91,9 @@ extension ConvLowering {
         case .winograd:
             let w = WinogradConv(g: g.inputGradient(filters: filters), co: g.c, prefix: "")
             let border = unpaddedOutputGradient ? "its zero border applied in the input transform" : "a zero-bordered copy"
+            let images = inputGradientImages > 1 ? "; \(inputGradientImages) images a call, so that GEMM blocks span them" : ""
             return KernelChoice(kernel: "Winograd + Gemm", form: w?.form ?? "",
-                                reason: "stride 1, 'same'-like: the correlation of dy (\(border)) with the flipped kernel, enough work for Winograd")
+                                reason: "stride 1, 'same'-like: the correlation of dy (\(border)) with the flipped kernel, enough work for Winograd\(images)")
         }
     }
 }

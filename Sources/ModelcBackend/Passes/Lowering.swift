@@ -67,6 +67,12 @@ struct ConvLowering: Equatable, Sendable {
     /// The Winograd input gradient's tiles read dy itself, the zero border applied in their
     /// input transform (WinogradConv.readsUnpadded), rather than a zero-bordered copy.
     var unpaddedOutputGradient: Bool
+    /// Images per call of the Winograd tiles where a caller keeps that many images in a
+    /// per-thread scratch (WinogradConv.imagesPerCall): the batch inference's pooled forward
+    /// (its output before pooling) and the input gradient (its dy from the fused BatchNorm).
+    /// The training forward calls the tiles once for all of a chunk's images.
+    var winogradImages: Int
+    var inputGradientImages: Int
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000

@@ -122,11 +122,12 @@ public enum BatchNorm {
     // MARK: backward
 
     /// Backward pass 1 over one chunk's rows: part[c] = sum dy, part[ch + c] = sum dy * xhat,
-    /// dy = dOut * act'(out) (`out` is read only with an activation).
+    /// dy = dOut * act'(out) (`out` is read only with an activation); `accumulate`: added to part.
     @_transparent
     public static func backwardSums(_ dOut: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
-                                    _ l: BatchNormLayer, _ act: GemmEpilogue.Activation = .none, into part: UnsafeMutablePointer<Float>) {
-        forEachChannelBlock(l.channels, BackwardSums(dOut: dOut, out: out, x: x, rows: rows, l: l, act: act, part: part))
+                                    _ l: BatchNormLayer, _ act: GemmEpilogue.Activation = .none, into part: UnsafeMutablePointer<Float>,
+                                    accumulate: Bool = false) {
+        forEachChannelBlock(l.channels, BackwardSums(dOut: dOut, out: out, x: x, rows: rows, l: l, act: act, part: part, accumulate: accumulate))
     }
 
     /// The backward's reduction: dgamma, dbeta (into the gradients, when the layer has them),
@@ -252,11 +253,13 @@ struct Affine: ChannelPass {
 struct BackwardSums: ChannelPass {
     @usableFromInline let dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int
     @usableFromInline let l: BatchNormLayer, act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>
+    @usableFromInline let accumulate: Bool
 
     @_transparent @usableFromInline
     init(dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, l: BatchNormLayer,
-         act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>) {
+         act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>, accumulate: Bool) {
         self.dOut = dOut; self.out = out; self.x = x; self.rows = rows; self.l = l; self.act = act; self.part = part
+        self.accumulate = accumulate
     }
 
     @inlinable @inline(__always)
@@ -273,6 +276,7 @@ struct BackwardSums: ChannelPass {
             }
             sy = sy.plus(by); sx = sx.plus(bx)
         }
+        if accumulate { sy = sy.plus(V.load(part + c0)); sx = sx.plus(V.load(part + ch + c0)) }
         sy.store(part + c0)
         sx.store(part + ch + c0)
     }

@@ -29,6 +29,9 @@ public struct WinogradGeometry {
     /// Where output pixel (0, 0) is in y, the floats from one output row to the next, and from
     /// one pixel to the next (a padded or strided target layout).
     public var outputOffset: Int, outputRowStride: Int, outputPixelStride: Int
+    /// Floats from one image's output to the next (tiles past an image's last are the next
+    /// image's: see `tiles`); the input's images are inputHeight x inputWidth x channels apart.
+    public var outputImageStride: Int
     /// Tiles per GEMM block, and the floats from U[xi] to U[xi + 1] (CI x CO plus padding that
     /// keeps the n^2 matrices off the same cache sets).
     public var block: Int, uStride: Int
@@ -36,13 +39,18 @@ public struct WinogradGeometry {
     @_transparent
     public init(inputHeight: Int, inputWidth: Int, padTop: Int = 0, padLeft: Int = 0, channels: Int,
                 outputHeight: Int, outputWidth: Int, filters: Int,
-                outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, block: Int, uStride: Int) {
+                outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, outputImageStride: Int? = nil,
+                block: Int, uStride: Int) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
         self.padTop = padTop; self.padLeft = padLeft
         self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters
         self.outputOffset = outputOffset; self.outputRowStride = outputRowStride; self.outputPixelStride = outputPixelStride
+        self.outputImageStride = outputImageStride ?? outputOffset + outputHeight * outputRowStride
         self.block = block; self.uStride = uStride
     }
+
+    /// Output tiles per image of an F(m x m, r x r) form.
+    @_transparent public func tiles(step m: Int) -> Int { ((outputHeight + m - 1) / m) * ((outputWidth + m - 1) / m) }
 }
 
 /// The per-thread buffers of one layer's tiles: U (shared, read only), V, M and the scratch tile.
@@ -57,7 +65,11 @@ public struct WinogradBuffers {
 }
 
 public enum Winograd<F: WinogradForm> {
-    /// Output tiles q0..<q1 (row-major over the tile grid) of the image whose padded input is at x.
+    /// Output tiles q0..<q1 (row-major over the tile grid) of the image whose input is at x.
+    /// Tiles from `g.tiles` on are those of the images after it (input images
+    /// inputHeight x inputWidth x channels floats apart, output images `outputImageStride`):
+    /// one call covers several images, and a GEMM block runs on from one image's tiles into the
+    /// next's instead of ending short at each image's last tile (49 tiles would leave a 1-row block).
     @_transparent
     public static func tiles(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
                              _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
@@ -80,16 +92,27 @@ public enum Winograd<F: WinogradForm> {
     public static func tilesInlined(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
                                     _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
         let n = F.n, ci = g.channels, co = g.filters
+        let perImage = g.tiles(step: F.m), inputImage = g.inputHeight * g.inputWidth * ci
         var q = q0
+        var start = TileIndex(q0, perImage)
         while q < q1 {
             let rows = min(g.block, q1 - q)
-            for i in 0..<rows { inputTile(x, q + i, i, g, buf) }
+            var at = start
+            for i in 0..<rows {
+                inputTile(x + at.image * inputImage, at.tile, i, g, buf)
+                at.advance(perImage)
+            }
             for xi in 0..<(n * n) {
                 let vx = buf.v + xi * g.block * ci, mx = buf.m + xi * g.block * co
                 Gemm.rows(rows, a: { row in vx + row * ci }, b: buf.u + xi * g.uStride, n: co, c: { row in mx + row * co },
                           GemmReduction(k: ci, ldb: co), .store)
             }
-            for i in 0..<rows { outputTile(y, q + i, i, g, buf, epi) }
+            at = start
+            for i in 0..<rows {
+                outputTile(y + at.image * g.outputImageStride, at.tile, i, g, buf, epi)
+                at.advance(perImage)
+            }
+            start = at
             q += rows
         }
     }
@@ -203,6 +226,22 @@ public enum Winograd<F: WinogradForm> {
             source.update(from: wk, count: count)
             return
         }
+    }
+}
+
+/// Tile q of a call over several images: its image and its index within the image, stepped
+/// without a division per tile.
+@usableFromInline
+struct TileIndex {
+    @usableFromInline var image: Int, tile: Int
+
+    @_transparent @usableFromInline
+    init(_ q: Int, _ perImage: Int) { image = q / perImage; tile = q % perImage }
+
+    @_transparent @usableFromInline
+    mutating func advance(_ perImage: Int) {
+        tile += 1
+        if tile == perImage { tile = 0; image += 1 }
     }
 }
 

@@ -58,8 +58,8 @@ struct ActivationEmitter: OpEmitter {
             m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(y)") { w in
                 ActivationCode.emitBackward(w, activation, dy: c.gy, y: c.y, dx: gx, size: c.outSize, channels: ch)
             }
-            back = [.chunk("\(b)(lo, hi, t)")]
+            back = [.imageLocal("\(b)(lo, hi, t)", floats: c.outSize)]
         }
-        return ([.chunk("\(f)(lo, hi, t)")], [.chunk("\(f)(lo, hi, t)")], back)
+        return ([.imageLocal("\(f)(lo, hi, t)", floats: c.outSize)], [.chunk("\(f)(lo, hi, t)")], back)
     }
 }

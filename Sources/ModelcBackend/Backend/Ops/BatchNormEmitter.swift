@@ -38,13 +38,13 @@ struct BatchNormEmitter: OpEmitter {
         passes.emitBackwardSums(m)
         passes.emitBackwardReduce(m)
         let p = c.prefix
-        var back: [Step] = [.chunk("\(p)BackwardSums(lo, hi, t)"), .serial("\(p)BackwardReduce()")]
+        var back: [Step] = [passes.backwardSumsStep, .serial("\(p)BackwardReduce()")]
         if let gx = c.gx, !dataInProducer {
             passes.emitBackwardData(m, gx: gx)
             back.append(.chunk("\(p)BackwardData(lo, hi, t)"))
         }
         let train: [Step] = [.chunk("\(p)Moments(lo, hi, t)"), .serial("\(p)ReduceMoments()"),
-                             .chunk("\(p)Normalize(lo, hi, t)")]
+                             .imageLocal("\(p)Normalize(lo, hi, t)", floats: c.outSize)]
         return (train, [.chunk("\(p)Inference(lo, hi, t)")], back)
     }
 }

@@ -81,13 +81,20 @@ struct BatchNormPasses {
         }
     }
 
-    /// Backward pass 1: per-chunk sums of dy and dy * xhat.
+    /// Backward pass 1: per-chunk sums of dy and dy * xhat, added image by image into the
+    /// chunk's partial sums, which `backwardSumsStep`'s prelude zeroes.
     func emitBackwardSums(_ m: ModelEmission) {
         let sumsWhat = act.map { "sums of dy and dy * xhat, dy = d\($0.name) * \($0.name)'(out)" } ?? "sums of dy and dy * xhat"
-        m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: per-chunk \(sumsWhat)") { w in
+        m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: adds images lo..<hi's \(sumsWhat) to the chunk's") { w in
             w.line("BatchNorm.backwardSums(\(chunk(dOut, c.outSize)), \(chunk(out, c.outSize)), \(chunk(c.x, c.inSize)), rows: \(rows),")
-            w.line("                       \(layer)\(actArgument), into: \(part) + t * \(2 * ch))")
+            w.line("                       \(layer)\(actArgument), into: \(part) + t * \(2 * ch), accumulate: true)")
         }
+    }
+
+    /// The sums as an image step: the producer's image-by-image backward (a pool's, a
+    /// dropout's) hands each image's dy over in cache.
+    var backwardSumsStep: Step {
+        .imageLocal("\(p)BackwardSums(lo, hi, t)", floats: c.outSize, prelude: "(\(part) + t * \(2 * ch)).update(repeating: 0, count: \(2 * ch))")
     }
 
     /// The backward's reduction: dgamma, dbeta, mean(dy), mean(dy * xhat).

@@ -57,7 +57,9 @@ struct Conv2DBackwardEmitter {
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * layer.kRow * co))
         if layer.attrs.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
         if c.trainingBatchNorm != nil && !dyInScratch {
-            m.buffer("\(p)dz", perImage: 0, perChunk: c.outSize, "\(c.name) output gradient of one image (from the fused BatchNorm backward), per chunk")
+            let k = dxImages
+            m.buffer("\(p)dz", perImage: 0, perChunk: k * c.outSize,
+                     "\(c.name) output gradient of \(k == 1 ? "one image" : "\(k) images") (from the fused BatchNorm backward), per chunk")
         }
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
             emitBackwardBody(w, dxWino)
@@ -102,6 +104,10 @@ struct Conv2DBackwardEmitter {
         weightGradient?.emitStore(w)
     }
 
+    /// Images per call of the Winograd input gradient (ConvLowering.inputGradientImages) when its
+    /// tiles read dy itself: every that many images, one call whose GEMM blocks span them.
+    var dxImages: Int { dxWino != nil && !dyBordered ? layer.lowering.inputGradientImages : 1 }
+
     /// The tile t of the Winograd weight gradient F(3x3, t x t), when the plan chose it.
     var gradientTile: Int? { layer.lowering.winogradWeightGradient ? WinogradConv.gradientTile(g, filters: co) : nil }
 
@@ -133,7 +139,8 @@ struct Conv2DBackwardEmitter {
             }
             return
         }
-        w.line("let dy = \(p)dz + t * \(c.outSize)")
+        let k = dxImages
+        w.line("let dy = \(p)dz + t * \(k * c.outSize)\(k == 1 ? "" : " + (n - lo) % \(k) * \(c.outSize)")")
         w.block("do") {
             bn.emit(w, rows: "\(layer.pix)", dOutBase: "\(bn.dOut) + n * \(c.outSize)", outBase: "\(bn.out) + n * \(c.outSize)",
                     xBase: "\(bn.x) + n * \(c.outSize)", dxBase: "dy")
@@ -141,6 +148,15 @@ struct Conv2DBackwardEmitter {
     }
 
     private func emitInputGradientCall(_ w: CodeWriter, _ gx: String, _ dxWino: WinogradConv?) {
+        if let wino = dxWino, dxImages > 1 {
+            let k = dxImages
+            let dy = c.trainingBatchNorm == nil ? "\(c.gy) + first * \(c.outSize)" : "\(p)dz + t * \(k * c.outSize)"
+            w.block("if (n - lo) % \(k) == \(k - 1) || n == hi - 1") {
+                w.line("let first = n - (n - lo) % \(k)   // dx of images first...n, their tiles in one call")
+                w.line("\(wino.kernelName)(\(dy), \(gx) + first * \(c.inSize), 0, (n - first + 1) * \(wino.tiles), t)")
+            }
+            return
+        }
         if direct {
             w.line("let dx = \(gx) + n * \(c.inSize)")
             if dyBordered && !dyInScratch {

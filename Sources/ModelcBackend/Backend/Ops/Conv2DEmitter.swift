@@ -117,7 +117,9 @@ extension Conv2DLayer {
             m.buffer(xp, perImage: 0, fixed: padSize, "\(c.name) zero-padded input of image 0 [\(g.hp), \(g.wp), \(g.c)] (single-image row kernel)")
         }
         if c.fused?.pool != nil {
-            m.buffer(scratch, perImage: 0, perChunk: c.outSize, "\(c.name) inference: one image's output before pooling, per chunk \(shapeText(c.outShape))")
+            let k = wino == nil ? 1 : lowering.winogradImages
+            m.buffer(scratch, perImage: 0, perChunk: k * c.outSize,
+                     "\(c.name) inference: \(k == 1 ? "one image's" : "\(k) images'") output before pooling, per chunk \(shapeText(c.outShape))")
         }
         if c.fused != nil {
             m.buffer("\(p)fold", perImage: 0, perChunk: 2 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
@@ -178,6 +180,10 @@ extension Conv2DLayer {
         let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
         let tiles = inference ? wino?.kernelName : trainTiles
         m.chunkFunction(name, comment: "\(c.header): \(what)\(tiles == nil ? "" : ", Winograd")") { w in
+            if let tiles = tiles, let wino = wino, !(g.padded && !unpadded && !(inference && prePadded)) {
+                emitTilesOverImages(w, tiles, wino, fused)
+                return
+            }
             w.block("for n in lo..<hi") {
                 if g.padded && !unpadded && !(inference && prePadded) {
                     padCopy(w, "n")
@@ -198,6 +204,30 @@ extension Conv2DLayer {
             }
             if fused == nil, let post = post {
                 ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co)
+            }
+        }
+    }
+
+    /// The Winograd batch forward reading its stored input: the tiles of all the chunk's images
+    /// in one call, or, with a folded pool, `lowering.winogradImages` images at a time into the
+    /// pool's scratch; GEMM blocks run on from one image's tiles into the next's.
+    private func emitTilesOverImages(_ w: CodeWriter, _ tiles: String, _ wino: WinogradConv, _ fused: FusedOutput?) {
+        let x = "\(batchInput) + lo * \(inputStride)"
+        guard let f = fused, let pool = f.pool else {
+            let out = outputLayout(fused)
+            w.line("\(tiles)(\(x), \(outputBuffer(fused)) + lo * \(out.imageStride), 0, (hi - lo) * \(wino.tiles), t)")
+            if fused == nil, let post = post {
+                ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co)
+            }
+            return
+        }
+        let k = lowering.winogradImages
+        w.block("for n0 in stride(from: lo, to: hi, by: \(k))") {
+            w.line("let images = min(\(k), hi - n0), y = \(scratch) + t * \(k * c.outSize)")
+            w.line("\(tiles)(\(batchInput) + n0 * \(inputStride), y, 0, images * \(wino.tiles), t)")
+            w.block("for i in 0..<images") {
+                PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: "y + i * \(c.outSize)", y: "\(f.target) + (n0 + i) * \(f.layout.imageStride)",
+                                   out: f.layout, activation: pool.activation)
             }
         }
     }

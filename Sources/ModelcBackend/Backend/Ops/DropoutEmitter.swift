@@ -27,8 +27,8 @@ struct DropoutEmitter: OpEmitter {
             m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * mask") { w in
                 w.line("Dropout.backward(dy: \(c.gy) + lo * \(size), mask: \(mask) + lo * \(size), dx: \(gx) + lo * \(size), count: (hi - lo) * \(size))")
             }
-            back = [.chunk("\(b)(lo, hi, t)")]
+            back = [.imageLocal("\(b)(lo, hi, t)", floats: size)]
         }
-        return ([.chunk("\(ft)(lo, hi, t)")], [.chunk("\(fi)(lo, hi, t)")], back)
+        return ([.imageLocal("\(ft)(lo, hi, t)", floats: size)], [.chunk("\(fi)(lo, hi, t)")], back)
     }
 }

@@ -30,15 +30,22 @@ struct PerStepEmitter: OpEmitter {
         var wrappers: [String: String] = [:]
         func wrap(_ list: [Step]) -> [Step] {
             list.map { step in
-                guard case .chunk(let call) = step else { return step }
-                precondition(call.hasSuffix("(lo, hi, t)"), "a per-step chunk step must run over images lo..<hi: \(call)")
-                if let w = wrappers[call] { return .chunk(w) }
-                let name = "\(c.prefix)Steps\(wrappers.count)"
-                m.chunkFunction(name, comment: "\(c.header): \(call.prefix { $0 != "(" }) over the \(steps) steps of each sample") { w in
-                    w.line(call.replacingOccurrences(of: "(lo, hi, t)", with: "(lo * \(steps), hi * \(steps), t)"))
+                let call: String, prelude: String?
+                switch step {
+                case .chunk(let c): (call, prelude) = (c, nil)
+                case .image(let c, let p): (call, prelude) = (c, p)   // a prelude runs once per chunk, as it is
+                case .serial, .rows: return step
                 }
-                wrappers[call] = "\(name)(lo, hi, t)"
-                return .chunk("\(name)(lo, hi, t)")
+                precondition(call.hasSuffix("(lo, hi, t)"), "a per-step chunk step must run over images lo..<hi: \(call)")
+                let wrapped = wrappers[call] ?? {
+                    let name = "\(c.prefix)Steps\(wrappers.count)"
+                    m.chunkFunction(name, comment: "\(c.header): \(call.prefix { $0 != "(" }) over the \(steps) steps of each sample") { w in
+                        w.line(call.replacingOccurrences(of: "(lo, hi, t)", with: "(lo * \(steps), hi * \(steps), t)"))
+                    }
+                    wrappers[call] = "\(name)(lo, hi, t)"
+                    return "\(name)(lo, hi, t)"
+                }()
+                return prelude == nil ? .chunk(wrapped) : .image(wrapped, prelude: prelude)
             }
         }
         return (wrap(s.train), wrap(s.infer), wrap(s.backward))

@@ -37,14 +37,15 @@ struct PoolEmitter: OpEmitter {
                     w.line("for n in lo..<hi { Pooling.averageBackward(\(dx), \(dy), pool) }")
                 }
             }
-            back = [.chunk("\(b)(lo, hi, t)")]
+            back = [.imageLocal("\(b)(lo, hi, t)", floats: c.inSize)]
         }
-        guard isMax else { return ([.chunk("\(f)(lo, hi, t)")], [.chunk("\(f)(lo, hi, t)")], back) }
+        let train = Step.imageLocal("\(f)(lo, hi, t)", floats: c.inSize)
+        guard isMax else { return ([train], [.chunk("\(f)(lo, hi, t)")], back) }
         m.chunkFunction(fi, comment: "\(c.header): \(what), inference") { w in
             w.line(geometry)
             w.line("for n in lo..<hi { Pooling.pool(.max, \(x), \(y), pool) }")
         }
-        return ([.chunk("\(f)(lo, hi, t)")], [.chunk("\(fi)(lo, hi, t)")], back)
+        return ([train], [.chunk("\(fi)(lo, hi, t)")], back)
     }
 }
 

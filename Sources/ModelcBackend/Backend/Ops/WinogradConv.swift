@@ -85,9 +85,22 @@ struct WinogradConv {
     /// layers' U do not fit), and the direct row kernels are faster (at 16, seed 002's two 14x14
     /// layers too: 0.245 -> 0.266 ms).
     static let singleImageMinimumTiles = 32
-    /// Tiles per GEMM block: two of the Gemm's 6-row tiles, so that only an image's last block
-    /// has a partial tile (each block streams all of U; a 10-tile block would compute 12).
-    var block: Int { min(2 * ConvLowering.rowsPerBlock, tiles) }
+    /// Tiles per GEMM block: two of the Gemm's 6-row tiles (each block streams all of U; a
+    /// 10-tile block would compute 12). A call's blocks run on across its images' tiles, so
+    /// only the call's last block can be partial.
+    var block: Int { 2 * ConvLowering.rowsPerBlock }
+    /// Images per call of the tiles for a caller that holds each image (`imageFloats`) in a
+    /// per-thread scratch: enough that the images' tiles fill whole 6-row GEMM tiles (49 tiles
+    /// an image: 6 images; 16 or 4: 3), else a partial tile repeats its last row (16 tiles
+    /// compute 18, 4 compute 6, and 49 leave a 1-row block), within a 1 MiB scratch.
+    static func imagesPerCall(tiles: Int, imageFloats: Int) -> Int {
+        let r = ConvLowering.rowsPerBlock
+        var (a, b) = (tiles, r)
+        while b != 0 { (a, b) = (b, a % b) }
+        var images = r / a
+        while images > 1 && images * imageFloats > 262_144 { images -= 1 }
+        return images
+    }
     let kernelName: String
     var weightsName: String { "\(prefix)WinogradWeights" }
     private var u: String { "\(prefix)wu" }
@@ -141,7 +154,7 @@ struct WinogradConv {
         let input = unpadded ? "inputHeight: \(g.h), inputWidth: \(g.w), padTop: \(g.top), padLeft: \(g.left)," : "inputHeight: \(g.hp), inputWidth: \(g.wp),"
         let geometry = ["\(input) channels: \(g.c),",
                         "outputHeight: \(g.oh), outputWidth: \(g.ow), filters: \(co),",
-                        "outputOffset: \(out.offset), outputRowStride: \(out.rowStride), outputPixelStride: \(out.channels),",
+                        "outputOffset: \(out.offset), outputRowStride: \(out.rowStride), outputPixelStride: \(out.channels), outputImageStride: \(out.imageStride),",
                         "block: \(block), uStride: \(uStride))"]
         let layout = out.isDense ? "dense" : "into a padded buffer"
         let name = "winograd\(self.m)x\(self.m)_\(g.oh)x\(g.ow)x\(g.c)to\(co)" + (out.isDense ? "" : "Padded")
@@ -149,7 +162,7 @@ struct WinogradConv {
                               : "[\(g.hp), \(g.wp), \(g.c)] padded input"
         return m.sharedKernel(key: formType + geometry.joined(), name: name,
                               parameters: "_ buffers: WinogradBuffers, _ epilogue: GemmEpilogue",
-                              comment: "Winograd \(form): output tiles q0..<q1 (of \(tiles)) of a \(source) into [\(g.oh), \(g.ow), \(co)] (\(layout)), \(block) tiles per block",
+                              comment: "Winograd \(form): output tiles q0..<q1 (\(tiles) an image; past them, the next images') of a \(source) into [\(g.oh), \(g.ow), \(co)] (\(layout)), \(block) tiles per block",
                               user: user) { w in
             w.line("let geometry = WinogradGeometry(\(geometry[0])")
             for l in geometry.dropFirst() { w.line("                                \(l)") }

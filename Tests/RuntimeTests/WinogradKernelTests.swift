@@ -84,6 +84,7 @@ final class WinogradKernelTests: XCTestCase {
 
     func testFormsAreCookToom() {
         checkForm(WinogradF4x4x3x3.self)
+        checkForm(WinogradF5x5x3x3.self)
         checkForm(WinogradF3x3x5x5.self)
         checkForm(WinogradF3x3x4x4.self)
     }
@@ -181,6 +182,8 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF4x4x3x3.self, oh: 14, ow: 13, ci: 16, co: 32, bias: false, folded: true, activation: .relu)
         checkTiles(WinogradF3x3x5x5.self, oh: 9, ow: 9, ci: 16, co: 16, bias: true, folded: false, activation: .none)
         checkTiles(WinogradF3x3x5x5.self, oh: 5, ow: 7, ci: 32, co: 16, bias: false, folded: true, activation: .leaky(0.1))
+        checkTiles(WinogradF5x5x3x3.self, oh: 14, ow: 14, ci: 32, co: 16, bias: true, folded: false, activation: .leaky(0.3))
+        checkTiles(WinogradF5x5x3x3.self, oh: 5, ow: 8, ci: 16, co: 48, bias: false, folded: true, activation: .relu)
     }
 
     /// The same with the input stored unpadded: 'same' borders (partial last tiles too), a
@@ -192,6 +195,8 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF4x4x3x3.self, oh: 5, ow: 4, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (0, 0, 0, 0))
         checkTiles(WinogradF3x3x5x5.self, oh: 9, ow: 8, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (2, 2, 2, 2))
         checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: false, folded: true, activation: .leaky(0.1), unpadded: (3, 1, 2, 2))
+        checkTiles(WinogradF5x5x3x3.self, oh: 14, ow: 13, ci: 16, co: 16, bias: true, folded: false, activation: .none, unpadded: (1, 1, 1, 1))
+        checkTiles(WinogradF5x5x3x3.self, oh: 7, ow: 10, ci: 16, co: 32, bias: false, folded: true, activation: .relu, unpadded: (0, 2, 2, 0))
     }
 
     /// One call over several images' tiles: GEMM blocks span the images (49, 4 and 2 tiles an
@@ -201,6 +206,8 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF4x4x3x3.self, oh: 7, ow: 7, ci: 16, co: 32, bias: false, folded: true, activation: .leaky(0.3),
                    unpadded: (1, 1, 1, 1), images: 5)
         checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: true, folded: false, activation: .relu, images: 4)
+        checkTiles(WinogradF5x5x3x3.self, oh: 14, ow: 14, ci: 16, co: 16, bias: false, folded: true, activation: .none,
+                   unpadded: (1, 1, 1, 1), images: 2)
     }
 
     /// U is recomputed exactly when the kernel's bits change, and the copy follows.
@@ -222,13 +229,12 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertNotEqual(u[0], 99)
     }
 
-    /// The weight gradient (F(3x3, 4x4)) summed over `images` images against the direct sums, with
+    /// The weight gradient (F(3x3, 4x4), or F) summed over `images` images against the direct sums, with
     /// outputs that are and are not multiples of the tile, blocks shorter than an image, and
     /// blocks that several images share (full rounds and a partly filled last one).
     /// With `unpadded`, each image is stored without a zero border of 1.
-    func checkGradient(oh: Int, ow: Int, ci: Int, co: Int, block: Int, images: Int = 2, unpadded: Bool = false,
-                       file: StaticString = #filePath, line: UInt = #line) {
-        typealias F = WinogradF3x3x4x4
+    func checkGradient<F: WinogradForm>(_: F.Type = WinogradF3x3x4x4.self, oh: Int, ow: Int, ci: Int, co: Int, block: Int, images: Int = 2,
+                                        unpadded: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
         let hp = oh + 2, wp = ow + 2, n = F.n
         var x = values(images * hp * wp * ci, seed: 11)
         let dy = values(images * oh * ow * co, seed: 12)
@@ -273,6 +279,9 @@ final class WinogradKernelTests: XCTestCase {
         checkGradient(oh: 14, ow: 14, ci: 16, co: 48, block: 5)
         checkGradient(oh: 7, ow: 6, ci: 32, co: 16, block: 4, unpadded: true)
         checkGradient(oh: 14, ow: 13, ci: 16, co: 16, block: 64, images: 3, unpadded: true)
+        checkGradient(WinogradF3x3x5x5.self, oh: 14, ow: 14, ci: 16, co: 32, block: 9)
+        checkGradient(WinogradF3x3x5x5.self, oh: 14, ow: 13, ci: 16, co: 16, block: 63, images: 3, unpadded: true)
+        checkGradient(WinogradF3x3x5x5.self, oh: 7, ow: 8, ci: 32, co: 16, block: 12, images: 5)   // shared rounds of 3 images
     }
 
     /// Images with fewer tiles than the block share rounds of GEMMs: 4 tiles an image, 3 images a

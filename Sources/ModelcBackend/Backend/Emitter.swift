@@ -373,8 +373,8 @@ public enum Emitter {
     }
 
     /// `winograd`: 3x3 and 5x5 stride-1 convolutions run their batch forward (inference and
-    /// training) and, when 'same'-like, their input gradient with Winograd F(4x4, 3x3) and
-    /// F(3x3, 5x5) (WinogradConv.swift);
+    /// training) and, when 'same'-like, their input gradient with Winograd F(4x4, 3x3),
+    /// F(5x5, 3x3) or F(3x3, 5x5) (WinogradConv.swift);
     /// false keeps the direct form everywhere (`modelc compile --no-winograd`).
     public static func emit(_ ir: ModelIR, fuse: Bool, winograd: Bool = true) -> EmittedModel {
         let cls = className(for: ir.name)

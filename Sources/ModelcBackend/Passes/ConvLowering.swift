@@ -15,8 +15,11 @@ extension ConvLowering {
         winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
             .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
-        // A 3x3 layer's forward tiles and its weight gradient's dy tiles are both 4x4 windows of 6.
-        unpaddedInput = winogradWeightGradient && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) } ?? false
+        // The forward's m x m tiles and the weight gradient's t x t dy tiles both read windows of
+        // the input (m + 2 and t + 2 wide): the input is stored unpadded when both can.
+        let t = WinogradConv.gradientTile(g, filters: a.filters)
+        unpaddedInput = winogradWeightGradient && t.map { WinogradConv.readsUnpadded(g, m: $0) } == true
+            && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) } == true
         if !hasInputGradient {
             inputGradient = .none
         } else if !g.directInputGradient {
@@ -52,8 +55,9 @@ extension ConvLowering {
         if winogradWeightGradient, let t = WinogradConv.gradientTile(g, filters: a.filters) {
             let wg = WinogradWeightGradient(g: g, co: a.filters, t: t, prefix: "")
             let rounds = wg.imagesPerRound > 1 ? "; \(wg.imagesPerRound) images share each round of GEMMs" : ""
+            let saving = Double(9 * t * t) / Double((t + 2) * (t + 2))
             lay.weightGradient = KernelChoice(kernel: "Winograd + Gemm", form: "F(3x3, \(t)x\(t))",
-                                              reason: "3x3 stride 1, \(wg.tiles) dy tiles per image: 4x fewer multiplies than direct; the sums over a chunk's images are transformed back once\(rounds)")
+                                              reason: "3x3 stride 1, \(wg.tiles) dy tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct; the sums over a chunk's images are transformed back once\(rounds)")
         } else {
             lay.weightGradient = KernelChoice(kernel: "Gemm", form: "windows^T x dy",
                                               reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")

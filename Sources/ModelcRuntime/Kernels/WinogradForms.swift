@@ -1,7 +1,8 @@
 // The Winograd forms the compiler uses, as straight-line 1-D transforms on 16-channel vectors
-// (Kernels/Winograd.swift applies each twice per tile): F(4x4, 3x3) and F(3x3, 5x5) for
-// convolutions, F(3x3, 4x4) for the weight gradient of a 3x3 convolution (WinogradGradient.swift),
-// where the 3x3 result is dW and the 4x4 "kernel" is a tile of the output gradient.
+// (Kernels/Winograd.swift applies each twice per tile): F(4x4, 3x3), F(5x5, 3x3) and F(3x3, 5x5)
+// for convolutions, F(3x3, 4x4) and F(3x3, 5x5) for the weight gradient of a 3x3 convolution
+// (WinogradGradient.swift), where the 3x3 result is dW and the t x t "kernel" is a tile of the
+// output gradient.
 //
 // The matrices are Cook-Toom's with the interpolation points 0, 1, -1, 2, -2, 1/2 and infinity,
 // rows scaled so that G's factors are positive (derived, and these transforms checked against
@@ -125,6 +126,46 @@ public enum WinogradF3x3x5x5: WinogradForm {
         store(5, (g0 * splat(0.7111111)).addingProduct(g1, splat(0.35555556)).addingProduct(g2, splat(0.17777778))
                   .addingProduct(g3, splat(0.08888889)).addingProduct(g4, splat(0.044444446)))
         store(6, g4)
+    }
+}
+
+/// F(5x5, 3x3): n = 7, the points and B^T of F(3x3, 5x5); 49 multiplies per tile and channel
+/// pair for 25 outputs (F(4x4, 3x3): 36 for 16). The lowering pass picks it where its tiles
+/// cover the output with less waste: a 14x14 output is 9 tiles of 5x5 (225 pixels computed)
+/// rather than 16 of 4x4 (256).
+public enum WinogradF5x5x3x3: WinogradForm {
+    @_transparent public static var m: Int { 5 }
+    @_transparent public static var r: Int { 3 }
+
+    @inlinable @inline(__always)
+    public static func input(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        WinogradF3x3x5x5.input(load, store)
+    }
+
+    /// A^T = [1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 0; 0 1 1 4 4 1/4 0; 0 1 -1 8 -8 1/8 0; 0 1 1 16 16 1/16 1]
+    @inlinable @inline(__always)
+    public static func output(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let s0 = load(0), s1 = load(1), s2 = load(2), s3 = load(3), s4 = load(4), s5 = load(5), s6 = load(6)
+        let sum1 = s1 + s2, diff1 = s1 - s2, sum3 = s3 + s4, diff3 = s3 - s4
+        store(0, s0 + sum1 + sum3 + s5)
+        store(1, diff1.addingProduct(diff3, splat(2)).addingProduct(s5, splat(0.5)))
+        store(2, sum1.addingProduct(sum3, splat(4)).addingProduct(s5, splat(0.25)))
+        store(3, diff1.addingProduct(diff3, splat(8)).addingProduct(s5, splat(0.125)))
+        store(4, (sum1 + s6).addingProduct(sum3, splat(16)).addingProduct(s5, splat(0.0625)))
+    }
+
+    /// G = [1/2 0 0; 1/3 1/3 1/3; 1/9 -1/9 1/9; 1/36 1/18 1/9; 1/60 -1/30 1/15; 32/45 16/45 8/45; 0 0 1]
+    @inlinable @inline(__always)
+    public static func kernel(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let g0 = load(0), g1 = load(1), g2 = load(2)
+        store(0, g0 * splat(0.5))
+        let e = g0 + g2
+        store(1, (e + g1) * splat(0.33333334))
+        store(2, (e - g1) * splat(0.11111111))
+        store(3, (g0 * splat(0.027777778)).addingProduct(g1, splat(0.055555556)).addingProduct(g2, splat(0.11111111)))
+        store(4, (g0 * splat(0.016666668)).addingProduct(g1, splat(-0.033333335)).addingProduct(g2, splat(0.06666667)))
+        store(5, (g0 * splat(0.7111111)).addingProduct(g1, splat(0.35555556)).addingProduct(g2, splat(0.17777778)))
+        store(6, g2)
     }
 }
 

@@ -2,7 +2,7 @@
 // that its dy (and x) stay in cache from db through dW to dx:
 //   dy *= act'(y);  db = sum dy
 //   dW += xp_windows^T * dy      the runtime's Gemm down the window columns, SIMD over CO, or
-//       for a 3x3 stride-1 layer Winograd F(3x3, 4x4) (the runtime's WinogradGradient): each
+//       for a 3x3 stride-1 layer Winograd F(3x3, 4x4) or F(3x3, 5x5) (the runtime's WinogradGradient): each
 //       image's tiles accumulate into M, transformed into dW once after the chunk's images
 //   dx, direct form (stride 1, 'same'-like padding, few extra MACs): the valid correlation of
 //       the zero-bordered dy with the flipped kernel Wf [KH, KW, CO, CI], each dx pixel computed

@@ -13,7 +13,7 @@
 //   unpadded input (ConvLowering.unpaddedInput: Winograd forward and weight gradient): the
 //             batch forward and the backward read x itself, the tiles' input transform applying
 //             the zero border; only a single-image row kernel reads a padded copy (of image 0).
-//   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
+//   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3), F(5x5, 3x3) or
 //             F(3x3, 5x5) tiles (WinogradConv.swift), same epilogue and output layout (in
 //             training: no folded BatchNorm). A single image uses the tiles (split over the
 //             threads by tiles) when the layer has at least 32 of them, else the row kernel split

@@ -83,6 +83,7 @@ final class WinogradKernelTests: XCTestCase {
     }
 
     func testFormsAreCookToom() {
+        checkForm(WinogradF3x3x3x3.self)
         checkForm(WinogradF4x4x3x3.self)
         checkForm(WinogradF5x5x3x3.self)
         checkForm(WinogradF3x3x5x5.self)
@@ -184,6 +185,8 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF3x3x5x5.self, oh: 5, ow: 7, ci: 32, co: 16, bias: false, folded: true, activation: .leaky(0.1))
         checkTiles(WinogradF5x5x3x3.self, oh: 14, ow: 14, ci: 32, co: 16, bias: true, folded: false, activation: .leaky(0.3))
         checkTiles(WinogradF5x5x3x3.self, oh: 5, ow: 8, ci: 16, co: 48, bias: false, folded: true, activation: .relu)
+        checkTiles(WinogradF3x3x3x3.self, oh: 3, ow: 3, ci: 32, co: 16, bias: true, folded: true, activation: .leaky(0.3))
+        checkTiles(WinogradF3x3x3x3.self, oh: 7, ow: 5, ci: 16, co: 32, bias: false, folded: false, activation: .none)
     }
 
     /// The same with the input stored unpadded: 'same' borders (partial last tiles too), a
@@ -208,6 +211,8 @@ final class WinogradKernelTests: XCTestCase {
         checkTiles(WinogradF3x3x5x5.self, oh: 3, ow: 5, ci: 16, co: 16, bias: true, folded: false, activation: .relu, images: 4)
         checkTiles(WinogradF5x5x3x3.self, oh: 14, ow: 14, ci: 16, co: 16, bias: false, folded: true, activation: .none,
                    unpadded: (1, 1, 1, 1), images: 2)
+        checkTiles(WinogradF3x3x3x3.self, oh: 3, ow: 3, ci: 16, co: 16, bias: true, folded: false, activation: .relu,
+                   unpadded: (1, 1, 1, 1), images: 13)
     }
 
     /// U is recomputed exactly when the kernel's bits change, and the copy follows.
@@ -282,6 +287,8 @@ final class WinogradKernelTests: XCTestCase {
         checkGradient(WinogradF3x3x5x5.self, oh: 14, ow: 14, ci: 16, co: 32, block: 9)
         checkGradient(WinogradF3x3x5x5.self, oh: 14, ow: 13, ci: 16, co: 16, block: 63, images: 3, unpadded: true)
         checkGradient(WinogradF3x3x5x5.self, oh: 7, ow: 8, ci: 32, co: 16, block: 12, images: 5)   // shared rounds of 3 images
+        checkGradient(WinogradF3x3x3x3.self, oh: 3, ow: 3, ci: 16, co: 32, block: 8, images: 11, unpadded: true)
+        checkGradient(WinogradF3x3x3x3.self, oh: 7, ow: 5, ci: 16, co: 16, block: 6)
     }
 
     /// Images with fewer tiles than the block share rounds of GEMMs: 4 tiles an image, 3 images a

@@ -9,9 +9,12 @@ extension ConvLowering {
         let g = ConvGeometry(conv: a, inShape: inShape, outShape: outShape)
         let registerActivation = Fusion.epilogue(activation) != nil
         let macs = g.macs(a.filters)
-        splitSingleImage = macs >= ConvLowering.splitMinimumMACs && g.oh * g.ow >= 2 * ConvLowering.rowsPerBlock
-            && (fused || registerActivation)
-        winogradTile = winograd && splitSingleImage ? WinogradConv.tile(g, filters: a.filters) : nil
+        // One image splits its pixels over the threads with enough work; a Winograd layer always
+        // does, so that its single-image path is the direct row kernel or the tiles (Conv2DEmitter).
+        let splittable = macs >= ConvLowering.splitMinimumMACs && (fused || registerActivation)
+        let tile = winograd && splittable ? WinogradConv.tile(g, filters: a.filters) : nil
+        splitSingleImage = splittable && (g.oh * g.ow >= 2 * ConvLowering.rowsPerBlock || tile != nil)
+        winogradTile = tile
         winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
             .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
@@ -45,7 +48,7 @@ extension ConvLowering {
         if let m = winogradTile, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
             let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.n * w.n)
             lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
-                                       reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)" +
+                                       reason: "\(k) stride 1, \(w.tiles) \(w.tiles == 1 ? "tile" : "tiles") per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)" +
                                            (unpaddedInput ? "; the input is read unpadded, its zero border applied in the input transform" : "") +
                                            "; GEMM blocks of \(w.block) tiles run on across images (training: a chunk's images in one call" +
                                            (winogradImages > 1 ? "; pooled batch inference: \(winogradImages) images a call)" : ")"))
@@ -57,7 +60,7 @@ extension ConvLowering {
             let rounds = wg.imagesPerRound > 1 ? "; \(wg.imagesPerRound) images share each round of GEMMs" : ""
             let saving = Double(9 * t * t) / Double((t + 2) * (t + 2))
             lay.weightGradient = KernelChoice(kernel: "Winograd + Gemm", form: "F(3x3, \(t)x\(t))",
-                                              reason: "3x3 stride 1, \(wg.tiles) dy tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct; the sums over a chunk's images are transformed back once\(rounds)")
+                                              reason: "3x3 stride 1, \(wg.tiles) dy \(wg.tiles == 1 ? "tile" : "tiles") per image: \(String(format: "%.1f", saving))x fewer multiplies than direct; the sums over a chunk's images are transformed back once\(rounds)")
         } else {
             lay.weightGradient = KernelChoice(kernel: "Gemm", form: "windows^T x dy",
                                               reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")

@@ -83,6 +83,7 @@ public enum Winograd<F: WinogradForm> {
     @inline(never)
     @_specialize(exported: true, where F == WinogradF4x4x3x3)
     @_specialize(exported: true, where F == WinogradF5x5x3x3)
+    @_specialize(exported: true, where F == WinogradF3x3x3x3)
     @_specialize(exported: true, where F == WinogradF3x3x5x5)
     public static func tilesOutOfLine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
                                       _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
@@ -194,6 +195,7 @@ public enum Winograd<F: WinogradForm> {
     @inline(never)
     @_specialize(exported: true, where F == WinogradF4x4x3x3)
     @_specialize(exported: true, where F == WinogradF5x5x3x3)
+    @_specialize(exported: true, where F == WinogradF3x3x3x3)
     @_specialize(exported: true, where F == WinogradF3x3x5x5)
     public static func weightsOutOfLine(_ wk: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
                                         channels ci: Int, filters co: Int, uStride: Int) {

@@ -1,6 +1,6 @@
 // The Winograd forms the compiler uses, as straight-line 1-D transforms on 16-channel vectors
-// (Kernels/Winograd.swift applies each twice per tile): F(4x4, 3x3), F(5x5, 3x3) and F(3x3, 5x5)
-// for convolutions, F(3x3, 4x4) and F(3x3, 5x5) for the weight gradient of a 3x3 convolution
+// (Kernels/Winograd.swift applies each twice per tile): F(3x3, 3x3), F(4x4, 3x3), F(5x5, 3x3) and
+// F(3x3, 5x5) for convolutions, F(3x3, t x t) (t = 3, 4, 5) for the weight gradient of a 3x3 convolution
 // (WinogradGradient.swift), where the 3x3 result is dW and the t x t "kernel" is a tile of the
 // output gradient.
 //
@@ -126,6 +126,47 @@ public enum WinogradF3x3x5x5: WinogradForm {
         store(5, (g0 * splat(0.7111111)).addingProduct(g1, splat(0.35555556)).addingProduct(g2, splat(0.17777778))
                   .addingProduct(g3, splat(0.08888889)).addingProduct(g4, splat(0.044444446)))
         store(6, g4)
+    }
+}
+
+/// F(3x3, 3x3): n = 5, the points 0, 1, -1, 2 and infinity; 25 multiplies per tile and channel
+/// pair for 9 outputs. For small outputs (a 3x3 layer is one tile), and as F(3x3, t x t) with
+/// t = 3 the weight gradient of such a layer.
+public enum WinogradF3x3x3x3: WinogradForm {
+    @_transparent public static var m: Int { 3 }
+    @_transparent public static var r: Int { 3 }
+
+    /// B^T = [2 -1 -2 1 0; 0 2 1 -1 0; 0 -2 3 -1 0; 0 -1 0 1 0; 0 2 -1 -2 1]
+    @inlinable @inline(__always)
+    public static func input(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let d0 = load(0), d1 = load(1), d2 = load(2), d3 = load(3), d4 = load(4)
+        store(0, (d3 - d1).addingProduct(d0 - d2, splat(2)))
+        store(1, (d2 - d3).addingProduct(d1, splat(2)))
+        store(2, (-d3).addingProduct(d1, splat(-2)).addingProduct(d2, splat(3)))
+        store(3, d3 - d1)
+        store(4, (d4 - d2).addingProduct(d1 - d3, splat(2)))
+    }
+
+    /// A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 1]
+    @inlinable @inline(__always)
+    public static func output(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let s0 = load(0), s1 = load(1), s2 = load(2), s3 = load(3), s4 = load(4)
+        let sum1 = s1 + s2
+        store(0, s0 + sum1 + s3)
+        store(1, (s1 - s2).addingProduct(s3, splat(2)))
+        store(2, (sum1 + s4).addingProduct(s3, splat(4)))
+    }
+
+    /// G = [1/2 0 0; 1/2 1/2 1/2; 1/6 -1/6 1/6; 1/6 1/3 2/3; 0 0 1]
+    @inlinable @inline(__always)
+    public static func kernel(_ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void) {
+        let g0 = load(0), g1 = load(1), g2 = load(2)
+        let e = g0 + g2
+        store(0, g0 * splat(0.5))
+        store(1, (e + g1) * splat(0.5))
+        store(2, (e - g1) * splat(0.16666667))
+        store(3, (g0 * splat(0.16666667)).addingProduct(g1, splat(0.33333334)).addingProduct(g2, splat(0.6666667)))
+        store(4, g2)
     }
 }
 

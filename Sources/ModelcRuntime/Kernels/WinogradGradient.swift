@@ -69,6 +69,7 @@ public enum WinogradGradient<F: WinogradForm> {
     @inline(never)
     @_specialize(exported: true, where F == WinogradF3x3x4x4)
     @_specialize(exported: true, where F == WinogradF3x3x5x5)
+    @_specialize(exported: true, where F == WinogradF3x3x3x3)
     public static func accumulateOutOfLine(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WinogradGradientGeometry,
                                            _ buf: WinogradGradientBuffers, image: Int, last: Bool) {
         accumulateInlined(x, dy, g, buf, image: image, last: last)

@@ -26,26 +26,27 @@ struct WinogradConv {
     /// The output tile size m for an r x r kernel, or nil when the layer does not qualify:
     /// stride 1, square 3x3 or 5x5 kernel, padded input exactly output + r - 1, channel counts
     /// in whole SIMD16 vectors (the transforms run 16 lanes wide), output at least m x m.
-    /// 5x5: F(3x3, 5x5). 3x3: F(4x4, 3x3) or F(5x5, 3x3), whichever costs less (`cost`): the
-    /// larger tile wins where it wastes less of the last tile row and column (14x14: 9 tiles of
-    /// 25 pixels instead of 16 of 16). The forms' points are 0, +-1, +-2, 1/2 and infinity;
+    /// 5x5: F(3x3, 5x5). 3x3: F(3x3, 3x3), F(4x4, 3x3) or F(5x5, 3x3), whichever costs less
+    /// (`cost`): a tile wins where it wastes less of the last tile row and column (14x14: 9
+    /// tiles of 25 pixels instead of 16 of 16; 3x3: one tile). The forms' points are 0, +-1,
+    /// +-2, 1/2 and infinity;
     /// measured against direct on the same inputs, outputs differ by about 1e-6 relative
     /// (SemanticsTests). Larger tiles would need points beyond them and lose accuracy.
     static func tile(_ g: ConvGeometry, filters co: Int) -> Int? {
         guard g.kh == g.kw, g.kh == 3 || g.kh == 5, g.sh == 1, g.sw == 1, g.c % 16 == 0, co % 16 == 0,
               g.hp == g.oh + g.kh - 1, g.wp == g.ow + g.kw - 1 else { return nil }
-        let forms = (g.kh == 3 ? [4, 5] : [3]).filter { g.oh >= $0 && g.ow >= $0 }
+        let forms = (g.kh == 3 ? [3, 4, 5] : [3]).filter { g.oh >= $0 && g.ow >= $0 }
         return forms.min { cost(m: $0, g, filters: co) < cost(m: $1, g, filters: co) }
     }
 
     /// The dy tile size t of the weight gradient by F(3x3, t x t), or nil when the layer does not
     /// qualify: a 3x3 stride-1 kernel over an input padded to exactly output + 2, channel counts in
-    /// whole SIMD16 vectors, output at least 4 x 4. t = 4 or 5, whichever costs less: the points
-    /// (and input transform) of F(4x4, 3x3) or F(5x5, 3x3).
+    /// whole SIMD16 vectors, output at least 3 x 3. t = 3, 4 or 5, whichever costs less: the
+    /// points (and input transform) of F(3x3, 3x3), F(4x4, 3x3) or F(5x5, 3x3).
     static func gradientTile(_ g: ConvGeometry, filters co: Int) -> Int? {
         guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.c % 16 == 0, co % 16 == 0,
-              g.hp == g.oh + 2, g.wp == g.ow + 2, g.oh >= 4, g.ow >= 4 else { return nil }
-        let forms = [4, 5].filter { g.oh >= $0 && g.ow >= $0 }
+              g.hp == g.oh + 2, g.wp == g.ow + 2, g.oh >= 3, g.ow >= 3 else { return nil }
+        let forms = [3, 4, 5].filter { g.oh >= $0 && g.ow >= $0 }
         return forms.min { gradientCost(t: $0, g, filters: co) < gradientCost(t: $1, g, filters: co) }
     }
 
@@ -54,7 +55,7 @@ struct WinogradConv {
     /// n + m output ones, each as many operations as WinogradForms.swift spends on it.
     static func cost(m: Int, _ g: ConvGeometry, filters co: Int) -> Int {
         let n = m + g.kh - 1
-        let output = [4: 9, 5: 13, 3: 10][m] ?? 0   // A^T of F(4x4, 3x3), F(5x5, 3x3), F(3x3, 5x5)
+        let output = n == 5 ? 8 : ([4: 9, 5: 13, 3: 10][m] ?? 0)   // A^T of F(3x3, 3x3), F(4x4, 3x3), F(5x5, 3x3), F(3x3, 5x5)
         return tileCost(step: m, n: n, g, filters: co, perOutputChannels: (n + m) * output)
     }
 
@@ -62,12 +63,12 @@ struct WinogradConv {
     /// tile's t + n 1-D transforms by G (dW's own transform runs once per chunk).
     static func gradientCost(t: Int, _ g: ConvGeometry, filters co: Int) -> Int {
         let n = t + 2
-        return tileCost(step: t, n: n, g, filters: co, perOutputChannels: (t + n) * (t == 4 ? 10 : 25))
+        return tileCost(step: t, n: n, g, filters: co, perOutputChannels: (t + n) * [3: 7, 4: 10, 5: 25][t, default: 25])
     }
 
     private static func tileCost(step: Int, n: Int, _ g: ConvGeometry, filters co: Int, perOutputChannels: Int) -> Int {
         let tiles = ((g.oh + step - 1) / step) * ((g.ow + step - 1) / step)
-        let input = 2 * n * (n == 6 ? 12 : 28)   // B^T of n = 6 or 7 points
+        let input = 2 * n * [5: 12, 6: 12, 7: 28][n, default: 28]   // B^T of n points
         return tiles * (n * n * g.c * co / 16 + g.c / 16 * input + co / 16 * perOutputChannels)
     }
 

@@ -57,7 +57,7 @@ final class ThreadsTests: XCTestCase {
     func testSingleImageSplitMatchesBatch() throws {
         typealias M = WinoCnnDirect
         let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/WinoCnnDirect.swift", encoding: .utf8)
-        XCTAssertTrue(src.contains("Parallel.rows(56, "), "conv2d_2 (56 output pixels) is not split")
+        XCTAssertTrue(src.contains("Parallel.rows(49, "), "conv2d_2 (49 output pixels) is not split")
         XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
         let saved = Parallel.threads
         defer { Parallel.threads = saved }

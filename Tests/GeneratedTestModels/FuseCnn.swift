@@ -91,8 +91,8 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         }
         BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
                 Activations.forward(.leaky(Float(0.3)), a2 + lo * 1280, a3 + lo * 1280, count: (hi - lo) * 1280)
                 l4_max_pooling2d_1Forward(lo, hi, t)
@@ -159,8 +159,8 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
             BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
             l5_conv2d_2Backward(lo, hi, t)
             (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.leaky(Float(0.3)), dy: g3 + lo * 1280, y: a3 + lo * 1280, dx: g2 + lo * 1280, count: (hi - lo) * 1280)
                 l2_batch_normalization_1BackwardSums(lo, hi, t)
@@ -233,7 +233,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
+                               pixels: 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -297,7 +297,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
-                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32, accumulate: true)
+                               pixels: 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -329,7 +329,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
-                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
+                               pixels: 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

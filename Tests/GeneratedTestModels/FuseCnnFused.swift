@@ -97,8 +97,8 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         }
         BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 64, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1280, a3 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, .leaky(Float(0.3)))
                 l4_max_pooling2d_1Forward(lo, hi, t)
             }
@@ -155,8 +155,8 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g3 + n * 1280, g4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
                 l2_batch_normalization_1BackwardSums(lo, hi, t)
             }
@@ -252,7 +252,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1280, a3 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
-                               l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
+                               pixels: 64, l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -331,7 +331,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out) to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 16, a7 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
-                               l6_batch_normalization_2bn, .relu, into: l6_batch_normalization_2part + t * 32, accumulate: true)
+                               pixels: 1, l6_batch_normalization_2bn, .relu, into: l6_batch_normalization_2part + t * 32, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -373,7 +373,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
-                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
+                               pixels: 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

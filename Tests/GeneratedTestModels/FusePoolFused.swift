@@ -121,8 +121,8 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
         BatchNorm.reduceMoments(l2_batch_normalization_1part, count: count, threads: threads, pixels: 63, l2_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1260, a3 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, .leaky(Float(0.3)))
                 l4_max_pooling2d_1Forward(lo, hi, t)
             }
@@ -193,8 +193,8 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
             l6_conv2d_2Backward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 400, mask: l5_dropout_1mask + lo * 400, dx: g4 + lo * 400, count: (hi - lo) * 400)
             (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g3 + n * 1260, g4 + n * 400, l4_max_pooling2d_1arg + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
                 l2_batch_normalization_1BackwardSums(lo, hi, t)
             }
@@ -290,7 +290,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1260, a3 + lo * 1260, a1 + lo * 1260, rows: (hi - lo) * 63,
-                               l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
+                               pixels: 63, l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -386,7 +386,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, rows: (hi - lo) * 20,
-                               l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36, accumulate: true)
+                               pixels: 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -505,7 +505,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
     private func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 9, a15 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
-                               l14_batch_normalization_3bn, .relu, into: l14_batch_normalization_3part + t * 18, accumulate: true)
+                               pixels: 1, l14_batch_normalization_3bn, .relu, into: l14_batch_normalization_3part + t * 18, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

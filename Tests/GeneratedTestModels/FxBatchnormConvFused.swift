@@ -139,7 +139,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, rows: (hi - lo) * 16,
-                               l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8, accumulate: true)
+                               pixels: 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

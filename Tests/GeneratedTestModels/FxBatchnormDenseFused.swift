@@ -120,7 +120,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, rows: (hi - lo) * 1,
-                               l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10, accumulate: true)
+                               pixels: 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

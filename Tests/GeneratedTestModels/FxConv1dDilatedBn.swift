@@ -165,7 +165,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 96, a2 + lo * 96, a1 + lo * 96, rows: (hi - lo) * 16,
-                               l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12, accumulate: true)
+                               pixels: 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -247,7 +247,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     // bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 100, a2 + lo * 100, a1 + lo * 100, rows: (hi - lo) * 25,
-                               l2_bnbn, into: l2_bnpart + t * 8, accumulate: true)
+                               pixels: 25, l2_bnbn, into: l2_bnpart + t * 8, accumulate: true)
     }
 
     // bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -334,7 +334,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     // bn_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l5_bn_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g5 + lo * 100, a5 + lo * 100, a4 + lo * 100, rows: (hi - lo) * 25,
-                               l5_bn_1bn, into: l5_bn_1part + t * 8, accumulate: true)
+                               pixels: 25, l5_bn_1bn, into: l5_bn_1part + t * 8, accumulate: true)
     }
 
     // bn_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

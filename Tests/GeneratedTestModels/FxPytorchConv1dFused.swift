@@ -197,7 +197,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 102, a3 + lo * 102, a1 + lo * 102, rows: (hi - lo) * 17,
-                               l2_bn1bn, .relu, into: l2_bn1part + t * 12, accumulate: true)
+                               pixels: 17, l2_bn1bn, .relu, into: l2_bn1part + t * 12, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -222,7 +222,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 256, a3 + lo * 256, a1 + lo * 256, rows: (hi - lo) * 64,
-                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
+                               pixels: 64, l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -305,7 +305,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     // bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
     private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 24, a7 + lo * 24, a5 + lo * 24, rows: (hi - lo) * 4,
-                               l6_bn2bn, .relu, into: l6_bn2part + t * 12, accumulate: true)
+                               pixels: 4, l6_bn2bn, .relu, into: l6_bn2part + t * 12, accumulate: true)
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

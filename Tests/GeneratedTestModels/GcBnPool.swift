@@ -185,7 +185,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, rows: (hi - lo) * 25,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16, accumulate: true)
+                               pixels: 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -257,7 +257,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 54, a6 + lo * 54, a5 + lo * 54, rows: (hi - lo) * 9,
-                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12, accumulate: true)
+                               pixels: 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -245,7 +245,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 180, a4 + lo * 180, a2 + lo * 180, rows: (hi - lo) * 9,
-                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 40, accumulate: true)
+                               pixels: 9, l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

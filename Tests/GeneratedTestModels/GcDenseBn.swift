@@ -143,7 +143,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 1,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
+                               pixels: 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -222,7 +222,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, rows: (hi - lo) * 28,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8, accumulate: true)
+                               pixels: 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

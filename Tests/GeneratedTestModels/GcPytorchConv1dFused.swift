@@ -180,7 +180,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 20, a3 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 5,
-                               l2_bn1bn, .relu, into: l2_bn1part + t * 8, accumulate: true)
+                               pixels: 5, l2_bn1bn, .relu, into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -172,7 +172,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 80, a3 + lo * 80, a1 + lo * 80, rows: (hi - lo) * 20,
-                               l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
+                               pixels: 20, l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

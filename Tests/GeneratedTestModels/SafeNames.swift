@@ -182,7 +182,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     // new\u{a}line(); fatalError() backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, rows: (hi - lo) * 1,
-                               l4bn, into: l4part + t * 8, accumulate: true)
+                               pixels: 1, l4bn, into: l4part + t * 8, accumulate: true)
     }
 
     // new\u{a}line(); fatalError() backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -76,7 +76,7 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g1 + lo * 12, a1 + lo * 12, a0 + lo * 12, rows: (hi - lo) * 4,
-                               l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6, accumulate: true)
+                               pixels: 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

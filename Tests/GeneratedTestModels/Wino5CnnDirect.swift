@@ -213,7 +213,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32, accumulate: true)
+                               pixels: 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -145,7 +145,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images')
     @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 12800)
         let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 9408, m: l1_conv2d_1wm + t * 18816, h: l1_conv2d_1wh + t * 784)
@@ -183,7 +183,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_1 + activation_1
     @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
@@ -191,7 +191,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         winograd3x3_7x8x32to16(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images')
     @inline(never) private func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 18816, m: l2_conv2d_2wm + t * 9408, h: l2_conv2d_2wh + t * 784)
         winograd3x3_7x8x32to16(x, y, q0, q1, buffers, .store)
@@ -271,7 +271,7 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 896, a4 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
-                               l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 32, accumulate: true)
+                               pixels: 56, l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

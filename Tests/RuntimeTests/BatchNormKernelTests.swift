@@ -134,6 +134,28 @@ final class BatchNormKernelTests: XCTestCase {
         }
     }
 
+    /// The backward sums of a chunk in one call and in one call per image (each added to the
+    /// chunk's total) are the same bits, whatever the steps around them (Emitter.emitRegion), so
+    /// fused and unfused training agree exactly; images of several row blocks and a tail.
+    func testBackwardSumsPerImageMatchTheChunkBitForBit() {
+        let ch = 48, pixels = 150, images = 5
+        let x = pointer(values(images * pixels * ch, seed: 31)), y = pointer(values(images * pixels * ch, seed: 32))
+        let dOut = pointer(values(images * pixels * ch, seed: 33))
+        let stats = pointer(values(4 * ch, seed: 34).map { abs($0) + 0.5 })
+        let whole = pointer([Float](repeating: 0, count: 2 * ch)), each = pointer([Float](repeating: 0, count: 2 * ch))
+        let mm = pointer([Float](repeating: 0, count: ch)), mv = pointer([Float](repeating: 1, count: ch))
+        defer { [x, y, dOut, stats, whole, each, mm, mv].forEach { $0.deallocate() } }
+        let l = BatchNormLayer(channels: ch, statistics: stats, gamma: nil, beta: nil, movingMean: mm, movingVariance: mv,
+                               epsilon: 1e-3, momentum: 0.99)
+        BatchNorm.backwardSums(dOut, y, x, rows: images * pixels, pixels: pixels, l, .leaky(0.3), into: whole)
+        for n in 0..<images {
+            let o = n * pixels * ch
+            BatchNorm.backwardSums(dOut + o, y + o, x + o, rows: pixels, pixels: pixels, l, .leaky(0.3), into: each, accumulate: true)
+        }
+        for i in 0..<(2 * ch) { XCTAssertEqual(whole[i].bitPattern, each[i].bitPattern, "sum \(i): \(whole[i]) vs \(each[i])") }
+        XCTAssertNotEqual(whole[0], 0)
+    }
+
     func testEveryBlockAndTail() {
         check(channels: 32, rows: 50, affine: true, act: .leaky(0.3), unbiased: false)
         check(channels: 64, rows: 9, affine: true, act: .relu, unbiased: true)

@@ -142,8 +142,8 @@ public enum BackendTestModels {
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
-        b = ChainBuilder(input: [9, 10, 16])        // Winograd F(4x4, 3x3) forward and input gradient: partial last tiles
-        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .valid, 32, .relu))         // 'valid' (7x8 out: 4 tiles), bias, relu epilogue
+        b = ChainBuilder(input: [9, 9, 16])         // Winograd F(4x4, 3x3) forward and input gradient: partial last tiles
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .valid, 32, .relu))         // 'valid' (7x7 out: 4 tiles), bias, relu epilogue
         // 'same' (Winograd dx), fused BN + pool; 4 tiles an image: 3 images share each call of the
         // pooled inference and of the input gradient (ConvLowering.winogradImages)
         b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .same, 16, bias: false))

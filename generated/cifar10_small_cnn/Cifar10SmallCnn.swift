@@ -141,8 +141,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             l1_conv2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
             l3_conv2d_2ForwardTiles(a2 + lo * 32768, a3 + lo * 28800, 0, (hi - lo) * 36, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
                 l5_max_pooling2d_1Forward(lo, hi, t)
                 l6_dropout_1ForwardTraining(lo, hi, t)
@@ -150,8 +150,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             l7_conv2d_3ForwardTiles(a6 + lo * 7200, a7 + lo * 14400, 0, (hi - lo) * 9, t)
             Activations.forward(.relu, a7 + lo * 14400, a8 + lo * 14400, count: (hi - lo) * 14400)
             l9_conv2d_4ForwardTiles(a8 + lo * 14400, a9 + lo * 10816, 0, (hi - lo) * 9, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
                 l11_max_pooling2d_2Forward(lo, hi, t)
                 l12_dropout_2ForwardTraining(lo, hi, t)
@@ -226,8 +226,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             Dropout.backward(dy: g16 + lo * 512, mask: l16_dropout_3mask + lo * 512, dx: g15 + lo * 512, count: (hi - lo) * 512)
             Activations.backward(.relu, dy: g15 + lo * 512, y: a15 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Backward(lo, hi, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g12 + lo * 2304, mask: l12_dropout_2mask + lo * 2304, dx: g11 + lo * 2304, count: (hi - lo) * 2304)
                 for n in lo..<hi { Pooling.maxBackward(g10 + n * 10816, g11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.relu, dy: g10 + lo * 10816, y: a10 + lo * 10816, dx: g9 + lo * 10816, count: (hi - lo) * 10816)
@@ -235,8 +235,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             l9_conv2d_4Backward(lo, hi, t)
             Activations.backward(.relu, dy: g8 + lo * 14400, y: a8 + lo * 14400, dx: g7 + lo * 14400, count: (hi - lo) * 14400)
             l7_conv2d_3Backward(lo, hi, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g6 + lo * 7200, mask: l6_dropout_1mask + lo * 7200, dx: g5 + lo * 7200, count: (hi - lo) * 7200)
                 for n in lo..<hi { Pooling.maxBackward(g4 + n * 28800, g5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.relu, dy: g4 + lo * 28800, y: a4 + lo * 28800, dx: g3 + lo * 28800, count: (hi - lo) * 28800)
@@ -304,7 +304,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 36, 5x5 pixels each) of one image
+    // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (36 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 10112)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 18816, m: l3_conv2d_2wm + t * 18816, h: l3_conv2d_2wh + t * 784)
@@ -381,7 +381,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28576)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 18816, m: l7_conv2d_3wm + t * 37632, h: l7_conv2d_3wh + t * 784)
@@ -453,7 +453,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65504)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)

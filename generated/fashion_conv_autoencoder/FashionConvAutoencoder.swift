@@ -219,7 +219,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l3_enc_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9536)
         let buffers = WinogradBuffers(u: l3_enc_conv2wu, v: l3_enc_conv2wv + t * 18816, m: l3_enc_conv2wm + t * 18816, h: l3_enc_conv2wh + t * 784)

@@ -295,8 +295,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a7 + lo * 25088, a8 + lo * 25088, rows: (hi - lo) * 784, l8_b1_bn2bn)
             Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
                 l11_pool1Forward(lo, hi, t)
             }
@@ -319,8 +319,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn)
             Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
                 l21_pool2Forward(lo, hi, t)
             }
@@ -445,8 +445,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l22_b3_conv1Backward(lo, hi, t)
             Merge.accumulate(g21 + lo * 3136, g21_1 + lo * 3136, count: (hi - lo) * 3136)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g20 + n * 12544, g21 + n * 3136, l21_pool2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.relu, dy: g20 + lo * 12544, y: a20 + lo * 12544, dx: g19 + lo * 12544, count: (hi - lo) * 12544)
             }
@@ -472,8 +472,8 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l12_b2_conv1Backward(lo, hi, t)
             Merge.accumulate(g11 + lo * 6272, g11_1 + lo * 6272, count: (hi - lo) * 6272)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g10 + n * 25088, g11 + n * 6272, l11_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.relu, dy: g10 + lo * 25088, y: a10 + lo * 25088, dx: g9 + lo * 25088, count: (hi - lo) * 25088)
             }
@@ -621,7 +621,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // stem_bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dstem_relu * stem_relu'(out) to the chunk's
     private func l2_stem_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 25088, a3 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
-                               l2_stem_bnbn, .relu, into: l2_stem_bnpart + t * 64, accumulate: true)
+                               pixels: 784, l2_stem_bnbn, .relu, into: l2_stem_bnpart + t * 64, accumulate: true)
     }
 
     // stem_bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -645,7 +645,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with b1_conv1 + b1_bn1 + b1_relu1
+    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with b1_conv1 + b1_bn1 + b1_relu1
     @inline(never) private func l4_b1_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l4_b1_conv1fold + t * 64, sh = sc + 32   // folded b1_conv1 + b1_bn1 + b1_relu1
         BatchNorm.fold(l5_b1_bn1bn, bias: nil, into: sc)
@@ -653,7 +653,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
@@ -698,7 +698,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db1_relu1 * b1_relu1'(out) to the chunk's
     private func l5_b1_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 25088, a6 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784,
-                               l5_b1_bn1bn, .relu, into: l5_b1_bn1part + t * 64, accumulate: true)
+                               pixels: 784, l5_b1_bn1bn, .relu, into: l5_b1_bn1part + t * 64, accumulate: true)
     }
 
     // b1_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -713,7 +713,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         l7_b1_conv2wsrc.update(from: (parameters + 9760), count: 9216)
     }
 
-    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with b1_conv2 + b1_bn2
+    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with b1_conv2 + b1_bn2
     @inline(never) private func l7_b1_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l7_b1_conv2fold + t * 64, sh = sc + 32   // folded b1_conv2 + b1_bn2
         BatchNorm.fold(l8_b1_bn2bn, bias: nil, into: sc)
@@ -721,7 +721,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh))
     }
 
-    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l7_b1_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_b1_conv2wu, v: l7_b1_conv2wv + t * 13824, m: l7_b1_conv2wm + t * 13824, h: l7_b1_conv2wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
@@ -766,7 +766,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b1_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l8_b1_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 25088, a8 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784,
-                               l8_b1_bn2bn, into: l8_b1_bn2part + t * 64, accumulate: true)
+                               pixels: 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64, accumulate: true)
     }
 
     // b1_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -796,7 +796,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
+    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with b2_conv1 + b2_bn1 + b2_relu1
     @inline(never) private func l12_b2_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
         BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
@@ -804,7 +804,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l12_b2_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 18816, m: l12_b2_conv1wm + t * 37632, h: l12_b2_conv1wh + t * 784)
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, .store)
@@ -873,7 +873,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b2_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db2_relu1 * b2_relu1'(out) to the chunk's
     private func l13_b2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g14 + lo * 12544, a14 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196,
-                               l13_b2_bn1bn, .relu, into: l13_b2_bn1part + t * 128, accumulate: true)
+                               pixels: 196, l13_b2_bn1bn, .relu, into: l13_b2_bn1part + t * 128, accumulate: true)
     }
 
     // b2_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -891,7 +891,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2wu, v: l15_b2_conv2wv + t * 37632, m: l15_b2_conv2wm + t * 37632, h: l15_b2_conv2wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
@@ -993,7 +993,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b2_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l17_b2_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g17 + lo * 12544, a17 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196,
-                               l17_b2_bn2bn, into: l17_b2_bn2part + t * 128, accumulate: true)
+                               pixels: 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128, accumulate: true)
     }
 
     // b2_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1005,7 +1005,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b2_projbn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l18_b2_projbnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g18 + lo * 12544, a18 + lo * 12544, a16 + lo * 12544, rows: (hi - lo) * 196,
-                               l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128, accumulate: true)
+                               pixels: 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128, accumulate: true)
     }
 
     // b2_projbn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1035,7 +1035,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with b3_conv1 + b3_bn1 + b3_relu1
+    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with b3_conv1 + b3_bn1 + b3_relu1
     @inline(never) private func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
@@ -1043,7 +1043,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 27648, m: l22_b3_conv1wm + t * 27648, h: l22_b3_conv1wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
@@ -1103,7 +1103,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b3_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db3_relu1 * b3_relu1'(out) to the chunk's
     private func l23_b3_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g24 + lo * 3136, a24 + lo * 3136, a22 + lo * 3136, rows: (hi - lo) * 49,
-                               l23_b3_bn1bn, .relu, into: l23_b3_bn1part + t * 128, accumulate: true)
+                               pixels: 49, l23_b3_bn1bn, .relu, into: l23_b3_bn1part + t * 128, accumulate: true)
     }
 
     // b3_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1112,7 +1112,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
                                  dGamma: gradients + 114080, dBeta: gradients + 114144)
     }
 
-    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with b3_conv2 + b3_bn2
+    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with b3_conv2 + b3_bn2
     @inline(never) private func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
@@ -1120,7 +1120,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh))
     }
 
-    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l25_b3_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 27648, m: l25_b3_conv2wm + t * 27648, h: l25_b3_conv2wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
@@ -1180,7 +1180,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     // b3_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l26_b3_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g26 + lo * 3136, a26 + lo * 3136, a25 + lo * 3136, rows: (hi - lo) * 49,
-                               l26_b3_bn2bn, into: l26_b3_bn2part + t * 128, accumulate: true)
+                               pixels: 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128, accumulate: true)
     }
 
     // b3_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -101,8 +101,8 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             l1_conv1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 21632, a2 + lo * 21632, count: (hi - lo) * 21632)
             l3_conv2ForwardTiles(a2 + lo * 21632, a3 + lo * 36864, 0, (hi - lo) * 36, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a3 + lo * 36864, a4 + lo * 36864, count: (hi - lo) * 36864)
                 l5_maxpoolForward(lo, hi, t)
                 l6_dropout1ForwardTraining(lo, hi, t)
@@ -162,8 +162,8 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             Activations.backward(.relu, dy: g9 + lo * 128, y: a9 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
             l8_fc1Backward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g6 + lo * 9216, mask: l6_dropout1mask + lo * 9216, dx: g5 + lo * 9216, count: (hi - lo) * 9216)
                 for n in lo..<hi { Pooling.maxBackward(g4 + n * 36864, g5 + n * 9216, l5_maxpoolarg + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
                 Activations.backward(.relu, dy: g4 + lo * 36864, y: a4 + lo * 36864, dx: g3 + lo * 36864, count: (hi - lo) * 36864)
@@ -223,7 +223,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (36 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
         let buffers = WinogradBuffers(u: l3_conv2wu, v: l3_conv2wv + t * 13824, m: l3_conv2wm + t * 27648, h: l3_conv2wh + t * 576)

@@ -121,8 +121,8 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
         BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 676, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
                 l4_max_pooling2d_1Forward(lo, hi, t)
                 Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
@@ -138,8 +138,8 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
         BatchNorm.reduceMoments(l10_batch_normalization_3part, count: count, threads: threads, pixels: 16, l10_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
                 l11_max_pooling2d_2Forward(lo, hi, t)
             }
@@ -190,8 +190,8 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             l14_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g12 + lo * 512, y: a12 + lo * 512, dx: g11 + lo * 512, count: (hi - lo) * 512)
             (l10_batch_normalization_3part + t * 256).update(repeating: 0, count: 256)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 for n in lo..<hi { Pooling.maxBackward(g10 + n * 2048, g11 + n * 512, l11_max_pooling2d_2arg + n * 512, PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))) }
                 l10_batch_normalization_3BackwardSums(lo, hi, t)
             }
@@ -206,8 +206,8 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
             (l3_batch_normalization_1part + t * 64).update(repeating: 0, count: 64)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.backward(.relu, dy: g5 + lo * 5408, y: a5 + lo * 5408, dx: g4 + lo * 5408, count: (hi - lo) * 5408)
                 for n in lo..<hi { Pooling.maxBackward(g3 + n * 21632, g4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))) }
                 l3_batch_normalization_1BackwardSums(lo, hi, t)
@@ -311,7 +311,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, rows: (hi - lo) * 676,
-                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64, accumulate: true)
+                               pixels: 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -335,7 +335,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_2 + activation_2
     @inline(never) private func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
@@ -343,7 +343,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images')
     @inline(never) private func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, .store)
@@ -388,7 +388,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_2 * activation_2'(out) to the chunk's
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 5184, a8 + lo * 5184, a6 + lo * 5184, rows: (hi - lo) * 81,
-                               l7_batch_normalization_2bn, .relu, into: l7_batch_normalization_2part + t * 128, accumulate: true)
+                               pixels: 81, l7_batch_normalization_2bn, .relu, into: l7_batch_normalization_2part + t * 128, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -469,7 +469,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, rows: (hi - lo) * 16,
-                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256, accumulate: true)
+                               pixels: 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

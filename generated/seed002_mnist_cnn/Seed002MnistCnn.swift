@@ -293,8 +293,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
         BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 784, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
                 l8_max_pooling2d_1Forward(lo, hi, t)
                 l9_dropout_1ForwardTraining(lo, hi, t)
@@ -310,8 +310,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
         BatchNorm.reduceMoments(l14_batch_normalization_4part, count: count, threads: threads, pixels: 196, l14_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
                 l16_max_pooling2d_2Forward(lo, hi, t)
                 l17_dropout_2ForwardTraining(lo, hi, t)
@@ -321,8 +321,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         }
         BatchNorm.reduceMoments(l19_batch_normalization_5part, count: count, threads: threads, pixels: 49, l19_batch_normalization_5bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
                 l21_max_pooling2d_3Forward(lo, hi, t)
                 l22_dropout_3ForwardTraining(lo, hi, t)
@@ -446,8 +446,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l23_conv2d_6Backward(lo, hi, t)
             (l19_batch_normalization_5part + t * 256).update(repeating: 0, count: 256)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g22 + lo * 1152, mask: l22_dropout_3mask + lo * 1152, dx: g21 + lo * 1152, count: (hi - lo) * 1152)
                 for n in lo..<hi { Pooling.maxBackward(g20 + n * 6272, g21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))) }
                 l19_batch_normalization_5BackwardSums(lo, hi, t)
@@ -457,8 +457,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l18_conv2d_5Backward(lo, hi, t)
             (l14_batch_normalization_4part + t * 128).update(repeating: 0, count: 128)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g17 + lo * 3136, mask: l17_dropout_2mask + lo * 3136, dx: g16 + lo * 3136, count: (hi - lo) * 3136)
                 for n in lo..<hi { Pooling.maxBackward(g15 + n * 12544, g16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
                 l14_batch_normalization_4BackwardSums(lo, hi, t)
@@ -474,8 +474,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l10_conv2d_3Backward(lo, hi, t)
             (l6_batch_normalization_2part + t * 64).update(repeating: 0, count: 64)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g9 + lo * 6272, mask: l9_dropout_1mask + lo * 6272, dx: g8 + lo * 6272, count: (hi - lo) * 6272)
                 for n in lo..<hi { Pooling.maxBackward(g7 + n * 25088, g8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
                 l6_batch_normalization_2BackwardSums(lo, hi, t)
@@ -616,7 +616,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
-                               l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64, accumulate: true)
+                               pixels: 784, l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -640,7 +640,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
     @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let sc = l5_conv2d_2fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
@@ -649,7 +649,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l5_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let buffers = WinogradBuffers(u: l5_conv2d_2wu, v: l5_conv2d_2wv + t * 13824, m: l5_conv2d_2wm + t * 13824, h: l5_conv2d_2wh + t * 576)
@@ -716,7 +716,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out) to the chunk's
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 25088, a7 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
-                               l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64, accumulate: true)
+                               pixels: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -746,7 +746,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
     @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
@@ -755,7 +755,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l10_conv2d_3ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 18816, m: l10_conv2d_3wm + t * 37632, h: l10_conv2d_3wh + t * 784)
@@ -828,7 +828,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out) to the chunk's
     private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
-                               l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128, accumulate: true)
+                               pixels: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -846,7 +846,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
@@ -855,7 +855,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l13_conv2d_4ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let buffers = WinogradBuffers(u: l13_conv2d_4wu, v: l13_conv2d_4wv + t * 37632, m: l13_conv2d_4wm + t * 37632, h: l13_conv2d_4wh + t * 784)
@@ -937,7 +937,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
     private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
-                               l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128, accumulate: true)
+                               pixels: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -967,7 +967,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
     @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -976,7 +976,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
     @inline(never) private func l18_conv2d_5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 27648, m: l18_conv2d_5wm + t * 55296, h: l18_conv2d_5wh + t * 576)
@@ -1067,7 +1067,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_5 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out) to the chunk's
     private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g20 + lo * 6272, a20 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
-                               l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256, accumulate: true)
+                               pixels: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256, accumulate: true)
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1097,7 +1097,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF3x3x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (of 1, 3x3 pixels each) of one image, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (1 an image, 3x3 pixels each; past them, the next images'), fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
     @inline(never) private func l23_conv2d_6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 213856)
         let sc = l23_conv2d_6fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
@@ -1106,7 +1106,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         winograd3x3_3x3x128to64(x, y, q0, q1, buffers, GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
-    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (of 1, 3x3 pixels each) of one image
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (1 an image, 3x3 pixels each; past them, the next images')
     @inline(never) private func l23_conv2d_6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 213856)
         let buffers = WinogradBuffers(u: l23_conv2d_6wu, v: l23_conv2d_6wv + t * 38400, m: l23_conv2d_6wm + t * 19200, h: l23_conv2d_6wh + t * 400)
@@ -1197,7 +1197,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_6 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out) to the chunk's
     private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g25 + lo * 576, a25 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
-                               l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128, accumulate: true)
+                               pixels: 9, l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128, accumulate: true)
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1221,7 +1221,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     // batch_normalization_7 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, rows: (hi - lo) * 1,
-                               l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128, accumulate: true)
+                               pixels: 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128, accumulate: true)
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -173,8 +173,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
         BatchNorm.reduceMoments(l4_batch_normalization_2part, count: count, threads: threads, pixels: 784, l4_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
                 l5_max_pooling2d_1Forward(lo, hi, t)
                 l6_dropout_1ForwardTraining(lo, hi, t)
@@ -190,8 +190,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
         BatchNorm.reduceMoments(l10_batch_normalization_4part, count: count, threads: threads, pixels: 196, l10_batch_normalization_4bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
                 l11_max_pooling2d_2Forward(lo, hi, t)
                 l12_dropout_2ForwardTraining(lo, hi, t)
@@ -266,8 +266,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             Dropout.backward(dy: g15 + lo * 256, mask: l15_dropout_3mask + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
             l14_dense_1Backward(lo, hi, t)
             (l10_batch_normalization_4part + t * 128).update(repeating: 0, count: 128)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g12 + lo * 3136, mask: l12_dropout_2mask + lo * 3136, dx: g11 + lo * 3136, count: (hi - lo) * 3136)
                 for n in lo..<hi { Pooling.maxBackward(g10 + n * 12544, g11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
                 l10_batch_normalization_4BackwardSums(lo, hi, t)
@@ -285,8 +285,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
             l7_conv2d_3Backward(lo, hi, t)
             (l4_batch_normalization_2part + t * 64).update(repeating: 0, count: 64)
-            for n in lo..<hi {
-                let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps
+            for image in lo..<hi {
+                let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Dropout.backward(dy: g6 + lo * 6272, mask: l6_dropout_1mask + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
                 for n in lo..<hi { Pooling.maxBackward(g4 + n * 25088, g5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
                 l4_batch_normalization_2BackwardSums(lo, hi, t)
@@ -380,7 +380,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
-                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64, accumulate: true)
+                               pixels: 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -404,7 +404,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF3x3x5x5>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 100, 3x3 pixels each) of one image
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (100 an image, 3x3 pixels each; past them, the next images')
     @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 26560)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 18816, m: l3_conv2d_2wm + t * 18816, h: l3_conv2d_2wh + t * 784)
@@ -464,7 +464,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784,
-                               l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64, accumulate: true)
+                               pixels: 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -500,7 +500,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 45152)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 18816, m: l7_conv2d_3wm + t * 37632, h: l7_conv2d_3wh + t * 784)
@@ -567,7 +567,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, rows: (hi - lo) * 196,
-                               l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128, accumulate: true)
+                               pixels: 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -585,7 +585,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF5x5x3x3>.tiles(x, y, q0, q1, geometry, buffers, epilogue)
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (of 9, 5x5 pixels each) of one image
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
     @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 82336)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)
@@ -643,7 +643,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,
-                               l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128, accumulate: true)
+                               pixels: 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -373,8 +373,8 @@ public enum Emitter {
     }
 
     /// `winograd`: 3x3 and 5x5 stride-1 convolutions run their batch forward (inference and
-    /// training) and, when 'same'-like, their input gradient with Winograd F(4x4, 3x3),
-    /// F(5x5, 3x3) or F(3x3, 5x5) (WinogradConv.swift);
+    /// training) and, when 'same'-like, their input gradient with Winograd F(m x m, 3x3) (m = 3,
+    /// 4, 5) or F(3x3, 5x5) (WinogradConv.swift);
     /// false keeps the direct form everywhere (`modelc compile --no-winograd`).
     public static func emit(_ ir: ModelIR, fuse: Bool, winograd: Bool = true) -> EmittedModel {
         let cls = className(for: ir.name)
@@ -458,8 +458,8 @@ public enum Emitter {
             while j < steps.count && steps[j].image { j += 1 }
             if j - i >= 2 {
                 for s in steps[i..<j] { if let p = s.prelude { w.line(p) } }
-                w.block("for n in lo..<hi") {
-                    w.line("let (lo, hi) = (n, n + 1)   // image by image: each image stays in cache through these steps")
+                w.block("for image in lo..<hi") {
+                    w.line("let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps")
                     for s in steps[i..<j] { w.line(s.call) }
                 }
                 i = j

@@ -4,7 +4,7 @@
 import ModelcCore
 
 extension ConvLowering {
-    init(_ a: Conv2DAttrs, inShape: [Int], outShape: [Int], fused: Bool, activation: Activation,
+    init(_ a: Conv2DAttrs, inShape: [Int], outShape: [Int], fused: Bool, pooled: Bool = false, activation: Activation,
          hasInputGradient: Bool, winograd: Bool) {
         let g = ConvGeometry(conv: a, inShape: inShape, outShape: outShape)
         let registerActivation = Fusion.epilogue(activation) != nil
@@ -35,9 +35,9 @@ extension ConvLowering {
         }
         let dg = g.inputGradient(filters: a.filters)
         unpaddedOutputGradient = inputGradient == .winograd && WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } == true
-        winogradImages = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
-            .map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1
-        inputGradientImages = inputGradient == .winograd
+        winogradImages = pooled ? winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
+            .map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
+        inputGradientImages = unpaddedOutputGradient
             ? WinogradConv(g: dg, co: g.c, prefix: "").map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
     }
 
@@ -50,8 +50,7 @@ extension ConvLowering {
             lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
                                        reason: "\(k) stride 1, \(w.tiles) \(w.tiles == 1 ? "tile" : "tiles") per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)" +
                                            (unpaddedInput ? "; the input is read unpadded, its zero border applied in the input transform" : "") +
-                                           "; GEMM blocks of \(w.block) tiles run on across images (training: a chunk's images in one call" +
-                                           (winogradImages > 1 ? "; pooled batch inference: \(winogradImages) images a call)" : ")"))
+                                           acrossImages(g, w))
         } else {
             lay.forward = KernelChoice(kernel: "Gemm", form: "direct", reason: directReason(g, a, winograd: winograd))
         }
@@ -74,6 +73,14 @@ extension ConvLowering {
         } else {
             lay.singleImage = "one thread (\(g.macs(a.filters)) multiply-adds per image: a split costs more than it saves)"
         }
+    }
+
+    /// The forward's calls that span images: training reads a stored input in one call per chunk
+    /// (a padded copy goes image by image); a folded pool's scratch holds `winogradImages`.
+    private func acrossImages(_ g: ConvGeometry, _ w: WinogradConv) -> String {
+        let parts = [g.padded && !unpaddedInput ? nil : "training: a chunk's images in one call",
+                     winogradImages > 1 ? "batch inference with the folded pool: \(winogradImages) images a call" : nil].compactMap { $0 }
+        return parts.isEmpty ? "" : "; GEMM blocks of \(w.block) tiles run on across images (\(parts.joined(separator: "; ")))"
     }
 
     private func directReason(_ g: ConvGeometry, _ a: Conv2DAttrs, winograd: Bool) -> String {

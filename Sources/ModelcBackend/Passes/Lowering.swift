@@ -58,7 +58,7 @@ struct ConvLowering: Equatable, Sendable {
     /// Single-image inference uses the tiles too.
     var winogradSingleImage: Bool
     var inputGradient: InputGradient
-    /// The weight gradient runs Winograd F(3x3, 4x4) (WinogradConv.gradientTile).
+    /// The weight gradient runs Winograd F(3x3, t x t) (t: WinogradConv.gradientTile).
     var winogradWeightGradient: Bool
     /// The batch forward and the weight gradient are both Winograd and their tiles can read the
     /// input unpadded (WinogradConv.readsUnpadded): the zero border is applied in the input
@@ -68,9 +68,10 @@ struct ConvLowering: Equatable, Sendable {
     /// input transform (WinogradConv.readsUnpadded), rather than a zero-bordered copy.
     var unpaddedOutputGradient: Bool
     /// Images per call of the Winograd tiles where a caller keeps that many images in a
-    /// per-thread scratch (WinogradConv.imagesPerCall): the batch inference's pooled forward
-    /// (its output before pooling) and the input gradient (its dy from the fused BatchNorm).
-    /// The training forward calls the tiles once for all of a chunk's images.
+    /// per-thread scratch (WinogradConv.imagesPerCall): the batch inference's forward with a
+    /// folded pool (its output before pooling) and the input gradient when it reads dy unpadded
+    /// (its dy from the fused BatchNorm); otherwise 1. The training forward of a layer that reads
+    /// its input where it is stored calls the tiles once for all of a chunk's images.
     var winogradImages: Int
     var inputGradientImages: Int
     /// Below this many multiply-adds per image, splitting one image over threads costs more
@@ -100,7 +101,8 @@ public enum Lowering {
             let hasDx = flow.producers[i].contains { flow.hasGradient[$0] }
             // TimeDistributed around an image layer: lowered as the image layer one step sees.
             let (one, oneIn) = l.isPerStep ? (l.stepLayer, Array(inShape.dropFirst())) : (l, inShape)
-            var lay = lower(one, inShape: oneIn, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
+            var lay = lower(one, inShape: oneIn, fused: fusion.folds[i] != nil, pooled: fusion.folds[i]?.pool != nil,
+                            hasInputGradient: hasDx, winograd: winograd)
             if l.isPerStep { lay.singleImage = "one thread (the \(inShape[0]) steps' images run in turn)" }
             if let g = fusion.folds[i] { lay.fusion = g.description }
             if let p = folded[i] { lay.fusion = "folded into \(p) at inference" }
@@ -111,7 +113,7 @@ public enum Lowering {
         return LoweringPlan(layers: out)
     }
 
-    static func lower(_ l: Layer, inShape: [Int], fused: Bool, hasInputGradient dx: Bool, winograd: Bool) -> LayerLowering {
+    static func lower(_ l: Layer, inShape: [Int], fused: Bool, pooled: Bool = false, hasInputGradient dx: Bool, winograd: Bool) -> LayerLowering {
         let one = "one thread"
         func choice(_ k: String, _ f: String, _ r: String) -> KernelChoice { KernelChoice(kernel: k, form: f, reason: r) }
         var lay = LayerLowering(name: l.name, kind: l.kind, forward: choice("copy", "none", "no arithmetic"),
@@ -123,7 +125,7 @@ public enum Lowering {
             lay.inputGradient = dx ? choice("loops", "scatter", "dilated: each dy pixel adds into its taps") : nil
             lay.weightGradient = choice("loops", "direct", "dilated taps")
         case .conv2d(let a):
-            let c = ConvLowering(a, inShape: inShape, outShape: l.outputShape, fused: fused,
+            let c = ConvLowering(a, inShape: inShape, outShape: l.outputShape, fused: fused, pooled: pooled,
                                  activation: Emitter.folded(l), hasInputGradient: dx, winograd: winograd)
             c.describe(&lay, a, inShape: inShape, outShape: l.outputShape, winograd: winograd)
             lay.conv = c

@@ -123,11 +123,15 @@ public enum BatchNorm {
 
     /// Backward pass 1 over one chunk's rows: part[c] = sum dy, part[ch + c] = sum dy * xhat,
     /// dy = dOut * act'(out) (`out` is read only with an activation); `accumulate`: added to part.
+    /// The rows are summed image by image (`pixels` rows each; nil: all rows as one), each image's
+    /// sums added to the running total in order, so a call over a chunk gives the same bits as one
+    /// call per image with `accumulate` (the emitted model makes either, Emitter.emitRegion).
     @_transparent
     public static func backwardSums(_ dOut: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
-                                    _ l: BatchNormLayer, _ act: GemmEpilogue.Activation = .none, into part: UnsafeMutablePointer<Float>,
-                                    accumulate: Bool = false) {
-        forEachChannelBlock(l.channels, BackwardSums(dOut: dOut, out: out, x: x, rows: rows, l: l, act: act, part: part, accumulate: accumulate))
+                                    pixels: Int? = nil, _ l: BatchNormLayer, _ act: GemmEpilogue.Activation = .none,
+                                    into part: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        forEachChannelBlock(l.channels, BackwardSums(dOut: dOut, out: out, x: x, rows: rows, image: pixels ?? rows, l: l, act: act,
+                                                     part: part, accumulate: accumulate))
     }
 
     /// The backward's reduction: dgamma, dbeta (into the gradients, when the layer has them),
@@ -251,32 +255,38 @@ struct Affine: ChannelPass {
 
 @usableFromInline
 struct BackwardSums: ChannelPass {
-    @usableFromInline let dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int
+    @usableFromInline let dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, image: Int
     @usableFromInline let l: BatchNormLayer, act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>
     @usableFromInline let accumulate: Bool
 
     @_transparent @usableFromInline
-    init(dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, l: BatchNormLayer,
+    init(dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, image: Int, l: BatchNormLayer,
          act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        self.dOut = dOut; self.out = out; self.x = x; self.rows = rows; self.l = l; self.act = act; self.part = part
-        self.accumulate = accumulate
+        self.dOut = dOut; self.out = out; self.x = x; self.rows = rows; self.image = max(image, 1); self.l = l; self.act = act
+        self.part = part; self.accumulate = accumulate
     }
 
     @inlinable @inline(__always)
     func run<V: FloatVector>(_: V.Type, _ c0: Int) {
         let ch = l.channels, m = V.load(l.mean + c0), k = V.load(l.inv + c0)
-        var sy = V(), sx = V()
-        forEachRowBlock(rows) { r0, r1 in
-            var by = V(), bx = V()
-            for r in r0..<r1 {
-                let o = r * ch + c0
-                let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
-                by = by.plus(g)
-                bx = bx.plus(g.times(V.load(x + o).minus(m).times(k)))
+        var sy = accumulate ? V.load(part + c0) : V(), sx = accumulate ? V.load(part + ch + c0) : V()
+        var i0 = 0
+        while i0 < rows {   // one image's blocked sums, then into the total
+            let i1 = min(rows, i0 + image)
+            var iy = V(), ix = V()
+            forEachRowBlock(i1 - i0) { r0, r1 in
+                var by = V(), bx = V()
+                for r in (i0 + r0)..<(i0 + r1) {
+                    let o = r * ch + c0
+                    let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
+                    by = by.plus(g)
+                    bx = bx.plus(g.times(V.load(x + o).minus(m).times(k)))
+                }
+                iy = iy.plus(by); ix = ix.plus(bx)
             }
-            sy = sy.plus(by); sx = sx.plus(bx)
+            sy = sy.plus(iy); sx = sx.plus(ix)
+            i0 = i1
         }
-        if accumulate { sy = sy.plus(V.load(part + c0)); sx = sx.plus(V.load(part + ch + c0)) }
         sy.store(part + c0)
         sx.store(part + ch + c0)
     }

@@ -39,13 +39,13 @@ public struct WinogradGeometry {
     @_transparent
     public init(inputHeight: Int, inputWidth: Int, padTop: Int = 0, padLeft: Int = 0, channels: Int,
                 outputHeight: Int, outputWidth: Int, filters: Int,
-                outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, outputImageStride: Int? = nil,
+                outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, outputImageStride: Int,
                 block: Int, uStride: Int) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
         self.padTop = padTop; self.padLeft = padLeft
         self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters
         self.outputOffset = outputOffset; self.outputRowStride = outputRowStride; self.outputPixelStride = outputPixelStride
-        self.outputImageStride = outputImageStride ?? outputOffset + outputHeight * outputRowStride
+        self.outputImageStride = outputImageStride
         self.block = block; self.uStride = uStride
     }
 

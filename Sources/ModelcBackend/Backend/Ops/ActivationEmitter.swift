@@ -1,7 +1,7 @@
 // Standalone activation layers (Activation, ReLU, LeakyReLU, Softmax not at the end), and the
 // activation calls shared by Conv2D/Dense/Separable/Depthwise when it is not a register epilogue:
 // one call of the runtime's element-wise kernels (Sources/ModelcRuntime/Kernels/Elementwise.swift)
-// per chunk of images.
+// per chunk of images (per image inside a parallel region's image loop, Emitter.emitRegion).
 //   forward:  y = f(x)                     elementwise, softmax over the last axis
 //   backward: dx = dy * f'(y)              computed from the output y;
 //             softmax (full Jacobian):     dx = y * (dy - sum(dy * y)) per row

@@ -87,7 +87,7 @@ struct BatchNormPasses {
         let sumsWhat = act.map { "sums of dy and dy * xhat, dy = d\($0.name) * \($0.name)'(out)" } ?? "sums of dy and dy * xhat"
         m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: adds images lo..<hi's \(sumsWhat) to the chunk's") { w in
             w.line("BatchNorm.backwardSums(\(chunk(dOut, c.outSize)), \(chunk(out, c.outSize)), \(chunk(c.x, c.inSize)), rows: \(rows),")
-            w.line("                       \(layer)\(actArgument), into: \(part) + t * \(2 * ch), accumulate: true)")
+            w.line("                       pixels: \(pix), \(layer)\(actArgument), into: \(part) + t * \(2 * ch), accumulate: true)")
         }
     }
 

@@ -1,8 +1,9 @@
 // Conv2D backward (the forward and the layouts: Conv2DEmitter.swift), one image at a time so
-// that its dy (and x) stay in cache from db through dW to dx:
+// that its dy (and x) stay in cache from db through dW to dx (a Winograd dx that reads dy
+// unpadded runs every few images, over their dy held in a per-thread scratch):
 //   dy *= act'(y);  db = sum dy
 //   dW += xp_windows^T * dy      the runtime's Gemm down the window columns, SIMD over CO, or
-//       for a 3x3 stride-1 layer Winograd F(3x3, 4x4) or F(3x3, 5x5) (the runtime's WinogradGradient): each
+//       for a 3x3 stride-1 layer Winograd F(3x3, t x t), t = 3, 4, 5 (the runtime's WinogradGradient): each
 //       image's tiles accumulate into M, transformed into dW once after the chunk's images
 //   dx, direct form (stride 1, 'same'-like padding, few extra MACs): the valid correlation of
 //       the zero-bordered dy with the flipped kernel Wf [KH, KW, CO, CI], each dx pixel computed

@@ -7,17 +7,18 @@
 //             range of output pixels (`ForwardRows`), SIMD over output channels.
 //   backward: Conv2DBackwardEmitter.swift.
 //   inference (fused group, Fusion.swift): folded BatchNorm and activation in the Gemm epilogue;
-//             a folded pool runs on each image's output while it is in cache (per-thread
-//             scratch image); the result goes to the group's target, which may be the next
-//             Conv2D's padded input (then that layer skips its pad copy).
+//             a folded pool runs on each image's output while it is in cache (a per-thread
+//             scratch of one image, or of the images one Winograd call covers); the result goes to
+//             the group's target, which may be the next Conv2D's padded input (then that layer
+//             skips its pad copy).
 //   unpadded input (ConvLowering.unpaddedInput: Winograd forward and weight gradient): the
 //             batch forward and the backward read x itself, the tiles' input transform applying
 //             the zero border; only a single-image row kernel reads a padded copy (of image 0).
-//   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3), F(5x5, 3x3) or
-//             F(3x3, 5x5) tiles (WinogradConv.swift), same epilogue and output layout (in
-//             training: no folded BatchNorm). A single image uses the tiles (split over the
-//             threads by tiles) when the layer has at least 32 of them, else the row kernel split
-//             over the threads.
+//   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(m x m, 3x3)
+//             (m = 3, 4, 5) or F(3x3, 5x5) tiles (WinogradConv.swift), same epilogue and output
+//             layout (in training: no folded BatchNorm), one call over several images' tiles. A
+//             single image uses the tiles (split over the threads by tiles) when the layer has
+//             at least 32 of them, else the row kernel split over the threads.
 // The row kernels take the pixel range as arguments and are never inlined, so the Gemm's row
 // count stays a run-time value: with a literal count LLVM fully unrolls small layers' rows.
 
@@ -164,7 +165,7 @@ extension Conv2DLayer {
         m.inferencePrologue.append(wino.weightsName)
         m.trainingPrologue.append(wino.weightsName)
         func emitTiles(_ name: String, _ fused: FusedOutput?) {
-            m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.m)x\(wino.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+            m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (\(wino.tiles) an image, \(wino.m)x\(wino.m) pixels each; past them, the next images')\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                 wino.emitKernelBody(w, m, user: name, out: outputLayout(fused), bias: (attrs.useBias && fused == nil) ? "bias" : nil,
                                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",

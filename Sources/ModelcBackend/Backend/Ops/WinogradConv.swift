@@ -6,7 +6,7 @@
 // whether a layer qualifies, sizes the per-thread buffers and emits the calls.
 //
 //   Training: the forward is Winograd and the backward differentiates the convolution itself
-//   (dW direct; dx Winograd or direct), so gradients match the direct form's up to rounding
+//   (dW Winograd F(3x3, t x t) or direct; dx Winograd or direct), so gradients match the direct form's up to rounding
 //   (tests: SemanticsTests.testWinogradMatchesDirect, the Keras fixtures, finite differences).
 //   The sums are regrouped, so outputs differ from the direct form by rounding only (relative 1e-5).
 //   Unpadded input (`unpadded`): the tiles read the stored [H, W, CI] image and the input
@@ -52,10 +52,11 @@ struct WinogradConv {
 
     /// Vector operations of one image's forward tiles in form F(m x m, r x r): the GEMMs,
     /// n^2 x CI x CO / 16 per tile, and per tile and 16 channels 2n 1-D input transforms and
-    /// n + m output ones, each as many operations as WinogradForms.swift spends on it.
+    /// n + m output ones, each counted as the adds, multiplies and FMAs WinogradForms.swift
+    /// spends on it (SIMD16 operations; a cost to compare forms by, not a time).
     static func cost(m: Int, _ g: ConvGeometry, filters co: Int) -> Int {
         let n = m + g.kh - 1
-        let output = n == 5 ? 8 : ([4: 9, 5: 13, 3: 10][m] ?? 0)   // A^T of F(3x3, 3x3), F(4x4, 3x3), F(5x5, 3x3), F(3x3, 5x5)
+        let output = n == 5 ? 7 : ([4: 10, 5: 16, 3: 12][m] ?? 0)   // A^T of F(3x3, 3x3), F(4x4, 3x3), F(5x5, 3x3), F(3x3, 5x5)
         return tileCost(step: m, n: n, g, filters: co, perOutputChannels: (n + m) * output)
     }
 
@@ -63,12 +64,12 @@ struct WinogradConv {
     /// tile's t + n 1-D transforms by G (dW's own transform runs once per chunk).
     static func gradientCost(t: Int, _ g: ConvGeometry, filters co: Int) -> Int {
         let n = t + 2
-        return tileCost(step: t, n: n, g, filters: co, perOutputChannels: (t + n) * [3: 7, 4: 10, 5: 25][t, default: 25])
+        return tileCost(step: t, n: n, g, filters: co, perOutputChannels: (t + n) * [3: 9, 4: 13, 5: 26][t, default: 26])
     }
 
     private static func tileCost(step: Int, n: Int, _ g: ConvGeometry, filters co: Int, perOutputChannels: Int) -> Int {
         let tiles = ((g.oh + step - 1) / step) * ((g.ow + step - 1) / step)
-        let input = 2 * n * [5: 12, 6: 12, 7: 28][n, default: 28]   // B^T of n points
+        let input = 2 * n * [5: 12, 6: 14, 7: 29][n, default: 29]   // B^T of n points
         return tiles * (n * n * g.c * co / 16 + g.c / 16 * input + co / 16 * perOutputChannels)
     }
 
@@ -108,8 +109,8 @@ struct WinogradConv {
     /// Single-image inference uses the tiles from this many on (seed 002's 28x28 conv2d_2 has
     /// 49: batch-1 latency 0.264 -> 0.238 ms, 16-run medians): with fewer, each U value feeds
     /// too few multiplies to pay for reading U (n^2 x CI x CO floats, from beyond L2 when all
-    /// layers' U do not fit), and the direct row kernels are faster (at 16, seed 002's two 14x14
-    /// layers too: 0.245 -> 0.266 ms).
+    /// layers' U do not fit), and the direct row kernels are faster (at 16 tiles of 4x4, seed
+    /// 002's two 14x14 layers too: 0.245 -> 0.266 ms).
     static let singleImageMinimumTiles = 32
     /// Tiles per GEMM block: two of the Gemm's 6-row tiles (each block streams all of U; a
     /// 10-tile block would compute 12). A call's blocks run on across its images' tiles, so
@@ -159,8 +160,9 @@ struct WinogradConv {
         }
     }
 
-    /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose input (padded,
-    /// or unpadded) is at x, written to y in layout `out` through the epilogue (the caller declares bias, or
+    /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the images whose inputs (padded,
+    /// or unpadded) start at x (past an image's tiles, the next image's), written to y in layout
+    /// `out` through the epilogue (the caller declares bias, or
     /// sc/sh for a folded BatchNorm). The tile loop itself is one function per geometry
     /// (`sharedTiles`), which the layers with that geometry (a layer's forward and its input
     /// gradient, inference and training) share: the optimizer specializes each copy of the

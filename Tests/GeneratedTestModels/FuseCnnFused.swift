@@ -143,13 +143,15 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Matrix.transpose((parameters + 4072), rows: 24, cols: 5, into: l11_dense_2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_dense_2Backward(lo, hi, t)
-            (l10_batch_normalization_3part + t * 48).update(repeating: 0, count: 48); l10_batch_normalization_3BackwardSums(lo, hi, t)
+            (l10_batch_normalization_3part + t * 48).update(repeating: 0, count: 48)
+            l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
-            (l6_batch_normalization_2part + t * 32).update(repeating: 0, count: 32); l6_batch_normalization_2BackwardSums(lo, hi, t)
+            (l6_batch_normalization_2part + t * 32).update(repeating: 0, count: 32)
+            l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

@@ -183,7 +183,8 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             l17_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
             Activations.backward(.relu, dy: g15 + lo * 9, y: a15 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
-            (l14_batch_normalization_3part + t * 18).update(repeating: 0, count: 18); l14_batch_normalization_3BackwardSums(lo, hi, t)
+            (l14_batch_normalization_3part + t * 18).update(repeating: 0, count: 18)
+            l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -193,7 +194,8 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
             Activations.backward(.relu, dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
             l8_average_pooling2d_1Backward(lo, hi, t)
-            (l7_batch_normalization_2part + t * 36).update(repeating: 0, count: 36); l7_batch_normalization_2BackwardSums(lo, hi, t)
+            (l7_batch_normalization_2part + t * 36).update(repeating: 0, count: 36)
+            l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

@@ -92,7 +92,8 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 42, g5 + n * 6, l5_global_max_pooling1darg + n * 6, inputCount: 42, outputCount: 6) }
             l4_average_pooling1dBackward(lo, hi, t)
             Activations.backward(.relu, dy: g3 + lo * 96, y: a3 + lo * 96, dx: g2 + lo * 96, count: (hi - lo) * 96)
-            (l2_batch_normalizationpart + t * 12).update(repeating: 0, count: 12); l2_batch_normalizationBackwardSums(lo, hi, t)
+            (l2_batch_normalizationpart + t * 12).update(repeating: 0, count: 12)
+            l2_batch_normalizationBackwardSums(lo, hi, t)
         }
         l2_batch_normalizationBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

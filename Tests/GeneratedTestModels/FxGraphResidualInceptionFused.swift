@@ -156,14 +156,16 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             Merge.accumulate(g7 + lo * 100, g7_1 + lo * 100, count: (hi - lo) * 100)
             Activations.backward(.tanh, dy: g7 + lo * 100, y: a7 + lo * 100, dx: g6 + lo * 100, count: (hi - lo) * 100)
             Merge.backward(.add, dy: g6 + lo * 100, xs: [a5 + lo * 100, a3 + lo * 100], y: a6 + lo * 100, dxs: [g5 + lo * 100, g3_1 + lo * 100], count: (hi - lo) * 100)
-            (l5_bn_1part + t * 8).update(repeating: 0, count: 8); l5_bn_1BackwardSums(lo, hi, t)
+            (l5_bn_1part + t * 8).update(repeating: 0, count: 8)
+            l5_bn_1BackwardSums(lo, hi, t)
         }
         l5_bn_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l4_conv2d_1Backward(lo, hi, t)
             Merge.accumulate(g3 + lo * 100, g3_1 + lo * 100, count: (hi - lo) * 100)
             Activations.backward(.tanh, dy: g3 + lo * 100, y: a3 + lo * 100, dx: g2 + lo * 100, count: (hi - lo) * 100)
-            (l2_bnpart + t * 8).update(repeating: 0, count: 8); l2_bnBackwardSums(lo, hi, t)
+            (l2_bnpart + t * 8).update(repeating: 0, count: 8)
+            l2_bnBackwardSums(lo, hi, t)
         }
         l2_bnBackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2dBackward(lo, hi, t) }

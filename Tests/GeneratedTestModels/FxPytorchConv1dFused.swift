@@ -118,7 +118,8 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             Activations.backward(.tanh, dy: g6 + lo * 15, y: a6 + lo * 15, dx: g5 + lo * 15, count: (hi - lo) * 15)
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 102, g4 + n * 48, l4_poolarg + n * 48, PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))) }
-            (l2_bn1part + t * 12).update(repeating: 0, count: 12); l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 12).update(repeating: 0, count: 12)
+            l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }

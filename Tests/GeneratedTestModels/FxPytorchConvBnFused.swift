@@ -130,13 +130,15 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
-            (l6_bn2part + t * 12).update(repeating: 0, count: 12); l6_bn2BackwardSums(lo, hi, t)
+            (l6_bn2part + t * 12).update(repeating: 0, count: 12)
+            l6_bn2BackwardSums(lo, hi, t)
         }
         l6_bn2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))) }
-            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8)
+            l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }

@@ -118,14 +118,16 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Matrix.transpose((parameters + 320), rows: 54, cols: 3, into: l8_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_dense_1Backward(lo, hi, t)
-            (l6_batch_normalization_2part + t * 12).update(repeating: 0, count: 12); l6_batch_normalization_2BackwardSums(lo, hi, t)
+            (l6_batch_normalization_2part + t * 12).update(repeating: 0, count: 12)
+            l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l4_average_pooling2d_1Backward(lo, hi, t)
             Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
-            (l2_batch_normalization_1part + t * 16).update(repeating: 0, count: 16); l2_batch_normalization_1BackwardSums(lo, hi, t)
+            (l2_batch_normalization_1part + t * 16).update(repeating: 0, count: 16)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv2d_1Backward(lo, hi, t) }

@@ -123,7 +123,8 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
             l6_conv1d_3Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
             Activations.backward(.relu, dy: g4 + lo * 180, y: a4 + lo * 180, dx: g3 + lo * 180, count: (hi - lo) * 180)
-            (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

@@ -121,7 +121,8 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
             l7_average_pooling1d_1Backward(lo, hi, t)
             l6_conv1d_3Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
-            (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

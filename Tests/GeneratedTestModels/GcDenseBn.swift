@@ -100,7 +100,8 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
             l5_dense_3Backward(lo, hi, t)
             Dropout.backward(dy: g4 + lo * 33, mask: l4_dropout_1mask + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
             l3_dense_2Backward(lo, hi, t)
-            (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40); l2_batch_normalization_1BackwardSums(lo, hi, t)
+            (l2_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

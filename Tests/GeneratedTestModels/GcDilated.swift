@@ -91,7 +91,8 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         Matrix.transpose((parameters + 145), rows: 112, cols: 3, into: l5_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_dense_1Backward(lo, hi, t)
-            (l3_batch_normalization_1part + t * 8).update(repeating: 0, count: 8); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 8).update(repeating: 0, count: 8)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

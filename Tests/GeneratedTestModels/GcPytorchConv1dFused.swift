@@ -101,7 +101,8 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             l6_fcBackward(lo, hi, t)
             l5_flattenBackward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 20, g4 + n * 8, l4_pool1arg + n * 8, PoolGeometry(input: (1, 5, 4), output: (1, 2), window: (1, 2), stride: (1, 2))) }
-            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8)
+            l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }

@@ -95,7 +95,8 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_fcBackward(lo, hi, t)
             l4_flattenBackward(lo, hi, t)
-            (l2_bn1part + t * 8).update(repeating: 0, count: 8); l2_bn1BackwardSums(lo, hi, t)
+            (l2_bn1part + t * 8).update(repeating: 0, count: 8)
+            l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in l1_conv1Backward(lo, hi, t) }

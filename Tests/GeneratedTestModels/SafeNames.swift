@@ -117,7 +117,8 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
             Activations.backward(.sigmoid, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g6 + lo * 3, count: (hi - lo) * 3)
             l6_classBackward(lo, hi, t)
             Dropout.backward(dy: g5 + lo * 4, mask: l5mask + lo * 4, dx: g4 + lo * 4, count: (hi - lo) * 4)
-            (l4part + t * 8).update(repeating: 0, count: 8); l4BackwardSums(lo, hi, t)
+            (l4part + t * 8).update(repeating: 0, count: 8)
+            l4BackwardSums(lo, hi, t)
         }
         l4BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

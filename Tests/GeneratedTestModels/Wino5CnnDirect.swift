@@ -103,7 +103,8 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             Activations.backward(.relu, dy: g4 + lo * 896, y: a4 + lo * 896, dx: g3 + lo * 896, count: (hi - lo) * 896)
-            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

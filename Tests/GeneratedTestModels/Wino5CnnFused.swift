@@ -116,7 +116,8 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Matrix.transpose((parameters + 25696), rows: 896, cols: 5, into: l6_dense_1wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
-            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

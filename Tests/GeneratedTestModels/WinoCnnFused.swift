@@ -130,7 +130,8 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 784, g5 + n * 144, l5_max_pooling2d_1arg + n * 144, PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))) }
-            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32); l3_batch_normalization_1BackwardSums(lo, hi, t)
+            (l3_batch_normalization_1part + t * 32).update(repeating: 0, count: 32)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

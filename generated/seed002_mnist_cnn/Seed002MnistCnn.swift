@@ -433,14 +433,16 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             Activations.backward(.leaky(Float(0.3)), dy: g32 + lo * 256, y: a32 + lo * 256, dx: g31 + lo * 256, count: (hi - lo) * 256)
             l31_dense_1Backward(lo, hi, t)
             Dropout.backward(dy: g30 + lo * 64, mask: l30_dropout_5mask + lo * 64, dx: g29 + lo * 64, count: (hi - lo) * 64)
-            (l29_batch_normalization_7part + t * 128).update(repeating: 0, count: 128); l29_batch_normalization_7BackwardSums(lo, hi, t)
+            (l29_batch_normalization_7part + t * 128).update(repeating: 0, count: 128)
+            l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
             Dropout.backward(dy: g27 + lo * 64, mask: l27_dropout_4mask + lo * 64, dx: g26 + lo * 64, count: (hi - lo) * 64)
             for n in lo..<hi { Pooling.maxBackward(g25 + n * 576, g26 + n * 64, l26_max_pooling2d_4arg + n * 64, PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))) }
-            (l24_batch_normalization_6part + t * 128).update(repeating: 0, count: 128); l24_batch_normalization_6BackwardSums(lo, hi, t)
+            (l24_batch_normalization_6part + t * 128).update(repeating: 0, count: 128)
+            l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in

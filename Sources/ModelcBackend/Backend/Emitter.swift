@@ -63,9 +63,7 @@ enum Step {
 
     /// `call` as an image step when an image holds at least `floats` values, else a chunk
     /// step: below 1,024 floats (4 KiB) a chunk's images stay in cache anyway.
-    static func imageLocal(_ call: String, floats: Int, prelude: String? = nil) -> Step {
-        floats >= 1024 ? .image(call, prelude: prelude) : .chunk(prelude.map { "\($0); \(call)" } ?? call)
-    }
+    static func imageLocal(_ call: String, floats: Int) -> Step { floats >= 1024 ? .image(call) : .chunk(call) }
     /// Runs once, between parallel regions.
     case serial(String)
     /// Single-image inference only: `call` covers output rows `q0..<q1` of image 0 with `t` in

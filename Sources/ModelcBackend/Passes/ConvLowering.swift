@@ -15,12 +15,12 @@ extension ConvLowering {
         let tile = winograd && splittable ? WinogradConv.tile(g, filters: a.filters) : nil
         splitSingleImage = splittable && (g.oh * g.ow >= 2 * ConvLowering.rowsPerBlock || tile != nil)
         winogradTile = tile
-        winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
-            .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
-        winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && WinogradConv.gradientTile(g, filters: a.filters) != nil
+        let forward = tile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
+        winogradSingleImage = forward.map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
+        let t = WinogradConv.gradientTile(g, filters: a.filters)
+        winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && t != nil
         // The forward's m x m tiles and the weight gradient's t x t dy tiles both read windows of
         // the input (m + 2 and t + 2 wide): the input is stored unpadded when both can.
-        let t = WinogradConv.gradientTile(g, filters: a.filters)
         unpaddedInput = winogradWeightGradient && t.map { WinogradConv.readsUnpadded(g, m: $0) } == true
             && winogradTile.map { WinogradConv.readsUnpadded(g, m: $0) } == true
         if !hasInputGradient {
@@ -35,8 +35,7 @@ extension ConvLowering {
         }
         let dg = g.inputGradient(filters: a.filters)
         unpaddedOutputGradient = inputGradient == .winograd && WinogradConv.tile(dg, filters: g.c).map { WinogradConv.readsUnpadded(dg, m: $0) } == true
-        winogradImages = pooled ? winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
-            .map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
+        winogradImages = pooled ? forward.map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
         inputGradientImages = unpaddedOutputGradient
             ? WinogradConv(g: dg, co: g.c, prefix: "").map { WinogradConv.imagesPerCall(tiles: $0.tiles, imageFloats: g.oh * g.ow * a.filters) } ?? 1 : 1
     }

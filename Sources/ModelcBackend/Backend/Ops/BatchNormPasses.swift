@@ -92,9 +92,9 @@ struct BatchNormPasses {
     }
 
     /// The sums as an image step: the producer's image-by-image backward (a pool's, a
-    /// dropout's) hands each image's dy over in cache.
+    /// dropout's) hands each image's dy over in cache; the prelude zeroes the chunk's sums.
     var backwardSumsStep: Step {
-        .imageLocal("\(p)BackwardSums(lo, hi, t)", floats: c.outSize, prelude: "(\(part) + t * \(2 * ch)).update(repeating: 0, count: \(2 * ch))")
+        .image("\(p)BackwardSums(lo, hi, t)", prelude: "(\(part) + t * \(2 * ch)).update(repeating: 0, count: \(2 * ch))")
     }
 
     /// The backward's reduction: dgamma, dbeta, mean(dy), mean(dy * xhat).

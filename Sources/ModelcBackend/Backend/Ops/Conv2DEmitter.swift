@@ -180,13 +180,14 @@ extension Conv2DLayer {
     private func emitBatchForward(_ m: ModelEmission, _ name: String, _ fused: FusedOutput?, inference: Bool) {
         let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
         let tiles = inference ? wino?.kernelName : trainTiles
+        let copiesInput = g.padded && !unpadded && !(inference && prePadded)   // into xp, image by image
         m.chunkFunction(name, comment: "\(c.header): \(what)\(tiles == nil ? "" : ", Winograd")") { w in
-            if let tiles = tiles, let wino = wino, !(g.padded && !unpadded && !(inference && prePadded)) {
+            if let tiles = tiles, let wino = wino, !copiesInput {
                 emitTilesOverImages(w, tiles, wino, fused)
                 return
             }
             w.block("for n in lo..<hi") {
-                if g.padded && !unpadded && !(inference && prePadded) {
+                if copiesInput {
                     padCopy(w, "n")
                 } else {
                     w.line("let x = \(batchInput) + n * \(inputStride)")

@@ -1,19 +1,22 @@
 // The machine's FP32 peak as this binary sees it, measured in the same run as a benchmark:
-// every worker thread runs a register-only loop of independent SIMD16 fused multiply-adds
-// (12 accumulators, enough to hide the FMA latency), so nothing but the FMA units limits it.
-// Built like the generated code (-Ounchecked -target-cpu native), so it uses the same vector
-// width the kernels do.
+// every worker thread runs a register-only loop of 12 independent chains of fused multiply-adds
+// (enough to hide the FMA latency), so nothing but the FMA units limits it. Built like the
+// generated code (-Ounchecked -target-cpu native), so it uses the same vector width the kernels
+// do. Each chain is one `KernelTarget.PeakVector`, sized so the 12 chains and the multiplier fit
+// the family's vector registers: on AVX2's 16 ymm a SIMD16 chain would take two registers, and
+// the spills would measure the loads and stores instead of the FMA units.
 
 import Foundation
 
 public enum PeakFlops {
-    /// 12 chains x 16 lanes x 2 FLOPs per iteration.
-    static let flopsPerIteration = 12 * 16 * 2
+    typealias V = KernelTarget.PeakVector
+    /// 12 chains x the vector's lanes x 2 FLOPs per iteration.
+    static let flopsPerIteration = 12 * V.scalarCount * 2
 
     @inline(never)
     static func fmaLoop(_ iterations: Int, _ seed: Float) -> Float {
-        let m = SIMD16<Float>(repeating: 0.999_999)
-        var a0 = SIMD16<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3
+        let m = V(repeating: 0.999_999)
+        var a0 = V(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3
         var a4 = a0 + 4, a5 = a0 + 5, a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
         for _ in 0..<iterations {
             a0 = a0.addingProduct(a0, m); a1 = a1.addingProduct(a1, m); a2 = a2.addingProduct(a2, m)

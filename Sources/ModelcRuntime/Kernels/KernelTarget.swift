@@ -13,25 +13,34 @@
 //   AVX-512  32 x 512-bit zmm  6 x 64 (4 zmm a row)              24 zmm + 4 for B + 1 broadcast
 //   NEON     32 x 128-bit q    6 x 16 (4 q a row)                24 q + 4 for B + 1 broadcast
 //
-// A per-channel pass (Kernels/ChannelPasses.swift) holds about four values per channel block
-// (sums, mean, scale, shift): 64 channels (4 zmm each) on AVX-512, 16 (2 ymm, 4 q) elsewhere.
+// A per-channel pass (Kernels/ChannelPasses.swift) sweeps the rows once per block of 64
+// channels on every family, so the common layers (up to 64 channels) read their rows once. On
+// AVX-512 a block's values (sums, mean, scale, shift) sit in 4 zmm each; on AVX2 and NEON they
+// take 8 ymm or 16 q each and the constants that do not fit reload from L1, which is cheaper than
+// a second sweep over rows that have left the cache.
 
 public enum KernelTarget {
     #if MODELC_ISA_AVX512
     /// The columns of one tile row, held in registers.
     public typealias Lanes = VectorPair<VectorPair<SIMD16<Float>>>
-    /// The channels a per-channel pass (BatchNorm) keeps in registers per value.
-    public typealias ChannelBlock = VectorPair<VectorPair<SIMD16<Float>>>
+    /// One chain of the in-run peak loop (PeakFlops): 12 of them fit the registers.
+    public typealias PeakVector = SIMD16<Float>
     public static let family = "avx512"
+    /// The family's vector registers: how many, and the bytes of one.
+    public static let vectorRegisters = 32, vectorRegisterBytes = 64
     #elseif MODELC_ISA_NEON || (arch(arm64) && !MODELC_ISA_AVX2)
     public typealias Lanes = VectorPair<VectorPair<SIMD4<Float>>>
-    public typealias ChannelBlock = SIMD16<Float>
+    public typealias PeakVector = SIMD8<Float>
     public static let family = "neon"
+    public static let vectorRegisters = 32, vectorRegisterBytes = 16
     #else
     public typealias Lanes = VectorPair<SIMD8<Float>>
-    public typealias ChannelBlock = SIMD16<Float>
+    public typealias PeakVector = SIMD8<Float>
     public static let family = "avx2"
+    public static let vectorRegisters = 16, vectorRegisterBytes = 32
     #endif
+    /// The channels a per-channel pass (BatchNorm) handles per sweep over the rows.
+    public typealias ChannelBlock = VectorPair<VectorPair<SIMD16<Float>>>
     /// Rows of one tile (output rows sharing each load of B).
     public static let tileRows = 6
     /// Columns of one tile.

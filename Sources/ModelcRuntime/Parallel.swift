@@ -34,12 +34,24 @@ public enum Parallel {
     /// A model's batch inference: images 0..<count in about 8 blocks per thread, taken from a
     /// shared counter (a thread slowed down by the host does fewer); `body(lo, hi, part)`,
     /// part < threads. Images are independent at inference, so results do not depend on the blocks.
+    /// A block is whole GEMM tiles of images (`imageBlock`).
     public static func images(_ count: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
         if threads <= 1 || count <= 1 { body(0, count, 0); return }
-        let block = (count + threads * 8 - 1) / (threads * 8)
+        let block = imageBlock(count, threads: threads)
         WorkerPool.shared.runDynamic(items: (count + block - 1) / block, parts: threads) { i, part in
             body(i * block, min(count, (i + 1) * block), part)
         }
+    }
+
+    /// Images per block of `images`: about count / (8 threads), rounded up to a multiple of
+    /// the GEMM tile's rows. A Dense layer's rows are its images and a block's last tile computes
+    /// all its rows, so 16-image blocks computed 18 rows each; pooled Winograd calls take up to 6
+    /// images.
+    @inlinable
+    public static func imageBlock(_ count: Int, threads: Int) -> Int {
+        let tile = KernelTarget.tileRows
+        let block = (count + threads * 8 - 1) / (threads * 8)
+        return (block + tile - 1) / tile * tile
     }
 
     /// One image's rows 0..<total (in multiples of `block`) split over the threads: `body(q0, q1, part)`.

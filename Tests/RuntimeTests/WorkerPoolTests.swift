@@ -104,4 +104,27 @@ final class WorkerPoolTests: XCTestCase {
             }
         }
     }
+
+    /// Batch inference's blocks are whole GEMM tiles of images, about 8 a thread, and
+    /// `Parallel.images` hands out every image once.
+    func testImageBlocksAreWholeTilesAndCoverEveryImage() {
+        let tile = KernelTarget.tileRows
+        XCTAssertEqual(Parallel.imageBlock(256, threads: 2), 18)   // 16 rounded up to whole tiles
+        for count in [2, 7, 64, 256, 1000] {
+            for threads in 2...4 {
+                let block = Parallel.imageBlock(count, threads: threads)
+                XCTAssertEqual(block % tile, 0, "\(count) images, \(threads) threads")
+                XCTAssertGreaterThanOrEqual(block * threads * 8, count)
+                XCTAssertLessThan(block - tile, max(1, (count + threads * 8 - 1) / (threads * 8)))
+                let seen = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                seen.initialize(repeating: 0, count: count)
+                defer { seen.deallocate() }
+                let lock = NSLock()
+                Parallel.images(count, threads: threads) { lo, hi, _ in
+                    lock.lock(); for i in lo..<hi { seen[i] += 1 }; lock.unlock()
+                }
+                XCTAssertEqual((0..<count).map { seen[$0] }, [Int](repeating: 1, count: count))
+            }
+        }
+    }
 }

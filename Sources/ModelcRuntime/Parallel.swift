@@ -45,7 +45,7 @@ public enum Parallel {
 
     /// Images per block of `images`: about count / (8 threads), rounded up to a multiple of
     /// the GEMM tile's rows. A Dense layer's rows are its images and a block's last tile computes
-    /// all its rows, so 16-image blocks computed 18 rows each; pooled Winograd calls take up to 6
+    /// all its rows (a 16-image block would compute 18); pooled Winograd calls take up to 6
     /// images.
     @inlinable
     public static func imageBlock(_ count: Int, threads: Int) -> Int {

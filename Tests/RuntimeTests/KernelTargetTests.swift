@@ -1,7 +1,7 @@
 // The register budgets of the kernel family this runtime was built for (KernelTarget): the
 // GEMM tile and the in-run peak loop must fit the vector registers, or they spill and run at
-// the speed of their loads and stores instead of the FMA units (a SIMD16 peak loop on AVX2's 16
-// ymm did, and measured half the AVX2 peak of a Zen 4).
+// the speed of their loads and stores instead of the FMA units (a SIMD16 peak loop would on
+// AVX2's 16 ymm: each SIMD16 takes two).
 
 import XCTest
 @testable import ModelcRuntime

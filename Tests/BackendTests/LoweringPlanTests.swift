@@ -45,7 +45,7 @@ final class LoweringPlanTests: XCTestCase {
             let names = e.plan.layers.flatMap { $0.buffers.map(\.name) }
             XCTAssertEqual(names.count, Set(names).count, "\(ir.name): a buffer listed twice")
             for n in names {
-                XCTAssertTrue(e.source.contains("private var \(n): Unsafe"), "\(ir.name): \(n) is not declared")
+                XCTAssertTrue(e.source.contains("    var \(n): Unsafe"), "\(ir.name): \(n) is not declared")
             }
         }
     }

@@ -42,43 +42,43 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 8, 8, 20]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2560 }   // conv2d_1 zero-padded input [N, 10, 10, 3]
-    private var l1_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
-    private var l1_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1280 }   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private var l1_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1328 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 2608 }   // batch_normalization_1 output [N, 8, 8, 20]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4144 + threads * 2608 }   // gradient of batch_normalization_1 output
-    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2608 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 + 80 }   // leaky_re_lu_1 output [N, 8, 8, 20]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6704 + threads * 2656 + 80 }   // gradient of leaky_re_lu_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7984 + threads * 2656 + 80 }   // max_pooling2d_1 output [N, 4, 4, 20]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8304 + threads * 2656 + 80 }   // gradient of max_pooling2d_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8624 + threads * 2656 + 80 }   // conv2d_2 output [N, 1, 1, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 8640 + threads * 2656 + 80 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2656 + 80 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l5_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 80 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 2960 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2704 + 2960 }   // batch_normalization_2 output [N, 1, 1, 16]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 8672 + threads * 2704 + 2960 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2704 + 2960 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 2960 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 3024 }   // activation_1 output [N, 1, 1, 16]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 2736 + 3024 }   // gradient of activation_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 8720 + threads * 2736 + 3024 }   // dense_1 output [N, 24]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 8752 + threads * 2736 + 3024 }   // gradient of dense_1 output
-    private var l9_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2736 + 3024 }   // dense_1 folded BatchNorm scale and shift per chunk
-    private var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3024 }   // dense_1 transposed kernel [24, 16]
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3408 }   // batch_normalization_3 output [N, 24]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 8816 + threads * 2784 + 3408 }   // gradient of batch_normalization_3 output
-    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2784 + 3408 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
-    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3408 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3504 }   // dense_2 output [N, 5]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 2832 + 3504 }   // gradient of dense_2 output
-    private var l11_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8880 + threads * 2832 + 3504 }   // dense_2 transposed kernel [5, 24]
-    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 8, 8, 20]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2560 }   // conv2d_1 zero-padded input [N, 10, 10, 3]
+    var l1_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
+    var l1_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1280 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    var l1_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1328 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 2608 }   // batch_normalization_1 output [N, 8, 8, 20]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4144 + threads * 2608 }   // gradient of batch_normalization_1 output
+    var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2608 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 + 80 }   // leaky_re_lu_1 output [N, 8, 8, 20]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6704 + threads * 2656 + 80 }   // gradient of leaky_re_lu_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7984 + threads * 2656 + 80 }   // max_pooling2d_1 output [N, 4, 4, 20]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8304 + threads * 2656 + 80 }   // gradient of max_pooling2d_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8624 + threads * 2656 + 80 }   // conv2d_2 output [N, 1, 1, 16]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 8640 + threads * 2656 + 80 }   // gradient of conv2d_2 output
+    var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2656 + 80 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l5_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 80 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 2960 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2704 + 2960 }   // batch_normalization_2 output [N, 1, 1, 16]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 8672 + threads * 2704 + 2960 }   // gradient of batch_normalization_2 output
+    var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2704 + 2960 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
+    var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 2960 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 3024 }   // activation_1 output [N, 1, 1, 16]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 2736 + 3024 }   // gradient of activation_1 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 8720 + threads * 2736 + 3024 }   // dense_1 output [N, 24]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 8752 + threads * 2736 + 3024 }   // gradient of dense_1 output
+    var l9_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2736 + 3024 }   // dense_1 folded BatchNorm scale and shift per chunk
+    var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3024 }   // dense_1 transposed kernel [24, 16]
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3408 }   // batch_normalization_3 output [N, 24]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 8816 + threads * 2784 + 3408 }   // gradient of batch_normalization_3 output
+    var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2784 + 3408 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
+    var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3408 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3504 }   // dense_2 output [N, 5]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 2832 + 3504 }   // gradient of dense_2 output
+    var l11_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8880 + threads * 2832 + 3504 }   // dense_2 transposed kernel [5, 24]
+    var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4197, inputSize: 192,
@@ -172,35 +172,35 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
 
     // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
+    var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
                        movingMean: (parameters + 600), movingVariance: (parameters + 620),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
+    var l6_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
                        movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_3bn: BatchNormLayer {
+    var l10_batch_normalization_3bn: BatchNormLayer {
         BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
                        movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 30, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    @inline(never) private func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 540)
         let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         BatchNorm.fold(l2_batch_normalization_1bn, bias: bias, into: sc)
@@ -209,7 +209,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 192
             let x = l1_conv2d_1xp + n * 300
@@ -220,7 +220,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    private func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 192
             let x = l1_conv2d_1xp + n * 300
@@ -233,7 +233,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let gb = (gp + 540)
         for o in 0..<20 { gb[o] = 0 }
@@ -252,32 +252,32 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
-    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1280, a3 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
                                pixels: 64, l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalization_1BackwardReduce() {
+    func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
-    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 1 * 8 + (q0 + row) % 1 * 2) * 20 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_1
-    @inline(never) private func l5_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let sc = l5_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + activation_1
         BatchNorm.fold(l6_batch_normalization_2bn, bias: nil, into: sc)
@@ -286,7 +286,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
-    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 320
             let y = a5 + n * 16
@@ -295,7 +295,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: inference, fused with conv2d_2 + batch_normalization_2 + activation_1
-    private func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 320
             let y = a7 + n * 16
@@ -304,7 +304,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 16 }, b: l5_conv2d_2wt + kh * 960, n: 60, c: { row in y + (((q0 + row) / 1 * 2 + kh) * 4 + (q0 + row) % 1 * 2) * 20 },
                       GemmReduction(k: 16, ldb: 60), .add)
@@ -312,7 +312,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 2880)
@@ -331,19 +331,19 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out) to the chunk's
-    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 16, a7 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
                                pixels: 1, l6_batch_normalization_2bn, .relu, into: l6_batch_normalization_2part + t * 32, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6_batch_normalization_2BackwardReduce() {
+    func l6_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 3520)
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear
-    private func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 3568), bias = (parameters + 3952)
         let x = a7, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 16 }, b: wk, n: 24, c: { row in y + (r0 + row) * 24 },
@@ -351,7 +351,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: inference, fused with dense_1 + batch_normalization_3
-    private func l9_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 3568), bias = (parameters + 3952)
         let sc = l9_dense_1fold + t * 48, sh = sc + 24   // folded dense_1 + batch_normalization_3
         BatchNorm.fold(l10_batch_normalization_3bn, bias: bias, into: sc)
@@ -361,7 +361,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 backward: dW, db, dx
-    private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a7, dy = g9
         BiasGradient.sum(dy + lo * 24, rows: (hi - lo) * 1, n: 24, into: (gp + 3952))
@@ -373,19 +373,19 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
                                pixels: 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10_batch_normalization_3BackwardReduce() {
+    func l10_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l10_batch_normalization_3bn,
                                  dGamma: gradients + 3976, dBeta: gradients + 4000)
     }
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
-    private func l11_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4072), bias = (parameters + 4192)
         let x = a10, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -393,7 +393,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_2 backward: dW, db, dx
-    private func l11_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a10, dy = g11
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4192))

@@ -45,64 +45,64 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 7, 20]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2528 }   // conv2d_1 zero-padded input [N, 11, 9, 3]
-    private var l1_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 9, 7, 20]
-    private var l1_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 1264 }   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private var l1_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 1312 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 2576 }   // batch_normalization_1 output [N, 9, 7, 20]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4096 + threads * 2576 }   // gradient of batch_normalization_1 output
-    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2576 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2624 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2624 + 80 }   // leaky_re_lu_1 output [N, 9, 7, 20]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6624 + threads * 2624 + 80 }   // gradient of leaky_re_lu_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7888 + threads * 2624 + 80 }   // max_pooling2d_1 output [N, 5, 4, 20]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8288 + threads * 2624 + 80 }   // gradient of max_pooling2d_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2624 + 80 }   // dropout_1 output [N, 5, 4, 20]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 9088 + threads * 2624 + 80 }   // gradient of dropout_1 output
-    private var l5_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 9488 + threads * 2624 + 80 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 9888 + threads * 2624 + 80 }   // conv2d_2 output [N, 5, 4, 18]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 10256 + threads * 2624 + 80 }   // gradient of conv2d_2 output
-    private var l6_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 10624 + threads * 2624 + 80 }   // conv2d_2 zero-padded input [N, 7, 6, 20]
-    private var l6_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 2624 + 80 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 5, 4, 18]
-    private var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 2992 + 80 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l6_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3040 + 80 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l6_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3040 + 3328 }   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
-    private var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3808 + 3328 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 4176 + 3328 }   // batch_normalization_2 output [N, 5, 4, 18]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 11840 + threads * 4176 + 3328 }   // gradient of batch_normalization_2 output
-    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4176 + 3328 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
-    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4224 + 3328 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4224 + 3408 }   // average_pooling2d_1 output [N, 2, 2, 18]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 4224 + 3408 }   // gradient of average_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 12368 + threads * 4224 + 3408 }   // activation_1 output [N, 2, 2, 18]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 12448 + threads * 4224 + 3408 }   // gradient of activation_1 output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 12528 + threads * 4224 + 3408 }   // dropout_2 output [N, 2, 2, 18]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 12608 + threads * 4224 + 3408 }   // gradient of dropout_2 output
-    private var l10_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 12688 + threads * 4224 + 3408 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 12768 + threads * 4224 + 3408 }   // conv2d_3 output [N, 2, 2, 7]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 12800 + threads * 4224 + 3408 }   // gradient of conv2d_3 output
-    private var l11_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 12832 + threads * 4224 + 3408 }   // conv2d_3 zero-padded input [N, 3, 3, 18]
-    private var l11_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4224 + 3408 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l11_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4224 + 3920 }   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4288 + 3920 }   // dense_1 output [N, 9]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 13024 + threads * 4288 + 3920 }   // gradient of dense_1 output
-    private var l13_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4288 + 3920 }   // dense_1 folded BatchNorm scale and shift per chunk
-    private var l13_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4320 + 3920 }   // dense_1 transposed kernel [9, 28]
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4320 + 4176 }   // batch_normalization_3 output [N, 9]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 13056 + threads * 4320 + 4176 }   // gradient of batch_normalization_3 output
-    private var l14_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4320 + 4176 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
-    private var l14_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4176 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4224 }   // re_lu_1 output [N, 9]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 13088 + threads * 4352 + 4224 }   // gradient of re_lu_1 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 13104 + threads * 4352 + 4224 }   // dropout_3 output [N, 9]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 13120 + threads * 4352 + 4224 }   // gradient of dropout_3 output
-    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 13136 + threads * 4352 + 4224 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 13152 + threads * 4352 + 4224 }   // dense_2 output [N, 5]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 13168 + threads * 4352 + 4224 }   // gradient of dense_2 output
-    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 4352 + 4224 }   // dense_2 transposed kernel [5, 9]
-    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 7, 20]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2528 }   // conv2d_1 zero-padded input [N, 11, 9, 3]
+    var l1_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 9, 7, 20]
+    var l1_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 1264 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    var l1_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 1312 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 2576 }   // batch_normalization_1 output [N, 9, 7, 20]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4096 + threads * 2576 }   // gradient of batch_normalization_1 output
+    var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2576 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2624 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 2624 + 80 }   // leaky_re_lu_1 output [N, 9, 7, 20]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6624 + threads * 2624 + 80 }   // gradient of leaky_re_lu_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7888 + threads * 2624 + 80 }   // max_pooling2d_1 output [N, 5, 4, 20]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8288 + threads * 2624 + 80 }   // gradient of max_pooling2d_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2624 + 80 }   // dropout_1 output [N, 5, 4, 20]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 9088 + threads * 2624 + 80 }   // gradient of dropout_1 output
+    var l5_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 9488 + threads * 2624 + 80 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 9888 + threads * 2624 + 80 }   // conv2d_2 output [N, 5, 4, 18]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 10256 + threads * 2624 + 80 }   // gradient of conv2d_2 output
+    var l6_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 10624 + threads * 2624 + 80 }   // conv2d_2 zero-padded input [N, 7, 6, 20]
+    var l6_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 2624 + 80 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 5, 4, 18]
+    var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 2992 + 80 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l6_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3040 + 80 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l6_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3040 + 3328 }   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
+    var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 3808 + 3328 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 4176 + 3328 }   // batch_normalization_2 output [N, 5, 4, 18]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 11840 + threads * 4176 + 3328 }   // gradient of batch_normalization_2 output
+    var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4176 + 3328 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
+    var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4224 + 3328 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 4224 + 3408 }   // average_pooling2d_1 output [N, 2, 2, 18]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 4224 + 3408 }   // gradient of average_pooling2d_1 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 12368 + threads * 4224 + 3408 }   // activation_1 output [N, 2, 2, 18]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 12448 + threads * 4224 + 3408 }   // gradient of activation_1 output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 12528 + threads * 4224 + 3408 }   // dropout_2 output [N, 2, 2, 18]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 12608 + threads * 4224 + 3408 }   // gradient of dropout_2 output
+    var l10_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 12688 + threads * 4224 + 3408 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 12768 + threads * 4224 + 3408 }   // conv2d_3 output [N, 2, 2, 7]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 12800 + threads * 4224 + 3408 }   // gradient of conv2d_3 output
+    var l11_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 12832 + threads * 4224 + 3408 }   // conv2d_3 zero-padded input [N, 3, 3, 18]
+    var l11_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4224 + 3408 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l11_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4224 + 3920 }   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 4288 + 3920 }   // dense_1 output [N, 9]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 13024 + threads * 4288 + 3920 }   // gradient of dense_1 output
+    var l13_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4288 + 3920 }   // dense_1 folded BatchNorm scale and shift per chunk
+    var l13_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4320 + 3920 }   // dense_1 transposed kernel [9, 28]
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 4320 + 4176 }   // batch_normalization_3 output [N, 9]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 13056 + threads * 4320 + 4176 }   // gradient of batch_normalization_3 output
+    var l14_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4320 + 4176 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
+    var l14_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4176 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4224 }   // re_lu_1 output [N, 9]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 13088 + threads * 4352 + 4224 }   // gradient of re_lu_1 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 13104 + threads * 4352 + 4224 }   // dropout_3 output [N, 9]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 13120 + threads * 4352 + 4224 }   // gradient of dropout_3 output
+    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 13136 + threads * 4352 + 4224 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 13152 + threads * 4352 + 4224 }   // dense_2 output [N, 5]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 13168 + threads * 4352 + 4224 }   // gradient of dense_2 output
+    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 4352 + 4224 }   // dense_2 transposed kernel [5, 9]
+    var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4810, inputSize: 189,
@@ -209,36 +209,44 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension FusePoolFused {
     // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
+    var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
                        movingMean: (parameters + 600), movingVariance: (parameters + 620),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99
-    private var l7_batch_normalization_2bn: BatchNormLayer {
+    var l7_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 18, statistics: l7_batch_normalization_2stats, gamma: (parameters + 3880), beta: (parameters + 3898),
                        movingMean: (parameters + 3916), movingVariance: (parameters + 3934),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l14_batch_normalization_3bn: BatchNormLayer {
+    var l14_batch_normalization_3bn: BatchNormLayer {
         BatchNormLayer(channels: 9, statistics: l14_batch_normalization_3stats, gamma: (parameters + 4724), beta: (parameters + 4733),
                        movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension FusePoolFused {
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
-    @inline(never) private func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 540)
         let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
         BatchNorm.fold(l2_batch_normalization_1bn, bias: bias, into: sc)
@@ -247,7 +255,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 189
             let x = l1_conv2d_1xp + n * 297
@@ -258,7 +266,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
-    private func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 189
             let x = l1_conv2d_1xp + n * 297
@@ -271,7 +279,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let gb = (gp + 540)
         for o in 0..<20 { gb[o] = 0 }
@@ -290,38 +298,38 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
-    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 1260, a3 + lo * 1260, a1 + lo * 1260, rows: (hi - lo) * 63,
                                pixels: 63, l2_batch_normalization_1bn, .leaky(Float(0.3)), into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalization_1BackwardReduce() {
+    func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 63, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, pool) }
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
-    private func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 400, y = a5 + lo * 400, mask = l5_dropout_1mask + lo * 400
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 400, first: lo * 400, seed: seed ^ 1663341875487337577, rate: dropout ? Float(0.3) : 0)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l6_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 20 }, b: wk, n: 18, c: { row in y + (q0 + row) * 18 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 120, aInner: 1, bOuter: 1080, bInner: 18), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
-    @inline(never) private func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let sc = l6_conv2d_2fold + t * 36, sh = sc + 18   // folded conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
@@ -330,7 +338,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l6_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a5 + n * 400
             let x = l6_conv2d_2xp + n * 840
@@ -341,7 +349,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: inference, fused with conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
-    private func l6_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = l6_conv2d_2xp + n * 840
             let y = l6_conv2d_2poolIn + t * 360
@@ -352,7 +360,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l6_conv2d_2Flip() {
+    func l6_conv2d_2Flip() {
         let wk = (parameters + 640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<18 {
             l6_conv2d_2wf[((kh * 3 + kw) * 18 + o) * 20 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 20 + ci) * 18 + o]
@@ -360,13 +368,13 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l6_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 18 }, b: l6_conv2d_2wf, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 54, aOuter: 108, aInner: 1, bOuter: 1080, bInner: 20), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 3240)
@@ -385,45 +393,48 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
+}
+
+extension FusePoolFused {
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, rows: (hi - lo) * 20,
                                pixels: 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l7_batch_normalization_2BackwardReduce() {
+    func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
-    private func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, pool) }
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18] backward
-    private func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, pool) }
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training
-    private func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 72, y = a10 + lo * 72, mask = l10_dropout_2mask + lo * 72
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 72, first: lo * 72, seed: seed ^ 3326683750974675154, rate: dropout ? Float(0.5) : 0)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
-    @inline(never) private func l11_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l11_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 3952), bias = (parameters + 4456)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 18 }, b: wk, n: 7, c: { row in y + (q0 + row) * 7 },
                   GemmReduction(outer: 2, inner: 36, aOuter: 54, aInner: 1, bOuter: 252, bInner: 7), GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
-    private func l11_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a10 + n * 72
             let x = l11_conv2d_3xp + n * 162
@@ -434,7 +445,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear, inference
-    private func l11_conv2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_conv2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = l11_conv2d_3xp + n * 162
             let y = a11 + n * 28
@@ -443,7 +454,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l11_conv2d_3Flip() {
+    func l11_conv2d_3Flip() {
         let wk = (parameters + 3952)
         for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<18 { for o in 0..<7 {
             l11_conv2d_3wf[((kh * 2 + kw) * 7 + o) * 18 + ci] = wk[(((1 - kh) * 2 + 1 - kw) * 18 + ci) * 7 + o]
@@ -451,13 +462,13 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l11_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l11_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2) * 7 }, b: l11_conv2d_3wf, n: 18, c: { row in y + (q0 + row) * 18 },
                   GemmReduction(outer: 2, inner: 14, aOuter: 21, aInner: 1, bOuter: 252, bInner: 18), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l11_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         BiasGradient.sum(g11 + lo * 28, rows: (hi - lo) * 4, n: 7, into: (gp + 4456))
         let gk = (gp + 3952)
@@ -475,7 +486,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 (Dense): [N, 28] -> [N, 9]: x [28] * W [28, 9] + b linear
-    private func l13_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4463), bias = (parameters + 4715)
         let x = a11, y = a13, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 28 }, b: wk, n: 9, c: { row in y + (r0 + row) * 9 },
@@ -483,7 +494,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 (Dense): [N, 28] -> [N, 9]: inference, fused with dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
-    private func l13_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4463), bias = (parameters + 4715)
         let sc = l13_dense_1fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
         BatchNorm.fold(l14_batch_normalization_3bn, bias: bias, into: sc)
@@ -493,7 +504,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db, dx
-    private func l13_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a11, dy = g13
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 1, n: 9, into: (gp + 4715))
@@ -505,25 +516,25 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
-    private func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 9, a15 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
                                pixels: 1, l14_batch_normalization_3bn, .relu, into: l14_batch_normalization_3part + t * 18, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l14_batch_normalization_3BackwardReduce() {
+    func l14_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l14_batch_normalization_3bn,
                                  dGamma: gradients + 4724, dBeta: gradients + 4733)
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: dropout rate 0.2, training
-    private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a15 + lo * 9, y = a16 + lo * 9, mask = l16_dropout_3mask + lo * 9
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 9, first: lo * 9, seed: seed ^ 16390740445785211216, rate: dropout ? Float(0.2) : 0)
     }
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear
-    private func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4760), bias = (parameters + 4805)
         let x = a16, y = a17, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 9 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -531,7 +542,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_2 backward: dW, db, dx
-    private func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a16, dy = g17
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 4805))

@@ -25,7 +25,7 @@ public final class FxActSigmoid: CompiledModelBase, CompiledModel, @unchecked Se
     public static let endsWithSoftmax = false
     public static let endsWithSigmoid = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,

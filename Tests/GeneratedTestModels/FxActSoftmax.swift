@@ -28,13 +28,13 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // activation output [N, 6]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of activation output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 output [N, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_1 output
-    private var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_1 transposed kernel [3, 6]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // activation output [N, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of activation output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 output [N, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_1 output
+    var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 171, inputSize: 24,
@@ -82,7 +82,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 144), (144, 6), (150, 18), (168, 3)]
 
     // dense (Dense): [N, 24] -> [N, 6]: x [24] * W [24, 6] + b linear
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 144)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -90,7 +90,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 144))
@@ -100,7 +100,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 150), bias = (parameters + 168)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -108,7 +108,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 backward: dW, db, dx
-    private func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 168))

@@ -24,7 +24,7 @@ public final class FxActTanh: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,

@@ -24,7 +24,7 @@ public final class FxAvgpool: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // average_pooling2d output [N, 3, 3, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // average_pooling2d output [N, 3, 3, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 126,
@@ -55,7 +55,7 @@ public final class FxAvgpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
-    private func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 27, pool) }
     }

@@ -24,7 +24,7 @@ public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // average_pooling2d output [N, 4, 3, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // average_pooling2d output [N, 4, 3, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 126,
@@ -55,7 +55,7 @@ public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: average pool 3x3 stride 2x2 same (pad top 1 left 0) (training and inference)
-    private func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, pool) }
     }

@@ -29,14 +29,14 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
-    private var l1_conv2dfold: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d folded BatchNorm scale and shift per chunk
-    private var l1_conv2ddz: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 }   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 80 }   // batch_normalization output [N, 4, 4, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 80 }   // gradient of batch_normalization output
-    private var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 80 }   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
-    private var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
+    var l1_conv2dfold: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d folded BatchNorm scale and shift per chunk
+    var l1_conv2ddz: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 }   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 80 }   // batch_normalization output [N, 4, 4, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 80 }   // gradient of batch_normalization output
+    var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 80 }   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
+    var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 124, inputSize: 108,
@@ -80,21 +80,21 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108)]
 
     // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalizationbn: BatchNormLayer {
+    var l2_batch_normalizationbn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l2_batch_normalizationstats, gamma: (parameters + 108), beta: (parameters + 112),
                        movingMean: (parameters + 116), movingVariance: (parameters + 120),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 18, aInner: 1, bOuter: 36, bInner: 4), .store)
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, fused with conv2d + batch_normalization
-    @inline(never) private func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l1_conv2dfold + t * 8, sh = sc + 4   // folded conv2d + batch_normalization
         BatchNorm.fold(l2_batch_normalizationbn, bias: nil, into: sc)
@@ -103,7 +103,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 64
@@ -112,7 +112,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: inference, fused with conv2d + batch_normalization
-    private func l1_conv2dForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a2 + n * 64
@@ -121,7 +121,7 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 124
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 108)
@@ -137,13 +137,13 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, rows: (hi - lo) * 16,
                                pixels: 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalizationBackwardReduce() {
+    func l2_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 108, dBeta: gradients + 112)
     }

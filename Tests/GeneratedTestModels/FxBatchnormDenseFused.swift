@@ -30,13 +30,13 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 5]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var l2_densefold: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense folded BatchNorm scale and shift per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization output [N, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 + threads * 16 }   // gradient of batch_normalization output
-    private var l3_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 16 }   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
-    private var l3_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 32 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 5]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var l2_densefold: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense folded BatchNorm scale and shift per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization output [N, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 + threads * 16 }   // gradient of batch_normalization output
+    var l3_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 16 }   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
+    var l3_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 32 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 85, inputSize: 12,
@@ -83,14 +83,14 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 60), (60, 5)]
 
     // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalizationbn: BatchNormLayer {
+    var l3_batch_normalizationbn: BatchNormLayer {
         BatchNormLayer(channels: 5, statistics: l3_batch_normalizationstats, gamma: (parameters + 65), beta: (parameters + 70),
                        movingMean: (parameters + 75), movingVariance: (parameters + 80),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // dense (Dense): [N, 12] -> [N, 5]: x [12] * W [12, 5] + b linear
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 60)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -98,7 +98,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense (Dense): [N, 12] -> [N, 5]: inference, fused with dense + batch_normalization
-    private func l2_denseForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 60)
         let sc = l2_densefold + t * 10, sh = sc + 5   // folded dense + batch_normalization
         BatchNorm.fold(l3_batch_normalizationbn, bias: bias, into: sc)
@@ -108,7 +108,7 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 85
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 60))
@@ -118,13 +118,13 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     }
 
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, rows: (hi - lo) * 1,
                                pixels: 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalizationBackwardReduce() {
+    func l3_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l3_batch_normalizationbn,
                                  dGamma: gradients + 65, dBeta: gradients + 70)
     }

@@ -29,19 +29,19 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 16, 6]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of conv1d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // batch_normalization output [N, 1, 16, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of batch_normalization output
-    private var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // batch_normalization per-chunk partial sums (chunks x 2 x 6)
-    private var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 16 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 16 + 32 }   // activation output [N, 1, 16, 6]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + threads * 16 + 32 }   // gradient of activation output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 16 + 32 }   // average_pooling1d output [N, 1, 7, 6]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 16 + 32 }   // gradient of average_pooling1d output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 16 + 32 }   // global_max_pooling1d output [N, 6]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + threads * 16 + 32 }   // gradient of global_max_pooling1d output
-    private var l5_global_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 16, 6]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of conv1d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // batch_normalization output [N, 1, 16, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of batch_normalization output
+    var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // batch_normalization per-chunk partial sums (chunks x 2 x 6)
+    var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 16 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 16 + 32 }   // activation output [N, 1, 16, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + threads * 16 + 32 }   // gradient of activation output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 16 + 32 }   // average_pooling1d output [N, 1, 7, 6]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 16 + 32 }   // gradient of average_pooling1d output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 16 + 32 }   // global_max_pooling1d output [N, 6]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + threads * 16 + 32 }   // gradient of global_max_pooling1d output
+    var l5_global_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 60, inputSize: 32,
@@ -107,14 +107,14 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36)]
 
     // batch_normalization (BatchNormalization): [N, 1, 16, 6] -> [N, 1, 16, 6]: batch norm over 6 channels x 16 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalizationbn: BatchNormLayer {
+    var l2_batch_normalizationbn: BatchNormLayer {
         BatchNormLayer(channels: 6, statistics: l2_batch_normalizationstats, gamma: (parameters + 36), beta: (parameters + 42),
                        movingMean: (parameters + 48), movingVariance: (parameters + 54),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv1d (Conv1D): [N, 1, 16, 2] -> [N, 1, 16, 6]: kernel 1x3x2x6 dilation 1x2 stride 1x1 pad top 0 left 2 linear
-    private func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         for n in lo..<hi {
             let x = a0 + n * 32, y = a1 + n * 96
@@ -136,7 +136,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv1d backward: dW, db (first layer: no dx)
-    private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 60
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
@@ -164,25 +164,25 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // batch_normalization backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 96, a2 + lo * 96, a1 + lo * 96, rows: (hi - lo) * 16,
                                pixels: 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 12, accumulate: true)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalizationBackwardReduce() {
+    func l2_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 36, dBeta: gradients + 42)
     }
 
     // average_pooling1d (AveragePooling1D): [N, 1, 16, 6] -> [N, 1, 7, 6]: average pool 1x3 stride 1x2 valid (pad top 0 left 0) (training and inference)
-    private func l4_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 96, a4 + n * 42, pool) }
     }
 
     // average_pooling1d (AveragePooling1D): [N, 1, 16, 6] -> [N, 1, 7, 6] backward
-    private func l4_average_pooling1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_average_pooling1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))
         for n in lo..<hi { Pooling.averageBackward(g3 + n * 96, g4 + n * 42, pool) }
     }

@@ -30,21 +30,21 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 12, 20]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of conv1d output
-    private var l1_conv1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // conv1d zero-padded input [N, 1, 16, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1d_1 output [N, 1, 12, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 560 }   // gradient of conv1d_1 output
-    private var l2_conv1d_1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // conv1d_1 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv1d_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 64 }   // conv1d_1 output gradient of one image, zero-bordered [1, 12, 3] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 48 + 64 }   // max_pooling1d output [N, 1, 6, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 48 + 64 }   // gradient of max_pooling1d output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 48 + 64 }   // global_average_pooling1d output [N, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + threads * 48 + 64 }   // gradient of global_average_pooling1d output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + threads * 48 + 64 }   // dense output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 48 + 64 }   // gradient of dense output
-    private var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 64 }   // dense transposed kernel [3, 3]
-    private var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 12, 20]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of conv1d output
+    var l1_conv1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // conv1d zero-padded input [N, 1, 16, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1d_1 output [N, 1, 12, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 560 }   // gradient of conv1d_1 output
+    var l2_conv1d_1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // conv1d_1 flipped kernel [KH, KW, CO, CI]
+    var l2_conv1d_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 64 }   // conv1d_1 output gradient of one image, zero-bordered [1, 12, 3] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 48 + 64 }   // max_pooling1d output [N, 1, 6, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 48 + 64 }   // gradient of max_pooling1d output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 48 + 64 }   // global_average_pooling1d output [N, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + threads * 48 + 64 }   // gradient of global_average_pooling1d output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + threads * 48 + 64 }   // dense output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 48 + 64 }   // gradient of dense output
+    var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 64 }   // dense transposed kernel [3, 3]
+    var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 295, inputSize: 24,
@@ -103,14 +103,14 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 200), (200, 20), (220, 60), (280, 3), (283, 9), (292, 3)]
 
     // conv1d (Conv1D): [N, 1, 12, 2] -> [N, 1, 12, 20]: output pixels q0..<q1 of one image, kernel 1x5x2x20 stride 1x1 pad t0 b0 l2 r2 +bias relu
-    @inline(never) private func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 200)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 16 + (q0 + row) % 12 * 1) * 2 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 1, inner: 10, aOuter: 32, aInner: 1, bOuter: 200, bInner: 20), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv1d (Conv1D): [N, 1, 12, 2] -> [N, 1, 12, 20]: kernel 1x5x2x20 stride 1x1 pad t0 b0 l2 r2 +bias relu
-    private func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 24
             let x = l1_conv1dxp + n * 32
@@ -121,7 +121,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d backward: dW, db (first layer: no dx)
-    private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
         Activations.backward(.relu, dy: g1 + lo * 240, y: a1 + lo * 240, dx: g1 + lo * 240, count: (hi - lo) * 240)
         BiasGradient.sum(g1 + lo * 240, rows: (hi - lo) * 12, n: 20, into: (gp + 200))
@@ -136,14 +136,14 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_1 (Conv1D): [N, 1, 12, 20] -> [N, 1, 12, 3]: output pixels q0..<q1 of one image, kernel 1x1x20x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 220), bias = (parameters + 280)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 12 + (q0 + row) % 12 * 1) * 20 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 20, aOuter: 240, aInner: 1, bOuter: 60, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 12, 20] -> [N, 1, 12, 3]: kernel 1x1x20x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 240
             let y = a2 + n * 36
@@ -152,7 +152,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv1d_1Flip() {
+    func l2_conv1d_1Flip() {
         let wk = (parameters + 220)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<20 { for o in 0..<3 {
             l2_conv1d_1wf[((kh * 1 + kw) * 3 + o) * 20 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 20 + ci) * 3 + o]
@@ -160,13 +160,13 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_1 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv1d_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 12 + (q0 + row) % 12) * 3 }, b: l2_conv1d_1wf, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 36, aInner: 1, bOuter: 60, bInner: 20), .store)
     }
 
     // conv1d_1 backward: dW, db, dx
-    private func l2_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
         BiasGradient.sum(g2 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 280))
         let gk = (gp + 220)
@@ -184,25 +184,25 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // max_pooling1d (MaxPooling1D): [N, 1, 12, 3] -> [N, 1, 6, 3]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    private func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 36, a3 + n * 18, l3_max_pooling1darg + n * 18, pool) }
     }
 
     // max_pooling1d (MaxPooling1D): [N, 1, 12, 3] -> [N, 1, 6, 3]: max pool 1x2 stride 1x2 valid (pad top 0 left 0), inference
-    private func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 36, a3 + n * 18, pool) }
     }
 
     // global_average_pooling1d (GlobalAveragePooling1D): [N, 1, 6, 3] -> [N, 3]: global average pool over 6 pixels
-    private func l4_global_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_global_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 6, 3), output: (1, 1), window: (1, 6), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 18, a4 + n * 3, pool) }
     }
 
     // dense (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear
-    private func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 283), bias = (parameters + 292)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -210,7 +210,7 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // dense backward: dW, db, dx
-    private func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 295
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 292))

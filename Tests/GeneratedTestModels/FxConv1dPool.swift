@@ -29,19 +29,19 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 13, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv1d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv1d_1 output [N, 1, 7, 5]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of conv1d_1 output
-    private var l2_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1d_1 zero-padded input [N, 1, 16, 4]
-    private var l2_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv1d_1 transposed kernel [KH, CO, KW*CI]
-    private var l2_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 80 }   // conv1d_1 gradient of the padded input
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 80 }   // max_pooling1d output [N, 1, 4, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 80 }   // gradient of max_pooling1d output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 80 }   // dense output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 80 }   // gradient of dense output
-    private var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 80 }   // dense transposed kernel [3, 20]
-    private var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 13, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv1d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv1d_1 output [N, 1, 7, 5]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of conv1d_1 output
+    var l2_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1d_1 zero-padded input [N, 1, 16, 4]
+    var l2_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv1d_1 transposed kernel [KH, CO, KW*CI]
+    var l2_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 80 }   // conv1d_1 gradient of the padded input
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 80 }   // max_pooling1d output [N, 1, 4, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 80 }   // gradient of max_pooling1d output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 80 }   // dense output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 80 }   // gradient of dense output
+    var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 80 }   // dense transposed kernel [3, 20]
+    var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 183, inputSize: 45,
@@ -97,14 +97,14 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (40, 80), (120, 60), (180, 3)]
 
     // conv1d (Conv1D): [N, 1, 15, 3] -> [N, 1, 13, 4]: output pixels q0..<q1 of one image, kernel 1x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 9, aOuter: 45, aInner: 1, bOuter: 36, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1d (Conv1D): [N, 1, 15, 3] -> [N, 1, 13, 4]: kernel 1x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 45
             let y = a1 + n * 52
@@ -113,7 +113,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d backward: dW, db (first layer: no dx)
-    private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 183
         BiasGradient.sum(g1 + lo * 52, rows: (hi - lo) * 13, n: 4, into: (gp + 36))
         let gk = (gp + 0)
@@ -127,14 +127,14 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 (Conv1D): [N, 1, 13, 4] -> [N, 1, 7, 5]: output pixels q0..<q1 of one image, kernel 1x4x4x5 stride 1x2 pad t0 b0 l1 r2 linear
-    @inline(never) private func l2_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 40)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 16 + (q0 + row) % 7 * 2) * 4 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 1, inner: 16, aOuter: 64, aInner: 1, bOuter: 80, bInner: 5), .store)
     }
 
     // conv1d_1 (Conv1D): [N, 1, 13, 4] -> [N, 1, 7, 5]: kernel 1x4x4x5 stride 1x2 pad t0 b0 l1 r2 linear
-    private func l2_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 52
             let x = l2_conv1d_1xp + n * 64
@@ -145,7 +145,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv1d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l2_conv1d_1wt + kh * 80, n: 16, c: { row in y + (((q0 + row) / 7 * 1 + kh) * 16 + (q0 + row) % 7 * 2) * 4 },
                       GemmReduction(k: 5, ldb: 16), .add)
@@ -153,7 +153,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 backward: dW, db, dx
-    private func l2_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 183
         let gk = (gp + 40)
         gk.update(repeating: 0, count: 80)
@@ -171,19 +171,19 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // max_pooling1d (MaxPooling1D): [N, 1, 7, 5] -> [N, 1, 4, 5]: max pool 1x2 stride 1x2 same (pad top 0 left 0)
-    private func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 35, a3 + n * 20, l3_max_pooling1darg + n * 20, pool) }
     }
 
     // max_pooling1d (MaxPooling1D): [N, 1, 7, 5] -> [N, 1, 4, 5]: max pool 1x2 stride 1x2 same (pad top 0 left 0), inference
-    private func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 35, a3 + n * 20, pool) }
     }
 
     // dense (Dense): [N, 20] -> [N, 3]: x [20] * W [20, 3] + b linear
-    private func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 120), bias = (parameters + 180)
         let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -191,7 +191,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense backward: dW, db, dx
-    private func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 183
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 180))

@@ -31,15 +31,15 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     public static let endsWithSoftmax = false
     public static let endsWithSigmoid = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 6, 6, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 4, 4, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of conv2d_1 output
-    private var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 112 }   // conv2d_2 output [N, 4, 4, 2]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 112 }   // gradient of conv2d_2 output
-    private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 112 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 128 }   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 6, 6, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 4, 4, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of conv2d_1 output
+    var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 112 }   // conv2d_2 output [N, 4, 4, 2]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 112 }   // gradient of conv2d_2 output
+    var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 112 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 128 }   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 195, inputSize: 128,
@@ -88,14 +88,14 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (76, 108), (184, 3), (187, 6), (193, 2)]
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 128
             let y = a1 + n * 144
@@ -104,7 +104,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         Activations.backward(.relu, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
         BiasGradient.sum(g1 + lo * 144, rows: (hi - lo) * 36, n: 4, into: (gp + 72))
@@ -119,14 +119,14 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 76), bias = (parameters + 184)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 36, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 144
             let y = a2 + n * 48
@@ -136,7 +136,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l2_conv2d_1wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 4 },
                       GemmReduction(k: 3, ldb: 12), .add)
@@ -144,7 +144,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         Activations.backward(.tanh, dy: g2 + lo * 48, y: a2 + lo * 48, dx: g2 + lo * 48, count: (hi - lo) * 48)
         BiasGradient.sum(g2 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 184))
@@ -162,14 +162,14 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: output pixels q0..<q1 of one image, kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    @inline(never) private func l3_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 187), bias = (parameters + 193)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 12, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    private func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 48
             let y = a3 + n * 32
@@ -179,7 +179,7 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_conv2d_2Flip() {
+    func l3_conv2d_2Flip() {
         let wk = (parameters + 187)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<3 { for o in 0..<2 {
             l3_conv2d_2wf[((kh * 1 + kw) * 2 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 2 + o]
@@ -187,13 +187,13 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l3_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4) * 2 }, b: l3_conv2d_2wf, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 2, aOuter: 8, aInner: 1, bOuter: 6, bInner: 3), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         Activations.backward(.sigmoid, dy: g3 + lo * 32, y: a3 + lo * 32, dx: g3 + lo * 32, count: (hi - lo) * 32)
         BiasGradient.sum(g3 + lo * 32, rows: (hi - lo) * 16, n: 2, into: (gp + 193))

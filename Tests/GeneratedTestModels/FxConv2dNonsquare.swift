@@ -28,11 +28,11 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 7, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d_1 output [N, 5, 4, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of conv2d_1 output
-    private var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 7, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d_1 output [N, 5, 4, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of conv2d_1 output
+    var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 112,
@@ -78,14 +78,14 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 3), (27, 48), (75, 4)]
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: output pixels q0..<q1 of one image, kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 7 + (q0 + row) % 7 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 4, inner: 2, aOuter: 14, aInner: 1, bOuter: 6, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 112
             let y = a1 + n * 105
@@ -94,7 +94,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         BiasGradient.sum(g1 + lo * 105, rows: (hi - lo) * 35, n: 3, into: (gp + 24))
         let gk = (gp + 0)
@@ -108,14 +108,14 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_1 (Conv2D): [N, 5, 7, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 1x4x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 27), bias = (parameters + 75)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 7 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 12, aOuter: 21, aInner: 1, bOuter: 48, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 5, 7, 3] -> [N, 5, 4, 4]: kernel 1x4x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 105
             let y = a2 + n * 80
@@ -124,7 +124,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l2_conv2d_1wt + kh * 48, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 7 + (q0 + row) % 4 * 1) * 3 },
                       GemmReduction(k: 4, ldb: 12), .add)
@@ -132,7 +132,7 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         BiasGradient.sum(g2 + lo * 80, rows: (hi - lo) * 20, n: 4, into: (gp + 75))
         let gk = (gp + 27)

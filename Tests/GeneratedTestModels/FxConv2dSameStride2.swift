@@ -26,9 +26,9 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 6, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of conv2d output
-    private var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // conv2d zero-padded input [N, 11, 13, 2]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 6, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of conv2d output
+    var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // conv2d zero-padded input [N, 11, 13, 2]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 220,
@@ -65,14 +65,14 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d (Conv2D): [N, 10, 11, 2] -> [N, 5, 6, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 2x2 pad t0 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 26 + (q0 + row) % 6 * 2) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 26, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 10, 11, 2] -> [N, 5, 6, 3]: kernel 3x3x2x3 stride 2x2 pad t0 b1 l1 r1 +bias linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 220
             let x = l1_conv2dxp + n * 286
@@ -83,7 +83,7 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         BiasGradient.sum(g1 + lo * 90, rows: (hi - lo) * 30, n: 3, into: (gp + 54))
         let gk = (gp + 0)

@@ -29,19 +29,19 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_transpose output [N, 8, 10, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of conv2d_transpose output
-    private var l1_conv2d_transposewt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // conv2d_transpose transposed kernel [KH, CO, KW*CI]
-    private var l1_conv2d_transposeyp: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 304 }   // conv2d_transpose output of one image before cropping [11, 13, 4] (per chunk)
-    private var l1_conv2d_transposedyp: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 576 + 304 }   // conv2d_transpose output gradient of one image, zero-bordered [11, 13, 4] (per chunk)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 1152 + 304 }   // conv2d_transpose_1 output [N, 24, 12, 2]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 1152 + 304 }   // gradient of conv2d_transpose_1 output
-    private var l2_conv2d_transpose_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 + threads * 1152 + 304 }   // conv2d_transpose_1 transposed kernel [KH, CO, KW*CI]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 + threads * 1152 + 352 }   // conv2d_transpose_2 output [N, 24, 12, 2]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 2368 + threads * 1152 + 352 }   // gradient of conv2d_transpose_2 output
-    private var l3_conv2d_transpose_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1152 + 352 }   // conv2d_transpose_2 transposed kernel [KH, CO, KW*CI]
-    private var l3_conv2d_transpose_2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1152 + 368 }   // conv2d_transpose_2 output of one image before cropping [25, 13, 2] (per chunk)
-    private var l3_conv2d_transpose_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1808 + 368 }   // conv2d_transpose_2 output gradient of one image, zero-bordered [25, 13, 2] (per chunk)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_transpose output [N, 8, 10, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of conv2d_transpose output
+    var l1_conv2d_transposewt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // conv2d_transpose transposed kernel [KH, CO, KW*CI]
+    var l1_conv2d_transposeyp: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 304 }   // conv2d_transpose output of one image before cropping [11, 13, 4] (per chunk)
+    var l1_conv2d_transposedyp: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 576 + 304 }   // conv2d_transpose output gradient of one image, zero-bordered [11, 13, 4] (per chunk)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + threads * 1152 + 304 }   // conv2d_transpose_1 output [N, 24, 12, 2]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 1152 + 304 }   // gradient of conv2d_transpose_1 output
+    var l2_conv2d_transpose_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 + threads * 1152 + 304 }   // conv2d_transpose_1 transposed kernel [KH, CO, KW*CI]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 + threads * 1152 + 352 }   // conv2d_transpose_2 output [N, 24, 12, 2]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 2368 + threads * 1152 + 352 }   // gradient of conv2d_transpose_2 output
+    var l3_conv2d_transpose_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1152 + 352 }   // conv2d_transpose_2 transposed kernel [KH, CO, KW*CI]
+    var l3_conv2d_transpose_2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1152 + 368 }   // conv2d_transpose_2 output of one image before cropping [25, 13, 2] (per chunk)
+    var l3_conv2d_transpose_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1808 + 368 }   // conv2d_transpose_2 output gradient of one image, zero-bordered [25, 13, 2] (per chunk)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 370, inputSize: 60,
@@ -100,7 +100,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 300), (300, 4), (304, 48), (352, 16), (368, 2)]
 
     // conv2d_transpose: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l1_conv2d_transposeForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_transposeForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<5 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l1_conv2d_transposewt + kh * 60, n: 20, c: { row in y + (((q0 + row) / 5 * 2 + kh) * 13 + (q0 + row) % 5 * 2) * 4 },
                       GemmReduction(k: 3, ldb: 20), .add)
@@ -108,7 +108,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose (Conv2DTranspose): [N, 4, 5, 3] -> [N, 8, 10, 4]: kernel 5x5x4x3 stride 2x2 crop t1 l1 +bias linear (training and inference)
-    private func l1_conv2d_transposeForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_transposeForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 300)
         for n in lo..<hi {
             let x = a0 + n * 60, out = a1 + n * 320
@@ -121,7 +121,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose backward: dW, db (first layer: no dx)
-    private func l1_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 370
         BiasGradient.sum(g1 + lo * 320, rows: (hi - lo) * 80, n: 4, into: (gp + 300))
         let gk = (gp + 0)
@@ -137,7 +137,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l2_conv2d_transpose_1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_transpose_1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l2_conv2d_transpose_1wt + kh * 24, n: 6, c: { row in y + (((q0 + row) / 10 * 3 + kh) * 12 + (q0 + row) % 10 * 1) * 2 },
                       GemmReduction(k: 4, ldb: 6), .add)
@@ -145,7 +145,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_1 (Conv2DTranspose): [N, 8, 10, 4] -> [N, 24, 12, 2]: kernel 2x3x2x4 stride 3x1 crop t0 l0 linear (training and inference)
-    private func l2_conv2d_transpose_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_transpose_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 320, out = a2 + n * 576
             let y = out
@@ -155,14 +155,14 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_1 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l2_conv2d_transpose_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_transpose_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 304)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 10 * 36 + (q0 + row) % 10 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), .store)
     }
 
     // conv2d_transpose_1 backward: dW, db, dx
-    private func l2_conv2d_transpose_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_transpose_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 370
         let gk = (gp + 304)
         gk.update(repeating: 0, count: 48)
@@ -177,7 +177,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l3_conv2d_transpose_2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_transpose_2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 2 }, b: l3_conv2d_transpose_2wt + kh * 8, n: 4, c: { row in y + (((q0 + row) / 12 * 1 + kh) * 13 + (q0 + row) % 12 * 1) * 2 },
                       GemmReduction(k: 2, ldb: 4), .add)
@@ -185,7 +185,7 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_2 (Conv2DTranspose): [N, 24, 12, 2] -> [N, 24, 12, 2]: kernel 2x2x2x2 stride 1x1 crop t0 l0 +bias tanh (training and inference)
-    private func l3_conv2d_transpose_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_transpose_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 368)
         for n in lo..<hi {
             let x = a2 + n * 576, out = a3 + n * 576
@@ -199,14 +199,14 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_transpose_2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l3_conv2d_transpose_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_transpose_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 352)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 13 + (q0 + row) % 12 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 2, inner: 4, aOuter: 26, aInner: 1, bOuter: 8, bInner: 2), .store)
     }
 
     // conv2d_transpose_2 backward: dW, db, dx
-    private func l3_conv2d_transpose_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_transpose_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 370
         Activations.backward(.tanh, dy: g3 + lo * 576, y: a3 + lo * 576, dx: g3 + lo * 576, count: (hi - lo) * 576)
         BiasGradient.sum(g3 + lo * 576, rows: (hi - lo) * 288, n: 2, into: (gp + 368))

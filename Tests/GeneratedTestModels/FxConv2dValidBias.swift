@@ -26,8 +26,8 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 7, 7, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 7, 7, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 112, inputSize: 243,
@@ -64,14 +64,14 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108), (108, 4)]
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 108)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 36, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 243
             let y = a1 + n * 196
@@ -80,7 +80,7 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 112
         BiasGradient.sum(g1 + lo * 196, rows: (hi - lo) * 49, n: 4, into: (gp + 108))
         let gk = (gp + 0)

@@ -27,11 +27,11 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 7]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
-    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [5, 7]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 7]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [5, 7]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 126, inputSize: 12,
@@ -77,7 +77,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 84), (84, 7), (91, 35)]
 
     // dense (Dense): [N, 12] -> [N, 7]: x [12] * W [12, 7] + b linear
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 84)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
@@ -85,7 +85,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 7, rows: (hi - lo) * 1, n: 7, into: (gp + 84))
@@ -95,7 +95,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     // dense_1 (Dense): [N, 7] -> [N, 5]: x [7] * W [7, 5] linear
-    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 91)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -103,7 +103,7 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a2, dy = g3
         let gk = (gp + 91), r0 = lo * 1, rows = (hi - lo) * 1

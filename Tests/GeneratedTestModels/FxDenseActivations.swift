@@ -34,20 +34,20 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 8]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 7]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
-    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [7, 8]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + 64 }   // dense_2 output [N, 6]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 + 64 }   // gradient of dense_2 output
-    private var l4_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // dense_2 transposed kernel [6, 7]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 112 }   // dense_3 output [N, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 112 }   // gradient of dense_3 output
-    private var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 112 }   // dense_3 transposed kernel [5, 6]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 144 }   // dense_4 output [N, 4]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 144 }   // gradient of dense_4 output
-    private var l6_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 144 }   // dense_4 transposed kernel [4, 5]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 8]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 7]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [7, 8]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + 64 }   // dense_2 output [N, 6]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 + 64 }   // gradient of dense_2 output
+    var l4_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // dense_2 transposed kernel [6, 7]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 112 }   // dense_3 output [N, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 112 }   // gradient of dense_3 output
+    var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 112 }   // dense_3 transposed kernel [5, 6]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 144 }   // dense_4 output [N, 4]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 144 }   // gradient of dense_4 output
+    var l6_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 144 }   // dense_4 transposed kernel [4, 5]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 274, inputSize: 12,
@@ -102,7 +102,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 8), (104, 56), (160, 7), (167, 42), (209, 6), (215, 30), (245, 5), (250, 20), (270, 4)]
 
     // dense (Dense): [N, 12] -> [N, 8]: x [12] * W [12, 8] + b relu
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 96)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
@@ -110,7 +110,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         Activations.backward(.relu, dy: g2 + lo * 8, y: a2 + lo * 8, dx: g2 + lo * 8, count: (hi - lo) * 8)
         let x = a0, dy = g2
@@ -121,7 +121,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_1 (Dense): [N, 8] -> [N, 7]: x [8] * W [8, 7] + b sigmoid
-    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 104), bias = (parameters + 160)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 7, c: { row in y + (r0 + row) * 7 },
@@ -130,7 +130,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         Activations.backward(.sigmoid, dy: g3 + lo * 7, y: a3 + lo * 7, dx: g3 + lo * 7, count: (hi - lo) * 7)
         let x = a2, dy = g3
@@ -143,7 +143,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_2 (Dense): [N, 7] -> [N, 6]: x [7] * W [7, 6] + b tanh
-    private func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 167), bias = (parameters + 209)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 7 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -152,7 +152,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_2 backward: dW, db, dx
-    private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         Activations.backward(.tanh, dy: g4 + lo * 6, y: a4 + lo * 6, dx: g4 + lo * 6, count: (hi - lo) * 6)
         let x = a3, dy = g4
@@ -165,7 +165,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_3 (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b softmax
-    private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 215), bias = (parameters + 245)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -174,7 +174,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_3 backward: dW, db, dx
-    private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         Activations.backward(.softmax(channels: 5), dy: g5 + lo * 5, y: a5 + lo * 5, dx: g5 + lo * 5, count: (hi - lo) * 5)
         let x = a4, dy = g5
@@ -187,7 +187,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_4 (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
-    private func l6_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 250), bias = (parameters + 270)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -195,7 +195,7 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     }
 
     // dense_4 backward: dW, db, dx
-    private func l6_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 270))

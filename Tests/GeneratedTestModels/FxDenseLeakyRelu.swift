@@ -28,11 +28,11 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
-    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [3, 6]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 12,
@@ -78,7 +78,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 6), (78, 18), (96, 3)]
 
     // dense (Dense): [N, 12] -> [N, 6]: x [12] * W [12, 6] + b leaky_relu(0.2)
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -86,7 +86,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         Activations.backward(.leaky(Float(0.2)), dy: g2 + lo * 6, y: a2 + lo * 6, dx: g2 + lo * 6, count: (hi - lo) * 6)
         let x = a0, dy = g2
@@ -97,7 +97,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 78), bias = (parameters + 96)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -105,7 +105,7 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))

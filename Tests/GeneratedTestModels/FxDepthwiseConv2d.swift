@@ -26,8 +26,8 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // depthwise_conv2d output [N, 5, 5, 6]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of depthwise_conv2d output
+    var a1: UnsafeMutablePointer<Float> { arena }   // depthwise_conv2d output [N, 5, 5, 6]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of depthwise_conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 60, inputSize: 147,
@@ -64,7 +64,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 6)]
 
     // depthwise_conv2d (DepthwiseConv2D): [N, 7, 7, 3] -> [N, 5, 5, 6]: depthwise 3x3 x2 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1_depthwise_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_depthwise_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 0)
         let bias = (parameters + 54)
         for n in lo..<hi {
@@ -87,7 +87,7 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // depthwise_conv2d backward: dWd, db
-    private func l1_depthwise_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_depthwise_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 60
         BiasGradient.sum(g1 + lo * 150, rows: (hi - lo) * 25, n: 6, into: (gp + 54))
         let gdw = (gp + 0)

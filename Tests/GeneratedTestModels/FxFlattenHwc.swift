@@ -26,8 +26,8 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 244, inputSize: 60,
@@ -64,7 +64,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 4)]
 
     // dense (Dense): [N, 60] -> [N, 4]: x [60] * W [60, 4] + b linear
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 240)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 60 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -72,7 +72,7 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 244
         let x = a0, dy = g2
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 240))

@@ -24,7 +24,7 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // global_average_pooling2d output [N, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // global_average_pooling2d output [N, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,
@@ -55,7 +55,7 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // global_average_pooling2d (GlobalAveragePooling2D): [N, 5, 4, 3] -> [N, 3]: global average pool over 20 pixels
-    private func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, pool) }
     }

@@ -24,8 +24,8 @@ public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // global_max_pooling2d output [N, 3]
-    private var l1_global_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling2d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // global_max_pooling2d output [N, 3]
+    var l1_global_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,

@@ -39,26 +39,26 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
         OutputHeadSpec(name: "map_out", offset: 4, width: 16, head: .linear, loss: "mse", weight: Float(0.5)),
     ]
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
-    private var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv2d zero-padded input [N, 6, 6, 2]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // dense output [N, 6]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of dense output
-    private var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // dense transposed kernel [6, 48]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 288 }   // class_logits output [N, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 288 }   // gradient of class_logits output
-    private var l4_class_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 288 }   // class_logits transposed kernel [3, 6]
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 320 }   // gradient of dense output from flag_out
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 320 }   // flag_out output [N, 1]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 320 }   // gradient of flag_out output
-    private var l6_flag_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 320 }   // flag_out transposed kernel [1, 6]
-    private var g1_1: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 336 }   // gradient of conv2d output from map_out
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 336 }   // map_out output [N, 4, 4, 1]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 336 }   // gradient of map_out output
-    private var l7_map_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 336 }   // map_out flipped kernel [KH, KW, CO, CI]
-    private var l7_map_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 352 }   // map_out output gradient of one image, zero-bordered [4, 4, 1] (per chunk)
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 16 + 352 }   // heads output [N, 20]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 16 + 352 }   // gradient of heads output
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
+    var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv2d zero-padded input [N, 6, 6, 2]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // dense output [N, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of dense output
+    var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // dense transposed kernel [6, 48]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 288 }   // class_logits output [N, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 288 }   // gradient of class_logits output
+    var l4_class_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 288 }   // class_logits transposed kernel [3, 6]
+    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 320 }   // gradient of dense output from flag_out
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 320 }   // flag_out output [N, 1]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 320 }   // gradient of flag_out output
+    var l6_flag_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 320 }   // flag_out transposed kernel [1, 6]
+    var g1_1: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 336 }   // gradient of conv2d output from map_out
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 336 }   // map_out output [N, 4, 4, 1]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 336 }   // gradient of map_out output
+    var l7_map_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 336 }   // map_out flipped kernel [KH, KW, CO, CI]
+    var l7_map_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 352 }   // map_out output gradient of one image, zero-bordered [4, 4, 1] (per chunk)
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 16 + 352 }   // heads output [N, 20]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 16 + 352 }   // gradient of heads output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 383, inputSize: 32,
@@ -117,14 +117,14 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 288), (345, 6), (351, 18), (369, 3), (372, 6), (378, 1), (379, 3), (382, 1)]
 
     // conv2d (Conv2D): [N, 4, 4, 2] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 12, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 4, 4, 2] -> [N, 4, 4, 3]: kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 32
             let x = l1_conv2dxp + n * 72
@@ -136,7 +136,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         Activations.backward(.tanh, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
         BiasGradient.sum(g1 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 54))
@@ -151,7 +151,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense (Dense): [N, 48] -> [N, 6]: x [48] * W [48, 6] + b tanh
-    private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 57), bias = (parameters + 345)
         let x = a1, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 48 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -160,7 +160,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense backward: dW, db, dx
-    private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         Activations.backward(.tanh, dy: g3 + lo * 6, y: a3 + lo * 6, dx: g3 + lo * 6, count: (hi - lo) * 6)
         let x = a1, dy = g3
@@ -173,7 +173,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // class_logits (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l4_class_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_class_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 351), bias = (parameters + 369)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -181,7 +181,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // class_logits backward: dW, db, dx
-    private func l4_class_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_class_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 369))
@@ -193,7 +193,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // flag_out (Dense): [N, 6] -> [N, 1]: x [6] * W [6, 1] + b sigmoid
-    private func l6_flag_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flag_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 372), bias = (parameters + 378)
         let x = a3, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 1, c: { row in y + (r0 + row) * 1 },
@@ -202,7 +202,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // flag_out backward: dW, db, dx
-    private func l6_flag_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flag_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         Activations.backward(.sigmoid, dy: g6 + lo * 1, y: a6 + lo * 1, dx: g6 + lo * 1, count: (hi - lo) * 1)
         let x = a3, dy = g6
@@ -215,14 +215,14 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // map_out (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 1]: output pixels q0..<q1 of one image, kernel 1x1x3x1 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l7_map_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_map_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 379), bias = (parameters + 382)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 1, c: { row in y + (q0 + row) * 1 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 12, aInner: 1, bOuter: 3, bInner: 1), GemmEpilogue(bias: bias))
     }
 
     // map_out (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 1]: kernel 1x1x3x1 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l7_map_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_map_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 48
             let y = a7 + n * 16
@@ -231,7 +231,7 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // map_out: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7_map_outFlip() {
+    func l7_map_outFlip() {
         let wk = (parameters + 379)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<3 { for o in 0..<1 {
             l7_map_outwf[((kh * 1 + kw) * 1 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 1 + o]
@@ -239,13 +239,13 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // map_out input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l7_map_outInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_map_outInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4) * 1 }, b: l7_map_outwf, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 1, aOuter: 4, aInner: 1, bOuter: 3, bInner: 3), .store)
     }
 
     // map_out backward: dW, db, dx
-    private func l7_map_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_map_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 383
         BiasGradient.sum(g7 + lo * 16, rows: (hi - lo) * 16, n: 1, into: (gp + 382))
         let gk = (gp + 379)

@@ -30,17 +30,17 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // tokens output [N, 5]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // embedding output [N, 5, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embedding output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // features output [N, 4]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense output [N, 6]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // concat output [N, 21]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of concat output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // logits output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of logits output
-    private var l7_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // logits transposed kernel [3, 21]
+    var a1: UnsafeMutablePointer<Float> { arena }   // tokens output [N, 5]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // embedding output [N, 5, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embedding output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // features output [N, 4]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense output [N, 6]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // concat output [N, 21]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of concat output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // logits output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of logits output
+    var l7_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // logits transposed kernel [3, 21]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 117, inputSize: 9,
@@ -92,7 +92,7 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 21), (21, 24), (45, 6), (51, 63), (114, 3)]
 
     // dense (Dense): [N, 4] -> [N, 6]: x [4] * W [4, 6] + b tanh
-    private func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 21), bias = (parameters + 45)
         let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -101,7 +101,7 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 117
         Activations.backward(.tanh, dy: g5 + lo * 6, y: a5 + lo * 6, dx: g5 + lo * 6, count: (hi - lo) * 6)
         let x = a3, dy = g5
@@ -112,7 +112,7 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // logits (Dense): [N, 21] -> [N, 3]: x [21] * W [21, 3] + b linear
-    private func l7_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 51), bias = (parameters + 114)
         let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 21 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -120,7 +120,7 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // logits backward: dW, db, dx
-    private func l7_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 117
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 114))

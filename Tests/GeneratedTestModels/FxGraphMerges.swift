@@ -32,33 +32,33 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // dense output [N, 3, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 3, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // subtract output [N, 3, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of subtract output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_2 output [N, 3, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense_2 output
-    private var g2_1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output from multiply
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // multiply output [N, 3, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of multiply output
-    private var g1_1: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of dense output from average
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // average output [N, 3, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of average output
-    private var g2_2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of dense_1 output from maximum
-    private var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of dense_2 output from maximum
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // maximum output [N, 3, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // gradient of maximum output
-    private var g1_2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of dense output from minimum
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // minimum output [N, 3, 3]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of minimum output
-    private var g1_3: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of dense output from concatenate
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // concatenate output [N, 6, 3]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // gradient of concatenate output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // dense_3 output [N, 3]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 432 }   // gradient of dense_3 output
-    private var l11_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // dense_3 transposed kernel [3, 18]
+    var a1: UnsafeMutablePointer<Float> { arena }   // dense output [N, 3, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 3, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // subtract output [N, 3, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of subtract output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_2 output [N, 3, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense_2 output
+    var g2_1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output from multiply
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // multiply output [N, 3, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of multiply output
+    var g1_1: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of dense output from average
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // average output [N, 3, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of average output
+    var g2_2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of dense_1 output from maximum
+    var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of dense_2 output from maximum
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // maximum output [N, 3, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // gradient of maximum output
+    var g1_2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of dense output from minimum
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // minimum output [N, 3, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of minimum output
+    var g1_3: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of dense output from concatenate
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // concatenate output [N, 6, 3]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // gradient of concatenate output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // dense_3 output [N, 3]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 432 }   // gradient of dense_3 output
+    var l11_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // dense_3 transposed kernel [3, 18]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 102, inputSize: 12,
@@ -123,7 +123,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12), (12, 3), (15, 12), (27, 3), (30, 12), (42, 3), (45, 54), (99, 3)]
 
     // dense (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b tanh
-    private func l1_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 12)
         let x = a0, y = a1, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -132,7 +132,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l1_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         Activations.backward(.tanh, dy: g1 + lo * 9, y: a1 + lo * 9, dx: g1 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g1
@@ -143,14 +143,14 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense: its output feeds 4 inputs; dy = the sum of their gradients
-    private func l1_denseGradientSum(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_denseGradientSum(_ lo: Int, _ hi: Int, _ t: Int) {
         Merge.accumulate(g1 + lo * 9, g1_1 + lo * 9, count: (hi - lo) * 9)
         Merge.accumulate(g1 + lo * 9, g1_2 + lo * 9, count: (hi - lo) * 9)
         Merge.accumulate(g1 + lo * 9, g1_3 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense_1 (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b sigmoid
-    private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 15), bias = (parameters + 27)
         let x = a0, y = a2, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -159,7 +159,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         Activations.backward(.sigmoid, dy: g2 + lo * 9, y: a2 + lo * 9, dx: g2 + lo * 9, count: (hi - lo) * 9)
         let x = a0, dy = g2
@@ -170,13 +170,13 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1: its output feeds 3 inputs; dy = the sum of their gradients
-    private func l2_dense_1GradientSum(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1GradientSum(_ lo: Int, _ hi: Int, _ t: Int) {
         Merge.accumulate(g2 + lo * 9, g2_1 + lo * 9, count: (hi - lo) * 9)
         Merge.accumulate(g2 + lo * 9, g2_2 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dense_2 (Dense): [N, 3, 4] -> [N, 3, 3]: x [4] * W [4, 3] + b linear
-    private func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 30), bias = (parameters + 42)
         let x = a0, y = a4, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -184,7 +184,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_2 backward: dW, db (first layer: no dx)
-    private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         let x = a0, dy = g4
         BiasGradient.sum(dy + lo * 9, rows: (hi - lo) * 3, n: 3, into: (gp + 42))
@@ -194,7 +194,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_3 (Dense): [N, 18] -> [N, 3]: x [18] * W [18, 3] + b linear
-    private func l11_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 45), bias = (parameters + 99)
         let x = a9, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 18 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -202,7 +202,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_3 backward: dW, db, dx
-    private func l11_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 102
         let x = a9, dy = g11
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 99))

@@ -40,48 +40,48 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 5, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
-    private var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d zero-padded input [N, 7, 7, 2]
-    private var l1_conv2dfold: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // conv2d folded BatchNorm scale and shift per chunk
-    private var l1_conv2ddz: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 16 }   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 128 }   // bn output [N, 5, 5, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + threads * 128 }   // gradient of bn output
-    private var l2_bnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 128 }   // bn per-chunk partial sums (chunks x 2 x 4)
-    private var l2_bnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 144 }   // bn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 144 + 16 }   // activation output [N, 5, 5, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 144 + 16 }   // gradient of activation output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 144 + 16 }   // conv2d_1 output [N, 5, 5, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 144 + 16 }   // gradient of conv2d_1 output
-    private var l4_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 + threads * 144 + 16 }   // conv2d_1 zero-padded input [N, 7, 7, 4]
-    private var l4_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 144 + 16 }   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private var l4_conv2d_1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 160 + 16 }   // conv2d_1 flipped kernel [KH, KW, CO, CI]
-    private var l4_conv2d_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 160 + 160 }   // conv2d_1 output gradient of one image, zero-bordered [7, 7, 4] (per chunk)
-    private var l4_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 368 + 160 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 480 + 160 }   // bn_1 output [N, 5, 5, 4]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1328 + threads * 480 + 160 }   // gradient of bn_1 output
-    private var l5_bn_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 480 + 160 }   // bn_1 per-chunk partial sums (chunks x 2 x 4)
-    private var l5_bn_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 496 + 160 }   // bn_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 496 + 176 }   // gradient of activation output from add
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1552 + threads * 496 + 176 }   // add output [N, 5, 5, 4]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1664 + threads * 496 + 176 }   // gradient of add output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + threads * 496 + 176 }   // activation_1 output [N, 5, 5, 4]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + threads * 496 + 176 }   // gradient of activation_1 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 2000 + threads * 496 + 176 }   // conv2d_2 output [N, 5, 5, 2]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 2064 + threads * 496 + 176 }   // gradient of conv2d_2 output
-    private var l8_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 496 + 176 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l8_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 496 + 192 }   // conv2d_2 output gradient of one image, zero-bordered [5, 5, 2] (per chunk)
-    private var g7_1: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 560 + 192 }   // gradient of activation_1 output from max_pooling2d
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 + threads * 560 + 192 }   // max_pooling2d output [N, 5, 5, 4]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 560 + 192 }   // gradient of max_pooling2d output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + threads * 560 + 192 }   // concatenate output [N, 5, 5, 6]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 2624 + threads * 560 + 192 }   // gradient of concatenate output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 2784 + threads * 560 + 192 }   // gap output [N, 6]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 2800 + threads * 560 + 192 }   // gradient of gap output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 2816 + threads * 560 + 192 }   // dense output [N, 3]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 560 + 192 }   // gradient of dense output
-    private var l12_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2848 + threads * 560 + 192 }   // dense transposed kernel [3, 6]
-    private var l9_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 5, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
+    var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d zero-padded input [N, 7, 7, 2]
+    var l1_conv2dfold: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // conv2d folded BatchNorm scale and shift per chunk
+    var l1_conv2ddz: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 16 }   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 128 }   // bn output [N, 5, 5, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + threads * 128 }   // gradient of bn output
+    var l2_bnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 128 }   // bn per-chunk partial sums (chunks x 2 x 4)
+    var l2_bnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 144 }   // bn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + threads * 144 + 16 }   // activation output [N, 5, 5, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + threads * 144 + 16 }   // gradient of activation output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 144 + 16 }   // conv2d_1 output [N, 5, 5, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 144 + 16 }   // gradient of conv2d_1 output
+    var l4_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 + threads * 144 + 16 }   // conv2d_1 zero-padded input [N, 7, 7, 4]
+    var l4_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 144 + 16 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    var l4_conv2d_1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 160 + 16 }   // conv2d_1 flipped kernel [KH, KW, CO, CI]
+    var l4_conv2d_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 160 + 160 }   // conv2d_1 output gradient of one image, zero-bordered [7, 7, 4] (per chunk)
+    var l4_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 368 + 160 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 480 + 160 }   // bn_1 output [N, 5, 5, 4]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1328 + threads * 480 + 160 }   // gradient of bn_1 output
+    var l5_bn_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 480 + 160 }   // bn_1 per-chunk partial sums (chunks x 2 x 4)
+    var l5_bn_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 496 + 160 }   // bn_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 496 + 176 }   // gradient of activation output from add
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1552 + threads * 496 + 176 }   // add output [N, 5, 5, 4]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1664 + threads * 496 + 176 }   // gradient of add output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + threads * 496 + 176 }   // activation_1 output [N, 5, 5, 4]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + threads * 496 + 176 }   // gradient of activation_1 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 2000 + threads * 496 + 176 }   // conv2d_2 output [N, 5, 5, 2]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 2064 + threads * 496 + 176 }   // gradient of conv2d_2 output
+    var l8_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 496 + 176 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l8_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 496 + 192 }   // conv2d_2 output gradient of one image, zero-bordered [5, 5, 2] (per chunk)
+    var g7_1: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 560 + 192 }   // gradient of activation_1 output from max_pooling2d
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 + threads * 560 + 192 }   // max_pooling2d output [N, 5, 5, 4]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 560 + 192 }   // gradient of max_pooling2d output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + threads * 560 + 192 }   // concatenate output [N, 5, 5, 6]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 2624 + threads * 560 + 192 }   // gradient of concatenate output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 2784 + threads * 560 + 192 }   // gap output [N, 6]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 2800 + threads * 560 + 192 }   // gradient of gap output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 2816 + threads * 560 + 192 }   // dense output [N, 3]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 + threads * 560 + 192 }   // gradient of dense output
+    var l12_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2848 + threads * 560 + 192 }   // dense transposed kernel [3, 6]
+    var l9_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 287, inputSize: 50,
@@ -175,29 +175,37 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 144), (236, 4), (256, 8), (264, 2), (266, 18), (284, 3)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension FxGraphResidualInceptionFused {
     // bn (BatchNormalization): [N, 5, 5, 4] -> [N, 5, 5, 4]: batch norm over 4 channels x 25 pixels, eps 0.001, momentum 0.99
-    private var l2_bnbn: BatchNormLayer {
+    var l2_bnbn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l2_bnstats, gamma: (parameters + 76), beta: (parameters + 80),
                        movingMean: (parameters + 84), movingVariance: (parameters + 88),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // bn_1 (BatchNormalization): [N, 5, 5, 4] -> [N, 5, 5, 4]: batch norm over 4 channels x 25 pixels, eps 0.001, momentum 0.99
-    private var l5_bn_1bn: BatchNormLayer {
+    var l5_bn_1bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l5_bn_1stats, gamma: (parameters + 240), beta: (parameters + 244),
                        movingMean: (parameters + 248), movingVariance: (parameters + 252),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension FxGraphResidualInceptionFused {
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 14, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, fused with conv2d + bn
-    @inline(never) private func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         let sc = l1_conv2dfold + t * 8, sh = sc + 4   // folded conv2d + bn
         BatchNorm.fold(l2_bnbn, bias: bias, into: sc)
@@ -206,7 +214,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 50
             let x = l1_conv2dxp + n * 98
@@ -217,7 +225,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 4]: inference, fused with conv2d + bn
-    private func l1_conv2dForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 50
             let x = l1_conv2dxp + n * 98
@@ -228,7 +236,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
@@ -247,26 +255,26 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 100, a2 + lo * 100, a1 + lo * 100, rows: (hi - lo) * 25,
                                pixels: 25, l2_bnbn, into: l2_bnpart + t * 8, accumulate: true)
     }
 
     // bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_bnBackwardReduce() {
+    func l2_bnBackwardReduce() {
         BatchNorm.backwardReduce(l2_bnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_bnbn,
                                  dGamma: gradients + 76, dBeta: gradients + 80)
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, kernel 3x3x4x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 92), bias = (parameters + 236)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 4 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 28, aInner: 1, bOuter: 48, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: output pixels q0..<q1 of one image, fused with conv2d_1 + bn_1
-    @inline(never) private func l4_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 92), bias = (parameters + 236)
         let sc = l4_conv2d_1fold + t * 8, sh = sc + 4   // folded conv2d_1 + bn_1
         BatchNorm.fold(l5_bn_1bn, bias: bias, into: sc)
@@ -275,7 +283,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: kernel 3x3x4x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l4_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a3 + n * 100
             let x = l4_conv2d_1xp + n * 196
@@ -286,7 +294,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: inference, fused with conv2d_1 + bn_1
-    private func l4_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a3 + n * 100
             let x = l4_conv2d_1xp + n * 196
@@ -297,7 +305,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l4_conv2d_1Flip() {
+    func l4_conv2d_1Flip() {
         let wk = (parameters + 92)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<4 {
             l4_conv2d_1wf[((kh * 3 + kw) * 4 + o) * 4 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 4 + ci) * 4 + o]
@@ -305,13 +313,13 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_1 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l4_conv2d_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5) * 4 }, b: l4_conv2d_1wf, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 28, aInner: 1, bOuter: 48, bInner: 4), .store)
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l4_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
         let gb = (gp + 236)
         for o in 0..<4 { gb[o] = 0 }
@@ -333,27 +341,30 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         }
     }
 
+}
+
+extension FxGraphResidualInceptionFused {
     // bn_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l5_bn_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_bn_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g5 + lo * 100, a5 + lo * 100, a4 + lo * 100, rows: (hi - lo) * 25,
                                pixels: 25, l5_bn_1bn, into: l5_bn_1part + t * 8, accumulate: true)
     }
 
     // bn_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l5_bn_1BackwardReduce() {
+    func l5_bn_1BackwardReduce() {
         BatchNorm.backwardReduce(l5_bn_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l5_bn_1bn,
                                  dGamma: gradients + 240, dBeta: gradients + 244)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 2]: output pixels q0..<q1 of one image, kernel 1x1x4x2 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l8_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l8_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 256), bias = (parameters + 264)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 5 + (q0 + row) % 5 * 1) * 4 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 4, aOuter: 20, aInner: 1, bOuter: 8, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 5, 5, 4] -> [N, 5, 5, 2]: kernel 1x1x4x2 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l8_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 100
             let y = a8 + n * 50
@@ -363,7 +374,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l8_conv2d_2Flip() {
+    func l8_conv2d_2Flip() {
         let wk = (parameters + 256)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<4 { for o in 0..<2 {
             l8_conv2d_2wf[((kh * 1 + kw) * 2 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 2 + o]
@@ -371,13 +382,13 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l8_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l8_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 5 + (q0 + row) % 5) * 2 }, b: l8_conv2d_2wf, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 2, aOuter: 10, aInner: 1, bOuter: 8, bInner: 4), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l8_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
         Activations.backward(.tanh, dy: g8 + lo * 50, y: a8 + lo * 50, dx: g8 + lo * 50, count: (hi - lo) * 50)
         BiasGradient.sum(g8 + lo * 50, rows: (hi - lo) * 25, n: 2, into: (gp + 264))
@@ -396,25 +407,25 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // max_pooling2d (MaxPooling2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: max pool 3x3 stride 1x1 same (pad top 1 left 1)
-    private func l9_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
         for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 100, a9 + n * 100, l9_max_pooling2darg + n * 100, pool) }
     }
 
     // max_pooling2d (MaxPooling2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: max pool 3x3 stride 1x1 same (pad top 1 left 1), inference
-    private func l9_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
         for n in lo..<hi { Pooling.pool(.max, a7 + n * 100, a9 + n * 100, pool) }
     }
 
     // gap (GlobalAveragePooling2D): [N, 5, 5, 6] -> [N, 6]: global average pool over 25 pixels
-    private func l11_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 5, 6), output: (1, 1), window: (5, 5), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a10 + n * 150, a11 + n * 6, pool) }
     }
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l12_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 266), bias = (parameters + 284)
         let x = a11, y = a12, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -422,7 +433,7 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     }
 
     // dense backward: dW, db, dx
-    private func l12_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 287
         let x = a11, dy = g12
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 284))

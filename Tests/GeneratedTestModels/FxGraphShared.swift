@@ -34,32 +34,32 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv_a output [N, 1, 5, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of conv_a output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv_b output [N, 1, 4, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv_b output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv_s output [N, 1, 4, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv_s output
-    private var l3_conv_swt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv_s transposed kernel [KH, CO, KW*CI]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // conv_s[1] output [N, 1, 3, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of conv_s[1] output
-    private var l4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // conv_s[1] transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 64 }   // avg_a output [N, 4]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 64 }   // gradient of avg_a output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // max_b output [N, 4]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of max_b output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // dense_s output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 64 }   // gradient of dense_s output
-    private var l7_dense_swt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 64 }   // dense_s transposed kernel [3, 4]
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 80 }   // dense_s[1] output [N, 3]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 80 }   // gradient of dense_s[1] output
-    private var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 80 }   // dense_s[1] transposed kernel [3, 4]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 96 }   // add output [N, 3]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 96 }   // gradient of add output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 96 }   // dense_out output [N, 2]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 96 }   // gradient of dense_out output
-    private var l10_dense_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 96 }   // dense_out transposed kernel [2, 3]
-    private var l6_max_barg: UnsafeMutablePointer<Int32> { arena32 }   // max_b argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv_a output [N, 1, 5, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of conv_a output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv_b output [N, 1, 4, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv_b output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv_s output [N, 1, 4, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv_s output
+    var l3_conv_swt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv_s transposed kernel [KH, CO, KW*CI]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // conv_s[1] output [N, 1, 3, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of conv_s[1] output
+    var l4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // conv_s[1] transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 64 }   // avg_a output [N, 4]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 64 }   // gradient of avg_a output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // max_b output [N, 4]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of max_b output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // dense_s output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 64 }   // gradient of dense_s output
+    var l7_dense_swt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 64 }   // dense_s transposed kernel [3, 4]
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 80 }   // dense_s[1] output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 80 }   // gradient of dense_s[1] output
+    var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 80 }   // dense_s[1] transposed kernel [3, 4]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 96 }   // add output [N, 3]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 96 }   // gradient of add output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 96 }   // dense_out output [N, 2]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 96 }   // gradient of dense_out output
+    var l10_dense_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 96 }   // dense_out transposed kernel [2, 3]
+    var l6_max_barg: UnsafeMutablePointer<Int32> { arena32 }   // max_b argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 130, inputSize: 12,
@@ -125,15 +125,19 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12), (12, 3), (15, 18), (33, 3), (36, 24), (60, 4), (87, 24), (111, 4), (64, 12), (76, 3), (115, 12), (127, 3), (79, 6), (85, 2)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension FxGraphShared {
     // conv_a (Conv1D): [N, 1, 6, 2] -> [N, 1, 5, 3]: output pixels q0..<q1 of one image, kernel 1x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l1_conv_aForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv_aForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 12)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 6 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 4, aOuter: 12, aInner: 1, bOuter: 12, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv_a (Conv1D): [N, 1, 6, 2] -> [N, 1, 5, 3]: kernel 1x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l1_conv_aForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv_aForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 12
             let y = a1 + n * 15
@@ -143,7 +147,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_a backward: dW, db (first layer: no dx)
-    private func l1_conv_aBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv_aBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.tanh, dy: g1 + lo * 15, y: a1 + lo * 15, dx: g1 + lo * 15, count: (hi - lo) * 15)
         BiasGradient.sum(g1 + lo * 15, rows: (hi - lo) * 5, n: 3, into: (gp + 12))
@@ -158,14 +162,14 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_b (Conv1D): [N, 1, 6, 2] -> [N, 1, 4, 3]: output pixels q0..<q1 of one image, kernel 1x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    @inline(never) private func l2_conv_bForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv_bForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 15), bias = (parameters + 33)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 12, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv_b (Conv1D): [N, 1, 6, 2] -> [N, 1, 4, 3]: kernel 1x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    private func l2_conv_bForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv_bForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 12
             let y = a2 + n * 12
@@ -175,7 +179,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_b backward: dW, db (first layer: no dx)
-    private func l2_conv_bBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv_bBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.sigmoid, dy: g2 + lo * 12, y: a2 + lo * 12, dx: g2 + lo * 12, count: (hi - lo) * 12)
         BiasGradient.sum(g2 + lo * 12, rows: (hi - lo) * 4, n: 3, into: (gp + 33))
@@ -190,14 +194,14 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s (Conv1D): [N, 1, 5, 3] -> [N, 1, 4, 4]: output pixels q0..<q1 of one image, kernel 1x2x3x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l3_conv_sForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv_sForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36), bias = (parameters + 60)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 5 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 15, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv_s (Conv1D): [N, 1, 5, 3] -> [N, 1, 4, 4]: kernel 1x2x3x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l3_conv_sForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv_sForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 15
             let y = a3 + n * 16
@@ -207,7 +211,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l3_conv_sInputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv_sInputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l3_conv_swt + kh * 24, n: 6, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 5 + (q0 + row) % 4 * 1) * 3 },
                       GemmReduction(k: 4, ldb: 6), .add)
@@ -215,7 +219,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s backward: dW, db, dx
-    private func l3_conv_sBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv_sBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.tanh, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
         BiasGradient.sum(g3 + lo * 16, rows: (hi - lo) * 4, n: 4, into: (gp + 60))
@@ -233,14 +237,14 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s[1] (Conv1D): [N, 1, 4, 3] -> [N, 1, 3, 4]: output pixels q0..<q1 of one image, kernel 1x2x3x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36), bias = (parameters + 60)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 4 + (q0 + row) % 3 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 12, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv_s[1] (Conv1D): [N, 1, 4, 3] -> [N, 1, 3, 4]: kernel 1x2x3x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 12
             let y = a4 + n * 12
@@ -250,7 +254,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s[1] input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l4wt + kh * 24, n: 6, c: { row in y + (((q0 + row) / 3 * 1 + kh) * 4 + (q0 + row) % 3 * 1) * 3 },
                       GemmReduction(k: 4, ldb: 6), .add)
@@ -258,7 +262,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv_s[1] backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.tanh, dy: g4 + lo * 12, y: a4 + lo * 12, dx: g4 + lo * 12, count: (hi - lo) * 12)
         BiasGradient.sum(g4 + lo * 12, rows: (hi - lo) * 3, n: 4, into: (gp + 111))
@@ -275,14 +279,17 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
         }
     }
 
+}
+
+extension FxGraphShared {
     // avg_a (GlobalAveragePooling1D): [N, 1, 4, 4] -> [N, 4]: global average pool over 4 pixels
-    private func l5_avg_aForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_avg_aForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 16, a5 + n * 4, pool) }
     }
 
     // dense_s (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b tanh
-    private func l7_dense_sForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_sForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 64), bias = (parameters + 76)
         let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -291,7 +298,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_s backward: dW, db, dx
-    private func l7_dense_sBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_sBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.tanh, dy: g7 + lo * 3, y: a7 + lo * 3, dx: g7 + lo * 3, count: (hi - lo) * 3)
         let x = a5, dy = g7
@@ -304,7 +311,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_s[1] (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b tanh
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 64), bias = (parameters + 76)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -313,7 +320,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_s[1] backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         Activations.backward(.tanh, dy: g8 + lo * 3, y: a8 + lo * 3, dx: g8 + lo * 3, count: (hi - lo) * 3)
         let x = a6, dy = g8
@@ -326,7 +333,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_out (Dense): [N, 3] -> [N, 2]: x [3] * W [3, 2] + b linear
-    private func l10_dense_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 79), bias = (parameters + 85)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -334,7 +341,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_out backward: dW, db, dx
-    private func l10_dense_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 130
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 85))
@@ -346,7 +353,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // shared layers: each first call's gradient += its later calls' (the sum over the calls)
-    private func addSharedGradients() {
+    func addSharedGradients() {
         Merge.accumulate(gradients + 36, gradients + 87, count: 28)   // conv_s += conv_s[1]
         Merge.accumulate(gradients + 64, gradients + 115, count: 15)   // dense_s += dense_s[1]
     }

@@ -29,23 +29,23 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // left output [N, 6]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // right output [N, 6]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // encoder output [N, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of encoder output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // encoder[1] output [N, 5]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of encoder[1] output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // difference output [N, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of difference output
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of encoder output from product
-    private var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of encoder[1] output from product
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // product output [N, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of product output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // concat output [N, 10]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of concat output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // logits output [N, 2]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of logits output
-    private var l8_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // logits transposed kernel [2, 10]
+    var a1: UnsafeMutablePointer<Float> { arena }   // left output [N, 6]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // right output [N, 6]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // encoder output [N, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of encoder output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // encoder[1] output [N, 5]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of encoder[1] output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // difference output [N, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of difference output
+    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of encoder output from product
+    var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of encoder[1] output from product
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // product output [N, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of product output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // concat output [N, 10]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of concat output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // logits output [N, 2]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of logits output
+    var l8_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // logits transposed kernel [2, 10]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 92, inputSize: 12,
@@ -104,7 +104,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 30), (30, 5), (57, 30), (87, 5), (35, 20), (55, 2)]
 
     // encoder (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
-    private func l3_encoderForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_encoderForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 30)
         let x = a1, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -113,7 +113,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // encoder backward: dW, db (first layer: no dx)
-    private func l3_encoderBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_encoderBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 92
         Activations.backward(.tanh, dy: g3 + lo * 5, y: a3 + lo * 5, dx: g3 + lo * 5, count: (hi - lo) * 5)
         let x = a1, dy = g3
@@ -124,7 +124,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // encoder[1] (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 30)
         let x = a2, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -133,7 +133,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // encoder[1] backward: dW, db (first layer: no dx)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 92
         Activations.backward(.tanh, dy: g4 + lo * 5, y: a4 + lo * 5, dx: g4 + lo * 5, count: (hi - lo) * 5)
         let x = a2, dy = g4
@@ -144,7 +144,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // logits (Dense): [N, 10] -> [N, 2]: x [10] * W [10, 2] + b linear
-    private func l8_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_logitsForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 35), bias = (parameters + 55)
         let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 10 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -152,7 +152,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // logits backward: dW, db, dx
-    private func l8_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_logitsBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 92
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 55))

@@ -26,9 +26,9 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // lambda output [N, 5, 5, 1]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv2d output [N, 3, 3, 2]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
+    var a1: UnsafeMutablePointer<Float> { arena }   // lambda output [N, 5, 5, 1]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv2d output [N, 3, 3, 2]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 20, inputSize: 25,
@@ -70,20 +70,20 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 18), (18, 2)]
 
     // lambda (Lambda): [N, 5, 5, 1] -> [N, 5, 5, 1]: y = (x - 0.1307) / 0.3081
-    private func l1_lambdaForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_lambdaForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 25, y = a1 + lo * 25
         for i in 0..<(hi - lo) * 25 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
     // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 18)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 25
             let y = a2 + n * 18
@@ -92,7 +92,7 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 20
         BiasGradient.sum(g2 + lo * 18, rows: (hi - lo) * 9, n: 2, into: (gp + 18))
         let gk = (gp + 0)

@@ -40,24 +40,24 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // masking output [N, 6, 3]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // time_distributed output [N, 6, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of time_distributed output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm output [N, 6, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    private var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // lstm gates, states and cells of every step, then their gradients
-    private var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 368 }   // lstm recurrent kernel and kernel transposed
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 96 }   // bidirectional output [N, 6, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + 96 }   // gradient of bidirectional output
-    private var l4_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 96 }   // bidirectional gates, states and cells of every step, then their gradients
-    private var l4_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 96 }   // bidirectional recurrent kernel and kernel transposed
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 160 }   // simple_rnn output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + 160 }   // gradient of simple_rnn output
-    private var l5_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 160 }   // simple_rnn gates, states and cells of every step, then their gradients
-    private var l5_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 160 }   // simple_rnn recurrent kernel and kernel transposed
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 192 }   // dense output [N, 2]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 192 }   // gradient of dense output
-    private var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + 192 }   // dense transposed kernel [2, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // masking output [N, 6, 3]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // time_distributed output [N, 6, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of time_distributed output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm output [N, 6, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
+    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // lstm gates, states and cells of every step, then their gradients
+    var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 368 }   // lstm recurrent kernel and kernel transposed
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 96 }   // bidirectional output [N, 6, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + 96 }   // gradient of bidirectional output
+    var l4_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 96 }   // bidirectional gates, states and cells of every step, then their gradients
+    var l4_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 96 }   // bidirectional recurrent kernel and kernel transposed
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 160 }   // simple_rnn output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + 160 }   // gradient of simple_rnn output
+    var l5_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 160 }   // simple_rnn gates, states and cells of every step, then their gradients
+    var l5_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 160 }   // simple_rnn recurrent kernel and kernel transposed
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 192 }   // dense output [N, 2]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 192 }   // gradient of dense output
+    var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + 192 }   // dense transposed kernel [2, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 228, inputSize: 18,
@@ -113,13 +113,13 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12), (12, 4), (16, 96), (112, 84), (196, 24), (220, 6), (226, 2)]
 
     // lstm (LSTM): [N, 6, 4] -> [N, 6, 3]: LSTM 3 units, return_sequences, masked (steps equal to -1.0)
-    private var l3_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 4, units: 3, returnSequences: true, masked: true, zeroMaskedOutput: false), kernel: 16, recurrent: 64, bias: 100, biasRows: 1, buffer: l3_lstmstate, maxBatch: maxBatch, transposed: l3_lstmwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
+    var l3_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 4, units: 3, returnSequences: true, masked: true, zeroMaskedOutput: false), kernel: 16, recurrent: 64, bias: 100, biasRows: 1, buffer: l3_lstmstate, maxBatch: maxBatch, transposed: l3_lstmwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
     // bidirectional (Bidirectional): [N, 6, 3] -> [N, 6, 4]: GRU 2 units, return_sequences, reset_after, masked (steps equal to -1.0), bidirectional concat
-    private var l4_bidirectional: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 6, inputs: 3, units: 2, returnSequences: true, masked: true, zeroMaskedOutput: true), merge: .concat, kernel: 112, recurrent: 130, bias: 142, biasRows: 2, buffer: l4_bidirectionalstate, maxBatch: maxBatch, transposed: l4_bidirectionalwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
+    var l4_bidirectional: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 6, inputs: 3, units: 2, returnSequences: true, masked: true, zeroMaskedOutput: true), merge: .concat, kernel: 112, recurrent: 130, bias: 142, biasRows: 2, buffer: l4_bidirectionalstate, maxBatch: maxBatch, transposed: l4_bidirectionalwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
     // simple_rnn (SimpleRNN): [N, 6, 4] -> [N, 3]: SimpleRNN 3 units, masked (steps equal to -1.0)
-    private var l5_simple_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 6, inputs: 4, units: 3, returnSequences: false, masked: true, zeroMaskedOutput: false), kernel: 196, recurrent: 208, bias: 217, biasRows: 1, buffer: l5_simple_rnnstate, maxBatch: maxBatch, transposed: l5_simple_rnnwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
+    var l5_simple_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 6, inputs: 4, units: 3, returnSequences: false, masked: true, zeroMaskedOutput: false), kernel: 196, recurrent: 208, bias: 217, biasRows: 1, buffer: l5_simple_rnnstate, maxBatch: maxBatch, transposed: l5_simple_rnnwt, inputGradient: true, mask: SequenceMaskRule.value(Float(-1.0), stepSize: 3)) }
     // time_distributed (TimeDistributed): [N, 6, 3] -> [N, 6, 4]: x [3] * W [3, 4] + b tanh
-    private func l2_time_distributedForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributedForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 12)
         let x = a1, y = a2, r0 = lo * 6
         Gemm.rows((hi - lo) * 6, a: { row in x + (r0 + row) * 3 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -128,7 +128,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // time_distributed backward: dW, db (first layer: no dx)
-    private func l2_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 228
         Activations.backward(.tanh, dy: g2 + lo * 24, y: a2 + lo * 24, dx: g2 + lo * 24, count: (hi - lo) * 24)
         let x = a1, dy = g2
@@ -139,7 +139,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense (Dense): [N, 3] -> [N, 2]: x [3] * W [3, 2] + b linear
-    private func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 220), bias = (parameters + 226)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -147,7 +147,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense backward: dW, db, dx
-    private func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 228
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 226))

@@ -24,8 +24,8 @@ public final class FxMaxpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // max_pooling2d output [N, 4, 3, 3]
-    private var l1_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // max_pooling2d output [N, 4, 3, 3]
+    var l1_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 126,
@@ -56,13 +56,13 @@ public final class FxMaxpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: max pool 3x3 stride 2x2 same (pad top 1 left 0)
-    private func l1_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))
         for n in lo..<hi { Pooling.maxWithArgmax(a0 + n * 126, a1 + n * 36, l1_max_pooling2darg + n * 36, pool) }
     }
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: max pool 3x3 stride 2x2 same (pad top 1 left 0), inference
-    private func l1_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))
         for n in lo..<hi { Pooling.pool(.max, a0 + n * 126, a1 + n * 36, pool) }
     }

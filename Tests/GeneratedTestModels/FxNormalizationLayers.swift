@@ -40,30 +40,30 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 5, 2]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // rescaling output [N, 4, 5, 2]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of rescaling output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // normalization output [N, 4, 5, 2]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of normalization output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 3, 4, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of conv2d_1 output
-    private var l4_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 32 }   // layer_normalization output [N, 3, 4, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 32 }   // gradient of layer_normalization output
-    private var l5_layer_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 32 }   // layer_normalization (mean, inv) per sample and group
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 32 }   // layer_normalization_1 output [N, 3, 4, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 32 }   // gradient of layer_normalization_1 output
-    private var l6_layer_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 32 }   // layer_normalization_1 (mean, inv) per sample and group
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + 32 }   // dense output [N, 4]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 32 }   // gradient of dense output
-    private var l8_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 32 }   // dense transposed kernel [4, 36]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 176 }   // layer_normalization_2 output [N, 4]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 176 }   // gradient of layer_normalization_2 output
-    private var l9_layer_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + 176 }   // layer_normalization_2 (mean, inv) per sample and group
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 176 }   // dense_1 output [N, 3]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + 176 }   // gradient of dense_1 output
-    private var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 176 }   // dense_1 transposed kernel [3, 4]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 5, 2]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // rescaling output [N, 4, 5, 2]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of rescaling output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // normalization output [N, 4, 5, 2]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of normalization output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 3, 4, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of conv2d_1 output
+    var l4_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 32 }   // layer_normalization output [N, 3, 4, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 32 }   // gradient of layer_normalization output
+    var l5_layer_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 32 }   // layer_normalization (mean, inv) per sample and group
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 32 }   // layer_normalization_1 output [N, 3, 4, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 32 }   // gradient of layer_normalization_1 output
+    var l6_layer_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 32 }   // layer_normalization_1 (mean, inv) per sample and group
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + 32 }   // dense output [N, 4]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 32 }   // gradient of dense output
+    var l8_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 32 }   // dense transposed kernel [4, 36]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 176 }   // layer_normalization_2 output [N, 4]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 176 }   // gradient of layer_normalization_2 output
+    var l9_layer_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + 176 }   // layer_normalization_2 (mean, inv) per sample and group
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 176 }   // dense_1 output [N, 3]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + 176 }   // gradient of dense_1 output
+    var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 176 }   // dense_1 transposed kernel [3, 4]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 283, inputSize: 40,
@@ -125,14 +125,14 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4), (4, 2), (11, 24), (35, 3), (38, 3), (41, 3), (44, 36), (80, 36), (116, 144), (260, 4), (264, 4), (268, 12), (280, 3)]
 
     // conv2d (Conv2D): [N, 4, 5, 2] -> [N, 4, 5, 2]: output pixels q0..<q1 of one image, kernel 1x1x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 4)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 5 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 1, inner: 2, aOuter: 10, aInner: 1, bOuter: 4, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 4, 5, 2] -> [N, 4, 5, 2]: kernel 1x1x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 40
             let y = a1 + n * 40
@@ -141,7 +141,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         BiasGradient.sum(g1 + lo * 40, rows: (hi - lo) * 20, n: 2, into: (gp + 4))
         let gk = (gp + 0)
@@ -155,26 +155,26 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // rescaling (Rescaling): [N, 4, 5, 2] -> [N, 4, 5, 2]: y = x * 0.5 + 0.1
-    private func l2_rescalingForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_rescalingForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a1 + lo * 40, y = a2 + lo * 40
         for i in 0..<(hi - lo) * 40 { let v = x[i]; y[i] = v * Float(0.5) + Float(0.1) }
     }
 
     // rescaling (Rescaling): [N, 4, 5, 2] -> [N, 4, 5, 2] backward
-    private func l2_rescalingBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_rescalingBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g2 + lo * 40, dx = g1 + lo * 40
         for i in 0..<(hi - lo) * 40 { let g = dy[i]; dx[i] = g * Float(0.5) }
     }
 
     // conv2d_1 (Conv2D): [N, 4, 5, 2] -> [N, 3, 4, 3]: output pixels q0..<q1 of one image, kernel 2x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 11), bias = (parameters + 35)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 5 + (q0 + row) % 4 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 2, inner: 4, aOuter: 10, aInner: 1, bOuter: 12, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 4, 5, 2] -> [N, 3, 4, 3]: kernel 2x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l4_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 40
             let y = a4 + n * 36
@@ -183,7 +183,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l4_conv2d_1wt + kh * 12, n: 4, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 5 + (q0 + row) % 4 * 1) * 2 },
                       GemmReduction(k: 3, ldb: 4), .add)
@@ -191,7 +191,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l4_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         BiasGradient.sum(g4 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 35))
         let gk = (gp + 11)
@@ -208,13 +208,13 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // layer_normalization (LayerNormalization): [N, 3, 4, 3] -> [N, 3, 4, 3]: over the last axis, scale+center, eps 0.001
-    private func l5_layer_normalizationForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_layer_normalizationForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 3, groups: 1, epsilon: Float(0.001))
         GroupNorm.forward(a4 + lo * 36, a5 + lo * 36, samples: (hi - lo) * 12, g, gamma: (parameters + 38), beta: (parameters + 41), stats: l5_layer_normalizationstats + lo * 24)
     }
 
     // layer_normalization backward: dgamma, dbeta (this chunk's partials), dx
-    private func l5_layer_normalizationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_layer_normalizationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 3, groups: 1, epsilon: Float(0.001))
         let gp = partials + t * 283
         for i in 0..<3 { (gp + 38)[i] = 0 }
@@ -223,13 +223,13 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // layer_normalization_1 (LayerNormalization): [N, 3, 4, 3] -> [N, 3, 4, 3]: over the whole image, scale+center, eps 0.001
-    private func l6_layer_normalization_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_layer_normalization_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 36, groups: 1, epsilon: Float(0.001))
         GroupNorm.forward(a5 + lo * 36, a6 + lo * 36, samples: (hi - lo) * 1, g, gamma: (parameters + 44), beta: (parameters + 80), stats: l6_layer_normalization_1stats + lo * 2)
     }
 
     // layer_normalization_1 backward: dgamma, dbeta (this chunk's partials), dx
-    private func l6_layer_normalization_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_layer_normalization_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 36, groups: 1, epsilon: Float(0.001))
         let gp = partials + t * 283
         for i in 0..<36 { (gp + 44)[i] = 0 }
@@ -238,7 +238,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense (Dense): [N, 36] -> [N, 4]: x [36] * W [36, 4] + b linear
-    private func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 116), bias = (parameters + 260)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 36 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -246,7 +246,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense backward: dW, db, dx
-    private func l8_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         let x = a6, dy = g8
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 260))
@@ -258,13 +258,13 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // layer_normalization_2 (LayerNormalization): [N, 4] -> [N, 4]: over the last axis, scale only, eps 0.001
-    private func l9_layer_normalization_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_layer_normalization_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 4, groups: 1, epsilon: Float(0.001))
         GroupNorm.forward(a8 + lo * 4, a9 + lo * 4, samples: (hi - lo) * 1, g, gamma: (parameters + 264), beta: nil, stats: l9_layer_normalization_2stats + lo * 2)
     }
 
     // layer_normalization_2 backward: dgamma, dbeta (this chunk's partials), dx
-    private func l9_layer_normalization_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_layer_normalization_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 4, groups: 1, epsilon: Float(0.001))
         let gp = partials + t * 283
         for i in 0..<4 { (gp + 264)[i] = 0 }
@@ -272,7 +272,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense_1 (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear
-    private func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 268), bias = (parameters + 280)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -280,7 +280,7 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense_1 backward: dW, db, dx
-    private func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 283
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 280))

@@ -34,11 +34,11 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense output [N, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense output
-    private var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // dense transposed kernel [4, 48]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense output [N, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense output
+    var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // dense transposed kernel [4, 48]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 226, inputSize: 36,
@@ -84,14 +84,14 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 3), (30, 192), (222, 4)]
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 27)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 1 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 6, aInner: 1, bOuter: 9, bInner: 3), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 36
             let y = a1 + n * 48
@@ -100,7 +100,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         Activations.backward(.relu, dy: g1 + lo * 48, y: a1 + lo * 48, dx: g1 + lo * 48, count: (hi - lo) * 48)
         BiasGradient.sum(g1 + lo * 48, rows: (hi - lo) * 16, n: 3, into: (gp + 27))
@@ -115,7 +115,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense (Dense): [N, 48] -> [N, 4]: x [48] * W [48, 4] + b linear
-    private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 30), bias = (parameters + 222)
         let x = a1, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 48 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -123,7 +123,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense backward: dW, db, dx
-    private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         let x = a1, dy = g3
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 222))

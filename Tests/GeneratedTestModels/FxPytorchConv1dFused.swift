@@ -37,31 +37,31 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 17, 6]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1 zero-padded input [N, 1, 19, 2]
-    private var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // conv1 inference: one image's output before pooling, per chunk [N, 1, 17, 6]
-    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 112 }   // conv1 folded BatchNorm scale and shift per chunk
-    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 128 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 240 }   // bn1 output [N, 1, 17, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 240 }   // gradient of bn1 output
-    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 240 }   // bn1 per-chunk partial sums (chunks x 2 x 6)
-    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 + 32 }   // relu output [N, 1, 17, 6]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 256 + 32 }   // gradient of relu output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 256 + 32 }   // pool output [N, 1, 8, 6]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 256 + 32 }   // gradient of pool output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 256 + 32 }   // conv2 output [N, 1, 3, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 256 + 32 }   // gradient of conv2 output
-    private var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 32 }   // conv2 transposed kernel [KH, CO, KW*CI]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 160 }   // tanh output [N, 1, 3, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 256 + 160 }   // gradient of tanh output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // flatten output [N, 15]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of flatten output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 256 + 160 }   // fc output [N, 3]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 256 + 160 }   // gradient of fc output
-    private var l8_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc transposed kernel [3, 15]
-    private var l4_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 17, 6]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1 zero-padded input [N, 1, 19, 2]
+    var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // conv1 inference: one image's output before pooling, per chunk [N, 1, 17, 6]
+    var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 112 }   // conv1 folded BatchNorm scale and shift per chunk
+    var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 128 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 240 }   // bn1 output [N, 1, 17, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 240 }   // gradient of bn1 output
+    var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 240 }   // bn1 per-chunk partial sums (chunks x 2 x 6)
+    var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 + 32 }   // relu output [N, 1, 17, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 256 + 32 }   // gradient of relu output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 256 + 32 }   // pool output [N, 1, 8, 6]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 256 + 32 }   // gradient of pool output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 256 + 32 }   // conv2 output [N, 1, 3, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 256 + 32 }   // gradient of conv2 output
+    var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 32 }   // conv2 transposed kernel [KH, CO, KW*CI]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 160 }   // tanh output [N, 1, 3, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 256 + 160 }   // gradient of tanh output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // flatten output [N, 15]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of flatten output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 256 + 160 }   // fc output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 256 + 160 }   // gradient of fc output
+    var l8_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc transposed kernel [3, 15]
+    var l4_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 234, inputSize: 34,
@@ -130,21 +130,21 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 6), (66, 120), (186, 45), (231, 3)]
 
     // bn1 (BatchNorm1d): [N, 1, 17, 6] -> [N, 1, 17, 6]: batch norm over 6 channels x 17 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
+    var l2_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 6, statistics: l2_bn1stats, gamma: (parameters + 42), beta: (parameters + 48),
                        movingMean: (parameters + 54), movingVariance: (parameters + 60),
                        epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
     }
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, kernel 1x3x2x6 stride 1x1 pad t0 b0 l1 r1 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 17 * 19 + (q0 + row) % 17 * 1) * 2 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 38, aInner: 1, bOuter: 36, bInner: 6), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + relu + pool
-    @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         let sc = l1_conv1fold + t * 12, sh = sc + 6   // folded conv1 + bn1 + relu + pool
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
@@ -153,7 +153,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: kernel 1x3x2x6 stride 1x1 pad t0 b0 l1 r1 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 34
             let x = l1_conv1xp + n * 38
@@ -164,7 +164,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv1d): [N, 1, 17, 2] -> [N, 1, 17, 6]: inference, fused with conv1 + bn1 + relu + pool
-    private func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 34
             let x = l1_conv1xp + n * 38
@@ -177,7 +177,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 234
         let gb = (gp + 36)
         for o in 0..<6 { gb[o] = 0 }
@@ -196,32 +196,32 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
-    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 102, a3 + lo * 102, a1 + lo * 102, rows: (hi - lo) * 17,
                                pixels: 17, l2_bn1bn, .relu, into: l2_bn1part + t * 12, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_bn1BackwardReduce() {
+    func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 17, l2_bn1bn,
                                  dGamma: gradients + 42, dBeta: gradients + 48)
     }
 
     // pool (MaxPool1d): [N, 1, 17, 6] -> [N, 1, 8, 6]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    private func l4_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 102, a4 + n * 48, l4_poolarg + n * 48, pool) }
     }
 
     // conv2 (Conv1d): [N, 1, 8, 6] -> [N, 1, 3, 5]: output pixels q0..<q1 of one image, kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
-    @inline(never) private func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 66)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 8 + (q0 + row) % 3 * 2) * 6 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 1, inner: 24, aOuter: 48, aInner: 1, bOuter: 120, bInner: 5), .store)
     }
 
     // conv2 (Conv1d): [N, 1, 8, 6] -> [N, 1, 3, 5]: kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
-    private func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 48
             let y = a5 + n * 15
@@ -230,7 +230,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l5_conv2wt + kh * 120, n: 24, c: { row in y + (((q0 + row) / 3 * 1 + kh) * 8 + (q0 + row) % 3 * 2) * 6 },
                       GemmReduction(k: 5, ldb: 24), .add)
@@ -238,7 +238,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 backward: dW, db, dx
-    private func l5_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 234
         let gk = (gp + 66)
         gk.update(repeating: 0, count: 120)
@@ -254,7 +254,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // flatten (Flatten): [N, 1, 3, 5] -> [N, 15]: flatten in NCHW order (3 pixels x 5 channels)
-    private func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a6 + n * 15, y = a7 + n * 15
             for p in 0..<3 { for ch in 0..<5 { y[ch * 3 + p] = x[p * 5 + ch] } }
@@ -262,7 +262,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // flatten (Flatten): [N, 1, 3, 5] -> [N, 15] backward: un-permute NCHW to NHWC
-    private func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g7 + n * 15, dx = g6 + n * 15
             for p in 0..<3 { for ch in 0..<5 { dx[p * 5 + ch] = dy[ch * 3 + p] } }
@@ -270,7 +270,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc (Linear): [N, 15] -> [N, 3]: x [15] * W [15, 3] + b linear
-    private func l8_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 186), bias = (parameters + 231)
         let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 15 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -278,7 +278,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc backward: dW, db, dx
-    private func l8_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 234
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 231))

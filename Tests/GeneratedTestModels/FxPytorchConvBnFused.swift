@@ -41,39 +41,39 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 8, 8, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1 zero-padded input [N, 10, 10, 1]
-    private var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 624 }   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
-    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 256 }   // conv1 folded BatchNorm scale and shift per chunk
-    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 272 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 528 }   // bn1 output [N, 8, 8, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 528 }   // gradient of bn1 output
-    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 528 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 + 16 }   // act1 output [N, 8, 8, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + threads * 544 + 16 }   // gradient of act1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1648 + threads * 544 + 16 }   // maxpool output [N, 4, 4, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + threads * 544 + 16 }   // gradient of maxpool output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + threads * 544 + 16 }   // conv2 output [N, 2, 2, 6]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1808 + threads * 544 + 16 }   // gradient of conv2 output
-    private var l5_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 544 + 16 }   // conv2 zero-padded input [N, 6, 6, 4]
-    private var l5_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 544 + 16 }   // conv2 folded BatchNorm scale and shift per chunk
-    private var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 16 }   // conv2 transposed kernel [KH, CO, KW*CI]
-    private var l5_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 240 }   // conv2 gradient of the padded input
-    private var l5_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 560 + 240 }   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 592 + 240 }   // bn2 output [N, 2, 2, 6]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + threads * 592 + 240 }   // gradient of bn2 output
-    private var l6_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 592 + 240 }   // bn2 per-chunk partial sums (chunks x 2 x 6)
-    private var l6_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 240 }   // bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 272 }   // relu output [N, 2, 2, 6]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 2224 + threads * 608 + 272 }   // gradient of relu output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 2256 + threads * 608 + 272 }   // flatten output [N, 24]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 2288 + threads * 608 + 272 }   // gradient of flatten output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 2320 + threads * 608 + 272 }   // fc output [N, 5]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2336 + threads * 608 + 272 }   // gradient of fc output
-    private var l9_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 608 + 272 }   // fc transposed kernel [5, 24]
-    private var l4_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 8, 8, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1 zero-padded input [N, 10, 10, 1]
+    var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 624 }   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
+    var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 256 }   // conv1 folded BatchNorm scale and shift per chunk
+    var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 272 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 528 }   // bn1 output [N, 8, 8, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 528 }   // gradient of bn1 output
+    var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 528 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 + 16 }   // act1 output [N, 8, 8, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + threads * 544 + 16 }   // gradient of act1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1648 + threads * 544 + 16 }   // maxpool output [N, 4, 4, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + threads * 544 + 16 }   // gradient of maxpool output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + threads * 544 + 16 }   // conv2 output [N, 2, 2, 6]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1808 + threads * 544 + 16 }   // gradient of conv2 output
+    var l5_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 544 + 16 }   // conv2 zero-padded input [N, 6, 6, 4]
+    var l5_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 544 + 16 }   // conv2 folded BatchNorm scale and shift per chunk
+    var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 16 }   // conv2 transposed kernel [KH, CO, KW*CI]
+    var l5_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 240 }   // conv2 gradient of the padded input
+    var l5_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 560 + 240 }   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 592 + 240 }   // bn2 output [N, 2, 2, 6]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + threads * 592 + 240 }   // gradient of bn2 output
+    var l6_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 592 + 240 }   // bn2 per-chunk partial sums (chunks x 2 x 6)
+    var l6_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 240 }   // bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 272 }   // relu output [N, 2, 2, 6]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 2224 + threads * 608 + 272 }   // gradient of relu output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 2256 + threads * 608 + 272 }   // flatten output [N, 24]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 2288 + threads * 608 + 272 }   // gradient of flatten output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 2320 + threads * 608 + 272 }   // fc output [N, 5]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2336 + threads * 608 + 272 }   // gradient of fc output
+    var l9_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 608 + 272 }   // fc transposed kernel [5, 24]
+    var l4_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 421, inputSize: 64,
@@ -149,28 +149,28 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (56, 216), (296, 120), (416, 5)]
 
     // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
+    var l2_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 40), beta: (parameters + 44),
                        movingMean: (parameters + 48), movingVariance: (parameters + 52),
                        epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
     }
 
     // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9
-    private var l6_bn2bn: BatchNormLayer {
+    var l6_bn2bn: BatchNormLayer {
         BatchNormLayer(channels: 6, statistics: l6_bn2stats, gamma: (parameters + 272), beta: (parameters + 278),
                        movingMean: (parameters + 284), movingVariance: (parameters + 290),
                        epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 10, aInner: 1, bOuter: 12, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + maxpool
-    @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
@@ -179,7 +179,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 64
             let x = l1_conv1xp + n * 100
@@ -190,7 +190,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1 + maxpool
-    private func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 64
             let x = l1_conv1xp + n * 100
@@ -203,7 +203,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let gb = (gp + 36)
         for o in 0..<4 { gb[o] = 0 }
@@ -222,32 +222,32 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
-    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 256, a3 + lo * 256, a1 + lo * 256, rows: (hi - lo) * 64,
                                pixels: 64, l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_bn1BackwardReduce() {
+    func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_bn1bn,
                                  dGamma: gradients + 40, dBeta: gradients + 44)
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 256, a4 + n * 64, l4_maxpoolarg + n * 64, pool) }
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
-    @inline(never) private func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 12 + (q0 + row) % 2 * 2) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 72, bInner: 6), .store)
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, fused with conv2 + bn2 + relu
-    @inline(never) private func l5_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
         let sc = l5_conv2fold + t * 12, sh = sc + 6   // folded conv2 + bn2 + relu
         BatchNorm.fold(l6_bn2bn, bias: nil, into: sc)
@@ -256,7 +256,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
-    private func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a4 + n * 64
             let x = l5_conv2xp + n * 144
@@ -267,7 +267,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: inference, fused with conv2 + bn2 + relu
-    private func l5_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = l5_conv2xp + n * 144
             let y = a7 + n * 24
@@ -276,7 +276,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l5_conv2wt + kh * 72, n: 12, c: { row in y + (((q0 + row) / 2 * 2 + kh) * 6 + (q0 + row) % 2 * 2) * 4 },
                       GemmReduction(k: 6, ldb: 12), .add)
@@ -284,7 +284,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv2 backward: dW, db, dx
-    private func l5_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let gk = (gp + 56)
         gk.update(repeating: 0, count: 216)
@@ -305,19 +305,19 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = drelu * relu'(out) to the chunk's
-    private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 24, a7 + lo * 24, a5 + lo * 24, rows: (hi - lo) * 4,
                                pixels: 4, l6_bn2bn, .relu, into: l6_bn2part + t * 12, accumulate: true)
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6_bn2BackwardReduce() {
+    func l6_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l6_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l6_bn2bn,
                                  dGamma: gradients + 272, dBeta: gradients + 278)
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24]: flatten in NCHW order (4 pixels x 6 channels)
-    private func l8_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 24, y = a8 + n * 24
             for p in 0..<4 { for ch in 0..<6 { y[ch * 4 + p] = x[p * 6 + ch] } }
@@ -325,7 +325,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24] backward: un-permute NCHW to NHWC
-    private func l8_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g8 + n * 24, dx = g7 + n * 24
             for p in 0..<4 { for ch in 0..<6 { dx[p * 6 + ch] = dy[ch * 4 + p] } }
@@ -333,7 +333,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc (Linear): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
-    private func l9_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 296), bias = (parameters + 416)
         let x = a8, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 24 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -341,7 +341,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc backward: dW, db, dx
-    private func l9_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let x = a8, dy = g9
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 416))

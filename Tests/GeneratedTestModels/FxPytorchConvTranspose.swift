@@ -31,24 +31,24 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // deconv1 output [N, 6, 8, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of deconv1 output
-    private var l1_deconv1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // deconv1 transposed kernel [KH, CO, KW*CI]
-    private var l1_deconv1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 112 }   // deconv1 output of one image before cropping [7, 9, 4] (per chunk)
-    private var l1_deconv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 256 + 112 }   // deconv1 output gradient of one image, zero-bordered [7, 9, 4] (per chunk)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 512 + 112 }   // relu output [N, 6, 8, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 512 + 112 }   // gradient of relu output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 512 + 112 }   // up output [N, 12, 16, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1536 + threads * 512 + 112 }   // gradient of up output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 2304 + threads * 512 + 112 }   // deconv2 output [N, 24, 16, 2]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 3072 + threads * 512 + 112 }   // gradient of deconv2 output
-    private var l4_deconv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 512 + 112 }   // deconv2 transposed kernel [KH, CO, KW*CI]
-    private var l4_deconv2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 512 + 160 }   // deconv2 output of one image before cropping [24, 18, 2] (per chunk)
-    private var l4_deconv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 1376 + 160 }   // deconv2 output gradient of one image, zero-bordered [24, 18, 2] (per chunk)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 2240 + 160 }   // sigmoid output [N, 24, 16, 2]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 4608 + threads * 2240 + 160 }   // gradient of sigmoid output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 2240 + 160 }   // flatten output [N, 768]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 6144 + threads * 2240 + 160 }   // gradient of flatten output
+    var a1: UnsafeMutablePointer<Float> { arena }   // deconv1 output [N, 6, 8, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of deconv1 output
+    var l1_deconv1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // deconv1 transposed kernel [KH, CO, KW*CI]
+    var l1_deconv1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 112 }   // deconv1 output of one image before cropping [7, 9, 4] (per chunk)
+    var l1_deconv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 256 + 112 }   // deconv1 output gradient of one image, zero-bordered [7, 9, 4] (per chunk)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 512 + 112 }   // relu output [N, 6, 8, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 512 + 112 }   // gradient of relu output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 512 + 112 }   // up output [N, 12, 16, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1536 + threads * 512 + 112 }   // gradient of up output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 2304 + threads * 512 + 112 }   // deconv2 output [N, 24, 16, 2]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 3072 + threads * 512 + 112 }   // gradient of deconv2 output
+    var l4_deconv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 512 + 112 }   // deconv2 transposed kernel [KH, CO, KW*CI]
+    var l4_deconv2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 512 + 160 }   // deconv2 output of one image before cropping [24, 18, 2] (per chunk)
+    var l4_deconv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 1376 + 160 }   // deconv2 output gradient of one image, zero-bordered [24, 18, 2] (per chunk)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 3840 + threads * 2240 + 160 }   // sigmoid output [N, 24, 16, 2]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 4608 + threads * 2240 + 160 }   // gradient of sigmoid output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 2240 + 160 }   // flatten output [N, 768]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 6144 + threads * 2240 + 160 }   // gradient of flatten output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 160, inputSize: 36,
@@ -113,7 +113,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108), (108, 4), (112, 48)]
 
     // deconv1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l1_deconv1wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 9 + (q0 + row) % 4 * 2) * 4 },
                       GemmReduction(k: 3, ldb: 12), .add)
@@ -121,7 +121,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // deconv1 (ConvTranspose2d): [N, 3, 4, 3] -> [N, 6, 8, 4]: kernel 3x3x4x3 stride 2x2 crop t1 l1 +bias linear (training and inference)
-    private func l1_deconv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_deconv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 108)
         for n in lo..<hi {
             let x = a0 + n * 36, out = a1 + n * 192
@@ -134,7 +134,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // deconv1 backward: dW, db (first layer: no dx)
-    private func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 160
         BiasGradient.sum(g1 + lo * 192, rows: (hi - lo) * 48, n: 4, into: (gp + 108))
         let gk = (gp + 0)
@@ -150,19 +150,19 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // up (Upsample): [N, 6, 8, 4] -> [N, 12, 16, 4]: nearest upsampling 2x2
-    private func l3_upForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_upForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 8, 4), size: (2, 2))
         for n in lo..<hi { UpSampling.nearest(a2 + n * 192, a3 + n * 768, g) }
     }
 
     // up (Upsample): [N, 6, 8, 4] -> [N, 12, 16, 4] backward: dy summed over each 2x2 block
-    private func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 8, 4), size: (2, 2))
         for n in lo..<hi { UpSampling.nearestBackward(g2 + n * 192, g3 + n * 768, g) }
     }
 
     // deconv2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l4_deconv2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_deconv2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l4_deconv2wt + kh * 24, n: 6, c: { row in y + (((q0 + row) / 16 * 2 + kh) * 18 + (q0 + row) % 16 * 1) * 2 },
                       GemmReduction(k: 4, ldb: 6), .add)
@@ -170,7 +170,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // deconv2 (ConvTranspose2d): [N, 12, 16, 4] -> [N, 24, 16, 2]: kernel 2x3x2x4 stride 2x1 crop t0 l1 linear (training and inference)
-    private func l4_deconv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_deconv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 768, out = a4 + n * 768
             let y = l4_deconv2yp + t * 864
@@ -181,14 +181,14 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // deconv2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l4_deconv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_deconv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 112)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 16 * 36 + (q0 + row) % 16 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 6, aOuter: 36, aInner: 1, bOuter: 24, bInner: 4), .store)
     }
 
     // deconv2 backward: dW, db, dx
-    private func l4_deconv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_deconv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 160
         let gk = (gp + 112)
         gk.update(repeating: 0, count: 48)
@@ -204,7 +204,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // flatten (Flatten): [N, 24, 16, 2] -> [N, 768]: flatten in NCHW order (384 pixels x 2 channels)
-    private func l6_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 768, y = a6 + n * 768
             for p in 0..<384 { for ch in 0..<2 { y[ch * 384 + p] = x[p * 2 + ch] } }
@@ -212,7 +212,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     }
 
     // flatten (Flatten): [N, 24, 16, 2] -> [N, 768] backward: un-permute NCHW to NHWC
-    private func l6_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g6 + n * 768, dx = g5 + n * 768
             for p in 0..<384 { for ch in 0..<2 { dx[p * 2 + ch] = dy[ch * 384 + p] } }

@@ -31,11 +31,11 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of embedding output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // fc output [N, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of fc output
-    private var l2_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // fc transposed kernel [3, 4]
+    var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of embedding output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // fc output [N, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of fc output
+    var l2_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // fc transposed kernel [3, 4]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 51, inputSize: 6,
@@ -81,7 +81,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 12), (48, 3)]
 
     // fc (Linear): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear
-    private func l2_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 36), bias = (parameters + 48)
         let x = a1, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -89,7 +89,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
     }
 
     // fc backward: dW, db, dx
-    private func l2_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 51
         let x = a1, dy = g2
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 48))

@@ -42,33 +42,33 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 6, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // conv1 zero-padded input [N, 7, 8, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 368 }   // gn output [N, 5, 6, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // gradient of gn output
-    private var l2_gnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 624 }   // gn (mean, inv) per sample and group
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // relu output [N, 5, 6, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 768 }   // gradient of relu output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 896 }   // conv2 output [N, 3, 4, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 944 }   // gradient of conv2 output
-    private var l4_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 992 }   // conv2 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + 112 }   // ln1 output [N, 3, 4, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1040 + 112 }   // gradient of ln1 output
-    private var l5_ln1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 + 112 }   // ln1 (mean, inv) per sample and group
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 112 }   // flatten output [N, 36]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 112 }   // gradient of flatten output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 112 }   // fc1 output [N, 6]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 112 }   // gradient of fc1 output
-    private var l7_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1232 + 112 }   // fc1 transposed kernel [6, 36]
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1232 + 336 }   // ln2 output [N, 6]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + 336 }   // gradient of ln2 output
-    private var l8_ln2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 + 336 }   // ln2 (mean, inv) per sample and group
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 336 }   // tanh output [N, 6]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1296 + 336 }   // gradient of tanh output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1312 + 336 }   // fc2 output [N, 3]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1328 + 336 }   // gradient of fc2 output
-    private var l10_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 336 }   // fc2 transposed kernel [3, 6]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 6, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // conv1 zero-padded input [N, 7, 8, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 368 }   // gn output [N, 5, 6, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // gradient of gn output
+    var l2_gnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 624 }   // gn (mean, inv) per sample and group
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // relu output [N, 5, 6, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 768 }   // gradient of relu output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 896 }   // conv2 output [N, 3, 4, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 944 }   // gradient of conv2 output
+    var l4_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 992 }   // conv2 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + 112 }   // ln1 output [N, 3, 4, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1040 + 112 }   // gradient of ln1 output
+    var l5_ln1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 + 112 }   // ln1 (mean, inv) per sample and group
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 112 }   // flatten output [N, 36]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 112 }   // gradient of flatten output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 112 }   // fc1 output [N, 6]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 112 }   // gradient of fc1 output
+    var l7_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1232 + 112 }   // fc1 transposed kernel [6, 36]
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1232 + 336 }   // ln2 output [N, 6]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + 336 }   // gradient of ln2 output
+    var l8_ln2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 + 336 }   // ln2 (mean, inv) per sample and group
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 336 }   // tanh output [N, 6]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1296 + 336 }   // gradient of tanh output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1312 + 336 }   // fc2 output [N, 3]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1328 + 336 }   // gradient of fc2 output
+    var l10_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 336 }   // fc2 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 522, inputSize: 60,
@@ -132,14 +132,14 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (76, 4), (80, 4), (84, 108), (192, 3), (195, 36), (231, 36), (267, 216), (483, 6), (489, 6), (495, 6), (501, 18), (519, 3)]
 
     // conv1 (Conv2d): [N, 5, 6, 2] -> [N, 5, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 5, 6, 2] -> [N, 5, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 60
             let x = l1_conv1xp + n * 112
@@ -150,7 +150,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         BiasGradient.sum(g1 + lo * 120, rows: (hi - lo) * 30, n: 4, into: (gp + 72))
         let gk = (gp + 0)
@@ -164,13 +164,13 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // gn (GroupNorm): [N, 5, 6, 4] -> [N, 5, 6, 4]: 2 groups, scale+center, eps 1e-05
-    private func l2_gnForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_gnForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 30, channels: 4, groups: 2, epsilon: Float(1e-05))
         GroupNorm.forward(a1 + lo * 120, a2 + lo * 120, samples: (hi - lo) * 1, g, gamma: (parameters + 76), beta: (parameters + 80), stats: l2_gnstats + lo * 4)
     }
 
     // gn backward: dgamma, dbeta (this chunk's partials), dx
-    private func l2_gnBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_gnBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 30, channels: 4, groups: 2, epsilon: Float(1e-05))
         let gp = partials + t * 522
         for i in 0..<4 { (gp + 76)[i] = 0 }
@@ -179,14 +179,14 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2 (Conv2d): [N, 5, 6, 4] -> [N, 3, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l4_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 84), bias = (parameters + 192)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 36, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2 (Conv2d): [N, 5, 6, 4] -> [N, 3, 4, 3]: kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l4_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 120
             let y = a4 + n * 36
@@ -195,7 +195,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l4_conv2wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 4 },
                       GemmReduction(k: 3, ldb: 12), .add)
@@ -203,7 +203,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2 backward: dW, db, dx
-    private func l4_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         BiasGradient.sum(g4 + lo * 36, rows: (hi - lo) * 12, n: 3, into: (gp + 192))
         let gk = (gp + 84)
@@ -220,13 +220,13 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // ln1 (LayerNorm): [N, 3, 4, 3] -> [N, 3, 4, 3]: over the whole image, scale+center, eps 1e-05
-    private func l5_ln1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_ln1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 36, groups: 1, epsilon: Float(1e-05))
         GroupNorm.forward(a4 + lo * 36, a5 + lo * 36, samples: (hi - lo) * 1, g, gamma: (parameters + 195), beta: (parameters + 231), stats: l5_ln1stats + lo * 2)
     }
 
     // ln1 backward: dgamma, dbeta (this chunk's partials), dx
-    private func l5_ln1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_ln1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 36, groups: 1, epsilon: Float(1e-05))
         let gp = partials + t * 522
         for i in 0..<36 { (gp + 195)[i] = 0 }
@@ -235,7 +235,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // flatten (Flatten): [N, 3, 4, 3] -> [N, 36]: flatten in NCHW order (12 pixels x 3 channels)
-    private func l6_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 36, y = a6 + n * 36
             for p in 0..<12 { for ch in 0..<3 { y[ch * 12 + p] = x[p * 3 + ch] } }
@@ -243,7 +243,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // flatten (Flatten): [N, 3, 4, 3] -> [N, 36] backward: un-permute NCHW to NHWC
-    private func l6_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g6 + n * 36, dx = g5 + n * 36
             for p in 0..<12 { for ch in 0..<3 { dx[p * 3 + ch] = dy[ch * 12 + p] } }
@@ -251,7 +251,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // fc1 (Linear): [N, 36] -> [N, 6]: x [36] * W [36, 6] + b linear
-    private func l7_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 267), bias = (parameters + 483)
         let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 36 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -259,7 +259,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // fc1 backward: dW, db, dx
-    private func l7_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 6, rows: (hi - lo) * 1, n: 6, into: (gp + 483))
@@ -271,13 +271,13 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // ln2 (LayerNorm): [N, 6] -> [N, 6]: over the last axis, scale+center, eps 1e-05
-    private func l8_ln2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_ln2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 6, groups: 1, epsilon: Float(1e-05))
         GroupNorm.forward(a7 + lo * 6, a8 + lo * 6, samples: (hi - lo) * 1, g, gamma: (parameters + 489), beta: (parameters + 495), stats: l8_ln2stats + lo * 2)
     }
 
     // ln2 backward: dgamma, dbeta (this chunk's partials), dx
-    private func l8_ln2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_ln2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = GroupNormGeometry(positions: 1, channels: 6, groups: 1, epsilon: Float(1e-05))
         let gp = partials + t * 522
         for i in 0..<6 { (gp + 489)[i] = 0 }
@@ -286,7 +286,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // fc2 (Linear): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l10_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 501), bias = (parameters + 519)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -294,7 +294,7 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // fc2 backward: dW, db, dx
-    private func l10_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 522
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 519))

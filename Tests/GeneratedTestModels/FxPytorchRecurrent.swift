@@ -59,27 +59,27 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // embed output [N, 6, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embed output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 6, 10]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    private var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // lstm gates, states and cells of every step, then their gradients
-    private var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 976 }   // lstm recurrent kernel and kernel transposed
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 368 }   // lstm_l1 output [N, 6, 10]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1040 + 368 }   // gradient of lstm_l1 output
-    private var l3_lstm_l1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 368 }   // lstm_l1 gates, states and cells of every step, then their gradients
-    private var l3_lstm_l1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 368 }   // lstm_l1 recurrent kernel and kernel transposed
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 976 }   // rnn output [N, 6, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1920 + 976 }   // gradient of rnn output
-    private var l4_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + 976 }   // rnn gates, states and cells of every step, then their gradients
-    private var l4_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 976 }   // rnn recurrent kernel and kernel transposed
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 1040 }   // gru output [N, 6]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 2064 + 1040 }   // gradient of gru output
-    private var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 1040 }   // gru gates, states and cells of every step, then their gradients
-    private var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1040 }   // gru recurrent kernel and kernel transposed
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1168 }   // fc output [N, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + 1168 }   // gradient of fc output
-    private var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 + 1168 }   // fc transposed kernel [3, 6]
+    var a1: UnsafeMutablePointer<Float> { arena }   // embed output [N, 6, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embed output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 6, 10]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
+    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // lstm gates, states and cells of every step, then their gradients
+    var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 976 }   // lstm recurrent kernel and kernel transposed
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 368 }   // lstm_l1 output [N, 6, 10]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1040 + 368 }   // gradient of lstm_l1 output
+    var l3_lstm_l1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 368 }   // lstm_l1 gates, states and cells of every step, then their gradients
+    var l3_lstm_l1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 368 }   // lstm_l1 recurrent kernel and kernel transposed
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 976 }   // rnn output [N, 6, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1920 + 976 }   // gradient of rnn output
+    var l4_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + 976 }   // rnn gates, states and cells of every step, then their gradients
+    var l4_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 976 }   // rnn recurrent kernel and kernel transposed
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 1040 }   // gru output [N, 6]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 2064 + 1040 }   // gradient of gru output
+    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 1040 }   // gru gates, states and cells of every step, then their gradients
+    var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1040 }   // gru recurrent kernel and kernel transposed
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1168 }   // fc output [N, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + 1168 }   // gradient of fc output
+    var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 + 1168 }   // fc transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1403, inputSize: 6,
@@ -137,15 +137,15 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 440), (476, 680), (1156, 64), (1220, 162), (1382, 18), (1400, 3)]
 
     // lstm (LSTM): [N, 6, 4] -> [N, 6, 10]: LSTM 5 units, return_sequences, two biases, PyTorch layer 0, bidirectional concat
-    private var l2_lstm: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 4, units: 5, returnSequences: true), merge: .concat, kernel: 36, recurrent: 116, bias: 216, biasRows: 2, buffer: l2_lstmstate, maxBatch: maxBatch, transposed: l2_lstmwt, inputGradient: true) }
+    var l2_lstm: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 4, units: 5, returnSequences: true), merge: .concat, kernel: 36, recurrent: 116, bias: 216, biasRows: 2, buffer: l2_lstmstate, maxBatch: maxBatch, transposed: l2_lstmwt, inputGradient: true) }
     // lstm_l1 (LSTM): [N, 6, 10] -> [N, 6, 10]: LSTM 5 units, return_sequences, two biases, PyTorch layer 1, bidirectional concat
-    private var l3_lstm_l1: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 10, units: 5, returnSequences: true), merge: .concat, kernel: 476, recurrent: 676, bias: 776, biasRows: 2, buffer: l3_lstm_l1state, maxBatch: maxBatch, transposed: l3_lstm_l1wt, inputGradient: true) }
+    var l3_lstm_l1: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 6, inputs: 10, units: 5, returnSequences: true), merge: .concat, kernel: 476, recurrent: 676, bias: 776, biasRows: 2, buffer: l3_lstm_l1state, maxBatch: maxBatch, transposed: l3_lstm_l1wt, inputGradient: true) }
     // rnn (RNN): [N, 6, 10] -> [N, 6, 4]: SimpleRNN 4 units, return_sequences, two biases, PyTorch layer 0
-    private var l4_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 6, inputs: 10, units: 4, returnSequences: true), kernel: 1156, recurrent: 1196, bias: 1212, biasRows: 2, buffer: l4_rnnstate, maxBatch: maxBatch, transposed: l4_rnnwt, inputGradient: true) }
+    var l4_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 6, inputs: 10, units: 4, returnSequences: true), kernel: 1156, recurrent: 1196, bias: 1212, biasRows: 2, buffer: l4_rnnstate, maxBatch: maxBatch, transposed: l4_rnnwt, inputGradient: true) }
     // gru (GRU): [N, 6, 4] -> [N, 6]: GRU 3 units, reset_after, PyTorch layer 0, bidirectional concat
-    private var l5_gru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 6, inputs: 4, units: 3, returnSequences: false, resetFirst: true), merge: .concat, kernel: 1220, recurrent: 1256, bias: 1283, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
+    var l5_gru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 6, inputs: 4, units: 3, returnSequences: false, resetFirst: true), merge: .concat, kernel: 1220, recurrent: 1256, bias: 1283, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
     // fc (Linear): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1382), bias = (parameters + 1400)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -153,7 +153,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     }
 
     // fc backward: dW, db, dx
-    private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1403
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1400))

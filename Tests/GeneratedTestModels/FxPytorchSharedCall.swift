@@ -34,23 +34,23 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // inp output [N, 5]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of inp output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // tanh output [N, 5]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of tanh output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // hidden output [N, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of hidden output
-    private var l3_hiddenwt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // hidden transposed kernel [5, 5]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // tanh_2 output [N, 5]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of tanh_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // hidden[1] output [N, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 32 }   // gradient of hidden[1] output
-    private var l5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 32 }   // hidden[1] transposed kernel [5, 5]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // tanh_3 output [N, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of tanh_3 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // out output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 64 }   // gradient of out output
-    private var l7_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 64 }   // out transposed kernel [3, 5]
+    var a1: UnsafeMutablePointer<Float> { arena }   // inp output [N, 5]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of inp output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // tanh output [N, 5]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of tanh output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // hidden output [N, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of hidden output
+    var l3_hiddenwt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // hidden transposed kernel [5, 5]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // tanh_2 output [N, 5]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of tanh_2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // hidden[1] output [N, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 32 }   // gradient of hidden[1] output
+    var l5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 32 }   // hidden[1] transposed kernel [5, 5]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // tanh_3 output [N, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of tanh_3 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // out output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 64 }   // gradient of out output
+    var l7_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 64 }   // out transposed kernel [3, 5]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 113, inputSize: 6,
@@ -109,7 +109,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 30), (30, 5), (35, 25), (60, 5), (83, 25), (108, 5), (65, 15), (80, 3)]
 
     // inp (Linear): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b linear
-    private func l1_inpForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_inpForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 30)
         let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -117,7 +117,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // inp backward: dW, db (first layer: no dx)
-    private func l1_inpBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_inpBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 113
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30))
@@ -127,7 +127,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // hidden (Linear): [N, 5] -> [N, 5]: x [5] * W [5, 5] + b linear
-    private func l3_hiddenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_hiddenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 35), bias = (parameters + 60)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -135,7 +135,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // hidden backward: dW, db, dx
-    private func l3_hiddenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_hiddenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 113
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 60))
@@ -147,7 +147,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // hidden[1] (Linear): [N, 5] -> [N, 5]: x [5] * W [5, 5] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 35), bias = (parameters + 60)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -155,7 +155,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // hidden[1] backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 113
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 108))
@@ -167,7 +167,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // out (Linear): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear
-    private func l7_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 65), bias = (parameters + 80)
         let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -175,7 +175,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     }
 
     // out backward: dW, db, dx
-    private func l7_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 113
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 80))

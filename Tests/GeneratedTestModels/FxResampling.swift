@@ -35,42 +35,42 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 8, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1d output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // zero_padding1d output [N, 1, 11, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of zero_padding1d output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // sep_conv1d output [N, 1, 11, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of sep_conv1d output
-    private var l3_sep_conv1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // sep_conv1d zero-padded input [N, 1, 13, 4]
-    private var l3_sep_conv1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // sep_conv1d depthwise output [N, 1, 11, 8]
-    private var l3_sep_conv1ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // sep_conv1d gradient of the depthwise output
-    private var l3_sep_conv1dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 }   // sep_conv1d transposed pointwise kernel [5, 8]
-    private var l3_sep_conv1ddxp: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 48 }   // sep_conv1d gradient of the padded input
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 48 }   // cropping1d output [N, 1, 8, 5]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 48 }   // gradient of cropping1d output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 48 }   // up_sampling1d output [N, 1, 16, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + 48 }   // gradient of up_sampling1d output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 48 }   // conv1d_1 output [N, 1, 8, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 48 }   // gradient of conv1d_1 output
-    private var l6_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 48 }   // conv1d_1 zero-padded input [N, 1, 18, 5]
-    private var l6_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 48 }   // conv1d_1 transposed kernel [KH, CO, KW*CI]
-    private var l6_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 96 }   // conv1d_1 gradient of the padded input
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 + 96 }   // permute output [N, 1, 3, 8]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 96 }   // gradient of permute output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 96 }   // up_sampling2d output [N, 6, 16, 1]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 96 }   // gradient of up_sampling2d output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 96 }   // cropping2d output [N, 5, 11, 1]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + 96 }   // gradient of cropping2d output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 1504 + 96 }   // conv2d_transpose output [N, 12, 24, 2]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 96 }   // gradient of conv2d_transpose output
-    private var l11_conv2d_transposewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2656 + 96 }   // conv2d_transpose transposed kernel [KH, CO, KW*CI]
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 2656 + 128 }   // gap output [N, 2]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 2672 + 128 }   // gradient of gap output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 2688 + 128 }   // repeat_vector output [N, 1, 3, 2]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 2704 + 128 }   // gradient of repeat_vector output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 2720 + 128 }   // dense output [N, 3]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 2736 + 128 }   // gradient of dense output
-    private var l15_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2752 + 128 }   // dense transposed kernel [3, 6]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d output [N, 1, 8, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1d output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // zero_padding1d output [N, 1, 11, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of zero_padding1d output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // sep_conv1d output [N, 1, 11, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of sep_conv1d output
+    var l3_sep_conv1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // sep_conv1d zero-padded input [N, 1, 13, 4]
+    var l3_sep_conv1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // sep_conv1d depthwise output [N, 1, 11, 8]
+    var l3_sep_conv1ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // sep_conv1d gradient of the depthwise output
+    var l3_sep_conv1dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 }   // sep_conv1d transposed pointwise kernel [5, 8]
+    var l3_sep_conv1ddxp: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 48 }   // sep_conv1d gradient of the padded input
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 48 }   // cropping1d output [N, 1, 8, 5]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 48 }   // gradient of cropping1d output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 48 }   // up_sampling1d output [N, 1, 16, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + 48 }   // gradient of up_sampling1d output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 48 }   // conv1d_1 output [N, 1, 8, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 48 }   // gradient of conv1d_1 output
+    var l6_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 48 }   // conv1d_1 zero-padded input [N, 1, 18, 5]
+    var l6_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 48 }   // conv1d_1 transposed kernel [KH, CO, KW*CI]
+    var l6_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 96 }   // conv1d_1 gradient of the padded input
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 + 96 }   // permute output [N, 1, 3, 8]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 96 }   // gradient of permute output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 96 }   // up_sampling2d output [N, 6, 16, 1]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 96 }   // gradient of up_sampling2d output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 96 }   // cropping2d output [N, 5, 11, 1]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + 96 }   // gradient of cropping2d output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 1504 + 96 }   // conv2d_transpose output [N, 12, 24, 2]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 96 }   // gradient of conv2d_transpose output
+    var l11_conv2d_transposewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2656 + 96 }   // conv2d_transpose transposed kernel [KH, CO, KW*CI]
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 2656 + 128 }   // gap output [N, 2]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 2672 + 128 }   // gradient of gap output
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 2688 + 128 }   // repeat_vector output [N, 1, 3, 2]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 2704 + 128 }   // gradient of repeat_vector output
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 2720 + 128 }   // dense output [N, 3]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 2736 + 128 }   // gradient of dense output
+    var l15_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2752 + 128 }   // dense transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 198, inputSize: 24,
@@ -155,8 +155,12 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (40, 24), (64, 40), (104, 5), (109, 45), (154, 3), (157, 18), (175, 2), (177, 18), (195, 3)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension FxResampling {
     // conv1d (Conv1D): [N, 1, 8, 3] -> [N, 1, 8, 4]: kernel 1x3x3x4 dilation 1x2 stride 1x1 pad top 0 left 4 +bias tanh
-    private func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         for n in lo..<hi {
             let x = a0 + n * 24, y = a1 + n * 32
@@ -179,7 +183,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d backward: dW, db (first layer: no dx)
-    private func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         Activations.backward(.tanh, dy: g1 + lo * 32, y: a1 + lo * 32, dx: g1 + lo * 32, count: (hi - lo) * 32)
         let wk = (parameters + 0), gk = (gp + 0)
@@ -211,7 +215,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // zero_padding1d (ZeroPadding1D): [N, 1, 8, 4] -> [N, 1, 11, 4]: pad top 0 bottom 0 left 1 right 2
-    private func l2_zero_padding1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_zero_padding1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 32, y = a2 + n * 44
             for r in 0..<1 { (y + ((r + 0) * 11 + 1) * 4).update(from: x + r * 32, count: 32) }
@@ -219,7 +223,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // zero_padding1d (ZeroPadding1D): [N, 1, 8, 4] -> [N, 1, 11, 4] backward: crop
-    private func l2_zero_padding1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_zero_padding1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g1 + n * 32, dy = g2 + n * 44
             for r in 0..<1 { (dx + r * 32).update(from: dy + ((r + 0) * 11 + 1) * 4, count: 32) }
@@ -227,7 +231,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // sep_conv1d (SeparableConv1D): [N, 1, 11, 4] -> [N, 1, 11, 5]: separable 1x3 x2 then 1x1 to 5, stride 1x1 pad t0 b0 l1 r1 tanh
-    private func l3_sep_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_sep_conv1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 40), pw = (parameters + 64)
         let bias = (parameters + 104)
         for n in lo..<hi {
@@ -254,7 +258,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // sep_conv1d backward: dWp, db, dmid, dWd, dx
-    private func l3_sep_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_sep_conv1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         Activations.backward(.tanh, dy: g3 + lo * 55, y: a3 + lo * 55, dx: g3 + lo * 55, count: (hi - lo) * 55)
         BiasGradient.sum(g3 + lo * 55, rows: (hi - lo) * 11, n: 5, into: (gp + 104))
@@ -292,27 +296,30 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         }
     }
 
+}
+
+extension FxResampling {
     // up_sampling1d (UpSampling1D): [N, 1, 8, 5] -> [N, 1, 16, 5]: nearest upsampling 1x2
-    private func l5_up_sampling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_up_sampling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (1, 8, 5), size: (1, 2))
         for n in lo..<hi { UpSampling.nearest(a4 + n * 40, a5 + n * 80, g) }
     }
 
     // up_sampling1d (UpSampling1D): [N, 1, 8, 5] -> [N, 1, 16, 5] backward: dy summed over each 1x2 block
-    private func l5_up_sampling1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_up_sampling1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (1, 8, 5), size: (1, 2))
         for n in lo..<hi { UpSampling.nearestBackward(g4 + n * 40, g5 + n * 80, g) }
     }
 
     // conv1d_1 (Conv1D): [N, 1, 16, 5] -> [N, 1, 8, 3]: output pixels q0..<q1 of one image, kernel 1x3x5x3 stride 1x2 pad t0 b0 l2 r0 +bias tanh
-    @inline(never) private func l6_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 109), bias = (parameters + 154)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 18 + (q0 + row) % 8 * 2) * 5 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 15, aOuter: 90, aInner: 1, bOuter: 45, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 16, 5] -> [N, 1, 8, 3]: kernel 1x3x5x3 stride 1x2 pad t0 b0 l2 r0 +bias tanh
-    private func l6_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a5 + n * 80
             let x = l6_conv1d_1xp + n * 90
@@ -324,7 +331,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l6_conv1d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv1d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l6_conv1d_1wt + kh * 45, n: 15, c: { row in y + (((q0 + row) / 8 * 1 + kh) * 18 + (q0 + row) % 8 * 2) * 5 },
                       GemmReduction(k: 3, ldb: 15), .add)
@@ -332,7 +339,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 backward: dW, db, dx
-    private func l6_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         Activations.backward(.tanh, dy: g6 + lo * 24, y: a6 + lo * 24, dx: g6 + lo * 24, count: (hi - lo) * 24)
         BiasGradient.sum(g6 + lo * 24, rows: (hi - lo) * 8, n: 3, into: (gp + 154))
@@ -352,7 +359,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_transpose: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l11_conv2d_transposeForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l11_conv2d_transposeForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 1 }, b: l11_conv2d_transposewt + kh * 6, n: 6, c: { row in y + (((q0 + row) / 11 * 2 + kh) * 24 + (q0 + row) % 11 * 2) * 2 },
                       GemmReduction(k: 1, ldb: 6), .add)
@@ -360,7 +367,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_transpose (Conv2DTranspose): [N, 5, 11, 1] -> [N, 12, 24, 2]: kernel 3x3x2x1 stride 2x2 crop t0 l0 +bias tanh (training and inference)
-    private func l11_conv2d_transposeForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_conv2d_transposeForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 175)
         for n in lo..<hi {
             let x = a10 + n * 55, out = a11 + n * 576
@@ -373,14 +380,14 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_transpose input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l11_conv2d_transposeInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l11_conv2d_transposeInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 157)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 48 + (q0 + row) % 11 * 2) * 2 }, b: wk, n: 1, c: { row in y + (q0 + row) * 1 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 48, aInner: 1, bOuter: 6, bInner: 1), .store)
     }
 
     // conv2d_transpose backward: dW, db, dx
-    private func l11_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_conv2d_transposeBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         Activations.backward(.tanh, dy: g11 + lo * 576, y: a11 + lo * 576, dx: g11 + lo * 576, count: (hi - lo) * 576)
         BiasGradient.sum(g11 + lo * 576, rows: (hi - lo) * 288, n: 2, into: (gp + 175))
@@ -397,13 +404,13 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // gap (GlobalAveragePooling2D): [N, 12, 24, 2] -> [N, 2]: global average pool over 288 pixels
-    private func l12_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (12, 24, 2), output: (1, 1), window: (12, 24), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a11 + n * 576, a12 + n * 2, pool) }
     }
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l15_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l15_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 177), bias = (parameters + 195)
         let x = a13, y = a15, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -411,7 +418,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense backward: dW, db, dx
-    private func l15_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l15_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 198
         let x = a13, dy = g15
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 195))

@@ -26,8 +26,8 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 2, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d output
+    var a2: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 2, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 48,
@@ -64,14 +64,14 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 4 + (q0 + row) % 2 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 8, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 48
             let y = a2 + n * 24
@@ -80,7 +80,7 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         BiasGradient.sum(g2 + lo * 24, rows: (hi - lo) * 8, n: 3, into: (gp + 54))
         let gk = (gp + 0)

@@ -27,11 +27,11 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // separable_conv2d output [N, 6, 6, 5]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of separable_conv2d output
-    private var l1_separable_conv2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // separable_conv2d depthwise output [N, 6, 6, 3]
-    private var l1_separable_conv2ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // separable_conv2d gradient of the depthwise output
-    private var l1_separable_conv2dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // separable_conv2d transposed pointwise kernel [5, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // separable_conv2d output [N, 6, 6, 5]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of separable_conv2d output
+    var l1_separable_conv2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // separable_conv2d depthwise output [N, 6, 6, 3]
+    var l1_separable_conv2ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // separable_conv2d gradient of the depthwise output
+    var l1_separable_conv2dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // separable_conv2d transposed pointwise kernel [5, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 47, inputSize: 192,
@@ -69,7 +69,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 15), (42, 5)]
 
     // separable_conv2d (SeparableConv2D): [N, 8, 8, 3] -> [N, 6, 6, 5]: separable 3x3 x1 then 1x1 to 5, stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1_separable_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_separable_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 0), pw = (parameters + 27)
         let bias = (parameters + 42)
         for n in lo..<hi {
@@ -93,7 +93,7 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // separable_conv2d backward: dWp, db, dmid, dWd
-    private func l1_separable_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_separable_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 47
         BiasGradient.sum(g1 + lo * 180, rows: (hi - lo) * 36, n: 5, into: (gp + 42))
         let gpw = (gp + 27)

@@ -49,32 +49,32 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 5, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embedding output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of lstm output
-    private var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // lstm gates, states and cells of every step, then their gradients
-    private var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // lstm recurrent kernel and kernel transposed
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 128 }   // gru output [N, 5, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 128 }   // gradient of gru output
-    private var l3_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 128 }   // gru gates, states and cells of every step, then their gradients
-    private var l3_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 128 }   // gru recurrent kernel and kernel transposed
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 192 }   // simple_rnn output [N, 5, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 192 }   // gradient of simple_rnn output
-    private var l4_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 192 }   // simple_rnn gates, states and cells of every step, then their gradients
-    private var l4_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 192 }   // simple_rnn recurrent kernel and kernel transposed
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 224 }   // bidirectional output [N, 5, 2]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 224 }   // gradient of bidirectional output
-    private var l5_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 224 }   // bidirectional gates, states and cells of every step, then their gradients
-    private var l5_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 224 }   // bidirectional recurrent kernel and kernel transposed
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 288 }   // gru_1 output [N, 5, 4]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 288 }   // gradient of gru_1 output
-    private var l6_gru_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 288 }   // gru_1 gates, states and cells of every step, then their gradients
-    private var l6_gru_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 288 }   // gru_1 recurrent kernel and kernel transposed
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 368 }   // bidirectional_1 output [N, 6]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 368 }   // gradient of bidirectional_1 output
-    private var l7_bidirectional_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 368 }   // bidirectional_1 gates, states and cells of every step, then their gradients
-    private var l7_bidirectional_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + 368 }   // bidirectional_1 recurrent kernel and kernel transposed
+    var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 5, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embedding output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of lstm output
+    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // lstm gates, states and cells of every step, then their gradients
+    var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // lstm recurrent kernel and kernel transposed
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 128 }   // gru output [N, 5, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 128 }   // gradient of gru output
+    var l3_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 128 }   // gru gates, states and cells of every step, then their gradients
+    var l3_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 128 }   // gru recurrent kernel and kernel transposed
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 192 }   // simple_rnn output [N, 5, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 192 }   // gradient of simple_rnn output
+    var l4_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 192 }   // simple_rnn gates, states and cells of every step, then their gradients
+    var l4_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 192 }   // simple_rnn recurrent kernel and kernel transposed
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 224 }   // bidirectional output [N, 5, 2]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 224 }   // gradient of bidirectional output
+    var l5_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 224 }   // bidirectional gates, states and cells of every step, then their gradients
+    var l5_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 224 }   // bidirectional recurrent kernel and kernel transposed
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 288 }   // gru_1 output [N, 5, 4]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 288 }   // gradient of gru_1 output
+    var l6_gru_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 288 }   // gru_1 gates, states and cells of every step, then their gradients
+    var l6_gru_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 288 }   // gru_1 recurrent kernel and kernel transposed
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 368 }   // bidirectional_1 output [N, 6]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 368 }   // gradient of bidirectional_1 output
+    var l7_bidirectional_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 368 }   // bidirectional_1 gates, states and cells of every step, then their gradients
+    var l7_bidirectional_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + 368 }   // bidirectional_1 recurrent kernel and kernel transposed
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 637, inputSize: 5,
@@ -135,15 +135,15 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 28), (28, 144), (172, 72), (244, 21), (265, 84), (349, 96), (445, 192)]
 
     // lstm (LSTM): [N, 5, 4] -> [N, 5, 4]: LSTM 4 units, return_sequences
-    private var l2_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 4, returnSequences: true), kernel: 28, recurrent: 92, bias: 156, biasRows: 1, buffer: l2_lstmstate, maxBatch: maxBatch, transposed: l2_lstmwt, inputGradient: true) }
+    var l2_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 4, returnSequences: true), kernel: 28, recurrent: 92, bias: 156, biasRows: 1, buffer: l2_lstmstate, maxBatch: maxBatch, transposed: l2_lstmwt, inputGradient: true) }
     // gru (GRU): [N, 5, 4] -> [N, 5, 3]: GRU 3 units, return_sequences, reset_before
-    private var l3_gru: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetBefore, steps: 5, inputs: 4, units: 3, returnSequences: true), kernel: 172, recurrent: 208, bias: 235, biasRows: 1, buffer: l3_grustate, maxBatch: maxBatch, transposed: l3_gruwt, inputGradient: true) }
+    var l3_gru: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetBefore, steps: 5, inputs: 4, units: 3, returnSequences: true), kernel: 172, recurrent: 208, bias: 235, biasRows: 1, buffer: l3_grustate, maxBatch: maxBatch, transposed: l3_gruwt, inputGradient: true) }
     // simple_rnn (SimpleRNN): [N, 5, 3] -> [N, 5, 3]: SimpleRNN 3 units, return_sequences
-    private var l4_simple_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 5, inputs: 3, units: 3, returnSequences: true), kernel: 244, recurrent: 253, bias: 262, biasRows: 1, buffer: l4_simple_rnnstate, maxBatch: maxBatch, transposed: l4_simple_rnnwt, inputGradient: true) }
+    var l4_simple_rnn: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .simple, steps: 5, inputs: 3, units: 3, returnSequences: true), kernel: 244, recurrent: 253, bias: 262, biasRows: 1, buffer: l4_simple_rnnstate, maxBatch: maxBatch, transposed: l4_simple_rnnwt, inputGradient: true) }
     // bidirectional (Bidirectional): [N, 5, 3] -> [N, 5, 2]: GRU 2 units, return_sequences, reset_after, bidirectional mul
-    private var l5_bidirectional: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 3, units: 2, returnSequences: true), merge: .mul, kernel: 265, recurrent: 283, bias: 295, biasRows: 2, buffer: l5_bidirectionalstate, maxBatch: maxBatch, transposed: l5_bidirectionalwt, inputGradient: true) }
+    var l5_bidirectional: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 3, units: 2, returnSequences: true), merge: .mul, kernel: 265, recurrent: 283, bias: 295, biasRows: 2, buffer: l5_bidirectionalstate, maxBatch: maxBatch, transposed: l5_bidirectionalwt, inputGradient: true) }
     // gru_1 (GRU): [N, 5, 2] -> [N, 5, 4]: GRU 4 units, return_sequences, reset_after
-    private var l6_gru_1: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 2, units: 4, returnSequences: true), kernel: 349, recurrent: 373, bias: 421, biasRows: 2, buffer: l6_gru_1state, maxBatch: maxBatch, transposed: l6_gru_1wt, inputGradient: true) }
+    var l6_gru_1: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 2, units: 4, returnSequences: true), kernel: 349, recurrent: 373, bias: 421, biasRows: 2, buffer: l6_gru_1state, maxBatch: maxBatch, transposed: l6_gru_1wt, inputGradient: true) }
     // bidirectional_1 (Bidirectional): [N, 5, 4] -> [N, 6]: LSTM 3 units, bidirectional concat
-    private var l7_bidirectional_1: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 3, returnSequences: false), merge: .concat, kernel: 445, recurrent: 493, bias: 529, biasRows: 1, buffer: l7_bidirectional_1state, maxBatch: maxBatch, transposed: l7_bidirectional_1wt, inputGradient: true) }
+    var l7_bidirectional_1: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 3, returnSequences: false), merge: .concat, kernel: 445, recurrent: 493, bias: 529, biasRows: 1, buffer: l7_bidirectional_1state, maxBatch: maxBatch, transposed: l7_bidirectional_1wt, inputGradient: true) }
 }

@@ -36,22 +36,22 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // time_distributed_1 output [N, 5, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of time_distributed_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of lstm output
-    private var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm gates, states and cells of every step, then their gradients
-    private var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // lstm recurrent kernel and kernel transposed
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 96 }   // dense output [N, 5, 2]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 96 }   // gradient of dense output
-    private var l4_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 96 }   // dense transposed kernel [2, 3]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 112 }   // gru output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 112 }   // gradient of gru output
-    private var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 112 }   // gru gates, states and cells of every step, then their gradients
-    private var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 112 }   // gru recurrent kernel and kernel transposed
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 160 }   // dense_1 output [N, 2]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 160 }   // gradient of dense_1 output
-    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 160 }   // dense_1 transposed kernel [2, 3]
+    var a2: UnsafeMutablePointer<Float> { arena }   // time_distributed_1 output [N, 5, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of time_distributed_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of lstm output
+    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm gates, states and cells of every step, then their gradients
+    var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // lstm recurrent kernel and kernel transposed
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 96 }   // dense output [N, 5, 2]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 96 }   // gradient of dense output
+    var l4_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 96 }   // dense transposed kernel [2, 3]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 112 }   // gru output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 112 }   // gradient of gru output
+    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 112 }   // gru gates, states and cells of every step, then their gradients
+    var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 112 }   // gru recurrent kernel and kernel transposed
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 160 }   // dense_1 output [N, 2]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 160 }   // gradient of dense_1 output
+    var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 160 }   // dense_1 transposed kernel [2, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 203, inputSize: 30,
@@ -106,11 +106,11 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 4), (28, 96), (124, 6), (130, 2), (132, 63), (195, 6), (201, 2)]
 
     // lstm (LSTM): [N, 5, 4] -> [N, 5, 3]: LSTM 3 units, return_sequences
-    private var l3_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 3, returnSequences: true), kernel: 28, recurrent: 76, bias: 112, biasRows: 1, buffer: l3_lstmstate, maxBatch: maxBatch, transposed: l3_lstmwt, inputGradient: true) }
+    var l3_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 5, inputs: 4, units: 3, returnSequences: true), kernel: 28, recurrent: 76, bias: 112, biasRows: 1, buffer: l3_lstmstate, maxBatch: maxBatch, transposed: l3_lstmwt, inputGradient: true) }
     // gru (GRU): [N, 5, 2] -> [N, 3]: GRU 3 units, reset_after
-    private var l5_gru: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 2, units: 3, returnSequences: false), kernel: 132, recurrent: 150, bias: 177, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
+    var l5_gru: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 5, inputs: 2, units: 3, returnSequences: false), kernel: 132, recurrent: 150, bias: 177, biasRows: 2, buffer: l5_grustate, maxBatch: maxBatch, transposed: l5_gruwt, inputGradient: true) }
     // time_distributed_1 (TimeDistributed): [N, 5, 6] -> [N, 5, 4]: x [6] * W [6, 4] + b tanh
-    private func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 24)
         let x = a0, y = a2, r0 = lo * 5
         Gemm.rows((hi - lo) * 5, a: { row in x + (r0 + row) * 6 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -119,7 +119,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // time_distributed_1 backward: dW, db (first layer: no dx)
-    private func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
         Activations.backward(.tanh, dy: g2 + lo * 20, y: a2 + lo * 20, dx: g2 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g2
@@ -130,7 +130,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense (Dense): [N, 5, 3] -> [N, 5, 2]: x [3] * W [3, 2] + b linear
-    private func l4_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 124), bias = (parameters + 130)
         let x = a3, y = a4, r0 = lo * 5
         Gemm.rows((hi - lo) * 5, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -138,7 +138,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense backward: dW, db, dx
-    private func l4_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 5, n: 2, into: (gp + 130))
@@ -150,7 +150,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense_1 (Dense): [N, 3] -> [N, 2]: x [3] * W [3, 2] + b linear
-    private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 195), bias = (parameters + 201)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -158,7 +158,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense_1 backward: dW, db, dx
-    private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 203
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 201))

@@ -31,23 +31,23 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // time_distributed output [N, 3, 6, 6, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of time_distributed output
-    private var l1_time_distributedxp: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // time_distributed zero-padded input [N, 8, 8, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 }   // time_distributed_1 output [N, 3, 3, 3, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // gradient of time_distributed_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 }   // time_distributed_2 output [N, 3, 2, 2, 3]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1296 }   // gradient of time_distributed_2 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 }   // time_distributed_3 output [N, 3, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 }   // gradient of time_distributed_3 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 }   // lstm output [N, 2]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 }   // gradient of lstm output
-    private var l5_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 }   // lstm gates, states and cells of every step, then their gradients
-    private var l5_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 }   // lstm recurrent kernel and kernel transposed
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + 48 }   // dense output [N, 2]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1504 + 48 }   // gradient of dense output
-    private var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 + 48 }   // dense transposed kernel [2, 2]
-    private var l2_time_distributed_1arg: UnsafeMutablePointer<Int32> { arena32 }   // time_distributed_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // time_distributed output [N, 3, 6, 6, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of time_distributed output
+    var l1_time_distributedxp: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // time_distributed zero-padded input [N, 8, 8, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 }   // time_distributed_1 output [N, 3, 3, 3, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // gradient of time_distributed_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 }   // time_distributed_2 output [N, 3, 2, 2, 3]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1296 }   // gradient of time_distributed_2 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 }   // time_distributed_3 output [N, 3, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 }   // gradient of time_distributed_3 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 }   // lstm output [N, 2]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 }   // gradient of lstm output
+    var l5_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 }   // lstm gates, states and cells of every step, then their gradients
+    var l5_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 }   // lstm recurrent kernel and kernel transposed
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + 48 }   // dense output [N, 2]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1504 + 48 }   // gradient of dense output
+    var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 + 48 }   // dense transposed kernel [2, 2]
+    var l2_time_distributed_1arg: UnsafeMutablePointer<Int32> { arena32 }   // time_distributed_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 111, inputSize: 216,
@@ -109,16 +109,16 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 48), (105, 4), (109, 2)]
 
     // lstm (LSTM): [N, 3, 3] -> [N, 2]: LSTM 2 units
-    private var l5_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 3, inputs: 3, units: 2, returnSequences: false), kernel: 57, recurrent: 81, bias: 97, biasRows: 1, buffer: l5_lstmstate, maxBatch: maxBatch, transposed: l5_lstmwt, inputGradient: true) }
+    var l5_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 3, inputs: 3, units: 2, returnSequences: false), kernel: 57, recurrent: 81, bias: 97, biasRows: 1, buffer: l5_lstmstate, maxBatch: maxBatch, transposed: l5_lstmwt, inputGradient: true) }
     // time_distributed (TimeDistributed): [N, 6, 6, 2] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    @inline(never) private func l1_time_distributedForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_time_distributedForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // time_distributed (TimeDistributed): [N, 6, 6, 2] -> [N, 6, 6, 3]: kernel 3x3x2x3 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    private func l1_time_distributedForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_time_distributedForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 72
             let x = l1_time_distributedxp + n * 128
@@ -130,7 +130,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     }
 
     // time_distributed backward: dW, db (first layer: no dx)
-    private func l1_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_time_distributedBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111
         Activations.backward(.tanh, dy: g1 + lo * 108, y: a1 + lo * 108, dx: g1 + lo * 108, count: (hi - lo) * 108)
         BiasGradient.sum(g1 + lo * 108, rows: (hi - lo) * 36, n: 3, into: (gp + 54))
@@ -145,47 +145,47 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     }
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 108, a2 + n * 27, l2_time_distributed_1arg + n * 27, pool) }
     }
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3] backward
-    private func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributed_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi { Pooling.maxBackward(g1 + n * 108, g2 + n * 27, l2_time_distributed_1arg + n * 27, PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l2_time_distributed_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_time_distributed_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 108, a2 + n * 27, pool) }
     }
 
     // time_distributed_2 (TimeDistributed): [N, 3, 3, 3] -> [N, 2, 2, 3]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
-    private func l3_time_distributed_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_time_distributed_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.average, a2 + n * 27, a3 + n * 12, pool) }
     }
 
     // time_distributed_2 (TimeDistributed): [N, 3, 3, 3] -> [N, 2, 2, 3] backward
-    private func l3_time_distributed_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_time_distributed_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.averageBackward(g2 + n * 27, g3 + n * 12, pool) }
     }
 
     // time_distributed_3 (TimeDistributed): [N, 2, 2, 3] -> [N, 3]: global average pool over 4 pixels
-    private func l4_time_distributed_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_time_distributed_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (2, 2, 3), output: (1, 1), window: (2, 2), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 12, a4 + n * 3, pool) }
     }
 
     // time_distributed_3 (TimeDistributed): [N, 2, 2, 3] -> [N, 3] backward
-    private func l4_time_distributed_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_time_distributed_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi { GlobalPooling.averageBackward(g3 + n * 12, g4 + n * 3, pixels: 4, channels: 3) }
     }
 
     // dense (Dense): [N, 2] -> [N, 2]: x [2] * W [2, 2] + b linear
-    private func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 105), bias = (parameters + 109)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 2 }, b: wk, n: 2, c: { row in y + (r0 + row) * 2 },
@@ -193,7 +193,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     }
 
     // dense backward: dW, db, dx
-    private func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 2, rows: (hi - lo) * 1, n: 2, into: (gp + 109))

@@ -26,9 +26,9 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // up_sampling2d output [N, 6, 12, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // conv2d output [N, 4, 10, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // gradient of conv2d output
+    var a1: UnsafeMutablePointer<Float> { arena }   // up_sampling2d output [N, 6, 12, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // conv2d output [N, 4, 10, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 24,
@@ -70,20 +70,20 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // up_sampling2d (UpSampling2D): [N, 3, 4, 2] -> [N, 6, 12, 2]: nearest upsampling 2x3
-    private func l1_up_sampling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_up_sampling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (3, 4, 2), size: (2, 3))
         for n in lo..<hi { UpSampling.nearest(a0 + n * 24, a1 + n * 144, g) }
     }
 
     // conv2d (Conv2D): [N, 6, 12, 2] -> [N, 4, 10, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 10 * 12 + (q0 + row) % 10 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 24, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 6, 12, 2] -> [N, 4, 10, 3]: kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 144
             let y = a2 + n * 120
@@ -92,7 +92,7 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         BiasGradient.sum(g2 + lo * 120, rows: (hi - lo) * 40, n: 3, into: (gp + 54))
         let gk = (gp + 0)

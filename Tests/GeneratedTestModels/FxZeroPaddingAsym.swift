@@ -26,9 +26,9 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d output [N, 8, 8, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d output [N, 6, 6, 2]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
+    var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d output [N, 8, 8, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d output [N, 6, 6, 2]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 38, inputSize: 50,
@@ -70,7 +70,7 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 2)]
 
     // zero_padding2d (ZeroPadding2D): [N, 5, 5, 2] -> [N, 8, 8, 2]: pad top 1 bottom 2 left 3 right 0
-    private func l1_zero_padding2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_zero_padding2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 50, y = a1 + n * 128
             for r in 0..<5 { (y + ((r + 1) * 8 + 3) * 2).update(from: x + r * 10, count: 10) }
@@ -78,14 +78,14 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: output pixels q0..<q1 of one image, kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 12, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 128
             let y = a2 + n * 72
@@ -94,7 +94,7 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 38
         BiasGradient.sum(g2 + lo * 72, rows: (hi - lo) * 36, n: 2, into: (gp + 36))
         let gk = (gp + 0)

@@ -34,34 +34,34 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 8]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // leaky_re_lu_1 output [N, 8]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of leaky_re_lu_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_2 output [N, 8]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_2 output
-    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_2 transposed kernel [8, 8]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // activation_1 output [N, 8]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 64 }   // gradient of activation_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 64 }   // lambda_1 output [N, 8]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 64 }   // gradient of lambda_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // dense_3 output [N, 12]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of dense_3 output
-    private var l6_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // dense_3 transposed kernel [12, 8]
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 160 }   // activation_2 output [N, 12]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 160 }   // gradient of activation_2 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 160 }   // activation_3 output [N, 3, 4]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 160 }   // gradient of activation_3 output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 160 }   // dense_4 output [N, 3, 6]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 160 }   // gradient of dense_4 output
-    private var l10_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 160 }   // dense_4 transposed kernel [6, 4]
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 192 }   // lambda_2 output [N, 3, 6]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 192 }   // gradient of lambda_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 192 }   // activation_4 output [N, 3, 6]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 192 }   // gradient of activation_4 output
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 192 }   // dense_5 output [N, 4]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 192 }   // gradient of dense_5 output
-    private var l14_dense_5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 192 }   // dense_5 transposed kernel [4, 18]
+    var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 8]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // leaky_re_lu_1 output [N, 8]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of leaky_re_lu_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_2 output [N, 8]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_2 output
+    var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_2 transposed kernel [8, 8]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // activation_1 output [N, 8]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 64 }   // gradient of activation_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 64 }   // lambda_1 output [N, 8]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 64 }   // gradient of lambda_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // dense_3 output [N, 12]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of dense_3 output
+    var l6_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // dense_3 transposed kernel [12, 8]
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 160 }   // activation_2 output [N, 12]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 160 }   // gradient of activation_2 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 160 }   // activation_3 output [N, 3, 4]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 160 }   // gradient of activation_3 output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 160 }   // dense_4 output [N, 3, 6]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 160 }   // gradient of dense_4 output
+    var l10_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 160 }   // dense_4 transposed kernel [6, 4]
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 192 }   // lambda_2 output [N, 3, 6]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 192 }   // gradient of lambda_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 192 }   // activation_4 output [N, 3, 6]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 192 }   // gradient of activation_4 output
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 192 }   // dense_5 output [N, 4]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 192 }   // gradient of dense_5 output
+    var l14_dense_5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 192 }   // dense_5 transposed kernel [4, 18]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 374, inputSize: 10,
@@ -130,7 +130,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 80), (80, 8), (88, 64), (152, 8), (160, 96), (256, 12), (268, 24), (292, 6), (298, 72), (370, 4)]
 
     // dense_1 (Dense): [N, 10] -> [N, 8]: x [10] * W [10, 8] + b linear
-    private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 80)
         let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 10 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
@@ -138,7 +138,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a0, dy = g1
         BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 80))
@@ -148,7 +148,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_2 (Dense): [N, 8] -> [N, 8]: x [8] * W [8, 8] + b linear
-    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 88), bias = (parameters + 152)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 8, c: { row in y + (r0 + row) * 8 },
@@ -156,7 +156,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 8, rows: (hi - lo) * 1, n: 8, into: (gp + 152))
@@ -168,19 +168,19 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8]: y = (x - 0.25) / 0.5
-    private func l5_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 8, y = a5 + lo * 8
         for i in 0..<(hi - lo) * 8 { let v = x[i]; y[i] = (v - Float(0.25)) / Float(0.5) }
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8] backward
-    private func l5_lambda_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_lambda_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g5 + lo * 8, dx = g4 + lo * 8
         for i in 0..<(hi - lo) * 8 { let g = dy[i]; dx[i] = g / Float(0.5) }
     }
 
     // dense_3 (Dense): [N, 8] -> [N, 12]: x [8] * W [8, 12] + b linear
-    private func l6_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 160), bias = (parameters + 256)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 12, c: { row in y + (r0 + row) * 12 },
@@ -188,7 +188,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_3 backward: dW, db, dx
-    private func l6_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 12, rows: (hi - lo) * 1, n: 12, into: (gp + 256))
@@ -200,7 +200,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_4 (Dense): [N, 3, 4] -> [N, 3, 6]: x [4] * W [4, 6] + b relu
-    private func l10_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 268), bias = (parameters + 292)
         let x = a9, y = a10, r0 = lo * 3
         Gemm.rows((hi - lo) * 3, a: { row in x + (r0 + row) * 4 }, b: wk, n: 6, c: { row in y + (r0 + row) * 6 },
@@ -208,7 +208,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_4 backward: dW, db, dx
-    private func l10_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         Activations.backward(.relu, dy: g10 + lo * 18, y: a10 + lo * 18, dx: g10 + lo * 18, count: (hi - lo) * 18)
         let x = a9, dy = g10
@@ -221,19 +221,19 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // lambda_2 (Lambda): [N, 3, 6] -> [N, 3, 6]: y = x * 2.0 + -1.0
-    private func l11_lambda_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_lambda_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a10 + lo * 18, y = a11 + lo * 18
         for i in 0..<(hi - lo) * 18 { let v = x[i]; y[i] = v * Float(2.0) + Float(-1.0) }
     }
 
     // lambda_2 (Lambda): [N, 3, 6] -> [N, 3, 6] backward
-    private func l11_lambda_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_lambda_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g11 + lo * 18, dx = g10 + lo * 18
         for i in 0..<(hi - lo) * 18 { let g = dy[i]; dx[i] = g * Float(2.0) }
     }
 
     // dense_5 (Dense): [N, 18] -> [N, 4]: x [18] * W [18, 4] + b linear
-    private func l14_dense_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 298), bias = (parameters + 370)
         let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 18 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -241,7 +241,7 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_5 backward: dW, db, dx
-    private func l14_dense_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 370))

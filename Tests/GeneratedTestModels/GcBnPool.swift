@@ -36,28 +36,28 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 8]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv2d_1 zero-padded input [N, 7, 7, 3]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // batch_normalization_1 output [N, 5, 5, 8]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
-    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 992 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
-    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 + 32 }   // activation_1 output [N, 5, 5, 8]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + threads * 16 + 32 }   // gradient of activation_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + threads * 16 + 32 }   // average_pooling2d_1 output [N, 3, 3, 8]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + threads * 16 + 32 }   // gradient of average_pooling2d_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + threads * 16 + 32 }   // conv2d_2 output [N, 3, 3, 6]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1632 + threads * 16 + 32 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 32 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 80 }   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 80 + 80 }   // batch_normalization_2 output [N, 3, 3, 6]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1760 + threads * 80 + 80 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 80 + 80 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 80 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 112 }   // dense_1 output [N, 3]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 96 + 112 }   // gradient of dense_1 output
-    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 96 + 112 }   // dense_1 transposed kernel [3, 54]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 8]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv2d_1 zero-padded input [N, 7, 7, 3]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // batch_normalization_1 output [N, 5, 5, 8]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
+    var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 992 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
+    var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 + 32 }   // activation_1 output [N, 5, 5, 8]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + threads * 16 + 32 }   // gradient of activation_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + threads * 16 + 32 }   // average_pooling2d_1 output [N, 3, 3, 8]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + threads * 16 + 32 }   // gradient of average_pooling2d_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + threads * 16 + 32 }   // conv2d_2 output [N, 3, 3, 6]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1632 + threads * 16 + 32 }   // gradient of conv2d_2 output
+    var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 32 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 80 }   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 80 + 80 }   // batch_normalization_2 output [N, 3, 3, 6]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1760 + threads * 80 + 80 }   // gradient of batch_normalization_2 output
+    var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 80 + 80 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
+    var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 80 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 112 }   // dense_1 output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 96 + 112 }   // gradient of dense_1 output
+    var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 96 + 112 }   // dense_1 transposed kernel [3, 54]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 485, inputSize: 75,
@@ -140,28 +140,28 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 216), (248, 48), (296, 6), (320, 162), (482, 3)]
 
     // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
+    var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 8, statistics: l2_batch_normalization_1stats, gamma: (parameters + 216), beta: (parameters + 224),
                        movingMean: (parameters + 232), movingVariance: (parameters + 240),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
+    var l6_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 6, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 302),
                        movingMean: (parameters + 308), movingVariance: (parameters + 314),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: output pixels q0..<q1 of one image, kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 3 }, b: wk, n: 8, c: { row in y + (q0 + row) * 8 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 21, aInner: 1, bOuter: 72, bInner: 8), .store)
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 75
             let x = l1_conv2d_1xp + n * 147
@@ -172,7 +172,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 216)
@@ -185,38 +185,38 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, rows: (hi - lo) * 25,
                                pixels: 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalization_1BackwardReduce() {
+    func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_batch_normalization_1bn,
                                  dGamma: gradients + 216, dBeta: gradients + 224)
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
-    private func l4_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 200, a4 + n * 72, pool) }
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8] backward
-    private func l4_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.averageBackward(g3 + n * 200, g4 + n * 72, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 248), bias = (parameters + 296)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3 * 1) * 8 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 8, aOuter: 24, aInner: 1, bOuter: 48, bInner: 6), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 72
             let y = a5 + n * 54
@@ -225,7 +225,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5_conv2d_2Flip() {
+    func l5_conv2d_2Flip() {
         let wk = (parameters + 248)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<8 { for o in 0..<6 {
             l5_conv2d_2wf[((kh * 1 + kw) * 6 + o) * 8 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 8 + ci) * 6 + o]
@@ -233,13 +233,13 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3) * 6 }, b: l5_conv2d_2wf, n: 8, c: { row in y + (q0 + row) * 8 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 18, aInner: 1, bOuter: 48, bInner: 8), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         BiasGradient.sum(g5 + lo * 54, rows: (hi - lo) * 9, n: 6, into: (gp + 296))
         let gk = (gp + 248)
@@ -257,19 +257,19 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 54, a6 + lo * 54, a5 + lo * 54, rows: (hi - lo) * 9,
                                pixels: 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6_batch_normalization_2BackwardReduce() {
+    func l6_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l6_batch_normalization_2bn,
                                  dGamma: nil, dBeta: gradients + 302)
     }
 
     // dense_1 (Dense): [N, 54] -> [N, 3]: x [54] * W [54, 3] + b linear
-    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 320), bias = (parameters + 482)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 54 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -277,7 +277,7 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let x = a6, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 482))

@@ -31,20 +31,20 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 5]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv2d_2 output [N, 3, 3, 17]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 832 }   // conv2d_2 zero-padded input [N, 7, 7, 5]
-    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var l2_conv2d_2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 + 768 }   // conv2d_2 gradient of the padded input
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 768 }   // conv2d_3 output [N, 2, 2, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 + 768 }   // gradient of conv2d_3 output
-    private var l3_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 768 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 1040 }   // dense_1 output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + 1040 }   // gradient of dense_1 output
-    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + 1040 }   // dense_1 transposed kernel [3, 16]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 5]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv2d_2 output [N, 3, 3, 17]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // gradient of conv2d_2 output
+    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 832 }   // conv2d_2 zero-padded input [N, 7, 7, 5]
+    var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var l2_conv2d_2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 + 768 }   // conv2d_2 gradient of the padded input
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 768 }   // conv2d_3 output [N, 2, 2, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 + 768 }   // gradient of conv2d_3 output
+    var l3_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 768 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 1040 }   // dense_1 output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + 1040 }   // gradient of dense_1 output
+    var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + 1040 }   // dense_1 transposed kernel [3, 16]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1200, inputSize: 72,
@@ -96,14 +96,14 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 765), (860, 17), (877, 272), (1149, 48), (1197, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: output pixels q0..<q1 of one image, kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 90)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 30, bInner: 5), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 72
             let x = l1_conv2d_1xp + n * 128
@@ -115,7 +115,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         Activations.backward(.tanh, dy: g1 + lo * 180, y: a1 + lo * 180, dx: g1 + lo * 180, count: (hi - lo) * 180)
         BiasGradient.sum(g1 + lo * 180, rows: (hi - lo) * 36, n: 5, into: (gp + 90))
@@ -130,14 +130,14 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: output pixels q0..<q1 of one image, kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 95), bias = (parameters + 860)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 14 + (q0 + row) % 3 * 2) * 5 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
                   GemmReduction(outer: 3, inner: 15, aOuter: 35, aInner: 1, bOuter: 255, bInner: 17), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 180
             let x = l2_conv2d_2xp + n * 245
@@ -148,7 +148,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 17 }, b: l2_conv2d_2wt + kh * 255, n: 15, c: { row in y + (((q0 + row) / 3 * 2 + kh) * 7 + (q0 + row) % 3 * 2) * 5 },
                       GemmReduction(k: 17, ldb: 15), .add)
@@ -156,7 +156,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         BiasGradient.sum(g2 + lo * 153, rows: (hi - lo) * 9, n: 17, into: (gp + 860))
         let gk = (gp + 95)
@@ -175,14 +175,14 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: output pixels q0..<q1 of one image, kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
-    @inline(never) private func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 877)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 17 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 34, aOuter: 51, aInner: 1, bOuter: 136, bInner: 4), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
-    private func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 153
             let y = a3 + n * 16
@@ -192,7 +192,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l3_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l3_conv2d_3wt + kh * 136, n: 34, c: { row in y + (((q0 + row) / 2 * 1 + kh) * 3 + (q0 + row) % 2 * 1) * 17 },
                       GemmReduction(k: 4, ldb: 34), .add)
@@ -200,7 +200,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         Activations.backward(.sigmoid, dy: g3 + lo * 16, y: a3 + lo * 16, dx: g3 + lo * 16, count: (hi - lo) * 16)
         let gk = (gp + 877)
@@ -217,7 +217,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 3]: x [16] * W [16, 3] + b linear
-    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1149), bias = (parameters + 1197)
         let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 16 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -225,7 +225,7 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 1197))

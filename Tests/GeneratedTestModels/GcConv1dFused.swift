@@ -35,34 +35,34 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 17, 6]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv1d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1d_2 output [N, 1, 9, 20]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // gradient of conv1d_2 output
-    private var l2_conv1d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // conv1d_2 zero-padded input [N, 1, 20, 6]
-    private var l2_conv1d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 736 }   // conv1d_2 inference: one image's output before pooling, per chunk [N, 1, 9, 20]
-    private var l2_conv1d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 192 }   // conv1d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv1d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 240 }   // conv1d_2 transposed kernel [KH, CO, KW*CI]
-    private var l2_conv1d_2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 240 + 480 }   // conv1d_2 gradient of the padded input
-    private var l2_conv1d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 240 + 480 }   // conv1d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 432 + 480 }   // batch_normalization_1 output [N, 1, 9, 20]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 + threads * 432 + 480 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 432 + 480 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 480 + 480 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 480 + 560 }   // re_lu_1 output [N, 1, 9, 20]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 480 + 560 }   // gradient of re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1632 + threads * 480 + 560 }   // max_pooling1d_1 output [N, 1, 5, 20]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1744 + threads * 480 + 560 }   // gradient of max_pooling1d_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 480 + 560 }   // conv1d_3 output [N, 1, 5, 4]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + threads * 480 + 560 }   // gradient of conv1d_3 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1920 + threads * 480 + 560 }   // average_pooling1d_1 output [N, 1, 4, 4]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1936 + threads * 480 + 560 }   // gradient of average_pooling1d_1 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + threads * 480 + 560 }   // global_average_pooling1d_1 output [N, 4]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1968 + threads * 480 + 560 }   // gradient of global_average_pooling1d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 480 + 560 }   // dense_1 output [N, 3]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2000 + threads * 480 + 560 }   // gradient of dense_1 output
-    private var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2016 + threads * 480 + 560 }   // dense_1 transposed kernel [3, 4]
-    private var l5_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 17, 6]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv1d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv1d_2 output [N, 1, 9, 20]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // gradient of conv1d_2 output
+    var l2_conv1d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // conv1d_2 zero-padded input [N, 1, 20, 6]
+    var l2_conv1d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 736 }   // conv1d_2 inference: one image's output before pooling, per chunk [N, 1, 9, 20]
+    var l2_conv1d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 192 }   // conv1d_2 folded BatchNorm scale and shift per chunk
+    var l2_conv1d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 240 }   // conv1d_2 transposed kernel [KH, CO, KW*CI]
+    var l2_conv1d_2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 240 + 480 }   // conv1d_2 gradient of the padded input
+    var l2_conv1d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 240 + 480 }   // conv1d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 432 + 480 }   // batch_normalization_1 output [N, 1, 9, 20]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 + threads * 432 + 480 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 432 + 480 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 480 + 480 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + threads * 480 + 560 }   // re_lu_1 output [N, 1, 9, 20]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1440 + threads * 480 + 560 }   // gradient of re_lu_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1632 + threads * 480 + 560 }   // max_pooling1d_1 output [N, 1, 5, 20]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1744 + threads * 480 + 560 }   // gradient of max_pooling1d_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 480 + 560 }   // conv1d_3 output [N, 1, 5, 4]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + threads * 480 + 560 }   // gradient of conv1d_3 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1920 + threads * 480 + 560 }   // average_pooling1d_1 output [N, 1, 4, 4]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1936 + threads * 480 + 560 }   // gradient of average_pooling1d_1 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + threads * 480 + 560 }   // global_average_pooling1d_1 output [N, 4]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1968 + threads * 480 + 560 }   // gradient of global_average_pooling1d_1 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 480 + 560 }   // dense_1 output [N, 3]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2000 + threads * 480 + 560 }   // gradient of dense_1 output
+    var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2016 + threads * 480 + 560 }   // dense_1 transposed kernel [3, 4]
+    var l5_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 879, inputSize: 57,
@@ -136,21 +136,21 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 6), (60, 480), (620, 240), (860, 4), (864, 12), (876, 3)]
 
     // batch_normalization_1 (BatchNormalization): [N, 1, 9, 20] -> [N, 1, 9, 20]: batch norm over 20 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 20, statistics: l3_batch_normalization_1stats, gamma: (parameters + 540), beta: (parameters + 560),
                        movingMean: (parameters + 580), movingVariance: (parameters + 600),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 19, 3] -> [N, 1, 17, 6]: output pixels q0..<q1 of one image, kernel 1x3x3x6 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 17 * 19 + (q0 + row) % 17 * 1) * 3 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 9, aOuter: 57, aInner: 1, bOuter: 54, bInner: 6), GemmEpilogue(bias: bias))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 19, 3] -> [N, 1, 17, 6]: kernel 1x3x3x6 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 57
             let y = a1 + n * 102
@@ -160,7 +160,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
         Activations.backward(.tanh, dy: g1 + lo * 102, y: a1 + lo * 102, dx: g1 + lo * 102, count: (hi - lo) * 102)
         BiasGradient.sum(g1 + lo * 102, rows: (hi - lo) * 17, n: 6, into: (gp + 54))
@@ -175,14 +175,14 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_2 (Conv1D): [N, 1, 17, 6] -> [N, 1, 9, 20]: output pixels q0..<q1 of one image, kernel 1x4x6x20 stride 1x2 pad t0 b0 l1 r2 linear
-    @inline(never) private func l2_conv1d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 60)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 20 + (q0 + row) % 9 * 2) * 6 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 1, inner: 24, aOuter: 120, aInner: 1, bOuter: 480, bInner: 20), .store)
     }
 
     // conv1d_2 (Conv1D): [N, 1, 17, 6] -> [N, 1, 9, 20]: output pixels q0..<q1 of one image, fused with conv1d_2 + batch_normalization_1 + re_lu_1 + max_pooling1d_1
-    @inline(never) private func l2_conv1d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 60)
         let sc = l2_conv1d_2fold + t * 40, sh = sc + 20   // folded conv1d_2 + batch_normalization_1 + re_lu_1 + max_pooling1d_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
@@ -191,7 +191,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_2 (Conv1D): [N, 1, 17, 6] -> [N, 1, 9, 20]: kernel 1x4x6x20 stride 1x2 pad t0 b0 l1 r2 linear
-    private func l2_conv1d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 102
             let x = l2_conv1d_2xp + n * 120
@@ -202,7 +202,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_2 (Conv1D): [N, 1, 17, 6] -> [N, 1, 9, 20]: inference, fused with conv1d_2 + batch_normalization_1 + re_lu_1 + max_pooling1d_1
-    private func l2_conv1d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 102
             let x = l2_conv1d_2xp + n * 120
@@ -215,7 +215,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv1d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 20 }, b: l2_conv1d_2wt + kh * 480, n: 24, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 20 + (q0 + row) % 9 * 2) * 6 },
                       GemmReduction(k: 20, ldb: 24), .add)
@@ -223,7 +223,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_2 backward: dW, db, dx
-    private func l2_conv1d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
         let gk = (gp + 60)
         gk.update(repeating: 0, count: 480)
@@ -244,25 +244,25 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 180, a4 + lo * 180, a2 + lo * 180, rows: (hi - lo) * 9,
                                pixels: 9, l3_batch_normalization_1bn, .relu, into: l3_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l3_batch_normalization_1bn,
                                  dGamma: gradients + 540, dBeta: gradients + 560)
     }
 
     // max_pooling1d_1 (MaxPooling1D): [N, 1, 9, 20] -> [N, 1, 5, 20]: max pool 1x2 stride 1x2 same (pad top 0 left 0)
-    private func l5_max_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 180, a5 + n * 100, l5_max_pooling1d_1arg + n * 100, pool) }
     }
 
     // conv1d_3 (Conv1D): [N, 1, 5, 20] -> [N, 1, 5, 4]: kernel 1x3x20x4 dilation 1x2 stride 1x1 pad top 0 left 2 +bias sigmoid
-    private func l6_conv1d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv1d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 620), bias = (parameters + 860)
         for n in lo..<hi {
             let x = a5 + n * 100, y = a6 + n * 20
@@ -285,7 +285,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv1d_3 backward: dW, db, dx
-    private func l6_conv1d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv1d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
         Activations.backward(.sigmoid, dy: g6 + lo * 20, y: a6 + lo * 20, dx: g6 + lo * 20, count: (hi - lo) * 20)
         let wk = (parameters + 620), gk = (gp + 620)
@@ -319,25 +319,25 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // average_pooling1d_1 (AveragePooling1D): [N, 1, 5, 4] -> [N, 1, 4, 4]: average pool 1x2 stride 1x1 valid (pad top 0 left 0) (training and inference)
-    private func l7_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a6 + n * 20, a7 + n * 16, pool) }
     }
 
     // average_pooling1d_1 (AveragePooling1D): [N, 1, 5, 4] -> [N, 1, 4, 4] backward
-    private func l7_average_pooling1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_average_pooling1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))
         for n in lo..<hi { Pooling.averageBackward(g6 + n * 20, g7 + n * 16, pool) }
     }
 
     // global_average_pooling1d_1 (GlobalAveragePooling1D): [N, 1, 4, 4] -> [N, 4]: global average pool over 4 pixels
-    private func l8_global_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_global_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a7 + n * 16, a8 + n * 4, pool) }
     }
 
     // dense_1 (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear
-    private func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 864), bias = (parameters + 876)
         let x = a8, y = a9, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -345,7 +345,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db, dx
-    private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 879
         let x = a8, dy = g9
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 876))

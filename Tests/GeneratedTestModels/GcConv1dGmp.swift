@@ -30,18 +30,18 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 11, 17]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv1d_1 output
-    private var l1_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv1d_1 zero-padded input [N, 1, 15, 2]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv1d_2 output [N, 1, 4, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // gradient of conv1d_2 output
-    private var l2_conv1d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // conv1d_2 transposed kernel [KH, CO, KW*CI]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 208 }   // global_max_pooling1d_1 output [N, 6]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 208 }   // gradient of global_max_pooling1d_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 208 }   // dense_1 output [N, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 208 }   // gradient of dense_1 output
-    private var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 208 }   // dense_1 transposed kernel [3, 6]
-    private var l3_global_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 11, 17]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv1d_1 output
+    var l1_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv1d_1 zero-padded input [N, 1, 15, 2]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv1d_2 output [N, 1, 4, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // gradient of conv1d_2 output
+    var l2_conv1d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // conv1d_2 transposed kernel [KH, CO, KW*CI]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 208 }   // global_max_pooling1d_1 output [N, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 208 }   // gradient of global_max_pooling1d_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 208 }   // dense_1 output [N, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 208 }   // gradient of dense_1 output
+    var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 208 }   // dense_1 transposed kernel [3, 6]
+    var l3_global_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 418, inputSize: 22,
@@ -92,14 +92,14 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 170), (170, 17), (187, 204), (391, 6), (397, 18), (415, 3)]
 
     // conv1d_1 (Conv1D): [N, 1, 11, 2] -> [N, 1, 11, 17]: output pixels q0..<q1 of one image, kernel 1x5x2x17 stride 1x1 pad t0 b0 l2 r2 +bias elu(1.0)
-    @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 170)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 15 + (q0 + row) % 11 * 1) * 2 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
                   GemmReduction(outer: 1, inner: 10, aOuter: 30, aInner: 1, bOuter: 170, bInner: 17), GemmEpilogue(bias: bias))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 11, 2] -> [N, 1, 11, 17]: kernel 1x5x2x17 stride 1x1 pad t0 b0 l2 r2 +bias elu(1.0)
-    private func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 22
             let x = l1_conv1d_1xp + n * 30
@@ -111,7 +111,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
         Activations.backward(.elu(Float(1.0)), dy: g1 + lo * 187, y: a1 + lo * 187, dx: g1 + lo * 187, count: (hi - lo) * 187)
         BiasGradient.sum(g1 + lo * 187, rows: (hi - lo) * 11, n: 17, into: (gp + 170))
@@ -126,14 +126,14 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_2 (Conv1D): [N, 1, 11, 17] -> [N, 1, 4, 6]: output pixels q0..<q1 of one image, kernel 1x2x17x6 stride 1x3 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2_conv1d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 187), bias = (parameters + 391)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 3) * 17 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 1, inner: 34, aOuter: 187, aInner: 1, bOuter: 204, bInner: 6), GemmEpilogue(bias: bias))
     }
 
     // conv1d_2 (Conv1D): [N, 1, 11, 17] -> [N, 1, 4, 6]: kernel 1x2x17x6 stride 1x3 pad t0 b0 l0 r0 +bias linear
-    private func l2_conv1d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 187
             let y = a2 + n * 24
@@ -142,7 +142,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv1d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv1d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l2_conv1d_2wt + kh * 204, n: 34, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 11 + (q0 + row) % 4 * 3) * 17 },
                       GemmReduction(k: 6, ldb: 34), .add)
@@ -150,7 +150,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv1d_2 backward: dW, db, dx
-    private func l2_conv1d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv1d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
         BiasGradient.sum(g2 + lo * 24, rows: (hi - lo) * 4, n: 6, into: (gp + 391))
         let gk = (gp + 187)
@@ -167,7 +167,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 397), bias = (parameters + 415)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -175,7 +175,7 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // dense_1 backward: dW, db, dx
-    private func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 418
         let x = a3, dy = g4
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 415))

@@ -31,22 +31,22 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 4, 40]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 }   // conv2d_1 zero-padded input [N, 7, 11, 3]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 }   // conv2d_2 output [N, 2, 4, 36]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 2768 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 + 5760 }   // conv2d_3 output [N, 2, 4, 70]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 3616 + 5760 }   // gradient of conv2d_3 output
-    private var l3_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4176 + 5760 }   // conv2d_3 zero-padded input [N, 4, 6, 36]
-    private var l3_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 5760 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 28448 }   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 1680 + 28448 }   // global_average_pooling2d_1 output [N, 70]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 5120 + threads * 1680 + 28448 }   // gradient of global_average_pooling2d_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 5200 + threads * 1680 + 28448 }   // dense_1 output [N, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 5216 + threads * 1680 + 28448 }   // gradient of dense_1 output
-    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 5232 + threads * 1680 + 28448 }   // dense_1 transposed kernel [5, 70]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 4, 40]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 }   // conv2d_1 zero-padded input [N, 7, 11, 3]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 }   // conv2d_2 output [N, 2, 4, 36]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 2768 }   // gradient of conv2d_2 output
+    var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 + 5760 }   // conv2d_3 output [N, 2, 4, 70]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 3616 + 5760 }   // gradient of conv2d_3 output
+    var l3_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4176 + 5760 }   // conv2d_3 zero-padded input [N, 4, 6, 36]
+    var l3_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 5760 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l3_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 28448 }   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 1680 + 28448 }   // global_average_pooling2d_1 output [N, 70]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 5120 + threads * 1680 + 28448 }   // gradient of global_average_pooling2d_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 5200 + threads * 1680 + 28448 }   // dense_1 output [N, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 5216 + threads * 1680 + 28448 }   // gradient of dense_1 output
+    var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 5232 + threads * 1680 + 28448 }   // dense_1 transposed kernel [5, 70]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 29471, inputSize: 168,
@@ -100,14 +100,14 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 600), (600, 40), (640, 5760), (6400, 36), (6436, 22680), (29116, 350), (29466, 5)]
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: output pixels q0..<q1 of one image, kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 600)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 40, c: { row in y + (q0 + row) * 40 },
                   GemmReduction(outer: 1, inner: 15, aOuter: 33, aInner: 1, bOuter: 600, bInner: 40), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 168
             let x = l1_conv2d_1xp + n * 231
@@ -119,7 +119,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         Activations.backward(.tanh, dy: g1 + lo * 1120, y: a1 + lo * 1120, dx: g1 + lo * 1120, count: (hi - lo) * 1120)
         BiasGradient.sum(g1 + lo * 1120, rows: (hi - lo) * 28, n: 40, into: (gp + 600))
@@ -134,14 +134,14 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: output pixels q0..<q1 of one image, kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640), bias = (parameters + 6400)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 1) * 40 }, b: wk, n: 36, c: { row in y + (q0 + row) * 36 },
                   GemmReduction(outer: 4, inner: 40, aOuter: 160, aInner: 1, bOuter: 1440, bInner: 36), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1120
             let y = a2 + n * 288
@@ -151,7 +151,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<4 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 36 }, b: l2_conv2d_2wt + kh * 1440, n: 40, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 4 + (q0 + row) % 4 * 1) * 40 },
                       GemmReduction(k: 36, ldb: 40), .add)
@@ -159,7 +159,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         Activations.backward(.elu(Float(1.0)), dy: g2 + lo * 288, y: a2 + lo * 288, dx: g2 + lo * 288, count: (hi - lo) * 288)
         BiasGradient.sum(g2 + lo * 288, rows: (hi - lo) * 8, n: 36, into: (gp + 6400))
@@ -177,14 +177,14 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: output pixels q0..<q1 of one image, kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 6436)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 36 }, b: wk, n: 70, c: { row in y + (q0 + row) * 70 },
                   GemmReduction(outer: 3, inner: 108, aOuter: 216, aInner: 1, bOuter: 7560, bInner: 70), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a2 + n * 288
             let x = l3_conv2d_3xp + n * 864
@@ -195,7 +195,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_conv2d_3Flip() {
+    func l3_conv2d_3Flip() {
         let wk = (parameters + 6436)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<36 { for o in 0..<70 {
             l3_conv2d_3wf[((kh * 3 + kw) * 70 + o) * 36 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 36 + ci) * 70 + o]
@@ -203,13 +203,13 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l3_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 70 }, b: l3_conv2d_3wf, n: 36, c: { row in y + (q0 + row) * 36 },
                   GemmReduction(outer: 3, inner: 210, aOuter: 420, aInner: 1, bOuter: 7560, bInner: 36), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         let gk = (gp + 6436)
         gk.update(repeating: 0, count: 22680)
@@ -226,13 +226,13 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70]: global average pool over 8 pixels
-    private func l4_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (2, 4, 70), output: (1, 1), window: (2, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a3 + n * 560, a4 + n * 70, pool) }
     }
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear
-    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 29116), bias = (parameters + 29466)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 70 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -240,7 +240,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 29466))

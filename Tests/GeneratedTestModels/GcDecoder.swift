@@ -33,27 +33,27 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_transpose_1 output [N, 8, 6, 6]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of conv2d_transpose_1 output
-    private var l1_conv2d_transpose_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // conv2d_transpose_1 transposed kernel [KH, CO, KW*CI]
-    private var l1_conv2d_transpose_1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 272 }   // conv2d_transpose_1 output of one image before cropping [9, 7, 6] (per chunk)
-    private var l1_conv2d_transpose_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 384 + 272 }   // conv2d_transpose_1 output gradient of one image, zero-bordered [9, 7, 6] (per chunk)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 768 + 272 }   // up_sampling2d_1 output [N, 16, 6, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + threads * 768 + 272 }   // gradient of up_sampling2d_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1728 + threads * 768 + 272 }   // conv2d_transpose_2 output [N, 48, 8, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 3264 + threads * 768 + 272 }   // gradient of conv2d_transpose_2 output
-    private var l3_conv2d_transpose_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 4800 + threads * 768 + 272 }   // conv2d_transpose_2 transposed kernel [KH, CO, KW*CI]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 4800 + threads * 768 + 416 }   // conv2d_transpose_3 output [N, 96, 8, 17]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 17856 + threads * 768 + 416 }   // gradient of conv2d_transpose_3 output
-    private var l4_conv2d_transpose_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 768 + 416 }   // conv2d_transpose_3 transposed kernel [KH, CO, KW*CI]
-    private var l4_conv2d_transpose_3yp: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 768 + 1504 }   // conv2d_transpose_3 output of one image before cropping [98, 11, 17] (per chunk)
-    private var l4_conv2d_transpose_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 19104 + 1504 }   // conv2d_transpose_3 output gradient of one image, zero-bordered [98, 11, 17] (per chunk)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 37440 + 1504 }   // conv2d_1 output [N, 24, 2, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 31056 + threads * 37440 + 1504 }   // gradient of conv2d_1 output
-    private var l5_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 31200 + threads * 37440 + 1504 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 31200 + threads * 37440 + 1968 }   // dense_1 output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 31216 + threads * 37440 + 1968 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 31232 + threads * 37440 + 1968 }   // dense_1 transposed kernel [3, 144]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_transpose_1 output [N, 8, 6, 6]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // gradient of conv2d_transpose_1 output
+    var l1_conv2d_transpose_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // conv2d_transpose_1 transposed kernel [KH, CO, KW*CI]
+    var l1_conv2d_transpose_1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 272 }   // conv2d_transpose_1 output of one image before cropping [9, 7, 6] (per chunk)
+    var l1_conv2d_transpose_1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 384 + 272 }   // conv2d_transpose_1 output gradient of one image, zero-bordered [9, 7, 6] (per chunk)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 768 + 272 }   // up_sampling2d_1 output [N, 16, 6, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + threads * 768 + 272 }   // gradient of up_sampling2d_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1728 + threads * 768 + 272 }   // conv2d_transpose_2 output [N, 48, 8, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 3264 + threads * 768 + 272 }   // gradient of conv2d_transpose_2 output
+    var l3_conv2d_transpose_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 4800 + threads * 768 + 272 }   // conv2d_transpose_2 transposed kernel [KH, CO, KW*CI]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 4800 + threads * 768 + 416 }   // conv2d_transpose_3 output [N, 96, 8, 17]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 17856 + threads * 768 + 416 }   // gradient of conv2d_transpose_3 output
+    var l4_conv2d_transpose_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 768 + 416 }   // conv2d_transpose_3 transposed kernel [KH, CO, KW*CI]
+    var l4_conv2d_transpose_3yp: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 768 + 1504 }   // conv2d_transpose_3 output of one image before cropping [98, 11, 17] (per chunk)
+    var l4_conv2d_transpose_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 19104 + 1504 }   // conv2d_transpose_3 output gradient of one image, zero-bordered [98, 11, 17] (per chunk)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 30912 + threads * 37440 + 1504 }   // conv2d_1 output [N, 24, 2, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 31056 + threads * 37440 + 1504 }   // gradient of conv2d_1 output
+    var l5_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 31200 + threads * 37440 + 1504 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 31200 + threads * 37440 + 1968 }   // dense_1 output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 31216 + threads * 37440 + 1968 }   // gradient of dense_1 output
+    var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 31232 + threads * 37440 + 1968 }   // dense_1 transposed kernel [3, 144]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 2422, inputSize: 60,
@@ -123,7 +123,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 270), (270, 6), (276, 144), (420, 1088), (1508, 17), (1525, 459), (1984, 3), (1987, 432), (2419, 3)]
 
     // conv2d_transpose_1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l1_conv2d_transpose_1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_transpose_1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l1_conv2d_transpose_1wt + kh * 90, n: 18, c: { row in y + (((q0 + row) / 3 * 2 + kh) * 7 + (q0 + row) % 3 * 2) * 6 },
                       GemmReduction(k: 5, ldb: 18), .add)
@@ -131,7 +131,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_1 (Conv2DTranspose): [N, 4, 3, 5] -> [N, 8, 6, 6]: kernel 3x3x6x5 stride 2x2 crop t0 l0 +bias tanh (training and inference)
-    private func l1_conv2d_transpose_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_transpose_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 270)
         for n in lo..<hi {
             let x = a0 + n * 60, out = a1 + n * 288
@@ -145,7 +145,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_transpose_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_transpose_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         Activations.backward(.tanh, dy: g1 + lo * 288, y: a1 + lo * 288, dx: g1 + lo * 288, count: (hi - lo) * 288)
         BiasGradient.sum(g1 + lo * 288, rows: (hi - lo) * 48, n: 6, into: (gp + 270))
@@ -162,19 +162,19 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // up_sampling2d_1 (UpSampling2D): [N, 8, 6, 6] -> [N, 16, 6, 6]: nearest upsampling 2x1
-    private func l2_up_sampling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_up_sampling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (8, 6, 6), size: (2, 1))
         for n in lo..<hi { UpSampling.nearest(a1 + n * 288, a2 + n * 576, g) }
     }
 
     // up_sampling2d_1 (UpSampling2D): [N, 8, 6, 6] -> [N, 16, 6, 6] backward: dy summed over each 2x1 block
-    private func l2_up_sampling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_up_sampling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (8, 6, 6), size: (2, 1))
         for n in lo..<hi { UpSampling.nearestBackward(g1 + n * 288, g2 + n * 576, g) }
     }
 
     // conv2d_transpose_2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l3_conv2d_transpose_2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_transpose_2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l3_conv2d_transpose_2wt + kh * 72, n: 12, c: { row in y + (((q0 + row) / 6 * 3 + kh) * 8 + (q0 + row) % 6 * 1) * 4 },
                       GemmReduction(k: 6, ldb: 12), .add)
@@ -182,7 +182,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_2 (Conv2DTranspose): [N, 16, 6, 6] -> [N, 48, 8, 4]: kernel 2x3x4x6 stride 3x1 crop t0 l0 linear (training and inference)
-    private func l3_conv2d_transpose_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_transpose_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 576, out = a3 + n * 1536
             let y = out
@@ -192,14 +192,14 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l3_conv2d_transpose_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_transpose_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 276)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 24 + (q0 + row) % 6 * 1) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 2, inner: 12, aOuter: 32, aInner: 1, bOuter: 72, bInner: 6), .store)
     }
 
     // conv2d_transpose_2 backward: dW, db, dx
-    private func l3_conv2d_transpose_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_transpose_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         let gk = (gp + 276)
         gk.update(repeating: 0, count: 144)
@@ -214,7 +214,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_3: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l4_conv2d_transpose_3ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_transpose_3ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<4 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l4_conv2d_transpose_3wt + kh * 272, n: 68, c: { row in y + (((q0 + row) / 8 * 2 + kh) * 11 + (q0 + row) % 8 * 1) * 17 },
                       GemmReduction(k: 4, ldb: 68), .add)
@@ -222,7 +222,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_3 (Conv2DTranspose): [N, 48, 8, 4] -> [N, 96, 8, 17]: kernel 4x4x17x4 stride 2x1 crop t1 l1 +bias sigmoid (training and inference)
-    private func l4_conv2d_transpose_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_transpose_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 1508)
         for n in lo..<hi {
             let x = a3 + n * 1536, out = a4 + n * 13056
@@ -236,14 +236,14 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_transpose_3 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l4_conv2d_transpose_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_transpose_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 420)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 22 + (q0 + row) % 8 * 1) * 17 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 4, inner: 68, aOuter: 187, aInner: 1, bOuter: 272, bInner: 4), .store)
     }
 
     // conv2d_transpose_3 backward: dW, db, dx
-    private func l4_conv2d_transpose_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_transpose_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         Activations.backward(.sigmoid, dy: g4 + lo * 13056, y: a4 + lo * 13056, dx: g4 + lo * 13056, count: (hi - lo) * 13056)
         BiasGradient.sum(g4 + lo * 13056, rows: (hi - lo) * 768, n: 17, into: (gp + 1508))
@@ -261,14 +261,14 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 (Conv2D): [N, 96, 8, 17] -> [N, 24, 2, 3]: output pixels q0..<q1 of one image, kernel 3x3x17x3 stride 4x3 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l5_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 1525), bias = (parameters + 1984)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 32 + (q0 + row) % 2 * 3) * 17 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 51, aOuter: 136, aInner: 1, bOuter: 153, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 96, 8, 17] -> [N, 24, 2, 3]: kernel 3x3x17x3 stride 4x3 pad t0 b0 l0 r0 +bias linear
-    private func l5_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 13056
             let y = a5 + n * 144
@@ -277,7 +277,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l5_conv2d_1wt + kh * 153, n: 51, c: { row in y + (((q0 + row) / 2 * 4 + kh) * 8 + (q0 + row) % 2 * 3) * 17 },
                       GemmReduction(k: 3, ldb: 51), .add)
@@ -285,7 +285,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l5_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         BiasGradient.sum(g5 + lo * 144, rows: (hi - lo) * 48, n: 3, into: (gp + 1984))
         let gk = (gp + 1525)
@@ -302,7 +302,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 (Dense): [N, 144] -> [N, 3]: x [144] * W [144, 3] + b linear
-    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1987), bias = (parameters + 2419)
         let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 144 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -310,7 +310,7 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 2422
         let x = a5, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 2419))

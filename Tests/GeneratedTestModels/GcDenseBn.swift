@@ -33,21 +33,21 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 20]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of dense_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // batch_normalization_1 output [N, 20]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of batch_normalization_1 output
-    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 + 80 }   // dense_2 output [N, 33]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 48 + 80 }   // gradient of dense_2 output
-    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 80 }   // dense_2 transposed kernel [33, 20]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 752 }   // dropout_1 output [N, 33]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 48 + 752 }   // gradient of dropout_1 output
-    private var l4_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 48 + 752 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 48 + 752 }   // dense_3 output [N, 4]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 48 + 752 }   // gradient of dense_3 output
-    private var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 48 + 752 }   // dense_3 transposed kernel [4, 33]
+    var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 20]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of dense_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // batch_normalization_1 output [N, 20]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of batch_normalization_1 output
+    var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 + 80 }   // dense_2 output [N, 33]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 48 + 80 }   // gradient of dense_2 output
+    var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 80 }   // dense_2 transposed kernel [33, 20]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 752 }   // dropout_1 output [N, 33]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 48 + 752 }   // gradient of dropout_1 output
+    var l4_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 48 + 752 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 48 + 752 }   // dense_3 output [N, 4]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 48 + 752 }   // gradient of dense_3 output
+    var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 48 + 752 }   // dense_3 transposed kernel [4, 33]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1136, inputSize: 12,
@@ -115,14 +115,14 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 20), (340, 660), (1000, 132), (1132, 4)]
 
     // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
+    var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 260), beta: (parameters + 280),
                        movingMean: (parameters + 300), movingVariance: (parameters + 320),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // dense_1 (Dense): [N, 12] -> [N, 20]: x [12] * W [12, 20] + b tanh
-    private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 240)
         let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 12 }, b: wk, n: 20, c: { row in y + (r0 + row) * 20 },
@@ -131,7 +131,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         Activations.backward(.tanh, dy: g1 + lo * 20, y: a1 + lo * 20, dx: g1 + lo * 20, count: (hi - lo) * 20)
         let x = a0, dy = g1
@@ -142,19 +142,19 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 1,
                                pixels: 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalization_1BackwardReduce() {
+    func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l2_batch_normalization_1bn,
                                  dGamma: gradients + 260, dBeta: gradients + 280)
     }
 
     // dense_2 (Dense): [N, 20] -> [N, 33]: x [20] * W [20, 33] sigmoid
-    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 340)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 20 }, b: wk, n: 33, c: { row in y + (r0 + row) * 33 },
@@ -163,7 +163,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         Activations.backward(.sigmoid, dy: g3 + lo * 33, y: a3 + lo * 33, dx: g3 + lo * 33, count: (hi - lo) * 33)
         let x = a2, dy = g3
@@ -175,13 +175,13 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: dropout rate 0.3, training
-    private func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a3 + lo * 33, y = a4 + lo * 33, mask = l4_dropout_1mask + lo * 33
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 33, first: lo * 33, seed: seed ^ 8709371129873690708, rate: dropout ? Float(0.3) : 0)
     }
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear
-    private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1000), bias = (parameters + 1132)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 33 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -189,7 +189,7 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_3 backward: dW, db, dx
-    private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 1132))

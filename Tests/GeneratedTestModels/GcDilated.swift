@@ -33,17 +33,17 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 8, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // conv2d_2 output [N, 7, 4, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 560 }   // gradient of conv2d_2 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // batch_normalization_1 output [N, 7, 4, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 896 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 + 16 }   // dense_1 output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 16 + 16 }   // gradient of dense_1 output
-    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 16 + 16 }   // dense_1 transposed kernel [3, 112]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 8, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // conv2d_2 output [N, 7, 4, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 560 }   // gradient of conv2d_2 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // batch_normalization_1 output [N, 7, 4, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 896 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 + 16 }   // dense_1 output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 16 + 16 }   // gradient of dense_1 output
+    var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 16 + 16 }   // dense_1 transposed kernel [3, 112]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 484, inputSize: 144,
@@ -107,14 +107,14 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 72), (145, 336), (481, 3)]
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l3_batch_normalization_1stats, gamma: (parameters + 129), beta: (parameters + 133),
                        movingMean: (parameters + 137), movingVariance: (parameters + 141),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 8, 2] -> [N, 9, 8, 3]: kernel 3x3x2x3 dilation 2x3 stride 1x1 pad top 2 left 3 +bias tanh
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         for n in lo..<hi {
             let x = a0 + n * 144, y = a1 + n * 216
@@ -137,7 +137,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         Activations.backward(.tanh, dy: g1 + lo * 216, y: a1 + lo * 216, dx: g1 + lo * 216, count: (hi - lo) * 216)
         let wk = (parameters + 0), gk = (gp + 0)
@@ -169,7 +169,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 (Conv2D): [N, 9, 8, 3] -> [N, 7, 4, 4]: kernel 2x3x3x4 dilation 2x2 stride 1x1 pad top 0 left 0 linear
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 57)
         for n in lo..<hi {
             let x = a1 + n * 216, y = a2 + n * 112
@@ -191,7 +191,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         let wk = (parameters + 57), gk = (gp + 57)
         gk.update(repeating: 0, count: 72)
@@ -221,19 +221,19 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, rows: (hi - lo) * 28,
                                pixels: 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 28, l3_batch_normalization_1bn,
                                  dGamma: gradients + 129, dBeta: gradients + 133)
     }
 
     // dense_1 (Dense): [N, 112] -> [N, 3]: x [112] * W [112, 3] + b linear
-    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 145), bias = (parameters + 481)
         let x = a3, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 112 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -241,7 +241,7 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         let x = a3, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 481))

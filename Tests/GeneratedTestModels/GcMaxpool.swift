@@ -30,26 +30,26 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // max_pooling2d_1 output [N, 3, 3, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of max_pooling2d_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // zero_padding2d_1 output [N, 6, 4, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // gradient of zero_padding2d_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // max_pooling2d_2 output [N, 4, 2, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // gradient of max_pooling2d_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // conv2d_2 output [N, 4, 2, 5]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 736 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 32 }   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 32 }   // global_max_pooling2d_1 output [N, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + threads * 48 + 32 }   // gradient of global_max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 48 + 32 }   // dense_1 output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 48 + 32 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 800 + threads * 48 + 32 }   // dense_1 transposed kernel [3, 5]
-    private var l2_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 48 }   // max_pooling2d_2 argmax (input offset)
-    private var l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 80 }   // global_max_pooling2d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // max_pooling2d_1 output [N, 3, 3, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of max_pooling2d_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // zero_padding2d_1 output [N, 6, 4, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // gradient of zero_padding2d_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // max_pooling2d_2 output [N, 4, 2, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // gradient of max_pooling2d_2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // conv2d_2 output [N, 4, 2, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 }   // gradient of conv2d_2 output
+    var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 736 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 32 }   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 32 }   // global_max_pooling2d_1 output [N, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + threads * 48 + 32 }   // gradient of global_max_pooling2d_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 48 + 32 }   // dense_1 output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 48 + 32 }   // gradient of dense_1 output
+    var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 800 + threads * 48 + 32 }   // dense_1 transposed kernel [3, 5]
+    var l2_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 48 }   // max_pooling2d_2 argmax (input offset)
+    var l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 80 }   // global_max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 98,
@@ -114,14 +114,14 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 32), (32, 4), (36, 20), (56, 5), (61, 15), (76, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 32)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 7 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 4, aOuter: 14, aInner: 1, bOuter: 16, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 98
             let y = a1 + n * 144
@@ -131,7 +131,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         Activations.backward(.tanh, dy: g1 + lo * 144, y: a1 + lo * 144, dx: g1 + lo * 144, count: (hi - lo) * 144)
         BiasGradient.sum(g1 + lo * 144, rows: (hi - lo) * 36, n: 4, into: (gp + 32))
@@ -146,19 +146,19 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l2_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 144, a2 + n * 36, l2_max_pooling2d_1arg + n * 36, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 144, a2 + n * 36, pool) }
     }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4]: pad top 1 bottom 2 left 0 right 1
-    private func l3_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 36, y = a3 + n * 96
             for r in 0..<3 { (y + ((r + 1) * 4 + 0) * 4).update(from: x + r * 12, count: 12) }
@@ -166,7 +166,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4] backward: crop
-    private func l3_zero_padding2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_zero_padding2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g2 + n * 36, dy = g3 + n * 96
             for r in 0..<3 { (dx + r * 12).update(from: dy + ((r + 1) * 4 + 0) * 4, count: 12) }
@@ -174,26 +174,26 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0)
-    private func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 96, a4 + n * 32, l4_max_pooling2d_2arg + n * 32, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
-    private func l4_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 96, a4 + n * 32, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36), bias = (parameters + 56)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2 * 1) * 4 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 1, inner: 4, aOuter: 8, aInner: 1, bOuter: 20, bInner: 5), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 32
             let y = a5 + n * 40
@@ -202,7 +202,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5_conv2d_2Flip() {
+    func l5_conv2d_2Flip() {
         let wk = (parameters + 36)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<4 { for o in 0..<5 {
             l5_conv2d_2wf[((kh * 1 + kw) * 5 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 5 + o]
@@ -210,13 +210,13 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2) * 5 }, b: l5_conv2d_2wf, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 5, aOuter: 10, aInner: 1, bOuter: 20, bInner: 4), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         BiasGradient.sum(g5 + lo * 40, rows: (hi - lo) * 8, n: 5, into: (gp + 56))
         let gk = (gp + 36)
@@ -234,7 +234,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 (Dense): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear
-    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 61), bias = (parameters + 76)
         let x = a6, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -242,7 +242,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let x = a6, dy = g7
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 76))

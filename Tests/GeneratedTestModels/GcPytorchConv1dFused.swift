@@ -32,26 +32,26 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 5, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv1 zero-padded input [N, 1, 11, 2]
-    private var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv1 inference: one image's output before pooling, per chunk [N, 1, 5, 4]
-    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 32 }   // conv1 folded BatchNorm scale and shift per chunk
-    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 48 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 80 }   // bn1 output [N, 1, 5, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 80 }   // gradient of bn1 output
-    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 80 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 96 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 96 + 16 }   // act1 output [N, 1, 5, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 96 + 16 }   // gradient of act1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 96 + 16 }   // pool1 output [N, 1, 2, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + threads * 96 + 16 }   // gradient of pool1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 + 16 }   // flatten output [N, 8]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 96 + 16 }   // gradient of flatten output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + threads * 96 + 16 }   // fc output [N, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + threads * 96 + 16 }   // gradient of fc output
-    private var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 96 + 16 }   // fc transposed kernel [3, 8]
-    private var l4_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 5, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv1 zero-padded input [N, 1, 11, 2]
+    var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // conv1 inference: one image's output before pooling, per chunk [N, 1, 5, 4]
+    var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 32 }   // conv1 folded BatchNorm scale and shift per chunk
+    var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 48 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 80 }   // bn1 output [N, 1, 5, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 80 }   // gradient of bn1 output
+    var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 80 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 96 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 96 + 16 }   // act1 output [N, 1, 5, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 96 + 16 }   // gradient of act1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 96 + 16 }   // pool1 output [N, 1, 2, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + threads * 96 + 16 }   // gradient of pool1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 + 16 }   // flatten output [N, 8]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 96 + 16 }   // gradient of flatten output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + threads * 96 + 16 }   // fc output [N, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + threads * 96 + 16 }   // gradient of fc output
+    var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 96 + 16 }   // fc transposed kernel [3, 8]
+    var l4_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 71, inputSize: 18,
@@ -113,21 +113,21 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 4), (44, 24), (68, 3)]
 
     // bn1 (BatchNorm1d): [N, 1, 5, 4] -> [N, 1, 5, 4]: batch norm over 4 channels x 5 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
+    var l2_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 28), beta: (parameters + 32),
                        movingMean: (parameters + 36), movingVariance: (parameters + 40),
                        epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
     }
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: output pixels q0..<q1 of one image, kernel 1x3x2x4 stride 1x2 pad t0 b0 l1 r1 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 11 + (q0 + row) % 5 * 2) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 22, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + pool1
-    @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 24)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + pool1
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
@@ -136,7 +136,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: kernel 1x3x2x4 stride 1x2 pad t0 b0 l1 r1 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 18
             let x = l1_conv1xp + n * 22
@@ -147,7 +147,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 (Conv1d): [N, 1, 9, 2] -> [N, 1, 5, 4]: inference, fused with conv1 + bn1 + act1 + pool1
-    private func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 18
             let x = l1_conv1xp + n * 22
@@ -160,7 +160,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 71
         let gb = (gp + 24)
         for o in 0..<4 { gb[o] = 0 }
@@ -179,25 +179,25 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
-    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 20, a3 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 5,
                                pixels: 5, l2_bn1bn, .relu, into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_bn1BackwardReduce() {
+    func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 5, l2_bn1bn,
                                  dGamma: gradients + 28, dBeta: gradients + 32)
     }
 
     // pool1 (MaxPool1d): [N, 1, 5, 4] -> [N, 1, 2, 4]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    private func l4_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 5, 4), output: (1, 2), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 20, a4 + n * 8, l4_pool1arg + n * 8, pool) }
     }
 
     // flatten (Flatten): [N, 1, 2, 4] -> [N, 8]: flatten in NCHW order (2 pixels x 4 channels)
-    private func l5_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 8, y = a5 + n * 8
             for p in 0..<2 { for ch in 0..<4 { y[ch * 2 + p] = x[p * 4 + ch] } }
@@ -205,7 +205,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // flatten (Flatten): [N, 1, 2, 4] -> [N, 8] backward: un-permute NCHW to NHWC
-    private func l5_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g5 + n * 8, dx = g4 + n * 8
             for p in 0..<2 { for ch in 0..<4 { dx[p * 4 + ch] = dy[ch * 2 + p] } }
@@ -213,7 +213,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc (Linear): [N, 8] -> [N, 3]: x [8] * W [8, 3] + b linear
-    private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 44), bias = (parameters + 68)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 8 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -221,7 +221,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     }
 
     // fc backward: dW, db, dx
-    private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 71
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 68))

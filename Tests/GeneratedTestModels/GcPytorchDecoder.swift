@@ -30,25 +30,25 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // deconv1 output [N, 6, 10, 5]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of deconv1 output
-    private var l1_deconv1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // deconv1 transposed kernel [KH, CO, KW*CI]
-    private var l1_deconv1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 96 }   // deconv1 output of one image before cropping [7, 10, 5] (per chunk)
-    private var l1_deconv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 352 + 96 }   // deconv1 output gradient of one image, zero-bordered [7, 10, 5] (per chunk)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 704 + 96 }   // act1 output [N, 6, 10, 5]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 704 + 96 }   // gradient of act1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 704 + 96 }   // up output [N, 12, 20, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 2416 + threads * 704 + 96 }   // gradient of up output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 3616 + threads * 704 + 96 }   // deconv2 output [N, 37, 38, 3]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 7840 + threads * 704 + 96 }   // gradient of deconv2 output
-    private var l4_deconv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 704 + 96 }   // deconv2 transposed kernel [KH, CO, KW*CI]
-    private var l4_deconv2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 704 + 160 }   // deconv2 output of one image before cropping [37, 40, 3] (per chunk)
-    private var l4_deconv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 5152 + 160 }   // deconv2 output gradient of one image, zero-bordered [37, 40, 3] (per chunk)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 9600 + 160 }   // flatten output [N, 4218]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 16288 + threads * 9600 + 160 }   // gradient of flatten output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 20512 + threads * 9600 + 160 }   // fc output [N, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 20528 + threads * 9600 + 160 }   // gradient of fc output
-    private var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20544 + threads * 9600 + 160 }   // fc transposed kernel [3, 4218]
+    var a1: UnsafeMutablePointer<Float> { arena }   // deconv1 output [N, 6, 10, 5]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of deconv1 output
+    var l1_deconv1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // deconv1 transposed kernel [KH, CO, KW*CI]
+    var l1_deconv1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 96 }   // deconv1 output of one image before cropping [7, 10, 5] (per chunk)
+    var l1_deconv1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 352 + 96 }   // deconv1 output gradient of one image, zero-bordered [7, 10, 5] (per chunk)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 704 + 96 }   // act1 output [N, 6, 10, 5]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 704 + 96 }   // gradient of act1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + threads * 704 + 96 }   // up output [N, 12, 20, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 2416 + threads * 704 + 96 }   // gradient of up output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 3616 + threads * 704 + 96 }   // deconv2 output [N, 37, 38, 3]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 7840 + threads * 704 + 96 }   // gradient of deconv2 output
+    var l4_deconv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 704 + 96 }   // deconv2 transposed kernel [KH, CO, KW*CI]
+    var l4_deconv2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 704 + 160 }   // deconv2 output of one image before cropping [37, 40, 3] (per chunk)
+    var l4_deconv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 5152 + 160 }   // deconv2 output gradient of one image, zero-bordered [37, 40, 3] (per chunk)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 12064 + threads * 9600 + 160 }   // flatten output [N, 4218]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 16288 + threads * 9600 + 160 }   // gradient of flatten output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 20512 + threads * 9600 + 160 }   // fc output [N, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 20528 + threads * 9600 + 160 }   // gradient of fc output
+    var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20544 + threads * 9600 + 160 }   // fc transposed kernel [3, 4218]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 12815, inputSize: 24,
@@ -114,7 +114,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 60), (155, 3), (158, 12654), (12812, 3)]
 
     // deconv1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_deconv1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 2 }, b: l1_deconv1wt + kh * 30, n: 15, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 10 + (q0 + row) % 4 * 2) * 5 },
                       GemmReduction(k: 2, ldb: 15), .add)
@@ -122,7 +122,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // deconv1 (ConvTranspose2d): [N, 3, 4, 2] -> [N, 6, 10, 5]: kernel 3x3x5x2 stride 2x2 crop t1 l0 +bias linear (training and inference)
-    private func l1_deconv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_deconv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 90)
         for n in lo..<hi {
             let x = a0 + n * 24, out = a1 + n * 300
@@ -135,7 +135,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // deconv1 backward: dW, db (first layer: no dx)
-    private func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_deconv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
         BiasGradient.sum(g1 + lo * 300, rows: (hi - lo) * 60, n: 5, into: (gp + 90))
         let gk = (gp + 0)
@@ -151,19 +151,19 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // up (Upsample): [N, 6, 10, 5] -> [N, 12, 20, 5]: nearest upsampling 2x2
-    private func l3_upForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_upForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 10, 5), size: (2, 2))
         for n in lo..<hi { UpSampling.nearest(a2 + n * 300, a3 + n * 1200, g) }
     }
 
     // up (Upsample): [N, 6, 10, 5] -> [N, 12, 20, 5] backward: dy summed over each 2x2 block
-    private func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_upBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let g = UpSamplingGeometry(input: (6, 10, 5), size: (2, 2))
         for n in lo..<hi { UpSampling.nearestBackward(g2 + n * 300, g3 + n * 1200, g) }
     }
 
     // deconv2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l4_deconv2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_deconv2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l4_deconv2wt + kh * 30, n: 6, c: { row in y + (((q0 + row) / 20 * 3 + kh) * 40 + (q0 + row) % 20 * 2) * 3 },
                       GemmReduction(k: 5, ldb: 6), .add)
@@ -171,7 +171,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // deconv2 (ConvTranspose2d): [N, 12, 20, 5] -> [N, 37, 38, 3]: kernel 2x2x3x5 stride 3x2 crop t0 l1 +bias linear (training and inference)
-    private func l4_deconv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_deconv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 155)
         for n in lo..<hi {
             let x = a3 + n * 1200, out = a4 + n * 4218
@@ -184,14 +184,14 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // deconv2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l4_deconv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_deconv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 95)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 20 * 120 + (q0 + row) % 20 * 2) * 3 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
                   GemmReduction(outer: 2, inner: 6, aOuter: 120, aInner: 1, bOuter: 30, bInner: 5), .store)
     }
 
     // deconv2 backward: dW, db, dx
-    private func l4_deconv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_deconv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
         BiasGradient.sum(g4 + lo * 4218, rows: (hi - lo) * 1406, n: 3, into: (gp + 155))
         let gk = (gp + 95)
@@ -208,7 +208,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // flatten (Flatten): [N, 37, 38, 3] -> [N, 4218]: flatten in NCHW order (1406 pixels x 3 channels)
-    private func l5_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 4218, y = a5 + n * 4218
             for p in 0..<1406 { for ch in 0..<3 { y[ch * 1406 + p] = x[p * 3 + ch] } }
@@ -216,7 +216,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // flatten (Flatten): [N, 37, 38, 3] -> [N, 4218] backward: un-permute NCHW to NHWC
-    private func l5_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g5 + n * 4218, dx = g4 + n * 4218
             for p in 0..<1406 { for ch in 0..<3 { dx[p * 3 + ch] = dy[ch * 1406 + p] } }
@@ -224,7 +224,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // fc (Linear): [N, 4218] -> [N, 3]: x [4218] * W [4218, 3] + b linear
-    private func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 158), bias = (parameters + 12812)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4218 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -232,7 +232,7 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // fc backward: dW, db, dx
-    private func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 12815
         let x = a5, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 12812))

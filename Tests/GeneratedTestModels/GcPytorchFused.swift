@@ -32,22 +32,22 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 4, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv1 zero-padded input [N, 7, 8, 3]
-    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // conv1 folded BatchNorm scale and shift per chunk
-    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 16 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 96 }   // bn1 output [N, 5, 4, 4]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + threads * 96 }   // gradient of bn1 output
-    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 96 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 + 16 }   // act1 output [N, 5, 4, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 112 + 16 }   // gradient of act1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + threads * 112 + 16 }   // flatten output [N, 80]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 112 + 16 }   // gradient of flatten output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 112 + 16 }   // fc output [N, 3]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 112 + 16 }   // gradient of fc output
-    private var l5_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 112 + 16 }   // fc transposed kernel [3, 80]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 4, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv1 zero-padded input [N, 7, 8, 3]
+    var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // conv1 folded BatchNorm scale and shift per chunk
+    var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 16 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 96 }   // bn1 output [N, 5, 4, 4]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + threads * 96 }   // gradient of bn1 output
+    var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 96 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 + 16 }   // act1 output [N, 5, 4, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 112 + 16 }   // gradient of act1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + threads * 112 + 16 }   // flatten output [N, 80]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 112 + 16 }   // gradient of flatten output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 112 + 16 }   // fc output [N, 3]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 112 + 16 }   // gradient of fc output
+    var l5_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 112 + 16 }   // fc transposed kernel [3, 80]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 335, inputSize: 90,
@@ -107,21 +107,21 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 240), (332, 3)]
 
     // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9
-    private var l2_bn1bn: BatchNormLayer {
+    var l2_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 76), beta: (parameters + 80),
                        movingMean: (parameters + 84), movingVariance: (parameters + 88),
                        epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1
-    @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 72)
         let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1
         BatchNorm.fold(l2_bn1bn, bias: bias, into: sc)
@@ -130,7 +130,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 90
             let x = l1_conv1xp + n * 168
@@ -141,7 +141,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: inference, fused with conv1 + bn1 + act1
-    private func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 90
             let x = l1_conv1xp + n * 168
@@ -152,7 +152,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 335
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
@@ -171,19 +171,19 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dact1 * act1'(out) to the chunk's
-    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 80, a3 + lo * 80, a1 + lo * 80, rows: (hi - lo) * 20,
                                pixels: 20, l2_bn1bn, .leaky(Float(0.01)), into: l2_bn1part + t * 8, accumulate: true)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_bn1BackwardReduce() {
+    func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l2_bn1bn,
                                  dGamma: gradients + 76, dBeta: gradients + 80)
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80]: flatten in NCHW order (20 pixels x 4 channels)
-    private func l4_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 80, y = a4 + n * 80
             for p in 0..<20 { for ch in 0..<4 { y[ch * 20 + p] = x[p * 4 + ch] } }
@@ -191,7 +191,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80] backward: un-permute NCHW to NHWC
-    private func l4_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g4 + n * 80, dx = g3 + n * 80
             for p in 0..<20 { for ch in 0..<4 { dx[p * 4 + ch] = dy[ch * 20 + p] } }
@@ -199,7 +199,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // fc (Linear): [N, 80] -> [N, 3]: x [80] * W [80, 3] + b linear
-    private func l5_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 92), bias = (parameters + 332)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 80 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -207,7 +207,7 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // fc backward: dW, db, dx
-    private func l5_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 335
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 332))

@@ -33,30 +33,30 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 7, 4]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1d_1 output
-    private var l1_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv1d_1 zero-padded input [N, 1, 8, 3]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // separable_conv1d_1 output [N, 1, 7, 3]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of separable_conv1d_1 output
-    private var l2_separable_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // separable_conv1d_1 zero-padded input [N, 1, 9, 4]
-    private var l2_separable_conv1d_1mid: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // separable_conv1d_1 depthwise output [N, 1, 7, 8]
-    private var l2_separable_conv1d_1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // separable_conv1d_1 gradient of the depthwise output
-    private var l2_separable_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // separable_conv1d_1 transposed pointwise kernel [3, 8]
-    private var l2_separable_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 32 }   // separable_conv1d_1 gradient of the padded input
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 32 }   // permute_1 output [N, 1, 3, 7]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 32 }   // gradient of permute_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 32 }   // up_sampling2d_1 output [N, 9, 14, 1]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 32 }   // gradient of up_sampling2d_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 32 }   // cropping2d_1 output [N, 6, 11, 1]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + 32 }   // gradient of cropping2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 32 }   // permute_2 output [N, 11, 6, 1]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 32 }   // gradient of permute_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 32 }   // conv2d_1 output [N, 9, 4, 2]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 32 }   // gradient of conv2d_1 output
-    private var l8_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 32 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 64 }   // dense_1 output [N, 3]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 64 }   // gradient of dense_1 output
-    private var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 64 }   // dense_1 transposed kernel [3, 72]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1d_1 output [N, 1, 7, 4]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv1d_1 output
+    var l1_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv1d_1 zero-padded input [N, 1, 8, 3]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // separable_conv1d_1 output [N, 1, 7, 3]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of separable_conv1d_1 output
+    var l2_separable_conv1d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // separable_conv1d_1 zero-padded input [N, 1, 9, 4]
+    var l2_separable_conv1d_1mid: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // separable_conv1d_1 depthwise output [N, 1, 7, 8]
+    var l2_separable_conv1d_1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // separable_conv1d_1 gradient of the depthwise output
+    var l2_separable_conv1d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // separable_conv1d_1 transposed pointwise kernel [3, 8]
+    var l2_separable_conv1d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 32 }   // separable_conv1d_1 gradient of the padded input
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 32 }   // permute_1 output [N, 1, 3, 7]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 32 }   // gradient of permute_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 32 }   // up_sampling2d_1 output [N, 9, 14, 1]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 32 }   // gradient of up_sampling2d_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 32 }   // cropping2d_1 output [N, 6, 11, 1]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + 32 }   // gradient of cropping2d_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 32 }   // permute_2 output [N, 11, 6, 1]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 32 }   // gradient of permute_2 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 + 32 }   // conv2d_1 output [N, 9, 4, 2]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 32 }   // gradient of conv2d_1 output
+    var l8_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 32 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 64 }   // dense_1 output [N, 3]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 64 }   // gradient of dense_1 output
+    var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 64 }   // dense_1 transposed kernel [3, 72]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 318, inputSize: 21,
@@ -116,14 +116,14 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 4), (28, 24), (52, 24), (76, 3), (79, 18), (97, 2), (99, 216), (315, 3)]
 
     // conv1d_1 (Conv1D): [N, 1, 7, 3] -> [N, 1, 7, 4]: output pixels q0..<q1 of one image, kernel 1x2x3x4 stride 1x1 pad t0 b0 l1 r0 +bias tanh
-    @inline(never) private func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 8 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 24, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias))
     }
 
     // conv1d_1 (Conv1D): [N, 1, 7, 3] -> [N, 1, 7, 4]: kernel 1x2x3x4 stride 1x1 pad t0 b0 l1 r0 +bias tanh
-    private func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 21
             let x = l1_conv1d_1xp + n * 24
@@ -135,7 +135,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv1d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
         Activations.backward(.tanh, dy: g1 + lo * 28, y: a1 + lo * 28, dx: g1 + lo * 28, count: (hi - lo) * 28)
         BiasGradient.sum(g1 + lo * 28, rows: (hi - lo) * 7, n: 4, into: (gp + 24))
@@ -150,7 +150,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // separable_conv1d_1 (SeparableConv1D): [N, 1, 7, 4] -> [N, 1, 7, 3]: separable 1x3 x2 then 1x1 to 3, stride 1x1 pad t0 b0 l2 r0 tanh
-    private func l2_separable_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_separable_conv1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 28), pw = (parameters + 52)
         let bias = (parameters + 76)
         for n in lo..<hi {
@@ -177,7 +177,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // separable_conv1d_1 backward: dWp, db, dmid, dWd, dx
-    private func l2_separable_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_separable_conv1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
         Activations.backward(.tanh, dy: g2 + lo * 21, y: a2 + lo * 21, dx: g2 + lo * 21, count: (hi - lo) * 21)
         BiasGradient.sum(g2 + lo * 21, rows: (hi - lo) * 7, n: 3, into: (gp + 76))
@@ -216,14 +216,14 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 (Conv2D): [N, 11, 6, 1] -> [N, 9, 4, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l8_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l8_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 79), bias = (parameters + 97)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 6, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 6, 1] -> [N, 9, 4, 2]: kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l8_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 66
             let y = a8 + n * 72
@@ -232,7 +232,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l8_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l8_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 2 }, b: l8_conv2d_1wt + kh * 6, n: 3, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 1 },
                       GemmReduction(k: 2, ldb: 3), .add)
@@ -240,7 +240,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l8_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
         BiasGradient.sum(g8 + lo * 72, rows: (hi - lo) * 36, n: 2, into: (gp + 97))
         let gk = (gp + 79)
@@ -257,7 +257,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 (Dense): [N, 72] -> [N, 3]: x [72] * W [72, 3] + b linear
-    private func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 99), bias = (parameters + 315)
         let x = a8, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 72 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -265,7 +265,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 backward: dW, db, dx
-    private func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 318
         let x = a8, dy = g10
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 315))

@@ -35,27 +35,27 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // depthwise_conv2d_1 output [N, 6, 6, 6]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // gradient of depthwise_conv2d_1 output
-    private var l2_depthwise_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
-    private var l2_depthwise_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 864 }   // depthwise_conv2d_1 gradient of the padded input
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 }   // separable_conv2d_1 output [N, 3, 3, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 }   // gradient of separable_conv2d_1 output
-    private var l3_separable_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
-    private var l3_separable_conv2d_1mid: UnsafeMutablePointer<Float> { arena + maxBatch * 1456 }   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
-    private var l3_separable_conv2d_1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 }   // separable_conv2d_1 gradient of the depthwise output
-    private var l3_separable_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 }   // separable_conv2d_1 transposed pointwise kernel [5, 6]
-    private var l3_separable_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 + 32 }   // separable_conv2d_1 gradient of the padded input
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 32 }   // separable_conv2d_2 output [N, 2, 2, 18]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1968 + 32 }   // gradient of separable_conv2d_2 output
-    private var l4_separable_conv2d_2mid: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 32 }   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
-    private var l4_separable_conv2d_2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 2096 + 32 }   // separable_conv2d_2 gradient of the depthwise output
-    private var l4_separable_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 32 }   // separable_conv2d_2 transposed pointwise kernel [18, 10]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 224 }   // dense_1 output [N, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + 224 }   // gradient of dense_1 output
-    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2176 + 224 }   // dense_1 transposed kernel [3, 72]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // depthwise_conv2d_1 output [N, 6, 6, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // gradient of depthwise_conv2d_1 output
+    var l2_depthwise_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
+    var l2_depthwise_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 864 }   // depthwise_conv2d_1 gradient of the padded input
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 }   // separable_conv2d_1 output [N, 3, 3, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 }   // gradient of separable_conv2d_1 output
+    var l3_separable_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
+    var l3_separable_conv2d_1mid: UnsafeMutablePointer<Float> { arena + maxBatch * 1456 }   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
+    var l3_separable_conv2d_1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 }   // separable_conv2d_1 gradient of the depthwise output
+    var l3_separable_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 }   // separable_conv2d_1 transposed pointwise kernel [5, 6]
+    var l3_separable_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 + 32 }   // separable_conv2d_1 gradient of the padded input
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 32 }   // separable_conv2d_2 output [N, 2, 2, 18]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1968 + 32 }   // gradient of separable_conv2d_2 output
+    var l4_separable_conv2d_2mid: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 32 }   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
+    var l4_separable_conv2d_2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 2096 + 32 }   // separable_conv2d_2 gradient of the depthwise output
+    var l4_separable_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 32 }   // separable_conv2d_2 transposed pointwise kernel [18, 10]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 224 }   // dense_1 output [N, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + 224 }   // gradient of dense_1 output
+    var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2176 + 224 }   // dense_1 transposed kernel [3, 72]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 600, inputSize: 108,
@@ -108,15 +108,19 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 9), (9, 3), (12, 54), (66, 6), (72, 54), (126, 30), (156, 5), (161, 40), (201, 180), (381, 216), (597, 3)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension GcSeparable {
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 9)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 6 + (q0 + row) % 6 * 1) * 3 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 3, aOuter: 18, aInner: 1, bOuter: 9, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 108
@@ -125,7 +129,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         BiasGradient.sum(g1 + lo * 108, rows: (hi - lo) * 36, n: 3, into: (gp + 9))
         let gk = (gp + 0)
@@ -139,7 +143,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // depthwise_conv2d_1 (DepthwiseConv2D): [N, 6, 6, 3] -> [N, 6, 6, 6]: depthwise 3x3 x2 stride 1x1 pad t1 b1 l1 r1 tanh
-    private func l2_depthwise_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_depthwise_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 12)
         let bias = (parameters + 66)
         for n in lo..<hi {
@@ -165,7 +169,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // depthwise_conv2d_1 backward: dWd, db, dx
-    private func l2_depthwise_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_depthwise_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         Activations.backward(.tanh, dy: g2 + lo * 216, y: a2 + lo * 216, dx: g2 + lo * 216, count: (hi - lo) * 216)
         BiasGradient.sum(g2 + lo * 216, rows: (hi - lo) * 36, n: 6, into: (gp + 66))
@@ -199,7 +203,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // separable_conv2d_1 (SeparableConv2D): [N, 6, 6, 6] -> [N, 3, 3, 5]: separable 3x3 x1 then 1x1 to 5, stride 2x2 pad t0 b1 l0 r1 sigmoid
-    private func l3_separable_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_separable_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 72), pw = (parameters + 126)
         let bias = (parameters + 156)
         for n in lo..<hi {
@@ -226,7 +230,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // separable_conv2d_1 backward: dWp, db, dmid, dWd, dx
-    private func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         Activations.backward(.sigmoid, dy: g3 + lo * 45, y: a3 + lo * 45, dx: g3 + lo * 45, count: (hi - lo) * 45)
         BiasGradient.sum(g3 + lo * 45, rows: (hi - lo) * 9, n: 5, into: (gp + 156))
@@ -264,8 +268,11 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         }
     }
 
+}
+
+extension GcSeparable {
     // separable_conv2d_2 (SeparableConv2D): [N, 3, 3, 5] -> [N, 2, 2, 18]: separable 2x2 x2 then 1x1 to 18, stride 1x1 pad t0 b0 l0 r0 linear
-    private func l4_separable_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_separable_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 161), pw = (parameters + 201)
         for n in lo..<hi {
             let x = a3 + n * 45
@@ -288,7 +295,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // separable_conv2d_2 backward: dWp, db, dmid, dWd, dx
-    private func l4_separable_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_separable_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let gpw = (gp + 201)
         Gemm.rows(10, a: { row in l4_separable_conv2d_2mid + lo * 40 + row }, b: g4 + lo * 72, n: 18, c: { row in gpw + row * 18 },
@@ -323,7 +330,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // dense_1 (Dense): [N, 72] -> [N, 3]: x [72] * W [72, 3] + b linear
-    private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 381), bias = (parameters + 597)
         let x = a4, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 72 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -331,7 +338,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     }
 
     // dense_1 backward: dW, db, dx
-    private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let x = a4, dy = g6
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 597))

@@ -35,28 +35,28 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // dense "quoted" output [N, 5]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense "quoted" output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // back\slash\ output [N, 5]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of back\slash\ output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // x"); fatalError("injected output [N, 4]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of x"); fatalError("injected output
-    private var l3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // x"); fatalError("injected transposed kernel [4, 5]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // new\u{a}line(); fatalError() output [N, 4]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of new\u{a}line(); fatalError() output
-    private var l4part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
-    private var l4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 + 32 }   // new\u{a}line(); fatalError() batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() output [N, 4]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + threads * 16 + 48 }   // gradient of \u{5c42}\u{1f600}\u{2028}fatalError() output
-    private var l5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 16 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 16 + 48 }   // class output [N, 3]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 16 + 48 }   // gradient of class output
-    private var l6_classwt: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 16 + 48 }   // class transposed kernel [3, 4]
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 16 + 64 }   // */ fatalError() /* output [N, 3]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 16 + 64 }   // gradient of */ fatalError() /* output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + threads * 16 + 64 }   // self\u{d}\u{9}\u{0} output [N, 3]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 16 + 64 }   // gradient of self\u{d}\u{9}\u{0} output
-    private var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 16 + 64 }   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
+    var a1: UnsafeMutablePointer<Float> { arena }   // dense "quoted" output [N, 5]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense "quoted" output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // back\slash\ output [N, 5]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of back\slash\ output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // x"); fatalError("injected output [N, 4]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of x"); fatalError("injected output
+    var l3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // x"); fatalError("injected transposed kernel [4, 5]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 32 }   // new\u{a}line(); fatalError() output [N, 4]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 32 }   // gradient of new\u{a}line(); fatalError() output
+    var l4part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 32 }   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
+    var l4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 + 32 }   // new\u{a}line(); fatalError() batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() output [N, 4]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + threads * 16 + 48 }   // gradient of \u{5c42}\u{1f600}\u{2028}fatalError() output
+    var l5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 16 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 16 + 48 }   // class output [N, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 16 + 48 }   // gradient of class output
+    var l6_classwt: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 16 + 48 }   // class transposed kernel [3, 4]
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 16 + 64 }   // */ fatalError() /* output [N, 3]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 16 + 64 }   // gradient of */ fatalError() /* output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + threads * 16 + 64 }   // self\u{d}\u{9}\u{0} output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 16 + 64 }   // gradient of self\u{d}\u{9}\u{0} output
+    var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 16 + 64 }   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 6,
@@ -134,14 +134,14 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 30), (30, 5), (35, 20), (55, 4), (75, 12), (87, 9), (96, 3)]
 
     // new\u{a}line(); fatalError() (BatchNormalization): [N, 4] -> [N, 4]: batch norm over 4 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l4bn: BatchNormLayer {
+    var l4bn: BatchNormLayer {
         BatchNormLayer(channels: 4, statistics: l4stats, gamma: (parameters + 59), beta: (parameters + 63),
                        movingMean: (parameters + 67), movingVariance: (parameters + 71),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // dense "quoted" (Dense"); fatalError("): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 30)
         let x = a0, y = a1, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 6 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -150,7 +150,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense "quoted" backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         Activations.backward(.tanh, dy: g1 + lo * 5, y: a1 + lo * 5, dx: g1 + lo * 5, count: (hi - lo) * 5)
         let x = a0, dy = g1
@@ -161,7 +161,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // x"); fatalError("injected (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 35), bias = (parameters + 55)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 5 }, b: wk, n: 4, c: { row in y + (r0 + row) * 4 },
@@ -169,7 +169,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // x"); fatalError("injected backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 4, rows: (hi - lo) * 1, n: 4, into: (gp + 55))
@@ -181,25 +181,25 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // new\u{a}line(); fatalError() backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, rows: (hi - lo) * 1,
                                pixels: 1, l4bn, into: l4part + t * 8, accumulate: true)
     }
 
     // new\u{a}line(); fatalError() backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l4BackwardReduce() {
+    func l4BackwardReduce() {
         BatchNorm.backwardReduce(l4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l4bn,
                                  dGamma: gradients + 59, dBeta: gradients + 63)
     }
 
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: dropout rate 0.5, training
-    private func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 4, y = a5 + lo * 4, mask = l5mask + lo * 4
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 4, first: lo * 4, seed: seed ^ 1663341875487337577, rate: dropout ? Float(0.5) : 0)
     }
 
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear
-    private func l6_classForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_classForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 75)
         let x = a5, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 4 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -207,7 +207,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // class backward: dW, db, dx
-    private func l6_classBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_classBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a5, dy = g6
         let gk = (gp + 75), r0 = lo * 1, rows = (hi - lo) * 1
@@ -218,7 +218,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // self\u{d}\u{9}\u{0} (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 87), bias = (parameters + 96)
         let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3 }, b: wk, n: 3, c: { row in y + (r0 + row) * 3 },
@@ -226,7 +226,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // self\u{d}\u{9}\u{0} backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 3, rows: (hi - lo) * 1, n: 3, into: (gp + 96))

@@ -28,10 +28,10 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // batch_normalization_1 output [N, 2, 2, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of batch_normalization_1 output
-    private var l1_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
-    private var l1_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a1: UnsafeMutablePointer<Float> { arena }   // batch_normalization_1 output [N, 2, 2, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of batch_normalization_1 output
+    var l1_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
+    var l1_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 12, inputSize: 12,
@@ -67,20 +67,20 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 2, 2, 3] -> [N, 2, 2, 3]: batch norm over 3 channels x 4 pixels, eps 0.001, momentum 0.99
-    private var l1_batch_normalization_1bn: BatchNormLayer {
+    var l1_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 3, statistics: l1_batch_normalization_1stats, gamma: (parameters + 0), beta: (parameters + 3),
                        movingMean: (parameters + 6), movingVariance: (parameters + 9),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g1 + lo * 12, a1 + lo * 12, a0 + lo * 12, rows: (hi - lo) * 4,
                                pixels: 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l1_batch_normalization_1BackwardReduce() {
+    func l1_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l1_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l1_batch_normalization_1bn,
                                  dGamma: gradients + 0, dBeta: gradients + 3)
     }

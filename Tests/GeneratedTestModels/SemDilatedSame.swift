@@ -26,8 +26,8 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 6, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv2d_1 output
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 6, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv2d_1 output
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 84,
@@ -64,7 +64,7 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 6, 2] -> [N, 7, 6, 3]: kernel 3x3x2x3 dilation 2x2 stride 1x1 pad top 2 left 2 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         for n in lo..<hi {
             let x = a0 + n * 84, y = a1 + n * 126
@@ -86,7 +86,7 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 54)

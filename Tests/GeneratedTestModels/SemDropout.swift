@@ -24,8 +24,8 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // dropout_1 output [N, 1000]
-    private var l1_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a1: UnsafeMutablePointer<Float> { arena }   // dropout_1 output [N, 1000]
+    var l1_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 }   // dropout_1 dropout mask (0 or 1/(1-rate))
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 1000,
@@ -56,7 +56,7 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
     }
 
     // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: dropout rate 0.25, training
-    private func l1_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 1000, y = a1 + lo * 1000, mask = l1_dropout_1mask + lo * 1000
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1000, first: lo * 1000, seed: seed ^ 11400714819323198485, rate: dropout ? Float(0.25) : 0)
     }

@@ -26,9 +26,9 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 50,
@@ -65,14 +65,14 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 3)]
 
     // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: output pixels q0..<q1 of one image, kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 96)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 8 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 4, inner: 8, aOuter: 16, aInner: 1, bOuter: 24, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 50
             let x = l1_conv2d_1xp + n * 128
@@ -83,7 +83,7 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         BiasGradient.sum(g1 + lo * 75, rows: (hi - lo) * 25, n: 3, into: (gp + 96))
         let gk = (gp + 0)

@@ -26,9 +26,9 @@ public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 3, 3, 3]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv2d_1 zero-padded input [N, 7, 7, 2]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 3, 3, 3]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv2d_1 zero-padded input [N, 7, 7, 2]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 72,
@@ -65,14 +65,14 @@ public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Senda
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 3, 3, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 14 + (q0 + row) % 3 * 2) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 3, inner: 6, aOuter: 14, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 3, 3, 3]: kernel 3x3x2x3 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 72
             let x = l1_conv2d_1xp + n * 98
@@ -83,7 +83,7 @@ public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         BiasGradient.sum(g1 + lo * 27, rows: (hi - lo) * 9, n: 3, into: (gp + 54))
         let gk = (gp + 0)

@@ -33,22 +33,22 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_2 output [N, 7, 8, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + 12800 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 2112 + 12800 }   // batch_normalization_1 output [N, 7, 8, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 2112 + 12800 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2112 + 12800 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12800 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12864 }   // activation_1 output [N, 7, 8, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 2144 + 12864 }   // gradient of activation_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 2144 + 12864 }   // dense_1 output [N, 5]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 2144 + 12864 }   // gradient of dense_1 output
-    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 2144 + 12864 }   // dense_1 transposed kernel [5, 896]
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_2 output [N, 7, 8, 16]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 }   // gradient of conv2d_2 output
+    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + 12800 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 2112 + 12800 }   // batch_normalization_1 output [N, 7, 8, 16]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 2112 + 12800 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2112 + 12800 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12800 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12864 }   // activation_1 output [N, 7, 8, 16]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 2144 + 12864 }   // gradient of activation_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 2144 + 12864 }   // dense_1 output [N, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 2144 + 12864 }   // gradient of dense_1 output
+    var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 2144 + 12864 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 30181, inputSize: 2112,
@@ -119,21 +119,21 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12800), (12800, 32), (12832, 12800), (25696, 4480), (30176, 5)]
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 25632), beta: (parameters + 25648),
                        movingMean: (parameters + 25664), movingVariance: (parameters + 25680),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 12800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 2112
             let y = a1 + n * 1792
@@ -142,7 +142,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
         BiasGradient.sum(g1 + lo * 1792, rows: (hi - lo) * 56, n: 32, into: (gp + 12800))
@@ -157,14 +157,14 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image, kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12832)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 384, aInner: 1, bOuter: 2560, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792
             let x = l2_conv2d_2xp + n * 4224
@@ -175,13 +175,13 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l2_conv2d_2PadSingle() {
+    func l2_conv2d_2PadSingle() {
         let src = a1, x = l2_conv2d_2xp
         for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2d_2Flip() {
+    func l2_conv2d_2Flip() {
         let wk = (parameters + 12832)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<16 {
             l2_conv2d_2wf[((kh * 5 + kw) * 16 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 16 + o]
@@ -189,13 +189,13 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8) * 16 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         let gk = (gp + 12832)
         gk.update(repeating: 0, count: 12800)
@@ -212,19 +212,19 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 896, a3 + lo * 896, a2 + lo * 896, rows: (hi - lo) * 56,
                                pixels: 56, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 56, l3_batch_normalization_1bn,
                                  dGamma: gradients + 25632, dBeta: gradients + 25648)
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear
-    private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 25696), bias = (parameters + 30176)
         let x = a4, y = a6, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 896 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -232,7 +232,7 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // dense_1 backward: dW, db, dx
-    private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         let x = a4, dy = g6
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 30176))

@@ -33,25 +33,25 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 7, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 }   // conv2d_2 output [N, 7, 7, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 3920 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 }   // conv2d_2 zero-padded input [N, 9, 9, 32]
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 + 4608 }   // conv2d_2 output gradient of one image, zero-bordered [9, 9, 16] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 + threads * 1296 + 4608 }   // batch_normalization_1 output [N, 7, 7, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 8080 + threads * 1296 + 4608 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1296 + 4608 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1328 + 4608 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1328 + 4672 }   // leaky_re_lu_1 output [N, 7, 7, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 9648 + threads * 1328 + 4672 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 10432 + threads * 1328 + 4672 }   // max_pooling2d_1 output [N, 3, 3, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 10576 + threads * 1328 + 4672 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 10720 + threads * 1328 + 4672 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 10736 + threads * 1328 + 4672 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 10752 + threads * 1328 + 4672 }   // dense_1 transposed kernel [5, 144]
-    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 7, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 }   // conv2d_2 output [N, 7, 7, 16]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 3920 }   // gradient of conv2d_2 output
+    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 }   // conv2d_2 zero-padded input [N, 9, 9, 32]
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 + 4608 }   // conv2d_2 output gradient of one image, zero-bordered [9, 9, 16] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 7296 + threads * 1296 + 4608 }   // batch_normalization_1 output [N, 7, 7, 16]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 8080 + threads * 1296 + 4608 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1296 + 4608 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1328 + 4608 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 1328 + 4672 }   // leaky_re_lu_1 output [N, 7, 7, 16]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 9648 + threads * 1328 + 4672 }   // gradient of leaky_re_lu_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 10432 + threads * 1328 + 4672 }   // max_pooling2d_1 output [N, 3, 3, 16]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 10576 + threads * 1328 + 4672 }   // gradient of max_pooling2d_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 10720 + threads * 1328 + 4672 }   // dense_1 output [N, 5]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 10736 + threads * 1328 + 4672 }   // gradient of dense_1 output
+    var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 10752 + threads * 1328 + 4672 }   // dense_1 transposed kernel [5, 144]
+    var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10037, inputSize: 1296,
@@ -126,21 +126,21 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4608), (4608, 32), (4640, 4608), (9312, 720), (10032, 5)]
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 7, 16] -> [N, 7, 7, 16]: batch norm over 16 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
                        movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 9, 16] -> [N, 7, 7, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 4608)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 48, aOuter: 144, aInner: 1, bOuter: 1536, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 9, 16] -> [N, 7, 7, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 1296
             let y = a1 + n * 1568
@@ -149,7 +149,7 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         Activations.backward(.relu, dy: g1 + lo * 1568, y: a1 + lo * 1568, dx: g1 + lo * 1568, count: (hi - lo) * 1568)
         BiasGradient.sum(g1 + lo * 1568, rows: (hi - lo) * 49, n: 32, into: (gp + 4608))
@@ -164,14 +164,14 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: output pixels q0..<q1 of one image, kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 288, aInner: 1, bOuter: 1536, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1568
             let x = l2_conv2d_2xp + n * 2592
@@ -182,13 +182,13 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l2_conv2d_2PadSingle() {
+    func l2_conv2d_2PadSingle() {
         let src = a1, x = l2_conv2d_2xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 32).update(from: src + r * 224, count: 224) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2d_2Flip() {
+    func l2_conv2d_2Flip() {
         let wk = (parameters + 4640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<16 {
             l2_conv2d_2wf[((kh * 3 + kw) * 16 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 16 + o]
@@ -196,13 +196,13 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7) * 16 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 48, aOuter: 144, aInner: 1, bOuter: 1536, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         let gk = (gp + 4640)
         gk.update(repeating: 0, count: 4608)
@@ -219,31 +219,31 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 784, a3 + lo * 784, a2 + lo * 784, rows: (hi - lo) * 49,
                                pixels: 49, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l3_batch_normalization_1bn,
                                  dGamma: gradients + 9248, dBeta: gradients + 9264)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 7, 16] -> [N, 3, 3, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 784, a5 + n * 144, l5_max_pooling2d_1arg + n * 144, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 7, 16] -> [N, 3, 3, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 784, a5 + n * 144, pool) }
     }
 
     // dense_1 (Dense): [N, 144] -> [N, 5]: x [144] * W [144, 5] + b linear
-    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 9312), bias = (parameters + 10032)
         let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 144 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -251,7 +251,7 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         let x = a5, dy = g7
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 10032))

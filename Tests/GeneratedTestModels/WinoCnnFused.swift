@@ -33,47 +33,47 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 7, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 }   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + 19008 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 6912 + 19008 }   // conv2d_1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 20736 + 19008 }   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l1_conv2d_1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 21312 + 19008 }   // conv2d_1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l1_conv2d_1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 58176 + 19008 }   // conv2d_1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l1_conv2d_1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 131904 + 19008 }   // conv2d_1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 150336 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 150912 + 19008 }   // conv2d_2 output [N, 7, 7, 16]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 3920 + threads * 150912 + 19008 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 150912 + 19008 }   // conv2d_2 zero-padded input of image 0 [9, 9, 32] (single-image row kernel)
-    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 150912 + 21600 }   // conv2d_2 inference: 3 images' output before pooling, per chunk [N, 7, 7, 16]
-    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153264 + 21600 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153296 + 21600 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153296 + 40608 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 167120 + 40608 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174032 + 40608 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 40608 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 45216 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 64224 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 181520 + 64224 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 195344 + 64224 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 195920 + 64224 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 269648 + 64224 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 306512 + 64224 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 324944 + 64224 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 325520 + 64224 }   // conv2d_2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 327872 + 64224 }   // batch_normalization_1 output [N, 7, 7, 16]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 5488 + threads * 327872 + 64224 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327872 + 64224 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327904 + 64224 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327904 + 64288 }   // leaky_re_lu_1 output [N, 7, 7, 16]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 7056 + threads * 327904 + 64288 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 7840 + threads * 327904 + 64288 }   // max_pooling2d_1 output [N, 3, 3, 16]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 7984 + threads * 327904 + 64288 }   // gradient of max_pooling2d_1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8128 + threads * 327904 + 64288 }   // dense_1 output [N, 5]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8144 + threads * 327904 + 64288 }   // gradient of dense_1 output
-    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8160 + threads * 327904 + 64288 }   // dense_1 transposed kernel [5, 144]
-    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 7, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 }   // gradient of conv2d_1 output
+    var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 }   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + 19008 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 6912 + 19008 }   // conv2d_1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 20736 + 19008 }   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l1_conv2d_1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 21312 + 19008 }   // conv2d_1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l1_conv2d_1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 58176 + 19008 }   // conv2d_1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l1_conv2d_1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 131904 + 19008 }   // conv2d_1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l1_conv2d_1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 150336 + 19008 }   // conv2d_1 weight gradient: Winograd scratch tile (per thread)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3136 + threads * 150912 + 19008 }   // conv2d_2 output [N, 7, 7, 16]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 3920 + threads * 150912 + 19008 }   // gradient of conv2d_2 output
+    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 150912 + 19008 }   // conv2d_2 zero-padded input of image 0 [9, 9, 32] (single-image row kernel)
+    var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 150912 + 21600 }   // conv2d_2 inference: 3 images' output before pooling, per chunk [N, 7, 7, 16]
+    var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153264 + 21600 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153296 + 21600 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 153296 + 40608 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 167120 + 40608 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174032 + 40608 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 40608 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 45216 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 174608 + 64224 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 181520 + 64224 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 195344 + 64224 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l2_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 195920 + 64224 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l2_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 269648 + 64224 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l2_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 306512 + 64224 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l2_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 324944 + 64224 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 325520 + 64224 }   // conv2d_2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 4704 + threads * 327872 + 64224 }   // batch_normalization_1 output [N, 7, 7, 16]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 5488 + threads * 327872 + 64224 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327872 + 64224 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327904 + 64224 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 6272 + threads * 327904 + 64288 }   // leaky_re_lu_1 output [N, 7, 7, 16]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 7056 + threads * 327904 + 64288 }   // gradient of leaky_re_lu_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 7840 + threads * 327904 + 64288 }   // max_pooling2d_1 output [N, 3, 3, 16]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 7984 + threads * 327904 + 64288 }   // gradient of max_pooling2d_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8128 + threads * 327904 + 64288 }   // dense_1 output [N, 5]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8144 + threads * 327904 + 64288 }   // gradient of dense_1 output
+    var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8160 + threads * 327904 + 64288 }   // dense_1 transposed kernel [5, 144]
+    var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10037, inputSize: 1296,
@@ -145,14 +145,14 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4608), (4608, 32), (4640, 4608), (9312, 720), (10032, 5)]
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 7, 16] -> [N, 7, 7, 16]: batch norm over 16 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
                        movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [9, 9, 16] input (zero border 0 above, 0 left, applied in the transform) into [7, 7, 32] (dense), 12 tiles per block; called by l1_conv2d_1ForwardTiles
-    @inline(never) private func winograd4x4_7x7x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, padTop: 0, padLeft: 0, channels: 16,
                                         outputHeight: 7, outputWidth: 7, filters: 32,
                                         outputOffset: 0, outputRowStride: 224, outputPixelStride: 32, outputImageStride: 1568,
@@ -161,21 +161,21 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_1 (Conv2D): [N, 9, 9, 16] -> [N, 7, 7, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 4608)
         let buffers = WinogradBuffers(u: l1_conv2d_1wu, v: l1_conv2d_1wv + t * 6912, m: l1_conv2d_1wm + t * 13824, h: l1_conv2d_1wh + t * 576)
         winograd4x4_7x7x16to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 9, 16] -> [N, 7, 7, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 4608)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 48, aOuter: 144, aInner: 1, bOuter: 1536, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         Activations.backward(.relu, dy: g1 + lo * 1568, y: a1 + lo * 1568, dx: g1 + lo * 1568, count: (hi - lo) * 1568)
         BiasGradient.sum(g1 + lo * 1568, rows: (hi - lo) * 49, n: 32, into: (gp + 4608))
@@ -192,7 +192,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 32] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 16] (dense), 12 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
-    @inline(never) private func winograd4x4_7x7x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x32to16(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 7, outputWidth: 7, filters: 16,
                                         outputOffset: 0, outputRowStride: 112, outputPixelStride: 16, outputImageStride: 784,
@@ -201,7 +201,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    @inline(never) private func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 13824, m: l2_conv2d_2wm + t * 6912, h: l2_conv2d_2wh + t * 576)
@@ -209,13 +209,13 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 13824, m: l2_conv2d_2wm + t * 6912, h: l2_conv2d_2wh + t * 576)
         winograd4x4_7x7x32to16(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    @inline(never) private func l2_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4640)
         let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
@@ -224,7 +224,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 (Conv2D): [N, 7, 7, 32] -> [N, 7, 7, 16]: inference, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1, Winograd
-    private func l2_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 3) {
             let images = min(3, hi - n0), y = l2_conv2d_2poolIn + t * 2352
             l2_conv2d_2ForwardTiles(a1 + n0 * 1568, y, 0, images * 4, t)
@@ -236,19 +236,19 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l2_conv2d_2PadSingle() {
+    func l2_conv2d_2PadSingle() {
         let src = a1, x = l2_conv2d_2xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 32).update(from: src + r * 224, count: 224) }
     }
 
     // conv2d_2: pooling of image 0 (single-image inference, fused)
-    private func l2_conv2d_2PoolSingle() {
+    func l2_conv2d_2PoolSingle() {
         let pool = PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l2_conv2d_2poolIn, a5, pool)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2d_2Flip() {
+    func l2_conv2d_2Flip() {
         let wk = (parameters + 4640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<16 {
             l2_conv2d_2wf[((kh * 3 + kw) * 16 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 16 + o]
@@ -256,7 +256,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 16] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 32] (dense), 12 tiles per block; called by l2_conv2d_2InputGradientTiles
-    @inline(never) private func winograd4x4_7x7x16to32_2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x16to32_2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 16,
                                         outputHeight: 7, outputWidth: 7, filters: 32,
                                         outputOffset: 0, outputRowStride: 224, outputPixelStride: 32, outputImageStride: 1568,
@@ -265,13 +265,13 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l2_conv2d_2dxwu, v: l2_conv2d_2dxwv + t * 6912, m: l2_conv2d_2dxwm + t * 13824, h: l2_conv2d_2dxwh + t * 576)
         winograd4x4_7x7x16to32_2(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         let gk = (gp + 4640)
         let wg = WinogradGradientBuffers(v: l2_conv2d_2gv + t * 73728, e: l2_conv2d_2ge + t * 36864, m: l2_conv2d_2gm + t * 18432, h: l2_conv2d_2gh + t * 576)
@@ -293,25 +293,25 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 784, a4 + lo * 784, a2 + lo * 784, rows: (hi - lo) * 49,
                                pixels: 49, l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 32, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l3_batch_normalization_1bn,
                                  dGamma: gradients + 9248, dBeta: gradients + 9264)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 7, 16] -> [N, 3, 3, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 784, a5 + n * 144, l5_max_pooling2d_1arg + n * 144, pool) }
     }
 
     // dense_1 (Dense): [N, 144] -> [N, 5]: x [144] * W [144, 5] + b linear
-    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 9312), bias = (parameters + 10032)
         let x = a5, y = a7, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 144 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -319,7 +319,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10037
         let x = a5, dy = g7
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 10032))

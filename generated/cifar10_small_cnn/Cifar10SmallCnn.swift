@@ -45,83 +45,83 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 32, 32, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32768 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 65536 }   // conv2d_1 zero-padded input [N, 34, 34, 3]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 69008 }   // activation_1 output [N, 32, 32, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 101776 }   // gradient of activation_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 134544 }   // conv2d_2 output [N, 30, 30, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 163344 }   // gradient of conv2d_2 output
-    private var l3_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l3_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + 9216 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private var l3_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + 60176 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 18816 + 60176 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 37632 + 60176 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 60176 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 69392 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 106832 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 52240 + 106832 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 66064 + 106832 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 66640 + 106832 }   // conv2d_2 weight gradient: Winograd input tiles V [49, 36, CI] (per thread)
-    private var l3_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 123088 + 106832 }   // conv2d_2 weight gradient: Winograd dy tiles E [49, 36, CO] (per thread)
-    private var l3_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 179536 + 106832 }   // conv2d_2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l3_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 229712 + 106832 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 230496 + 106832 }   // activation_2 output [N, 30, 30, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 220944 + threads * 230496 + 106832 }   // gradient of activation_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 249744 + threads * 230496 + 106832 }   // max_pooling2d_1 output [N, 15, 15, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 256944 + threads * 230496 + 106832 }   // gradient of max_pooling2d_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 264144 + threads * 230496 + 106832 }   // dropout_1 output [N, 15, 15, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 271344 + threads * 230496 + 106832 }   // gradient of dropout_1 output
-    private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 278544 + threads * 230496 + 106832 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 230496 + 106832 }   // conv2d_3 output [N, 15, 15, 64]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 230496 + 106832 }   // gradient of conv2d_3 output
-    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 106832 }   // conv2d_3 zero-padded input of image 0 [17, 17, 32] (single-image row kernel)
-    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 116080 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 217216 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 217216 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 217216 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 217216 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 235648 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 336784 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 336784 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 336784 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 336784 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 336784 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 336784 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 336784 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 336784 }   // activation_3 output [N, 15, 15, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 336784 }   // gradient of activation_3 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 336784 }   // conv2d_4 output [N, 13, 13, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 336784 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 336784 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 538272 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 538272 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 538272 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 538272 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 575136 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 575136 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 575136 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 575136 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 575136 }   // activation_4 output [N, 13, 13, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 575136 }   // gradient of activation_4 output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 575136 }   // max_pooling2d_2 output [N, 6, 6, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 575136 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 575136 }   // dropout_2 output [N, 6, 6, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 575136 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 575136 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 575136 }   // dense_1 output [N, 512]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 575136 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 575136 }   // dense_1 transposed kernel [512, 2304]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1754784 }   // activation_5 output [N, 512]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1754784 }   // gradient of activation_5 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1754784 }   // dropout_3 output [N, 512]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1754784 }   // gradient of dropout_3 output
-    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1754784 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1754784 }   // dense_2 output [N, 10]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1754784 }   // gradient of dense_2 output
-    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1754784 }   // dense_2 transposed kernel [10, 512]
-    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 32, 32, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32768 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 65536 }   // conv2d_1 zero-padded input [N, 34, 34, 3]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 69008 }   // activation_1 output [N, 32, 32, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 101776 }   // gradient of activation_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 134544 }   // conv2d_2 output [N, 30, 30, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 163344 }   // gradient of conv2d_2 output
+    var l3_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    var l3_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + 9216 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + 60176 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 18816 + 60176 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 37632 + 60176 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 60176 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 69392 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 38416 + 106832 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 52240 + 106832 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 66064 + 106832 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l3_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 66640 + 106832 }   // conv2d_2 weight gradient: Winograd input tiles V [49, 36, CI] (per thread)
+    var l3_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 123088 + 106832 }   // conv2d_2 weight gradient: Winograd dy tiles E [49, 36, CO] (per thread)
+    var l3_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 179536 + 106832 }   // conv2d_2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l3_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 229712 + 106832 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 192144 + threads * 230496 + 106832 }   // activation_2 output [N, 30, 30, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 220944 + threads * 230496 + 106832 }   // gradient of activation_2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 249744 + threads * 230496 + 106832 }   // max_pooling2d_1 output [N, 15, 15, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 256944 + threads * 230496 + 106832 }   // gradient of max_pooling2d_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 264144 + threads * 230496 + 106832 }   // dropout_1 output [N, 15, 15, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 271344 + threads * 230496 + 106832 }   // gradient of dropout_1 output
+    var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 278544 + threads * 230496 + 106832 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 230496 + 106832 }   // conv2d_3 output [N, 15, 15, 64]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 230496 + 106832 }   // gradient of conv2d_3 output
+    var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 106832 }   // conv2d_3 zero-padded input of image 0 [17, 17, 32] (single-image row kernel)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 116080 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 217216 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 217216 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 217216 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 217216 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 235648 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 336784 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 336784 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 336784 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 336784 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 336784 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 336784 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 336784 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 336784 }   // activation_3 output [N, 15, 15, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 336784 }   // gradient of activation_3 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 336784 }   // conv2d_4 output [N, 13, 13, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 336784 }   // gradient of conv2d_4 output
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 336784 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 538272 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 538272 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 538272 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 538272 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 575136 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 575136 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 575136 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 575136 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 575136 }   // activation_4 output [N, 13, 13, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 575136 }   // gradient of activation_4 output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 575136 }   // max_pooling2d_2 output [N, 6, 6, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 575136 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 575136 }   // dropout_2 output [N, 6, 6, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 575136 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 575136 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 575136 }   // dense_1 output [N, 512]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 575136 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 575136 }   // dense_1 transposed kernel [512, 2304]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1754784 }   // activation_5 output [N, 512]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1754784 }   // gradient of activation_5 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1754784 }   // dropout_3 output [N, 512]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1754784 }   // gradient of dropout_3 output
+    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1754784 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1754784 }   // dense_2 output [N, 10]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1754784 }   // gradient of dense_2 output
+    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1754784 }   // dense_2 transposed kernel [10, 512]
+    var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
@@ -251,15 +251,19 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 864), (864, 32), (896, 9216), (10112, 32), (10144, 18432), (28576, 64), (28640, 36864), (65504, 64), (65568, 1179648), (1245216, 512), (1245728, 5120), (1250848, 10)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Cifar10SmallCnn {
     // conv2d_1 (Conv2D): [N, 32, 32, 3] -> [N, 32, 32, 32]: output pixels q0..<q1 of one image, kernel 3x3x3x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 864)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 32 * 34 + (q0 + row) % 32 * 1) * 3 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 102, aInner: 1, bOuter: 288, bInner: 32), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 3] -> [N, 32, 32, 32]: kernel 3x3x3x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 3072
             let x = l1_conv2d_1xp + n * 3468
@@ -270,13 +274,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
-    private func l1_conv2d_1PadSingle() {
+    func l1_conv2d_1PadSingle() {
         let src = a0, x = l1_conv2d_1xp
         for r in 0..<32 { (x + ((r + 1) * 34 + 1) * 3).update(from: src + r * 96, count: 96) }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         BiasGradient.sum(g1 + lo * 32768, rows: (hi - lo) * 1024, n: 32, into: (gp + 864))
         let gk = (gp + 0)
@@ -290,13 +294,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
-    private func l3_conv2d_2WinogradWeights() {
+    func l3_conv2d_2WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 896), l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         l3_conv2d_2wsrc.update(from: (parameters + 896), count: 9216)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (36 an image; past them, the next images') of a [32, 32, 32] input (zero border 0 above, 0 left, applied in the transform) into [30, 30, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles
-    @inline(never) private func winograd5x5_30x30x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_30x30x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 30, outputWidth: 30, filters: 32,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 32, outputImageStride: 28800,
@@ -305,14 +309,14 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2 (Conv2D): [N, 32, 32, 32] -> [N, 30, 30, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (36 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 10112)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 18816, m: l3_conv2d_2wm + t * 18816, h: l3_conv2d_2wh + t * 784)
         winograd5x5_30x30x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_conv2d_2Flip() {
+    func l3_conv2d_2Flip() {
         let wk = (parameters + 896)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
             l3_conv2d_2wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
@@ -320,7 +324,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (64 an image; past them, the next images') of a [30, 30, 32] input (zero border 2 above, 2 left, applied in the transform) into [32, 32, 32] (dense), 12 tiles per block; called by l3_conv2d_2InputGradientTiles
-    @inline(never) private func winograd4x4_32x32x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_32x32x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, padTop: 2, padLeft: 2, channels: 32,
                                         outputHeight: 32, outputWidth: 32, filters: 32,
                                         outputOffset: 0, outputRowStride: 1024, outputPixelStride: 32, outputImageStride: 32768,
@@ -329,13 +333,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2d_2dxwu, v: l3_conv2d_2dxwv + t * 13824, m: l3_conv2d_2dxwm + t * 13824, h: l3_conv2d_2dxwh + t * 576)
         winograd4x4_32x32x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         BiasGradient.sum(g3 + lo * 28800, rows: (hi - lo) * 900, n: 32, into: (gp + 10112))
         let gk = (gp + 896)
@@ -355,25 +359,28 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 30, 30, 32] -> [N, 15, 15, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 28800, a5 + n * 7200, l5_max_pooling2d_1arg + n * 7200, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 30, 30, 32] -> [N, 15, 15, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 28800, a5 + n * 7200, pool) }
     }
 
+}
+
+extension Cifar10SmallCnn {
     // dropout_1 (Dropout): [N, 15, 15, 32] -> [N, 15, 15, 32]: dropout rate 0.25, training
-    private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 7200, y = a6 + lo * 7200, mask = l6_dropout_1mask + lo * 7200
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 7200, first: lo * 7200, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [15, 15, 32] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
-    @inline(never) private func winograd5x5_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 15, outputWidth: 15, filters: 64,
                                         outputOffset: 0, outputRowStride: 960, outputPixelStride: 64, outputImageStride: 14400,
@@ -382,27 +389,27 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28576)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 18816, m: l7_conv2d_3wm + t * 37632, h: l7_conv2d_3wh + t * 784)
         winograd5x5_15x15x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 10144), bias = (parameters + 28576)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 15 * 17 + (q0 + row) % 15 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 544, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias))
     }
 
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l7_conv2d_3PadSingle() {
+    func l7_conv2d_3PadSingle() {
         let src = a6, x = l7_conv2d_3xp
         for r in 0..<15 { (x + ((r + 1) * 17 + 1) * 32).update(from: src + r * 480, count: 480) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7_conv2d_3Flip() {
+    func l7_conv2d_3Flip() {
         let wk = (parameters + 10144)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
             l7_conv2d_3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
@@ -410,7 +417,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [15, 15, 64] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
-    @inline(never) private func winograd5x5_15x15x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_15x15x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 15, outputWidth: 15, filters: 32,
                                         outputOffset: 0, outputRowStride: 480, outputPixelStride: 32, outputImageStride: 7200,
@@ -419,13 +426,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 37632, m: l7_conv2d_3dxwm + t * 18816, h: l7_conv2d_3dxwh + t * 784)
         winograd5x5_15x15x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         BiasGradient.sum(g7 + lo * 14400, rows: (hi - lo) * 225, n: 64, into: (gp + 28576))
         let gk = (gp + 10144)
@@ -445,7 +452,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [15, 15, 64] input (zero border 0 above, 0 left, applied in the transform) into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles
-    @inline(never) private func winograd5x5_13x13x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_13x13x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 0, padLeft: 0, channels: 64,
                                         outputHeight: 13, outputWidth: 13, filters: 64,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 64, outputImageStride: 10816,
@@ -454,21 +461,21 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65504)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)
         winograd5x5_13x13x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28640), bias = (parameters + 65504)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 960, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l9_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l9_conv2d_4wt + kh * 12288, n: 192, c: { row in y + (((q0 + row) / 13 * 1 + kh) * 15 + (q0 + row) % 13 * 1) * 64 },
                       GemmReduction(k: 64, ldb: 192), .add)
@@ -476,7 +483,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         BiasGradient.sum(g9 + lo * 10816, rows: (hi - lo) * 169, n: 64, into: (gp + 65504))
         let gk = (gp + 28640)
@@ -494,26 +501,29 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
 
+}
+
+extension Cifar10SmallCnn {
     // max_pooling2d_2 (MaxPooling2D): [N, 13, 13, 64] -> [N, 6, 6, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 10816, a11 + n * 2304, l11_max_pooling2d_2arg + n * 2304, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 13, 13, 64] -> [N, 6, 6, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 10816, a11 + n * 2304, pool) }
     }
 
     // dropout_2 (Dropout): [N, 6, 6, 64] -> [N, 6, 6, 64]: dropout rate 0.25, training
-    private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a11 + lo * 2304, y = a12 + lo * 2304, mask = l12_dropout_2mask + lo * 2304
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 2304, first: lo * 2304, seed: seed ^ 7681369315911520508, rate: dropout ? Float(0.25) : 0)
     }
 
     // dense_1 (Dense): [N, 2304] -> [N, 512]: x [2304] * W [2304, 512] + b linear
-    private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 65568), bias = (parameters + 1245216)
         let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 2304 }, b: wk, n: 512, c: { row in y + (r0 + row) * 512 },
@@ -521,7 +531,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_1 (Dense): [N, 2304] -> [N, 512]: outputs q0..<q1 of image 0
-    private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65568), bias = (parameters + 1245216)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -531,7 +541,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_1 backward: dW, db, dx
-    private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         let x = a12, dy = g14
         BiasGradient.sum(dy + lo * 512, rows: (hi - lo) * 1, n: 512, into: (gp + 1245216))
@@ -543,13 +553,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dropout_3 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.5, training
-    private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a15 + lo * 512, y = a16 + lo * 512, mask = l16_dropout_3mask + lo * 512
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 16390740445785211216, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear
-    private func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1245728), bias = (parameters + 1250848)
         let x = a16, y = a17, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -557,7 +567,7 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_2 backward: dW, db, dx
-    private func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1250858
         let x = a16, dy = g17
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1250848))

@@ -41,46 +41,46 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     public static let endsWithSoftmax = false
     public static let endsWithSigmoid = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // enc_conv1 output [N, 28, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of enc_conv1 output
-    private var l1_enc_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // enc_conv1 zero-padded input [N, 30, 30, 1]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 }   // enc_pool1 output [N, 14, 14, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 57360 }   // gradient of enc_pool1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 63632 }   // enc_conv2 output [N, 14, 14, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 69904 }   // gradient of enc_conv2 output
-    private var l3_enc_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 8192 }   // enc_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 59152 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 18816 + 59152 }   // enc_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 37632 + 59152 }   // enc_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 59152 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 68368 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 119328 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 57232 + 119328 }   // enc_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76048 + 119328 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76832 + 119328 }   // enc_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 175616 + 119328 }   // enc_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 274400 + 119328 }   // enc_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 324576 + 119328 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 325360 + 119328 }   // enc_pool2 output [N, 7, 7, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 77744 + threads * 325360 + 119328 }   // gradient of enc_pool2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 79312 + threads * 325360 + 119328 }   // dec_up1 output [N, 14, 14, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 85584 + threads * 325360 + 119328 }   // gradient of dec_up1 output
-    private var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 119328 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
-    private var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 128544 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
-    private var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 332560 + 128544 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 339760 + 128544 }   // dec_up2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 116944 + threads * 339760 + 128544 }   // gradient of dec_up2 output
-    private var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 128544 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
-    private var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 137760 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
-    private var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 366672 + 137760 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 393584 + 137760 }   // dec_out output [N, 28, 28, 1]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 142816 + threads * 393584 + 137760 }   // gradient of dec_out output
-    private var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 143600 + threads * 393584 + 137760 }   // dec_out zero-padded input [N, 30, 30, 32]
-    private var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 137760 }   // dec_out flipped kernel [KH, KW, CO, CI]
-    private var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 138048 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
-    private var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
-    private var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // enc_conv1 output [N, 28, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of enc_conv1 output
+    var l1_enc_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // enc_conv1 zero-padded input [N, 30, 30, 1]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 }   // enc_pool1 output [N, 14, 14, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 57360 }   // gradient of enc_pool1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 63632 }   // enc_conv2 output [N, 14, 14, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 69904 }   // gradient of enc_conv2 output
+    var l3_enc_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 8192 }   // enc_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 59152 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 18816 + 59152 }   // enc_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 37632 + 59152 }   // enc_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 59152 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
+    var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 68368 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 119328 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 57232 + 119328 }   // enc_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76048 + 119328 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76832 + 119328 }   // enc_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 175616 + 119328 }   // enc_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 274400 + 119328 }   // enc_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 324576 + 119328 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 325360 + 119328 }   // enc_pool2 output [N, 7, 7, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 77744 + threads * 325360 + 119328 }   // gradient of enc_pool2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 79312 + threads * 325360 + 119328 }   // dec_up1 output [N, 14, 14, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 85584 + threads * 325360 + 119328 }   // gradient of dec_up1 output
+    var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 119328 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
+    var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 128544 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
+    var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 332560 + 128544 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 339760 + 128544 }   // dec_up2 output [N, 28, 28, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 116944 + threads * 339760 + 128544 }   // gradient of dec_up2 output
+    var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 128544 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
+    var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 137760 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
+    var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 366672 + 137760 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 393584 + 137760 }   // dec_out output [N, 28, 28, 1]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 142816 + threads * 393584 + 137760 }   // gradient of dec_out output
+    var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 143600 + threads * 393584 + 137760 }   // dec_out zero-padded input [N, 30, 30, 32]
+    var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 137760 }   // dec_out flipped kernel [KH, KW, CO, CI]
+    var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 138048 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
+    var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
+    var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 28353, inputSize: 784,
@@ -159,15 +159,19 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 9216), (9536, 32), (9568, 9216), (18784, 32), (18816, 9216), (28032, 32), (28064, 288), (28352, 1)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension FashionConvAutoencoder {
     // enc_conv1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l1_enc_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_enc_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // enc_conv1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    private func l1_enc_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_enc_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1_enc_conv1xp + n * 900
@@ -178,13 +182,13 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // enc_conv1: zero-padded copy of image 0 (single-image inference)
-    private func l1_enc_conv1PadSingle() {
+    func l1_enc_conv1PadSingle() {
         let src = a0, x = l1_enc_conv1xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // enc_conv1 backward: dW, db (first layer: no dx)
-    private func l1_enc_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_enc_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 28353
         Activations.backward(.relu, dy: g1 + lo * 25088, y: a1 + lo * 25088, dx: g1 + lo * 25088, count: (hi - lo) * 25088)
         BiasGradient.sum(g1 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 288))
@@ -199,19 +203,19 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // enc_pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l2_enc_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_enc_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 25088, a2 + n * 6272, l2_enc_pool1arg + n * 6272, pool) }
     }
 
     // enc_pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l2_enc_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_enc_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, pool) }
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l3_enc_conv2ForwardTiles, l3_enc_conv2InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
@@ -220,27 +224,27 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l3_enc_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_enc_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9536)
         let buffers = WinogradBuffers(u: l3_enc_conv2wu, v: l3_enc_conv2wv + t * 18816, m: l3_enc_conv2wm + t * 18816, h: l3_enc_conv2wh + t * 784)
         winograd5x5_14x14x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: output pixels q0..<q1 of one image, kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l3_enc_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_enc_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 320), bias = (parameters + 9536)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 3072, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // enc_conv2: zero-padded copy of image 0 (single-image inference)
-    private func l3_enc_conv2PadSingle() {
+    func l3_enc_conv2PadSingle() {
         let src = a2, x = l3_enc_conv2xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // enc_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_enc_conv2Flip() {
+    func l3_enc_conv2Flip() {
         let wk = (parameters + 320)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
             l3_enc_conv2wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
@@ -248,13 +252,13 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // enc_conv2 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_enc_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_enc_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_enc_conv2dxwu, v: l3_enc_conv2dxwv + t * 18816, m: l3_enc_conv2dxwm + t * 18816, h: l3_enc_conv2dxwh + t * 784)
         winograd5x5_14x14x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // enc_conv2 backward: dW, db, dx
-    private func l3_enc_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_enc_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 28353
         Activations.backward(.relu, dy: g3 + lo * 6272, y: a3 + lo * 6272, dx: g3 + lo * 6272, count: (hi - lo) * 6272)
         BiasGradient.sum(g3 + lo * 6272, rows: (hi - lo) * 196, n: 32, into: (gp + 9536))
@@ -274,20 +278,23 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
+}
+
+extension FashionConvAutoencoder {
     // enc_pool2 (MaxPooling2D): [N, 14, 14, 32] -> [N, 7, 7, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l4_enc_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_enc_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 6272, a4 + n * 1568, l4_enc_pool2arg + n * 1568, pool) }
     }
 
     // enc_pool2 (MaxPooling2D): [N, 14, 14, 32] -> [N, 7, 7, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l4_enc_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_enc_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, pool) }
     }
 
     // dec_up1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l5_dec_up1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_dec_up1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 32 }, b: l5_dec_up1wt + kh * 3072, n: 96, c: { row in y + (((q0 + row) / 7 * 2 + kh) * 15 + (q0 + row) % 7 * 2) * 32 },
                       GemmReduction(k: 32, ldb: 96), .add)
@@ -295,7 +302,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_up1 (Conv2DTranspose): [N, 7, 7, 32] -> [N, 14, 14, 32]: kernel 3x3x32x32 stride 2x2 crop t0 l0 +bias relu (training and inference)
-    private func l5_dec_up1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dec_up1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 18784)
         for n in lo..<hi {
             let x = a4 + n * 1568, out = a5 + n * 6272
@@ -309,14 +316,14 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_up1 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l5_dec_up1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_dec_up1InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 9568)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 30 + (q0 + row) % 7 * 2) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 480, aInner: 1, bOuter: 3072, bInner: 32), .store)
     }
 
     // dec_up1 backward: dW, db, dx
-    private func l5_dec_up1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dec_up1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 28353
         Activations.backward(.relu, dy: g5 + lo * 6272, y: a5 + lo * 6272, dx: g5 + lo * 6272, count: (hi - lo) * 6272)
         BiasGradient.sum(g5 + lo * 6272, rows: (hi - lo) * 196, n: 32, into: (gp + 18784))
@@ -334,7 +341,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_up2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
-    @inline(never) private func l6_dec_up2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_dec_up2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 32 }, b: l6_dec_up2wt + kh * 3072, n: 96, c: { row in y + (((q0 + row) / 14 * 2 + kh) * 29 + (q0 + row) % 14 * 2) * 32 },
                       GemmReduction(k: 32, ldb: 96), .add)
@@ -342,7 +349,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_up2 (Conv2DTranspose): [N, 14, 14, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 2x2 crop t0 l0 +bias relu (training and inference)
-    private func l6_dec_up2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dec_up2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bias = (parameters + 28032)
         for n in lo..<hi {
             let x = a5 + n * 6272, out = a6 + n * 25088
@@ -356,14 +363,14 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_up2 input gradient: dx pixels q0..<q1 of one image (y), the convolution of its zero-bordered dy (x) with W
-    @inline(never) private func l6_dec_up2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_dec_up2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18816)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 58 + (q0 + row) % 14 * 2) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 928, aInner: 1, bOuter: 3072, bInner: 32), .store)
     }
 
     // dec_up2 backward: dW, db, dx
-    private func l6_dec_up2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dec_up2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 28353
         Activations.backward(.relu, dy: g6 + lo * 25088, y: a6 + lo * 25088, dx: g6 + lo * 25088, count: (hi - lo) * 25088)
         BiasGradient.sum(g6 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 28032))
@@ -381,14 +388,14 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_out (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 1]: output pixels q0..<q1 of one image, kernel 3x3x32x1 stride 1x1 pad t1 b1 l1 r1 +bias sigmoid
-    @inline(never) private func l7_dec_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_dec_outForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28064), bias = (parameters + 28352)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 32 }, b: wk, n: 1, c: { row in y + (q0 + row) * 1 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 960, aInner: 1, bOuter: 96, bInner: 1), GemmEpilogue(bias: bias))
     }
 
     // dec_out (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 1]: kernel 3x3x32x1 stride 1x1 pad t1 b1 l1 r1 +bias sigmoid
-    private func l7_dec_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dec_outForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a6 + n * 25088
             let x = l7_dec_outxp + n * 28800
@@ -400,7 +407,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_out: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7_dec_outFlip() {
+    func l7_dec_outFlip() {
         let wk = (parameters + 28064)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<1 {
             l7_dec_outwf[((kh * 3 + kw) * 1 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 1 + o]
@@ -408,13 +415,13 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     }
 
     // dec_out input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l7_dec_outInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_dec_outInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28) * 1 }, b: l7_dec_outwf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), .store)
     }
 
     // dec_out backward: dW, db, dx
-    private func l7_dec_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dec_outBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 28353
         Activations.backward(.sigmoid, dy: g7 + lo * 784, y: a7 + lo * 784, dx: g7 + lo * 784, count: (hi - lo) * 784)
         BiasGradient.sum(g7 + lo * 784, rows: (hi - lo) * 784, n: 1, into: (gp + 28352))

@@ -39,36 +39,36 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 28, 64]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv1 output
-    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv1 zero-padded input [N, 1, 30, 28]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4432 }   // conv2 output [N, 1, 28, 64]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 6224 }   // gradient of conv2 output
-    private var l2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 8016 }   // conv2 zero-padded input [N, 1, 30, 64]
-    private var l2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 }   // conv2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 + 12288 }   // conv2 output gradient of one image, zero-bordered [1, 30, 64] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 + threads * 1920 + 12288 }   // pool output [N, 1, 14, 64]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10832 + threads * 1920 + 12288 }   // gradient of pool output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11728 + threads * 1920 + 12288 }   // conv3 output [N, 1, 14, 128]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 13520 + threads * 1920 + 12288 }   // gradient of conv3 output
-    private var l4_conv3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 15312 + threads * 1920 + 12288 }   // conv3 zero-padded input [N, 1, 16, 64]
-    private var l4_conv3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 1920 + 12288 }   // conv3 flipped kernel [KH, KW, CO, CI]
-    private var l4_conv3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 1920 + 36864 }   // conv3 output gradient of one image, zero-bordered [1, 16, 128] (per chunk)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 3968 + 36864 }   // conv4 output [N, 1, 14, 128]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 18128 + threads * 3968 + 36864 }   // gradient of conv4 output
-    private var l5_conv4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 19920 + threads * 3968 + 36864 }   // conv4 zero-padded input [N, 1, 16, 128]
-    private var l5_conv4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 3968 + 36864 }   // conv4 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 3968 + 86016 }   // conv4 output gradient of one image, zero-bordered [1, 16, 128] (per chunk)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 6016 + 86016 }   // global_max output [N, 128]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 22096 + threads * 6016 + 86016 }   // gradient of global_max output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 22224 + threads * 6016 + 86016 }   // dropout output [N, 128]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 22352 + threads * 6016 + 86016 }   // gradient of dropout output
-    private var l7_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 22480 + threads * 6016 + 86016 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 22608 + threads * 6016 + 86016 }   // dense output [N, 10]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 22624 + threads * 6016 + 86016 }   // gradient of dense output
-    private var l8_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 22640 + threads * 6016 + 86016 }   // dense transposed kernel [10, 128]
-    private var l3_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
-    private var l6_global_maxarg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 896 }   // global_max argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 1, 28, 64]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv1 output
+    var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv1 zero-padded input [N, 1, 30, 28]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4432 }   // conv2 output [N, 1, 28, 64]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 6224 }   // gradient of conv2 output
+    var l2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 8016 }   // conv2 zero-padded input [N, 1, 30, 64]
+    var l2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 }   // conv2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 + 12288 }   // conv2 output gradient of one image, zero-bordered [1, 30, 64] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9936 + threads * 1920 + 12288 }   // pool output [N, 1, 14, 64]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10832 + threads * 1920 + 12288 }   // gradient of pool output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11728 + threads * 1920 + 12288 }   // conv3 output [N, 1, 14, 128]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 13520 + threads * 1920 + 12288 }   // gradient of conv3 output
+    var l4_conv3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 15312 + threads * 1920 + 12288 }   // conv3 zero-padded input [N, 1, 16, 64]
+    var l4_conv3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 1920 + 12288 }   // conv3 flipped kernel [KH, KW, CO, CI]
+    var l4_conv3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 1920 + 36864 }   // conv3 output gradient of one image, zero-bordered [1, 16, 128] (per chunk)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 16336 + threads * 3968 + 36864 }   // conv4 output [N, 1, 14, 128]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 18128 + threads * 3968 + 36864 }   // gradient of conv4 output
+    var l5_conv4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 19920 + threads * 3968 + 36864 }   // conv4 zero-padded input [N, 1, 16, 128]
+    var l5_conv4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 3968 + 36864 }   // conv4 flipped kernel [KH, KW, CO, CI]
+    var l5_conv4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 3968 + 86016 }   // conv4 output gradient of one image, zero-bordered [1, 16, 128] (per chunk)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 21968 + threads * 6016 + 86016 }   // global_max output [N, 128]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 22096 + threads * 6016 + 86016 }   // gradient of global_max output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 22224 + threads * 6016 + 86016 }   // dropout output [N, 128]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 22352 + threads * 6016 + 86016 }   // gradient of dropout output
+    var l7_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 22480 + threads * 6016 + 86016 }   // dropout dropout mask (0 or 1/(1-rate))
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 22608 + threads * 6016 + 86016 }   // dense output [N, 10]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 22624 + threads * 6016 + 86016 }   // gradient of dense output
+    var l8_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 22640 + threads * 6016 + 86016 }   // dense transposed kernel [10, 128]
+    var l3_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
+    var l6_global_maxarg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 896 }   // global_max argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 93066, inputSize: 784,
@@ -146,15 +146,19 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 5376), (5376, 64), (5440, 12288), (17728, 64), (17792, 24576), (42368, 128), (42496, 49152), (91648, 128), (91776, 1280), (93056, 10)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension MnistConv1dRows {
     // conv1 (Conv1D): [N, 1, 28, 28] -> [N, 1, 28, 64]: output pixels q0..<q1 of one image, kernel 1x3x28x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 5376)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 28 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 84, aOuter: 840, aInner: 1, bOuter: 5376, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv1 (Conv1D): [N, 1, 28, 28] -> [N, 1, 28, 64]: kernel 1x3x28x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1_conv1xp + n * 840
@@ -165,13 +169,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv1: zero-padded copy of image 0 (single-image inference)
-    private func l1_conv1PadSingle() {
+    func l1_conv1PadSingle() {
         let src = a0, x = l1_conv1xp
         for r in 0..<1 { (x + ((r + 0) * 30 + 1) * 28).update(from: src + r * 784, count: 784) }
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 93066
         Activations.backward(.relu, dy: g1 + lo * 1792, y: a1 + lo * 1792, dx: g1 + lo * 1792, count: (hi - lo) * 1792)
         BiasGradient.sum(g1 + lo * 1792, rows: (hi - lo) * 28, n: 64, into: (gp + 5376))
@@ -186,14 +190,14 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2 (Conv1D): [N, 1, 28, 64] -> [N, 1, 28, 64]: output pixels q0..<q1 of one image, kernel 1x3x64x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    @inline(never) private func l2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 5440), bias = (parameters + 17728)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 1920, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2 (Conv1D): [N, 1, 28, 64] -> [N, 1, 28, 64]: kernel 1x3x64x64 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    private func l2_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792
             let x = l2_conv2xp + n * 1920
@@ -204,13 +208,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2: zero-padded copy of image 0 (single-image inference)
-    private func l2_conv2PadSingle() {
+    func l2_conv2PadSingle() {
         let src = a1, x = l2_conv2xp
         for r in 0..<1 { (x + ((r + 0) * 30 + 1) * 64).update(from: src + r * 1792, count: 1792) }
     }
 
     // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2Flip() {
+    func l2_conv2Flip() {
         let wk = (parameters + 5440)
         for kh in 0..<1 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l2_conv2wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((0 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -218,13 +222,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28) * 64 }, b: l2_conv2wf, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 1920, aInner: 1, bOuter: 12288, bInner: 64), .store)
     }
 
     // conv2 backward: dW, db, dx
-    private func l2_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 93066
         Activations.backward(.relu, dy: g2 + lo * 1792, y: a2 + lo * 1792, dx: g2 + lo * 1792, count: (hi - lo) * 1792)
         BiasGradient.sum(g2 + lo * 1792, rows: (hi - lo) * 28, n: 64, into: (gp + 17728))
@@ -243,26 +247,26 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // pool (MaxPooling1D): [N, 1, 28, 64] -> [N, 1, 14, 64]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    private func l3_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 1792, a3 + n * 896, l3_poolarg + n * 896, pool) }
     }
 
     // pool (MaxPooling1D): [N, 1, 28, 64] -> [N, 1, 14, 64]: max pool 1x2 stride 1x2 valid (pad top 0 left 0), inference
-    private func l3_poolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_poolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 1792, a3 + n * 896, pool) }
     }
 
     // conv3 (Conv1D): [N, 1, 14, 64] -> [N, 1, 14, 128]: output pixels q0..<q1 of one image, kernel 1x3x64x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    @inline(never) private func l4_conv3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 17792), bias = (parameters + 42368)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 1024, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv3 (Conv1D): [N, 1, 14, 64] -> [N, 1, 14, 128]: kernel 1x3x64x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    private func l4_conv3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a3 + n * 896
             let x = l4_conv3xp + n * 1024
@@ -273,13 +277,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv3: zero-padded copy of image 0 (single-image inference)
-    private func l4_conv3PadSingle() {
+    func l4_conv3PadSingle() {
         let src = a3, x = l4_conv3xp
         for r in 0..<1 { (x + ((r + 0) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l4_conv3Flip() {
+    func l4_conv3Flip() {
         let wk = (parameters + 17792)
         for kh in 0..<1 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
             l4_conv3wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((0 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
@@ -287,13 +291,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l4_conv3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14) * 128 }, b: l4_conv3wf, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 2048, aInner: 1, bOuter: 24576, bInner: 64), .store)
     }
 
     // conv3 backward: dW, db, dx
-    private func l4_conv3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 93066
         Activations.backward(.relu, dy: g4 + lo * 1792, y: a4 + lo * 1792, dx: g4 + lo * 1792, count: (hi - lo) * 1792)
         BiasGradient.sum(g4 + lo * 1792, rows: (hi - lo) * 14, n: 128, into: (gp + 42368))
@@ -311,15 +315,18 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         }
     }
 
+}
+
+extension MnistConv1dRows {
     // conv4 (Conv1D): [N, 1, 14, 128] -> [N, 1, 14, 128]: output pixels q0..<q1 of one image, kernel 1x3x128x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    @inline(never) private func l5_conv4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 42496), bias = (parameters + 91648)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 128 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 2048, aInner: 1, bOuter: 49152, bInner: 128), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv4 (Conv1D): [N, 1, 14, 128] -> [N, 1, 14, 128]: kernel 1x3x128x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
-    private func l5_conv4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a4 + n * 1792
             let x = l5_conv4xp + n * 2048
@@ -330,13 +337,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv4: zero-padded copy of image 0 (single-image inference)
-    private func l5_conv4PadSingle() {
+    func l5_conv4PadSingle() {
         let src = a4, x = l5_conv4xp
         for r in 0..<1 { (x + ((r + 0) * 16 + 1) * 128).update(from: src + r * 1792, count: 1792) }
     }
 
     // conv4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5_conv4Flip() {
+    func l5_conv4Flip() {
         let wk = (parameters + 42496)
         for kh in 0..<1 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<128 {
             l5_conv4wf[((kh * 3 + kw) * 128 + o) * 128 + ci] = wk[(((0 - kh) * 3 + 2 - kw) * 128 + ci) * 128 + o]
@@ -344,13 +351,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv4 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l5_conv4InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv4InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14) * 128 }, b: l5_conv4wf, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 2048, aInner: 1, bOuter: 49152, bInner: 128), .store)
     }
 
     // conv4 backward: dW, db, dx
-    private func l5_conv4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 93066
         Activations.backward(.relu, dy: g5 + lo * 1792, y: a5 + lo * 1792, dx: g5 + lo * 1792, count: (hi - lo) * 1792)
         BiasGradient.sum(g5 + lo * 1792, rows: (hi - lo) * 14, n: 128, into: (gp + 91648))
@@ -369,13 +376,13 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dropout (Dropout): [N, 128] -> [N, 128]: dropout rate 0.3, training
-    private func l7_dropoutForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_dropoutForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a6 + lo * 128, y = a7 + lo * 128, mask = l7_dropoutmask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 6018027440424182931, rate: dropout ? Float(0.3) : 0)
     }
 
     // dense (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 91776), bias = (parameters + 93056)
         let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -383,7 +390,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense backward: dW, db, dx
-    private func l8_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 93066
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 93056))

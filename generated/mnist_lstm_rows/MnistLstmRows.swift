@@ -34,13 +34,13 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // lstm output [N, 128]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    private var l1_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // lstm gates, states and cells of every step, then their gradients
-    private var l1_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 }   // lstm recurrent kernel transposed
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 + 65536 }   // dense output [N, 10]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 36880 + 65536 }   // gradient of dense output
-    private var l2_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 36896 + 65536 }   // dense transposed kernel [10, 128]
+    var a1: UnsafeMutablePointer<Float> { arena }   // lstm output [N, 128]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
+    var l1_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // lstm gates, states and cells of every step, then their gradients
+    var l1_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 }   // lstm recurrent kernel transposed
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 + 65536 }   // dense output [N, 10]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 36880 + 65536 }   // gradient of dense output
+    var l2_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 36896 + 65536 }   // dense transposed kernel [10, 128]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 81674, inputSize: 784,
@@ -87,9 +87,9 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 80384), (80384, 1280), (81664, 10)]
 
     // lstm (LSTM): [N, 28, 28] -> [N, 128]: LSTM 128 units
-    private var l1_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 28, inputs: 28, units: 128, returnSequences: false), kernel: 0, recurrent: 14336, bias: 79872, biasRows: 1, buffer: l1_lstmstate, maxBatch: maxBatch, transposed: l1_lstmwt, inputGradient: false) }
+    var l1_lstm: RecurrentLayer { RecurrentLayer(RecurrentGeometry(cell: .lstm, steps: 28, inputs: 28, units: 128, returnSequences: false), kernel: 0, recurrent: 14336, bias: 79872, biasRows: 1, buffer: l1_lstmstate, maxBatch: maxBatch, transposed: l1_lstmwt, inputGradient: false) }
     // dense (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 80384), bias = (parameters + 81664)
         let x = a1, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -97,7 +97,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     // dense backward: dW, db, dx
-    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 81674
         let x = a1, dy = g2
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 81664))

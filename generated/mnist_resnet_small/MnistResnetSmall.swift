@@ -73,190 +73,190 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // stem_conv output [N, 28, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of stem_conv output
-    private var l1_stem_convxp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // stem_conv zero-padded input [N, 30, 30, 1]
-    private var l1_stem_convfold: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 }   // stem_conv folded BatchNorm scale and shift per chunk
-    private var l1_stem_convdz: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 + threads * 64 }   // stem_conv output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 + threads * 25152 }   // stem_bn output [N, 28, 28, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 25152 }   // gradient of stem_bn output
-    private var l2_stem_bnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25152 }   // stem_bn per-chunk partial sums (chunks x 2 x 32)
-    private var l2_stem_bnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25216 }   // stem_bn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25216 + 128 }   // stem_relu output [N, 28, 28, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126352 + threads * 25216 + 128 }   // gradient of stem_relu output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 151440 + threads * 25216 + 128 }   // b1_conv1 output [N, 28, 28, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 176528 + threads * 25216 + 128 }   // gradient of b1_conv1 output
-    private var l4_b1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25216 + 128 }   // b1_conv1 folded BatchNorm scale and shift per chunk
-    private var l4_b1_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 128 }   // b1_conv1 the kernel U was computed from (bit-compared before single-image inference)
-    private var l4_b1_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 9344 }   // b1_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l4_b1_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 46784 }   // b1_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l4_b1_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 39104 + 46784 }   // b1_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l4_b1_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 52928 + 46784 }   // b1_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l4_b1_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 46784 }   // b1_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l4_b1_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 56000 }   // b1_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l4_b1_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 93440 }   // b1_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l4_b1_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 67328 + 93440 }   // b1_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l4_b1_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81152 + 93440 }   // b1_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l4_b1_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81728 + 93440 }   // b1_conv1 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 138176 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 194624 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 231488 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 232064 + 93440 }   // b1_conv1 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 382592 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 226704 + threads * 382592 + 93440 }   // gradient of b1_bn1 output
-    private var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382592 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
-    private var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 276880 + threads * 382656 + 93568 }   // gradient of b1_relu1 output
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 301968 + threads * 382656 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 327056 + threads * 382656 + 93568 }   // gradient of b1_conv2 output
-    private var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382656 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
-    private var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 396544 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410368 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 424768 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 438592 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 439168 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 495616 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 552064 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 588928 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 589504 + 186880 }   // b1_conv2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 740032 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 377232 + threads * 740032 + 186880 }   // gradient of b1_bn2 output
-    private var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740032 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
-    private var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 187008 }   // gradient of stem_relu output from b1_add
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 427408 + threads * 740096 + 187008 }   // b1_add output [N, 28, 28, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 452496 + threads * 740096 + 187008 }   // gradient of b1_add output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 477584 + threads * 740096 + 187008 }   // b1_out output [N, 28, 28, 32]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 502672 + threads * 740096 + 187008 }   // gradient of b1_out output
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 527760 + threads * 740096 + 187008 }   // pool1 output [N, 14, 14, 32]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 740096 + 187008 }   // gradient of pool1 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 740096 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 740096 + 187008 }   // gradient of b2_conv1 output
-    private var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
-    private var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 195200 }   // b2_conv1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 296336 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 759040 + 296336 }   // b2_conv1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 796672 + 296336 }   // b2_conv1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 296336 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 314768 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 415904 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 835088 + 415904 }   // b2_conv1 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 853904 + 415904 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 854688 + 415904 }   // b2_conv1 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 953472 + 415904 }   // b2_conv1 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1151040 + 415904 }   // b2_conv1 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1251392 + 415904 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1252176 + 415904 }   // b2_conv1 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1277264 + 415904 }   // b2_bn1 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 1277264 + 415904 }   // gradient of b2_bn1 output
-    private var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277264 + 415904 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 415904 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 416160 }   // b2_relu1 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 1277392 + 416160 }   // gradient of b2_relu1 output
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 1277392 + 416160 }   // b2_conv2 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 1277392 + 416160 }   // gradient of b2_conv2 output
-    private var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 416160 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    private var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 432544 }   // b2_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 634032 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1315024 + 634032 }   // b2_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1352656 + 634032 }   // b2_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 634032 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 670896 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 872384 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1391072 + 872384 }   // b2_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1428704 + 872384 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1429488 + 872384 }   // b2_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1627056 + 872384 }   // b2_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1824624 + 872384 }   // b2_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2025328 + 872384 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2026112 + 872384 }   // gradient of pool1 output from b2_proj
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 2026112 + 872384 }   // b2_proj output [N, 14, 14, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 2026112 + 872384 }   // gradient of b2_proj output
-    private var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 872384 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    private var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 874432 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2038656 + 874432 }   // b2_bn2 output [N, 14, 14, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 2038656 + 874432 }   // gradient of b2_bn2 output
-    private var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038656 + 874432 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 874432 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 874688 }   // b2_projbn output [N, 14, 14, 64]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 2038784 + 874688 }   // gradient of b2_projbn output
-    private var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038784 + 874688 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    private var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 874688 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 874944 }   // b2_add output [N, 14, 14, 64]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 2038912 + 874944 }   // gradient of b2_add output
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 2038912 + 874944 }   // b2_out output [N, 14, 14, 64]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 2038912 + 874944 }   // gradient of b2_out output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 2038912 + 874944 }   // pool2 output [N, 7, 7, 64]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 2038912 + 874944 }   // gradient of pool2 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 2038912 + 874944 }   // b3_conv1 output [N, 7, 7, 64]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 2038912 + 874944 }   // gradient of b3_conv1 output
-    private var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 874944 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 880128 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    private var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 880128 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 1028160 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2066688 + 1028160 }   // b3_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094336 + 1028160 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1028160 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    private var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1065024 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1213056 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2122560 + 1213056 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150208 + 1213056 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150784 + 1213056 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2298240 + 1213056 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2445696 + 1213056 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593152 + 1213056 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    private var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593728 + 1213056 }   // b3_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2603136 + 1213056 }   // b3_bn1 output [N, 7, 7, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 2603136 + 1213056 }   // gradient of b3_bn1 output
-    private var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603136 + 1213056 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    private var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1213056 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1213312 }   // b3_relu1 output [N, 7, 7, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 2603264 + 1213312 }   // gradient of b3_relu1 output
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 2603264 + 1213312 }   // b3_conv2 output [N, 7, 7, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 2603264 + 1213312 }   // gradient of b3_conv2 output
-    private var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1213312 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1218496 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    private var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1218496 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1366528 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2631040 + 1366528 }   // b3_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2658688 + 1366528 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1366528 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    private var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1403392 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1551424 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2686912 + 1551424 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2714560 + 1551424 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2715136 + 1551424 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2862592 + 1551424 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3010048 + 1551424 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3157504 + 1551424 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    private var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3158080 + 1551424 }   // b3_conv2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3167488 + 1551424 }   // b3_bn2 output [N, 7, 7, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 3167488 + 1551424 }   // gradient of b3_bn2 output
-    private var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167488 + 1551424 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    private var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1551424 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1551680 }   // gradient of pool2 output from b3_add
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 3167616 + 1551680 }   // b3_add output [N, 7, 7, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 3167616 + 1551680 }   // gradient of b3_add output
-    private var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 3167616 + 1551680 }   // b3_out output [N, 7, 7, 64]
-    private var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 3167616 + 1551680 }   // gradient of b3_out output
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 3167616 + 1551680 }   // gap output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 3167616 + 1551680 }   // gradient of gap output
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 3167616 + 1551680 }   // dropout output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 3167616 + 1551680 }   // gradient of dropout output
-    private var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 3167616 + 1551680 }   // dropout dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 3167616 + 1551680 }   // dense output [N, 10]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 3167616 + 1551680 }   // gradient of dense output
-    private var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 3167616 + 1551680 }   // dense transposed kernel [10, 64]
-    private var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
-    private var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // stem_conv output [N, 28, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of stem_conv output
+    var l1_stem_convxp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // stem_conv zero-padded input [N, 30, 30, 1]
+    var l1_stem_convfold: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 }   // stem_conv folded BatchNorm scale and shift per chunk
+    var l1_stem_convdz: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 + threads * 64 }   // stem_conv output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51088 + threads * 25152 }   // stem_bn output [N, 28, 28, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 25152 }   // gradient of stem_bn output
+    var l2_stem_bnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25152 }   // stem_bn per-chunk partial sums (chunks x 2 x 32)
+    var l2_stem_bnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25216 }   // stem_bn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 101264 + threads * 25216 + 128 }   // stem_relu output [N, 28, 28, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126352 + threads * 25216 + 128 }   // gradient of stem_relu output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 151440 + threads * 25216 + 128 }   // b1_conv1 output [N, 28, 28, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 176528 + threads * 25216 + 128 }   // gradient of b1_conv1 output
+    var l4_b1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25216 + 128 }   // b1_conv1 folded BatchNorm scale and shift per chunk
+    var l4_b1_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 128 }   // b1_conv1 the kernel U was computed from (bit-compared before single-image inference)
+    var l4_b1_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 9344 }   // b1_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l4_b1_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 25280 + 46784 }   // b1_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l4_b1_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 39104 + 46784 }   // b1_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l4_b1_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 52928 + 46784 }   // b1_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l4_b1_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 46784 }   // b1_conv1 flipped kernel [KH, KW, CO, CI]
+    var l4_b1_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 56000 }   // b1_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l4_b1_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 53504 + 93440 }   // b1_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l4_b1_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 67328 + 93440 }   // b1_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l4_b1_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81152 + 93440 }   // b1_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l4_b1_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 81728 + 93440 }   // b1_conv1 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    var l4_b1_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 138176 + 93440 }   // b1_conv1 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    var l4_b1_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 194624 + 93440 }   // b1_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l4_b1_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 231488 + 93440 }   // b1_conv1 weight gradient: Winograd scratch tile (per thread)
+    var l4_b1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 232064 + 93440 }   // b1_conv1 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 201616 + threads * 382592 + 93440 }   // b1_bn1 output [N, 28, 28, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 226704 + threads * 382592 + 93440 }   // gradient of b1_bn1 output
+    var l5_b1_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382592 + 93440 }   // b1_bn1 per-chunk partial sums (chunks x 2 x 32)
+    var l5_b1_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93440 }   // b1_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 251792 + threads * 382656 + 93568 }   // b1_relu1 output [N, 28, 28, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 276880 + threads * 382656 + 93568 }   // gradient of b1_relu1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 301968 + threads * 382656 + 93568 }   // b1_conv2 output [N, 28, 28, 32]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 327056 + threads * 382656 + 93568 }   // gradient of b1_conv2 output
+    var l7_b1_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382656 + 93568 }   // b1_conv2 folded BatchNorm scale and shift per chunk
+    var l7_b1_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 93568 }   // b1_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    var l7_b1_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 102784 }   // b1_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l7_b1_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 382720 + 140224 }   // b1_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l7_b1_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 396544 + 140224 }   // b1_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l7_b1_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410368 + 140224 }   // b1_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l7_b1_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 140224 }   // b1_conv2 flipped kernel [KH, KW, CO, CI]
+    var l7_b1_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 149440 }   // b1_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l7_b1_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 410944 + 186880 }   // b1_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l7_b1_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 424768 + 186880 }   // b1_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l7_b1_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 438592 + 186880 }   // b1_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l7_b1_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 439168 + 186880 }   // b1_conv2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    var l7_b1_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 495616 + 186880 }   // b1_conv2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    var l7_b1_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 552064 + 186880 }   // b1_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l7_b1_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 588928 + 186880 }   // b1_conv2 weight gradient: Winograd scratch tile (per thread)
+    var l7_b1_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 589504 + 186880 }   // b1_conv2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 352144 + threads * 740032 + 186880 }   // b1_bn2 output [N, 28, 28, 32]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 377232 + threads * 740032 + 186880 }   // gradient of b1_bn2 output
+    var l8_b1_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740032 + 186880 }   // b1_bn2 per-chunk partial sums (chunks x 2 x 32)
+    var l8_b1_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 186880 }   // b1_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 402320 + threads * 740096 + 187008 }   // gradient of stem_relu output from b1_add
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 427408 + threads * 740096 + 187008 }   // b1_add output [N, 28, 28, 32]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 452496 + threads * 740096 + 187008 }   // gradient of b1_add output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 477584 + threads * 740096 + 187008 }   // b1_out output [N, 28, 28, 32]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 502672 + threads * 740096 + 187008 }   // gradient of b1_out output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 527760 + threads * 740096 + 187008 }   // pool1 output [N, 14, 14, 32]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 740096 + 187008 }   // gradient of pool1 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 740096 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 740096 + 187008 }   // gradient of b2_conv1 output
+    var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
+    var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 195200 }   // b2_conv1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 296336 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 759040 + 296336 }   // b2_conv1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 796672 + 296336 }   // b2_conv1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 296336 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
+    var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 314768 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 415904 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 835088 + 415904 }   // b2_conv1 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 853904 + 415904 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 854688 + 415904 }   // b2_conv1 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 953472 + 415904 }   // b2_conv1 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1151040 + 415904 }   // b2_conv1 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1251392 + 415904 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1252176 + 415904 }   // b2_conv1 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1277264 + 415904 }   // b2_bn1 output [N, 14, 14, 64]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 1277264 + 415904 }   // gradient of b2_bn1 output
+    var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277264 + 415904 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 415904 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 416160 }   // b2_relu1 output [N, 14, 14, 64]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 1277392 + 416160 }   // gradient of b2_relu1 output
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 1277392 + 416160 }   // b2_conv2 output [N, 14, 14, 64]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 1277392 + 416160 }   // gradient of b2_conv2 output
+    var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 416160 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 432544 }   // b2_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 634032 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1315024 + 634032 }   // b2_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1352656 + 634032 }   // b2_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 634032 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 670896 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 872384 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1391072 + 872384 }   // b2_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1428704 + 872384 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1429488 + 872384 }   // b2_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1627056 + 872384 }   // b2_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1824624 + 872384 }   // b2_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2025328 + 872384 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2026112 + 872384 }   // gradient of pool1 output from b2_proj
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 2026112 + 872384 }   // b2_proj output [N, 14, 14, 64]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 2026112 + 872384 }   // gradient of b2_proj output
+    var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 872384 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 874432 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2038656 + 874432 }   // b2_bn2 output [N, 14, 14, 64]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 2038656 + 874432 }   // gradient of b2_bn2 output
+    var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038656 + 874432 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 874432 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 874688 }   // b2_projbn output [N, 14, 14, 64]
+    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 2038784 + 874688 }   // gradient of b2_projbn output
+    var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038784 + 874688 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 874688 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 874944 }   // b2_add output [N, 14, 14, 64]
+    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 2038912 + 874944 }   // gradient of b2_add output
+    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 2038912 + 874944 }   // b2_out output [N, 14, 14, 64]
+    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 2038912 + 874944 }   // gradient of b2_out output
+    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 2038912 + 874944 }   // pool2 output [N, 7, 7, 64]
+    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 2038912 + 874944 }   // gradient of pool2 output
+    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 2038912 + 874944 }   // b3_conv1 output [N, 7, 7, 64]
+    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 2038912 + 874944 }   // gradient of b3_conv1 output
+    var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 874944 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 880128 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 880128 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 1028160 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2066688 + 1028160 }   // b3_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094336 + 1028160 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1028160 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1065024 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1213056 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2122560 + 1213056 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150208 + 1213056 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150784 + 1213056 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2298240 + 1213056 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2445696 + 1213056 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593152 + 1213056 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593728 + 1213056 }   // b3_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2603136 + 1213056 }   // b3_bn1 output [N, 7, 7, 64]
+    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 2603136 + 1213056 }   // gradient of b3_bn1 output
+    var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603136 + 1213056 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1213056 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1213312 }   // b3_relu1 output [N, 7, 7, 64]
+    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 2603264 + 1213312 }   // gradient of b3_relu1 output
+    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 2603264 + 1213312 }   // b3_conv2 output [N, 7, 7, 64]
+    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 2603264 + 1213312 }   // gradient of b3_conv2 output
+    var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1213312 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1218496 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1218496 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1366528 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2631040 + 1366528 }   // b3_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2658688 + 1366528 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1366528 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1403392 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1551424 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2686912 + 1551424 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2714560 + 1551424 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2715136 + 1551424 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2862592 + 1551424 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3010048 + 1551424 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3157504 + 1551424 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3158080 + 1551424 }   // b3_conv2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3167488 + 1551424 }   // b3_bn2 output [N, 7, 7, 64]
+    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 3167488 + 1551424 }   // gradient of b3_bn2 output
+    var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167488 + 1551424 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1551424 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1551680 }   // gradient of pool2 output from b3_add
+    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 3167616 + 1551680 }   // b3_add output [N, 7, 7, 64]
+    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 3167616 + 1551680 }   // gradient of b3_add output
+    var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 3167616 + 1551680 }   // b3_out output [N, 7, 7, 64]
+    var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 3167616 + 1551680 }   // gradient of b3_out output
+    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 3167616 + 1551680 }   // gap output [N, 64]
+    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 3167616 + 1551680 }   // gradient of gap output
+    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 3167616 + 1551680 }   // dropout output [N, 64]
+    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 3167616 + 1551680 }   // gradient of dropout output
+    var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 3167616 + 1551680 }   // dropout dropout mask (0 or 1/(1-rate))
+    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 3167616 + 1551680 }   // dense output [N, 10]
+    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 3167616 + 1551680 }   // gradient of dense output
+    var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 3167616 + 1551680 }   // dense transposed kernel [10, 64]
+    var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
+    var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
@@ -502,71 +502,79 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (416, 9216), (9760, 9216), (19104, 18432), (37792, 36864), (74656, 2048), (77216, 36864), (114336, 36864), (151456, 640), (152096, 10)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension MnistResnetSmall {
     // stem_bn (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l2_stem_bnbn: BatchNormLayer {
+    var l2_stem_bnbn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l2_stem_bnstats, gamma: (parameters + 288), beta: (parameters + 320),
                        movingMean: (parameters + 352), movingVariance: (parameters + 384),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b1_bn1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l5_b1_bn1bn: BatchNormLayer {
+    var l5_b1_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l5_b1_bn1stats, gamma: (parameters + 9632), beta: (parameters + 9664),
                        movingMean: (parameters + 9696), movingVariance: (parameters + 9728),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b1_bn2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l8_b1_bn2bn: BatchNormLayer {
+    var l8_b1_bn2bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l8_b1_bn2stats, gamma: (parameters + 18976), beta: (parameters + 19008),
                        movingMean: (parameters + 19040), movingVariance: (parameters + 19072),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b2_bn1 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l13_b2_bn1bn: BatchNormLayer {
+    var l13_b2_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l13_b2_bn1stats, gamma: (parameters + 37536), beta: (parameters + 37600),
                        movingMean: (parameters + 37664), movingVariance: (parameters + 37728),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b2_bn2 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l17_b2_bn2bn: BatchNormLayer {
+    var l17_b2_bn2bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l17_b2_bn2stats, gamma: (parameters + 76704), beta: (parameters + 76768),
                        movingMean: (parameters + 76832), movingVariance: (parameters + 76896),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b2_projbn (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l18_b2_projbnbn: BatchNormLayer {
+    var l18_b2_projbnbn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l18_b2_projbnstats, gamma: (parameters + 76960), beta: (parameters + 77024),
                        movingMean: (parameters + 77088), movingVariance: (parameters + 77152),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b3_bn1 (BatchNormalization): [N, 7, 7, 64] -> [N, 7, 7, 64]: batch norm over 64 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l23_b3_bn1bn: BatchNormLayer {
+    var l23_b3_bn1bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l23_b3_bn1stats, gamma: (parameters + 114080), beta: (parameters + 114144),
                        movingMean: (parameters + 114208), movingVariance: (parameters + 114272),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // b3_bn2 (BatchNormalization): [N, 7, 7, 64] -> [N, 7, 7, 64]: batch norm over 64 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l26_b3_bn2bn: BatchNormLayer {
+    var l26_b3_bn2bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l26_b3_bn2stats, gamma: (parameters + 151200), beta: (parameters + 151264),
                        movingMean: (parameters + 151328), movingVariance: (parameters + 151392),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension MnistResnetSmall {
     // stem_conv (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l1_stem_convForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_stem_convForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), .store)
     }
 
     // stem_conv (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with stem_conv + stem_bn + stem_relu
-    @inline(never) private func l1_stem_convForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_stem_convForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l1_stem_convfold + t * 64, sh = sc + 32   // folded stem_conv + stem_bn + stem_relu
         BatchNorm.fold(l2_stem_bnbn, bias: nil, into: sc)
@@ -575,7 +583,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // stem_conv (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l1_stem_convForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_stem_convForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1_stem_convxp + n * 900
@@ -586,7 +594,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // stem_conv (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: inference, fused with stem_conv + stem_bn + stem_relu
-    private func l1_stem_convForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_stem_convForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1_stem_convxp + n * 900
@@ -597,13 +605,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // stem_conv: zero-padded copy of image 0 (single-image inference)
-    private func l1_stem_convPadSingle() {
+    func l1_stem_convPadSingle() {
         let src = a0, x = l1_stem_convxp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // stem_conv backward: dW, db (first layer: no dx)
-    private func l1_stem_convBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_stem_convBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
@@ -619,25 +627,25 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // stem_bn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dstem_relu * stem_relu'(out) to the chunk's
-    private func l2_stem_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_stem_bnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 25088, a3 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l2_stem_bnbn, .relu, into: l2_stem_bnpart + t * 64, accumulate: true)
     }
 
     // stem_bn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_stem_bnBackwardReduce() {
+    func l2_stem_bnBackwardReduce() {
         BatchNorm.backwardReduce(l2_stem_bnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l2_stem_bnbn,
                                  dGamma: gradients + 288, dBeta: gradients + 320)
     }
 
     // b1_conv1: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l4_b1_conv1WinogradWeights() {
+    func l4_b1_conv1WinogradWeights() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 416), l4_b1_conv1wu, l4_b1_conv1wh, channels: 32, filters: 32, uStride: 1040)
         l4_b1_conv1wsrc.update(from: (parameters + 416), count: 9216)
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l4_b1_conv1ForwardTiles, l4_b1_conv1ForwardTilesTraining, l4_b1_conv1InputGradientTiles, l7_b1_conv2ForwardTiles, l7_b1_conv2ForwardTilesTraining, l7_b1_conv2InputGradientTiles
-    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
@@ -646,7 +654,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with b1_conv1 + b1_bn1 + b1_relu1
-    @inline(never) private func l4_b1_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_b1_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l4_b1_conv1fold + t * 64, sh = sc + 32   // folded b1_conv1 + b1_bn1 + b1_relu1
         BatchNorm.fold(l5_b1_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
@@ -654,13 +662,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_conv1 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_b1_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1wu, v: l4_b1_conv1wv + t * 13824, m: l4_b1_conv1wm + t * 13824, h: l4_b1_conv1wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l4_b1_conv1Flip() {
+    func l4_b1_conv1Flip() {
         let wk = (parameters + 416)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
             l4_b1_conv1wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
@@ -668,13 +676,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l4_b1_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_b1_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l4_b1_conv1dxwu, v: l4_b1_conv1dxwv + t * 13824, m: l4_b1_conv1dxwm + t * 13824, h: l4_b1_conv1dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv1 backward: dW, db, dx
-    private func l4_b1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_b1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 416)
         let wg = WinogradGradientBuffers(v: l4_b1_conv1gv + t * 56448, e: l4_b1_conv1ge + t * 56448, m: l4_b1_conv1gm + t * 36864, h: l4_b1_conv1gh + t * 576)
@@ -695,26 +703,29 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
+}
+
+extension MnistResnetSmall {
     // b1_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db1_relu1 * b1_relu1'(out) to the chunk's
-    private func l5_b1_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_b1_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g6 + lo * 25088, a6 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l5_b1_bn1bn, .relu, into: l5_b1_bn1part + t * 64, accumulate: true)
     }
 
     // b1_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l5_b1_bn1BackwardReduce() {
+    func l5_b1_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l5_b1_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l5_b1_bn1bn,
                                  dGamma: gradients + 9632, dBeta: gradients + 9664)
     }
 
     // b1_conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l7_b1_conv2WinogradWeights() {
+    func l7_b1_conv2WinogradWeights() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 9760), l7_b1_conv2wu, l7_b1_conv2wh, channels: 32, filters: 32, uStride: 1040)
         l7_b1_conv2wsrc.update(from: (parameters + 9760), count: 9216)
     }
 
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with b1_conv2 + b1_bn2
-    @inline(never) private func l7_b1_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_b1_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l7_b1_conv2fold + t * 64, sh = sc + 32   // folded b1_conv2 + b1_bn2
         BatchNorm.fold(l8_b1_bn2bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l7_b1_conv2wu, v: l7_b1_conv2wv + t * 13824, m: l7_b1_conv2wm + t * 13824, h: l7_b1_conv2wh + t * 576)
@@ -722,13 +733,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_conv2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l7_b1_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_b1_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_b1_conv2wu, v: l7_b1_conv2wv + t * 13824, m: l7_b1_conv2wm + t * 13824, h: l7_b1_conv2wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7_b1_conv2Flip() {
+    func l7_b1_conv2Flip() {
         let wk = (parameters + 9760)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
             l7_b1_conv2wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
@@ -736,13 +747,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7_b1_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_b1_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_b1_conv2dxwu, v: l7_b1_conv2dxwv + t * 13824, m: l7_b1_conv2dxwm + t * 13824, h: l7_b1_conv2dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // b1_conv2 backward: dW, db, dx
-    private func l7_b1_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_b1_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 9760)
         let wg = WinogradGradientBuffers(v: l7_b1_conv2gv + t * 56448, e: l7_b1_conv2ge + t * 56448, m: l7_b1_conv2gm + t * 36864, h: l7_b1_conv2gh + t * 576)
@@ -764,31 +775,31 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b1_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l8_b1_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_b1_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 25088, a8 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l8_b1_bn2bn, into: l8_b1_bn2part + t * 64, accumulate: true)
     }
 
     // b1_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l8_b1_bn2BackwardReduce() {
+    func l8_b1_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l8_b1_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l8_b1_bn2bn,
                                  dGamma: gradients + 18976, dBeta: gradients + 19008)
     }
 
     // pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 25088, a11 + n * 6272, l11_pool1arg + n * 6272, pool) }
     }
 
     // pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l11_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, pool) }
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l12_b2_conv1ForwardTiles, l12_b2_conv1ForwardTilesTraining
-    @inline(never) private func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -797,7 +808,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with b2_conv1 + b2_bn1 + b2_relu1
-    @inline(never) private func l12_b2_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l12_b2_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
         BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 18816, m: l12_b2_conv1wm + t * 37632, h: l12_b2_conv1wh + t * 784)
@@ -805,13 +816,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l12_b2_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l12_b2_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1wu, v: l12_b2_conv1wv + t * 18816, m: l12_b2_conv1wm + t * 37632, h: l12_b2_conv1wh + t * 784)
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
-    @inline(never) private func l12_b2_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l12_b2_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 19104)
         let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
         BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
@@ -820,13 +831,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv1: zero-padded copy of image 0 (single-image inference)
-    private func l12_b2_conv1PadSingle() {
+    func l12_b2_conv1PadSingle() {
         let src = a11, x = l12_b2_conv1xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // b2_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l12_b2_conv1Flip() {
+    func l12_b2_conv1Flip() {
         let wk = (parameters + 19104)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
             l12_b2_conv1wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
@@ -834,7 +845,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l12_b2_conv1InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
@@ -843,13 +854,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv1 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l12_b2_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l12_b2_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l12_b2_conv1dxwu, v: l12_b2_conv1dxwv + t * 37632, m: l12_b2_conv1dxwm + t * 18816, h: l12_b2_conv1dxwh + t * 784)
         winograd5x5_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv1 backward: dW, db, dx
-    private func l12_b2_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_b2_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 19104)
         let wg = WinogradGradientBuffers(v: l12_b2_conv1gv + t * 98784, e: l12_b2_conv1ge + t * 197568, m: l12_b2_conv1gm + t * 100352, h: l12_b2_conv1gh + t * 784)
@@ -870,20 +881,23 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
 
+}
+
+extension MnistResnetSmall {
     // b2_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db2_relu1 * b2_relu1'(out) to the chunk's
-    private func l13_b2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_b2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g14 + lo * 12544, a14 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l13_b2_bn1bn, .relu, into: l13_b2_bn1part + t * 128, accumulate: true)
     }
 
     // b2_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l13_b2_bn1BackwardReduce() {
+    func l13_b2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l13_b2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l13_b2_bn1bn,
                                  dGamma: gradients + 37536, dBeta: gradients + 37600)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l15_b2_conv2ForwardTiles, l15_b2_conv2InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -892,26 +906,26 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2wu, v: l15_b2_conv2wv + t * 37632, m: l15_b2_conv2wm + t * 37632, h: l15_b2_conv2wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l15_b2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l15_b2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 37792)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), .store)
     }
 
     // b2_conv2: zero-padded copy of image 0 (single-image inference)
-    private func l15_b2_conv2PadSingle() {
+    func l15_b2_conv2PadSingle() {
         let src = a14, x = l15_b2_conv2xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // b2_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l15_b2_conv2Flip() {
+    func l15_b2_conv2Flip() {
         let wk = (parameters + 37792)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l15_b2_conv2wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -919,13 +933,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_conv2 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l15_b2_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l15_b2_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2dxwu, v: l15_b2_conv2dxwv + t * 37632, m: l15_b2_conv2dxwm + t * 37632, h: l15_b2_conv2dxwh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b2_conv2 backward: dW, db, dx
-    private func l15_b2_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l15_b2_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 37792)
         let wg = WinogradGradientBuffers(v: l15_b2_conv2gv + t * 197568, e: l15_b2_conv2ge + t * 197568, m: l15_b2_conv2gm + t * 200704, h: l15_b2_conv2gh + t * 784)
@@ -944,14 +958,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_proj (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 1x1x32x64 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l16_b2_projForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l16_b2_projForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 74656)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 14 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 32, aOuter: 448, aInner: 1, bOuter: 2048, bInner: 64), .store)
     }
 
     // b2_proj (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 1x1x32x64 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l16_b2_projForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_b2_projForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a11 + n * 6272
             let y = a16 + n * 12544
@@ -960,7 +974,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_proj: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l16_b2_projFlip() {
+    func l16_b2_projFlip() {
         let wk = (parameters + 74656)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<32 { for o in 0..<64 {
             l16_b2_projwf[((kh * 1 + kw) * 64 + o) * 32 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 32 + ci) * 64 + o]
@@ -968,13 +982,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b2_proj input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l16_b2_projInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l16_b2_projInputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 14 + (q0 + row) % 14) * 64 }, b: l16_b2_projwf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 64, aOuter: 896, aInner: 1, bOuter: 2048, bInner: 32), .store)
     }
 
     // b2_proj backward: dW, db, dx
-    private func l16_b2_projBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_b2_projBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 74656)
         gk.update(repeating: 0, count: 2048)
@@ -990,44 +1004,47 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
+}
+
+extension MnistResnetSmall {
     // b2_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l17_b2_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_b2_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g17 + lo * 12544, a17 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l17_b2_bn2bn, into: l17_b2_bn2part + t * 128, accumulate: true)
     }
 
     // b2_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l17_b2_bn2BackwardReduce() {
+    func l17_b2_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l17_b2_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l17_b2_bn2bn,
                                  dGamma: gradients + 76704, dBeta: gradients + 76768)
     }
 
     // b2_projbn backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l18_b2_projbnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l18_b2_projbnBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g18 + lo * 12544, a18 + lo * 12544, a16 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l18_b2_projbnbn, into: l18_b2_projbnpart + t * 128, accumulate: true)
     }
 
     // b2_projbn backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l18_b2_projbnBackwardReduce() {
+    func l18_b2_projbnBackwardReduce() {
         BatchNorm.backwardReduce(l18_b2_projbnpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l18_b2_projbnbn,
                                  dGamma: gradients + 76960, dBeta: gradients + 77024)
     }
 
     // pool2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l21_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l21_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 12544, a21 + n * 3136, l21_pool2arg + n * 3136, pool) }
     }
 
     // pool2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l21_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l21_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, pool) }
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 12 tiles per block; called by l22_b3_conv1ForwardTiles, l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
-    @inline(never) private func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 64, outputImageStride: 3136,
@@ -1036,7 +1053,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with b3_conv1 + b3_bn1 + b3_relu1
-    @inline(never) private func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l22_b3_conv1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 27648, m: l22_b3_conv1wm + t * 27648, h: l22_b3_conv1wh + t * 576)
@@ -1044,13 +1061,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l22_b3_conv1ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l22_b3_conv1wu, v: l22_b3_conv1wv + t * 27648, m: l22_b3_conv1wm + t * 27648, h: l22_b3_conv1wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv1 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: output pixels q0..<q1 of one image, fused with b3_conv1 + b3_bn1 + b3_relu1
-    @inline(never) private func l22_b3_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l22_b3_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 77216)
         let sc = l22_b3_conv1fold + t * 128, sh = sc + 64   // folded b3_conv1 + b3_bn1 + b3_relu1
         BatchNorm.fold(l23_b3_bn1bn, bias: nil, into: sc)
@@ -1059,13 +1076,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv1: zero-padded copy of image 0 (single-image inference)
-    private func l22_b3_conv1PadSingle() {
+    func l22_b3_conv1PadSingle() {
         let src = a21, x = l22_b3_conv1xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // b3_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l22_b3_conv1Flip() {
+    func l22_b3_conv1Flip() {
         let wk = (parameters + 77216)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l22_b3_conv1wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -1073,13 +1090,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv1 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l22_b3_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l22_b3_conv1InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l22_b3_conv1dxwu, v: l22_b3_conv1dxwv + t * 27648, m: l22_b3_conv1dxwm + t * 27648, h: l22_b3_conv1dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv1 backward: dW, db, dx
-    private func l22_b3_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l22_b3_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 77216)
         let wg = WinogradGradientBuffers(v: l22_b3_conv1gv + t * 147456, e: l22_b3_conv1ge + t * 147456, m: l22_b3_conv1gm + t * 147456, h: l22_b3_conv1gh + t * 576)
@@ -1101,19 +1118,22 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_bn1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = db3_relu1 * b3_relu1'(out) to the chunk's
-    private func l23_b3_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l23_b3_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g24 + lo * 3136, a24 + lo * 3136, a22 + lo * 3136, rows: (hi - lo) * 49,
                                pixels: 49, l23_b3_bn1bn, .relu, into: l23_b3_bn1part + t * 128, accumulate: true)
     }
 
     // b3_bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l23_b3_bn1BackwardReduce() {
+    func l23_b3_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l23_b3_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l23_b3_bn1bn,
                                  dGamma: gradients + 114080, dBeta: gradients + 114144)
     }
 
+}
+
+extension MnistResnetSmall {
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with b3_conv2 + b3_bn2
-    @inline(never) private func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 27648, m: l25_b3_conv2wm + t * 27648, h: l25_b3_conv2wh + t * 576)
@@ -1121,13 +1141,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l25_b3_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l25_b3_conv2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l25_b3_conv2wu, v: l25_b3_conv2wv + t * 27648, m: l25_b3_conv2wm + t * 27648, h: l25_b3_conv2wh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: output pixels q0..<q1 of one image, fused with b3_conv2 + b3_bn2
-    @inline(never) private func l25_b3_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l25_b3_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 114336)
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
         BatchNorm.fold(l26_b3_bn2bn, bias: nil, into: sc)
@@ -1136,13 +1156,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv2: zero-padded copy of image 0 (single-image inference)
-    private func l25_b3_conv2PadSingle() {
+    func l25_b3_conv2PadSingle() {
         let src = a24, x = l25_b3_conv2xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // b3_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l25_b3_conv2Flip() {
+    func l25_b3_conv2Flip() {
         let wk = (parameters + 114336)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l25_b3_conv2wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -1150,13 +1170,13 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l25_b3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l25_b3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l25_b3_conv2dxwu, v: l25_b3_conv2dxwv + t * 27648, m: l25_b3_conv2dxwm + t * 27648, h: l25_b3_conv2dxwh + t * 576)
         winograd4x4_7x7x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // b3_conv2 backward: dW, db, dx
-    private func l25_b3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l25_b3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let gk = (gp + 114336)
         let wg = WinogradGradientBuffers(v: l25_b3_conv2gv + t * 147456, e: l25_b3_conv2ge + t * 147456, m: l25_b3_conv2gm + t * 147456, h: l25_b3_conv2gh + t * 576)
@@ -1178,31 +1198,31 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // b3_bn2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l26_b3_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l26_b3_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g26 + lo * 3136, a26 + lo * 3136, a25 + lo * 3136, rows: (hi - lo) * 49,
                                pixels: 49, l26_b3_bn2bn, into: l26_b3_bn2part + t * 128, accumulate: true)
     }
 
     // b3_bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l26_b3_bn2BackwardReduce() {
+    func l26_b3_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l26_b3_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l26_b3_bn2bn,
                                  dGamma: gradients + 151200, dBeta: gradients + 151264)
     }
 
     // gap (GlobalAveragePooling2D): [N, 7, 7, 64] -> [N, 64]: global average pool over 49 pixels
-    private func l29_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l29_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, pool) }
     }
 
     // dropout (Dropout): [N, 64] -> [N, 64]: dropout rate 0.3, training
-    private func l30_dropoutForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l30_dropoutForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropoutmask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: dropout ? Float(0.3) : 0)
     }
 
     // dense (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
-    private func l31_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l31_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 151456), bias = (parameters + 152096)
         let x = a30, y = a31, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -1210,7 +1230,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense backward: dW, db, dx
-    private func l31_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l31_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 152106
         let x = a30, dy = g31
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 152096))

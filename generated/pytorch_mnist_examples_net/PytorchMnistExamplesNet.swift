@@ -43,47 +43,47 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 26, 26, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21632 }   // gradient of conv1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43264 }   // relu output [N, 26, 26, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64896 }   // gradient of relu output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 86528 }   // conv2 output [N, 24, 24, 64]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 123392 }   // gradient of conv2 output
-    private var l3_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 }   // conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 18432 }   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 92736 }   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 13824 + 92736 }   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 41472 + 92736 }   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 92736 }   // conv2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 111168 }   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 69696 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 83520 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 84096 + 185472 }   // conv2 weight gradient: Winograd input tiles V [36, 36, CI] (per thread)
-    private var l3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 125568 + 185472 }   // conv2 weight gradient: Winograd dy tiles E [36, 36, CO] (per thread)
-    private var l3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 208512 + 185472 }   // conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282240 + 185472 }   // conv2 weight gradient: Winograd scratch tile (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282816 + 185472 }   // relu_2 output [N, 24, 24, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 282816 + 185472 }   // gradient of relu_2 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 282816 + 185472 }   // maxpool output [N, 12, 12, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 282816 + 185472 }   // gradient of maxpool output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 282816 + 185472 }   // dropout1 output [N, 12, 12, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 282816 + 185472 }   // gradient of dropout1 output
-    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 282816 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 282816 + 185472 }   // flatten output [N, 9216]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 282816 + 185472 }   // gradient of flatten output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 282816 + 185472 }   // fc1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 282816 + 185472 }   // gradient of fc1 output
-    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 185472 }   // fc1 transposed kernel [128, 9216]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 1365120 }   // relu_3 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 282816 + 1365120 }   // gradient of relu_3 output
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 282816 + 1365120 }   // dropout2 output [N, 128]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 282816 + 1365120 }   // gradient of dropout2 output
-    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 282816 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 282816 + 1365120 }   // fc2 output [N, 10]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 282816 + 1365120 }   // gradient of fc2 output
-    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 282816 + 1365120 }   // fc2 transposed kernel [10, 128]
-    private var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 26, 26, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21632 }   // gradient of conv1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43264 }   // relu output [N, 26, 26, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64896 }   // gradient of relu output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 86528 }   // conv2 output [N, 24, 24, 64]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 123392 }   // gradient of conv2 output
+    var l3_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 }   // conv2 the kernel U was computed from (bit-compared before single-image inference)
+    var l3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 18432 }   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    var l3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 92736 }   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 13824 + 92736 }   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 41472 + 92736 }   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 92736 }   // conv2 flipped kernel [KH, KW, CO, CI]
+    var l3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 111168 }   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 69696 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 83520 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 84096 + 185472 }   // conv2 weight gradient: Winograd input tiles V [36, 36, CI] (per thread)
+    var l3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 125568 + 185472 }   // conv2 weight gradient: Winograd dy tiles E [36, 36, CO] (per thread)
+    var l3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 208512 + 185472 }   // conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282240 + 185472 }   // conv2 weight gradient: Winograd scratch tile (per thread)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 282816 + 185472 }   // relu_2 output [N, 24, 24, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 282816 + 185472 }   // gradient of relu_2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 282816 + 185472 }   // maxpool output [N, 12, 12, 64]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 282816 + 185472 }   // gradient of maxpool output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 282816 + 185472 }   // dropout1 output [N, 12, 12, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 282816 + 185472 }   // gradient of dropout1 output
+    var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 282816 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 282816 + 185472 }   // flatten output [N, 9216]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 282816 + 185472 }   // gradient of flatten output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 282816 + 185472 }   // fc1 output [N, 128]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 282816 + 185472 }   // gradient of fc1 output
+    var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 185472 }   // fc1 transposed kernel [128, 9216]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 282816 + 1365120 }   // relu_3 output [N, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 282816 + 1365120 }   // gradient of relu_3 output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 282816 + 1365120 }   // dropout2 output [N, 128]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 282816 + 1365120 }   // gradient of dropout2 output
+    var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 282816 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 282816 + 1365120 }   // fc2 output [N, 10]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 282816 + 1365120 }   // gradient of fc2 output
+    var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 282816 + 1365120 }   // fc2 transposed kernel [10, 128]
+    var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1199882, inputSize: 784,
@@ -179,14 +179,14 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 18432), (18752, 64), (18816, 1179648), (1198464, 128), (1198592, 1280), (1199872, 10)]
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 28, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21632
@@ -195,7 +195,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         BiasGradient.sum(g1 + lo * 21632, rows: (hi - lo) * 676, n: 32, into: (gp + 288))
         let gk = (gp + 0)
@@ -209,13 +209,13 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l3_conv2WinogradWeights() {
+    func l3_conv2WinogradWeights() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 320), l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
         l3_conv2wsrc.update(from: (parameters + 320), count: 18432)
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (36 an image; past them, the next images') of a [26, 26, 32] input (zero border 0 above, 0 left, applied in the transform) into [24, 24, 64] (dense), 12 tiles per block; called by l3_conv2ForwardTiles
-    @inline(never) private func winograd4x4_24x24x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_24x24x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, padTop: 0, padLeft: 0, channels: 32,
                                         outputHeight: 24, outputWidth: 24, filters: 64,
                                         outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64, outputImageStride: 36864,
@@ -224,14 +224,14 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (36 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
         let buffers = WinogradBuffers(u: l3_conv2wu, v: l3_conv2wv + t * 13824, m: l3_conv2wm + t * 27648, h: l3_conv2wh + t * 576)
         winograd4x4_24x24x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_conv2Flip() {
+    func l3_conv2Flip() {
         let wk = (parameters + 320)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
             l3_conv2wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
@@ -239,7 +239,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [24, 24, 64] input (zero border 2 above, 2 left, applied in the transform) into [26, 26, 32] (dense), 12 tiles per block; called by l3_conv2InputGradientTiles
-    @inline(never) private func winograd4x4_26x26x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_26x26x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 24, inputWidth: 24, padTop: 2, padLeft: 2, channels: 64,
                                         outputHeight: 26, outputWidth: 26, filters: 32,
                                         outputOffset: 0, outputRowStride: 832, outputPixelStride: 32, outputImageStride: 21632,
@@ -248,13 +248,13 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // conv2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2dxwu, v: l3_conv2dxwv + t * 27648, m: l3_conv2dxwm + t * 13824, h: l3_conv2dxwh + t * 576)
         winograd4x4_26x26x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2 backward: dW, db, dx
-    private func l3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         BiasGradient.sum(g3 + lo * 36864, rows: (hi - lo) * 576, n: 64, into: (gp + 18752))
         let gk = (gp + 320)
@@ -274,25 +274,25 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 36864, a5 + n * 9216, l5_maxpoolarg + n * 9216, pool) }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 36864, a5 + n * 9216, pool) }
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.25, training
-    private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 9216, y = a6 + lo * 9216, mask = l6_dropout1mask + lo * 9216
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 9216, first: lo * 9216, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
-    private func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a6 + n * 9216, y = a7 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { y[ch * 144 + p] = x[p * 64 + ch] } }
@@ -300,7 +300,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216] backward: un-permute NCHW to NHWC
-    private func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g7 + n * 9216, dx = g6 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { dx[p * 64 + ch] = dy[ch * 144 + p] } }
@@ -308,7 +308,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: x [9216] * W [9216, 128] + b linear
-    private func l8_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 18816), bias = (parameters + 1198464)
         let x = a7, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 9216 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -316,7 +316,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8_fc1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l8_fc1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18816), bias = (parameters + 1198464)
         let x = a7, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -326,7 +326,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // fc1 backward: dW, db, dx
-    private func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a7, dy = g8
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 1198464))
@@ -338,13 +338,13 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a9 + lo * 128, y = a10 + lo * 128, mask = l10_dropout2mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 3326683750974675154, rate: dropout ? Float(0.5) : 0)
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l11_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1198592), bias = (parameters + 1199872)
         let x = a10, y = a11, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -352,7 +352,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     }
 
     // fc2 backward: dW, db, dx
-    private func l11_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a10, dy = g11
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 1199872))

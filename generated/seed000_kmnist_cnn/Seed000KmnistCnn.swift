@@ -47,60 +47,60 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d_1 output [N, 32, 32, 1]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // conv2d_1 output [N, 26, 26, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 22656 }   // gradient of conv2d_1 output
-    private var l2_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 26, 26, 32]
-    private var l2_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 21632 }   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 21696 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 43328 }   // batch_normalization_1 output [N, 26, 26, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 65920 + threads * 43328 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43328 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43392 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43392 + 128 }   // max_pooling2d_1 output [N, 13, 13, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 92960 + threads * 43392 + 128 }   // gradient of max_pooling2d_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 98368 + threads * 43392 + 128 }   // activation_1 output [N, 13, 13, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 103776 + threads * 43392 + 128 }   // gradient of activation_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109184 + threads * 43392 + 128 }   // conv2d_2 output [N, 9, 9, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 114368 + threads * 43392 + 128 }   // gradient of conv2d_2 output
-    private var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43392 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 128 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 62336 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 99968 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 152464 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 105936 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 105936 + 152464 }   // gradient of batch_normalization_2 output
-    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 105936 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152720 }   // activation_2 output [N, 9, 9, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 106064 + 152720 }   // gradient of activation_2 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 106064 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 106064 + 152720 }   // gradient of conv2d_3 output
-    private var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 106064 + 152720 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
-    private var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108112 + 152720 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 226448 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 110416 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 110416 + 226448 }   // gradient of batch_normalization_3 output
-    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110416 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 110672 + 226960 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 110672 + 226960 }   // activation_3 output [N, 2, 2, 128]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 110672 + 226960 }   // gradient of activation_3 output
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 110672 + 226960 }   // dense_1 output [N, 512]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 110672 + 226960 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 226960 }   // dense_1 transposed kernel [512, 512]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 489104 }   // dropout_1 output [N, 512]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 110672 + 489104 }   // gradient of dropout_1 output
-    private var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 110672 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 110672 + 489104 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 110672 + 489104 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 110672 + 489104 }   // dense_2 transposed kernel [10, 512]
-    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d_1 output [N, 32, 32, 1]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // conv2d_1 output [N, 26, 26, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 22656 }   // gradient of conv2d_1 output
+    var l2_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 26, 26, 32]
+    var l2_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 21632 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    var l2_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 21696 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 + threads * 43328 }   // batch_normalization_1 output [N, 26, 26, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 65920 + threads * 43328 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43328 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43392 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 43392 + 128 }   // max_pooling2d_1 output [N, 13, 13, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 92960 + threads * 43392 + 128 }   // gradient of max_pooling2d_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 98368 + threads * 43392 + 128 }   // activation_1 output [N, 13, 13, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 103776 + threads * 43392 + 128 }   // gradient of activation_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109184 + threads * 43392 + 128 }   // conv2d_2 output [N, 9, 9, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 114368 + threads * 43392 + 128 }   // gradient of conv2d_2 output
+    var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43392 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 128 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 62336 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 99968 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 152464 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 105936 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 105936 + 152464 }   // gradient of batch_normalization_2 output
+    var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 105936 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
+    var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152720 }   // activation_2 output [N, 9, 9, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 106064 + 152720 }   // gradient of activation_2 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 106064 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 106064 + 152720 }   // gradient of conv2d_3 output
+    var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 106064 + 152720 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
+    var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108112 + 152720 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 226448 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 110416 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 110416 + 226448 }   // gradient of batch_normalization_3 output
+    var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110416 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
+    var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 110672 + 226960 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 110672 + 226960 }   // activation_3 output [N, 2, 2, 128]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 110672 + 226960 }   // gradient of activation_3 output
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 110672 + 226960 }   // dense_1 output [N, 512]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 110672 + 226960 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 226960 }   // dense_1 transposed kernel [512, 512]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 489104 }   // dropout_1 output [N, 512]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 110672 + 489104 }   // gradient of dropout_1 output
+    var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 110672 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 110672 + 489104 }   // dense_2 output [N, 10]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 110672 + 489104 }   // gradient of dense_2 output
+    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 110672 + 489104 }   // dense_2 transposed kernel [10, 512]
+    var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 395178, inputSize: 784,
@@ -221,29 +221,37 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1568), (1696, 51200), (53152, 73728), (127392, 262144), (389536, 512), (390048, 5120), (395168, 10)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension Seed000KmnistCnn {
     // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 1568), beta: (parameters + 1600),
                        movingMean: (parameters + 1632), movingVariance: (parameters + 1664),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99
-    private var l7_batch_normalization_2bn: BatchNormLayer {
+    var l7_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l7_batch_normalization_2stats, gamma: (parameters + 52896), beta: (parameters + 52960),
                        movingMean: (parameters + 53024), movingVariance: (parameters + 53088),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_3bn: BatchNormLayer {
+    var l10_batch_normalization_3bn: BatchNormLayer {
         BatchNormLayer(channels: 128, statistics: l10_batch_normalization_3stats, gamma: (parameters + 126880), beta: (parameters + 127008),
                        movingMean: (parameters + 127136), movingVariance: (parameters + 127264),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed000KmnistCnn {
     // zero_padding2d_1 (ZeroPadding2D): [N, 28, 28, 1] -> [N, 32, 32, 1]: pad top 2 bottom 2 left 2 right 2
-    private func l1_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784, y = a1 + n * 1024
             for r in 0..<28 { (y + ((r + 2) * 32 + 2) * 1).update(from: x + r * 28, count: 28) }
@@ -251,14 +259,14 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 32 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 7, inner: 7, aOuter: 32, aInner: 1, bOuter: 224, bInner: 32), .store)
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
-    @inline(never) private func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
@@ -267,7 +275,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = a2 + n * 21632
@@ -276,7 +284,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: inference, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
-    private func l2_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = l2_conv2d_1poolIn + t * 21632
@@ -287,13 +295,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_1: pooling of image 0 (single-image inference, fused)
-    private func l2_conv2d_1PoolSingle() {
+    func l2_conv2d_1PoolSingle() {
         let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l2_conv2d_1poolIn, a5, pool, .relu)
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 1568)
@@ -309,25 +317,25 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, rows: (hi - lo) * 676,
                                pixels: 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 676, l3_batch_normalization_1bn,
                                  dGamma: gradients + 1568, dBeta: gradients + 1600)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
     // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [13, 13, 32] padded input into [9, 9, 64] (dense), 12 tiles per block; called by l6_conv2d_2ForwardTiles, l6_conv2d_2ForwardTilesTraining
-    @inline(never) private func winograd3x3_9x9x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd3x3_9x9x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
                                         outputHeight: 9, outputWidth: 9, filters: 64,
                                         outputOffset: 0, outputRowStride: 576, outputPixelStride: 64, outputImageStride: 5184,
@@ -336,7 +344,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_2 + activation_2
-    @inline(never) private func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
@@ -344,13 +352,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (9 an image, 3x3 pixels each; past them, the next images')
-    @inline(never) private func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
-    @inline(never) private func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 1696)
         let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
@@ -359,7 +367,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l6_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l6_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<5 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l6_conv2d_2wt + kh * 10240, n: 160, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 13 + (q0 + row) % 9 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 160), .add)
@@ -367,7 +375,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 1696)
         gk.update(repeating: 0, count: 51200)
@@ -385,27 +393,30 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         }
     }
 
+}
+
+extension Seed000KmnistCnn {
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_2 * activation_2'(out) to the chunk's
-    private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 5184, a8 + lo * 5184, a6 + lo * 5184, rows: (hi - lo) * 81,
                                pixels: 81, l7_batch_normalization_2bn, .relu, into: l7_batch_normalization_2part + t * 128, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l7_batch_normalization_2BackwardReduce() {
+    func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 81, l7_batch_normalization_2bn,
                                  dGamma: gradients + 52896, dBeta: gradients + 52960)
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
-    @inline(never) private func l9_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
-    @inline(never) private func l9_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
         let sc = l9_conv2d_3fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
         BatchNorm.fold(l10_batch_normalization_3bn, bias: nil, into: sc)
@@ -414,7 +425,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
-    private func l9_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a9 + n * 2048
@@ -423,7 +434,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: inference, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
-    private func l9_conv2d_3ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_conv2d_3ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = l9_conv2d_3poolIn + t * 2048
@@ -434,13 +445,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_3: pooling of image 0 (single-image inference, fused)
-    private func l9_conv2d_3PoolSingle() {
+    func l9_conv2d_3PoolSingle() {
         let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l9_conv2d_3poolIn, a12, pool, .relu)
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l9_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 128 }, b: l9_conv2d_3wt + kh * 24576, n: 192, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 9 + (q0 + row) % 4 * 2) * 64 },
                       GemmReduction(k: 128, ldb: 192), .add)
@@ -448,7 +459,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l9_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 53152)
         gk.update(repeating: 0, count: 73728)
@@ -467,25 +478,25 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, rows: (hi - lo) * 16,
                                pixels: 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10_batch_normalization_3BackwardReduce() {
+    func l10_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l10_batch_normalization_3bn,
                                  dGamma: gradients + 126880, dBeta: gradients + 127008)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 2048, a11 + n * 512, l11_max_pooling2d_2arg + n * 512, pool) }
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu
-    private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 127392), bias = (parameters + 389536)
         let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 512, c: { row in y + (r0 + row) * 512 },
@@ -493,7 +504,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: outputs q0..<q1 of image 0
-    private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 127392), bias = (parameters + 389536)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -503,7 +514,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense_1 backward: dW, db, dx
-    private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         Activations.backward(.relu, dy: g14 + lo * 512, y: a14 + lo * 512, dx: g14 + lo * 512, count: (hi - lo) * 512)
         let x = a12, dy = g14
@@ -516,13 +527,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.5, training
-    private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 512, y = a15 + lo * 512, mask = l15_dropout_1mask + lo * 512
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 512, first: lo * 512, seed: seed ^ 4990025626462012731, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear
-    private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 390048), bias = (parameters + 395168)
         let x = a15, y = a16, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 512 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -530,7 +541,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     // dense_2 backward: dW, db, dx
-    private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let x = a15, dy = g16
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 395168))

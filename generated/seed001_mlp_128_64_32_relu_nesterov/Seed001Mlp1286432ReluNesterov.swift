@@ -39,17 +39,17 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     )
     public static let endsWithSoftmax = true
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 128]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // dense_2 output [N, 64]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of dense_2 output
-    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // dense_2 transposed kernel [64, 128]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 8192 }   // dense_3 output [N, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 8192 }   // gradient of dense_3 output
-    private var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 8192 }   // dense_3 transposed kernel [32, 64]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 10240 }   // dense_4 output [N, 10]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 10240 }   // gradient of dense_4 output
-    private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 10240 }   // dense_4 transposed kernel [10, 32]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 128]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // dense_2 output [N, 64]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of dense_2 output
+    var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // dense_2 transposed kernel [64, 128]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 8192 }   // dense_3 output [N, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 8192 }   // gradient of dense_3 output
+    var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 8192 }   // dense_3 transposed kernel [32, 64]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 10240 }   // dense_4 output [N, 10]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 10240 }   // gradient of dense_4 output
+    var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 10240 }   // dense_4 transposed kernel [10, 32]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 111146, inputSize: 784,
@@ -105,7 +105,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 100352), (100352, 128), (100480, 8192), (108672, 64), (108736, 2048), (110784, 32), (110816, 320), (111136, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: x [784] * W [784, 128] + b relu
-    private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 100352)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -113,7 +113,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l2_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l2_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 100352)
         let x = a0, y = a2
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -123,7 +123,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         Activations.backward(.relu, dy: g2 + lo * 128, y: a2 + lo * 128, dx: g2 + lo * 128, count: (hi - lo) * 128)
         let x = a0, dy = g2
@@ -134,7 +134,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b relu
-    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 100480), bias = (parameters + 108672)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
@@ -142,7 +142,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         Activations.backward(.relu, dy: g3 + lo * 64, y: a3 + lo * 64, dx: g3 + lo * 64, count: (hi - lo) * 64)
         let x = a2, dy = g3
@@ -155,7 +155,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_3 (Dense): [N, 64] -> [N, 32]: x [64] * W [64, 32] + b relu
-    private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 108736), bias = (parameters + 110784)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 32, c: { row in y + (r0 + row) * 32 },
@@ -163,7 +163,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_3 backward: dW, db, dx
-    private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         Activations.backward(.relu, dy: g4 + lo * 32, y: a4 + lo * 32, dx: g4 + lo * 32, count: (hi - lo) * 32)
         let x = a3, dy = g4
@@ -176,7 +176,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_4 (Dense): [N, 32] -> [N, 10]: x [32] * W [32, 10] + b linear
-    private func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 110816), bias = (parameters + 111136)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 32 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -184,7 +184,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     }
 
     // dense_4 backward: dW, db, dx
-    private func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 111146
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 111136))

@@ -38,17 +38,17 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     )
     public static let endsWithSoftmax = true
 
-    private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 256]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of dense_1 output
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // dense_2 output [N, 128]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // gradient of dense_2 output
-    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 768 }   // dense_2 transposed kernel [128, 256]
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 32768 }   // dense_3 output [N, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + 32768 }   // gradient of dense_3 output
-    private var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 32768 }   // dense_3 transposed kernel [64, 128]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 40960 }   // dense_4 output [N, 10]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 40960 }   // gradient of dense_4 output
-    private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 40960 }   // dense_4 transposed kernel [10, 64]
+    var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 256]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of dense_1 output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // dense_2 output [N, 128]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // gradient of dense_2 output
+    var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 768 }   // dense_2 transposed kernel [128, 256]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 32768 }   // dense_3 output [N, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + 32768 }   // gradient of dense_3 output
+    var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 32768 }   // dense_3 transposed kernel [64, 128]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 40960 }   // dense_4 output [N, 10]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 40960 }   // gradient of dense_4 output
+    var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 40960 }   // dense_4 transposed kernel [10, 64]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 242762, inputSize: 784,
@@ -100,7 +100,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 200704), (200704, 256), (200960, 32768), (233728, 128), (233856, 8192), (242048, 64), (242112, 640), (242752, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 256]: x [784] * W [784, 256] + b sigmoid
-    private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 200704)
         let x = a0, y = a2, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 784 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
@@ -109,7 +109,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         Activations.backward(.sigmoid, dy: g2 + lo * 256, y: a2 + lo * 256, dx: g2 + lo * 256, count: (hi - lo) * 256)
         let x = a0, dy = g2
@@ -120,7 +120,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b sigmoid
-    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 200960), bias = (parameters + 233728)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -129,7 +129,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         Activations.backward(.sigmoid, dy: g3 + lo * 128, y: a3 + lo * 128, dx: g3 + lo * 128, count: (hi - lo) * 128)
         let x = a2, dy = g3
@@ -142,7 +142,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b sigmoid
-    private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 233856), bias = (parameters + 242048)
         let x = a3, y = a4, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 64, c: { row in y + (r0 + row) * 64 },
@@ -151,7 +151,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_3 backward: dW, db, dx
-    private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         Activations.backward(.sigmoid, dy: g4 + lo * 64, y: a4 + lo * 64, dx: g4 + lo * 64, count: (hi - lo) * 64)
         let x = a3, dy = g4
@@ -164,7 +164,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_4 (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
-    private func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 242112), bias = (parameters + 242752)
         let x = a4, y = a5, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -172,7 +172,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
     }
 
     // dense_4 backward: dW, db, dx
-    private func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         let x = a4, dy = g5
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 242752))

@@ -77,192 +77,192 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // lambda_1 output [N, 28, 28, 1]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // conv2d_1 output [N, 28, 28, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 25872 }   // gradient of conv2d_1 output
-    private var l2_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50960 }   // conv2d_1 zero-padded input [N, 30, 30, 1]
-    private var l2_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 }   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private var l2_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 64 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 25152 }   // batch_normalization_1 output [N, 28, 28, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 76960 + threads * 25152 }   // gradient of batch_normalization_1 output
-    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25152 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 + 128 }   // leaky_re_lu_1 output [N, 28, 28, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 127136 + threads * 25216 + 128 }   // gradient of leaky_re_lu_1 output
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 152224 + threads * 25216 + 128 }   // conv2d_2 output [N, 28, 28, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 177312 + threads * 25216 + 128 }   // gradient of conv2d_2 output
-    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 inference: 6 images' output before pooling, per chunk [N, 28, 28, 32]
-    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175744 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 189632 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 203456 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 217856 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 231680 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 232256 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
-    private var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 288704 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
-    private var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 345152 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382016 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
-    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382592 + 93440 }   // conv2d_2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 533120 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 227488 + threads * 533120 + 93440 }   // gradient of batch_normalization_2 output
-    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533120 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 277664 + threads * 533184 + 93568 }   // gradient of leaky_re_lu_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 302752 + threads * 533184 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 309024 + threads * 533184 + 93568 }   // gradient of max_pooling2d_1 output
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 315296 + threads * 533184 + 93568 }   // dropout_1 output [N, 14, 14, 32]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 321568 + threads * 533184 + 93568 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 533184 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 533184 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 533184 + 93568 }   // gradient of conv2d_3 output
-    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 202896 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 202896 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 202896 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 202896 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 221328 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 322464 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 322464 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 322464 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 322464 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 322464 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 322464 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 322464 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 322464 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 322464 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 322464 }   // gradient of batch_normalization_3 output
-    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 322464 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322464 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322720 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 322720 }   // gradient of leaky_re_lu_3 output
-    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 322720 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 322720 }   // gradient of conv2d_4 output
-    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 322720 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 339104 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
-    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 339104 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 339104 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 540592 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 540592 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 540592 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 540592 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 577456 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 778944 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 778944 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 778944 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 778944 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 778944 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 778944 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 778944 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 778944 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 778944 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 778944 }   // gradient of batch_normalization_4 output
-    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 778944 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 778944 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 779200 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 779200 }   // gradient of leaky_re_lu_4 output
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 779200 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 779200 }   // gradient of max_pooling2d_2 output
-    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 779200 }   // dropout_2 output [N, 7, 7, 64]
-    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 779200 }   // gradient of dropout_2 output
-    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 779200 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 779200 }   // conv2d_5 output [N, 7, 7, 128]
-    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 779200 }   // gradient of conv2d_5 output
-    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 779200 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 784384 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
-    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 784384 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 784384 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1079872 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1079872 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1079872 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1079872 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1153600 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1449088 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1449088 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1449088 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1449088 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    private var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1449088 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    private var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1449088 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    private var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1449088 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1449088 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1449088 }   // batch_normalization_5 output [N, 7, 7, 128]
-    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1449088 }   // gradient of batch_normalization_5 output
-    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1449088 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449088 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449600 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1449600 }   // gradient of leaky_re_lu_5 output
-    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1449600 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1449600 }   // gradient of max_pooling2d_3 output
-    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1449600 }   // dropout_3 output [N, 3, 3, 128]
-    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1449600 }   // gradient of dropout_3 output
-    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1449600 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1449600 }   // conv2d_6 output [N, 3, 3, 64]
-    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1449600 }   // gradient of conv2d_6 output
-    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1449600 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
-    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1452800 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
-    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1452800 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1452800 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    private var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1658000 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    private var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1658000 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    private var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1658000 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1658000 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1731728 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    private var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1936928 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    private var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1936928 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    private var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1936928 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    private var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1936928 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
-    private var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1936928 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
-    private var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1936928 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
-    private var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1936928 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
-    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1936928 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1936928 }   // batch_normalization_6 output [N, 3, 3, 64]
-    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1936928 }   // gradient of batch_normalization_6 output
-    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1936928 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1936928 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1937184 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1937184 }   // gradient of leaky_re_lu_6 output
-    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1937184 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1937184 }   // gradient of max_pooling2d_4 output
-    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1937184 }   // dropout_4 output [N, 1, 1, 64]
-    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1937184 }   // gradient of dropout_4 output
-    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1937184 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1937184 }   // batch_normalization_7 output [N, 64]
-    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1937184 }   // gradient of batch_normalization_7 output
-    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1937184 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937184 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937440 }   // dropout_5 output [N, 64]
-    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1937440 }   // gradient of dropout_5 output
-    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1937440 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1937440 }   // dense_1 output [N, 256]
-    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1937440 }   // gradient of dense_1 output
-    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1937440 }   // dense_1 transposed kernel [256, 64]
-    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1953824 }   // leaky_re_lu_7 output [N, 256]
-    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 1953824 }   // gradient of leaky_re_lu_7 output
-    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 1953824 }   // dropout_6 output [N, 256]
-    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 1953824 }   // gradient of dropout_6 output
-    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 1953824 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 1953824 }   // dense_2 output [N, 128]
-    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 1953824 }   // gradient of dense_2 output
-    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1953824 }   // dense_2 transposed kernel [128, 256]
-    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1986592 }   // leaky_re_lu_8 output [N, 128]
-    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 1986592 }   // gradient of leaky_re_lu_8 output
-    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 1986592 }   // dropout_7 output [N, 128]
-    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 1986592 }   // gradient of dropout_7 output
-    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 1986592 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 1986592 }   // dense_3 output [N, 10]
-    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 1986592 }   // gradient of dense_3 output
-    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 1986592 }   // dense_3 transposed kernel [10, 128]
-    private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
-    private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
-    private var l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 10560 }   // max_pooling2d_4 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // lambda_1 output [N, 28, 28, 1]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // conv2d_1 output [N, 28, 28, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 25872 }   // gradient of conv2d_1 output
+    var l2_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50960 }   // conv2d_1 zero-padded input [N, 30, 30, 1]
+    var l2_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    var l2_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 64 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 25152 }   // batch_normalization_1 output [N, 28, 28, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 76960 + threads * 25152 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25152 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 + 128 }   // leaky_re_lu_1 output [N, 28, 28, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 127136 + threads * 25216 + 128 }   // gradient of leaky_re_lu_1 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 152224 + threads * 25216 + 128 }   // conv2d_2 output [N, 28, 28, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 177312 + threads * 25216 + 128 }   // gradient of conv2d_2 output
+    var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 inference: 6 images' output before pooling, per chunk [N, 28, 28, 32]
+    var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175744 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 175808 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 189632 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 203456 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 204032 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 217856 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 231680 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l5_conv2d_2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 232256 + 93440 }   // conv2d_2 weight gradient: Winograd input tiles V [36, 49, CI] (per thread)
+    var l5_conv2d_2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 288704 + 93440 }   // conv2d_2 weight gradient: Winograd dy tiles E [36, 49, CO] (per thread)
+    var l5_conv2d_2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 345152 + 93440 }   // conv2d_2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l5_conv2d_2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382016 + 93440 }   // conv2d_2 weight gradient: Winograd scratch tile (per thread)
+    var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 382592 + 93440 }   // conv2d_2 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 533120 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 227488 + threads * 533120 + 93440 }   // gradient of batch_normalization_2 output
+    var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533120 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 252576 + threads * 533184 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 277664 + threads * 533184 + 93568 }   // gradient of leaky_re_lu_2 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 302752 + threads * 533184 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 309024 + threads * 533184 + 93568 }   // gradient of max_pooling2d_1 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 315296 + threads * 533184 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 321568 + threads * 533184 + 93568 }   // gradient of dropout_1 output
+    var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 533184 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 533184 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 533184 + 93568 }   // gradient of conv2d_3 output
+    var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 202896 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 202896 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 202896 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 202896 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 221328 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 322464 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 322464 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 322464 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 322464 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 322464 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 322464 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 322464 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 322464 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 322464 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 322464 }   // gradient of batch_normalization_3 output
+    var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 322464 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322464 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322720 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 322720 }   // gradient of leaky_re_lu_3 output
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 322720 }   // conv2d_4 output [N, 14, 14, 64]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 322720 }   // gradient of conv2d_4 output
+    var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 322720 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 339104 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
+    var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 339104 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 339104 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 540592 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 540592 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 540592 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 540592 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 577456 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 778944 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 778944 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 778944 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 778944 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 778944 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 778944 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 778944 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 778944 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 778944 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 778944 }   // gradient of batch_normalization_4 output
+    var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 778944 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 778944 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 779200 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 779200 }   // gradient of leaky_re_lu_4 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 779200 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 779200 }   // gradient of max_pooling2d_2 output
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 779200 }   // dropout_2 output [N, 7, 7, 64]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 779200 }   // gradient of dropout_2 output
+    var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 779200 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 779200 }   // conv2d_5 output [N, 7, 7, 128]
+    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 779200 }   // gradient of conv2d_5 output
+    var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 779200 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 784384 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
+    var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 784384 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 784384 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1079872 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1079872 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1079872 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1079872 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1153600 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1449088 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1449088 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1449088 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1449088 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1449088 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1449088 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1449088 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1449088 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1449088 }   // batch_normalization_5 output [N, 7, 7, 128]
+    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1449088 }   // gradient of batch_normalization_5 output
+    var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1449088 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449088 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449600 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1449600 }   // gradient of leaky_re_lu_5 output
+    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1449600 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1449600 }   // gradient of max_pooling2d_3 output
+    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1449600 }   // dropout_3 output [N, 3, 3, 128]
+    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1449600 }   // gradient of dropout_3 output
+    var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1449600 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1449600 }   // conv2d_6 output [N, 3, 3, 64]
+    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1449600 }   // gradient of conv2d_6 output
+    var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1449600 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
+    var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1452800 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
+    var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1452800 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1452800 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1658000 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1658000 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1658000 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1658000 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1731728 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1936928 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1936928 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1936928 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1936928 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
+    var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1936928 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
+    var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1936928 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
+    var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1936928 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
+    var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1936928 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1936928 }   // batch_normalization_6 output [N, 3, 3, 64]
+    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1936928 }   // gradient of batch_normalization_6 output
+    var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1936928 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1936928 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1937184 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1937184 }   // gradient of leaky_re_lu_6 output
+    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1937184 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1937184 }   // gradient of max_pooling2d_4 output
+    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1937184 }   // dropout_4 output [N, 1, 1, 64]
+    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1937184 }   // gradient of dropout_4 output
+    var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1937184 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1937184 }   // batch_normalization_7 output [N, 64]
+    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1937184 }   // gradient of batch_normalization_7 output
+    var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1937184 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937184 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937440 }   // dropout_5 output [N, 64]
+    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1937440 }   // gradient of dropout_5 output
+    var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1937440 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1937440 }   // dense_1 output [N, 256]
+    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1937440 }   // gradient of dense_1 output
+    var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1937440 }   // dense_1 transposed kernel [256, 64]
+    var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1953824 }   // leaky_re_lu_7 output [N, 256]
+    var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 1953824 }   // gradient of leaky_re_lu_7 output
+    var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 1953824 }   // dropout_6 output [N, 256]
+    var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 1953824 }   // gradient of dropout_6 output
+    var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 1953824 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 1953824 }   // dense_2 output [N, 128]
+    var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 1953824 }   // gradient of dense_2 output
+    var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1953824 }   // dense_2 transposed kernel [128, 256]
+    var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1986592 }   // leaky_re_lu_8 output [N, 128]
+    var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 1986592 }   // gradient of leaky_re_lu_8 output
+    var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 1986592 }   // dropout_7 output [N, 128]
+    var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 1986592 }   // gradient of dropout_7 output
+    var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 1986592 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 1986592 }   // dense_3 output [N, 10]
+    var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 1986592 }   // gradient of dense_3 output
+    var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 1986592 }   // dense_3 transposed kernel [10, 128]
+    var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
+    var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
+    var l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 10560 }   // max_pooling2d_4 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
@@ -497,70 +497,78 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension Seed002MnistCnn {
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l3_batch_normalization_1bn: BatchNormLayer {
+    var l3_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
                        movingMean: (parameters + 384), movingVariance: (parameters + 416),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l6_batch_normalization_2bn: BatchNormLayer {
+    var l6_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
                        movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l11_batch_normalization_3bn: BatchNormLayer {
+    var l11_batch_normalization_3bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
                        movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l14_batch_normalization_4bn: BatchNormLayer {
+    var l14_batch_normalization_4bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
                        movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
-    private var l19_batch_normalization_5bn: BatchNormLayer {
+    var l19_batch_normalization_5bn: BatchNormLayer {
         BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
                        movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
-    private var l24_batch_normalization_6bn: BatchNormLayer {
+    var l24_batch_normalization_6bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
                        movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
-    private var l29_batch_normalization_7bn: BatchNormLayer {
+    var l29_batch_normalization_7bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
                        movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed002MnistCnn {
     // lambda_1 (Lambda): [N, 28, 28, 1] -> [N, 28, 28, 1]: y = (x - 0.1307) / 0.3081
-    private func l1_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 784, y = a1 + lo * 784
         for i in 0..<(hi - lo) * 784 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-    @inline(never) private func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 288)
         let sc = l2_conv2d_1fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
         BatchNorm.fold(l3_batch_normalization_1bn, bias: bias, into: sc)
@@ -569,7 +577,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 784
             let x = l2_conv2d_1xp + n * 900
@@ -580,7 +588,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-    private func l2_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 784
             let x = l2_conv2d_1xp + n * 900
@@ -591,13 +599,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
-    private func l2_conv2d_1PadSingle() {
+    func l2_conv2d_1PadSingle() {
         let src = a1, x = l2_conv2d_1xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
@@ -616,25 +624,25 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out) to the chunk's
-    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3_batch_normalization_1BackwardReduce() {
+    func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l3_batch_normalization_1bn,
                                  dGamma: gradients + 320, dBeta: gradients + 352)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l5_conv2d_2WinogradWeights() {
+    func l5_conv2d_2WinogradWeights() {
         Winograd<WinogradF4x4x3x3>.weights((parameters + 448), l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         l5_conv2d_2wsrc.update(from: (parameters + 448), count: 9216)
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (49 an image; past them, the next images') of a [28, 28, 32] input (zero border 1 above, 1 left, applied in the transform) into [28, 28, 32] (dense), 12 tiles per block; called by l5_conv2d_2ForwardTiles, l5_conv2d_2ForwardTilesTraining, l5_conv2d_2InputGradientTiles
-    @inline(never) private func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
@@ -643,7 +651,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images'), fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-    @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let sc = l5_conv2d_2fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
         BatchNorm.fold(l6_batch_normalization_2bn, bias: bias, into: sc)
@@ -652,14 +660,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (49 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l5_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let buffers = WinogradBuffers(u: l5_conv2d_2wu, v: l5_conv2d_2wv + t * 13824, m: l5_conv2d_2wm + t * 13824, h: l5_conv2d_2wh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1, Winograd
-    private func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 6) {
             let images = min(6, hi - n0), y = l5_conv2d_2poolIn + t * 150528
             l5_conv2d_2ForwardTiles(a4 + n0 * 25088, y, 0, images * 49, t)
@@ -671,13 +679,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2: pooling of image 0 (single-image inference, fused)
-    private func l5_conv2d_2PoolSingle() {
+    func l5_conv2d_2PoolSingle() {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l5_conv2d_2poolIn, a9, pool)
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5_conv2d_2Flip() {
+    func l5_conv2d_2Flip() {
         let wk = (parameters + 448)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
             l5_conv2d_2wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
@@ -685,13 +693,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l5_conv2d_2dxwu, v: l5_conv2d_2dxwv + t * 13824, m: l5_conv2d_2dxwm + t * 13824, h: l5_conv2d_2dxwh + t * 576)
         winograd4x4_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 9664)
         for o in 0..<32 { gb[o] = 0 }
@@ -715,32 +723,35 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
+}
+
+extension Seed002MnistCnn {
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out) to the chunk's
-    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 25088, a7 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6_batch_normalization_2BackwardReduce() {
+    func l6_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l6_batch_normalization_2bn,
                                  dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, pool) }
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
-    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTiles, l10_conv2d_3ForwardTilesTraining
-    @inline(never) private func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -749,7 +760,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
@@ -758,14 +769,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l10_conv2d_3ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l10_conv2d_3ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 18816, m: l10_conv2d_3wm + t * 37632, h: l10_conv2d_3wh + t * 784)
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    @inline(never) private func l10_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l10_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 9824), bias = (parameters + 28256)
         let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
@@ -774,13 +785,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l10_conv2d_3PadSingle() {
+    func l10_conv2d_3PadSingle() {
         let src = a9, x = l10_conv2d_3xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l10_conv2d_3Flip() {
+    func l10_conv2d_3Flip() {
         let wk = (parameters + 9824)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
             l10_conv2d_3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
@@ -788,7 +799,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l10_conv2d_3InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
@@ -797,13 +808,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_3 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l10_conv2d_3dxwu, v: l10_conv2d_3dxwv + t * 37632, m: l10_conv2d_3dxwm + t * 18816, h: l10_conv2d_3dxwh + t * 784)
         winograd5x5_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l10_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
@@ -828,19 +839,22 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out) to the chunk's
-    private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l11_batch_normalization_3BackwardReduce() {
+    func l11_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
+}
+
+extension Seed002MnistCnn {
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -849,7 +863,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images'), fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
@@ -858,14 +872,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l13_conv2d_4ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l13_conv2d_4ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let buffers = WinogradBuffers(u: l13_conv2d_4wu, v: l13_conv2d_4wv + t * 37632, m: l13_conv2d_4wm + t * 37632, h: l13_conv2d_4wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    @inline(never) private func l13_conv2d_4ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l13_conv2d_4ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28576), bias = (parameters + 65440)
         let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
@@ -874,7 +888,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2, Winograd
-    private func l13_conv2d_4ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_conv2d_4ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 2) {
             let images = min(2, hi - n0), y = l13_conv2d_4poolIn + t * 25088
             l13_conv2d_4ForwardTiles(a12 + n0 * 12544, y, 0, images * 9, t)
@@ -886,19 +900,19 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    private func l13_conv2d_4PadSingle() {
+    func l13_conv2d_4PadSingle() {
         let src = a12, x = l13_conv2d_4xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: pooling of image 0 (single-image inference, fused)
-    private func l13_conv2d_4PoolSingle() {
+    func l13_conv2d_4PoolSingle() {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l13_conv2d_4poolIn, a17, pool)
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l13_conv2d_4Flip() {
+    func l13_conv2d_4Flip() {
         let wk = (parameters + 28576)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l13_conv2d_4wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -906,13 +920,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_4 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l13_conv2d_4dxwu, v: l13_conv2d_4dxwv + t * 37632, m: l13_conv2d_4dxwm + t * 37632, h: l13_conv2d_4dxwh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l13_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l13_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
@@ -937,31 +951,34 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
-    private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l14_batch_normalization_4BackwardReduce() {
+    func l14_batch_normalization_4BackwardReduce() {
         BatchNorm.backwardReduce(l14_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l14_batch_normalization_4bn,
                                  dGamma: gradients + 65504, dBeta: gradients + 65568)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
 
+}
+
+extension Seed002MnistCnn {
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
-    private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 9344711191398858085, rate: dropout ? Float(0.25) : 0)
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 128] (dense), 12 tiles per block; called by l18_conv2d_5ForwardTiles, l18_conv2d_5ForwardTilesTraining
-    @inline(never) private func winograd4x4_7x7x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 7, outputWidth: 7, filters: 128,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 128, outputImageStride: 6272,
@@ -970,7 +987,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
@@ -979,14 +996,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images')
-    @inline(never) private func l18_conv2d_5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l18_conv2d_5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 27648, m: l18_conv2d_5wm + t * 55296, h: l18_conv2d_5wh + t * 576)
         winograd4x4_7x7x64to128(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    @inline(never) private func l18_conv2d_5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l18_conv2d_5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65760), bias = (parameters + 139488)
         let sc = l18_conv2d_5fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         BatchNorm.fold(l19_batch_normalization_5bn, bias: bias, into: sc)
@@ -995,7 +1012,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3, Winograd
-    private func l18_conv2d_5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l18_conv2d_5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 3) {
             let images = min(3, hi - n0), y = l18_conv2d_5poolIn + t * 18816
             l18_conv2d_5ForwardTiles(a17 + n0 * 3136, y, 0, images * 4, t)
@@ -1007,19 +1024,19 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_5: zero-padded copy of image 0 (single-image inference)
-    private func l18_conv2d_5PadSingle() {
+    func l18_conv2d_5PadSingle() {
         let src = a17, x = l18_conv2d_5xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_5: pooling of image 0 (single-image inference, fused)
-    private func l18_conv2d_5PoolSingle() {
+    func l18_conv2d_5PoolSingle() {
         let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l18_conv2d_5poolIn, a22, pool)
     }
 
     // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l18_conv2d_5Flip() {
+    func l18_conv2d_5Flip() {
         let wk = (parameters + 65760)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
             l18_conv2d_5wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
@@ -1027,7 +1044,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 128] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 12 tiles per block; called by l18_conv2d_5InputGradientTiles
-    @inline(never) private func winograd4x4_7x7x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd4x4_7x7x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 128,
                                         outputHeight: 7, outputWidth: 7, filters: 64,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 64, outputImageStride: 3136,
@@ -1036,13 +1053,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_5 input gradient: Winograd F(4x4, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 55296, m: l18_conv2d_5dxwm + t * 27648, h: l18_conv2d_5dxwh + t * 576)
         winograd4x4_7x7x128to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_5 backward: dW, db, dx
-    private func l18_conv2d_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l18_conv2d_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
@@ -1066,32 +1083,35 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }
 
+}
+
+extension Seed002MnistCnn {
     // batch_normalization_5 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out) to the chunk's
-    private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g20 + lo * 6272, a20 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
                                pixels: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256, accumulate: true)
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l19_batch_normalization_5BackwardReduce() {
+    func l19_batch_normalization_5BackwardReduce() {
         BatchNorm.backwardReduce(l19_batch_normalization_5part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l19_batch_normalization_5bn,
                                  dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, pool) }
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.25, training
-    private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1152, first: lo * 1152, seed: seed ^ 11008053066886195662, rate: dropout ? Float(0.25) : 0)
     }
 
     // Winograd F(3x3, 3x3): output tiles q0..<q1 (1 an image; past them, the next images') of a [3, 3, 128] input (zero border 1 above, 1 left, applied in the transform) into [3, 3, 64] (dense), 12 tiles per block; called by l23_conv2d_6ForwardTiles, l23_conv2d_6ForwardTilesTraining
-    @inline(never) private func winograd3x3_3x3x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd3x3_3x3x128to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 3, inputWidth: 3, padTop: 1, padLeft: 1, channels: 128,
                                         outputHeight: 3, outputWidth: 3, filters: 64,
                                         outputOffset: 0, outputRowStride: 192, outputPixelStride: 64, outputImageStride: 576,
@@ -1100,7 +1120,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (1 an image, 3x3 pixels each; past them, the next images'), fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
-    @inline(never) private func l23_conv2d_6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l23_conv2d_6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 213856)
         let sc = l23_conv2d_6fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
         BatchNorm.fold(l24_batch_normalization_6bn, bias: bias, into: sc)
@@ -1109,14 +1129,14 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: Winograd F(3x3, 3x3), output tiles q0..<q1 (1 an image, 3x3 pixels each; past them, the next images')
-    @inline(never) private func l23_conv2d_6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l23_conv2d_6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 213856)
         let buffers = WinogradBuffers(u: l23_conv2d_6wu, v: l23_conv2d_6wv + t * 38400, m: l23_conv2d_6wm + t * 19200, h: l23_conv2d_6wh + t * 400)
         winograd3x3_3x3x128to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
-    @inline(never) private func l23_conv2d_6ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l23_conv2d_6ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 140128), bias = (parameters + 213856)
         let sc = l23_conv2d_6fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
         BatchNorm.fold(l24_batch_normalization_6bn, bias: bias, into: sc)
@@ -1125,7 +1145,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: inference, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4, Winograd
-    private func l23_conv2d_6ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l23_conv2d_6ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 6) {
             let images = min(6, hi - n0), y = l23_conv2d_6poolIn + t * 3456
             l23_conv2d_6ForwardTiles(a22 + n0 * 1152, y, 0, images * 1, t)
@@ -1137,19 +1157,19 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_6: zero-padded copy of image 0 (single-image inference)
-    private func l23_conv2d_6PadSingle() {
+    func l23_conv2d_6PadSingle() {
         let src = a22, x = l23_conv2d_6xp
         for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
     }
 
     // conv2d_6: pooling of image 0 (single-image inference, fused)
-    private func l23_conv2d_6PoolSingle() {
+    func l23_conv2d_6PoolSingle() {
         let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
         Pooling.pool(.max, l23_conv2d_6poolIn, a27, pool)
     }
 
     // conv2d_6: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l23_conv2d_6Flip() {
+    func l23_conv2d_6Flip() {
         let wk = (parameters + 140128)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<64 {
             l23_conv2d_6wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
@@ -1157,7 +1177,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // Winograd F(3x3, 3x3): output tiles q0..<q1 (1 an image; past them, the next images') of a [3, 3, 64] input (zero border 1 above, 1 left, applied in the transform) into [3, 3, 128] (dense), 12 tiles per block; called by l23_conv2d_6InputGradientTiles
-    @inline(never) private func winograd3x3_3x3x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd3x3_3x3x64to128(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 3, inputWidth: 3, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 3, outputWidth: 3, filters: 128,
                                         outputOffset: 0, outputRowStride: 384, outputPixelStride: 128, outputImageStride: 1152,
@@ -1166,13 +1186,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // conv2d_6 input gradient: Winograd F(3x3, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l23_conv2d_6InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l23_conv2d_6InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l23_conv2d_6dxwu, v: l23_conv2d_6dxwv + t * 19200, m: l23_conv2d_6dxwm + t * 38400, h: l23_conv2d_6dxwh + t * 400)
         winograd3x3_3x3x64to128(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_6 backward: dW, db, dx
-    private func l23_conv2d_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l23_conv2d_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 213856)
         for o in 0..<64 { gb[o] = 0 }
@@ -1196,50 +1216,53 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         WinogradGradient<WinogradF3x3x3x3>.store(wg.m, gk, wg.h, channels: 128, filters: 64)   // dW = A^T M A
     }
 
+}
+
+extension Seed002MnistCnn {
     // batch_normalization_6 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out) to the chunk's
-    private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g25 + lo * 576, a25 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
                                pixels: 9, l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128, accumulate: true)
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l24_batch_normalization_6BackwardReduce() {
+    func l24_batch_normalization_6BackwardReduce() {
         BatchNorm.backwardReduce(l24_batch_normalization_6part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l24_batch_normalization_6bn,
                                  dGamma: gradients + 213920, dBeta: gradients + 213984)
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, pool) }
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.25, training
-    private func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a26 + lo * 64, y = a27 + lo * 64, mask = l27_dropout_4mask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 12671394942373533239, rate: dropout ? Float(0.25) : 0)
     }
 
     // batch_normalization_7 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, rows: (hi - lo) * 1,
                                pixels: 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128, accumulate: true)
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l29_batch_normalization_7BackwardReduce() {
+    func l29_batch_normalization_7BackwardReduce() {
         BatchNorm.backwardReduce(l29_batch_normalization_7part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l29_batch_normalization_7bn,
                                  dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.25, training
-    private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a29 + lo * 64, y = a30 + lo * 64, mask = l30_dropout_5mask + lo * 64
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 64, first: lo * 64, seed: seed ^ 9980051252924025462, rate: dropout ? Float(0.25) : 0)
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
-    private func l31_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l31_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 214432), bias = (parameters + 230816)
         let x = a30, y = a31, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 64 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
@@ -1247,7 +1270,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_1 backward: dW, db, dx
-    private func l31_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l31_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a30, dy = g31
         BiasGradient.sum(dy + lo * 256, rows: (hi - lo) * 1, n: 256, into: (gp + 230816))
@@ -1259,13 +1282,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
-    private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a32 + lo * 256, y = a33 + lo * 256, mask = l33_dropout_6mask + lo * 256
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 7288707563474517685, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
-    private func l34_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l34_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 231072), bias = (parameters + 263840)
         let x = a33, y = a34, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -1273,7 +1296,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_2 backward: dW, db, dx
-    private func l34_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l34_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a33, dy = g34
         BiasGradient.sum(dy + lo * 128, rows: (hi - lo) * 1, n: 128, into: (gp + 263840))
@@ -1285,13 +1308,13 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a35 + lo * 128, y = a36 + lo * 128, mask = l36_dropout_7mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 4597363874025009908, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l37_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l37_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 263968), bias = (parameters + 265248)
         let x = a36, y = a37, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -1299,7 +1322,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     }
 
     // dense_3 backward: dW, db, dx
-    private func l37_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l37_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a36, dy = g37
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 265248))

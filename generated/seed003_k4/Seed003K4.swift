@@ -46,33 +46,33 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 25, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 22400 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 44800 }   // conv2d_2 output [N, 25, 25, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64800 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + 4096 }   // conv2d_2 output gradient of one image, zero-bordered [25, 31, 32] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + threads * 24800 + 4096 }   // max_pooling2d_1 output [N, 12, 12, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 89408 + threads * 24800 + 4096 }   // gradient of max_pooling2d_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 94016 + threads * 24800 + 4096 }   // conv2d_3 output [N, 9, 12, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 100928 + threads * 24800 + 4096 }   // gradient of conv2d_3 output
-    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 4096 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 12288 }   // conv2d_4 output [N, 9, 9, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 113024 + threads * 24800 + 12288 }   // gradient of conv2d_4 output
-    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 12288 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 28672 }   // max_pooling2d_2 output [N, 4, 4, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 119232 + threads * 24800 + 28672 }   // gradient of max_pooling2d_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 120256 + threads * 24800 + 28672 }   // dense_1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 120384 + threads * 24800 + 28672 }   // gradient of dense_1 output
-    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 28672 }   // dense_1 transposed kernel [128, 1024]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 159744 }   // dropout_1 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 120640 + threads * 24800 + 159744 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 120768 + threads * 24800 + 159744 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 120896 + threads * 24800 + 159744 }   // dense_2 output [N, 10]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 120912 + threads * 24800 + 159744 }   // gradient of dense_2 output
-    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120928 + threads * 24800 + 159744 }   // dense_2 transposed kernel [10, 128]
-    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 25, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 22400 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 44800 }   // conv2d_2 output [N, 25, 25, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64800 }   // gradient of conv2d_2 output
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + 4096 }   // conv2d_2 output gradient of one image, zero-bordered [25, 31, 32] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + threads * 24800 + 4096 }   // max_pooling2d_1 output [N, 12, 12, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 89408 + threads * 24800 + 4096 }   // gradient of max_pooling2d_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 94016 + threads * 24800 + 4096 }   // conv2d_3 output [N, 9, 12, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 100928 + threads * 24800 + 4096 }   // gradient of conv2d_3 output
+    var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 4096 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 12288 }   // conv2d_4 output [N, 9, 9, 64]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 113024 + threads * 24800 + 12288 }   // gradient of conv2d_4 output
+    var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 12288 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 28672 }   // max_pooling2d_2 output [N, 4, 4, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 119232 + threads * 24800 + 28672 }   // gradient of max_pooling2d_2 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 120256 + threads * 24800 + 28672 }   // dense_1 output [N, 128]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 120384 + threads * 24800 + 28672 }   // gradient of dense_1 output
+    var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 28672 }   // dense_1 transposed kernel [128, 1024]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 159744 }   // dropout_1 output [N, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 120640 + threads * 24800 + 159744 }   // gradient of dropout_1 output
+    var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 120768 + threads * 24800 + 159744 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 120896 + threads * 24800 + 159744 }   // dense_2 output [N, 10]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 120912 + threads * 24800 + 159744 }   // gradient of dense_2 output
+    var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120928 + threads * 24800 + 159744 }   // dense_2 transposed kernel [10, 128]
+    var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 161482, inputSize: 784,
@@ -151,15 +151,19 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 128), (128, 32), (160, 4096), (4256, 32), (4288, 8192), (12480, 64), (12544, 16384), (28928, 64), (28992, 131072), (160064, 128), (160192, 1280), (161472, 10)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed003K4 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 25, 28, 32]: output pixels q0..<q1 of one image, kernel 4x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 128)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 28 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 4, inner: 1, aOuter: 28, aInner: 1, bOuter: 32, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 25, 28, 32]: kernel 4x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 22400
@@ -168,7 +172,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         Activations.backward(.relu, dy: g1 + lo * 22400, y: a1 + lo * 22400, dx: g1 + lo * 22400, count: (hi - lo) * 22400)
         BiasGradient.sum(g1 + lo * 22400, rows: (hi - lo) * 700, n: 32, into: (gp + 128))
@@ -183,14 +187,14 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: output pixels q0..<q1 of one image, kernel 1x4x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 160), bias = (parameters + 4256)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 25 * 28 + (q0 + row) % 25 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 128, aOuter: 896, aInner: 1, bOuter: 4096, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: kernel 1x4x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 22400
             let y = a2 + n * 20000
@@ -199,7 +203,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2d_2Flip() {
+    func l2_conv2d_2Flip() {
         let wk = (parameters + 160)
         for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<32 { for o in 0..<32 {
             l2_conv2d_2wf[((kh * 4 + kw) * 32 + o) * 32 + ci] = wk[(((0 - kh) * 4 + 3 - kw) * 32 + ci) * 32 + o]
@@ -207,13 +211,13 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 31 + (q0 + row) % 28) * 32 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 128, aOuter: 992, aInner: 1, bOuter: 4096, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         Activations.backward(.relu, dy: g2 + lo * 20000, y: a2 + lo * 20000, dx: g2 + lo * 20000, count: (hi - lo) * 20000)
         BiasGradient.sum(g2 + lo * 20000, rows: (hi - lo) * 625, n: 32, into: (gp + 4256))
@@ -232,26 +236,26 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 20000, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, pool) }
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: output pixels q0..<q1 of one image, kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4288), bias = (parameters + 12480)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 12 + (q0 + row) % 12 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 4, inner: 32, aOuter: 384, aInner: 1, bOuter: 2048, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 4608
             let y = a4 + n * 6912
@@ -260,7 +264,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<4 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l4_conv2d_3wt + kh * 2048, n: 32, c: { row in y + (((q0 + row) / 12 * 1 + kh) * 12 + (q0 + row) % 12 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 32), .add)
@@ -268,7 +272,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         Activations.backward(.relu, dy: g4 + lo * 6912, y: a4 + lo * 6912, dx: g4 + lo * 6912, count: (hi - lo) * 6912)
         BiasGradient.sum(g4 + lo * 6912, rows: (hi - lo) * 108, n: 64, into: (gp + 12480))
@@ -285,15 +289,18 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
         }
     }
 
+}
+
+extension Seed003K4 {
     // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, kernel 1x4x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12544), bias = (parameters + 28928)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 12 + (q0 + row) % 9 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 256, aOuter: 768, aInner: 1, bOuter: 16384, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: kernel 1x4x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 6912
             let y = a5 + n * 5184
@@ -302,7 +309,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l5_conv2d_4wt + kh * 16384, n: 256, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 12 + (q0 + row) % 9 * 1) * 64 },
                       GemmReduction(k: 64, ldb: 256), .add)
@@ -310,7 +317,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         Activations.backward(.relu, dy: g5 + lo * 5184, y: a5 + lo * 5184, dx: g5 + lo * 5184, count: (hi - lo) * 5184)
         BiasGradient.sum(g5 + lo * 5184, rows: (hi - lo) * 81, n: 64, into: (gp + 28928))
@@ -328,19 +335,19 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 5184, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, pool) }
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: x [1024] * W [1024, 128] + b relu
-    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 28992), bias = (parameters + 160064)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 1024 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -348,7 +355,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28992), bias = (parameters + 160064)
         let x = a6, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -358,7 +365,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
@@ -371,13 +378,13 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 160192), bias = (parameters + 161472)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -385,7 +392,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_2 backward: dW, db, dx
-    private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 161482
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 161472))

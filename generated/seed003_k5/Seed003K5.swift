@@ -46,33 +46,33 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 24, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21504 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43008 }   // conv2d_2 output [N, 24, 24, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 61440 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + 5120 }   // conv2d_2 output gradient of one image, zero-bordered [24, 32, 32] (per chunk)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + threads * 24576 + 5120 }   // max_pooling2d_1 output [N, 12, 12, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 84480 + threads * 24576 + 5120 }   // gradient of max_pooling2d_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 89088 + threads * 24576 + 5120 }   // conv2d_3 output [N, 8, 12, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 95232 + threads * 24576 + 5120 }   // gradient of conv2d_3 output
-    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 5120 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 15360 }   // conv2d_4 output [N, 8, 8, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 105472 + threads * 24576 + 15360 }   // gradient of conv2d_4 output
-    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 15360 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 35840 }   // max_pooling2d_2 output [N, 4, 4, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 110592 + threads * 24576 + 35840 }   // gradient of max_pooling2d_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 111616 + threads * 24576 + 35840 }   // dense_1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 111744 + threads * 24576 + 35840 }   // gradient of dense_1 output
-    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 35840 }   // dense_1 transposed kernel [128, 1024]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 166912 }   // dropout_1 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 112000 + threads * 24576 + 166912 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 112128 + threads * 24576 + 166912 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 112256 + threads * 24576 + 166912 }   // dense_2 output [N, 10]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 112272 + threads * 24576 + 166912 }   // gradient of dense_2 output
-    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 112288 + threads * 24576 + 166912 }   // dense_2 transposed kernel [10, 128]
-    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 24, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21504 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43008 }   // conv2d_2 output [N, 24, 24, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 61440 }   // gradient of conv2d_2 output
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + 5120 }   // conv2d_2 output gradient of one image, zero-bordered [24, 32, 32] (per chunk)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + threads * 24576 + 5120 }   // max_pooling2d_1 output [N, 12, 12, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 84480 + threads * 24576 + 5120 }   // gradient of max_pooling2d_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 89088 + threads * 24576 + 5120 }   // conv2d_3 output [N, 8, 12, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 95232 + threads * 24576 + 5120 }   // gradient of conv2d_3 output
+    var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 5120 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 15360 }   // conv2d_4 output [N, 8, 8, 64]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 105472 + threads * 24576 + 15360 }   // gradient of conv2d_4 output
+    var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 15360 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 35840 }   // max_pooling2d_2 output [N, 4, 4, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 110592 + threads * 24576 + 35840 }   // gradient of max_pooling2d_2 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 111616 + threads * 24576 + 35840 }   // dense_1 output [N, 128]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 111744 + threads * 24576 + 35840 }   // gradient of dense_1 output
+    var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 35840 }   // dense_1 transposed kernel [128, 1024]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 166912 }   // dropout_1 output [N, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 112000 + threads * 24576 + 166912 }   // gradient of dropout_1 output
+    var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 112128 + threads * 24576 + 166912 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 112256 + threads * 24576 + 166912 }   // dense_2 output [N, 10]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 112272 + threads * 24576 + 166912 }   // gradient of dense_2 output
+    var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 112288 + threads * 24576 + 166912 }   // dense_2 transposed kernel [10, 128]
+    var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 168682, inputSize: 784,
@@ -151,15 +151,19 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 160), (160, 32), (192, 5120), (5312, 32), (5344, 10240), (15584, 64), (15648, 20480), (36128, 64), (36192, 131072), (167264, 128), (167392, 1280), (168672, 10)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed003K5 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 24, 28, 32]: output pixels q0..<q1 of one image, kernel 5x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 160)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 28 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 1, aOuter: 28, aInner: 1, bOuter: 32, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 24, 28, 32]: kernel 5x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21504
@@ -168,7 +172,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         Activations.backward(.relu, dy: g1 + lo * 21504, y: a1 + lo * 21504, dx: g1 + lo * 21504, count: (hi - lo) * 21504)
         BiasGradient.sum(g1 + lo * 21504, rows: (hi - lo) * 672, n: 32, into: (gp + 160))
@@ -183,14 +187,14 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 (Conv2D): [N, 24, 28, 32] -> [N, 24, 24, 32]: output pixels q0..<q1 of one image, kernel 1x5x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 192), bias = (parameters + 5312)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 24 * 28 + (q0 + row) % 24 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 160, aOuter: 896, aInner: 1, bOuter: 5120, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 24, 28, 32] -> [N, 24, 24, 32]: kernel 1x5x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 21504
             let y = a2 + n * 18432
@@ -199,7 +203,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2_conv2d_2Flip() {
+    func l2_conv2d_2Flip() {
         let wk = (parameters + 192)
         for kh in 0..<1 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<32 {
             l2_conv2d_2wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((0 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
@@ -207,13 +211,13 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 32 + (q0 + row) % 28) * 32 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 160, aOuter: 1024, aInner: 1, bOuter: 5120, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         Activations.backward(.relu, dy: g2 + lo * 18432, y: a2 + lo * 18432, dx: g2 + lo * 18432, count: (hi - lo) * 18432)
         BiasGradient.sum(g2 + lo * 18432, rows: (hi - lo) * 576, n: 32, into: (gp + 5312))
@@ -232,26 +236,26 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 24, 24, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 18432, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 24, 24, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 18432, a3 + n * 4608, pool) }
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 8, 12, 64]: output pixels q0..<q1 of one image, kernel 5x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 5344), bias = (parameters + 15584)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 12 * 12 + (q0 + row) % 12 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 5, inner: 32, aOuter: 384, aInner: 1, bOuter: 2048, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 8, 12, 64]: kernel 5x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 4608
             let y = a4 + n * 6144
@@ -260,7 +264,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<5 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l4_conv2d_3wt + kh * 2048, n: 32, c: { row in y + (((q0 + row) / 12 * 1 + kh) * 12 + (q0 + row) % 12 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 32), .add)
@@ -268,7 +272,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         Activations.backward(.relu, dy: g4 + lo * 6144, y: a4 + lo * 6144, dx: g4 + lo * 6144, count: (hi - lo) * 6144)
         BiasGradient.sum(g4 + lo * 6144, rows: (hi - lo) * 96, n: 64, into: (gp + 15584))
@@ -285,15 +289,18 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         }
     }
 
+}
+
+extension Seed003K5 {
     // conv2d_4 (Conv2D): [N, 8, 12, 64] -> [N, 8, 8, 64]: output pixels q0..<q1 of one image, kernel 1x5x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 15648), bias = (parameters + 36128)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 320, aOuter: 768, aInner: 1, bOuter: 20480, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 8, 12, 64] -> [N, 8, 8, 64]: kernel 1x5x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 6144
             let y = a5 + n * 4096
@@ -302,7 +309,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l5_conv2d_4wt + kh * 20480, n: 320, c: { row in y + (((q0 + row) / 8 * 1 + kh) * 12 + (q0 + row) % 8 * 1) * 64 },
                       GemmReduction(k: 64, ldb: 320), .add)
@@ -310,7 +317,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         Activations.backward(.relu, dy: g5 + lo * 4096, y: a5 + lo * 4096, dx: g5 + lo * 4096, count: (hi - lo) * 4096)
         BiasGradient.sum(g5 + lo * 4096, rows: (hi - lo) * 64, n: 64, into: (gp + 36128))
@@ -328,19 +335,19 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 8, 8, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 4096, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 8, 8, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a5 + n * 4096, a6 + n * 1024, pool) }
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: x [1024] * W [1024, 128] + b relu
-    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 36192), bias = (parameters + 167264)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 1024 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -348,7 +355,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36192), bias = (parameters + 167264)
         let x = a6, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -358,7 +365,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
@@ -371,13 +378,13 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 167392), bias = (parameters + 168672)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -385,7 +392,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_2 backward: dW, db, dx
-    private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 168682
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 168672))

@@ -46,32 +46,32 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     )
     public static let endsWithSoftmax = false
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 23, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 20608 }   // gradient of conv2d_1 output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 41216 }   // conv2d_2 output [N, 23, 23, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 58144 }   // gradient of conv2d_2 output
-    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 + 6144 }   // max_pooling2d_1 output [N, 11, 11, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 78944 + 6144 }   // gradient of max_pooling2d_1 output
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 82816 + 6144 }   // conv2d_3 output [N, 6, 11, 64]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 87040 + 6144 }   // gradient of conv2d_3 output
-    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 6144 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 18432 }   // conv2d_4 output [N, 6, 6, 64]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93568 + 18432 }   // gradient of conv2d_4 output
-    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 18432 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 43008 }   // max_pooling2d_2 output [N, 3, 3, 64]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 96448 + 43008 }   // gradient of max_pooling2d_2 output
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 97024 + 43008 }   // dense_1 output [N, 128]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 97152 + 43008 }   // gradient of dense_1 output
-    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 43008 }   // dense_1 transposed kernel [128, 576]
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 116736 }   // dropout_1 output [N, 128]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 97408 + 116736 }   // gradient of dropout_1 output
-    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 97536 + 116736 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 97664 + 116736 }   // dense_2 output [N, 10]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 97680 + 116736 }   // gradient of dense_2 output
-    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97696 + 116736 }   // dense_2 transposed kernel [10, 128]
-    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 3872 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 23, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 20608 }   // gradient of conv2d_1 output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 41216 }   // conv2d_2 output [N, 23, 23, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 58144 }   // gradient of conv2d_2 output
+    var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 + 6144 }   // max_pooling2d_1 output [N, 11, 11, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 78944 + 6144 }   // gradient of max_pooling2d_1 output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 82816 + 6144 }   // conv2d_3 output [N, 6, 11, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 87040 + 6144 }   // gradient of conv2d_3 output
+    var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 6144 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 18432 }   // conv2d_4 output [N, 6, 6, 64]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93568 + 18432 }   // gradient of conv2d_4 output
+    var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 18432 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 43008 }   // max_pooling2d_2 output [N, 3, 3, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 96448 + 43008 }   // gradient of max_pooling2d_2 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 97024 + 43008 }   // dense_1 output [N, 128]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 97152 + 43008 }   // gradient of dense_1 output
+    var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 43008 }   // dense_1 transposed kernel [128, 576]
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 116736 }   // dropout_1 output [N, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 97408 + 116736 }   // gradient of dropout_1 output
+    var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 97536 + 116736 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 97664 + 116736 }   // dense_2 output [N, 10]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 97680 + 116736 }   // gradient of dense_2 output
+    var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97696 + 116736 }   // dense_2 transposed kernel [10, 128]
+    var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 3872 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 118538, inputSize: 784,
@@ -150,15 +150,19 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 192), (192, 32), (224, 6144), (6368, 32), (6400, 12288), (18688, 64), (18752, 24576), (43328, 64), (43392, 73728), (117120, 128), (117248, 1280), (118528, 10)]
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed003K6 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: output pixels q0..<q1 of one image, kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 192)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 28 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 6, inner: 1, aOuter: 28, aInner: 1, bOuter: 32, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 20608
@@ -167,7 +171,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         Activations.backward(.relu, dy: g1 + lo * 20608, y: a1 + lo * 20608, dx: g1 + lo * 20608, count: (hi - lo) * 20608)
         BiasGradient.sum(g1 + lo * 20608, rows: (hi - lo) * 644, n: 32, into: (gp + 192))
@@ -182,14 +186,14 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: output pixels q0..<q1 of one image, kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 224), bias = (parameters + 6368)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 23 * 28 + (q0 + row) % 23 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 1, inner: 192, aOuter: 896, aInner: 1, bOuter: 6144, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 20608
             let y = a2 + n * 16928
@@ -198,7 +202,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 32 }, b: l2_conv2d_2wt + kh * 6144, n: 192, c: { row in y + (((q0 + row) / 23 * 1 + kh) * 28 + (q0 + row) % 23 * 1) * 32 },
                       GemmReduction(k: 32, ldb: 192), .add)
@@ -206,7 +210,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         Activations.backward(.relu, dy: g2 + lo * 16928, y: a2 + lo * 16928, dx: g2 + lo * 16928, count: (hi - lo) * 16928)
         BiasGradient.sum(g2 + lo * 16928, rows: (hi - lo) * 529, n: 32, into: (gp + 6368))
@@ -224,26 +228,26 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 16928, a3 + n * 3872, l3_max_pooling2d_1arg + n * 3872, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 16928, a3 + n * 3872, pool) }
     }
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: output pixels q0..<q1 of one image, kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 6400), bias = (parameters + 18688)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 11 + (q0 + row) % 11 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 6, inner: 32, aOuter: 352, aInner: 1, bOuter: 2048, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 3872
             let y = a4 + n * 4224
@@ -252,7 +256,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<6 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l4_conv2d_3wt + kh * 2048, n: 32, c: { row in y + (((q0 + row) / 11 * 1 + kh) * 11 + (q0 + row) % 11 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 32), .add)
@@ -260,7 +264,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         Activations.backward(.relu, dy: g4 + lo * 4224, y: a4 + lo * 4224, dx: g4 + lo * 4224, count: (hi - lo) * 4224)
         BiasGradient.sum(g4 + lo * 4224, rows: (hi - lo) * 66, n: 64, into: (gp + 18688))
@@ -277,15 +281,18 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         }
     }
 
+}
+
+extension Seed003K6 {
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: output pixels q0..<q1 of one image, kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18752), bias = (parameters + 43328)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 11 + (q0 + row) % 6 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 1, inner: 384, aOuter: 704, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 4224
             let y = a5 + n * 2304
@@ -294,7 +301,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
             Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l5_conv2d_4wt + kh * 24576, n: 384, c: { row in y + (((q0 + row) / 6 * 1 + kh) * 11 + (q0 + row) % 6 * 1) * 64 },
                       GemmReduction(k: 64, ldb: 384), .add)
@@ -302,7 +309,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         Activations.backward(.relu, dy: g5 + lo * 2304, y: a5 + lo * 2304, dx: g5 + lo * 2304, count: (hi - lo) * 2304)
         BiasGradient.sum(g5 + lo * 2304, rows: (hi - lo) * 36, n: 64, into: (gp + 43328))
@@ -320,19 +327,19 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 2304, a6 + n * 576, l6_max_pooling2d_2arg + n * 576, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a5 + n * 2304, a6 + n * 576, pool) }
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: x [576] * W [576, 128] + b relu
-    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 43392), bias = (parameters + 117120)
         let x = a6, y = a8, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 576 }, b: wk, n: 128, c: { row in y + (r0 + row) * 128 },
@@ -340,7 +347,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 43392), bias = (parameters + 117120)
         let x = a6, y = a8
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -350,7 +357,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         Activations.backward(.relu, dy: g8 + lo * 128, y: a8 + lo * 128, dx: g8 + lo * 128, count: (hi - lo) * 128)
         let x = a6, dy = g8
@@ -363,13 +370,13 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 128, y = a9 + lo * 128, mask = l9_dropout_1mask + lo * 128
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 128, first: lo * 128, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 117248), bias = (parameters + 118528)
         let x = a9, y = a10, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -377,7 +384,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     }
 
     // dense_2 backward: dW, db, dx
-    private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         let x = a9, dy = g10
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 118528))

@@ -60,92 +60,92 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 28, 28, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of conv2d_1 output
-    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // conv2d_1 zero-padded input [N, 32, 32, 1]
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51200 }   // batch_normalization_1 output [N, 28, 28, 32]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 76288 }   // gradient of batch_normalization_1 output
-    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 + 128 }   // conv2d_2 output [N, 28, 28, 32]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126464 + threads * 64 + 128 }   // gradient of conv2d_2 output
-    private var l3_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 64 + 128 }   // conv2d_2 zero-padded input [N, 32, 32, 32]
-    private var l3_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private var l3_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 25728 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private var l3_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 76688 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 18880 + 76688 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 37696 + 76688 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 76688 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 102288 }   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
-    private var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 102288 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 153248 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 90064 + 153248 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 108880 + 153248 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 109664 + 153248 }   // batch_normalization_2 output [N, 28, 28, 32]
-    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 209408 + threads * 109664 + 153248 }   // gradient of batch_normalization_2 output
-    private var l4_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109664 + 153248 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private var l4_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153248 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153376 }   // max_pooling2d_1 output [N, 14, 14, 32]
-    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 240768 + threads * 109728 + 153376 }   // gradient of max_pooling2d_1 output
-    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 247040 + threads * 109728 + 153376 }   // dropout_1 output [N, 14, 14, 32]
-    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 253312 + threads * 109728 + 153376 }   // gradient of dropout_1 output
-    private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 259584 + threads * 109728 + 153376 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
-    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
-    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 262704 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 262704 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 262704 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 262704 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 281136 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 382272 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 382272 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 382272 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 382272 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 382272 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 382272 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 382272 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 382272 }   // batch_normalization_3 output [N, 14, 14, 64]
-    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 382272 }   // gradient of batch_normalization_3 output
-    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 382272 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382272 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382528 }   // conv2d_4 output [N, 14, 14, 64]
-    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 382528 }   // gradient of conv2d_4 output
-    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 382528 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 398912 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 600400 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 600400 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 600400 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 600400 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 637264 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 838752 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 838752 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 838752 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 838752 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    private var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 838752 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    private var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 838752 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    private var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 838752 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 838752 }   // batch_normalization_4 output [N, 14, 14, 64]
-    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 838752 }   // gradient of batch_normalization_4 output
-    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 838752 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 838752 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 839008 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 839008 }   // gradient of max_pooling2d_2 output
-    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 839008 }   // dropout_2 output [N, 7, 7, 64]
-    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 839008 }   // gradient of dropout_2 output
-    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 839008 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 839008 }   // dense_1 output [N, 256]
-    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 839008 }   // gradient of dense_1 output
-    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 839008 }   // dense_1 transposed kernel [256, 3136]
-    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1641824 }   // dropout_3 output [N, 256]
-    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1641824 }   // gradient of dropout_3 output
-    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1641824 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1641824 }   // dense_2 output [N, 10]
-    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1641824 }   // gradient of dense_2 output
-    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1641824 }   // dense_2 transposed kernel [10, 256]
-    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
-    private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
+    var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 28, 28, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of conv2d_1 output
+    var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // conv2d_1 zero-padded input [N, 32, 32, 1]
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51200 }   // batch_normalization_1 output [N, 28, 28, 32]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 76288 }   // gradient of batch_normalization_1 output
+    var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 + 128 }   // conv2d_2 output [N, 28, 28, 32]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126464 + threads * 64 + 128 }   // gradient of conv2d_2 output
+    var l3_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 64 + 128 }   // conv2d_2 zero-padded input [N, 32, 32, 32]
+    var l3_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    var l3_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 25728 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 76688 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 18880 + 76688 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 37696 + 76688 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 76688 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 102288 }   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
+    var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 102288 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 153248 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 90064 + 153248 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 108880 + 153248 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 109664 + 153248 }   // batch_normalization_2 output [N, 28, 28, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 209408 + threads * 109664 + 153248 }   // gradient of batch_normalization_2 output
+    var l4_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109664 + 153248 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    var l4_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153248 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153376 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 240768 + threads * 109728 + 153376 }   // gradient of max_pooling2d_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 247040 + threads * 109728 + 153376 }   // dropout_1 output [N, 14, 14, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 253312 + threads * 109728 + 153376 }   // gradient of dropout_1 output
+    var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 259584 + threads * 109728 + 153376 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
+    var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 262704 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 262704 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 262704 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 262704 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 281136 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 382272 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 382272 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 382272 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 382272 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 382272 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 382272 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 382272 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 382272 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 382272 }   // gradient of batch_normalization_3 output
+    var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 382272 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382272 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382528 }   // conv2d_4 output [N, 14, 14, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 382528 }   // gradient of conv2d_4 output
+    var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 382528 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 398912 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 600400 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 600400 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 600400 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 600400 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 637264 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 838752 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 838752 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 838752 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 838752 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 838752 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 838752 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 838752 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 838752 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 838752 }   // gradient of batch_normalization_4 output
+    var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 838752 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 838752 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 839008 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 839008 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 839008 }   // dropout_2 output [N, 7, 7, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 839008 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 839008 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 839008 }   // dense_1 output [N, 256]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 839008 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 839008 }   // dense_1 transposed kernel [256, 3136]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1641824 }   // dropout_3 output [N, 256]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1641824 }   // gradient of dropout_3 output
+    var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1641824 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1641824 }   // dense_2 output [N, 10]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1641824 }   // gradient of dense_2 output
+    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1641824 }   // dense_2 transposed kernel [10, 256]
+    var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
@@ -310,43 +310,51 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
 
+}
+
+// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
+fileprivate extension Seed004KannadaCnn {
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l2_batch_normalization_1bn: BatchNormLayer {
+    var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l2_batch_normalization_1stats, gamma: (parameters + 832), beta: (parameters + 864),
                        movingMean: (parameters + 896), movingVariance: (parameters + 928),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
-    private var l4_batch_normalization_2bn: BatchNormLayer {
+    var l4_batch_normalization_2bn: BatchNormLayer {
         BatchNormLayer(channels: 32, statistics: l4_batch_normalization_2stats, gamma: (parameters + 26592), beta: (parameters + 26624),
                        movingMean: (parameters + 26656), movingVariance: (parameters + 26688),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l8_batch_normalization_3bn: BatchNormLayer {
+    var l8_batch_normalization_3bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l8_batch_normalization_3stats, gamma: (parameters + 45216), beta: (parameters + 45280),
                        movingMean: (parameters + 45344), movingVariance: (parameters + 45408),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
-    private var l10_batch_normalization_4bn: BatchNormLayer {
+    var l10_batch_normalization_4bn: BatchNormLayer {
         BatchNormLayer(channels: 64, statistics: l10_batch_normalization_4stats, gamma: (parameters + 82400), beta: (parameters + 82464),
                        movingMean: (parameters + 82528), movingVariance: (parameters + 82592),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+}
+
+// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
+extension Seed004KannadaCnn {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
-    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 32 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 5, aOuter: 32, aInner: 1, bOuter: 160, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
-    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1_conv2d_1xp + n * 1024
@@ -357,13 +365,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
-    private func l1_conv2d_1PadSingle() {
+    func l1_conv2d_1PadSingle() {
         let src = a0, x = l1_conv2d_1xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         Activations.backward(.relu, dy: g1 + lo * 25088, y: a1 + lo * 25088, dx: g1 + lo * 25088, count: (hi - lo) * 25088)
         BiasGradient.sum(g1 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 800))
@@ -378,25 +386,25 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // batch_normalization_1 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64, accumulate: true)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2_batch_normalization_1BackwardReduce() {
+    func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l2_batch_normalization_1bn,
                                  dGamma: gradients + 832, dBeta: gradients + 864)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l3_conv2d_2WinogradWeights() {
+    func l3_conv2d_2WinogradWeights() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 960), l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         l3_conv2d_2wsrc.update(from: (parameters + 960), count: 25600)
     }
 
     // Winograd F(3x3, 5x5): output tiles q0..<q1 (100 an image; past them, the next images') of a [32, 32, 32] padded input into [28, 28, 32] (dense), 12 tiles per block; called by l3_conv2d_2ForwardTiles, l3_conv2d_2InputGradientTiles
-    @inline(never) private func winograd3x3_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd3x3_28x28x32to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 32, inputWidth: 32, channels: 32,
                                         outputHeight: 28, outputWidth: 28, filters: 32,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 32, outputImageStride: 25088,
@@ -405,14 +413,14 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (100 an image, 3x3 pixels each; past them, the next images')
-    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 26560)
         let buffers = WinogradBuffers(u: l3_conv2d_2wu, v: l3_conv2d_2wv + t * 18816, m: l3_conv2d_2wm + t * 18816, h: l3_conv2d_2wh + t * 784)
         winograd3x3_28x28x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, Winograd
-    private func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a2 + n * 25088
             let x = l3_conv2d_2xp + n * 32768
@@ -423,13 +431,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l3_conv2d_2PadSingle() {
+    func l3_conv2d_2PadSingle() {
         let src = a2, x = l3_conv2d_2xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3_conv2d_2Flip() {
+    func l3_conv2d_2Flip() {
         let wk = (parameters + 960)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<32 {
             l3_conv2d_2wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
@@ -437,13 +445,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l3_conv2d_2dxwu, v: l3_conv2d_2dxwv + t * 18816, m: l3_conv2d_2dxwm + t * 18816, h: l3_conv2d_2dxwh + t * 784)
         winograd3x3_28x28x32to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         Activations.backward(.relu, dy: g3 + lo * 25088, y: a3 + lo * 25088, dx: g3 + lo * 25088, count: (hi - lo) * 25088)
         BiasGradient.sum(g3 + lo * 25088, rows: (hi - lo) * 784, n: 32, into: (gp + 26560))
@@ -461,38 +469,41 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         }
     }
 
+}
+
+extension Seed004KannadaCnn {
     // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784,
                                pixels: 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l4_batch_normalization_2BackwardReduce() {
+    func l4_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l4_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 784, l4_batch_normalization_2bn,
                                  dGamma: gradients + 26592, dBeta: gradients + 26624)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 25088, a5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, pool) }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, pool) }
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
-    private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 6272, y = a6 + lo * 6272, mask = l6_dropout_1mask + lo * 6272
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
-    @inline(never) private func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -501,27 +512,27 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 45152)
         let buffers = WinogradBuffers(u: l7_conv2d_3wu, v: l7_conv2d_3wv + t * 18816, m: l7_conv2d_3wm + t * 37632, h: l7_conv2d_3wh + t * 784)
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 26720), bias = (parameters + 45152)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l7_conv2d_3PadSingle() {
+    func l7_conv2d_3PadSingle() {
         let src = a6, x = l7_conv2d_3xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7_conv2d_3Flip() {
+    func l7_conv2d_3Flip() {
         let wk = (parameters + 26720)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
             l7_conv2d_3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
@@ -529,7 +540,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 32] (dense), 12 tiles per block; called by l7_conv2d_3InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 32,
                                         outputOffset: 0, outputRowStride: 448, outputPixelStride: 32, outputImageStride: 6272,
@@ -538,13 +549,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_3 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l7_conv2d_3dxwu, v: l7_conv2d_3dxwv + t * 37632, m: l7_conv2d_3dxwm + t * 18816, h: l7_conv2d_3dxwh + t * 784)
         winograd5x5_14x14x64to32(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         Activations.backward(.relu, dy: g7 + lo * 12544, y: a7 + lo * 12544, dx: g7 + lo * 12544, count: (hi - lo) * 12544)
         BiasGradient.sum(g7 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 45152))
@@ -565,19 +576,22 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l8_batch_normalization_3BackwardReduce() {
+    func l8_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l8_batch_normalization_3bn,
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
+}
+
+extension Seed004KannadaCnn {
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
-    @inline(never) private func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
+    @inline(never) func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
                                         outputHeight: 14, outputWidth: 14, filters: 64,
                                         outputOffset: 0, outputRowStride: 896, outputPixelStride: 64, outputImageStride: 12544,
@@ -586,27 +600,27 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(5x5, 3x3), output tiles q0..<q1 (9 an image, 5x5 pixels each; past them, the next images')
-    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 82336)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 45472), bias = (parameters + 82336)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    private func l9_conv2d_4PadSingle() {
+    func l9_conv2d_4PadSingle() {
         let src = a8, x = l9_conv2d_4xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l9_conv2d_4Flip() {
+    func l9_conv2d_4Flip() {
         let wk = (parameters + 45472)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
             l9_conv2d_4wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
@@ -614,13 +628,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // conv2d_4 input gradient: Winograd F(5x5, 3x3) of dy at x (zero border applied in the transform) with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l9_conv2d_4dxwu, v: l9_conv2d_4dxwv + t * 37632, m: l9_conv2d_4dxwm + t * 37632, h: l9_conv2d_4dxwh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         Activations.backward(.relu, dy: g9 + lo * 12544, y: a9 + lo * 12544, dx: g9 + lo * 12544, count: (hi - lo) * 12544)
         BiasGradient.sum(g9 + lo * 12544, rows: (hi - lo) * 196, n: 64, into: (gp + 82336))
@@ -641,37 +655,37 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
-    private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,
                                pixels: 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128, accumulate: true)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10_batch_normalization_4BackwardReduce() {
+    func l10_batch_normalization_4BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l10_batch_normalization_4bn,
                                  dGamma: gradients + 82400, dBeta: gradients + 82464)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 12544, a11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, pool) }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, pool) }
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
-    private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a11 + lo * 3136, y = a12 + lo * 3136, mask = l12_dropout_2mask + lo * 3136
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 3136, first: lo * 3136, seed: seed ^ 7681369315911520508, rate: dropout ? Float(0.25) : 0)
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
-    private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 82656), bias = (parameters + 885472)
         let x = a12, y = a14, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 3136 }, b: wk, n: 256, c: { row in y + (r0 + row) * 256 },
@@ -679,7 +693,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: outputs q0..<q1 of image 0
-    private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 82656), bias = (parameters + 885472)
         let x = a12, y = a14
         for cb in stride(from: q0, to: q1, by: 64) {
@@ -689,7 +703,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense_1 backward: dW, db, dx
-    private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         Activations.backward(.relu, dy: g14 + lo * 256, y: a14 + lo * 256, dx: g14 + lo * 256, count: (hi - lo) * 256)
         let x = a12, dy = g14
@@ -702,13 +716,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
-    private func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a14 + lo * 256, y = a15 + lo * 256, mask = l15_dropout_3mask + lo * 256
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 256, first: lo * 256, seed: seed ^ 4990025626462012731, rate: dropout ? Float(0.5) : 0)
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear
-    private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 885728), bias = (parameters + 888288)
         let x = a15, y = a16, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 256 }, b: wk, n: 10, c: { row in y + (r0 + row) * 10 },
@@ -716,7 +730,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     }
 
     // dense_2 backward: dW, db, dx
-    private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         let x = a15, dy = g16
         BiasGradient.sum(dy + lo * 10, rows: (hi - lo) * 1, n: 10, into: (gp + 888288))

@@ -40,15 +40,15 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     )
     public static let endsWithSoftmax = true
 
-    private var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 16, 32]
-    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // gradient of embedding output
-    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // bigru output [N, 128]
-    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // gradient of bigru output
-    private var l2_bigrustate: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // bigru gates, states and cells of every step, then their gradients
-    private var l2_bigruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 }   // bigru recurrent kernel and kernel transposed
-    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 + 36864 }   // dense output [N, 5]
-    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 20656 + 36864 }   // gradient of dense output
-    private var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 20672 + 36864 }   // dense transposed kernel [5, 128]
+    var a1: UnsafeMutablePointer<Float> { arena }   // embedding output [N, 16, 32]
+    var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // gradient of embedding output
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // bigru output [N, 128]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // gradient of bigru output
+    var l2_bigrustate: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // bigru gates, states and cells of every step, then their gradients
+    var l2_bigruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 }   // bigru recurrent kernel and kernel transposed
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 + 36864 }   // dense output [N, 5]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 20656 + 36864 }   // gradient of dense output
+    var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 20672 + 36864 }   // dense transposed kernel [5, 128]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 39941, inputSize: 16,
@@ -97,9 +97,9 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1664), (1664, 37632), (39296, 640), (39936, 5)]
 
     // bigru (Bidirectional): [N, 16, 32] -> [N, 128]: GRU 64 units, reset_after, masked (token id 0), bidirectional concat
-    private var l2_bigru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 16, inputs: 32, units: 64, returnSequences: false, masked: true, zeroMaskedOutput: false), merge: .concat, kernel: 1664, recurrent: 7808, bias: 20096, biasRows: 2, buffer: l2_bigrustate, maxBatch: maxBatch, transposed: l2_bigruwt, inputGradient: true, mask: SequenceMaskRule.tokenZero) }
+    var l2_bigru: BidirectionalLayer { BidirectionalLayer(RecurrentGeometry(cell: .gruResetAfter, steps: 16, inputs: 32, units: 64, returnSequences: false, masked: true, zeroMaskedOutput: false), merge: .concat, kernel: 1664, recurrent: 7808, bias: 20096, biasRows: 2, buffer: l2_bigrustate, maxBatch: maxBatch, transposed: l2_bigruwt, inputGradient: true, mask: SequenceMaskRule.tokenZero) }
     // dense (Dense): [N, 128] -> [N, 5]: x [128] * W [128, 5] + b linear
-    private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 39296), bias = (parameters + 39936)
         let x = a2, y = a3, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 128 }, b: wk, n: 5, c: { row in y + (r0 + row) * 5 },
@@ -107,7 +107,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     }
 
     // dense backward: dW, db, dx
-    private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
+    func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 39941
         let x = a2, dy = g3
         BiasGradient.sum(dy + lo * 5, rows: (hi - lo) * 1, n: 5, into: (gp + 39936))

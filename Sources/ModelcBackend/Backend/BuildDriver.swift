@@ -25,7 +25,8 @@
 // 2. The generated model file plus a main.swift (`import ModelcCommands`,
 //    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
 //    `-Ounchecked -wmo -target-cpu native -D MODELC_ISA_<family> -static-stdlib` (TargetISA.swift):
-//    one binary that needs no toolchain.
+//    one binary that needs no toolchain. A big model's file is first cut into one file per core
+//    at its top-level extensions and compiled without -wmo, a job per file (SourceParts.swift).
 // A sanitized build (`--sanitize thread|address`, Sanitizer below) compiles every runtime module
 // (the cold ones too) and the model with `-O -g -sanitize=<kind>` instead of -Ounchecked (which
 // drops the checks the sanitizers should see fail) and links the Swift libraries dynamically (the
@@ -122,7 +123,10 @@ public enum BuildDriver {
         let main = work.appendingPathComponent("main.swift")
         try "import ModelcCommands\nModelcApp.main(\(className).self)\n".write(to: main, atomically: true, encoding: .utf8)
         let tmp = work.appendingPathComponent(outURL.lastPathComponent)
-        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags(isa, sanitize: sanitize)
+        let (modelFiles, split) = try modelSources(generatedFile, className: className, in: work)
+        var flags = optimizationFlags(isa, sanitize: sanitize)
+        if modelFiles.count > 1 { flags = flags.filter { $0 != "-wmo" } + ["-j", "\(modelFiles.count)"] }
+        var args = ["-swift-version", "6", "-module-name", className + "Program"] + flags
         // A sanitized binary links the Swift runtime and Foundation dynamically (rpath into the
         // toolchain): -static-stdlib links with `--exclude-libs ALL`, which also hides the
         // sanitizer runtime's malloc/free and other interceptors from libc, so memory that glibc
@@ -130,12 +134,29 @@ public enum BuildDriver {
         // failure in ProcessInfo.environment) and ASan would not see shared-library calls.
         if sanitize == nil { args.append("-static-stdlib") }
         args += ["-I", runtimeDir]
-        args += [generatedFile, main.path] + (try runtimeObjects(runtimeDir)) + ["-o", tmp.path]
-        log("compiling \(generatedFile)")
+        args += modelFiles + [main.path] + (try runtimeObjects(runtimeDir)) + ["-o", tmp.path]
+        log("compiling \(generatedFile)\(split)")
         try run(compiler, args)
         if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
         try fm.moveItem(at: tmp, to: outURL)
         return outURL.path
+    }
+
+    /// The model's source files: the generated file itself, or, on several cores, its pieces in
+    /// one file per core (SourceParts.swift) in `work`, and the note for the log line.
+    static func modelSources(_ generatedFile: String, className: String, in work: URL) throws -> ([String], String) {
+        let text: String
+        do { text = try String(contentsOfFile: generatedFile, encoding: .utf8) } catch {
+            throw BuildError(message: "\(generatedFile): cannot read the generated model: \(error.localizedDescription)")
+        }
+        let files = SourceParts.files(text, count: ProcessInfo.processInfo.activeProcessorCount)
+        if files.count == 1 { return ([generatedFile], "") }
+        let paths = try files.enumerated().map { k, part in
+            let path = work.appendingPathComponent("\(className).part\(k + 1).swift").path
+            try GeneratedFiles.writeIfChanged(part, to: path)
+            return path
+        }
+        return (paths, " as \(files.count) files, one per core")
     }
 
     /// Compiles the runtime modules into the cache (once per source/flag hash).

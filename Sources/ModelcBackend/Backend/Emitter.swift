@@ -217,33 +217,36 @@ final class ModelEmission {
     /// Set by an emitter whose single-image inference differs from its batch steps (work split
     /// inside the image); read and cleared by the emitter driver after each layer.
     var singleImage: [Step]? = nil
+    /// The layer being emitted (set by the emitter driver): the owner of the functions recorded.
+    var layer = 0
 
     /// The layers' functions, written after the other members (ModelClassWriter drops the
-    /// unused ones and writes the one-statement chunk and serial steps in place).
+    /// unused ones, writes the one-statement chunk and serial steps in place, and groups the rest
+    /// by layer).
     var functions: [EmittedFunction] = []
 
     /// Records `// comment` and `header { body }` as a member function of the model class.
     private func function(_ header: String, comment: String, _ body: (CodeWriter) -> Void) {
         let w = CodeWriter()
         body(w)
-        functions.append(EmittedFunction(header: header, comment: commentSafe(comment), body: w.lines))
+        functions.append(EmittedFunction(header: header, comment: commentSafe(comment), body: w.lines, layer: layer))
     }
 
-    /// Emits `private func name(_ q0: Int, _ q1: Int, _ t: Int)`: rows q0..<q1 of image 0.
+    /// Emits `func name(_ q0: Int, _ q1: Int, _ t: Int)`: rows q0..<q1 of image 0.
     func rowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        function("private func \(name)(_ q0: Int, _ q1: Int, _ t: Int)", comment: comment, body)
+        function("func \(name)(_ q0: Int, _ q1: Int, _ t: Int)", comment: comment, body)
     }
 
-    /// Emits `@inline(never) private func name(_ x:, _ y:, _ q0: Int, _ q1: Int, _ t: Int)`: rows
+    /// Emits `@inline(never) func name(_ x:, _ y:, _ q0: Int, _ q1: Int, _ t: Int)`: rows
     /// q0..<q1 of one image (input x, output y), called per image and by the single-image split.
     func imageRowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        function("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int)",
+        function("@inline(never) func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int)",
                  comment: comment, body)
     }
 
-    /// Emits `@inline(never) private func name(_ x:, _ y:, _ t: Int)`: one image (input x, output y).
+    /// Emits `@inline(never) func name(_ x:, _ y:, _ t: Int)`: one image (input x, output y).
     func imageFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        function("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int)",
+        function("@inline(never) func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int)",
                  comment: comment, body)
     }
 
@@ -251,19 +254,19 @@ final class ModelEmission {
         buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, perChunk: perChunk, kind: kind, comment: commentSafe(comment)))
     }
 
-    /// Emits `private func name(_ lo: Int, _ hi: Int, _ t: Int)` with the body.
+    /// Emits `func name(_ lo: Int, _ hi: Int, _ t: Int)` with the body.
     func chunkFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        function("private func \(name)(_ lo: Int, _ hi: Int, _ t: Int)", comment: comment, body)
+        function("func \(name)(_ lo: Int, _ hi: Int, _ t: Int)", comment: comment, body)
     }
 
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        function("private func \(name)()", comment: comment, body)
+        function("func \(name)()", comment: comment, body)
     }
 
     /// Kernel functions several layers call (one per distinct Winograd geometry): key -> index in `functions`.
     private var sharedKernels: [String: Int] = [:]
 
-    /// Emits `@inline(never) private func <name>(_ x:, _ y:, _ q0: Int, _ q1: Int, <parameters>)`
+    /// Emits `@inline(never) func <name>(_ x:, _ y:, _ q0: Int, _ q1: Int, <parameters>)`
     /// the first time `key` is asked for, and names `user` in its comment every time; returns its
     /// name. A key names everything the body depends on, so equal keys mean equal bodies; a name
     /// already taken by another key gets a numeric suffix.
@@ -276,7 +279,7 @@ final class ModelEmission {
         var unique = name, k = 2
         while functions.contains(where: { $0.name == unique }) { unique = "\(name)_\(k)"; k += 1 }
         sharedKernels[key] = functions.count
-        function("@inline(never) private func \(unique)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, \(parameters))",
+        function("@inline(never) func \(unique)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, \(parameters))",
                  comment: "\(comment); called by \(user)", body)
         return unique
     }
@@ -287,6 +290,8 @@ struct EmittedFunction {
     let header: String
     var comment: String
     let body: [String]
+    /// The layer whose emitter wrote it (a shared kernel: its first user).
+    var layer = 0
     /// The name: the identifier before the parameter list.
     var name: String {
         guard let f = header.range(of: "func ") else { return header }

@@ -38,6 +38,7 @@ struct LayerSchedule {
         unpaddedConvs = Set(lowering.layers.indices.filter { lowering.layers[$0].conv?.unpaddedInput == true })
         for (i, l) in layers.enumerated() where i > 0 || !Emitter.isInput(l) {
             let firstBuffer = m.buffers.count
+            m.layer = i
             let emitter = self.emitter(i, flatten: ir.flattenOrder, lowering: lowering.layers[i])
             let ctx = context(i, emitter, inputShape: inputShape, m)
             let steps = emitter.emit(ctx, m)

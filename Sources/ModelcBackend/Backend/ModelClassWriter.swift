@@ -23,19 +23,41 @@ struct ModelClassWriter {
         let inline = inlinedSteps()
         let drivers = CodeWriter()
         writeDrivers(drivers, inline: inline)
-        let functions = usedFunctions(roots: drivers.text + m.members.text, inlined: Set(inline.keys))
+        let groups = Self.layerGroups(usedFunctions(roots: drivers.text + m.members.text, inlined: Set(inline.keys)))
         let body = CodeWriter()
         body.block("public final class \(cls): CompiledModelBase, CompiledModel, @unchecked Sendable") {
             writeStorage(body)
             body.append(drivers)
             body.line()
-            for l in m.members.lines { body.line(l) }
-            for f in functions { f.write(body) }
+            if groups.count == 1 {
+                for l in m.members.lines { body.line(l) }
+                for f in groups[0] { f.write(body) }
+            }
         }
+        if groups.count > 1 { writeExtensions(body, groups) }
         let w = CodeWriter()
         writeHeader(w, body: body.text)
         w.append(body)
         return w.text
+    }
+
+    /// A big model's members and functions, after the class. The members (values whose literal
+    /// sizes the kernels specialize on, such as a BatchNorm's channels) go in a `fileprivate
+    /// extension`, which the build driver copies into every file it compiles (SourceParts.swift),
+    /// so that each file's optimizer sees the literals; the functions go in `extension`s of
+    /// whole layers.
+    private func writeExtensions(_ w: CodeWriter, _ groups: [[EmittedFunction]]) {
+        if !m.members.lines.isEmpty {
+            w.line()
+            w.line("// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.")
+            w.block("fileprivate extension \(cls)") { for l in m.members.lines { w.line(l) } }
+        }
+        w.line()
+        w.line("// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.")
+        for (k, g) in groups.enumerated() {
+            if k > 0 { w.line() }
+            w.block("extension \(cls)") { for f in g { f.write(w) } }
+        }
     }
 
     /// `body`: the class text, from which the header takes the file-level helpers it uses.
@@ -70,6 +92,26 @@ struct ModelClassWriter {
             w.line("           arena: \(floats.total.literal), arena32: \(ints.total.literal))")
         }
         w.line()
+    }
+
+    /// A model whose functions have more than twice this many lines in all gets them in
+    /// `extension`s of whole layers of about this many lines each (the last one at least half
+    /// of it), which the build driver compiles in parallel (SourceParts.swift).
+    static let groupLines = 100
+
+    /// `functions` (in emission order, so each layer's are together) in one group, or in groups
+    /// of whole layers of about `groupLines` lines.
+    static func layerGroups(_ functions: [EmittedFunction]) -> [[EmittedFunction]] {
+        func lines(_ f: EmittedFunction) -> Int { f.body.count + 3 }
+        guard functions.reduce(0, { $0 + lines($1) }) > 2 * groupLines else { return [functions] }
+        var groups: [[EmittedFunction]] = [[]], size = 0
+        for f in functions {
+            if size >= groupLines, let last = groups[groups.count - 1].last, last.layer != f.layer { groups.append([]); size = 0 }
+            groups[groups.count - 1].append(f)
+            size += lines(f)
+        }
+        if groups.count > 1 && size < groupLines / 2 { let tail = groups.removeLast(); groups[groups.count - 1] += tail }
+        return groups
     }
 
     /// The one-statement chunk and serial functions that no other function calls: the schedule
@@ -211,11 +253,11 @@ struct ArenaLayout {
         buffers = list; total = at
     }
 
-    /// `private var name: UnsafeMutablePointer<T> { arena + offset }   // comment`
+    /// `var name: UnsafeMutablePointer<T> { arena + offset }   // comment`
     func declare(_ w: CodeWriter, arena: String, type: String) {
         for (b, o) in buffers {
             let at = o.text == "0" ? arena : "\(arena) + \(o.text)"
-            w.line("private var \(b.name): UnsafeMutablePointer<\(type)> { \(at) }   // \(b.comment)")
+            w.line("var \(b.name): UnsafeMutablePointer<\(type)> { \(at) }   // \(b.comment)")
         }
     }
 }

@@ -47,7 +47,7 @@ struct BatchNormPasses {
         m.buffer("\(p)stats", perImage: 0, fixed: 4 * ch, "\(c.name) batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)")
         let param = { (k: ParamTensor.Role) in c.has(k) ? c.param(k) : "nil" }
         m.members.line("// \(commentSafe(hdr))")
-        m.members.block("private var \(layer): BatchNormLayer") {
+        m.members.block("var \(layer): BatchNormLayer") {
             m.members.line("BatchNormLayer(channels: \(ch), statistics: \(p)stats, gamma: \(param(.gamma)), beta: \(param(.beta)),")
             m.members.line("               movingMean: \(c.param(.movingMean)), movingVariance: \(c.param(.movingVariance)),")
             m.members.line("               epsilon: \(floatLiteral(attrs.epsilon)), momentum: \(floatLiteral(attrs.momentum))\(attrs.unbiasedRunningVariance ? ", unbiased: true" : ""))")

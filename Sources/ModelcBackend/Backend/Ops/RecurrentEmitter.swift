@@ -65,7 +65,7 @@ struct RecurrentEmitter: OpEmitter {
         let type = attrs.bidirectional == nil ? "RecurrentLayer" : "BidirectionalLayer"
         let merge = attrs.bidirectional.map { ", merge: .\($0.rawValue)" } ?? ""
         m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
-        m.members.line("private var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
+        m.members.line("var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
             wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""))")
         }

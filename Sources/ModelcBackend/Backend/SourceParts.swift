@@ -1,0 +1,73 @@
+// Splitting an emitted model file for a compile on every core.
+//
+// Before: one emitted file, `import`s, the model class and, for a big model, the values its
+// kernels specialize on in a `fileprivate extension` and the layers' functions as top-level
+// `extension`s of whole layers (ModelClassWriter.writeExtensions).
+// After: `count` files (or the file itself, when it has no extensions or there is one core),
+// each holding the file's imports, the fileprivate extension, and some of the other top-level
+// pieces in source order, the first one the class, of about equal compile work.
+//
+// Why: swiftc's optimizer runs on one core per frontend job, and a whole-module compile (-wmo)
+// is one job. Compiled as separate files (no -wmo), each file is its own job and the files run
+// at once; a call from one file into another is a plain call, which costs nothing here, where
+// every call into a layer's functions does a chunk of images' work. The kernels themselves are
+// the runtime's @_transparent functions, inlined into whichever file calls them.
+
+enum SourceParts {
+    /// The file's top-level pieces: everything before the first line that starts with
+    /// `extension ` or `fileprivate extension `, then each extension with what follows it up
+    /// to the next one.
+    static func pieces(_ text: String) -> [String] {
+        var pieces: [String] = [], current: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if (line.hasPrefix("extension ") || line.hasPrefix("fileprivate extension ")) && !current.isEmpty {
+                pieces.append(current.joined(separator: "\n"))
+                current = []
+            }
+            current.append(line)
+        }
+        pieces.append(current.joined(separator: "\n"))
+        return pieces
+    }
+
+    /// A piece's compile work, estimated as its lines of code from its first function on:
+    /// comments and blank lines do not count, nor do the class's declarations before its first
+    /// function (the model's facts, the buffers' accessors), which cost the optimizer next to
+    /// nothing (measured on seed 002: the class took 25 ms a line from `forward` on, the
+    /// extensions 30-40 ms a line).
+    static func weight(_ piece: String) -> Int {
+        let lines = piece.split(separator: "\n").drop { !$0.contains("func ") }
+        return lines.filter { line in
+            let code = line.drop { $0 == " " }
+            return !code.isEmpty && !code.hasPrefix("//")
+        }.count
+    }
+
+    /// Whether every file gets a copy of the piece: a `fileprivate extension`, whose members
+    /// each file needs in its own text for the optimizer to see their literals.
+    static func isShared(_ piece: String) -> Bool { piece.hasPrefix("fileprivate extension ") }
+
+    /// The text in at most `count` files: the pieces go, heaviest first, each to the file with
+    /// the least work so far (of equal work, the one with fewer pieces), and the shared pieces to every file; each file keeps its pieces in
+    /// source order and starts with the file's `import` lines (the first file has them already:
+    /// it holds the first piece).
+    static func files(_ text: String, count: Int) -> [String] {
+        let pieces = pieces(text)
+        let shared = pieces.indices.filter { isShared(pieces[$0]) }
+        let own = pieces.indices.filter { $0 > 0 && !isShared(pieces[$0]) }
+        let n = min(max(count, 1), own.count + 1)
+        if n == 1 { return [text] }
+        var files = Array(repeating: [Int](), count: n), work = Array(repeating: 0, count: n)
+        files[0] = [0]; work[0] = weight(pieces[0])
+        for i in own.sorted(by: { weight(pieces[$0]) > weight(pieces[$1]) }) {
+            let f = work.indices.min { (work[$0], files[$0].count) < (work[$1], files[$1].count) }!
+            files[f].append(i)
+            work[f] += weight(pieces[i])
+        }
+        let imports = pieces[0].split(separator: "\n").filter { $0.hasPrefix("import ") }.joined(separator: "\n")
+        return files.filter { !$0.isEmpty }.map { indices in
+            let body = (indices + shared).sorted().map { pieces[$0] }.joined(separator: "\n")
+            return indices.contains(0) ? body : imports + "\n\n" + body
+        }
+    }
+}

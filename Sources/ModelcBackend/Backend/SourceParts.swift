@@ -33,8 +33,7 @@ enum SourceParts {
     /// A piece's compile work, estimated as its lines of code from its first function on:
     /// comments and blank lines do not count, nor do the class's declarations before its first
     /// function (the model's facts, the buffers' accessors), which cost the optimizer next to
-    /// nothing (measured on seed 002: the class took 25 ms a line from `forward` on, the
-    /// extensions 30-40 ms a line).
+    /// nothing beside a function's line (Tests/Peers/RESULTS.md, nineteenth session).
     static func weight(_ piece: String) -> Int {
         let lines = piece.split(separator: "\n").drop { !$0.contains("func ") }
         return lines.filter { line in

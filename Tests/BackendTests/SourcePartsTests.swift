@@ -17,18 +17,18 @@ final class SourcePartsTests: XCTestCase {
     func testSmallModelStaysOneClassAndOneFile() throws {
         let source = try emitted("seed001_mlp_128_64_relu_adam")
         XCTAssertFalse(source.contains("\nextension "))
-        XCTAssertEqual(SourceParts.files(source, count: 2), [source])
+        XCTAssertEqual(SourceParts.files(source, file: "m.swift", count: 2), [source])
     }
 
     func testBigModelKeepsEachLayerInOneExtension() throws {
         let pieces = SourceParts.pieces(try emitted("seed002_mnist_cnn"))
         XCTAssertGreaterThan(pieces.count, 3)
-        XCTAssertTrue(pieces[0].contains("public final class Seed002MnistCnn"))
-        XCTAssertEqual(pieces.filter(SourceParts.isShared).count, 1)
+        XCTAssertTrue(pieces[0].text.contains("public final class Seed002MnistCnn"))
+        XCTAssertEqual(pieces.filter(\.isShared).count, 1)
         // l<index>_<name><Role>: every layer's functions sit in one piece
         var owner: [String: Int] = [:]
         let function = try NSRegularExpression(pattern: #"func (l\d+)_"#)
-        for (k, piece) in pieces.enumerated() {
+        for (k, piece) in pieces.map(\.text).enumerated() {
             for match in function.matches(in: piece, range: NSRange(piece.startIndex..., in: piece)) {
                 let layer = (piece as NSString).substring(with: match.range(at: 1))
                 XCTAssertEqual(owner[layer, default: k], k, "\(layer)'s functions are in pieces \(owner[layer]!) and \(k)")
@@ -41,26 +41,48 @@ final class SourcePartsTests: XCTestCase {
     func testFilesHoldEveryPieceOnceAndTheSharedValuesEverywhere() throws {
         let source = try emitted("seed002_mnist_cnn")
         let pieces = SourceParts.pieces(source)
-        XCTAssertEqual(pieces.joined(separator: "\n"), source)
-        let files = SourceParts.files(source, count: 2)
+        XCTAssertEqual(pieces.map(\.text).joined(separator: "\n"), source)
+        let files = SourceParts.files(source, file: "generated/Seed002MnistCnn.swift", count: 2)
         XCTAssertEqual(files.count, 2)
         XCTAssertTrue(files[0].contains("public final class Seed002MnistCnn"))
         XCTAssertTrue(files[1].hasPrefix("import ModelcRuntime\n"))
-        for piece in pieces where piece.hasPrefix("extension ") || piece.hasPrefix("fileprivate extension ") {
-            let copies = files.filter { $0.contains(piece) }.count
-            XCTAssertEqual(copies, SourceParts.isShared(piece) ? 2 : 1, String(piece.prefix(120)))
+        for piece in pieces.dropFirst() {
+            let copies = files.filter { $0.contains(piece.text) }.count
+            XCTAssertEqual(copies, piece.isShared ? 2 : 1, String(piece.text.prefix(120)))
         }
         let work = files.map(SourceParts.weight)
         XCTAssertLessThan(Double(work.max()!) / Double(work.min()!), 1.3, "unbalanced: \(work)")
     }
 
+    /// After each `#sourceLocation(file:line: N)` the files read as the emitted file from line N.
+    func testSourceLocationsPointIntoTheEmittedFile() throws {
+        let source = try emitted("seed002_mnist_cnn")
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let directive = "#sourceLocation(file: \"generated/Seed002MnistCnn.swift\", line: "
+        var checked = 0
+        for file in SourceParts.files(source, file: "generated/Seed002MnistCnn.swift", count: 3) {
+            var at: Int? = nil
+            for line in file.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix(directive) {
+                    at = Int(line.dropFirst(directive.count).dropLast())
+                    XCTAssertNotNil(at, String(line))
+                    continue
+                }
+                guard let n = at else { continue }
+                XCTAssertEqual(String(line), String(lines[n - 1]), "line \(n)")
+                at = n + 1; checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, lines.count)   // every line at least once, the shared ones more
+    }
+
     func testOneCoreOrNoExtensionsKeepsTheFile() {
-        let text = "import ModelcRuntime\n\npublic final class A {\n}\n\nextension A {\n    func f() {}\n}\n"
-        XCTAssertEqual(SourceParts.files(text, count: 1), [text])
-        XCTAssertEqual(SourceParts.files("import ModelcRuntime\nfinal class B {}\n", count: 4).count, 1)
-        let two = SourceParts.files(text, count: 8)
+        let text = "import ModelcRuntime\n\npublic final class A {\n}\n\n// A's f\nextension A {\n    func f() {}\n}\n"
+        XCTAssertEqual(SourceParts.files(text, file: "m.swift", count: 1), [text])
+        XCTAssertEqual(SourceParts.files("import ModelcRuntime\nfinal class B {}\n", file: "m.swift", count: 4).count, 1)
+        let two = SourceParts.files(text, file: "a \"b\".swift", count: 8)
         XCTAssertEqual(two.count, 2)
-        XCTAssertEqual(two[1], "import ModelcRuntime\n\nextension A {\n    func f() {}\n}\n")
+        XCTAssertEqual(two[1], "import ModelcRuntime\n#sourceLocation(file: \"a \\\"b\\\".swift\", line: 6)\n// A's f\nextension A {\n    func f() {}\n}\n")
     }
 
     func testWeightCountsCodeFromTheFirstFunction() {

@@ -61,6 +61,9 @@ public enum BuildDriver {
         return level + ["-wmo", "-target-cpu", isa.targetCPU, "-D", isa.define]
     }
 
+    /// `flags` without -wmo: each source file compiled as its own job.
+    static func fileByFile(_ flags: [String]) -> [String] { flags.filter { $0 != "-wmo" } }
+
     /// The runtime modules in build order (each imports those before it).
     static let runtimeModules = ["ModelcData", "ModelcModelFiles", "ModelcRuntime", "ModelcCommands"]
 
@@ -71,7 +74,7 @@ public enum BuildDriver {
     /// -Onone for the cold modules unless sanitized, and the package name that lets a module use
     /// the `package` declarations of those before it.
     static func moduleFlags(_ m: String, isa: TargetISA, sanitize: Sanitizer?) -> [String] {
-        var flags = optimizationFlags(isa, sanitize: sanitize).filter { $0 != "-wmo" }
+        var flags = fileByFile(optimizationFlags(isa, sanitize: sanitize))
         if coldModules.contains(m) && sanitize == nil { flags = flags.map { $0 == "-Ounchecked" ? "-Onone" : $0 } }
         return flags + ["-package-name", "modelc"]
     }
@@ -125,7 +128,7 @@ public enum BuildDriver {
         let tmp = work.appendingPathComponent(outURL.lastPathComponent)
         let (modelFiles, split) = try modelSources(generatedFile, className: className, in: work)
         var flags = optimizationFlags(isa, sanitize: sanitize)
-        if modelFiles.count > 1 { flags = flags.filter { $0 != "-wmo" } + ["-j", "\(modelFiles.count)"] }
+        if modelFiles.count > 1 { flags = fileByFile(flags) + ["-j", "\(modelFiles.count)"] }
         var args = ["-swift-version", "6", "-module-name", className + "Program"] + flags
         // A sanitized binary links the Swift runtime and Foundation dynamically (rpath into the
         // toolchain): -static-stdlib links with `--exclude-libs ALL`, which also hides the
@@ -149,7 +152,7 @@ public enum BuildDriver {
         do { text = try String(contentsOfFile: generatedFile, encoding: .utf8) } catch {
             throw BuildError(message: "\(generatedFile): cannot read the generated model: \(error.localizedDescription)")
         }
-        let files = SourceParts.files(text, count: ProcessInfo.processInfo.activeProcessorCount)
+        let files = SourceParts.files(text, file: generatedFile, count: ProcessInfo.processInfo.activeProcessorCount)
         if files.count == 1 { return ([generatedFile], "") }
         let paths = try files.enumerated().map { k, part in
             let path = work.appendingPathComponent("\(className).part\(k + 1).swift").path

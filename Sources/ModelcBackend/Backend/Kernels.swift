@@ -3,61 +3,15 @@
 //     register-tiled for the target CPU: C[r][0..<N] (=|+=) sum_{i,j} A_r[i*aOuter + j*aInner] *
 //     B[i*bOuter + j*bInner + 0..<N]. Every GEMM of an emitted model is one: Dense forward and backward, the convolution
 //     forward, input and weight gradients, and the Winograd tiles' products.
-//   * channel-vector loops (emitChannelLoops) for the BatchNorm passes, the convolution (and
-//     pooling window) geometry, and the helpers every generated file starts with.
+//   * the convolution (and pooling window) geometry.
 
 import ModelcCore
-
-enum SIMDText {
-    static func type(_ w: Int) -> String { w == 1 ? "Float" : "SIMD\(w)<Float>" }
-    static func zero(_ w: Int) -> String { w == 1 ? "Float(0)" : "SIMD\(w)<Float>()" }
-    static func load(_ w: Int, _ ptr: String) -> String { w == 1 ? "\(ptr).pointee" : "ld\(w)(\(ptr))" }
-    static func store(_ w: Int, _ ptr: String, _ v: String) -> String {
-        w == 1 ? "\(ptr).pointee = \(v)" : "st\(w)(\(ptr), \(v))"
-    }
-    /// `v = f(v)` for the activations that fit in a register epilogue.
-    static func epilogue(_ w: Int, _ v: String, _ act: EpilogueActivation) -> String? {
-        switch act {
-        case .none: return nil
-        case .relu:
-            return w == 1 ? "\(v) = max(\(v), 0)" : "\(v) = \(v).replacing(with: 0, where: \(v) .< 0)"
-        case .leaky(let a):
-            return w == 1 ? "if \(v) < 0 { \(v) *= \(floatLiteral(a)) }"
-                          : "\(v) = \(v).replacing(with: \(v) * \(floatLiteral(a)), where: \(v) .< 0)"
-        }
-    }
-}
-
-extension SIMDText {
-    /// `g = g * f'(y)` for a register-epilogue activation, given its output y (exactly the
-    /// scalar `y > 0 ? g : g * alpha` of the runtime's Activations.backward, NaN included).
-    static func backward(_ w: Int, _ g: String, y: String, _ act: EpilogueActivation) -> String {
-        switch act {
-        case .none: return "_ = \(y)"
-        case .relu:
-            return w == 1 ? "if !(\(y) > 0) { \(g) = 0 }" : "\(g) = \(g).replacing(with: 0, where: .!(\(y) .> 0))"
-        case .leaky(let a):
-            return w == 1 ? "if !(\(y) > 0) { \(g) *= \(floatLiteral(a)) }"
-                          : "\(g) = \(g).replacing(with: \(g) * \(floatLiteral(a)), where: .!(\(y) .> 0))"
-        }
-    }
-}
 
 enum EpilogueActivation: Equatable {
     case none
     case relu
     case leaky(Float)
 }
-
-/// Fileprivate SIMD load/store helpers every generated file starts with.
-let simdHelpers = """
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-"""
 
 /// One call of the runtime's GEMM (Sources/ModelcRuntime/Kernels/Gemm.swift):
 ///   C[r][0..<n] (op)= sum_{i, j} A_r[i*aOuter + j*aInner] * B[i*bOuter + j*bInner + 0..<n]
@@ -125,44 +79,6 @@ struct RowGemm {
     func emit(_ w: CodeWriter) {
         w.line("Gemm.rows(\(rows), a: { row in \(aRow("row")) }, b: \(b), n: \(n), c: { row in \(cRow("row")) },")
         w.line("          \(reductionText), \(epilogueText))")
-    }
-}
-
-/// One group of channels held in registers by `emitChannelLoops`: `count` vectors of `width`
-/// lanes (1 = scalar) starting at channel `c0`.
-struct ChannelLanes {
-    let width: Int
-    let count: Int
-    let c0: Int
-    var type: String { SIMDText.type(width) }
-    var zero: String { SIMDText.zero(width) }
-    /// Vector j of the group at `ptr` (a channel-indexed row pointer).
-    func load(_ ptr: String, _ j: Int) -> String { SIMDText.load(width, "(\(ptr) + \(c0 + j * width))") }
-    func store(_ ptr: String, _ j: Int, _ v: String) -> String { SIMDText.store(width, "(\(ptr) + \(c0 + j * width))", v) }
-}
-
-/// Channel-last loops with the channels in SIMD registers:
-///   for each group of up to `maxVectors` SIMD16 vectors of channels (then SIMD8/4/scalar tails):
-///     pre(lanes); for r in 0..<rows { body(lanes) }; post(lanes)
-/// Each lane handles one channel and visits the rows in order, so sums come out exactly as
-/// the scalar loop `for r { for c { s[c] += ... } }` computes them.
-func emitChannelLoops(_ w: CodeWriter, rows: String, channels: Int, maxVectors: Int = 8,
-                      pre: (ChannelLanes) -> Void, body: (ChannelLanes) -> Void, post: (ChannelLanes) -> Void) {
-    var groups: [ChannelLanes] = []
-    var c = 0
-    while channels - c >= 16 {
-        let n = min(maxVectors, (channels - c) / 16)
-        groups.append(ChannelLanes(width: 16, count: n, c0: c)); c += 16 * n
-    }
-    if channels - c >= 8 { groups.append(ChannelLanes(width: 8, count: 1, c0: c)); c += 8 }
-    if channels - c >= 4 { groups.append(ChannelLanes(width: 4, count: 1, c0: c)); c += 4 }
-    if channels - c > 0 { groups.append(ChannelLanes(width: 1, count: channels - c, c0: c)) }
-    for g in groups {
-        w.block("do") {
-            pre(g)
-            w.block("for r in 0..<\(rows)") { body(g) }
-            post(g)
-        }
     }
 }
 

@@ -403,5 +403,4 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l11_dense_2wt, n: 24, c: { row in g10 + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
-
 }

@@ -220,7 +220,6 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -245,7 +244,6 @@ fileprivate extension FusePool {
                        movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -372,7 +370,6 @@ extension FusePool {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
     }
-
 }
 
 extension FusePool {
@@ -501,5 +498,4 @@ extension FusePool {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17_dense_2wt, n: 9, c: { row in g16 + (r0 + row) * 9 },
                   GemmReduction(k: 5, ldb: 9), .store)
     }
-
 }

@@ -208,7 +208,6 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -233,7 +232,6 @@ fileprivate extension FusePoolFused {
                        movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -392,7 +390,6 @@ extension FusePoolFused {
             l6_conv2d_2InputGradientRows(dyp, dx, 0, 20, t)
         }
     }
-
 }
 
 extension FusePoolFused {
@@ -552,5 +549,4 @@ extension FusePoolFused {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17_dense_2wt, n: 9, c: { row in g16 + (r0 + row) * 9 },
                   GemmReduction(k: 5, ldb: 9), .store)
     }
-
 }

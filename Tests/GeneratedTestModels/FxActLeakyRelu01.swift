@@ -53,5 +53,4 @@ public final class FxActLeakyRelu01: CompiledModelBase, CompiledModel, @unchecke
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
     }
-
 }

@@ -53,5 +53,4 @@ public final class FxActLeakyReluDefault: CompiledModelBase, CompiledModel, @unc
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
     }
-
 }

@@ -53,5 +53,4 @@ public final class FxActRelu: CompiledModelBase, CompiledModel, @unchecked Senda
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
     }
-
 }

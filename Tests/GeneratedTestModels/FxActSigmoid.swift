@@ -54,5 +54,4 @@ public final class FxActSigmoid: CompiledModelBase, CompiledModel, @unchecked Se
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
     }
-
 }

@@ -118,5 +118,4 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in g3 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

@@ -59,5 +59,4 @@ public final class FxAvgpool: CompiledModelBase, CompiledModel, @unchecked Senda
         let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 27, pool) }
     }
-
 }

@@ -59,5 +59,4 @@ public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked S
         let pool = PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, pool) }
     }
-
 }

@@ -147,5 +147,4 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
         BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 108, dBeta: gradients + 112)
     }
-
 }

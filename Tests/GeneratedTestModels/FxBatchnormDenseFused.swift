@@ -128,5 +128,4 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
         BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 1, l3_batch_normalizationbn,
                                  dGamma: gradients + 65, dBeta: gradients + 70)
     }
-
 }

@@ -186,5 +186,4 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
         let pool = PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))
         for n in lo..<hi { Pooling.averageBackward(g3 + n * 96, g4 + n * 42, pool) }
     }
-
 }

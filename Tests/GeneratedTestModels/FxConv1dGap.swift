@@ -220,5 +220,4 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 3, c: { row in g4 + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), .store)
     }
-
 }

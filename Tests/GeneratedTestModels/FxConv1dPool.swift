@@ -201,5 +201,4 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_densewt, n: 20, c: { row in g3 + (r0 + row) * 20 },
                   GemmReduction(k: 3, ldb: 20), .store)
     }
-
 }

@@ -210,5 +210,4 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
             l3_conv2d_2InputGradientRows(dyp, dx, 0, 16, t)
         }
     }
-
 }

@@ -147,5 +147,4 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
             l2_conv2d_1InputGradientScatter(dy, dx, 0, 20, t)
         }
     }
-
 }

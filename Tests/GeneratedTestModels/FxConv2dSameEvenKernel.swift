@@ -95,5 +95,4 @@ public final class FxConv2dSameEvenKernel: CompiledModelBase, CompiledModel, @un
                       GemmReduction(outer: 7, inner: 7, aOuter: 20, aInner: 2, bOuter: 21, bInner: 3), .add)
         }
     }
-
 }

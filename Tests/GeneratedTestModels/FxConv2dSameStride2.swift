@@ -95,5 +95,4 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
                       GemmReduction(outer: 5, inner: 6, aOuter: 52, aInner: 4, bOuter: 18, bInner: 3), .add)
         }
     }
-
 }

@@ -222,5 +222,4 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
             l3_conv2d_transpose_2InputGradientRows(x, g2 + n * 576, 0, 288, t)
         }
     }
-
 }

@@ -92,5 +92,4 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
                       GemmReduction(outer: 7, inner: 7, aOuter: 27, aInner: 3, bOuter: 28, bInner: 4), .add)
         }
     }
-
 }

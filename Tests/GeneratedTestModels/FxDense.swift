@@ -112,5 +112,4 @@ public final class FxDense: CompiledModelBase, CompiledModel, @unchecked Sendabl
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_dense_1wt, n: 7, c: { row in g2 + (r0 + row) * 7 },
                   GemmReduction(k: 5, ldb: 7), .store)
     }
-
 }

@@ -205,5 +205,4 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l6_dense_4wt, n: 5, c: { row in g5 + (r0 + row) * 5 },
                   GemmReduction(k: 4, ldb: 5), .store)
     }
-
 }

@@ -115,5 +115,4 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l3_dense_1wt, n: 6, c: { row in g2 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

@@ -110,5 +110,4 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
             }
         }
     }
-
 }

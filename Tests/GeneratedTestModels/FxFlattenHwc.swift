@@ -80,5 +80,4 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
         Gemm.rows(60, a: { row in x + r0 * 60 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 60, ldb: 4), .store)
     }
-
 }

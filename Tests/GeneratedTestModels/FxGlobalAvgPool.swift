@@ -59,5 +59,4 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
         let pool = PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))
         for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, pool) }
     }
-
 }

@@ -54,5 +54,4 @@ public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
     }
-
 }

@@ -261,5 +261,4 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
             l7_map_outInputGradientRows(dyp, dx, 0, 16, t)
         }
     }
-
 }

@@ -130,5 +130,4 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_logitswt, n: 21, c: { row in g6 + (r0 + row) * 21 },
                   GemmReduction(k: 3, ldb: 21), .store)
     }
-
 }

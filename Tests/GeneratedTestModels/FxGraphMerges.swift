@@ -212,5 +212,4 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l11_dense_3wt, n: 18, c: { row in g9 + (r0 + row) * 18 },
                   GemmReduction(k: 3, ldb: 18), .store)
     }
-
 }

@@ -174,7 +174,6 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 144), (236, 4), (256, 8), (264, 2), (266, 18), (284, 3)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -192,7 +191,6 @@ fileprivate extension FxGraphResidualInceptionFused {
                        movingMean: (parameters + 248), movingVariance: (parameters + 252),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -340,7 +338,6 @@ extension FxGraphResidualInceptionFused {
             l4_conv2d_1InputGradientRows(dyp, dx, 0, 25, t)
         }
     }
-
 }
 
 extension FxGraphResidualInceptionFused {
@@ -443,5 +440,4 @@ extension FxGraphResidualInceptionFused {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l12_densewt, n: 6, c: { row in g11 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

@@ -124,7 +124,6 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12), (12, 3), (15, 18), (33, 3), (36, 24), (60, 4), (87, 24), (111, 4), (64, 12), (76, 3), (115, 12), (127, 3), (79, 6), (85, 2)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -278,7 +277,6 @@ extension FxGraphShared {
             l4InputGradientScatter(dy, dx, 0, 3, t)
         }
     }
-
 }
 
 extension FxGraphShared {
@@ -357,5 +355,4 @@ extension FxGraphShared {
         Merge.accumulate(gradients + 36, gradients + 87, count: 28)   // conv_s += conv_s[1]
         Merge.accumulate(gradients + 64, gradients + 115, count: 15)   // dense_s += dense_s[1]
     }
-
 }

@@ -162,5 +162,4 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l8_logitswt, n: 10, c: { row in g7 + (r0 + row) * 10 },
                   GemmReduction(k: 2, ldb: 10), .store)
     }
-
 }

@@ -104,5 +104,4 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
                       GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), .add)
         }
     }
-
 }

@@ -157,5 +157,4 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 3, c: { row in g5 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
     }
-
 }

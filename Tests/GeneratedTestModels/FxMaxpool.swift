@@ -66,5 +66,4 @@ public final class FxMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         let pool = PoolGeometry(input: (7, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a0 + n * 126, a1 + n * 27, pool) }
     }
-
 }

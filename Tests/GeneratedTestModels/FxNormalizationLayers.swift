@@ -290,5 +290,4 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 4, c: { row in g9 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
-
 }

@@ -133,5 +133,4 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3_densewt, n: 48, c: { row in g1 + (r0 + row) * 48 },
                   GemmReduction(k: 4, ldb: 48), .store)
     }
-
 }

@@ -288,5 +288,4 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_fcwt, n: 15, c: { row in g7 + (r0 + row) * 15 },
                   GemmReduction(k: 3, ldb: 15), .store)
     }
-
 }

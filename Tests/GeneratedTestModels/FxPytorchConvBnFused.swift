@@ -351,5 +351,4 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l9_fcwt, n: 24, c: { row in g8 + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
-
 }

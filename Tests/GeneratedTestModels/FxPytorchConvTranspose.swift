@@ -218,5 +218,4 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
             for p in 0..<384 { for ch in 0..<2 { dx[p * 2 + ch] = dy[ch * 384 + p] } }
         }
     }
-
 }

@@ -99,5 +99,4 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l2_fcwt, n: 4, c: { row in g1 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
-
 }

@@ -304,5 +304,4 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_fc2wt, n: 6, c: { row in g9 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

@@ -163,5 +163,4 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 6, c: { row in g5 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

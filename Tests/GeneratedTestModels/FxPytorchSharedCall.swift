@@ -185,5 +185,4 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_outwt, n: 5, c: { row in g6 + (r0 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), .store)
     }
-
 }

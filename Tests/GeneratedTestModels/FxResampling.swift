@@ -154,7 +154,6 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (40, 24), (64, 40), (104, 5), (109, 45), (154, 3), (157, 18), (175, 2), (177, 18), (195, 3)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -295,7 +294,6 @@ extension FxResampling {
             for r in 0..<1 { (out + r * 44).update(from: dx + ((r + 0) * 13 + 1) * 4, count: 44) }
         }
     }
-
 }
 
 extension FxResampling {
@@ -428,5 +426,4 @@ extension FxResampling {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l15_densewt, n: 6, c: { row in g13 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

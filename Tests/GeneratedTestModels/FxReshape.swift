@@ -92,5 +92,4 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
                       GemmReduction(outer: 4, inner: 2, aOuter: 8, aInner: 2, bOuter: 6, bInner: 3), .add)
         }
     }
-
 }

@@ -121,5 +121,4 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
             }
         }
     }
-
 }

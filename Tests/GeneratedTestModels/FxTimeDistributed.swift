@@ -168,5 +168,4 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_dense_1wt, n: 3, c: { row in g5 + (r0 + row) * 3 },
                   GemmReduction(k: 2, ldb: 3), .store)
     }
-
 }

@@ -203,5 +203,4 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 2 }, b: l6_densewt, n: 2, c: { row in g5 + (r0 + row) * 2 },
                   GemmReduction(k: 2, ldb: 2), .store)
     }
-
 }

@@ -104,5 +104,4 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
                       GemmReduction(outer: 4, inner: 10, aOuter: 24, aInner: 2, bOuter: 30, bInner: 3), .add)
         }
     }
-
 }

@@ -106,5 +106,4 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
                       GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 12, bInner: 2), .add)
         }
     }
-
 }

@@ -251,5 +251,4 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l14_dense_5wt, n: 18, c: { row in g12 + (r0 + row) * 18 },
                   GemmReduction(k: 4, ldb: 18), .store)
     }
-
 }

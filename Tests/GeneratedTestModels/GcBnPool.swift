@@ -287,5 +287,4 @@ public final class GcBnPool: CompiledModelBase, CompiledModel, @unchecked Sendab
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_dense_1wt, n: 54, c: { row in g6 + (r0 + row) * 54 },
                   GemmReduction(k: 3, ldb: 54), .store)
     }
-
 }

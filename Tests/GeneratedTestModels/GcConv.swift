@@ -235,5 +235,4 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 16, c: { row in g3 + (r0 + row) * 16 },
                   GemmReduction(k: 3, ldb: 16), .store)
     }
-
 }

@@ -339,5 +339,4 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l9_dense_1wt, n: 4, c: { row in g8 + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
-
 }

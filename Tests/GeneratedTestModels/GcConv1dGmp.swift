@@ -185,5 +185,4 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in g3 + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
-
 }

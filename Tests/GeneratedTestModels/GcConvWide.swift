@@ -250,5 +250,4 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_1wt, n: 70, c: { row in g4 + (r0 + row) * 70 },
                   GemmReduction(k: 5, ldb: 70), .store)
     }
-
 }

@@ -320,5 +320,4 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 144, c: { row in g5 + (r0 + row) * 144 },
                   GemmReduction(k: 3, ldb: 144), .store)
     }
-
 }

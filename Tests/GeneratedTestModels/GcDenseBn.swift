@@ -199,5 +199,4 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l5_dense_3wt, n: 33, c: { row in g4 + (r0 + row) * 33 },
                   GemmReduction(k: 4, ldb: 33), .store)
     }
-
 }

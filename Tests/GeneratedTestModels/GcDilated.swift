@@ -251,5 +251,4 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 112, c: { row in g3 + (r0 + row) * 112 },
                   GemmReduction(k: 3, ldb: 112), .store)
     }
-
 }

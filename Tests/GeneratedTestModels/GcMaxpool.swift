@@ -252,5 +252,4 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 5, c: { row in g6 + (r0 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), .store)
     }
-
 }

@@ -231,5 +231,4 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 8, c: { row in g5 + (r0 + row) * 8 },
                   GemmReduction(k: 3, ldb: 8), .store)
     }
-
 }

@@ -242,5 +242,4 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_fcwt, n: 4218, c: { row in g5 + (r0 + row) * 4218 },
                   GemmReduction(k: 3, ldb: 4218), .store)
     }
-
 }

@@ -217,5 +217,4 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_fcwt, n: 80, c: { row in g4 + (r0 + row) * 80 },
                   GemmReduction(k: 3, ldb: 80), .store)
     }
-
 }

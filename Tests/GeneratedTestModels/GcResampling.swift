@@ -275,5 +275,4 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l10_dense_1wt, n: 72, c: { row in g8 + (r0 + row) * 72 },
                   GemmReduction(k: 3, ldb: 72), .store)
     }
-
 }

@@ -107,7 +107,6 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 9), (9, 3), (12, 54), (66, 6), (72, 54), (126, 30), (156, 5), (161, 40), (201, 180), (381, 216), (597, 3)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -267,7 +266,6 @@ extension GcSeparable {
             for r in 0..<6 { (out + r * 36).update(from: dx + ((r + 0) * 7 + 0) * 6, count: 36) }
         }
     }
-
 }
 
 extension GcSeparable {
@@ -348,5 +346,4 @@ extension GcSeparable {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_dense_1wt, n: 72, c: { row in g4 + (r0 + row) * 72 },
                   GemmReduction(k: 3, ldb: 72), .store)
     }
-
 }

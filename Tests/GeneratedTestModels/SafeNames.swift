@@ -236,5 +236,4 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8wt, n: 3, c: { row in g7 + (r0 + row) * 3 },
                   GemmReduction(k: 3, ldb: 3), .store)
     }
-
 }

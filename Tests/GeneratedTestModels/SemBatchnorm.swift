@@ -84,5 +84,4 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
         BatchNorm.backwardReduce(l1_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l1_batch_normalization_1bn,
                                  dGamma: gradients + 0, dBeta: gradients + 3)
     }
-
 }

@@ -115,5 +115,4 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
             } }
         }
     }
-
 }

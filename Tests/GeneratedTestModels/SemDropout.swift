@@ -60,5 +60,4 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
         let x = a0 + lo * 1000, y = a1 + lo * 1000, mask = l1_dropout_1mask + lo * 1000
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 1000, first: lo * 1000, seed: seed ^ 11400714819323198485, rate: dropout ? Float(0.25) : 0)
     }
-
 }

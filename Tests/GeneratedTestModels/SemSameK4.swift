@@ -95,5 +95,4 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
                       GemmReduction(outer: 5, inner: 5, aOuter: 16, aInner: 2, bOuter: 15, bInner: 3), .add)
         }
     }
-
 }

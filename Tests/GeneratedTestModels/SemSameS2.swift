@@ -95,5 +95,4 @@ public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Senda
                       GemmReduction(outer: 3, inner: 3, aOuter: 28, aInner: 4, bOuter: 9, bInner: 3), .add)
         }
     }
-
 }

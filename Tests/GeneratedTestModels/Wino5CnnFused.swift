@@ -300,5 +300,4 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l6_dense_1wt, n: 896, c: { row in g4 + (r0 + row) * 896 },
                   GemmReduction(k: 5, ldb: 896), .store)
     }
-
 }

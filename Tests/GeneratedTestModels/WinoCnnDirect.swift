@@ -261,5 +261,4 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l7_dense_1wt, n: 144, c: { row in g5 + (r0 + row) * 144 },
                   GemmReduction(k: 5, ldb: 144), .store)
     }
-
 }

@@ -250,7 +250,6 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 864), (864, 32), (896, 9216), (10112, 32), (10144, 18432), (28576, 64), (28640, 36864), (65504, 64), (65568, 1179648), (1245216, 512), (1245728, 5120), (1250848, 10)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -369,7 +368,6 @@ extension Cifar10SmallCnn {
         let pool = PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 28800, a5 + n * 7200, pool) }
     }
-
 }
 
 extension Cifar10SmallCnn {
@@ -500,7 +498,6 @@ extension Cifar10SmallCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
-
 }
 
 extension Cifar10SmallCnn {
@@ -577,5 +574,4 @@ extension Cifar10SmallCnn {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l17_dense_2wt, n: 512, c: { row in g16 + (r0 + row) * 512 },
                   GemmReduction(k: 10, ldb: 512), .store)
     }
-
 }

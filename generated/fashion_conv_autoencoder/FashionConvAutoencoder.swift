@@ -158,7 +158,6 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 9216), (9536, 32), (9568, 9216), (18784, 32), (18816, 9216), (28032, 32), (28064, 288), (28352, 1)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -277,7 +276,6 @@ extension FashionConvAutoencoder {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
-
 }
 
 extension FashionConvAutoencoder {
@@ -438,5 +436,4 @@ extension FashionConvAutoencoder {
             l7_dec_outInputGradientRows(dyp, dx, 0, 784, t)
         }
     }
-
 }

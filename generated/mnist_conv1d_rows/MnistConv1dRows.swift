@@ -145,7 +145,6 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 5376), (5376, 64), (5440, 12288), (17728, 64), (17792, 24576), (42368, 128), (42496, 49152), (91648, 128), (91776, 1280), (93056, 10)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -314,7 +313,6 @@ extension MnistConv1dRows {
             l4_conv3InputGradientRows(dyp, dx, 0, 14, t)
         }
     }
-
 }
 
 extension MnistConv1dRows {
@@ -400,5 +398,4 @@ extension MnistConv1dRows {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l8_densewt, n: 128, c: { row in g7 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

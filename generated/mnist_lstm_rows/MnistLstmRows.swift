@@ -107,5 +107,4 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l2_densewt, n: 128, c: { row in g1 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

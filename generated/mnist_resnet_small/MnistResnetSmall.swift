@@ -501,7 +501,6 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (416, 9216), (9760, 9216), (19104, 18432), (37792, 36864), (74656, 2048), (77216, 36864), (114336, 36864), (151456, 640), (152096, 10)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -561,7 +560,6 @@ fileprivate extension MnistResnetSmall {
                        movingMean: (parameters + 151328), movingVariance: (parameters + 151392),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -702,7 +700,6 @@ extension MnistResnetSmall {
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
-
 }
 
 extension MnistResnetSmall {
@@ -880,7 +877,6 @@ extension MnistResnetSmall {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
-
 }
 
 extension MnistResnetSmall {
@@ -1003,7 +999,6 @@ extension MnistResnetSmall {
             l16_b2_projInputGradientRows(dyp, dx, 0, 196, t)
         }
     }
-
 }
 
 extension MnistResnetSmall {
@@ -1128,7 +1123,6 @@ extension MnistResnetSmall {
         BatchNorm.backwardReduce(l23_b3_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l23_b3_bn1bn,
                                  dGamma: gradients + 114080, dBeta: gradients + 114144)
     }
-
 }
 
 extension MnistResnetSmall {
@@ -1240,5 +1234,4 @@ extension MnistResnetSmall {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l31_densewt, n: 64, c: { row in g30 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
-
 }

@@ -362,5 +362,4 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11_fc2wt, n: 128, c: { row in g10 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

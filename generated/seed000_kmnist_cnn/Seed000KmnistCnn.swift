@@ -220,7 +220,6 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1568), (1696, 51200), (53152, 73728), (127392, 262144), (389536, 512), (390048, 5120), (395168, 10)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -245,7 +244,6 @@ fileprivate extension Seed000KmnistCnn {
                        movingMean: (parameters + 127136), movingVariance: (parameters + 127264),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -392,7 +390,6 @@ extension Seed000KmnistCnn {
             l6_conv2d_2InputGradientScatter(dy, dx, 0, 81, t)
         }
     }
-
 }
 
 extension Seed000KmnistCnn {
@@ -551,5 +548,4 @@ extension Seed000KmnistCnn {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 512, c: { row in g15 + (r0 + row) * 512 },
                   GemmReduction(k: 10, ldb: 512), .store)
     }
-
 }

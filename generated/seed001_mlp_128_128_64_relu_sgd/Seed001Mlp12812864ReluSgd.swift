@@ -193,5 +193,4 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, 
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 64, c: { row in g4 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
-
 }

@@ -194,5 +194,4 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 32, c: { row in g4 + (r0 + row) * 32 },
                   GemmReduction(k: 10, ldb: 32), .store)
     }
-
 }

@@ -162,5 +162,4 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l4_dense_3wt, n: 64, c: { row in g3 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
-
 }

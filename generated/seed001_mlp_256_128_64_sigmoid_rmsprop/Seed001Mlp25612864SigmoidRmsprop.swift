@@ -182,5 +182,4 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 64, c: { row in g4 + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
-
 }

@@ -496,7 +496,6 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -549,7 +548,6 @@ fileprivate extension Seed002MnistCnn {
                        movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -722,7 +720,6 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
-
 }
 
 extension Seed002MnistCnn {
@@ -849,7 +846,6 @@ extension Seed002MnistCnn {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
-
 }
 
 extension Seed002MnistCnn {
@@ -967,7 +963,6 @@ extension Seed002MnistCnn {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
-
 }
 
 extension Seed002MnistCnn {
@@ -1082,7 +1077,6 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 64, filters: 128)   // dW = A^T M A
     }
-
 }
 
 extension Seed002MnistCnn {
@@ -1215,7 +1209,6 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x3x3>.store(wg.m, gk, wg.h, channels: 128, filters: 64)   // dW = A^T M A
     }
-
 }
 
 extension Seed002MnistCnn {
@@ -1332,5 +1325,4 @@ extension Seed002MnistCnn {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l37_dense_3wt, n: 128, c: { row in g36 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

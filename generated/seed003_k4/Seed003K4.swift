@@ -150,7 +150,6 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 128), (128, 32), (160, 4096), (4256, 32), (4288, 8192), (12480, 64), (12544, 16384), (28928, 64), (28992, 131072), (160064, 128), (160192, 1280), (161472, 10)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -288,7 +287,6 @@ extension Seed003K4 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 108, t)
         }
     }
-
 }
 
 extension Seed003K4 {
@@ -402,5 +400,4 @@ extension Seed003K4 {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in g9 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

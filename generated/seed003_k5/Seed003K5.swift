@@ -150,7 +150,6 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 160), (160, 32), (192, 5120), (5312, 32), (5344, 10240), (15584, 64), (15648, 20480), (36128, 64), (36192, 131072), (167264, 128), (167392, 1280), (168672, 10)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -288,7 +287,6 @@ extension Seed003K5 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 96, t)
         }
     }
-
 }
 
 extension Seed003K5 {
@@ -402,5 +400,4 @@ extension Seed003K5 {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in g9 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

@@ -149,7 +149,6 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 192), (192, 32), (224, 6144), (6368, 32), (6400, 12288), (18688, 64), (18752, 24576), (43328, 64), (43392, 73728), (117120, 128), (117248, 1280), (118528, 10)]
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -280,7 +279,6 @@ extension Seed003K6 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 66, t)
         }
     }
-
 }
 
 extension Seed003K6 {
@@ -394,5 +392,4 @@ extension Seed003K6 {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in g9 + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
-
 }

@@ -309,7 +309,6 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
-
 }
 
 // Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
@@ -341,7 +340,6 @@ fileprivate extension Seed004KannadaCnn {
                        movingMean: (parameters + 82528), movingVariance: (parameters + 82592),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-
 }
 
 // The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
@@ -468,7 +466,6 @@ extension Seed004KannadaCnn {
             l3_conv2d_2InputGradientTiles(dyp, dx, 0, 100, t)
         }
     }
-
 }
 
 extension Seed004KannadaCnn {
@@ -586,7 +583,6 @@ extension Seed004KannadaCnn {
         BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l8_batch_normalization_3bn,
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
-
 }
 
 extension Seed004KannadaCnn {
@@ -740,5 +736,4 @@ extension Seed004KannadaCnn {
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 256, c: { row in g15 + (r0 + row) * 256 },
                   GemmReduction(k: 10, ldb: 256), .store)
     }
-
 }

@@ -117,5 +117,4 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
         Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_densewt, n: 128, c: { row in g2 + (r0 + row) * 128 },
                   GemmReduction(k: 5, ldb: 128), .store)
     }
-
 }

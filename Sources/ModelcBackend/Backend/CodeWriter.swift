@@ -8,12 +8,15 @@ final class CodeWriter {
         lines.append(s.isEmpty ? "" : String(repeating: "    ", count: depth) + s)
     }
 
-    /// Emits `header {`, the body one level deeper, then `}`.
+    /// Emits `header {`, the body one level deeper, then `}` (a blank line that ends the body
+    /// is dropped: each function the emitter writes ends with one, to part it from the next).
     func block(_ header: String, _ body: () -> Void) {
         line(header + " {")
+        let start = lines.count
         depth += 1
         body()
         depth -= 1
+        if lines.count > start && lines.last == "" { lines.removeLast() }
         line("}")
     }
 

@@ -22,7 +22,7 @@ enum SourceParts {
         var line: Int
         /// Whether every file gets a copy: a `fileprivate extension`, whose members each file
         /// needs in its own text for the optimizer to see their literals.
-        var isShared: Bool { Self.startsShared(text.split(separator: "\n").first { !$0.hasPrefix("//") } ?? "") }
+        var isShared = false
 
         static func startsPiece<S: StringProtocol>(_ line: S) -> Bool { line.hasPrefix("extension ") || startsShared(line) }
         static func startsShared<S: StringProtocol>(_ line: S) -> Bool { line.hasPrefix("fileprivate extension ") }
@@ -32,19 +32,20 @@ enum SourceParts {
     /// `extension ` or `fileprivate extension `, then each extension up to the next one. The
     /// comment lines just above an extension belong to it.
     static func pieces(_ text: String) -> [Piece] {
-        var pieces: [Piece] = [], current: [Substring] = [], start = 1
+        var pieces: [Piece] = [], current: [Substring] = [], start = 1, shared = false
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if Piece.startsPiece(line) {
                 let comments = current.reversed().prefix { $0.hasPrefix("//") }.count
                 if current.count > comments {
-                    pieces.append(Piece(text: current.dropLast(comments).joined(separator: "\n"), line: start))
+                    pieces.append(Piece(text: current.dropLast(comments).joined(separator: "\n"), line: start, isShared: shared))
                     current = Array(current.suffix(comments))
                     start = i + 1 - comments
                 }
+                shared = Piece.startsShared(line)
             }
             current.append(line)
         }
-        pieces.append(Piece(text: current.joined(separator: "\n"), line: start))
+        pieces.append(Piece(text: current.joined(separator: "\n"), line: start, isShared: shared))
         return pieces
     }
 
@@ -71,12 +72,13 @@ enum SourceParts {
         let own = pieces.indices.filter { $0 > 0 && !pieces[$0].isShared }
         let n = min(max(count, 1), own.count + 1)
         if n == 1 { return [text] }
+        let weights = pieces.map { weight($0.text) }
         var files = Array(repeating: [Int](), count: n), work = Array(repeating: 0, count: n)
-        files[0] = [0]; work[0] = weight(pieces[0].text)
-        for i in own.sorted(by: { weight(pieces[$0].text) > weight(pieces[$1].text) }) {
+        files[0] = [0]; work[0] = weights[0]
+        for i in own.sorted(by: { weights[$0] > weights[$1] }) {
             let f = work.indices.min { (work[$0], files[$0].count) < (work[$1], files[$1].count) }!
             files[f].append(i)
-            work[f] += weight(pieces[i].text)
+            work[f] += weights[i]
         }
         let imports = pieces[0].text.split(separator: "\n").filter { $0.hasPrefix("import ") }.joined(separator: "\n")
         let name = file.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -85,6 +85,13 @@ final class SourcePartsTests: XCTestCase {
         XCTAssertEqual(two[1], "import ModelcRuntime\n#sourceLocation(file: \"a \\\"b\\\".swift\", line: 6)\n// A's f\nextension A {\n    func f() {}\n}\n")
     }
 
+    func testUnreadableGeneratedFileIsNamedInTheError() {
+        let missing = NSTemporaryDirectory() + "modelc-missing-\(getpid())/Model.swift"
+        XCTAssertThrowsError(try BuildDriver.modelSources(missing, className: "Model", in: URL(fileURLWithPath: NSTemporaryDirectory()))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(missing): cannot read the generated model: "), "\(error)")
+        }
+    }
+
     func testWeightCountsCodeFromTheFirstFunction() {
         XCTAssertEqual(SourceParts.weight("final class A {\n    var a: Int { 1 }\n    // note\n    func f() {\n\n        g()\n    }\n}"), 4)
     }

@@ -10,6 +10,8 @@
 //   peak_gflops               the FP32 FMA peak of the same threads, measured in this run
 //   train_fraction_of_peak, infer_fraction_of_peak
 //   peak_rss_mb               peak resident memory of the process (model built for batch 256)
+//   kernels                   the instruction-set family the kernels were built for (avx2, avx512,
+//                             neon; KernelTarget), so that a figure names the code it measured
 // Each rate is the median of `--repeats` timed rounds of `--seconds` each (default 5 x 1 s, after
 // a warm-up), as the peer script does for the frameworks; latencies pool every round's samples.
 // `--only train|infer|latency` runs one part (for profiling); `--no-peak` skips the peak;
@@ -61,7 +63,8 @@ package enum BenchCommand<M: CompiledModel> {
             return rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
         }
         var step = 0
-        var fields: [(String, String)] = [("model", JSON.string(info.name)), ("threads", "\(Parallel.threads)"), ("train_batch", "\(batch)")]
+        var fields: [(String, String)] = [("model", JSON.string(info.name)), ("kernels", JSON.string(KernelTarget.family)),
+                                          ("threads", "\(Parallel.threads)"), ("train_batch", "\(batch)")]
         let trainFlops = 3.0 * Double(info.forwardFlops), inferFlops = Double(info.forwardFlops)
         var trainGflops: Double? = nil, inferGflops: Double? = nil
         if wanted("train") {

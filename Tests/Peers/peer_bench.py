@@ -31,6 +31,14 @@ latency_ms_b1_median, latency_ms_b1_p99 (what `bench --json` prints):
                             network and framework, then round 2, ...), and reports for every
                             framework the median of each figure over the rounds: on a machine
                             whose speed drifts, a slow phase then hits all frameworks alike.
+  --cap-isa avx2            runs the peers as on an AVX2-only x86 CPU (such as AMD Zen 1): the
+                            shim Tests/Peers/cpuid_cap.c, built with cc and preloaded, hides
+                            AVX-512, AVX-VNNI and AMX from CPUID, so that MLAS, MKL, oneDNN and
+                            PyTorch pick their AVX2 kernels (the caps ATEN_CPU_CAPABILITY,
+                            ONEDNN_MAX_CPU_ISA and MKL_ENABLE_INSTRUCTIONS are set as well). Every
+                            worker reports how many CPUID instructions the shim masked, and every
+                            modelc binary must say kernels "avx2" (`modelc compile --isa avx2`).
+                            Needs the CPU's CPUID faulting (lscpu flag cpuid_fault).
 """
 import argparse
 import json
@@ -202,7 +210,7 @@ def worker_torch(net, args):
     run(min(3, steps))
     med, _ = timed_median(lambda: run(steps), args.repeats)
     out = dict(framework=f"PyTorch {torch.__version__}", forward_flops=flops,
-               train_images_per_s=steps * BATCH / med)
+               train_images_per_s=steps * BATCH / med, cpu_capability=torch.backends.cpu.get_cpu_capability())
     # eager inference (reference only)
     model.eval()
     xb = torch.tensor(rng.uniform(0, 1, (256, 1, 28, 28)).astype(np.float32))
@@ -296,6 +304,56 @@ WORKERS = {"torch": worker_torch, "keras": worker_keras, "onnx": worker_onnx}
 
 
 # ----------------------------------------------------------------------------------------------
+# --cap-isa avx2: the peers' kernels as on an AVX2-only CPU
+# ----------------------------------------------------------------------------------------------
+
+CAP_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+
+
+def build_cpuid_cap():
+    """Compiles cpuid_cap.c into the peers' cache (temp file, then rename) and returns its path."""
+    with open("/proc/cpuinfo") as fh:
+        flags = next((ln for ln in fh if ln.startswith("flags")), "")
+    if " cpuid_fault" not in flags:
+        raise SystemExit("peer_bench: --cap-isa needs CPUID faulting, and /proc/cpuinfo has no cpuid_fault flag")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpuid_cap.c")
+    out_dir = os.path.join(os.path.expanduser("~"), ".cache", "modelc-peers")
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, "cpuid_cap.so")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    tmp = f"{out}.tmp-{os.getpid()}"
+    p = subprocess.run([os.environ.get("CC", "cc"), "-O2", "-shared", "-fPIC", src, "-o", tmp],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{src}: error: cc failed: {p.stderr.strip()[-500:]}")
+    os.replace(tmp, out)
+    return out
+
+
+def cap_proof():
+    """In a worker: the CPUID instructions the preloaded shim masked, or None without --cap-isa."""
+    path = os.environ.get("MODELC_CPUID_CAP")
+    if not path:
+        return None
+    import ctypes
+    fn = ctypes.CDLL(path).cpuid_cap_trapped
+    fn.restype = ctypes.c_ulong
+    return fn()
+
+
+def check_capped(net, fw, result, binaries_isa=None):
+    """With --cap-isa: a worker that did not run under the shim, or a modelc binary not built for
+    AVX2, would compare different instruction sets, so either stops the run."""
+    if binaries_isa is not None:
+        if binaries_isa != "avx2":
+            raise SystemExit(f"peer_bench: --cap-isa avx2, but the {net} binary says kernels {binaries_isa!r}: "
+                             "build it with `modelc compile --isa avx2`")
+    elif "error" not in result and not result.get("cpuid_masked"):
+        raise SystemExit(f"peer_bench: --cap-isa avx2, but the {fw} worker for {net} ran without the CPUID shim")
+
+
+# ----------------------------------------------------------------------------------------------
 # modelc results
 # ----------------------------------------------------------------------------------------------
 
@@ -386,10 +444,10 @@ def modelc_binaries(args):
     return bins
 
 
-def run_modelc_bench(binary, extra=(), keys=MODELC_KEYS):
+def run_modelc_bench(binary, extra=(), keys=MODELC_KEYS, env=None):
     """`BIN bench --json EXTRA...`: its last JSON object, with numeric `keys` checked."""
     try:
-        p = subprocess.run([binary, "bench", "--json", *extra], capture_output=True, text=True, timeout=1800)
+        p = subprocess.run([binary, "bench", "--json", *extra], capture_output=True, text=True, timeout=1800, env=env)
     except OSError as e:
         raise SystemExit(f"{binary}: error: cannot run: {e.strerror}")
     if p.returncode != 0:
@@ -452,6 +510,8 @@ def main():
     ap.add_argument("--omp-passive", action="store_true",
                     help="OMP_WAIT_POLICY=PASSIVE: on a machine busy with other work, spinning OpenMP threads "
                          "(PyTorch) slow down many-fold; this makes them sleep instead. Not for the official table.")
+    ap.add_argument("--cap-isa", choices=["avx2"],
+                    help="run the peers with AVX2 kernels only (CPUID shim); modelc binaries built with --isa avx2")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     set_thread_env()
@@ -465,6 +525,9 @@ def main():
 
     if args.worker:
         out = WORKERS[args.worker](nets[0], args)
+        masked = cap_proof()
+        if masked is not None:
+            out["cpuid_masked"] = masked
         print("RESULT " + json.dumps(out), flush=True)
         return
 
@@ -472,6 +535,10 @@ def main():
         raise SystemExit(f"peer_bench: --rounds expects a positive integer, got {args.rounds}")
     modelc = load_modelc(args)
     binaries = modelc_binaries(args)
+    modelc_env = dict(os.environ)
+    if args.cap_isa:
+        shim = build_cpuid_cap()
+        os.environ.update(CAP_ENV, LD_PRELOAD=shim, MODELC_CPUID_CAP=shim)
     load = os.getloadavg()
     if load[0] > 0.5:
         print(f"WARNING: 1-minute load average is {load[0]:.2f}: other processes compete for the 2 cores, and "
@@ -479,7 +546,8 @@ def main():
               file=sys.stderr, flush=True)
     print(f"# peer benchmark, {THREADS} threads per framework, batch {BATCH} Adam training; "
           f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-          + (" (OMP_WAIT_POLICY=PASSIVE)" if args.omp_passive else ""), flush=True)
+          + (" (OMP_WAIT_POLICY=PASSIVE)" if args.omp_passive else "")
+          + (" (peers capped to AVX2 by the CPUID shim)" if args.cap_isa else ""), flush=True)
     # Every round measures every (network, framework) once, modelc right next to its peers, so
     # a slow phase of a shared machine hits all of them alike; each figure is the median over rounds.
     runs = {net: {} for net in nets}
@@ -488,11 +556,15 @@ def main():
             for fw in fws:
                 t0 = time.time()
                 r = run_worker_subprocess(fw, net, args)
+                if args.cap_isa:
+                    check_capped(net, fw, r)
                 runs[net].setdefault(fw, []).append(r)
                 print(f"  round {rnd + 1} {net} {fw}: {json.dumps(r)} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
             if net in binaries:
                 t0 = time.time()
-                r = run_modelc_bench(binaries[net])
+                r = run_modelc_bench(binaries[net], env=modelc_env)
+                if args.cap_isa:
+                    check_capped(net, "modelc", r, binaries_isa=r.get("kernels", "unknown"))
                 runs[net].setdefault("modelc", []).append(r)
                 print(f"  round {rnd + 1} {net} modelc: {json.dumps({k: r[k] for k in MODELC_KEYS})} ({time.time() - t0:.0f}s)",
                       file=sys.stderr, flush=True)

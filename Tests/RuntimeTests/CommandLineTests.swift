@@ -244,6 +244,7 @@ final class CommandLineTests: XCTestCase {
             XCTAssertGreaterThan(v, 0, k)
         }
         XCTAssertLessThanOrEqual(o["latency_ms_b1_median"] as! Double, o["latency_ms_b1_p99"] as! Double)
+        XCTAssertEqual(o["kernels"] as? String, KernelTarget.family)
         // achieved rates follow from images/s and the model's FLOPs
         let flops = Double(TinyModel.info.forwardFlops)
         XCTAssertEqual(o["train_gflops"] as! Double, (o["train_images_per_s"] as! Double) * 3 * flops / 1e9, accuracy: 1e-9)

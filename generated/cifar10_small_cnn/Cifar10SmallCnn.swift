@@ -76,56 +76,58 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 230496 + 106832 }   // conv2d_3 output [N, 15, 15, 64]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 230496 + 106832 }   // gradient of conv2d_3 output
     var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 106832 }   // conv2d_3 zero-padded input of image 0 [17, 17, 32] (single-image row kernel)
-    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 116080 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 217216 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 217216 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 217216 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 217216 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 235648 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 336784 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 336784 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 336784 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 336784 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 336784 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 336784 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 336784 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 336784 }   // activation_3 output [N, 15, 15, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 336784 }   // gradient of activation_3 output
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 336784 }   // conv2d_4 output [N, 13, 13, 64]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 336784 }   // gradient of conv2d_4 output
-    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 336784 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 538272 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 538272 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 538272 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 538272 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 575136 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 575136 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 575136 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 575136 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 575136 }   // activation_4 output [N, 13, 13, 64]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 575136 }   // gradient of activation_4 output
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 575136 }   // max_pooling2d_2 output [N, 6, 6, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 575136 }   // gradient of max_pooling2d_2 output
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 575136 }   // dropout_2 output [N, 6, 6, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 575136 }   // gradient of dropout_2 output
-    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 575136 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 575136 }   // dense_1 output [N, 512]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 575136 }   // gradient of dense_1 output
-    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 575136 }   // dense_1 transposed kernel [512, 2304]
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1754784 }   // activation_5 output [N, 512]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1754784 }   // gradient of activation_5 output
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1754784 }   // dropout_3 output [N, 512]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1754784 }   // gradient of dropout_3 output
-    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1754784 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1754784 }   // dense_2 output [N, 10]
-    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1754784 }   // gradient of dense_2 output
-    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1754784 }   // dense_2 transposed kernel [10, 512]
+    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 116080 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 134512 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 235648 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 235648 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 235648 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 235648 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 254080 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 355216 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 355216 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 355216 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 355216 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 355216 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 355216 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 355216 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 355216 }   // activation_3 output [N, 15, 15, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 355216 }   // gradient of activation_3 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 355216 }   // conv2d_4 output [N, 13, 13, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 355216 }   // gradient of conv2d_4 output
+    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 355216 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 392080 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 593568 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 593568 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 593568 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 593568 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 630432 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 630432 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 630432 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 630432 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 630432 }   // activation_4 output [N, 13, 13, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 630432 }   // gradient of activation_4 output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 630432 }   // max_pooling2d_2 output [N, 6, 6, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 630432 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 630432 }   // dropout_2 output [N, 6, 6, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 630432 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 630432 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 630432 }   // dense_1 output [N, 512]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 630432 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 630432 }   // dense_1 transposed kernel [512, 2304]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1810080 }   // activation_5 output [N, 512]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1810080 }   // gradient of activation_5 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1810080 }   // dropout_3 output [N, 512]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1810080 }   // gradient of dropout_3 output
+    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1810080 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1810080 }   // dense_2 output [N, 10]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1810080 }   // gradient of dense_2 output
+    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1810080 }   // dense_2 transposed kernel [10, 512]
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
-                   arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1759904), arena32: ArenaSize(perImage: 9504))
+                   arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1815200), arena32: ArenaSize(perImage: 9504))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -135,8 +137,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     private func forwardTraining() {
         l3_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 10144), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 28640), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
@@ -165,8 +167,8 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
 
     private func forwardInference() {
         l3_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 10144), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 28640), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             Activations.forward(.relu, a1 + lo * 32768, a2 + lo * 32768, count: (hi - lo) * 32768)
@@ -198,10 +200,20 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         (a6 + lo * 7200).update(from: a5 + lo * 7200, count: (hi - lo) * 7200)
-        l7_conv2d_3PadSingle()
-        Parallel.rows(225, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 10144), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
+        } else {
+            l7_conv2d_3PadSingle()
+            Parallel.rows(225, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
+        }
         Activations.forward(.relu, a7 + lo * 14400, a8 + lo * 14400, count: (hi - lo) * 14400)
-        Parallel.rows(169, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(a8, a9, q0, q1, t) }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28640), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
+        } else {
+            Parallel.rows(169, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(a8, a9, q0, q1, t) }
+        }
         Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         (a12 + lo * 2304).update(from: a11 + lo * 2304, count: (hi - lo) * 2304)
@@ -377,6 +389,12 @@ extension Cifar10SmallCnn {
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 7200, first: lo * 7200, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
+    // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l7_conv2d_3WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 10144), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        l7_conv2d_3wsrc.update(from: (parameters + 10144), count: 18432)
+    }
+
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [15, 15, 32] input (zero border 1 above, 1 left, applied in the transform) into [15, 15, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) func winograd5x5_15x15x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 15, inputWidth: 15, padTop: 1, padLeft: 1, channels: 32,
@@ -447,6 +465,12 @@ extension Cifar10SmallCnn {
             }
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
+    }
+
+    // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l9_conv2d_4WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 28640), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l9_conv2d_4wsrc.update(from: (parameters + 28640), count: 36864)
     }
 
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [15, 15, 64] input (zero border 0 above, 0 left, applied in the transform) into [13, 13, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles

@@ -123,142 +123,144 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 533184 + 93568 }   // gradient of conv2d_3 output
     var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
     var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 202896 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 202896 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 202896 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 202896 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 221328 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 322464 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 322464 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 322464 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 322464 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 322464 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 322464 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 322464 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 322464 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 322464 }   // batch_normalization_3 output [N, 14, 14, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 322464 }   // gradient of batch_normalization_3 output
-    var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 322464 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322464 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 322720 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 322720 }   // gradient of leaky_re_lu_3 output
-    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 322720 }   // conv2d_4 output [N, 14, 14, 64]
-    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 322720 }   // gradient of conv2d_4 output
-    var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 322720 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 339104 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
-    var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 339104 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 339104 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 540592 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 540592 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 540592 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 540592 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 577456 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 778944 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 778944 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 778944 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 778944 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 778944 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 778944 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 778944 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 778944 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 778944 }   // batch_normalization_4 output [N, 14, 14, 64]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 778944 }   // gradient of batch_normalization_4 output
-    var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 778944 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 778944 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 779200 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 779200 }   // gradient of leaky_re_lu_4 output
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 779200 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 779200 }   // gradient of max_pooling2d_2 output
-    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 779200 }   // dropout_2 output [N, 7, 7, 64]
-    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 779200 }   // gradient of dropout_2 output
-    var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 779200 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 779200 }   // conv2d_5 output [N, 7, 7, 128]
-    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 779200 }   // gradient of conv2d_5 output
-    var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 779200 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 784384 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
-    var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 784384 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 784384 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1079872 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1079872 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1079872 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1079872 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1153600 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1449088 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1449088 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1449088 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1449088 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1449088 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1449088 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1449088 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1449088 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1449088 }   // batch_normalization_5 output [N, 7, 7, 128]
-    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1449088 }   // gradient of batch_normalization_5 output
-    var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1449088 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449088 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1449600 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1449600 }   // gradient of leaky_re_lu_5 output
-    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1449600 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1449600 }   // gradient of max_pooling2d_3 output
-    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1449600 }   // dropout_3 output [N, 3, 3, 128]
-    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1449600 }   // gradient of dropout_3 output
-    var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1449600 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1449600 }   // conv2d_6 output [N, 3, 3, 64]
-    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1449600 }   // gradient of conv2d_6 output
-    var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1449600 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
-    var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1452800 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
-    var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1452800 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1452800 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1658000 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1658000 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1658000 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1658000 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1731728 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1936928 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1936928 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1936928 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1936928 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
-    var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1936928 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
-    var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1936928 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
-    var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1936928 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
-    var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1936928 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1936928 }   // batch_normalization_6 output [N, 3, 3, 64]
-    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1936928 }   // gradient of batch_normalization_6 output
-    var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1936928 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1936928 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1937184 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1937184 }   // gradient of leaky_re_lu_6 output
-    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1937184 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1937184 }   // gradient of max_pooling2d_4 output
-    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1937184 }   // dropout_4 output [N, 1, 1, 64]
-    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1937184 }   // gradient of dropout_4 output
-    var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1937184 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1937184 }   // batch_normalization_7 output [N, 64]
-    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1937184 }   // gradient of batch_normalization_7 output
-    var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1937184 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937184 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1937440 }   // dropout_5 output [N, 64]
-    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1937440 }   // gradient of dropout_5 output
-    var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1937440 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1937440 }   // dense_1 output [N, 256]
-    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1937440 }   // gradient of dense_1 output
-    var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1937440 }   // dense_1 transposed kernel [256, 64]
-    var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1953824 }   // leaky_re_lu_7 output [N, 256]
-    var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 1953824 }   // gradient of leaky_re_lu_7 output
-    var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 1953824 }   // dropout_6 output [N, 256]
-    var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 1953824 }   // gradient of dropout_6 output
-    var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 1953824 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 1953824 }   // dense_2 output [N, 128]
-    var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 1953824 }   // gradient of dense_2 output
-    var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1953824 }   // dense_2 transposed kernel [128, 256]
-    var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1986592 }   // leaky_re_lu_8 output [N, 128]
-    var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 1986592 }   // gradient of leaky_re_lu_8 output
-    var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 1986592 }   // dropout_7 output [N, 128]
-    var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 1986592 }   // gradient of dropout_7 output
-    var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 1986592 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 1986592 }   // dense_3 output [N, 10]
-    var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 1986592 }   // gradient of dense_3 output
-    var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 1986592 }   // dense_3 transposed kernel [10, 128]
+    var l10_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 120192 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 221328 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 221328 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 221328 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 221328 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 239760 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 340896 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 340896 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 340896 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 340896 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 340896 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 340896 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 340896 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 340896 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 340896 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 340896 }   // gradient of batch_normalization_3 output
+    var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 340896 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 340896 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 341152 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 341152 }   // gradient of leaky_re_lu_3 output
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 341152 }   // conv2d_4 output [N, 14, 14, 64]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 341152 }   // gradient of conv2d_4 output
+    var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 341152 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 357536 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
+    var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 357536 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    var l13_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 357536 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 394400 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 595888 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 595888 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 595888 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 595888 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 632752 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 834240 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 834240 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 834240 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 834240 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 834240 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 834240 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 834240 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 834240 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 834240 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 834240 }   // gradient of batch_normalization_4 output
+    var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 834240 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 834240 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 834496 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 834496 }   // gradient of leaky_re_lu_4 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 834496 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 834496 }   // gradient of max_pooling2d_2 output
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 834496 }   // dropout_2 output [N, 7, 7, 64]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 834496 }   // gradient of dropout_2 output
+    var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 834496 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 834496 }   // conv2d_5 output [N, 7, 7, 128]
+    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 834496 }   // gradient of conv2d_5 output
+    var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 834496 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 839680 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
+    var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 839680 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 839680 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1135168 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1135168 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1135168 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1135168 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1208896 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1504384 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1504384 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1504384 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1504384 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1504384 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1504384 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1504384 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1504384 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1504384 }   // batch_normalization_5 output [N, 7, 7, 128]
+    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1504384 }   // gradient of batch_normalization_5 output
+    var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1504384 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1504384 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1504896 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1504896 }   // gradient of leaky_re_lu_5 output
+    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1504896 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1504896 }   // gradient of max_pooling2d_3 output
+    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1504896 }   // dropout_3 output [N, 3, 3, 128]
+    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1504896 }   // gradient of dropout_3 output
+    var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1504896 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1504896 }   // conv2d_6 output [N, 3, 3, 64]
+    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1504896 }   // gradient of conv2d_6 output
+    var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1504896 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
+    var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1508096 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
+    var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1508096 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1508096 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1713296 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1713296 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1713296 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1713296 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1787024 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1992224 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1992224 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1992224 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1992224 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
+    var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1992224 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
+    var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1992224 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
+    var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1992224 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
+    var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1992224 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1992224 }   // batch_normalization_6 output [N, 3, 3, 64]
+    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1992224 }   // gradient of batch_normalization_6 output
+    var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1992224 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1992224 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1992480 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1992480 }   // gradient of leaky_re_lu_6 output
+    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1992480 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1992480 }   // gradient of max_pooling2d_4 output
+    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1992480 }   // dropout_4 output [N, 1, 1, 64]
+    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1992480 }   // gradient of dropout_4 output
+    var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1992480 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1992480 }   // batch_normalization_7 output [N, 64]
+    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1992480 }   // gradient of batch_normalization_7 output
+    var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1992480 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1992480 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1992736 }   // dropout_5 output [N, 64]
+    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1992736 }   // gradient of dropout_5 output
+    var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1992736 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1992736 }   // dense_1 output [N, 256]
+    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1992736 }   // gradient of dense_1 output
+    var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1992736 }   // dense_1 transposed kernel [256, 64]
+    var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 2009120 }   // leaky_re_lu_7 output [N, 256]
+    var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 2009120 }   // gradient of leaky_re_lu_7 output
+    var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 2009120 }   // dropout_6 output [N, 256]
+    var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 2009120 }   // gradient of dropout_6 output
+    var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 2009120 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 2009120 }   // dense_2 output [N, 128]
+    var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 2009120 }   // gradient of dense_2 output
+    var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 2009120 }   // dense_2 transposed kernel [128, 256]
+    var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 2041888 }   // leaky_re_lu_8 output [N, 128]
+    var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 2041888 }   // gradient of leaky_re_lu_8 output
+    var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 2041888 }   // dropout_7 output [N, 128]
+    var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 2041888 }   // gradient of dropout_7 output
+    var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 2041888 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 2041888 }   // dense_3 output [N, 10]
+    var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 2041888 }   // gradient of dense_3 output
+    var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 2041888 }   // dense_3 transposed kernel [10, 128]
     var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -266,7 +268,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 1987872), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 2043168), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -276,8 +278,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     private func forwardTraining() {
         l5_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l10_conv2d_3WinogradWeights()
+        l13_conv2d_4WinogradWeights()
         Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
         Winograd<WinogradF3x3x3x3>.weights((parameters + 140128), l23_conv2d_6wu, l23_conv2d_6wh, channels: 128, filters: 64, uStride: 8208)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
@@ -353,8 +355,8 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     private func forwardInference() {
         l5_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l10_conv2d_3WinogradWeights()
+        l13_conv2d_4WinogradWeights()
         Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
         Winograd<WinogradF3x3x3x3>.weights((parameters + 140128), l23_conv2d_6wu, l23_conv2d_6wh, channels: 128, filters: 64, uStride: 8208)
         Parallel.images(count, threads: threads) { lo, hi, t in
@@ -386,10 +388,20 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(a4, l5_conv2d_2poolIn, q0, q1, t) }
         l5_conv2d_2PoolSingle()
-        l10_conv2d_3PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, a12, q0, q1, t) }
-        l13_conv2d_4PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t) }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 9824), source: l10_conv2d_3wsrc, l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(a9, a12, q0, q1, t) }
+        } else {
+            l10_conv2d_3PadSingle()
+            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, a12, q0, q1, t) }
+        }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28576), source: l13_conv2d_4wsrc, l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(a12, l13_conv2d_4poolIn, q0, q1, t) }
+        } else {
+            l13_conv2d_4PadSingle()
+            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t) }
+        }
         l13_conv2d_4PoolSingle()
         l18_conv2d_5PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
@@ -747,6 +759,12 @@ extension Seed002MnistCnn {
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 10372713005361028285, rate: dropout ? Float(0.25) : 0)
     }
 
+    // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l10_conv2d_3WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        l10_conv2d_3wsrc.update(from: (parameters + 9824), count: 18432)
+    }
+
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l10_conv2d_3ForwardTiles, l10_conv2d_3ForwardTilesTraining
     @inline(never) func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
@@ -834,7 +852,9 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
+}
 
+extension Seed002MnistCnn {
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out) to the chunk's
     func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
@@ -846,9 +866,13 @@ extension Seed002MnistCnn {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
-}
 
-extension Seed002MnistCnn {
+    // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l13_conv2d_4WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l13_conv2d_4wsrc.update(from: (parameters + 28576), count: 36864)
+    }
+
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l13_conv2d_4ForwardTiles, l13_conv2d_4ForwardTilesTraining, l13_conv2d_4InputGradientTiles
     @inline(never) func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,
@@ -945,7 +969,9 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
+}
 
+extension Seed002MnistCnn {
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
     func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
@@ -963,9 +989,7 @@ extension Seed002MnistCnn {
         let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
-}
 
-extension Seed002MnistCnn {
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
     func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a16 + lo * 3136, y = a17 + lo * 3136, mask = l17_dropout_2mask + lo * 3136

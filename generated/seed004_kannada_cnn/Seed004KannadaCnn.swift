@@ -93,63 +93,65 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
     var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 262704 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 262704 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 262704 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 262704 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 281136 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 382272 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 382272 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 382272 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 382272 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 382272 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 382272 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 382272 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 382272 }   // batch_normalization_3 output [N, 14, 14, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 382272 }   // gradient of batch_normalization_3 output
-    var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 382272 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382272 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 382528 }   // conv2d_4 output [N, 14, 14, 64]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 382528 }   // gradient of conv2d_4 output
-    var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 382528 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 398912 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 600400 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 600400 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 600400 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 600400 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 637264 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 838752 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 838752 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 838752 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 838752 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 838752 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 838752 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 838752 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 838752 }   // batch_normalization_4 output [N, 14, 14, 64]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 838752 }   // gradient of batch_normalization_4 output
-    var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 838752 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 838752 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 839008 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 839008 }   // gradient of max_pooling2d_2 output
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 839008 }   // dropout_2 output [N, 7, 7, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 839008 }   // gradient of dropout_2 output
-    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 839008 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 839008 }   // dense_1 output [N, 256]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 839008 }   // gradient of dense_1 output
-    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 839008 }   // dense_1 transposed kernel [256, 3136]
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1641824 }   // dropout_3 output [N, 256]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1641824 }   // gradient of dropout_3 output
-    var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1641824 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1641824 }   // dense_2 output [N, 10]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1641824 }   // gradient of dense_2 output
-    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1641824 }   // dense_2 transposed kernel [10, 256]
+    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 180000 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 281136 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 281136 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 281136 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 281136 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 299568 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 400704 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 400704 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 400704 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 400704 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 400704 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 400704 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 400704 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 400704 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 400704 }   // gradient of batch_normalization_3 output
+    var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 400704 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 400704 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 400960 }   // conv2d_4 output [N, 14, 14, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 400960 }   // gradient of conv2d_4 output
+    var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 400960 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
+    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 417344 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 454208 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 655696 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 655696 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 655696 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 655696 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 692560 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 894048 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 894048 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 894048 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 894048 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 894048 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 894048 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 894048 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 894048 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 894048 }   // gradient of batch_normalization_4 output
+    var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 894048 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 894048 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 894304 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 894304 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 894304 }   // dropout_2 output [N, 7, 7, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 894304 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 894304 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 894304 }   // dense_1 output [N, 256]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 894304 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 894304 }   // dense_1 transposed kernel [256, 3136]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1697120 }   // dropout_3 output [N, 256]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1697120 }   // gradient of dropout_3 output
+    var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1697120 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1697120 }   // dense_2 output [N, 10]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1697120 }   // gradient of dense_2 output
+    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1697120 }   // dense_2 transposed kernel [10, 256]
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
-                   arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1644384), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1699680), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -159,8 +161,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     private func forwardTraining() {
         l3_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.moments(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
@@ -204,8 +206,8 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
 
     private func forwardInference() {
         l3_conv2d_2WinogradWeights()
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Winograd<WinogradF5x5x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
@@ -237,11 +239,21 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
-        l7_conv2d_3PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 26720), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
+        } else {
+            l7_conv2d_3PadSingle()
+            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
+        }
         BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
-        l9_conv2d_4PadSingle()
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t) }
+        if KernelTarget.winogradSingleImage(tiles: 9) {
+            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 45472), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
+        } else {
+            l9_conv2d_4PadSingle()
+            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t) }
+        }
         BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
@@ -499,6 +511,12 @@ extension Seed004KannadaCnn {
         Dropout.training(x, y, mask: mask, count: (hi - lo) * 6272, first: lo * 6272, seed: seed ^ 13064056694810536062, rate: dropout ? Float(0.25) : 0)
     }
 
+    // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l7_conv2d_3WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 26720), l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        l7_conv2d_3wsrc.update(from: (parameters + 26720), count: 18432)
+    }
+
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 32] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l7_conv2d_3ForwardTiles
     @inline(never) func winograd5x5_14x14x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 32,
@@ -586,6 +604,12 @@ extension Seed004KannadaCnn {
 }
 
 extension Seed004KannadaCnn {
+    // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
+    func l9_conv2d_4WinogradWeights() {
+        Winograd<WinogradF5x5x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        l9_conv2d_4wsrc.update(from: (parameters + 45472), count: 36864)
+    }
+
     // Winograd F(5x5, 3x3): output tiles q0..<q1 (9 an image; past them, the next images') of a [14, 14, 64] input (zero border 1 above, 1 left, applied in the transform) into [14, 14, 64] (dense), 12 tiles per block; called by l9_conv2d_4ForwardTiles, l9_conv2d_4InputGradientTiles
     @inline(never) func winograd5x5_14x14x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 14, inputWidth: 14, padTop: 1, padLeft: 1, channels: 64,

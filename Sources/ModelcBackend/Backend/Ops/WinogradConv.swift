@@ -112,6 +112,16 @@ struct WinogradConv {
     /// layers' U do not fit), and the direct row kernels are faster (at 16 tiles of 4x4, seed
     /// 002's two 14x14 layers too: 0.245 -> 0.266 ms).
     static let singleImageMinimumTiles = 32
+    /// Where the direct kernel runs at AVX2's or NEON's rate (KernelTarget), a 3x3 layer's tiles
+    /// pay from this many on (seed 002's 14x14 layers in 9 tiles of 5x5; a 5x5 layer's 9 tiles of
+    /// 3x3 do not): such a layer's single image picks its path by the kernel target
+    /// (ConvLowering.SingleImageForm.byTarget), and this must equal AVX2's
+    /// KernelTarget.winogradSingleImageMinimumTiles (KernelTargetTests).
+    static let singleImageMinimumTilesNarrow = 9
+    /// One image's tiles go to the threads in multiples of this: whole 6-row GEMM tiles, or single
+    /// tiles when there are few (9 tiles: 4 and 5 rather than 6 and 3, the same one GEMM tile
+    /// each and the transforms shared evenly).
+    var singleImageBlock: Int { tiles < 4 * ConvLowering.rowsPerBlock ? 1 : ConvLowering.rowsPerBlock }
     /// Tiles per GEMM block: two of the Gemm's 6-row tiles (each block streams all of U; a
     /// 10-tile block would compute 12). A call's blocks run on across its images' tiles, so
     /// only the call's last block can be partial.

@@ -2,7 +2,6 @@
 import XCTest
 import ModelcCore
 @testable import ModelcBackend
-import ModelcRuntime
 import TestModelSpecs
 
 final class LoweringPlanTests: XCTestCase {
@@ -20,34 +19,25 @@ final class LoweringPlanTests: XCTestCase {
         }
     }
 
-    /// One image runs a Winograd layer's tiles (49 tiles), its direct rows (a 5x5 layer's 9
-    /// tiles), or either, picked by the kernel target (a 3x3 layer's 9 tiles): the emitted
-    /// `if KernelTarget.winogradSingleImage(tiles: 9)` holds both calls, and the backend's
-    /// thresholds are the runtime's.
-    func testSingleImageFormByKernelTarget() throws {
-        func forms(_ model: String) throws -> (EmittedModel, [String: ConvLowering.SingleImageForm]) {
-            let ir = try Frontend.check(path: GeneratedFilesTests.repo + "/models/\(model).md").ir
-            let e = Emitter.emit(ir, fuse: true)
-            return (e, Dictionary(uniqueKeysWithValues: e.plan.layers.compactMap { l in l.conv.map { (l.name, $0.singleImageForm) } }))
+    /// One image runs a Winograd layer's tiles from 9 tiles on (few tiles go to the threads one
+    /// by one), and its direct rows below: in the plan and in the emitted schedule.
+    func testSingleImageTilesFromNineTiles() throws {
+        func emit(_ model: String) throws -> EmittedModel {
+            Emitter.emit(try Frontend.check(path: GeneratedFilesTests.repo + "/models/\(model).md").ir, fuse: true)
         }
-        let (e2, seed002) = try forms("seed002_mnist_cnn")
-        XCTAssertEqual(seed002["conv2d_2"], .tiles)
-        XCTAssertEqual(seed002["conv2d_3"], .byTarget(tiles: 9))
-        XCTAssertEqual(seed002["conv2d_4"], .byTarget(tiles: 9))
-        XCTAssertEqual(seed002["conv2d_5"], .rows)
-        XCTAssertEqual(try forms("seed000_kmnist_cnn").1["conv2d_2"], .rows, "5x5 in 9 tiles of 3x3")
-        XCTAssertEqual(e2.source.components(separatedBy: "if KernelTarget.winogradSingleImage(tiles: 9) {").count - 1, 2)
-        for call in ["Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(", "self.l10_conv2d_3ForwardRowsFused(", "l10_conv2d_3PadSingle()"] {
-            XCTAssertTrue(e2.source.contains(call), call)
+        let seed002 = try emit("seed002_mnist_cnn"), seed000 = try emit("seed000_kmnist_cnn")
+        func single(_ e: EmittedModel, _ layer: String) -> String { e.plan.layers.first { $0.name == layer }?.singleImage ?? "" }
+        XCTAssertTrue(single(seed002, "conv2d_2").hasPrefix("49 Winograd tiles in blocks of 6"), single(seed002, "conv2d_2"))
+        XCTAssertTrue(single(seed002, "conv2d_4").hasPrefix("9 Winograd tiles one by one"), single(seed002, "conv2d_4"))
+        XCTAssertTrue(single(seed002, "conv2d_5").hasPrefix("49 output pixels"), single(seed002, "conv2d_5"))
+        XCTAssertTrue(single(seed000, "conv2d_2").hasPrefix("9 Winograd tiles one by one"), single(seed000, "conv2d_2"))
+        for call in ["Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(",
+                     "Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(",
+                     "Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused("] {
+            XCTAssertTrue(seed002.source.contains(call), call)
         }
-        let plan = try XCTUnwrap(e2.plan.layers.first { $0.name == "conv2d_3" })
-        XCTAssertTrue(plan.singleImage.hasPrefix("AVX2 and NEON kernels: 9 Winograd tiles one by one over the threads"), plan.singleImage)
-        XCTAssertTrue(plan.singleImage.contains("AVX-512 kernels: 196 output pixels"), plan.singleImage)
-        let narrow = KernelTarget.family != "avx512"
-        XCTAssertEqual(KernelTarget.winogradSingleImageMinimumTiles,
-                       narrow ? WinogradConv.singleImageMinimumTilesNarrow : WinogradConv.singleImageMinimumTiles, KernelTarget.family)
-        XCTAssertEqual(KernelTarget.winogradSingleImage(tiles: 9), narrow)
-        XCTAssertTrue(KernelTarget.winogradSingleImage(tiles: 49))
+        XCTAssertFalse(seed002.source.contains("l13_conv2d_4ForwardRowsFused("), "a row kernel nothing calls")
+        XCTAssertTrue(seed000.source.contains("Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles("))
     }
 
     /// A Dense layer's one-image split in the plan is the one emitted (its ForwardColumns kernel).

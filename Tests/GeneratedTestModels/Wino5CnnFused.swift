@@ -35,38 +35,40 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
 
     var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
-    var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 25872 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 9408 + 25872 }   // conv2d_1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 28224 + 25872 }   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 29008 + 25872 }   // conv2d_2 output [N, 7, 8, 16]
-    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 + threads * 29008 + 25872 }   // gradient of conv2d_2 output
-    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 29008 + 25872 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29008 + 25872 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 25872 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 51744 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 47856 + 51744 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 57264 + 51744 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 51744 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 64544 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
-    var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 64544 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 90416 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 69568 + 90416 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 88384 + 90416 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 89168 + 90416 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 90064 + 90416 }   // batch_normalization_1 output [N, 7, 8, 16]
-    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 90064 + 90416 }   // gradient of batch_normalization_1 output
-    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90064 + 90416 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 90416 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 90480 }   // activation_1 output [N, 7, 8, 16]
-    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 90096 + 90480 }   // gradient of activation_1 output
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 90096 + 90480 }   // dense_1 output [N, 5]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 90096 + 90480 }   // gradient of dense_1 output
-    var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 90096 + 90480 }   // dense_1 transposed kernel [5, 896]
+    var l1_conv2d_1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_1 the kernel U was computed from (bit-compared before single-image inference)
+    var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 12800 }   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 38672 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 9408 + 38672 }   // conv2d_1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 28224 + 38672 }   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 29008 + 38672 }   // conv2d_2 output [N, 7, 8, 16]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 + threads * 29008 + 38672 }   // gradient of conv2d_2 output
+    var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 29008 + 38672 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29008 + 38672 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    var l2_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 38672 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 51472 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 29040 + 77344 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 47856 + 77344 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 57264 + 77344 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 77344 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 58048 + 90144 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 90144 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 60160 + 116016 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 69568 + 116016 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 88384 + 116016 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 89168 + 116016 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 90064 + 116016 }   // batch_normalization_1 output [N, 7, 8, 16]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 90064 + 116016 }   // gradient of batch_normalization_1 output
+    var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90064 + 116016 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 116016 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 90096 + 116080 }   // activation_1 output [N, 7, 8, 16]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 90096 + 116080 }   // gradient of activation_1 output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 90096 + 116080 }   // dense_1 output [N, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 90096 + 116080 }   // gradient of dense_1 output
+    var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 90096 + 116080 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 30181, inputSize: 2112,
-                   arena: ArenaSize(perImage: 13216, perChunk: 90096, fixed: 94960), arena32: ArenaSize())
+                   arena: ArenaSize(perImage: 13216, perChunk: 90096, fixed: 120560), arena32: ArenaSize())
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -75,8 +77,8 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
+        l1_conv2d_1WinogradWeights()
+        l2_conv2d_2WinogradWeights()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1ForwardTiles(a0 + lo * 2112, a1 + lo * 1792, 0, (hi - lo) * 9, t)
             l2_conv2d_2Forward(lo, hi, t)
@@ -90,8 +92,8 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardInference() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
+        l1_conv2d_1WinogradWeights()
+        l2_conv2d_2WinogradWeights()
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1ForwardTiles(a0 + lo * 2112, a1 + lo * 1792, 0, (hi - lo) * 9, t)
             l2_conv2d_2ForwardFused(lo, hi, t)
@@ -102,9 +104,11 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
+        Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 0), source: l1_conv2d_1wsrc, l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardTiles(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, a4, q0, q1, t) }
+        Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 12832), source: l2_conv2d_2wsrc, l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(l2_conv2d_2xp, a4, q0, q1, t) }
         l6_dense_1Forward(lo, hi, t)
     }
 
@@ -137,6 +141,12 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
 
+    // conv2d_1: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
+    func l1_conv2d_1WinogradWeights() {
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 0), l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
+        l1_conv2d_1wsrc.update(from: (parameters + 0), count: 12800)
+    }
+
     // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [11, 12, 16] padded input into [7, 8, 32] (dense), 12 tiles per block; called by l1_conv2d_1ForwardTiles, l2_conv2d_2InputGradientTiles
     @inline(never) func winograd3x3_7x8x16to32(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 11, inputWidth: 12, channels: 16,
@@ -153,13 +163,6 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
         winograd3x3_7x8x16to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0), bias = (parameters + 12800)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
-                  GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
     // conv2d_1 backward: dW, db (first layer: no dx)
     func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
@@ -173,6 +176,12 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
             Gemm.rows(400, a: { row in x + row / 80 * 192 + row % 80 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 7, inner: 8, aOuter: 192, aInner: 16, bOuter: 256, bInner: 32), .add)
         }
+    }
+
+    // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
+    func l2_conv2d_2WinogradWeights() {
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 12832), l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
+        l2_conv2d_2wsrc.update(from: (parameters + 12832), count: 12800)
     }
 
     // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [11, 12, 32] padded input into [7, 8, 16] (dense), 12 tiles per block; called by l2_conv2d_2ForwardTiles, l2_conv2d_2ForwardTilesTraining
@@ -196,15 +205,6 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     @inline(never) func l2_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l2_conv2d_2wu, v: l2_conv2d_2wv + t * 18816, m: l2_conv2d_2wm + t * 9408, h: l2_conv2d_2wh + t * 784)
         winograd3x3_7x8x32to16(x, y, q0, q1, buffers, .store)
-    }
-
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_1 + activation_1
-    @inline(never) func l2_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 12832)
-        let sc = l2_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + activation_1
-        BatchNorm.fold(l3_batch_normalization_1bn, bias: nil, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
-                  GemmReduction(outer: 5, inner: 160, aOuter: 384, aInner: 1, bOuter: 2560, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear, Winograd

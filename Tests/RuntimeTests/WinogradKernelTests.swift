@@ -234,6 +234,22 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertNotEqual(u[0], 99)
     }
 
+    /// The bit-for-bit compare behind weightsIfChanged: a difference anywhere (in the 16-lane
+    /// body or the tail, 0 against -0, one NaN payload against another) is seen.
+    func testSameBits() {
+        for count in [0, 1, 15, 16, 17, 37, 2_304] {
+            let a = values(count, seed: 3)
+            XCTAssertTrue(Winograd<WinogradF4x4x3x3>.sameBits(a, a.map { $0 }, count: count), "\(count)")
+            for i in Set([0, count / 2, 15, 16, count - 1]) where i >= 0 && i < count {
+                for v: Float in [a[i] + 1, -a[i], Float(bitPattern: 0x7FC0_0001), 0, -0.0] where v.bitPattern != a[i].bitPattern {
+                    var b = a
+                    b[i] = v
+                    XCTAssertFalse(Winograd<WinogradF4x4x3x3>.sameBits(a, b, count: count), "count \(count), index \(i), \(v)")
+                }
+            }
+        }
+    }
+
     /// The weight gradient (F(3x3, 4x4), or F) summed over `images` images against the direct sums, with
     /// outputs that are and are not multiples of the tile, blocks shorter than an image, and
     /// blocks that several images share (full rounds and a partly filled last one).

@@ -75,59 +75,58 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 278544 + threads * 230496 + 106832 }   // dropout_1 dropout mask (0 or 1/(1-rate))
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 285744 + threads * 230496 + 106832 }   // conv2d_3 output [N, 15, 15, 64]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 300144 + threads * 230496 + 106832 }   // gradient of conv2d_3 output
-    var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 106832 }   // conv2d_3 zero-padded input of image 0 [17, 17, 32] (single-image row kernel)
-    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 116080 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
-    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 134512 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 235648 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 235648 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 235648 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 235648 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 254080 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 355216 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 355216 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 355216 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 355216 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 355216 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 355216 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 355216 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 355216 }   // activation_3 output [N, 15, 15, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 355216 }   // gradient of activation_3 output
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 355216 }   // conv2d_4 output [N, 13, 13, 64]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 355216 }   // gradient of conv2d_4 output
-    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 355216 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
-    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 392080 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 593568 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 593568 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 593568 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 593568 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 630432 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 630432 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 630432 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 630432 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 630432 }   // activation_4 output [N, 13, 13, 64]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 630432 }   // gradient of activation_4 output
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 630432 }   // max_pooling2d_2 output [N, 6, 6, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 630432 }   // gradient of max_pooling2d_2 output
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 630432 }   // dropout_2 output [N, 6, 6, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 630432 }   // gradient of dropout_2 output
-    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 630432 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 630432 }   // dense_1 output [N, 512]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 630432 }   // gradient of dense_1 output
-    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 630432 }   // dense_1 transposed kernel [512, 2304]
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1810080 }   // activation_5 output [N, 512]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1810080 }   // gradient of activation_5 output
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1810080 }   // dropout_3 output [N, 512]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1810080 }   // gradient of dropout_3 output
-    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1810080 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1810080 }   // dense_2 output [N, 10]
-    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1810080 }   // gradient of dense_2 output
-    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1810080 }   // dense_2 transposed kernel [10, 512]
+    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 106832 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 125264 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 230496 + 226400 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 249312 + 226400 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 286944 + 226400 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 226400 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 244832 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 287728 + 345968 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 325360 + 345968 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344176 + 345968 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 344960 + 345968 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 443744 + 345968 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 641312 + 345968 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 741664 + 345968 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 314544 + threads * 742448 + 345968 }   // activation_3 output [N, 15, 15, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 328944 + threads * 742448 + 345968 }   // gradient of activation_3 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 343344 + threads * 742448 + 345968 }   // conv2d_4 output [N, 13, 13, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 354160 + threads * 742448 + 345968 }   // gradient of conv2d_4 output
+    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 345968 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 382832 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 742448 + 584320 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 780080 + 584320 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 817712 + 584320 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 584320 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 818496 + 621184 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1016064 + 621184 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1213632 + 621184 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1414336 + 621184 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 364976 + threads * 1415120 + 621184 }   // activation_4 output [N, 13, 13, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375792 + threads * 1415120 + 621184 }   // gradient of activation_4 output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 386608 + threads * 1415120 + 621184 }   // max_pooling2d_2 output [N, 6, 6, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 388912 + threads * 1415120 + 621184 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 391216 + threads * 1415120 + 621184 }   // dropout_2 output [N, 6, 6, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 393520 + threads * 1415120 + 621184 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 395824 + threads * 1415120 + 621184 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 398128 + threads * 1415120 + 621184 }   // dense_1 output [N, 512]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 398640 + threads * 1415120 + 621184 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 621184 }   // dense_1 transposed kernel [512, 2304]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 399152 + threads * 1415120 + 1800832 }   // activation_5 output [N, 512]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 399664 + threads * 1415120 + 1800832 }   // gradient of activation_5 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 400176 + threads * 1415120 + 1800832 }   // dropout_3 output [N, 512]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 400688 + threads * 1415120 + 1800832 }   // gradient of dropout_3 output
+    var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 401200 + threads * 1415120 + 1800832 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 401712 + threads * 1415120 + 1800832 }   // dense_2 output [N, 10]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 401728 + threads * 1415120 + 1800832 }   // gradient of dense_2 output
+    var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 401744 + threads * 1415120 + 1800832 }   // dense_2 transposed kernel [10, 512]
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
-                   arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1815200), arena32: ArenaSize(perImage: 9504))
+                   arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1805952), arena32: ArenaSize(perImage: 9504))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -200,20 +199,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Activations.forward(.relu, a3 + lo * 28800, a4 + lo * 28800, count: (hi - lo) * 28800)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         (a6 + lo * 7200).update(from: a5 + lo * 7200, count: (hi - lo) * 7200)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 10144), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
-        } else {
-            l7_conv2d_3PadSingle()
-            Parallel.rows(225, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 10144), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
         Activations.forward(.relu, a7 + lo * 14400, a8 + lo * 14400, count: (hi - lo) * 14400)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28640), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
-        } else {
-            Parallel.rows(169, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(a8, a9, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28640), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
         Activations.forward(.relu, a9 + lo * 10816, a10 + lo * 10816, count: (hi - lo) * 10816)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         (a12 + lo * 2304).update(from: a11 + lo * 2304, count: (hi - lo) * 2304)
@@ -411,19 +401,6 @@ extension Cifar10SmallCnn {
         winograd5x5_15x15x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2d_3 (Conv2D): [N, 15, 15, 32] -> [N, 15, 15, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 10144), bias = (parameters + 28576)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 15 * 17 + (q0 + row) % 15 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 96, aOuter: 544, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias))
-    }
-
-    // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    func l7_conv2d_3PadSingle() {
-        let src = a6, x = l7_conv2d_3xp
-        for r in 0..<15 { (x + ((r + 1) * 17 + 1) * 32).update(from: src + r * 480, count: 480) }
-    }
-
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l7_conv2d_3Flip() {
         let wk = (parameters + 10144)
@@ -487,13 +464,6 @@ extension Cifar10SmallCnn {
         let bias = (parameters + 65504)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)
         winograd5x5_13x13x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
-    }
-
-    // conv2d_4 (Conv2D): [N, 15, 15, 64] -> [N, 13, 13, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28640), bias = (parameters + 65504)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 13 * 15 + (q0 + row) % 13 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 192, aOuter: 960, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)

@@ -48,44 +48,43 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 57360 }   // gradient of enc_pool1 output
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 63632 }   // enc_conv2 output [N, 14, 14, 32]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 69904 }   // gradient of enc_conv2 output
-    var l3_enc_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    var l3_enc_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 8192 }   // enc_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 17408 }   // enc_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 68368 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 18816 + 68368 }   // enc_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 37632 + 68368 }   // enc_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 68368 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
-    var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 77584 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 128544 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 57232 + 128544 }   // enc_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76048 + 128544 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76832 + 128544 }   // enc_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 175616 + 128544 }   // enc_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 274400 + 128544 }   // enc_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 324576 + 128544 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
-    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 325360 + 128544 }   // enc_pool2 output [N, 7, 7, 32]
-    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 77744 + threads * 325360 + 128544 }   // gradient of enc_pool2 output
-    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 79312 + threads * 325360 + 128544 }   // dec_up1 output [N, 14, 14, 32]
-    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 85584 + threads * 325360 + 128544 }   // gradient of dec_up1 output
-    var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 128544 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
-    var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 137760 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
-    var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 332560 + 137760 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 339760 + 137760 }   // dec_up2 output [N, 28, 28, 32]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 116944 + threads * 339760 + 137760 }   // gradient of dec_up2 output
-    var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 137760 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
-    var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 146976 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
-    var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 366672 + 146976 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 393584 + 146976 }   // dec_out output [N, 28, 28, 1]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 142816 + threads * 393584 + 146976 }   // gradient of dec_out output
-    var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 143600 + threads * 393584 + 146976 }   // dec_out zero-padded input [N, 30, 30, 32]
-    var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 146976 }   // dec_out flipped kernel [KH, KW, CO, CI]
-    var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 147264 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
+    var l3_enc_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 }   // enc_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    var l3_enc_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 9216 }   // enc_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_enc_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + 60176 }   // enc_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_enc_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 18816 + 60176 }   // enc_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_enc_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 37632 + 60176 }   // enc_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_enc_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 60176 }   // enc_conv2 flipped kernel [KH, KW, CO, CI]
+    var l3_enc_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 69392 }   // enc_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    var l3_enc_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 38416 + 120352 }   // enc_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l3_enc_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 57232 + 120352 }   // enc_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l3_enc_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76048 + 120352 }   // enc_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l3_enc_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 76832 + 120352 }   // enc_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l3_enc_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 175616 + 120352 }   // enc_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l3_enc_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 274400 + 120352 }   // enc_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l3_enc_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 324576 + 120352 }   // enc_conv2 weight gradient: Winograd scratch tile (per thread)
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 76176 + threads * 325360 + 120352 }   // enc_pool2 output [N, 7, 7, 32]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 77744 + threads * 325360 + 120352 }   // gradient of enc_pool2 output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 79312 + threads * 325360 + 120352 }   // dec_up1 output [N, 14, 14, 32]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 85584 + threads * 325360 + 120352 }   // gradient of dec_up1 output
+    var l5_dec_up1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 120352 }   // dec_up1 transposed kernel [KH, CO, KW*CI]
+    var l5_dec_up1yp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 325360 + 129568 }   // dec_up1 output of one image before cropping [15, 15, 32] (per chunk)
+    var l5_dec_up1dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 332560 + 129568 }   // dec_up1 output gradient of one image, zero-bordered [15, 15, 32] (per chunk)
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 91856 + threads * 339760 + 129568 }   // dec_up2 output [N, 28, 28, 32]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 116944 + threads * 339760 + 129568 }   // gradient of dec_up2 output
+    var l6_dec_up2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 129568 }   // dec_up2 transposed kernel [KH, CO, KW*CI]
+    var l6_dec_up2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 339760 + 138784 }   // dec_up2 output of one image before cropping [29, 29, 32] (per chunk)
+    var l6_dec_up2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 366672 + 138784 }   // dec_up2 output gradient of one image, zero-bordered [29, 29, 32] (per chunk)
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 142032 + threads * 393584 + 138784 }   // dec_out output [N, 28, 28, 1]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 142816 + threads * 393584 + 138784 }   // gradient of dec_out output
+    var l7_dec_outxp: UnsafeMutablePointer<Float> { arena + maxBatch * 143600 + threads * 393584 + 138784 }   // dec_out zero-padded input [N, 30, 30, 32]
+    var l7_dec_outwf: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 138784 }   // dec_out flipped kernel [KH, KW, CO, CI]
+    var l7_dec_outdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 172400 + threads * 393584 + 139072 }   // dec_out output gradient of one image, zero-bordered [30, 30, 1] (per chunk)
     var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
     var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 28353, inputSize: 784,
-                   arena: ArenaSize(perImage: 172400, perChunk: 394496, fixed: 147264), arena32: ArenaSize(perImage: 7840))
+                   arena: ArenaSize(perImage: 172400, perChunk: 394496, fixed: 139072), arena32: ArenaSize(perImage: 7840))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -129,13 +128,8 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         l1_enc_conv1PadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_enc_conv1ForwardRows(l1_enc_conv1xp, a1, q0, q1, t) }
         l2_enc_pool1ForwardInference(lo, hi, t)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 320), source: l3_enc_conv2wsrc, l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardTiles(a2, a3, q0, q1, t) }
-        } else {
-            l3_enc_conv2PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardRows(l3_enc_conv2xp, a3, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 320), source: l3_enc_conv2wsrc, l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardTiles(a2, a3, q0, q1, t) }
         l4_enc_pool2ForwardInference(lo, hi, t)
         Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
         l5_dec_up1Forward(lo, hi, t)
@@ -241,19 +235,6 @@ extension FashionConvAutoencoder {
         winograd5x5_14x14x32to32(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
-    // enc_conv2 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 32]: output pixels q0..<q1 of one image, kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) func l3_enc_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 320), bias = (parameters + 9536)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
-                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 3072, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // enc_conv2: zero-padded copy of image 0 (single-image inference)
-    func l3_enc_conv2PadSingle() {
-        let src = a2, x = l3_enc_conv2xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
     // enc_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l3_enc_conv2Flip() {
         let wk = (parameters + 320)
@@ -288,9 +269,7 @@ extension FashionConvAutoencoder {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
-}
 
-extension FashionConvAutoencoder {
     // enc_pool2 (MaxPooling2D): [N, 14, 14, 32] -> [N, 7, 7, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
     func l4_enc_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
@@ -302,7 +281,9 @@ extension FashionConvAutoencoder {
         let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, pool) }
     }
+}
 
+extension FashionConvAutoencoder {
     // dec_up1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) func l5_dec_up1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {

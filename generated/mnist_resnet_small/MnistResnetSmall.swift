@@ -139,130 +139,128 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 534032 + threads * 740096 + 187008 }   // gradient of pool1 output
     var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 540304 + threads * 740096 + 187008 }   // b2_conv1 output [N, 14, 14, 64]
     var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 552848 + threads * 740096 + 187008 }   // gradient of b2_conv1 output
-    var l12_b2_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 187008 }   // b2_conv1 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 195200 }   // b2_conv1 folded BatchNorm scale and shift per chunk
-    var l12_b2_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 195200 }   // b2_conv1 the kernel U was computed from (bit-compared before single-image inference)
-    var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 213632 }   // b2_conv1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 314768 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 759040 + 314768 }   // b2_conv1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 796672 + 314768 }   // b2_conv1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 314768 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
-    var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 333200 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 434336 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 835088 + 434336 }   // b2_conv1 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 853904 + 434336 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 854688 + 434336 }   // b2_conv1 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 953472 + 434336 }   // b2_conv1 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1151040 + 434336 }   // b2_conv1 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1251392 + 434336 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
-    var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1252176 + 434336 }   // b2_conv1 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1277264 + 434336 }   // b2_bn1 output [N, 14, 14, 64]
-    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 1277264 + 434336 }   // gradient of b2_bn1 output
-    var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277264 + 434336 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
-    var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 434336 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 434592 }   // b2_relu1 output [N, 14, 14, 64]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 1277392 + 434592 }   // gradient of b2_relu1 output
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 1277392 + 434592 }   // b2_conv2 output [N, 14, 14, 64]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 1277392 + 434592 }   // gradient of b2_conv2 output
-    var l15_b2_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 434592 }   // b2_conv2 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    var l15_b2_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 450976 }   // b2_conv2 the kernel U was computed from (bit-compared before single-image inference)
-    var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 487840 }   // b2_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 689328 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1315024 + 689328 }   // b2_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1352656 + 689328 }   // b2_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 689328 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
-    var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 726192 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 927680 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1391072 + 927680 }   // b2_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1428704 + 927680 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1429488 + 927680 }   // b2_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1627056 + 927680 }   // b2_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1824624 + 927680 }   // b2_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2025328 + 927680 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
-    var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2026112 + 927680 }   // gradient of pool1 output from b2_proj
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 2026112 + 927680 }   // b2_proj output [N, 14, 14, 64]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 2026112 + 927680 }   // gradient of b2_proj output
-    var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 927680 }   // b2_proj flipped kernel [KH, KW, CO, CI]
-    var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 929728 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
-    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2038656 + 929728 }   // b2_bn2 output [N, 14, 14, 64]
-    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 2038656 + 929728 }   // gradient of b2_bn2 output
-    var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038656 + 929728 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
-    var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 929728 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 929984 }   // b2_projbn output [N, 14, 14, 64]
-    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 2038784 + 929984 }   // gradient of b2_projbn output
-    var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038784 + 929984 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
-    var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 929984 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 930240 }   // b2_add output [N, 14, 14, 64]
-    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 2038912 + 930240 }   // gradient of b2_add output
-    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 2038912 + 930240 }   // b2_out output [N, 14, 14, 64]
-    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 2038912 + 930240 }   // gradient of b2_out output
-    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 2038912 + 930240 }   // pool2 output [N, 7, 7, 64]
-    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 2038912 + 930240 }   // gradient of pool2 output
-    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 2038912 + 930240 }   // b3_conv1 output [N, 7, 7, 64]
-    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 2038912 + 930240 }   // gradient of b3_conv1 output
-    var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 930240 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 935424 }   // b3_conv1 folded BatchNorm scale and shift per chunk
-    var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 935424 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 1083456 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2066688 + 1083456 }   // b3_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094336 + 1083456 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1083456 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
-    var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1120320 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1268352 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2122560 + 1268352 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150208 + 1268352 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150784 + 1268352 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2298240 + 1268352 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2445696 + 1268352 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593152 + 1268352 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
-    var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593728 + 1268352 }   // b3_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2603136 + 1268352 }   // b3_bn1 output [N, 7, 7, 64]
-    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 2603136 + 1268352 }   // gradient of b3_bn1 output
-    var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603136 + 1268352 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
-    var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1268352 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1268608 }   // b3_relu1 output [N, 7, 7, 64]
-    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 2603264 + 1268608 }   // gradient of b3_relu1 output
-    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 2603264 + 1268608 }   // b3_conv2 output [N, 7, 7, 64]
-    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 2603264 + 1268608 }   // gradient of b3_conv2 output
-    var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1268608 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1273792 }   // b3_conv2 folded BatchNorm scale and shift per chunk
-    var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1273792 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1421824 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2631040 + 1421824 }   // b3_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2658688 + 1421824 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1421824 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
-    var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1458688 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1606720 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2686912 + 1606720 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2714560 + 1606720 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2715136 + 1606720 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2862592 + 1606720 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3010048 + 1606720 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3157504 + 1606720 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
-    var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3158080 + 1606720 }   // b3_conv2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3167488 + 1606720 }   // b3_bn2 output [N, 7, 7, 64]
-    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 3167488 + 1606720 }   // gradient of b3_bn2 output
-    var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167488 + 1606720 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
-    var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1606720 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1606976 }   // gradient of pool2 output from b3_add
-    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 3167616 + 1606976 }   // b3_add output [N, 7, 7, 64]
-    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 3167616 + 1606976 }   // gradient of b3_add output
-    var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 3167616 + 1606976 }   // b3_out output [N, 7, 7, 64]
-    var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 3167616 + 1606976 }   // gradient of b3_out output
-    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 3167616 + 1606976 }   // gap output [N, 64]
-    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 3167616 + 1606976 }   // gradient of gap output
-    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 3167616 + 1606976 }   // dropout output [N, 64]
-    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 3167616 + 1606976 }   // gradient of dropout output
-    var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 3167616 + 1606976 }   // dropout dropout mask (0 or 1/(1-rate))
-    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 3167616 + 1606976 }   // dense output [N, 10]
-    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 3167616 + 1606976 }   // gradient of dense output
-    var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 3167616 + 1606976 }   // dense transposed kernel [10, 64]
+    var l12_b2_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740096 + 187008 }   // b2_conv1 folded BatchNorm scale and shift per chunk
+    var l12_b2_conv1wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 187008 }   // b2_conv1 the kernel U was computed from (bit-compared before single-image inference)
+    var l12_b2_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 205440 }   // b2_conv1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l12_b2_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 740224 + 306576 }   // b2_conv1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l12_b2_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 759040 + 306576 }   // b2_conv1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l12_b2_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 796672 + 306576 }   // b2_conv1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l12_b2_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 306576 }   // b2_conv1 flipped kernel [KH, KW, CO, CI]
+    var l12_b2_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 325008 }   // b2_conv1 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l12_b2_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 797456 + 426144 }   // b2_conv1 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l12_b2_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 835088 + 426144 }   // b2_conv1 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l12_b2_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 853904 + 426144 }   // b2_conv1 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l12_b2_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 854688 + 426144 }   // b2_conv1 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l12_b2_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 953472 + 426144 }   // b2_conv1 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l12_b2_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1151040 + 426144 }   // b2_conv1 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l12_b2_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1251392 + 426144 }   // b2_conv1 weight gradient: Winograd scratch tile (per thread)
+    var l12_b2_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1252176 + 426144 }   // b2_conv1 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 565392 + threads * 1277264 + 426144 }   // b2_bn1 output [N, 14, 14, 64]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 577936 + threads * 1277264 + 426144 }   // gradient of b2_bn1 output
+    var l13_b2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277264 + 426144 }   // b2_bn1 per-chunk partial sums (chunks x 2 x 64)
+    var l13_b2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 426144 }   // b2_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 590480 + threads * 1277392 + 426400 }   // b2_relu1 output [N, 14, 14, 64]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 603024 + threads * 1277392 + 426400 }   // gradient of b2_relu1 output
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 615568 + threads * 1277392 + 426400 }   // b2_conv2 output [N, 14, 14, 64]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 628112 + threads * 1277392 + 426400 }   // gradient of b2_conv2 output
+    var l15_b2_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 426400 }   // b2_conv2 the kernel U was computed from (bit-compared before single-image inference)
+    var l15_b2_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 463264 }   // b2_conv2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l15_b2_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1277392 + 664752 }   // b2_conv2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l15_b2_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1315024 + 664752 }   // b2_conv2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l15_b2_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1352656 + 664752 }   // b2_conv2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l15_b2_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 664752 }   // b2_conv2 flipped kernel [KH, KW, CO, CI]
+    var l15_b2_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 701616 }   // b2_conv2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l15_b2_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1353440 + 903104 }   // b2_conv2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l15_b2_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1391072 + 903104 }   // b2_conv2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l15_b2_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1428704 + 903104 }   // b2_conv2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l15_b2_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1429488 + 903104 }   // b2_conv2 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l15_b2_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1627056 + 903104 }   // b2_conv2 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l15_b2_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 1824624 + 903104 }   // b2_conv2 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l15_b2_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2025328 + 903104 }   // b2_conv2 weight gradient: Winograd scratch tile (per thread)
+    var g11_1: UnsafeMutablePointer<Float> { arena + maxBatch * 640656 + threads * 2026112 + 903104 }   // gradient of pool1 output from b2_proj
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 646928 + threads * 2026112 + 903104 }   // b2_proj output [N, 14, 14, 64]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 659472 + threads * 2026112 + 903104 }   // gradient of b2_proj output
+    var l16_b2_projwf: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 903104 }   // b2_proj flipped kernel [KH, KW, CO, CI]
+    var l16_b2_projdyp: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2026112 + 905152 }   // b2_proj output gradient of one image, zero-bordered [14, 14, 64] (per chunk)
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 672016 + threads * 2038656 + 905152 }   // b2_bn2 output [N, 14, 14, 64]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 684560 + threads * 2038656 + 905152 }   // gradient of b2_bn2 output
+    var l17_b2_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038656 + 905152 }   // b2_bn2 per-chunk partial sums (chunks x 2 x 64)
+    var l17_b2_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 905152 }   // b2_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 697104 + threads * 2038784 + 905408 }   // b2_projbn output [N, 14, 14, 64]
+    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 709648 + threads * 2038784 + 905408 }   // gradient of b2_projbn output
+    var l18_b2_projbnpart: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038784 + 905408 }   // b2_projbn per-chunk partial sums (chunks x 2 x 64)
+    var l18_b2_projbnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 905408 }   // b2_projbn batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 722192 + threads * 2038912 + 905664 }   // b2_add output [N, 14, 14, 64]
+    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 734736 + threads * 2038912 + 905664 }   // gradient of b2_add output
+    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 747280 + threads * 2038912 + 905664 }   // b2_out output [N, 14, 14, 64]
+    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 759824 + threads * 2038912 + 905664 }   // gradient of b2_out output
+    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 772368 + threads * 2038912 + 905664 }   // pool2 output [N, 7, 7, 64]
+    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 775504 + threads * 2038912 + 905664 }   // gradient of pool2 output
+    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 778640 + threads * 2038912 + 905664 }   // b3_conv1 output [N, 7, 7, 64]
+    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 781776 + threads * 2038912 + 905664 }   // gradient of b3_conv1 output
+    var l22_b3_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 905664 }   // b3_conv1 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l22_b3_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2038912 + 910848 }   // b3_conv1 folded BatchNorm scale and shift per chunk
+    var l22_b3_conv1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 910848 }   // b3_conv1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l22_b3_conv1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2039040 + 1058880 }   // b3_conv1 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l22_b3_conv1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2066688 + 1058880 }   // b3_conv1 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l22_b3_conv1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094336 + 1058880 }   // b3_conv1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l22_b3_conv1wf: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1058880 }   // b3_conv1 flipped kernel [KH, KW, CO, CI]
+    var l22_b3_conv1dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1095744 }   // b3_conv1 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l22_b3_conv1dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2094912 + 1243776 }   // b3_conv1 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l22_b3_conv1dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2122560 + 1243776 }   // b3_conv1 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l22_b3_conv1dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150208 + 1243776 }   // b3_conv1 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l22_b3_conv1gv: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2150784 + 1243776 }   // b3_conv1 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l22_b3_conv1ge: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2298240 + 1243776 }   // b3_conv1 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l22_b3_conv1gm: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2445696 + 1243776 }   // b3_conv1 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l22_b3_conv1gh: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593152 + 1243776 }   // b3_conv1 weight gradient: Winograd scratch tile (per thread)
+    var l22_b3_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2593728 + 1243776 }   // b3_conv1 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 784912 + threads * 2603136 + 1243776 }   // b3_bn1 output [N, 7, 7, 64]
+    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 788048 + threads * 2603136 + 1243776 }   // gradient of b3_bn1 output
+    var l23_b3_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603136 + 1243776 }   // b3_bn1 per-chunk partial sums (chunks x 2 x 64)
+    var l23_b3_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1243776 }   // b3_bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 791184 + threads * 2603264 + 1244032 }   // b3_relu1 output [N, 7, 7, 64]
+    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 794320 + threads * 2603264 + 1244032 }   // gradient of b3_relu1 output
+    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 797456 + threads * 2603264 + 1244032 }   // b3_conv2 output [N, 7, 7, 64]
+    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 800592 + threads * 2603264 + 1244032 }   // gradient of b3_conv2 output
+    var l25_b3_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1244032 }   // b3_conv2 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l25_b3_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603264 + 1249216 }   // b3_conv2 folded BatchNorm scale and shift per chunk
+    var l25_b3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1249216 }   // b3_conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l25_b3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2603392 + 1397248 }   // b3_conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l25_b3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2631040 + 1397248 }   // b3_conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l25_b3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2658688 + 1397248 }   // b3_conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l25_b3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1397248 }   // b3_conv2 flipped kernel [KH, KW, CO, CI]
+    var l25_b3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1434112 }   // b3_conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    var l25_b3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2659264 + 1582144 }   // b3_conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l25_b3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2686912 + 1582144 }   // b3_conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l25_b3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2714560 + 1582144 }   // b3_conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l25_b3_conv2gv: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2715136 + 1582144 }   // b3_conv2 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l25_b3_conv2ge: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 2862592 + 1582144 }   // b3_conv2 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l25_b3_conv2gm: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3010048 + 1582144 }   // b3_conv2 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l25_b3_conv2gh: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3157504 + 1582144 }   // b3_conv2 weight gradient: Winograd scratch tile (per thread)
+    var l25_b3_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3158080 + 1582144 }   // b3_conv2 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 803728 + threads * 3167488 + 1582144 }   // b3_bn2 output [N, 7, 7, 64]
+    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 806864 + threads * 3167488 + 1582144 }   // gradient of b3_bn2 output
+    var l26_b3_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167488 + 1582144 }   // b3_bn2 per-chunk partial sums (chunks x 2 x 64)
+    var l26_b3_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1582144 }   // b3_bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var g21_1: UnsafeMutablePointer<Float> { arena + maxBatch * 810000 + threads * 3167616 + 1582400 }   // gradient of pool2 output from b3_add
+    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 813136 + threads * 3167616 + 1582400 }   // b3_add output [N, 7, 7, 64]
+    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 816272 + threads * 3167616 + 1582400 }   // gradient of b3_add output
+    var a28: UnsafeMutablePointer<Float> { arena + maxBatch * 819408 + threads * 3167616 + 1582400 }   // b3_out output [N, 7, 7, 64]
+    var g28: UnsafeMutablePointer<Float> { arena + maxBatch * 822544 + threads * 3167616 + 1582400 }   // gradient of b3_out output
+    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 825680 + threads * 3167616 + 1582400 }   // gap output [N, 64]
+    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 825744 + threads * 3167616 + 1582400 }   // gradient of gap output
+    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 825808 + threads * 3167616 + 1582400 }   // dropout output [N, 64]
+    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 825872 + threads * 3167616 + 1582400 }   // gradient of dropout output
+    var l30_dropoutmask: UnsafeMutablePointer<Float> { arena + maxBatch * 825936 + threads * 3167616 + 1582400 }   // dropout dropout mask (0 or 1/(1-rate))
+    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 826000 + threads * 3167616 + 1582400 }   // dense output [N, 10]
+    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 826016 + threads * 3167616 + 1582400 }   // gradient of dense output
+    var l31_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 826032 + threads * 3167616 + 1582400 }   // dense transposed kernel [10, 64]
     var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 826032, perChunk: 3167616, fixed: 1607616), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 826032, perChunk: 3167616, fixed: 1583040), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -390,20 +388,10 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
         Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
         l11_pool1ForwardInference(lo, hi, t)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 19104), source: l12_b2_conv1wsrc, l12_b2_conv1wu, l12_b2_conv1wh, channels: 32, filters: 64, uStride: 2064)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardTiles(a11, a14, q0, q1, t) }
-        } else {
-            l12_b2_conv1PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardRowsFused(l12_b2_conv1xp, a14, q0, q1, t) }
-        }
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 37792), source: l15_b2_conv2wsrc, l15_b2_conv2wu, l15_b2_conv2wh, channels: 64, filters: 64, uStride: 4112)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l15_b2_conv2ForwardTiles(a14, a15, q0, q1, t) }
-        } else {
-            l15_b2_conv2PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l15_b2_conv2ForwardRows(l15_b2_conv2xp, a15, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 19104), source: l12_b2_conv1wsrc, l12_b2_conv1wu, l12_b2_conv1wh, channels: 32, filters: 64, uStride: 2064)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardTiles(a11, a14, q0, q1, t) }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 37792), source: l15_b2_conv2wsrc, l15_b2_conv2wu, l15_b2_conv2wh, channels: 64, filters: 64, uStride: 4112)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l15_b2_conv2ForwardTiles(a14, a15, q0, q1, t) }
         Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l16_b2_projForwardRows(a11, a16, q0, q1, t) }
         BatchNorm.inference(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, fold: l17_b2_bn2part + t * 128)
         BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
@@ -836,21 +824,6 @@ extension MnistResnetSmall {
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, .store)
     }
 
-    // b2_conv1 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with b2_conv1 + b2_bn1 + b2_relu1
-    @inline(never) func l12_b2_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 19104)
-        let sc = l12_b2_conv1fold + t * 128, sh = sc + 64   // folded b2_conv1 + b2_bn1 + b2_relu1
-        BatchNorm.fold(l13_b2_bn1bn, bias: nil, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
-    }
-
-    // b2_conv1: zero-padded copy of image 0 (single-image inference)
-    func l12_b2_conv1PadSingle() {
-        let src = a11, x = l12_b2_conv1xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
     // b2_conv1: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l12_b2_conv1Flip() {
         let wk = (parameters + 19104)
@@ -929,19 +902,6 @@ extension MnistResnetSmall {
     @inline(never) func l15_b2_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l15_b2_conv2wu, v: l15_b2_conv2wv + t * 37632, m: l15_b2_conv2wm + t * 37632, h: l15_b2_conv2wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, .store)
-    }
-
-    // b2_conv2 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) func l15_b2_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 37792)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), .store)
-    }
-
-    // b2_conv2: zero-padded copy of image 0 (single-image inference)
-    func l15_b2_conv2PadSingle() {
-        let src = a14, x = l15_b2_conv2xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // b2_conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]

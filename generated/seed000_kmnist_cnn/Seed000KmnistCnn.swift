@@ -64,47 +64,48 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109184 + threads * 43392 + 128 }   // conv2d_2 output [N, 9, 9, 64]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 114368 + threads * 43392 + 128 }   // gradient of conv2d_2 output
     var l6_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43392 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
-    var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 128 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 62336 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 99968 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 152464 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 105936 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 105936 + 152464 }   // gradient of batch_normalization_2 output
-    var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 105936 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 152720 }   // activation_2 output [N, 9, 9, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 106064 + 152720 }   // gradient of activation_2 output
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 106064 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 106064 + 152720 }   // gradient of conv2d_3 output
-    var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 106064 + 152720 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
-    var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108112 + 152720 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 226448 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 110416 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 110416 + 226448 }   // gradient of batch_normalization_3 output
-    var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110416 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 110672 + 226960 }   // gradient of max_pooling2d_2 output
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 110672 + 226960 }   // activation_3 output [N, 2, 2, 128]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 110672 + 226960 }   // gradient of activation_3 output
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 110672 + 226960 }   // dense_1 output [N, 512]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 110672 + 226960 }   // gradient of dense_1 output
-    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 226960 }   // dense_1 transposed kernel [512, 512]
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 489104 }   // dropout_1 output [N, 512]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 110672 + 489104 }   // gradient of dropout_1 output
-    var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 110672 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 110672 + 489104 }   // dense_2 output [N, 10]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 110672 + 489104 }   // gradient of dense_2 output
-    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 110672 + 489104 }   // dense_2 transposed kernel [10, 512]
+    var l6_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 51328 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43520 + 152464 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 62336 + 152464 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 99968 + 152464 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 152464 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    var l6_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 100752 + 203664 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 105936 + 203664 }   // batch_normalization_2 output [N, 9, 9, 64]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 105936 + 203664 }   // gradient of batch_normalization_2 output
+    var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 105936 + 203664 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
+    var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 203664 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 106064 + 203920 }   // activation_2 output [N, 9, 9, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 106064 + 203920 }   // gradient of activation_2 output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 106064 + 203920 }   // conv2d_3 output [N, 4, 4, 128]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 106064 + 203920 }   // gradient of conv2d_3 output
+    var l9_conv2d_3poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 106064 + 203920 }   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
+    var l9_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108112 + 203920 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 203920 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    var l9_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 108368 + 277648 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 110416 + 277648 }   // batch_normalization_3 output [N, 4, 4, 128]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 110416 + 277648 }   // gradient of batch_normalization_3 output
+    var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110416 + 277648 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
+    var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 277648 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 110672 + 278160 }   // max_pooling2d_2 output [N, 2, 2, 128]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 110672 + 278160 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 110672 + 278160 }   // activation_3 output [N, 2, 2, 128]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 110672 + 278160 }   // gradient of activation_3 output
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 110672 + 278160 }   // dense_1 output [N, 512]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 110672 + 278160 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 278160 }   // dense_1 transposed kernel [512, 512]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 110672 + 540304 }   // dropout_1 output [N, 512]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 110672 + 540304 }   // gradient of dropout_1 output
+    var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 110672 + 540304 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 110672 + 540304 }   // dense_2 output [N, 10]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 110672 + 540304 }   // gradient of dense_2 output
+    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 110672 + 540304 }   // dense_2 transposed kernel [10, 512]
     var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 395178, inputSize: 784,
-                   arena: ArenaSize(perImage: 153120, perChunk: 110672, fixed: 494224), arena32: ArenaSize(perImage: 5920))
+                   arena: ArenaSize(perImage: 153120, perChunk: 110672, fixed: 545424), arena32: ArenaSize(perImage: 5920))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -113,7 +114,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardTraining() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
+        l6_conv2d_2WinogradWeights()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
@@ -151,7 +152,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     }
 
     private func forwardInference() {
-        Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
+        l6_conv2d_2WinogradWeights()
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1ForwardFused(lo, hi, t)
@@ -169,7 +170,8 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         l1_zero_padding2d_1Forward(lo, hi, t)
         Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t) }
         l2_conv2d_1PoolSingle()
-        Parallel.rows(81, block: 6, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardRowsFused(a5, a8, q0, q1, t) }
+        Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 1696), source: l6_conv2d_2wsrc, l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles(a5, a8, q0, q1, t) }
         Parallel.rows(16, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardRowsFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
         l9_conv2d_3PoolSingle()
         Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
@@ -332,6 +334,12 @@ extension Seed000KmnistCnn {
         for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
     }
 
+    // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
+    func l6_conv2d_2WinogradWeights() {
+        Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
+        l6_conv2d_2wsrc.update(from: (parameters + 1696), count: 51200)
+    }
+
     // Winograd F(3x3, 5x5): output tiles q0..<q1 (9 an image; past them, the next images') of a [13, 13, 32] padded input into [9, 9, 64] (dense), 12 tiles per block; called by l6_conv2d_2ForwardTiles, l6_conv2d_2ForwardTilesTraining
     @inline(never) func winograd3x3_9x9x32to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 13, inputWidth: 13, channels: 32,
@@ -353,15 +361,6 @@ extension Seed000KmnistCnn {
     @inline(never) func l6_conv2d_2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let buffers = WinogradBuffers(u: l6_conv2d_2wu, v: l6_conv2d_2wv + t * 18816, m: l6_conv2d_2wm + t * 37632, h: l6_conv2d_2wh + t * 784)
         winograd3x3_9x9x32to64(x, y, q0, q1, buffers, .store)
-    }
-
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
-    @inline(never) func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 1696)
-        let sc = l6_conv2d_2fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
-        BatchNorm.fold(l7_batch_normalization_2bn, bias: nil, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 13 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 5, inner: 160, aOuter: 416, aInner: 1, bOuter: 10240, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)

@@ -121,146 +121,144 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 327840 + threads * 533184 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
     var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 334112 + threads * 533184 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
     var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 346656 + threads * 533184 + 93568 }   // gradient of conv2d_3 output
-    var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 101760 }   // conv2d_3 folded BatchNorm scale and shift per chunk
-    var l10_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 101760 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
-    var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 120192 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 221328 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 221328 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 221328 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 221328 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 239760 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 340896 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 340896 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 340896 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 340896 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 340896 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 340896 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 340896 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 340896 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 340896 }   // batch_normalization_3 output [N, 14, 14, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 340896 }   // gradient of batch_normalization_3 output
-    var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 340896 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 340896 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 341152 }   // leaky_re_lu_3 output [N, 14, 14, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 341152 }   // gradient of leaky_re_lu_3 output
-    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 341152 }   // conv2d_4 output [N, 14, 14, 64]
-    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 341152 }   // gradient of conv2d_4 output
-    var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 341152 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 357536 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
-    var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 357536 }   // conv2d_4 folded BatchNorm scale and shift per chunk
-    var l13_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 357536 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
-    var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 394400 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 595888 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 595888 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 595888 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 595888 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 632752 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 834240 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 834240 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 834240 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 834240 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 834240 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 834240 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 834240 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 834240 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 834240 }   // batch_normalization_4 output [N, 14, 14, 64]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 834240 }   // gradient of batch_normalization_4 output
-    var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 834240 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 834240 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 834496 }   // leaky_re_lu_4 output [N, 14, 14, 64]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 834496 }   // gradient of leaky_re_lu_4 output
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 834496 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 834496 }   // gradient of max_pooling2d_2 output
-    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 834496 }   // dropout_2 output [N, 7, 7, 64]
-    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 834496 }   // gradient of dropout_2 output
-    var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 834496 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 834496 }   // conv2d_5 output [N, 7, 7, 128]
-    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 834496 }   // gradient of conv2d_5 output
-    var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 834496 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
-    var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 839680 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
-    var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 839680 }   // conv2d_5 folded BatchNorm scale and shift per chunk
-    var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 839680 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1135168 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1135168 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1135168 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1135168 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1208896 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1504384 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1504384 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1504384 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1504384 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
-    var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1504384 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
-    var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1504384 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
-    var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1504384 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
-    var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1504384 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
-    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1504384 }   // batch_normalization_5 output [N, 7, 7, 128]
-    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1504384 }   // gradient of batch_normalization_5 output
-    var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1504384 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1504384 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1504896 }   // leaky_re_lu_5 output [N, 7, 7, 128]
-    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1504896 }   // gradient of leaky_re_lu_5 output
-    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1504896 }   // max_pooling2d_3 output [N, 3, 3, 128]
-    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1504896 }   // gradient of max_pooling2d_3 output
-    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1504896 }   // dropout_3 output [N, 3, 3, 128]
-    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1504896 }   // gradient of dropout_3 output
-    var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1504896 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1504896 }   // conv2d_6 output [N, 3, 3, 64]
-    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1504896 }   // gradient of conv2d_6 output
-    var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1504896 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
-    var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1508096 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
-    var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1508096 }   // conv2d_6 folded BatchNorm scale and shift per chunk
-    var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1508096 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1713296 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1713296 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1713296 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1713296 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1787024 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
-    var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1992224 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
-    var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1992224 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
-    var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1992224 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
-    var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1992224 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
-    var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1992224 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
-    var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1992224 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
-    var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1992224 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
-    var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1992224 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
-    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1992224 }   // batch_normalization_6 output [N, 3, 3, 64]
-    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1992224 }   // gradient of batch_normalization_6 output
-    var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1992224 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1992224 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1992480 }   // leaky_re_lu_6 output [N, 3, 3, 64]
-    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1992480 }   // gradient of leaky_re_lu_6 output
-    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1992480 }   // max_pooling2d_4 output [N, 1, 1, 64]
-    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1992480 }   // gradient of max_pooling2d_4 output
-    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1992480 }   // dropout_4 output [N, 1, 1, 64]
-    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1992480 }   // gradient of dropout_4 output
-    var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1992480 }   // dropout_4 dropout mask (0 or 1/(1-rate))
-    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1992480 }   // batch_normalization_7 output [N, 64]
-    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1992480 }   // gradient of batch_normalization_7 output
-    var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1992480 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1992480 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1992736 }   // dropout_5 output [N, 64]
-    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1992736 }   // gradient of dropout_5 output
-    var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1992736 }   // dropout_5 dropout mask (0 or 1/(1-rate))
-    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1992736 }   // dense_1 output [N, 256]
-    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1992736 }   // gradient of dense_1 output
-    var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1992736 }   // dense_1 transposed kernel [256, 64]
-    var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 2009120 }   // leaky_re_lu_7 output [N, 256]
-    var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 2009120 }   // gradient of leaky_re_lu_7 output
-    var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 2009120 }   // dropout_6 output [N, 256]
-    var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 2009120 }   // gradient of dropout_6 output
-    var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 2009120 }   // dropout_6 dropout mask (0 or 1/(1-rate))
-    var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 2009120 }   // dense_2 output [N, 128]
-    var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 2009120 }   // gradient of dense_2 output
-    var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 2009120 }   // dense_2 transposed kernel [128, 256]
-    var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 2041888 }   // leaky_re_lu_8 output [N, 128]
-    var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 2041888 }   // gradient of leaky_re_lu_8 output
-    var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 2041888 }   // dropout_7 output [N, 128]
-    var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 2041888 }   // gradient of dropout_7 output
-    var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 2041888 }   // dropout_7 dropout mask (0 or 1/(1-rate))
-    var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 2041888 }   // dense_3 output [N, 10]
-    var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 2041888 }   // gradient of dense_3 output
-    var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 2041888 }   // dense_3 transposed kernel [10, 128]
+    var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533184 + 93568 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    var l10_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 93568 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 112000 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 533312 + 213136 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 552128 + 213136 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 589760 + 213136 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 213136 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 231568 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 590544 + 332704 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 628176 + 332704 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 646992 + 332704 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l10_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 647776 + 332704 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l10_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 746560 + 332704 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l10_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 944128 + 332704 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l10_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1044480 + 332704 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1045264 + 332704 }   // conv2d_3 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 359200 + threads * 1070352 + 332704 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 371744 + threads * 1070352 + 332704 }   // gradient of batch_normalization_3 output
+    var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070352 + 332704 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 332704 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384288 + threads * 1070480 + 332960 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 396832 + threads * 1070480 + 332960 }   // gradient of leaky_re_lu_3 output
+    var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 409376 + threads * 1070480 + 332960 }   // conv2d_4 output [N, 14, 14, 64]
+    var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 421920 + threads * 1070480 + 332960 }   // gradient of conv2d_4 output
+    var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1070480 + 332960 }   // conv2d_4 inference: 2 images' output before pooling, per chunk [N, 14, 14, 64]
+    var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095568 + 332960 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    var l13_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 332960 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 369824 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1095696 + 571312 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1133328 + 571312 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1170960 + 571312 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 571312 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 608176 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1171744 + 809664 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1209376 + 809664 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247008 + 809664 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l13_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1247792 + 809664 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l13_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1445360 + 809664 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l13_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1642928 + 809664 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l13_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1843632 + 809664 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1844416 + 809664 }   // conv2d_4 output gradient of 2 images (from the fused BatchNorm backward), per chunk
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 434464 + threads * 1869504 + 809664 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 447008 + threads * 1869504 + 809664 }   // gradient of batch_normalization_4 output
+    var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869504 + 809664 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 809664 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 459552 + threads * 1869632 + 809920 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 472096 + threads * 1869632 + 809920 }   // gradient of leaky_re_lu_4 output
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 484640 + threads * 1869632 + 809920 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 487776 + threads * 1869632 + 809920 }   // gradient of max_pooling2d_2 output
+    var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 490912 + threads * 1869632 + 809920 }   // dropout_2 output [N, 7, 7, 64]
+    var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 494048 + threads * 1869632 + 809920 }   // gradient of dropout_2 output
+    var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 497184 + threads * 1869632 + 809920 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 500320 + threads * 1869632 + 809920 }   // conv2d_5 output [N, 7, 7, 128]
+    var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 506592 + threads * 1869632 + 809920 }   // gradient of conv2d_5 output
+    var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 809920 }   // conv2d_5 zero-padded input of image 0 [9, 9, 64] (single-image row kernel)
+    var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1869632 + 815104 }   // conv2d_5 inference: 3 images' output before pooling, per chunk [N, 7, 7, 128]
+    var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888448 + 815104 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 815104 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1888704 + 1110592 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1916352 + 1110592 }   // conv2d_5 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1971648 + 1110592 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1110592 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1184320 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 1972224 + 1479808 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2027520 + 1479808 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055168 + 1479808 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    var l18_conv2d_5gv: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2055744 + 1479808 }   // conv2d_5 weight gradient: Winograd input tiles V [36, 64 (16 images x 4 tiles), CI] (per thread)
+    var l18_conv2d_5ge: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2203200 + 1479808 }   // conv2d_5 weight gradient: Winograd dy tiles E [36, 64 (16 images x 4 tiles), CO] (per thread)
+    var l18_conv2d_5gm: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2498112 + 1479808 }   // conv2d_5 weight gradient: Winograd sums M [36, CI, CO] over the chunk's images (per thread)
+    var l18_conv2d_5gh: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793024 + 1479808 }   // conv2d_5 weight gradient: Winograd scratch tile (per thread)
+    var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2793600 + 1479808 }   // conv2d_5 output gradient of 3 images (from the fused BatchNorm backward), per chunk
+    var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 512864 + threads * 2812416 + 1479808 }   // batch_normalization_5 output [N, 7, 7, 128]
+    var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 519136 + threads * 2812416 + 1479808 }   // gradient of batch_normalization_5 output
+    var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812416 + 1479808 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1479808 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 525408 + threads * 2812672 + 1480320 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 531680 + threads * 2812672 + 1480320 }   // gradient of leaky_re_lu_5 output
+    var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 537952 + threads * 2812672 + 1480320 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 539104 + threads * 2812672 + 1480320 }   // gradient of max_pooling2d_3 output
+    var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 540256 + threads * 2812672 + 1480320 }   // dropout_3 output [N, 3, 3, 128]
+    var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 541408 + threads * 2812672 + 1480320 }   // gradient of dropout_3 output
+    var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 542560 + threads * 2812672 + 1480320 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 543712 + threads * 2812672 + 1480320 }   // conv2d_6 output [N, 3, 3, 64]
+    var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 2812672 + 1480320 }   // gradient of conv2d_6 output
+    var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1480320 }   // conv2d_6 zero-padded input of image 0 [5, 5, 128] (single-image row kernel)
+    var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2812672 + 1483520 }   // conv2d_6 inference: 6 images' output before pooling, per chunk [N, 3, 3, 64]
+    var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816128 + 1483520 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    var l23_conv2d_6wu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1483520 }   // conv2d_6 Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6wv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2816256 + 1688720 }   // conv2d_6 Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6wm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2854656 + 1688720 }   // conv2d_6 Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6wh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2873856 + 1688720 }   // conv2d_6 Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1688720 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    var l23_conv2d_6dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1762448 }   // conv2d_6 input gradient Winograd kernel U = G g G^T [25, CI, CO] (each xi 8208 floats apart)
+    var l23_conv2d_6dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2874256 + 1967648 }   // conv2d_6 input gradient Winograd input tiles V = B^T d B of one block [25, 12, CI] (per thread)
+    var l23_conv2d_6dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2893456 + 1967648 }   // conv2d_6 input gradient Winograd products M = V x U of one block [25, 12, CO] (per thread)
+    var l23_conv2d_6dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2931856 + 1967648 }   // conv2d_6 input gradient Winograd half-transformed tile, 16 channels [5, 5, 16] (per thread)
+    var l23_conv2d_6gv: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 2932256 + 1967648 }   // conv2d_6 weight gradient: Winograd input tiles V [25, 64 (64 images x 1 tiles), CI] (per thread)
+    var l23_conv2d_6ge: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3137056 + 1967648 }   // conv2d_6 weight gradient: Winograd dy tiles E [25, 64 (64 images x 1 tiles), CO] (per thread)
+    var l23_conv2d_6gm: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3239456 + 1967648 }   // conv2d_6 weight gradient: Winograd sums M [25, CI, CO] over the chunk's images (per thread)
+    var l23_conv2d_6gh: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444256 + 1967648 }   // conv2d_6 weight gradient: Winograd scratch tile (per thread)
+    var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3444656 + 1967648 }   // conv2d_6 output gradient of 6 images (from the fused BatchNorm backward), per chunk
+    var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 544864 + threads * 3448112 + 1967648 }   // batch_normalization_6 output [N, 3, 3, 64]
+    var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 545440 + threads * 3448112 + 1967648 }   // gradient of batch_normalization_6 output
+    var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448112 + 1967648 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1967648 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 546016 + threads * 3448240 + 1967904 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 546592 + threads * 3448240 + 1967904 }   // gradient of leaky_re_lu_6 output
+    var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 547168 + threads * 3448240 + 1967904 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 547232 + threads * 3448240 + 1967904 }   // gradient of max_pooling2d_4 output
+    var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 547296 + threads * 3448240 + 1967904 }   // dropout_4 output [N, 1, 1, 64]
+    var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 547360 + threads * 3448240 + 1967904 }   // gradient of dropout_4 output
+    var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 3448240 + 1967904 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 547488 + threads * 3448240 + 1967904 }   // batch_normalization_7 output [N, 64]
+    var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 547552 + threads * 3448240 + 1967904 }   // gradient of batch_normalization_7 output
+    var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448240 + 1967904 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1967904 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 547616 + threads * 3448368 + 1968160 }   // dropout_5 output [N, 64]
+    var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 547680 + threads * 3448368 + 1968160 }   // gradient of dropout_5 output
+    var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 547744 + threads * 3448368 + 1968160 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 547808 + threads * 3448368 + 1968160 }   // dense_1 output [N, 256]
+    var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 548064 + threads * 3448368 + 1968160 }   // gradient of dense_1 output
+    var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1968160 }   // dense_1 transposed kernel [256, 64]
+    var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 548320 + threads * 3448368 + 1984544 }   // leaky_re_lu_7 output [N, 256]
+    var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 548576 + threads * 3448368 + 1984544 }   // gradient of leaky_re_lu_7 output
+    var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 548832 + threads * 3448368 + 1984544 }   // dropout_6 output [N, 256]
+    var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 549088 + threads * 3448368 + 1984544 }   // gradient of dropout_6 output
+    var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 549344 + threads * 3448368 + 1984544 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 549600 + threads * 3448368 + 1984544 }   // dense_2 output [N, 128]
+    var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 549728 + threads * 3448368 + 1984544 }   // gradient of dense_2 output
+    var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 1984544 }   // dense_2 transposed kernel [128, 256]
+    var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 549856 + threads * 3448368 + 2017312 }   // leaky_re_lu_8 output [N, 128]
+    var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 549984 + threads * 3448368 + 2017312 }   // gradient of leaky_re_lu_8 output
+    var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 550112 + threads * 3448368 + 2017312 }   // dropout_7 output [N, 128]
+    var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 550240 + threads * 3448368 + 2017312 }   // gradient of dropout_7 output
+    var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550368 + threads * 3448368 + 2017312 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 550496 + threads * 3448368 + 2017312 }   // dense_3 output [N, 10]
+    var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 550512 + threads * 3448368 + 2017312 }   // gradient of dense_3 output
+    var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 550528 + threads * 3448368 + 2017312 }   // dense_3 transposed kernel [10, 128]
     var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
     var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
@@ -268,7 +266,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 2043168), arena32: ArenaSize(perImage: 10624))
+                   arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 2018592), arena32: ArenaSize(perImage: 10624))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -388,20 +386,10 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(a4, l5_conv2d_2poolIn, q0, q1, t) }
         l5_conv2d_2PoolSingle()
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 9824), source: l10_conv2d_3wsrc, l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(a9, a12, q0, q1, t) }
-        } else {
-            l10_conv2d_3PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardRowsFused(l10_conv2d_3xp, a12, q0, q1, t) }
-        }
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28576), source: l13_conv2d_4wsrc, l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(a12, l13_conv2d_4poolIn, q0, q1, t) }
-        } else {
-            l13_conv2d_4PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardRowsFused(l13_conv2d_4xp, l13_conv2d_4poolIn, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 9824), source: l10_conv2d_3wsrc, l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(a9, a12, q0, q1, t) }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28576), source: l13_conv2d_4wsrc, l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(a12, l13_conv2d_4poolIn, q0, q1, t) }
         l13_conv2d_4PoolSingle()
         l18_conv2d_5PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
@@ -790,21 +778,6 @@ extension Seed002MnistCnn {
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    @inline(never) func l10_conv2d_3ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 9824), bias = (parameters + 28256)
-        let sc = l10_conv2d_3fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-        BatchNorm.fold(l11_batch_normalization_3bn, bias: bias, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
-    }
-
-    // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    func l10_conv2d_3PadSingle() {
-        let src = a9, x = l10_conv2d_3xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l10_conv2d_3Flip() {
         let wk = (parameters + 9824)
@@ -852,9 +825,7 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
-}
 
-extension Seed002MnistCnn {
     // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out) to the chunk's
     func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
@@ -866,7 +837,9 @@ extension Seed002MnistCnn {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
+}
 
+extension Seed002MnistCnn {
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l13_conv2d_4WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
@@ -898,15 +871,6 @@ extension Seed002MnistCnn {
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias))
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    @inline(never) func l13_conv2d_4ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28576), bias = (parameters + 65440)
-        let sc = l13_conv2d_4fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-        BatchNorm.fold(l14_batch_normalization_4bn, bias: bias, into: sc)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
-    }
-
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2, Winograd
     func l13_conv2d_4ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n0 in stride(from: lo, to: hi, by: 2) {
@@ -917,12 +881,6 @@ extension Seed002MnistCnn {
                 Pooling.pool(.max, y + i * 12544, a17 + (n0 + i) * 3136, pool)
             }
         }
-    }
-
-    // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    func l13_conv2d_4PadSingle() {
-        let src = a12, x = l13_conv2d_4xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: pooling of image 0 (single-image inference, fused)
@@ -969,9 +927,7 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
-}
 
-extension Seed002MnistCnn {
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
     func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,

@@ -92,66 +92,64 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 259584 + threads * 109728 + 153376 }   // dropout_1 dropout mask (0 or 1/(1-rate))
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
-    var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input of image 0 [16, 16, 32] (single-image row kernel)
-    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 161568 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
-    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 180000 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 281136 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 281136 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 281136 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 281136 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 299568 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 400704 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 400704 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 400704 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 400704 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 400704 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 400704 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 400704 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 400704 }   // batch_normalization_3 output [N, 14, 14, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 400704 }   // gradient of batch_normalization_3 output
-    var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 400704 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 400704 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 400960 }   // conv2d_4 output [N, 14, 14, 64]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 400960 }   // gradient of conv2d_4 output
-    var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 400960 }   // conv2d_4 zero-padded input of image 0 [16, 16, 64] (single-image row kernel)
-    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 417344 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
-    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 454208 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 655696 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 655696 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 655696 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 655696 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 692560 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
-    var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 894048 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 894048 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 894048 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 894048 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
-    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 894048 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
-    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 894048 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
-    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 894048 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 894048 }   // batch_normalization_4 output [N, 14, 14, 64]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 894048 }   // gradient of batch_normalization_4 output
-    var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 894048 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 894048 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 894304 }   // max_pooling2d_2 output [N, 7, 7, 64]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 894304 }   // gradient of max_pooling2d_2 output
-    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 894304 }   // dropout_2 output [N, 7, 7, 64]
-    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 894304 }   // gradient of dropout_2 output
-    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 894304 }   // dropout_2 dropout mask (0 or 1/(1-rate))
-    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 894304 }   // dense_1 output [N, 256]
-    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 894304 }   // gradient of dense_1 output
-    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 894304 }   // dense_1 transposed kernel [256, 3136]
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1697120 }   // dropout_3 output [N, 256]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1697120 }   // gradient of dropout_3 output
-    var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1697120 }   // dropout_3 dropout mask (0 or 1/(1-rate))
-    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1697120 }   // dense_2 output [N, 10]
-    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1697120 }   // gradient of dense_2 output
-    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1697120 }   // dense_2 transposed kernel [10, 256]
+    var l7_conv2d_3wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 the kernel U was computed from (bit-compared before single-image inference)
+    var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 171808 }   // conv2d_3 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 272944 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 128544 + 272944 }   // conv2d_3 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166176 + 272944 }   // conv2d_3 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 272944 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 291376 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 166960 + 392512 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 204592 + 392512 }   // conv2d_3 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 223408 + 392512 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l7_conv2d_3gv: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 224192 + 392512 }   // conv2d_3 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l7_conv2d_3ge: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 322976 + 392512 }   // conv2d_3 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l7_conv2d_3gm: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 520544 + 392512 }   // conv2d_3 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l7_conv2d_3gh: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 620896 + 392512 }   // conv2d_3 weight gradient: Winograd scratch tile (per thread)
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 621680 + 392512 }   // batch_normalization_3 output [N, 14, 14, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 303488 + threads * 621680 + 392512 }   // gradient of batch_normalization_3 output
+    var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621680 + 392512 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 392512 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 316032 + threads * 621808 + 392768 }   // conv2d_4 output [N, 14, 14, 64]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 328576 + threads * 621808 + 392768 }   // gradient of conv2d_4 output
+    var l9_conv2d_4wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 392768 }   // conv2d_4 the kernel U was computed from (bit-compared before single-image inference)
+    var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 429632 }   // conv2d_4 Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 621808 + 631120 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 659440 + 631120 }   // conv2d_4 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697072 + 631120 }   // conv2d_4 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 631120 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 667984 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 4112 floats apart)
+    var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 697856 + 869472 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 735488 + 869472 }   // conv2d_4 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773120 + 869472 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    var l9_conv2d_4gv: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 773904 + 869472 }   // conv2d_4 weight gradient: Winograd input tiles V [49, 63 (7 images x 9 tiles), CI] (per thread)
+    var l9_conv2d_4ge: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 971472 + 869472 }   // conv2d_4 weight gradient: Winograd dy tiles E [49, 63 (7 images x 9 tiles), CO] (per thread)
+    var l9_conv2d_4gm: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1169040 + 869472 }   // conv2d_4 weight gradient: Winograd sums M [49, CI, CO] over the chunk's images (per thread)
+    var l9_conv2d_4gh: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1369744 + 869472 }   // conv2d_4 weight gradient: Winograd scratch tile (per thread)
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 341120 + threads * 1370528 + 869472 }   // batch_normalization_4 output [N, 14, 14, 64]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 353664 + threads * 1370528 + 869472 }   // gradient of batch_normalization_4 output
+    var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370528 + 869472 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 869472 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 366208 + threads * 1370656 + 869728 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 369344 + threads * 1370656 + 869728 }   // gradient of max_pooling2d_2 output
+    var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 372480 + threads * 1370656 + 869728 }   // dropout_2 output [N, 7, 7, 64]
+    var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 375616 + threads * 1370656 + 869728 }   // gradient of dropout_2 output
+    var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 378752 + threads * 1370656 + 869728 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 381888 + threads * 1370656 + 869728 }   // dense_1 output [N, 256]
+    var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 382144 + threads * 1370656 + 869728 }   // gradient of dense_1 output
+    var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 869728 }   // dense_1 transposed kernel [256, 3136]
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 382400 + threads * 1370656 + 1672544 }   // dropout_3 output [N, 256]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 382656 + threads * 1370656 + 1672544 }   // gradient of dropout_3 output
+    var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 382912 + threads * 1370656 + 1672544 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 383168 + threads * 1370656 + 1672544 }   // dense_2 output [N, 10]
+    var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 383184 + threads * 1370656 + 1672544 }   // gradient of dense_2 output
+    var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 383200 + threads * 1370656 + 1672544 }   // dense_2 transposed kernel [10, 256]
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
-                   arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1699680), arena32: ArenaSize(perImage: 9408))
+                   arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1675104), arena32: ArenaSize(perImage: 9408))
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -239,21 +237,11 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 26720), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
-        } else {
-            l7_conv2d_3PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 26720), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
         BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
-        if KernelTarget.winogradSingleImage(tiles: 9) {
-            Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 45472), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-            Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
-        } else {
-            l9_conv2d_4PadSingle()
-            Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t) }
-        }
+        Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 45472), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
+        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
         BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
@@ -533,19 +521,6 @@ extension Seed004KannadaCnn {
         winograd5x5_14x14x32to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 26720), bias = (parameters + 45152)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    func l7_conv2d_3PadSingle() {
-        let src = a6, x = l7_conv2d_3xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l7_conv2d_3Flip() {
         let wk = (parameters + 26720)
@@ -601,9 +576,7 @@ extension Seed004KannadaCnn {
         BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l8_batch_normalization_3bn,
                                  dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
-}
 
-extension Seed004KannadaCnn {
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l9_conv2d_4WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 45472), l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
@@ -624,19 +597,6 @@ extension Seed004KannadaCnn {
         let bias = (parameters + 82336)
         let buffers = WinogradBuffers(u: l9_conv2d_4wu, v: l9_conv2d_4wv + t * 37632, m: l9_conv2d_4wm + t * 37632, h: l9_conv2d_4wh + t * 784)
         winograd5x5_14x14x64to64(x, y, q0, q1, buffers, GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 45472), bias = (parameters + 82336)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
-                  GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
-    }
-
-    // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    func l9_conv2d_4PadSingle() {
-        let src = a8, x = l9_conv2d_4xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -673,7 +633,9 @@ extension Seed004KannadaCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
+}
 
+extension Seed004KannadaCnn {
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,

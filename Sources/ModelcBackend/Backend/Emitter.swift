@@ -69,9 +69,6 @@ enum Step {
     /// Single-image inference only: `call` covers output rows `q0..<q1` of image 0 with `t` in
     /// scope; the rows `0..<total` are split over the threads in multiples of `block`.
     case rows(String, total: Int, block: Int)
-    /// Single-image inference only: `then` where `condition` (a constant of the kernel target,
-    /// KernelTarget) holds, else `otherwise`.
-    indirect case choice(String, then: [Step], otherwise: [Step])
 }
 
 enum BufferKind { case float, int32 }
@@ -442,7 +439,7 @@ public enum Emitter {
             case .chunk(let c): pending.append(RegionStep(call: inline[c] ?? c))
             case .image(let c, let prelude): pending.append(RegionStep(call: inline[c] ?? c, image: true, prelude: prelude))
             case .serial(let c): flush(); w.line(inline[c] ?? c)
-            case .rows, .choice: break   // single-image steps only
+            case .rows: break   // single-image steps only
             }
         }
         flush()
@@ -479,22 +476,12 @@ public enum Emitter {
     /// Single-image inference: chunk steps run inline on image 0, row steps split the image.
     static func emitSingleSteps(_ w: CodeWriter, _ steps: [Step], inline: [String: String] = [:]) {
         w.line("let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)")
-        emitSingle(w, steps, inline)
-    }
-
-    private static func emitSingle(_ w: CodeWriter, _ steps: [Step], _ inline: [String: String]) {
         for s in steps {
             switch s {
             case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)
             case .image(let c, let prelude): for l in RegionStep(call: inline[c] ?? c, prelude: prelude).lines { w.line(l) }
             case .rows(let c, let total, let block):
                 w.line("Parallel.rows(\(total), block: \(block), threads: threads) { q0, q1, t in self.\(c) }")
-            case .choice(let condition, let then, let otherwise):
-                w.line("if \(condition) {")
-                w.indented { emitSingle(w, then, inline) }
-                w.line("} else {")
-                w.indented { emitSingle(w, otherwise, inline) }
-                w.line("}")
             }
         }
     }

@@ -143,7 +143,7 @@ struct ModelClassWriter {
             switch s {
             case .chunk(let c): lines.append(inline[c] ?? c)
             case .image(let c, let prelude): lines += Emitter.RegionStep(call: inline[c] ?? c, prelude: prelude).lines
-            case .serial, .rows, .choice: return nil
+            case .serial, .rows: return nil
             }
         }
         return lines.isEmpty ? nil : lines

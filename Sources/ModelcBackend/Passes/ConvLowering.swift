@@ -16,7 +16,7 @@ extension ConvLowering {
         splitSingleImage = splittable && (g.oh * g.ow >= 2 * ConvLowering.rowsPerBlock || tile != nil)
         winogradTile = tile
         let forward = tile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
-        singleImageForm = forward.map(ConvLowering.singleImageForm) ?? .rows
+        winogradSingleImage = forward.map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         let t = WinogradConv.gradientTile(g, filters: a.filters)
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && t != nil
         // The forward's m x m tiles and the weight gradient's t x t dy tiles both read windows of
@@ -64,27 +64,14 @@ extension ConvLowering {
                                               reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")
         }
         lay.inputGradient = inputGradientChoice(g, filters: a.filters)
-        let pixels = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads"
-        let tiles = WinogradConv(g: g, co: a.filters, prefix: "").map {
-            "\($0.tiles) Winograd tiles \($0.singleImageBlock == 1 ? "one by one" : "in blocks of \($0.singleImageBlock)") over the threads (\($0.block) per Gemm block)"
-        }
-        if !splitSingleImage {
-            lay.singleImage = "one thread (\(g.macs(a.filters)) multiply-adds per image: a split costs more than it saves)"
-        } else if let tiles = tiles, singleImageForm == .tiles {
-            lay.singleImage = tiles
-        } else if let tiles = tiles, case .byTarget = singleImageForm {
-            lay.singleImage = "AVX2 and NEON kernels: \(tiles); AVX-512 kernels: \(pixels) (direct: at AVX-512's rate, fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)"
+        if winogradSingleImage, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
+            lay.singleImage = "\(w.tiles) Winograd tiles \(w.singleImageBlock == 1 ? "one by one" : "in blocks of \(w.singleImageBlock)") over the threads (\(w.block) per Gemm block)"
+        } else if splitSingleImage {
+            lay.singleImage = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads" +
+                (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")
         } else {
-            lay.singleImage = pixels + (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")
+            lay.singleImage = "one thread (\(g.macs(a.filters)) multiply-adds per image: a split costs more than it saves)"
         }
-    }
-
-    /// The tiles from WinogradConv.singleImageMinimumTiles on; a 3x3 layer's from
-    /// singleImageMinimumTilesNarrow on where the kernel target's direct kernel is slow enough.
-    static func singleImageForm(_ w: WinogradConv) -> SingleImageForm {
-        if w.tiles >= WinogradConv.singleImageMinimumTiles { return .tiles }
-        if w.r == 3 && w.tiles >= WinogradConv.singleImageMinimumTilesNarrow { return .byTarget(tiles: w.tiles) }
-        return .rows
     }
 
     /// The forward's calls that span images: training reads a stored input in one call per chunk

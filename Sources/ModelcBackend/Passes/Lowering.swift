@@ -55,10 +55,8 @@ struct ConvLowering: Equatable, Sendable {
     var splitSingleImage: Bool
     /// The batch forward (inference and training) runs Winograd F(m x m, r x r) with this m.
     var winogradTile: Int?
-    /// What single-image inference runs: the direct row kernel, the Winograd tiles, or the one
-    /// the kernel target picks when the model is compiled (KernelTarget.winogradSingleImage).
-    enum SingleImageForm: Equatable, Sendable { case rows, tiles, byTarget(tiles: Int) }
-    var singleImageForm: SingleImageForm
+    /// Single-image inference uses the tiles too.
+    var winogradSingleImage: Bool
     var inputGradient: InputGradient
     /// The weight gradient runs Winograd F(3x3, t x t) (t: WinogradConv.gradientTile).
     var winogradWeightGradient: Bool

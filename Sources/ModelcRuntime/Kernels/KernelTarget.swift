@@ -18,12 +18,6 @@
 // AVX-512 a block's values (sums, mean, scale, shift) sit in 4 zmm each; on AVX2 and NEON they
 // take 8 ymm or 16 q each and the constants that do not fit reload from L1, which is cheaper than
 // a second sweep over rows that have left the cache.
-//
-// Single-image inference of a 3x3 Winograd layer with 9 to 31 tiles (a 14x14 output in 5x5 tiles)
-// is the one choice of the emitted code that depends on the family (winogradSingleImage): the
-// tiles do 4.6x fewer multiplies but read the transformed kernel U, which pays where the direct
-// kernel runs at AVX2's rate and not at AVX-512's. The emitted Swift holds both paths and this
-// family's threshold picks one per call. NEON follows AVX2 (not measured).
 
 public enum KernelTarget {
     #if MODELC_ISA_AVX512
@@ -34,20 +28,16 @@ public enum KernelTarget {
     public static let family = "avx512"
     /// The family's vector registers: how many, and the bytes of one.
     public static let vectorRegisters = 32, vectorRegisterBytes = 64
-    /// Single-image inference runs a 3x3 Winograd layer's tiles from this many tiles on.
-    @inlinable public static var winogradSingleImageMinimumTiles: Int { 32 }
     #elseif MODELC_ISA_NEON || (arch(arm64) && !MODELC_ISA_AVX2)
     public typealias Lanes = VectorPair<VectorPair<SIMD4<Float>>>
     public typealias PeakVector = SIMD8<Float>
     public static let family = "neon"
     public static let vectorRegisters = 32, vectorRegisterBytes = 16
-    @inlinable public static var winogradSingleImageMinimumTiles: Int { 9 }
     #else
     public typealias Lanes = VectorPair<SIMD8<Float>>
     public typealias PeakVector = SIMD8<Float>
     public static let family = "avx2"
     public static let vectorRegisters = 16, vectorRegisterBytes = 32
-    @inlinable public static var winogradSingleImageMinimumTiles: Int { 9 }
     #endif
     /// The channels a per-channel pass (BatchNorm) handles per sweep over the rows.
     public typealias ChannelBlock = VectorPair<VectorPair<SIMD16<Float>>>
@@ -55,14 +45,6 @@ public enum KernelTarget {
     public static let tileRows = 6
     /// Columns of one tile.
     public static var tileColumns: Int { Lanes.lanes }
-    /// Whether one image runs a 3x3 Winograd layer with `tiles` tiles as tiles rather than as
-    /// direct rows (the emitted code's `if`): the family's threshold, unless a test forces one path.
-    @inlinable public static func winogradSingleImage(tiles: Int) -> Bool {
-        winogradSingleImageForced ?? (tiles >= winogradSingleImageMinimumTiles)
-    }
-    /// Tests only: true or false runs every such layer's tiles or rows whatever the family, so
-    /// that both paths are checked on every machine (KerasModelFileTests); nil in use.
-    nonisolated(unsafe) public static var winogradSingleImageForced: Bool? = nil
     /// "avx2 (tile 6 x 16)".
     public static var description: String { "\(family) (tile \(tileRows) x \(tileColumns))" }
 }

@@ -18,8 +18,8 @@
 //             (m = 3, 4, 5) or F(3x3, 5x5) tiles (WinogradConv.swift), same epilogue and output
 //             layout (in training: no folded BatchNorm), one call over several images' tiles. A
 //             single image uses the tiles (split over the threads by tiles) when the layer has
-//             at least 32 of them, else the row kernel split over the threads; a 3x3 layer with 9
-//             to 31 tiles holds both, and the kernel target picks one (`if KernelTarget.…`).
+//             at least 9 of them (WinogradConv.singleImageMinimumTiles), else the row kernel
+//             split over the threads.
 // The row kernels take the pixel range as arguments and are never inlined, so the Gemm's row
 // count stays a run-time value: with a literal count LLVM fully unrolls small layers' rows.
 
@@ -51,10 +51,8 @@ struct Conv2DLayer {
     let wino: WinogradConv?
     /// One image's output pixels are split over the threads (enough work).
     var split: Bool { lowering.splitSingleImage }
-    /// Single-image inference may use the Winograd tiles, or the row kernel (or both: the kernel
-    /// target picks one, ConvLowering.SingleImageForm).
-    var winoSingle: Bool { lowering.singleImageForm != .rows }
-    var rowsSingle: Bool { lowering.singleImageForm != .tiles }
+    /// Single-image inference uses the Winograd tiles.
+    var winoSingle: Bool { lowering.winogradSingleImage }
 
     init(attrs a: Conv2DAttrs, c: LayerContext, lowering: ConvLowering) {
         self.attrs = a; self.c = c; self.lowering = lowering
@@ -75,8 +73,8 @@ struct Conv2DLayer {
     /// What the batch forward and the backward read as image n's input: x itself or its padded copy.
     var batchInput: String { unpadded ? c.x : xp }
     var inputStride: Int { g.padded && !unpadded ? padSize : c.inSize }
-    /// Single-image inference with the tiles (or the row kernel) reads the padded copy of image 0.
-    func singleImagePadCopy(tiles: Bool) -> Bool { g.padded && !prePadded && !(unpadded && tiles) }
+    /// Single-image inference reads the padded copy of image 0 (the row kernel, or padded tiles).
+    var singleImagePadCopy: Bool { g.padded && !prePadded && !(unpadded && winoSingle) }
     /// Inference: the producer of our input may have written it into xp already (Emitter.swift).
     var prePadded: Bool { g.padded && c.inputPrePadded }
     var scratch: String { "\(p)poolIn" }
@@ -117,7 +115,7 @@ extension Conv2DLayer {
     func emitForward(_ m: ModelEmission) -> (train: [Step], infer: [Step]) {
         if g.padded && !unpadded {
             m.buffer(xp, perImage: padSize, "\(c.name) zero-padded input [N, \(g.hp), \(g.wp), \(g.c)]")
-        } else if split && rowsSingle && singleImagePadCopy(tiles: false) {
+        } else if split && singleImagePadCopy {
             m.buffer(xp, perImage: 0, fixed: padSize, "\(c.name) zero-padded input of image 0 [\(g.hp), \(g.wp), \(g.c)] (single-image row kernel)")
         }
         if c.fused?.pool != nil {
@@ -131,7 +129,7 @@ extension Conv2DLayer {
         emitWinogradTiles(m)
         // Row kernels: the plain one unless Winograd covers the training and batch forward and
         // single-image inference does not split rows; the fused one likewise.
-        let rowsSplit = split && rowsSingle
+        let rowsSplit = split && !winoSingle
         if wino == nil || (c.fused == nil && rowsSplit) { emitRows(m, nil) }
         if c.fused != nil && (wino == nil || rowsSplit) { emitRows(m, c.fused) }
 
@@ -238,36 +236,27 @@ extension Conv2DLayer {
     }
 
     /// Single-image inference: the row (or tile) kernel split over the threads (the padded copy
-    /// is made first, once), or both, the kernel target picking one; a folded pool then runs on
-    /// the whole image.
+    /// is made first, once); a folded pool then runs on the whole image.
     private func singleImageSteps(_ m: ModelEmission) -> [Step] {
-        let paths: [Bool] = rowsSingle ? (winoSingle ? [true, false] : [false]) : [true]
-        if paths.contains(where: { singleImagePadCopy(tiles: $0) }) {
+        let fused = c.fused
+        var steps: [Step] = []
+        if singleImagePadCopy {
             m.serialFunction("\(p)PadSingle", comment: "\(c.name): zero-padded copy of image 0 (single-image inference)") { w in
                 padCopy(w, nil)
             }
+            steps.append(.serial("\(p)PadSingle()"))
         }
-        var steps = singleImagePath(tiles: paths[0])
-        if case .byTarget(let tiles) = lowering.singleImageForm {
-            steps = [.choice("KernelTarget.winogradSingleImage(tiles: \(tiles))", then: steps, otherwise: singleImagePath(tiles: false))]
+        if let wino = wino, winoSingle {
+            steps.append(.serial("\(wino.weightsName)IfChanged()"))
+            steps.append(.rows("\(wino.kernelName)(\(batchInput), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: wino.singleImageBlock))
+        } else {
+            steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }
-        if let f = c.fused, let pool = f.pool {
+        if let f = fused, let pool = f.pool {
             m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in
                 PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: scratch, y: f.target, out: f.layout, activation: pool.activation)
             }
             steps.append(.serial("\(p)PoolSingle()"))
-        }
-        return steps
-    }
-
-    /// One image through the tiles or the row kernel, after its padded copy if it reads one.
-    private func singleImagePath(tiles: Bool) -> [Step] {
-        var steps: [Step] = singleImagePadCopy(tiles: tiles) ? [.serial("\(p)PadSingle()")] : []
-        if tiles, let wino = wino {
-            steps.append(.serial("\(wino.weightsName)IfChanged()"))
-            steps.append(.rows("\(wino.kernelName)(\(batchInput), \(outputBuffer(c.fused)), q0, q1, t)", total: wino.tiles, block: wino.singleImageBlock))
-        } else {
-            steps.append(.rows("\(rowsName(c.fused))(\(xp), \(outputBuffer(c.fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }
         return steps
     }

@@ -34,7 +34,7 @@ struct PerStepEmitter: OpEmitter {
                 switch step {
                 case .chunk(let c): (call, prelude) = (c, nil)
                 case .image(let c, let p): (call, prelude) = (c, p)   // a prelude runs once per chunk, as it is
-                case .serial, .rows, .choice: return step
+                case .serial, .rows: return step
                 }
                 precondition(call.hasSuffix("(lo, hi, t)"), "a per-step chunk step must run over images lo..<hi: \(call)")
                 let wrapped = wrappers[call] ?? {

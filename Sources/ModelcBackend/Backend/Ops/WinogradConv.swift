@@ -106,18 +106,11 @@ struct WinogradConv {
     /// sets (in a one-image experiment, seed 002's four U transforms fell from 56% to 27% of the
     /// samples with it).
     var uStride: Int { g.c * co + 16 }
-    /// Single-image inference uses the tiles from this many on (seed 002's 28x28 conv2d_2 has
-    /// 49: batch-1 latency 0.264 -> 0.238 ms, 16-run medians): with fewer, each U value feeds
-    /// too few multiplies to pay for reading U (n^2 x CI x CO floats, from beyond L2 when all
-    /// layers' U do not fit), and the direct row kernels are faster (at 16 tiles of 4x4, seed
-    /// 002's two 14x14 layers too: 0.245 -> 0.266 ms).
-    static let singleImageMinimumTiles = 32
-    /// Where the direct kernel runs at AVX2's or NEON's rate (KernelTarget), a 3x3 layer's tiles
-    /// pay from this many on (seed 002's 14x14 layers in 9 tiles of 5x5; a 5x5 layer's 9 tiles of
-    /// 3x3 do not): such a layer's single image picks its path by the kernel target
-    /// (ConvLowering.SingleImageForm.byTarget), and this must equal AVX2's
-    /// KernelTarget.winogradSingleImageMinimumTiles (KernelTargetTests).
-    static let singleImageMinimumTilesNarrow = 9
+    /// Single-image inference uses the tiles from this many on (seed 002's 14x14 layers in 5x5
+    /// tiles and seed 000's 9x9 one in 3x3 tiles have 9), else the direct row kernels: with fewer
+    /// (seed 002's 7x7 layer has 4), each U value feeds too few multiplies to pay for reading U
+    /// (n^2 x CI x CO floats). Measured on AVX2 and AVX-512: Tests/Peers/RESULTS.md.
+    static let singleImageMinimumTiles = 9
     /// One image's tiles go to the threads in multiples of this: whole 6-row GEMM tiles, or single
     /// tiles when there are few (9 tiles: 4 and 5 rather than 6 and 3, the same one GEMM tile
     /// each and the transforms shared evenly).

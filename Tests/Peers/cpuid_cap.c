@@ -1,19 +1,26 @@
 // cpuid_cap.c: an LD_PRELOAD shim that makes CPUID report an AVX2 + FMA CPU (no AVX-512,
-// AVX-VNNI or AMX) to every library in the process, so that the peers in peer_bench.py run the
-// kernels they would pick on an AVX2-only machine such as AMD Zen 1. ONNX Runtime's MLAS, MKL,
-// oneDNN and PyTorch's dispatch all choose their kernels from CPUID.
+// AVX-VNNI or AMX) to the libraries a process loads after it, so that the peers in
+// peer_bench.py run the kernels they would pick on an AVX2-only machine such as AMD Zen 1.
+// ONNX Runtime's MLAS, MKL, oneDNN and PyTorch's dispatch all choose their kernels from CPUID.
 //
 // How: Linux's CPUID faulting (arch_prctl ARCH_SET_CPUID, flag `cpuid_fault` in lscpu) makes
-// each CPUID instruction raise SIGSEGV. The handler runs the real CPUID with faulting briefly
-// off, clears the feature bits, and steps over the instruction. The setting is inherited by
-// threads and forks and reset by execve, so the shim arms it again in each new program.
+// each CPUID instruction raise SIGSEGV (si_code SI_KERNEL). The handler runs the real CPUID with
+// faulting briefly off, clears the feature bits, and steps over the instruction. The setting is
+// inherited by threads and forks and reset by execve, so the shim arms it again in each new
+// program.
+//
+// Limits: glibc reads CPUID before any preloaded constructor, so its own string functions keep
+// their AVX-512 versions (peer_bench.py sets GLIBC_TUNABLES for those); a SIGSEGV handler
+// installed later (Python's faulthandler, a crash reporter) replaces this one, and a thread
+// that runs CPUID with SIGSEGV blocked dies: both end the run, never silently.
 //
 // Built and preloaded by `peer_bench.py --cap-isa avx2` (cc -O2 -shared -fPIC). A worker proves
-// the shim was active by calling cpuid_cap_trapped(): the CPUID instructions it has masked.
+// the shim was active by calling cpuid_cap_trapped(): the CPUID instructions it has handled.
 // /proc/cpuinfo and lscpu still show the kernel's view; MODELC_CPUID_CAP_VERBOSE=1 prints the
 // count at exit.
 #define _GNU_SOURCE
 #include <cpuid.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,33 +54,42 @@ static void mask(unsigned leaf, unsigned sub, unsigned *a, unsigned *b, unsigned
 static void on_segv(int sig, siginfo_t *info, void *context) {
     ucontext_t *uc = context;
     greg_t *r = uc->uc_mcontext.gregs;
+    // A CPUID fault comes as SI_KERNEL; anything else (a bad pointer, a bad jump) is a real fault,
+    // handed on without reading the instruction, which may itself be unreadable.
     const unsigned char *ip = (const unsigned char *)r[REG_RIP];
-    if (ip[0] != 0x0f || ip[1] != 0xa2) {  // a real fault: hand it on
+    if (info->si_code != SI_KERNEL || ip[0] != 0x0f || ip[1] != 0xa2) {
         if (previous.sa_flags & SA_SIGINFO) { previous.sa_sigaction(sig, info, context); return; }
         if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) { previous.sa_handler(sig); return; }
         signal(SIGSEGV, SIG_DFL);  // returning re-runs the instruction, which now kills the process
         return;
     }
+    int saved = errno;
     unsigned leaf = (unsigned)r[REG_RAX], sub = (unsigned)r[REG_RCX], a, b, c, d;
-    set_cpuid(1);
+    if (set_cpuid(1) != 0) {  // cannot happen once armed; a CPUID here would fault forever
+        static const char msg[] = "cpuid_cap: cannot turn CPUID faulting off in the handler\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(3);
+    }
     __cpuid_count(leaf, sub, a, b, c, d);
     set_cpuid(0);
     mask(leaf, sub, &a, &b, &c, &d);
     r[REG_RAX] = a; r[REG_RBX] = b; r[REG_RCX] = c; r[REG_RDX] = d;
     r[REG_RIP] += 2;
-    trapped++;
+    __atomic_fetch_add(&trapped, 1, __ATOMIC_RELAXED);
+    errno = saved;
 }
 
-unsigned long cpuid_cap_trapped(void) { return trapped; }
+unsigned long cpuid_cap_trapped(void) { return __atomic_load_n(&trapped, __ATOMIC_RELAXED); }
 
 static void report(void) {
-    if (getenv("MODELC_CPUID_CAP_VERBOSE")) fprintf(stderr, "cpuid_cap: %lu CPUID instructions masked\n", trapped);
+    if (getenv("MODELC_CPUID_CAP_VERBOSE")) fprintf(stderr, "cpuid_cap: %lu CPUID instructions trapped\n", cpuid_cap_trapped());
 }
 
 __attribute__((constructor)) static void arm(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_segv;
+    // SA_NODEFER: a handler chained to for a real fault may itself run CPUID.
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSEGV, &sa, &previous) != 0 || set_cpuid(0) != 0) {

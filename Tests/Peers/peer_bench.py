@@ -36,8 +36,9 @@ latency_ms_b1_median, latency_ms_b1_p99 (what `bench --json` prints):
                             AVX-512, AVX-VNNI and AMX from CPUID, so that MLAS, MKL, oneDNN and
                             PyTorch pick their AVX2 kernels (the caps ATEN_CPU_CAPABILITY,
                             ONEDNN_MAX_CPU_ISA and MKL_ENABLE_INSTRUCTIONS are set as well). Every
-                            worker reports how many CPUID instructions the shim masked, and every
-                            modelc binary must say kernels "avx2" (`modelc compile --isa avx2`).
+                            worker reports how many CPUID instructions the shim trapped, and every
+                            modelc result must say kernels "avx2" (`modelc compile --isa avx2`).
+                            GLIBC_TUNABLES turns glibc's own AVX-512 string functions off too.
                             Needs the CPU's CPUID faulting (lscpu flag cpuid_fault).
 """
 import argparse
@@ -210,7 +211,9 @@ def worker_torch(net, args):
     run(min(3, steps))
     med, _ = timed_median(lambda: run(steps), args.repeats)
     out = dict(framework=f"PyTorch {torch.__version__}", forward_flops=flops,
-               train_images_per_s=steps * BATCH / med, cpu_capability=torch.backends.cpu.get_cpu_capability())
+               train_images_per_s=steps * BATCH / med)
+    if hasattr(torch.backends.cpu, "get_cpu_capability"):
+        out["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     # eager inference (reference only)
     model.eval()
     xb = torch.tensor(rng.uniform(0, 1, (256, 1, 28, 28)).astype(np.float32))
@@ -307,7 +310,8 @@ WORKERS = {"torch": worker_torch, "keras": worker_keras, "onnx": worker_onnx}
 # --cap-isa avx2: the peers' kernels as on an AVX2-only CPU
 # ----------------------------------------------------------------------------------------------
 
-CAP_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+CAP_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+           "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX512CD,-AVX512BW,-AVX512DQ,-AVX512VL,-AVX512ER,-AVX512PF"}
 
 
 def build_cpuid_cap():
@@ -323,8 +327,11 @@ def build_cpuid_cap():
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
         return out
     tmp = f"{out}.tmp-{os.getpid()}"
-    p = subprocess.run([os.environ.get("CC", "cc"), "-O2", "-shared", "-fPIC", src, "-o", tmp],
-                       capture_output=True, text=True)
+    cc = os.environ.get("CC", "cc")
+    try:
+        p = subprocess.run([cc, "-O2", "-shared", "-fPIC", src, "-o", tmp], capture_output=True, text=True)
+    except OSError as e:
+        raise SystemExit(f"peer_bench: --cap-isa needs a C compiler to build {src}: cannot run {cc}: {e.strerror}")
     if p.returncode != 0:
         raise SystemExit(f"{src}: error: cc failed: {p.stderr.strip()[-500:]}")
     os.replace(tmp, out)
@@ -332,7 +339,7 @@ def build_cpuid_cap():
 
 
 def cap_proof():
-    """In a worker: the CPUID instructions the preloaded shim masked, or None without --cap-isa."""
+    """In a worker: the CPUID instructions the preloaded shim trapped, or None without --cap-isa."""
     path = os.environ.get("MODELC_CPUID_CAP")
     if not path:
         return None
@@ -342,15 +349,24 @@ def cap_proof():
     return fn()
 
 
-def check_capped(net, fw, result, binaries_isa=None):
-    """With --cap-isa: a worker that did not run under the shim, or a modelc binary not built for
-    AVX2, would compare different instruction sets, so either stops the run."""
-    if binaries_isa is not None:
-        if binaries_isa != "avx2":
-            raise SystemExit(f"peer_bench: --cap-isa avx2, but the {net} binary says kernels {binaries_isa!r}: "
-                             "build it with `modelc compile --isa avx2`")
-    elif "error" not in result and not result.get("cpuid_masked"):
+def check_capped(net, fw, result):
+    """With --cap-isa: a worker that failed or did not run under the shim would compare different
+    instruction sets (or nothing), so it stops the run."""
+    if "error" in result:
+        raise SystemExit(f"peer_bench: --cap-isa avx2: the {fw} worker for {net} failed: {result['error']}")
+    if not result.get("cpuid_trapped"):
         raise SystemExit(f"peer_bench: --cap-isa avx2, but the {fw} worker for {net} ran without the CPUID shim")
+
+
+def check_kernels(obj, source):
+    """With --cap-isa: a modelc result (bench --json) must come from AVX2 kernels."""
+    isa = obj.get("kernels")
+    if isa is None:
+        raise SystemExit(f"{source}: error: --cap-isa avx2 needs the key kernels (printed by `bench --json` since "
+                         "the twentieth session); rebuild the binary with `modelc compile MODEL --isa avx2`")
+    if isa != "avx2":
+        raise SystemExit(f"{source}: error: --cap-isa avx2, but bench --json says kernels {isa!r}: "
+                         "build it with `modelc compile MODEL --isa avx2`")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -525,9 +541,9 @@ def main():
 
     if args.worker:
         out = WORKERS[args.worker](nets[0], args)
-        masked = cap_proof()
-        if masked is not None:
-            out["cpuid_masked"] = masked
+        trapped = cap_proof()
+        if trapped is not None:
+            out["cpuid_trapped"] = trapped
         print("RESULT " + json.dumps(out), flush=True)
         return
 
@@ -537,8 +553,14 @@ def main():
     binaries = modelc_binaries(args)
     modelc_env = dict(os.environ)
     if args.cap_isa:
+        for net, obj in modelc.items():
+            check_kernels(obj, f"--modelc-json ({net})")
+        for net, binary in binaries.items():   # before round 1: a quick latency run names the kernels
+            check_kernels(run_modelc_bench(binary, ("--only", "latency", "--seconds", "0.1", "--repeats", "1", "--no-peak"),
+                                           keys=("latency_ms_b1_median",)), binary)
         shim = build_cpuid_cap()
-        os.environ.update(CAP_ENV, LD_PRELOAD=shim, MODELC_CPUID_CAP=shim)
+        preload = " ".join(p for p in (os.environ.get("LD_PRELOAD"), shim) if p)
+        os.environ.update(CAP_ENV, LD_PRELOAD=preload, MODELC_CPUID_CAP=shim)
     load = os.getloadavg()
     if load[0] > 0.5:
         print(f"WARNING: 1-minute load average is {load[0]:.2f}: other processes compete for the 2 cores, and "
@@ -564,7 +586,7 @@ def main():
                 t0 = time.time()
                 r = run_modelc_bench(binaries[net], env=modelc_env)
                 if args.cap_isa:
-                    check_capped(net, "modelc", r, binaries_isa=r.get("kernels", "unknown"))
+                    check_kernels(r, binaries[net])
                 runs[net].setdefault("modelc", []).append(r)
                 print(f"  round {rnd + 1} {net} modelc: {json.dumps({k: r[k] for k in MODELC_KEYS})} ({time.time() - t0:.0f}s)",
                       file=sys.stderr, flush=True)

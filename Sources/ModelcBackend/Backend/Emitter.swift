@@ -14,7 +14,8 @@
 // order. Batch inference hands out blocks of images dynamically (`Parallel.images`), after the
 // Winograd weight transforms (`inferencePrologue`; training: `trainingPrologue`, and for input
 // gradients `backwardPrologue`); one image (`forwardSingle`) splits the big layers' output rows
-// over the threads with the direct kernels (or, from 32 Winograd tiles, the tiles).
+// over the threads with the direct kernels (or, from WinogradConv.singleImageMinimumTiles
+// Winograd tiles on, the tiles).
 
 import Foundation
 import ModelcCore

@@ -77,8 +77,8 @@ struct ConvLowering: Equatable, Sendable {
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000
-    /// Output pixels (or Winograd tiles) per block when one image is split over the threads: the
-    /// Gemm's tile height.
+    /// Output pixels (or Winograd tiles, unless there are few: WinogradConv.singleImageBlock) per
+    /// block when one image is split over the threads: the Gemm's tile height.
     static let rowsPerBlock = 6
 }
 

@@ -109,11 +109,12 @@ struct WinogradConv {
     /// Single-image inference uses the tiles from this many on (seed 002's 14x14 layers in 5x5
     /// tiles and seed 000's 9x9 one in 3x3 tiles have 9), else the direct row kernels: with fewer
     /// (seed 002's 7x7 layer has 4), each U value feeds too few multiplies to pay for reading U
-    /// (n^2 x CI x CO floats). Measured on AVX2 and AVX-512: Tests/Peers/RESULTS.md.
+    /// (n^2 x CI x CO floats). Measured on AVX2 and AVX-512 with seeds 000 and 002:
+    /// Tests/Peers/RESULTS.md.
     static let singleImageMinimumTiles = 9
     /// One image's tiles go to the threads in multiples of this: whole 6-row GEMM tiles, or single
-    /// tiles when there are few (9 tiles: 4 and 5 rather than 6 and 3, the same one GEMM tile
-    /// each and the transforms shared evenly).
+    /// tiles when there are few (9 tiles on 2 threads: 4 and 5 rather than 6 and 3, the same one
+    /// GEMM tile each and the transforms shared evenly).
     var singleImageBlock: Int { tiles < 4 * ConvLowering.rowsPerBlock ? 1 : ConvLowering.rowsPerBlock }
     /// Tiles per GEMM block: two of the Gemm's 6-row tiles (each block streams all of U; a
     /// 10-tile block would compute 12). A call's blocks run on across its images' tiles, so

@@ -22,9 +22,7 @@ final class LoweringPlanTests: XCTestCase {
     /// One image runs a Winograd layer's tiles from 9 tiles on (few tiles go to the threads one
     /// by one), and its direct rows below: in the plan and in the emitted schedule.
     func testSingleImageTilesFromNineTiles() throws {
-        func emit(_ model: String) throws -> EmittedModel {
-            Emitter.emit(try Frontend.check(path: GeneratedFilesTests.repo + "/models/\(model).md").ir, fuse: true)
-        }
+        func emit(_ model: String) throws -> EmittedModel { Emitter.emit(try zooModel(model), fuse: true) }
         let seed002 = try emit("seed002_mnist_cnn"), seed000 = try emit("seed000_kmnist_cnn")
         func single(_ e: EmittedModel, _ layer: String) -> String { e.plan.layers.first { $0.name == layer }?.singleImage ?? "" }
         XCTAssertTrue(single(seed002, "conv2d_2").hasPrefix("49 Winograd tiles in blocks of 6"), single(seed002, "conv2d_2"))
@@ -41,12 +39,9 @@ final class LoweringPlanTests: XCTestCase {
     }
 
     /// A Dense layer's one-image split in the plan is the one emitted (its ForwardColumns kernel).
-    func testDenseSplitMatchesTheEmission() {
+    func testDenseSplitMatchesTheEmission() throws {
         var split = 0
-        let models = ["seed001_mlp_128_64_relu_adam", "seed002_mnist_cnn"].compactMap {
-            try? Frontend.check(path: GeneratedFilesTests.repo + "/models/\($0).md").ir
-        }
-        XCTAssertEqual(models.count, 2, "models/ could not be read")
+        let models = try ["seed001_mlp_128_64_relu_adam", "seed002_mnist_cnn"].map { try zooModel($0) }
         for ir in BackendTestModels.all + models {
             let e = Emitter.emit(ir, fuse: true)
             for (i, l) in e.plan.layers.enumerated() where l.kind == "Dense" {

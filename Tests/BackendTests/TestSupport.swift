@@ -4,7 +4,15 @@
 import Foundation
 import XCTest
 import GeneratedTestModels
+import ModelcCore
 import ModelcRuntime
+
+/// The IR of the zoo's `models/<name>.md`, which must check.
+func zooModel(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> ModelIR {
+    let report = try Frontend.check(path: GeneratedFilesTests.repo + "/models/\(name).md")
+    XCTAssertTrue(report.ok, "\(name) does not check: \(report.problems)", file: file, line: line)
+    return report.ir
+}
 
 /// SplitMix64: deterministic test data independent of the platform's generator.
 struct TestRNG {

@@ -232,8 +232,8 @@ public enum Winograd<F: WinogradForm> {
     }
 
     /// Whether `count` floats at a and b are equal bit for bit: 16 lanes at a time with no exit
-    /// inside the loop, so that it vectorizes (a test per element with an early return ran one
-    /// float a cycle, a serial step of every single-image call that reads U).
+    /// inside the loop, so that it vectorizes (an early return per element does not), since it is
+    /// a serial step of every single-image call that reads U.
     @inlinable
     public static func sameBits(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Bool {
         var diff = SIMD16<UInt32>(), rest: UInt32 = 0, i = 0

@@ -5,9 +5,9 @@
 //    compiler version and the flags: `<repo>/.build/modelc-runtime/<hash>/` (or
 //    $MODELC_CACHE/<hash>/), holding the .swiftmodule files and the modules' object files
 //    (objects rather than archives, so the linker sees their autolink entries for Foundation).
-//    Rebuilt only when something changes. Each module is compiled file by file, in batches, one
-//    compile job per core (compileModule). The modules, in build order (each imports those
-//    before it):
+//    Rebuilt only when something changes. Each module is compiled file by file, in batches; the
+//    jobs of all modules are scheduled together, one per core (RuntimeBuild.swift). The modules,
+//    in build order (each imports those before it):
 //      ModelcData        -Ounchecked  datasets and the decoders they read every run or epoch
 //                                     (IDX, gzip/inflate, CRC32, PNG, PGM/PPM, CSV, NPY/NPZ, zip,
 //                                     tar, CIFAR-10, image folders, resizing)
@@ -70,7 +70,7 @@ public enum BuildDriver {
     /// The runtime modules compiled with -Onone unless sanitized: cold code (see the top of this file).
     static let coldModules: Set<String> = ["ModelcModelFiles", "ModelcCommands"]
 
-    /// The swiftc flags of runtime module `m`: those of the model without -wmo (compileModule),
+    /// The swiftc flags of runtime module `m`: those of the model without -wmo (RuntimeBuild),
     /// -Onone for the cold modules unless sanitized, and the package name that lets a module use
     /// the `package` declarations of those before it.
     static func moduleFlags(_ m: String, isa: TargetISA, sanitize: Sanitizer?) -> [String] {
@@ -197,10 +197,15 @@ public enum BuildDriver {
         let tmp = final + ".tmp-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        for m in modules {
-            log("runtime: compiling \(m) (\(files[m]?.count ?? 0) files)")
-            try compileModule(m, files: files[m] ?? [], into: tmp, compiler: compiler, flags: moduleFlags(m, isa: isa, sanitize: sanitize))
+        let plan = try modules.map { m in
+            RuntimeBuild.Module(name: m, files: files[m] ?? [], sizes: try (files[m] ?? []).map(fileSize),
+                                flags: moduleFlags(m, isa: isa, sanitize: sanitize))
         }
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let jobs = try RuntimeBuild.jobs(plan, into: tmp, cores: cores)
+        for m in plan { try fm.createDirectory(atPath: "\(tmp)/\(m.name)", withIntermediateDirectories: true) }
+        log("runtime: compiling \(modules.joined(separator: ", ")) (\(plan.map(\.files.count).reduce(0, +)) files) as \(jobs.count) jobs, \(cores) at a time")
+        try RuntimeBuild.run(jobs, compiler: compiler, width: cores, logs: "\(tmp)/logs")
         if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             // Another modelc finished the same cache entry first.
@@ -210,22 +215,10 @@ public enum BuildDriver {
         return final
     }
 
-    /// One runtime module, file by file (no -wmo) with a compile job per core: its interface as
-    /// `dir/<m>.swiftmodule` and one object per source file in `dir/<m>/`. Whole-module
-    /// optimization took twice as long for the same modules (the SIL optimizer's work grows
-    /// faster than the module), and the hot code the models call is inlined from the
-    /// @_transparent kernels into the model's own compile anyway. Batch mode gives each compile
-    /// job several files (two batches per core, so that the cores stay busy to the end): each
-    /// job parses the module and loads Foundation once for its batch rather than once per file;
-    /// each file is still optimized on its own.
-    static func compileModule(_ m: String, files: [String], into dir: String, compiler: String, flags: [String]) throws {
-        let objects = "\(dir)/\(m)"
-        try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)
-        let jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        try run(compiler, ["-swift-version", "6", "-parse-as-library", "-module-name", m, "-j", "\(jobs)",
-                           "-enable-batch-mode", "-driver-batch-count", "\(2 * jobs)"] + flags
-                + ["-c", "-emit-module", "-emit-module-path", "\(dir)/\(m).swiftmodule", "-I", dir,
-                   "-working-directory", objects] + files)
+    static func fileSize(_ path: String) throws -> Int {
+        do { return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 } catch {
+            throw BuildError(message: "\(path): cannot read the runtime source: \(error.localizedDescription)")
+        }
     }
 
     /// The runtime's object files in a cache entry of buildRuntime, in a fixed order.

@@ -1,0 +1,104 @@
+// The runtime build's job list (RuntimeBuild.jobs) and its scheduler (RuntimeBuild.run). The real
+// frontend jobs run in every test that compiles a model; these check the plan and the scheduler
+// with /bin/sh standing in for swiftc.
+
+import Foundation
+import XCTest
+@testable import ModelcBackend
+
+final class RuntimeBuildTests: XCTestCase {
+    func module(_ name: String, _ files: [String], flags: [String] = ["-Ounchecked"]) -> RuntimeBuild.Module {
+        RuntimeBuild.Module(name: name, files: files.map { "/src/\(name)/\($0).swift" },
+                            sizes: files.indices.map { 100 * ($0 + 1) }, flags: flags)
+    }
+
+    func testBatchesCoverEveryFileOnceAndBalanceBytes() {
+        let sizes = [50, 10, 10, 10, 40, 30, 20]
+        let batches = RuntimeBuild.batches(sizes, count: 3)
+        XCTAssertEqual(batches.count, 3)
+        XCTAssertEqual(batches.flatMap { $0 }.sorted(), Array(sizes.indices))
+        let bytes = batches.map { $0.map { sizes[$0] }.reduce(0, +) }
+        XCTAssertEqual(bytes, bytes.sorted(by: >), "heaviest batch first")
+        XCTAssertLessThanOrEqual(bytes.max()! - bytes.min()!, 10)
+        for b in batches { XCTAssertEqual(b, b.sorted(), "source order inside a batch") }
+        XCTAssertEqual(RuntimeBuild.batches([7, 3], count: 4).count, 2, "never an empty batch")
+        XCTAssertEqual(RuntimeBuild.batches([7], count: 0), [[0]])
+    }
+
+    func testEachModuleWaitsOnlyForTheInterfaceBeforeIt() throws {
+        let modules = [module("A", ["a1", "a2", "a3"]), module("B", ["b1", "b2"], flags: ["-Onone"]), module("C", ["c1"])]
+        let jobs = try RuntimeBuild.jobs(modules, into: "/cache", cores: 1)
+        let interfaces = jobs.indices.filter { jobs[$0].isInterface }
+        XCTAssertEqual(interfaces.map { jobs[$0].label }, ["A interface", "B interface", "C interface"])
+        for (k, m) in modules.enumerated() {
+            let mine = jobs.indices.filter { jobs[$0].label.hasPrefix("\(m.name) ") }
+            for j in mine { XCTAssertEqual(jobs[j].needs, k == 0 ? [] : [interfaces[k - 1]], jobs[j].label) }
+            let objectJobs = mine.filter { !jobs[$0].isInterface }.map { jobs[$0].arguments }
+            let primaries = objectJobs.flatMap { args in args.indices.filter { args[$0] == "-primary-file" }.map { args[$0 + 1] } }
+            XCTAssertEqual(primaries.sorted(), m.files, "every file compiled once")
+            for args in objectJobs {
+                let inputs = args.indices.filter { args[$0] == "-primary-file" }.map { args[$0 + 1] }
+                let outputs = args.indices.filter { args[$0] == "-o" }.map { args[$0 + 1] }
+                XCTAssertEqual(outputs, inputs.map { "/cache/\(m.name)/" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".o" })
+                XCTAssertEqual(args.contains("-enable-default-cmo"), m.name != "B", "as swiftc: only optimized object jobs")
+            }
+            let interfaceArgs = jobs[interfaces[k]].arguments
+            XCTAssertEqual(Array(interfaceArgs.suffix(2)), ["-o", "/cache/\(m.name).swiftmodule"])
+            XCTAssertTrue(interfaceArgs.contains("-experimental-skip-non-inlinable-function-bodies-without-types"))
+            XCTAssertTrue(m.files.allSatisfy(interfaceArgs.contains))
+        }
+        XCTAssertEqual(RuntimeBuild.priority(jobs).prefix(3).map { jobs[$0].label }, ["A interface", "B interface", "C interface"])
+    }
+
+    func testDebugInfoAddsTheModuleWrapAndDuplicateNamesAreAnError() throws {
+        let jobs = try RuntimeBuild.jobs([module("A", ["a1"], flags: ["-O", "-g"])], into: "/cache", cores: 2)
+        let wrap = try XCTUnwrap(jobs.first { $0.arguments.contains("-modulewrap") })
+        XCTAssertEqual(wrap.needs, [0])
+        XCTAssertEqual(Array(wrap.arguments.suffix(2)), ["-o", "/cache/A/A.o"])
+        var twice = module("A", ["x"])
+        twice.files.append("/src/A/Sub/x.swift")
+        twice.sizes.append(5)
+        XCTAssertThrowsError(try RuntimeBuild.jobs([twice], into: "/cache", cores: 2)) { error in
+            XCTAssertTrue("\(error)".contains("x.swift"), "\(error)")
+        }
+    }
+
+    /// A job for /bin/sh: `script` run with `sh -c`.
+    func shellJob(_ label: String, _ script: String, needs: [Int] = []) -> FrontendJob {
+        FrontendJob(label: label, arguments: ["-c", script], needs: needs, isInterface: false)
+    }
+
+    func testRunStartsAJobOnlyAfterTheJobsItNeeds() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/trace"
+        let jobs = [shellJob("first", "sleep 0.2; echo first >> \(trace)"),
+                    shellJob("second", "echo second >> \(trace)", needs: [0]),
+                    shellJob("third", "echo third >> \(trace)", needs: [1]),
+                    shellJob("free", "echo free >> \(trace)")]
+        try RuntimeBuild.run(jobs, compiler: "/bin/sh", width: 2, logs: "\(dir)/logs")
+        let order = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(order.sorted(), ["first", "free", "second", "third"])
+        XCTAssertEqual(order.filter { $0 != "free" }, ["first", "second", "third"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/logs"), "logs removed after success")
+    }
+
+    func testAFailingJobStopsTheOthersAndIsReportedWithItsOutput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // `exec`: Foundation reports a child's exit only once every process holding its output has
+        // ended, and a sleep forked by sh would hold it.
+        let jobs = [shellJob("slow", "exec sleep 60"),
+                    shellJob("Mod objects (Bad.swift)", "echo 'Bad.swift:3: error: no such type' >&2; exit 3"),
+                    shellJob("never", "echo ran > \(dir)/never", needs: [1])]
+        let started = Date()
+        XCTAssertThrowsError(try RuntimeBuild.run(jobs, compiler: "/bin/sh", width: 2, logs: "\(dir)/logs")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("failed (exit 3) building Mod objects (Bad.swift)"), text)
+            XCTAssertTrue(text.contains("Bad.swift:3: error: no such type"), text)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, "the running job was stopped, not waited for")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/never"))
+    }
+}

@@ -59,8 +59,10 @@ let package = Package(
         // (Sources/ModelcPlugin/README.md).
         .plugin(name: "ModelcPlugin", capability: .buildTool(), dependencies: ["modelc"], path: "Sources/ModelcPlugin",
                 exclude: ["README.md"]),
-        // The thin command line.
-        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcModelFiles", "ModelcRuntime", "ModelcDownload"],
+        // The thin command line. It never links the runtime (ModelcRuntime, ModelcCommands): the
+        // binaries it compiles get theirs from the build driver, and `swift build --product modelc`,
+        // a user's first command, then leaves out the runtime's optimized compile.
+        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcModelFiles", "ModelcDownload"],
                           path: "Sources/modelc"),
 
         .testTarget(name: "FrontendTests", dependencies: ["ModelcCore", "ModelcModelFiles", "ModelcFuzz"], path: "Tests/FrontendTests"),

@@ -16,13 +16,13 @@ enum CommandSupport {
     /// Returns a description of the source and the checkpoint's stored settings and history, if any.
     @discardableResult
     static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, weightsFlag: String = "weights",
-                                              required: Bool = true) throws -> (source: String, config: [(String, String)]?, history: [EpochRecord]) {
+                                              required: Bool = true) throws -> (source: String, training: TrainingSnapshot?) {
         if flags.has("checkpoint") && flags.has(weightsFlag) {
             throw UsageError("\(flags.command): give either --checkpoint or --\(weightsFlag), not both")
         }
         if let w = flags.string(weightsFlag) {
             try WeightsFile.load(w, into: model)
-            return (w, nil, [])
+            return (w, nil)
         }
         let path = flags.string("checkpoint") ?? defaultCheckpoint(M.info)
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
@@ -31,17 +31,17 @@ enum CommandSupport {
             // The binary's own path (argv[0] may be a bare name found through PATH).
             if let bundled = WeightsReader.bundled(binary: Bundle.main.executablePath ?? CommandLine.arguments[0]) {
                 try WeightsFile.load(bundled, into: model)
-                return (bundled, nil, [])
+                return (bundled, nil)
             }
             if required {
                 throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --\(weightsFlag) W (\(WeightsReader.acceptedExtensions); no default checkpoint \(path) here)")
             }
-            return ("", nil, [])
+            return ("", nil)
         }
         let c = try Checkpoint.read(path: path)
         try c.checkMatches(M.info, file: path)
         c.load(into: model)
-        return (path, c.training?.config, c.training?.progress.history ?? [])
+        return (path, c.training)
     }
 
     /// The run's dataset: --dataset NAME; else an image folder when --data DIR is one (and does

@@ -19,11 +19,11 @@ enum EvalCommand<M: CompiledModel> {
         }
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? 256
         let model = M(maxBatch: batch)
-        let (source, stored, storedHistory) = try CommandSupport.loadWeights(model, flags: f)
+        let (source, training) = try CommandSupport.loadWeights(model, flags: f)
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         config.head = M.head
         config.heads = M.heads
-        if let s = stored { try config.apply(pairs: s, file: source) }
+        if let s = training?.config { try config.apply(pairs: s, file: source) }
         if let v = try f.int("target-columns", min: 1, max: 1 << 20) { config.targetColumns = v }
         if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
         if let v = try f.int("limit", min: 0) { config.limit = v }
@@ -58,31 +58,44 @@ enum EvalCommand<M: CompiledModel> {
         if loss.heads != nil {
             let r = HeadEvaluation.run(model, images: images, loss: loss, batch: batch)
             try model.checkInput("eval")
-            console.out(f.has("json") ? HeadEvaluation.json(r, loss: loss) : HeadEvaluation.text(r, loss: loss, title: title))
+            console.out(f.has("json") ? HeadEvaluation.json(r, loss: loss, extra: checkpointFields(training))
+                                        : HeadEvaluation.text(r, loss: loss, title: title))
             return
         }
         let t = Evaluator.evaluateTask(model, images: images, loss: loss, batch: batch)
         try model.checkInput("eval")
         let names = t.task == .binary ? ["0", "1"] : info.displayClassNames(dataset: dataset, imageClasses: config.imageClasses)
         if let dir = reportDirectory {   // a classifier's, or an autoencoder's (checkArrayRun refuses the others)
-            let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
+            let history = RunReport.history(training?.progress.history ?? [], config: config, stepsPerEpoch: nil)
             let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],
                                               samplesFrom: splitName, info: [("weights", source)], names: names, batch: batch)
             console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
         }
         guard let m = t.classification else {
             // multi-label and regression: the task's metrics
-            console.out(f.has("json") ? JSON.object(t.jsonFields) : "\(title)\n\(t.task.rawValue): \(t.line)")
+            console.out(f.has("json") ? JSON.object(t.jsonFields + checkpointFields(training)) : "\(title)\n\(t.task.rawValue): \(t.line)")
             return
         }
         if f.has("json") {
-            console.out(jsonReport(m, task: t.task))
+            console.out(jsonReport(m, task: t.task, extra: checkpointFields(training)))
         } else {
             console.out(textReport(m, names: names, title: title + (t.task == .binary ? "\nbinary classifier: class 1 when p > 0.5" : "")))
         }
     }
 
-    static func jsonReport(_ m: ClassificationMetrics, task: TaskMetrics.Task = .multiclass) -> String {
+    /// `eval --json`'s "checkpoint" field, when the weights come from a checkpoint with training
+    /// state: the epochs done, the best validation epoch and accuracy so far (0 and null without
+    /// validation), and the training settings stored with it.
+    static func checkpointFields(_ training: TrainingSnapshot?) -> [(String, String)] {
+        guard let t = training else { return [] }
+        let p = t.progress
+        return [("checkpoint", JSON.object([
+            ("epochs_done", "\(p.epochsDone)"), ("best_epoch", "\(p.bestEpoch)"), ("best_val_accuracy", JSON.number(p.bestValAccuracy)),
+            ("config", JSON.object(t.config.map { ($0.0, JSON.string($0.1)) })),
+        ]))]
+    }
+
+    static func jsonReport(_ m: ClassificationMetrics, task: TaskMetrics.Task = .multiclass, extra: [(String, String)] = []) -> String {
         let perClass = (0..<m.classes).map { c in
             JSON.object([("precision", JSON.number(m.precision[c])), ("recall", JSON.number(m.recall[c])),
                          ("f1", JSON.number(m.f1[c])), ("roc_auc", JSON.number(m.rocAUC[c]))])
@@ -94,7 +107,7 @@ enum EvalCommand<M: CompiledModel> {
             ("macro_f1", JSON.number(m.macroF1)), ("macro_roc_auc", JSON.number(m.macroROCAUC)),
             ("confusion", JSON.array(m.confusion.map { JSON.array($0.map(String.init)) })),
             ("count", "\(m.count)"), ("task", JSON.string(task.rawValue)),
-        ])
+        ] + extra)
     }
 
     static func textReport(_ m: ClassificationMetrics, names: [String], title: String) -> String {

@@ -35,10 +35,10 @@ enum PredictCommand<M: CompiledModel> {
             throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
         }
         let model = M(maxBatch: 1)
-        let (source, stored, _) = try CommandSupport.loadWeights(model, flags: f)
+        let (source, training) = try CommandSupport.loadWeights(model, flags: f)
         // the run's settings: its dataset (class names) and, for an image folder, its --resize / --crop
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
-        if let s = stored { try config.apply(pairs: s, file: source) }
+        if let s = training?.config { try config.apply(pairs: s, file: source) }
         let names = info.displayClassNames(dataset: f.string("dataset") ?? config.dataset, imageClasses: config.imageClasses)
         var inputs: [(name: String, pixels: [UInt8])] = []
         if let idx = f.string("idx"), let index = try f.int("index", min: 0) {

@@ -209,10 +209,10 @@ public enum HeadEvaluation {
         return lines.joined(separator: "\n")
     }
 
-    package static func json(_ r: (total: TaskMetrics, heads: [TaskMetrics]), loss: Loss) -> String {
+    package static func json(_ r: (total: TaskMetrics, heads: [TaskMetrics]), loss: Loss, extra: [(String, String)] = []) -> String {
         let heads = zip(loss.heads ?? [], r.heads).map { h, m in
             JSON.object([("name", JSON.string(h.spec.name)), ("weight", JSON.number(Double(h.spec.weight)))] + m.jsonFields)
         }
-        return JSON.object([("loss", JSON.number(r.total.loss)), ("count", "\(r.total.count)"), ("heads", JSON.array(heads))])
+        return JSON.object([("loss", JSON.number(r.total.loss)), ("count", "\(r.total.count)"), ("heads", JSON.array(heads))] + extra)
     }
 }

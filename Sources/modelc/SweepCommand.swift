@@ -23,13 +23,14 @@
 // k (largest kernel side of the first Conv2D), optimizer, weight_decay, loss, lr, batch,
 // epochs_run, best_epoch, best_val, test, test_loss, seconds. Accuracies are fractions in 0...1;
 // test is measured with the best checkpoint (best validation accuracy) when there is one, else
-// with the final weights.
+// with the final weights. The training settings and the best epoch come from that checkpoint, as
+// `eval --json` reports them (its "checkpoint" field), and epochs_run from `train --json`'s lines,
+// so that modelc itself never links the runtime.
 
 import Foundation
 import ModelcCore
 import ModelcBackend
 import ModelcData
-import ModelcRuntime
 
 enum SweepCommand {
     static let usage = "usage: modelc sweep SPEC [--data DIR] [--dataset NAME] [--epochs N] [--limit N] [--out DIR] [--threads N]"
@@ -191,11 +192,12 @@ enum SweepCommand {
             guard e.status == 0, let json = e.lines.last, let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
                 throw SweepError(description: "\(bin) \(evalArgs.joined(separator: " ")) failed with exit code \(e.status)")
             }
-            let c = try ModelcRuntime.Checkpoint.read(path: ckpt)
-            let stored = Dictionary((c.training?.config ?? []).map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-            let progress = c.training?.progress
+            let stored = (obj["checkpoint"] as? [String: Any]) ?? [:]
+            let settings = (stored["config"] as? [String: String]) ?? [:]
+            let bestEpoch = (stored["best_epoch"] as? Int) ?? 0
+            let epochsRun = t.lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["epoch"] != nil }.count
             var res = Result()
-            res.bestVal = progress?.bestValAccuracy
+            res.bestVal = stored["best_val_accuracy"] as? Double
             res.test = obj["accuracy"] as? Double ?? 0
             res.confusion = (obj["confusion"] as? [[Any]])?.map { $0.map { ($0 as? Int) ?? 0 } } ?? []
             let dense = ir.layers.compactMap { l -> (Int, String)? in
@@ -208,9 +210,9 @@ enum SweepCommand {
             res.cells = [
                 "model": ir.name, "hidden": "[" + hidden.map { "\($0.0)" }.joined(separator: ", ") + "]",
                 "activation": Array(Set(hidden.map(\.1))).sorted().joined(separator: "/"), "k": k,
-                "optimizer": stored["optimizer"] ?? "", "weight_decay": stored["weight_decay"] ?? "", "loss": stored["loss"] ?? "",
-                "lr": stored["lr"] ?? "", "batch": stored["batch"] ?? "",
-                "epochs_run": progress.map { "\($0.epochsDone)" } ?? "", "best_epoch": progress.map { $0.bestEpoch > 0 ? "\($0.bestEpoch)" : "" } ?? "",
+                "optimizer": settings["optimizer"] ?? "", "weight_decay": settings["weight_decay"] ?? "", "loss": settings["loss"] ?? "",
+                "lr": settings["lr"] ?? "", "batch": settings["batch"] ?? "",
+                "epochs_run": "\(epochsRun)", "best_epoch": bestEpoch > 0 ? "\(bestEpoch)" : "",
                 "best_val": res.bestVal.map { String(format: "%.4f", $0) } ?? "", "test": String(format: "%.4f", res.test),
                 "test_loss": (obj["loss"] as? Double).map { String(format: "%.4f", $0) } ?? "", "seconds": String(format: "%.1f", seconds),
             ]

@@ -124,6 +124,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(Set(perClass[0].keys), ["precision", "recall", "f1", "roc_auc"])
         let confusion = ej["confusion"] as! [[Int]]
         XCTAssertEqual(confusion.flatMap { $0 }.reduce(0, +), 100)
+        // ... with the checkpoint's training state: 4 epochs, the best of the 4 validation accuracies
+        let stored = try XCTUnwrap(ej["checkpoint"] as? [String: Any], "\(ej.keys)")
+        XCTAssertEqual(stored["epochs_done"] as? Int, 4)
+        let valAccuracies = try (t.out + t2.out).map { try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["val_accuracy"] as? Double) }
+        let best = valAccuracies.max()!
+        XCTAssertEqual(stored["best_epoch"] as? Int, valAccuracies.firstIndex(of: best)! + 1)
+        XCTAssertEqual(try XCTUnwrap(stored["best_val_accuracy"] as? Double), best, accuracy: 1e-12)
+        let settings = try XCTUnwrap(stored["config"] as? [String: String])
+        XCTAssertEqual(settings["lr"].flatMap(Double.init), 0.02)
+        XCTAssertEqual(settings["batch"], "20")
+        // the metrics alone, as a weights file (no training state) gives them below
+        let cut = try XCTUnwrap(e.out[0].range(of: ", \"checkpoint\": {"))
+        let metrics = String(e.out[0][..<cut.lowerBound]) + "}"
         // eval text, validation split (the last 20% of the training images)
         let ev = run(["eval", "--data", data, "--checkpoint", ckpt, "--split", "val"])
         XCTAssertEqual(ev.code, 0, ev.err)
@@ -161,13 +174,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(x.code, 0, x.err)
         let ew = run(["eval", "--data", data, "--weights", data + "/w.npz", "--json"])
         XCTAssertEqual(ew.code, 0, ew.err)
-        XCTAssertEqual(ew.out, e.out)
+        XCTAssertEqual(ew.out, [metrics])
         // export --from converts a weights file (npz -> safetensors), the same numbers again
         let xf = run(["export", "--from", data + "/w.npz", "--weights", data + "/w.safetensors"])
         XCTAssertEqual(xf.code, 0, xf.err)
         XCTAssertTrue(xf.err.contains("from \(data)/w.npz"), xf.err)
         let es = run(["eval", "--data", data, "--weights", data + "/w.safetensors", "--json"])
-        XCTAssertEqual(es.out, e.out, es.err)
+        XCTAssertEqual(es.out, [metrics], es.err)
         let both = run(["export", "--from", data + "/w.npz", "--checkpoint", ckpt, "--weights", data + "/w2.npz"])
         XCTAssertEqual(both.code, 2)
         XCTAssertTrue(both.err.contains("either --checkpoint or --from"), both.err)

@@ -101,4 +101,12 @@ final class RuntimeBuildTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "the running job was stopped, not waited for")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/never"))
     }
+
+    func testAMissingCompilerIsNamed() {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try RuntimeBuild.run([shellJob("one", "true")], compiler: "/no/such/swiftc", width: 2, logs: dir)) { error in
+            XCTAssertTrue("\(error)".contains("cannot run /no/such/swiftc"), "\(error)")
+        }
+    }
 }

@@ -168,6 +168,7 @@ public enum BuildDriver {
         let fm = FileManager.default
         let modules = runtimeModules
         var files: [String: [String]] = [:]
+        var bytes: [String: Int] = [:]   // each source's size: the runtime build balances its batches by it
         var hash = FNV64()
         hash.add(try run(compiler, ["--version"], capture: true))
         for m in modules {
@@ -185,7 +186,9 @@ public enum BuildDriver {
             files[m] = list
             for f in list {
                 hash.add(f.replacingOccurrences(of: sources, with: ""))
-                hash.add(try String(contentsOfFile: f, encoding: .utf8))
+                let text = try String(contentsOfFile: f, encoding: .utf8)
+                hash.add(text)
+                bytes[f] = text.utf8.count
             }
         }
         let root = cacheRoot(sources: sources)
@@ -197,8 +200,8 @@ public enum BuildDriver {
         let tmp = final + ".tmp-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        let plan = try modules.map { m in
-            RuntimeBuild.Module(name: m, files: files[m] ?? [], sizes: try (files[m] ?? []).map(fileSize),
+        let plan = modules.map { m in
+            RuntimeBuild.Module(name: m, files: files[m] ?? [], sizes: (files[m] ?? []).map { bytes[$0] ?? 0 },
                                 flags: moduleFlags(m, isa: isa, sanitize: sanitize))
         }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -213,12 +216,6 @@ public enum BuildDriver {
             if !modules.allSatisfy({ fm.fileExists(atPath: "\(final)/\($0).swiftmodule") }) { throw error }
         }
         return final
-    }
-
-    static func fileSize(_ path: String) throws -> Int {
-        do { return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 } catch {
-            throw BuildError(message: "\(path): cannot read the runtime source: \(error.localizedDescription)")
-        }
     }
 
     /// The runtime's object files in a cache entry of buildRuntime, in a fixed order.

@@ -103,13 +103,17 @@ enum RuntimeBuild {
 
     /// Runs `jobs` with `compiler`, at most `width` at a time, each once the jobs it needs have
     /// finished. Each job's output goes to a file in `logs` (deleted on success); the first job
-    /// that fails stops the others and is reported with its output.
+    /// that fails (or cannot start) stops the others and is reported with its output.
     static func run(_ jobs: [FrontendJob], compiler: String, width: Int, logs: String) throws {
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let finished = FinishedJobs()
         var waiting = priority(jobs)
         var done = Set<Int>()
         var running: [Int: Process] = [:]
+        defer {   // after an error: stop the jobs still running, and wait for them
+            for p in running.values { p.terminate() }
+            for _ in running { _ = finished.next() }
+        }
         while !waiting.isEmpty || !running.isEmpty {
             while running.count < max(1, width),
                   let k = waiting.firstIndex(where: { jobs[$0].needs.allSatisfy(done.contains) }) {
@@ -119,11 +123,7 @@ enum RuntimeBuild {
             guard !running.isEmpty else { throw BuildError(message: "modelc: runtime build jobs wait on each other") }
             let (i, status) = finished.next()
             running[i] = nil
-            if status != 0 {
-                for p in running.values { p.terminate() }
-                for _ in running { _ = finished.next() }
-                throw failure(jobs[i], status: status, log: logPath(logs, i), compiler: compiler)
-            }
+            guard status == 0 else { throw failure(jobs[i], status: status, log: logPath(logs, i), compiler: compiler) }
             done.insert(i)
         }
         try? FileManager.default.removeItem(atPath: logs)

@@ -50,11 +50,10 @@ final class RuntimeBuildTests: XCTestCase {
         XCTAssertEqual(RuntimeBuild.priority(jobs).prefix(3).map { jobs[$0].label }, ["A interface", "B interface", "C interface"])
     }
 
-    func testDebugInfoAddsTheModuleWrapAndDuplicateNamesAreAnError() throws {
-        let jobs = try RuntimeBuild.jobs([module("A", ["a1"], flags: ["-O", "-g"])], into: "/cache", cores: 2)
-        let wrap = try XCTUnwrap(jobs.first { $0.arguments.contains("-modulewrap") })
-        XCTAssertEqual(wrap.needs, [0])
-        XCTAssertEqual(Array(wrap.arguments.suffix(2)), ["-o", "/cache/A/A.o"])
+    func testSanitizerFlagsReachEveryJobAndDuplicateNamesAreAnError() throws {
+        let jobs = try RuntimeBuild.jobs([module("A", ["a1", "a2"], flags: ["-O", "-g", "-sanitize=thread"])], into: "/cache", cores: 2)
+        XCTAssertEqual(jobs.count, 3)
+        for j in jobs { XCTAssertTrue(["-O", "-g", "-sanitize=thread"].allSatisfy(j.arguments.contains), j.label) }
         var twice = module("A", ["x"])
         twice.files.append("/src/A/Sub/x.swift")
         twice.sizes.append(5)
@@ -91,7 +90,7 @@ final class RuntimeBuildTests: XCTestCase {
         // ended, and a sleep forked by sh would hold it.
         let jobs = [shellJob("slow", "exec sleep 60"),
                     shellJob("Mod objects (Bad.swift)", "echo 'Bad.swift:3: error: no such type' >&2; exit 3"),
-                    shellJob("never", "echo ran > \(dir)/never", needs: [1])]
+                    shellJob("queued", "echo ran > \(dir)/queued")]   // waits for a free core
         let started = Date()
         XCTAssertThrowsError(try RuntimeBuild.run(jobs, compiler: "/bin/sh", width: 2, logs: "\(dir)/logs")) { error in
             let text = "\(error)"
@@ -99,7 +98,15 @@ final class RuntimeBuildTests: XCTestCase {
             XCTAssertTrue(text.contains("Bad.swift:3: error: no such type"), text)
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "the running job was stopped, not waited for")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/never"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/queued"), "nothing starts after a failure")
+    }
+
+    func testAJobKilledByASignalSaysSo() {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try RuntimeBuild.run([shellJob("crash", "kill -SEGV $$")], compiler: "/bin/sh", width: 1, logs: dir)) { error in
+            XCTAssertTrue("\(error)".contains("failed (signal 11) building crash"), "\(error)")
+        }
     }
 
     func testAMissingCompilerIsNamed() {

@@ -143,7 +143,7 @@ final class SweepTests: XCTestCase {
         """.write(toFile: dir + "/tiny.md", atomically: true, encoding: .utf8)
         try """
         dataset: mnist
-        columns: model hidden activation optimizer lr batch epochs_run best_val test
+        columns: model hidden activation optimizer lr batch epochs_run best_epoch best_val test
         run: tiny.md
         run: tiny.md optimizer=sgd lr=0.05 batch=32
         """.write(toFile: dir + "/spec.txt", atomically: true, encoding: .utf8)
@@ -151,27 +151,27 @@ final class SweepTests: XCTestCase {
         let r = try run(["sweep", dir + "/spec.txt", "--data", samples, "--epochs", "1", "--limit", "1000", "--out", dir + "/out"])
         XCTAssertEqual(r.status, 0, r.err)
         let lines = r.out.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.first, "| model | hidden | activation | optimizer | lr | batch | epochs_run | best_val | test |")
+        XCTAssertEqual(lines.first, "| model | hidden | activation | optimizer | lr | batch | epochs_run | best_epoch | best_val | test |")
         let csv = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/out/results.csv")), as: UTF8.self)
         let rows = csv.split(separator: "\n").map { $0.components(separatedBy: ",") }
         XCTAssertEqual(rows.count, 3, csv)
-        XCTAssertEqual(rows[0], ["model", "hidden", "activation", "optimizer", "lr", "batch", "epochs_run", "best_val", "test"])
+        XCTAssertEqual(rows[0], ["model", "hidden", "activation", "optimizer", "lr", "batch", "epochs_run", "best_epoch", "best_val", "test"])
         // "[16]" has no comma, so it is not quoted
-        XCTAssertEqual(Array(rows[1].prefix(7)), ["sweep_test_mlp", "[16]", "relu", "adam", "0.01", "64", "1"])
-        XCTAssertEqual(Array(rows[2].prefix(7)), ["sweep_test_mlp", "[16]", "relu", "sgd", "0.05", "32", "1"])
+        XCTAssertEqual(Array(rows[1].prefix(8)), ["sweep_test_mlp", "[16]", "relu", "adam", "0.01", "64", "1", "1"])
+        XCTAssertEqual(Array(rows[2].prefix(8)), ["sweep_test_mlp", "[16]", "relu", "sgd", "0.05", "32", "1", "1"])
         for row in rows.dropFirst() {
-            let val = try XCTUnwrap(Double(row[7])), test = try XCTUnwrap(Double(row[8]))
+            let val = try XCTUnwrap(Double(row[8])), test = try XCTUnwrap(Double(row[9]))
             XCTAssertTrue(val > 0.25 && val <= 1 && test > 0.25 && test <= 1, "one epoch on 900 images learns something: \(row)")
         }
         XCTAssertTrue(r.out.contains("```csv\n" + csv + "```"), "the CSV is printed too")
         // confusion matrix of the best configuration: 10 rows summing to the test images
-        let best = rows.dropFirst().max { Double($0[7])! < Double($1[7])! }!
+        let best = rows.dropFirst().max { Double($0[8])! < Double($1[8])! }!
         let run = rows.firstIndex(of: best)!
         XCTAssertTrue(r.out.contains("Confusion matrix of the best configuration (run \(run), sweep_test_mlp"), r.out)
         let matrix = lines.filter { $0.hasPrefix("| ") && $0.split(separator: "|").count == 11 && Int($0.split(separator: "|")[0].trimmingCharacters(in: .whitespaces)) != nil }
         XCTAssertEqual(matrix.count, 10, r.out)
         let total = matrix.flatMap { $0.split(separator: "|").dropFirst().compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }.reduce(0, +)
-        let test = Double(best[8])!
+        let test = Double(best[9])!
         let correct = matrix.enumerated().map { i, l in Int(l.split(separator: "|")[i + 1].trimmingCharacters(in: .whitespaces))! }.reduce(0, +)
         XCTAssertEqual(Double(correct) / Double(total), test, accuracy: 0.00005, "diagonal / total is the printed test accuracy")
     }

@@ -208,7 +208,10 @@ public enum BuildDriver {
         let jobs = try RuntimeBuild.jobs(plan, into: tmp, cores: cores)
         for m in plan { try fm.createDirectory(atPath: "\(tmp)/\(m.name)", withIntermediateDirectories: true) }
         log("runtime: compiling \(modules.joined(separator: ", ")) (\(plan.map(\.files.count).reduce(0, +)) files) as \(jobs.count) jobs, \(cores) at a time")
-        try RuntimeBuild.run(jobs, compiler: compiler, width: cores, logs: "\(tmp)/logs")
+        do { try RuntimeBuild.run(jobs, compiler: compiler, width: cores, logs: "\(tmp)/logs") } catch {
+            try? fm.removeItem(atPath: tmp)   // the failing job's output is in the error
+            throw error
+        }
         if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             // Another modelc finished the same cache entry first.

@@ -4,7 +4,10 @@
 // files and swiftc flags (BuildDriver.moduleFlags).
 // After: in `dir`, each module's interface `<m>.swiftmodule` and one object per source file in
 // `dir/<m>/`, as one `swiftc -c -emit-module` per module leaves them: the jobs are the ones swiftc
-// plans (an interface job that skips non-inlinable bodies, object jobs in batches) with its flags.
+// plans (an interface job that skips non-inlinable bodies, object jobs in batches) with the flags
+// that shape the code (compared with `swiftc -###`). Left out: the .swiftdoc/.swiftsourceinfo
+// files, the macro plugin paths (the runtime uses no macros) and, for a build with debug info, the
+// `-modulewrap` object that swiftc writes beside the interface and does not link.
 //
 // Why not one swiftc per module: swiftc runs a module's interface job after its object jobs, and
 // the next module cannot start before that interface exists, so every module ends with one core
@@ -37,9 +40,9 @@ enum RuntimeBuild {
         var flags: [String]
     }
 
-    /// The jobs that build `modules` into `dir`: per module an interface job, its object jobs in
-    /// `2 * cores` batches of about equal bytes (fewer for fewer files; two per core so that the
-    /// cores stay busy to the end), and, for a build with debug info, swiftc's `-modulewrap` job.
+    /// The jobs that build `modules` into `dir`: per module an interface job and its object jobs
+    /// in `2 * cores` batches of about equal bytes (fewer for fewer files; two per core so that
+    /// the cores stay busy to the end).
     static func jobs(_ modules: [Module], into dir: String, cores: Int) throws -> [FrontendJob] {
         var jobs: [FrontendJob] = []
         var previousInterface: [Int] = []
@@ -52,13 +55,9 @@ enum RuntimeBuild {
                                     needs: previousInterface, isInterface: true))
             let interfaceJob = jobs.count - 1
             let objectFlags = optimizes(m.flags) ? common + ["-enable-default-cmo"] : common
+            let names = try objectNames(m)
             for batch in batches(m.sizes, count: 2 * cores) {
-                jobs.append(try objectJob(m, batch: batch, flags: objectFlags, into: "\(dir)/\(m.name)", needs: previousInterface))
-            }
-            if m.flags.contains("-g") {
-                jobs.append(FrontendJob(label: "\(m.name) debug module",
-                                        arguments: ["-frontend", "-modulewrap", interface, "-o", "\(dir)/\(m.name)/\(m.name).o"],
-                                        needs: [interfaceJob], isInterface: false))
+                jobs.append(objectJob(m, names: names, batch: batch, flags: objectFlags, into: "\(dir)/\(m.name)", needs: previousInterface))
             }
             previousInterface = [interfaceJob]
         }
@@ -68,13 +67,18 @@ enum RuntimeBuild {
     /// swiftc passes `-enable-default-cmo` to the object jobs of an optimized build.
     static func optimizes(_ flags: [String]) -> Bool { flags.contains { $0.hasPrefix("-O") && $0 != "-Onone" } }
 
-    /// The object job compiling the files at `batch` (indices into `m.files`) as primaries, the
-    /// module's other files as context; objects are named after their sources.
-    static func objectJob(_ m: Module, batch: [Int], flags: [String], into objects: String, needs: [Int]) throws -> FrontendJob {
+    /// The object names of a module's sources: their names without `.swift`, which must differ.
+    static func objectNames(_ m: Module) throws -> [String] {
         let names = m.files.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         if let twice = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw BuildError(message: "modelc: two runtime sources in \(m.name) are named \(twice).swift; their objects would collide")
         }
+        return names
+    }
+
+    /// The object job compiling the files at `batch` (indices into `m.files`) as primaries, the
+    /// module's other files as context.
+    static func objectJob(_ m: Module, names: [String], batch: [Int], flags: [String], into objects: String, needs: [Int]) -> FrontendJob {
         let primary = Set(batch)
         let inputs = m.files.indices.flatMap { primary.contains($0) ? ["-primary-file", m.files[$0]] : [m.files[$0]] }
         let outputs = batch.flatMap { ["-o", "\(objects)/\(names[$0]).o"] }
@@ -121,9 +125,9 @@ enum RuntimeBuild {
                 running[i] = try start(jobs[i], number: i, compiler: compiler, logs: logs, finished: finished)
             }
             guard !running.isEmpty else { throw BuildError(message: "modelc: runtime build jobs wait on each other") }
-            let (i, status) = finished.next()
+            let (i, exit) = finished.next()
             running[i] = nil
-            guard status == 0 else { throw failure(jobs[i], status: status, log: logPath(logs, i), compiler: compiler) }
+            if let exit { throw failure(jobs[i], exit: exit, log: logPath(logs, i), compiler: compiler) }
             done.insert(i)
         }
         try? FileManager.default.removeItem(atPath: logs)
@@ -145,7 +149,9 @@ enum RuntimeBuild {
         p.standardError = out
         p.terminationHandler = { p in
             try? out.close()
-            finished.add(i, p.terminationStatus)
+            let status = p.terminationStatus
+            finished.add(i, status == 0 && p.terminationReason == .exit ? nil
+                            : p.terminationReason == .exit ? "exit \(status)" : "signal \(status)")
         }
         do { try p.run() } catch {
             throw BuildError(message: "modelc: cannot run \(compiler): \(error)")
@@ -153,26 +159,27 @@ enum RuntimeBuild {
         return p
     }
 
-    static func failure(_ job: FrontendJob, status: Int32, log: String, compiler: String) -> BuildError {
+    static func failure(_ job: FrontendJob, exit: String, log: String, compiler: String) -> BuildError {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let tool = URL(fileURLWithPath: compiler).lastPathComponent
-        return BuildError(message: "modelc: \(tool) failed (exit \(status)) building \(job.label):\n\(text)")
+        return BuildError(message: "modelc: \(tool) failed (\(exit)) building \(job.label):\n\(text)")
     }
 }
 
-/// The exits of started jobs, in the order they happen (filled from Process termination handlers).
+/// The exits of started jobs, in the order they happen (filled from Process termination handlers):
+/// the job and nil for success, else how it ended ("exit 1", "signal 9").
 final class FinishedJobs: @unchecked Sendable {
     private let lock = NSLock()
     private let signal = DispatchSemaphore(value: 0)
-    private var exits: [(Int, Int32)] = []
+    private var exits: [(Int, String?)] = []
 
-    func add(_ job: Int, _ status: Int32) {
-        lock.withLock { exits.append((job, status)) }
+    func add(_ job: Int, _ failure: String?) {
+        lock.withLock { exits.append((job, failure)) }
         signal.signal()
     }
 
     /// Waits for the next job to finish.
-    func next() -> (Int, Int32) {
+    func next() -> (Int, String?) {
         signal.wait()
         return lock.withLock { exits.removeFirst() }
     }

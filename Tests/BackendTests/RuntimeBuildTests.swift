@@ -109,6 +109,15 @@ final class RuntimeBuildTests: XCTestCase {
         }
     }
 
+    /// swiftc leaves a TemporaryDirectory.* folder in TMPDIR at every run: BuildDriver.run gives
+    /// each run a TMPDIR of its own and removes it.
+    func testSwiftcLeavesNothingInTheTemporaryDirectory() throws {
+        let out = try BuildDriver.run("/bin/sh", ["-c", "mkdir \"$TMPDIR/TemporaryDirectory.x\" && echo \"$TMPDIR\""], capture: true)
+        let tmp = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(tmp.contains("modelc-swiftc-"), tmp)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp))
+    }
+
     func testAMissingCompilerIsNamed() {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -238,6 +238,11 @@ public enum BuildDriver {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
+        // swiftc leaves a TemporaryDirectory.* folder in TMPDIR at every run: give it one of its own.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("modelc-swiftc-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch]) { $1 }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out

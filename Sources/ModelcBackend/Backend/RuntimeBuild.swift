@@ -11,7 +11,7 @@
 //
 // Why not one swiftc per module: swiftc runs a module's interface job after its object jobs, and
 // the next module cannot start before that interface exists, so every module ends with one core
-// idle while its interface is written (ModelcRuntime's alone takes about 10 s). Here a module's
+// idle while its interface is written (for ModelcRuntime, a large part of its build). Here a module's
 // object jobs need only the interfaces of the modules before it, so they run while later
 // interfaces are still being written, and the interface jobs, the critical path, go first. At
 // most one job per core runs at a time. The jobs are a plain list (`jobs(_:into:cores:)`).

@@ -13,7 +13,8 @@ enum CommandSupport {
 
     /// Loads --checkpoint or --weights (`weightsFlag`: export's is --from) or the default checkpoint
     /// if it exists, else the weights stored beside the binary, into `model`.
-    /// Returns a description of the source and the checkpoint's stored settings and history, if any.
+    /// Returns a description of the source and the checkpoint's training state (settings, progress,
+    /// history), if it has one.
     @discardableResult
     static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, weightsFlag: String = "weights",
                                               required: Bool = true) throws -> (source: String, training: TrainingSnapshot?) {

@@ -62,15 +62,21 @@ final class RuntimeBuildTests: XCTestCase {
         }
     }
 
+    /// A new directory, removed after the test.
+    func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
     /// A job for /bin/sh: `script` run with `sh -c`.
     func shellJob(_ label: String, _ script: String, needs: [Int] = []) -> FrontendJob {
         FrontendJob(label: label, arguments: ["-c", script], needs: needs, isInterface: false)
     }
 
     func testRunStartsAJobOnlyAfterTheJobsItNeeds() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratch()
         let trace = "\(dir)/trace"
         let jobs = [shellJob("first", "sleep 0.2; echo first >> \(trace)"),
                     shellJob("second", "echo second >> \(trace)", needs: [0]),
@@ -84,8 +90,7 @@ final class RuntimeBuildTests: XCTestCase {
     }
 
     func testAFailingJobStopsTheOthersAndIsReportedWithItsOutput() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratch()
         // `exec`: Foundation reports a child's exit only once every process holding its output has
         // ended, and a sleep forked by sh would hold it.
         let jobs = [shellJob("slow", "exec sleep 60"),
@@ -101,9 +106,8 @@ final class RuntimeBuildTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/queued"), "nothing starts after a failure")
     }
 
-    func testAJobKilledByASignalSaysSo() {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    func testAJobKilledByASignalSaysSo() throws {
+        let dir = try scratch()
         XCTAssertThrowsError(try RuntimeBuild.run([shellJob("crash", "kill -SEGV $$")], compiler: "/bin/sh", width: 1, logs: dir)) { error in
             XCTAssertTrue("\(error)".contains("failed (signal 11) building crash"), "\(error)")
         }
@@ -118,9 +122,8 @@ final class RuntimeBuildTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp))
     }
 
-    func testAMissingCompilerIsNamed() {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-build-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    func testAMissingCompilerIsNamed() throws {
+        let dir = try scratch()
         XCTAssertThrowsError(try RuntimeBuild.run([shellJob("one", "true")], compiler: "/no/such/swiftc", width: 2, logs: dir)) { error in
             XCTAssertTrue("\(error)".contains("cannot run /no/such/swiftc"), "\(error)")
         }

@@ -362,8 +362,8 @@ def check_kernels(obj, source):
     """With --cap-isa: a modelc result (bench --json) must come from AVX2 kernels."""
     isa = obj.get("kernels")
     if isa is None:
-        raise SystemExit(f"{source}: error: --cap-isa avx2 needs the key kernels (printed by `bench --json` since "
-                         "the twentieth session); rebuild the binary with `modelc compile MODEL --isa avx2`")
+        raise SystemExit(f"{source}: error: --cap-isa avx2 needs the key kernels, which `bench --json` of an older "
+                         "binary lacks; rebuild it with `modelc compile MODEL --isa avx2`")
     if isa != "avx2":
         raise SystemExit(f"{source}: error: --cap-isa avx2, but bench --json says kernels {isa!r}: "
                          "build it with `modelc compile MODEL --isa avx2`")

@@ -167,43 +167,31 @@ public enum BuildDriver {
                                     log: (String) -> Void) throws -> String {
         let fm = FileManager.default
         let modules = runtimeModules
-        var files: [String: [String]] = [:]
-        var bytes: [String: Int] = [:]   // each source's size: the runtime build balances its batches by it
         var hash = FNV64()
         hash.add(try run(compiler, ["--version"], capture: true))
+        var plan: [RuntimeBuild.Module] = []
         for m in modules {
-            hash.add(moduleFlags(m, isa: isa, sanitize: sanitize).joined(separator: " "))
-            let dir = URL(fileURLWithPath: sources).appendingPathComponent(m)
-            guard let e = fm.enumerator(atPath: dir.path) else {
-                throw BuildError(message: "modelc: runtime sources not found at \(dir.path) (set MODELC_SOURCES to the repository's Sources directory)")
-            }
-            var list: [String] = []
-            for case let rel as String in e where rel.hasSuffix(".swift") && !rel.hasPrefix("Samples/") {
-                list.append(dir.appendingPathComponent(rel).path)
-            }
-            list.sort()
-            if list.isEmpty { throw BuildError(message: "modelc: no Swift files in \(dir.path)") }
-            files[m] = list
-            for f in list {
+            let flags = moduleFlags(m, isa: isa, sanitize: sanitize)
+            hash.add(flags.joined(separator: " "))
+            var module = RuntimeBuild.Module(name: m, files: try runtimeSources(m, in: sources), sizes: [], flags: flags)
+            for f in module.files {
                 hash.add(f.replacingOccurrences(of: sources, with: ""))
                 let text = try String(contentsOfFile: f, encoding: .utf8)
                 hash.add(text)
-                bytes[f] = text.utf8.count
+                module.sizes.append(text.utf8.count)   // the runtime build balances its batches by size
             }
+            plan.append(module)
         }
         let root = cacheRoot(sources: sources)
         let final = URL(fileURLWithPath: root).appendingPathComponent(hash.hex).path
-        if modules.allSatisfy({ fm.fileExists(atPath: "\(final)/\($0).swiftmodule") }) {
+        let complete = { modules.allSatisfy { fm.fileExists(atPath: "\(final)/\($0).swiftmodule") } }
+        if complete() {
             log("runtime: cached \(final)")
             return final
         }
         let tmp = final + ".tmp-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        let plan = modules.map { m in
-            RuntimeBuild.Module(name: m, files: files[m] ?? [], sizes: (files[m] ?? []).map { bytes[$0] ?? 0 },
-                                flags: moduleFlags(m, isa: isa, sanitize: sanitize))
-        }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let jobs = try RuntimeBuild.jobs(plan, into: tmp, cores: cores)
         for m in plan { try fm.createDirectory(atPath: "\(tmp)/\(m.name)", withIntermediateDirectories: true) }
@@ -216,9 +204,23 @@ public enum BuildDriver {
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             // Another modelc finished the same cache entry first.
             try? fm.removeItem(atPath: tmp)
-            if !modules.allSatisfy({ fm.fileExists(atPath: "\(final)/\($0).swiftmodule") }) { throw error }
+            if !complete() { throw error }
         }
         return final
+    }
+
+    /// Runtime module `m`'s Swift files under `sources` (not its Samples), sorted.
+    static func runtimeSources(_ m: String, in sources: String) throws -> [String] {
+        let dir = URL(fileURLWithPath: sources).appendingPathComponent(m)
+        guard let e = FileManager.default.enumerator(atPath: dir.path) else {
+            throw BuildError(message: "modelc: runtime sources not found at \(dir.path) (set MODELC_SOURCES to the repository's Sources directory)")
+        }
+        var list: [String] = []
+        for case let rel as String in e where rel.hasSuffix(".swift") && !rel.hasPrefix("Samples/") {
+            list.append(dir.appendingPathComponent(rel).path)
+        }
+        if list.isEmpty { throw BuildError(message: "modelc: no Swift files in \(dir.path)") }
+        return list.sorted()
     }
 
     /// The runtime's object files in a cache entry of buildRuntime, in a fixed order.

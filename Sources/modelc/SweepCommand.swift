@@ -192,8 +192,11 @@ enum SweepCommand {
             guard e.status == 0, let json = e.lines.last, let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
                 throw SweepError(description: "\(bin) \(evalArgs.joined(separator: " ")) failed with exit code \(e.status)")
             }
-            let stored = (obj["checkpoint"] as? [String: Any]) ?? [:]
-            let settings = (stored["config"] as? [String: String]) ?? [:]
+            // Trained with --checkpoint, so eval reports its training state; without it the row's
+            // settings would be silently empty.
+            guard let stored = obj["checkpoint"] as? [String: Any], let settings = stored["config"] as? [String: String] else {
+                throw SweepError(description: "\(bin) \(evalArgs.joined(separator: " ")): its JSON has no \"checkpoint\" field with the training settings")
+            }
             let bestEpoch = (stored["best_epoch"] as? Int) ?? 0
             let epochsRun = t.lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["epoch"] != nil }.count
             var res = Result()

@@ -128,4 +128,56 @@ final class RuntimeBuildTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot run /no/such/swiftc"), "\(error)")
         }
     }
+
+    /// Two builds of one runtime at once: the second waits for the first (CacheLock) and then uses
+    /// its entry, running no job of its own. The stand-in compiler's jobs hold the first build
+    /// until the second says it is waiting, so the test does not depend on timing.
+    func testTwoBuildsOfOneRuntimeAtOnceCompileItOnce() throws {
+        let dir = try scratch()
+        for m in BuildDriver.runtimeModules {
+            try FileManager.default.createDirectory(atPath: "\(dir)/Sources/\(m)", withIntermediateDirectories: true)
+            try "let x = 1\n".write(toFile: "\(dir)/Sources/\(m)/a.swift", atomically: true, encoding: .utf8)
+        }
+        let compiler = "\(dir)/swiftc"
+        try """
+            #!/bin/sh
+            [ "$1" = "--version" ] && { echo "stand-in swiftc"; exit 0; }
+            echo job >> "\(dir)/jobs"
+            i=0; while [ ! -e "\(dir)/go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+            prev=; for a in "$@"; do [ "$prev" = "-o" ] && : > "$a"; prev=$a; done
+            exit 0
+            """.write(toFile: compiler, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: compiler)
+        let build = { @Sendable (log: @escaping (String) -> Void) in
+            try BuildDriver.buildRuntime(sources: "\(dir)/Sources", compiler: compiler, cache: "\(dir)/cache", log: log)
+        }
+        let first = FirstBuild()
+        Thread {
+            let entry = try? build { line in first.lock.withLock { first.log.append(line) } }
+            first.lock.withLock { first.entry = entry }
+            first.done.signal()
+        }.start()
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: "\(dir)/jobs") { usleep(100_000) }
+        var second: [String] = []
+        let entry = try build { line in
+            second.append(line)
+            if line.contains("waiting") { _ = FileManager.default.createFile(atPath: "\(dir)/go", contents: nil) }
+        }
+        XCTAssertEqual(first.done.wait(timeout: .now() + 60), .success)
+        let (firstLog, firstEntry) = first.lock.withLock { (first.log, first.entry) }
+        XCTAssertEqual(firstEntry, entry)
+        XCTAssertEqual(second, ["runtime: waiting for another modelc, which is building \(entry)", "runtime: built by another modelc \(entry)"])
+        // Every job that ran was the first build's.
+        let jobs = try String(contentsOfFile: "\(dir)/jobs", encoding: .utf8).split(separator: "\n").count
+        XCTAssertTrue(firstLog.contains { $0.hasPrefix("runtime: compiling") && $0.contains(" as \(jobs) jobs,") }, "\(jobs) jobs ran: \(firstLog)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/cache").filter { $0.contains(".tmp-") }, [])
+    }
+}
+
+/// What the first of two concurrent builds logged and returned.
+private final class FirstBuild: @unchecked Sendable {
+    let lock = NSLock()
+    let done = DispatchSemaphore(value: 0)
+    var log: [String] = []
+    var entry: String?
 }

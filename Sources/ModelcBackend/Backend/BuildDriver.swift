@@ -32,7 +32,8 @@
 // drops the checks the sanitizers should see fail) and links the Swift libraries dynamically (the
 // binary then needs the toolchain; see build()); the flags are part of the cache key, so
 // sanitized and plain runtimes live in different cache entries.
-// Outputs are written to a temporary name and renamed into place (atomic).
+// Outputs are written to a temporary name and renamed into place (atomic); modelc runs that need
+// the same runtime at the same time build it once, the others waiting for it (CacheLock.swift).
 
 import Foundation
 
@@ -162,9 +163,10 @@ public enum BuildDriver {
         return (paths, " as \(files.count) files, one per core")
     }
 
-    /// Compiles the runtime modules into the cache (once per source/flag hash).
+    /// Compiles the runtime modules into the cache (once per source/flag hash); `cache` is the
+    /// cache's root (default: cacheRoot(sources:)).
     public static func buildRuntime(sources: String, compiler: String, isa: TargetISA = .host(), sanitize: Sanitizer? = nil,
-                                    log: (String) -> Void) throws -> String {
+                                    cache: String? = nil, log: (String) -> Void) throws -> String {
         let fm = FileManager.default
         let modules = runtimeModules
         var hash = FNV64()
@@ -182,11 +184,18 @@ public enum BuildDriver {
             }
             plan.append(module)
         }
-        let root = cacheRoot(sources: sources)
+        let root = cache ?? cacheRoot(sources: sources)
         let final = URL(fileURLWithPath: root).appendingPathComponent(hash.hex).path
         let complete = { modules.allSatisfy { fm.fileExists(atPath: "\(final)/\($0).swiftmodule") } }
         if complete() {
             log("runtime: cached \(final)")
+            return final
+        }
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let lock = try CacheLock(final + ".lock") { log("runtime: waiting for another modelc, which is building \(final)") }
+        defer { lock.release() }
+        if complete() {
+            log("runtime: built by another modelc \(final)")
             return final
         }
         let tmp = final + ".tmp-\(getpid())"
@@ -200,9 +209,10 @@ public enum BuildDriver {
             try? fm.removeItem(atPath: tmp)   // the failing job's output is in the error
             throw error
         }
-        if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
+        // An incomplete entry (a copy cut short) is replaced; a complete one, which another modelc
+        // finished without the lock (a file system without flock), is kept: it may be in use.
+        if fm.fileExists(atPath: final) && !complete() { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
-            // Another modelc finished the same cache entry first.
             try? fm.removeItem(atPath: tmp)
             if !complete() { throw error }
         }

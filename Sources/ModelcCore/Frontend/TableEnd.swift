@@ -12,6 +12,7 @@
 
 enum TrailingNote {
     static let markers = ["#", "//", "<-", "←"]
+    private static let markerScalars = markers.map { Array($0.unicodeScalars) }
 
     static func isSpace(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" }
 
@@ -30,9 +31,10 @@ enum TrailingNote {
     }
 
     static func startsMarker(_ u: [Unicode.Scalar], at i: Int) -> Bool {
-        for m in markers {
-            let mu = Array(m.unicodeScalars)
-            if i + mu.count <= u.count, Array(u[i..<(i + mu.count)]) == mu { return true }
+        for m in markerScalars where i + m.count <= u.count {
+            var k = 0
+            while k < m.count && u[i + k] == m[k] { k += 1 }
+            if k == m.count { return true }
         }
         return false
     }

@@ -45,7 +45,18 @@ struct InferenceQuery {
 struct Fits {
     var fits: [LayerCandidate] = []
     var reason: String = ""
-    var nearest: [String] = []
+    /// What a message adds after the reason ("; nearest: ..."), worked out only when a message
+    /// shows it: the input search tries many inputs that do not fit, and a convolution's misses
+    /// scan every kernel up to 11x11 with every stride.
+    var detail: () -> String = { "" }
+
+    /// A `detail` listing `misses`, if there are any.
+    static func nearest(_ misses: @escaping () -> [String]) -> () -> String {
+        {
+            let list = misses()
+            return list.isEmpty ? "" : "; nearest: " + list.joined(separator: "; ")
+        }
+    }
 }
 
 enum Inference {
@@ -128,21 +139,26 @@ final class InferenceSearch {
     let rows: [SearchRow]
     let doc: Document
     var budget = 3000
-    var failure: (index: Int, error: ModelError)?
+    var failure: (index: Int, error: ModelError)? { failed.map { ($0.index, $0.error()) } }
+    private var failed: (index: Int, error: () -> ModelError)?
     /// For each row on the successful path: the chosen candidate and how many fits there were.
     var chosen: [(LayerCandidate, [LayerCandidate])] = []
 
     init(rows: [SearchRow], doc: Document) { self.rows = rows; self.doc = doc }
 
-    func fail(_ index: Int, _ e: ModelError) {
-        if let f = failure, f.index > index { return }
-        failure = (index, e)
+    /// Keeps the failure at the deepest row. The error is built only if it is read (`failure`):
+    /// most failures are replaced by a deeper one or end in another input that fits.
+    func fail(_ index: Int, _ e: @escaping @autoclosure () -> ModelError) {
+        if let f = failed, f.index > index { return }
+        failed = (index, e)
     }
 
     func run(from index: Int, input: [Int]) -> Bool {
         if index == rows.count { return true }
+        let doc = self.doc   // the errors below are built later, if at all (`fail`), without self
         guard budget > 0 else {
-            fail(index, doc.error(rows[index].row.line, "inference gave up: too many unknown ('multiple') output shapes to try; annotate kernels/units or print the model with concrete shapes"))
+            let line = rows[index].row.line
+            fail(index, doc.error(line, "inference gave up: too many unknown ('multiple') output shapes to try; annotate kernels/units or print the model with concrete shapes"))
             return false
         }
         budget -= 1
@@ -164,9 +180,8 @@ final class InferenceSearch {
         }
         guard !fits.isEmpty else {
             let f = firstMiss ?? Fits(reason: "no candidate layer class fits")
-            var msg = r.kinds.count == 1 ? "layer '\(r.row.name)' (\(r.kinds[0].rawValue)): \(f.reason)" : CutLayerTypes.noFit(r, reason: f.reason)
-            if !f.nearest.isEmpty { msg += "; nearest: " + f.nearest.joined(separator: "; ") }
-            fail(index, doc.error(r.row.line, msg))
+            fail(index, doc.error(r.row.line, (r.kinds.count == 1 ? "layer '\(r.row.name)' (\(r.kinds[0].rawValue)): \(f.reason)"
+                                                                  : CutLayerTypes.noFit(r, reason: f.reason)) + f.detail()))
             return false
         }
         if r.kinds.count > 1 {   // a cut type: one class per output (IR/CutLayerTypes.swift)

@@ -18,10 +18,11 @@ enum BasicInference {
             }
             if r.fits.isEmpty {
                 r.reason = "\(n) inputs x \(units) units cannot make \(formatCount(q.params)) params"
-                r.nearest = biases.map { "\(units) units \($0 ? "with" : "without") bias = \(formatCount(units * (n + ($0 ? 1 : 0))))" }
+                var near = biases.map { "\(units) units \($0 ? "with" : "without") bias = \(formatCount(units * (n + ($0 ? 1 : 0))))" }
                 if q.params > 0, q.params % units == 0 {
-                    r.nearest.append("the count implies \(q.params / units - 1) inputs with bias (is a Flatten or pooling layer missing?)")
+                    near.append("the count implies \(q.params / units - 1) inputs with bias (is a Flatten or pooling layer missing?)")
                 }
+                r.detail = Fits.nearest { near }
             }
             return r
         }
@@ -63,7 +64,7 @@ enum BasicInference {
         if r.fits.isEmpty {
             r.reason = "BatchNormalization over \(c) channels has 4x, 3x or 2x \(c) params, not \(formatCount(q.params))"
                 + otherAxis(q.input, params: q.params)
-            r.nearest = ["scale+center = \(formatCount(4 * c))", "one of them = \(formatCount(3 * c))", "neither = \(formatCount(2 * c))"]
+            r.detail = Fits.nearest { ["scale+center = \(formatCount(4 * c))", "one of them = \(formatCount(3 * c))", "neither = \(formatCount(2 * c))"] }
         }
         return r
     }

@@ -172,11 +172,11 @@ enum ConvInference {
         result.fits = cands.map { LayerCandidate(kind: q.kind, op: op(q.kind, $0.0, mult: $0.1), output: out) }
         if result.fits.isEmpty {
             result.reason = "no kernel/stride/padding/bias maps \(q.shape(q.input)) to \(q.shape(out)) with \(formatCount(q.params)) params"
-            let near = nearestMisses(q, out: out)
-            result.nearest = near.prefix(3).map(\.1)
-            if near.isEmpty {
-                result.reason += q.unitHeight ? " (no kernel up to 11 with any stride and padding gives that output length)"
-                                              : " (no kernel up to 11x11, square or not, with any stride and padding gives that output size)"
+            result.detail = {
+                let near = nearestMisses(q, out: out)
+                if !near.isEmpty { return "; nearest: " + near.prefix(3).map(\.1).joined(separator: "; ") }
+                return q.unitHeight ? " (no kernel up to 11 with any stride and padding gives that output length)"
+                                    : " (no kernel up to 11x11, square or not, with any stride and padding gives that output size)"
             }
         }
         return result

@@ -46,7 +46,7 @@ enum DecoderInference {
         if r.fits.isEmpty {
             if let d = q.declaredOut {
                 r.reason = "no kernel/stride/padding/bias maps \(Inference.shapeText(q.input)) to \(Inference.shapeText(d)) with \(formatCount(q.params)) params"
-                r.nearest = nearestMisses(q, out: d)
+                r.detail = Fits.nearest { nearestMisses(q, out: d) }
             } else {
                 r.reason = "output shape unknown and no square kernel up to 11x11 divides the \(formatCount(q.params)) params for \(q.input[2]) input channels; annotate kernel= and stride="
             }

@@ -86,7 +86,7 @@ enum PoolInference {
                 let o1 = Inference.outDim(h, k: p, s: p, .valid), o2 = Inference.outDim(w, k: p, s: p, .valid)
                 near.append(q.unitHeight ? "\(p) s\(p) valid gives (\(o2), \(c))" : "\(p)x\(p) s\(p) valid gives (\(o1), \(o2), \(c))")
             }
-            r.nearest = near
+            r.detail = Fits.nearest { near }
         }
         return r
     }

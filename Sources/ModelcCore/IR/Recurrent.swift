@@ -192,7 +192,7 @@ enum RecurrentInference {
         }
         if r.fits.isEmpty {
             r.reason = "no LSTM, GRU or SimpleRNN inside fits: " + (first?.reason ?? "no merge mode fits the output shape")
-            r.nearest = first?.nearest ?? []
+            r.detail = first?.detail ?? { "" }
         }
         return r
     }
@@ -230,9 +230,11 @@ enum RecurrentInference {
             let formula = c == .gru ? "3·(u·(d+u)+u), plus 3u with reset_after" : c == .lstm ? "4·(u·(d+u)+u)" : "u·(d+u)+u"
             r.reason = "no unit count fits \(formatCount(q.params)) params with \(d) input features (\(c.rawValue) has \(formula))"
             if let u = q.declaredOut?.last {
-                r.nearest = biasRowOrder(c).map { rows in
-                    let a = RecurrentAttrs(cell: c, units: u, returnSequences: false, biasRows: rows, resetAfter: rows != 1)
-                    return "\(u) units, \(rows) bias row\(rows == 1 ? "" : "s") = \(formatCount(a.paramCount(inputs: d)))"
+                r.detail = Fits.nearest {
+                    biasRowOrder(c).map { rows in
+                        let a = RecurrentAttrs(cell: c, units: u, returnSequences: false, biasRows: rows, resetAfter: rows != 1)
+                        return "\(u) units, \(rows) bias row\(rows == 1 ? "" : "s") = \(formatCount(a.paramCount(inputs: d)))"
+                    }
                 }
             }
         }

@@ -181,7 +181,7 @@ extension InferenceSearch {
         let inputs = r.producers.map { $0.map { chosen[$0].0.output } } ?? [input]
         let owner = chosen[s.owner].0
         let ownerInput = rows[s.owner].producers?.first.map { chosen[$0].0.output } ?? (s.owner > 0 ? chosen[s.owner - 1].0.output : input)
-        let name = rows[s.owner].row.name
+        let name = rows[s.owner].row.name, doc = self.doc
         func fail(_ m: String) -> Bool {
             self.fail(index, doc.error(r.row.line, "call \(s.call + 1) of layer '\(name)' (\(owner.kind.rawValue), shared weights) on \(Inference.shapeText(inputs.first ?? input)): " + m))
             return false

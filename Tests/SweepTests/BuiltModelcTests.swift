@@ -21,20 +21,7 @@ extension BuiltModelcTests {
 
     /// Runs `exe args` in `cwd`; stderr goes through a file so that no pipe fills up.
     func run(_ exe: String, _ args: [String], cwd: String) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let errPath = cwd + "/stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let o = Pipe(), e = try XCTUnwrap(FileHandle(forWritingAtPath: errPath))
-        p.standardOutput = o; p.standardError = e
-        try p.run()
-        let out = o.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try e.close()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self), try String(contentsOfFile: errPath, encoding: .utf8))
+        try runProcess(exe, args, cwd: cwd)
     }
 
     func temp() -> String {
@@ -42,4 +29,22 @@ extension BuiltModelcTests {
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }
+}
+
+/// BuiltModelcTests.run, callable from any thread.
+func runProcess(_ exe: String, _ args: [String], cwd: String) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let errPath = cwd + "/stderr-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    let o = Pipe(), e = try XCTUnwrap(FileHandle(forWritingAtPath: errPath))
+    p.standardOutput = o; p.standardError = e
+    try p.run()
+    let out = o.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    try e.close()
+    return (p.terminationStatus, String(decoding: out, as: UTF8.self), try String(contentsOfFile: errPath, encoding: .utf8))
 }

@@ -54,9 +54,11 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
         let idx = repo.appendingPathComponent(try XCTUnwrap(root["idx"] as? String)).path
         let tmp = temp()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        for name in models.keys.sorted() {
+        let names = models.keys.sorted()
+        let compiles = compileAll(names, modelc: modelc, in: tmp)
+        for (name, compiled) in zip(names, compiles) {
             let onnx = "\(fixtures)/\(name).onnx", bin = "\(tmp)/\(name)"
-            let c = try run(modelc, ["compile", onnx, "-o", bin, "--generated", tmp + "/gen"], cwd: tmp)
+            let c = try compiled.get()
             XCTAssertEqual(c.status, 0, "\(name): \(c.err)")
             guard c.status == 0 else { continue }
             let expected = try XCTUnwrap(models[name]?["probabilities"] as? [[Double]])
@@ -80,10 +82,30 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
         }
     }
 
+    /// `modelc compile` of every fixture, as many at a time as there are cores (a small model's
+    /// compile uses one), each with its own generated folder.
+    func compileAll(_ names: [String], modelc: String, in tmp: String) -> [Result<(status: Int32, out: String, err: String), Error>] {
+        let results = CompileResults(names.count)
+        let fixtures = self.fixtures
+        DispatchQueue.concurrentPerform(iterations: names.count) { k in
+            let r = Result { try runProcess(modelc, ["compile", "\(fixtures)/\(names[k]).onnx", "-o", "\(tmp)/\(names[k])",
+                                              "--generated", "\(tmp)/generated-\(names[k])"], cwd: tmp) }
+            results.lock.withLock { results.list[k] = r }
+        }
+        return results.list.map { $0! }
+    }
+
     func probabilities(_ bin: String, _ args: [String], cwd: String) throws -> [Double] {
         let r = try run(bin, ["predict"] + args + ["--json"], cwd: cwd)
         XCTAssertEqual(r.status, 0, r.err)
         let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
         return try XCTUnwrap(obj?["probabilities"] as? [Double], r.out)
     }
+}
+
+/// The compiles' results, filled in from several threads.
+private final class CompileResults: @unchecked Sendable {
+    let lock = NSLock()
+    var list: [Result<(status: Int32, out: String, err: String), Error>?]
+    init(_ n: Int) { list = Array(repeating: nil, count: n) }
 }

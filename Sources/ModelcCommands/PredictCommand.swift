@@ -31,6 +31,14 @@ enum PredictCommand<M: CompiledModel> {
             if f.has("index") { throw UsageError("predict: --index N needs --idx FILE or --data FILE") }
             guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM/PPM files, --idx FILE --index N, or --data FILE.npz|FILE.csv") }
         }
+        // Flags that would have no effect on this input are errors, not silently ignored.
+        let imageFlags = ["invert", "resize", "crop"].filter { f.has($0) }
+        if f.has("data"), let flag = imageFlags.first {
+            throw UsageError("predict: --\(flag) applies to images; --data FILE gives the model's inputs as they are")
+        }
+        if f.has("idx"), let flag = imageFlags.first(where: { $0 != "invert" }) {
+            throw UsageError("predict: --\(flag) applies to image files; an --idx image must already be the model's \(info.inputHeight)x\(info.inputWidth)")
+        }
         if let d = f.string("dataset"), !Datasets.names.contains(d) {
             throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
         }
@@ -58,6 +66,9 @@ enum PredictCommand<M: CompiledModel> {
         }
         let objective = try Objective.resolve(config.loss, head: M.head, oneHotTargets: false)
         let task = TaskMetrics.task(try ArrayData.runLoss(config, oneHotTargets: false), outputs: info.classCount)
+        if task != .multiclass && f.has("top") {
+            throw UsageError("predict: --top K ranks the classes of a softmax output; model \(info.name)'s output (\(task.rawValue)) is printed whole")
+        }
         for (name, x) in examples {
             let out = try x.withUnsafeBufferPointer { p -> [Float] in
                 let o = model.forward(p.baseAddress!, count: 1, training: false, seed: 0)

@@ -14,8 +14,8 @@ enum TrainCommand<M: CompiledModel> {
 
     /// Applies explicit flags on top of `config`.
     static func applyFlags(_ f: CommandLineFlags, to config: inout TrainingConfig) throws {
-        if let v = try f.int("epochs", min: 0, max: 1_000_000) { config.epochs = v }
-        if let v = try f.int("batch", min: 1, max: 1 << 16) { config.batchSize = v }
+        if let v = try f.int("epochs", min: TrainingConfig.epochsRange.lowerBound, max: TrainingConfig.epochsRange.upperBound) { config.epochs = v }
+        if let v = try f.int("batch", min: TrainingConfig.batchRange.lowerBound, max: TrainingConfig.batchRange.upperBound) { config.batchSize = v }
         if let v = try f.float("lr", min: 0) { config.learningRate = v }
         if let v = f.string("optimizer") {
             guard let k = OptimizerKind(rawValue: v) else {
@@ -39,7 +39,7 @@ enum TrainCommand<M: CompiledModel> {
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
         if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
-        if let v = try f.int("target-columns", min: 1, max: 1 << 20) { config.targetColumns = v }
+        if let v = try f.int("target-columns", min: TrainingConfig.targetColumnsRange.lowerBound, max: TrainingConfig.targetColumnsRange.upperBound) { config.targetColumns = v }
         if config.resplit != nil && f.has("val-split") {
             throw UsageError("train: --resplit TRAIN:VAL:TEST sets the validation images; it cannot be combined with --val-split")
         }
@@ -125,6 +125,9 @@ enum TrainCommand<M: CompiledModel> {
         try applyFlags(f, to: &config)
         config.dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
         try CommandSupport.applyImageFolderFlags(f, to: &config)
+        if let t = resumeFrom?.training, t.progress.stepInEpoch > 0 {
+            try checkSameEpochOrder(stored: t.config, now: config, stoppedAt: t.progress, checkpoint: checkpointPath)
+        }
         // the thread count of the run: the stored one on resume unless --threads says otherwise
         if resume && !f.has("threads") && config.threads > 0 && config.threads <= Parallel.maxThreads {
             Parallel.threads = config.threads
@@ -135,6 +138,22 @@ enum TrainCommand<M: CompiledModel> {
             config.threads = threads
         }
         return (config, resumeFrom, checkpointPath)
+    }
+
+    /// The settings that fix which images an epoch's steps take. A run stopped in the middle of
+    /// an epoch goes on from its next step of the same order: with another batch, seed, data
+    /// set, limit or split, that step would repeat or skip images.
+    static var epochOrderSettings: [String] { ["batch", "seed", "dataset", "limit", "split_seed", "resplit", "val_split"] }
+
+    static func checkSameEpochOrder(stored: [(String, String)], now config: TrainingConfig, stoppedAt p: TrainingProgress,
+                                    checkpoint: String) throws {
+        let was = Dictionary(stored, uniquingKeysWith: { $1 }), now = Dictionary(config.pairs(), uniquingKeysWith: { $1 })
+        for k in epochOrderSettings {
+            guard let old = was[k], let new = now[k], old != new else { continue }
+            throw UsageError("train: \(checkpoint) stopped at step \(p.stepInEpoch) of epoch \(p.epochsDone + 1), and the run's \(k) was "
+                + "'\(old)', now '\(new)': resuming in the middle of an epoch needs the same \(epochOrderSettings.joined(separator: ", ")) "
+                + "(or images would be repeated or skipped); drop the flag that changes it")
+        }
     }
 
     /// The starting point: the checkpoint's state with --resume, else fresh parameters (or

@@ -7,9 +7,10 @@ import Darwin
 #endif
 
 public enum FileIO {
-    /// Reads a whole regular file; refuses directories, missing files and files above `maxBytes`.
+    /// Reads a whole regular file; refuses directories, FIFOs, devices, sockets, missing files
+    /// and files above `maxBytes`. Opened non-blocking, so that a FIFO cannot hang the open.
     public static func read(path: String, maxBytes: Int = DataLimits.maxFileBytes) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let e = errno
             if e == ENOENT { throw DataError(file: path, message: "no such file") }
@@ -21,6 +22,9 @@ public enum FileIO {
             throw DataError(file: path, message: "cannot stat: \(String(cString: strerror(errno)))")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw DataError(file: path, message: "is a directory, expected a file") }
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            throw DataError(file: path, message: "is not a regular file (a FIFO, device or socket), expected a file")
+        }
         let size = Int(st.st_size)
         if size > maxBytes {
             throw DataError(file: path, message: "file is \(size) bytes, larger than the limit of \(maxBytes) bytes")

@@ -106,6 +106,9 @@ public enum ArrayData {
     /// other dtype (floats, integer token ids) enters as it is.
     static func inputValues(_ x: NDArray, _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
         var values = try arrayValues(x, path, name)
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw RuntimeError(file: path, "array \(name): value \(values[i]) (example \(i / max(1, info.inputSize)), flat index \(i)) is not finite")
+        }
         if x.dtype == "|u1" { for i in values.indices { values[i] = values[i] * info.inputScale + info.inputOffset } }
         return values
     }
@@ -170,7 +173,8 @@ public enum ArrayData {
                 throw RuntimeError("\(raw.yWhere) has shape \(raw.yShape); loss \(loss.objective.rawValue) expects one integer label per example ([N]); one-hot y needs loss categorical_crossentropy (or crossentropy)")
             }
             for (i, v) in y.enumerated() {
-                guard v == v.rounded(), v >= 0, Int(v) < outputs else {
+                // Compared as floats: Int(v) of a value past Int's range (1e19, inf) is undefined.
+                guard v == v.rounded(), v >= 0, v < Float(outputs) else {
                     throw RuntimeError("\(at(i)): label \(number(v)) is not a class of the model (integers 0..<\(outputs))")
                 }
                 set.labels[i] = Int32(v)
@@ -199,8 +203,8 @@ public enum ArrayData {
                 throw RuntimeError("\(at(i)): binary target \(number(y[i])) is outside [0, 1]")
             }
         case .categorical:
-            if let i = y.firstIndex(where: { !($0 >= 0) }) {
-                throw RuntimeError("\(at(i)): one-hot target \(number(y[i])) is negative")
+            if let i = y.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+                throw RuntimeError("\(at(i)): one-hot target \(number(y[i])) is not a finite value >= 0")
             }
         default:
             if let i = y.firstIndex(where: { !$0.isFinite }) { throw RuntimeError("\(at(i)): target \(y[i]) is not finite") }

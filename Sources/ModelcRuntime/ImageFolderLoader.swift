@@ -113,6 +113,12 @@ public enum ImageFolderLoader {
     static func build(_ files: [ImageFolderFile], classes: [String], in dir: String, fit: ImageFit,
                       previous: ImageFolderCache?) -> (ImageFolderCache, Int) {
         let size = fit.imageSize
+        // A cache whose images are not this fit's size (a matching key over other sizes can only
+        // be a damaged or crafted file) is not read: its pixels would be sliced at wrong offsets.
+        let previous = previous.flatMap { p in
+            p.height == fit.height && p.width == fit.width && p.channels == fit.channels
+                && p.pixels.count == p.entries.filter { $0.problem == nil }.count * size ? p : nil
+        }
         // previous entries by path, with the offset of their pixels
         var old: [String: (entry: ImageFolderCache.Entry, offset: Int?)] = [:]
         if let p = previous {

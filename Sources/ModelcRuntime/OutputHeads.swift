@@ -147,7 +147,7 @@ extension ArrayData {
                 continue
             }
             for (i, c) in v.enumerated() {
-                guard c == c.rounded(), c >= 0, Int(c) < h.spec.width else {
+                guard c == c.rounded(), c >= 0, c < Float(h.spec.width) else {   // as floats: Int(1e19) is undefined
                     throw RuntimeError("\(at(i)): label \(number(c)) is not a class of output \(h.spec.name) (integers 0..<\(h.spec.width))")
                 }
                 y[i * total + h.spec.offset + Int(c)] = 1

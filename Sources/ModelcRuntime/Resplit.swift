@@ -15,12 +15,15 @@ public struct Resplit: Equatable, Sendable, CustomStringConvertible {
     /// "8000:1000:1000" (TRAIN >= 1, VAL >= 0, TEST >= 0).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2], a >= 1, b >= 0, c >= 0 else {
-            throw UsageError("--resplit expects TRAIN:VAL:TEST image counts (e.g. 8000:1000:1000, TRAIN at least 1), found '\(text)'")
+        // Each count bounded, so that their sum cannot overflow.
+        guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2], a >= 1, b >= 0, c >= 0,
+              [a, b, c].allSatisfy({ $0 <= Resplit.maxCount }) else {
+            throw UsageError("--resplit expects TRAIN:VAL:TEST image counts (e.g. 8000:1000:1000, TRAIN at least 1, each at most \(Resplit.maxCount)), found '\(text)'")
         }
         self.init(train: a, validation: b, test: c)
     }
 
+    public static let maxCount = 1 << 32
     public var description: String { "\(train):\(validation):\(test)" }
     public var total: Int { train + validation + test }
 

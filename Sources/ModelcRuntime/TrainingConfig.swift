@@ -116,40 +116,57 @@ public struct TrainingConfig: Equatable, Sendable {
         return p
     }
 
-    /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config.
+    /// The ranges `train`'s flags accept, which stored settings are held to as well.
+    public static let batchRange = 1...(1 << 16), epochsRange = 0...1_000_000, targetColumnsRange = 1...(1 << 20)
+
+    /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config. Each
+    /// value is held to its flag's range: a crafted checkpoint must not size the buffers.
     public mutating func apply(pairs: [(String, String)], file: String) throws {
-        func bad(_ k: String, _ v: String) -> RuntimeError { RuntimeError(file: file, "stored setting \(k)=\(v) is not valid") }
+        func bad(_ k: String, _ v: String, _ expected: String) -> RuntimeError {
+            RuntimeError(file: file, "stored setting \(k)=\(v) is not valid (expected \(expected))")
+        }
+        func int(_ k: String, _ v: String, _ r: ClosedRange<Int>) throws -> Int {
+            guard let x = Int(v), r.contains(x) else { throw bad(k, v, "an integer in \(r.lowerBound)...\(r.upperBound)") }
+            return x
+        }
+        func number(_ k: String, _ v: String, _ lo: Float, below hi: Float = .infinity) throws -> Float {
+            guard let x = Float(v), x.isFinite, x >= lo, x < hi else { throw bad(k, v, "a finite number >= \(lo)\(hi.isFinite ? " and < \(hi)" : "")") }
+            return x
+        }
         for (k, v) in pairs {
             switch k {
-            case "optimizer": guard let o = OptimizerKind(rawValue: v) else { throw bad(k, v) }; optimizer.kind = o
-            case "lr": guard let x = Float(v) else { throw bad(k, v) }; learningRate = x
-            case "momentum": guard let x = Float(v) else { throw bad(k, v) }; optimizer.momentum = x
-            case "beta1": guard let x = Float(v) else { throw bad(k, v) }; optimizer.beta1 = x
-            case "beta2": guard let x = Float(v) else { throw bad(k, v) }; optimizer.beta2 = x
-            case "epsilon": guard let x = Float(v) else { throw bad(k, v) }; optimizer.epsilon = x
-            case "rho": guard let x = Float(v) else { throw bad(k, v) }; optimizer.rho = x
-            case "rms_rho": guard let x = Float(v) else { throw bad(k, v) }; optimizer.rmsRho = x
-            case "weight_decay": guard let x = Float(v) else { throw bad(k, v) }; optimizer.weightDecay = x
-            case "batch": guard let x = Int(v), x > 0 else { throw bad(k, v) }; batchSize = x
-            case "epochs": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; epochs = x
-            case "loss": guard let x = LossKind(name: v) else { throw bad(k, v) }; loss = x
-            case "target": guard v == "input" || v == "labels" else { throw bad(k, v) }; targetIsInput = v == "input"
-            case "target_columns": guard let x = Int(v), x >= 1 else { throw bad(k, v) }; targetColumns = x
-            case "schedule": do { schedule = try Schedule(parsing: v) } catch { throw bad(k, v) }
-            case "val_split": guard let x = Float(v), x >= 0, x < 1 else { throw bad(k, v) }; validationSplit = x
-            case "early_stopping": do { earlyStopping = try EarlyStopping(parsing: v) } catch { throw bad(k, v) }
-            case "augment_shift": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; augmentation.maxShift = x
-            case "augment_rotate": guard let x = Float(v), x >= 0 else { throw bad(k, v) }; augmentation.maxDegrees = x
-            case "seed": guard let x = UInt64(v) else { throw bad(k, v) }; seed = x
+            case "optimizer": guard let o = OptimizerKind(rawValue: v) else { throw bad(k, v, "an optimizer") }; optimizer.kind = o
+            case "lr": learningRate = try number(k, v, 0)
+            case "momentum": optimizer.momentum = try number(k, v, 0, below: 1)
+            case "beta1": optimizer.beta1 = try number(k, v, 0, below: 1)
+            case "beta2": optimizer.beta2 = try number(k, v, 0, below: 1)
+            case "epsilon": optimizer.epsilon = try number(k, v, 0)
+            case "rho": optimizer.rho = try number(k, v, 0, below: 1)
+            case "rms_rho": optimizer.rmsRho = try number(k, v, 0, below: 1)
+            case "weight_decay": optimizer.weightDecay = try number(k, v, 0)
+            case "batch": batchSize = try int(k, v, Self.batchRange)
+            case "epochs": epochs = try int(k, v, Self.epochsRange)
+            case "loss": guard let x = LossKind(name: v) else { throw bad(k, v, "a loss") }; loss = x
+            case "target": guard v == "input" || v == "labels" else { throw bad(k, v, "input or labels") }; targetIsInput = v == "input"
+            case "target_columns": targetColumns = try int(k, v, Self.targetColumnsRange)
+            case "schedule": do { schedule = try Schedule(parsing: v) } catch { throw bad(k, v, "a schedule") }
+            case "val_split": validationSplit = try number(k, v, 0, below: 1)
+            case "early_stopping": do { earlyStopping = try EarlyStopping(parsing: v) } catch { throw bad(k, v, "an early-stopping rule") }
+            case "augment_shift": augmentation.maxShift = try int(k, v, 0...4096)
+            case "augment_rotate":
+                let x = try number(k, v, 0)
+                guard x <= 180 else { throw bad(k, v, "degrees in 0...180") }
+                augmentation.maxDegrees = x
+            case "seed": guard let x = UInt64(v) else { throw bad(k, v, "a seed") }; seed = x
             case "dataset": dataset = v
-            case "limit": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; limit = x
+            case "limit": limit = try int(k, v, 0...Int.max)
             case "split_seed":
-                if v.isEmpty { splitSeed = nil } else { guard let x = UInt64(v) else { throw bad(k, v) }; splitSeed = x }
+                if v.isEmpty { splitSeed = nil } else { guard let x = UInt64(v) else { throw bad(k, v, "a seed") }; splitSeed = x }
             case "resplit":
-                if v.isEmpty { resplit = nil } else { do { resplit = try Resplit(parsing: v) } catch { throw bad(k, v) } }
-            case "threads": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; threads = x
-            case "image_resize": guard let x = Bool(v) else { throw bad(k, v) }; imageResize = x
-            case "image_crop": guard let x = Bool(v) else { throw bad(k, v) }; imageCrop = x
+                if v.isEmpty { resplit = nil } else { do { resplit = try Resplit(parsing: v) } catch { throw bad(k, v, "TRAIN:VAL:TEST") } }
+            case "threads": threads = try int(k, v, 0...1024)
+            case "image_resize": guard let x = Bool(v) else { throw bad(k, v, "true or false") }; imageResize = x
+            case "image_crop": guard let x = Bool(v) else { throw bad(k, v, "true or false") }; imageCrop = x
             case "image_classes": imageClasses = v.isEmpty ? [] : v.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             default: break   // settings of newer versions are ignored
             }

@@ -1,6 +1,8 @@
 import XCTest
 import GeneratedTestModels
 import ModelcRuntime
+import ModelcCommands
+import Foundation
 
 /// The library API on a sigmoid head (FxActSigmoid: 60 independent sigmoid outputs): `predict`
 /// reports each output's own probability (no softmax over them), and `evaluate(on:)`, which
@@ -27,5 +29,29 @@ final class SigmoidHeadAPITests: XCTestCase {
         XCTAssertThrowsError(try m.evaluate(on: images)) { e in
             XCTAssertTrue("\(e)".contains("has a sigmoid head"), "\(e)")
         }
+    }
+
+    /// `predict --top K` ranks a softmax's classes: on a sigmoid head, whose every output is
+    /// printed, the flag is refused rather than ignored.
+    func testPredictRefusesTopOnASigmoidHead() throws {
+        let m = FxActSigmoid(seed: 3), i = FxActSigmoid.info
+        let dir = NSTemporaryDirectory() + "modelc-sigmoid-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try m.export(weights: URL(fileURLWithPath: dir + "/w.npz"))
+        let header = "\(i.inputChannels == 1 ? "P5" : "P6")\n\(i.inputWidth) \(i.inputHeight)\n255\n"
+        let image = dir + (i.inputChannels == 1 ? "/x.pgm" : "/x.ppm")
+        try Data(Array(header.utf8) + [UInt8](repeating: 9, count: i.inputSize)).write(to: URL(fileURLWithPath: image))
+        final class Lines: @unchecked Sendable { var err: [String] = [] }
+        func predict(_ extra: [String]) -> (code: Int32, err: String) {
+            let l = Lines()
+            let console = Console(out: { _ in }, err: { l.err.append($0) }, isTTY: false)
+            let code = ModelcApp.run(FxActSigmoid.self, arguments: ["predict", "--weights", dir + "/w.npz", image] + extra, console: console, program: "fx")
+            return (code, l.err.joined(separator: "\n"))
+        }
+        XCTAssertEqual(predict([]).code, 0, predict([]).err)
+        let top = predict(["--top", "3"])
+        XCTAssertEqual(top.code, 2)
+        XCTAssertTrue(top.err.contains("--top K ranks the classes of a softmax output"), top.err)
     }
 }

@@ -95,5 +95,18 @@ final class ImageFitTests: XCTestCase {
             try fit(false, false).apply(DecodedImage(width: 4, height: 4, channels: 5, pixels: [UInt8](repeating: 0, count: 80)), file: "v.png")
         }
         XCTAssertEqual(fit(true, true, 32, 32, 3).description, "32x32x3, resize + center crop")
+        // a sliver would be scaled to gigabytes before its crop: refused
+        let sliver = DecodedImage(width: 16384, height: 1, channels: 1, pixels: [UInt8](repeating: 7, count: 16384))
+        assertDataError(["s.png", "image is 16384x1", "the image would be 3670016x224, more than 16777216 pixels"]) {
+            try fit(true, true, 224, 224).apply(sliver, file: "s.png")
+        }
+    }
+
+    /// A FIFO (or device) where a file should be is refused at once, never opened blocking.
+    func testReadRefusesAFIFO() throws {
+        let path = NSTemporaryDirectory() + "modelc-fifo-\(UUID().uuidString).png"
+        XCTAssertEqual(mkfifo(path, 0o644), 0)
+        defer { unlink(path) }
+        assertDataError([path, "is not a regular file (a FIFO, device or socket), expected a file"]) { _ = try FileIO.read(path: path) }
     }
 }

@@ -95,6 +95,18 @@ final class ArrayDataTests: XCTestCase {
         let three = try temp([("x", NDArray(float32: [0, 1, 2, 3], shape: [2, 2])), ("y", NDArray(int64: [0, 3], shape: [2]))])
         XCTAssertEqual(message { try self.examples(three, self.info(inputs: 2, outputs: 3), self.config(.crossentropy, head: .softmax)) },
                        "\(three) array y[1]: label 3 is not a class of the model (integers 0..<3)")
+        // Labels past Int's range or infinite: refused, never converted (Int(1e19) is undefined).
+        for (bad, text) in [(Float(1e19), "1e+19"), (.infinity, "inf")] {
+            let huge = try temp([("x", NDArray(float32: [0, 1, 2, 3], shape: [2, 2])), ("y", NDArray(float32: [0, bad], shape: [2]))])
+            XCTAssertEqual(message { try self.examples(huge, self.info(inputs: 2, outputs: 3), self.config(.crossentropy, head: .softmax)) },
+                           "\(huge) array y[1]: label \(text) is not a class of the model (integers 0..<3)")
+        }
+        let nanX = try temp([("x", NDArray(float32: [0, 1, .nan, 3], shape: [2, 2])), ("y", NDArray(int64: [0, 1], shape: [2]))])
+        XCTAssertEqual(message { try self.examples(nanX, self.info(inputs: 2, outputs: 3), self.config(.crossentropy, head: .softmax)) },
+                       "\(nanX): array x: value nan (example 1, flat index 2) is not finite")
+        let infHot = try temp([("x", NDArray(float32: [0, 1, 2, 3], shape: [2, 2])), ("y", NDArray(float32: [0, 1, 0, .infinity], shape: [2, 2]))])
+        XCTAssertEqual(message { try self.examples(infHot, self.info(inputs: 2, outputs: 2), self.config(.crossentropy, head: .softmax)) },
+                       "\(infHot) array y[1]: one-hot target inf is not a finite value >= 0")
         let twos = try temp([("x", NDArray(float32: [0, 1, 2, 3], shape: [2, 2])), ("y", NDArray(float32: [1, 2], shape: [2]))])
         XCTAssertEqual(message { try self.examples(twos, self.info(inputs: 2, outputs: 1), binary) },
                        "\(twos) array y[1]: binary target 2 is outside [0, 1]")

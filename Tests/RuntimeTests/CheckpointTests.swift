@@ -44,6 +44,24 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(c.encode(), try FileIO.read(path: dir + "/tiny.ckpt"))
     }
 
+    /// A checkpoint's stored settings are held to the ranges of train's flags: a crafted batch,
+    /// epoch count or learning rate must never size the buffers or run.
+    func testStoredSettingsOutsideTheFlagsRangesAreRefused() throws {
+        var config = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: "mnist")
+        var again = config
+        try again.apply(pairs: config.pairs(), file: "c.ckpt")
+        XCTAssertEqual(again.pairs().map(\.1), config.pairs().map(\.1), "the stored settings read back")
+        for (k, v, expected) in [("batch", "4611686018427387904", "an integer in 1...65536"), ("batch", "0", "an integer in 1...65536"),
+                                 ("epochs", "99999999999", "an integer in 0...1000000"), ("lr", "nan", "a finite number >= 0.0"),
+                                 ("lr", "-1", "a finite number >= 0.0"), ("momentum", "1", "a finite number >= 0.0 and < 1.0"),
+                                 ("augment_shift", "1000000", "an integer in 0...4096"), ("augment_rotate", "200", "degrees in 0...180"),
+                                 ("threads", "100000", "an integer in 0...1024"), ("target_columns", "0", "an integer in 1...1048576")] {
+            XCTAssertThrowsError(try config.apply(pairs: [(k, v)], file: "c.ckpt"), k) {
+                XCTAssertEqual("\($0)", "c.ckpt: stored setting \(k)=\(v) is not valid (expected \(expected))")
+            }
+        }
+    }
+
     func testRefusesAnotherModel() throws {
         let dir = temporaryDirectory()
         _ = try trainedTrainer(dir: dir)

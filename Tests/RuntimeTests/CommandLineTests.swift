@@ -70,6 +70,8 @@ final class CommandLineTests: XCTestCase {
             (["predict", "--top", "0", "x.png"], "--top expects an integer in 1...10"),
             (["predict", "--index", "3"], "--index N needs --idx FILE"),
             (["predict", "--bogus", "x.png"], "unknown flag '--bogus'"),
+            (["predict", "--data", "x.npz", "--invert"], "--invert applies to images; --data FILE gives the model's inputs as they are"),
+            (["predict", "--idx", "x", "--index", "0", "--resize"], "--resize applies to image files; an --idx image must already be the model's 28x28"),
             (["export"], "--weights OUT.npz is required"),
             (["export", "--weights", "never-written.npz"], "export needs trained weights: give --checkpoint PATH or --from W"),
             (["summary", "extra"], "unexpected argument 'extra'"),
@@ -79,6 +81,24 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(r.code, 2, "\(args): \(r.err)")
             XCTAssertTrue(r.err.contains(message), "\(args): expected '\(message)' in: \(r.err)")
         }
+    }
+
+    /// A run stopped in the middle of an epoch resumes only with the settings that fix the
+    /// epoch's order of images; another --batch would repeat or skip images, and is refused.
+    func testResumingMidEpochWithAnotherBatchIsRefused() throws {
+        let data = try writeSyntheticMNIST(train: 100, test: 20)
+        let ckpt = data + "/mid.ckpt"
+        let first = run(["train", "--data", data, "--epochs", "1", "--batch", "20", "--checkpoint", ckpt])
+        XCTAssertEqual(first.code, 0, first.err)
+        var c = try Checkpoint.read(path: ckpt)
+        c.training?.progress.epochsDone = 0
+        c.training?.progress.stepInEpoch = 2
+        try c.write(to: ckpt)
+        let other = run(["train", "--data", data, "--epochs", "1", "--batch", "10", "--checkpoint", ckpt, "--resume"])
+        XCTAssertEqual(other.code, 2, other.err)
+        XCTAssertTrue(other.err.contains("\(ckpt) stopped at step 2 of epoch 1, and the run's batch was '20', now '10'"), other.err)
+        let same = run(["train", "--data", data, "--epochs", "1", "--checkpoint", ckpt, "--resume"])
+        XCTAssertEqual(same.code, 0, same.err)
     }
 
     func testDataErrorsExit1() throws {

@@ -30,6 +30,20 @@ final class ImageFolderCacheTests: XCTestCase {
         XCTAssertEqual(ImageCacheFuzzEntry.run(bytes), 2)
     }
 
+    /// A cache whose images are another size than the fit's (its key matching) is not reused:
+    /// every file is decoded again rather than its pixels sliced at the wrong offsets.
+    func testACacheOfAnotherImageSizeIsNotReused() {
+        let previous = sample(), dir = temporaryDirectory()
+        let fit = ImageFit(width: 4, height: 4, channels: 1, resize: false, crop: false)
+        let (cache, decoded) = ImageFolderLoader.build(previous.entries.map(\.file), classes: previous.classes, in: dir, fit: fit, previous: previous)
+        XCTAssertEqual(decoded, 3)
+        XCTAssertEqual(cache.entries.count, 3)
+        XCTAssertTrue(cache.entries.allSatisfy { $0.problem != nil }, "the files do not exist: \(cache.entries)")
+        // the same size: reused, nothing decoded
+        let same = ImageFit(width: 2, height: 2, channels: 1, resize: false, crop: false)
+        XCTAssertEqual(ImageFolderLoader.build(previous.entries.map(\.file), classes: previous.classes, in: dir, fit: same, previous: previous).1, 0)
+    }
+
     func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try ImageFolderCache.decode(bytes, file: "c.images"), file: file, line: line) { e in
             XCTAssertTrue("\(e)".contains(fragment), "\(e)", file: file, line: line)

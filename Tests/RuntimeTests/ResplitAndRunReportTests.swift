@@ -32,7 +32,7 @@ final class ResplitAndRunReportTests: XCTestCase {
         XCTAssertThrowsError(try r.indices(count: 99, seed: 0, source: "kannada t10k")) {
             XCTAssertEqual("\($0)", "kannada t10k: --resplit 80:10:10 needs 100 images, the file set holds 99")
         }
-        for bad in ["80:10", "0:10:10", "a:b:c", "80:-1:10", "80:10:10:1", ""] {
+        for bad in ["80:10", "0:10:10", "a:b:c", "80:-1:10", "80:10:10:1", "", "9223372036854775807:9223372036854775807:2"] {
             XCTAssertThrowsError(try Resplit(parsing: bad), bad) {
                 XCTAssertTrue("\($0)".contains("--resplit expects TRAIN:VAL:TEST"), "\($0)")
             }

@@ -38,6 +38,19 @@ final class LoweringPlanTests: XCTestCase {
         XCTAssertTrue(seed000.source.contains("Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles("))
     }
 
+    /// A direct layer whose pixels make few blocks of 6 splits blocks of 6 pixels x 64 channels
+    /// (seed 000's conv2d_3: 16 pixels, 128 channels); one with enough pixels splits pixels.
+    func testFewPixelsSplitBlocksOfChannels() throws {
+        let seed000 = Emitter.emit(try zooModel("seed000_kmnist_cnn"), fuse: true)
+        let seed002 = Emitter.emit(try zooModel("seed002_mnist_cnn"), fuse: true)
+        func single(_ e: EmittedModel, _ layer: String) -> String { e.plan.layers.first { $0.name == layer }?.singleImage ?? "" }
+        XCTAssertEqual(single(seed000, "conv2d_3"), "6 blocks of 6 pixels x 64 channels over the threads (16 pixels make only 3 blocks of pixels)")
+        XCTAssertTrue(seed000.source.contains("Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused("))
+        XCTAssertTrue(seed000.source.contains("self.l2_conv2d_1ForwardRowsFused("), "conv2d_1 (676 pixels) splits pixels")
+        XCTAssertTrue(single(seed002, "conv2d_5").hasPrefix("49 output pixels"), single(seed002, "conv2d_5"))
+        XCTAssertFalse(seed002.source.contains("ForwardBlocks"))
+    }
+
     /// A Dense layer's one-image split in the plan is the one emitted (its ForwardColumns kernel).
     func testDenseSplitMatchesTheEmission() throws {
         var split = 0

@@ -143,7 +143,7 @@ final class RuntimeBuildTests: XCTestCase {
             #!/bin/sh
             [ "$1" = "--version" ] && { echo "stand-in swiftc"; exit 0; }
             echo job >> "\(dir)/jobs"
-            i=0; while [ ! -e "\(dir)/go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+            i=0; while [ ! -e "\(dir)/go" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; : > "\(dir)/go"
             prev=; for a in "$@"; do [ "$prev" = "-o" ] && : > "$a"; prev=$a; done
             exit 0
             """.write(toFile: compiler, atomically: true, encoding: .utf8)
@@ -163,7 +163,7 @@ final class RuntimeBuildTests: XCTestCase {
             second.append(line)
             if line.contains("waiting") { _ = FileManager.default.createFile(atPath: "\(dir)/go", contents: nil) }
         }
-        XCTAssertEqual(first.done.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(first.done.wait(timeout: .now() + 120), .success)
         let (firstLog, firstEntry) = first.lock.withLock { (first.log, first.entry) }
         XCTAssertEqual(firstEntry, entry)
         XCTAssertEqual(second, ["runtime: waiting for another modelc, which is building \(entry)", "runtime: built by another modelc \(entry)"])
@@ -171,6 +171,21 @@ final class RuntimeBuildTests: XCTestCase {
         let jobs = try String(contentsOfFile: "\(dir)/jobs", encoding: .utf8).split(separator: "\n").count
         XCTAssertTrue(firstLog.contains { $0.hasPrefix("runtime: compiling") && $0.contains(" as \(jobs) jobs,") }, "\(jobs) jobs ran: \(firstLog)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/cache").filter { $0.contains(".tmp-") }, [])
+    }
+
+    /// A lock another process (here: another open of the file) holds past the patience is given
+    /// up with a log line, and the build goes on unlocked; once released, the lock is taken at once.
+    func testALockHeldTooLongIsGivenUp() throws {
+        let entry = try scratch() + "/entry"
+        let holder = CacheLock(entry: entry) { XCTFail("waited for a free lock: \($0)") }
+        XCTAssertTrue(holder.held)
+        var lines: [String] = []
+        let impatient = CacheLock(entry: entry, patience: 0.3) { lines.append($0) }
+        XCTAssertFalse(impatient.held)
+        XCTAssertEqual(lines, ["runtime: waiting for another modelc, which is building \(entry)",
+                               "runtime: the other modelc has not finished \(entry) after 0 s; building without waiting"])
+        holder.release()
+        XCTAssertTrue(CacheLock(entry: entry) { XCTFail("waited for a released lock: \($0)") }.held)
     }
 }
 

@@ -55,10 +55,21 @@ final class ThreadsTests: XCTestCase {
     /// both run the direct kernels (wino_cnn emitted without Winograd; with it, the batch path
     /// differs by rounding: SemanticsTests.testWinogradMatchesDirect).
     func testSingleImageSplitMatchesBatch() throws {
-        typealias M = WinoCnnDirect
         let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/WinoCnnDirect.swift", encoding: .utf8)
         XCTAssertTrue(src.contains("Parallel.rows(49, "), "conv2d_2 (49 output pixels) is not split")
         XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
+        checkSingleImageMatchesBatch(WinoCnnDirect.self)
+    }
+
+    /// A layer with few pixels and many channels splits blocks of pixels x channels
+    /// (`ForwardBlocks`, ConvLowering.singleImageColumns): the same bits as in a batch.
+    func testSingleImageBlocksOfChannelsMatchBatch() throws {
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/generated/mnist_conv1d_rows/MnistConv1dRows.swift", encoding: .utf8)
+        XCTAssertTrue(src.contains("Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l5_conv4ForwardBlocks("), "conv4 (14 pixels) is not split by blocks")
+        checkSingleImageMatchesBatch(MnistConv1dRows.self)
+    }
+
+    func checkSingleImageMatchesBatch<M: CompiledModel>(_: M.Type, file: StaticString = #filePath, line: UInt = #line) {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
         for threads in [2, 3] {
@@ -71,7 +82,7 @@ final class ThreadsTests: XCTestCase {
             let k = M.info.classCount, n = M.info.inputSize
             for i in 0..<3 {
                 let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
-                XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "threads \(threads), image \(i)")
+                XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "\(M.self): threads \(threads), image \(i)", file: file, line: line)
             }
         }
     }

@@ -40,7 +40,8 @@ func runProcess(_ exe: String, _ args: [String], cwd: String) throws -> (status:
     let errPath = cwd + "/stderr-\(UUID().uuidString)"
     _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: errPath) }
-    let o = Pipe(), e = try XCTUnwrap(FileHandle(forWritingAtPath: errPath))
+    guard let e = FileHandle(forWritingAtPath: errPath) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errPath]) }
+    let o = Pipe()
     p.standardOutput = o; p.standardError = e
     try p.run()
     let out = o.fileHandleForReading.readDataToEndOfFile()

@@ -115,9 +115,9 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         Parallel.rows(28, block: 6, threads: threads) { q0, q1, t in self.l2_conv2ForwardRows(l2_conv2xp, a2, q0, q1, t) }
         l3_poolForwardInference(lo, hi, t)
         l4_conv3PadSingle()
-        Parallel.rows(14, block: 6, threads: threads) { q0, q1, t in self.l4_conv3ForwardRows(l4_conv3xp, a4, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l4_conv3ForwardBlocks(l4_conv3xp, a4, q0, q1, t) }
         l5_conv4PadSingle()
-        Parallel.rows(14, block: 6, threads: threads) { q0, q1, t in self.l5_conv4ForwardRows(l5_conv4xp, a5, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l5_conv4ForwardBlocks(l5_conv4xp, a5, q0, q1, t) }
         for n in lo..<hi { GlobalPooling.max(a5 + n * 1792, a6 + n * 128, l6_global_maxarg + n * 128, pixels: 14, channels: 128) }
         (a7 + lo * 128).update(from: a6 + lo * 128, count: (hi - lo) * 128)
         l8_denseForward(lo, hi, t)
@@ -281,6 +281,17 @@ extension MnistConv1dRows {
         for r in 0..<1 { (x + ((r + 0) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
+    // conv3 (Conv1D): [N, 1, 14, 64] -> [N, 1, 14, 128]: blocks q0..<q1 of one image's 3 x 2 blocks of 6 pixels x 64 channels, kernel 1x3x64x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
+    @inline(never) func l4_conv3ForwardBlocks(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 17792), bias = (parameters + 42368)
+        for block in q0..<q1 {
+            let q0 = block / 2 * 6, cb = block % 2 * 64
+            let q1 = min(q0 + 6, 14)
+            Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk + cb, n: 64, c: { row in y + (q0 + row) * 128 + cb },
+                      GemmReduction(outer: 1, inner: 192, aOuter: 1024, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(bias: bias + cb, activation: .relu))
+        }
+    }
+
     // conv3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
     func l4_conv3Flip() {
         let wk = (parameters + 17792)
@@ -338,6 +349,17 @@ extension MnistConv1dRows {
     func l5_conv4PadSingle() {
         let src = a4, x = l5_conv4xp
         for r in 0..<1 { (x + ((r + 0) * 16 + 1) * 128).update(from: src + r * 1792, count: 1792) }
+    }
+
+    // conv4 (Conv1D): [N, 1, 14, 128] -> [N, 1, 14, 128]: blocks q0..<q1 of one image's 3 x 2 blocks of 6 pixels x 64 channels, kernel 1x3x128x128 stride 1x1 pad t0 b0 l1 r1 +bias relu
+    @inline(never) func l5_conv4ForwardBlocks(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 42496), bias = (parameters + 91648)
+        for block in q0..<q1 {
+            let q0 = block / 2 * 6, cb = block % 2 * 64
+            let q1 = min(q0 + 6, 14)
+            Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 128 }, b: wk + cb, n: 64, c: { row in y + (q0 + row) * 128 + cb },
+                      GemmReduction(outer: 1, inner: 384, aOuter: 2048, aInner: 1, bOuter: 49152, bInner: 128), GemmEpilogue(bias: bias + cb, activation: .relu))
+        }
     }
 
     // conv4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]

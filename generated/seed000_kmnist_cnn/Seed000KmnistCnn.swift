@@ -172,7 +172,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
         l2_conv2d_1PoolSingle()
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 1696), source: l6_conv2d_2wsrc, l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles(a5, a8, q0, q1, t) }
-        Parallel.rows(16, block: 6, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardRowsFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
         l9_conv2d_3PoolSingle()
         Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
@@ -437,6 +437,19 @@ extension Seed000KmnistCnn {
             l9_conv2d_3ForwardRowsFused(x, y, 0, 16, t)
             let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
             Pooling.pool(.max, y, a12 + n * 512, pool, .relu)
+        }
+    }
+
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: blocks q0..<q1 of one image's 3 x 2 blocks of 6 pixels x 64 channels, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
+    @inline(never) func l9_conv2d_3ForwardBlocksFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 53152)
+        let sc = l9_conv2d_3fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
+        BatchNorm.fold(l10_batch_normalization_3bn, bias: nil, into: sc)
+        for block in q0..<q1 {
+            let q0 = block / 2 * 6, cb = block % 2 * 64
+            let q1 = min(q0 + 6, 16)
+            Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk + cb, n: 64, c: { row in y + (q0 + row) * 128 + cb },
+                      GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc + cb, shift: sh + cb))
         }
     }
 

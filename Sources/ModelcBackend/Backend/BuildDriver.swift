@@ -192,7 +192,7 @@ public enum BuildDriver {
             return final
         }
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let lock = try CacheLock(final + ".lock") { log("runtime: waiting for another modelc, which is building \(final)") }
+        let lock = CacheLock(entry: final, log: log)
         defer { lock.release() }
         if complete() {
             log("runtime: built by another modelc \(final)")
@@ -210,7 +210,8 @@ public enum BuildDriver {
             throw error
         }
         // An incomplete entry (a copy cut short) is replaced; a complete one, which another modelc
-        // finished without the lock (a file system without flock), is kept: it may be in use.
+        // finished unlocked (CacheLock), is kept: it may be in use. (Only unlocked can a rename
+        // land between the check and the removal.)
         if fm.fileExists(atPath: final) && !complete() { try? fm.removeItem(atPath: final) }
         do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
             try? fm.removeItem(atPath: tmp)

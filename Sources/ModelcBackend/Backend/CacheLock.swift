@@ -4,10 +4,11 @@
 // runtime build on the same cores.
 //
 // flock(2) on `<entry>.lock`: the kernel releases the lock when its holder exits, however it
-// exits, so a crashed or killed build never leaves an entry locked. The descriptor is close-on-exec,
-// so the compiler jobs a build starts never hold it. A file system without flock (some network
-// mounts) gets no lock: the build then runs as before, each run in its own temporary entry,
-// renamed into place.
+// exits, so a crashed or killed build never leaves an entry locked. The descriptor is
+// close-on-exec, so the compiler jobs a build starts never hold it. Where there is no lock to
+// be had (a file system without flock, a lock file another user owns in a shared cache) or the
+// holder has not finished after `patience`, the build runs unlocked, as it would without this
+// file: in its own temporary entry, renamed into place.
 
 import Foundation
 #if canImport(Glibc)
@@ -17,24 +18,33 @@ import Darwin
 #endif
 
 final class CacheLock {
-    private var fd: Int32
+    private var fd: Int32 = -1
 
-    /// Takes the lock on `path` (created if missing). `waiting` is called once, before blocking,
-    /// if another process holds it.
-    init(_ path: String, waiting: () -> Void) throws {
-        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+    /// Takes the lock on `entry`.lock (created if missing), waiting at most `patience` seconds
+    /// for another process that holds it; `log` says why it waits, or why it builds unlocked.
+    init(entry: String, patience: Double = 900, log: (String) -> Void) {
+        let path = entry + ".lock"
+        fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o666)   // flock needs no write access
         guard fd >= 0 else {
-            throw BuildError(message: "\(path): cannot open the runtime cache's lock file: \(String(cString: strerror(errno)))")
+            log("runtime: \(path): cannot open the lock (\(String(cString: strerror(errno)))); building without it")
+            return
         }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
-        guard errno == EWOULDBLOCK else { release(); return }   // no flock here: build unlocked
-        waiting()
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { release(); return }
+        guard errno == EWOULDBLOCK || errno == EINTR else { release(); return }   // no flock here
+        log("runtime: waiting for another modelc, which is building \(entry)")
+        let deadline = Date().addingTimeInterval(patience)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { release(); return }
+            if Date() > deadline {
+                log("runtime: the other modelc has not finished \(entry) after \(Int(patience)) s; building without waiting")
+                release()
+                return
+            }
+            usleep(100_000)
         }
     }
 
-    /// Whether this process holds the lock (false where the file system has no flock).
+    /// Whether this process holds the lock.
     var held: Bool { fd >= 0 }
 
     /// Releases the lock (closing the descriptor releases the flock); called again, does nothing.

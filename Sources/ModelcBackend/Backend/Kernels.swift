@@ -92,6 +92,8 @@ struct ConvGeometry {
     var hp: Int { h + top + bottom }
     var wp: Int { w + left + right }
     var padded: Bool { top + bottom + left + right > 0 }
+    /// One image's output pixels in blocks of ConvLowering.rowsPerBlock (the Gemm's tile height).
+    var pixelBlocks: Int { (oh * ow + ConvLowering.rowsPerBlock - 1) / ConvLowering.rowsPerBlock }
 
     /// A Conv2D's geometry.
     init(conv a: Conv2DAttrs, inShape: [Int], outShape: [Int]) {

@@ -17,6 +17,9 @@ extension ConvLowering {
         winogradTile = tile
         let forward = tile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
         winogradSingleImage = forward.map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
+        // 3 blocks of pixels split 1 and 2 over two threads; 3 x 2 blocks of pixels x channels, 3 and 3.
+        singleImageColumns = splitSingleImage && !winogradSingleImage && a.filters % ConvLowering.columnBlock == 0
+            && a.filters > ConvLowering.columnBlock && g.pixelBlocks < ConvLowering.fewPixelBlocks
         let t = WinogradConv.gradientTile(g, filters: a.filters)
         winogradWeightGradient = winograd && macs >= ConvLowering.splitMinimumMACs && t != nil
         // The forward's m x m tiles and the weight gradient's t x t dy tiles both read windows of
@@ -66,6 +69,9 @@ extension ConvLowering {
         lay.inputGradient = inputGradientChoice(g, filters: a.filters)
         if winogradSingleImage, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
             lay.singleImage = "\(w.tiles) Winograd tiles \(w.singleImageBlock == 1 ? "one by one" : "in blocks of \(w.singleImageBlock)") over the threads (\(w.block) per Gemm block)"
+        } else if singleImageColumns {
+            lay.singleImage = "\(g.pixelBlocks * a.filters / ConvLowering.columnBlock) blocks of \(ConvLowering.rowsPerBlock) pixels x "
+                + "\(ConvLowering.columnBlock) channels over the threads (\(g.oh * g.ow) pixels make only \(g.pixelBlocks) blocks of pixels)"
         } else if splitSingleImage {
             lay.singleImage = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads" +
                 (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")

@@ -57,6 +57,9 @@ struct ConvLowering: Equatable, Sendable {
     var winogradTile: Int?
     /// Single-image inference uses the tiles too.
     var winogradSingleImage: Bool
+    /// Single-image inference splits blocks of `rowsPerBlock` pixels x `columnBlock` channels
+    /// over the threads rather than blocks of pixels, which are too few to share out evenly.
+    var singleImageColumns: Bool
     var inputGradient: InputGradient
     /// The weight gradient runs Winograd F(3x3, t x t) (t: WinogradConv.gradientTile).
     var winogradWeightGradient: Bool
@@ -80,6 +83,10 @@ struct ConvLowering: Equatable, Sendable {
     /// Output pixels (or Winograd tiles, unless there are few: WinogradConv.singleImageBlock) per
     /// block when one image is split over the threads: the Gemm's tile height.
     static let rowsPerBlock = 6
+    /// Channels of one single-image block when pixels alone make fewer than `fewPixelBlocks`
+    /// blocks: a multiple of every family's tile width (KernelTarget.Lanes: 16, or 64 on AVX-512).
+    static let columnBlock = 64
+    static let fewPixelBlocks = 8
 }
 
 public enum Lowering {

@@ -86,6 +86,7 @@ struct Conv2DLayer {
     var trainTiles: String? { wino.map { c.fused == nil ? $0.kernelName : "\(p)ForwardTilesTraining" } }
 
     func rowsName(_ fused: FusedOutput?) -> String { fused == nil ? "\(p)ForwardRows" : "\(p)ForwardRowsFused" }
+    func blocksName(_ fused: FusedOutput?) -> String { fused == nil ? "\(p)ForwardBlocks" : "\(p)ForwardBlocksFused" }
     /// Where this layer's own output goes with fusion `fused`: the group's target (in its
     /// layout), or the dense scratch image when a pool is folded; without fusion, y.
     func outputLayout(_ fused: FusedOutput?) -> PixelLayout { fused?.pool == nil ? (fused?.layout ?? .dense(c.outShape)) : .dense(c.outShape) }
@@ -157,6 +158,26 @@ extension Conv2DLayer {
             if fused != nil { (gemm.scale, gemm.shift) = ("sc", "sh") }
             gemm.epilogue = fused?.activation ?? epi ?? .none
             gemm.emit(w)
+        }
+    }
+
+    /// `ForwardBlocks(x, y, q0, q1, t)` (single-image inference, ConvLowering.singleImageColumns):
+    /// blocks q0..<q1 of the image's pixel blocks x channel blocks, pixel block by pixel block.
+    /// Each output's sum runs as in the row kernel, so the image's output is the same bits.
+    private func emitBlocks(_ m: ModelEmission, _ fused: FusedOutput?) {
+        let out = outputLayout(fused), cb = ConvLowering.columnBlock, channelBlocks = co / cb
+        m.imageRowsFunction(blocksName(fused), comment: "\(c.header): blocks q0..<q1 of one image's \(g.pixelBlocks) x \(channelBlocks) blocks of \(ConvLowering.rowsPerBlock) pixels x \(cb) channels\(fused.map { ", fused with \($0.names)" } ?? ", \(desc)")") { w in
+            weightsPreamble(w, fused)
+            w.block("for block in q0..<q1") {
+                w.line("let q0 = block / \(channelBlocks) * \(ConvLowering.rowsPerBlock), cb = block % \(channelBlocks) * \(cb)")
+                w.line("let q1 = min(q0 + \(ConvLowering.rowsPerBlock), \(pix))")
+                var gemm = g.forwardGemm(co: co, kernel: "wk + cb", out: { "y + \(out.pixel($0)) + cb" })
+                gemm.n = cb
+                gemm.bias = attrs.useBias && fused == nil ? "bias + cb" : nil
+                if fused != nil { (gemm.scale, gemm.shift) = ("sc + cb", "sh + cb") }
+                gemm.epilogue = fused?.activation ?? epi ?? .none
+                gemm.emit(w)
+            }
         }
     }
 
@@ -249,6 +270,9 @@ extension Conv2DLayer {
         if let wino = wino, winoSingle {
             steps.append(.serial("\(wino.weightsName)IfChanged()"))
             steps.append(.rows("\(wino.kernelName)(\(batchInput), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: wino.singleImageBlock))
+        } else if lowering.singleImageColumns {
+            emitBlocks(m, fused)
+            steps.append(.rows("\(blocksName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: g.pixelBlocks * co / ConvLowering.columnBlock, block: 1))
         } else {
             steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }

@@ -25,6 +25,7 @@ public enum FileIO {
         if (st.st_mode & S_IFMT) != S_IFREG {
             throw DataError(file: path, message: "is not a regular file (a FIFO, device or socket), expected a file")
         }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)   // a regular file: reads block as usual
         let size = Int(st.st_size)
         if size > maxBytes {
             throw DataError(file: path, message: "file is \(size) bytes, larger than the limit of \(maxBytes) bytes")

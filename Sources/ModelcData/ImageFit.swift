@@ -47,16 +47,17 @@ public struct ImageFit: Sendable, Equatable, CustomStringConvertible {
             return converted.centerCropped(width: width, height: height)
         case (true, true):
             let (w, h) = coverSize(width: converted.width, height: converted.height)
-            guard w * h <= ImageFit.maxCoverPixels else {
+            let most = max(ImageFit.maxCoverPixels, 4 * width * height)
+            guard w * h <= most else {
                 throw DataError(file: file, message: "\(size): scaled to cover it with its aspect ratio kept, the image would be \(w)x\(h), "
-                                + "more than \(ImageFit.maxCoverPixels) pixels; crop it closer to the model's shape first")
+                                + "more than \(most) pixels; crop it closer to the model's shape first")
             }
             return converted.resized(width: w, height: h).centerCropped(width: width, height: height)
         }
     }
 
     /// The most pixels `--resize --crop` scales an image to before its center crop (a 16384x1
-    /// image covering 224x224 would be 3,670,016x224).
+    /// image covering 224x224 would be 3,670,016x224), or 4 times the model's if that is more.
     public static let maxCoverPixels = 1 << 24
 
     /// The smallest size with the image's aspect ratio (rounded down as torchvision does) that

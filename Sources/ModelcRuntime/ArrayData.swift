@@ -106,8 +106,9 @@ public enum ArrayData {
     /// other dtype (floats, integer token ids) enters as it is.
     static func inputValues(_ x: NDArray, _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
         var values = try arrayValues(x, path, name)
-        if let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw RuntimeError(file: path, "array \(name): value \(values[i]) (example \(i / max(1, info.inputSize)), flat index \(i)) is not finite")
+        if let i = values.firstIndex(where: { !$0.isFinite }) {   // f8 values past Float's range included
+            let perExample = max(1, x.shape.dropFirst().reduce(1, *))
+            throw RuntimeError(file: path, "array \(name): value \(values[i]) (example \(i / perExample), flat index \(i)) is not a finite 32-bit float")
         }
         if x.dtype == "|u1" { for i in values.indices { values[i] = values[i] * info.inputScale + info.inputOffset } }
         return values

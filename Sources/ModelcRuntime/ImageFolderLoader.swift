@@ -73,7 +73,7 @@ public enum ImageFolderLoader {
             throw DataError(file: dir, message: "\(scan.files.count) images of \(options.fit.height)x\(options.fit.width)x\(options.fit.channels) need \(overflow ? "more than \(Int.max)" : "\(bytes)") bytes in memory, more than the limit of \(options.maxArrayBytes) (half the physical memory, at most 64 GiB)")
         }
         let path = cachePath(layout, split: split, options: options)
-        let previous = previousCache(path, key: cacheKey(options.fit), say: say)
+        let previous = previousCache(path, key: cacheKey(options.fit), fit: options.fit, say: say)
         let (cache, decoded) = build(scan.files, classes: layout.classes, in: dir, fit: options.fit, previous: previous)
         var how = decoded == 0 ? "read from the cache \(path)" : "decoded \(decoded) files" + (decoded < scan.files.count ? ", \(scan.files.count - decoded) from the cache" : "")
         if decoded > 0 || previous?.entries != cache.entries {
@@ -95,11 +95,20 @@ public enum ImageFolderLoader {
     }
 
     /// The cache at `path` if it exists, decodes and was made under `key`; otherwise nil (saying why).
-    static func previousCache(_ path: String, key: String, say: (String) -> Void) -> ImageFolderCache? {
+    static func previousCache(_ path: String, key: String, fit: ImageFit, say: (String) -> Void) -> ImageFolderCache? {
         guard FileIO.exists(path) else { return nil }
         do {
             let c = try ImageFolderCache.read(path: path)
-            if c.key == key { return c }
+            // The key names the fit, so images of another size under it can only be a damaged
+            // or crafted file: build() would slice their pixels at the wrong offsets.
+            let images = c.entries.filter { $0.problem == nil }.count
+            if c.key == key && (c.height, c.width, c.channels) == (fit.height, fit.width, fit.channels) && c.pixels.count == images * fit.imageSize {
+                return c
+            }
+            if c.key == key {
+                say("note: the image cache \(path) holds \(c.height)x\(c.width)x\(c.channels) images under the rules for \(fit); rebuilding it")
+                return nil
+            }
             say("note: the image cache \(path) was made under other rules (\(c.key)); rebuilding it")
         } catch {
             say("note: the image cache \(path) cannot be used (\(error)); rebuilding it")
@@ -107,18 +116,13 @@ public enum ImageFolderLoader {
         return nil
     }
 
-    /// The cache of `files`: entries of `previous` whose path, size and times are unchanged are
-    /// reused (with the label `files` gives), the others decoded and fitted in parallel.
+    /// The cache of `files`: entries of `previous` (of `fit`'s image size: previousCache) whose
+    /// path, size and times are unchanged are reused (with the label `files` gives), the others
+    /// decoded and fitted in parallel.
     /// Returns the cache and how many files were decoded.
     static func build(_ files: [ImageFolderFile], classes: [String], in dir: String, fit: ImageFit,
                       previous: ImageFolderCache?) -> (ImageFolderCache, Int) {
         let size = fit.imageSize
-        // A cache whose images are not this fit's size (a matching key over other sizes can only
-        // be a damaged or crafted file) is not read: its pixels would be sliced at wrong offsets.
-        let previous = previous.flatMap { p in
-            p.height == fit.height && p.width == fit.width && p.channels == fit.channels
-                && p.pixels.count == p.entries.filter { $0.problem == nil }.count * size ? p : nil
-        }
         // previous entries by path, with the offset of their pixels
         var old: [String: (entry: ImageFolderCache.Entry, offset: Int?)] = [:]
         if let p = previous {

@@ -116,11 +116,13 @@ public struct TrainingConfig: Equatable, Sendable {
         return p
     }
 
-    /// The ranges `train`'s flags accept, which stored settings are held to as well.
+    /// The ranges `train`'s flags accept.
     public static let batchRange = 1...(1 << 16), epochsRange = 0...1_000_000, targetColumnsRange = 1...(1 << 20)
 
     /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config. Each
-    /// value is held to its flag's range: a crafted checkpoint must not size the buffers.
+    /// value is held to the range that any run can have written (a model file's annotations
+    /// allow a batch and epochs up to 2^30), so that a crafted checkpoint cannot size the buffers
+    /// past what Int holds, nor feed a non-finite number to the optimizer.
     public mutating func apply(pairs: [(String, String)], file: String) throws {
         func bad(_ k: String, _ v: String, _ expected: String) -> RuntimeError {
             RuntimeError(file: file, "stored setting \(k)=\(v) is not valid (expected \(expected))")
@@ -133,30 +135,31 @@ public struct TrainingConfig: Equatable, Sendable {
             guard let x = Float(v), x.isFinite, x >= lo, x < hi else { throw bad(k, v, "a finite number >= \(lo)\(hi.isFinite ? " and < \(hi)" : "")") }
             return x
         }
+        func finite(_ k: String, _ v: String) throws -> Float {
+            guard let x = Float(v), x.isFinite else { throw bad(k, v, "a finite number") }
+            return x
+        }
         for (k, v) in pairs {
             switch k {
             case "optimizer": guard let o = OptimizerKind(rawValue: v) else { throw bad(k, v, "an optimizer") }; optimizer.kind = o
             case "lr": learningRate = try number(k, v, 0)
             case "momentum": optimizer.momentum = try number(k, v, 0, below: 1)
-            case "beta1": optimizer.beta1 = try number(k, v, 0, below: 1)
-            case "beta2": optimizer.beta2 = try number(k, v, 0, below: 1)
+            case "beta1": optimizer.beta1 = try finite(k, v)
+            case "beta2": optimizer.beta2 = try finite(k, v)
             case "epsilon": optimizer.epsilon = try number(k, v, 0)
-            case "rho": optimizer.rho = try number(k, v, 0, below: 1)
-            case "rms_rho": optimizer.rmsRho = try number(k, v, 0, below: 1)
+            case "rho": optimizer.rho = try finite(k, v)
+            case "rms_rho": optimizer.rmsRho = try finite(k, v)
             case "weight_decay": optimizer.weightDecay = try number(k, v, 0)
-            case "batch": batchSize = try int(k, v, Self.batchRange)
-            case "epochs": epochs = try int(k, v, Self.epochsRange)
+            case "batch": batchSize = try int(k, v, 1...(1 << 30))
+            case "epochs": epochs = try int(k, v, 0...(1 << 30))
             case "loss": guard let x = LossKind(name: v) else { throw bad(k, v, "a loss") }; loss = x
             case "target": guard v == "input" || v == "labels" else { throw bad(k, v, "input or labels") }; targetIsInput = v == "input"
             case "target_columns": targetColumns = try int(k, v, Self.targetColumnsRange)
             case "schedule": do { schedule = try Schedule(parsing: v) } catch { throw bad(k, v, "a schedule") }
             case "val_split": validationSplit = try number(k, v, 0, below: 1)
             case "early_stopping": do { earlyStopping = try EarlyStopping(parsing: v) } catch { throw bad(k, v, "an early-stopping rule") }
-            case "augment_shift": augmentation.maxShift = try int(k, v, 0...4096)
-            case "augment_rotate":
-                let x = try number(k, v, 0)
-                guard x <= 180 else { throw bad(k, v, "degrees in 0...180") }
-                augmentation.maxDegrees = x
+            case "augment_shift": augmentation.maxShift = try int(k, v, 0...(1 << 20))
+            case "augment_rotate": augmentation.maxDegrees = try number(k, v, 0)
             case "seed": guard let x = UInt64(v) else { throw bad(k, v, "a seed") }; seed = x
             case "dataset": dataset = v
             case "limit": limit = try int(k, v, 0...Int.max)
@@ -164,7 +167,7 @@ public struct TrainingConfig: Equatable, Sendable {
                 if v.isEmpty { splitSeed = nil } else { guard let x = UInt64(v) else { throw bad(k, v, "a seed") }; splitSeed = x }
             case "resplit":
                 if v.isEmpty { resplit = nil } else { do { resplit = try Resplit(parsing: v) } catch { throw bad(k, v, "TRAIN:VAL:TEST") } }
-            case "threads": threads = try int(k, v, 0...1024)
+            case "threads": threads = try int(k, v, 0...Int.max)   // above Parallel.maxThreads: not used (TrainCommand)
             case "image_resize": guard let x = Bool(v) else { throw bad(k, v, "true or false") }; imageResize = x
             case "image_crop": guard let x = Bool(v) else { throw bad(k, v, "true or false") }; imageCrop = x
             case "image_classes": imageClasses = v.isEmpty ? [] : v.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

@@ -67,6 +67,8 @@ final class ThreadsTests: XCTestCase {
         let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/generated/mnist_conv1d_rows/MnistConv1dRows.swift", encoding: .utf8)
         XCTAssertTrue(src.contains("Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l5_conv4ForwardBlocks("), "conv4 (14 pixels) is not split by blocks")
         checkSingleImageMatchesBatch(MnistConv1dRows.self)
+        // fused (folded BatchNorm, pooled scratch): seed 000's conv2d_3
+        checkSingleImageMatchesBatch(Seed000KmnistCnn.self)
     }
 
     func checkSingleImageMatchesBatch<M: CompiledModel>(_: M.Type, file: StaticString = #filePath, line: UInt = #line) {

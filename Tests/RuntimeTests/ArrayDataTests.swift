@@ -103,7 +103,7 @@ final class ArrayDataTests: XCTestCase {
         }
         let nanX = try temp([("x", NDArray(float32: [0, 1, .nan, 3], shape: [2, 2])), ("y", NDArray(int64: [0, 1], shape: [2]))])
         XCTAssertEqual(message { try self.examples(nanX, self.info(inputs: 2, outputs: 3), self.config(.crossentropy, head: .softmax)) },
-                       "\(nanX): array x: value nan (example 1, flat index 2) is not finite")
+                       "\(nanX): array x: value nan (example 1, flat index 2) is not a finite 32-bit float")
         let infHot = try temp([("x", NDArray(float32: [0, 1, 2, 3], shape: [2, 2])), ("y", NDArray(float32: [0, 1, 0, .infinity], shape: [2, 2]))])
         XCTAssertEqual(message { try self.examples(infHot, self.info(inputs: 2, outputs: 2), self.config(.crossentropy, head: .softmax)) },
                        "\(infHot) array y[1]: one-hot target inf is not a finite value >= 0")

@@ -44,18 +44,22 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(c.encode(), try FileIO.read(path: dir + "/tiny.ckpt"))
     }
 
-    /// A checkpoint's stored settings are held to the ranges of train's flags: a crafted batch,
+    /// A checkpoint's stored settings are held to the ranges a run can write: a crafted batch,
     /// epoch count or learning rate must never size the buffers or run.
     func testStoredSettingsOutsideTheFlagsRangesAreRefused() throws {
         var config = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: "mnist")
         var again = config
         try again.apply(pairs: config.pairs(), file: "c.ckpt")
         XCTAssertEqual(again.pairs().map(\.1), config.pairs().map(\.1), "the stored settings read back")
-        for (k, v, expected) in [("batch", "4611686018427387904", "an integer in 1...65536"), ("batch", "0", "an integer in 1...65536"),
-                                 ("epochs", "99999999999", "an integer in 0...1000000"), ("lr", "nan", "a finite number >= 0.0"),
+        // what a model file's annotations allow, past train's flags, still reads back
+        try again.apply(pairs: [("batch", "100000"), ("epochs", "2000000"), ("beta2", "1.0"), ("augment_rotate", "270"), ("threads", "4096")], file: "c.ckpt")
+        XCTAssertEqual(again.batchSize, 100_000)
+        for (k, v, expected) in [("batch", "4611686018427387904", "an integer in 1...1073741824"), ("batch", "0", "an integer in 1...1073741824"),
+                                 ("epochs", "99999999999", "an integer in 0...1073741824"), ("lr", "nan", "a finite number >= 0.0"),
                                  ("lr", "-1", "a finite number >= 0.0"), ("momentum", "1", "a finite number >= 0.0 and < 1.0"),
-                                 ("augment_shift", "1000000", "an integer in 0...4096"), ("augment_rotate", "200", "degrees in 0...180"),
-                                 ("threads", "100000", "an integer in 0...1024"), ("target_columns", "0", "an integer in 1...1048576")] {
+                                 ("beta2", "inf", "a finite number"),
+                                 ("augment_shift", "100000000", "an integer in 0...1048576"), ("augment_rotate", "inf", "a finite number >= 0.0"),
+                                 ("threads", "-1", "an integer in 0...\(Int.max)"), ("target_columns", "0", "an integer in 1...1048576")] {
             XCTAssertThrowsError(try config.apply(pairs: [(k, v)], file: "c.ckpt"), k) {
                 XCTAssertEqual("\($0)", "c.ckpt: stored setting \(k)=\(v) is not valid (expected \(expected))")
             }

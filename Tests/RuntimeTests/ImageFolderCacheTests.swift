@@ -30,18 +30,18 @@ final class ImageFolderCacheTests: XCTestCase {
         XCTAssertEqual(ImageCacheFuzzEntry.run(bytes), 2)
     }
 
-    /// A cache whose images are another size than the fit's (its key matching) is not reused:
-    /// every file is decoded again rather than its pixels sliced at the wrong offsets.
-    func testACacheOfAnotherImageSizeIsNotReused() {
-        let previous = sample(), dir = temporaryDirectory()
+    /// A cache whose images are another size than the fit's (its key matching) is not reused,
+    /// with a note: its pixels would be sliced at the wrong offsets.
+    func testACacheOfAnotherImageSizeIsNotReused() throws {
+        let c = sample(), path = temporaryDirectory() + "/c.images"
+        try c.write(to: path)
+        var notes: [String] = []
         let fit = ImageFit(width: 4, height: 4, channels: 1, resize: false, crop: false)
-        let (cache, decoded) = ImageFolderLoader.build(previous.entries.map(\.file), classes: previous.classes, in: dir, fit: fit, previous: previous)
-        XCTAssertEqual(decoded, 3)
-        XCTAssertEqual(cache.entries.count, 3)
-        XCTAssertTrue(cache.entries.allSatisfy { $0.problem != nil }, "the files do not exist: \(cache.entries)")
-        // the same size: reused, nothing decoded
+        XCTAssertNil(ImageFolderLoader.previousCache(path, key: c.key, fit: fit) { notes.append($0) })
+        XCTAssertEqual(notes, ["note: the image cache \(path) holds 2x2x1 images under the rules for 4x4x1, exact size; rebuilding it"])
         let same = ImageFit(width: 2, height: 2, channels: 1, resize: false, crop: false)
-        XCTAssertEqual(ImageFolderLoader.build(previous.entries.map(\.file), classes: previous.classes, in: dir, fit: same, previous: previous).1, 0)
+        XCTAssertEqual(ImageFolderLoader.previousCache(path, key: c.key, fit: same) { notes.append($0) }, c)
+        XCTAssertEqual(notes.count, 1)
     }
 
     func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -71,14 +71,17 @@ extension ConvLowering {
             lay.singleImage = "\(w.tiles) Winograd tiles \(w.singleImageBlock == 1 ? "one by one" : "in blocks of \(w.singleImageBlock)") over the threads (\(w.block) per Gemm block)"
         } else if singleImageColumns {
             lay.singleImage = "\(g.pixelBlocks * a.filters / ConvLowering.columnBlock) blocks of \(ConvLowering.rowsPerBlock) pixels x "
-                + "\(ConvLowering.columnBlock) channels over the threads (\(g.oh * g.ow) pixels make only \(g.pixelBlocks) blocks of pixels)"
+                + "\(ConvLowering.columnBlock) channels over the threads (\(g.oh * g.ow) pixels make only \(g.pixelBlocks) "
+                + "\(g.pixelBlocks == 1 ? "block" : "blocks") of pixels)" + (winogradTile != nil ? Self.fewTilesNote : "")
         } else if splitSingleImage {
             lay.singleImage = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads" +
-                (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")
+                (winogradTile != nil ? Self.fewTilesNote : "")
         } else {
             lay.singleImage = "one thread (\(g.macs(a.filters)) multiply-adds per image: a split costs more than it saves)"
         }
     }
+
+    static var fewTilesNote: String { " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" }
 
     /// The forward's calls that span images: training reads a stored input in one call per chunk
     /// (a padded copy goes image by image); a folded pool's scratch holds `winogradImages`.

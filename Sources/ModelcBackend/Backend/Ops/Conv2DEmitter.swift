@@ -130,7 +130,7 @@ extension Conv2DLayer {
         emitWinogradTiles(m)
         // Row kernels: the plain one unless Winograd covers the training and batch forward and
         // single-image inference does not split rows; the fused one likewise.
-        let rowsSplit = split && !winoSingle
+        let rowsSplit = split && !winoSingle && !lowering.singleImageColumns
         if wino == nil || (c.fused == nil && rowsSplit) { emitRows(m, nil) }
         if c.fused != nil && (wino == nil || rowsSplit) { emitRows(m, c.fused) }
 

@@ -57,7 +57,9 @@ enum TrainCommand<M: CompiledModel> {
         let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
 
         // model and starting point
-        let model = M(maxBatch: max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0))))
+        let maxBatch = max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0)))
+        try CompiledModelBase.checkMemory(M.self, maxBatch: maxBatch, what: "train: batch \(config.batchSize)\(f.has("batch") ? " (--batch)" : "")")
+        let model = M(maxBatch: maxBatch)
         let trainer = try Trainer(model: model, config: config, train: trainSet, validation: valSet)
         trainer.checkpointPath = checkpointPath
         try start(trainer, from: resumeFrom, checkpoint: checkpointPath, flags: f, console: console)

@@ -12,7 +12,57 @@ public struct ArenaSize: Sendable {
     }
 }
 
+/// The sizes of every buffer an emitted model allocates, from which `bytes` works out what an
+/// instance for `maxBatch` images takes before anything is allocated.
+public struct ModelBuffers: Sendable {
+    public var parameterCount: Int, inputSize: Int, arena: ArenaSize, arena32: ArenaSize
+    public init(parameterCount: Int = 0, inputSize: Int = 0, arena: ArenaSize = ArenaSize(), arena32: ArenaSize = ArenaSize()) {
+        self.parameterCount = parameterCount; self.inputSize = inputSize; self.arena = arena; self.arena32 = arena32
+    }
+
+    /// Bytes for batches of up to `maxBatch` images on `threads` chunks (as CompiledModelBase.init
+    /// allocates them); nil when the count does not fit an Int.
+    public func bytes(maxBatch: Int, threads: Int) -> Int? {
+        let n = max(1, maxBatch), t = max(1, min(threads, 64))
+        var total = 0
+        for (count, per) in [(parameterCount, 2 + t), (n, inputSize), (n, arena.perImage), (t, arena.perChunk), (1, arena.fixed),
+                             (n, arena32.perImage), (t, arena32.perChunk), (1, arena32.fixed)] {
+            let (floats, o1) = count.multipliedReportingOverflow(by: per)
+            let (sum, o2) = total.addingReportingOverflow(floats)
+            if o1 || o2 { return nil }
+            total = sum
+        }
+        let (b, o) = total.multipliedReportingOverflow(by: 4)
+        return o ? nil : b
+    }
+
+    /// Throws when an instance for `maxBatch` images would not fit in `memory` bytes (the
+    /// machine's, by default): `what` names the setting that asked for it.
+    public func check(model: String, maxBatch: Int, threads: Int, what: String,
+                      memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        let need = bytes(maxBatch: maxBatch, threads: threads)
+        guard let need, UInt64(need) <= memory else {
+            let perImage = Double(inputSize + arena.perImage + arena32.perImage) * 4
+            throw RuntimeError("\(what): model \(model) needs \(need.map { gigabytes(UInt64($0)) } ?? "more than Int can count") "
+                               + "for batches of \(maxBatch) images (\(String(format: "%.1f", perImage / 1e6)) MB an image); "
+                               + "this machine has \(gigabytes(memory)): use a smaller batch")
+        }
+    }
+
+    private func gigabytes(_ bytes: UInt64) -> String { String(format: "%.1f GB", Double(bytes) / 1e9) }
+}
+
 open class CompiledModelBase: @unchecked Sendable {
+    /// The emitted model's buffer sizes (every emitted class overrides this).
+    open class var buffers: ModelBuffers { ModelBuffers() }
+
+    /// Throws when `M` is an emitted model whose buffers for `maxBatch` images would not fit in
+    /// this machine's memory (checked before any allocation).
+    public static func checkMemory<M: CompiledModel>(_: M.Type, maxBatch: Int, what: String) throws {
+        guard let base = M.self as? CompiledModelBase.Type else { return }
+        try base.buffers.check(model: M.info.name, maxBatch: maxBatch, threads: Parallel.threads, what: what)
+    }
+
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
@@ -39,9 +89,11 @@ open class CompiledModelBase: @unchecked Sendable {
     private let badInputLock = NSLock()
     private var badInput: String?
 
-    /// Allocates everything for batches of up to `maxBatch` images (at least 1); parameters
-    /// whose initializer is `.ones` (BatchNorm gamma and moving variance) start at 1, the rest at 0.
-    public init(maxBatch: Int, tensors: [TensorSpec], parameterCount: Int, inputSize: Int, arena: ArenaSize, arena32: ArenaSize) {
+    /// Allocates everything `buffers` sizes for batches of up to `maxBatch` images (at least 1);
+    /// parameters whose initializer is `.ones` (BatchNorm gamma and moving variance) start at 1,
+    /// the rest at 0.
+    public init(maxBatch: Int, tensors: [TensorSpec], buffers b: ModelBuffers) {
+        let (parameterCount, inputSize, arena, arena32) = (b.parameterCount, b.inputSize, b.arena, b.arena32)
         let n = max(1, maxBatch)
         self.maxBatch = n
         threads = max(1, min(Parallel.threads, 64))

@@ -22,7 +22,7 @@ final class ThreadsTests: XCTestCase {
         defer { Parallel.threads = saved }
         for (asked, chunks) in [(1, 1), (3, 3), (64, 64), (200, 64)] {
             Parallel.threads = asked
-            let base = CompiledModelBase(maxBatch: 2, tensors: [], parameterCount: 1, inputSize: 1, arena: ArenaSize(), arena32: ArenaSize())
+            let base = CompiledModelBase(maxBatch: 2, tensors: [], buffers: ModelBuffers(parameterCount: 1, inputSize: 1))
             XCTAssertEqual(base.threads, chunks, "--threads \(asked)")
         }
     }

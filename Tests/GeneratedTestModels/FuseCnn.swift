@@ -74,9 +74,12 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     var l11_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8880 + threads * 128 + 3504 }   // dense_2 transposed kernel [5, 24]
     var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 4197, inputSize: 192, arena: ArenaSize(perImage: 8880, perChunk: 128, fixed: 3632), arena32: ArenaSize(perImage: 320))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4197, inputSize: 192,
-                   arena: ArenaSize(perImage: 8880, perChunk: 128, fixed: 3632), arena32: ArenaSize(perImage: 320))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

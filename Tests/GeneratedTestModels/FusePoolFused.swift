@@ -104,9 +104,12 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 4352 + 4224 }   // dense_2 transposed kernel [5, 9]
     var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 4810, inputSize: 189, arena: ArenaSize(perImage: 13184, perChunk: 4352, fixed: 4272), arena32: ArenaSize(perImage: 400))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 4810, inputSize: 189,
-                   arena: ArenaSize(perImage: 13184, perChunk: 4352, fixed: 4272), arena32: ArenaSize(perImage: 400))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -36,9 +36,12 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_1 output
     var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_1 transposed kernel [3, 6]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 171, inputSize: 24, arena: ArenaSize(perImage: 96, fixed: 32), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 171, inputSize: 24,
-                   arena: ArenaSize(perImage: 96, fixed: 32), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -26,9 +26,12 @@ public final class FxActTanh: CompiledModelBase, CompiledModel, @unchecked Senda
 
     var a1: UnsafeMutablePointer<Float> { arena }   // activation output [N, 4, 5, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 0, inputSize: 60, arena: ArenaSize(perImage: 64), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,
-                   arena: ArenaSize(perImage: 64), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

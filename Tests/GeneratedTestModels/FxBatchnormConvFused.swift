@@ -38,9 +38,12 @@ public final class FxBatchnormConvFused: CompiledModelBase, CompiledModel, @unch
     var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 80 }   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
     var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 96 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 124, inputSize: 108, arena: ArenaSize(perImage: 256, perChunk: 96, fixed: 16), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 124, inputSize: 108,
-                   arena: ArenaSize(perImage: 256, perChunk: 96, fixed: 16), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

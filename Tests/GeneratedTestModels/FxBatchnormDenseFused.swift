@@ -38,9 +38,12 @@ public final class FxBatchnormDenseFused: CompiledModelBase, CompiledModel, @unc
     var l3_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 16 }   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
     var l3_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 32 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 85, inputSize: 12, arena: ArenaSize(perImage: 64, perChunk: 32, fixed: 32), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 85, inputSize: 12,
-                   arena: ArenaSize(perImage: 64, perChunk: 32, fixed: 32), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -43,9 +43,12 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + threads * 16 + 32 }   // gradient of global_max_pooling1d output
     var l5_global_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 60, inputSize: 32, arena: ArenaSize(perImage: 704, perChunk: 16, fixed: 32), arena32: ArenaSize(perImage: 16))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 60, inputSize: 32,
-                   arena: ArenaSize(perImage: 704, perChunk: 16, fixed: 32), arena32: ArenaSize(perImage: 16))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -46,9 +46,12 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 64 }   // dense transposed kernel [3, 3]
     var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 295, inputSize: 24, arena: ArenaSize(perImage: 736, perChunk: 48, fixed: 80), arena32: ArenaSize(perImage: 32))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 295, inputSize: 24,
-                   arena: ArenaSize(perImage: 736, perChunk: 48, fixed: 80), arena32: ArenaSize(perImage: 32))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

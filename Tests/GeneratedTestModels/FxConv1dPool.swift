@@ -43,9 +43,12 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 80 }   // dense transposed kernel [3, 20]
     var l3_max_pooling1darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 183, inputSize: 45, arena: ArenaSize(perImage: 448, fixed: 144), arena32: ArenaSize(perImage: 32))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 183, inputSize: 45,
-                   arena: ArenaSize(perImage: 448, fixed: 144), arena32: ArenaSize(perImage: 32))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

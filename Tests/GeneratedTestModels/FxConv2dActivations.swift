@@ -41,9 +41,12 @@ public final class FxConv2dActivations: CompiledModelBase, CompiledModel, @unche
     var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 112 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
     var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 128 }   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 195, inputSize: 128, arena: ArenaSize(perImage: 448, perChunk: 32, fixed: 128), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 195, inputSize: 128,
-                   arena: ArenaSize(perImage: 448, perChunk: 32, fixed: 128), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -34,9 +34,12 @@ public final class FxConv2dNonsquare: CompiledModelBase, CompiledModel, @uncheck
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of conv2d_1 output
     var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 79, inputSize: 112, arena: ArenaSize(perImage: 384, fixed: 48), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 112,
-                   arena: ArenaSize(perImage: 384, fixed: 48), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

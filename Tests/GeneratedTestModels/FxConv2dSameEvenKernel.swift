@@ -30,9 +30,12 @@ public final class FxConv2dSameEvenKernel: CompiledModelBase, CompiledModel, @un
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of conv2d output
     var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // conv2d zero-padded input [N, 10, 10, 2]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 99, inputSize: 98, arena: ArenaSize(perImage: 528), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 98,
-                   arena: ArenaSize(perImage: 528), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -30,9 +30,12 @@ public final class FxConv2dSameStride2: CompiledModelBase, CompiledModel, @unche
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of conv2d output
     var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // conv2d zero-padded input [N, 11, 13, 2]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 57, inputSize: 220, arena: ArenaSize(perImage: 480), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 220,
-                   arena: ArenaSize(perImage: 480), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -43,9 +43,12 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
     var l3_conv2d_transpose_2yp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1152 + 368 }   // conv2d_transpose_2 output of one image before cropping [25, 13, 2] (per chunk)
     var l3_conv2d_transpose_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 2944 + threads * 1808 + 368 }   // conv2d_transpose_2 output gradient of one image, zero-bordered [25, 13, 2] (per chunk)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 370, inputSize: 60, arena: ArenaSize(perImage: 2944, perChunk: 2464, fixed: 368), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 370, inputSize: 60,
-                   arena: ArenaSize(perImage: 2944, perChunk: 2464, fixed: 368), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

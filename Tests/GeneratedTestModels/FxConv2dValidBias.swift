@@ -29,9 +29,12 @@ public final class FxConv2dValidBias: CompiledModelBase, CompiledModel, @uncheck
     var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 7, 7, 4]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 112, inputSize: 243, arena: ArenaSize(perImage: 416), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 112, inputSize: 243,
-                   arena: ArenaSize(perImage: 416), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,9 +49,12 @@ public final class FxDenseActivations: CompiledModelBase, CompiledModel, @unchec
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 144 }   // gradient of dense_4 output
     var l6_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 144 }   // dense_4 transposed kernel [4, 5]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 274, inputSize: 12, arena: ArenaSize(perImage: 160, fixed: 176), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 274, inputSize: 12,
-                   arena: ArenaSize(perImage: 160, fixed: 176), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

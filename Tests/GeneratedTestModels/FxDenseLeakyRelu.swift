@@ -34,9 +34,12 @@ public final class FxDenseLeakyRelu: CompiledModelBase, CompiledModel, @unchecke
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
     var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [3, 6]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 99, inputSize: 12, arena: ArenaSize(perImage: 64, fixed: 32), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 12,
-                   arena: ArenaSize(perImage: 64, fixed: 32), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -29,9 +29,12 @@ public final class FxDepthwiseConv2d: CompiledModelBase, CompiledModel, @uncheck
     var a1: UnsafeMutablePointer<Float> { arena }   // depthwise_conv2d output [N, 5, 5, 6]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of depthwise_conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 60, inputSize: 147, arena: ArenaSize(perImage: 320), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 60, inputSize: 147,
-                   arena: ArenaSize(perImage: 320), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -29,9 +29,12 @@ public final class FxFlattenHwc: CompiledModelBase, CompiledModel, @unchecked Se
     var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 4]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 244, inputSize: 60, arena: ArenaSize(perImage: 32), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 244, inputSize: 60,
-                   arena: ArenaSize(perImage: 32), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

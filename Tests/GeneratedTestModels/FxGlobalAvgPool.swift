@@ -26,9 +26,12 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
 
     var a1: UnsafeMutablePointer<Float> { arena }   // global_average_pooling2d output [N, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 0, inputSize: 60, arena: ArenaSize(perImage: 16), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,
-                   arena: ArenaSize(perImage: 16), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -27,9 +27,12 @@ public final class FxGlobalMaxPool: CompiledModelBase, CompiledModel, @unchecked
     var a1: UnsafeMutablePointer<Float> { arena }   // global_max_pooling2d output [N, 3]
     var l1_global_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling2d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 0, inputSize: 60, arena: ArenaSize(perImage: 16), arena32: ArenaSize(perImage: 16))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 60,
-                   arena: ArenaSize(perImage: 16), arena32: ArenaSize(perImage: 16))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

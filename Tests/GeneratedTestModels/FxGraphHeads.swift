@@ -60,9 +60,12 @@ public final class FxGraphHeads: CompiledModelBase, CompiledModel, @unchecked Se
     var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 16 + 352 }   // heads output [N, 20]
     var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 16 + 352 }   // gradient of heads output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 383, inputSize: 32, arena: ArenaSize(perImage: 432, perChunk: 16, fixed: 352), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 383, inputSize: 32,
-                   arena: ArenaSize(perImage: 432, perChunk: 16, fixed: 352), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -42,9 +42,12 @@ public final class FxGraphInputs: CompiledModelBase, CompiledModel, @unchecked S
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 176 }   // gradient of logits output
     var l7_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // logits transposed kernel [3, 21]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 117, inputSize: 9, arena: ArenaSize(perImage: 192, fixed: 64), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 117, inputSize: 9,
-                   arena: ArenaSize(perImage: 192, fixed: 64), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -60,9 +60,12 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 432 }   // gradient of dense_3 output
     var l11_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // dense_3 transposed kernel [3, 18]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 102, inputSize: 12, arena: ArenaSize(perImage: 448, fixed: 64), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 102, inputSize: 12,
-                   arena: ArenaSize(perImage: 448, fixed: 64), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

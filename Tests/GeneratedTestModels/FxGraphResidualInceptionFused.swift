@@ -83,9 +83,12 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
     var l12_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2848 + threads * 560 + 192 }   // dense transposed kernel [3, 6]
     var l9_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 287, inputSize: 50, arena: ArenaSize(perImage: 2848, perChunk: 560, fixed: 224), arena32: ArenaSize(perImage: 112))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 287, inputSize: 50,
-                   arena: ArenaSize(perImage: 2848, perChunk: 560, fixed: 224), arena32: ArenaSize(perImage: 112))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -61,9 +61,12 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
     var l10_dense_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 96 }   // dense_out transposed kernel [2, 3]
     var l6_max_barg: UnsafeMutablePointer<Int32> { arena32 }   // max_b argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 130, inputSize: 12, arena: ArenaSize(perImage: 320, fixed: 112), arena32: ArenaSize(perImage: 16))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 130, inputSize: 12,
-                   arena: ArenaSize(perImage: 320, fixed: 112), arena32: ArenaSize(perImage: 16))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

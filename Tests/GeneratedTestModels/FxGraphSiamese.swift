@@ -47,9 +47,12 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
     var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 }   // gradient of logits output
     var l8_logitswt: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // logits transposed kernel [2, 10]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 92, inputSize: 12, arena: ArenaSize(perImage: 256, fixed: 32), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 92, inputSize: 12,
-                   arena: ArenaSize(perImage: 256, fixed: 32), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

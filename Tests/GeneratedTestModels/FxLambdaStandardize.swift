@@ -30,9 +30,12 @@ public final class FxLambdaStandardize: CompiledModelBase, CompiledModel, @unche
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv2d output [N, 3, 3, 2]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 20, inputSize: 25, arena: ArenaSize(perImage: 96), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 20, inputSize: 25,
-                   arena: ArenaSize(perImage: 96), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

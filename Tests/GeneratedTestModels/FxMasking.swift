@@ -59,9 +59,12 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 192 }   // gradient of dense output
     var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + 192 }   // dense transposed kernel [2, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 228, inputSize: 18, arena: ArenaSize(perImage: 880, fixed: 208), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 228, inputSize: 18,
-                   arena: ArenaSize(perImage: 880, fixed: 208), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -27,9 +27,12 @@ public final class FxMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     var a1: UnsafeMutablePointer<Float> { arena }   // max_pooling2d output [N, 3, 3, 3]
     var l1_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 0, inputSize: 126, arena: ArenaSize(perImage: 32), arena32: ArenaSize(perImage: 32))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 126,
-                   arena: ArenaSize(perImage: 32), arena32: ArenaSize(perImage: 32))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

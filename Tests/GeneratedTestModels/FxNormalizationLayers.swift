@@ -65,9 +65,12 @@ public final class FxNormalizationLayers: CompiledModelBase, CompiledModel, @unc
     var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + 176 }   // gradient of dense_1 output
     var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 176 }   // dense_1 transposed kernel [3, 4]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 283, inputSize: 40, arena: ArenaSize(perImage: 736, fixed: 192), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 283, inputSize: 40,
-                   arena: ArenaSize(perImage: 736, fixed: 192), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

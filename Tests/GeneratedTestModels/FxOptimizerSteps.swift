@@ -40,9 +40,12 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense output
     var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // dense transposed kernel [4, 48]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 226, inputSize: 36, arena: ArenaSize(perImage: 128, fixed: 192), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 226, inputSize: 36,
-                   arena: ArenaSize(perImage: 128, fixed: 192), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -63,9 +63,12 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     var l8_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc transposed kernel [3, 15]
     var l4_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 234, inputSize: 34, arena: ArenaSize(perImage: 944, perChunk: 256, fixed: 208), arena32: ArenaSize(perImage: 48))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 234, inputSize: 34,
-                   arena: ArenaSize(perImage: 944, perChunk: 256, fixed: 208), arena32: ArenaSize(perImage: 48))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

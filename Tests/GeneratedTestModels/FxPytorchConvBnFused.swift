@@ -75,9 +75,12 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     var l9_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 608 + 272 }   // fc transposed kernel [5, 24]
     var l4_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 421, inputSize: 64, arena: ArenaSize(perImage: 2352, perChunk: 608, fixed: 400), arena32: ArenaSize(perImage: 64))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 421, inputSize: 64,
-                   arena: ArenaSize(perImage: 2352, perChunk: 608, fixed: 400), arena32: ArenaSize(perImage: 64))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -50,9 +50,12 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 2240 + 160 }   // flatten output [N, 768]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 6144 + threads * 2240 + 160 }   // gradient of flatten output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 160, inputSize: 36, arena: ArenaSize(perImage: 6912, perChunk: 2240, fixed: 160), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 160, inputSize: 36,
-                   arena: ArenaSize(perImage: 6912, perChunk: 2240, fixed: 160), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

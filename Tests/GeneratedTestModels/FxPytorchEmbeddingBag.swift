@@ -37,9 +37,12 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of fc output
     var l2_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // fc transposed kernel [3, 4]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 51, inputSize: 6, arena: ArenaSize(perImage: 64, fixed: 16), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 51, inputSize: 6,
-                   arena: ArenaSize(perImage: 64, fixed: 16), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

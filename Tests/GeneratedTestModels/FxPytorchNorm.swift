@@ -70,9 +70,12 @@ public final class FxPytorchNorm: CompiledModelBase, CompiledModel, @unchecked S
     var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1328 + 336 }   // gradient of fc2 output
     var l10_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 336 }   // fc2 transposed kernel [3, 6]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 522, inputSize: 60, arena: ArenaSize(perImage: 1344, fixed: 368), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 522, inputSize: 60,
-                   arena: ArenaSize(perImage: 1344, fixed: 368), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -81,9 +81,12 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + 1168 }   // gradient of fc output
     var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 + 1168 }   // fc transposed kernel [3, 6]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 1403, inputSize: 6, arena: ArenaSize(perImage: 2480, fixed: 1200), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1403, inputSize: 6,
-                   arena: ArenaSize(perImage: 2480, fixed: 1200), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

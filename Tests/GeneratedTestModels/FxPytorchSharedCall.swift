@@ -52,9 +52,12 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 64 }   // gradient of out output
     var l7_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 64 }   // out transposed kernel [3, 5]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 113, inputSize: 6, arena: ArenaSize(perImage: 224, fixed: 80), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 113, inputSize: 6,
-                   arena: ArenaSize(perImage: 224, fixed: 80), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

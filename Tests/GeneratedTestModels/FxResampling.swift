@@ -72,9 +72,12 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
     var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 2736 + 128 }   // gradient of dense output
     var l15_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 2752 + 128 }   // dense transposed kernel [3, 6]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 198, inputSize: 24, arena: ArenaSize(perImage: 2752, fixed: 160), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 198, inputSize: 24,
-                   arena: ArenaSize(perImage: 2752, fixed: 160), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

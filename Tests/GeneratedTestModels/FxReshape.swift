@@ -29,9 +29,12 @@ public final class FxReshape: CompiledModelBase, CompiledModel, @unchecked Senda
     var a2: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 2, 3]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 57, inputSize: 48, arena: ArenaSize(perImage: 64), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 48,
-                   arena: ArenaSize(perImage: 64), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

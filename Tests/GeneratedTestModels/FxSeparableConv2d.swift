@@ -33,9 +33,12 @@ public final class FxSeparableConv2d: CompiledModelBase, CompiledModel, @uncheck
     var l1_separable_conv2ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // separable_conv2d gradient of the depthwise output
     var l1_separable_conv2dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // separable_conv2d transposed pointwise kernel [5, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 47, inputSize: 192, arena: ArenaSize(perImage: 608, fixed: 16), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 47, inputSize: 192,
-                   arena: ArenaSize(perImage: 608, fixed: 16), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -76,9 +76,12 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     var l7_bidirectional_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 368 }   // bidirectional_1 gates, states and cells of every step, then their gradients
     var l7_bidirectional_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + 368 }   // bidirectional_1 recurrent kernel and kernel transposed
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 637, inputSize: 5, arena: ArenaSize(perImage: 1568, fixed: 544), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 637, inputSize: 5,
-                   arena: ArenaSize(perImage: 1568, fixed: 544), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

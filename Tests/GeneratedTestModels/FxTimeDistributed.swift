@@ -53,9 +53,12 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 160 }   // gradient of dense_1 output
     var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 160 }   // dense_1 transposed kernel [2, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 203, inputSize: 30, arena: ArenaSize(perImage: 528, fixed: 176), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 203, inputSize: 30,
-                   arena: ArenaSize(perImage: 528, fixed: 176), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

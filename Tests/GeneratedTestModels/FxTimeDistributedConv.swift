@@ -49,9 +49,12 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     var l6_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 + 48 }   // dense transposed kernel [2, 2]
     var l2_time_distributed_1arg: UnsafeMutablePointer<Int32> { arena32 }   // time_distributed_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 111, inputSize: 216, arena: ArenaSize(perImage: 1520, fixed: 64), arena32: ArenaSize(perImage: 96))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 111, inputSize: 216,
-                   arena: ArenaSize(perImage: 1520, fixed: 64), arena32: ArenaSize(perImage: 96))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -30,9 +30,12 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // conv2d output [N, 4, 10, 3]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // gradient of conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 57, inputSize: 24, arena: ArenaSize(perImage: 400), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 24,
-                   arena: ArenaSize(perImage: 400), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

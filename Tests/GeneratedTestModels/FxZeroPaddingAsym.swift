@@ -30,9 +30,12 @@ public final class FxZeroPaddingAsym: CompiledModelBase, CompiledModel, @uncheck
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d output [N, 6, 6, 2]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 38, inputSize: 50, arena: ArenaSize(perImage: 288), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 38, inputSize: 50,
-                   arena: ArenaSize(perImage: 288), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -63,9 +63,12 @@ public final class GcActivations: CompiledModelBase, CompiledModel, @unchecked S
     var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 192 }   // gradient of dense_5 output
     var l14_dense_5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 192 }   // dense_5 transposed kernel [4, 18]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 374, inputSize: 10, arena: ArenaSize(perImage: 480, fixed: 272), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 374, inputSize: 10,
-                   arena: ArenaSize(perImage: 480, fixed: 272), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

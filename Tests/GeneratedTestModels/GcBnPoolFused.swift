@@ -63,9 +63,12 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 400 + 112 }   // gradient of dense_1 output
     var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 400 + 112 }   // dense_1 transposed kernel [3, 54]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 485, inputSize: 75, arena: ArenaSize(perImage: 1856, perChunk: 400, fixed: 288), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 485, inputSize: 75,
-                   arena: ArenaSize(perImage: 1856, perChunk: 400, fixed: 288), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

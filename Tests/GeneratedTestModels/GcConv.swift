@@ -46,9 +46,12 @@ public final class GcConv: CompiledModelBase, CompiledModel, @unchecked Sendable
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + 1040 }   // gradient of dense_1 output
     var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + 1040 }   // dense_1 transposed kernel [3, 16]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 1200, inputSize: 72, arena: ArenaSize(perImage: 1408, fixed: 1088), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1200, inputSize: 72,
-                   arena: ArenaSize(perImage: 1408, fixed: 1088), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -61,9 +61,12 @@ public final class GcConv1d: CompiledModelBase, CompiledModel, @unchecked Sendab
     var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2016 + threads * 48 + 560 }   // dense_1 transposed kernel [3, 4]
     var l5_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling1d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 879, inputSize: 57, arena: ArenaSize(perImage: 2016, perChunk: 48, fixed: 576), arena32: ArenaSize(perImage: 112))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 879, inputSize: 57,
-                   arena: ArenaSize(perImage: 2016, perChunk: 48, fixed: 576), arena32: ArenaSize(perImage: 112))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -43,9 +43,12 @@ public final class GcConv1dGmp: CompiledModelBase, CompiledModel, @unchecked Sen
     var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 208 }   // dense_1 transposed kernel [3, 6]
     var l3_global_max_pooling1d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // global_max_pooling1d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 418, inputSize: 22, arena: ArenaSize(perImage: 544, fixed: 240), arena32: ArenaSize(perImage: 16))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 418, inputSize: 22,
-                   arena: ArenaSize(perImage: 544, fixed: 240), arena32: ArenaSize(perImage: 16))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -48,9 +48,12 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 5216 + threads * 1680 + 28448 }   // gradient of dense_1 output
     var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 5232 + threads * 1680 + 28448 }   // dense_1 transposed kernel [5, 70]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 29471, inputSize: 168, arena: ArenaSize(perImage: 5232, perChunk: 1680, fixed: 28800), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 29471, inputSize: 168,
-                   arena: ArenaSize(perImage: 5232, perChunk: 1680, fixed: 28800), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

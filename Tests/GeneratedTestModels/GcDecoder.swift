@@ -55,9 +55,12 @@ public final class GcDecoder: CompiledModelBase, CompiledModel, @unchecked Senda
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 31216 + threads * 37440 + 1968 }   // gradient of dense_1 output
     var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 31232 + threads * 37440 + 1968 }   // dense_1 transposed kernel [3, 144]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 2422, inputSize: 60, arena: ArenaSize(perImage: 31232, perChunk: 37440, fixed: 2400), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 2422, inputSize: 60,
-                   arena: ArenaSize(perImage: 31232, perChunk: 37440, fixed: 2400), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,9 +49,12 @@ public final class GcDenseBn: CompiledModelBase, CompiledModel, @unchecked Senda
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 48 + 752 }   // gradient of dense_3 output
     var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 48 + 752 }   // dense_3 transposed kernel [4, 33]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 1136, inputSize: 12, arena: ArenaSize(perImage: 400, perChunk: 48, fixed: 896), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1136, inputSize: 12,
-                   arena: ArenaSize(perImage: 400, perChunk: 48, fixed: 896), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

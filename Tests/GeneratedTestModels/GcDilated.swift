@@ -45,9 +45,12 @@ public final class GcDilated: CompiledModelBase, CompiledModel, @unchecked Senda
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 16 + 16 }   // gradient of dense_1 output
     var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 16 + 16 }   // dense_1 transposed kernel [3, 112]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 484, inputSize: 144, arena: ArenaSize(perImage: 928, perChunk: 16, fixed: 352), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 484, inputSize: 144,
-                   arena: ArenaSize(perImage: 928, perChunk: 16, fixed: 352), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -51,9 +51,12 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     var l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 48 }   // max_pooling2d_2 argmax (input offset)
     var l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 80 }   // global_max_pooling2d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 79, inputSize: 98, arena: ArenaSize(perImage: 800, perChunk: 48, fixed: 48), arena32: ArenaSize(perImage: 96))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 79, inputSize: 98,
-                   arena: ArenaSize(perImage: 800, perChunk: 48, fixed: 48), arena32: ArenaSize(perImage: 96))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -53,9 +53,12 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 96 + 16 }   // fc transposed kernel [3, 8]
     var l4_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 71, inputSize: 18, arena: ArenaSize(perImage: 320, perChunk: 96, fixed: 48), arena32: ArenaSize(perImage: 16))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 71, inputSize: 18,
-                   arena: ArenaSize(perImage: 320, perChunk: 96, fixed: 48), arena32: ArenaSize(perImage: 16))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

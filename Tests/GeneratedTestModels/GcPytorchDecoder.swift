@@ -50,9 +50,12 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 20528 + threads * 9600 + 160 }   // gradient of fc output
     var l6_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20544 + threads * 9600 + 160 }   // fc transposed kernel [3, 4218]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 12815, inputSize: 24, arena: ArenaSize(perImage: 20544, perChunk: 9600, fixed: 12816), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 12815, inputSize: 24,
-                   arena: ArenaSize(perImage: 20544, perChunk: 9600, fixed: 12816), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,9 +49,12 @@ public final class GcPytorchFused: CompiledModelBase, CompiledModel, @unchecked 
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 112 + 16 }   // gradient of fc output
     var l5_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 112 + 16 }   // fc transposed kernel [3, 80]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 335, inputSize: 90, arena: ArenaSize(perImage: 848, perChunk: 112, fixed: 256), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 335, inputSize: 90,
-                   arena: ArenaSize(perImage: 848, perChunk: 112, fixed: 256), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -58,9 +58,12 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
     var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 64 }   // gradient of dense_1 output
     var l10_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 64 }   // dense_1 transposed kernel [3, 72]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 318, inputSize: 21, arena: ArenaSize(perImage: 1216, fixed: 288), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 318, inputSize: 21,
-                   arena: ArenaSize(perImage: 1216, fixed: 288), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -57,9 +57,12 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + 224 }   // gradient of dense_1 output
     var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2176 + 224 }   // dense_1 transposed kernel [3, 72]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 600, inputSize: 108, arena: ArenaSize(perImage: 2176, fixed: 448), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 600, inputSize: 108,
-                   arena: ArenaSize(perImage: 2176, fixed: 448), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

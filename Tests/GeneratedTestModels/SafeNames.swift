@@ -58,9 +58,12 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
     var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 16 + 64 }   // gradient of self\u{d}\u{9}\u{0} output
     var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 16 + 64 }   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 99, inputSize: 6, arena: ArenaSize(perImage: 272, perChunk: 16, fixed: 80), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 6,
-                   arena: ArenaSize(perImage: 272, perChunk: 16, fixed: 80), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -33,9 +33,12 @@ public final class SemBatchnorm: CompiledModelBase, CompiledModel, @unchecked Se
     var l1_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
     var l1_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 12, inputSize: 12, arena: ArenaSize(perImage: 32, perChunk: 16, fixed: 16), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 12, inputSize: 12,
-                   arena: ArenaSize(perImage: 32, perChunk: 16, fixed: 16), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

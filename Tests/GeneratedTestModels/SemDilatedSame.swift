@@ -29,9 +29,12 @@ public final class SemDilatedSame: CompiledModelBase, CompiledModel, @unchecked 
     var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 6, 3]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv2d_1 output
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 57, inputSize: 84, arena: ArenaSize(perImage: 256), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 84,
-                   arena: ArenaSize(perImage: 256), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

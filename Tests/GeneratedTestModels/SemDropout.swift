@@ -27,9 +27,12 @@ public final class SemDropout: CompiledModelBase, CompiledModel, @unchecked Send
     var a1: UnsafeMutablePointer<Float> { arena }   // dropout_1 output [N, 1000]
     var l1_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 }   // dropout_1 dropout mask (0 or 1/(1-rate))
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 0, inputSize: 1000, arena: ArenaSize(perImage: 2016), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 0, inputSize: 1000,
-                   arena: ArenaSize(perImage: 2016), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

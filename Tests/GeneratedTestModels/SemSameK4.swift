@@ -30,9 +30,12 @@ public final class SemSameK4: CompiledModelBase, CompiledModel, @unchecked Senda
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv2d_1 output
     var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 99, inputSize: 50, arena: ArenaSize(perImage: 288), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 99, inputSize: 50,
-                   arena: ArenaSize(perImage: 288), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

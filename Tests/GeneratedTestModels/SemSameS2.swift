@@ -30,9 +30,12 @@ public final class SemSameS2: CompiledModelBase, CompiledModel, @unchecked Senda
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d_1 output
     var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // conv2d_1 zero-padded input [N, 7, 7, 2]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 57, inputSize: 72, arena: ArenaSize(perImage: 176), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 57, inputSize: 72,
-                   arena: ArenaSize(perImage: 176), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -50,9 +50,12 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 2144 + 12864 }   // gradient of dense_1 output
     var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 2144 + 12864 }   // dense_1 transposed kernel [5, 896]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 30181, inputSize: 2112, arena: ArenaSize(perImage: 13216, perChunk: 2144, fixed: 17344), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 30181, inputSize: 2112,
-                   arena: ArenaSize(perImage: 13216, perChunk: 2144, fixed: 17344), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

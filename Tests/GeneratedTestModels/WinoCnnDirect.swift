@@ -53,9 +53,12 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 10752 + threads * 1328 + 4672 }   // dense_1 transposed kernel [5, 144]
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 10037, inputSize: 1296, arena: ArenaSize(perImage: 10752, perChunk: 1328, fixed: 5392), arena32: ArenaSize(perImage: 144))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 10037, inputSize: 1296,
-                   arena: ArenaSize(perImage: 10752, perChunk: 1328, fixed: 5392), arena32: ArenaSize(perImage: 144))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -124,9 +124,12 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 7200 }   // max_pooling2d_2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 1250858, inputSize: 3072, arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1805952), arena32: ArenaSize(perImage: 9504))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1250858, inputSize: 3072,
-                   arena: ArenaSize(perImage: 401744, perChunk: 1415120, fixed: 1805952), arena32: ArenaSize(perImage: 9504))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

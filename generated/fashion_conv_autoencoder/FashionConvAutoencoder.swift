@@ -82,9 +82,12 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     var l2_enc_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // enc_pool1 argmax (input offset)
     var l4_enc_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // enc_pool2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 28353, inputSize: 784, arena: ArenaSize(perImage: 172400, perChunk: 394496, fixed: 139072), arena32: ArenaSize(perImage: 7840))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 28353, inputSize: 784,
-                   arena: ArenaSize(perImage: 172400, perChunk: 394496, fixed: 139072), arena32: ArenaSize(perImage: 7840))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -70,9 +70,12 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     var l3_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
     var l6_global_maxarg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 896 }   // global_max argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 93066, inputSize: 784, arena: ArenaSize(perImage: 22640, perChunk: 6016, fixed: 87296), arena32: ArenaSize(perImage: 1024))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 93066, inputSize: 784,
-                   arena: ArenaSize(perImage: 22640, perChunk: 6016, fixed: 87296), arena32: ArenaSize(perImage: 1024))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

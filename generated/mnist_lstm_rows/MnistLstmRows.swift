@@ -42,9 +42,12 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 36880 + 65536 }   // gradient of dense output
     var l2_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 36896 + 65536 }   // dense transposed kernel [10, 128]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 81674, inputSize: 784, arena: ArenaSize(perImage: 36896, fixed: 66816), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 81674, inputSize: 784,
-                   arena: ArenaSize(perImage: 36896, fixed: 66816), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

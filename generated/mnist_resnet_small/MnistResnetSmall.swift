@@ -258,9 +258,12 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     var l11_pool1arg: UnsafeMutablePointer<Int32> { arena32 }   // pool1 argmax (input offset)
     var l21_pool2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // pool2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 152106, inputSize: 784, arena: ArenaSize(perImage: 826032, perChunk: 3167616, fixed: 1583040), arena32: ArenaSize(perImage: 9408))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 152106, inputSize: 784,
-                   arena: ArenaSize(perImage: 826032, perChunk: 3167616, fixed: 1583040), arena32: ArenaSize(perImage: 9408))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -85,9 +85,12 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 282816 + 1365120 }   // fc2 transposed kernel [10, 128]
     var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 1199882, inputSize: 784, arena: ArenaSize(perImage: 299424, perChunk: 282816, fixed: 1366400), arena32: ArenaSize(perImage: 9216))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 1199882, inputSize: 784,
-                   arena: ArenaSize(perImage: 299424, perChunk: 282816, fixed: 1366400), arena32: ArenaSize(perImage: 9216))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

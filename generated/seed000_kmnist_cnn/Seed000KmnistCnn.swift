@@ -103,9 +103,12 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 395178, inputSize: 784, arena: ArenaSize(perImage: 153120, perChunk: 110672, fixed: 545424), arena32: ArenaSize(perImage: 5920))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 395178, inputSize: 784,
-                   arena: ArenaSize(perImage: 153120, perChunk: 110672, fixed: 545424), arena32: ArenaSize(perImage: 5920))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

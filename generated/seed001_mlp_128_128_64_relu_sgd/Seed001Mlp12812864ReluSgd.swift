@@ -50,9 +50,12 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, 
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 24576 }   // gradient of dense_4 output
     var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 24576 }   // dense_4 transposed kernel [10, 64]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 125898, inputSize: 784, arena: ArenaSize(perImage: 672, fixed: 25216), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 125898, inputSize: 784,
-                   arena: ArenaSize(perImage: 672, fixed: 25216), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

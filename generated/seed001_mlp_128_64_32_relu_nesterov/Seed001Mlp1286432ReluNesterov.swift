@@ -51,9 +51,12 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 10240 }   // gradient of dense_4 output
     var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 10240 }   // dense_4 transposed kernel [10, 32]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 111146, inputSize: 784, arena: ArenaSize(perImage: 480, fixed: 10560), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 111146, inputSize: 784,
-                   arena: ArenaSize(perImage: 480, fixed: 10560), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

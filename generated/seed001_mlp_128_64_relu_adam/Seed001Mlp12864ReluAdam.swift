@@ -44,9 +44,12 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + 8192 }   // gradient of dense_3 output
     var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 8192 }   // dense_3 transposed kernel [10, 64]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 109386, inputSize: 784, arena: ArenaSize(perImage: 416, fixed: 8832), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 109386, inputSize: 784,
-                   arena: ArenaSize(perImage: 416, fixed: 8832), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -264,9 +264,12 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
     var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
     var l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 10560 }   // max_pooling2d_4 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 265258, inputSize: 784, arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 2018592), arena32: ArenaSize(perImage: 10624))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 265258, inputSize: 784,
-                   arena: ArenaSize(perImage: 550528, perChunk: 3448368, fixed: 2018592), arena32: ArenaSize(perImage: 10624))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -73,9 +73,12 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
     var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 3872 }   // max_pooling2d_2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 118538, inputSize: 784, arena: ArenaSize(perImage: 97696, fixed: 118016), arena32: ArenaSize(perImage: 4448))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 118538, inputSize: 784,
-                   arena: ArenaSize(perImage: 97696, fixed: 118016), arena32: ArenaSize(perImage: 4448))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

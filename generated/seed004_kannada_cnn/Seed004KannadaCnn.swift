@@ -147,9 +147,12 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
     var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 888298, inputSize: 784, arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1675104), arena32: ArenaSize(perImage: 9408))
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 888298, inputSize: 784,
-                   arena: ArenaSize(perImage: 383200, perChunk: 1370656, fixed: 1675104), arena32: ArenaSize(perImage: 9408))
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -50,9 +50,12 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 20656 + 36864 }   // gradient of dense output
     var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 20672 + 36864 }   // dense transposed kernel [5, 128]
 
+    override public static var buffers: ModelBuffers {
+        ModelBuffers(parameterCount: 39941, inputSize: 16, arena: ArenaSize(perImage: 20672, fixed: 37504), arena32: ArenaSize())
+    }
+
     public init(maxBatch: Int) {
-        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: 39941, inputSize: 16,
-                   arena: ArenaSize(perImage: 20672, fixed: 37504), arena32: ArenaSize())
+        super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

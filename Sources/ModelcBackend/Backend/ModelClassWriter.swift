@@ -81,9 +81,13 @@ struct ModelClassWriter {
         floats.declare(w, arena: "arena", type: "Float")
         ints.declare(w, arena: "arena32", type: "Int32")
         w.line()
+        // the sizes as a value, so that the binary can check a batch's memory before allocating
+        w.block("override public static var buffers: ModelBuffers") {
+            w.line("ModelBuffers(parameterCount: \(paramCount), inputSize: \(inSize), arena: \(floats.total.literal), arena32: \(ints.total.literal))")
+        }
+        w.line()
         w.block("public init(maxBatch: Int)") {
-            w.line("super.init(maxBatch: maxBatch, tensors: Self.info.tensors, parameterCount: \(paramCount), inputSize: \(inSize),")
-            w.line("           arena: \(floats.total.literal), arena32: \(ints.total.literal))")
+            w.line("super.init(maxBatch: maxBatch, tensors: Self.info.tensors, buffers: Self.buffers)")
         }
         w.line()
     }

@@ -1,0 +1,36 @@
+// A batch whose buffers would not fit in the machine's memory is an error named by its setting,
+// before anything is allocated (ModelBuffers.check), instead of a failed allocation's crash.
+
+import XCTest
+import Foundation
+import GeneratedModels
+import ModelcRuntime
+import ModelcCommands
+
+final class ModelMemoryCheckTests: XCTestCase {
+    func testABatchTooBigForMemoryIsRefusedBeforeAllocating() throws {
+        let b = Seed002MnistCnn.buffers
+        let need = try XCTUnwrap(b.bytes(maxBatch: 65536, threads: 2))
+        XCTAssertGreaterThan(need, 100_000_000_000, "seed 002's buffers for 65,536 images")
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: 65536, threads: 2, what: "train: --batch 65536", memory: 16 << 30)) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.hasPrefix("train: --batch 65536: model m needs 1"), text)
+            XCTAssertTrue(text.hasSuffix("for batches of 65536 images (2.2 MB an image); this machine has 17.2 GB: use a smaller batch"), text)
+        }
+        XCTAssertNoThrow(try b.check(model: "m", maxBatch: 128, threads: 2, what: "train", memory: 16 << 30))
+        XCTAssertNil(b.bytes(maxBatch: Int.max / 2, threads: 2), "a count past Int is nil, never wrapped")
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: Int.max / 2, threads: 2, what: "x", memory: .max))
+
+        // The binary's command line, where this machine lacks the memory: exit 1 with the message.
+        guard UInt64(need) > ProcessInfo.processInfo.physicalMemory else { throw XCTSkip("this machine holds seed 002 at batch 65,536") }
+        final class Lines: @unchecked Sendable { var err: [String] = [] }
+        let l = Lines()
+        let console = Console(out: { _ in }, err: { l.err.append($0) }, isTTY: false)
+        let sample = GeneratedFilesTests.repo + "/Sources/ModelcData/Samples/mnist"
+        let code = ModelcApp.run(Seed002MnistCnn.self, arguments: ["train", "--data", sample, "--batch", "65536", "--limit", "64", "--epochs", "1",
+                                                                   "--checkpoint", NSTemporaryDirectory() + "never-\(UUID()).ckpt"],
+                                 console: console, program: "seed002")
+        XCTAssertEqual(code, 1, l.err.joined(separator: "\n"))
+        XCTAssertTrue(l.err.joined().contains("train: batch 65536 (--batch): model seed002_mnist_cnn needs "), l.err.joined(separator: "\n"))
+    }
+}

@@ -18,7 +18,7 @@ enum EvalCommand<M: CompiledModel> {
             throw UsageError("eval: --split expects test, train or val, found '\(splitName)'")
         }
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? 256
-        try CompiledModelBase.checkMemory(M.self, maxBatch: batch, what: "eval: --batch \(batch)")
+        try CompiledModelBase.checkMemory(M.self, maxBatch: batch, what: "eval: batch \(batch)\(f.has("batch") ? " (--batch)" : "")")
         let model = M(maxBatch: batch)
         let (source, training) = try CommandSupport.loadWeights(model, flags: f)
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")

@@ -34,7 +34,7 @@ package enum BenchCommand<M: CompiledModel> {
             throw UsageError("bench: --only expects train, infer or latency, found '\(o)'")
         }
         func wanted(_ part: String) -> Bool { only == nil || only == part }
-        try CompiledModelBase.checkMemory(M.self, maxBatch: max(batch, 256), what: "bench: --batch \(batch)")
+        try CompiledModelBase.checkMemory(M.self, maxBatch: max(batch, 256), what: "bench: batch \(batch)\(f.has("batch") ? " (--batch)" : "")")
         let model = M(maxBatch: max(batch, 256))
         initializeParameters(model.parameters, tensors: info.tensors, seed: 1)
         let n = max(batch, 256)

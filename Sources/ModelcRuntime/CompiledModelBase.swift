@@ -42,10 +42,15 @@ public struct ModelBuffers: Sendable {
                       memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
         let need = bytes(maxBatch: maxBatch, threads: threads)
         guard let need, UInt64(need) <= memory else {
-            let perImage = Double(inputSize + arena.perImage + arena32.perImage) * 4
+            let perImage = (inputSize + arena.perImage + arena32.perImage) * 4
+            // What does not grow with the batch (parameters, gradients, per-thread partials and
+            // scratch) may alone be too much; else say how many images fit.
+            let fixed = bytes(maxBatch: 0, threads: threads).map { $0 - perImage } ?? Int.max
+            let advice = UInt64(max(0, fixed)) >= memory ? "use fewer --threads (\(threads) now)"
+                : "at most \((Int(min(memory, UInt64(Int.max))) - fixed) / max(1, perImage)) images fit"
             throw RuntimeError("\(what): model \(model) needs \(need.map { gigabytes(UInt64($0)) } ?? "more than Int can count") "
-                               + "for batches of \(maxBatch) images (\(String(format: "%.1f", perImage / 1e6)) MB an image); "
-                               + "this machine has \(gigabytes(memory)): use a smaller batch")
+                               + "for batches of \(maxBatch) images (\(String(format: "%.1f", Double(perImage) / 1e6)) MB an image); "
+                               + "this machine has \(gigabytes(memory)): \(advice)")
         }
     }
 

@@ -19,7 +19,8 @@ extension CompiledModel {
     public static var defaultMaxBatch: Int { max(64, info.defaults.batchSize) }
 
     /// Fresh parameters from the model's initializers (Glorot/Kaiming uniform, normal, zeros, ones),
-    /// seeded exactly as `train --seed` starts a run.
+    /// seeded exactly as `train --seed` starts a run. Not checked against the machine's memory
+    /// (it cannot throw): call `CompiledModelBase.checkMemory` first for a large `maxBatch`.
     public init(seed: UInt64, maxBatch: Int = Self.defaultMaxBatch) {
         self.init(maxBatch: maxBatch)
         initializeParameters(parameters, tensors: Self.info.tensors, seed: seed)
@@ -27,13 +28,16 @@ extension CompiledModel {
 
     /// Loads a weights file in any format `WeightsFile.load` reads (all tensors, all-or-nothing;
     /// a mismatch names every missing, extra or misshapen tensor).
+    /// A `maxBatch` whose buffers would not fit in memory is an error (checkMemory).
     public init(weights url: URL, maxBatch: Int = Self.defaultMaxBatch) throws {
+        try CompiledModelBase.checkMemory(Self.self, maxBatch: maxBatch, what: "maxBatch \(maxBatch)")
         self.init(maxBatch: maxBatch)
         try WeightsFile.load(url.path, into: self)
     }
 
     /// Loads the parameters of a checkpoint of this model (its training state is not needed).
     public init(checkpoint url: URL, maxBatch: Int = Self.defaultMaxBatch) throws {
+        try CompiledModelBase.checkMemory(Self.self, maxBatch: maxBatch, what: "maxBatch \(maxBatch)")
         self.init(maxBatch: maxBatch)
         let c = try Checkpoint.read(path: url.path)
         try c.checkMatches(Self.info, file: url.path)

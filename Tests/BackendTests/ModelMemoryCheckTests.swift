@@ -12,10 +12,17 @@ final class ModelMemoryCheckTests: XCTestCase {
         let b = Seed002MnistCnn.buffers
         let need = try XCTUnwrap(b.bytes(maxBatch: 65536, threads: 2))
         XCTAssertGreaterThan(need, 100_000_000_000, "seed 002's buffers for 65,536 images")
-        XCTAssertThrowsError(try b.check(model: "m", maxBatch: 65536, threads: 2, what: "train: --batch 65536", memory: 16 << 30)) { e in
-            let text = "\(e)"
-            XCTAssertTrue(text.hasPrefix("train: --batch 65536: model m needs 1"), text)
-            XCTAssertTrue(text.hasSuffix("for batches of 65536 images (2.2 MB an image); this machine has 17.2 GB: use a smaller batch"), text)
+        var text = ""
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: 65536, threads: 2, what: "train: --batch 65536", memory: 16 << 30)) { text = "\($0)" }
+        XCTAssertTrue(text.hasPrefix("train: --batch 65536: model m needs 1"), text)
+        XCTAssertTrue(text.contains("for batches of 65536 images (2.2 MB an image); this machine has 17.2 GB: at most "), text)
+        // the largest batch it names fits, one more does not
+        let fit = Int(text.split(separator: " ").reversed().dropFirst(2).first ?? "") ?? -1
+        XCTAssertNoThrow(try b.check(model: "m", maxBatch: fit, threads: 2, what: "x", memory: 16 << 30), text)
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: fit + 1, threads: 2, what: "x", memory: 16 << 30), text)
+        // when even one image does not fit, the threads' share is what to cut
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: 1, threads: 2, what: "x", memory: 1 << 20)) {
+            XCTAssertTrue("\($0)".hasSuffix("use fewer --threads (2 now)"), "\($0)")
         }
         XCTAssertNoThrow(try b.check(model: "m", maxBatch: 128, threads: 2, what: "train", memory: 16 << 30))
         XCTAssertNil(b.bytes(maxBatch: Int.max / 2, threads: 2), "a count past Int is nil, never wrapped")

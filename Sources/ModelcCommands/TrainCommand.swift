@@ -152,8 +152,12 @@ enum TrainCommand<M: CompiledModel> {
     static func checkSameEpochOrder(stored: [(String, String)], now config: TrainingConfig, stoppedAt p: TrainingProgress,
                                     checkpoint: String) throws {
         let was = Dictionary(stored, uniquingKeysWith: { $1 }), now = Dictionary(config.pairs(), uniquingKeysWith: { $1 })
+        // An image folder's validation split and --resplit shuffle with split seed 0 when none
+        // is given (ImageFolderRuns, DataSplits): there, none and 0 are the same order.
+        let noSeedIsZero = config.dataset == ImageFolderLoader.datasetName || config.resplit != nil
+        func effective(_ k: String, _ v: String?) -> String? { k == "split_seed" && v == "" && noSeedIsZero ? "0" : v }
         for k in epochOrderSettings {
-            guard let old = was[k], let new = now[k], old != new else { continue }
+            guard let old = effective(k, was[k]), let new = effective(k, now[k]), old != new else { continue }
             throw UsageError("train: \(checkpoint) stopped at step \(p.stepInEpoch) of epoch \(p.epochsDone + 1), and the run's \(k) was "
                 + "'\(old)', now '\(new)': resuming in the middle of an epoch needs the same \(epochOrderSettings.joined(separator: ", ")) "
                 + "(or images would be repeated or skipped); drop the flag that changes it")

@@ -99,6 +99,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(other.err.contains("\(ckpt) stopped at step 2 of epoch 1, and the run's batch was '20', now '10'"), other.err)
         let same = run(["train", "--data", data, "--epochs", "1", "--checkpoint", ckpt, "--resume"])
         XCTAssertEqual(same.code, 0, same.err)
+        // no split seed and seed 0 are the same order for an image folder, not for IDX files
+        var progress = TrainingProgress()
+        progress.stepInEpoch = 3
+        var folder = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: ImageFolderLoader.datasetName)
+        let stored = folder.pairs()
+        folder.splitSeed = 0
+        XCTAssertNoThrow(try TrainCommand<TinyModel>.checkSameEpochOrder(stored: stored, now: folder, stoppedAt: progress, checkpoint: "c"))
+        var idx = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: "mnist")
+        let storedIDX = idx.pairs()
+        idx.splitSeed = 0
+        XCTAssertThrowsError(try TrainCommand<TinyModel>.checkSameEpochOrder(stored: storedIDX, now: idx, stoppedAt: progress, checkpoint: "c"))
     }
 
     func testDataErrorsExit1() throws {

@@ -14,8 +14,8 @@ enum TrainCommand<M: CompiledModel> {
 
     /// Applies explicit flags on top of `config`.
     static func applyFlags(_ f: CommandLineFlags, to config: inout TrainingConfig) throws {
-        if let v = try f.int("epochs", min: TrainingConfig.epochsRange.lowerBound, max: TrainingConfig.epochsRange.upperBound) { config.epochs = v }
-        if let v = try f.int("batch", min: TrainingConfig.batchRange.lowerBound, max: TrainingConfig.batchRange.upperBound) { config.batchSize = v }
+        if let v = try f.int("epochs", min: 0, max: 1_000_000) { config.epochs = v }
+        if let v = try f.int("batch", min: 1, max: 1 << 16) { config.batchSize = v }
         if let v = try f.float("lr", min: 0) { config.learningRate = v }
         if let v = f.string("optimizer") {
             guard let k = OptimizerKind(rawValue: v) else {

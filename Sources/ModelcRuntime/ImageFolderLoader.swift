@@ -99,13 +99,11 @@ public enum ImageFolderLoader {
         guard FileIO.exists(path) else { return nil }
         do {
             let c = try ImageFolderCache.read(path: path)
-            // The key names the fit, so images of another size under it can only be a damaged
-            // or crafted file: build() would slice their pixels at the wrong offsets.
-            let images = c.entries.filter { $0.problem == nil }.count
-            if c.key == key && (c.height, c.width, c.channels) == (fit.height, fit.width, fit.channels) && c.pixels.count == images * fit.imageSize {
-                return c
-            }
             if c.key == key {
+                // The key names the fit, so images of another size under it can only be a damaged
+                // or crafted file: build() would slice their pixels at the wrong offsets.
+                let images = c.entries.filter { $0.problem == nil }.count
+                if (c.height, c.width, c.channels) == (fit.height, fit.width, fit.channels) && c.pixels.count == images * fit.imageSize { return c }
                 say("note: the image cache \(path) holds \(c.height)x\(c.width)x\(c.channels) images under the rules for \(fit); rebuilding it")
                 return nil
             }

@@ -116,8 +116,8 @@ public struct TrainingConfig: Equatable, Sendable {
         return p
     }
 
-    /// The ranges `train`'s flags accept.
-    public static let batchRange = 1...(1 << 16), epochsRange = 0...1_000_000, targetColumnsRange = 1...(1 << 20)
+    /// The target columns `train --target-columns` and a stored setting may name.
+    public static let targetColumnsRange = 1...(1 << 20)
 
     /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config. Each
     /// value is held to the range that any run can have written (a model file's annotations

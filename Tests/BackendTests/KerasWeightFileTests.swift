@@ -86,13 +86,8 @@ final class KerasWeightFileTests: XCTestCase {
 /// The binary's command line takes every Keras format through `--weights` (the same loader
 /// serves train, eval and predict).
 final class KerasWeightFileCommandTests: XCTestCase {
-    final class Lines: @unchecked Sendable { var out: [String] = [], err: [String] = [] }
-
     func run<M: CompiledModel>(_ t: M.Type, _ args: [String]) -> (code: Int32, out: String, err: String) {
-        let l = Lines()
-        let console = Console(out: { l.out.append($0) }, err: { l.err.append($0) }, isTTY: false)
-        let code = ModelcApp.run(t, arguments: args, console: console, program: "gc_bn_pool")
-        return (code, l.out.joined(separator: "\n"), l.err.joined(separator: "\n"))
+        runCommandLine(t, args, program: "gc_bn_pool")
     }
 
     func testPredictWithEveryKerasFormat() throws {

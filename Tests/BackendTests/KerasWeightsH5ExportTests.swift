@@ -20,13 +20,8 @@ final class KerasWeightsH5ExportTests: XCTestCase {
     static let cases = ["gc_bn_pool", "gc_separable", "gc_dense_bn"]
     static var dir: String { KerasWeightFileTests.dir }
 
-    final class Lines: @unchecked Sendable { var out: [String] = [], err: [String] = [] }
-
     func run<M: CompiledModel>(_ t: M.Type, _ args: [String]) -> (code: Int32, out: String, err: String) {
-        let l = Lines()
-        let console = Console(out: { l.out.append($0) }, err: { l.err.append($0) }, isTTY: false)
-        let code = ModelcApp.run(t, arguments: args, console: console, program: M.info.name)
-        return (code, l.out.joined(separator: "\n"), l.err.joined(separator: "\n"))
+        runCommandLine(t, args)
     }
 
     func temporaryDirectory() throws -> String {

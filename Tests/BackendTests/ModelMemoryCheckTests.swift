@@ -5,7 +5,6 @@ import XCTest
 import Foundation
 import GeneratedModels
 import ModelcRuntime
-import ModelcCommands
 
 final class ModelMemoryCheckTests: XCTestCase {
     func testABatchTooBigForMemoryIsRefusedBeforeAllocating() throws {
@@ -30,14 +29,10 @@ final class ModelMemoryCheckTests: XCTestCase {
 
         // The binary's command line, where this machine lacks the memory: exit 1 with the message.
         guard UInt64(need) > ProcessInfo.processInfo.physicalMemory else { throw XCTSkip("this machine holds seed 002 at batch 65,536") }
-        final class Lines: @unchecked Sendable { var err: [String] = [] }
-        let l = Lines()
-        let console = Console(out: { _ in }, err: { l.err.append($0) }, isTTY: false)
         let sample = GeneratedFilesTests.repo + "/Sources/ModelcData/Samples/mnist"
-        let code = ModelcApp.run(Seed002MnistCnn.self, arguments: ["train", "--data", sample, "--batch", "65536", "--limit", "64", "--epochs", "1",
-                                                                   "--checkpoint", NSTemporaryDirectory() + "never-\(UUID()).ckpt"],
-                                 console: console, program: "seed002")
-        XCTAssertEqual(code, 1, l.err.joined(separator: "\n"))
-        XCTAssertTrue(l.err.joined().contains("train: batch 65536 (--batch): model seed002_mnist_cnn needs "), l.err.joined(separator: "\n"))
+        let r = runCommandLine(Seed002MnistCnn.self, ["train", "--data", sample, "--batch", "65536", "--limit", "64", "--epochs", "1",
+                                                      "--checkpoint", NSTemporaryDirectory() + "never-\(UUID()).ckpt"])
+        XCTAssertEqual(r.code, 1, r.err)
+        XCTAssertTrue(r.err.contains("train: batch 65536 (--batch): model seed002_mnist_cnn needs "), r.err)
     }
 }

@@ -107,13 +107,8 @@ final class MultiInputTests: XCTestCase {
         XCTAssertLessThan(after, 0.5 * before, "before \(before), after \(after)")
     }
 
-    final class Lines: @unchecked Sendable { var out: [String] = [], err: [String] = [] }
-
     func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
-        let l = Lines()
-        let console = Console(out: { l.out.append($0) }, err: { l.err.append($0) }, isTTY: false)
-        let code = ModelcApp.run(M.self, arguments: args, console: console, program: "fx_graph_inputs")
-        return (code, l.out.joined(separator: "\n"), l.err.joined(separator: "\n"))
+        runCommandLine(M.self, args, program: "fx_graph_inputs")
     }
 
     /// The binary's commands: train and eval on the .npz, predict on one example; images and a

@@ -1,7 +1,6 @@
 import XCTest
 import GeneratedTestModels
 import ModelcRuntime
-import ModelcCommands
 import Foundation
 
 /// The library API on a sigmoid head (FxActSigmoid: 60 independent sigmoid outputs): `predict`
@@ -42,12 +41,8 @@ final class SigmoidHeadAPITests: XCTestCase {
         let header = "\(i.inputChannels == 1 ? "P5" : "P6")\n\(i.inputWidth) \(i.inputHeight)\n255\n"
         let image = dir + (i.inputChannels == 1 ? "/x.pgm" : "/x.ppm")
         try Data(Array(header.utf8) + [UInt8](repeating: 9, count: i.inputSize)).write(to: URL(fileURLWithPath: image))
-        final class Lines: @unchecked Sendable { var err: [String] = [] }
-        func predict(_ extra: [String]) -> (code: Int32, err: String) {
-            let l = Lines()
-            let console = Console(out: { _ in }, err: { l.err.append($0) }, isTTY: false)
-            let code = ModelcApp.run(FxActSigmoid.self, arguments: ["predict", "--weights", dir + "/w.npz", image] + extra, console: console, program: "fx")
-            return (code, l.err.joined(separator: "\n"))
+        func predict(_ extra: [String]) -> (code: Int32, out: String, err: String) {
+            runCommandLine(FxActSigmoid.self, ["predict", "--weights", dir + "/w.npz", image] + extra)
         }
         XCTAssertEqual(predict([]).code, 0, predict([]).err)
         let top = predict(["--top", "3"])

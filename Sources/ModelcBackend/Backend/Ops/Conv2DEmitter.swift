@@ -150,33 +150,35 @@ extension Conv2DLayer {
 
     /// `ForwardRows(x, y, q0, q1, t)`: output pixels q0..<q1 of the image at x into y, one Gemm.
     private func emitRows(_ m: ModelEmission, _ fused: FusedOutput?) {
-        let out = outputLayout(fused)
         m.imageRowsFunction(rowsName(fused), comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? ", \(desc)")") { w in
             weightsPreamble(w, fused)
-            var gemm = g.forwardGemm(co: co, kernel: "wk", out: { "y + \(out.pixel($0))" })
-            gemm.bias = attrs.useBias && fused == nil ? "bias" : nil
-            if fused != nil { (gemm.scale, gemm.shift) = ("sc", "sh") }
-            gemm.epilogue = fused?.activation ?? epi ?? .none
-            gemm.emit(w)
+            pixelGemm(fused).emit(w)
         }
+    }
+
+    /// The forward Gemm of output pixels q0..<q1 at x into y (in `fused`'s output layout): every
+    /// channel, or the `n` channels from `offset` (an expression) on.
+    private func pixelGemm(_ fused: FusedOutput?, offset: String? = nil, n: Int? = nil) -> RowGemm {
+        let plus = offset.map { " + \($0)" } ?? "", out = outputLayout(fused)
+        var gemm = g.forwardGemm(co: co, kernel: "wk" + plus, out: { "y + \(out.pixel($0))" + plus })
+        gemm.n = n ?? co
+        gemm.bias = attrs.useBias && fused == nil ? "bias" + plus : nil
+        if fused != nil { (gemm.scale, gemm.shift) = ("sc" + plus, "sh" + plus) }
+        gemm.epilogue = fused?.activation ?? epi ?? .none
+        return gemm
     }
 
     /// `ForwardBlocks(x, y, q0, q1, t)` (single-image inference, ConvLowering.singleImageColumns):
     /// blocks q0..<q1 of the image's pixel blocks x channel blocks, pixel block by pixel block.
     /// Each output's sum runs as in the row kernel, so the image's output is the same bits.
     private func emitBlocks(_ m: ModelEmission, _ fused: FusedOutput?) {
-        let out = outputLayout(fused), cb = ConvLowering.columnBlock, channelBlocks = co / cb
+        let cb = ConvLowering.columnBlock, channelBlocks = co / cb
         m.imageRowsFunction(blocksName(fused), comment: "\(c.header): blocks q0..<q1 of one image's \(g.pixelBlocks) x \(channelBlocks) blocks of \(ConvLowering.rowsPerBlock) pixels x \(cb) channels\(fused.map { ", fused with \($0.names)" } ?? ", \(desc)")") { w in
             weightsPreamble(w, fused)
             w.block("for block in q0..<q1") {
                 w.line("let q0 = block / \(channelBlocks) * \(ConvLowering.rowsPerBlock), cb = block % \(channelBlocks) * \(cb)")
                 w.line("let q1 = min(q0 + \(ConvLowering.rowsPerBlock), \(pix))")
-                var gemm = g.forwardGemm(co: co, kernel: "wk + cb", out: { "y + \(out.pixel($0)) + cb" })
-                gemm.n = cb
-                gemm.bias = attrs.useBias && fused == nil ? "bias + cb" : nil
-                if fused != nil { (gemm.scale, gemm.shift) = ("sc + cb", "sh + cb") }
-                gemm.epilogue = fused?.activation ?? epi ?? .none
-                gemm.emit(w)
+                pixelGemm(fused, offset: "cb", n: cb).emit(w)
             }
         }
     }

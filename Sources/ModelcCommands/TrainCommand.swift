@@ -54,13 +54,14 @@ enum TrainCommand<M: CompiledModel> {
 
         // data (the batch's memory checked first: the images need no loading for a batch that cannot fit)
         let batchSetting = "train: batch \(config.batchSize)\(f.has("batch") ? " (--batch)" : "")"
-        try CompiledModelBase.checkMemory(M.self, maxBatch: config.batchSize, what: batchSetting)
+        let slots = config.optimizer.kind.slotCount
+        try CompiledModelBase.checkMemory(M.self, maxBatch: config.batchSize, optimizerSlots: slots, what: batchSetting)
         try CommandSupport.checkArrayRun(config, report: reportDirectory)
         let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
 
         // model and starting point
         let maxBatch = max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0)))
-        try CompiledModelBase.checkMemory(M.self, maxBatch: maxBatch, what: batchSetting)
+        try CompiledModelBase.checkMemory(M.self, maxBatch: maxBatch, optimizerSlots: slots, what: batchSetting)
         let model = M(maxBatch: maxBatch)
         let trainer = try Trainer(model: model, config: config, train: trainSet, validation: valSet)
         trainer.checkpointPath = checkpointPath

@@ -21,11 +21,12 @@ public struct ModelBuffers: Sendable {
     }
 
     /// Bytes for batches of up to `maxBatch` images on `threads` chunks (as CompiledModelBase.init
-    /// allocates them); nil when the count does not fit an Int.
-    public func bytes(maxBatch: Int, threads: Int) -> Int? {
+    /// allocates them), plus `optimizerSlots` buffers the size of the parameters (a Trainer's
+    /// optimizer state); nil when the count does not fit an Int.
+    public func bytes(maxBatch: Int, threads: Int, optimizerSlots: Int = 0) -> Int? {
         let n = max(1, maxBatch), t = max(1, min(threads, 64))
         var total = 0
-        for (count, per) in [(parameterCount, 2 + t), (n, inputSize), (n, arena.perImage), (t, arena.perChunk), (1, arena.fixed),
+        for (count, per) in [(parameterCount, 2 + t + max(0, optimizerSlots)), (n, inputSize), (n, arena.perImage), (t, arena.perChunk), (1, arena.fixed),
                              (n, arena32.perImage), (t, arena32.perChunk), (1, arena32.fixed)] {
             let (floats, o1) = count.multipliedReportingOverflow(by: per)
             let (sum, o2) = total.addingReportingOverflow(floats)
@@ -36,16 +37,17 @@ public struct ModelBuffers: Sendable {
         return o ? nil : b
     }
 
-    /// Throws when an instance for `maxBatch` images would not fit in `memory` bytes (the
-    /// machine's, by default): `what` names the setting that asked for it.
-    public func check(model: String, maxBatch: Int, threads: Int, what: String,
+    /// Throws when an instance for `maxBatch` images (and `optimizerSlots` optimizer buffers)
+    /// would not fit in `memory` bytes (the machine's, by default): `what` names the setting that
+    /// asked for it.
+    public func check(model: String, maxBatch: Int, threads: Int, optimizerSlots: Int = 0, what: String,
                       memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
-        let need = bytes(maxBatch: maxBatch, threads: threads)
+        let need = bytes(maxBatch: maxBatch, threads: threads, optimizerSlots: optimizerSlots)
         guard let need, UInt64(need) <= memory else {
             let perImage = (inputSize + arena.perImage + arena32.perImage) * 4
             // What does not grow with the batch (parameters, gradients, per-thread partials and
             // scratch) may alone be too much; else say how many images fit.
-            let fixed = bytes(maxBatch: 0, threads: threads).map { $0 - perImage } ?? Int.max
+            let fixed = bytes(maxBatch: 0, threads: threads, optimizerSlots: optimizerSlots).map { $0 - perImage } ?? Int.max
             let advice = UInt64(max(0, fixed)) >= memory ? "use fewer --threads (\(threads) now)"
                 : "at most \((Int(min(memory, UInt64(Int.max))) - fixed) / max(1, perImage)) images fit"
             throw RuntimeError("\(what): model \(model) needs \(need.map { gigabytes(UInt64($0)) } ?? "more than Int can count") "
@@ -61,11 +63,12 @@ open class CompiledModelBase: @unchecked Sendable {
     /// The emitted model's buffer sizes (every emitted class overrides this).
     open class var buffers: ModelBuffers { ModelBuffers() }
 
-    /// Throws when `M` is an emitted model whose buffers for `maxBatch` images would not fit in
-    /// this machine's memory (checked before any allocation).
-    public static func checkMemory<M: CompiledModel>(_: M.Type, maxBatch: Int, what: String) throws {
+    /// Throws when `M` is an emitted model whose buffers for `maxBatch` images (with a training
+    /// run's `optimizerSlots`) would not fit in this machine's memory (checked before any allocation).
+    public static func checkMemory<M: CompiledModel>(_: M.Type, maxBatch: Int, optimizerSlots: Int = 0, what: String) throws {
         guard let base = M.self as? CompiledModelBase.Type else { return }
-        try base.buffers.check(model: M.info.name, maxBatch: maxBatch, threads: Parallel.threads, what: what)
+        try base.buffers.check(model: M.info.name, maxBatch: maxBatch, threads: Parallel.threads,
+                               optimizerSlots: optimizerSlots, what: what)
     }
 
     public let maxBatch: Int

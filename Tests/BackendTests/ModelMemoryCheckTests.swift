@@ -25,6 +25,11 @@ final class ModelMemoryCheckTests: XCTestCase {
         }
         XCTAssertNoThrow(try b.check(model: "m", maxBatch: 128, threads: 2, what: "train", memory: 16 << 30))
         XCTAssertNil(b.bytes(maxBatch: Int.max / 2, threads: 2), "a count past Int is nil, never wrapped")
+        // a training run's optimizer state (Adam: two buffers the size of the parameters) counts too
+        XCTAssertEqual(b.bytes(maxBatch: 128, threads: 2, optimizerSlots: 2), try XCTUnwrap(b.bytes(maxBatch: 128, threads: 2)) + 2 * 4 * b.parameterCount)
+        let exact = UInt64(try XCTUnwrap(b.bytes(maxBatch: 128, threads: 2)))
+        XCTAssertNoThrow(try b.check(model: "m", maxBatch: 128, threads: 2, what: "x", memory: exact))
+        XCTAssertThrowsError(try b.check(model: "m", maxBatch: 128, threads: 2, optimizerSlots: 2, what: "x", memory: exact))
         XCTAssertThrowsError(try b.check(model: "m", maxBatch: Int.max / 2, threads: 2, what: "x", memory: .max))
 
         // The binary's command line, where this machine lacks the memory: exit 1 with the message.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs modelc under ThreadSanitizer and AddressSanitizer (issue 16). Usage:
-#   Tests/Sanitizers/run.sh [thread|address|all]        (default: all)
-# For each sanitizer:
+#   Tests/Sanitizers/run.sh [--binary] [thread|address|all]        (default: all)
+# For each sanitizer (--binary: steps 2 and 3 only, as CI runs them):
 #   1. `swift test -c release --sanitize=KIND --filter 'RuntimeTests|BackendTests'` in its own
 #      scratch path ($SAN_BUILD/tsan or $SAN_BUILD/asan), so sanitized and plain objects never
 #      mix. Release, because the backend tests run the generated models (seed 002 among them),
@@ -11,14 +11,18 @@
 #      with -O -g -sanitize=KIND; the runtime cache entry is keyed by those flags);
 #   3. with that binary: a short training (1 epoch, 256 images of the shipped MNIST sample,
 #      batch 64, --threads 2: the worker pool's hand-offs between the caller and one worker),
-#      an eval on 256 test images with --threads 3 (two workers) and a single-image predict.
+#      an eval on 256 test images with --threads 3 (two workers), a single-image predict, and
+#      one second of single-image latency (`bench --only latency`: parallel regions back to back,
+#      so the workers take jobs while spinning rather than after parking; with the pool's
+#      job counter weakened to .relaxed, TSan reports the race on its `parts` here).
 # Any sanitizer report fails the step (and the script, exit 1): TSan and ASan halt on the first
 # report with a non-zero exit code, and each step's log is also searched for report headers
 # (the kill-and-resume tests run a sanitized child process whose exit code a test may expect to
 # be non-zero). LeakSanitizer checks the compiled binary's runs; it is off for the XCTest process,
 # where it reports XCTest's own objects (README.md).
 # Prints each step's wall time and the total. Logs: $SAN_BUILD/sanitizers/logs/.
-# Environment: SAN_BUILD (default .build; the plain modelc is built in it), SAN_CONFIG (release or
+# Environment: SAN_BUILD (default .build; the plain modelc is built in it unless SAN_MODELC names
+# one already built), SAN_CONFIG (release or
 # debug, for the tests), SAN_JOBS (swift build -j), TSAN_OPTIONS / ASAN_OPTIONS (appended to the
 # script's options), MODELC_CACHE (the runtime cache, see `modelc compile`). Run it niced on a shared
 # machine: `nice -n 19 Tests/Sanitizers/run.sh`. Times: Tests/Sanitizers/README.md.
@@ -35,10 +39,12 @@ CONFIG="${SAN_CONFIG:-release}"
 JOBS=()
 [ -n "${SAN_JOBS:-}" ] && JOBS=(-j "$SAN_JOBS")
 
+BINARY_ONLY=0
+if [ "${1:-}" = --binary ]; then BINARY_ONLY=1; shift; fi
 case "${1:-all}" in
     all) KINDS="thread address" ;;
     thread|address) KINDS="$1" ;;
-    *) echo "usage: $0 [thread|address|all]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--binary] [thread|address|all]" >&2; exit 2 ;;
 esac
 
 # halt_on_error: stop at the first report, with a failing exit code (TSan's 66, ASan's 1).
@@ -84,8 +90,12 @@ summary() {
 }
 trap summary EXIT
 
-step build-modelc swift build "${JOBS[@]}" --scratch-path "$BUILD" --product modelc
-MODELC="$BUILD/debug/modelc"
+if [ -n "${SAN_MODELC:-}" ]; then
+    MODELC="$SAN_MODELC"
+else
+    step build-modelc swift build "${JOBS[@]}" --scratch-path "$BUILD" --product modelc
+    MODELC="$BUILD/debug/modelc"
+fi
 
 for kind in $KINDS; do
     short=${kind:0:1}san
@@ -94,8 +104,10 @@ for kind in $KINDS; do
     # for the compiled binary.
     leaks=()
     [ "$kind" = address ] && leaks=(env ASAN_OPTIONS="$ASAN_OPTIONS detect_leaks=0")
-    step "$short-tests" "${leaks[@]}" swift test "${JOBS[@]}" -c "$CONFIG" --scratch-path "$BUILD/$short" \
-        --sanitize="$kind" --filter 'RuntimeTests|BackendTests' || true
+    if [ $BINARY_ONLY -eq 0 ]; then
+        step "$short-tests" "${leaks[@]}" swift test "${JOBS[@]}" -c "$CONFIG" --scratch-path "$BUILD/$short" \
+            --sanitize="$kind" --filter 'RuntimeTests|BackendTests' || true
+    fi
     bin="$OUT/bin/seed002-$short"
     # emitted into the scratch directory, so that generated/ stays as committed
     step "$short-compile" "$MODELC" compile "$MODEL" --sanitize "$kind" --generated "$OUT/generated" -o "$bin" || continue
@@ -104,6 +116,7 @@ for kind in $KINDS; do
         --checkpoint "$OUT/seed002-$short.ckpt" || continue
     step "$short-eval" "$bin" eval --data "$SAMPLE" --checkpoint "$OUT/seed002-$short.ckpt" --split test --limit 256 --threads 3 || true
     step "$short-predict" "$bin" predict --checkpoint "$OUT/seed002-$short.ckpt" --idx "$SAMPLE/t10k-images-idx3-ubyte.gz" --index 0 || true
+    step "$short-latency" "$bin" bench --only latency --seconds 1 --no-peak --threads 2 || true
 done
 
 [ $FAILED -eq 0 ] && echo "sanitizers OK" || { echo "sanitizers: FAILED" >&2; exit 1; }

@@ -33,6 +33,9 @@ enum PB {
     static func attr(_ name: String, int v: Int) -> [UInt8] { string(1, name) + int(3, v) + int(20, 2) }
     static func attr(_ name: String, string v: String) -> [UInt8] { string(1, name) + string(4, v) + int(20, 3) }
     static func attr(_ name: String, ints: [Int]) -> [UInt8] { string(1, name) + ints.flatMap { int(8, $0) } + int(20, 7) }
+    static func attr(_ name: String, float v: Float) -> [UInt8] {
+        string(1, name) + [2 << 3 | 5] + withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } + int(20, 1)
+    }
     static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", attrs: [[UInt8]] = []) -> [UInt8] {
         inputs.flatMap { string(1, $0) } + outputs.flatMap { string(2, $0) } + string(3, name.isEmpty ? "/\(op)" : name) + string(4, op)
             + attrs.flatMap { bytes(5, $0) }
@@ -41,10 +44,10 @@ enum PB {
         let shape = dims.flatMap { bytes(1, int(1, $0)) }
         return string(1, name) + bytes(2, bytes(1, int(1, 1) + bytes(2, shape)))
     }
-    static func model(nodes: [[UInt8]], initializers: [[UInt8]], input: [Int] = [1, 4], output: String = "y") -> [UInt8] {
+    static func model(nodes: [[UInt8]], initializers: [[UInt8]], input: [Int] = [1, 4], output: String = "y", opset: Int = 13) -> [UInt8] {
         let graph = nodes.flatMap { bytes(1, $0) } + string(2, "g") + initializers.flatMap { bytes(5, $0) }
             + bytes(11, valueInfo("x", input)) + bytes(12, valueInfo(output, [1, 3]))
-        return int(1, 8) + string(2, "tests") + bytes(7, graph) + bytes(8, string(1, "") + int(2, 13))
+        return int(1, 8) + string(2, "tests") + bytes(7, graph) + bytes(8, string(1, "") + int(2, opset))
     }
 
     /// x [1, 4] -> Gemm (fc.weight [3, 4], fc.bias [3], transB) -> op -> y.

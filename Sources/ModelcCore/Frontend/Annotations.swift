@@ -331,7 +331,8 @@ enum AnnotationParser {
         switch v.lowercased() {
         case "linear", "none": return .linear
         case "relu": return .relu
-        case "leaky_relu", "leakyrelu": return .leakyRelu(alpha: alpha ?? 0.3)
+        // Keras's activation function leaky_relu has slope 0.2 (its LeakyReLU layer 0.3, SemanticDefaults).
+        case "leaky_relu", "leakyrelu": return .leakyRelu(alpha: alpha ?? 0.2)
         case "sigmoid": return .sigmoid
         case "tanh": return .tanh
         case "softmax": return .softmax
@@ -471,6 +472,7 @@ enum AnnotationParser {
             o.rate = r
         case "alpha", "negative_slope":
             let a = try number(v, k, line, doc)
+            guard a >= 0 else { throw doc.error(line, "\(k)=\(v): must be >= 0 (a negative slope is not supported)") }
             o.alpha = a
         case "epsilon", "eps":
             let e = try number(v, k, line, doc)

@@ -94,6 +94,7 @@ enum ONNXImporter {
         }
         let hwc = try layout.hwcOrder(file: chain.file)
         let layers = c.layers
+        try PyTorchBuilder.checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
                                line: 1, notes: [nhwcInput ? "input \(input) (H, W, C) from the graph input '\(chain.input.name)' (NHWC, turned NCHW by the graph)"
                                                 : "input \(PyTorchBuilder.chw(input)) (C, H, W) from the graph input '\(chain.input.name)'"])

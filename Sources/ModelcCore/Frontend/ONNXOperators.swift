@@ -68,7 +68,9 @@ enum ONNXOperators {
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)
         case "Tanh": try add(.tanh)
-        case "LeakyRelu": try add(.leakyRelu(st.float("alpha", 0.01)))
+        case "LeakyRelu":
+            guard st.float("alpha", 0.01) >= 0 else { throw st.err("alpha \(st.float("alpha", 0.01)): only a slope >= 0 is supported") }
+            try add(.leakyRelu(st.float("alpha", 0.01)))
         case "Elu": try add(.elu(st.float("alpha", 1.0)))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
@@ -76,12 +78,12 @@ enum ONNXOperators {
                 // Over the channels of a 1 x 1 image (a classifier ending in global pooling): flatten first.
                 try PyTorchBuilder.append(PTStep(name: name + "_flatten", op: .flatten, line: s.index), kind: "Flatten", to: &c, doc: doc,
                                           notes: ["the 1 x 1 image before \(s.opType) over its channels"])
-                return try add(s.opType == "Softmax" ? .softmax : .logSoftmax)
+                return try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1))
             }
             guard c.shape.count == 1, axis == 1 || axis == -1 else {
                 throw st.err("softmax over axis \(axis) of \(PyTorchBuilder.chw(c.shape)): only the class axis of a vector [N, K] is supported")
             }
-            try add(s.opType == "Softmax" ? .softmax : .logSoftmax)
+            try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1))
         case "MaxPool", "AveragePool": try add(try pool(st, input: c.shape))
         case "GlobalAveragePool", "GlobalMaxPool":
             let avg = s.opType == "GlobalAveragePool"
@@ -268,7 +270,9 @@ enum ONNXOperators {
     static func pad(_ st: Step) throws -> PTOp {
         guard st.string("mode", "constant") == "constant" else { throw st.err("mode \(st.string("mode", "")): only constant (zero) padding is supported") }
         let pads = try st.constant(1)?.ints() ?? st.node.attributes["pads"]?.ints ?? []
-        if let v = try st.constant(2)?.floats(), v.contains(where: { $0 != 0 }) { throw st.err("constant value \(v): only zero padding is supported") }
+        // The value: input 2 from opset 11, the `value` attribute before.
+        let value = try st.constant(2)?.floats() ?? [st.float("value", 0)]
+        if value.contains(where: { $0 != 0 }) { throw st.err("constant value \(value): only zero padding is supported") }
         guard st.constant(3) == nil else { throw st.err("the axes input is not supported") }
         guard pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ (0...maxAttribute).contains($0) }) else {
             throw st.err("pads \(pads): only non-negative padding of the height and width of an image [N, C, H, W] is supported")

@@ -89,10 +89,12 @@ extension PyTorchBuilder {
         case .tanh: c.add(st.name, kind, .activation(.tanh), s, line: st.line, notes: notes)
         case .leakyRelu(let a): c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
         case .elu(let a): c.add(st.name, kind, .activation(.elu(alpha: a)), s, line: st.line, notes: notes)
-        case .softmax: c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes)
-        case .logSoftmax:
-            c.add(st.name, kind, .activation(.softmax), s, line: st.line,
-                  notes: notes + ["log_softmax + NLL loss = softmax + cross-entropy; predictions report probabilities"])
+        case .softmax(let dim):
+            try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
+            c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes)
+        case .logSoftmax(let dim):
+            try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
+            c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes + [logSoftmaxNote])
         case .identity: break
         case .dropout(let p, let spatial):
             c.add(st.name, kind, .dropout(rate: p), s, line: st.line,
@@ -165,6 +167,31 @@ extension PyTorchBuilder {
             return (.zeroPadding(top: 0, bottom: 0, left: l, right: r), [n + l + r, ch], nil)
         default:
             throw err("not a 1-D or decoder module")
+        }
+    }
+
+    static let logSoftmaxNote = "log_softmax + NLL loss = softmax + cross-entropy; predictions report probabilities"
+
+    /// A softmax must run over the axis modelc's softmax takes, the features (the IR's last
+    /// axis): PyTorch's dim 1 of [N, K], [N, C, H, W] and [N, C, L], or dim 2 (-1) of a
+    /// recurrent module's [N, L, H] sequence. `dim` nil is PyTorch's implicit choice: 1, or 0
+    /// (the batch) on a 3-D tensor.
+    static func checkSoftmaxDim(_ dim: Int?, shape s: [Int], sequence: Bool, err: (String) -> ModelError) throws {
+        let ndim = s.count + 1, features = sequence ? 2 : 1
+        let d = dim.map { $0 < 0 ? $0 + ndim : $0 } ?? (ndim == 3 ? 0 : 1)
+        guard d != features else { return }
+        let what = dim.map { "dim=\($0)" } ?? "no dim (PyTorch then takes dim 0, the batch, of a 3-D tensor)"
+        throw err("softmax with \(what) on [N, \(String(chw(s).dropFirst()))"
+            + ": only the softmax over the features (dim=\(features)) is supported")
+    }
+
+    /// A LogSoftmax hands log-probabilities to what follows it; modelc computes it as a softmax,
+    /// which is the same only for the last layer (with NLL loss). Throws for any other.
+    static func checkLogSoftmaxLast(_ layers: [Layer], doc: Document) throws {
+        guard let i = layers.firstIndex(where: { $0.notes.contains(logSoftmaxNote) }) else { return }
+        if let next = layers[(i + 1)...].first(where: { if case .flatten = $0.op { return false }; return true }) {
+            throw doc.error(layers[i].line, "'\(layers[i].name)' (log_softmax) is followed by '\(next.name)': only a final "
+                + "log_softmax is supported (modelc computes it as a softmax, which is the same only at the end, with NLL loss)")
         }
     }
 

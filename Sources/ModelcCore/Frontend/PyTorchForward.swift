@@ -39,11 +39,14 @@ extension PyTorchBuilder {
             let op: PTOp
             switch name.lowercased().replacingOccurrences(of: "f.", with: "") {
             case "relu": op = .relu
-            case "leaky_relu": op = .leakyRelu(try num(0, 0.01))
+            case "leaky_relu":
+                let slope = try num(0, 0.01)
+                guard slope >= 0 else { throw doc.error(line, "forward: '\(tok)': only a slope >= 0 is supported") }
+                op = .leakyRelu(slope)
             case "sigmoid": op = .sigmoid
             case "tanh": op = .tanh
-            case "softmax": op = .softmax
-            case "log_softmax": op = .logSoftmax
+            case "softmax": op = .softmax(dim: nil)
+            case "log_softmax": op = .logSoftmax(dim: nil)
             case "flatten", "view": op = .flatten
             case "dropout":
                 let p = try num(0, 0.5)

@@ -11,7 +11,9 @@ enum PTOp: Equatable {
     case avgPool(kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int)
     case adaptiveAvgPool(oh: Int, ow: Int)
     case adaptiveMaxPool(oh: Int, ow: Int)
-    case relu, sigmoid, tanh, softmax, logSoftmax, identity
+    case relu, sigmoid, tanh, identity
+    /// `dim` as given (nil: not given, PyTorch's implicit choice).
+    case softmax(dim: Int?), logSoftmax(dim: Int?)
     case leakyRelu(Float)
     case elu(Float)
     case dropout(Float, spatial: Bool)
@@ -83,9 +85,13 @@ enum PyTorchModules {
         case "Sigmoid": return .sigmoid
         case "Tanh": return .tanh
         case "Identity": return .identity
-        case "Softmax": return .softmax
-        case "LogSoftmax": return .logSoftmax
-        case "LeakyReLU": return .leakyRelu(try r.float("negative_slope", 0, 0.01))
+        case "Softmax", "LogSoftmax":
+            let dim = r.a.keyword["dim"] == "None" ? nil : (r.a.keyword["dim"] != nil || !r.a.positional.isEmpty ? try r.int("dim", 0) : nil)
+            return m.type == "Softmax" ? .softmax(dim: dim) : .logSoftmax(dim: dim)
+        case "LeakyReLU":
+            let slope = try r.float("negative_slope", 0, 0.01)
+            guard slope >= 0 else { throw r.err("negative_slope=\(slope): only a slope >= 0 is supported") }
+            return .leakyRelu(slope)
         case "ELU": return .elu(try r.float("alpha", 0, 1.0))
         case "Dropout", "Dropout2d":
             let p = try r.float("p", 0, 0.5)
@@ -194,6 +200,7 @@ enum PyTorchModules {
     static func zeroPad(_ r: PTModuleArgs) throws -> PTOp {
         let m = r.module
         let v = m.args.components(separatedBy: "padding=").last ?? m.args
+        if v.contains("-") { throw r.err("negative padding in '\(m.args)' (a crop) is not supported") }
         let nums = v.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         guard nums.allSatisfy({ $0 <= 4096 }) else { throw r.err("implausible padding in '\(m.args)'") }
         if nums.count == 1 { return .zeroPad(left: nums[0], right: nums[0], top: nums[0], bottom: nums[0]) }

@@ -97,6 +97,7 @@ extension PyTorchModules {
             guard let x = Double(v), x == 0 else { throw r.err("value=\(v): only zero padding is supported") }
             text = text.components(separatedBy: "value=").first ?? text
         }
+        if text.contains("-") { throw r.err("negative padding in '\(m.args)' (a crop) is not supported") }
         let nums = text.components(separatedBy: "padding=").last.map { $0.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } } ?? []
         guard nums.allSatisfy({ $0 <= 4096 }) else { throw r.err("implausible padding in '\(m.args)'") }
         if m.type == "ConstantPad2d" {

@@ -48,6 +48,7 @@ extension PyTorchBuilder {
             c.flatten(line: last.line, note: "flatten of the final image or sequence output (classifier logits)")
             layers = c.layers
         }
+        try checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
                                line: root.line, notes: [PyTorchBuilder.inputNote(input, first: layers.first)] + inputNotes)
         // Shared weights point to chain positions; the input layer comes first.

@@ -27,6 +27,7 @@ extension PyTorchBuilder {
                     assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
                 }
                 let hasAct = t.rows.contains { ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "ReLU6"].contains($0.type) }
+                try checkLogSoftmaxLast(layers, doc: doc)
                 var ls = layers
                 if !hasAct {
                     ls = insertReLUs(ls)
@@ -85,9 +86,18 @@ extension PyTorchBuilder {
         return out
     }
 
-    static let tsActivations: [String: PTOp] = ["ReLU": .relu, "ReLU6": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh,
-                                                "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax,
-                                                "LogSoftmax": .logSoftmax, "Identity": .identity]
+    static let tsActivations: [String: PTOp] = ["ReLU": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh,
+                                                "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax(dim: nil),
+                                                "LogSoftmax": .logSoftmax(dim: nil), "Identity": .identity]
+
+    /// torch.nn leaf modules without parameters that keep their input's shape, which modelc does
+    /// not run: such a row is an error, never taken for a container's row (which torchsummary
+    /// prints after its children, with their output shape).
+    static let shapeKeepingLeaves: Set<String> = [
+        "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "Hardtanh", "Mish", "Softplus", "Softsign", "SELU", "CELU",
+        "Tanhshrink", "Threshold", "LogSigmoid", "Softmin", "Softmax2d", "RReLU", "Hardshrink", "Softshrink", "GLU",
+        "AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+        "LocalResponseNorm", "CrossMapLRN2d", "ChannelShuffle"]
 
     static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations()) throws -> [Layer] {
         var c = Chain(shape: input)
@@ -141,12 +151,8 @@ extension PyTorchBuilder {
             case "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
                 guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
                 guard c.shape.count == 3, out.count == 3, out[2] == c.shape[2] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
-                guard let (kh, sh) = solvePool(c.shape[0], out[0]), let (kw, sw) = solvePool(c.shape[1], out[1]) else {
-                    throw err("no pool size/stride maps \(chw(c.shape)) to \(r.shape)")
-                }
-                let isMax = r.type.contains("Max")
-                try append(step(isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)),
-                           kind: r.type, to: &c, doc: doc, declared: 0)
+                let (pool, notes) = try tablePool(r.type, from: c.shape, to: out, err: err)
+                try append(step(pool), kind: r.type, to: &c, doc: doc, declared: 0, notes: notes)
             case "LayerNorm", "GroupNorm":
                 guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                 try append(step(try normalizationRow(r, input: c.shape, groups: ann.overrides(for: r.label).groups, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
@@ -168,8 +174,11 @@ extension PyTorchBuilder {
                     guard r.params == 0 else { throw err("\(r.type) has no params") }
                     if out.count == 1, c.shape.count >= 2, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
                     guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
+                    if r.type.hasSuffix("Softmax"), c.shape.count != 1 {
+                        throw err("a table does not print \(r.type)'s dim: only one over a vector [K] is read from a table (give modelc the print(model) repr)")
+                    }
                     try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0)
-                } else if r.params == 0, let p = prevDeclared, p == r.shape {
+                } else if r.params == 0, let p = prevDeclared, p == r.shape, !shapeKeepingLeaves.contains(r.type) {
                     // A container (custom block) row: torchsummary prints it after its children.
                     if let last = c.layers.indices.last { c.layers[last].notes.append("container row \(r.label) (0 params, same shape) skipped") }
                 } else {
@@ -182,6 +191,40 @@ extension PyTorchBuilder {
             c.flatten(line: t.rows.last?.line ?? t.headerLine, note: "hidden flatten of the final [C, 1, 1] output (classifier logits)")
         }
         return c.layers
+    }
+
+    /// A pooling row's op, from its input and output sizes alone (a table prints no kernel):
+    /// - Adaptive pools must divide exactly (kernel = stride = in / out), as in a repr; other
+    ///   sizes give PyTorch windows that overlap or differ in size, which modelc does not run.
+    /// - MaxPool2d/AvgPool2d take the conventional unpadded fit (solvePool), with a note naming
+    ///   the other common kernels that print the same shapes; a pool that keeps the size is a
+    ///   padded one in PyTorch (not run), never taken as a 1x1 no-op.
+    static func tablePool(_ type: String, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> (PTOp, [String]) {
+        let isMax = type.contains("Max")
+        func op(_ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int) -> PTOp {
+            isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)
+        }
+        let (h, w) = (input[0], input[1]), (oh, ow) = (out[0], out[1])
+        if type.hasPrefix("Adaptive") {
+            guard oh > 0, ow > 0, h % oh == 0, w % ow == 0 else {
+                throw err("\(type) from \(h)x\(w) to \(oh)x\(ow): the sizes do not divide, so PyTorch's windows overlap or differ in size, which modelc does not run")
+            }
+            return (op(h / oh, w / ow, h / oh, w / ow), [])
+        }
+        guard let (kh, sh) = solvePool(h, oh), let (kw, sw) = solvePool(w, ow), !(kh == 1 && kw == 1 && sh == 1 && sw == 1) else {
+            let keeps = (h, w) == (oh, ow) ? " (a pool that keeps the size, such as \(type)(3, stride=1, padding=1), is padded)" : ""
+            throw err("no unpadded pool maps \(h)x\(w) to \(oh)x\(ow)\(keeps): padded pooling is not supported for PyTorch models")
+        }
+        var also: [String] = []
+        for k in 2...7 { for s in 1...k { for p in 0...(k / 2) where (k, s, p) != (kh, sh, 0) || kh != kw || sh != sw {
+            if convOut(h, k: k, s: s, p: p, d: 1) == oh, convOut(w, k: k, s: s, p: p, d: 1) == ow {
+                also.append("\(type)(\(k)\(s == k ? "" : ", stride=\(s)")\(p == 0 ? "" : ", padding=\(p)"))")
+            }
+        } } }
+        let chosen = kh == kw && sh == sw ? "\(kh)x\(kh) stride \(sh)" : "\(kh)x\(kw) stride \(sh)x\(sw)"
+        let note = also.isEmpty ? [] : ["kernel not printed: \(chosen), the conventional fit; \(also.prefix(3).joined(separator: ", "))"
+            + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes (padded ones are not supported)"]
+        return (op(kh, kw, sh, sw), note)
     }
 
     /// (kernel, stride) with floor((n - k)/s) + 1 == out: stride = kernel first, 2x2 first.

@@ -1,0 +1,136 @@
+// PyTorch and ONNX layers whose math a file can state but modelc does not compute as stated are
+// errors, never a network that computes something else (found by a read-only review of the
+// importers): torchsummary pool rows, shape-keeping activations a table names, softmax over an
+// axis other than the features, a log_softmax before other layers, negative padding, negative
+// slopes, an ONNX Pad's value attribute (opsets before 11), and the leaky_relu annotation's slope.
+import XCTest
+@testable import ModelcCore
+
+final class ImportSemanticsTests: XCTestCase {
+    /// A torchsummary table: Conv2d 3 -> 64 (7x7 s2 p3) on 3x64x64, then `rows`, then Linear.
+    func summary(_ rows: String, linear: String = "Linear-9                   [-1, 10]             650") -> String {
+        """
+        ```modelc
+        input: shape=3x64x64
+        ```
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+                    Conv2d-1           [-1, 64, 32, 32]           9,408
+                      ReLU-2           [-1, 64, 32, 32]               0
+        \(rows)
+         AdaptiveAvgPool2d-8             [-1, 64, 1, 1]               0
+                    \(linear)
+        ================================================================
+        """
+    }
+
+    func testTorchSummaryPoolsAreConventionalFitsWithTheAlternativesNamed() throws {
+        // A ResNet stem's MaxPool2d(3, 2, 1) prints 32 -> 16, as a 2x2 stride-2 pool does.
+        let r = try XCTUnwrap(checkOK(summary("         MaxPool2d-4           [-1, 64, 16, 16]               0")))
+        let pool = try XCTUnwrap(r.layer("MaxPool2d-4"))
+        XCTAssertEqual(pool.op, .maxPool(PoolAttrs(poolH: 2, poolW: 2, strideH: 2, strideW: 2, padding: .valid)))
+        XCTAssertTrue(pool.notes.contains { $0.hasPrefix("kernel not printed: 2x2 stride 2, the conventional fit; MaxPool2d(3, stride=2, padding=1)") },
+                      "\(pool.notes)")
+        // A pool that keeps the size is padded in PyTorch: never a 1x1 no-op.
+        checkError(summary("         AvgPool2d-4           [-1, 64, 32, 32]               0"),
+                   contains: "AvgPool2d-4: no unpadded pool maps 32x32 to 32x32 (a pool that keeps the size, such as AvgPool2d(3, stride=1, padding=1), is padded)")
+        // Adaptive pools must divide: 32 -> 6 has overlapping windows of two sizes.
+        let adaptive = summary("", linear: "Linear-9                   [-1, 10]          23,050")
+            .replacingOccurrences(of: "AdaptiveAvgPool2d-8             [-1, 64, 1, 1]", with: "AdaptiveAvgPool2d-8             [-1, 64, 6, 6]")
+        checkError(adaptive, contains: "AdaptiveAvgPool2d from 32x32 to 6x6: the sizes do not divide")
+    }
+
+    func testShapeKeepingModulesATableNamesAreNotTakenForContainers() {
+        for type in ["ReLU6", "SiLU", "GELU", "Hardswish", "InstanceNorm2d"] {
+            let row = String(repeating: " ", count: max(0, 16 - type.count)) + "\(type)-4           [-1, 64, 32, 32]               0"
+            checkError(summary(row), contains: "\(type)-4: module class \(type) is not supported")
+        }
+        // A container's row (torchsummary prints it after its children) is still skipped.
+        let container = checkOK(summary("        Sequential-4           [-1, 64, 32, 32]               0"))
+        XCTAssertTrue(container?.layer("ReLU-2")?.notes.contains("container row Sequential-4 (0 params, same shape) skipped") ?? false)
+    }
+
+    func testSoftmaxOverAnotherAxisIsRefused() {
+        func repr(_ softmax: String, input: String = "1x28x28", tail: String = "") -> String {
+            """
+            ```modelc
+            input: shape=\(input)
+            ```
+            ```
+            Net(
+              (conv1): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))
+              (sm): \(softmax)
+              (pool): AdaptiveAvgPool2d(output_size=(2, 2))
+              (fc1): Linear(in_features=16, out_features=8, bias=True)\(tail)
+            )
+            ```
+            """
+        }
+        checkError(repr("Softmax(dim=-1)"), contains: "module 'sm' (Softmax): softmax with dim=-1 on [N, 4, 26, 26]: only the softmax over the features (dim=1) is supported")
+        checkError(repr("Softmax(dim=2)"), contains: "softmax with dim=2 on [N, 4, 26, 26]")
+        XCTAssertNotNil(checkOK(repr("Softmax(dim=1)")))
+        XCTAssertNotNil(checkOK(repr("Softmax(dim=-3)")))
+        XCTAssertNotNil(checkOK(repr("Softmax(dim=None)")), "PyTorch's implicit dim of a 4-D tensor is 1")
+        // log_softmax hands log-probabilities on: only the last layer may be one
+        checkError(repr("LogSoftmax(dim=1)"), contains: "'sm' (log_softmax) is followed by 'pool': only a final log_softmax is supported")
+        XCTAssertNotNil(checkOK(repr("ReLU()", tail: "\n  (ls): LogSoftmax(dim=1)")))
+        // a table cannot say which axis
+        checkError(summary("         Softmax-4           [-1, 64, 32, 32]               0"),
+                   contains: "Softmax-4: a table does not print Softmax's dim")
+    }
+
+    func testNegativePaddingAndSlopesAreRefused() {
+        func repr(_ module: String, input: String = "1x28x28") -> String {
+            "```modelc\ninput: shape=\(input)\n```\n```\nNet(\n  (m): \(module)\n  (f): Flatten(start_dim=1, end_dim=-1)\n)\n```\n"
+        }
+        checkError(repr("ZeroPad2d((-2, -2, -2, -2))"), contains: "module 'm' (ZeroPad2d): negative padding in '(-2, -2, -2, -2)' (a crop) is not supported")
+        checkError(repr("ConstantPad2d(padding=(1, -1, 0, 0), value=0.0)"), contains: "negative padding")
+        checkError(repr("LeakyReLU(negative_slope=-0.1)"), contains: "module 'm' (LeakyReLU): negative_slope=-0.1: only a slope >= 0 is supported")
+        XCTAssertNotNil(checkOK(repr("ZeroPad2d((1, 1, 2, 2))")))
+    }
+
+    func testTheLeakyReluActivationAnnotationHasKerasFunctionsSlope() throws {
+        let t = """
+        ```modelc
+        layer dense: activation=leaky_relu
+        layer dense_1: activation=leaky_relu alpha=0.1
+        ```
+        Model: "sequential"
+        _________________________________________________________________
+         Layer (type)                Output Shape              Param #
+        =================================================================
+         flatten (Flatten)           (None, 784)               0
+         dense (Dense)               (None, 8)                 6280
+         dense_1 (Dense)             (None, 8)                 72
+         dense_2 (Dense)             (None, 10)                90
+        =================================================================
+        """
+        let r = try XCTUnwrap(checkOK(t))
+        XCTAssertEqual(r.layer("dense")?.op, .dense(units: 8, useBias: true, activation: .leakyRelu(alpha: 0.2)))
+        XCTAssertEqual(r.layer("dense_1")?.op, .dense(units: 8, useBias: true, activation: .leakyRelu(alpha: 0.1)))
+        checkError(t.replacingOccurrences(of: "alpha=0.1", with: "alpha=-0.1"), contains: "alpha=-0.1: must be >= 0")
+    }
+
+    func testONNXLogSoftmaxBeforeAnotherLayerAndAPadValueAreRefused() {
+        func failure(_ bytes: [UInt8]) -> String {
+            do { _ = try Frontend.checkONNX(bytes: bytes, path: "t.onnx") } catch { return "\(error)" }
+            return "no error"
+        }
+        let w2 = PB.tensor("fc2.weight", [3, 3], Array(repeating: 0.1, count: 9)), b2 = PB.tensor("fc2.bias", [3], [0, 0, 0])
+        let mid = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)]),
+                                   PB.node("LogSoftmax", ["h"], ["l"], name: "/ls/LogSoftmax", attrs: [PB.attr("axis", int: 1)]),
+                                   PB.node("Gemm", ["l", "fc2.weight", "fc2.bias"], ["y"], name: "/fc2/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                           initializers: [PB.tensor("fc.weight", [3, 4], Array(repeating: 0.1, count: 12)), PB.tensor("fc.bias", [3], [0, 0, 0]), w2, b2])
+        XCTAssertTrue(failure(mid).contains("(log_softmax) is followed by"), failure(mid))
+        XCTAssertEqual(failure(PB.gemmModel(then: "LogSoftmax")), "no error")
+        // opset 10: Pad's constant is the `value` attribute
+        let pad = PB.model(nodes: [PB.node("Pad", ["x"], ["p"], name: "/pad/Pad",
+                                           attrs: [PB.attr("pads", ints: [0, 0, 1, 1, 0, 0, 1, 1]), PB.attr("value", float: 1)]),
+                                   PB.node("Flatten", ["p"], ["y"], name: "/f/Flatten")],
+                           initializers: [], input: [1, 1, 4, 4], opset: 10)
+        XCTAssertTrue(failure(pad).contains("constant value [1.0]: only zero padding is supported"), failure(pad))
+        let leaky = PB.gemmModel(then: "LeakyRelu")
+        XCTAssertEqual(failure(leaky), "no error")
+    }
+}

@@ -29,7 +29,12 @@ enum TrainCommand<M: CompiledModel> {
             config.loss = k
         }
         if let v = try f.float("weight-decay", min: 0) { config.optimizer.weightDecay = v }
-        if let v = try f.float("momentum", min: 0, max: 1, openMax: true) { config.optimizer.momentum = v }
+        if let v = try f.float("momentum", min: 0, max: 1, openMax: true) {
+            guard config.optimizer.kind != .rmsprop || v == 0 else {
+                throw UsageError("train: --momentum \(v) with rmsprop: modelc's RMSprop has no momentum (Keras's default 0); use sgd, momentum or nesterov for momentum")
+            }
+            config.optimizer.momentum = v
+        }
         if let v = f.string("schedule") { config.schedule = try Schedule(parsing: v) }
         if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
         if let v = try f.seed("seed") { config.seed = v }

@@ -179,12 +179,10 @@ public enum HeadEvaluation {
             let r = loss.headResults(outputs: out, targets: targets, count: n, width: width, gradient: nil)
             for (k, h) in heads.enumerated() {
                 sums[k].loss += r[k].lossSum; sums[k].correct += r[k].correct
-                for i in 0..<n {
-                    for j in 0..<h.spec.width {
-                        let d = Double(out[i * width + h.spec.offset + j] - targets[i * width + h.spec.offset + j])
-                        sums[k].squared += d * d; sums[k].absolute += abs(d)
-                    }
-                }
+                var (squared, absolute) = (sums[k].squared, sums[k].absolute)
+                h.loss.addErrors(outputs: out, targets: targets, count: n, width: h.spec.width, stride: width, offset: h.spec.offset,
+                                 squared: &squared, absolute: &absolute)
+                (sums[k].squared, sums[k].absolute) = (squared, absolute)
             }
             lo = hi
         }

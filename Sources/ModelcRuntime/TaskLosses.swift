@@ -98,21 +98,54 @@ extension Loss {
                 }
                 lossSum += Double(l / Float(width))
             case .meanSquared, .meanAbsolute:
-                var l: Float = 0
-                for k in 0..<width {
-                    let d = z[k] - y[k]
-                    if objective == .meanSquared {
-                        l += d * d; g?[k] = 2 * d * scale
-                    } else {
-                        l += abs(d); g?[k] = (d > 0 ? 1 : d < 0 ? -1 : 0) * scale
-                    }
-                }
-                lossSum += Double(l / Float(width))
+                lossSum += Double(regression(z, y, width, p, g, scale))
             case .sparseCategorical, .margin:
                 preconditionFailure("\(objective.rawValue) takes labels, not targets")
             }
         }
         return (lossSum, correct)
+    }
+
+    /// MSE or MAE of one example, summed over its `width` values; `g` (optional) gets
+    /// scale x d(sum)/d(outputs). A softmax head's outputs are logits (the emitted model leaves
+    /// its final softmax to the loss), so its error is that of the probabilities, as in Keras,
+    /// and the gradient goes back through the softmax: dz_i = p_i (dp_i - sum_j dp_j p_j).
+    func regression(_ z: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ width: Int,
+                    _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>?, _ scale: Float) -> Float {
+        let v = predictions(z, width, scratch: p)
+        var l: Float = 0, dot: Float = 0
+        for k in 0..<width {
+            let d = v[k] - y[k]
+            let dv = objective == .meanSquared ? 2 * d * scale : (d > 0 ? 1 : d < 0 ? -1 : 0) * scale
+            l += objective == .meanSquared ? d * d : abs(d)
+            g?[k] = dv
+            dot += dv * v[k]
+        }
+        if head == .softmax, let g { for k in 0..<width { g[k] = v[k] * (g[k] - dot) } }
+        return l / Float(width)
+    }
+
+    /// What the model predicts from its outputs `z`: the softmax of a softmax head's logits
+    /// (into `scratch`), else the outputs themselves.
+    public func predictions(_ z: UnsafePointer<Float>, _ width: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        guard head == .softmax else { return z }
+        softmax(z, into: scratch, width)
+        return UnsafePointer(scratch)
+    }
+
+    /// Adds the squared and absolute errors of `count` examples' predictions to the sums; an
+    /// example's `width` values start at `offset` in rows of `stride` (outputs and targets alike).
+    public func addErrors(outputs: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int, width: Int, stride: Int,
+                          offset: Int = 0, squared: inout Double, absolute: inout Double) {
+        let s = UnsafeMutablePointer<Float>.allocate(capacity: max(1, width))
+        defer { s.deallocate() }
+        for n in 0..<count {
+            let v = predictions(outputs + n * stride + offset, width, scratch: s)
+            for j in 0..<width {
+                let d = Double(v[j] - targets[n * stride + offset + j])
+                squared += d * d; absolute += abs(d)
+            }
+        }
     }
 
     /// Values of an example that `correct` counts: the output units for a binary objective.

@@ -86,10 +86,7 @@ extension Evaluator {
             let out = model.forward(input, count: n, training: false, seed: 0)
             let r = loss.evaluate(outputs: out, targets: targets, count: n, width: width, gradient: nil)
             lossSum += r.lossSum; correct += r.correct
-            for i in 0..<(n * width) {
-                let d = Double(out[i] - targets[i])
-                squared += d * d; absolute += abs(d)
-            }
+            loss.addErrors(outputs: out, targets: targets, count: n, width: width, stride: width, squared: &squared, absolute: &absolute)
             if keepProbabilities {
                 probabilities.withUnsafeMutableBufferPointer { p in
                     for k in 0..<n {

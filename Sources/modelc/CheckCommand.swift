@@ -40,7 +40,8 @@ enum CheckCommand {
             } else {
                 report = try Frontend.check(path: path)
             }
-            let e = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true) : nil
+            let compileProblems = report.ok ? Emitter.problems(report.ir) : []
+            let e = report.ok && compileProblems.isEmpty ? Emitter.emit(report.ir, fuse: true) : nil
             if json {
                 print(withFusedGroups(json: report.json(), report.ir, winograd: e?.winogradLayers ?? [], plan: e?.plan), terminator: "")
             } else {
@@ -48,6 +49,8 @@ enum CheckCommand {
                 if showPlan { print(e?.plan.text ?? "Plan: none (the model has errors; see above)") }
             }
             for p in report.problems { stderr(p.description + "\n") }
+            // The description checks, but `modelc compile` would refuse it: say so now.
+            for p in compileProblems { stderr(p.description.replacingOccurrences(of: ": error: ", with: ": note: modelc compile refuses this model: ") + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
             stderr(e.description + "\n")

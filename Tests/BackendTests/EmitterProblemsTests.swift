@@ -16,6 +16,29 @@ final class EmitterProblemsTests: XCTestCase {
         return ir
     }
 
+    /// The generated classifier takes one softmax over the whole output: a softmax per step or
+    /// per pixel that feeds the output is refused (check still reads the table, and says so).
+    func testASoftmaxOverEachRowOfTheOutputIsRefused() throws {
+        let t = """
+        ```modelc
+        input: shape=10x8
+        ```
+        Model: "sequential"
+        _________________________________________________________________
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        dense (Dense)                (None, 10, 5)             45
+        =================================================================
+        """
+        let r = try Frontend.check(text: t, path: "seq.md")
+        XCTAssertTrue(r.ok)
+        let p = Emitter.problems(r.ir).map(\.description)
+        XCTAssertTrue(p.contains { $0.hasPrefix("seq.md:8: error: layer dense: a softmax over each of the 10 rows of its output (None, 10, 5)") }, "\(p)")
+        // one row (a vector, or a 1x1 image flattened) is one classifier's softmax
+        let vector = try Frontend.check(text: t.replacingOccurrences(of: "10x8", with: "8").replacingOccurrences(of: "(None, 10, 5)", with: "(None, 5)    "), path: "v.md")
+        XCTAssertEqual(Emitter.problems(vector.ir).map(\.description), [])
+    }
+
     func testDilationOnlyForConv2D() {
         var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
         a.dilationH = 2; a.dilationW = 2

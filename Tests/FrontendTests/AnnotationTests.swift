@@ -34,7 +34,7 @@ final class AnnotationTests: XCTestCase {
         layer dropout_2: rate=0.4       # later directives win
         layer dense_1: activation=softmax bias=true
         train: optimizer=rmsprop lr=3e-4 batch=64 epochs=7 loss=margin weight_decay=0.0005 schedule=step:5:0.5
-        train: val_split=0.2 early_stopping=patience:3 augment_shift=2 augment_rotate=7.5 seed=42 rho=0.8 momentum=0.5
+        train: val_split=0.2 early_stopping=patience:3 augment_shift=2 augment_rotate=7.5 seed=42 rho=0.8 momentum=0
         ```
         """
         let r = try Frontend.check(text: doc, path: "ann.md")
@@ -64,7 +64,7 @@ final class AnnotationTests: XCTestCase {
         XCTAssertEqual(t.augmentation, Augmentation(maxShiftPixels: 2, maxRotationDegrees: 7.5))
         XCTAssertEqual(t.seed, 42)
         XCTAssertEqual(t.rmsRho, 0.8, accuracy: 1e-7)
-        XCTAssertEqual(t.momentum, 0.5, accuracy: 1e-7)
+        XCTAssertEqual(t.momentum, 0, accuracy: 1e-7)   // RMSprop takes no other (KerasImportSemanticsTests)
         // Everything was annotated except BatchNorm (none here): no layer defaults assumed.
         XCTAssertEqual(ir.assumptions, [], "\(ir.assumptions)")
     }

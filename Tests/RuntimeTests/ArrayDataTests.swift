@@ -145,14 +145,16 @@ final class ArrayDataTests: XCTestCase {
 
     func testTrainsARegressionAndReportsMSE() throws {
         var data = syntheticImages(count: 300, seed: 11)
-        // target: 10 values per image, its class as a +-1 code
-        data.targets = data.labels.flatMap { y in (0..<10).map { Float($0 == Int(y) ? 1 : -0.5) } }
+        // target: 10 values per image, its class one-hot. TinyModel ends in softmax, so the error
+        // is its probabilities' (Keras's mse on a softmax model), which learns more slowly than
+        // cross-entropy: 0.082 -> 0.063 in 6 epochs (seeded, so the same every run)
+        data.targets = data.labels.flatMap { y in (0..<10).map { Float($0 == Int(y) ? 1 : 0) } }
         data.targetWidth = 10
         let t = try trainer(data) { $0.epochs = 6; $0.loss = .mse }
         XCTAssertEqual(t.loss.objective, .meanSquared)
         try t.run()
         let h = t.progress.history
-        XCTAssertLessThan(h.last!.loss, 0.7 * h.first!.loss)
+        XCTAssertLessThan(h.last!.loss, 0.8 * h.first!.loss)
         XCTAssertNil(h.last!.valAccuracy)
         let m = Evaluator.evaluateTask(t.model, images: t.validation!, loss: t.loss, batch: 32)
         XCTAssertEqual(m.task, .regression)

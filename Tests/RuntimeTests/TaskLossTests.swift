@@ -116,6 +116,33 @@ final class TaskLossTests: XCTestCase {
         checkFiniteDifferences(try loss(.mse, .linear), z: logits, y: regression, width: width)
         checkFiniteDifferences(try loss(.mae, .linear), z: logits, y: regression, width: width)
         checkFiniteDifferences(try loss(.mse, .sigmoid), z: probabilities, y: soft, width: width)
+        // a softmax head's outputs are logits: the error is the probabilities', back through the softmax
+        checkFiniteDifferences(try loss(.mse, .softmax), z: logits, y: oneHot, width: width)
+        checkFiniteDifferences(try loss(.mae, .softmax), z: logits, y: soft, width: width)
+    }
+
+    /// Keras's mse/mae on a softmax model compare softmax(z) with y (the model outputs
+    /// probabilities); modelc's softmax head hands the loss logits, so the loss applies the softmax.
+    func testRegressionLossesOnASoftmaxHeadUseTheProbabilities() throws {
+        let z: [Float] = [2, -1, 0.5, 0, 0, 3], y: [Float] = [1, 0, 0, 0, 0, 1], width = 3
+        var mse = 0.0, mae = 0.0
+        for n in 0..<2 {
+            let e = (0..<width).map { exp(Double(z[n * width + $0])) }, s = e.reduce(0, +)
+            for k in 0..<width {
+                let d = e[k] / s - Double(y[n * width + k])
+                mse += d * d / Double(width); mae += abs(d) / Double(width)
+            }
+        }
+        XCTAssertEqual(value(try loss(.mse, .softmax), z, y, width: width), mse / 2, accuracy: 1e-6)
+        XCTAssertEqual(value(try loss(.mae, .softmax), z, y, width: width), mae / 2, accuracy: 1e-6)
+        // eval's error sums use the same probabilities
+        var squared = 0.0, absolute = 0.0
+        z.withUnsafeBufferPointer { zp in y.withUnsafeBufferPointer { yp in
+            try? loss(.mse, .softmax).addErrors(outputs: zp.baseAddress!, targets: yp.baseAddress!, count: 2, width: width, stride: width,
+                                               squared: &squared, absolute: &absolute)
+        } }
+        XCTAssertEqual(squared / 6, mse / 2, accuracy: 1e-6)
+        XCTAssertEqual(absolute / 6, mae / 2, accuracy: 1e-6)
     }
 
     // MARK: Keras details

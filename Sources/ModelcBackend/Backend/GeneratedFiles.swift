@@ -156,6 +156,7 @@ extension Emitter {
     public static func problems(_ ir: ModelIR) -> [ModelError] {
         var out = ir.layers.compactMap { l in layerProblem(l).map { ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \($0)") } }
         out += SharedWeights.problems(ir)
+        if let p = ir.perRowOutputSoftmax { out.append(ModelError(file: ir.sourcePath, line: p.line, message: p.message)) }
         // 1-D layers are checked as the 2-D layers they run as.
         let ir = Lowering.liftingOneD(ir)
         var shape = ir.inputShape

@@ -570,6 +570,9 @@ enum AnnotationParser {
         if let r = rho {
             if t.optimizer == .rmsprop { t.rmsRho = r } else { t.rho = r }
         }
+        if t.optimizer == .rmsprop, ann.trainingKeys.contains("momentum"), t.momentum != 0 {
+            throw doc.error(line, "momentum=\(Describe.num(t.momentum)) with rmsprop: modelc's RMSprop has no momentum (Keras's default 0); use momentum=0 or another optimizer")
+        }
         ann.training = t
     }
 

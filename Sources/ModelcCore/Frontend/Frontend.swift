@@ -79,9 +79,32 @@ public enum Frontend {
         }
         try masks?.verify(ir.layers, doc: flat)
         ir.assumptions += nested.map { "nested model '\($0.name)' (line \($0.line)) read from its expanded layers (expand_nested=True), inline in the chain" }
+        ir.assumptions += recurrentAssumptions(ir.layers, layout: table.layout, maskShown: masks != nil, annotations: annotations)
         try ResourceLimits.check(ir, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: table.layout)
+    }
+}
+
+extension Frontend {
+    /// What a table cannot show about its recurrent layers, said rather than silently assumed:
+    /// - a classic Keras 2 table (standalone Keras or tf.keras 1.x) may come from Keras <= 2.2.5,
+    ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0, as modelc computes);
+    /// - an Embedding's mask_zero, which a Sequential table never prints (Keras 3's functional
+    ///   tables print it as NotEqual rows: `maskShown`).
+    static func recurrentAssumptions(_ layers: [Layer], layout: String, maskShown: Bool, annotations: Annotations) -> [String] {
+        var out: [String] = []
+        for l in layers {
+            guard case .recurrent(let a) = l.op, a.cell != .simpleRNN, layout == "keras2" else { continue }
+            out.append("\(l.name): recurrent_activation=sigmoid (Keras 2.3.0 and later; Keras 2.2.5 and earlier defaulted to "
+                       + "hard_sigmoid, which modelc does not run: a model trained with it computes something else)")
+        }
+        let readByRecurrent = layers.contains { if case .recurrent = $0.op { return true }; return false }
+        for l in layers where l.op.isEmbedding && !maskShown && readByRecurrent && annotations.overrides(for: l.name).maskZero == nil {
+            out.append("\(l.name): mask_zero=false (the table does not show it; annotate `layer \(l.name): mask_zero=true` "
+                       + "if the model masks token id 0)")
+        }
+        return out
     }
 }
 

@@ -131,6 +131,7 @@ public enum KerasConfig {
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        try KerasConfigRegularizers.apply(&ir, layers: model.layers, weightDecayAnnotated: ann.trainingKeys.contains("weight_decay") || ann.trainingKeys.contains("wd"))
         do { try ModelInputs.resolve(&ir, order: model.inputs, classesAnnotated: ann.classes != nil) } catch let e as ModelError { throw located(e, ir: ir) }
         try ModelHeads.resolve(&ir, annotations: ann, document: annDoc, order: model.outputs)
         ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
@@ -277,6 +278,7 @@ extension KerasModel {
                 guard nodes.count == 1 else {
                     throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); shared layers are not supported")
                 }
+                try checkTrainingArgument(nodes[0], layer: l.name)
                 let from = try inputs(of: nodes[0]).map { name -> Int in
                     guard let p = position[name] else {
                         throw nodes[0].error("layer '\(l.name)' (\(l.className)) is fed by '\(name)', which is not a layer listed before it")
@@ -309,6 +311,24 @@ extension KerasModel {
             let parts = try e.list()
             guard let f = parts.first else { throw e.fail("[\"layer_name\", node, tensor]") }
             return try f.string()
+        }
+    }
+
+    /// A call's `training=` argument overrides the model's mode: `training=True` keeps dropout
+    /// (and batch statistics) on at inference, `training=False` keeps a BatchNorm on its moving
+    /// statistics while training. modelc compiles the model's own modes, so either is refused.
+    /// Keras 3 (kwargs an object) records `training: false` on functional Dropout calls that
+    /// never passed it, so only `true` is read there; Keras 2 writes the kwargs it was given.
+    static func checkTrainingArgument(_ node: JNode, layer: String) throws {
+        var kwargs: [JNode] = []
+        if case .array = node.value {
+            for t in try node.list() { if let p = try? t.list(), p.count >= 4, case .object = p[3].value { kwargs.append(p[3]) } }
+        } else if let k = try node.optional("kwargs") { kwargs.append(k) }
+        for k in kwargs {
+            guard let t = try k.optional("training"), case .bool(let on) = t.value, on || !node.value.isObject else { continue }
+            throw t.error("layer '\(layer)' is called with training=\(on ? "True" : "False"), which fixes its mode "
+                + "(\(on ? "dropout and batch statistics also at inference" : "a BatchNorm on its moving statistics also in training")); "
+                + "modelc runs every layer in the model's own mode, so this call is not supported")
         }
     }
 
@@ -353,4 +373,5 @@ extension KerasModel {
 
 extension JSONValue {
     var isArray: Bool { if case .array = self { return true } else { return false } }
+    var isObject: Bool { if case .object = self { return true } else { return false } }
 }

@@ -96,6 +96,7 @@ enum PoolInference {
         if let why = parameterlessImage(q) { r.reason = why; return r }
         let (h, w, c) = (q.input[0], q.input[1], q.input[2])
         var t: Int, b: Int, l: Int, rr: Int
+        var others: [(Int, Int, Int, Int)] = []   // the other splits of an odd total, which print alike
         if let p = q.o.pad {
             (t, b, l, rr) = (p[0], p[1], p[2], p[3])
         } else if let out = q.declaredOut {
@@ -104,6 +105,9 @@ enum PoolInference {
             }
             let dh = out[0] - h, dw = out[1] - w
             t = dh / 2; b = dh - t; l = dw / 2; rr = dw - l
+            for (t2, b2) in Set([t, b]).map({ ($0, dh - $0) }) { for (l2, r2) in Set([l, rr]).map({ ($0, dw - $0) }) where (t2, l2) != (t, l) {
+                others.append((t2, b2, l2, r2))
+            } }
         } else {
             (t, b, l, rr) = (1, 1, 1, 1)   // Keras default padding=(1, 1)
         }
@@ -112,7 +116,9 @@ enum PoolInference {
             r.reason = "annotated pad=\(t),\(b),\(l),\(rr) gives \(Inference.shapeText(out)) but the table says \(Inference.shapeText(d))"
             return r
         }
-        r.fits = [LayerCandidate(kind: .zeroPadding2D, op: .zeroPadding(top: t, bottom: b, left: l, right: rr), output: out)]
+        r.fits = ([(t, b, l, rr)] + others.sorted { [$0.0, $0.2] .lexicographicallyPrecedes([$1.0, $1.2]) }).map {
+            LayerCandidate(kind: .zeroPadding2D, op: .zeroPadding(top: $0.0, bottom: $0.1, left: $0.2, right: $0.3), output: out)
+        }
         return r
     }
 

@@ -64,6 +64,33 @@ enum ModelHeads {
         }
     }
 
+    /// A compiled model's output softmax is taken over the whole output, as one classifier's
+    /// classes. A softmax that ran over each step or pixel (its output has more than one row of
+    /// the last axis, e.g. Dense(softmax) on (10, 8) or a 1x1 Conv2D(softmax) per pixel; also
+    /// when a Flatten, Reshape or Dropout follows it) is not one: the code generator refuses it
+    /// (the line and message), rather than compile a different model. The table still checks.
+    static func perRowOutputSoftmax(_ ir: ModelIR) -> (line: Int, message: String)? {
+        for out in outputs(ir.layers) {
+            var i = out
+            while i > 0, reshapesOnly(ir.layers[i].op), let p = ir.layers.producers(of: i).first { i = p }
+            let l = ir.layers[i]
+            guard finalActivation(l) == .softmax, l.outputShape.count > 1 else { continue }
+            let rows = l.outputShape.dropLast().reduce(1, *)
+            guard rows > 1 else { continue }
+            return (l.line, "layer \(l.name): a softmax over each of the \(rows) rows of its output \(ResourceLimits.shapeText(l.outputShape)) "
+                + "(per step or per pixel) feeds the model's output; the code generator's classifier heads take one softmax over the whole "
+                + "output, so this model cannot be compiled")
+        }
+        return nil
+    }
+
+    static func reshapesOnly(_ op: Op) -> Bool {
+        switch op {
+        case .flatten, .reshape, .dropout: return true
+        default: return false
+        }
+    }
+
     /// Sets `ir.heads` (see the top of the file).
     /// `order`: the outputs' names in the framework's order (a Keras file's `output_layers`);
     /// empty: table order.
@@ -134,4 +161,9 @@ enum ModelHeads {
         }
         return d
     }
+}
+
+extension ModelIR {
+    /// An output softmax over each step or pixel, which the code generator refuses (ModelHeads).
+    public var perRowOutputSoftmax: (line: Int, message: String)? { ModelHeads.perRowOutputSoftmax(self) }
 }

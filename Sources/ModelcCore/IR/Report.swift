@@ -238,7 +238,7 @@ enum TrainingDescription {
         case .sgd: return []
         case .momentum, .nesterov: return [("momentum", t.momentum)]
         case .adam, .adamw: return [("beta1", t.beta1), ("beta2", t.beta2), ("epsilon", t.epsilon)]
-        case .rmsprop: return [("rho", t.rmsRho), ("momentum", t.momentum), ("epsilon", t.epsilon)]
+        case .rmsprop: return [("rho", t.rmsRho), ("epsilon", t.epsilon)]   // plain RMSprop: momentum is refused
         case .adadelta: return [("rho", t.rho), ("epsilon", t.epsilon)]
         }
     }

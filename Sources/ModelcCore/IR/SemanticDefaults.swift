@@ -236,15 +236,20 @@ enum SemanticDefaults {
             }
         }
         // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
-        // with one are trained on raw 0..255 images).
-        let rescales = ir.layers.prefix { !isWeighted($0.op) }.contains { $0.kind == LayerKind.rescaling.rawValue }
+        // with one are trained on raw 0..255 images); so does an adapted Normalization there,
+        // whose statistics Keras's recipes adapt on the raw images (`adapt(x_train)`).
+        let preprocessing = ir.layers.prefix { !isWeighted($0.op) }
+        let rescales = preprocessing.contains { $0.kind == LayerKind.rescaling.rawValue }
+        let normalizes = !rescales && preprocessing.contains { $0.kind == LayerKind.normalization.rawValue }
         // Token ids (an Embedding or EmbeddingBag reads the input) are used as they are.
         let tokens = ir.layers.contains { $0.op.embeddingTable != nil }
-        ir.inputScale = ann.inputScale ?? (rescales || tokens ? 1 : 1.0 / 255.0)
+        ir.inputScale = ann.inputScale ?? (rescales || normalizes || tokens ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0
         if ann.inputScale == nil && ann.inputOffset == nil {
             ir.assumptions.append(tokens ? "input: scale=1 offset=0 (token ids, read as they are)"
                                   : rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
+                                  : normalizes ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Normalization layer standardizes them "
+                                                 + "with statistics adapted on raw images; annotate `input: scale=1/255` if they were adapted on scaled ones)"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
         nameBinaryHead(&ir, annotations: ann)

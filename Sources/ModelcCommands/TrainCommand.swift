@@ -132,7 +132,22 @@ enum TrainCommand<M: CompiledModel> {
             try config.apply(pairs: t.config, file: checkpointPath)
             resumeFrom = c
         }
+        let before = config.optimizer
         try applyFlags(f, to: &config)
+        if config.optimizer.kind != before.kind {
+            // The model file set its own optimizer's numbers; another one runs with them, as said here.
+            let o = config.optimizer
+            let own: String
+            switch o.kind {
+            case .sgd: own = ""
+            case .momentum, .nesterov: own = " momentum=\(o.momentum)"
+            case .adam, .adamw: own = " beta1=\(o.beta1) beta2=\(o.beta2) epsilon=\(o.epsilon)"
+            case .rmsprop: own = " rho=\(o.rmsRho) epsilon=\(o.epsilon)"
+            case .adadelta: own = " rho=\(o.rho) epsilon=\(o.epsilon)"
+            }
+            console.err("note: --optimizer \(o.kind.rawValue) runs with lr=\(config.learningRate)\(own) weight_decay=\(o.weightDecay) "
+                        + "(the model file's settings for \(before.kind.rawValue), not \(o.kind.rawValue)'s own defaults; --lr, --momentum and --weight-decay change them)")
+        }
         config.dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
         try CommandSupport.applyImageFolderFlags(f, to: &config)
         if let t = resumeFrom?.training, t.progress.stepInEpoch > 0 {

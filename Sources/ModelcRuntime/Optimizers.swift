@@ -1,4 +1,5 @@
-// Optimizers on the model's flat parameter buffer, with Keras 3 update formulas.
+// Optimizers on the model's flat parameter buffer, with Keras 3 update formulas (PyTorch-semantics
+// models: torch.optim's epsilon placement in Adam and RMSprop, `torchEpsilon`).
 //
 // Only trainable tensors are touched (BatchNorm moving statistics are not). L2 weight decay is
 // Keras kernel_regularizer style: the loss gains wd * sum(w^2) over tensors with `decays`, so
@@ -34,6 +35,10 @@ public struct OptimizerSettings: Sendable, Equatable {
     public var weightDecay: Float = 0
     /// grad += l2GradientScale * wd * w: 2 for Keras l2(wd), 1 for torch.optim weight_decay.
     public var l2GradientScale: Float = 2
+    /// torch.optim's epsilon placement (PyTorch models): Adam adds it to sqrt of the
+    /// bias-corrected v, RMSprop to sqrt(v); Keras adds it to sqrt(v) before Adam's bias
+    /// correction of the step, and inside RMSprop's square root.
+    public var torchEpsilon = false
     public init(kind: OptimizerKind) { self.kind = kind }
 }
 
@@ -65,6 +70,7 @@ public final class Optimizer {
     public convenience init(settings: OptimizerSettings, info: ModelInfo) {
         var s = settings
         s.l2GradientScale = info.semantics == "pytorch" ? 1 : 2
+        s.torchEpsilon = info.semantics == "pytorch"
         self.init(settings: s, tensors: info.tensors, parameterCount: info.parameterCount)
     }
 
@@ -118,6 +124,8 @@ public final class Optimizer {
     /// Per-step scalars of the update formulas.
     struct StepConstants {
         var lr, l2, decoupled, alpha, b1c, b2c, mu, rho, rmsRho, eps: Float
+        /// Adam's epsilon as the step adds it to sqrt(v); RMSprop's epsilon outside its square root.
+        var adamEps: Float, rmsEpsOutside: Bool
         init(_ s: OptimizerSettings, lr: Float, t: Float) {
             self.lr = lr
             let wd = s.weightDecay
@@ -128,10 +136,13 @@ public final class Optimizer {
             alpha = lr * (1 - powf(s.beta2, t)).squareRoot() / (1 - powf(s.beta1, t))
             b1c = 1 - s.beta1; b2c = 1 - s.beta2
             mu = s.momentum; rho = s.rho; rmsRho = s.rmsRho; eps = s.epsilon
+            // torch: m_hat / (sqrt(v_hat) + eps) = alpha * m / (sqrt(v) + eps * sqrt(1 - b2^t))
+            adamEps = s.torchEpsilon ? eps * (1 - powf(s.beta2, t)).squareRoot() : eps
+            rmsEpsOutside = s.torchEpsilon
         }
     }
 
-    /// The update of one element (16 lanes): Keras 3 formulas.
+    /// The update of one element (16 lanes): Keras 3 formulas (torch's epsilons where `c` says).
     @inline(__always)
     static func update(_ kind: OptimizerKind, _ c: StepConstants, decays: Bool,
                        w: inout SIMD16<Float>, g: inout SIMD16<Float>, m: inout SIMD16<Float>, v: inout SIMD16<Float>) {
@@ -154,11 +165,12 @@ public final class Optimizer {
             if c.decoupled != 0 { w -= w * c.decoupled }
             m += (g - m) * c.b1c
             v += (g * g - v) * c.b2c
-            w -= c.alpha * m / (v.squareRoot() + c.eps)
+            w -= c.alpha * m / (v.squareRoot() + c.adamEps)
         case .rmsprop:
             // v = rho * v + (1 - rho) g^2;  w -= lr * g / sqrt(v + eps)   (state in slot 0)
+            // (torch: w -= lr * g / (sqrt(v) + eps))
             m = c.rmsRho * m + (1 - c.rmsRho) * g * g
-            w -= c.lr * g / (m + c.eps).squareRoot()
+            w -= c.lr * g / (c.rmsEpsOutside ? m.squareRoot() + c.eps : (m + c.eps).squareRoot())
         case .adadelta:
             // a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) / sqrt(a + eps) * g
             // D = rho D + (1 - rho) d^2;  w += lr * d

@@ -18,6 +18,8 @@ final class TrainFlagTests: XCTestCase {
         let sgd = runCommandLine(Seed001Mlp25612864SigmoidRmsprop.self, ["train", "--data", sample, "--optimizer", "sgd", "--momentum", "0.9",
                                                                           "--limit", "64", "--epochs", "1", "--checkpoint", ckpt])
         XCTAssertFalse(sgd.err.contains("has no momentum"), sgd.err)
+        // another optimizer than the file's runs with the file's numbers, and says so
+        XCTAssertTrue(sgd.err.contains("note: --optimizer sgd runs with lr=0.001 weight_decay=0.0005 (the model file's settings for rmsprop"), sgd.err)
         try? FileManager.default.removeItem(atPath: ckpt)
         try? FileManager.default.removeItem(atPath: Trainer<Seed001Mlp25612864SigmoidRmsprop>.bestPath(for: ckpt))
     }

@@ -55,6 +55,20 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(run(.rmsprop, steps: 1)[0], 0.6837728664367967, accuracy: 1e-6)
     }
 
+    /// PyTorch models: torch.optim's Adam adds epsilon to sqrt(v_hat), RMSprop to sqrt(v).
+    /// References from torch 2 (Tests/Fixtures/numerics/make_torch_optimizer_refs.py), with
+    /// epsilon 0.1 so that its place shows: Keras's forms give 0.986 and 0.844 after one step.
+    func testTorchEpsilonPlacement() {
+        func torch(_ kind: OptimizerKind, _ steps: Int) -> Float {
+            run(kind, steps: steps) { $0.torchEpsilon = true; $0.epsilon = 0.1; $0.rmsRho = 0.99 }[0]
+        }
+        XCTAssertEqual(torch(.adam, 1), 0.9166666666666666, accuracy: 1e-6)
+        XCTAssertEqual(torch(.adam, 2), 0.8333333333333338, accuracy: 1e-6)
+        XCTAssertEqual(torch(.rmsprop, 1), 0.6666666666666667, accuracy: 1e-6)
+        XCTAssertEqual(torch(.rmsprop, 2), 0.373469451724671, accuracy: 1e-6)
+        XCTAssertNotEqual(run(.adam, steps: 1) { $0.epsilon = 0.1 }[0], torch(.adam, 1), accuracy: 0.01, "Keras's form differs")
+    }
+
     func testAdadeltaKeras() {
         // rho 0.95, eps 1e-7, lr 1: a = 0.0125; d = -sqrt(1e-7) / sqrt(a + 1e-7) * 0.5
         XCTAssertEqual(run(.adadelta, lr: 1, steps: 1)[0], 0.9985857920944472, accuracy: 1e-6)

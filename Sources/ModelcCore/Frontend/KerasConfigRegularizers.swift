@@ -3,7 +3,7 @@
 //
 // Before: an IR built from the config, its training settings from the sidecar annotations.
 // After:  one L2 factor on every kernel (the same on each layer that has one, and no other
-//         regularizer or constraint) is the model's weight decay: Keras adds l2 * sum(w^2) per
+//         regularizer or constraint; not with AdamW, whose decay is decoupled) is the model's weight decay: Keras adds l2 * sum(w^2) per
 //         kernel, which is modelc's Keras weight decay (gradient 2 * wd * w on kernels only),
 //         unless `train: weight_decay=` is annotated. Anything else (L1, bias, activity,
 //         recurrent or BatchNorm regularizers, constraints, factors that differ between layers)
@@ -29,14 +29,16 @@ enum KerasConfigRegularizers {
                 for k in otherKeys { if let r = try config.present(k) { other.append("\(l.name) \(k) \(try describe(r))") } }
             }
         }
-        if let first = l2.first, other.isEmpty, l2.allSatisfy({ $0.value == first.value }), !weightDecayAnnotated {
+        // (AdamW's weight decay is its own, decoupled one: an L2 is not that)
+        if let first = l2.first, other.isEmpty, l2.allSatisfy({ $0.value == first.value }), !weightDecayAnnotated, ir.training.optimizer != .adamw {
             // every layer with a tensor the weight decay covers, and no other, has the L2
             let decayed: Set<ParamTensor.Role> = [.kernel, .depthwiseKernel, .pointwiseKernel]
             let kernels = Set(ir.layers.filter { $0.paramTensors.contains { decayed.contains($0.role) } }.map(\.name))
             if kernels == Set(l2.map(\.layer)) {
-                ir.training.weightDecay = first.value
                 // no longer a default: out of the defaults' line
-                ir.assumptions = ir.assumptions.map { $0.hasSuffix("(defaults; annotate `train:`)") ? $0.replacingOccurrences(of: " weight_decay=0", with: "") : $0 }
+                let stated = " weight_decay=\(Describe.num(ir.training.weightDecay))"
+                ir.assumptions = ir.assumptions.map { $0.hasSuffix("(defaults; annotate `train:`)") ? $0.replacingOccurrences(of: stated, with: "") : $0 }
+                ir.training.weightDecay = first.value
                 ir.assumptions.append("train: weight_decay=\(Describe.num(first.value)) (the L2 kernel_regularizer of every layer with a kernel)")
                 return
             }

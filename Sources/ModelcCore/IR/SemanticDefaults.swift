@@ -262,27 +262,46 @@ enum SemanticDefaults {
             // torch.optim defaults where the model file does not say otherwise.
             var changed: [String] = []
             let k = ann.trainingKeys
+            let lrGiven = k.contains("lr") || k.contains("learning_rate")
             switch ir.training.optimizer {
             case .adam, .adamw:
                 if !k.contains("epsilon") { ir.training.epsilon = 1e-8; changed.append("epsilon=1e-08") }
+                if ir.training.optimizer == .adamw && !k.contains("weight_decay") && !k.contains("wd") {
+                    ir.training.weightDecay = 0.01; changed.append("weight_decay=0.01")
+                }
             case .rmsprop:
                 if !k.contains("epsilon") { ir.training.epsilon = 1e-8; changed.append("epsilon=1e-08") }
                 if !k.contains("rho") { ir.training.rmsRho = 0.99; changed.append("rho(alpha)=0.99") }
+                if !lrGiven { ir.training.learningRate = 0.01; changed.append("lr=0.01") }
             case .adadelta:
                 if !k.contains("epsilon") { ir.training.epsilon = 1e-6; changed.append("epsilon=1e-06") }
                 if !k.contains("rho") { ir.training.rho = 0.9; changed.append("rho=0.9") }
-                if !k.contains("lr") && !k.contains("learning_rate") { ir.training.learningRate = 1.0; changed.append("lr=1") }
+                if !lrGiven { ir.training.learningRate = 1.0; changed.append("lr=1") }
             default: break
             }
             if !changed.isEmpty {
                 ir.assumptions.append("train: \(ir.training.optimizer.rawValue) \(changed.joined(separator: " ")) (torch.optim defaults for a PyTorch model)")
             }
+        } else {
+            // Keras's optimizer defaults that differ from modelc's (lr 0.001, no weight decay).
+            var changed: [String] = []
+            let k = ann.trainingKeys
+            switch ir.training.optimizer {
+            case .sgd, .momentum, .nesterov:
+                if !k.contains("lr") && !k.contains("learning_rate") { ir.training.learningRate = 0.01; changed.append("lr=0.01") }
+            case .adamw:
+                if !k.contains("weight_decay") && !k.contains("wd") { ir.training.weightDecay = 0.004; changed.append("weight_decay=0.004") }
+            default: break
+            }
+            if !changed.isEmpty {
+                ir.assumptions.append("train: \(ir.training.optimizer.rawValue) \(changed.joined(separator: " ")) (Keras's defaults for \(ir.training.optimizer.rawValue))")
+            }
         }
         let defaults = TrainingConfig()
         var missing: [String] = []
-        let keys: [(String, String)] = [("optimizer", defaults.optimizer.rawValue), ("lr", Describe.num(defaults.learningRate)),
+        let keys: [(String, String)] = [("optimizer", defaults.optimizer.rawValue), ("lr", Describe.num(ir.training.learningRate)),
                                          ("batch", "\(defaults.batchSize)"), ("epochs", "\(defaults.epochs)"),
-                                         ("loss", defaults.loss.rawValue), ("weight_decay", "0"), ("schedule", "constant"),
+                                         ("loss", defaults.loss.rawValue), ("weight_decay", Describe.num(ir.training.weightDecay)), ("schedule", "constant"),
                                          ("val_split", Describe.num(defaults.validationSplit)), ("early_stopping", "none"),
                                          ("seed", "\(defaults.seed)")]
         for (k, v) in keys where !ann.trainingKeys.contains(k) && !ann.trainingKeys.contains(alias(k)) {

@@ -129,6 +129,24 @@ final class KerasImportSemanticsTests: XCTestCase {
         XCTAssertFalse(masked.ir.assumptions.contains { $0.contains("mask_zero") }, "\(masked.ir.assumptions)")
     }
 
+    /// reset_after came with Keras 2.1.x's GRU (default False until tf.keras 2): a config
+    /// without the key is from before it, reset gate before the state's projection.
+    func testAGRUConfigWithoutResetAfterResetsBefore() throws {
+        func gru(_ extra: String) -> [UInt8] {
+            Array("""
+            {"class_name": "Sequential", "config": {"name": "s", "layers": [
+             {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 5, 4]}},
+             {"class_name": "GRU", "config": {"name": "gru", "units": 3, "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": true\(extra)}},
+             {"class_name": "Dense", "config": {"name": "out", "units": 2, "activation": "softmax", "use_bias": true}}]}}
+            """.utf8)
+        }
+        for (extra, after) in [("", false), (", \"reset_after\": true", true), (", \"reset_after\": false", false)] {
+            let r = try KerasConfig.check(bytes: gru(extra), file: "g.json", zip: false)
+            guard case .recurrent(let a)? = r.layer("gru")?.op else { return XCTFail("no GRU in \(r.ir.layers.map(\.name))") }
+            XCTAssertEqual(a.resetAfter, after, extra)
+        }
+    }
+
     func testRMSpropMomentumIsRefusedAndNotReported() throws {
         let t = """
         ```modelc

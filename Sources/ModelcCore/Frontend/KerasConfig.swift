@@ -134,7 +134,10 @@ public enum KerasConfig {
         try KerasConfigRegularizers.apply(&ir, layers: model.layers, weightDecayAnnotated: ann.trainingKeys.contains("weight_decay") || ann.trainingKeys.contains("wd"))
         do { try ModelInputs.resolve(&ir, order: model.inputs, classesAnnotated: ann.classes != nil) } catch let e as ModelError { throw located(e, ir: ir) }
         try ModelHeads.resolve(&ir, annotations: ann, document: annDoc, order: model.outputs)
-        ir.assumptions = ir.assumptions.map { $0.replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset") }
+        ir.assumptions = ir.assumptions.map {
+            $0.replacingOccurrences(of: "annotate `dataset:` to override", with: "a Keras config does not name its dataset")
+                .replacingOccurrences(of: "annotate `dataset:`", with: "a Keras config does not name its dataset")
+        }
         let source = container.map { " (\($0))" } ?? ""
         ir.assumptions.insert("parameter counts: computed from the layer configs\(source); a Keras config declares no counts, so they are verified against nothing", at: 0)
         do { try ResourceLimits.check(ir, document: doc) } catch let e as ModelError {

@@ -88,7 +88,9 @@ extension KerasConfigLayers {
         if cell != .simpleRNN { try expectActivation(c, "recurrent_activation", "sigmoid") }
         let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
         let bias = try c.present("use_bias")?.bool() ?? true
-        let resetAfter = cell == .gru ? try c.present("reset_after")?.bool() ?? true : false
+        // A GRU config without reset_after comes from a Keras before the key existed (2.1.x and
+        // earlier), which applied the reset gate before the state's projection.
+        let resetAfter = cell == .gru ? try c.present("reset_after")?.bool() ?? false : false
         return RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
                               biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
     }

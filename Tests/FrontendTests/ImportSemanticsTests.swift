@@ -41,6 +41,27 @@ final class ImportSemanticsTests: XCTestCase {
         checkError(adaptive, contains: "AdaptiveAvgPool2d from 32x32 to 6x6: the sizes do not divide")
     }
 
+    func testArgumentsATableDoesNotPrintAreNamedOrAnnotated() throws {
+        let t = """
+        ```modelc
+        input: shape=1x28x28
+        layer ELU-2: alpha=0.5
+        ```
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+                    Conv2d-1            [-1, 4, 26, 26]              40
+                       ELU-2            [-1, 4, 26, 26]               0
+                 LeakyReLU-3            [-1, 4, 26, 26]               0
+                    Linear-4                   [-1, 10]          27,050
+        ================================================================
+        """
+        let r = try XCTUnwrap(checkOK(t))
+        XCTAssertEqual(r.layer("ELU-2")?.op, .activation(.elu(alpha: 0.5)))
+        XCTAssertEqual(r.layer("ELU-2")?.notes, [])
+        XCTAssertEqual(r.layer("LeakyReLU-3")?.notes, ["negative_slope not printed: 0.01 (PyTorch default; annotate `layer LeakyReLU-3: alpha=...`)"])
+    }
+
     func testShapeKeepingModulesATableNamesAreNotTakenForContainers() {
         for type in ["ReLU6", "SiLU", "GELU", "Hardswish", "InstanceNorm2d"] {
             let row = String(repeating: " ", count: max(0, 16 - type.count)) + "\(type)-4           [-1, 64, 32, 32]               0"
@@ -78,6 +99,30 @@ final class ImportSemanticsTests: XCTestCase {
         // a table cannot say which axis
         checkError(summary("         Softmax-4           [-1, 64, 32, 32]               0"),
                    contains: "Softmax-4: a table does not print Softmax's dim")
+    }
+
+    /// A custom block's forward() (a ResNet BasicBlock's residual add) is not in the repr: said.
+    func testCustomBlocksAreNamedAsChains() throws {
+        let t = """
+        ```modelc
+        input: shape=1x8x8
+        ```
+        ```
+        Net(
+          (block): BasicBlock(
+            (conv1): Conv2d(1, 1, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)
+            (relu): ReLU(inplace=True)
+          )
+          (body): Sequential(
+            (0): Flatten(start_dim=1, end_dim=-1)
+            (1): Linear(in_features=64, out_features=10, bias=True)
+          )
+        )
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(t))
+        XCTAssertTrue(r.ir.assumptions.contains("custom blocks run as chains of their modules: BasicBlock (block); "
+            + "a residual add or other logic in their forward() is not in a repr (annotate `forward: ...`)"), "\(r.ir.assumptions)")
     }
 
     func testNegativePaddingAndSlopesAreRefused() {

@@ -84,6 +84,8 @@ enum PyTorchBuilder {
                 if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
             case .activation(.leakyRelu):
                 if let a = o.alpha { ir.layers[i].op = .activation(.leakyRelu(alpha: a)) }
+            case .activation(.elu):
+                if let a = o.alpha { ir.layers[i].op = .activation(.elu(alpha: a)) }
             case .dense(let u, let b, _):
                 if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: a) }
             case .conv2d(var c):

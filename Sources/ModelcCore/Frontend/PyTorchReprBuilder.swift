@@ -147,9 +147,28 @@ extension PyTorchBuilder {
     /// declares no activation module, and the notes that say so.
     static func declaredBase(_ m: ReprModules) -> ([PTStep], [String]) {
         var notes = ["call order: the declared module order (annotate `forward: ...` for the order of forward())"]
+        let blocks = customBlocks(m.root)
+        if !blocks.isEmpty {
+            notes.append("custom blocks run as chains of their modules: \(blocks.prefix(4).joined(separator: ", "))\(blocks.count > 4 ? " and \(blocks.count - 4) more" : ""); "
+                         + "a residual add or other logic in their forward() is not in a repr (annotate `forward: ...`)")
+        }
         guard !m.declared.contains(where: { $0.op.isActivation }) else { return (m.declared, notes) }
         notes.append(reluNote)
         return (withActivations(m.declared, op: .relu), notes)
+    }
+
+    /// Containers below the root that are not Sequential, ModuleList or ModuleDict ("BasicBlock
+    /// (layer1.0)"): their forward() may do more than call their modules in order.
+    static func customBlocks(_ root: PTModule) -> [String] {
+        var out: [String] = []
+        func walk(_ m: PTModule) {
+            for c in m.children where c.isContainer {
+                if !["Sequential", "ModuleList", "ModuleDict"].contains(c.type) { out.append("\(c.type) (\(c.path))") }
+                walk(c)
+            }
+        }
+        walk(root)
+        return out
     }
 
     /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows it).

@@ -157,7 +157,8 @@ extension PyTorchBuilder {
                 guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                 try append(step(try normalizationRow(r, input: c.shape, groups: ann.overrides(for: r.label).groups, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
             case "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d":
-                try append(step(try sequenceOrDecoderOp(r, input: c.shape, out: out, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
+                try append(step(try sequenceOrDecoderOp(r, input: c.shape, out: out, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params,
+                           notes: unprintedArguments(r, ann))
             case "Flatten":
                 guard r.params == 0, out == [c.shape.reduce(1, *)] else { throw err("flattening \(chw(c.shape)) cannot give \(r.shape)") }
                 try append(step(.flatten), kind: "Flatten", to: &c, doc: doc, declared: 0)
@@ -177,7 +178,7 @@ extension PyTorchBuilder {
                     if r.type.hasSuffix("Softmax"), c.shape.count != 1 {
                         throw err("a table does not print \(r.type)'s dim: only one over a vector [K] is read from a table (give modelc the print(model) repr)")
                     }
-                    try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0)
+                    try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0, notes: unprintedArguments(r, ann))
                 } else if r.params == 0, let p = prevDeclared, p == r.shape, !shapeKeepingLeaves.contains(r.type) {
                     // A container (custom block) row: torchsummary prints it after its children.
                     if let last = c.layers.indices.last { c.layers[last].notes.append("container row \(r.label) (0 params, same shape) skipped") }
@@ -191,6 +192,19 @@ extension PyTorchBuilder {
             c.flatten(line: t.rows.last?.line ?? t.headerLine, note: "hidden flatten of the final [C, 1, 1] output (classifier logits)")
         }
         return c.layers
+    }
+
+    /// What a row's module takes as an argument that the table does not print, and the default
+    /// modelc uses for it (an annotation overrides it: PyTorchBuilder.applyOverrides).
+    static func unprintedArguments(_ r: TSRow, _ ann: Annotations) -> [String] {
+        let o = ann.overrides(for: r.label)
+        guard o.alpha == nil && o.bilinear == nil else { return [] }
+        switch r.type {
+        case "LeakyReLU": return ["negative_slope not printed: 0.01 (PyTorch default; annotate `layer \(r.label): alpha=...`)"]
+        case "ELU": return ["alpha not printed: 1 (PyTorch default; annotate `layer \(r.label): alpha=...`)"]
+        case "Upsample": return ["mode not printed: nearest (PyTorch default; annotate `layer \(r.label): interpolation=bilinear align_corners=false` for bilinear)"]
+        default: return []
+        }
     }
 
     /// A pooling row's op, from its input and output sizes alone (a table prints no kernel):

@@ -116,7 +116,7 @@ public enum KerasWeightFiles {
                 }
                 return
             }
-            let layer = try h5.attributeStrings("name", of: o)?.first ?? String(parts[parts.count - 2])
+            let layer = try owner(h5, of: o)
             let members = try h5.members(o)
             for (i, m) in members.sorted(by: { index($0) < index($1) }).enumerated() {
                 guard index(m) == i, try h5.isDataset(m) else {
@@ -129,6 +129,29 @@ public enum KerasWeightFiles {
             }
         }
         return out
+    }
+
+    /// The layer a `vars` group's variables belong to, as the model's tensor keys name it:
+    /// - `<layer>/vars`: the group's `name` attribute (Keras 3.6+), else `<layer>`;
+    /// - a recurrent layer's `<layer>/cell/vars` (named after the cell, "lstm_cell"): `<layer>`'s;
+    /// - TimeDistributed's `<wrapper>/layer/vars`: the wrapper's (its tensors are the wrapper's);
+    /// - Bidirectional's `<wrapper>/forward_layer[/cell]/vars`: "<wrapper>/<forward layer>"
+    ///   ("bidirectional/forward_lstm"), and the same for backward_layer.
+    static func owner(_ h5: HDF5File, of vars: HDF5File.Object) throws -> String {
+        var groups = vars.path.split(separator: "/").dropLast().map(String.init)
+        func name(_ path: [String], own: HDF5File.Object? = nil) throws -> String {
+            let o = try own ?? h5.object("/" + (path + ["vars"]).joined(separator: "/"))
+            return try o.flatMap { try h5.attributeStrings("name", of: $0)?.first } ?? path.last ?? ""
+        }
+        if groups.last == "cell" { groups.removeLast() }
+        else if groups.last != "layer" && !["forward_layer", "backward_layer"].contains(groups.last ?? "") {
+            return try name(groups, own: vars)
+        }
+        if groups.last == "layer", groups.count >= 2 { groups.removeLast(); return try name(groups) }
+        if let last = groups.last, ["forward_layer", "backward_layer"].contains(last), groups.count >= 2 {
+            return try name(Array(groups.dropLast())) + "/" + name(groups)
+        }
+        return try name(groups)
     }
 
     static func index(_ o: HDF5File.Object) -> Int {

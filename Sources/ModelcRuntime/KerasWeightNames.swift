@@ -2,7 +2,8 @@
 // "<layer>/vars/<i>" (see ModelcModelFiles' KerasWeightFiles). This maps each position to the model's
 // tensor key: within a layer, Keras 3 creates its variables in a fixed order by role
 // (SeparableConv2D: depthwise_kernel, pointwise_kernel, bias; Conv/Dense/DepthwiseConv2D: kernel,
-// bias; BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
+// bias; LSTM, GRU and SimpleRNN cells: kernel, recurrent_kernel, bias (the file keeps them under
+// the cell, KerasWeightFiles.owner); BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
 // scale=False / center=False leave out; LayerNormalization and GroupNormalization: gamma, beta;
 // Normalization: mean, variance, count). Shapes are checked afterwards by `WeightsFile.match`,
 // which also reports every position that maps to no tensor and every tensor left without one.
@@ -12,7 +13,7 @@ import ModelcModelFiles
 
 enum KerasWeightNames {
     /// Keras 3's variable order within a layer, by the role (last component) of the key.
-    static let roleOrder = ["depthwise_kernel", "pointwise_kernel", "kernel", "bias",
+    static let roleOrder = ["depthwise_kernel", "pointwise_kernel", "kernel", "recurrent_kernel", "bias", "embeddings",
                             "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance", "count"]
 
     /// "<layer>/vars/<i>" -> (layer, i).

@@ -21,6 +21,7 @@
 // Dense/Linear fed by a Flatten of a spatial map would need its rows reordered (PyTorch flattens
 // C, H, W, Keras H, W, C); that is refused. A file key that is a model key must pair with that key.
 
+import ModelcModelFiles
 import ModelcData
 
 enum WeightsMatching {
@@ -82,7 +83,9 @@ enum WeightsMatching {
     static func byOrder(_ file: [(String, NDArray)], ordered: Bool, info: ModelInfo, path: String) throws -> Result {
         func refuse(_ m: String) -> RuntimeError { RuntimeError(file: path, "cannot match by order and shape either: \(m)") }
         guard ordered else {
-            throw refuse("a safetensors file keeps no tensor order (its header is a JSON object), so its names must be the model's")
+            throw refuse(WeightsFormat.of(path: path) == .safetensors
+                ? "a safetensors file keeps no tensor order (its header is a JSON object), so its names must be the model's"
+                : "this file keeps no one order of all tensors (Keras 3 files group them by layer), so its layer names must be the model's")
         }
         let ts = info.tensors
         guard file.count == ts.count else {

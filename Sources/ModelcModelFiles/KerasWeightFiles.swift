@@ -143,8 +143,10 @@ public enum KerasWeightFiles {
             let o = try own ?? h5.object("/" + (path + ["vars"]).joined(separator: "/"))
             return try o.flatMap { try h5.attributeStrings("name", of: $0)?.first } ?? path.last ?? ""
         }
-        if groups.last == "cell" { groups.removeLast() }
-        else if groups.last != "layer" && !["forward_layer", "backward_layer"].contains(groups.last ?? "") {
+        // (a top-level layer's group, right under `layers`, is named by Keras, never "cell" or "layer")
+        let nested = groups.count >= 3
+        if nested && groups.last == "cell" { groups.removeLast() }
+        else if !nested || (groups.last != "layer" && !["forward_layer", "backward_layer"].contains(groups.last ?? "")) {
             return try name(groups, own: vars)
         }
         if groups.last == "layer", groups.count >= 2 { groups.removeLast(); return try name(groups) }

@@ -55,6 +55,18 @@ final class KerasImportSemanticsTests: XCTestCase {
         XCTAssertTrue(error(k2).contains("layer 'bn' is called with training=False, which fixes its mode (a BatchNorm on its moving statistics also in training)"), error(k2))
     }
 
+    func testGhostBatchNormIsRefused() {
+        let bn = Array("""
+        {"class_name": "Sequential", "config": {"name": "s", "layers": [
+         {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 16]}},
+         {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "momentum": 0.99, "epsilon": 0.001,
+          "center": true, "scale": true, "virtual_batch_size": 8}},
+         {"class_name": "Dense", "config": {"name": "out", "units": 3, "activation": "softmax", "use_bias": true}}]}}
+        """.utf8)
+        XCTAssertTrue(error(bn).contains("virtual_batch_size: ghost batch normalization (virtual_batch_size) is not supported"), error(bn))
+        XCTAssertEqual(error(Array(String(decoding: bn, as: UTF8.self).replacingOccurrences(of: "8}}", with: "null}}").utf8)), "no error")
+    }
+
     func testRegularizersAreWeightDecayOrNamed() throws {
         let l2 = ", \"kernel_regularizer\": {\"class_name\": \"L2\", \"config\": {\"l2\": 0.01}}"
         let uniform = try KerasConfig.check(bytes: keras2(l2, l2), file: "k.json", zip: false)

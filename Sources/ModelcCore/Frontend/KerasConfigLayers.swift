@@ -244,6 +244,7 @@ enum KerasConfigLayers {
             throw axis.fail("-1 or \(rank) (normalizing the channels, the last axis)")
         }
         if let n = try c.present("renorm"), try n.bool() { throw n.error("batch renormalization is not supported") }
+        if let n = try c.present("virtual_batch_size") { throw n.error("ghost batch normalization (virtual_batch_size) is not supported") }
         return BatchNormAttrs(scale: try c.required("scale").bool(), center: try c.required("center").bool(),
                               epsilon: try c.required("epsilon").float(min: 0, max: 1e6),
                               momentum: try c.required("momentum").float(min: 0, max: 1),

@@ -39,6 +39,9 @@ public struct OptimizerSettings: Sendable, Equatable {
     /// bias-corrected v, RMSprop to sqrt(v); Keras adds it to sqrt(v) before Adam's bias
     /// correction of the step, and inside RMSprop's square root.
     public var torchEpsilon = false
+    /// Keras adds the L2 penalty to the loss it reports (training and validation); torch.optim's
+    /// weight_decay is in no loss.
+    public var lossIncludesPenalty: Bool { l2GradientScale == 2 }
     public init(kind: OptimizerKind) { self.kind = kind }
 }
 

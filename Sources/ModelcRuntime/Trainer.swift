@@ -181,7 +181,7 @@ public final class Trainer<M: CompiledModel> {
                     throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch + 1, checkpoint: checkpointPath)
                 }
                 model.backward(outputGradient, count: n)
-                let penalty = optimizer.l2Penalty(model.parameters)
+                let penalty = optimizer.settings.lossIncludesPenalty ? optimizer.l2Penalty(model.parameters) : 0
                 let lr = config.schedule.learningRate(base: config.learningRate, step: progress.globalStep, epoch: epoch, totalSteps: totalSteps)
                 optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: lr)
                 progress.stepInEpoch += 1
@@ -204,7 +204,9 @@ public final class Trainer<M: CompiledModel> {
             if let v = validation, v.count > 0 {
                 let m = Evaluator.evaluateTask(model, images: v, loss: loss, batch: model.maxBatch)
                 try model.checkInput("validation")
-                valLoss = m.loss; valAccuracy = m.accuracy
+                // Keras's validation loss includes the regularization losses, as its training loss does
+                let penalty = optimizer.settings.lossIncludesPenalty ? optimizer.l2Penalty(model.parameters) : 0
+                valLoss = m.loss + penalty; valAccuracy = m.accuracy
             }
             // never save a state that has gone non-finite: the last good checkpoint stays
             let parametersFinite = (0..<info.parameterCount).allSatisfy { model.parameters[$0].isFinite }

@@ -143,6 +143,19 @@ final class ArrayDataTests: XCTestCase {
         XCTAssertLessThan(t.progress.history.last!.loss, t.progress.history.first!.loss)
     }
 
+    /// Keras reports val_loss with the regularization losses, as it reports the training loss.
+    func testValidationLossIncludesTheL2Penalty() throws {
+        var data = syntheticImages(count: 120, seed: 3)
+        data.targets = data.labels.flatMap { y in (0..<10).map { Float($0 == Int(y) ? 1 : 0) } }
+        data.targetWidth = 10
+        let t = try trainer(data) { $0.epochs = 1; $0.optimizer.weightDecay = 0.01 }
+        try t.run()
+        let penalty = t.optimizer.l2Penalty(t.model.parameters)
+        XCTAssertGreaterThan(penalty, 0)
+        let m = Evaluator.evaluateTask(t.model, images: t.validation!, loss: t.loss, batch: 32)
+        XCTAssertEqual(t.progress.history.last!.valLoss!, m.loss + penalty, accuracy: 1e-6)
+    }
+
     func testTrainsARegressionAndReportsMSE() throws {
         var data = syntheticImages(count: 300, seed: 11)
         // target: 10 values per image, its class one-hot. TinyModel ends in softmax, so the error

@@ -177,5 +177,16 @@ final class ImportSemanticsTests: XCTestCase {
         XCTAssertTrue(failure(pad).contains("constant value [1.0]: only zero padding is supported"), failure(pad))
         let leaky = PB.gemmModel(then: "LeakyRelu")
         XCTAssertEqual(failure(leaky), "no error")
+        // Resize-18 with sizes: not_larger / not_smaller keep the aspect ratio, so the output is not `sizes`
+        func resize(_ policy: String?) -> [UInt8] {
+            let attrs = [PB.attr("mode", string: "nearest"), PB.attr("coordinate_transformation_mode", string: "asymmetric"),
+                         PB.attr("nearest_mode", string: "floor")] + (policy.map { [PB.attr("keep_aspect_ratio_policy", string: $0)] } ?? [])
+            return PB.model(nodes: [PB.node("Resize", ["x", "", "", "sizes"], ["r"], name: "/up/Resize", attrs: attrs),
+                                    PB.node("Flatten", ["r"], ["y"], name: "/f/Flatten")],
+                            initializers: [PB.intTensor("sizes", [1, 1, 8, 12])], input: [1, 1, 4, 4], opset: 18)
+        }
+        XCTAssertTrue(failure(resize("not_larger")).contains("keep_aspect_ratio_policy not_larger: only stretch"), failure(resize("not_larger")))
+        XCTAssertEqual(failure(resize("stretch")), "no error")
+        XCTAssertEqual(failure(resize(nil)), "no error")
     }
 }

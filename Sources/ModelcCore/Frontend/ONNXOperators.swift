@@ -291,6 +291,10 @@ enum ONNXOperators {
         let oldForm = st.s.opType == "Upsample" || st.node.inputs.count == 2
         var scales = try (oldForm ? st.constant(1) : st.constant(2))?.floats() ?? st.node.attributes["scales"]?.floats ?? []
         if scales.isEmpty, !oldForm, let sizes = try st.constant(3)?.ints() {
+            // Resize-18: not_larger / not_smaller change the output size from `sizes`
+            let policy = st.string("keep_aspect_ratio_policy", "stretch")
+            guard policy == "stretch" else { throw st.err("keep_aspect_ratio_policy \(policy): only stretch (the sizes as given) is supported") }
+            guard st.node.attributes["axes"] == nil else { throw st.err("the axes attribute is not supported") }
             guard sizes.count == 4, sizes[2...].allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("sizes \(sizes): expected [N, C, H, W]") }
             return .upsample(h: sizes[2], w: sizes[3], toSize: true)
         }

@@ -52,10 +52,11 @@ enum PredictCommand<M: CompiledModel> {
         if let idx = f.string("idx"), let index = try f.int("index", min: 0) {
             inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
         }
-        for path in f.positionals {
-            inputs.append((path, try ModelImages.imageFile(path, info: info, resize: f.has("resize") || config.imageResize, crop: f.has("crop") || config.imageCrop)))
-        }
         let invert = f.has("invert")
+        for path in f.positionals {
+            inputs.append((path, try ModelImages.imageFile(path, info: info, resize: f.has("resize") || config.imageResize,
+                                                           crop: f.has("crop") || config.imageCrop, background: invert ? 255 : 0)))
+        }
         var examples: [(name: String, x: ArraySlice<Float>)] = inputs.map { (name, raw) in
             (name, ArraySlice((invert ? raw.map { 255 - $0 } : raw).map { Float($0) * info.inputScale + info.inputOffset }))
         }

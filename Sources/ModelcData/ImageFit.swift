@@ -29,8 +29,10 @@ public struct ImageFit: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The image fitted to the model's input (see the top of this file); errors name `file`.
-    public func apply(_ image: DecodedImage, file: String) throws -> DecodedImage {
-        guard let converted = image.converted(to: channels) else {
+    /// Alpha is composited over `background` (black; white for a drawing `predict --invert` turns
+    /// light-on-dark, so that its transparent paper ends up dark too).
+    public func apply(_ image: DecodedImage, file: String, background: UInt8 = 0) throws -> DecodedImage {
+        guard let converted = image.converted(to: channels, background: background) else {
             throw DataError(file: file, message: "image has \(image.channels) channels, the model expects \(channels) (1 gray or 3 RGB can be converted)")
         }
         if converted.width == width && converted.height == height { return converted }

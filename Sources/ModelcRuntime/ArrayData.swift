@@ -99,7 +99,26 @@ public enum ArrayData {
             throw RuntimeError(file: path, "array \(xName) has shape \(x.shape): \(perExample) values per example; model \(info.name) expects \(inputText(info))")
         }
         guard x.count <= maxValues else { throw RuntimeError(file: path, "array \(xName) has \(x.count) values; at most \(maxValues) are read") }
-        return (try inputValues(x, path, xName, info: info), n, xName)
+        let values = try inputValues(x, path, xName, info: info)
+        return (try channelsLast(values, shape: x.shape, path, xName, info: info), n, xName)
+    }
+
+    /// An image array in channels-first order [N, C, H, W] (C > 1; PyTorch's own layout) as the
+    /// model's [N, H, W, C]: transposed for a PyTorch-semantics model, refused for a Keras one
+    /// (which would read its values in another order without a word).
+    static func channelsLast(_ v: [Float], shape: [Int], _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
+        let (h, w, c) = (info.inputHeight, info.inputWidth, info.inputChannels)
+        guard c > 1, Array(shape.dropFirst()) == [c, h, w], [c, h, w] != [h, w, c] else { return v }
+        guard info.semantics == "pytorch" else {
+            throw RuntimeError(file: path, "array \(name) has shape \(shape), channels first; model \(info.name) reads [N, \(h), \(w), \(c)] "
+                               + "(channels last): transpose it, e.g. np.transpose(x, (0, 2, 3, 1))")
+        }
+        var out = [Float](repeating: 0, count: v.count)
+        let plane = h * w, image = plane * c
+        for n in 0..<(v.count / max(1, image)) {
+            for ch in 0..<c { for p in 0..<plane { out[n * image + p * c + ch] = v[n * image + ch * plane + p] } }
+        }
+        return out
     }
 
     /// An input array's values in the model's units: uint8 is pixels (p * scale + offset), every
@@ -122,7 +141,9 @@ public enum ArrayData {
 
     static func readCSV(_ path: String, info: ModelInfo, targetColumns k: Int, allowNoTargets: Bool) throws -> Raw {
         if !info.inputs.isEmpty { throw RuntimeError(file: path, InputArrays.needsNPZ(info)) }
-        let t = try NumericCSV.read(path: path)
+        let bytes = try FileIO.read(path: path)
+        if isKaggleImageHeader(bytes) { return try readKaggleCSV(path, bytes, info: info, allowNoTargets: allowNoTargets) }
+        let t = try NumericCSV.decode(bytes, file: path)
         let features = info.inputSize
         let hasTargets: Bool
         if t.columns == features + k { hasTargets = true }
@@ -140,6 +161,33 @@ public enum ArrayData {
         }
         return Raw(x: x, count: t.rows, y: hasTargets ? y : nil, yShape: [t.rows, width], yIntegral: y.allSatisfy { $0 == $0.rounded() },
                    yWhere: "\(path) target column\(width == 1 ? "" : "s")", lines: t.lines, source: path)
+    }
+
+    /// `label,pixel0,...` / `id,pixel0,...` / `pixel0,...`: a Kaggle image CSV (KaggleCSV), whose
+    /// label comes first and whose pixels are 0..255, not a numeric table with its target last.
+    static func isKaggleImageHeader(_ bytes: [UInt8]) -> Bool {
+        let line = bytes.prefix(64).split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        let names = String(decoding: line, as: UTF8.self).split(separator: ",").prefix(3)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\u{FEFF}", with: "") }
+        let pixels = ["label", "id"].contains(names.first ?? "") ? names.dropFirst() : names[...]
+        return pixels.first == "pixel0" && pixels.dropFirst().first == "pixel1"
+    }
+
+    /// A Kaggle image CSV as array data: the pixels scaled as any uint8 input, the label column
+    /// (when the file has one) as the class labels.
+    static func readKaggleCSV(_ path: String, _ bytes: [UInt8], info: ModelInfo, allowNoTargets: Bool) throws -> Raw {
+        let t = try KaggleCSV.decode(bytes, file: path)
+        let im = t.images
+        guard im.height * im.width * im.channels == info.inputSize else {
+            throw RuntimeError(file: path, "a Kaggle image CSV of \(im.height)x\(im.width) images; model \(info.name) expects \(inputText(info))")
+        }
+        guard t.hasLabels || allowNoTargets else {
+            throw RuntimeError(file: path, "line 1: a Kaggle image CSV without a 'label' column (Kaggle withholds test labels): it cannot be used for training or evaluation")
+        }
+        let x = im.pixels.map { Float($0) * info.inputScale + info.inputOffset }
+        let y = t.hasLabels ? im.labels.map(Float.init) : nil
+        return Raw(x: x, count: im.count, y: y, yShape: [im.count], yIntegral: true, yWhere: "\(path) label column",
+                   lines: (0..<im.count).map { $0 + 2 }, source: path)
     }
 
     static func inputText(_ info: ModelInfo) -> String {

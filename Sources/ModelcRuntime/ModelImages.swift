@@ -30,8 +30,8 @@ package enum ModelImages {
 
     /// An image file fitted to the model's input (ImageFit: channels converted, alpha over black;
     /// `resize` and `crop` for other sizes).
-    package static func imageFile(_ path: String, info: ModelInfo, resize: Bool, crop: Bool) throws -> [UInt8] {
+    package static func imageFile(_ path: String, info: ModelInfo, resize: Bool, crop: Bool, background: UInt8 = 0) throws -> [UInt8] {
         let fit = ImageFit(width: info.inputWidth, height: info.inputHeight, channels: info.inputChannels, resize: resize, crop: crop)
-        return try fit.apply(ImageDecoder.decode(path: path), file: path).pixels
+        return try fit.apply(ImageDecoder.decode(path: path), file: path, background: background).pixels
     }
 }

@@ -18,7 +18,9 @@ public struct RankedClass: Sendable, Equatable {
 
 /// The model's output for one image.
 public struct Prediction: Sendable {
-    /// Softmax probabilities, one per class (info.classCount).
+    /// Softmax probabilities, one per class (info.classCount). A one-unit binary head (sigmoid,
+    /// or logits trained with binary cross-entropy) gives two: P(class 0) and P(class 1), named
+    /// "0" and "1" (or "not NAME" and NAME); a multi-label head one probability per label.
     public let probabilities: [Float]
     /// The `k` most probable classes, most probable first (ties: lower index first).
     public let top: [RankedClass]
@@ -56,8 +58,15 @@ extension CompiledModel {
         for (n, image) in images.enumerated() where image.count != size {
             throw UsageError("predict: image \(n) has \(image.count) pixel bytes, model \(info.name) expects \(size) (\(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels))")
         }
-        guard (1...info.classCount).contains(k) else {
-            throw UsageError("predict: top \(k) is outside 1...\(info.classCount) (the model's class count)")
+        let task = TaskMetrics.task(try Loss(kind: try Self.trainingConfig().loss, head: Self.head, oneHotTargets: false), outputs: info.classCount)
+        guard task != .regression else {
+            throw UsageError("predict: model \(info.name)'s output is a regression (its loss is \(try Self.trainingConfig().loss.rawValue)), not classes: use forward")
+        }
+        let binary = task == .binary
+        let ranked = binary ? (names[0] == "1" ? ["0", "1"] : ["not \(names[0])", names[0]]) : names
+        let k = binary ? min(k, 2) : k   // (the default top 3 of a one-unit head: both classes)
+        guard (1...ranked.count).contains(k) else {
+            throw UsageError("predict: top \(k) is outside 1...\(ranked.count) (the model's class count)")
         }
         let batch = maxBatch
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * size)
@@ -74,14 +83,16 @@ extension CompiledModel {
             let out = forward(input, count: hi - lo, training: false, seed: 0)
             try checkInput(hi - lo == 1 ? what ?? "image \(lo)" : "images \(lo)..<\(hi)")   // an Embedding's bad token id
             for j in 0..<(hi - lo) {
-                if Self.endsWithSigmoid {
-                    // A sigmoid head keeps its sigmoid: the outputs are each class's probability.
-                    probabilities.update(from: out + j * info.classCount, count: info.classCount)
+                let z = out + j * info.classCount
+                if task == .multiclass {
+                    softmax(z, into: probabilities, info.classCount)
                 } else {
-                    softmax(out + j * info.classCount, into: probabilities, info.classCount)
+                    // A sigmoid head keeps its sigmoid (the outputs are probabilities); logits
+                    // trained with binary cross-entropy get it here.
+                    for c in 0..<info.classCount { probabilities[c] = Self.endsWithSigmoid ? z[c] : 1 / (1 + expf(-z[c])) }
                 }
-                results.append(Prediction(probabilities: Array(UnsafeBufferPointer(start: probabilities, count: info.classCount)),
-                                          top: k, names: names))
+                let p = Array(UnsafeBufferPointer(start: probabilities, count: info.classCount))
+                results.append(Prediction(probabilities: binary ? [1 - p[0], p[0]] : p, top: k, names: ranked))
             }
             lo = hi
         }

@@ -17,6 +17,16 @@ final class ImageFitTests: XCTestCase {
         XCTAssertEqual(differing, 0, "\(key): \(differing) of \(got.pixels.count) values differ from PIL's", file: file, line: line)
     }
 
+    /// `predict --invert` fits a dark-on-transparent drawing over white paper, so that inverted
+    /// it is light on dark, as MNIST; otherwise alpha goes over black.
+    func testAlphaGoesOverTheBackgroundAsked() throws {
+        // 2x1 gray + alpha: a black stroke (alpha 255) and transparent paper (alpha 0)
+        let drawing = DecodedImage(width: 2, height: 1, channels: 2, pixels: [0, 255, 0, 0])
+        let fit = ImageFit(width: 2, height: 1, channels: 1, resize: false, crop: false)
+        XCTAssertEqual(try fit.apply(drawing, file: "d.png").pixels, [0, 0])
+        XCTAssertEqual(try fit.apply(drawing, file: "d.png", background: 255).pixels, [0, 255])
+    }
+
     func testResizeIsPILBilinear() throws {
         let g56 = try image("gray/train/grass/train_01_56.png"), g40 = try image("gray/train/gravel/train_01_40x28.png")
         let g28 = try image("gray/train/brick/train_00.png"), rgb48 = try image("rgb/train/coffee/train_01.png")

@@ -156,6 +156,40 @@ final class ArrayDataTests: XCTestCase {
         XCTAssertEqual(t.progress.history.last!.valLoss!, m.loss + penalty, accuracy: 1e-6)
     }
 
+    /// A Kaggle image CSV (label first, then pixel0...) given as --data file.csv is read as
+    /// images: the label column is the label, the pixels scaled as the model scales pixels.
+    func testKaggleImageCSVIsReadAsImages() throws {
+        let path = NSTemporaryDirectory() + "modelc-kaggle-\(UUID().uuidString).csv"
+        try "label,pixel0,pixel1,pixel2,pixel3\n3,0,255,10,20\n1,5,6,7,8\n".write(toFile: path, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let i = info(inputs: 4, outputs: 10, scale: 1.0 / 255)
+        let e = try examples(path, i, try config(.crossentropy, head: .softmax))
+        XCTAssertEqual(e.labels, [3, 1])
+        XCTAssertEqual(e.inputs?.prefix(4).map { $0 * 255 }, [0, 255, 10, 20])
+        // unlabelled (Kaggle test.csv): refused for training
+        try "id,pixel0,pixel1,pixel2,pixel3\n1,0,255,10,20\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertTrue(message { try self.examples(path, i, try self.config(.crossentropy, head: .softmax)) }.contains("without a 'label' column"))
+    }
+
+    /// An .npz image array in PyTorch's [N, C, H, W] is transposed for a PyTorch model and
+    /// refused for a Keras one, never read in the wrong order.
+    func testChannelsFirstArrays() throws {
+        func model(_ semantics: String) -> ModelInfo {
+            ModelInfo(name: "m", fingerprint: "0", inputHeight: 2, inputWidth: 2, inputChannels: 3, classCount: 2,
+                      classNames: ["0", "1"], nativeClassNames: nil, dataset: nil, inputScale: 1, inputOffset: 0,
+                      semantics: semantics, tensors: [], parameterCount: 0, trainableParameterCount: 0, forwardFlops: 0, summary: "",
+                      defaults: TrainingDefaults())
+        }
+        let chw = (0..<12).map(Float.init)   // channel c, pixel p: 4c + p
+        let path = try temp([("x", NDArray(float32: chw, shape: [1, 3, 2, 2])), ("y", NDArray(float32: [1], shape: [1]))])
+        let c = try config(.crossentropy, head: .softmax)
+        let torch = try examples(path, model("pytorch"), c)
+        XCTAssertEqual(torch.inputs, [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11], "HWC: pixel 0's three channels first")
+        XCTAssertTrue(message { try self.examples(path, model("keras"), c) }.contains("channels first; model m reads [N, 2, 2, 3]"))
+        let hwc = try temp([("x", NDArray(float32: chw, shape: [1, 2, 2, 3])), ("y", NDArray(float32: [1], shape: [1]))])
+        XCTAssertEqual(try examples(hwc, model("keras"), c).inputs, chw)
+    }
+
     func testTrainsARegressionAndReportsMSE() throws {
         var data = syntheticImages(count: 300, seed: 11)
         // target: 10 values per image, its class one-hot. TinyModel ends in softmax, so the error

@@ -135,8 +135,9 @@ public enum KerasWeightFiles {
     /// - `<layer>/vars`: the group's `name` attribute (Keras 3.6+), else `<layer>`;
     /// - a recurrent layer's `<layer>/cell/vars` (named after the cell, "lstm_cell"): `<layer>`'s;
     /// - TimeDistributed's `<wrapper>/layer/vars`: the wrapper's (its tensors are the wrapper's);
-    /// - Bidirectional's `<wrapper>/forward_layer[/cell]/vars`: "<wrapper>/<forward layer>"
-    ///   ("bidirectional/forward_lstm"), and the same for backward_layer.
+    /// - Bidirectional's `<wrapper>/forward_layer[/cell]/vars`: "<wrapper>/forward_layer" (and
+    ///   backward_layer): the direction's own name follows its inner layer's ("forward_lstm_1"),
+    ///   which the model does not know; KerasWeightNames places it by the direction.
     static func owner(_ h5: HDF5File, of vars: HDF5File.Object) throws -> String {
         var groups = vars.path.split(separator: "/").dropLast().map(String.init)
         func name(_ path: [String], own: HDF5File.Object? = nil) throws -> String {
@@ -151,7 +152,7 @@ public enum KerasWeightFiles {
         }
         if groups.last == "layer", groups.count >= 2 { groups.removeLast(); return try name(groups) }
         if let last = groups.last, ["forward_layer", "backward_layer"].contains(last), groups.count >= 2 {
-            return try name(Array(groups.dropLast())) + "/" + name(groups)
+            return try name(Array(groups.dropLast())) + "/" + last
         }
         return try name(groups)
     }

@@ -36,6 +36,17 @@ enum KerasWeightNames {
         return out.mapValues { ts in ts.enumerated().sorted { (rank($0.1), $0.0) < (rank($1.1), $1.0) }.map(\.1) }
     }
 
+    /// A Bidirectional's "<wrapper>/forward_layer" (or backward_layer, KerasWeightFiles.owner):
+    /// the model's one "<wrapper>/forward_<cell>" tensors.
+    static func direction(_ layer: String, _ layers: [String: [TensorSpec]]) -> [TensorSpec]? {
+        for d in ["forward", "backward"] where layer.hasSuffix("/\(d)_layer") {
+            let prefix = String(layer.dropLast("\(d)_layer".count)) + "\(d)_"
+            let matches = layers.filter { $0.key.hasPrefix(prefix) && !$0.key.dropFirst(prefix.count).contains("/") }
+            return matches.count == 1 ? matches.first?.value : nil
+        }
+        return nil
+    }
+
     /// Renames "<layer>/vars/<i>" arrays to the model's keys; other keys pass unchanged, and so
     /// do positions with no tensor (`WeightsFile.match` reports them as extra keys).
     static func translate(_ arrays: [String: NDArray], info: ModelInfo) -> [String: NDArray] {
@@ -43,7 +54,7 @@ enum KerasWeightNames {
         let layers = layerTensors(info)
         var out: [String: NDArray] = [:]
         for (key, a) in arrays {
-            if let (layer, i) = position(key), let ts = layers[layer], i < ts.count, arrays[ts[i].key] == nil {
+            if let (layer, i) = position(key), let ts = layers[layer] ?? direction(layer, layers), i < ts.count, arrays[ts[i].key] == nil {
                 out[ts[i].key] = a
             } else {
                 out[key] = a

@@ -106,8 +106,8 @@ extension Loss {
         return (lossSum, correct)
     }
 
-    /// MSE or MAE of one example, summed over its `width` values; `g` (optional) gets
-    /// scale x d(sum)/d(outputs). A softmax head's outputs are logits (the emitted model leaves
+    /// MSE or MAE of one example, the mean over its `width` values; `g` (optional) gets
+    /// scale x d(sum over the values)/d(outputs) (scale 1/(count x width): the batch mean's gradient). A softmax head's outputs are logits (the emitted model leaves
     /// its final softmax to the loss), so its error is that of the probabilities, as in Keras,
     /// and the gradient goes back through the softmax: dz_i = p_i (dp_i - sum_j dp_j p_j).
     func regression(_ z: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ width: Int,

@@ -85,7 +85,7 @@ enum WeightsMatching {
         guard ordered else {
             throw refuse(WeightsFormat.of(path: path) == .safetensors
                 ? "a safetensors file keeps no tensor order (its header is a JSON object), so its names must be the model's"
-                : "this file keeps no one order of all tensors (Keras 3 files group them by layer), so its layer names must be the model's")
+                : "this file keeps no tensor order (Keras 3 files group tensors by layer), so its layer names must be the model's")
         }
         let ts = info.tensors
         guard file.count == ts.count else {

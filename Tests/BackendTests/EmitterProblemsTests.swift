@@ -34,6 +34,8 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertTrue(r.ok)
         let p = Emitter.problems(r.ir).map(\.description)
         XCTAssertTrue(p.contains { $0.hasPrefix("seq.md:8: error: layer dense: a softmax over each of the 10 rows of its output (None, 10, 5)") }, "\(p)")
+        // the table prints no activation: the softmax was assumed, and the message says how to give the real one
+        XCTAssertTrue(p.contains { $0.hasSuffix("(the softmax is modelc's assumption, the table prints no activation: annotate `layer dense: activation=...`, e.g. sigmoid, tanh or linear)") }, "\(p)")
         // one row (a vector, or a 1x1 image flattened) is one classifier's softmax
         let vector = try Frontend.check(text: t.replacingOccurrences(of: "10x8", with: "8").replacingOccurrences(of: "(None, 10, 5)", with: "(None, 5)    "), path: "v.md")
         XCTAssertEqual(Emitter.problems(vector.ir).map(\.description), [])

@@ -96,9 +96,16 @@ final class ImportSemanticsTests: XCTestCase {
         // log_softmax hands log-probabilities on: only the last layer may be one
         checkError(repr("LogSoftmax(dim=1)"), contains: "'sm' (log_softmax) is followed by 'pool': only a final log_softmax is supported")
         XCTAssertNotNil(checkOK(repr("ReLU()", tail: "\n  (ls): LogSoftmax(dim=1)")))
-        // a table cannot say which axis
+        // a table cannot say which axis, unless there is one (a 1x1 image's channels)
         checkError(summary("         Softmax-4           [-1, 64, 32, 32]               0"),
                    contains: "Softmax-4: a table does not print Softmax's dim")
+        let pooled = summary("").replacingOccurrences(of: "                    Linear-9                   [-1, 10]             650",
+                                                      with: "                   Softmax-9             [-1, 64, 1, 1]               0")
+        XCTAssertNotNil(checkOK(pooled))
+        // forward: softmax(DIM) reads its argument
+        let fwd = repr("ReLU()").replacingOccurrences(of: "```modelc\n", with: "```modelc\nforward: conv1 sm pool fc1 softmax(-1)\n")
+        XCTAssertNotNil(checkOK(fwd))
+        checkError(fwd.replacingOccurrences(of: "conv1 sm pool", with: "conv1 softmax(2) pool"), contains: "softmax with dim=2 on [N, 4, 26, 26]")
     }
 
     /// A custom block's forward() (a ResNet BasicBlock's residual add) is not in the repr: said.
@@ -155,6 +162,10 @@ final class ImportSemanticsTests: XCTestCase {
         XCTAssertEqual(r.layer("dense")?.op, .dense(units: 8, useBias: true, activation: .leakyRelu(alpha: 0.2)))
         XCTAssertEqual(r.layer("dense_1")?.op, .dense(units: 8, useBias: true, activation: .leakyRelu(alpha: 0.1)))
         checkError(t.replacingOccurrences(of: "alpha=0.1", with: "alpha=-0.1"), contains: "alpha=-0.1: must be >= 0")
+        // on a PyTorch model, F.leaky_relu's 0.01
+        let torch = "```modelc\ninput: shape=1x28x28\nlayer fc: activation=leaky_relu\n```\n```\nNet(\n  (f): Flatten(start_dim=1, end_dim=-1)\n"
+            + "  (fc): Linear(in_features=784, out_features=8, bias=True)\n  (out): Linear(in_features=8, out_features=10, bias=True)\n)\n```\n"
+        XCTAssertEqual(try XCTUnwrap(checkOK(torch)).layer("fc")?.op, .dense(units: 8, useBias: true, activation: .leakyRelu(alpha: 0.01)))
     }
 
     func testONNXLogSoftmaxBeforeAnotherLayerAndAPadValueAreRefused() {

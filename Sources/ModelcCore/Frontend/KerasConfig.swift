@@ -281,7 +281,7 @@ extension KerasModel {
                 guard nodes.count == 1 else {
                     throw try l.entry.required("inbound_nodes").error("layer '\(l.name)' (\(l.className)) is called \(nodes.count) times (a shared layer); shared layers are not supported")
                 }
-                try checkTrainingArgument(nodes[0], layer: l.name)
+                try checkTrainingArgument(nodes[0], layer: l.name, className: l.className)
                 let from = try inputs(of: nodes[0]).map { name -> Int in
                     guard let p = position[name] else {
                         throw nodes[0].error("layer '\(l.name)' (\(l.className)) is fed by '\(name)', which is not a layer listed before it")
@@ -317,20 +317,30 @@ extension KerasModel {
         }
     }
 
-    /// A call's `training=` argument overrides the model's mode: `training=True` keeps dropout
-    /// (and batch statistics) on at inference, `training=False` keeps a BatchNorm on its moving
-    /// statistics while training. modelc compiles the model's own modes, so either is refused.
-    /// Keras 3 (kwargs an object) records `training: false` on functional Dropout calls that
-    /// never passed it, so only `true` is read there; Keras 2 writes the kwargs it was given.
-    static func checkTrainingArgument(_ node: JNode, layer: String) throws {
+    /// Layers whose computation depends on the mode (and nested models, which may hold them).
+    static let modeDependent: Set<String> = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise",
+                                             "AlphaDropout", "BatchNormalization", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
+                                             "TimeDistributed", "Functional", "Sequential", "Model"]
+
+    /// A call's `training=` argument overrides the model's mode for a layer whose computation
+    /// depends on it: `training=True` keeps dropout and batch statistics on at inference,
+    /// `training=False` keeps them off in training (a frozen base model's BatchNorm). modelc
+    /// compiles the model's own modes, so either is refused there. Keras 2 writes the kwargs a
+    /// call was given; Keras 3 (kwargs an object) before 3.16 also writes `training: false` on
+    /// functional Dropout calls that never passed it, so `false` is read there only on
+    /// BatchNormalization and nested models.
+    static func checkTrainingArgument(_ node: JNode, layer: String, className: String) throws {
+        guard modeDependent.contains(className) else { return }
         var kwargs: [JNode] = []
         if case .array = node.value {
             for t in try node.list() { if let p = try? t.list(), p.count >= 4, case .object = p[3].value { kwargs.append(p[3]) } }
         } else if let k = try node.optional("kwargs") { kwargs.append(k) }
+        let keras3 = node.value.isObject
         for k in kwargs {
-            guard let t = try k.optional("training"), case .bool(let on) = t.value, on || !node.value.isObject else { continue }
-            throw t.error("layer '\(layer)' is called with training=\(on ? "True" : "False"), which fixes its mode "
-                + "(\(on ? "dropout and batch statistics also at inference" : "a BatchNorm on its moving statistics also in training")); "
+            guard let t = try k.optional("training"), case .bool(let on) = t.value else { continue }
+            guard on || !keras3 || ["BatchNormalization", "Functional", "Sequential", "Model"].contains(className) else { continue }
+            throw t.error("layer '\(layer)' (\(className)) is called with training=\(on ? "True" : "False"), which fixes its mode "
+                + "(\(on ? "dropout and batch statistics also at inference" : "no dropout and moving statistics also in training")); "
                 + "modelc runs every layer in the model's own mode, so this call is not supported")
         }
     }

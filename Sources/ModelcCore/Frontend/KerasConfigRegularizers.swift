@@ -18,23 +18,25 @@ enum KerasConfigRegularizers {
                             "beta_constraint", "gamma_constraint"]
 
     static func apply(_ ir: inout ModelIR, layers: [KLayer], weightDecayAnnotated: Bool) throws {
-        var l2: [(layer: String, value: Float)] = []
+        var l2: [(layer: String, key: String, value: Float)] = []
         var other: [String] = []
         for l in layers {
             for config in try configs(of: l) {
                 for k in kernelKeys {
                     guard let r = try config.present(k) else { continue }
-                    if let v = try l2Factor(r) { l2.append((l.name, v)) } else { other.append("\(l.name) \(k) \(try describe(r))") }
+                    if let v = try l2Factor(r) { l2.append((l.name, k, v)) } else { other.append("\(l.name) \(k) \(try describe(r))") }
                 }
                 for k in otherKeys { if let r = try config.present(k) { other.append("\(l.name) \(k) \(try describe(r))") } }
             }
         }
         // (AdamW's weight decay is its own, decoupled one: an L2 is not that)
         if let first = l2.first, other.isEmpty, l2.allSatisfy({ $0.value == first.value }), !weightDecayAnnotated, ir.training.optimizer != .adamw {
-            // every layer with a tensor the weight decay covers, and no other, has the L2
-            let decayed: Set<ParamTensor.Role> = [.kernel, .depthwiseKernel, .pointwiseKernel]
-            let kernels = Set(ir.layers.filter { $0.paramTensors.contains { decayed.contains($0.role) } }.map(\.name))
-            if kernels == Set(l2.map(\.layer)) {
+            // every tensor the weight decay covers (a SeparableConv2D's depthwise and pointwise
+            // kernels each), and no other, has the L2
+            let keyOfRole: [ParamTensor.Role: String] = [.kernel: "kernel_regularizer", .depthwiseKernel: "depthwise_regularizer",
+                                                          .pointwiseKernel: "pointwise_regularizer"]
+            let kernels = Set(ir.layers.flatMap { l in l.paramTensors.compactMap { keyOfRole[$0.role].map { "\(l.name)/\($0)" } } })
+            if kernels == Set(l2.map { "\($0.layer)/\($0.key)" }) {
                 // no longer a default: out of the defaults' line
                 let stated = " weight_decay=\(Describe.num(ir.training.weightDecay))"
                 ir.assumptions = ir.assumptions.map { $0.hasSuffix("(defaults; annotate `train:`)") ? $0.replacingOccurrences(of: stated, with: "") : $0 }

@@ -75,6 +75,13 @@ enum PyTorchBuilder {
     }
 
     /// Dropout rates / slopes / head activation from `layer NAME:` directives.
+    /// `activation=leaky_relu` without alpha on a PyTorch model: F.leaky_relu's slope, 0.01
+    /// (the annotation's own default, 0.2, is Keras's function's).
+    static func torchSlope(_ a: Activation, _ o: LayerOverrides) -> Activation {
+        if case .leakyRelu = a, o.alpha == nil { return .leakyRelu(alpha: 0.01) }
+        return a
+    }
+
     static func applyOverrides(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
         for i in ir.layers.indices {
             let o = ann.overrides(for: ir.layers[i].name)
@@ -87,9 +94,9 @@ enum PyTorchBuilder {
             case .activation(.elu):
                 if let a = o.alpha { ir.layers[i].op = .activation(.elu(alpha: a)) }
             case .dense(let u, let b, _):
-                if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: a) }
+                if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: torchSlope(a, o)) }
             case .conv2d(var c):
-                if let a = o.activation { c.activation = a; ir.layers[i].op = .conv2d(c) }
+                if let a = o.activation { c.activation = torchSlope(a, o); ir.layers[i].op = .conv2d(c) }
             case .upSampling(let h, let w) where o.bilinear == true:
                 // A torchsummary / torchinfo Upsample row does not say its mode.
                 guard o.alignCorners == false else {

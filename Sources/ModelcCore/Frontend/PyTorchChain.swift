@@ -191,7 +191,8 @@ extension PyTorchBuilder {
         guard let i = layers.firstIndex(where: { $0.notes.contains(logSoftmaxNote) }) else { return }
         if let next = layers[(i + 1)...].first(where: { if case .flatten = $0.op { return false }; return true }) {
             throw doc.error(layers[i].line, "'\(layers[i].name)' (log_softmax) is followed by '\(next.name)': only a final "
-                + "log_softmax is supported (modelc computes it as a softmax, which is the same only at the end, with NLL loss)")
+                + "log_softmax is supported (modelc computes it as a softmax, which is the same only at the end, with NLL loss); "
+                + "if forward() calls it last, annotate `forward: ...` (a repr lists modules in declaration order)")
         }
     }
 

@@ -4,7 +4,7 @@
 extension PyTorchBuilder {
     /// Resolves `forward:` tokens to steps: module paths (containers expand to their leaves) and
     /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), max_pool1d(K[,S]), avg_pool1d(K[,S]),
-    /// flatten, softmax, log_softmax, dropout(P).
+    /// flatten, softmax(DIM), log_softmax(DIM) (no DIM: PyTorch's implicit one), dropout(P).
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
         var out: [PTStep] = []
         var calls: [String: Int] = [:]   // calls so far of each module with parameters
@@ -45,8 +45,10 @@ extension PyTorchBuilder {
                 op = .leakyRelu(slope)
             case "sigmoid": op = .sigmoid
             case "tanh": op = .tanh
-            case "softmax": op = .softmax(dim: nil)
-            case "log_softmax": op = .logSoftmax(dim: nil)
+            case "softmax", "log_softmax":
+                // softmax(DIM) as F.softmax(x, dim=DIM); no argument: PyTorch's implicit dim
+                let dim = args.isEmpty ? nil : Int(try num(0, nil).rounded())
+                op = name.lowercased().hasSuffix("log_softmax") ? .logSoftmax(dim: dim) : .softmax(dim: dim)
             case "flatten", "view": op = .flatten
             case "dropout":
                 let p = try num(0, 0.5)

@@ -175,8 +175,8 @@ extension PyTorchBuilder {
                     guard r.params == 0 else { throw err("\(r.type) has no params") }
                     if out.count == 1, c.shape.count >= 2, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
                     guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
-                    if r.type.hasSuffix("Softmax"), c.shape.count != 1 {
-                        throw err("a table does not print \(r.type)'s dim: only one over a vector [K] is read from a table (give modelc the print(model) repr)")
+                    if r.type.hasSuffix("Softmax"), c.shape.count != 1, !(c.shape.count == 3 && c.shape[0] == 1 && c.shape[1] == 1) {
+                        throw err("a table does not print \(r.type)'s dim: only one over a vector [K] or a 1x1 image's channels is read from a table (give modelc the print(model) repr)")
                     }
                     try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0, notes: unprintedArguments(r, ann))
                 } else if r.params == 0, let p = prevDeclared, p == r.shape, !shapeKeepingLeaves.contains(r.type) {

@@ -77,9 +77,15 @@ enum ModelHeads {
             guard finalActivation(l) == .softmax, l.outputShape.count > 1 else { continue }
             let rows = l.outputShape.dropLast().reduce(1, *)
             guard rows > 1 else { continue }
+            // A softmax modelc assumed (the table prints no activation) may be a generator's tanh
+            // or an autoencoder's sigmoid: say so, with the way out.
+            let assumed = ir.assumptions.contains { a in
+                a.contains("softmax") && (a.split(separator: ":").first?.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == l.name } ?? false)
+            }
             return (l.line, "layer \(l.name): a softmax over each of the \(rows) rows of its output \(ResourceLimits.shapeText(l.outputShape)) "
                 + "(per step or per pixel) feeds the model's output; the code generator's classifier heads take one softmax over the whole "
-                + "output, so this model cannot be compiled")
+                + "output, so this model cannot be compiled"
+                + (assumed ? " (the softmax is modelc's assumption, the table prints no activation: annotate `layer \(l.name): activation=...`, e.g. sigmoid, tanh or linear)" : ""))
         }
         return nil
     }

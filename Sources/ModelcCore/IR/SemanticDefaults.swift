@@ -236,20 +236,25 @@ enum SemanticDefaults {
             }
         }
         // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
-        // with one are trained on raw 0..255 images); so does an adapted Normalization there,
-        // whose statistics Keras's recipes adapt on the raw images (`adapt(x_train)`).
+        // with one are trained on raw 0..255 images). An adapted Normalization there may have
+        // been adapted on raw or on scaled images (Keras's own examples adapt on raw ones), and
+        // modelc does not adapt it when training from scratch: scale 1/255, said as a choice.
         let preprocessing = ir.layers.prefix { !isWeighted($0.op) }
         let rescales = preprocessing.contains { $0.kind == LayerKind.rescaling.rawValue }
-        let normalizes = !rescales && preprocessing.contains { $0.kind == LayerKind.normalization.rawValue }
+        let normalizes = !rescales && preprocessing.contains {
+            if case .normalization(let a) = $0.op, a.form == .fixed, $0.kind == LayerKind.normalization.rawValue { return true }
+            return false
+        }
         // Token ids (an Embedding or EmbeddingBag reads the input) are used as they are.
         let tokens = ir.layers.contains { $0.op.embeddingTable != nil }
-        ir.inputScale = ann.inputScale ?? (rescales || normalizes || tokens ? 1 : 1.0 / 255.0)
+        ir.inputScale = ann.inputScale ?? (rescales || tokens ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0
         if ann.inputScale == nil && ann.inputOffset == nil {
             ir.assumptions.append(tokens ? "input: scale=1 offset=0 (token ids, read as they are)"
                                   : rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
-                                  : normalizes ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Normalization layer standardizes them "
-                                                 + "with statistics adapted on raw images; annotate `input: scale=1/255` if they were adapted on scaled ones)"
+                                  : normalizes ? "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1) before the model's adapted Normalization: "
+                                                 + "annotate `input: scale=1` if its statistics were adapted on raw 0..255 images (as in Keras's own examples); "
+                                                 + "modelc does not adapt it when training from scratch"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
         nameBinaryHead(&ir, annotations: ann)

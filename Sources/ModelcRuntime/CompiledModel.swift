@@ -141,19 +141,22 @@ public struct ModelInfo: Sendable {
     /// A model with several inputs: each one's name, shape and place in the flat input
     /// (ModelInputs.swift); empty for one input.
     public let inputs: [InputSpec]
+    /// Keras Normalization layers that read the model's input: a run from fresh parameters
+    /// adapts them to its training data first, as `layer.adapt(x_train)` (NormalizationAdapt).
+    public let adaptOnInput: [String]
 
     public init(name: String, fingerprint: String, inputHeight: Int, inputWidth: Int, inputChannels: Int,
                 classCount: Int, classNames: [String], nativeClassNames: [String]?, dataset: String?,
                 inputScale: Float, inputOffset: Float, semantics: String, tensors: [TensorSpec],
                 parameterCount: Int, trainableParameterCount: Int, forwardFlops: Int, summary: String,
-                defaults: TrainingDefaults, inputs: [InputSpec] = []) {
+                defaults: TrainingDefaults, inputs: [InputSpec] = [], adaptOnInput: [String] = []) {
         self.name = name; self.fingerprint = fingerprint
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.inputChannels = inputChannels
         self.classCount = classCount; self.classNames = classNames; self.nativeClassNames = nativeClassNames
         self.dataset = dataset; self.inputScale = inputScale; self.inputOffset = inputOffset
         self.semantics = semantics; self.tensors = tensors; self.parameterCount = parameterCount
         self.trainableParameterCount = trainableParameterCount; self.forwardFlops = forwardFlops
-        self.summary = summary; self.defaults = defaults; self.inputs = inputs
+        self.summary = summary; self.defaults = defaults; self.inputs = inputs; self.adaptOnInput = adaptOnInput
     }
 
     public var inputSize: Int { inputHeight * inputWidth * inputChannels }

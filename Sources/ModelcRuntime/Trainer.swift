@@ -151,6 +151,8 @@ public final class Trainer<M: CompiledModel> {
     public func run() throws {
         let info = M.info
         let classes = info.classCount
+        // a fresh run's input Normalization layers: Keras's adapt(x_train) (loaded ones keep theirs)
+        if progress.globalStep == 0 { NormalizationAdapt.apply(model, to: train).forEach(observer.message) }
         let batch = config.batchSize
         let augmentation: Augmentation? = config.augmentation.isIdentity ? nil : config.augmentation
         while !isFinished {

@@ -41,6 +41,28 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertEqual(Emitter.problems(vector.ir).map(\.description), [])
     }
 
+    /// A Keras Normalization that reads the input is named in ModelInfo for the runtime to adapt
+    /// on a fresh run; one after another layer is not.
+    func testInputNormalizationIsAdaptedOnAFreshRun() throws {
+        let t = """
+        Model: "sequential"
+        ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+        ┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+        ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+        │ normalization (Normalization)   │ (None, 28, 28, 1)      │             3 │
+        ├─────────────────────────────────┼────────────────────────┼───────────────┤
+        │ flatten (Flatten)               │ (None, 784)            │             0 │
+        ├─────────────────────────────────┼────────────────────────┼───────────────┤
+        │ dense (Dense)                   │ (None, 10)             │         7,850 │
+        └─────────────────────────────────┴────────────────────────┴───────────────┘
+        """
+        let r = try Frontend.check(text: t, path: "n.md")
+        let source = Emitter.emit(r.ir, fuse: true).source
+        XCTAssertTrue(source.contains("adaptOnInput: [\"normalization\"]"), "ModelInfo names the layer")
+        let fixture = try Frontend.check(path: KerasFixtureTests.root + "/normalization_layers/model.md")
+        XCTAssertFalse(Emitter.emit(fixture.ir, fuse: true).source.contains("adaptOnInput"), "its Normalization reads a Rescaling")
+    }
+
     func testDilationOnlyForConv2D() {
         var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
         a.dilationH = 2; a.dilationW = 2

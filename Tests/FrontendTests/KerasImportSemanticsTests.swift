@@ -86,7 +86,7 @@ final class KerasImportSemanticsTests: XCTestCase {
     }
 
     /// A leading adapted Normalization may have been adapted on raw or on scaled images: the
-    /// scale stays 1/255 (modelc does not adapt it when training from scratch) and is said so.
+    /// scale stays 1/255 (a fresh run adapts it to those inputs) and is said so.
     func testALeadingNormalizationSaysWhichPixelsItAssumes() throws {
         let t = """
         Model: "sequential"
@@ -102,7 +102,7 @@ final class KerasImportSemanticsTests: XCTestCase {
         """
         let r = try XCTUnwrap(checkOK(t))
         XCTAssertEqual(r.ir.inputScale, 1.0 / 255, accuracy: 1e-9)
-        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1) before the model's adapted Normalization: annotate `input: scale=1`") },
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1) before the model's adapted Normalization: training from scratch adapts it to these inputs; for statistics loaded from a file, annotate `input: scale=1`") },
                       "\(r.ir.assumptions)")
         let annotated = try XCTUnwrap(checkOK("```modelc\ninput: scale=1\n```\n" + t))
         XCTAssertEqual(annotated.ir.inputScale, 1)

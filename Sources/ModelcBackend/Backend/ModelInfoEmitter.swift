@@ -54,8 +54,20 @@ enum ModelInfoEmitter {
             s += "\(i1)}()"
         }
         if let f = MultiInputSplit.infoField(ir.inputs) { s += ",\n\(i1)\(f)" }
+        let adapt = adaptOnInput(ir)
+        if !adapt.isEmpty { s += ",\n\(i1)adaptOnInput: [\(adapt.map(swiftString).joined(separator: ", "))]" }
         s += "\n\(indent))"
         return s
+    }
+
+    /// Keras's adapted Normalization layers that read the (one) model input itself: the runtime
+    /// adapts them to the training data on a fresh run (ModelcRuntime's NormalizationAdapt).
+    static func adaptOnInput(_ ir: ModelIR) -> [String] {
+        guard ir.inputs == nil, ir.semantics == .keras, let input = ir.layers.firstIndex(where: Emitter.isInput) else { return [] }
+        return ir.layers.indices.filter { i in
+            guard case .normalization(let a) = ir.layers[i].op, a.form == .fixed else { return false }
+            return (ir.layers[i].producers ?? [i - 1]) == [input]
+        }.map { ir.layers[$0].name }
     }
 
     /// A model whose first layer is recurrent reads a [T, D] input as a T x D x 1 image (the same

@@ -236,9 +236,9 @@ enum SemanticDefaults {
             }
         }
         // A Rescaling layer before any weighted layer scales the pixels itself (Keras models
-        // with one are trained on raw 0..255 images). An adapted Normalization there may have
-        // been adapted on raw or on scaled images (Keras's own examples adapt on raw ones), and
-        // modelc does not adapt it when training from scratch: scale 1/255, said as a choice.
+        // with one are trained on raw 0..255 images). An adapted Normalization there: a fresh
+        // run adapts it to its own (scaled) inputs, but statistics loaded from a file may have
+        // been adapted on raw images (Keras's own examples do): scale 1/255, said as a choice.
         let preprocessing = ir.layers.prefix { !isWeighted($0.op) }
         let rescales = preprocessing.contains { $0.kind == LayerKind.rescaling.rawValue }
         let normalizes = !rescales && preprocessing.contains {
@@ -253,8 +253,8 @@ enum SemanticDefaults {
             ir.assumptions.append(tokens ? "input: scale=1 offset=0 (token ids, read as they are)"
                                   : rescales ? "input: scale=1 offset=0 (raw pixels 0..255: the model's Rescaling layer scales them)"
                                   : normalizes ? "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1) before the model's adapted Normalization: "
-                                                 + "annotate `input: scale=1` if its statistics were adapted on raw 0..255 images (as in Keras's own examples); "
-                                                 + "modelc does not adapt it when training from scratch"
+                                                 + "training from scratch adapts it to these inputs; for statistics loaded from a file, annotate `input: scale=1` "
+                                                 + "if they were adapted on raw 0..255 images (as in Keras's own examples)"
                                            : "input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
         }
         nameBinaryHead(&ir, annotations: ann)

@@ -35,9 +35,11 @@ public struct OptimizerSettings: Sendable, Equatable {
     public var weightDecay: Float = 0
     /// grad += l2GradientScale * wd * w: 2 for Keras l2(wd), 1 for torch.optim weight_decay.
     public var l2GradientScale: Float = 2
-    /// torch.optim's epsilon placement (PyTorch models): Adam adds it to sqrt of the
-    /// bias-corrected v, RMSprop to sqrt(v); Keras adds it to sqrt(v) before Adam's bias
-    /// correction of the step, and inside RMSprop's square root.
+    /// torch.optim's forms (PyTorch models): Adam adds epsilon to sqrt of the bias-corrected v,
+    /// RMSprop to sqrt(v), and SGD's momentum buffer holds gradients (v = mu v + g; w -= lr v),
+    /// not steps; Keras adds epsilon to sqrt(v) before Adam's bias correction of the step and
+    /// inside RMSprop's square root, and its momentum holds steps (m = mu m - lr g; w += m). The
+    /// momentum forms agree at a constant learning rate and differ after a schedule changes it.
     public var torchEpsilon = false
     /// Keras adds the L2 penalty to the loss it reports (training and validation); torch.optim's
     /// weight_decay is in no loss.
@@ -127,8 +129,9 @@ public final class Optimizer {
     /// Per-step scalars of the update formulas.
     struct StepConstants {
         var lr, l2, decoupled, alpha, b1c, b2c, mu, rho, rmsRho, eps: Float
-        /// Adam's epsilon as the step adds it to sqrt(v); RMSprop's epsilon outside its square root.
-        var adamEps: Float, rmsEpsOutside: Bool
+        /// Adam's epsilon as the step adds it to sqrt(v); RMSprop's epsilon outside its square
+        /// root and SGD's momentum buffer of gradients (torch.optim's forms).
+        var adamEps: Float, torchForms: Bool
         init(_ s: OptimizerSettings, lr: Float, t: Float) {
             self.lr = lr
             let wd = s.weightDecay
@@ -141,7 +144,7 @@ public final class Optimizer {
             mu = s.momentum; rho = s.rho; rmsRho = s.rmsRho; eps = s.epsilon
             // torch: m_hat / (sqrt(v_hat) + eps) = alpha * m / (sqrt(v) + eps * sqrt(1 - b2^t))
             adamEps = s.torchEpsilon ? eps * (1 - powf(s.beta2, t)).squareRoot() : eps
-            rmsEpsOutside = s.torchEpsilon
+            torchForms = s.torchEpsilon
         }
     }
 
@@ -155,13 +158,11 @@ public final class Optimizer {
             // w -= lr * g
             w -= c.lr * g
         case .momentum:
-            // m = momentum * m - lr * g;  w += m
-            m = c.mu * m - c.lr * g
-            w += m
+            // m = momentum * m - lr * g;  w += m   (torch: v = momentum * v + g;  w -= lr * v)
+            if c.torchForms { m = c.mu * m + g; w -= c.lr * m } else { m = c.mu * m - c.lr * g; w += m }
         case .nesterov:
-            // m = momentum * m - lr * g;  w += momentum * m - lr * g
-            m = c.mu * m - c.lr * g
-            w += c.mu * m - c.lr * g
+            // m = momentum * m - lr * g;  w += momentum * m - lr * g   (torch: v = momentum * v + g;  w -= lr * (g + momentum * v))
+            if c.torchForms { m = c.mu * m + g; w -= c.lr * (g + c.mu * m) } else { m = c.mu * m - c.lr * g; w += c.mu * m - c.lr * g }
         case .adam, .adamw:
             // (AdamW first: w -= lr * wd * w)
             // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  w -= alpha * m / (sqrt(v) + eps)
@@ -173,7 +174,7 @@ public final class Optimizer {
             // v = rho * v + (1 - rho) g^2;  w -= lr * g / sqrt(v + eps)   (state in slot 0)
             // (torch: w -= lr * g / (sqrt(v) + eps))
             m = c.rmsRho * m + (1 - c.rmsRho) * g * g
-            w -= c.lr * g / (c.rmsEpsOutside ? m.squareRoot() + c.eps : (m + c.eps).squareRoot())
+            w -= c.lr * g / (c.torchForms ? m.squareRoot() + c.eps : (m + c.eps).squareRoot())
         case .adadelta:
             // a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) / sqrt(a + eps) * g
             // D = rho D + (1 - rho) d^2;  w += lr * d

@@ -69,6 +69,28 @@ final class OptimizerTests: XCTestCase {
         XCTAssertNotEqual(run(.adam, steps: 1) { $0.epsilon = 0.1 }[0], torch(.adam, 1), accuracy: 0.01, "Keras's form differs")
     }
 
+    /// PyTorch models: torch's momentum buffer holds gradients, so a learning rate changed by a
+    /// schedule scales the whole step (references from make_torch_optimizer_refs.py; Keras's form
+    /// gives 0.88 after the second step).
+    func testTorchMomentumUnderASchedule() {
+        func run(_ kind: OptimizerKind, torch: Bool) -> [Float] {
+            var s = OptimizerSettings(kind: kind)
+            s.torchEpsilon = torch
+            let o = Optimizer(settings: s, tensors: tensors, parameterCount: 3)
+            var w: [Float] = [1, 1, 1], out: [Float] = []
+            for lr: Float in [0.1, 0.05] {
+                var g: [Float] = [0.5, 0.5, 0.5]
+                w.withUnsafeMutableBufferPointer { wp in g.withUnsafeMutableBufferPointer { gp in o.step(parameters: wp.baseAddress!, gradients: gp.baseAddress!, lr: lr) } }
+                out.append(w[0])
+            }
+            return out
+        }
+        let momentum = run(.momentum, torch: true), nesterov = run(.nesterov, torch: true)
+        XCTAssertEqual(momentum[0], 0.95, accuracy: 1e-6); XCTAssertEqual(momentum[1], 0.9025, accuracy: 1e-6)
+        XCTAssertEqual(nesterov[0], 0.905, accuracy: 1e-6); XCTAssertEqual(nesterov[1], 0.83725, accuracy: 1e-6)
+        XCTAssertEqual(run(.momentum, torch: false)[1], 0.88, accuracy: 1e-6, "Keras's form")
+    }
+
     func testAdadeltaKeras() {
         // rho 0.95, eps 1e-7, lr 1: a = 0.0125; d = -sqrt(1e-7) / sqrt(a + 1e-7) * 0.5
         XCTAssertEqual(run(.adadelta, lr: 1, steps: 1)[0], 0.9985857920944472, accuracy: 1e-6)

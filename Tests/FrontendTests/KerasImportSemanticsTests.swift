@@ -87,6 +87,29 @@ final class KerasImportSemanticsTests: XCTestCase {
 
     /// A leading adapted Normalization may have been adapted on raw or on scaled images: the
     /// scale stays 1/255 (a fresh run adapts it to those inputs) and is said so.
+    /// A SeparableConv2D has two kernels: an L2 on its depthwise kernel alone is not one factor
+    /// on every kernel (the weight decay would also decay the pointwise kernel).
+    func testRegularizersAreMatchedPerKernel() throws {
+        func model(_ sep: String) -> [UInt8] {
+            let l2 = "{\"class_name\": \"L2\", \"config\": {\"l2\": 0.01}}"
+            return Array("""
+            {"class_name": "Sequential", "config": {"name": "s", "layers": [
+             {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 8, 8, 3]}},
+             {"class_name": "SeparableConv2D", "config": {"name": "sep", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1],
+              "padding": "valid", "data_format": "channels_last", "dilation_rate": [1, 1], "depth_multiplier": 1, "activation": "relu",
+              "use_bias": true\(sep.replacingOccurrences(of: "L2", with: l2))}},
+             {"class_name": "Flatten", "config": {"name": "flatten", "data_format": "channels_last"}},
+             {"class_name": "Dense", "config": {"name": "out", "units": 3, "activation": "softmax", "use_bias": true, "kernel_regularizer": \(l2)}}]}}
+            """.utf8)
+        }
+        let both = try KerasConfig.check(bytes: model(", \"depthwise_regularizer\": L2, \"pointwise_regularizer\": L2"), file: "k.json", zip: false)
+        XCTAssertEqual(both.ir.training.weightDecay, 0.01)
+        let one = try KerasConfig.check(bytes: model(", \"depthwise_regularizer\": L2"), file: "k.json", zip: false)
+        XCTAssertEqual(one.ir.training.weightDecay, 0)
+        XCTAssertTrue(one.ir.assumptions.contains { $0.hasPrefix("regularizers and constraints not applied in training: sep L2(0.01), out L2(0.01)") },
+                      "\(one.ir.assumptions)")
+    }
+
     func testALeadingNormalizationSaysWhichPixelsItAssumes() throws {
         let t = """
         Model: "sequential"

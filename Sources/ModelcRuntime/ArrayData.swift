@@ -165,12 +165,14 @@ public enum ArrayData {
 
     /// `label,pixel0,...` / `id,pixel0,...` / `pixel0,...`: a Kaggle image CSV (KaggleCSV), whose
     /// label comes first and whose pixels are 0..255, not a numeric table with its target last.
+    /// Every column after an optional first `label` or `id` is `pixel<i>` in order (a table
+    /// with other columns, e.g. its target last, is a numeric CSV).
     static func isKaggleImageHeader(_ bytes: [UInt8]) -> Bool {
-        let line = bytes.prefix(64).split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? []
-        let names = String(decoding: line, as: UTF8.self).split(separator: ",").prefix(3)
+        let end = bytes.prefix(1 << 20).firstIndex(of: 0x0A) ?? min(bytes.count, 1 << 20)
+        let names = String(decoding: bytes[..<end], as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\u{FEFF}", with: "") }
-        let pixels = ["label", "id"].contains(names.first ?? "") ? names.dropFirst() : names[...]
-        return pixels.first == "pixel0" && pixels.dropFirst().first == "pixel1"
+        let pixels = ["label", "id"].contains(names.first ?? "") ? Array(names.dropFirst()) : names
+        return pixels.count > 1 && pixels.enumerated().allSatisfy { $0.element == "pixel\($0.offset)" }
     }
 
     /// A Kaggle image CSV as array data: the pixels scaled as any uint8 input, the label column

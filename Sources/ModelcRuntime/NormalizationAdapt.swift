@@ -2,14 +2,14 @@
 // Normalization layer that reads the model's input (ModelInfo.adaptOnInput) gets the training
 // inputs' per-channel mean and population variance, in the model's units (pixels scaled), and
 // count the number of values per channel, as Keras's adapt computes them over every axis but
-// the last. A layer whose count is not 0 (loaded weights, a checkpoint, an earlier adapt) keeps
-// its statistics.
+// the last. Only a layer still at its initial statistics (mean 0, variance 1, count 0) is
+// adapted: loaded weights (Keras 3 leaves count at 0), a checkpoint or an earlier adapt keep theirs.
 
 import Foundation
 
 public enum NormalizationAdapt {
-    /// Adapts the model's input Normalization layers whose count is still 0; returns one line
-    /// per adapted layer for the log.
+    /// Adapts the model's input Normalization layers still at their initial statistics; returns
+    /// one line per adapted layer for the log.
     public static func apply<M: CompiledModel>(_ model: M, to images: LabeledImages) -> [String] {
         let info = M.info
         var lines: [String] = []
@@ -17,7 +17,8 @@ public enum NormalizationAdapt {
             guard let mean = tensor(info, layer, "mean"), let variance = tensor(info, layer, "variance"),
                   let count = tensor(info, layer, "count"), model.parameters[count.offset] == 0, images.count > 0 else { continue }
             let c = mean.count, size = images.imageSize
-            guard c > 0, size % c == 0, variance.count == c else { continue }
+            guard c > 0, size % c == 0, variance.count == c,
+                  (0..<c).allSatisfy({ model.parameters[mean.offset + $0] == 0 && model.parameters[variance.offset + $0] == 1 }) else { continue }
             var sum = [Double](repeating: 0, count: c), squares = [Double](repeating: 0, count: c)
             for n in 0..<images.count {
                 for j in 0..<size {

@@ -58,12 +58,15 @@ extension CompiledModel {
         for (n, image) in images.enumerated() where image.count != size {
             throw UsageError("predict: image \(n) has \(image.count) pixel bytes, model \(info.name) expects \(size) (\(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels))")
         }
-        let task = TaskMetrics.task(try Loss(kind: try Self.trainingConfig().loss, head: Self.head, oneHotTargets: false), outputs: info.classCount)
+        // A softmax head's classes whatever its loss (a Keras softmax model trained with mse too)
+        let task = Self.endsWithSoftmax && info.classCount > 1 ? .multiclass
+            : TaskMetrics.task(try Loss(kind: try Self.trainingConfig().loss, head: Self.head, oneHotTargets: false), outputs: info.classCount)
         guard task != .regression else {
             throw UsageError("predict: model \(info.name)'s output is a regression (its loss is \(try Self.trainingConfig().loss.rawValue)), not classes: use forward")
         }
         let binary = task == .binary
-        let ranked = binary ? (names[0] == "1" ? ["0", "1"] : ["not \(names[0])", names[0]]) : names
+        // a one-unit head's unit is class 1: numbered names ("0" for a logit head, "1" for a sigmoid one) become 0 and 1
+        let ranked = binary ? (Int(names[0]) != nil ? ["0", "1"] : ["not \(names[0])", names[0]]) : names
         let k = binary ? min(k, 2) : k   // (the default top 3 of a one-unit head: both classes)
         guard (1...ranked.count).contains(k) else {
             throw UsageError("predict: top \(k) is outside 1...\(ranked.count) (the model's class count)")

@@ -106,6 +106,7 @@ final class ImportSemanticsTests: XCTestCase {
         let fwd = repr("ReLU()").replacingOccurrences(of: "```modelc\n", with: "```modelc\nforward: conv1 sm pool fc1 softmax(-1)\n")
         XCTAssertNotNil(checkOK(fwd))
         checkError(fwd.replacingOccurrences(of: "conv1 sm pool", with: "conv1 softmax(2) pool"), contains: "softmax with dim=2 on [N, 4, 26, 26]")
+        checkError(fwd.replacingOccurrences(of: "softmax(-1)", with: "softmax(1e30)"), contains: "dim 1e30: expected an integer from -4 to 4")
     }
 
     /// A custom block's forward() (a ResNet BasicBlock's residual add) is not in the repr: said.

@@ -53,6 +53,8 @@ final class KerasImportSemanticsTests: XCTestCase {
           "input_layers": [["in", 0, 0]], "output_layers": [["dense", 0, 0]]}}
         """.utf8)
         XCTAssertTrue(error(k2).contains("layer 'bn' (BatchNormalization) is called with training=False, which fixes its mode (no dropout and moving statistics also in training)"), error(k2))
+        let v1 = Array(String(decoding: k2, as: UTF8.self).replacingOccurrences(of: "\"BatchNormalization\"", with: "\"BatchNormalizationV1\"").utf8)
+        XCTAssertTrue(error(v1).contains("layer 'bn' (BatchNormalization) is called with training=False"), error(v1))
         // a layer that computes the same in both modes may be called so
         let dense = Array(String(decoding: k2, as: UTF8.self).replacingOccurrences(of: "[[\"in\", 0, 0, {\"training\": false}]]", with: "[[\"in\", 0, 0, {}]]")
             .replacingOccurrences(of: "[[\"bn\", 0, 0, {}]]", with: "[[\"bn\", 0, 0, {\"training\": false}]]").utf8)

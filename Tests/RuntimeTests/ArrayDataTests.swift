@@ -166,6 +166,11 @@ final class ArrayDataTests: XCTestCase {
         let e = try examples(path, i, try config(.crossentropy, head: .softmax))
         XCTAssertEqual(e.labels, [3, 1])
         XCTAssertEqual(e.inputs?.prefix(4).map { $0 * 255 }, [0, 255, 10, 20])
+        // a numeric table whose columns are named pixel0... with its target last is not one
+        try "pixel0,pixel1,pixel2,pixel3,label\n0,0.5,10,20,3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let numeric = try examples(path, info(inputs: 4, outputs: 10), try config(.crossentropy, head: .softmax))
+        XCTAssertEqual(numeric.labels, [3])
+        XCTAssertEqual(numeric.inputs, [0, 0.5, 10, 20])
         // unlabelled (Kaggle test.csv): refused for training
         try "id,pixel0,pixel1,pixel2,pixel3\n1,0,255,10,20\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertTrue(message { try self.examples(path, i, try self.config(.crossentropy, head: .softmax)) }.contains("without a 'label' column"))

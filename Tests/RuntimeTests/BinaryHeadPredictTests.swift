@@ -32,7 +32,39 @@ final class OneUnitModel: CompiledModel {
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {}
 }
 
+/// 4 inputs -> two logits, a softmax head trained with mse (a Keras softmax model compiled with loss='mse').
+final class SoftmaxMSEModel: CompiledModel {
+    static var info: ModelInfo {
+        var d = TrainingDefaults()
+        d.loss = "mse"
+        return ModelInfo(name: "softmax_mse", fingerprint: "0", inputHeight: 1, inputWidth: 4, inputChannels: 1, classCount: 2,
+                         classNames: ["a", "b"], nativeClassNames: nil, dataset: nil, inputScale: 1.0 / 255, inputOffset: 0,
+                         semantics: "keras", tensors: [], parameterCount: 0, trainableParameterCount: 0, forwardFlops: 0,
+                         summary: "", defaults: d)
+    }
+    static var endsWithSoftmax: Bool { true }
+    let maxBatch: Int
+    let parameters = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    let gradients = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    let out: UnsafeMutablePointer<Float>
+    init(maxBatch: Int) { self.maxBatch = maxBatch; out = .allocate(capacity: 2 * maxBatch) }
+    deinit { parameters.deallocate(); gradients.deallocate(); out.deallocate() }
+    func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
+        for n in 0..<count { out[2 * n] = 0; out[2 * n + 1] = input[n * 4] }
+        return UnsafePointer(out)
+    }
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {}
+}
+
 final class BinaryHeadPredictTests: XCTestCase {
+    /// A softmax head's classes whatever its loss: mse on a softmax model still predicts classes.
+    func testASoftmaxHeadTrainedWithMSEPredictsClasses() throws {
+        let p = try SoftmaxMSEModel(maxBatch: 1).predict(pixels: [255, 0, 0, 0], top: 2)
+        XCTAssertEqual(p.probabilities.count, 2)
+        XCTAssertEqual(p.probabilities[1], 1 / (1 + expf(-1)), accuracy: 1e-6)
+        XCTAssertEqual(p.best.name, "b")
+    }
+
     override func tearDown() { OneUnitModel.loss = "binary_crossentropy"; OneUnitModel.sigmoid = false }
 
     func testLogitsGetTheirSigmoidAndBothClassesAreNamed() throws {
@@ -43,6 +75,8 @@ final class BinaryHeadPredictTests: XCTestCase {
         XCTAssertEqual(p.probabilities[1], 1 / (1 + expf(0.2)), accuracy: 1e-6)
         XCTAssertEqual(p.best.name, "0")
         XCTAssertEqual(p.top.map(\.name), ["0", "1"])
+        // a logit head's default name is "0" (its unit is class 1 all the same)
+        XCTAssertEqual(try m.predict(pixels: [[51, 51, 51, 51]], top: 2, classNames: ["0"])[0].top.map(\.name), ["0", "1"])
         let named = try m.predict(pixels: [[255, 255, 255, 255]], top: 1, classNames: ["cat"])[0]
         XCTAssertEqual(named.best.name, "cat")
         XCTAssertEqual(named.best.probability, 1 / (1 + expf(-3)), accuracy: 1e-6)

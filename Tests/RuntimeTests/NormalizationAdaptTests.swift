@@ -46,5 +46,10 @@ final class NormalizationAdaptTests: XCTestCase {
         m.parameters[0] = 7
         XCTAssertEqual(NormalizationAdapt.apply(m, to: images), [])
         XCTAssertEqual(m.parameters[0], 7)
+        // Keras 3's adapt leaves count at 0: statistics loaded from its files are kept too
+        let loaded = NormInputModel(maxBatch: 2)
+        loaded.parameters[0] = 0.5; loaded.parameters[2] = 2
+        XCTAssertEqual(NormalizationAdapt.apply(loaded, to: images), [])
+        XCTAssertEqual([loaded.parameters[0], loaded.parameters[2], loaded.parameters[4]], [0.5, 2, 0])
     }
 }

@@ -330,6 +330,7 @@ extension KerasModel {
     /// functional Dropout calls that never passed it, so `false` is read there only on
     /// BatchNormalization and nested models.
     static func checkTrainingArgument(_ node: JNode, layer: String, className: String) throws {
+        let className = LayerKind.exact(className)?.rawValue ?? className   // BatchNormalizationV1, LSTMV2, ...
         guard modeDependent.contains(className) else { return }
         var kwargs: [JNode] = []
         if case .array = node.value {

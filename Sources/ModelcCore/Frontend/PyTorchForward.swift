@@ -47,7 +47,9 @@ extension PyTorchBuilder {
             case "tanh": op = .tanh
             case "softmax", "log_softmax":
                 // softmax(DIM) as F.softmax(x, dim=DIM); no argument: PyTorch's implicit dim
-                let dim = args.isEmpty ? nil : Int(try num(0, nil).rounded())
+                let d = args.isEmpty ? nil : try num(0, nil)
+                if let d, !(d == d.rounded() && abs(d) <= 4) { throw doc.error(line, "forward: '\(tok)': dim \(args[0]): expected an integer from -4 to 4") }
+                let dim = d.map { Int($0) }
                 op = name.lowercased().hasSuffix("log_softmax") ? .logSoftmax(dim: dim) : .softmax(dim: dim)
             case "flatten", "view": op = .flatten
             case "dropout":

@@ -122,7 +122,7 @@ public final class Trainer<M: CompiledModel> {
 
     public func snapshot() -> Checkpoint {
         Checkpoint(model: model, training: TrainingSnapshot(
-            config: config.pairs(), progress: progress, optimizer: config.optimizer.kind.rawValue,
+            config: config.pairs() + Self.momentumForm(optimizer.settings), progress: progress, optimizer: config.optimizer.kind.rawValue,
             optimizerIterations: optimizer.iterations, optimizerSlots: optimizer.slotArrays()))
     }
 
@@ -138,6 +138,24 @@ public final class Trainer<M: CompiledModel> {
         try optimizer.restore(slots: t.optimizerSlots, iterations: t.optimizerIterations)
         c.load(into: model)
         progress = t.progress
+        convertMomentum(storedPairs: t.config)
+    }
+
+    /// PyTorch models' momentum buffers hold gradients (torch.optim's form, Optimizers.swift);
+    /// checkpoints say so, as `momentum_buffer=gradients`.
+    static func momentumForm(_ s: OptimizerSettings) -> [(String, String)] {
+        s.torchEpsilon && (s.kind == .momentum || s.kind == .nesterov) ? [("momentum_buffer", "gradients")] : []
+    }
+
+    /// A PyTorch model's checkpoint written before its momentum buffer held gradients holds
+    /// Keras's steps, m = -lr v: converted with the learning rate of its last step, and said.
+    private func convertMomentum(storedPairs: [(String, String)]) {
+        guard !Self.momentumForm(optimizer.settings).isEmpty, !storedPairs.contains(where: { $0.0 == "momentum_buffer" }),
+              progress.globalStep > 0, let slot = optimizer.slots.first else { return }
+        let epoch = max(0, progress.epochsDone - (progress.stepInEpoch == 0 ? 1 : 0))
+        let lr = config.schedule.learningRate(base: config.learningRate, step: progress.globalStep - 1, epoch: epoch, totalSteps: totalSteps)
+        for i in 0..<optimizer.parameterCount { slot[i] = lr > 0 ? -slot[i] / lr : 0 }
+        observer.message("momentum state converted from the form of earlier versions (steps) to torch.optim's (gradients), with lr \(lr)")
     }
 
     private func save() throws {

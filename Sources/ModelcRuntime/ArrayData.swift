@@ -106,8 +106,25 @@ public enum ArrayData {
     /// An image array in channels-first order [N, C, H, W] (C > 1; PyTorch's own layout) as the
     /// model's [N, H, W, C]: transposed for a PyTorch-semantics model, refused for a Keras one
     /// (which would read its values in another order without a word).
+    /// A sequence array in PyTorch's [N, C, L] as the model's [N, L, C]: transposed for a
+    /// PyTorch-semantics model, refused for a Keras one.
+    static func sequenceLast(_ v: [Float], _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
+        let (l, c) = (info.inputHeight, info.inputWidth)
+        guard info.semantics == "pytorch" else {
+            throw RuntimeError(file: path, "array \(name) is [N, \(c), \(l)]; model \(info.name) reads [N, \(l), \(c)]: transpose it, "
+                               + "e.g. np.transpose(x, (0, 2, 1))")
+        }
+        var out = [Float](repeating: 0, count: v.count)
+        for n in 0..<(v.count / max(1, l * c)) {
+            for ch in 0..<c { for t in 0..<l { out[n * l * c + t * c + ch] = v[n * l * c + ch * l + t] } }
+        }
+        return out
+    }
+
     static func channelsLast(_ v: [Float], shape: [Int], _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
         let (h, w, c) = (info.inputHeight, info.inputWidth, info.inputChannels)
+        // A sequence model reads [L, C] as an L x C x 1 image: PyTorch's [N, C, L] is [N, w, h].
+        if c == 1, h > 1, w > 1, h != w, Array(shape.dropFirst()) == [w, h] { return try sequenceLast(v, path, name, info: info) }
         guard c > 1, Array(shape.dropFirst()) == [c, h, w], [c, h, w] != [h, w, c] else { return v }
         guard info.semantics == "pytorch" else {
             throw RuntimeError(file: path, "array \(name) has shape \(shape), channels first; model \(info.name) reads [N, \(h), \(w), \(c)] "

@@ -193,6 +193,19 @@ final class ArrayDataTests: XCTestCase {
         XCTAssertTrue(message { try self.examples(path, model("keras"), c) }.contains("channels first; model m reads [N, 2, 2, 3]"))
         let hwc = try temp([("x", NDArray(float32: chw, shape: [1, 2, 2, 3])), ("y", NDArray(float32: [1], shape: [1]))])
         XCTAssertEqual(try examples(hwc, model("keras"), c).inputs, chw)
+
+        // a sequence model (3 steps of 2 features, read as a 3x2x1 image) given PyTorch's [N, C, L]
+        func sequence(_ semantics: String) -> ModelInfo {
+            ModelInfo(name: "s", fingerprint: "0", inputHeight: 3, inputWidth: 2, inputChannels: 1, classCount: 2,
+                      classNames: ["0", "1"], nativeClassNames: nil, dataset: nil, inputScale: 1, inputOffset: 0,
+                      semantics: semantics, tensors: [], parameterCount: 0, trainableParameterCount: 0, forwardFlops: 0, summary: "",
+                      defaults: TrainingDefaults())
+        }
+        let cl = try temp([("x", NDArray(float32: [0, 1, 2, 10, 11, 12], shape: [1, 2, 3])), ("y", NDArray(float32: [1], shape: [1]))])
+        XCTAssertEqual(try examples(cl, sequence("pytorch"), c).inputs, [0, 10, 1, 11, 2, 12])
+        XCTAssertTrue(message { try self.examples(cl, sequence("keras"), c) }.contains("is [N, 2, 3]; model s reads [N, 3, 2]"))
+        let lc = try temp([("x", NDArray(float32: [0, 10, 1, 11, 2, 12], shape: [1, 3, 2])), ("y", NDArray(float32: [1], shape: [1]))])
+        XCTAssertEqual(try examples(lc, sequence("keras"), c).inputs, [0, 10, 1, 11, 2, 12])
     }
 
     func testTrainsARegressionAndReportsMSE() throws {

@@ -139,22 +139,19 @@ public enum KerasWeightFiles {
     ///   backward_layer): the direction's own name follows its inner layer's ("forward_lstm_1"),
     ///   which the model does not know; KerasWeightNames places it by the direction.
     static func owner(_ h5: HDF5File, of vars: HDF5File.Object) throws -> String {
-        var groups = vars.path.split(separator: "/").dropLast().map(String.init)
+        let groups = vars.path.split(separator: "/").dropLast().map(String.init)
         func name(_ path: [String], own: HDF5File.Object? = nil) throws -> String {
             let o = try own ?? h5.object("/" + (path + ["vars"]).joined(separator: "/"))
             return try o.flatMap { try h5.attributeStrings("name", of: $0)?.first } ?? path.last ?? ""
         }
-        // (a top-level layer's group, right under `layers`, is named by Keras, never "cell" or "layer")
-        let nested = groups.count >= 3
-        if nested && groups.last == "cell" { groups.removeLast() }
-        else if !nested || (groups.last != "layer" && !["forward_layer", "backward_layer"].contains(groups.last ?? "")) {
-            return try name(groups, own: vars)
+        // A top-level layer's group, right under `layers`, is named by Keras, never "cell" or "layer".
+        guard groups.count >= 3 else { return try name(groups, own: vars) }
+        let layer = groups.last == "cell" ? Array(groups.dropLast()) : groups
+        switch layer.last {
+        case "layer"?: return try name(Array(layer.dropLast()))
+        case "forward_layer"?, "backward_layer"?: return try name(Array(layer.dropLast())) + "/" + (layer.last ?? "")
+        default: return try name(layer, own: layer.count == groups.count ? vars : nil)
         }
-        if groups.last == "layer", groups.count >= 2 { groups.removeLast(); return try name(groups) }
-        if let last = groups.last, ["forward_layer", "backward_layer"].contains(last), groups.count >= 2 {
-            return try name(Array(groups.dropLast())) + "/" + last
-        }
-        return try name(groups)
     }
 
     static func index(_ o: HDF5File.Object) -> Int {

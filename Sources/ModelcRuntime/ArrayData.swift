@@ -103,37 +103,29 @@ public enum ArrayData {
         return (try channelsLast(values, shape: x.shape, path, xName, info: info), n, xName)
     }
 
-    /// An image array in channels-first order [N, C, H, W] (C > 1; PyTorch's own layout) as the
-    /// model's [N, H, W, C]: transposed for a PyTorch-semantics model, refused for a Keras one
-    /// (which would read its values in another order without a word).
-    /// A sequence array in PyTorch's [N, C, L] as the model's [N, L, C]: transposed for a
-    /// PyTorch-semantics model, refused for a Keras one.
-    static func sequenceLast(_ v: [Float], _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
-        let (l, c) = (info.inputHeight, info.inputWidth)
-        guard info.semantics == "pytorch" else {
-            throw RuntimeError(file: path, "array \(name) is [N, \(c), \(l)]; model \(info.name) reads [N, \(l), \(c)]: transpose it, "
-                               + "e.g. np.transpose(x, (0, 2, 1))")
-        }
-        var out = [Float](repeating: 0, count: v.count)
-        for n in 0..<(v.count / max(1, l * c)) {
-            for ch in 0..<c { for t in 0..<l { out[n * l * c + t * c + ch] = v[n * l * c + ch * l + t] } }
-        }
-        return out
-    }
-
+    /// An array in PyTorch's channels-first layouts as the model's channels-last one: images
+    /// [N, C, H, W] (C > 1) as [N, H, W, C], and sequences [N, C, L] as [N, L, C] (a sequence
+    /// model reads [L, C] as an L x C x 1 image, so PyTorch's [N, C, L] is [N, w, h]).
+    /// Transposed for a PyTorch-semantics model, refused for a Keras one (which would read its
+    /// values in another order without a word).
     static func channelsLast(_ v: [Float], shape: [Int], _ path: String, _ name: String, info: ModelInfo) throws -> [Float] {
         let (h, w, c) = (info.inputHeight, info.inputWidth, info.inputChannels)
-        // A sequence model reads [L, C] as an L x C x 1 image: PyTorch's [N, C, L] is [N, w, h].
-        if c == 1, h > 1, w > 1, h != w, Array(shape.dropFirst()) == [w, h] { return try sequenceLast(v, path, name, info: info) }
-        guard c > 1, Array(shape.dropFirst()) == [c, h, w], [c, h, w] != [h, w, c] else { return v }
+        let dims = Array(shape.dropFirst())
+        let (channels, positions, layout, keras, axes): (Int, Int, String, String, String)
+        if c == 1, h > 1, w > 1, h != w, dims == [w, h] {
+            (channels, positions, layout, keras, axes) = (w, h, "[N, \(w), \(h)]", "[N, \(h), \(w)]", "(0, 2, 1)")
+        } else if c > 1, dims == [c, h, w], dims != [h, w, c] {
+            (channels, positions, layout, keras, axes) = (c, h * w, "[N, \(c), \(h), \(w)], channels first", "[N, \(h), \(w), \(c)] (channels last)", "(0, 2, 3, 1)")
+        } else {
+            return v
+        }
         guard info.semantics == "pytorch" else {
-            throw RuntimeError(file: path, "array \(name) has shape \(shape), channels first; model \(info.name) reads [N, \(h), \(w), \(c)] "
-                               + "(channels last): transpose it, e.g. np.transpose(x, (0, 2, 3, 1))")
+            throw RuntimeError(file: path, "array \(name) is \(layout); model \(info.name) reads \(keras): transpose it, e.g. np.transpose(x, \(axes))")
         }
         var out = [Float](repeating: 0, count: v.count)
-        let plane = h * w, image = plane * c
-        for n in 0..<(v.count / max(1, image)) {
-            for ch in 0..<c { for p in 0..<plane { out[n * image + p * c + ch] = v[n * image + ch * plane + p] } }
+        let size = channels * positions
+        for n in 0..<(v.count / max(1, size)) {
+            for ch in 0..<channels { for p in 0..<positions { out[n * size + p * channels + ch] = v[n * size + ch * positions + p] } }
         }
         return out
     }

@@ -1,5 +1,5 @@
 // Optimizers on the model's flat parameter buffer, with Keras 3 update formulas (PyTorch-semantics
-// models: torch.optim's epsilon placement in Adam and RMSprop, `torchEpsilon`).
+// models: torch.optim's forms of Adam, RMSprop and SGD momentum, `torchForms`).
 //
 // Only trainable tensors are touched (BatchNorm moving statistics are not). L2 weight decay is
 // Keras kernel_regularizer style: the loss gains wd * sum(w^2) over tensors with `decays`, so
@@ -40,7 +40,7 @@ public struct OptimizerSettings: Sendable, Equatable {
     /// not steps; Keras adds epsilon to sqrt(v) before Adam's bias correction of the step and
     /// inside RMSprop's square root, and its momentum holds steps (m = mu m - lr g; w += m). The
     /// momentum forms agree at a constant learning rate and differ after a schedule changes it.
-    public var torchEpsilon = false
+    public var torchForms = false
     /// Keras adds the L2 penalty to the loss it reports (training and validation); torch.optim's
     /// weight_decay is in no loss.
     public var lossIncludesPenalty: Bool { l2GradientScale == 2 }
@@ -75,7 +75,7 @@ public final class Optimizer {
     public convenience init(settings: OptimizerSettings, info: ModelInfo) {
         var s = settings
         s.l2GradientScale = info.semantics == "pytorch" ? 1 : 2
-        s.torchEpsilon = info.semantics == "pytorch"
+        s.torchForms = info.semantics == "pytorch"
         self.init(settings: s, tensors: info.tensors, parameterCount: info.parameterCount)
     }
 
@@ -94,6 +94,9 @@ public final class Optimizer {
         for (p, a) in zip(slots, saved) { for i in 0..<parameterCount { p[i] = a[i] } }
         self.iterations = iterations
     }
+
+    /// The L2 penalty as the framework reports it with the loss: Keras's (l2Penalty), torch's none.
+    public func reportedPenalty(_ w: UnsafePointer<Float>) -> Double { settings.lossIncludesPenalty ? l2Penalty(w) : 0 }
 
     /// L2 penalty wd * sum(w^2) over decaying tensors (added to the reported training loss).
     public func l2Penalty(_ w: UnsafePointer<Float>) -> Double {
@@ -143,8 +146,8 @@ public final class Optimizer {
             b1c = 1 - s.beta1; b2c = 1 - s.beta2
             mu = s.momentum; rho = s.rho; rmsRho = s.rmsRho; eps = s.epsilon
             // torch: m_hat / (sqrt(v_hat) + eps) = alpha * m / (sqrt(v) + eps * sqrt(1 - b2^t))
-            adamEps = s.torchEpsilon ? eps * (1 - powf(s.beta2, t)).squareRoot() : eps
-            torchForms = s.torchEpsilon
+            adamEps = s.torchForms ? eps * (1 - powf(s.beta2, t)).squareRoot() : eps
+            torchForms = s.torchForms
         }
     }
 

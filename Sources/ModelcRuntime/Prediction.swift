@@ -59,10 +59,11 @@ extension CompiledModel {
             throw UsageError("predict: image \(n) has \(image.count) pixel bytes, model \(info.name) expects \(size) (\(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels))")
         }
         // A softmax head's classes whatever its loss (a Keras softmax model trained with mse too)
+        let loss = try Self.trainingConfig().loss
         let task = Self.endsWithSoftmax && info.classCount > 1 ? .multiclass
-            : TaskMetrics.task(try Loss(kind: try Self.trainingConfig().loss, head: Self.head, oneHotTargets: false), outputs: info.classCount)
+            : TaskMetrics.task(try Loss(kind: loss, head: Self.head, oneHotTargets: false), outputs: info.classCount)
         guard task != .regression else {
-            throw UsageError("predict: model \(info.name)'s output is a regression (its loss is \(try Self.trainingConfig().loss.rawValue)), not classes: use forward")
+            throw UsageError("predict: model \(info.name)'s output is a regression (its loss is \(loss.rawValue)), not classes: use forward")
         }
         let binary = task == .binary
         // a one-unit head's unit is class 1: numbered names ("0" for a logit head, "1" for a sigmoid one) become 0 and 1

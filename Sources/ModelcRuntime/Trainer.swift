@@ -144,7 +144,7 @@ public final class Trainer<M: CompiledModel> {
     /// PyTorch models' momentum buffers hold gradients (torch.optim's form, Optimizers.swift);
     /// checkpoints say so, as `momentum_buffer=gradients`.
     static func momentumForm(_ s: OptimizerSettings) -> [(String, String)] {
-        s.torchEpsilon && (s.kind == .momentum || s.kind == .nesterov) ? [("momentum_buffer", "gradients")] : []
+        s.torchForms && (s.kind == .momentum || s.kind == .nesterov) ? [("momentum_buffer", "gradients")] : []
     }
 
     /// A PyTorch model's checkpoint written before its momentum buffer held gradients holds
@@ -201,7 +201,7 @@ public final class Trainer<M: CompiledModel> {
                     throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch + 1, checkpoint: checkpointPath)
                 }
                 model.backward(outputGradient, count: n)
-                let penalty = optimizer.settings.lossIncludesPenalty ? optimizer.l2Penalty(model.parameters) : 0
+                let penalty = optimizer.reportedPenalty(model.parameters)
                 let lr = config.schedule.learningRate(base: config.learningRate, step: progress.globalStep, epoch: epoch, totalSteps: totalSteps)
                 optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: lr)
                 progress.stepInEpoch += 1
@@ -225,8 +225,7 @@ public final class Trainer<M: CompiledModel> {
                 let m = Evaluator.evaluateTask(model, images: v, loss: loss, batch: model.maxBatch)
                 try model.checkInput("validation")
                 // Keras's validation loss includes the regularization losses, as its training loss does
-                let penalty = optimizer.settings.lossIncludesPenalty ? optimizer.l2Penalty(model.parameters) : 0
-                valLoss = m.loss + penalty; valAccuracy = m.accuracy
+                valLoss = m.loss + optimizer.reportedPenalty(model.parameters); valAccuracy = m.accuracy
             }
             // never save a state that has gone non-finite: the last good checkpoint stays
             let parametersFinite = (0..<info.parameterCount).allSatisfy { model.parameters[$0].isFinite }

@@ -189,6 +189,10 @@ final class ImportSemanticsTests: XCTestCase {
         XCTAssertTrue(failure(pad).contains("constant value [1.0]: only zero padding is supported"), failure(pad))
         let leaky = PB.gemmModel(then: "LeakyRelu")
         XCTAssertEqual(failure(leaky), "no error")
+        let negative = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)]),
+                                        PB.node("LeakyRelu", ["h"], ["y"], name: "/act/LeakyRelu", attrs: [PB.attr("alpha", float: -0.1)])],
+                                initializers: [PB.tensor("fc.weight", [3, 4], Array(repeating: 0.1, count: 12)), PB.tensor("fc.bias", [3], [0, 0, 0])])
+        XCTAssertTrue(failure(negative).contains("negative_slope=-0.1: only a slope >= 0 is supported"), failure(negative))
         // Resize-18 with sizes: not_larger / not_smaller keep the aspect ratio, so the output is not `sizes`
         func resize(_ policy: String?) -> [UInt8] {
             let attrs = [PB.attr("mode", string: "nearest"), PB.attr("coordinate_transformation_mode", string: "asymmetric"),

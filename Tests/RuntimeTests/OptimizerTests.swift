@@ -60,7 +60,7 @@ final class OptimizerTests: XCTestCase {
     /// epsilon 0.1 so that its place shows: Keras's forms give 0.986 and 0.844 after one step.
     func testTorchEpsilonPlacement() {
         func torch(_ kind: OptimizerKind, _ steps: Int) -> Float {
-            run(kind, steps: steps) { $0.torchEpsilon = true; $0.epsilon = 0.1; $0.rmsRho = 0.99 }[0]
+            run(kind, steps: steps) { $0.torchForms = true; $0.epsilon = 0.1; $0.rmsRho = 0.99 }[0]
         }
         XCTAssertEqual(torch(.adam, 1), 0.9166666666666666, accuracy: 1e-6)
         XCTAssertEqual(torch(.adam, 2), 0.8333333333333338, accuracy: 1e-6)
@@ -75,7 +75,7 @@ final class OptimizerTests: XCTestCase {
     func testTorchMomentumUnderASchedule() {
         func run(_ kind: OptimizerKind, torch: Bool) -> [Float] {
             var s = OptimizerSettings(kind: kind)
-            s.torchEpsilon = torch
+            s.torchForms = torch
             let o = Optimizer(settings: s, tensors: tensors, parameterCount: 3)
             var w: [Float] = [1, 1, 1], out: [Float] = []
             for lr: Float in [0.1, 0.05] {

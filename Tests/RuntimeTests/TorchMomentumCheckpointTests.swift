@@ -8,7 +8,7 @@ import ModelcData
 @testable import ModelcRuntime
 
 /// TinyModel with PyTorch semantics (its parameters, gradients and passes).
-final class TorchTinyModel: CompiledModel {
+final class TorchTinyModel: TinyModelWrapper {
     static var info: ModelInfo {
         let t = TinyModel.info
         return ModelInfo(name: "torch_tiny", fingerprint: t.fingerprint, inputHeight: 28, inputWidth: 28, inputChannels: 1,
@@ -19,14 +19,7 @@ final class TorchTinyModel: CompiledModel {
     }
     static var endsWithSoftmax: Bool { true }
     let inner: TinyModel
-    var maxBatch: Int { inner.maxBatch }
-    var parameters: UnsafeMutablePointer<Float> { inner.parameters }
-    var gradients: UnsafeMutablePointer<Float> { inner.gradients }
     init(maxBatch: Int) { inner = TinyModel(maxBatch: maxBatch) }
-    func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
-        inner.forward(input, count: count, training: training, seed: seed)
-    }
-    func backward(_ outputGradient: UnsafePointer<Float>, count: Int) { inner.backward(outputGradient, count: count) }
 }
 
 final class TorchMomentumCheckpointTests: XCTestCase {

@@ -9,7 +9,7 @@ import ModelcCommands
 import ModelcRuntime
 import TinyModels
 
-final class SlowTinyModel: CompiledModel {
+final class SlowTinyModel: TinyModelWrapper {
     static var info: ModelInfo { TinyModel.info }
     static var endsWithSoftmax: Bool { TinyModel.endsWithSoftmax }
     static let stepDelay: UInt32 = {
@@ -17,15 +17,11 @@ final class SlowTinyModel: CompiledModel {
         return min(ms, 1000) * 1000
     }()
     let inner: TinyModel
-    var maxBatch: Int { inner.maxBatch }
-    var parameters: UnsafeMutablePointer<Float> { inner.parameters }
-    var gradients: UnsafeMutablePointer<Float> { inner.gradients }
     init(maxBatch: Int) { inner = TinyModel(maxBatch: maxBatch) }
     func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         if training && Self.stepDelay > 0 { usleep(Self.stepDelay) }
         return inner.forward(input, count: count, training: training, seed: seed)
     }
-    func backward(_ outputGradient: UnsafePointer<Float>, count: Int) { inner.backward(outputGradient, count: count) }
 }
 
 ModelcApp.main(SlowTinyModel.self)

@@ -152,3 +152,19 @@ public func syntheticImages(count: Int, seed: UInt64) -> LabeledImages {
     }
     return LabeledImages(height: 28, width: 28, channels: 1, pixels: pixels, labels: labels)
 }
+
+/// A model that runs TinyModel's passes on TinyModel's buffers under a ModelInfo of its own (the
+/// test trainer's slowed model, the runtime tests' PyTorch-semantics one).
+public protocol TinyModelWrapper: CompiledModel {
+    var inner: TinyModel { get }
+}
+
+extension TinyModelWrapper {
+    public var maxBatch: Int { inner.maxBatch }
+    public var parameters: UnsafeMutablePointer<Float> { inner.parameters }
+    public var gradients: UnsafeMutablePointer<Float> { inner.gradients }
+    public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
+        inner.forward(input, count: count, training: training, seed: seed)
+    }
+    public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) { inner.backward(outputGradient, count: count) }
+}

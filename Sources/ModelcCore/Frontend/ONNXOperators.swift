@@ -68,9 +68,7 @@ enum ONNXOperators {
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)
         case "Tanh": try add(.tanh)
-        case "LeakyRelu":
-            guard st.float("alpha", 0.01) >= 0 else { throw st.err("alpha \(st.float("alpha", 0.01)): only a slope >= 0 is supported") }
-            try add(.leakyRelu(st.float("alpha", 0.01)))
+        case "LeakyRelu": try add(.leakyRelu(st.float("alpha", 0.01)))   // >= 0: PyTorchBuilder.append
         case "Elu": try add(.elu(st.float("alpha", 1.0)))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)

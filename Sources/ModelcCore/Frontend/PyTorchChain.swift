@@ -87,14 +87,15 @@ extension PyTorchBuilder {
         case .relu: c.add(st.name, kind, .activation(.relu), s, line: st.line, notes: notes)
         case .sigmoid: c.add(st.name, kind, .activation(.sigmoid), s, line: st.line, notes: notes)
         case .tanh: c.add(st.name, kind, .activation(.tanh), s, line: st.line, notes: notes)
-        case .leakyRelu(let a): c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
+        case .leakyRelu(let a):
+            guard a >= 0 else { throw err("negative_slope=\(a): only a slope >= 0 is supported") }
+            c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
         case .elu(let a): c.add(st.name, kind, .activation(.elu(alpha: a)), s, line: st.line, notes: notes)
-        case .softmax(let dim):
+        case .softmax(let dim), .logSoftmax(let dim):
             try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
-            c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes)
-        case .logSoftmax(let dim):
-            try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
-            c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes + [logSoftmaxNote])
+            var n = notes
+            if case .logSoftmax = st.op { n.append(logSoftmaxNote) }
+            c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: n)
         case .identity: break
         case .dropout(let p, let spatial):
             c.add(st.name, kind, .dropout(rate: p), s, line: st.line,

@@ -39,10 +39,7 @@ extension PyTorchBuilder {
             let op: PTOp
             switch name.lowercased().replacingOccurrences(of: "f.", with: "") {
             case "relu": op = .relu
-            case "leaky_relu":
-                let slope = try num(0, 0.01)
-                guard slope >= 0 else { throw doc.error(line, "forward: '\(tok)': only a slope >= 0 is supported") }
-                op = .leakyRelu(slope)
+            case "leaky_relu": op = .leakyRelu(try num(0, 0.01))   // >= 0: PyTorchBuilder.append
             case "sigmoid": op = .sigmoid
             case "tanh": op = .tanh
             case "softmax", "log_softmax":

@@ -89,6 +89,8 @@ enum PyTorchModules {
             let dim = r.a.keyword["dim"] == "None" ? nil : (r.a.keyword["dim"] != nil || !r.a.positional.isEmpty ? try r.int("dim", 0) : nil)
             return m.type == "Softmax" ? .softmax(dim: dim) : .logSoftmax(dim: dim)
         case "LeakyReLU":
+            // checked here too, not only in PyTorchBuilder.append: the call-order retries drop
+            // a top-level activation module they cannot place
             let slope = try r.float("negative_slope", 0, 0.01)
             guard slope >= 0 else { throw r.err("negative_slope=\(slope): only a slope >= 0 is supported") }
             return .leakyRelu(slope)

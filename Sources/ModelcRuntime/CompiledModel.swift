@@ -108,6 +108,11 @@ public struct TrainingDefaults: Sendable {
     public var augmentRotate: Float = 0
     public var seed: UInt64 = 1
     public init() {}
+    /// The defaults with a model's own settings: `TrainingDefaults { $0.epochs = 20 }`.
+    public init(_ set: (inout TrainingDefaults) -> Void) {
+        self.init()
+        set(&self)
+    }
 }
 
 /// Static description of a compiled model.

@@ -125,8 +125,13 @@ final class GradientCheckTests: XCTestCase {
         try check("fuse_pool")
     }
 
-    /// PyTorch semantics: explicit symmetric padding, BatchNorm eps 1e-5, NCHW flatten.
-    func testPyTorchSemantics() throws { try check("gc_pytorch_fused") }
+    /// PyTorch semantics: explicit symmetric padding, BatchNorm eps 1e-5, NCHW flatten; padded
+    /// and ceil-mode pools (the pytorch_conv_bn and pytorch_conv1d fixtures).
+    func testPyTorchSemantics() throws {
+        try check("gc_pytorch_fused")
+        try check("fx_pytorch_conv_bn_fused")
+        try check("fx_pytorch_conv1d_fused")
+    }
 
     /// Dilated Conv2D ('same' with dilation 2x3, 'valid' 2x2, into BatchNorm).
     func testDilatedConv2D() throws { try check("gc_dilated") }

@@ -24,13 +24,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
         trainableParameterCount: 226,
         forwardFlops: 1248,
         summary: "Model: \"fx_optimizer_steps\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_layer (InputLayer)          (None, 6, 6, 1)         0\n______________________________________________________________________________\nconv2d (Conv2D)                   (None, 4, 4, 3)         30\n______________________________________________________________________________\nflatten (Flatten)                 (None, 48)              0\n______________________________________________________________________________\ndense (Dense)                     (None, 4)               196\n______________________________________________________________________________\nTotal params: 226\nTrainable params: 226\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "sgd"
-            d.learningRate = Float(0.1)
-            d.batchSize = 4
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "sgd"; $0.learningRate = Float(0.1); $0.batchSize = 4 }
     )
     public static let endsWithSoftmax = true
 

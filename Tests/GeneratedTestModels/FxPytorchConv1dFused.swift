@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_conv1d_fused",
-        fingerprint: "f9849dd8a59f7aad",
+        fingerprint: "a5493cc45d0d6fb3",
         inputHeight: 17, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
@@ -28,12 +28,8 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         parameterCount: 234,
         trainableParameterCount: 222,
         forwardFlops: 2034,
-        summary: "Model: \"fx_pytorch_conv1d_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 17, 2)           0\n______________________________________________________________________________\nconv1 (Conv1d)                    (None, 17, 6)           42\n______________________________________________________________________________\nbn1 (BatchNorm1d)                 (None, 17, 6)           24\n______________________________________________________________________________\nrelu (ReLU)                       (None, 17, 6)           0\n______________________________________________________________________________\npool (MaxPool1d)                  (None, 8, 6)            0\n______________________________________________________________________________\nconv2 (Conv1d)                    (None, 3, 5)            120\n______________________________________________________________________________\ntanh (Tanh)                       (None, 3, 5)            0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 15)              0\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               48\n______________________________________________________________________________\nTotal params: 234\nTrainable params: 222\nNon-trainable params: 12",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epsilon = Float(1e-08)
-            return d
-        }()
+        summary: "Model: \"fx_pytorch_conv1d_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 17, 2)           0\n______________________________________________________________________________\nconv1 (Conv1d)                    (None, 17, 6)           42\n______________________________________________________________________________\nbn1 (BatchNorm1d)                 (None, 17, 6)           24\n______________________________________________________________________________\nrelu (ReLU)                       (None, 17, 6)           0\n______________________________________________________________________________\npool (MaxPool1d)                  (None, 9, 6)            0\n______________________________________________________________________________\nconv2 (Conv1d)                    (None, 3, 5)            120\n______________________________________________________________________________\ntanh (Tanh)                       (None, 3, 5)            0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 15)              0\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               48\n______________________________________________________________________________\nTotal params: 234\nTrainable params: 222\nNon-trainable params: 12",
+        defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
 
@@ -49,22 +45,22 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 256 + 32 }   // relu output [N, 1, 17, 6]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + threads * 256 + 32 }   // gradient of relu output
-    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 256 + 32 }   // pool output [N, 1, 8, 6]
-    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 256 + 32 }   // gradient of pool output
-    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 256 + 32 }   // conv2 output [N, 1, 3, 5]
-    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 256 + 32 }   // gradient of conv2 output
-    var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 32 }   // conv2 transposed kernel [KH, CO, KW*CI]
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 160 }   // tanh output [N, 1, 3, 5]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 256 + 160 }   // gradient of tanh output
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // flatten output [N, 15]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of flatten output
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 256 + 160 }   // fc output [N, 3]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 256 + 160 }   // gradient of fc output
-    var l8_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc transposed kernel [3, 15]
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + threads * 256 + 32 }   // pool output [N, 1, 9, 6]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 256 + 32 }   // gradient of pool output
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 32 }   // conv2 output [N, 1, 3, 5]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 256 + 32 }   // gradient of conv2 output
+    var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 32 }   // conv2 transposed kernel [KH, CO, KW*CI]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // tanh output [N, 1, 3, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of tanh output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 256 + 160 }   // flatten output [N, 15]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 256 + 160 }   // gradient of flatten output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 960 + threads * 256 + 160 }   // gradient of fc output
+    var l8_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + threads * 256 + 160 }   // fc transposed kernel [3, 15]
     var l4_poolarg: UnsafeMutablePointer<Int32> { arena32 }   // pool argmax (input offset)
 
     override public static var buffers: ModelBuffers {
-        ModelBuffers(parameterCount: 234, inputSize: 34, arena: ArenaSize(perImage: 944, perChunk: 256, fixed: 208), arena32: ArenaSize(perImage: 48))
+        ModelBuffers(parameterCount: 234, inputSize: 34, arena: ArenaSize(perImage: 976, perChunk: 256, fixed: 208), arena32: ArenaSize(perImage: 64))
     }
 
     public init(maxBatch: Int) {
@@ -120,7 +116,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             l7_flattenBackward(lo, hi, t)
             Activations.backward(.tanh, dy: g6 + lo * 15, y: a6 + lo * 15, dx: g5 + lo * 15, count: (hi - lo) * 15)
             l5_conv2Backward(lo, hi, t)
-            for n in lo..<hi { Pooling.maxBackward(g3 + n * 102, g4 + n * 48, l4_poolarg + n * 48, PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))) }
+            for n in lo..<hi { Pooling.maxBackward(g3 + n * 102, g4 + n * 54, l4_poolarg + n * 54, PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))) }
             (l2_bn1part + t * 12).update(repeating: 0, count: 12)
             l2_bn1BackwardSums(lo, hi, t)
         }
@@ -174,8 +170,8 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             for r in 0..<1 { (x + ((r + 0) * 19 + 1) * 2).update(from: src + r * 34, count: 34) }
             let y = l1_conv1poolIn + t * 102
             l1_conv1ForwardRowsFused(x, y, 0, 17, t)
-            let pool = PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))
-            Pooling.pool(.max, y, a4 + n * 48, pool)
+            let pool = PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))
+            Pooling.pool(.max, y, a4 + n * 54, pool)
         }
     }
 
@@ -210,23 +206,23 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
                                  dGamma: gradients + 42, dBeta: gradients + 48)
     }
 
-    // pool (MaxPool1d): [N, 1, 17, 6] -> [N, 1, 8, 6]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
+    // pool (MaxPool1d): [N, 1, 17, 6] -> [N, 1, 9, 6]: max pool 1x2 stride 1x2 explicit, ceil (pad top 0 left 0)
     func l4_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 17, 6), output: (1, 8), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 102, a4 + n * 48, l4_poolarg + n * 48, pool) }
+        let pool = PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))
+        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 102, a4 + n * 54, l4_poolarg + n * 54, pool) }
     }
 
-    // conv2 (Conv1d): [N, 1, 8, 6] -> [N, 1, 3, 5]: output pixels q0..<q1 of one image, kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
+    // conv2 (Conv1d): [N, 1, 9, 6] -> [N, 1, 3, 5]: output pixels q0..<q1 of one image, kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
     @inline(never) func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 66)
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 8 + (q0 + row) % 3 * 2) * 6 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
-                  GemmReduction(outer: 1, inner: 24, aOuter: 48, aInner: 1, bOuter: 120, bInner: 5), .store)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 9 + (q0 + row) % 3 * 2) * 6 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
+                  GemmReduction(outer: 1, inner: 24, aOuter: 54, aInner: 1, bOuter: 120, bInner: 5), .store)
     }
 
-    // conv2 (Conv1d): [N, 1, 8, 6] -> [N, 1, 3, 5]: kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
+    // conv2 (Conv1d): [N, 1, 9, 6] -> [N, 1, 3, 5]: kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 linear
     func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = a4 + n * 48
+            let x = a4 + n * 54
             let y = a5 + n * 15
             l5_conv2ForwardRows(x, y, 0, 3, t)
         }
@@ -235,7 +231,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
     @inline(never) func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l5_conv2wt + kh * 120, n: 24, c: { row in y + (((q0 + row) / 3 * 1 + kh) * 8 + (q0 + row) % 3 * 2) * 6 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 5 }, b: l5_conv2wt + kh * 120, n: 24, c: { row in y + (((q0 + row) / 3 * 1 + kh) * 9 + (q0 + row) % 3 * 2) * 6 },
                       GemmReduction(k: 5, ldb: 24), .add)
         }
     }
@@ -246,12 +242,12 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         let gk = (gp + 66)
         gk.update(repeating: 0, count: 120)
         for n in lo..<hi {
-            let x = a4 + n * 48
+            let x = a4 + n * 54
             let dy = g5 + n * 15
-            Gemm.rows(24, a: { row in x + row / 24 * 48 + row % 24 }, b: dy, n: 5, c: { row in gk + row * 5 },
-                      GemmReduction(outer: 1, inner: 3, aOuter: 48, aInner: 12, bOuter: 15, bInner: 5), .add)
-            let dx = g4 + n * 48
-            dx.update(repeating: 0, count: 48)
+            Gemm.rows(24, a: { row in x + row / 24 * 54 + row % 24 }, b: dy, n: 5, c: { row in gk + row * 5 },
+                      GemmReduction(outer: 1, inner: 3, aOuter: 54, aInner: 12, bOuter: 15, bInner: 5), .add)
+            let dx = g4 + n * 54
+            dx.update(repeating: 0, count: 54)
             l5_conv2InputGradientScatter(dy, dx, 0, 3, t)
         }
     }

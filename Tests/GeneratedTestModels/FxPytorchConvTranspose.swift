@@ -23,11 +23,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
         trainableParameterCount: 160,
         forwardFlops: 21024,
         summary: "Model: \"fx_pytorch_conv_transpose\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 3, 4, 3)         0\n______________________________________________________________________________\ndeconv1 (ConvTranspose2d)         (None, 6, 8, 4)         112\n______________________________________________________________________________\nrelu (ReLU)                       (None, 6, 8, 4)         0\n______________________________________________________________________________\nup (Upsample)                     (None, 12, 16, 4)       0\n______________________________________________________________________________\ndeconv2 (ConvTranspose2d)         (None, 24, 16, 2)       48\n______________________________________________________________________________\nsigmoid (Sigmoid)                 (None, 24, 16, 2)       0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 768)             0\n______________________________________________________________________________\nTotal params: 160\nTrainable params: 160\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epsilon = Float(1e-08)
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
 

@@ -23,11 +23,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
         trainableParameterCount: 51,
         forwardFlops: 24,
         summary: "Model: \"fx_pytorch_embedding_bag\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 6)               0\n______________________________________________________________________________\nembedding (EmbeddingBag)          (None, 4)               36\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               15\n______________________________________________________________________________\nTotal params: 51\nTrainable params: 51\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epsilon = Float(1e-08)
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
 

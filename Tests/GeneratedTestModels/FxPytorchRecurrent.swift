@@ -51,11 +51,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         trainableParameterCount: 1403,
         forwardFlops: 7224,
         summary: "Model: \"fx_pytorch_recurrent\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 6)               0\n______________________________________________________________________________\nembed (Embedding)                 (None, 6, 4)            36\n______________________________________________________________________________\nlstm (LSTM)                       (None, 6, 10)           440\n______________________________________________________________________________\nlstm_l1 (LSTM)                    (None, 6, 10)           680\n______________________________________________________________________________\nrnn (RNN)                         (None, 6, 4)            64\n______________________________________________________________________________\ngru (GRU)                         (None, 6)               162\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               21\n______________________________________________________________________________\nTotal params: 1,403\nTrainable params: 1,403\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epsilon = Float(1e-08)
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
 

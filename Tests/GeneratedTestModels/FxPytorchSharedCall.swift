@@ -26,11 +26,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
         trainableParameterCount: 83,
         forwardFlops: 190,
         summary: "Model: \"fx_pytorch_shared_call\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 6)               0\n______________________________________________________________________________\ninp (Linear)                      (None, 5)               35\n______________________________________________________________________________\ntanh (Tanh)                       (None, 5)               0\n______________________________________________________________________________\nhidden (Linear)                   (None, 5)               30\n______________________________________________________________________________\ntanh_2 (Tanh)                     (None, 5)               0\n______________________________________________________________________________\nhidden[1] (Linear)                (None, 5)               0\n______________________________________________________________________________\ntanh_3 (Tanh)                     (None, 5)               0\n______________________________________________________________________________\nout (Linear)                      (None, 3)               18\n______________________________________________________________________________\nTotal params: 83\nTrainable params: 83\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epsilon = Float(1e-08)
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
 

@@ -2,7 +2,9 @@
 // scalar loops, bit for bit, in both their inlined and their out-of-line form: 'valid' and
 // 'same' windows (clipped at every border), odd and non-square sizes, strides larger and
 // smaller than the window, channel counts that use every vector width, output into a strided
-// layout, every activation after the pool, ties, NaN and signed zeros.
+// layout, every activation after the pool, ties, NaN and signed zeros; and PyTorch's explicit
+// padding, ceil mode and count_include_pad, with the divisor computed as PyTorch's
+// avg_pool2d kernel computes it.
 
 import XCTest
 @testable import ModelcRuntime
@@ -11,18 +13,34 @@ final class PoolingKernelTests: XCTestCase {
     /// One pooling layer: input h x w x c, window kh x kw, stride sh x sw, TF 'same' or 'valid'.
     struct Case {
         var h: Int, w: Int, c: Int, kh: Int, kw: Int, sh: Int, sw: Int, same: Bool
-        var oh: Int { same ? (h + sh - 1) / sh : (h - kh) / sh + 1 }
-        var ow: Int { same ? (w + sw - 1) / sw : (w - kw) / sw + 1 }
-        var top: Int { same ? max((oh - 1) * sh + kh - h, 0) / 2 : 0 }
-        var left: Int { same ? max((ow - 1) * sw + kw - w, 0) / 2 : 0 }
+        /// PyTorch / ONNX: explicit padding (top, left, bottom, right), ceil mode, count_include_pad.
+        var explicit: (t: Int, l: Int, b: Int, r: Int)? = nil
+        var ceil = false, counted = false
+        var oh: Int { explicit.map { out(h, kh, sh, $0.t, $0.b) } ?? (same ? (h + sh - 1) / sh : (h - kh) / sh + 1) }
+        var ow: Int { explicit.map { out(w, kw, sw, $0.l, $0.r) } ?? (same ? (w + sw - 1) / sw : (w - kw) / sw + 1) }
+        var top: Int { explicit?.t ?? (same ? max((oh - 1) * sh + kh - h, 0) / 2 : 0) }
+        var left: Int { explicit?.l ?? (same ? max((ow - 1) * sw + kw - w, 0) / 2 : 0) }
+        /// PyTorch's pooling_output_shape.
+        func out(_ n: Int, _ k: Int, _ s: Int, _ p0: Int, _ p1: Int) -> Int {
+            var o = (n + p0 + p1 - k + (ceil ? s - 1 : 0)) / s + 1
+            if ceil && (o - 1) * s >= n + p0 { o -= 1 }
+            return o
+        }
         /// The window of output (oh, ow), clipped to the image.
         func window(_ y: Int, _ x: Int) -> (hs: Int, he: Int, ws: Int, we: Int) {
             let h0 = y * sh - top, w0 = x * sw - left
             return (max(h0, 0), min(h0 + kh, h), max(w0, 0), min(w0 + kw, w))
         }
+        /// An average's divisor: PyTorch's pool_size (the window within the padded image) when
+        /// the padding counts, else the clipped window's pixels.
+        func divisor(_ y: Int, _ x: Int) -> Int {
+            guard counted, let e = explicit else { let win = window(y, x); return (win.he - win.hs) * (win.we - win.ws) }
+            let h0 = y * sh - e.t, w0 = x * sw - e.l
+            return (min(h0 + kh, h + e.b) - h0) * (min(w0 + kw, w + e.r) - w0)
+        }
         func geometry(offset: Int = 0, rowStride: Int? = nil) -> PoolGeometry {
             PoolGeometry(input: (h, w, c), output: (oh, ow), window: (kh, kw), stride: (sh, sw), padding: (top, left),
-                         outputOffset: offset, outputRowStride: rowStride)
+                         countedPadding: counted ? explicit.map { ($0.b, $0.r) } : nil, outputOffset: offset, outputRowStride: rowStride)
         }
     }
 
@@ -35,6 +53,14 @@ final class PoolingKernelTests: XCTestCase {
         Case(h: 5, w: 5, c: 132, kh: 5, kw: 5, sh: 1, sw: 1, same: false),   // one window covers the image
         Case(h: 6, w: 4, c: 7, kh: 4, kw: 1, sh: 3, sw: 1, same: true),
         Case(h: 6, w: 9, c: 20, kh: 2, kw: 3, sh: 2, sw: 3, same: false),   // non-square windows that tile; 16 + 4 channels
+        // PyTorch MaxPool2d(3, 2, 1) (ResNet's stem), AvgPool2d(3, 2, 1, ceil_mode=True) counting
+        // its padding (a last window reaching past it), AvgPool2d(3, 1, 1, count_include_pad=False),
+        // a ceil-mode window clipped at the image, ONNX's asymmetric pads counted.
+        Case(h: 7, w: 9, c: 20, kh: 3, kw: 3, sh: 2, sw: 2, same: false, explicit: (1, 1, 1, 1)),
+        Case(h: 6, w: 6, c: 37, kh: 3, kw: 3, sh: 2, sw: 2, same: false, explicit: (1, 1, 1, 1), ceil: true, counted: true),
+        Case(h: 5, w: 4, c: 8, kh: 3, kw: 3, sh: 1, sw: 1, same: false, explicit: (1, 1, 1, 1)),
+        Case(h: 4, w: 6, c: 5, kh: 3, kw: 3, sh: 2, sw: 2, same: false, explicit: (0, 0, 0, 0), ceil: true, counted: true),
+        Case(h: 5, w: 5, c: 16, kh: 2, kw: 2, sh: 2, sw: 2, same: false, explicit: (0, 0, 1, 1), counted: true),
     ]
 
     /// Values in [-1, 1) with repeats (ties), NaN, infinities and both zeros mixed in.
@@ -88,7 +114,7 @@ final class PoolingKernelTests: XCTestCase {
                             if isMax { if e > v { v = e } } else { v += e }
                         }
                     }
-                    if !isMax { v *= 1 / Float((win.he - win.hs) * (win.we - win.ws)) }
+                    if !isMax { v *= 1 / Float(t.divisor(y, xo)) }
                     want[offset + y * rowStride + xo * t.c + c] = activate(v, act)
                 }
             }
@@ -195,7 +221,7 @@ final class PoolingKernelTests: XCTestCase {
             for y in 0..<t.oh {
                 for xo in 0..<t.ow {
                     let win = t.window(y, xo)
-                    let inv = 1 / Float((win.he - win.hs) * (win.we - win.ws))
+                    let inv = 1 / Float(t.divisor(y, xo))
                     for ih in win.hs..<win.he {
                         for iw in win.ws..<win.we {
                             for c in 0..<t.c { want[(ih * t.w + iw) * t.c + c] += dy[(y * t.ow + xo) * t.c + c] * inv }

@@ -30,13 +30,7 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         trainableParameterCount: 28353,
         forwardFlops: 9031680,
         summary: "Model: \"fashion_conv_autoencoder\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 28, 28, 1)       0\n______________________________________________________________________________\nenc_conv1 (Conv2D)                (None, 28, 28, 32)      320\n______________________________________________________________________________\nenc_pool1 (MaxPooling2D)          (None, 14, 14, 32)      0\n______________________________________________________________________________\nenc_conv2 (Conv2D)                (None, 14, 14, 32)      9,248\n______________________________________________________________________________\nenc_pool2 (MaxPooling2D)          (None, 7, 7, 32)        0\n______________________________________________________________________________\ndec_up1 (Conv2DTranspose)         (None, 14, 14, 32)      9,248\n______________________________________________________________________________\ndec_up2 (Conv2DTranspose)         (None, 28, 28, 32)      9,248\n______________________________________________________________________________\ndec_out (Conv2D)                  (None, 28, 28, 1)       289\n______________________________________________________________________________\nTotal params: 28,353\nTrainable params: 28,353\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epochs = 20
-            d.loss = "mse"
-            d.target = "input"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epochs = 20; $0.loss = "mse"; $0.target = "input" }
     )
     public static let endsWithSoftmax = false
     public static let endsWithSigmoid = true

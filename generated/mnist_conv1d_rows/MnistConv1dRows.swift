@@ -30,12 +30,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         trainableParameterCount: 93066,
         forwardFlops: 3056128,
         summary: "Model: \"mnist_conv1d_rows\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 28, 28)          0\n______________________________________________________________________________\nconv1 (Conv1D)                    (None, 28, 64)          5,440\n______________________________________________________________________________\nconv2 (Conv1D)                    (None, 28, 64)          12,352\n______________________________________________________________________________\npool (MaxPooling1D)               (None, 14, 64)          0\n______________________________________________________________________________\nconv3 (Conv1D)                    (None, 14, 128)         24,704\n______________________________________________________________________________\nconv4 (Conv1D)                    (None, 14, 128)         49,280\n______________________________________________________________________________\nglobal_max (GlobalMaxPooling1D)   (None, 128)             0\n______________________________________________________________________________\ndropout (Dropout)                 (None, 128)             0\n______________________________________________________________________________\ndense (Dense)                     (None, 10)              1,290\n______________________________________________________________________________\nTotal params: 93,066\nTrainable params: 93,066\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epochs = 15
-            d.schedule = "cosine"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epochs = 15; $0.schedule = "cosine" }
     )
     public static let endsWithSoftmax = true
 

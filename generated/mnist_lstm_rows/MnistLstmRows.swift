@@ -25,12 +25,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         trainableParameterCount: 81674,
         forwardFlops: 4475392,
         summary: "Model: \"mnist_lstm_rows\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 28, 28)          0\n______________________________________________________________________________\nlstm (LSTM)                       (None, 128)             80,384\n______________________________________________________________________________\ndense (Dense)                     (None, 10)              1,290\n______________________________________________________________________________\nTotal params: 81,674\nTrainable params: 81,674\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.epochs = 20
-            d.schedule = "cosine"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.epochs = 20; $0.schedule = "cosine" }
     )
     public static let endsWithSoftmax = true
 

@@ -28,18 +28,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         trainableParameterCount: 1199882,
         forwardFlops: 23984896,
         summary: "Model: \"pytorch_mnist_examples_net\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 28, 28, 1)       0\n______________________________________________________________________________\nconv1 (Conv2d)                    (None, 26, 26, 32)      320\n______________________________________________________________________________\nrelu (ReLU)                       (None, 26, 26, 32)      0\n______________________________________________________________________________\nconv2 (Conv2d)                    (None, 24, 24, 64)      18,496\n______________________________________________________________________________\nrelu_2 (ReLU)                     (None, 24, 24, 64)      0\n______________________________________________________________________________\nmaxpool (MaxPool2d)               (None, 12, 12, 64)      0\n______________________________________________________________________________\ndropout1 (Dropout)                (None, 12, 12, 64)      0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 9216)            0\n______________________________________________________________________________\nfc1 (Linear)                      (None, 128)             1,179,776\n______________________________________________________________________________\nrelu_3 (ReLU)                     (None, 128)             0\n______________________________________________________________________________\ndropout2 (Dropout)                (None, 128)             0\n______________________________________________________________________________\nfc2 (Linear)                      (None, 10)              1,290\n______________________________________________________________________________\nlog_softmax (LogSoftmax)          (None, 10)              0\n______________________________________________________________________________\nTotal params: 1,199,882\nTrainable params: 1,199,882\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adadelta"
-            d.learningRate = Float(1.0)
-            d.epsilon = Float(1e-06)
-            d.rho = Float(0.9)
-            d.batchSize = 64
-            d.epochs = 14
-            d.schedule = "step:1:0.7"
-            d.validationSplit = Float(0.0)
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "adadelta"; $0.learningRate = Float(1.0); $0.epsilon = Float(1e-06); $0.rho = Float(0.9); $0.batchSize = 64; $0.epochs = 14; $0.schedule = "step:1:0.7"; $0.validationSplit = Float(0.0) }
     )
     public static let endsWithSoftmax = true
 

@@ -28,13 +28,7 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, 
         trainableParameterCount: 125898,
         forwardFlops: 251136,
         summary: "Model: \"seed001_mlp_128_128_64_relu_sgd\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 784)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             100,480\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 128)             16,512\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 64)              8,256\n______________________________________________________________________________\ndense_4 (Dense)                   (None, 10)              650\n______________________________________________________________________________\nTotal params: 125,898\nTrainable params: 125,898\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "sgd"
-            d.learningRate = Float(0.01)
-            d.epochs = 20
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "sgd"; $0.learningRate = Float(0.01); $0.epochs = 20 }
     )
     public static let endsWithSoftmax = true
 

@@ -28,14 +28,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModelBase, CompiledMod
         trainableParameterCount: 111146,
         forwardFlops: 221824,
         summary: "Model: \"seed001_mlp_128_64_32_relu_nesterov\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 784)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             100,480\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 64)              8,256\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 32)              2,080\n______________________________________________________________________________\ndense_4 (Dense)                   (None, 10)              330\n______________________________________________________________________________\nTotal params: 111,146\nTrainable params: 111,146\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "nesterov"
-            d.learningRate = Float(0.01)
-            d.weightDecay = Float(0.0005)
-            d.epochs = 20
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "nesterov"; $0.learningRate = Float(0.01); $0.weightDecay = Float(0.0005); $0.epochs = 20 }
     )
     public static let endsWithSoftmax = true
 

@@ -26,12 +26,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModelBase, CompiledModel, @u
         trainableParameterCount: 109386,
         forwardFlops: 218368,
         summary: "Model: \"seed001_mlp_128_64_relu_adam\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 784)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             100,480\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 64)              8,256\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 10)              650\n______________________________________________________________________________\nTotal params: 109,386\nTrainable params: 109,386\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.weightDecay = Float(0.0005)
-            d.epochs = 20
-            return d
-        }()
+        defaults: TrainingDefaults { $0.weightDecay = Float(0.0005); $0.epochs = 20 }
     )
     public static let endsWithSoftmax = true
 

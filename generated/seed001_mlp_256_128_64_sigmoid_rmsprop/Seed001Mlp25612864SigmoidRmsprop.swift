@@ -28,13 +28,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModelBase, Compiled
         trainableParameterCount: 242762,
         forwardFlops: 484608,
         summary: "Model: \"seed001_mlp_256_128_64_sigmoid_rmsprop\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 784)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 256)             200,960\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 128)             32,896\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 64)              8,256\n______________________________________________________________________________\ndense_4 (Dense)                   (None, 10)              650\n______________________________________________________________________________\nTotal params: 242,762\nTrainable params: 242,762\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "rmsprop"
-            d.weightDecay = Float(0.0005)
-            d.epochs = 20
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "rmsprop"; $0.weightDecay = Float(0.0005); $0.epochs = 20 }
     )
     public static let endsWithSoftmax = true
 

@@ -32,17 +32,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         trainableParameterCount: 168682,
         forwardFlops: 10965504,
         summary: "Model: \"seed003_k5\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 24, 28, 32)      192\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 24, 24, 32)      5,152\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 12, 12, 32)      0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 8, 12, 64)       10,304\n______________________________________________________________________________\nconv2d_4 (Conv2D)                 (None, 8, 8, 64)        20,544\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 4, 4, 64)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 1024)            0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             131,200\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 128)             0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 10)              1,290\n______________________________________________________________________________\nTotal params: 168,682\nTrainable params: 168,682\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adadelta"
-            d.learningRate = Float(0.1)
-            d.epsilon = Float(1e-06)
-            d.rho = Float(0.9)
-            d.batchSize = 250
-            d.epochs = 60
-            d.earlyStopping = "drop-after:10"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "adadelta"; $0.learningRate = Float(0.1); $0.epsilon = Float(1e-06); $0.rho = Float(0.9); $0.batchSize = 250; $0.epochs = 60; $0.earlyStopping = "drop-after:10" }
     )
     public static let endsWithSoftmax = false
 

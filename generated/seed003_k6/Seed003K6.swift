@@ -32,17 +32,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         trainableParameterCount: 118538,
         forwardFlops: 10289152,
         summary: "Model: \"seed003_k6\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 23, 28, 32)      224\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 23, 23, 32)      6,176\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 11, 11, 32)      0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 6, 11, 64)       12,352\n______________________________________________________________________________\nconv2d_4 (Conv2D)                 (None, 6, 6, 64)        24,640\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 3, 3, 64)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 576)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             73,856\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 128)             0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 10)              1,290\n______________________________________________________________________________\nTotal params: 118,538\nTrainable params: 118,538\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adadelta"
-            d.learningRate = Float(0.1)
-            d.epsilon = Float(1e-06)
-            d.rho = Float(0.9)
-            d.batchSize = 250
-            d.epochs = 60
-            d.earlyStopping = "drop-after:10"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.optimizer = "adadelta"; $0.learningRate = Float(0.1); $0.epsilon = Float(1e-06); $0.rho = Float(0.9); $0.batchSize = 250; $0.epochs = 60; $0.earlyStopping = "drop-after:10" }
     )
     public static let endsWithSoftmax = false
 

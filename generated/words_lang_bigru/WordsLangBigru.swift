@@ -29,14 +29,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
         trainableParameterCount: 39941,
         forwardFlops: 591104,
         summary: "Model: \"words_lang_bigru\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 16)              0\n______________________________________________________________________________\nembedding (Embedding)             (None, 16, 32)          1,664\n______________________________________________________________________________\nbigru (Bidirectional)             (None, 128)             37,632\n______________________________________________________________________________\ndense (Dense)                     (None, 5)               645\n______________________________________________________________________________\nTotal params: 39,941\nTrainable params: 39,941\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.learningRate = Float(0.002)
-            d.batchSize = 64
-            d.epochs = 30
-            d.schedule = "cosine"
-            return d
-        }()
+        defaults: TrainingDefaults { $0.learningRate = Float(0.002); $0.batchSize = 64; $0.epochs = 30; $0.schedule = "cosine" }
     )
     public static let endsWithSoftmax = true
 

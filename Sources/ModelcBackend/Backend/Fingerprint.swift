@@ -39,7 +39,11 @@ public enum Fingerprint {
             if let ph = a.explicitPadH, let pw = a.explicitPadW { s += " pad\(ph)x\(pw)" }
             return s + " f\(a.filters) bias=\(a.useBias) act=\(a.activation.name)"
         }
-        func pool(_ p: PoolAttrs) -> String { "p\(p.poolH)x\(p.poolW) s\(p.strideH)x\(p.strideW) \(p.padding.rawValue)" }
+        func pool(_ p: PoolAttrs) -> String {
+            "p\(p.poolH)x\(p.poolW) s\(p.strideH)x\(p.strideW) \(p.padding.rawValue)" + (p.explicit.map { e in
+                " pad\(e.top),\(e.left),\(e.bottom),\(e.right)\(e.ceilMode ? " ceil" : "")\(e.countIncludePad ? " counted" : "")"
+            } ?? "")
+        }
         switch op {
         case .input: return "input"
         case .zeroPadding(let t, let b, let l, let r): return "zeropad \(t) \(b) \(l) \(r)"

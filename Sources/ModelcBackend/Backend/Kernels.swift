@@ -89,6 +89,8 @@ struct ConvGeometry {
     var oh, ow: Int           // output
     var kh, kw, sh, sw: Int
     var top, bottom, left, right: Int
+    /// An average pool's divisor counts the padded positions inside top...bottom, left...right.
+    var countsPadding = false
     var hp: Int { h + top + bottom }
     var wp: Int { w + left + right }
     var padded: Bool { top + bottom + left + right > 0 }
@@ -103,6 +105,10 @@ struct ConvGeometry {
     /// A pooling layer's window geometry.
     init(pool a: PoolAttrs, inShape: [Int], outShape: [Int]) {
         self.init(inShape: inShape, outShape: outShape, kh: a.poolH, kw: a.poolW, sh: a.strideH, sw: a.strideW, padding: a.padding)
+        if let e = a.explicit {
+            top = e.top; left = e.left; bottom = e.bottom; right = e.right
+            countsPadding = e.countIncludePad
+        }
     }
 
     init(inShape: [Int], outShape: [Int], kh: Int, kw: Int, sh: Int, sw: Int, padding: Padding,

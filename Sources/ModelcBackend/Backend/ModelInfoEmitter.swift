@@ -47,11 +47,7 @@ enum ModelInfoEmitter {
         if changed.isEmpty {
             s += "\(i1)defaults: TrainingDefaults()"
         } else {
-            s += "\(i1)defaults: { () -> TrainingDefaults in\n"
-            s += "\(i2)var d = TrainingDefaults()\n"
-            for c in changed { s += "\(i2)d.\(c)\n" }
-            s += "\(i2)return d\n"
-            s += "\(i1)}()"
+            s += "\(i1)defaults: TrainingDefaults { \(changed.map { "$0.\($0)" }.joined(separator: "; ")) }"
         }
         if let f = MultiInputSplit.infoField(ir.inputs) { s += ",\n\(i1)\(f)" }
         let adapt = adaptOnInput(ir)

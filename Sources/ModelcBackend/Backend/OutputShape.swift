@@ -39,7 +39,7 @@ extension Emitter {
             return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
                     conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), s[2] * m]
         case .maxPool(let p), .avgPool(let p):
-            return [conv(s[0], p.poolH, p.strideH, p.padding, nil), conv(s[1], p.poolW, p.strideW, p.padding, nil), s[2]]
+            return [p.outDim(s[0], axis: 0), p.outDim(s[1], axis: 1), s[2]]
         case .globalAvgPool, .globalMaxPool: return [s[s.count - 1]]
         case .flatten: return [s.reduce(1, *)]
         case .reshape(let t): return t

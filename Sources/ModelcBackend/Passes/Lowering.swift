@@ -168,7 +168,8 @@ public enum Lowering {
             lay.inputGradient = choice("channel loops", "two passes", "sums of dy and dy * x-hat per channel, then dx")
             lay.weightGradient = choice("channel loops", "with the input gradient", "dgamma, dbeta are the same sums")
         case .maxPool(let p), .avgPool(let p):
-            lay.forward = choice("loops", "window", "\(p.poolH)x\(p.poolW) stride \(p.strideH)x\(p.strideW), SIMD over channels")
+            let pad = p.explicit.map { ", pad \([$0.top, $0.left, $0.bottom, $0.right]), windows clipped to the image" } ?? ""
+            lay.forward = choice("loops", "window", "\(p.poolH)x\(p.poolW) stride \(p.strideH)x\(p.strideW)\(pad), SIMD over channels")
             lay.inputGradient = choice("loops", "scatter", "each dy pixel goes to its window (max: the first maximum)")
         case .globalAvgPool, .globalMaxPool:
             lay.forward = choice("loops", "reduce", "over all pixels, SIMD over channels")

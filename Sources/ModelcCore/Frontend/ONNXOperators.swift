@@ -119,20 +119,8 @@ enum ONNXOperators {
         let bias = st.constant(2) != nil
         let (cout, cin) = (w.dims[0], w.dims[1] * group)
         guard k.allSatisfy({ (1...maxAttribute).contains($0) }) else { throw st.err("kernel \(k): expected sizes 1...\(maxAttribute)") }
-        switch st.string("auto_pad", "NOTSET") {
-        case "NOTSET": break
-        case "VALID": pads = Array(repeating: 0, count: 2 * r)
-        case let mode where mode.hasPrefix("SAME_"):
-            // Output ceil(n / stride); the odd extra row or column at the end (UPPER) or start (LOWER).
-            guard c.shape.count == r + 1 else { throw st.err("needs an input of \(r) spatial dimensions, found \(PyTorchBuilder.chw(c.shape))") }
-            for i in 0..<r {
-                let n = c.shape[i], out = (n + strides[i] - 1) / strides[i]
-                let total = max((out - 1) * strides[i] + (k[i] - 1) * dil[i] + 1 - n, 0)
-                let small = total / 2
-                (pads[i], pads[i + r]) = mode == "SAME_UPPER" ? (small, total - small) : (total - small, small)
-            }
-        default: throw st.err("auto_pad \(st.string("auto_pad", "")): expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
-        }
+        guard c.shape.count == r + 1 else { throw st.err("needs an input of \(r) spatial dimensions, found \(PyTorchBuilder.chw(c.shape))") }
+        try autoPad(st, &pads, input: c.shape, extents: (0..<r).map { (k[$0] - 1) * dil[$0] + 1 }, strides: strides)
         func add(_ op: PTOp) throws {
             try PyTorchBuilder.append(PTStep(name: name, op: op, line: st.s.index), kind: "Conv", to: &c, doc: st.doc)
         }
@@ -228,28 +216,49 @@ enum ONNXOperators {
         return .layerNorm(shape: shape, eps: eps, scale: true, center: st.constant(2) != nil)
     }
 
+    /// auto_pad applied to `pads` ([begin..., end...] over the spatial axes of `input`, [spatial..., C]):
+    /// NOTSET keeps them, VALID zeroes them, SAME_UPPER/SAME_LOWER give output ceil(n / stride)
+    /// with the odd extra row or column at the end (UPPER) or start (LOWER).
+    static func autoPad(_ st: Step, _ pads: inout [Int], input: [Int], extents: [Int], strides: [Int]) throws {
+        let r = extents.count
+        switch st.string("auto_pad", "NOTSET") {
+        case "NOTSET": break
+        case "VALID": pads = Array(repeating: 0, count: 2 * r)
+        case let mode where mode.hasPrefix("SAME_"):
+            for i in 0..<r {
+                let n = input[i], out = (n + strides[i] - 1) / strides[i]
+                let total = max((out - 1) * strides[i] + extents[i] - n, 0)
+                let small = total / 2
+                (pads[i], pads[i + r]) = mode == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+            }
+        default: throw st.err("auto_pad \(st.string("auto_pad", "")): expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+        }
+    }
+
     // MARK: - Pooling, reshaping, padding, resizing
 
+    /// MaxPool / AveragePool: pads, auto_pad, ceil_mode (a last window starting in the end
+    /// padding is dropped, as the spec and PyTorch say) and count_include_pad (default 0).
     static func pool(_ st: Step, input: [Int]) throws -> PTOp {
         let r = input.count == 2 ? 1 : 2
         let k = try st.ints("kernel_shape", count: r, def: 0, range: 1...maxAttribute)
         guard k.allSatisfy({ $0 >= 1 }) else { throw st.err("expected kernel_shape") }
         let s = try st.ints("strides", count: r, def: 1, range: 1...maxAttribute)
-        guard try st.ints("pads", count: 2 * r, def: 0, range: 0...maxAttribute).allSatisfy({ $0 == 0 }),
-              ["NOTSET", "VALID"].contains(st.string("auto_pad", "NOTSET")) else {
-            throw st.err("padded pooling is not supported (pad with a zero Pad before an AveragePool, or leave MaxPool unpadded)")
+        var pads = try st.ints("pads", count: 2 * r, def: 0, range: 0...maxAttribute)
+        try autoPad(st, &pads, input: input, extents: k, strides: s)
+        guard (0..<r).allSatisfy({ pads[$0] < k[$0] && pads[$0 + r] < k[$0] }) else {
+            throw st.err("pads \(pads): every pad must be smaller than the window \(k), or a window could hold only padding")
         }
         guard try st.ints("dilations", count: r, def: 1, range: 1...1).allSatisfy({ $0 == 1 }) else { throw st.err("dilated pooling is not supported") }
-        if st.int("ceil_mode", 0) != 0 {
-            let sizes = r == 1 ? [input[0]] : [input[0], input[1]]
-            for i in 0..<r where sizes[i] >= k[i] && (sizes[i] - k[i]) % s[i] != 0 {
-                throw st.err("ceil_mode=1 adds a partial window on this input; not supported")
-            }
-        }
+        let ceil = st.int("ceil_mode", 0) != 0
+        let counted = st.s.opType == "AveragePool" && st.int("count_include_pad", 0) != 0
         guard st.node.outputs.count < 2 || st.node.outputs[1].isEmpty else { throw st.err("the Indices output is not supported") }
-        if r == 1 { return .pool1d(max: st.s.opType == "MaxPool", k: k[0], s: s[0]) }
-        return st.s.opType == "MaxPool" ? .maxPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: 0, pw: 0)
-                                         : .avgPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: 0, pw: 0)
+        let full = r == 1 ? [0, pads[0], 0, pads[1]] : pads   // top, left, bottom, right
+        let pad = full.allSatisfy({ $0 == 0 }) && !ceil ? nil
+            : PoolPadding(top: full[0], left: full[1], bottom: full[2], right: full[3], ceilMode: ceil, countIncludePad: counted)
+        if r == 1 { return .pool1d(max: st.s.opType == "MaxPool", k: k[0], s: s[0], pad: pad) }
+        return st.s.opType == "MaxPool" ? .maxPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], pad: pad)
+                                         : .avgPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], pad: pad)
     }
 
     /// Reshape to [N, features] (a flatten, or nothing on a vector); anything else is refused.

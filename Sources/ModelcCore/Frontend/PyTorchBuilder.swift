@@ -86,6 +86,7 @@ enum PyTorchBuilder {
         for i in ir.layers.indices {
             let o = ann.overrides(for: ir.layers[i].name)
             let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
+            try checkPoolSettings(ir.layers[i], o, line, doc)
             switch ir.layers[i].op {
             case .dropout:
                 if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
@@ -111,6 +112,24 @@ enum PyTorchBuilder {
                 }
             }
         }
+    }
+
+    /// pool=/stride=/pad= on a pool: consumed by a torchsummary row (annotatedPool); elsewhere
+    /// they must agree with the model, which prints them.
+    static func checkPoolSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, _ doc: Document) throws {
+        guard o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else { return }
+        let a: PoolAttrs
+        switch l.op { case .maxPool(let p), .avgPool(let p): a = p; default: return }
+        let pad = a.explicit.map { [$0.top, $0.bottom, $0.left, $0.right] } ?? [0, 0, 0, 0]
+        var wrong: [String] = []
+        if let k = o.pool, k != Pair(h: a.poolH, w: a.poolW) { wrong.append("pool=\(k.h)x\(k.w)") }
+        if let s = o.stride, s != Pair(h: a.strideH, w: a.strideW) { wrong.append("stride=\(s.h)x\(s.w)") }
+        if let p = o.pad, p != pad { wrong.append("pad=\(p.map(String.init).joined(separator: ","))") }
+        if let c = o.ceilMode, c != (a.explicit?.ceilMode ?? false) { wrong.append("ceil_mode=\(c)") }
+        if let c = o.countIncludePad, a.explicit.map({ !$0.isZero }) ?? false, c != a.explicit?.countIncludePad { wrong.append("count_include_pad=\(c)") }
+        guard !wrong.isEmpty else { return }
+        throw doc.error(line ?? l.line, "layer '\(l.name)': the annotation's \(wrong.joined(separator: " ")) differs from the model's pool "
+            + "(\(Describe.pool(a))); an annotation cannot change a module the model prints")
     }
 
     /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose.

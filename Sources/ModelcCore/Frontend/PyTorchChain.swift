@@ -70,11 +70,11 @@ extension PyTorchBuilder {
             if let ch, ch != s.last { throw err("num_features=\(ch) but the input has \(s.last ?? 0) channels") }
             let a = BatchNormAttrs(scale: affine, center: affine, epsilon: eps, momentum: 1 - mom, unbiasedRunningVariance: true)
             c.add(st.name, kind, .batchNorm(a), s, line: st.line, declared: declared, notes: notes)
-        case .maxPool(let kh, let kw, let sh, let sw, _, _), .avgPool(let kh, let kw, let sh, let sw, _, _):
+        case .maxPool(let kh, let kw, let sh, let sw, let pad), .avgPool(let kh, let kw, let sh, let sw, let pad):
             let (h, w, ch) = try image()
-            let oh = convOut(h, k: kh, s: sh, p: 0, d: 1), ow = convOut(w, k: kw, s: sw, p: 0, d: 1)
+            let a = PoolAttrs(poolH: kh, poolW: kw, strideH: sh, strideW: sw, padding: .valid, explicit: pad)
+            let oh = a.outDim(h, axis: 0), ow = a.outDim(w, axis: 1)
             guard oh > 0, ow > 0 else { throw err("a \(kh)x\(kw) pool does not fit the input \(chw(s))") }
-            let a = PoolAttrs(poolH: kh, poolW: kw, strideH: sh, strideW: sw, padding: .valid)
             if case .maxPool = st.op { c.add(st.name, kind, .maxPool(a), [oh, ow, ch], line: st.line, notes: notes) }
             else { c.add(st.name, kind, .avgPool(a), [oh, ow, ch], line: st.line, notes: notes) }
         case .adaptiveAvgPool(let oh, let ow), .adaptiveMaxPool(let oh, let ow):
@@ -134,11 +134,11 @@ extension PyTorchBuilder {
             if !same { (a.explicitPadH, a.explicitPadW) = (0, p) }
             a.dilationW = d
             return (.conv2d(a), [ol, cout], nil)
-        case .pool1d(let isMax, let k, let st):
+        case .pool1d(let isMax, let k, let st, let pad):
             let (l, ch) = try sequence()
-            let ol = convOut(l, k: k, s: st, p: 0, d: 1)
+            let a = PoolAttrs(poolH: 1, poolW: k, strideH: 1, strideW: st, padding: .valid, explicit: pad)
+            let ol = a.outDim(l, axis: 1)
             guard ol > 0 else { throw err("a pool of \(k) does not fit the input \(chw(s))") }
-            let a = PoolAttrs(poolH: 1, poolW: k, strideH: 1, strideW: st, padding: .valid)
             return (isMax ? .maxPool(a) : .avgPool(a), [ol, ch], nil)
         case .adaptivePool1d(let isMax, let o):
             let (l, ch) = try sequence()

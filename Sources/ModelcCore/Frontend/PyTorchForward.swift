@@ -3,8 +3,9 @@
 
 extension PyTorchBuilder {
     /// Resolves `forward:` tokens to steps: module paths (containers expand to their leaves) and
-    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), max_pool1d(K[,S]), avg_pool1d(K[,S]),
-    /// flatten, softmax(DIM), log_softmax(DIM) (no DIM: PyTorch's implicit one), dropout(P).
+    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]),
+    /// avg_pool1d(K[,S[,P]]) (P: padding, counted by an average as F.avg_pool2d does), flatten, softmax(DIM),
+    /// log_softmax(DIM) (no DIM: PyTorch's implicit one), dropout(P).
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
         var out: [PTStep] = []
         var calls: [String: Int] = [:]   // calls so far of each module with parameters
@@ -36,6 +37,17 @@ extension PyTorchBuilder {
                 guard x >= 1, x <= 1024, x == x.rounded() else { throw doc.error(line, "forward: '\(tok)': expected a positive integer") }
                 return Int(x)
             }
+            /// Kernel, stride and padding (nil when 0) of a pooling call, as F.max_pool2d reads them.
+            func pool(oneD: Bool) throws -> (k: Int, s: Int, pad: PoolPadding?) {
+                let k = try int(0, nil), s = try int(1, k)
+                let x = try num(2, 0)
+                guard x >= 0, x == x.rounded(), x <= Float(k / 2) else {
+                    throw doc.error(line, "forward: '\(tok)': padding must be a whole number from 0 to half the window (\(k / 2))")
+                }
+                let p = Int(x)
+                let pad = p == 0 ? nil : PoolPadding(h: oneD ? 0 : p, w: p, ceilMode: false, countIncludePad: name.lowercased().contains("avg"))
+                return (k, s, pad)
+            }
             let op: PTOp
             switch name.lowercased().replacingOccurrences(of: "f.", with: "") {
             case "relu": op = .relu
@@ -54,17 +66,17 @@ extension PyTorchBuilder {
                 guard p >= 0, p < 1 else { throw doc.error(line, "forward: '\(tok)': expected 0 <= p < 1") }
                 op = .dropout(p, spatial: false)
             case "maxpool", "max_pool2d", "max_pool":
-                let k = try int(0, nil); let s = try int(1, k)
-                op = .maxPool(kh: k, kw: k, sh: s, sw: s, ph: 0, pw: 0)
+                let p = try pool(oneD: false)
+                op = .maxPool(kh: p.k, kw: p.k, sh: p.s, sw: p.s, pad: p.pad)
             case "avgpool", "avg_pool2d", "avg_pool":
-                let k = try int(0, nil); let s = try int(1, k)
-                op = .avgPool(kh: k, kw: k, sh: s, sw: s, ph: 0, pw: 0)
+                let p = try pool(oneD: false)
+                op = .avgPool(kh: p.k, kw: p.k, sh: p.s, sw: p.s, pad: p.pad)
             case "max_pool1d", "avg_pool1d":
-                let k = try int(0, nil); let s = try int(1, k)
-                op = .pool1d(max: name.lowercased().hasSuffix("max_pool1d"), k: k, s: s)
+                let p = try pool(oneD: true)
+                op = .pool1d(max: name.lowercased().hasSuffix("max_pool1d"), k: p.k, s: p.s, pad: p.pad)
             default:
                 let mods = root.leaves.map(\.path).prefix(12).joined(separator: ", ")
-                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), max_pool1d(K[,S]), avg_pool1d(K[,S]), flatten, dropout(P), softmax, log_softmax)")
+                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]), avg_pool1d(K[,S[,P]]), flatten, dropout(P), softmax, log_softmax)")
             }
             out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
         }

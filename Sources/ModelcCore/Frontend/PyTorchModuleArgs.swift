@@ -48,8 +48,8 @@ struct PTModuleArgs {
         return def
     }
 
-    func bool(_ key: String, _ def: Bool) throws -> Bool {
-        guard let v = a.keyword[key] else { return def }
+    func bool(_ key: String, _ def: Bool, position: Int? = nil) throws -> Bool {
+        guard let v = a.keyword[key] ?? (position.flatMap { $0 < a.positional.count ? a.positional[$0] : nil }) else { return def }
         guard let b = PTArgs.bool(v) else { throw err("\(key)=\(v): expected True or False") }
         return b
     }

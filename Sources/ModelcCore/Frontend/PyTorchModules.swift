@@ -7,8 +7,9 @@ enum PTOp: Equatable {
     case linear(inF: Int, outF: Int, bias: Bool)
     /// dims: 1 (BatchNorm1d) or 2 (BatchNorm2d); channels nil when unknown (torchsummary rows).
     case batchNorm(channels: Int?, eps: Float, momentum: Float, affine: Bool, dims: Int)
-    case maxPool(kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int)
-    case avgPool(kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int)
+    /// MaxPool2d / AvgPool2d; pad nil: unpadded, floor mode.
+    case maxPool(kh: Int, kw: Int, sh: Int, sw: Int, pad: PoolPadding?)
+    case avgPool(kh: Int, kw: Int, sh: Int, sw: Int, pad: PoolPadding?)
     case adaptiveAvgPool(oh: Int, ow: Int)
     case adaptiveMaxPool(oh: Int, ow: Int)
     case relu, sigmoid, tanh, identity
@@ -21,8 +22,8 @@ enum PTOp: Equatable {
     case zeroPad(left: Int, right: Int, top: Int, bottom: Int)
     /// Conv1d on a sequence [C, L]: kernel k, stride s, padding p (or 'same'), dilation d.
     case conv1d(cin: Int, cout: Int, k: Int, s: Int, p: Int, same: Bool, d: Int, bias: Bool)
-    /// MaxPool1d / AvgPool1d (unpadded, floor mode).
-    case pool1d(max: Bool, k: Int, s: Int)
+    /// MaxPool1d / AvgPool1d; pad nil: unpadded, floor mode.
+    case pool1d(max: Bool, k: Int, s: Int, pad: PoolPadding?)
     /// AdaptiveMaxPool1d / AdaptiveAvgPool1d to `out` steps (whole windows).
     case adaptivePool1d(max: Bool, out: Int)
     /// ConvTranspose2d: padding p, output padding op (PyTorch's output size rule).
@@ -177,25 +178,33 @@ enum PyTorchModules {
                           dims: r.module.type == "BatchNorm2d" ? 2 : 1)
     }
 
-    /// MaxPool2d and AvgPool2d: unpadded, floor mode, no dilation.
+    /// MaxPool2d and AvgPool2d: padding, ceil_mode and count_include_pad as PyTorch's; no dilation.
     static func pool(_ r: PTModuleArgs) throws -> PTOp {
         let a = r.a, m = r.module
         let k = try r.pair(["kernel_size", "size"], 0, nil)
         let s = try r.pair(["stride"], 1, k)
         let p = try r.pair(["padding"], 2, (0, 0))
-        if try r.bool("ceil_mode", false) { throw r.err("ceil_mode=True is not supported") }
         if m.type == "MaxPool2d", let dv = a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
             throw r.err("dilation=\(dv) is not supported")
-        }
-        if m.type == "AvgPool2d", p != (0, 0), try r.bool("count_include_pad", true) == false {
-            throw r.err("count_include_pad=False is not supported")
         }
         guard k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, k.0 <= 1024, k.1 <= 1024, s.0 <= 1024, s.1 <= 1024 else {
             throw r.err("implausible sizes in '\(m.args)'")
         }
-        if p != (0, 0) { throw r.err("padding=\(p.0),\(p.1): padded pooling is not supported") }
-        return m.type == "MaxPool2d" ? .maxPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
-                                     : .avgPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+        let pad = try poolPadding(r, h: (k.0, p.0), w: (k.1, p.1), ceilPosition: m.type == "MaxPool2d" ? 5 : 3)
+        return m.type == "MaxPool2d" ? .maxPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, pad: pad)
+                                     : .avgPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, pad: pad)
+    }
+
+    /// A pool's padding, ceil_mode and (AvgPool) count_include_pad, or nil for neither padding
+    /// nor ceil mode. PyTorch refuses padding over half the window (a window of padding only).
+    static func poolPadding(_ r: PTModuleArgs, h: (k: Int, p: Int), w: (k: Int, p: Int), ceilPosition: Int) throws -> PoolPadding? {
+        let ceil = try r.bool("ceil_mode", false, position: ceilPosition)
+        guard h.p > 0 || w.p > 0 || ceil else { return nil }
+        guard h.p <= h.k / 2, w.p <= w.k / 2 else {
+            throw r.err("padding=\(h.p == w.p ? "\(h.p)" : "(\(h.p), \(w.p))") is more than half the window \(h.k == w.k ? "\(h.k)" : "(\(h.k), \(w.k))") (PyTorch refuses it)")
+        }
+        let counted = r.module.type.hasPrefix("AvgPool") ? try r.bool("count_include_pad", true, position: ceilPosition + 1) : false
+        return PoolPadding(h: h.p, w: w.p, ceilMode: ceil, countIncludePad: counted)
     }
 
     /// ZeroPad2d: one number for all sides, or (left, right, top, bottom).

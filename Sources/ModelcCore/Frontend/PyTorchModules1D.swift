@@ -37,16 +37,15 @@ extension PyTorchModules {
         return .conv1d(cin: cin, cout: cout, k: k, s: s, p: p, same: same, d: d, bias: try r.bool("bias", true))
     }
 
-    /// MaxPool1d / AvgPool1d: unpadded, floor mode, no dilation.
+    /// MaxPool1d / AvgPool1d: padding, ceil_mode and count_include_pad as PyTorch's; no dilation.
     static func pool1d(_ r: PTModuleArgs) throws -> PTOp {
         let k = try single(r, ["kernel_size"], 0, nil), s = try single(r, ["stride"], 1, k), p = try single(r, ["padding"], 2, 0)
-        if try r.bool("ceil_mode", false) { throw r.err("ceil_mode=True is not supported") }
         if r.module.type == "MaxPool1d", let dv = r.a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
             throw r.err("dilation=\(dv) is not supported")
         }
-        guard k > 0, s > 0, k <= 1024, s <= 1024 else { throw r.err("implausible sizes in '\(r.module.args)'") }
-        if p != 0 { throw r.err("padding=\(p): padded pooling is not supported") }
-        return .pool1d(max: r.module.type == "MaxPool1d", k: k, s: s)
+        guard k > 0, s > 0, p >= 0, k <= 1024, s <= 1024 else { throw r.err("implausible sizes in '\(r.module.args)'") }
+        let pad = try poolPadding(r, h: (1, 0), w: (k, p), ceilPosition: r.module.type == "MaxPool1d" ? 5 : 3)
+        return .pool1d(max: r.module.type == "MaxPool1d", k: k, s: s, pad: pad)
     }
 
     /// ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding, groups, bias, dilation).

@@ -20,6 +20,7 @@ extension PyTorchBuilder {
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
         var m = try readModules(root, doc: doc)
         try applyRecurrentOutputs(&m, ann: ann, doc: doc, assumptions: &assumptions)
+        try applyPoolModes(&m, ann: ann, doc: doc, assumptions: &assumptions)
         var (input, inputNote) = try defaultInput(m, ann: ann, doc: doc)
         var notes: [String] = []
         var layers: [Layer]
@@ -115,7 +116,7 @@ extension PyTorchBuilder {
         }
         var (base, baseNotes) = declaredBase(m)
         do {
-            let layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0), kinds: m.kinds, input: input,
+            let layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), kinds: m.kinds, input: input,
                                        doc: doc, notes: &baseNotes)
             notes += baseNotes
             return layers
@@ -134,7 +135,7 @@ extension PyTorchBuilder {
                 base = withActivations(base, op: .relu)
                 n2.append(reluNote)
             }
-            guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
+            guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil),
                                          poolName: fPool?.name, kinds: m.kinds, input: input, doc: doc, notes: &n2) else { throw first }
             notes += n2
             return l

@@ -34,6 +34,6 @@ extension PyTorchBuilder {
             if side * side == area, side < from[0] { target = (side, side) }
         }
         guard let (oh, ow) = target, let (kh, sh) = solvePool(from[0], oh), let (kw, sw) = solvePool(from[1], ow) else { return nil }
-        return .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)
+        return .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: nil)
     }
 }

@@ -101,7 +101,7 @@ extension PyTorchBuilder {
 
     static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations()) throws -> [Layer] {
         var c = Chain(shape: input)
-        let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0)
+        let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil)
         var prevDeclared: [Int]?
         for r in t.rows {
             let out = irShape(chw: r.shape)
@@ -151,7 +151,10 @@ extension PyTorchBuilder {
             case "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
                 guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
                 guard c.shape.count == 3, out.count == 3, out[2] == c.shape[2] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
-                let (pool, notes) = try tablePool(r.type, from: c.shape, to: out, err: err)
+                let o = ann.overrides(for: r.label)
+                let (pool, notes) = o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil
+                    ? (try annotatedPool(r.type, o, from: c.shape, to: out, err: err), [])
+                    : try tablePool(r.type, from: c.shape, to: out, err: err)
                 try append(step(pool), kind: r.type, to: &c, doc: doc, declared: 0, notes: notes)
             case "LayerNorm", "GroupNorm":
                 guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
@@ -212,11 +215,12 @@ extension PyTorchBuilder {
     ///   sizes give PyTorch windows that overlap or differ in size, which modelc does not run.
     /// - MaxPool2d/AvgPool2d take the conventional unpadded fit (solvePool), with a note naming
     ///   the other common kernels that print the same shapes; a pool that keeps the size is a
-    ///   padded one in PyTorch (not run), never taken as a 1x1 no-op.
+    ///   padded one in PyTorch, never taken as a 1x1 no-op: it needs an annotation
+    ///   (`layer ROW: pool=3 stride=1 pad=1`, annotatedPool), as do the padded alternatives.
     static func tablePool(_ type: String, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> (PTOp, [String]) {
         let isMax = type.contains("Max")
         func op(_ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int) -> PTOp {
-            isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)
+            isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: nil) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: nil)
         }
         let (h, w) = (input[0], input[1]), (oh, ow) = (out[0], out[1])
         if type.hasPrefix("Adaptive") {
@@ -227,7 +231,8 @@ extension PyTorchBuilder {
         }
         guard let (kh, sh) = solvePool(h, oh), let (kw, sw) = solvePool(w, ow), !(kh == 1 && kw == 1 && sh == 1 && sw == 1) else {
             let keeps = (h, w) == (oh, ow) ? " (a pool that keeps the size, such as \(type)(3, stride=1, padding=1), is padded)" : ""
-            throw err("no unpadded pool maps \(h)x\(w) to \(oh)x\(ow)\(keeps): padded pooling is not supported for PyTorch models")
+            throw err("no unpadded pool maps \(h)x\(w) to \(oh)x\(ow)\(keeps), and the table does not print the padding: "
+                + "annotate the module's arguments, e.g. `layer \(type)-N: pool=3 stride=1 pad=1`")
         }
         var also: [String] = []
         for k in 2...7 { for s in 1...k { for p in 0...(k / 2) where (k, s, p) != (kh, sh, 0) || kh != kw || sh != sw {
@@ -237,8 +242,30 @@ extension PyTorchBuilder {
         } } }
         let chosen = kh == kw && sh == sw ? "\(kh)x\(kh) stride \(sh)" : "\(kh)x\(kw) stride \(sh)x\(sw)"
         let note = also.isEmpty ? [] : ["kernel not printed: \(chosen), the conventional fit; \(also.prefix(3).joined(separator: ", "))"
-            + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes (padded ones are not supported)"]
+            + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes (annotate e.g. `layer ROW: pool=3 stride=2 pad=1` for another)"]
         return (op(kh, kw, sh, sw), note)
+    }
+
+    /// A MaxPool2d/AvgPool2d row's module from `layer ROW: pool=K stride=S pad=P ceil_mode=B
+    /// count_include_pad=B` (stride defaults to the window, pad to 0, the modes to PyTorch's
+    /// defaults), checked against the printed shapes.
+    static func annotatedPool(_ type: String, _ o: LayerOverrides, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> PTOp {
+        guard !type.hasPrefix("Adaptive") else { throw err("\(type) takes no pool=/stride=/pad= (its windows follow from the sizes)") }
+        guard let k = o.pool else { throw err("an annotated \(type) needs pool=K (the window)") }
+        let s = o.stride ?? k, p = o.pad ?? [0, 0, 0, 0]
+        guard p[0] == p[1], p[2] == p[3], p[0] <= k.h / 2, p[2] <= k.w / 2 else {
+            throw err("pad=\(p.map(String.init).joined(separator: ",")): PyTorch pads symmetrically, by at most half the window \(k.h)x\(k.w)")
+        }
+        if o.countIncludePad != nil && type != "AvgPool2d" { throw err("count_include_pad is an AvgPool2d argument") }
+        let ceil = o.ceilMode ?? false
+        let pad = p[0] == 0 && p[2] == 0 && !ceil ? nil
+            : PoolPadding(h: p[0], w: p[2], ceilMode: ceil, countIncludePad: type == "AvgPool2d" && o.countIncludePad != false)
+        let a = PoolAttrs(poolH: k.h, poolW: k.w, strideH: s.h, strideW: s.w, padding: .valid, explicit: pad)
+        let (oh, ow) = (a.outDim(input[0], axis: 0), a.outDim(input[1], axis: 1))
+        guard (oh, ow) == (out[0], out[1]) else {
+            throw err("the annotated pool \(k.h)x\(k.w) stride \(s.h)x\(s.w) pad \(p[0])x\(p[2]) maps \(input[0])x\(input[1]) to \(oh)x\(ow), but the table prints \(out[0])x\(out[1])")
+        }
+        return type == "MaxPool2d" ? .maxPool(kh: k.h, kw: k.w, sh: s.h, sw: s.w, pad: pad) : .avgPool(kh: k.h, kw: k.w, sh: s.h, sw: s.w, pad: pad)
     }
 
     /// (kernel, stride) with floor((n - k)/s) + 1 == out: stride = kernel first, 2x2 first.

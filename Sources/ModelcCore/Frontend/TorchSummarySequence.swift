@@ -27,7 +27,7 @@ extension PyTorchBuilder {
             let isMax = r.type.contains("Max")
             if r.type.hasPrefix("Adaptive") { return .adaptivePool1d(max: isMax, out: out[0]) }
             guard let (k, st) = solvePool(s[0], out[0]) else { throw fail() }
-            return .pool1d(max: isMax, k: k, s: st)
+            return .pool1d(max: isMax, k: k, s: st, pad: nil)
         }
     }
 

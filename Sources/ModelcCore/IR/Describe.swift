@@ -24,8 +24,20 @@ enum Describe {
     }
 
     static func pool(_ a: PoolAttrs, oneD: Bool = false) -> String {
-        if oneD { return "\(a.poolW) s\(a.strideW) \(a.padding.rawValue)" }
-        return "\(a.poolH)x\(a.poolW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)") + " \(a.padding.rawValue)"
+        let head = oneD ? "\(a.poolW) s\(a.strideW)" : "\(a.poolH)x\(a.poolW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
+        guard let e = a.explicit else { return head + " \(a.padding.rawValue)" }
+        return head + " " + poolPadding(e, oneD: oneD)
+    }
+
+    /// "pad 1", "pad 1x0", "pad 0,1,0,1" (top, left, bottom, right), then "ceil" and "counting padding".
+    static func poolPadding(_ e: PoolPadding, oneD: Bool) -> String {
+        var s: String
+        if oneD { s = e.left == e.right ? "pad \(e.left)" : "pad \(e.left),\(e.right)" }
+        else if e.top == e.bottom && e.left == e.right { s = "pad \(e.top)" + (e.top == e.left ? "" : "x\(e.left)") }
+        else { s = "pad \(e.top),\(e.left),\(e.bottom),\(e.right)" }
+        if e.ceilMode { s += " ceil" }
+        if e.countIncludePad { s += " counting padding" }
+        return s
     }
 
     static func activation(_ a: Activation) -> String {

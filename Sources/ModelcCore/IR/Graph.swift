@@ -89,8 +89,52 @@ public struct PoolAttrs: Equatable, Codable, Sendable {
     public var strideH: Int
     public var strideW: Int
     public var padding: Padding
-    public init(poolH: Int, poolW: Int, strideH: Int, strideW: Int, padding: Padding) {
+    /// PyTorch's and ONNX's padding; when set, `padding` is ignored.
+    public var explicit: PoolPadding?
+    public init(poolH: Int, poolW: Int, strideH: Int, strideW: Int, padding: Padding, explicit: PoolPadding? = nil) {
         self.poolH = poolH; self.poolW = poolW; self.strideH = strideH; self.strideW = strideW; self.padding = padding
+        self.explicit = explicit
+    }
+
+    /// Output rows (axis 0) or columns (axis 1) of an input of n.
+    public func outDim(_ n: Int, axis: Int) -> Int {
+        let k = axis == 0 ? poolH : poolW, s = axis == 0 ? strideH : strideW
+        guard let e = explicit else { return Inference.outDim(n, k: k, s: s, padding) }
+        return e.outDim(n, k: k, s: s, axis: axis)
+    }
+}
+
+/// Explicit pooling padding (PyTorch `padding=`, `ceil_mode=`, `count_include_pad=`; ONNX `pads`,
+/// `ceil_mode`, `count_include_pad`). Windows are clipped to the image, so a padded position never
+/// wins a max; an average divides by the window's pixels in the image, or, with
+/// `countIncludePad`, by those inside the padded image (PyTorch's default).
+public struct PoolPadding: Equatable, Codable, Sendable {
+    public var top: Int, left: Int, bottom: Int, right: Int
+    /// Output size rounded up: a last partial window, if it starts inside the image or its top/left padding.
+    public var ceilMode: Bool
+    public var countIncludePad: Bool
+
+    public init(top: Int, left: Int, bottom: Int, right: Int, ceilMode: Bool = false, countIncludePad: Bool = false) {
+        self.top = top; self.left = left; self.bottom = bottom; self.right = right
+        self.ceilMode = ceilMode; self.countIncludePad = countIncludePad
+    }
+
+    /// PyTorch's symmetric padding.
+    public init(h: Int, w: Int, ceilMode: Bool, countIncludePad: Bool) {
+        self.init(top: h, left: w, bottom: h, right: w, ceilMode: ceilMode, countIncludePad: countIncludePad)
+    }
+
+    public var isZero: Bool { top == 0 && left == 0 && bottom == 0 && right == 0 }
+
+    /// PyTorch's `pooling_output_shape`: (n + pads - k) / s + 1, rounded down or (ceil mode) up,
+    /// less the last window if it would start in the bottom/right padding. 0 if no window fits.
+    public func outDim(_ n: Int, k: Int, s: Int, axis: Int) -> Int {
+        let before = axis == 0 ? top : left, after = axis == 0 ? bottom : right
+        let span = n + before + after - k
+        guard n > 0, k > 0, s > 0, span >= 0 else { return 0 }
+        var o = (ceilMode ? (span + s - 1) / s : span / s) + 1
+        if ceilMode && (o - 1) * s >= n + before { o -= 1 }
+        return o
     }
 }
 

@@ -165,6 +165,10 @@ enum ReportJSON {
         case .maxPool(let a), .avgPool(let a):
             p = [("pool_size", JSON.ints(oneD ? [a.poolW] : [a.poolH, a.poolW])), ("strides", JSON.ints(oneD ? [a.strideW] : [a.strideH, a.strideW])),
                  ("padding", JSON.string(a.padding.rawValue))]
+            if let e = a.explicit {
+                p += [("explicit_padding", JSON.ints(oneD ? [e.left, e.right] : [e.top, e.left, e.bottom, e.right])),
+                      ("ceil_mode", e.ceilMode ? "true" : "false"), ("count_include_pad", e.countIncludePad ? "true" : "false")]
+            }
         case .globalAvgPool, .globalMaxPool, .flatten: break
         case .activation(let a): p = activation(a)
         case .dropout(let r): p = [("rate", JSON.number(r))]

@@ -227,7 +227,7 @@ extension SharedLayers {
             return s.count == 3 ? TransposedConv.outputShape(a, input: s, outputPadding: (oh, ow)) : nil
         case .maxPool(let p), .avgPool(let p):
             return spatial(s) { i in
-                let o = [Inference.outDim(i[0], k: p.poolH, s: p.strideH, p.padding), Inference.outDim(i[1], k: p.poolW, s: p.strideW, p.padding), i[2]]
+                let o = [p.outDim(i[0], axis: 0), p.outDim(i[1], axis: 1), i[2]]
                 return o[0] > 0 && o[1] > 0 ? o : nil
             }
         case .globalAvgPool, .globalMaxPool: return s.count >= 2 ? [s[s.count - 1]] : nil

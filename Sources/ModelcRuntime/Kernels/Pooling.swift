@@ -1,6 +1,8 @@
 // Max and average pooling of one NHWC image, with TF padding: a window is clipped to the
 // image, so padded positions never win a max and are not counted in an average ('same' pads
 // so that out = ceil(in / stride), the odd extra row or column at the bottom or right).
+// PyTorch's explicit padding clips the same way; its average pools count the padded positions
+// (count_include_pad, the default), which `countedPadding` selects.
 //
 //   pool           y[oh][ow][c] = act(max or mean of x over the window of (oh, ow)), channels in
 //                  SIMD registers, y in a strided layout (inference, a fused group's pool, and
@@ -26,17 +28,31 @@ public struct PoolGeometry {
     /// Where output pixel (0, 0) is, and the floats from one output row to the next; pixels
     /// are C floats apart (the interior of a zero-padded buffer, or a dense image).
     public var outputOffset: Int, outputRowStride: Int
+    /// Average pools: nil divides by the window's pixels in the image; else by its positions in
+    /// the image padded by padTop/padLeft and these (PyTorch's count_include_pad).
+    public var countedPadding: (bottom: Int, right: Int)?
 
     @_transparent
     public init(input: (height: Int, width: Int, channels: Int), output: (height: Int, width: Int),
                 window: (height: Int, width: Int), stride: (height: Int, width: Int), padding: (top: Int, left: Int) = (0, 0),
-                outputOffset: Int = 0, outputRowStride: Int? = nil) {
+                countedPadding: (bottom: Int, right: Int)? = nil, outputOffset: Int = 0, outputRowStride: Int? = nil) {
         inputHeight = input.height; inputWidth = input.width; channels = input.channels
         outputHeight = output.height; outputWidth = output.width
         windowHeight = window.height; windowWidth = window.width; strideHeight = stride.height; strideWidth = stride.width
         padTop = padding.top; padLeft = padding.left
+        self.countedPadding = countedPadding
         self.outputOffset = outputOffset
         self.outputRowStride = outputRowStride ?? output.width * input.channels
+    }
+
+    /// 1 / the divisor of output (oh, ow)'s average, whose clipped window is r x w.
+    @_transparent @usableFromInline
+    func inverseCount(_ oh: Int, _ ow: Int, _ r: (start: Int, end: Int), _ w: (start: Int, end: Int)) -> Float {
+        guard let p = countedPadding else { return 1 / Float((r.end - r.start) * (w.end - w.start)) }
+        let top = oh * strideHeight - padTop, left = ow * strideWidth - padLeft
+        let rows = min(top + windowHeight, inputHeight + p.bottom) - top
+        let columns = min(left + windowWidth, inputWidth + p.right) - left
+        return 1 / Float(rows * columns)
     }
 
     /// No window reaches past the image: the bounds need no clipping (a constant after inlining).
@@ -99,21 +115,22 @@ public enum Pooling {
             for ow in 0..<g.outputWidth {
                 let w = g.columns(ow)
                 let yo = y + g.outputOffset + oh * g.outputRowStride + ow * ch
+                let inv = kind == .average ? g.inverseCount(oh, ow, r, w) : 1
                 var c = 0
-                while ch - c >= 64 { window(VectorPair<VectorPair<SIMD16<Float>>>.self, kind, x, yo, c, r, w, g, act); c += 64 }
-                if ch - c >= 32 { window(VectorPair<SIMD16<Float>>.self, kind, x, yo, c, r, w, g, act); c += 32 }
-                if ch - c >= 16 { window(SIMD16<Float>.self, kind, x, yo, c, r, w, g, act); c += 16 }
-                if ch - c >= 8 { window(SIMD8<Float>.self, kind, x, yo, c, r, w, g, act); c += 8 }
-                if ch - c >= 4 { window(SIMD4<Float>.self, kind, x, yo, c, r, w, g, act); c += 4 }
-                while c < ch { window(Float.self, kind, x, yo, c, r, w, g, act); c += 1 }
+                while ch - c >= 64 { window(VectorPair<VectorPair<SIMD16<Float>>>.self, kind, x, yo, c, r, w, inv, g, act); c += 64 }
+                if ch - c >= 32 { window(VectorPair<SIMD16<Float>>.self, kind, x, yo, c, r, w, inv, g, act); c += 32 }
+                if ch - c >= 16 { window(SIMD16<Float>.self, kind, x, yo, c, r, w, inv, g, act); c += 16 }
+                if ch - c >= 8 { window(SIMD8<Float>.self, kind, x, yo, c, r, w, inv, g, act); c += 8 }
+                if ch - c >= 4 { window(SIMD4<Float>.self, kind, x, yo, c, r, w, inv, g, act); c += 4 }
+                while c < ch { window(Float.self, kind, x, yo, c, r, w, inv, g, act); c += 1 }
             }
         }
     }
 
-    /// Channels c..<c + V.lanes of one output pixel: the window's max, or its sum times 1 / count.
+    /// Channels c..<c + V.lanes of one output pixel: the window's max, or its sum times inv (1 / count).
     @_transparent @usableFromInline
     static func window<V: PoolingVector>(_: V.Type, _ kind: Kind, _ x: UnsafePointer<Float>, _ yo: UnsafeMutablePointer<Float>,
-                                         _ c: Int, _ r: (start: Int, end: Int), _ w: (start: Int, end: Int),
+                                         _ c: Int, _ r: (start: Int, end: Int), _ w: (start: Int, end: Int), _ inv: Float,
                                          _ g: PoolGeometry, _ act: GemmEpilogue.Activation) {
         var v = kind == .max ? V(broadcast: -.infinity) : V()
         for ih in r.start..<r.end {
@@ -122,12 +139,12 @@ public enum Pooling {
                 v = kind == .max ? v.maxed(e) : v.plus(e)
             }
         }
-        if kind == .average { v = v.scaled(by: 1 / Float((r.end - r.start) * (w.end - w.start))) }
+        if kind == .average { v = v.scaled(by: inv) }
         vactivate(v, act).store(yo + c)
     }
 
-    /// dx = 0, then every pixel of the window of output (oh, ow) gets dy[oh][ow] / (its pixel
-    /// count), windows in row-major order; dy is dense [outputHeight, outputWidth, C].
+    /// dx = 0, then every pixel of the window of output (oh, ow) gets dy[oh][ow] / (the forward's
+    /// divisor), windows in row-major order; dy is dense [outputHeight, outputWidth, C].
     @_transparent
     public static func averageBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ g: PoolGeometry) {
         #if MODELC_KERNELS_OUT_OF_LINE
@@ -151,7 +168,7 @@ public enum Pooling {
             for ow in 0..<g.outputWidth {
                 let w = g.columns(ow)
                 let o = dy + (oh * g.outputWidth + ow) * ch
-                let inv = 1 / Float((r.end - r.start) * (w.end - w.start))
+                let inv = g.inverseCount(oh, ow, r, w)
                 for ih in r.start..<r.end {
                     for iw in w.start..<w.end {
                         let i = dx + (ih * g.inputWidth + iw) * ch

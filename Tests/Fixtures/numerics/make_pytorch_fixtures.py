@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference fixtures for modelc's PyTorch semantics (run by hand, never by CI):
 
-    python3 Tests/Fixtures/numerics/make_pytorch_fixtures.py      # needs torch (CPU wheel)
+    python3 Tests/Fixtures/numerics/make_pytorch_fixtures.py [CASE...]   # needs torch (CPU wheel)
 
 For each case directory (pytorch_*/model.md holds the print(model) repr modelc compiles) writes
   weights.npz  the state_dict: PyTorch names and layouts (conv OIHW, linear [out, in]), float32,
@@ -46,28 +46,34 @@ class MnistNet(nn.Module):
 
 
 class ConvBn(nn.Module):
+    """Conv2d, BatchNorm2d, LeakyReLU, and padded pools: max_pool2d(3, 2, 1) on signed values
+    (-inf padding), AvgPool2d(3, 1, 1, count_include_pad=False), AvgPool2d(3, 2, 1,
+    ceil_mode=True) (a last window reaching into the counted padding: 2x2, not 1x1)."""
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 4, 3, 1, padding=1)
         self.bn1 = nn.BatchNorm2d(4)
         self.act1 = nn.LeakyReLU()
+        self.pool1 = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
         self.conv2 = nn.Conv2d(4, 6, 3, 2, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(6)
+        self.pool2 = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
         self.fc = nn.Linear(24, 5)
 
     def forward(self, x):
-        x = F.max_pool2d(self.act1(self.bn1(self.conv1(x))), 2)
-        x = F.relu(self.bn2(self.conv2(x)))
+        x = self.pool1(F.max_pool2d(self.act1(self.bn1(self.conv1(x))), 3, 2, 1))
+        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
         return self.fc(torch.flatten(x, 1))
 
 
 class Conv1dNet(nn.Module):
-    """Conv1d (padding 1) + BatchNorm1d + ReLU + MaxPool1d, a strided bias-free Conv1d + tanh, flatten of [C, L], Linear."""
+    """Conv1d (padding 1) + BatchNorm1d + ReLU + MaxPool1d (ceil mode: 17 -> 9, a clipped last
+    window), a strided bias-free Conv1d + tanh, flatten of [C, L], Linear."""
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv1d(2, 6, 3, padding=1)
         self.bn1 = nn.BatchNorm1d(6)
-        self.pool = nn.MaxPool1d(2)
+        self.pool = nn.MaxPool1d(2, ceil_mode=True)
         self.conv2 = nn.Conv1d(6, 5, 4, stride=2, bias=False)
         self.fc = nn.Linear(15, 3)
 
@@ -92,8 +98,15 @@ class ConvTransposeNet(nn.Module):
 
 
 MODEL_MD = {
+    "pytorch_conv_bn": ("Conv2d with explicit padding, BatchNorm2d (eps 1e-5, momentum 0.1, unbiased running variance), "
+                        "LeakyReLU (default slope 0.01), max_pool2d(3, 2, 1) on signed values, AvgPool2d(3, 1, 1, "
+                        "count_include_pad=False), a strided bias-free conv, AvgPool2d(3, 2, 1, ceil_mode=True), NCHW "
+                        "flatten, Linear. AvgPool2d's repr prints neither ceil_mode nor count_include_pad: the "
+                        "annotations say them.", "input: shape=1x8x8 scale=1 offset=0",
+                        "forward: conv1 bn1 act1 maxpool(3,2,1) pool1 conv2 bn2 relu pool2 flatten fc\n"
+                        "layer pool1: count_include_pad=false\nlayer pool2: ceil_mode=true"),
     "pytorch_conv1d": ("Conv1d with explicit padding, BatchNorm1d on a sequence (eps 1e-5, momentum 0.1, unbiased "
-                       "running variance), ReLU, MaxPool1d, a strided bias-free Conv1d, tanh, flatten of [C, L] "
+                       "running variance), ReLU, MaxPool1d (ceil mode), a strided bias-free Conv1d, tanh, flatten of [C, L] "
                        "(channel-major), Linear.", "input: shape=2x17 scale=1 offset=0",
                        "forward: conv1 bn1 relu pool conv2 tanh flatten fc"),
     "pytorch_conv_transpose": ("ConvTranspose2d 3x3 stride 2 padding 1 output_padding 1, ReLU, Upsample(scale_factor=2, "
@@ -162,9 +175,15 @@ def make(name, model, shape, batch, seed):
     print(name, {k: list(v.shape) for k, v in weights.items()})
 
 
+CASES = [("pytorch_mnist_net", MnistNet, (1, 28, 28), 2, 11),
+         ("pytorch_conv_bn", ConvBn, (1, 8, 8), 5, 12),
+         ("pytorch_conv1d", Conv1dNet, (2, 17), 4, 13),
+         ("pytorch_conv_transpose", ConvTransposeNet, (3, 3, 4), 3, 14),
+         ]
+
 if __name__ == "__main__":
+    import sys
     torch.set_num_threads(1)
-    make("pytorch_mnist_net", MnistNet, (1, 28, 28), 2, 11)
-    make("pytorch_conv_bn", ConvBn, (1, 8, 8), 5, 12)
-    make("pytorch_conv1d", Conv1dNet, (2, 17), 4, 13)
-    make("pytorch_conv_transpose", ConvTransposeNet, (3, 3, 4), 3, 14)
+    for case in CASES:
+        if len(sys.argv) < 2 or case[0] in sys.argv[1:]:   # names given: only those cases
+            make(*case)

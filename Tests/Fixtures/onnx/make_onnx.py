@@ -79,9 +79,19 @@ def layernorm():
         nn.LayerNorm(16, eps=1e-3, bias=False), nn.Tanh(), nn.Linear(16, 10))
 
 
+def padded_pools():
+    # ResNet's stem pool MaxPool2d(3, 2, 1) on signed values (the BatchNorm is folded into the
+    # Conv), AvgPool2d(3, 2, 1, ceil_mode=True) counting its padding (12 -> 7, floor would give 6),
+    # AvgPool2d(3, 1, 1, count_include_pad=False), MaxPool2d(2, ceil_mode=True) (7 -> 4, not 3).
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 5), nn.BatchNorm2d(4), nn.MaxPool2d(3, 2, 1), nn.ReLU(),
+        nn.AvgPool2d(3, 2, 1, ceil_mode=True), nn.AvgPool2d(3, 1, 1, count_include_pad=False),
+        nn.MaxPool2d(2, ceil_mode=True), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+
+
 MODELS = [("cnn_bn", cnn_bn, 13), ("mlp", mlp, 17), ("decoder_ops", decoder_ops, 13),
           ("depthwise", depthwise, 17), ("seed000_small", seed000_small, 13), ("seed002_small", seed002_small, 17),
-          ("layernorm", layernorm, 17)]
+          ("layernorm", layernorm, 17), ("padded_pools", padded_pools, 17)]
 
 
 def images():

@@ -1,6 +1,8 @@
 // MaxPooling2D and AveragePooling2D with TF padding semantics: 'same' pads so that
 // out = ceil(in / stride), the odd extra row/column at the bottom/right; padded positions
-// never win a max and are not counted in an average. The loops are the runtime's pooling
+// never win a max and are not counted in an average. PyTorch's and ONNX's explicit padding
+// (and ceil mode) clip the same way; an average that counts the padding (count_include_pad)
+// divides by the window's part inside the padded image. The loops are the runtime's pooling
 // kernels (Sources/ModelcRuntime/Kernels/Pooling.swift); each function here calls one per image.
 //   forward [N, H, W, C] -> [N, OH, OW, C]; max keeps the winning input index per output
 //   backward: max routes dy to the winner; average spreads dy / count over the window.
@@ -19,7 +21,8 @@ struct PoolEmitter: OpEmitter {
         let arg = "\(c.prefix)arg"
         if isMax { m.buffer(arg, perImage: c.outSize, kind: .int32, "\(c.name) argmax (input offset)") }
         let f = "\(c.prefix)Forward", b = "\(c.prefix)Backward", fi = "\(c.prefix)ForwardInference"
-        let what = "\(isMax ? "max" : "average") pool \(attrs.poolH)x\(attrs.poolW) stride \(attrs.strideH)x\(attrs.strideW) \(attrs.padding.rawValue) (pad top \(g.top) left \(g.left))"
+        let mode = attrs.explicit.map { "explicit\($0.ceilMode ? ", ceil" : "")\(g.countsPadding ? ", padding counted" : "")" } ?? attrs.padding.rawValue
+        let what = "\(isMax ? "max" : "average") pool \(attrs.poolH)x\(attrs.poolW) stride \(attrs.strideH)x\(attrs.strideW) \(mode) (pad top \(g.top) left \(g.left))"
         let geometry = "let pool = \(PoolCode.geometry(g, out: .dense(c.outShape)))"
         let x = "\(c.x) + n * \(c.inSize)", y = "\(c.y) + n * \(c.outSize)"
         m.chunkFunction(f, comment: "\(c.header): \(what)\(isMax ? "" : " (training and inference)")") { w in
@@ -63,6 +66,7 @@ enum PoolCode {
     static func geometry(_ g: ConvGeometry, out: PixelLayout) -> String {
         var s = "PoolGeometry(input: (\(g.h), \(g.w), \(g.c)), output: (\(g.oh), \(g.ow)), window: (\(g.kh), \(g.kw)), stride: (\(g.sh), \(g.sw))"
         if g.top != 0 || g.left != 0 { s += ", padding: (top: \(g.top), left: \(g.left))" }
+        if g.countsPadding { s += ", countedPadding: (bottom: \(g.bottom), right: \(g.right))" }
         if !out.isDense { s += ", outputOffset: \(out.offset), outputRowStride: \(out.rowStride)" }
         return s + ")"
     }

@@ -1,0 +1,70 @@
+// PyTorchPoolModes: what a pooling module's repr does not print. MaxPool prints ceil_mode;
+// AvgPool1d/AvgPool2d print only kernel_size, stride and padding, so their ceil_mode and
+// count_include_pad come from annotations (`layer NAME: ceil_mode=true count_include_pad=false`)
+// or PyTorch's defaults (False, True), with a note saying so where the choice can matter.
+// An annotation that contradicts a printed argument is an error.
+
+extension PyTorchBuilder {
+    static func applyPoolModes(_ m: inout ReprModules, ann: Annotations, doc: Document, assumptions: inout [String]) throws {
+        for leaf in m.root.leaves where ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"].contains(leaf.type) {
+            guard let op = m.ops[leaf.path], let pool = PoolModule(op) else { continue }
+            let o = ann.overrides(for: leaf.path)
+            let r = PTModuleArgs(leaf, doc: doc)
+            let isAvg = leaf.type.hasPrefix("Avg")
+            let printed = (ceil: r.a.keyword["ceil_mode"] != nil || r.a.positional.count > (isAvg ? 3 : 5),
+                           count: r.a.keyword["count_include_pad"] != nil || r.a.positional.count > 4)
+            var ceil = pool.pad?.ceilMode ?? false
+            var count = pool.pad?.countIncludePad ?? isAvg
+            if let c = o.ceilMode {
+                if printed.ceil && c != ceil { throw r.err("the annotation's ceil_mode=\(c) contradicts the repr's ceil_mode=\(ceil)") }
+                ceil = c
+            }
+            if let c = o.countIncludePad {
+                guard isAvg else { throw r.err("count_include_pad is an AvgPool argument; a max pool never counts") }
+                if printed.count && c != count { throw r.err("the annotation's count_include_pad=\(c) contradicts the repr's") }
+                count = c
+            }
+            var unprinted: [String] = []
+            if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { unprinted.append("ceil_mode=False") }
+            if isAvg && !printed.count && o.countIncludePad == nil && pool.padded { unprinted.append("count_include_pad=True") }
+            if !unprinted.isEmpty {
+                assumptions.append("module '\(leaf.path)' (\(leaf.type)): its repr does not print \(unprinted.joined(separator: " or ")), PyTorch's "
+                    + "default\(unprinted.count > 1 ? "s" : "") taken (annotate `layer \(leaf.path): \(unprinted.map { $0.hasPrefix("ceil") ? "ceil_mode=true" : "count_include_pad=false" }.joined(separator: " "))` if the model sets \(unprinted.count > 1 ? "them" : "it"))")
+            }
+            let new = pool.with(ceil: ceil, countIncludePad: count)
+            m.ops[leaf.path] = new
+            for i in m.declared.indices where m.declared[i].name == leaf.path { m.declared[i].op = new }
+        }
+    }
+
+    /// A MaxPool/AvgPool op's windows and padding, rebuilt with other modes.
+    struct PoolModule {
+        var op: PTOp
+        var pad: PoolPadding?
+        /// ceil_mode can change the output size only with a stride above 1.
+        var strided: Bool
+        var padded: Bool { pad.map { !$0.isZero } ?? false }
+
+        init?(_ op: PTOp) {
+            self.op = op
+            switch op {
+            case .maxPool(let kh, let kw, let sh, let sw, let p), .avgPool(let kh, let kw, let sh, let sw, let p):
+                pad = p; strided = sh > 1 || sw > 1
+            case .pool1d(_, _, let s, let p): pad = p; strided = s > 1
+            default: return nil
+            }
+        }
+
+        func with(ceil: Bool, countIncludePad: Bool) -> PTOp {
+            let p = pad ?? PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: false)
+            let new = p.isZero && !ceil ? nil
+                : PoolPadding(top: p.top, left: p.left, bottom: p.bottom, right: p.right, ceilMode: ceil, countIncludePad: countIncludePad)
+            switch op {
+            case .maxPool(let kh, let kw, let sh, let sw, _): return .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: new)
+            case .avgPool(let kh, let kw, let sh, let sw, _): return .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: new)
+            case .pool1d(let isMax, let k, let s, _): return .pool1d(max: isMax, k: k, s: s, pad: new)
+            default: return op
+            }
+        }
+    }
+}

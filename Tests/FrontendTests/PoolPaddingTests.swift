@@ -54,6 +54,22 @@ final class PoolPaddingTests: XCTestCase {
         XCTAssertEqual(ceil.outDim(5, k: 2, s: 2, axis: 0), 3)   // ceil(4 / 2) + 1 = 4, but window 3 would start at 5 = in + pad
         XCTAssertEqual(PoolPadding(h: 0, w: 0, ceilMode: true, countIncludePad: false).outDim(17, k: 2, s: 2, axis: 1), 9)
         XCTAssertEqual(floor.outDim(1, k: 4, s: 1, axis: 0), 0)
+        // Ceil mode: one window clipped to a padded input shorter than it (PyTorch: div_rtn(0, 2) + 1).
+        XCTAssertEqual(PoolPadding(h: 0, w: 0, ceilMode: true, countIncludePad: false).outDim(2, k: 3, s: 2, axis: 0), 1)
+        XCTAssertEqual(PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: false).outDim(2, k: 3, s: 2, axis: 0), 0)
+    }
+
+    func testArgumentsModelcDoesNotComputeAreRefused() {
+        func model(_ pool: String) -> String { repr("  (pool): \(pool)\n  (fc): Linear(in_features=12, out_features=2, bias=True)", shape: "3x4x4") }
+        checkError(model("MaxPool2d(3, 2, 1, 2)"), contains: "dilation=2: dilated pooling is not supported")
+        checkError(model("AvgPool2d(kernel_size=2, stride=2, padding=0, divisor_override=1)"), contains: "divisor_override=1 is not supported")
+        checkError(model("AvgPool2d(2, 2, 0, False, True, 1)"), contains: "divisor_override=1 is not supported")
+        checkError(model("MaxPool1d(3, 2, 1, 2)").replacingOccurrences(of: "3x4x4", with: "3x8"), contains: "dilation=2: dilated pooling is not supported")
+        // A glob may touch max pools with an AvgPool setting; a named max pool may not.
+        XCTAssertNotNil(checkOK(repr("  (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  (fc): Linear(in_features=12, out_features=2, bias=True)",
+                                     annotations: "layer *: count_include_pad=false", shape: "3x4x4")))
+        // Keras layers have neither setting.
+        checkError(AnnotationTests.table + "\n```modelc\nlayer conv2d_1: ceil_mode=true\n```\n", contains: "has no 'ceil_mode' setting")
     }
 
     func testAvgPoolModesTheReprDoesNotPrint() throws {
@@ -84,7 +100,7 @@ final class PoolPaddingTests: XCTestCase {
                    contains: "padding=2 is more than half the window 3 (PyTorch refuses it)")
         checkError(repr("  (pool): AvgPool2d(kernel_size=2, stride=2, padding=0)\n  (fc): Linear(in_features=3, out_features=2, bias=True)",
                         annotations: "layer pool: pool=3", shape: "3x2x2"),
-                   contains: "layer 'pool': the annotation's pool=3x3 differs from the model's pool (2x2 s2 valid); an annotation cannot change a module the model prints")
+                   contains: "layer 'pool': the annotation's pool=3x3 differs from the model's pool (2x2 s2 valid); an annotation cannot change what the model states")
     }
 
     func testForwardCallsTakeAPadding() throws {
@@ -105,6 +121,9 @@ final class PoolPaddingTests: XCTestCase {
         XCTAssertEqual(r.layer("maxpool")?.outputShape, [3, 3, 4])
         checkError(text.replacingOccurrences(of: "maxpool(3,2,1)", with: "maxpool(3,2,2)"),
                    contains: "forward: 'maxpool(3,2,2)': padding must be a whole number from 0 to half the window (1)")
+        // F.max_pool2d's further arguments (dilation, ceil_mode, ...) are not read: refused, never dropped.
+        checkError(text.replacingOccurrences(of: "maxpool(3,2,1)", with: "maxpool(3,2,1,2)"), contains: "a pooling call takes K, S and P only")
+        checkError(text.replacingOccurrences(of: "maxpool(3,2,1)", with: "avgpool(3,2,1,count_include_pad=False)"), contains: "a pooling call takes K, S and P only")
     }
 
     func testTorchSummaryPoolRowsTakeAnnotatedArguments() throws {
@@ -135,6 +154,33 @@ final class PoolPaddingTests: XCTestCase {
                    contains: "AvgPool2d-4: the annotated pool 3x3 stride 2x2 pad 1x1 maps 16x16 to 8x8, but the table prints 16x16")
     }
 
+    func testTorchSummaryOneDPoolRows() throws {
+        func table(_ annotation: String, pooled: Int) -> String {
+            """
+            ```modelc
+            input: shape=2x17
+            \(annotation)
+            ```
+            ----------------------------------------------------------------
+                    Layer (type)               Output Shape         Param #
+            ================================================================
+                        Conv1d-1                [-1, 4, 17]              28
+                     MaxPool1d-2                [-1, 4, \(pooled)]               0
+                        Linear-3                    [-1, 2]             \(4 * pooled * 2 + 2)
+            ================================================================
+            """
+        }
+        checkError(table("", pooled: 17), contains: "no unpadded pool maps 17 to 17")
+        let kept = try XCTUnwrap(checkOK(table("layer MaxPool1d-2: pool=3 stride=1 pad=1", pooled: 17)))
+        XCTAssertEqual(pool(kept, "MaxPool1d-2")?.explicit, PoolPadding(h: 0, w: 1, ceilMode: false, countIncludePad: false))
+        // 17 -> 9: a 3-wide window with padding 1, or 2 stride 2 in ceil mode (among more); the note names them.
+        let nine = try XCTUnwrap(checkOK(table("", pooled: 9)))
+        XCTAssertTrue(nine.layer("MaxPool1d-2")?.notes.contains { $0.contains("MaxPool1d(3, stride=2, padding=1)") && $0.contains("ceil_mode=true") } ?? false,
+                      "\(nine.layer("MaxPool1d-2")?.notes ?? [])")
+        let ceil = try XCTUnwrap(checkOK(table("layer MaxPool1d-2: pool=2 ceil_mode=true", pooled: 9)))
+        XCTAssertEqual(pool(ceil, "MaxPool1d-2")?.explicit, PoolPadding(h: 0, w: 0, ceilMode: true, countIncludePad: false))
+    }
+
     func testONNXPoolPadsCeilModeAndCountIncludePad() throws {
         func model(_ op: String, _ attrs: [[UInt8]], input: [Int] = [1, 2, 6, 6]) -> [UInt8] {
             PB.model(nodes: [PB.node(op, ["x"], ["y"], attrs: [PB.attr("kernel_shape", ints: [3, 3]), PB.attr("strides", ints: [2, 2])] + attrs)],
@@ -155,5 +201,10 @@ final class PoolPaddingTests: XCTestCase {
         let (s, ss) = try poolOf(model("AveragePool", [PB.attr("auto_pad", string: "SAME_UPPER")]))
         XCTAssertEqual(s.explicit, PoolPadding(top: 0, left: 0, bottom: 1, right: 1, ceilMode: false, countIncludePad: false))
         XCTAssertEqual(ss, [3, 3, 2])
+        // A pool on a vector is an error naming the input, never a crash.
+        let flat = PB.model(nodes: [PB.node("Flatten", ["x"], ["f"]),
+                                    PB.node("MaxPool", ["f"], ["y"], attrs: [PB.attr("kernel_shape", ints: [2, 2]), PB.attr("auto_pad", string: "SAME_UPPER")])],
+                            initializers: [], input: [1, 2, 6, 6])
+        XCTAssertThrowsError(try Frontend.checkONNX(bytes: flat, path: "t.onnx")) { XCTAssertTrue("\($0)".contains("needs an image or a sequence input"), "\($0)") }
     }
 }

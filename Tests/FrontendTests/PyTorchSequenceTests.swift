@@ -86,7 +86,7 @@ final class PyTorchSequenceTests: XCTestCase {
         checkError(repr("ConvTranspose2d(3, 4, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2))"),
                    contains: "dilation=(2, 2): dilated transposed convolutions are not supported")
         checkError(repr("Conv1d(3, 4, kernel_size=(3,), stride=(1,), groups=3)"), contains: "groups=3: grouped convolutions are not supported")
-        checkError(repr("MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=2, ceil_mode=True)"), contains: "dilation=2 is not supported")
+        checkError(repr("MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=2, ceil_mode=True)"), contains: "dilation=2: dilated pooling is not supported")
         checkError(repr("Conv1d(3, 4, kernel_size=(3, 5), stride=(1,))"), contains: "kernel_size=(3, 5): a 1-D module takes one size")
     }
 

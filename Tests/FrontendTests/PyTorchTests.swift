@@ -138,7 +138,7 @@ final class PyTorchTests: XCTestCase {
         checkError("Net(\n  (conv1): Conv2d(3, 8, kernel_size=(3, 3))\n  (conv2): Conv2d(4, 8, kernel_size=(3, 3))\n)\n<!-- modelc\ninput: shape=3x28x28\n-->\n", contains: "module 'conv2' (Conv2d): expects 4 input channels")
         checkError("Net(\n  (conv1): Conv2d(1, 8, kernel_size=(3, 3), stride=x)\n)\n", contains: "stride=x: expected N or (H, W)")
         checkError("Net(\n  (block): Sequential(\n    (0): ReLU()\n  garbage here\n)\n", contains: "test.md:4: error: cannot read module line 'garbage here'")
-        checkError("Net(\n  (p): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=2, ceil_mode=True)\n)\n", contains: "dilation=2 is not supported")
+        checkError("Net(\n  (p): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=2, ceil_mode=True)\n)\n", contains: "dilation=2: dilated pooling is not supported")
     }
 
     func testPublishedTotalMismatch() throws {

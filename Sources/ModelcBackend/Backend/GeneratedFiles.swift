@@ -229,7 +229,8 @@ extension Emitter {
             }
         case .maxPool(let p), .avgPool(let p):
             if p.poolH < 1 || p.poolW < 1 || p.strideH < 1 || p.strideW < 1 { err("pool \(p.poolH)x\(p.poolW) and stride \(p.strideH)x\(p.strideW) must be at least 1") }
-            if let e = p.explicit, min(e.top, e.left, e.bottom, e.right) < 0 || max(e.top, e.bottom) >= p.poolH || max(e.left, e.right) >= p.poolW {
+            if let e = p.explicit, min(e.top, e.left, e.bottom, e.right) < 0 || max(e.top, e.bottom) >= p.poolH || max(e.left, e.right) >= p.poolW
+                || (l.isOneD && e.top + e.bottom > 0) {
                 err("pool padding \([e.top, e.left, e.bottom, e.right]) (top, left, bottom, right) must be at least 0 and less than the window \(p.poolH)x\(p.poolW), or a window could hold only padding")
             }
         case .zeroPadding(let t, let b, let le, let r):

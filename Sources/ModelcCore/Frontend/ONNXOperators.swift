@@ -241,6 +241,7 @@ enum ONNXOperators {
     /// padding is dropped, as the spec and PyTorch say) and count_include_pad (default 0).
     static func pool(_ st: Step, input: [Int]) throws -> PTOp {
         let r = input.count == 2 ? 1 : 2
+        guard input.count == r + 1 else { throw st.err("needs an image or a sequence input, found \(PyTorchBuilder.chw(input))") }
         let k = try st.ints("kernel_shape", count: r, def: 0, range: 1...maxAttribute)
         guard k.allSatisfy({ $0 >= 1 }) else { throw st.err("expected kernel_shape") }
         let s = try st.ints("strides", count: r, def: 1, range: 1...maxAttribute)

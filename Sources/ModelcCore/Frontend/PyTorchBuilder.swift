@@ -85,8 +85,9 @@ enum PyTorchBuilder {
     static func applyOverrides(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
         for i in ir.layers.indices {
             let o = ann.overrides(for: ir.layers[i].name)
-            let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
-            try checkPoolSettings(ir.layers[i], o, line, doc)
+            let directive = ann.layers.first { $0.matches(ir.layers[i].name) }
+            let line = directive?.line
+            try checkPoolSettings(ir.layers[i], o, line, glob: directive?.pattern.contains("*") ?? false, doc)
             switch ir.layers[i].op {
             case .dropout:
                 if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
@@ -114,22 +115,37 @@ enum PyTorchBuilder {
         }
     }
 
-    /// pool=/stride=/pad= on a pool: consumed by a torchsummary row (annotatedPool); elsewhere
-    /// they must agree with the model, which prints them.
-    static func checkPoolSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, _ doc: Document) throws {
-        guard o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else { return }
+    /// pool=/stride=/pad=/ceil_mode=/count_include_pad= on a pool: consumed by a torchsummary row
+    /// (annotatedPool) or an AvgPool's repr (applyPoolModes); otherwise they must agree with the
+    /// model, which states them (a module, a forward: call, an ONNX node). A 1-D pool's sizes are
+    /// single numbers and its pad P or LEFT,RIGHT. A glob directive (`layer *:`) is not checked.
+    static func checkPoolSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, glob: Bool, _ doc: Document) throws {
+        guard !glob, o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else { return }
         let a: PoolAttrs
-        switch l.op { case .maxPool(let p), .avgPool(let p): a = p; default: return }
-        let pad = a.explicit.map { [$0.top, $0.bottom, $0.left, $0.right] } ?? [0, 0, 0, 0]
+        switch l.op {
+        case .maxPool(let p), .avgPool(let p): a = p
+        default:
+            guard o.ceilMode == nil && o.countIncludePad == nil else {
+                throw doc.error(line ?? l.line, "layer '\(l.name)' (\(l.kind)) has no '\(o.ceilMode != nil ? "ceil_mode" : "count_include_pad")' setting")
+            }
+            return
+        }
+        let oneD = l.isOneD, e = a.explicit ?? PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: false)
+        func same(_ p: Pair, _ h: Int, _ w: Int) -> Bool { oneD ? p.w == w : p == Pair(h: h, w: w) }
         var wrong: [String] = []
-        if let k = o.pool, k != Pair(h: a.poolH, w: a.poolW) { wrong.append("pool=\(k.h)x\(k.w)") }
-        if let s = o.stride, s != Pair(h: a.strideH, w: a.strideW) { wrong.append("stride=\(s.h)x\(s.w)") }
-        if let p = o.pad, p != pad { wrong.append("pad=\(p.map(String.init).joined(separator: ","))") }
-        if let c = o.ceilMode, c != (a.explicit?.ceilMode ?? false) { wrong.append("ceil_mode=\(c)") }
-        if let c = o.countIncludePad, a.explicit.map({ !$0.isZero }) ?? false, c != a.explicit?.countIncludePad { wrong.append("count_include_pad=\(c)") }
+        if let k = o.pool, !same(k, a.poolH, a.poolW) { wrong.append("pool=\(oneD ? "\(k.w)" : "\(k.h)x\(k.w)")") }
+        if let s = o.stride, !same(s, a.strideH, a.strideW) { wrong.append("stride=\(oneD ? "\(s.w)" : "\(s.h)x\(s.w)")") }
+        if let p = o.pad, p != (oneD ? [e.left, e.left, e.right, e.right] : [e.top, e.bottom, e.left, e.right]) {
+            wrong.append("pad=\(p.map(String.init).joined(separator: ","))")
+        }
+        if let c = o.ceilMode, c != e.ceilMode { wrong.append("ceil_mode=\(c)") }
+        if let c = o.countIncludePad {
+            guard case .avgPool = l.op else { throw doc.error(line ?? l.line, "layer '\(l.name)': count_include_pad is an average pool's setting") }
+            if !e.isZero && c != e.countIncludePad { wrong.append("count_include_pad=\(c)") }
+        }
         guard !wrong.isEmpty else { return }
         throw doc.error(line ?? l.line, "layer '\(l.name)': the annotation's \(wrong.joined(separator: " ")) differs from the model's pool "
-            + "(\(Describe.pool(a))); an annotation cannot change a module the model prints")
+            + "(\(Describe.pool(a, oneD: oneD))); an annotation cannot change what the model states")
     }
 
     /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose.

@@ -39,6 +39,10 @@ extension PyTorchBuilder {
             }
             /// Kernel, stride and padding (nil when 0) of a pooling call, as F.max_pool2d reads them.
             func pool(oneD: Bool) throws -> (k: Int, s: Int, pad: PoolPadding?) {
+                guard args.count <= 3, !args.contains(where: { $0.contains("=") }) else {
+                    throw doc.error(line, "forward: '\(tok)': a pooling call takes K, S and P only (dilation, ceil_mode, "
+                        + "count_include_pad and divisor_override are not read here; declare the pool as a module)")
+                }
                 let k = try int(0, nil), s = try int(1, k)
                 let x = try num(2, 0)
                 guard x >= 0, x == x.rounded(), x <= Float(k / 2) else {

@@ -184,8 +184,8 @@ enum PyTorchModules {
         let k = try r.pair(["kernel_size", "size"], 0, nil)
         let s = try r.pair(["stride"], 1, k)
         let p = try r.pair(["padding"], 2, (0, 0))
-        if m.type == "MaxPool2d", let dv = a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
-            throw r.err("dilation=\(dv) is not supported")
+        if m.type == "MaxPool2d", try r.pair(["dilation"], 3, (1, 1)) != (1, 1) {
+            throw r.err("dilation=\(a.keyword["dilation"] ?? a.positional[3]): dilated pooling is not supported")
         }
         guard k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, k.0 <= 1024, k.1 <= 1024, s.0 <= 1024, s.1 <= 1024 else {
             throw r.err("implausible sizes in '\(m.args)'")
@@ -198,6 +198,10 @@ enum PyTorchModules {
     /// A pool's padding, ceil_mode and (AvgPool) count_include_pad, or nil for neither padding
     /// nor ceil mode. PyTorch refuses padding over half the window (a window of padding only).
     static func poolPadding(_ r: PTModuleArgs, h: (k: Int, p: Int), w: (k: Int, p: Int), ceilPosition: Int) throws -> PoolPadding? {
+        if r.module.type.hasPrefix("AvgPool"), let v = r.a.keyword["divisor_override"] ?? (r.a.positional.count > 5 ? r.a.positional[5] : nil),
+           v != "None" {
+            throw r.err("divisor_override=\(v) is not supported (modelc divides by the window)")
+        }
         let ceil = try r.bool("ceil_mode", false, position: ceilPosition)
         guard h.p > 0 || w.p > 0 || ceil else { return nil }
         guard h.p <= h.k / 2, w.p <= w.k / 2 else {

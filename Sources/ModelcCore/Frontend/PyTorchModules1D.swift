@@ -40,8 +40,8 @@ extension PyTorchModules {
     /// MaxPool1d / AvgPool1d: padding, ceil_mode and count_include_pad as PyTorch's; no dilation.
     static func pool1d(_ r: PTModuleArgs) throws -> PTOp {
         let k = try single(r, ["kernel_size"], 0, nil), s = try single(r, ["stride"], 1, k), p = try single(r, ["padding"], 2, 0)
-        if r.module.type == "MaxPool1d", let dv = r.a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
-            throw r.err("dilation=\(dv) is not supported")
+        if r.module.type == "MaxPool1d", try single(r, ["dilation"], 3, 1) != 1 {
+            throw r.err("dilation=\(r.a.keyword["dilation"] ?? r.a.positional[3]): dilated pooling is not supported")
         }
         guard k > 0, s > 0, p >= 0, k <= 1024, s <= 1024 else { throw r.err("implausible sizes in '\(r.module.args)'") }
         let pad = try poolPadding(r, h: (1, 0), w: (k, p), ceilPosition: r.module.type == "MaxPool1d" ? 5 : 3)

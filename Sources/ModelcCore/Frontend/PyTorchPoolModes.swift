@@ -13,13 +13,14 @@ extension PyTorchBuilder {
             let isAvg = leaf.type.hasPrefix("Avg")
             let printed = (ceil: r.a.keyword["ceil_mode"] != nil || r.a.positional.count > (isAvg ? 3 : 5),
                            count: r.a.keyword["count_include_pad"] != nil || r.a.positional.count > 4)
+            let glob = ann.layers.first { $0.matches(leaf.path) }?.pattern.contains("*") ?? false
             var ceil = pool.pad?.ceilMode ?? false
             var count = pool.pad?.countIncludePad ?? isAvg
-            if let c = o.ceilMode {
+            if let c = o.ceilMode, !(glob && printed.ceil) {
                 if printed.ceil && c != ceil { throw r.err("the annotation's ceil_mode=\(c) contradicts the repr's ceil_mode=\(ceil)") }
                 ceil = c
             }
-            if let c = o.countIncludePad {
+            if let c = o.countIncludePad, !(glob && !isAvg) {
                 guard isAvg else { throw r.err("count_include_pad is an AvgPool argument; a max pool never counts") }
                 if printed.count && c != count { throw r.err("the annotation's count_include_pad=\(c) contradicts the repr's") }
                 count = c
@@ -28,8 +29,8 @@ extension PyTorchBuilder {
             if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { unprinted.append("ceil_mode=False") }
             if isAvg && !printed.count && o.countIncludePad == nil && pool.padded { unprinted.append("count_include_pad=True") }
             if !unprinted.isEmpty {
-                assumptions.append("module '\(leaf.path)' (\(leaf.type)): its repr does not print \(unprinted.joined(separator: " or ")), PyTorch's "
-                    + "default\(unprinted.count > 1 ? "s" : "") taken (annotate `layer \(leaf.path): \(unprinted.map { $0.hasPrefix("ceil") ? "ceil_mode=true" : "count_include_pad=false" }.joined(separator: " "))` if the model sets \(unprinted.count > 1 ? "them" : "it"))")
+                assumptions.append("module '\(leaf.path)' (\(leaf.type)): its repr does not print \(unprinted.joined(separator: " or ")) "
+                    + "(nor divisor_override, taken as none), PyTorch's default\(unprinted.count > 1 ? "s" : "") taken (annotate `layer \(leaf.path): \(unprinted.map { $0.hasPrefix("ceil") ? "ceil_mode=true" : "count_include_pad=false" }.joined(separator: " "))` if the model sets \(unprinted.count > 1 ? "them" : "it"))")
             }
             let new = pool.with(ceil: ceil, countIncludePad: count)
             m.ops[leaf.path] = new
@@ -48,7 +49,7 @@ extension PyTorchBuilder {
         init?(_ op: PTOp) {
             self.op = op
             switch op {
-            case .maxPool(let kh, let kw, let sh, let sw, let p), .avgPool(let kh, let kw, let sh, let sw, let p):
+            case .maxPool(_, _, let sh, let sw, let p), .avgPool(_, _, let sh, let sw, let p):
                 pad = p; strided = sh > 1 || sw > 1
             case .pool1d(_, _, let s, let p): pad = p; strided = s > 1
             default: return nil

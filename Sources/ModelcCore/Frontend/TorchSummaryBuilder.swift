@@ -151,15 +151,17 @@ extension PyTorchBuilder {
             case "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
                 guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
                 guard c.shape.count == 3, out.count == 3, out[2] == c.shape[2] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
-                let o = ann.overrides(for: r.label)
-                let (pool, notes) = o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil
-                    ? (try annotatedPool(r.type, o, from: c.shape, to: out, err: err), [])
-                    : try tablePool(r.type, from: c.shape, to: out, err: err)
+                let (pool, notes) = try rowPool(r, ann.overrides(for: r.label), from: c.shape, to: out, err: err)
                 try append(step(pool), kind: r.type, to: &c, doc: doc, declared: 0, notes: notes)
             case "LayerNorm", "GroupNorm":
                 guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
                 try append(step(try normalizationRow(r, input: c.shape, groups: ann.overrides(for: r.label).groups, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params)
-            case "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d":
+            case "MaxPool1d", "AvgPool1d":
+                guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
+                guard c.shape.count == 2, out.count == 2, out[1] == c.shape[1] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
+                let (pool, notes) = try rowPool(r, ann.overrides(for: r.label), from: c.shape, to: out, err: err)
+                try append(step(pool), kind: r.type, to: &c, doc: doc, declared: 0, notes: notes)
+            case "Conv1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d":
                 try append(step(try sequenceOrDecoderOp(r, input: c.shape, out: out, err: err)), kind: r.type, to: &c, doc: doc, declared: r.params,
                            notes: unprintedArguments(r, ann))
             case "Flatten":
@@ -213,59 +215,94 @@ extension PyTorchBuilder {
     /// A pooling row's op, from its input and output sizes alone (a table prints no kernel):
     /// - Adaptive pools must divide exactly (kernel = stride = in / out), as in a repr; other
     ///   sizes give PyTorch windows that overlap or differ in size, which modelc does not run.
-    /// - MaxPool2d/AvgPool2d take the conventional unpadded fit (solvePool), with a note naming
-    ///   the other common kernels that print the same shapes; a pool that keeps the size is a
-    ///   padded one in PyTorch, never taken as a 1x1 no-op: it needs an annotation
-    ///   (`layer ROW: pool=3 stride=1 pad=1`, annotatedPool), as do the padded alternatives.
+    /// - MaxPool2d/AvgPool2d (and their 1-D forms, on [L, C]) take the conventional unpadded fit
+    ///   (solvePool), with a note naming the other common kernels, paddings and ceil modes that
+    ///   print the same shapes; a pool that keeps the size is a padded one in PyTorch, never
+    ///   taken as a 1x1 no-op: it needs an annotation (`layer ROW: pool=3 stride=1 pad=1`,
+    ///   annotatedPool), as do the alternatives.
     static func tablePool(_ type: String, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> (PTOp, [String]) {
-        let isMax = type.contains("Max")
-        func op(_ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int) -> PTOp {
-            isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: nil) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: nil)
-        }
-        let (h, w) = (input[0], input[1]), (oh, ow) = (out[0], out[1])
+        let oneD = type.hasSuffix("1d")
+        let (h, w) = oneD ? (1, input[0]) : (input[0], input[1]), (oh, ow) = oneD ? (1, out[0]) : (out[0], out[1])
+        func sizes(_ a: Int, _ b: Int) -> String { oneD ? "\(b)" : "\(a)x\(b)" }
         if type.hasPrefix("Adaptive") {
             guard oh > 0, ow > 0, h % oh == 0, w % ow == 0 else {
                 throw err("\(type) from \(h)x\(w) to \(oh)x\(ow): the sizes do not divide, so PyTorch's windows overlap or differ in size, which modelc does not run")
             }
-            return (op(h / oh, w / ow, h / oh, w / ow), [])
+            return (poolOp(type, h / oh, w / ow, h / oh, w / ow, pad: nil), [])
         }
         guard let (kh, sh) = solvePool(h, oh), let (kw, sw) = solvePool(w, ow), !(kh == 1 && kw == 1 && sh == 1 && sw == 1) else {
             let keeps = (h, w) == (oh, ow) ? " (a pool that keeps the size, such as \(type)(3, stride=1, padding=1), is padded)" : ""
-            throw err("no unpadded pool maps \(h)x\(w) to \(oh)x\(ow)\(keeps), and the table does not print the padding: "
+            throw err("no unpadded pool maps \(sizes(h, w)) to \(sizes(oh, ow))\(keeps), and the table does not print the padding: "
                 + "annotate the module's arguments, e.g. `layer \(type)-N: pool=3 stride=1 pad=1`")
         }
-        var also: [String] = []
-        for k in 2...7 { for s in 1...k { for p in 0...(k / 2) where (k, s, p) != (kh, sh, 0) || kh != kw || sh != sw {
-            if convOut(h, k: k, s: s, p: p, d: 1) == oh, convOut(w, k: k, s: s, p: p, d: 1) == ow {
-                also.append("\(type)(\(k)\(s == k ? "" : ", stride=\(s)")\(p == 0 ? "" : ", padding=\(p)"))")
-            }
-        } } }
-        let chosen = kh == kw && sh == sw ? "\(kh)x\(kh) stride \(sh)" : "\(kh)x\(kw) stride \(sh)x\(sw)"
+        let also = poolAlternatives(type, from: (h, w), to: (oh, ow), chosen: (kw, sw), square: kh == kw && sh == sw)
+        let chosen = oneD ? "\(kw) stride \(sw)" : kh == kw && sh == sw ? "\(kh)x\(kh) stride \(sh)" : "\(kh)x\(kw) stride \(sh)x\(sw)"
         let note = also.isEmpty ? [] : ["kernel not printed: \(chosen), the conventional fit; \(also.prefix(3).joined(separator: ", "))"
-            + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes (annotate e.g. `layer ROW: pool=3 stride=2 pad=1` for another)"]
-        return (op(kh, kw, sh, sw), note)
+            + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes "
+            + "(annotate e.g. `layer ROW: pool=3 stride=2 pad=1` or `ceil_mode=true` for another)"]
+        return (poolOp(type, kh, kw, sh, sw, pad: nil), note)
     }
 
-    /// A MaxPool2d/AvgPool2d row's module from `layer ROW: pool=K stride=S pad=P ceil_mode=B
-    /// count_include_pad=B` (stride defaults to the window, pad to 0, the modes to PyTorch's
-    /// defaults), checked against the printed shapes.
+    /// The square kernels 2...7 with their strides and paddings, then in ceil mode, that also map
+    /// (h, w) to (oh, ow) (a 1-D pool: h = 1), other than the chosen unpadded fit.
+    static func poolAlternatives(_ type: String, from: (Int, Int), to: (Int, Int), chosen: (k: Int, s: Int), square: Bool) -> [String] {
+        let oneD = type.hasSuffix("1d")
+        var also: [String] = []
+        for ceil in [false, true] { for k in 2...7 { for s in 1...k { for p in 0...(k / 2) {
+            if !ceil && p == 0 && (k, s) == chosen && square { continue }
+            func fits(_ c: Bool) -> Bool {
+                let a = PoolAttrs(poolH: oneD ? 1 : k, poolW: k, strideH: oneD ? 1 : s, strideW: s, padding: .valid,
+                                  explicit: PoolPadding(h: oneD ? 0 : p, w: p, ceilMode: c, countIncludePad: false))
+                return a.outDim(from.0, axis: 0) == to.0 && a.outDim(from.1, axis: 1) == to.1
+            }
+            // A ceil mode is named only where it changes the size.
+            guard fits(ceil), !(ceil && fits(false)) else { continue }
+            also.append("\(type)(\(k)\(s == k ? "" : ", stride=\(s)")\(p == 0 ? "" : ", padding=\(p)")\(ceil ? ", ceil_mode=True" : ""))")
+        } } } }
+        return also
+    }
+
+    static func poolOp(_ type: String, _ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int, pad: PoolPadding?) -> PTOp {
+        let isMax = type.contains("Max")
+        if type.hasSuffix("1d") { return .pool1d(max: isMax, k: kw, s: sw, pad: pad) }
+        return isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: pad) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: pad)
+    }
+
+    /// A pool row's op: annotated (annotatedPool) or inferred from the shapes (tablePool).
+    static func rowPool(_ r: TSRow, _ o: LayerOverrides, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> (PTOp, [String]) {
+        guard o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else {
+            return try tablePool(r.type, from: input, to: out, err: err)
+        }
+        return (try annotatedPool(r.type, o, from: input, to: out, err: err), [])
+    }
+
+    /// A MaxPool/AvgPool row's module (2-D, or 1-D on [L, C]) from `layer ROW: pool=K stride=S
+    /// pad=P ceil_mode=B count_include_pad=B` (stride defaults to the window, pad to 0, the modes
+    /// to PyTorch's defaults), checked against the printed shapes.
     static func annotatedPool(_ type: String, _ o: LayerOverrides, from input: [Int], to out: [Int], err: (String) -> ModelError) throws -> PTOp {
         guard !type.hasPrefix("Adaptive") else { throw err("\(type) takes no pool=/stride=/pad= (its windows follow from the sizes)") }
-        guard let k = o.pool else { throw err("an annotated \(type) needs pool=K (the window)") }
-        let s = o.stride ?? k, p = o.pad ?? [0, 0, 0, 0]
-        guard p[0] == p[1], p[2] == p[3], p[0] <= k.h / 2, p[2] <= k.w / 2 else {
-            throw err("pad=\(p.map(String.init).joined(separator: ",")): PyTorch pads symmetrically, by at most half the window \(k.h)x\(k.w)")
+        let oneD = type.hasSuffix("1d")
+        guard let given = o.pool else { throw err("an annotated \(type) needs pool=K (the window)") }
+        let k = oneD ? Pair(h: 1, w: given.w) : given, st = o.stride ?? given
+        let s = oneD ? Pair(h: 1, w: st.w) : st
+        let p = o.pad ?? [0, 0, 0, 0]
+        let (ph, pw) = oneD ? (0, p[0]) : (p[0], p[2])
+        guard oneD ? p[0] == p[2] : p[0] == p[1] && p[2] == p[3], ph <= k.h / 2, pw <= k.w / 2 else {
+            throw err("pad=\(p.map(String.init).joined(separator: ",")): PyTorch pads symmetrically, by at most half the window")
         }
-        if o.countIncludePad != nil && type != "AvgPool2d" { throw err("count_include_pad is an AvgPool2d argument") }
+        if o.countIncludePad != nil && !type.hasPrefix("AvgPool") { throw err("count_include_pad is an AvgPool argument") }
         let ceil = o.ceilMode ?? false
-        let pad = p[0] == 0 && p[2] == 0 && !ceil ? nil
-            : PoolPadding(h: p[0], w: p[2], ceilMode: ceil, countIncludePad: type == "AvgPool2d" && o.countIncludePad != false)
+        let pad = ph == 0 && pw == 0 && !ceil ? nil
+            : PoolPadding(h: ph, w: pw, ceilMode: ceil, countIncludePad: type.hasPrefix("AvgPool") && o.countIncludePad != false)
         let a = PoolAttrs(poolH: k.h, poolW: k.w, strideH: s.h, strideW: s.w, padding: .valid, explicit: pad)
-        let (oh, ow) = (a.outDim(input[0], axis: 0), a.outDim(input[1], axis: 1))
-        guard (oh, ow) == (out[0], out[1]) else {
-            throw err("the annotated pool \(k.h)x\(k.w) stride \(s.h)x\(s.w) pad \(p[0])x\(p[2]) maps \(input[0])x\(input[1]) to \(oh)x\(ow), but the table prints \(out[0])x\(out[1])")
+        let (h, w) = oneD ? (1, input[0]) : (input[0], input[1]), want = oneD ? (1, out[0]) : (out[0], out[1])
+        let got = (a.outDim(h, axis: 0), a.outDim(w, axis: 1))
+        guard got == want else {
+            let what = oneD ? "\(k.w) stride \(s.w) pad \(pw)" : "\(k.h)x\(k.w) stride \(s.h)x\(s.w) pad \(ph)x\(pw)"
+            let sizes = { (a: Int, b: Int) in oneD ? "\(b)" : "\(a)x\(b)" }
+            throw err("the annotated pool \(what)\(ceil ? " ceil" : "") maps \(sizes(h, w)) to \(sizes(got.0, got.1)), but the table prints \(sizes(want.0, want.1))")
         }
-        return type == "MaxPool2d" ? .maxPool(kh: k.h, kw: k.w, sh: s.h, sw: s.w, pad: pad) : .avgPool(kh: k.h, kw: k.w, sh: s.h, sw: s.w, pad: pad)
+        return poolOp(type, k.h, k.w, s.h, s.w, pad: pad)
     }
 
     /// (kernel, stride) with floor((n - k)/s) + 1 == out: stride = kernel first, 2x2 first.

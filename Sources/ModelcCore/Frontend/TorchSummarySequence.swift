@@ -1,11 +1,12 @@
 // TorchSummarySequence: the 1-D and decoder rows of a torchsummary or torchinfo table (Conv1d,
-// MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d, ConvTranspose2d, Upsample, UpsamplingNearest2d):
+// AdaptiveAvg/MaxPool1d, ConvTranspose2d, Upsample, UpsamplingNearest2d; MaxPool1d and AvgPool1d
+// are TorchSummaryBuilder.tablePool's):
 // each module's hyperparameters solved from its input, printed output and count, as the
 // conventional choice among the fits (bias on, square kernel, smallest stride, least padding).
 //
 //   Conv1d           params = F*(k*C + b);  out = floor((L + 2p - k)/s) + 1
 //   ConvTranspose2d  params = kh*kw*C*F + b*F;  out = (n - 1)*s - 2p + k + outputPadding
-//   pools            out = floor((L - k)/s) + 1 (adaptive: whole windows)
+//   adaptive pools   whole windows
 //   Upsample         out = n * whole factor
 
 extension PyTorchBuilder {
@@ -24,10 +25,7 @@ extension PyTorchBuilder {
             return .upsample(h: out[0] / s[0], w: out[1] / s[1], toSize: false)
         default:
             guard r.params == 0, s.count == 2, out.count == 2, out[1] == s[1] else { throw fail() }
-            let isMax = r.type.contains("Max")
-            if r.type.hasPrefix("Adaptive") { return .adaptivePool1d(max: isMax, out: out[0]) }
-            guard let (k, st) = solvePool(s[0], out[0]) else { throw fail() }
-            return .pool1d(max: isMax, k: k, s: st, pad: nil)
+            return .adaptivePool1d(max: r.type.contains("Max"), out: out[0])   // MaxPool1d/AvgPool1d: tablePool
         }
     }
 

@@ -127,11 +127,12 @@ public struct PoolPadding: Equatable, Codable, Sendable {
     public var isZero: Bool { top == 0 && left == 0 && bottom == 0 && right == 0 }
 
     /// PyTorch's `pooling_output_shape`: (n + pads - k) / s + 1, rounded down or (ceil mode) up,
-    /// less the last window if it would start in the bottom/right padding. 0 if no window fits.
+    /// less the last window if it would start in the bottom/right padding. 0 if no window fits
+    /// (in ceil mode one window fits a padded input shorter than the window, clipped to it).
     public func outDim(_ n: Int, k: Int, s: Int, axis: Int) -> Int {
         let before = axis == 0 ? top : left, after = axis == 0 ? bottom : right
         let span = n + before + after - k
-        guard n > 0, k > 0, s > 0, span >= 0 else { return 0 }
+        guard n > 0, k > 0, s > 0, span >= (ceilMode ? 1 - s : 0) else { return 0 }
         var o = (ceilMode ? (span + s - 1) / s : span / s) + 1
         if ceilMode && (o - 1) * s >= n + before { o -= 1 }
         return o

@@ -381,6 +381,8 @@ enum SemanticDefaults {
         }
         if o.rescaleOffset != nil, L.kind != LayerKind.rescaling.rawValue { throw bad("offset") }
         if o.groups != nil, L.kind != LayerKind.groupNormalization.rawValue { throw bad("groups") }
+        if o.ceilMode != nil { throw bad("ceil_mode") }               // PyTorch pools only
+        if o.countIncludePad != nil { throw bad("count_include_pad") }
         if o.activation != nil {
             switch L.op {
             case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break

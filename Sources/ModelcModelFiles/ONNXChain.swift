@@ -276,9 +276,6 @@ public struct ONNXChain: Sendable {
                     v = w; shape = [c, r]
                 }
                 if suffix == "bias", shape.count == 2, shape[0] == 1 { shape = [shape[1]] }
-                if s.opType == "Conv", suffix == "weight", let g = s.node.attributes["group"]?.i, g > 1, shape.count == 4, shape[1] == 1, shape[0] % g == 0 {
-                    shape = [g, shape[0] / g, shape[2], shape[3]]   // depthwise: [C, multiplier, kh, kw]
-                }
                 out["\(s.name).\(suffix)"] = NDArray(float32: v, shape: shape)
             }
         }

@@ -22,7 +22,7 @@ final class TorchFileTests: XCTestCase {
                                             "fc.weight", "fc.bias"])
         let d = Dictionary(uniqueKeysWithValues: c.arrays)
         XCTAssertEqual(d["conv1.weight"]?.shape, [4, 1, 3, 3])
-        XCTAssertEqual(d["fc.weight"]?.shape, [5, 24])
+        XCTAssertEqual(d["fc.weight"]?.shape, [5, 32])
         XCTAssertEqual(d["bn1.num_batches_tracked"]?.shape, [])
         XCTAssertEqual(try d["bn1.num_batches_tracked"]?.ints(), [7])
         XCTAssertTrue(c.notes.isEmpty)

@@ -391,3 +391,44 @@ final class PyTorchModelFileTests: XCTestCase {
         XCTAssertTrue(r.ir.assumptions.isEmpty, "\(r.ir.assumptions)")
     }
 }
+
+/// Depthwise Conv2d (groups = in_channels, as in MobileNet's blocks): from a repr and inferred
+/// from a torchsummary row's count; other groupings are refused. The numerics are the
+/// pytorch_conv_bn fixture's (conv2: groups=4, 8 filters).
+final class PyTorchDepthwiseTests: XCTestCase {
+    func testReprGroupsAreDepthwiseOrRefused() throws {
+        func repr(_ conv: String) -> String {
+            "Net(\n  (conv1): Conv2d(3, 6, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n  (dw): \(conv)\n"
+                + "  (pw): Conv2d(12, 16, kernel_size=(1, 1), stride=(1, 1))\n  (fc): Linear(in_features=16, out_features=2, bias=True)\n)\n"
+                + "```modelc\ninput: shape=3x8x8\nforward: conv1 relu dw relu pw relu maxpool(8) flatten fc\n```\n"
+        }
+        let r = try XCTUnwrap(checkOK(repr("Conv2d(6, 12, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=6, bias=False)")))
+        guard case .depthwiseConv2d(let a, let m)? = r.layer("dw")?.op else { return XCTFail("\(String(describing: r.layer("dw")?.op))") }
+        XCTAssertEqual(m, 2)
+        XCTAssertFalse(a.useBias)
+        XCTAssertEqual(r.layer("dw")?.paramTensors.map(\.count).reduce(0, +), 12 * 9)
+        XCTAssertEqual(r.layer("dw")?.stateDictTensors.first?.shape, [12, 1, 3, 3], "PyTorch's depthwise weight layout")
+        checkError(repr("Conv2d(6, 12, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=2)"),
+                   contains: "groups=2: only depthwise grouped convolutions (groups = in_channels = 6, out_channels a multiple of it) are supported")
+    }
+
+    func testTorchSummaryDepthwiseRowIsInferredFromItsCount() throws {
+        let t = """
+        ```modelc
+        input: shape=3x8x8
+        ```
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+                    Conv2d-1              [-1, 6, 8, 8]             168
+                    Conv2d-2              [-1, 6, 8, 8]              60
+                    Conv2d-3             [-1, 16, 8, 8]             112
+                    Linear-4                   [-1, 2]           2,050
+        ================================================================
+        """
+        let r = try XCTUnwrap(checkOK(t))
+        guard case .depthwiseConv2d(_, let m)? = r.layer("Conv2d-2")?.op else { return XCTFail("\(String(describing: r.layer("Conv2d-2")?.op))") }
+        XCTAssertEqual(m, 1)
+        XCTAssertTrue(r.layer("Conv2d-2")?.notes.contains { $0.hasPrefix("groups=6 (depthwise) inferred") } ?? false, "\(r.layer("Conv2d-2")?.notes ?? [])")
+    }
+}

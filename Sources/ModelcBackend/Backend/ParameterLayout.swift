@@ -22,8 +22,9 @@ struct ParameterLayout {
             for t in l.paramTensors {
                 if o[t.role] == nil { o[t.role] = count }   // a Bidirectional layer: the forward direction's
                 if semantics == .pytorch {
-                    specs.append(ParamSpec(key: l.stateDictKey(t), tensor: t, offset: count,
-                                           fileShape: t.stateDictShape, filePermutation: t.stateDictPermutation, layerFanIn: kernelFanIn))
+                    let v = t.stateDictView
+                    specs.append(ParamSpec(key: l.stateDictKey(t), tensor: v, offset: count,
+                                           fileShape: v.stateDictShape, filePermutation: v.stateDictPermutation, layerFanIn: kernelFanIn))
                 } else {
                     specs.append(ParamSpec(key: "\(l.name)/\(t.scope.map { $0 + "/" } ?? "")\(t.role.rawValue)", tensor: t, offset: count,
                                            fileShape: t.shape, filePermutation: Array(0..<t.shape.count), layerFanIn: kernelFanIn))

@@ -159,9 +159,6 @@ enum ONNXImporter {
             }
             var dims = transposed ? t.dims.reversed() : t.dims
             if suffix == "bias", dims.count == 2, dims[0] == 1 { dims = [dims[1]] }
-            // Sizes from the file may be anything: their product is compared without overflowing.
-            if dims.count == 4, want.shape.count == 4, case .depthwiseConv2d = layer.op,
-               let n = ResourceLimits.elements(dims, limit: .max), n == ResourceLimits.elements(want.shape, limit: .max) { dims = want.shape }
             guard dims == want.shape else {
                 throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): initializer '\(t.name)' has dims \(t.dims), expected \(transposed ? Array(want.shape.reversed()) : want.shape)")
             }

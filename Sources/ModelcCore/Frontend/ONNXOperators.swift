@@ -135,16 +135,11 @@ enum ONNXOperators {
                                       kind: "Pad", to: &c, doc: st.doc, notes: ["the asymmetric pads \(pads) of Conv '\(name)'"])
             pads = [0, 0, 0, 0]
         }
-        let op = PTOp.conv(cin: cin, cout: cout, kh: k[0], kw: k[1], sh: strides[0], sw: strides[1], ph: pads[0], pw: pads[1],
-                           same: false, dh: dil[0], dw: dil[1], bias: bias)
-        if group == 1 { return try add(op) }
-        guard w.dims[1] == 1, cout % group == 0, c.shape.count == 3, c.shape[2] == group else {
+        guard group == 1 || (w.dims[1] == 1 && cout % group == 0 && c.shape.count == 3 && c.shape[2] == group) else {
             throw st.err("group=\(group) with weight dims \(w.dims): grouped convolutions are supported only as depthwise (group = input channels)")
         }
-        // Depthwise: the PyTorch chain computes the shapes as for group 1, then the op is made depthwise.
-        try add(op)
-        guard case .conv2d(let a)? = c.layers.last?.op else { return }
-        c.layers[c.layers.count - 1].op = .depthwiseConv2d(a, depthMultiplier: cout / group)
+        try add(PTOp.conv(cin: cin, cout: cout, kh: k[0], kw: k[1], sh: strides[0], sw: strides[1], ph: pads[0], pw: pads[1],
+                          same: false, dh: dil[0], dw: dil[1], bias: bias, groups: group))
     }
 
     static func weight(_ st: Step) throws -> ONNXTensor {

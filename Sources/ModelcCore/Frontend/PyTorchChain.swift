@@ -48,7 +48,7 @@ extension PyTorchBuilder {
             return (s[0], s[1], s[2])
         }
         switch st.op {
-        case .conv(let cin, let cout, let kh, let kw, let sh, let sw, let ph, let pw, let same, let dh, let dw, let bias):
+        case .conv(let cin, let cout, let kh, let kw, let sh, let sw, let ph, let pw, let same, let dh, let dw, let bias, let groups):
             let (h, w, ch) = try image()
             guard ch == cin else { throw err("expects \(cin) input channels but gets \(chw(s))") }
             let oh = same ? h : convOut(h, k: kh, s: sh, p: ph, d: dh)
@@ -58,7 +58,8 @@ extension PyTorchBuilder {
                                 filters: cout, useBias: bias)
             if !same { a.explicitPadH = ph; a.explicitPadW = pw }
             a.dilationH = dh; a.dilationW = dw
-            c.add(st.name, kind, .conv2d(a), [oh, ow, cout], line: st.line, declared: declared, notes: notes)
+            let op: Op = groups == 1 ? .conv2d(a) : .depthwiseConv2d(a, depthMultiplier: cout / groups)
+            c.add(st.name, kind, op, [oh, ow, cout], line: st.line, declared: declared, notes: notes)
         case .linear(let inF, let outF, let bias):
             guard s.count == 1 else { throw err("needs a vector input but gets \(chw(s))") }
             guard s[0] == inF else { throw err("in_features=\(inF) but the input has \(s[0]) features") }

@@ -27,7 +27,7 @@ extension PyTorchBuilder {
     /// The square input the repr fits after `failure` at the default size; nil when the first
     /// weighted module is not a Conv2d (the size is then not the question).
     static func inferInputSize(_ m: ReprModules, ann: Annotations, failure e: ModelError, doc: Document) throws -> InputFit? {
-        guard case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _)? = m.declared.first(where: { $0.op.hasParams })?.op else { return nil }
+        guard case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _, _)? = m.declared.first(where: { $0.op.hasParams })?.op else { return nil }
         let (steps, notes) = try structure(m, ann: ann, doc: doc)
         let (sizes, layers) = squareSizes(steps, kinds: m.kinds, channels: cin, doc: doc)
         func fail(_ why: String) -> ModelError {
@@ -73,7 +73,7 @@ extension PyTorchBuilder {
         let downsamples = m.declared.contains {
             switch $0.op {
             case .maxPool, .avgPool, .adaptiveAvgPool, .adaptiveMaxPool: return true
-            case .conv(_, _, _, _, let sh, let sw, _, _, _, _, _, _): return sh > 1 || sw > 1
+            case .conv(_, _, _, _, let sh, let sw, _, _, _, _, _, _, _): return sh > 1 || sw > 1
             default: return false
             }
         }

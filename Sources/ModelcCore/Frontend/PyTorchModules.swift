@@ -3,7 +3,8 @@
 // argument readers are in PyTorchModuleArgs.swift.
 
 enum PTOp: Equatable {
-    case conv(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, same: Bool, dh: Int, dw: Int, bias: Bool)
+    /// Conv2d; groups 1, or depthwise: groups = cin, cout a multiple of it.
+    case conv(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, same: Bool, dh: Int, dw: Int, bias: Bool, groups: Int)
     case linear(inF: Int, outF: Int, bias: Bool)
     /// dims: 1 (BatchNorm1d) or 2 (BatchNorm2d); channels nil when unknown (torchsummary rows).
     case batchNorm(channels: Int?, eps: Float, momentum: Float, affine: Bool, dims: Int)
@@ -124,7 +125,8 @@ enum PyTorchModules {
         }
     }
 
-    /// Conv2d: sizes as N or (H, W), padding as numbers or 'same'/'valid'; no groups, zero padding only.
+    /// Conv2d: sizes as N or (H, W), padding as numbers or 'same'/'valid'; groups 1 or depthwise
+    /// (groups = in_channels), zero padding only.
     static func conv(_ r: PTModuleArgs) throws -> PTOp {
         let a = r.a, m = r.module
         let cin = try r.int("in_channels", 0), cout = try r.int("out_channels", 1)
@@ -138,13 +140,16 @@ enum PyTorchModules {
             p = try r.pair(["padding"], 4, (0, 0))
         }
         let d = try r.pair(["dilation"], 5, (1, 1))
-        if let g = a.keyword["groups"], g != "1" { throw r.err("groups=\(g): grouped convolutions are not supported") }
+        let groups = try r.int("groups", 6, 1)
+        guard groups == 1 || (groups == cin && cout % cin == 0) else {
+            throw r.err("groups=\(groups): only depthwise grouped convolutions (groups = in_channels = \(cin), out_channels a multiple of it) are supported")
+        }
         if let pm = a.keyword["padding_mode"], !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
         guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
               cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
               s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw r.err("implausible sizes in '\(m.args)'") }
         return .conv(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, same: same,
-                     dh: d.0, dw: d.1, bias: try r.bool("bias", true))
+                     dh: d.0, dw: d.1, bias: try r.bool("bias", true, position: 7), groups: groups)
     }
 
     /// Linear, in the modern form or the pre-0.4 "IN -> OUT".

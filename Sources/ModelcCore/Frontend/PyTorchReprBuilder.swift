@@ -87,7 +87,7 @@ extension PyTorchBuilder {
             throw doc.error(m.root.line, "no Conv2d or Linear module; annotate `input: shape=CxHxW`")
         }
         switch first.op {
-        case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _):
+        case .conv(let cin, _, _, _, _, _, _, _, _, _, _, _, _):
             return ([28, 28, cin], "input shape [\(cin), 28, 28] (C x H x W): not stated by the repr (annotate `input: shape=CxHxW`)")
         case .linear(let inF, _, _):
             if inF % 784 == 0 {

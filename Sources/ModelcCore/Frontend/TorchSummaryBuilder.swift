@@ -120,11 +120,14 @@ extension PyTorchBuilder {
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
                 if let op = solveConv(c.shape, out: out, params: r.params) {
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
+                } else if let op = solveConv(c.shape, out: out, params: r.params, depthwise: true) {
+                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params,
+                               notes: ["groups=\(c.shape[2]) (depthwise) inferred: no ungrouped Conv2d has \(formatCount(r.params)) params here"])
                 } else if c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
                     try hiddenPool()
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
                 } else {
-                    throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params (nor after a hidden 2x2 max pool)")
+                    throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params, ungrouped or depthwise (nor after a hidden 2x2 max pool)")
                 }
             case "Linear":
                 guard out.count == 1, let o = out.first else { throw err("Linear must output [N], the table says \(r.shape)") }
@@ -318,26 +321,30 @@ extension PyTorchBuilder {
         return best?.0
     }
 
-    /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding first.
-    static func solveConv(_ input: [Int], out: [Int], params: Int) -> PTOp? {
+    /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding
+    /// first. `depthwise`: groups = C (each filter reads one channel), out channels a multiple of C,
+    /// a square kernel of at most 7 (MobileNet's 3x3 to 7x7; a count fits odd shapes otherwise).
+    static func solveConv(_ input: [Int], out: [Int], params: Int, depthwise: Bool = false) -> PTOp? {
         guard input.count == 3, out.count == 3 else { return nil }
         let (h, w, c) = (input[0], input[1], input[2])
         let (oh, ow, f) = (out[0], out[1], out[2])
-        guard c > 0, f > 0 else { return nil }
+        guard c > 0, f > 0, !depthwise || (c > 1 && f % c == 0) else { return nil }
+        let perFilter = depthwise ? 1 : c
         var best: (PTOp, Int)?
         for bias in [true, false] {
             let r = params - (bias ? f : 0)
-            guard r > 0, r % (f * c) == 0 else { continue }
-            let area = r / (f * c)
+            guard r > 0, r % (f * perFilter) == 0 else { continue }
+            let area = r / (f * perFilter)
             for kh in 1...min(area, 64) where area % kh == 0 {
                 let kw = area / kh
-                guard kw <= 64 else { continue }
+                guard kw <= 64, !depthwise || (kh == kw && kh <= 7) else { continue }
                 for s in 1...4 {
                     for ph in 0...(kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
                         for pw in 0...(kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
                             let key = (kh == kw ? 0 : 100000) + (bias ? 0 : 10000) + s * 1000 + (ph == pw ? 0 : 100) + ph + pw
                             if best == nil || key < best!.1 {
-                                best = (.conv(cin: c, cout: f, kh: kh, kw: kw, sh: s, sw: s, ph: ph, pw: pw, same: false, dh: 1, dw: 1, bias: bias), key)
+                                best = (.conv(cin: c, cout: f, kh: kh, kw: kw, sh: s, sw: s, ph: ph, pw: pw, same: false, dh: 1, dw: 1, bias: bias,
+                                              groups: depthwise ? c : 1), key)
                             }
                         }
                     }

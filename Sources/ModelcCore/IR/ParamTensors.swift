@@ -77,8 +77,8 @@ extension ModelIR {
 //                bias   [O]
 //   Conv1d       weight [O, I, k]                  = Keras kernel [k, I, O] permuted (2, 1, 0)
 //   ConvTranspose2d weight [I, O, kh, kw]          = Keras kernel [kh, kw, O, I] permuted (3, 2, 0, 1)
-//   depthwise Conv2d (groups = C, from ONNX) weight [C, mult, kh, kw] = Keras depthwise kernel
-//                [kh, kw, C, mult] permuted (2, 3, 0, 1): PyTorch's [C * mult, 1, kh, kw] in the same order
+//   depthwise Conv2d (groups = C) weight [C * mult, 1, kh, kw] = the Keras depthwise kernel
+//                [kh, kw, C, mult] viewed as [kh, kw, C * mult, 1] (stateDictView), permuted (2, 3, 0, 1)
 //   Linear       weight [out, in]                  = Keras kernel [in, out] transposed;
 //                                                   `in` follows the NCHW flatten order (C, H, W)
 //                bias   [out]
@@ -105,6 +105,16 @@ extension ParamTensor {
         case .movingVariance: return "running_var"
         case .mean, .variance, .count: return role.rawValue
         }
+    }
+
+    /// The tensor as a state_dict lays it out before permuting: a depthwise kernel [kh, kw, C, mult]
+    /// as [kh, kw, C * mult, 1] (the same floats), so that PyTorch's [C * mult, 1, kh, kw] is a
+    /// permutation of it. Every other tensor as it is.
+    public var stateDictView: ParamTensor {
+        guard role == .depthwiseKernel, shape.count == 4 else { return self }
+        var v = self
+        v.shape = [shape[0], shape[1], shape[2] * shape[3], 1]
+        return v
     }
 
     /// Shape in the PyTorch layout: conv kernels [O, I, kh, kw] ([I, O, kh, kw] for a
@@ -142,7 +152,7 @@ public struct StateDictTensor: Equatable, Sendable {
 extension Layer {
     /// The layer's tensors under their PyTorch `state_dict` keys, in `paramTensors` order.
     public var stateDictTensors: [StateDictTensor] {
-        paramTensors.map { StateDictTensor(key: stateDictKey($0), tensor: $0, shape: $0.stateDictShape) }
+        paramTensors.map { StateDictTensor(key: stateDictKey($0), tensor: $0, shape: $0.stateDictView.stateDictShape) }
     }
 
     /// One tensor's PyTorch state_dict key.

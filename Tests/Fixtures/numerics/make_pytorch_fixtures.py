@@ -46,19 +46,20 @@ class MnistNet(nn.Module):
 
 
 class ConvBn(nn.Module):
-    """Conv2d, BatchNorm2d, LeakyReLU, and padded pools: max_pool2d(3, 2, 1) on signed values
-    (-inf padding), AvgPool2d(3, 1, 1, count_include_pad=False), AvgPool2d(3, 2, 1,
-    ceil_mode=True) (a last window reaching into the counted padding: 2x2, not 1x1)."""
+    """Conv2d, BatchNorm2d, LeakyReLU, a strided depthwise Conv2d (groups=4, 2 filters per
+    channel, no bias), and padded pools: max_pool2d(3, 2, 1) on signed values (-inf padding),
+    AvgPool2d(3, 1, 1, count_include_pad=False), AvgPool2d(3, 2, 1, ceil_mode=True) (a last
+    window reaching into the counted padding: 2x2, not 1x1)."""
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 4, 3, 1, padding=1)
         self.bn1 = nn.BatchNorm2d(4)
         self.act1 = nn.LeakyReLU()
         self.pool1 = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
-        self.conv2 = nn.Conv2d(4, 6, 3, 2, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(6)
+        self.conv2 = nn.Conv2d(4, 8, 3, 2, padding=1, groups=4, bias=False)
+        self.bn2 = nn.BatchNorm2d(8)
         self.pool2 = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
-        self.fc = nn.Linear(24, 5)
+        self.fc = nn.Linear(32, 5)
 
     def forward(self, x):
         x = self.pool1(F.max_pool2d(self.act1(self.bn1(self.conv1(x))), 3, 2, 1))
@@ -100,7 +101,8 @@ class ConvTransposeNet(nn.Module):
 MODEL_MD = {
     "pytorch_conv_bn": ("Conv2d with explicit padding, BatchNorm2d (eps 1e-5, momentum 0.1, unbiased running variance), "
                         "LeakyReLU (default slope 0.01), max_pool2d(3, 2, 1) on signed values, AvgPool2d(3, 1, 1, "
-                        "count_include_pad=False), a strided bias-free conv, AvgPool2d(3, 2, 1, ceil_mode=True), NCHW "
+                        "count_include_pad=False), a strided bias-free depthwise conv (groups=4, 8 filters), "
+                        "AvgPool2d(3, 2, 1, ceil_mode=True), NCHW "
                         "flatten, Linear. AvgPool2d's repr prints neither ceil_mode nor count_include_pad: the "
                         "annotations say them.", "input: shape=1x8x8 scale=1 offset=0",
                         "forward: conv1 bn1 act1 maxpool(3,2,1) pool1 conv2 bn2 relu pool2 flatten fc\n"

@@ -51,7 +51,7 @@ public struct Checkpoint {
         let info = M.info
         self.modelName = info.name
         self.fingerprint = info.fingerprint
-        self.tensors = info.tensors.map { TensorEntry(key: $0.key, shape: $0.shape, offset: $0.offset, trainable: $0.trainable) }
+        self.tensors = info.tensors.map { TensorEntry(key: $0.key, shape: $0.kerasShape, offset: $0.offset, trainable: $0.trainable) }
         self.parameters = Array(UnsafeBufferPointer(start: model.parameters, count: info.parameterCount))
         self.training = training
     }
@@ -178,7 +178,7 @@ public struct Checkpoint {
         let theirs = Set(tensors.map(\.key))
         for t in tensors {
             if let m = mine[t.key] {
-                if m.shape != t.shape { differences.append("tensor \(t.key) has shape \(t.shape) there, \(m.shape) here") }
+                if m.kerasShape != t.shape { differences.append("tensor \(t.key) has shape \(t.shape) there, \(m.kerasShape) here") }
                 else if m.offset != t.offset { differences.append("tensor \(t.key) is at offset \(t.offset) there, \(m.offset) here") }
             } else {
                 differences.append("tensor \(t.key) exists there but not in this model")

@@ -42,6 +42,10 @@ public struct TensorSpec: Sendable {
     /// [out, in] linear weights); equal to `shape` for Keras. fileShape[i] == shape[filePermutation[i]].
     public let fileShape: [Int]
     public let filePermutation: [Int]
+    /// The same floats in Keras's layout: `shape`, except a PyTorch depthwise kernel, whose
+    /// `shape` is the view [kh, kw, C * mult, 1] (so that [C * mult, 1, kh, kw] is a
+    /// permutation of it) and whose Keras shape is [kh, kw, C, mult].
+    public let kerasShape: [Int]
 
     public init(key: String, shape: [Int], offset: Int, trainable: Bool, initializer: Initializer, decays: Bool) {
         self.init(key: key, shape: shape, offset: offset, trainable: trainable, initializer: initializer, decays: decays,
@@ -50,8 +54,9 @@ public struct TensorSpec: Sendable {
     /// `filePermutation` must be a permutation of 0..<shape.count with fileShape[i] == shape[filePermutation[i]]
     /// (the emitter guarantees it); otherwise the file layout falls back to `shape`.
     public init(key: String, shape: [Int], offset: Int, trainable: Bool, initializer: Initializer, decays: Bool,
-                fileShape: [Int], filePermutation: [Int]) {
+                fileShape: [Int], filePermutation: [Int], kerasShape: [Int]? = nil) {
         self.key = key; self.shape = shape; self.offset = offset
+        self.kerasShape = kerasShape.flatMap { $0.reduce(1, *) == shape.reduce(1, *) ? $0 : nil } ?? shape
         self.trainable = trainable; self.initializer = initializer; self.decays = decays
         let valid = filePermutation.count == shape.count && Set(filePermutation) == Set(0..<shape.count)
             && fileShape.count == shape.count && fileShape.indices.allSatisfy { fileShape[$0] == shape[filePermutation[$0]] }

@@ -38,7 +38,7 @@ enum WeightsMatching {
     /// The other framework's layout for `t`.
     static func other(_ t: TensorSpec, semantics: String) -> Layout {
         if semantics == "pytorch" {          // Keras layout: the internal one
-            return Layout(shape: t.shape, toInternal: { Array(0..<t.count) })
+            return Layout(shape: t.kerasShape, toInternal: { Array(0..<t.count) })
         }
         let s = t.shape
         var perm = Array(0..<s.count)
@@ -147,7 +147,8 @@ enum WeightsMatching {
             for p in ts[..<i].reversed() {
                 if p.shape.count == 2 { break }
                 if p.shape.count == 1 { channels = p.shape[0]; continue }
-                let c = channels ?? (p.key.hasSuffix("/depthwise_kernel") ? p.shape[2] * p.shape[3] : p.shape.last!)
+                let depthwise = p.key.hasSuffix("/depthwise_kernel") || p.kerasShape != p.shape   // (a PyTorch one's shape is a view)
+                let c = channels ?? (depthwise ? p.shape[2] * p.shape[3] : p.shape.last!)
                 if t.shape[0] != c {
                     return "model tensor '\(t.key)' \(t.fileShape) takes a flattened \(t.shape[0] / max(c, 1))-position map of \(c) channels; "
                         + "Keras flattens it H, W, C and PyTorch C, H, W, so its weights cannot be carried across by order"

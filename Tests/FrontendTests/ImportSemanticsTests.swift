@@ -63,7 +63,7 @@ final class ImportSemanticsTests: XCTestCase {
     }
 
     func testShapeKeepingModulesATableNamesAreNotTakenForContainers() {
-        for type in ["ReLU6", "SiLU", "GELU", "Hardswish", "InstanceNorm2d"] {
+        for type in ["SiLU", "GELU", "Hardswish", "InstanceNorm2d"] {   // (ReLU6 is run: CappedReluTests)
             let row = String(repeating: " ", count: max(0, 16 - type.count)) + "\(type)-4           [-1, 64, 32, 32]               0"
             checkError(summary(row), contains: "\(type)-4: module class \(type) is not supported")
         }

@@ -68,6 +68,13 @@ final class PoolPaddingTests: XCTestCase {
         // A glob may touch max pools with an AvgPool setting; a named max pool may not.
         XCTAssertNotNil(checkOK(repr("  (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  (fc): Linear(in_features=12, out_features=2, bias=True)",
                                      annotations: "layer *: count_include_pad=false", shape: "3x4x4")))
+        // A named directive that contradicts the repr is an error even after a glob that agrees;
+        // a glob's pool setting does not reach other layers.
+        checkError(repr("  (pool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  (fc): Linear(in_features=12, out_features=2, bias=True)",
+                        annotations: "layer pool*: ceil_mode=false\nlayer pool1: ceil_mode=true", shape: "3x4x4"),
+                   contains: "the annotation's ceil_mode=true contradicts the repr's ceil_mode=false")
+        XCTAssertNotNil(checkOK(repr("  (conv1): Conv2d(3, 3, kernel_size=(1, 1), stride=(1, 1))\n  (pool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  (fc): Linear(in_features=12, out_features=2, bias=True)",
+                                     annotations: "layer conv1: activation=relu\nlayer *: count_include_pad=false", shape: "3x4x4")))
         // Keras layers have neither setting.
         checkError(AnnotationTests.table + "\n```modelc\nlayer conv2d_1: ceil_mode=true\n```\n", contains: "has no 'ceil_mode' setting")
     }
@@ -177,6 +184,9 @@ final class PoolPaddingTests: XCTestCase {
         let nine = try XCTUnwrap(checkOK(table("", pooled: 9)))
         XCTAssertTrue(nine.layer("MaxPool1d-2")?.notes.contains { $0.contains("MaxPool1d(3, stride=2, padding=1)") && $0.contains("ceil_mode=true") } ?? false,
                       "\(nine.layer("MaxPool1d-2")?.notes ?? [])")
+        // The chosen fit is not named as its own alternative.
+        let half = try XCTUnwrap(checkOK(table("", pooled: 8)))
+        XCTAssertFalse(half.layer("MaxPool1d-2")?.notes.contains { $0.contains("MaxPool1d(2)") } ?? true, "\(half.layer("MaxPool1d-2")?.notes ?? [])")
         let ceil = try XCTUnwrap(checkOK(table("layer MaxPool1d-2: pool=2 ceil_mode=true", pooled: 9)))
         XCTAssertEqual(pool(ceil, "MaxPool1d-2")?.explicit, PoolPadding(h: 0, w: 0, ceilMode: true, countIncludePad: false))
     }

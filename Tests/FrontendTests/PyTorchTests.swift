@@ -410,6 +410,11 @@ final class PyTorchDepthwiseTests: XCTestCase {
         XCTAssertEqual(r.layer("dw")?.stateDictTensors.first?.shape, [12, 1, 3, 3], "PyTorch's depthwise weight layout")
         checkError(repr("Conv2d(6, 12, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=2)"),
                    contains: "groups=2: only depthwise grouped convolutions (groups = in_channels = 6, out_channels a multiple of it) are supported")
+        checkError(repr("Conv2d(6, 12, kernel_size=(3, 3), stride=(1, 1), padding=(2, 2), dilation=(2, 2), groups=6)"),
+                   contains: "dilation=2 with groups=6: dilated depthwise convolutions are not supported")
+        // Sizes are checked before the grouping (a remainder by zero once crashed here).
+        checkError(repr("Conv2d(0, 12, kernel_size=(3, 3), groups=0)"), contains: "implausible sizes")
+        checkError(repr("Conv2d(6, 12, 3, 1, 1, 1, 6, True, 'reflect')"), contains: "padding_mode='reflect': only zero padding is supported")
     }
 
     func testTorchSummaryDepthwiseRowIsInferredFromItsCount() throws {
@@ -430,5 +435,75 @@ final class PyTorchDepthwiseTests: XCTestCase {
         guard case .depthwiseConv2d(_, let m)? = r.layer("Conv2d-2")?.op else { return XCTFail("\(String(describing: r.layer("Conv2d-2")?.op))") }
         XCTAssertEqual(m, 1)
         XCTAssertTrue(r.layer("Conv2d-2")?.notes.contains { $0.hasPrefix("groups=6 (depthwise) inferred") } ?? false, "\(r.layer("Conv2d-2")?.notes ?? [])")
+        // A table without activation rows: a ReLU after the depthwise layer too.
+        let names = r.ir.layers.map(\.name)
+        XCTAssertEqual(names.firstIndex(of: "Conv2d-2").map { names[$0 + 1] }, "relu_2", "\(names)")
+    }
+
+    /// A count both readings give: the ungrouped one, the depthwise named; `groups=` picks it.
+    func testAmbiguousCountsNameTheDepthwiseReadingAndTakeGroups() throws {
+        func table(_ annotation: String) -> String {
+            """
+            ```modelc
+            input: shape=3x8x8
+            \(annotation)
+            ```
+            ----------------------------------------------------------------
+                    Layer (type)               Output Shape         Param #
+            ================================================================
+                        Conv2d-1              [-1, 3, 8, 8]              30
+                          ReLU-2              [-1, 3, 8, 8]               0
+                        Linear-3                   [-1, 2]             386
+            ================================================================
+            """
+        }
+        let plain = try XCTUnwrap(checkOK(table("")))
+        guard case .conv2d = plain.layer("Conv2d-1")?.op else { return XCTFail("\(String(describing: plain.layer("Conv2d-1")?.op))") }
+        XCTAssertTrue(plain.layer("Conv2d-1")?.notes.contains { $0.contains("a depthwise Conv2d (groups=3) prints the same shapes and count") } ?? false,
+                      "\(plain.layer("Conv2d-1")?.notes ?? [])")
+        let grouped = try XCTUnwrap(checkOK(table("layer Conv2d-1: groups=3")))
+        guard case .depthwiseConv2d(let a, 1)? = grouped.layer("Conv2d-1")?.op else { return XCTFail("\(String(describing: grouped.layer("Conv2d-1")?.op))") }
+        XCTAssertEqual([a.kernelH, a.kernelW, a.explicitPadH ?? -1], [3, 3, 1])
+    }
+}
+
+/// ReLU6 (MobileNetV2's activation) from a repr, a torchsummary row, ONNX's Clip(0, 6), Keras's
+/// `relu6` and ReLU(max_value=6); other clips are refused. The numerics are the pytorch_conv1d
+/// fixture's (act2) and the ONNX padded_pools fixture's.
+final class CappedReluTests: XCTestCase {
+    func testReLU6Everywhere() throws {
+        let repr = "Net(\n  (conv): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))\n  (act): ReLU6(inplace=True)\n"
+            + "  (fc): Linear(in_features=2704, out_features=2, bias=True)\n)\n"
+        XCTAssertEqual(checkOK(repr)?.layer("act")?.op, .activation(.cappedRelu(max: 6)))
+        let table = """
+        ```modelc
+        input: shape=1x8x8
+        ```
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+                    Conv2d-1              [-1, 4, 6, 6]              40
+                     ReLU6-2              [-1, 4, 6, 6]               0
+                    Linear-3                   [-1, 2]             290
+        ================================================================
+        """
+        XCTAssertEqual(checkOK(table)?.layer("ReLU6-2")?.op, .activation(.cappedRelu(max: 6)))
+        XCTAssertEqual(try KerasConfigLayers.activation(JNode(value: .string("relu6"), path: "activation", file: "t.keras")), .cappedRelu(max: 6))
+        XCTAssertEqual(Describe.activation(.cappedRelu(max: 6)), "relu6")
+    }
+
+    func testONNXClipIsACappedReluOrRefused() throws {
+        func clip(_ attrs: [[UInt8]], opset: Int = 10) -> [UInt8] {
+            PB.model(nodes: [PB.node("Clip", ["x"], ["y"], attrs: attrs)], initializers: [], input: [1, 4], opset: opset)
+        }
+        func op(_ bytes: [UInt8]) throws -> Op? { try Frontend.checkONNX(bytes: bytes, path: "t.onnx").ir.layers.last?.op }
+        XCTAssertEqual(try op(clip([PB.attr("min", float: 0), PB.attr("max", float: 6)])), .activation(.cappedRelu(max: 6)))
+        XCTAssertEqual(try op(clip([PB.attr("min", float: 0)])), .activation(.relu))
+        XCTAssertThrowsError(try op(clip([PB.attr("min", float: -1), PB.attr("max", float: 1)]))) {
+            XCTAssertTrue("\($0)".contains("only Clip(0, max)"), "\($0)")
+        }
+        let opset11 = PB.model(nodes: [PB.node("Clip", ["x", "lo", "hi"], ["y"])], initializers: [PB.tensor("lo", [], [0]), PB.tensor("hi", [], [6])],
+                               input: [1, 4], opset: 13)
+        XCTAssertEqual(try op(opset11), .activation(.cappedRelu(max: 6)))
     }
 }

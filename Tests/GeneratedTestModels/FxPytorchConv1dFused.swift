@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_pytorch_conv1d_fused",
-        fingerprint: "a5493cc45d0d6fb3",
+        fingerprint: "1995634a5b8a4520",
         inputHeight: 17, inputWidth: 2, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
@@ -28,7 +28,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         parameterCount: 234,
         trainableParameterCount: 222,
         forwardFlops: 2034,
-        summary: "Model: \"fx_pytorch_conv1d_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 17, 2)           0\n______________________________________________________________________________\nconv1 (Conv1d)                    (None, 17, 6)           42\n______________________________________________________________________________\nbn1 (BatchNorm1d)                 (None, 17, 6)           24\n______________________________________________________________________________\nrelu (ReLU)                       (None, 17, 6)           0\n______________________________________________________________________________\npool (MaxPool1d)                  (None, 9, 6)            0\n______________________________________________________________________________\nconv2 (Conv1d)                    (None, 3, 5)            120\n______________________________________________________________________________\ntanh (Tanh)                       (None, 3, 5)            0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 15)              0\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               48\n______________________________________________________________________________\nTotal params: 234\nTrainable params: 222\nNon-trainable params: 12",
+        summary: "Model: \"fx_pytorch_conv1d_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 17, 2)           0\n______________________________________________________________________________\nconv1 (Conv1d)                    (None, 17, 6)           42\n______________________________________________________________________________\nbn1 (BatchNorm1d)                 (None, 17, 6)           24\n______________________________________________________________________________\nrelu (ReLU)                       (None, 17, 6)           0\n______________________________________________________________________________\npool (MaxPool1d)                  (None, 9, 6)            0\n______________________________________________________________________________\nconv2 (Conv1d)                    (None, 3, 5)            120\n______________________________________________________________________________\nact2 (ReLU6)                      (None, 3, 5)            0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 15)              0\n______________________________________________________________________________\nfc (Linear)                       (None, 3)               48\n______________________________________________________________________________\nTotal params: 234\nTrainable params: 222\nNon-trainable params: 12",
         defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
@@ -50,8 +50,8 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 256 + 32 }   // conv2 output [N, 1, 3, 5]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + threads * 256 + 32 }   // gradient of conv2 output
     var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 32 }   // conv2 transposed kernel [KH, CO, KW*CI]
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // tanh output [N, 1, 3, 5]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of tanh output
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 256 + 160 }   // act2 output [N, 1, 3, 5]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 256 + 160 }   // gradient of act2 output
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 256 + 160 }   // flatten output [N, 15]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 256 + 160 }   // gradient of flatten output
     var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + threads * 256 + 160 }   // fc output [N, 3]
@@ -82,7 +82,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
             BatchNorm.normalize(a1 + lo * 102, a3 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, .relu)
             l4_poolForward(lo, hi, t)
             l5_conv2Forward(lo, hi, t)
-            Activations.forward(.tanh, a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
+            Activations.forward(.capped(Float(6.0)), a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
             l7_flattenForward(lo, hi, t)
             l8_fcForward(lo, hi, t)
         }
@@ -101,7 +101,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1ForwardFused(lo, hi, t)
         l5_conv2Forward(lo, hi, t)
-        Activations.forward(.tanh, a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
+        Activations.forward(.capped(Float(6.0)), a5 + lo * 15, a6 + lo * 15, count: (hi - lo) * 15)
         l7_flattenForward(lo, hi, t)
         l8_fcForward(lo, hi, t)
     }
@@ -114,7 +114,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l8_fcBackward(lo, hi, t)
             l7_flattenBackward(lo, hi, t)
-            Activations.backward(.tanh, dy: g6 + lo * 15, y: a6 + lo * 15, dx: g5 + lo * 15, count: (hi - lo) * 15)
+            Activations.backward(.capped(Float(6.0)), dy: g6 + lo * 15, y: a6 + lo * 15, dx: g5 + lo * 15, count: (hi - lo) * 15)
             l5_conv2Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 102, g4 + n * 54, l4_poolarg + n * 54, PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))) }
             (l2_bn1part + t * 12).update(repeating: 0, count: 12)

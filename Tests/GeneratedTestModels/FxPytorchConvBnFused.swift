@@ -21,7 +21,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
             TensorSpec(key: "bn1.bias", shape: [4], offset: 44, trainable: true, initializer: .zeros, decays: true),
             TensorSpec(key: "bn1.running_mean", shape: [4], offset: 48, trainable: false, initializer: .zeros, decays: false),
             TensorSpec(key: "bn1.running_var", shape: [4], offset: 52, trainable: false, initializer: .ones, decays: false),
-            TensorSpec(key: "conv2.weight", shape: [3, 3, 8, 1], offset: 56, trainable: true, initializer: .kaimingUniform(fanIn: 9), decays: true, fileShape: [8, 1, 3, 3], filePermutation: [2, 3, 0, 1]),
+            TensorSpec(key: "conv2.weight", shape: [3, 3, 8, 1], offset: 56, trainable: true, initializer: .kaimingUniform(fanIn: 9), decays: true, fileShape: [8, 1, 3, 3], filePermutation: [2, 3, 0, 1], kerasShape: [3, 3, 4, 2]),
             TensorSpec(key: "bn2.weight", shape: [8], offset: 128, trainable: true, initializer: .ones, decays: true),
             TensorSpec(key: "bn2.bias", shape: [8], offset: 136, trainable: true, initializer: .zeros, decays: true),
             TensorSpec(key: "bn2.running_mean", shape: [8], offset: 144, trainable: false, initializer: .zeros, decays: false),

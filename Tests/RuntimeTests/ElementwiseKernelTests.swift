@@ -9,7 +9,7 @@ import XCTest
 @testable import ModelcRuntime
 
 final class ElementwiseKernelTests: XCTestCase {
-    static let functions: [ActivationFunction] = [.linear, .relu, .leaky(0.3), .sigmoid, .tanh, .elu(1), .elu(0.5)]
+    static let functions: [ActivationFunction] = [.linear, .relu, .leaky(0.3), .sigmoid, .tanh, .elu(1), .elu(0.5), .capped(6), .capped(1.5)]
 
     /// Values in [-4, 4) (odd count), with NaN, infinities, both zeros and large values.
     func values(_ n: Int, seed: UInt64) -> [Float] {
@@ -29,6 +29,7 @@ final class ElementwiseKernelTests: XCTestCase {
         case .sigmoid: return 1 / (1 + exp(-v))
         case .tanh: return tanh(v)
         case .elu(let a): return v > 0 ? v : a * (exp(v) - 1)
+        case .capped(let m): return min(max(v, 0), m)
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
         }
     }
@@ -41,6 +42,7 @@ final class ElementwiseKernelTests: XCTestCase {
         case .sigmoid: return dy * y * (1 - y)
         case .tanh: return dy * (1 - y * y)
         case .elu(let a): return y > 0 ? dy : dy * (y + a)
+        case .capped(let m): return y > 0 && y < m ? dy : 0   // PyTorch's hardtanh_backward: 0 < x < m
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
         }
     }

@@ -274,3 +274,20 @@ final class PoolingKernelTests: XCTestCase {
         }
     }
 }
+
+/// A PyTorch depthwise kernel: its state_dict layout [C * mult, 1, kh, kw] is a permutation of the
+/// view [kh, kw, C * mult, 1]; the Keras layout of the same floats, [kh, kw, C, mult], is what a
+/// Keras file (matched by order) and a checkpoint give.
+final class DepthwiseTensorSpecTests: XCTestCase {
+    func testStateDictViewAndKerasShape() {
+        let t = TensorSpec(key: "dw.weight", shape: [3, 3, 8, 1], offset: 0, trainable: true, initializer: .zeros, decays: true,
+                           fileShape: [8, 1, 3, 3], filePermutation: [2, 3, 0, 1], kerasShape: [3, 3, 4, 2])
+        XCTAssertEqual(t.fileShape, [8, 1, 3, 3])
+        XCTAssertEqual(t.kerasShape, [3, 3, 4, 2])
+        XCTAssertEqual(WeightsMatching.other(t, semantics: "pytorch").shape, [3, 3, 4, 2])
+        // File element (j, 0, y, x), j = c * 2 + m, is internal (y, x, c, m) = (y * 3 + x) * 8 + j.
+        let map = t.fileToInternalIndex()
+        for j in 0..<8 { for y in 0..<3 { for x in 0..<3 { XCTAssertEqual(map[(j * 3 + y) * 3 + x], (y * 3 + x) * 8 + j) } } }
+        XCTAssertNil(WeightsMatching.flattenProblem([t, TensorSpec(key: "fc.weight", shape: [8, 2], offset: 72, trainable: true, initializer: .zeros, decays: true)]))
+    }
+}

@@ -339,6 +339,8 @@ struct ParamSpec {
     let filePermutation: [Int]
     /// Fan-in of the layer's kernel (PyTorch initializes biases from it).
     let layerFanIn: Int
+    /// The Keras shape of a tensor whose `tensor` is a view (ParamTensor.stateDictView).
+    var kerasShape: [Int]? = nil
 }
 
 /// Text for a `//` comment: printable ASCII kept, everything else (newlines, control

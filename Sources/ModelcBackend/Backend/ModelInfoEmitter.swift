@@ -36,6 +36,7 @@ enum ModelInfoEmitter {
             if p.filePermutation != Array(0..<t.shape.count) {
                 s += ", fileShape: \(p.fileShape), filePermutation: \(p.filePermutation)"
             }
+            if let k = p.kerasShape { s += ", kerasShape: \(k)" }
             s += "),\n"
         }
         s += "\(i1)],\n"

@@ -23,8 +23,9 @@ struct ParameterLayout {
                 if o[t.role] == nil { o[t.role] = count }   // a Bidirectional layer: the forward direction's
                 if semantics == .pytorch {
                     let v = t.stateDictView
-                    specs.append(ParamSpec(key: l.stateDictKey(t), tensor: v, offset: count,
-                                           fileShape: v.stateDictShape, filePermutation: v.stateDictPermutation, layerFanIn: kernelFanIn))
+                    specs.append(ParamSpec(key: l.stateDictKey(t), tensor: v, offset: count, fileShape: v.stateDictShape,
+                                           filePermutation: v.stateDictPermutation, layerFanIn: kernelFanIn,
+                                           kerasShape: v.shape == t.shape ? nil : t.shape))
                 } else {
                     specs.append(ParamSpec(key: "\(l.name)/\(t.scope.map { $0 + "/" } ?? "")\(t.role.rawValue)", tensor: t, offset: count,
                                            fileShape: t.shape, filePermutation: Array(0..<t.shape.count), layerFanIn: kernelFanIn))

@@ -114,6 +114,14 @@ struct Annotations {
         for d in layers where d.matches(layerName) { o.merge(d.overrides) }
         return o
     }
+
+    /// The settings of the directives that name the layer without a glob (`layer pool1:`, not
+    /// `layer *:`), which must apply to it; a glob's may not.
+    func namedOverrides(for layerName: String) -> LayerOverrides {
+        var o = LayerOverrides()
+        for d in layers where d.matches(layerName) && !d.pattern.contains("*") { o.merge(d.overrides) }
+        return o
+    }
 }
 
 enum Glob {
@@ -341,6 +349,7 @@ enum AnnotationParser {
         case "tanh": return .tanh
         case "softmax": return .softmax
         case "elu": return .elu(alpha: alpha ?? 1.0)
+        case "relu6": return .cappedRelu(max: 6)
         default:
             throw doc.error(line, "activation=\(v): expected one of linear, relu, leaky_relu, sigmoid, tanh, softmax, elu")
         }

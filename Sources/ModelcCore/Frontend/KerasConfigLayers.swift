@@ -148,8 +148,8 @@ enum KerasConfigLayers {
             return (kind, .activation(try activation(c.required("activation"))), s)
         case .relu:
             try expectZero(c, ["negative_slope", "threshold"], fail: fail)
-            if let m = try c.present("max_value") { throw m.error("max_value (a capped ReLU) is not supported") }
-            return (kind, .activation(.relu), s)
+            guard let m = try c.present("max_value") else { return (kind, .activation(.relu), s) }
+            return (kind, .activation(.cappedRelu(max: try m.float(min: 1e-6, max: 1e6))), s)   // ReLU(6.): MobileNetV2's
         case .leakyReLU:
             let key = try c.optional("negative_slope") != nil ? "negative_slope" : "alpha"
             return (kind, .activation(.leakyRelu(alpha: try c.required(key).float(min: 0, max: 1e6))), s)
@@ -251,7 +251,7 @@ enum KerasConfigLayers {
                               unbiasedRunningVariance: false)
     }
 
-    static let activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu"]
+    static let activations = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "elu", "leaky_relu"]
 
     /// A Keras activation name. `leaky_relu` is Keras 3's function (negative_slope 0.2).
     static func activation(_ n: JNode) throws -> Activation {
@@ -261,6 +261,7 @@ enum KerasConfigLayers {
         switch v {
         case "linear": return .linear
         case "relu": return .relu
+        case "relu6": return .cappedRelu(max: 6)
         case "sigmoid": return .sigmoid
         case "tanh": return .tanh
         case "softmax": return .softmax

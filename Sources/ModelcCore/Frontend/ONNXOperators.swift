@@ -14,7 +14,7 @@ import ModelcModelFiles
 
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-                            "Elu", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
+                            "Elu", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
                             "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization"] + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
@@ -70,6 +70,7 @@ enum ONNXOperators {
         case "Tanh": try add(.tanh)
         case "LeakyRelu": try add(.leakyRelu(st.float("alpha", 0.01)))   // >= 0: PyTorchBuilder.append
         case "Elu": try add(.elu(st.float("alpha", 1.0)))
+        case "Clip": try add(try clip(st))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
             if c.shape.count == 3, c.shape[0] == 1, c.shape[1] == 1, axis == 1 || axis == -3 {
@@ -268,6 +269,23 @@ enum ONNXOperators {
             throw st.err("reshape of \(PyTorchBuilder.chw(input)) to [\(target)]: only flattening to [N, \(n)] is supported")
         }
         return input.count > 1
+    }
+
+    /// Clip(0, max): ReLU6 as torch.onnx exports it (max 6), or a ReLU (no max). min and max are
+    /// inputs 1 and 2 from opset 11, attributes before.
+    static func clip(_ st: Step) throws -> PTOp {
+        func bound(_ input: Int, _ attribute: String, _ def: Float) throws -> Float {
+            if let t = st.constant(input) {
+                let v = try t.floats()
+                guard v.count == 1 else { throw st.err("\(attribute) has \(v.count) values: expected a scalar") }
+                return v[0]
+            }
+            guard st.node.inputs.count <= input || st.node.inputs[input].isEmpty else { throw st.err("\(attribute) computed at run time is not supported") }
+            return st.node.attributes[attribute]?.f ?? def
+        }
+        let lo = try bound(1, "min", -.infinity), hi = try bound(2, "max", .infinity)
+        guard lo == 0, hi > 0 else { throw st.err("Clip(\(lo), \(hi)): only Clip(0, max) (a ReLU, or ReLU6 with max 6) is supported") }
+        return hi.isInfinite ? .relu : .cappedRelu(hi)
     }
 
     static func pad(_ st: Step) throws -> PTOp {

@@ -85,9 +85,8 @@ enum PyTorchBuilder {
     static func applyOverrides(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
         for i in ir.layers.indices {
             let o = ann.overrides(for: ir.layers[i].name)
-            let directive = ann.layers.first { $0.matches(ir.layers[i].name) }
-            let line = directive?.line
-            try checkPoolSettings(ir.layers[i], o, line, glob: directive?.pattern.contains("*") ?? false, doc)
+            let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
+            try checkPoolSettings(ir.layers[i], ann.namedOverrides(for: ir.layers[i].name), line, doc)
             switch ir.layers[i].op {
             case .dropout:
                 if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
@@ -99,6 +98,8 @@ enum PyTorchBuilder {
                 if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: torchSlope(a, o)) }
             case .conv2d(var c):
                 if let a = o.activation { c.activation = torchSlope(a, o); ir.layers[i].op = .conv2d(c) }
+            case .depthwiseConv2d(var c, let m):
+                if let a = o.activation { c.activation = torchSlope(a, o); ir.layers[i].op = .depthwiseConv2d(c, depthMultiplier: m) }
             case .upSampling(let h, let w) where o.bilinear == true:
                 // A torchsummary / torchinfo Upsample row does not say its mode.
                 guard o.alignCorners == false else {
@@ -118,9 +119,10 @@ enum PyTorchBuilder {
     /// pool=/stride=/pad=/ceil_mode=/count_include_pad= on a pool: consumed by a torchsummary row
     /// (annotatedPool) or an AvgPool's repr (applyPoolModes); otherwise they must agree with the
     /// model, which states them (a module, a forward: call, an ONNX node). A 1-D pool's sizes are
-    /// single numbers and its pad P or LEFT,RIGHT. A glob directive (`layer *:`) is not checked.
-    static func checkPoolSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, glob: Bool, _ doc: Document) throws {
-        guard !glob, o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else { return }
+    /// single numbers and its pad P or LEFT,RIGHT. `o` holds the named directives' settings only
+    /// (a glob, `layer *:`, is not checked).
+    static func checkPoolSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, _ doc: Document) throws {
+        guard o.pool != nil || o.stride != nil || o.pad != nil || o.ceilMode != nil || o.countIncludePad != nil else { return }
         let a: PoolAttrs
         switch l.op {
         case .maxPool(let p), .avgPool(let p): a = p
@@ -170,7 +172,7 @@ enum PyTorchBuilder {
 
     static func reconcile(_ repr: ModelIR, _ ts: ModelIR, table: TSTable, doc: Document) throws {
         func weighted(_ ir: ModelIR) -> [Layer] {
-            ir.layers.filter { switch $0.op { case .conv2d, .dense, .batchNorm: return true; default: return false } }
+            ir.layers.filter { switch $0.op { case .conv2d, .depthwiseConv2d, .dense, .batchNorm: return true; default: return false } }
         }
         let a = weighted(repr), b = weighted(ts)
         for (x, y) in zip(a, b) {

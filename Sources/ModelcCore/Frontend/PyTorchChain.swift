@@ -92,6 +92,7 @@ extension PyTorchBuilder {
             guard a >= 0 else { throw err("negative_slope=\(a): only a slope >= 0 is supported") }
             c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
         case .elu(let a): c.add(st.name, kind, .activation(.elu(alpha: a)), s, line: st.line, notes: notes)
+        case .cappedRelu(let m): c.add(st.name, kind, .activation(.cappedRelu(max: m)), s, line: st.line, notes: notes)
         case .softmax(let dim), .logSoftmax(let dim):
             try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
             var n = notes

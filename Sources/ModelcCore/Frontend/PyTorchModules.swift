@@ -14,6 +14,8 @@ enum PTOp: Equatable {
     case adaptiveAvgPool(oh: Int, ow: Int)
     case adaptiveMaxPool(oh: Int, ow: Int)
     case relu, sigmoid, tanh, identity
+    /// min(max(x, 0), max): ReLU6 (max 6), ONNX Clip(0, max).
+    case cappedRelu(Float)
     /// `dim` as given (nil: not given, PyTorch's implicit choice).
     case softmax(dim: Int?), logSoftmax(dim: Int?)
     case leakyRelu(Float)
@@ -54,7 +56,7 @@ enum PTOp: Equatable {
         switch self { case .conv, .conv1d, .convTranspose: return true; default: return false }
     }
     var isActivation: Bool {
-        switch self { case .relu, .sigmoid, .tanh, .leakyRelu, .elu: return true; default: return false }
+        switch self { case .relu, .cappedRelu, .sigmoid, .tanh, .leakyRelu, .elu: return true; default: return false }
     }
     var isPool: Bool {
         switch self { case .maxPool, .avgPool, .pool1d: return true; default: return false }
@@ -63,7 +65,7 @@ enum PTOp: Equatable {
 
 enum PyTorchModules {
     static let supported = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "MaxPool2d", "AvgPool2d",
-                            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6?", "LeakyReLU", "ELU", "Sigmoid",
+                            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid",
                             "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
                             "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
@@ -84,6 +86,7 @@ enum PyTorchModules {
             guard o.0 > 0, o.1 > 0, o.0 <= 4096, o.1 <= 4096 else { throw r.err("output_size \(o.0)x\(o.1): expected 1...4096") }
             return m.type == "AdaptiveAvgPool2d" ? .adaptiveAvgPool(oh: o.0, ow: o.1) : .adaptiveMaxPool(oh: o.0, ow: o.1)
         case "ReLU": return .relu
+        case "ReLU6": return .cappedRelu(6)
         case "Sigmoid": return .sigmoid
         case "Tanh": return .tanh
         case "Identity": return .identity
@@ -140,14 +143,17 @@ enum PyTorchModules {
             p = try r.pair(["padding"], 4, (0, 0))
         }
         let d = try r.pair(["dilation"], 5, (1, 1))
+        if let pm = a.keyword["padding_mode"] ?? (a.positional.count > 8 ? a.positional[8] : nil), !pm.contains("zeros") {
+            throw r.err("padding_mode=\(pm): only zero padding is supported")
+        }
+        guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
+              cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
+              s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw r.err("implausible sizes in '\(m.args)'") }
         let groups = try r.int("groups", 6, 1)
         guard groups == 1 || (groups == cin && cout % cin == 0) else {
             throw r.err("groups=\(groups): only depthwise grouped convolutions (groups = in_channels = \(cin), out_channels a multiple of it) are supported")
         }
-        if let pm = a.keyword["padding_mode"], !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
-        guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
-              cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
-              s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw r.err("implausible sizes in '\(m.args)'") }
+        if groups > 1 && d != (1, 1) { throw r.err("dilation=\(d.0 == d.1 ? "\(d.0)" : "(\(d.0), \(d.1))") with groups=\(groups): dilated depthwise convolutions are not supported") }
         return .conv(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, same: same,
                      dh: d.0, dw: d.1, bias: try r.bool("bias", true, position: 7), groups: groups)
     }

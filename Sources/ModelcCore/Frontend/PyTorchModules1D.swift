@@ -14,9 +14,12 @@ extension PyTorchModules {
         return v.0
     }
 
-    static func checkGroupsAndPaddingMode(_ r: PTModuleArgs) throws {
-        if let g = r.a.keyword["groups"], g != "1" { throw r.err("groups=\(g): grouped convolutions are not supported") }
-        if let pm = r.a.keyword["padding_mode"], !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
+    /// groups (argument 7 of Conv1d and ConvTranspose2d) must be 1, padding_mode (Conv1d's 9th,
+    /// ConvTranspose2d's 10th) zeros.
+    static func checkGroupsAndPaddingMode(_ r: PTModuleArgs, paddingModePosition: Int) throws {
+        if try r.int("groups", 6, 1) != 1 { throw r.err("groups=\(r.a.keyword["groups"] ?? r.a.positional[6]): grouped convolutions are not supported") }
+        let pm = r.a.keyword["padding_mode"] ?? (r.a.positional.count > paddingModePosition ? r.a.positional[paddingModePosition] : nil)
+        if let pm, !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
     }
 
     /// Conv1d(in, out, kernel_size=(k,), stride=(s,), padding=(p,) or 'same'/'valid', dilation=(d,)).
@@ -30,11 +33,11 @@ extension PyTorchModules {
             p = try single(r, ["padding"], 4, 0)
         }
         let d = try single(r, ["dilation"], 5, 1)
-        try checkGroupsAndPaddingMode(r)
+        try checkGroupsAndPaddingMode(r, paddingModePosition: 8)
         guard cin > 0, cout > 0, k > 0, s > 0, p >= 0, d > 0, cin <= 65536, cout <= 65536, k <= 64, s <= 1024, p <= 1024, d <= 64 else {
             throw r.err("implausible sizes in '\(r.module.args)'")
         }
-        return .conv1d(cin: cin, cout: cout, k: k, s: s, p: p, same: same, d: d, bias: try r.bool("bias", true))
+        return .conv1d(cin: cin, cout: cout, k: k, s: s, p: p, same: same, d: d, bias: try r.bool("bias", true, position: 7))
     }
 
     /// MaxPool1d / AvgPool1d: padding, ceil_mode and count_include_pad as PyTorch's; no dilation.
@@ -54,7 +57,7 @@ extension PyTorchModules {
         let k = try r.pair(["kernel_size"], 2, nil), s = try r.pair(["stride"], 3, (1, 1))
         let p = try r.pair(["padding"], 4, (0, 0)), op = try r.pair(["output_padding"], 5, (0, 0))
         let d = try r.pair(["dilation"], 8, (1, 1))
-        try checkGroupsAndPaddingMode(r)
+        try checkGroupsAndPaddingMode(r, paddingModePosition: 9)
         guard d == (1, 1) else { throw r.err("dilation=(\(d.0), \(d.1)): dilated transposed convolutions are not supported") }
         guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, cin <= 65536, cout <= 65536,
               k.0 <= 64, k.1 <= 64, s.0 <= 1024, s.1 <= 1024, p.0 <= 1024, p.1 <= 1024 else {
@@ -64,7 +67,7 @@ extension PyTorchModules {
             throw r.err("output_padding=(\(op.0), \(op.1)): must be smaller than the stride (\(s.0), \(s.1))")
         }
         return .convTranspose(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, oph: op.0, opw: op.1,
-                              bias: try r.bool("bias", true))
+                              bias: try r.bool("bias", true, position: 7))
     }
 
     /// Upsample(scale_factor=2.0, mode='nearest' or 'bilinear') or Upsample(size=(H, W)); UpsamplingNearest2d.

@@ -13,18 +13,15 @@ extension PyTorchBuilder {
             let isAvg = leaf.type.hasPrefix("Avg")
             let printed = (ceil: r.a.keyword["ceil_mode"] != nil || r.a.positional.count > (isAvg ? 3 : 5),
                            count: r.a.keyword["count_include_pad"] != nil || r.a.positional.count > 4)
-            let glob = ann.layers.first { $0.matches(leaf.path) }?.pattern.contains("*") ?? false
+            // A named directive must agree with what the repr prints; a glob's setting applies only where nothing is printed.
+            let named = ann.namedOverrides(for: leaf.path)
             var ceil = pool.pad?.ceilMode ?? false
             var count = pool.pad?.countIncludePad ?? isAvg
-            if let c = o.ceilMode, !(glob && printed.ceil) {
-                if printed.ceil && c != ceil { throw r.err("the annotation's ceil_mode=\(c) contradicts the repr's ceil_mode=\(ceil)") }
-                ceil = c
-            }
-            if let c = o.countIncludePad, !(glob && !isAvg) {
-                guard isAvg else { throw r.err("count_include_pad is an AvgPool argument; a max pool never counts") }
-                if printed.count && c != count { throw r.err("the annotation's count_include_pad=\(c) contradicts the repr's") }
-                count = c
-            }
+            if let c = named.ceilMode, printed.ceil, c != ceil { throw r.err("the annotation's ceil_mode=\(c) contradicts the repr's ceil_mode=\(ceil)") }
+            if named.countIncludePad != nil && !isAvg { throw r.err("count_include_pad is an AvgPool argument; a max pool never counts") }
+            if let c = named.countIncludePad, printed.count, c != count { throw r.err("the annotation's count_include_pad=\(c) contradicts the repr's") }
+            if !printed.ceil, let c = o.ceilMode { ceil = c }
+            if isAvg, !printed.count, let c = o.countIncludePad { count = c }
             var unprinted: [String] = []
             if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { unprinted.append("ceil_mode=False") }
             if isAvg && !printed.count && o.countIncludePad == nil && pool.padded { unprinted.append("count_include_pad=True") }

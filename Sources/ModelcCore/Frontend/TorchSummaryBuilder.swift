@@ -62,7 +62,9 @@ extension PyTorchBuilder {
     }
 
     static func insertReLUs(_ layers: [Layer]) -> [Layer] {
-        let weighted = layers.indices.filter { if case .conv2d = layers[$0].op { return true }; if case .dense = layers[$0].op { return true }; return false }
+        let weighted = layers.indices.filter {
+            switch layers[$0].op { case .conv2d, .depthwiseConv2d, .dense: return true; default: return false }
+        }
         guard let lastW = weighted.last else { return layers }
         var out: [Layer] = []
         var used = Set(layers.map(\.name))
@@ -86,7 +88,7 @@ extension PyTorchBuilder {
         return out
     }
 
-    static let tsActivations: [String: PTOp] = ["ReLU": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh,
+    static let tsActivations: [String: PTOp] = ["ReLU": .relu, "ReLU6": .cappedRelu(6), "Sigmoid": .sigmoid, "Tanh": .tanh,
                                                 "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax(dim: nil),
                                                 "LogSoftmax": .logSoftmax(dim: nil), "Identity": .identity]
 
@@ -94,7 +96,7 @@ extension PyTorchBuilder {
     /// not run: such a row is an error, never taken for a container's row (which torchsummary
     /// prints after its children, with their output shape).
     static let shapeKeepingLeaves: Set<String> = [
-        "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "Hardtanh", "Mish", "Softplus", "Softsign", "SELU", "CELU",
+        "SiLU", "GELU", "Hardswish", "Hardsigmoid", "Hardtanh", "Mish", "Softplus", "Softsign", "SELU", "CELU",
         "Tanhshrink", "Threshold", "LogSigmoid", "Softmin", "Softmax2d", "RReLU", "Hardshrink", "Softshrink", "GLU",
         "AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
         "LocalResponseNorm", "CrossMapLRN2d", "ChannelShuffle"]
@@ -118,14 +120,20 @@ extension PyTorchBuilder {
             switch r.type {
             case "Conv2d":
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
-                if let op = solveConv(c.shape, out: out, params: r.params) {
-                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
-                } else if let op = solveConv(c.shape, out: out, params: r.params, depthwise: true) {
-                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params,
-                               notes: ["groups=\(c.shape[2]) (depthwise) inferred: no ungrouped Conv2d has \(formatCount(r.params)) params here"])
-                } else if c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
+                let groups = ann.overrides(for: r.label).groups
+                let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true)
+                if let g = groups, g != 1, g != c.shape.last {
+                    throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
+                }
+                if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params) {
+                    let also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
+                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
+                } else if groups == nil, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
                     try hiddenPool()
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
+                } else if groups != 1, let op = depthwise {
+                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params,
+                               notes: groups == nil ? ["groups=\(c.shape[2]) (depthwise) inferred: no ungrouped Conv2d has \(formatCount(r.params)) params here"] : [])
                 } else {
                     throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params, ungrouped or depthwise (nor after a hidden 2x2 max pool)")
                 }
@@ -154,7 +162,9 @@ extension PyTorchBuilder {
             case "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
                 guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
                 guard c.shape.count == 3, out.count == 3, out[2] == c.shape[2] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
-                let (pool, notes) = try rowPool(r, ann.overrides(for: r.label), from: c.shape, to: out, err: err)
+                // An adaptive row takes no window settings: a glob (`layer *:`) does not reach it.
+                let o = r.type.hasPrefix("Adaptive") ? ann.namedOverrides(for: r.label) : ann.overrides(for: r.label)
+                let (pool, notes) = try rowPool(r, o, from: c.shape, to: out, err: err)
                 try append(step(pool), kind: r.type, to: &c, doc: doc, declared: 0, notes: notes)
             case "LayerNorm", "GroupNorm":
                 guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
@@ -238,11 +248,11 @@ extension PyTorchBuilder {
             throw err("no unpadded pool maps \(sizes(h, w)) to \(sizes(oh, ow))\(keeps), and the table does not print the padding: "
                 + "annotate the module's arguments, e.g. `layer \(type)-N: pool=3 stride=1 pad=1`")
         }
-        let also = poolAlternatives(type, from: (h, w), to: (oh, ow), chosen: (kw, sw), square: kh == kw && sh == sw)
+        let also = poolAlternatives(type, from: (h, w), to: (oh, ow), chosen: (kw, sw), square: oneD || (kh == kw && sh == sw))
         let chosen = oneD ? "\(kw) stride \(sw)" : kh == kw && sh == sw ? "\(kh)x\(kh) stride \(sh)" : "\(kh)x\(kw) stride \(sh)x\(sw)"
         let note = also.isEmpty ? [] : ["kernel not printed: \(chosen), the conventional fit; \(also.prefix(3).joined(separator: ", "))"
             + "\(also.count > 3 ? " and \(also.count - 3) more" : "") print\(also.count == 1 ? "s" : "") the same shapes "
-            + "(annotate e.g. `layer ROW: pool=3 stride=2 pad=1` or `ceil_mode=true` for another)"]
+            + "(annotate e.g. `layer ROW: pool=3 stride=2 pad=1` or `pool=2 ceil_mode=true` for another)"]
         return (poolOp(type, kh, kw, sh, sw, pad: nil), note)
     }
 
@@ -286,9 +296,11 @@ extension PyTorchBuilder {
         guard !type.hasPrefix("Adaptive") else { throw err("\(type) takes no pool=/stride=/pad= (its windows follow from the sizes)") }
         let oneD = type.hasSuffix("1d")
         guard let given = o.pool else { throw err("an annotated \(type) needs pool=K (the window)") }
-        let k = oneD ? Pair(h: 1, w: given.w) : given, st = o.stride ?? given
-        let s = oneD ? Pair(h: 1, w: st.w) : st
-        let p = o.pad ?? [0, 0, 0, 0]
+        let st = o.stride ?? given, p = o.pad ?? [0, 0, 0, 0]
+        if oneD, given.h != given.w || st.h != st.w || p[0] != p[1] || p[2] != p[3] {
+            throw err("a 1-D pool takes one window, one stride and pad P (or LEFT,RIGHT)")
+        }
+        let k = oneD ? Pair(h: 1, w: given.w) : given, s = oneD ? Pair(h: 1, w: st.w) : st
         let (ph, pw) = oneD ? (0, p[0]) : (p[0], p[2])
         guard oneD ? p[0] == p[2] : p[0] == p[1] && p[2] == p[3], ph <= k.h / 2, pw <= k.w / 2 else {
             throw err("pad=\(p.map(String.init).joined(separator: ",")): PyTorch pads symmetrically, by at most half the window")

@@ -44,6 +44,7 @@ enum Describe {
         switch a {
         case .leakyRelu(let x): return "leaky_relu alpha=\(num(x))"
         case .elu(let x): return "elu alpha=\(num(x))"
+        case .cappedRelu(let m): return m == 6 ? "relu6" : "relu max_value=\(num(m))"
         default: return a.name
         }
     }

@@ -33,6 +33,8 @@ public enum Activation: Equatable, Codable, Sendable {
     case tanh
     case softmax
     case elu(alpha: Float)
+    /// min(max(x, 0), max): PyTorch's ReLU6 and ONNX's Clip(0, 6), Keras's `relu6` and ReLU(max_value=...).
+    case cappedRelu(max: Float)
 
     public var name: String {
         switch self {
@@ -43,6 +45,7 @@ public enum Activation: Equatable, Codable, Sendable {
         case .tanh: return "tanh"
         case .softmax: return "softmax"
         case .elu(let a): return "elu(\(a))"
+        case .cappedRelu(let m): return m == 6 ? "relu6" : "relu(max=\(m))"
         }
     }
 }

@@ -145,7 +145,7 @@ public struct StateDictTensor: Equatable, Sendable {
     /// e.g. "conv1.weight", "features.0.bias", "bn1.running_var".
     public var key: String
     public var tensor: ParamTensor
-    /// PyTorch layout (== tensor.stateDictShape).
+    /// PyTorch layout (== tensor.stateDictView.stateDictShape: a depthwise kernel [C * mult, 1, kh, kw]).
     public var shape: [Int]
 }
 

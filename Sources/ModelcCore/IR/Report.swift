@@ -108,6 +108,7 @@ enum ReportJSON {
         switch a {
         case .leakyRelu(let x): return [("activation", JSON.string("leaky_relu")), ("alpha", JSON.number(x))]
         case .elu(let x): return [("activation", JSON.string("elu")), ("alpha", JSON.number(x))]
+        case .cappedRelu(let m): return [("activation", JSON.string("relu")), ("max_value", JSON.number(m))]
         default: return [("activation", JSON.string(a.name))]
         }
     }

@@ -17,7 +17,8 @@ import Foundation
 
 /// An activation function: element-wise, or softmax over each row of `channels` values.
 public enum ActivationFunction: Sendable {
-    case linear, relu, leaky(Float), sigmoid, tanh, elu(Float), softmax(channels: Int)
+    /// capped(m): min(max(x, 0), m) (ReLU6: m = 6).
+    case linear, relu, leaky(Float), sigmoid, tanh, elu(Float), capped(Float), softmax(channels: Int)
 }
 
 public enum Activations {
@@ -45,6 +46,7 @@ public enum Activations {
         case .sigmoid: for i in 0..<count { y[i] = 1 / (1 + exp(-x[i])) }
         case .tanh: for i in 0..<count { y[i] = tanh(x[i]) }
         case .elu(let a): for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * (exp(v) - 1) }
+        case .capped(let m): for i in 0..<count { y[i] = min(max(x[i], 0), m) }
         case .softmax(let channels): softmax(x, y, rows: count / channels, channels: channels)
         }
     }
@@ -76,6 +78,7 @@ public enum Activations {
         case .sigmoid: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * v * (1 - v) }
         case .tanh: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * (1 - v * v) }
         case .elu(let a): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g : g * (v + a) }
+        case .capped(let m): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < m ? g : 0 }   // PyTorch: 0 < x < m
         case .softmax(let channels): softmaxBackward(dy: dy, y: y, dx: dx, rows: count / channels, channels: channels)
         }
     }

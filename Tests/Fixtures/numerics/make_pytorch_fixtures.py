@@ -69,18 +69,22 @@ class ConvBn(nn.Module):
 
 class Conv1dNet(nn.Module):
     """Conv1d (padding 1) + BatchNorm1d + ReLU + MaxPool1d (ceil mode: 17 -> 9, a clipped last
-    window), a strided bias-free Conv1d + tanh, flatten of [C, L], Linear."""
+    window), a strided bias-free Conv1d (weights x 8, so that outputs pass 6) + ReLU6, flatten of
+    [C, L], Linear."""
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv1d(2, 6, 3, padding=1)
         self.bn1 = nn.BatchNorm1d(6)
         self.pool = nn.MaxPool1d(2, ceil_mode=True)
         self.conv2 = nn.Conv1d(6, 5, 4, stride=2, bias=False)
+        with torch.no_grad():
+            self.conv2.weight.mul_(8)
+        self.act2 = nn.ReLU6()
         self.fc = nn.Linear(15, 3)
 
     def forward(self, x):
         x = self.pool(F.relu(self.bn1(self.conv1(x))))
-        x = torch.tanh(self.conv2(x))
+        x = self.act2(self.conv2(x))
         return self.fc(torch.flatten(x, 1))
 
 
@@ -108,9 +112,9 @@ MODEL_MD = {
                         "forward: conv1 bn1 act1 maxpool(3,2,1) pool1 conv2 bn2 relu pool2 flatten fc\n"
                         "layer pool1: count_include_pad=false\nlayer pool2: ceil_mode=true"),
     "pytorch_conv1d": ("Conv1d with explicit padding, BatchNorm1d on a sequence (eps 1e-5, momentum 0.1, unbiased "
-                       "running variance), ReLU, MaxPool1d (ceil mode), a strided bias-free Conv1d, tanh, flatten of [C, L] "
+                       "running variance), ReLU, MaxPool1d (ceil mode), a strided bias-free Conv1d, ReLU6, flatten of [C, L] "
                        "(channel-major), Linear.", "input: shape=2x17 scale=1 offset=0",
-                       "forward: conv1 bn1 relu pool conv2 tanh flatten fc"),
+                       "forward: conv1 bn1 relu pool conv2 act2 flatten fc"),
     "pytorch_conv_transpose": ("ConvTranspose2d 3x3 stride 2 padding 1 output_padding 1, ReLU, Upsample(scale_factor=2, "
                                "nearest), ConvTranspose2d 2x3 stride (2, 1) padding (0, 1) without bias, sigmoid; the "
                                "output is the [2, 24, 16] image (NCHW order).", "input: shape=3x3x4 scale=1 offset=0",

@@ -81,12 +81,17 @@ def layernorm():
 
 def padded_pools():
     # ResNet's stem pool MaxPool2d(3, 2, 1) on signed values (the BatchNorm is folded into the
-    # Conv), AvgPool2d(3, 2, 1, ceil_mode=True) counting its padding (12 -> 7, floor would give 6),
-    # AvgPool2d(3, 1, 1, count_include_pad=False), MaxPool2d(2, ceil_mode=True) (7 -> 4, not 3).
-    return nn.Sequential(
-        nn.Conv2d(1, 4, 5), nn.BatchNorm2d(4), nn.MaxPool2d(3, 2, 1), nn.ReLU(),
+    # Conv), ReLU6 (exported as Clip(0, 6)), AvgPool2d(3, 2, 1, ceil_mode=True) counting its
+    # padding (12 -> 7, floor would give 6), AvgPool2d(3, 1, 1, count_include_pad=False),
+    # MaxPool2d(2, ceil_mode=True) (7 -> 4, not 3).
+    m = nn.Sequential(
+        nn.Conv2d(1, 4, 5), nn.BatchNorm2d(4), nn.MaxPool2d(3, 2, 1), nn.ReLU6(),
         nn.AvgPool2d(3, 2, 1, ceil_mode=True), nn.AvgPool2d(3, 1, 1, count_include_pad=False),
         nn.MaxPool2d(2, ceil_mode=True), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+    with torch.no_grad():
+        m[0].weight.mul_(8)       # 5% of the ReLU6 inputs past 6, so that the cap is met,
+        m[-1].weight.mul_(0.125)  # and randomize()'s sharper head undone: probabilities not saturated
+    return m
 
 
 MODELS = [("cnn_bn", cnn_bn, 13), ("mlp", mlp, 17), ("decoder_ops", decoder_ops, 13),

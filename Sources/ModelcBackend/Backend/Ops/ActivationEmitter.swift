@@ -18,6 +18,7 @@ enum ActivationCode {
         case .sigmoid: return ".sigmoid"
         case .tanh: return ".tanh"
         case .elu(let al): return ".elu(\(floatLiteral(al)))"
+        case .cappedRelu(let m): return ".capped(\(floatLiteral(m)))"
         case .softmax: return ".softmax(channels: \(max(channels, 1)))"
         }
     }

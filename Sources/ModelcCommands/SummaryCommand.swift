@@ -15,7 +15,7 @@ enum SummaryCommand<M: CompiledModel> {
                 ("classes", JSON.array(info.classNames.map(JSON.string))),
                 ("total_params", "\(info.parameterCount)"), ("trainable_params", "\(info.trainableParameterCount)"),
                 ("non_trainable_params", "\(nonTrainable)"), ("forward_flops", "\(info.forwardFlops)"),
-                ("tensors", JSON.array(info.tensors.map { JSON.object([("key", JSON.string($0.key)), ("shape", JSON.array($0.shape.map(String.init))), ("trainable", $0.trainable ? "true" : "false")]) })),
+                ("tensors", JSON.array(info.tensors.map { JSON.object([("key", JSON.string($0.key)), ("shape", JSON.array($0.kerasShape.map(String.init))), ("trainable", $0.trainable ? "true" : "false")]) })),
                 ("training", JSON.object(config.pairs().map { ($0.0, JSON.string($0.1)) })),
             ]))
             return
@@ -31,7 +31,7 @@ enum SummaryCommand<M: CompiledModel> {
         }
         lines.append("total params: \(info.parameterCount)  trainable: \(info.trainableParameterCount)  non-trainable: \(nonTrainable)")
         lines.append("forward FLOPs per image: \(info.forwardFlops)")
-        lines.append("tensors: " + info.tensors.map { "\($0.key) \($0.shape)" }.joined(separator: ", "))
+        lines.append("tensors: " + info.tensors.map { "\($0.key) \($0.kerasShape)" }.joined(separator: ", "))
         lines.append("training defaults: " + config.pairs().filter { $0.0 != "limit" }.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         console.out(lines.joined(separator: "\n"))
     }

@@ -147,7 +147,8 @@ enum WeightsMatching {
             for p in ts[..<i].reversed() {
                 if p.shape.count == 2 { break }
                 if p.shape.count == 1 { channels = p.shape[0]; continue }
-                let depthwise = p.key.hasSuffix("/depthwise_kernel") || p.kerasShape != p.shape   // (a PyTorch one's shape is a view)
+                // A PyTorch depthwise kernel: the view [kh, kw, C * mult, 1] read as [C * mult, 1, kh, kw].
+                let depthwise = p.key.hasSuffix("/depthwise_kernel") || p.filePermutation == [2, 3, 0, 1]
                 let c = channels ?? (depthwise ? p.shape[2] * p.shape[3] : p.shape.last!)
                 if t.shape[0] != c {
                     return "model tensor '\(t.key)' \(t.fileShape) takes a flattened \(t.shape[0] / max(c, 1))-position map of \(c) channels; "

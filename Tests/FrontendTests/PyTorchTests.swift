@@ -461,6 +461,8 @@ final class PyTorchDepthwiseTests: XCTestCase {
         guard case .conv2d = plain.layer("Conv2d-1")?.op else { return XCTFail("\(String(describing: plain.layer("Conv2d-1")?.op))") }
         XCTAssertTrue(plain.layer("Conv2d-1")?.notes.contains { $0.contains("a depthwise Conv2d (groups=3) prints the same shapes and count") } ?? false,
                       "\(plain.layer("Conv2d-1")?.notes ?? [])")
+        // A glob's groups= (meant for GroupNorm rows) does not reach Conv2d rows.
+        XCTAssertNotNil(checkOK(table("layer *: groups=2")))
         let grouped = try XCTUnwrap(checkOK(table("layer Conv2d-1: groups=3")))
         guard case .depthwiseConv2d(let a, 1)? = grouped.layer("Conv2d-1")?.op else { return XCTFail("\(String(describing: grouped.layer("Conv2d-1")?.op))") }
         XCTAssertEqual([a.kernelH, a.kernelW, a.explicitPadH ?? -1], [3, 3, 1])
@@ -490,6 +492,17 @@ final class CappedReluTests: XCTestCase {
         XCTAssertEqual(checkOK(table)?.layer("ReLU6-2")?.op, .activation(.cappedRelu(max: 6)))
         XCTAssertEqual(try KerasConfigLayers.activation(JNode(value: .string("relu6"), path: "activation", file: "t.keras")), .cappedRelu(max: 6))
         XCTAssertEqual(Describe.activation(.cappedRelu(max: 6)), "relu6")
+        // F.relu6 in forward:, and a Keras table's ReLU row (its max_value is not printed: noted, annotatable).
+        let functional = "Net(\n  (conv): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))\n  (fc): Linear(in_features=2704, out_features=2, bias=True)\n)\n"
+            + "```modelc\nforward: conv relu6 flatten fc\n```\n"
+        XCTAssertEqual(checkOK(functional)?.layer("relu6")?.op, .activation(.cappedRelu(max: 6)))
+        let keras = InferenceTests.table([("input_1", "InputLayer", "28, 28, 1", 0), ("conv2d_1", "Conv2D", "26, 26, 8", 80),
+                                          ("re_lu_1", "ReLU", "26, 26, 8", 0), ("flatten_1", "Flatten", "5408", 0), ("dense_1", "Dense", "10", 54090)])
+        let plain = try XCTUnwrap(checkOK(keras))
+        XCTAssertEqual(plain.layer("re_lu_1")?.op, .activation(.relu))
+        XCTAssertTrue(plain.ir.assumptions.contains { $0.contains("re_lu_1: ReLU max_value none") }, "\(plain.ir.assumptions)")
+        XCTAssertEqual(checkOK(keras + "\n```modelc\nlayer re_lu_1: activation=relu6\n```\n")?.layer("re_lu_1")?.op, .activation(.cappedRelu(max: 6)))
+        checkError(keras + "\n```modelc\nlayer re_lu_1: activation=tanh\n```\n", contains: "has no 'activation' setting")
     }
 
     func testONNXClipIsACappedReluOrRefused() throws {

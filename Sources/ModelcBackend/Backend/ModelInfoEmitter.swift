@@ -35,8 +35,8 @@ enum ModelInfoEmitter {
             s += "initializer: \(initializer(t, semantics: ir.semantics, layerFanIn: p.layerFanIn)), decays: \(decays(t, semantics: ir.semantics))"
             if p.filePermutation != Array(0..<t.shape.count) {
                 s += ", fileShape: \(p.fileShape), filePermutation: \(p.filePermutation)"
+                if let k = p.kerasShape { s += ", kerasShape: \(k)" }
             }
-            if let k = p.kerasShape { s += ", kerasShape: \(k)" }
             s += "),\n"
         }
         s += "\(i1)],\n"

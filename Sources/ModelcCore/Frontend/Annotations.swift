@@ -351,7 +351,7 @@ enum AnnotationParser {
         case "elu": return .elu(alpha: alpha ?? 1.0)
         case "relu6": return .cappedRelu(max: 6)
         default:
-            throw doc.error(line, "activation=\(v): expected one of linear, relu, leaky_relu, sigmoid, tanh, softmax, elu")
+            throw doc.error(line, "activation=\(v): expected one of linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, elu")
         }
     }
 

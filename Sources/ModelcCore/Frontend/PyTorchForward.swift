@@ -3,7 +3,7 @@
 
 extension PyTorchBuilder {
     /// Resolves `forward:` tokens to steps: module paths (containers expand to their leaves) and
-    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]),
+    /// functional calls relu, relu6, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]),
     /// avg_pool1d(K[,S[,P]]) (P: padding, counted by an average as F.avg_pool2d does), flatten, softmax(DIM),
     /// log_softmax(DIM) (no DIM: PyTorch's implicit one), dropout(P).
     static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
@@ -55,6 +55,7 @@ extension PyTorchBuilder {
             let op: PTOp
             switch name.lowercased().replacingOccurrences(of: "f.", with: "") {
             case "relu": op = .relu
+            case "relu6": op = .cappedRelu(6)
             case "leaky_relu": op = .leakyRelu(try num(0, 0.01))   // >= 0: PyTorchBuilder.append
             case "sigmoid": op = .sigmoid
             case "tanh": op = .tanh
@@ -80,7 +81,7 @@ extension PyTorchBuilder {
                 op = .pool1d(max: name.lowercased().hasSuffix("max_pool1d"), k: p.k, s: p.s, pad: p.pad)
             default:
                 let mods = root.leaves.map(\.path).prefix(12).joined(separator: ", ")
-                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]), avg_pool1d(K[,S[,P]]), flatten, dropout(P), softmax, log_softmax)")
+                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, relu6, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]), avg_pool1d(K[,S[,P]]), flatten, dropout(P), softmax, log_softmax)")
             }
             out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
         }

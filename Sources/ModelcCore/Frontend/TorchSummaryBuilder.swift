@@ -120,7 +120,7 @@ extension PyTorchBuilder {
             switch r.type {
             case "Conv2d":
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
-                let groups = ann.overrides(for: r.label).groups
+                let groups = ann.namedOverrides(for: r.label).groups   // a glob's groups= is a GroupNorm's
                 let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true)
                 if let g = groups, g != 1, g != c.shape.last {
                     throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
@@ -128,7 +128,7 @@ extension PyTorchBuilder {
                 if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params) {
                     let also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
-                } else if groups == nil, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
+                } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
                     try hiddenPool()
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
                 } else if groups != 1, let op = depthwise {

@@ -125,7 +125,12 @@ enum SemanticDefaults {
             L.op = .dense(units: u, useBias: b, activation: act)
         case .activation:
             switch L.kind {
-            case LayerKind.relu.rawValue: L.op = .activation(.relu)
+            case LayerKind.relu.rawValue:
+                // A table does not print ReLU's max_value (keras.applications' MobileNetV2 has ReLU(6.)).
+                if let a = o.activation, isReLU(a) { L.op = .activation(a) } else {
+                    L.op = .activation(.relu)
+                    assume("ReLU max_value none (a table does not print it; annotate `layer NAME: activation=relu6` for ReLU(6.))")
+                }
             case LayerKind.softmax.rawValue: L.op = .activation(.softmax)
             case LayerKind.leakyReLU.rawValue:
                 if let a = o.alpha { L.op = .activation(.leakyRelu(alpha: a)) }
@@ -354,6 +359,12 @@ enum SemanticDefaults {
         return false
     }
 
+    /// relu or a capped relu (relu6): what a ReLU layer computes.
+    static func isReLU(_ a: Activation) -> Bool {
+        if case .cappedRelu = a { return true }
+        return a == .relu
+    }
+
     static func checkApplicable(_ o: LayerOverrides, _ L: Layer, ann: Annotations, doc: Document) throws {
         let line = ann.layers.first { $0.matches(L.name) }?.line
         func bad(_ key: String) -> ModelError {
@@ -387,6 +398,7 @@ enum SemanticDefaults {
             switch L.op {
             case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break
             case .activation where L.kind == LayerKind.activation.rawValue: break
+            case .activation where L.kind == LayerKind.relu.rawValue && isReLU(o.activation!): break
             default: throw bad("activation")
             }
         }

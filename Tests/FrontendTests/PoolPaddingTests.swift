@@ -59,7 +59,7 @@ final class PoolPaddingTests: XCTestCase {
         XCTAssertEqual(PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: false).outDim(2, k: 3, s: 2, axis: 0), 0)
     }
 
-    func testArgumentsModelcDoesNotComputeAreRefused() {
+    func testArgumentsModelcDoesNotComputeAreRefused() throws {
         func model(_ pool: String) -> String { repr("  (pool): \(pool)\n  (fc): Linear(in_features=12, out_features=2, bias=True)", shape: "3x4x4") }
         checkError(model("MaxPool2d(3, 2, 1, 2)"), contains: "dilation=2: dilated pooling is not supported")
         checkError(model("AvgPool2d(kernel_size=2, stride=2, padding=0, divisor_override=1)"), contains: "divisor_override=1 is not supported")
@@ -75,6 +75,10 @@ final class PoolPaddingTests: XCTestCase {
                    contains: "the annotation's ceil_mode=true contradicts the repr's ceil_mode=false")
         XCTAssertNotNil(checkOK(repr("  (conv1): Conv2d(3, 3, kernel_size=(1, 1), stride=(1, 1))\n  (pool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n  (fc): Linear(in_features=12, out_features=2, bias=True)",
                                      annotations: "layer conv1: activation=relu\nlayer *: count_include_pad=false", shape: "3x4x4")))
+        // Where nothing is printed, a named directive wins over a glob written after it.
+        let named = try XCTUnwrap(checkOK(repr("  (pool): AvgPool2d(kernel_size=3, stride=1, padding=1)\n  (fc): Linear(in_features=48, out_features=2, bias=True)",
+                                               annotations: "layer pool: count_include_pad=false\nlayer *: count_include_pad=true", shape: "3x4x4")))
+        XCTAssertEqual(pool(named, "pool")?.explicit?.countIncludePad, false)
         // Keras layers have neither setting.
         checkError(AnnotationTests.table + "\n```modelc\nlayer conv2d_1: ceil_mode=true\n```\n", contains: "has no 'ceil_mode' setting")
     }

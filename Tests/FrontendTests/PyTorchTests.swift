@@ -502,6 +502,8 @@ final class CappedReluTests: XCTestCase {
         XCTAssertEqual(plain.layer("re_lu_1")?.op, .activation(.relu))
         XCTAssertTrue(plain.ir.assumptions.contains { $0.contains("re_lu_1: ReLU max_value none") }, "\(plain.ir.assumptions)")
         XCTAssertEqual(checkOK(keras + "\n```modelc\nlayer re_lu_1: activation=relu6\n```\n")?.layer("re_lu_1")?.op, .activation(.cappedRelu(max: 6)))
+        XCTAssertEqual(checkOK(keras + "\n```modelc\nlayer re_lu_1: max_value=4.5\n```\n")?.layer("re_lu_1")?.op, .activation(.cappedRelu(max: 4.5)))
+        checkError(keras + "\n```modelc\nlayer conv2d_1: max_value=6\n```\n", contains: "has no 'max_value' setting")
         checkError(keras + "\n```modelc\nlayer re_lu_1: activation=tanh\n```\n", contains: "has no 'activation' setting")
     }
 

@@ -48,6 +48,8 @@ struct LayerOverrides: Equatable {
     /// PyTorch pools: ceil_mode, and AvgPool's count_include_pad (its repr prints neither).
     var ceilMode: Bool?
     var countIncludePad: Bool?
+    /// A Keras table's ReLU row: max_value (the table does not print it).
+    var maxValue: Float?
     /// Rescaling: y = x * scale + offset (`scale=1/255 offset=0`).
     var rescaleScale: Float?
     var rescaleOffset: Float?
@@ -72,7 +74,7 @@ struct LayerOverrides: Equatable {
         maskValue = o.maskValue ?? maskValue; maskZero = o.maskZero ?? maskZero
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
-        ceilMode = o.ceilMode ?? ceilMode; countIncludePad = o.countIncludePad ?? countIncludePad
+        ceilMode = o.ceilMode ?? ceilMode; countIncludePad = o.countIncludePad ?? countIncludePad; maxValue = o.maxValue ?? maxValue
         rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
     }
 }
@@ -375,7 +377,7 @@ enum AnnotationParser {
             if try sequenceKey(k, v, &o, line, doc) { continue }
             if try shapeKey(k, v, &o, line, doc) { continue }
             if try valueKey(k, v, &o, &parts, line, doc) { continue }
-            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, max_value, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
         }
         if let a = parts.activation { o.activation = try activation(a, alpha: o.alpha, line, doc) }
         try finishLambda(parts, &o, line, doc)
@@ -446,6 +448,10 @@ enum AnnotationParser {
             o.alignCorners = false
         case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
         case "ceil_mode": o.ceilMode = try bool(v, k, line, doc)
+        case "max_value":
+            let m = try number(v, k, line, doc)
+            guard m > 0, m <= 1e6 else { throw doc.error(line, "max_value=\(v): expected a number above 0 (a ReLU's cap)") }
+            o.maxValue = m
         case "count_include_pad": o.countIncludePad = try bool(v, k, line, doc)
         case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
         case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)

@@ -109,8 +109,8 @@ enum PyTorchBuilder {
             case .upSamplingBilinear where o.alignCorners != false:
                 throw doc.error(line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (Upsample, mode='bilinear'): the repr does not print align_corners; modelc computes align_corners=False (PyTorch's default): confirm with `layer \(ir.layers[i].name): align_corners=false` (align_corners=True is not supported)")
             default:
-                if o.activation != nil || o.rate != nil {
-                    throw doc.error(line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)) takes no activation=/rate= setting")
+                if o.activation != nil || o.rate != nil || o.maxValue != nil {
+                    throw doc.error(line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)) takes no activation=/rate=/max_value= setting")
                 }
             }
         }

@@ -20,8 +20,9 @@ extension PyTorchBuilder {
             if let c = named.ceilMode, printed.ceil, c != ceil { throw r.err("the annotation's ceil_mode=\(c) contradicts the repr's ceil_mode=\(ceil)") }
             if named.countIncludePad != nil && !isAvg { throw r.err("count_include_pad is an AvgPool argument; a max pool never counts") }
             if let c = named.countIncludePad, printed.count, c != count { throw r.err("the annotation's count_include_pad=\(c) contradicts the repr's") }
-            if !printed.ceil, let c = o.ceilMode { ceil = c }
-            if isAvg, !printed.count, let c = o.countIncludePad { count = c }
+            // A named directive wins over a glob, whichever comes first.
+            if !printed.ceil, let c = named.ceilMode ?? o.ceilMode { ceil = c }
+            if isAvg, !printed.count, let c = named.countIncludePad ?? o.countIncludePad { count = c }
             var unprinted: [String] = []
             if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { unprinted.append("ceil_mode=False") }
             if isAvg && !printed.count && o.countIncludePad == nil && pool.padded { unprinted.append("count_include_pad=True") }

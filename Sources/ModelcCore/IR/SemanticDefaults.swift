@@ -127,9 +127,10 @@ enum SemanticDefaults {
             switch L.kind {
             case LayerKind.relu.rawValue:
                 // A table does not print ReLU's max_value (keras.applications' MobileNetV2 has ReLU(6.)).
-                if let a = o.activation, isReLU(a) { L.op = .activation(a) } else {
+                if let m = o.maxValue { L.op = .activation(.cappedRelu(max: m)) }
+                else if let a = o.activation, isReLU(a) { L.op = .activation(a) } else {
                     L.op = .activation(.relu)
-                    assume("ReLU max_value none (a table does not print it; annotate `layer NAME: activation=relu6` for ReLU(6.))")
+                    assume("ReLU max_value none (a table does not print it; annotate `layer NAME: max_value=6` for ReLU(6.))")
                 }
             case LayerKind.softmax.rawValue: L.op = .activation(.softmax)
             case LayerKind.leakyReLU.rawValue:
@@ -393,6 +394,7 @@ enum SemanticDefaults {
         if o.rescaleOffset != nil, L.kind != LayerKind.rescaling.rawValue { throw bad("offset") }
         if o.groups != nil, L.kind != LayerKind.groupNormalization.rawValue { throw bad("groups") }
         if o.ceilMode != nil { throw bad("ceil_mode") }               // PyTorch pools only
+        if o.maxValue != nil, L.kind != LayerKind.relu.rawValue { throw bad("max_value") }
         if o.countIncludePad != nil { throw bad("count_include_pad") }
         if o.activation != nil {
             switch L.op {

@@ -23,16 +23,31 @@ extension PyTorchBuilder {
             // A named directive wins over a glob, whichever comes first.
             if !printed.ceil, let c = named.ceilMode ?? o.ceilMode { ceil = c }
             if isAvg, !printed.count, let c = named.countIncludePad ?? o.countIncludePad { count = c }
-            var unprinted: [String] = []
-            if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { unprinted.append("ceil_mode=False") }
-            if isAvg && !printed.count && o.countIncludePad == nil && pool.padded { unprinted.append("count_include_pad=True") }
-            if !unprinted.isEmpty {
-                assumptions.append("module '\(leaf.path)' (\(leaf.type)): its repr does not print \(unprinted.joined(separator: " or ")) "
-                    + "(nor divisor_override, taken as none), PyTorch's default\(unprinted.count > 1 ? "s" : "") taken (annotate `layer \(leaf.path): \(unprinted.map { $0.hasPrefix("ceil") ? "ceil_mode=true" : "count_include_pad=false" }.joined(separator: " "))` if the model sets \(unprinted.count > 1 ? "them" : "it"))")
+            if isAvg && !printed.ceil && o.ceilMode == nil && pool.strided { m.unprintedCeil.insert(leaf.path) }   // ceilModeNotes
+            if isAvg && !printed.count && o.countIncludePad == nil && pool.padded {
+                assumptions.append("module '\(leaf.path)' (\(leaf.type)): its repr does not print count_include_pad (nor divisor_override, taken as "
+                    + "none); PyTorch's default True taken (annotate `layer \(leaf.path): count_include_pad=false` if the model sets it)")
             }
             let new = pool.with(ceil: ceil, countIncludePad: count)
             m.ops[leaf.path] = new
             for i in m.declared.indices where m.declared[i].name == leaf.path { m.declared[i].op = new }
+        }
+    }
+
+    /// For each AvgPool whose ceil_mode is not printed: a note where ceil_mode=True would give
+    /// another output size on this input (elsewhere the choice changes nothing).
+    static func ceilModeNotes(_ layers: [Layer], unprinted: Set<String>) -> [String] {
+        layers.compactMap { l in
+            guard unprinted.contains(l.name), case .avgPool(let a) = l.op else { return nil }
+            var other = a
+            var e = a.explicit ?? PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: true)
+            e.ceilMode.toggle()
+            other.explicit = e
+            let axes = l.isOneD ? [1] : [0, 1], input = l.isOneD ? [1] + l.inputShape : l.inputShape
+            let sizes = axes.map { other.outDim(input[$0], axis: $0) }
+            guard sizes != axes.map({ a.outDim(input[$0], axis: $0) }) else { return nil }
+            return "module '\(l.name)' (\(l.kind)): its repr does not print ceil_mode; PyTorch's default False taken, and ceil_mode=True "
+                + "would give \(sizes.map(String.init).joined(separator: "x")) here (annotate `layer \(l.name): ceil_mode=true` if the model sets it)"
         }
     }
 

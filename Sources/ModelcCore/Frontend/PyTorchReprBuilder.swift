@@ -15,6 +15,8 @@ extension PyTorchBuilder {
         var declared: [PTStep]
         var ops: [String: PTOp]
         var kinds: [String: String]
+        /// AvgPool modules whose ceil_mode neither the repr nor an annotation says (PyTorchPoolModes).
+        var unprintedCeil: Set<String> = []
     }
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
@@ -40,6 +42,7 @@ extension PyTorchBuilder {
         }
         assumptions += inputNote.map { [$0] } ?? []
         assumptions += notes
+        assumptions += ceilModeNotes(layers, unprinted: m.unprintedCeil)
         if case .embedding = layers.last?.op { throw doc.error(layers.last?.line, "the model ends with an Embedding's sequence; nothing reads it") }
         if case .recurrent(let a) = layers.last?.op, a.returnSequences, let last = layers.last {
             throw doc.error(last.line, "the model ends with the whole output sequence of '\(a.torch?.module ?? last.name)': flattening (steps, features) is not supported; annotate `output=last` or `output=hidden`")

@@ -251,8 +251,7 @@ enum ONNXOperators {
         let counted = st.s.opType == "AveragePool" && st.int("count_include_pad", 0) != 0
         guard st.node.outputs.count < 2 || st.node.outputs[1].isEmpty else { throw st.err("the Indices output is not supported") }
         let full = r == 1 ? [0, pads[0], 0, pads[1]] : pads   // top, left, bottom, right
-        let pad = full.allSatisfy({ $0 == 0 }) && !ceil ? nil
-            : PoolPadding(top: full[0], left: full[1], bottom: full[2], right: full[3], ceilMode: ceil, countIncludePad: counted)
+        let pad = PoolPadding(top: full[0], left: full[1], bottom: full[2], right: full[3], ceilMode: ceil, countIncludePad: counted).nilIfTrivial
         if r == 1 { return .pool1d(max: st.s.opType == "MaxPool", k: k[0], s: s[0], pad: pad) }
         return st.s.opType == "MaxPool" ? .maxPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], pad: pad)
                                          : .avgPool(kh: k[0], kw: k[1], sh: s[0], sw: s[1], pad: pad)

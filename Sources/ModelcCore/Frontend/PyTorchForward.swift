@@ -49,7 +49,7 @@ extension PyTorchBuilder {
                     throw doc.error(line, "forward: '\(tok)': padding must be a whole number from 0 to half the window (\(k / 2))")
                 }
                 let p = Int(x)
-                let pad = p == 0 ? nil : PoolPadding(h: oneD ? 0 : p, w: p, ceilMode: false, countIncludePad: name.lowercased().contains("avg"))
+                let pad = PoolPadding(h: oneD ? 0 : p, w: p, ceilMode: false, countIncludePad: name.lowercased().contains("avg")).nilIfTrivial
                 return (k, s, pad)
             }
             let op: PTOp

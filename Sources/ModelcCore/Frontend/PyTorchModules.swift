@@ -143,9 +143,7 @@ enum PyTorchModules {
             p = try r.pair(["padding"], 4, (0, 0))
         }
         let d = try r.pair(["dilation"], 5, (1, 1))
-        if let pm = a.keyword["padding_mode"] ?? (a.positional.count > 8 ? a.positional[8] : nil), !pm.contains("zeros") {
-            throw r.err("padding_mode=\(pm): only zero padding is supported")
-        }
+        try checkPaddingMode(r, position: 8)
         guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
               cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
               s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw r.err("implausible sizes in '\(m.args)'") }

@@ -18,7 +18,12 @@ extension PyTorchModules {
     /// ConvTranspose2d's 10th) zeros.
     static func checkGroupsAndPaddingMode(_ r: PTModuleArgs, paddingModePosition: Int) throws {
         if try r.int("groups", 6, 1) != 1 { throw r.err("groups=\(r.a.keyword["groups"] ?? r.a.positional[6]): grouped convolutions are not supported") }
-        let pm = r.a.keyword["padding_mode"] ?? (r.a.positional.count > paddingModePosition ? r.a.positional[paddingModePosition] : nil)
+        try checkPaddingMode(r, position: paddingModePosition)
+    }
+
+    /// padding_mode (keyword, or argument `position`) must be zeros.
+    static func checkPaddingMode(_ r: PTModuleArgs, position: Int) throws {
+        let pm = r.a.keyword["padding_mode"] ?? (r.a.positional.count > position ? r.a.positional[position] : nil)
         if let pm, !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
     }
 

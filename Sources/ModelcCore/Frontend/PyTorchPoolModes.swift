@@ -71,8 +71,7 @@ extension PyTorchBuilder {
 
         func with(ceil: Bool, countIncludePad: Bool) -> PTOp {
             let p = pad ?? PoolPadding(h: 0, w: 0, ceilMode: false, countIncludePad: false)
-            let new = p.isZero && !ceil ? nil
-                : PoolPadding(top: p.top, left: p.left, bottom: p.bottom, right: p.right, ceilMode: ceil, countIncludePad: countIncludePad)
+            let new = PoolPadding(top: p.top, left: p.left, bottom: p.bottom, right: p.right, ceilMode: ceil, countIncludePad: countIncludePad).nilIfTrivial
             switch op {
             case .maxPool(let kh, let kw, let sh, let sw, _): return .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: new)
             case .avgPool(let kh, let kw, let sh, let sw, _): return .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, pad: new)

@@ -307,8 +307,7 @@ extension PyTorchBuilder {
         }
         if o.countIncludePad != nil && !type.hasPrefix("AvgPool") { throw err("count_include_pad is an AvgPool argument") }
         let ceil = o.ceilMode ?? false
-        let pad = ph == 0 && pw == 0 && !ceil ? nil
-            : PoolPadding(h: ph, w: pw, ceilMode: ceil, countIncludePad: type.hasPrefix("AvgPool") && o.countIncludePad != false)
+        let pad = PoolPadding(h: ph, w: pw, ceilMode: ceil, countIncludePad: type.hasPrefix("AvgPool") && o.countIncludePad != false).nilIfTrivial
         let a = PoolAttrs(poolH: k.h, poolW: k.w, strideH: s.h, strideW: s.w, padding: .valid, explicit: pad)
         let (h, w) = oneD ? (1, input[0]) : (input[0], input[1]), want = oneD ? (1, out[0]) : (out[0], out[1])
         let got = (a.outDim(h, axis: 0), a.outDim(w, axis: 1))

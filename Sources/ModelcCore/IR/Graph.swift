@@ -129,6 +129,10 @@ public struct PoolPadding: Equatable, Codable, Sendable {
 
     public var isZero: Bool { top == 0 && left == 0 && bottom == 0 && right == 0 }
 
+    /// nil for no padding and floor mode (an unpadded pool's `explicit`, so it compiles and
+    /// fingerprints as one), else self.
+    public var nilIfTrivial: PoolPadding? { isZero && !ceilMode ? nil : self }
+
     /// PyTorch's `pooling_output_shape`: (n + pads - k) / s + 1, rounded down or (ceil mode) up,
     /// less the last window if it would start in the bottom/right padding. 0 if no window fits
     /// (in ceil mode one window fits a padded input shorter than the window, clipped to it).

@@ -168,6 +168,11 @@ final class PoolPaddingTests: XCTestCase {
         XCTAssertTrue(r.layer("MaxPool2d-3")?.notes.isEmpty ?? false, "\(r.layer("MaxPool2d-3")?.notes ?? [])")
         checkError(table("layer MaxPool2d-3: pool=3 stride=2 pad=1\nlayer AvgPool2d-4: pool=3 stride=2 pad=1"),
                    contains: "AvgPool2d-4: the annotated pool 3x3 stride 2x2 pad 1x1 maps 16x16 to 8x8, but the table prints 16x16")
+        checkError(table("layer AvgPool2d-4: stride=1 pad=1"), contains: "AvgPool2d-4: an annotated AvgPool2d needs pool=K (the window)")
+        checkError(table("layer AvgPool2d-4: pool=3 stride=1 pad=1,0,1,1"),
+                   contains: "AvgPool2d-4: pad=1,0,1,1: PyTorch pads symmetrically, by at most half the window")
+        checkError(table("layer MaxPool2d-3: pool=3 stride=2 pad=1 count_include_pad=false\nlayer AvgPool2d-4: pool=3 stride=1 pad=1"),
+                   contains: "MaxPool2d-3: count_include_pad is an AvgPool argument")
     }
 
     func testTorchSummaryOneDPoolRows() throws {
@@ -196,6 +201,7 @@ final class PoolPaddingTests: XCTestCase {
         // The chosen fit is not named as its own alternative.
         let half = try XCTUnwrap(checkOK(table("", pooled: 8)))
         XCTAssertFalse(half.layer("MaxPool1d-2")?.notes.contains { $0.contains("MaxPool1d(2)") } ?? true, "\(half.layer("MaxPool1d-2")?.notes ?? [])")
+        checkError(table("layer MaxPool1d-2: pool=3x5", pooled: 17), contains: "a 1-D pool takes one window, one stride and pad P (or LEFT,RIGHT)")
         let ceil = try XCTUnwrap(checkOK(table("layer MaxPool1d-2: pool=2 ceil_mode=true", pooled: 9)))
         XCTAssertEqual(pool(ceil, "MaxPool1d-2")?.explicit, PoolPadding(h: 0, w: 0, ceilMode: true, countIncludePad: false))
     }

@@ -463,6 +463,7 @@ final class PyTorchDepthwiseTests: XCTestCase {
                       "\(plain.layer("Conv2d-1")?.notes ?? [])")
         // A glob's groups= (meant for GroupNorm rows) does not reach Conv2d rows.
         XCTAssertNotNil(checkOK(table("layer *: groups=2")))
+        checkError(table("layer Conv2d-1: groups=2"), contains: "Conv2d-1: groups=2: only 1 or depthwise (groups = in_channels = 3) is supported")
         let grouped = try XCTUnwrap(checkOK(table("layer Conv2d-1: groups=3")))
         guard case .depthwiseConv2d(let a, 1)? = grouped.layer("Conv2d-1")?.op else { return XCTFail("\(String(describing: grouped.layer("Conv2d-1")?.op))") }
         XCTAssertEqual([a.kernelH, a.kernelW, a.explicitPadH ?? -1], [3, 3, 1])
@@ -504,6 +505,7 @@ final class CappedReluTests: XCTestCase {
         XCTAssertEqual(checkOK(keras + "\n```modelc\nlayer re_lu_1: activation=relu6\n```\n")?.layer("re_lu_1")?.op, .activation(.cappedRelu(max: 6)))
         XCTAssertEqual(checkOK(keras + "\n```modelc\nlayer re_lu_1: max_value=4.5\n```\n")?.layer("re_lu_1")?.op, .activation(.cappedRelu(max: 4.5)))
         checkError(keras + "\n```modelc\nlayer conv2d_1: max_value=6\n```\n", contains: "has no 'max_value' setting")
+        checkError(keras + "\n```modelc\nlayer re_lu_1: max_value=0\n```\n", contains: "max_value=0: expected a number above 0 (a ReLU's cap)")
         checkError(keras + "\n```modelc\nlayer re_lu_1: activation=tanh\n```\n", contains: "has no 'activation' setting")
     }
 
@@ -517,6 +519,9 @@ final class CappedReluTests: XCTestCase {
         XCTAssertThrowsError(try op(clip([PB.attr("min", float: -1), PB.attr("max", float: 1)]))) {
             XCTAssertTrue("\($0)".contains("only Clip(0, max)"), "\($0)")
         }
+        let vector = PB.model(nodes: [PB.node("Clip", ["x", "lo", "hi"], ["y"])], initializers: [PB.tensor("lo", [2], [0, 0]), PB.tensor("hi", [], [6])],
+                              input: [1, 4], opset: 13)
+        XCTAssertThrowsError(try op(vector)) { XCTAssertTrue("\($0)".contains("min has 2 values: expected a scalar"), "\($0)") }
         let opset11 = PB.model(nodes: [PB.node("Clip", ["x", "lo", "hi"], ["y"])], initializers: [PB.tensor("lo", [], [0]), PB.tensor("hi", [], [6])],
                                input: [1, 4], opset: 13)
         XCTAssertEqual(try op(opset11), .activation(.cappedRelu(max: 6)))

@@ -72,9 +72,10 @@ public struct ONNXChain: Sendable {
         }
         self.input = input; self.output = output
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
-        g.nodes = pattern.nodes
         layerNormMisses = pattern.misses
-        let skipped = folded.union(pattern.skipped)
+        let activations = ONNXActivationPatterns.rewrite(pattern.nodes, constants: constants, skipping: folded.union(pattern.skipped), output: output.name)
+        g.nodes = activations.nodes
+        let skipped = folded.union(pattern.skipped).union(activations.skipped)
         let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: skipped, constants: constants)
         shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
         do {

@@ -103,7 +103,8 @@ final class GradientCheckTests: XCTestCase {
     /// channels, no bias, tanh/sigmoid inside the layer; Flatten; Dense.
     func testConv2D() throws { try check("gc_conv") }
     /// Conv2D with 40/36/70 filters (SIMD16 blocks and tails), 1x5 and 4x1 kernels,
-    /// 1x2 and 2x1 strides, elu; GlobalAveragePooling2D; Dense with softmax (stripped).
+    /// 1x2 and 2x1 strides, hard_swish, elu and gelu (hard_swish and gelu as layers of their own,
+    /// reading the Conv2D's output); GlobalAveragePooling2D; Dense with softmax (stripped).
     func testConv2DWide() throws { try check("gc_conv_wide") }
     /// Dense (tanh, sigmoid, no bias), BatchNormalization on vectors, Dropout, Softmax layer (stripped).
     func testDenseBatchNormDropout() throws { try check("gc_dense_bn") }
@@ -113,8 +114,9 @@ final class GradientCheckTests: XCTestCase {
     func testMaxPoolingZeroPadding() throws { try check("gc_maxpool") }
     /// DepthwiseConv2D (multiplier 2, bias, tanh), SeparableConv2D (stride 2 'same'; multiplier 2 'valid').
     func testDepthwiseSeparable() throws { try check("gc_separable") }
-    /// LeakyReLU, sigmoid, tanh, softmax mid-network (full Jacobian), ELU, Lambda standardize
-    /// and affine, Reshape, Dense on [3, 4] (per row), relu inside Dense.
+    /// LeakyReLU, selu, softsign, sigmoid, Keras 2's hard_sigmoid, softplus, tanh, softmax
+    /// mid-network (full Jacobian), ELU, Lambda standardize and affine, Reshape, Dense on [3, 4]
+    /// (per row), relu, mish and gelu (tanh form) inside Dense.
     func testActivationsLambdaReshape() throws { try check("gc_activations") }
     /// The fusion test network in training mode (conv + BN + LeakyReLU + pool, dense + BN).
     func testFusionNetworkTraining() throws { try check("fuse_cnn") }
@@ -132,6 +134,13 @@ final class GradientCheckTests: XCTestCase {
         try check("fx_pytorch_conv_bn_fused")
         try check("fx_pytorch_conv1d_fused")
     }
+
+    /// The PyTorch modules SiLU (after a fused Conv2d + BatchNorm2d), GELU (both forms), F.mish,
+    /// Hardswish, Hardsigmoid, SELU, Softplus and Softsign (the pytorch_smooth fixture). The
+    /// hand-built models carry them too: gc_conv_wide (hard_swish, gelu in Conv2D), gc_activations
+    /// (mish, gelu tanh in Dense; standalone selu, softsign, Keras 2 hard_sigmoid, softplus) and
+    /// gc_decoder (silu in Conv2DTranspose).
+    func testSmoothActivations() throws { try check("fx_pytorch_smooth_fused") }
 
     /// Dilated Conv2D ('same' with dilation 2x3, 'valid' 2x2, into BatchNorm).
     func testDilatedConv2D() throws { try check("gc_dilated") }
@@ -151,7 +160,7 @@ final class GradientCheckTests: XCTestCase {
         try check("gc_pytorch_conv1d_fused")
     }
     /// Conv2DTranspose 'same' stride 2, 'valid' with a kernel below the stride (2 < 3) and above
-    /// it, 17 filters, tanh and sigmoid inside; UpSampling2D 2x1; then a strided Conv2D.
+    /// it, 17 filters, silu and sigmoid inside; UpSampling2D 2x1; then a strided Conv2D.
     func testConv2DTransposeUpSampling() throws { try check("gc_decoder") }
     /// PyTorch ConvTranspose2d with padding and output padding (also output padding above the
     /// padding: output rows no input reaches), Upsample 2x2.

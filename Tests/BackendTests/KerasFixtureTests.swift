@@ -66,7 +66,7 @@ final class KerasFixtureTests: XCTestCase {
     /// outputs and gradients within relative 1e-5, as compiled (fused where they can be).
     func testSequenceAndDecoderFixturesAt1e5() throws {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
-                     "pytorch_conv1d", "pytorch_conv_transpose", "sequence_stack", "resampling",
+                     "pytorch_conv1d", "pytorch_conv_transpose", "pytorch_smooth", "sequence_stack", "resampling",
                      "normalization_layers", "pytorch_norm",
                      "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking"]
         var ran = 0

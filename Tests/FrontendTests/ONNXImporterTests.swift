@@ -82,7 +82,7 @@ final class ONNXImporterTests: XCTestCase {
 
     func testFixturesCheckWithTheCountsOfTheFile() throws {
         let models = try expected()
-        XCTAssertEqual(models.count, 13)
+        XCTAssertEqual(models.count, 15)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(Self.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")

@@ -491,7 +491,7 @@ final class CappedReluTests: XCTestCase {
         ================================================================
         """
         XCTAssertEqual(checkOK(table)?.layer("ReLU6-2")?.op, .activation(.cappedRelu(max: 6)))
-        XCTAssertEqual(try KerasConfigLayers.activation(JNode(value: .string("relu6"), path: "activation", file: "t.keras")), .cappedRelu(max: 6))
+        XCTAssertEqual(try KerasConfigLayers.activation(JNode(value: .string("relu6"), path: "activation", file: "t.keras"), keras3: true), .cappedRelu(max: 6))
         XCTAssertEqual(Describe.activation(.cappedRelu(max: 6)), "relu6")
         // F.relu6 in forward:, and a Keras table's ReLU row (its max_value is not printed: noted, annotatable).
         let functional = "Net(\n  (conv): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))\n  (fc): Linear(in_features=2704, out_features=2, bias=True)\n)\n"

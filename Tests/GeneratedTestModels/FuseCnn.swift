@@ -84,7 +84,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a11 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a11 }
     }
 
     private func forwardTraining() {
@@ -121,12 +121,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)

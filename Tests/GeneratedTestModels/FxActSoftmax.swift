@@ -46,7 +46,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a4 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a4 }
     }
 
     private func forwardTraining() {
@@ -57,12 +57,7 @@ public final class FxActSoftmax: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l2_denseForward(lo, hi, t)
         Activations.forward(.softmax(channels: 6), a2 + lo * 6, a3 + lo * 6, count: (hi - lo) * 6)

@@ -53,7 +53,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a5 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a5 }
     }
 
     private func forwardTraining() {
@@ -69,12 +69,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1dForward(lo, hi, t)
         l2_conv1d_1Forward(lo, hi, t)

@@ -70,18 +70,15 @@ public final class FxConv2dTranspose: CompiledModelBase, CompiledModel, @uncheck
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Matrix.transpose((parameters + 0), rows: 20, cols: 3, blocks: 5, into: l1_conv2d_transposewt)
-        l1_conv2d_transposeForward(lo, hi, t)
         Matrix.transpose((parameters + 304), rows: 6, cols: 4, blocks: 2, into: l2_conv2d_transpose_1wt)
-        l2_conv2d_transpose_1Forward(lo, hi, t)
         Matrix.transpose((parameters + 352), rows: 4, cols: 2, blocks: 2, into: l3_conv2d_transpose_2wt)
-        l3_conv2d_transpose_2Forward(lo, hi, t)
+        forwardSteps(0, 1, 0)
     }
 
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_transposeForward(lo, hi, t)
         l2_conv2d_transpose_1Forward(lo, hi, t)

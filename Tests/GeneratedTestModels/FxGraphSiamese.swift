@@ -57,7 +57,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a8 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a8 }
     }
 
     private func forwardTraining() {
@@ -68,12 +68,7 @@ public final class FxGraphSiamese: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi { (a1 + n * 6).update(from: a0 + n * 12 + 0, count: 6) }
         for n in lo..<hi { (a2 + n * 6).update(from: a0 + n * 12 + 6, count: 6) }

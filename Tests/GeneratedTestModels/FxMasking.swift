@@ -69,7 +69,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -80,12 +80,7 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
         l2_time_distributedForward(lo, hi, t)

@@ -44,7 +44,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a3 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a3 }
     }
 
     private func forwardTraining() {
@@ -55,12 +55,7 @@ public final class FxOptimizerSteps: CompiledModelBase, CompiledModel, @unchecke
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2dForward(lo, hi, t)
         l3_denseForward(lo, hi, t)

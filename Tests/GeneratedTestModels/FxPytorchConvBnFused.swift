@@ -82,7 +82,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a11 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a11 }
     }
 
     private func forwardTraining() {
@@ -112,12 +112,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1ForwardFused(lo, hi, t)
         l5_pool1Forward(lo, hi, t)

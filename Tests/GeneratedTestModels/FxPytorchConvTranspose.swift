@@ -71,20 +71,14 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Matrix.transpose((parameters + 0), rows: 12, cols: 3, blocks: 3, into: l1_deconv1wt)
-        l1_deconv1Forward(lo, hi, t)
-        Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)
-        l3_upForward(lo, hi, t)
         Matrix.transpose((parameters + 112), rows: 6, cols: 4, blocks: 2, into: l4_deconv2wt)
-        l4_deconv2Forward(lo, hi, t)
-        Activations.forward(.sigmoid, a4 + lo * 768, a5 + lo * 768, count: (hi - lo) * 768)
-        l6_flattenForward(lo, hi, t)
+        forwardSteps(0, 1, 0)
     }
 
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 192, a2 + lo * 192, count: (hi - lo) * 192)

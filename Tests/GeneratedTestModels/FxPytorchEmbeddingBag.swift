@@ -43,7 +43,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a2 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a2 }
     }
 
     private func forwardTraining() {
@@ -54,12 +54,7 @@ public final class FxPytorchEmbeddingBag: CompiledModelBase, CompiledModel, @unc
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingBagKernel.forward(self, layer: "embedding", ids: a0 + lo * 6, count: hi - lo, steps: 6, table: (parameters + 0), vocab: 9, dim: 4, mode: .mean, paddingIdx: 0, y: a1 + lo * 4)
         l2_fcForward(lo, hi, t)

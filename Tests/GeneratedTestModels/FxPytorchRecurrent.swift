@@ -87,7 +87,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -98,12 +98,7 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
         l2_lstm.forward(parameters, x: a1, y: a2, lo, hi)

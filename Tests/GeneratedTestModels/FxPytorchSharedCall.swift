@@ -58,7 +58,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a7 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a7 }
     }
 
     private func forwardTraining() {
@@ -69,12 +69,7 @@ public final class FxPytorchSharedCall: CompiledModelBase, CompiledModel, @unche
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_inpForward(lo, hi, t)
         Activations.forward(.tanh, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)

@@ -95,26 +95,13 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_conv1dForward(lo, hi, t)
-        l2_zero_padding1dForward(lo, hi, t)
-        l3_sep_conv1dForward(lo, hi, t)
-        for n in lo..<hi { Resampling.crop(a3 + n * 55, a4 + n * 40, input: (1, 11, 5), output: (1, 8), top: 0, left: 1) }
-        l5_up_sampling1dForward(lo, hi, t)
-        l6_conv1d_1Forward(lo, hi, t)
-        for n in lo..<hi { Rearranging.permute(a6 + n * 24, a7 + n * 24, output: (1, 3, 8), strides: (0, 1, 3)) }
-        for n in lo..<hi { Resampling.bilinear(a7 + n * 24, a9 + n * 96, input: (3, 8, 1), size: (2, 2)) }
-        for n in lo..<hi { Resampling.crop(a9 + n * 96, a10 + n * 55, input: (6, 16, 1), output: (5, 11), top: 1, left: 2) }
         Matrix.transpose((parameters + 157), rows: 6, cols: 1, blocks: 3, into: l11_conv2d_transposewt)
-        l11_conv2d_transposeForward(lo, hi, t)
-        l12_gapForward(lo, hi, t)
-        for n in lo..<hi { Rearranging.repeatVector(a12 + n * 2, a13 + n * 6, features: 2, count: 3) }
-        l15_denseForward(lo, hi, t)
+        forwardSteps(0, 1, 0)
     }
 
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1dForward(lo, hi, t)
         l2_zero_padding1dForward(lo, hi, t)

@@ -63,7 +63,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -74,12 +74,7 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l2_time_distributed_1Forward(lo, hi, t)
         l3_lstm.forward(parameters, x: a2, y: a3, lo, hi)

@@ -59,7 +59,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -77,12 +77,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_time_distributedForward(lo * 3, hi * 3, t)
         l2_time_distributed_1ForwardInference(lo * 3, hi * 3, t)

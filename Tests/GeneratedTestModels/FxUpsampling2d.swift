@@ -40,7 +40,7 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a2 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a2 }
     }
 
     private func forwardTraining() {
@@ -51,12 +51,7 @@ public final class FxUpsampling2d: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_up_sampling2dForward(lo, hi, t)
         l2_conv2dForward(lo, hi, t)

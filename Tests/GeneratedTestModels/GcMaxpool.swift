@@ -61,7 +61,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a7 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a7 }
     }
 
     private func forwardTraining() {
@@ -80,12 +80,7 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         l2_max_pooling2d_1ForwardInference(lo, hi, t)

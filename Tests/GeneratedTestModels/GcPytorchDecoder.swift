@@ -75,20 +75,14 @@ public final class GcPytorchDecoder: CompiledModelBase, CompiledModel, @unchecke
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: layers with enough work split their output rows over the threads.
+    /// One image: the batch steps on image 0.
     private func forwardSingle() {
-        let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Matrix.transpose((parameters + 0), rows: 15, cols: 2, blocks: 3, into: l1_deconv1wt)
-        l1_deconv1Forward(lo, hi, t)
-        Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)
-        l3_upForward(lo, hi, t)
         Matrix.transpose((parameters + 95), rows: 6, cols: 5, blocks: 2, into: l4_deconv2wt)
-        l4_deconv2Forward(lo, hi, t)
-        l5_flattenForward(lo, hi, t)
-        l6_fcForward(lo, hi, t)
+        forwardSteps(0, 1, 0)
     }
 
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_deconv1Forward(lo, hi, t)
         Activations.forward(.sigmoid, a1 + lo * 300, a2 + lo * 300, count: (hi - lo) * 300)

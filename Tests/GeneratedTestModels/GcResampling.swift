@@ -68,7 +68,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a10 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a10 }
     }
 
     private func forwardTraining() {
@@ -79,12 +79,7 @@ public final class GcResampling: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1d_1Forward(lo, hi, t)
         l2_separable_conv1d_1Forward(lo, hi, t)

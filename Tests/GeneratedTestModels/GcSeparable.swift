@@ -67,7 +67,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a6 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a6 }
     }
 
     private func forwardTraining() {
@@ -78,12 +78,7 @@ public final class GcSeparable: CompiledModelBase, CompiledModel, @unchecked Sen
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
         l2_depthwise_conv2d_1Forward(lo, hi, t)

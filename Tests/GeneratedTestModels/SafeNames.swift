@@ -68,7 +68,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a8 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a8 }
     }
 
     private func forwardTraining() {
@@ -92,12 +92,7 @@ public final class SafeNames: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1Forward(lo, hi, t)
         Activations.forward(.relu, a1 + lo * 5, a2 + lo * 5, count: (hi - lo) * 5)

@@ -80,6 +80,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_pytorch_norm": FxPytorchNorm.self,
     "fx_pytorch_recurrent": FxPytorchRecurrent.self,
     "fx_pytorch_shared_call": FxPytorchSharedCall.self,
+    "fx_pytorch_smooth_fused": FxPytorchSmoothFused.self,
     "fx_resampling": FxResampling.self,
     "fx_reshape": FxReshape.self,
     "fx_seed000_kmnist_cnn_fused": Seed000KmnistCnn.self,

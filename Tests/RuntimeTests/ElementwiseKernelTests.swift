@@ -9,7 +9,9 @@ import XCTest
 @testable import ModelcRuntime
 
 final class ElementwiseKernelTests: XCTestCase {
-    static let functions: [ActivationFunction] = [.linear, .relu, .leaky(0.3), .sigmoid, .tanh, .elu(1), .elu(0.5), .capped(6), .capped(1.5)]
+    /// The functions whose backward reads y (those that read x: SmoothActivationTests).
+    static let functions: [ActivationFunction] = [.linear, .relu, .leaky(0.3), .sigmoid, .tanh, .elu(1), .elu(0.5), .capped(6), .capped(1.5),
+                                                  .hardSigmoid(1 / 6, 0.5), .hardSigmoid(0.2, 0.5), .selu, .softplus, .softsign]
 
     /// Values in [-4, 4) (odd count), with NaN, infinities, both zeros and large values.
     func values(_ n: Int, seed: UInt64) -> [Float] {
@@ -30,7 +32,12 @@ final class ElementwiseKernelTests: XCTestCase {
         case .tanh: return tanh(v)
         case .elu(let a): return v > 0 ? v : a * (exp(v) - 1)
         case .capped(let m): return min(max(v, 0), m)
+        case .hardSigmoid(let a, let b): return min(max(v * a + b, 0), 1)
+        case .selu: return v > 0 ? SmoothActivations.seluScale * v : SmoothActivations.seluScaleAlpha * expm1(v)
+        case .softplus: return v > 20 ? v : log1p(exp(v))
+        case .softsign: return v / (1 + abs(v))
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
+        case .silu, .gelu, .geluTanh, .hardSwish, .mish: preconditionFailure("\(f): SmoothActivationTests")
         }
     }
 
@@ -43,7 +50,12 @@ final class ElementwiseKernelTests: XCTestCase {
         case .tanh: return dy * (1 - y * y)
         case .elu(let a): return y > 0 ? dy : dy * (y + a)
         case .capped(let m): return y > 0 && y < m ? dy : 0   // PyTorch's hardtanh_backward: 0 < x < m
+        case .hardSigmoid(let a, _): return y > 0 && y < 1 ? dy * a : 0
+        case .selu: return y > 0 ? dy * SmoothActivations.seluScale : dy * (y + SmoothActivations.seluScaleAlpha)
+        case .softplus: return dy * -expm1(-y)
+        case .softsign: return dy * (1 - abs(y)) * (1 - abs(y))
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
+        case .silu, .gelu, .geluTanh, .hardSwish, .mish: preconditionFailure("\(f): SmoothActivationTests")
         }
     }
 

@@ -52,7 +52,7 @@ extension BackendTestModels {
         out.append(pt)
 
         b = ChainBuilder(input: [4, 3, 5])          // Conv2DTranspose same/valid (k < s, k > s), UpSampling2D (no relu: too many kinks for finite differences)
-        b.add("conv2d_transpose_1", "Conv2DTranspose", transpose((3, 3), (2, 2), .same, 6, .tanh))
+        b.add("conv2d_transpose_1", "Conv2DTranspose", transpose((3, 3), (2, 2), .same, 6, .silu))
         b.add("up_sampling2d_1", "UpSampling2D", .upSampling(sizeH: 2, sizeW: 1))
         b.add("conv2d_transpose_2", "Conv2DTranspose", transpose((2, 3), (3, 1), .valid, 4, bias: false))
         b.add("conv2d_transpose_3", "Conv2DTranspose", transpose((4, 4), (2, 1), .same, 17, .sigmoid))

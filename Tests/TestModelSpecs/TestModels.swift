@@ -25,10 +25,10 @@ public enum BackendTestModels {
         b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
         out.append(b.ir("gc_conv"))
 
-        b = ChainBuilder(input: [7, 8, 3])         // wide conv: 16-blocks, 1xK kernels, KxL strides
-        b.add("conv2d_1", "Conv2D", conv((1, 5), (1, 2), .same, 40, .tanh))
+        b = ChainBuilder(input: [7, 8, 3])         // wide conv: 16-blocks, 1xK kernels, KxL strides; hard_swish and gelu
+        b.add("conv2d_1", "Conv2D", conv((1, 5), (1, 2), .same, 40, .hardSwish))   // (a layer of their own: ActivationSplit)
         b.add("conv2d_2", "Conv2D", conv((4, 1), (2, 1), .valid, 36, .elu(alpha: 1)))
-        b.add("conv2d_3", "Conv2D", conv((3, 3), (1, 1), .same, 70, bias: false))
+        b.add("conv2d_3", "Conv2D", conv((3, 3), (1, 1), .same, 70, bias: false, .gelu(tanh: false)))
         b.add("global_average_pooling2d_1", "GlobalAveragePooling2D", .globalAvgPool)
         b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("gc_conv_wide"))
@@ -78,10 +78,14 @@ public enum BackendTestModels {
         b = ChainBuilder(input: [10])               // standalone activations, Lambda, Reshape, per-pixel Dense
         b.add("dense_1", "Dense", .dense(units: 8, useBias: true, activation: .linear))
         b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))
-        b.add("dense_2", "Dense", .dense(units: 8, useBias: true, activation: .linear))
+        b.add("activation_5", "Activation", .activation(.selu))
+        b.add("activation_6", "Activation", .activation(.softsign))
+        b.add("dense_2", "Dense", .dense(units: 8, useBias: true, activation: .mish))
         b.add("activation_1", "Activation", .activation(.sigmoid))
+        b.add("activation_7", "Activation", .activation(.hardSigmoid(slope: 0.2, offset: 0.5)))
         b.add("lambda_1", "Lambda", .lambda(.standardize(mean: 0.25, std: 0.5)))
-        b.add("dense_3", "Dense", .dense(units: 12, useBias: true, activation: .linear))
+        b.add("activation_8", "Activation", .activation(.softplus))
+        b.add("dense_3", "Dense", .dense(units: 12, useBias: true, activation: .gelu(tanh: true)))
         b.add("activation_2", "Activation", .activation(.tanh))
         b.add("reshape_1", "Reshape", .reshape([3, 4]))
         b.add("activation_3", "Softmax", .activation(.softmax))

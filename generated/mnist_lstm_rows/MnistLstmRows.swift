@@ -47,7 +47,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a2 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a2 }
     }
 
     private func forwardTraining() {
@@ -58,12 +58,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_lstm.forward(parameters, x: a0, y: a1, lo, hi)
         l2_denseForward(lo, hi, t)

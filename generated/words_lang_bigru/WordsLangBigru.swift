@@ -53,7 +53,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         runForward(input, count: count, training: training, seed: seed,
-                   schedules: (forwardTraining, forwardInference, forwardSingle)) { self.a3 }
+                   schedules: (forwardTraining, forwardInference, { self.forwardSteps(0, 1, 0) })) { self.a3 }
     }
 
     private func forwardTraining() {
@@ -64,12 +64,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
         Parallel.images(count, threads: threads, forwardSteps)
     }
 
-    /// One image: the batch steps on image 0.
-    private func forwardSingle() {
-        forwardSteps(0, 1, 0)
-    }
-
-    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image.
+    /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 16, count: (hi - lo) * 16, table: (parameters + 0), vocab: 52, dim: 32, y: a1 + lo * 512)
         l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0)

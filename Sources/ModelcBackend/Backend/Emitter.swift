@@ -390,15 +390,17 @@ public enum Emitter {
         let (joined, heads) = MultiHeadJoin.join(lifted.layers, heads: ir.heads)
         let (stripped, endsWithSoftmax) = stripFinalSoftmax(joined)
         // Several inputs: one input vector, each Input layer a slice of it (MultiInputSplit.swift).
-        let (rawLayers, slices) = MultiInputSplit.split(stripped, inputs: ir.inputs)
+        let (inputSplit, inputSlices) = MultiInputSplit.split(stripped, inputs: ir.inputs)
+        // silu, gelu, hard_swish, mish: a layer of their own, whose backward reads its input.
+        let (rawLayers, slices) = ActivationSplit.split(inputSplit, slices: inputSlices)
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
         MultiInputSplit.describe(&lowering, slices: slices, layers: layers)
-        let params = ParameterLayout(MultiInputSplit.split(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
-                                                           inputs: ir.inputs).layers, semantics: ir.semantics)
+        let params = ParameterLayout(ActivationSplit.split(MultiInputSplit.split(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
+                                                                                 inputs: ir.inputs).layers).layers, semantics: ir.semantics)
         let m = ModelEmission()
         var schedule = LayerSchedule(layers, fusion: fusion, params: params)
         schedule.inputSlices = slices

@@ -141,11 +141,13 @@ struct ModelClassWriter {
     }
 
     /// The steps' lines when every step runs per chunk (one parallel region), else nil.
-    static func chunkLines(_ steps: [Step], _ inline: [String: String]) -> [String]? {
+    /// `serialInline`: serial steps are lines too (one image runs them in place).
+    static func chunkLines(_ steps: [Step], _ inline: [String: String], serialInline: Bool = false) -> [String]? {
         var lines: [String] = []
         for s in steps {
             switch s {
             case .chunk(let c): lines.append(inline[c] ?? c)
+            case .serial(let c) where serialInline: lines.append(inline[c] ?? c)
             case .image(let c, let prelude): lines += Emitter.RegionStep(call: inline[c] ?? c, prelude: prelude).lines
             case .serial, .rows: return nil
             }
@@ -153,24 +155,56 @@ struct ModelClassWriter {
         return lines.isEmpty ? nil : lines
     }
 
-    /// The forward, inference and backward drivers.
-    private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
-        func call(_ steps: [String]) { for p in steps { w.line(inline["\(p)()"] ?? "\(p)()") } }
-        w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
-            w.line("runForward(input, count: count, training: training, seed: seed,")
-            w.line("           schedules: (forwardTraining, forwardInference, forwardSingle)) { \(schedule.lastA == "a0" ? "self.a0" : "self.\(schedule.lastA)") }")
+    /// `lines` without one occurrence of each of `statements`, or nil when one is missing.
+    static func removing(_ statements: [String], from lines: [String]) -> [String]? {
+        var out = lines
+        for s in statements {
+            guard let i = out.firstIndex(of: s) else { return nil }
+            out.remove(at: i)
         }
-        w.line()
-        // One parallel region whose steps training, inference or one image share is written once,
-        // as `forwardSteps(lo, hi, t)`, and called by each of them.
-        // Only where that makes the file shorter: a region of one step is one line already.
+        return out
+    }
+
+    /// Which forward drivers share one parallel region's steps, written once as
+    /// `forwardSteps(lo, hi, t)` and called by each of them (only where that makes the file
+    /// shorter: a region of one step is one line already).
+    struct SharedSteps {
+        var steps: [String]?
+        var training = false, single = false
+        /// One image runs the inference prologue (kernel transposes) before the batch steps.
+        var singleAfterPrologue = false
+    }
+
+    private func sharedSteps(inline: [String: String]) -> SharedSteps {
         let infer = Self.chunkLines(schedule.infer, inline)
         let trainSame = infer != nil && Self.chunkLines(schedule.train, inline) == infer
-        let singleSame = infer != nil && Self.chunkLines(schedule.single, inline) == infer
+        // One image may also run the batch steps after the inference prologue, when its steps
+        // are those with the prologue's statements (kernel transposes) among them.
+        let prologue = m.inferencePrologue.map { inline["\($0)()"] ?? "\($0)()" }
+        let single = Self.chunkLines(schedule.single, inline, serialInline: true)
+        let singleAfterPrologue = !prologue.isEmpty && single.flatMap { Self.removing(prologue, from: $0) } == infer
+        let singleSame = infer != nil && (single == infer || singleAfterPrologue)
         let k = infer?.count ?? 0, users = 1 + (trainSame ? 1 : 0) + (singleSame ? 1 : 0)
         let separate = (k == 1 ? 1 : k + 2) * (1 + (trainSame ? 1 : 0)) + (singleSame ? k + 1 : 0)
         let shared = (trainSame || singleSame) && users + k + 3 < separate ? infer : nil
-        let trainShared = shared != nil && trainSame, singleShared = shared != nil && singleSame
+        return SharedSteps(steps: shared, training: shared != nil && trainSame, single: shared != nil && singleSame,
+                           singleAfterPrologue: singleAfterPrologue)
+    }
+
+    /// The forward, inference and backward drivers.
+    private func writeDrivers(_ w: CodeWriter, inline: [String: String]) {
+        func call(_ steps: [String]) { for p in steps { w.line(inline["\(p)()"] ?? "\(p)()") } }
+        let s = sharedSteps(inline: inline)
+        let shared = s.steps, trainShared = s.training, singleShared = s.single
+        let singlePrologue = m.forwardPrologue + (singleShared && s.singleAfterPrologue ? m.inferencePrologue : [])
+        // One image that only runs the shared steps calls them in place of a function of its own.
+        let singleInPlace = singleShared && singlePrologue.isEmpty
+        w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
+            w.line("runForward(input, count: count, training: training, seed: seed,")
+            let single = singleInPlace ? "{ self.forwardSteps(0, 1, 0) }" : "forwardSingle"
+            w.line("           schedules: (forwardTraining, forwardInference, \(single))) { \(schedule.lastA == "a0" ? "self.a0" : "self.\(schedule.lastA)") }")
+        }
+        w.line()
         w.block("private func forwardTraining()") {
             call(m.forwardPrologue + m.trainingPrologue)
             if trainShared { w.line("Parallel.chunks(count, threads: threads, forwardSteps)") } else { Emitter.emitSteps(w, schedule.train, inline: inline) }
@@ -185,14 +219,16 @@ struct ModelClassWriter {
             }
         }
         w.line()
-        w.line(singleShared ? "/// One image: the batch steps on image 0." : "/// One image: layers with enough work split their output rows over the threads.")
-        w.block("private func forwardSingle()") {
-            call(m.forwardPrologue)
-            if singleShared { w.line("forwardSteps(0, 1, 0)") } else { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
+        if !singleInPlace {
+            w.line(singleShared ? "/// One image: the batch steps on image 0." : "/// One image: layers with enough work split their output rows over the threads.")
+            w.block("private func forwardSingle()") {
+                call(singlePrologue)
+                if singleShared { w.line("forwardSteps(0, 1, 0)") } else { Emitter.emitSingleSteps(w, schedule.single, inline: inline) }
+            }
+            w.line()
         }
-        w.line()
         if let steps = shared {
-            w.line("/// The forward's steps on images lo..<hi (chunk or thread t): \([trainShared ? "training" : nil, "inference", singleShared ? "one image" : nil].compactMap { $0 }.joined(separator: ", ")).")
+            w.line("/// The forward's steps on images lo..<hi (chunk or thread t): \([trainShared ? "training" : nil, "inference", singleShared ? "one image (image 0)" : nil].compactMap { $0 }.joined(separator: ", ")).")
             w.block("private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int)") { for l in steps { w.line(l) } }
             w.line()
         }

@@ -341,6 +341,9 @@ enum AnnotationParser {
         return p.count == 1 ? [p[0], p[0], p[0], p[0]] : p.count == 2 ? [p[0], p[0], p[1], p[1]] : p
     }
 
+    static let activationNames = "linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, elu, silu (swish), gelu, gelu_tanh, "
+        + "hard_sigmoid, hard_swish (hard_silu), selu, softplus, softsign, mish"
+
     static func activation(_ v: String, alpha: Float?, _ line: Int, _ doc: Document) throws -> Activation {
         switch v.lowercased() {
         case "linear", "none": return .linear
@@ -352,8 +355,18 @@ enum AnnotationParser {
         case "softmax": return .softmax
         case "elu": return .elu(alpha: alpha ?? 1.0)
         case "relu6": return .cappedRelu(max: 6)
+        case "silu", "swish": return .silu
+        case "gelu": return .gelu(tanh: false)
+        case "gelu_tanh": return .gelu(tanh: true)
+        // relu6(x + 3) / 6, PyTorch's and Keras 3's; a Keras 2 table's is 0.2 x + 0.5 (IRBuilder).
+        case "hard_sigmoid", "hardsigmoid": return .hardSigmoid(slope: 1 / 6, offset: 0.5)
+        case "hard_swish", "hard_silu", "hardswish": return .hardSwish
+        case "selu": return .selu
+        case "softplus": return .softplus
+        case "softsign": return .softsign
+        case "mish": return .mish
         default:
-            throw doc.error(line, "activation=\(v): expected one of linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, elu")
+            throw doc.error(line, "activation=\(v): expected one of \(activationNames)")
         }
     }
 

@@ -210,6 +210,10 @@ struct KLayer {
     /// position of the first (KerasConfigShared.swift).
     var call = 0
     var owner: Int? = nil
+
+    /// Keras 3 writes each layer's entry with its "module"; Keras 2 does not (the functions
+    /// behind some activation names differ: KerasConfigLayers.activation).
+    var keras3: Bool { ((try? entry.optional("module")) ?? nil) != nil }
 }
 
 extension KerasModel {

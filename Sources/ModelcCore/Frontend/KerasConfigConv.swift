@@ -15,7 +15,7 @@ enum KerasConfigConv {
     static func image(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         let c = l.config
         guard s.count == 3 else { throw fail("needs an image input (height, width, channels) but gets \(Inference.shapeText(s))") }
-        var a = try attrs(c, kind: kind, spatial: 2, channels: s[2])
+        var a = try attrs(c, kind: kind, spatial: 2, channels: s[2], keras3: l.keras3)
         let mult = kind == .separableConv2D || kind == .depthwiseConv2D ? try c.required("depth_multiplier").int(min: 1, max: 1 << 16) : 1
         if kind == .depthwiseConv2D { a.filters = s[2] * mult }
         if kind == .conv2DTranspose {
@@ -34,7 +34,7 @@ enum KerasConfigConv {
 
     static func sequence(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         guard s.count == 2 else { throw fail("needs a sequence input (steps, channels) but gets \(Inference.shapeText(s))") }
-        let a = try attrs(l.config, kind: kind, spatial: 1, channels: s[1])
+        let a = try attrs(l.config, kind: kind, spatial: 1, channels: s[1], keras3: l.keras3)
         let out = try spatial(a, 1, s[0], fail: fail)
         guard kind == .separableConv1D else { return (.conv1D, .conv2d(a), [out.1, a.filters]) }
         if a.dilationW != 1 { throw try l.config.required("dilation_rate").error("a dilated SeparableConv1D is not supported") }
@@ -59,7 +59,7 @@ enum KerasConfigConv {
     }
 
     /// The attributes every convolution config carries; 1-D ones lifted to one row high.
-    static func attrs(_ c: JNode, kind: LayerKind, spatial n: Int, channels: Int) throws -> Conv2DAttrs {
+    static func attrs(_ c: JNode, kind: LayerKind, spatial n: Int, channels: Int, keras3: Bool) throws -> Conv2DAttrs {
         var k = try c.required("kernel_size").ints(n, max: maxKernel)
         var st = try c.required("strides").ints(n, max: maxKernel)
         var d = try c.present("dilation_rate")?.ints(n, max: maxKernel) ?? Array(repeating: 1, count: n)
@@ -71,7 +71,7 @@ enum KerasConfigConv {
         }
         let filters = kind == .depthwiseConv2D ? channels : try c.required("filters").int(min: 1, max: ResourceLimits.maxDimension)
         var a = Conv2DAttrs(kernelH: k[0], kernelW: k[1], strideH: st[0], strideW: st[1], padding: pad, filters: filters,
-                            useBias: try c.required("use_bias").bool(), activation: try KerasConfigLayers.activation(c.required("activation")))
+                            useBias: try c.required("use_bias").bool(), activation: try KerasConfigLayers.activation(c.required("activation"), keras3: keras3))
         a.dilationH = d[0]; a.dilationW = d[1]
         return a
     }

@@ -145,7 +145,7 @@ enum KerasConfigLayers {
         case .batchNormalization:
             return (kind, .batchNorm(try batchNorm(c, rank: s.count)), s)
         case .activation:
-            return (kind, .activation(try activation(c.required("activation"))), s)
+            return (kind, .activation(try activation(c.required("activation"), keras3: l.keras3)), s)
         case .relu:
             try expectZero(c, ["negative_slope", "threshold"], fail: fail)
             guard let m = try c.present("max_value") else { return (kind, .activation(.relu), s) }
@@ -172,7 +172,7 @@ enum KerasConfigLayers {
             if let r = try c.present("lora_rank") { throw r.error("LoRA layers are not supported") }
             let bias = try c.required("use_bias").bool()
             // on a sequence, every step gets the same Dense (the last axis), as TimeDistributed(Dense)
-            return (kind, .dense(units: units, useBias: bias, activation: try activation(c.required("activation"))), s.dropLast() + [units])
+            return (kind, .dense(units: units, useBias: bias, activation: try activation(c.required("activation"), keras3: l.keras3)), s.dropLast() + [units])
         case .zeroPadding2D:
             guard s.count == 3 else { throw fail("needs an image input but gets \(Inference.shapeText(s))") }
             let p = try padding(c.required("padding"))
@@ -251,10 +251,12 @@ enum KerasConfigLayers {
                               unbiasedRunningVariance: false)
     }
 
-    static let activations = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "elu", "leaky_relu"]
+    static let activations = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "silu", "swish", "gelu",
+                              "hard_sigmoid", "hard_silu", "hard_swish", "selu", "softplus", "softsign", "mish"]
 
-    /// A Keras activation name. `leaky_relu` is Keras 3's function (negative_slope 0.2).
-    static func activation(_ n: JNode) throws -> Activation {
+    /// A Keras activation name. `leaky_relu` is Keras 3's function (negative_slope 0.2);
+    /// `hard_sigmoid` is relu6(x + 3) / 6 in Keras 3 and clip(0.2 x + 0.5, 0, 1) in Keras 2.
+    static func activation(_ n: JNode, keras3: Bool) throws -> Activation {
         guard case .string(let v) = n.value else {
             throw n.fail("an activation name (\(activations.joined(separator: ", "))); custom activation objects are not supported")
         }
@@ -267,6 +269,14 @@ enum KerasConfigLayers {
         case "softmax": return .softmax
         case "elu": return .elu(alpha: 1)
         case "leaky_relu": return .leakyRelu(alpha: 0.2)
+        case "silu", "swish": return .silu
+        case "gelu": return .gelu(tanh: false)   // Keras 2 and 3: approximate=False
+        case "hard_sigmoid": return .hardSigmoid(slope: keras3 ? 1 / 6 : 0.2, offset: 0.5)
+        case "hard_silu", "hard_swish": return .hardSwish
+        case "selu": return .selu
+        case "softplus": return .softplus
+        case "softsign": return .softsign
+        case "mish": return .mish
         default: throw n.error("activation '\(v)' is not supported (supported: \(activations.joined(separator: ", ")))")
         }
     }

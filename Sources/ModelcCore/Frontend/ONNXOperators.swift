@@ -15,7 +15,7 @@ import ModelcModelFiles
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization"] + ONNXChain.mergeOps.sorted()
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization"] + smoothOperators + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -71,6 +71,7 @@ enum ONNXOperators {
         case "LeakyRelu": try add(.leakyRelu(st.float("alpha", 0.01)))   // >= 0: PyTorchBuilder.append
         case "Elu": try add(.elu(st.float("alpha", 1.0)))
         case "Clip": try add(try clip(st))
+        case _ where smoothOperators.contains(s.opType): try add(try smooth(st), note: smoothNote(st))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
             if c.shape.count == 3, c.shape[0] == 1, c.shape[1] == 1, axis == 1 || axis == -3 {

@@ -93,6 +93,7 @@ extension PyTorchBuilder {
             c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
         case .elu(let a): c.add(st.name, kind, .activation(.elu(alpha: a)), s, line: st.line, notes: notes)
         case .cappedRelu(let m): c.add(st.name, kind, .activation(.cappedRelu(max: m)), s, line: st.line, notes: notes)
+        case .smooth(let a): c.add(st.name, kind, .activation(a), s, line: st.line, notes: notes)
         case .softmax(let dim), .logSoftmax(let dim):
             try checkSoftmaxDim(dim, shape: s, sequence: c.recurrentSequence != nil && s.count == 2, err: err)
             var n = notes

@@ -59,6 +59,9 @@ extension PyTorchBuilder {
             case "leaky_relu": op = .leakyRelu(try num(0, 0.01))   // >= 0: PyTorchBuilder.append
             case "sigmoid": op = .sigmoid
             case "tanh": op = .tanh
+            case let f where PyTorchSmoothActivations.call(f) != nil:
+                guard args.isEmpty else { throw doc.error(line, "forward: '\(tok)': \(f) takes no arguments here (declare the module, e.g. GELU(approximate='tanh'))") }
+                op = PyTorchSmoothActivations.call(f)!
             case "softmax", "log_softmax":
                 // softmax(DIM) as F.softmax(x, dim=DIM); no argument: PyTorch's implicit dim
                 let d = args.isEmpty ? nil : try num(0, nil)

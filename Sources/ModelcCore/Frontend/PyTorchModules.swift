@@ -16,6 +16,8 @@ enum PTOp: Equatable {
     case relu, sigmoid, tanh, identity
     /// min(max(x, 0), max): ReLU6 (max 6), ONNX Clip(0, max).
     case cappedRelu(Float)
+    /// SiLU, GELU, Hardswish, Hardsigmoid, SELU, Softplus, Softsign, Mish (PyTorchSmoothActivations.swift).
+    case smooth(Activation)
     /// `dim` as given (nil: not given, PyTorch's implicit choice).
     case softmax(dim: Int?), logSoftmax(dim: Int?)
     case leakyRelu(Float)
@@ -56,7 +58,7 @@ enum PTOp: Equatable {
         switch self { case .conv, .conv1d, .convTranspose: return true; default: return false }
     }
     var isActivation: Bool {
-        switch self { case .relu, .cappedRelu, .sigmoid, .tanh, .leakyRelu, .elu: return true; default: return false }
+        switch self { case .relu, .cappedRelu, .sigmoid, .tanh, .leakyRelu, .elu, .smooth: return true; default: return false }
     }
     var isPool: Bool {
         switch self { case .maxPool, .avgPool, .pool1d: return true; default: return false }
@@ -70,7 +72,7 @@ enum PyTorchModules {
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
                             "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
                             "LayerNorm", "GroupNorm", "LSTM", "GRU", "RNN", "Embedding", "EmbeddingBag"]
-        .filter { !$0.hasSuffix("?") }
+        + PyTorchSmoothActivations.modules
     static var supportedList: String { supported.joined(separator: ", ") }
 
     /// Reads one leaf module. Throws for unsupported classes and unreadable arguments.
@@ -124,6 +126,7 @@ enum PyTorchModules {
         case "LSTM", "GRU", "RNN": return try recurrent(r, cell: recurrentTypes[m.type] ?? .lstm)
         case "Embedding", "EmbeddingBag": return try embedding(r, bag: m.type == "EmbeddingBag")
         default:
+            if let op = try PyTorchSmoothActivations.op(m.type, r) { return op }
             throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }
     }

@@ -91,12 +91,13 @@ extension PyTorchBuilder {
     static let tsActivations: [String: PTOp] = ["ReLU": .relu, "ReLU6": .cappedRelu(6), "Sigmoid": .sigmoid, "Tanh": .tanh,
                                                 "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax(dim: nil),
                                                 "LogSoftmax": .logSoftmax(dim: nil), "Identity": .identity]
+        .merging(PyTorchSmoothActivations.tableRows) { a, _ in a }
 
     /// torch.nn leaf modules without parameters that keep their input's shape, which modelc does
     /// not run: such a row is an error, never taken for a container's row (which torchsummary
     /// prints after its children, with their output shape).
     static let shapeKeepingLeaves: Set<String> = [
-        "SiLU", "GELU", "Hardswish", "Hardsigmoid", "Hardtanh", "Mish", "Softplus", "Softsign", "SELU", "CELU",
+        "Hardtanh", "CELU",
         "Tanhshrink", "Threshold", "LogSigmoid", "Softmin", "Softmax2d", "RReLU", "Hardshrink", "Softshrink", "GLU",
         "AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
         "LocalResponseNorm", "CrossMapLRN2d", "ChannelShuffle"]

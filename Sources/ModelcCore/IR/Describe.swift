@@ -45,6 +45,8 @@ enum Describe {
         case .leakyRelu(let x): return "leaky_relu alpha=\(num(x))"
         case .elu(let x): return "elu alpha=\(num(x))"
         case .cappedRelu(let m): return m == 6 ? "relu6" : "relu max_value=\(num(m))"
+        case .gelu(true): return "gelu approximate=tanh"
+        case .hardSigmoid(let s, let o) where s != 1 / 6 || o != 0.5: return "hard_sigmoid slope=\(num(s)) offset=\(num(o))"
         default: return a.name
         }
     }

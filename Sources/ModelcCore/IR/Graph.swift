@@ -35,6 +35,31 @@ public enum Activation: Equatable, Codable, Sendable {
     case elu(alpha: Float)
     /// min(max(x, 0), max): PyTorch's ReLU6 and ONNX's Clip(0, 6), Keras's `relu6` and ReLU(max_value=...).
     case cappedRelu(max: Float)
+    /// x * sigmoid(x): PyTorch SiLU, Keras swish / silu.
+    case silu
+    /// x * Phi(x), or with `tanh` its tanh approximation (PyTorch GELU(approximate='tanh')).
+    case gelu(tanh: Bool)
+    /// min(max(slope * x + offset, 0), 1): PyTorch Hardsigmoid and Keras 3 (slope 1/6), Keras 2
+    /// and ONNX's default (0.2), offset 0.5.
+    case hardSigmoid(slope: Float, offset: Float)
+    /// x * min(max(x + 3, 0), 6) / 6: PyTorch Hardswish, Keras 3 hard_silu / hard_swish.
+    case hardSwish
+    case selu
+    /// log(1 + exp(x)) (PyTorch's beta 1, threshold 20: x above 20).
+    case softplus
+    /// x / (1 + |x|).
+    case softsign
+    /// x * tanh(softplus(x)).
+    case mish
+
+    /// The backward needs the layer's input x, not only its output y (the emitter gives such an
+    /// activation a layer of its own: Passes/ActivationSplit.swift).
+    public var needsInput: Bool {
+        switch self {
+        case .silu, .gelu, .hardSwish, .mish: return true
+        default: return false
+        }
+    }
 
     public var name: String {
         switch self {
@@ -46,6 +71,14 @@ public enum Activation: Equatable, Codable, Sendable {
         case .softmax: return "softmax"
         case .elu(let a): return "elu(\(a))"
         case .cappedRelu(let m): return m == 6 ? "relu6" : "relu(max=\(m))"
+        case .silu: return "silu"
+        case .gelu(let t): return t ? "gelu(tanh)" : "gelu"
+        case .hardSigmoid(let a, let b): return a == 1 / 6 && b == 0.5 ? "hard_sigmoid" : "hard_sigmoid(\(a)x+\(b))"
+        case .hardSwish: return "hard_swish"
+        case .selu: return "selu"
+        case .softplus: return "softplus"
+        case .softsign: return "softsign"
+        case .mish: return "mish"
         }
     }
 }

@@ -360,6 +360,32 @@ enum SemanticDefaults {
         return false
     }
 
+    /// A Keras 2 table's `hard_sigmoid` (annotated: a table does not print activations) is Keras
+    /// 2's clip(0.2 x + 0.5, 0, 1), not the relu6(x + 3) / 6 of Keras 3 and PyTorch that the
+    /// annotation word means elsewhere.
+    static func kerasTwoHardSigmoid(_ ir: inout ModelIR) {
+        let keras3 = Activation.hardSigmoid(slope: 1 / 6, offset: 0.5), keras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5)
+        var names: [String] = []
+        for i in ir.layers.indices {
+            var l = ir.layers[i]
+            switch l.op {
+            case .activation(keras3): l.op = .activation(keras2)
+            case .dense(let u, let b, keras3): l.op = .dense(units: u, useBias: b, activation: keras2)
+            case .conv2d(var a) where a.activation == keras3: a.activation = keras2; l.op = .conv2d(a)
+            case .separableConv2d(var a, let m) where a.activation == keras3: a.activation = keras2; l.op = .separableConv2d(a, depthMultiplier: m)
+            case .depthwiseConv2d(var a, let m) where a.activation == keras3: a.activation = keras2; l.op = .depthwiseConv2d(a, depthMultiplier: m)
+            case .conv2dTranspose(var a, let h, let w) where a.activation == keras3:
+                a.activation = keras2; l.op = .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
+            default: continue
+            }
+            ir.layers[i] = l
+            names.append(l.name)
+        }
+        if !names.isEmpty {
+            ir.assumptions.append("\(names.joined(separator: ", ")): hard_sigmoid is Keras 2's clip(0.2 x + 0.5, 0, 1) (a Keras 2 table; Keras 3's is relu6(x + 3) / 6)")
+        }
+    }
+
     /// relu or a capped relu (relu6): what a ReLU layer computes.
     static func isReLU(_ a: Activation) -> Bool {
         if case .cappedRelu = a { return true }

@@ -4,6 +4,10 @@
 //   Activations.forward     y = f(x)                     x and y may be the same buffer
 //   Activations.backward    dx = dy * f'(x), from y = f(x); dy and dx may be the same buffer
 //                           softmax per row: y = exp(x - max) / sum, dx = y * (dy - sum(dy * y))
+//   Activations.backwardFromInput
+//                           dx = dy * f'(x), from x: the functions whose derivative y does not
+//                           give (silu, gelu, hard_swish, mish; `needsInput`); their formulas are
+//                           in SmoothActivations.swift
 //   Dropout.training        keep element i when u_i >= rate, u_i uniform in [0, 1) from a hash of
 //                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0
 //   Dropout.backward        dx = dy * mask
@@ -19,6 +23,16 @@ import Foundation
 public enum ActivationFunction: Sendable {
     /// capped(m): min(max(x, 0), m) (ReLU6: m = 6).
     case linear, relu, leaky(Float), sigmoid, tanh, elu(Float), capped(Float), softmax(channels: Int)
+    /// hardSigmoid(a, b): min(max(a * x + b, 0), 1) (PyTorch and Keras 3: a = 1/6; Keras 2: 0.2).
+    case silu, gelu, geluTanh, hardSigmoid(Float, Float), hardSwish, selu, softplus, softsign, mish
+
+    /// The backward needs the layer's input x (`Activations.backwardFromInput`), not only y.
+    public var needsInput: Bool {
+        switch self {
+        case .silu, .gelu, .geluTanh, .hardSwish, .mish: return true
+        default: return false
+        }
+    }
 }
 
 public enum Activations {
@@ -48,6 +62,15 @@ public enum Activations {
         case .elu(let a): for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * (exp(v) - 1) }
         case .capped(let m): for i in 0..<count { y[i] = min(max(x[i], 0), m) }
         case .softmax(let channels): softmax(x, y, rows: count / channels, channels: channels)
+        case .silu: for i in 0..<count { y[i] = SmoothActivations.silu(x[i]) }
+        case .gelu: for i in 0..<count { y[i] = SmoothActivations.gelu(x[i]) }
+        case .geluTanh: for i in 0..<count { y[i] = SmoothActivations.geluTanh(x[i]) }
+        case .hardSigmoid(let a, let b): for i in 0..<count { y[i] = min(max(x[i] * a + b, 0), 1) }
+        case .hardSwish: for i in 0..<count { y[i] = SmoothActivations.hardSwish(x[i]) }
+        case .selu: for i in 0..<count { y[i] = SmoothActivations.selu(x[i]) }
+        case .softplus: for i in 0..<count { y[i] = SmoothActivations.softplus(x[i]) }
+        case .softsign: for i in 0..<count { let v = x[i]; y[i] = v / (1 + abs(v)) }
+        case .mish: for i in 0..<count { y[i] = SmoothActivations.mish(x[i]) }
         }
     }
 
@@ -80,6 +103,42 @@ public enum Activations {
         case .elu(let a): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g : g * (v + a) }
         case .capped(let m): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < m ? g : 0 }   // PyTorch: 0 < x < m
         case .softmax(let channels): softmaxBackward(dy: dy, y: y, dx: dx, rows: count / channels, channels: channels)
+        case .hardSigmoid(let a, _): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < 1 ? g * a : 0 }
+        case .selu: for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g * SmoothActivations.seluScale : g * (v + SmoothActivations.seluScaleAlpha) }
+        case .softplus: for i in 0..<count { dx[i] = dy[i] * -expm1(-y[i]) }   // sigmoid(x) = 1 - exp(-y)
+        case .softsign: for i in 0..<count { let s = 1 - abs(y[i]); dx[i] = dy[i] * s * s }   // 1 / (1 + |x|)^2
+        case .silu, .gelu, .geluTanh, .hardSwish, .mish: fatalError("\(f): its backward reads the input (Activations.backwardFromInput)")
+        }
+    }
+
+    /// dx[i] = dy[i] * f'(x[i]) for i in 0..<count, from the input x (`f.needsInput`); dy and dx
+    /// may be the same buffer.
+    @_transparent
+    public static func backwardFromInput(_ f: ActivationFunction, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                         dx: UnsafeMutablePointer<Float>, count: Int) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        backwardFromInputOutOfLine(f, dy: dy, x: x, dx: dx, count: count)
+        #else
+        backwardFromInputInlined(f, dy: dy, x: x, dx: dx, count: count)
+        #endif
+    }
+
+    @inline(never)
+    public static func backwardFromInputOutOfLine(_ f: ActivationFunction, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                                  dx: UnsafeMutablePointer<Float>, count: Int) {
+        backwardFromInputInlined(f, dy: dy, x: x, dx: dx, count: count)
+    }
+
+    @_transparent
+    public static func backwardFromInputInlined(_ f: ActivationFunction, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                                dx: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .silu: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.siluDerivative(x[i]) }
+        case .gelu: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.geluDerivative(x[i]) }
+        case .geluTanh: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.geluTanhDerivative(x[i]) }
+        case .hardSwish: for i in 0..<count { let v = x[i]; dx[i] = v < -3 ? 0 : v <= 3 ? dy[i] * (v / 3 + 0.5) : dy[i] }
+        case .mish: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.mishDerivative(x[i]) }
+        default: fatalError("\(f): its backward reads the output (Activations.backward)")
         }
     }
 

@@ -63,7 +63,21 @@ def gc_dense_bn():
     return m
 
 
+def gc_conv_wide():
+    # Keras 3's activation names for hard_swish and gelu (approximate=False), and elu.
+    i = keras.Input((7, 8, 3), name="input_layer")
+    x = L.Conv2D(40, (1, 5), strides=(1, 2), padding="same", activation="hard_silu", name="conv2d_1")(i)
+    x = L.Conv2D(36, (4, 1), strides=(2, 1), activation="elu", name="conv2d_2")(x)
+    x = L.Conv2D(70, 3, padding="same", use_bias=False, activation="gelu", name="conv2d_3")(x)
+    x = L.GlobalAveragePooling2D(name="global_average_pooling2d_1")(x)
+    x = L.Dense(5, activation="softmax", name="dense_1")(x)
+    return keras.Model(i, x, name="gc_conv_wide")
+
+
 CASES = {"gc_bn_pool": gc_bn_pool, "gc_separable": gc_separable, "gc_dense_bn": gc_dense_bn}
+# Saved as `.keras` only, each from its own seed: `make_keras_files.py gc_conv_wide` (re)makes it
+# alone, leaving the other files as they are.
+KERAS_ONLY = {"gc_conv_wide": gc_conv_wide}
 
 
 def randomize(model, rng):
@@ -133,6 +147,20 @@ def features(path, libver):
         f.attrs["vnames"] = np.array(["p", "qq"], dtype=h5py.string_dtype())
 
 
+def keras_only(name):
+    rng = np.random.default_rng(sum(name.encode()))
+    model = KERAS_ONLY[name]()
+    randomize(model, rng)
+    for layer in model.layers:      # kernels x 4: values reach hard_silu's +-3 and gelu's tails
+        if isinstance(layer, L.Conv2D):
+            layer.kernel.assign(layer.kernel.numpy() * 4)
+    base = os.path.join(HERE, name)
+    model.save(base + ".keras")
+    x = rng.uniform(-1, 1, (4,) + tuple(model.input_shape[1:])).astype(np.float32)
+    np.savez(base + ".io.npz", input=x, output=np.asarray(model.predict(x, verbose=0)).astype(np.float32))
+    print(name, os.path.getsize(base + ".keras"))
+
+
 def main():
     rng = np.random.default_rng(18)
     for name, build in CASES.items():
@@ -161,5 +189,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--features"]:     # only the two HDF5 feature files
         features(os.path.join(HERE, "hdf5_features.h5"), "latest")
         features(os.path.join(HERE, "hdf5_features_v0.h5"), "earliest")
+    elif sys.argv[1:] and all(a in KERAS_ONLY for a in sys.argv[1:]):
+        for a in sys.argv[1:]:
+            keras_only(a)
     else:
         main()

@@ -102,6 +102,42 @@ class ConvTransposeNet(nn.Module):
         return torch.sigmoid(self.deconv2(x))
 
 
+class SmoothNet(nn.Module):
+    """The smooth activations of published models: a strided Conv2d + BatchNorm2d + SiLU
+    (EfficientNet's), then Linear layers with GELU(tanh) and F.mish (a forward call, no module),
+    Hardswish + GELU, Hardsigmoid (MobileNetV3's), SELU + Softplus + Softsign. Some weights are
+    scaled up (`SCALES`) so that values reach GELU's tails and pass Hardswish's and
+    Hardsigmoid's +-3."""
+    SCALES = {"fc1": 16, "fc2": 6, "fc3": 2, "fc4": 10}
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.act1 = nn.SiLU(inplace=True)
+        self.fc1 = nn.Linear(64, 12)
+        self.act2 = nn.GELU(approximate="tanh")
+        self.fc2 = nn.Linear(12, 10)
+        self.act3 = nn.Hardswish()
+        self.act4 = nn.GELU()
+        self.fc3 = nn.Linear(10, 8)
+        self.act5 = nn.Hardsigmoid()
+        self.fc4 = nn.Linear(8, 8)
+        self.act6 = nn.SELU()
+        self.act7 = nn.Softplus()
+        self.act8 = nn.Softsign()
+        self.fc5 = nn.Linear(8, 5)
+        with torch.no_grad():
+            for name, k in self.SCALES.items():
+                getattr(self, name).weight.mul_(k)
+
+    def forward(self, x):
+        x = torch.flatten(self.act1(self.bn1(self.conv1(x))), 1)
+        x = F.mish(self.act2(self.fc1(x)))
+        x = self.act5(self.fc3(self.act4(self.act3(self.fc2(x)))))
+        return self.fc5(self.act8(self.act7(self.act6(self.fc4(x)))))
+
+
 MODEL_MD = {
     "pytorch_conv_bn": ("Conv2d with explicit padding, BatchNorm2d (eps 1e-5, momentum 0.1, unbiased running variance), "
                         "LeakyReLU (default slope 0.01), max_pool2d(3, 2, 1) on signed values, AvgPool2d(3, 1, 1, "
@@ -119,6 +155,10 @@ MODEL_MD = {
                                "nearest), ConvTranspose2d 2x3 stride (2, 1) padding (0, 1) without bias, sigmoid; the "
                                "output is the [2, 24, 16] image (NCHW order).", "input: shape=3x3x4 scale=1 offset=0",
                                "forward: deconv1 relu up deconv2 sigmoid"),
+    "pytorch_smooth": ("A strided Conv2d, BatchNorm2d, SiLU; NCHW flatten; Linear layers followed by GELU(approximate="
+                       "'tanh') and F.mish (a forward call), Hardswish and GELU, Hardsigmoid, SELU, Softplus and Softsign.",
+                       "input: shape=1x8x8 scale=1 offset=0",
+                       "forward: conv1 bn1 act1 flatten fc1 act2 mish fc2 act3 act4 fc3 act5 fc4 act6 act7 act8 fc5"),
 }
 
 
@@ -185,6 +225,7 @@ CASES = [("pytorch_mnist_net", MnistNet, (1, 28, 28), 2, 11),
          ("pytorch_conv_bn", ConvBn, (1, 8, 8), 5, 12),
          ("pytorch_conv1d", Conv1dNet, (2, 17), 4, 13),
          ("pytorch_conv_transpose", ConvTransposeNet, (3, 3, 4), 3, 14),
+         ("pytorch_smooth", SmoothNet, (1, 8, 8), 6, 15),
          ]
 
 if __name__ == "__main__":

@@ -94,9 +94,27 @@ def padded_pools():
     return m
 
 
+def smooth():
+    # The smooth activations of published models (modelc reads the patterns the exporters write):
+    # SiLU after Conv + BatchNorm (Sigmoid, Mul), GELU tanh (the cubic written out), Mish,
+    # Hardswish (HardSigmoid, Mul below opset 14; HardSwish above), GELU (Div, Erf, Add, Mul,
+    # Mul), Hardsigmoid, SELU, Softplus (Softplus, Greater, Where from the dynamo exporter),
+    # Softsign (Abs, Add, Div). Exported twice: "smooth" by the TorchScript exporter at opset 13,
+    # "smooth_dynamo" by the dynamo exporter at opset 18.
+    m = nn.Sequential(
+        nn.Conv2d(1, 4, 3, 2), nn.BatchNorm2d(4), nn.SiLU(), nn.Conv2d(4, 8, 3, 2), nn.GELU(approximate="tanh"),
+        nn.Flatten(), nn.Linear(8 * 6 * 6, 16), nn.Mish(), nn.Linear(16, 16), nn.Hardswish(), nn.GELU(),
+        nn.Linear(16, 16), nn.Hardsigmoid(), nn.Linear(16, 16), nn.SELU(), nn.Softplus(), nn.Softsign(), nn.Linear(16, 10))
+    with torch.no_grad():
+        for k, scale in ((3, 4), (8, 8), (11, 6), (13, 4)):   # values past Hardswish's and Hardsigmoid's +-3
+            m[k].weight.mul_(scale)
+    return m
+
+
 MODELS = [("cnn_bn", cnn_bn, 13), ("mlp", mlp, 17), ("decoder_ops", decoder_ops, 13),
           ("depthwise", depthwise, 17), ("seed000_small", seed000_small, 13), ("seed002_small", seed002_small, 17),
-          ("layernorm", layernorm, 17), ("padded_pools", padded_pools, 17)]
+          ("layernorm", layernorm, 17), ("padded_pools", padded_pools, 17), ("smooth", smooth, 13),
+          ("smooth_dynamo", smooth, 18)]
 
 
 def images():
@@ -141,9 +159,14 @@ def main():
         randomize(model, 200 + i)
         model.eval()
         path = os.path.join(HERE, name + ".onnx")
-        torch.onnx.export(model, torch.from_numpy(x[:1]), path, opset_version=opset, dynamo=False,
-                          input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        if name.endswith("_dynamo"):
+            torch.onnx.export(model, (torch.from_numpy(x[:1]),), path, opset_version=opset, dynamo=True,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False)
+        else:
+            torch.onnx.export(model, torch.from_numpy(x[:1]), path, opset_version=opset, dynamo=False,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
         proto = onnx.load(path)
         onnx.checker.check_model(proto)
         out = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0].astype(np.float64)
@@ -154,7 +177,10 @@ def main():
             ref = model(torch.from_numpy(x)).double()
         ref = ref if name == "mlp" else torch.softmax(ref, dim=1)
         assert np.abs(ref.numpy() - out).max() < 1e-5, name
-        floats = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.data_type == onnx.TensorProto.FLOAT)
+        # The dynamo exporter writes an activation pattern's scalars (0.5, 1, 3, ...) as initializers too: not parameters.
+        params = set(model.state_dict())
+        floats = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.data_type == onnx.TensorProto.FLOAT
+                     and not (name.endswith("_dynamo") and int(np.prod(t.dims)) == 1 and t.name not in params))
         expected["models"][name] = {"opset": opset, "float_initializer_elements": floats,
                                     "torch_parameters": sum(p.numel() for p in model.parameters()),
                                     "probabilities": [[round(float(v), 9) for v in row] for row in out]}

@@ -4,6 +4,9 @@
 // per chunk of images (per image inside a parallel region's image loop, Emitter.emitRegion).
 //   forward:  y = f(x)                     elementwise, softmax over the last axis
 //   backward: dx = dy * f'(y)              computed from the output y;
+//             dx = dy * f'(x)              from the input x for silu, gelu, hard_swish and mish
+//                                          (`needsInput`: always a layer of their own,
+//                                          Passes/ActivationSplit.swift);
 //             softmax (full Jacobian):     dx = y * (dy - sum(dy * y)) per row
 
 import ModelcCore
@@ -20,6 +23,14 @@ enum ActivationCode {
         case .elu(let al): return ".elu(\(floatLiteral(al)))"
         case .cappedRelu(let m): return ".capped(\(floatLiteral(m)))"
         case .softmax: return ".softmax(channels: \(max(channels, 1)))"
+        case .silu: return ".silu"
+        case .gelu(let t): return t ? ".geluTanh" : ".gelu"
+        case .hardSigmoid(let a, let b): return ".hardSigmoid(\(floatLiteral(a)), \(floatLiteral(b)))"
+        case .hardSwish: return ".hardSwish"
+        case .selu: return ".selu"
+        case .softplus: return ".softplus"
+        case .softsign: return ".softsign"
+        case .mish: return ".mish"
         }
     }
 
@@ -28,8 +39,11 @@ enum ActivationCode {
         w.line("Activations.forward(\(function(a, channels: channels)), \(x) + lo * \(size), \(y) + lo * \(size), count: (hi - lo) * \(size))")
     }
 
-    /// dx[lo..<hi] = dy * f'(y); dx and dy may be the same buffer.
+    /// dx[lo..<hi] = dy * f'(y); dx and dy may be the same buffer. An activation that
+    /// `needsInput` never reaches here: it is its own layer (ActivationSplit), whose emitter
+    /// passes its input.
     static func emitBackward(_ w: CodeWriter, _ a: Activation, dy: String, y: String, dx: String, size: Int, channels: Int) {
+        precondition(!a.needsInput, "\(a.name) folded into a layer: ActivationSplit gives it a layer of its own")
         w.line("Activations.backward(\(function(a, channels: channels)), dy: \(dy) + lo * \(size), y: \(y) + lo * \(size), dx: \(dx) + lo * \(size), count: (hi - lo) * \(size))")
     }
 }
@@ -56,8 +70,14 @@ struct ActivationEmitter: OpEmitter {
         }
         var back: [Step] = []
         if let gx = c.gx {
-            m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(y)") { w in
-                ActivationCode.emitBackward(w, activation, dy: c.gy, y: c.y, dx: gx, size: c.outSize, channels: ch)
+            if activation.needsInput {
+                m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(x)") { w in
+                    w.line("Activations.backwardFromInput(\(ActivationCode.function(activation, channels: ch)), dy: \(c.gy) + lo * \(c.outSize), x: \(c.x) + lo * \(c.outSize), dx: \(gx) + lo * \(c.outSize), count: (hi - lo) * \(c.outSize))")
+                }
+            } else {
+                m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(y)") { w in
+                    ActivationCode.emitBackward(w, activation, dy: c.gy, y: c.y, dx: gx, size: c.outSize, channels: ch)
+                }
             }
             back = [.imageLocal("\(b)(lo, hi, t)", floats: c.outSize)]
         }

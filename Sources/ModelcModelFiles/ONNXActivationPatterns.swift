@@ -143,7 +143,7 @@ public enum ONNXActivationPatterns {
         func geluTanh(_ i: Int, x: String) -> Match? {
             var head = [i], cube = i
             if nodes[i].opType == "Pow" {
-                guard constant(i, besides: x, 3) else { return nil }
+                guard nodes[i].inputs.first == x, constant(i, besides: x, 3) else { return nil }
             } else {
                 guard nodes[i].inputs == [x, x], let k = sole(i, "Mul"), takes(k, x, out(i)) else { return nil }
                 head.append(k); cube = k

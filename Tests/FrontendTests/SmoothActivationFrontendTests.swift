@@ -57,6 +57,17 @@ final class SmoothActivationFrontendTests: XCTestCase {
         XCTAssertEqual(r.layer("SiLU-2")?.op, .activation(.silu))
         XCTAssertEqual(r.layer("Hardswish-4")?.op, .activation(.hardSwish))
         XCTAssertEqual(r.layer("GELU-5")?.op, .activation(.gelu(tanh: false)))
+        // The table has activation rows: no ReLU is assumed between them.
+        XCTAssertFalse(r.ir.layers.contains { $0.op == .activation(.relu) }, "\(r.ir.layers.map(\.name))")
+        XCTAssertFalse(r.ir.assumptions.contains { $0.contains("relu after every") }, "\(r.ir.assumptions)")
+        // GELU's form is not printed: noted, and annotatable; a repr's printed form is not overridden.
+        XCTAssertEqual(r.layer("GELU-5")?.notes, ["approximate not printed: 'none' (PyTorch default; annotate `layer GELU-5: activation=gelu_tanh` for approximate='tanh')"])
+        let tanh = checkOK(table + "\n```modelc\nlayer GELU-5: activation=gelu_tanh\n```\n")
+        XCTAssertEqual(tanh?.layer("GELU-5")?.op, .activation(.gelu(tanh: true)))
+        XCTAssertEqual(tanh?.layer("GELU-5")?.notes, ["approximate not printed: 'tanh' (annotated)"])
+        checkError(table + "\n```modelc\nlayer GELU-5: activation=silu\n```\n", contains: "activation=silu: a GELU takes activation=gelu or activation=gelu_tanh")
+        checkError(repr("GELU(approximate='none')") + "```modelc\nlayer act: activation=gelu_tanh\n```\n",
+                   contains: "layer 'act' (GELU): the repr prints approximate='none'; the annotation says gelu(tanh)")
     }
 
     func testKerasConfigNames() throws {
@@ -74,6 +85,20 @@ final class SmoothActivationFrontendTests: XCTestCase {
         let file = try Frontend.check(path: Fixtures.path("keras_files/gc_conv_wide.keras"))
         XCTAssertEqual(file.ir.layers.compactMap { l -> Activation? in if case .conv2d(let a) = l.op { return a.activation }; return nil },
                        [.hardSwish, .elu(alpha: 1), .gelu(tanh: false)])
+        // Which Keras wrote a config: the file's record (.h5 root attribute, .keras metadata.json),
+        // else the config's own keras_version (Keras 2's to_json), else Keras 3's "module" keys.
+        func slope(_ json: String, version: String?) throws -> Activation? {
+            try KerasConfig.check(json: Array(json.utf8), file: "m.json", container: nil, kerasVersion: version).ir.layers.last?.foldedActivation
+        }
+        let dense = "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense_1\", \"units\": 3, \"use_bias\": true, \"activation\": \"hard_sigmoid\"}}"
+        let input = "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"input_1\", \"batch_input_shape\": [null, 4]}}"
+        let bare = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": [\(input), \(dense)]}"
+        let keras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5), keras3 = Activation.hardSigmoid(slope: Self.third, offset: 0.5)
+        XCTAssertEqual(try slope(bare + "}", version: nil), keras2)
+        XCTAssertEqual(try slope(bare + "}", version: "3.15.1"), keras3, "a Keras 3 .h5: no module keys, version 3")
+        XCTAssertEqual(try slope(bare + ", \"module\": \"keras\"}", version: "2.15.0"), keras2, "tf.keras 2.15 .keras: module keys, version 2")
+        XCTAssertEqual(try slope(bare + ", \"keras_version\": \"3.1.0\"}", version: nil), keras3)
+        XCTAssertEqual(try slope(bare + ", \"module\": \"keras\"}", version: nil), keras3)
         XCTAssertThrowsError(try act("glu", keras3: true)) { XCTAssertTrue("\($0)".contains("activation 'glu' is not supported (supported: linear, relu"), "\($0)") }
     }
 
@@ -127,6 +152,16 @@ final class SmoothActivationFrontendTests: XCTestCase {
                     PB.node("Add", ["one", "e"], ["a"]), PB.node("Mul", ["h", "a"], ["y"])]
         let consts = [PB.tensor("half", [], [0.5]), PB.tensor("r2", [], [Float(2).squareRoot()]), PB.tensor("one", [], [1])]
         XCTAssertEqual(try ops(gelu, consts), [.activation(.gelu(tanh: false))])
+        // 3^x is no cube: Pow(3, x) starts no GELU (and is refused).
+        let pow = [PB.node("Pow", ["three", "x"], ["c"]), PB.node("Mul", ["c", "k"], ["ck"]), PB.node("Add", ["x", "ck"], ["i"]),
+                   PB.node("Mul", ["i", "s"], ["si"]), PB.node("Tanh", ["si"], ["t"]), PB.node("Add", ["t", "one"], ["a"]),
+                   PB.node("Mul", ["a", "half"], ["ha"]), PB.node("Mul", ["x", "ha"], ["y"])]
+        let powConsts = [PB.tensor("three", [], [3]), PB.tensor("k", [], [0.044715]), PB.tensor("s", [], [(2 / Float.pi).squareRoot()]),
+                         PB.tensor("one", [], [1]), PB.tensor("half", [], [0.5])]
+        XCTAssertThrowsError(try ops(pow, powConsts)) { XCTAssertTrue("\($0)".contains("'/Pow' (Pow)"), "\($0)") }
+        var cube = pow
+        cube[0] = PB.node("Pow", ["x", "three"], ["c"])
+        XCTAssertEqual(try ops(cube, powConsts), [.activation(.gelu(tanh: true))])
         // A near miss: the Sigmoid of another tensor is a branch, not a SiLU (a Mul merge of two paths).
         let branch = [PB.node("Relu", ["x"], ["r"]), PB.node("Sigmoid", ["r"], ["s"]), PB.node("Mul", ["x", "s"], ["y"])]
         XCTAssertEqual(try ops(branch).last, .merge(.multiply))

@@ -508,13 +508,7 @@ public enum Emitter {
         return (ls, softmax)
     }
 
-    static func folded(_ l: Layer) -> Activation {
-        switch l.op {
-        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _): return a.activation
-        case .dense(_, _, let act): return act
-        default: return .linear
-        }
-    }
+    static func folded(_ l: Layer) -> Activation { l.foldedActivation ?? .linear }
 
     /// `flatten`: the model's Flatten order (PyTorch and Keras channels-first tables: CHW).
     static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, flatten: FlattenOrder, lowering: LayerLowering) -> OpEmitter {

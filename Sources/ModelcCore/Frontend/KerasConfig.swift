@@ -54,21 +54,26 @@ public enum KerasConfig {
     /// `model_config` (a weights-only `.h5` has none, and is refused saying so).
     static func check(h5 path: String) throws -> CheckReport {
         try checkFile(path)        // the same missing-file and directory errors as the other kinds
-        let config: String?
+        let config: String?, version: String?
         do {
-            config = try HDF5File(path: path).rootAttributeString("model_config")
+            let h5 = try HDF5File(path: path)
+            config = try h5.rootAttributeString("model_config")
+            version = try h5.rootAttributeString("keras_version")
         } catch let e as DataError {
             throw modelError(e, file: path)
         }
         guard let text = config else {
             throw ModelError(file: path, line: nil, message: "has no 'model_config' attribute: a weights-only .h5 (model.save_weights) holds no architecture; give the model's summary or its .keras/.h5 model file, and this file as --weights")
         }
-        return try model(fromJSON: text, file: path)
+        return try check(json: Array(text.utf8), file: path, container: "model_config", kerasVersion: version)
     }
 
     /// Checks a `.keras` zip (`zip`) or config JSON held in memory; `file` names it in messages.
     public static func check(bytes: [UInt8], file: String, zip: Bool) throws -> CheckReport {
-        if zip { return try check(json: try configJSON(fromKeras: bytes, file: file), file: file, container: "config.json") }
+        if zip {
+            return try check(json: try configJSON(fromKeras: bytes, file: file), file: file, container: "config.json",
+                             kerasVersion: try kerasVersion(fromKeras: bytes, file: file))
+        }
         return try check(json: bytes, file: file, container: nil)
     }
 
@@ -119,9 +124,23 @@ public enum KerasConfig {
         }
     }
 
-    static func check(json: [UInt8], file: String, container: String?) throws -> CheckReport {
+    /// The `keras_version` of a `.keras` zip's metadata.json, if it has one.
+    static func kerasVersion(fromKeras bytes: [UInt8], file: String) throws -> String? {
+        do {
+            guard let data = try KerasWeightFiles.kerasMember("metadata.json", in: bytes, file: file, maxOutput: JSONReader.maxBytes).data else { return nil }
+            let root = JNode(value: try JSONReader.parse(data, file: file + " (metadata.json)"), path: "", file: file + " (metadata.json)")
+            guard case .object = root.value, let v = try root.optional("keras_version"), case .string(let s) = v.value else { return nil }
+            return s
+        } catch let e as DataError {
+            throw modelError(e, file: file)
+        }
+    }
+
+    /// `kerasVersion`: the version the file records (.keras metadata.json, .h5 root attribute),
+    /// which decides what some activation names compute (KerasConfigLayers.activation).
+    static func check(json: [UInt8], file: String, container: String?, kerasVersion: String? = nil) throws -> CheckReport {
         let root = JNode(value: try JSONReader.parse(json, file: file), path: "", file: file)
-        let model = try KerasModel.read(root)
+        let model = try KerasModel.read(root, kerasVersion: kerasVersion)
         let (ann, annDoc) = try sidecar(of: file)
         try checkLayerDirectives(ann, layers: model.layers, doc: annDoc)
         var (ir, problems) = try KerasConfigLayers.build(model, file: file, annotations: ann)
@@ -211,13 +230,23 @@ struct KLayer {
     var call = 0
     var owner: Int? = nil
 
-    /// Keras 3 writes each layer's entry with its "module"; Keras 2 does not (the functions
-    /// behind some activation names differ: KerasConfigLayers.activation).
-    var keras3: Bool { ((try? entry.optional("module")) ?? nil) != nil }
+    /// Saved by Keras 3 (KerasModel.read): the functions behind some activation names differ
+    /// from Keras 2's (KerasConfigLayers.activation).
+    var keras3 = false
 }
 
 extension KerasModel {
-    static func read(_ root: JNode) throws -> KerasModel {
+    /// `kerasVersion`: the Keras version the file records, else the config's own `keras_version`
+    /// (Keras 2's `to_json`), else Keras 3 when the config has Keras 3's "module" keys.
+    static func read(_ root: JNode, kerasVersion: String? = nil) throws -> KerasModel {
+        var model = try parse(root)
+        let recorded = try kerasVersion ?? root.optional("keras_version").flatMap { v -> String? in if case .string(let s) = v.value { return s }; return nil }
+        let keras3 = recorded.map { $0.hasPrefix("3") } ?? (model.format == .keras3)
+        for i in model.layers.indices { model.layers[i].keras3 = keras3 }
+        return model
+    }
+
+    private static func parse(_ root: JNode) throws -> KerasModel {
         guard case .object = root.value else { throw root.fail("a Keras model config (a JSON object with \"class_name\" and \"config\")") }
         let cls = try root.required("class_name").string()
         let format: Format = try root.optional("module") != nil ? .keras3 : .keras2

@@ -27,8 +27,9 @@ extension KerasConfigLayers {
     static func timeDistributed(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         guard s.count >= 2 else { throw fail("needs a sequence input (steps, ...) but gets \(Inference.shapeText(s))") }
         let node = try l.config.required("layer")
-        let inner = KLayer(name: l.name, className: try node.required("class_name").string(), config: try node.required("config"),
+        var inner = KLayer(name: l.name, className: try node.required("class_name").string(), config: try node.required("config"),
                            entry: l.entry, index: l.index)
+        inner.keras3 = l.keras3
         let allowed: [LayerKind] = [.dense, .flatten, .dropout, .activation, .relu, .leakyReLU, .softmax] + TimeDistributedInference.perStepKinds
         guard let kind = LayerKind.exact(inner.className), allowed.contains(kind) else {
             throw try node.required("class_name").error("TimeDistributed(\(inner.className)) is not supported (\(TimeDistributedInference.supportedText) are)")

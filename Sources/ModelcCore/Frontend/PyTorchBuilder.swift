@@ -94,6 +94,8 @@ enum PyTorchBuilder {
                 if let a = o.alpha { ir.layers[i].op = .activation(.leakyRelu(alpha: a)) }
             case .activation(.elu):
                 if let a = o.alpha { ir.layers[i].op = .activation(.elu(alpha: a)) }
+            case .activation(.gelu(let t)) where o.activation != nil:
+                try PyTorchSmoothActivations.annotated(&ir.layers[i], printed: t, o.activation!, line: line, doc: doc)
             case .dense(let u, let b, _):
                 if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: torchSlope(a, o)) }
             case .conv2d(var c):

@@ -84,7 +84,7 @@ extension PyTorchBuilder {
                 op = .pool1d(max: name.lowercased().hasSuffix("max_pool1d"), k: p.k, s: p.s, pad: p.pad)
             default:
                 let mods = root.leaves.map(\.path).prefix(12).joined(separator: ", ")
-                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, relu6, leaky_relu(A), sigmoid, tanh, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]), avg_pool1d(K[,S[,P]]), flatten, dropout(P), softmax, log_softmax)")
+                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, relu6, leaky_relu(A), sigmoid, tanh, silu, gelu, mish, hardswish, hardsigmoid, selu, softplus, softsign, maxpool(K[,S[,P]]), avgpool(K[,S[,P]]), max_pool1d(K[,S[,P]]), avg_pool1d(K[,S[,P]]), flatten, dropout(P), softmax, log_softmax)")
             }
             out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
         }

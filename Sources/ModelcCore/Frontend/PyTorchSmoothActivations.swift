@@ -38,6 +38,22 @@ enum PyTorchSmoothActivations {
         }
     }
 
+    /// The note of a table's GELU row, whose approximate argument is not printed.
+    static let approximateNote = "approximate not printed: 'none'"
+
+    /// A GELU layer's `activation=gelu|gelu_tanh` annotation: a table row takes either (its form
+    /// is not printed, and its note then says the annotation's); a repr's module only the form it prints.
+    static func annotated(_ l: inout Layer, printed tanh: Bool, _ a: Activation, line: Int?, doc: Document) throws {
+        guard case .gelu(let want) = a else {
+            throw doc.error(line, "layer '\(l.name)' (GELU): activation=\(a.name): a GELU takes activation=gelu or activation=gelu_tanh")
+        }
+        if want != tanh && !l.notes.contains(where: { $0.hasPrefix(approximateNote) }) {
+            throw doc.error(line, "layer '\(l.name)' (GELU): the repr prints approximate='\(tanh ? "tanh" : "none")'; the annotation says \(a.name)")
+        }
+        l.op = .activation(a)
+        l.notes = l.notes.map { $0.hasPrefix(approximateNote) ? "approximate not printed: '\(want ? "tanh" : "none")' (annotated)" : $0 }
+    }
+
     /// A torchsummary / torchinfo row's class (their defaults: GELU exact, Softplus beta 1).
     static let tableRows: [String: PTOp] = ["SiLU": .smooth(.silu), "GELU": .smooth(.gelu(tanh: false)), "Hardswish": .smooth(.hardSwish),
                                             "Hardsigmoid": .smooth(.hardSigmoid(slope: 1 / 6, offset: 0.5)), "SELU": .smooth(.selu),

@@ -26,7 +26,7 @@ extension PyTorchBuilder {
                 if stated == nil {
                     assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
                 }
-                let hasAct = t.rows.contains { ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "ReLU6"].contains($0.type) }
+                let hasAct = t.rows.contains { tsActivations[$0.type]?.isActivation ?? false }
                 try checkLogSoftmaxLast(layers, doc: doc)
                 var ls = layers
                 if !hasAct {
@@ -221,6 +221,9 @@ extension PyTorchBuilder {
         switch r.type {
         case "LeakyReLU": return ["negative_slope not printed: 0.01 (PyTorch default; annotate `layer \(r.label): alpha=...`)"]
         case "ELU": return ["alpha not printed: 1 (PyTorch default; annotate `layer \(r.label): alpha=...`)"]
+        case "GELU":
+            return [PyTorchSmoothActivations.approximateNote + " (PyTorch default; annotate `layer \(r.label): activation=gelu_tanh` for approximate='tanh')"]
+        case "Softplus": return ["beta and threshold not printed: 1 and 20 (PyTorch defaults, the only ones modelc runs)"]
         case "Upsample": return ["mode not printed: nearest (PyTorch default; annotate `layer \(r.label): interpolation=bilinear align_corners=false` for bilinear)"]
         default: return []
         }

@@ -417,6 +417,18 @@ public struct DeclaredTotals: Equatable, Codable, Sendable {
     }
 }
 
+extension Layer {
+    /// The activation a Conv2D, SeparableConv2D, DepthwiseConv2D, Conv2DTranspose or Dense
+    /// applies to its output (nil for the other ops).
+    public var foldedActivation: Activation? {
+        switch op {
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _): return a.activation
+        case .dense(_, _, let act): return act
+        default: return nil
+        }
+    }
+}
+
 public struct ModelIR: Equatable, Codable, Sendable {
     /// Identifier-safe model name (from the file name unless annotated).
     public var name: String

@@ -86,7 +86,7 @@ enum IRBuilder {
                          inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
         ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
-        if !table.layout.hasPrefix("keras3") { SemanticDefaults.kerasTwoHardSigmoid(&ir) }
+        SemanticDefaults.hardSigmoid(&ir, layout: table.layout)
         SharedLayers.syncOps(&ir)
         try ModelInputs.resolve(&ir, classesAnnotated: ann.classes != nil)
         try ModelHeads.resolve(&ir, annotations: ann, document: doc)

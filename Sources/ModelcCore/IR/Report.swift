@@ -109,7 +109,7 @@ enum ReportJSON {
         case .leakyRelu(let x): return [("activation", JSON.string("leaky_relu")), ("alpha", JSON.number(x))]
         case .elu(let x): return [("activation", JSON.string("elu")), ("alpha", JSON.number(x))]
         case .cappedRelu(let m): return [("activation", JSON.string("relu")), ("max_value", JSON.number(m))]
-        case .gelu(let t): return [("activation", JSON.string("gelu")), ("approximate", t ? "true" : "false")]
+        case .gelu(let t): return [("activation", JSON.string("gelu")), ("approximate", JSON.string(t ? "tanh" : "none"))]
         case .hardSigmoid(let s, let o): return [("activation", JSON.string("hard_sigmoid")), ("slope", JSON.number(s)), ("offset", JSON.number(o))]
         default: return [("activation", JSON.string(a.name))]
         }

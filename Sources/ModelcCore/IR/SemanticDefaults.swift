@@ -360,9 +360,23 @@ enum SemanticDefaults {
         return false
     }
 
-    /// A Keras 2 table's `hard_sigmoid` (annotated: a table does not print activations) is Keras
-    /// 2's clip(0.2 x + 0.5, 0, 1), not the relu6(x + 3) / 6 of Keras 3 and PyTorch that the
-    /// annotation word means elsewhere.
+    /// An annotated `hard_sigmoid` (a table prints no activations) is the table's Keras version's:
+    /// a Keras 2 or tf.keras table's is clip(0.2 x + 0.5, 0, 1); a Keras 3 table's is relu6(x + 3)
+    /// / 6, as the annotation word means elsewhere; a table that shows no version (markdown) gets
+    /// Keras 3's, noted.
+    static func hardSigmoid(_ ir: inout ModelIR, layout: String) {
+        if layout.hasPrefix("keras2") || layout.hasPrefix("tf.keras") { return kerasTwoHardSigmoid(&ir) }
+        guard !layout.hasPrefix("keras3") else { return }
+        let names = ir.layers.filter { l in
+            if case .activation(.hardSigmoid) = l.op { return true }
+            if case .hardSigmoid = l.foldedActivation { return true }
+            return false
+        }.map(\.name)
+        if !names.isEmpty {
+            ir.assumptions.append("\(names.joined(separator: ", ")): hard_sigmoid is Keras 3's relu6(x + 3) / 6 (the \(layout) table shows no Keras version; Keras 2's is clip(0.2 x + 0.5, 0, 1))")
+        }
+    }
+
     static func kerasTwoHardSigmoid(_ ir: inout ModelIR) {
         let keras3 = Activation.hardSigmoid(slope: 1 / 6, offset: 0.5), keras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5)
         var names: [String] = []

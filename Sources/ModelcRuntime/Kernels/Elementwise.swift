@@ -106,7 +106,8 @@ public enum Activations {
         case .hardSigmoid(let a, _): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < 1 ? g * a : 0 }
         case .selu: for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g * SmoothActivations.seluScale : g * (v + SmoothActivations.seluScaleAlpha) }
         case .softplus: for i in 0..<count { dx[i] = dy[i] * -expm1(-y[i]) }   // sigmoid(x) = 1 - exp(-y)
-        case .softsign: for i in 0..<count { let s = 1 - abs(y[i]); dx[i] = dy[i] * s * s }   // 1 / (1 + |x|)^2
+        // 1 / (1 + |x|)^2 as (1 - |y|)^2: exact to an absolute 6e-8 (1 - |y| cancels as |x| grows: 0 from |x| = 2^24 on)
+        case .softsign: for i in 0..<count { let s = 1 - abs(y[i]); dx[i] = dy[i] * s * s }
         case .silu, .gelu, .geluTanh, .hardSwish, .mish: fatalError("\(f): its backward reads the input (Activations.backwardFromInput)")
         }
     }

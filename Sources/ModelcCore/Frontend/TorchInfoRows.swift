@@ -57,6 +57,8 @@ extension TorchInfo {
                     throw err("holds \(r.params == .recursive ? "shared" : formatCount(r.params.value)) parameters of its own, outside the layers torchinfo lists; not supported")
                 }
                 if r.depth > 0 && !containers.contains(r.type) { blocks[r.type, default: []].append(label) }
+                let keeps = r.output.map { out in (r.input ?? t.rows.last.map { [-1] + $0.shape }).map { Array($0.dropFirst()) == Array(out.dropFirst()) } } ?? nil
+                if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: keeps) { throw err(why) }
                 continue
             }
             try checkLeaf(r, err: err, maxDepth: maxDepth)

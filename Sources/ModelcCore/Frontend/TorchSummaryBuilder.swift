@@ -199,7 +199,9 @@ extension PyTorchBuilder {
                     }
                     try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0, notes: unprintedArguments(r, ann))
                 } else if r.params == 0, let p = prevDeclared, p == r.shape, !shapeKeepingLeaves.contains(r.type) {
-                    // A container (custom block) row: torchsummary prints it after its children.
+                    // A container (custom block) row: torchsummary prints it after its children
+                    // (where its input shape, so whether it keeps it, is not shown).
+                    if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: nil) { throw err(why) }
                     if let last = c.layers.indices.last { c.layers[last].notes.append("container row \(r.label) (0 params, same shape) skipped") }
                 } else {
                     throw err("module class \(r.type) is not supported (supported: \(PyTorchModules.supportedList))")

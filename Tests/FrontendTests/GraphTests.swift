@@ -25,6 +25,45 @@ final class GraphTests: XCTestCase {
     Non-trainable params: 0
     """
 
+    /// A squeeze-and-excitation block: Multiply broadcasts the scale (None, 1, 1, 8) over the
+    /// feature map (None, 8, 8, 8), as Keras's merge layers do (numerics: Tests/RuntimeTests/
+    /// MergeBroadcastTests and the ONNX se_residual fixture).
+    func testMultiplyBroadcastsASqueezeExcitationScale() throws {
+        let t = """
+        __________________________________________________________________________________________________
+        Layer (type)                    Output Shape         Param #     Connected to                     
+        ==================================================================================================
+        input_1 (InputLayer)            (None, 8, 8, 4)      0
+        __________________________________________________________________________________________________
+        conv2d_1 (Conv2D)               (None, 8, 8, 8)      296         input_1[0][0]
+        __________________________________________________________________________________________________
+        global_average_pooling2d_1 (Gl  (None, 8)            0           conv2d_1[0][0]
+        __________________________________________________________________________________________________
+        reshape_1 (Reshape)             (None, 1, 1, 8)      0           global_average_pooling2d_1[0][0]
+        __________________________________________________________________________________________________
+        conv2d_2 (Conv2D)               (None, 1, 1, 2)      18          reshape_1[0][0]
+        __________________________________________________________________________________________________
+        conv2d_3 (Conv2D)               (None, 1, 1, 8)      24          conv2d_2[0][0]
+        __________________________________________________________________________________________________
+        multiply_1 (Multiply)           (None, 8, 8, 8)      0           conv2d_1[0][0]
+                                                                         conv2d_3[0][0]
+        __________________________________________________________________________________________________
+        flatten_1 (Flatten)             (None, 512)          0           multiply_1[0][0]
+        __________________________________________________________________________________________________
+        dense_1 (Dense)                 (None, 10)           5130        flatten_1[0][0]
+        ==================================================================================================
+        Total params: 5,468
+        Trainable params: 5,468
+        Non-trainable params: 0
+        """
+        let r = try XCTUnwrap(checkOK(t))
+        XCTAssertEqual(r.layer("multiply_1")?.op, .merge(.multiply))
+        XCTAssertEqual(r.layer("multiply_1")?.outputShape, [8, 8, 8])
+        checkError(t.replacingOccurrences(of: "(None, 1, 1, 8)      24 ", with: "(None, 1, 1, 6)      18 ")
+                    .replacingOccurrences(of: "Total params: 5,468", with: "Total params: 5,462"),
+                   contains: "layer 'multiply_1' (Multiply): inputs (8, 8, 8), (1, 1, 6) differ; each size must equal the others or be 1 (broadcasting)")
+    }
+
     func testKeras2AddGraph() throws {
         let r = try Frontend.check(text: Self.keras2, path: "g.md")
         XCTAssertTrue(r.ok, "\(r.problems)")
@@ -54,7 +93,7 @@ final class GraphTests: XCTestCase {
                    contains: "Subtract needs exactly 2 inputs, has 3", path: "g.md")
         let wide = t.replacingOccurrences(of: "dense_2 (Dense)                 (None, 10)           7850",
                                           with: "dense_2 (Dense)                 (None, 12)           9420")
-        checkError(wide, contains: "layer 'add_1' (Add): inputs (10), (12) differ; the shapes must be equal (no broadcasting)", path: "g.md")
+        checkError(wide, contains: "layer 'add_1' (Add): inputs (10), (12) differ; each size must equal the others or be 1 (broadcasting)", path: "g.md")
         let concat = wide.replacingOccurrences(of: "add_1 (Add)                     (None, 10)", with: "add_1 (Concatenate)             (None, 22)")
             .replacingOccurrences(of: "110         add_1", with: "230         add_1")
             .replacingOccurrences(of: "15,810", with: "17,500")

@@ -3,8 +3,10 @@
 // A Keras functional table's `Connected to` column names each layer's inputs; a layer then
 // reads the outputs of earlier layers (`Layer.producers`, positions in `ModelIR.layers`, which
 // stay in topological order) instead of the row above. Merge layers combine several outputs:
-// Add, Subtract (exactly two), Multiply, Average, Maximum and Minimum need equal shapes (no
-// broadcasting); Concatenate needs equal shapes except along its axis, where the sizes add.
+// Add, Subtract (exactly two), Multiply, Average, Maximum and Minimum broadcast as Keras and ONNX
+// do: shapes aligned at their last axis, each size equal to the output's or 1 (a squeeze-and-
+// excitation block's x [H, W, C] * s [1, 1, C]); Concatenate needs equal shapes except along its
+// axis, where the sizes add.
 // Several inputs: IR/ModelInputs.swift. A layer called more than once (shared weights) is one
 // layer per call (IR/SharedLayers.swift). Several outputs are heads (IR/ModelHeads.swift).
 
@@ -46,10 +48,7 @@ public enum MergeKind: Equatable, Codable, Sendable {
         if self == .subtract, inputs.count != 2 { return .failure(MergeShapeError("Subtract needs exactly 2 inputs, has \(inputs.count)")) }
         let first = inputs[0]
         let shapes = inputs.map { Inference.shapeText($0) }.joined(separator: ", ")
-        guard case .concatenate(let axis) = self else {
-            return inputs.allSatisfy({ $0 == first }) ? .success(first)
-                : .failure(MergeShapeError("inputs \(shapes) differ; the shapes must be equal (no broadcasting)"))
-        }
+        guard case .concatenate(let axis) = self else { return MergeKind.broadcast(inputs) }
         let a = first.count + axis
         guard a >= 0, a < first.count else { return .failure(MergeShapeError("axis \(axis) is outside the rank-\(first.count) inputs")) }
         var out = first
@@ -61,6 +60,27 @@ public enum MergeKind: Equatable, Codable, Sendable {
         }
         return .success(out)
     }
+}
+
+extension MergeKind {
+    /// The element-wise merges' output: per axis (aligned at the last), the size every input has
+    /// there or 1 (a missing leading axis counts as 1).
+    static func broadcast(_ inputs: [[Int]]) -> Result<[Int], MergeShapeError> {
+        let rank = inputs.map(\.count).max() ?? 0
+        var out: [Int] = []
+        for a in 0..<rank {
+            let sizes = Set(inputs.map { padded($0, rank: rank)[a] }).subtracting([1])
+            guard sizes.count <= 1 else {
+                let shapes = inputs.map { Inference.shapeText($0) }.joined(separator: ", ")
+                return .failure(MergeShapeError("inputs \(shapes) differ; each size must equal the others or be 1 (broadcasting)"))
+            }
+            out.append(sizes.first ?? 1)
+        }
+        return .success(out)
+    }
+
+    /// `shape` with leading 1s up to `rank`.
+    public static func padded(_ shape: [Int], rank: Int) -> [Int] { Array(repeating: 1, count: max(0, rank - shape.count)) + shape }
 }
 
 public struct MergeShapeError: Error, Sendable {

@@ -111,10 +111,46 @@ def smooth():
     return m
 
 
+class SqueezeExcitation(nn.Module):
+    # torchvision's: x * hardsigmoid(fc2(relu(fc1(avgpool(x))))), the scale [N, C, 1, 1] broadcast over x.
+    def __init__(self, c, r):
+        super().__init__()
+        self.avgpool, self.fc1, self.fc2 = nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, r, 1), nn.Conv2d(r, c, 1)
+        self.activation, self.scale_activation = nn.ReLU(), nn.Hardsigmoid()
+
+    def forward(self, x):
+        return x * self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+
+
+class InvertedResidual(nn.Module):
+    # MobileNetV3's block: expand 1x1, depthwise 3x3, squeeze-and-excitation, project 1x1; the
+    # input added when the block keeps its shape (stride 1).
+    def __init__(self, c, e, stride):
+        super().__init__()
+        self.expand = nn.Sequential(nn.Conv2d(c, e, 1, bias=False), nn.BatchNorm2d(e), nn.Hardswish())
+        self.dw = nn.Sequential(nn.Conv2d(e, e, 3, stride, 1, groups=e, bias=False), nn.BatchNorm2d(e), nn.Hardswish())
+        self.se = SqueezeExcitation(e, 8)
+        self.project = nn.Sequential(nn.Conv2d(e, c, 1, bias=False), nn.BatchNorm2d(c))
+        self.residual = stride == 1
+
+    def forward(self, x):
+        y = self.project(self.se(self.dw(self.expand(x))))
+        return x + y if self.residual else y
+
+
+def se_residual():
+    # A MobileNetV3-style network: Hardswish stem, two inverted residual blocks with
+    # squeeze-and-excitation (a Mul broadcasting [N, C, 1, 1] over [N, C, H, W]), the first with
+    # its residual Add, global average pooling, a Hardswish head.
+    return nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish(),
+                         InvertedResidual(16, 32, 1), InvertedResidual(16, 48, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(16, 64), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(64, 10))
+
+
 MODELS = [("cnn_bn", cnn_bn, 13), ("mlp", mlp, 17), ("decoder_ops", decoder_ops, 13),
           ("depthwise", depthwise, 17), ("seed000_small", seed000_small, 13), ("seed002_small", seed002_small, 17),
           ("layernorm", layernorm, 17), ("padded_pools", padded_pools, 17), ("smooth", smooth, 13),
-          ("smooth_dynamo", smooth, 18)]
+          ("smooth_dynamo", smooth, 18), ("se_residual", se_residual, 17)]
 
 
 def images():

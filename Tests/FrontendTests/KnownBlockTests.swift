@@ -18,15 +18,28 @@ final class KnownBlockTests: XCTestCase {
 
     func testReprBlocks() {
         let basic = conv("conv1", 4, 4) + "      (relu): ReLU(inplace=True)\n" + conv("conv2", 4, 4)
-        checkError(repr("BasicBlock", basic, fc: 256), contains: "module 'features.0' (BasicBlock): BasicBlock.forward() adds its input to its output (ResNet's residual connection)")
+        checkError(repr("BasicBlock", basic, fc: 256), contains: "module 'features.0' (BasicBlock): BasicBlock.forward() adds its input to its output (a residual connection)")
         let se = "      (avgpool): AdaptiveAvgPool2d(output_size=1)\n      (fc1): Conv2d(4, 2, kernel_size=(1, 1), stride=(1, 1))\n"
             + "      (fc2): Conv2d(2, 4, kernel_size=(1, 1), stride=(1, 1))\n      (activation): ReLU()\n      (scale_activation): Hardsigmoid()\n"
         checkError(repr("SqueezeExcitation", se, fc: 4), contains: "multiplies its input by the channel weights it computes")
-        // An InvertedResidual that keeps the shape adds its input: refused; one with stride 2 is a chain.
-        let kept = conv("dw", 4, 4, groups: 4) + "      (act): ReLU6(inplace=True)\n" + "      (pw): Conv2d(4, 4, kernel_size=(1, 1), stride=(1, 1), bias=False)\n"
-        checkError(repr("InvertedResidual", kept, fc: 256), contains: "adds its input to its output when it keeps its shape (stride 1, as many channels out as in), as this one does; a repr or table does not show that")
-        let strided = conv("dw", 4, 4, stride: 2, groups: 4) + "      (act): ReLU6(inplace=True)\n" + "      (pw): Conv2d(4, 8, kernel_size=(1, 1), stride=(1, 1), bias=False)\n"
-        XCTAssertNotNil(checkOK(repr("InvertedResidual", strided, fc: 128)))
+        // torchvision's InvertedResidual (its layers in `conv`): one that keeps the shape adds its
+        // input, refused; one with stride 2 is a chain.
+        func inverted(_ stride: Int, _ cout: Int) -> String {
+            "      (conv): Sequential(\n  " + conv("0", 4, 4, stride: stride, groups: 4) + "        (1): ReLU6(inplace=True)\n"
+                + "        (2): Conv2d(4, \(cout), kernel_size=(1, 1), stride=(1, 1), bias=False)\n      )\n"
+        }
+        checkError(repr("InvertedResidual", inverted(1, 4), fc: 256),
+                   contains: "adds its input to its output (a residual connection) when it keeps its shape (stride 1, as many channels out as in), as this one does; a repr or table does not show that")
+        XCTAssertNotNil(checkOK(repr("InvertedResidual", inverted(2, 8), fc: 128)))
+        // ShuffleNetV2's block of the same name splits and shuffles: refused at any stride.
+        checkError(repr("InvertedResidual", "      (branch1): Sequential()\n      (branch2): Sequential(\n  " + conv("0", 4, 4, stride: 2) + "      )\n", fc: 64),
+                   contains: "splits its channels, concatenates two branches and shuffles the channels (ShuffleNetV2)")
+        // EfficientNet's MBConv: refused for what it is, before its StochasticDepth would be.
+        checkError(repr("MBConv", "      (block): Sequential(\n  " + conv("0", 4, 4, groups: 4) + "      )\n      (stochastic_depth): StochasticDepth(p=0.0, mode=row)\n", fc: 256),
+                   contains: "(MBConv): MBConv.forward() adds its input to its output (a residual connection) when it keeps its shape")
+        // A user's own chain class with a library's name but not its children runs, as custom blocks do.
+        let own = checkOK(repr("Bottleneck", "      (0): Conv2d(4, 4, kernel_size=(1, 1), stride=(1, 1))\n      (1): ReLU()\n", fc: 256))
+        XCTAssertTrue(own?.ir.assumptions.contains { $0.contains("custom blocks run as chains of their modules: Bottleneck (features.0)") } ?? false, "\(own?.ir.assumptions ?? [])")
     }
 
     func testTableBlocks() {
@@ -48,7 +61,7 @@ final class KnownBlockTests: XCTestCase {
         Total params: 2,622
         ==========================================================================================
         """
-        checkError(torchinfo, contains: "InvertedResidual): InvertedResidual.forward() adds its input to its output when it keeps its shape")
+        checkError(torchinfo, contains: "InvertedResidual): InvertedResidual.forward() adds its input to its output (a residual connection) when it keeps its shape")
         let summary = """
         ```modelc
         input: shape=4x8x8
@@ -63,6 +76,6 @@ final class KnownBlockTests: XCTestCase {
         ================================================================
         """
         checkError(summary, contains: "BasicBlock-3")
-        checkError(summary, contains: "adds its input to its output (ResNet's residual connection)")
+        checkError(summary, contains: "adds its input to its output (a residual connection)")
     }
 }

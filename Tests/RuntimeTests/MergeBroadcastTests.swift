@@ -2,24 +2,34 @@
 // broadcast inputs tiled to the output's shape by hand give the same outputs through the
 // element-wise Merge.forward, and every gradient matches a central finite difference of
 // sum(y * r) in Double, for every operation, on a squeeze-and-excitation shape (x [4, 3, 5] *
-// s [1, 1, 5]) and a spatial one ([4, 3, 1] + [4, 3, 5] + [1, 3, 1]).
+// s [1, 1, 5]), a spatial one ([4, 3, 1] + [4, 3, 5] + [1, 3, 1]), rank 4 and vectors; and the
+// tie of maximum and minimum goes to the first input equal to y, with or without a gradient.
 
 import XCTest
 @testable import ModelcRuntime
 
 final class MergeBroadcastTests: XCTestCase {
     let ops: [MergeOperation] = [.add, .subtract, .multiply, .average, .maximum, .minimum]
-    let cases: [(shapes: [[Int]], out: [Int])] = [([[4, 3, 5], [1, 1, 5]], [4, 3, 5]), ([[4, 3, 1], [4, 3, 5], [1, 3, 1]], [4, 3, 5])]
+    let cases: [(shapes: [[Int]], out: [Int])] = [([[4, 3, 5], [1, 1, 5]], [4, 3, 5]), ([[4, 3, 1], [4, 3, 5], [1, 3, 1]], [4, 3, 5]),
+                                                  ([[2, 3, 2, 4], [2, 1, 1, 4]], [2, 3, 2, 4]), ([[6], [1]], [6])]   // TimeDistributed rank 4; vectors
 
     func values(_ n: Int, _ seed: Int) -> [Float] { (0..<n).map { Float(($0 * 7919 + seed * 104_729) % 2001) / 1000 - 1 } }
 
-    /// Input k's values tiled over the output's shape (image by image).
+    /// Input k's values tiled over the output's shape (image by image), by the index arithmetic.
     func tiled(_ x: [Float], _ s: [Int], out: [Int], images: Int) -> [Float] {
+        let size = out.reduce(1, *)
         var t: [Float] = []
         for n in 0..<images {
-            for h in 0..<out[0] { for w in 0..<out[1] { for c in 0..<out[2] {
-                t.append(x[n * s.reduce(1, *) + (s[0] == 1 ? 0 : h) * s[1] * s[2] + (s[1] == 1 ? 0 : w) * s[2] + (s[2] == 1 ? 0 : c)])
-            } } }
+            for i in 0..<size {
+                var rest = i, offset = 0, step = 1
+                for a in stride(from: out.count - 1, through: 0, by: -1) {
+                    let coord = rest % out[a]
+                    rest /= out[a]
+                    offset += (s[a] == 1 ? 0 : coord) * step
+                    step *= s[a]
+                }
+                t.append(x[n * s.reduce(1, *) + offset])
+            }
         }
         return t
     }
@@ -46,6 +56,17 @@ final class MergeBroadcastTests: XCTestCase {
                 XCTAssertEqual(run(op, xs, shapes, out: out, images: images), want, "\(op) \(shapes)")
             }
         }
+    }
+
+    func testMaximumTiesGoToTheFirstInputWithOrWithoutAGradient() {
+        var x0: [Float] = [0, 0], x1: [Float] = [0], y: [Float] = [0, 0], dy: [Float] = [1, 2], dx1: [Float] = [9]
+        x0.withUnsafeMutableBufferPointer { a in x1.withUnsafeMutableBufferPointer { b in y.withUnsafeMutableBufferPointer { yy in
+            dy.withUnsafeMutableBufferPointer { d in dx1.withUnsafeMutableBufferPointer { g in
+                Merge.backwardBroadcast(.maximum, dy: d.baseAddress!, xs: [a.baseAddress!, b.baseAddress!], y: yy.baseAddress!,
+                                        dxs: [nil, g.baseAddress!], shapes: [[2], [1]], out: [2], images: 1)
+            } }
+        } } }
+        XCTAssertEqual(dx1, [0], "input 0 ties with input 1 and takes dy, though it takes no gradient")
     }
 
     func testBackwardMatchesFiniteDifferences() {

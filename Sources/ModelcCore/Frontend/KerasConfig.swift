@@ -58,7 +58,7 @@ public enum KerasConfig {
         do {
             let h5 = try HDF5File(path: path)
             config = try h5.rootAttributeString("model_config")
-            version = try h5.rootAttributeString("keras_version")
+            version = (try? h5.rootAttributeString("keras_version")) ?? nil   // unreadable: unknown (KerasModel.read falls back)
         } catch let e as DataError {
             throw modelError(e, file: path)
         }
@@ -72,7 +72,7 @@ public enum KerasConfig {
     public static func check(bytes: [UInt8], file: String, zip: Bool) throws -> CheckReport {
         if zip {
             return try check(json: try configJSON(fromKeras: bytes, file: file), file: file, container: "config.json",
-                             kerasVersion: try kerasVersion(fromKeras: bytes, file: file))
+                             kerasVersion: kerasVersion(fromKeras: bytes, file: file))
         }
         return try check(json: bytes, file: file, container: nil)
     }
@@ -124,16 +124,14 @@ public enum KerasConfig {
         }
     }
 
-    /// The `keras_version` of a `.keras` zip's metadata.json, if it has one.
-    static func kerasVersion(fromKeras bytes: [UInt8], file: String) throws -> String? {
-        do {
-            guard let data = try KerasWeightFiles.kerasMember("metadata.json", in: bytes, file: file, maxOutput: JSONReader.maxBytes).data else { return nil }
-            let root = JNode(value: try JSONReader.parse(data, file: file + " (metadata.json)"), path: "", file: file + " (metadata.json)")
-            guard case .object = root.value, let v = try root.optional("keras_version"), case .string(let s) = v.value else { return nil }
-            return s
-        } catch let e as DataError {
-            throw modelError(e, file: file)
-        }
+    /// The `keras_version` of a `.keras` zip's metadata.json, or nil when it has none or it cannot
+    /// be read (Keras does not need it to load the model; KerasModel.read falls back).
+    static func kerasVersion(fromKeras bytes: [UInt8], file: String) -> String? {
+        guard let data = (try? KerasWeightFiles.kerasMember("metadata.json", in: bytes, file: file, maxOutput: 1 << 16))?.data,
+              let value = try? JSONReader.parse(data, file: file + " (metadata.json)") else { return nil }
+        let root = JNode(value: value, path: "", file: file + " (metadata.json)")
+        guard case .object = root.value, let v = (try? root.optional("keras_version")) ?? nil, case .string(let s) = v.value else { return nil }
+        return s
     }
 
     /// `kerasVersion`: the version the file records (.keras metadata.json, .h5 root attribute),

@@ -1,7 +1,9 @@
 // ONNXMerge: an ONNX node that combines several computed tensors as one merge layer of the IR
 // (IR/Merge.swift), reading the layers that compute them (`Layer.producers`).
 // Add and Sum -> add, Sub -> subtract (two inputs), Mul -> multiply, Max -> maximum, Min ->
-// minimum, Mean -> average: equal shapes only (ONNX broadcasting is refused). Concat along
+// minimum, Mean -> average: shapes of one rank, each size equal to the others' or 1 (ONNX's
+// broadcasting of a [N, C, 1, 1] scale; inputs of different ranks, which ONNX aligns at the last
+// NCHW axis and the IR at the channels, are refused). Concat along
 // an NCHW axis: axis 1 (channels) is the IR's last axis, the spatial axes H, W (or L) are the
 // IR's first ones; the batch axis is refused. A merge operator with one computed input (the
 // Add of a constant that is not a MatMul's bias, a Mul by a constant) is refused too.
@@ -50,6 +52,9 @@ enum ONNXMerge {
         }
         if let k = st.s.constants.keys.min() {
             throw st.err("input \(k) '\(st.node.inputs[k])' is a constant; \(st.s.opType) of computed tensors only (no broadcast constants)")
+        }
+        if Set(shapes.map(\.count)).count > 1, !kind.isConcatenate {
+            throw st.err("inputs of different ranks (\(shapes.map { PyTorchBuilder.chw($0) }.joined(separator: ", "))): ONNX broadcasts them from the last NCHW axis; not supported")
         }
         switch kind.output(shapes) {
         case .failure(let e): throw st.err(e.message)

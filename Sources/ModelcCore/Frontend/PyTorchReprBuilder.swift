@@ -20,8 +20,8 @@ extension PyTorchBuilder {
     }
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
+        try PyTorchKnownBlocks.check(root, doc: doc)
         var m = try readModules(root, doc: doc)
-        try PyTorchKnownBlocks.check(root, ops: m.ops, doc: doc)
         try applyRecurrentOutputs(&m, ann: ann, doc: doc, assumptions: &assumptions)
         try applyPoolModes(&m, ann: ann, doc: doc, assumptions: &assumptions)
         var (input, inputNote) = try defaultInput(m, ann: ann, doc: doc)

@@ -92,6 +92,9 @@ extension TorchInfo {
             throw err("'(\(formatCount(n)))': its parameters are frozen (requires_grad=False); modelc trains every parameter, so this is not supported")
         }
         guard !supported.contains(r.type) else { return }
+        if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: r.input.flatMap { i in r.output.map { Array(i.dropFirst()) == Array($0.dropFirst()) } }) {
+            throw err(why)   // a library block whose layers the depth setting hid: refused either way
+        }
         let hidden = "rerun summary(model, input_size=..., depth=\(maxDepth + 1)) or deeper so that torchinfo shows every layer"
         if containers.contains(r.type) {
             throw err("a block whose layers torchinfo's depth setting hid (\(r.params.value > 0 ? formatCount(r.params.value) + " params" : "no params shown")); \(hidden)")

@@ -198,10 +198,12 @@ extension PyTorchBuilder {
                         throw err("a table does not print \(r.type)'s dim: only one over a vector [K] or a 1x1 image's channels is read from a table (give modelc the print(model) repr)")
                     }
                     try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0, notes: unprintedArguments(r, ann))
+                } else if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: nil) {
+                    // A library block's container row (printed after its children, its input shape,
+                    // so whether it keeps it, not shown).
+                    throw err(why)
                 } else if r.params == 0, let p = prevDeclared, p == r.shape, !shapeKeepingLeaves.contains(r.type) {
-                    // A container (custom block) row: torchsummary prints it after its children
-                    // (where its input shape, so whether it keeps it, is not shown).
-                    if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: nil) { throw err(why) }
+                    // A container (custom block) row: torchsummary prints it after its children.
                     if let last = c.layers.indices.last { c.layers[last].notes.append("container row \(r.label) (0 params, same shape) skipped") }
                 } else {
                     throw err("module class \(r.type) is not supported (supported: \(PyTorchModules.supportedList))")

@@ -79,6 +79,8 @@ extension MergeKind {
         return .success(out)
     }
 
+    public var isConcatenate: Bool { if case .concatenate = self { return true }; return false }
+
     /// `shape` with leading 1s up to `rank`.
     public static func padded(_ shape: [Int], rank: Int) -> [Int] { Array(repeating: 1, count: max(0, rank - shape.count)) + shape }
 }

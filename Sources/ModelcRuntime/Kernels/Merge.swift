@@ -1,6 +1,6 @@
-// Merge kernels: several equal-shaped inputs into one output (Keras Add, Subtract, Multiply,
-// Average, Maximum, Minimum), Concatenate's block copies, and the gradient sum of an output
-// read by several layers.
+// Merge kernels: several inputs into one output (Keras Add, Subtract, Multiply, Average,
+// Maximum, Minimum; equal shapes, or broadcast), Concatenate's block copies, and the gradient
+// sum of an output read by several layers.
 //
 //   Merge.forward        y = x0 + x1 + ..., x0 - x1, x0 * x1 * ..., mean, max, min (element-wise)
 //   Merge.backward       dx_k = dy (add), -dy for x1 (subtract), dy * prod_{j != k} x_j
@@ -8,9 +8,9 @@
 //                        y, else 0 (maximum, minimum: ties go to the first, as TensorFlow's
 //                        pairwise maximum(maximum(x0, x1), x2) does); a nil dx_k is skipped
 //   Merge.forwardBroadcast, Merge.backwardBroadcast
-//                        the same with inputs whose sizes are the output's or 1 (shapes as
-//                        [H, W, C]): input k's value at (h, w, c) is x_k at (h or 0, w or 0,
-//                        c or 0); its gradient sums dx over the positions that read each value
+//                        the same with inputs whose sizes are the output's or 1 (any rank):
+//                        input k's value at (h, w, c) is x_k at (h or 0, w or 0, c or 0); its
+//                        gradient sums dx over the positions that read each value
 //   Merge.concatenate    per outer index o: y[o] = x0[o] ++ x1[o] ++ ... (inner_k values each)
 //   Merge.split          the reverse: dx_k[o] = its inner_k values of dy[o]
 //   Merge.accumulate     g += extra
@@ -64,17 +64,18 @@ public enum Merge {
         }
     }
 
-    /// Broadcasting forward of `images` images: `shapes[k]` is input k's per-image [H, W, C],
-    /// `out` the output's; every size of an input is the output's or 1.
+    /// Broadcasting forward of `images` images: `shapes[k]` is input k's per-image shape and
+    /// `out` the output's, all of one rank; every size of an input is the output's or 1.
     public static func forwardBroadcast(_ op: MergeOperation, _ xs: [UnsafeMutablePointer<Float>], shapes: [[Int]], out: [Int],
                                         _ y: UnsafeMutablePointer<Float>, images: Int) {
-        let map = BroadcastMap(shapes: shapes, out: out)
-        for n in 0..<images {
-            let ys = y + n * map.outSize
+        let map = BroadcastMap(shapes: shapes, out: out), n = xs.count
+        let scale: Float = 1 / Float(n)   // average: times 1/n, as Merge.forward
+        for im in 0..<images {
+            let ys = y + im * map.outSize
             map.forEach { i, idx in
-                var v = xs[0][n * map.sizes[0] + idx[0]]
-                for k in 1..<xs.count {
-                    let x = xs[k][n * map.sizes[k] + idx[k]]
+                var v = xs[0][im * map.sizes[0] + idx[0]]
+                for k in 1..<n {
+                    let x = xs[k][im * map.sizes[k] + idx[k]]
                     switch op {
                     case .add, .average: v += x
                     case .subtract: v -= x
@@ -83,13 +84,14 @@ public enum Merge {
                     case .minimum: v = min(v, x)
                     }
                 }
-                ys[i] = op == .average ? v * (1 / Float(xs.count)) : v   // as Merge.forward: times 1/n
+                ys[i] = op == .average ? v * scale : v
             }
         }
     }
 
     /// Broadcasting backward: dx_k (zeroed, then summed over the output positions reading each of
-    /// its values) as `backward` gives it element by element; a nil dx_k is skipped.
+    /// its values) as `backward` gives it element by element (a tie of maximum or minimum goes to
+    /// the first input equal to y, whether or not it takes a gradient); a nil dx_k is skipped.
     public static func backwardBroadcast(_ op: MergeOperation, dy: UnsafeMutablePointer<Float>, xs: [UnsafeMutablePointer<Float>],
                                          y: UnsafeMutablePointer<Float>, dxs: [UnsafeMutablePointer<Float>?], shapes: [[Int]], out: [Int], images: Int) {
         let map = BroadcastMap(shapes: shapes, out: out), n = xs.count
@@ -99,13 +101,13 @@ public enum Merge {
                 let g = dy[im * map.outSize + i]
                 var taken = false
                 for k in 0..<n {
-                    guard let dx = dxs[k] else { continue }
                     let v: Float
                     switch op {
                     case .add: v = g
                     case .subtract: v = k == 0 ? g : -g
                     case .average: v = g / Float(n)
                     case .multiply:
+                        guard dxs[k] != nil else { continue }
                         var p = g
                         for j in 0..<n where j != k { p *= xs[j][im * map.sizes[j] + idx[j]] }
                         v = p
@@ -114,7 +116,7 @@ public enum Merge {
                         if hit { taken = true }
                         v = hit ? g : 0
                     }
-                    dx[im * map.sizes[k] + idx[k]] += v
+                    dxs[k]?[im * map.sizes[k] + idx[k]] += v
                 }
             }
         }
@@ -145,7 +147,9 @@ public enum Merge {
     }
 }
 
-/// Where each broadcast input's value for an output position of one image is.
+/// Where each broadcast input's value for an output position of one image is: the output's
+/// axes as an odometer, input k's offset moving by its stride on the axes it has (0 on a
+/// broadcast one). The last axis is the inner loop.
 struct BroadcastMap {
     let out: [Int]
     let strides: [[Int]]
@@ -153,25 +157,41 @@ struct BroadcastMap {
     let outSize: Int
 
     init(shapes: [[Int]], out: [Int]) {
-        precondition(out.count == 3 && shapes.allSatisfy { $0.count == 3 }, "broadcast shapes are [H, W, C]")
-        self.out = out
+        self.out = out.isEmpty ? [1] : out
         outSize = out.reduce(1, *)
         sizes = shapes.map { $0.reduce(1, *) }
-        // A broadcast axis (size 1 where the output's is larger) has stride 0.
-        strides = shapes.map { s in [s[0] == 1 ? 0 : s[1] * s[2], s[1] == 1 ? 0 : s[2], s[2] == 1 ? 0 : 1] }
+        let rank = self.out.count
+        strides = shapes.map { s0 in
+            let s = Array(repeating: 1, count: max(0, rank - s0.count)) + s0
+            var st = [Int](repeating: 0, count: rank), step = 1
+            for a in stride(from: rank - 1, through: 0, by: -1) {
+                st[a] = s[a] == 1 ? 0 : step
+                step *= s[a]
+            }
+            return st
+        }
     }
 
-    /// `body(i, idx)` for every output position i (h, w, c order), idx[k] = input k's offset.
+    /// `body(i, idx)` for every output position i (the output's element order), idx[k] = input k's offset.
     func forEach(_ body: (Int, [Int]) -> Void) {
-        var idx = [Int](repeating: 0, count: strides.count)
+        let rank = out.count, inner = out[rank - 1], count = strides.count
+        var coord = [Int](repeating: 0, count: rank), base = [Int](repeating: 0, count: count), idx = base
         var i = 0
-        for h in 0..<out[0] {
-            for w in 0..<out[1] {
-                for c in 0..<out[2] {
-                    for k in strides.indices { idx[k] = h * strides[k][0] + w * strides[k][1] + c * strides[k][2] }
-                    body(i, idx)
-                    i += 1
-                }
+        while i < outSize {
+            for c in 0..<inner {
+                for k in 0..<count { idx[k] = base[k] + c * strides[k][rank - 1] }
+                body(i, idx)
+                i += 1
+            }
+            // Next position of the outer axes (the odometer), the offsets moved with it.
+            var a = rank - 2
+            while a >= 0 {
+                coord[a] += 1
+                for k in 0..<count { base[k] += strides[k][a] }
+                if coord[a] < out[a] { break }
+                for k in 0..<count { base[k] -= strides[k][a] * out[a] }
+                coord[a] = 0
+                a -= 1
             }
         }
     }

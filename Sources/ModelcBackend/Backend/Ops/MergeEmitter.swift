@@ -7,7 +7,7 @@
 //   backward: each input's gradient buffer (GraphFlow: its own, or an extra one summed later)
 //             gets its share of dy; inputs that need no gradient are skipped
 //   broadcasting (an input with sizes of 1, e.g. a squeeze-and-excitation scale [1, 1, C]):
-//             Merge.forwardBroadcast / backwardBroadcast, the shapes as literal [H, W, C]
+//             Merge.forwardBroadcast / backwardBroadcast, the shapes as literals of the output's rank
 
 import ModelcCore
 
@@ -41,9 +41,9 @@ struct MergeEmitter: OpEmitter {
             forward = "Merge.concatenate(\(xs), inner: \(inner), outer: (hi - lo) * \(outer), \(y))"
             backward = "Merge.split(\(dy), inner: \(inner), outer: (hi - lo) * \(outer), \(dxs))"
         case _ where c.inputs.contains(where: { $0.shape != c.outShape }):
-            // Broadcasting (a squeeze-and-excitation scale [1, 1, C]): every shape as [H, W, C].
-            let shapes = "[" + c.inputs.map { "\(MergeKind.padded($0.shape, rank: 3))" }.joined(separator: ", ") + "]"
-            let out = "\(MergeKind.padded(c.outShape, rank: 3))", op = "." + kind.name
+            // Broadcasting (a squeeze-and-excitation scale [1, 1, C]): every shape at the output's rank.
+            let shapes = "[" + c.inputs.map { "\(MergeKind.padded($0.shape, rank: c.outShape.count))" }.joined(separator: ", ") + "]"
+            let out = "\(c.outShape)", op = "." + kind.name
             forward = "Merge.forwardBroadcast(\(op), \(xs), shapes: \(shapes), out: \(out), \(y), images: hi - lo)"
             backward = "Merge.backwardBroadcast(\(op), dy: \(dy), xs: \(xs), y: \(y), dxs: \(dxs), shapes: \(shapes), out: \(out), images: hi - lo)"
         default:

@@ -139,6 +139,10 @@ final class ImportSemanticsTests: XCTestCase {
             "```modelc\ninput: shape=\(input)\n```\n```\nNet(\n  (m): \(module)\n  (f): Flatten(start_dim=1, end_dim=-1)\n)\n```\n"
         }
         checkError(repr("ZeroPad2d((-2, -2, -2, -2))"), contains: "module 'm' (ZeroPad2d): negative padding in '(-2, -2, -2, -2)' (a crop) is not supported")
+        checkError(repr("Conv2d(1, 4, kernel_size=(3, 3), stride=(2, 2), padding=same)"),
+                   contains: "module 'm' (Conv2d): padding='same' with stride 2: PyTorch refuses padding='same' for strided convolutions")
+        checkError(repr("Conv1d(1, 4, kernel_size=(3,), stride=(2,), padding=same)", input: "1x28"),
+                   contains: "module 'm' (Conv1d): padding='same' with stride 2: PyTorch refuses")
         checkError(repr("ConstantPad2d(padding=(1, -1, 0, 0), value=0.0)"), contains: "negative padding")
         checkError(repr("LeakyReLU(negative_slope=-0.1)"), contains: "module 'm' (LeakyReLU): negative_slope=-0.1: only a slope >= 0 is supported")
         XCTAssertNotNil(checkOK(repr("ZeroPad2d((1, 1, 2, 2))")))

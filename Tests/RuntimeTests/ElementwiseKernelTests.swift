@@ -49,7 +49,7 @@ final class ElementwiseKernelTests: XCTestCase {
         case .sigmoid: return dy * y * (1 - y)
         case .tanh: return dy * (1 - y * y)
         case .elu(let a): return y > 0 ? dy : dy * (y + a)
-        case .capped(let m): return y > 0 && y < m ? dy : 0   // PyTorch's hardtanh_backward: 0 < x < m
+        case .capped(let m): return y <= 0 || y >= m ? 0 : dy   // PyTorch's hardtanh_backward: 0 < x < m, and NaN passes dy
         case .hardSigmoid(let a, _): return y > 0 && y < 1 ? dy * a : 0
         case .selu: return y > 0 ? dy * SmoothActivations.seluScale : dy * (y + SmoothActivations.seluScaleAlpha)
         case .softplus: return dy * -expm1(-y)

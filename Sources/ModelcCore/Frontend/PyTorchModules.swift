@@ -155,6 +155,7 @@ enum PyTorchModules {
             throw r.err("groups=\(groups): only depthwise grouped convolutions (groups = in_channels = \(cin), out_channels a multiple of it) are supported")
         }
         if groups > 1 && d != (1, 1) { throw r.err("dilation=\(d.0 == d.1 ? "\(d.0)" : "(\(d.0), \(d.1))") with groups=\(groups): dilated depthwise convolutions are not supported") }
+        if same && s != (1, 1) { throw r.err("padding='same' with stride \(s.0 == s.1 ? "\(s.0)" : "(\(s.0), \(s.1))"): PyTorch refuses padding='same' for strided convolutions") }
         return .conv(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, same: same,
                      dh: d.0, dw: d.1, bias: try r.bool("bias", true, position: 7), groups: groups)
     }

@@ -42,6 +42,7 @@ extension PyTorchModules {
         guard cin > 0, cout > 0, k > 0, s > 0, p >= 0, d > 0, cin <= 65536, cout <= 65536, k <= 64, s <= 1024, p <= 1024, d <= 64 else {
             throw r.err("implausible sizes in '\(r.module.args)'")
         }
+        if same && s != 1 { throw r.err("padding='same' with stride \(s): PyTorch refuses padding='same' for strided convolutions") }
         return .conv1d(cin: cin, cout: cout, k: k, s: s, p: p, same: same, d: d, bias: try r.bool("bias", true, position: 7))
     }
 

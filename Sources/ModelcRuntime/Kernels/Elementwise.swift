@@ -101,7 +101,7 @@ public enum Activations {
         case .sigmoid: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * v * (1 - v) }
         case .tanh: for i in 0..<count { let v = y[i]; dx[i] = dy[i] * (1 - v * v) }
         case .elu(let a): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g : g * (v + a) }
-        case .capped(let m): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < m ? g : 0 }   // PyTorch: 0 < x < m
+        case .capped(let m): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v <= 0 || v >= m ? 0 : g }   // PyTorch's hardtanh_backward (NaN passes dy)
         case .softmax(let channels): softmaxBackward(dy: dy, y: y, dx: dx, rows: count / channels, channels: channels)
         case .hardSigmoid(let a, _): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < 1 ? g * a : 0 }
         case .selu: for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g * SmoothActivations.seluScale : g * (v + SmoothActivations.seluScaleAlpha) }

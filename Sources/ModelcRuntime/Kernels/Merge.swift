@@ -70,6 +70,9 @@ public enum Merge {
                                         _ y: UnsafeMutablePointer<Float>, images: Int) {
         let map = BroadcastMap(shapes: shapes, out: out), n = xs.count
         let scale: Float = 1 / Float(n)   // average: times 1/n, as Merge.forward
+        if let channelOnly = map.channelOnly {
+            return forwardRows(op, xs, channelOnly: channelOnly, map: map, y, images: images, scale: scale)
+        }
         for im in 0..<images {
             let ys = y + im * map.outSize
             map.forEach { i, idx in
@@ -96,6 +99,9 @@ public enum Merge {
                                          y: UnsafeMutablePointer<Float>, dxs: [UnsafeMutablePointer<Float>?], shapes: [[Int]], out: [Int], images: Int) {
         let map = BroadcastMap(shapes: shapes, out: out), n = xs.count
         for (k, dx) in dxs.enumerated() { dx?.update(repeating: 0, count: images * map.sizes[k]) }
+        if let channelOnly = map.channelOnly, op != .maximum, op != .minimum {
+            return backwardRows(op, dy: dy, xs: xs, dxs: dxs, channelOnly: channelOnly, map: map, images: images)
+        }
         for im in 0..<images {
             map.forEach { i, idx in
                 let g = dy[im * map.outSize + i]
@@ -117,6 +123,54 @@ public enum Merge {
                         v = hit ? g : 0
                     }
                     dxs[k]?[im * map.sizes[k] + idx[k]] += v
+                }
+            }
+        }
+    }
+
+    /// The common case row by row (a squeeze-and-excitation scale): every input is the whole
+    /// output shape or one channel vector [C]; each output row of C values is one vector loop.
+    static func forwardRows(_ op: MergeOperation, _ xs: [UnsafeMutablePointer<Float>], channelOnly: [Bool], map: BroadcastMap,
+                            _ y: UnsafeMutablePointer<Float>, images: Int, scale: Float) {
+        let c = map.out[map.out.count - 1], rows = images * (map.outSize / c), perImage = map.outSize / c
+        for r in 0..<rows {
+            func row(_ k: Int) -> UnsafeMutablePointer<Float> { channelOnly[k] ? xs[k] + (r / perImage) * c : xs[k] + r * c }
+            let yr = y + r * c
+            yr.update(from: row(0), count: c)
+            for k in 1..<xs.count {
+                let x = row(k)
+                switch op {
+                case .add, .average: for i in 0..<c { yr[i] += x[i] }
+                case .subtract: for i in 0..<c { yr[i] -= x[i] }
+                case .multiply: for i in 0..<c { yr[i] *= x[i] }
+                case .maximum: for i in 0..<c { yr[i] = max(yr[i], x[i]) }
+                case .minimum: for i in 0..<c { yr[i] = min(yr[i], x[i]) }
+                }
+            }
+            if op == .average { for i in 0..<c { yr[i] *= scale } }
+        }
+    }
+
+    /// The backward of `forwardRows` (add, subtract, average, multiply); dx already zeroed.
+    static func backwardRows(_ op: MergeOperation, dy: UnsafeMutablePointer<Float>, xs: [UnsafeMutablePointer<Float>],
+                             dxs: [UnsafeMutablePointer<Float>?], channelOnly: [Bool], map: BroadcastMap, images: Int) {
+        let c = map.out[map.out.count - 1], rows = images * (map.outSize / c), perImage = map.outSize / c, n = xs.count
+        for r in 0..<rows {
+            let g = dy + r * c
+            for k in 0..<n {
+                guard let dxk = dxs[k] else { continue }
+                let d = channelOnly[k] ? dxk + (r / perImage) * c : dxk + r * c
+                switch op {
+                case .add: for i in 0..<c { d[i] += g[i] }
+                case .subtract: if k == 0 { for i in 0..<c { d[i] += g[i] } } else { for i in 0..<c { d[i] -= g[i] } }
+                case .average: for i in 0..<c { d[i] += g[i] / Float(n) }
+                case .multiply:
+                    for i in 0..<c {
+                        var p = g[i]
+                        for j in 0..<n where j != k { p *= (channelOnly[j] ? xs[j] + (r / perImage) * c : xs[j] + r * c)[i] }
+                        d[i] += p
+                    }
+                case .maximum, .minimum: break   // not taken here (ties need y)
                 }
             }
         }
@@ -155,6 +209,9 @@ struct BroadcastMap {
     let strides: [[Int]]
     let sizes: [Int]
     let outSize: Int
+    /// When every input is the whole output or one channel vector (all sizes 1 but the last):
+    /// which inputs are the vector (the row-by-row path); else nil.
+    let channelOnly: [Bool]?
 
     init(shapes: [[Int]], out: [Int]) {
         self.out = out.isEmpty ? [1] : out
@@ -170,6 +227,11 @@ struct BroadcastMap {
             }
             return st
         }
+        let total = out.reduce(1, *), last = out.last
+        let full = shapes.map { $0.reduce(1, *) == total }
+        let vector = shapes.map { s in s.last == last && s.dropLast().allSatisfy { $0 == 1 } }
+        let rowWise = out.count >= 2 && zip(full, vector).allSatisfy { $0 || $1 }
+        channelOnly = rowWise ? zip(vector, full).map { $0 && !$1 } : nil
     }
 
     /// `body(i, idx)` for every output position i (the output's element order), idx[k] = input k's offset.

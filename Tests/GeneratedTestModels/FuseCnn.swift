@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_cnn",
-        fingerprint: "50ff31b3181240cd",
+        fingerprint: "fb6e4c25de4c70e5",
         inputHeight: 8, inputWidth: 8, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],
@@ -37,7 +37,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         parameterCount: 4197,
         trainableParameterCount: 4077,
         forwardFlops: 75888,
-        summary: "Model: \"fuse_cnn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 8, 8, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 8, 8, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 8, 8, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8, 8, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 4, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 1, 1, 16)        2,880\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 1, 1, 16)        48\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 1, 1, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 16)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 24)              408\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 24)              96\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               125\n______________________________________________________________________________\nTotal params: 4,197\nTrainable params: 4,077\nNon-trainable params: 120",
+        summary: "Model: \"fuse_cnn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 8, 8, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 8, 8, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 8, 8, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8, 8, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 4, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 1, 1, 16)        2,880\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 1, 1, 16)        48\n______________________________________________________________________________\nre_lu_1 (ReLU)                    (None, 1, 1, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 16)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 24)              408\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 24)              96\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               125\n______________________________________________________________________________\nTotal params: 4,197\nTrainable params: 4,077\nNon-trainable params: 120",
         defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
@@ -60,8 +60,8 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 8672 + threads * 48 + 2960 }   // gradient of batch_normalization_2 output
     var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 48 + 2960 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
     var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 80 + 2960 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 80 + 3024 }   // activation_1 output [N, 1, 1, 16]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 80 + 3024 }   // gradient of activation_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 80 + 3024 }   // re_lu_1 output [N, 1, 1, 16]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 80 + 3024 }   // gradient of re_lu_1 output
     var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 8720 + threads * 80 + 3024 }   // dense_1 output [N, 24]
     var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 8752 + threads * 80 + 3024 }   // gradient of dense_1 output
     var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 80 + 3024 }   // dense_1 transposed kernel [24, 16]
@@ -106,7 +106,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
-            Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
+            Activations.forward(.capped(Float(0.7)), a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
             l9_dense_1Forward(lo, hi, t)
             BatchNorm.moments(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
@@ -129,7 +129,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
         l5_conv2d_2Forward(lo, hi, t)
         BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
-        Activations.forward(.relu, a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
+        Activations.forward(.capped(Float(0.7)), a6 + lo * 16, a7 + lo * 16, count: (hi - lo) * 16)
         l9_dense_1Forward(lo, hi, t)
         BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
         l11_dense_2Forward(lo, hi, t)
@@ -150,7 +150,7 @@ public final class FuseCnn: CompiledModelBase, CompiledModel, @unchecked Sendabl
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
             l9_dense_1Backward(lo, hi, t)
-            Activations.backward(.relu, dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
+            Activations.backward(.capped(Float(0.7)), dy: g7 + lo * 16, y: a7 + lo * 16, dx: g6 + lo * 16, count: (hi - lo) * 16)
             (l6_batch_normalization_2part + t * 32).update(repeating: 0, count: 32)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }

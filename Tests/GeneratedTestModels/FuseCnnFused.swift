@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_cnn_fused",
-        fingerprint: "50ff31b3181240cd",
+        fingerprint: "fb6e4c25de4c70e5",
         inputHeight: 8, inputWidth: 8, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],
@@ -37,7 +37,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         parameterCount: 4197,
         trainableParameterCount: 4077,
         forwardFlops: 75888,
-        summary: "Model: \"fuse_cnn_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 8, 8, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 8, 8, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 8, 8, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8, 8, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 4, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 1, 1, 16)        2,880\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 1, 1, 16)        48\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 1, 1, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 16)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 24)              408\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 24)              96\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               125\n______________________________________________________________________________\nTotal params: 4,197\nTrainable params: 4,077\nNon-trainable params: 120",
+        summary: "Model: \"fuse_cnn_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 8, 8, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 8, 8, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 8, 8, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8, 8, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 4, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 1, 1, 16)        2,880\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 1, 1, 16)        48\n______________________________________________________________________________\nre_lu_1 (ReLU)                    (None, 1, 1, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 16)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 24)              408\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 24)              96\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               125\n______________________________________________________________________________\nTotal params: 4,197\nTrainable params: 4,077\nNon-trainable params: 120",
         defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
@@ -65,8 +65,8 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 8672 + threads * 2704 + 2960 }   // gradient of batch_normalization_2 output
     var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2704 + 2960 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
     var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 2960 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 3024 }   // activation_1 output [N, 1, 1, 16]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 2736 + 3024 }   // gradient of activation_1 output
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 3024 }   // re_lu_1 output [N, 1, 1, 16]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 2736 + 3024 }   // gradient of re_lu_1 output
     var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 8720 + threads * 2736 + 3024 }   // dense_1 output [N, 24]
     var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 8752 + threads * 2736 + 3024 }   // gradient of dense_1 output
     var l9_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2736 + 3024 }   // dense_1 folded BatchNorm scale and shift per chunk
@@ -110,7 +110,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         }
         BatchNorm.reduceMoments(l6_batch_normalization_2part, count: count, threads: threads, pixels: 1, l6_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a5 + lo * 16, a7 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, .relu)
+            BatchNorm.normalize(a5 + lo * 16, a7 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, .capped(Float(0.7)))
             l9_dense_1Forward(lo, hi, t)
             BatchNorm.moments(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
         }
@@ -274,13 +274,13 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
                   GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), .store)
     }
 
-    // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_1
+    // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + re_lu_1
     @inline(never) func l5_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
-        let sc = l5_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + activation_1
+        let sc = l5_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + re_lu_1
         BatchNorm.fold(l6_batch_normalization_2bn, bias: nil, into: sc)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 1 * 8 + (q0 + row) % 1 * 2) * 20 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
-                  GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+                  GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), GemmEpilogue(scale: sc, shift: sh, activation: .capped(Float(0.7))))
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
@@ -292,7 +292,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: inference, fused with conv2d_2 + batch_normalization_2 + activation_1
+    // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: inference, fused with conv2d_2 + batch_normalization_2 + re_lu_1
     func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 320
@@ -318,7 +318,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
             let x = a4 + n * 320
             let dy = l5_conv2d_2dz + t * 16
             do {
-                BatchNorm.backwardData(g7 + n * 16, a7 + n * 16, a5 + n * 16, dy, rows: 1, l6_batch_normalization_2bn, .relu)
+                BatchNorm.backwardData(g7 + n * 16, a7 + n * 16, a5 + n * 16, dy, rows: 1, l6_batch_normalization_2bn, .capped(Float(0.7)))
             }
             Gemm.rows(180, a: { row in x + row / 60 * 80 + row % 60 }, b: dy, n: 16, c: { row in gk + row * 16 },
                       GemmReduction(outer: 1, inner: 1, aOuter: 160, aInner: 40, bOuter: 16, bInner: 16), .add)
@@ -328,10 +328,10 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         }
     }
 
-    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out) to the chunk's
+    // batch_normalization_2 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
     func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g7 + lo * 16, a7 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
-                               pixels: 1, l6_batch_normalization_2bn, .relu, into: l6_batch_normalization_2part + t * 32, accumulate: true)
+                               pixels: 1, l6_batch_normalization_2bn, .capped(Float(0.7)), into: l6_batch_normalization_2part + t * 32, accumulate: true)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

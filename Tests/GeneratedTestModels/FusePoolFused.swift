@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fuse_pool_fused",
-        fingerprint: "5ae56f50cd172ccd",
+        fingerprint: "39f96aa84d84ba58",
         inputHeight: 9, inputWidth: 7, inputChannels: 3,
         classCount: 5,
         classNames: ["0", "1", "2", "3", "4"],
@@ -40,7 +40,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         parameterCount: 4810,
         trainableParameterCount: 4716,
         forwardFlops: 202266,
-        summary: "Model: \"fuse_pool_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 9, 7, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 9, 7, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 9, 7, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 9, 7, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 5, 4, 20)        0\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 5, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 5, 4, 18)        3,240\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 5, 4, 18)        72\n______________________________________________________________________________\naverage_pooling2d_1 (AveragePooling2D) (None, 2, 2, 18)        0\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 2, 2, 18)        0\n______________________________________________________________________________\ndropout_2 (Dropout)               (None, 2, 2, 18)        0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 2, 2, 7)         511\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 28)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 9)               261\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 9)               36\n______________________________________________________________________________\nre_lu_1 (ReLU)                    (None, 9)               0\n______________________________________________________________________________\ndropout_3 (Dropout)               (None, 9)               0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               50\n______________________________________________________________________________\nTotal params: 4,810\nTrainable params: 4,716\nNon-trainable params: 94",
+        summary: "Model: \"fuse_pool_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 9, 7, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 9, 7, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 9, 7, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 9, 7, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 5, 4, 20)        0\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 5, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 5, 4, 18)        3,240\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 5, 4, 18)        72\n______________________________________________________________________________\naverage_pooling2d_1 (AveragePooling2D) (None, 2, 2, 18)        0\n______________________________________________________________________________\nactivation_1 (ReLU)               (None, 2, 2, 18)        0\n______________________________________________________________________________\ndropout_2 (Dropout)               (None, 2, 2, 18)        0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 2, 2, 7)         511\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 28)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 9)               261\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 9)               36\n______________________________________________________________________________\nactivation_2 (Activation)         (None, 9)               0\n______________________________________________________________________________\ndropout_3 (Dropout)               (None, 9)               0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               50\n______________________________________________________________________________\nTotal params: 4,810\nTrainable params: 4,716\nNon-trainable params: 94",
         defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
@@ -94,8 +94,8 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
     var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 13056 + threads * 4320 + 4176 }   // gradient of batch_normalization_3 output
     var l14_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4320 + 4176 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
     var l14_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4176 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4224 }   // re_lu_1 output [N, 9]
-    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 13088 + threads * 4352 + 4224 }   // gradient of re_lu_1 output
+    var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 4352 + 4224 }   // activation_2 output [N, 9]
+    var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 13088 + threads * 4352 + 4224 }   // gradient of activation_2 output
     var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 13104 + threads * 4352 + 4224 }   // dropout_3 output [N, 9]
     var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 13120 + threads * 4352 + 4224 }   // gradient of dropout_3 output
     var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 13136 + threads * 4352 + 4224 }   // dropout_3 dropout mask (0 or 1/(1-rate))
@@ -137,7 +137,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
             l8_average_pooling2d_1Forward(lo, hi, t)
-            Activations.forward(.relu, a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
+            Activations.forward(.capped(Float(0.7)), a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
             l10_dropout_2ForwardTraining(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
             l13_dense_1Forward(lo, hi, t)
@@ -145,7 +145,8 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         }
         BatchNorm.reduceMoments(l14_batch_normalization_3part, count: count, threads: threads, pixels: 1, l14_batch_normalization_3bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.normalize(a13 + lo * 9, a15 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, .relu)
+            BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
+            Activations.forward(.hardSwish, a14 + lo * 9, a15 + lo * 9, count: (hi - lo) * 9)
             l16_dropout_3ForwardTraining(lo, hi, t)
             l17_dense_2Forward(lo, hi, t)
         }
@@ -174,16 +175,17 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
             Dropout.backward(dy: g16 + lo * 9, mask: l16_dropout_3mask + lo * 9, dx: g15 + lo * 9, count: (hi - lo) * 9)
+            Activations.backwardFromInput(.hardSwish, dy: g15 + lo * 9, x: a14 + lo * 9, dx: g14 + lo * 9, count: (hi - lo) * 9)
             (l14_batch_normalization_3part + t * 18).update(repeating: 0, count: 18)
             l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_3BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
-            BatchNorm.backwardData(g15 + lo * 9, a15 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, .relu)
+            BatchNorm.backwardData(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
             l13_dense_1Backward(lo, hi, t)
             l11_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
-            Activations.backward(.relu, dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
+            Activations.backward(.capped(Float(0.7)), dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
             l8_average_pooling2d_1Backward(lo, hi, t)
             (l7_batch_normalization_2part + t * 36).update(repeating: 0, count: 36)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
@@ -351,7 +353,7 @@ extension FusePoolFused {
             let y = l6_conv2d_2poolIn + t * 360
             l6_conv2d_2ForwardRowsFused(x, y, 0, 20, t)
             let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2), outputOffset: 0, outputRowStride: 54)
-            Pooling.pool(.average, y, l11_conv2d_3xp + n * 162, pool, .relu)
+            Pooling.pool(.average, y, l11_conv2d_3xp + n * 162, pool, .capped(Float(0.7)))
         }
     }
 
@@ -488,14 +490,14 @@ extension FusePoolFused {
                   GemmReduction(k: 28, ldb: 9), GemmEpilogue(bias: bias))
     }
 
-    // dense_1 (Dense): [N, 28] -> [N, 9]: inference, fused with dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
+    // dense_1 (Dense): [N, 28] -> [N, 9]: inference, fused with dense_1 + batch_normalization_3 + activation_2 + dropout_3
     func l13_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4463), bias = (parameters + 4715)
-        let sc = l13_dense_1fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
+        let sc = l13_dense_1fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + activation_2 + dropout_3
         BatchNorm.fold(l14_batch_normalization_3bn, bias: bias, into: sc)
         let x = a11, y = a16, r0 = lo * 1
         Gemm.rows((hi - lo) * 1, a: { row in x + (r0 + row) * 28 }, b: wk, n: 9, c: { row in y + (r0 + row) * 9 },
-                  GemmReduction(k: 28, ldb: 9), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+                  GemmReduction(k: 28, ldb: 9), GemmEpilogue(scale: sc, shift: sh, activation: .hardSwish))
     }
 
     // dense_1 backward: dW, db, dx
@@ -510,10 +512,10 @@ extension FusePoolFused {
                   GemmReduction(k: 9, ldb: 28), .store)
     }
 
-    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out) to the chunk's
+    // batch_normalization_3 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat to the chunk's
     func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        BatchNorm.backwardSums(g15 + lo * 9, a15 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
-                               pixels: 1, l14_batch_normalization_3bn, .relu, into: l14_batch_normalization_3part + t * 18, accumulate: true)
+        BatchNorm.backwardSums(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
+                               pixels: 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18, accumulate: true)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)

@@ -161,6 +161,7 @@ final class BatchNormKernelTests: XCTestCase {
         check(channels: 64, rows: 9, affine: true, act: .relu, unbiased: true)
         check(channels: 128 + 32 + 16 + 8 + 4 + 3, rows: 7, affine: false, act: .none, unbiased: false)
         check(channels: 1, rows: 5, affine: true, act: .leaky(0.01), unbiased: true)
+        check(channels: 24, rows: 11, affine: true, act: .capped(0.6), unbiased: true)   // ReLU6-style, fused in training
         check(channels: 16, rows: 300, affine: true, act: .none, unbiased: true)   // several row blocks a chunk
     }
 }

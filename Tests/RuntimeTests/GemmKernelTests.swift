@@ -18,7 +18,8 @@ final class GemmKernelTests: XCTestCase {
 
     /// Reference: C[r][c] = epilogue(sum_{i,j} A[aRow(r) + i*aOuter + j*aInner] * B[i*bOuter + j*bInner + c]).
     func reference(rows: Int, n: Int, aRow: (Int) -> Int, red: GemmReduction, a: [Float], b: [Float],
-                   bias: [Float]?, scale: [Float]?, shift: [Float]?, alpha: Float?, c0: [Float]?, ldc: Int) -> [Float] {
+                   bias: [Float]?, scale: [Float]?, shift: [Float]?, alpha: Float?, c0: [Float]?, ldc: Int,
+                   post: ((Float) -> Float)? = nil) -> [Float] {
         var out = c0 ?? [Float](repeating: 0, count: rows * ldc)
         for r in 0..<rows {
             for c in 0..<n {
@@ -33,14 +34,16 @@ final class GemmKernelTests: XCTestCase {
                 if let bias = bias { v += bias[c] }
                 if let sc = scale, let sh = shift { v = v * sc[c] + sh[c] }
                 if let al = alpha, v < 0 { v *= al }
-                out[r * ldc + c] = v
+                out[r * ldc + c] = post.map { $0(v) } ?? v
             }
         }
         return out
     }
 
+    /// `activation` (with `post`, its scalar definition for the reference) replaces `alpha`'s relu / leaky.
     func check(rows: Int, n: Int, k: Int, biasOn: Bool = false, folded: Bool = false, alpha: Float? = nil,
-               accumulate: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+               accumulate: Bool = false, activation: GemmEpilogue.Activation? = nil, post: ((Float) -> Float)? = nil,
+               file: StaticString = #filePath, line: UInt = #line) {
         let ldc = n + 3   // C rows with padding past n, which must stay untouched
         var a = values(rows * k + 7, seed: UInt64(rows * 131 + k))
         var b = values(k * n, seed: UInt64(n * 17 + k))
@@ -51,7 +54,7 @@ final class GemmKernelTests: XCTestCase {
         // compiled out of line (the package's debug builds).
         for inlined in [true, false] {
             var c = accumulate ? start : [Float](repeating: 42, count: rows * ldc)
-            let act: GemmEpilogue.Activation = alpha.map { $0 == 0 ? .relu : .leaky($0) } ?? .none
+            let act: GemmEpilogue.Activation = activation ?? alpha.map { $0 == 0 ? .relu : .leaky($0) } ?? .none
             a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
                 bias.withUnsafeBufferPointer { bi in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
                     let x = ap.baseAddress!, y = cp.baseAddress!
@@ -67,7 +70,7 @@ final class GemmKernelTests: XCTestCase {
             } } }
             var want = reference(rows: rows, n: n, aRow: { $0 * k }, red: red, a: a, b: b, bias: biasOn ? bias : nil,
                                  scale: folded ? scale : nil, shift: folded ? shift : nil, alpha: alpha,
-                                 c0: accumulate ? start : nil, ldc: ldc)
+                                 c0: accumulate ? start : nil, ldc: ldc, post: post)
             if !accumulate { for r in 0..<rows { for p in n..<ldc { want[r * ldc + p] = 42 } } }
             for i in 0..<want.count {
                 XCTAssertEqual(c[i], want[i], accuracy: 1e-4 * Float(k), "rows \(rows) n \(n) k \(k) inlined \(inlined): element \(i)", file: file, line: line)
@@ -89,6 +92,9 @@ final class GemmKernelTests: XCTestCase {
         check(rows: 13, n: 70, k: 33, biasOn: true, alpha: 0.3)
         check(rows: 8, n: 37, k: 20, folded: true, alpha: 0.1)
         check(rows: 9, n: 19, k: 5, accumulate: true)
+        // ReLU6-style cap and hard_swish (inference), against their scalar definitions.
+        check(rows: 13, n: 70, k: 33, biasOn: true, activation: .capped(0.5), post: { min(max($0, 0), 0.5) })
+        check(rows: 8, n: 37, k: 20, folded: true, activation: .hardSwish, post: { $0 * min(max($0 + 3, 0), 6) / 6 })
     }
 
     /// A read down its columns over a two-level reduction, as a convolution's weight gradient:
@@ -115,5 +121,9 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertTrue(relu[4].isNaN); XCTAssertTrue(leaky[4].isNaN)
         XCTAssertEqual(relu[5], 0); XCTAssertEqual(leaky[5], -.infinity)
         XCTAssertEqual(leaky[0], -2 * 0.3); XCTAssertEqual(leaky[3], 1); XCTAssertEqual(relu[6], .infinity)
+        let capped = v.capped(2), g = SIMD8<Float>(repeating: 1).cappedGradient(capped, 2)
+        XCTAssertEqual(capped[0], 0); XCTAssertTrue(capped[4].isNaN); XCTAssertEqual(capped[6], 2); XCTAssertEqual(capped[7], 2); XCTAssertEqual(capped[3], 1)
+        XCTAssertEqual(g[3], 1); XCTAssertEqual(g[4], 1, "NaN passes the gradient (PyTorch's hardtanh_backward)"); XCTAssertEqual(g[0], 0); XCTAssertEqual(g[7], 0)
+        for i in 0..<8 where !v[i].hardSwish().isNaN { XCTAssertEqual(v.hardSwish()[i], v[i].hardSwish(), "lane \(i)") }
     }
 }

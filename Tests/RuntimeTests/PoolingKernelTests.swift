@@ -83,6 +83,8 @@ final class PoolingKernelTests: XCTestCase {
         case .none: return v
         case .relu: return max(v, 0)
         case .leaky(let a): return v < 0 ? v * a : v
+        case .capped(let m): return min(max(v, 0), m)
+        case .hardSwish: return v * min(max(v + 3, 0), 6) / 6
         }
     }
 
@@ -124,15 +126,15 @@ final class PoolingKernelTests: XCTestCase {
         for inlined in [true, false] {
             var out = [Float](repeating: 7, count: want.count)
             if inlined { Pooling.poolInlined(kind, x, &out, g, act) } else { Pooling.poolOutOfLine(kind, x, &out, g, act) }
-            var relu = false
-            if case .relu = act { relu = true }
-            assertBits(out, want, "\(t) \(kind) \(act) inlined \(inlined)", zeroSign: !relu, file: file, line: line)
+            var signless = false   // relu and a cap keep a -0 in vector lanes (a mask), max() gives +0
+            switch act { case .relu, .capped: signless = true; default: break }
+            assertBits(out, want, "\(t) \(kind) \(act) inlined \(inlined)", zeroSign: !signless, file: file, line: line)
         }
     }
 
     func testPoolMatchesPlainLoops() {
         for t in Self.cases {
-            for act in [GemmEpilogue.Activation.none, .relu, .leaky(0.3)] {
+            for act in [GemmEpilogue.Activation.none, .relu, .leaky(0.3), .capped(0.5), .hardSwish] {
                 checkPool(t, max: true, act)
                 checkPool(t, max: false, act)
             }

@@ -119,7 +119,7 @@ public enum BackendTestModels {
         b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .valid)))
         b.add("conv2d_2", "Conv2D", conv((3, 3), (2, 2), .valid, 16, bias: false))
         b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs(scale: false, center: true)))
-        b.add("activation_1", "Activation", .activation(.relu))
+        b.add("re_lu_1", "ReLU", .activation(.cappedRelu(max: 0.7)))   // ReLU(max_value): fused in training too
         b.add("flatten_1", "Flatten", .flatten)
         b.add("dense_1", "Dense", .dense(units: 24, useBias: true, activation: .linear))
         b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
@@ -135,13 +135,13 @@ public enum BackendTestModels {
         b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .same, 18, bias: false))
         b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("average_pooling2d_1", "AveragePooling2D", .avgPool(pool(2, 2, .valid)))
-        b.add("activation_1", "Activation", .activation(.relu))
+        b.add("activation_1", "ReLU", .activation(.cappedRelu(max: 0.7)))
         b.add("dropout_2", "Dropout", .dropout(rate: 0.5))
         b.add("conv2d_3", "Conv2D", conv((2, 2), (1, 1), .same, 7))   // input written padded by the group above
         b.add("flatten_1", "Flatten", .flatten)
         b.add("dense_1", "Dense", .dense(units: 9, useBias: true, activation: .linear))   // dense group + dropout
         b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
-        b.add("re_lu_1", "ReLU", .activation(.relu))
+        b.add("activation_2", "Activation", .activation(.hardSwish))   // folded at inference only
         b.add("dropout_3", "Dropout", .dropout(rate: 0.2))
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))

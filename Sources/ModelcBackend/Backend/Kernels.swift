@@ -11,6 +11,10 @@ enum EpilogueActivation: Equatable {
     case none
     case relu
     case leaky(Float)
+    /// min(max(x, 0), m): ReLU6.
+    case capped(Float)
+    /// Inference only (its gradient needs x): Fusion.inferenceEpilogue.
+    case hardSwish
 }
 
 /// One call of the runtime's GEMM (Sources/ModelcRuntime/Kernels/Gemm.swift):
@@ -68,11 +72,7 @@ struct RowGemm {
         var parts: [String] = []
         if let b = bias { parts.append("bias: \(b)") }
         if let sc = scale, let sh = shift { parts.append("scale: \(sc), shift: \(sh)") }
-        switch epilogue {
-        case .none: break
-        case .relu: parts.append("activation: .relu")
-        case .leaky(let a): parts.append("activation: .leaky(\(floatLiteral(a)))")
-        }
+        if epilogue != .none { parts.append("activation: \(epilogue.argument)") }
         return parts.isEmpty ? ".store" : "GemmEpilogue(\(parts.joined(separator: ", ")))"
     }
 

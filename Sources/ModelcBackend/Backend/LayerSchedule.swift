@@ -126,7 +126,7 @@ struct LayerSchedule {
     private mutating func fusedOutput(_ g: FusedGroup, producer i: Int, index idx: Int) -> FusedOutput {
         let l = layers[i]
         var epi = EpilogueActivation.none
-        if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.epilogue(f) ?? .none }
+        if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.inferenceEpilogue(f) ?? .none }
         // A Conv2D group feeding a padded Conv2D writes straight into that layer's padded input
         // (unless the consumer reads its input unpadded).
         var target = "a\(idx + g.last - i)"
@@ -150,7 +150,7 @@ struct LayerSchedule {
     private func fusedPool(_ g: FusedGroup, after l: Layer) -> FusedPool? {
         guard let pp = g.pool else { return nil }
         var post = EpilogueActivation.none
-        if let a = g.poolActivation, case .activation(let f) = layers[a].op { post = Fusion.epilogue(f) ?? .none }
+        if let a = g.poolActivation, case .activation(let f) = layers[a].op { post = Fusion.inferenceEpilogue(f) ?? .none }
         switch layers[pp].op {
         case .maxPool(let pa), .avgPool(let pa):
             var isMax = false

@@ -11,7 +11,9 @@
 //         layers' own inference steps disappear (their output buffer is written by the producer).
 //         In training, a group's activation runs inside the BatchNorm passes instead
 //         (`trainingActivation`): the normalize pass writes act(y) and the backward passes apply
-//         act' on the fly, so the activation layer has no training steps of its own.
+//         act' on the fly, so the activation layer has no training steps of its own (relu, leaky
+//         relu, relu6); a hard_swish, whose gradient needs its input, is folded at inference
+//         only and keeps its training steps.
 //         Inference only, a Conv2D group also takes the pooling layer that directly follows it
 //         (and a register activation after that pool): each image's convolution output stays
 //         in a per-thread scratch image and is pooled while in cache. Dropout layers after a
@@ -85,7 +87,7 @@ public enum Fusion {
             guard let act = producerAct, act == .linear, linked(i, i + 1),
                   case .batchNorm = layers[i + 1].op else { i += 1; continue }
             var g = FusedGroup(producer: i, batchNorm: i + 1, activation: nil, names: [layers[i].name, layers[i + 1].name])
-            if linked(i + 1, i + 2), case .activation(let a) = layers[i + 2].op, epilogue(a) != nil {
+            if linked(i + 1, i + 2), case .activation(let a) = layers[i + 2].op, inferenceEpilogue(a) != nil {
                 g.activation = i + 2
                 g.names.append(layers[i + 2].name)
             }
@@ -96,7 +98,7 @@ public enum Fusion {
                     g.pool = next
                     g.names.append(layers[next].name)
                     next += 1
-                    if linked(next - 1, next), case .activation(let a) = layers[next].op, epilogue(a) != nil {
+                    if linked(next - 1, next), case .activation(let a) = layers[next].op, inferenceEpilogue(a) != nil {
                         g.poolActivation = next
                         g.names.append(layers[next].name)
                         next += 1
@@ -112,20 +114,31 @@ public enum Fusion {
             p.groups.append(g)
             p.folds[i] = g
             p.foldedBatchNorms.insert(i + 1)
-            if let a = g.activation { p.foldedActivations.insert(a); p.trainingActivation[i + 1] = a }
+            if let a = g.activation {
+                p.foldedActivations.insert(a)
+                if case .activation(let f) = layers[a].op, epilogue(f) != nil { p.trainingActivation[i + 1] = a }
+            }
             for k in [g.pool, g.poolActivation].compactMap({ $0 }) + g.dropouts { p.foldedInference.insert(k) }
             i = next
         }
         return p
     }
 
-    /// Activations that can run on the accumulators.
+    /// Activations that can run on the accumulators, in training too (their gradient follows
+    /// from the output: the BatchNorm passes apply it on the fly).
     static func epilogue(_ a: Activation) -> EpilogueActivation? {
         switch a {
         case .linear: return EpilogueActivation.none
         case .relu: return .relu
         case .leakyRelu(let al): return .leaky(al)
+        case .cappedRelu(let m): return .capped(m)
         default: return nil
         }
+    }
+
+    /// Activations that can run on the accumulators at inference: those, and hard_swish, whose
+    /// gradient needs the input (in training it stays a layer of its own).
+    static func inferenceEpilogue(_ a: Activation) -> EpilogueActivation? {
+        epilogue(a) ?? (a == .hardSwish ? .hardSwish : nil)
     }
 }

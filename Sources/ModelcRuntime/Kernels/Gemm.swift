@@ -41,7 +41,8 @@ public struct GemmReduction {
 
 /// What happens to a tile's sums on their way to C.
 public struct GemmEpilogue {
-    public enum Activation { case none, relu, leaky(Float) }
+    /// capped(m): min(max(x, 0), m) (ReLU6); hardSwish: inference only (its gradient needs x).
+    public enum Activation { case none, relu, leaky(Float), capped(Float), hardSwish }
     /// Sums start from bias[column].
     public var bias: UnsafePointer<Float>?
     /// Folded BatchNorm: s = s * scale[column] + shift[column].
@@ -217,13 +218,15 @@ public struct TileRows {
     }
 }
 
-/// relu or leaky relu on every lane; NaN passes through (it is not < 0).
+/// The activation on every lane; NaN passes through (it is neither < 0 nor > m).
 @_transparent
 public func vactivate<V: FloatVector>(_ s: V, _ act: GemmEpilogue.Activation) -> V {
     switch act {
     case .none: return s
     case .relu: return s.relu()
     case .leaky(let alpha): return s.leaky(alpha)
+    case .capped(let m): return s.capped(m)
+    case .hardSwish: return s.hardSwish()
     }
 }
 
@@ -234,5 +237,7 @@ public func vgradient<V: FloatVector>(_ g: V, through out: V, _ act: GemmEpilogu
     case .none: return g
     case .relu: return g.reluGradient(out)
     case .leaky(let alpha): return g.leakyGradient(out, alpha)
+    case .capped(let m): return g.cappedGradient(out, m)
+    case .hardSwish: preconditionFailure("hard_swish is an inference epilogue only (Fusion.inferenceEpilogue)")
     }
 }

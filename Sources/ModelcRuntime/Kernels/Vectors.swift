@@ -27,6 +27,12 @@ public protocol FloatVector {
     func leakyGradient(_ out: Self, _ alpha: Float) -> Self
     /// self (a gradient) times relu'(out): lanes where out is not > 0 become 0.
     func reluGradient(_ out: Self) -> Self
+    /// min(max(self, 0), m) lane by lane (ReLU6: m = 6); NaN passes through.
+    func capped(_ m: Float) -> Self
+    /// self (a gradient) where 0 < out < m (or out is NaN), else 0: PyTorch's hardtanh_backward.
+    func cappedGradient(_ out: Self, _ m: Float) -> Self
+    /// self * min(max(self + 3, 0), 6) / 6, as SmoothActivations.hardSwish.
+    func hardSwish() -> Self
 }
 
 extension Float: FloatVector {
@@ -42,6 +48,9 @@ extension Float: FloatVector {
     @inlinable @inline(__always) public func times(_ o: Float) -> Float { self * o }
     @inlinable @inline(__always) public func leakyGradient(_ out: Float, _ alpha: Float) -> Float { out > 0 ? self : self * alpha }
     @inlinable @inline(__always) public func reluGradient(_ out: Float) -> Float { out > 0 ? self : 0 }
+    @inlinable @inline(__always) public func capped(_ m: Float) -> Float { Swift.min(Swift.max(self, 0), m) }
+    @inlinable @inline(__always) public func cappedGradient(_ out: Float, _ m: Float) -> Float { out <= 0 || out >= m ? 0 : self }
+    @inlinable @inline(__always) public func hardSwish() -> Float { self * Swift.min(Swift.max(self + 3, 0), 6) / 6 }
 }
 
 
@@ -66,6 +75,12 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func minus(_ o: Self) -> Self { self - o }
     @inlinable @inline(__always)
     public func times(_ o: Self) -> Self { self * o }
+    @inlinable @inline(__always)
+    public func capped(_ m: Float) -> Self { replacing(with: 0, where: self .< Self()).replacing(with: m, where: self .> Self(repeating: m)) }
+    @inlinable @inline(__always)
+    public func cappedGradient(_ out: Self, _ m: Float) -> Self { replacing(with: 0, where: out .<= Self() .| out .>= Self(repeating: m)) }
+    @inlinable @inline(__always)
+    public func hardSwish() -> Self { self * (self + 3).capped(6) / 6 }
 }
 
 // relu clears the negative lanes with a compare and a bit mask, because `replacing(with: 0,
@@ -138,4 +153,10 @@ public struct VectorPair<V: FloatVector>: FloatVector {
     public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { Self(lo.leakyGradient(out.lo, alpha), hi.leakyGradient(out.hi, alpha)) }
     @_transparent
     public func reluGradient(_ out: Self) -> Self { Self(lo.reluGradient(out.lo), hi.reluGradient(out.hi)) }
+    @_transparent
+    public func capped(_ m: Float) -> Self { Self(lo.capped(m), hi.capped(m)) }
+    @_transparent
+    public func cappedGradient(_ out: Self, _ m: Float) -> Self { Self(lo.cappedGradient(out.lo, m), hi.cappedGradient(out.hi, m)) }
+    @_transparent
+    public func hardSwish() -> Self { Self(lo.hardSwish(), hi.hardSwish()) }
 }

@@ -55,6 +55,8 @@ extension EpilogueActivation {
         case .none: return ".none"
         case .relu: return ".relu"
         case .leaky(let a): return ".leaky(\(floatLiteral(a)))"
+        case .capped(let m): return ".capped(\(floatLiteral(m)))"
+        case .hardSwish: return ".hardSwish"
         }
     }
 }

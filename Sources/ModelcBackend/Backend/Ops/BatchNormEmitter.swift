@@ -63,11 +63,8 @@ struct BatchNormBackwardData {
 
     /// `, .leaky(0.3)`: the fused activation argument of a BatchNorm pass ("" without one).
     static func activationArgument(_ a: EpilogueActivation?) -> String {
-        switch a ?? .none {
-        case .none: return ""
-        case .relu: return ", .relu"
-        case .leaky(let alpha): return ", .leaky(\(floatLiteral(alpha)))"
-        }
+        let act = a ?? .none
+        return act == .none ? "" : ", " + act.argument
     }
 
     func emit(_ w: CodeWriter, rows: String, dOutBase: String, outBase: String, xBase: String, dxBase: String) {

@@ -66,3 +66,30 @@ final class ActivationSplitTests: XCTestCase {
         XCTAssertTrue(src.contains("dense_1_mish output [N, 5]"), src)
     }
 }
+
+/// ActivationFold: PyTorch's and ONNX's Conv -> ReLU (no BatchNorm) becomes the Conv's own
+/// activation, whoever reads the ReLU; an activation after a BatchNorm, of a kind that needs x, or
+/// whose producer another layer reads too, stays.
+final class ActivationFoldTests: XCTestCase {
+    func testConvReluFoldsAndReadersFollow() {
+        var b = ChainBuilder(input: [5, 5, 2])
+        b.add("conv1", "Conv2d", .conv2d(ActivationSplitTests.attrs(3, .linear)))
+        b.add("relu", "ReLU", .activation(.relu))
+        b.add("conv2", "Conv2d", .conv2d(ActivationSplitTests.attrs(3, .linear)))
+        b.add("bn", "BatchNorm2d", .batchNorm(BatchNormAttrs()))
+        b.add("relu6", "ReLU6", .activation(.cappedRelu(max: 6)))          // after a BatchNorm: Fusion's group
+        b.add("conv3", "Conv2d", .conv2d(ActivationSplitTests.attrs(3, .linear)))
+        b.add("act", "SiLU", .activation(.silu))                          // needs x: stays
+        b.add("add", "Add", .merge(.add))                                 // relu (position 2) + act
+        var layers = b.layers
+        layers[8].producers = [2, 7]
+        let (folded, slices) = ActivationFold.fold(layers, slices: [0: 0])
+        XCTAssertEqual(folded.map(\.name), ["input_1", "conv1", "conv2", "bn", "relu6", "conv3", "act", "add"])
+        XCTAssertEqual(folded[1].foldedActivation, .relu)
+        XCTAssertEqual(folded[7].producers, [1, 6], "the Add reads conv1, which now applies the relu")
+        XCTAssertEqual(slices, [0: 0])
+        layers[8].producers = [1, 7]   // conv1's own output read by the Add too: the relu cannot fold
+        XCTAssertEqual(ActivationFold.fold(layers).layers.map(\.name), ["input_1", "conv1", "relu", "conv2", "bn", "relu6", "conv3", "act", "add"])
+        XCTAssertEqual(ActivationFold.folded(Array(layers[0..<3])), [1: "relu"])
+    }
+}

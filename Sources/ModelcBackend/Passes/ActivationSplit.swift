@@ -39,13 +39,16 @@ enum ActivationSplit {
     }
 
     /// `op` with its activation replaced by linear.
-    static func linear(_ op: Op) -> Op {
+    static func linear(_ op: Op) -> Op { withActivation(op, .linear) }
+
+    /// `op` (an activation carrier) with activation `f`.
+    static func withActivation(_ op: Op, _ f: Activation) -> Op {
         switch op {
-        case .conv2d(var a): a.activation = .linear; return .conv2d(a)
-        case .separableConv2d(var a, let m): a.activation = .linear; return .separableConv2d(a, depthMultiplier: m)
-        case .depthwiseConv2d(var a, let m): a.activation = .linear; return .depthwiseConv2d(a, depthMultiplier: m)
-        case .conv2dTranspose(var a, let h, let w): a.activation = .linear; return .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
-        case .dense(let u, let b, _): return .dense(units: u, useBias: b, activation: .linear)
+        case .conv2d(var a): a.activation = f; return .conv2d(a)
+        case .separableConv2d(var a, let m): a.activation = f; return .separableConv2d(a, depthMultiplier: m)
+        case .depthwiseConv2d(var a, let m): a.activation = f; return .depthwiseConv2d(a, depthMultiplier: m)
+        case .conv2dTranspose(var a, let h, let w): a.activation = f; return .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
+        case .dense(let u, let b, _): return .dense(units: u, useBias: b, activation: f)
         default: return op
         }
     }

@@ -88,6 +88,12 @@ final class ActivationFoldTests: XCTestCase {
         XCTAssertEqual(folded[1].foldedActivation, .relu)
         XCTAssertEqual(folded[7].producers, [1, 6], "the Add reads conv1, which now applies the relu")
         XCTAssertEqual(slices, [0: 0])
+        // A later call of the shared ReLU layer (Keras reuses one ReLU()) that does not fold shares nothing.
+        var shared = layers
+        shared[8].producers = [2, 7]
+        shared.append(Layer(name: "relu[2]", kind: "ReLU", op: .activation(.relu), inputShape: [5, 5, 3], outputShape: [5, 5, 3], line: 9))
+        shared[9].sharesWeightsWith = 2
+        XCTAssertNil(ActivationFold.fold(shared).layers.last?.sharesWeightsWith)
         layers[8].producers = [1, 7]   // conv1's own output read by the Add too: the relu cannot fold
         XCTAssertEqual(ActivationFold.fold(layers).layers.map(\.name), ["input_1", "conv1", "relu", "conv2", "bn", "relu6", "conv3", "act", "add"])
         XCTAssertEqual(ActivationFold.folded(Array(layers[0..<3])), [1: "relu"])

@@ -9,7 +9,8 @@
 //         Fusion.epilogue), carries that activation, and the activation layer is gone. Readers
 //         of the activation read the producer; shared layers' calls and the inputs' slices follow.
 //         TimeDistributed layers and a producer followed by BatchNorm (Fusion's groups) are left
-//         as they are. A model without such pairs is returned unchanged.
+//         as they are. Like Fusion, it runs only for fused builds (`--no-fuse` keeps every layer).
+//         A model without such pairs is returned unchanged.
 
 import ModelcCore
 
@@ -27,7 +28,7 @@ enum ActivationFold {
     /// The plan says which producer runs which activation layer (`check --plan`: "fused").
     static func describe(_ plan: inout LoweringPlan, _ notes: [Int: String]) {
         for (p, name) in notes where p < plan.layers.count {
-            plan.layers[p].fusion = (plan.layers[p].fusion.map { $0 + "; " } ?? "") + "the activation layer \(name) on the accumulators"
+            plan.layers[p].fusion = (plan.layers[p].fusion.map { $0 + "; " } ?? "") + "the activation layer \(name), applied by this layer"
         }
     }
 
@@ -59,7 +60,8 @@ enum ActivationFold {
             }
             var m = l
             m.producers = l.producers.map { $0.map { $0 >= 0 && $0 < position.count ? position[$0] : $0 } }
-            m.sharesWeightsWith = l.sharesWeightsWith.map { position[$0] }
+            // A later call of an activation whose first call folded shares nothing (an activation has no weights).
+            m.sharesWeightsWith = l.sharesWeightsWith.flatMap { folded.contains($0) ? nil : position[$0] }
             out.append(m)
         }
         return (out, Dictionary(uniqueKeysWithValues: slices.map { (position[$0.key], $0.value) }))

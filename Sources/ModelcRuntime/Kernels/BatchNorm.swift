@@ -3,7 +3,7 @@
 //              each chunk's moments (`Moments`), merged between the parallel passes),
 //              xhat = (x - mean) * inv, inv = 1 / sqrt(var + eps) (xhat is never stored: the
 //              backward recomputes it from x with the same operations),
-//              y = act(gamma * xhat + beta), act = a fused ReLU/LeakyReLU or none,
+//              y = act(gamma * xhat + beta), act = a fused ReLU/LeakyReLU/ReLU6 or none,
 //              moving = momentum * moving + (1 - momentum) * batch (unbiased variance for PyTorch)
 //   inference: y = x * scale + shift, scale = gamma / sqrt(moving_var + eps),
 //              shift = beta - moving_mean * scale

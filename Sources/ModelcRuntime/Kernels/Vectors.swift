@@ -75,8 +75,9 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func minus(_ o: Self) -> Self { self - o }
     @inlinable @inline(__always)
     public func times(_ o: Self) -> Self { self * o }
+    /// relu's bit mask, then a select of m (a `replacing(with: 0, ...)` can become a lane loop in an epilogue).
     @inlinable @inline(__always)
-    public func capped(_ m: Float) -> Self { replacing(with: 0, where: self .< Self()).replacing(with: m, where: self .> Self(repeating: m)) }
+    public func capped(_ m: Float) -> Self { let r = relu(), c = Self(repeating: m); return r.replacing(with: c, where: r .> c) }
     @inlinable @inline(__always)
     public func cappedGradient(_ out: Self, _ m: Float) -> Self { replacing(with: 0, where: out .<= Self() .| out .>= Self(repeating: m)) }
     @inlinable @inline(__always)

@@ -11,7 +11,7 @@
 // BatchNorm.swift): batch-wide sums are per-chunk partials reduced in serial steps between
 // parallel regions.
 //
-// Training fusion (the fusion pass's groups): when a ReLU/LeakyReLU layer follows, the
+// Training fusion (the fusion pass's groups): when a ReLU/LeakyReLU/ReLU6 layer follows, the
 // normalize pass writes act(y) straight into that layer's output, and both backward passes
 // compute dy = dact * act'(out) on the fly from that layer's gradient: the activation layer's
 // own passes (and this layer's y and dy buffers) drop out of training. When the producer is a

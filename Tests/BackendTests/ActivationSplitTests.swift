@@ -51,7 +51,7 @@ final class ActivationSplitTests: XCTestCase {
         XCTAssertEqual(out.map(\.name), ["input_1", "dense", "dense_silu", "dense_call2", "dense_call2_silu", "other_input"])
         XCTAssertEqual(out[3].sharesWeightsWith, 1, "a later call names its first call, not that call's activation")
         XCTAssertEqual(slices, [5: 4])
-        XCTAssertEqual(ActivationSplit.split(b.layers.map { l in var m = l; m.op = ActivationSplit.linear(l.op); return m }).layers.count, 4,
+        XCTAssertEqual(ActivationSplit.split(b.layers.map { l in var m = l; m.op = l.op.withActivation(.linear); return m }).layers.count, 4,
                        "nothing to split: unchanged")
     }
 
@@ -83,7 +83,7 @@ final class ActivationFoldTests: XCTestCase {
         b.add("add", "Add", .merge(.add))                                 // relu (position 2) + act
         var layers = b.layers
         layers[8].producers = [2, 7]
-        let (folded, slices) = ActivationFold.fold(layers, slices: [0: 0])
+        let (folded, slices, _) = ActivationFold.fold(layers, slices: [0: 0])
         XCTAssertEqual(folded.map(\.name), ["input_1", "conv1", "conv2", "bn", "relu6", "conv3", "act", "add"])
         XCTAssertEqual(folded[1].foldedActivation, .relu)
         XCTAssertEqual(folded[7].producers, [1, 6], "the Add reads conv1, which now applies the relu")
@@ -96,6 +96,6 @@ final class ActivationFoldTests: XCTestCase {
         XCTAssertNil(ActivationFold.fold(shared).layers.last?.sharesWeightsWith)
         layers[8].producers = [1, 7]   // conv1's own output read by the Add too: the relu cannot fold
         XCTAssertEqual(ActivationFold.fold(layers).layers.map(\.name), ["input_1", "conv1", "relu", "conv2", "bn", "relu6", "conv3", "act", "add"])
-        XCTAssertEqual(ActivationFold.folded(Array(layers[0..<3])), [1: "relu"])
+        XCTAssertEqual(ActivationFold.fold(Array(layers[0..<3])).notes, [1: "relu"])
     }
 }

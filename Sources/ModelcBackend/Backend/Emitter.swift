@@ -394,14 +394,14 @@ public enum Emitter {
         // silu, gelu, hard_swish, mish: a layer of their own, whose backward reads its input;
         // relu, leaky relu, relu6 right after a Conv2D or Dense: that layer's own activation.
         let (splitLayers, splitSlices) = ActivationSplit.split(inputSplit, slices: inputSlices)
-        let (rawLayers, slices) = fuse ? ActivationFold.fold(splitLayers, slices: splitSlices) : (splitLayers, splitSlices)
+        let (rawLayers, slices, foldNotes) = fuse ? ActivationFold.fold(splitLayers, slices: splitSlices) : (splitLayers, splitSlices, [:])
         // Layer names reach the generated Swift only inside comments (made safe here) and
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let fusion = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         var lowering = Lowering.plan(layers, inputShape: lifted.inputShape, fusion: fusion, winograd: winograd)
         MultiInputSplit.describe(&lowering, slices: slices, layers: layers)
-        if fuse { ActivationFold.describe(&lowering, ActivationFold.folded(splitLayers)) }
+        ActivationFold.describe(&lowering, foldNotes)
         let split = ActivationSplit.split(MultiInputSplit.split(stripFinalSoftmax(heads.isEmpty ? ir.layers : MultiHeadJoin.join(ir.layers, heads: ir.heads).layers).0,
                                                                 inputs: ir.inputs).layers).layers
         let params = ParameterLayout(fuse ? ActivationFold.fold(split).layers : split, semantics: ir.semantics)

@@ -15,16 +15,6 @@
 import ModelcCore
 
 enum ActivationFold {
-    /// The folded layers' notes: new position of the producer -> the activation layer's name.
-    static func folded(_ layers: [Layer]) -> [Int: String] {
-        var out: [Int: String] = [:], removed = 0
-        for i in foldable(layers).sorted() {
-            out[i - 1 - removed] = layers[i].name
-            removed += 1
-        }
-        return out
-    }
-
     /// The plan says which producer runs which activation layer (`check --plan`: "fused").
     static func describe(_ plan: inout LoweringPlan, _ notes: [Int: String]) {
         for (p, name) in notes where p < plan.layers.count {
@@ -43,27 +33,27 @@ enum ActivationFold {
         })
     }
 
-    static func fold(_ layers: [Layer], slices: [Int: Int] = [:]) -> (layers: [Layer], slices: [Int: Int]) {
+    /// The folded layers, the slices at their new positions, and `notes`: the new position of
+    /// each producer that took an activation -> that activation layer's name.
+    static func fold(_ layers: [Layer], slices: [Int: Int] = [:]) -> (layers: [Layer], slices: [Int: Int], notes: [Int: String]) {
         let folded = foldable(layers)
-        guard !folded.isEmpty else { return (layers, slices) }
+        guard !folded.isEmpty else { return (layers, slices, [:]) }
         // Old position -> new position (an activation maps to its producer).
         var position: [Int] = [], n = 0
         for i in layers.indices {
             if folded.contains(i) { position.append(n - 1) } else { position.append(n); n += 1 }
         }
-        var out: [Layer] = []
+        var out: [Layer] = [], notes: [Int: String] = [:]
         for (i, l) in layers.enumerated() {
             if folded.contains(i), case .activation(let a) = l.op {
-                out[out.count - 1].op = ActivationSplit.withActivation(out[out.count - 1].op, a)
+                out[out.count - 1].op = out[out.count - 1].op.withActivation(a)
                 out[out.count - 1].outputShape = l.outputShape
+                notes[out.count - 1] = l.name
                 continue
             }
-            var m = l
-            m.producers = l.producers.map { $0.map { $0 >= 0 && $0 < position.count ? position[$0] : $0 } }
             // A later call of an activation whose first call folded shares nothing (an activation has no weights).
-            m.sharesWeightsWith = l.sharesWeightsWith.flatMap { folded.contains($0) ? nil : position[$0] }
-            out.append(m)
+            out.append(l.renumbered(reading: { $0 < position.count ? position[$0] : $0 }, sharing: { folded.contains($0) ? nil : position[$0] }))
         }
-        return (out, Dictionary(uniqueKeysWithValues: slices.map { (position[$0.key], $0.value) }))
+        return (out, slices.renumbered(position), notes)
     }
 }

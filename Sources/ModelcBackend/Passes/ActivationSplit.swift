@@ -27,31 +27,15 @@ enum ActivationSplit {
         }
         var out: [Layer] = []
         for (i, l) in layers.enumerated() {
-            var m = l
-            m.producers = l.producers.map { $0.map { $0 >= 0 && $0 < output.count ? output[$0] : $0 } }
-            m.sharesWeightsWith = l.sharesWeightsWith.map { position[$0] }
+            var m = l.renumbered(reading: { $0 < output.count ? output[$0] : $0 }, sharing: { position[$0] })
             guard carried[i].needsInput else { out.append(m); continue }
-            m.op = linear(l.op)
+            m.op = l.op.withActivation(.linear)
             out.append(m)
             out.append(activationLayer(after: l, carried[i]))
         }
-        return (out, Dictionary(uniqueKeysWithValues: slices.map { (position[$0.key], $0.value) }))
+        return (out, slices.renumbered(position))
     }
 
-    /// `op` with its activation replaced by linear.
-    static func linear(_ op: Op) -> Op { withActivation(op, .linear) }
-
-    /// `op` (an activation carrier) with activation `f`.
-    static func withActivation(_ op: Op, _ f: Activation) -> Op {
-        switch op {
-        case .conv2d(var a): a.activation = f; return .conv2d(a)
-        case .separableConv2d(var a, let m): a.activation = f; return .separableConv2d(a, depthMultiplier: m)
-        case .depthwiseConv2d(var a, let m): a.activation = f; return .depthwiseConv2d(a, depthMultiplier: m)
-        case .conv2dTranspose(var a, let h, let w): a.activation = f; return .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
-        case .dense(let u, let b, _): return .dense(units: u, useBias: b, activation: f)
-        default: return op
-        }
-    }
 
     /// The activation of layer `l` as the layer that reads `l`'s output (sequential: no producers).
     static func activationLayer(after l: Layer, _ a: Activation) -> Layer {
@@ -59,4 +43,20 @@ enum ActivationSplit {
         return Layer(name: name, kind: "Activation", op: .activation(a), inputShape: l.outputShape, outputShape: l.outputShape,
                      line: l.line, notes: ["modelc: \(l.name)'s \(a.name) as its own layer (its backward reads the layer's output)"])
     }
+}
+
+extension Layer {
+    /// The layer after a pass moved positions: producers through `reading` (the position of the
+    /// output a reader now reads), a shared layer's first call through `sharing` (nil: shares nothing).
+    func renumbered(reading: (Int) -> Int, sharing: (Int) -> Int?) -> Layer {
+        var m = self
+        m.producers = producers.map { $0.map { $0 >= 0 ? reading($0) : $0 } }
+        m.sharesWeightsWith = sharesWeightsWith.flatMap(sharing)
+        return m
+    }
+}
+
+extension Dictionary where Key == Int {
+    /// The same values under the new positions of their keys.
+    func renumbered(_ position: [Int]) -> [Int: Value] { Dictionary(uniqueKeysWithValues: map { (position[$0.key], $0.value) }) }
 }

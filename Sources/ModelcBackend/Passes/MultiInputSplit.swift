@@ -18,12 +18,8 @@ enum MultiInputSplit {
         let total = inputs.reduce(0) { $0 + $1.size }
         var out = [Layer(name: "inputs", kind: "InputLayer", op: .input, inputShape: [total], outputShape: [total],
                          line: first.line, notes: ["modelc: the \(inputs.count) inputs side by side"])]
-        for l in layers {
-            var m = l
-            m.producers = l.producers.map { $0.map { $0 + 1 } }
-            m.sharesWeightsWith = l.sharesWeightsWith.map { $0 + 1 }   // a later call of a shared layer (SharedWeights.swift)
-            out.append(m)
-        }
+        // Every layer one position later, a shared layer's later calls too (SharedWeights.swift).
+        out += layers.map { $0.renumbered(reading: { $0 + 1 }, sharing: { $0 + 1 }) }
         var slices: [Int: Int] = [:]
         for i in inputs {
             out[i.layer + 1].producers = [0]

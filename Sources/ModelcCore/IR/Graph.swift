@@ -429,6 +429,21 @@ extension Layer {
     }
 }
 
+extension Op {
+    /// A Conv2D, SeparableConv2D, DepthwiseConv2D, Conv2DTranspose or Dense with activation `f`
+    /// (the op that `Layer.foldedActivation` reads); any other op unchanged.
+    public func withActivation(_ f: Activation) -> Op {
+        switch self {
+        case .conv2d(var a): a.activation = f; return .conv2d(a)
+        case .separableConv2d(var a, let m): a.activation = f; return .separableConv2d(a, depthMultiplier: m)
+        case .depthwiseConv2d(var a, let m): a.activation = f; return .depthwiseConv2d(a, depthMultiplier: m)
+        case .conv2dTranspose(var a, let h, let w): a.activation = f; return .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
+        case .dense(let u, let b, _): return .dense(units: u, useBias: b, activation: f)
+        default: return self
+        }
+    }
+}
+
 public struct ModelIR: Equatable, Codable, Sendable {
     /// Identifier-safe model name (from the file name unless annotated).
     public var name: String

@@ -381,18 +381,10 @@ enum SemanticDefaults {
         let keras3 = Activation.hardSigmoid(slope: 1 / 6, offset: 0.5), keras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5)
         var names: [String] = []
         for i in ir.layers.indices {
-            var l = ir.layers[i]
-            switch l.op {
-            case .activation(keras3): l.op = .activation(keras2)
-            case .dense(let u, let b, keras3): l.op = .dense(units: u, useBias: b, activation: keras2)
-            case .conv2d(var a) where a.activation == keras3: a.activation = keras2; l.op = .conv2d(a)
-            case .separableConv2d(var a, let m) where a.activation == keras3: a.activation = keras2; l.op = .separableConv2d(a, depthMultiplier: m)
-            case .depthwiseConv2d(var a, let m) where a.activation == keras3: a.activation = keras2; l.op = .depthwiseConv2d(a, depthMultiplier: m)
-            case .conv2dTranspose(var a, let h, let w) where a.activation == keras3:
-                a.activation = keras2; l.op = .conv2dTranspose(a, outputPaddingH: h, outputPaddingW: w)
-            default: continue
-            }
-            ir.layers[i] = l
+            let l = ir.layers[i]
+            if l.op == .activation(keras3) { ir.layers[i].op = .activation(keras2) }
+            else if l.foldedActivation == keras3 { ir.layers[i].op = l.op.withActivation(keras2) }
+            else { continue }
             names.append(l.name)
         }
         if !names.isEmpty {

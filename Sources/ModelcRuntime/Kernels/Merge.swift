@@ -22,18 +22,26 @@ public enum MergeOperation: Sendable {
 
 public enum Merge {
     public static func forward(_ op: MergeOperation, _ xs: [UnsafeMutablePointer<Float>], _ y: UnsafeMutablePointer<Float>, count: Int) {
-        y.update(from: xs[0], count: count)
-        for x in xs.dropFirst() {
+        combine(op, inputs: xs.count, y, count: count) { xs[$0] }
+    }
+
+    /// y[0..<count] = the merge of the `inputs` arrays `x(k)`, k in 0..<inputs (average: the sum times 1/n).
+    @inline(__always)
+    static func combine(_ op: MergeOperation, inputs n: Int, _ y: UnsafeMutablePointer<Float>, count: Int,
+                        _ x: (Int) -> UnsafeMutablePointer<Float>) {
+        y.update(from: x(0), count: count)
+        for k in 1..<n {
+            let xk = x(k)
             switch op {
-            case .add, .average: for i in 0..<count { y[i] += x[i] }
-            case .subtract: for i in 0..<count { y[i] -= x[i] }
-            case .multiply: for i in 0..<count { y[i] *= x[i] }
-            case .maximum: for i in 0..<count { y[i] = max(y[i], x[i]) }
-            case .minimum: for i in 0..<count { y[i] = min(y[i], x[i]) }
+            case .add, .average: for i in 0..<count { y[i] += xk[i] }
+            case .subtract: for i in 0..<count { y[i] -= xk[i] }
+            case .multiply: for i in 0..<count { y[i] *= xk[i] }
+            case .maximum: for i in 0..<count { y[i] = max(y[i], xk[i]) }
+            case .minimum: for i in 0..<count { y[i] = min(y[i], xk[i]) }
             }
         }
         if op == .average {
-            let s = 1 / Float(xs.count)
+            let s = 1 / Float(n)
             for i in 0..<count { y[i] *= s }
         }
     }
@@ -71,7 +79,12 @@ public enum Merge {
         let map = BroadcastMap(shapes: shapes, out: out), n = xs.count
         let scale: Float = 1 / Float(n)   // average: times 1/n, as Merge.forward
         if let channelOnly = map.channelOnly {
-            return forwardRows(op, xs, channelOnly: channelOnly, map: map, y, images: images, scale: scale)
+            // Row by row (a squeeze-and-excitation scale): each input is the whole output or one channel vector.
+            let c = map.out[map.out.count - 1], perImage = map.outSize / c
+            for r in 0..<(images * perImage) {
+                combine(op, inputs: n, y + r * c, count: c) { channelOnly[$0] ? xs[$0] + (r / perImage) * c : xs[$0] + r * c }
+            }
+            return
         }
         for im in 0..<images {
             let ys = y + im * map.outSize
@@ -128,30 +141,7 @@ public enum Merge {
         }
     }
 
-    /// The common case row by row (a squeeze-and-excitation scale): every input is the whole
-    /// output shape or one channel vector [C]; each output row of C values is one vector loop.
-    static func forwardRows(_ op: MergeOperation, _ xs: [UnsafeMutablePointer<Float>], channelOnly: [Bool], map: BroadcastMap,
-                            _ y: UnsafeMutablePointer<Float>, images: Int, scale: Float) {
-        let c = map.out[map.out.count - 1], rows = images * (map.outSize / c), perImage = map.outSize / c
-        for r in 0..<rows {
-            func row(_ k: Int) -> UnsafeMutablePointer<Float> { channelOnly[k] ? xs[k] + (r / perImage) * c : xs[k] + r * c }
-            let yr = y + r * c
-            yr.update(from: row(0), count: c)
-            for k in 1..<xs.count {
-                let x = row(k)
-                switch op {
-                case .add, .average: for i in 0..<c { yr[i] += x[i] }
-                case .subtract: for i in 0..<c { yr[i] -= x[i] }
-                case .multiply: for i in 0..<c { yr[i] *= x[i] }
-                case .maximum: for i in 0..<c { yr[i] = max(yr[i], x[i]) }
-                case .minimum: for i in 0..<c { yr[i] = min(yr[i], x[i]) }
-                }
-            }
-            if op == .average { for i in 0..<c { yr[i] *= scale } }
-        }
-    }
-
-    /// The backward of `forwardRows` (add, subtract, average, multiply); dx already zeroed.
+    /// The backward of the row-by-row forward (add, subtract, average, multiply); dx already zeroed.
     static func backwardRows(_ op: MergeOperation, dy: UnsafeMutablePointer<Float>, xs: [UnsafeMutablePointer<Float>],
                              dxs: [UnsafeMutablePointer<Float>?], channelOnly: [Bool], map: BroadcastMap, images: Int) {
         let c = map.out[map.out.count - 1], rows = images * (map.outSize / c), perImage = map.outSize / c, n = xs.count

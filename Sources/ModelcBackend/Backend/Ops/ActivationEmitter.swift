@@ -46,6 +46,11 @@ enum ActivationCode {
         precondition(!a.needsInput, "\(a.name) folded into a layer: ActivationSplit gives it a layer of its own")
         w.line("Activations.backward(\(function(a, channels: channels)), dy: \(dy) + lo * \(size), y: \(y) + lo * \(size), dx: \(dx) + lo * \(size), count: (hi - lo) * \(size))")
     }
+
+    /// dx[lo..<hi] = dy * f'(x) for an activation that `needsInput`, from its input x.
+    static func emitBackwardFromInput(_ w: CodeWriter, _ a: Activation, dy: String, x: String, dx: String, size: Int) {
+        w.line("Activations.backwardFromInput(\(function(a, channels: 1)), dy: \(dy) + lo * \(size), x: \(x) + lo * \(size), dx: \(dx) + lo * \(size), count: (hi - lo) * \(size))")
+    }
 }
 
 extension EpilogueActivation {
@@ -74,7 +79,7 @@ struct ActivationEmitter: OpEmitter {
         if let gx = c.gx {
             if activation.needsInput {
                 m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(x)") { w in
-                    w.line("Activations.backwardFromInput(\(ActivationCode.function(activation, channels: ch)), dy: \(c.gy) + lo * \(c.outSize), x: \(c.x) + lo * \(c.outSize), dx: \(gx) + lo * \(c.outSize), count: (hi - lo) * \(c.outSize))")
+                    ActivationCode.emitBackwardFromInput(w, activation, dy: c.gy, x: c.x, dx: gx, size: c.outSize)
                 }
             } else {
                 m.chunkFunction(b, comment: "\(c.header) backward: dx = dy * \(activation.name)'(y)") { w in

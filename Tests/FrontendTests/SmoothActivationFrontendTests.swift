@@ -143,6 +143,22 @@ final class SmoothActivationFrontendTests: XCTestCase {
         XCTAssertThrowsError(try ops([PB.node("Selu", ["x"], ["y"], attrs: [PB.attr("alpha", float: 2)])])) {
             XCTAssertTrue("\($0)".contains("only SELU's standard constants"), "\($0)")
         }
+        XCTAssertThrowsError(try ops([PB.node("Swish", ["x"], ["y"], attrs: [PB.attr("alpha", float: 1.5)])])) {
+            XCTAssertTrue("\($0)".contains("alpha 1.5: only Swish with alpha 1 (SiLU) is supported"), "\($0)")
+        }
+        XCTAssertThrowsError(try ops([PB.node("Gelu", ["x"], ["y"], attrs: [PB.attr("approximate", string: "erf")])], opset: 20)) {
+            XCTAssertTrue("\($0)".contains("approximate 'erf': expected 'none' or 'tanh'"), "\($0)")
+        }
+        XCTAssertThrowsError(try ops([PB.node("HardSigmoid", ["x"], ["y"], attrs: [PB.attr("alpha", float: -1)])])) {
+            XCTAssertTrue("\($0)".contains("alpha -1.0, beta 0.5: expected alpha > 0"), "\($0)")
+        }
+        // A merge of a [N, C, H, W] tensor and a [N, C] one: ONNX aligns them at W, the IR at C: refused.
+        let ranks = PB.model(nodes: [PB.node("GlobalAveragePool", ["x"], ["p"]), PB.node("Flatten", ["p"], ["f"]),
+                                     PB.node("Mul", ["x", "f"], ["y"])], initializers: [], input: [1, 4, 2, 4])
+        XCTAssertThrowsError(try Frontend.checkONNX(bytes: ranks, path: "t.onnx")) {
+            XCTAssertTrue("\($0)".contains("inputs of different ranks"), "\($0)")
+            XCTAssertTrue("\($0)".contains("ONNX broadcasts them from the last NCHW axis; not supported"), "\($0)")
+        }
         // SiLU as torch.onnx writes it, then a Softsign.
         let silu = [PB.node("Sigmoid", ["x"], ["s"]), PB.node("Mul", ["x", "s"], ["m"]), PB.node("Abs", ["m"], ["a"]),
                     PB.node("Add", ["a", "one"], ["d"]), PB.node("Div", ["m", "d"], ["y"])]

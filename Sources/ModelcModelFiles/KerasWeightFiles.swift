@@ -93,10 +93,13 @@ public enum KerasWeightFiles {
             }
             for w in names {
                 guard let d = try h5.object(w, from: g) else { throw h5.fail(g, "weight_names lists '\(w)' but the group has no such dataset") }
-                var base = w.split(separator: "/").last.map(String.init) ?? w
+                let path = w.split(separator: "/").map(String.init)
+                var base = path.last ?? w
                 if let colon = base.lastIndex(of: ":"), base[base.index(after: colon)...].allSatisfy(\.isNumber) {
                     base = String(base[..<colon])
                 }
+                // MultiHeadAttention's four projections: `mha/query/kernel:0` keeps its sub-layer.
+                if path.count >= 2, attentionParts.contains(path[path.count - 2]) { base = path[path.count - 2] + "/" + base }
                 let key = "\(layer)/\(base)"
                 guard out[key] == nil else { throw h5.fail(d, "two weights of layer '\(layer)' are both named '\(base)'") }
                 out[key] = try h5.read(d)
@@ -135,6 +138,8 @@ public enum KerasWeightFiles {
     /// - `<layer>/vars`: the group's `name` attribute (Keras 3.6+), else `<layer>`;
     /// - a recurrent layer's `<layer>/cell/vars` (named after the cell, "lstm_cell"): `<layer>`'s;
     /// - TimeDistributed's `<wrapper>/layer/vars`: the wrapper's (its tensors are the wrapper's);
+    /// - MultiHeadAttention's `<layer>/query_dense/vars` (key_dense, value_dense, output_dense):
+    ///   "<layer>/query" (key, value, attention_output), the tensors' scopes;
     /// - Bidirectional's `<wrapper>/forward_layer[/cell]/vars`: "<wrapper>/forward_layer" (and
     ///   backward_layer): the direction's own name follows its inner layer's ("forward_lstm_1"),
     ///   which the model does not know; KerasWeightNames places it by the direction.
@@ -147,12 +152,19 @@ public enum KerasWeightFiles {
         // A top-level layer's group, right under `layers`, is named by Keras, never "cell" or "layer".
         guard groups.count >= 3 else { return try name(groups, own: vars) }
         let layer = groups.last == "cell" ? Array(groups.dropLast()) : groups
+        if let part = layer.last.flatMap({ attentionGroups[$0.hasPrefix("_") ? String($0.dropFirst()) : $0] }) {
+            return try name(Array(layer.dropLast())) + "/" + part
+        }
         switch layer.last {
         case "layer"?: return try name(Array(layer.dropLast()))
         case "forward_layer"?, "backward_layer"?: return try name(Array(layer.dropLast())) + "/" + (layer.last ?? "")
         default: return try name(layer, own: layer.count == groups.count ? vars : nil)
         }
     }
+
+    /// MultiHeadAttention's projections: Keras 2's weight-name parts, Keras 3's attribute groups.
+    static let attentionParts: Set<String> = ["query", "key", "value", "attention_output"]
+    static let attentionGroups = ["query_dense": "query", "key_dense": "key", "value_dense": "value", "output_dense": "attention_output"]
 
     static func index(_ o: HDF5File.Object) -> Int {
         o.path.split(separator: "/").last.flatMap { Int($0) } ?? -1

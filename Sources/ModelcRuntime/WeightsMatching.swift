@@ -114,6 +114,9 @@ enum WeightsMatching {
         if crossing, let r = ts.first(where: { $0.key.hasSuffix("/recurrent_kernel") || $0.key.contains(".weight_hh_l") }) {
             throw refuse("model tensor '\(r.key)' belongs to a recurrent layer, whose weights cannot be carried between Keras and PyTorch by order (GRU gate orders and the bias conventions differ)")
         }
+        if crossing, let a = ts.first(where: { $0.key.hasSuffix("/attention_output/kernel") }) {
+            throw refuse("model tensor '\(a.key)' belongs to a MultiHeadAttention layer, whose [in, heads, size] kernels have no PyTorch layout to carry them by order")
+        }
         var values: [[Float]] = [], lines: [String] = []
         for (i, ((k, a), t)) in zip(file, ts).enumerated() {
             let v = try a.floats()

@@ -87,6 +87,11 @@ final class GradientCheckTests: XCTestCase {
     /// Masking (-1): masked steps keep the state in an LSTM, a Bidirectional GRU (zero outputs)
     /// and a SimpleRNN; their gradients pass through the masked steps.
     func testMasking() throws { try check("fx_masking", samples: 16) }
+    /// MultiHeadAttention: self-attention on the input (weights only), cross-attention of three
+    /// different inputs without biases, causal self-attention whose key is its value (both
+    /// projections' gradients into one input buffer), each through the Add, LayerNormalization,
+    /// Conv1D and Dense around them.
+    func testAttention() throws { try check("fx_graph_attention", samples: 16) }
     /// PyTorch nn.Embedding, a 2-layer bidirectional nn.LSTM (two bias vectors), nn.RNN and a
     /// bidirectional nn.GRU (gate blocks r, z, n) into a Linear.
     func testPyTorchRecurrent() throws { try check("fx_pytorch_recurrent", samples: 16, tokens: 9) }

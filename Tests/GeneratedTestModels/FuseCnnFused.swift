@@ -103,7 +103,7 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1280, a3 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, .leaky(Float(0.3)))
-                l4_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             }
             l5_conv2d_2Forward(lo, hi, t)
             BatchNorm.moments(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
@@ -259,12 +259,6 @@ public final class FuseCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 64, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 20), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1280, a4 + n * 320, l4_max_pooling2d_1arg + n * 320, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear

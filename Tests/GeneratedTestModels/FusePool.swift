@@ -121,7 +121,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
                 Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
-                l4_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
             }
             l5_dropout_1ForwardTraining(lo, hi, t)
             l6_conv2d_2Forward(lo, hi, t)
@@ -130,7 +130,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         BatchNorm.reduceMoments(l7_batch_normalization_2part, count: count, threads: threads, pixels: 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
-            l8_average_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             Activations.forward(.capped(Float(0.7)), a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
             l10_dropout_2ForwardTraining(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
@@ -155,11 +155,11 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
         l1_conv2d_1Forward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
         Activations.forward(.leaky(Float(0.3)), a2 + lo * 1260, a3 + lo * 1260, count: (hi - lo) * 1260)
-        l4_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 1260, a4 + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
         (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
         l6_conv2d_2Forward(lo, hi, t)
         BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
-        l8_average_pooling2d_1Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))) }
         Activations.forward(.capped(Float(0.7)), a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
         (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
         l11_conv2d_3Forward(lo, hi, t)
@@ -191,7 +191,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
             l11_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
             Activations.backward(.capped(Float(0.7)), dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
-            l8_average_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             (l7_batch_normalization_2part + t * 36).update(repeating: 0, count: 36)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
@@ -218,10 +218,7 @@ public final class FusePool: CompiledModelBase, CompiledModel, @unchecked Sendab
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
-}
 
-// Values the kernels specialize on; `modelc compile` copies them into every file it compiles.
-fileprivate extension FusePool {
     // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99
     var l2_batch_normalization_1bn: BatchNormLayer {
         BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
@@ -242,10 +239,7 @@ fileprivate extension FusePool {
                        movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
                        epsilon: Float(0.001), momentum: Float(0.99))
     }
-}
 
-// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
-extension FusePool {
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 540)
@@ -288,18 +282,6 @@ extension FusePool {
     func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 63, l2_batch_normalization_1bn,
                                  dGamma: gradients + 560, dBeta: gradients + 580)
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a3 + n * 1260, a4 + n * 400, pool) }
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
@@ -367,20 +349,6 @@ extension FusePool {
     func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
-    }
-}
-
-extension FusePool {
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
-    func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, pool) }
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18] backward
-    func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, pool) }
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training

@@ -127,7 +127,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a1 + lo * 1260, a3 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, .leaky(Float(0.3)))
-                l4_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))) }
             }
             l5_dropout_1ForwardTraining(lo, hi, t)
             l6_conv2d_2Forward(lo, hi, t)
@@ -136,7 +136,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
         BatchNorm.reduceMoments(l7_batch_normalization_2part, count: count, threads: threads, pixels: 20, l7_batch_normalization_2bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
-            l8_average_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             Activations.forward(.capped(Float(0.7)), a8 + lo * 72, a9 + lo * 72, count: (hi - lo) * 72)
             l10_dropout_2ForwardTraining(lo, hi, t)
             l11_conv2d_3Forward(lo, hi, t)
@@ -186,7 +186,7 @@ public final class FusePoolFused: CompiledModelBase, CompiledModel, @unchecked S
             l11_conv2d_3Backward(lo, hi, t)
             Dropout.backward(dy: g10 + lo * 72, mask: l10_dropout_2mask + lo * 72, dx: g9 + lo * 72, count: (hi - lo) * 72)
             Activations.backward(.capped(Float(0.7)), dy: g9 + lo * 72, y: a9 + lo * 72, dx: g8 + lo * 72, count: (hi - lo) * 72)
-            l8_average_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             (l7_batch_normalization_2part + t * 36).update(repeating: 0, count: 36)
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
@@ -307,12 +307,6 @@ extension FusePoolFused {
                                  dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (9, 7, 20), output: (5, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 1260, a4 + n * 400, l4_max_pooling2d_1arg + n * 400, pool) }
-    }
-
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
     func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 400, y = a5 + lo * 400, mask = l5_dropout_1mask + lo * 400
@@ -403,18 +397,6 @@ extension FusePoolFused {
     func l7_batch_normalization_2BackwardReduce() {
         BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 20, l7_batch_normalization_2bn,
                                  dGamma: gradients + 3880, dBeta: gradients + 3898)
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0) (training and inference)
-    func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.average, a7 + n * 360, a8 + n * 72, pool) }
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18] backward
-    func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 4, 18), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.averageBackward(g7 + n * 360, g8 + n * 72, pool) }
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training

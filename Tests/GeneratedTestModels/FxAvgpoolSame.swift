@@ -40,26 +40,20 @@ public final class FxAvgpoolSame: CompiledModelBase, CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_average_pooling2dForward(lo, hi, t) }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))) } }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in l1_average_pooling2dForward(lo, hi, t) }
+        Parallel.images(count, threads: threads) { lo, hi, t in for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))) } }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_average_pooling2dForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
-    }
-
-    // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: average pool 3x3 stride 2x2 same (pad top 1 left 0) (training and inference)
-    func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (7, 6, 3), output: (4, 3), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 0))
-        for n in lo..<hi { Pooling.pool(.average, a0 + n * 126, a1 + n * 36, pool) }
     }
 }

@@ -65,7 +65,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn)
             Activations.forward(.relu, a2 + lo * 96, a3 + lo * 96, count: (hi - lo) * 96)
-            l4_average_pooling1dForward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a3 + n * 96, a4 + n * 42, PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))) }
             for n in lo..<hi { GlobalPooling.max(a4 + n * 42, a5 + n * 6, l5_global_max_pooling1darg + n * 6, pixels: 7, channels: 6) }
         }
     }
@@ -79,7 +79,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
         l1_conv1dForward(lo, hi, t)
         BatchNorm.inference(a1 + lo * 96, a2 + lo * 96, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 12)
         Activations.forward(.relu, a2 + lo * 96, a3 + lo * 96, count: (hi - lo) * 96)
-        l4_average_pooling1dForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 96, a4 + n * 42, PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))) }
         for n in lo..<hi { GlobalPooling.max(a4 + n * 42, a5 + n * 6, l5_global_max_pooling1darg + n * 6, pixels: 7, channels: 6) }
     }
 
@@ -88,7 +88,7 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
         g5.update(from: outputGradient, count: count * 6)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 42, g5 + n * 6, l5_global_max_pooling1darg + n * 6, inputCount: 42, outputCount: 6) }
-            l4_average_pooling1dBackward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g3 + n * 96, g4 + n * 42, PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))) }
             Activations.backward(.relu, dy: g3 + lo * 96, y: a3 + lo * 96, dx: g2 + lo * 96, count: (hi - lo) * 96)
             (l2_batch_normalizationpart + t * 12).update(repeating: 0, count: 12)
             l2_batch_normalizationBackwardSums(lo, hi, t)
@@ -171,17 +171,5 @@ public final class FxConv1dDilatedBn: CompiledModelBase, CompiledModel, @uncheck
     func l2_batch_normalizationBackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l2_batch_normalizationbn,
                                  dGamma: gradients + 36, dBeta: gradients + 42)
-    }
-
-    // average_pooling1d (AveragePooling1D): [N, 1, 16, 6] -> [N, 1, 7, 6]: average pool 1x3 stride 1x2 valid (pad top 0 left 0) (training and inference)
-    func l4_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))
-        for n in lo..<hi { Pooling.pool(.average, a3 + n * 96, a4 + n * 42, pool) }
-    }
-
-    // average_pooling1d (AveragePooling1D): [N, 1, 16, 6] -> [N, 1, 7, 6] backward
-    func l4_average_pooling1dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 16, 6), output: (1, 7), window: (1, 3), stride: (1, 2))
-        for n in lo..<hi { Pooling.averageBackward(g3 + n * 96, g4 + n * 42, pool) }
     }
 }

@@ -63,8 +63,8 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1dForward(lo, hi, t)
             l2_conv1d_1Forward(lo, hi, t)
-            l3_max_pooling1dForward(lo, hi, t)
-            l4_global_average_pooling1dForward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 36, a3 + n * 18, l3_max_pooling1darg + n * 18, PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))) }
+            for n in lo..<hi { Pooling.pool(.average, a3 + n * 18, a4 + n * 3, PoolGeometry(input: (1, 6, 3), output: (1, 1), window: (1, 6), stride: (1, 1))) }
             l5_denseForward(lo, hi, t)
         }
     }
@@ -77,8 +77,8 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1dForward(lo, hi, t)
         l2_conv1d_1Forward(lo, hi, t)
-        l3_max_pooling1dForwardInference(lo, hi, t)
-        l4_global_average_pooling1dForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 36, a3 + n * 18, PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))) }
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 18, a4 + n * 3, PoolGeometry(input: (1, 6, 3), output: (1, 1), window: (1, 6), stride: (1, 1))) }
         l5_denseForward(lo, hi, t)
     }
 
@@ -179,24 +179,6 @@ public final class FxConv1dGap: CompiledModelBase, CompiledModel, @unchecked Sen
             for r in 0..<1 { (dyp + ((r + 0) * 12 + 0) * 3).update(from: dy + r * 36, count: 36) }
             l2_conv1d_1InputGradientRows(dyp, dx, 0, 12, t)
         }
-    }
-
-    // max_pooling1d (MaxPooling1D): [N, 1, 12, 3] -> [N, 1, 6, 3]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 36, a3 + n * 18, l3_max_pooling1darg + n * 18, pool) }
-    }
-
-    // max_pooling1d (MaxPooling1D): [N, 1, 12, 3] -> [N, 1, 6, 3]: max pool 1x2 stride 1x2 valid (pad top 0 left 0), inference
-    func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 12, 3), output: (1, 6), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 36, a3 + n * 18, pool) }
-    }
-
-    // global_average_pooling1d (GlobalAveragePooling1D): [N, 1, 6, 3] -> [N, 3]: global average pool over 6 pixels
-    func l4_global_average_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 6, 3), output: (1, 1), window: (1, 6), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a3 + n * 18, a4 + n * 3, pool) }
     }
 
     // dense (Dense): [N, 3] -> [N, 3]: x [3] * W [3, 3] + b linear

@@ -60,7 +60,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1dForward(lo, hi, t)
             l2_conv1d_1Forward(lo, hi, t)
-            l3_max_pooling1dForward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 35, a3 + n * 20, l3_max_pooling1darg + n * 20, PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))) }
             l5_denseForward(lo, hi, t)
         }
     }
@@ -73,7 +73,7 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1dForward(lo, hi, t)
         l2_conv1d_1Forward(lo, hi, t)
-        l3_max_pooling1dForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 35, a3 + n * 20, PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))) }
         l5_denseForward(lo, hi, t)
     }
 
@@ -166,18 +166,6 @@ public final class FxConv1dPool: CompiledModelBase, CompiledModel, @unchecked Se
             let out = g1 + n * 52
             for r in 0..<1 { (out + r * 52).update(from: dx + ((r + 0) * 16 + 1) * 4, count: 52) }
         }
-    }
-
-    // max_pooling1d (MaxPooling1D): [N, 1, 7, 5] -> [N, 1, 4, 5]: max pool 1x2 stride 1x2 same (pad top 0 left 0)
-    func l3_max_pooling1dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 35, a3 + n * 20, l3_max_pooling1darg + n * 20, pool) }
-    }
-
-    // max_pooling1d (MaxPooling1D): [N, 1, 7, 5] -> [N, 1, 4, 5]: max pool 1x2 stride 1x2 same (pad top 0 left 0), inference
-    func l3_max_pooling1dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 7, 5), output: (1, 4), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 35, a3 + n * 20, pool) }
     }
 
     // dense (Dense): [N, 20] -> [N, 3]: x [20] * W [20, 3] + b linear

@@ -40,26 +40,20 @@ public final class FxGlobalAvgPool: CompiledModelBase, CompiledModel, @unchecked
     }
 
     private func forwardTraining() {
-        Parallel.chunks(count, threads: threads) { lo, hi, t in l1_global_average_pooling2dForward(lo, hi, t) }
+        Parallel.chunks(count, threads: threads) { lo, hi, t in for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))) } }
     }
 
     private func forwardInference() {
-        Parallel.images(count, threads: threads) { lo, hi, t in l1_global_average_pooling2dForward(lo, hi, t) }
+        Parallel.images(count, threads: threads) { lo, hi, t in for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))) } }
     }
 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        l1_global_average_pooling2dForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         beginBackward(count: count)
-    }
-
-    // global_average_pooling2d (GlobalAveragePooling2D): [N, 5, 4, 3] -> [N, 3]: global average pool over 20 pixels
-    func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 4, 3), output: (1, 1), window: (5, 4), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a0 + n * 60, a1 + n * 3, pool) }
     }
 }

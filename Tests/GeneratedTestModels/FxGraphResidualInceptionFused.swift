@@ -114,9 +114,9 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
             Merge.forward(.add, [a5 + lo * 100, a3 + lo * 100], a6 + lo * 100, count: (hi - lo) * 100)
             Activations.forward(.tanh, a6 + lo * 100, a7 + lo * 100, count: (hi - lo) * 100)
             l8_conv2d_2Forward(lo, hi, t)
-            l9_max_pooling2dForward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 100, a9 + n * 100, l9_max_pooling2darg + n * 100, PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
             Merge.concatenate([a8 + lo * 50, a9 + lo * 100], inner: [2, 4], outer: (hi - lo) * 25, a10 + lo * 150)
-            l11_gapForward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a10 + n * 150, a11 + n * 6, PoolGeometry(input: (5, 5, 6), output: (1, 1), window: (5, 5), stride: (1, 1))) }
             l12_denseForward(lo, hi, t)
         }
     }
@@ -133,9 +133,9 @@ public final class FxGraphResidualInceptionFused: CompiledModelBase, CompiledMod
         Merge.forward(.add, [a5 + lo * 100, a3 + lo * 100], a6 + lo * 100, count: (hi - lo) * 100)
         Activations.forward(.tanh, a6 + lo * 100, a7 + lo * 100, count: (hi - lo) * 100)
         l8_conv2d_2Forward(lo, hi, t)
-        l9_max_pooling2dForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a7 + n * 100, a9 + n * 100, PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
         Merge.concatenate([a8 + lo * 50, a9 + lo * 100], inner: [2, 4], outer: (hi - lo) * 25, a10 + lo * 150)
-        l11_gapForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a10 + n * 150, a11 + n * 6, PoolGeometry(input: (5, 5, 6), output: (1, 1), window: (5, 5), stride: (1, 1))) }
         l12_denseForward(lo, hi, t)
     }
 
@@ -399,24 +399,6 @@ extension FxGraphResidualInceptionFused {
             for r in 0..<5 { (dyp + ((r + 0) * 5 + 0) * 2).update(from: dy + r * 10, count: 10) }
             l8_conv2d_2InputGradientRows(dyp, dx, 0, 25, t)
         }
-    }
-
-    // max_pooling2d (MaxPooling2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: max pool 3x3 stride 1x1 same (pad top 1 left 1)
-    func l9_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
-        for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 100, a9 + n * 100, l9_max_pooling2darg + n * 100, pool) }
-    }
-
-    // max_pooling2d (MaxPooling2D): [N, 5, 5, 4] -> [N, 5, 5, 4]: max pool 3x3 stride 1x1 same (pad top 1 left 1), inference
-    func l9_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 5, 4), output: (5, 5), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
-        for n in lo..<hi { Pooling.pool(.max, a7 + n * 100, a9 + n * 100, pool) }
-    }
-
-    // gap (GlobalAveragePooling2D): [N, 5, 5, 6] -> [N, 6]: global average pool over 25 pixels
-    func l11_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 5, 6), output: (1, 1), window: (5, 5), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a10 + n * 150, a11 + n * 6, pool) }
     }
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear

@@ -88,7 +88,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
         l2_conv_bForward(lo, hi, t)
         l3_conv_sForward(lo, hi, t)
         l4Forward(lo, hi, t)
-        l5_avg_aForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 16, a5 + n * 4, PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))) }
         for n in lo..<hi { GlobalPooling.max(a4 + n * 12, a6 + n * 4, l6_max_barg + n * 4, pixels: 3, channels: 4) }
         l7_dense_sForward(lo, hi, t)
         l8Forward(lo, hi, t)
@@ -122,10 +122,7 @@ public final class FxGraphShared: CompiledModelBase, CompiledModel, @unchecked S
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12), (12, 3), (15, 18), (33, 3), (36, 24), (60, 4), (87, 24), (111, 4), (64, 12), (76, 3), (115, 12), (127, 3), (79, 6), (85, 2)]
-}
 
-// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
-extension FxGraphShared {
     // conv_a (Conv1D): [N, 1, 6, 2] -> [N, 1, 5, 3]: output pixels q0..<q1 of one image, kernel 1x2x2x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     @inline(never) func l1_conv_aForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 12)
@@ -274,14 +271,6 @@ extension FxGraphShared {
             dx.update(repeating: 0, count: 12)
             l4InputGradientScatter(dy, dx, 0, 3, t)
         }
-    }
-}
-
-extension FxGraphShared {
-    // avg_a (GlobalAveragePooling1D): [N, 1, 4, 4] -> [N, 4]: global average pool over 4 pixels
-    func l5_avg_aForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a3 + n * 16, a5 + n * 4, pool) }
     }
 
     // dense_s (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b tanh

@@ -78,7 +78,7 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 17, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 102, a3 + lo * 102, rows: (hi - lo) * 17, l2_bn1bn, .relu)
-            l4_poolForward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 102, a4 + n * 54, l4_poolarg + n * 54, PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))) }
             l5_conv2Forward(lo, hi, t)
             l6_flattenForward(lo, hi, t)
             l7_fcForward(lo, hi, t)
@@ -194,12 +194,6 @@ public final class FxPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 17, l2_bn1bn,
                                  dGamma: gradients + 42, dBeta: gradients + 48)
-    }
-
-    // pool (MaxPool1d): [N, 1, 17, 6] -> [N, 1, 9, 6]: max pool 1x2 stride 1x2 explicit, ceil (pad top 0 left 0)
-    func l4_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 17, 6), output: (1, 9), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 102, a4 + n * 54, l4_poolarg + n * 54, pool) }
     }
 
     // conv2 (Conv1d): [N, 1, 9, 6] -> [N, 1, 3, 5]: output pixels q0..<q1 of one image, kernel 1x4x6x5 stride 1x2 pad t0 b0 l0 r0 relu6

@@ -93,8 +93,8 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 64, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 256, a3 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, .leaky(Float(0.01)))
-            l4_maxpoolForward(lo, hi, t)
-            l5_pool1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 256, a4 + n * 64, l4_maxpoolarg + n * 64, PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1))) }
+            for n in lo..<hi { Pooling.pool(.average, a4 + n * 64, a5 + n * 64, PoolGeometry(input: (4, 4, 4), output: (4, 4), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
             l6_conv2Forward(lo, hi, t)
             BatchNorm.moments(a6 + lo * 32, rows: (hi - lo) * 4, l7_bn2bn, into: l7_bn2part + t * 16)
         }
@@ -102,7 +102,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a6 + lo * 32, a7 + lo * 32, rows: (hi - lo) * 4, l7_bn2bn)
             Activations.forward(.relu, a7 + lo * 32, a8 + lo * 32, count: (hi - lo) * 32)
-            l9_pool2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a8 + n * 32, a9 + n * 32, PoolGeometry(input: (2, 2, 8), output: (2, 2), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1), countedPadding: (bottom: 1, right: 1))) }
             l10_flattenForward(lo, hi, t)
             l11_fcForward(lo, hi, t)
         }
@@ -115,11 +115,11 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv1ForwardFused(lo, hi, t)
-        l5_pool1Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a4 + n * 64, a5 + n * 64, PoolGeometry(input: (4, 4, 4), output: (4, 4), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
         l6_conv2Forward(lo, hi, t)
         BatchNorm.inference(a6 + lo * 32, a7 + lo * 32, rows: (hi - lo) * 4, l7_bn2bn, fold: l7_bn2part + t * 16)
         Activations.forward(.relu, a7 + lo * 32, a8 + lo * 32, count: (hi - lo) * 32)
-        l9_pool2Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a8 + n * 32, a9 + n * 32, PoolGeometry(input: (2, 2, 8), output: (2, 2), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1), countedPadding: (bottom: 1, right: 1))) }
         l10_flattenForward(lo, hi, t)
         l11_fcForward(lo, hi, t)
     }
@@ -131,7 +131,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l11_fcBackward(lo, hi, t)
             l10_flattenBackward(lo, hi, t)
-            l9_pool2Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g8 + n * 32, g9 + n * 32, PoolGeometry(input: (2, 2, 8), output: (2, 2), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1), countedPadding: (bottom: 1, right: 1))) }
             Activations.backward(.relu, dy: g8 + lo * 32, y: a8 + lo * 32, dx: g7 + lo * 32, count: (hi - lo) * 32)
             (l7_bn2part + t * 16).update(repeating: 0, count: 16)
             l7_bn2BackwardSums(lo, hi, t)
@@ -140,7 +140,7 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.backwardData(g7 + lo * 32, a7 + lo * 32, a6 + lo * 32, g6 + lo * 32, rows: (hi - lo) * 4, l7_bn2bn)
             l6_conv2Backward(lo, hi, t)
-            l5_pool1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g4 + n * 64, g5 + n * 64, PoolGeometry(input: (4, 4, 4), output: (4, 4), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))) }
             for n in lo..<hi { Pooling.maxBackward(g3 + n * 256, g4 + n * 64, l4_maxpoolarg + n * 64, PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1))) }
             (l2_bn1part + t * 8).update(repeating: 0, count: 8)
             l2_bn1BackwardSums(lo, hi, t)
@@ -238,24 +238,6 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
                                  dGamma: gradients + 40, dBeta: gradients + 44)
     }
 
-    // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 3x3 stride 2x2 explicit (pad top 1 left 1)
-    func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 4), output: (4, 4), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 256, a4 + n * 64, l4_maxpoolarg + n * 64, pool) }
-    }
-
-    // pool1 (AvgPool2d): [N, 4, 4, 4] -> [N, 4, 4, 4]: average pool 3x3 stride 1x1 explicit (pad top 1 left 1) (training and inference)
-    func l5_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (4, 4, 4), output: (4, 4), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
-        for n in lo..<hi { Pooling.pool(.average, a4 + n * 64, a5 + n * 64, pool) }
-    }
-
-    // pool1 (AvgPool2d): [N, 4, 4, 4] -> [N, 4, 4, 4] backward
-    func l5_pool1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (4, 4, 4), output: (4, 4), window: (3, 3), stride: (1, 1), padding: (top: 1, left: 1))
-        for n in lo..<hi { Pooling.averageBackward(g4 + n * 64, g5 + n * 64, pool) }
-    }
-
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 8]: depthwise 3x3 x2 stride 2x2 pad t1 b1 l1 r1 linear
     func l6_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 56)
@@ -322,18 +304,6 @@ public final class FxPytorchConvBnFused: CompiledModelBase, CompiledModel, @unch
     func l7_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l7_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 4, l7_bn2bn,
                                  dGamma: gradients + 128, dBeta: gradients + 136)
-    }
-
-    // pool2 (AvgPool2d): [N, 2, 2, 8] -> [N, 2, 2, 8]: average pool 3x3 stride 2x2 explicit, ceil, padding counted (pad top 1 left 1) (training and inference)
-    func l9_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (2, 2, 8), output: (2, 2), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1), countedPadding: (bottom: 1, right: 1))
-        for n in lo..<hi { Pooling.pool(.average, a8 + n * 32, a9 + n * 32, pool) }
-    }
-
-    // pool2 (AvgPool2d): [N, 2, 2, 8] -> [N, 2, 2, 8] backward
-    func l9_pool2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (2, 2, 8), output: (2, 2), window: (3, 3), stride: (2, 2), padding: (top: 1, left: 1), countedPadding: (bottom: 1, right: 1))
-        for n in lo..<hi { Pooling.averageBackward(g8 + n * 32, g9 + n * 32, pool) }
     }
 
     // flatten (Flatten): [N, 2, 2, 8] -> [N, 32]: flatten in NCHW order (4 pixels x 8 channels)

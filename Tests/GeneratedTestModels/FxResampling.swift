@@ -113,7 +113,7 @@ public final class FxResampling: CompiledModelBase, CompiledModel, @unchecked Se
         for n in lo..<hi { Resampling.bilinear(a7 + n * 24, a9 + n * 96, input: (3, 8, 1), size: (2, 2)) }
         for n in lo..<hi { Resampling.crop(a9 + n * 96, a10 + n * 55, input: (6, 16, 1), output: (5, 11), top: 1, left: 2) }
         l11_conv2d_transposeForward(lo, hi, t)
-        l12_gapForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a11 + n * 576, a12 + n * 2, PoolGeometry(input: (12, 24, 2), output: (1, 1), window: (12, 24), stride: (1, 1))) }
         for n in lo..<hi { Rearranging.repeatVector(a12 + n * 2, a13 + n * 6, features: 2, count: 3) }
         l15_denseForward(lo, hi, t)
     }
@@ -389,12 +389,6 @@ extension FxResampling {
                       GemmReduction(outer: 5, inner: 11, aOuter: 96, aInner: 4, bOuter: 11, bInner: 1), .add)
             l11_conv2d_transposeInputGradientRows(x, g10 + n * 55, 0, 55, t)
         }
-    }
-
-    // gap (GlobalAveragePooling2D): [N, 12, 24, 2] -> [N, 2]: global average pool over 288 pixels
-    func l12_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (12, 24, 2), output: (1, 1), window: (12, 24), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a11 + n * 576, a12 + n * 2, pool) }
     }
 
     // dense (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear

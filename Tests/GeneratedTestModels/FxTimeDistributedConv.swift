@@ -144,8 +144,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
     func l2_time_distributed_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 108, a2 + n * 27, l2_time_distributed_1arg + n * 27, pool) }
+        for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 108, a2 + n * 27, l2_time_distributed_1arg + n * 27, PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3] backward
@@ -155,26 +154,22 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
 
     // time_distributed_1 (TimeDistributed): [N, 6, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
     func l2_time_distributed_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a1 + n * 108, a2 + n * 27, pool) }
+        for n in lo..<hi { Pooling.pool(.max, a1 + n * 108, a2 + n * 27, PoolGeometry(input: (6, 6, 3), output: (3, 3), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_2 (TimeDistributed): [N, 3, 3, 3] -> [N, 2, 2, 3]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
     func l3_time_distributed_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.average, a2 + n * 27, a3 + n * 12, pool) }
+        for n in lo..<hi { Pooling.pool(.average, a2 + n * 27, a3 + n * 12, PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_2 (TimeDistributed): [N, 3, 3, 3] -> [N, 2, 2, 3] backward
     func l3_time_distributed_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.averageBackward(g2 + n * 27, g3 + n * 12, pool) }
+        for n in lo..<hi { Pooling.averageBackward(g2 + n * 27, g3 + n * 12, PoolGeometry(input: (3, 3, 3), output: (2, 2), window: (2, 2), stride: (2, 2))) }
     }
 
     // time_distributed_3 (TimeDistributed): [N, 2, 2, 3] -> [N, 3]: global average pool over 4 pixels
     func l4_time_distributed_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (2, 2, 3), output: (1, 1), window: (2, 2), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a3 + n * 12, a4 + n * 3, pool) }
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 12, a4 + n * 3, PoolGeometry(input: (2, 2, 3), output: (1, 1), window: (2, 2), stride: (1, 1))) }
     }
 
     // time_distributed_3 (TimeDistributed): [N, 2, 2, 3] -> [N, 3] backward

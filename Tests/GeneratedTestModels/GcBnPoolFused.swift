@@ -85,7 +85,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
             Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
-            l4_average_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a3 + n * 200, a4 + n * 72, PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l5_conv2d_2Forward(lo, hi, t)
             BatchNorm.moments(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
         }
@@ -104,7 +104,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1ForwardFused(lo, hi, t)
         Activations.forward(.tanh, a2 + lo * 200, a3 + lo * 200, count: (hi - lo) * 200)
-        l4_average_pooling2d_1Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a3 + n * 200, a4 + n * 72, PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))) }
         l5_conv2d_2ForwardFused(lo, hi, t)
         l8_dense_1Forward(lo, hi, t)
     }
@@ -122,7 +122,7 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
         l6_batch_normalization_2BackwardReduce()
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
-            l4_average_pooling2d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g3 + n * 200, g4 + n * 72, PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             Activations.backward(.tanh, dy: g3 + lo * 200, y: a3 + lo * 200, dx: g2 + lo * 200, count: (hi - lo) * 200)
             (l2_batch_normalization_1part + t * 16).update(repeating: 0, count: 16)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
@@ -213,18 +213,6 @@ public final class GcBnPoolFused: CompiledModelBase, CompiledModel, @unchecked S
     func l2_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 25, l2_batch_normalization_1bn,
                                  dGamma: gradients + 216, dBeta: gradients + 224)
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0) (training and inference)
-    func l4_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.average, a3 + n * 200, a4 + n * 72, pool) }
-    }
-
-    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8] backward
-    func l4_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (5, 5, 8), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.averageBackward(g3 + n * 200, g4 + n * 72, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear

@@ -86,10 +86,10 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
         BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 9, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 180, a4 + lo * 180, rows: (hi - lo) * 9, l3_batch_normalization_1bn, .relu)
-            l5_max_pooling1d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 180, a5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
             l6_conv1d_3Forward(lo, hi, t)
-            l7_average_pooling1d_1Forward(lo, hi, t)
-            l8_global_average_pooling1d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a6 + n * 20, a7 + n * 16, PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))) }
+            for n in lo..<hi { Pooling.pool(.average, a7 + n * 16, a8 + n * 4, PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))) }
             l9_dense_1Forward(lo, hi, t)
         }
     }
@@ -103,8 +103,8 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
         l1_conv1d_1Forward(lo, hi, t)
         l2_conv1d_2ForwardFused(lo, hi, t)
         l6_conv1d_3Forward(lo, hi, t)
-        l7_average_pooling1d_1Forward(lo, hi, t)
-        l8_global_average_pooling1d_1Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a6 + n * 20, a7 + n * 16, PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))) }
+        for n in lo..<hi { Pooling.pool(.average, a7 + n * 16, a8 + n * 4, PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))) }
         l9_dense_1Forward(lo, hi, t)
     }
 
@@ -116,7 +116,7 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l9_dense_1Backward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.averageBackward(g7 + n * 16, g8 + n * 4, pixels: 4, channels: 4) }
-            l7_average_pooling1d_1Backward(lo, hi, t)
+            for n in lo..<hi { Pooling.averageBackward(g6 + n * 20, g7 + n * 16, PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))) }
             l6_conv1d_3Backward(lo, hi, t)
             for n in lo..<hi { Pooling.maxBackward(g4 + n * 180, g5 + n * 100, l5_max_pooling1d_1arg + n * 100, PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))) }
             (l3_batch_normalization_1part + t * 40).update(repeating: 0, count: 40)
@@ -253,12 +253,6 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
                                  dGamma: gradients + 540, dBeta: gradients + 560)
     }
 
-    // max_pooling1d_1 (MaxPooling1D): [N, 1, 9, 20] -> [N, 1, 5, 20]: max pool 1x2 stride 1x2 same (pad top 0 left 0)
-    func l5_max_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 9, 20), output: (1, 5), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 180, a5 + n * 100, l5_max_pooling1d_1arg + n * 100, pool) }
-    }
-
     // conv1d_3 (Conv1D): [N, 1, 5, 20] -> [N, 1, 5, 4]: kernel 1x3x20x4 dilation 1x2 stride 1x1 pad top 0 left 2 +bias sigmoid
     func l6_conv1d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 620), bias = (parameters + 860)
@@ -314,24 +308,6 @@ public final class GcConv1dFused: CompiledModelBase, CompiledModel, @unchecked S
                 }
             } }
         }
-    }
-
-    // average_pooling1d_1 (AveragePooling1D): [N, 1, 5, 4] -> [N, 1, 4, 4]: average pool 1x2 stride 1x1 valid (pad top 0 left 0) (training and inference)
-    func l7_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a6 + n * 20, a7 + n * 16, pool) }
-    }
-
-    // average_pooling1d_1 (AveragePooling1D): [N, 1, 5, 4] -> [N, 1, 4, 4] backward
-    func l7_average_pooling1d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 5, 4), output: (1, 4), window: (1, 2), stride: (1, 1))
-        for n in lo..<hi { Pooling.averageBackward(g6 + n * 20, g7 + n * 16, pool) }
-    }
-
-    // global_average_pooling1d_1 (GlobalAveragePooling1D): [N, 1, 4, 4] -> [N, 4]: global average pool over 4 pixels
-    func l8_global_average_pooling1d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 4, 4), output: (1, 1), window: (1, 4), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a7 + n * 16, a8 + n * 4, pool) }
     }
 
     // dense_1 (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] + b linear

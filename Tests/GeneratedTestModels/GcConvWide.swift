@@ -80,7 +80,7 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
         l3_conv2d_2Forward(lo, hi, t)
         l4_conv2d_3Forward(lo, hi, t)
         Activations.forward(.gelu, a4 + lo * 560, a5 + lo * 560, count: (hi - lo) * 560)
-        l6_global_average_pooling2d_1Forward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a5 + n * 560, a6 + n * 70, PoolGeometry(input: (2, 4, 70), output: (1, 1), window: (2, 4), stride: (1, 1))) }
         l7_dense_1Forward(lo, hi, t)
     }
 
@@ -227,12 +227,6 @@ public final class GcConvWide: CompiledModelBase, CompiledModel, @unchecked Send
             for r in 0..<2 { (dyp + ((r + 1) * 6 + 1) * 70).update(from: dy + r * 280, count: 280) }
             l4_conv2d_3InputGradientRows(dyp, dx, 0, 8, t)
         }
-    }
-
-    // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70]: global average pool over 8 pixels
-    func l6_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (2, 4, 70), output: (1, 1), window: (2, 4), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a5 + n * 560, a6 + n * 70, pool) }
     }
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear

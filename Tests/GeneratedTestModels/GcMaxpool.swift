@@ -67,9 +67,9 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     private func forwardTraining() {
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
-            l2_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 144, a2 + n * 36, l2_max_pooling2d_1arg + n * 36, PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l3_zero_padding2d_1Forward(lo, hi, t)
-            l4_max_pooling2d_2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 96, a4 + n * 32, l4_max_pooling2d_2arg + n * 32, PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))) }
             l5_conv2d_2Forward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
             l7_dense_1Forward(lo, hi, t)
@@ -83,9 +83,9 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
     /// The forward's steps on images lo..<hi (chunk or thread t): inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l1_conv2d_1Forward(lo, hi, t)
-        l2_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a1 + n * 144, a2 + n * 36, PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))) }
         l3_zero_padding2d_1Forward(lo, hi, t)
-        l4_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 96, a4 + n * 32, PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))) }
         l5_conv2d_2Forward(lo, hi, t)
         for n in lo..<hi { GlobalPooling.max(a5 + n * 40, a6 + n * 5, l6_global_max_pooling2d_1arg + n * 5, pixels: 8, channels: 5) }
         l7_dense_1Forward(lo, hi, t)
@@ -143,18 +143,6 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
         }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    func l2_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 144, a2 + n * 36, l2_max_pooling2d_1arg + n * 36, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 4), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a1 + n * 144, a2 + n * 36, pool) }
-    }
-
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4]: pad top 1 bottom 2 left 0 right 1
     func l3_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
@@ -169,18 +157,6 @@ public final class GcMaxpool: CompiledModelBase, CompiledModel, @unchecked Senda
             let dx = g2 + n * 36, dy = g3 + n * 96
             for r in 0..<3 { (dx + r * 12).update(from: dy + ((r + 1) * 4 + 0) * 4, count: 12) }
         }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0)
-    func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 96, a4 + n * 32, l4_max_pooling2d_2arg + n * 32, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
-    func l4_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 4, 4), output: (4, 2), window: (3, 3), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.max, a3 + n * 96, a4 + n * 32, pool) }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear

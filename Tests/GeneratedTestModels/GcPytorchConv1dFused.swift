@@ -74,7 +74,7 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
         BatchNorm.reduceMoments(l2_bn1part, count: count, threads: threads, pixels: 5, l2_bn1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a1 + lo * 20, a3 + lo * 20, rows: (hi - lo) * 5, l2_bn1bn, .relu)
-            l4_pool1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 20, a4 + n * 8, l4_pool1arg + n * 8, PoolGeometry(input: (1, 5, 4), output: (1, 2), window: (1, 2), stride: (1, 2))) }
             l5_flattenForward(lo, hi, t)
             l6_fcForward(lo, hi, t)
         }
@@ -186,12 +186,6 @@ public final class GcPytorchConv1dFused: CompiledModelBase, CompiledModel, @unch
     func l2_bn1BackwardReduce() {
         BatchNorm.backwardReduce(l2_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 5, l2_bn1bn,
                                  dGamma: gradients + 28, dBeta: gradients + 32)
-    }
-
-    // pool1 (MaxPool1d): [N, 1, 5, 4] -> [N, 1, 2, 4]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    func l4_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 5, 4), output: (1, 2), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 20, a4 + n * 8, l4_pool1arg + n * 8, pool) }
     }
 
     // flatten (Flatten): [N, 1, 2, 4] -> [N, 8]: flatten in NCHW order (2 pixels x 4 channels)

@@ -60,6 +60,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_flatten_hwc": FxFlattenHwc.self,
     "fx_global_avg_pool": FxGlobalAvgPool.self,
     "fx_global_max_pool": FxGlobalMaxPool.self,
+    "fx_graph_attention": FxGraphAttention.self,
     "fx_graph_heads": FxGraphHeads.self,
     "fx_graph_inputs": FxGraphInputs.self,
     "fx_graph_merges": FxGraphMerges.self,

@@ -99,7 +99,7 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
         BatchNorm.reduceMoments(l3_batch_normalization_1part, count: count, threads: threads, pixels: 49, l3_batch_normalization_1bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a2 + lo * 784, a4 + lo * 784, rows: (hi - lo) * 49, l3_batch_normalization_1bn, .leaky(Float(0.3)))
-            l5_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 784, a5 + n * 144, l5_max_pooling2d_1arg + n * 144, PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l7_dense_1Forward(lo, hi, t)
         }
     }
@@ -305,12 +305,6 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     func l3_batch_normalization_1BackwardReduce() {
         BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l3_batch_normalization_1bn,
                                  dGamma: gradients + 9248, dBeta: gradients + 9264)
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 7, 7, 16] -> [N, 3, 3, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 784, a5 + n * 144, l5_max_pooling2d_1arg + n * 144, pool) }
     }
 
     // dense_1 (Dense): [N, 144] -> [N, 5]: x [144] * W [144, 5] + b linear

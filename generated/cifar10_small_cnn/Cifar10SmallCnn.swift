@@ -127,14 +127,14 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
             l2_conv2d_2ForwardTiles(a1 + lo * 32768, a2 + lo * 28800, 0, (hi - lo) * 36, t)
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
-                l3_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 28800, a3 + n * 7200, l3_max_pooling2d_1arg + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
                 l4_dropout_1ForwardTraining(lo, hi, t)
             }
             l5_conv2d_3ForwardTiles(a4 + lo * 7200, a5 + lo * 14400, 0, (hi - lo) * 9, t)
             l6_conv2d_4ForwardTiles(a5 + lo * 14400, a6 + lo * 10816, 0, (hi - lo) * 9, t)
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
-                l7_max_pooling2d_2Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a6 + n * 10816, a7 + n * 2304, l7_max_pooling2d_2arg + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
                 l8_dropout_2ForwardTraining(lo, hi, t)
             }
             l10_dense_1Forward(lo, hi, t)
@@ -150,11 +150,11 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2ForwardTiles(a1 + lo * 32768, a2 + lo * 28800, 0, (hi - lo) * 36, t)
-            l3_max_pooling2d_1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 28800, a3 + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
             (a4 + lo * 7200).update(from: a3 + lo * 7200, count: (hi - lo) * 7200)
             l5_conv2d_3ForwardTiles(a4 + lo * 7200, a5 + lo * 14400, 0, (hi - lo) * 9, t)
             l6_conv2d_4ForwardTiles(a5 + lo * 14400, a6 + lo * 10816, 0, (hi - lo) * 9, t)
-            l7_max_pooling2d_2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a6 + n * 10816, a7 + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
             (a8 + lo * 2304).update(from: a7 + lo * 2304, count: (hi - lo) * 2304)
             l10_dense_1Forward(lo, hi, t)
             (a11 + lo * 512).update(from: a10 + lo * 512, count: (hi - lo) * 512)
@@ -169,13 +169,13 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
         Parallel.rows(1024, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 896), source: l2_conv2d_2wsrc, l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(a1, a2, q0, q1, t) }
-        l3_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 28800, a3 + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
         (a4 + lo * 7200).update(from: a3 + lo * 7200, count: (hi - lo) * 7200)
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 10144), source: l5_conv2d_3wsrc, l5_conv2d_3wu, l5_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l5_conv2d_3ForwardTiles(a4, a5, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28640), source: l6_conv2d_4wsrc, l6_conv2d_4wu, l6_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_4ForwardTiles(a5, a6, q0, q1, t) }
-        l7_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a6 + n * 10816, a7 + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
         (a8 + lo * 2304).update(from: a7 + lo * 2304, count: (hi - lo) * 2304)
         Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l10_dense_1ForwardColumns(q0, q1, t) }
         (a11 + lo * 512).update(from: a10 + lo * 512, count: (hi - lo) * 512)
@@ -325,20 +325,6 @@ extension Cifar10SmallCnn {
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 30, 30, 32] -> [N, 15, 15, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 28800, a3 + n * 7200, l3_max_pooling2d_1arg + n * 7200, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 30, 30, 32] -> [N, 15, 15, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 28800, a3 + n * 7200, pool) }
-    }
-}
-
-extension Cifar10SmallCnn {
     // dropout_1 (Dropout): [N, 15, 15, 32] -> [N, 15, 15, 32]: dropout rate 0.25, training
     func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a3 + lo * 7200, y = a4 + lo * 7200, mask = l4_dropout_1mask + lo * 7200
@@ -410,7 +396,9 @@ extension Cifar10SmallCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
     }
+}
 
+extension Cifar10SmallCnn {
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l6_conv2d_4WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 28640), l6_conv2d_4wu, l6_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
@@ -459,20 +447,6 @@ extension Cifar10SmallCnn {
             l6_conv2d_4InputGradientScatter(dy, dx, 0, 169, t)
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
-    }
-}
-
-extension Cifar10SmallCnn {
-    // max_pooling2d_2 (MaxPooling2D): [N, 13, 13, 64] -> [N, 6, 6, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l7_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a6 + n * 10816, a7 + n * 2304, l7_max_pooling2d_2arg + n * 2304, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 13, 13, 64] -> [N, 6, 6, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l7_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a6 + n * 10816, a7 + n * 2304, pool) }
     }
 
     // dropout_2 (Dropout): [N, 6, 6, 64] -> [N, 6, 6, 64]: dropout rate 0.25, training

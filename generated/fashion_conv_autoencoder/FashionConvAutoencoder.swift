@@ -95,9 +95,9 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
-            l2_enc_pool1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 25088, a2 + n * 6272, l2_enc_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l3_enc_conv2ForwardTiles(a2 + lo * 6272, a3 + lo * 6272, 0, (hi - lo) * 9, t)
-            l4_enc_pool2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 6272, a4 + n * 1568, l4_enc_pool2arg + n * 1568, PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l5_dec_up1Forward(lo, hi, t)
             l6_dec_up2Forward(lo, hi, t)
             l7_dec_outForward(lo, hi, t)
@@ -110,9 +110,9 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_enc_conv1Forward(lo, hi, t)
-            l2_enc_pool1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l3_enc_conv2ForwardTiles(a2 + lo * 6272, a3 + lo * 6272, 0, (hi - lo) * 9, t)
-            l4_enc_pool2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l5_dec_up1Forward(lo, hi, t)
             l6_dec_up2Forward(lo, hi, t)
             l7_dec_outForward(lo, hi, t)
@@ -124,10 +124,10 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_enc_conv1PadSingle()
         Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_enc_conv1ForwardRows(l1_enc_conv1xp, a1, q0, q1, t) }
-        l2_enc_pool1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 320), source: l3_enc_conv2wsrc, l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardTiles(a2, a3, q0, q1, t) }
-        l4_enc_pool2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
         l5_dec_up1Forward(lo, hi, t)
         Matrix.transpose((parameters + 18816), rows: 96, cols: 32, blocks: 3, into: l6_dec_up2wt)
@@ -198,18 +198,6 @@ extension FashionConvAutoencoder {
         }
     }
 
-    // enc_pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    func l2_enc_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a1 + n * 25088, a2 + n * 6272, l2_enc_pool1arg + n * 6272, pool) }
-    }
-
-    // enc_pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    func l2_enc_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, pool) }
-    }
-
     // enc_conv2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l3_enc_conv2WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 320), l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
@@ -267,20 +255,6 @@ extension FashionConvAutoencoder {
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 32, filters: 32)   // dW = A^T M A
     }
 
-    // enc_pool2 (MaxPooling2D): [N, 14, 14, 32] -> [N, 7, 7, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    func l4_enc_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 6272, a4 + n * 1568, l4_enc_pool2arg + n * 1568, pool) }
-    }
-
-    // enc_pool2 (MaxPooling2D): [N, 14, 14, 32] -> [N, 7, 7, 32]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    func l4_enc_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, pool) }
-    }
-}
-
-extension FashionConvAutoencoder {
     // dec_up1: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) func l5_dec_up1ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
@@ -327,7 +301,9 @@ extension FashionConvAutoencoder {
             l5_dec_up1InputGradientRows(x, g4 + n * 1568, 0, 49, t)
         }
     }
+}
 
+extension FashionConvAutoencoder {
     // dec_up2: adds input pixels q0..<q1 of one image (x) times Wt into its uncropped output (y)
     @inline(never) func l6_dec_up2ForwardScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {

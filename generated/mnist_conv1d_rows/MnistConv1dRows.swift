@@ -82,7 +82,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_conv2Forward(lo, hi, t)
-            l3_poolForward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 1792, a3 + n * 896, l3_poolarg + n * 896, PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))) }
             l4_conv3Forward(lo, hi, t)
             l5_conv4Forward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.max(a5 + n * 1792, a6 + n * 128, l6_global_maxarg + n * 128, pixels: 14, channels: 128) }
@@ -95,7 +95,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_conv2Forward(lo, hi, t)
-            l3_poolForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 1792, a3 + n * 896, PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))) }
             l4_conv3Forward(lo, hi, t)
             l5_conv4Forward(lo, hi, t)
             for n in lo..<hi { GlobalPooling.max(a5 + n * 1792, a6 + n * 128, l6_global_maxarg + n * 128, pixels: 14, channels: 128) }
@@ -111,7 +111,7 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
         Parallel.rows(28, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(l1_conv1xp, a1, q0, q1, t) }
         l2_conv2PadSingle()
         Parallel.rows(28, block: 6, threads: threads) { q0, q1, t in self.l2_conv2ForwardRows(l2_conv2xp, a2, q0, q1, t) }
-        l3_poolForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 1792, a3 + n * 896, PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))) }
         l4_conv3PadSingle()
         Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l4_conv3ForwardBlocks(l4_conv3xp, a4, q0, q1, t) }
         l5_conv4PadSingle()
@@ -241,18 +241,6 @@ extension MnistConv1dRows {
             for r in 0..<1 { (dyp + ((r + 0) * 30 + 1) * 64).update(from: dy + r * 1792, count: 1792) }
             l2_conv2InputGradientRows(dyp, dx, 0, 28, t)
         }
-    }
-
-    // pool (MaxPooling1D): [N, 1, 28, 64] -> [N, 1, 14, 64]: max pool 1x2 stride 1x2 valid (pad top 0 left 0)
-    func l3_poolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 1792, a3 + n * 896, l3_poolarg + n * 896, pool) }
-    }
-
-    // pool (MaxPooling1D): [N, 1, 28, 64] -> [N, 1, 14, 64]: max pool 1x2 stride 1x2 valid (pad top 0 left 0), inference
-    func l3_poolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 1792, a3 + n * 896, pool) }
     }
 
     // conv3 (Conv1D): [N, 1, 14, 64] -> [N, 1, 14, 128]: output pixels q0..<q1 of one image, kernel 1x3x64x128 stride 1x1 pad t0 b0 l1 r1 +bias relu

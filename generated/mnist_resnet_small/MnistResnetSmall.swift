@@ -294,7 +294,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
-                l11_pool1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 25088, a11 + n * 6272, l11_pool1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             }
             l12_b2_conv1ForwardTilesTraining(a11 + lo * 6272, a12 + lo * 12544, 0, (hi - lo) * 9, t)
             BatchNorm.moments(a12 + lo * 12544, rows: (hi - lo) * 196, l13_b2_bn1bn, into: l13_b2_bn1part + t * 128)
@@ -318,7 +318,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
-                l21_pool2Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 12544, a21 + n * 3136, l21_pool2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             }
             l22_b3_conv1ForwardTilesTraining(a21 + lo * 3136, a22 + lo * 3136, 0, (hi - lo) * 4, t)
             BatchNorm.moments(a22 + lo * 3136, rows: (hi - lo) * 49, l23_b3_bn1bn, into: l23_b3_bn1part + t * 128)
@@ -334,7 +334,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.normalize(a25 + lo * 3136, a26 + lo * 3136, rows: (hi - lo) * 49, l26_b3_bn2bn)
             Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
             Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
-            l29_gapForward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))) }
             l30_dropoutForwardTraining(lo, hi, t)
             l31_denseForward(lo, hi, t)
         }
@@ -353,7 +353,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             l7_b1_conv2ForwardTiles(a6 + lo * 25088, a8 + lo * 25088, 0, (hi - lo) * 49, t)
             Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
             Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
-            l11_pool1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             l12_b2_conv1ForwardTiles(a11 + lo * 6272, a14 + lo * 12544, 0, (hi - lo) * 9, t)
             l15_b2_conv2ForwardTiles(a14 + lo * 12544, a15 + lo * 12544, 0, (hi - lo) * 9, t)
             l16_b2_projForward(lo, hi, t)
@@ -361,12 +361,12 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
             BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
             Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
             Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
-            l21_pool2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             l22_b3_conv1ForwardTiles(a21 + lo * 3136, a24 + lo * 3136, 0, (hi - lo) * 4, t)
             l25_b3_conv2ForwardTiles(a24 + lo * 3136, a26 + lo * 3136, 0, (hi - lo) * 4, t)
             Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
             Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
-            l29_gapForward(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))) }
             (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
             l31_denseForward(lo, hi, t)
         }
@@ -383,7 +383,7 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l7_b1_conv2ForwardTiles(a6, a8, q0, q1, t) }
         Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
         Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
-        l11_pool1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 19104), source: l12_b2_conv1wsrc, l12_b2_conv1wu, l12_b2_conv1wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardTiles(a11, a14, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 37792), source: l15_b2_conv2wsrc, l15_b2_conv2wu, l15_b2_conv2wh, channels: 64, filters: 64, uStride: 4112)
@@ -393,14 +393,14 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
         BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
         Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
         Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
-        l21_pool2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         l22_b3_conv1PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l22_b3_conv1ForwardRowsFused(l22_b3_conv1xp, a24, q0, q1, t) }
         l25_b3_conv2PadSingle()
         Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l25_b3_conv2ForwardRowsFused(l25_b3_conv2xp, a26, q0, q1, t) }
         Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
         Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
-        l29_gapForward(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))) }
         (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
         l31_denseForward(lo, hi, t)
     }
@@ -779,18 +779,6 @@ extension MnistResnetSmall {
                                  dGamma: gradients + 18976, dBeta: gradients + 19008)
     }
 
-    // pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l11_pool1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 25088, a11 + n * 6272, l11_pool1arg + n * 6272, pool) }
-    }
-
-    // pool1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l11_pool1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, pool) }
-    }
-
     // b2_conv1: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l12_b2_conv1WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 19104), l12_b2_conv1wu, l12_b2_conv1wh, channels: 32, filters: 64, uStride: 2064)
@@ -1006,18 +994,6 @@ extension MnistResnetSmall {
                                  dGamma: gradients + 76960, dBeta: gradients + 77024)
     }
 
-    // pool2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l21_pool2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 12544, a21 + n * 3136, l21_pool2arg + n * 3136, pool) }
-    }
-
-    // pool2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l21_pool2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, pool) }
-    }
-
     // Winograd F(4x4, 3x3): output tiles q0..<q1 (4 an image; past them, the next images') of a [7, 7, 64] input (zero border 1 above, 1 left, applied in the transform) into [7, 7, 64] (dense), 12 tiles per block; called by l22_b3_conv1ForwardTiles, l22_b3_conv1ForwardTilesTraining, l22_b3_conv1InputGradientTiles, l25_b3_conv2ForwardTiles, l25_b3_conv2ForwardTilesTraining, l25_b3_conv2InputGradientTiles
     @inline(never) func winograd4x4_7x7x64to64(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ buffers: WinogradBuffers, _ epilogue: GemmEpilogue) {
         let geometry = WinogradGeometry(inputHeight: 7, inputWidth: 7, padTop: 1, padLeft: 1, channels: 64,
@@ -1103,9 +1079,7 @@ extension MnistResnetSmall {
         BatchNorm.backwardReduce(l23_b3_bn1part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l23_b3_bn1bn,
                                  dGamma: gradients + 114080, dBeta: gradients + 114144)
     }
-}
 
-extension MnistResnetSmall {
     // b3_conv2 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (4 an image, 4x4 pixels each; past them, the next images'), fused with b3_conv2 + b3_bn2
     @inline(never) func l25_b3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l25_b3_conv2fold + t * 128, sh = sc + 64   // folded b3_conv2 + b3_bn2
@@ -1181,12 +1155,6 @@ extension MnistResnetSmall {
     func l26_b3_bn2BackwardReduce() {
         BatchNorm.backwardReduce(l26_b3_bn2part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 49, l26_b3_bn2bn,
                                  dGamma: gradients + 151200, dBeta: gradients + 151264)
-    }
-
-    // gap (GlobalAveragePooling2D): [N, 7, 7, 64] -> [N, 64]: global average pool over 49 pixels
-    func l29_gapForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))
-        for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, pool) }
     }
 
     // dropout (Dropout): [N, 64] -> [N, 64]: dropout rate 0.3, training

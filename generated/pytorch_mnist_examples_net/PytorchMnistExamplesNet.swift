@@ -88,7 +88,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             l2_conv2ForwardTiles(a1 + lo * 21632, a2 + lo * 36864, 0, (hi - lo) * 36, t)
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
-                l3_maxpoolForward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 36864, a3 + n * 9216, l3_maxpoolarg + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
                 l4_dropout1ForwardTraining(lo, hi, t)
             }
             l5_flattenForward(lo, hi, t)
@@ -103,7 +103,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_conv2ForwardTiles(a1 + lo * 21632, a2 + lo * 36864, 0, (hi - lo) * 36, t)
-            l3_maxpoolForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 36864, a3 + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             (a4 + lo * 9216).update(from: a3 + lo * 9216, count: (hi - lo) * 9216)
             l5_flattenForward(lo, hi, t)
             l6_fc1Forward(lo, hi, t)
@@ -118,7 +118,7 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
         Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(a0, a1, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l2_conv2wsrc, l2_conv2wu, l2_conv2wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l2_conv2ForwardTiles(a1, a2, q0, q1, t) }
-        l3_maxpoolForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 36864, a3 + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
         (a4 + lo * 9216).update(from: a3 + lo * 9216, count: (hi - lo) * 9216)
         l5_flattenForward(lo, hi, t)
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l6_fc1ForwardColumns(q0, q1, t) }
@@ -247,18 +247,6 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
             }
         }
         WinogradGradient<WinogradF3x3x4x4>.store(wg.m, gk, wg.h, channels: 32, filters: 64)   // dW = A^T M A
-    }
-
-    // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l3_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 36864, a3 + n * 9216, l3_maxpoolarg + n * 9216, pool) }
-    }
-
-    // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l3_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 36864, a3 + n * 9216, pool) }
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.25, training

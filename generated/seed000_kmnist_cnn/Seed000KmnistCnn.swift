@@ -124,7 +124,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
-                l4_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))) }
                 Activations.forward(.relu, a4 + lo * 5408, a5 + lo * 5408, count: (hi - lo) * 5408)
             }
             l6_conv2d_2ForwardTilesTraining(a5 + lo * 5408, a6 + lo * 5184, 0, (hi - lo) * 9, t)
@@ -141,7 +141,7 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
-                l11_max_pooling2d_2Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 2048, a11 + n * 512, l11_max_pooling2d_2arg + n * 512, PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))) }
             }
             Activations.forward(.relu, a11 + lo * 512, a12 + lo * 512, count: (hi - lo) * 512)
             l14_dense_1Forward(lo, hi, t)
@@ -327,12 +327,6 @@ extension Seed000KmnistCnn {
                                  dGamma: gradients + 1568, dBeta: gradients + 1600)
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (26, 26, 32), output: (13, 13), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a3 + n * 21632, a4 + n * 5408, l4_max_pooling2d_1arg + n * 5408, pool) }
-    }
-
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
     func l6_conv2d_2WinogradWeights() {
         Winograd<WinogradF3x3x5x5>.weights((parameters + 1696), l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
@@ -495,12 +489,6 @@ extension Seed000KmnistCnn {
     func l10_batch_normalization_3BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 16, l10_batch_normalization_3bn,
                                  dGamma: gradients + 126880, dBeta: gradients + 127008)
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (4, 4, 128), output: (2, 2), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 2048, a11 + n * 512, l11_max_pooling2d_2arg + n * 512, pool) }
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu

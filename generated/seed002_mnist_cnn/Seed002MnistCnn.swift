@@ -288,7 +288,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
-                l8_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
                 l9_dropout_1ForwardTraining(lo, hi, t)
             }
             l10_conv2d_3ForwardTilesTraining(a9 + lo * 6272, a10 + lo * 12544, 0, (hi - lo) * 9, t)
@@ -305,7 +305,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
-                l16_max_pooling2d_2Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
                 l17_dropout_2ForwardTraining(lo, hi, t)
             }
             l18_conv2d_5ForwardTilesTraining(a17 + lo * 3136, a18 + lo * 6272, 0, (hi - lo) * 4, t)
@@ -316,7 +316,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
-                l21_max_pooling2d_3Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))) }
                 l22_dropout_3ForwardTraining(lo, hi, t)
             }
             l23_conv2d_6ForwardTilesTraining(a22 + lo * 1152, a23 + lo * 576, 0, (hi - lo) * 1, t)
@@ -325,7 +325,7 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         BatchNorm.reduceMoments(l24_batch_normalization_6part, count: count, threads: threads, pixels: 9, l24_batch_normalization_6bn)
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
-            l26_max_pooling2d_4Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))) }
             l27_dropout_4ForwardTraining(lo, hi, t)
             BatchNorm.moments(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
         }
@@ -719,12 +719,6 @@ extension Seed002MnistCnn {
                                  dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a7 + n * 25088, a8 + n * 6272, l8_max_pooling2d_1arg + n * 6272, pool) }
-    }
-
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
     func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a8 + lo * 6272, y = a9 + lo * 6272, mask = l9_dropout_1mask + lo * 6272
@@ -821,9 +815,7 @@ extension Seed002MnistCnn {
         BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l11_batch_normalization_3bn,
                                  dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
-}
 
-extension Seed002MnistCnn {
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(5x5, 3x3))
     func l13_conv2d_4WinogradWeights() {
         Winograd<WinogradF5x5x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
@@ -911,7 +903,9 @@ extension Seed002MnistCnn {
         }
         WinogradGradient<WinogradF3x3x5x5>.store(wg.m, gk, wg.h, channels: 64, filters: 64)   // dW = A^T M A
     }
+}
 
+extension Seed002MnistCnn {
     // batch_normalization_4 backward pass 1: adds images lo..<hi's sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out) to the chunk's
     func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
@@ -922,12 +916,6 @@ extension Seed002MnistCnn {
     func l14_batch_normalization_4BackwardReduce() {
         BatchNorm.backwardReduce(l14_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l14_batch_normalization_4bn,
                                  dGamma: gradients + 65504, dBeta: gradients + 65568)
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a15 + n * 12544, a16 + n * 3136, l16_max_pooling2d_2arg + n * 3136, pool) }
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
@@ -1056,12 +1044,6 @@ extension Seed002MnistCnn {
                                  dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
-    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (7, 7, 128), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a20 + n * 6272, a21 + n * 1152, l21_max_pooling2d_3arg + n * 1152, pool) }
-    }
-
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.25, training
     func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a21 + lo * 1152, y = a22 + lo * 1152, mask = l22_dropout_3mask + lo * 1152
@@ -1186,12 +1168,6 @@ extension Seed002MnistCnn {
     func l24_batch_normalization_6BackwardReduce() {
         BatchNorm.backwardReduce(l24_batch_normalization_6part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 9, l24_batch_normalization_6bn,
                                  dGamma: gradients + 213920, dBeta: gradients + 213984)
-    }
-
-    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (3, 3, 64), output: (1, 1), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a25 + n * 576, a26 + n * 64, l26_max_pooling2d_4arg + n * 64, pool) }
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.25, training

@@ -81,10 +81,10 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 20000, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 5184, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_dense_2Forward(lo, hi, t)
@@ -95,10 +95,10 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
             l10_dense_2Forward(lo, hi, t)
@@ -110,10 +110,10 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(625, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
-        l3_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(108, block: 6, threads: threads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
         Parallel.rows(81, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
-        l6_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
@@ -143,10 +143,7 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 128), (128, 32), (160, 4096), (4256, 32), (4288, 8192), (12480, 64), (12544, 16384), (28928, 64), (28992, 131072), (160064, 128), (160192, 1280), (161472, 10)]
-}
 
-// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
-extension Seed003K4 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 25, 28, 32]: output pixels q0..<q1 of one image, kernel 4x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 128)
@@ -227,18 +224,6 @@ extension Seed003K4 {
         }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 20000, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 25, 25, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, pool) }
-    }
-
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: output pixels q0..<q1 of one image, kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4288), bias = (parameters + 12480)
@@ -280,9 +265,7 @@ extension Seed003K4 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 108, t)
         }
     }
-}
 
-extension Seed003K4 {
     // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, kernel 1x4x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12544), bias = (parameters + 28928)
@@ -323,18 +306,6 @@ extension Seed003K4 {
             dx.update(repeating: 0, count: 6912)
             l5_conv2d_4InputGradientScatter(dy, dx, 0, 81, t)
         }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 5184, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 9, 9, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, pool) }
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: x [1024] * W [1024, 128] + b relu

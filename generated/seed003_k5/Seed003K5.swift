@@ -81,10 +81,10 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 18432, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 4096, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_dense_2Forward(lo, hi, t)
@@ -95,10 +95,10 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 18432, a3 + n * 4608, PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a5 + n * 4096, a6 + n * 1024, PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
             l10_dense_2Forward(lo, hi, t)
@@ -110,10 +110,10 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(576, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
-        l3_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 18432, a3 + n * 4608, PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(96, block: 6, threads: threads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
         Parallel.rows(64, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
-        l6_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a5 + n * 4096, a6 + n * 1024, PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
@@ -143,10 +143,7 @@ public final class Seed003K5: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 160), (160, 32), (192, 5120), (5312, 32), (5344, 10240), (15584, 64), (15648, 20480), (36128, 64), (36192, 131072), (167264, 128), (167392, 1280), (168672, 10)]
-}
 
-// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
-extension Seed003K5 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 24, 28, 32]: output pixels q0..<q1 of one image, kernel 5x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 160)
@@ -227,18 +224,6 @@ extension Seed003K5 {
         }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 24, 24, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 18432, a3 + n * 4608, l3_max_pooling2d_1arg + n * 4608, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 24, 24, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (24, 24, 32), output: (12, 12), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 18432, a3 + n * 4608, pool) }
-    }
-
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 8, 12, 64]: output pixels q0..<q1 of one image, kernel 5x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 5344), bias = (parameters + 15584)
@@ -280,9 +265,7 @@ extension Seed003K5 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 96, t)
         }
     }
-}
 
-extension Seed003K5 {
     // conv2d_4 (Conv2D): [N, 8, 12, 64] -> [N, 8, 8, 64]: output pixels q0..<q1 of one image, kernel 1x5x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 15648), bias = (parameters + 36128)
@@ -323,18 +306,6 @@ extension Seed003K5 {
             dx.update(repeating: 0, count: 6144)
             l5_conv2d_4InputGradientScatter(dy, dx, 0, 64, t)
         }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 8, 8, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 4096, a6 + n * 1024, l6_max_pooling2d_2arg + n * 1024, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 8, 8, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (8, 8, 64), output: (4, 4), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a5 + n * 4096, a6 + n * 1024, pool) }
     }
 
     // dense_1 (Dense): [N, 1024] -> [N, 128]: x [1024] * W [1024, 128] + b relu

@@ -80,10 +80,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.chunks(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 16928, a3 + n * 3872, l3_max_pooling2d_1arg + n * 3872, PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2Forward(lo, hi, t)
+            for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 2304, a6 + n * 576, l6_max_pooling2d_2arg + n * 576, PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             l9_dropout_1ForwardTraining(lo, hi, t)
             l10_dense_2Forward(lo, hi, t)
@@ -94,10 +94,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         Parallel.images(count, threads: threads) { lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
-            l3_max_pooling2d_1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a2 + n * 16928, a3 + n * 3872, PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))) }
             l4_conv2d_3Forward(lo, hi, t)
             l5_conv2d_4Forward(lo, hi, t)
-            l6_max_pooling2d_2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a5 + n * 2304, a6 + n * 576, PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))) }
             l8_dense_1Forward(lo, hi, t)
             (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
             l10_dense_2Forward(lo, hi, t)
@@ -109,10 +109,10 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
         Parallel.rows(529, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
-        l3_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a2 + n * 16928, a3 + n * 3872, PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(66, block: 6, threads: threads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
         Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
-        l6_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a5 + n * 2304, a6 + n * 576, PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))) }
         Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
@@ -142,10 +142,7 @@ public final class Seed003K6: CompiledModelBase, CompiledModel, @unchecked Senda
 
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 192), (192, 32), (224, 6144), (6368, 32), (6400, 12288), (18688, 64), (18752, 24576), (43328, 64), (43392, 73728), (117120, 128), (117248, 1280), (118528, 10)]
-}
 
-// The layers' functions in groups of whole layers, which `modelc compile` compiles in parallel.
-extension Seed003K6 {
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: output pixels q0..<q1 of one image, kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0), bias = (parameters + 192)
@@ -219,18 +216,6 @@ extension Seed003K6 {
         }
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a2 + n * 16928, a3 + n * 3872, l3_max_pooling2d_1arg + n * 3872, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (23, 23, 32), output: (11, 11), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a2 + n * 16928, a3 + n * 3872, pool) }
-    }
-
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: output pixels q0..<q1 of one image, kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 6400), bias = (parameters + 18688)
@@ -272,9 +257,7 @@ extension Seed003K6 {
             l4_conv2d_3InputGradientScatter(dy, dx, 0, 66, t)
         }
     }
-}
 
-extension Seed003K6 {
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: output pixels q0..<q1 of one image, kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18752), bias = (parameters + 43328)
@@ -315,18 +298,6 @@ extension Seed003K6 {
             dx.update(repeating: 0, count: 4224)
             l5_conv2d_4InputGradientScatter(dy, dx, 0, 36, t)
         }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a5 + n * 2304, a6 + n * 576, l6_max_pooling2d_2arg + n * 576, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (6, 6, 64), output: (3, 3), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a5 + n * 2304, a6 + n * 576, pool) }
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: x [576] * W [576, 128] + b relu

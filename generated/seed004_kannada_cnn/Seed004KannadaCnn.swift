@@ -171,7 +171,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
-                l5_max_pooling2d_1Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 25088, a5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
                 l6_dropout_1ForwardTraining(lo, hi, t)
             }
             l7_conv2d_3ForwardTiles(a6 + lo * 6272, a7 + lo * 12544, 0, (hi - lo) * 9, t)
@@ -188,7 +188,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             for image in lo..<hi {
                 let (lo, hi) = (image, image + 1)   // image by image: each image stays in cache through these steps
                 BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
-                l11_max_pooling2d_2Forward(lo, hi, t)
+                for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 12544, a11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
                 l12_dropout_2ForwardTraining(lo, hi, t)
             }
             l14_dense_1Forward(lo, hi, t)
@@ -206,13 +206,13 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
             BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
             l3_conv2d_2Forward(lo, hi, t)
             BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
-            l5_max_pooling2d_1ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
             (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
             l7_conv2d_3ForwardTiles(a6 + lo * 6272, a7 + lo * 12544, 0, (hi - lo) * 9, t)
             BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
             l9_conv2d_4ForwardTiles(a8 + lo * 12544, a9 + lo * 12544, 0, (hi - lo) * 9, t)
             BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
-            l11_max_pooling2d_2ForwardInference(lo, hi, t)
+            for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
             (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
             l14_dense_1Forward(lo, hi, t)
             (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
@@ -230,7 +230,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 960), source: l3_conv2d_2wsrc, l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
         Parallel.rows(100, block: 6, threads: threads) { q0, q1, t in self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t) }
         BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
-        l5_max_pooling2d_1ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 26720), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
@@ -238,7 +238,7 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 45472), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
         Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
         BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
-        l11_max_pooling2d_2ForwardInference(lo, hi, t)
+        for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
         Parallel.rows(256, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
@@ -476,18 +476,6 @@ extension Seed004KannadaCnn {
                                  dGamma: gradients + 26592, dBeta: gradients + 26624)
     }
 
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a4 + n * 25088, a5 + n * 6272, l5_max_pooling2d_1arg + n * 6272, pool) }
-    }
-
-    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, pool) }
-    }
-
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
     func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a5 + lo * 6272, y = a6 + lo * 6272, mask = l6_dropout_1mask + lo * 6272
@@ -641,18 +629,6 @@ extension Seed004KannadaCnn {
     func l10_batch_normalization_4BackwardReduce() {
         BatchNorm.backwardReduce(l10_batch_normalization_4part, chunks: Parallel.chunkCount(count, threads: threads), rows: count * 196, l10_batch_normalization_4bn,
                                  dGamma: gradients + 82400, dBeta: gradients + 82464)
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.maxWithArgmax(a10 + n * 12544, a11 + n * 3136, l11_max_pooling2d_2arg + n * 3136, pool) }
-    }
-
-    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let pool = PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))
-        for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, pool) }
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training

@@ -554,6 +554,7 @@ public enum Emitter {
         case .repeatVector(let n): return RepeatVectorEmitter(count: n)
         case .permute(let d): return PermuteEmitter(dims: d)
         case .normalization(let a): return NormalizationEmitter(attrs: a)
+        case .multiHeadAttention(let a): return AttentionEmitter(attrs: a)
         }
     }
 
@@ -570,6 +571,11 @@ public enum Emitter {
             case .dense(let u, _, _): f += 2 * outPix * cin * u
             case .conv2dTranspose(let a, _, _): f += 2 * l.inputShape.dropLast().reduce(1, *) * a.kernelH * a.kernelW * cin * a.filters
             case .recurrent(let a): f += 2 * (l.inputShape.first ?? 0) * a.cell.gates * a.units * (cin + a.units)
+            case .multiHeadAttention(let a):
+                // the projections (the key's and value's over the query's steps: an estimate when
+                // the lengths differ), then the scores and the mix
+                let t = outPix, hk = a.heads * a.keyDim, hv = a.heads * a.valueDim
+                f += 2 * t * (cin * hk + a.keyFeatures * hk + a.valueFeatures * hv + hv * a.outputDim) + 2 * a.heads * t * t * (a.keyDim + a.valueDim)
             default: break
             }
         }

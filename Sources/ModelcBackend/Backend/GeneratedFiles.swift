@@ -275,7 +275,7 @@ extension Emitter {
         var out: [String] = []
         func err(_ m: String) { out.append(m) }
         switch l.op {
-        case .separableConv2d:
+        case .separableConv2d, .multiHeadAttention:
             err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
         case .recurrent(let a) where a.torch == nil || (a.cell == .gru && !a.resetAfter) || a.biasRows == 1:
             err("\(l.kind) under PyTorch semantics must be an nn.LSTM/GRU/RNN layer (two bias vectors or none; a GRU is reset_after)")

@@ -48,6 +48,7 @@ extension Emitter {
         case .embedding(_, let d, _): return s + [d]
         case .embeddingBag(let a): return [a.dim]
         case .masking: return s
+        case .multiHeadAttention(let a): return a.outputShape(query: s)
         }
     }
 }

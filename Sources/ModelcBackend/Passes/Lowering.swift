@@ -230,6 +230,10 @@ public enum Lowering {
             lay.forward = choice("Gemm", "scatter", "\(k): the input gradient of a Conv2D; each input pixel adds x x Wt into its window, then the border is cropped")
             lay.inputGradient = dx ? choice("Gemm", "direct", "the Conv2D's forward over the zero-bordered dy") : nil
             lay.weightGradient = choice("Gemm", "dy windows^T x x", "the Conv2D's weight gradient with the roles of input and output swapped")
+        case .multiHeadAttention(let a):
+            lay.forward = choice("Attention", "projections, then per head", "\(a.heads) heads: q, k, v as one Gemm each over the chunk's steps; per head and query step SIMD dot products, softmax\(a.causal ? " over the earlier steps" : ""), weighted sum of v; the output projection as one Gemm")
+            lay.inputGradient = dx ? choice("Gemm", "d(projection) W^T", "one Gemm per projection; the kernels transposed once per backward") : nil
+            lay.weightGradient = choice("Gemm", "x^T d(projection)", "one Gemm per projection over the chunk's images and steps")
         case .conv2d, .dense:
             break   // Lowering.lower
         }

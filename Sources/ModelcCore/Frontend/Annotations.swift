@@ -55,6 +55,13 @@ struct LayerOverrides: Equatable {
     var rescaleOffset: Float?
     /// GroupNormalization / GroupNorm: the number of groups (a table does not show it).
     var groups: Int?
+    /// MultiHeadAttention: num_heads, key_dim, value_dim, output_shape, use_causal_mask and its
+    /// attention dropout (`rate=`), none of which a table prints.
+    var heads: Int?
+    var keyDim: Int?
+    var valueDim: Int?
+    var outputDim: Int?
+    var causal: Bool?
     /// A PyTorch recurrent module: what forward() keeps of its output.
     var output: TorchRecurrentOutput?
     /// TimeDistributed: the layer it wraps.
@@ -76,6 +83,8 @@ struct LayerOverrides: Equatable {
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
         ceilMode = o.ceilMode ?? ceilMode; countIncludePad = o.countIncludePad ?? countIncludePad; maxValue = o.maxValue ?? maxValue
         rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
+        heads = o.heads ?? heads; keyDim = o.keyDim ?? keyDim; valueDim = o.valueDim ?? valueDim
+        outputDim = o.outputDim ?? outputDim; causal = o.causal ?? causal
     }
 }
 
@@ -390,7 +399,7 @@ enum AnnotationParser {
             if try sequenceKey(k, v, &o, line, doc) { continue }
             if try shapeKey(k, v, &o, line, doc) { continue }
             if try valueKey(k, v, &o, &parts, line, doc) { continue }
-            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, max_value, crop, output_padding, dims, n, align_corners, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, max_value, crop, output_padding, dims, n, align_corners, heads, key_dim, value_dim, output_shape, causal, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
         }
         if let a = parts.activation { o.activation = try activation(a, alpha: o.alpha, line, doc) }
         try finishLambda(parts, &o, line, doc)
@@ -493,6 +502,11 @@ enum AnnotationParser {
                 }
             }
         case "groups": o.groups = try integer(v, k, line, doc, min: 1, max: 65536)
+        case "heads", "num_heads": o.heads = try integer(v, k, line, doc, min: 1, max: 4096)
+        case "key_dim": o.keyDim = try integer(v, k, line, doc, min: 1, max: 65536)
+        case "value_dim": o.valueDim = try integer(v, k, line, doc, min: 1, max: 65536)
+        case "output_shape": o.outputDim = try integer(v, k, line, doc, min: 1, max: 1 << 20)
+        case "causal", "use_causal_mask": o.causal = try bool(v, k, line, doc)
         case "offset": parts.offset = try number(v, k, line, doc)
         case "mean": parts.mean = try number(v, k, line, doc)
         case "std":

@@ -351,7 +351,7 @@ extension KerasModel {
     /// Layers whose computation depends on the mode (and nested models, which may hold them).
     static let modeDependent: Set<String> = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise",
                                              "AlphaDropout", "BatchNormalization", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
-                                             "TimeDistributed", "Functional", "Sequential", "Model"]
+                                             "TimeDistributed", "Functional", "Sequential", "Model", "MultiHeadAttention"]
 
     /// A call's `training=` argument overrides the model's mode for a layer whose computation
     /// depends on it: `training=True` keeps dropout and batch statistics on at inference,
@@ -363,12 +363,8 @@ extension KerasModel {
     static func checkTrainingArgument(_ node: JNode, layer: String, className: String) throws {
         let className = LayerKind.exact(className)?.rawValue ?? className   // BatchNormalizationV1, LSTMV2, ...
         guard modeDependent.contains(className) else { return }
-        var kwargs: [JNode] = []
-        if case .array = node.value {
-            for t in try node.list() { if let p = try? t.list(), p.count >= 4, case .object = p[3].value { kwargs.append(p[3]) } }
-        } else if let k = try node.optional("kwargs") { kwargs.append(k) }
         let keras3 = node.value.isObject
-        for k in kwargs {
+        for k in try callKwargs(node) {
             guard let t = try k.optional("training"), case .bool(let on) = t.value else { continue }
             guard on || !keras3 || ["BatchNormalization", "Functional", "Sequential", "Model"].contains(className) else { continue }
             throw t.error("layer '\(layer)' (\(className)) is called with training=\(on ? "True" : "False"), which fixes its mode "
@@ -377,22 +373,53 @@ extension KerasModel {
         }
     }
 
+    /// A call's keyword arguments: Keras 3's `kwargs`, or Keras 2's on each input (its fourth item).
+    static func callKwargs(_ node: JNode) throws -> [JNode] {
+        var kwargs: [JNode] = []
+        if case .array = node.value {
+            for t in try node.list() { if let p = try? t.list(), p.count >= 4, case .object = p[3].value { kwargs.append(p[3]) } }
+        } else if let k = try node.optional("kwargs") { kwargs.append(k) }
+        return kwargs
+    }
+
     /// The layer names that feed one inbound node: Keras 3 `{"args": [...], "kwargs": {...}}` with
-    /// `__keras_tensor__` values, or Keras 2 `[["name", node, tensor, {kwargs}], ...]`.
+    /// `__keras_tensor__` values, or Keras 2 `[["name", node, tensor, {kwargs}], ...]`. A
+    /// MultiHeadAttention call's tensors given by name come in Keras's order, query, value, key
+    /// (Keras 2 keeps the first positional input and puts value= and key= in its kwargs).
     static func inputs(of node: JNode) throws -> [String] {
         if case .array = node.value {
-            return try node.list().map { t in
+            return try node.list().flatMap { t -> [String] in
                 let parts = try t.list()
                 guard parts.count >= 3 else { throw t.fail("[\"layer_name\", node_index, tensor_index, kwargs]") }
-                guard try parts[1].int() == 0, try parts[2].int() == 0 else {
-                    throw t.error("an input from node \(try parts[1].int()) tensor \(try parts[2].int()) of '\(try parts[0].string())': shared layers and multi-output layers are not supported")
+                var named: [JNode] = []
+                if parts.count >= 4, case .object = parts[3].value {
+                    for key in attentionInputs.dropFirst() { if let k = try parts[3].present(key), k.value.isArray { named.append(k) } }
                 }
-                return try parts[0].string()
+                return try ([t] + named).map { try history($0) }
             }
         }
         var out: [String] = []
-        try collectTensors(node, into: &out, depth: 0)
+        guard let args = try node.optional("args"), let kwargs = try node.optional("kwargs"), case .object(let members) = kwargs.value else {
+            try collectTensors(node, into: &out, depth: 0)
+            return out
+        }
+        try collectTensors(args, into: &out, depth: 1)
+        let rank = { (k: String) in attentionInputs.firstIndex(of: k) ?? attentionInputs.count }
+        let order = members.map(\.0).enumerated().sorted { (rank($0.1), $0.0) < (rank($1.1), $1.0) }.map(\.1)
+        for k in order { try collectTensors(kwargs.required(k), into: &out, depth: 1) }
         return out
+    }
+
+    static let attentionInputs = ["query", "value", "key"]
+
+    /// A Keras 2 input ["name", node, tensor, ...]: the layer's name (node and tensor 0).
+    static func history(_ t: JNode) throws -> String {
+        let parts = try t.list()
+        guard parts.count >= 3 else { throw t.fail("[\"layer_name\", node_index, tensor_index, kwargs]") }
+        guard try parts[1].int() == 0, try parts[2].int() == 0 else {
+            throw t.error("an input from node \(try parts[1].int()) tensor \(try parts[2].int()) of '\(try parts[0].string())': shared layers and multi-output layers are not supported")
+        }
+        return try parts[0].string()
     }
 
     /// Every `__keras_tensor__` in a Keras 3 node (args and kwargs), in order.

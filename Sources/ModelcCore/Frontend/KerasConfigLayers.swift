@@ -41,10 +41,16 @@ enum KerasConfigLayers {
                let recorded = try? batchShape(built, layer: l.name), recorded != shape {
                 problems.append(built.error("layer '\(l.name)': Keras recorded the input \(Inference.shapeText(recorded)), modelc computes \(Inference.shapeText(shape))"))
             }
-            let (kind, op, out) = try LayerKind.exact(l.className).flatMap(MergeKind.init(layer:)).map { try merge(l, $0, from.map { layers[$0].outputShape }) }
+            let shapes = from.map { layers[$0].outputShape }
+            let (kind, op, out) = try l.className == LayerKind.multiHeadAttention.rawValue ? attention(l, inputs: shapes)
+                : LayerKind.exact(l.className).flatMap(MergeKind.init(layer:)).map { try merge(l, $0, shapes) }
                 ?? convert(l, input: shape, lambda: annotations.overrides(for: l.name).lambda)
-            if case .merge = op {} else if from.count != 1 {
-                throw l.entry.error("layer '\(l.name)' (\(l.className)) has \(from.count) inputs; only merge layers (Add, Concatenate, ...) take several")
+            switch op {
+            case .merge, .multiHeadAttention: break
+            default:
+                if from.count != 1 {
+                    throw l.entry.error("layer '\(l.name)' (\(l.className)) has \(from.count) inputs; only merge layers (Add, Concatenate, ...) and MultiHeadAttention take several")
+                }
             }
             try checkSize(out, l)
             var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
@@ -189,8 +195,8 @@ enum KerasConfigLayers {
             return try timeDistributed(l, input: s, fail: fail)
         case .masking:
             return try masking(l, input: s, fail: fail)
-        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate:
-            throw fail("a merge layer needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
+        case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate, .multiHeadAttention:
+            throw fail("\(kind == .multiHeadAttention ? "MultiHeadAttention" : "a merge layer") needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
         case .lambda:
             if let f = lambda { return (kind, .lambda(f), s) }
             throw l.entry.error("layer '\(l.name)' (Lambda): its function is saved as Python bytecode, which modelc never runs; state it in an annotation file \(l.entry.file.split(separator: "/").last.map(String.init) ?? "MODEL").modelc beside the model file, e.g. `layer \(l.name): standardize mean=0.1307 std=0.3081` (or `affine scale=A offset=B`, `identity`)")

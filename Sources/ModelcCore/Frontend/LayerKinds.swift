@@ -41,6 +41,7 @@ enum LayerKind: String, CaseIterable, Sendable {
     case cropping2D = "Cropping2D", upSampling1D = "UpSampling1D", repeatVector = "RepeatVector", permute = "Permute"
     case layerNormalization = "LayerNormalization", groupNormalization = "GroupNormalization"
     case rescaling = "Rescaling", normalization = "Normalization"
+    case multiHeadAttention = "MultiHeadAttention"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -104,6 +105,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .groupNormalization: return ["group_normalization", "group_norm", "groupnorm", "gn"]
         case .rescaling: return ["rescaling", "rescale"]
         case .normalization: return ["normalization", "normalize", "norm"]
+        case .multiHeadAttention: return ["multi_head_attention", "mha"]
         }
     }
 
@@ -116,7 +118,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .lstm, .gru, .simpleRNN, .embedding, .bidirectional, .timeDistributed, .masking, .inputLayer,
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
-        .layerNormalization, .rescaling, .normalization, .groupNormalization,
+        .layerNormalization, .rescaling, .normalization, .groupNormalization, .multiHeadAttention,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -97,6 +97,7 @@ enum Describe {
         case .merge(let k): return k.name
         case .masking(let v): return "mask_value \(num(v))"
         case .normalization(let a): return a.description
+        case .multiHeadAttention(let a): return a.description
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m, oneD: oneD) + act(a.activation)
         case .batchNorm(let a):
             let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"

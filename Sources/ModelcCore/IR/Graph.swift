@@ -249,6 +249,8 @@ public enum Op: Equatable, Codable, Sendable {
     /// Keras Masking on a sequence [T, ...]: a step whose values all equal `value` becomes zeros
     /// and is skipped by the recurrent layers after it (IR/SequenceMask.swift).
     case masking(value: Float)
+    /// Keras MultiHeadAttention: reads a query, a value and a key (IR/Attention.swift).
+    case multiHeadAttention(AttentionAttrs)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.

@@ -51,7 +51,7 @@ enum GraphBuilder {
         for (i, ps) in chosen.enumerated() {
             if i == 0 { out.append(nil); continue }
             if ps.isEmpty { out.append([]); chain = false; continue }   // a further InputLayer
-            let merge = kinds[i].allSatisfy(\.isMerge)
+            let merge = kinds[i].allSatisfy(\.takesSeveralInputs)
             if ps.count > 1 && !merge {
                 throw doc.error(rows[i].line, "layer '\(rows[i].name)' has \(ps.count) inputs (\(rows[i].connectedTo.joined(separator: ", "))) but takes one")
             }

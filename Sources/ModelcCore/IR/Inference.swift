@@ -11,8 +11,8 @@
 // count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift,
 // InferenceBasic.swift, InferenceOneD.swift (the 1-D layers, via the 2-D solvers) and
 // InferenceDecoder.swift (UpSampling2D, Conv2DTranspose), InferenceNorm.swift (LayerNormalization,
-// GroupNormalization, Normalization) and Recurrent.swift (SimpleRNN, LSTM,
-// GRU, Embedding).
+// GroupNormalization, Normalization), InferenceAttention.swift (MultiHeadAttention) and
+// Recurrent.swift (SimpleRNN, LSTM, GRU, Embedding).
 
 struct LayerCandidate {
     var kind: LayerKind
@@ -92,6 +92,7 @@ enum Inference {
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate: return MergeInference.solve(q)
         case .layerNormalization, .groupNormalization, .normalization: return NormInference.solve(q)
         case .rescaling: return BasicInference.elementwise(q)
+        case .multiHeadAttention: return AttentionInference.solve(q)
         }
     }
 

@@ -118,6 +118,12 @@ public enum MergeVerifier {
         if L.inputShape != shapes[0] {
             return problem("input \(Inference.shapeText(L.inputShape)) is not the output \(Inference.shapeText(shapes[0])) of '\(ir.layers[ps[0]].name)'")
         }
+        if case .multiHeadAttention(let a) = L.op {
+            if L.sharesWeightsWith != nil { return problem("a MultiHeadAttention called more than once (shared weights) is not supported") }
+            if let p = a.problem(inputs: shapes) { return problem(p) }
+            let out = a.outputShape(query: shapes[0])
+            return out == L.outputShape ? [] : problem("attention gives \(Inference.shapeText(out)), not \(Inference.shapeText(L.outputShape))")
+        }
         guard case .merge(let k) = L.op else { return ps.count == 1 ? [] : problem("takes one input, has \(ps.count)") }
         switch k.output(shapes) {
         case .success(let out): return out == L.outputShape ? [] : problem("\(k.name) of \(shapes.map { Inference.shapeText($0) }.joined(separator: ", ")) gives \(Inference.shapeText(out)), not \(Inference.shapeText(L.outputShape))")

@@ -51,6 +51,8 @@ extension Layer {
             return [ParamTensor.embeddings(vocab: vocab, dim: dim, paddingIdx: p)]
         case .normalization(let a):
             return a.tensors(input: inputShape)
+        case .multiHeadAttention(let a):
+            return a.tensors(queryFeatures: cin)
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
              .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute, .masking:
             return []

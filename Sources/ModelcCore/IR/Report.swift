@@ -160,6 +160,10 @@ enum ReportJSON {
                 p += [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"), ("epsilon", JSON.number(a.epsilon))]
             }
         case .masking(let v): p = [("mask_value", JSON.number(v))]
+        case .multiHeadAttention(let a):
+            p = [("num_heads", String(a.heads)), ("key_dim", String(a.keyDim)), ("value_dim", String(a.valueDim)),
+                 ("use_bias", a.useBias ? "true" : "false"), ("output_shape", String(a.outputDim)),
+                 ("dropout", JSON.number(a.dropout)), ("use_causal_mask", a.causal ? "true" : "false")]
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
             p = conv(a, oneD: oneD) + [("depth_multiplier", String(m))]
         case .batchNorm(let a):

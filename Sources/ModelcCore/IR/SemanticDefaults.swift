@@ -64,7 +64,7 @@ enum DatasetFacts {
 enum SemanticDefaults {
     static func isWeighted(_ op: Op) -> Bool {
         switch op {
-        case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: return true
+        case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose, .multiHeadAttention: return true
         default: return false
         }
     }
@@ -174,6 +174,10 @@ enum SemanticDefaults {
                 let (m, s, label) = DatasetFacts.stats(dataset)
                 L.op = .lambda(.standardize(mean: m, std: s))
                 assume("Lambda standardizes pixels with the \(label) mean \(m) and std \(s) on the 1/255 scale (annotate `layer NAME: standardize mean=M std=S`, `affine scale=A offset=B` or `identity`)")
+            }
+        case .multiHeadAttention:
+            if o.rate == nil || o.causal == nil {
+                assume("MultiHeadAttention dropout \(Describe.num(o.rate ?? 0)), \(o.causal == true ? "causal" : "no causal mask") (a table prints neither; annotate `layer NAME: rate=R causal=true`)")
             }
         case .batchNorm(var a):
             a.epsilon = o.epsilon ?? 1e-3
@@ -413,7 +417,10 @@ enum SemanticDefaults {
         if o.kernel != nil && !isConv { throw bad("kernel") }
         if o.pool != nil && !isPool { throw bad("pool") }
         if o.stride != nil && !isConv && !isPool { throw bad("stride") }
-        if o.rate != nil, L.kind != LayerKind.dropout.rawValue { throw bad("rate") }
+        let attention = L.kind == LayerKind.multiHeadAttention.rawValue
+        if o.rate != nil, L.kind != LayerKind.dropout.rawValue, !attention { throw bad("rate") }
+        for (key, set) in [("heads", o.heads != nil), ("key_dim", o.keyDim != nil), ("value_dim", o.valueDim != nil),
+                           ("output_shape", o.outputDim != nil), ("causal", o.causal != nil)] where set && !attention { throw bad(key) }
         if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue, L.kind != LayerKind.upSampling1D.rawValue { throw bad("size") }
         if o.bilinear != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("interpolation") }
         if o.crop != nil, L.kind != LayerKind.cropping2D.rawValue, L.kind != LayerKind.cropping1D.rawValue { throw bad("crop") }

@@ -44,7 +44,7 @@ enum SharedLayers {
         // The entries the table scanner kept (MaskRows drops Keras 3's mask rows from them).
         let refs = srows.map { r in references(r.row.connectedText).filter { r.row.connectedTo.contains($0.name) } }
         guard zip(refs, srows).allSatisfy({ $0.count == $1.row.connectedTo.count }) else { return nil }
-        let isMerge = srows.map { !$0.kinds.isEmpty && $0.kinds.allSatisfy(\.isMerge) }
+        let isMerge = srows.map { !$0.kinds.isEmpty && $0.kinds.allSatisfy(\.takesSeveralInputs) }
         let readLater = Set(refs.flatMap { $0.filter { ($0.node ?? 0) > 0 }.map(\.name) })
         // Several entries are several calls, unless one call of the layer may take several
         // inputs (a Lambda, a recurrent layer's initial states) and no row reads a later call.

@@ -339,6 +339,8 @@ def key_name(layer, var):
     """Keras weight-file key. Keras 3 names a DepthwiseConv2D kernel 'kernel'; the interchange
     format uses the Keras 2 name 'depthwise_kernel' (see README)."""
     n = var.name
+    if isinstance(layer, layers.MultiHeadAttention):     # mha/query/kernel, ..., mha/attention_output/bias
+        return var.path
     if isinstance(layer, layers.DepthwiseConv2D) and n == "kernel":
         n = "depthwise_kernel"
     return f"{layer.name}/{n}"

@@ -54,6 +54,24 @@ def merges():
     return keras.Model(i, L.Dense(3, name="dense_3")(y), name="fx_graph_merges")
 
 
+def attention():
+    # Transformer-encoder pieces as keras.io's examples write them: self-attention (the query
+    # passed twice), its residual Add and LayerNormalization; cross-attention whose query, key and
+    # value are three different tensors of two lengths, without biases and with its own output
+    # size; causal self-attention; then GlobalAveragePooling1D and Dense.
+    i = keras.Input((5, 6), name="input_layer")
+    a = L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, name="mha")(i, i)
+    x = L.Add(name="add")([i, a])
+    x = L.LayerNormalization(name="ln")(x)
+    v = L.Dense(4, activation="tanh", name="dense")(x)
+    q = L.Conv1D(6, 2, strides=2, name="conv1d")(x)
+    c = L.MultiHeadAttention(num_heads=1, key_dim=2, use_bias=False, output_shape=3, name="mha_1")(q, v, x)
+    s = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha_2")(x, x, use_causal_mask=True)
+    g = L.Concatenate(axis=1, name="concatenate")([L.GlobalAveragePooling1D(name="gap")(c),
+                                                   L.GlobalAveragePooling1D(name="gap_1")(s)])
+    return keras.Model(i, L.Dense(3, name="dense_1")(g), name="fx_graph_attention")
+
+
 CASES = {
     "graph_residual_inception": dict(
         build=residual_inception, input_shape=(5, 5, 2), batch=3,
@@ -65,6 +83,15 @@ CASES = {
         build=merges, input_shape=(3, 4), batch=3, annotations=[],
         note="Subtract, Multiply (3 inputs), Average, Maximum (3 inputs), Minimum and Concatenate on axis 1 (rows) "
              "over three Dense outputs on a (3, 4) input, Flatten, Dense"),
+    "graph_attention": dict(
+        build=attention, input_shape=(5, 6), batch=3,
+        annotations=["layer mha: heads=2 key_dim=3 value_dim=4",
+                     "layer mha_1: heads=1 key_dim=2",
+                     "layer mha_2: heads=2 key_dim=2 causal=true   # use_causal_mask=True in the call"],
+        note="MultiHeadAttention three ways: self-attention (2 heads, key_dim 3, value_dim 4) with its residual Add "
+             "and LayerNormalization; cross-attention of a strided Conv1D's query (2 steps) over a Dense's values and "
+             "the 5-step keys, without biases, output_shape 3; causal self-attention (2 heads, key_dim 2); "
+             "GlobalAveragePooling1D of both, Concatenate, Dense"),
 }
 
 
@@ -75,6 +102,15 @@ def main():
             continue
         spec = dict(CASES[name], seed_file=None)
         mf.make_case(name, spec, 2000 + k, write=mf.BACKEND == mf.WRITER)
+        if name == "graph_attention" and mf.BACKEND == mf.WRITER:
+            # The same model and weights as a Keras 3 model file (config.json + model.weights.h5):
+            # its inbound nodes (query, value, key; use_causal_mask) and the attention layers'
+            # variables (`_query_dense`, ... under each layer).
+            import numpy as np
+            d = os.path.join(mf.HERE, name)
+            m32 = mf.build(spec["build"], "float32")
+            mf.load_weights(m32, dict(np.load(os.path.join(d, "weights.npz"))))
+            m32.save(os.path.join(d, "model.keras"))
         print(f"wrote {name} ({mf.BACKEND})", flush=True)
 
 

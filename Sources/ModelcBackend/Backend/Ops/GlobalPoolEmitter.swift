@@ -21,8 +21,7 @@ struct GlobalPoolEmitter: OpEmitter {
             } else {
                 let g = ConvGeometry(inShape: c.inShape, outShape: [1, 1, ch], kh: c.inShape.first ?? 1,
                                      kw: c.inShape.count > 1 ? c.inShape[1] : 1, sh: 1, sw: 1, padding: .valid)
-                w.line("let pool = \(PoolCode.geometry(g, out: .dense([1, 1, ch])))")
-                w.line("for n in lo..<hi { Pooling.pool(.average, \(x), \(y), pool) }")
+                w.line("for n in lo..<hi { Pooling.pool(.average, \(x), \(y), \(PoolCode.geometry(g, out: .dense([1, 1, ch])))) }")
             }
         }
         var back: [Step] = []

@@ -23,21 +23,19 @@ struct PoolEmitter: OpEmitter {
         let f = "\(c.prefix)Forward", b = "\(c.prefix)Backward", fi = "\(c.prefix)ForwardInference"
         let mode = attrs.explicit.map { "explicit\($0.ceilMode ? ", ceil" : "")\(g.countsPadding ? ", padding counted" : "")" } ?? attrs.padding.rawValue
         let what = "\(isMax ? "max" : "average") pool \(attrs.poolH)x\(attrs.poolW) stride \(attrs.strideH)x\(attrs.strideW) \(mode) (pad top \(g.top) left \(g.left))"
-        let geometry = "let pool = \(PoolCode.geometry(g, out: .dense(c.outShape)))"
+        let pool = PoolCode.geometry(g, out: .dense(c.outShape))
         let x = "\(c.x) + n * \(c.inSize)", y = "\(c.y) + n * \(c.outSize)"
         m.chunkFunction(f, comment: "\(c.header): \(what)\(isMax ? "" : " (training and inference)")") { w in
-            w.line(geometry)
-            w.line("for n in lo..<hi { \(isMax ? "Pooling.maxWithArgmax(\(x), \(y), \(arg) + n * \(c.outSize), pool)" : "Pooling.pool(.average, \(x), \(y), pool)") }")
+            w.line("for n in lo..<hi { \(isMax ? "Pooling.maxWithArgmax(\(x), \(y), \(arg) + n * \(c.outSize), \(pool))" : "Pooling.pool(.average, \(x), \(y), \(pool))") }")
         }
         var back: [Step] = []
         if let gx = c.gx {
             m.chunkFunction(b, comment: "\(c.header) backward") { w in
                 let dx = "\(gx) + n * \(c.inSize)", dy = "\(c.gy) + n * \(c.outSize)"
                 if isMax {
-                    w.line("for n in lo..<hi { Pooling.maxBackward(\(dx), \(dy), \(arg) + n * \(c.outSize), \(PoolCode.geometry(g, out: .dense(c.outShape)))) }")
+                    w.line("for n in lo..<hi { Pooling.maxBackward(\(dx), \(dy), \(arg) + n * \(c.outSize), \(pool)) }")
                 } else {
-                    w.line(geometry)
-                    w.line("for n in lo..<hi { Pooling.averageBackward(\(dx), \(dy), pool) }")
+                    w.line("for n in lo..<hi { Pooling.averageBackward(\(dx), \(dy), \(pool)) }")
                 }
             }
             back = [.imageLocal("\(b)(lo, hi, t)", floats: c.inSize)]
@@ -45,8 +43,7 @@ struct PoolEmitter: OpEmitter {
         let train = Step.imageLocal("\(f)(lo, hi, t)", floats: c.inSize)
         guard isMax else { return ([train], [.chunk("\(f)(lo, hi, t)")], back) }
         m.chunkFunction(fi, comment: "\(c.header): \(what), inference") { w in
-            w.line(geometry)
-            w.line("for n in lo..<hi { Pooling.pool(.max, \(x), \(y), pool) }")
+            w.line("for n in lo..<hi { Pooling.pool(.max, \(x), \(y), \(pool)) }")
         }
         return ([train], [.chunk("\(fi)(lo, hi, t)")], back)
     }

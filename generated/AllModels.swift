@@ -8,6 +8,7 @@ nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [
     MnistConv1dRows.self,
     MnistLstmRows.self,
     MnistResnetSmall.self,
+    MnistTransformerRows.self,
     PytorchMnistExamplesNet.self,
     Seed000KmnistCnn.self,
     Seed001Mlp12812864ReluSgd.self,

@@ -98,8 +98,11 @@ public enum KerasWeightFiles {
                 if let colon = base.lastIndex(of: ":"), base[base.index(after: colon)...].allSatisfy(\.isNumber) {
                     base = String(base[..<colon])
                 }
-                // MultiHeadAttention's four projections: `mha/query/kernel:0` keeps its sub-layer.
-                if path.count >= 2, attentionParts.contains(path[path.count - 2]) { base = path[path.count - 2] + "/" + base }
+                // MultiHeadAttention's four projections: `mha/query/kernel:0` keeps its sub-layer
+                // (a layer itself named "query" has `query/kernel:0`, and stays `query/kernel`).
+                if path.count >= 3, path[path.count - 3] == layer, attentionParts.contains(path[path.count - 2]) {
+                    base = path[path.count - 2] + "/" + base
+                }
                 let key = "\(layer)/\(base)"
                 guard out[key] == nil else { throw h5.fail(d, "two weights of layer '\(layer)' are both named '\(base)'") }
                 out[key] = try h5.read(d)

@@ -23,8 +23,9 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testForwardMatchesTheDefinition() {
-        for causal in [false, true] {
-            let g = AttentionGeometry(queryLength: 4, sourceLength: 4, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
+        // causal with fewer and with more query steps than source steps too (Keras: j <= i)
+        for (tq, tv, causal) in [(4, 4, false), (4, 4, true), (3, 5, true), (5, 3, true), (2, 6, false)] {
+            let g = AttentionGeometry(queryLength: tq, sourceLength: tv, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
                                       heads: 2, keySize: 3, valueSize: 2, outputs: 4, causal: causal)
             var r = Run(g, images: 2, bias: true)
             let y = r.forward(seed: nil)
@@ -54,6 +55,11 @@ final class AttentionKernelTests: XCTestCase {
             let up = (0..<(2 * g.queryLength * g.outputs)).map { Float(sin(Double($0) * 1.3)) }
             _ = r.forward(seed: seed)
             let (grads, dq, dk, dv) = r.backward(up, dropout: seed != nil)
+            // every element written (the buffers start as NaN)
+            for (name, v) in [("parameters", grads), ("query", dq), ("key", dk), ("value", dv)] {
+                XCTAssertTrue(v.allSatisfy(\.isFinite), "\(name): an element not written")
+            }
+            XCTAssertEqual(r.backward(up, dropout: seed != nil, inputGradient: false).parameters, grads, "no input gradients: the same weight gradients")
             func loss(_ r: inout Run) -> Double { zip(r.forward(seed: seed), up).reduce(0) { $0 + Double($1.0 * $1.1) } }
             func check(_ name: String, _ analytic: [Float], _ path: WritableKeyPath<Run, [Float]>) {
                 for i in stride(from: 0, to: analytic.count, by: max(1, analytic.count / 17)) {
@@ -133,13 +139,13 @@ final class AttentionKernelTests: XCTestCase {
         }
 
         /// The gradients of sum(y * up): the parameters' (one chunk of all images), then the inputs'.
-        mutating func backward(_ up: [Float], dropout: Bool, sameKeyAndValue: Bool = false) -> (parameters: [Float], dq: [Float], dk: [Float], dv: [Float]) {
+        mutating func backward(_ up: [Float], dropout: Bool, sameKeyAndValue: Bool = false, inputGradient: Bool = true) -> (parameters: [Float], dq: [Float], dk: [Float], dv: [Float]) {
             var grads = [Float](repeating: .nan, count: parameters.count)
             var dq = [Float](repeating: .nan, count: query.count), dk = [Float](repeating: .nan, count: key.count)
             var dv = [Float](repeating: .nan, count: value.count), dy = up
             let (g, w, n) = (g, w, images)
             buffer.withUnsafeMutableBufferPointer { b in transposed.withUnsafeMutableBufferPointer { t in
-                let layer = AttentionLayer(g, w, buffer: b.baseAddress!, maxBatch: n, transposed: t.baseAddress!, inputGradient: true)
+                let layer = AttentionLayer(g, w, buffer: b.baseAddress!, maxBatch: n, transposed: t.baseAddress!, inputGradient: inputGradient)
                 parameters.withUnsafeMutableBufferPointer { p in layer.transpose(p.baseAddress!) }
                 query.withUnsafeMutableBufferPointer { q in key.withUnsafeMutableBufferPointer { k in value.withUnsafeMutableBufferPointer { v in
                     grads.withUnsafeMutableBufferPointer { gp in dy.withUnsafeMutableBufferPointer { d in

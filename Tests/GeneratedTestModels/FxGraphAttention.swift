@@ -154,11 +154,11 @@ public final class FxGraphAttention: CompiledModelBase, CompiledModel, @unchecke
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 194), (194, 6), (200, 6), (206, 72), (278, 6), (284, 24), (308, 4), (312, 38), (350, 114), (464, 27), (491, 3)]
 
-    // mha (MultiHeadAttention): [N, 1, 5, 6] -> [N, 1, 5, 6]: 2 heads, key_dim 3, value_dim 4
+    // mha (MultiHeadAttention): [N, 1, 5, 6] -> [N, 1, 5, 6]: 2 heads, key_dim 3, value_dim 4, 6 outputs
     var l1_mha: AttentionLayer { AttentionLayer(AttentionGeometry(queryLength: 5, sourceLength: 5, queryFeatures: 6, keyFeatures: 6, valueFeatures: 6, heads: 2, keySize: 3, valueSize: 4, outputs: 6), AttentionOffsets(query: 0, queryBias: 36, key: 42, keyBias: 78, value: 84, valueBias: 132, output: 140, outputBias: 188), buffer: l1_mhastate, maxBatch: maxBatch, transposed: l1_mhawt, inputGradient: false) }
-    // mha_1 (MultiHeadAttention): [N, 1, 2, 6] -> [N, 1, 2, 3]: 1 head, key_dim 2, no bias
+    // mha_1 (MultiHeadAttention): [N, 1, 2, 6] -> [N, 1, 2, 3]: 1 head, key_dim 2, 3 outputs, no bias
     var l6_mha_1: AttentionLayer { AttentionLayer(AttentionGeometry(queryLength: 2, sourceLength: 5, queryFeatures: 6, keyFeatures: 6, valueFeatures: 4, heads: 1, keySize: 2, valueSize: 2, outputs: 3), AttentionOffsets(query: 312, queryBias: nil, key: 324, keyBias: nil, value: 336, valueBias: nil, output: 344, outputBias: nil), buffer: l6_mha_1state, maxBatch: maxBatch, transposed: l6_mha_1wt, inputGradient: true) }
-    // mha_2 (MultiHeadAttention): [N, 1, 5, 6] -> [N, 1, 5, 6]: 2 heads, key_dim 2, causal
+    // mha_2 (MultiHeadAttention): [N, 1, 5, 6] -> [N, 1, 5, 6]: 2 heads, key_dim 2, 6 outputs, causal
     var l7_mha_2: AttentionLayer { AttentionLayer(AttentionGeometry(queryLength: 5, sourceLength: 5, queryFeatures: 6, keyFeatures: 6, valueFeatures: 6, heads: 2, keySize: 2, valueSize: 2, outputs: 6, causal: true), AttentionOffsets(query: 350, queryBias: 374, key: 378, keyBias: 402, value: 406, valueBias: 430, output: 434, outputBias: 458), buffer: l7_mha_2state, maxBatch: maxBatch, transposed: l7_mha_2wt, inputGradient: true) }
     // ln (LayerNormalization): [N, 1, 5, 6] -> [N, 1, 5, 6]: over the last axis, scale+center, eps 0.001
     func l3_lnForward(_ lo: Int, _ hi: Int, _ t: Int) {

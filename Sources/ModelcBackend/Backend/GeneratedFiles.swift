@@ -165,7 +165,7 @@ extension Emitter {
             if whole.producers != nil {
                 out += MergeVerifier.inputs(ir, i)
                 if case .merge = whole.op { shape = whole.outputShape; continue }
-            } else if whole.inputShape != shape {
+            } else if whole.inputShape != MergeVerifier.shape(shape, seenBy: whole.inputShape) {
                 out.append(ModelError(file: ir.sourcePath, line: whole.line,
                                       message: "layer \(whole.name): input shape \(whole.inputShape) does not match the previous output \(shape)"))
             }

@@ -1,6 +1,6 @@
 // KerasConfigAttention: a MultiHeadAttention config and its call to the IR op
 // (IR/Attention.swift), every setting from the file:
-//   config  num_heads, key_dim, value_dim (null: key_dim), use_bias, output_shape (null: the
+//   config  num_heads (at most 4096), key_dim, value_dim (null or 0: key_dim; both at most 65536), use_bias, output_shape (null: the
 //           query's features; one size, or a list of one), dropout, attention_axes (null or the
 //           steps axis only); use_gate and sliding_window (newer Keras 3) must be off
 //   call    the inputs are query, value[, key] (KerasConfig.inputs reads Keras 3's args and the
@@ -21,12 +21,12 @@ extension KerasConfigLayers {
         try checkAxes(c)
         for key in ["use_gate"] { if let g = try c.present(key), try g.bool() { throw g.error("\(key)=true is not supported") } }
         if let w = try c.present("sliding_window") { throw w.fail("null (a sliding window is not supported)") }
+        let keyDim = try c.required("key_dim").int(min: 1, max: 65536)
+        let valueDim = try c.present("value_dim")?.int(min: 0, max: 65536) ?? 0
         let heads = try c.required("num_heads").int(min: 1, max: 4096)
-        let keyDim = try c.required("key_dim").int(min: 1, max: ResourceLimits.maxDimension)
-        let valueDim = try c.present("value_dim")?.int(min: 1, max: ResourceLimits.maxDimension) ?? keyDim
         let out = try outputSize(c) ?? q[1]
         let value = inputs[1], key = inputs.last!
-        let a = AttentionAttrs(heads: heads, keyDim: keyDim, valueDim: valueDim, useBias: try c.present("use_bias")?.bool() ?? true,
+        let a = AttentionAttrs(heads: heads, keyDim: keyDim, valueDim: valueDim == 0 ? keyDim : valueDim, useBias: try c.present("use_bias")?.bool() ?? true,
                                outputDim: out, keyFeatures: key.last ?? 0, valueFeatures: value.last ?? 0,
                                dropout: try c.present("dropout")?.float(min: 0, max: 0.999_999) ?? 0, causal: causal)
         if let why = a.problem(inputs: inputs) { throw fail(why) }

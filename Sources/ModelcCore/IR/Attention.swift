@@ -57,6 +57,7 @@ public struct AttentionAttrs: Equatable, Codable, Sendable {
     public var description: String {
         var s = "\(heads) head\(heads == 1 ? "" : "s"), key_dim \(keyDim)"
         if valueDim != keyDim { s += ", value_dim \(valueDim)" }
+        s += ", \(outputDim) outputs"
         s += useBias ? "" : ", no bias"
         if dropout > 0 { s += ", dropout \(dropout)" }
         return s + (causal ? ", causal" : "")

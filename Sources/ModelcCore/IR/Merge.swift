@@ -108,13 +108,22 @@ extension Array where Element == Layer {
 /// Verification of a graph layer's inputs: each producer is earlier, the layer's input shape is
 /// its first producer's output, and a merge's output is what its inputs give.
 public enum MergeVerifier {
+    /// A producer's output as a consumer whose input is `input` reads it: a sequence [T, D] and
+    /// its lifted form [1, T, D] (Passes/OneDLifting.swift, which keeps recurrent and Embedding
+    /// layers' [T, D]) are one buffer; any other shape is itself.
+    public static func shape(_ out: [Int], seenBy input: [Int]) -> [Int] {
+        if out.count + 1 == input.count, input.first == 1, Array(input.dropFirst()) == out { return input }
+        if out.count == input.count + 1, out.first == 1, Array(out.dropFirst()) == input { return input }
+        return out
+    }
+
     public static func inputs(_ ir: ModelIR, _ i: Int) -> [ModelError] {
         let L = ir.layers[i]
         func problem(_ m: String) -> [ModelError] { [ModelError(file: ir.sourcePath, line: L.line, message: "layer '\(L.name)': " + m)] }
         let ps = ir.layers.producers(of: i)
         if L.op == .input { return ps.isEmpty && L.inputShape == L.outputShape ? [] : problem("an Input layer reads nothing") }   // IR/ModelInputs.swift
         guard !ps.isEmpty, ps.allSatisfy({ $0 >= 0 && $0 < i }) else { return problem("inputs \(ps) are not earlier layers") }
-        let shapes = ps.map { ir.layers[$0].outputShape }
+        let shapes = ps.map { MergeVerifier.shape(ir.layers[$0].outputShape, seenBy: L.inputShape) }
         if L.inputShape != shapes[0] {
             return problem("input \(Inference.shapeText(L.inputShape)) is not the output \(Inference.shapeText(shapes[0])) of '\(ir.layers[ps[0]].name)'")
         }

@@ -59,9 +59,18 @@ public enum ResourceLimits {
             throw tooLarge(ir.layers.first?.line, "input shape", ir.inputShape)
         }
         var total = 0
-        for L in ir.layers {
+        for (i, L) in ir.layers.enumerated() {
             if elements(L.outputShape) == nil {
                 throw tooLarge(L.line, "layer '\(L.name)': output", L.outputShape)
+            }
+            if case .multiHeadAttention(let a) = L.op {
+                // its attention probabilities (with dropout: also the dropped ones and the mask)
+                let ps = ir.layers.producers(of: i), source = ps.count > 1 ? ir.layers[ps[1]].outputShape : []
+                let kept = [a.heads, L.inputShape.first ?? 0, source.first ?? 0, a.dropout > 0 ? 3 : 1]
+                if elements(kept) == nil {
+                    throw doc.error(L.line, "layer '\(L.name)': attention of \(a.heads) heads over \(L.inputShape.first ?? 0) x \(source.first ?? 0) steps keeps \(productText(kept)) values per image; "
+                        + "modelc accepts at most \(formatCount(maxActivationElements)) (2^26) per layer")
+                }
             }
             for t in L.paramTensors {
                 guard let n = elements(t.shape, limit: maxParameters) else {

@@ -176,6 +176,9 @@ enum SemanticDefaults {
                 assume("Lambda standardizes pixels with the \(label) mean \(m) and std \(s) on the 1/255 scale (annotate `layer NAME: standardize mean=M std=S`, `affine scale=A offset=B` or `identity`)")
             }
         case .multiHeadAttention:
+            if let ps = L.producers, Set(ps).count > 1 {
+                assume("MultiHeadAttention reads its 'Connected to' entries as query, value\(ps.count > 2 ? ", key" : "") in call order (a call by keywords prints them in another order)")
+            }
             if o.rate == nil || o.causal == nil {
                 assume("MultiHeadAttention dropout \(Describe.num(o.rate ?? 0)), \(o.causal == true ? "causal" : "no causal mask") (a table prints neither; annotate `layer NAME: rate=R causal=true`)")
             }

@@ -1,7 +1,10 @@
 // Multi-head attention (Keras MultiHeadAttention) over a chunk of images, forward and backward
 // side by side, llm.c style. The four projections run on Gemm.rows (Kernels/Gemm.swift), batched
 // over the chunk's images; the attention of each head is plain loops over SIMD8 dot products
-// and row updates. Foundation's exp.
+// and row updates. Foundation's exp. Everything here is @_transparent, as Gemm is: a model calls
+// it with its geometry's literal sizes and it compiles there, every size a constant. (Compiled
+// here instead, file by file as BuildDriver builds the runtime, the GEMM's vector types are
+// opaque: each FMA was a call through a protocol witness, and the layer ran 5x slower.)
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
 // key and value inputs; H heads of key size K and value size V; O outputs):
@@ -33,6 +36,7 @@ public struct AttentionGeometry: Sendable {
     /// Query step i attends to source steps j <= i only (Keras use_causal_mask).
     public let causal: Bool
 
+    @inlinable
     public init(queryLength: Int, sourceLength: Int, queryFeatures: Int, keyFeatures: Int, valueFeatures: Int,
                 heads: Int, keySize: Int, valueSize: Int, outputs: Int, dropout: Float = 0, causal: Bool = false) {
         self.queryLength = queryLength; self.sourceLength = sourceLength
@@ -41,29 +45,29 @@ public struct AttentionGeometry: Sendable {
         self.dropout = dropout; self.causal = causal
     }
 
-    var hk: Int { heads * keySize }
-    var hv: Int { heads * valueSize }
-    var probabilities: Int { heads * queryLength * sourceLength }
+    @_transparent @usableFromInline var hk: Int { heads * keySize }
+    @_transparent @usableFromInline var hv: Int { heads * valueSize }
+    @_transparent @usableFromInline var probabilities: Int { heads * queryLength * sourceLength }
     // state: q, k, v, p, (pd, mask), o
-    var kOffset: Int { queryLength * hk }
-    var vOffset: Int { kOffset + sourceLength * hk }
-    var pOffset: Int { vOffset + sourceLength * hv }
-    var pdOffset: Int { pOffset + probabilities }
-    var maskOffset: Int { pdOffset + probabilities }
-    var oOffset: Int { pOffset + probabilities * (dropout > 0 ? 3 : 1) }
-    public var stateFloats: Int { oOffset + queryLength * hv }
+    @_transparent @usableFromInline var kOffset: Int { queryLength * hk }
+    @_transparent @usableFromInline var vOffset: Int { kOffset + sourceLength * hk }
+    @_transparent @usableFromInline var pOffset: Int { vOffset + sourceLength * hv }
+    @_transparent @usableFromInline var pdOffset: Int { pOffset + probabilities }
+    @_transparent @usableFromInline var maskOffset: Int { pdOffset + probabilities }
+    @_transparent @usableFromInline var oOffset: Int { pOffset + probabilities * (dropout > 0 ? 3 : 1) }
+    @_transparent public var stateFloats: Int { oOffset + queryLength * hv }
     // work: do, dq, dk, dv, row
-    var dqOffset: Int { queryLength * hv }
-    var dkOffset: Int { dqOffset + queryLength * hk }
-    var dvOffset: Int { dkOffset + sourceLength * hk }
-    var rowOffset: Int { dvOffset + sourceLength * hv }
-    public var workFloats: Int { rowOffset + sourceLength }
+    @_transparent @usableFromInline var dqOffset: Int { queryLength * hv }
+    @_transparent @usableFromInline var dkOffset: Int { dqOffset + queryLength * hk }
+    @_transparent @usableFromInline var dvOffset: Int { dkOffset + sourceLength * hk }
+    @_transparent @usableFromInline var rowOffset: Int { dvOffset + sourceLength * hv }
+    @_transparent public var workFloats: Int { rowOffset + sourceLength }
     /// Floats of the transposed kernels: Wo^T, then Wq^T, Wk^T, Wv^T with `inputGradient`.
-    public func transposedFloats(inputGradient: Bool) -> Int {
+    @inlinable public func transposedFloats(inputGradient: Bool) -> Int {
         hv * outputs + (inputGradient ? queryFeatures * hk + keyFeatures * hk + valueFeatures * hv : 0)
     }
     /// The source steps query step i attends to.
-    @inline(__always) func attended(_ i: Int) -> Int { causal ? min(i + 1, sourceLength) : sourceLength }
+    @_transparent @usableFromInline func attended(_ i: Int) -> Int { causal ? min(i + 1, sourceLength) : sourceLength }
 }
 
 /// Where a layer's tensors sit in the parameter vector (the same offsets in the gradients);
@@ -71,6 +75,7 @@ public struct AttentionGeometry: Sendable {
 public struct AttentionOffsets: Sendable {
     public let query: Int, key: Int, value: Int, output: Int
     public let queryBias: Int?, keyBias: Int?, valueBias: Int?, outputBias: Int?
+    @inlinable
     public init(query: Int, queryBias: Int?, key: Int, keyBias: Int?, value: Int, valueBias: Int?, output: Int, outputBias: Int?) {
         self.query = query; self.key = key; self.value = value; self.output = output
         self.queryBias = queryBias; self.keyBias = keyBias; self.valueBias = valueBias; self.outputBias = outputBias
@@ -89,6 +94,7 @@ public struct AttentionLayer {
 
     /// `buffer`: maxBatch * (stateFloats + workFloats) floats; `transposed`:
     /// g.transposedFloats(inputGradient:) floats.
+    @inlinable
     public init(_ g: AttentionGeometry, _ w: AttentionOffsets, buffer: UnsafeMutablePointer<Float>, maxBatch: Int,
                 transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
         self.g = g; self.w = w; self.transposed = transposed; self.inputGradient = inputGradient
@@ -97,6 +103,7 @@ public struct AttentionLayer {
 
     /// y of images lo..<hi from the query, key and value inputs (self-attention passes the
     /// same buffer). `dropoutSeed` nil: no dropout (inference, or the model's dropout off).
+    @_transparent
     public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                         value: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, dropoutSeed: UInt64? = nil) {
         let count = hi - lo, S = g.stateFloats, s = state + lo * S
@@ -125,6 +132,7 @@ public struct AttentionLayer {
     }
 
     /// rows x features inputs of `count` images -> their projections [rows, n] in each image's state.
+    @_transparent @usableFromInline
     func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
                  _ bias: UnsafeMutablePointer<Float>?, n: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
         let S = g.stateFloats
@@ -133,6 +141,7 @@ public struct AttentionLayer {
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
+    @_transparent
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
         Matrix.transpose(parameters + w.output, rows: g.hv, cols: g.outputs, into: transposed)
         guard inputGradient else { return }
@@ -146,6 +155,7 @@ public struct AttentionLayer {
     /// Images lo..<hi: the weight gradients into `gradients` (this chunk's partials, laid out
     /// like the parameters) and, for the inputs given, their gradients (stored; dKey and dValue
     /// may be one buffer, the key being the value, which then gets the sum).
+    @_transparent
     public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                          value: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>?,
                          dKey: UnsafeMutablePointer<Float>?, dValue: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, dropout: Bool) {
@@ -190,6 +200,7 @@ public struct AttentionLayer {
 
 public enum Attention {
     /// p[h, i, :] = softmax over the attended j of q[i, h] . k[j, h] / sqrt(K); zeros past them.
+    @_transparent @usableFromInline
     static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Kd, hk) = (g.queryLength, g.sourceLength, g.keySize, g.hk)
         let scale = 1 / Float(Kd).squareRoot()
@@ -211,6 +222,7 @@ public enum Attention {
     }
 
     /// o[i, h] = sum_j weights[h, i, j] v[j, h].
+    @_transparent @usableFromInline
     static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Vd, hv) = (g.queryLength, g.sourceLength, g.valueSize, g.hv)
         for i in 0..<Tq {
@@ -224,6 +236,7 @@ public enum Attention {
     }
 
     /// From do (in work): dq, dk, dv of one image.
+    @_transparent @usableFromInline
     static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
         let (Tq, Tv, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.keySize, g.valueSize, g.hk, g.hv)
         let scale = 1 / Float(Kd).squareRoot()
@@ -252,12 +265,13 @@ public enum Attention {
     }
 
     /// into[c] += sum over the rows of x[r, c].
+    @_transparent @usableFromInline
     static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { axpy(1, x + r * n, into, n) }
     }
 
     /// a . b over n floats, eight lanes at a time.
-    @inline(__always)
+    @_transparent @usableFromInline
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0), j = 0
         while j + 8 <= n {
@@ -270,7 +284,7 @@ public enum Attention {
     }
 
     /// y += a * x over n floats.
-    @inline(__always)
+    @_transparent @usableFromInline
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for j in 0..<n { y[j] += a * x[j] }
     }

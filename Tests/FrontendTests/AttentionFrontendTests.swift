@@ -51,6 +51,24 @@ final class AttentionFrontendTests: XCTestCase {
         XCTAssertTrue(m.causal)
     }
 
+    /// 16 heads over 4,096 steps would keep 2^28 probabilities per image.
+    func testAttentionBuffersAreBoundedByTheResourceLimits() {
+        let long = annotated("layer multi_head_attention: heads=16").replacingOccurrences(of: "(None, 10, 16)  ", with: "(None, 4096, 16)")
+        checkError(long, contains: "layer 'multi_head_attention': attention of 16 heads (key_dim 1, value_dim 1) over 4096 x 4096 steps keeps 268,435,456 values per image in one of its buffers; modelc accepts at most 67,108,864 (2^26) per layer")
+    }
+
+    /// Only a recurrent or Embedding layer's [T, D] and a lifted [1, T, D] are one shape; a
+    /// merge's [C] and [1, C] broadcast and stay apart.
+    func testLiftedSequenceShapesOnlyBetweenKeptLayers() {
+        let dense = Layer(name: "d", kind: "Dense", op: .dense(units: 4, useBias: true, activation: .linear), inputShape: [1, 3], outputShape: [1, 4], line: 1)
+        let add = Layer(name: "a", kind: "Add", op: .merge(.add), inputShape: [4], outputShape: [1, 4], line: 2)
+        XCTAssertEqual(MergeVerifier.shape(of: dense, seenBy: add), [1, 4])
+        let lstm = Layer(name: "l", kind: "LSTM", op: .recurrent(RecurrentAttrs(cell: .lstm, units: 4, returnSequences: true, biasRows: 1, resetAfter: false)),
+                         inputShape: [5, 2], outputShape: [5, 4], line: 1)
+        let lifted = Layer(name: "m", kind: "Add", op: .merge(.add), inputShape: [1, 5, 4], outputShape: [1, 5, 4], line: 2)
+        XCTAssertEqual(MergeVerifier.shape(of: lstm, seenBy: lifted), [1, 5, 4])
+    }
+
     func testTableAnnotationsThatDoNotFitAreErrors() {
         checkError(annotated("layer multi_head_attention: heads=3"), contains: "MultiHeadAttention with 3 heads, any key_dim on inputs of 16, 16 and 16 features with 16 outputs does not have 1,088 params")
         checkError(annotated("layer multi_head_attention: heads=2 key_dim=4"), contains: "with 2 heads, key_dim 4")

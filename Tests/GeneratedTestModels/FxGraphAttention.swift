@@ -7,7 +7,7 @@ public final class FxGraphAttention: CompiledModelBase, CompiledModel, @unchecke
     public static let info = ModelInfo(
         name: "fx_graph_attention",
         fingerprint: "64dccf4f0b2d29ee",
-        inputHeight: 1, inputWidth: 5, inputChannels: 6,
+        inputHeight: 5, inputWidth: 6, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

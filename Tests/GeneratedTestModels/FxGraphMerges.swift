@@ -7,7 +7,7 @@ public final class FxGraphMerges: CompiledModelBase, CompiledModel, @unchecked S
     public static let info = ModelInfo(
         name: "fx_graph_merges",
         fingerprint: "60ec823d341ffb53",
-        inputHeight: 1, inputWidth: 3, inputChannels: 4,
+        inputHeight: 3, inputWidth: 4, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],
         nativeClassNames: nil,

@@ -11,6 +11,9 @@ Networks (same layers as the seed documents; Dropout is active in training):
   seed000  KMNIST CNN, seed 000 table (about 13.3 MFLOP forward per image)
   seed002  MNIST CNN, seed 002 table (about 45 MFLOP forward per image)
   seed001  MLP 784-128-64-10 (relu)
+  transformer  models/mnist_transformer_rows.md: 28 rows -> Dense 64, self-attention (4 heads of
+           16) + Add + LayerNormalization, Dense 128 relu -> 64 + Add + LayerNormalization,
+           Flatten, Dense 10 (not in the default --nets)
 
 Measured, each framework in its own subprocess with 2 threads:
   train_images_per_s       batch 128, Adam (lr 1e-3), softmax cross-entropy, synthetic data;
@@ -54,6 +57,7 @@ NETS = {
     "seed000": dict(model="seed000_kmnist_cnn", title="seed 000 CNN"),
     "seed002": dict(model="seed002_mnist_cnn", title="seed 002 CNN"),
     "seed001": dict(model="seed001_kmnist_mlp", title="seed 001 MLP 784-128-64-10"),
+    "transformer": dict(model="mnist_transformer_rows", title="transformer block on MNIST rows"),
 }
 ALIASES = {v["model"]: k for k, v in NETS.items()}
 THREADS = 2
@@ -105,6 +109,23 @@ def torch_model(net):
     if net == "seed001":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
                              nn.Linear(64, 10))
+    if net == "transformer":
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Linear(28, 64)
+                self.mha = nn.MultiheadAttention(64, 4, batch_first=True)
+                self.ln = nn.LayerNorm(64, eps=1e-3)
+                self.ff = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64))
+                self.ln1 = nn.LayerNorm(64, eps=1e-3)
+                self.out = nn.Linear(28 * 64, 10)
+
+            def forward(self, x):
+                x = self.embed(x.reshape(-1, 28, 28))
+                x = self.ln(x + self.mha(x, x, x, need_weights=False)[0])
+                x = self.ln1(x + self.ff(x))
+                return self.out(x.flatten(1))
+        return Block()
     raise ValueError(net)
 
 
@@ -161,6 +182,12 @@ def keras_model(net):
     elif net == "seed001":
         x = L.Flatten()(i); x = L.Dense(128, activation="relu")(x); x = L.Dense(64, activation="relu")(x)
         x = L.Dense(10, activation="softmax")(x)
+    elif net == "transformer":
+        e = L.Dense(64)(L.Reshape((28, 28))(i))
+        x = L.LayerNormalization()(L.Add()([e, L.MultiHeadAttention(num_heads=4, key_dim=16)(e, e)]))
+        f = L.Dense(64)(L.Dense(128, activation="relu")(x))
+        x = L.LayerNormalization()(L.Add()([x, f]))
+        x = L.Dense(10, activation="softmax")(L.Flatten()(x))
     else:
         raise ValueError(net)
     return keras.Model(i, x)
@@ -182,7 +209,7 @@ def timed_median(fn, repeats):
 def steps_for(net, args):
     if args.train_steps:
         return args.train_steps
-    return {"seed000": 30, "seed002": 12, "seed001": 300}[net]
+    return {"seed000": 30, "seed002": 12, "seed001": 300, "transformer": 40}[net]
 
 
 def worker_torch(net, args):
@@ -281,7 +308,7 @@ def worker_onnx(net, args):
     for _ in range(3):
         sess.run(None, {"x": xb})
     reps = max(args.repeats, 5)
-    inner = {"seed000": 8, "seed002": 3, "seed001": 200}[net]
+    inner = {"seed000": 8, "seed002": 3, "seed001": 200, "transformer": 20}[net]
 
     def b256():
         for _ in range(inner):

@@ -7,7 +7,7 @@ public final class MnistTransformerRows: CompiledModelBase, CompiledModel, @unch
     public static let info = ModelInfo(
         name: "mnist_transformer_rows",
         fingerprint: "bf8c817e8f9d40a4",
-        inputHeight: 1, inputWidth: 28, inputChannels: 28,
+        inputHeight: 28, inputWidth: 28, inputChannels: 1,
         classCount: 10,
         classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
         nativeClassNames: nil,

@@ -165,7 +165,7 @@ extension Emitter {
             if whole.producers != nil {
                 out += MergeVerifier.inputs(ir, i)
                 if case .merge = whole.op { shape = whole.outputShape; continue }
-            } else if whole.inputShape != MergeVerifier.shape(shape, seenBy: whole.inputShape) {
+            } else if whole.inputShape != (i > 0 ? MergeVerifier.shape(of: ir.layers[i - 1], seenBy: whole) : shape) {
                 out.append(ModelError(file: ir.sourcePath, line: whole.line,
                                       message: "layer \(whole.name): input shape \(whole.inputShape) does not match the previous output \(shape)"))
             }

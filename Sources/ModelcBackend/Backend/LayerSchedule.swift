@@ -112,7 +112,7 @@ struct LayerSchedule {
         let ps = flow.producers[i]
         if ps.isEmpty { return [LayerInput(x: aName[0], gx: nil, shape: layers[i].inputShape)] }   // a non-input first layer reads a0
         return ps.enumerated().map { s, p in
-            let b = bufferIndex(p), shape = MergeVerifier.shape(layers[p].outputShape, seenBy: layers[i].inputShape)
+            let b = bufferIndex(p), shape = MergeVerifier.shape(of: layers[p], seenBy: layers[i])
             guard flow.hasGradient[p] else { return LayerInput(x: aName[b], gx: nil, shape: shape) }
             let k = flow.useIndex(of: p, consumer: i, slot: s)
             if k == 0 { return LayerInput(x: aName[b], gx: gName[b], shape: shape) }

@@ -107,11 +107,24 @@ extension Array where Element == Layer {
 
 /// Verification of a graph layer's inputs: each producer is earlier, the layer's input shape is
 /// its first producer's output, and a merge's output is what its inputs give.
+extension Layer {
+    /// The layers whose [T, D] the lifting pass keeps (Passes/OneDLifting.swift).
+    public var keepsSequenceShape: Bool {
+        switch op {
+        case .recurrent, .embedding, .embeddingBag: return true
+        default: return false
+        }
+    }
+}
+
 public enum MergeVerifier {
-    /// A producer's output as a consumer whose input is `input` reads it: a sequence [T, D] and
-    /// its lifted form [1, T, D] (Passes/OneDLifting.swift, which keeps recurrent and Embedding
-    /// layers' [T, D]) are one buffer; any other shape is itself.
-    public static func shape(_ out: [Int], seenBy input: [Int]) -> [Int] {
+    /// Producer p's output as consumer c reads it: the lifting pass (Passes/OneDLifting.swift)
+    /// makes a sequence [T, D] the image [1, T, D] but keeps the recurrent and Embedding layers'
+    /// [T, D]; between such a layer and a lifted one the two shapes are one buffer. Any other
+    /// output is itself (a merge's [1, C] and [C] broadcast; they are not one shape).
+    public static func shape(of p: Layer, seenBy c: Layer) -> [Int] {
+        let out = p.outputShape, input = c.inputShape
+        guard p.keepsSequenceShape || c.keepsSequenceShape else { return out }
         if out.count + 1 == input.count, input.first == 1, Array(input.dropFirst()) == out { return input }
         if out.count == input.count + 1, out.first == 1, Array(out.dropFirst()) == input { return input }
         return out
@@ -123,7 +136,7 @@ public enum MergeVerifier {
         let ps = ir.layers.producers(of: i)
         if L.op == .input { return ps.isEmpty && L.inputShape == L.outputShape ? [] : problem("an Input layer reads nothing") }   // IR/ModelInputs.swift
         guard !ps.isEmpty, ps.allSatisfy({ $0 >= 0 && $0 < i }) else { return problem("inputs \(ps) are not earlier layers") }
-        let shapes = ps.map { MergeVerifier.shape(ir.layers[$0].outputShape, seenBy: L.inputShape) }
+        let shapes = ps.map { MergeVerifier.shape(of: ir.layers[$0], seenBy: L) }
         if L.inputShape != shapes[0] {
             return problem("input \(Inference.shapeText(L.inputShape)) is not the output \(Inference.shapeText(shapes[0])) of '\(ir.layers[ps[0]].name)'")
         }

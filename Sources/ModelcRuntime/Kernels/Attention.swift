@@ -171,29 +171,32 @@ public struct AttentionLayer {
         for n in 0..<count {
             Attention.backward(g, s + n * S, wk + n * K, dropout: dropout && g.dropout > 0)
         }
-        var t = transposed + g.hv * g.outputs
-        let projections: [(UnsafeMutablePointer<Float>, Int, Int, Int, Int?, Int, UnsafeMutablePointer<Float>?)] = [
-            (query + lo * Tq * g.queryFeatures, Tq, g.queryFeatures, w.query, w.queryBias, g.dqOffset, dQuery),
-            (key + lo * Tv * g.keyFeatures, Tv, g.keyFeatures, w.key, w.keyBias, g.dkOffset, dKey),
-            (value + lo * Tv * g.valueFeatures, Tv, g.valueFeatures, w.value, w.valueBias, g.dvOffset, dValue),
-        ]
-        var written: [UnsafeMutablePointer<Float>] = []
-        for (x, rows, features, kernel, bias, offset, dx) in projections {
-            let n = offset == g.dvOffset ? g.hv : g.hk
-            // dW = x^T d, db = sum d, dx = d W^T (d: this projection's gradient in each image's work)
-            Gemm.rows(features, a: { r in x + r }, b: wk + offset, n: n, c: { r in gradients + kernel + r * n },
-                      GemmReduction(outer: count, inner: rows, aOuter: rows * features, aInner: features, bOuter: K, bInner: n))
-            if let bias {
-                (gradients + bias).update(repeating: 0, count: n)
-                for i in 0..<count { Attention.addRows(wk + i * K + offset, rows: rows, n: n, into: gradients + bias) }
-            }
-            if let dx, inputGradient {
-                // The key and value passed as one tensor: the second projection adds its share.
-                Gemm.rows(count * rows, a: { r in wk + (r / rows) * K + offset + (r % rows) * n }, b: t, n: features,
-                          c: { r in dx + (lo * rows + r) * features }, GemmReduction(k: n, ldb: features), written.contains(dx) ? .add : .store)
-                written.append(dx)
-            }
-            t += features * n
+        // each projection's dW = x^T d, db = sum d and dx = d W^T (d: its gradient in each
+        // image's work), one call each so that every size stays a literal; a key passed as the
+        // value (dKey == dValue) gets the value projection's share added
+        let tk = transposed + g.hv * g.outputs + g.queryFeatures * g.hk, tv = tk + g.keyFeatures * g.hk
+        projectionBackward(gradients, query + lo * Tq * g.queryFeatures, rows: Tq, features: g.queryFeatures, kernel: w.query, bias: w.queryBias,
+                           offset: g.dqOffset, n: g.hk, wt: transposed + g.hv * g.outputs, dx: dQuery, add: false, lo, count)
+        projectionBackward(gradients, key + lo * Tv * g.keyFeatures, rows: Tv, features: g.keyFeatures, kernel: w.key, bias: w.keyBias,
+                           offset: g.dkOffset, n: g.hk, wt: tk, dx: dKey, add: false, lo, count)
+        projectionBackward(gradients, value + lo * Tv * g.valueFeatures, rows: Tv, features: g.valueFeatures, kernel: w.value, bias: w.valueBias,
+                           offset: g.dvOffset, n: g.hv, wt: tv, dx: dValue, add: dKey != nil && dKey == dValue, lo, count)
+    }
+
+    @_transparent @usableFromInline
+    func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
+                            kernel: Int, bias: Int?, offset: Int, n: Int, wt: UnsafeMutablePointer<Float>,
+                            dx: UnsafeMutablePointer<Float>?, add: Bool, _ lo: Int, _ count: Int) {
+        let K = g.workFloats, wk = work + lo * K
+        Gemm.rows(features, a: { r in x + r }, b: wk + offset, n: n, c: { r in gradients + kernel + r * n },
+                  GemmReduction(outer: count, inner: rows, aOuter: rows * features, aInner: features, bOuter: K, bInner: n))
+        if let bias {
+            (gradients + bias).update(repeating: 0, count: n)
+            for i in 0..<count { Attention.addRows(wk + i * K + offset, rows: rows, n: n, into: gradients + bias) }
+        }
+        if let dx, inputGradient {
+            Gemm.rows(count * rows, a: { r in wk + (r / rows) * K + offset + (r % rows) * n }, b: wt, n: features,
+                      c: { r in dx + (lo * rows + r) * features }, GemmReduction(k: n, ldb: features), add ? .add : .store)
         }
     }
 }

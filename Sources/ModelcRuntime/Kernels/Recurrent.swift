@@ -213,8 +213,9 @@ public struct BidirectionalLayer {
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
                         maskInput: UnsafeMutablePointer<Float>? = nil) {
         // one loop over the directions, so that the model compiles one copy of the recurrence
-        for (layer, out) in [(forwardLayer, outF), (backwardLayer, outB)] {
-            layer.forward(parameters, x: x, y: out, lo, hi, maskInput: maskInput)
+        // (the two geometries differ only in `reverse`: every size stays a literal)
+        for d in 0..<2 {
+            (d == 0 ? forwardLayer : backwardLayer).forward(parameters, x: x, y: d == 0 ? outF : outB, lo, hi, maskInput: maskInput)
         }
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
@@ -231,7 +232,7 @@ public struct BidirectionalLayer {
 
     @_transparent
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
-        for layer in [forwardLayer, backwardLayer] { layer.transpose(parameters) }
+        for d in 0..<2 { (d == 0 ? forwardLayer : backwardLayer).transpose(parameters) }
     }
 
     /// dy split into the directions' output gradients, then each direction's backward (the
@@ -250,8 +251,8 @@ public struct BidirectionalLayer {
             case .ave: for j in 0..<u { f[j] = dy[r * u + j] * 0.5; b[j] = dy[r * u + j] * 0.5 }
             }
         }
-        for (layer, d, add) in [(forwardLayer, dyF, false), (backwardLayer, dyB, true)] {
-            layer.backward(gradients, x: x, dy: d, dx: dx, lo, hi, addDx: add)
+        for d in 0..<2 {
+            (d == 0 ? forwardLayer : backwardLayer).backward(gradients, x: x, dy: d == 0 ? dyF : dyB, dx: dx, lo, hi, addDx: d == 1)
         }
     }
 }

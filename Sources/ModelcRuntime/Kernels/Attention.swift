@@ -103,7 +103,7 @@ public struct AttentionLayer {
 
     /// y of images lo..<hi from the query, key and value inputs (self-attention passes the
     /// same buffer). `dropoutSeed` nil: no dropout (inference, or the model's dropout off).
-    @_transparent
+    @_alwaysEmitIntoClient @_transparent
     public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                         value: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, dropoutSeed: UInt64? = nil) {
         let count = hi - lo, S = g.stateFloats, s = state + lo * S
@@ -132,7 +132,7 @@ public struct AttentionLayer {
     }
 
     /// rows x features inputs of `count` images -> their projections [rows, n] in each image's state.
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
                  _ bias: UnsafeMutablePointer<Float>?, n: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
         let S = g.stateFloats
@@ -141,7 +141,7 @@ public struct AttentionLayer {
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
-    @_transparent
+    @_alwaysEmitIntoClient @_transparent
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
         Matrix.transpose(parameters + w.output, rows: g.hv, cols: g.outputs, into: transposed)
         guard inputGradient else { return }
@@ -155,7 +155,7 @@ public struct AttentionLayer {
     /// Images lo..<hi: the weight gradients into `gradients` (this chunk's partials, laid out
     /// like the parameters) and, for the inputs given, their gradients (stored; dKey and dValue
     /// may be one buffer, the key being the value, which then gets the sum).
-    @_transparent
+    @_alwaysEmitIntoClient @_transparent
     public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                          value: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>?,
                          dKey: UnsafeMutablePointer<Float>?, dValue: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, dropout: Bool) {
@@ -183,7 +183,7 @@ public struct AttentionLayer {
                            offset: g.dvOffset, n: g.hv, wt: tv, dx: dValue, add: dKey != nil && dKey == dValue, lo, count)
     }
 
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
                             kernel: Int, bias: Int?, offset: Int, n: Int, wt: UnsafeMutablePointer<Float>,
                             dx: UnsafeMutablePointer<Float>?, add: Bool, _ lo: Int, _ count: Int) {
@@ -203,7 +203,7 @@ public struct AttentionLayer {
 
 public enum Attention {
     /// p[h, i, :] = softmax over the attended j of q[i, h] . k[j, h] / sqrt(K); zeros past them.
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Kd, hk) = (g.queryLength, g.sourceLength, g.keySize, g.hk)
         let scale = 1 / Float(Kd).squareRoot()
@@ -225,7 +225,7 @@ public enum Attention {
     }
 
     /// o[i, h] = sum_j weights[h, i, j] v[j, h].
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Vd, hv) = (g.queryLength, g.sourceLength, g.valueSize, g.hv)
         for i in 0..<Tq {
@@ -239,7 +239,7 @@ public enum Attention {
     }
 
     /// From do (in work): dq, dk, dv of one image.
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
         let (Tq, Tv, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.keySize, g.valueSize, g.hk, g.hv)
         let scale = 1 / Float(Kd).squareRoot()
@@ -268,13 +268,13 @@ public enum Attention {
     }
 
     /// into[c] += sum over the rows of x[r, c].
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { axpy(1, x + r * n, into, n) }
     }
 
     /// a . b over n floats, eight lanes at a time.
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0), j = 0
         while j + 8 <= n {
@@ -287,7 +287,7 @@ public enum Attention {
     }
 
     /// y += a * x over n floats.
-    @_transparent @usableFromInline
+    @_alwaysEmitIntoClient @_transparent
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for j in 0..<n { y[j] += a * x[j] }
     }

@@ -1,9 +1,6 @@
 // Recurrent layers (Keras SimpleRNN, LSTM, GRU with both reset_after forms) over a chunk of
 // images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
 // Gemm.rows (Kernels/Gemm.swift); the gate math is scalar loops. Foundation's exp and tanh.
-// The layers' methods are @_transparent, as Gemm is, so they compile in the model with its
-// geometry's literal sizes (compiled here, file by file, the GEMM's vector types were opaque:
-// each FMA a call through a protocol witness; an LSTM ran at 8 GFLOP/s).
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
 // GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
@@ -46,7 +43,6 @@ public struct RecurrentGeometry: Sendable {
     /// A sequence mask applies (see the file comment); `zeroMaskedOutput`: masked steps output zeros.
     public let masked: Bool, zeroMaskedOutput: Bool
 
-    @inlinable
     public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
                 resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
@@ -55,43 +51,43 @@ public struct RecurrentGeometry: Sendable {
     }
 
     /// The reversed copy (a Bidirectional layer's backward direction).
-    @_transparent @usableFromInline var reversed: RecurrentGeometry {
+    var reversed: RecurrentGeometry {
         RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences, reverse: true,
                           resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput)
     }
 
     /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
-    @_transparent @usableFromInline var zBlock: Int { resetFirst ? units : 0 }
-    @_transparent @usableFromInline var rBlock: Int { resetFirst ? 0 : units }
+    var zBlock: Int { resetFirst ? units : 0 }
+    var rBlock: Int { resetFirst ? 0 : units }
 
     /// The time (row of x, dx, y, dy) of recurrence step s.
-    @_transparent @usableFromInline func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
+    @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
 
-    @_transparent public var gates: Int {
+    public var gates: Int {
         switch cell {
         case .simple: return 1
         case .lstm: return 4
         case .gruResetAfter, .gruResetBefore: return 3
         }
     }
-    @_transparent @usableFromInline var isGRU: Bool { gates == 3 }
+    var isGRU: Bool { gates == 3 }
     /// W: the width of the projections.
-    @_transparent public var width: Int { gates * units }
-    @_transparent @usableFromInline var hOffset: Int { steps * width }
-    @_transparent @usableFromInline var cOffset: Int { hOffset + steps * units }
-    @_transparent @usableFromInline var extraOffset: Int { cOffset + (cell == .lstm ? steps * units : 0) }
-    @_transparent @usableFromInline var recOffset: Int { extraOffset + (isGRU ? steps * units : 0) }
-    @_transparent @usableFromInline var maskOffset: Int { recOffset + width }
+    public var width: Int { gates * units }
+    var hOffset: Int { steps * width }
+    var cOffset: Int { hOffset + steps * units }
+    var extraOffset: Int { cOffset + (cell == .lstm ? steps * units : 0) }
+    var recOffset: Int { extraOffset + (isGRU ? steps * units : 0) }
+    var maskOffset: Int { recOffset + width }
     /// Floats per image the forward keeps for the backward.
-    @_transparent public var stateFloats: Int { maskOffset + (masked ? steps : 0) }
+    public var stateFloats: Int { maskOffset + (masked ? steps : 0) }
     /// Whether recurrence step s of the image whose state is `s` is masked.
-    @_transparent @usableFromInline func isMasked(_ state: UnsafeMutablePointer<Float>, _ s: Int) -> Bool { masked && state[maskOffset + time(s)] == 0 }
-    @_transparent @usableFromInline var dzhOffset: Int { steps * width }
-    @_transparent @usableFromInline var dhOffset: Int { dzhOffset + (isGRU ? steps * units : 0) }
+    @inline(__always) func isMasked(_ state: UnsafeMutablePointer<Float>, _ s: Int) -> Bool { masked && state[maskOffset + time(s)] == 0 }
+    var dzhOffset: Int { steps * width }
+    var dhOffset: Int { dzhOffset + (isGRU ? steps * units : 0) }
     /// Floats per image of backward scratch.
-    @_transparent public var workFloats: Int { dhOffset + 2 * units }
+    public var workFloats: Int { dhOffset + 2 * units }
     /// Floats per image of the output.
-    @_transparent public var outputFloats: Int { returnSequences ? steps * units : units }
+    public var outputFloats: Int { returnSequences ? steps * units : units }
 }
 
 /// A layer's parameters (pointers into the model's parameters).
@@ -100,7 +96,6 @@ public struct RecurrentWeights {
     public let recurrent: UnsafeMutablePointer<Float>
     public let bias: UnsafeMutablePointer<Float>?
     public let recurrentBias: UnsafeMutablePointer<Float>?
-    @inlinable
     public init(kernel: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>,
                 bias: UnsafeMutablePointer<Float>?, recurrentBias: UnsafeMutablePointer<Float>?) {
         self.kernel = kernel; self.recurrent = recurrent; self.bias = bias; self.recurrentBias = recurrentBias
@@ -123,7 +118,6 @@ public struct RecurrentLayer {
 
     /// `buffer`: maxBatch * (stateFloats + workFloats) floats; `transposed`: U*W floats, plus
     /// D*W with `inputGradient`.
-    @inlinable
     public init(_ g: RecurrentGeometry, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
                 buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool,
                 mask: SequenceMaskRule? = nil) {
@@ -132,7 +126,6 @@ public struct RecurrentLayer {
         ut = transposed; wt = inputGradient ? transposed + g.units * g.width : nil
     }
 
-    @_transparent @usableFromInline
     func weights(_ p: UnsafeMutablePointer<Float>) -> RecurrentWeights {
         RecurrentWeights(kernel: p + kernel, recurrent: p + recurrent, bias: bias.map { p + $0 },
                          recurrentBias: biasRows == 2 ? bias.map { p + $0 + g.width } : nil)
@@ -140,7 +133,6 @@ public struct RecurrentLayer {
 
     /// y of images lo..<hi from x (the batch's input and output buffers); `maskInput`: the
     /// model's input, which the mask of a masked layer is read from.
-    @_transparent
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
                         maskInput: UnsafeMutablePointer<Float>? = nil) {
         if g.masked, let rule = mask, let input = maskInput {
@@ -151,7 +143,6 @@ public struct RecurrentLayer {
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
-    @_transparent
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
         Matrix.transpose(parameters + recurrent, rows: g.units, cols: g.width, into: ut)
         if let wt { Matrix.transpose(parameters + kernel, rows: g.inputs, cols: g.width, into: wt) }
@@ -159,7 +150,6 @@ public struct RecurrentLayer {
 
     /// Images lo..<hi: their weight gradients into `gradients` (this chunk's partials, laid
     /// out like the parameters) and dx when given.
-    @_transparent
     public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, addDx: Bool = false) {
         let w = weights(gradients), xs = g.steps * g.inputs
@@ -182,8 +172,8 @@ public enum BidirectionalMerge: Sendable {
 public struct BidirectionalLayer {
     public let forwardLayer: RecurrentLayer, backwardLayer: RecurrentLayer
     public let merge: BidirectionalMerge
-    @usableFromInline let outF: UnsafeMutablePointer<Float>, outB: UnsafeMutablePointer<Float>
-    @usableFromInline let dyF: UnsafeMutablePointer<Float>, dyB: UnsafeMutablePointer<Float>
+    let outF: UnsafeMutablePointer<Float>, outB: UnsafeMutablePointer<Float>
+    let dyF: UnsafeMutablePointer<Float>, dyB: UnsafeMutablePointer<Float>
 
     /// Floats per image of `buffer` and floats of `transposed` for geometry g (one direction's).
     public static func bufferFloats(_ g: RecurrentGeometry) -> Int { 2 * (g.stateFloats + g.workFloats) + 4 * g.outputFloats }
@@ -191,7 +181,6 @@ public struct BidirectionalLayer {
         2 * (g.units + (inputGradient ? g.inputs : 0)) * g.width
     }
 
-    @inlinable
     public init(_ g: RecurrentGeometry, merge: BidirectionalMerge, kernel: Int, recurrent: Int, bias: Int?, biasRows: Int,
                 buffer: UnsafeMutablePointer<Float>, maxBatch: Int, transposed: UnsafeMutablePointer<Float>, inputGradient: Bool,
                 mask: SequenceMaskRule? = nil) {
@@ -209,14 +198,10 @@ public struct BidirectionalLayer {
     }
 
     /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
-    @_transparent
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
                         maskInput: UnsafeMutablePointer<Float>? = nil) {
-        // one loop over the directions, so that the model compiles one copy of the recurrence
-        // (the two geometries differ only in `reverse`: every size stays a literal)
-        for d in 0..<2 {
-            (d == 0 ? forwardLayer : backwardLayer).forward(parameters, x: x, y: d == 0 ? outF : outB, lo, hi, maskInput: maskInput)
-        }
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput)
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
             let f = outF + r * u, b = outB + r * u
@@ -230,14 +215,13 @@ public struct BidirectionalLayer {
         }
     }
 
-    @_transparent
     public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
-        for d in 0..<2 { (d == 0 ? forwardLayer : backwardLayer).transpose(parameters) }
+        forwardLayer.transpose(parameters)
+        backwardLayer.transpose(parameters)
     }
 
     /// dy split into the directions' output gradients, then each direction's backward (the
     /// second adds its dx).
-    @_transparent
     public func backward(_ gradients: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int) {
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
@@ -251,16 +235,15 @@ public struct BidirectionalLayer {
             case .ave: for j in 0..<u { f[j] = dy[r * u + j] * 0.5; b[j] = dy[r * u + j] * 0.5 }
             }
         }
-        for d in 0..<2 {
-            (d == 0 ? forwardLayer : backwardLayer).backward(gradients, x: x, dy: d == 0 ? dyF : dyB, dx: dx, lo, hi, addDx: d == 1)
-        }
+        forwardLayer.backward(gradients, x: x, dy: dyF, dx: dx, lo, hi)
+        backwardLayer.backward(gradients, x: x, dy: dyB, dx: dx, lo, hi, addDx: true)
     }
 }
 
+@inline(__always) private func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }
 
 public enum Recurrent {
     /// Forward of `count` images: x, state and y point at the first one.
-    @_transparent
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
                                state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
         let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
@@ -304,7 +287,6 @@ public enum Recurrent {
     }
 
     /// A masked step t of one image: the state (and an LSTM's cell) of step t - 1, zeros at t = 0.
-    @usableFromInline
     static func carryState(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int) {
         let U = g.units
         for offset in g.cell == .lstm ? [g.hOffset, g.cOffset] : [g.hOffset] {
@@ -315,7 +297,7 @@ public enum Recurrent {
 
     /// The gate math of step t of one image whose pre-activations are gates[t] + rec.
     /// GRU reset_before runs in two passes: z, r and r * h' first, then the candidate.
-    @usableFromInline
+    @inline(__always)
     static func cellForward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, firstPass: Bool) {
         let U = g.units
         let z = s + t * g.width, rec = s + g.recOffset
@@ -327,8 +309,8 @@ public enum Recurrent {
         case .lstm:
             let c = s + g.cOffset + t * U
             for j in 0..<U {
-                let i = SmoothActivations.sigmoid(z[j] + rec[j]), f = SmoothActivations.sigmoid(z[U + j] + rec[U + j])
-                let cc = tanh(z[2 * U + j] + rec[2 * U + j]), o = SmoothActivations.sigmoid(z[3 * U + j] + rec[3 * U + j])
+                let i = sigmoid(z[j] + rec[j]), f = sigmoid(z[U + j] + rec[U + j])
+                let cc = tanh(z[2 * U + j] + rec[2 * U + j]), o = sigmoid(z[3 * U + j] + rec[3 * U + j])
                 z[j] = i; z[U + j] = f; z[2 * U + j] = cc; z[3 * U + j] = o
                 c[j] = f * (t > 0 ? c[j - U] : 0) + i * cc
                 h[j] = o * tanh(c[j])
@@ -336,7 +318,7 @@ public enum Recurrent {
         case .gruResetAfter:
             let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
-                let zz = SmoothActivations.sigmoid(z[zo + j] + rec[zo + j]), r = SmoothActivations.sigmoid(z[ro + j] + rec[ro + j])
+                let zz = sigmoid(z[zo + j] + rec[zo + j]), r = sigmoid(z[ro + j] + rec[ro + j])
                 e[j] = rec[2 * U + j]
                 let hh = tanh(z[2 * U + j] + r * e[j])
                 z[zo + j] = zz; z[ro + j] = r; z[2 * U + j] = hh
@@ -346,7 +328,7 @@ public enum Recurrent {
             let e = s + g.extraOffset + t * U
             if firstPass {
                 for j in 0..<U {
-                    let zz = SmoothActivations.sigmoid(z[j] + rec[j]), r = SmoothActivations.sigmoid(z[U + j] + rec[U + j])
+                    let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
                     z[j] = zz; z[U + j] = r
                     e[j] = r * (hp?[j] ?? 0)
                 }
@@ -364,7 +346,6 @@ public enum Recurrent {
     /// [D, W], gRecurrent [U, W], gBias [W] and gRecurrentBias [W] (when present) as this
     /// chunk's sums, and dx [T, D] per image when asked. wt = kernel^T [W, D] (for dx), ut =
     /// recurrent^T [W, U]. `addDx`: dx += (the second direction of a Bidirectional layer).
-    @_transparent
     public static func backward(_ g: RecurrentGeometry, x: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
                                 dy: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, count: Int,
                                 ut: UnsafePointer<Float>, wt: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?, addDx: Bool = false,
@@ -425,7 +406,7 @@ public enum Recurrent {
 
     /// Step t of one image: dz[t] from dh (and dc), and dh (dc) replaced by what flows to step
     /// t - 1 without the recurrent kernel.
-    @usableFromInline
+    @inline(__always)
     static func cellBackward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ t: Int) {
         let U = g.units
         let a = s + t * g.width, dz = k + t * g.width
@@ -466,7 +447,6 @@ public enum Recurrent {
     }
 
     /// gKernel = sum x^T dz, gRecurrent = sum h'^T dz_rec, the biases the sums of dz (dz_rec).
-    @_transparent @usableFromInline
     static func weightGradients(_ g: RecurrentGeometry, x: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
                                 work: UnsafeMutablePointer<Float>, count: Int,
                                 gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
@@ -512,7 +492,7 @@ public enum SequenceMaskRule: Sendable {
     /// Keras Embedding(mask_zero=True): a step (one token id) is masked when the id is 0.
     case tokenZero
 
-    @usableFromInline var stepSize: Int {
+    var stepSize: Int {
         switch self { case .value(_, let n): return n; case .tokenZero: return 1 }
     }
 

@@ -1,4 +1,5 @@
-// The runtime's GEMM kernel (Sources/ModelcRuntime/Kernels/Gemm.swift) against plain loops:
+// The runtime's GEMM kernels (Sources/ModelcRuntime/Kernels/Gemm.swift, and GemmRuntime.swift's
+// for the runtime's own callers, without scale, shift or activation) against plain loops:
 // every row remainder (1 to 6 and past a tile), column tails (full tiles, 16, 8, 4, 2, 1),
 // two-level reductions with strided A (weight gradients, convolution windows) and every
 // epilogue (bias, folded scale/shift, relu, leaky, accumulate).
@@ -50,9 +51,11 @@ final class GemmKernelTests: XCTestCase {
         let bias = values(n, seed: 5), scale = values(n, seed: 6), shift = values(n, seed: 7)
         let start = values(rows * ldc, seed: 9)
         let red = GemmReduction(k: k, ldb: n)
-        // Both forms of the kernel: inlined with the caller's sizes (generated binaries), and
-        // compiled out of line (the package's debug builds).
-        for inlined in [true, false] {
+        // The forms of the kernel: inlined with the caller's sizes (generated binaries), compiled
+        // out of line (the package's debug builds), and Gemm.runtime (the recurrent kernels').
+        let runtime = !folded && alpha == nil && activation == nil
+        for form in ["inlined", "outOfLine"] + (runtime ? ["runtime"] : []) {
+            let inlined = form == "inlined"
             var c = accumulate ? start : [Float](repeating: 42, count: rows * ldc)
             let act: GemmEpilogue.Activation = activation ?? alpha.map { $0 == 0 ? .relu : .leaky($0) } ?? .none
             a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
@@ -63,6 +66,8 @@ final class GemmKernelTests: XCTestCase {
                                        shift: folded ? sh.baseAddress! : nil, activation: act)
                     if inlined {
                         Gemm.inlined(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
+                    } else if form == "runtime" {
+                        Gemm.runtime(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
                     } else {
                         Gemm.outOfLine(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
                     }
@@ -73,7 +78,7 @@ final class GemmKernelTests: XCTestCase {
                                  c0: accumulate ? start : nil, ldc: ldc, post: post)
             if !accumulate { for r in 0..<rows { for p in n..<ldc { want[r * ldc + p] = 42 } } }
             for i in 0..<want.count {
-                XCTAssertEqual(c[i], want[i], accuracy: 1e-4 * Float(k), "rows \(rows) n \(n) k \(k) inlined \(inlined): element \(i)", file: file, line: line)
+                XCTAssertEqual(c[i], want[i], accuracy: 1e-4 * Float(k), "rows \(rows) n \(n) k \(k) \(form): element \(i)", file: file, line: line)
             }
         }
     }
@@ -103,15 +108,21 @@ final class GemmKernelTests: XCTestCase {
         let h = 7, w = 7, ch = 3, oh = 3, ow = 3, co = 10, kRow = 3 * ch
         var x = values(h * w * ch, seed: 1), dy = values(oh * ow * co, seed: 2)
         let red = GemmReduction(outer: oh, inner: ow, aOuter: 2 * w * ch, aInner: 2 * ch, bOuter: ow * co, bInner: co)
-        var d = values(kRow * co, seed: 3)
-        let start = d
-        x.withUnsafeMutableBufferPointer { xp in dy.withUnsafeMutableBufferPointer { dp in d.withUnsafeMutableBufferPointer { gp in
-            let xb = xp.baseAddress!, g = gp.baseAddress!
-            Gemm.inlined(kRow, a: { xb + $0 }, b: dp.baseAddress!, n: co, c: { g + $0 * co }, red, .add)
-        } } }
+        let start = values(kRow * co, seed: 3)
         let want = reference(rows: kRow, n: co, aRow: { $0 }, red: red, a: x, b: dy, bias: nil, scale: nil, shift: nil,
                              alpha: nil, c0: start, ldc: co)
-        for i in 0..<want.count { XCTAssertEqual(d[i], want[i], accuracy: 1e-4, "element \(i)") }
+        for runtime in [false, true] {
+            var d = start
+            x.withUnsafeMutableBufferPointer { xp in dy.withUnsafeMutableBufferPointer { dp in d.withUnsafeMutableBufferPointer { gp in
+                let xb = xp.baseAddress!, g = gp.baseAddress!
+                if runtime {
+                    Gemm.runtime(kRow, a: { xb + $0 }, b: dp.baseAddress!, n: co, c: { g + $0 * co }, red, .add)
+                } else {
+                    Gemm.inlined(kRow, a: { xb + $0 }, b: dp.baseAddress!, n: co, c: { g + $0 * co }, red, .add)
+                }
+            } } }
+            for i in 0..<want.count { XCTAssertEqual(d[i], want[i], accuracy: 1e-4, "runtime \(runtime): element \(i)") }
+        }
     }
 
     func testActivationKeepsNaNAndZeroesNegatives() {

@@ -1,10 +1,8 @@
 // Multi-head attention (Keras MultiHeadAttention) over a chunk of images, forward and backward
-// side by side, llm.c style. The four projections run on Gemm.rows (Kernels/Gemm.swift), batched
-// over the chunk's images; the attention of each head is plain loops over SIMD8 dot products
-// and row updates. Foundation's exp. Everything here is @_transparent, as Gemm is: a model calls
-// it with its geometry's literal sizes and it compiles there, every size a constant. (Compiled
-// here instead, file by file as BuildDriver builds the runtime, the GEMM's vector types are
-// opaque: each FMA was a call through a protocol witness, and the layer ran 5x slower.)
+// side by side, llm.c style. The four projections run on Gemm.runtime (Kernels/GemmRuntime.swift:
+// this file is compiled in the runtime, with run-time sizes), batched over the chunk's images;
+// the attention of each head is plain loops over SIMD8 dot products and row updates.
+// Foundation's exp.
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
 // key and value inputs; H heads of key size K and value size V; O outputs):
@@ -36,7 +34,6 @@ public struct AttentionGeometry: Sendable {
     /// Query step i attends to source steps j <= i only (Keras use_causal_mask).
     public let causal: Bool
 
-    @inlinable
     public init(queryLength: Int, sourceLength: Int, queryFeatures: Int, keyFeatures: Int, valueFeatures: Int,
                 heads: Int, keySize: Int, valueSize: Int, outputs: Int, dropout: Float = 0, causal: Bool = false) {
         self.queryLength = queryLength; self.sourceLength = sourceLength
@@ -45,29 +42,29 @@ public struct AttentionGeometry: Sendable {
         self.dropout = dropout; self.causal = causal
     }
 
-    @_transparent @usableFromInline var hk: Int { heads * keySize }
-    @_transparent @usableFromInline var hv: Int { heads * valueSize }
-    @_transparent @usableFromInline var probabilities: Int { heads * queryLength * sourceLength }
+    var hk: Int { heads * keySize }
+    var hv: Int { heads * valueSize }
+    var probabilities: Int { heads * queryLength * sourceLength }
     // state: q, k, v, p, (pd, mask), o
-    @_transparent @usableFromInline var kOffset: Int { queryLength * hk }
-    @_transparent @usableFromInline var vOffset: Int { kOffset + sourceLength * hk }
-    @_transparent @usableFromInline var pOffset: Int { vOffset + sourceLength * hv }
-    @_transparent @usableFromInline var pdOffset: Int { pOffset + probabilities }
-    @_transparent @usableFromInline var maskOffset: Int { pdOffset + probabilities }
-    @_transparent @usableFromInline var oOffset: Int { pOffset + probabilities * (dropout > 0 ? 3 : 1) }
-    @_transparent public var stateFloats: Int { oOffset + queryLength * hv }
+    var kOffset: Int { queryLength * hk }
+    var vOffset: Int { kOffset + sourceLength * hk }
+    var pOffset: Int { vOffset + sourceLength * hv }
+    var pdOffset: Int { pOffset + probabilities }
+    var maskOffset: Int { pdOffset + probabilities }
+    var oOffset: Int { pOffset + probabilities * (dropout > 0 ? 3 : 1) }
+    public var stateFloats: Int { oOffset + queryLength * hv }
     // work: do, dq, dk, dv, row
-    @_transparent @usableFromInline var dqOffset: Int { queryLength * hv }
-    @_transparent @usableFromInline var dkOffset: Int { dqOffset + queryLength * hk }
-    @_transparent @usableFromInline var dvOffset: Int { dkOffset + sourceLength * hk }
-    @_transparent @usableFromInline var rowOffset: Int { dvOffset + sourceLength * hv }
-    @_transparent public var workFloats: Int { rowOffset + sourceLength }
+    var dqOffset: Int { queryLength * hv }
+    var dkOffset: Int { dqOffset + queryLength * hk }
+    var dvOffset: Int { dkOffset + sourceLength * hk }
+    var rowOffset: Int { dvOffset + sourceLength * hv }
+    public var workFloats: Int { rowOffset + sourceLength }
     /// Floats of the transposed kernels: Wo^T, then Wq^T, Wk^T, Wv^T with `inputGradient`.
-    @inlinable public func transposedFloats(inputGradient: Bool) -> Int {
+    public func transposedFloats(inputGradient: Bool) -> Int {
         hv * outputs + (inputGradient ? queryFeatures * hk + keyFeatures * hk + valueFeatures * hv : 0)
     }
     /// The source steps query step i attends to.
-    @_transparent @usableFromInline func attended(_ i: Int) -> Int { causal ? min(i + 1, sourceLength) : sourceLength }
+    func attended(_ i: Int) -> Int { causal ? min(i + 1, sourceLength) : sourceLength }
 }
 
 /// Where a layer's tensors sit in the parameter vector (the same offsets in the gradients);
@@ -75,7 +72,6 @@ public struct AttentionGeometry: Sendable {
 public struct AttentionOffsets: Sendable {
     public let query: Int, key: Int, value: Int, output: Int
     public let queryBias: Int?, keyBias: Int?, valueBias: Int?, outputBias: Int?
-    @inlinable
     public init(query: Int, queryBias: Int?, key: Int, keyBias: Int?, value: Int, valueBias: Int?, output: Int, outputBias: Int?) {
         self.query = query; self.key = key; self.value = value; self.output = output
         self.queryBias = queryBias; self.keyBias = keyBias; self.valueBias = valueBias; self.outputBias = outputBias
@@ -94,7 +90,6 @@ public struct AttentionLayer {
 
     /// `buffer`: maxBatch * (stateFloats + workFloats) floats; `transposed`:
     /// g.transposedFloats(inputGradient:) floats.
-    @inlinable
     public init(_ g: AttentionGeometry, _ w: AttentionOffsets, buffer: UnsafeMutablePointer<Float>, maxBatch: Int,
                 transposed: UnsafeMutablePointer<Float>, inputGradient: Bool) {
         self.g = g; self.w = w; self.transposed = transposed; self.inputGradient = inputGradient
@@ -103,8 +98,7 @@ public struct AttentionLayer {
 
     /// y of images lo..<hi from the query, key and value inputs (self-attention passes the
     /// same buffer). `dropoutSeed` nil: no dropout (inference, or the model's dropout off).
-    @_alwaysEmitIntoClient @_transparent
-    public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
+        public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                         value: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, dropoutSeed: UInt64? = nil) {
         let count = hi - lo, S = g.stateFloats, s = state + lo * S
         guard count > 0 else { return }
@@ -126,23 +120,21 @@ public struct AttentionLayer {
             Attention.combine(g, st, weights: st + (dropped ? g.pdOffset : g.pOffset))
         }
         let Tq = g.queryLength
-        Gemm.rows(count * Tq, a: { r in s + (r / Tq) * S + g.oOffset + (r % Tq) * g.hv }, b: p + w.output, n: g.outputs,
+        Gemm.runtime(count * Tq, a: { r in s + (r / Tq) * S + g.oOffset + (r % Tq) * g.hv }, b: p + w.output, n: g.outputs,
                   c: { r in y + (lo * Tq + r) * g.outputs }, GemmReduction(k: g.hv, ldb: g.outputs),
                   GemmEpilogue(bias: w.outputBias.map { UnsafePointer(p + $0) }))
     }
 
     /// rows x features inputs of `count` images -> their projections [rows, n] in each image's state.
-    @_alwaysEmitIntoClient @_transparent
-    func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
+        func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
                  _ bias: UnsafeMutablePointer<Float>?, n: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
         let S = g.stateFloats
-        Gemm.rows(count * rows, a: { r in x + r * features }, b: kernel, n: n, c: { r in out + (r / rows) * S + (r % rows) * n },
+        Gemm.runtime(count * rows, a: { r in x + r * features }, b: kernel, n: n, c: { r in out + (r / rows) * S + (r % rows) * n },
                   GemmReduction(k: features, ldb: n), GemmEpilogue(bias: bias.map { UnsafePointer($0) }))
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
-    @_alwaysEmitIntoClient @_transparent
-    public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
+        public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
         Matrix.transpose(parameters + w.output, rows: g.hv, cols: g.outputs, into: transposed)
         guard inputGradient else { return }
         var t = transposed + g.hv * g.outputs
@@ -155,18 +147,17 @@ public struct AttentionLayer {
     /// Images lo..<hi: the weight gradients into `gradients` (this chunk's partials, laid out
     /// like the parameters) and, for the inputs given, their gradients (stored; dKey and dValue
     /// may be one buffer, the key being the value, which then gets the sum).
-    @_alwaysEmitIntoClient @_transparent
-    public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
+        public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                          value: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>?,
                          dKey: UnsafeMutablePointer<Float>?, dValue: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, dropout: Bool) {
         let count = hi - lo, S = g.stateFloats, K = g.workFloats, Tq = g.queryLength, Tv = g.sourceLength
         guard count > 0 else { return }
         let s = state + lo * S, wk = work + lo * K, dy = dy + lo * Tq * g.outputs
         // dWo = o^T dy, dbo = sum dy, do = dy Wo^T
-        Gemm.rows(g.hv, a: { r in s + g.oOffset + r }, b: dy, n: g.outputs, c: { r in gradients + w.output + r * g.outputs },
+        Gemm.runtime(g.hv, a: { r in s + g.oOffset + r }, b: dy, n: g.outputs, c: { r in gradients + w.output + r * g.outputs },
                   GemmReduction(outer: count, inner: Tq, aOuter: S, aInner: g.hv, bOuter: Tq * g.outputs, bInner: g.outputs))
         if let b = w.outputBias { BiasGradient.sum(dy, rows: count * Tq, n: g.outputs, into: gradients + b) }
-        Gemm.rows(count * Tq, a: { r in dy + r * g.outputs }, b: transposed, n: g.hv, c: { r in wk + (r / Tq) * K + (r % Tq) * g.hv },
+        Gemm.runtime(count * Tq, a: { r in dy + r * g.outputs }, b: transposed, n: g.hv, c: { r in wk + (r / Tq) * K + (r % Tq) * g.hv },
                   GemmReduction(k: g.outputs, ldb: g.hv))
         for n in 0..<count {
             Attention.backward(g, s + n * S, wk + n * K, dropout: dropout && g.dropout > 0)
@@ -183,19 +174,18 @@ public struct AttentionLayer {
                            offset: g.dvOffset, n: g.hv, wt: tv, dx: dValue, add: dKey != nil && dKey == dValue, lo, count)
     }
 
-    @_alwaysEmitIntoClient @_transparent
-    func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
+        func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
                             kernel: Int, bias: Int?, offset: Int, n: Int, wt: UnsafeMutablePointer<Float>,
                             dx: UnsafeMutablePointer<Float>?, add: Bool, _ lo: Int, _ count: Int) {
         let K = g.workFloats, wk = work + lo * K
-        Gemm.rows(features, a: { r in x + r }, b: wk + offset, n: n, c: { r in gradients + kernel + r * n },
+        Gemm.runtime(features, a: { r in x + r }, b: wk + offset, n: n, c: { r in gradients + kernel + r * n },
                   GemmReduction(outer: count, inner: rows, aOuter: rows * features, aInner: features, bOuter: K, bInner: n))
         if let bias {
             (gradients + bias).update(repeating: 0, count: n)
             for i in 0..<count { Attention.addRows(wk + i * K + offset, rows: rows, n: n, into: gradients + bias) }
         }
         if let dx, inputGradient {
-            Gemm.rows(count * rows, a: { r in wk + (r / rows) * K + offset + (r % rows) * n }, b: wt, n: features,
+            Gemm.runtime(count * rows, a: { r in wk + (r / rows) * K + offset + (r % rows) * n }, b: wt, n: features,
                       c: { r in dx + (lo * rows + r) * features }, GemmReduction(k: n, ldb: features), add ? .add : .store)
         }
     }
@@ -203,8 +193,7 @@ public struct AttentionLayer {
 
 public enum Attention {
     /// p[h, i, :] = softmax over the attended j of q[i, h] . k[j, h] / sqrt(K); zeros past them.
-    @_alwaysEmitIntoClient @_transparent
-    static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
+        static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Kd, hk) = (g.queryLength, g.sourceLength, g.keySize, g.hk)
         let scale = 1 / Float(Kd).squareRoot()
         for h in 0..<g.heads {
@@ -225,8 +214,7 @@ public enum Attention {
     }
 
     /// o[i, h] = sum_j weights[h, i, j] v[j, h].
-    @_alwaysEmitIntoClient @_transparent
-    static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
+        static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Vd, hv) = (g.queryLength, g.sourceLength, g.valueSize, g.hv)
         for i in 0..<Tq {
             let o = st + g.oOffset + i * hv
@@ -239,8 +227,7 @@ public enum Attention {
     }
 
     /// From do (in work): dq, dk, dv of one image.
-    @_alwaysEmitIntoClient @_transparent
-    static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
+        static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
         let (Tq, Tv, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.keySize, g.valueSize, g.hk, g.hv)
         let scale = 1 / Float(Kd).squareRoot()
         (wk + g.dqOffset).update(repeating: 0, count: Tq * hk + Tv * hk + Tv * hv)
@@ -268,14 +255,12 @@ public enum Attention {
     }
 
     /// into[c] += sum over the rows of x[r, c].
-    @_alwaysEmitIntoClient @_transparent
-    static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
+        static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { axpy(1, x + r * n, into, n) }
     }
 
     /// a . b over n floats, eight lanes at a time.
-    @_alwaysEmitIntoClient @_transparent
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0), j = 0
         while j + 8 <= n {
             acc.addProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self))
@@ -287,8 +272,7 @@ public enum Attention {
     }
 
     /// y += a * x over n floats.
-    @_alwaysEmitIntoClient @_transparent
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for j in 0..<n { y[j] += a * x[j] }
     }
 }

@@ -1,6 +1,7 @@
 // Recurrent layers (Keras SimpleRNN, LSTM, GRU with both reset_after forms) over a chunk of
 // images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
-// Gemm.rows (Kernels/Gemm.swift); the gate math is scalar loops. Foundation's exp and tanh.
+// Gemm.runtime (Kernels/GemmRuntime.swift: these kernels are compiled in the runtime, with
+// run-time sizes); the gate math is scalar loops. Foundation's exp and tanh.
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
 // GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
@@ -249,7 +250,7 @@ public enum Recurrent {
         let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
         guard count > 0 else { return }
         // gates[n, t] = x[n, t] Wx + b, for every image and step at once
-        Gemm.rows(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
+        Gemm.runtime(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
                   GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
         for t in 0..<T {
             // rec[n] = h[n, t-1] U (+ b2); GRU reset_before: the z and r columns only
@@ -260,14 +261,14 @@ public enum Recurrent {
                     if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
                 }
             } else {
-                Gemm.rows(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: cols,
+                Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: cols,
                           c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
                           GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }))
             }
             for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
             if g.cell == .gruResetBefore {
                 // rec[h] = (r * h') Uh, then the candidate and the state
-                Gemm.rows(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
+                Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
                           c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
                 for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
             }
@@ -374,7 +375,7 @@ public enum Recurrent {
             }
             if g.cell == .gruResetBefore {
                 // d(r * h') = dh~ Uh^T, then dr and the state's share through r
-                Gemm.rows(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
+                Gemm.runtime(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
                           c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
                 for n in 0..<count {
                     let s = state + n * S, k = work + n * K
@@ -389,17 +390,17 @@ public enum Recurrent {
             guard t > 0 else { continue }
             // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
             let zr = g.isGRU ? 2 * U : W
-            Gemm.rows(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
+            Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
                       GemmReduction(k: zr, ldb: U), .add)
             if g.cell == .gruResetAfter {
-                Gemm.rows(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
+                Gemm.runtime(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
                           c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
             }
         }
         weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
                         gBias: gBias, gRecurrentBias: gRecurrentBias)
         if let dx, let wt {
-            Gemm.rows(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
+            Gemm.runtime(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
                       GemmReduction(k: W, ldb: D), addDx ? .add : .store)
         }
     }
@@ -454,18 +455,18 @@ public enum Recurrent {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
         // row i of gKernel: column i of x against dz, over images (outer) and steps (inner; x
         // walked backwards in time when reversed)
-        Gemm.rows(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
+        Gemm.runtime(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
                   GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
         // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
         let zr = g.isGRU ? 2 * U : W
-        Gemm.rows(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
+        Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
                   GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         if g.cell == .gruResetAfter {
-            Gemm.rows(U, a: { i in state + g.hOffset + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+            Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
                       GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
         } else if g.cell == .gruResetBefore {
             // the candidate's columns see r * h' (extra), against dz's candidate block
-            Gemm.rows(U, a: { i in state + g.extraOffset + U + i }, b: work + W + 2 * U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+            Gemm.runtime(U, a: { i in state + g.extraOffset + U + i }, b: work + W + 2 * U, n: U, c: { i in gRecurrent + i * W + 2 * U },
                       GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         }
         if let gb = gBias {

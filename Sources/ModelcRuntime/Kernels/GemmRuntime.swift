@@ -1,0 +1,105 @@
+// The GEMM of the runtime's own kernels (the recurrent layers), which are compiled here with
+// run-time sizes. The runtime is compiled file by file (BuildDriver), and `Gemm.rows`' tiles,
+// generic over FloatVector, stay generic when compiled here: every FMA was a call through a
+// protocol witness (an LSTM ran at 8 GFLOP/s). This kernel uses the standard library's
+// SIMD16<Float> directly, which compiles to vector instructions in any file: 4 rows x 32
+// columns of sums in registers, then 16 columns, then single columns.
+//
+//   C[r][0..<n] (op)= sum_{i < outer} sum_{j < inner} A_r[i*aOuter + j*aInner] * B[i*bOuter + j*bInner + 0..<n]
+//
+// The reduction and epilogue are Gemm.rows' (Kernels/Gemm.swift): sums from the bias or zero,
+// stored, or added to C (`accumulate`); a scale, shift or activation is not offered (its callers
+// never ask for one).
+
+extension Gemm {
+    public static func runtime(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
+                               c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue = .store) {
+        precondition(!epi.isPointwise, "Gemm.runtime computes no scale, shift or activation")
+        var r = 0
+        while r < rows {
+            let p = RuntimeRows(min(rows - r, 4), r, a: a, c: c)
+            var col = 0
+            while n - col >= 32 { runtimeBlock(32, p, b: b, col: col, red, epi); col += 32 }
+            if n - col >= 16 { runtimeBlock(16, p, b: b, col: col, red, epi); col += 16 }
+            while col < n { runtimeColumn(p, b: b, col: col, red, epi); col += 1 }
+            r += 4
+        }
+    }
+
+    /// Rows p of 16 or 32 (`width`) columns from `col`: two SIMD16 sums per row, the second
+    /// unused at width 16.
+    @inline(never)
+    static func runtimeBlock(_ width: Int, _ p: RuntimeRows, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+        typealias V = SIMD16<Float>
+        let two = width == 32
+        let bias = epi.accumulate ? nil : epi.bias
+        let z0 = bias.map { V.loadFrom($0 + col) } ?? V(), z1 = two ? bias.map { V.loadFrom($0 + col + 16) } ?? V() : V()
+        var s00 = z0, s01 = z1, s10 = z0, s11 = z1, s20 = z0, s21 = z1, s30 = z0, s31 = z1
+        for i in 0..<red.outer {
+            let ai = i * red.aOuter, bi = b + col + i * red.bOuter
+            for j in 0..<red.inner {
+                let o = ai + j * red.aInner, bp = bi + j * red.bInner
+                let b0 = V.loadFrom(bp)
+                s00.addProduct(b0, p.a0[o]); s10.addProduct(b0, p.a1[o]); s20.addProduct(b0, p.a2[o]); s30.addProduct(b0, p.a3[o])
+                if two {
+                    let b1 = V.loadFrom(bp + 16)
+                    s01.addProduct(b1, p.a0[o]); s11.addProduct(b1, p.a1[o]); s21.addProduct(b1, p.a2[o]); s31.addProduct(b1, p.a3[o])
+                }
+            }
+        }
+        func store(_ c: UnsafeMutablePointer<Float>, _ lo: V, _ hi: V) {
+            finish(lo, c + col, epi)
+            if two { finish(hi, c + col + 16, epi) }
+        }
+        store(p.c0, s00, s01)
+        if p.valid > 1 { store(p.c1, s10, s11) }
+        if p.valid > 2 { store(p.c2, s20, s21) }
+        if p.valid > 3 { store(p.c3, s30, s31) }
+    }
+
+    /// One column of rows p.
+    @inline(never)
+    static func runtimeColumn(_ p: RuntimeRows, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+        let start: Float = epi.accumulate ? 0 : epi.bias.map { $0[col] } ?? 0
+        var s0 = start, s1 = start, s2 = start, s3 = start
+        for i in 0..<red.outer {
+            for j in 0..<red.inner {
+                let o = i * red.aOuter + j * red.aInner, v = b[col + i * red.bOuter + j * red.bInner]
+                s0 += p.a0[o] * v; s1 += p.a1[o] * v; s2 += p.a2[o] * v; s3 += p.a3[o] * v
+            }
+        }
+        func store(_ c: UnsafeMutablePointer<Float>, _ s: Float) { c[col] = epi.accumulate ? c[col] + s : s }
+        store(p.c0, s0)
+        if p.valid > 1 { store(p.c1, s1) }
+        if p.valid > 2 { store(p.c2, s2) }
+        if p.valid > 3 { store(p.c3, s3) }
+    }
+
+    @inline(__always)
+    static func finish(_ s: SIMD16<Float>, _ c: UnsafeMutablePointer<Float>, _ epi: GemmEpilogue) {
+        let v = epi.accumulate ? s + SIMD16<Float>.loadFrom(c) : s
+        UnsafeMutableRawPointer(c).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+}
+
+/// The A and C row addresses of one block of `Gemm.runtime`: `valid` rows (at most 4); the rows
+/// past them repeat the last valid one and are not stored.
+struct RuntimeRows {
+    let a0, a1, a2, a3: UnsafePointer<Float>
+    let c0, c1, c2, c3: UnsafeMutablePointer<Float>
+    let valid: Int
+
+    @inline(__always)
+    init(_ valid: Int, _ r0: Int, a: (Int) -> UnsafeMutablePointer<Float>, c: (Int) -> UnsafeMutablePointer<Float>) {
+        let last = valid - 1
+        a0 = UnsafePointer(a(r0)); a1 = UnsafePointer(a(r0 + min(1, last)))
+        a2 = UnsafePointer(a(r0 + min(2, last))); a3 = UnsafePointer(a(r0 + min(3, last)))
+        c0 = c(r0); c1 = c(r0 + min(1, last)); c2 = c(r0 + min(2, last)); c3 = c(r0 + min(3, last))
+        self.valid = valid
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    @inline(__always)
+    static func loadFrom(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+}

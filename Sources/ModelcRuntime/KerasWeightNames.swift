@@ -5,6 +5,7 @@
 // bias; LSTM, GRU and SimpleRNN cells: kernel, recurrent_kernel, bias (the file keeps them under
 // the cell, KerasWeightFiles.owner); BatchNormalization: gamma, beta, moving_mean, moving_variance, without the ones that
 // scale=False / center=False leave out; LayerNormalization and GroupNormalization: gamma, beta;
+// MultiHeadAttention: "<layer>/query" (key, value, attention_output) holds kernel, bias;
 // Normalization: mean, variance, count). Shapes are checked afterwards by `WeightsFile.match`,
 // which also reports every position that maps to no tensor and every tensor left without one.
 

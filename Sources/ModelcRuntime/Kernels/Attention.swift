@@ -121,8 +121,8 @@ public struct AttentionLayer {
         }
         let Tq = g.queryLength
         Gemm.runtime(count * Tq, a: { r in s + (r / Tq) * S + g.oOffset + (r % Tq) * g.hv }, b: p + w.output, n: g.outputs,
-                  c: { r in y + (lo * Tq + r) * g.outputs }, GemmReduction(k: g.hv, ldb: g.outputs),
-                  GemmEpilogue(bias: w.outputBias.map { UnsafePointer(p + $0) }))
+                     c: { r in y + (lo * Tq + r) * g.outputs }, GemmReduction(k: g.hv, ldb: g.outputs),
+                     GemmEpilogue(bias: w.outputBias.map { UnsafePointer(p + $0) }))
     }
 
     /// rows x features inputs of `count` images -> their projections [rows, n] in each image's state.
@@ -130,7 +130,7 @@ public struct AttentionLayer {
                  _ bias: UnsafeMutablePointer<Float>?, n: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
         let S = g.stateFloats
         Gemm.runtime(count * rows, a: { r in x + r * features }, b: kernel, n: n, c: { r in out + (r / rows) * S + (r % rows) * n },
-                  GemmReduction(k: features, ldb: n), GemmEpilogue(bias: bias.map { UnsafePointer($0) }))
+                     GemmReduction(k: features, ldb: n), GemmEpilogue(bias: bias.map { UnsafePointer($0) }))
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
@@ -155,10 +155,10 @@ public struct AttentionLayer {
         let s = state + lo * S, wk = work + lo * K, dy = dy + lo * Tq * g.outputs
         // dWo = o^T dy, dbo = sum dy, do = dy Wo^T
         Gemm.runtime(g.hv, a: { r in s + g.oOffset + r }, b: dy, n: g.outputs, c: { r in gradients + w.output + r * g.outputs },
-                  GemmReduction(outer: count, inner: Tq, aOuter: S, aInner: g.hv, bOuter: Tq * g.outputs, bInner: g.outputs))
+                     GemmReduction(outer: count, inner: Tq, aOuter: S, aInner: g.hv, bOuter: Tq * g.outputs, bInner: g.outputs))
         if let b = w.outputBias { BiasGradient.sum(dy, rows: count * Tq, n: g.outputs, into: gradients + b) }
         Gemm.runtime(count * Tq, a: { r in dy + r * g.outputs }, b: transposed, n: g.hv, c: { r in wk + (r / Tq) * K + (r % Tq) * g.hv },
-                  GemmReduction(k: g.outputs, ldb: g.hv))
+                     GemmReduction(k: g.outputs, ldb: g.hv))
         for n in 0..<count {
             Attention.backward(g, s + n * S, wk + n * K, dropout: dropout && g.dropout > 0)
         }
@@ -179,14 +179,14 @@ public struct AttentionLayer {
                             dx: UnsafeMutablePointer<Float>?, add: Bool, _ lo: Int, _ count: Int) {
         let K = g.workFloats, wk = work + lo * K
         Gemm.runtime(features, a: { r in x + r }, b: wk + offset, n: n, c: { r in gradients + kernel + r * n },
-                  GemmReduction(outer: count, inner: rows, aOuter: rows * features, aInner: features, bOuter: K, bInner: n))
+                     GemmReduction(outer: count, inner: rows, aOuter: rows * features, aInner: features, bOuter: K, bInner: n))
         if let bias {
             (gradients + bias).update(repeating: 0, count: n)
             for i in 0..<count { Attention.addRows(wk + i * K + offset, rows: rows, n: n, into: gradients + bias) }
         }
         if let dx, inputGradient {
             Gemm.runtime(count * rows, a: { r in wk + (r / rows) * K + offset + (r % rows) * n }, b: wt, n: features,
-                      c: { r in dx + (lo * rows + r) * features }, GemmReduction(k: n, ldb: features), add ? .add : .store)
+                         c: { r in dx + (lo * rows + r) * features }, GemmReduction(k: n, ldb: features), add ? .add : .store)
         }
     }
 }

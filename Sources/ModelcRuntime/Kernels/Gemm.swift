@@ -17,7 +17,9 @@
 // after inlining into the model's module every loop bound, stride and tile count is a constant,
 // and only the row count (the batch) stays a variable. (@inline(__always) is not enough: the
 // optimizer stops inlining into a caller past a size budget, and a kernel left out of line runs
-// unspecialized.)
+// unspecialized.) The runtime's own kernels, compiled in the runtime with run-time sizes (the
+// recurrent and attention layers), call Gemm.runtime (GemmRuntime.swift) instead: compiled
+// there, file by file, these generic tiles call the vector types through protocol witnesses.
 
 /// The reduction of one GEMM: `outer * inner` terms; term (i, j) multiplies
 /// A_r[i * aOuter + j * aInner] by the row of B at i * bOuter + j * bInner.

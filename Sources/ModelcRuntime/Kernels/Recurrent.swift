@@ -251,7 +251,7 @@ public enum Recurrent {
         guard count > 0 else { return }
         // gates[n, t] = x[n, t] Wx + b, for every image and step at once
         Gemm.runtime(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
-                  GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
+                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
         for t in 0..<T {
             // rec[n] = h[n, t-1] U (+ b2); GRU reset_before: the z and r columns only
             let cols = g.cell == .gruResetBefore ? 2 * U : W
@@ -262,14 +262,14 @@ public enum Recurrent {
                 }
             } else {
                 Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: cols,
-                          c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
-                          GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }))
+                             c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
+                             GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }))
             }
             for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
             if g.cell == .gruResetBefore {
                 // rec[h] = (r * h') Uh, then the candidate and the state
                 Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
-                          c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
+                             c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
                 for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
             }
             if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t) } }
@@ -376,7 +376,7 @@ public enum Recurrent {
             if g.cell == .gruResetBefore {
                 // d(r * h') = dh~ Uh^T, then dr and the state's share through r
                 Gemm.runtime(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
-                          c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
+                             c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
                 for n in 0..<count {
                     let s = state + n * S, k = work + n * K
                     let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
@@ -391,17 +391,17 @@ public enum Recurrent {
             // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
             let zr = g.isGRU ? 2 * U : W
             Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
-                      GemmReduction(k: zr, ldb: U), .add)
+                         GemmReduction(k: zr, ldb: U), .add)
             if g.cell == .gruResetAfter {
                 Gemm.runtime(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
-                          c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
+                             c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
             }
         }
         weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
                         gBias: gBias, gRecurrentBias: gRecurrentBias)
         if let dx, let wt {
             Gemm.runtime(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
-                      GemmReduction(k: W, ldb: D), addDx ? .add : .store)
+                         GemmReduction(k: W, ldb: D), addDx ? .add : .store)
         }
     }
 
@@ -456,18 +456,18 @@ public enum Recurrent {
         // row i of gKernel: column i of x against dz, over images (outer) and steps (inner; x
         // walked backwards in time when reversed)
         Gemm.runtime(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
-                  GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
+                     GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
         // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
         let zr = g.isGRU ? 2 * U : W
         Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
-                  GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+                     GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         if g.cell == .gruResetAfter {
             Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
-                      GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
+                         GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
         } else if g.cell == .gruResetBefore {
             // the candidate's columns see r * h' (extra), against dz's candidate block
             Gemm.runtime(U, a: { i in state + g.extraOffset + U + i }, b: work + W + 2 * U, n: U, c: { i in gRecurrent + i * W + 2 * U },
-                      GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+                         GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         }
         if let gb = gBias {
             gb.update(repeating: 0, count: W)

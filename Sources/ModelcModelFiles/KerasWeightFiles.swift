@@ -166,8 +166,8 @@ public enum KerasWeightFiles {
     }
 
     /// MultiHeadAttention's projections: Keras 2's weight-name parts, Keras 3's attribute groups.
-    static let attentionParts: Set<String> = ["query", "key", "value", "attention_output"]
     static let attentionGroups = ["query_dense": "query", "key_dense": "key", "value_dense": "value", "output_dense": "attention_output"]
+    static let attentionParts = Set(attentionGroups.values)
 
     static func index(_ o: HDF5File.Object) -> Int {
         o.path.split(separator: "/").last.flatMap { Int($0) } ?? -1

@@ -98,7 +98,7 @@ public struct AttentionLayer {
 
     /// y of images lo..<hi from the query, key and value inputs (self-attention passes the
     /// same buffer). `dropoutSeed` nil: no dropout (inference, or the model's dropout off).
-        public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
+    public func forward(_ parameters: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                         value: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, dropoutSeed: UInt64? = nil) {
         let count = hi - lo, S = g.stateFloats, s = state + lo * S
         guard count > 0 else { return }
@@ -126,7 +126,7 @@ public struct AttentionLayer {
     }
 
     /// rows x features inputs of `count` images -> their projections [rows, n] in each image's state.
-        func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
+    func project(_ x: UnsafeMutablePointer<Float>, rows: Int, features: Int, _ kernel: UnsafeMutablePointer<Float>,
                  _ bias: UnsafeMutablePointer<Float>?, n: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
         let S = g.stateFloats
         Gemm.runtime(count * rows, a: { r in x + r * features }, b: kernel, n: n, c: { r in out + (r / rows) * S + (r % rows) * n },
@@ -134,7 +134,7 @@ public struct AttentionLayer {
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
-        public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
+    public func transpose(_ parameters: UnsafeMutablePointer<Float>) {
         Matrix.transpose(parameters + w.output, rows: g.hv, cols: g.outputs, into: transposed)
         guard inputGradient else { return }
         var t = transposed + g.hv * g.outputs
@@ -147,7 +147,7 @@ public struct AttentionLayer {
     /// Images lo..<hi: the weight gradients into `gradients` (this chunk's partials, laid out
     /// like the parameters) and, for the inputs given, their gradients (stored; dKey and dValue
     /// may be one buffer, the key being the value, which then gets the sum).
-        public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
+    public func backward(_ gradients: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>, key: UnsafeMutablePointer<Float>,
                          value: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>?,
                          dKey: UnsafeMutablePointer<Float>?, dValue: UnsafeMutablePointer<Float>?, _ lo: Int, _ hi: Int, dropout: Bool) {
         let count = hi - lo, S = g.stateFloats, K = g.workFloats, Tq = g.queryLength, Tv = g.sourceLength
@@ -163,8 +163,8 @@ public struct AttentionLayer {
             Attention.backward(g, s + n * S, wk + n * K, dropout: dropout && g.dropout > 0)
         }
         // each projection's dW = x^T d, db = sum d and dx = d W^T (d: its gradient in each
-        // image's work), one call each so that every size stays a literal; a key passed as the
-        // value (dKey == dValue) gets the value projection's share added
+        // image's work); a key passed as the value (dKey == dValue) gets the value projection's
+        // share added
         let tk = transposed + g.hv * g.outputs + g.queryFeatures * g.hk, tv = tk + g.keyFeatures * g.hk
         projectionBackward(gradients, query + lo * Tq * g.queryFeatures, rows: Tq, features: g.queryFeatures, kernel: w.query, bias: w.queryBias,
                            offset: g.dqOffset, n: g.hk, wt: transposed + g.hv * g.outputs, dx: dQuery, add: false, lo, count)
@@ -174,7 +174,7 @@ public struct AttentionLayer {
                            offset: g.dvOffset, n: g.hv, wt: tv, dx: dValue, add: dKey != nil && dKey == dValue, lo, count)
     }
 
-        func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
+    func projectionBackward(_ gradients: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows: Int, features: Int,
                             kernel: Int, bias: Int?, offset: Int, n: Int, wt: UnsafeMutablePointer<Float>,
                             dx: UnsafeMutablePointer<Float>?, add: Bool, _ lo: Int, _ count: Int) {
         let K = g.workFloats, wk = work + lo * K
@@ -193,7 +193,7 @@ public struct AttentionLayer {
 
 public enum Attention {
     /// p[h, i, :] = softmax over the attended j of q[i, h] . k[j, h] / sqrt(K); zeros past them.
-        static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
+    static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Kd, hk) = (g.queryLength, g.sourceLength, g.keySize, g.hk)
         let scale = 1 / Float(Kd).squareRoot()
         for h in 0..<g.heads {
@@ -214,7 +214,7 @@ public enum Attention {
     }
 
     /// o[i, h] = sum_j weights[h, i, j] v[j, h].
-        static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
+    static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
         let (Tq, Tv, Vd, hv) = (g.queryLength, g.sourceLength, g.valueSize, g.hv)
         for i in 0..<Tq {
             let o = st + g.oOffset + i * hv
@@ -227,7 +227,7 @@ public enum Attention {
     }
 
     /// From do (in work): dq, dk, dv of one image.
-        static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
+    static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
         let (Tq, Tv, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.keySize, g.valueSize, g.hk, g.hv)
         let scale = 1 / Float(Kd).squareRoot()
         (wk + g.dqOffset).update(repeating: 0, count: Tq * hk + Tv * hk + Tv * hv)
@@ -255,12 +255,12 @@ public enum Attention {
     }
 
     /// into[c] += sum over the rows of x[r, c].
-        static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
+    static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { axpy(1, x + r * n, into, n) }
     }
 
     /// a . b over n floats, eight lanes at a time.
-        static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0), j = 0
         while j + 8 <= n {
             acc.addProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self))
@@ -272,7 +272,7 @@ public enum Attention {
     }
 
     /// y += a * x over n floats.
-        static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for j in 0..<n { y[j] += a * x[j] }
     }
 }

@@ -1,4 +1,4 @@
-// The GEMM of the runtime's own kernels (the recurrent layers), which are compiled here with
+// The GEMM of the runtime's own kernels (the recurrent and attention layers), compiled here with
 // run-time sizes. The runtime is compiled file by file (BuildDriver), and `Gemm.rows`' tiles,
 // generic over FloatVector, stay generic when compiled here: every FMA was a call through a
 // protocol witness (an LSTM ran at 8 GFLOP/s). This kernel uses the standard library's
@@ -17,19 +17,20 @@ extension Gemm {
         precondition(!epi.isPointwise, "Gemm.runtime computes no scale, shift or activation")
         var r = 0
         while r < rows {
-            let p = RuntimeRows(min(rows - r, 4), r, a: a, c: c)
+            // Gemm.rows' row addresses, of which the first 4 are used (past `valid` they repeat the last)
+            let valid = min(rows - r, 4), p = TileRows(valid, r, a: a, c: c)
             var col = 0
-            while n - col >= 32 { runtimeBlock(32, p, b: b, col: col, red, epi); col += 32 }
-            if n - col >= 16 { runtimeBlock(16, p, b: b, col: col, red, epi); col += 16 }
-            while col < n { runtimeColumn(p, b: b, col: col, red, epi); col += 1 }
+            while n - col >= 32 { runtimeBlock(32, p, valid, b: b, col: col, red, epi); col += 32 }
+            if n - col >= 16 { runtimeBlock(16, p, valid, b: b, col: col, red, epi); col += 16 }
+            while col < n { runtimeColumn(p, valid, b: b, col: col, red, epi); col += 1 }
             r += 4
         }
     }
 
-    /// Rows p of 16 or 32 (`width`) columns from `col`: two SIMD16 sums per row, the second
-    /// unused at width 16.
+    /// Rows p (the first `valid` stored) of 16 or 32 (`width`) columns from `col`: two SIMD16
+    /// sums per row, the second unused at width 16.
     @inline(never)
-    static func runtimeBlock(_ width: Int, _ p: RuntimeRows, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    static func runtimeBlock(_ width: Int, _ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
         typealias V = SIMD16<Float>
         let two = width == 32
         let bias = epi.accumulate ? nil : epi.bias
@@ -52,14 +53,14 @@ extension Gemm {
             if two { finish(hi, c + col + 16, epi) }
         }
         store(p.c0, s00, s01)
-        if p.valid > 1 { store(p.c1, s10, s11) }
-        if p.valid > 2 { store(p.c2, s20, s21) }
-        if p.valid > 3 { store(p.c3, s30, s31) }
+        if valid > 1 { store(p.c1, s10, s11) }
+        if valid > 2 { store(p.c2, s20, s21) }
+        if valid > 3 { store(p.c3, s30, s31) }
     }
 
-    /// One column of rows p.
+    /// One column of rows p (the first `valid` stored).
     @inline(never)
-    static func runtimeColumn(_ p: RuntimeRows, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    static func runtimeColumn(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
         let start: Float = epi.accumulate ? 0 : epi.bias.map { $0[col] } ?? 0
         var s0 = start, s1 = start, s2 = start, s3 = start
         for i in 0..<red.outer {
@@ -70,32 +71,15 @@ extension Gemm {
         }
         func store(_ c: UnsafeMutablePointer<Float>, _ s: Float) { c[col] = epi.accumulate ? c[col] + s : s }
         store(p.c0, s0)
-        if p.valid > 1 { store(p.c1, s1) }
-        if p.valid > 2 { store(p.c2, s2) }
-        if p.valid > 3 { store(p.c3, s3) }
+        if valid > 1 { store(p.c1, s1) }
+        if valid > 2 { store(p.c2, s2) }
+        if valid > 3 { store(p.c3, s3) }
     }
 
     @inline(__always)
     static func finish(_ s: SIMD16<Float>, _ c: UnsafeMutablePointer<Float>, _ epi: GemmEpilogue) {
         let v = epi.accumulate ? s + SIMD16<Float>.loadFrom(c) : s
         UnsafeMutableRawPointer(c).storeBytes(of: v, as: SIMD16<Float>.self)
-    }
-}
-
-/// The A and C row addresses of one block of `Gemm.runtime`: `valid` rows (at most 4); the rows
-/// past them repeat the last valid one and are not stored.
-struct RuntimeRows {
-    let a0, a1, a2, a3: UnsafePointer<Float>
-    let c0, c1, c2, c3: UnsafeMutablePointer<Float>
-    let valid: Int
-
-    @inline(__always)
-    init(_ valid: Int, _ r0: Int, a: (Int) -> UnsafeMutablePointer<Float>, c: (Int) -> UnsafeMutablePointer<Float>) {
-        let last = valid - 1
-        a0 = UnsafePointer(a(r0)); a1 = UnsafePointer(a(r0 + min(1, last)))
-        a2 = UnsafePointer(a(r0 + min(2, last))); a3 = UnsafePointer(a(r0 + min(3, last)))
-        c0 = c(r0); c1 = c(r0 + min(1, last)); c2 = c(r0 + min(2, last)); c3 = c(r0 + min(3, last))
-        self.valid = valid
     }
 }
 

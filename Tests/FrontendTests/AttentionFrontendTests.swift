@@ -120,6 +120,13 @@ final class AttentionFrontendTests: XCTestCase {
         let text = try config(), axes = try XCTUnwrap(text.range(of: "\"attention_axes\": [1]"))
         assertError(text.replacingCharacters(in: axes, with: "\"attention_axes\": [1, 2]"), "attention_axes: expected null or the steps axis (1)")
         assertError(try withCall("{\"args\": [\(q), \(v), \(q)], \"kwargs\": {}}"), "its value has 5 steps and its key 2")
+        // config keys modelc cannot compute
+        for (from, to, expected) in [("\"use_gate\": false", "\"use_gate\": true", "use_gate=true is not supported"),
+                                     ("\"sliding_window\": null", "\"sliding_window\": 4", "expected null (a sliding window is not supported)"),
+                                     ("\"output_shape\": [3]", "\"output_shape\": [3, 2]", "expected one size (an output of several axes is not supported)")] {
+            let text = try config(), at = try XCTUnwrap(text.range(of: from), from)
+            assertError(text.replacingCharacters(in: at, with: to), expected)
+        }
     }
 
     func testKeras2NodesCarryValueAndKeyInKwargs() throws {

@@ -28,8 +28,9 @@
 //    one binary that needs no toolchain. A big model's file is first cut into one file per core
 //    at its top-level extensions and compiled without -wmo, a job per file (SourceParts.swift).
 // A sanitized build (`--sanitize thread|address`, Sanitizer below) compiles every runtime module
-// (the cold ones too) and the model with `-O -g -sanitize=<kind>` instead of -Ounchecked (which
-// drops the checks the sanitizers should see fail) and links the Swift libraries dynamically (the
+// and the model with `-g -sanitize=<kind>`, at -O instead of -Ounchecked (which drops the checks
+// the sanitizers should see fail; the cold modules stay at -Onone, which keeps them all and costs
+// a fifth of their -O compile under a sanitizer), and links the Swift libraries dynamically (the
 // binary then needs the toolchain; see build()); the flags are part of the cache key, so
 // sanitized and plain runtimes live in different cache entries.
 // Outputs are written to a temporary name and renamed into place (atomic); modelc runs that need
@@ -68,15 +69,15 @@ public enum BuildDriver {
     /// The runtime modules in build order (each imports those before it).
     static let runtimeModules = ["ModelcData", "ModelcModelFiles", "ModelcRuntime", "ModelcCommands"]
 
-    /// The runtime modules compiled with -Onone unless sanitized: cold code (see the top of this file).
+    /// The runtime modules compiled with -Onone, sanitized or not: cold code (see the top of this file).
     static let coldModules: Set<String> = ["ModelcModelFiles", "ModelcCommands"]
 
     /// The swiftc flags of runtime module `m`: those of the model without -wmo (RuntimeBuild),
-    /// -Onone for the cold modules unless sanitized, and the package name that lets a module use
-    /// the `package` declarations of those before it.
+    /// -Onone for the cold modules, and the package name that lets a module use the `package`
+    /// declarations of those before it.
     static func moduleFlags(_ m: String, isa: TargetISA, sanitize: Sanitizer?) -> [String] {
         var flags = fileByFile(optimizationFlags(isa, sanitize: sanitize))
-        if coldModules.contains(m) && sanitize == nil { flags = flags.map { $0 == "-Ounchecked" ? "-Onone" : $0 } }
+        if coldModules.contains(m) { flags = flags.map { $0 == "-Ounchecked" || $0 == "-O" ? "-Onone" : $0 } }
         return flags + ["-package-name", "modelc"]
     }
 

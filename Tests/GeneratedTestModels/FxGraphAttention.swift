@@ -55,42 +55,42 @@ public final class FxGraphAttention: CompiledModelBase, CompiledModel, @unchecke
     var a1: UnsafeMutablePointer<Float> { arena }   // mha output [N, 1, 5, 6]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of mha output
     var l1_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // mha projections, probabilities and mix of every image, then their gradients
-    var l1_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 }   // mha output kernel transposed
-    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + 48 }   // add output [N, 1, 5, 6]
-    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 48 }   // gradient of add output
-    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 48 }   // ln output [N, 1, 5, 6]
-    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 48 }   // gradient of ln output
-    var l3_lnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 528 + 48 }   // ln (mean, inv) per sample and group
-    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 48 }   // conv1d output [N, 1, 2, 6]
-    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 48 }   // gradient of conv1d output
-    var l4_conv1dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 48 }   // conv1d transposed kernel [KH, CO, KW*CI]
-    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 128 }   // gradient of ln output from dense
-    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 608 + 128 }   // dense output [N, 1, 5, 4]
-    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 128 }   // gradient of dense output
-    var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 128 }   // dense transposed kernel [4, 6]
-    var g3_2: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 160 }   // gradient of ln output from mha_1
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 704 + 160 }   // mha_1 output [N, 1, 2, 3]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + 160 }   // gradient of mha_1 output
-    var l6_mha_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 160 }   // mha_1 projections, probabilities and mix of every image, then their gradients
-    var l6_mha_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + 160 }   // mha_1 output kernel and projection kernels transposed
-    var g3_3: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + 208 }   // gradient of ln output from mha_2
-    var g3_4: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 208 }   // gradient of ln output from mha_2
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + 208 }   // mha_2 output [N, 1, 5, 6]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 208 }   // gradient of mha_2 output
-    var l7_mha_2state: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 208 }   // mha_2 projections, probabilities and mix of every image, then their gradients
-    var l7_mha_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1168 + 208 }   // mha_2 output kernel and projection kernels transposed
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1168 + 304 }   // gap output [N, 3]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 304 }   // gradient of gap output
-    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 304 }   // gap_1 output [N, 6]
-    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 304 }   // gradient of gap_1 output
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1232 + 304 }   // concatenate output [N, 9]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + 304 }   // gradient of concatenate output
-    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 + 304 }   // dense_1 output [N, 3]
-    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 304 }   // gradient of dense_1 output
-    var l11_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1296 + 304 }   // dense_1 transposed kernel [3, 9]
+    var l1_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 656 }   // mha output kernel transposed
+    var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 48 }   // add output [N, 1, 5, 6]
+    var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + 48 }   // gradient of add output
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 720 + 48 }   // ln output [N, 1, 5, 6]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + 48 }   // gradient of ln output
+    var l3_lnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + 48 }   // ln (mean, inv) per sample and group
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 800 + 48 }   // conv1d output [N, 1, 2, 6]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + 48 }   // gradient of conv1d output
+    var l4_conv1dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + 48 }   // conv1d transposed kernel [KH, CO, KW*CI]
+    var g3_1: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + 128 }   // gradient of ln output from dense
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 128 }   // dense output [N, 1, 5, 4]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 128 }   // gradient of dense output
+    var l5_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 128 }   // dense transposed kernel [4, 6]
+    var g3_2: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 160 }   // gradient of ln output from mha_1
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 960 + 160 }   // mha_1 output [N, 1, 2, 3]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 160 }   // gradient of mha_1 output
+    var l6_mha_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + 160 }   // mha_1 projections, probabilities and mix of every image, then their gradients
+    var l6_mha_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 160 }   // mha_1 output kernel and projection kernels transposed
+    var g3_3: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 208 }   // gradient of ln output from mha_2
+    var g3_4: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 208 }   // gradient of ln output from mha_2
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 208 }   // mha_2 output [N, 1, 5, 6]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + 208 }   // gradient of mha_2 output
+    var l7_mha_2state: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 208 }   // mha_2 projections, probabilities and mix of every image, then their gradients
+    var l7_mha_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + 208 }   // mha_2 output kernel and projection kernels transposed
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + 304 }   // gap output [N, 3]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1728 + 304 }   // gradient of gap output
+    var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 1744 + 304 }   // gap_1 output [N, 6]
+    var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 1760 + 304 }   // gradient of gap_1 output
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + 304 }   // concatenate output [N, 9]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 + 304 }   // gradient of concatenate output
+    var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 1808 + 304 }   // dense_1 output [N, 3]
+    var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + 304 }   // gradient of dense_1 output
+    var l11_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + 304 }   // dense_1 transposed kernel [3, 9]
 
     override public static var buffers: ModelBuffers {
-        ModelBuffers(parameterCount: 494, inputSize: 30, arena: ArenaSize(perImage: 1296, fixed: 336), arena32: ArenaSize())
+        ModelBuffers(parameterCount: 494, inputSize: 30, arena: ArenaSize(perImage: 1840, fixed: 336), arena32: ArenaSize())
     }
 
     public init(maxBatch: Int) {

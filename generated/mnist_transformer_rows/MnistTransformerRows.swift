@@ -50,31 +50,31 @@ public final class MnistTransformerRows: CompiledModelBase, CompiledModel, @unch
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 }   // mha output [N, 28, 64]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 7168 }   // gradient of mha output
     var l2_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 8960 }   // mha projections, probabilities and mix of every image, then their gradients
-    var l2_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 26464 }   // mha output kernel and projection kernels transposed
-    var g1_2: UnsafeMutablePointer<Float> { arena + maxBatch * 26464 + 16384 }   // gradient of embed output from add
-    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 28256 + 16384 }   // add output [N, 28, 64]
-    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 30048 + 16384 }   // gradient of add output
-    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 31840 + 16384 }   // ln output [N, 28, 64]
-    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 33632 + 16384 }   // gradient of ln output
-    var l4_lnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 35424 + 16384 }   // ln (mean, inv) per sample and group
-    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 35488 + 16384 }   // ff output [N, 28, 128]
-    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 39072 + 16384 }   // gradient of ff output
-    var l5_ffwt: UnsafeMutablePointer<Float> { arena + maxBatch * 42656 + 16384 }   // ff transposed kernel [128, 64]
-    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 42656 + 24576 }   // ff_out output [N, 28, 64]
-    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 44448 + 24576 }   // gradient of ff_out output
-    var l6_ff_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 46240 + 24576 }   // ff_out transposed kernel [64, 128]
-    var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 46240 + 32768 }   // gradient of ln output from add_1
-    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 48032 + 32768 }   // add_1 output [N, 28, 64]
-    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 49824 + 32768 }   // gradient of add_1 output
-    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 51616 + 32768 }   // ln_1 output [N, 28, 64]
-    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 53408 + 32768 }   // gradient of ln_1 output
-    var l8_ln_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 55200 + 32768 }   // ln_1 (mean, inv) per sample and group
-    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 55264 + 32768 }   // dense output [N, 10]
-    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 55280 + 32768 }   // gradient of dense output
-    var l10_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 55296 + 32768 }   // dense transposed kernel [10, 1792]
+    var l2_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 28288 }   // mha output kernel and projection kernels transposed
+    var g1_2: UnsafeMutablePointer<Float> { arena + maxBatch * 28288 + 16384 }   // gradient of embed output from add
+    var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 30080 + 16384 }   // add output [N, 28, 64]
+    var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 31872 + 16384 }   // gradient of add output
+    var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 33664 + 16384 }   // ln output [N, 28, 64]
+    var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 35456 + 16384 }   // gradient of ln output
+    var l4_lnstats: UnsafeMutablePointer<Float> { arena + maxBatch * 37248 + 16384 }   // ln (mean, inv) per sample and group
+    var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 37312 + 16384 }   // ff output [N, 28, 128]
+    var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 40896 + 16384 }   // gradient of ff output
+    var l5_ffwt: UnsafeMutablePointer<Float> { arena + maxBatch * 44480 + 16384 }   // ff transposed kernel [128, 64]
+    var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 44480 + 24576 }   // ff_out output [N, 28, 64]
+    var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 46272 + 24576 }   // gradient of ff_out output
+    var l6_ff_outwt: UnsafeMutablePointer<Float> { arena + maxBatch * 48064 + 24576 }   // ff_out transposed kernel [64, 128]
+    var g4_1: UnsafeMutablePointer<Float> { arena + maxBatch * 48064 + 32768 }   // gradient of ln output from add_1
+    var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 49856 + 32768 }   // add_1 output [N, 28, 64]
+    var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 51648 + 32768 }   // gradient of add_1 output
+    var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 53440 + 32768 }   // ln_1 output [N, 28, 64]
+    var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 55232 + 32768 }   // gradient of ln_1 output
+    var l8_ln_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 57024 + 32768 }   // ln_1 (mean, inv) per sample and group
+    var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 57088 + 32768 }   // dense output [N, 10]
+    var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 57104 + 32768 }   // gradient of dense output
+    var l10_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 57120 + 32768 }   // dense transposed kernel [10, 1792]
 
     override public static var buffers: ModelBuffers {
-        ModelBuffers(parameterCount: 53258, inputSize: 784, arena: ArenaSize(perImage: 55296, fixed: 50688), arena32: ArenaSize())
+        ModelBuffers(parameterCount: 53258, inputSize: 784, arena: ArenaSize(perImage: 57120, fixed: 50688), arena32: ArenaSize())
     }
 
     public init(maxBatch: Int) {

@@ -1,7 +1,8 @@
 // Multi-head attention (Keras MultiHeadAttention) over a chunk of images, forward and backward
-// side by side, llm.c style. The four projections run on Gemm.runtime (Kernels/GemmRuntime.swift:
-// this file is compiled in the runtime, with run-time sizes), batched over the chunk's images;
-// the attention of each head is plain loops over SIMD8 dot products and row updates.
+// side by side, llm.c style. Every product runs on Gemm.runtime (Kernels/GemmRuntime.swift:
+// this file is compiled in the runtime, with run-time sizes): the four projections batched over
+// the chunk's images, and per image and head the scores, the mix and their gradients, as small
+// GEMMs over rows padded to Tp (Tv rounded up to 16) so that their columns fill whole vectors.
 // Foundation's exp.
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
@@ -9,17 +10,19 @@
 //   query  [Tq, Dq]   Wq [Dq, H*K]  bq [H*K]       q = query Wq + bq          [Tq, H*K]
 //   key    [Tv, Dk]   Wk [Dk, H*K]  bk [H*K]       k = key Wk + bk            [Tv, H*K]
 //   value  [Tv, Dv]   Wv [Dv, H*V]  bv [H*V]       v = value Wv + bv          [Tv, H*V]
-//   p[h, i, :] = softmax_j(q[i, h] . k[j, h] / sqrt(K))   (causal: only j <= i)   [H, Tq, Tv]
-//   pd = dropout(p) in training (inverted; the mask kept)                        [H, Tq, Tv]
+//   p[h, i, :] = softmax_j(q[i, h] . k[j, h] / sqrt(K))   (causal: only j <= i)   [H, Tq, Tp]
+//   pd = dropout(p) in training (inverted; the mask kept)                        [H, Tq, Tp]
 //   o[i, h] = sum_j pd[h, i, j] v[j, h]                                          [Tq, H*V]
 //   y = o Wo + bo                    Wo [H*V, O]   bo [O]                        [Tq, O]
-// The forward keeps q, k, v, p, (pd and the mask), o per image in `state`; the backward's
-// per-image scratch `work` holds do [Tq, H*V], dq [Tq, H*K], dk [Tv, H*K], dv [Tv, H*V] and one
-// row [Tv]. Every gradient tensor is stored (not accumulated): one chunk's partial sums.
-//   backward: dWo = o^T dy, dbo = sum dy, do = dy Wo^T; per head and query row i:
-//             dpd[j] = do[i, h] . v[j, h], dv[j, h] += pd[h, i, j] do[i, h],
-//             ds = p * (dp - sum_j dp p) with dp = dpd * mask,
-//             dq[i, h] = sum_j ds[j] k[j, h] / sqrt(K), dk[j, h] += ds[j] q[i, h] / sqrt(K);
+// Rows of p are Tp long, zero past the attended steps. The forward keeps q, k, v, p, (pd and
+// the mask), o per image in `state`; the per-image scratch `work` holds do [Tq, H*V], dq
+// [Tq, H*K], dk [Tv, H*K], dv [Tv, H*V], ds [Tq, Tp] (one head's) and one head's k or v
+// transposed, [max(K, V), Tp] (the forward's scores use it too). Every gradient tensor is
+// stored (not accumulated): one chunk's partial sums.
+//   backward: dWo = o^T dy, dbo = sum dy, do = dy Wo^T; per head:
+//             dpd = do_h v_h^T, dv_h = pd^T do_h,
+//             ds = p * (dp - rowsum(dp * p)) / sqrt(K) with dp = dpd * mask,
+//             dq_h = ds k_h, dk_h = ds^T q_h;
 //             then dW = input^T d(projection), db = sum d(projection), dinput = d(projection) W^T.
 
 import Foundation
@@ -44,7 +47,9 @@ public struct AttentionGeometry: Sendable {
 
     var hk: Int { heads * keySize }
     var hv: Int { heads * valueSize }
-    var probabilities: Int { heads * queryLength * sourceLength }
+    /// Tp: the length of a row of p, Tv rounded up to whole 16-float vectors.
+    var paddedSources: Int { (sourceLength + 15) / 16 * 16 }
+    var probabilities: Int { heads * queryLength * paddedSources }
     // state: q, k, v, p, (pd, mask), o
     var kOffset: Int { queryLength * hk }
     var vOffset: Int { kOffset + sourceLength * hk }
@@ -53,12 +58,13 @@ public struct AttentionGeometry: Sendable {
     var maskOffset: Int { pdOffset + probabilities }
     var oOffset: Int { pOffset + probabilities * (dropout > 0 ? 3 : 1) }
     public var stateFloats: Int { oOffset + queryLength * hv }
-    // work: do, dq, dk, dv, row
+    // work: do, dq, dk, dv, ds, one head's k or v transposed
     var dqOffset: Int { queryLength * hv }
     var dkOffset: Int { dqOffset + queryLength * hk }
     var dvOffset: Int { dkOffset + sourceLength * hk }
-    var rowOffset: Int { dvOffset + sourceLength * hv }
-    public var workFloats: Int { rowOffset + sourceLength }
+    var dsOffset: Int { dvOffset + sourceLength * hv }
+    var transposedOffset: Int { dsOffset + queryLength * paddedSources }
+    public var workFloats: Int { transposedOffset + max(keySize, valueSize) * paddedSources }
     /// Floats of the transposed kernels: Wo^T, then Wq^T, Wk^T, Wv^T with `inputGradient`.
     public func transposedFloats(inputGradient: Bool) -> Int {
         hv * outputs + (inputGradient ? queryFeatures * hk + keyFeatures * hk + valueFeatures * hv : 0)
@@ -112,7 +118,7 @@ public struct AttentionLayer {
         let dropped = dropoutSeed != nil && g.dropout > 0
         for n in 0..<count {
             let st = s + n * S
-            Attention.probabilities(g, st)
+            Attention.probabilities(g, st, work + (lo + n) * g.workFloats)
             if dropped, let seed = dropoutSeed {
                 Dropout.training(st + g.pOffset, st + g.pdOffset, mask: st + g.maskOffset, count: g.probabilities,
                                  first: (lo + n) * g.probabilities, seed: seed, rate: g.dropout)
@@ -193,86 +199,89 @@ public struct AttentionLayer {
 
 public enum Attention {
     /// p[h, i, :] = softmax over the attended j of q[i, h] . k[j, h] / sqrt(K); zeros past them.
-    static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>) {
-        let (Tq, Tv, Kd, hk) = (g.queryLength, g.sourceLength, g.keySize, g.hk)
-        let scale = 1 / Float(Kd).squareRoot()
+    static func probabilities(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>) {
+        let (Tq, Tp, Kd, hk) = (g.queryLength, g.paddedSources, g.keySize, g.hk)
+        let scale = 1 / Float(Kd).squareRoot(), kt = wk + g.transposedOffset
         for h in 0..<g.heads {
-            for i in 0..<Tq {
-                let row = st + g.pOffset + (h * Tq + i) * Tv, q = st + i * hk + h * Kd, m = g.attended(i)
-                var top = -Float.infinity
-                for j in 0..<m {
-                    row[j] = dot(q, st + g.kOffset + j * hk + h * Kd, Kd) * scale
-                    top = max(top, row[j])
-                }
-                var sum: Float = 0
-                for j in 0..<m { row[j] = exp(row[j] - top); sum += row[j] }
-                let inv = 1 / sum
-                for j in 0..<m { row[j] *= inv }
-                for j in m..<Tv { row[j] = 0 }
-            }
+            let p = st + g.pOffset + h * Tq * Tp
+            transposeHead(st + g.kOffset + h * Kd, g, size: Kd, stride: hk, into: kt)
+            Gemm.runtime(Tq, a: { i in st + i * hk + h * Kd }, b: kt, n: Tp, c: { i in p + i * Tp }, GemmReduction(k: Kd, ldb: Tp))
+            for i in 0..<Tq { softmax(p + i * Tp, attended: g.attended(i), length: Tp, scale: scale) }
+        }
+    }
+
+    /// row[0..<m] = softmax(row[0..<m] * scale); row[m..<length] = 0.
+    static func softmax(_ row: UnsafeMutablePointer<Float>, attended m: Int, length: Int, scale: Float) {
+        var top = -Float.infinity
+        for j in 0..<m { row[j] *= scale; top = max(top, row[j]) }
+        var sum: Float = 0
+        for j in 0..<m { row[j] = exp(row[j] - top); sum += row[j] }
+        let inv = 1 / sum
+        for j in 0..<m { row[j] *= inv }
+        (row + m).update(repeating: 0, count: length - m)
+    }
+
+    /// t[d, j] = x[j, h*size + d] (`x` at head h's first column, rows `stride` apart) for j <
+    /// Tv; zeros up to Tp.
+    static func transposeHead(_ x: UnsafeMutablePointer<Float>, _ g: AttentionGeometry, size: Int, stride: Int,
+                              into t: UnsafeMutablePointer<Float>) {
+        let (Tv, Tp) = (g.sourceLength, g.paddedSources)
+        for d in 0..<size {
+            let row = t + d * Tp
+            for j in 0..<Tv { row[j] = x[j * stride + d] }
+            (row + Tv).update(repeating: 0, count: Tp - Tv)
         }
     }
 
     /// o[i, h] = sum_j weights[h, i, j] v[j, h].
     static func combine(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
-        let (Tq, Tv, Vd, hv) = (g.queryLength, g.sourceLength, g.valueSize, g.hv)
-        for i in 0..<Tq {
-            let o = st + g.oOffset + i * hv
-            o.update(repeating: 0, count: hv)
-            for h in 0..<g.heads {
-                let row = weights + (h * Tq + i) * Tv
-                for j in 0..<g.attended(i) { axpy(row[j], st + g.vOffset + j * hv + h * Vd, o + h * Vd, Vd) }
-            }
+        let (Tq, Tp, Vd, hv) = (g.queryLength, g.paddedSources, g.valueSize, g.hv)
+        for h in 0..<g.heads {
+            let w = weights + h * Tq * Tp
+            Gemm.runtime(Tq, a: { i in w + i * Tp }, b: st + g.vOffset + h * Vd, n: Vd, c: { i in st + g.oOffset + i * hv + h * Vd },
+                         GemmReduction(k: g.sourceLength, ldb: hv))
         }
     }
 
     /// From do (in work): dq, dk, dv of one image.
     static func backward(_ g: AttentionGeometry, _ st: UnsafeMutablePointer<Float>, _ wk: UnsafeMutablePointer<Float>, dropout: Bool) {
-        let (Tq, Tv, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.keySize, g.valueSize, g.hk, g.hv)
-        let scale = 1 / Float(Kd).squareRoot()
-        (wk + g.dqOffset).update(repeating: 0, count: Tq * hk + Tv * hk + Tv * hv)
-        let ds = wk + g.rowOffset
+        let (Tq, Tv, Tp, Kd, Vd, hk, hv) = (g.queryLength, g.sourceLength, g.paddedSources, g.keySize, g.valueSize, g.hk, g.hv)
+        let scale = 1 / Float(Kd).squareRoot(), ds = wk + g.dsOffset, vt = wk + g.transposedOffset
         for h in 0..<g.heads {
+            let at = h * Tq * Tp
+            let p = st + g.pOffset + at, pd = dropout ? st + g.pdOffset + at : p, mask = st + g.maskOffset + at
+            // dpd = do_h v_h^T; dv_h = pd^T do_h
+            transposeHead(st + g.vOffset + h * Vd, g, size: Vd, stride: hv, into: vt)
+            Gemm.runtime(Tq, a: { i in wk + i * hv + h * Vd }, b: vt, n: Tp, c: { i in ds + i * Tp }, GemmReduction(k: Vd, ldb: Tp))
+            Gemm.runtime(Tv, a: { j in pd + j }, b: wk + h * Vd, n: Vd, c: { j in wk + g.dvOffset + j * hv + h * Vd },
+                         GemmReduction(outer: 1, inner: Tq, aOuter: 0, aInner: Tp, bOuter: 0, bInner: hv))
             for i in 0..<Tq {
-                let at = (h * Tq + i) * Tv, m = g.attended(i)
-                let p = st + g.pOffset + at, pd = dropout ? st + g.pdOffset + at : p, mask = st + g.maskOffset + at
-                let dO = wk + i * hv + h * Vd, q = st + i * hk + h * Kd, dq = wk + g.dqOffset + i * hk + h * Kd
-                var total: Float = 0
-                for j in 0..<m {
-                    var d = dot(dO, st + g.vOffset + j * hv + h * Vd, Vd)
-                    axpy(pd[j], dO, wk + g.dvOffset + j * hv + h * Vd, Vd)
-                    if dropout { d *= mask[j] }
-                    ds[j] = d
-                    total += d * p[j]
-                }
-                for j in 0..<m {
-                    let d = p[j] * (ds[j] - total) * scale
-                    axpy(d, st + g.kOffset + j * hk + h * Kd, dq, Kd)
-                    axpy(d, q, wk + g.dkOffset + j * hk + h * Kd, Kd)
-                }
+                softmaxGradient(ds + i * Tp, p + i * Tp, mask: dropout ? mask + i * Tp : nil, attended: g.attended(i), sources: Tv, scale: scale)
             }
+            // dq_h = ds k_h; dk_h = ds^T q_h
+            Gemm.runtime(Tq, a: { i in ds + i * Tp }, b: st + g.kOffset + h * Kd, n: Kd, c: { i in wk + g.dqOffset + i * hk + h * Kd },
+                         GemmReduction(k: Tv, ldb: hk))
+            Gemm.runtime(Tv, a: { j in ds + j }, b: st + h * Kd, n: Kd, c: { j in wk + g.dkOffset + j * hk + h * Kd },
+                         GemmReduction(outer: 1, inner: Tq, aOuter: 0, aInner: Tp, bOuter: 0, bInner: hk))
         }
+    }
+
+    /// One row: dp = d * mask (dropout), then d[j] = p[j] (dp[j] - sum_j dp p) * scale for the
+    /// attended j, zero for the others up to `sources`.
+    static func softmaxGradient(_ d: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
+                                attended m: Int, sources: Int, scale: Float) {
+        if let mask { for j in 0..<m { d[j] *= mask[j] } }
+        var total: Float = 0
+        for j in 0..<m { total += d[j] * p[j] }
+        for j in 0..<m { d[j] = p[j] * (d[j] - total) * scale }
+        (d + m).update(repeating: 0, count: sources - m)
     }
 
     /// into[c] += sum over the rows of x[r, c].
     static func addRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { axpy(1, x + r * n, into, n) }
-    }
-
-    /// a . b over n floats, eight lanes at a time.
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>(repeating: 0), j = 0
-        while j + 8 <= n {
-            acc.addProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self))
-            j += 8
+        for r in 0..<rows {
+            let xr = x + r * n
+            for c in 0..<n { into[c] += xr[c] }
         }
-        var s = acc.sum()
-        while j < n { s += a[j] * b[j]; j += 1 }
-        return s
-    }
-
-    /// y += a * x over n floats.
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for j in 0..<n { y[j] += a * x[j] }
     }
 }

@@ -49,25 +49,33 @@ public enum Merge {
     public static func backward(_ op: MergeOperation, dy: UnsafeMutablePointer<Float>, xs: [UnsafeMutablePointer<Float>],
                                 y: UnsafeMutablePointer<Float>, dxs: [UnsafeMutablePointer<Float>?], count: Int) {
         let n = xs.count
-        for i in 0..<count {
-            let g = dy[i]
-            var taken = false
-            for k in 0..<n {
-                let v: Float
-                switch op {
-                case .add: v = g
-                case .subtract: v = k == 0 ? g : -g
-                case .average: v = g / Float(n)
-                case .multiply:
-                    var p = g
-                    for j in 0..<n where j != k { p *= xs[j][i] }
-                    v = p
-                case .maximum, .minimum:
+        switch op {
+        case .add, .subtract, .average:
+            // dx_k = s_k dy: one vector loop per input
+            let s: Float = op == .average ? 1 / Float(n) : 1
+            for (k, dx) in dxs.enumerated() {
+                guard let dx else { continue }
+                let sk = op == .subtract && k > 0 ? -s : s
+                if sk == 1 { if dx != dy { dx.update(from: dy, count: count) } } else { for i in 0..<count { dx[i] = sk * dy[i] } }
+            }
+        case .multiply:
+            for (k, dx) in dxs.enumerated() {
+                guard let dx else { continue }
+                dx.update(from: dy, count: count)
+                for j in 0..<n where j != k {
+                    let xj = xs[j]
+                    for i in 0..<count { dx[i] *= xj[i] }
+                }
+            }
+        case .maximum, .minimum:
+            // dy goes to the first input equal to y
+            for i in 0..<count {
+                var taken = false
+                for k in 0..<n {
                     let hit = !taken && xs[k][i] == y[i]
                     if hit { taken = true }
-                    v = hit ? g : 0
+                    dxs[k]?[i] = hit ? dy[i] : 0
                 }
-                dxs[k]?[i] = v
             }
         }
     }

@@ -10,11 +10,13 @@ import ModelcRuntime
 
 final class AttentionKernelTests: XCTestCase {
     func testBufferSizesAgree() {
-        for (bias, dropout, dx) in [(true, Float(0), true), (false, 0.25, false), (true, 0.5, true)] {
-            let a = AttentionAttrs(heads: 2, keyDim: 3, valueDim: 2, useBias: bias, outputDim: 4, keyFeatures: 3, valueFeatures: 2, dropout: dropout)
-            let rg = AttentionGeometry(queryLength: 3, sourceLength: 4, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
-                                       heads: 2, keySize: 3, valueSize: 2, outputs: 4, dropout: dropout)
-            let s = AttentionEmitter.sizes(a, queries: 3, sources: 4, queryFeatures: 5, inputGradient: dx)
+        // key size below and above the value size; source lengths under, at and over 16 floats
+        for (bias, dropout, dx, k, v, tq, tv) in [(true, Float(0), true, 3, 2, 3, 4), (false, 0.25, false, 3, 2, 3, 16), (true, 0.5, true, 3, 2, 20, 17),
+                                                 (true, 0, true, 2, 5, 40, 33)] {
+            let a = AttentionAttrs(heads: 2, keyDim: k, valueDim: v, useBias: bias, outputDim: 4, keyFeatures: 3, valueFeatures: 2, dropout: dropout)
+            let rg = AttentionGeometry(queryLength: tq, sourceLength: tv, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
+                                       heads: 2, keySize: k, valueSize: v, outputs: 4, dropout: dropout)
+            let s = AttentionEmitter.sizes(a, queries: tq, sources: tv, queryFeatures: 5, inputGradient: dx)
             XCTAssertEqual(s.state, rg.stateFloats)
             XCTAssertEqual(s.work, rg.workFloats)
             XCTAssertEqual(s.transposed, rg.transposedFloats(inputGradient: dx))
@@ -50,32 +52,54 @@ final class AttentionKernelTests: XCTestCase {
         for (bias, dropout, causal) in [(true, Float(0), false), (false, 0.3, false), (true, 0.3, true)] {
             let g = AttentionGeometry(queryLength: 3, sourceLength: causal ? 3 : 4, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
                                       heads: 2, keySize: 3, valueSize: 2, outputs: 4, dropout: dropout, causal: causal)
-            var r = Run(g, images: 2, bias: bias)
-            let seed: UInt64? = dropout > 0 ? 77 : nil
-            let up = (0..<(2 * g.queryLength * g.outputs)).map { Float(sin(Double($0) * 1.3)) }
-            _ = r.forward(seed: seed)
-            let (grads, dq, dk, dv) = r.backward(up, dropout: seed != nil)
-            // every element written (the buffers start as NaN)
-            for (name, v) in [("parameters", grads), ("query", dq), ("key", dk), ("value", dv)] {
-                XCTAssertTrue(v.allSatisfy(\.isFinite), "\(name): an element not written")
-            }
-            XCTAssertEqual(r.backward(up, dropout: seed != nil, inputGradient: false).parameters, grads, "no input gradients: the same weight gradients")
-            func loss(_ r: inout Run) -> Double { zip(r.forward(seed: seed), up).reduce(0) { $0 + Double($1.0 * $1.1) } }
-            func check(_ name: String, _ analytic: [Float], _ path: WritableKeyPath<Run, [Float]>) {
-                for i in stride(from: 0, to: analytic.count, by: max(1, analytic.count / 17)) {
-                    let h: Float = 1e-2, keep = r[keyPath: path][i]
-                    r[keyPath: path][i] = keep + h; let plus = loss(&r)
-                    r[keyPath: path][i] = keep - h; let minus = loss(&r)
-                    r[keyPath: path][i] = keep
-                    let numeric = (plus - minus) / Double(2 * h)
-                    XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-3 * (1 + abs(numeric)), "bias \(bias) dropout \(dropout) causal \(causal) \(name)[\(i)]")
-                }
-            }
-            check("parameters", grads, \.parameters)
-            check("query", dq, \.query)
-            check("key", dk, \.key)
-            check("value", dv, \.value)
+            checkBackward(g, bias: bias)
         }
+    }
+
+    /// Sizes as published models have them: key and value sizes of 16 and 24 (whole 16-float
+    /// column blocks, and one with 8 single columns after it), source lengths that the rows of p
+    /// pad (17, 28 -> 32) or fill (32), causal with more query than source steps.
+    func testModelSizedHeadsAndPaddedRows() {
+        for (tq, tv, causal, dropout) in [(28, 28, true, Float(0)), (5, 32, false, 0), (33, 17, true, 0.2)] {
+            let g = AttentionGeometry(queryLength: tq, sourceLength: tv, queryFeatures: 6, keyFeatures: 5, valueFeatures: 7,
+                                      heads: 2, keySize: 16, valueSize: 24, outputs: 6, dropout: dropout, causal: causal)
+            var r = Run(g, images: 2, bias: true)
+            let y = r.forward(seed: nil), want = r.reference()
+            for i in y.indices { XCTAssertEqual(Double(y[i]), want[i], accuracy: 1e-5 * (1 + abs(want[i])), "\(tq)x\(tv) causal \(causal) y[\(i)]") }
+            checkBackward(g, bias: true)
+        }
+    }
+
+    /// The backward of sum(y * up) against central differences of the forward, on a sample of
+    /// every parameter and input; with dropout, its mask fixed by the seed.
+    func checkBackward(_ g: AttentionGeometry, bias: Bool, file: StaticString = #filePath, line: UInt = #line) {
+        var r = Run(g, images: 2, bias: bias)
+        let seed: UInt64? = g.dropout > 0 ? 77 : nil
+        let up = (0..<(2 * g.queryLength * g.outputs)).map { Float(sin(Double($0) * 1.3)) }
+        _ = r.forward(seed: seed)
+        let (grads, dq, dk, dv) = r.backward(up, dropout: seed != nil)
+        let label = "bias \(bias) dropout \(g.dropout) causal \(g.causal) \(g.queryLength)x\(g.sourceLength)"
+        // every element written (the buffers start as NaN)
+        for (name, v) in [("parameters", grads), ("query", dq), ("key", dk), ("value", dv)] {
+            XCTAssertTrue(v.allSatisfy(\.isFinite), "\(label) \(name): an element not written", file: file, line: line)
+        }
+        XCTAssertEqual(r.backward(up, dropout: seed != nil, inputGradient: false).parameters, grads,
+                       "\(label): no input gradients, the same weight gradients", file: file, line: line)
+        func loss(_ r: inout Run) -> Double { zip(r.forward(seed: seed), up).reduce(0) { $0 + Double($1.0 * $1.1) } }
+        func check(_ name: String, _ analytic: [Float], _ path: WritableKeyPath<Run, [Float]>) {
+            for i in stride(from: 0, to: analytic.count, by: max(1, analytic.count / 17)) {
+                let h: Float = 1e-2, keep = r[keyPath: path][i]
+                r[keyPath: path][i] = keep + h; let plus = loss(&r)
+                r[keyPath: path][i] = keep - h; let minus = loss(&r)
+                r[keyPath: path][i] = keep
+                let numeric = (plus - minus) / Double(2 * h)
+                XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-3 * (1 + abs(numeric)), "\(label) \(name)[\(i)]", file: file, line: line)
+            }
+        }
+        check("parameters", grads, \.parameters)
+        check("query", dq, \.query)
+        check("key", dk, \.key)
+        check("value", dv, \.value)
     }
 
     /// The key and value passed as one tensor (a self-attention call with two inputs): the

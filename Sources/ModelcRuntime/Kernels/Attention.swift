@@ -3,7 +3,7 @@
 // this file is compiled in the runtime, with run-time sizes): the four projections batched over
 // the chunk's images, and per image and head the scores, the mix and their gradients, as small
 // GEMMs over rows padded to Tp (Tv rounded up to 16) so that their columns fill whole vectors.
-// Foundation's exp.
+// The softmax's exponentials 16 at a time (Kernels/Exponential.swift).
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
 // key and value inputs; H heads of key size K and value size V; O outputs):
@@ -24,8 +24,6 @@
 //             ds = p * (dp - rowsum(dp * p)) / sqrt(K) with dp = dpd * mask,
 //             dq_h = ds k_h, dk_h = ds^T q_h;
 //             then dW = input^T d(projection), db = sum d(projection), dinput = d(projection) W^T.
-
-import Foundation
 
 /// The sizes of one attention layer.
 public struct AttentionGeometry: Sendable {
@@ -210,19 +208,25 @@ public enum Attention {
         }
     }
 
-    /// row[0..<m] = softmax(row[0..<m] * scale); row[m..<length] = 0.
+    /// row[0..<m] = softmax(row[0..<m] * scale); row[m..<length] = 0 (`length` a multiple of
+    /// 16, so that the exponentials run on whole vectors; the lanes past m are cleared after).
     static func softmax(_ row: UnsafeMutablePointer<Float>, attended m: Int, length: Int, scale: Float) {
+        typealias V = Exponential.V
         var top = -Float.infinity
         for j in 0..<m { row[j] *= scale; top = max(top, row[j]) }
-        var sum: Float = 0
-        for j in 0..<m { row[j] = exp(row[j] - top); sum += row[j] }
-        let inv = 1 / sum
-        for j in 0..<m { row[j] *= inv }
+        for j in stride(from: 0, to: m, by: 16) {
+            let e = Exponential.exp(V.loadFrom(row + j) - V(repeating: top))
+            UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: V.self)
+        }
         (row + m).update(repeating: 0, count: length - m)
+        var sum = V()
+        for j in stride(from: 0, to: m, by: 16) { sum += V.loadFrom(row + j) }
+        let inv = 1 / sum.sum()
+        for j in 0..<m { row[j] *= inv }
     }
 
-    /// t[d, j] = x[j, h*size + d] (`x` at head h's first column, rows `stride` apart) for j <
-    /// Tv; zeros up to Tp.
+    /// t[d, j] = x[j * stride + d] (`x` at a head's first column, rows `stride` apart) for j <
+    /// Tv, d < size; zeros from Tv up to Tp.
     static func transposeHead(_ x: UnsafeMutablePointer<Float>, _ g: AttentionGeometry, size: Int, stride: Int,
                               into t: UnsafeMutablePointer<Float>) {
         let (Tv, Tp) = (g.sourceLength, g.paddedSources)

@@ -1,6 +1,7 @@
 // Per-image normalizations (no batch statistics, the same in training and at inference):
 // LayerNormalization / nn.LayerNorm and GroupNorm as one group-statistics kernel, and Keras's
-// fixed Normalization. Plain loops, forward and backward side by side; sums in Double.
+// fixed Normalization. Plain loops, forward and backward side by side; sums in Double, each as
+// eight partial sums (GroupNorm.total), so that the additions do not wait on each other.
 //
 // GroupNorm over samples [S, P, C] (S samples, P positions, C channels in G groups of C/G):
 //   forward   for each sample s and group g, over its m = P * C/G values:
@@ -46,22 +47,21 @@ public enum GroupNorm {
         for s in 0..<samples {
             let xs = x + s * g.sampleSize, ys = y + s * g.sampleSize
             for k in 0..<g.groups {
+                // the group: at each position p, the cg channels from c0 (one contiguous run)
                 let c0 = k * cg
                 var sum = 0.0
-                for p in 0..<g.positions { for ch in c0..<c0 + cg { sum += Double(xs[p * c + ch]) } }
+                for p in 0..<g.positions { let r = xs + p * c + c0; sum += total(cg) { Double(r[$0]) } }
                 let mean = sum / m
                 var sq = 0.0
-                for p in 0..<g.positions { for ch in c0..<c0 + cg { let d = Double(xs[p * c + ch]) - mean; sq += d * d } }
+                for p in 0..<g.positions { let r = xs + p * c + c0; sq += total(cg) { let d = Double(r[$0]) - mean; return d * d } }
                 let mf = Float(mean), inv = Float(1 / (sq / m + Double(g.epsilon)).squareRoot())
                 stats[(s * g.groups + k) * 2] = mf
                 stats[(s * g.groups + k) * 2 + 1] = inv
                 for p in 0..<g.positions {
-                    for ch in c0..<c0 + cg {
-                        var v = (xs[p * c + ch] - mf) * inv
-                        if let gamma { v *= gamma[ch] }
-                        if let beta { v += beta[ch] }
-                        ys[p * c + ch] = v
-                    }
+                    let r = xs + p * c + c0, out = ys + p * c + c0
+                    for j in 0..<cg { out[j] = (r[j] - mf) * inv }
+                    if let gamma { for j in 0..<cg { out[j] *= gamma[c0 + j] } }
+                    if let beta { for j in 0..<cg { out[j] += beta[c0 + j] } }
                 }
             }
         }
@@ -75,32 +75,47 @@ public enum GroupNorm {
         let c = g.channels, cg = c / g.groups, m = Float(g.groupSize)
         for s in 0..<samples {
             let base = s * g.sampleSize
-            let xs = x + base, dys = dy + base
             for k in 0..<g.groups {
-                let c0 = k * cg
+                let c0 = k * cg, gm = gamma.map { $0 + c0 }
                 let mean = stats[(s * g.groups + k) * 2], inv = stats[(s * g.groups + k) * 2 + 1]
                 var sumD = 0.0, sumDX = 0.0
                 for p in 0..<g.positions {
-                    for ch in c0..<c0 + cg {
-                        let i = p * c + ch
-                        let xh = (xs[i] - mean) * inv, d = dys[i] * (gamma?[ch] ?? 1)
-                        sumD += Double(d); sumDX += Double(d * xh)
-                        if let dGamma { dGamma[ch] += dys[i] * xh }
-                        if let dBeta { dBeta[ch] += dys[i] }
+                    let r = x + base + p * c + c0, d = dy + base + p * c + c0
+                    if let gm {
+                        sumD += total(cg) { Double(d[$0] * gm[$0]) }
+                        sumDX += total(cg) { Double(d[$0] * gm[$0] * ((r[$0] - mean) * inv)) }
+                    } else {
+                        sumD += total(cg) { Double(d[$0]) }
+                        sumDX += total(cg) { Double(d[$0] * ((r[$0] - mean) * inv)) }
                     }
+                    if let dGamma { for j in 0..<cg { dGamma[c0 + j] += d[j] * ((r[j] - mean) * inv) } }
+                    if let dBeta { for j in 0..<cg { dBeta[c0 + j] += d[j] } }
                 }
                 guard let dx else { continue }
                 let meanD = Float(sumD) / m, meanDX = Float(sumDX) / m
-                let dxs = dx + base
                 for p in 0..<g.positions {
-                    for ch in c0..<c0 + cg {
-                        let i = p * c + ch
-                        let xh = (xs[i] - mean) * inv, d = dys[i] * (gamma?[ch] ?? 1)
-                        dxs[i] = inv * (d - meanD - xh * meanDX)
+                    let r = x + base + p * c + c0, d = dy + base + p * c + c0, out = dx + base + p * c + c0
+                    if let gm {
+                        for j in 0..<cg { out[j] = inv * (d[j] * gm[j] - meanD - (r[j] - mean) * inv * meanDX) }
+                    } else {
+                        for j in 0..<cg { out[j] = inv * (d[j] - meanD - (r[j] - mean) * inv * meanDX) }
                     }
                 }
             }
         }
+    }
+
+    /// sum of term(j) for j < n, as eight partial sums (independent additions, not one chain).
+    @inline(__always)
+    static func total(_ n: Int, _ term: (Int) -> Double) -> Double {
+        var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), j = 0
+        while j + 8 <= n {
+            a.0 += term(j); a.1 += term(j + 1); a.2 += term(j + 2); a.3 += term(j + 3)
+            a.4 += term(j + 4); a.5 += term(j + 5); a.6 += term(j + 6); a.7 += term(j + 7)
+            j += 8
+        }
+        while j < n { a.0 += term(j); j += 1 }
+        return ((a.0 + a.1) + (a.2 + a.3)) + ((a.4 + a.5) + (a.6 + a.7))
     }
 }
 

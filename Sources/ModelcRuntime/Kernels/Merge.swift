@@ -49,32 +49,34 @@ public enum Merge {
     public static func backward(_ op: MergeOperation, dy: UnsafeMutablePointer<Float>, xs: [UnsafeMutablePointer<Float>],
                                 y: UnsafeMutablePointer<Float>, dxs: [UnsafeMutablePointer<Float>?], count: Int) {
         let n = xs.count
-        switch op {
-        case .add, .subtract, .average:
-            // dx_k = s_k dy: one vector loop per input
-            let s: Float = op == .average ? 1 / Float(n) : 1
-            for (k, dx) in dxs.enumerated() {
-                guard let dx else { continue }
-                let sk = op == .subtract && k > 0 ? -s : s
-                if sk == 1 { if dx != dy { dx.update(from: dy, count: count) } } else { for i in 0..<count { dx[i] = sk * dy[i] } }
-            }
-        case .multiply:
-            for (k, dx) in dxs.enumerated() {
-                guard let dx else { continue }
-                dx.update(from: dy, count: count)
-                for j in 0..<n where j != k {
-                    let xj = xs[j]
-                    for i in 0..<count { dx[i] *= xj[i] }
-                }
-            }
-        case .maximum, .minimum:
+        if op == .maximum || op == .minimum {
             // dy goes to the first input equal to y
             for i in 0..<count {
+                let g = dy[i]
                 var taken = false
                 for k in 0..<n {
                     let hit = !taken && xs[k][i] == y[i]
                     if hit { taken = true }
-                    dxs[k]?[i] = hit ? dy[i] : 0
+                    dxs[k]?[i] = hit ? g : 0
+                }
+            }
+            return
+        }
+        // one vector loop per input; a dx that is dy's own buffer last, as the others read dy
+        for last in [false, true] {
+            for (k, dx) in dxs.enumerated() {
+                guard let dx, (dx == dy) == last else { continue }
+                switch op {
+                case .add: if dx != dy { dx.update(from: dy, count: count) }
+                case .subtract: if k == 0 { if dx != dy { dx.update(from: dy, count: count) } } else { for i in 0..<count { dx[i] = -dy[i] } }
+                case .average: for i in 0..<count { dx[i] = dy[i] / Float(n) }
+                case .multiply:
+                    for i in 0..<count {
+                        var p = dy[i]
+                        for j in 0..<n where j != k { p *= xs[j][i] }
+                        dx[i] = p
+                    }
+                case .maximum, .minimum: break
                 }
             }
         }

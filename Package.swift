@@ -77,7 +77,7 @@ let package = Package(
                                                          "GeneratedModels"],
                     path: "Tests/RuntimeTests"),
         // `modelc sweep` end to end (runs the built modelc binary; compiles one tiny model).
-        .testTarget(name: "SweepTests", dependencies: ["modelc"], path: "Tests/SweepTests"),
+        .testTarget(name: "SweepTests", dependencies: ["modelc", "ModelcData"], path: "Tests/SweepTests"),
         // The backend test models: small hand-built IRs covering every layer kind plus the Keras
         // reference fixtures, emitted into Tests/GeneratedTestModels by modelc-testmodels
         // (`--check` in CI), where BackendTests compiles and runs them.

@@ -39,8 +39,8 @@ final class AttentionModelFileTests: XCTestCase {
     /// A Keras 2 `.h5` (tf_keras 2.21, Tests/Fixtures/keras_files/make_keras2_attention.py): the
     /// call `mha(q, v, k, use_causal_mask=True)` is written as the query with value= and key= in
     /// its kwargs; the weights are `mha/query/kernel:0` ... beside a Dense named `query` (whose
-    /// `query/kernel:0` stays that layer's). Its compiled binary's `predict` gave tf_keras's
-    /// probabilities within 1.2e-7 (Tests/Peers/RESULTS.md, twenty-sixth session).
+    /// `query/kernel:0` stays that layer's). Its compiled binary's `predict` gives tf_keras's
+    /// probabilities (SweepTests' KerasCompileTests).
     func testKeras2FileCallAndWeightNames() throws {
         let path = KerasFixtureTests.root + "/../keras_files/keras2_attention.h5"
         let ir = try Frontend.check(path: path).ir

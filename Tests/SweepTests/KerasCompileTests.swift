@@ -1,10 +1,13 @@
 // `modelc compile model.keras` end to end with the built modelc binary: the file's trained
 // weights are stored beside the binary (`BIN-weights.keras`), which starts from them when no
 // checkpoint or --weights is given, also when started by name through PATH from another
-// directory, and `export` writes them; `compile --weights` with an unknown type is a usage error. Slow: one generated binary.
+// directory, and `export` writes them; `compile --weights` with an unknown type is a usage error.
+// A Keras 2 `.h5` with cross-attention (keras2_attention.h5) gives tf_keras's probabilities.
+// Slow: two generated binaries.
 
 import XCTest
 import Foundation
+import ModelcData
 
 final class KerasCompileTests: XCTestCase, BuiltModelcTests {
     func testCompileStoresTheModelFilesWeightsBesideTheBinary() throws {
@@ -37,5 +40,29 @@ final class KerasCompileTests: XCTestCase, BuiltModelcTests {
         XCTAssertTrue(x.err.contains("m-weights.keras"), x.err)
         let exported = try run(tmp + "/bin/m", ["predict", "--weights", tmp + "/w.npz", image, "--json"], cwd: tmp)
         XCTAssertEqual(exported.out, given.out, exported.err)
+    }
+
+    /// make_keras2_attention.py's model (a Dense named `query`, `mha(q, v, k,
+    /// use_causal_mask=True)`, tf_keras 2.21): its binary's `predict` on the four inputs of
+    /// keras2_attention.io.npz against tf_keras's `predict`.
+    func testKeras2AttentionFileGivesKerassProbabilities() throws {
+        let modelc = try modelc()
+        let tmp = temp()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let dir = repo.appendingPathComponent("Tests/Fixtures/keras_files").path
+        let c = try run(modelc, ["compile", dir + "/keras2_attention.h5", "-o", tmp + "/k2", "--generated", tmp + "/gen"], cwd: tmp)
+        XCTAssertEqual(c.status, 0, c.err)
+        let p = try run(tmp + "/k2", ["predict", "--data", dir + "/keras2_attention.io.npz", "--json"], cwd: tmp)
+        XCTAssertEqual(p.status, 0, p.err)
+        let got = p.out.split(separator: "\n").compactMap { line -> [Double]? in
+            let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return o?["probabilities"] as? [Double]
+        }
+        let want = try XCTUnwrap(NPZ.read(path: dir + "/keras2_attention.io.npz")["y"]).floats()
+        XCTAssertEqual(got.count, 4, p.out)
+        XCTAssertEqual(got.flatMap { $0 }.count, want.count)
+        for (i, (g, w)) in zip(got.flatMap { $0 }, want).enumerated() {
+            XCTAssertEqual(g, Double(w), accuracy: 1e-6, "probability \(i)")
+        }
     }
 }

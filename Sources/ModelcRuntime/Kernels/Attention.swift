@@ -3,7 +3,7 @@
 // this file is compiled in the runtime, with run-time sizes): the four projections batched over
 // the chunk's images, and per image and head the scores, the mix and their gradients, as small
 // GEMMs over rows padded to Tp (Tv rounded up to 16) so that their columns fill whole vectors.
-// The softmax's exponentials 16 at a time (Kernels/Exponential.swift).
+// The softmax's exponentials 16 at a time (Kernels/VectorMath.swift).
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
 // key and value inputs; H heads of key size K and value size V; O outputs):
@@ -211,11 +211,11 @@ public enum Attention {
     /// row[0..<m] = softmax(row[0..<m] * scale); row[m..<length] = 0 (`length` a multiple of
     /// 16, so that the exponentials run on whole vectors; the lanes past m are cleared after).
     static func softmax(_ row: UnsafeMutablePointer<Float>, attended m: Int, length: Int, scale: Float) {
-        typealias V = Exponential.V
+        typealias V = VectorMath.V
         var top = -Float.infinity
         for j in 0..<m { row[j] *= scale; top = max(top, row[j]) }
         for j in stride(from: 0, to: m, by: 16) {
-            let e = Exponential.exp(V.loadFrom(row + j) - V(repeating: top))
+            let e = VectorMath.exp(V.loadFrom(row + j) - V(repeating: top))
             UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: V.self)
         }
         (row + m).update(repeating: 0, count: length - m)

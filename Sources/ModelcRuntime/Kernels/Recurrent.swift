@@ -1,7 +1,8 @@
 // Recurrent layers (Keras SimpleRNN, LSTM, GRU with both reset_after forms) over a chunk of
 // images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
 // Gemm.runtime (Kernels/GemmRuntime.swift: these kernels are compiled in the runtime, with
-// run-time sizes); the gate math is scalar loops. Foundation's exp and tanh.
+// run-time sizes); the gate math is loops over the units, the activations 16 at a time
+// (Kernels/VectorMath.swift).
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
 // GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
@@ -241,8 +242,6 @@ public struct BidirectionalLayer {
     }
 }
 
-@inline(__always) private func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }
-
 public enum Recurrent {
     /// Forward of `count` images: x, state and y point at the first one.
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
@@ -306,39 +305,39 @@ public enum Recurrent {
         let hp: UnsafeMutablePointer<Float>? = t > 0 ? h - U : nil
         switch g.cell {
         case .simple:
-            for j in 0..<U { h[j] = tanh(z[j] + rec[j]) }
+            for j in 0..<U { h[j] = z[j] + rec[j] }
+            VectorMath.tanh(h, count: U)
         case .lstm:
+            // i, f, cc, o in place of their pre-activations
             let c = s + g.cOffset + t * U
-            for j in 0..<U {
-                let i = sigmoid(z[j] + rec[j]), f = sigmoid(z[U + j] + rec[U + j])
-                let cc = tanh(z[2 * U + j] + rec[2 * U + j]), o = sigmoid(z[3 * U + j] + rec[3 * U + j])
-                z[j] = i; z[U + j] = f; z[2 * U + j] = cc; z[3 * U + j] = o
-                c[j] = f * (t > 0 ? c[j - U] : 0) + i * cc
-                h[j] = o * tanh(c[j])
-            }
+            for j in 0..<(4 * U) { z[j] += rec[j] }
+            VectorMath.sigmoid(z, count: 2 * U)
+            VectorMath.tanh(z + 2 * U, count: U)
+            VectorMath.sigmoid(z + 3 * U, count: U)
+            for j in 0..<U { c[j] = z[U + j] * (t > 0 ? c[j - U] : 0) + z[j] * z[2 * U + j] }
+            VectorMath.tanh(c, into: h, count: U)
+            for j in 0..<U { h[j] = z[3 * U + j] * h[j] }
         case .gruResetAfter:
+            // zz, r (adjacent blocks, in either order), then hh = tanh(z + r * e)
             let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
+            for j in 0..<(2 * U) { z[j] += rec[j] }
+            VectorMath.sigmoid(z, count: 2 * U)
             for j in 0..<U {
-                let zz = sigmoid(z[zo + j] + rec[zo + j]), r = sigmoid(z[ro + j] + rec[ro + j])
                 e[j] = rec[2 * U + j]
-                let hh = tanh(z[2 * U + j] + r * e[j])
-                z[zo + j] = zz; z[ro + j] = r; z[2 * U + j] = hh
-                h[j] = zz * (hp?[j] ?? 0) + (1 - zz) * hh
+                z[2 * U + j] += z[ro + j] * e[j]
             }
+            VectorMath.tanh(z + 2 * U, count: U)
+            for j in 0..<U { h[j] = z[zo + j] * (hp?[j] ?? 0) + (1 - z[zo + j]) * z[2 * U + j] }
         case .gruResetBefore:
             let e = s + g.extraOffset + t * U
             if firstPass {
-                for j in 0..<U {
-                    let zz = sigmoid(z[j] + rec[j]), r = sigmoid(z[U + j] + rec[U + j])
-                    z[j] = zz; z[U + j] = r
-                    e[j] = r * (hp?[j] ?? 0)
-                }
+                for j in 0..<(2 * U) { z[j] += rec[j] }
+                VectorMath.sigmoid(z, count: 2 * U)
+                for j in 0..<U { e[j] = z[U + j] * (hp?[j] ?? 0) }
             } else {
-                for j in 0..<U {
-                    let hh = tanh(z[2 * U + j] + rec[2 * U + j])
-                    z[2 * U + j] = hh
-                    h[j] = z[j] * (hp?[j] ?? 0) + (1 - z[j]) * hh
-                }
+                for j in 0..<U { z[2 * U + j] += rec[2 * U + j] }
+                VectorMath.tanh(z + 2 * U, count: U)
+                for j in 0..<U { h[j] = z[j] * (hp?[j] ?? 0) + (1 - z[j]) * z[2 * U + j] }
             }
         }
     }
@@ -418,9 +417,10 @@ public enum Recurrent {
             for j in 0..<U { dz[j] = dh[j] * (1 - h[j] * h[j]); dh[j] = 0 }
         case .lstm:
             let c = s + g.cOffset + t * U
+            VectorMath.tanh(c, into: dz + 3 * U, count: U)   // tanh(c), read before its slot is written
             for j in 0..<U {
                 let (i, f, cc, o) = (a[j], a[U + j], a[2 * U + j], a[3 * U + j])
-                let tc = tanh(c[j])
+                let tc = dz[3 * U + j]
                 let dct = dc[j] + dh[j] * o * (1 - tc * tc)
                 let cp: Float = t > 0 ? c[j - U] : 0
                 dz[j] = dct * cc * i * (1 - i)

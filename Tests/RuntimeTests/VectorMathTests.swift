@@ -1,0 +1,76 @@
+// VectorMath (Sources/ModelcRuntime/Kernels/VectorMath.swift) against Foundation: exp within 2 ulp
+// from -103.9 (subnormal results) to 88.7, exact at 0, 0 below the range and +inf above it;
+// tanh within 3 ulp and sigmoid within 4 ulp of their Foundation forms over [-20, 20] (tanh
+// finely near 0, where its polynomial takes over); NaN kept; the array form the same on every
+// element, the tail's too.
+
+import XCTest
+import Foundation
+@testable import ModelcRuntime
+
+final class VectorMathTests: XCTestCase {
+    func each(_ xs: [Float], _ f: (VectorMath.V) -> VectorMath.V) -> [Float] {
+        var out: [Float] = []
+        for i in stride(from: 0, to: xs.count, by: 16) {
+            var v = VectorMath.V()
+            for l in 0..<16 { v[l] = i + l < xs.count ? xs[i + l] : 0 }
+            let e = f(v)
+            for l in 0..<16 where i + l < xs.count { out.append(e[l]) }
+        }
+        return out
+    }
+
+    /// The largest distance from Foundation's value in units of its ulp.
+    func worstUlps(_ xs: [Float], _ f: (VectorMath.V) -> VectorMath.V, _ want: (Float) -> Float) -> (Float, Float) {
+        var worst: (Float, Float) = (0, 0)
+        for (x, y) in zip(xs, each(xs, f)) {
+            let w = want(x), ulps = abs(y - w) / max(w.ulp, Float.leastNonzeroMagnitude)
+            if ulps > worst.0 { worst = (ulps, x) }
+        }
+        return worst
+    }
+
+    func testExpWithinTwoUlp() {
+        let step: Float = (103.9 + 88.7) / 40_000
+        let range: [Float] = (0..<40_000).map { i -> Float in -103.9 + Float(i) * step }
+        let xs = range + (0..<20_000).map { i -> Float in -Float(i) * 1e-3 }
+        let (ulps, at) = worstUlps(xs, VectorMath.exp) { Foundation.exp($0) }
+        XCTAssertLessThanOrEqual(ulps, 2, "exp(\(at))")
+        XCTAssertEqual(each([0], VectorMath.exp), [1])
+    }
+
+    func testExpOutsideTheRange() {
+        let e = each([-104, -1000, -.infinity, 88.8, 1000, .infinity, .nan, -.nan], VectorMath.exp)
+        XCTAssertEqual(Array(e[0..<6]), [0, 0, 0, .infinity, .infinity, .infinity])
+        XCTAssertTrue(e[6].isNaN && e[7].isNaN)
+    }
+
+    func testTanhWithinThreeUlpAndSigmoidFour() {
+        let wide: [Float] = (0..<40_000).map { i -> Float in -20 + Float(i) * 1e-3 }
+        let near: [Float] = (1..<20_000).map { i -> Float in Float(i) * 5e-5 }
+        let xs = wide + near + near.map { -$0 } + [0, -0, 1e-30, -1e-30, 0.625, -0.625, 0.62499997]
+        let (t, tAt) = worstUlps(xs, VectorMath.tanh) { Foundation.tanh($0) }
+        XCTAssertLessThanOrEqual(t, 3, "tanh(\(tAt))")
+        let (s, sAt) = worstUlps(wide, VectorMath.sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
+        XCTAssertLessThanOrEqual(s, 4, "sigmoid(\(sAt))")
+        let ends = each([50, -50, 1000, -1000, .infinity, -.infinity, .nan], VectorMath.tanh)
+        XCTAssertEqual(Array(ends[0..<6]), [1, -1, 1, -1, 1, -1])
+        XCTAssertTrue(ends[6].isNaN)
+        XCTAssertEqual(each([100, -200, .infinity, -.infinity], VectorMath.sigmoid), [1, 0, 1, 0])
+        XCTAssertTrue(each([.nan], VectorMath.sigmoid)[0].isNaN)
+    }
+
+    func testArrayFormsGiveEveryElementTheVectorsValue() {
+        for count in [1, 15, 16, 17, 40] {
+            let xs = (0..<count).map { Float(sin(Double($0) * 0.7) * 3) }
+            var inPlace = xs, into = [Float](repeating: .nan, count: count)
+            inPlace.withUnsafeMutableBufferPointer { VectorMath.tanh($0.baseAddress!, count: count) }
+            xs.withUnsafeBufferPointer { x in into.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: count) } }
+            XCTAssertEqual(inPlace, each(xs, VectorMath.tanh), "\(count)")
+            XCTAssertEqual(into, inPlace, "\(count)")
+            var s = xs
+            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid($0.baseAddress!, count: count) }
+            XCTAssertEqual(s, each(xs, VectorMath.sigmoid), "\(count)")
+        }
+    }
+}

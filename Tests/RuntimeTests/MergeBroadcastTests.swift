@@ -104,23 +104,24 @@ final class MergeBroadcastTests: XCTestCase {
     /// ties of maximum and minimum included, and the same when an input's gradient is written
     /// into dy's own buffer (each input's gradient read from dy before that one is stored).
     func testElementwiseBackwardIsTheBroadcastOneAndSafeInPlace() {
-        let n = 10, inputs = 3
+        let n = 10
         func buffer(_ v: [Float]) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: v.count)
             p.initialize(from: v, count: v.count)
             return p
         }
-        var raw = (0..<inputs).map { values(n, $0 + 1) }
+        var raw = (0..<3).map { values(n, $0 + 1) }
         for i in stride(from: 0, to: n, by: 3) { raw[1][i] = raw[0][i]; raw[2][i] = raw[0][i] }   // ties
-        let xs = raw.map(buffer), dyValues = values(n, 9)
-        defer { xs.forEach { $0.deallocate() } }
-        for op in ops where op != .subtract {
+        let all = raw.map(buffer), dyValues = values(n, 9)
+        defer { all.forEach { $0.deallocate() } }
+        for op in ops {
+            let xs = op == .subtract ? Array(all.prefix(2)) : all, inputs = xs.count
             let y = buffer([Float](repeating: 0, count: n))
             Merge.forward(op, xs, y, count: n)
             let want = (0..<inputs).map { _ in buffer([Float](repeating: 7, count: n)) }
             let dy = buffer(dyValues)
-            Merge.backwardBroadcast(op, dy: dy, xs: xs, y: y, dxs: want, shapes: [[n], [n], [n]], out: [n], images: 1)
-            for inPlace in [nil, 0, 2] {
+            Merge.backwardBroadcast(op, dy: dy, xs: xs, y: y, dxs: want, shapes: Array(repeating: [n], count: inputs), out: [n], images: 1)
+            for inPlace in [nil, 0, inputs - 1] {
                 let got = (0..<inputs).map { k in k == inPlace ? dy : buffer([Float](repeating: 7, count: n)) }
                 dy.update(from: dyValues, count: n)
                 Merge.backward(op, dy: dy, xs: xs, y: y, dxs: got, count: n)

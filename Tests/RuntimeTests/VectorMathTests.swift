@@ -25,7 +25,7 @@ final class VectorMathTests: XCTestCase {
         var worst: (Float, Float) = (0, 0)
         for (x, y) in zip(xs, each(xs, f)) {
             let w = want(x), ulps = abs(y - w) / max(w.ulp, Float.leastNonzeroMagnitude)
-            if ulps > worst.0 { worst = (ulps, x) }
+            if !(ulps <= worst.0) { worst = (ulps.isNaN ? .infinity : ulps, x) }   // a NaN result is the worst
         }
         return worst
     }
@@ -53,9 +53,11 @@ final class VectorMathTests: XCTestCase {
         XCTAssertLessThanOrEqual(t, 3, "tanh(\(tAt))")
         let (s, sAt) = worstUlps(wide, VectorMath.sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
         XCTAssertLessThanOrEqual(s, 4, "sigmoid(\(sAt))")
-        let ends = each([50, -50, 1000, -1000, .infinity, -.infinity, .nan], VectorMath.tanh)
+        let ends = each([50, -50, 1000, -1000, .infinity, -.infinity, .nan, 0, -0.0], VectorMath.tanh)
         XCTAssertEqual(Array(ends[0..<6]), [1, -1, 1, -1, 1, -1])
         XCTAssertTrue(ends[6].isNaN)
+        XCTAssertEqual(ends[7].bitPattern, Float(0).bitPattern)
+        XCTAssertEqual(ends[8].bitPattern, Float(-0.0).bitPattern, "tanh(-0) = -0")
         XCTAssertEqual(each([100, -200, .infinity, -.infinity], VectorMath.sigmoid), [1, 0, 1, 0])
         XCTAssertTrue(each([.nan], VectorMath.sigmoid)[0].isNaN)
     }
@@ -63,14 +65,15 @@ final class VectorMathTests: XCTestCase {
     func testArrayFormsGiveEveryElementTheVectorsValue() {
         for count in [1, 15, 16, 17, 40] {
             let xs = (0..<count).map { Float(sin(Double($0) * 0.7) * 3) }
-            var inPlace = xs, into = [Float](repeating: .nan, count: count)
+            // one sentinel past the end: nothing is written beyond count
+            var inPlace = xs + [7], into = [Float](repeating: .nan, count: count) + [7]
             inPlace.withUnsafeMutableBufferPointer { VectorMath.tanh($0.baseAddress!, count: count) }
             xs.withUnsafeBufferPointer { x in into.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: count) } }
-            XCTAssertEqual(inPlace, each(xs, VectorMath.tanh), "\(count)")
+            XCTAssertEqual(inPlace, each(xs, VectorMath.tanh) + [7], "\(count)")
             XCTAssertEqual(into, inPlace, "\(count)")
-            var s = xs
+            var s = xs + [7]
             s.withUnsafeMutableBufferPointer { VectorMath.sigmoid($0.baseAddress!, count: count) }
-            XCTAssertEqual(s, each(xs, VectorMath.sigmoid), "\(count)")
+            XCTAssertEqual(s, each(xs, VectorMath.sigmoid) + [7], "\(count)")
         }
     }
 }

@@ -12,8 +12,9 @@
 //                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0
 //   Dropout.backward        dx = dy * mask
 //
-// Each element's result is the same scalar expression in either form, so results do not depend
-// on how a batch is split. The functions are @_transparent (every count a literal times the
+// Each element's result is the same expression in either form, so results do not depend on how
+// a batch is split (sigmoid and tanh: VectorMath's, which gives every element its vector's
+// value, the last few too). The functions are @_transparent (every count a literal times the
 // chunk's image count after inlining); with MODELC_KERNELS_OUT_OF_LINE (debug builds) they call
 // a copy compiled here instead, the activation's `switch` outside its loop.
 
@@ -57,8 +58,8 @@ public enum Activations {
         case .linear: for i in 0..<count { y[i] = x[i] }
         case .relu: for i in 0..<count { y[i] = max(x[i], 0) }
         case .leaky(let a): for i in 0..<count { let v = x[i]; y[i] = v < 0 ? v * a : v }
-        case .sigmoid: for i in 0..<count { y[i] = 1 / (1 + exp(-x[i])) }
-        case .tanh: for i in 0..<count { y[i] = tanh(x[i]) }
+        case .sigmoid: VectorMath.sigmoid(x, into: y, count: count)
+        case .tanh: VectorMath.tanh(x, into: y, count: count)
         case .elu(let a): for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * (exp(v) - 1) }
         case .capped(let m): for i in 0..<count { y[i] = min(max(x[i], 0), m) }
         case .softmax(let channels): softmax(x, y, rows: count / channels, channels: channels)

@@ -1,7 +1,8 @@
 // Per-image normalizations (no batch statistics, the same in training and at inference):
 // LayerNormalization / nn.LayerNorm and GroupNorm as one group-statistics kernel, and Keras's
-// fixed Normalization. Plain loops, forward and backward side by side; sums in Double, each as
-// eight partial sums (GroupNorm.total), so that the additions do not wait on each other.
+// fixed Normalization. Plain loops, forward and backward side by side; sums in Double, each
+// contiguous run of a group's channels as eight partial sums (GroupNorm.total), so that the
+// additions do not wait on each other.
 //
 // GroupNorm over samples [S, P, C] (S samples, P positions, C channels in G groups of C/G):
 //   forward   for each sample s and group g, over its m = P * C/G values:

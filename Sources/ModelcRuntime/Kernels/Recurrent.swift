@@ -24,8 +24,6 @@
 //   dh, dc [U]    the gradients carried to the previous step
 // Every gradient tensor is stored (not accumulated): one chunk's partial sums.
 
-import Foundation
-
 public enum RecurrentCellKind: Sendable {
     case simple, lstm, gruResetAfter, gruResetBefore
 }

@@ -11,9 +11,10 @@ import ModelcRuntime
 final class AttentionKernelTests: XCTestCase {
     func testBufferSizesAgree() {
         // key size below and above the value size; source lengths under, at and over 16 floats
-        for (bias, dropout, dx, k, v, tq, tv) in [(true, Float(0), true, 3, 2, 3, 4), (false, 0.25, false, 3, 2, 3, 16), (true, 0.5, true, 3, 2, 20, 17),
-                                                 (true, 0, true, 2, 5, 40, 33)] {
-            let a = AttentionAttrs(heads: 2, keyDim: k, valueDim: v, useBias: bias, outputDim: 4, keyFeatures: 3, valueFeatures: 2, dropout: dropout)
+        for (bias, dropout, dx, k, v, tq, tv) in [(true, Float(0), true, 3, 2, 3, 4), (false, 0.25, false, 3, 2, 3, 16),
+                                                 (true, 0.5, true, 3, 2, 20, 17), (true, 0, true, 2, 5, 40, 33)] {
+            let a = AttentionAttrs(heads: 2, keyDim: k, valueDim: v, useBias: bias, outputDim: 4, keyFeatures: 3, valueFeatures: 2,
+                                   dropout: dropout)
             let rg = AttentionGeometry(queryLength: tq, sourceLength: tv, queryFeatures: 5, keyFeatures: 3, valueFeatures: 2,
                                        heads: 2, keySize: k, valueSize: v, outputs: 4, dropout: dropout)
             let s = AttentionEmitter.sizes(a, queries: tq, sources: tv, queryFeatures: 5, inputGradient: dx)
@@ -65,7 +66,9 @@ final class AttentionKernelTests: XCTestCase {
                                       heads: 2, keySize: 16, valueSize: 24, outputs: 6, dropout: dropout, causal: causal)
             var r = Run(g, images: 2, bias: true)
             let y = r.forward(seed: nil), want = r.reference()
-            for i in y.indices { XCTAssertEqual(Double(y[i]), want[i], accuracy: 1e-5 * (1 + abs(want[i])), "\(tq)x\(tv) causal \(causal) y[\(i)]") }
+            for i in y.indices {
+                XCTAssertEqual(Double(y[i]), want[i], accuracy: 1e-5 * (1 + abs(want[i])), "\(tq)x\(tv) causal \(causal) y[\(i)]")
+            }
             checkBackward(g, bias: true)
         }
     }
@@ -93,7 +96,8 @@ final class AttentionKernelTests: XCTestCase {
                 r[keyPath: path][i] = keep - h; let minus = loss(&r)
                 r[keyPath: path][i] = keep
                 let numeric = (plus - minus) / Double(2 * h)
-                XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-3 * (1 + abs(numeric)), "\(label) \(name)[\(i)]", file: file, line: line)
+                XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-3 * (1 + abs(numeric)), "\(label) \(name)[\(i)]",
+                               file: file, line: line)
             }
         }
         check("parameters", grads, \.parameters)

@@ -54,7 +54,7 @@ public final class FxGraphAttention: CompiledModelBase, CompiledModel, @unchecke
 
     var a1: UnsafeMutablePointer<Float> { arena }   // mha output [N, 1, 5, 6]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of mha output
-    var l1_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // mha projections, probabilities and mix of every image, then their gradients
+    var l1_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // mha projections, probabilities and mix of every image, then their gradients (and the forward's scratch)
     var l1_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 656 }   // mha output kernel transposed
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 48 }   // add output [N, 1, 5, 6]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 688 + 48 }   // gradient of add output
@@ -71,13 +71,13 @@ public final class FxGraphAttention: CompiledModelBase, CompiledModel, @unchecke
     var g3_2: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 160 }   // gradient of ln output from mha_1
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 960 + 160 }   // mha_1 output [N, 1, 2, 3]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 160 }   // gradient of mha_1 output
-    var l6_mha_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + 160 }   // mha_1 projections, probabilities and mix of every image, then their gradients
+    var l6_mha_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + 160 }   // mha_1 projections, probabilities and mix of every image, then their gradients (and the forward's scratch)
     var l6_mha_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 160 }   // mha_1 output kernel and projection kernels transposed
     var g3_3: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 + 208 }   // gradient of ln output from mha_2
     var g3_4: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 208 }   // gradient of ln output from mha_2
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 208 }   // mha_2 output [N, 1, 5, 6]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1248 + 208 }   // gradient of mha_2 output
-    var l7_mha_2state: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 208 }   // mha_2 projections, probabilities and mix of every image, then their gradients
+    var l7_mha_2state: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 + 208 }   // mha_2 projections, probabilities and mix of every image, then their gradients (and the forward's scratch)
     var l7_mha_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + 208 }   // mha_2 output kernel and projection kernels transposed
     var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + 304 }   // gap output [N, 3]
     var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1728 + 304 }   // gradient of gap output

@@ -1,9 +1,9 @@
 // The runtime's element-wise kernels (Sources/ModelcRuntime/Kernels/Elementwise.swift) against
 // plain scalar expressions (sigmoid and tanh: VectorMath's value for the element), bit for bit,
-// in both their inlined and their out-of-line form: every
-// activation forward and backward (in place too, as the layers with a folded activation call
-// them), softmax and its backward, and dropout's mask (the SplitMix64 finalizer of seed + element
-// index, written out here), its independence of how the elements are split, and its backward.
+// in both their inlined and their out-of-line form: every activation forward and backward (in
+// place too, as the layers with a folded activation call them), softmax and its backward, and
+// dropout's mask (the SplitMix64 finalizer of seed + element index, written out here), its
+// independence of how the elements are split, and its backward.
 
 import Foundation
 import XCTest

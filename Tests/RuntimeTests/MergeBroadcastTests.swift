@@ -3,7 +3,9 @@
 // element-wise Merge.forward, and every gradient matches a central finite difference of
 // sum(y * r) in Double, for every operation, on a squeeze-and-excitation shape (x [4, 3, 5] *
 // s [1, 1, 5]), a spatial one ([4, 3, 1] + [4, 3, 5] + [1, 3, 1]), rank 4 and vectors; and the
-// tie of maximum and minimum goes to the first input equal to y, with or without a gradient.
+// tie of maximum and minimum goes to the first input equal to y, with or without a gradient; and
+// Merge.backward (equal shapes) gives backwardBroadcast's gradients, also with a gradient written
+// into dy's own buffer.
 
 import XCTest
 @testable import ModelcRuntime
@@ -126,7 +128,8 @@ final class MergeBroadcastTests: XCTestCase {
                 dy.update(from: dyValues, count: n)
                 Merge.backward(op, dy: dy, xs: xs, y: y, dxs: got, count: n)
                 for k in 0..<inputs {
-                    XCTAssertEqual(Array(UnsafeBufferPointer(start: got[k], count: n)), Array(UnsafeBufferPointer(start: want[k], count: n)),
+                    XCTAssertEqual(Array(UnsafeBufferPointer(start: got[k], count: n)),
+                                   Array(UnsafeBufferPointer(start: want[k], count: n)),
                                    "\(op) input \(k), gradient in dy's buffer: \(inPlace.map(String.init) ?? "none")")
                 }
                 for (k, p) in got.enumerated() where k != inPlace { p.deallocate() }

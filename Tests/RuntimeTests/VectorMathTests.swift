@@ -68,7 +68,9 @@ final class VectorMathTests: XCTestCase {
             // one sentinel past the end: nothing is written beyond count
             var inPlace = xs + [7], into = [Float](repeating: .nan, count: count) + [7]
             inPlace.withUnsafeMutableBufferPointer { VectorMath.tanh($0.baseAddress!, count: count) }
-            xs.withUnsafeBufferPointer { x in into.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: count) } }
+            xs.withUnsafeBufferPointer { x in
+                into.withUnsafeMutableBufferPointer { VectorMath.tanh(x.baseAddress!, into: $0.baseAddress!, count: count) }
+            }
             XCTAssertEqual(inPlace, each(xs, VectorMath.tanh) + [7], "\(count)")
             XCTAssertEqual(into, inPlace, "\(count)")
             var s = xs + [7]

@@ -8,8 +8,8 @@
 #      which at -Onone under TSan take over 12 minutes instead of about 1.5 (SAN_CONFIG=debug
 #      runs the debug build, asserts included);
 #   2. `modelc compile models/seed002_mnist_cnn.md --sanitize KIND` (runtime and model built
-#      with -O -g -sanitize=KIND, the cold runtime modules at -Onone; the runtime cache entry is
-#      keyed by those flags);
+#      with -O -g -sanitize=KIND, the runtime modules but ModelcRuntime at -Onone; the runtime
+#      cache entry is keyed by those flags);
 #   3. with that binary: a short training (1 epoch, 256 images of the shipped MNIST sample,
 #      batch 64, --threads 2: the worker pool's hand-offs between the caller and one worker),
 #      an eval on 256 test images with --threads 3 (two workers), a single-image predict, and

@@ -49,7 +49,7 @@ public final class MnistTransformerRows: CompiledModelBase, CompiledModel, @unch
     var g1_1: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // gradient of embed output from mha
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 }   // mha output [N, 28, 64]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 7168 }   // gradient of mha output
-    var l2_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 8960 }   // mha projections, probabilities and mix of every image, then their gradients
+    var l2_mhastate: UnsafeMutablePointer<Float> { arena + maxBatch * 8960 }   // mha projections, probabilities and mix of every image, then their gradients (and the forward's scratch)
     var l2_mhawt: UnsafeMutablePointer<Float> { arena + maxBatch * 28288 }   // mha output kernel and projection kernels transposed
     var g1_2: UnsafeMutablePointer<Float> { arena + maxBatch * 28288 + 16384 }   // gradient of embed output from add
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 30080 + 16384 }   // add output [N, 28, 64]

@@ -28,9 +28,10 @@
 //    one binary that needs no toolchain. A big model's file is first cut into one file per core
 //    at its top-level extensions and compiled without -wmo, a job per file (SourceParts.swift).
 // A sanitized build (`--sanitize thread|address`, Sanitizer below) compiles every runtime module
-// and the model with `-g -sanitize=<kind>`, at -O instead of -Ounchecked (which drops the checks
-// the sanitizers should see fail; the cold modules stay at -Onone, which keeps them all and costs
-// a fifth of their -O compile under a sanitizer), and links the Swift libraries dynamically (the
+// and the model with `-g -sanitize=<kind>`: ModelcRuntime and the model at -O instead of
+// -Ounchecked (which drops the checks the sanitizers should see fail), the other modules at
+// -Onone (which keeps them all and costs a fifth of an -O compile under a sanitizer; a sanitized
+// run reads a few hundred images), and links the Swift libraries dynamically (the
 // binary then needs the toolchain; see build()); the flags are part of the cache key, so
 // sanitized and plain runtimes live in different cache entries.
 // Outputs are written to a temporary name and renamed into place (atomic); modelc runs that need
@@ -72,12 +73,19 @@ public enum BuildDriver {
     /// The runtime modules compiled with -Onone, sanitized or not: cold code (see the top of this file).
     static let coldModules: Set<String> = ["ModelcModelFiles", "ModelcCommands"]
 
+    /// The one runtime module a sanitized build optimizes (-O): the kernels, the worker pool and
+    /// the training loop, which at -Onone under TSan train 70 times slower. ModelcData's decoders
+    /// read a sanitized run's few hundred images as fast at -Onone, which keeps every check.
+    static let sanitizedOptimized = "ModelcRuntime"
+
     /// The swiftc flags of runtime module `m`: those of the model without -wmo (RuntimeBuild),
-    /// -Onone for the cold modules, and the package name that lets a module use the `package`
-    /// declarations of those before it.
+    /// -Onone for the cold modules (and, sanitized, for all but ModelcRuntime), and the package
+    /// name that lets a module use the `package` declarations of those before it.
     static func moduleFlags(_ m: String, isa: TargetISA, sanitize: Sanitizer?) -> [String] {
         var flags = fileByFile(optimizationFlags(isa, sanitize: sanitize))
-        if coldModules.contains(m) { flags = flags.map { $0 == "-Ounchecked" || $0 == "-O" ? "-Onone" : $0 } }
+        if coldModules.contains(m) || (sanitize != nil && m != sanitizedOptimized) {
+            flags = flags.map { $0 == "-Ounchecked" || $0 == "-O" ? "-Onone" : $0 }
+        }
         return flags + ["-package-name", "modelc"]
     }
 

@@ -2,7 +2,8 @@
 // side by side, llm.c style. Every product runs on Gemm.runtime (Kernels/GemmRuntime.swift:
 // this file is compiled in the runtime, with run-time sizes): the four projections batched over
 // the chunk's images, and per image and head the scores, the mix and their gradients, as small
-// GEMMs over rows padded to Tp (Tv rounded up to 16) so that their columns fill whole vectors.
+// GEMMs; the rows of p are padded to Tp (Tv rounded up to 16), so that the GEMMs with Tp columns
+// (the scores, dpd) fill whole vectors.
 // The softmax's exponentials 16 at a time (Kernels/VectorMath.swift).
 //
 // Shapes (one image; Tq query steps, Tv value steps; Dq, Dk, Dv input features of the query,
@@ -260,7 +261,8 @@ public enum Attention {
             Gemm.runtime(Tv, a: { j in pd + j }, b: wk + h * Vd, n: Vd, c: { j in wk + g.dvOffset + j * hv + h * Vd },
                          GemmReduction(outer: 1, inner: Tq, aOuter: 0, aInner: Tp, bOuter: 0, bInner: hv))
             for i in 0..<Tq {
-                softmaxGradient(ds + i * Tp, p + i * Tp, mask: dropout ? mask + i * Tp : nil, attended: g.attended(i), sources: Tv, scale: scale)
+                softmaxGradient(ds + i * Tp, p + i * Tp, mask: dropout ? mask + i * Tp : nil, attended: g.attended(i),
+                                sources: Tv, scale: scale)
             }
             // dq_h = ds k_h; dk_h = ds^T q_h
             Gemm.runtime(Tq, a: { i in ds + i * Tp }, b: st + g.kOffset + h * Kd, n: Kd, c: { i in wk + g.dqOffset + i * hk + h * Kd },

@@ -68,7 +68,8 @@ public enum Merge {
                 guard let dx, (dx == dy) == last else { continue }
                 switch op {
                 case .add: if dx != dy { dx.update(from: dy, count: count) }
-                case .subtract: if k == 0 { if dx != dy { dx.update(from: dy, count: count) } } else { for i in 0..<count { dx[i] = -dy[i] } }
+                case .subtract:
+                    if k > 0 { for i in 0..<count { dx[i] = -dy[i] } } else if dx != dy { dx.update(from: dy, count: count) }
                 case .average: for i in 0..<count { dx[i] = dy[i] / Float(n) }
                 case .multiply:
                     for i in 0..<count {

@@ -82,7 +82,9 @@ public enum VectorMath {
     }
 
     public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count, sigmoid) }
-    public static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { map(x, y, count: count, sigmoid) }
+    public static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        map(x, y, count: count, sigmoid)
+    }
     public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count, tanh) }
     public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { map(x, y, count: count, tanh) }
 }

@@ -48,7 +48,7 @@ struct AttentionEmitter: OpEmitter {
         let (tq, tv, dq) = (steps(query.shape), steps(value.shape), query.shape.last ?? 0)
         let inputGradient = c.inputs.contains { $0.gx != nil }
         let sizes = AttentionEmitter.sizes(a, queries: tq, sources: tv, queryFeatures: dq, inputGradient: inputGradient)
-        m.buffer("\(p)state", perImage: sizes.state + sizes.work, "\(c.name) projections, probabilities and mix of every image, then their gradients")
+        m.buffer("\(p)state", perImage: sizes.state + sizes.work, "\(c.name) projections, probabilities and mix of every image, then their gradients (and the forward's scratch)")
         m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) output kernel\(inputGradient ? " and projection kernels" : "") transposed")
         let geometry = "AttentionGeometry(queryLength: \(tq), sourceLength: \(tv), queryFeatures: \(dq), keyFeatures: \(a.keyFeatures), valueFeatures: \(a.valueFeatures), heads: \(a.heads), keySize: \(a.keyDim), valueSize: \(a.valueDim), outputs: \(a.outputDim)\(a.dropout > 0 ? ", dropout: \(floatLiteral(a.dropout))" : "")\(a.causal ? ", causal: true" : ""))"
         let offsets = AttentionEmitter.offsets(a, first: c.paramOffsets[.kernel] ?? 0, queryFeatures: dq)

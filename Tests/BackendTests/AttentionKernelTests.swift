@@ -59,9 +59,11 @@ final class AttentionKernelTests: XCTestCase {
 
     /// Sizes as published models have them: key and value sizes of 16 and 24 (whole 16-float
     /// column blocks, and one with 8 single columns after it), source lengths that the rows of p
-    /// pad (17, 28 -> 32) or fill (32), causal with more query than source steps.
+    /// pad (1 -> 16, 17 and 28 -> 32) or fill (16, 32), causal with more query than source steps.
     func testModelSizedHeadsAndPaddedRows() {
-        for (tq, tv, causal, dropout) in [(28, 28, true, Float(0)), (5, 32, false, 0), (33, 17, true, 0.2)] {
+        // and one source step (p = 1), and exactly 16 (no padding)
+        for (tq, tv, causal, dropout) in [(28, 28, true, Float(0)), (5, 32, false, 0), (33, 17, true, 0.2),
+                                          (3, 1, false, 0), (4, 16, true, 0)] {
             let g = AttentionGeometry(queryLength: tq, sourceLength: tv, queryFeatures: 6, keyFeatures: 5, valueFeatures: 7,
                                       heads: 2, keySize: 16, valueSize: 24, outputs: 6, dropout: dropout, causal: causal)
             var r = Run(g, images: 2, bias: true)

@@ -1,8 +1,8 @@
 // The per-image normalization kernels (Sources/ModelcRuntime/Kernels/LayerNorm.swift):
 // GroupNorm's forward against the formula computed in Double, and every output of its backward
 // (dx, dgamma, dbeta) against central finite differences of L = sum(y * r), for LayerNorm's
-// two forms and GroupNorm, with and without gamma and beta; Keras's fixed Normalization too,
-// including its 1e-7 floor on sqrt(variance).
+// two forms and GroupNorm (groups of 10 channels too), with and without gamma and beta; Keras's
+// fixed Normalization too, including its 1e-7 floor on sqrt(variance).
 
 import XCTest
 @testable import ModelcRuntime
@@ -13,7 +13,9 @@ final class NormalizationKernelTests: XCTestCase {
                         Case(samples: 1, positions: 1, channels: 12, groups: 1, gamma: true, beta: false),   // LayerNorm, whole image
                         Case(samples: 2, positions: 6, channels: 4, groups: 2, gamma: true, beta: true),     // GroupNorm
                         Case(samples: 3, positions: 4, channels: 6, groups: 3, gamma: false, beta: true),
-                        Case(samples: 1, positions: 3, channels: 4, groups: 4, gamma: false, beta: false)]
+                        Case(samples: 1, positions: 3, channels: 4, groups: 4, gamma: false, beta: false),
+                        // runs of 10 channels per group: the eight partial sums and their tail
+                        Case(samples: 2, positions: 3, channels: 20, groups: 2, gamma: true, beta: true)]
 
     func values(_ n: Int, _ rng: inout UInt64, _ lo: Float, _ hi: Float) -> [Float] {
         (0..<n).map { _ in

@@ -14,6 +14,8 @@ Networks (same layers as the seed documents; Dropout is active in training):
   transformer  models/mnist_transformer_rows.md: 28 rows -> Dense 64, self-attention (4 heads of
            16) + Add + LayerNormalization, Dense 128 relu -> 64 + Add + LayerNormalization,
            Flatten, Dense 10 (not in the default --nets)
+  lstm     models/mnist_lstm_rows.md: 28 rows -> LSTM 128 (last state) -> Dense 10 (not in the
+           default --nets)
 
 Measured, each framework in its own subprocess with 2 threads:
   train_images_per_s       batch 128, Adam (lr 1e-3), softmax cross-entropy, synthetic data;
@@ -58,6 +60,7 @@ NETS = {
     "seed002": dict(model="seed002_mnist_cnn", title="seed 002 CNN"),
     "seed001": dict(model="seed001_kmnist_mlp", title="seed 001 MLP 784-128-64-10"),
     "transformer": dict(model="mnist_transformer_rows", title="transformer block on MNIST rows"),
+    "lstm": dict(model="mnist_lstm_rows", title="LSTM 128 on MNIST rows"),
 }
 ALIASES = {v["model"]: k for k, v in NETS.items()}
 THREADS = 2
@@ -126,6 +129,16 @@ def torch_model(net):
                 x = self.ln1(x + self.ff(x))
                 return self.out(x.flatten(1))
         return Block()
+    if net == "lstm":
+        class Rows(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(28, 128, batch_first=True)
+                self.out = nn.Linear(128, 10)
+
+            def forward(self, x):
+                return self.out(self.lstm(x.reshape(-1, 28, 28))[0][:, -1])
+        return Rows()
     raise ValueError(net)
 
 
@@ -139,6 +152,9 @@ def torch_forward_flops(model):
             total[0] += 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
         elif isinstance(m, torch.nn.Linear):
             total[0] += 2 * m.in_features * m.out_features
+        elif isinstance(m, torch.nn.LSTM):   # 4 gates per step: input and recurrent products
+            steps = out[0].shape[1]
+            total[0] += 2 * steps * 4 * m.hidden_size * (m.input_size + m.hidden_size)
     hs = [m.register_forward_hook(hook) for m in model.modules()]
     model.eval()
     with torch.no_grad():
@@ -188,6 +204,8 @@ def keras_model(net):
         f = L.Dense(64)(L.Dense(128, activation="relu")(x))
         x = L.LayerNormalization()(L.Add()([x, f]))
         x = L.Dense(10, activation="softmax")(L.Flatten()(x))
+    elif net == "lstm":
+        x = L.Dense(10, activation="softmax")(L.LSTM(128)(L.Reshape((28, 28))(i)))
     else:
         raise ValueError(net)
     return keras.Model(i, x)
@@ -209,7 +227,7 @@ def timed_median(fn, repeats):
 def steps_for(net, args):
     if args.train_steps:
         return args.train_steps
-    return {"seed000": 30, "seed002": 12, "seed001": 300, "transformer": 40}[net]
+    return {"seed000": 30, "seed002": 12, "seed001": 300, "transformer": 40, "lstm": 30}[net]
 
 
 def worker_torch(net, args):
@@ -308,7 +326,7 @@ def worker_onnx(net, args):
     for _ in range(3):
         sess.run(None, {"x": xb})
     reps = max(args.repeats, 5)
-    inner = {"seed000": 8, "seed002": 3, "seed001": 200, "transformer": 20}[net]
+    inner = {"seed000": 8, "seed002": 3, "seed001": 200, "transformer": 20, "lstm": 10}[net]
 
     def b256():
         for _ in range(inner):

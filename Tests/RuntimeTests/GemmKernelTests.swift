@@ -85,7 +85,7 @@ final class GemmKernelTests: XCTestCase {
 
     func testEveryRowRemainderAndColumnTail() {
         for rows in [1, 2, 3, 4, 5, 6, 7, 11, 12, 13] {
-            for n in [1, 2, 3, 5, 10, 16, 24, 31, 32, 64, 70, 128] {
+            for n in [1, 2, 3, 5, 10, 16, 24, 31, 32, 64, 70, 128, 177, 300] {
                 check(rows: rows, n: n, k: 9)
             }
         }
@@ -97,6 +97,8 @@ final class GemmKernelTests: XCTestCase {
         check(rows: 13, n: 70, k: 33, biasOn: true, alpha: 0.3)
         check(rows: 8, n: 37, k: 20, folded: true, alpha: 0.1)
         check(rows: 9, n: 19, k: 5, accumulate: true)
+        check(rows: 5, n: 300, k: 40, biasOn: true)   // a lone last row's 128-column blocks start from the bias
+        check(rows: 1, n: 130, k: 9, accumulate: true)
         // ReLU6-style cap and hard_swish (inference), against their scalar definitions.
         check(rows: 13, n: 70, k: 33, biasOn: true, activation: .capped(0.5), post: { min(max($0, 0), 0.5) })
         check(rows: 8, n: 37, k: 20, folded: true, activation: .hardSwish, post: { $0 * min(max($0 + 3, 0), 6) / 6 })

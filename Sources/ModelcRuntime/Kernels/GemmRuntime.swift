@@ -3,7 +3,9 @@
 // generic over FloatVector, stay generic when compiled here: every FMA was a call through a
 // protocol witness (an LSTM ran at 8 GFLOP/s). This kernel uses the standard library's
 // SIMD16<Float> directly, which compiles to vector instructions in any file: 4 rows x 32
-// columns of sums in registers, then 16 columns, then single columns.
+// columns of sums in registers, then 16 columns, then single columns. A lone row (one image's
+// recurrent step, or the last of rows not a multiple of 4) takes 128 columns at a time in eight
+// sums first: the 4-row block would compute it four times over, in chains as long.
 //
 //   C[r][0..<n] (op)= sum_{i < outer} sum_{j < inner} A_r[i*aOuter + j*aInner] * B[i*bOuter + j*bInner + 0..<n]
 //
@@ -20,6 +22,7 @@ extension Gemm {
             // Gemm.rows' row addresses, of which the first 4 are used (past `valid` they repeat the last)
             let valid = min(rows - r, 4), p = TileRows(valid, r, a: a, c: c)
             var col = 0
+            if valid == 1 { while n - col >= 128 { runtimeRow(p, b: b, col: col, red, epi); col += 128 } }
             while n - col >= 32 { runtimeBlock(32, p, valid, b: b, col: col, red, epi); col += 32 }
             if n - col >= 16 { runtimeBlock(16, p, valid, b: b, col: col, red, epi); col += 16 }
             while col < n { runtimeColumn(p, valid, b: b, col: col, red, epi); col += 1 }
@@ -56,6 +59,28 @@ extension Gemm {
         if valid > 1 { store(p.c1, s10, s11) }
         if valid > 2 { store(p.c2, s20, s21) }
         if valid > 3 { store(p.c3, s30, s31) }
+    }
+
+    /// Row p.a0 alone, 128 columns from `col`: eight independent SIMD16 sums.
+    @inline(never)
+    static func runtimeRow(_ p: TileRows, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+        typealias V = SIMD16<Float>
+        let bias = epi.accumulate ? nil : epi.bias.map { $0 + col }
+        func start(_ k: Int) -> V { bias.map { V.loadFrom($0 + 16 * k) } ?? V() }
+        var s0 = start(0), s1 = start(1), s2 = start(2), s3 = start(3), s4 = start(4), s5 = start(5), s6 = start(6), s7 = start(7)
+        for i in 0..<red.outer {
+            let ai = i * red.aOuter, bi = b + col + i * red.bOuter
+            for j in 0..<red.inner {
+                let x = p.a0[ai + j * red.aInner], bp = bi + j * red.bInner
+                s0.addProduct(V.loadFrom(bp), x); s1.addProduct(V.loadFrom(bp + 16), x)
+                s2.addProduct(V.loadFrom(bp + 32), x); s3.addProduct(V.loadFrom(bp + 48), x)
+                s4.addProduct(V.loadFrom(bp + 64), x); s5.addProduct(V.loadFrom(bp + 80), x)
+                s6.addProduct(V.loadFrom(bp + 96), x); s7.addProduct(V.loadFrom(bp + 112), x)
+            }
+        }
+        let c = p.c0 + col
+        finish(s0, c, epi); finish(s1, c + 16, epi); finish(s2, c + 32, epi); finish(s3, c + 48, epi)
+        finish(s4, c + 64, epi); finish(s5, c + 80, epi); finish(s6, c + 96, epi); finish(s7, c + 112, epi)
     }
 
     /// One column of rows p (the first `valid` stored).

@@ -57,6 +57,39 @@ final class AttentionFrontendTests: XCTestCase {
         checkError(long, contains: "layer 'multi_head_attention': attention of 16 heads (key_dim 1, value_dim 1) over 4096 x 4096 steps keeps 268,435,456 values per image in one of its buffers; modelc accepts at most 67,108,864 (2^26) per layer")
     }
 
+    /// Cross-attention of 300,000 query steps over one source step: 16 x 300,000 x 1 unpadded
+    /// probabilities would fit, but the runtime keeps each row padded to 16 floats.
+    func testAttentionBoundCountsThePaddedRows() throws {
+        let table = """
+        Model: "cross"
+        __________________________________________________________________________________________________
+         Layer (type)                   Output Shape         Param #     Connected to
+        ==================================================================================================
+         q (InputLayer)                 [(None, 300000, 16)]  0          []
+
+         s (InputLayer)                 [(None, 1, 16)]      0           []
+
+         mha (MultiHeadAttention)       (None, 300000, 16)   1088        ['q[0][0]',
+                                                                          's[0][0]']
+
+         gap (GlobalAveragePooling1D)   (None, 16)           0           ['mha[0][0]']
+
+         dense (Dense)                  (None, 4)            68          ['gap[0][0]']
+
+        ==================================================================================================
+        Total params: 1,156
+        Trainable params: 1,156
+        Non-trainable params: 0
+        __________________________________________________________________________________________________
+
+        ```modelc
+        layer mha: heads=16
+        ```
+        """
+        checkError(table, contains: "layer 'mha': attention of 16 heads (key_dim 1, value_dim 1) over 300000 x 1 steps keeps 76,800,000 values per image in one of its buffers")
+        XCTAssertTrue(try Frontend.check(text: table.replacingOccurrences(of: "300000", with: "3000"), path: "t.md").ok)
+    }
+
     /// Only a recurrent or Embedding layer's [T, D] and a lifted [1, T, D] are one shape; a
     /// merge's [C] and [1, C] broadcast and stay apart.
     func testLiftedSequenceShapesOnlyBetweenKeptLayers() {

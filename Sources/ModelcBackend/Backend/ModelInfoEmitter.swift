@@ -70,9 +70,8 @@ enum ModelInfoEmitter {
     /// A model whose first layer is recurrent reads a [T, D] input as a T x D x 1 image (the same
     /// floats): T rows of D pixels, one per step (an LSTM reading MNIST row by row).
     /// A model whose first layer reads a sequence [L, C] (a recurrent or a 1-D layer, a Dense or
-    /// attention applied per step) takes it
-    /// as the rows of an L x C x 1 image (the same values in the same order), so 28 steps of 28
-    /// features read MNIST's images row by row.
+    /// attention applied per step) takes it as the rows of an L x C x 1 image (the same values in
+    /// the same order), so 28 steps of 28 features read MNIST's images row by row.
     static func readsRows(_ ir: ModelIR) -> Bool {
         guard ir.inputShape.count == 2, let l = ir.layers.first(where: { !Emitter.isInput($0) }) else { return false }
         switch l.op {

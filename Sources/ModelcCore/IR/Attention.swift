@@ -33,6 +33,10 @@ public struct AttentionAttrs: Equatable, Codable, Sendable {
         self.dropout = dropout; self.causal = causal
     }
 
+    /// The length of a row of the attention probabilities over `sources` steps: the runtime pads
+    /// it to whole 16-float vectors (AttentionGeometry.paddedSources in Kernels/Attention.swift).
+    public static func paddedSources(_ sources: Int) -> Int { (sources + 15) / 16 * 16 }
+
     /// The weight tensors for a query of `dq` features, in Keras order.
     public func tensors(queryFeatures dq: Int) -> [ParamTensor] {
         let parts: [(String, [Int], [Int])] = [

@@ -64,12 +64,14 @@ public enum ResourceLimits {
                 throw tooLarge(L.line, "layer '\(L.name)': output", L.outputShape)
             }
             if case .multiHeadAttention(let a) = L.op {
-                // what it keeps per image: the probabilities (with dropout also the dropped ones
-                // and the mask), the projections q, k, v and the mix o, and their gradients
+                // what it keeps per image: the probabilities in rows padded to tp (with dropout also
+                // the dropped ones and the mask), the projections q, k, v and the mix o, and their
+                // gradients; the scratch of one head's scores and its k or v transposed
                 let ps = ir.layers.producers(of: i), source = ps.count > 1 ? ir.layers[ps[1]].outputShape : []
-                let (tq, tv) = (L.inputShape.first ?? 0, source.first ?? 0)
-                for kept in [[a.heads, tq, tv, a.dropout > 0 ? 3 : 1], [tq, a.heads, a.keyDim], [tv, a.heads, a.keyDim],
-                             [tv, a.heads, a.valueDim], [tq, a.heads, a.valueDim]] where elements(kept) == nil {
+                let (tq, tv) = (L.inputShape.first ?? 0, source.first ?? 0), tp = AttentionAttrs.paddedSources(tv)
+                for kept in [[a.heads, tq, tp, a.dropout > 0 ? 3 : 1], [tq, a.heads, a.keyDim], [tv, a.heads, a.keyDim],
+                             [tv, a.heads, a.valueDim], [tq, a.heads, a.valueDim], [max(a.keyDim, a.valueDim), tp]]
+                where elements(kept) == nil {
                     throw doc.error(L.line, "layer '\(L.name)': attention of \(a.heads) heads (key_dim \(a.keyDim), value_dim \(a.valueDim)) over \(tq) x \(tv) steps keeps \(productText(kept)) values per image in one of its buffers; "
                         + "modelc accepts at most \(formatCount(maxActivationElements)) (2^26) per layer")
                 }

@@ -21,7 +21,7 @@ struct AttentionEmitter: OpEmitter {
     /// kernels' floats (the runtime's AttentionGeometry.stateFloats, workFloats and
     /// transposedFloats; AttentionKernelTests checks they agree).
     static func sizes(_ a: AttentionAttrs, queries tq: Int, sources tv: Int, queryFeatures dq: Int, inputGradient: Bool) -> (state: Int, work: Int, transposed: Int) {
-        let hk = a.heads * a.keyDim, hv = a.heads * a.valueDim, padded = (tv + 15) / 16 * 16, probabilities = a.heads * tq * padded
+        let hk = a.heads * a.keyDim, hv = a.heads * a.valueDim, padded = AttentionAttrs.paddedSources(tv), probabilities = a.heads * tq * padded
         let state = tq * hk + tv * hk + tv * hv + probabilities * (a.dropout > 0 ? 3 : 1) + tq * hv
         let work = tq * hv + tq * hk + tv * hk + tv * hv + tq * padded + max(a.keyDim, a.valueDim) * padded
         let transposed = hv * a.outputDim + (inputGradient ? (dq + a.keyFeatures) * hk + a.valueFeatures * hv : 0)

@@ -1,7 +1,7 @@
 // The GEMM of the runtime's own kernels (the recurrent and attention layers), compiled here with
 // run-time sizes. The runtime is compiled file by file (BuildDriver), and `Gemm.rows`' tiles,
-// generic over FloatVector, stay generic when compiled here: every FMA was a call through a
-// protocol witness (an LSTM ran at 8 GFLOP/s). This kernel uses the standard library's
+// generic over FloatVector, stay generic when compiled here: every FMA would be a call through a
+// protocol witness. This kernel uses the standard library's
 // SIMD16<Float> directly, which compiles to vector instructions in any file: 4 rows x 32
 // columns of sums in registers, then 16 columns, then single columns. A lone row (one image's
 // recurrent step, or the last of rows not a multiple of 4) takes 128 columns at a time in eight

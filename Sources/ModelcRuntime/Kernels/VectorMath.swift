@@ -1,9 +1,8 @@
 // exp, sigmoid and tanh of 16 floats at once, for the softmax rows of the attention layer
 // (Kernels/Attention.swift), the gates of the recurrent cells (Kernels/Recurrent.swift) and the
-// sigmoid and tanh activations (Kernels/Elementwise.swift), where Foundation's exp and tanh,
-// called per element, cost as much as the products around them (an LSTM's training spent 40% of
-// its time in expm1f and tanhf). The array forms run the vector function on every element, the
-// last few too (through one vector), so an element's value never depends on where it sits.
+// sigmoid and tanh activations (Kernels/Elementwise.swift), in place of Foundation's exp and tanh
+// called per element. The array forms run the vector function on every element, the last few
+// too (through one vector), so an element's value never depends on where it sits.
 //
 // exp, Cephes's expf: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (ln2 split into a
 // high part exact in float and a low part, so that n ln2 loses nothing); exp(r) by a degree-7
@@ -14,9 +13,8 @@
 // tanh, Cephes's tanhf: for |x| < 0.625 the odd polynomial x + x^3 p(x^2); above it
 // 1 - 2 / (exp(2|x|) + 1); both on |x|, x's sign put back. Within 3 ulp of Foundation's tanh.
 // Only lane-wise arithmetic, comparisons and bit casts, which LLVM turns into vector
-// instructions here (`objdump -d` of the runtime's VectorMath.o: vmulps, vaddps and vpslld on
-// zmm with AVX-512); a first softmax written with `replacing(with:where:)` and `pointwiseMax`
-// ran slower than scalar code.
+// instructions in the runtime's own files (vmulps, vaddps, vpslld); the standard library's
+// generic `replacing(with:where:)` and `pointwiseMax` become lane loops there.
 
 public enum VectorMath {
     public typealias V = SIMD16<Float>

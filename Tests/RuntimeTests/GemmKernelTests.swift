@@ -127,6 +127,60 @@ final class GemmKernelTests: XCTestCase {
         }
     }
 
+    /// Gemm.runtime's packed blocks: reductions over several blocks of steps (block boundaries
+    /// inside a two-level reduction's inner loop), rows past one packed group and past a block of
+    /// 6, panels of 1 to 4 vectors and column tails, the bias added once, an empty reduction; A's
+    /// rows interleaved (a weight gradient's) and B's rows padded.
+    func testRuntimePackedBlocks() {
+        let cases = [(2, 17, 1, 300), (100, 70, 7, 41), (7, 64, 3, 129), (200, 33, 1, 5), (13, 130, 0, 4), (1, 200, 5, 77),
+                     (6, 48, 2, 128), (97, 80, 1, 260), (1, 10, 1, 0)]
+        for (rows, n, outer, inner) in cases {
+            let aInner = rows * 3 + 1, bInner = n + 5
+            let red = GemmReduction(outer: outer, inner: inner, aOuter: inner * aInner + 2, aInner: aInner,
+                                    bOuter: inner * bInner + 3, bInner: bInner)
+            var a = values(max(1, outer * red.aOuter + rows * 3), seed: UInt64(rows)), b = values(max(1, outer * red.bOuter + n), seed: UInt64(n))
+            let bias = values(n, seed: 4), start = values(rows * n, seed: 8)
+            // Gemm.runtime as the family has it, with B packed beforehand, then the packed, direct
+            // and lone-row forms with every panel width (and short blocks)
+            let forms = [("runtime", 0, 0), ("prepacked", 0, 0)]
+                + (rows > 1 ? [("packed", 1, 16), ("packed", 2, 16), ("packed", 2, 7), ("packed", 4, 16), ("packed", 4, 128)] : [])
+                + (rows > 1 ? [1, 2, 4].map { ("direct", $0, 0) } : [8, 4].map { ("lone", $0, 0) })
+            for mode in ["store", "bias", "add"] {
+                let want = reference(rows: rows, n: n, aRow: { $0 * 3 }, red: red, a: a, b: b, bias: mode == "bias" ? bias : nil,
+                                     scale: nil, shift: nil, alpha: nil, c0: mode == "add" ? start : nil, ldc: n)
+                for (form, vectors, kc) in forms {
+                    var c = mode == "add" ? start : [Float](repeating: 42, count: rows * n)
+                    a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                        bias.withUnsafeBufferPointer { bi in
+                            let x = ap.baseAddress!, y = cp.baseAddress!, bb = bp.baseAddress!
+                            let epi = mode == "add" ? GemmEpilogue.add : GemmEpilogue(bias: mode == "bias" ? bi.baseAddress! : nil)
+                            switch form {
+                            case "runtime":
+                                Gemm.runtime(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi)
+                            case "prepacked":
+                                var packed = [Float](repeating: .nan, count: Gemm.runtimePackedFloats(k: outer * inner, n: n))
+                                packed.withUnsafeMutableBufferPointer { pp in
+                                    Gemm.packRuntimeB(bb, n: n, red, into: pp.baseAddress!)
+                                    Gemm.runtime(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, packedB: pp.baseAddress!)
+                                }
+                            case "packed":
+                                RuntimeGemm.packed(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, vectors: vectors, kc: kc)
+                            case "lone":
+                                RuntimeGemm.loneRow(x, b: bb, n: n, c: y, red, epi, widest: vectors)
+                            default:
+                                RuntimeGemm.direct(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, vectors: vectors)
+                            }
+                        }
+                    } } }
+                    let tolerance = 1e-5 * Float(outer * inner + 1)
+                    let bad = want.indices.first { !(abs(c[$0] - want[$0]) <= tolerance) }
+                    XCTAssertNil(bad, "rows \(rows) n \(n) k \(outer)x\(inner) \(mode) \(form) vectors \(vectors) kc \(kc): "
+                                 + "element \(bad ?? 0) is \(c[bad ?? 0]), expected \(want[bad ?? 0])")
+                }
+            }
+        }
+    }
+
     func testActivationKeepsNaNAndZeroesNegatives() {
         let v = SIMD8<Float>(-2, -0.5, 0, 1, .nan, -.infinity, .infinity, 3)
         let relu = v.relu(), leaky = v.leaky(0.3)

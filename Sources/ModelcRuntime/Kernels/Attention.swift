@@ -215,13 +215,10 @@ public enum Attention {
         typealias V = VectorMath.V
         var top = -Float.infinity
         for j in 0..<m { row[j] *= scale; top = max(top, row[j]) }
-        for j in stride(from: 0, to: m, by: 16) {
-            let e = VectorMath.exp(V.loadFrom(row + j) - V(repeating: top))
-            UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: V.self)
-        }
+        VectorMath.exp(row, minus: top, count: (m + 15) / 16 * 16)
         (row + m).update(repeating: 0, count: length - m)
         var sum = V()
-        for j in stride(from: 0, to: m, by: 16) { sum += V.loadFrom(row + j) }
+        for j in stride(from: 0, to: m, by: 16) { sum += UnsafeRawPointer(row + j).loadUnaligned(as: V.self) }
         let inv = 1 / sum.sum()
         for j in 0..<m { row[j] *= inv }
     }

@@ -249,27 +249,10 @@ public enum Recurrent {
         // gates[n, t] = x[n, t] Wx + b, for every image and step at once
         Gemm.runtime(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
                      GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
-        for t in 0..<T {
-            // rec[n] = h[n, t-1] U (+ b2); GRU reset_before: the z and r columns only
-            let cols = g.cell == .gruResetBefore ? 2 * U : W
-            if t == 0 {
-                for n in 0..<count {
-                    let rec = state + n * S + g.recOffset
-                    if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
-                }
-            } else {
-                Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: cols,
-                             c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
-                             GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }))
-            }
-            for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
-            if g.cell == .gruResetBefore {
-                // rec[h] = (r * h') Uh, then the candidate and the state
-                Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
-                             c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
-                for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
-            }
-            if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t) } }
+        // the recurrent kernel, packed once for every step's product
+        let cols = g.cell == .gruResetBefore ? 2 * U : W
+        withPackedB(count, w.recurrent, n: cols, GemmReduction(k: U, ldb: W)) { packedU in
+            for t in 0..<T { forwardStep(g, w, state: state, count: count, t, packedU: packedU) }
         }
         for n in 0..<count {
             let h = state + n * S + g.hOffset
@@ -282,6 +265,41 @@ public enum Recurrent {
                 (y + n * U).update(from: h + (T - 1) * U, count: U)
             }
         }
+    }
+
+    /// Step t of `count` images: rec[n] = h[n, t-1] U (+ b2) (GRU reset_before: the z and r
+    /// columns only), then the gates and the new state.
+    static func forwardStep(_ g: RecurrentGeometry, _ w: RecurrentWeights, state: UnsafeMutablePointer<Float>, count: Int, _ t: Int,
+                            packedU: UnsafePointer<Float>?) {
+        let (U, W, S) = (g.units, g.width, g.stateFloats)
+        if t == 0 {
+            for n in 0..<count {
+                let rec = state + n * S + g.recOffset
+                if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
+            }
+        } else {
+            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: g.cell == .gruResetBefore ? 2 * U : W,
+                         c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
+                         GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }), packedB: packedU)
+        }
+        for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
+        if g.cell == .gruResetBefore {
+            // rec[h] = (r * h') Uh, then the candidate and the state
+            Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
+                         c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
+            for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
+        }
+        if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t) } }
+    }
+
+    /// body(B packed for Gemm.runtime), B being used at every step; nil for one image, whose
+    /// products read B unpacked.
+    static func withPackedB(_ count: Int, _ b: UnsafePointer<Float>, n: Int, _ red: GemmReduction, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard count > 1 else { return body(nil) }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: Gemm.runtimePackedFloats(k: red.outer * red.inner, n: n))
+        defer { packed.deallocate() }
+        Gemm.packRuntimeB(b, n: n, red, into: packed)
+        body(packed)
     }
 
     /// A masked step t of one image: the state (and an LSTM's cell) of step t - 1, zeros at t = 0.
@@ -351,47 +369,10 @@ public enum Recurrent {
                                 gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
         for n in 0..<count { (work + n * K + g.dhOffset).update(repeating: 0, count: 2 * U) }
-        for t in stride(from: T - 1, through: 0, by: -1) {
-            for n in 0..<count {
-                let dh = work + n * K + g.dhOffset
-                let masked = g.isMasked(state + n * S, t)
-                if g.returnSequences {
-                    let d = dy + n * T * U + g.time(t) * U
-                    if !(masked && g.zeroMaskedOutput) { for j in 0..<U { dh[j] += d[j] } }
-                } else if t == T - 1 {
-                    let d = dy + n * U
-                    for j in 0..<U { dh[j] += d[j] }
-                }
-                if masked {
-                    // the state passed through: dh (dc) flow on unchanged, no gate gradients
-                    (work + n * K + t * W).update(repeating: 0, count: W)
-                    if g.isGRU { (work + n * K + g.dzhOffset + t * U).update(repeating: 0, count: U) }
-                } else {
-                    cellBackward(g, state + n * S, work + n * K, t)
-                }
-            }
-            if g.cell == .gruResetBefore {
-                // d(r * h') = dh~ Uh^T, then dr and the state's share through r
-                Gemm.runtime(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
-                             c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
-                for n in 0..<count {
-                    let s = state + n * S, k = work + n * K
-                    let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
-                    for j in 0..<U {
-                        let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
-                        dz[U + j] = drh[j] * hp * r[j] * (1 - r[j])
-                        dh[j] += drh[j] * r[j]
-                    }
-                }
-            }
-            guard t > 0 else { continue }
-            // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
-            let zr = g.isGRU ? 2 * U : W
-            Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
-                         GemmReduction(k: zr, ldb: U), .add)
-            if g.cell == .gruResetAfter {
-                Gemm.runtime(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
-                             c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
+        // the transposed recurrent kernel (its z, r columns for a GRU), packed once for every step's product
+        withPackedB(count, ut, n: U, GemmReduction(k: g.isGRU ? 2 * U : W, ldb: U)) { packedUt in
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                backwardStep(g, state: state, dy: dy, work: work, count: count, ut: ut, t, packedUt: packedUt)
             }
         }
         weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
@@ -399,6 +380,53 @@ public enum Recurrent {
         if let dx, let wt {
             Gemm.runtime(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
                          GemmReduction(k: W, ldb: D), addDx ? .add : .store)
+        }
+    }
+
+    /// Step t of `count` images: dy's share into dh, the gate gradients dz[t], and dh (dc) carried
+    /// to step t - 1 through the recurrent kernel (ut = its transpose, or packedUt).
+    static func backwardStep(_ g: RecurrentGeometry, state: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
+                             work: UnsafeMutablePointer<Float>, count: Int, ut: UnsafePointer<Float>, _ t: Int, packedUt: UnsafePointer<Float>?) {
+        let (T, U, W, S, K) = (g.steps, g.units, g.width, g.stateFloats, g.workFloats)
+        for n in 0..<count {
+            let dh = work + n * K + g.dhOffset
+            let masked = g.isMasked(state + n * S, t)
+            if g.returnSequences {
+                let d = dy + n * T * U + g.time(t) * U
+                if !(masked && g.zeroMaskedOutput) { for j in 0..<U { dh[j] += d[j] } }
+            } else if t == T - 1 {
+                let d = dy + n * U
+                for j in 0..<U { dh[j] += d[j] }
+            }
+            if masked {
+                // the state passed through: dh (dc) flow on unchanged, no gate gradients
+                (work + n * K + t * W).update(repeating: 0, count: W)
+                if g.isGRU { (work + n * K + g.dzhOffset + t * U).update(repeating: 0, count: U) }
+            } else {
+                cellBackward(g, state + n * S, work + n * K, t)
+            }
+        }
+        if g.cell == .gruResetBefore {
+            // d(r * h') = dh~ Uh^T, then dr and the state's share through r
+            Gemm.runtime(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
+                         c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
+            for n in 0..<count {
+                let s = state + n * S, k = work + n * K
+                let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
+                for j in 0..<U {
+                    let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
+                    dz[U + j] = drh[j] * hp * r[j] * (1 - r[j])
+                    dh[j] += drh[j] * r[j]
+                }
+            }
+        }
+        guard t > 0 else { return }
+        // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
+        Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
+                     GemmReduction(k: g.isGRU ? 2 * U : W, ldb: U), .add, packedB: packedUt)
+        if g.cell == .gruResetAfter {
+            Gemm.runtime(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
+                         c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
         }
     }
 
@@ -416,17 +444,21 @@ public enum Recurrent {
         case .lstm:
             let c = s + g.cOffset + t * U
             VectorMath.tanh(c, into: dz + 3 * U, count: U)   // tanh(c), read before its slot is written
-            for j in 0..<U {
-                let (i, f, cc, o) = (a[j], a[U + j], a[2 * U + j], a[3 * U + j])
-                let tc = dz[3 * U + j]
-                let dct = dc[j] + dh[j] * o * (1 - tc * tc)
-                let cp: Float = t > 0 ? c[j - U] : 0
-                dz[j] = dct * cc * i * (1 - i)
-                dz[U + j] = dct * cp * f * (1 - f)
-                dz[2 * U + j] = dct * i * (1 - cc * cc)
-                dz[3 * U + j] = dh[j] * tc * o * (1 - o)
-                dc[j] = dct * f
-                dh[j] = 0
+            // 16 units at a time (the pointers may alias as far as LLVM knows, so it keeps a
+            // plain loop scalar); the last ones through padded vectors
+            for j in stride(from: 0, to: U, by: 16) {
+                let m = min(16, U - j)
+                let (i, f) = (Lanes.load(a + j, m), Lanes.load(a + U + j, m))
+                let (cc, o) = (Lanes.load(a + 2 * U + j, m), Lanes.load(a + 3 * U + j, m))
+                let tc = Lanes.load(dz + 3 * U + j, m), h = Lanes.load(dh + j, m)
+                let dct = Lanes.load(dc + j, m) + h * o * (1 - tc * tc)
+                let cp = t > 0 ? Lanes.load(c - U + j, m) : Lanes.V()
+                Lanes.store(dct * cc * i * (1 - i), dz + j, m)
+                Lanes.store(dct * cp * f * (1 - f), dz + U + j, m)
+                Lanes.store(dct * i * (1 - cc * cc), dz + 2 * U + j, m)
+                Lanes.store(h * tc * o * (1 - o), dz + 3 * U + j, m)
+                Lanes.store(dct * f, dc + j, m)
+                Lanes.store(Lanes.V(), dh + j, m)
             }
         case .gruResetAfter, .gruResetBefore:
             let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
@@ -481,6 +513,21 @@ public enum Recurrent {
                 }
             }
         }
+    }
+}
+
+/// Loads and stores of 16 consecutive floats, or of the first m < 16 of them (the other lanes zero).
+enum Lanes {
+    typealias V = SIMD16<Float>
+    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ m: Int) -> V {
+        if m == 16 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }   // (V.loadFrom is in another file: not inlined)
+        var v = V()
+        for l in 0..<m { v[l] = p[l] }
+        return v
+    }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ m: Int) {
+        if m == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
+        for l in 0..<m { p[l] = v[l] }
     }
 }
 

@@ -14,11 +14,15 @@
 // 1 - 2 / (exp(2|x|) + 1); both on |x|, x's sign put back. Within 3 ulp of Foundation's tanh.
 // Only lane-wise arithmetic, comparisons and bit casts, which LLVM turns into vector
 // instructions in the runtime's own files (vmulps, vaddps, vpslld); the standard library's
-// generic `replacing(with:where:)` and `pointwiseMax` become lane loops there.
+// generic `replacing(with:where:)`, `pointwiseMax` and `addingProduct` become lane loops there
+// that LLVM vectorizes again 4 lanes wide at best, and so did tanh's comparison mask when its
+// two results were blended with it (tanh chooses from |x|'s bits instead). The functions are
+// inlined into the array forms' loops, whose iterations then overlap.
 
 public enum VectorMath {
     public typealias V = SIMD16<Float>
 
+    @inline(__always)
     public static func exp(_ x: V) -> V {
         let magic = V(repeating: 12_582_912)   // 1.5 * 2^23: adding it rounds to an integer
         let k = x * 1.442_695_04 + magic       // n in the low mantissa bits of k
@@ -44,8 +48,10 @@ public enum VectorMath {
         return unsafeBitCast(kept | (high & 0x7F80_0000), to: V.self)
     }
 
+    @inline(__always)
     public static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
 
+    @inline(__always)
     public static func tanh(_ x: V) -> V {
         // on |x|, x's sign put back at the end (tanh is odd; tanh(-0) = -0)
         let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
@@ -59,7 +65,9 @@ public enum VectorMath {
         p = p * z - 0.333_332_819_422
         let small = unsafeBitCast(p * z * a + a, to: SIMD16<Int32>.self)
         let large = unsafeBitCast(1 - 2 / (exp(a + a) + 1), to: SIMD16<Int32>.self)
-        let useSmall = unsafeBitCast(a .< V(repeating: 0.625), to: SIMD16<Int32>.self)
+        // |x| < 0.625 (all ones) from the bits: |x|'s order as Int32 is its order as Float, NaN
+        // included (not small)
+        let useSmall = ((bits & 0x7FFF_FFFF) &- 0x3F20_0000) &>> 31
         return unsafeBitCast((small & useSmall) | (large & ~useSmall) | sign, to: V.self)
     }
 
@@ -79,10 +87,14 @@ public enum VectorMath {
         for l in 0..<(count - i) { y[i + l] = r[l] }
     }
 
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count, sigmoid) }
-    public static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count, sigmoid)
+    /// x[i] = exp(x[i] - shift) for i < count (a softmax row less its maximum).
+    public static func exp(_ x: UnsafeMutablePointer<Float>, minus shift: Float, count: Int) {
+        map(x, x, count: count) { exp($0 - V(repeating: shift)) }
     }
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count, tanh) }
-    public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { map(x, y, count: count, tanh) }
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count) { sigmoid($0) } }
+    public static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        map(x, y, count: count) { sigmoid($0) }
+    }
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count) { tanh($0) } }
+    public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { map(x, y, count: count) { tanh($0) } }
 }

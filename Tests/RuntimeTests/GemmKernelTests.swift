@@ -135,40 +135,41 @@ final class GemmKernelTests: XCTestCase {
         let cases = [(2, 17, 1, 300), (100, 70, 7, 41), (7, 64, 3, 129), (200, 33, 1, 5), (13, 130, 0, 4), (1, 200, 5, 77),
                      (6, 48, 2, 128), (97, 80, 1, 260), (1, 10, 1, 0)]
         for (rows, n, outer, inner) in cases {
-            let aInner = rows * 3 + 1, bInner = n + 5
+            let aInner = rows * 3 + 1, bInner = n + 5, ldc = n + 3   // C rows padded past n: must stay untouched
             let red = GemmReduction(outer: outer, inner: inner, aOuter: inner * aInner + 2, aInner: aInner,
                                     bOuter: inner * bInner + 3, bInner: bInner)
             var a = values(max(1, outer * red.aOuter + rows * 3), seed: UInt64(rows)), b = values(max(1, outer * red.bOuter + n), seed: UInt64(n))
-            let bias = values(n, seed: 4), start = values(rows * n, seed: 8)
-            // Gemm.runtime as the family has it, with B packed beforehand, then the packed, direct
-            // and lone-row forms with every panel width (and short blocks)
-            let forms = [("runtime", 0, 0), ("prepacked", 0, 0)]
-                + (rows > 1 ? [("packed", 1, 16), ("packed", 2, 16), ("packed", 2, 7), ("packed", 4, 16), ("packed", 4, 128)] : [])
+            let bias = values(n, seed: 4), start = values(rows * ldc, seed: 8)
+            // Gemm.runtime as the family has it, with B packed beforehand (and B itself NaN, which
+            // it must not read then), then the packed, direct and lone-row forms with every panel
+            // width (and short blocks)
+            let forms = [("runtime", 0, 0)]
+                + (rows > 1 ? [("prepacked", 0, 0), ("packed", 1, 16), ("packed", 2, 16), ("packed", 2, 7), ("packed", 4, 16), ("packed", 4, 128)] : [])
                 + (rows > 1 ? [1, 2, 4].map { ("direct", $0, 0) } : [8, 4].map { ("lone", $0, 0) })
             for mode in ["store", "bias", "add"] {
-                let want = reference(rows: rows, n: n, aRow: { $0 * 3 }, red: red, a: a, b: b, bias: mode == "bias" ? bias : nil,
-                                     scale: nil, shift: nil, alpha: nil, c0: mode == "add" ? start : nil, ldc: n)
+                var want = reference(rows: rows, n: n, aRow: { $0 * 3 }, red: red, a: a, b: b, bias: mode == "bias" ? bias : nil,
+                                     scale: nil, shift: nil, alpha: nil, c0: mode == "add" ? start : nil, ldc: ldc)
+                if mode != "add" { for r in 0..<rows { for p in n..<ldc { want[r * ldc + p] = 42 } } }
                 for (form, vectors, kc) in forms {
-                    var c = mode == "add" ? start : [Float](repeating: 42, count: rows * n)
+                    var c = mode == "add" ? start : [Float](repeating: 42, count: rows * ldc)
+                    var packed = [Float](repeating: .nan, count: max(1, Gemm.runtimePackedFloats(k: outer * inner, n: n)))
+                    var nans = [Float](repeating: .nan, count: b.count)
                     a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
                         bias.withUnsafeBufferPointer { bi in
                             let x = ap.baseAddress!, y = cp.baseAddress!, bb = bp.baseAddress!
                             let epi = mode == "add" ? GemmEpilogue.add : GemmEpilogue(bias: mode == "bias" ? bi.baseAddress! : nil)
                             switch form {
                             case "runtime":
-                                Gemm.runtime(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi)
+                                Gemm.runtime(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * ldc }, red, epi)
                             case "prepacked":
-                                var packed = [Float](repeating: .nan, count: Gemm.runtimePackedFloats(k: outer * inner, n: n))
-                                packed.withUnsafeMutableBufferPointer { pp in
-                                    Gemm.packRuntimeB(bb, n: n, red, into: pp.baseAddress!)
-                                    Gemm.runtime(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, packedB: pp.baseAddress!)
-                                }
+                                Gemm.packRuntimeB(bb, n: n, red, into: &packed)
+                                Gemm.runtime(rows, a: { x + $0 * 3 }, b: &nans, n: n, c: { y + $0 * ldc }, red, epi, packedB: packed)
                             case "packed":
-                                RuntimeGemm.packed(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, vectors: vectors, kc: kc)
+                                RuntimeGemm.packed(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * ldc }, red, epi, vectors: vectors, kc: kc)
                             case "lone":
                                 RuntimeGemm.loneRow(x, b: bb, n: n, c: y, red, epi, widest: vectors)
                             default:
-                                RuntimeGemm.direct(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * n }, red, epi, vectors: vectors)
+                                RuntimeGemm.direct(rows, a: { x + $0 * 3 }, b: bb, n: n, c: { y + $0 * ldc }, red, epi, vectors: vectors)
                             }
                         }
                     } } }

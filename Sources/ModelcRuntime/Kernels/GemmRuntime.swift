@@ -13,19 +13,25 @@
 // Its callers' operands are strided (a recurrent layer's states sit a whole image's state apart,
 // its weight gradients reduce over images and steps) and often larger than L2, so the kernel
 // packs them, as BLIS does:
-//   for each block of `kc` reduction steps        (the first stores or adds the bias, the rest add)
+//   for each block of `kc` reduction steps        (the first applies the epilogue, the rest add)
+//     pack B's rows, as panels of 16 x nv columns (read a row at a time, in order)
 //     for each group of up to `groupBlocks` x 6 rows: pack A as [kc][6] per block of 6 rows
-//       for each panel of 16 x nv columns:          pack B as [kc][16 nv], L1-resident
+//       for each panel of 16 x nv columns:          B packed as [kc][16 nv] (L1-resident)
 //         for each block of 6 rows: the micro-kernel, 6 x nv SIMD16 sums in registers
 // The panel width follows the registers: 6 x 4 sums of 16 floats on AVX-512 (24 of 32 zmm);
-// 6 x 1 on AVX2 (12 of 16 ymm) and NEON (24 of 32 q). A lone row (one image's recurrent step)
-// is not packed: it takes up to 128 columns at a time in eight sums straight from B. Small
-// products (B of at most `directLimit` floats) are not packed either: blocks of 6 rows read A
-// and B where they are.
+// 6 x 1 on AVX2 (12 of 16 ymm) and NEON (24 of 32 q). A B used by many products (a recurrent
+// kernel, at every step) can be packed once beforehand (`packRuntimeB`).
+//
+// Not packed: a lone row (one image's recurrent step), 128 columns at a time in eight sums
+// straight from B on AVX-512 (64 in four elsewhere); and, unless B came packed, products of at
+// most 6 rows or with B of at most `directLimit` floats, where packing costs more than it
+// saves: blocks of 6 rows read A and B where they are.
 
 extension Gemm {
     /// `packedB`: B as `packRuntimeB` left it (for several products with the same B, such as a
     /// recurrent kernel's at every step); B's strides in `red` then matter only for a lone row.
+    /// C must not overlap A or B: a product packed in blocks of steps stores C before it has
+    /// read all of A.
     public static func runtime(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
                                c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue = .store,
                                packedB: UnsafePointer<Float>? = nil) {
@@ -47,10 +53,7 @@ extension Gemm {
     public static func packRuntimeB(_ b: UnsafePointer<Float>, n: Int, _ red: GemmReduction, into out: UnsafeMutablePointer<Float>) {
         let k = red.outer * red.inner, n16 = (n + 15) / 16 * 16
         for k0 in stride(from: 0, to: k, by: RuntimeGemm.kc) {
-            let kb = min(RuntimeGemm.kc, k - k0)
-            RuntimeGemm.forEachPanel(n, RuntimeGemm.panelVectors) { col, width, stride in
-                RuntimeGemm.packB(b, red, k0, kb, col, width, stride, into: out + k0 * n16 + col * kb)
-            }
+            RuntimeGemm.packBlock(b, red, k0, min(RuntimeGemm.kc, k - k0), n: n, RuntimeGemm.panelVectors, into: out + k0 * n16)
         }
     }
 }
@@ -70,9 +73,9 @@ enum RuntimeGemm {
     static let loneVectors = 4
     #endif
 
-    /// Products whose B has at most this many floats are not packed: B stays in L1 anyway (and
-    /// one block of rows reads it only once), and packing would cost more than the product
-    /// (attention's per-head products, 16 x 32).
+    /// Products whose B has at most this many floats are not packed (nor those of at most 6
+    /// rows, which read B only once): B stays in L1 anyway, and packing would cost more than the
+    /// product (attention's per-head products, 16 x 32).
     static let directLimit = 8192
 
     /// `vectors` (4, 2 or 1) and `kc` are the family's; the tests also try the others'.
@@ -81,20 +84,27 @@ enum RuntimeGemm {
                        packedB: UnsafePointer<Float>? = nil, vectors: Int = panelVectors, kc: Int = kc) {
         precondition(packedB == nil || (vectors == panelVectors && kc == RuntimeGemm.kc), "B was packed for the family's panels")
         let k = red.outer * red.inner, n16 = (n + 15) / 16 * 16
-        let groupBlocks = max(1, 4096 / kc)   // blocks of 6 rows sharing each packed panel of B (A's packed group: 96 KB)
-        let scratchFloats = groupBlocks * mr * kc + kc * 16 * vectors + mr * 16 * vectors
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchFloats) { scratch in
-            let ap = scratch.baseAddress!, bp = ap + groupBlocks * mr * kc, tile = bp + kc * 16 * vectors
+        guard k > 0 else { return direct(rows, a: a, b: b, n: n, c: c, red, epi) }   // bias or zeros (or C unchanged)
+        // blocks of 6 rows sharing each packed panel of B (at most 96 KB of A), and the scratch
+        // these rows and steps need
+        let groupBlocks = min(max(1, 4096 / kc), (rows + mr - 1) / mr), steps = min(kc, k)
+        // B, unless it came packed: one block of steps at a time, all its panels (on the heap:
+        // up to kc x n floats)
+        let block = packedB == nil ? UnsafeMutablePointer<Float>.allocate(capacity: steps * n16) : nil
+        defer { block?.deallocate() }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: groupBlocks * mr * steps + mr * 16 * vectors) { scratch in
+            let ap = scratch.baseAddress!, tile = ap + groupBlocks * mr * steps
             var k0 = 0
             repeat {
                 let kb = min(kc, k - k0), e = k0 == 0 ? epi : GemmEpilogue.add
+                if let block { packBlock(b, red, k0, kb, n: n, vectors, into: block) }
+                let bk = block ?? UnsafeMutablePointer(mutating: packedB! + k0 * n16)
                 var r0 = 0
                 while r0 < rows {
                     let group = min(groupBlocks * mr, rows - r0)
                     packA(r0, group, a, red, k0, kb, into: ap)
                     forEachPanel(n, vectors) { col, width, stride in
-                        let panel = packedB.map { UnsafeMutablePointer(mutating: $0) + k0 * n16 + col * kb } ?? bp
-                        if packedB == nil { packB(b, red, k0, kb, col, width, stride, into: bp) }
+                        let panel = bk + col * kb
                         for blk in 0..<((group + mr - 1) / mr) {
                             micro(stride / 16, ap + blk * mr * kb, panel, kb, tile)
                             store(tile, stride, min(mr, group - blk * mr), width, r0 + blk * mr, col, c, e)
@@ -139,20 +149,24 @@ enum RuntimeGemm {
         }
     }
 
-    /// B's reduction steps k0..<k0+kb, columns col..<col+width, as [kb][stride] (zeros past width).
-    static func packB(_ b: UnsafePointer<Float>, _ red: GemmReduction, _ k0: Int, _ kb: Int, _ col: Int, _ width: Int, _ stride: Int,
-                      into bp: UnsafeMutablePointer<Float>) {
-        let full = width / 16
+    /// B's reduction steps k0..<k0+kb, all n columns, as the panels of `forEachPanel` one after
+    /// another (the panel at column col: [kb][16 nv] from col * kb, zeros past n), read a row of
+    /// B at a time (rows a block of images apart stream in order).
+    static func packBlock(_ b: UnsafePointer<Float>, _ red: GemmReduction, _ k0: Int, _ kb: Int, n: Int, _ vectors: Int,
+                          into out: UnsafeMutablePointer<Float>) {
         var i = k0 / red.inner, j = k0 % red.inner
         for kk in 0..<kb {
-            let src = b + i * red.bOuter + j * red.bInner + col, dst = bp + kk * stride
-            // the whole vectors written out (as a loop, LLVM makes it a memcpy call per row)
-            let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-            if full > 0 { d.storeBytes(of: s.loadUnaligned(as: V.self), as: V.self) }
-            if full > 1 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self) }
-            if full > 2 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 128, as: V.self), toByteOffset: 128, as: V.self) }
-            if full > 3 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 192, as: V.self), toByteOffset: 192, as: V.self) }
-            for x in (16 * full)..<stride { dst[x] = x < width ? src[x] : 0 }
+            let row = b + i * red.bOuter + j * red.bInner
+            forEachPanel(n, vectors) { col, width, stride in
+                let src = row + col, dst = out + col * kb + kk * stride, full = width / 16
+                // the whole vectors written out (as a loop, LLVM makes it a memcpy call per row)
+                let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+                if full > 0 { d.storeBytes(of: s.loadUnaligned(as: V.self), as: V.self) }
+                if full > 1 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self) }
+                if full > 2 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 128, as: V.self), toByteOffset: 128, as: V.self) }
+                if full > 3 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 192, as: V.self), toByteOffset: 192, as: V.self) }
+                for x in (16 * full)..<stride { dst[x] = x < width ? src[x] : 0 }
+            }
             j += 1; if j == red.inner { j = 0; i += 1 }
         }
     }

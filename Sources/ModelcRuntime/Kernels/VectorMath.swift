@@ -14,10 +14,12 @@
 // 1 - 2 / (exp(2|x|) + 1); both on |x|, x's sign put back. Within 3 ulp of Foundation's tanh.
 // Only lane-wise arithmetic, comparisons and bit casts, which LLVM turns into vector
 // instructions in the runtime's own files (vmulps, vaddps, vpslld); the standard library's
-// generic `replacing(with:where:)`, `pointwiseMax` and `addingProduct` become lane loops there
-// that LLVM vectorizes again 4 lanes wide at best, and so did tanh's comparison mask when its
-// two results were blended with it (tanh chooses from |x|'s bits instead). The functions are
-// inlined into the array forms' loops, whose iterations then overlap.
+// generic `replacing(with:where:)` and `pointwiseMax`, and `addingProduct` inside these longer
+// chains, become lane loops there that LLVM vectorizes again 4 lanes wide at best. tanh picks
+// its branch with a mask made from |x|'s bits (a comparison mask used for the blend had the
+// same fate). The functions are inlined into the array forms' loops (through closures: a
+// function reference passed as the argument is not inlined in Swift 6 mode), whose iterations
+// then overlap.
 
 public enum VectorMath {
     public typealias V = SIMD16<Float>

@@ -7,20 +7,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 isa=()
-if [ "${1:-}" = --isa ]; then isa=(--isa "$2"); fi
+case "${1:-}" in
+    "") ;;
+    --isa) [ -n "${2:-}" ] || { echo "error: --isa needs a value" >&2; exit 2; }; isa=(--isa "$2") ;;
+    *) echo "usage: $0 [--isa avx2|avx512|neon]" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 swift build --product modelc >/dev/null
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 # the second compile names the cached runtime it links
-.build/debug/modelc compile models/mnist_lstm_rows.md "${isa[@]}" -o "$work/lstm" --generated "$work/generated" >/dev/null
-log=$(.build/debug/modelc compile models/mnist_lstm_rows.md "${isa[@]}" -o "$work/lstm" --generated "$work/generated")
+.build/debug/modelc compile models/mnist_lstm_rows.md ${isa[@]+"${isa[@]}"} -o "$work/lstm" --generated "$work/generated" >/dev/null
+log=$(.build/debug/modelc compile models/mnist_lstm_rows.md ${isa[@]+"${isa[@]}"} -o "$work/lstm" --generated "$work/generated")
 runtime=$(echo "$log" | sed -n 's/^ *runtime: cached //p')
-flags=$(echo "$log" | sed -n 's/^ *target: \([a-z0-9]*\) (-target-cpu \([a-z0-9-]*\)).*/\1 \2/p')
-[ -d "$runtime" ] || { echo "error: no cached runtime named in: $log" >&2; exit 1; }
-read -r family cpu <<< "$flags"
+read -r family cpu <<< "$(echo "$log" | sed -n 's/^ *target: \([a-z0-9]*\) (-target-cpu \([a-z0-9-]*\)).*/\1 \2/p')"
+[ -d "$runtime" ] && [ -n "${cpu:-}" ] || { echo "error: no cached runtime or target in modelc's output: $log" >&2; exit 1; }
 echo "runtime: $runtime ($family, -target-cpu $cpu)"
-swiftc -Ounchecked -target-cpu "$cpu" -D "MODELC_ISA_$(echo "$family" | tr a-z A-Z)" -I "$runtime" \
+swiftc -Ounchecked -suppress-warnings -target-cpu "$cpu" -D "MODELC_ISA_$(echo "$family" | tr a-z A-Z)" -I "$runtime" \
     Tests/Peers/runtime_gemm_bench.swift "$runtime"/ModelcRuntime/*.o "$runtime"/ModelcData/*.o "$runtime"/ModelcModelFiles/*.o \
-    -o "$work/bench" 2>&1 | grep -v warning || true
+    -o "$work/bench"
 "$work/bench"

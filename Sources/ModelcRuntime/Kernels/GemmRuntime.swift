@@ -40,7 +40,7 @@ extension Gemm {
             RuntimeGemm.loneRow(a(0), b: b, n: n, c: c(0), red, epi)
         } else if packedB != nil || (rows > RuntimeGemm.mr && red.outer * red.inner * n > RuntimeGemm.directLimit) {
             RuntimeGemm.packed(rows, a: a, b: b, n: n, c: c, red, epi, packedB: packedB)
-        } else if rows > 1 {
+        } else if rows > 0 {
             RuntimeGemm.direct(rows, a: a, b: b, n: n, c: c, red, epi)
         }
     }
@@ -66,7 +66,8 @@ enum RuntimeGemm {
     /// SIMD16 columns of the widest panel, and the reduction steps of one block (a panel of B is
     /// kc x 16 panelVectors floats: 32 KB).
     static let panelVectors = 4, kc = 128
-    /// SIMD16 sums of a lone row (16 zmm; on AVX2 and NEON, 4 take 8 ymm or 16 q).
+    /// SIMD16 sums of a lone row (8 zmm; on AVX2 and NEON, 4 take 8 ymm or 16 q). Wider forms than
+    /// the family's (micro2/4, direct2/4, loneRow8 on AVX2 and NEON) are reached only by the tests.
     static let loneVectors = 8
     #else
     static let panelVectors = 1, kc = 256
@@ -90,24 +91,24 @@ enum RuntimeGemm {
         let groupBlocks = min(max(1, 4096 / kc), (rows + mr - 1) / mr), steps = min(kc, k)
         // B, unless it came packed: one block of steps at a time, all its panels (on the heap:
         // up to kc x n floats)
-        let block = packedB == nil ? UnsafeMutablePointer<Float>.allocate(capacity: steps * n16) : nil
-        defer { block?.deallocate() }
+        let bBlock = packedB == nil ? UnsafeMutablePointer<Float>.allocate(capacity: steps * n16) : nil
+        defer { bBlock?.deallocate() }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: groupBlocks * mr * steps + mr * 16 * vectors) { scratch in
             let ap = scratch.baseAddress!, tile = ap + groupBlocks * mr * steps
             var k0 = 0
             repeat {
-                let kb = min(kc, k - k0), e = k0 == 0 ? epi : GemmEpilogue.add
-                if let block { packBlock(b, red, k0, kb, n: n, vectors, into: block) }
-                let bk = block ?? UnsafeMutablePointer(mutating: packedB! + k0 * n16)
+                let kb = min(kc, k - k0), blockEpi = k0 == 0 ? epi : GemmEpilogue.add
+                if let bBlock { packBlock(b, red, k0, kb, n: n, vectors, into: bBlock) }
+                let bPanels = bBlock.map { UnsafePointer($0) } ?? packedB! + k0 * n16
                 var r0 = 0
                 while r0 < rows {
                     let group = min(groupBlocks * mr, rows - r0)
                     packA(r0, group, a, red, k0, kb, into: ap)
-                    forEachPanel(n, vectors) { col, width, stride in
-                        let panel = bk + col * kb
-                        for blk in 0..<((group + mr - 1) / mr) {
-                            micro(stride / 16, ap + blk * mr * kb, panel, kb, tile)
-                            store(tile, stride, min(mr, group - blk * mr), width, r0 + blk * mr, col, c, e)
+                    forEachPanel(n, vectors) { col, width, padded in
+                        let panel = bPanels + col * kb
+                        for rowBlock in 0..<((group + mr - 1) / mr) {
+                            micro(padded / 16, ap + rowBlock * mr * kb, panel, kb, tile)
+                            store(tile, padded, min(mr, group - rowBlock * mr), width, r0 + rowBlock * mr, col, c, blockEpi)
                         }
                     }
                     r0 += group
@@ -157,15 +158,15 @@ enum RuntimeGemm {
         var i = k0 / red.inner, j = k0 % red.inner
         for kk in 0..<kb {
             let row = b + i * red.bOuter + j * red.bInner
-            forEachPanel(n, vectors) { col, width, stride in
-                let src = row + col, dst = out + col * kb + kk * stride, full = width / 16
+            forEachPanel(n, vectors) { col, width, padded in
+                let src = row + col, dst = out + col * kb + kk * padded, full = width / 16
                 // the whole vectors written out (as a loop, LLVM makes it a memcpy call per row)
                 let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
                 if full > 0 { d.storeBytes(of: s.loadUnaligned(as: V.self), as: V.self) }
                 if full > 1 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self) }
                 if full > 2 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 128, as: V.self), toByteOffset: 128, as: V.self) }
                 if full > 3 { d.storeBytes(of: s.loadUnaligned(fromByteOffset: 192, as: V.self), toByteOffset: 192, as: V.self) }
-                for x in (16 * full)..<stride { dst[x] = x < width ? src[x] : 0 }
+                for x in (16 * full)..<padded { dst[x] = x < width ? src[x] : 0 }
             }
             j += 1; if j == red.inner { j = 0; i += 1 }
         }
@@ -200,25 +201,29 @@ enum RuntimeGemm {
     /// tile [6][16 nv] = packed A [kb][6] x packed B [kb][16 nv]; nv 4, 2 or 1. One function per
     /// width, each with its body inlined (from a switch over the widths in one function, the
     /// inliner leaves one of them a call).
-    static func micro(_ nv: Int, _ ap: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>, _ kb: Int, _ tile: UnsafeMutablePointer<Float>) {
+    static func micro(_ nv: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ kb: Int, _ tile: UnsafeMutablePointer<Float>) {
         switch nv {
         case 4: micro4(ap, bp, kb, tile)
         case 2: micro2(ap, bp, kb, tile)
         default: micro1(ap, bp, kb, tile)
         }
     }
-    @inline(never) static func micro4(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
+    @inline(never)
+    static func micro4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
         microBody(4, a, b, kb, t)
     }
-    @inline(never) static func micro2(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
+    @inline(never)
+    static func micro2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
         microBody(2, a, b, kb, t)
     }
-    @inline(never) static func micro1(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
+    @inline(never)
+    static func micro1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ kb: Int, _ t: UnsafeMutablePointer<Float>) {
         microBody(1, a, b, kb, t)
     }
 
     @inline(__always)
-    static func microBody(_ nv: Int, _ ap: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>, _ kb: Int, _ tile: UnsafeMutablePointer<Float>) {
+    static func microBody(_ nv: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ kb: Int,
+                          _ tile: UnsafeMutablePointer<Float>) {
         var r0 = Sums(), r1 = Sums(), r2 = Sums(), r3 = Sums(), r4 = Sums(), r5 = Sums()
         var a = ap, b = UnsafeRawPointer(bp)
         for _ in 0..<kb {
@@ -236,11 +241,11 @@ enum RuntimeGemm {
     }
 
     /// The tile's first `valid` rows and `width` columns into C rows r0... from column `col`.
-    static func store(_ tile: UnsafeMutablePointer<Float>, _ stride: Int, _ valid: Int, _ width: Int, _ r0: Int, _ col: Int,
+    static func store(_ tile: UnsafeMutablePointer<Float>, _ padded: Int, _ valid: Int, _ width: Int, _ r0: Int, _ col: Int,
                       _ c: (Int) -> UnsafeMutablePointer<Float>, _ epi: GemmEpilogue) {
         let bias = epi.accumulate ? nil : epi.bias.map { $0 + col }
         for r in 0..<valid {
-            let dst = c(r0 + r) + col, src = tile + r * stride
+            let dst = c(r0 + r) + col, src = tile + r * padded
             var x = 0
             while width - x >= 16 {
                 let s = V.loadFrom(src + x)
@@ -272,26 +277,31 @@ enum RuntimeGemm {
     }
 
     /// nv 4, 2 or 1 (one function per width, as `micro`).
-    static func directBlock(_ nv: Int, _ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    static func directBlock(_ nv: Int, _ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int,
+                            _ red: GemmReduction, _ epi: GemmEpilogue) {
         switch nv {
         case 4: direct4(p, valid, b: b, col: col, red, epi)
         case 2: direct2(p, valid, b: b, col: col, red, epi)
         default: direct1(p, valid, b: b, col: col, red, epi)
         }
     }
-    @inline(never) static func direct4(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    @inline(never)
+    static func direct4(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
         directBody(4, p, valid, b: b, col: col, red, epi)
     }
-    @inline(never) static func direct2(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    @inline(never)
+    static func direct2(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
         directBody(2, p, valid, b: b, col: col, red, epi)
     }
-    @inline(never) static func direct1(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    @inline(never)
+    static func direct1(_ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
         directBody(1, p, valid, b: b, col: col, red, epi)
     }
 
     /// Rows p (the first `valid` stored) x 16 nv columns from `col` (nv a literal).
     @inline(__always)
-    static func directBody(_ nv: Int, _ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int, _ red: GemmReduction, _ epi: GemmEpilogue) {
+    static func directBody(_ nv: Int, _ p: TileRows, _ valid: Int, b: UnsafePointer<Float>, col: Int,
+                           _ red: GemmReduction, _ epi: GemmEpilogue) {
         var r0 = Sums(), r1 = Sums(), r2 = Sums(), r3 = Sums(), r4 = Sums(), r5 = Sums()
         for i in 0..<red.outer {
             let ai = i * red.aOuter, bi = b + col + i * red.bOuter
@@ -350,14 +360,26 @@ enum RuntimeGemm {
         default: loneRow1(a, b: b, col: col, c: c, red, epi)
         }
     }
-    @inline(never) static func loneRow8(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
-                                        _ red: GemmReduction, _ epi: GemmEpilogue) { loneRowBody(8, a, b: b, col: col, c: c, red, epi) }
-    @inline(never) static func loneRow4(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
-                                        _ red: GemmReduction, _ epi: GemmEpilogue) { loneRowBody(4, a, b: b, col: col, c: c, red, epi) }
-    @inline(never) static func loneRow2(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
-                                        _ red: GemmReduction, _ epi: GemmEpilogue) { loneRowBody(2, a, b: b, col: col, c: c, red, epi) }
-    @inline(never) static func loneRow1(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
-                                        _ red: GemmReduction, _ epi: GemmEpilogue) { loneRowBody(1, a, b: b, col: col, c: c, red, epi) }
+    @inline(never)
+    static func loneRow8(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
+                         _ red: GemmReduction, _ epi: GemmEpilogue) {
+        loneRowBody(8, a, b: b, col: col, c: c, red, epi)
+    }
+    @inline(never)
+    static func loneRow4(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
+                         _ red: GemmReduction, _ epi: GemmEpilogue) {
+        loneRowBody(4, a, b: b, col: col, c: c, red, epi)
+    }
+    @inline(never)
+    static func loneRow2(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
+                         _ red: GemmReduction, _ epi: GemmEpilogue) {
+        loneRowBody(2, a, b: b, col: col, c: c, red, epi)
+    }
+    @inline(never)
+    static func loneRow1(_ a: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, col: Int, c: UnsafeMutablePointer<Float>,
+                         _ red: GemmReduction, _ epi: GemmEpilogue) {
+        loneRowBody(1, a, b: b, col: col, c: c, red, epi)
+    }
 
     /// 16 nv columns from `col` of the lone row: nv independent SIMD16 sums (nv a literal).
     @inline(__always)
@@ -383,7 +405,9 @@ enum RuntimeGemm {
         finish(s0, p, nil, acc)
         if nv > 1 { finish(s1, p + 16, nil, acc) }
         if nv > 2 { finish(s2, p + 32, nil, acc); finish(s3, p + 48, nil, acc) }
-        if nv > 4 { finish(s4, p + 64, nil, acc); finish(s5, p + 80, nil, acc); finish(s6, p + 96, nil, acc); finish(s7, p + 112, nil, acc) }
+        if nv > 4 {
+            finish(s4, p + 64, nil, acc); finish(s5, p + 80, nil, acc); finish(s6, p + 96, nil, acc); finish(s7, p + 112, nil, acc)
+        }
     }
 
     /// c = s (+ bias), or c += s.

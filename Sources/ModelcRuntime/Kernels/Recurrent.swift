@@ -72,6 +72,12 @@ public struct RecurrentGeometry: Sendable {
         }
     }
     var isGRU: Bool { gates == 3 }
+    /// The columns of a step's product h' U (all W; a GRU reset_before's z and r only: its
+    /// candidate's columns see r * h').
+    var stepColumns: Int { cell == .gruResetBefore ? 2 * units : width }
+    /// The columns of dz that flow back to h' through U^T (all W; a GRU's z and r: the
+    /// candidate's part flows through dzh).
+    var backColumns: Int { isGRU ? 2 * units : width }
     /// W: the width of the projections.
     public var width: Int { gates * units }
     var hOffset: Int { steps * width }
@@ -251,8 +257,7 @@ public enum Recurrent {
         Gemm.runtime(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
                      GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
         // the recurrent kernel, packed once for every step's product
-        let cols = g.cell == .gruResetBefore ? 2 * U : W
-        withPackedB(count, w.recurrent, n: cols, GemmReduction(k: U, ldb: W)) { packedU in
+        withPackedB(count, w.recurrent, n: g.stepColumns, GemmReduction(k: U, ldb: W)) { packedU in
             for t in 0..<T { forwardStep(g, w, state: state, count: count, t, packedU: packedU) }
         }
         for n in 0..<count {
@@ -279,7 +284,7 @@ public enum Recurrent {
                 if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
             }
         } else {
-            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: g.cell == .gruResetBefore ? 2 * U : W,
+            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: g.stepColumns,
                          c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
                          GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }), packedB: packedU)
         }
@@ -295,7 +300,8 @@ public enum Recurrent {
 
     /// body(B packed for Gemm.runtime), B being used at every step; nil for one image, whose
     /// products read B unpacked.
-    static func withPackedB(_ count: Int, _ b: UnsafePointer<Float>, n: Int, _ red: GemmReduction, _ body: (UnsafePointer<Float>?) -> Void) {
+    static func withPackedB(_ count: Int, _ b: UnsafePointer<Float>, n: Int, _ red: GemmReduction,
+                            _ body: (UnsafePointer<Float>?) -> Void) {
         guard count > 1 else { return body(nil) }
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: Gemm.runtimePackedFloats(k: red.outer * red.inner, n: n))
         defer { packed.deallocate() }
@@ -371,7 +377,7 @@ public enum Recurrent {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
         for n in 0..<count { (work + n * K + g.dhOffset).update(repeating: 0, count: 2 * U) }
         // the transposed recurrent kernel (its z, r columns for a GRU), packed once for every step's product
-        withPackedB(count, ut, n: U, GemmReduction(k: g.isGRU ? 2 * U : W, ldb: U)) { packedUt in
+        withPackedB(count, ut, n: U, GemmReduction(k: g.backColumns, ldb: U)) { packedUt in
             for t in stride(from: T - 1, through: 0, by: -1) {
                 backwardStep(g, state: state, dy: dy, work: work, count: count, ut: ut, t, packedUt: packedUt)
             }
@@ -387,7 +393,8 @@ public enum Recurrent {
     /// Step t of `count` images: dy's share into dh, the gate gradients dz[t], and dh (dc) carried
     /// to step t - 1 through the recurrent kernel (ut = its transpose, or packedUt).
     static func backwardStep(_ g: RecurrentGeometry, state: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>,
-                             work: UnsafeMutablePointer<Float>, count: Int, ut: UnsafePointer<Float>, _ t: Int, packedUt: UnsafePointer<Float>?) {
+                             work: UnsafeMutablePointer<Float>, count: Int, ut: UnsafePointer<Float>, _ t: Int,
+                             packedUt: UnsafePointer<Float>?) {
         let (T, U, W, S, K) = (g.steps, g.units, g.width, g.stateFloats, g.workFloats)
         for n in 0..<count {
             let dh = work + n * K + g.dhOffset
@@ -424,7 +431,7 @@ public enum Recurrent {
         guard t > 0 else { return }
         // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
         Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
-                     GemmReduction(k: g.isGRU ? 2 * U : W, ldb: U), .add, packedB: packedUt)
+                     GemmReduction(k: g.backColumns, ldb: U), .add, packedB: packedUt)
         if g.cell == .gruResetAfter {
             Gemm.runtime(count, a: { n in work + n * K + g.dzhOffset + t * U }, b: ut + 2 * U * U, n: U,
                          c: { n in work + n * K + g.dhOffset }, GemmReduction(k: U, ldb: U), .add)
@@ -489,7 +496,7 @@ public enum Recurrent {
         Gemm.runtime(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
                      GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
         // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
-        let zr = g.isGRU ? 2 * U : W
+        let zr = g.backColumns
         Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
                      GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         if g.cell == .gruResetAfter {
@@ -509,7 +516,7 @@ public enum Recurrent {
             for n in 0..<count {
                 for t in 0..<T {
                     let d = work + n * K + t * W
-                    for j in 0..<(g.isGRU ? 2 * U : W) { gr[j] += d[j] }
+                    for j in 0..<g.backColumns { gr[j] += d[j] }
                     if g.isGRU { let e = work + n * K + g.dzhOffset + t * U; for j in 0..<U { gr[2 * U + j] += e[j] } }
                 }
             }

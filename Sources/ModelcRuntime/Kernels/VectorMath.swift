@@ -16,8 +16,8 @@
 // instructions in the runtime's own files (vmulps, vaddps, vpslld); the standard library's
 // generic `replacing(with:where:)` and `pointwiseMax`, and `addingProduct` inside these longer
 // chains, become lane loops there that LLVM vectorizes again 4 lanes wide at best. tanh picks
-// its branch with a mask made from |x|'s bits (a comparison mask used for the blend had the
-// same fate). The functions are inlined into the array forms' loops (through closures: a
+// its branch with a mask made from |x|'s bits (a comparison mask used for the blend becomes such
+// pieces too). The functions are inlined into the array forms' loops (through closures: a
 // function reference passed as the argument is not inlined in Swift 6 mode), whose iterations
 // then overlap.
 

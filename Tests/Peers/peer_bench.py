@@ -16,6 +16,8 @@ Networks (same layers as the seed documents; Dropout is active in training):
            Flatten, Dense 10 (not in the default --nets)
   lstm     models/mnist_lstm_rows.md: 28 rows -> LSTM 128 (last state) -> Dense 10 (not in the
            default --nets)
+  gru      Tests/Peers/models/mnist_gru_rows.md: the same with GRU 128 (reset_after, PyTorch's
+           form; not in the default --nets)
 
 Measured, each framework in its own subprocess with 2 threads:
   train_images_per_s       batch 128, Adam (lr 1e-3), softmax cross-entropy, synthetic data;
@@ -61,6 +63,7 @@ NETS = {
     "seed001": dict(model="seed001_kmnist_mlp", title="seed 001 MLP 784-128-64-10"),
     "transformer": dict(model="mnist_transformer_rows", title="transformer block on MNIST rows"),
     "lstm": dict(model="mnist_lstm_rows", title="LSTM 128 on MNIST rows"),
+    "gru": dict(model="mnist_gru_rows", title="GRU 128 on MNIST rows"),
 }
 ALIASES = {v["model"]: k for k, v in NETS.items()}
 THREADS = 2
@@ -129,15 +132,17 @@ def torch_model(net):
                 x = self.ln1(x + self.ff(x))
                 return self.out(x.flatten(1))
         return Block()
-    if net == "lstm":
+    if net in ("lstm", "gru"):
+        cell = nn.LSTM if net == "lstm" else nn.GRU
+
         class Rows(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.lstm = nn.LSTM(28, 128, batch_first=True)
+                self.rnn = cell(28, 128, batch_first=True)
                 self.out = nn.Linear(128, 10)
 
             def forward(self, x):
-                return self.out(self.lstm(x.reshape(-1, 28, 28))[0][:, -1])
+                return self.out(self.rnn(x.reshape(-1, 28, 28))[0][:, -1])
         return Rows()
     raise ValueError(net)
 
@@ -152,9 +157,9 @@ def torch_forward_flops(model):
             total[0] += 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
         elif isinstance(m, torch.nn.Linear):
             total[0] += 2 * m.in_features * m.out_features
-        elif isinstance(m, torch.nn.LSTM):   # 4 gates per step: input and recurrent products
-            steps = out[0].shape[1]
-            total[0] += 2 * steps * 4 * m.hidden_size * (m.input_size + m.hidden_size)
+        elif isinstance(m, (torch.nn.LSTM, torch.nn.GRU)):   # 4 or 3 gates: input and recurrent products
+            steps, gates = out[0].shape[1], 4 if isinstance(m, torch.nn.LSTM) else 3
+            total[0] += 2 * steps * gates * m.hidden_size * (m.input_size + m.hidden_size)
     hs = [m.register_forward_hook(hook) for m in model.modules()]
     model.eval()
     with torch.no_grad():
@@ -204,8 +209,9 @@ def keras_model(net):
         f = L.Dense(64)(L.Dense(128, activation="relu")(x))
         x = L.LayerNormalization()(L.Add()([x, f]))
         x = L.Dense(10, activation="softmax")(L.Flatten()(x))
-    elif net == "lstm":
-        x = L.Dense(10, activation="softmax")(L.LSTM(128)(L.Reshape((28, 28))(i)))
+    elif net in ("lstm", "gru"):
+        rnn = L.LSTM(128) if net == "lstm" else L.GRU(128)
+        x = L.Dense(10, activation="softmax")(rnn(L.Reshape((28, 28))(i)))
     else:
         raise ValueError(net)
     return keras.Model(i, x)
@@ -227,7 +233,7 @@ def timed_median(fn, repeats):
 def steps_for(net, args):
     if args.train_steps:
         return args.train_steps
-    return {"seed000": 30, "seed002": 12, "seed001": 300, "transformer": 40, "lstm": 30}[net]
+    return {"seed000": 30, "seed002": 12, "seed001": 300, "transformer": 40, "lstm": 30, "gru": 30}[net]
 
 
 def worker_torch(net, args):
@@ -326,7 +332,7 @@ def worker_onnx(net, args):
     for _ in range(3):
         sess.run(None, {"x": xb})
     reps = max(args.repeats, 5)
-    inner = {"seed000": 8, "seed002": 3, "seed001": 200, "transformer": 20, "lstm": 10}[net]
+    inner = {"seed000": 8, "seed002": 3, "seed001": 200, "transformer": 20, "lstm": 10, "gru": 10}[net]
 
     def b256():
         for _ in range(inner):

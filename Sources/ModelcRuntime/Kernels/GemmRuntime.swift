@@ -74,10 +74,11 @@ enum RuntimeGemm {
     static let loneVectors = 4
     #endif
 
-    /// Products whose B has at most this many floats are not packed (nor those of at most 6
-    /// rows, which read B only once): B stays in L1 anyway, and packing would cost more than the
-    /// product (attention's per-head products, 16 x 32).
-    static let directLimit = 8192
+    /// Products whose B has at most this many floats (512 KB) are not packed (nor those of at most
+    /// 6 rows, which read B only once): such a B stays in L2, and reading it where it is costs less
+    /// than packing it (attention's per-head products and projections, a recurrent layer's input
+    /// projection). Larger ones (weight gradients over a chunk's images and steps) are packed.
+    static let directLimit = 131_072
 
     /// `vectors` (4, 2 or 1) and `kc` are the family's; the tests also try the others'.
     static func packed(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,

@@ -46,12 +46,12 @@ extension Gemm {
     }
 
     /// The floats of B packed for Gemm.runtime: k x n, n rounded up to whole vectors.
-    public static func runtimePackedFloats(k: Int, n: Int) -> Int { k * ((n + 15) / 16 * 16) }
+    public static func runtimePackedFloats(k: Int, n: Int) -> Int { k * RuntimeGemm.paddedColumns(n) }
 
     /// B's first n columns under `red` (its k steps), packed in the order Gemm.runtime reads them:
     /// per block of kc steps (from k0 * n16 on), its panels one after another.
     public static func packRuntimeB(_ b: UnsafePointer<Float>, n: Int, _ red: GemmReduction, into out: UnsafeMutablePointer<Float>) {
-        let k = red.outer * red.inner, n16 = (n + 15) / 16 * 16
+        let k = red.outer * red.inner, n16 = RuntimeGemm.paddedColumns(n)
         for k0 in stride(from: 0, to: k, by: RuntimeGemm.kc) {
             RuntimeGemm.packBlock(b, red, k0, min(RuntimeGemm.kc, k - k0), n: n, RuntimeGemm.panelVectors, into: out + k0 * n16)
         }
@@ -85,7 +85,7 @@ enum RuntimeGemm {
                        c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue,
                        packedB: UnsafePointer<Float>? = nil, vectors: Int = panelVectors, kc: Int = kc) {
         precondition(packedB == nil || (vectors == panelVectors && kc == RuntimeGemm.kc), "B was packed for the family's panels")
-        let k = red.outer * red.inner, n16 = (n + 15) / 16 * 16
+        let k = red.outer * red.inner, n16 = paddedColumns(n)
         guard k > 0 else { return direct(rows, a: a, b: b, n: n, c: c, red, epi) }   // bias or zeros (or C unchanged)
         // blocks of 6 rows sharing each packed panel of B (at most 96 KB of A), and the scratch
         // these rows and steps need
@@ -118,6 +118,9 @@ enum RuntimeGemm {
             } while k0 < k
         }
     }
+
+    /// n rounded up to whole vectors: the floats of a step's row of packed B (all its panels).
+    static func paddedColumns(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 
     /// The column panels: body(first column, columns, columns rounded up to whole vectors), at
     /// most `vectors` vectors each.

@@ -79,6 +79,12 @@ open class CompiledModelBase: @unchecked Sendable {
     /// Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count, so
     /// the work split and every floating-point sum are the same on any machine.
     public let threads: Int
+    /// Threads for one image's inference (the emitted `forwardSingle` splits its rows over
+    /// these): timed and chosen call by call (SingleImageThreads), unless `pinnedSingleThreads`
+    /// is set. The count never changes a result.
+    public private(set) var singleThreads: Int
+    public var pinnedSingleThreads: Int?
+    private var singleTuner: SingleImageThreads
     /// Images in the current batch, and the current training forward's dropout seed.
     public var count = 0
     public var seed: UInt64 = 0
@@ -105,6 +111,8 @@ open class CompiledModelBase: @unchecked Sendable {
         let n = max(1, maxBatch)
         self.maxBatch = n
         threads = max(1, min(Parallel.threads, 64))
+        singleThreads = threads
+        singleTuner = SingleImageThreads(threads: threads)
         parameters = memory.floats(parameterCount)
         gradients = memory.floats(parameterCount)
         partials = memory.floats(threads * parameterCount)
@@ -132,10 +140,22 @@ open class CompiledModelBase: @unchecked Sendable {
             return UnsafePointer(output())
         }
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 { schedules.single() } else { schedules.batch() }
+        if count == 1 { runSingle(schedules.single) } else { schedules.batch() }
         let out = UnsafePointer(output())
         a0 = inputCopy
         return out
+    }
+
+    private func runSingle(_ single: () -> Void) {
+        if let pinned = pinnedSingleThreads {
+            singleThreads = max(1, min(threads, pinned))
+            single()
+            return
+        }
+        singleThreads = singleTuner.next
+        let start = DispatchTime.now().uptimeNanoseconds
+        single()
+        singleTuner.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
     }
 
     /// Reports an input a layer could not use (an Embedding's token id outside its vocabulary);

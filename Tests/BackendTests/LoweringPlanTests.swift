@@ -29,13 +29,13 @@ final class LoweringPlanTests: XCTestCase {
         XCTAssertTrue(single(seed002, "conv2d_4").hasPrefix("9 Winograd tiles one by one"), single(seed002, "conv2d_4"))
         XCTAssertTrue(single(seed002, "conv2d_5").hasPrefix("49 output pixels"), single(seed002, "conv2d_5"))
         XCTAssertTrue(single(seed000, "conv2d_2").hasPrefix("9 Winograd tiles one by one"), single(seed000, "conv2d_2"))
-        for call in ["Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(",
-                     "Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(",
-                     "Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused("] {
+        for call in ["Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(",
+                     "Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(",
+                     "Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused("] {
             XCTAssertTrue(seed002.source.contains(call), call)
         }
         XCTAssertFalse(seed002.source.contains("l13_conv2d_4ForwardRowsFused("), "a row kernel nothing calls")
-        XCTAssertTrue(seed000.source.contains("Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles("))
+        XCTAssertTrue(seed000.source.contains("Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l6_conv2d_2ForwardTiles("))
     }
 
     /// A direct layer whose pixels make few blocks of 6 splits blocks of 6 pixels x 64 channels
@@ -45,7 +45,7 @@ final class LoweringPlanTests: XCTestCase {
         let seed002 = Emitter.emit(try zooModel("seed002_mnist_cnn"), fuse: true)
         func single(_ e: EmittedModel, _ layer: String) -> String { e.plan.layers.first { $0.name == layer }?.singleImage ?? "" }
         XCTAssertEqual(single(seed000, "conv2d_3"), "6 blocks of 6 pixels x 64 channels over the threads (16 pixels make only 3 blocks of pixels)")
-        XCTAssertTrue(seed000.source.contains("Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused("))
+        XCTAssertTrue(seed000.source.contains("Parallel.rows(6, block: 1, threads: singleThreads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused("))
         XCTAssertTrue(seed000.source.contains("self.l2_conv2d_1ForwardRowsFused("), "conv2d_1 (676 pixels) splits pixels")
         XCTAssertTrue(single(seed002, "conv2d_5").hasPrefix("49 output pixels"), single(seed002, "conv2d_5"))
         XCTAssertFalse(seed002.source.contains("ForwardBlocks"))

@@ -65,12 +65,14 @@ final class ThreadsTests: XCTestCase {
     /// (`ForwardBlocks`, ConvLowering.singleImageColumns): the same bits as in a batch.
     func testSingleImageBlocksOfChannelsMatchBatch() throws {
         let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/generated/mnist_conv1d_rows/MnistConv1dRows.swift", encoding: .utf8)
-        XCTAssertTrue(src.contains("Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l5_conv4ForwardBlocks("), "conv4 (14 pixels) is not split by blocks")
+        XCTAssertTrue(src.contains("Parallel.rows(6, block: 1, threads: singleThreads) { q0, q1, t in self.l5_conv4ForwardBlocks("), "conv4 (14 pixels) is not split by blocks")
         checkSingleImageMatchesBatch(MnistConv1dRows.self)
         // fused (folded BatchNorm, pooled scratch): seed 000's conv2d_3
         checkSingleImageMatchesBatch(Seed000KmnistCnn.self)
     }
 
+    /// Every image alone, on each thread count the single-image tuner may pick (pinned), and
+    /// on what it picks itself, gives the batch's bits.
     func checkSingleImageMatchesBatch<M: CompiledModel>(_: M.Type, file: StaticString = #filePath, line: UInt = #line) {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
@@ -82,9 +84,15 @@ final class ThreadsTests: XCTestCase {
             let x = rng.array(3 * M.info.inputSize, 0, 1)
             let batch = TestModels.forward(m, x, count: 3, training: false)
             let k = M.info.classCount, n = M.info.inputSize
-            for i in 0..<3 {
-                let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
-                XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "\(M.self): threads \(threads), image \(i)", file: file, line: line)
+            let base = m as! CompiledModelBase
+            for pinned in [1, 2, threads, nil] {
+                base.pinnedSingleThreads = pinned
+                for i in 0..<3 {
+                    let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
+                    if let p = pinned { XCTAssertEqual(base.singleThreads, min(p, threads), file: file, line: line) }
+                    XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]),
+                                   "\(M.self): threads \(threads), \(pinned.map { "pinned to \($0)" } ?? "tuned"), image \(i)", file: file, line: line)
+                }
             }
         }
     }

@@ -90,9 +90,9 @@ public final class Wino5CnnDirect: CompiledModelBase, CompiledModel, @unchecked 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
+        Parallel.rows(56, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(56, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
+        Parallel.rows(56, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
         BatchNorm.inference(a2 + lo * 896, a3 + lo * 896, rows: (hi - lo) * 56, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
         Activations.forward(.relu, a3 + lo * 896, a4 + lo * 896, count: (hi - lo) * 896)
         l6_dense_1Forward(lo, hi, t)

@@ -108,10 +108,10 @@ public final class Wino5CnnFused: CompiledModelBase, CompiledModel, @unchecked S
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 0), source: l1_conv2d_1wsrc, l1_conv2d_1wu, l1_conv2d_1wh, channels: 16, filters: 32, uStride: 528)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardTiles(a0, a1, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardTiles(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 12832), source: l2_conv2d_2wsrc, l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 16, uStride: 528)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(l2_conv2d_2xp, a4, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(l2_conv2d_2xp, a4, q0, q1, t) }
         l6_dense_1Forward(lo, hi, t)
     }
 

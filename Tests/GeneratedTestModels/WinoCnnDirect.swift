@@ -95,9 +95,9 @@ public final class WinoCnnDirect: CompiledModelBase, CompiledModel, @unchecked S
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t) }
         BatchNorm.inference(a2 + lo * 784, a3 + lo * 784, rows: (hi - lo) * 49, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
         Activations.forward(.leaky(Float(0.3)), a3 + lo * 784, a4 + lo * 784, count: (hi - lo) * 784)
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 784, a5 + n * 144, PoolGeometry(input: (7, 7, 16), output: (3, 3), window: (2, 2), stride: (2, 2))) }

@@ -117,9 +117,9 @@ public final class WinoCnnFused: CompiledModelBase, CompiledModel, @unchecked Se
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t) }
         l2_conv2d_2PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, l2_conv2d_2poolIn, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardRowsFused(l2_conv2d_2xp, l2_conv2d_2poolIn, q0, q1, t) }
         l2_conv2d_2PoolSingle()
         l7_dense_1Forward(lo, hi, t)
     }

@@ -16,6 +16,15 @@ final class KernelTargetTests: XCTestCase {
         XCTAssertLessThanOrEqual(needed, registers, "\(KernelTarget.description): \(needed) registers")
     }
 
+    func testLoneRowTileFitsAndHidesTheFmaLatency() {
+        // a lone row's sums and one vector of B; at least 8 independent sums (FMA latency 4
+        // cycles x 2 FMA units)
+        let vectors = MemoryLayout<KernelTarget.LoneLanes>.size / bytes
+        XCTAssertLessThanOrEqual(vectors + 2, registers, "\(KernelTarget.family): \(vectors) sums")
+        XCTAssertGreaterThanOrEqual(vectors, 8, "\(KernelTarget.family): \(vectors) sums")
+        XCTAssertEqual(KernelTarget.LoneLanes.lanes % KernelTarget.Lanes.lanes, 0)
+    }
+
     func testPeakLoopFitsTheRegisters() {
         // 12 accumulator chains and the multiplier
         let needed = 13 * MemoryLayout<KernelTarget.PeakVector>.size / bytes

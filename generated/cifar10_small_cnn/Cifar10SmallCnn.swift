@@ -166,18 +166,18 @@ public final class Cifar10SmallCnn: CompiledModelBase, CompiledModel, @unchecked
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
-        Parallel.rows(1024, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
+        Parallel.rows(1024, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 896), source: l2_conv2d_2wsrc, l2_conv2d_2wu, l2_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(a1, a2, q0, q1, t) }
+        Parallel.rows(36, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardTiles(a1, a2, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 28800, a3 + n * 7200, PoolGeometry(input: (30, 30, 32), output: (15, 15), window: (2, 2), stride: (2, 2))) }
         (a4 + lo * 7200).update(from: a3 + lo * 7200, count: (hi - lo) * 7200)
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 10144), source: l5_conv2d_3wsrc, l5_conv2d_3wu, l5_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l5_conv2d_3ForwardTiles(a4, a5, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l5_conv2d_3ForwardTiles(a4, a5, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28640), source: l6_conv2d_4wsrc, l6_conv2d_4wu, l6_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_4ForwardTiles(a5, a6, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l6_conv2d_4ForwardTiles(a5, a6, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a6 + n * 10816, a7 + n * 2304, PoolGeometry(input: (13, 13, 64), output: (6, 6), window: (2, 2), stride: (2, 2))) }
         (a8 + lo * 2304).update(from: a7 + lo * 2304, count: (hi - lo) * 2304)
-        Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l10_dense_1ForwardColumns(q0, q1, t) }
+        Parallel.rows(512, block: 64, threads: singleThreads) { q0, q1, t in self.l10_dense_1ForwardColumns(q0, q1, t) }
         (a11 + lo * 512).update(from: a10 + lo * 512, count: (hi - lo) * 512)
         l12_dense_2Forward(lo, hi, t)
     }

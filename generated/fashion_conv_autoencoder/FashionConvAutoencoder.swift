@@ -123,10 +123,10 @@ public final class FashionConvAutoencoder: CompiledModelBase, CompiledModel, @un
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_enc_conv1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_enc_conv1ForwardRows(l1_enc_conv1xp, a1, q0, q1, t) }
+        Parallel.rows(784, block: 6, threads: singleThreads) { q0, q1, t in self.l1_enc_conv1ForwardRows(l1_enc_conv1xp, a1, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a1 + n * 25088, a2 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 320), source: l3_enc_conv2wsrc, l3_enc_conv2wu, l3_enc_conv2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l3_enc_conv2ForwardTiles(a2, a3, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l3_enc_conv2ForwardTiles(a2, a3, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a3 + n * 6272, a4 + n * 1568, PoolGeometry(input: (14, 14, 32), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         Matrix.transpose((parameters + 9568), rows: 96, cols: 32, blocks: 3, into: l5_dec_up1wt)
         l5_dec_up1Forward(lo, hi, t)

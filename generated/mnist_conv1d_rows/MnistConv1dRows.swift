@@ -108,14 +108,14 @@ public final class MnistConv1dRows: CompiledModelBase, CompiledModel, @unchecked
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv1PadSingle()
-        Parallel.rows(28, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(l1_conv1xp, a1, q0, q1, t) }
+        Parallel.rows(28, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv1ForwardRows(l1_conv1xp, a1, q0, q1, t) }
         l2_conv2PadSingle()
-        Parallel.rows(28, block: 6, threads: threads) { q0, q1, t in self.l2_conv2ForwardRows(l2_conv2xp, a2, q0, q1, t) }
+        Parallel.rows(28, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2ForwardRows(l2_conv2xp, a2, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 1792, a3 + n * 896, PoolGeometry(input: (1, 28, 64), output: (1, 14), window: (1, 2), stride: (1, 2))) }
         l4_conv3PadSingle()
-        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l4_conv3ForwardBlocks(l4_conv3xp, a4, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: singleThreads) { q0, q1, t in self.l4_conv3ForwardBlocks(l4_conv3xp, a4, q0, q1, t) }
         l5_conv4PadSingle()
-        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l5_conv4ForwardBlocks(l5_conv4xp, a5, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: singleThreads) { q0, q1, t in self.l5_conv4ForwardBlocks(l5_conv4xp, a5, q0, q1, t) }
         for n in lo..<hi { GlobalPooling.max(a5 + n * 1792, a6 + n * 128, l6_global_maxarg + n * 128, pixels: 14, channels: 128) }
         (a7 + lo * 128).update(from: a6 + lo * 128, count: (hi - lo) * 128)
         l8_denseForward(lo, hi, t)

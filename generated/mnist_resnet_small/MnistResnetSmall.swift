@@ -376,28 +376,28 @@ public final class MnistResnetSmall: CompiledModelBase, CompiledModel, @unchecke
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_stem_convPadSingle()
-        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_stem_convForwardRowsFused(l1_stem_convxp, a3, q0, q1, t) }
+        Parallel.rows(784, block: 6, threads: singleThreads) { q0, q1, t in self.l1_stem_convForwardRowsFused(l1_stem_convxp, a3, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 416), source: l4_b1_conv1wsrc, l4_b1_conv1wu, l4_b1_conv1wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l4_b1_conv1ForwardTiles(a3, a6, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l4_b1_conv1ForwardTiles(a3, a6, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 9760), source: l7_b1_conv2wsrc, l7_b1_conv2wu, l7_b1_conv2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l7_b1_conv2ForwardTiles(a6, a8, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l7_b1_conv2ForwardTiles(a6, a8, q0, q1, t) }
         Merge.forward(.add, [a8 + lo * 25088, a3 + lo * 25088], a9 + lo * 25088, count: (hi - lo) * 25088)
         Activations.forward(.relu, a9 + lo * 25088, a10 + lo * 25088, count: (hi - lo) * 25088)
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 25088, a11 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 19104), source: l12_b2_conv1wsrc, l12_b2_conv1wu, l12_b2_conv1wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l12_b2_conv1ForwardTiles(a11, a14, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l12_b2_conv1ForwardTiles(a11, a14, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 37792), source: l15_b2_conv2wsrc, l15_b2_conv2wu, l15_b2_conv2wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l15_b2_conv2ForwardTiles(a14, a15, q0, q1, t) }
-        Parallel.rows(196, block: 6, threads: threads) { q0, q1, t in self.l16_b2_projForwardRows(a11, a16, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l15_b2_conv2ForwardTiles(a14, a15, q0, q1, t) }
+        Parallel.rows(196, block: 6, threads: singleThreads) { q0, q1, t in self.l16_b2_projForwardRows(a11, a16, q0, q1, t) }
         BatchNorm.inference(a15 + lo * 12544, a17 + lo * 12544, rows: (hi - lo) * 196, l17_b2_bn2bn, fold: l17_b2_bn2part + t * 128)
         BatchNorm.inference(a16 + lo * 12544, a18 + lo * 12544, rows: (hi - lo) * 196, l18_b2_projbnbn, fold: l18_b2_projbnpart + t * 128)
         Merge.forward(.add, [a17 + lo * 12544, a18 + lo * 12544], a19 + lo * 12544, count: (hi - lo) * 12544)
         Activations.forward(.relu, a19 + lo * 12544, a20 + lo * 12544, count: (hi - lo) * 12544)
         for n in lo..<hi { Pooling.pool(.max, a20 + n * 12544, a21 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         l22_b3_conv1PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l22_b3_conv1ForwardRowsFused(l22_b3_conv1xp, a24, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l22_b3_conv1ForwardRowsFused(l22_b3_conv1xp, a24, q0, q1, t) }
         l25_b3_conv2PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l25_b3_conv2ForwardRowsFused(l25_b3_conv2xp, a26, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l25_b3_conv2ForwardRowsFused(l25_b3_conv2xp, a26, q0, q1, t) }
         Merge.forward(.add, [a26 + lo * 3136, a21 + lo * 3136], a27 + lo * 3136, count: (hi - lo) * 3136)
         Activations.forward(.relu, a27 + lo * 3136, a28 + lo * 3136, count: (hi - lo) * 3136)
         for n in lo..<hi { Pooling.pool(.average, a28 + n * 3136, a29 + n * 64, PoolGeometry(input: (7, 7, 64), output: (1, 1), window: (7, 7), stride: (1, 1))) }

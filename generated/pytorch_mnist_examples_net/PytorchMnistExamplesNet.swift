@@ -115,13 +115,13 @@ public final class PytorchMnistExamplesNet: CompiledModelBase, CompiledModel, @u
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l1_conv1ForwardRows(a0, a1, q0, q1, t) }
+        Parallel.rows(676, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv1ForwardRows(a0, a1, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l2_conv2wsrc, l2_conv2wu, l2_conv2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(36, block: 6, threads: threads) { q0, q1, t in self.l2_conv2ForwardTiles(a1, a2, q0, q1, t) }
+        Parallel.rows(36, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2ForwardTiles(a1, a2, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 36864, a3 + n * 9216, PoolGeometry(input: (24, 24, 64), output: (12, 12), window: (2, 2), stride: (2, 2))) }
         (a4 + lo * 9216).update(from: a3 + lo * 9216, count: (hi - lo) * 9216)
         l5_flattenForward(lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l6_fc1ForwardColumns(q0, q1, t) }
+        Parallel.rows(128, block: 64, threads: singleThreads) { q0, q1, t in self.l6_fc1ForwardColumns(q0, q1, t) }
         (a7 + lo * 128).update(from: a6 + lo * 128, count: (hi - lo) * 128)
         l8_fc2Forward(lo, hi, t)
     }

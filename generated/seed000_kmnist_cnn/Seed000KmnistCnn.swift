@@ -167,13 +167,13 @@ public final class Seed000KmnistCnn: CompiledModelBase, CompiledModel, @unchecke
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_zero_padding2d_1Forward(lo, hi, t)
-        Parallel.rows(676, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t) }
+        Parallel.rows(676, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(a1, l2_conv2d_1poolIn, q0, q1, t) }
         l2_conv2d_1PoolSingle()
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 1696), source: l6_conv2d_2wsrc, l6_conv2d_2wu, l6_conv2d_2wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l6_conv2d_2ForwardTiles(a5, a8, q0, q1, t) }
-        Parallel.rows(6, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l6_conv2d_2ForwardTiles(a5, a8, q0, q1, t) }
+        Parallel.rows(6, block: 1, threads: singleThreads) { q0, q1, t in self.l9_conv2d_3ForwardBlocksFused(a8, l9_conv2d_3poolIn, q0, q1, t) }
         l9_conv2d_3PoolSingle()
-        Parallel.rows(512, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
+        Parallel.rows(512, block: 64, threads: singleThreads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
         l16_dense_2Forward(lo, hi, t)
     }

@@ -68,7 +68,7 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModelBase, CompiledModel, 
     /// One image: layers with enough work split their output rows over the threads.
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
-        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
+        Parallel.rows(128, block: 64, threads: singleThreads) { q0, q1, t in self.l2_dense_1ForwardColumns(q0, q1, t) }
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
         l5_dense_4Forward(lo, hi, t)

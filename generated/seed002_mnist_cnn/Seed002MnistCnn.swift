@@ -370,20 +370,20 @@ public final class Seed002MnistCnn: CompiledModelBase, CompiledModel, @unchecked
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, a4, q0, q1, t) }
+        Parallel.rows(784, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_1ForwardRowsFused(l2_conv2d_1xp, a4, q0, q1, t) }
         Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(a4, l5_conv2d_2poolIn, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l5_conv2d_2ForwardTiles(a4, l5_conv2d_2poolIn, q0, q1, t) }
         l5_conv2d_2PoolSingle()
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 9824), source: l10_conv2d_3wsrc, l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(a9, a12, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l10_conv2d_3ForwardTiles(a9, a12, q0, q1, t) }
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 28576), source: l13_conv2d_4wsrc, l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(a12, l13_conv2d_4poolIn, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l13_conv2d_4ForwardTiles(a12, l13_conv2d_4poolIn, q0, q1, t) }
         l13_conv2d_4PoolSingle()
         l18_conv2d_5PadSingle()
-        Parallel.rows(49, block: 6, threads: threads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
+        Parallel.rows(49, block: 6, threads: singleThreads) { q0, q1, t in self.l18_conv2d_5ForwardRowsFused(l18_conv2d_5xp, l18_conv2d_5poolIn, q0, q1, t) }
         l18_conv2d_5PoolSingle()
         l23_conv2d_6PadSingle()
-        Parallel.rows(9, block: 6, threads: threads) { q0, q1, t in self.l23_conv2d_6ForwardRowsFused(l23_conv2d_6xp, l23_conv2d_6poolIn, q0, q1, t) }
+        Parallel.rows(9, block: 6, threads: singleThreads) { q0, q1, t in self.l23_conv2d_6ForwardRowsFused(l23_conv2d_6xp, l23_conv2d_6poolIn, q0, q1, t) }
         l23_conv2d_6PoolSingle()
         BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
         (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)

@@ -109,12 +109,12 @@ public final class Seed003K4: CompiledModelBase, CompiledModel, @unchecked Senda
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
-        Parallel.rows(625, block: 6, threads: threads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
+        Parallel.rows(625, block: 6, threads: singleThreads) { q0, q1, t in self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a2 + n * 20000, a3 + n * 4608, PoolGeometry(input: (25, 25, 32), output: (12, 12), window: (2, 2), stride: (2, 2))) }
-        Parallel.rows(108, block: 6, threads: threads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
-        Parallel.rows(81, block: 6, threads: threads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
+        Parallel.rows(108, block: 6, threads: singleThreads) { q0, q1, t in self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t) }
+        Parallel.rows(81, block: 6, threads: singleThreads) { q0, q1, t in self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t) }
         for n in lo..<hi { Pooling.pool(.max, a5 + n * 5184, a6 + n * 1024, PoolGeometry(input: (9, 9, 64), output: (4, 4), window: (2, 2), stride: (2, 2))) }
-        Parallel.rows(128, block: 64, threads: threads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
+        Parallel.rows(128, block: 64, threads: singleThreads) { q0, q1, t in self.l8_dense_1ForwardColumns(q0, q1, t) }
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
         l10_dense_2Forward(lo, hi, t)
     }

@@ -224,23 +224,23 @@ public final class Seed004KannadaCnn: CompiledModelBase, CompiledModel, @uncheck
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0; _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
-        Parallel.rows(784, block: 6, threads: threads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
+        Parallel.rows(784, block: 6, threads: singleThreads) { q0, q1, t in self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t) }
         BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
         l3_conv2d_2PadSingle()
         Winograd<WinogradF3x3x5x5>.weightsIfChanged((parameters + 960), source: l3_conv2d_2wsrc, l3_conv2d_2wu, l3_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
-        Parallel.rows(100, block: 6, threads: threads) { q0, q1, t in self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t) }
+        Parallel.rows(100, block: 6, threads: singleThreads) { q0, q1, t in self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t) }
         BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
         for n in lo..<hi { Pooling.pool(.max, a4 + n * 25088, a5 + n * 6272, PoolGeometry(input: (28, 28, 32), output: (14, 14), window: (2, 2), stride: (2, 2))) }
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 26720), source: l7_conv2d_3wsrc, l7_conv2d_3wu, l7_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l7_conv2d_3ForwardTiles(a6, a7, q0, q1, t) }
         BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
         Winograd<WinogradF5x5x3x3>.weightsIfChanged((parameters + 45472), source: l9_conv2d_4wsrc, l9_conv2d_4wu, l9_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
-        Parallel.rows(9, block: 1, threads: threads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
+        Parallel.rows(9, block: 1, threads: singleThreads) { q0, q1, t in self.l9_conv2d_4ForwardTiles(a8, a9, q0, q1, t) }
         BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
         for n in lo..<hi { Pooling.pool(.max, a10 + n * 12544, a11 + n * 3136, PoolGeometry(input: (14, 14, 64), output: (7, 7), window: (2, 2), stride: (2, 2))) }
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
-        Parallel.rows(256, block: 64, threads: threads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
+        Parallel.rows(256, block: 64, threads: singleThreads) { q0, q1, t in self.l14_dense_1ForwardColumns(q0, q1, t) }
         (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
         l16_dense_2Forward(lo, hi, t)
     }

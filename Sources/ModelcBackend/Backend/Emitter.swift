@@ -490,7 +490,7 @@ public enum Emitter {
             case .chunk(let c), .serial(let c): w.line(inline[c] ?? c)
             case .image(let c, let prelude): for l in RegionStep(call: inline[c] ?? c, prelude: prelude).lines { w.line(l) }
             case .rows(let c, let total, let block):
-                w.line("Parallel.rows(\(total), block: \(block), threads: threads) { q0, q1, t in self.\(c) }")
+                w.line("Parallel.rows(\(total), block: \(block), threads: singleThreads) { q0, q1, t in self.\(c) }")
             }
         }
     }

@@ -120,7 +120,7 @@ public enum Gemm {
     }
 
     /// One block of `R` rows (a literal at every call; `valid` of them real) across all n columns: full tiles of
-    /// KernelTarget.Lanes, then narrower tails; n is a literal, so the tails are chosen at
+    /// KernelTarget.Lanes (of LoneLanes first for a lone row), then narrower tails; n is a literal, so the tails are chosen at
     /// compile time. The tiles store the sums (plus bias); a folded BatchNorm's scale and shift
     /// and the activation then run once over the block's rows (`pointwise`), still in L1:
     /// inlined into the tiles' stores instead, they would be copied once per row and column tail
@@ -133,6 +133,13 @@ public enum Gemm {
         let sums = GemmEpilogue(bias: epi.bias, accumulate: epi.accumulate)
         let w = KernelTarget.Lanes.lanes
         var col = 0
+        if R == 1 {
+            let lone = KernelTarget.LoneLanes.lanes
+            while n - col >= lone {
+                tile(KernelTarget.LoneLanes.self, 1, 1, rows, b: b, col: col, red, sums)
+                col += lone
+            }
+        }
         while n - col >= w {
             tile(KernelTarget.Lanes.self, R, valid, rows, b: b, col: col, red, sums)
             col += w

@@ -13,6 +13,10 @@
 //   AVX-512  32 x 512-bit zmm  6 x 64 (4 zmm a row)              24 zmm + 4 for B + 1 broadcast
 //   NEON     32 x 128-bit q    6 x 16 (4 q a row)                24 q + 4 for B + 1 broadcast
 //
+// A lone row (one image through a Dense layer) has one sum per vector of its tile, and each
+// FMA waits for the last one into the same sum: 2 ymm sums run at a quarter of the FMA rate.
+// Its tile is wider (LoneLanes): 8 ymm (64 columns), 8 zmm (128) or 16 q (64).
+//
 // A per-channel pass (Kernels/ChannelPasses.swift) sweeps the rows once per block of 64
 // channels on every family, so the common layers (up to 64 channels) read their rows once. On
 // AVX-512 a block's values (sums, mean, scale, shift) sit in 4 zmm each; on AVX2 and NEON they
@@ -23,6 +27,9 @@ public enum KernelTarget {
     #if MODELC_ISA_AVX512
     /// The columns of one tile row, held in registers.
     public typealias Lanes = VectorPair<VectorPair<SIMD16<Float>>>
+    /// The columns of a lone row's tile (one image's Dense layer): 8 sums, enough chains to
+    /// hide the FMA latency that one row's 4 would expose.
+    public typealias LoneLanes = VectorPair<VectorPair<VectorPair<SIMD16<Float>>>>
     /// One chain of the in-run peak loop (PeakFlops): 12 of them fit the registers.
     public typealias PeakVector = SIMD16<Float>
     public static let family = "avx512"
@@ -30,11 +37,13 @@ public enum KernelTarget {
     public static let vectorRegisters = 32, vectorRegisterBytes = 64
     #elseif MODELC_ISA_NEON || (arch(arm64) && !MODELC_ISA_AVX2)
     public typealias Lanes = VectorPair<VectorPair<SIMD4<Float>>>
+    public typealias LoneLanes = VectorPair<VectorPair<SIMD16<Float>>>
     public typealias PeakVector = SIMD8<Float>
     public static let family = "neon"
     public static let vectorRegisters = 32, vectorRegisterBytes = 16
     #else
     public typealias Lanes = VectorPair<SIMD8<Float>>
+    public typealias LoneLanes = VectorPair<VectorPair<SIMD16<Float>>>
     public typealias PeakVector = SIMD8<Float>
     public static let family = "avx2"
     public static let vectorRegisters = 16, vectorRegisterBytes = 32

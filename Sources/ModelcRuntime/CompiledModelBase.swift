@@ -83,6 +83,7 @@ open class CompiledModelBase: @unchecked Sendable {
     /// these): timed and chosen call by call (SingleImageThreads), unless `pinnedSingleThreads`
     /// is set. The count never changes a result.
     public private(set) var singleThreads: Int
+    /// Fixes `singleThreads` (clamped to 1...threads) instead of the tuner; nil: tuned.
     public var pinnedSingleThreads: Int?
     private var singleTuner: SingleImageThreads
     /// Images in the current batch, and the current training forward's dropout seed.

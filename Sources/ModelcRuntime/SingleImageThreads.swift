@@ -1,13 +1,13 @@
 // How many threads one image's inference uses, chosen by timing the calls themselves.
 //
 // One image splits its big layers' output rows over the threads (`Parallel.rows`), and each
-// layer then reads what every thread wrote. Whether that pays depends on where the threads run,
-// and that can change while a program runs: on a VM, the host may put the two vCPUs on cores that
-// share a cache, where two threads beat one, or far apart, where every hand-over of data costs
-// more than the split saves. A second core that has idled is also slow to pick up work. So the
+// layer then reads what every thread wrote. Whether that pays depends on the other cores, and
+// that can change while a program runs: on a VM, how fast a second vCPU takes its part depends
+// on what the host does with it, and in some phases every hand-over of a layer's rows costs more
+// than the split saves. A second core that has idled is also slow to pick up work. So the
 // tuner runs each candidate count (1, 2, 4, ... up to the model's threads) for a short trial,
-// keeps the fastest, and tries again after a while (soon at first, then every quarter second),
-// or at once when the calls get slower than the chosen count's trial.
+// keeps the fastest, and tries again after a while (soon at first, then after a quarter second
+// of inference or more), or at once when the calls get slower than the chosen count's trial.
 //
 // The count never changes a result: `Parallel.rows` hands out whole row blocks, and each output
 // row is computed by the same code on whichever thread runs it.
@@ -21,18 +21,21 @@ public struct SingleImageThreads: Sendable {
     /// calls only warm up (a parked worker, a core that idled), the median of the rest counts.
     static let trialCalls = 10
     static let trialSeconds = 0.002
-    /// The chosen count then runs before the candidates are tried again: at least
-    /// `exploitSeconds`, and `exploitPerTrial` times as long as the trial round took (so trials
-    /// cost a few percent at most). The first rounds are shorter: both bounds start
-    /// `firstExploitSeconds / exploitSeconds` as long and double round by round, because a
-    /// program's first tenths of a second mislead (a second core that has idled long is slow at
-    /// first). A slowdown starts the doubling over.
+    /// The chosen count then runs before the candidates are tried again, for calls that add up
+    /// to at least `exploitSeconds` of inference (not of wall-clock time: a program may call
+    /// rarely) and to `exploitPerTrial` times the trial round's calls (so trials cost a few
+    /// percent at most: 25 s for a model whose image takes 20 ms). The first rounds are
+    /// shorter: both bounds start `firstExploitSeconds / exploitSeconds` as long and double
+    /// round by round, because a program's first tenths of a second mislead (a second core that
+    /// has idled long is slow at first). A slowdown that changes the best count starts the
+    /// doubling over.
     static let firstExploitSeconds = 0.02
     static let exploitSeconds = 0.25
     static let exploitPerTrial = 50.0
     /// Calls in the window whose median is checked against the chosen count's trial median.
     static let watchCalls = 32
-    /// How much slower than its trial the window's median may get before a new trial round.
+    /// How much slower than its trial the median of two windows in a row may get before a new
+    /// trial round.
     static let slowdown = 1.3
 
     private var trying: Int? = 0        // the candidate under trial (an index), nil once chosen
@@ -42,6 +45,7 @@ public struct SingleImageThreads: Sendable {
     private var chosen: Int
     private var chosenTime = 0.0
     private var exploitTime = 0.0, exploitLimit = 0.0, exploitFloor = firstExploitSeconds
+    private var slowWindows = 0, slowedDown = false
     private var warm = false
 
     public init(threads: Int) {
@@ -75,10 +79,12 @@ public struct SingleImageThreads: Sendable {
         }
         exploitTime += seconds
         if samples.count == Self.watchCalls {
-            // the host moved the threads (or loaded a core): try the candidates again now
-            if Self.median(samples[...]) > chosenTime * Self.slowdown {
+            // two slow windows in a row: the host moved the threads (or loaded a core), so try
+            // the candidates again now
+            slowWindows = Self.median(samples[...]) > chosenTime * Self.slowdown ? slowWindows + 1 : 0
+            if slowWindows == 2 {
                 exploitTime = exploitLimit
-                exploitFloor = Self.firstExploitSeconds
+                slowedDown = true
             }
             samples.removeAll(keepingCapacity: true)
         }
@@ -87,6 +93,10 @@ public struct SingleImageThreads: Sendable {
 
     private mutating func choose() {
         let best = medians.indices.min { medians[$0] < medians[$1] }!
+        // a slowdown that changed the best count starts the short rounds over
+        if slowedDown && candidates[best] != chosen { exploitFloor = Self.firstExploitSeconds }
+        slowedDown = false
+        slowWindows = 0
         chosen = candidates[best]
         chosenTime = medians[best]
         trying = nil

@@ -72,7 +72,7 @@ final class ThreadsTests: XCTestCase {
     }
 
     /// Every image alone, on each thread count the single-image tuner may pick (pinned), and
-    /// on what it picks itself, gives the batch's bits.
+    /// through the tuner's trials, gives the batch's bits.
     func checkSingleImageMatchesBatch<M: CompiledModel>(_: M.Type, file: StaticString = #filePath, line: UInt = #line) {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
@@ -85,15 +85,25 @@ final class ThreadsTests: XCTestCase {
             let batch = TestModels.forward(m, x, count: 3, training: false)
             let k = M.info.classCount, n = M.info.inputSize
             let base = m as! CompiledModelBase
-            for pinned in [1, 2, threads, nil] {
+            for pinned in [1, 2, threads] {
                 base.pinnedSingleThreads = pinned
                 for i in 0..<3 {
                     let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
-                    if let p = pinned { XCTAssertEqual(base.singleThreads, min(p, threads), file: file, line: line) }
-                    XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]),
-                                   "\(M.self): threads \(threads), \(pinned.map { "pinned to \($0)" } ?? "tuned"), image \(i)", file: file, line: line)
+                    XCTAssertEqual(base.singleThreads, min(pinned, threads), file: file, line: line)
+                    XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "\(M.self): threads \(threads), pinned to \(pinned), image \(i)",
+                                   file: file, line: line)
                 }
             }
+            // tuned: through the first trial rounds, whatever counts they run
+            base.pinnedSingleThreads = nil
+            var counts = Set<Int>()
+            for call in 0..<120 {
+                let i = call % 3
+                let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
+                counts.insert(base.singleThreads)
+                XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "\(M.self): threads \(threads), tuned, call \(call)", file: file, line: line)
+            }
+            XCTAssertGreaterThan(counts.count, 1, "\(M.self): the tuner tried one count only", file: file, line: line)
         }
     }
 

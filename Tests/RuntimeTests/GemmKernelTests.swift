@@ -83,6 +83,31 @@ final class GemmKernelTests: XCTestCase {
         }
     }
 
+    /// A lone row (its own wide tile, KernelTarget.LoneLanes) gives the bits a 6-row tile gives
+    /// the same row: one image alone and in a batch must agree exactly.
+    func testLoneRowMatchesTileRowsBitForBit() {
+        for n in [10, 64, 70, 128, 130, 300] {
+            let k = 45, rows = 7
+            var a = values(rows * k, seed: UInt64(n)), b = values(k * n, seed: UInt64(n + 1))
+            let bias = values(n, seed: 3)
+            var batch = [Float](repeating: 0, count: rows * n), alone = batch
+            a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in bias.withUnsafeBufferPointer { bi in
+                let x = ap.baseAddress!, epi = GemmEpilogue(bias: bi.baseAddress!, activation: .relu)
+                batch.withUnsafeMutableBufferPointer { cp in
+                    let y = cp.baseAddress!
+                    Gemm.inlined(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * n }, GemmReduction(k: k, ldb: n), epi)
+                }
+                alone.withUnsafeMutableBufferPointer { cp in
+                    for r in 0..<rows {
+                        let y = cp.baseAddress! + r * n
+                        Gemm.inlined(1, a: { _ in x + r * k }, b: bp.baseAddress!, n: n, c: { _ in y }, GemmReduction(k: k, ldb: n), epi)
+                    }
+                }
+            } } }
+            XCTAssertEqual(alone, batch, "n \(n)")
+        }
+    }
+
     func testEveryRowRemainderAndColumnTail() {
         for rows in [1, 2, 3, 4, 5, 6, 7, 11, 12, 13] {
             for n in [1, 2, 3, 5, 10, 16, 24, 31, 32, 64, 70, 128, 177, 300] {

@@ -22,7 +22,6 @@ final class KernelTargetTests: XCTestCase {
         let vectors = MemoryLayout<KernelTarget.LoneLanes>.size / bytes
         XCTAssertLessThanOrEqual(vectors + 2, registers, "\(KernelTarget.family): \(vectors) sums")
         XCTAssertGreaterThanOrEqual(vectors, 8, "\(KernelTarget.family): \(vectors) sums")
-        XCTAssertEqual(KernelTarget.LoneLanes.lanes % KernelTarget.Lanes.lanes, 0)
     }
 
     func testPeakLoopFitsTheRegisters() {

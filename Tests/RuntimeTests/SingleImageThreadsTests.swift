@@ -88,8 +88,21 @@ final class SingleImageThreadsTests: XCTestCase {
         XCTAssertEqual(tuner.next, 2)
         slow = true   // the host moves the threads apart: 2 threads now slower than 1
         let used = run(&tuner, calls: 200, time)
-        XCTAssertLessThanOrEqual(used.firstIndex(of: 1) ?? .max, Tuner.watchCalls, "the slowdown was not seen within one window")
+        XCTAssertLessThanOrEqual(used.firstIndex(of: 1) ?? .max, 2 * Tuner.watchCalls, "the slowdown was not seen within two windows")
         XCTAssertEqual(tuner.next, 1, "the tuner did not move to one thread")
+    }
+
+    func testOneSlowWindowIsNotASlowdown() {
+        var tuner = Tuner(threads: 2)
+        var call = 0, blipFrom = Int.max
+        run(&tuner, calls: 24_000) { t, _ in call += 1; return t == 2 ? 5e-5 : 1e-4 }   // rounds 0.25 s apart
+        // one window's worth of slow calls on the chosen count: a blip, not a new phase
+        blipFrom = call
+        let used = run(&tuner, calls: 200) { t, _ in
+            call += 1
+            return t == 2 ? (call - blipFrom <= Tuner.watchCalls ? 2e-4 : 5e-5) : 1e-4
+        }
+        XCTAssertEqual(Set(used), [2], "a trial round started on one slow window")
     }
 
     func testTriesAgainAfterExploitPeriod() {

@@ -78,4 +78,33 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(s, each(xs, VectorMath.sigmoid) + [7], "\(count)")
         }
     }
+
+    /// The LSTM step's one pass gives each unit the values of its definition through the
+    /// vector functions, with and without a previous c, and writes nothing past its units.
+    func testLstmStepIsItsDefinition() {
+        for units in [5, 16, 20, 37] {
+            let pre = (0..<(4 * units)).map { Float(sin(Double($0) * 0.9) * 4) }
+            let rec = (0..<(4 * units)).map { Float(cos(Double($0) * 0.4)) }
+            let cPrev = (0..<units).map { Float(sin(Double($0)) * 2) }
+            for previous in [false, true] {
+                var z = pre + [7], c = [Float](repeating: .nan, count: units) + [7], h = c
+                z.withUnsafeMutableBufferPointer { zp in c.withUnsafeMutableBufferPointer { cp in h.withUnsafeMutableBufferPointer { hp in
+                    cPrev.withUnsafeBufferPointer { pp in
+                        VectorMath.lstmStep(zp.baseAddress!, plus: rec, cPrev: previous ? pp.baseAddress! : nil,
+                                            c: cp.baseAddress!, h: hp.baseAddress!, units: units)
+                    }
+                } } }
+                let sum = zip(pre, rec).map { $0 + $1 }
+                let i = each(Array(sum[0..<units]), VectorMath.sigmoid), f = each(Array(sum[units..<(2 * units)]), VectorMath.sigmoid)
+                let cc = each(Array(sum[(2 * units)..<(3 * units)]), VectorMath.tanh)
+                let o = each(Array(sum[(3 * units)...]), VectorMath.sigmoid)
+                let wantC = (0..<units).map { f[$0] * (previous ? cPrev[$0] : 0) + i[$0] * cc[$0] }
+                let wantH = zip(o, each(wantC, VectorMath.tanh)).map { $0 * $1 }
+                let what = "units \(units), previous c \(previous)"
+                XCTAssertEqual(z, i + f + cc + o + [7], what)
+                XCTAssertEqual(c, wantC + [7], what)
+                XCTAssertEqual(h, wantH + [7], what)
+            }
+        }
+    }
 }

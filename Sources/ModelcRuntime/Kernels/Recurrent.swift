@@ -331,15 +331,9 @@ public enum Recurrent {
             for j in 0..<U { h[j] = z[j] + rec[j] }
             VectorMath.tanh(h, count: U)
         case .lstm:
-            // i, f, cc, o in place of their pre-activations
+            // i, f, cc, o in place of their pre-activations, then c and h (one pass)
             let c = s + g.cOffset + t * U
-            for j in 0..<(4 * U) { z[j] += rec[j] }
-            VectorMath.sigmoid(z, count: 2 * U)
-            VectorMath.tanh(z + 2 * U, count: U)
-            VectorMath.sigmoid(z + 3 * U, count: U)
-            for j in 0..<U { c[j] = z[U + j] * (t > 0 ? c[j - U] : 0) + z[j] * z[2 * U + j] }
-            VectorMath.tanh(c, into: h, count: U)
-            for j in 0..<U { h[j] = z[3 * U + j] * h[j] }
+            VectorMath.lstmStep(z, plus: rec, cPrev: t > 0 ? UnsafePointer(c - U) : nil, c: c, h: h, units: U)
         case .gruResetAfter:
             // zz, r (adjacent blocks, in either order), then hh = tanh(z + r * e)
             let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)

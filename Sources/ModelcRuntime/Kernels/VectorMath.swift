@@ -19,7 +19,9 @@
 // its branch with a mask made from |x|'s bits (a comparison mask used for the blend becomes such
 // pieces too). The functions are inlined into the array forms' loops (through closures: a
 // function reference passed as the argument is not inlined in Swift 6 mode), whose iterations
-// then overlap.
+// then overlap. The runtime's files are compiled one by one, and a file does not inline another
+// file's functions, so a loop that needs these per vector lives here: the LSTM step's gate math
+// (`lstmStep`), called per vector from Recurrent.swift, would be 5 calls per 16 units.
 
 public enum VectorMath {
     public typealias V = SIMD16<Float>
@@ -99,4 +101,41 @@ public enum VectorMath {
     }
     public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, x, count: count) { tanh($0) } }
     public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { map(x, y, count: count) { tanh($0) } }
+
+    /// One LSTM step's gate math for `units` units, 16 at a time in one pass (so the gates'
+    /// exponentials overlap): z [4, units] holds the pre-activations of i, f, cc, o less `rec`
+    /// [4, units] and gets the gates; c = f * cPrev + i * cc (cPrev nil: 0); h = o * tanh(c).
+    /// Lanes past `units` are computed on zeros and not stored.
+    public static func lstmStep(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int) {
+        var j = 0
+        while j < units {
+            let m = min(16, units - j)
+            func gate(_ k: Int) -> V { load(z + k * units + j, m) + load(rec + k * units + j, m) }
+            let (i, f, cc, o) = (sigmoid(gate(0)), sigmoid(gate(1)), tanh(gate(2)), sigmoid(gate(3)))
+            let cn = f * (cPrev.map { load($0 + j, m) } ?? V()) + i * cc
+            store(i, z + j, m)
+            store(f, z + units + j, m)
+            store(cc, z + 2 * units + j, m)
+            store(o, z + 3 * units + j, m)
+            store(cn, c + j, m)
+            store(o * tanh(cn), h + j, m)
+            j += 16
+        }
+    }
+
+    /// The first m (<= 16) floats at p, zeros after them.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ m: Int) -> V {
+        if m == 16 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var v = V()
+        for l in 0..<m { v[l] = p[l] }
+        return v
+    }
+
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ m: Int) {
+        if m == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
+        for l in 0..<m { p[l] = v[l] }
+    }
 }

@@ -119,13 +119,13 @@ public enum Gemm {
         }
     }
 
-    /// One block of `R` rows (a literal at every call; `valid` of them real) across all n columns: full tiles of
-    /// KernelTarget.Lanes (of LoneLanes first for a lone row), then narrower tails; n is a literal, so the tails are chosen at
-    /// compile time. The tiles store the sums (plus bias); a folded BatchNorm's scale and shift
-    /// and the activation then run once over the block's rows (`pointwise`), still in L1:
-    /// inlined into the tiles' stores instead, they would be copied once per row and column tail
-    /// of every tile, and each copy of leaky ReLU's lane-wise select is dozens of basic blocks
-    /// for the optimizer.
+    /// One block of `R` rows (a literal at every call; `valid` of them real) across all n columns:
+    /// full tiles of KernelTarget.Lanes (for a lone row, of LoneLanes first), then narrower
+    /// tails; n is a literal, so the tails are chosen at compile time. The tiles store the sums
+    /// (plus bias); a folded BatchNorm's scale and shift and the activation then run once over
+    /// the block's rows (`pointwise`), still in L1: inlined into the tiles' stores instead, they
+    /// would be copied once per row and column tail of every tile, and each copy of leaky ReLU's
+    /// lane-wise select is dozens of basic blocks for the optimizer.
     @_transparent @usableFromInline
     static func block(_ R: Int, valid: Int, _ r0: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
                       c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue) {

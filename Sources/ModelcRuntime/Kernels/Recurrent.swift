@@ -2,8 +2,8 @@
 // images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
 // Gemm.runtime (Kernels/GemmRuntime.swift: these kernels are compiled in the runtime, with
 // run-time sizes), the recurrent kernel packed once for all the steps of a chunk; the gate math
-// is loops over the units (the LSTM's backward 16 units at a time), the activations 16 at a
-// time (Kernels/VectorMath.swift).
+// is loops over the units (the LSTM's 16 units at a time: its forward step in one pass,
+// VectorMath.lstmStep), the activations 16 at a time (Kernels/VectorMath.swift).
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
 // GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):

@@ -2,8 +2,8 @@
 // images, forward and backward through time side by side, llm.c style. The gate GEMMs run on
 // Gemm.runtime (Kernels/GemmRuntime.swift: these kernels are compiled in the runtime, with
 // run-time sizes), the recurrent kernel packed once for all the steps of a chunk; the gate math
-// is loops over the units (the LSTM's 16 units at a time: its forward step in one pass,
-// VectorMath.lstmStep), the activations 16 at a time (Kernels/VectorMath.swift).
+// is loops over the units (the LSTM's 16 units at a time, each direction in one pass:
+// VectorMath.lstmStep and lstmStepBackward), the activations 16 at a time (Kernels/VectorMath.swift).
 //
 // Shapes (one image; T steps, D inputs, U units, G gates: SimpleRNN 1, LSTM 4 (i, f, c, o),
 // GRU 3 (z, r, h), or r, z, h with `resetFirst` (PyTorch's r, z, n); W = G*U):
@@ -445,23 +445,7 @@ public enum Recurrent {
             for j in 0..<U { dz[j] = dh[j] * (1 - h[j] * h[j]); dh[j] = 0 }
         case .lstm:
             let c = s + g.cOffset + t * U
-            VectorMath.tanh(c, into: dz + 3 * U, count: U)   // tanh(c), read before its slot is written
-            // 16 units at a time (the pointers may alias as far as LLVM knows, so it keeps a
-            // plain loop scalar); the last ones through padded vectors
-            for j in stride(from: 0, to: U, by: 16) {
-                let m = min(16, U - j)
-                let (i, f) = (Lanes.load(a + j, m), Lanes.load(a + U + j, m))
-                let (cc, o) = (Lanes.load(a + 2 * U + j, m), Lanes.load(a + 3 * U + j, m))
-                let tc = Lanes.load(dz + 3 * U + j, m), h = Lanes.load(dh + j, m)
-                let dct = Lanes.load(dc + j, m) + h * o * (1 - tc * tc)
-                let cp = t > 0 ? Lanes.load(c - U + j, m) : Lanes.V()
-                Lanes.store(dct * cc * i * (1 - i), dz + j, m)
-                Lanes.store(dct * cp * f * (1 - f), dz + U + j, m)
-                Lanes.store(dct * i * (1 - cc * cc), dz + 2 * U + j, m)
-                Lanes.store(h * tc * o * (1 - o), dz + 3 * U + j, m)
-                Lanes.store(dct * f, dc + j, m)
-                Lanes.store(Lanes.V(), dh + j, m)
-            }
+            VectorMath.lstmStepBackward(gates: a, c: c, cPrev: t > 0 ? UnsafePointer(c - U) : nil, dz: dz, dh: dh, dc: dc, units: U)
         case .gruResetAfter, .gruResetBefore:
             let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
@@ -515,21 +499,6 @@ public enum Recurrent {
                 }
             }
         }
-    }
-}
-
-/// Loads and stores of 16 consecutive floats, or of the first m < 16 of them (the other lanes zero).
-enum Lanes {
-    typealias V = SIMD16<Float>
-    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ m: Int) -> V {
-        if m == 16 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }   // (V.loadFrom is in another file: not inlined)
-        var v = V()
-        for l in 0..<m { v[l] = p[l] }
-        return v
-    }
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ m: Int) {
-        if m == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
-        for l in 0..<m { p[l] = v[l] }
     }
 }
 

@@ -21,7 +21,8 @@
 // function reference passed as the argument is not inlined in Swift 6 mode), whose iterations
 // then overlap. The runtime's files are compiled one by one, and a file does not inline another
 // file's functions, so a loop that needs these per vector lives here: the LSTM step's gate math
-// (`lstmStep`), called per vector from Recurrent.swift, would be 5 calls per 16 units.
+// and its backward (`lstmStep`, `lstmStepBackward`), called per vector from Recurrent.swift,
+// would be 5 calls per 16 units.
 
 public enum VectorMath {
     public typealias V = SIMD16<Float>
@@ -120,6 +121,30 @@ public enum VectorMath {
             store(o, z + 3 * units + j, m)
             store(cn, c + j, m)
             store(o * tanh(cn), h + j, m)
+            j += 16
+        }
+    }
+
+    /// The backward of `lstmStep` for one step: from the gates [4, units] (i, f, cc, o), c and
+    /// cPrev (nil: 0), dh and dc (what flows into h and c), the gate gradients dz [4, units];
+    /// dc becomes what flows to cPrev, dh zero (the recurrent kernel's share is added later).
+    public static func lstmStepBackward(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                        dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
+                                        dc: UnsafeMutablePointer<Float>, units: Int) {
+        var j = 0
+        while j < units {
+            let m = min(16, units - j)
+            let (i, f) = (load(a + j, m), load(a + units + j, m))
+            let (cc, o) = (load(a + 2 * units + j, m), load(a + 3 * units + j, m))
+            let tc = tanh(load(c + j, m)), h = load(dh + j, m)
+            let dct = load(dc + j, m) + h * o * (1 - tc * tc)
+            let cp = cPrev.map { load($0 + j, m) } ?? V()
+            store(dct * cc * i * (1 - i), dz + j, m)
+            store(dct * cp * f * (1 - f), dz + units + j, m)
+            store(dct * i * (1 - cc * cc), dz + 2 * units + j, m)
+            store(h * tc * o * (1 - o), dz + 3 * units + j, m)
+            store(dct * f, dc + j, m)
+            store(V(), dh + j, m)
             j += 16
         }
     }

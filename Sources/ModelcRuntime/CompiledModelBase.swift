@@ -92,6 +92,9 @@ open class CompiledModelBase: @unchecked Sendable {
     /// Dropout layers drop units in training forwards (false: they pass everything, as with
     /// rate 0; the reference-fixture tests compare training steps that way).
     public var dropout = true
+    /// Whether the current forward is a training one (a backward follows): recurrent layers
+    /// then keep every step's gates and states.
+    public private(set) var training = false
     /// The input: a copy in training (the backward reads it); the caller's buffer, read in
     /// place, during inference.
     public var a0: UnsafeMutablePointer<Float>
@@ -134,6 +137,7 @@ open class CompiledModelBase: @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
+        self.training = training
         if training {
             a0 = inputCopy
             a0.update(from: input, count: count * inputSize)

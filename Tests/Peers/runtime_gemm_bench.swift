@@ -4,7 +4,8 @@
 //
 // Shapes (mnist_lstm_rows: T 28 steps, D 28 inputs, U 128 units, W 512 = 4U; a training chunk of
 // 64 images; the states and gradients one image's state apart, as Recurrent.swift keeps them):
-//   input     gates[n, t] = x[n, t] Wx + b          1792 x 28 -> 512
+//   input     gates[n, t] = x[n, t] Wx + b          1792 x 28 -> 512 (all steps at once)
+//   input step the same for one step                64 x 28 -> 512, per step (a larger chunk's form)
 //   step      rec[n] = h[n, t-1] U (U packed once)   64 x 128 -> 512, per step
 //   step back dh[n] += dz[n, t] U^T (packed once)    64 x 512 -> 128, per step
 //   dWx       x^T dz over images and steps            28 x 1792 -> 512
@@ -53,6 +54,9 @@ func report(_ name: String, _ macs: Int, _ body: () -> Void) {
 report("input 1792 x 28 -> 512", count * T * D * W) {
     Gemm.runtime(count * T, a: { r in x + r * D }, b: wx, n: W, c: { r in state + (r / T) * S + (r % T) * W },
                  GemmReduction(k: D, ldb: W))
+}
+report("input step 64 x 28 -> 512", count * D * W) {
+    Gemm.runtime(count, a: { n in x + n * T * D + 5 * D }, b: wx, n: W, c: { n in state + n * S + 5 * W }, GemmReduction(k: D, ldb: W))
 }
 report("step 64 x 128 -> 512", count * U * W) {
     Gemm.runtime(count, a: { n in state + n * S + hOffset }, b: u, n: W, c: { n in state + n * S + S - W },

@@ -139,14 +139,15 @@ public struct RecurrentLayer {
     }
 
     /// y of images lo..<hi from x (the batch's input and output buffers); `maskInput`: the
-    /// model's input, which the mask of a masked layer is read from.
+    /// model's input, which the mask of a masked layer is read from; `keepSteps`: keep every
+    /// step's gates and states for a backward (training), else only the last two (StepRows).
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil) {
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true) {
         if g.masked, let rule = mask, let input = maskInput {
             for n in lo..<hi { rule.fill(input + n * g.steps * rule.stepSize, steps: g.steps, into: state + n * g.stateFloats + g.maskOffset) }
         }
         Recurrent.forward(g, weights(parameters), x: x + lo * g.steps * g.inputs, state: state + lo * g.stateFloats,
-                          y: y + lo * g.outputFloats, count: hi - lo)
+                          y: y + lo * g.outputFloats, count: hi - lo, keepSteps: keepSteps)
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
@@ -206,9 +207,9 @@ public struct BidirectionalLayer {
 
     /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil) {
-        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput)
-        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput)
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput, keepSteps: keepSteps)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput, keepSteps: keepSteps)
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
             let f = outF + r * u, b = outB + r * u
@@ -247,36 +248,61 @@ public struct BidirectionalLayer {
     }
 }
 
+/// The row of a step's gates and of its state (h, c, extra) in an image's state: row t when
+/// the backward will read every step (training), else row t mod 2 (inference reads only the
+/// previous step again), so that a chunk's rows stay in cache; the gates keep row t when the
+/// input projection runs for all steps at once.
+struct StepRows {
+    let keep: Bool, wholeProjection: Bool
+    @inline(__always) func gates(_ t: Int) -> Int { keep || wholeProjection ? t : t & 1 }
+    @inline(__always) func state(_ t: Int) -> Int { keep ? t : t & 1 }
+}
+
 public enum Recurrent {
-    /// Forward of `count` images: x, state and y point at the first one.
+    /// Forward of `count` images: x, state and y point at the first one. `keepSteps`: every
+    /// step's rows kept for the backward (StepRows).
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
-                               state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
-        let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
+                               state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true) {
+        let (T, U, W, S) = (g.steps, g.units, g.width, g.stateFloats)
         guard count > 0 else { return }
-        // gates[n, t] = x[n, t] Wx + b, for every image and step at once
-        Gemm.runtime(count * T, a: { r in x + (r / T) * T * D + g.time(r % T) * D }, b: w.kernel, n: W, c: { r in state + (r / T) * S + (r % T) * W },
-                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
+        // gates[n, t] = x[n, t] Wx + b: every step's at once while they fit in L2's half, else
+        // each step's just before its recurrence (which then reads them from cache)
+        let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats)
+        if rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows) }
         // the recurrent kernel, packed once for every step's product
         withPackedB(count, w.recurrent, n: g.stepColumns, GemmReduction(k: U, ldb: W)) { packedU in
-            for t in 0..<T { forwardStep(g, w, state: state, count: count, t, packedU: packedU) }
-        }
-        for n in 0..<count {
-            let h = state + n * S + g.hOffset
-            if g.returnSequences {
-                for t in 0..<T {
-                    let out = y + n * T * U + g.time(t) * U
-                    if g.zeroMaskedOutput && g.isMasked(state + n * S, t) { out.update(repeating: 0, count: U) } else { out.update(from: h + t * U, count: U) }
-                }
-            } else {
-                (y + n * U).update(from: h + (T - 1) * U, count: U)
+            for t in 0..<T {
+                if !rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: t..<(t + 1), rows) }
+                forwardStep(g, w, state: state, count: count, t, rows, packedU: packedU)
+                if g.returnSequences { for n in 0..<count { output(g, state + n * S, t, rows, y + n * T * U + g.time(t) * U) } }
             }
         }
+        if !g.returnSequences { for n in 0..<count { (y + n * U).update(from: state + n * S + g.hOffset + rows.state(T - 1) * U, count: U) } }
+    }
+
+    /// Step t's output of the image whose state is s (zeros for a masked step with zeroMaskedOutput).
+    static func output(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows, _ out: UnsafeMutablePointer<Float>) {
+        let U = g.units
+        if g.zeroMaskedOutput && g.isMasked(s, t) { out.update(repeating: 0, count: U) } else { out.update(from: s + g.hOffset + rows.state(t) * U, count: U) }
+    }
+
+    /// The gates' floats (count x T x W) up to which a chunk's input projection runs for all
+    /// steps at once (512 KB).
+    static let wholeProjectionFloats = 1 << 17
+
+    /// gates[n, t] = x[n, t] Wx + b for steps t in `steps` of `count` images.
+    static func inputProjection(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
+                                state: UnsafeMutablePointer<Float>, count: Int, steps: Range<Int>, _ rows: StepRows) {
+        let (T, D, W, S, n) = (g.steps, g.inputs, g.width, g.stateFloats, steps.count)
+        Gemm.runtime(count * n, a: { r in x + (r / n) * T * D + g.time(steps.lowerBound + r % n) * D }, b: w.kernel, n: W,
+                     c: { r in state + (r / n) * S + rows.gates(steps.lowerBound + r % n) * W },
+                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
     }
 
     /// Step t of `count` images: rec[n] = h[n, t-1] U (+ b2) (GRU reset_before: the z and r
     /// columns only), then the gates and the new state.
     static func forwardStep(_ g: RecurrentGeometry, _ w: RecurrentWeights, state: UnsafeMutablePointer<Float>, count: Int, _ t: Int,
-                            packedU: UnsafePointer<Float>?) {
+                            _ rows: StepRows, packedU: UnsafePointer<Float>?) {
         let (U, W, S) = (g.units, g.width, g.stateFloats)
         if t == 0 {
             for n in 0..<count {
@@ -284,18 +310,18 @@ public enum Recurrent {
                 if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
             }
         } else {
-            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + (t - 1) * U }, b: w.recurrent, n: g.stepColumns,
+            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent, n: g.stepColumns,
                          c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
                          GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }), packedB: packedU)
         }
-        for n in 0..<count { cellForward(g, state + n * S, t, firstPass: true) }
+        for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) }
         if g.cell == .gruResetBefore {
             // rec[h] = (r * h') Uh, then the candidate and the state
-            Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + t * U }, b: w.recurrent + 2 * U, n: U,
+            Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + rows.state(t) * U }, b: w.recurrent + 2 * U, n: U,
                          c: { n in state + n * S + g.recOffset + 2 * U }, GemmReduction(k: U, ldb: W))
-            for n in 0..<count { cellForward(g, state + n * S, t, firstPass: false) }
+            for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: false) }
         }
-        if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t) } }
+        if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t, rows) } }
     }
 
     /// body(B packed for Gemm.runtime), B being used at every step; nil for one image, whose
@@ -310,33 +336,33 @@ public enum Recurrent {
     }
 
     /// A masked step t of one image: the state (and an LSTM's cell) of step t - 1, zeros at t = 0.
-    static func carryState(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int) {
+    static func carryState(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows) {
         let U = g.units
         for offset in g.cell == .lstm ? [g.hOffset, g.cOffset] : [g.hOffset] {
-            let cur = s + offset + t * U
-            if t > 0 { cur.update(from: cur - U, count: U) } else { cur.update(repeating: 0, count: U) }
+            let cur = s + offset + rows.state(t) * U
+            if t > 0 { cur.update(from: s + offset + rows.state(t - 1) * U, count: U) } else { cur.update(repeating: 0, count: U) }
         }
     }
 
     /// The gate math of step t of one image whose pre-activations are gates[t] + rec.
     /// GRU reset_before runs in two passes: z, r and r * h' first, then the candidate.
     @inline(__always)
-    static func cellForward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, firstPass: Bool) {
-        let U = g.units
-        let z = s + t * g.width, rec = s + g.recOffset
-        let h = s + g.hOffset + t * U
-        let hp: UnsafeMutablePointer<Float>? = t > 0 ? h - U : nil
+    static func cellForward(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows, firstPass: Bool) {
+        let (U, r, rp) = (g.units, rows.state(t), rows.state(t - 1))
+        let z = s + rows.gates(t) * g.width, rec = s + g.recOffset
+        let h = s + g.hOffset + r * U
+        let hp: UnsafeMutablePointer<Float>? = t > 0 ? s + g.hOffset + rp * U : nil
         switch g.cell {
         case .simple:
             for j in 0..<U { h[j] = z[j] + rec[j] }
             VectorMath.tanh(h, count: U)
         case .lstm:
             // i, f, cc, o in place of their pre-activations, then c and h (one pass)
-            let c = s + g.cOffset + t * U
-            VectorMath.lstmStep(z, plus: rec, cPrev: t > 0 ? UnsafePointer(c - U) : nil, c: c, h: h, units: U)
+            let c = s + g.cOffset + r * U
+            VectorMath.lstmStep(z, plus: rec, cPrev: t > 0 ? UnsafePointer(s + g.cOffset + rp * U) : nil, c: c, h: h, units: U)
         case .gruResetAfter:
             // zz, r (adjacent blocks, in either order), then hh = tanh(z + r * e)
-            let e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
+            let e = s + g.extraOffset + r * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<(2 * U) { z[j] += rec[j] }
             VectorMath.sigmoid(z, count: 2 * U)
             for j in 0..<U {
@@ -346,7 +372,7 @@ public enum Recurrent {
             VectorMath.tanh(z + 2 * U, count: U)
             for j in 0..<U { h[j] = z[zo + j] * (hp?[j] ?? 0) + (1 - z[zo + j]) * z[2 * U + j] }
         case .gruResetBefore:
-            let e = s + g.extraOffset + t * U
+            let e = s + g.extraOffset + r * U
             if firstPass {
                 for j in 0..<(2 * U) { z[j] += rec[j] }
                 VectorMath.sigmoid(z, count: 2 * U)
@@ -368,7 +394,7 @@ public enum Recurrent {
                                 ut: UnsafePointer<Float>, wt: UnsafePointer<Float>?, dx: UnsafeMutablePointer<Float>?, addDx: Bool = false,
                                 gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
                                 gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
-        let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
+        let (T, D, U, W, K) = (g.steps, g.inputs, g.units, g.width, g.workFloats)
         for n in 0..<count { (work + n * K + g.dhOffset).update(repeating: 0, count: 2 * U) }
         // the transposed recurrent kernel (its z, r columns for a GRU), packed once for every step's product
         withPackedB(count, ut, n: U, GemmReduction(k: g.backColumns, ldb: U)) { packedUt in

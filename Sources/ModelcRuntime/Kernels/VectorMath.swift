@@ -6,18 +6,18 @@
 //
 // exp, Cephes's expf: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (ln2 split into a
 // high part exact in float and a low part, so that n ln2 loses nothing); exp(r) by a degree-7
-// polynomial (1 + r + r^2 p(r)); 2^n built in the exponent bits. Within 2 ulp of exp from
-// -103.9 (results subnormal below -87.3) to 88.7; 0 below -103.98, +inf above 88.73; NaN gives
-// NaN.
+// polynomial (1 + r + r^2 p(r), each Horner step one fused multiply-add); 2^n built in the
+// exponent bits. Within 2 ulp of exp from -103.9 (results subnormal below -87.3) to 88.7; 0
+// below -103.98, +inf above 88.73; NaN gives NaN.
 // sigmoid(x) = 1 / (1 + exp(-x)): within 4 ulp of that with Foundation's exp.
 // tanh, Cephes's tanhf: for |x| < 0.625 the odd polynomial x + x^3 p(x^2); above it
 // 1 - 2 / (exp(2|x|) + 1); both on |x|, x's sign put back. Within 3 ulp of Foundation's tanh.
-// Only lane-wise arithmetic, comparisons and bit casts, which LLVM turns into vector
-// instructions in the runtime's own files (vmulps, vaddps, vpslld); the standard library's
-// generic `replacing(with:where:)` and `pointwiseMax`, and `addingProduct` inside these longer
-// chains, become lane loops there that LLVM vectorizes again 4 lanes wide at best. tanh picks
-// its branch with a mask made from |x|'s bits (a comparison mask used for the blend becomes such
-// pieces too). The functions are inlined into the array forms' loops (through closures: a
+// Only lane-wise arithmetic, fused multiply-adds (`addingProduct`), comparisons and bit casts,
+// which LLVM turns into vector instructions in the runtime's own files (vmulps, vfmadd213ps,
+// vpslld); the standard library's generic `replacing(with:where:)`, `pointwiseMax` and `max()`
+// become lane loops there that LLVM vectorizes again 4 lanes wide at best, or not at all. tanh
+// picks its branch with a mask made from |x|'s bits (a comparison mask used for the blend
+// becomes such pieces too). The functions are inlined into the array forms' loops (through closures: a
 // function reference passed as the argument is not inlined in Swift 6 mode), whose iterations
 // then overlap. The runtime's files are compiled one by one, and a file does not inline another
 // file's functions, so a loop that needs these per vector lives here: the LSTM step's gate math
@@ -30,16 +30,16 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: V) -> V {
         let magic = V(repeating: 12_582_912)   // 1.5 * 2^23: adding it rounds to an integer
-        let k = x * 1.442_695_04 + magic       // n in the low mantissa bits of k
+        let k = magic.addingProduct(x, 1.442_695_04)   // n in the low mantissa bits of k
         let n = k - magic
-        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
         var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.500_000_01
-        let e = p * (r * r) + r + 1
+        p = horner(p, r, 1.398_199_95e-3)
+        p = horner(p, r, 8.333_451_9e-3)
+        p = horner(p, r, 4.166_579_59e-2)
+        p = horner(p, r, 0.166_666_655)
+        p = horner(p, r, 0.500_000_01)
+        let e = r.addingProduct(p, r * r) + 1
         // 2^n as 2^a 2^b with a = n >> 1, b = n - a, each (m + 127) << 23 in the exponent bits:
         // both normal for n in [-150, 128], where 2^n alone is not (n read from k's bits,
         // k = 1.5 * 2^23 + n exactly)
@@ -53,6 +53,10 @@ public enum VectorMath {
         return unsafeBitCast(kept | (high & 0x7F80_0000), to: V.self)
     }
 
+    /// One Horner step, fused: p * r + c.
+    @inline(__always)
+    static func horner(_ p: V, _ r: V, _ c: Float) -> V { V(repeating: c).addingProduct(p, r) }
+
     @inline(__always)
     public static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
 
@@ -64,11 +68,11 @@ public enum VectorMath {
         let a = unsafeBitCast(bits & 0x7FFF_FFFF, to: V.self)
         let z = a * a
         var p = V(repeating: -5.704_988_727_45e-3)
-        p = p * z + 2.063_908_879_54e-2
-        p = p * z - 5.373_971_555_31e-2
-        p = p * z + 0.133_314_422_036
-        p = p * z - 0.333_332_819_422
-        let small = unsafeBitCast(p * z * a + a, to: SIMD16<Int32>.self)
+        p = horner(p, z, 2.063_908_879_54e-2)
+        p = horner(p, z, -5.373_971_555_31e-2)
+        p = horner(p, z, 0.133_314_422_036)
+        p = horner(p, z, -0.333_332_819_422)
+        let small = unsafeBitCast(a.addingProduct(p * z, a), to: SIMD16<Int32>.self)
         let large = unsafeBitCast(1 - 2 / (exp(a + a) + 1), to: SIMD16<Int32>.self)
         // |x| < 0.625 (all ones) from the bits: |x|'s order as Int32 is its order as Float, NaN
         // included (not small)

@@ -1,15 +1,16 @@
 // SimpleRNN, LSTM and GRU: a `RecurrentLayer` member (sizes, tensor offsets, buffers) and one
 // call of the runtime's kernels per step (Sources/ModelcRuntime/Kernels/Recurrent.swift, which
 // documents the buffers' layouts).
-//   forward   x [N, T, D] -> y [N, T, U] or [N, U]; the gates, states (and LSTM cells, GRU
-//             reset terms) of every step stay in `state` for the backward
+//   forward   x [N, T, D] -> y [N, T, U] or [N, U]; in training (`keepSteps: training`) the
+//             gates, states (and LSTM cells, GRU reset terms) of every step stay in `state`
+//             for the backward, in inference only the last two steps' (rows reused)
 //   backward  through time, step T-1 down to 0: dz per step in `work`, then dW = x^T dz,
 //             dU = h'^T dz, db = sum dz as one GEMM each, and dx = dz W^T
 // The backward prologue transposes the recurrent kernel (and the kernel when dx is needed).
 // A Bidirectional layer is a `BidirectionalLayer` member: both directions (the backward one
 // reads the sequence last step first) and the merge, in the same calls.
 // A masked layer (IR/SequenceMask.swift) reads its mask from the model's input copy `a0`.
-// Training and inference run the same forward. A PyTorch GRU's gate blocks are r, z, n
+// Training and inference run the same emitted forward. A PyTorch GRU's gate blocks are r, z, n
 // (RecurrentGeometry.resetFirst).
 
 import ModelcCore
@@ -67,7 +68,7 @@ struct RecurrentEmitter: OpEmitter {
         m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
         m.members.line("var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
-            wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""))")
+            wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""), keepSteps: training)")
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): the kernels transposed for the backward") { wr in
             wr.line("\(p).transpose(\(c.parameterBase))")

@@ -45,15 +45,15 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of time_distributed output
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm output [N, 6, 3]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // lstm gates, states and cells of every step, then their gradients
+    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 368 }   // lstm recurrent kernel and kernel transposed
     var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 96 }   // bidirectional output [N, 6, 4]
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + 96 }   // gradient of bidirectional output
-    var l4_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 96 }   // bidirectional gates, states and cells of every step, then their gradients
+    var l4_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 432 + 96 }   // bidirectional gates, states and cells (of every step in training), then their gradients
     var l4_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 96 }   // bidirectional recurrent kernel and kernel transposed
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 160 }   // simple_rnn output [N, 3]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + 160 }   // gradient of simple_rnn output
-    var l5_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 160 }   // simple_rnn gates, states and cells of every step, then their gradients
+    var l5_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 160 }   // simple_rnn gates, states and cells (of every step in training), then their gradients
     var l5_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 160 }   // simple_rnn recurrent kernel and kernel transposed
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + 192 }   // dense output [N, 2]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 864 + 192 }   // gradient of dense output

@@ -59,19 +59,19 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embed output
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 6, 10]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // lstm gates, states and cells of every step, then their gradients
+    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 976 }   // lstm recurrent kernel and kernel transposed
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 368 }   // lstm_l1 output [N, 6, 10]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1040 + 368 }   // gradient of lstm_l1 output
-    var l3_lstm_l1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 368 }   // lstm_l1 gates, states and cells of every step, then their gradients
+    var l3_lstm_l1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 + 368 }   // lstm_l1 gates, states and cells (of every step in training), then their gradients
     var l3_lstm_l1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 368 }   // lstm_l1 recurrent kernel and kernel transposed
     var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 976 }   // rnn output [N, 6, 4]
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1920 + 976 }   // gradient of rnn output
-    var l4_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + 976 }   // rnn gates, states and cells of every step, then their gradients
+    var l4_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1952 + 976 }   // rnn gates, states and cells (of every step in training), then their gradients
     var l4_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 976 }   // rnn recurrent kernel and kernel transposed
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 1040 }   // gru output [N, 6]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 2064 + 1040 }   // gradient of gru output
-    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 1040 }   // gru gates, states and cells of every step, then their gradients
+    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 2080 + 1040 }   // gru gates, states and cells (of every step in training), then their gradients
     var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1040 }   // gru recurrent kernel and kernel transposed
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2448 + 1168 }   // fc output [N, 3]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2464 + 1168 }   // gradient of fc output

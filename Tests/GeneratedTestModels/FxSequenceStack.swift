@@ -53,27 +53,27 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of embedding output
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 4]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of lstm output
-    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // lstm gates, states and cells of every step, then their gradients
+    var l2_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l2_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 352 }   // lstm recurrent kernel and kernel transposed
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 128 }   // gru output [N, 5, 3]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + 128 }   // gradient of gru output
-    var l3_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 128 }   // gru gates, states and cells of every step, then their gradients
+    var l3_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 128 }   // gru gates, states and cells (of every step in training), then their gradients
     var l3_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 128 }   // gru recurrent kernel and kernel transposed
     var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 544 + 192 }   // simple_rnn output [N, 5, 3]
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 560 + 192 }   // gradient of simple_rnn output
-    var l4_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 192 }   // simple_rnn gates, states and cells of every step, then their gradients
+    var l4_simple_rnnstate: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 192 }   // simple_rnn gates, states and cells (of every step in training), then their gradients
     var l4_simple_rnnwt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 192 }   // simple_rnn recurrent kernel and kernel transposed
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 224 }   // bidirectional output [N, 5, 2]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 224 }   // gradient of bidirectional output
-    var l5_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 224 }   // bidirectional gates, states and cells of every step, then their gradients
+    var l5_bidirectionalstate: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 224 }   // bidirectional gates, states and cells (of every step in training), then their gradients
     var l5_bidirectionalwt: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 224 }   // bidirectional recurrent kernel and kernel transposed
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 288 }   // gru_1 output [N, 5, 4]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 944 + 288 }   // gradient of gru_1 output
-    var l6_gru_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 288 }   // gru_1 gates, states and cells of every step, then their gradients
+    var l6_gru_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 976 + 288 }   // gru_1 gates, states and cells (of every step in training), then their gradients
     var l6_gru_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 288 }   // gru_1 recurrent kernel and kernel transposed
     var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 1184 + 368 }   // bidirectional_1 output [N, 6]
     var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + 368 }   // gradient of bidirectional_1 output
-    var l7_bidirectional_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 368 }   // bidirectional_1 gates, states and cells of every step, then their gradients
+    var l7_bidirectional_1state: UnsafeMutablePointer<Float> { arena + maxBatch * 1216 + 368 }   // bidirectional_1 gates, states and cells (of every step in training), then their gradients
     var l7_bidirectional_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + 368 }   // bidirectional_1 recurrent kernel and kernel transposed
 
     override public static var buffers: ModelBuffers {

@@ -40,14 +40,14 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of time_distributed_1 output
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // lstm output [N, 5, 3]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of lstm output
-    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm gates, states and cells of every step, then their gradients
+    var l3_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l3_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 }   // lstm recurrent kernel and kernel transposed
     var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + 96 }   // dense output [N, 5, 2]
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 96 }   // gradient of dense output
     var l4_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 96 }   // dense transposed kernel [2, 3]
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 304 + 112 }   // gru output [N, 3]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 112 }   // gradient of gru output
-    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 112 }   // gru gates, states and cells of every step, then their gradients
+    var l5_grustate: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + 112 }   // gru gates, states and cells (of every step in training), then their gradients
     var l5_gruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 112 }   // gru recurrent kernel and kernel transposed
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + 160 }   // dense_1 output [N, 2]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 160 }   // gradient of dense_1 output

@@ -42,7 +42,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
     var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 }   // gradient of time_distributed_3 output
     var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 }   // lstm output [N, 2]
     var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 }   // gradient of lstm output
-    var l5_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 }   // lstm gates, states and cells of every step, then their gradients
+    var l5_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l5_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 }   // lstm recurrent kernel and kernel transposed
     var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + 48 }   // dense output [N, 2]
     var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1504 + 48 }   // gradient of dense output

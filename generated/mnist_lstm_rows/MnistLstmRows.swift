@@ -31,7 +31,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
 
     var a1: UnsafeMutablePointer<Float> { arena }   // lstm output [N, 128]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of lstm output
-    var l1_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // lstm gates, states and cells of every step, then their gradients
+    var l1_lstmstate: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // lstm gates, states and cells (of every step in training), then their gradients
     var l1_lstmwt: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 }   // lstm recurrent kernel transposed
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 36864 + 65536 }   // dense output [N, 10]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 36880 + 65536 }   // gradient of dense output

@@ -37,7 +37,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // gradient of embedding output
     var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // bigru output [N, 128]
     var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // gradient of bigru output
-    var l2_bigrustate: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // bigru gates, states and cells of every step, then their gradients
+    var l2_bigrustate: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // bigru gates, states and cells (of every step in training), then their gradients
     var l2_bigruwt: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 }   // bigru recurrent kernel and kernel transposed
     var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 20640 + 36864 }   // dense output [N, 5]
     var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 20656 + 36864 }   // gradient of dense output

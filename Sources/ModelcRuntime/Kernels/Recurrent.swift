@@ -19,6 +19,8 @@
 //                 step keeps the previous state (and cell); its gradients dz are zero and dh
 //                 (dc) pass through it unchanged. With return_sequences its output is the state
 //                 (the previous output), or zeros with `zeroMaskedOutput` (Keras Bidirectional).
+// An inference forward (`keepSteps` false) writes step t's gates, h, c and extra to row t mod 2
+// (the gates to row t when the input projection runs for all steps at once): StepRows.
 // The backward's per-image scratch `work` (RecurrentGeometry.workFloats):
 //   dz    [T, W]  gradients of the gate pre-activations (the input projection's)
 //   dzh   [T, U]  GRU: the candidate's gradient as the recurrent projection sees it
@@ -263,18 +265,22 @@ public enum Recurrent {
     /// step's rows kept for the backward (StepRows).
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
                                state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true) {
-        let (T, U, W, S) = (g.steps, g.units, g.width, g.stateFloats)
+        let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
         guard count > 0 else { return }
-        // gates[n, t] = x[n, t] Wx + b: every step's at once while they fit in L2's half, else
-        // each step's just before its recurrence (which then reads them from cache)
+        // gates[n, t] = x[n, t] Wx + b: every step's at once while they fit in 512 KB, else each
+        // step's just before its recurrence (which then reads them from cache), the input kernel
+        // packed once when each step's product would pack it
         let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats)
         if rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows) }
-        // the recurrent kernel, packed once for every step's product
-        withPackedB(count, w.recurrent, n: g.stepColumns, GemmReduction(k: U, ldb: W)) { packedU in
-            for t in 0..<T {
-                if !rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: t..<(t + 1), rows) }
-                forwardStep(g, w, state: state, count: count, t, rows, packedU: packedU)
-                if g.returnSequences { for n in 0..<count { output(g, state + n * S, t, rows, y + n * T * U + g.time(t) * U) } }
+        let packKernel = !rows.wholeProjection && count > RuntimeGemm.mr && D * W > RuntimeGemm.directLimit
+        withPackedB(packKernel ? count : 1, w.kernel, n: W, GemmReduction(k: D, ldb: W)) { packedW in
+            // the recurrent kernel, packed once for every step's product
+            withPackedB(count, w.recurrent, n: g.stepColumns, GemmReduction(k: U, ldb: W)) { packedU in
+                for t in 0..<T {
+                    if !rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: t..<(t + 1), rows, packedW) }
+                    forwardStep(g, w, state: state, count: count, t, rows, packedU: packedU)
+                    if g.returnSequences { for n in 0..<count { output(g, state + n * S, t, rows, y + n * T * U + g.time(t) * U) } }
+                }
             }
         }
         if !g.returnSequences { for n in 0..<count { (y + n * U).update(from: state + n * S + g.hOffset + rows.state(T - 1) * U, count: U) } }
@@ -292,11 +298,12 @@ public enum Recurrent {
 
     /// gates[n, t] = x[n, t] Wx + b for steps t in `steps` of `count` images.
     static func inputProjection(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
-                                state: UnsafeMutablePointer<Float>, count: Int, steps: Range<Int>, _ rows: StepRows) {
+                                state: UnsafeMutablePointer<Float>, count: Int, steps: Range<Int>, _ rows: StepRows,
+                                _ packedW: UnsafePointer<Float>? = nil) {
         let (T, D, W, S, n) = (g.steps, g.inputs, g.width, g.stateFloats, steps.count)
         Gemm.runtime(count * n, a: { r in x + (r / n) * T * D + g.time(steps.lowerBound + r % n) * D }, b: w.kernel, n: W,
                      c: { r in state + (r / n) * S + rows.gates(steps.lowerBound + r % n) * W },
-                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }))
+                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }), packedB: packedW)
     }
 
     /// Step t of `count` images: rec[n] = h[n, t-1] U (+ b2) (GRU reset_before: the z and r

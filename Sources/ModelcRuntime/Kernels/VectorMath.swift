@@ -13,8 +13,9 @@
 // tanh, Cephes's tanhf: for |x| < 0.625 the odd polynomial x + x^3 p(x^2); above it
 // 1 - 2 / (exp(2|x|) + 1); both on |x|, x's sign put back. Within 3 ulp of Foundation's tanh.
 // Only lane-wise arithmetic, fused multiply-adds (`addingProduct`), comparisons and bit casts,
-// which LLVM turns into vector instructions in the runtime's own files (vmulps, vfmadd213ps,
-// vpslld); the standard library's generic `replacing(with:where:)`, `pointwiseMax` and `max()`
+// which LLVM turns into vector instructions in the runtime's own files (vmulps, vpslld, and
+// vfmadd213ps with the -target-cpu of every runtime build; for a CPU without FMA, calls of fmaf
+// with the same results); the standard library's generic `replacing(with:where:)`, `pointwiseMax` and `max()`
 // become lane loops there that LLVM vectorizes again 4 lanes wide at best, or not at all. tanh
 // picks its branch with a mask made from |x|'s bits (a comparison mask used for the blend
 // becomes such pieces too). The functions are inlined into the array forms' loops (through closures: a

@@ -57,7 +57,7 @@ struct RecurrentEmitter: OpEmitter {
         let p = c.prefix
         let (steps, d, u) = (c.inShape[0], c.inShape[1], attrs.units)
         let sizes = RecurrentEmitter.bufferSizes(attrs, steps: steps, inputs: d, inputGradient: c.gx != nil)
-        m.buffer("\(p)state", perImage: sizes.perImage, "\(c.name) gates, states and cells of every step, then their gradients")
+        m.buffer("\(p)state", perImage: sizes.perImage, "\(c.name) gates, states and cells (of every step in training), then their gradients")
         m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
         var options = attrs.torch != nil && attrs.cell == .gru ? ", resetFirst: true" : ""
         if attrs.mask != nil { options += ", masked: true, zeroMaskedOutput: \(attrs.bidirectional != nil && attrs.returnSequences)" }

@@ -56,7 +56,7 @@ final class RecurrentStepRowsTests: XCTestCase {
 
     func testInferenceRowsGiveTheTrainingOutputsBitForBit() {
         for g in geometries() {
-            for count in [1, 4, stepwiseCount(g)] {
+            for count in [1, 4] + (g.steps > 1 ? [stepwiseCount(g)] : []) {   // one step: the same product either way
                 let kept = run(g, count: count, keepSteps: true), rolled = run(g, count: count, keepSteps: false)
                 XCTAssertFalse(kept.contains { $0.isNaN }, "\(g.cell) count \(count): NaN output")
                 XCTAssertEqual(kept.map(\.bitPattern), rolled.map(\.bitPattern),
@@ -66,7 +66,7 @@ final class RecurrentStepRowsTests: XCTestCase {
     }
 
     func testStepwiseProjectionMatchesTheWholeBitForBit() {
-        for g in geometries() {
+        for g in geometries() where g.steps > 1 {
             let big = stepwiseCount(g)
             XCTAssertGreaterThan(big * g.steps * g.width, Recurrent.wholeProjectionFloats)
             XCTAssertLessThanOrEqual(4 * g.steps * g.width, Recurrent.wholeProjectionFloats)

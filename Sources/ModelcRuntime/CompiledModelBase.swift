@@ -95,6 +95,10 @@ open class CompiledModelBase: @unchecked Sendable {
     /// Whether the current forward is a training one (a backward follows): recurrent layers
     /// then keep every step's gates and states.
     public private(set) var training = false
+    /// The threads a layer may split one image's work over: `singleThreads` in an inference
+    /// forward of one image (run on the caller's thread), else 1 (the batch and training
+    /// schedules already run a chunk of images on each thread).
+    public var layerThreads: Int { !training && count == 1 ? singleThreads : 1 }
     /// The input: a copy in training (the backward reads it); the caller's buffer, read in
     /// place, during inference.
     public var a0: UnsafeMutablePointer<Float>

@@ -84,9 +84,9 @@ public final class FxMasking: CompiledModelBase, CompiledModel, @unchecked Senda
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         SequenceMaskRule.value(Float(-1.0), stepSize: 3).apply(x: a0 + lo * 18, from: a0 + lo * 18, to: a1 + lo * 18, steps: 6, count: hi - lo)
         l2_time_distributedForward(lo, hi, t)
-        l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0, keepSteps: training)
-        l4_bidirectional.forward(parameters, x: a3, y: a4, lo, hi, maskInput: a0, keepSteps: training)
-        l5_simple_rnn.forward(parameters, x: a4, y: a5, lo, hi, maskInput: a0, keepSteps: training)
+        l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, maskInput: a0, keepSteps: training, threads: layerThreads)
+        l4_bidirectional.forward(parameters, x: a3, y: a4, lo, hi, maskInput: a0, keepSteps: training, threads: layerThreads)
+        l5_simple_rnn.forward(parameters, x: a4, y: a5, lo, hi, maskInput: a0, keepSteps: training, threads: layerThreads)
         l6_denseForward(lo, hi, t)
     }
 

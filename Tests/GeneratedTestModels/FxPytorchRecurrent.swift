@@ -101,10 +101,10 @@ public final class FxPytorchRecurrent: CompiledModelBase, CompiledModel, @unchec
     /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embed", ids: a0 + lo * 6, count: (hi - lo) * 6, table: (parameters + 0), vocab: 9, dim: 4, y: a1 + lo * 24)
-        l2_lstm.forward(parameters, x: a1, y: a2, lo, hi, keepSteps: training)
-        l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training)
-        l4_rnn.forward(parameters, x: a3, y: a4, lo, hi, keepSteps: training)
-        l5_gru.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training)
+        l2_lstm.forward(parameters, x: a1, y: a2, lo, hi, keepSteps: training, threads: layerThreads)
+        l3_lstm_l1.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training, threads: layerThreads)
+        l4_rnn.forward(parameters, x: a3, y: a4, lo, hi, keepSteps: training, threads: layerThreads)
+        l5_gru.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training, threads: layerThreads)
         l6_fcForward(lo, hi, t)
     }
 

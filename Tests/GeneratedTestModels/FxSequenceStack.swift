@@ -100,12 +100,12 @@ public final class FxSequenceStack: CompiledModelBase, CompiledModel, @unchecked
     /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 5, count: (hi - lo) * 5, table: (parameters + 0), vocab: 7, dim: 4, y: a1 + lo * 20)
-        l2_lstm.forward(parameters, x: a1, y: a2, lo, hi, keepSteps: training)
-        l3_gru.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training)
-        l4_simple_rnn.forward(parameters, x: a3, y: a4, lo, hi, keepSteps: training)
-        l5_bidirectional.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training)
-        l6_gru_1.forward(parameters, x: a5, y: a6, lo, hi, keepSteps: training)
-        l7_bidirectional_1.forward(parameters, x: a6, y: a7, lo, hi, keepSteps: training)
+        l2_lstm.forward(parameters, x: a1, y: a2, lo, hi, keepSteps: training, threads: layerThreads)
+        l3_gru.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training, threads: layerThreads)
+        l4_simple_rnn.forward(parameters, x: a3, y: a4, lo, hi, keepSteps: training, threads: layerThreads)
+        l5_bidirectional.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training, threads: layerThreads)
+        l6_gru_1.forward(parameters, x: a5, y: a6, lo, hi, keepSteps: training, threads: layerThreads)
+        l7_bidirectional_1.forward(parameters, x: a6, y: a7, lo, hi, keepSteps: training, threads: layerThreads)
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {

@@ -77,9 +77,9 @@ public final class FxTimeDistributed: CompiledModelBase, CompiledModel, @uncheck
     /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         l2_time_distributed_1Forward(lo, hi, t)
-        l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training)
+        l3_lstm.forward(parameters, x: a2, y: a3, lo, hi, keepSteps: training, threads: layerThreads)
         l4_denseForward(lo, hi, t)
-        l5_gru.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training)
+        l5_gru.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training, threads: layerThreads)
         l6_dense_1Forward(lo, hi, t)
     }
 

@@ -68,7 +68,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
             l2_time_distributed_1Forward(lo * 3, hi * 3, t)
             l3_time_distributed_2Forward(lo * 3, hi * 3, t)
             l4_time_distributed_3Forward(lo * 3, hi * 3, t)
-            l5_lstm.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training)
+            l5_lstm.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training, threads: layerThreads)
             l6_denseForward(lo, hi, t)
         }
     }
@@ -83,7 +83,7 @@ public final class FxTimeDistributedConv: CompiledModelBase, CompiledModel, @unc
         l2_time_distributed_1ForwardInference(lo * 3, hi * 3, t)
         l3_time_distributed_2Forward(lo * 3, hi * 3, t)
         l4_time_distributed_3Forward(lo * 3, hi * 3, t)
-        l5_lstm.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training)
+        l5_lstm.forward(parameters, x: a4, y: a5, lo, hi, keepSteps: training, threads: layerThreads)
         l6_denseForward(lo, hi, t)
     }
 

@@ -3,16 +3,18 @@
 // bit, for every cell kind, in both directions, with and without return_sequences and masks, and
 // with the input projection run for all steps at once (a small chunk) and step by step (a chunk
 // whose gates pass Recurrent.wholeProjectionFloats). The two projection forms agree bit for bit
-// too where Gemm.runtime runs the same kernel for both (here its direct one: 5 inputs).
+// too where Gemm.runtime runs the same kernel for both (here its direct one: 5 inputs). One
+// image's products split over 2 or 3 threads give the same bits (an LSTM of 48 units splits its
+// units, the other layers their product's columns).
 
 import XCTest
 @testable import ModelcRuntime
 
 final class RecurrentStepRowsTests: XCTestCase {
-    let (inputs, units) = (5, 33)   // 33 units: a tail of 1 after two vectors of 16
+    let inputs = 5
 
     /// y of `count` images through one layer; the i-th image's x and weights are fixed by its index.
-    func run(_ g: RecurrentGeometry, count: Int, keepSteps: Bool) -> [Float] {
+    func run(_ g: RecurrentGeometry, count: Int, keepSteps: Bool, threads: Int = 1) -> [Float] {
         let (W, U) = (g.width, g.units)
         var rng = SplitMix64(seed: 7)
         func floats(_ n: Int, _ scale: Float) -> UnsafeMutablePointer<Float> {
@@ -31,15 +33,16 @@ final class RecurrentStepRowsTests: XCTestCase {
         }
         let y = UnsafeMutablePointer<Float>.allocate(capacity: count * g.outputFloats)
         Recurrent.forward(g, RecurrentWeights(kernel: kernel, recurrent: recurrent, bias: bias, recurrentBias: bias + W),
-                          x: xs, state: state, y: y, count: count, keepSteps: keepSteps)
+                          x: xs, state: state, y: y, count: count, keepSteps: keepSteps, threads: threads)
         defer { for p in [kernel, recurrent, bias, x, xs, state, y] { p.deallocate() } }
         return Array(UnsafeBufferPointer(start: y, count: count * g.outputFloats))
     }
 
     func geometries() -> [RecurrentGeometry] {
         var all: [RecurrentGeometry] = []
-        for (cell, resetFirst) in [(RecurrentCellKind.simple, false), (.lstm, false), (.gruResetAfter, false), (.gruResetAfter, true),
-                                   (.gruResetBefore, false)] {
+        // 33 units: a tail of 1 after two vectors of 16; an LSTM of 48 splits one image's units
+        for (cell, resetFirst, units) in [(RecurrentCellKind.simple, false, 33), (.lstm, false, 33), (.lstm, false, 48),
+                                          (.gruResetAfter, false, 33), (.gruResetAfter, true, 33), (.gruResetBefore, false, 33)] {
             for (steps, returnSequences) in [(1, false), (5, true), (6, false), (6, true)] {
                 for (masked, zero) in [(false, false), (true, false), (true, true)] {
                     let g = RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences,
@@ -59,6 +62,12 @@ final class RecurrentStepRowsTests: XCTestCase {
             for count in [1, 4] + (g.steps > 1 ? [stepwiseCount(g)] : []) {   // one step: the same product either way
                 let kept = run(g, count: count, keepSteps: true), rolled = run(g, count: count, keepSteps: false)
                 XCTAssertFalse(kept.contains { $0.isNaN }, "\(g.cell) count \(count): NaN output")
+                if count == 1 {   // one image's products split over threads
+                    for threads in [2, 3] {
+                        XCTAssertEqual(run(g, count: 1, keepSteps: false, threads: threads).map(\.bitPattern), kept.map(\.bitPattern),
+                                       "\(g.cell) steps \(g.steps) reverse \(g.reverse) masked \(g.masked) threads \(threads)")
+                    }
+                }
                 XCTAssertEqual(kept.map(\.bitPattern), rolled.map(\.bitPattern),
                                "\(g.cell) steps \(g.steps) reset first \(g.resetFirst) sequences \(g.returnSequences) reverse \(g.reverse) masked \(g.masked) count \(count)")
             }

@@ -60,7 +60,7 @@ public final class MnistLstmRows: CompiledModelBase, CompiledModel, @unchecked S
 
     /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
-        l1_lstm.forward(parameters, x: a0, y: a1, lo, hi, keepSteps: training)
+        l1_lstm.forward(parameters, x: a0, y: a1, lo, hi, keepSteps: training, threads: layerThreads)
         l2_denseForward(lo, hi, t)
     }
 

@@ -67,7 +67,7 @@ public final class WordsLangBigru: CompiledModelBase, CompiledModel, @unchecked 
     /// The forward's steps on images lo..<hi (chunk or thread t): training, inference, one image (image 0).
     private func forwardSteps(_ lo: Int, _ hi: Int, _ t: Int) {
         EmbeddingKernel.forward(self, layer: "embedding", ids: a0 + lo * 16, count: (hi - lo) * 16, table: (parameters + 0), vocab: 52, dim: 32, y: a1 + lo * 512)
-        l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0, keepSteps: training)
+        l2_bigru.forward(parameters, x: a1, y: a2, lo, hi, maskInput: a0, keepSteps: training, threads: layerThreads)
         l3_denseForward(lo, hi, t)
     }
 

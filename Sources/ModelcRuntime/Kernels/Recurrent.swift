@@ -63,6 +63,10 @@ public struct RecurrentGeometry: Sendable {
     var zBlock: Int { resetFirst ? units : 0 }
     var rBlock: Int { resetFirst ? 0 : units }
 
+    /// Whether one image's LSTM step splits its units over threads (Recurrent.lstmStepSplit),
+    /// rather than only its product's columns (blocks of 64).
+    func splitsLstmUnits(_ rows: StepRows) -> Bool { cell == .lstm && rows.threads > 1 && units % 16 == 0 }
+
     /// The time (row of x, dx, y, dy) of recurrence step s.
     @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
 
@@ -142,14 +146,15 @@ public struct RecurrentLayer {
 
     /// y of images lo..<hi from x (the batch's input and output buffers); `maskInput`: the
     /// model's input, which the mask of a masked layer is read from; `keepSteps`: keep every
-    /// step's gates and states for a backward (training), else only the last two (StepRows).
+    /// step's gates and states for a backward (training), else only the last two (StepRows);
+    /// `threads`: one image's products split over that many threads.
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true) {
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1) {
         if g.masked, let rule = mask, let input = maskInput {
             for n in lo..<hi { rule.fill(input + n * g.steps * rule.stepSize, steps: g.steps, into: state + n * g.stateFloats + g.maskOffset) }
         }
         Recurrent.forward(g, weights(parameters), x: x + lo * g.steps * g.inputs, state: state + lo * g.stateFloats,
-                          y: y + lo * g.outputFloats, count: hi - lo, keepSteps: keepSteps)
+                          y: y + lo * g.outputFloats, count: hi - lo, keepSteps: keepSteps, threads: threads)
     }
 
     /// The backward's transposed kernels (once per backward, before the chunks).
@@ -209,9 +214,9 @@ public struct BidirectionalLayer {
 
     /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true) {
-        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput, keepSteps: keepSteps)
-        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput, keepSteps: keepSteps)
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads)
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
             let f = outF + r * u, b = outB + r * u
@@ -256,21 +261,27 @@ public struct BidirectionalLayer {
 /// input projection runs for all steps at once.
 struct StepRows {
     let keep: Bool, wholeProjection: Bool
+    /// The threads one image's products split over (1 for a chunk of images).
+    let threads: Int
     @inline(__always) func gates(_ t: Int) -> Int { keep || wholeProjection ? t : t & 1 }
     @inline(__always) func state(_ t: Int) -> Int { keep ? t : t & 1 }
 }
 
 public enum Recurrent {
     /// Forward of `count` images: x, state and y point at the first one. `keepSteps`: every
-    /// step's rows kept for the backward (StepRows).
+    /// step's rows kept for the backward (StepRows). `threads`: one image's input projection
+    /// (its rows, blocks of 6) and step products (their columns, blocks of 64) split over that
+    /// many threads: a lone row streams the whole recurrent kernel from L2 at every step, and
+    /// two cores' L2s stream twice as fast. The split never changes a value.
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
-                               state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true) {
+                               state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true,
+                               threads: Int = 1) {
         let (T, D, U, W, S) = (g.steps, g.inputs, g.units, g.width, g.stateFloats)
         guard count > 0 else { return }
         // gates[n, t] = x[n, t] Wx + b: every step's at once while they fit in 512 KB, else each
         // step's just before its recurrence (which then reads them from cache), the input kernel
         // packed once when each step's product would pack it
-        let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats)
+        let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats, threads: count == 1 ? threads : 1)
         if rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows) }
         let packKernel = !rows.wholeProjection && count > RuntimeGemm.mr && D * W > RuntimeGemm.directLimit
         withPackedB(packKernel ? count : 1, w.kernel, n: W, GemmReduction(k: D, ldb: W)) { packedW in
@@ -301,9 +312,11 @@ public enum Recurrent {
                                 state: UnsafeMutablePointer<Float>, count: Int, steps: Range<Int>, _ rows: StepRows,
                                 _ packedW: UnsafePointer<Float>? = nil) {
         let (T, D, W, S, n) = (g.steps, g.inputs, g.width, g.stateFloats, steps.count)
-        Gemm.runtime(count * n, a: { r in x + (r / n) * T * D + g.time(steps.lowerBound + r % n) * D }, b: w.kernel, n: W,
-                     c: { r in state + (r / n) * S + rows.gates(steps.lowerBound + r % n) * W },
-                     GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }), packedB: packedW)
+        Parallel.rows(count * n, block: RuntimeGemm.mr, threads: rows.threads) { r0, r1, _ in
+            Gemm.runtime(r1 - r0, a: { r in x + ((r0 + r) / n) * T * D + g.time(steps.lowerBound + (r0 + r) % n) * D }, b: w.kernel, n: W,
+                         c: { r in state + ((r0 + r) / n) * S + rows.gates(steps.lowerBound + (r0 + r) % n) * W },
+                         GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }), packedB: packedW)
+        }
     }
 
     /// Step t of `count` images: rec[n] = h[n, t-1] U (+ b2) (GRU reset_before: the z and r
@@ -311,17 +324,21 @@ public enum Recurrent {
     static func forwardStep(_ g: RecurrentGeometry, _ w: RecurrentWeights, state: UnsafeMutablePointer<Float>, count: Int, _ t: Int,
                             _ rows: StepRows, packedU: UnsafePointer<Float>?) {
         let (U, W, S) = (g.units, g.width, g.stateFloats)
-        if t == 0 {
+        if g.splitsLstmUnits(rows) {
+            lstmStepSplit(g, w, state, t, rows)
+        } else if t == 0 {
             for n in 0..<count {
                 let rec = state + n * S + g.recOffset
                 if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
             }
         } else {
-            Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent, n: g.stepColumns,
-                         c: { n in state + n * S + g.recOffset }, GemmReduction(k: U, ldb: W),
-                         GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0) }), packedB: packedU)
+            Parallel.rows(g.stepColumns, block: 64, threads: rows.threads) { q0, q1, _ in
+                Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent + q0, n: q1 - q0,
+                             c: { n in state + n * S + g.recOffset + q0 }, GemmReduction(k: U, ldb: W),
+                             GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q0) }), packedB: packedU)
+            }
         }
-        for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) }
+        if !g.splitsLstmUnits(rows) { for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) } }
         if g.cell == .gruResetBefore {
             // rec[h] = (r * h') Uh, then the candidate and the state
             Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + rows.state(t) * U }, b: w.recurrent + 2 * U, n: U,
@@ -329,6 +346,31 @@ public enum Recurrent {
             for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: false) }
         }
         if g.masked { for n in 0..<count where g.isMasked(state + n * S, t) { carryState(g, state + n * S, t, rows) } }
+    }
+
+    /// Step t of one image's LSTM with its units split over `rows.threads` threads (blocks of
+    /// 16): each thread computes its units' columns of the four gate blocks of rec = h' U (+ b2),
+    /// then their gate math, so the threads meet once per step. Only for units in whole vectors
+    /// (`splitsLstmUnits`): Gemm.runtime's lone row computes a last column that fills no vector
+    /// in scalars, which would move such columns between the forms (and change their rounding).
+    static func lstmStepSplit(_ g: RecurrentGeometry, _ w: RecurrentWeights, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows) {
+        let (U, W) = (g.units, g.width)
+        let z = s + rows.gates(t) * W, rec = s + g.recOffset, hPrev = s + g.hOffset + rows.state(t - 1) * U
+        let c = s + g.cOffset + rows.state(t) * U, h = s + g.hOffset + rows.state(t) * U
+        let cPrev = t > 0 ? UnsafePointer(s + g.cOffset + rows.state(t - 1) * U) : nil
+        Parallel.rows(U, block: 16, threads: rows.threads) { u0, u1, _ in
+            for q in stride(from: u0, to: W, by: U) {   // the four gate blocks' columns of these units
+                if t > 0 {
+                    Gemm.runtime(1, a: { _ in hPrev }, b: w.recurrent + q, n: u1 - u0, c: { _ in rec + q }, GemmReduction(k: U, ldb: W),
+                                 GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q) }))
+                } else if let b2 = w.recurrentBias {
+                    (rec + q).update(from: b2 + q, count: u1 - u0)
+                } else {
+                    (rec + q).update(repeating: 0, count: u1 - u0)
+                }
+            }
+            VectorMath.lstmStep(z + u0, plus: rec + u0, cPrev: cPrev.map { $0 + u0 }, c: c + u0, h: h + u0, units: u1 - u0, stride: U)
+        }
     }
 
     /// body(B packed for Gemm.runtime), B being used at every step; nil for one image, whose

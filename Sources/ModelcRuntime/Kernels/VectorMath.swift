@@ -111,19 +111,21 @@ public enum VectorMath {
     /// One LSTM step's gate math for `units` units, 16 at a time in one pass (so the gates'
     /// exponentials overlap): z [4, units] holds the pre-activations of i, f, cc, o less `rec`
     /// [4, units] and gets the gates; c = f * cPrev + i * cc (cPrev nil: 0); h = o * tanh(c).
-    /// Lanes past `units` are computed on zeros and not stored.
+    /// Lanes past `units` are computed on zeros and not stored. `stride` (default `units`): the
+    /// floats from one gate's block to the next in z and rec (a range of a layer's units).
     public static func lstmStep(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int) {
+                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride: Int? = nil) {
+        let gs = stride ?? units
         var j = 0
         while j < units {
             let m = min(16, units - j)
-            func gate(_ k: Int) -> V { load(z + k * units + j, m) + load(rec + k * units + j, m) }
+            func gate(_ k: Int) -> V { load(z + k * gs + j, m) + load(rec + k * gs + j, m) }
             let (i, f, cc, o) = (sigmoid(gate(0)), sigmoid(gate(1)), tanh(gate(2)), sigmoid(gate(3)))
             let cn = f * (cPrev.map { load($0 + j, m) } ?? V()) + i * cc
             store(i, z + j, m)
-            store(f, z + units + j, m)
-            store(cc, z + 2 * units + j, m)
-            store(o, z + 3 * units + j, m)
+            store(f, z + gs + j, m)
+            store(cc, z + 2 * gs + j, m)
+            store(o, z + 3 * gs + j, m)
             store(cn, c + j, m)
             store(o * tanh(cn), h + j, m)
             j += 16

@@ -3,7 +3,8 @@
 // documents the buffers' layouts).
 //   forward   x [N, T, D] -> y [N, T, U] or [N, U]; in training (`keepSteps: training`) the
 //             gates, states (and LSTM cells, GRU reset terms) of every step stay in `state`
-//             for the backward, in inference only the last two steps' (rows reused)
+//             for the backward, in inference only the last two steps' (rows reused); one
+//             image's products split over `layerThreads` (the single-image tuner's count)
 //   backward  through time, step T-1 down to 0: dz per step in `work`, then dW = x^T dz,
 //             dU = h'^T dz, db = sum dz as one GEMM each, and dx = dz W^T
 // The backward prologue transposes the recurrent kernel (and the kernel when dx is needed).
@@ -68,7 +69,7 @@ struct RecurrentEmitter: OpEmitter {
         m.members.line("// \(commentSafe(c.header)): \(attrs.bidirectional == nil ? attrs.cell.rawValue + " " : "")\(attrs.description)")
         m.members.line("var \(p): \(type) { \(type)(\(geometry)\(merge), \(offsets), buffer: \(p)state, maxBatch: maxBatch, transposed: \(p)wt, inputGradient: \(c.gx != nil)\(maskRule.map { ", mask: \($0)" } ?? "")) }")
         m.chunkFunction("\(p)Forward", comment: "\(c.header)") { wr in
-            wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""), keepSteps: training)")
+            wr.line("\(p).forward(\(c.parameterBase), x: \(c.x), y: \(c.y), lo, hi\(maskRule != nil ? ", maskInput: a0" : ""), keepSteps: training, threads: layerThreads)")
         }
         m.serialFunction("\(p)Transpose", comment: "\(c.name): the kernels transposed for the backward") { wr in
             wr.line("\(p).transpose(\(c.parameterBase))")

@@ -38,7 +38,7 @@ extension Gemm {
         precondition(!epi.isPointwise, "Gemm.runtime computes no scale, shift or activation")
         if rows == 1 {
             RuntimeGemm.loneRow(a(0), b: b, n: n, c: c(0), red, epi)
-        } else if packedB != nil || (rows > RuntimeGemm.mr && red.outer * red.inner * n > RuntimeGemm.directLimit) {
+        } else if packedB != nil || RuntimeGemm.packs(rows, red, n: n) {
             RuntimeGemm.packed(rows, a: a, b: b, n: n, c: c, red, epi, packedB: packedB)
         } else if rows > 0 {
             RuntimeGemm.direct(rows, a: a, b: b, n: n, c: c, red, epi)
@@ -79,6 +79,9 @@ enum RuntimeGemm {
     /// than packing it (attention's per-head products and projections, a recurrent layer's input
     /// projection). Larger ones (weight gradients over a chunk's images and steps) are packed.
     static let directLimit = 131_072
+    /// Whether Gemm.runtime packs an unpacked B for `rows` rows (else, for more than one row,
+    /// the direct kernel, whose blocks of 6 rows give the same bits however the rows are grouped).
+    static func packs(_ rows: Int, _ red: GemmReduction, n: Int) -> Bool { rows > mr && red.outer * red.inner * n > directLimit }
 
     /// `vectors` (4, 2 or 1) and `kc` are the family's; the tests also try the others'.
     static func packed(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,

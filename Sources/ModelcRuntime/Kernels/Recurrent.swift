@@ -269,10 +269,13 @@ struct StepRows {
 
 public enum Recurrent {
     /// Forward of `count` images: x, state and y point at the first one. `keepSteps`: every
-    /// step's rows kept for the backward (StepRows). `threads`: one image's input projection
-    /// (its rows, blocks of 6) and step products (their columns, blocks of 64) split over that
-    /// many threads: a lone row streams the whole recurrent kernel from L2 at every step, and
-    /// two cores' L2s stream twice as fast. The split never changes a value.
+    /// step's rows kept for the backward (StepRows). `threads`: one image's work split over that
+    /// many threads: a lone row streams the whole recurrent kernel from L2 at every step, and two
+    /// cores' L2s stream twice as fast. The input projection splits its rows (blocks of 6, where
+    /// Gemm.runtime runs its direct kernel), an LSTM whose units fill whole vectors its units
+    /// (lstmStepSplit), the other layers their step product's columns (blocks of 64). Every
+    /// column and row is computed by the same kernel form either way: the split never changes a
+    /// value.
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
                                state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true,
                                threads: Int = 1) {
@@ -312,10 +315,17 @@ public enum Recurrent {
                                 state: UnsafeMutablePointer<Float>, count: Int, steps: Range<Int>, _ rows: StepRows,
                                 _ packedW: UnsafePointer<Float>? = nil) {
         let (T, D, W, S, n) = (g.steps, g.inputs, g.width, g.stateFloats, steps.count)
-        Parallel.rows(count * n, block: RuntimeGemm.mr, threads: rows.threads) { r0, r1, _ in
-            Gemm.runtime(r1 - r0, a: { r in x + ((r0 + r) / n) * T * D + g.time(steps.lowerBound + (r0 + r) % n) * D }, b: w.kernel, n: W,
-                         c: { r in state + ((r0 + r) / n) * S + rows.gates(steps.lowerBound + (r0 + r) % n) * W },
-                         GemmReduction(k: D, ldb: W), GemmEpilogue(bias: w.bias.map { UnsafePointer($0) }), packedB: packedW)
+        let red = GemmReduction(k: D, ldb: W), epi = GemmEpilogue(bias: w.bias.map { UnsafePointer($0) })
+        func a(_ r: Int) -> UnsafeMutablePointer<Float> { x + (r / n) * T * D + g.time(steps.lowerBound + r % n) * D }
+        func c(_ r: Int) -> UnsafeMutablePointer<Float> { state + (r / n) * S + rows.gates(steps.lowerBound + r % n) * W }
+        let total = count * n
+        // one image's rows split over threads only where the whole product would run the direct
+        // kernel, which each part then runs (a part's lone row or packing would change bits)
+        guard rows.threads > 1 && total > 1 && packedW == nil && !RuntimeGemm.packs(total, red, n: W) else {
+            return Gemm.runtime(total, a: a, b: w.kernel, n: W, c: c, red, epi, packedB: packedW)
+        }
+        Parallel.rows(total, block: RuntimeGemm.mr, threads: rows.threads) { r0, r1, _ in
+            RuntimeGemm.direct(r1 - r0, a: { a(r0 + $0) }, b: w.kernel, n: W, c: { c(r0 + $0) }, red, epi)
         }
     }
 
@@ -324,13 +334,11 @@ public enum Recurrent {
     static func forwardStep(_ g: RecurrentGeometry, _ w: RecurrentWeights, state: UnsafeMutablePointer<Float>, count: Int, _ t: Int,
                             _ rows: StepRows, packedU: UnsafePointer<Float>?) {
         let (U, W, S) = (g.units, g.width, g.stateFloats)
-        if g.splitsLstmUnits(rows) {
+        let splitUnits = g.splitsLstmUnits(rows)
+        if splitUnits {
             lstmStepSplit(g, w, state, t, rows)
         } else if t == 0 {
-            for n in 0..<count {
-                let rec = state + n * S + g.recOffset
-                if let b2 = w.recurrentBias { rec.update(from: b2, count: W) } else { rec.update(repeating: 0, count: W) }
-            }
+            for n in 0..<count { startRec(state + n * S + g.recOffset, w, columns: 0..<W) }
         } else {
             Parallel.rows(g.stepColumns, block: 64, threads: rows.threads) { q0, q1, _ in
                 Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent + q0, n: q1 - q0,
@@ -338,7 +346,7 @@ public enum Recurrent {
                              GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q0) }), packedB: packedU)
             }
         }
-        if !g.splitsLstmUnits(rows) { for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) } }
+        if !splitUnits { for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) } }
         if g.cell == .gruResetBefore {
             // rec[h] = (r * h') Uh, then the candidate and the state
             Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + rows.state(t) * U }, b: w.recurrent + 2 * U, n: U,
@@ -363,14 +371,18 @@ public enum Recurrent {
                 if t > 0 {
                     Gemm.runtime(1, a: { _ in hPrev }, b: w.recurrent + q, n: u1 - u0, c: { _ in rec + q }, GemmReduction(k: U, ldb: W),
                                  GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q) }))
-                } else if let b2 = w.recurrentBias {
-                    (rec + q).update(from: b2 + q, count: u1 - u0)
                 } else {
-                    (rec + q).update(repeating: 0, count: u1 - u0)
+                    startRec(rec, w, columns: q..<(q + u1 - u0))
                 }
             }
             VectorMath.lstmStep(z + u0, plus: rec + u0, cPrev: cPrev.map { $0 + u0 }, c: c + u0, h: h + u0, units: u1 - u0, stride: U)
         }
+    }
+
+    /// Step 0's rec (no previous state): the recurrent bias, or zeros, in `columns`.
+    static func startRec(_ rec: UnsafeMutablePointer<Float>, _ w: RecurrentWeights, columns: Range<Int>) {
+        if let b2 = w.recurrentBias { (rec + columns.lowerBound).update(from: b2 + columns.lowerBound, count: columns.count) }
+        else { (rec + columns.lowerBound).update(repeating: 0, count: columns.count) }
     }
 
     /// body(B packed for Gemm.runtime), B being used at every step; nil for one image, whose

@@ -64,8 +64,9 @@ public struct RecurrentGeometry: Sendable {
     var rBlock: Int { resetFirst ? 0 : units }
 
     /// Whether one image's LSTM step splits its units over threads (Recurrent.lstmStepSplit),
-    /// rather than only its product's columns (blocks of 64).
-    func splitsLstmUnits(_ rows: StepRows) -> Bool { cell == .lstm && rows.threads > 1 && units % 16 == 0 }
+    /// rather than only its product's columns (blocks of 64): units in whole vectors, at least
+    /// two of them (one vector of units would run on one thread, in four products instead of one).
+    func splitsLstmUnits(_ rows: StepRows) -> Bool { cell == .lstm && rows.threads > 1 && units % 16 == 0 && units > 16 }
 
     /// The time (row of x, dx, y, dy) of recurrence step s.
     @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }

@@ -80,8 +80,9 @@ open class CompiledModelBase: @unchecked Sendable {
     /// the work split and every floating-point sum are the same on any machine.
     public let threads: Int
     /// Threads for one image's inference (the emitted `forwardSingle` splits its rows over
-    /// these, recurrent layers their products through `layerThreads`): timed and chosen call by call (SingleImageThreads), unless `pinnedSingleThreads`
-    /// is set. The count never changes a result.
+    /// these, recurrent layers their products through `layerThreads`): timed and chosen call by
+    /// call (SingleImageThreads), unless `pinnedSingleThreads` is set. The count never changes a
+    /// result.
     public private(set) var singleThreads: Int
     /// Fixes `singleThreads` (clamped to 1...threads) instead of the tuner; nil: tuned.
     public var pinnedSingleThreads: Int?

@@ -335,19 +335,20 @@ public enum Recurrent {
     static func forwardStep(_ g: RecurrentGeometry, _ w: RecurrentWeights, state: UnsafeMutablePointer<Float>, count: Int, _ t: Int,
                             _ rows: StepRows, packedU: UnsafePointer<Float>?) {
         let (U, W, S) = (g.units, g.width, g.stateFloats)
-        let splitUnits = g.splitsLstmUnits(rows)
-        if splitUnits {
+        if g.splitsLstmUnits(rows) {
             lstmStepSplit(g, w, state, t, rows)
-        } else if t == 0 {
-            for n in 0..<count { startRec(state + n * S + g.recOffset, w, columns: 0..<W) }
         } else {
-            Parallel.rows(g.stepColumns, block: 64, threads: rows.threads) { q0, q1, _ in
-                Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent + q0, n: q1 - q0,
-                             c: { n in state + n * S + g.recOffset + q0 }, GemmReduction(k: U, ldb: W),
-                             GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q0) }), packedB: packedU)
+            if t == 0 {
+                for n in 0..<count { startRec(state + n * S + g.recOffset, w, columns: 0..<W) }
+            } else {
+                Parallel.rows(g.stepColumns, block: 64, threads: rows.threads) { q0, q1, _ in
+                    Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent + q0, n: q1 - q0,
+                                 c: { n in state + n * S + g.recOffset + q0 }, GemmReduction(k: U, ldb: W),
+                                 GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + q0) }), packedB: packedU)
+                }
             }
+            for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) }
         }
-        if !splitUnits { for n in 0..<count { cellForward(g, state + n * S, t, rows, firstPass: true) } }
         if g.cell == .gruResetBefore {
             // rec[h] = (r * h') Uh, then the candidate and the state
             Gemm.runtime(count, a: { n in state + n * S + g.extraOffset + rows.state(t) * U }, b: w.recurrent + 2 * U, n: U,
@@ -364,9 +365,7 @@ public enum Recurrent {
     /// in scalars, which would move such columns between the forms (and change their rounding).
     static func lstmStepSplit(_ g: RecurrentGeometry, _ w: RecurrentWeights, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows) {
         let (U, W) = (g.units, g.width)
-        let z = s + rows.gates(t) * W, rec = s + g.recOffset, hPrev = s + g.hOffset + rows.state(t - 1) * U
-        let c = s + g.cOffset + rows.state(t) * U, h = s + g.hOffset + rows.state(t) * U
-        let cPrev = t > 0 ? UnsafePointer(s + g.cOffset + rows.state(t - 1) * U) : nil
+        let rec = s + g.recOffset, hPrev = s + g.hOffset + rows.state(t - 1) * U
         Parallel.rows(U, block: 16, threads: rows.threads) { u0, u1, _ in
             for q in stride(from: u0, to: W, by: U) {   // the four gate blocks' columns of these units
                 if t > 0 {
@@ -376,8 +375,18 @@ public enum Recurrent {
                     startRec(rec, w, columns: q..<(q + u1 - u0))
                 }
             }
-            VectorMath.lstmStep(z + u0, plus: rec + u0, cPrev: cPrev.map { $0 + u0 }, c: c + u0, h: h + u0, units: u1 - u0, stride: U)
+            lstmGates(g, s, t, rows, units: u0..<u1)
         }
+    }
+
+    /// An LSTM step's gate math for `units` of the layer's units (z = gates[t] + rec, in place;
+    /// then c and h): VectorMath.lstmStep on those units' columns of the four gate blocks.
+    static func lstmGates(_ g: RecurrentGeometry, _ s: UnsafeMutablePointer<Float>, _ t: Int, _ rows: StepRows, units: Range<Int>) {
+        let (U, u0) = (g.units, units.lowerBound)
+        let c = s + g.cOffset + rows.state(t) * U, h = s + g.hOffset + rows.state(t) * U
+        let cPrev = t > 0 ? UnsafePointer(s + g.cOffset + rows.state(t - 1) * U + u0) : nil
+        VectorMath.lstmStep(s + rows.gates(t) * g.width + u0, plus: s + g.recOffset + u0, cPrev: cPrev,
+                            c: c + u0, h: h + u0, units: units.count, stride: U)
     }
 
     /// Step 0's rec (no previous state): the recurrent bias, or zeros, in `columns`.
@@ -420,8 +429,7 @@ public enum Recurrent {
             VectorMath.tanh(h, count: U)
         case .lstm:
             // i, f, cc, o in place of their pre-activations, then c and h (one pass)
-            let c = s + g.cOffset + r * U
-            VectorMath.lstmStep(z, plus: rec, cPrev: t > 0 ? UnsafePointer(s + g.cOffset + rp * U) : nil, c: c, h: h, units: U)
+            lstmGates(g, s, t, rows, units: 0..<U)
         case .gruResetAfter:
             // zz, r (adjacent blocks, in either order), then hh = tanh(z + r * e)
             let e = s + g.extraOffset + r * U, (zo, ro) = (g.zBlock, g.rBlock)

@@ -1,9 +1,9 @@
 // The runtime's element-wise kernels (Sources/ModelcRuntime/Kernels/Elementwise.swift) against
-// plain scalar expressions (sigmoid and tanh: VectorMath's value for the element), bit for bit,
-// in both their inlined and their out-of-line form: every activation forward and backward (in
-// place too, as the layers with a folded activation call them), softmax and its backward, and
-// dropout's mask (the SplitMix64 finalizer of seed + element index, written out here), its
-// independence of how the elements are split, and its backward.
+// plain scalar expressions (sigmoid, tanh, elu, selu and softplus: VectorMath's value for the
+// element), bit for bit, in both their inlined and their out-of-line form: every activation
+// forward and backward (in place too, as the layers with a folded activation call them), softmax
+// and its backward, and dropout's mask (the SplitMix64 finalizer of seed + element index,
+// written out here), its independence of how the elements are split, and its backward.
 
 import Foundation
 import XCTest
@@ -31,15 +31,20 @@ final class ElementwiseKernelTests: XCTestCase {
         case .leaky(let a): return v < 0 ? v * a : v
         case .sigmoid: return VectorMath.sigmoid(VectorMath.V(repeating: v))[0]   // VectorMathTests: within 4 ulp of the formula
         case .tanh: return VectorMath.tanh(VectorMath.V(repeating: v))[0]         // and 3 of Foundation's tanh
-        case .elu(let a): return v > 0 ? v : a * (exp(v) - 1)
+        case .elu, .selu, .softplus: return smooth(f, v)   // VectorMathTests: within 4 ulp of the formulas
         case .capped(let m): return min(max(v, 0), m)
         case .hardSigmoid(let a, let b): return min(max(v * a + b, 0), 1)
-        case .selu: return v > 0 ? SmoothActivations.seluScale * v : SmoothActivations.seluScaleAlpha * expm1(v)
-        case .softplus: return v > 20 ? v : log1p(exp(v))
         case .softsign: return v / (1 + abs(v))
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
         case .silu, .gelu, .geluTanh, .hardSwish, .mish: preconditionFailure("\(f): SmoothActivationTests")
         }
+    }
+
+    /// VectorMath's value of a smooth activation for one element.
+    func smooth(_ f: ActivationFunction, _ v: Float) -> Float {
+        var y: Float = 0
+        VectorMath.smooth(f, [v], &y, count: 1)
+        return y
     }
 
     func backwardReference(_ f: ActivationFunction, dy: Float, y: Float) -> Float {
@@ -53,7 +58,7 @@ final class ElementwiseKernelTests: XCTestCase {
         case .capped(let m): return y <= 0 || y >= m ? 0 : dy   // PyTorch's hardtanh_backward: 0 < x < m, and NaN passes dy
         case .hardSigmoid(let a, _): return y > 0 && y < 1 ? dy * a : 0
         case .selu: return y > 0 ? dy * SmoothActivations.seluScale : dy * (y + SmoothActivations.seluScaleAlpha)
-        case .softplus: return dy * -expm1(-y)
+        case .softplus: return dy * -VectorMath.expm1(VectorMath.V(repeating: -y))[0]
         case .softsign: return dy * (1 - abs(y)) * (1 - abs(y))
         case .softmax: preconditionFailure("softmax is per row (testSoftmaxAndItsBackward)")
         case .silu, .gelu, .geluTanh, .hardSwish, .mish: preconditionFailure("\(f): SmoothActivationTests")

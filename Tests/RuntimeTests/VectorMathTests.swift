@@ -2,7 +2,10 @@
 // from -103.9 (subnormal results) to 88.7, exact at 0, 0 below the range and +inf above it;
 // tanh within 3 ulp and sigmoid within 4 ulp of their Foundation forms over [-20, 20] (tanh
 // finely near 0, where its polynomial takes over); NaN kept; the array form the same on every
-// element, the tail's too; the LSTM step's one pass (`lstmStep`) equal to its definition.
+// element, the tail's too; the LSTM step's one pass (`lstmStep`) equal to its definition. The
+// smooth activations' pieces against Double: expm1 within 2 ulp, log1p on [0, 1] within 3, erfc
+// within 8 + a^2 ulp (the exponent -a^2 rounds); silu, elu, selu, softplus and mish within 4 ulp,
+// gelu within 2e-7 (32 ulp for |x| <= 4).
 
 import XCTest
 import Foundation
@@ -106,5 +109,75 @@ final class VectorMathTests: XCTestCase {
                 XCTAssertEqual(h, wantH + [7], what)
             }
         }
+    }
+
+    /// The largest distance from a Double reference in units of the Float result's ulp.
+    func worstUlpsFromDouble(_ xs: [Float], _ ys: [Float], _ want: (Double) -> Double) -> (Double, Float) {
+        var worst: (Double, Float) = (0, 0)
+        for (x, y) in zip(xs, ys) {
+            let w = want(Double(x)), ulps = abs(Double(y) - w) / Double(max(Float(w).ulp, Float.leastNormalMagnitude))
+            if !(ulps <= worst.0) { worst = (ulps.isNaN ? .infinity : ulps, x) }
+        }
+        return worst
+    }
+
+    func testExpm1WithinTwoUlp() {
+        let wide: [Float] = (0..<80_000).map { -20 + Float($0) * 5e-4 }
+        let near: [Float] = (1..<20_000).map { Float($0) * 1e-6 }
+        let xs = wide + near + near.map { -$0 }
+        let (ulps, at) = worstUlpsFromDouble(xs, each(xs, VectorMath.expm1)) { Foundation.expm1($0) }
+        XCTAssertLessThanOrEqual(ulps, 2, "expm1(\(at))")
+        let ends = each([-200, -.infinity, 89, .infinity, 1e-30, -1e-30, 88, .nan], VectorMath.expm1)
+        XCTAssertEqual(Array(ends[0..<6]), [-1, -1, .infinity, .infinity, 1e-30, -1e-30])
+        XCTAssertEqual(Double(ends[6]), Foundation.expm1(88), accuracy: 2 * Double(ends[6].ulp))
+        XCTAssertTrue(ends[7].isNaN)
+        XCTAssertEqual(each([-0.0], VectorMath.expm1)[0].bitPattern, Float(-0.0).bitPattern, "expm1(-0) = -0")
+    }
+
+    func testLog1pOnTheUnitIntervalWithinThreeUlp() {
+        let grid: [Float] = (0...100_000).map { Float($0) * 1e-5 }
+        let xs = grid + [1e-30, 1e-8, 3e-8, 6e-8, 1e-7, Float.leastNormalMagnitude]
+        let (ulps, at) = worstUlpsFromDouble(xs, each(xs, VectorMath.log1pUnit)) { Foundation.log1p($0) }
+        XCTAssertLessThanOrEqual(ulps, 3, "log1p(\(at))")
+        XCTAssertTrue(each([.nan], VectorMath.log1pUnit)[0].isNaN)
+    }
+
+    func testErfcRelativeErrorGrowsOnlyWithTheExponent() {
+        for i in 0..<90_000 {
+            let a = Float(i) * 1e-4, y = each([a], VectorMath.erfcNonNegative)[0], w = Foundation.erfc(Double(a))
+            let ulps = abs(Double(y) - w) / Double(Float(w).ulp)
+            if ulps > 8 + Double(a * a) { XCTFail("erfc(\(a)) = \(y), want \(w): \(ulps) ulp"); return }
+        }
+        XCTAssertEqual(each([0, .infinity, 12], VectorMath.erfcNonNegative), [1, 0, 0])
+    }
+
+    func testSmoothActivationsNearTheirDefinitions() {
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        func softplus(_ v: Double) -> Double { v > 20 ? v : Foundation.log1p(Foundation.exp(v)) }
+        let within4: [(ActivationFunction, (Double) -> Double)] = [
+            (.silu, { $0 * sigmoid($0) }), (.elu(0.7), { $0 > 0 ? $0 : 0.7 * Foundation.expm1($0) }),
+            (.selu, { 1.0507009873554804934 * ($0 > 0 ? $0 : 1.6732632423543772848 * Foundation.expm1($0)) }),
+            (.softplus, softplus), (.mish, { $0 * Foundation.tanh(softplus($0)) }),
+        ]
+        let grid: [Float] = (0..<80_000).map { -20 + Float($0) * 5e-4 }
+        let xs = grid + [1e-6, -1e-6, 19.99, 20.01, 25, 30, -30]
+        func apply(_ f: ActivationFunction, _ x: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: x.count)
+            VectorMath.smooth(f, x, &y, count: x.count)
+            return y
+        }
+        for (f, want) in within4 {
+            let (ulps, at) = worstUlpsFromDouble(xs, apply(f, xs), want)
+            XCTAssertLessThanOrEqual(ulps, 4, "\(f)(\(at))")
+        }
+        let gelu = { (x: Double) in x * 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) }
+        let y = apply(.gelu, xs)
+        for (x, v) in zip(xs, y) where abs(Double(v) - gelu(Double(x))) > 2e-7 * max(1, abs(gelu(Double(x)))) {
+            XCTFail("gelu(\(x)) = \(v), want \(gelu(Double(x)))")
+            break
+        }
+        let near = xs.filter { abs($0) <= 4 }
+        let (ulps, at) = worstUlpsFromDouble(near, apply(.gelu, near), gelu)
+        XCTAssertLessThanOrEqual(ulps, 32, "gelu(\(at))")
     }
 }

@@ -7,14 +7,14 @@
 //   Activations.backwardFromInput
 //                           dx = dy * f'(x), from x: the functions whose derivative y does not
 //                           give (silu, gelu, hard_swish, mish; `needsInput`); their formulas are
-//                           in SmoothActivations.swift
+//                           in VectorMath.swift
 //   Dropout.training        keep element i when u_i >= rate, u_i uniform in [0, 1) from a hash of
 //                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0
 //   Dropout.backward        dx = dy * mask
 //
 // Each element's result is the same expression in either form, so results do not depend on how
-// a batch is split (sigmoid and tanh: VectorMath's, which gives every element its vector's
-// value, the last few too). The functions are @_transparent (every count a literal times the
+// a batch is split (sigmoid, tanh and the smooth activations but hard_swish: VectorMath's, which
+// gives every element its vector's value, the last few too). The functions are @_transparent (every count a literal times the
 // chunk's image count after inlining); with MODELC_KERNELS_OUT_OF_LINE (debug builds) they call
 // a copy compiled here instead, the activation's `switch` outside its loop.
 
@@ -60,18 +60,12 @@ public enum Activations {
         case .leaky(let a): for i in 0..<count { let v = x[i]; y[i] = v < 0 ? v * a : v }
         case .sigmoid: VectorMath.sigmoid(x, into: y, count: count)
         case .tanh: VectorMath.tanh(x, into: y, count: count)
-        case .elu(let a): for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * (exp(v) - 1) }
         case .capped(let m): for i in 0..<count { y[i] = min(max(x[i], 0), m) }
         case .softmax(let channels): softmax(x, y, rows: count / channels, channels: channels)
-        case .silu: for i in 0..<count { y[i] = SmoothActivations.silu(x[i]) }
-        case .gelu: for i in 0..<count { y[i] = SmoothActivations.gelu(x[i]) }
-        case .geluTanh: for i in 0..<count { y[i] = SmoothActivations.geluTanh(x[i]) }
+        case .silu, .gelu, .geluTanh, .elu, .selu, .softplus, .mish: VectorMath.smooth(f, x, y, count: count)
         case .hardSigmoid(let a, let b): for i in 0..<count { y[i] = min(max(x[i] * a + b, 0), 1) }
         case .hardSwish: for i in 0..<count { y[i] = SmoothActivations.hardSwish(x[i]) }
-        case .selu: for i in 0..<count { y[i] = SmoothActivations.selu(x[i]) }
-        case .softplus: for i in 0..<count { y[i] = SmoothActivations.softplus(x[i]) }
         case .softsign: for i in 0..<count { let v = x[i]; y[i] = v / (1 + abs(v)) }
-        case .mish: for i in 0..<count { y[i] = SmoothActivations.mish(x[i]) }
         }
     }
 
@@ -106,7 +100,7 @@ public enum Activations {
         case .softmax(let channels): softmaxBackward(dy: dy, y: y, dx: dx, rows: count / channels, channels: channels)
         case .hardSigmoid(let a, _): for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 && v < 1 ? g * a : 0 }
         case .selu: for i in 0..<count { let g = dy[i], v = y[i]; dx[i] = v > 0 ? g * SmoothActivations.seluScale : g * (v + SmoothActivations.seluScaleAlpha) }
-        case .softplus: for i in 0..<count { dx[i] = dy[i] * -expm1(-y[i]) }   // sigmoid(x) = 1 - exp(-y)
+        case .softplus: VectorMath.softplusGradient(dy: dy, y: y, dx: dx, count: count)   // sigmoid(x) = 1 - exp(-y)
         // 1 / (1 + |x|)^2 as (1 - |y|)^2: exact to an absolute 6e-8 (1 - |y| cancels as |x| grows: 0 from |x| = 2^24 on)
         case .softsign: for i in 0..<count { let s = 1 - abs(y[i]); dx[i] = dy[i] * s * s }
         case .silu, .gelu, .geluTanh, .hardSwish, .mish: fatalError("\(f): its backward reads the input (Activations.backwardFromInput)")
@@ -135,11 +129,8 @@ public enum Activations {
     public static func backwardFromInputInlined(_ f: ActivationFunction, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                                 dx: UnsafeMutablePointer<Float>, count: Int) {
         switch f {
-        case .silu: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.siluDerivative(x[i]) }
-        case .gelu: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.geluDerivative(x[i]) }
-        case .geluTanh: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.geluTanhDerivative(x[i]) }
+        case .silu, .gelu, .geluTanh, .mish: VectorMath.smoothGradient(f, dy: dy, x: x, dx: dx, count: count)
         case .hardSwish: for i in 0..<count { let v = x[i]; dx[i] = v < -3 ? 0 : v <= 3 ? dy[i] * (v / 3 + 0.5) : dy[i] }
-        case .mish: for i in 0..<count { dx[i] = dy[i] * SmoothActivations.mishDerivative(x[i]) }
         default: fatalError("\(f): its backward reads the output (Activations.backward)")
         }
     }

@@ -209,6 +209,31 @@ final class CorpusRecheckTests: XCTestCase {
         XCTAssertFalse(r.ok)
     }
 
+    /// Footer rows with the label in the Layer column (published READMEs): the figure in the
+    /// Output Shape or the Param # column, or a hand-made table's bare `**Total**`.
+    func testMarkdownFooterLabelInTheLayerColumn() throws {
+        let forms = [
+            "| **Total params:** | | **330,305** |\n| **Trainable params:** | | **324,033** |\n| **Non-trainable params:** | | **6,272** |",
+            "| **Total params**: | **330,305** | |\n| **Trainable params**: | **324,033** | |\n| **Non-trainable params**: | **6,272** | |",
+            "| **Total** | | **330,305** |\n| **Trainable** | | **324,033** |\n| **Non-trainable**| | **6,272** |",
+        ]
+        for footer in forms {
+            let r = try XCTUnwrap(checkOK(Self.markdownGenerator(batchClass: "(BatchNormalization)", footer: footer)))
+            XCTAssertTrue(r.ok, "\(r.problems)")
+            XCTAssertEqual(r.ir.declared, DeclaredTotals(total: 330_305, trainable: 324_033, nonTrainable: 6_272), footer)
+        }
+        // Checked like any footer (one held whole in the Layer cell was once glued onto the last
+        // row's name, its figure never read); a row under them, or totals under a line where
+        // reading stopped, still end the table early.
+        for wrong in [forms[0].replacingOccurrences(of: "330,305", with: "330,306"), "| Total params: 330,306 | | |"] {
+            XCTAssertEqual(checkOK(Self.markdownGenerator(batchClass: "(BatchNormalization)", footer: wrong))?.ok, false, wrong)
+        }
+        checkError(Self.markdownGenerator(batchClass: "(BatchNormalization)", footer: forms[2] + "\n| dense_9 (Dense) | (None, 2) | 4 |"),
+                   contains: "looks like a layer row but comes after the table's footer")
+        checkError(Self.markdownGenerator(batchClass: "(BatchNormalization)", footer: "(see the notebook)\n" + forms[0]),
+                   contains: "test.md:7: error: reading the table stopped here at '(see the notebook)'")
+    }
+
     func testClassClosedByHandAfterACut() throws {
         let r = try XCTUnwrap(checkOK(Self.markdownGenerator(batchClass: "(Batch)", footer: "")))
         XCTAssertTrue(r.ok, "\(r.problems)")

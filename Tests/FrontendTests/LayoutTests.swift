@@ -312,6 +312,54 @@ final class LayoutTests: XCTestCase {
                    contains: "c.md:3: error: unexpected text 'three by three' after the parameter count", path: "c.md")
     }
 
+    /// GitHub also renders a pipe table without outer pipes (`a | b | c` over `--|--|--`); a README
+    /// may paste the totals in a code block right under it.
+    func testMarkdownPipeTableWithoutOuterPipes() throws {
+        let table = """
+        Layer (type) | Output Shape | Param #
+        --|--|--
+        conv2d (Conv2D) | (None, 26, 26, 32) | 320
+        flatten (Flatten) | (None, 21632) | 0
+        dense (Dense) | (None, 10) | 216,330
+        ```
+        Total params: 216,650
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(table))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.layout, "markdown")
+        XCTAssertEqual(r.ir.layers.map(\.kind), ["InputLayer", "Conv2D", "Flatten", "Dense"])
+        XCTAssertEqual(r.ir.declared.total, 216_650, "the totals in the code block under the table are read")
+        checkError(table.replacingOccurrences(of: "flatten (Flatten)", with: "(figure 3)\nflatten (Flatten)"),
+                   contains: "test.md:4: error: reading the table stopped here at '(figure 3)'")
+    }
+
+    /// Keras 3 output as keras.io renders it (`<pre>` blocks, `<span style=...>` around classes and
+    /// figures) and as a notebook's text output keeps it (terminal colour codes).
+    func testKeras3HTMLSpansAndTerminalColours() throws {
+        func span(_ text: String, _ style: String) -> String { "<span style=\"\(style)\">\(text)</span>" }
+        let pre = "<pre style=\"white-space:pre;overflow-x:auto;line-height:normal\">"
+        let html = Self.keras3Heavy
+            .replacingOccurrences(of: "Model: \"sequential\"\n", with: pre + span("Model: \"sequential\"", "font-weight: bold") + "\n</pre>\n\n" + pre)
+            .replacingOccurrences(of: "┃ Layer (type)                    ┃", with: "┃" + span(" Layer (type)                    ", "font-weight: bold") + "┃")
+            .replacingOccurrences(of: "(Conv2D)", with: "(" + span("Conv2D", "color: #0087ff; text-decoration-color: #0087ff") + ")")
+            .replacingOccurrences(of: "54,090", with: span("54,090", "color: #00af00; text-decoration-color: #00af00"))
+            .replacingOccurrences(of: "\n Total params: ", with: "\n</pre>\n\n" + pre + span(" Total params: ", "font-weight: bold"))
+        let esc = "\u{1B}["
+        let ansi = Self.keras3Heavy
+            .replacingOccurrences(of: "Layer (type)", with: "\(esc)1mLayer (type)\(esc)0m")
+            .replacingOccurrences(of: "(Conv2D)", with: "(\(esc)38;5;33mConv2D\(esc)0m)")
+            .replacingOccurrences(of: "54,090", with: "\(esc)38;5;34m54,090\(esc)0m")
+        for text in [html, ansi] {
+            let r = try XCTUnwrap(checkOK(text))
+            XCTAssertTrue(r.ok, "\(r.problems)")
+            XCTAssertEqual(r.layout, "keras3-heavy")
+            XCTAssertEqual(r.layer("conv2d")?.kind, "Conv2D")
+            XCTAssertEqual(r.ir.totalParams, 54_538)
+            XCTAssertEqual(r.ir.declared.total, 54_538)
+        }
+    }
+
     func testNoTable() {
         checkError("# Just prose\n\nNo summary here.\n", contains: "none.md: error: no Keras model summary found", path: "none.md")
         checkError("Layer (type)   Output Shape   Param #\n=====\n\nprose\n", contains: "x.md:1: error: the summary table has a header but no layer rows", path: "x.md")

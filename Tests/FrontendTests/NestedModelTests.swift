@@ -101,6 +101,86 @@ final class NestedModelTests: XCTestCase {
         checkError(k2.replacingOccurrences(of: "(Functi", with: "(Sequen"), contains: "(Sequential) is a nested model")
     }
 
+    /// tf.keras 2.9+ wraps a `name (Class)` cell wider than its column: the container row takes
+    /// two lines (published: an expand_nested ResNet50V2 classifier, `img_augmentation (Sequentia` / ` l)`).
+    static let keras2Wrapped = """
+    Model: "m"
+    _________________________________________________________________
+     Layer (type)                Output Shape              Param #
+    =================================================================
+     input_1 (InputLayer)        [(None, 16)]              0
+
+     image_sequential (Sequentia  (None, 2)                610
+     l)
+    |¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+    | dense_0 (Dense)           (None, 32)                544       |
+    |                                                               |
+    | dense_1 (Dense)           (None, 2)                 66        |
+    ¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+
+     prediction (Dense)          (None, 1)                 3
+
+    =================================================================
+    Total params: 613
+    Trainable params: 613
+    Non-trainable params: 0
+    _________________________________________________________________
+    """
+
+    /// A model nested in a nested model: TF opens it with `||¯¯¯||` and closes it with `|¯¯¯|`,
+    /// the line that opens a model at the top level.
+    static let keras2TwoLevels = """
+    Model: "m"
+    _________________________________________________________________
+     Layer (type)                Output Shape              Param #
+    =================================================================
+     input_1 (InputLayer)        [(None, 16)]              0
+
+     outer (Sequential)          (None, 2)                 610
+    |¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+    | inner (Sequential)        (None, 32)                544       |
+    ||¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯||
+    || dense_0 (Dense)         (None, 32)                544       ||
+    |¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+    |                                                               |
+    | dense_1 (Dense)           (None, 2)                 66        |
+    ¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+
+     prediction (Dense)          (None, 1)                 3
+
+    =================================================================
+    Total params: 613
+    Trainable params: 613
+    Non-trainable params: 0
+    _________________________________________________________________
+    """
+
+    func testKeras2WrappedContainerRow() throws {
+        let r = try XCTUnwrap(checkOK(Self.keras2Wrapped))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input_1", "dense_0", "dense_1", "prediction"])
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("nested model 'image_sequential' (line 7)") }, "\(r.ir.assumptions)")
+    }
+
+    func testKeras2TwoLevels() throws {
+        let r = try XCTUnwrap(checkOK(Self.keras2TwoLevels))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input_1", "dense_0", "dense_1", "prediction"])
+        XCTAssertEqual(r.ir.totalParams, 613)
+        for (name, line) in [("outer", 7), ("inner", 9)] {
+            XCTAssertTrue(r.ir.assumptions.contains { $0.contains("nested model '\(name)' (line \(line))") }, "\(r.ir.assumptions)")
+        }
+    }
+
+    /// A subclassed model printed with its layers need not run them in a chain: its row stays and
+    /// is refused, wrapped or not (it used to be read inline).
+    func testKeras2SubclassedContainerIsRefused() {
+        checkError(Self.keras2.replacingOccurrences(of: "base (Functional)", with: "base (BaseBlock) "),
+                   contains: "test.md:7: error: layer 'base' (BaseBlock) is not supported")
+        checkError(Self.keras2Wrapped.replacingOccurrences(of: "(Sequentia", with: "(HeadBlock").replacingOccurrences(of: "\n l)\n", with: "\n )\n"),
+                   contains: "test.md:7: error: layer 'image_sequential' (HeadBlock) is not supported")
+    }
+
     /// A markdown pipe table is not a Keras 2 frame: documents without `|¯` are left alone.
     func testOnlyMarkedDocumentsChange() {
         let doc = Document(text: "| a | b |\n|---|---|\n| x (Dense) | 1 |", path: "t.md")

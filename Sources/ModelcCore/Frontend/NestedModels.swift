@@ -15,11 +15,14 @@
 //             |                                                               |
 //             | block1_conv1 (Conv2D)     (None, 224, 224, 64)      1792      |
 //             ¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+//            one level down, a model inside the nested one opens with `||¯¯¯…¯||` and closes
+//            with `|¯¯¯…¯|`.
 // After:  the same number of lines (line numbers stay those of the document), with every
 //         container row and every nested InputLayer row emptied (a box row becomes a rule
-//         line, a Keras 2 row a blank line), the markers and frames replaced by spaces, so
-//         the inner layers read as rows of the outer table, in order. The containers are
-//         returned for the report.
+//         line, a Keras 2 row a blank line, every line of a wrapped one), the markers and
+//         frames replaced by spaces, so the inner layers read as rows of the outer table, in
+//         order. The containers are returned for the report. A Keras 2 container whose class
+//         is no Keras model (a subclassed model) keeps its row, which is refused.
 // Only documents holding these markers are touched (a markdown `| ... |` table is not). A
 // nested model that is not expanded is refused by KindResolver (`nestedModelError`).
 
@@ -32,13 +35,14 @@ enum NestedModels {
 
     static let containerClasses = ["Functional", "Sequential", "Model"]
 
-    /// The document with nested models inlined, and the containers found (none: `doc` itself).
+    /// The document with nested models inlined, and the containers found (no markers or frames: `doc` itself).
     static func flatten(_ doc: Document) -> (Document, [Container]) {
         var lines = doc.lines
         var found: [Container] = []
         if lines.contains(where: { $0.contains("│") && $0.contains("└ ") }) { found += keras3(&lines) }
         if lines.contains(where: { $0.contains("|¯") }) { found += keras2(&lines) }
-        guard !found.isEmpty else { return (doc, []) }
+        // Frames go even around a container left in place (a subclassed model, refused as a layer).
+        guard lines != doc.lines else { return (doc, []) }
         return (Document(text: lines.joined(separator: "\n"), path: doc.path), found)
     }
 
@@ -96,11 +100,14 @@ enum NestedModels {
         for i in lines.indices {
             let t = lines[i].trimmingCharacters(in: .whitespaces)
             if t.contains("¯") && t.allSatisfy({ $0 == "¯" || $0 == "|" }) {
-                if t.hasPrefix("|¯") {
-                    // Opens a nested model: the row above (the last non-blank line) is its container.
-                    if let c = (0..<i).last(where: { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }) {
-                        found.append(Container(name: String(nameCell(unframed(lines[c])).prefix { $0 != " " && $0 != "(" }), line: c + 1))
-                        lines[c] = ""
+                // TF draws `|`×(L+1) `¯…¯` above the rows of a model whose own row is at level L, and
+                // `|`×L `¯…¯` below them: the `|¯…¯|` that closes a model inside a nested model is
+                // drawn like the one that opens a top-level one; the `|` count tells them apart.
+                if t.prefix(while: { $0 == "|" }).count == depth + 1 {
+                    // Opens a nested model: the row above is its container.
+                    if let c = containerRow(above: i, in: lines) {
+                        found.append(Container(name: c.name, line: c.lines.lowerBound + 1))
+                        for k in c.lines { lines[k] = "" }
                     }
                     depth += 1
                 } else {
@@ -114,6 +121,31 @@ enum NestedModels {
             lines[i] = row.contains("(InputLayer)") ? "" : row
         }
         return found
+    }
+
+    /// The container row above line `i` (where a nested model's frame opens): its name and lines,
+    /// the last non-blank line and, when that one only continues a cell tf.keras 2.9+ wrapped
+    /// (`image_sequential (Sequentia` / ` l)`), the lines above it back to the row's first. nil
+    /// unless the row is a Keras model: a subclassed model's call() need not run its layers in a
+    /// chain, so its row stays in the table and is refused as an unsupported layer.
+    static func containerRow(above i: Int, in lines: [String]) -> (name: String, lines: ClosedRange<Int>)? {
+        func text(_ k: Int) -> String { unframed(lines[k]) }
+        func blank(_ k: Int) -> Bool { text(k).trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let last = (0..<i).last(where: { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }) else { return nil }
+        var first = last
+        while TableScanner.textRow(text(first)) == nil, first > 0, last - first < 3, !blank(first - 1) { first -= 1 }
+        guard let row = TableScanner.textRow(text(first)) else { return nil }
+        let cell = ((first + 1)..<(last + 1)).reduce(row.col0) { cell, k in
+            guard let frag = TableScanner.chunks(text(k)).first?.1 else { return cell }
+            return cell + (frag.hasPrefix("(") ? " " : "") + frag
+        }
+        let nt = CellParser.nameAndType(cell)
+        return isModelClass(nt.type, complete: nt.complete) ? (nt.name, first...last) : nil
+    }
+
+    /// `Functional`, `Sequential`, `Model`, or one of them cut at the column edge (`Sequenti`).
+    static func isModelClass(_ type: String, complete: Bool) -> Bool {
+        complete ? containerClasses.contains(type) : type.count >= 3 && containerClasses.contains { $0.hasPrefix(type) }
     }
 
     /// A Keras 2 nested row with its `|` frames replaced by spaces (columns kept).

@@ -30,22 +30,69 @@ enum TableScanner {
         }
         let header = clean(prefix, doc.lines[h])
         let headerTrimmed = header.trimmed
-        if let first = headerTrimmed.first, "│┃|".contains(first) {
+        if let first = headerTrimmed.first, "│┃|".contains(first) || isOpenPipeHeader(doc, headerIndex: h, prefix: prefix) {
             return try scanBox(doc: doc, headerIndex: h, header: header, prefix: prefix, skipping: skipping)
         }
         return try scanText(doc: doc, headerIndex: h, header: header, prefix: prefix, skipping: skipping)
     }
 
+    /// A GitHub pipe table written without outer pipes: a header with `|` between its cells over a
+    /// delimiter row ("--|--|--", "--- | --- | ---").
+    static func isOpenPipeHeader(_ doc: Document, headerIndex h: Int, prefix: LinePrefix) -> Bool {
+        guard h + 1 < doc.lines.count, clean(prefix, doc.lines[h]).has("|") else { return false }
+        let next = clean(prefix, doc.lines[h + 1]).trimmed
+        return next.has("|") && next.has("-") && isBoxRule(next)
+    }
+
     // MARK: - Shared line classification
 
-    /// Strips the table's line prefix and HTML line breaks pasted into READMEs ("</br>", "<br>").
+    /// Strips the table's line prefix, terminal colour codes left in a notebook's text output
+    /// (`ESC[38;5;34m786,496ESC[0m`), HTML line breaks pasted into READMEs ("</br>", "<br>") and
+    /// the tags keras.io wraps Keras 3 output in (`<pre style=...>`, `<span style="color: ...">320</span>`).
     static func clean(_ prefix: LinePrefix, _ line: String) -> String {
         var s = prefix.strip(line)
+        if s.utf8.contains(0x1B) { s = withoutEscapes(s) }
         guard s.utf8.contains(UInt8(ascii: "<")) else { return s }
         for tag in ["</br>", "<br/>", "<br />", "<br>"] where s.contains(tag) {
             s = s.replacingOccurrences(of: tag, with: "")
         }
-        return s
+        return withoutTags(s, named: ["span", "pre"])
+    }
+
+    /// `s` without the opening and closing HTML tags `names`, their text kept (`<span style=...>Dense</span>`
+    /// → `Dense`); any other `<` (a `<-` note, another tag) stays.
+    static func withoutTags(_ s: String, named names: [String]) -> String {
+        var out = ""
+        var rest = Substring(s)
+        while let open = rest.firstIndex(of: "<") {
+            let tag = rest[rest.index(after: open)...]
+            let name = tag.drop { $0 == "/" }.prefix { $0.isLetter }.lowercased()
+            guard names.contains(name), let close = tag.firstIndex(of: ">") else {
+                out += rest[...open]
+                rest = tag
+                continue
+            }
+            out += rest[..<open]
+            rest = tag[tag.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// `s` without its ANSI escape sequences (ESC `[`, parameters, a final letter: Keras 3's rich
+    /// colours); a lone ESC is dropped too.
+    static func withoutEscapes(_ s: String) -> String {
+        let u = Array(s.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < u.count {
+            guard u[i] == "\u{1B}" else { out.append(u[i]); i += 1; continue }
+            i += 1
+            guard i < u.count, u[i] == "[" else { continue }
+            i += 1
+            while i < u.count, !(0x40...0x7E).contains(u[i].value) { i += 1 }   // parameter bytes
+            i += 1                                                               // the final byte
+        }
+        return String(out)
     }
 
     static func isFence(_ t: String) -> Bool { t.hasPrefix("```") || t.hasPrefix("~~~") }
@@ -382,12 +429,21 @@ enum TableScanner {
         var layer: Int, shape: Int, param: Int, connected: Int?
         /// Border characters of a header that ends with one (its rows' closing border); nil for an open markdown header.
         var borders: Int?
+        /// A markdown table without outer pipes (`a | b | c`).
+        var open = false
 
         /// A line of this table without its trailing note, trimmed.
         func line(_ s: String) -> String {
             let t = s.trimmed
             if let b = borders, let f = t.first, TrailingNote.isBorder(f) { return TrailingNote.boxRow(t, borders: b).trimmed }
             return TrailingNote.strip(t).trimmed
+        }
+
+        /// A line (from `line`) of this table's cells: it starts with a border or, in a table
+        /// without outer pipes, has cells up to the Param # column.
+        func isRow(_ t: String) -> Bool {
+            if let f = t.first, TrailingNote.isBorder(f) { return true }
+            return open && TableScanner.cells(t).count > param
         }
     }
 
@@ -406,7 +462,8 @@ enum TableScanner {
                               shape: head.firstIndex { $0.hasPrefix("output") } ?? 1,
                               param: head.firstIndex { $0.hasPrefix("param") } ?? 2,
                               connected: head.firstIndex { $0.hasPrefix("connected") },
-                              borders: closed ? t.filter(TrailingNote.isBorder).count : nil)
+                              borders: closed ? t.filter(TrailingNote.isBorder).count : nil,
+                              open: !(t.first.map(TrailingNote.isBorder) ?? false))
         return (t, cols)
     }
 
@@ -428,14 +485,18 @@ enum TableScanner {
             if skipping.contains(i + 1) { stop = i; break }
             let t = cols.line(clean(prefix, doc.lines[i]))
             if t.isEmpty { continue }
-            if isFence(t) { if table.rows.isEmpty && !afterFooter { continue } else { stop = i; break } }
+            if isFence(t) {
+                // Before the rows, or between them and totals pasted in a code block under the table.
+                if !afterFooter && (table.rows.isEmpty || footerFollows(doc, after: i, prefix: prefix)) { continue }
+                stop = i; break
+            }
             if TrailingNote.isBoxRule(t) { if afterFooter { stop = i; break }; continue }
             if let f = footer(t, line: i + 1, doc: doc, table: &table) {
                 record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
             }
-            guard let first = t.first, "│┃|".contains(first) else { stop = i; break scan }
+            guard cols.isRow(t) else { stop = i; break scan }
             let c = cells(t)
-            if let f = footerCells(c, cols: cols, line: i + 1, doc: doc, table: &table) {
+            if let f = footerCells(c, line: i + 1, doc: doc, table: &table) {
                 record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
             }
             guard !afterFooter else { stop = i; break scan }
@@ -448,12 +509,38 @@ enum TableScanner {
         return table
     }
 
-    /// A markdown row that holds a footer in its cells: "| | **Total params:** | 264,705 |".
-    static func footerCells(_ c: [String], cols: BoxColumns, line: Int, doc: Document,
-                            table: inout SummaryTable) -> (FooterKind, Int?)? {
-        guard cols.layer < c.count, c[cols.layer].isEmpty else { return nil }
-        let text = c.filter { !$0.isEmpty }.joined(separator: " ")
+    /// The first line after line `i` that is neither blank nor a fence is a footer ("Total params: 899,766").
+    static func footerFollows(_ doc: Document, after i: Int, prefix: LinePrefix) -> Bool {
+        let lines = doc.lines.indices.dropFirst(i + 1).lazy.map { clean(prefix, doc.lines[$0]).trimmed }
+        return lines.first { !$0.isEmpty && !isFence($0) }.map { footerKind($0) != nil } ?? false
+    }
+
+    /// A markdown row that holds a footer in its cells, in whichever columns: "| | **Total params:** | 264,705 |",
+    /// "| **Total params:** | | **174,129** |", "| **Total params**: | **24,515,037** | |", "| **Total** | | **5,727,053** |".
+    static func footerCells(_ c: [String], line: Int, doc: Document, table: inout SummaryTable) -> (FooterKind, Int?)? {
+        guard let text = footerText(c) else { return nil }
         return footer(text, line: line, doc: doc, table: &table)
+    }
+
+    /// The footer line a row's filled cells spell ("Total params: 174,129"); nil for any other row.
+    /// A bare label ("**Total**", "Trainable:") counts only beside a single count, so that no
+    /// layer row (a name and a shape) is ever read as one.
+    static func footerText(_ c: [String]) -> String? {
+        let filled = c.filter { !$0.isEmpty }
+        guard let first = filled.first else { return nil }
+        let text = filled.joined(separator: " ")
+        if footerKind(text) != nil { return text }
+        guard filled.count == 2, let label = bareFooterLabel(first),
+              let figure = filled[1].replacingOccurrences(of: "**", with: "").split(separator: " ").first,
+              String(figure).parsedCount != nil else { return nil }
+        return label + " " + filled[1]
+    }
+
+    /// A hand-made table's label cell: "**Total**", "Non-trainable:" → "Total params:", "Non-trainable params:".
+    static func bareFooterLabel(_ cell: String) -> String? {
+        var word = cell.replacingOccurrences(of: "**", with: "").trimmed
+        if word.hasSuffix(":") { word = String(word.dropLast()).trimmed }
+        return footerLabels.first { $0.0.lowercased() == word.lowercased() + " params:" }?.0
     }
 
     /// Adds a box row (a count in the Param # cell) or merges a wrapped continuation into the last row.
@@ -485,13 +572,16 @@ enum TableScanner {
         return TableEnd.Probe(
             row: { k in
                 let t = line(k)
-                guard let f = t.first, TrailingNote.isBorder(f) else { return false }
+                guard cols.isRow(t) else { return false }
                 let c = cells(t)
                 guard cols.param < c.count, cols.shape < c.count, cols.layer < c.count, !c[cols.layer].isEmpty,
                       let count = c[cols.param].split(separator: " ").first, String(count).parsedCount != nil else { return false }
                 return c[cols.shape] == "multiple" || CellParser.shape(c[cols.shape]) != nil
             },
-            unreadFooter: { k in footerKind(line(k)).map { !seen.contains($0) } ?? false },
+            unreadFooter: { k in
+                let t = line(k)
+                return (footerKind(t) ?? footerText(cells(t)).flatMap(footerKind)).map { !seen.contains($0) } ?? false
+            },
             rule: { k in TrailingNote.isBoxRule(line(k)) })
     }
 

@@ -144,6 +144,28 @@ final class PyTorchSequenceTests: XCTestCase {
         XCTAssertEqual(bilinear.layer("Upsample-3")?.op, .upSamplingBilinear(sizeH: 2, sizeW: 2), "the row does not say its mode: annotated")
     }
 
+    /// A first Conv1d's count fixes only in_channels x kernel_size (21,536 = 32 x (672 + 1));
+    /// torchsummary's `Input size (MB): 3.50` (C x L floats x 4 / 2^20) fixes the channels: 224
+    /// (kernel 3). Verbatim README table: Fixtures/pytorch/ts_speech_onset_conv1d_224ch_input_mb.txt.
+    func testTorchSummaryConv1dChannelsFromInputSize() throws {
+        let text = try Fixtures.text("pytorch/ts_speech_onset_conv1d_224ch_input_mb.txt")
+        let r = try XCTUnwrap(checkOK(text))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.frameworkParamCount, 2_121_153)
+        // 224 x 4098 floats print 3.50 MB, as 224 x 4096 do: unpadded first (PyTorch's default padding 0).
+        XCTAssertEqual(r.ir.inputShape, [4098, 224])
+        XCTAssertTrue(r.ir.assumptions.contains("input shape [224, 4098] (C x L): the first that fits the first row and the table's "
+                                                + "Input size (MB) (annotate `input: shape=CxL`)"), "\(r.ir.assumptions)")
+        guard case .conv2d(let c)? = r.layer("Conv1d-1")?.op else { return XCTFail("Conv1d-1") }
+        XCTAssertEqual([c.kernelW, c.strideW, c.explicitPadW ?? -1], [3, 1, 0])
+        // Without the size line the channels are not found: the error says what to annotate.
+        let cut = text.replacingOccurrences(of: "Input size (MB): 3.50\n", with: "")
+        checkError(cut, contains: "test.md:6: error: Conv1d-1: no Conv1d hyperparameters map [1, 4767] to [32, 4096] with 21,536 params; "
+                   + "the input shape is not stated and none tried fits: annotate `input: shape=CxL` (Conv1d-1's count gives in_channels x kernel_size = 672 with a bias)")
+        XCTAssertTrue(PyTorchBuilder.fitsInputSize([4096, 224], megabytes: 3.5))
+        XCTAssertFalse(PyTorchBuilder.fitsInputSize([4096, 225], megabytes: 3.5))
+    }
+
     func testTorchInfoRows() throws {
         let t = """
         ==========================================================================================

@@ -77,6 +77,52 @@ final class PyTorchTests: XCTestCase {
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("call order: the declared module order") })
     }
 
+    /// One `(relu): ReLU()` module that forward() calls after every layer but the last: the
+    /// declared order would call it once, on the logits (LeNet, declared last), between pool2 and
+    /// fc1 (FashionCNN), or on the raw image (net1: its Dropout is declared there too, an error).
+    /// Verbatim: Fixtures/pytorch/repr_lenet_relu_declared_last_trailing_spaces.txt,
+    /// repr_fashioncnn_relu_once_padding_same.txt, err_repr_relu_dropout_declared_first.txt.
+    func testOneActivationModuleIsReusedOrRefused() throws {
+        let lenet = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/repr_lenet_relu_declared_last_trailing_spaces.txt")))
+        XCTAssertTrue(lenet.ok, "\(lenet.problems)")
+        XCTAssertEqual(lenet.ir.frameworkParamCount, 431_080)
+        XCTAssertEqual(lenet.ir.layers.map(\.name), ["input", "conv1", "relu", "max_pool2d", "conv2", "relu_2", "max_pool2d_2",
+                                                     "flatten", "fc1", "relu_3", "fc2"])
+        XCTAssertTrue(lenet.ir.assumptions.contains(PyTorchBuilder.reuseNote("relu")), "\(lenet.ir.assumptions)")
+        let fashion = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/repr_fashioncnn_relu_once_padding_same.txt")))
+        XCTAssertTrue(fashion.ok, "\(fashion.problems)")
+        XCTAssertEqual(fashion.ir.layers.map(\.name), ["input", "conv1", "relu", "pool1", "conv2", "relu_2", "pool2", "flatten",
+                                                       "fc1", "relu_3", "fc2"])
+        let net1 = try Fixtures.text("pytorch/err_repr_relu_dropout_declared_first.txt")
+        checkError(net1, contains: "test.md:4: error: the call order is ambiguous: 'relu' (ReLU), 'dropout1' (Dropout) are declared before "
+                   + "the first Conv2d/Linear module 'fc1': the declared order is not forward()'s")
+        XCTAssertEqual(checkOK(net1 + "\n```modelc\nforward: flatten fc1 relu dropout1 fc2\n```\n")?.ir.frameworkParamCount, 407_050)
+        // Between the only two Linear modules the declared order stands; a Sigmoid after the last is
+        // a head, with functional ReLU before it.
+        let two = "Net(\n  (fc1): Linear(in_features=300, out_features=50, bias=True)\n  (act): ReLU()\n"
+            + "  (fc2): Linear(in_features=50, out_features=4, bias=True)\n)\n"
+        XCTAssertEqual(checkOK(two)?.ir.layers.map(\.name), ["input", "fc1", "act", "fc2"])
+        let head = "Net(\n  (fc1): Linear(in_features=300, out_features=50, bias=True)\n"
+            + "  (fc2): Linear(in_features=50, out_features=1, bias=True)\n  (sig): Sigmoid()\n)\n"
+        let h = try XCTUnwrap(checkOK(head))
+        XCTAssertEqual(h.ir.layers.map(\.name), ["input", "fc1", "relu", "fc2", "sig"])
+        XCTAssertTrue(h.ir.assumptions.contains(PyTorchBuilder.headReluNote), "\(h.ir.assumptions)")
+    }
+
+    /// A pool module the assumed order would call zero times is never dropped (EECS 504 ResNet,
+    /// verbatim: Fixtures/pytorch/err_repr_resnet_avgpool_input_unstated.txt): at the default 28x28
+    /// only leaving out its AvgPool2d(2, stride=1) fitted; at the notebook's 64x64 the declared order calls it.
+    func testPoolModuleIsNeverDropped() throws {
+        let text = try Fixtures.text("pytorch/err_repr_resnet_avgpool_input_unstated.txt")
+        checkError(text, contains: "test.md:74: error: module 'avgpool' (AvgPool2d): a 2x2 pool does not fit the input [512, 1, 1]; the input "
+                   + "size is not stated and cannot be inferred: the one pool module 'avgpool' may be called after each of the 12 Conv2d modules; "
+                   + "a [3, 33, 33] input fits the declared order alone (annotate `input: shape=3xHxW` or `forward: ...`)")
+        let r = try XCTUnwrap(checkOK(text + "\n```modelc\ninput: shape=3x64x64\n```\n"))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.frameworkParamCount, 7_884_516)
+        XCTAssertEqual(r.layer("avgpool")?.outputShape, [1, 1, 512])
+    }
+
     func testLegacyReprAndInputShapeAnnotation() throws {
         let text = """
         Net (
@@ -117,6 +163,24 @@ final class PyTorchTests: XCTestCase {
         XCTAssertEqual(r.ir.frameworkParamCount, 416 + 31_370)
     }
 
+    /// A module line that lost a parenthesis (`(encoder: Embedding(...)`, verbatim from a README:
+    /// Fixtures/pytorch/err_repr_gru_imdb_encoder_missing_paren.txt) is an error where it stands;
+    /// the repr was read from the next module line on, without the 25.4M-parameter Embedding.
+    func testBrokenModuleLineIsNeverSkipped() throws {
+        let text = try Fixtures.text("pytorch/err_repr_gru_imdb_encoder_missing_paren.txt")
+        checkError(text, contains: "test.md:8: error: cannot read module line '(encoder: Embedding(84546, 300), weights=((84546, 300),), "
+                   + "parameters=25363800' inside the GruImdbSA( repr: expected '(name): Module(...)' or ')'")
+        let gru = "  (gru): GRU(300, 128)\n  (fc): Linear(in_features=128, out_features=2, bias=True)\n"
+        // Headless module lines (no "Net(" line): the broken line above or among them.
+        checkError("  (encoder: Embedding(84546, 300)\n" + gru, contains: "test.md:1: error: cannot read module line '(encoder: Embedding(84546, 300)' before the module lines")
+        checkError(gru + "  (out):Linear(in_features=2, out_features=2, bias=True)\n",
+                   contains: "test.md:3: error: cannot read module line '(out):Linear(in_features=2, out_features=2, bias=True)' among the module lines")
+        // Prose in parentheses is not a module line.
+        XCTAssertFalse(PyTorchRepr.isBrokenModuleLine("(Note: the repr below is from torch 1.13)"))
+        XCTAssertFalse(PyTorchRepr.isBrokenModuleLine("(x_train, y_train), (x_test, y_test) = mnist.load_data()"))
+        XCTAssertTrue(PyTorchRepr.isBrokenModuleLine("    (encoder: Embedding(84546, 300), weights=((84546, 300),)"))
+    }
+
     func testForwardErrors() {
         checkError(Self.net + "\n```modelc\nforward: conv1 relu conv2 bn frobnicate fc1 fc2\n```\n", contains: "forward: 'frobnicate' is neither a module")
         // A module called twice shares its weights, so its second call must fit them.
@@ -147,6 +211,34 @@ final class PyTorchTests: XCTestCase {
         XCTAssertFalse(r.ok)
         XCTAssertEqual(r.problems.first?.line, text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("Total trainable") }.map { $0 + 1 })
         XCTAssertTrue(r.problems.first?.message.contains("declared 1,000") ?? false)
+    }
+
+    /// A count that leaves modules out is not the model's total. The prose lines are verbatim from
+    /// a GitHub README (IMDB TextCNN and GRU; index file id 38540928600); the GRU repr has its
+    /// `(encoder):` parenthesis restored (as published it is unreadable: PyTorchCorpusTests).
+    func testPublishedCountExcludingModulesIsNotATotal() throws {
+        func totals(_ text: String) -> DeclaredTotals { PyTorchBuilder.publishedTotals(Document(text: text, path: "t.md"), skipping: []).0 }
+        XCTAssertEqual(totals("\tTotal number of parameters (excluding the embedding layer): 360,902\n"), DeclaredTotals())
+        XCTAssertEqual(totals("  Total number of parameters (excluding the embedding layer): 165,378\n"), DeclaredTotals())
+        XCTAssertEqual(totals("Total number of parameters: 21,840\n"), DeclaredTotals(total: 21_840))
+        let gru = """
+          GruImdbSA (
+              (encoder): Embedding(84546, 300), weights=((84546, 300),), parameters=25363800
+              (gru): GRU(300, 128), weights=((384, 300), (384, 128), (384,), (384,)), parameters=165120
+              (decoder): Linear (128 -> 2), weights=((2, 128), (2,)), parameters=258
+          )
+
+          Total number of parameters (excluding the embedding layer): 165,378
+
+        ```modelc
+        input: shape=200
+        layer gru: output=last
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(gru))
+        XCTAssertTrue(r.ok, "\(r.problems)")   // was: "total params: computed 25,529,178, declared 165,378"
+        XCTAssertEqual(r.ir.frameworkParamCount, 25_363_800 + 165_120 + 258)
+        XCTAssertNil(r.ir.declared.total)
     }
 
     static let summary = """
@@ -201,6 +293,21 @@ final class PyTorchTests: XCTestCase {
         guard case .conv2d(let c)? = r.layer("Conv2d-1")?.op else { return XCTFail() }
         XCTAssertEqual([c.kernelH, c.explicitPadH], [3, 1])
         XCTAssertEqual(r.ir.layers.filter { $0.op == .activation(.relu) }.count, 1)   // rows shown: nothing inserted
+    }
+
+    /// A table pasted into Python comments, `# ` before every line (its rules too), reads as the
+    /// bare table; it used to fall to the Keras reader ("cannot read output shape '[-1, 32, 26, 26]'").
+    func testTorchSummaryAsPythonComments() throws {
+        let hashed = Self.summary.split(separator: "\n", omittingEmptySubsequences: false).map { "# " + $0 }.joined(separator: "\n")
+        let r = try XCTUnwrap(checkOK(hashed))
+        XCTAssertEqual(r.layout, "torchsummary")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.frameworkParamCount, 733_488)
+        XCTAssertEqual(r.ir.declared.total, 733_488)
+        // A bare `#` line is a blank line of the comment block.
+        let blank = hashed.replacingOccurrences(of: "# ================================================================\n#",
+                                                with: "# ================================================================\n#\n#")
+        XCTAssertEqual(checkOK(blank)?.ir.frameworkParamCount, 733_488)
     }
 
     func testTorchSummaryErrors() {

@@ -26,6 +26,7 @@ public final class FxPytorchConvTranspose: CompiledModelBase, CompiledModel, @un
         defaults: TrainingDefaults { $0.epsilon = Float(1e-08) }
     )
     public static let endsWithSoftmax = false
+    public static let endsWithSigmoid = true
 
     var a1: UnsafeMutablePointer<Float> { arena }   // deconv1 output [N, 6, 8, 4]
     var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of deconv1 output

@@ -71,6 +71,7 @@ enum PyTorchBuilder {
         try applyOverrides(&ir, ann: ann, doc: doc)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        try applyLogitHead(&ir, ann: ann, doc: doc)
         return (ir, extraProblems, footerLines)
     }
 
@@ -152,7 +153,12 @@ enum PyTorchBuilder {
             + "(\(Describe.pool(a, oneD: oneD))); an annotation cannot change what the model states")
     }
 
-    /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose.
+    /// Words that make a count in the prose a part of the model's count, not a total of it
+    /// ("Total number of parameters (excluding the embedding layer): 165,378").
+    static let partialCountWords = ["exclud", "without", "except", "not includ", "not count"]
+
+    /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose;
+    /// a count that leaves modules out (`partialCountWords`) is not read.
     static func publishedTotals(_ doc: Document, skipping: Set<Int>) -> (DeclaredTotals, [Int?]) {
         var d = DeclaredTotals()
         var lines: [Int?] = [nil, nil, nil]
@@ -163,6 +169,7 @@ enum PyTorchBuilder {
             let v = l[l.index(after: colon)...].trimmed
             guard let n = v.parsedCount else { continue }
             let head = low[..<(low.lastIndex(of: ":") ?? low.endIndex)]
+            guard !partialCountWords.contains(where: { head.contains($0) }) else { continue }
             if head.contains("non-trainable") { d.nonTrainable = n; lines[2] = i + 1 }
             else if head.contains("total") { d.total = n; lines[0] = i + 1 }
             else if head.contains("trainable") { d.trainable = n; lines[1] = i + 1 }

@@ -51,7 +51,7 @@ extension PyTorchBuilder {
     /// notes).
     static func structure(_ m: ReprModules, ann: Annotations, doc: Document) throws -> ([PTStep], [String]) {
         if let fwd = ann.forward { return (try forwardSteps(fwd, root: m.root, ops: m.ops, line: ann.forwardLine ?? 1, doc: doc), []) }
-        return declaredBase(m)
+        return try declaredBase(m, doc: doc)
     }
 
     /// The first four square sizes (28 first, then ascending) for which `steps` assemble, and the

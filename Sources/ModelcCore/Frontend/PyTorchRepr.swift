@@ -70,6 +70,25 @@ enum PyTorchRepr {
 
     static func isClose(_ line: String) -> Bool { body(line).hasPrefix(")") }
 
+    /// A line that starts like a module line but is not one: `(name:` or `(name):` before a class
+    /// name and its `(`, as `(encoder: Embedding(84546, 300), ...` (a parenthesis lost in copying).
+    /// Next to a repr it is an error, never skipped: the repr would be read without its module.
+    static func isBrokenModuleLine(_ line: String) -> Bool {
+        guard moduleLine(line) == nil else { return false }
+        let s = body(line)
+        guard s.first == "(" else { return false }
+        let name = s.dropFirst().prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+        var rest = s.dropFirst(1 + name.count)
+        guard !name.isEmpty, rest.hasPrefix(":") || rest.hasPrefix("):") else { return false }
+        rest = rest.drop(while: { $0 == ")" || $0 == ":" || $0 == " " || $0 == "\t" })
+        let type = rest.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" })
+        return type.first?.isLetter == true && rest.dropFirst(type.count).drop(while: { $0 == " " }).first == "("
+    }
+
+    static func unreadable(_ doc: Document, _ k: Int, _ place: String) -> ModelError {
+        doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' \(place): expected '(name): Module(...)' or ')'")
+    }
+
     static func find(in doc: Document, skipping: Set<Int>) throws -> PTModule? {
         let n = doc.lines.count
         var i = 0
@@ -80,22 +99,29 @@ enum PyTorchRepr {
             // The next non-blank line must be a module line.
             var j = i + 1
             while j < n, doc.lines[j].trimmed.isEmpty { j += 1 }
-            if moduleLine(line) == nil, let root = openName(line), j < n, moduleLine(doc.lines[j]) != nil {
+            if moduleLine(line) == nil, let root = openName(line), j < n {
+                if isBrokenModuleLine(doc.lines[j]) { throw unreadable(doc, j, "inside the \(root)( repr") }
+                guard moduleLine(doc.lines[j]) != nil else { continue }
                 var rootModule = PTModule(path: "", type: root, args: "", line: i + 1, isContainer: true)
                 var k = j
                 let closed = try parseChildren(doc, &k, prefix: "", into: &rootModule, skipping: skipping)
                 guard closed || k > j else { continue }
                 if !closed && k < n {
                     // The block ended on a line that is neither a module nor ')'.
-                    throw doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' inside the \(root)( repr: expected '(name): Module(...)' or ')'")
+                    throw unreadable(doc, k, "inside the \(root)( repr")
                 }
                 return rootModule
             }
             if moduleLine(line) != nil {
-                // Headless: module lines without a "Net(" line.
+                // Headless: module lines without a "Net(" line. A broken module line just above
+                // or below them would leave its module out.
+                if let p = (0..<i).last(where: { !doc.lines[$0].trimmed.isEmpty }), isBrokenModuleLine(doc.lines[p]) {
+                    throw unreadable(doc, p, "before the module lines")
+                }
                 var rootModule = PTModule(path: "", type: "", args: "", line: i + 1, isContainer: true)
                 var k = i
                 _ = try parseChildren(doc, &k, prefix: "", into: &rootModule, skipping: skipping, headless: true)
+                if k < n, isBrokenModuleLine(doc.lines[k]) { throw unreadable(doc, k, "among the module lines") }
                 return rootModule
             }
         }

@@ -2,11 +2,12 @@
 //
 // Call order: the `forward:` annotation when given (PyTorchForward.swift); otherwise the
 // declared module order, with Flatten inserted before the first Linear, ReLU after every
-// Conv2d/Linear but the last when the model declares no activation module, and the fewest 2x2
-// max pools (or the model's own pool module) at the gaps before Conv2d/Linear that make the
-// Linear in_features fit. A flat repr whose declared order does not fit is retried with its
-// top-level parameterless modules (a ReLU or pool declared once, used several times) treated
-// as functional calls.
+// Conv2d/Linear but the last when the model declares no activation module (or only a head),
+// its one activation module there instead (PyTorchReuse.swift), and the fewest 2x2 max pools
+// (or the model's own pool module) at the gaps before Conv2d/Linear that make the Linear
+// in_features fit. A flat repr whose declared order does not fit is retried with its top-level
+// parameterless modules (a ReLU or pool declared once, used several times) treated as
+// functional calls, each called at least once: a module no order calls is never dropped.
 
 extension PyTorchBuilder {
     /// A repr's modules, read once: the leaves in declared order with their ops and class names.
@@ -24,6 +25,7 @@ extension PyTorchBuilder {
         var m = try readModules(root, doc: doc)
         try applyRecurrentOutputs(&m, ann: ann, doc: doc, assumptions: &assumptions)
         try applyPoolModes(&m, ann: ann, doc: doc, assumptions: &assumptions)
+        let movedDropout = ann.forward == nil ? moveTrailingDropout(&m) : nil
         var (input, inputNote) = try defaultInput(m, ann: ann, doc: doc)
         var notes: [String] = []
         var layers: [Layer]
@@ -43,6 +45,7 @@ extension PyTorchBuilder {
         }
         assumptions += inputNote.map { [$0] } ?? []
         assumptions += notes
+        assumptions += movedDropout.map { [$0] } ?? []
         assumptions += ceilModeNotes(layers, unprinted: m.unprintedCeil)
         if case .embedding = layers.last?.op { throw doc.error(layers.last?.line, "the model ends with an Embedding's sequence; nothing reads it") }
         if case .recurrent(let a) = layers.last?.op, a.returnSequences, let last = layers.last {
@@ -118,29 +121,32 @@ extension PyTorchBuilder {
             throw doc.error(m.root.line, "the call order is ambiguous: the one pool module '\(topPools[0].path)' may be called after each of the "
                 + "\(convs) convolutions, and no Linear fixes the shapes; annotate `forward: ...`")
         }
-        var (base, baseNotes) = declaredBase(m)
+        var (base, baseNotes) = try declaredBase(m, doc: doc)
         do {
             let layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), kinds: m.kinds, input: input,
                                        doc: doc, notes: &baseNotes)
             notes += baseNotes
             return layers
         } catch let first as ModelError {
-            // Top-level parameterless modules declared once but called several times.
+            // Top-level parameterless modules declared once but called several times (a head stays).
             let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
-            let fAct = m.declared.first { top.contains($0.name) && $0.op.isActivation }
-            let fPool = m.declared.first { top.contains($0.name) && $0.op.isPool }
+            let reused = { (s: PTStep) in top.contains(s.name) && (s.op.isPool || (s.op.isActivation && !isHeadActivation(s, m))) }
+            let fAct = m.declared.first { reused($0) && $0.op.isActivation }
+            let fPool = m.declared.first { reused($0) && $0.op.isPool }
             guard fAct != nil || fPool != nil else { throw first }
-            base = m.declared.filter { !(top.contains($0.name) && ($0.op.isActivation || $0.op.isPool)) }
+            base = m.declared.filter { !reused($0) }
             var n2 = [baseNotes[0]]
             if let a = fAct {
                 base = withActivations(base, op: a.op, name: a.name)
-                n2.append("'\(a.name)' applied after every Conv2d/Linear but the last (a module declared once, called in forward)")
-            } else if !m.declared.contains(where: { $0.op.isActivation }) {
+                n2.append(reuseNote(a.name))
+            } else if let note = assumedReluNote(m) {
                 base = withActivations(base, op: .relu)
-                n2.append(reluNote)
+                n2.append(note)
             }
-            guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil),
-                                         poolName: fPool?.name, kinds: m.kinds, input: input, doc: doc, notes: &n2) else { throw first }
+            // The pool module is called at least once, and no module taken out is left out.
+            guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), poolName: fPool?.name,
+                                         minPools: fPool == nil ? 0 : 1, kinds: m.kinds, input: input, doc: doc, notes: &n2),
+                  Set(m.declared.filter(reused).map(\.name)).isSubset(of: l.map(\.name)) else { throw first }
             notes += n2
             return l
         }
@@ -149,16 +155,21 @@ extension PyTorchBuilder {
     static let reluNote = "relu after every Conv2d/Linear but the last: no activation module is declared (functional F.relu assumed)"
 
     /// The declared order, with ReLU after every Conv2d/Linear but the last when the model
-    /// declares no activation module, and the notes that say so.
-    static func declaredBase(_ m: ReprModules) -> ([PTStep], [String]) {
+    /// declares no activation module (or only a head), or its one activation module there when
+    /// forward() must reuse it (PyTorchReuse.swift), and the notes that say so.
+    static func declaredBase(_ m: ReprModules, doc: Document) throws -> ([PTStep], [String]) {
         var notes = ["call order: the declared module order (annotate `forward: ...` for the order of forward())"]
         let blocks = customBlocks(m.root)
         if !blocks.isEmpty {
             notes.append("custom blocks run as chains of their modules: \(blocks.prefix(4).joined(separator: ", "))\(blocks.count > 4 ? " and \(blocks.count - 4) more" : ""); "
                          + "a residual add or other logic in their forward() is not in a repr (annotate `forward: ...`)")
         }
-        guard !m.declared.contains(where: { $0.op.isActivation }) else { return (m.declared, notes) }
-        notes.append(reluNote)
+        if let a = try reusedActivation(m, doc: doc) {
+            notes.append(reuseNote(a.name))
+            return (withActivations(m.declared.filter { $0.name != a.name }, op: a.op, name: a.name), notes)
+        }
+        guard let relu = assumedReluNote(m) else { return (m.declared, notes) }
+        notes.append(relu)
         return (withActivations(m.declared, op: .relu), notes)
     }
 
@@ -194,12 +205,15 @@ extension PyTorchBuilder {
         return out
     }
 
-    /// Tries the steps as they are, then with the fewest pools at the gaps before Conv2d/Linear
-    /// (image inputs only). Several minimal fits are an error asking for `forward:`.
-    static func withPools(_ steps: [PTStep], pool: PTOp, poolName: String? = nil, kinds: [String: String], input: [Int],
+    /// Tries the steps as they are (unless `minPools` is 1: a pool module that must be called),
+    /// then with the fewest pools at the gaps before Conv2d/Linear (image inputs only). Several
+    /// minimal fits are an error asking for `forward:`.
+    static func withPools(_ steps: [PTStep], pool: PTOp, poolName: String? = nil, minPools: Int = 0, kinds: [String: String], input: [Int],
                           doc: Document, notes: inout [String]) throws -> [Layer] {
         var firstError: ModelError?
-        do { return try assemble(steps, kinds: kinds, input: input, doc: doc) } catch let e as ModelError { firstError = e }
+        if minPools == 0 {
+            do { return try assemble(steps, kinds: kinds, input: input, doc: doc) } catch let e as ModelError { firstError = e }
+        }
         var gaps: [Int] = []
         var sawConv = false
         for (i, s) in steps.enumerated() {

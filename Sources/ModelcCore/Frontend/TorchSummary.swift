@@ -8,8 +8,9 @@
 // Accepted: `----`/`====` rules or none, blank lines, any indentation (header and rows may be
 // indented differently), whitespace collapsed to single spaces, counts with or without commas,
 // `Total params: tensor(50378)` totals, `<br>` after totals, markdown quotes and code blocks,
-// `# ...` notes after rows and rules. Rows or totals below the line where reading stopped are an
-// error at that line (TableEnd.swift).
+// a table pasted as Python comments (`# ` before every line, rules included), `# ...` notes
+// after rows and rules. Rows or totals below the line where reading stopped are an error at
+// that line (TableEnd.swift).
 
 struct TSRow {
     var type: String
@@ -38,6 +39,9 @@ struct TSTable {
     var trainableLine: Int?
     var nonTrainableLine: Int?
     var footerProblems: [ModelError] = []
+    /// torchsummary's `Input size (MB)` under the totals: the input's floats x 4 / 2^20, printed
+    /// to two decimals (fixes a first Conv1d's input channels: TorchSummarySequence.swift).
+    var inputMB: Double?
 }
 
 enum TorchSummary {
@@ -99,6 +103,7 @@ enum TorchSummary {
             if footer(line, line: j + 1, doc: doc, into: &t) { afterFooter = true; continue }
             stop = j; break
         }
+        if afterFooter, let s = stop { t.inputMB = inputMegabytes(doc.lines[s]) }
         let read = [t.totalLine, t.trainableLine, t.nonTrainableLine]
         let probe = TableEnd.Probe(
             row: { k in row(doc.lines[k], line: k + 1) != nil },
@@ -110,8 +115,11 @@ enum TorchSummary {
         return t
     }
 
+    /// A blank line, rule or fence, also behind quote marks and `#` comment marks (a table pasted
+    /// into Python comments: `# ====...`), as `row` and `footerText` skip them.
     static func isRule(_ line: String) -> Bool {
-        let t = line.replacingOccurrences(of: ">", with: "").trimmed
+        var t = line.replacingOccurrences(of: ">", with: "").trimmed
+        while t.hasPrefix("#") { t = String(t.dropFirst()).trimmed }
         return t.isEmpty || TrailingNote.isTextRule(t) || TableScanner.isFence(t)
     }
 
@@ -124,6 +132,13 @@ enum TorchSummary {
             .replacingOccurrences(of: ">", with: " ").trimmed
         while s.hasPrefix("#") { s = String(s.dropFirst()).trimmed }
         return s
+    }
+
+    /// 3.5 for "Input size (MB): 3.50", the line after the totals (and their rule).
+    static func inputMegabytes(_ raw: String) -> Double? {
+        let s = footerText(raw), label = "Input size (MB):"
+        guard s.hasPrefix(label) else { return nil }
+        return Double(s.dropFirst(label.count).trimmed)
     }
 
     /// 0 (total), 1 (trainable) or 2 (non-trainable) for a footer line.

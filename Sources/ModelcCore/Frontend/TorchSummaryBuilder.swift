@@ -17,15 +17,13 @@ extension PyTorchBuilder {
                     inputs.append(n % 784 == 0 ? [28, 28, n / 784] : [n])
                 }
             }
-            inputs += firstConv1dInputs(first) + [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
+            inputs += firstConv1dInputs(first, inputMB: t.inputMB) + [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
         }
         var lastError: ModelError?
         for inp in inputs {
             do {
                 let layers = try summaryLayers(t, input: inp, doc: doc, ann: ann)
-                if stated == nil {
-                    assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
-                }
+                if stated == nil { assumptions.append(chosenInputNote(inp, t)) }
                 let hasAct = t.rows.contains { tsActivations[$0.type]?.isActivation ?? false }
                 try checkLogSoftmaxLast(layers, doc: doc)
                 var ls = layers
@@ -44,7 +42,17 @@ extension PyTorchBuilder {
                 if stated != nil { throw e }
             }
         }
-        throw lastError ?? doc.error(t.headerLine, "no input shape fits the first row; annotate `input: shape=CxHxW`")
+        guard let e = lastError else { throw doc.error(t.headerLine, "no input shape fits the first row; annotate `input: shape=CxHxW`") }
+        // No input fits a first Conv1d row: say what the count fixes and what to annotate.
+        throw first.type == "Conv1d" && e.line == first.line ? doc.error(e.line, e.message + conv1dInputHint(first, inputMB: t.inputMB)) : e
+    }
+
+    /// The assumption for an input the table does not state: the first that fits its first row.
+    static func chosenInputNote(_ inp: [Int], _ t: TSTable) -> String {
+        let sized = inp.count == 2 && t.inputMB.map { fitsInputSize(inp, megabytes: $0) } == true
+        let (form, annotation) = inp.count == 2 ? ("C x L", "CxL") : ("C x H x W", "CxHxW")
+        return "input shape \(chw(inp)) (\(form)): the first that fits the first row" + (sized ? " and the table's Input size (MB)" : "")
+            + " (annotate `input: shape=\(annotation)`)"
     }
 
     /// Inputs a first Conv2d row implies: for 1 or 3 channels, the square odd kernel whose count

@@ -82,8 +82,10 @@ extension PyTorchBuilder {
     }
 
     /// Inputs a first Conv1d row implies: for 1 to 3 channels, the kernel its count leaves,
-    /// unpadded (the PyTorch default), then the same length (padded).
-    static func firstConv1dInputs(_ first: TSRow) -> [[Int]] {
+    /// unpadded (the PyTorch default), then the same length (padded). With the table's
+    /// `Input size (MB)`: the inputs for every channel count whose size that is (a speech
+    /// model's 21,536 = 32 x (672 + 1) and 3.50 MB = 224 x 4096 floats: 224 channels, kernel 3).
+    static func firstConv1dInputs(_ first: TSRow, inputMB: Double? = nil) -> [[Int]] {
         guard first.type == "Conv1d", first.shape.count == 2 else { return [] }
         let (f, l) = (first.shape[0], first.shape[1])
         var out: [[Int]] = []
@@ -92,6 +94,39 @@ extension PyTorchBuilder {
                 out.append([l + (first.params - b * f) / (f * c) - 1, c])
             }
         }
-        return out + [[l, 1], [l, 3]]
+        out += [[l, 1], [l, 3]]
+        guard let mb = inputMB else { return out }
+        // A size no input gives (a batch_size other than 1, several inputs): the inputs above.
+        let sized = conv1dInputs(first).filter { fitsInputSize($0, megabytes: mb) }
+        return sized.isEmpty ? out : sized
+    }
+
+    /// [L, C] for every channel count C whose kernel (in_channels x kernel_size / C, at most 64)
+    /// the first Conv1d's count leaves, bias first: unpadded, then the same length.
+    static func conv1dInputs(_ first: TSRow) -> [[Int]] {
+        let (f, l) = (first.shape[0], first.shape[1])
+        var out: [[Int]] = []
+        for b in [1, 0] where first.params > b * f && (first.params - b * f) % f == 0 {
+            let ck = (first.params - b * f) / f
+            for c in 1...ck where ck % c == 0 && ck / c <= 64 {
+                out += ck / c > 1 ? [[l + ck / c - 1, c], [l, c]] : [[l, c]]
+            }
+        }
+        return out
+    }
+
+    /// Whether an input of shape `s` is what torchsummary prints as `Input size (MB)`: its
+    /// floats x 4 / 2^20, to two decimals.
+    static func fitsInputSize(_ s: [Int], megabytes mb: Double) -> Bool {
+        abs(Double(s.reduce(1, *)) * 4 / 1_048_576 - mb) <= 0.005 + 1e-9
+    }
+
+    /// What to annotate when no input tried fits a table whose first row is a Conv1d.
+    static func conv1dInputHint(_ first: TSRow, inputMB: Double?) -> String {
+        let f = first.shape.first ?? 1
+        let ck = first.params > f && (first.params - f) % f == 0
+            ? " (\(first.label)'s count gives in_channels x kernel_size = \(formatCount((first.params - f) / f)) with a bias)" : ""
+        return "; the input shape is not stated and none tried fits: annotate `input: shape=CxL`" + ck
+            + (inputMB == nil ? "" : "; the table's Input size (MB) is C x L floats x 4 / 2^20")
     }
 }

@@ -4,9 +4,12 @@
 
 extension Array where Element == Layer {
     /// Whether the last layer applies a sigmoid (a standalone activation, or folded into a
-    /// Dense or convolution).
+    /// Dense or convolution); a final Flatten or Reshape keeps its values (a DCGAN
+    /// discriminator's [1, 1, 1] probability, flattened).
     public var endsWithSigmoid: Bool {
-        guard let last = last else { return false }
+        guard let last = last(where: { l in
+            switch l.op { case .flatten, .reshape: return false; default: return true }
+        }) else { return false }
         switch last.op {
         case .activation(.sigmoid), .dense(_, _, .sigmoid): return true
         case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _):

@@ -112,7 +112,7 @@ final class EmitterProblemsTests: XCTestCase {
         var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
         a.explicitPadH = 1
         XCTAssertTrue(Emitter.problems(model(.conv2d(a))).contains { $0.message.contains("explicit padding") })
-        XCTAssertTrue(Emitter.problems(model(.dropout(rate: 1))).contains { $0.message.contains("dropout rate") })
+        XCTAssertTrue(Emitter.problems(model(.dropout(rate: 1, spatial: false))).contains { $0.message.contains("dropout rate") })
         XCTAssertTrue(Emitter.problems(model(.batchNorm(BatchNormAttrs(epsilon: 0)))).contains { $0.message.contains("epsilon") })
         let dw = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 2, useBias: true)
         XCTAssertTrue(Emitter.problems(model(.separableConv2d(dw, depthMultiplier: 1), semantics: .pytorch)).contains { $0.message.contains("PyTorch") })

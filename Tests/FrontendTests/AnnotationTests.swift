@@ -50,8 +50,8 @@ final class AnnotationTests: XCTestCase {
         XCTAssertEqual(a.activation, .elu(alpha: 1))
         XCTAssertEqual(r.layer("leaky_re_lu_1")?.op, .activation(.leakyRelu(alpha: 0.1)))
         XCTAssertEqual(r.layer("activation_1")?.op, .activation(.tanh))
-        XCTAssertEqual(r.layer("dropout_1")?.op, .dropout(rate: 0.25))
-        XCTAssertEqual(r.layer("dropout_2")?.op, .dropout(rate: 0.4))
+        XCTAssertEqual(r.layer("dropout_1")?.op, .dropout(rate: 0.25, spatial: false))
+        XCTAssertEqual(r.layer("dropout_2")?.op, .dropout(rate: 0.4, spatial: false))
         let t = ir.training
         XCTAssertEqual(t.optimizer, .rmsprop)
         XCTAssertEqual(t.learningRate, 3e-4, accuracy: 1e-9)

@@ -187,7 +187,7 @@ final class KerasConfigTests: XCTestCase {
         XCTAssertEqual(s.layer("c1")?.op, .conv2d(c1))
         XCTAssertEqual(s.layer("c1")?.isOneD, true)
         XCTAssertEqual(s.layer("p1")?.op, .maxPool(PoolAttrs(poolH: 1, poolW: 3, strideH: 1, strideW: 2, padding: .same)))
-        XCTAssertEqual(s.layer("drop")?.op, .dropout(rate: 0.125))
+        XCTAssertEqual(s.layer("drop")?.op, .dropout(rate: 0.125, spatial: false))
         XCTAssertEqual(s.layer("smax")?.op, .activation(.softmax))
         // Keras 2 LeakyReLU `alpha` (stored as float32 0.3 widened) and BatchNormalization axis=3.
         let k2 = try check("keras2_seed002_sequential.json")

@@ -20,7 +20,7 @@ final class PyTorchRecurrentTests: XCTestCase {
         let r = try XCTUnwrap(checkOK(annotated(Self.rowLSTM, "input: shape=28x28")))
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertEqual(r.ir.layers.map(\.name), ["input", "lstm", "lstm_dropout0", "lstm_l1", "fc"])
-        XCTAssertEqual(r.layer("lstm_dropout0")?.op, .dropout(rate: 0.2))
+        XCTAssertEqual(r.layer("lstm_dropout0")?.op, .dropout(rate: 0.2, spatial: false))
         guard case .recurrent(let a0)? = r.layer("lstm")?.op, case .recurrent(let a1)? = r.layer("lstm_l1")?.op else {
             return XCTFail("not recurrent")
         }

@@ -38,7 +38,7 @@ final class PyTorchTests: XCTestCase {
         XCTAssertEqual(bn.momentum, 0.9, accuracy: 1e-6)
         XCTAssertTrue(bn.unbiasedRunningVariance)
         XCTAssertEqual(r.layer("act")?.op, .activation(.leakyRelu(alpha: 0.01)))
-        XCTAssertEqual(r.layer("dropout1")?.op, .dropout(rate: 0.25))
+        XCTAssertEqual(r.layer("dropout1")?.op, .dropout(rate: 0.25, spatial: false))
         XCTAssertEqual(r.layer("log_softmax")?.op, .activation(.softmax))
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertTrue(r.text().contains("CHW order"))
@@ -142,7 +142,7 @@ final class PyTorchTests: XCTestCase {
         guard let r = checkOK(text) else { return }
         XCTAssertEqual(r.ir.inputShape, [32, 32, 1])
         XCTAssertEqual(r.ir.frameworkParamCount, 156 + 2_416 + 48_120 + 1_210)
-        XCTAssertEqual(r.layer("drop")?.op, .dropout(rate: 0.3))
+        XCTAssertEqual(r.layer("drop")?.op, .dropout(rate: 0.3, spatial: false))
         XCTAssertEqual(r.layer("pool_2")?.outputShape, [5, 5, 16])     // a parameterless module used twice
     }
 

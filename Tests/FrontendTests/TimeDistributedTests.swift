@@ -35,7 +35,7 @@ final class TimeDistributedTests: XCTestCase {
         XCTAssertEqual(r.layer("time_distributed_1")?.kind, "TimeDistributed")
         guard case .dense(64, true, _)? = r.layer("time_distributed_1")?.op else { return XCTFail("\(String(describing: r.layer("time_distributed_1")?.op))") }
         guard case .dense(5, false, _)? = r.layer("time_distributed_3")?.op else { return XCTFail("320 = 64 x 5 without bias") }
-        XCTAssertEqual(r.layer("time_distributed_2")?.op, .dropout(rate: 0.5))
+        XCTAssertEqual(r.layer("time_distributed_2")?.op, .dropout(rate: 0.5, spatial: false))
         XCTAssertEqual(r.layer("time_distributed_1")?.paramTensors.map(\.shape), [[64, 64], [64]])
     }
 
@@ -144,7 +144,7 @@ final class TimeDistributedTests: XCTestCase {
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertEqual(r.layer("time_distributed")?.op, .reshape([5, 6]))
         XCTAssertEqual(r.layer("time_distributed_1")?.op, .dense(units: 4, useBias: true, activation: .tanh))
-        XCTAssertEqual(r.layer("time_distributed_2")?.op, .dropout(rate: 0.25))
+        XCTAssertEqual(r.layer("time_distributed_2")?.op, .dropout(rate: 0.25, spatial: false))
         XCTAssertEqual(r.layer("dense")?.outputShape, [5, 2], "a Dense on a sequence: the last axis")
         let text = try Fixtures.text("keras_config/time_distributed.config.json")
             .replacingOccurrences(of: "\"class_name\": \"Flatten\"", with: "\"class_name\": \"MaxPooling2D\"")

@@ -3,7 +3,8 @@
 // element), bit for bit, in both their inlined and their out-of-line form: every activation
 // forward and backward (in place too, as the layers with a folded activation call them), softmax
 // and its backward, and dropout's mask (the SplitMix64 finalizer of seed + element index,
-// written out here), its independence of how the elements are split, and its backward.
+// written out here; spatial: of seed + image x channels + channel), its independence of how the
+// elements are split, and its backward.
 
 import Foundation
 import XCTest
@@ -184,6 +185,34 @@ final class ElementwiseKernelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Spatial dropout: one draw per image and channel, hashed as (seed, n * C + c), the same at
+    /// every position; independent of how the images are split; element-wise dropout's mask when
+    /// an image is one position (its channels are its values).
+    func testSpatialDropoutDrawsPerImageAndChannel() {
+        let images = 7, positions = 5, channels = 6, size = positions * channels, n = images * size
+        let seed: UInt64 = 0x1234_5678_9ABC_DEF0, rate: Float = 0.4
+        let x = values(n, seed: 9).map { $0.isNaN ? 1 : $0 }
+        let want = (0..<n).map { g -> Float in
+            let u = Float(mix64(seed &+ UInt64(g / size * channels + g % channels)) >> 40) * Float(1.0 / 16_777_216.0)
+            return u >= rate ? 1 / (1 - rate) : 0
+        }
+        var y = [Float](repeating: 7, count: n), m = y
+        for (a, b) in [(0, 3), (3, images)] {   // images 0..<3, then 3..<7, as two threads
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in m.withUnsafeMutableBufferPointer { mp in
+                Dropout.training(xp.baseAddress! + a * size, yp.baseAddress! + a * size, mask: mp.baseAddress! + a * size,
+                                 count: (b - a) * size, first: a * size, seed: seed, rate: rate, channels: channels, size: size)
+            } } }
+        }
+        assertBits(m, want, "spatial mask")
+        assertBits(y, (0..<n).map { x[$0] * want[$0] }, "spatial y")
+        let dropped = Set((0..<n).filter { want[$0] == 0 }.map { ($0 / size) * channels + $0 % channels })
+        XCTAssertTrue(dropped.count > 5 && dropped.count < 37, "\(dropped.count) of 42 channels dropped")
+        var e = [Float](repeating: 0, count: n), em = e, s = e, sm = e
+        Dropout.trainingInlined(x, &e, mask: &em, count: n, first: 0, seed: seed, rate: rate)
+        Dropout.training(x, &s, mask: &sm, count: n, first: 0, seed: seed, rate: rate, channels: size, size: size)
+        XCTAssertEqual(sm, em, "one position: element-wise")
     }
 
     /// BiasGradient.sum against the plain double loop, in the same summation order (bit for bit).

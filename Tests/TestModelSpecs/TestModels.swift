@@ -28,6 +28,7 @@ public enum BackendTestModels {
         b = ChainBuilder(input: [7, 8, 3])         // wide conv: 16-blocks, 1xK kernels, KxL strides; hard_swish and gelu
         b.add("conv2d_1", "Conv2D", conv((1, 5), (1, 2), .same, 40, .hardSwish))   // (a layer of their own: ActivationSplit)
         b.add("conv2d_2", "Conv2D", conv((4, 1), (2, 1), .valid, 36, .elu(alpha: 1)))
+        b.add("spatial_dropout2d_1", "SpatialDropout2D", .dropout(rate: 0.3, spatial: true))   // one draw per channel
         b.add("conv2d_3", "Conv2D", conv((3, 3), (1, 1), .same, 70, bias: false, .gelu(tanh: false)))
         b.add("global_average_pooling2d_1", "GlobalAveragePooling2D", .globalAvgPool)
         b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
@@ -37,7 +38,7 @@ public enum BackendTestModels {
         b.add("dense_1", "Dense", .dense(units: 20, useBias: true, activation: .tanh))
         b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("dense_2", "Dense", .dense(units: 33, useBias: false, activation: .sigmoid))
-        b.add("dropout_1", "Dropout", .dropout(rate: 0.3))
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.3, spatial: false))
         b.add("dense_3", "Dense", .dense(units: 4, useBias: true, activation: .linear))
         b.add("activation_1", "Activation", .activation(.softmax))
         out.append(b.ir("gc_dense_bn"))
@@ -109,7 +110,7 @@ public enum BackendTestModels {
         out.append(b.ir("sem_batchnorm"))
 
         b = ChainBuilder(input: [1000])             // semantics: inverted dropout
-        b.add("dropout_1", "Dropout", .dropout(rate: 0.25))
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.25, spatial: false))
         out.append(b.ir("sem_dropout"))
 
         b = ChainBuilder(input: [8, 8, 3])          // fusion: conv + BN + activation, dense + BN + activation
@@ -131,18 +132,18 @@ public enum BackendTestModels {
         b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))   // written into
         b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))             // conv2d_2's padded input
         b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .same)))
-        b.add("dropout_1", "Dropout", .dropout(rate: 0.3))
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.3, spatial: false))
         b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .same, 18, bias: false))
         b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("average_pooling2d_1", "AveragePooling2D", .avgPool(pool(2, 2, .valid)))
         b.add("activation_1", "ReLU", .activation(.cappedRelu(max: 0.7)))
-        b.add("dropout_2", "Dropout", .dropout(rate: 0.5))
+        b.add("dropout_2", "Dropout", .dropout(rate: 0.5, spatial: false))
         b.add("conv2d_3", "Conv2D", conv((2, 2), (1, 1), .same, 7))   // input written padded by the group above
         b.add("flatten_1", "Flatten", .flatten)
         b.add("dense_1", "Dense", .dense(units: 9, useBias: true, activation: .linear))   // dense group + dropout
         b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("activation_2", "Activation", .activation(.hardSwish))   // folded at inference only
-        b.add("dropout_3", "Dropout", .dropout(rate: 0.2))
+        b.add("dropout_3", "Dropout", .dropout(rate: 0.2, spatial: false))
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
@@ -217,7 +218,7 @@ public enum BackendTestModels {
         b.add(n[1], "Activation", .activation(.relu))
         b.add(n[2], "Dense", .dense(units: 4, useBias: true, activation: .linear))
         b.add(n[3], "BatchNormalization", .batchNorm(BatchNormAttrs()))
-        b.add(n[4], "Dropout", .dropout(rate: 0.5))
+        b.add(n[4], "Dropout", .dropout(rate: 0.5, spatial: false))
         b.add(n[5], "Dense", .dense(units: 3, useBias: false, activation: .linear))
         b.add(n[6], "Activation", .activation(.sigmoid))
         b.add(n[7], "Dense", .dense(units: 3, useBias: true, activation: .softmax))

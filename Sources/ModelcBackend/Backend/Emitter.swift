@@ -538,7 +538,7 @@ public enum Emitter {
         case .globalAvgPool: return GlobalPoolEmitter(isMax: false)
         case .globalMaxPool: return GlobalPoolEmitter(isMax: true)
         case .activation(let a): return ActivationEmitter(activation: a)
-        case .dropout(let r): return DropoutEmitter(rate: r)
+        case .dropout(let r, let spatial): return DropoutEmitter(rate: r, spatial: spatial)
         case .flatten, .reshape: return ReshapeEmitter()
         case .dense(_, _, _): return DenseEmitter(fold: plan.folds[position])
         case .lambda(let f): return LambdaEmitter(function: f)

@@ -57,7 +57,7 @@ public enum Fingerprint {
         case .globalAvgPool: return "globalavgpool"
         case .globalMaxPool: return "globalmaxpool"
         case .activation(let a): return "activation \(a.name)"
-        case .dropout(let r): return "dropout \(r)"
+        case .dropout(let r, let spatial): return "dropout \(r)" + (spatial ? " spatial" : "")
         case .flatten: return "flatten"
         case .reshape(let s): return "reshape \(s)"
         case .upSampling(let h, let w): return "upsampling \(h)x\(w) nearest"

@@ -246,7 +246,7 @@ extension Emitter {
             if d.count != l.inputShape.count - (lifted ? 1 : 0) || Set(d) != Set(1...max(1, d.count)) {
                 err("Permute dims \(d) are not a permutation of the \(l.inputShape.count) axes 1...\(l.inputShape.count) of \(l.inputShape)")
             }
-        case .dropout(let r):
+        case .dropout(let r, _):
             if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
         case .normalization(let a):
             if let why = a.problem(input: l.inputShape) { err("\(l.kind): \(why)") }

@@ -177,8 +177,9 @@ public enum Lowering {
         case .activation(let f):
             lay.forward = choice("loops", "elementwise", "\(f.name)")
             lay.inputGradient = choice("loops", "elementwise", "from the output")
-        case .dropout(let r):
-            lay.forward = choice("loops", "inverted dropout", "rate \(r): kept values scaled by 1/(1-rate) in training, the identity at inference")
+        case .dropout(let r, let spatial):
+            let draw = spatial ? ", one draw per image and channel" : ""
+            lay.forward = choice("loops", "inverted dropout", "rate \(r)\(draw): kept values scaled by 1/(1-rate) in training, the identity at inference")
             lay.inputGradient = choice("loops", "mask", "the same mask and scale")
         case .zeroPadding:
             lay.forward = choice("copy", "into a zeroed buffer", "border rows and columns")

@@ -164,9 +164,9 @@ enum KerasConfigLayers {
                 throw a.fail("-1 (softmax over the last axis)")
             }
             return (kind, .activation(.softmax), s)
-        case .dropout:
+        case .dropout, .spatialDropout1D, .spatialDropout2D:
             if let n = try c.present("noise_shape") { throw n.error("noise_shape is not supported") }
-            return (kind, .dropout(rate: try c.required("rate").float(min: 0, max: 0.999_999)), s)
+            return (kind, .dropout(rate: try c.required("rate").float(min: 0, max: 0.999_999), spatial: kind != .dropout), s)
         case .flatten:
             return (kind, .flatten, [s.reduce(1, *)])
         case .reshape:

@@ -17,6 +17,7 @@ enum LayerKind: String, CaseIterable, Sendable {
     case leakyReLU = "LeakyReLU"
     case softmax = "Softmax"
     case dropout = "Dropout"
+    case spatialDropout1D = "SpatialDropout1D", spatialDropout2D = "SpatialDropout2D"
     case flatten = "Flatten"
     case reshape = "Reshape"
     case dense = "Dense"
@@ -75,6 +76,8 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .leakyReLU: return ["leaky_re_lu", "leaky"]
         case .softmax: return ["softmax"]
         case .dropout: return ["dropout"]
+        case .spatialDropout1D: return ["spatial_dropout1d"]
+        case .spatialDropout2D: return ["spatial_dropout2d"]
         case .flatten: return ["flatten"]
         case .reshape: return ["reshape"]
         case .dense: return ["dense", "fc"]
@@ -119,6 +122,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .add, .concatenate, .multiply, .average, .subtract, .maximum, .minimum,
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
         .layerNormalization, .rescaling, .normalization, .groupNormalization, .multiHeadAttention,
+        .spatialDropout1D, .spatialDropout2D,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -89,8 +89,8 @@ enum PyTorchBuilder {
             let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
             try checkPoolSettings(ir.layers[i], ann.namedOverrides(for: ir.layers[i].name), line, doc)
             switch ir.layers[i].op {
-            case .dropout:
-                if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
+            case .dropout(_, let spatial):
+                if let r = o.rate { ir.layers[i].op = .dropout(rate: r, spatial: spatial) }
             case .activation(.leakyRelu):
                 if let a = o.alpha { ir.layers[i].op = .activation(.leakyRelu(alpha: a)) }
             case .activation(.elu):

@@ -101,8 +101,7 @@ extension PyTorchBuilder {
             c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: n)
         case .identity: break
         case .dropout(let p, let spatial):
-            c.add(st.name, kind, .dropout(rate: p), s, line: st.line,
-                  notes: notes + (spatial ? ["Dropout2d (whole channels) compiled as element-wise dropout with the same rate"] : []))
+            c.add(st.name, kind, .dropout(rate: p, spatial: spatial), s, line: st.line, notes: notes)
         case .flatten: c.add(st.name, kind, .flatten, [s.reduce(1, *)], line: st.line, notes: notes)
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()

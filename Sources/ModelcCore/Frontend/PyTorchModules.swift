@@ -68,7 +68,7 @@ enum PTOp: Equatable {
 enum PyTorchModules {
     static let supported = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "MaxPool2d", "AvgPool2d",
                             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid",
-                            "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
+                            "Tanh", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "ZeroPad2d", "Identity",
                             "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ConvTranspose2d",
                             "Upsample", "UpsamplingNearest2d", "ZeroPad1d", "ConstantPad1d", "ConstantPad2d",
                             "LayerNorm", "GroupNorm", "LSTM", "GRU", "RNN", "Embedding", "EmbeddingBag"]
@@ -102,10 +102,10 @@ enum PyTorchModules {
             guard slope >= 0 else { throw r.err("negative_slope=\(slope): only a slope >= 0 is supported") }
             return .leakyRelu(slope)
         case "ELU": return .elu(try r.float("alpha", 0, 1.0))
-        case "Dropout", "Dropout2d":
+        case "Dropout", "Dropout1d", "Dropout2d":
             let p = try r.float("p", 0, 0.5)
             guard p >= 0, p < 1 else { throw r.err("p=\(p): expected 0 <= p < 1") }
-            return .dropout(p, spatial: m.type == "Dropout2d")
+            return .dropout(p, spatial: m.type != "Dropout")
         case "Flatten":
             let s = try r.int("start_dim", 0, 1)
             let e = try r.int("end_dim", 1, -1)

@@ -124,7 +124,7 @@ extension PyTorchBuilder {
                 let note = "PyTorch \(kind) layer \(k)" + (k == layers - 1 ? ", output=\(output.rawValue)" : ", its sequence to layer \(k + 1)")
                 c.add(k == 0 ? st.name : "\(st.name)_l\(k)", kind, .recurrent(a), a.outputShape(steps: steps), line: st.line, notes: [note])
                 if k < layers - 1 && dropout > 0 {
-                    c.add("\(st.name)_dropout\(k)", "Dropout", .dropout(rate: dropout), c.shape, line: st.line,
+                    c.add("\(st.name)_dropout\(k)", "Dropout", .dropout(rate: dropout, spatial: false), c.shape, line: st.line,
                           notes: ["the module's dropout=\(dropout) between layers \(k) and \(k + 1)"])
                 }
             }

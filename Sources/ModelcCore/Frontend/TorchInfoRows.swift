@@ -20,10 +20,10 @@ extension TorchInfo {
     static let otherLayers: Set<String> = ["InstanceNorm1d", "InstanceNorm2d", "BatchNorm3d",
                                            "Conv3d", "ConvTranspose1d", "Embedding", "EmbeddingBag", "LSTM", "GRU", "RNN",
                                            "PReLU", "SiLU", "GELU", "Hardswish", "Mish", "Softplus", "PixelShuffle",
-                                           "MaxPool3d", "Dropout1d", "Dropout3d"]
+                                           "MaxPool3d", "Dropout3d"]
     static let weighted: Set<String> = ["Conv2d", "Linear", "BatchNorm2d", "BatchNorm1d", "Conv1d", "ConvTranspose2d", "LayerNorm", "GroupNorm"]
     static let supported = weighted.union(["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
-                                          "Dropout", "Dropout2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
+                                          "Dropout", "Dropout1d", "Dropout2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
                                           "Upsample", "UpsamplingNearest2d"]).union(PyTorchBuilder.tsActivations.keys)
 
     /// Dimensions of a module's output without the batch; nil when it keeps its input's

@@ -107,7 +107,7 @@ extension PyTorchBuilder {
     static let shapeKeepingLeaves: Set<String> = [
         "Hardtanh", "CELU",
         "Tanhshrink", "Threshold", "LogSigmoid", "Softmin", "Softmax2d", "RReLU", "Hardshrink", "Softshrink", "GLU",
-        "AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+        "AlphaDropout", "FeatureAlphaDropout", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
         "LocalResponseNorm", "CrossMapLRN2d", "ChannelShuffle"]
 
     static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations()) throws -> [Layer] {
@@ -189,11 +189,11 @@ extension PyTorchBuilder {
             case "Flatten":
                 guard r.params == 0, out == [c.shape.reduce(1, *)] else { throw err("flattening \(chw(c.shape)) cannot give \(r.shape)") }
                 try append(step(.flatten), kind: "Flatten", to: &c, doc: doc, declared: 0)
-            case "Dropout", "Dropout2d":
+            case "Dropout", "Dropout1d", "Dropout2d":
                 guard r.params == 0 else { throw err("Dropout has no params") }
                 if out.count == 1, c.shape.count >= 2, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
                 guard out == c.shape else { throw err("Dropout keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
-                try append(step(.dropout(0.5, spatial: r.type == "Dropout2d")), kind: r.type, to: &c, doc: doc, declared: 0,
+                try append(step(.dropout(0.5, spatial: r.type != "Dropout")), kind: r.type, to: &c, doc: doc, declared: 0,
                            notes: ["rate not printed: 0.5 (PyTorch default; annotate `layer \(r.label): rate=...`)"])
             case "Embedding", "EmbeddingBag":
                 throw err("module class \(r.type) is not supported in a torchsummary table (its rows show neither padding_idx, nor an EmbeddingBag's mode, nor how many token ids it reads); give modelc the print(model) repr with `input: shape=STEPS`")

@@ -105,7 +105,7 @@ enum Describe {
         case .maxPool(let a), .avgPool(let a): return pool(a, oneD: oneD)
         case .globalAvgPool, .globalMaxPool: return ""
         case .activation(let a): return activation(a)
-        case .dropout(let r): return "rate \(num(r))"
+        case .dropout(let r, let spatial): return "rate \(num(r))" + (spatial ? ", whole channels" : "")
         case .flatten: return "HWC order"
         case .reshape(let t): return "to " + Inference.shapeText(t)
         case .dense(_, let b, let a): return (b ? "bias" : "no bias") + act(a)

@@ -209,7 +209,9 @@ public enum Op: Equatable, Codable, Sendable {
     case globalAvgPool
     case globalMaxPool
     case activation(Activation)
-    case dropout(rate: Float)
+    /// Inverted dropout; spatial (Keras SpatialDropout1D/2D, PyTorch Dropout1d/2d): one draw per image and
+    /// channel (the last axis), kept or dropped over every position.
+    case dropout(rate: Float, spatial: Bool)
     case flatten
     case reshape([Int])
     case dense(units: Int, useBias: Bool, activation: Activation)

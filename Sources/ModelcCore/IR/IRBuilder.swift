@@ -175,7 +175,7 @@ enum IRBuilder {
         let known = first.row.shape.known
         // A first layer that keeps its input's shape printed it: (None, 21) after Normalization.
         let keepsShape: Set<LayerKind> = [.batchNormalization, .layerNormalization, .normalization, .rescaling, .dropout,
-                                          .activation, .relu, .leakyReLU, .softmax, .masking, .groupNormalization]
+                                          .spatialDropout1D, .spatialDropout2D, .activation, .relu, .leakyReLU, .softmax, .masking, .groupNormalization]
         if let k = known, !k.isEmpty, first.kinds.allSatisfy(keepsShape.contains) { out.append(k) }
         if first.kinds.contains(.dense), let u = known?.last, u > 0, known?.count == 1 {
             let p = first.row.params

@@ -76,7 +76,7 @@ enum Inference {
         case .flatten: return BasicInference.flatten(q)
         case .reshape: return BasicInference.reshape(q)
         case .inputLayer: return BasicInference.input(q)
-        case .activation, .relu, .leakyReLU, .softmax, .dropout, .lambda: return BasicInference.elementwise(q)
+        case .activation, .relu, .leakyReLU, .softmax, .dropout, .spatialDropout1D, .spatialDropout2D, .lambda: return BasicInference.elementwise(q)
         case .conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D,
              .separableConv1D, .zeroPadding1D, .cropping1D, .upSampling1D: return OneDInference.solve(q)
         case .cropping2D: return ReshapingInference.cropping(q)

@@ -130,9 +130,14 @@ enum BasicInference {
                 : "\(q.kind.rawValue) keeps the shape \(Inference.shapeText(q.input)) but the table says \(Inference.shapeText(d))"
             return r
         }
+        if let rank = [LayerKind.spatialDropout1D: 2, .spatialDropout2D: 3][q.kind], q.input.count != rank {
+            r.reason = "\(q.kind.rawValue) drops whole channels of \(rank == 2 ? "a sequence (steps, channels)" : "an image (height, width, channels)"), not of \(Inference.shapeText(q.input))"
+            return r
+        }
         let op: Op
         switch q.kind {
-        case .dropout: op = .dropout(rate: 0.5)
+        case .dropout: op = .dropout(rate: 0.5, spatial: false)
+        case .spatialDropout1D, .spatialDropout2D: op = .dropout(rate: 0.5, spatial: true)
         case .lambda: op = .lambda(.identity)
         case .rescaling: op = .lambda(.affine(scale: 1.0 / 255.0, offset: 0))
         case .relu: op = .activation(.relu)

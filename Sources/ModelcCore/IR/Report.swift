@@ -178,7 +178,7 @@ enum ReportJSON {
             }
         case .globalAvgPool, .globalMaxPool, .flatten: break
         case .activation(let a): p = activation(a)
-        case .dropout(let r): p = [("rate", JSON.number(r))]
+        case .dropout(let r, let spatial): p = [("rate", JSON.number(r))] + (spatial ? [("spatial", "true")] : [])
         case .reshape(let t): p = [("target_shape", JSON.ints(t))]
         case .dense(let u, let b, let a): p = [("units", String(u)), ("use_bias", b ? "true" : "false")] + activation(a)
         case .lambda(let f):

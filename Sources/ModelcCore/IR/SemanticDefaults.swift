@@ -152,10 +152,10 @@ enum SemanticDefaults {
                     assume("Activation is relu (the table does not show the function; annotate `layer NAME: activation=...`)")
                 }
             }
-        case .dropout:
-            if let r = o.rate { L.op = .dropout(rate: r) }
+        case .dropout(_, let spatial):
+            if let r = o.rate { L.op = .dropout(rate: r, spatial: spatial) }
             else {
-                L.op = .dropout(rate: 0.5)
+                L.op = .dropout(rate: 0.5, spatial: spatial)
                 assume("Dropout rate=0.5 (not printed; annotate `layer NAME: rate=...`)")
             }
         case .lambda where L.kind == LayerKind.rescaling.rawValue:
@@ -421,7 +421,8 @@ enum SemanticDefaults {
         if o.pool != nil && !isPool { throw bad("pool") }
         if o.stride != nil && !isConv && !isPool { throw bad("stride") }
         let attention = L.kind == LayerKind.multiHeadAttention.rawValue
-        if o.rate != nil, L.kind != LayerKind.dropout.rawValue, !attention { throw bad("rate") }
+        let dropout = [LayerKind.dropout, .spatialDropout1D, .spatialDropout2D].map(\.rawValue).contains(L.kind)
+        if o.rate != nil, !dropout, !attention { throw bad("rate") }
         for (key, set) in [("heads", o.heads != nil), ("key_dim", o.keyDim != nil), ("value_dim", o.valueDim != nil),
                            ("output_shape", o.outputDim != nil), ("causal", o.causal != nil)] where set && !attention { throw bad(key) }
         if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue, L.kind != LayerKind.upSampling1D.rawValue { throw bad("size") }

@@ -9,7 +9,10 @@
 //                           give (silu, gelu, hard_swish, mish; `needsInput`); their formulas are
 //                           in VectorMath.swift
 //   Dropout.training        keep element i when u_i >= rate, u_i uniform in [0, 1) from a hash of
-//                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0
+//                           (seed, first + i); y = x * mask, mask = 1 / (1 - rate) or 0; spatial
+//                           (`channels`, `size` floats per image): the hash of (seed, n * channels
+//                           + c) for element g = first + i of image n = g / size, channel
+//                           c = g mod channels
 //   Dropout.backward        dx = dy * mask
 //
 // Each element's result is the same expression in either form, so results do not depend on how
@@ -174,6 +177,25 @@ public enum Dropout {
         #else
         trainingInlined(x, y, mask: mask, count: count, first: first, seed: seed, rate: rate)
         #endif
+    }
+
+    /// Spatial dropout: one draw per image and channel (the innermost axis of `size` floats per
+    /// image), hashed as (seed, n * channels + c); `first` a multiple of `size`.
+    public static func training(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                                count: Int, first: Int, seed: UInt64, rate: Float, channels: Int, size: Int) {
+        let keep: Float = 1 / (1 - rate)
+        var n = first / size
+        for start in stride(from: 0, to: count, by: size) {
+            for c in 0..<channels {
+                var hash = SplitMix64(seed: seed &+ UInt64(n * channels + c))
+                let s: Float = hash.nextFloat() >= rate ? keep : 0
+                for i in stride(from: start + c, to: start + size, by: channels) {
+                    mask[i] = s
+                    y[i] = x[i] * s
+                }
+            }
+            n += 1
+        }
     }
 
     @inline(never)

@@ -45,6 +45,14 @@ public enum Objective: String, Sendable {
     /// Whether the task has an accuracy (regression does not).
     public var hasAccuracy: Bool { self != .meanSquared && self != .meanAbsolute }
 
+    /// Refuses a class objective on a model of one linear output (a PyTorch binary classifier's
+    /// logit): a softmax over one value is constant, so nothing would train.
+    public func check(outputs: Int, head: OutputHead, loss: LossKind) throws {
+        guard outputs == 1, head == .linear, [.sparseCategorical, .categorical, .margin].contains(self) else { return }
+        throw UsageError("loss \(loss.rawValue) compares classes, and this model outputs one value (no sigmoid): a softmax over one value "
+            + "is constant and nothing trains; use --loss binary_crossentropy (the output as a logit, PyTorch's BCEWithLogitsLoss) or --loss mse")
+    }
+
     /// The objective of `kind` on `head`; `oneHotTargets`: the data's targets are one value
     /// per output (a one-hot y) rather than one label per example.
     public static func resolve(_ kind: LossKind, head: OutputHead, oneHotTargets: Bool) throws -> Objective {

@@ -86,6 +86,7 @@ public final class Trainer<M: CompiledModel> {
         var loss = M.heads.isEmpty ? try Loss(kind: config.loss, head: M.head, oneHotTargets: train.targets != nil && train.targetWidth > 1)
             : try Loss(heads: M.heads)
         loss.targetIsInput = config.targetIsInput
+        try loss.objective.check(outputs: info.classCount, head: M.head, loss: config.loss)
         self.loss = loss
         self.model = model
         self.config = config

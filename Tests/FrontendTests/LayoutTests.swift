@@ -364,4 +364,23 @@ final class LayoutTests: XCTestCase {
         checkError("# Just prose\n\nNo summary here.\n", contains: "none.md: error: no Keras model summary found", path: "none.md")
         checkError("Layer (type)   Output Shape   Param #\n=====\n\nprose\n", contains: "x.md:1: error: the summary table has a header but no layer rows", path: "x.md")
     }
+
+    /// Two summaries in one document (keras.io's functional API guide prints the encoder's table,
+    /// then the autoencoder's): the first is read and the second is named, never silently skipped.
+    func testASecondTableIsNotedNotRead() throws {
+        let one = """
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        dense (Dense)                (None, 4)                 12
+        =================================================================
+        Total params: 12
+        """
+        let r = try XCTUnwrap(checkOK(one + "\n\nThe decoder:\n\n" + one.replacingOccurrences(of: "dense (Dense)", with: "dense_1 (Dense)")))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertNotNil(r.layer("dense"))
+        XCTAssertNil(r.layer("dense_1"))
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("line 9: another summary table, not read") }, "\(r.ir.assumptions)")
+        let single = try XCTUnwrap(checkOK(one))
+        XCTAssertFalse(single.ir.assumptions.contains { $0.contains("another summary table") })
+    }
 }

@@ -202,6 +202,14 @@ final class TaskLossTests: XCTestCase {
         XCTAssertThrowsError(try Objective.resolve(.sparseCategoricalCrossentropy, head: .sigmoid, oneHotTargets: false)) {
             XCTAssertTrue("\($0)".contains("ends in sigmoid"), "\($0)")
         }
+        // one linear output (a logit): a class objective trains nothing
+        XCTAssertThrowsError(try Objective.sparseCategorical.check(outputs: 1, head: .linear, loss: .crossentropy)) {
+            XCTAssertTrue("\($0)".contains("use --loss binary_crossentropy"), "\($0)")
+        }
+        XCTAssertThrowsError(try Objective.margin.check(outputs: 1, head: .linear, loss: .margin))
+        XCTAssertNoThrow(try Objective.binary.check(outputs: 1, head: .linear, loss: .binaryCrossentropy))
+        XCTAssertNoThrow(try Objective.meanSquared.check(outputs: 1, head: .linear, loss: .mse))
+        XCTAssertNoThrow(try Objective.sparseCategorical.check(outputs: 10, head: .linear, loss: .crossentropy))
         XCTAssertEqual(LossKind(name: "bce"), .binaryCrossentropy)
         XCTAssertEqual(LossKind(name: "mean_absolute_error"), .mae)
         XCTAssertNil(LossKind(name: "hinge"))

@@ -80,6 +80,9 @@ public enum Frontend {
         try masks?.verify(ir.layers, doc: flat)
         ir.assumptions += nested.map { "nested model '\($0.name)' (line \($0.line)) read from its expanded layers (expand_nested=True), inline in the chain" }
         ir.assumptions += recurrentAssumptions(ir.layers, layout: table.layout, maskShown: masks != nil, annotations: annotations)
+        ir.assumptions += laterTable(after: table, in: flat, skipping: annotations.blockLines).map {
+            ["line \($0): another summary table, not read (modelc reads a file's first table; give each model its own file)"]
+        } ?? []
         try ResourceLimits.check(ir, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: table.layout)
@@ -87,6 +90,17 @@ public enum Frontend {
 }
 
 extension Frontend {
+    /// The 1-based line of a summary table's header below `table` (its rows and totals), if any:
+    /// keras.io's guides print an encoder's table and then the autoencoder's in one block.
+    static func laterTable(after table: SummaryTable, in doc: Document, skipping: Set<Int>) -> Int? {
+        let end = ([table.headerLine, table.totalLine, table.trainableLine, table.nonTrainableLine].compactMap { $0 }
+                   + table.rows.map(\.line)).max() ?? table.headerLine
+        return doc.lines.indices.dropFirst(end).first { i in
+            let lower = doc.lines[i].lowercased()
+            return !skipping.contains(i + 1) && (lower.has("layer (type)") || lower.has("layer(type)")) && (lower.has("output shape") || lower.has("param"))
+        }.map { $0 + 1 }
+    }
+
     /// What a table cannot show about its recurrent layers, said rather than silently assumed:
     /// - a classic Keras 2 table (standalone Keras or tf.keras 1.x) may come from Keras <= 2.2.5,
     ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0, as modelc computes);

@@ -68,4 +68,38 @@ final class PyTorchHeadTests: XCTestCase {
         XCTAssertTrue(d.ir.isBinaryClassifier)
         XCTAssertEqual(d.ir.training.loss, .crossEntropy)   // on a sigmoid head: binary cross-entropy on its probability
     }
+
+    /// Review cases: a ReLU module declared beside a Sigmoid head is reused (not put on the logits);
+    /// a Sequential's trailing Sigmoid gets no ReLU inserted; a Tanh head is no logit.
+    func testReluBesideASigmoidHeadSequentialAndTanhHeads() throws {
+        let flat = try XCTUnwrap(checkOK("""
+        Net(
+          (fc1): Linear(in_features=784, out_features=64, bias=True)
+          (fc2): Linear(in_features=64, out_features=32, bias=True)
+          (fc3): Linear(in_features=32, out_features=1, bias=True)
+          (relu): ReLU()
+          (sigmoid): Sigmoid()
+        )
+        """))
+        let ops = flat.ir.layers.map(\.op)
+        XCTAssertEqual(ops.last, .activation(.sigmoid))
+        XCTAssertEqual(ops.filter { $0 == .activation(.relu) }.count, 2, "\(flat.ir.layers.map(\.name))")
+        XCTAssertNotEqual(ops.dropLast().last, .activation(.relu), "relu on the logits: \(flat.ir.layers.map(\.name))")
+        let seq = try XCTUnwrap(checkOK("""
+        Sequential(
+          (0): Linear(in_features=784, out_features=32, bias=True)
+          (1): Linear(in_features=32, out_features=1, bias=True)
+          (2): Sigmoid()
+        )
+        """))
+        XCTAssertFalse(seq.ir.layers.contains { $0.op == .activation(.relu) }, "\(seq.ir.layers.map(\.name))")
+        let tanh = try XCTUnwrap(checkOK("""
+        Net(
+          (fc1): Linear(in_features=784, out_features=32, bias=True)
+          (fc2): Linear(in_features=32, out_features=1, bias=True)
+          (tanh): Tanh()
+        )
+        """))
+        XCTAssertNotEqual(tanh.ir.training.loss, .binaryCrossEntropy)
+    }
 }

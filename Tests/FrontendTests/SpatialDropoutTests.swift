@@ -80,3 +80,42 @@ final class SpatialDropoutTests: XCTestCase {
         XCTAssertEqual(s.layer("drop")?.op, .dropout(rate: 0.3, spatial: true))
     }
 }
+
+extension SpatialDropoutTests {
+    /// PyTorch's dim 1 is the steps of a recurrent module's output, and Dropout1d reads a vector
+    /// as one unbatched sequence: both refused rather than run on another axis.
+    func testSpatialDropoutOnAnotherAxisIsRefused() {
+        checkError("""
+        Net(
+          (emb): Embedding(1000, 16)
+          (lstm): LSTM(16, 32, batch_first=True)
+          (drop): Dropout2d(p=0.2, inplace=False)
+          (fc): Linear(in_features=32, out_features=2, bias=True)
+        )
+
+        ```modelc
+        input: shape=20
+        layer lstm: output=sequence
+        ```
+        """, contains: "drops whole steps (PyTorch's dim 1)")
+        checkError("""
+        Net(
+          (fc1): Linear(in_features=784, out_features=64, bias=True)
+          (drop): Dropout1d(p=0.2, inplace=False)
+          (fc2): Linear(in_features=64, out_features=10, bias=True)
+        )
+        """, contains: "Dropout1d needs a sequence [C, L] (from Conv1d)")
+    }
+
+    /// Dropout2d on a vector is element-wise (each value its own channel), and says nothing of channels.
+    func testDropout2dOnAVectorIsElementWise() throws {
+        let r = try XCTUnwrap(checkOK("""
+        Net(
+          (fc1): Linear(in_features=784, out_features=64, bias=True)
+          (drop): Dropout2d(p=0.2, inplace=False)
+          (fc2): Linear(in_features=64, out_features=10, bias=True)
+        )
+        """))
+        XCTAssertEqual(r.layer("drop")?.op, .dropout(rate: 0.2, spatial: false))
+    }
+}

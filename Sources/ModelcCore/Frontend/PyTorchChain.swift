@@ -101,7 +101,9 @@ extension PyTorchBuilder {
             c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: n)
         case .identity: break
         case .dropout(let p, let spatial):
-            c.add(st.name, kind, .dropout(rate: p, spatial: spatial), s, line: st.line, notes: notes)
+            if spatial { try checkSpatialDropout(kind, s, sequence: c.recurrentSequence != nil, err: err) }
+            // Dropout2d on a vector: each value is a channel (element-wise, as PyTorch)
+            c.add(st.name, kind, .dropout(rate: p, spatial: spatial && s.count > 1), s, line: st.line, notes: notes)
         case .flatten: c.add(st.name, kind, .flatten, [s.reduce(1, *)], line: st.line, notes: notes)
         case .zeroPad(let l, let r, let t, let b):
             let (h, w, ch) = try image()
@@ -174,6 +176,19 @@ extension PyTorchBuilder {
     }
 
     static let logSoftmaxNote = "log_softmax + NLL loss = softmax + cross-entropy; predictions report probabilities"
+
+    /// Dropout1d and Dropout2d zero PyTorch's dim 1 whole: the channels of [N, C, L] and
+    /// [N, C, H, W] (the last axis here). On a recurrent module's [N, L, H] sequence dim 1 is the
+    /// steps, and Dropout1d reads a vector [N, F] as one unbatched [C, L]: both refused, as is
+    /// Dropout1d on an image (an error in PyTorch).
+    static func checkSpatialDropout(_ kind: String, _ s: [Int], sequence: Bool, err: (String) -> ModelError) throws {
+        if sequence && s.count == 2 {
+            throw err("\(kind) on a recurrent module's [N, L, H] output drops whole steps (PyTorch's dim 1); modelc drops channels only: use Dropout")
+        }
+        if kind == "Dropout1d" && s.count != 2 {
+            throw err("Dropout1d needs a sequence [C, L] (from Conv1d) but gets \(chw(s))")
+        }
+    }
 
     /// A softmax must run over the axis modelc's softmax takes, the features (the IR's last
     /// axis): PyTorch's dim 1 of [N, K], [N, C, H, W] and [N, C, L], or dim 2 (-1) of a

@@ -4,18 +4,20 @@
 // - A Dropout module declared after the last Conv/Linear module of a repr (`fc`, `sig`,
 //   `dropout`): forward() calls it before that module. Dropout on the outputs would scale a
 //   sigmoid's probabilities or the logits, and hide a sigmoid head. It is moved, and said.
-// - One output and no sigmoid after it (`Linear(..., 1)` last): a binary classifier's logit, as
+// - One output and no activation after it (`Linear(..., 1)` last): a binary classifier's logit, as
 //   PyTorch trains it with BCEWithLogitsLoss. `crossentropy` (the default: the cross-entropy that
 //   fits the head) is binary_crossentropy there, said; a softmax over one value is 1 whatever the
 //   input, so the categorical losses and margin train nothing there: an error.
 
 extension PyTorchBuilder {
     /// Moves the top-level Dropout modules declared after the last Conv/Linear module before it
-    /// (not in a Sequential root, whose order is the call order); the assumption to print.
+    /// (not in a Sequential root, whose order is the call order, nor into a Sequential child);
+    /// the assumption to print.
     static func moveTrailingDropout(_ m: inout ReprModules) -> String? {
         guard m.root.type != "Sequential",
               let last = m.declared.lastIndex(where: { $0.op.isConvolution || $0.op.isLinear }) else { return nil }
         let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+        guard top.contains(m.declared[last].name) else { return nil }   // not into a Sequential child
         let moved = m.declared[(last + 1)...].filter { s in
             if case .dropout = s.op { return top.contains(s.name) }
             return false
@@ -28,11 +30,11 @@ extension PyTorchBuilder {
             + "called before it: dropout on the model's outputs is not a head (annotate `forward: ...` for another place)"
     }
 
-    /// One output without a sigmoid: `crossentropy` becomes binary_crossentropy on that logit
+    /// One output with no activation after it (a logit): `crossentropy` becomes binary_crossentropy on that logit
     /// and the classes binary (both said); a categorical loss or margin there is an error.
     static func applyLogitHead(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
         guard ir.classCount == 1, ann.heads.isEmpty, !ir.training.targetIsInput,
-              let head = ir.layers.last(where: { !passesValues($0.op) }), ![head].endsWithSigmoid, !isSoftmax(head.op) else { return }
+              let head = ir.layers.last(where: { !passesValues($0.op) }), isLinearOutput(head.op) else { return }
         switch ir.training.loss {
         case .crossEntropy:
             ir.training.loss = .binaryCrossEntropy
@@ -62,7 +64,12 @@ extension PyTorchBuilder {
         switch op { case .flatten, .reshape, .dropout: return true; default: return false }
     }
 
-    static func isSoftmax(_ op: Op) -> Bool {
-        switch op { case .activation(.softmax), .dense(_, _, .softmax): return true; default: return false }
+    /// A Linear or convolution with no activation after it: a logit (a Tanh or ReLU head is no logit).
+    static func isLinearOutput(_ op: Op) -> Bool {
+        switch op {
+        case .dense(_, _, let a): return a == .linear
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _): return a.activation == .linear
+        default: return false
+        }
     }
 }

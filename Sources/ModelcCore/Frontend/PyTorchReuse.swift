@@ -31,13 +31,16 @@ extension PyTorchBuilder {
         return i > last
     }
 
-    /// The repr's one activation module, at the top level of a class that is not a Sequential,
-    /// when the declared order cannot put it after every Conv2d/Linear but the last: there are
-    /// more than two, or it is declared before the first or after the last (not a head).
+    /// The repr's one activation module besides a head, at the top level of a class that is not a
+    /// Sequential whose Conv2d/Linear modules are top-level too, when the declared order cannot
+    /// put it after every Conv2d/Linear but the last: there are more than two, or it is declared
+    /// before the first or after the last.
     static func reusedActivation(_ m: ReprModules, doc: Document) throws -> PTStep? {
-        let acts = m.declared.filter(\.op.isActivation), w = weightedIndices(m.declared)
+        let acts = m.declared.filter { $0.op.isActivation && !isHeadActivation($0, m) }, w = weightedIndices(m.declared)
         let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+        // only between top-level modules: a Sequential child runs its own modules in a row
         guard m.root.type != "Sequential", acts.count == 1, let a = acts.first, top.contains(a.name), w.count >= 2,
+              w.allSatisfy({ top.contains(m.declared[$0].name) }),
               !isHeadActivation(a, m), let i = m.declared.firstIndex(where: { $0.name == a.name }),
               w.count > 2 || i < w[0] || i > w[1] else { return nil }
         let early = m.declared[..<w[0]].filter { !$0.op.hasParams && $0.op != .flatten }
@@ -50,11 +53,14 @@ extension PyTorchBuilder {
     }
 
     /// The note for ReLU assumed after every Conv2d/Linear but the last: no activation module is
-    /// declared, or (two or more of them) only a head after the last; nil otherwise.
+    /// declared, or (two or more of them, in a class that is not a Sequential) only a Sigmoid or
+    /// Tanh head after the last; nil otherwise.
     static func assumedReluNote(_ m: ReprModules) -> String? {
-        guard m.declared.contains(where: \.op.isActivation) else { return reluNote }
-        let w = weightedIndices(m.declared)
-        guard w.count >= 2, !m.declared[..<w[w.count - 1]].contains(where: \.op.isActivation) else { return nil }
+        let acts = m.declared.filter(\.op.isActivation)
+        guard !acts.isEmpty else { return reluNote }
+        // a Sequential runs as declared: its trailing Sigmoid is all it applies
+        guard m.root.type != "Sequential", weightedIndices(m.declared).count >= 2,
+              acts.allSatisfy({ isHeadActivation($0, m) }) else { return nil }
         return headReluNote
     }
 }

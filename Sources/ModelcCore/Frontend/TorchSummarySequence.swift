@@ -108,8 +108,8 @@ extension PyTorchBuilder {
         var out: [[Int]] = []
         for b in [1, 0] where first.params > b * f && (first.params - b * f) % f == 0 {
             let ck = (first.params - b * f) / f
-            for c in 1...ck where ck % c == 0 && ck / c <= 64 {
-                out += ck / c > 1 ? [[l + ck / c - 1, c], [l, c]] : [[l, c]]
+            for k in stride(from: min(64, ck), through: 1, by: -1) where ck % k == 0 {   // channels ascending
+                out += k > 1 ? [[l + k - 1, ck / k], [l, ck / k]] : [[l, ck / k]]
             }
         }
         return out

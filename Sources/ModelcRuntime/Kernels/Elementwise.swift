@@ -183,6 +183,7 @@ public enum Dropout {
     /// image), hashed as (seed, n * channels + c); `first` a multiple of `size`.
     public static func training(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
                                 count: Int, first: Int, seed: UInt64, rate: Float, channels: Int, size: Int) {
+        precondition(first % size == 0 && count % size == 0 && size % channels == 0, "spatial dropout runs on whole images")
         let keep: Float = 1 / (1 - rate)
         var n = first / size
         for start in stride(from: 0, to: count, by: size) {

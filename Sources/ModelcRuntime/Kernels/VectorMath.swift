@@ -1,7 +1,7 @@
 // exp, sigmoid and tanh of 16 floats at once, for the softmax rows of the attention layer
 // (Kernels/Attention.swift), the gates of the recurrent cells (Kernels/Recurrent.swift) and the
-// sigmoid and tanh activations (Kernels/Elementwise.swift), in place of Foundation's exp and tanh
-// called per element. The array forms run the vector function on every element, the last few
+// sigmoid, tanh and smooth activations (Kernels/Elementwise.swift; the smooth ones are listed
+// with their formulas further down), in place of Foundation's functions called per element. The array forms run the vector function on every element, the last few
 // too (through one vector), so an element's value never depends on where it sits.
 //
 // exp, Cephes's expf: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (ln2 split into a
@@ -32,8 +32,21 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: V) -> V {
+        let (k, em1) = reduced(x)
+        let (pa, pb) = powersOfTwo(k)
+        let y = (em1 + 1) * pa * pb
+        // below -103.98 (exp rounds to 0): 0; above 88.73 (exp overflows): +inf
+        let low = unsafeBitCast(x .< V(repeating: -103.98), to: SIMD16<Int32>.self)
+        let high = unsafeBitCast(x .> V(repeating: 88.73), to: SIMD16<Int32>.self)
+        let kept = unsafeBitCast(y, to: SIMD16<Int32>.self) & ~(low | high)
+        return unsafeBitCast(kept | (high & 0x7F80_0000), to: V.self)
+    }
+
+    /// x = n ln2 + r: k = 1.5 * 2^23 + n (n in its low mantissa bits), and e^r - 1 = r + r^2 p(r).
+    @inline(__always)
+    static func reduced(_ x: V) -> (k: V, em1: V) {
         let magic = V(repeating: 12_582_912)   // 1.5 * 2^23: adding it rounds to an integer
-        let k = magic.addingProduct(x, 1.442_695_04)   // n in the low mantissa bits of k
+        let k = magic.addingProduct(x, 1.442_695_04)
         let n = k - magic
         let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
         var p = V(repeating: 1.987_569_15e-4)
@@ -42,18 +55,17 @@ public enum VectorMath {
         p = horner(p, r, 4.166_579_59e-2)
         p = horner(p, r, 0.166_666_655)
         p = horner(p, r, 0.500_000_01)
-        let e = r.addingProduct(p, r * r) + 1
-        // 2^n as 2^a 2^b with a = n >> 1, b = n - a, each (m + 127) << 23 in the exponent bits:
-        // both normal for n in [-150, 128], where 2^n alone is not (n read from k's bits,
-        // k = 1.5 * 2^23 + n exactly)
+        return (k, r.addingProduct(p, r * r))
+    }
+
+    /// 2^n as 2^a and 2^b with a = n >> 1, b = n - a, each (m + 127) << 23 in the exponent bits:
+    /// both normal for n in [-150, 128], where 2^n alone is not (n read from k's bits, k = 1.5 *
+    /// 2^23 + n exactly).
+    @inline(__always)
+    static func powersOfTwo(_ k: V) -> (V, V) {
         let n32 = unsafeBitCast(k, to: SIMD16<Int32>.self) &- 0x4B40_0000
         let a = n32 &>> 1, b = n32 &- a
-        let y = e * unsafeBitCast((a &+ 127) &<< 23, to: V.self) * unsafeBitCast((b &+ 127) &<< 23, to: V.self)
-        // below -103.98 (exp rounds to 0): 0; above 88.73 (exp overflows): +inf
-        let low = unsafeBitCast(x .< V(repeating: -103.98), to: SIMD16<Int32>.self)
-        let high = unsafeBitCast(x .> V(repeating: 88.73), to: SIMD16<Int32>.self)
-        let kept = unsafeBitCast(y, to: SIMD16<Int32>.self) & ~(low | high)
-        return unsafeBitCast(kept | (high & 0x7F80_0000), to: V.self)
+        return (unsafeBitCast((a &+ 127) &<< 23, to: V.self), unsafeBitCast((b &+ 127) &<< 23, to: V.self))
     }
 
     /// One Horner step, fused: p * r + c.
@@ -229,22 +241,14 @@ extension VectorMath {
     /// n in [-24, 24]). -1 below -103.98, +inf above 88.73, NaN for NaN, -0 for -0.
     @inline(__always)
     public static func expm1(_ x: V) -> V {
-        let magic = V(repeating: 12_582_912)
-        let k = magic.addingProduct(x, 1.442_695_04)
-        let n = k - magic
-        let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
-        var p = V(repeating: 1.987_569_15e-4)
-        p = horner(p, r, 1.398_199_95e-3)
-        p = horner(p, r, 8.333_451_9e-3)
-        p = horner(p, r, 4.166_579_59e-2)
-        p = horner(p, r, 0.166_666_655)
-        p = horner(p, r, 0.500_000_01)
-        let em1 = r.addingProduct(p, r * r)
-        let n32 = unsafeBitCast(k, to: I.self) &- 0x4B40_0000
-        let a = n32 &>> 1, b = n32 &- a
-        let s = unsafeBitCast((a &+ 127) &<< 23, to: V.self) * unsafeBitCast((b &+ 127) &<< 23, to: V.self)
-        let y = select(x .== V(), x, (s - 1).addingProduct(em1, s))   // expm1(-0) = -0
-        return select(x .> V(repeating: 88.73), V(repeating: .infinity), select(x .< V(repeating: -103.98), V(repeating: -1), y))
+        let (k, em1) = reduced(x)
+        let (pa, pb) = powersOfTwo(k)
+        let s = pa * pb   // finite where n <= 24
+        // n > 24: 2^n - 1 rounds to 2^n, and 2^n e^r is built as exp builds it (2^n alone overflows at n = 128)
+        let large = (em1 + 1) * pa * pb
+        let y = select(k .> V(repeating: 12_582_912 + 24), large, (s - 1).addingProduct(em1, s))
+        let z = select(x .== V(), x, y)   // expm1(-0) = -0
+        return select(x .> V(repeating: 88.73), V(repeating: .infinity), select(x .< V(repeating: -103.98), V(repeating: -1), z))
     }
 
     /// log(1 + u) for u in [0, 1] (or NaN): Goldberg's log(w) u / (w - 1), w = 1 + u (u itself

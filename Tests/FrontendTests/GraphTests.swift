@@ -169,4 +169,33 @@ final class GraphTests: XCTestCase {
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertTrue(r.ir.layers.isChain)
     }
+
+    /// tf.keras 2 prints `x + y` of two tensors as a TFOpLambda row named tf.__operators__.add
+    /// (keras.io's Transformer examples): an Add; with one input (`x + 1`) it is refused.
+    func testTFOpLambdaAddIsAnAdd() throws {
+        let table = """
+         Layer (type)                   Output Shape         Param #     Connected to
+        ==================================================================================================
+         input_1 (InputLayer)           [(None, 8)]          0           []
+
+         dense (Dense)                  (None, 8)            72          ['input_1[0][0]']
+
+         tf.__operators__.add (TFOpLamb  (None, 8)           0           ['dense[0][0]',
+         da)                                                              'input_1[0][0]']
+
+         dense_1 (Dense)                (None, 2)            18          ['tf.__operators__.add[0][0]']
+
+        ==================================================================================================
+        Total params: 90
+        Trainable params: 90
+        Non-trainable params: 0
+        """
+        let r = try XCTUnwrap(checkOK(table))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.layer("tf.__operators__.add")?.kind, "Add")
+        XCTAssertEqual(r.ir.layers.producers(of: 2).count, 2)
+        let one = table.replacingOccurrences(of: "['dense[0][0]',", with: "['dense[0][0]']  ")
+            .replacingOccurrences(of: "'input_1[0][0]']\n\n dense_1", with: "\n\n dense_1")
+        checkError(one, contains: "layer 'tf.__operators__.add' (Add): needs at least 2 inputs, has 1")
+    }
 }

@@ -158,6 +158,9 @@ enum KindResolver {
             }
             return Resolution(kinds: [k], how: "class \(k.rawValue) from the Keras default name '\(row.name)' (the row prints no class)")
         }
+        if let k = tfOperator(row), override == nil || override == k {
+            return Resolution(kinds: [k], how: "TFOpLambda '\(row.name)' read as \(k.rawValue) (tf.keras prints `x + y` of two tensors so)")
+        }
         if row.typeComplete {
             if let k = LayerKind.exact(printed) {
                 if let o = override, o != k {
@@ -234,6 +237,20 @@ enum KindResolver {
         }
         let kinds = LayerKind.allCases.filter { $0.nameStems.first == String(stem) }
         return kinds.count == 1 ? kinds[0] : nil
+    }
+
+    /// The merge a tf.keras 2 TFOpLambda row computes, from its name: `x + y` of two tensors
+    /// prints as `tf.__operators__.add (TFOpLambda)` (`tf.math.add`, `_1`, `_2`... for later
+    /// calls), likewise subtract and multiply. One input (a constant operand) leaves the merge
+    /// with one input, refused where the graph is built; any other TFOpLambda stays unsupported.
+    static func tfOperator(_ row: RawRow) -> LayerKind? {
+        let cls = row.typeText.hasSuffix("…") ? String(row.typeText.dropLast()) : row.typeText
+        guard cls.count >= 4, "TFOpLambda".hasPrefix(cls) || cls == "TFOpLambda" else { return nil }
+        let ops: [(String, LayerKind)] = [("tf.__operators__.add", .add), ("tf.math.add", .add), ("tf.math.subtract", .subtract),
+                                          ("tf.__operators__.sub", .subtract), ("tf.math.multiply", .multiply), ("tf.__operators__.mul", .multiply)]
+        return ops.first { op in
+            row.name == op.0 || (row.name.hasPrefix(op.0 + "_") && row.name.dropFirst(op.0.count + 1).allSatisfy(\.isNumber))
+        }?.1
     }
 
     static func unsupported(_ row: RawRow, shown: String, doc: Document) -> ModelError {

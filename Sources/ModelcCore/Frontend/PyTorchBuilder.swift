@@ -54,7 +54,9 @@ enum PyTorchBuilder {
                 try reconcile(ir, other, table: t, doc: doc)
                 ir.declared = t.declared
             } else {
-                (ir.declared, footerLines) = publishedTotals(doc, skipping: ann.blockLines)
+                var partial: [Int] = []
+                (ir.declared, footerLines) = publishedTotals(doc, skipping: ann.blockLines, partial: &partial)
+                assumptions += partial.map { "line \($0): a parameter count that leaves modules out, not compared with the model's" }
             }
         } else if let t = summary {
             ir = try fromSummary(t, ann: ann, doc: doc, assumptions: &assumptions)
@@ -158,8 +160,8 @@ enum PyTorchBuilder {
     static let partialCountWords = ["exclud", "without", "except", "not includ", "not count"]
 
     /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose;
-    /// a count that leaves modules out (`partialCountWords`) is not read.
-    static func publishedTotals(_ doc: Document, skipping: Set<Int>) -> (DeclaredTotals, [Int?]) {
+    /// a count that leaves modules out (`partialCountWords`) is not read, and its line goes to `partial`.
+    static func publishedTotals(_ doc: Document, skipping: Set<Int>, partial: inout [Int]) -> (DeclaredTotals, [Int?]) {
         var d = DeclaredTotals()
         var lines: [Int?] = [nil, nil, nil]
         for (i, l) in doc.lines.enumerated() where !skipping.contains(i + 1) {
@@ -169,7 +171,7 @@ enum PyTorchBuilder {
             let v = l[l.index(after: colon)...].trimmed
             guard let n = v.parsedCount else { continue }
             let head = low[..<(low.lastIndex(of: ":") ?? low.endIndex)]
-            guard !partialCountWords.contains(where: { head.contains($0) }) else { continue }
+            guard !partialCountWords.contains(where: { head.contains($0) }) else { partial.append(i + 1); continue }
             if head.contains("non-trainable") { d.nonTrainable = n; lines[2] = i + 1 }
             else if head.contains("total") { d.total = n; lines[0] = i + 1 }
             else if head.contains("trainable") { d.trainable = n; lines[1] = i + 1 }

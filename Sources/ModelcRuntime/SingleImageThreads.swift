@@ -1,13 +1,14 @@
 // How many threads one image's inference uses, chosen by timing the calls themselves.
 //
-// One image splits its big layers' output rows (a recurrent layer's step products) over the
-// threads (`Parallel.rows`), and each layer then reads what every thread wrote. Whether that pays depends on the other cores, and
-// that can change while a program runs: on a VM, how fast a second vCPU takes its part depends
-// on what the host does with it, and in some phases every hand-over of a layer's rows costs more
-// than the split saves. A second core that has idled is also slow to pick up work. So the
-// tuner runs each candidate count (1, 2, 4, ... up to the model's threads) for a short trial,
-// keeps the fastest, and tries again after a while (soon at first, then after a quarter second
-// of inference or more), or at once when the calls get slower than the chosen count's trial.
+// One image splits its big layers' output rows (a recurrent layer's step products) over the threads
+// (`Parallel.rows`), and each layer then reads what every thread wrote. Whether that pays depends
+// on the other cores, and that can change while a program runs: on a VM, how fast a second vCPU
+// takes its part depends on what the host does with it, and in some phases every hand-over of a
+// layer's rows costs more than the split saves. A second core that has idled is also slow to pick
+// up work. So the tuner runs each candidate count (1, 2, 4, ... up to the model's threads) for a
+// short trial, keeps the fastest, and tries again after a while (soon at first, then after a
+// quarter second of inference or more), or at once when the calls get slower than the chosen
+// count's trial.
 //
 // The count never changes a result: `Parallel.rows` hands out whole row (or column) blocks, and
 // each output is computed by the same code on whichever thread runs it.

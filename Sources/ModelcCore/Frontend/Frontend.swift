@@ -95,10 +95,7 @@ extension Frontend {
     static func laterTable(after table: SummaryTable, in doc: Document, skipping: Set<Int>) -> Int? {
         let end = ([table.headerLine, table.totalLine, table.trainableLine, table.nonTrainableLine].compactMap { $0 }
                    + table.rows.map(\.line)).max() ?? table.headerLine
-        return doc.lines.indices.dropFirst(end).first { i in
-            let lower = doc.lines[i].lowercased()
-            return !skipping.contains(i + 1) && (lower.has("layer (type)") || lower.has("layer(type)")) && (lower.has("output shape") || lower.has("param"))
-        }.map { $0 + 1 }
+        return doc.lines.indices.dropFirst(end).first { !skipping.contains($0 + 1) && TableScanner.isHeader(doc.lines[$0]) }.map { $0 + 1 }
     }
 
     /// What a table cannot show about its recurrent layers, said rather than silently assumed:

@@ -244,7 +244,7 @@ enum KindResolver {
     /// calls), likewise subtract and multiply. One input (a constant operand) leaves the merge
     /// with one input, refused where the graph is built; any other TFOpLambda stays unsupported.
     static func tfOperator(_ row: RawRow) -> LayerKind? {
-        let cls = row.typeText.hasSuffix("…") ? String(row.typeText.dropLast()) : row.typeText
+        let cls = printedClass(row.typeText)
         guard cls.count >= 4, "TFOpLambda".hasPrefix(cls) || cls == "TFOpLambda" else { return nil }
         let ops: [(String, LayerKind)] = [("tf.__operators__.add", .add), ("tf.math.add", .add), ("tf.math.subtract", .subtract),
                                           ("tf.__operators__.sub", .subtract), ("tf.math.multiply", .multiply), ("tf.__operators__.mul", .multiply)]
@@ -253,9 +253,11 @@ enum KindResolver {
         }?.1
     }
 
+    /// A printed class name without the `…` that marks it cut.
+    static func printedClass(_ shown: String) -> String { shown.hasSuffix("…") ? String(shown.dropLast()) : shown }
+
     static func unsupported(_ row: RawRow, shown: String, doc: Document) -> ModelError {
-        let cls = shown.hasSuffix("…") ? String(shown.dropLast()) : shown
-        if cls.count >= 3, NestedModels.containerClasses.contains(where: { $0.hasPrefix(cls) }) {
+        if NestedModels.isModelClass(printedClass(shown), complete: false) {
             return NestedModels.collapsedError(row, doc: doc)
         }
         return doc.error(row.line, "layer '\(row.name)' (\(shown)) is not supported (supported: \(LayerKind.supportedList))")

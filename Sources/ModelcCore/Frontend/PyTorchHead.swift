@@ -16,7 +16,7 @@ extension PyTorchBuilder {
     static func moveTrailingDropout(_ m: inout ReprModules) -> String? {
         guard m.root.type != "Sequential",
               let last = m.declared.lastIndex(where: { $0.op.isConvolution || $0.op.isLinear }) else { return nil }
-        let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+        let top = m.topLeaves
         guard top.contains(m.declared[last].name) else { return nil }   // not into a Sequential child
         let moved = m.declared[(last + 1)...].filter { s in
             if case .dropout = s.op { return top.contains(s.name) }
@@ -30,11 +30,12 @@ extension PyTorchBuilder {
             + "called before it: dropout on the model's outputs is not a head (annotate `forward: ...` for another place)"
     }
 
-    /// One output with no activation after it (a logit): `crossentropy` becomes binary_crossentropy on that logit
-    /// and the classes binary (both said); a categorical loss or margin there is an error.
+    /// One output of a Linear or convolution with no activation after it (a logit): `crossentropy`
+    /// becomes binary_crossentropy on that logit and the classes binary (both said); a
+    /// categorical loss or margin there is an error.
     static func applyLogitHead(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
         guard ir.classCount == 1, ann.heads.isEmpty, !ir.training.targetIsInput,
-              let head = ir.layers.last(where: { !passesValues($0.op) }), isLinearOutput(head.op) else { return }
+              let head = ir.layers.last(where: { !passesValues($0.op) }), head.foldedActivation == .linear else { return }
         switch ir.training.loss {
         case .crossEntropy:
             ir.training.loss = .binaryCrossEntropy
@@ -62,14 +63,5 @@ extension PyTorchBuilder {
     /// Flatten, Reshape and Dropout pass the values of the layer before them on (Dropout at inference).
     static func passesValues(_ op: Op) -> Bool {
         switch op { case .flatten, .reshape, .dropout: return true; default: return false }
-    }
-
-    /// A Linear or convolution with no activation after it: a logit (a Tanh or ReLU head is no logit).
-    static func isLinearOutput(_ op: Op) -> Bool {
-        switch op {
-        case .dense(_, _, let a): return a == .linear
-        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _): return a.activation == .linear
-        default: return false
-        }
     }
 }

@@ -18,6 +18,8 @@ extension PyTorchBuilder {
         var kinds: [String: String]
         /// AvgPool modules whose ceil_mode neither the repr nor an annotation says (PyTorchPoolModes).
         var unprintedCeil: Set<String> = []
+        /// The paths of the root's own modules that hold no others (not inside a Sequential child).
+        var topLeaves: Set<String> { Set(root.children.filter { !$0.isContainer }.map(\.path)) }
     }
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
@@ -129,7 +131,7 @@ extension PyTorchBuilder {
             return layers
         } catch let first as ModelError {
             // Top-level parameterless modules declared once but called several times (a head stays).
-            let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+            let top = m.topLeaves
             let reused = { (s: PTStep) in top.contains(s.name) && (s.op.isPool || (s.op.isActivation && !isHeadActivation(s, m))) }
             let fAct = m.declared.first { reused($0) && $0.op.isActivation }
             let fPool = m.declared.first { reused($0) && $0.op.isPool }

@@ -37,11 +37,10 @@ extension PyTorchBuilder {
     /// before the first or after the last.
     static func reusedActivation(_ m: ReprModules, doc: Document) throws -> PTStep? {
         let acts = m.declared.filter { $0.op.isActivation && !isHeadActivation($0, m) }, w = weightedIndices(m.declared)
-        let top = Set(m.root.children.filter { !$0.isContainer }.map(\.path))
+        let top = m.topLeaves
         // only between top-level modules: a Sequential child runs its own modules in a row
         guard m.root.type != "Sequential", acts.count == 1, let a = acts.first, top.contains(a.name), w.count >= 2,
-              w.allSatisfy({ top.contains(m.declared[$0].name) }),
-              !isHeadActivation(a, m), let i = m.declared.firstIndex(where: { $0.name == a.name }),
+              w.allSatisfy({ top.contains(m.declared[$0].name) }), let i = m.declared.firstIndex(where: { $0.name == a.name }),
               w.count > 2 || i < w[0] || i > w[1] else { return nil }
         let early = m.declared[..<w[0]].filter { !$0.op.hasParams && $0.op != .flatten }
         if i < w[0], early.count > 1 {

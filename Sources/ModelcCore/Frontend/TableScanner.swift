@@ -15,10 +15,7 @@ enum TableScanner {
     static func findTable(in doc: Document, skipping: Set<Int>) throws -> SummaryTable {
         var headerIndex: Int?
         var prefix = LinePrefix(indent: "", marker: "")
-        for (i, line) in doc.lines.enumerated() where !skipping.contains(i + 1) {
-            let lower = line.lowercased()
-            guard lower.has("layer (type)") || lower.has("layer(type)") else { continue }
-            guard lower.has("output shape") || lower.has("param") else { continue }
+        for (i, line) in doc.lines.enumerated() where !skipping.contains(i + 1) && isHeader(line) {
             headerIndex = i
             prefix = LinePrefix.detect(line).0
             break
@@ -34,6 +31,12 @@ enum TableScanner {
             return try scanBox(doc: doc, headerIndex: h, header: header, prefix: prefix, skipping: skipping)
         }
         return try scanText(doc: doc, headerIndex: h, header: header, prefix: prefix, skipping: skipping)
+    }
+
+    /// A summary table's header line: `Layer (type)` with `Output Shape` or `Param #`.
+    static func isHeader(_ line: String) -> Bool {
+        let lower = line.lowercased()
+        return (lower.has("layer (type)") || lower.has("layer(type)")) && (lower.has("output shape") || lower.has("param"))
     }
 
     /// A GitHub pipe table written without outer pipes: a header with `|` between its cells over a

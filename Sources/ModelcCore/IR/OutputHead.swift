@@ -10,12 +10,7 @@ extension Array where Element == Layer {
         guard let last = last(where: { l in
             switch l.op { case .flatten, .reshape: return false; default: return true }
         }) else { return false }
-        switch last.op {
-        case .activation(.sigmoid), .dense(_, _, .sigmoid): return true
-        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _), .conv2dTranspose(let a, _, _):
-            return a.activation == .sigmoid
-        default: return false
-        }
+        return last.op == .activation(.sigmoid) || last.foldedActivation == .sigmoid
     }
 }
 

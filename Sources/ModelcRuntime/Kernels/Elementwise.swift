@@ -15,11 +15,12 @@
 //                           c = g mod channels
 //   Dropout.backward        dx = dy * mask
 //
-// Each element's result is the same expression in either form, so results do not depend on how
-// a batch is split (sigmoid, tanh and the smooth activations but hard_swish: VectorMath's, which
-// gives every element its vector's value, the last few too). The functions are @_transparent (every count a literal times the
-// chunk's image count after inlining); with MODELC_KERNELS_OUT_OF_LINE (debug builds) they call
-// a copy compiled here instead, the activation's `switch` outside its loop.
+// Each element's result is the same expression in either form, so results do not depend on how a
+// batch is split (sigmoid, tanh and the smooth activations but hard_swish: VectorMath's, which
+// gives every element its vector's value, the last few too). The functions are @_transparent (every
+// count a literal times the chunk's image count after inlining); with MODELC_KERNELS_OUT_OF_LINE
+// (debug builds) they call a copy compiled here instead, the activation's `switch` outside its
+// loop.
 
 import Foundation
 

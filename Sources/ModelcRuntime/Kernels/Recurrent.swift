@@ -287,8 +287,9 @@ public enum Recurrent {
         // packed once when each step's product would pack it
         let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats, threads: count == 1 ? threads : 1)
         if rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows) }
-        let packKernel = !rows.wholeProjection && count > RuntimeGemm.mr && D * W > RuntimeGemm.directLimit
-        withPackedB(packKernel ? count : 1, w.kernel, n: W, GemmReduction(k: D, ldb: W)) { packedW in
+        let projection = GemmReduction(k: D, ldb: W)
+        let packKernel = !rows.wholeProjection && RuntimeGemm.packs(count, projection, n: W)
+        withPackedB(packKernel ? count : 1, w.kernel, n: W, projection) { packedW in
             // the recurrent kernel, packed once for every step's product
             withPackedB(count, w.recurrent, n: g.stepColumns, GemmReduction(k: U, ldb: W)) { packedU in
                 for t in 0..<T {

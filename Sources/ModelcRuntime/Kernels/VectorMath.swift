@@ -1,8 +1,9 @@
 // exp, sigmoid and tanh of 16 floats at once, for the softmax rows of the attention layer
 // (Kernels/Attention.swift), the gates of the recurrent cells (Kernels/Recurrent.swift) and the
-// sigmoid, tanh and smooth activations (Kernels/Elementwise.swift; the smooth ones are listed
-// with their formulas further down), in place of Foundation's functions called per element. The array forms run the vector function on every element, the last few
-// too (through one vector), so an element's value never depends on where it sits.
+// sigmoid, tanh and smooth activations (Kernels/Elementwise.swift; the smooth ones are listed with
+// their formulas further down), in place of Foundation's functions called per element. The array
+// forms run the vector function on every element, the last few too (through one vector), so an
+// element's value never depends on where it sits.
 //
 // exp, Cephes's expf: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (ln2 split into a
 // high part exact in float and a low part, so that n ln2 loses nothing); exp(r) by a degree-7
@@ -346,7 +347,7 @@ extension VectorMath {
     struct SiLU: LaneFunction { @inline(__always) func callAsFunction(_ x: V) -> V { x / (1 + exp(-x)) } }
     struct SiLUGradient: LaneFunction {
         @inline(__always) func callAsFunction(_ x: V) -> V {
-            let s = 1 / (1 + exp(-x))
+            let s = sigmoid(x)
             return s * (1 + x * (1 - s))
         }
     }

@@ -32,7 +32,7 @@ let package = Package(
         // Reads model files (.keras, .h5, .onnx) through ModelcModelFiles' decoders.
         .target(name: "ModelcCore", dependencies: ["ModelcData", "ModelcModelFiles"], path: "Sources/ModelcCore"),
         // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
-        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
+        .target(name: "ModelcBackend", dependencies: ["ModelcCore", "ModelcData"], path: "Sources/ModelcBackend", exclude: ["README.md"]),
         // Runtime library linked into generated binaries: file formats and datasets.
         .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples", "README.md"], swiftSettings: fastFlags),
         // Runtime library linked into generated binaries: model and weights files (HDF5/Keras, ONNX,

@@ -90,8 +90,9 @@ open class CompiledModelBase: @unchecked Sendable {
     /// Images in the current batch, and the current training forward's dropout seed.
     public var count = 0
     public var seed: UInt64 = 0
-    /// Dropout layers drop units in training forwards (false: they pass everything, as with
-    /// rate 0; the reference-fixture tests compare training steps that way).
+    /// Dropout layers drop units and random image layers transform images in training forwards
+    /// (false: they pass everything, as with rate 0; the reference-fixture tests compare
+    /// training steps that way).
     public var dropout = true
     /// Whether the current forward is a training one (a backward follows): recurrent layers
     /// then keep every step's gates and states.

@@ -111,6 +111,27 @@ final class GradientCheckTests: XCTestCase {
     /// 1x2 and 2x1 strides, hard_swish, elu and gelu (hard_swish and gelu as layers of their own,
     /// reading the Conv2D's output); GlobalAveragePooling2D; Dense with softmax (stripped).
     func testConv2DWide() throws { try check("gc_conv_wide") }
+    /// Resizing up by 11/7 and down by 5/9 between convolutions, then to 4x4 (the Keras fixture);
+    /// PyTorch's Upsample(size=(11, 5), mode='bilinear') from 7x9.
+    func testResizing() throws { try check("fx_resizing"); try check("fx_pytorch_resize") }
+    /// RandomFlip, RandomRotation, Rescaling, RandomContrast before the Conv2D: the gradients
+    /// with a fixed step seed; a training forward transforms the images (seeded, the same for
+    /// the same seed), one with the model's `dropout` off or an inference forward does not.
+    func testRandomImageLayers() throws {
+        try check("gc_augment")
+        let type = try TestModels.type("gc_augment")
+        let m = type.init(maxBatch: 4)
+        var rng = TestRNG(7)
+        TestModels.randomize(m, &rng)
+        let x = rng.array(4 * type.info.inputSize, 0, 1)
+        let inference = TestModels.forward(m, x, count: 4, training: false, seed: 0)
+        let a = TestModels.forward(m, x, count: 4, training: true, seed: 5)
+        XCTAssertEqual(a, TestModels.forward(m, x, count: 4, training: true, seed: 5))
+        XCTAssertNotEqual(a, inference)
+        XCTAssertNotEqual(a, TestModels.forward(m, x, count: 4, training: true, seed: 6))
+        (m as? CompiledModelBase)?.dropout = false
+        XCTAssertEqual(TestModels.forward(m, x, count: 4, training: true, seed: 5), inference)
+    }
     /// Dense (tanh, sigmoid, no bias), BatchNormalization on vectors, Dropout, Softmax layer (stripped).
     func testDenseBatchNormDropout() throws { try check("gc_dense_bn") }
     /// BatchNormalization on images (with and without gamma), AveragePooling2D 'same', 1x1 Conv2D.

@@ -67,7 +67,7 @@ final class KerasFixtureTests: XCTestCase {
     func testSequenceAndDecoderFixturesAt1e5() throws {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
                      "pytorch_conv1d", "pytorch_conv_transpose", "pytorch_smooth", "sequence_stack", "resampling",
-                     "normalization_layers", "pytorch_norm",
+                     "normalization_layers", "pytorch_norm", "resizing", "pytorch_resize",
                      "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking", "graph_attention"]
         var ran = 0
         for c in cases {

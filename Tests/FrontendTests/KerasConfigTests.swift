@@ -157,7 +157,7 @@ final class KerasConfigTests: XCTestCase {
             XCTAssertEqual(r.ir.trainableParams, e.trainable, name)
             checked += 1
         }
-        XCTAssertEqual(checked, 21)   // 16 image and 1-D models, four sequence models and a branching one (issue 17)
+        XCTAssertEqual(checked, 22)   // 17 image and 1-D models (one with the random image layers), four sequence models and a branching one
     }
 
     func testHyperparametersAreTakenExactly() throws {

@@ -3,6 +3,7 @@
 // differences and semantics tests. Each is a ChainBuilder chain.
 
 import ModelcCore
+import ModelcData
 
 public enum BackendTestModels {
     /// This file, as the emitted test models name their source.
@@ -33,6 +34,16 @@ public enum BackendTestModels {
         b.add("global_average_pooling2d_1", "GlobalAveragePooling2D", .globalAvgPool)
         b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("gc_conv_wide"))
+
+        b = ChainBuilder(input: [6, 6, 2])         // random image layers: a copy at inference, a transform per image in training
+        b.add("random_flip_1", "RandomFlip", .augment(ImageAugmentation(.flip(horizontal: true, vertical: false))))
+        b.add("random_rotation_1", "RandomRotation", .augment(ImageAugmentation(.rotation(lower: -0.1, upper: 0.2), fillMode: .constant, fillValue: 3)))
+        b.add("rescaling_1", "Rescaling", .lambda(.affine(scale: 0.5, offset: 1)))
+        b.add("random_contrast_1", "RandomContrast", .augment(ImageAugmentation(.contrast(lower: 0, upper: 0.3))))
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 4, .tanh))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_augment"))
 
         b = ChainBuilder(input: [12])               // Dense + vector BatchNorm + Dropout
         b.add("dense_1", "Dense", .dense(units: 20, useBias: true, activation: .tanh))

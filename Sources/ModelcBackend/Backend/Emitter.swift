@@ -548,6 +548,8 @@ public enum Emitter {
         case .embedding(let v, let d, let p): return EmbeddingEmitter(vocab: v, dim: d, paddingIdx: p)
         case .embeddingBag(let a): return EmbeddingBagEmitter(attrs: a)
         case .masking(let v): return MaskingEmitter(value: v)
+        case .augment(let a): return RandomImageEmitter(layer: a)
+        case .resize: return ResizeEmitter()
         case .merge(let k): return MergeEmitter(kind: k)
         case .cropping(let t, _, let le, _): return CroppingEmitter(top: t, left: le)
         case .upSamplingBilinear(let h, let w): return BilinearUpSamplingEmitter(sizeH: h, sizeW: w)

@@ -71,6 +71,8 @@ public enum Fingerprint {
         case .merge(let k): return "merge \(k.name)"
         case .normalization(let a): return "normalization \(a.form) scale=\(a.scale) center=\(a.center) eps=\(a.epsilon)"
         case .masking(let v): return "masking \(v)"
+        case .augment(let a): return "augment \(a.description)"
+        case .resize(let h, let w): return "resize \(h)x\(w)"
         case .multiHeadAttention(let a):
             return "attention heads=\(a.heads) key=\(a.keyDim) value=\(a.valueDim) bias=\(a.useBias) out=\(a.outputDim) dk=\(a.keyFeatures) dv=\(a.valueFeatures) dropout=\(a.dropout) causal=\(a.causal)"
         case .conv2dTranspose(let a, let oph, let opw): return "conv2dtranspose " + conv(a) + " outpad\(oph)x\(opw)"

@@ -156,6 +156,9 @@ extension Emitter {
     public static func problems(_ ir: ModelIR) -> [ModelError] {
         var out = ir.layers.compactMap { l in layerProblem(l).map { ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \($0)") } }
         out += SharedWeights.problems(ir)
+        if let (r, w) = AugmentationLayers.misplaced(ir.layers) {   // RandomImageEmitter has no backward
+            out.append(ModelError(file: ir.sourcePath, line: r.line, message: "layer \(r.name): a random image layer fed by '\(w.name)', which has trainable weights, would need an input gradient"))
+        }
         if let p = ir.perRowOutputSoftmax { out.append(ModelError(file: ir.sourcePath, line: p.line, message: p.message)) }
         // 1-D layers are checked as the 2-D layers they run as.
         let ir = Lowering.liftingOneD(ir)
@@ -239,6 +242,8 @@ extension Emitter {
             if min(t, b, le, r) < 0 { err("negative cropping \([t, b, le, r])") }
         case .upSamplingBilinear(let h, let w):
             if h < 1 || w < 1 { err("upsampling size \(h)x\(w) must be at least 1x1") }
+        case .resize(let h, let w):
+            if h < 1 || w < 1 || l.inputShape.count != 3 { err("Resizing needs an image input and a size of at least 1x1, found \(l.inputShape) to \(h)x\(w)") }
         case .repeatVector(let n):
             if n < 1 || l.inputShape.count != 1 { err("RepeatVector needs a vector input and n >= 1, found input \(l.inputShape), n \(n)") }
         case .permute(let d):

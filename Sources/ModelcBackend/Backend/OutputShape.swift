@@ -27,6 +27,7 @@ extension Emitter {
         case .zeroPadding(let t, let b, let l, let r): return s.count == 3 ? [s[0] + t + b, s[1] + l + r, s[2]] : s
         case .cropping(let t, let b, let l, let r): return s.count == 3 ? [s[0] - t - b, s[1] - l - r, s[2]] : s
         case .upSamplingBilinear(let h, let w): return s.count == 3 ? [s[0] * h, s[1] * w, s[2]] : s
+        case .resize(let h, let w): return s.count == 3 ? [h, w, s[2]] : s
         case .repeatVector(let n): return [n] + s
         case .permute(let d):
             // A lifted sequence [1, L, C] keeps its leading 1.
@@ -47,7 +48,7 @@ extension Emitter {
         case .recurrent(let a): return a.outputShape(steps: s.first ?? 0)
         case .embedding(_, let d, _): return s + [d]
         case .embeddingBag(let a): return [a.dim]
-        case .masking: return s
+        case .masking, .augment: return s
         case .multiHeadAttention(let a): return a.outputShape(query: s)
         }
     }

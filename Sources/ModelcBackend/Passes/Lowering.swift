@@ -189,6 +189,8 @@ public enum Lowering {
         case .merge(let k):
             lay.forward = choice("loops", "elementwise" , MergeEmitter.formula(k))
             lay.inputGradient = dx ? choice("loops", "elementwise", "each input's share of dy") : nil
+        case .augment(let a):
+            lay.forward = choice("RandomImageLayers", "per image", "training: each image transformed with its own draws (\(a.description)); inference: a copy")
         case .flatten, .reshape:
             lay.forward = choice("alias", "none", "same buffer, new shape (Flatten is HWC; a PyTorch model's is CHW, a permuted copy)")
         case .lambda(let f):
@@ -197,6 +199,9 @@ public enum Lowering {
         case .upSampling(let h, let w):
             lay.forward = choice("copy", "nearest", "each pixel copied into its \(h)x\(w) block")
             lay.inputGradient = choice("loops", "block sums", "dx sums dy over each \(h)x\(w) block")
+        case .resize(let h, let w):
+            lay.forward = choice("loops", "bilinear", "to \(h)x\(w), half-pixel centres: each output pixel mixes its 4 nearest input pixels")
+            lay.inputGradient = dx ? choice("loops", "scatter", "each dy pixel adds its 4 weights' shares into dx") : nil
         case .upSamplingBilinear(let h, let w):
             lay.forward = choice("loops", "bilinear", "\(h)x\(w), half-pixel centres: each output pixel mixes its 4 nearest input pixels")
             lay.inputGradient = choice("loops", "scatter", "each dy pixel adds its 4 weights' shares into dx")

@@ -69,6 +69,8 @@ struct LayerOverrides: Equatable {
     /// Masking: mask_value; Embedding: mask_zero (neither is printed by a table).
     var maskValue: Float?
     var maskZero: Bool?
+    /// Keras's random image layers (Frontend/AugmentationKeys.swift).
+    var augment = AugmentOverrides()
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -85,6 +87,7 @@ struct LayerOverrides: Equatable {
         rescaleScale = o.rescaleScale ?? rescaleScale; rescaleOffset = o.rescaleOffset ?? rescaleOffset; groups = o.groups ?? groups
         heads = o.heads ?? heads; keyDim = o.keyDim ?? keyDim; valueDim = o.valueDim ?? valueDim
         outputDim = o.outputDim ?? outputDim; causal = o.causal ?? causal
+        augment.merge(o.augment)
     }
 }
 
@@ -399,7 +402,8 @@ enum AnnotationParser {
             if try sequenceKey(k, v, &o, line, doc) { continue }
             if try shapeKey(k, v, &o, line, doc) { continue }
             if try valueKey(k, v, &o, &parts, line, doc) { continue }
-            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, max_value, crop, output_padding, dims, n, align_corners, heads, key_dim, value_dim, output_shape, causal, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+            if try augmentKey(k, v, &o, line, doc) { continue }
+            throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, size, interpolation, depth_multiplier, scale, center, groups, pad, ceil_mode, count_include_pad, max_value, crop, output_padding, dims, n, align_corners, heads, key_dim, value_dim, output_shape, causal, target, activation, rate, alpha, epsilon, momentum, mean, std, offset, mode, factor, height_factor, width_factor, fill_mode, fill_value, value_range)")
         }
         if let a = parts.activation { o.activation = try activation(a, alpha: o.alpha, line, doc) }
         try finishLambda(parts, &o, line, doc)

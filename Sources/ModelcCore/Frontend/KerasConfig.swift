@@ -148,6 +148,7 @@ public enum KerasConfig {
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        do { try AugmentationLayers.check(ir) } catch let e as ModelError { throw located(e, ir: ir) }
         try KerasConfigRegularizers.apply(&ir, layers: model.layers, weightDecayAnnotated: ann.trainingKeys.contains("weight_decay") || ann.trainingKeys.contains("wd"))
         do { try ModelInputs.resolve(&ir, order: model.inputs, classesAnnotated: ann.classes != nil) } catch let e as ModelError { throw located(e, ir: ir) }
         try ModelHeads.resolve(&ir, annotations: ann, document: annDoc, order: model.outputs)

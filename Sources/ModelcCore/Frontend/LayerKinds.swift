@@ -43,6 +43,9 @@ enum LayerKind: String, CaseIterable, Sendable {
     case layerNormalization = "LayerNormalization", groupNormalization = "GroupNormalization"
     case rescaling = "Rescaling", normalization = "Normalization"
     case multiHeadAttention = "MultiHeadAttention"
+    case randomFlip = "RandomFlip", randomRotation = "RandomRotation", randomZoom = "RandomZoom"
+    case randomTranslation = "RandomTranslation", randomContrast = "RandomContrast", randomBrightness = "RandomBrightness"
+    case resizing = "Resizing"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -109,6 +112,13 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .rescaling: return ["rescaling", "rescale"]
         case .normalization: return ["normalization", "normalize", "norm"]
         case .multiHeadAttention: return ["multi_head_attention", "mha"]
+        case .randomFlip: return ["random_flip"]
+        case .randomRotation: return ["random_rotation"]
+        case .randomZoom: return ["random_zoom"]
+        case .randomTranslation: return ["random_translation"]
+        case .randomContrast: return ["random_contrast"]
+        case .randomBrightness: return ["random_brightness"]
+        case .resizing: return ["resizing", "resize"]
         }
     }
 
@@ -123,6 +133,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
         .layerNormalization, .rescaling, .normalization, .groupNormalization, .multiHeadAttention,
         .spatialDropout1D, .spatialDropout2D,
+        .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness, .resizing,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -133,6 +144,11 @@ enum LayerKind: String, CaseIterable, Sendable {
     var isOneD: Bool {
         [.conv1D, .maxPooling1D, .averagePooling1D, .globalAveragePooling1D, .globalMaxPooling1D,
          .separableConv1D, .zeroPadding1D, .cropping1D, .upSampling1D].contains(self)
+    }
+
+    /// Keras's random image layers (ModelcData/ImageAugmentation.swift): identity at inference.
+    var isAugmentation: Bool {
+        [.randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness].contains(self)
     }
 
     var isActivationLayer: Bool { self == .activation || self == .relu || self == .leakyReLU || self == .softmax }

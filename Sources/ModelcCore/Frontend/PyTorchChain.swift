@@ -163,7 +163,10 @@ extension PyTorchBuilder {
             if case .upsampleBilinear = op { bilinear = true }
             func up(_ a: Int, _ b: Int) -> Op { bilinear ? .upSamplingBilinear(sizeH: a, sizeW: b) : .upSampling(sizeH: a, sizeW: b) }
             guard !toSize else {
-                guard fh % h == 0, fw % w == 0 else { throw err("size (\(fh), \(fw)) is not a whole multiple of the input \(chw(s)); only whole factors are supported") }
+                if bilinear, fh % h != 0 || fw % w != 0 {   // the same half-pixel source points as Keras Resizing
+                    return (.resize(height: fh, width: fw), [fh, fw, ch], "size (\(fh), \(fw)): bilinear resize from \(h)x\(w) (align_corners=False)")
+                }
+                guard fh % h == 0, fw % w == 0 else { throw err("size (\(fh), \(fw)) is not a whole multiple of the input \(chw(s)); nearest upsampling by whole factors only") }
                 return (up(fh / h, fw / w), [fh, fw, ch], "size (\(fh), \(fw)) = scale factor \(fh / h)x\(fw / w) on this input")
             }
             return (up(fh, fw), [h * fh, w * fw, ch], nil)

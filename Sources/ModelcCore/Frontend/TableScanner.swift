@@ -543,6 +543,7 @@ enum TableScanner {
     static func bareFooterLabel(_ cell: String) -> String? {
         var word = cell.replacingOccurrences(of: "**", with: "").trimmed
         if word.hasSuffix(":") { word = String(word.dropLast()).trimmed }
+        if word.lowercased().hasSuffix(" params") { word = String(word.dropLast(7)).trimmed }   // "**Total params**"
         return footerLabels.first { $0.0.lowercased() == word.lowercased() + " params:" }?.0
     }
 

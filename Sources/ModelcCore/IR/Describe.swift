@@ -98,6 +98,8 @@ enum Describe {
         case .masking(let v): return "mask_value \(num(v))"
         case .normalization(let a): return a.description
         case .multiHeadAttention(let a): return a.description
+        case .augment(let a): return a.description + " (training only)"
+        case .resize(let h, let w): return "to \(h)x\(w), bilinear"
         case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m, oneD: oneD) + act(a.activation)
         case .batchNorm(let a):
             let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"

@@ -10,6 +10,8 @@
 // strideH, poolH = 1, its shapes are [L, C] (`Layer.isOneD`), and its kernel is stored
 // [k, CI, CO], which is the [1, k, CI, CO] HWIO kernel.
 
+import ModelcData
+
 /// Which framework's semantics apply (flatten order, BatchNorm defaults, LeakyReLU slope,
 /// weight layouts in .npz files, default initialization).
 public enum Semantics: String, Codable, Sendable {
@@ -253,6 +255,13 @@ public enum Op: Equatable, Codable, Sendable {
     case masking(value: Float)
     /// Keras MultiHeadAttention: reads a query, a value and a key (IR/Attention.swift).
     case multiHeadAttention(AttentionAttrs)
+    /// Keras's random image layers (RandomFlip, RandomRotation, ...): the input unchanged at
+    /// inference; a training forward transforms each image where the layer sits
+    /// (ModelcData/ImageAugmentation.swift, IR/AugmentationLayers.swift).
+    case augment(ImageAugmentation)
+    /// Keras Resizing: the image resized bilinearly to height x width (TF half-pixel centres, no
+    /// antialiasing; Kernels/Resampling.swift's `resize`), in training and at inference.
+    case resize(height: Int, width: Int)
 }
 
 /// One parameter tensor of a layer, named as in Keras weight files.

@@ -86,7 +86,9 @@ enum IRBuilder {
                          inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
         ir.channelsFirst = channelsFirst
         try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
+        try AugmentationLayers.check(ir)
         SemanticDefaults.hardSigmoid(&ir, layout: table.layout)
+        AugmentationLayers.kerasTwo(&ir, layout: table.layout, annotations: ann)
         SharedLayers.syncOps(&ir)
         try ModelInputs.resolve(&ir, classesAnnotated: ann.classes != nil)
         try ModelHeads.resolve(&ir, annotations: ann, document: doc)

@@ -93,6 +93,9 @@ enum Inference {
         case .layerNormalization, .groupNormalization, .normalization: return NormInference.solve(q)
         case .rescaling: return BasicInference.elementwise(q)
         case .multiHeadAttention: return AttentionInference.solve(q)
+        case .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness:
+            return AugmentationLayers.infer(q)
+        case .resizing: return ReshapingInference.resizing(q)
         }
     }
 

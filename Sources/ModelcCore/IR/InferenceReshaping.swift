@@ -48,6 +48,23 @@ enum ReshapingInference {
         return r
     }
 
+    /// Keras Resizing: the output size is the table's (or `target=HxW`), the channels kept.
+    static func resizing(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
+        guard let t = q.o.target.map({ $0.count >= 2 ? [$0[0], $0[1], q.input[2]] : [] }) ?? q.declaredOut else {
+            r.reason = "the output size is not printed; annotate `target=HxW`"; return r
+        }
+        guard t.count == 3, t[2] == q.input[2], t[0] >= 1, t[1] >= 1 else {
+            r.reason = "Resizing keeps the \(q.input[2]) channels of \(q.shape(q.input)) and resizes height and width, not to \(q.shape(t))"; return r
+        }
+        if let d = q.declaredOut, d != t {
+            r.reason = "target=\(t[0])x\(t[1]) gives \(q.shape(t)) but the table says \(q.shape(d))"; return r
+        }
+        r.fits = [LayerCandidate(kind: .resizing, op: .resize(height: t[0], width: t[1]), output: t)]
+        return r
+    }
+
     static func repeatVector(_ q: InferenceQuery) -> Fits {
         var r = Fits()
         guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but RepeatVector has none"; return r }

@@ -54,7 +54,7 @@ extension Layer {
         case .multiHeadAttention(let a):
             return a.tensors(queryFeatures: cin)
         case .input, .zeroPadding, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool, .activation,
-             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute, .masking:
+             .dropout, .flatten, .reshape, .lambda, .upSampling, .merge, .cropping, .upSamplingBilinear, .repeatVector, .permute, .masking, .augment, .resize:
             return []
         }
     }

@@ -64,6 +64,8 @@ enum ReportText {
         out += "Dataset: \(ir.dataset ?? "none")   classes: \(classes)\n"
         out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
         out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
+        let random = ir.layers.filter { if case .augment = $0.op { return true }; return false }.map(\.name)
+        if !random.isEmpty { out += "  random image layers: \(random.joined(separator: ", ")) (training steps only; none at inference)\n" }
         out += ModelInputs.report(ir)
         out += ModelHeads.report(ir)
         let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
@@ -160,6 +162,8 @@ enum ReportJSON {
                 p += [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"), ("epsilon", JSON.number(a.epsilon))]
             }
         case .masking(let v): p = [("mask_value", JSON.number(v))]
+        case .augment(let a): p = a.arguments
+        case .resize(let h, let w): p = [("height", String(h)), ("width", String(w)), ("interpolation", JSON.string("bilinear"))]
         case .multiHeadAttention(let a):
             p = [("num_heads", String(a.heads)), ("key_dim", String(a.keyDim)), ("value_dim", String(a.valueDim)),
                  ("use_bias", a.useBias ? "true" : "false"), ("output_shape", String(a.outputDim)),

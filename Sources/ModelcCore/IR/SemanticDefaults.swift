@@ -98,6 +98,7 @@ enum SemanticDefaults {
             let list = names.count > 4 ? names.prefix(3).joined(separator: ", ") + ", ... (\(names.count) layers)" : names.joined(separator: ", ")
             ir.assumptions.append("\(list): \(what)")
         }
+        AugmentationLayers.valueRanges(&ir, annotations: ann)
         applyTraining(&ir, annotations: ann)
         nameBinaryHead(&ir, annotations: ann)   // the final activation is known now
     }
@@ -182,6 +183,10 @@ enum SemanticDefaults {
             if o.rate == nil || o.causal == nil {
                 assume("MultiHeadAttention dropout \(Describe.num(o.rate ?? 0)), \(o.causal == true ? "causal" : "no causal mask") (a table prints neither; annotate `layer NAME: rate=R causal=true`)")
             }
+        case .augment:
+            AugmentationLayers.resolve(&L, o.augment, bilinear: o.bilinear, assume: assume)
+        case .resize where o.bilinear == nil:
+            assume("Resizing interpolation=bilinear, crop_to_aspect_ratio=False (Keras defaults; a table does not show them)")
         case .batchNorm(var a):
             a.epsilon = o.epsilon ?? 1e-3
             a.momentum = o.momentum ?? 0.99
@@ -371,8 +376,10 @@ enum SemanticDefaults {
     /// a Keras 2 or tf.keras table's is clip(0.2 x + 0.5, 0, 1); a Keras 3 table's is relu6(x + 3)
     /// / 6, as the annotation word means elsewhere; a table that shows no version (markdown) gets
     /// Keras 3's, noted.
+    static func isKerasTwo(layout: String) -> Bool { layout.hasPrefix("keras2") || layout.hasPrefix("tf.keras") }
+
     static func hardSigmoid(_ ir: inout ModelIR, layout: String) {
-        if layout.hasPrefix("keras2") || layout.hasPrefix("tf.keras") { return kerasTwoHardSigmoid(&ir) }
+        if isKerasTwo(layout: layout) { return kerasTwoHardSigmoid(&ir) }
         guard !layout.hasPrefix("keras3") else { return }
         let names = ir.layers.filter { l in
             if case .activation(.hardSigmoid) = l.op { return true }
@@ -416,6 +423,9 @@ enum SemanticDefaults {
         switch L.op { case .maxPool, .avgPool: isPool = true; default: isPool = false }
         // Glob directives (e.g. `layer *: ...`) may touch many layers; only single-name patterns are strict.
         let strict = ann.layers.contains { $0.matches(L.name) && !$0.pattern.contains("*") }
+        if case .augment(let a) = L.op, let why = AugmentationLayers.problem(a) {
+            throw doc.error(line ?? L.line, "layer '\(L.name)' (\(L.kind)): \(why)")
+        }
         guard strict else { return }
         if o.kernel != nil && !isConv { throw bad("kernel") }
         if o.pool != nil && !isPool { throw bad("pool") }
@@ -426,7 +436,15 @@ enum SemanticDefaults {
         for (key, set) in [("heads", o.heads != nil), ("key_dim", o.keyDim != nil), ("value_dim", o.valueDim != nil),
                            ("output_shape", o.outputDim != nil), ("causal", o.causal != nil)] where set && !attention { throw bad(key) }
         if o.size != nil, L.kind != LayerKind.upSampling2D.rawValue, L.kind != LayerKind.upSampling1D.rawValue { throw bad("size") }
-        if o.bilinear != nil, L.kind != LayerKind.upSampling2D.rawValue { throw bad("interpolation") }
+        var augmentKeys: Set<String> = []
+        if case .augment(let a) = L.op { augmentKeys = AugmentationLayers.keys(a) }
+        if o.bilinear == false, L.kind == LayerKind.resizing.rawValue {
+            throw doc.error(line, "layer '\(L.name)' (Resizing): interpolation=nearest is not supported (bilinear, Keras's default, is)")
+        }
+        if o.bilinear != nil, L.kind != LayerKind.upSampling2D.rawValue, L.kind != LayerKind.resizing.rawValue, !augmentKeys.contains("interpolation") {
+            throw bad("interpolation")
+        }
+        if let k = o.augment.keys.first(where: { !augmentKeys.contains($0) }) { throw bad(k) }
         if o.crop != nil, L.kind != LayerKind.cropping2D.rawValue, L.kind != LayerKind.cropping1D.rawValue { throw bad("crop") }
         if o.outputPadding != nil, L.kind != LayerKind.conv2DTranspose.rawValue { throw bad("output_padding") }
         if o.dims != nil, L.kind != LayerKind.permute.rawValue { throw bad("dims") }

@@ -9,6 +9,10 @@
 //                     of upper = s - floor(s) (Keras UpSampling2D(interpolation='bilinear'),
 //                     tf.image.resize, PyTorch Upsample(mode='bilinear', align_corners=False))
 //   bilinearBackward  dx = 0; each dy pixel adds its 4 weights' shares into dx
+//   resize            the same mix to any output size (Keras Resizing, tf.image.resize bilinear
+//                     without antialiasing): per axis, source s = (o + 0.5) * (n / m) - 0.5 with
+//                     the scale n / m rounded to Float once, as TF computes it; resizeBackward
+//                     likewise
 
 public enum Resampling {
     /// y [oh, ow, c] from x [h, w, c]: the window starting at row `top`, column `left`.
@@ -39,10 +43,37 @@ public enum Resampling {
         }
     }
 
+    /// One axis's taps from n input to m output pixels (TF's half-pixel scaler, scale n / m).
+    public static func resizeTaps(_ n: Int, to m: Int) -> [(lower: Int, upper: Int, weight: Float)] {
+        let scale = Float(n) / Float(m)
+        return (0..<m).map { o in
+            let s = (Float(o) + 0.5) * scale - 0.5
+            let f = s.rounded(.down)
+            return (max(Int(f), 0), min(Int(s.rounded(.up)), n - 1), s - f)
+        }
+    }
+
+    /// y [oh, ow, c] from x [h, w, c], bilinear (Keras Resizing).
+    public static func resize(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, input: (h: Int, w: Int, c: Int),
+                              output: (h: Int, w: Int)) {
+        mix(x, y, input: input, rows: resizeTaps(input.h, to: output.h), cols: resizeTaps(input.w, to: output.w))
+    }
+
+    /// dx [h, w, c] from dy [oh, ow, c].
+    public static func resizeBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, input: (h: Int, w: Int, c: Int),
+                                      output: (h: Int, w: Int)) {
+        scatter(dx, dy, input: input, rows: resizeTaps(input.h, to: output.h), cols: resizeTaps(input.w, to: output.w))
+    }
+
     /// y [h*sh, w*sw, c] from x [h, w, c].
     public static func bilinear(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, input: (h: Int, w: Int, c: Int),
                                 size: (h: Int, w: Int)) {
-        let rows = bilinearTaps(input.h, size: size.h), cols = bilinearTaps(input.w, size: size.w)
+        mix(x, y, input: input, rows: bilinearTaps(input.h, size: size.h), cols: bilinearTaps(input.w, size: size.w))
+    }
+
+    /// y[o][p] = the 4 input pixels of the taps, mixed.
+    static func mix(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, input: (h: Int, w: Int, c: Int),
+                    rows: [(lower: Int, upper: Int, weight: Float)], cols: [(lower: Int, upper: Int, weight: Float)]) {
         let c = input.c, ow = cols.count
         for (o, rt) in rows.enumerated() {
             let top = x + rt.lower * input.w * c, bottom = x + rt.upper * input.w * c
@@ -61,7 +92,12 @@ public enum Resampling {
     /// dx [h, w, c] from dy [h*sh, w*sw, c].
     public static func bilinearBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, input: (h: Int, w: Int, c: Int),
                                         size: (h: Int, w: Int)) {
-        let rows = bilinearTaps(input.h, size: size.h), cols = bilinearTaps(input.w, size: size.w)
+        scatter(dx, dy, input: input, rows: bilinearTaps(input.h, size: size.h), cols: bilinearTaps(input.w, size: size.w))
+    }
+
+    /// dx = 0; each dy pixel adds its 4 weights' shares into dx at the taps.
+    static func scatter(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, input: (h: Int, w: Int, c: Int),
+                        rows: [(lower: Int, upper: Int, weight: Float)], cols: [(lower: Int, upper: Int, weight: Float)]) {
         let c = input.c, ow = cols.count
         dx.update(repeating: 0, count: input.h * input.w * c)
         for (o, rt) in rows.enumerated() {

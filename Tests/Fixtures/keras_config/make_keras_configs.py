@@ -247,6 +247,23 @@ def time_distributed_conv():
         L.LSTM(3, name="lstm")])
 
 
+def augmentation_layers():
+    """Resizing, the random image layers with non-default arguments, then Rescaling and a small CNN."""
+    return seq("augmentation_layers", (24, 20, 3), "image", [
+        L.Resizing(30, 26, name="resize"),
+        L.RandomFlip("horizontal", name="flip"),
+        L.RandomRotation((-0.05, 0.1), fill_mode="constant", fill_value=12.0, interpolation="nearest", name="rotate"),
+        L.RandomZoom(0.2, width_factor=(-0.1, 0.3), fill_mode="wrap", name="zoom"),
+        L.RandomTranslation(0.1, (-0.2, 0.05), fill_mode="nearest", name="shift"),
+        L.RandomContrast(0.3, name="contrast"),
+        L.RandomBrightness((-0.2, 0.1), value_range=(0, 200), name="brightness"),
+        L.Rescaling(1 / 255, name="rescaling"),
+        L.Conv2D(4, 3, activation="relu", name="conv"),
+        L.GlobalAveragePooling2D(name="gap"),
+        L.Dense(3, activation="softmax", name="head"),
+    ])
+
+
 KERAS3 = {
     "seed000_kmnist_cnn": seed000,
     "seed001_mlp_128_128_64_relu_sgd": lambda: seed001("seed001_mlp_128_128_64_relu_sgd", [128, 128, 64], "relu"),
@@ -270,6 +287,7 @@ KERAS3 = {
     "embedding_birnn": embedding_birnn,
     "time_distributed": time_distributed,
     "time_distributed_conv": time_distributed_conv,
+    "augmentation_layers": augmentation_layers,
 }
 
 

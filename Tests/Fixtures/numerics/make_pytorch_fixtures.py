@@ -102,6 +102,21 @@ class ConvTransposeNet(nn.Module):
         return torch.sigmoid(self.deconv2(x))
 
 
+class ResizeNet(nn.Module):
+    """Conv2d, Upsample(size=(11, 5), mode='bilinear') from 7x9 (up 11/7, down 5/9: no whole
+    factor, so a resize with align_corners=False), tanh, Conv2d, tanh, flatten, Linear."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 3, 3, padding=1)
+        self.up = nn.Upsample(size=(11, 5), mode="bilinear")
+        self.conv2 = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4 * 9 * 3, 3)
+
+    def forward(self, x):
+        x = torch.tanh(self.conv2(torch.tanh(self.up(self.conv1(x)))))
+        return self.fc(torch.flatten(x, 1))
+
+
 class SmoothNet(nn.Module):
     """The smooth activations of published models: a strided Conv2d + BatchNorm2d + SiLU
     (EfficientNet's), then Linear layers with GELU(tanh) and F.mish (a forward call, no module),
@@ -155,6 +170,9 @@ MODEL_MD = {
                                "nearest), ConvTranspose2d 2x3 stride (2, 1) padding (0, 1) without bias, sigmoid; the "
                                "output is the [2, 24, 16] image (NCHW order).", "input: shape=3x3x4 scale=1 offset=0",
                                "forward: deconv1 relu up deconv2 sigmoid"),
+    "pytorch_resize": ("Conv2d, Upsample(size=(11, 5), mode='bilinear') from 7x9 (no whole factor: a bilinear resize, "
+                       "align_corners=False), tanh, Conv2d, tanh, NCHW flatten, Linear.", "input: shape=2x7x9 scale=1 offset=0",
+                       "forward: conv1 up tanh conv2 tanh flatten fc"),
     "pytorch_smooth": ("A strided Conv2d, BatchNorm2d, SiLU; NCHW flatten; Linear layers followed by GELU(approximate="
                        "'tanh') and F.mish (a forward call), Hardswish and GELU, Hardsigmoid, SELU, Softplus and Softsign.",
                        "input: shape=1x8x8 scale=1 offset=0",
@@ -226,6 +244,7 @@ CASES = [("pytorch_mnist_net", MnistNet, (1, 28, 28), 2, 11),
          ("pytorch_conv1d", Conv1dNet, (2, 17), 4, 13),
          ("pytorch_conv_transpose", ConvTransposeNet, (3, 3, 4), 3, 14),
          ("pytorch_smooth", SmoothNet, (1, 8, 8), 6, 15),
+         ("pytorch_resize", ResizeNet, (2, 7, 9), 3, 16),
          ]
 
 if __name__ == "__main__":

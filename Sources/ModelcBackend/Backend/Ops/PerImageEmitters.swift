@@ -2,6 +2,7 @@
 // (Sources/ModelcRuntime/Kernels/Resampling.swift, Rearranging.swift):
 //   Cropping1D/2D           Resampling.crop / cropBackward: the window, and dy into a zeroed dx
 //   UpSampling2D bilinear   Resampling.bilinear / bilinearBackward (TF half-pixel centres)
+//   Resizing                Resampling.resize / resizeBackward (bilinear to any size, the same centres)
 //   RepeatVector            Rearranging.repeatVector / repeatVectorBackward (sum of the copies)
 //   Permute                 Rearranging.permute / permuteBackward (the inverse permutation)
 // Training and inference run the same forward; the backward overwrites dx. 1-D layers arrive
@@ -48,6 +49,14 @@ struct BilinearUpSamplingEmitter: OpEmitter {
         let i = c.inShape
         return PerImageKernel(kernel: "Resampling.bilinear", args: "input: (\(i[0]), \(i[1]), \(i[2])), size: (\(sizeH), \(sizeW))",
                               what: "bilinear upsampling \(sizeH)x\(sizeW), half-pixel centres").emit(c, m)
+    }
+}
+
+struct ResizeEmitter: OpEmitter {
+    func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
+        let i = c.inShape, o = c.outShape
+        return PerImageKernel(kernel: "Resampling.resize", args: "input: (\(i[0]), \(i[1]), \(i[2])), output: (\(o[0]), \(o[1]))",
+                              what: "resized to \(o[0])x\(o[1]), bilinear, half-pixel centres").emit(c, m)
     }
 }
 

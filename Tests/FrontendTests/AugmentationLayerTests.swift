@@ -197,4 +197,29 @@ final class AugmentationLayerTests: XCTestCase {
         let k = try Frontend.check(path: Fixtures.path("keras_config/augmentation_layers.config.json"))
         XCTAssertEqual(k.layer("resize")?.op, .resize(height: 30, width: 26))
     }
+
+    /// CenterCrop: a Cropping from row (H - h) / 2 and column (W - w) / 2 (the odd one left over at
+    /// the bottom/right), as Keras crops; to a size larger than its input (a resize first) refused.
+    func testCenterCropRows() throws {
+        let table = """
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        center_crop (CenterCrop)     (None, 25, 24, 1)         0
+        conv2d (Conv2D)              (None, 23, 22, 8)         80
+        flatten (Flatten)            (None, 4048)              0
+        dense (Dense)                (None, 10)                40490
+        =================================================================
+        Total params: 40,570
+        ```modelc
+        input: shape=28x28x1
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(table))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.layer("center_crop")?.op, .cropping(top: 1, bottom: 2, left: 2, right: 2))
+        checkError(table.replacingOccurrences(of: "input: shape=28x28x1", with: "input: shape=24x28x1"),
+                   contains: "CenterCrop to 25x24, larger than its input 24x28, resizes first")
+        let k = try Frontend.check(path: Fixtures.path("keras_config/augmentation_layers.config.json"))
+        XCTAssertEqual(k.layer("crop")?.op, .cropping(top: 1, bottom: 2, left: 1, right: 1))
+    }
 }

@@ -8,7 +8,7 @@
 //                      one number f as [1 - f, 1 + f], Keras 3 as [1, 1 + f], and draws one
 //                      factor per batch)
 //   RandomBrightness   factor, value_range
-// And Resizing (height, width; bilinear). A factor is a number f ([-f, f]; Keras 3's
+// And Resizing (height, width; bilinear) and CenterCrop (a Cropping). A factor is a number f ([-f, f]; Keras 3's
 // RandomContrast [0, f]) or a list lower, upper.
 // tf.keras 2's RandomFlip draws once per axis, Keras 3's once for both.
 
@@ -63,12 +63,17 @@ extension KerasConfigLayers {
         return (kind, .augment(a), s)
     }
 
-    /// Resizing: height, width; bilinear without antialiasing, aspect ratio not kept (the rest refused).
-    static func resizing(_ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
-        guard s.count == 3 else { throw fail("resizes images (height, width, channels), not \(Inference.shapeText(s))") }
+    /// Resizing: height, width; bilinear without antialiasing, aspect ratio not kept (the rest
+    /// refused). CenterCrop: height, width, no larger than the input.
+    static func resizing(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+        guard s.count == 3 else { throw fail("works on images (height, width, channels), not \(Inference.shapeText(s))") }
         let c = l.config
         let h = try c.required("height").int(min: 1, max: ResourceLimits.maxDimension)
         let w = try c.required("width").int(min: 1, max: ResourceLimits.maxDimension)
+        if kind == .centerCrop {
+            guard h <= s[0], w <= s[1] else { throw fail("a crop to \(h)x\(w), larger than the input \(s[0])x\(s[1]), resizes first (Keras's smart_resize); not supported") }
+            return (.centerCrop, ReshapingInference.centerCropOp(input: s, height: h, width: w), [h, w, s[2]])
+        }
         if let i = try c.present("interpolation"), try i.string() != "bilinear" { throw i.fail("bilinear (the only interpolation supported)") }
         for key in ["crop_to_aspect_ratio", "pad_to_aspect_ratio", "antialias"] {
             if let k = try c.present(key), try k.bool() { throw k.error("\(key)=true is not supported") }

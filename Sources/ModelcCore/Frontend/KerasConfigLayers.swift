@@ -197,8 +197,8 @@ enum KerasConfigLayers {
             return try masking(l, input: s, fail: fail)
         case .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness:
             return try augmentation(kind, l, input: s, fail: fail)
-        case .resizing:
-            return try resizing(l, input: s, fail: fail)
+        case .resizing, .centerCrop:
+            return try resizing(kind, l, input: s, fail: fail)
         case .add, .subtract, .multiply, .average, .maximum, .minimum, .concatenate, .multiHeadAttention:
             throw fail("\(kind == .multiHeadAttention ? "MultiHeadAttention" : "a merge layer") needs the layers feeding it (a Functional model's inbound_nodes); a Sequential model cannot hold one")
         case .lambda:

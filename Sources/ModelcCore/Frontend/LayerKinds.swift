@@ -45,7 +45,7 @@ enum LayerKind: String, CaseIterable, Sendable {
     case multiHeadAttention = "MultiHeadAttention"
     case randomFlip = "RandomFlip", randomRotation = "RandomRotation", randomZoom = "RandomZoom"
     case randomTranslation = "RandomTranslation", randomContrast = "RandomContrast", randomBrightness = "RandomBrightness"
-    case resizing = "Resizing"
+    case resizing = "Resizing", centerCrop = "CenterCrop"
 
     /// Other class names Keras versions print for the same layer.
     static let aliases: [String: LayerKind] = [
@@ -119,6 +119,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         case .randomContrast: return ["random_contrast"]
         case .randomBrightness: return ["random_brightness"]
         case .resizing: return ["resizing", "resize"]
+        case .centerCrop: return ["center_crop"]
         }
     }
 
@@ -133,7 +134,7 @@ enum LayerKind: String, CaseIterable, Sendable {
         .separableConv1D, .zeroPadding1D, .cropping2D, .cropping1D, .upSampling1D, .repeatVector, .permute,
         .layerNormalization, .rescaling, .normalization, .groupNormalization, .multiHeadAttention,
         .spatialDropout1D, .spatialDropout2D,
-        .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness, .resizing,
+        .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness, .resizing, .centerCrop,
     ]
 
     static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -96,6 +96,7 @@ enum Inference {
         case .randomFlip, .randomRotation, .randomZoom, .randomTranslation, .randomContrast, .randomBrightness:
             return AugmentationLayers.infer(q)
         case .resizing: return ReshapingInference.resizing(q)
+        case .centerCrop: return ReshapingInference.centerCrop(q)
         }
     }
 

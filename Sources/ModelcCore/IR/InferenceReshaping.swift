@@ -65,6 +65,34 @@ enum ReshapingInference {
         return r
     }
 
+    /// Keras CenterCrop to the table's size (or `target=HxW`): a crop starting at row (H - h) / 2
+    /// and column (W - w) / 2, rounded down (the odd row or column goes to the bottom/right). A
+    /// size larger than the input (which Keras resizes to first) is refused.
+    static func centerCrop(_ q: InferenceQuery) -> Fits {
+        var r = Fits()
+        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
+        let (h, w, c) = (q.input[0], q.input[1], q.input[2])
+        guard let t = q.o.target.map({ $0.count >= 2 ? [$0[0], $0[1], c] : [] }) ?? q.declaredOut else {
+            r.reason = "the output size is not printed; annotate `target=HxW`"; return r
+        }
+        guard t.count == 3, t[2] == c, t[0] >= 1, t[1] >= 1 else {
+            r.reason = "CenterCrop keeps the \(c) channels of \(q.shape(q.input)), not \(q.shape(t))"; return r
+        }
+        guard t[0] <= h, t[1] <= w else {
+            r.reason = "CenterCrop to \(t[0])x\(t[1]), larger than its input \(h)x\(w), resizes first (Keras's smart_resize); not supported"; return r
+        }
+        if let d = q.declaredOut, d != t {
+            r.reason = "target=\(t[0])x\(t[1]) gives \(q.shape(t)) but the table says \(q.shape(d))"; return r
+        }
+        r.fits = [LayerCandidate(kind: .centerCrop, op: centerCropOp(input: q.input, height: t[0], width: t[1]), output: t)]
+        return r
+    }
+
+    static func centerCropOp(input s: [Int], height: Int, width: Int) -> Op {
+        let top = (s[0] - height) / 2, left = (s[1] - width) / 2
+        return .cropping(top: top, bottom: s[0] - height - top, left: left, right: s[1] - width - left)
+    }
+
     static func repeatVector(_ q: InferenceQuery) -> Fits {
         var r = Fits()
         guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but RepeatVector has none"; return r }

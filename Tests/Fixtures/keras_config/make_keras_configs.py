@@ -248,9 +248,10 @@ def time_distributed_conv():
 
 
 def augmentation_layers():
-    """Resizing, the random image layers with non-default arguments, then Rescaling and a small CNN."""
+    """Resizing, CenterCrop, the random image layers with non-default arguments, then Rescaling and a small CNN."""
     return seq("augmentation_layers", (24, 20, 3), "image", [
         L.Resizing(30, 26, name="resize"),
+        L.CenterCrop(27, 24, name="crop"),
         L.RandomFlip("horizontal", name="flip"),
         L.RandomRotation((-0.05, 0.1), fill_mode="constant", fill_value=12.0, interpolation="nearest", name="rotate"),
         L.RandomZoom(0.2, width_factor=(-0.1, 0.3), fill_mode="wrap", name="zoom"),

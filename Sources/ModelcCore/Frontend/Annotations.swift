@@ -122,6 +122,8 @@ struct Annotations {
     /// PyTorch `forward:` call order (module names and functional calls), one token each.
     var forward: [String]?
     var forwardLine: Int?
+    /// `nested NAME: Class ...; Class ...`: a nested model's layers (Frontend/NestedBlocks.swift).
+    var nested: [NestedDirective] = []
 
     func overrides(for layerName: String) -> LayerOverrides {
         var o = LayerOverrides()
@@ -288,12 +290,14 @@ enum AnnotationParser {
             ann.forwardLine = ann.forwardLine ?? line
         case "head":
             ann.heads.append(try ModelHeads.directive(words, rest, line: line, doc: doc))
+        case "nested":
+            ann.nested.append(try NestedBlocks.directive(words, rest, line: line, doc: doc))
         case "layer":
             guard words.count == 2 else { throw err("expected 'layer NAME: key=value ...' (NAME may use * globs)") }
             let o = try layerOverrides(rest, line: line, doc: doc)
             ann.layers.append(LayerDirective(pattern: words[1], line: line, overrides: o))
         default:
-            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, head NAME:, train:, forward:)")
+            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, nested NAME:, head NAME:, train:, forward:)")
         }
     }
 

@@ -163,7 +163,7 @@ enum NestedModels {
     static func collapsedError(_ row: RawRow, doc: Document) -> ModelError {
         let cls = containerClasses.first { $0.hasPrefix(row.typeText) } ?? row.typeText
         // A 0-param block is most often the data-augmentation Sequential of Keras's tutorials.
-        let hint = row.params == 0 ? " (a 0-param block such as a data-augmentation Sequential of RandomFlip, RandomRotation, ... layers is read from that table too)" : ""
+        let hint = row.params == 0 ? "; or, for a 0-param block such as a data-augmentation Sequential, name its layers: `nested \(row.name): RandomFlip mode=horizontal; RandomRotation factor=0.1`" : ""
         return doc.error(row.line, "layer '\(row.name)' (\(cls)) is a nested model (a pretrained base or an inner Sequential) printed as one row of \(formatCount(row.params)) params; modelc needs its layers: print the summary with `model.summary(expand_nested=True)` and give modelc that table" + hint)
     }
 }

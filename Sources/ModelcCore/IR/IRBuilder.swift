@@ -6,7 +6,8 @@
 //         equal to the printed ones.
 
 enum IRBuilder {
-    static func build(table: SummaryTable, annotations ann: Annotations, document doc: Document) throws -> ModelIR {
+    static func build(table: SummaryTable, annotations: Annotations, document doc: Document) throws -> ModelIR {
+        let (table, ann) = try NestedBlocks.expand(table, annotations: annotations, doc: doc)
         let (srows, hows) = try classify(table, annotations: ann, document: doc)
         return try DataFormat.resolve(table, rows: srows, hows: hows, annotations: ann, document: doc)
     }

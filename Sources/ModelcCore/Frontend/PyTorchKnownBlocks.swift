@@ -9,6 +9,9 @@
 //                   InceptionA-E (concatenated branches); _DenseLayer, _DenseBlock (DenseNet:
 //                   concatenation); ShuffleNetV2's InvertedResidual (branch1/branch2: split,
 //                   concatenation, channel shuffle)
+//   attention       MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer,
+//                   TransformerEncoder (attention over the sequence, residuals): refused by name,
+//                   modelc compiles attention from Keras's MultiHeadAttention only
 //   shape kept      InvertedResidual (MobileNetV2/V3), MBConv, FusedMBConv (EfficientNet),
 //                   _InvertedResidual (MNASNet), DepthwiseSeparableConv, EdgeResidual (timm):
 //                   x + f(x) when the block keeps its input's shape (stride 1, as many channels
@@ -65,8 +68,13 @@ enum PyTorchKnownBlocks {
     /// kept when all its convolutions have stride 1 and the first one's input channels are the
     /// last one's output channels. Runs before the modules are read (an unsupported module inside,
     /// such as EfficientNet's StochasticDepth, would hide the reason).
+    static let attention: Set<String> = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"]
+
     static func check(_ root: PTModule, doc: Document) throws {
         for c in root.children where c.isContainer {
+            if attention.contains(c.type) {
+                throw doc.error(c.line, "module '\(c.path)' (\(c.type)): PyTorch's attention modules are not supported (their forward() attends over the sequence and adds residual connections, which a repr does not show); modelc compiles attention from Keras's MultiHeadAttention (tables, .keras, .h5)")
+            }
             let names = Set(c.children.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
             func has(_ rule: Rule) -> Bool {
                 rule.children.contains { n in n.hasSuffix("*") ? names.contains { $0.hasPrefix(String(n.dropLast())) } : names.contains(n) }

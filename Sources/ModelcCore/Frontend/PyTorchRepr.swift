@@ -10,8 +10,9 @@
 // nested containers (`Sequential`, custom blocks), any line prefix made of spaces, tabs, `#`
 // and `>` (markdown code blocks, Python comments, quotes), a logging prefix before the root
 // line (`... INFO - Network(`) and text after the root's closing parenthesis, and "headless"
-// reprs that show only the `(name): Module(...)` lines. The first balanced block is used;
-// a stray extra `)` after it is ignored.
+// reprs that show only the `(name): Module(...)` lines, and PyTorch 2's repeated children
+// `(1-3): 3 x Sequential(` (read as the children 1, 2 and 3, each a copy). The first balanced
+// block is used; a stray extra `)` after it is ignored.
 
 struct PTModule {
     /// Dotted module path as in `state_dict` keys ("conv1", "features.0"); "" for the root.
@@ -26,6 +27,17 @@ struct PTModule {
 
     /// Leaves in declared order (containers expanded).
     var leaves: [PTModule] { isContainer ? children.flatMap(\.leaves) : [self] }
+
+    /// The same module under `path` (its descendants' paths follow).
+    func moved(to newPath: String) -> PTModule {
+        var m = self
+        m.path = newPath
+        m.children = children.map { c in
+            let tail = path.isEmpty ? c.path : String(c.path.dropFirst(path.count + 1))
+            return c.moved(to: newPath.isEmpty ? tail : newPath + "." + tail)
+        }
+        return m
+    }
 
     func find(_ path: String) -> PTModule? {
         if self.path == path { return self }
@@ -54,6 +66,23 @@ enum PyTorchRepr {
         let after = s[s.index(after: close)...]
         guard after.hasPrefix(": ") || after.hasPrefix(":\t") else { return nil }
         return (String(name), after.dropFirst(2).trimmed)
+    }
+
+    /// The most modules one `(a-b): N x Module(` line may stand for (its copies' leaves).
+    static let maxRepeatedLeaves = 65_536
+
+    /// PyTorch 2's "(1-3): 3 x Sequential(" → ("Sequential(", first 1, count 3): the module text
+    /// and how many identical children start at index `first`; nil for other lines.
+    static func repeatLine(_ line: String) -> (rest: String, first: Int, count: Int)? {
+        let s = body(line)
+        guard s.first == "(", let close = s.firstIndex(of: ")") else { return nil }
+        let range = s[s.index(after: s.startIndex)..<close].split(separator: "-", omittingEmptySubsequences: false)
+        guard range.count == 2, let a = Int(range[0]), let b = Int(range[1]), a >= 0, b > a, b - a < 4096 else { return nil }
+        let after = s[s.index(after: close)...]
+        guard after.hasPrefix(": ") else { return nil }
+        let rest = after.dropFirst(2)
+        guard let x = rest.range(of: " x "), Int(rest[..<x.lowerBound]) == b - a + 1 else { return nil }
+        return (String(rest[x.upperBound...]).trimmed, a, b - a + 1)
     }
 
     /// "Net(" / "Net (" / "... INFO - Network(" / "model=FullyShardedDataParallel(" → "Net".
@@ -139,41 +168,56 @@ enum PyTorchRepr {
             let line = doc.lines[k]
             if line.trimmed.isEmpty { k += 1; if headless { return false }; continue }
             if isClose(line) { k += 1; return true }
-            guard let (name, rest) = moduleLine(line) else { return false }
-            let path = prefix.isEmpty ? name : prefix + "." + name
-            if let type = openName(rest), !rest.dropLast().contains("(") || rest.hasSuffix(" (") {
-                var child = PTModule(path: path, type: type, args: "", line: k + 1, isContainer: true)
-                k += 1
-                let closed = try parseChildren(doc, &k, prefix: path, into: &child, skipping: skipping, depth: depth + 1)
-                guard closed else {
-                    if k < n { throw doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' inside '\(path)': expected '(name): Module(...)' or ')'") }
-                    throw doc.error(child.line, "the '\(path)' \(type)( block is not closed")
+            if let r = repeatLine(line) {
+                let line = k + 1
+                let first = try child(doc, &k, path: prefix.isEmpty ? "\(r.first)" : "\(prefix).\(r.first)", rest: r.rest, skipping: skipping, depth: depth)
+                guard first.leaves.count * r.count <= maxRepeatedLeaves else {
+                    throw doc.error(line, "'\(body(doc.lines[line - 1]).trimmed)' repeats \(first.leaves.count) module(s) \(r.count) times: more than \(maxRepeatedLeaves)")
                 }
-                parent.children.append(child)
+                for i in 0..<r.count { parent.children.append(first.moved(to: prefix.isEmpty ? "\(r.first + i)" : "\(prefix).\(r.first + i)")) }
                 continue
             }
-            // Leaf: "Type(args)" or "Type (args)"; trailing text after the balanced ')' is ignored.
-            guard let open = rest.firstIndex(of: "(") else {
-                throw doc.error(k + 1, "module '\(path)': expected 'Type(arguments)', found '\(rest)'")
-            }
-            let type = rest[..<open].trimmed
-            guard !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw doc.error(k + 1, "module '\(path)': cannot read the class name in '\(rest)'")
-            }
-            var level = 0
-            var end: String.Index?
-            for idx in rest[open...].indices {
-                let c = rest[idx]
-                if c == "(" { level += 1 } else if c == ")" { level -= 1; if level == 0 { end = idx; break } }
-            }
-            guard let e = end else {
-                throw doc.error(k + 1, "module '\(path)': unbalanced parentheses in '\(rest)'")
-            }
-            let args = String(rest[rest.index(after: open)..<e]).trimmed
-            parent.children.append(PTModule(path: path, type: type, args: args, line: k + 1, isContainer: false))
-            k += 1
+            guard let (name, rest) = moduleLine(line) else { return false }
+            let path = prefix.isEmpty ? name : prefix + "." + name
+            parent.children.append(try child(doc, &k, path: path, rest: rest, skipping: skipping, depth: depth))
         }
         return false
+    }
+
+    /// The module of the line at `k` ("Type(" opening a container, or a leaf "Type(args)"), `k`
+    /// moved past it.
+    static func child(_ doc: Document, _ k: inout Int, path: String, rest: String, skipping: Set<Int>, depth: Int) throws -> PTModule {
+        let n = doc.lines.count
+        if let type = openName(rest), !rest.dropLast().contains("(") || rest.hasSuffix(" (") {
+            var child = PTModule(path: path, type: type, args: "", line: k + 1, isContainer: true)
+            k += 1
+            let closed = try parseChildren(doc, &k, prefix: path, into: &child, skipping: skipping, depth: depth + 1)
+            guard closed else {
+                if k < n { throw doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' inside '\(path)': expected '(name): Module(...)' or ')'") }
+                throw doc.error(child.line, "the '\(path)' \(type)( block is not closed")
+            }
+            return child
+        }
+        // Leaf: "Type(args)" or "Type (args)"; trailing text after the balanced ')' is ignored.
+        guard let open = rest.firstIndex(of: "(") else {
+            throw doc.error(k + 1, "module '\(path)': expected 'Type(arguments)', found '\(rest)'")
+        }
+        let type = rest[..<open].trimmed
+        guard !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw doc.error(k + 1, "module '\(path)': cannot read the class name in '\(rest)'")
+        }
+        var level = 0
+        var end: String.Index?
+        for idx in rest[open...].indices {
+            let c = rest[idx]
+            if c == "(" { level += 1 } else if c == ")" { level -= 1; if level == 0 { end = idx; break } }
+        }
+        guard let e = end else {
+            throw doc.error(k + 1, "module '\(path)': unbalanced parentheses in '\(rest)'")
+        }
+        let args = String(rest[rest.index(after: open)..<e]).trimmed
+        k += 1
+        return PTModule(path: path, type: type, args: args, line: k, isContainer: false)
     }
 }
 

@@ -240,7 +240,8 @@ extension PyTorchBuilder {
             }
             if fits.count == 1 {
                 let before = fits[0].0.map { "'\(steps[$0].name)'" }.joined(separator: ", ")
-                notes.append("\(poolName.map { "'\($0)'" } ?? "max_pool2d(2)") called before \(before): the only \(size)-pool placement that makes the shapes fit (functional pooling is not shown by the repr; annotate `forward:` to override)")
+                let sized = input.count == 3 ? " for the \(input[0])x\(input[1]) input (another input size may fit another number of calls)" : ""
+                notes.append("\(poolName.map { "'\($0)'" } ?? "max_pool2d(2)") called before \(before): the only \(size)-pool placement that makes the shapes fit\(sized) (functional pooling is not shown by the repr; annotate `forward:` to override)")
                 return fits[0].1
             }
             if fits.count > 1 {

@@ -131,10 +131,15 @@ enum TableScanner {
 
     /// The footer line kind of `t` (trimmed, `#`/`>` quote marks allowed before it), if any.
     static func footerKind(_ t: String) -> FooterKind? {
+        let n = normalizedFooter(withoutHeadingMarks(t))
+        return footerLabels.first { n.hasPrefix($0.0) }?.1
+    }
+
+    /// A footer written as a markdown heading or quote ("#### Total params: 12,194") without its marks.
+    static func withoutHeadingMarks(_ t: String) -> String {
         var s = Substring(t)
         while let f = s.first, f == "#" || f == ">" || f == " " || f == "\t" { s = s.dropFirst() }
-        let n = normalizedFooter(String(s))
-        return footerLabels.first { n.hasPrefix($0.0) }?.1
+        return String(s)
     }
 
     /// A footer as pasted into markdown: "**Total Params**: 22,428,288 (85.56 MB)" → "Total params: 22,428,288 (85.56 MB)"
@@ -149,11 +154,12 @@ enum TableScanner {
 
     /// "Total params: 395,178", "Trainable params: 16 (64.00 B)", "Non-trainable params: 0".
     static func footer(_ raw: String, line: Int, doc: Document, table: inout SummaryTable) -> (FooterKind, Int?)? {
-        let t = normalizedFooter(raw)
+        let t = normalizedFooter(withoutHeadingMarks(raw))
         for (p, kind) in footerLabels where t.hasPrefix(p) {
             let value = t.dropFirst(p.count).trimmed
             var token = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if token.hasSuffix(".0") { token = String(token.dropLast(2)) }   // Keras 2.0 printed floats
+            if token.count >= 2, token.hasPrefix("`"), token.hasSuffix("`") { token = String(token.dropFirst().dropLast()) }   // a code span
             guard let n = token.parsedCount else {
                 // Not fatal: the rows can still be checked; the report is marked not ok.
                 table.footerProblems.append(doc.error(line, "'\(p)' is followed by '\(value)', expected a count like 1,234"))
@@ -424,7 +430,10 @@ enum TableScanner {
         out.append(cur)
         if out.first?.trimmed.isEmpty == true { out.removeFirst() }
         if out.last?.trimmed.isEmpty == true { out.removeLast() }
-        return out.map { $0.trimmed }
+        return out.map { c in   // a markdown code span, "`(None, 32, 154, 64)`", is its text
+            let t = c.trimmed
+            return t.count >= 2 && t.hasPrefix("`") && t.hasSuffix("`") ? String(t.dropFirst().dropLast()).trimmed : t
+        }
     }
 
     /// Column positions of a box or pipe table, from its header.
@@ -486,7 +495,12 @@ enum TableScanner {
         scan: while i < doc.lines.count {
             defer { i += 1 }
             if skipping.contains(i + 1) { stop = i; break }
-            let t = cols.line(clean(prefix, doc.lines[i]))
+            let raw = clean(prefix, doc.lines[i]).trimmed
+            // "#### Total params: 12,194": a footer as a markdown heading, not a `#` note
+            if raw.hasPrefix("#"), footerKind(raw) != nil, let f = footer(raw, line: i + 1, doc: doc, table: &table) {
+                record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
+            }
+            let t = cols.line(raw)
             if t.isEmpty { continue }
             if isFence(t) {
                 // Before the rows, or between them and totals pasted in a code block under the table.

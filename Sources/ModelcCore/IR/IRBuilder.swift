@@ -20,7 +20,12 @@ enum IRBuilder {
         }
         var seen = Set<String>()
         for r in table.rows {
-            guard seen.insert(r.name).inserted else { throw doc.error(r.line, "layer name '\(r.name)' appears twice in the table") }
+            guard seen.insert(r.name).inserted else {
+                // Keras 3 cuts long names at the column's width ("batch_normalizatio…")
+                let cut = r.line >= 1 && r.line <= doc.lines.count && doc.lines[r.line - 1].contains(r.name + "…")
+                throw doc.error(r.line, "layer name '\(r.name)' appears twice in the table" + (cut
+                    ? " (the names are cut at the column's width, '\(r.name)…': print the summary wider, `model.summary(line_length=200)`)" : ""))
+            }
         }
         var srows: [SearchRow] = []
         var hows: [String?] = []

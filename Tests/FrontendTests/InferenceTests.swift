@@ -203,4 +203,15 @@ final class InferenceTests: XCTestCase {
         let r3 = try Frontend.check(text: custom + "\n```modelc\nlayer pool_of_everything_xyzw: kind=GlobalMaxPooling2D\n```\n", path: "g.md")
         XCTAssertEqual(r3.layer("pool_of_everything_xyzw")?.op, .globalMaxPool)
     }
+
+    /// No input row: a first Conv2D printing 222x222 reads 'valid' padding from 224x224 (a common
+    /// image size and Keras's default padding), not 'same' from 222x222; a size that is common
+    /// already (28x28) stays as found.
+    func testGuessedInputPrefersACommonImageSize() throws {
+        let r = try Frontend.check(path: Fixtures.path("summaries/keras2_tinyvgg_no_input_row_valid_224.txt"))
+        XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
+        guard case .conv2d(let a)? = r.layer("conv2d")?.op else { return XCTFail("no conv2d") }
+        XCTAssertEqual(a.padding, .valid)
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size preferred") }, "\(r.ir.assumptions)")
+    }
 }

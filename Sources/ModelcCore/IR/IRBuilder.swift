@@ -66,7 +66,9 @@ enum IRBuilder {
         if guessed, hasInputRow, case .unknown(let cell) = srows[0].row.shape, CutInputCell.printedDims(cell) != nil {
             assumptions.append("input shape \(Inference.shapeText(input)): the InputLayer's cell '\(cell)' is cut at the column edge; completed as the first shape for which every layer verifies")
         } else if guessed {
-            assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count (annotate `input: shape=HxWxC`)")
+            let common = input.count == 3 && commonSizes.contains(input[0]) && commonSizes.contains(input[1])
+            assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count"
+                               + (common ? ", a common image size preferred" : "") + " (annotate `input: shape=HxWxC`)")
         }
         var prev = input
         for (i, (c, group)) in search.chosen.enumerated() {
@@ -126,7 +128,9 @@ enum IRBuilder {
         }
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
-            if search.run(from: 0, input: inp) { return (inp, guessed, search) }
+            guard search.run(from: 0, input: inp) else { continue }
+            if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) { return (alt.0, guessed, alt.1) }
+            return (inp, guessed, search)
         }
         var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
         if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {
@@ -175,6 +179,28 @@ enum IRBuilder {
             notes.append("output shape not printed ('\(r.row.shape.display)'); inferred \(Inference.shapeText(c.output))")
         }
         return notes
+    }
+
+    /// Image sizes that published models take (ImageNet's 224 and 227, Inception's 299, ...).
+    static let commonSizes: Set<Int> = [28, 32, 48, 64, 96, 100, 112, 128, 150, 160, 180, 200, 224, 227, 256, 299, 300, 384, 512]
+
+    /// A first Conv2D whose guessed input is its own output size ('same' padding) on a size no
+    /// published model takes (222x222) where 'valid' padding from a common size (224x224) fits
+    /// as well: that input, with the search that resolved it. Keras's default padding is 'valid'.
+    static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document) -> ([Int], InferenceSearch)? {
+        guard row.kinds == [.conv2D], inp.count == 3, !(commonSizes.contains(inp[0]) && commonSizes.contains(inp[1])),
+              let out = row.row.shape.known, out.count == 3, out[0] == inp[0], out[1] == inp[1], out[2] > 0 else { return nil }
+        for bias in [true, false] {
+            let r = row.row.params - (bias ? out[2] : 0)
+            guard r > 0, r % (out[2] * inp[2]) == 0 else { continue }
+            let k = Int(Double(r / (out[2] * inp[2])).squareRoot().rounded())
+            guard k > 1, k * k == r / (out[2] * inp[2]) else { continue }
+            let alt = [out[0] + k - 1, out[1] + k - 1, inp[2]]
+            guard commonSizes.contains(alt[0]), commonSizes.contains(alt[1]) else { continue }
+            let search = InferenceSearch(rows: rows, doc: doc)
+            if search.run(from: 0, input: alt) { return (alt, search) }
+        }
+        return nil
     }
 
     /// Input shapes to try when the table does not print one (all datasets here are 28x28x1).

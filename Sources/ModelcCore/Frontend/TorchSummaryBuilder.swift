@@ -18,6 +18,12 @@ extension PyTorchBuilder {
                 }
             }
             inputs += firstConv1dInputs(first, inputMB: t.inputMB) + [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]] + firstConvInputs(first)
+            if first.type == "Conv2d", let mb = t.inputMB {
+                // The table's Input size (MB) is C x H x W floats: images of that size first (a common size
+                // first), the others after them (two inputs of a model print their sum).
+                let sized = squareInputs(megabytes: mb)
+                inputs = sized + inputs.filter { !sized.contains($0) }
+            }
         }
         var lastError: ModelError?
         for inp in inputs {
@@ -49,10 +55,22 @@ extension PyTorchBuilder {
 
     /// The assumption for an input the table does not state: the first that fits its first row.
     static func chosenInputNote(_ inp: [Int], _ t: TSTable) -> String {
-        let sized = inp.count == 2 && t.inputMB.map { fitsInputSize(inp, megabytes: $0) } == true
+        let sized = t.inputMB.map { fitsInputSize(inp, megabytes: $0) } == true
         let (form, annotation) = inp.count == 2 ? ("C x L", "CxL") : ("C x H x W", "CxHxW")
         return "input shape \(chw(inp)) (\(form)): the first that fits the first row" + (sized ? " and the table's Input size (MB)" : "")
             + " (annotate `input: shape=\(annotation)`)"
+    }
+
+    /// Square images of 1 or 3 channels whose floats make `mb` megabytes (to the table's two
+    /// decimals), common image sizes (IRBuilder.commonSizes) first, then the nearest.
+    static func squareInputs(megabytes mb: Double) -> [[Int]] {
+        var out: [[Int]] = []
+        for c in [3, 1] {
+            let s0 = Int((mb * 1_048_576 / 4 / Double(c)).squareRoot().rounded())
+            guard s0 >= 1, s0 <= 4096 else { continue }
+            out += (max(1, s0 - 8)...(s0 + 8)).filter { fitsInputSize([$0, $0, c], megabytes: mb) }.map { [$0, $0, c] }
+        }
+        return out.filter { IRBuilder.commonSizes.contains($0[0]) } + out.filter { !IRBuilder.commonSizes.contains($0[0]) }
     }
 
     /// Inputs a first Conv2d row implies: for 1 or 3 channels, the square odd kernel whose count

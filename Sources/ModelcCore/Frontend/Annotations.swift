@@ -71,6 +71,9 @@ struct LayerOverrides: Equatable {
     var maskZero: Bool?
     /// Keras's random image layers (Frontend/AugmentationKeys.swift).
     var augment = AugmentOverrides()
+    /// A PyTorch container named like a residual block: `residual=false` says forward() runs it as
+    /// a plain chain (PyTorchKnownBlocks.residualByName).
+    var residual: Bool?
 
     mutating func merge(_ o: LayerOverrides) {
         kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
@@ -88,6 +91,7 @@ struct LayerOverrides: Equatable {
         heads = o.heads ?? heads; keyDim = o.keyDim ?? keyDim; valueDim = o.valueDim ?? valueDim
         outputDim = o.outputDim ?? outputDim; causal = o.causal ?? causal
         augment.merge(o.augment)
+        residual = o.residual ?? residual
     }
 }
 
@@ -427,6 +431,11 @@ enum AnnotationParser {
             o.merge = m
         case "mask_value": o.maskValue = try number(v, k, line, doc)
         case "mask_zero": o.maskZero = try bool(v, k, line, doc)
+        case "residual":
+            guard try !bool(v, k, line, doc) else {
+                throw doc.error(line, "residual=true: a residual block (forward adds its input) is not supported; residual=false says the module runs as a plain chain")
+            }
+            o.residual = false
         case "output":
             guard let r = TorchRecurrentOutput(rawValue: v) else {
                 throw doc.error(line, "output=\(v): expected last (out[:, -1]), hidden (h_n, the final states) or sequence (out)")

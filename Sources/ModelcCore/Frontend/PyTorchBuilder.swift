@@ -65,7 +65,8 @@ enum PyTorchBuilder {
         } else {
             throw doc.error(nil, "no model description found")
         }
-        for d in ann.layers where !ir.layers.contains(where: { d.matches($0.name) }) {
+        // `residual=false` names a container (its modules' paths start with its own).
+        for d in ann.layers where !ir.layers.contains(where: { d.matches($0.name) || (d.overrides.residual != nil && $0.name.hasPrefix(d.pattern + ".")) }) {
             throw doc.error(d.line, "layer pattern '\(d.pattern)' matches no layer (layers: \(ir.layers.prefix(8).map(\.name).joined(separator: ", "))\(ir.layers.count > 8 ? ", ..." : ""))")
         }
         ir.name = ann.name ?? IRBuilder.identifier(fromPath: doc.path)

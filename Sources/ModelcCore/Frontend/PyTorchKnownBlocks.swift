@@ -12,6 +12,9 @@
 //   attention       MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer,
 //                   TransformerEncoder (attention over the sequence, residuals): refused by name,
 //                   modelc compiles attention from Keras's MultiHeadAttention only
+//   by name         a container named res1, residual, res_block2, skip... that keeps its
+//                   input's shape (ResNet9's `self.res1(out) + out`): refused unless annotated
+//                   `layer NAME: residual=false` (forward runs it as a plain chain)
 //   shape kept      InvertedResidual (MobileNetV2/V3), MBConv, FusedMBConv (EfficientNet),
 //                   _InvertedResidual (MNASNet), DepthwiseSeparableConv, EdgeResidual (timm):
 //                   x + f(x) when the block keeps its input's shape (stride 1, as many channels
@@ -70,8 +73,21 @@ enum PyTorchKnownBlocks {
     /// such as EfficientNet's StochasticDepth, would hide the reason).
     static let attention: Set<String> = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"]
 
-    static func check(_ root: PTModule, doc: Document) throws {
+    /// The last part of a module path, lower-cased, names a residual block: res, res1, residual,
+    /// res_block2, resblock, skip1.
+    static func residualByName(_ path: String) -> Bool {
+        let name = (path.split(separator: ".").last.map(String.init) ?? path).lowercased()
+        let stem = String(name.reversed().drop { $0.isNumber || $0 == "_" }.reversed())
+        return ["res", "residual", "resblock", "res_block", "residual_block", "skip"].contains(stem)
+    }
+
+    static func check(_ root: PTModule, ann: Annotations = Annotations(), doc: Document) throws {
         for c in root.children where c.isContainer {
+            if residualByName(c.path), keepsShape(c, doc: doc) == true, ann.overrides(for: c.path).residual == nil {
+                throw doc.error(c.line, "module '\(c.path)' (\(c.type)) is named as a residual block and keeps its input's shape: forward() may add its input to its output "
+                    + "('\(c.path)(x) + x', as ResNet9 does), which a repr does not show and `forward:` cannot state; if forward() runs it as a plain chain, "
+                    + "annotate `layer \(c.path): residual=false`; else \(remedy)")
+            }
             if attention.contains(c.type) {
                 throw doc.error(c.line, "module '\(c.path)' (\(c.type)): PyTorch's attention modules are not supported (their forward() attends over the sequence and adds residual connections, which a repr does not show); modelc compiles attention from Keras's MultiHeadAttention (tables, .keras, .h5)")
             }
@@ -84,7 +100,7 @@ enum PyTorchKnownBlocks {
             if let rule, let why = refusal(c.type, keepsShape: keepsShape(c, doc: doc), rule: rule) {
                 throw doc.error(c.line, "module '\(c.path)' (\(c.type)): \(why)")
             }
-            try check(c, doc: doc)
+            try check(c, ann: ann, doc: doc)
         }
     }
 

@@ -457,6 +457,7 @@ enum SemanticDefaults {
         if o.ceilMode != nil { throw bad("ceil_mode") }               // PyTorch pools only
         if o.maxValue != nil, L.kind != LayerKind.relu.rawValue { throw bad("max_value") }
         if o.countIncludePad != nil { throw bad("count_include_pad") }
+        if o.residual != nil { throw bad("residual") }             // PyTorch containers only
         if o.activation != nil {
             switch L.op {
             case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break

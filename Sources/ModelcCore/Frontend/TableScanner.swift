@@ -257,7 +257,7 @@ enum TableScanner {
                 }
                 i += 1
             }
-            if !closed, let end = cutListShapeEnd(c, from: shapeStart) { i = end; closed = true }
+            if !closed, let end = cutListShapeEnd(c, from: shapeStart) ?? cutTupleShapeEnd(c, from: shapeStart) { i = end; closed = true }
             guard closed else { return nil }
         } else {
             return nil
@@ -282,6 +282,25 @@ enum TableScanner {
             if c[i] == ")" { return i + 1 < c.count && c[i + 1] == " " ? i + 1 : nil }
             if c[i] == "(" || c[i] == "[" || c[i] == "]" { return nil }
             if c[i] == " " && i > 0 && c[i - 1] != "," { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Where a "(None, 256, 256, 16" shape that tf.keras 2.9+ wrapped at the column edge ends (its
+    /// ")" on the next line, merged by mergeContinuation): at the first blank after an element
+    /// ("16  448", "None,  0" after a comma too). nil if the text does not have that form.
+    static func cutTupleShapeEnd(_ c: [Unicode.Scalar], from start: Int) -> Int? {
+        guard start + 1 < c.count, c[start] == "(" else { return nil }
+        var i = start + 1
+        while i < c.count {
+            let ch = c[i]
+            if ch == " " || ch == "\t" {
+                // "16 " ends the shape; ", " goes on to the next element unless two blanks follow
+                if c[i - 1] != "," || (i + 1 < c.count && (c[i + 1] == " " || c[i + 1] == "\t")) { return i > start + 1 ? i : nil }
+            } else if !(ch.properties.numericType != nil || ch == "," || ch == "?" || "None".unicodeScalars.contains(ch)) {
+                return nil
+            }
             i += 1
         }
         return nil

@@ -153,7 +153,11 @@ extension PyTorchBuilder {
                     throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
                 }
                 if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params) {
-                    let also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
+                    var also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
+                    if case .conv(_, _, let kh, let kw, let sh, let sw, _, _, _, _, _, _, _) = op, sh > kh || sw > kw {
+                        // A stride past the kernel skips pixels: far more often a hidden pooling before a stride-1 conv.
+                        also.append("stride \(sh)x\(sw) larger than the \(kh)x\(kw) kernel: the only Conv2d that fits, but an F.avg_pool2d or F.max_pool2d before a stride-1 convolution prints the same row; if forward() pools there, modelc cannot read this table: give the repr with `forward:`")
+                    }
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
                 } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
                     try hiddenPool()

@@ -112,9 +112,12 @@ final class PyTorchTests: XCTestCase {
     /// A pool module the assumed order would call zero times is never dropped (EECS 504 ResNet,
     /// verbatim: Fixtures/pytorch/err_repr_resnet_avgpool_input_unstated.txt): at the default 28x28
     /// only leaving out its AvgPool2d(2, stride=1) fitted; at the notebook's 64x64 the declared order calls it.
+    /// Its ResidualBlocks are refused as such unless annotated `residual=false` (here, to reach the pool).
     func testPoolModuleIsNeverDropped() throws {
-        let text = try Fixtures.text("pytorch/err_repr_resnet_avgpool_input_unstated.txt")
-        checkError(text, contains: "test.md:74: error: module 'avgpool' (AvgPool2d): a 2x2 pool does not fit the input [512, 1, 1]; the input "
+        let published = try Fixtures.text("pytorch/err_repr_resnet_avgpool_input_unstated.txt")
+        checkError(published, contains: "module 'backbone.0.4' (ResidualBlock) is named as a residual block")
+        let text = published + "\n```modelc\n" + ["backbone.0.4", "backbone.2", "backbone.4", "backbone.6"].map { "layer \($0): residual=false\n" }.joined() + "```\n"
+        checkError(text, contains: "module 'avgpool' (AvgPool2d): a 2x2 pool does not fit the input [512, 1, 1]; the input "
                    + "size is not stated and cannot be inferred: the one pool module 'avgpool' may be called after each of the 12 Conv2d modules; "
                    + "a [3, 33, 33] input fits the declared order alone (annotate `input: shape=3xHxW` or `forward: ...`)")
         let r = try XCTUnwrap(checkOK(text + "\n```modelc\ninput: shape=3x64x64\n```\n"))

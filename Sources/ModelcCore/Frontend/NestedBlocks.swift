@@ -38,6 +38,7 @@ enum NestedBlocks {
         guard !ann.nested.isEmpty else { return (table, ann) }
         var t = table, a = ann
         var taken = Set(table.rows.map(\.name))
+        var renamed: [String: String] = [:]
         t.rows = []
         for row in table.rows {
             guard let d = ann.nested.first(where: { $0.name == row.name }) else { t.rows.append(row); continue }
@@ -45,14 +46,28 @@ enum NestedBlocks {
                 throw doc.error(d.line, "nested \(d.name): the row (line \(row.line)) is \(row.typeText.isEmpty ? "no nested model" : "'\(row.typeText)'") with \(formatCount(row.params)) params; `nested` names the layers of a nested model printed as one row of 0 params")
             }
             taken.remove(row.name)
+            var previous: String?
             for (k, item) in d.items.enumerated() {
                 let name = freshName(item.kind.nameStems[0], taken: &taken)
                 var r = row
-                (r.name, r.typeText, r.typeComplete, r.connectedTo) = (name, item.kind.rawValue, true, k == 0 ? row.connectedTo : [])
+                (r.name, r.typeText, r.typeComplete) = (name, item.kind.rawValue, true)
+                if let p = previous, table.hasConnectedColumn { (r.connectedTo, r.connectedText) = ([p], p) }   // a chain inside the block
                 if d.items.dropFirst(k + 1).contains(where: { !keepsShape($0.kind) }) { r.shape = .unknown("") }
                 t.rows.append(r)
                 a.layers.append(LayerDirective(pattern: name, line: d.line, overrides: item.overrides))
+                previous = name
             }
+            renamed[row.name] = previous
+        }
+        // Later rows read the block's last layer where they read the block.
+        for i in t.rows.indices {
+            for (old, new) in renamed {
+                t.rows[i].connectedTo = t.rows[i].connectedTo.map { $0 == old ? new : $0.hasPrefix(old + "[") ? new + $0.dropFirst(old.count) : $0 }
+                t.rows[i].connectedText = t.rows[i].connectedText.replacingOccurrences(of: old + "[", with: new + "[")
+            }
+        }
+        guard t.rows.count <= TableScanner.maxRows else {
+            throw doc.error(ann.nested[0].line, "the table with the nested layers has \(t.rows.count) rows; at most \(TableScanner.maxRows) are supported")
         }
         for d in ann.nested where !table.rows.contains(where: { $0.name == d.name }) {
             throw doc.error(d.line, "nested \(d.name): no row of the table is named '\(d.name)'")

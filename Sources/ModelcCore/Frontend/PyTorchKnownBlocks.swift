@@ -12,7 +12,8 @@
 //   attention       MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer,
 //                   TransformerEncoder (attention over the sequence, residuals): refused by name,
 //                   modelc compiles attention from Keras's MultiHeadAttention only
-//   by name         a container named res1, residual, res_block2, skip... that keeps its
+//   by name         a container named res1, residual, res_block2, skip... (or of a class
+//                   ResidualBlock, ResBlock, Residual, ResidualUnit, ...) that keeps its
 //                   input's shape (ResNet9's `self.res1(out) + out`): refused unless annotated
 //                   `layer NAME: residual=false` (forward runs it as a plain chain)
 //   shape kept      InvertedResidual (MobileNetV2/V3), MBConv, FusedMBConv (EfficientNet),
@@ -81,9 +82,26 @@ enum PyTorchKnownBlocks {
         return ["res", "residual", "resblock", "res_block", "residual_block", "skip"].contains(stem)
     }
 
+    /// Classes that users name residual blocks (their forward adds the input).
+    static let residualClasses: Set<String> = ["ResidualBlock", "ResBlock", "Residual", "ResidualUnit", "ResUnit", "ResidualLayer"]
+
+    /// A container named or classed like a residual block that keeps its input's shape.
+    static func looksResidual(_ c: PTModule, doc: Document) -> Bool {
+        c.isContainer && (residualByName(c.path) || residualClasses.contains(c.type)) && keepsShape(c, doc: doc) == true
+    }
+
+    /// `layer NAME: residual=false` names a container that looksResidual (else it would say nothing).
+    static func checkResidualAnnotations(_ root: PTModule, ann: Annotations, doc: Document) throws {
+        for d in ann.layers where d.overrides.residual != nil {
+            guard let c = root.find(d.pattern), looksResidual(c, doc: doc) else {
+                throw doc.error(d.line, "layer \(d.pattern): residual=false applies to a container named or classed like a residual block that keeps its input's shape; '\(d.pattern)' is none")
+            }
+        }
+    }
+
     static func check(_ root: PTModule, ann: Annotations = Annotations(), doc: Document) throws {
         for c in root.children where c.isContainer {
-            if residualByName(c.path), keepsShape(c, doc: doc) == true, ann.overrides(for: c.path).residual == nil {
+            if looksResidual(c, doc: doc), ann.overrides(for: c.path).residual == nil {
                 throw doc.error(c.line, "module '\(c.path)' (\(c.type)) is named as a residual block and keeps its input's shape: forward() may add its input to its output "
                     + "('\(c.path)(x) + x', as ResNet9 does), which a repr does not show and `forward:` cannot state; if forward() runs it as a plain chain, "
                     + "annotate `layer \(c.path): residual=false`; else \(remedy)")

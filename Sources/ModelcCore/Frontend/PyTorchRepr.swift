@@ -28,6 +28,9 @@ struct PTModule {
     /// Leaves in declared order (containers expanded).
     var leaves: [PTModule] { isContainer ? children.flatMap(\.leaves) : [self] }
 
+    /// This module and every module inside it.
+    var moduleCount: Int { 1 + children.reduce(0) { $0 + $1.moduleCount } }
+
     /// The same module under `path` (its descendants' paths follow).
     func moved(to newPath: String) -> PTModule {
         var m = self
@@ -68,8 +71,8 @@ enum PyTorchRepr {
         return (String(name), after.dropFirst(2).trimmed)
     }
 
-    /// The most modules one `(a-b): N x Module(` line may stand for (its copies' leaves).
-    static let maxRepeatedLeaves = 65_536
+    /// The most modules (containers included) one `(a-b): N x Module(` line may stand for.
+    static let maxRepeatedModules = 4096
 
     /// PyTorch 2's "(1-3): 3 x Sequential(" → ("Sequential(", first 1, count 3): the module text
     /// and how many identical children start at index `first`; nil for other lines.
@@ -171,17 +174,29 @@ enum PyTorchRepr {
             if let r = repeatLine(line) {
                 let line = k + 1
                 let first = try child(doc, &k, path: prefix.isEmpty ? "\(r.first)" : "\(prefix).\(r.first)", rest: r.rest, skipping: skipping, depth: depth)
-                guard first.leaves.count * r.count <= maxRepeatedLeaves else {
-                    throw doc.error(line, "'\(body(doc.lines[line - 1]).trimmed)' repeats \(first.leaves.count) module(s) \(r.count) times: more than \(maxRepeatedLeaves)")
+                guard first.moduleCount * r.count <= maxRepeatedModules else {
+                    throw doc.error(line, "'\(body(doc.lines[line - 1]).trimmed)' repeats \(first.moduleCount) module(s) \(r.count) times: more than \(maxRepeatedModules)")
                 }
-                for i in 0..<r.count { parent.children.append(first.moved(to: prefix.isEmpty ? "\(r.first + i)" : "\(prefix).\(r.first + i)")) }
+                for i in 0..<r.count {
+                    let path = prefix.isEmpty ? "\(r.first + i)" : "\(prefix).\(r.first + i)"
+                    try unique(path, in: parent, line: line, doc: doc)
+                    parent.children.append(first.moved(to: path))
+                }
                 continue
             }
             guard let (name, rest) = moduleLine(line) else { return false }
             let path = prefix.isEmpty ? name : prefix + "." + name
+            try unique(path, in: parent, line: k + 1, doc: doc)
             parent.children.append(try child(doc, &k, path: path, rest: rest, skipping: skipping, depth: depth))
         }
         return false
+    }
+
+    /// Two children of one module never share a name (`(0)` and then `(0-1): 2 x ...`).
+    static func unique(_ path: String, in parent: PTModule, line: Int, doc: Document) throws {
+        if parent.children.contains(where: { $0.path == path }) {
+            throw doc.error(line, "module '\(path)' appears twice in '\(parent.path.isEmpty ? parent.type : parent.path)'")
+        }
     }
 
     /// The module of the line at `k` ("Type(" opening a container, or a leaf "Type(args)"), `k`

@@ -24,6 +24,7 @@ extension PyTorchBuilder {
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
         try PyTorchKnownBlocks.check(root, ann: ann, doc: doc)
+        try PyTorchKnownBlocks.checkResidualAnnotations(root, ann: ann, doc: doc)
         var m = try readModules(root, doc: doc)
         try applyRecurrentOutputs(&m, ann: ann, doc: doc, assumptions: &assumptions)
         try applyPoolModes(&m, ann: ann, doc: doc, assumptions: &assumptions)

@@ -451,7 +451,7 @@ enum TableScanner {
         if out.last?.trimmed.isEmpty == true { out.removeLast() }
         return out.map { c in   // a markdown code span, "`(None, 32, 154, 64)`", is its text
             let t = c.trimmed
-            return t.count >= 2 && t.hasPrefix("`") && t.hasSuffix("`") ? String(t.dropFirst().dropLast()).trimmed : t
+            return t.count >= 2 && t.hasPrefix("`") && t.hasSuffix("`") && t.filter({ $0 == "`" }).count == 2 ? String(t.dropFirst().dropLast()).trimmed : t
         }
     }
 
@@ -516,7 +516,7 @@ enum TableScanner {
             if skipping.contains(i + 1) { stop = i; break }
             let raw = clean(prefix, doc.lines[i]).trimmed
             // "#### Total params: 12,194": a footer as a markdown heading, not a `#` note
-            if raw.hasPrefix("#"), footerKind(raw) != nil, let f = footer(raw, line: i + 1, doc: doc, table: &table) {
+            if raw.hasPrefix("#"), let kind = footerKind(raw), !seen.contains(kind), let f = footer(raw, line: i + 1, doc: doc, table: &table) {
                 record(f, line: i + 1, into: &table); afterFooter = true; seen.insert(f.0); continue
             }
             let t = cols.line(raw)

@@ -64,6 +64,7 @@ extension PyTorchBuilder {
     /// Square images of 1 or 3 channels whose floats make `mb` megabytes (to the table's two
     /// decimals), common image sizes (IRBuilder.commonSizes) first, then the nearest.
     static func squareInputs(megabytes mb: Double) -> [[Int]] {
+        guard mb.isFinite, mb > 0, mb <= 1e6 else { return [] }   // a table's own figure: any text may stand there
         var out: [[Int]] = []
         for c in [3, 1] {
             let s0 = Int((mb * 1_048_576 / 4 / Double(c)).squareRoot().rounded())

@@ -128,7 +128,7 @@ enum IRBuilder {
         }
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
-            guard search.run(from: 0, input: inp) else { continue }
+            guard search.runAll(input: inp) else { continue }
             if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) { return (alt.0, guessed, alt.1) }
             return (inp, guessed, search)
         }
@@ -198,7 +198,7 @@ enum IRBuilder {
             let alt = [out[0] + k - 1, out[1] + k - 1, inp[2]]
             guard commonSizes.contains(alt[0]), commonSizes.contains(alt[1]) else { continue }
             let search = InferenceSearch(rows: rows, doc: doc)
-            if search.run(from: 0, input: alt) { return (alt, search) }
+            if search.runAll(input: alt) { return (alt, search) }
         }
         return nil
     }

@@ -14,6 +14,8 @@
 // GroupNormalization, Normalization), InferenceAttention.swift (MultiHeadAttention) and
 // Recurrent.swift (SimpleRNN, LSTM, GRU, Embedding).
 
+import Foundation
+
 struct LayerCandidate {
     var kind: LayerKind
     var op: Op
@@ -150,6 +152,25 @@ final class InferenceSearch {
     var chosen: [(LayerCandidate, [LayerCandidate])] = []
 
     init(rows: [SearchRow], doc: Document) { self.rows = rows; self.doc = doc }
+
+    /// `run(from: 0, input:)`, which recurses once per row: a long table (up to
+    /// TableScanner.maxRows) runs on a thread of its own with a stack deep enough for it.
+    func runAll(input: [Int]) -> Bool {
+        guard rows.count > 100 else { return run(from: 0, input: input) }
+        /// The search and its result, handed to the thread and back (one thread at a time uses them).
+        final class Handoff: @unchecked Sendable {
+            let search: InferenceSearch, input: [Int]
+            var result = false
+            init(_ s: InferenceSearch, _ i: [Int]) { search = s; input = i }
+        }
+        let h = Handoff(self, input)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { h.result = h.search.run(from: 0, input: h.input); done.signal() }
+        thread.stackSize = 1 << 30   // reserved, not committed: a debug build's frames for 2,000 rows
+        thread.start()
+        done.wait()
+        return h.result
+    }
 
     /// Keeps the failure at the deepest row. The error is built only if it is read (`failure`):
     /// most failures are replaced by a deeper one or end in another input that fits.

@@ -51,17 +51,8 @@ enum ReshapingInference {
     /// Keras Resizing: the output size is the table's (or `target=HxW`), the channels kept.
     static func resizing(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
-        guard let t = q.o.target.map({ $0.count >= 2 ? [$0[0], $0[1], q.input[2]] : [] }) ?? q.declaredOut else {
-            r.reason = "the output size is not printed; annotate `target=HxW`"; return r
-        }
-        guard t.count == 3, t[2] == q.input[2], t[0] >= 1, t[1] >= 1 else {
-            r.reason = "Resizing keeps the \(q.input[2]) channels of \(q.shape(q.input)) and resizes height and width, not to \(q.shape(t))"; return r
-        }
-        if let d = q.declaredOut, d != t {
-            r.reason = "target=\(t[0])x\(t[1]) gives \(q.shape(t)) but the table says \(q.shape(d))"; return r
-        }
-        r.fits = [LayerCandidate(kind: .resizing, op: .resize(height: t[0], width: t[1]), output: t)]
+        let (t, why) = imageTarget(q)
+        if let t { r.fits = [LayerCandidate(kind: .resizing, op: .resize(height: t[0], width: t[1]), output: t)] } else { r.reason = why }
         return r
     }
 
@@ -70,22 +61,28 @@ enum ReshapingInference {
     /// size larger than the input (which Keras resizes to first) is refused.
     static func centerCrop(_ q: InferenceQuery) -> Fits {
         var r = Fits()
-        if let why = PoolInference.parameterlessImage(q) { r.reason = why; return r }
-        let (h, w, c) = (q.input[0], q.input[1], q.input[2])
-        guard let t = q.o.target.map({ $0.count >= 2 ? [$0[0], $0[1], c] : [] }) ?? q.declaredOut else {
-            r.reason = "the output size is not printed; annotate `target=HxW`"; return r
-        }
-        guard t.count == 3, t[2] == c, t[0] >= 1, t[1] >= 1 else {
-            r.reason = "CenterCrop keeps the \(c) channels of \(q.shape(q.input)), not \(q.shape(t))"; return r
-        }
-        guard t[0] <= h, t[1] <= w else {
-            r.reason = "CenterCrop to \(t[0])x\(t[1]), larger than its input \(h)x\(w), resizes first (Keras's smart_resize); not supported"; return r
-        }
-        if let d = q.declaredOut, d != t {
-            r.reason = "target=\(t[0])x\(t[1]) gives \(q.shape(t)) but the table says \(q.shape(d))"; return r
+        let (target, why) = imageTarget(q)
+        guard let t = target else { r.reason = why; return r }
+        guard t[0] <= q.input[0], t[1] <= q.input[1] else {
+            r.reason = "CenterCrop to \(t[0])x\(t[1]), larger than its input \(q.input[0])x\(q.input[1]), resizes first (Keras's smart_resize); not supported"
+            return r
         }
         r.fits = [LayerCandidate(kind: .centerCrop, op: centerCropOp(input: q.input, height: t[0], width: t[1]), output: t)]
         return r
+    }
+
+    /// The output image of a parameterless layer that sets height and width (Resizing,
+    /// CenterCrop): the table's shape or `target=HxW` with the input's channels, or why not.
+    static func imageTarget(_ q: InferenceQuery) -> (target: [Int]?, reason: String) {
+        if let why = PoolInference.parameterlessImage(q) { return (nil, why) }
+        guard let t = q.o.target.map({ $0.count >= 2 ? [$0[0], $0[1], q.input[2]] : [] }) ?? q.declaredOut else {
+            return (nil, "the output size is not printed; annotate `target=HxW`")
+        }
+        guard t.count == 3, t[2] == q.input[2], t[0] >= 1, t[1] >= 1 else {
+            return (nil, "\(q.kind.rawValue) keeps the \(q.input[2]) channels of \(q.shape(q.input)) and sets height and width, not \(q.shape(t))")
+        }
+        if let d = q.declaredOut, d != t { return (nil, "target=\(t[0])x\(t[1]) gives \(q.shape(t)) but the table says \(q.shape(d))") }
+        return (t, "")
     }
 
     static func centerCropOp(input s: [Int], height: Int, width: Int) -> Op {

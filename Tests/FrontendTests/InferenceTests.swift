@@ -214,4 +214,27 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(a.padding, .valid)
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size preferred") }, "\(r.ir.assumptions)")
     }
+
+    /// An annotated stride on a first Conv2D without an input row: the input it reads with that
+    /// stride (224x224, common, for a 3x3 'valid' to 111x111), never a dilation that drops the
+    /// stride (Keras has no stride with a dilation).
+    func testAnnotatedStrideOnTheFirstConvolution() throws {
+        let table = """
+        Layer (type)                Output Shape              Param #
+        =================================================================
+        conv2d (Conv2D)             (None, 111, 111, 32)         896
+        max_pooling2d (MaxPooling2D) (None, 55, 55, 32)         0
+        flatten (Flatten)           (None, 96800)              0
+        dense (Dense)               (None, 10)                968010
+        =================================================================
+        ```modelc
+        layer conv2d: strides=2
+        ```
+        """
+        let r = try XCTUnwrap(checkOK(table))
+        XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
+        guard case .conv2d(let a)? = r.layer("conv2d")?.op else { return XCTFail("no conv2d") }
+        XCTAssertEqual([a.strideH, a.strideW, a.dilationH, a.dilationW], [2, 2, 1, 1])
+        XCTAssertEqual(a.padding, .valid)
+    }
 }

@@ -226,6 +226,7 @@ enum IRBuilder {
         out += [[28, 28, 1], [28, 28, 3], [32, 32, 1], [32, 32, 3]]
         if let k = known, k.count == 3 {
             for c in [1, 3] { out.append([k[0], k[1], c]) }
+            out += stridedInputs(first, output: k)
         }
         var unique: [[Int]] = []
         for s in out where !unique.contains(s) { unique.append(s) }
@@ -242,6 +243,28 @@ enum IRBuilder {
             }
         }
         return unique.filter(square) + unique.filter { !square($0) }
+    }
+
+    /// Before a first Conv2D with an annotated stride s > 1: the inputs its square kernel k
+    /// (from the count, 1 or 3 channels) reads with that stride, 'valid' ((out - 1) s + k up to
+    /// s - 1 more) and 'same' (out s), common image sizes first.
+    static func stridedInputs(_ first: SearchRow, output k: [Int]) -> [[Int]] {
+        guard first.kinds == [.conv2D], let s = first.o.stride, s.h > 1 || s.w > 1, k[2] > 0 else { return [] }
+        var out: [[Int]] = []
+        for c in [1, 3] {
+            for bias in [true, false] {
+                let r = first.row.params - (bias ? k[2] : 0)
+                guard r > 0, r % (k[2] * c) == 0 else { continue }
+                let kk = Int(Double(r / (k[2] * c)).squareRoot().rounded())
+                guard kk >= 1, kk * kk == r / (k[2] * c) else { continue }
+                for extra in 0..<max(s.h, s.w) {
+                    out.append([(k[0] - 1) * s.h + kk + min(extra, s.h - 1), (k[1] - 1) * s.w + kk + min(extra, s.w - 1), c])
+                }
+                out.append([k[0] * s.h, k[1] * s.w, c])
+            }
+        }
+        let common = { (i: [Int]) in commonSizes.contains(i[0]) && commonSizes.contains(i[1]) }
+        return out.filter(common) + out.filter { !common($0) }
     }
 
     /// Before a first Conv1D printing (L, F): the inputs (L, C) ('same') and (L + k - 1, C)

@@ -21,6 +21,8 @@ enum ConvInference {
         // Effective extents; a dilation of 1 on a 1-wide kernel changes nothing.
         let dh = kh > 1 ? dilation : 1, dw = kw > 1 ? dilation : 1
         if dilation > 1 && dh == 1 && dw == 1 { return [] }
+        // Keras refuses strides above 1 with a dilation: an annotated stride rules dilations out.
+        if dilation > 1, let s = o.stride, s.h > 1 || s.w > 1 { return [] }
         let eh = (kh - 1) * dh + 1, ew = (kw - 1) * dw + 1
         for p in pads {
             // A 1x1 window never needs padding: 'same' computes exactly what 'valid' does.

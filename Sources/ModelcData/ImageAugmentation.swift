@@ -89,6 +89,12 @@ public struct ImageAugmentation: Equatable, Codable, Sendable {
         arguments.map { "\($0.0) \($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: ", ")
     }
 
+    /// tf.keras 2's reading of RandomContrast's factor: one number f is (f, f), two are (lower,
+    /// upper) as given, unsorted (sizes taken: tf.keras 2 refuses negative ones). nil: not one or two.
+    public static func kerasTwoContrastRange(_ v: [Float]) -> (lower: Float, upper: Float)? {
+        (1...2).contains(v.count) ? (abs(v[0]), abs(v[v.count - 1])) : nil
+    }
+
     /// Whether one draw serves every image of a batch (tf.keras 2's RandomContrast).
     public var drawsPerBatch: Bool {
         if case .contrast(_, _, true) = kind { return true }

@@ -21,8 +21,10 @@ extension KerasConfigLayers {
         func range(_ key: String, lowest: Float = -1) throws -> (lower: Float, upper: Float)? {
             guard let n = try c.present(key) else { return nil }
             let v = try (n.value.isArray ? n.list() : [n]).map { try $0.float(min: -10, max: 10) }
-            if kind == .randomContrast, !l.keras3, (1...2).contains(v.count) { return (abs(v[0]), abs(v[v.count - 1])) }   // tf.keras 2: unsorted
-            guard let r = ImageAugmentation.kerasRange(v, lowest: lowest) else { throw n.fail("a number or a list of two numbers") }
+            let kerasTwo = kind == .randomContrast && !l.keras3
+            guard let r = kerasTwo ? ImageAugmentation.kerasTwoContrastRange(v) : ImageAugmentation.kerasRange(v, lowest: lowest) else {
+                throw n.fail("a number or a list of two numbers")
+            }
             return r
         }
         func required(_ key: String, lowest: Float = -1) throws -> (lower: Float, upper: Float) {

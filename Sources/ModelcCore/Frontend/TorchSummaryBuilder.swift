@@ -71,7 +71,7 @@ extension PyTorchBuilder {
             guard s0 >= 1, s0 <= 4096 else { continue }
             out += (max(1, s0 - 8)...(s0 + 8)).filter { fitsInputSize([$0, $0, c], megabytes: mb) }.map { [$0, $0, c] }
         }
-        return out.filter { IRBuilder.commonSizes.contains($0[0]) } + out.filter { !IRBuilder.commonSizes.contains($0[0]) }
+        return out.filter(IRBuilder.isCommonSize) + out.filter { !IRBuilder.isCommonSize($0) }
     }
 
     /// Inputs a first Conv2d row implies: for 1 or 3 channels, the square odd kernel whose count

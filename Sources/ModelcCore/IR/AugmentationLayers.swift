@@ -137,8 +137,8 @@ public enum AugmentationLayers {
             case .flip(true, true, _): a.kind = .flip(horizontal: true, vertical: true, independent: true)
             case .contrast:
                 let given = ann.overrides(for: ir.layers[i].name).augment.factor ?? [assumedFactor]
-                a.kind = given.count == 2 ? .contrast(lower: given[0], upper: given[1], perBatch: true)
-                                          : .contrast(lower: abs(given[0]), upper: abs(given[0]), perBatch: true)
+                guard let r = ImageAugmentation.kerasTwoContrastRange(given) else { continue }
+                a.kind = .contrast(lower: r.lower, upper: r.upper, perBatch: true)
             default: continue
             }
             ir.layers[i].op = .augment(a)

@@ -66,7 +66,7 @@ enum IRBuilder {
         if guessed, hasInputRow, case .unknown(let cell) = srows[0].row.shape, CutInputCell.printedDims(cell) != nil {
             assumptions.append("input shape \(Inference.shapeText(input)): the InputLayer's cell '\(cell)' is cut at the column edge; completed as the first shape for which every layer verifies")
         } else if guessed {
-            let common = input.count == 3 && commonSizes.contains(input[0]) && commonSizes.contains(input[1])
+            let common = input.count == 3 && isCommonSize(input)
             assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count"
                                + (common ? ", a common image size preferred" : "") + " (annotate `input: shape=HxWxC`)")
         }
@@ -184,23 +184,32 @@ enum IRBuilder {
     /// Image sizes that published models take (ImageNet's 224 and 227, Inception's 299, ...).
     static let commonSizes: Set<Int> = [28, 32, 48, 64, 96, 100, 112, 128, 150, 160, 180, 200, 224, 227, 256, 299, 300, 384, 512]
 
+    /// An image [H, W, C] whose height and width are both common sizes.
+    static func isCommonSize(_ s: [Int]) -> Bool { s.count >= 2 && commonSizes.contains(s[0]) && commonSizes.contains(s[1]) }
+
+    /// The side k of the square kernel a Conv2D with `params` parameters, `filters` outputs and
+    /// `channels` inputs has (with a bias, else without; at most one fits), or nil.
+    static func squareKernel(params: Int, filters f: Int, channels c: Int) -> Int? {
+        for bias in [true, false] {
+            let r = params - (bias ? f : 0)
+            guard r > 0, r % (f * c) == 0 else { continue }
+            let k = Int(Double(r / (f * c)).squareRoot().rounded())
+            if k >= 1, k * k == r / (f * c) { return k }
+        }
+        return nil
+    }
+
     /// A first Conv2D whose guessed input is its own output size ('same' padding) on a size no
     /// published model takes (222x222) where 'valid' padding from a common size (224x224) fits
     /// as well: that input, with the search that resolved it. Keras's default padding is 'valid'.
     static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document) -> ([Int], InferenceSearch)? {
-        guard row.kinds == [.conv2D], inp.count == 3, !(commonSizes.contains(inp[0]) && commonSizes.contains(inp[1])),
-              let out = row.row.shape.known, out.count == 3, out[0] == inp[0], out[1] == inp[1], out[2] > 0 else { return nil }
-        for bias in [true, false] {
-            let r = row.row.params - (bias ? out[2] : 0)
-            guard r > 0, r % (out[2] * inp[2]) == 0 else { continue }
-            let k = Int(Double(r / (out[2] * inp[2])).squareRoot().rounded())
-            guard k > 1, k * k == r / (out[2] * inp[2]) else { continue }
-            let alt = [out[0] + k - 1, out[1] + k - 1, inp[2]]
-            guard commonSizes.contains(alt[0]), commonSizes.contains(alt[1]) else { continue }
-            let search = InferenceSearch(rows: rows, doc: doc)
-            if search.runAll(input: alt) { return (alt, search) }
-        }
-        return nil
+        guard row.kinds == [.conv2D], inp.count == 3, !isCommonSize(inp),
+              let out = row.row.shape.known, out.count == 3, out[0] == inp[0], out[1] == inp[1], out[2] > 0,
+              let k = squareKernel(params: row.row.params, filters: out[2], channels: inp[2]), k > 1 else { return nil }
+        let alt = [out[0] + k - 1, out[1] + k - 1, inp[2]]
+        guard isCommonSize(alt) else { return nil }
+        let search = InferenceSearch(rows: rows, doc: doc)
+        return search.runAll(input: alt) ? (alt, search) : nil
     }
 
     /// Input shapes to try when the table does not print one (all datasets here are 28x28x1).
@@ -233,15 +242,7 @@ enum IRBuilder {
         // Before a Conv2D, inputs whose channel count leaves a square kernel for its count come first
         // (3 channels with 3x3 for 896 = 32 x (3x3x3 + 1), not 1 channel with 3x9).
         guard first.kinds == [.conv2D], let f = known?.last, f > 0 else { return unique }
-        func square(_ s: [Int]) -> Bool {
-            guard s.count == 3 else { return false }
-            return [true, false].contains { b in
-                let r = first.row.params - (b ? f : 0)
-                guard r > 0, r % (f * s[2]) == 0 else { return false }
-                let k = Int(Double(r / (f * s[2])).squareRoot().rounded())
-                return k * k == r / (f * s[2])
-            }
-        }
+        func square(_ s: [Int]) -> Bool { s.count == 3 && squareKernel(params: first.row.params, filters: f, channels: s[2]) != nil }
         return unique.filter(square) + unique.filter { !square($0) }
     }
 
@@ -252,19 +253,13 @@ enum IRBuilder {
         guard first.kinds == [.conv2D], let s = first.o.stride, s.h > 1 || s.w > 1, k[2] > 0 else { return [] }
         var out: [[Int]] = []
         for c in [1, 3] {
-            for bias in [true, false] {
-                let r = first.row.params - (bias ? k[2] : 0)
-                guard r > 0, r % (k[2] * c) == 0 else { continue }
-                let kk = Int(Double(r / (k[2] * c)).squareRoot().rounded())
-                guard kk >= 1, kk * kk == r / (k[2] * c) else { continue }
-                for extra in 0..<max(s.h, s.w) {
-                    out.append([(k[0] - 1) * s.h + kk + min(extra, s.h - 1), (k[1] - 1) * s.w + kk + min(extra, s.w - 1), c])
-                }
-                out.append([k[0] * s.h, k[1] * s.w, c])
+            guard let kk = squareKernel(params: first.row.params, filters: k[2], channels: c) else { continue }
+            for extra in 0..<max(s.h, s.w) {
+                out.append([(k[0] - 1) * s.h + kk + min(extra, s.h - 1), (k[1] - 1) * s.w + kk + min(extra, s.w - 1), c])
             }
+            out.append([k[0] * s.h, k[1] * s.w, c])
         }
-        let common = { (i: [Int]) in commonSizes.contains(i[0]) && commonSizes.contains(i[1]) }
-        return out.filter(common) + out.filter { !common($0) }
+        return out.filter(isCommonSize) + out.filter { !isCommonSize($0) }
     }
 
     /// Before a first Conv1D printing (L, F): the inputs (L, C) ('same') and (L + k - 1, C)

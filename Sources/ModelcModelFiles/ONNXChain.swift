@@ -13,7 +13,8 @@
 //
 // Before: a decoded ONNXModel (constant shape computations folded first: ONNXConstantFolding;
 //         then a LayerNorm written as primitive operators made one LayerNormalization node:
-//         ONNXLayerNormPattern).
+//         ONNXLayerNormPattern; activations written so made one node: ONNXActivationPatterns;
+//         a BatchNorm1d between Unsqueeze and Squeeze made one node: ONNXSqueezedBatchNorm).
 // After:  the steps in topological order (a MatMul and the Add of its bias merged into one
 //         step), or a DataError naming the node that breaks the rules: a second computed input
 //         of a non-merge node, an input nothing produces (missing initializer?), a node off the
@@ -74,8 +75,10 @@ public struct ONNXChain: Sendable {
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
         layerNormMisses = pattern.misses
         let activations = ONNXActivationPatterns.rewrite(pattern.nodes, constants: constants, skipping: folded.union(pattern.skipped), output: output.name)
-        g.nodes = activations.nodes
-        let skipped = folded.union(pattern.skipped).union(activations.skipped)
+        let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants,
+                                                     skipping: folded.union(pattern.skipped).union(activations.skipped), output: output.name)
+        g.nodes = squeezed.nodes
+        let skipped = folded.union(pattern.skipped).union(activations.skipped).union(squeezed.skipped)
         let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: skipped, constants: constants)
         shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
         do {

@@ -6,7 +6,8 @@
 // are known, with the batch size as the marker `batch` (any other size is known exactly).
 //
 // Before: the shape nodes in file order (Shape of a computed tensor, then Gather, Slice, Concat,
-//         Cast, Unsqueeze, Squeeze, Reshape of constants and shape tensors) and the constants.
+//         Cast, Unsqueeze, Squeeze, Reshape of constants and shape tensors; a Shape may take a part of
+//         the dims: start / end) and the constants.
 // After:  each shape tensor asked for as a constant INT64 tensor, or a DataError naming the node
 //         (a size computed from a tensor not yet computed, an operator that is not folded).
 
@@ -36,10 +37,10 @@ public struct ONNXShapeComputation: Sendable {
                 guard let x = n.inputs.first, let d = dims(x) else {
                     throw err("the shape of '\(n.inputs.first ?? "")' is needed before that tensor is computed")
                 }
-                guard n.attributes["start"] == nil, n.attributes["end"] == nil else { throw err("start / end attributes are not supported") }
+                let part = Self.slice(d, start: n.attributes["start"]?.i, end: n.attributes["end"]?.i)
                 var t = ONNXTensor()
-                t.name = out; t.dims = [d.count]; t.dataType = 7; t.file = file; t.offset = n.offset
-                t.intData = d.map(Int64.init)
+                t.name = out; t.dims = [part.count]; t.dataType = 7; t.file = file; t.offset = n.offset
+                t.intData = part.map(Int64.init)
                 values[out] = t
             } else {
                 let args = try n.inputs.map { $0.isEmpty ? nil : try values[$0].map(ONNXConstantFolding.value) }
@@ -51,5 +52,13 @@ public struct ONNXShapeComputation: Sendable {
             throw DataError(file: file, offset: 0, message: "shape tensor '\(name)': computed by no node (expected a Shape computation)")
         }
         return t
+    }
+
+    /// Shape's start / end (opset 15; torch.onnx's dynamo exporter writes x.size(0) so): the dims
+    /// from start up to end, each counted from the back when negative and clamped to the rank.
+    public static func slice(_ d: [Int], start: Int?, end: Int?) -> [Int] {
+        func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + d.count : v, 0), d.count) }
+        let (a, b) = (clamp(start ?? 0), clamp(end ?? d.count))
+        return a < b ? Array(d[a..<b]) : []
     }
 }

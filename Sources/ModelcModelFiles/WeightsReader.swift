@@ -1,6 +1,7 @@
 // Weight files by format: every reader returns the file's arrays by name, in the file's own
 // layout, for `WeightsFile` (ModelcRuntime) to match to a model's tensors. One case per format;
-// the format is chosen by the file's extension and confirmed by its magic bytes.
+// the format is chosen by the file's extension and confirmed by its magic bytes (an HDF5 file
+// named .keras is read as .h5, a zip named .h5 as .keras).
 
 import ModelcData
 
@@ -80,8 +81,14 @@ public enum WeightsReader {
 
     /// Reads every array of a weights file in file order.
     public static func readContents(path: String) throws -> WeightsContents {
-        guard let format = WeightsFormat.of(path: path) else {
+        guard var format = WeightsFormat.of(path: path) else {
             throw DataError(file: path, message: "unknown weights file type: expected one of \(acceptedExtensions)")
+        }
+        // tf.keras 2.10 to 2.12 saved HDF5 under a .keras name (FileMagic), and a .keras zip may be named .h5.
+        switch (format, FileMagic.of(path: path)) {
+        case (.keras, .hdf5?): format = .h5
+        case (.h5, .zip?): format = .keras
+        default: break
         }
         switch format {
         case .npz: return WeightsContents(arrays: try NPZ.readOrdered(path: path), ordered: true, notes: [])

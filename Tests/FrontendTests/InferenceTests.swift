@@ -212,7 +212,20 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
         guard case .conv2d(let a)? = r.layer("conv2d")?.op else { return XCTFail("no conv2d") }
         XCTAssertEqual(a.padding, .valid)
-        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size preferred") }, "\(r.ir.assumptions)")
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size preferred to (222, 222, 3), which also fits") }, "\(r.ir.assumptions)")
+        // A first guess that is a common size already says nothing of a preference.
+        let mnist = try Frontend.check(text: """
+            Layer (type)        Output Shape         Param #
+            ==================================================
+            conv2d (Conv2D)     (None, 26, 26, 8)    80
+            flatten (Flatten)   (None, 5408)         0
+            dense (Dense)       (None, 10)           54090
+            ==================================================
+            Total params: 54,170
+            """, path: "m.md")
+        XCTAssertEqual(mnist.ir.inputShape, [28, 28, 1])
+        XCTAssertTrue(mnist.ir.assumptions.contains { $0.hasPrefix("input shape (28, 28, 1): not printed") }, "\(mnist.ir.assumptions)")
+        XCTAssertFalse(mnist.ir.assumptions.contains { $0.contains("preferred") }, "\(mnist.ir.assumptions)")
     }
 
     /// An annotated stride on a first Conv2D without an input row: the input it reads with that

@@ -263,7 +263,8 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(perm.contains("perm [0, 1, 3, 2] of [3, 4, 4]: only NCHW <-> NHWC Transposes"), perm)
     }
 
-    /// x.view(x.size(0), -1) with a dynamic batch: Shape -> Gather -> Cast -> Concat -> Reshape.
+    /// x.view(x.size(0), -1) with a dynamic batch: Shape -> Gather -> Cast -> Concat -> Reshape, or
+    /// Shape(start, end) -> Concat -> Reshape.
     func testAFlattenShapeComputedAtRunTimeIsEvaluated() throws {
         let m = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Gather", ["s", "zero"], ["n"]),
                                  PB.node("Cast", ["n"], ["n1"], attrs: [PB.attr("to", int: 7)]),
@@ -274,6 +275,22 @@ final class ONNXImporterTests: XCTestCase {
                                         PB.tensor("fc.weight", [3, 32], Array(repeating: 0.1, count: 96)), PB.tensor("fc.bias", [3], [0, 0, 0])],
                          input: [1, 2, 4, 4])
         XCTAssertEqual(try check(m).ir.layers.map(\.kind), ["Input", "Relu", "Reshape", "Gemm"])
+        // torch.onnx's dynamo exporter: Shape(start 0, end 1) -> Concat [N, -1] -> Reshape.
+        let fc = [PB.intTensor("minus1", [-1]), PB.tensor("fc.weight", [3, 32], Array(repeating: 0.1, count: 96)), PB.tensor("fc.bias", [3], [0, 0, 0])]
+        func dynamo(start: Int, end: Int) -> [UInt8] {
+            PB.model(nodes: [PB.node("Shape", ["x"], ["s"], attrs: [PB.attr("start", int: start), PB.attr("end", int: end)]),
+                             PB.node("Relu", ["x"], ["a"]), PB.node("Concat", ["s", "minus1"], ["shape"], attrs: [PB.attr("axis", int: 0)]),
+                             PB.node("Reshape", ["a", "shape"], ["f"]),
+                             PB.node("Gemm", ["f", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                     initializers: fc, input: [1, 2, 4, 4], opset: 18)
+        }
+        XCTAssertEqual(try check(dynamo(start: 0, end: 1)).ir.layers.map(\.kind), ["Input", "Relu", "Reshape", "Gemm"])
+        XCTAssertEqual(try check(dynamo(start: -4, end: -3)).ir.layers.map(\.kind), ["Input", "Relu", "Reshape", "Gemm"])
+        // [N, C] then -1: a Reshape to [N, 2, 16] (not a flatten), refused as before.
+        XCTAssertTrue(failure(dynamo(start: 0, end: 2)).contains("only flattening to [N, 32] is supported"), failure(dynamo(start: 0, end: 2)))
+        XCTAssertEqual(ONNXShapeComputation.slice([5, 2, 4, 4], start: 1, end: 99), [2, 4, 4])
+        XCTAssertEqual(ONNXShapeComputation.slice([5, 2, 4, 4], start: 3, end: 1), [])
+        XCTAssertEqual(ONNXShapeComputation.slice([5, 2, 4, 4], start: -99, end: nil), [5, 2, 4, 4])
         let wrong = PB.model(nodes: [PB.node("Relu", ["x"], ["a"]), PB.node("Shape", ["a"], ["s"]), PB.node("Reshape", ["a", "s"], ["y"])],
                              initializers: [], input: [1, 2, 4, 4])
         XCTAssertTrue(failure(wrong).contains("to [N, 2, 4, 4]: only flattening to [N, 32] is supported"), failure(wrong))

@@ -73,8 +73,13 @@ final class PyTorchTests: XCTestCase {
         XCTAssertEqual(r.ir.layers.filter { if case .maxPool = $0.op { return true }; return false }.count, 1)
         XCTAssertEqual(r.ir.layers.filter { $0.op == .activation(.relu) }.count, 3)
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("max_pool2d(2) called before 'fc1'") }, "\(r.ir.assumptions)")
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("for the 28x28 input (another input size may fit another number of calls)") })
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("input shape [1, 28, 28]") })
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("call order: the declared module order") })
+        // An annotated input: the placement holds for it, with no word of other sizes.
+        guard let a = checkOK(text + "\n```modelc\ninput: shape=1x28x28\n```\n") else { return }
+        XCTAssertTrue(a.ir.assumptions.contains { $0.contains("the only 1-pool placement that makes the shapes fit for the annotated 28x28 input (functional") },
+                      "\(a.ir.assumptions)")
     }
 
     /// One `(relu): ReLU()` module that forward() calls after every layer but the last: the

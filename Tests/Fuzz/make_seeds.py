@@ -94,3 +94,33 @@ p += s('cat/bad.png') + i(9) + i(2) + i(3) + struct.pack('<I', 0) + b'\x00' + s(
 p += s('dog/2.pgm') + i(70) + i(4) + i(5) + struct.pack('<I', 1) + b'\x01'
 p += struct.pack('<III', 2, 2, 1) + bytes([1, 2, 3, 4, 5, 6, 7, 8])
 open(f'{S}/imagecache/small.images', 'wb').write(b'MODELCIM' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)
+
+# seeds/onnx/squeezed_batchnorm.onnx and shape_start_end.onnx: the two export forms that
+# ONNXSqueezedBatchNorm and ONNXShapeComputation's Shape start / end read (needs the onnx package:
+# ~/.cache/modelc-peers/venv/bin/python Tests/Fuzz/make_seeds.py).
+try:
+    import onnx
+    from onnx import helper, TensorProto
+except ImportError:
+    onnx = None
+if onnx is not None:
+    def f32(name, dims, v): return helper.make_tensor(name, TensorProto.FLOAT, dims, [v] * (dims[0] if len(dims) == 1 else dims[0] * dims[1]))
+    def onnx_seed(name, nodes, inits, dims, opset):
+        g = helper.make_graph(nodes, 'g', [helper.make_tensor_value_info('x', TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info('y', TensorProto.FLOAT, None)], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid('', opset)], producer_name='modelc seeds')
+        open(f'{S}/onnx/{name}', 'wb').write(m.SerializeToString())
+    axes = helper.make_tensor('axes', TensorProto.INT64, [1], [2])
+    onnx_seed('squeezed_batchnorm.onnx', [
+        helper.make_node('Gemm', ['x', 'fc.weight', 'fc.bias'], ['h'], transB=1),
+        helper.make_node('Unsqueeze', ['h', 'axes'], ['u']),
+        helper.make_node('BatchNormalization', ['u', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'], ['n']),
+        helper.make_node('Squeeze', ['n', 'axes'], ['q']), helper.make_node('Softmax', ['q'], ['y'])],
+        [f32('fc.weight', [3, 4], 0.1), f32('fc.bias', [3], 0.0), f32('bn.weight', [3], 1.0), f32('bn.bias', [3], 0.0),
+         f32('bn.running_mean', [3], 0.0), f32('bn.running_var', [3], 1.0), axes], ['N', 4], 13)
+    onnx_seed('shape_start_end.onnx', [
+        helper.make_node('Shape', ['x'], ['s'], start=0, end=1), helper.make_node('Relu', ['x'], ['a']),
+        helper.make_node('Concat', ['s', 'minus1'], ['shape'], axis=0), helper.make_node('Reshape', ['a', 'shape'], ['f']),
+        helper.make_node('Gemm', ['f', 'fc.weight', 'fc.bias'], ['y'], transB=1)],
+        [helper.make_tensor('minus1', TensorProto.INT64, [1], [-1]), f32('fc.weight', [3, 8], 0.1), f32('fc.bias', [3], 0.0)],
+        ['N', 2, 2, 2], 18)

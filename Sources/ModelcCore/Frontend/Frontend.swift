@@ -5,12 +5,17 @@
 //         annotated), the assumed defaults, and the verification verdict against the
 //         declared parameter counts.
 import Foundation
+import ModelcData
+import ModelcModelFiles
 
 public enum Frontend {
     /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
     /// layer, no hyperparameters fit a layer, bad annotation). A `.onnx` file is read by
     /// ONNXImporter (protobuf, every hyperparameter exact).
     public static func check(path: String) throws -> CheckReport {
+        // A binary file's first bytes decide over its name (FileMagic): HDF5 or zip is a Keras model
+        // file whatever its extension; a PyTorch file is refused saying what it holds.
+        if let magic = FileMagic.of(path: path) { return try checkBinary(path: path, magic: magic) }
         // Keras model files (.keras, config .json): the architecture from the config (KerasConfig.swift).
         if KerasConfig.handles(path: path) { return try KerasConfig.check(path: path) }
         if path.lowercased().hasSuffix(".onnx") { return try ONNXImporter.check(path: path) }
@@ -26,6 +31,41 @@ public enum Frontend {
         // Invalid UTF-8 is repaired (U+FFFD) rather than rejected: tables are ASCII or box drawing.
         let text = String(decoding: data, as: UTF8.self)
         return try check(text: text, path: path)
+    }
+
+    /// The extensions PyTorch files usually carry (a zip under one of them is not read to classify it).
+    static let torchExtensions = [".pt", ".pth", ".bin", ".ckpt", ".tar"]
+
+    /// A file with magic bytes: HDF5 is a Keras 2 `.h5` model, a zip a `.keras` model (config.json)
+    /// or a PyTorch archive, a pickle a torch.save file from before PyTorch 1.6.
+    static func checkBinary(path: String, magic: FileMagic) throws -> CheckReport {
+        let lower = path.lowercased()
+        switch magic {
+        case .hdf5:
+            var r = try KerasConfig.check(h5: path)
+            if !lower.hasSuffix(".h5") && !lower.hasSuffix(".hdf5") {
+                r.ir.assumptions.append("an HDF5 file: read as a Keras .h5 model file whatever its name (tf.keras 2.10 to 2.12 saved HDF5 under a .keras name)")
+            }
+            return r
+        case .zip:
+            if lower.hasSuffix(".keras") { return try KerasConfig.check(path: path) }
+            if torchExtensions.contains(where: lower.hasSuffix) { throw torchFile(path, "a PyTorch zip archive (torch.save or torch.jit.save)") }
+            let bytes = try KerasConfig.read(path, maxBytes: KerasConfig.maxKerasFileBytes)
+            let entries: [ZipEntry]
+            do { entries = try Zip.entries(bytes, file: path) } catch let e as DataError { throw KerasConfig.modelError(e, file: path) }
+            switch FileMagic.zipContents(entries) {
+            case "keras"?: return try KerasConfig.check(bytes: bytes, file: path, zip: true)
+            case "torchscript"?: throw torchFile(path, "a TorchScript archive (torch.jit.save), whose code modelc does not run")
+            case "torch"?: throw torchFile(path, "a torch.save archive (a state_dict or a pickled module)")
+            default: throw ModelError(file: path, line: nil, message: "a zip archive with neither config.json (a .keras model) nor data.pkl (a PyTorch file)")
+            }
+        case .pickle:
+            throw torchFile(path, "a pickle (torch.save before PyTorch 1.6, or another Python object)")
+        }
+    }
+
+    static func torchFile(_ path: String, _ what: String) -> ModelError {
+        ModelError(file: path, line: nil, message: "\(what): it holds weights, not an architecture modelc reads; describe the network with print(model)'s output or a torchsummary/torchinfo table in a .md or .txt file, check that, and give the compiled binary the weights as `--weights` (a state_dict saved by PyTorch 1.6 or later: torch.save(model.state_dict(), PATH))")
     }
 
     /// Checks an in-memory document; `path` is used for messages and the default model name.

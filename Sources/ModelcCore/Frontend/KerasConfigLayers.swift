@@ -11,17 +11,20 @@
 // Also returns, as problems, every layer whose input shape differs from the one Keras 3
 // recorded in its build_config.
 
+import Foundation
+
 enum KerasConfigLayers {
     static func build(_ m: KerasModel, file: String, annotations: Annotations = Annotations()) throws -> (ModelIR, [ModelError]) {
         var layers: [Layer] = []
         var problems: [ModelError] = []
         var body = m.layers
         let input: [Int]
+        let fill = annotations.inputShape
         if body[0].className == "InputLayer" {
-            layers.append(try inputLayer(body.removeFirst()))
+            layers.append(try inputLayer(body.removeFirst(), fill: fill))
             input = layers[0].outputShape
         } else {
-            let (shape, source) = try impliedInput(m)
+            let (shape, source) = try impliedInput(m, fill: fill)
             input = shape
             var name = "input"
             while m.layers.contains(where: { $0.name == name }) { name += "_0" }
@@ -70,33 +73,57 @@ enum KerasConfigLayers {
         return (ir, problems)
     }
 
-    /// An InputLayer with its shape (`batch_shape`, Keras 2 `batch_input_shape`).
-    static func inputLayer(_ l: KLayer) throws -> Layer {
+    /// An InputLayer with its shape (`batch_shape`, Keras 2 `batch_input_shape`); `fill`: the
+    /// annotated input shape (`input: shape=...` in FILE.modelc), for sizes the file leaves open.
+    static func inputLayer(_ l: KLayer, fill: [Int]? = nil) throws -> Layer {
         let key = try l.config.optional("batch_shape") != nil ? "batch_shape" : "batch_input_shape"
-        let shape = try batchShape(l.config.required(key), layer: l.name)
-        return Layer(name: l.name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: shape, outputShape: shape, line: l.index + 1)
+        let node = try l.config.required(key)
+        let shape = try batchShape(node, layer: l.name, fill: fill)
+        var layer = Layer(name: l.name, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: shape, outputShape: shape, line: l.index + 1)
+        if let note = try openSizesNote(node, shape) { layer.notes.append(note) }
+        return layer
     }
 
-    /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 4 fixed sizes.
-    static func batchShape(_ n: JNode, layer: String) throws -> [Int] {
+    /// [None, d1, ...]: the batch dimension (null or an integer) then 1 to 4 sizes, each fixed or
+    /// (None, a text model's sequence length) given by `fill` (which must agree with every fixed one).
+    static func batchShape(_ n: JNode, layer: String, fill: [Int]? = nil) throws -> [Int] {
         let dims = try n.list()
         guard dims.count >= 2, dims.count <= 5 else {
             throw n.fail("[batch, then 1 to 4 sizes] (a vector, a sequence (steps, channels), an image (height, width, channels) or a sequence of images (steps, height, width, channels))")
         }
-        return try dims.dropFirst().map { d in
-            if d.isNull { throw d.error("layer '\(layer)': the input size is not fixed (None); modelc needs every input dimension") }
-            return try d.int(min: 1, max: ResourceLimits.maxDimension)
+        let sizes = Array(dims.dropFirst())
+        if let f = fill, f.count != sizes.count {
+            throw n.error("layer '\(layer)': the annotated input shape=\(f.map(String.init).joined(separator: "x")) has \(f.count) sizes, the file's input \(sizes.count)")
         }
+        return try sizes.enumerated().map { i, d in
+            if d.isNull {
+                guard let f = fill else {
+                    throw d.error("layer '\(layer)': the input size is not fixed (None); modelc needs every input dimension: give it in \((d.file as NSString).lastPathComponent).modelc beside the model file, e.g. `input: shape=\(sizes.map { $0.isNull ? "200" : "\((try? $0.int(min: 1, max: ResourceLimits.maxDimension)) ?? 1)" }.joined(separator: "x"))` (a sequence length of 200)")
+                }
+                return f[i]
+            }
+            let v = try d.int(min: 1, max: ResourceLimits.maxDimension)
+            if let f = fill, f[i] != v { throw d.error("layer '\(layer)': the annotated input shape=\(f.map(String.init).joined(separator: "x")) gives \(f[i]) where the file fixes \(v)") }
+            return v
+        }
+    }
+
+    /// "sizes the file leaves open (None) taken from the annotated input shape", when it has some.
+    static func openSizesNote(_ n: JNode, _ shape: [Int]) throws -> String? {
+        let open = try n.list().dropFirst().enumerated().filter { $0.element.isNull }.map(\.offset)
+        guard !open.isEmpty else { return nil }
+        return "input size\(open.count > 1 ? "s" : "") \(open.map { "\(shape[$0])" }.joined(separator: ", ")) from the annotated `input: shape=`: the file leaves \(open.count > 1 ? "them" : "it") open (None)"
     }
 
     /// Without an InputLayer: Keras 2's `batch_input_shape` on the first layer, else the shape
     /// Keras 3 built the first layer or the model with.
-    static func impliedInput(_ m: KerasModel) throws -> ([Int], String) {
+    static func impliedInput(_ m: KerasModel, fill: [Int]? = nil) throws -> ([Int], String) {
         let first = m.layers[0]
         let candidates: [JNode?] = [try first.config.present("batch_input_shape"),
                                     try first.entry.present("build_config")?.present("input_shape"), m.builtInput]
         for case let n? in candidates {
-            return (try batchShape(n, layer: first.name), "from \(n.path)")
+            let shape = try batchShape(n, layer: first.name, fill: fill)
+            return (shape, "from \(n.path)" + (try openSizesNote(n, shape).map { "; " + $0 } ?? ""))
         }
         throw first.entry.error("the model has no InputLayer and its first layer '\(first.name)' records no input shape (batch_input_shape or build_config.input_shape); modelc needs the input shape")
     }

@@ -63,7 +63,8 @@ enum ONNXOperators {
         case "Conv": try conv(st, name: name, to: &c)
         case "ConvTranspose": try add(try convTranspose(st))
         case "Gemm", "MatMul": try add(try linear(st))
-        case "BatchNormalization": try add(try batchNorm(st, input: c.shape))
+        case "BatchNormalization":
+            try add(try batchNorm(st, input: c.shape), note: s.node.decomposed.isEmpty ? nil : "Unsqueeze, BatchNormalization, Squeeze: one BatchNorm of the features")
         case "LayerNormalization": try add(try layerNorm(st, input: c.shape), note: decomposedNote(st))
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)

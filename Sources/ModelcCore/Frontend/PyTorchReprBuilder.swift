@@ -127,7 +127,7 @@ extension PyTorchBuilder {
         var (base, baseNotes) = try declaredBase(m, doc: doc)
         do {
             let layers = try withPools(base, pool: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), kinds: m.kinds, input: input,
-                                       doc: doc, notes: &baseNotes)
+                                       inputAnnotated: ann.inputShape != nil, doc: doc, notes: &baseNotes)
             notes += baseNotes
             return layers
         } catch let first as ModelError {
@@ -148,7 +148,8 @@ extension PyTorchBuilder {
             }
             // The pool module is called at least once, and no module taken out is left out.
             guard let l = try? withPools(base, pool: fPool?.op ?? .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), poolName: fPool?.name,
-                                         minPools: fPool == nil ? 0 : 1, kinds: m.kinds, input: input, doc: doc, notes: &n2),
+                                         minPools: fPool == nil ? 0 : 1, kinds: m.kinds, input: input, inputAnnotated: ann.inputShape != nil,
+                                         doc: doc, notes: &n2),
                   Set(m.declared.filter(reused).map(\.name)).isSubset(of: l.map(\.name)) else { throw first }
             notes += n2
             return l
@@ -212,7 +213,7 @@ extension PyTorchBuilder {
     /// then with the fewest pools at the gaps before Conv2d/Linear (image inputs only). Several
     /// minimal fits are an error asking for `forward:`.
     static func withPools(_ steps: [PTStep], pool: PTOp, poolName: String? = nil, minPools: Int = 0, kinds: [String: String], input: [Int],
-                          doc: Document, notes: inout [String]) throws -> [Layer] {
+                          inputAnnotated: Bool = false, doc: Document, notes: inout [String]) throws -> [Layer] {
         var firstError: ModelError?
         if minPools == 0 {
             do { return try assemble(steps, kinds: kinds, input: input, doc: doc) } catch let e as ModelError { firstError = e }
@@ -241,7 +242,8 @@ extension PyTorchBuilder {
             }
             if fits.count == 1 {
                 let before = fits[0].0.map { "'\(steps[$0].name)'" }.joined(separator: ", ")
-                let sized = input.count == 3 ? " for the \(input[0])x\(input[1]) input (another input size may fit another number of calls)" : ""
+                let sized = input.count != 3 ? "" : inputAnnotated ? " for the annotated \(input[0])x\(input[1]) input"
+                    : " for the \(input[0])x\(input[1]) input (another input size may fit another number of calls)"
                 notes.append("\(poolName.map { "'\($0)'" } ?? "max_pool2d(2)") called before \(before): the only \(size)-pool placement that makes the shapes fit\(sized) (functional pooling is not shown by the repr; annotate `forward:` to override)")
                 return fits[0].1
             }

@@ -53,7 +53,7 @@ enum IRBuilder {
     static func resolve(_ table: SummaryTable, rows srows: [SearchRow], hows: [String?], annotations ann: Annotations,
                         document doc: Document, channelsFirst: Bool) throws -> ModelIR {
         let hasInputRow = srows[0].kinds == [.inputLayer]
-        let (input, guessed, search) = try searchInput(table, rows: srows, annotations: ann, document: doc)
+        let (input, guessed, search, passedOver) = try searchInput(table, rows: srows, annotations: ann, document: doc)
         var layers: [Layer] = []
         var assumptions: [String] = []
         if !hasInputRow {
@@ -66,9 +66,9 @@ enum IRBuilder {
         if guessed, hasInputRow, case .unknown(let cell) = srows[0].row.shape, CutInputCell.printedDims(cell) != nil {
             assumptions.append("input shape \(Inference.shapeText(input)): the InputLayer's cell '\(cell)' is cut at the column edge; completed as the first shape for which every layer verifies")
         } else if guessed {
-            let common = input.count == 3 && isCommonSize(input)
+            let preferred = passedOver.map { ", a common image size preferred to \(Inference.shapeText($0)), which also fits" } ?? ""
             assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count"
-                               + (common ? ", a common image size preferred" : "") + " (annotate `input: shape=HxWxC`)")
+                               + preferred + " (annotate `input: shape=HxWxC`)")
         }
         var prev = input
         for (i, (c, group)) in search.chosen.enumerated() {
@@ -104,9 +104,10 @@ enum IRBuilder {
     }
 
     /// Input shape: annotation, InputLayer row, or guessed candidates tried in order; the first
-    /// for which the whole chain resolves, with the search that resolved it.
+    /// for which the whole chain resolves, with the search that resolved it, and the guess it
+    /// was preferred to when a common image size fits too (commonSizeAlternative).
     static func searchInput(_ table: SummaryTable, rows srows: [SearchRow], annotations ann: Annotations,
-                            document doc: Document) throws -> ([Int], Bool, InferenceSearch) {
+                            document doc: Document) throws -> ([Int], Bool, InferenceSearch, passedOver: [Int]?) {
         let first = srows[0]
         let hasInputRow = first.kinds == [.inputLayer]
         var inputs: [[Int]]
@@ -129,8 +130,8 @@ enum IRBuilder {
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
             guard search.runAll(input: inp) else { continue }
-            if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) { return (alt.0, guessed, alt.1) }
-            return (inp, guessed, search)
+            if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) { return (alt.0, guessed, alt.1, inp) }
+            return (inp, guessed, search, nil)
         }
         var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
         if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {

@@ -1,0 +1,89 @@
+// Model and weights files told by their first bytes (FileMagic), not their names: an HDF5 file
+// named .keras (tf.keras 2.10 to 2.12) is read as .h5, a .keras zip named .h5 as .keras, and a
+// PyTorch file given to `check` is refused saying what it holds. Also the sequence length a
+// Keras file leaves open (None), given in FILE.modelc.
+
+import XCTest
+@testable import ModelcCore
+import ModelcData
+import ModelcModelFiles
+
+final class ModelFileKindTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "modelc_kind_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func copy(_ fixture: String, as name: String) throws -> String {
+        let to = "\(dir)/\(name)"
+        try FileManager.default.copyItem(atPath: Fixtures.path(fixture), toPath: to)
+        return to
+    }
+
+    func refusal(_ path: String) -> String {
+        do { _ = try Frontend.check(path: path); return "no error" } catch { return "\(error)" }
+    }
+
+    func testMisnamedKerasFilesAreReadByTheirContent() throws {
+        let h5 = Fixtures.path("keras_files/gc_dense_bn.h5")
+        let renamed = try copy("keras_files/gc_dense_bn.h5", as: "m.keras")
+        let (a, b) = (try Frontend.check(path: h5), try Frontend.check(path: renamed))
+        XCTAssertTrue(b.ok, "\(b.problems)")
+        XCTAssertEqual(b.ir.totalParams, a.ir.totalParams)
+        XCTAssertEqual(b.ir.layers.map(\.op), a.ir.layers.map(\.op))
+        XCTAssertTrue(b.ir.assumptions.contains { $0.hasPrefix("an HDF5 file: read as a Keras .h5 model file whatever its name") }, "\(b.ir.assumptions)")
+        XCTAssertEqual(try WeightsReader.read(path: renamed), try WeightsReader.read(path: h5))
+        // A .keras zip named .h5.
+        let zip = try copy("keras_files/gc_dense_bn.keras", as: "z.h5")
+        let z = try Frontend.check(path: zip)
+        XCTAssertTrue(z.ok, "\(z.problems)")
+        XCTAssertEqual(z.ir.totalParams, a.ir.totalParams)
+        XCTAssertEqual(try WeightsReader.read(path: zip), try WeightsReader.read(path: Fixtures.path("keras_files/gc_dense_bn.keras")))
+    }
+
+    func testPyTorchFilesAreRefusedSayingWhatTheyHold() throws {
+        let weights = "it holds weights, not an architecture modelc reads; describe the network with print(model)'s output"
+        let pth = Fixtures.path("pytorch_files/conv_bn.pth")
+        XCTAssertTrue(refusal(pth).contains("a PyTorch zip archive (torch.save or torch.jit.save): " + weights), refusal(pth))
+        // Under another name the archive is opened to tell what it is.
+        let data = try copy("pytorch_files/conv_bn.pth", as: "conv_bn.data")
+        XCTAssertTrue(refusal(data).contains("a torch.save archive (a state_dict or a pickled module): " + weights), refusal(data))
+        let script = try Zip.archiveStored([("m/code/__torch__.py", Array("class M: pass\n".utf8)), ("m/data.pkl", [0x80, 0x02, 0x7D, 0x71, 0x00, 0x2E])])
+        try Data(script).write(to: URL(fileURLWithPath: "\(dir)/scripted.model"))
+        XCTAssertTrue(refusal("\(dir)/scripted.model").contains("a TorchScript archive (torch.jit.save), whose code modelc does not run"), refusal("\(dir)/scripted.model"))
+        try Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46]).write(to: URL(fileURLWithPath: "\(dir)/old.pt"))
+        XCTAssertTrue(refusal("\(dir)/old.pt").contains("a pickle (torch.save before PyTorch 1.6"), refusal("\(dir)/old.pt"))
+        let other = try Zip.archiveStored([("readme.txt", Array("hello".utf8))])
+        try Data(other).write(to: URL(fileURLWithPath: "\(dir)/other.zip"))
+        XCTAssertTrue(refusal("\(dir)/other.zip").contains("a zip archive with neither config.json (a .keras model) nor data.pkl"), refusal("\(dir)/other.zip"))
+        // A text file keeps its usual reading (no magic).
+        XCTAssertEqual(FileMagic.of(path: Fixtures.path("keras_config/embedding_birnn.config.json")), nil)
+    }
+
+    /// A Keras 3 text model's InputLayer batch_shape [None, None]: the length comes from
+    /// FILE.modelc (`input: shape=12`), which must have the file's rank and agree with its fixed sizes.
+    func testOpenSequenceLengthFromTheAnnotationFile() throws {
+        let json = try Fixtures.text("keras_config/embedding_birnn.config.json")
+        XCTAssertTrue(json.contains("\"batch_shape\": [null, 12]"))
+        let file = "\(dir)/text.json"
+        try json.replacingOccurrences(of: "\"batch_shape\": [null, 12]", with: "\"batch_shape\": [null, null]").write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertTrue(refusal(file).contains("the input size is not fixed (None); modelc needs every input dimension: give it in text.json.modelc beside the model file, e.g. `input: shape=200`"), refusal(file))
+        try "input: shape=12\n".write(toFile: file + ".modelc", atomically: true, encoding: .utf8)
+        let r = try Frontend.check(path: file)
+        let fixed = try Frontend.check(path: Fixtures.path("keras_config/embedding_birnn.config.json"))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [12])
+        XCTAssertEqual(r.ir.totalParams, fixed.ir.totalParams)
+        XCTAssertTrue(r.ir.layers[0].notes.contains("input size 12 from the annotated `input: shape=`: the file leaves it open (None)"), "\(r.ir.layers[0].notes)")
+        try "input: shape=12x3\n".write(toFile: file + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertTrue(refusal(file).contains("the annotated input shape=12x3 has 2 sizes, the file's input 1"), refusal(file))
+        let pinned = "\(dir)/pinned.json"
+        try json.write(toFile: pinned, atomically: true, encoding: .utf8)
+        try "input: shape=10\n".write(toFile: pinned + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertTrue(refusal(pinned).contains("the annotated input shape=10 gives 10 where the file fixes 12"), refusal(pinned))
+    }
+}

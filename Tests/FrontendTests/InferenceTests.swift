@@ -228,6 +228,28 @@ final class InferenceTests: XCTestCase {
         XCTAssertFalse(mnist.ir.assumptions.contains { $0.contains("preferred") }, "\(mnist.ir.assumptions)")
     }
 
+    /// A Flatten-first table without an input row reads a square grey or RGB image: 150,528 is
+    /// 224x224x3 (mrdbourke/tensorflow-deep-learning, notebook 03), not 28x28x192.
+    func testAFlattenFirstReadsASquareImage() throws {
+        XCTAssertEqual(IRBuilder.flattenedImages(784), [[28, 28, 1], [784]])
+        XCTAssertEqual(IRBuilder.flattenedImages(3072), [[32, 32, 3], [3072]])
+        XCTAssertEqual(IRBuilder.flattenedImages(150_528), [[224, 224, 3], [28, 28, 192], [150_528]])
+        XCTAssertEqual(IRBuilder.flattenedImages(2352), [[28, 28, 3], [2352]])
+        XCTAssertEqual(IRBuilder.flattenedImages(4704), [[28, 28, 6], [4704]])
+        XCTAssertEqual(IRBuilder.flattenedImages(48), [[48]])
+        let r = try Frontend.check(text: """
+            Layer (type)                 Output Shape              Param #
+            =================================================================
+            flatten_2 (Flatten)          (None, 150528)            0
+            dense_4 (Dense)              (None, 100)               15052900
+            dense_7 (Dense)              (None, 1)                 101
+            =================================================================
+            Total params: 15,053,001
+            """, path: "mlp.md")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
+    }
+
     /// An annotated stride on a first Conv2D without an input row: the input it reads with that
     /// stride (224x224, common, for a 3x3 'valid' to 111x111), never a dilation that drops the
     /// stride (Keras has no stride with a dilation).

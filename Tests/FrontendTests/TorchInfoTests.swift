@@ -100,14 +100,52 @@ final class TorchInfoTests: XCTestCase {
         checkError(base.replacingOccurrences(of: "TinyVGG                                  [1, 3]                    --",
                                              with: "TinyVGG                                  [1, 3]                    131,072"),
                    contains: "TinyVGG (TinyVGG): holds 131,072 parameters of its own, outside the layers torchinfo lists")
-        checkError(base.replacingOccurrences(of: "[1, 10, 62, 62]           280", with: "[1, 10, 62, 62]           (280)"),
-                   contains: "Conv2d-2-1 (Conv2d): '(280)': its parameters are frozen")
+        // A frozen layer (requires_grad=False) prints its count in parentheses: it does not train.
+        let frozen = base.replacingOccurrences(of: "[1, 10, 62, 62]           280", with: "[1, 10, 62, 62]           (280)")
+        let split = frozen.replacingOccurrences(of: "Trainable params: 8,083\nNon-trainable params: 0", with: "Trainable params: 7,803\nNon-trainable params: 280")
+        let r = try XCTUnwrap(checkOK(split))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.layers.filter { $0.frozen == true }.map(\.name), ["Conv2d-2-1"])
+        XCTAssertEqual(r.ir.trainableParams, 7_803)
+        // ... and the footer must say so.
+        XCTAssertFalse(try Frontend.check(text: frozen, path: "t.md").ok)
+        // A frozen BatchNorm still follows each batch's statistics in PyTorch training: refused.
+        let bn = """
+        ==========================================================================================
+        Layer (type:depth-idx)                   Output Shape              Param #
+        ==========================================================================================
+        Net                                      [1, 10]                   --
+        ├─Conv2d: 1-1                            [1, 4, 26, 26]            40
+        ├─BatchNorm2d: 1-2                       [1, 4, 26, 26]            (8)
+        ├─Flatten: 1-3                           [1, 2704]                 --
+        ├─Linear: 1-4                            [1, 10]                   27,050
+        ==========================================================================================
+        Total params: 27,098
+        Trainable params: 27,090
+        Non-trainable params: 8
+        ==========================================================================================
+        """
+        checkError(bn, contains: "'(8)': its weight and bias are frozen (requires_grad=False) while its statistics still follow each batch in training")
         checkError(base.replacingOccurrences(of: "[1, 10, 28, 28]           910", with: "[1, 10, 28, 28]           (recursive)"),
                    contains: "Conv2d-2-6 (Conv2d): '(recursive)': the module is called again with the same weights")
         // A parameterless module called again is fine.
         let relu = base.replacingOccurrences(of: "│    └─ReLU: 2-4                         [1, 10, 60, 60]           --",
                                              with: "│    └─ReLU: 2-4                         [1, 10, 60, 60]           (recursive)")
         XCTAssertTrue(checkOK(relu)?.ok ?? false)
+    }
+
+    /// Notebook outputs: TinyVGG's first Conv2d printing 64x64 reads padding 1 from 64x64 (a
+    /// common size), not 66x66 unpadded; a torch-summary 1.4 VGG16 whose frozen features print
+    /// `(1,792)` verifies with them frozen, from 224x224.
+    func testPaddedCommonInputAndFrozenRowsOfNotebookTables() throws {
+        let tiny = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/torchinfo_tinyvgg_64_padded_first_conv.txt")))
+        XCTAssertEqual(tiny.ir.inputShape, [64, 64, 3])
+        XCTAssertEqual(tiny.ir.frameworkParamCount, 10_693)
+        let vgg = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/torchsummary14_vgg16_frozen_features.txt")))
+        XCTAssertTrue(vgg.ok, "\(vgg.problems)")
+        XCTAssertEqual(vgg.ir.inputShape, [224, 224, 3])
+        XCTAssertEqual(vgg.ir.layers.filter { $0.frozen == true }.count, 13)
+        XCTAssertEqual(vgg.ir.trainableParams, 65_793)
     }
 
     func testCustomBlocksAreAssumedChainsAndPrintedInputsChecked() throws {

@@ -73,6 +73,7 @@ extension TorchInfo {
             if t.rows.isEmpty { t.input = unbatched(rows.first(where: { $0.depth == 0 })?.input ?? r.input, rank: inRank) }
             var row = TSRow(type: r.type, index: t.rows.count + 1, shape: shape, params: r.params.value, line: r.line, name: label)
             row.input = unbatched(r.input, rank: inRank)
+            if case .frozen = r.params { row.frozen = true }
             t.rows.append(row)
             prevRank = shape.count
         }
@@ -88,8 +89,8 @@ extension TorchInfo {
         if r.params == .recursive && (weighted.contains(r.type) || !supported.contains(r.type)) {
             throw err("'(recursive)': the module is called again with the same weights; shared weights are not supported")
         }
-        if case .frozen(let n) = r.params {
-            throw err("'(\(formatCount(n)))': its parameters are frozen (requires_grad=False); modelc trains every parameter, so this is not supported")
+        if case .frozen(let n) = r.params, r.type.hasPrefix("BatchNorm") {
+            throw err("'(\(formatCount(n)))': its weight and bias are frozen (requires_grad=False) while its statistics still follow each batch in training, which modelc does not do")
         }
         guard !supported.contains(r.type) else { return }
         if let why = PyTorchKnownBlocks.refusal(r.type, keepsShape: r.input.flatMap { i in r.output.map { Array(i.dropFirst()) == Array($0.dropFirst()) } }) {

@@ -22,6 +22,8 @@ struct TSRow {
     var name: String? = nil
     /// The input [H, W, C] or [N] when the table prints it (torchinfo's Input Shape column).
     var input: [Int]? = nil
+    /// torchinfo's `(1,792)`: the layer's parameters do not train (requires_grad=False).
+    var frozen = false
     var label: String { name ?? "\(type)-\(index)" }
 }
 

@@ -33,6 +33,7 @@ extension PyTorchBuilder {
                 let hasAct = t.rows.contains { tsActivations[$0.type]?.isActivation ?? false }
                 try checkLogSoftmaxLast(layers, doc: doc)
                 var ls = layers
+                markFrozen(&ls, t)
                 if !hasAct {
                     ls = insertReLUs(ls)
                     assumptions.append("relu after every Conv2d/Linear but the last: \(t.layout) shows no activation rows (functional F.relu assumed)")
@@ -51,6 +52,15 @@ extension PyTorchBuilder {
         guard let e = lastError else { throw doc.error(t.headerLine, "no input shape fits the first row; annotate `input: shape=CxHxW`") }
         // No input fits a first Conv1d row: say what the count fixes and what to annotate.
         throw first.type == "Conv1d" && e.line == first.line ? doc.error(e.line, e.message + conv1dInputHint(first, inputMB: t.inputMB)) : e
+    }
+
+    /// The layers of rows torchinfo printed frozen (`(1,792)`: requires_grad=False) do not train.
+    static func markFrozen(_ layers: inout [Layer], _ t: TSTable) {
+        let lines = Set(t.rows.filter(\.frozen).map(\.line))
+        for i in layers.indices where lines.contains(layers[i].line) && layers[i].paramCount > 0 {
+            layers[i].frozen = true
+            layers[i].notes.append("frozen (requires_grad=False): its count is printed in parentheses; its \(formatCount(layers[i].paramCount)) params do not train")
+        }
     }
 
     /// The assumption for an input the table does not state: the first that fits its first row.
@@ -75,17 +85,19 @@ extension PyTorchBuilder {
     }
 
     /// Inputs a first Conv2d row implies: for 1 or 3 channels, the square odd kernel whose count
-    /// it prints, unpadded (the PyTorch default), then the same size (padded).
+    /// it prints, unpadded (the PyTorch default), then the same size (padded); the padded one
+    /// first when only it is a common image size (64x64 with padding 1, not 66x66 without).
     static func firstConvInputs(_ first: TSRow) -> [[Int]] {
         guard first.type == "Conv2d", first.shape.count == 3 else { return [] }
         let (f, h, w) = (first.shape[0], first.shape[1], first.shape[2])
         var out: [[Int]] = []
         for c in [1, 3] {
             for k in stride(from: 3, through: 11, by: 2) where first.params == f * (k * k * c + 1) || first.params == f * k * k * c {
-                out.append([h + k - 1, w + k - 1, c])
+                let (valid, same) = ([h + k - 1, w + k - 1, c], [h, w, c])
+                out += IRBuilder.isCommonSize(same) && !IRBuilder.isCommonSize(valid) ? [same, valid] : [valid]
             }
         }
-        return out + [[h, w, 1], [h, w, 3]]
+        return out + [[h, w, 1], [h, w, 3]].filter { !out.contains($0) }
     }
 
     static func insertReLUs(_ layers: [Layer]) -> [Layer] {

@@ -213,6 +213,22 @@ enum IRBuilder {
         return search.runAll(input: alt) ? (alt, search) : nil
     }
 
+    /// The images a Flatten of n values may have read, most likely first: a square grey or RGB
+    /// image of side 8 or more (784: 28x28x1, 3072: 32x32x3, 150528: 224x224x3), else 28x28 with
+    /// n / 784 channels;
+    /// then the vector itself.
+    static func flattenedImages(_ n: Int) -> [[Int]] {
+        func side(_ m: Int) -> Int? {
+            let s = Int(Double(m).squareRoot().rounded())
+            return s >= 8 && s * s == m ? s : nil
+        }
+        var out: [[Int]] = []
+        if let s = side(n) { out.append([s, s, 1]) }
+        if n % 3 == 0, let s = side(n / 3) { out.append([s, s, 3]) }
+        if n % 784 == 0, !out.contains([28, 28, n / 784]) { out.append([28, 28, n / 784]) }
+        return out + [[n]]
+    }
+
     /// Input shapes to try when the table does not print one (all datasets here are 28x28x1).
     static func guessInputs(first: SearchRow) -> [[Int]] {
         var out: [[Int]] = []
@@ -227,9 +243,7 @@ enum IRBuilder {
             if p % u == 0, p / u > 0 { out.append([p / u]) }
         }
         if first.kinds.contains(.flatten) || first.kinds.contains(.reshape), let k = known {
-            let n = k.reduce(1, *)
-            if n % 784 == 0 { out.append([28, 28, n / 784]) }
-            out.append([n])
+            out += flattenedImages(k.reduce(1, *))
         }
         out += sequenceInputs(first)
         out += RecurrentInference.guessedInputs(first)

@@ -82,6 +82,40 @@ final class PyTorchTests: XCTestCase {
                       "\(a.ir.assumptions)")
     }
 
+    /// Nothing runs between two children of an nn.Sequential: a model whose Linear layers are one
+    /// Sequential's children is linear (mrdbourke/pytorch-deep-learning's FashionMNISTModelV0),
+    /// while between two Sequentials forward() may call F.relu.
+    func testNoFunctionalActivationInsideASequential() throws {
+        let v0 = """
+        FashionMNISTModelV0(
+          (layer_stack): Sequential(
+            (0): Flatten(start_dim=1, end_dim=-1)
+            (1): Linear(in_features=784, out_features=10, bias=True)
+            (2): Linear(in_features=10, out_features=10, bias=True)
+          )
+        )
+        """
+        guard let r = checkOK(v0) else { return }
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input", "layer_stack.0", "layer_stack.1", "layer_stack.2"])
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("no activation: no activation module is declared, and forward() cannot call one between the children of an nn.Sequential") }, "\(r.ir.assumptions)")
+        let two = """
+        Net(
+          (features): Sequential(
+            (0): Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1))
+            (1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+            (2): Conv2d(8, 8, kernel_size=(3, 3), stride=(1, 1))
+          )
+          (classifier): Sequential(
+            (0): Flatten(start_dim=1, end_dim=-1)
+            (1): Linear(in_features=4608, out_features=10, bias=True)
+          )
+        )
+        """
+        guard let t = checkOK(two) else { return }
+        XCTAssertEqual(t.ir.layers.map(\.name), ["input", "features.0", "features.1", "features.2", "relu", "classifier.0", "classifier.1"])
+        XCTAssertTrue(t.ir.assumptions.contains { $0.hasPrefix("relu after every Conv2d/Linear but the last") }, "\(t.ir.assumptions)")
+    }
+
     /// One `(relu): ReLU()` module that forward() calls after every layer but the last: the
     /// declared order would call it once, on the logits (LeNet, declared last), between pool2 and
     /// fc1 (FashionCNN), or on the raw image (net1: its Dropout is declared there too, an error).

@@ -140,10 +140,10 @@ extension PyTorchBuilder {
             base = m.declared.filter { !reused($0) }
             var n2 = [baseNotes[0]]
             if let a = fAct {
-                base = withActivations(base, op: a.op, name: a.name)
+                base = withActivations(base, op: a.op, name: a.name, sequential: sequentialPaths(m.root))
                 n2.append(reuseNote(a.name))
             } else if let note = assumedReluNote(m) {
-                base = withActivations(base, op: .relu)
+                base = withActivations(base, op: .relu, sequential: sequentialPaths(m.root))
                 n2.append(note)
             }
             // The pool module is called at least once, and no module taken out is left out.
@@ -170,11 +170,29 @@ extension PyTorchBuilder {
         }
         if let a = try reusedActivation(m, doc: doc) {
             notes.append(reuseNote(a.name))
-            return (withActivations(m.declared.filter { $0.name != a.name }, op: a.op, name: a.name), notes)
+            return (withActivations(m.declared.filter { $0.name != a.name }, op: a.op, name: a.name, sequential: sequentialPaths(m.root)), notes)
         }
         guard let relu = assumedReluNote(m) else { return (m.declared, notes) }
-        notes.append(relu)
-        return (withActivations(m.declared, op: .relu), notes)
+        let steps = withActivations(m.declared, op: .relu, sequential: sequentialPaths(m.root))
+        if steps.count == m.declared.count {
+            notes.append("no activation: no activation module is declared, and forward() cannot call one between the children of an nn.Sequential, which runs them one after another")
+        } else {
+            notes.append(relu)
+        }
+        return (steps, notes)
+    }
+
+    /// The paths of the nn.Sequential modules ("" for a Sequential root): nothing runs between their children.
+    static func sequentialPaths(_ root: PTModule) -> Set<String> {
+        var out: Set<String> = root.type == "Sequential" ? [""] : []
+        func walk(_ m: PTModule) {
+            for c in m.children where c.isContainer {
+                if c.type == "Sequential" { out.insert(c.path) }
+                walk(c)
+            }
+        }
+        walk(root)
+        return out
     }
 
     /// Containers below the root that are not Sequential, ModuleList or ModuleDict ("BasicBlock
@@ -191,21 +209,26 @@ extension PyTorchBuilder {
         return out
     }
 
-    /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows it).
-    static func withActivations(_ steps: [PTStep], op: PTOp, name: String = "relu") -> [PTStep] {
+    /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows
+    /// it), but never between two children of one nn.Sequential (`sequential`: their paths).
+    static func withActivations(_ steps: [PTStep], op: PTOp, name: String = "relu", sequential: Set<String> = []) -> [PTStep] {
         let weighted = steps.indices.filter { steps[$0].op.isConvolution || steps[$0].op.isLinear }
         guard let lastW = weighted.last else { return steps }
+        func parent(_ n: String) -> String { n.lastIndex(of: ".").map { String(n[..<$0]) } ?? "" }
         var out: [PTStep] = []
-        var pending = false
+        var pending: PTStep?
         for (i, s) in steps.enumerated() {
-            if pending {
+            if let p = pending {
                 if case .batchNorm = s.op { out.append(s); continue }
-                out.append(PTStep(name: name, op: op, line: s.line, functional: true)); pending = false
+                if !(sequential.contains(parent(p.name)) && parent(p.name) == parent(s.name)) {
+                    out.append(PTStep(name: name, op: op, line: s.line, functional: true))
+                }
+                pending = nil
             }
             out.append(s)
-            if weighted.contains(i) && i != lastW { pending = true }
+            if weighted.contains(i) && i != lastW { pending = s }
         }
-        if pending { out.append(PTStep(name: name, op: op, line: steps.last?.line ?? 0, functional: true)) }
+        if pending != nil { out.append(PTStep(name: name, op: op, line: steps.last?.line ?? 0, functional: true)) }
         return out
     }
 

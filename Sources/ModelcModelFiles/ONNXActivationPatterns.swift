@@ -11,6 +11,7 @@
 //              x^3 as Pow(x, 3) or Mul(Mul(x, x), x)
 //   Softsign   Div(x, Add(Abs(x), 1))                   torch.onnx (nn.Softsign)
 //   Softplus   Where(Greater(x, 20), x, Softplus(x))    torch.onnx's dynamo exporter (threshold 20)
+//   LogSoftmax Log(Softmax(x)), the Softmax's axis       torch.onnx of torch.log(F.softmax(x, 1))
 //
 // Mul and Add take their operands in either order; constants are one-value tensors within 1e-6
 // of the value. Every intermediate tensor is read by the pattern's nodes only and is no graph
@@ -22,8 +23,9 @@
 // Before: the graph's nodes (after constant folding and the LayerNorm patterns), the constants,
 //         the nodes already skipped and the graph output.
 // After:  each match rewritten: the slot of its first node holds one node of the pattern's
-//         operator (SiLU is written "Swish" with alpha 1, ONNX's operator for it; Gelu has
-//         approximate "none" or "tanh"; `decomposed` lists the operators it stands for), reading x and
+//         operator (SiLU is written "Swish" with alpha 1, ONNX's operator for it; LogSoftmax keeps
+//         the Softmax's attributes; Gelu has approximate "none" or "tanh"; `decomposed` lists the
+//         operators it stands for), reading x and
 //         writing the pattern's output; the other nodes of the match are skipped. A subgraph
 //         that does not match is left as it is (its operators then get their usual handling).
 
@@ -42,6 +44,7 @@ public enum ONNXActivationPatterns {
             n.decomposed = match.nodes.map { nodes[$0].opType }
             if match.op == "Swish" { n.attributes["alpha"] = ONNXAttribute(name: "alpha", f: 1) }
             if match.op == "Gelu" { n.attributes["approximate"] = ONNXAttribute(name: "approximate", s: match.approximate) }
+            if match.op == "LogSoftmax" { n.attributes = nodes[i].attributes }
             out[i] = n
             m.skipped.formUnion(match.nodes.filter { $0 != i })
         }
@@ -109,6 +112,9 @@ public enum ONNXActivationPatterns {
             case "Abs":
                 guard let a = sole(i, "Add"), constant(a, besides: out(i), 1), let d = sole(a, "Div"), nodes[d].inputs == [x, out(a)] else { return nil }
                 return Match(op: "Softsign", x: x, nodes: [i, a, d], output: out(d))
+            case "Softmax":
+                guard let l = sole(i, "Log") else { return nil }
+                return Match(op: "LogSoftmax", x: x, nodes: [i, l], output: out(l))
             case "Div": return gelu(i, x: x)
             case "Mul": return gelu(i, x: x) ?? geluTanh(i, x: x)
             case "Pow": return geluTanh(i, x: x)

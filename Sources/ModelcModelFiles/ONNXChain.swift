@@ -55,6 +55,9 @@ public struct ONNXChain: Sendable {
     public var steps: [ONNXStep] = []
     /// Evaluates the shape tensors the steps read (ONNXStep.shapeInputs).
     public var shapeComputation: ONNXShapeComputation
+    /// Graph outputs that are intermediate tensors (read by later nodes), listed by the exporter
+    /// besides the final one and not computed as outputs.
+    public var ignoredOutputs: [String] = []
     /// Subgraphs that almost are a decomposed LayerNorm, and why not (ONNXLayerNormPattern), for errors.
     public var layerNormMisses: [ONNXLayerNormPattern.NearMiss] = []
 
@@ -68,10 +71,8 @@ public struct ONNXChain: Sendable {
         guard inputs.count == 1, let input = inputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
         }
-        guard g.outputs.count == 1, let output = g.outputs.first else {
-            throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count); modelc reads single-output graphs")
-        }
-        self.input = input; self.output = output
+        let (output, ignored) = try Self.finalOutput(g, file: file)
+        self.input = input; self.output = output; ignoredOutputs = ignored
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
         layerNormMisses = pattern.misses
         let activations = ONNXActivationPatterns.rewrite(pattern.nodes, constants: constants, skipping: folded.union(pattern.skipped), output: output.name)
@@ -89,6 +90,18 @@ public struct ONNXChain: Sendable {
             throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses, failingNode: node))
         }
         Self.name(&steps)
+    }
+
+    /// The one graph output no node reads, and the others, which later nodes read (an exporter
+    /// may list an intermediate tensor as an output too); several final outputs are an error.
+    static func finalOutput(_ g: ONNXGraph, file: String) throws -> (ONNXValueInfo, [String]) {
+        let read = Set(g.nodes.flatMap(\.inputs))
+        let finals = g.outputs.count > 1 ? g.outputs.filter { !read.contains($0.name) } : g.outputs
+        guard finals.count == 1, let output = finals.first else {
+            throw DataError(file: file, offset: g.offset, message: "expected one graph output, found \(g.outputs.count)"
+                + (g.outputs.count > 1 ? " (\(finals.count) of them read by no node)" : "") + "; modelc reads single-output graphs")
+        }
+        return (output, g.outputs.map(\.name).filter { $0 != output.name })
     }
 
     /// The nodes computing sizes from a computed tensor's shape (ONNXShapeComputation.swift):
@@ -132,6 +145,9 @@ public struct ONNXChain: Sendable {
             for (k, name) in n.inputs.enumerated() where !name.isEmpty && constants[name] == nil && !shapeTensors.contains(name) {
                 guard producer[name] != nil || name == input else {
                     throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): input '\(name)' is neither an initializer, a Constant nor a node output (missing initializer?)")
+                }
+                if n.opType == "Gather", k == 1, let table = n.inputs.first, constants[table] != nil {
+                    throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) looks up rows of the initializer '\(table)' by the computed indices '\(name)' (an nn.Embedding), which modelc does not read from ONNX files; give it the model's print(model) repr, which reads Embedding, and its state_dict as weights")
                 }
                 if !mergeOps.contains(n.opType) && k != 0 {
                     let shape = n.inputs.contains { producer[$0].map { g.nodes[$0].opType == "Shape" } ?? false }

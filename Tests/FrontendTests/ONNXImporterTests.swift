@@ -263,6 +263,35 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(perm.contains("perm [0, 1, 3, 2] of [3, 4, 4]: only NCHW <-> NHWC Transposes"), perm)
     }
 
+    /// Published-file patterns: Log(Softmax(x)) is one LogSoftmax (torch 1.8, aclex/k210_mnist_assets);
+    /// a graph output that later nodes read is ignored with a note (torch 1.3, edwin-19's Fashion-MNIST
+    /// export listed its Flatten); an Embedding's Gather is refused naming what it is.
+    func testLogOfSoftmaxExtraOutputsAndEmbeddingGather() throws {
+        let fc = [PB.tensor("fc.weight", [3, 4], Array(repeating: 0.1, count: 12)), PB.tensor("fc.bias", [3], [0, 0, 0])]
+        let log = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], attrs: [PB.attr("transB", int: 1)]),
+                                   PB.node("Softmax", ["h"], ["p"], attrs: [PB.attr("axis", int: 1)]), PB.node("Log", ["p"], ["y"])],
+                           initializers: fc, opset: 11)
+        let r = try check(log)
+        XCTAssertEqual(r.ir.layers.last?.kind, "LogSoftmax")
+        XCTAssertEqual(r.ir.layers.last?.op, .activation(.softmax))   // log_softmax + NLL loss = softmax + cross-entropy
+        XCTAssertTrue(r.ir.layers.last?.notes.contains("Softmax, Log: one LogSoftmax") ?? false, "\(r.ir.layers.last?.notes ?? [])")
+        // Log of a Softmax read elsewhere too stays two operators (Log is refused).
+        let shared = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], attrs: [PB.attr("transB", int: 1)]),
+                                      PB.node("Softmax", ["h"], ["p"], attrs: [PB.attr("axis", int: 1)]), PB.node("Log", ["p"], ["l"]),
+                                      PB.node("Add", ["l", "p"], ["y"])], initializers: fc, opset: 11)
+        XCTAssertTrue(failure(shared).contains("(Log) is not supported"), failure(shared))
+        // Two outputs: the Gemm's h (read by the Relu) is ignored, the Relu's y is the model's output.
+        let graph = [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], attrs: [PB.attr("transB", int: 1)]), PB.node("Relu", ["h"], ["y"])].flatMap { PB.bytes(1, $0) }
+            + PB.string(2, "g") + fc.flatMap { PB.bytes(5, $0) } + PB.bytes(11, PB.valueInfo("x", [1, 4]))
+            + PB.bytes(12, PB.valueInfo("h", [1, 3])) + PB.bytes(12, PB.valueInfo("y", [1, 3]))
+        let extra = PB.int(1, 8) + PB.string(2, "tests") + PB.bytes(7, graph) + PB.bytes(8, PB.string(1, "") + PB.int(2, 13))
+        let e = try check(extra)
+        XCTAssertTrue(e.ir.assumptions.contains("graph output 'h' ignored: an intermediate tensor that later nodes read, listed as an output too; the model's output is 'y'"), "\(e.ir.assumptions)")
+        let gather = PB.model(nodes: [PB.node("Gather", ["emb.weight", "x"], ["y"], name: "node_embedding", attrs: [PB.attr("axis", int: 0)])],
+                              initializers: [PB.tensor("emb.weight", [5, 3], Array(repeating: 0.5, count: 15))])
+        XCTAssertTrue(failure(gather).contains("node 'node_embedding' (Gather) looks up rows of the initializer 'emb.weight' by the computed indices 'x' (an nn.Embedding)"), failure(gather))
+    }
+
     /// x.view(x.size(0), -1) with a dynamic batch: Shape -> Gather -> Cast -> Concat -> Reshape, or
     /// Shape(start, end) -> Concat -> Reshape.
     func testAFlattenShapeComputedAtRunTimeIsEvaluated() throws {

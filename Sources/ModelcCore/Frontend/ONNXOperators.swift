@@ -75,16 +75,17 @@ enum ONNXOperators {
         case _ where smoothOperators.contains(s.opType): try add(try smooth(st), note: smoothNote(st))
         case "Softmax", "LogSoftmax":
             let axis = st.int("axis", (chain.model.opset ?? 13) >= 13 ? -1 : 1)
+            let note = s.node.decomposed.isEmpty ? nil : s.node.decomposed.joined(separator: ", ") + ": one \(s.opType)"
             if c.shape.count == 3, c.shape[0] == 1, c.shape[1] == 1, axis == 1 || axis == -3 {
                 // Over the channels of a 1 x 1 image (a classifier ending in global pooling): flatten first.
                 try PyTorchBuilder.append(PTStep(name: name + "_flatten", op: .flatten, line: s.index), kind: "Flatten", to: &c, doc: doc,
                                           notes: ["the 1 x 1 image before \(s.opType) over its channels"])
-                return try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1))
+                return try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1), note: note)
             }
             guard c.shape.count == 1, axis == 1 || axis == -1 else {
                 throw st.err("softmax over axis \(axis) of \(PyTorchBuilder.chw(c.shape)): only the class axis of a vector [N, K] is supported")
             }
-            try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1))
+            try add(s.opType == "Softmax" ? .softmax(dim: 1) : .logSoftmax(dim: 1), note: note)
         case "MaxPool", "AveragePool": try add(try pool(st, input: c.shape))
         case "GlobalAveragePool", "GlobalMaxPool":
             let avg = s.opType == "GlobalAveragePool"

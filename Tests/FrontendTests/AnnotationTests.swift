@@ -93,6 +93,20 @@ final class AnnotationTests: XCTestCase {
         XCTAssertEqual(cifar.classNames, ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
         XCTAssertEqual(try Frontend.check(text: "A CIFAR-10 network.\n" + Self.table, path: "c.md").ir.dataset, "cifar10")
         XCTAssertEqual(try Frontend.check(text: "A CIFAR-100 network.\n" + Self.table, path: "c.md").ir.dataset, "mnist")
+        // A 32x32x3 input is CIFAR-10 only with ten outputs (not a 43-class traffic-sign model).
+        func rgb(_ classes: Int) throws -> ModelIR {
+            try Frontend.check(text: """
+                Layer (type)                 Output Shape              Param #
+                =================================================================
+                input_1 (InputLayer)         [(None, 32, 32, 3)]       0
+                flatten (Flatten)            (None, 3072)              0
+                dense (Dense)                (None, \(classes))              \(3073 * classes)
+                =================================================================
+                """, path: "s.md").ir
+        }
+        XCTAssertEqual(try rgb(10).dataset, "cifar10")
+        XCTAssertEqual(try rgb(43).dataset, "mnist")
+        XCTAssertTrue(try rgb(43).assumptions.contains { $0.contains("the input 32x32x3 is not MNIST's 28x28: train on your own data with --data") })
     }
 
     func testErrorsNameFileAndLine() {

@@ -218,9 +218,9 @@ enum SemanticDefaults {
         } else if let (d, why) = DatasetFacts.guess(doc.text) {
             dataset = d
             ir.assumptions.append("dataset: \(d) (\(why); annotate `dataset:` to override)")
-        } else if ir.inputShape == [32, 32, 3] {
+        } else if ir.inputShape == [32, 32, 3] && ir.classCount == 10 {
             dataset = "cifar10"
-            ir.assumptions.append("dataset: cifar10 (the input is 32x32x3; annotate `dataset:` to override)")
+            ir.assumptions.append("dataset: cifar10 (the input is 32x32x3 and the output 10 classes; annotate `dataset:` to override)")
         } else {
             dataset = "mnist"
             let mnistLike = [[28, 28, 1], [28, 28], [784], [1, 28, 28]].contains(ir.inputShape)

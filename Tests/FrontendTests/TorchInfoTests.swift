@@ -148,6 +148,21 @@ final class TorchInfoTests: XCTestCase {
         XCTAssertEqual(vgg.ir.trainableParams, 65_793)
     }
 
+    /// EVA4's CIFAR-10 torchsummary table: a 1x1 Conv2d with padding 1 grows 16x16 to 18x18
+    /// (a padding past k / 2 is tried when no input fits without one).
+    func testOneByOneConvolutionWithPadding() throws {
+        XCTAssertNil(PyTorchBuilder.solveConv([16, 16, 32], out: [18, 18, 64], params: 2048))
+        XCTAssertEqual(PyTorchBuilder.solveConv([16, 16, 32], out: [18, 18, 64], params: 2048, widePadding: true),
+                       .conv(cin: 32, cout: 64, kh: 1, kw: 1, sh: 1, sw: 1, ph: 1, pw: 1, same: false, dh: 1, dw: 1, bias: false, groups: 1))
+        // A padding within k / 2 stays first: 3x3 'same' from 16x16.
+        XCTAssertEqual(PyTorchBuilder.solveConv([16, 16, 32], out: [16, 16, 64], params: 18_496, widePadding: true),
+                       .conv(cin: 32, cout: 64, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, same: false, dh: 1, dw: 1, bias: true, groups: 1))
+        let r = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/ts_eva4_s7_cifar_1x1_padding_1.txt")))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [32, 32, 3])
+        XCTAssertEqual(r.ir.frameworkParamCount, 315_312)
+    }
+
     func testCustomBlocksAreAssumedChainsAndPrintedInputsChecked() throws {
         let block = """
         ==========================================================================================

@@ -26,9 +26,11 @@ extension PyTorchBuilder {
             }
         }
         var lastError: ModelError?
-        for inp in inputs {
+        // Every input with paddings up to k / 2 first; a wider padding (a 1x1 with padding 1) only
+        // when none fits, so that it never makes a wrong input fit.
+        for (inp, wide) in [false, true].flatMap({ w in inputs.map { ($0, w) } }) {
             do {
-                let layers = try summaryLayers(t, input: inp, doc: doc, ann: ann)
+                let layers = try summaryLayers(t, input: inp, doc: doc, ann: ann, widePadding: wide)
                 if stated == nil { assumptions.append(chosenInputNote(inp, t)) }
                 let hasAct = t.rows.contains { tsActivations[$0.type]?.isActivation ?? false }
                 try checkLogSoftmaxLast(layers, doc: doc)
@@ -141,7 +143,7 @@ extension PyTorchBuilder {
         "AlphaDropout", "FeatureAlphaDropout", "Dropout3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
         "LocalResponseNorm", "CrossMapLRN2d", "ChannelShuffle"]
 
-    static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations()) throws -> [Layer] {
+    static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations(), widePadding: Bool = false) throws -> [Layer] {
         var c = Chain(shape: input)
         let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil)
         var prevDeclared: [Int]?
@@ -161,18 +163,18 @@ extension PyTorchBuilder {
             case "Conv2d":
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
                 let groups = ann.namedOverrides(for: r.label).groups   // a glob's groups= is a GroupNorm's
-                let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true)
+                let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true, widePadding: widePadding)
                 if let g = groups, g != 1, g != c.shape.last {
                     throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
                 }
-                if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params) {
+                if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params, widePadding: widePadding) {
                     var also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
                     if case .conv(_, _, let kh, let kw, let sh, let sw, _, _, _, _, _, _, _) = op, sh > kh || sw > kw {
                         // A stride past the kernel skips pixels: far more often a hidden pooling before a stride-1 conv.
                         also.append("stride \(sh)x\(sw) larger than the \(kh)x\(kw) kernel: the only Conv2d that fits, but an F.avg_pool2d or F.max_pool2d before a stride-1 convolution prints the same row; if forward() pools there, modelc cannot read this table: give the repr with `forward:`")
                     }
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
-                } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
+                } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params, widePadding: widePadding) {
                     try hiddenPool()
                     try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
                 } else if groups != 1, let op = depthwise {
@@ -384,9 +386,11 @@ extension PyTorchBuilder {
     }
 
     /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding
-    /// first. `depthwise`: groups = C (each filter reads one channel), out channels a multiple of C,
+    /// first; `widePadding`: also a padding past k / 2 (up to k: a 1x1 with padding 1), which
+    /// fromSummary tries only when no input fits without one. `depthwise`: groups = C (each
+    /// filter reads one channel), out channels a multiple of C,
     /// a square kernel of at most 7 (MobileNet's 3x3 to 7x7; a count fits odd shapes otherwise).
-    static func solveConv(_ input: [Int], out: [Int], params: Int, depthwise: Bool = false) -> PTOp? {
+    static func solveConv(_ input: [Int], out: [Int], params: Int, depthwise: Bool = false, widePadding: Bool = false) -> PTOp? {
         guard input.count == 3, out.count == 3 else { return nil }
         let (h, w, c) = (input[0], input[1], input[2])
         let (oh, ow, f) = (out[0], out[1], out[2])
@@ -401,9 +405,11 @@ extension PyTorchBuilder {
                 let kw = area / kh
                 guard kw <= 64, !depthwise || (kh == kw && kh <= 7) else { continue }
                 for s in 1...4 {
-                    for ph in 0...(kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
-                        for pw in 0...(kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
-                            let key = (kh == kw ? 0 : 100000) + (bias ? 0 : 10000) + s * 1000 + (ph == pw ? 0 : 100) + ph + pw
+                    // Padding up to k / 2 ('same' at most), else up to k (a 1x1 with padding 1 grows the map) last.
+                    for ph in 0...(widePadding ? kh : kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
+                        for pw in 0...(widePadding ? kw : kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
+                            let wide = ph > kh / 2 || pw > kw / 2 ? 1_000_000 : 0
+                            let key = wide + (kh == kw ? 0 : 100000) + (bias ? 0 : 10000) + s * 1000 + (ph == pw ? 0 : 100) + ph + pw
                             if best == nil || key < best!.1 {
                                 best = (.conv(cin: c, cout: f, kh: kh, kw: kw, sh: s, sw: s, ph: ph, pw: pw, same: false, dh: 1, dw: 1, bias: bias,
                                               groups: depthwise ? c : 1), key)

@@ -110,6 +110,9 @@ enum IRBuilder {
                             document doc: Document) throws -> ([Int], Bool, InferenceSearch, passedOver: [Int]?) {
         let first = srows[0]
         let hasInputRow = first.kinds == [.inputLayer]
+        if table.rows.allSatisfy({ $0.shape == .unknown("?") }) {
+            throw doc.error(table.rows.first?.line ?? table.headerLine, "the summary of an unbuilt Keras 3 model: every output shape is '?' and no weights exist yet (\(rowSum(table))); print model.summary() once the model is built: start it with keras.Input(shape=...) or call model.build((None, ...)) first")
+        }
         var inputs: [[Int]]
         var guessed = false
         if let s = ann.inputShape {

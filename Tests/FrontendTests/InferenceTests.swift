@@ -250,6 +250,34 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
     }
 
+    /// A TextVectorization after a string InputLayer (or first) starts the model at its token
+    /// ids (TensorFlow's text tutorials); anywhere else, or with parameters, it is refused.
+    func testTextVectorizationStartsTheModelAtTokenIds() throws {
+        let r = try Frontend.check(path: Fixtures.path("summaries/tfkeras29_textvectorization_conv1d.txt"))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [15])
+        XCTAssertEqual(r.ir.layers.map(\.name).prefix(2), ["text_vectorization_1", "embedding_5"])
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("text_vectorization_1 (TextVectorization): the model starts at its output, 15 token ids per example") })
+        func table(_ rows: String) -> String {
+            "Layer (type)                Output Shape              Param #\n=================================================================\n" + rows
+                + "\n=================================================================\n"
+        }
+        let first = table("""
+            text_vectorization (TextVectorization)  (None, 20)  0
+            embedding (Embedding)       (None, 20, 8)             800
+            flatten (Flatten)           (None, 160)               0
+            dense (Dense)               (None, 2)                 322
+            """)
+        XCTAssertEqual(try Frontend.check(text: first, path: "t.md").ir.inputShape, [20])
+        let later = table("""
+            dense (Dense)               (None, 20)                420
+            text_vectorization (TextVectorization)  (None, 20)  0
+            """)
+        XCTAssertThrowsError(try Frontend.check(text: later, path: "t.md")) {
+            XCTAssertTrue("\($0)".contains("t.md:4: error: layer 'text_vectorization' (TextVectorization): modelc reads it only as the model's first layer"), "\($0)")
+        }
+    }
+
     /// An annotated stride on a first Conv2D without an input row: the input it reads with that
     /// stride (224x224, common, for a 3x3 'valid' to 111x111), never a dilation that drops the
     /// stride (Keras has no stride with a dilation).

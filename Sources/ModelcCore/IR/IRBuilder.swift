@@ -6,10 +6,13 @@
 //         equal to the printed ones.
 
 enum IRBuilder {
-    static func build(table: SummaryTable, annotations: Annotations, document doc: Document) throws -> ModelIR {
-        let (table, ann) = try NestedBlocks.expand(table, annotations: annotations, doc: doc)
+    static func build(table read: SummaryTable, annotations: Annotations, document doc: Document) throws -> ModelIR {
+        let (text, tokens) = try TextVectorizationInput.apply(read, doc: doc)
+        let (table, ann) = try NestedBlocks.expand(text, annotations: annotations, doc: doc)
         let (srows, hows) = try classify(table, annotations: ann, document: doc)
-        return try DataFormat.resolve(table, rows: srows, hows: hows, annotations: ann, document: doc)
+        var ir = try DataFormat.resolve(table, rows: srows, hows: hows, annotations: ann, document: doc)
+        if let t = tokens { ir.assumptions.append(t) }
+        return ir
     }
 
     /// Each row's class candidates (unsupported classes are reported before any structural problem),

@@ -85,5 +85,11 @@ final class ModelFileKindTests: XCTestCase {
         try json.write(toFile: pinned, atomically: true, encoding: .utf8)
         try "input: shape=10\n".write(toFile: pinned + ".modelc", atomically: true, encoding: .utf8)
         XCTAssertTrue(refusal(pinned).contains("the annotated input shape=10 gives 10 where the file fixes 12"), refusal(pinned))
+        // An input of strings (a TextVectorization inside the model) is refused saying so.
+        let strings = "\(dir)/strings.json"
+        let stringInput = json.replacingOccurrences(of: "\"batch_shape\": [null, 12], \"dtype\": \"float32\"", with: "\"batch_shape\": [null], \"dtype\": \"string\"")
+        XCTAssertNotEqual(stringInput, json)
+        try stringInput.write(toFile: strings, atomically: true, encoding: .utf8)
+        XCTAssertTrue(refusal(strings).contains("layer 'tokens': an input of strings (before a TextVectorization, which a model file keeps inside the model)"), refusal(strings))
     }
 }

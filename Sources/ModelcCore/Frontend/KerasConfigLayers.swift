@@ -76,6 +76,9 @@ enum KerasConfigLayers {
     /// An InputLayer with its shape (`batch_shape`, Keras 2 `batch_input_shape`); `fill`: the
     /// annotated input shape (`input: shape=...` in FILE.modelc), for sizes the file leaves open.
     static func inputLayer(_ l: KLayer, fill: [Int]? = nil) throws -> Layer {
+        if let d = try l.config.present("dtype"), case .string("string") = d.value {
+            throw d.error("layer '\(l.name)': an input of strings (before a TextVectorization, which a model file keeps inside the model); modelc reads numbers only: give it the model's summary table, whose TextVectorization row starts the model at its token ids")
+        }
         let key = try l.config.optional("batch_shape") != nil ? "batch_shape" : "batch_input_shape"
         let node = try l.config.required(key)
         let shape = try batchShape(node, layer: l.name, fill: fill)

@@ -250,6 +250,17 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
     }
 
+    /// A first Conv2D with a large kernel and no input row reads a common size with a stride:
+    /// AlexNet's 11x11 to 54x54 from 224x224 with stride 4 (not 64x64 with stride 1).
+    func testALargeFirstKernelReadsAStridedCommonSize() throws {
+        let r = try Frontend.check(path: Fixtures.path("summaries/keras2_alexnet_no_input_row_stride4.txt"))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
+        guard case .conv2d(let a)? = r.layer("conv2d_1")?.op else { return XCTFail("no conv2d_1") }
+        XCTAssertEqual(a.strideH, 4)
+        XCTAssertEqual(a.padding, .valid)
+    }
+
     /// A TextVectorization after a string InputLayer (or first) starts the model at its token
     /// ids (TensorFlow's text tutorials); anywhere else, or with parameters, it is refused.
     func testTextVectorizationStartsTheModelAtTokenIds() throws {

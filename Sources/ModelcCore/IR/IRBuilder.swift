@@ -206,17 +206,29 @@ enum IRBuilder {
         return nil
     }
 
-    /// A first Conv2D whose guessed input is its own output size ('same' padding) on a size no
-    /// published model takes (222x222) where 'valid' padding from a common size (224x224) fits
-    /// as well: that input, with the search that resolved it. Keras's default padding is 'valid'.
+    /// A first Conv2D's input that a published model would take rather than the first guess that
+    /// fits, with the search that resolved it (no stride annotated; Keras's default padding is 'valid'):
+    /// - a large kernel (7x7 or more: AlexNet's 11x11, ResNet's 7x7) is strided: a common size it
+    ///   reads with stride 2, 4 or 3 ('valid', then 'same'), e.g. 224x224 to 54x54 with stride 4;
+    /// - a guess that is its own output size ('same') on a size no published model takes
+    ///   (222x222): 'valid' padding from a common size (224x224).
     static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document) -> ([Int], InferenceSearch)? {
-        guard row.kinds == [.conv2D], inp.count == 3, !isCommonSize(inp),
-              let out = row.row.shape.known, out.count == 3, out[0] == inp[0], out[1] == inp[1], out[2] > 0,
+        guard row.kinds == [.conv2D], row.o.stride == nil, inp.count == 3,
+              let out = row.row.shape.known, out.count == 3, out[2] > 0,
               let k = squareKernel(params: row.row.params, filters: out[2], channels: inp[2]), k > 1 else { return nil }
-        let alt = [out[0] + k - 1, out[1] + k - 1, inp[2]]
-        guard isCommonSize(alt) else { return nil }
-        let search = InferenceSearch(rows: rows, doc: doc)
-        return search.runAll(input: alt) ? (alt, search) : nil
+        var alts: [[Int]] = []
+        if k >= 7, out[0] == out[1], out[0] > 0 {
+            for s in [2, 4, 3] {
+                let valid = ((out[0] - 1) * s + k)...((out[0] - 1) * s + k + s - 1), same = ((out[0] - 1) * s + 1)...(out[0] * s)
+                alts += (Array(valid) + Array(same)).map { [$0, $0, inp[2]] }
+            }
+        }
+        if !isCommonSize(inp), out[0] == inp[0], out[1] == inp[1] { alts.append([out[0] + k - 1, out[1] + k - 1, inp[2]]) }
+        for alt in alts where alt != inp && isCommonSize(alt) {
+            let search = InferenceSearch(rows: rows, doc: doc)
+            if search.runAll(input: alt) { return (alt, search) }
+        }
+        return nil
     }
 
     /// The images a Flatten of n values may have read, most likely first: a square grey or RGB

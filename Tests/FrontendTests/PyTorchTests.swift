@@ -82,6 +82,28 @@ final class PyTorchTests: XCTestCase {
                       "\(a.ir.assumptions)")
     }
 
+    /// A repr whose sizes leave the input open (one pool module for three convolutions) reads
+    /// CIFAR-10's 3x32x32 when the document names CIFAR-10 (udacity/deep-learning-v2-pytorch's
+    /// cifar10_cnn_solution), and stays an error otherwise.
+    func testCifarDocumentFixesAnOpenReprInput() throws {
+        let net = """
+        Net(
+          (conv1): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+          (conv2): Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+          (conv3): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+          (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+          (fc1): Linear(in_features=1024, out_features=500, bias=True)
+          (fc2): Linear(in_features=500, out_features=10, bias=True)
+          (dropout): Dropout(p=0.25)
+        )
+        """
+        checkError(net, contains: "the input size is not stated and cannot be inferred")
+        guard let r = checkOK("A CNN for CIFAR-10:\n\n" + net) else { return }
+        XCTAssertEqual(r.ir.inputShape, [32, 32, 3])
+        XCTAssertEqual(r.ir.layers.filter { if case .maxPool = $0.op { return true }; return false }.count, 3)
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("input shape [3, 32, 32] (C x H x W): CIFAR-10's images, which the document names") })
+    }
+
     /// Nothing runs between two children of an nn.Sequential: a model whose Linear layers are one
     /// Sequential's children is linear (mrdbourke/pytorch-deep-learning's FashionMNISTModelV0),
     /// while between two Sequentials forward() may call F.relu.

@@ -41,9 +41,17 @@ extension PyTorchBuilder {
             do {
                 layers = try callOrder(m, ann: ann, input: input, doc: doc, notes: &notes)
             } catch let e as ModelError {
-                guard ann.inputShape == nil, let fit = try inferInputSize(m, ann: ann, failure: e, doc: doc) else { throw e }
-                // Said once, under the inference notes, instead of the default size's assumption.
-                (input, layers, notes, inputNote, inputNotes) = (fit.input, fit.layers, fit.notes, nil, [fit.note])
+                guard ann.inputShape == nil else { throw e }
+                let inferred: Result<InputFit?, Error> = Result { try inferInputSize(m, ann: ann, failure: e, doc: doc) }
+                if case .success(let found?) = inferred {
+                    // Said once, under the inference notes, instead of the default size's assumption.
+                    (input, layers, notes, inputNote, inputNotes) = (found.input, found.layers, found.notes, nil, [found.note])
+                } else if let hinted = datasetInput(m, ann: ann, doc: doc), let l = try? callOrder(m, ann: ann, input: hinted.0, doc: doc, notes: &notes) {
+                    (input, layers, inputNote) = (hinted.0, l, hinted.1)
+                } else {
+                    if case .failure(let inferError) = inferred { throw inferError }
+                    throw e
+                }
             }
         }
         assumptions += inputNote.map { [$0] } ?? []
@@ -107,6 +115,14 @@ extension PyTorchBuilder {
         default:
             return ([28, 28, 1], nil)
         }
+    }
+
+    /// When the sizes leave the input open: CIFAR-10's 3x32x32 before a first Conv2d of 3 channels
+    /// in a document that names CIFAR-10 (the dataset modelc then trains on), with its note.
+    static func datasetInput(_ m: ReprModules, ann: Annotations, doc: Document) -> ([Int], String)? {
+        guard case .conv(3, _, _, _, _, _, _, _, _, _, _, _, _)? = m.declared.first(where: { $0.op.hasParams })?.op,
+              ann.dataset ?? DatasetFacts.guess(doc.text)?.0 == "cifar10" else { return nil }
+        return ([32, 32, 3], "input shape [3, 32, 32] (C x H x W): CIFAR-10's images, which the document names; the repr's sizes leave it open (annotate `input: shape=CxHxW`)")
     }
 
     /// The layers in call order for `input`: `forward:` when annotated, else the declared order

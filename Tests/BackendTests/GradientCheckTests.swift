@@ -71,6 +71,9 @@ final class GradientCheckTests: XCTestCase {
     /// True, SimpleRNN: backpropagation through time, every recurrent layer's input gradient
     /// (through the Embedding table's gradient, by row).
     func testSequenceStack() throws { try check("fx_sequence_stack", samples: 16, tokens: 7) }
+    /// LSTM and GRU (reset_before, reset_after) with hard sigmoid gates: their derivative is the
+    /// slope inside (0, 1) and 0 where a gate is clipped.
+    func testHardSigmoidGates() throws { try check("fx_hard_sigmoid_gates", samples: 16, tokens: 7) }
     /// Rescaling and Keras's fixed Normalization between two convolutions (their input gradients
     /// reach the first one's kernel), LayerNormalization over the last axis and over the whole
     /// image, and without center after a Dense.

@@ -68,7 +68,8 @@ final class KerasFixtureTests: XCTestCase {
         let cases = ["conv1d_pool", "conv1d_dilated_bn", "conv1d_gap", "upsampling2d", "conv2d_transpose",
                      "pytorch_conv1d", "pytorch_conv_transpose", "pytorch_smooth", "sequence_stack", "resampling",
                      "normalization_layers", "pytorch_norm", "resizing", "pytorch_resize",
-                     "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking", "graph_attention"]
+                     "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking", "graph_attention",
+                     "hard_sigmoid_gates"]
         var ran = 0
         for c in cases {
             XCTAssertTrue(backendTestModels["fx_\(c)"] != nil || backendTestModels["fx_\(c)_fused"] != nil, "no generated model for fixture \(c)")

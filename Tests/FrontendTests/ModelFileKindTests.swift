@@ -64,6 +64,31 @@ final class ModelFileKindTests: XCTestCase {
         XCTAssertEqual(FileMagic.of(path: Fixtures.path("keras_config/embedding_birnn.config.json")), nil)
     }
 
+    /// recurrent_activation="hard_sigmoid" (Keras 2.2.5 and earlier's default): hard sigmoid
+    /// gates of the file's Keras version, Keras 3's relu6(x + 3) / 6 or Keras 2's 0.2 x + 0.5.
+    func testHardSigmoidGatesByKerasVersion() throws {
+        let keras3 = try Fixtures.text("keras_config/embedding_birnn.config.json")
+            .replacingOccurrences(of: "\"recurrent_activation\": \"sigmoid\"", with: "\"recurrent_activation\": \"hard_sigmoid\"")
+        let r = try KerasConfig.model(fromJSON: keras3, file: "m.json")
+        let slopes = r.ir.layers.compactMap { l -> Float?? in if case .recurrent(let a) = l.op { return a.hardGateSlope }; return nil }
+        XCTAssertEqual(slopes, [1 / 6, 1 / 6, nil, 1 / 6])     // Bidirectional GRU, GRU, SimpleRNN (no gates), Bidirectional LSTM
+        let keras2 = """
+            {"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "Embedding", "config": {"name": "embedding_1", "batch_input_shape": [null, 5], "input_dim": 7, "output_dim": 4}},
+              {"class_name": "LSTM", "config": {"name": "lstm_1", "units": 3, "activation": "tanh", "recurrent_activation": "hard_sigmoid",
+                                                  "use_bias": true, "return_sequences": false, "dropout": 0.0, "recurrent_dropout": 0.0}},
+              {"class_name": "Dense", "config": {"name": "dense_1", "units": 2, "activation": "softmax", "use_bias": true}}]},
+             "keras_version": "2.2.4", "backend": "tensorflow"}
+            """
+        let k2 = try KerasConfig.model(fromJSON: keras2, file: "old.h5")
+        guard case .recurrent(let a)? = k2.ir.layers.first(where: { $0.name == "lstm_1" })?.op else { return XCTFail("no lstm_1") }
+        XCTAssertEqual(a.hardGateSlope, 0.2)
+        let relu = keras2.replacingOccurrences(of: "\"recurrent_activation\": \"hard_sigmoid\"", with: "\"recurrent_activation\": \"relu\"")
+        XCTAssertThrowsError(try KerasConfig.model(fromJSON: relu, file: "old.h5")) {
+            XCTAssertTrue("\($0)".contains("expected \"sigmoid\" or \"hard_sigmoid\" (the recurrent_activation modelc's cells compute)"), "\($0)")
+        }
+    }
+
     /// A Keras 3 text model's InputLayer batch_shape [None, None]: the length comes from
     /// FILE.modelc (`input: shape=12`), which must have the file's rank and agree with its fixed sizes.
     func testOpenSequenceLengthFromTheAnnotationFile() throws {

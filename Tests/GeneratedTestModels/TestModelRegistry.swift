@@ -68,6 +68,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_graph_residual_inception_fused": FxGraphResidualInceptionFused.self,
     "fx_graph_shared": FxGraphShared.self,
     "fx_graph_siamese": FxGraphSiamese.self,
+    "fx_hard_sigmoid_gates": FxHardSigmoidGates.self,
     "fx_lambda_standardize": FxLambdaStandardize.self,
     "fx_masking": FxMasking.self,
     "fx_maxpool": FxMaxpool.self,

@@ -69,6 +69,8 @@ struct LayerOverrides: Equatable {
     /// Masking: mask_value; Embedding: mask_zero (neither is printed by a table).
     var maskValue: Float?
     var maskZero: Bool?
+    /// LSTM and GRU: "sigmoid" or "hard_sigmoid" gates (a table does not print it; IR/RecurrentGates.swift).
+    var recurrentActivation: String?
     /// Keras's random image layers (Frontend/AugmentationKeys.swift).
     var augment = AugmentOverrides()
     /// A PyTorch container named like a residual block: `residual=false` says forward() runs it as
@@ -84,6 +86,7 @@ struct LayerOverrides: Equatable {
         lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
         merge = o.merge ?? merge; cell = o.cell ?? cell; output = o.output ?? output; wrapped = o.wrapped ?? wrapped
         maskValue = o.maskValue ?? maskValue; maskZero = o.maskZero ?? maskZero
+        recurrentActivation = o.recurrentActivation ?? recurrentActivation
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
         ceilMode = o.ceilMode ?? ceilMode; countIncludePad = o.countIncludePad ?? countIncludePad; maxValue = o.maxValue ?? maxValue
@@ -431,6 +434,9 @@ enum AnnotationParser {
             o.merge = m
         case "mask_value": o.maskValue = try number(v, k, line, doc)
         case "mask_zero": o.maskZero = try bool(v, k, line, doc)
+        case "recurrent_activation":
+            guard ["sigmoid", "hard_sigmoid"].contains(v) else { throw doc.error(line, "recurrent_activation=\(v): expected sigmoid or hard_sigmoid") }
+            o.recurrentActivation = v
         case "residual":
             guard try !bool(v, k, line, doc) else {
                 throw doc.error(line, "residual=true: a residual block (forward adds its input) is not supported; residual=false says the module runs as a plain chain")

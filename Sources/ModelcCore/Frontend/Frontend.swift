@@ -140,15 +140,15 @@ extension Frontend {
 
     /// What a table cannot show about its recurrent layers, said rather than silently assumed:
     /// - a classic Keras 2 table (standalone Keras or tf.keras 1.x) may come from Keras <= 2.2.5,
-    ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0, as modelc computes);
+    ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0; IR/RecurrentGates.swift);
     /// - an Embedding's mask_zero, which a Sequential table never prints (Keras 3's functional
     ///   tables print it as NotEqual rows: `maskShown`).
     static func recurrentAssumptions(_ layers: [Layer], layout: String, maskShown: Bool, annotations: Annotations) -> [String] {
         var out: [String] = []
         for l in layers {
-            guard case .recurrent(let a) = l.op, a.cell != .simpleRNN, layout == "keras2" else { continue }
+            guard case .recurrent(let a) = l.op, a.cell != .simpleRNN, a.hardGateSlope == nil, layout == "keras2" else { continue }
             out.append("\(l.name): recurrent_activation=sigmoid (Keras 2.3.0 and later; Keras 2.2.5 and earlier defaulted to "
-                       + "hard_sigmoid, which modelc does not run: a model trained with it computes something else)")
+                       + "hard_sigmoid: annotate `layer \(l.name): recurrent_activation=hard_sigmoid` for a model trained with it)")
         }
         let readByRecurrent = layers.contains { if case .recurrent = $0.op { return true }; return false }
         for l in layers where l.op.isEmbedding && !maskShown && readByRecurrent && annotations.overrides(for: l.name).maskZero == nil {

@@ -1,14 +1,15 @@
 // KerasConfigRecurrent: a Keras config's Embedding, SimpleRNN, LSTM, GRU and Bidirectional
 // layers to IR ops (IR/Recurrent.swift), every setting taken from the config. What modelc's
-// cells do not compute (other activations, dropout inside the cell, masking, states carried
-// between batches, reversed or returned states) is refused naming the key.
+// cells do not compute (an activation other than tanh, gates other than sigmoid or hard_sigmoid,
+// dropout inside the cell, masking, states carried between batches, reversed or returned
+// states) is refused naming the key.
 
 extension KerasConfigLayers {
     /// SimpleRNN, LSTM or GRU over a sequence input (steps, features); `bidirectional` wraps it.
     static func recurrent(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         guard s.count == 2 else { throw fail("needs a sequence input (steps, features) but gets \(Inference.shapeText(s))") }
-        if kind == .bidirectional { return try bidirectional(l.config, input: s, fail: fail) }
-        let a = try recurrentAttrs(kind, l.config)
+        if kind == .bidirectional { return try bidirectional(l.config, input: s, keras3: l.keras3, fail: fail) }
+        let a = try recurrentAttrs(kind, l.config, keras3: l.keras3)
         return (kind, .recurrent(a), a.outputShape(steps: s[0]))
     }
 
@@ -49,15 +50,15 @@ extension KerasConfigLayers {
         return (.masking, .masking(value: v), s)
     }
 
-    static func bidirectional(_ c: JNode, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+    static func bidirectional(_ c: JNode, input s: [Int], keras3: Bool, fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         let inner = try c.required("layer")
         let cls = try inner.required("class_name").string()
         guard let kind = LayerKind(rawValue: cls), [.simpleRNN, .lstm, .gru].contains(kind) else {
             throw try inner.required("class_name").fail("SimpleRNN, LSTM or GRU inside Bidirectional")
         }
-        var a = try recurrentAttrs(kind, inner.required("config"))
+        var a = try recurrentAttrs(kind, inner.required("config"), keras3: keras3)
         if let b = try c.present("backward_layer") {    // Keras 3 saves the mirror it builds
-            let mirror = try recurrentAttrs(kind, b.required("config"), backward: true)
+            let mirror = try recurrentAttrs(kind, b.required("config"), backward: true, keras3: keras3)
             guard try b.required("class_name").string() == cls, mirror == a else {
                 throw b.error("a backward_layer that is not the forward layer reading backwards is not supported")
             }
@@ -73,7 +74,7 @@ extension KerasConfigLayers {
     }
 
     /// `backward`: the reversed copy a Bidirectional layer holds (go_backwards must be true).
-    static func recurrentAttrs(_ kind: LayerKind, _ c: JNode, backward: Bool = false) throws -> RecurrentAttrs {
+    static func recurrentAttrs(_ kind: LayerKind, _ c: JNode, backward: Bool = false, keras3: Bool) throws -> RecurrentAttrs {
         let cell: RecurrentCell = kind == .lstm ? .lstm : kind == .gru ? .gru : .simpleRNN
         for key in ["return_state", "stateful"] {
             if let n = try c.present(key), try n.bool() { throw n.error("\(key)=true is not supported") }
@@ -86,17 +87,29 @@ extension KerasConfigLayers {
             if let n = try c.present(key), try n.float() != 0 { throw n.error("\(key)=\(try n.float()) (dropout inside the cell) is not supported") }
         }
         try expectActivation(c, "activation", "tanh")
-        if cell != .simpleRNN { try expectActivation(c, "recurrent_activation", "sigmoid") }
+        let hardGates = cell == .simpleRNN ? nil : try gateSlope(c, keras3: keras3)
         let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
         let bias = try c.present("use_bias")?.bool() ?? true
         // A GRU config without reset_after comes from a Keras before the key existed (2.1.x and
         // earlier), which applied the reset gate before the state's projection.
         let resetAfter = cell == .gru ? try c.present("reset_after")?.bool() ?? false : false
-        return RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
-                              biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
+        var a = RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
+                               biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
+        a.hardGateSlope = hardGates
+        return a
     }
 
-    /// The cells compute tanh and sigmoid only (Keras 2.0-2.2's hard_sigmoid default is refused).
+    /// recurrent_activation: sigmoid (nil), or hard_sigmoid's slope (Keras 2's 0.2, the default of
+    /// Keras 2.2.5 and earlier, which write it; Keras 3's 1/6: KerasConfigLayers.activation).
+    static func gateSlope(_ c: JNode, keras3: Bool) throws -> Float? {
+        guard let n = try c.present("recurrent_activation") else { return nil }
+        guard case .string(let v) = n.value, v == "sigmoid" || v == "hard_sigmoid" else {
+            throw n.fail("\"sigmoid\" or \"hard_sigmoid\" (the recurrent_activation modelc's cells compute)")
+        }
+        return v == "hard_sigmoid" ? (keras3 ? 1 / 6 : 0.2) : nil
+    }
+
+    /// The cells compute tanh only.
     static func expectActivation(_ c: JNode, _ key: String, _ name: String) throws {
         guard let n = try c.present(key) else { return }
         guard case .string(let v) = n.value, v == name else { throw n.fail("\"\(name)\" (the only \(key) modelc's cells compute)") }

@@ -57,6 +57,10 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// Set when the layer reads a masked sequence (IR/SequenceMask.swift): masked steps keep the
     /// previous state.
     public var mask: SequenceMask? = nil
+    /// LSTM and GRU: hard sigmoid gates clip(slope x + 0.5, 0, 1) instead of sigmoid (Keras's
+    /// recurrent_activation="hard_sigmoid": slope 0.2 in Keras 2, whose 2.2.5 and earlier made
+    /// it the default; 1/6 in Keras 3).
+    public var hardGateSlope: Float? = nil
 
     public init(cell: RecurrentCell, units: Int, returnSequences: Bool, biasRows: Int, resetAfter: Bool) {
         self.cell = cell; self.units = units; self.returnSequences = returnSequences
@@ -87,6 +91,7 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if biasRows == 2 && cell != .gru { s += ", two biases" }
         if let t = torch { s += ", PyTorch layer \(t.layer)" }
         if let m = mask { s += ", masked (\(m.description))" }
+        if let k = hardGateSlope { s += ", hard_sigmoid gates (\(k == 0.2 ? "0.2" : k == 1 / 6 ? "1/6" : "\(k)") x + 0.5)" }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }

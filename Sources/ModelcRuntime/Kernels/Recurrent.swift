@@ -45,18 +45,26 @@ public struct RecurrentGeometry: Sendable {
     public let resetFirst: Bool
     /// A sequence mask applies (see the file comment); `zeroMaskedOutput`: masked steps output zeros.
     public let masked: Bool, zeroMaskedOutput: Bool
+    /// LSTM and GRU gates: sigmoid (0), or hard sigmoid clip(hardGateSlope x + 0.5, 0, 1)
+    /// (Keras 2's hard_sigmoid: 0.2, Keras 2.2.5 and earlier's default; Keras 3's: 1/6).
+    public let hardGateSlope: Float
 
     public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
-                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false) {
+                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false, hardGateSlope: Float = 0) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
         self.returnSequences = returnSequences; self.reverse = reverse; self.resetFirst = resetFirst
-        self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput
+        self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput; self.hardGateSlope = hardGateSlope
     }
 
     /// The reversed copy (a Bidirectional layer's backward direction).
     var reversed: RecurrentGeometry {
         RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences, reverse: true,
-                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput)
+                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope)
+    }
+
+    /// A gate's derivative from its output y (see hardGateSlope).
+    @inline(__always) func gateDerivative(_ y: Float) -> Float {
+        hardGateSlope == 0 ? y * (1 - y) : (y > 0 && y < 1 ? hardGateSlope : 0)
     }
 
     /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
@@ -387,7 +395,7 @@ public enum Recurrent {
         let c = s + g.cOffset + rows.state(t) * U, h = s + g.hOffset + rows.state(t) * U
         let cPrev = t > 0 ? UnsafePointer(s + g.cOffset + rows.state(t - 1) * U + u0) : nil
         VectorMath.lstmStep(s + rows.gates(t) * g.width + u0, plus: s + g.recOffset + u0, cPrev: cPrev,
-                            c: c + u0, h: h + u0, units: units.count, stride: U)
+                            c: c + u0, h: h + u0, units: units.count, stride: U, hardSlope: g.hardGateSlope)
     }
 
     /// Step 0's rec (no previous state): the recurrent bias, or zeros, in `columns`.
@@ -435,7 +443,7 @@ public enum Recurrent {
             // zz, r (adjacent blocks, in either order), then hh = tanh(z + r * e)
             let e = s + g.extraOffset + r * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<(2 * U) { z[j] += rec[j] }
-            VectorMath.sigmoid(z, count: 2 * U)
+            VectorMath.gates(z, count: 2 * U, hardSlope: g.hardGateSlope)
             for j in 0..<U {
                 e[j] = rec[2 * U + j]
                 z[2 * U + j] += z[ro + j] * e[j]
@@ -446,7 +454,7 @@ public enum Recurrent {
             let e = s + g.extraOffset + r * U
             if firstPass {
                 for j in 0..<(2 * U) { z[j] += rec[j] }
-                VectorMath.sigmoid(z, count: 2 * U)
+                VectorMath.gates(z, count: 2 * U, hardSlope: g.hardGateSlope)
                 for j in 0..<U { e[j] = z[U + j] * (hp?[j] ?? 0) }
             } else {
                 for j in 0..<U { z[2 * U + j] += rec[2 * U + j] }
@@ -514,7 +522,7 @@ public enum Recurrent {
                 let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
                 for j in 0..<U {
                     let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
-                    dz[U + j] = drh[j] * hp * r[j] * (1 - r[j])
+                    dz[U + j] = drh[j] * hp * g.gateDerivative(r[j])
                     dh[j] += drh[j] * r[j]
                 }
             }
@@ -542,17 +550,18 @@ public enum Recurrent {
             for j in 0..<U { dz[j] = dh[j] * (1 - h[j] * h[j]); dh[j] = 0 }
         case .lstm:
             let c = s + g.cOffset + t * U
-            VectorMath.lstmStepBackward(gates: a, c: c, cPrev: t > 0 ? UnsafePointer(c - U) : nil, dz: dz, dh: dh, dc: dc, units: U)
+            VectorMath.lstmStepBackward(gates: a, c: c, cPrev: t > 0 ? UnsafePointer(c - U) : nil, dz: dz, dh: dh, dc: dc, units: U,
+                                        hardSlope: g.hardGateSlope)
         case .gruResetAfter, .gruResetBefore:
             let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
                 let (zz, r, hh) = (a[zo + j], a[ro + j], a[2 * U + j])
                 let hp: Float = t > 0 ? h[j - U] : 0
                 let dn = dh[j] * (1 - zz) * (1 - hh * hh)
-                dz[zo + j] = dh[j] * (hp - hh) * zz * (1 - zz)
+                dz[zo + j] = dh[j] * (hp - hh) * g.gateDerivative(zz)
                 dz[2 * U + j] = dn
                 if g.cell == .gruResetAfter {
-                    dz[ro + j] = dn * e[j] * r * (1 - r)
+                    dz[ro + j] = dn * e[j] * g.gateDerivative(r)
                     dzh[j] = dn * r
                 }
                 dh[j] *= zz

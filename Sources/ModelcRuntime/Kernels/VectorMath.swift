@@ -125,7 +125,18 @@ public enum VectorMath {
         let shift: V
         @inline(__always) func callAsFunction(_ x: V) -> V { exp(x - shift) }
     }
-    struct Sigmoid: LaneFunction { @inline(__always) func callAsFunction(_ x: V) -> V { sigmoid(x) } }
+    struct Sigmoid: GateFunction {
+        @inline(__always) func callAsFunction(_ x: V) -> V { sigmoid(x) }
+        @inline(__always) func derivative(_ y: V) -> V { y * (1 - y) }
+    }
+    /// clip(slope x + 0.5, 0, 1); its derivative, from the output, slope inside (0, 1) and 0 where clipped.
+    struct HardSigmoid: GateFunction {
+        let slope: V
+        @inline(__always) func callAsFunction(_ x: V) -> V {
+            (x * slope + 0.5).clamped(lowerBound: V(repeating: 0), upperBound: V(repeating: 1))
+        }
+        @inline(__always) func derivative(_ y: V) -> V { V(repeating: 0).replacing(with: slope, where: (y .> 0) .& (y .< 1)) }
+    }
     struct Tanh: LaneFunction { @inline(__always) func callAsFunction(_ x: V) -> V { tanh(x) } }
 
     /// One LSTM step's gate math for `units` units, 16 at a time in one pass (so the gates'
@@ -133,14 +144,26 @@ public enum VectorMath {
     /// [4, units] and gets the gates; c = f * cPrev + i * cc (cPrev nil: 0); h = o * tanh(c).
     /// Lanes past `units` are computed on zeros and not stored. `stride` (default `units`): the
     /// floats from one gate's block to the next in z and rec (a range of a layer's units).
+    /// `hardSlope`: 0 for sigmoid gates, else hard sigmoid gates clip(hardSlope x + 0.5, 0, 1)
+    /// (Keras 2's hard_sigmoid: 0.2; Keras 3's: 1/6).
     public static func lstmStep(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride: Int? = nil) {
-        let gs = stride ?? units
+                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride: Int? = nil,
+                                hardSlope: Float = 0) {
+        if hardSlope == 0 {
+            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: stride ?? units, gate: Sigmoid())
+        } else {
+            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: stride ?? units, gate: HardSigmoid(slope: V(repeating: hardSlope)))
+        }
+    }
+
+    @inline(__always)
+    static func lstmStep<G: GateFunction>(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                          c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride gs: Int, gate: G) {
         var j = 0
         while j < units {
             let m = min(16, units - j)
-            func gate(_ k: Int) -> V { load(z + k * gs + j, m) + load(rec + k * gs + j, m) }
-            let (i, f, cc, o) = (sigmoid(gate(0)), sigmoid(gate(1)), tanh(gate(2)), sigmoid(gate(3)))
+            func pre(_ k: Int) -> V { load(z + k * gs + j, m) + load(rec + k * gs + j, m) }
+            let (i, f, cc, o) = (gate(pre(0)), gate(pre(1)), tanh(pre(2)), gate(pre(3)))
             let cn = f * (cPrev.map { load($0 + j, m) } ?? V()) + i * cc
             store(i, z + j, m)
             store(f, z + gs + j, m)
@@ -157,7 +180,18 @@ public enum VectorMath {
     /// dc becomes what flows to cPrev, dh zero (the recurrent kernel's share is added later).
     public static func lstmStepBackward(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
                                         dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
-                                        dc: UnsafeMutablePointer<Float>, units: Int) {
+                                        dc: UnsafeMutablePointer<Float>, units: Int, hardSlope: Float = 0) {
+        if hardSlope == 0 {
+            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: Sigmoid())
+        } else {
+            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: HardSigmoid(slope: V(repeating: hardSlope)))
+        }
+    }
+
+    @inline(__always)
+    static func lstmStepBackward<G: GateFunction>(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                                  dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
+                                                  dc: UnsafeMutablePointer<Float>, units: Int, gate: G) {
         var j = 0
         while j < units {
             let m = min(16, units - j)
@@ -166,14 +200,20 @@ public enum VectorMath {
             let tc = tanh(load(c + j, m)), h = load(dh + j, m)
             let dct = load(dc + j, m) + h * o * (1 - tc * tc)
             let cp = cPrev.map { load($0 + j, m) } ?? V()
-            store(dct * cc * i * (1 - i), dz + j, m)
-            store(dct * cp * f * (1 - f), dz + units + j, m)
+            store(dct * cc * gate.derivative(i), dz + j, m)
+            store(dct * cp * gate.derivative(f), dz + units + j, m)
             store(dct * i * (1 - cc * cc), dz + 2 * units + j, m)
-            store(h * tc * o * (1 - o), dz + 3 * units + j, m)
+            store(h * tc * gate.derivative(o), dz + 3 * units + j, m)
             store(dct * f, dc + j, m)
             store(V(), dh + j, m)
             j += 16
         }
+    }
+
+    /// A recurrent cell's gates in place (GRU's z and r blocks): sigmoid, or hard sigmoid with
+    /// `hardSlope` (see lstmStep).
+    public static func gates(_ x: UnsafeMutablePointer<Float>, count: Int, hardSlope: Float) {
+        if hardSlope == 0 { map(x, x, count: count, Sigmoid()) } else { map(x, x, count: count, HardSigmoid(slope: V(repeating: hardSlope))) }
     }
 
     /// dx[i] = dy[i] * g(x[i]) for i < count (dx may be dy): whole vectors, then the rest through
@@ -403,4 +443,9 @@ extension VectorMath {
 /// closure argument is not).
 protocol LaneFunction {
     func callAsFunction(_ x: VectorMath.V) -> VectorMath.V
+}
+
+/// A recurrent cell's gate activation and its derivative from its output.
+protocol GateFunction: LaneFunction {
+    func derivative(_ y: VectorMath.V) -> VectorMath.V
 }

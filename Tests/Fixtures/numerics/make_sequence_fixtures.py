@@ -26,9 +26,9 @@ from make_fixtures import L, keras  # noqa: E402
 CASES = {}
 
 
-def case(name, input_shape, batch, note, *ls, vocab=None, masked=None):
+def case(name, input_shape, batch, note, *ls, vocab=None, masked=None, annotations=()):
     CASES[name] = dict(build=mf.seq(name, input_shape, *ls), input_shape=input_shape, batch=batch,
-                       annotations=[], note=note, seed_file=None, backend=None, vocab=vocab, masked=masked)
+                       annotations=list(annotations), note=note, seed_file=None, backend=None, vocab=vocab, masked=masked)
 
 
 # One model for every cell, so that the committed generated code stays small: token ids into
@@ -91,6 +91,19 @@ case("masking", (6, 3), 3,
      lambda: L.SimpleRNN(3, name="simple_rnn"),
      lambda: L.Dense(2, name="dense"),
      masked=(-1.0, [(0, 0), (0, 3), (1, 4), (1, 5)]))
+
+
+# Hard sigmoid gates (recurrent_activation="hard_sigmoid": Keras 3's relu6(x + 3) / 6), which a
+# table does not print: annotated. Keras 2.2.5 and earlier made them the default (slope 0.2).
+case("hard_sigmoid_gates", (5,), 3,
+     "Embedding 7 x 4 on token ids, LSTM 4 return_sequences, GRU 3 reset_after=False return_sequences, "
+     "GRU 3 reset_after=True (last state), every gate hard_sigmoid (annotated)",
+     lambda: L.Embedding(7, 4, name="embedding"),
+     lambda: L.LSTM(4, recurrent_activation="hard_sigmoid", return_sequences=True, name="lstm"),
+     lambda: L.GRU(3, recurrent_activation="hard_sigmoid", reset_after=False, return_sequences=True, name="gru"),
+     lambda: L.GRU(3, recurrent_activation="hard_sigmoid", name="gru_1"),
+     vocab=7, annotations=["layer lstm: recurrent_activation=hard_sigmoid", "layer gru: recurrent_activation=hard_sigmoid",
+                           "layer gru_1: recurrent_activation=hard_sigmoid"])
 
 
 def sequential(name, input_shape, *ls):
@@ -167,6 +180,7 @@ def make_case(name, spec, seed):
     # sum, mul and ave print the same shapes and counts: the table cannot tell them apart
     anns += [f"layer {ly.name}: merge={ly.merge_mode}" for ly in m32.layers
              if isinstance(ly, L.Bidirectional) and ly.merge_mode != "concat"]
+    anns += spec["annotations"]
     header = f"# Fixture `{name}`\n\n{spec['note']}.\n\nKeras 3 `model.summary()`:\n\n"
     with open(os.path.join(d, "model.md"), "w") as fh:
         fh.write(header + "```\n" + mf.summary_text(m32) + "```\n\n" + mf.annotation_block(anns))
@@ -215,6 +229,10 @@ def sig(v):
     return 1 / (1 + np.exp(-v))
 
 
+def hard_sig(v):
+    return np.clip(v / 6 + 0.5, 0, 1)   # Keras 3's hard_sigmoid, relu6(x + 3) / 6
+
+
 def run_cell(layer, w, x, prefix=None, mask=None, zero_out=False):
     """One recurrent layer in numpy; `mask` [n, steps] (True: kept): a masked step keeps the
     state, and outputs it again (or zeros with `zero_out`, as inside Bidirectional)."""
@@ -223,6 +241,7 @@ def run_cell(layer, w, x, prefix=None, mask=None, zero_out=False):
     k, u = w[f"{prefix}/kernel"].astype(np.float64), w[f"{prefix}/recurrent_kernel"].astype(np.float64)
     b = w[f"{prefix}/bias"].astype(np.float64)
     units = cfg["units"]
+    sig = hard_sig if cfg.get("recurrent_activation") == "hard_sigmoid" else globals()["sig"]
     n, steps = x.shape[0], x.shape[1]
     h = np.zeros((n, units))
     c = np.zeros((n, units))

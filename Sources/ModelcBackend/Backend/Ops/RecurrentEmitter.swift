@@ -62,6 +62,7 @@ struct RecurrentEmitter: OpEmitter {
         m.buffer("\(p)wt", perImage: 0, fixed: sizes.transposed, "\(c.name) recurrent kernel\(c.gx != nil ? " and kernel" : "") transposed")
         var options = attrs.torch != nil && attrs.cell == .gru ? ", resetFirst: true" : ""
         if attrs.mask != nil { options += ", masked: true, zeroMaskedOutput: \(attrs.bidirectional != nil && attrs.returnSequences)" }
+        if let k = attrs.hardGateSlope { options += ", hardGateSlope: \(floatLiteral(k))" }
         let geometry = "RecurrentGeometry(cell: \(cellKind), steps: \(steps), inputs: \(d), units: \(u), returnSequences: \(attrs.returnSequences)\(options))"
         let offsets = "kernel: \(c.paramOffsets[.kernel] ?? 0), recurrent: \(c.paramOffsets[.recurrentKernel] ?? 0), bias: \(c.paramOffsets[.bias].map(String.init) ?? "nil"), biasRows: \(attrs.biasRows)"
         let type = attrs.bidirectional == nil ? "RecurrentLayer" : "BidirectionalLayer"

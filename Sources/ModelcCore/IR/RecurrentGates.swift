@@ -1,0 +1,27 @@
+// A table's LSTM and GRU gates. A summary table never prints recurrent_activation: Keras
+// 2.3.0 and later (and Keras 3) default to sigmoid, Keras 2.2.5 and earlier to hard_sigmoid.
+// `layer NAME: recurrent_activation=hard_sigmoid` says which; hard_sigmoid is the table's Keras
+// version's: clip(0.2 x + 0.5, 0, 1) in a Keras 2 or tf.keras table, relu6(x + 3) / 6 =
+// clip(x / 6 + 0.5, 0, 1) in a Keras 3 one (or one that shows no version).
+//
+// Before: a resolved IR whose recurrent layers compute sigmoid gates, and the annotations.
+// After:  the annotated LSTM and GRU layers have `hardGateSlope` (0.2 or 1/6) with a note; an
+//         annotation on any other layer is an error naming it.
+
+enum RecurrentGates {
+    static func apply(_ ir: inout ModelIR, annotations ann: Annotations, layout: String, document doc: Document) throws {
+        let slope: Float = SemanticDefaults.isKerasTwo(layout: layout) ? 0.2 : 1 / 6
+        for i in ir.layers.indices {
+            guard let v = ann.overrides(for: ir.layers[i].name).recurrentActivation else { continue }
+            guard case .recurrent(var a) = ir.layers[i].op, a.cell != .simpleRNN else {
+                let d = ann.layers.first { $0.matches(ir.layers[i].name) && $0.overrides.recurrentActivation != nil }
+                throw doc.error(d?.line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): recurrent_activation applies to LSTM and GRU layers (and a Bidirectional one around them)")
+            }
+            a.hardGateSlope = v == "hard_sigmoid" ? slope : nil
+            ir.layers[i].op = .recurrent(a)
+            if v == "hard_sigmoid" {
+                ir.layers[i].notes.append("recurrent_activation=hard_sigmoid (annotated): gates clip(\(slope == 0.2 ? "0.2 x" : "x / 6") + 0.5, 0, 1), the \(SemanticDefaults.isKerasTwo(layout: layout) ? "Keras 2" : "Keras 3") form")
+            }
+        }
+    }
+}

@@ -10,7 +10,9 @@ public enum FileMagic: String, Sendable {
     case hdf5
     /// A zip archive (`.keras`, torch.save since PyTorch 1.6, TorchScript): P K \x03 \x04.
     case zip
-    /// A pickle of protocol 2 or later (torch.save before PyTorch 1.6): \x80 then the protocol.
+    /// A pickle of protocol 2 or later (torch.save before PyTorch 1.6): \x80, the protocol, then
+    /// the opcodes torch.save and pickle.dump start with (a safetensors file, whose first 8
+    /// bytes are its header's length and whose 9th is '{', is not one).
     case pickle
 
     /// The magic of the file at `path` (its first 8 bytes), nil for none of these or an unreadable file.
@@ -24,17 +26,22 @@ public enum FileMagic: String, Sendable {
     public static func of(bytes b: [UInt8]) -> FileMagic? {
         if b.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
         if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .zip }
-        if b.count >= 2, b[0] == 0x80, (2...5).contains(b[1]) { return .pickle }
+        // LONG1 (torch.save's magic number), FRAME (protocol 4+), EMPTY_DICT, GLOBAL, MARK
+        if b.count >= 3, b[0] == 0x80, (2...5).contains(b[1]), [0x8A, 0x95, 0x7D, 0x63, 0x28].contains(b[2]),
+           !(b.count >= 9 && b[8] == UInt8(ascii: "{")) { return .pickle }
         return nil
     }
 
-    /// What a zip archive holds, from its entry names: a Keras 3 model (config.json), a
-    /// TorchScript module (a code/ folder) or a torch.save archive (data.pkl); nil for another zip.
-    public static func zipContents(_ entries: [ZipEntry]) -> String? {
+    /// What a zip archive holds.
+    public enum ZipContents: Sendable { case keras, torchScript, torchSave, other }
+
+    /// A zip's contents from its entry names: a Keras 3 model (config.json), a TorchScript module
+    /// (a code/ folder) or a torch.save archive (data.pkl).
+    public static func zipContents(_ entries: [ZipEntry]) -> ZipContents {
         let names = entries.map(\.name)
-        if names.contains("config.json") { return "keras" }
-        if names.contains(where: { $0.contains("/code/") || $0.hasPrefix("code/") }) { return "torchscript" }
-        if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return "torch" }
-        return nil
+        if names.contains("config.json") { return .keras }
+        if names.contains(where: { $0.contains("/code/") || $0.hasPrefix("code/") }) { return .torchScript }
+        if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return .torchSave }
+        return .other
     }
 }

@@ -75,11 +75,12 @@ public struct ONNXChain: Sendable {
         self.input = input; self.output = output; ignoredOutputs = ignored
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
         layerNormMisses = pattern.misses
-        let activations = ONNXActivationPatterns.rewrite(pattern.nodes, constants: constants, skipping: folded.union(pattern.skipped), output: output.name)
-        let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants,
-                                                     skipping: folded.union(pattern.skipped).union(activations.skipped), output: output.name)
+        var skipped = folded.union(pattern.skipped)
+        let activations = ONNXActivationPatterns.rewrite(pattern.nodes, constants: constants, skipping: skipped, output: output.name)
+        skipped.formUnion(activations.skipped)
+        let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
+        skipped.formUnion(squeezed.skipped)
         g.nodes = squeezed.nodes
-        let skipped = folded.union(pattern.skipped).union(activations.skipped).union(squeezed.skipped)
         let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: skipped, constants: constants)
         shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
         do {

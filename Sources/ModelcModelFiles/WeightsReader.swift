@@ -1,7 +1,7 @@
 // Weight files by format: every reader returns the file's arrays by name, in the file's own
 // layout, for `WeightsFile` (ModelcRuntime) to match to a model's tensors. One case per format;
-// the format is chosen by the file's extension and confirmed by its magic bytes (an HDF5 file
-// named .keras is read as .h5, a zip named .h5 as .keras).
+// the format is chosen by the file's extension and its magic bytes (WeightsReader.format: an
+// HDF5 file named .keras is read as .h5, a zip named .h5 as .keras).
 
 import ModelcData
 
@@ -79,16 +79,21 @@ public enum WeightsReader {
         return out
     }
 
+    /// The format of the file at `path`: its extension's, corrected by its first bytes (tf.keras
+    /// 2.10 to 2.12 saved HDF5 under a .keras name; a .keras zip may be named .h5; a Keras model
+    /// under another name is HDF5 or a zip); nil when neither tells.
+    public static func format(of path: String) -> WeightsFormat? {
+        switch (WeightsFormat.of(path: path), FileMagic.of(path: path)) {
+        case (.keras?, .hdf5?), (nil, .hdf5?): return .h5
+        case (.h5?, .zip?), (nil, .zip?): return .keras
+        case (let f, _): return f
+        }
+    }
+
     /// Reads every array of a weights file in file order.
     public static func readContents(path: String) throws -> WeightsContents {
-        guard var format = WeightsFormat.of(path: path) else {
+        guard let format = format(of: path) else {
             throw DataError(file: path, message: "unknown weights file type: expected one of \(acceptedExtensions)")
-        }
-        // tf.keras 2.10 to 2.12 saved HDF5 under a .keras name (FileMagic), and a .keras zip may be named .h5.
-        switch (format, FileMagic.of(path: path)) {
-        case (.keras, .hdf5?): format = .h5
-        case (.h5, .zip?): format = .keras
-        default: break
         }
         switch format {
         case .npz: return WeightsContents(arrays: try NPZ.readOrdered(path: path), ordered: true, notes: [])

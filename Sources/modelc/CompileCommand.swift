@@ -94,7 +94,7 @@ enum CompileCommand {
     /// beside the binary, where it reads them when no checkpoint is given (CommandSupport.loadWeights).
     /// The copy is checked by the binary on every load (all keys, shapes and values).
     static func storeWeights(_ source: String, besides bin: String) throws {
-        guard let format = WeightsFormat.of(path: source) else { return }
+        guard let format = WeightsReader.format(of: source) else { return }
         for stale in WeightsFormat.allCases.map({ WeightsReader.bundledPath(binary: bin, format: $0) }) where FileIO.exists(stale) {
             try FileManager.default.removeItem(atPath: stale)
         }

@@ -212,7 +212,7 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(r.ir.inputShape, [224, 224, 3])
         guard case .conv2d(let a)? = r.layer("conv2d")?.op else { return XCTFail("no conv2d") }
         XCTAssertEqual(a.padding, .valid)
-        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size preferred to (222, 222, 3), which also fits") }, "\(r.ir.assumptions)")
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("a common image size the first Conv2D reads with 'valid' padding (Keras's default), preferred to (222, 222, 3), which also fits") }, "\(r.ir.assumptions)")
         // A first guess that is a common size already says nothing of a preference.
         let mnist = try Frontend.check(text: """
             Layer (type)        Output Shape         Param #
@@ -259,6 +259,22 @@ final class InferenceTests: XCTestCase {
         guard case .conv2d(let a)? = r.layer("conv2d_1")?.op else { return XCTFail("no conv2d_1") }
         XCTAssertEqual(a.strideH, 4)
         XCTAssertEqual(a.padding, .valid)
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("an ImageNet-scale size the 11x11 first Conv2D reads with a stride, as published large first kernels do, preferred to (54, 54, 3)") })
+        // A 7x7 on a dataset-sized input stays as found: Geron's Fashion-MNIST CNN (28x28 'same'),
+        // an MNIST 7x7 'valid' (28 to 22).
+        for (out, params, input) in [(28, 3200, [28, 28, 1]), (22, 1600, [28, 28, 1])] {
+            let f = out == 28 ? 64 : 32
+            let table = """
+                Layer (type)                 Output Shape              Param #
+                =================================================================
+                conv2d (Conv2D)              (None, \(out), \(out), \(f))        \(params)
+                flatten (Flatten)            (None, \(out * out * f))             0
+                dense (Dense)                (None, 10)                \(out * out * f * 10 + 10)
+                =================================================================
+                """
+            let g = try Frontend.check(text: table, path: "g.md")
+            XCTAssertEqual(g.ir.inputShape, input, table)
+        }
     }
 
     /// A TextVectorization after a string InputLayer (or first) starts the model at its token
@@ -269,6 +285,15 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(r.ir.inputShape, [15])
         XCTAssertEqual(r.ir.layers.map(\.name).prefix(2), ["text_vectorization_1", "embedding_5"])
         XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("text_vectorization_1 (TextVectorization): the model starts at its output, 15 token ids per example") })
+        // Before a Dense it is a multi_hot, count or tf_idf vector, said so.
+        let multiHot = try Frontend.check(text: """
+            Layer (type)                Output Shape              Param #
+            =================================================================
+            text_vectorization (TextVectorization)  (None, 1000)  0
+            dense (Dense)               (None, 2)                 2002
+            =================================================================
+            """, path: "m.md")
+        XCTAssertTrue(multiHot.ir.assumptions.contains { $0.contains("a vector of 1000 values (output_mode multi_hot, count or tf_idf) per example") }, "\(multiHot.ir.assumptions)")
         func table(_ rows: String) -> String {
             "Layer (type)                Output Shape              Param #\n=================================================================\n" + rows
                 + "\n=================================================================\n"

@@ -37,6 +37,13 @@ final class ModelFileKindTests: XCTestCase {
         XCTAssertEqual(b.ir.layers.map(\.op), a.ir.layers.map(\.op))
         XCTAssertTrue(b.ir.assumptions.contains { $0.hasPrefix("an HDF5 file: read as a Keras .h5 model file whatever its name") }, "\(b.ir.assumptions)")
         XCTAssertEqual(try WeightsReader.read(path: renamed), try WeightsReader.read(path: h5))
+        XCTAssertEqual(WeightsReader.format(of: renamed), .h5)
+        // ModelCheckpoint's .hdf5 name: checked, and compile stores its weights (.h5 beside the binary).
+        let checkpoint = try copy("keras_files/gc_dense_bn.h5", as: "weights.best.hdf5")
+        XCTAssertTrue(try Frontend.check(path: checkpoint).ok)
+        XCTAssertTrue(KerasConfig.carriesWeights(path: checkpoint))
+        XCTAssertEqual(WeightsReader.format(of: checkpoint), .h5)
+        XCTAssertEqual(WeightsReader.format(of: Fixtures.path("keras_files/gc_dense_bn.weights.h5")), .kerasWeightsH5)
         // A .keras zip named .h5.
         let zip = try copy("keras_files/gc_dense_bn.keras", as: "z.h5")
         let z = try Frontend.check(path: zip)
@@ -60,6 +67,12 @@ final class ModelFileKindTests: XCTestCase {
         let other = try Zip.archiveStored([("readme.txt", Array("hello".utf8))])
         try Data(other).write(to: URL(fileURLWithPath: "\(dir)/other.zip"))
         XCTAssertTrue(refusal("\(dir)/other.zip").contains("a zip archive with neither config.json (a .keras model) nor data.pkl"), refusal("\(dir)/other.zip"))
+        // A safetensors file whose header length starts 0x80 0x02 is no pickle ('{' at offset 8).
+        XCTAssertEqual(FileMagic.of(bytes: [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9]), .pickle)
+        XCTAssertNil(FileMagic.of(bytes: [0x80, 0x02, 0, 0, 0, 0, 0, 0, UInt8(ascii: "{")]))
+        XCTAssertNil(FileMagic.of(bytes: [0x80, 0x02, 0x41]))
+        let npz = try copy("pytorch_files/conv_bn_probs.npz", as: "arrays.npz")
+        XCTAssertTrue(refusal(npz).contains("a NumPy .npz archive (arrays: weights or data), not a model"), refusal(npz))
         // A text file keeps its usual reading (no magic).
         XCTAssertEqual(FileMagic.of(path: Fixtures.path("keras_config/embedding_birnn.config.json")), nil)
     }

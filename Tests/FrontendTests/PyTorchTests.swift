@@ -133,6 +133,21 @@ final class PyTorchTests: XCTestCase {
           )
         )
         """
+        // Nested Sequentials run as one chain: nothing between their blocks either.
+        let nested = """
+        Sequential(
+          (0): Sequential(
+            (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))
+          )
+          (1): Sequential(
+            (0): Flatten(start_dim=1, end_dim=-1)
+            (1): Linear(in_features=2704, out_features=10, bias=True)
+          )
+        )
+        """
+        XCTAssertEqual(checkOK(nested)?.ir.layers.map(\.name), ["input", "0.0", "1.0", "1.1"])
+        XCTAssertEqual(PyTorchBuilder.commonContainer("features.0.2", "features.1"), "features")
+        XCTAssertEqual(PyTorchBuilder.commonContainer("conv1", "fc1"), "")
         guard let t = checkOK(two) else { return }
         XCTAssertEqual(t.ir.layers.map(\.name), ["input", "features.0", "features.1", "features.2", "relu", "classifier.0", "classifier.1"])
         XCTAssertTrue(t.ir.assumptions.contains { $0.hasPrefix("relu after every Conv2d/Linear but the last") }, "\(t.ir.assumptions)")

@@ -155,8 +155,30 @@ final class TorchInfoTests: XCTestCase {
         XCTAssertEqual(PyTorchBuilder.solveConv([16, 16, 32], out: [18, 18, 64], params: 2048, widePadding: true),
                        .conv(cin: 32, cout: 64, kh: 1, kw: 1, sh: 1, sw: 1, ph: 1, pw: 1, same: false, dh: 1, dw: 1, bias: false, groups: 1))
         // A padding within k / 2 stays first: 3x3 'same' from 16x16.
+        XCTAssertNil(PyTorchBuilder.solveConv([28, 28, 3], out: [32, 32, 16], params: 432, widePadding: true))   // padding 3 > k - 1
         XCTAssertEqual(PyTorchBuilder.solveConv([16, 16, 32], out: [16, 16, 64], params: 18_496, widePadding: true),
                        .conv(cin: 32, cout: 64, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, same: false, dh: 1, dw: 1, bias: true, groups: 1))
+        // The wide pass never takes a padding past k - 1: a smaller input whose 3x3 would need
+        // padding 3 to reach 32x32 does not fit (the 1x1 with padding 1 comes later).
+        let wide = """
+            ----------------------------------------------------------------
+                    Layer (type)               Output Shape         Param #
+            ================================================================
+                        Conv2d-1           [-1, 16, 32, 32]             432
+                          ReLU-2           [-1, 16, 32, 32]               0
+                        Conv2d-3           [-1, 32, 34, 34]             512
+                          ReLU-4           [-1, 32, 34, 34]               0
+                     MaxPool2d-5           [-1, 32, 17, 17]               0
+                        Linear-6                   [-1, 10]          92,490
+            ================================================================
+            Total params: 93,434
+            Trainable params: 93,434
+            Non-trainable params: 0
+            ----------------------------------------------------------------
+            Input size (MB): 0.01
+            ----------------------------------------------------------------
+            """
+        XCTAssertEqual(try XCTUnwrap(checkOK(wide)).ir.inputShape, [32, 32, 3])
         let r = try XCTUnwrap(checkOK(try Fixtures.text("pytorch/ts_eva4_s7_cifar_1x1_padding_1.txt")))
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertEqual(r.ir.inputShape, [32, 32, 3])

@@ -1,6 +1,7 @@
 // Frontend: the public entry point of the front half of the pipeline.
 //
-// Before: a markdown/text document (or bare table) on disk or in memory.
+// Before: a markdown/text document (or bare table) on disk or in memory, or a model file (Keras
+//         .keras/.h5 or config .json, ONNX), told by its first bytes where it has magic (FileMagic).
 // After:  a CheckReport holding a fully resolved ModelIR (every hyperparameter inferred or
 //         annotated), the assumed defaults, and the verification verdict against the
 //         declared parameter counts.
@@ -50,14 +51,17 @@ public enum Frontend {
         case .zip:
             if lower.hasSuffix(".keras") { return try KerasConfig.check(path: path) }
             if torchExtensions.contains(where: lower.hasSuffix) { throw torchFile(path, "a PyTorch zip archive (torch.save or torch.jit.save)") }
+            if lower.hasSuffix(".npz") {
+                throw ModelError(file: path, line: nil, message: "a NumPy .npz archive (arrays: weights or data), not a model: check the model's summary or model file, and give this file as `--weights` or `--data`")
+            }
             let bytes = try KerasConfig.read(path, maxBytes: KerasConfig.maxKerasFileBytes)
             let entries: [ZipEntry]
             do { entries = try Zip.entries(bytes, file: path) } catch let e as DataError { throw KerasConfig.modelError(e, file: path) }
             switch FileMagic.zipContents(entries) {
-            case "keras"?: return try KerasConfig.check(bytes: bytes, file: path, zip: true)
-            case "torchscript"?: throw torchFile(path, "a TorchScript archive (torch.jit.save), whose code modelc does not run")
-            case "torch"?: throw torchFile(path, "a torch.save archive (a state_dict or a pickled module)")
-            default: throw ModelError(file: path, line: nil, message: "a zip archive with neither config.json (a .keras model) nor data.pkl (a PyTorch file)")
+            case .keras: return try KerasConfig.check(bytes: bytes, file: path, zip: true)
+            case .torchScript: throw torchFile(path, "a TorchScript archive (torch.jit.save), whose code modelc does not run")
+            case .torchSave: throw torchFile(path, "a torch.save archive (a state_dict or a pickled module)")
+            case .other: throw ModelError(file: path, line: nil, message: "a zip archive with neither config.json (a .keras model) nor data.pkl (a PyTorch file)")
             }
         case .pickle:
             throw torchFile(path, "a pickle (torch.save before PyTorch 1.6, or another Python object)")

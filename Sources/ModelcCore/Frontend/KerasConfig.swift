@@ -38,10 +38,11 @@ public enum KerasConfig {
     }
 
     /// Whether the model file at `path` carries trained weights besides its architecture
-    /// (`.keras`: model.weights.h5; `.h5`: model_weights), which `compile` passes on as the weights source.
+    /// (`.keras`: model.weights.h5; `.h5`: model_weights), which `compile` passes on as the weights
+    /// source; a Keras model under another name (`.hdf5`, ModelCheckpoint's) is told by its first bytes.
     public static func carriesWeights(path: String) -> Bool {
         let p = path.lowercased()
-        return p.hasSuffix(".keras") || p.hasSuffix(".h5")
+        return p.hasSuffix(".keras") || p.hasSuffix(".h5") || FileMagic.of(path: path) == .hdf5 || FileMagic.of(path: path) == .zip
     }
 
     /// Reads and checks a `.keras` file, a config JSON file or a Keras 2 `.h5` file.

@@ -105,7 +105,7 @@ enum ONNXImporter {
             + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"
             + (hwc ? ", but Flatten in H, W, C order (the graph flattens NHWC tensors, as Keras)" : "")]
         if !chain.ignoredOutputs.isEmpty {
-            ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) ignored: an intermediate tensor that later nodes read, listed as an output too; the model's output is '\(chain.output.name)'")
+            ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
         }
         ir.nhwcFlatten = hwc
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)

@@ -20,6 +20,8 @@ extension PyTorchBuilder {
         var unprintedCeil: Set<String> = []
         /// The paths of the root's own modules that hold no others (not inside a Sequential child).
         var topLeaves: Set<String> { Set(root.children.filter { !$0.isContainer }.map(\.path)) }
+        /// The paths of its nn.Sequential containers (sequentialPaths).
+        var sequential: Set<String> = []
     }
 
     static func fromRepr(_ root: PTModule, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
@@ -93,7 +95,7 @@ extension PyTorchBuilder {
             kinds[m.path] = m.type
         }
         let declared = leaves.map { PTStep(name: $0.path, op: ops[$0.path] ?? .identity, line: $0.line) }
-        return ReprModules(root: root, declared: declared, ops: ops, kinds: kinds)
+        return ReprModules(root: root, declared: declared, ops: ops, kinds: kinds, sequential: sequentialPaths(root))
     }
 
     /// Input shape: the annotation (C x H x W or N), else from the first weighted module (a
@@ -156,10 +158,10 @@ extension PyTorchBuilder {
             base = m.declared.filter { !reused($0) }
             var n2 = [baseNotes[0]]
             if let a = fAct {
-                base = withActivations(base, op: a.op, name: a.name, sequential: sequentialPaths(m.root))
+                base = withActivations(base, op: a.op, name: a.name, sequential: m.sequential)
                 n2.append(reuseNote(a.name))
             } else if let note = assumedReluNote(m) {
-                base = withActivations(base, op: .relu, sequential: sequentialPaths(m.root))
+                base = withActivations(base, op: .relu, sequential: m.sequential)
                 n2.append(note)
             }
             // The pool module is called at least once, and no module taken out is left out.
@@ -186,16 +188,25 @@ extension PyTorchBuilder {
         }
         if let a = try reusedActivation(m, doc: doc) {
             notes.append(reuseNote(a.name))
-            return (withActivations(m.declared.filter { $0.name != a.name }, op: a.op, name: a.name, sequential: sequentialPaths(m.root)), notes)
+            return (withActivations(m.declared.filter { $0.name != a.name }, op: a.op, name: a.name, sequential: m.sequential), notes)
         }
         guard let relu = assumedReluNote(m) else { return (m.declared, notes) }
-        let steps = withActivations(m.declared, op: .relu, sequential: sequentialPaths(m.root))
+        let steps = withActivations(m.declared, op: .relu, sequential: m.sequential)
         if steps.count == m.declared.count {
             notes.append("no activation: no activation module is declared, and forward() cannot call one between the children of an nn.Sequential, which runs them one after another")
+        } else if steps.count < withActivations(m.declared, op: .relu).count {
+            notes.append(relu.replacingOccurrences(of: "but the last:", with: "but the last and those followed by a module of the same nn.Sequential (nothing runs there):"))
         } else {
             notes.append(relu)
         }
         return (steps, notes)
+    }
+
+    /// The path of the nearest container holding both modules ("features" for "features.0.2" and
+    /// "features.1"; "" for the root).
+    static func commonContainer(_ a: String, _ b: String) -> String {
+        let (x, y) = (a.split(separator: ".").dropLast(), b.split(separator: ".").dropLast())
+        return zip(x, y).prefix { $0 == $1 }.map { String($0.0) }.joined(separator: ".")
     }
 
     /// The paths of the nn.Sequential modules ("" for a Sequential root): nothing runs between their children.
@@ -226,17 +237,17 @@ extension PyTorchBuilder {
     }
 
     /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows
-    /// it), but never between two children of one nn.Sequential (`sequential`: their paths).
+    /// it), but never where nothing can run: between two modules whose nearest common container
+    /// is an nn.Sequential (`sequential`: their paths; nested Sequentials run as one chain).
     static func withActivations(_ steps: [PTStep], op: PTOp, name: String = "relu", sequential: Set<String> = []) -> [PTStep] {
         let weighted = steps.indices.filter { steps[$0].op.isConvolution || steps[$0].op.isLinear }
         guard let lastW = weighted.last else { return steps }
-        func parent(_ n: String) -> String { n.lastIndex(of: ".").map { String(n[..<$0]) } ?? "" }
         var out: [PTStep] = []
         var pending: PTStep?
         for (i, s) in steps.enumerated() {
             if let p = pending {
                 if case .batchNorm = s.op { out.append(s); continue }
-                if !(sequential.contains(parent(p.name)) && parent(p.name) == parent(s.name)) {
+                if !sequential.contains(commonContainer(p.name, s.name)) {
                     out.append(PTStep(name: name, op: op, line: s.line, functional: true))
                 }
                 pending = nil

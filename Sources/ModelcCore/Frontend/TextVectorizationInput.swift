@@ -1,7 +1,8 @@
 // TextVectorization as the data boundary. Keras text classifiers (TensorFlow's text tutorials,
 // most NLP notebooks) start with an InputLayer of one string per example and a TextVectorization
-// layer that turns each string into L token ids. modelc does not tokenize text: the model it
-// compiles starts at the token ids, which the data must hold (e.g. an .npz of int arrays).
+// layer that turns each string into L token ids (or a multi_hot, count or tf_idf vector). modelc
+// does not vectorize text: the model it compiles starts at that output, which the data must hold
+// (e.g. an .npz of token-id arrays).
 //
 // Before: a SummaryTable as read.
 // After:  a TextVectorization that is the first row, or the second after an InputLayer of one
@@ -30,7 +31,10 @@ enum TextVectorizationInput {
         t.rows[k].typeComplete = true
         t.rows[k].connectedTo = []
         if stringInput { t.rows.removeFirst() }
-        let length = ids[0].map { "\($0) token ids" } ?? "token ids (as many as `input: shape=` says)"
-        return (t, "\(tv.name) (TextVectorization): the model starts at its output, \(length) per example; modelc does not tokenize text: give it the vectorized data (token ids)")
+        // An Embedding reads token ids (output_mode "int"); anything else reads a multi_hot, count or tf_idf vector.
+        let tokens = table.rows.indices.contains(k + 1) && table.rows[k + 1].typeText == LayerKind.embedding.rawValue
+        let n = ids[0].map(String.init) ?? "N (as `input: shape=` says)"
+        let what = tokens ? "\(n) token ids" : "a vector of \(n) values (output_mode multi_hot, count or tf_idf)"
+        return (t, "\(tv.name) (TextVectorization): the model starts at its output, \(what) per example; modelc does not vectorize text: give it the vectorized data")
     }
 }

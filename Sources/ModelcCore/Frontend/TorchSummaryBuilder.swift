@@ -1,7 +1,8 @@
 // TorchSummaryBuilder: the layers of a torchsummary table (TorchSummary). Hidden functional
 // calls are inferred from shape changes (a flatten where an image becomes a vector, a 2x2 max
 // pool where a spatial drop needs one) and printed; Conv2d and pooling hyperparameters are
-// solved from the printed shapes and parameter counts.
+// solved from the printed shapes and parameter counts. The input candidates are tried twice:
+// with Conv2d paddings up to k / 2, then, when none fits, up to k - 1 (fromSummary).
 
 extension PyTorchBuilder {
     static func fromSummary(_ t: TSTable, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
@@ -26,8 +27,8 @@ extension PyTorchBuilder {
             }
         }
         var lastError: ModelError?
-        // Every input with paddings up to k / 2 first; a wider padding (a 1x1 with padding 1) only
-        // when none fits, so that it never makes a wrong input fit.
+        // Every input with paddings up to k / 2 first; a wider one (up to k - 1, or 1 for a 1x1:
+        // EVA's 3x3 with padding 2 and 1x1 with padding 1) only when no input fits without one.
         for (inp, wide) in [false, true].flatMap({ w in inputs.map { ($0, w) } }) {
             do {
                 let layers = try summaryLayers(t, input: inp, doc: doc, ann: ann, widePadding: wide)
@@ -386,7 +387,7 @@ extension PyTorchBuilder {
     }
 
     /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding
-    /// first; `widePadding`: also a padding past k / 2 (up to k: a 1x1 with padding 1), which
+    /// first; `widePadding`: also a padding past k / 2 (up to k - 1, or 1 for a 1x1), which
     /// fromSummary tries only when no input fits without one. `depthwise`: groups = C (each
     /// filter reads one channel), out channels a multiple of C,
     /// a square kernel of at most 7 (MobileNet's 3x3 to 7x7; a count fits odd shapes otherwise).
@@ -406,8 +407,8 @@ extension PyTorchBuilder {
                 guard kw <= 64, !depthwise || (kh == kw && kh <= 7) else { continue }
                 for s in 1...4 {
                     // Padding up to k / 2 ('same' at most), else up to k (a 1x1 with padding 1 grows the map) last.
-                    for ph in 0...(widePadding ? kh : kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
-                        for pw in 0...(widePadding ? kw : kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
+                    for ph in 0...(widePadding ? max(1, kh - 1) : kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
+                        for pw in 0...(widePadding ? max(1, kw - 1) : kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
                             let wide = ph > kh / 2 || pw > kw / 2 ? 1_000_000 : 0
                             let key = wide + (kh == kw ? 0 : 100000) + (bias ? 0 : 10000) + s * 1000 + (ph == pw ? 0 : 100) + ph + pw
                             if best == nil || key < best!.1 {

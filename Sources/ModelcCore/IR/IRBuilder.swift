@@ -56,7 +56,7 @@ enum IRBuilder {
     static func resolve(_ table: SummaryTable, rows srows: [SearchRow], hows: [String?], annotations ann: Annotations,
                         document doc: Document, channelsFirst: Bool) throws -> ModelIR {
         let hasInputRow = srows[0].kinds == [.inputLayer]
-        let (input, guessed, search, passedOver) = try searchInput(table, rows: srows, annotations: ann, document: doc)
+        let (input, guessed, search, preferred) = try searchInput(table, rows: srows, annotations: ann, document: doc)
         var layers: [Layer] = []
         var assumptions: [String] = []
         if !hasInputRow {
@@ -69,9 +69,8 @@ enum IRBuilder {
         if guessed, hasInputRow, case .unknown(let cell) = srows[0].row.shape, CutInputCell.printedDims(cell) != nil {
             assumptions.append("input shape \(Inference.shapeText(input)): the InputLayer's cell '\(cell)' is cut at the column edge; completed as the first shape for which every layer verifies")
         } else if guessed {
-            let preferred = passedOver.map { ", a common image size preferred to \(Inference.shapeText($0)), which also fits" } ?? ""
-            assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count"
-                               + preferred + " (annotate `input: shape=HxWxC`)")
+            assumptions.append("input shape \(Inference.shapeText(input)): not printed; "
+                               + (preferred ?? "the first shape consistent with the first layer's count") + " (annotate `input: shape=HxWxC`)")
         }
         var prev = input
         for (i, (c, group)) in search.chosen.enumerated() {
@@ -108,13 +107,13 @@ enum IRBuilder {
     }
 
     /// Input shape: annotation, InputLayer row, or guessed candidates tried in order; the first
-    /// for which the whole chain resolves, with the search that resolved it, and the guess it
-    /// was preferred to when a common image size fits too (commonSizeAlternative).
+    /// for which the whole chain resolves, with the search that resolved it, and why another
+    /// input was preferred to it when one fits too (commonSizeAlternative).
     static func searchInput(_ table: SummaryTable, rows srows: [SearchRow], annotations ann: Annotations,
-                            document doc: Document) throws -> ([Int], Bool, InferenceSearch, passedOver: [Int]?) {
+                            document doc: Document) throws -> ([Int], Bool, InferenceSearch, preferred: String?) {
         let first = srows[0]
         let hasInputRow = first.kinds == [.inputLayer]
-        if table.rows.allSatisfy({ $0.shape == .unknown("?") }) {
+        if table.rows.allSatisfy({ $0.shape == .unknown("?") && $0.params == 0 }), table.layout.hasPrefix("keras3") {
             throw doc.error(table.rows.first?.line ?? table.headerLine, "the summary of an unbuilt Keras 3 model: every output shape is '?' and no weights exist yet (\(rowSum(table))); print model.summary() once the model is built: start it with keras.Input(shape=...) or call model.build((None, ...)) first")
         }
         var inputs: [[Int]]
@@ -137,7 +136,9 @@ enum IRBuilder {
         let search = InferenceSearch(rows: srows, doc: doc)
         for inp in inputs where Inference.plausible(inp) {
             guard search.runAll(input: inp) else { continue }
-            if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) { return (alt.0, guessed, alt.1, inp) }
+            if guessed, let alt = commonSizeAlternative(to: inp, first: first, rows: srows, doc: doc) {
+                return (alt.input, guessed, alt.search, alt.why + ", preferred to \(Inference.shapeText(inp)), which also fits")
+            }
             return (inp, guessed, search, nil)
         }
         var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
@@ -209,33 +210,38 @@ enum IRBuilder {
 
     /// A first Conv2D's input that a published model would take rather than the first guess that
     /// fits, with the search that resolved it (no stride annotated; Keras's default padding is 'valid'):
-    /// - a large kernel (7x7 or more: AlexNet's 11x11, ResNet's 7x7) is strided: a common size it
-    ///   reads with stride 2, 4 or 3 ('valid', then 'same'), e.g. 224x224 to 54x54 with stride 4;
+    /// - a large kernel (7x7 or more: AlexNet's 11x11, ResNet's 7x7) on a guess that is no common
+    ///   size is strided: an ImageNet-scale size (200 or more) it reads with stride 2, 4 or 3
+    ///   ('valid', then 'same'), e.g. 224x224 to 54x54 with stride 4 (a 7x7 on 28x28 or 32x32,
+    ///   Geron's Fashion-MNIST CNN, stays as found);
     /// - a guess that is its own output size ('same') on a size no published model takes
     ///   (222x222): 'valid' padding from a common size (224x224).
-    static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document) -> ([Int], InferenceSearch)? {
+    static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document)
+        -> (input: [Int], search: InferenceSearch, why: String)? {
         guard row.kinds == [.conv2D], row.o.stride == nil, inp.count == 3,
               let out = row.row.shape.known, out.count == 3, out[2] > 0,
               let k = squareKernel(params: row.row.params, filters: out[2], channels: inp[2]), k > 1 else { return nil }
         var alts: [[Int]] = []
-        if k >= 7, out[0] == out[1], out[0] > 0 {
+        if k >= 7, !isCommonSize(inp), out[0] == out[1], out[0] > 0 {
             for s in [2, 4, 3] {
                 let valid = ((out[0] - 1) * s + k)...((out[0] - 1) * s + k + s - 1), same = ((out[0] - 1) * s + 1)...(out[0] * s)
-                alts += (Array(valid) + Array(same)).map { [$0, $0, inp[2]] }
+                alts += (Array(valid) + Array(same)).filter { $0 >= 200 }.map { [$0, $0, inp[2]] }
             }
         }
         if !isCommonSize(inp), out[0] == inp[0], out[1] == inp[1] { alts.append([out[0] + k - 1, out[1] + k - 1, inp[2]]) }
         for alt in alts where alt != inp && isCommonSize(alt) {
             let search = InferenceSearch(rows: rows, doc: doc)
-            if search.runAll(input: alt) { return (alt, search) }
+            guard search.runAll(input: alt) else { continue }
+            let strided = alt[0] >= 200 && k >= 7
+            return (alt, search, strided ? "an ImageNet-scale size the \(k)x\(k) first Conv2D reads with a stride, as published large first kernels do"
+                                         : "a common image size the first Conv2D reads with 'valid' padding (Keras's default)")
         }
         return nil
     }
 
     /// The images a Flatten of n values may have read, most likely first: a square grey or RGB
     /// image of side 8 or more (784: 28x28x1, 3072: 32x32x3, 150528: 224x224x3), else 28x28 with
-    /// n / 784 channels;
-    /// then the vector itself.
+    /// n / 784 channels; then the vector itself.
     static func flattenedImages(_ n: Int) -> [[Int]] {
         func side(_ m: Int) -> Int? {
             let s = Int(Double(m).squareRoot().rounded())

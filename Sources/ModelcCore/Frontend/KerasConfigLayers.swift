@@ -100,15 +100,23 @@ enum KerasConfigLayers {
         }
         return try sizes.enumerated().map { i, d in
             if d.isNull {
-                guard let f = fill else {
-                    throw d.error("layer '\(layer)': the input size is not fixed (None); modelc needs every input dimension: give it in \((d.file as NSString).lastPathComponent).modelc beside the model file, e.g. `input: shape=\(sizes.map { $0.isNull ? "200" : "\((try? $0.int(min: 1, max: ResourceLimits.maxDimension)) ?? 1)" }.joined(separator: "x"))` (a sequence length of 200)")
-                }
+                guard let f = fill else { throw d.error("layer '\(layer)': the input size is not fixed (None); " + openSizeHint(sizes, file: d.file)) }
                 return f[i]
             }
             let v = try d.int(min: 1, max: ResourceLimits.maxDimension)
             if let f = fill, f[i] != v { throw d.error("layer '\(layer)': the annotated input shape=\(f.map(String.init).joined(separator: "x")) gives \(f[i]) where the file fixes \(v)") }
             return v
         }
+    }
+
+    /// What to write in FILE.modelc for sizes the file leaves open: a text model's length
+    /// (`input: shape=200`), or the whole shape with each open size to fill in.
+    static func openSizeHint(_ sizes: [JNode], file: String) -> String {
+        let name = (file as NSString).lastPathComponent + ".modelc"
+        guard sizes.count <= 3 else { return "modelc needs every input dimension, and an input of \(sizes.count) sizes cannot be annotated" }
+        let text = sizes.map { $0.isNull ? (sizes.count == 1 ? "200" : "N") : "\((try? $0.int(min: 1, max: ResourceLimits.maxDimension)) ?? 1)" }.joined(separator: "x")
+        return "modelc needs every input dimension: give it in \(name) beside the model file, e.g. `input: shape=\(text)`"
+            + (sizes.count == 1 ? " (a sequence length of 200)" : " with each N the size your data has")
     }
 
     /// "sizes the file leaves open (None) taken from the annotated input shape", when it has some.

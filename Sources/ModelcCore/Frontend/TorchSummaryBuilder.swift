@@ -146,15 +146,13 @@ extension PyTorchBuilder {
 
     static func summaryLayers(_ t: TSTable, input: [Int], doc: Document, ann: Annotations = Annotations(), widePadding: Bool = false) throws -> [Layer] {
         var c = Chain(shape: input)
-        let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil)
         var prevDeclared: [Int]?
         for r in t.rows {
             let out = irShape(chw: r.shape)
             func err(_ m: String) -> ModelError { doc.error(r.line, "\(r.label): \(m)") }
             let step = { (op: PTOp) in PTStep(name: r.label, op: op, line: r.line) }
             func hiddenPool() throws {
-                try append(PTStep(name: "max_pool2d", op: pool2, line: r.line, functional: true), kind: "MaxPool2d", to: &c, doc: doc,
-                           notes: ["hidden max_pool2d(2) before \(r.label): the shapes drop by 2 between rows"])
+                try append(Self.hiddenPool(before: r), kind: "MaxPool2d", to: &c, doc: doc, notes: [hiddenPoolNote(r)])
             }
             func hiddenFlatten() {
                 c.flatten(line: r.line, note: "hidden flatten before \(r.label): an image becomes a vector (NCHW order)")
@@ -163,27 +161,7 @@ extension PyTorchBuilder {
             switch r.type {
             case "Conv2d":
                 guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
-                let groups = ann.namedOverrides(for: r.label).groups   // a glob's groups= is a GroupNorm's
-                let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true, widePadding: widePadding)
-                if let g = groups, g != 1, g != c.shape.last {
-                    throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
-                }
-                if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params, widePadding: widePadding) {
-                    var also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
-                    if case .conv(_, _, let kh, let kw, let sh, let sw, _, _, _, _, _, _, _) = op, sh > kh || sw > kw {
-                        // A stride past the kernel skips pixels: far more often a hidden pooling before a stride-1 conv.
-                        also.append("stride \(sh)x\(sw) larger than the \(kh)x\(kw) kernel: the only Conv2d that fits, but an F.avg_pool2d or F.max_pool2d before a stride-1 convolution prints the same row; if forward() pools there, modelc cannot read this table: give the repr with `forward:`")
-                    }
-                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
-                } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params, widePadding: widePadding) {
-                    try hiddenPool()
-                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
-                } else if groups != 1, let op = depthwise {
-                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params,
-                               notes: groups == nil ? ["groups=\(c.shape[2]) (depthwise) inferred: no ungrouped Conv2d has \(formatCount(r.params)) params here"] : [])
-                } else {
-                    throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params, ungrouped or depthwise (nor after a hidden 2x2 max pool)")
-                }
+                try conv2dRow(r, out: out, into: &c, ann: ann, doc: doc, widePadding: widePadding)
             case "Linear":
                 guard out.count == 1, let o = out.first else { throw err("Linear must output [N], the table says \(r.shape)") }
                 var inF: [(Int, Bool)] = []
@@ -384,6 +362,41 @@ extension PyTorchBuilder {
             }
         }
         return best?.0
+    }
+
+    /// The 2x2 max pool forward() calls before row r where the printed shapes halve (not a module, not printed).
+    static func hiddenPool(before r: TSRow) -> PTStep {
+        PTStep(name: "max_pool2d", op: .maxPool(kh: 2, kw: 2, sh: 2, sw: 2, pad: nil), line: r.line, functional: true)
+    }
+
+    static func hiddenPoolNote(_ r: TSRow) -> String { "hidden max_pool2d(2) before \(r.label): the shapes drop by 2 between rows" }
+
+    /// A Conv2d row: ungrouped (annotated or inferred), after a hidden 2x2 max pool, or
+    /// depthwise; the notes say what else prints the same row.
+    static func conv2dRow(_ r: TSRow, out: [Int], into c: inout Chain, ann: Annotations, doc: Document, widePadding: Bool) throws {
+        func err(_ m: String) -> ModelError { doc.error(r.line, "\(r.label): \(m)") }
+        let step = { (op: PTOp) in PTStep(name: r.label, op: op, line: r.line) }
+        let groups = ann.namedOverrides(for: r.label).groups   // a glob's groups= is a GroupNorm's
+        let depthwise = groups == 1 ? nil : solveConv(c.shape, out: out, params: r.params, depthwise: true, widePadding: widePadding)
+        if let g = groups, g != 1, g != c.shape.last {
+            throw err("groups=\(g): only 1 or depthwise (groups = in_channels = \(c.shape.last ?? 0)) is supported")
+        }
+        if groups == nil || groups == 1, let op = solveConv(c.shape, out: out, params: r.params, widePadding: widePadding) {
+            var also = groups == nil ? depthwise.map { _ in ["a depthwise Conv2d (groups=\(c.shape[2])) prints the same shapes and count: annotate `layer \(r.label): groups=\(c.shape[2])` for it"] } ?? [] : []
+            if case .conv(_, _, let kh, let kw, let sh, let sw, _, _, _, _, _, _, _) = op, sh > kh || sw > kw {
+                // A stride past the kernel skips pixels: far more often a hidden pooling before a stride-1 conv.
+                also.append("stride \(sh)x\(sw) larger than the \(kh)x\(kw) kernel: the only Conv2d that fits, but an F.avg_pool2d or F.max_pool2d before a stride-1 convolution prints the same row; if forward() pools there, modelc cannot read this table: give the repr with `forward:`")
+            }
+            try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params, notes: also)
+        } else if groups == nil || groups == 1, c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params, widePadding: widePadding) {
+            try append(hiddenPool(before: r), kind: "MaxPool2d", to: &c, doc: doc, notes: [hiddenPoolNote(r)])
+            try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
+        } else if groups != 1, let op = depthwise {
+            try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params,
+                       notes: groups == nil ? ["groups=\(c.shape[2]) (depthwise) inferred: no ungrouped Conv2d has \(formatCount(r.params)) params here"] : [])
+        } else {
+            throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params, ungrouped or depthwise (nor after a hidden 2x2 max pool)")
+        }
     }
 
     /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding

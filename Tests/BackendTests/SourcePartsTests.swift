@@ -10,6 +10,15 @@ import ModelcCore
 final class SourcePartsTests: XCTestCase {
     private func emitted(_ model: String) throws -> String { Emitter.emit(try zooModel(model), fuse: true).source }
 
+    /// The calls ModelClassWriter finds in emitted text (which functions are reached, which
+    /// steps are written in place): identifiers directly followed by '(' only.
+    func testCalledNamesAreTheIdentifiersBeforeAParenthesis() {
+        XCTAssertEqual(ModelClassWriter.calledNames("l1_conv_forward(lo, hi, t); Gemm.rows(a, b) // l2_pool (not a call)\nlet x = f2(g_3(1))"),
+                       ["l1_conv_forward", "rows", "f2", "g_3"])
+        XCTAssertEqual(ModelClassWriter.calledNames("(x) + y[0] ("), [])
+        XCTAssertEqual(ModelClassWriter.calledNames("a_b("), ["a_b"])
+    }
+
     func testSmallModelStaysOneClassAndOneFile() throws {
         let source = try emitted("seed001_mlp_128_64_relu_adam")
         XCTAssertFalse(source.contains("\nextension "))

@@ -116,11 +116,14 @@ struct ModelClassWriter {
     /// states their statement in place of the call (keyed by the call).
     private func inlinedSteps() -> [String: String] {
         var inline: [String: String] = [:]
-        let members = m.members.text
+        let memberCalls = Self.calledNames(m.members.text)
+        var callers: [String: Set<String>] = [:]   // callee -> the functions whose bodies call it
+        for g in m.functions {
+            for c in Self.calledNames(g.body.joined(separator: "\n")) { callers[c, default: []].insert(g.name) }
+        }
         for f in m.functions {
             guard let statement = f.inlinableStatement else { continue }
-            let calledElsewhere = m.functions.contains { $0.name != f.name && $0.body.contains { $0.contains("\(f.name)(") } }
-                || members.contains("\(f.name)(")
+            let calledElsewhere = !(callers[f.name, default: []].subtracting([f.name])).isEmpty || memberCalls.contains(f.name)
             if !calledElsewhere { inline[f.call] = statement }
         }
         return inline
@@ -130,14 +133,38 @@ struct ModelClassWriter {
     /// emission order (functions written in place, and functions nothing calls, are left out).
     private func usedFunctions(roots: String, inlined: Set<String>) -> [EmittedFunction] {
         let candidates = m.functions.filter { !inlined.contains($0.call) }
-        var used = Set<String>(), frontier = [roots]
-        while let text = frontier.popLast() {
-            for f in candidates where !used.contains(f.name) && text.contains("\(f.name)(") {
-                used.insert(f.name)
-                frontier.append(f.body.joined(separator: "\n"))
+        var byName: [String: [EmittedFunction]] = [:]
+        for f in candidates { byName[f.name, default: []].append(f) }
+        var used = Set<String>(), frontier = [Self.calledNames(roots)]
+        while let calls = frontier.popLast() {
+            for name in calls where !used.contains(name) {
+                guard let fs = byName[name] else { continue }
+                used.insert(name)
+                frontier += fs.map { Self.calledNames($0.body.joined(separator: "\n")) }
             }
         }
         return candidates.filter { used.contains($0.name) }
+    }
+
+    /// The identifiers `text` calls: each run of letters, digits and '_' directly followed by
+    /// '(' (one pass; what `text.contains("name(")` asked per function, for every function at once).
+    static func calledNames(_ text: String) -> Set<String> {
+        var out = Set<String>()
+        var start: String.UTF8View.Index?
+        let u = text.utf8
+        var i = u.startIndex
+        while i != u.endIndex {
+            let c = u[i]
+            let word = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+            if word {
+                if start == nil { start = i }
+            } else {
+                if c == 0x28, let s = start { out.insert(String(text.utf8[s..<i])!) }
+                start = nil
+            }
+            i = u.index(after: i)
+        }
+        return out
     }
 
     /// The steps' lines when every step runs per chunk (one parallel region), else nil.

@@ -69,5 +69,10 @@ final class CutLayerTypeTests: XCTestCase {
         // No candidate gives 41 params.
         let none = Self.table([("input_layer", "(InputLayer)", "8, 8, 1", 0), ("c1", "(Conv2…", "6, 6, 4", 41), ("flatten", "(Flatten)", "144", 0)])
         checkError(none, contains: "test.md:\(Self.line(none, "c1")): error: layer 'c1': the type (Conv2… is cut short and none of its candidates (Conv2D, Conv2DTranspose) fits: ")
+        // A count cut short asks for a wider summary.
+        let wide = Self.table([("flatten", "(Flatten)", "3072", 0), ("dense", "(Dense)", "1000", 3_073_000)])
+        let cut = wide.replacingOccurrences(of: "   3073000 │", with: " 3,073,… │")
+        XCTAssertNotEqual(cut, wide)
+        checkError(cut, contains: "parameter count '3,073,…' is not a number (Keras 3 cut it at the column's width: print the summary wider, `model.summary(line_length=150)`)")
     }
 }

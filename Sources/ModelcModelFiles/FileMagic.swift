@@ -26,10 +26,21 @@ public enum FileMagic: String, Sendable {
     public static func of(bytes b: [UInt8]) -> FileMagic? {
         if b.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
         if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .zip }
-        // LONG1 (torch.save's magic number), FRAME (protocol 4+), EMPTY_DICT, GLOBAL, MARK
-        if b.count >= 3, b[0] == 0x80, (2...5).contains(b[1]), [0x8A, 0x95, 0x7D, 0x63, 0x28].contains(b[2]),
+        // LONG1 (torch.save's magic number), FRAME (protocol 4+), EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, GLOBAL, MARK
+        if b.count >= 3, b[0] == 0x80, (2...5).contains(b[1]), [0x8A, 0x95, 0x7D, 0x5D, 0x29, 0x63, 0x28].contains(b[2]),
            !(b.count >= 9 && b[8] == UInt8(ascii: "{")) { return .pickle }
         return nil
+    }
+
+    /// The name of a zip's first entry (its first local header), or nil: ".keras" zips start
+    /// with metadata.json or config.json, torch.save archives with ARCHIVE/data.pkl.
+    public static func firstZipEntry(path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let d = try? h.read(upToCount: 30 + 1024), d.count >= 30 else { return nil }
+        let b = [UInt8](d), n = Int(b[26]) | Int(b[27]) << 8
+        guard of(bytes: b) == .zip, n > 0, 30 + n <= b.count else { return nil }
+        return String(decoding: b[30..<(30 + n)], as: UTF8.self)
     }
 
     /// What a zip archive holds.

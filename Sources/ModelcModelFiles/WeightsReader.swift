@@ -80,12 +80,14 @@ public enum WeightsReader {
     }
 
     /// The format of the file at `path`: its extension's, corrected by its first bytes (tf.keras
-    /// 2.10 to 2.12 saved HDF5 under a .keras name; a .keras zip may be named .h5; a Keras model
-    /// under another name is HDF5 or a zip); nil when neither tells.
+    /// 2.10 to 2.12 saved HDF5 under a .keras name; a .keras zip may be named .h5; under another
+    /// name HDF5 is Keras's, a zip Keras's when its first entry is JSON, else PyTorch's); nil
+    /// when neither tells.
     public static func format(of path: String) -> WeightsFormat? {
         switch (WeightsFormat.of(path: path), FileMagic.of(path: path)) {
         case (.keras?, .hdf5?), (nil, .hdf5?): return .h5
-        case (.h5?, .zip?), (nil, .zip?): return .keras
+        case (.h5?, .zip?): return .keras
+        case (nil, .zip?): return FileMagic.firstZipEntry(path: path)?.hasSuffix(".json") == true ? .keras : .pytorch
         case (let f, _): return f
         }
     }

@@ -262,8 +262,9 @@ final class InferenceTests: XCTestCase {
         XCTAssertTrue(r.ir.assumptions.contains { $0.contains("an ImageNet-scale size the 11x11 first Conv2D reads with a stride, as published large first kernels do, preferred to (54, 54, 3)") })
         // A 7x7 on a dataset-sized input stays as found: Geron's Fashion-MNIST CNN (28x28 'same'),
         // an MNIST 7x7 'valid' (28 to 22).
-        for (out, params, input) in [(28, 3200, [28, 28, 1]), (22, 1600, [28, 28, 1])] {
-            let f = out == 28 ? 64 : 32
+        // ResNet's stem printing 112x112 (Conv2D(64, 7, strides=2, padding='same')) reads 224 with stride 2.
+        for (out, params, input) in [(28, 3200, [28, 28, 1]), (22, 1600, [28, 28, 1]), (112, 9472, [224, 224, 3])] {
+            let f = out == 22 ? 32 : 64
             let table = """
                 Layer (type)                 Output Shape              Param #
                 =================================================================
@@ -275,6 +276,38 @@ final class InferenceTests: XCTestCase {
             let g = try Frontend.check(text: table, path: "g.md")
             XCTAssertEqual(g.ir.inputShape, input, table)
         }
+    }
+
+    /// `layer *: recurrent_activation=hard_sigmoid` sets every LSTM and GRU of a table (and
+    /// nothing else); naming another layer is an error; a Keras 2 table's slope is 0.2.
+    func testRecurrentActivationAnnotation() throws {
+        let fixture = try Fixtures.text("numerics/hard_sigmoid_gates/model.md")
+        let glob = fixture.replacingOccurrences(of: "layer lstm: recurrent_activation=hard_sigmoid\nlayer gru: recurrent_activation=hard_sigmoid\nlayer gru_1: recurrent_activation=hard_sigmoid",
+                                                with: "layer *: recurrent_activation=hard_sigmoid")
+        XCTAssertNotEqual(glob, fixture)
+        let r = try Frontend.check(text: glob, path: "g.md")
+        XCTAssertEqual(r.ir.layers.compactMap { l -> Float?? in if case .recurrent(let a) = l.op { return a.hardGateSlope }; return nil }, [1 / 6, 1 / 6, 1 / 6])
+        let named = glob.replacingOccurrences(of: "layer *: recurrent_activation=hard_sigmoid", with: "layer embedding: recurrent_activation=hard_sigmoid")
+        XCTAssertThrowsError(try Frontend.check(text: named, path: "g.md")) {
+            XCTAssertTrue("\($0)".contains("layer 'embedding' (Embedding): recurrent_activation applies to LSTM and GRU layers"), "\($0)")
+        }
+        let keras2 = """
+            Layer (type)                 Output Shape              Param #
+            =================================================================
+            lstm_1 (LSTM)                (None, 8)                 384
+            dense_1 (Dense)              (None, 2)                 18
+            =================================================================
+            Total params: 402
+
+            ```modelc
+            input: shape=5x3
+            layer lstm_1: recurrent_activation=hard_sigmoid
+            ```
+            """
+        let k2 = try Frontend.check(text: keras2, path: "k2.md")
+        guard case .recurrent(let a)? = k2.layer("lstm_1")?.op else { return XCTFail("no lstm_1") }
+        XCTAssertEqual(a.hardGateSlope, 0.2)
+        XCTAssertFalse(k2.ir.assumptions.contains { $0.contains("recurrent_activation=sigmoid (Keras 2.3.0 and later") }, "\(k2.ir.assumptions)")
     }
 
     /// A TextVectorization after a string InputLayer (or first) starts the model at its token

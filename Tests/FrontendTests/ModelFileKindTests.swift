@@ -44,6 +44,9 @@ final class ModelFileKindTests: XCTestCase {
         XCTAssertTrue(KerasConfig.carriesWeights(path: checkpoint))
         XCTAssertEqual(WeightsReader.format(of: checkpoint), .h5)
         XCTAssertEqual(WeightsReader.format(of: Fixtures.path("keras_files/gc_dense_bn.weights.h5")), .kerasWeightsH5)
+        // Under a name no format has: a zip whose first entry is JSON is Keras's, else PyTorch's.
+        XCTAssertEqual(WeightsReader.format(of: try copy("keras_files/gc_dense_bn.keras", as: "model.bundle")), .keras)
+        XCTAssertEqual(WeightsReader.format(of: try copy("pytorch_files/conv_bn.pth", as: "pytorch_model.bin")), .pytorch)
         // A .keras zip named .h5.
         let zip = try copy("keras_files/gc_dense_bn.keras", as: "z.h5")
         let z = try Frontend.check(path: zip)

@@ -147,6 +147,25 @@ final class PyTorchTests: XCTestCase {
         """
         XCTAssertEqual(checkOK(nested)?.ir.layers.map(\.name), ["input", "0.0", "1.0", "1.1"])
         XCTAssertEqual(PyTorchBuilder.commonContainer("features.0.2", "features.1"), "features")
+        // Custom blocks inside a Sequential may call F.relu in their forward(): assumed there.
+        let seq: Set<String> = ["", "features", "features.0"]
+        XCTAssertTrue(PyTorchBuilder.runBackToBack("features.0.1", "features.1", sequential: seq))
+        XCTAssertFalse(PyTorchBuilder.runBackToBack("features.2.conv", "features.3.conv", sequential: seq))
+        let blocks = """
+        Sequential(
+          (0): ConvBlock(
+            (conv): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))
+            (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+          )
+          (1): ConvBlock(
+            (conv): Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1))
+            (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+          )
+          (2): Flatten(start_dim=1, end_dim=-1)
+          (3): Linear(in_features=2304, out_features=10, bias=True)
+        )
+        """
+        XCTAssertEqual(checkOK(blocks)?.ir.layers.filter { $0.op == .activation(.relu) }.count, 2)
         XCTAssertEqual(PyTorchBuilder.commonContainer("conv1", "fc1"), "")
         guard let t = checkOK(two) else { return }
         XCTAssertEqual(t.ir.layers.map(\.name), ["input", "features.0", "features.1", "features.2", "relu", "classifier.0", "classifier.1"])

@@ -6,7 +6,7 @@ import ModelcRuntime
 public final class FxHardSigmoidGates: CompiledModelBase, CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_hard_sigmoid_gates",
-        fingerprint: "87d904cccb16eda0",
+        fingerprint: "238d27f7098e2f52",
         inputHeight: 1, inputWidth: 5, inputChannels: 1,
         classCount: 3,
         classNames: ["0", "1", "2"],

@@ -150,7 +150,8 @@ extension Frontend {
     static func recurrentAssumptions(_ layers: [Layer], layout: String, maskShown: Bool, annotations: Annotations) -> [String] {
         var out: [String] = []
         for l in layers {
-            guard case .recurrent(let a) = l.op, a.cell != .simpleRNN, a.hardGateSlope == nil, layout == "keras2" else { continue }
+            guard case .recurrent(let a) = l.op, a.cell != .simpleRNN, layout.hasPrefix("keras2"),
+                  annotations.overrides(for: l.name).recurrentActivation == nil else { continue }
             out.append("\(l.name): recurrent_activation=sigmoid (Keras 2.3.0 and later; Keras 2.2.5 and earlier defaulted to "
                        + "hard_sigmoid: annotate `layer \(l.name): recurrent_activation=hard_sigmoid` for a model trained with it)")
         }

@@ -202,6 +202,22 @@ extension PyTorchBuilder {
         return (steps, notes)
     }
 
+    /// Whether nothing can run between modules a and b: their nearest common container and every
+    /// container below it on the way to each of them is an nn.Sequential (nested Sequentials run
+    /// as one chain; a custom block's forward() may call anything after its modules).
+    static func runBackToBack(_ a: String, _ b: String, sequential: Set<String>) -> Bool {
+        let common = commonContainer(a, b)
+        guard sequential.contains(common) else { return false }
+        let depth = common.isEmpty ? 0 : common.split(separator: ".").count
+        for path in [a, b] {
+            let parents = path.split(separator: ".").dropLast()
+            for k in stride(from: depth, to: parents.count, by: 1) where !sequential.contains(parents.prefix(k + 1).joined(separator: ".")) {
+                return false
+            }
+        }
+        return true
+    }
+
     /// The path of the nearest container holding both modules ("features" for "features.0.2" and
     /// "features.1"; "" for the root).
     static func commonContainer(_ a: String, _ b: String) -> String {
@@ -237,8 +253,7 @@ extension PyTorchBuilder {
     }
 
     /// Inserts `op` after every convolution/Linear except the last (after a BatchNorm that follows
-    /// it), but never where nothing can run: between two modules whose nearest common container
-    /// is an nn.Sequential (`sequential`: their paths; nested Sequentials run as one chain).
+    /// it), but never where nothing can run (runBackToBack; `sequential`: the Sequentials' paths).
     static func withActivations(_ steps: [PTStep], op: PTOp, name: String = "relu", sequential: Set<String> = []) -> [PTStep] {
         let weighted = steps.indices.filter { steps[$0].op.isConvolution || steps[$0].op.isLinear }
         guard let lastW = weighted.last else { return steps }
@@ -247,7 +262,7 @@ extension PyTorchBuilder {
         for (i, s) in steps.enumerated() {
             if let p = pending {
                 if case .batchNorm = s.op { out.append(s); continue }
-                if !sequential.contains(commonContainer(p.name, s.name)) {
+                if !runBackToBack(p.name, s.name, sequential: sequential) {
                     out.append(PTStep(name: name, op: op, line: s.line, functional: true))
                 }
                 pending = nil

@@ -32,7 +32,7 @@ enum TextVectorizationInput {
         t.rows[k].connectedTo = []
         if stringInput { t.rows.removeFirst() }
         // An Embedding reads token ids (output_mode "int"); anything else reads a multi_hot, count or tf_idf vector.
-        let tokens = table.rows.indices.contains(k + 1) && table.rows[k + 1].typeText == LayerKind.embedding.rawValue
+        let tokens = table.rows.indices.contains(k + 1) && table.rows[k + 1].typeText.hasPrefix("Embed")
         let n = ids[0].map(String.init) ?? "N (as `input: shape=` says)"
         let what = tokens ? "\(n) token ids" : "a vector of \(n) values (output_mode multi_hot, count or tf_idf)"
         return (t, "\(tv.name) (TextVectorization): the model starts at its output, \(what) per example; modelc does not vectorize text: give it the vectorized data")

@@ -210,10 +210,10 @@ enum IRBuilder {
 
     /// A first Conv2D's input that a published model would take rather than the first guess that
     /// fits, with the search that resolved it (no stride annotated; Keras's default padding is 'valid'):
-    /// - a large kernel (7x7 or more: AlexNet's 11x11, ResNet's 7x7) on a guess that is no common
-    ///   size is strided: an ImageNet-scale size (200 or more) it reads with stride 2, 4 or 3
-    ///   ('valid', then 'same'), e.g. 224x224 to 54x54 with stride 4 (a 7x7 on 28x28 or 32x32,
-    ///   Geron's Fashion-MNIST CNN, stays as found);
+    /// - a large kernel (7x7 or more: AlexNet's 11x11, ResNet's 7x7) is strided: an ImageNet-scale
+    ///   size (200 or more, 224 first) it reads with stride 2, 4 or 3 ('valid', then 'same'), e.g.
+    ///   224x224 to 54x54 with stride 4, or to ResNet's 112x112 with stride 2; a guess of a
+    ///   dataset's size (a common size under 100: Geron's 7x7 on Fashion-MNIST's 28x28) stays;
     /// - a guess that is its own output size ('same') on a size no published model takes
     ///   (222x222): 'valid' padding from a common size (224x224).
     static func commonSizeAlternative(to inp: [Int], first row: SearchRow, rows: [SearchRow], doc: Document)
@@ -221,20 +221,22 @@ enum IRBuilder {
         guard row.kinds == [.conv2D], row.o.stride == nil, inp.count == 3,
               let out = row.row.shape.known, out.count == 3, out[2] > 0,
               let k = squareKernel(params: row.row.params, filters: out[2], channels: inp[2]), k > 1 else { return nil }
-        var alts: [[Int]] = []
-        if k >= 7, !isCommonSize(inp), out[0] == out[1], out[0] > 0 {
+        var alts: [([Int], String)] = []
+        if k >= 7, !(isCommonSize(inp) && inp[0] < 100), out[0] == out[1], out[0] > 0 {
+            var sides: [Int] = []
             for s in [2, 4, 3] {
                 let valid = ((out[0] - 1) * s + k)...((out[0] - 1) * s + k + s - 1), same = ((out[0] - 1) * s + 1)...(out[0] * s)
-                alts += (Array(valid) + Array(same)).filter { $0 >= 200 }.map { [$0, $0, inp[2]] }
+                sides += (Array(valid) + Array(same)).filter { $0 >= 200 }
             }
+            let why = "an ImageNet-scale size the \(k)x\(k) first Conv2D reads with a stride, as published large first kernels do"
+            alts += (sides.filter { $0 == 224 } + sides.filter { $0 != 224 }).map { ([$0, $0, inp[2]], why) }
         }
-        if !isCommonSize(inp), out[0] == inp[0], out[1] == inp[1] { alts.append([out[0] + k - 1, out[1] + k - 1, inp[2]]) }
-        for alt in alts where alt != inp && isCommonSize(alt) {
+        if !isCommonSize(inp), out[0] == inp[0], out[1] == inp[1] {
+            alts.append(([out[0] + k - 1, out[1] + k - 1, inp[2]], "a common image size the first Conv2D reads with 'valid' padding (Keras's default)"))
+        }
+        for (alt, why) in alts where alt != inp && isCommonSize(alt) {
             let search = InferenceSearch(rows: rows, doc: doc)
-            guard search.runAll(input: alt) else { continue }
-            let strided = alt[0] >= 200 && k >= 7
-            return (alt, search, strided ? "an ImageNet-scale size the \(k)x\(k) first Conv2D reads with a stride, as published large first kernels do"
-                                         : "a common image size the first Conv2D reads with 'valid' padding (Keras's default)")
+            if search.runAll(input: alt) { return (alt, search, why) }
         }
         return nil
     }

@@ -10,17 +10,22 @@
 
 enum RecurrentGates {
     static func apply(_ ir: inout ModelIR, annotations ann: Annotations, layout: String, document doc: Document) throws {
-        let slope: Float = SemanticDefaults.isKerasTwo(layout: layout) ? 0.2 : 1 / 6
+        let kerasTwo = SemanticDefaults.isKerasTwo(layout: layout)
+        let slope: Float = kerasTwo ? 0.2 : 1 / 6
         for i in ir.layers.indices {
             guard let v = ann.overrides(for: ir.layers[i].name).recurrentActivation else { continue }
             guard case .recurrent(var a) = ir.layers[i].op, a.cell != .simpleRNN else {
+                // a glob (`layer *:`) sets it where it applies; a layer named for it must take it
+                guard ann.namedOverrides(for: ir.layers[i].name).recurrentActivation != nil else { continue }
                 let d = ann.layers.first { $0.matches(ir.layers[i].name) && $0.overrides.recurrentActivation != nil }
                 throw doc.error(d?.line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): recurrent_activation applies to LSTM and GRU layers (and a Bidirectional one around them)")
             }
             a.hardGateSlope = v == "hard_sigmoid" ? slope : nil
             ir.layers[i].op = .recurrent(a)
             if v == "hard_sigmoid" {
-                ir.layers[i].notes.append("recurrent_activation=hard_sigmoid (annotated): gates clip(\(slope == 0.2 ? "0.2 x" : "x / 6") + 0.5, 0, 1), the \(SemanticDefaults.isKerasTwo(layout: layout) ? "Keras 2" : "Keras 3") form")
+                let version = kerasTwo ? "the Keras 2 form" : layout.hasPrefix("keras3") ? "the Keras 3 form"
+                    : "Keras 3's form: the \(layout) table shows no Keras version (Keras 2's is clip(0.2 x + 0.5, 0, 1))"
+                ir.layers[i].notes.append("recurrent_activation=hard_sigmoid (annotated): gates clip(\(kerasTwo ? "0.2 x" : "x / 6") + 0.5, 0, 1), \(version)")
             }
         }
     }

@@ -62,9 +62,10 @@ public struct RecurrentGeometry: Sendable {
                           resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope)
     }
 
-    /// A gate's derivative from its output y (see hardGateSlope).
-    @inline(__always) func gateDerivative(_ y: Float) -> Float {
-        hardGateSlope == 0 ? y * (1 - y) : (y > 0 && y < 1 ? hardGateSlope : 0)
+    /// The gradient at a gate's input from g at its output y (see hardGateSlope): g y (1 - y), in
+    /// that order, for sigmoid.
+    @inline(__always) func gateBackward(_ g: Float, _ y: Float) -> Float {
+        hardGateSlope == 0 ? g * y * (1 - y) : (y > 0 && y < 1 ? g * hardGateSlope : 0)
     }
 
     /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
@@ -522,7 +523,7 @@ public enum Recurrent {
                 let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
                 for j in 0..<U {
                     let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
-                    dz[U + j] = drh[j] * hp * g.gateDerivative(r[j])
+                    dz[U + j] = g.gateBackward(drh[j] * hp, r[j])
                     dh[j] += drh[j] * r[j]
                 }
             }
@@ -558,10 +559,10 @@ public enum Recurrent {
                 let (zz, r, hh) = (a[zo + j], a[ro + j], a[2 * U + j])
                 let hp: Float = t > 0 ? h[j - U] : 0
                 let dn = dh[j] * (1 - zz) * (1 - hh * hh)
-                dz[zo + j] = dh[j] * (hp - hh) * g.gateDerivative(zz)
+                dz[zo + j] = g.gateBackward(dh[j] * (hp - hh), zz)
                 dz[2 * U + j] = dn
                 if g.cell == .gruResetAfter {
-                    dz[ro + j] = dn * e[j] * g.gateDerivative(r)
+                    dz[ro + j] = g.gateBackward(dn * e[j], r)
                     dzh[j] = dn * r
                 }
                 dh[j] *= zz

@@ -127,7 +127,8 @@ public enum VectorMath {
     }
     struct Sigmoid: GateFunction {
         @inline(__always) func callAsFunction(_ x: V) -> V { sigmoid(x) }
-        @inline(__always) func derivative(_ y: V) -> V { y * (1 - y) }
+        /// g y (1 - y), multiplied in that order (as before hard gates existed: the same bits).
+        @inline(__always) func backward(_ g: V, _ y: V) -> V { g * y * (1 - y) }
     }
     /// clip(slope x + 0.5, 0, 1); its derivative, from the output, slope inside (0, 1) and 0 where clipped.
     struct HardSigmoid: GateFunction {
@@ -135,7 +136,7 @@ public enum VectorMath {
         @inline(__always) func callAsFunction(_ x: V) -> V {
             (x * slope + 0.5).clamped(lowerBound: V(repeating: 0), upperBound: V(repeating: 1))
         }
-        @inline(__always) func derivative(_ y: V) -> V { V(repeating: 0).replacing(with: slope, where: (y .> 0) .& (y .< 1)) }
+        @inline(__always) func backward(_ g: V, _ y: V) -> V { V(repeating: 0).replacing(with: g * slope, where: (y .> 0) .& (y .< 1)) }
     }
     struct Tanh: LaneFunction { @inline(__always) func callAsFunction(_ x: V) -> V { tanh(x) } }
 
@@ -200,10 +201,10 @@ public enum VectorMath {
             let tc = tanh(load(c + j, m)), h = load(dh + j, m)
             let dct = load(dc + j, m) + h * o * (1 - tc * tc)
             let cp = cPrev.map { load($0 + j, m) } ?? V()
-            store(dct * cc * gate.derivative(i), dz + j, m)
-            store(dct * cp * gate.derivative(f), dz + units + j, m)
+            store(gate.backward(dct * cc, i), dz + j, m)
+            store(gate.backward(dct * cp, f), dz + units + j, m)
             store(dct * i * (1 - cc * cc), dz + 2 * units + j, m)
-            store(h * tc * gate.derivative(o), dz + 3 * units + j, m)
+            store(gate.backward(h * tc, o), dz + 3 * units + j, m)
             store(dct * f, dc + j, m)
             store(V(), dh + j, m)
             j += 16
@@ -445,7 +446,7 @@ protocol LaneFunction {
     func callAsFunction(_ x: VectorMath.V) -> VectorMath.V
 }
 
-/// A recurrent cell's gate activation and its derivative from its output.
+/// A recurrent cell's gate activation, and the gradient g reaching its input from g at its output y.
 protocol GateFunction: LaneFunction {
-    func derivative(_ y: VectorMath.V) -> VectorMath.V
+    func backward(_ g: VectorMath.V, _ y: VectorMath.V) -> VectorMath.V
 }

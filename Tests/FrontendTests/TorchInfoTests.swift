@@ -107,6 +107,29 @@ final class TorchInfoTests: XCTestCase {
         XCTAssertTrue(r.ok, "\(r.problems)")
         XCTAssertEqual(r.ir.layers.filter { $0.frozen == true }.map(\.name), ["Conv2d-2-1"])
         XCTAssertEqual(r.ir.trainableParams, 7_803)
+        // With the model's repr beside the table, the repr's module is the frozen one.
+        let both = """
+            Net(
+              (conv1): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))
+              (fc): Linear(in_features=2704, out_features=10, bias=True)
+            )
+
+            ==========================================================================================
+            Layer (type:depth-idx)                   Output Shape              Param #
+            ==========================================================================================
+            Net                                      [1, 10]                   --
+            ├─Conv2d: 1-1                            [1, 4, 26, 26]            (40)
+            ├─Linear: 1-2                            [1, 10]                   27,050
+            ==========================================================================================
+            Total params: 27,090
+            Trainable params: 27,050
+            Non-trainable params: 40
+            ==========================================================================================
+            """
+        let withRepr = try XCTUnwrap(checkOK(both))
+        XCTAssertTrue(withRepr.ok, "\(withRepr.problems)")
+        XCTAssertEqual(withRepr.ir.layers.filter { $0.frozen == true }.map(\.name), ["conv1"])
+        XCTAssertTrue(withRepr.layer("conv1")?.notes.contains("frozen (requires_grad=False): the table prints its count in parentheses") ?? false)
         // ... and the footer must say so.
         XCTAssertFalse(try Frontend.check(text: frozen, path: "t.md").ok)
         // A frozen BatchNorm still follows each batch's statistics in PyTorch training: refused.

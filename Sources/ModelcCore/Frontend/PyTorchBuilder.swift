@@ -52,6 +52,7 @@ enum PyTorchBuilder {
                 var a2: [String] = []
                 let other = try fromSummary(t, ann: ann, doc: doc, assumptions: &a2)
                 try reconcile(ir, other, table: t, doc: doc)
+                markFrozen(&ir, like: other)
                 ir.declared = t.declared
             } else {
                 var partial: [Int] = []
@@ -182,11 +183,21 @@ enum PyTorchBuilder {
 
     // MARK: - Reconciling a repr with a torchsummary table
 
-    static func reconcile(_ repr: ModelIR, _ ts: ModelIR, table: TSTable, doc: Document) throws {
-        func weighted(_ ir: ModelIR) -> [Layer] {
-            ir.layers.filter { switch $0.op { case .conv2d, .depthwiseConv2d, .dense, .batchNorm: return true; default: return false } }
+    /// The positions of the Conv2d/Linear/BatchNorm layers, which a repr and its table pair in order.
+    static func weightedPositions(_ ir: ModelIR) -> [Int] {
+        ir.layers.indices.filter { switch ir.layers[$0].op { case .conv2d, .depthwiseConv2d, .dense, .batchNorm: return true; default: return false } }
+    }
+
+    /// The repr's layers whose table rows torchinfo printed frozen (`(1,792)`) are frozen too.
+    static func markFrozen(_ repr: inout ModelIR, like table: ModelIR) {
+        for (i, j) in zip(weightedPositions(repr), weightedPositions(table)) where table.layers[j].frozen == true {
+            repr.layers[i].frozen = true
+            repr.layers[i].notes.append("frozen (requires_grad=False): the table prints its count in parentheses")
         }
-        let a = weighted(repr), b = weighted(ts)
+    }
+
+    static func reconcile(_ repr: ModelIR, _ ts: ModelIR, table: TSTable, doc: Document) throws {
+        let a = weightedPositions(repr).map { repr.layers[$0] }, b = weightedPositions(ts).map { ts.layers[$0] }
         for (x, y) in zip(a, b) {
             let nx = x.paramCount - x.bufferCount, ny = y.paramCount - y.bufferCount
             if nx != ny || x.outputShape != y.outputShape {

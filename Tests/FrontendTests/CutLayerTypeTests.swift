@@ -73,6 +73,6 @@ final class CutLayerTypeTests: XCTestCase {
         let wide = Self.table([("flatten", "(Flatten)", "3072", 0), ("dense", "(Dense)", "1000", 3_073_000)])
         let cut = wide.replacingOccurrences(of: "   3073000 │", with: " 3,073,… │")
         XCTAssertNotEqual(cut, wide)
-        checkError(cut, contains: "parameter count '3,073,…' is not a number (Keras 3 cut it at the column's width: print the summary wider, `model.summary(line_length=150)`)")
+        checkError(cut, contains: "parameter count '3,073,…' is not a number (Keras 3 cut it at the column's width: print the summary wider (model.summary(line_length=150)))")
     }
 }

@@ -129,7 +129,7 @@ final class TorchInfoTests: XCTestCase {
         let withRepr = try XCTUnwrap(checkOK(both))
         XCTAssertTrue(withRepr.ok, "\(withRepr.problems)")
         XCTAssertEqual(withRepr.ir.layers.filter { $0.frozen == true }.map(\.name), ["conv1"])
-        XCTAssertTrue(withRepr.layer("conv1")?.notes.contains("frozen (requires_grad=False): the table prints its count in parentheses") ?? false)
+        XCTAssertTrue(withRepr.layer("conv1")?.notes.contains("frozen (requires_grad=False): its count is printed in parentheses; its 40 params do not train") ?? false)
         // ... and the footer must say so.
         XCTAssertFalse(try Frontend.check(text: frozen, path: "t.md").ok)
         // A frozen BatchNorm still follows each batch's statistics in PyTorch training: refused.

@@ -42,7 +42,9 @@ public enum KerasConfig {
     /// source; a Keras model under another name (`.hdf5`, ModelCheckpoint's) is told by its first bytes.
     public static func carriesWeights(path: String) -> Bool {
         let p = path.lowercased()
-        return p.hasSuffix(".keras") || p.hasSuffix(".h5") || FileMagic.of(path: path) == .hdf5 || FileMagic.of(path: path) == .zip
+        if p.hasSuffix(".keras") || p.hasSuffix(".h5") { return true }
+        let magic = FileMagic.of(path: path)
+        return magic == .hdf5 || magic == .zip
     }
 
     /// Reads and checks a `.keras` file, a config JSON file or a Keras 2 `.h5` file.

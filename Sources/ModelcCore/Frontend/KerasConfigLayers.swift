@@ -319,7 +319,7 @@ enum KerasConfigLayers {
         case "leaky_relu": return .leakyRelu(alpha: 0.2)
         case "silu", "swish": return .silu
         case "gelu": return .gelu(tanh: false)   // Keras 2 and 3: approximate=False
-        case "hard_sigmoid": return .hardSigmoid(slope: keras3 ? 1 / 6 : 0.2, offset: 0.5)
+        case "hard_sigmoid": return .hardSigmoid(slope: SemanticDefaults.hardSigmoidSlope(kerasThree: keras3), offset: 0.5)
         case "hard_silu", "hard_swish": return .hardSwish
         case "selu": return .selu
         case "softplus": return .softplus

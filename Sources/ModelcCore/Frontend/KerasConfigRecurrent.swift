@@ -106,7 +106,7 @@ extension KerasConfigLayers {
         guard case .string(let v) = n.value, v == "sigmoid" || v == "hard_sigmoid" else {
             throw n.fail("\"sigmoid\" or \"hard_sigmoid\" (the recurrent_activation modelc's cells compute)")
         }
-        return v == "hard_sigmoid" ? (keras3 ? 1 / 6 : 0.2) : nil
+        return v == "hard_sigmoid" ? SemanticDefaults.hardSigmoidSlope(kerasThree: keras3) : nil
     }
 
     /// The cells compute tanh only.

@@ -53,7 +53,7 @@ struct MaskRows {
                 let mask = maskNames.contains { GraphBuilder.matches(name, $0) }
                 guard mask else { return true }
                 if kept.contains(where: { GraphBuilder.matches(name, $0.name) }) {
-                    throw doc.error(r.line, "layer '\(r.name)' is connected to '\(name)', cut short by the table: it may be a layer or the mask row; print the summary wider (model.summary(line_length=150))")
+                    throw doc.error(r.line, "layer '\(r.name)' is connected to '\(name)', cut short by the table: it may be a layer or the mask row; \(SummaryTable.printWider)")
                 }
                 guard GraphBuilder.matches(name, last.name) else {
                     throw doc.error(r.line, "layer '\(r.name)' reads mask row '\(name)' before the mask is complete ('\(last.name)')")

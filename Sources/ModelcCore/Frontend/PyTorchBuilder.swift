@@ -192,7 +192,7 @@ enum PyTorchBuilder {
     static func markFrozen(_ repr: inout ModelIR, like table: ModelIR) {
         for (i, j) in zip(weightedPositions(repr), weightedPositions(table)) where table.layers[j].frozen == true {
             repr.layers[i].frozen = true
-            repr.layers[i].notes.append("frozen (requires_grad=False): the table prints its count in parentheses")
+            repr.layers[i].notes.append(frozenRowNote(repr.layers[i]))
         }
     }
 

@@ -45,6 +45,9 @@ struct RawRow {
 }
 
 struct SummaryTable {
+    /// What a table cut at its columns' width asks for (names, shapes or counts cut short).
+    static let printWider = "print the summary wider (model.summary(line_length=150))"
+
     var rows: [RawRow]
     var declared: DeclaredTotals
     /// keras2 | tf.keras | keras3-heavy | keras3-light, with "+functional" when a Connected to column exists.

@@ -588,7 +588,7 @@ enum TableScanner {
             let token = p.split(separator: " ").first.map(String.init) ?? ""
             guard let n = token.parsedCount else {
                 throw doc.error(line, "parameter count '\(p)' is not a number" + (p.hasSuffix("…")
-                    ? " (Keras 3 cut it at the column's width: print the summary wider, `model.summary(line_length=150)`)" : ""))
+                    ? " (Keras 3 cut it at the column's width: \(SummaryTable.printWider))" : ""))
             }
             table.rows.append(RawRow(name: "", typeText: "", typeComplete: false, shape: .unknown(""),
                                      params: n, connectedTo: [], line: line, col0Text: cell(cols.layer),

@@ -62,8 +62,13 @@ extension PyTorchBuilder {
         let lines = Set(t.rows.filter(\.frozen).map(\.line))
         for i in layers.indices where lines.contains(layers[i].line) && layers[i].paramCount > 0 {
             layers[i].frozen = true
-            layers[i].notes.append("frozen (requires_grad=False): its count is printed in parentheses; its \(formatCount(layers[i].paramCount)) params do not train")
+            layers[i].notes.append(frozenRowNote(layers[i]))
         }
+    }
+
+    /// The note of a layer whose table row prints its count in parentheses (`(1,792)`).
+    static func frozenRowNote(_ l: Layer) -> String {
+        "frozen (requires_grad=False): its count is printed in parentheses; its \(formatCount(l.paramCount)) params do not train"
     }
 
     /// The assumption for an input the table does not state: the first that fits its first row.
@@ -419,7 +424,7 @@ extension PyTorchBuilder {
                 let kw = area / kh
                 guard kw <= 64, !depthwise || (kh == kw && kh <= 7) else { continue }
                 for s in 1...4 {
-                    // Padding up to k / 2 ('same' at most), else up to k (a 1x1 with padding 1 grows the map) last.
+                    // Padding up to k / 2 ('same' at most); with widePadding up to k - 1 (1 for a 1x1), ranked last.
                     for ph in 0...(widePadding ? max(1, kh - 1) : kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
                         for pw in 0...(widePadding ? max(1, kw - 1) : kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
                             let wide = ph > kh / 2 || pw > kw / 2 ? 1_000_000 : 0

@@ -40,7 +40,7 @@ enum GraphBuilder {
                 }
                 if c.count > 1 { ambiguous += 1 }
                 guard ambiguous <= maxAmbiguous else {
-                    throw doc.error(r.line, "more than \(maxAmbiguous) names in the 'Connected to' column are cut short and fit several layers; print the summary wider (model.summary(line_length=150))")
+                    throw doc.error(r.line, "more than \(maxAmbiguous) names in the 'Connected to' column are cut short and fit several layers; \(SummaryTable.printWider)")
                 }
                 return c
             })
@@ -102,7 +102,7 @@ enum GraphBuilder {
         }
         for (i, cs) in c.enumerated() {
             for (k, cand) in cs.enumerated() where cand.count > 1 {
-                throw doc.error(rows[i].line, "layer '\(rows[i].name)' is connected to '\(rows[i].connectedTo[k])', cut short by the table: it may be any of \(cand.map { "'\(rows[$0].name)'" }.joined(separator: ", ")); print the summary wider (model.summary(line_length=150)) so that the names are whole")
+                throw doc.error(rows[i].line, "layer '\(rows[i].name)' is connected to '\(rows[i].connectedTo[k])', cut short by the table: it may be any of \(cand.map { "'\(rows[$0].name)'" }.joined(separator: ", ")); \(SummaryTable.printWider) so that the names are whole")
             }
         }
         return c.map { $0.map { $0[0] } }

@@ -27,7 +27,7 @@ enum IRBuilder {
                 // Keras 3 cuts long names at the column's width ("batch_normalizatio…")
                 let cut = r.line >= 1 && r.line <= doc.lines.count && doc.lines[r.line - 1].contains(r.name + "…")
                 throw doc.error(r.line, "layer name '\(r.name)' appears twice in the table" + (cut
-                    ? " (the names are cut at the column's width, '\(r.name)…': print the summary wider, `model.summary(line_length=200)`)" : ""))
+                    ? " (the names are cut at the column's width, '\(r.name)…': \(SummaryTable.printWider))" : ""))
             }
         }
         var srows: [SearchRow] = []

@@ -112,7 +112,7 @@ enum BasicInference {
     static func input(_ q: InferenceQuery) -> Fits {
         var r = Fits()
         guard q.params == 0 else { r.reason = "has \(formatCount(q.params)) params but InputLayer has none"; return r }
-        guard !q.input.isEmpty else { r.reason = "a further InputLayer needs its whole shape printed (print the summary wider: model.summary(line_length=150))"; return r }
+        guard !q.input.isEmpty else { r.reason = "a further InputLayer needs its whole shape printed (\(SummaryTable.printWider))"; return r }
         r.fits = [LayerCandidate(kind: .inputLayer, op: .input, output: q.input)]
         if let d = q.declaredOut, d != q.input {
             r.fits = []

@@ -11,7 +11,7 @@
 enum RecurrentGates {
     static func apply(_ ir: inout ModelIR, annotations ann: Annotations, layout: String, document doc: Document) throws {
         let kerasTwo = SemanticDefaults.isKerasTwo(layout: layout)
-        let slope: Float = kerasTwo ? 0.2 : 1 / 6
+        let slope = SemanticDefaults.hardSigmoidSlope(kerasThree: !kerasTwo)
         for i in ir.layers.indices {
             guard let v = ann.overrides(for: ir.layers[i].name).recurrentActivation else { continue }
             guard case .recurrent(var a) = ir.layers[i].op, a.cell != .simpleRNN else {

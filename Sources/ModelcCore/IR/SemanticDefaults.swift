@@ -378,6 +378,9 @@ enum SemanticDefaults {
     /// Keras 3's, noted.
     static func isKerasTwo(layout: String) -> Bool { layout.hasPrefix("keras2") || layout.hasPrefix("tf.keras") }
 
+    /// The slope of Keras's hard_sigmoid, clip(slope x + 0.5, 0, 1): 1/6 in Keras 3 (relu6(x + 3) / 6), 0.2 in Keras 2.
+    static func hardSigmoidSlope(kerasThree: Bool) -> Float { kerasThree ? 1 / 6 : 0.2 }
+
     static func hardSigmoid(_ ir: inout ModelIR, layout: String) {
         if isKerasTwo(layout: layout) { return kerasTwoHardSigmoid(&ir) }
         guard !layout.hasPrefix("keras3") else { return }
@@ -392,7 +395,8 @@ enum SemanticDefaults {
     }
 
     static func kerasTwoHardSigmoid(_ ir: inout ModelIR) {
-        let keras3 = Activation.hardSigmoid(slope: 1 / 6, offset: 0.5), keras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5)
+        let keras3 = Activation.hardSigmoid(slope: hardSigmoidSlope(kerasThree: true), offset: 0.5)
+        let keras2 = Activation.hardSigmoid(slope: hardSigmoidSlope(kerasThree: false), offset: 0.5)
         var names: [String] = []
         for i in ir.layers.indices {
             let l = ir.layers[i]

@@ -96,7 +96,7 @@ enum SharedLayers {
     static func resolve(_ ref: Ref, in r: SearchRow, index: [String: Int], calls: [Int], merges: [Bool], doc: Document) throws -> (Int, Int) {
         let where_ = "layer '\(r.row.name)' reads '\(ref.name)'"
         guard !ref.name.hasSuffix("…"), let node = ref.node else {
-            throw doc.error(r.row.line, "\(where_), cut short by the table, in a model whose layers are called more than once; print the summary wider (model.summary(line_length=150)) so that names and node indices are whole")
+            throw doc.error(r.row.line, "\(where_), cut short by the table, in a model whose layers are called more than once; \(SummaryTable.printWider) so that names and node indices are whole")
         }
         guard let t = index[ref.name] else {
             throw doc.error(r.row.line, "layer '\(r.row.name)' is connected to '\(ref.name)', which is not a layer of the table")

@@ -69,7 +69,7 @@ final class KerasFixtureTests: XCTestCase {
                      "pytorch_conv1d", "pytorch_conv_transpose", "pytorch_smooth", "sequence_stack", "resampling",
                      "normalization_layers", "pytorch_norm", "resizing", "pytorch_resize",
                      "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking", "graph_attention",
-                     "hard_sigmoid_gates"]
+                     "hard_sigmoid_gates", "cell_dropout"]
         var ran = 0
         for c in cases {
             XCTAssertTrue(backendTestModels["fx_\(c)"] != nil || backendTestModels["fx_\(c)_fused"] != nil, "no generated model for fixture \(c)")
@@ -88,7 +88,10 @@ final class KerasFixtureTests: XCTestCase {
         let input = try XCTUnwrap(io["input"], "\(c): io.npz has no input")
         let n = input.shape.first ?? 0
         let m = M(maxBatch: n)
-        (m as? CompiledModelBase)?.dropout = false   // the references were made without dropout
+        // the references were made without dropout, but for in-cell dropout drawn with modelc's
+        // masks for the seed io.npz names (make_sequence_fixtures.py: cell_dropout)
+        let dropoutSeed = try io["dropout_seed"].map { UInt64(try $0.floats()[0]) }
+        (m as? CompiledModelBase)?.dropout = dropoutSeed != nil
         for s in M.info.tensors {
             // File layout (Keras: as stored; PyTorch: state_dict OIHW / [out, in]) -> internal layout.
             let alt = s.key.replacingOccurrences(of: "/depthwise_kernel", with: "/kernel")
@@ -120,7 +123,7 @@ final class KerasFixtureTests: XCTestCase {
         let label = "\(c) (\(M.self))"
         let yi = TestModels.forward(m, x, count: n, training: false)
         XCTAssertLessThan(relativeError(yi, try io["output_inference"]!.floats()), tol, "\(label): output_inference")
-        let yt = TestModels.forward(m, x, count: n, training: true, seed: 3)
+        let yt = TestModels.forward(m, x, count: n, training: true, seed: dropoutSeed ?? 3)
         XCTAssertLessThan(relativeError(yt, try io["output_training"]!.floats()), tol, "\(label): output_training")
         for s in M.info.tensors where !s.trainable {
             if let ref = io["moving_after/\(s.key)"] {

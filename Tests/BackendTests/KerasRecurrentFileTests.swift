@@ -8,6 +8,7 @@ import XCTest
 import Foundation
 import GeneratedTestModels
 import ModelcRuntime
+import ModelcCore
 
 final class KerasRecurrentFileTests: XCTestCase {
     func testRecurrentLayersLoadFromKeras3Files() throws {
@@ -15,6 +16,24 @@ final class KerasRecurrentFileTests: XCTestCase {
         try check(FxTimeDistributed.self, "time_distributed")
         // Bidirectionals whose inner layers have other names: directions "forward_encoder_lstm"
         try check(FxSequenceStack.self, "sequence_stack", files: ["sequence_stack_renamed.weights.h5"])
+        try check(FxCellDropout.self, "cell_dropout", files: ["cell_dropout.keras"])
+    }
+
+    /// A Keras 3 file's in-cell dropout is the annotated table's: a mask per gate where Keras
+    /// forced implementation=1 (recurrent_dropout), one where it did not.
+    func testCellDropoutFromAKeras3File() throws {
+        let file = try Frontend.check(path: KerasWeightFileTests.dir + "/cell_dropout.keras")
+        let table = try Frontend.check(path: KerasFixtureTests.root + "/cell_dropout/model.md")
+        func dropouts(_ r: CheckReport) -> [String] {
+            r.ir.layers.compactMap { l in
+                guard case .recurrent(let a) = l.op else { return nil }
+                return "\(l.name): \(a.cellDropout?.description ?? "none")"
+            }
+        }
+        XCTAssertEqual(dropouts(file), ["lstm: dropout 0.25, recurrent_dropout 0.5 (a mask per gate)", "gru: dropout 0.5",
+                                        "bidirectional: dropout 0.25, recurrent_dropout 0.25 (a mask per gate)",
+                                        "simple_rnn: dropout 0.5, recurrent_dropout 0.5"])
+        XCTAssertEqual(dropouts(file), dropouts(table))
     }
 
     private func check<M: CompiledModel>(_: M.Type, _ name: String, files: [String]? = nil) throws {

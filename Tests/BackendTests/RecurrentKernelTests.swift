@@ -13,10 +13,13 @@ final class RecurrentKernelTests: XCTestCase {
     func testBufferSizesAgree() {
         for (cell, kind, rows, resetAfter) in [(RecurrentCell.simpleRNN, RecurrentCellKind.simple, 1, false), (.lstm, .lstm, 1, false),
                                                (.gru, .gruResetAfter, 2, true), (.gru, .gruResetBefore, 1, false)] {
-            for steps in [1, 5] {
-                let a = RecurrentAttrs(cell: cell, units: 7, returnSequences: steps == 5, biasRows: rows, resetAfter: resetAfter)
-                let g = RecurrentGeometry(cell: kind, steps: steps, inputs: 3, units: 7, returnSequences: steps == 5)
-                let s = RecurrentEmitter.sizes(a, steps: steps)
+            for (steps, dropout) in [(1, nil), (5, nil), (5, CellDropout(input: 0.2, recurrent: 0.3, perGate: true)),
+                                     (4, CellDropout(input: 0, recurrent: 0.3, perGate: false)), (3, CellDropout(input: 0.2, recurrent: 0, perGate: true))] {
+                var a = RecurrentAttrs(cell: cell, units: 7, returnSequences: steps == 5, biasRows: rows, resetAfter: resetAfter)
+                a.cellDropout = dropout
+                let g = RecurrentGeometry(cell: kind, steps: steps, inputs: 3, units: 7, returnSequences: steps == 5,
+                                          inputDropout: dropout?.input ?? 0, recurrentDropout: dropout?.recurrent ?? 0, perGateMasks: dropout?.perGate ?? false)
+                let s = RecurrentEmitter.sizes(a, steps: steps, inputs: 3)
                 XCTAssertEqual(s.state, g.stateFloats, "\(cell) state")
                 XCTAssertEqual(s.work, g.workFloats, "\(cell) work")
                 XCTAssertEqual(g.width, cell.gates * 7)

@@ -71,6 +71,11 @@ struct LayerOverrides: Equatable {
     var maskZero: Bool?
     /// LSTM and GRU: "sigmoid" or "hard_sigmoid" gates (a table does not print it; IR/RecurrentGates.swift).
     var recurrentActivation: String?
+    /// SimpleRNN, LSTM and GRU: the in-cell dropout's rates and Keras's implementation (1: a mask
+    /// per gate), which a table does not print (IR/RecurrentCellDropout.swift).
+    var dropout: Float?
+    var recurrentDropout: Float?
+    var implementation: Int?
     /// Keras's random image layers (Frontend/AugmentationKeys.swift).
     var augment = AugmentOverrides()
     /// A PyTorch container named like a residual block: `residual=false` says forward() runs it as
@@ -87,6 +92,8 @@ struct LayerOverrides: Equatable {
         merge = o.merge ?? merge; cell = o.cell ?? cell; output = o.output ?? output; wrapped = o.wrapped ?? wrapped
         maskValue = o.maskValue ?? maskValue; maskZero = o.maskZero ?? maskZero
         recurrentActivation = o.recurrentActivation ?? recurrentActivation
+        dropout = o.dropout ?? dropout; recurrentDropout = o.recurrentDropout ?? recurrentDropout
+        implementation = o.implementation ?? implementation
         crop = o.crop ?? crop; bilinear = o.bilinear ?? bilinear; outputPadding = o.outputPadding ?? outputPadding
         dims = o.dims ?? dims; repeats = o.repeats ?? repeats; alignCorners = o.alignCorners ?? alignCorners
         ceilMode = o.ceilMode ?? ceilMode; countIncludePad = o.countIncludePad ?? countIncludePad; maxValue = o.maxValue ?? maxValue
@@ -437,6 +444,13 @@ enum AnnotationParser {
         case "recurrent_activation":
             guard ["sigmoid", "hard_sigmoid"].contains(v) else { throw doc.error(line, "recurrent_activation=\(v): expected sigmoid or hard_sigmoid") }
             o.recurrentActivation = v
+        case "dropout", "recurrent_dropout":
+            let r = try number(v, k, line, doc)
+            guard r >= 0 && r < 1 else { throw doc.error(line, "\(k)=\(v): expected a rate in [0, 1)") }
+            if k == "dropout" { o.dropout = r } else { o.recurrentDropout = r }
+        case "implementation":
+            guard v == "1" || v == "2" else { throw doc.error(line, "implementation=\(v): expected 1 (a dropout mask per gate) or 2 (one for all)") }
+            o.implementation = Int(v)
         case "residual":
             guard try !bool(v, k, line, doc) else {
                 throw doc.error(line, "residual=true: a residual block (forward adds its input) is not supported; residual=false says the module runs as a plain chain")

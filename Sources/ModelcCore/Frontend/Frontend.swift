@@ -146,7 +146,8 @@ extension Frontend {
     /// - a classic Keras 2 table (standalone Keras or tf.keras 1.x) may come from Keras <= 2.2.5,
     ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0; IR/RecurrentGates.swift);
     /// - an Embedding's mask_zero, which a Sequential table never prints (Keras 3's functional
-    ///   tables print it as NotEqual rows: `maskShown`).
+    ///   tables print it as NotEqual rows: `maskShown`);
+    /// - dropout inside the cells (IR/RecurrentCellDropout.swift), which no table prints.
     static func recurrentAssumptions(_ layers: [Layer], layout: String, maskShown: Bool, annotations: Annotations) -> [String] {
         var out: [String] = []
         for l in layers {
@@ -154,6 +155,11 @@ extension Frontend {
                   annotations.overrides(for: l.name).recurrentActivation == nil else { continue }
             out.append("\(l.name): recurrent_activation=sigmoid (Keras 2.3.0 and later; Keras 2.2.5 and earlier defaulted to "
                        + "hard_sigmoid: annotate `layer \(l.name): recurrent_activation=hard_sigmoid` for a model trained with it)")
+        }
+        let plain = layers.filter { if case .recurrent(let a) = $0.op { return a.cellDropout == nil && a.torch == nil }; return false }
+        if !plain.isEmpty {
+            out.append("\(plain.map(\.name).joined(separator: ", ")): no dropout inside the cell in training (a table does not show "
+                       + "dropout or recurrent_dropout: annotate `layer \(plain[0].name): dropout=0.2 recurrent_dropout=0.2` for a model built with them)")
         }
         let readByRecurrent = layers.contains { if case .recurrent = $0.op { return true }; return false }
         for l in layers where l.op.isEmbedding && !maskShown && readByRecurrent && annotations.overrides(for: l.name).maskZero == nil {

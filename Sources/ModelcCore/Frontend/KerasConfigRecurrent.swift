@@ -83,9 +83,6 @@ extension KerasConfigLayers {
             throw try c.required("go_backwards").error("go_backwards=\(!backward) is not supported" + (backward ? " in a backward_layer" : ""))
         }
         if let n = try c.present("time_major"), try n.bool() { throw n.error("time_major=true is not supported") }
-        for key in ["dropout", "recurrent_dropout"] {
-            if let n = try c.present(key), try n.float() != 0 { throw n.error("\(key)=\(try n.float()) (dropout inside the cell) is not supported") }
-        }
         try expectActivation(c, "activation", "tanh")
         let hardGates = cell == .simpleRNN ? nil : try gateSlope(c, keras3: keras3)
         let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
@@ -96,7 +93,31 @@ extension KerasConfigLayers {
         var a = RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
                                biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
         a.hardGateSlope = hardGates
+        a.cellDropout = try cellDropout(cell, c, keras3: keras3, resetAfter: resetAfter)
         return a
+    }
+
+    /// `dropout` and `recurrent_dropout` (nil when both are 0). A mask per gate with
+    /// implementation=1 (or the deprecated 0), which Keras 3 and later tf.keras force whenever
+    /// recurrent_dropout is set (tf.keras saves the forced value; Keras 3 saves none). Older Keras
+    /// ran implementation=2 with recurrent_dropout by masking the state itself, which a GRU then
+    /// also carries (h = z h' + ...): refused; an LSTM's carry is c, so its shared mask stands.
+    static func cellDropout(_ cell: RecurrentCell, _ c: JNode, keras3: Bool, resetAfter: Bool) throws -> CellDropout? {
+        func rate(_ key: String) throws -> Float {
+            guard let n = try c.present(key) else { return 0 }
+            let v = try n.float()
+            guard v >= 0 && v < 1 else { throw n.fail("a rate in [0, 1) (the fraction of \(key == "dropout" ? "input features" : "state units") dropped)") }
+            return v
+        }
+        let (input, recurrent) = (try rate("dropout"), try rate("recurrent_dropout"))
+        guard input > 0 || recurrent > 0 else { return nil }
+        let node = try c.present("implementation")
+        let implementation = try node?.int(min: 0, max: 2) ?? 2
+        if cell == .gru && recurrent > 0 && implementation == 2 && !keras3, let node {
+            throw node.error("implementation=2 with recurrent_dropout=\(recurrent) (an older Keras's GRU, which masked its state itself and carried the masked state into the new one) is not supported; later Keras run implementation=1")
+        }
+        let forced = recurrent > 0 && (keras3 || node == nil)
+        return CellDropout(input: input, recurrent: recurrent, perGate: cell != .simpleRNN && (implementation < 2 || forced))
     }
 
     /// recurrent_activation: sigmoid (nil), or hard_sigmoid's slope (Keras 2's 0.2, the default of

@@ -99,6 +99,7 @@ enum IRBuilder {
         try AugmentationLayers.check(ir)
         SemanticDefaults.hardSigmoid(&ir, layout: table.layout)
         try RecurrentGates.apply(&ir, annotations: ann, layout: table.layout, document: doc)
+        try RecurrentCellDropout.apply(&ir, annotations: ann, document: doc)
         AugmentationLayers.kerasTwo(&ir, layout: table.layout, annotations: ann)
         SharedLayers.syncOps(&ir)
         try ModelInputs.resolve(&ir, classesAnnotated: ann.classes != nil)

@@ -61,6 +61,8 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// recurrent_activation="hard_sigmoid": slope 0.2 in Keras 2, whose 2.2.5 and earlier made
     /// it the default; 1/6 in Keras 3).
     public var hardGateSlope: Float? = nil
+    /// Keras's in-cell dropout (`dropout`, `recurrent_dropout`), applied in training only.
+    public var cellDropout: CellDropout? = nil
 
     public init(cell: RecurrentCell, units: Int, returnSequences: Bool, biasRows: Int, resetAfter: Bool) {
         self.cell = cell; self.units = units; self.returnSequences = returnSequences
@@ -92,8 +94,27 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if let t = torch { s += ", PyTorch layer \(t.layer)" }
         if let m = mask { s += ", masked (\(m.description))" }
         if let k = hardGateSlope { s += ", hard_sigmoid gates (\(k == 0.2 ? "0.2" : k == 1 / 6 ? "1/6" : "\(k)") x + 0.5)" }
+        if let d = cellDropout { s += ", \(d.description)" }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
+    }
+}
+
+/// Keras's dropout inside a recurrent cell, training only: inverted masks drawn once per
+/// sequence, over the input's features (`input`, Keras's `dropout`) and the previous state's
+/// units (`recurrent`, `recurrent_dropout`), multiplying only what the gates' projections read;
+/// `perGate`: one mask per gate block (Keras's implementation=1, forced by recurrent_dropout in
+/// Keras 2.4 and later), else one for all (Kernels/RecurrentDropout.swift in the runtime).
+public struct CellDropout: Equatable, Codable, Sendable {
+    public var input: Float, recurrent: Float, perGate: Bool
+    public init(input: Float, recurrent: Float, perGate: Bool) { self.input = input; self.recurrent = recurrent; self.perGate = perGate }
+
+    /// "dropout 0.2, recurrent_dropout 0.2 (a mask per gate)".
+    public var description: String {
+        var parts: [String] = []
+        if input > 0 { parts.append("dropout \(input)") }
+        if recurrent > 0 { parts.append("recurrent_dropout \(recurrent)") }
+        return parts.joined(separator: ", ") + (perGate ? " (a mask per gate)" : "")
     }
 }
 

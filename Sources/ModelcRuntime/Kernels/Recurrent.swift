@@ -48,18 +48,25 @@ public struct RecurrentGeometry: Sendable {
     /// LSTM and GRU gates: sigmoid (0), or hard sigmoid clip(hardGateSlope x + 0.5, 0, 1)
     /// (Keras 2's hard_sigmoid: 0.2, Keras 2.2.5 and earlier's default; Keras 3's: 1/6).
     public let hardGateSlope: Float
+    /// Keras's in-cell dropout, training only (Kernels/RecurrentDropout.swift): the rates of the
+    /// input's and the previous state's masks, and one mask per gate block (Keras's
+    /// implementation=1) rather than one for all.
+    public let inputDropout: Float, recurrentDropout: Float, perGateMasks: Bool
 
     public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
-                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false, hardGateSlope: Float = 0) {
+                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false, hardGateSlope: Float = 0,
+                inputDropout: Float = 0, recurrentDropout: Float = 0, perGateMasks: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
         self.returnSequences = returnSequences; self.reverse = reverse; self.resetFirst = resetFirst
         self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput; self.hardGateSlope = hardGateSlope
+        self.inputDropout = inputDropout; self.recurrentDropout = recurrentDropout; self.perGateMasks = perGateMasks
     }
 
     /// The reversed copy (a Bidirectional layer's backward direction).
     var reversed: RecurrentGeometry {
         RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences, reverse: true,
-                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope)
+                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope,
+                          inputDropout: inputDropout, recurrentDropout: recurrentDropout, perGateMasks: perGateMasks)
     }
 
     /// The gradient at a gate's input from g at its output y (see hardGateSlope): g y (1 - y), in
@@ -101,14 +108,18 @@ public struct RecurrentGeometry: Sendable {
     var extraOffset: Int { cOffset + (cell == .lstm ? steps * units : 0) }
     var recOffset: Int { extraOffset + (isGRU ? steps * units : 0) }
     var maskOffset: Int { recOffset + width }
+    /// Where the in-cell dropout's masks and masked copies start (RecurrentDropout.swift).
+    var dropoutOffset: Int { maskOffset + (masked ? steps : 0) }
     /// Floats per image the forward keeps for the backward.
-    public var stateFloats: Int { maskOffset + (masked ? steps : 0) }
+    public var stateFloats: Int { dropoutOffset + dropoutStateFloats }
     /// Whether recurrence step s of the image whose state is `s` is masked.
     @inline(__always) func isMasked(_ state: UnsafeMutablePointer<Float>, _ s: Int) -> Bool { masked && state[maskOffset + time(s)] == 0 }
     var dzhOffset: Int { steps * width }
     var dhOffset: Int { dzhOffset + (isGRU ? steps * units : 0) }
+    /// Backward scratch of the in-cell dropout (RecurrentDropout.swift).
+    var dropoutWorkOffset: Int { dhOffset + 2 * units }
     /// Floats per image of backward scratch.
-    public var workFloats: Int { dhOffset + 2 * units }
+    public var workFloats: Int { dropoutWorkOffset + dropoutWorkFloats }
     /// Floats per image of the output.
     public var outputFloats: Int { returnSequences ? steps * units : units }
 }
@@ -157,11 +168,15 @@ public struct RecurrentLayer {
     /// y of images lo..<hi from x (the batch's input and output buffers); `maskInput`: the
     /// model's input, which the mask of a masked layer is read from; `keepSteps`: keep every
     /// step's gates and states for a backward (training), else only the last two (StepRows);
-    /// `threads`: one image's products split over that many threads.
+    /// `threads`: one image's products split over that many threads; `cellDropout`: the seed of
+    /// a training forward's in-cell dropout masks (Kernels/RecurrentDropout.swift; nil: ones).
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1) {
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1, cellDropout: UInt64? = nil) {
         if g.masked, let rule = mask, let input = maskInput {
             for n in lo..<hi { rule.fill(input + n * g.steps * rule.stepSize, steps: g.steps, into: state + n * g.stateFloats + g.maskOffset) }
+        }
+        if keepSteps && g.hasCellDropout {
+            Recurrent.drawMasks(g, state: state + lo * g.stateFloats, first: lo, count: hi - lo, seed: cellDropout)
         }
         Recurrent.forward(g, weights(parameters), x: x + lo * g.steps * g.inputs, state: state + lo * g.stateFloats,
                           y: y + lo * g.outputFloats, count: hi - lo, keepSteps: keepSteps, threads: threads)
@@ -224,9 +239,9 @@ public struct BidirectionalLayer {
 
     /// y [N, T, 2U] (concat) or [N, T, U] (or without T) for images lo..<hi.
     public func forward(_ parameters: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int,
-                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1) {
-        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads)
-        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads)
+                        maskInput: UnsafeMutablePointer<Float>? = nil, keepSteps: Bool = true, threads: Int = 1, cellDropout: UInt64? = nil) {
+        forwardLayer.forward(parameters, x: x, y: outF, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads, cellDropout: cellDropout)
+        backwardLayer.forward(parameters, x: x, y: outB, lo, hi, maskInput: maskInput, keepSteps: keepSteps, threads: threads, cellDropout: cellDropout)
         let u = forwardLayer.g.units, o = forwardLayer.g.outputFloats
         for r in (lo * o / u)..<(hi * o / u) {   // rows of U outputs (one per image and time step)
             let f = outF + r * u, b = outB + r * u
@@ -294,8 +309,15 @@ public enum Recurrent {
         // gates[n, t] = x[n, t] Wx + b: every step's at once while they fit in 512 KB, else each
         // step's just before its recurrence (which then reads them from cache), the input kernel
         // packed once when each step's product would pack it
-        let rows = StepRows(keep: keepSteps, wholeProjection: count * T * W <= wholeProjectionFloats, threads: count == 1 ? threads : 1)
-        if rows.wholeProjection { inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows) }
+        // in-cell dropout (training): the masked input's projection for all steps, no thread split
+        let dropout = keepSteps && g.hasCellDropout
+        let rows = StepRows(keep: keepSteps, wholeProjection: dropout || count * T * W <= wholeProjectionFloats,
+                            threads: count == 1 && !dropout ? threads : 1)
+        if dropout && g.inputMasks > 0 {
+            maskedInputProjection(g, w, x: x, state: state, count: count)
+        } else if rows.wholeProjection {
+            inputProjection(g, w, x: x, state: state, count: count, steps: 0..<T, rows)
+        }
         let projection = GemmReduction(k: D, ldb: W)
         let packKernel = !rows.wholeProjection && RuntimeGemm.packs(count, projection, n: W)
         withPackedB(packKernel ? count : 1, w.kernel, n: W, projection) { packedW in
@@ -350,6 +372,8 @@ public enum Recurrent {
         } else {
             if t == 0 {
                 for n in 0..<count { startRec(state + n * S + g.recOffset, w, columns: 0..<W) }
+            } else if rows.keep && g.recurrentMasks > 0 {
+                maskedRecurrentProduct(g, w, state: state, count: count, t, packedU: packedU)
             } else {
                 Parallel.rows(g.stepColumns, block: 64, threads: rows.threads) { q0, q1, _ in
                     Gemm.runtime(count, a: { n in state + n * S + g.hOffset + rows.state(t - 1) * U }, b: w.recurrent + q0, n: q1 - q0,
@@ -456,7 +480,8 @@ public enum Recurrent {
             if firstPass {
                 for j in 0..<(2 * U) { z[j] += rec[j] }
                 VectorMath.gates(z, count: 2 * U, hardSlope: g.hardGateSlope)
-                for j in 0..<U { e[j] = z[U + j] * (hp?[j] ?? 0) }
+                let hc = t > 0 ? g.candidateState(s, t, rows) : nil   // h' (masked with recurrent dropout)
+                for j in 0..<U { e[j] = z[U + j] * (hc?[j] ?? 0) }
             } else {
                 for j in 0..<U { z[2 * U + j] += rec[2 * U + j] }
                 VectorMath.tanh(z + 2 * U, count: U)
@@ -484,7 +509,9 @@ public enum Recurrent {
         }
         weightGradients(g, x: x, state: state, work: work, count: count, gKernel: gKernel, gRecurrent: gRecurrent,
                         gBias: gBias, gRecurrentBias: gRecurrentBias)
-        if let dx, let wt {
+        if let dx, let wt, g.inputMasks > 0 {
+            maskedInputGradient(g, state: state, work: work, count: count, wt: wt, dx: dx, add: addDx)
+        } else if let dx, let wt {
             Gemm.runtime(count * T, a: { r in work + (r / T) * K + (r % T) * W }, b: wt, n: D, c: { r in dx + (r / T) * T * D + g.time(r % T) * D },
                          GemmReduction(k: W, ldb: D), addDx ? .add : .store)
         }
@@ -518,17 +545,20 @@ public enum Recurrent {
             // d(r * h') = dh~ Uh^T, then dr and the state's share through r
             Gemm.runtime(count, a: { n in work + n * K + t * W + 2 * U }, b: ut + 2 * U * U, n: U,
                          c: { n in work + n * K + g.dzhOffset + t * U }, GemmReduction(k: U, ldb: U))
+            let keep = StepRows(keep: true, wholeProjection: true, threads: 1)
             for n in 0..<count {
                 let s = state + n * S, k = work + n * K
                 let r = s + t * W + U, dz = k + t * W, drh = k + g.dzhOffset + t * U, dh = k + g.dhOffset
+                let hc = t > 0 ? g.candidateState(s, t, keep) : nil
+                let mask = g.recurrentMasks > 0 ? s + g.stateMaskOffset(g.maskIndex(2)) : nil
                 for j in 0..<U {
-                    let hp = t > 0 ? s[g.hOffset + (t - 1) * U + j] : 0
-                    dz[U + j] = g.gateBackward(drh[j] * hp, r[j])
-                    dh[j] += drh[j] * r[j]
+                    dz[U + j] = g.gateBackward(drh[j] * (hc?[j] ?? 0), r[j])
+                    dh[j] += mask.map { drh[j] * r[j] * $0[j] } ?? drh[j] * r[j]
                 }
             }
         }
         guard t > 0 else { return }
+        if g.recurrentMasks > 0 { return maskedStateGradient(g, state: state, work: work, count: count, ut: ut, t, packedUt: packedUt) }
         // dh' += dz_rec U^T (GRU: the z, r columns from dz, the candidate's from dzh)
         Gemm.runtime(count, a: { n in work + n * K + t * W }, b: ut, n: U, c: { n in work + n * K + g.dhOffset },
                      GemmReduction(k: g.backColumns, ldb: U), .add, packedB: packedUt)
@@ -576,16 +606,21 @@ public enum Recurrent {
                                 gKernel: UnsafeMutablePointer<Float>, gRecurrent: UnsafeMutablePointer<Float>,
                                 gBias: UnsafeMutablePointer<Float>?, gRecurrentBias: UnsafeMutablePointer<Float>?) {
         let (T, D, U, W, S, K) = (g.steps, g.inputs, g.units, g.width, g.stateFloats, g.workFloats)
-        // row i of gKernel: column i of x against dz, over images (outer) and steps (inner; x
-        // walked backwards in time when reversed)
-        Gemm.runtime(D, a: { i in x + g.time(0) * D + i }, b: work, n: W, c: { i in gKernel + i * W },
-                     GemmReduction(outer: count, inner: T, aOuter: T * D, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
-        // row i of gRecurrent: h[t-1][i] against dz[t] for t >= 1
-        let zr = g.backColumns
-        Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + W, n: zr, c: { i in gRecurrent + i * W },
-                     GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+        // row i of gKernel: column i of x (xm_q with input dropout) against dz, over images
+        // (outer) and steps (inner; x walked backwards in time when reversed)
+        for (q, cols) in g.maskBlocks(W, masks: g.inputMasks) {
+            let (xq, outer) = g.inputMasks > 0 ? (state + g.maskedInputOffset(q), S) : (x, T * D)
+            Gemm.runtime(D, a: { i in xq + g.time(0) * D + i }, b: work + cols.lowerBound, n: cols.count, c: { i in gKernel + i * W + cols.lowerBound },
+                         GemmReduction(outer: count, inner: T, aOuter: outer, aInner: g.reverse ? -D : D, bOuter: K, bInner: W))
+        }
+        // row i of gRecurrent: h[t-1][i] (hm_q with recurrent dropout) against dz[t] for t >= 1
+        func states(_ q: Int) -> UnsafeMutablePointer<Float> { state + (g.recurrentMasks > 0 ? g.maskedStateOffset(q, 0) : g.hOffset) }
+        for (q, cols) in g.maskBlocks(g.backColumns, masks: g.recurrentMasks) {
+            Gemm.runtime(U, a: { i in states(q) + i }, b: work + W + cols.lowerBound, n: cols.count, c: { i in gRecurrent + i * W + cols.lowerBound },
+                         GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
+        }
         if g.cell == .gruResetAfter {
-            Gemm.runtime(U, a: { i in state + g.hOffset + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+            Gemm.runtime(U, a: { i in states(g.maskIndex(2)) + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
                          GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
         } else if g.cell == .gruResetBefore {
             // the candidate's columns see r * h' (extra), against dz's candidate block

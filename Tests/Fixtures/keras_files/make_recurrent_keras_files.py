@@ -49,3 +49,10 @@ renamed = mf.build(mf.seq("sequence_stack", (5,),
 renamed.set_weights(models["sequence_stack"].get_weights())
 renamed.save_weights(os.path.join(HERE, "sequence_stack_renamed.weights.h5"))
 print("wrote sequence_stack_renamed")
+
+# Keras's in-cell dropout (numerics fixture `cell_dropout`): the config keeps dropout and
+# recurrent_dropout, but not the implementation Keras 3 forces with recurrent_dropout.
+m = mf.build(sf.CASES["cell_dropout"]["build"], "float32")
+mf.load_weights(m, dict(np.load(os.path.join(NUMERICS, "cell_dropout", "weights.npz"))))
+m.save(os.path.join(HERE, "cell_dropout.keras"))
+print("wrote cell_dropout.keras")

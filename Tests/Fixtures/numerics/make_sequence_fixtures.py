@@ -106,6 +106,91 @@ case("hard_sigmoid_gates", (5,), 3,
                            "layer gru_1: recurrent_activation=hard_sigmoid"])
 
 
+# Keras's in-cell dropout in training, which a table does not print: annotated. The training
+# forward draws modelc's masks (`modelc_masks`, patched into Keras's cells for the reference):
+# an LSTM with recurrent_dropout (Keras 3 forces implementation=1: a mask per gate, input and
+# state), a GRU reset_after with input dropout only (one shared mask), a Bidirectional GRU
+# reset_before with both (each direction its own masks; the candidate's r (h' * m) U), and a
+# SimpleRNN with both (one mask each). Inference ignores them.
+case("cell_dropout", (6, 3), 3,
+     "TimeDistributed(Dense 4 tanh), LSTM 4 dropout 0.25 recurrent_dropout 0.5 return_sequences, "
+     "GRU 3 dropout 0.5 return_sequences, Bidirectional(GRU 2 reset_after=False dropout 0.25 recurrent_dropout 0.25 "
+     "return_sequences) concat, SimpleRNN 3 dropout 0.5 recurrent_dropout 0.5, Dense 2; training with modelc's masks",
+     lambda: L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed"),
+     lambda: L.LSTM(4, dropout=0.25, recurrent_dropout=0.5, return_sequences=True, name="lstm"),
+     lambda: L.GRU(3, dropout=0.5, return_sequences=True, name="gru"),
+     lambda: L.Bidirectional(L.GRU(2, reset_after=False, dropout=0.25, recurrent_dropout=0.25, return_sequences=True, name="gru"),
+                             name="bidirectional"),
+     lambda: L.SimpleRNN(3, dropout=0.5, recurrent_dropout=0.5, name="simple_rnn"),
+     lambda: L.Dense(2, name="dense"),
+     annotations=["layer lstm: dropout=0.25 recurrent_dropout=0.5", "layer gru: dropout=0.5",
+                  "layer bidirectional: dropout=0.25 recurrent_dropout=0.25", "layer simple_rnn: dropout=0.5 recurrent_dropout=0.5"])
+CASES["cell_dropout"]["dropout_seed"] = 5
+# the layers' positions in modelc's IR (the salt of their masks' seeds)
+CASES["cell_dropout"]["ir_index"] = {"lstm": 2, "gru": 3, "bidirectional": 4, "simple_rnn": 5}
+
+
+M64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def splitmix_float(state):
+    """SplitMix64's first output for `state`, as modelc's nextFloat: its top 24 bits in [0, 1)."""
+    z = (state + GOLDEN) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return ((z ^ (z >> 31)) >> 40) / 16777216.0
+
+
+def modelc_masks(seed, index, reverse, recurrent, n, count, features, rate):
+    """The masks modelc's training forward draws (Kernels/RecurrentDropout.swift): [count, n, features]."""
+    s = seed ^ ((index * GOLDEN) & M64)
+    if reverse:
+        s ^= 0x5851F42D4C957F2D
+    if recurrent:
+        s ^= 0xD1B54A32D192ED03
+    keep = float(np.float32(1) / (np.float32(1) - np.float32(rate)))
+    m = np.zeros((count, n, features))
+    for b in range(n):
+        for q in range(count):
+            for i in range(features):
+                u = splitmix_float((s + (b * count + q) * features + i) & M64)
+                m[q, b, i] = keep if u >= np.float32(rate) else 0.0
+    return m
+
+
+class ModelcMasks:
+    """Within the block, Keras's recurrent cells draw modelc's masks for `seed`."""
+    def __init__(self, model, seed, ir_index):
+        from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+        self.cls, self.seed, self.cells = DropoutRNNCell, seed, {}
+        for ly in model.layers:
+            if isinstance(ly, L.Bidirectional):
+                self.cells[id(ly.forward_layer.cell)] = (ir_index[ly.name], False)
+                self.cells[id(ly.backward_layer.cell)] = (ir_index[ly.name], True)
+            elif hasattr(ly, "cell"):
+                self.cells[id(ly.cell)] = (ir_index[ly.name], False)
+
+    def mask(self, cell, step_input, recurrent):
+        rate = cell.recurrent_dropout if recurrent else cell.dropout
+        if rate == 0:
+            return None
+        index, reverse = self.cells[id(cell)]
+        count = getattr(cell, "dropout_mask_count", None)
+        m = modelc_masks(self.seed, index, reverse, recurrent, step_input.shape[0], count or 1, step_input.shape[-1], rate)
+        ts = [mf.ops.convert_to_tensor(q, dtype=step_input.dtype) for q in m]
+        return ts if count else ts[0]
+
+    def __enter__(self):
+        self.saved = (self.cls.get_dropout_mask, self.cls.get_recurrent_dropout_mask)
+        this = self
+        self.cls.get_dropout_mask = lambda cell, x: this.mask(cell, x, False)
+        self.cls.get_recurrent_dropout_mask = lambda cell, h: this.mask(cell, h, True)
+
+    def __exit__(self, *exc):
+        self.cls.get_dropout_mask, self.cls.get_recurrent_dropout_mask = self.saved
+
+
 def sequential(name, input_shape, *ls):
     """A Sequential build: a functional model's summary lists the mask's NotEqual/Any ops as rows."""
     def build():
@@ -206,11 +291,16 @@ def make_case(name, spec, seed):
         return mf.ops.sum(y * mf.to64(up)), y
 
     import tensorflow as tf
+    import contextlib
     xt = tf.constant(np.asarray(x, np.float64))
-    with tf.GradientTape() as tape:
+    seed = spec.get("dropout_seed")
+    masks = ModelcMasks(m64, seed, spec["ir_index"]) if seed is not None else contextlib.nullcontext()
+    with tf.GradientTape() as tape, masks:
         tape.watch(xt)
         _, y = objective(xt)
         loss = _
+    if seed is not None:
+        io["dropout_seed"] = np.array([seed], np.float32)   # the training forward's seed, dropout on
     # an Embedding's gradient comes as IndexedSlices: made dense here
     grads = [None if g is None else mf.f64(tf.convert_to_tensor(g))
              for g in tape.gradient(loss, [xt] + [v.value for _, v in tv])]

@@ -20,7 +20,9 @@ final class KerasRecurrentFileTests: XCTestCase {
     }
 
     /// A Keras 3 file's in-cell dropout is the annotated table's: a mask per gate where Keras
-    /// forced implementation=1 (recurrent_dropout), one where it did not.
+    /// forced implementation=1 (recurrent_dropout), one where it did not. The fixture's lstm_1 ran
+    /// implementation=1 (annotated in its table), which Keras 3 does not save: the file, loaded
+    /// again, runs one mask, and so does modelc.
     func testCellDropoutFromAKeras3File() throws {
         let file = try Frontend.check(path: KerasWeightFileTests.dir + "/cell_dropout.keras")
         let table = try Frontend.check(path: KerasFixtureTests.root + "/cell_dropout/model.md")
@@ -30,10 +32,11 @@ final class KerasRecurrentFileTests: XCTestCase {
                 return "\(l.name): \(a.cellDropout?.description ?? "none")"
             }
         }
-        XCTAssertEqual(dropouts(file), ["lstm: dropout 0.25, recurrent_dropout 0.5 (a mask per gate)", "gru: dropout 0.5",
-                                        "bidirectional: dropout 0.25, recurrent_dropout 0.25 (a mask per gate)",
-                                        "simple_rnn: dropout 0.5, recurrent_dropout 0.5"])
-        XCTAssertEqual(dropouts(file), dropouts(table))
+        let expected = ["lstm: dropout 0.25, recurrent_dropout 0.5 (a mask per gate)", "gru: dropout 0.5, recurrent_dropout 0.25 (a mask per gate)",
+                        "gru_1: dropout 0.5", "bidirectional: dropout 0.25, recurrent_dropout 0.25 (a mask per gate)",
+                        "lstm_1: dropout 0.3", "simple_rnn: dropout 0.5, recurrent_dropout 0.5"]
+        XCTAssertEqual(dropouts(file), expected)
+        XCTAssertEqual(dropouts(table), expected.map { $0 == "lstm_1: dropout 0.3" ? "lstm_1: dropout 0.3 (a mask per gate)" : $0 })
     }
 
     private func check<M: CompiledModel>(_: M.Type, _ name: String, files: [String]? = nil) throws {

@@ -5,7 +5,7 @@
 import XCTest
 import ModelcCore
 @testable import ModelcBackend
-import ModelcRuntime
+@testable import ModelcRuntime
 import GeneratedTestModels
 import TestModelSpecs
 
@@ -14,7 +14,8 @@ final class RecurrentKernelTests: XCTestCase {
         for (cell, kind, rows, resetAfter) in [(RecurrentCell.simpleRNN, RecurrentCellKind.simple, 1, false), (.lstm, .lstm, 1, false),
                                                (.gru, .gruResetAfter, 2, true), (.gru, .gruResetBefore, 1, false)] {
             for (steps, dropout) in [(1, nil), (5, nil), (5, CellDropout(input: 0.2, recurrent: 0.3, perGate: true)),
-                                     (4, CellDropout(input: 0, recurrent: 0.3, perGate: false)), (3, CellDropout(input: 0.2, recurrent: 0, perGate: true))] {
+                                     (4, CellDropout(input: 0, recurrent: 0.3, perGate: false)), (3, CellDropout(input: 0.2, recurrent: 0, perGate: true)),
+                                     (2, CellDropout(input: 0.2, recurrent: 0.3, perGate: true))] {   // T D = 6 < U: dh's scratch sets the size
                 var a = RecurrentAttrs(cell: cell, units: 7, returnSequences: steps == 5, biasRows: rows, resetAfter: resetAfter)
                 a.cellDropout = dropout
                 let g = RecurrentGeometry(cell: kind, steps: steps, inputs: 3, units: 7, returnSequences: steps == 5,
@@ -22,6 +23,8 @@ final class RecurrentKernelTests: XCTestCase {
                 let s = RecurrentEmitter.sizes(a, steps: steps, inputs: 3)
                 XCTAssertEqual(s.state, g.stateFloats, "\(cell) state")
                 XCTAssertEqual(s.work, g.workFloats, "\(cell) work")
+                if dropout?.recurrent ?? 0 > 0 { XCTAssertGreaterThanOrEqual(g.workFloats - g.dropoutWorkOffset, 7, "\(cell): dh's scratch") }
+                if dropout?.input ?? 0 > 0 { XCTAssertGreaterThanOrEqual(g.workFloats - g.dropoutWorkOffset, 3 * steps, "\(cell): dx's scratch") }
                 XCTAssertEqual(g.width, cell.gates * 7)
                 var b = a
                 b.bidirectional = .concat

@@ -32,6 +32,12 @@ final class ThreadsTests: XCTestCase {
         try run(try TestModels.type("fuse_cnn"))
     }
 
+    /// Keras's in-cell dropout: each image's masks hash its position in the batch, not its
+    /// chunk, so the thread split changes rounding only.
+    func testCellDropoutGradientsDependOnlyOnThreadCount() throws {
+        try run(try TestModels.type("fx_cell_dropout"))
+    }
+
     private func run<M: CompiledModel>(_ t: M.Type) throws {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }

@@ -25,18 +25,30 @@ final class CellDropoutFrontendTests: XCTestCase {
     }
 
     func testConfigsSayWhichMasks() throws {
+        let per = { (i: Float, r: Float) in CellDropout(input: i, recurrent: r, perGate: true) }
+        let one = { (i: Float, r: Float) in CellDropout(input: i, recurrent: r, perGate: false) }
         let cases: [(String, String, String, CellDropout?)] = [
             ("LSTM", #", "dropout": 0.0, "recurrent_dropout": 0.0, "implementation": 2"#, "2.15.0", nil),
-            // tf.keras saves the implementation it forced
-            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3, "implementation": 1"#, "2.15.0", CellDropout(input: 0.2, recurrent: 0.3, perGate: true)),
-            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.0, "implementation": 2"#, "2.15.0", CellDropout(input: 0.2, recurrent: 0, perGate: false)),
-            // an older Keras's LSTM with implementation=2 shared one state mask (its carry is c)
-            ("LSTM", #", "dropout": 0.1, "recurrent_dropout": 0.3, "implementation": 2"#, "2.2.4", CellDropout(input: 0.1, recurrent: 0.3, perGate: false)),
-            ("GRU", #", "dropout": 0.25, "implementation": 1, "reset_after": true"#, "2.2.4", CellDropout(input: 0.25, recurrent: 0, perGate: true)),
-            // Keras 3 saves no implementation and forces 1 with recurrent_dropout
-            ("GRU", #", "dropout": 0.2, "recurrent_dropout": 0.2, "reset_after": true"#, "3.5.0", CellDropout(input: 0.2, recurrent: 0.2, perGate: true)),
-            ("LSTM", #", "dropout": 0.5"#, "3.5.0", CellDropout(input: 0.5, recurrent: 0, perGate: false)),
-            ("SimpleRNN", #", "dropout": 0.5, "recurrent_dropout": 0.25"#, "3.5.0", CellDropout(input: 0.5, recurrent: 0.25, perGate: false)),
+            // tf.keras saves the implementation it forced with recurrent_dropout
+            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3, "implementation": 1"#, "2.15.0", per(0.2, 0.3)),
+            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.0, "implementation": 2"#, "2.15.0", one(0.2, 0)),
+            // without recurrent_dropout tf.keras's fused kernel takes one input mask whatever the
+            // implementation, where it can run (not with hard_sigmoid gates)
+            ("LSTM", #", "dropout": 0.2, "implementation": 1"#, "2.15.0", one(0.2, 0)),
+            ("LSTM", #", "dropout": 0.2, "implementation": 1"#, "2.2.4-tf", one(0.2, 0)),
+            ("LSTM", #", "dropout": 0.2, "implementation": 1, "recurrent_activation": "hard_sigmoid""#, "2.15.0", per(0.2, 0)),
+            // standalone Keras 2: the implementation saved (an LSTM's shared state mask stands)
+            ("LSTM", #", "dropout": 0.1, "recurrent_dropout": 0.3, "implementation": 2"#, "2.2.4", one(0.1, 0.3)),
+            ("LSTM", #", "dropout": 0.2, "implementation": 1"#, "2.2.4", per(0.2, 0)),
+            ("GRU", #", "dropout": 0.25, "implementation": 1, "reset_after": true"#, "2.2.4", per(0.25, 0)),
+            // Keras 3.8 and later save no implementation and force 1 with recurrent_dropout
+            ("GRU", #", "dropout": 0.2, "recurrent_dropout": 0.2, "reset_after": true"#, "3.8.0", per(0.2, 0.2)),
+            ("LSTM", #", "dropout": 0.5"#, "3.15.1", one(0.5, 0)),
+            ("SimpleRNN", #", "dropout": 0.5, "recurrent_dropout": 0.25"#, "3.15.1", one(0.5, 0.25)),
+            // Keras 3.0 to 3.7: one mask each; 3.0 and 3.1 drew the state's at the dropout rate
+            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.7.0", one(0.2, 0.3)),
+            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.1.1", one(0.2, 0.2)),
+            ("LSTM", #", "recurrent_dropout": 0.3"#, "3.0.5", nil),
         ]
         for (cls, extra, version, want) in cases {
             XCTAssertEqual(try dropout(cls, extra, version: version), want, "\(cls)\(extra) from \(version)")
@@ -47,6 +59,8 @@ final class CellDropoutFrontendTests: XCTestCase {
         let refused: [(String, String, String, String)] = [
             ("GRU", #", "recurrent_dropout": 0.3, "implementation": 2, "reset_after": false"#, "2.2.4",
              "implementation=2 with recurrent_dropout=0.3 (an older Keras's GRU"),
+            ("GRU", #", "recurrent_dropout": 0.3, "reset_after": true"#, "3.7.0",
+             "recurrent_dropout=0.3 in a GRU saved by Keras 3.7 (before 3.8, Keras 3 multiplied the state itself"),
             ("LSTM", #", "dropout": 1.0"#, "3.5.0", "a rate in [0, 1)"),
             ("LSTM", #", "recurrent_dropout": -0.1"#, "3.5.0", "a rate in [0, 1)"),
         ]
@@ -55,6 +69,13 @@ final class CellDropoutFrontendTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains(message), "\(cls)\(extra): \(e)")
             }
         }
+    }
+
+    /// A Keras 3.0 to 3.7 file's masks are noted as that version drew them.
+    func testOlderKeras3MasksAreNoted() throws {
+        let r = try KerasConfig.check(bytes: config("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, version: "3.1.0"), file: "m.json", zip: false)
+        XCTAssertTrue(r.layer("rnn")?.notes.contains { $0.hasPrefix("recurrent_dropout=0.3 trained as Keras 3.1 did: its state mask at the dropout rate 0.2") } ?? false,
+                      "\(r.layer("rnn")?.notes ?? [])")
     }
 
     static let table = """
@@ -88,7 +109,9 @@ final class CellDropoutFrontendTests: XCTestCase {
         XCTAssertEqual(cell(annotated, "lstm_1"), CellDropout(input: 0.2, recurrent: 0.2, perGate: true))
         XCTAssertEqual(cell(annotated, "gru_1"), CellDropout(input: 0.1, recurrent: 0, perGate: true))
         XCTAssertFalse(annotated.ir.assumptions.contains { $0.contains("no dropout inside the cell") }, "\(annotated.ir.assumptions)")
-        XCTAssertTrue(annotated.layer("lstm_1")?.notes.contains("in-cell dropout 0.2, recurrent_dropout 0.2 (a mask per gate) (annotated), in training only") ?? false)
+        XCTAssertTrue(annotated.layer("lstm_1")?.notes.contains("in-cell dropout 0.2, recurrent_dropout 0.2 (a mask per gate) (annotated), in training only; a mask per gate, as Keras 3.8+ and tf.keras 2.4+ (Keras 3.0-3.7 and 2.3 shared one: annotate implementation=2)") ?? false,
+                      "\(annotated.layer("lstm_1")?.notes ?? [])")
+        XCTAssertEqual(annotated.layer("gru_1")?.notes.filter { $0.contains("annotate implementation") }, [], "gru_1's implementation is annotated")
         // a glob sets it where it applies; the Dense and the Embedding keep none
         let glob = try XCTUnwrap(checkOK("```modelc\nlayer *: dropout=0.3\n```\n" + Self.table))
         XCTAssertEqual(cell(glob, "lstm_1"), CellDropout(input: 0.3, recurrent: 0, perGate: false))
@@ -102,5 +125,14 @@ final class CellDropoutFrontendTests: XCTestCase {
                    contains: "layer 'gru_1': implementation=2 with recurrent_dropout")
         checkError("```modelc\nlayer lstm_1: dropout=1\n```\n" + Self.table, contains: "dropout=1: expected a rate in [0, 1)")
         checkError("```modelc\nlayer lstm_1: implementation=3\n```\n" + Self.table, contains: "implementation=3: expected 1")
+    }
+
+    /// Keras's cell settings named on a PyTorch module would change nothing: refused, not ignored.
+    func testKerasCellSettingsOnAPyTorchModuleAreRefused() {
+        let repr = "```\nNet(\n  (lstm): LSTM(28, 64, batch_first=True)\n  (fc): Linear(in_features=64, out_features=10, bias=True)\n)\n```\n"
+        for (key, value) in [("dropout", "0.2"), ("recurrent_dropout", "0.2"), ("recurrent_activation", "hard_sigmoid"), ("implementation", "1")] {
+            checkError("```modelc\ninput: shape=28x28\nlayer lstm: \(key)=\(value)\n```\n" + repr,
+                       contains: "layer 'lstm' (LSTM): \(key)= is a Keras recurrent layer's setting")
+        }
     }
 }

@@ -235,6 +235,8 @@ struct KLayer {
     /// Saved by Keras 3 (KerasModel.read): the functions behind some activation names differ
     /// from Keras 2's (KerasConfigLayers.activation).
     var keras3 = false
+    /// The Keras version the file records, if any (KerasCellDropoutRules).
+    var kerasVersion: String? = nil
 }
 
 extension KerasModel {
@@ -244,7 +246,7 @@ extension KerasModel {
         var model = try parse(root)
         let recorded = try kerasVersion ?? root.optional("keras_version").flatMap { v -> String? in if case .string(let s) = v.value { return s }; return nil }
         let keras3 = recorded.map { $0.hasPrefix("3") } ?? (model.format == .keras3)
-        for i in model.layers.indices { model.layers[i].keras3 = keras3 }
+        for i in model.layers.indices { model.layers[i].keras3 = keras3; model.layers[i].kerasVersion = recorded }
         return model
     }
 

@@ -1,15 +1,15 @@
 // KerasConfigRecurrent: a Keras config's Embedding, SimpleRNN, LSTM, GRU and Bidirectional
 // layers to IR ops (IR/Recurrent.swift), every setting taken from the config. What modelc's
 // cells do not compute (an activation other than tanh, gates other than sigmoid or hard_sigmoid,
-// dropout inside the cell, masking, states carried between batches, reversed or returned
-// states) is refused naming the key.
+// states carried between batches, reversed or returned states) is refused naming the key; the
+// in-cell dropout's masks are the saving Keras's (KerasCellDropoutRules.swift).
 
 extension KerasConfigLayers {
     /// SimpleRNN, LSTM or GRU over a sequence input (steps, features); `bidirectional` wraps it.
     static func recurrent(_ kind: LayerKind, _ l: KLayer, input s: [Int], fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         guard s.count == 2 else { throw fail("needs a sequence input (steps, features) but gets \(Inference.shapeText(s))") }
-        if kind == .bidirectional { return try bidirectional(l.config, input: s, keras3: l.keras3, fail: fail) }
-        let a = try recurrentAttrs(kind, l.config, keras3: l.keras3)
+        if kind == .bidirectional { return try bidirectional(l.config, input: s, keras3: l.keras3, version: l.kerasVersion, fail: fail) }
+        let a = try recurrentAttrs(kind, l.config, keras3: l.keras3, version: l.kerasVersion)
         return (kind, .recurrent(a), a.outputShape(steps: s[0]))
     }
 
@@ -50,15 +50,15 @@ extension KerasConfigLayers {
         return (.masking, .masking(value: v), s)
     }
 
-    static func bidirectional(_ c: JNode, input s: [Int], keras3: Bool, fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
+    static func bidirectional(_ c: JNode, input s: [Int], keras3: Bool, version: String?, fail: (String) -> ModelError) throws -> (LayerKind, Op, [Int]) {
         let inner = try c.required("layer")
         let cls = try inner.required("class_name").string()
         guard let kind = LayerKind(rawValue: cls), [.simpleRNN, .lstm, .gru].contains(kind) else {
             throw try inner.required("class_name").fail("SimpleRNN, LSTM or GRU inside Bidirectional")
         }
-        var a = try recurrentAttrs(kind, inner.required("config"), keras3: keras3)
+        var a = try recurrentAttrs(kind, inner.required("config"), keras3: keras3, version: version)
         if let b = try c.present("backward_layer") {    // Keras 3 saves the mirror it builds
-            let mirror = try recurrentAttrs(kind, b.required("config"), backward: true, keras3: keras3)
+            let mirror = try recurrentAttrs(kind, b.required("config"), backward: true, keras3: keras3, version: version)
             guard try b.required("class_name").string() == cls, mirror == a else {
                 throw b.error("a backward_layer that is not the forward layer reading backwards is not supported")
             }
@@ -74,7 +74,7 @@ extension KerasConfigLayers {
     }
 
     /// `backward`: the reversed copy a Bidirectional layer holds (go_backwards must be true).
-    static func recurrentAttrs(_ kind: LayerKind, _ c: JNode, backward: Bool = false, keras3: Bool) throws -> RecurrentAttrs {
+    static func recurrentAttrs(_ kind: LayerKind, _ c: JNode, backward: Bool = false, keras3: Bool, version: String?) throws -> RecurrentAttrs {
         let cell: RecurrentCell = kind == .lstm ? .lstm : kind == .gru ? .gru : .simpleRNN
         for key in ["return_state", "stateful"] {
             if let n = try c.present(key), try n.bool() { throw n.error("\(key)=true is not supported") }
@@ -93,31 +93,10 @@ extension KerasConfigLayers {
         var a = RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
                                biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
         a.hardGateSlope = hardGates
-        a.cellDropout = try cellDropout(cell, c, keras3: keras3, resetAfter: resetAfter)
+        let unroll = try c.present("unroll")?.bool() ?? false
+        let fused = hardGates == nil && bias && !unroll && (cell != .gru || resetAfter)
+        a.cellDropout = try KerasCellDropoutRules.masks(cell, c, saver: .init(keras3: keras3, version: version), fused: fused)
         return a
-    }
-
-    /// `dropout` and `recurrent_dropout` (nil when both are 0). A mask per gate with
-    /// implementation=1 (or the deprecated 0), which Keras 3 and later tf.keras force whenever
-    /// recurrent_dropout is set (tf.keras saves the forced value; Keras 3 saves none). Older Keras
-    /// ran implementation=2 with recurrent_dropout by masking the state itself, which a GRU then
-    /// also carries (h = z h' + ...): refused; an LSTM's carry is c, so its shared mask stands.
-    static func cellDropout(_ cell: RecurrentCell, _ c: JNode, keras3: Bool, resetAfter: Bool) throws -> CellDropout? {
-        func rate(_ key: String) throws -> Float {
-            guard let n = try c.present(key) else { return 0 }
-            let v = try n.float()
-            guard v >= 0 && v < 1 else { throw n.fail("a rate in [0, 1) (the fraction of \(key == "dropout" ? "input features" : "state units") dropped)") }
-            return v
-        }
-        let (input, recurrent) = (try rate("dropout"), try rate("recurrent_dropout"))
-        guard input > 0 || recurrent > 0 else { return nil }
-        let node = try c.present("implementation")
-        let implementation = try node?.int(min: 0, max: 2) ?? 2
-        if cell == .gru && recurrent > 0 && implementation == 2 && !keras3, let node {
-            throw node.error("implementation=2 with recurrent_dropout=\(recurrent) (an older Keras's GRU, which masked its state itself and carried the masked state into the new one) is not supported; later Keras run implementation=1")
-        }
-        let forced = recurrent > 0 && (keras3 || node == nil)
-        return CellDropout(input: input, recurrent: recurrent, perGate: cell != .simpleRNN && (implementation < 2 || forced))
     }
 
     /// recurrent_activation: sigmoid (nil), or hard_sigmoid's slope (Keras 2's 0.2, the default of

@@ -92,6 +92,7 @@ enum PyTorchBuilder {
             let o = ann.overrides(for: ir.layers[i].name)
             let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
             try checkPoolSettings(ir.layers[i], ann.namedOverrides(for: ir.layers[i].name), line, doc)
+            try checkKerasCellSettings(ir.layers[i], ann.namedOverrides(for: ir.layers[i].name), line, doc)
             switch ir.layers[i].op {
             case .dropout(_, let spatial):
                 if let r = o.rate { ir.layers[i].op = .dropout(rate: r, spatial: spatial) }
@@ -121,6 +122,17 @@ enum PyTorchBuilder {
                 }
             }
         }
+    }
+
+    /// recurrent_activation=, dropout=, recurrent_dropout= and implementation= describe Keras's
+    /// cells (IR/RecurrentGates.swift, IR/RecurrentCellDropout.swift): on a PyTorch model they
+    /// would change nothing, so a directive naming a layer with them is an error (`o`: the named
+    /// directives' settings; a glob's are not checked).
+    static func checkKerasCellSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, _ doc: Document) throws {
+        let keys = [("recurrent_activation", o.recurrentActivation != nil), ("dropout", o.dropout != nil),
+                    ("recurrent_dropout", o.recurrentDropout != nil), ("implementation", o.implementation != nil)].filter(\.1).map(\.0)
+        guard let key = keys.first else { return }
+        throw doc.error(line ?? l.line, "layer '\(l.name)' (\(l.kind)): \(key)= is a Keras recurrent layer's setting; a PyTorch recurrent module computes sigmoid gates, and its dropout (between stacked layers) is read from its repr")
     }
 
     /// pool=/stride=/pad=/ceil_mode=/count_include_pad= on a pool: consumed by a torchsummary row

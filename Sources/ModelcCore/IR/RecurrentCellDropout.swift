@@ -1,10 +1,11 @@
 // A table's in-cell dropout. A summary table never prints an LSTM's, GRU's or SimpleRNN's
 // `dropout` (over the input's features) or `recurrent_dropout` (over the previous state's
-// units); `layer NAME: dropout=0.2 recurrent_dropout=0.2` says them. Keras 3 and tf.keras 2.4+
-// draw one mask per gate whenever recurrent_dropout is set (implementation=1, which they force),
-// else one for all gates; `implementation=1` or `=2` says which otherwise (an older Keras's
-// implementation=2 with recurrent_dropout shared one mask, and its GRU carried the masked state
-// into the new one, which modelc refuses). The masks apply in training only
+// units); `layer NAME: dropout=0.2 recurrent_dropout=0.2` says them. Keras 3.8+ and tf.keras
+// 2.4+ draw one mask per gate whenever recurrent_dropout is set (implementation=1, which they
+// force), else one for all gates; `implementation=1` or `=2` says which otherwise, and the note
+// says which was taken (Keras 3.0-3.7 and 2.3 shared one mask, and their GRU carried the masked
+// state into the new one, which modelc refuses; Keras 2.2.5 and earlier drew one per gate:
+// Frontend/KerasCellDropoutRules.swift). The masks apply in training only
 // (Kernels/RecurrentDropout.swift in the runtime).
 //
 // Before: a resolved IR whose recurrent layers have no in-cell dropout, and the annotations.
@@ -29,7 +30,12 @@ enum RecurrentCellDropout {
             let perGate = a.cell != .simpleRNN && (o.implementation.map { $0 == 1 } ?? (recurrent > 0))
             a.cellDropout = CellDropout(input: input, recurrent: recurrent, perGate: perGate)
             ir.layers[i].op = .recurrent(a)
-            ir.layers[i].notes.append("in-cell \(a.cellDropout!.description) (annotated), in training only")
+            var note = "in-cell \(a.cellDropout!.description) (annotated), in training only"
+            if o.implementation == nil && a.cell != .simpleRNN {
+                note += recurrent > 0 ? "; a mask per gate, as Keras 3.8+ and tf.keras 2.4+ (Keras 3.0-3.7 and 2.3 shared one: annotate implementation=2)"
+                    : "; one mask, as Keras 3 and tf.keras (Keras 2.2.5 and earlier drew one per gate: annotate implementation=1)"
+            }
+            ir.layers[i].notes.append(note)
         }
     }
 }

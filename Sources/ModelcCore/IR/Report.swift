@@ -145,8 +145,8 @@ enum ReportJSON {
             p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
                 + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
-                + (a.cellDropout.map { [("dropout", JSON.number($0.input)), ("recurrent_dropout", JSON.number($0.recurrent)),
-                                        ("implementation", $0.perGate ? "1" : "2")] } ?? [])
+                + (a.cellDropout.map { [("dropout", JSON.number($0.input)), ("recurrent_dropout", JSON.number($0.recurrent))]
+                    + (a.cell == .simpleRNN ? [] : [("implementation", $0.perGate ? "1" : "2")]) } ?? [])
         case .embedding(let v, let d, let pad): p = [("input_dim", String(v)), ("output_dim", String(d))] + (pad.map { [("padding_idx", String($0))] } ?? [])
         case .embeddingBag(let a):
             p = [("num_embeddings", String(a.vocab)), ("embedding_dim", String(a.dim)), ("mode", JSON.string(a.mode.rawValue))]

@@ -300,7 +300,8 @@ public enum Recurrent {
     /// Gemm.runtime runs its direct kernel), an LSTM whose units fill whole vectors its units
     /// (lstmStepSplit), the other layers their step product's columns (blocks of 64). Every
     /// column and row is computed by the same kernel form either way: the split never changes a
-    /// value.
+    /// value. In-cell dropout (a training forward of a geometry with it) multiplies by the masks
+    /// already in `state` (RecurrentLayer.forward draws them) and splits nothing.
     public static func forward(_ g: RecurrentGeometry, _ w: RecurrentWeights, x: UnsafeMutablePointer<Float>,
                                state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int, keepSteps: Bool = true,
                                threads: Int = 1) {

@@ -10,8 +10,8 @@
 // Per image (M masks: the gate count with perGateMasks, else 1; Mx = M with input dropout, else
 // 0; Mh likewise), after the state's other parts:
 //   mx [Mx, D]   mh [Mh, U]   xm [Mx, T, D] = x * mx_q (time order)   hm [Mh, T, U] = h[t] * mh_q
-// and in the backward's work a scratch of [T, D] with input dropout (dx's share of one mask),
-// else [U] (dh's share). The backward:
+// and in the backward's work one scratch for dh's share of a mask [U] (with state masks) and,
+// after the steps, dx's [T, D] (with input masks). The backward:
 //   dW_q = sum xm_q^T dz_q     dU_q = sum hm_q[t-1]^T dz_q[t]
 //   dx   = sum_q (dz_q W_q^T) * mx_q     dh[t-1] += sum_q (dz_q[t] U_q^T) * mh_q
 // A mask value hashes (seed, image, mask, feature) with SplitMix64, as the Dropout layer's do,
@@ -25,7 +25,7 @@ extension RecurrentGeometry {
     /// Whether a training forward applies in-cell dropout.
     public var hasCellDropout: Bool { inputMasks + recurrentMasks > 0 }
     var dropoutStateFloats: Int { inputMasks * inputs * (1 + steps) + recurrentMasks * units * (1 + steps) }
-    var dropoutWorkFloats: Int { inputMasks > 0 ? steps * inputs : recurrentMasks > 0 ? units : 0 }
+    var dropoutWorkFloats: Int { max(inputMasks > 0 ? steps * inputs : 0, recurrentMasks > 0 ? units : 0) }
 
     func inputMaskOffset(_ q: Int) -> Int { dropoutOffset + q * inputs }
     func stateMaskOffset(_ q: Int) -> Int { dropoutOffset + inputMasks * inputs + q * units }

@@ -108,26 +108,34 @@ case("hard_sigmoid_gates", (5,), 3,
 
 # Keras's in-cell dropout in training, which a table does not print: annotated. The training
 # forward draws modelc's masks (`modelc_masks`, patched into Keras's cells for the reference):
-# an LSTM with recurrent_dropout (Keras 3 forces implementation=1: a mask per gate, input and
-# state), a GRU reset_after with input dropout only (one shared mask), a Bidirectional GRU
-# reset_before with both (each direction its own masks; the candidate's r (h' * m) U), and a
-# SimpleRNN with both (one mask each). Inference ignores them.
-case("cell_dropout", (6, 3), 3,
-     "TimeDistributed(Dense 4 tanh), LSTM 4 dropout 0.25 recurrent_dropout 0.5 return_sequences, "
-     "GRU 3 dropout 0.5 return_sequences, Bidirectional(GRU 2 reset_after=False dropout 0.25 recurrent_dropout 0.25 "
-     "return_sequences) concat, SimpleRNN 3 dropout 0.5 recurrent_dropout 0.5, Dense 2; training with modelc's masks",
-     lambda: L.TimeDistributed(L.Dense(4, activation="tanh"), name="time_distributed"),
-     lambda: L.LSTM(4, dropout=0.25, recurrent_dropout=0.5, return_sequences=True, name="lstm"),
-     lambda: L.GRU(3, dropout=0.5, return_sequences=True, name="gru"),
+# an LSTM with recurrent_dropout (Keras 3.8+ forces implementation=1: a mask per gate, input and
+# state) whose 3 steps x 2 inputs are fewer than its 8 units, a GRU reset_after with both (the
+# candidate's state gradient through r), a GRU reset_after with input dropout only (one shared
+# mask), a Bidirectional GRU reset_before with both (each direction its own masks; the
+# candidate's r (h' * m) U), an LSTM with implementation=1 and input dropout only (a mask per
+# gate; use_cudnn=False, as Keras 3's fused path takes one mask), and a SimpleRNN with both (one
+# mask each). Inference ignores them.
+case("cell_dropout", (3, 2), 3,
+     "TimeDistributed(Dense 2 tanh), LSTM 8 dropout 0.25 recurrent_dropout 0.5 return_sequences, "
+     "GRU 3 dropout 0.5 recurrent_dropout 0.25 return_sequences, GRU 3 dropout 0.5 return_sequences, "
+     "Bidirectional(GRU 2 reset_after=False dropout 0.25 recurrent_dropout 0.25 return_sequences) concat, "
+     "LSTM 3 implementation=1 dropout 0.3 return_sequences, SimpleRNN 3 dropout 0.5 recurrent_dropout 0.5, Dense 2; "
+     "training with modelc's masks",
+     lambda: L.TimeDistributed(L.Dense(2, activation="tanh"), name="time_distributed"),
+     lambda: L.LSTM(8, dropout=0.25, recurrent_dropout=0.5, return_sequences=True, name="lstm"),
+     lambda: L.GRU(3, dropout=0.5, recurrent_dropout=0.25, return_sequences=True, name="gru"),
+     lambda: L.GRU(3, dropout=0.5, return_sequences=True, name="gru_1"),
      lambda: L.Bidirectional(L.GRU(2, reset_after=False, dropout=0.25, recurrent_dropout=0.25, return_sequences=True, name="gru"),
                              name="bidirectional"),
+     lambda: L.LSTM(3, implementation=1, use_cudnn=False, dropout=0.3, return_sequences=True, name="lstm_1"),
      lambda: L.SimpleRNN(3, dropout=0.5, recurrent_dropout=0.5, name="simple_rnn"),
      lambda: L.Dense(2, name="dense"),
-     annotations=["layer lstm: dropout=0.25 recurrent_dropout=0.5", "layer gru: dropout=0.5",
-                  "layer bidirectional: dropout=0.25 recurrent_dropout=0.25", "layer simple_rnn: dropout=0.5 recurrent_dropout=0.5"])
+     annotations=["layer lstm: dropout=0.25 recurrent_dropout=0.5", "layer gru: dropout=0.5 recurrent_dropout=0.25",
+                  "layer gru_1: dropout=0.5", "layer bidirectional: dropout=0.25 recurrent_dropout=0.25",
+                  "layer lstm_1: dropout=0.3 implementation=1", "layer simple_rnn: dropout=0.5 recurrent_dropout=0.5"])
 CASES["cell_dropout"]["dropout_seed"] = 5
 # the layers' positions in modelc's IR (the salt of their masks' seeds)
-CASES["cell_dropout"]["ir_index"] = {"lstm": 2, "gru": 3, "bidirectional": 4, "simple_rnn": 5}
+CASES["cell_dropout"]["ir_index"] = {"lstm": 2, "gru": 3, "gru_1": 4, "bidirectional": 5, "lstm_1": 6, "simple_rnn": 7}
 
 
 M64 = (1 << 64) - 1

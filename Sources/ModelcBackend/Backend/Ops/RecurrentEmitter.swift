@@ -36,7 +36,7 @@ struct RecurrentEmitter: OpEmitter {
         let u = a.units, w = a.cell.gates * u
         let lstm = a.cell == .lstm ? 1 : 0, gru = a.cell == .gru ? 1 : 0
         let (mx, mh) = dropoutMasks(a)
-        let dropoutState = mx * d * (1 + t) + mh * u * (1 + t), dropoutWork = mx > 0 ? t * d : mh > 0 ? u : 0
+        let dropoutState = mx * d * (1 + t) + mh * u * (1 + t), dropoutWork = max(mx > 0 ? t * d : 0, mh > 0 ? u : 0)
         return (t * w + t * u * (1 + lstm + gru) + w + (a.mask != nil ? t : 0) + dropoutState, t * w + gru * t * u + 2 * u + dropoutWork)
     }
 

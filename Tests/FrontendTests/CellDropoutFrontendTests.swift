@@ -1,10 +1,11 @@
 // Keras's in-cell dropout (`dropout`, `recurrent_dropout`) read from model configs and from a
 // table's annotations: one mask per gate where Keras draws one per gate (implementation=1, which
-// Keras 3 and later tf.keras force with recurrent_dropout), else one; an older Keras's GRU
+// Keras 3.8+ and tf.keras 2.4+ force with recurrent_dropout), else one; an older Keras's GRU
 // implementation=2 with recurrent_dropout (its masked state carried on) refused. The numerics
 // (training with the masks against Keras) are in KerasFixtureTests (cell_dropout).
 
 import XCTest
+import Foundation
 @testable import ModelcCore
 
 final class CellDropoutFrontendTests: XCTestCase {
@@ -49,6 +50,11 @@ final class CellDropoutFrontendTests: XCTestCase {
             ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.7.0", one(0.2, 0.3)),
             ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.1.1", one(0.2, 0.2)),
             ("LSTM", #", "recurrent_dropout": 0.3"#, "3.0.5", nil),
+            // a 3.0 GRU's recurrent_dropout without dropout masked with ones: nothing to carry
+            ("GRU", #", "recurrent_dropout": 0.3, "reset_after": true"#, "3.0.5", nil),
+            // a Keras 2 config without its implementation: as tf.keras 2.4+ ran it
+            ("GRU", #", "dropout": 0.1, "recurrent_dropout": 0.3, "reset_after": true"#, "2.15.0", per(0.1, 0.3)),
+            ("LSTM", #", "dropout": 0.1"#, "2.15.0", one(0.1, 0)),
         ]
         for (cls, extra, version, want) in cases {
             XCTAssertEqual(try dropout(cls, extra, version: version), want, "\(cls)\(extra) from \(version)")
@@ -60,7 +66,7 @@ final class CellDropoutFrontendTests: XCTestCase {
             ("GRU", #", "recurrent_dropout": 0.3, "implementation": 2, "reset_after": false"#, "2.2.4",
              "implementation=2 with recurrent_dropout=0.3 (an older Keras's GRU"),
             ("GRU", #", "recurrent_dropout": 0.3, "reset_after": true"#, "3.7.0",
-             "recurrent_dropout=0.3 in a GRU saved by Keras 3.7 (before 3.8, Keras 3 multiplied the state itself"),
+             "recurrent_dropout in a GRU saved by Keras 3.7 (before 3.8, Keras 3 multiplied the state itself"),
             ("LSTM", #", "dropout": 1.0"#, "3.5.0", "a rate in [0, 1)"),
             ("LSTM", #", "recurrent_dropout": -0.1"#, "3.5.0", "a rate in [0, 1)"),
         ]
@@ -71,11 +77,17 @@ final class CellDropoutFrontendTests: XCTestCase {
         }
     }
 
-    /// A Keras 3.0 to 3.7 file's masks are noted as that version drew them.
+    /// A Keras 3.0 to 3.7 file's masks are noted as that version drew them, and a Keras 3
+    /// config that records no version says which Keras's masks it gets.
     func testOlderKeras3MasksAreNoted() throws {
         let r = try KerasConfig.check(bytes: config("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, version: "3.1.0"), file: "m.json", zip: false)
         XCTAssertTrue(r.layer("rnn")?.notes.contains { $0.hasPrefix("recurrent_dropout=0.3 trained as Keras 3.1 did: its state mask at the dropout rate 0.2") } ?? false,
                       "\(r.layer("rnn")?.notes ?? [])")
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/keras_config")
+        let json = try String(contentsOfFile: fixtures.appendingPathComponent("cell_dropout.config.json").path, encoding: .utf8)
+        let bare = try KerasConfig.check(bytes: Array(json.utf8), file: "m.json", zip: false)
+        XCTAssertTrue(bare.layer("lstm")?.notes.contains { $0.hasPrefix("in-cell dropout as Keras 3.8 and later draw it (the file records no Keras version") } ?? false,
+                      "\(bare.layer("lstm")?.notes ?? [])")
     }
 
     static let table = """

@@ -34,15 +34,17 @@ enum KerasCellDropoutRules {
         var (input, recurrent) = (try rate(c, "dropout"), try rate(c, "recurrent_dropout"))
         guard input > 0 || recurrent > 0 else { return nil }
         let node = try c.present("implementation")
-        let implementation = try node?.int(min: 0, max: 2) ?? 2
-        let gru = cell == .gru && recurrent > 0
         if saver.keras3 && (saver.minor ?? 8) < 8 {
-            if gru {
-                throw try c.required("recurrent_dropout").error("recurrent_dropout=\(recurrent) in a GRU saved by Keras 3.\(saver.minor!) (before 3.8, Keras 3 multiplied the state itself by the mask and carried the masked state into the new one) is not supported; Keras 3.8 and later mask only the state's projections")
+            if saver.minor! < 2 && recurrent > 0 { recurrent = input }   // 3.0, 3.1: the state's mask at the input's rate
+            if cell == .gru && recurrent > 0 {
+                throw try c.required("recurrent_dropout").error("recurrent_dropout in a GRU saved by Keras 3.\(saver.minor!) (before 3.8, Keras 3 multiplied the state itself by the mask and carried the masked state into the new one) is not supported; Keras 3.8 and later mask only the state's projections")
             }
-            if (saver.minor ?? 2) < 2 && recurrent > 0 { recurrent = input }   // 3.0, 3.1: the state's mask at the input's rate
             return input > 0 || recurrent > 0 ? CellDropout(input: input, recurrent: recurrent, perGate: false) : nil
         }
+        // Keras 2 always saves the implementation; a config without one is read as tf.keras 2.4+
+        // ran it (forced to 1 with recurrent_dropout)
+        let implementation = try node?.int(min: 0, max: 2) ?? (recurrent > 0 ? 1 : 2)
+        let gru = cell == .gru && recurrent > 0
         if saver.keras3 {
             return CellDropout(input: input, recurrent: recurrent, perGate: cell != .simpleRNN && (recurrent > 0 || implementation < 2))
         }
@@ -63,7 +65,11 @@ enum KerasCellDropoutRules {
 
     /// The note of a layer whose masks the saver's version decided, if any.
     static func note(_ d: CellDropout, saver: Saver, configRecurrent: Float) -> String? {
-        guard saver.keras3, let minor = saver.minor, minor < 8 else { return nil }
+        guard saver.keras3 else { return nil }
+        guard let minor = saver.minor else {
+            return "in-cell dropout as Keras 3.8 and later draw it (the file records no Keras version; Keras 3.0-3.7 shared one mask each for the input and the state, and their GRU carried the masked state)"
+        }
+        guard minor < 8 else { return nil }
         if minor < 2 && configRecurrent > 0 {
             return "recurrent_dropout=\(configRecurrent) trained as Keras 3.\(minor) did: its state mask at the dropout rate \(d.input) (fixed in Keras 3.2), one mask each for the input and the state"
         }

@@ -104,7 +104,7 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
 /// sequence, over the input's features (`input`, Keras's `dropout`) and the previous state's
 /// units (`recurrent`, `recurrent_dropout`), multiplying only what the gates' projections read;
 /// `perGate`: one mask per gate block (Keras's implementation=1, forced by recurrent_dropout in
-/// Keras 2.4 and later), else one for all (Kernels/RecurrentDropout.swift in the runtime).
+/// tf.keras 2.4+ and Keras 3.8+), else one for all (Kernels/RecurrentDropout.swift in the runtime).
 public struct CellDropout: Equatable, Codable, Sendable {
     public var input: Float, recurrent: Float, perGate: Bool
     public init(input: Float, recurrent: Float, perGate: Bool) { self.input = input; self.recurrent = recurrent; self.perGate = perGate }

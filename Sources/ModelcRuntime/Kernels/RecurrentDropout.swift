@@ -2,7 +2,7 @@
 // training only; inference runs the plain cell. Each image draws, once per sequence, a mask over
 // the input's D features (rate `inputDropout`) and one over the state's U units (rate
 // `recurrentDropout`): inverted, each value 0 or 1 / (1 - rate). With `perGateMasks` (Keras's
-// implementation=1, which Keras 2.4+ and 3 force whenever recurrent_dropout is set) it draws one
+// implementation=1, which tf.keras 2.4+ and Keras 3.8+ force whenever recurrent_dropout is set) it draws one
 // of each per gate block. The masks multiply only what the projections read:
 //   gate block q = (x[t] * mx_q) W_q + (h[t-1] * mh_q) U_q + b_q
 //   GRU reset_before's candidate: (r * (h[t-1] * mh_h)) U_h

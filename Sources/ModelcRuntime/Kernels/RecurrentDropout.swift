@@ -117,8 +117,8 @@ extension Recurrent {
             Gemm.runtime(count, a: a, b: ut + rows.lowerBound * U, n: U, c: { n in work + n * K + g.dropoutWorkOffset },
                          GemmReduction(k: rows.count, ldb: U), packedB: packed)
             for n in 0..<count {
-                let k = work + n * K, m = state + n * S + g.stateMaskOffset(q)
-                for j in 0..<U { k[g.dhOffset + j] += k[g.dropoutWorkOffset + j] * m[j] }
+                let dh = work + n * K + g.dhOffset, share = work + n * K + g.dropoutWorkOffset, m = state + n * S + g.stateMaskOffset(q)
+                for j in 0..<U { dh[j] += share[j] * m[j] }
             }
         }
         for (q, rows) in g.maskBlocks(g.backColumns, masks: g.recurrentMasks) {

@@ -617,11 +617,13 @@ public enum Recurrent {
         // row i of gRecurrent: h[t-1][i] (hm_q with recurrent dropout) against dz[t] for t >= 1
         func states(_ q: Int) -> UnsafeMutablePointer<Float> { state + (g.recurrentMasks > 0 ? g.maskedStateOffset(q, 0) : g.hOffset) }
         for (q, cols) in g.maskBlocks(g.backColumns, masks: g.recurrentMasks) {
-            Gemm.runtime(U, a: { i in states(q) + i }, b: work + W + cols.lowerBound, n: cols.count, c: { i in gRecurrent + i * W + cols.lowerBound },
+            let h = states(q)
+            Gemm.runtime(U, a: { i in h + i }, b: work + W + cols.lowerBound, n: cols.count, c: { i in gRecurrent + i * W + cols.lowerBound },
                          GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: W))
         }
         if g.cell == .gruResetAfter {
-            Gemm.runtime(U, a: { i in states(g.maskIndex(2)) + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
+            let h = states(g.maskIndex(2))
+            Gemm.runtime(U, a: { i in h + i }, b: work + g.dzhOffset + U, n: U, c: { i in gRecurrent + i * W + 2 * U },
                          GemmReduction(outer: count, inner: T - 1, aOuter: S, aInner: U, bOuter: K, bInner: U))
         } else if g.cell == .gruResetBefore {
             // the candidate's columns see r * h' (extra), against dz's candidate block

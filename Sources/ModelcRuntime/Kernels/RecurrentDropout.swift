@@ -2,8 +2,8 @@
 // training only; inference runs the plain cell. Each image draws, once per sequence, a mask over
 // the input's D features (rate `inputDropout`) and one over the state's U units (rate
 // `recurrentDropout`): inverted, each value 0 or 1 / (1 - rate). With `perGateMasks` (Keras's
-// implementation=1, which tf.keras 2.4+ and Keras 3.8+ force whenever recurrent_dropout is set) it draws one
-// of each per gate block. The masks multiply only what the projections read:
+// implementation=1, which tf.keras 2.4+ and Keras 3.8+ force whenever recurrent_dropout is set)
+// it draws one of each per gate block. The masks multiply only what the projections read:
 //   gate block q = (x[t] * mx_q) W_q + (h[t-1] * mh_q) U_q + b_q
 //   GRU reset_before's candidate: (r * (h[t-1] * mh_h)) U_h
 // while the cell's own carry (LSTM f c', GRU z h'), and the output, use the unmasked state.
@@ -83,7 +83,8 @@ extension Recurrent {
             }
         }
         for (q, cols) in g.maskBlocks(W, masks: g.inputMasks) {
-            Gemm.runtime(count * T, a: { r in state + (r / T) * S + g.maskedInputOffset(q) + g.time(r % T) * D }, b: w.kernel + cols.lowerBound,
+            let xm = g.maskedInputOffset(q)
+            Gemm.runtime(count * T, a: { r in state + (r / T) * S + xm + g.time(r % T) * D }, b: w.kernel + cols.lowerBound,
                          n: cols.count, c: { r in state + (r / T) * S + (r % T) * W + cols.lowerBound }, GemmReduction(k: D, ldb: W),
                          GemmEpilogue(bias: w.bias.map { UnsafePointer($0 + cols.lowerBound) }))
         }
@@ -101,8 +102,9 @@ extension Recurrent {
             }
         }
         for (q, cols) in g.maskBlocks(g.stepColumns, masks: g.recurrentMasks) {
-            Gemm.runtime(count, a: { n in state + n * S + g.maskedStateOffset(q, t - 1) }, b: w.recurrent + cols.lowerBound, n: cols.count,
-                         c: { n in state + n * S + g.recOffset + cols.lowerBound }, GemmReduction(k: U, ldb: W),
+            let (hm, rec) = (g.maskedStateOffset(q, t - 1), g.recOffset + cols.lowerBound)
+            Gemm.runtime(count, a: { n in state + n * S + hm }, b: w.recurrent + cols.lowerBound, n: cols.count,
+                         c: { n in state + n * S + rec }, GemmReduction(k: U, ldb: W),
                          GemmEpilogue(bias: w.recurrentBias.map { UnsafePointer($0 + cols.lowerBound) }),
                          packedB: g.recurrentMasks == 1 ? packedU : nil)
         }
@@ -112,9 +114,9 @@ extension Recurrent {
     /// reset_after's candidate from dzh), each mask's share through the work's scratch.
     static func maskedStateGradient(_ g: RecurrentGeometry, state: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>,
                                     count: Int, ut: UnsafePointer<Float>, _ t: Int, packedUt: UnsafePointer<Float>?) {
-        let (U, W, S, K) = (g.units, g.width, g.stateFloats, g.workFloats)
+        let (U, W, S, K, scratch) = (g.units, g.width, g.stateFloats, g.workFloats, g.dropoutWorkOffset)
         func addShare(_ a: (Int) -> UnsafeMutablePointer<Float>, _ rows: Range<Int>, mask q: Int, packed: UnsafePointer<Float>?) {
-            Gemm.runtime(count, a: a, b: ut + rows.lowerBound * U, n: U, c: { n in work + n * K + g.dropoutWorkOffset },
+            Gemm.runtime(count, a: a, b: ut + rows.lowerBound * U, n: U, c: { n in work + n * K + scratch },
                          GemmReduction(k: rows.count, ldb: U), packedB: packed)
             for n in 0..<count {
                 let dh = work + n * K + g.dhOffset, share = work + n * K + g.dropoutWorkOffset, m = state + n * S + g.stateMaskOffset(q)
@@ -125,7 +127,8 @@ extension Recurrent {
             addShare({ n in work + n * K + t * W + rows.lowerBound }, rows, mask: q, packed: g.recurrentMasks == 1 ? packedUt : nil)
         }
         if g.cell == .gruResetAfter {
-            addShare({ n in work + n * K + g.dzhOffset + t * U }, (2 * U)..<(3 * U), mask: g.maskIndex(2), packed: nil)
+            let dzh = g.dzhOffset + t * U
+            addShare({ n in work + n * K + dzh }, (2 * U)..<(3 * U), mask: g.maskIndex(2), packed: nil)
         }
     }
 
@@ -133,12 +136,12 @@ extension Recurrent {
     /// work's scratch [T, D] (time order).
     static func maskedInputGradient(_ g: RecurrentGeometry, state: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>,
                                     count: Int, wt: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, add: Bool) {
-        let (T, D, W, S, K) = (g.steps, g.inputs, g.width, g.stateFloats, g.workFloats)
+        let (T, D, W, S, K, scratch) = (g.steps, g.inputs, g.width, g.stateFloats, g.workFloats, g.dropoutWorkOffset)
         for (i, (q, cols)) in g.maskBlocks(W, masks: g.inputMasks).enumerated() {
             Gemm.runtime(count * T, a: { r in work + (r / T) * K + (r % T) * W + cols.lowerBound }, b: wt + cols.lowerBound * D, n: D,
-                         c: { r in work + (r / T) * K + g.dropoutWorkOffset + g.time(r % T) * D }, GemmReduction(k: cols.count, ldb: D))
+                         c: { r in work + (r / T) * K + scratch + g.time(r % T) * D }, GemmReduction(k: cols.count, ldb: D))
             for n in 0..<count {
-                let share = work + n * K + g.dropoutWorkOffset, m = state + n * S + g.inputMaskOffset(q), d = dx + n * T * D
+                let share = work + n * K + scratch, m = state + n * S + g.inputMaskOffset(q), d = dx + n * T * D
                 for t in 0..<T {
                     for j in 0..<D {
                         let v = share[t * D + j] * m[j]

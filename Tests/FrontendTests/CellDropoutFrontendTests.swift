@@ -50,6 +50,13 @@ final class CellDropoutFrontendTests: XCTestCase {
             ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.7.0", one(0.2, 0.3)),
             ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, "3.1.1", one(0.2, 0.2)),
             ("LSTM", #", "recurrent_dropout": 0.3"#, "3.0.5", nil),
+            // standalone Keras 2.0.9 to 2.1.2 drew the state's mask at the dropout rate too
+            ("LSTM", #", "dropout": 0.1, "recurrent_dropout": 0.5, "implementation": 1"#, "2.1.2", per(0.1, 0.1)),
+            ("GRU", #", "recurrent_dropout": 0.2, "implementation": 1"#, "2.0.9", nil),
+            ("LSTM", #", "dropout": 0.1, "recurrent_dropout": 0.5, "implementation": 1"#, "2.1.3", per(0.1, 0.5)),
+            ("LSTM", #", "dropout": 0.1, "recurrent_dropout": 0.5, "implementation": 1"#, "2.0.8", per(0.1, 0.5)),
+            // Keras 2.0's deprecated implementation=0 ran as 1
+            ("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.2, "implementation": 0"#, "2.0.4", per(0.2, 0.2)),
             // a 3.0 GRU's recurrent_dropout without dropout masked with ones: nothing to carry
             ("GRU", #", "recurrent_dropout": 0.3, "reset_after": true"#, "3.0.5", nil),
             // a Keras 2 config without its implementation: as tf.keras 2.4+ ran it
@@ -81,8 +88,14 @@ final class CellDropoutFrontendTests: XCTestCase {
     /// config that records no version says which Keras's masks it gets.
     func testOlderKeras3MasksAreNoted() throws {
         let r = try KerasConfig.check(bytes: config("LSTM", #", "dropout": 0.2, "recurrent_dropout": 0.3"#, version: "3.1.0"), file: "m.json", zip: false)
-        XCTAssertTrue(r.layer("rnn")?.notes.contains { $0.hasPrefix("recurrent_dropout=0.3 trained as Keras 3.1 did: its state mask at the dropout rate 0.2") } ?? false,
+        XCTAssertTrue(r.layer("rnn")?.notes.contains("recurrent_dropout=0.3 trained as Keras 3.1 did: its state mask drawn at the dropout rate, 0.2") ?? false,
                       "\(r.layer("rnn")?.notes ?? [])")
+        let none = try KerasConfig.check(bytes: config("GRU", #", "recurrent_dropout": 0.2, "implementation": 1"#, version: "2.0.9"), file: "m.json", zip: false)
+        XCTAssertTrue(none.layer("rnn")?.notes.contains("recurrent_dropout=0.2 trained as Keras 2.0 did: its state mask drawn at the dropout rate, 0.0, so none") ?? false,
+                      "\(none.layer("rnn")?.notes ?? [])")
+        let shared = try KerasConfig.check(bytes: config("LSTM", #", "recurrent_dropout": 0.25"#, version: "3.6.0"), file: "m.json", zip: false)
+        XCTAssertTrue(shared.layer("rnn")?.notes.contains("in-cell dropout as Keras 3.6 drew it: one mask for the state (Keras 3.8 and later draw one per gate with recurrent_dropout)") ?? false,
+                      "\(shared.layer("rnn")?.notes ?? [])")
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/keras_config")
         let json = try String(contentsOfFile: fixtures.appendingPathComponent("cell_dropout.config.json").path, encoding: .utf8)
         let bare = try KerasConfig.check(bytes: Array(json.utf8), file: "m.json", zip: false)

@@ -59,7 +59,7 @@ enum KerasConfigLayers {
             var layer = Layer(name: l.name, kind: kind.rawValue, op: op, inputShape: shape, outputShape: out, line: l.index + 1)
             if from != [i - 1] { layer.producers = from }
             if let o = l.owner { layer.sharesWeightsWith = o; layer.notes.append("call \(l.call + 1) of '\(layers[o].name)': shares its weights") }
-            if case .recurrent(let a) = op, let d = a.cellDropout, let note = try cellDropoutNote(d, l) { layer.notes.append(note) }
+            if case .recurrent(let a) = op, let note = try cellDropoutNote(a.cellDropout, l) { layer.notes.append(note) }
             if try l.config.present("trainable")?.bool() == false, !layer.paramTensors.isEmpty {
                 guard FrozenLayers.isFreezable(layer) else {
                     throw l.entry.error("layer '\(l.name)' (BatchNormalization) is frozen (trainable: false): a frozen Keras BatchNorm normalizes with its moving statistics in training, which modelc does not do")
@@ -75,10 +75,10 @@ enum KerasConfigLayers {
     }
 
     /// The note on a recurrent layer's in-cell dropout as its Keras version drew it, if any.
-    static func cellDropoutNote(_ d: CellDropout, _ l: KLayer) throws -> String? {
+    static func cellDropoutNote(_ d: CellDropout?, _ l: KLayer) throws -> String? {
         let inner = l.className == LayerKind.bidirectional.rawValue ? try l.config.required("layer").required("config") : l.config
-        return KerasCellDropoutRules.note(d, saver: .init(keras3: l.keras3, version: l.kerasVersion),
-                                          configRecurrent: try KerasCellDropoutRules.rate(inner, "recurrent_dropout"))
+        let rates = (try KerasCellDropoutRules.rate(inner, "dropout"), try KerasCellDropoutRules.rate(inner, "recurrent_dropout"))
+        return KerasCellDropoutRules.note(d, saver: .init(keras3: l.keras3, version: l.kerasVersion), config: rates)
     }
 
     /// An InputLayer with its shape (`batch_shape`, Keras 2 `batch_input_shape`); `fill`: the

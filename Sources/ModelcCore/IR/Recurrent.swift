@@ -94,7 +94,7 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if let t = torch { s += ", PyTorch layer \(t.layer)" }
         if let m = mask { s += ", masked (\(m.description))" }
         if let k = hardGateSlope { s += ", hard_sigmoid gates (\(k == 0.2 ? "0.2" : k == 1 / 6 ? "1/6" : "\(k)") x + 0.5)" }
-        if let d = cellDropout { s += ", \(d.description)" }
+        if let d = cellDropout { s += ", \(d.description)" + (d.perGate || cell == .simpleRNN ? "" : " (one mask for all gates)") }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }

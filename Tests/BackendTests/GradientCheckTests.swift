@@ -79,6 +79,8 @@ final class GradientCheckTests: XCTestCase {
     /// reset_before with both per gate, a SimpleRNN with one of each; the TimeDistributed Dense
     /// first checks the masked input gradients.
     func testCellDropout() throws { try check("fx_cell_dropout", samples: 16) }
+    /// The same masks on a masked sequence: masked steps keep the state and pass its gradient.
+    func testCellDropoutMasking() throws { try check("fx_cell_dropout_masking", samples: 16) }
     /// Rescaling and Keras's fixed Normalization between two convolutions (their input gradients
     /// reach the first one's kernel), LayerNormalization over the last axis and over the whole
     /// image, and without center after a Dense.

@@ -38,6 +38,25 @@ final class RecurrentKernelTests: XCTestCase {
         }
     }
 
+    /// With the model's dropout off, a training forward of in-cell dropout layers (masks of
+    /// ones, through the masked kernels) computes the plain cells: the inference outputs.
+    func testCellDropoutOffComputesThePlainCells() throws {
+        for name in ["fx_cell_dropout", "fx_cell_dropout_masking"] {
+            let t = try XCTUnwrap(backendTestModels[name])
+            let m = t.init(maxBatch: 4)
+            var rng = TestRNG(5)
+            TestModels.randomize(m, &rng)
+            let x = rng.array(4 * t.info.inputSize, -1, 1)
+            let inference = TestModels.forward(m, x, count: 4, training: false)
+            (m as? CompiledModelBase)?.dropout = false
+            let off = TestModels.forward(m, x, count: 4, training: true, seed: 9)
+            XCTAssertLessThan(relativeError(off, inference), 1e-5, name)
+            (m as? CompiledModelBase)?.dropout = true
+            let on = TestModels.forward(m, x, count: 4, training: true, seed: 9)
+            XCTAssertGreaterThan(relativeError(on, inference), 1e-3, "\(name): the masks change the training forward")
+        }
+    }
+
     func testEmitterRefusals() {
         var b = ChainBuilder(input: [6, 3])
         b.add("dense", "Dense", .dense(units: 4, useBias: true, activation: .linear))

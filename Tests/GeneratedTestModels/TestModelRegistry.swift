@@ -46,6 +46,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_batchnorm_conv_fused": FxBatchnormConvFused.self,
     "fx_batchnorm_dense_fused": FxBatchnormDenseFused.self,
     "fx_cell_dropout": FxCellDropout.self,
+    "fx_cell_dropout_masking": FxCellDropoutMasking.self,
     "fx_conv1d_dilated_bn": FxConv1dDilatedBn.self,
     "fx_conv1d_gap": FxConv1dGap.self,
     "fx_conv1d_pool": FxConv1dPool.self,

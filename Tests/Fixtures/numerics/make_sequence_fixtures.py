@@ -138,6 +138,25 @@ CASES["cell_dropout"]["dropout_seed"] = 5
 CASES["cell_dropout"]["ir_index"] = {"lstm": 2, "gru": 3, "gru_1": 4, "bidirectional": 5, "lstm_1": 6, "simple_rnn": 7}
 
 
+# The same masks on a masked sequence (Masking(-1): masked steps keep the state, and the masks
+# still multiply the kept steps' projections): an LSTM with both dropouts (a mask per gate), a
+# Bidirectional GRU with both (masked steps output zeros), a SimpleRNN with both.
+case("cell_dropout_masking", (5, 3), 3,
+     "Masking(mask_value=-1) with masked steps (sample 0: steps 0 and 3; sample 2: step 4), LSTM 4 dropout 0.25 "
+     "recurrent_dropout 0.5 return_sequences, Bidirectional(GRU 2 dropout 0.5 recurrent_dropout 0.25 return_sequences) "
+     "concat, SimpleRNN 3 dropout 0.25 recurrent_dropout 0.25, Dense 2; training with modelc's masks",
+     lambda: L.Masking(mask_value=-1.0, name="masking"),
+     lambda: L.LSTM(4, dropout=0.25, recurrent_dropout=0.5, return_sequences=True, name="lstm"),
+     lambda: L.Bidirectional(L.GRU(2, dropout=0.5, recurrent_dropout=0.25, return_sequences=True, name="gru"), name="bidirectional"),
+     lambda: L.SimpleRNN(3, dropout=0.25, recurrent_dropout=0.25, name="simple_rnn"),
+     lambda: L.Dense(2, name="dense"),
+     masked=(-1.0, [(0, 0), (0, 3), (2, 4)]),
+     annotations=["layer lstm: dropout=0.25 recurrent_dropout=0.5", "layer bidirectional: cell=GRU dropout=0.5 recurrent_dropout=0.25",
+                  "layer simple_rnn: dropout=0.25 recurrent_dropout=0.25"])
+CASES["cell_dropout_masking"]["dropout_seed"] = 11
+CASES["cell_dropout_masking"]["ir_index"] = {"lstm": 2, "bidirectional": 3, "simple_rnn": 4}
+
+
 M64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
@@ -216,6 +235,12 @@ CASES["masking"]["build"] = sequential("masking", (6, 3), *[
     lambda: L.LSTM(3, return_sequences=True, name="lstm"),
     lambda: L.Bidirectional(L.GRU(2, return_sequences=True, name="gru"), name="bidirectional"),
     lambda: L.SimpleRNN(3, name="simple_rnn"),
+    lambda: L.Dense(2, name="dense")])
+CASES["cell_dropout_masking"]["build"] = sequential("cell_dropout_masking", (5, 3), *[
+    lambda: L.Masking(mask_value=-1.0, name="masking"),
+    lambda: L.LSTM(4, dropout=0.25, recurrent_dropout=0.5, return_sequences=True, name="lstm"),
+    lambda: L.Bidirectional(L.GRU(2, dropout=0.5, recurrent_dropout=0.25, return_sequences=True, name="gru"), name="bidirectional"),
+    lambda: L.SimpleRNN(3, dropout=0.25, recurrent_dropout=0.25, name="simple_rnn"),
     lambda: L.Dense(2, name="dense")])
 
 

@@ -57,18 +57,20 @@ public enum KerasConfig {
     /// `model_config` (a weights-only `.h5` has none, and is refused saying so).
     static func check(h5 path: String) throws -> CheckReport {
         try checkFile(path)        // the same missing-file and directory errors as the other kinds
-        let config: String?, version: String?
+        let config: String?, version: String?, training: String?
         do {
             let h5 = try HDF5File(path: path)
             config = try h5.rootAttributeString("model_config")
             version = (try? h5.rootAttributeString("keras_version")) ?? nil   // unreadable: unknown (KerasModel.read falls back)
+            training = try h5.rootAttributeString("training_config")   // model.compile's settings (KerasCompileConfig)
         } catch let e as DataError {
             throw modelError(e, file: path)
         }
         guard let text = config else {
             throw ModelError(file: path, line: nil, message: "has no 'model_config' attribute: a weights-only .h5 (model.save_weights) holds no architecture; give the model's summary or its .keras/.h5 model file, and this file as --weights")
         }
-        return try check(json: Array(text.utf8), file: path, container: "model_config", kerasVersion: version)
+        return try check(json: Array(text.utf8), file: path, container: "model_config", kerasVersion: version,
+                         trainingConfig: training.map { Array($0.utf8) })
     }
 
     /// Checks a `.keras` zip (`zip`) or config JSON held in memory; `file` names it in messages.
@@ -139,10 +141,16 @@ public enum KerasConfig {
 
     /// `kerasVersion`: the version the file records (.keras metadata.json, .h5 root attribute),
     /// which decides what some activation names compute (KerasConfigLayers.activation).
-    static func check(json: [UInt8], file: String, container: String?, kerasVersion: String? = nil) throws -> CheckReport {
+    /// `trainingConfig`: a Keras 2 .h5's training_config attribute (Keras 3 keeps compile_config
+    /// in the config's root).
+    static func check(json: [UInt8], file: String, container: String?, kerasVersion: String? = nil,
+                      trainingConfig: [UInt8]? = nil) throws -> CheckReport {
         let root = JNode(value: try JSONReader.parse(json, file: file), path: "", file: file)
         let model = try KerasModel.read(root, kerasVersion: kerasVersion)
-        let (ann, annDoc) = try sidecar(of: file)
+        var (ann, annDoc) = try sidecar(of: file)
+        let compile = try trainingConfig.map { JNode(value: try JSONReader.parse($0, file: file + " (training_config)"), path: "", file: file + " (training_config)") }
+            ?? root.optional("compile_config")
+        let trainedWith = try KerasCompileConfig.apply(compile, to: &ann, file: file)
         try checkLayerDirectives(ann, layers: model.layers, doc: annDoc)
         var (ir, problems) = try KerasConfigLayers.build(model, file: file, annotations: ann)
         if let n = ann.name { ir.name = n }
@@ -151,6 +159,7 @@ public enum KerasConfig {
         let doc = Document(text: "", path: file)
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
+        if let t = trainedWith { ir.assumptions.append(t) }
         do { try AugmentationLayers.check(ir) } catch let e as ModelError { throw located(e, ir: ir) }
         try KerasConfigRegularizers.apply(&ir, layers: model.layers, weightDecayAnnotated: ann.trainingKeys.contains("weight_decay") || ann.trainingKeys.contains("wd"))
         do { try ModelInputs.resolve(&ir, order: model.inputs, classesAnnotated: ann.classes != nil) } catch let e as ModelError { throw located(e, ir: ir) }

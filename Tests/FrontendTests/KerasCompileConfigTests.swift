@@ -31,8 +31,8 @@ final class KerasCompileConfigTests: XCTestCase {
         XCTAssertEqual(r.ir.training.optimizer, .nesterov)
         XCTAssertEqual(r.ir.training.momentum, 0.9)
         XCTAssertEqual(r.ir.training.learningRate, 0.01)
-        XCTAssertEqual(r.ir.training.loss, .sparseCategoricalCrossEntropy)
-        XCTAssertEqual(note(r), "train: optimizer=nesterov momentum=0.9 lr=0.01 loss=sparse_categorical_crossentropy from the file's compile settings")
+        XCTAssertEqual(r.ir.training.loss, .crossEntropy)   // the one of the head and the data
+        XCTAssertEqual(note(r), "train: optimizer=nesterov momentum=0.9 lr=0.01 loss=crossentropy from the file's compile settings")
         XCTAssertFalse(r.ir.assumptions.contains { $0.contains("optimizer=adam") && $0.contains("(defaults") }, "\(r.ir.assumptions)")
     }
 
@@ -72,8 +72,8 @@ final class KerasCompileConfigTests: XCTestCase {
         let r = try Frontend.check(path: path)
         XCTAssertEqual(r.ir.training.learningRate, 0.5)
         XCTAssertEqual(r.ir.training.epochs, 3)
-        XCTAssertEqual(r.ir.training.loss, .categoricalCrossEntropy)
-        XCTAssertEqual(note(r), "train: optimizer=adam loss=categorical_crossentropy from the file's compile settings (FILE.modelc's train: keys override the rest)")
+        XCTAssertEqual(r.ir.training.loss, .crossEntropy)
+        XCTAssertEqual(note(r), "train: optimizer=adam loss=crossentropy from the file's compile settings (FILE.modelc's train: keys override the rest)")
     }
 
     /// A published Keras 2.2 .h5 (FER's emotion model, Tests/Fixtures/published_models).
@@ -84,6 +84,6 @@ final class KerasCompileConfigTests: XCTestCase {
         XCTAssertEqual(r.ir.training.optimizer, .adam)
         XCTAssertEqual(r.ir.training.learningRate, Float(0.00010000000474974513))
         XCTAssertEqual(r.ir.training.epsilon, 1e-8)
-        XCTAssertEqual(r.ir.training.loss, .categoricalCrossEntropy)
+        XCTAssertEqual(r.ir.training.loss, .crossEntropy)   // categorical_crossentropy: labeled data trains it
     }
 }

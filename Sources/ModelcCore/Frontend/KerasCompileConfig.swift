@@ -97,6 +97,9 @@ enum KerasCompileConfig {
         guard let kind = LossKind(name: name.lowercased()), kind != .crossEntropy, kind != .multiMargin else {
             notes.append("loss \(name) (modelc computes \(LossKind.namesList))"); return []
         }
-        return [("loss", kind.rawValue)]
+        // a cross-entropy as modelc's crossentropy, the one that fits the head and the data
+        // (softmax: categorical on one-hot targets, sparse on labels; sigmoid: binary), which is
+        // Keras's on the targets it took; so labeled data trains a categorical_crossentropy model
+        return [("loss", kind == .meanSquaredError || kind == .meanAbsoluteError ? kind.rawValue : LossKind.crossEntropy.rawValue)]
     }
 }

@@ -145,9 +145,9 @@ final class CellDropoutFrontendTests: XCTestCase {
 
     func testTableAnnotationRefusals() {
         checkError("```modelc\nlayer dense_1: dropout=0.2\n```\n" + Self.table,
-                   contains: "layer 'dense_1' (Dense): dropout=, recurrent_dropout= and implementation= apply to SimpleRNN, LSTM and GRU layers")
+                   contains: "test.md:2: error: layer 'dense_1' (Dense): dropout=, recurrent_dropout= and implementation= apply to SimpleRNN, LSTM and GRU layers")
         checkError("```modelc\nlayer gru_1: recurrent_dropout=0.2 implementation=2\n```\n" + Self.table,
-                   contains: "layer 'gru_1': implementation=2 with recurrent_dropout")
+                   contains: "test.md:2: error: layer 'gru_1': implementation=2 with recurrent_dropout")
         checkError("```modelc\nlayer lstm_1: dropout=1\n```\n" + Self.table, contains: "dropout=1: expected a rate in [0, 1)")
         checkError("```modelc\nlayer lstm_1: implementation=3\n```\n" + Self.table, contains: "implementation=3: expected 1")
     }

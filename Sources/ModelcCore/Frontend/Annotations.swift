@@ -76,6 +76,10 @@ struct LayerOverrides: Equatable {
     var dropout: Float?
     var recurrentDropout: Float?
     var implementation: Int?
+    /// The in-cell dropout's keys this sets, in the annotation's spelling.
+    var cellDropoutKeys: [String] {
+        [("dropout", dropout != nil), ("recurrent_dropout", recurrentDropout != nil), ("implementation", implementation != nil)].filter(\.1).map(\.0)
+    }
     /// Keras's random image layers (Frontend/AugmentationKeys.swift).
     var augment = AugmentOverrides()
     /// A PyTorch container named like a residual block: `residual=false` says forward() runs it as
@@ -143,6 +147,11 @@ struct Annotations {
         var o = LayerOverrides()
         for d in layers where d.matches(layerName) { o.merge(d.overrides) }
         return o
+    }
+
+    /// The line of the first directive for the layer with a setting `sets` holds (nil: none).
+    func line(of layerName: String, setting sets: (LayerOverrides) -> Bool) -> Int? {
+        layers.first { $0.matches(layerName) && sets($0.overrides) }?.line
     }
 
     /// The settings of the directives that name the layer without a glob (`layer pool1:`, not

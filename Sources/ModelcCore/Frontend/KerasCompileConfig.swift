@@ -18,14 +18,13 @@ enum KerasCompileConfig {
         var notes: [String] = []
         var keys = try optimizer(config, notes: &notes)
         keys += try loss(config, notes: &notes)
-        let sidecar = ann.trainingKeys.union(ann.trainingKeys.map(SemanticDefaults.alias))
-        let taken = keys.filter { !sidecar.contains($0.0) && !sidecar.contains(SemanticDefaults.alias($0.0)) }
+        // the keys are the canonical spellings; the sidecar may use either (lr or learning_rate)
+        let taken = keys.filter { !ann.trainingKeys.contains($0.0) && !ann.trainingKeys.contains(SemanticDefaults.alias($0.0)) }
+        let read = taken.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         if !taken.isEmpty {
-            let text = taken.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            try AnnotationParser.trainDirective(text, line: 1, doc: Document(text: "train: " + text, path: file), into: &ann)
+            try AnnotationParser.trainDirective(read, line: 1, doc: Document(text: "train: " + read, path: file), into: &ann)
         }
         guard !keys.isEmpty || !notes.isEmpty else { return nil }
-        let read = taken.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         return "train: \(read.isEmpty ? "nothing" : read) from the file's compile settings"
             + (taken.count < keys.count ? " (FILE.modelc's train: keys override the rest)" : "")
             + (notes.isEmpty ? "" : "; not reproduced: " + notes.joined(separator: "; "))
@@ -41,36 +40,38 @@ enum KerasCompileConfig {
         }
         // tf.keras 2.11+ names its optimizers "Custom>Adam"
         let name = cls.lowercased().replacingOccurrences(of: "custom>", with: "").replacingOccurrences(of: "keras.optimizers.", with: "")
-        func number(_ key: String) throws -> String? {
+        // a key's value as the Float modelc trains with (a schedule or other non-number: a note)
+        func number(_ key: String) throws -> Float? {
             guard let n = try cfg?.present(key) else { return nil }
             guard case .number = n.value else { notes.append("\(key) \(n.value.isObject ? "(a schedule)" : "")"); return nil }
-            return "\(try n.float())"   // the Float modelc trains with, in its shortest form
+            return try n.float()
         }
+        func setting(_ key: String, _ configKey: String) throws -> (String, String)? { try number(configKey).map { (key, "\($0)") } }
         func flag(_ key: String) throws -> Bool { try cfg?.present(key).map { n -> Bool in if case .bool(let b) = n.value { return b }; return false } ?? false }
         for key in ["clipnorm", "clipvalue", "global_clipnorm"] where try number(key) != nil { notes.append("\(key) (gradient clipping)") }
         if try flag("use_ema") { notes.append("use_ema") }
-        if let d = try number("decay"), try cfg?.present("decay")?.float() != 0 { notes.append("decay=\(d) (Keras 2's learning-rate decay)") }
+        if let d = try number("decay"), d != 0 { notes.append("decay=\(d) (Keras 2's learning-rate decay)") }
         var keys: [(String, String)] = []
-        let lr = try number("learning_rate") ?? number("lr")
+        let lr = try setting("lr", "learning_rate") ?? setting("lr", "lr")
         switch name {
         case "sgd":
-            let m = try number("momentum"), still = try cfg?.present("momentum")?.float() ?? 0 == 0
-            keys = [("optimizer", try flag("nesterov") && !still ? "nesterov" : still ? "sgd" : "momentum")] + (still ? [] : [("momentum", m!)])
+            let m = try number("momentum") ?? 0
+            keys = [("optimizer", m == 0 ? "sgd" : try flag("nesterov") ? "nesterov" : "momentum")] + (m == 0 ? [] : [("momentum", "\(m)")])
         case "adam", "adamw":
-            keys = [("optimizer", name)] + [("beta1", try number("beta_1")), ("beta2", try number("beta_2")), ("epsilon", try number("epsilon"))].compactMap { k, v in v.map { (k, $0) } }
-            if name == "adamw", let wd = try number("weight_decay") { keys.append(("weight_decay", wd)) }
+            keys = [("optimizer", name)] + [try setting("beta1", "beta_1"), try setting("beta2", "beta_2"), try setting("epsilon", "epsilon")].compactMap { $0 }
+            if name == "adamw", let wd = try setting("weight_decay", "weight_decay") { keys.append(wd) }
             if try flag("amsgrad") { notes.append("amsgrad") }
         case "rmsprop":
-            keys = [("optimizer", "rmsprop")] + [("rho", try number("rho")), ("epsilon", try number("epsilon"))].compactMap { k, v in v.map { (k, $0) } }
-            if let m = try number("momentum"), try cfg?.present("momentum")?.float() != 0 { notes.append("RMSprop momentum=\(m)") }
+            keys = [("optimizer", "rmsprop")] + [try setting("rho", "rho"), try setting("epsilon", "epsilon")].compactMap { $0 }
+            if let m = try number("momentum"), m != 0 { notes.append("RMSprop momentum=\(m)") }
             if try flag("centered") { notes.append("centered RMSprop") }
         case "adadelta":
-            keys = [("optimizer", "adadelta")] + [("rho", try number("rho")), ("epsilon", try number("epsilon"))].compactMap { k, v in v.map { (k, $0) } }
+            keys = [("optimizer", "adadelta")] + [try setting("rho", "rho"), try setting("epsilon", "epsilon")].compactMap { $0 }
         default:
             notes.append("optimizer \(cls) (modelc trains with sgd, momentum, nesterov, adam, adamw, rmsprop or adadelta)")
             return []
         }
-        return keys + (lr.map { [("lr", $0)] } ?? [])
+        return keys + [lr].compactMap { $0 }
     }
 
     /// loss: one named loss modelc computes (not from logits); anything else is a note.

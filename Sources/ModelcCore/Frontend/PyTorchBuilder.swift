@@ -129,9 +129,7 @@ enum PyTorchBuilder {
     /// would change nothing, so a directive naming a layer with them is an error (`o`: the named
     /// directives' settings; a glob's are not checked).
     static func checkKerasCellSettings(_ l: Layer, _ o: LayerOverrides, _ line: Int?, _ doc: Document) throws {
-        let keys = [("recurrent_activation", o.recurrentActivation != nil), ("dropout", o.dropout != nil),
-                    ("recurrent_dropout", o.recurrentDropout != nil), ("implementation", o.implementation != nil)].filter(\.1).map(\.0)
-        guard let key = keys.first else { return }
+        guard let key = ((o.recurrentActivation != nil ? ["recurrent_activation"] : []) + o.cellDropoutKeys).first else { return }
         throw doc.error(line ?? l.line, "layer '\(l.name)' (\(l.kind)): \(key)= is a Keras recurrent layer's setting; a PyTorch recurrent module computes sigmoid gates, and its dropout (between stacked layers) is read from its repr")
     }
 

@@ -16,15 +16,16 @@ enum RecurrentCellDropout {
     static func apply(_ ir: inout ModelIR, annotations ann: Annotations, document doc: Document) throws {
         for i in ir.layers.indices {
             let o = ann.overrides(for: ir.layers[i].name)
-            guard o.dropout != nil || o.recurrentDropout != nil || o.implementation != nil else { continue }
+            guard !o.cellDropoutKeys.isEmpty else { continue }
+            let line = ann.line(of: ir.layers[i].name) { !$0.cellDropoutKeys.isEmpty } ?? ir.layers[i].line
             guard case .recurrent(var a) = ir.layers[i].op else {
-                let named = ann.namedOverrides(for: ir.layers[i].name)
-                guard named.dropout != nil || named.recurrentDropout != nil || named.implementation != nil else { continue }
-                throw doc.error(ir.layers[i].line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): dropout=, recurrent_dropout= and implementation= apply to SimpleRNN, LSTM and GRU layers (and a Bidirectional one around them); a Dropout layer's rate is rate=")
+                // a glob (`layer *:`) sets it where it applies; a layer named for it must take it
+                guard !ann.namedOverrides(for: ir.layers[i].name).cellDropoutKeys.isEmpty else { continue }
+                throw doc.error(line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): dropout=, recurrent_dropout= and implementation= apply to SimpleRNN, LSTM and GRU layers (and a Bidirectional one around them); a Dropout layer's rate is rate=")
             }
             let (input, recurrent) = (o.dropout ?? 0, o.recurrentDropout ?? 0)
             if a.cell == .gru && recurrent > 0 && o.implementation == 2 {
-                throw doc.error(ir.layers[i].line, "layer '\(ir.layers[i].name)': implementation=2 with recurrent_dropout (an older Keras's GRU, which carried its masked state into the new one) is not supported; Keras 2.4 and later and Keras 3 run implementation=1")
+                throw doc.error(line, "layer '\(ir.layers[i].name)': implementation=2 with recurrent_dropout (an older Keras's GRU, which carried its masked state into the new one) is not supported; Keras 2.4 and later and Keras 3 run implementation=1")
             }
             guard input > 0 || recurrent > 0 else { continue }
             let perGate = a.cell != .simpleRNN && (o.implementation.map { $0 == 1 } ?? (recurrent > 0))

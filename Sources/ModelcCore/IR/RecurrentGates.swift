@@ -17,8 +17,8 @@ enum RecurrentGates {
             guard case .recurrent(var a) = ir.layers[i].op, a.cell != .simpleRNN else {
                 // a glob (`layer *:`) sets it where it applies; a layer named for it must take it
                 guard ann.namedOverrides(for: ir.layers[i].name).recurrentActivation != nil else { continue }
-                let d = ann.layers.first { $0.matches(ir.layers[i].name) && $0.overrides.recurrentActivation != nil }
-                throw doc.error(d?.line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): recurrent_activation applies to LSTM and GRU layers (and a Bidirectional one around them)")
+                let line = ann.line(of: ir.layers[i].name) { $0.recurrentActivation != nil }
+                throw doc.error(line ?? ir.layers[i].line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)): recurrent_activation applies to LSTM and GRU layers (and a Bidirectional one around them)")
             }
             a.hardGateSlope = v == "hard_sigmoid" ? slope : nil
             ir.layers[i].op = .recurrent(a)

@@ -14,7 +14,9 @@
 // Before: a decoded ONNXModel (constant shape computations folded first: ONNXConstantFolding;
 //         then a LayerNorm written as primitive operators made one LayerNormalization node:
 //         ONNXLayerNormPattern; activations written so made one node: ONNXActivationPatterns;
-//         a BatchNorm1d between Unsqueeze and Squeeze made one node: ONNXSqueezedBatchNorm).
+//         a BatchNorm1d between Unsqueeze and Squeeze made one node: ONNXSqueezedBatchNorm;
+//         recurrent nodes given batch-first semantics: ONNXRecurrentPattern; an Embedding's
+//         Gather given its ids first: ONNXEmbeddingGather).
 // After:  the steps in topological order (a MatMul and the Add of its bias merged into one
 //         step), or a DataError naming the node that breaks the rules: a second computed input
 //         of a non-merge node, an input nothing produces (missing initializer?), a node off the
@@ -42,11 +44,11 @@ public struct ONNXStep: Sendable {
     public var shapeInputs: [Int: String] = [:]
 
     public var opType: String { node.opType }
-    public var hasParameters: Bool { ONNXChain.parameterOps.contains(node.opType) }
+    public var hasParameters: Bool { ONNXChain.parameterOps.contains(node.opType) || node.rewrite == .embedding }
 }
 
 public struct ONNXChain: Sendable {
-    public static let parameterOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization"]
+    public static let parameterOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "LSTM", "GRU", "RNN"]
 
     public var model: ONNXModel
     public var file: String
@@ -67,6 +69,9 @@ public struct ONNXChain: Sendable {
         var constants: [String: ONNXTensor] = [:]
         for t in g.initializers { constants[t.name] = t }
         let folded = try ONNXConstantFolding.fold(g, constants: &constants, file: file)
+        if let n = g.nodes.first(where: { ["Loop", "Scan", "If"].contains($0.opType) }) {
+            throw DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)): control flow (Loop, Scan, If) is not supported; a recurrence written as a Loop (tf2onnx's Keras GRU, a scripted PyTorch RNN) is read as an ONNX LSTM, GRU or RNN node instead (torch.onnx.export of nn.LSTM, nn.GRU, nn.RNN; tf2onnx of a Keras LSTM)")
+        }
         let inputs = g.inputs.filter { constants[$0.name] == nil }
         guard inputs.count == 1, let input = inputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
@@ -80,7 +85,12 @@ public struct ONNXChain: Sendable {
         skipped.formUnion(activations.skipped)
         let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
         skipped.formUnion(squeezed.skipped)
-        g.nodes = squeezed.nodes
+        let recurrent = try ONNXRecurrentPattern.rewrite(squeezed.nodes, constants: constants, skipping: skipped, output: output.name,
+                                                         steps: Self.sequenceLength(input), file: file)
+        skipped.formUnion(recurrent.skipped)
+        let embeddings = ONNXEmbeddingGather.rewrite(recurrent.nodes, constants: constants, skipping: skipped)
+        skipped.formUnion(embeddings.skipped)
+        g.nodes = embeddings.nodes
         let (shapeNodes, shapeTensors) = Self.shapeNodes(g, skipping: skipped, constants: constants)
         shapeComputation = ONNXShapeComputation(nodes: shapeNodes.sorted().map { g.nodes[$0] }, constants: constants, file: file)
         do {
@@ -91,6 +101,12 @@ public struct ONNXChain: Sendable {
             throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses, failingNode: node))
         }
         Self.name(&steps)
+    }
+
+    /// The sequence length of a graph input [N, T] or [N, T, F], when it is fixed.
+    static func sequenceLength(_ input: ONNXValueInfo) -> Int? {
+        guard let d = input.dims, d.count == 2 || d.count == 3, case .value(let t) = d[1] else { return nil }
+        return t
     }
 
     /// The one graph output no node reads, and the others, which later nodes read (an exporter
@@ -148,7 +164,7 @@ public struct ONNXChain: Sendable {
                     throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)): input '\(name)' is neither an initializer, a Constant nor a node output (missing initializer?)")
                 }
                 if n.opType == "Gather", k == 1, let table = n.inputs.first, constants[table] != nil {
-                    throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) looks up rows of the initializer '\(table)' by the computed indices '\(name)' (an nn.Embedding), which modelc does not read from ONNX files; give it the model's print(model) repr, which reads Embedding, and its state_dict as weights")
+                    throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) looks up entries of the initializer '\(table)' by the computed indices '\(name)' along axis \(n.attributes["axis"]?.i ?? 0); modelc reads such a Gather as an Embedding: a table [vocab, dim] indexed along axis 0")
                 }
                 if !mergeOps.contains(n.opType) && k != 0 {
                     let shape = n.inputs.contains { producer[$0].map { g.nodes[$0].opType == "Shape" } ?? false }
@@ -286,6 +302,10 @@ public struct ONNXChain: Sendable {
     public func stateDict() throws -> [String: NDArray] {
         var out: [String: NDArray] = [:]
         for s in steps where s.hasParameters {
+            if s.node.rewrite != nil, ONNXRecurrentPattern.operators.contains(s.opType) {
+                for p in try Self.recurrentParameters(s, values: true, file: file) { out["\(s.name).\(p.suffix)"] = NDArray(float32: p.values, shape: p.shape) }
+                continue
+            }
             for (suffix, t, transpose) in try Self.parameters(s, file: file) {
                 var v = try t.floats()
                 var shape = t.dims
@@ -322,6 +342,8 @@ public struct ONNXChain: Sendable {
         case "BatchNormalization":
             return [("weight", try need(1, "scale"), false), ("bias", try need(2, "bias B"), false),
                     ("running_mean", try need(3, "running mean"), false), ("running_var", try need(4, "running variance"), false)]
+        case "Gather" where s.node.rewrite == .embedding:
+            return [("weight", try need(1, "table"), false)]
         case "LayerNormalization":
             // A decomposed LayerNorm (ONNXLayerNormPattern) without its Mul has no scale.
             let scale: ONNXTensor? = try s.node.decomposed.isEmpty ? need(1, "scale") : s.constants[1]

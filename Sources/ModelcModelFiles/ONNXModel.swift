@@ -103,6 +103,8 @@ public struct ONNXNode: Sendable {
     public var offset = 0
     /// The operators this node stands for when it is a recognized pattern (ONNXLayerNormPattern); empty for a node of the file.
     public var decomposed: [String] = []
+    /// Set when a pattern gave the node modelc's semantics rather than the operator's (ONNXRecurrentPattern, ONNXEmbeddingGather).
+    public var rewrite: ONNXRewrite?
 
     static func decode(_ reader: ProtoReader) throws -> ONNXNode {
         var r = reader
@@ -134,6 +136,7 @@ public struct ONNXAttribute: Sendable {
     public var t: ONNXTensor?
     public var floats: [Float] = []
     public var ints: [Int] = []
+    public var strings: [String] = []
     /// A subgraph (If, Loop, Scan bodies): present but not decoded.
     public var hasGraph = false
     public var offset = 0
@@ -153,12 +156,22 @@ public struct ONNXAttribute: Sendable {
             case (6, .lengthDelimited), (11, .lengthDelimited): a.hasGraph = true; try r.skip(w)
             case (7, _): try r.floats(w, into: &a.floats)
             case (8, _): try r.int64s(w, into: &ints)
+            case (9, .lengthDelimited): a.strings.append(try r.string())
             default: try r.skip(w)
             }
         }
         a.ints = ints.map { Int(truncatingIfNeeded: $0) }
         return a
     }
+}
+
+/// What a rewritten node computes, where that differs from its ONNX operator.
+public enum ONNXRewrite: Sendable, Equatable {
+    /// An LSTM, GRU or RNN reading a batch-first sequence [N, T, F] and writing every step
+    /// [N, T, D*H] (`sequence`) or the final states [N, D*H] (directions side by side).
+    case recurrent(sequence: Bool)
+    /// A Gather of an initializer's rows by computed ids, its inputs swapped to [ids, table].
+    case embedding
 }
 
 /// A graph input or output: its name, element type and dims (nil: no shape given).

@@ -44,6 +44,12 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
         try compileAndCompare("expected_layernorm_patterns.json")
     }
 
+    /// LSTM, GRU and RNN nodes (both torch.onnx exporters, tf2onnx) over image rows, and after an
+    /// Embedding over the token ids of recurrent_ids.npz: make_onnx_recurrent.py.
+    func testCompiledRecurrentFixturesMatchOnnxruntimeAndTrain() throws {
+        try compileAndCompare("expected_recurrent.json")
+    }
+
     /// Compiles every model of a fixture list (make_onnx.py's or make_onnx_graphs.py's).
     func compileAndCompare(_ list: String) throws {
         let modelc = try modelc()
@@ -62,21 +68,25 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
             XCTAssertEqual(c.status, 0, "\(name): \(c.err)")
             guard c.status == 0 else { continue }
             let expected = try XCTUnwrap(models[name]?["probabilities"] as? [[Double]])
-            for (k, i) in indices.enumerated() {
-                let probs = try probabilities(bin, ["--weights", onnx, "--idx", idx, "--index", "\(i)"], cwd: tmp)
+            // Token ids come from the list's .npz (its x, then y for training); images from the IDX file.
+            let npz = models[name]?["input"] as? String == "npz" ? try XCTUnwrap(root["npz"] as? String) : nil
+            let data = npz.map { repo.appendingPathComponent($0).path }
+            let examples = data.map { d in indices.indices.map { ["--data", d, "--index", "\($0)"] } } ?? indices.map { ["--idx", idx, "--index", "\($0)"] }
+            for (k, example) in examples.enumerated() {
+                let probs = try probabilities(bin, ["--weights", onnx] + example, cwd: tmp)
                 XCTAssertEqual(probs.count, 10)
                 let diff = zip(probs, expected[k]).map { abs($0 - $1) }.max() ?? 1
-                XCTAssertLessThanOrEqual(diff, 1e-5, "\(name) image \(i): \(probs) vs onnxruntime \(expected[k])")
+                XCTAssertLessThanOrEqual(diff, 1e-5, "\(name) example \(example): \(probs) vs onnxruntime \(expected[k])")
             }
             // One training step (16 images, batch 16) from the file's initializers.
-            let t = try run(bin, ["train", "--data", repo.appendingPathComponent("Tests/Fixtures/data/kmnist").path, "--weights", onnx,
+            let t = try run(bin, ["train", "--data", data ?? repo.appendingPathComponent("Tests/Fixtures/data/kmnist").path, "--weights", onnx,
                                   "--epochs", "1", "--batch", "16", "--limit", "16", "--val-split", "0", "--checkpoint", "\(tmp)/\(name).ckpt", "--json"],
                           cwd: tmp)
             XCTAssertEqual(t.status, 0, "\(name): \(t.err)")
             let epoch = try XCTUnwrap(t.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .first { $0["epoch"] as? Int == 1 }, "\(name): \(t.out)")
             XCTAssertTrue((epoch["loss"] as? Double)?.isFinite ?? false, "\(name): \(epoch)")
-            let after = try probabilities(bin, ["--checkpoint", "\(tmp)/\(name).ckpt", "--idx", idx, "--index", "\(indices[0])"], cwd: tmp)
+            let after = try probabilities(bin, ["--checkpoint", "\(tmp)/\(name).ckpt"] + examples[0], cwd: tmp)
             XCTAssertEqual(after.reduce(0, +), 1, accuracy: 1e-4, name)
             XCTAssertGreaterThan(zip(after, expected[0]).map { abs($0 - $1) }.max() ?? 0, 1e-6, "\(name): the step changed nothing")
         }

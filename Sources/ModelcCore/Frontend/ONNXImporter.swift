@@ -45,7 +45,10 @@ enum ONNXImporter {
         var layout = ONNXLayout()
         let nhwcInput = ONNXLayout.nhwcInput(chain)
         if nhwcInput { layout.nhwc.insert(chain.input.name) }
-        let input = try inputShape(chain, nhwc: nhwcInput)
+        let readerNode = chain.steps.lazy.map(\.node).filter { $0.inputs.contains(chain.input.name) && $0.rewrite != nil }.first
+        let reader = readerNode?.rewrite
+        let input = try inputShape(chain, nhwc: nhwcInput, reader: readerNode)
+        if case .recurrent? = reader { layout.sequences.insert(chain.input.name) }
         let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
         var c = PyTorchBuilder.Chain(shape: input)
         var shapes = chain.shapeComputation
@@ -92,12 +95,18 @@ enum ONNXImporter {
             layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
         }
+        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, sequenceInput: reader != nil, doc: doc)
+    }
+
+    /// The IR of the chain's layers: the input layer first, the file's facts as assumptions, the
+    /// dataset and training defaults.
+    static func assemble(_ layers: [Layer], input: [Int], chain: ONNXChain, layout: ONNXLayout, nhwcInput: Bool, sequenceInput: Bool,
+                         doc: Document) throws -> ModelIR {
         let hwc = try layout.hwcOrder(file: chain.file)
-        let layers = c.layers
         try PyTorchBuilder.checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
                                line: 1, notes: [nhwcInput ? "input \(input) (H, W, C) from the graph input '\(chain.input.name)' (NHWC, turned NCHW by the graph)"
-                                                : "input \(PyTorchBuilder.chw(input)) (C, H, W) from the graph input '\(chain.input.name)'"])
+                                                : PyTorchBuilder.inputNote(input, first: sequenceInput ? layers.first : nil) + " from the graph input '\(chain.input.name)'"])
         var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
                          layers: [inputLayer] + layers)
         let ann = Annotations()
@@ -118,6 +127,9 @@ enum ONNXImporter {
     static func append(_ s: ONNXStep, from: [Int], shapes: [[Int]], to c: inout PyTorchBuilder.Chain, layout: inout ONNXLayout,
                        chain: ONNXChain, avoiding paramNames: Set<String>, doc: Document) throws {
         let st = ONNXOperators.Step(s: s, chain: chain, doc: doc)
+        try layout.checkSequenceRead(st, shape: shapes[0])
+        c.recurrentSequence = s.inputs.contains(where: layout.sequences.contains) ? s.inputs[0] : nil
+        defer { if c.recurrentSequence != nil && c.shape.count == 2 { layout.sequences.insert(s.output) } }
         if try !ONNXChain.mergeOps.contains(s.opType) && layout.layoutOnly(st, shape: shapes[0]) { return }
         if ONNXChain.mergeOps.contains(s.opType), let t = s.inputs.first(where: layout.nhwc.contains) {
             throw st.err("reads '\(t)', which the graph holds NHWC (Keras layout); merges of NHWC tensors are not supported")
@@ -131,13 +143,25 @@ enum ONNXImporter {
         if c.layers.count > before, from[0] != before { c.layers[before].producers = [from[0]] }
     }
 
-    /// The graph input's [N, C, H, W], [N, C, L] or [N, F] (or, `nhwc`, [N, H, W, C]) as the IR's [H, W, C], [L, C] or [F].
-    static func inputShape(_ chain: ONNXChain, nhwc: Bool = false) throws -> [Int] {
-        let v = chain.input
+    /// The graph input's [N, C, H, W], [N, C, L] or [N, F] (or, `nhwc`, [N, H, W, C]) as the IR's [H, W, C], [L, C] or [F];
+    /// read by an Embedding, token ids [N, T] as [T] (FLOAT when the graph casts them); read by a
+    /// recurrent layer, a sequence [N, T, F] as [T, F].
+    static func inputShape(_ chain: ONNXChain, nhwc: Bool = false, reader node: ONNXNode? = nil) throws -> [Int] {
+        let v = chain.input, reader = node?.rewrite
         func err(_ m: String) -> ModelError { ModelError(file: chain.file, line: nil, message: "graph input '\(v.name)': \(m)") }
-        guard v.elemType == 1 else { throw err("expected FLOAT elements, found element type \(v.elemType)") }
-        guard let dims = v.dims, (2...4).contains(dims.count) else {
-            throw err("expected a shape [N, C, H, W], [N, C, L] or [N, F], found \(v.dims.map { "\($0.count) dimensions" } ?? "no shape")")
+        let ids = reader == .embedding
+        if ids {
+            let cast = !(node?.decomposed.isEmpty ?? true)
+            guard [6, 7].contains(v.elemType) || (cast && v.elemType == 1) else {
+                throw err("read by an Embedding: expected INT64 or INT32 token ids\(cast ? " (or FLOAT ids the graph casts)" : ""), found element type \(v.elemType)")
+            }
+        } else {
+            guard v.elemType == 1 else { throw err("expected FLOAT elements, found element type \(v.elemType)") }
+        }
+        let ranks: ClosedRange<Int> = ids ? 2...2 : reader == nil ? 2...4 : 3...3
+        guard let dims = v.dims, ranks.contains(dims.count) else {
+            let want = ids ? "[N, steps] (token ids)" : reader == nil ? "[N, C, H, W], [N, C, L] or [N, F]" : "[N, steps, features] (a recurrent layer reads it)"
+            throw err("expected a shape \(want), found \(v.dims.map { "\($0.count) dimensions" } ?? "no shape")")
         }
         var s: [Int] = []
         for d in dims.dropFirst() {
@@ -149,11 +173,12 @@ enum ONNXImporter {
         guard ResourceLimits.elements(s) != nil else {
             throw err("\(ResourceLimits.productText(s)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26)")
         }
-        return nhwc ? s : PyTorchBuilder.irShape(chw: s)
+        return nhwc || reader != nil ? s : PyTorchBuilder.irShape(chw: s)
     }
 
     /// Each initializer of a layer has the state_dict shape of the tensor it becomes.
     static func checkInitializers(_ s: ONNXStep, _ layer: Layer, chain: ONNXChain) throws {
+        if ONNXRecurrentPattern.operators.contains(s.opType) { return try checkRecurrentInitializers(s, layer, chain: chain) }
         let sd = try ONNXChain.parameters(s, file: chain.file)
         let tensors = layer.stateDictTensors
         for (suffix, t, transposed) in sd {
@@ -169,6 +194,25 @@ enum ONNXImporter {
         let have = Set(sd.map { "\(layer.name).\($0.0)" })
         if let missing = tensors.first(where: { !have.contains($0.key) }) {
             throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): no initializer for \(missing.key) \(missing.shape)")
+        }
+    }
+}
+
+extension ONNXImporter {
+    /// A recurrent layer's state_dict tensors are those its node's W, R and B give (ONNXRecurrentWeights.swift).
+    static func checkRecurrentInitializers(_ s: ONNXStep, _ layer: Layer, chain: ONNXChain) throws {
+        let have = try ONNXChain.recurrentParameters(s, values: false, file: chain.file)
+        let want = layer.stateDictTensors
+        for t in want {
+            guard let h = have.first(where: { "\(layer.name).\($0.suffix)" == t.key }) else {
+                throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): no initializer gives \(t.key) \(t.shape)")
+            }
+            guard h.shape == t.shape else {
+                throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): \(t.key) would be \(h.shape), expected \(t.shape)")
+            }
+        }
+        guard have.count == want.count else {
+            throw ModelError(file: chain.file, line: nil, message: "layer '\(layer.name)' (\(s.opType)): its initializers give \(have.count) tensors, the layer holds \(want.count)")
         }
     }
 }

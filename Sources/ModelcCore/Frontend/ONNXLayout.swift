@@ -15,6 +15,9 @@ import ModelcModelFiles
 struct ONNXLayout {
     /// Tensors the graph holds NHWC (their IR shape is [H, W, C] as for every image).
     var nhwc = Set<String>()
+    /// Sequences [N, T, F] (an Embedding's or a recurrent layer's output, the input they read),
+    /// whose IR shape [T, F] keeps the ONNX order (ONNXRecurrent.swift).
+    var sequences = Set<String>()
     /// The first layer flattening an image in H, W, C order, and in C, H, W order.
     var hwcFlatten: String?
     var chwFlatten: String?
@@ -41,8 +44,18 @@ struct ONNXLayout {
     /// The ONNX dims of a computed tensor of IR shape `shape`, the batch first (ONNXShapeComputation.batch).
     func dims(_ tensor: String, shape: [Int]) -> [Int] {
         let b = ONNXShapeComputation.batch
-        if nhwc.contains(tensor) || shape.count < 2 { return [b] + shape }
+        if nhwc.contains(tensor) || sequences.contains(tensor) || shape.count < 2 { return [b] + shape }
         return [b, shape[shape.count - 1]] + shape.dropLast()
+    }
+
+    /// Throws when the step reads a sequence tensor but is not one of ONNXOperators.sequenceReaders.
+    func checkSequenceRead(_ st: ONNXOperators.Step, shape: [Int]) throws {
+        guard let t = st.s.inputs.first(where: sequences.contains) else { return }
+        if ONNXChain.mergeOps.contains(st.s.opType), let other = st.s.inputs.first(where: { !sequences.contains($0) }) {
+            throw st.err("merges the sequence '\(t)' with '\(other)', which is not a sequence [batch, steps, features]")
+        }
+        guard !ONNXOperators.sequenceReaders.contains(st.s.opType) else { return }
+        throw st.err("reads the sequence '\(t)' [batch, steps, features] (\(shape.map(String.init).joined(separator: " x ")) per sample); modelc reads a sequence with element-wise operators, a flatten, or the next recurrent layer")
     }
 
     /// For a step reading `shape`: true when it only changes the layout (no layer; its output is

@@ -2,8 +2,9 @@
 // Conv (group 1, or depthwise: group = input channels), ConvTranspose, Gemm, MatMul (+ Add),
 // BatchNormalization, LayerNormalization (opset 17, or decomposed: ONNXDecomposedLayerNorm.swift), Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softmax, LogSoftmax, MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape (to [N, features]), Dropout,
-// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); the
-// merge operators (Add, Concat, ...) are in ONNXMerge.swift.
+// Identity (no layer), Pad (constant zero), Resize / Upsample (nearest, whole factors); LSTM,
+// GRU, RNN, an Embedding's Gather, ReduceMean / ReduceMax over a sequence's steps or an
+// image's pixels (ONNXRecurrent.swift); the merge operators (Add, Concat, ...) are in ONNXMerge.swift.
 // What modelc cannot compute exactly is refused: asymmetric pads are exact only for Conv (a
 // zero-padding layer, then the unpadded convolution; auto_pad SAME_UPPER / SAME_LOWER become
 // explicit pads computed from the input size); padded or dilated pooling,
@@ -15,7 +16,8 @@ import ModelcModelFiles
 enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
-                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization"] + smoothOperators + ONNXChain.mergeOps.sorted()
+                            "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization", "LSTM", "GRU", "RNN",
+                            "Gather (an Embedding)", "ReduceMean and ReduceMax (over a sequence's steps or an image's pixels)"] + smoothOperators + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -44,6 +46,10 @@ enum ONNXOperators {
         func constant(_ k: Int) -> ONNXTensor? { s.constants[k] }
     }
 
+    static func unsupported(_ st: Step) -> ModelError {
+        ModelError(file: st.chain.file, line: nil, message: "layer '\(st.s.name)' (\(st.s.opType)) is not supported (supported ONNX operators: \(supported.joined(separator: ", ")))")
+    }
+
     /// The step's name; a step without parameters avoids the names of those with them.
     static func layerName(_ s: ONNXStep, avoiding paramNames: Set<String>) -> String {
         var name = s.name, k = 2
@@ -60,6 +66,9 @@ enum ONNXOperators {
                                       notes: note.map { [$0] } ?? [])
         }
         switch s.opType {
+        case "LSTM", "GRU", "RNN": try recurrent(st, name: name, to: &c)
+        case "Gather" where s.node.rewrite == .embedding: try embedding(st, name: name, to: &c)
+        case "ReduceMean", "ReduceMax": try reduce(st, name: name, to: &c)
         case "Conv": try conv(st, name: name, to: &c)
         case "ConvTranspose": try add(try convTranspose(st))
         case "Gemm", "MatMul": try add(try linear(st))
@@ -102,7 +111,7 @@ enum ONNXOperators {
         case "Pad": try add(try pad(st))
         case "Resize", "Upsample": try add(try upsample(st))
         default:
-            throw ModelError(file: chain.file, line: nil, message: "layer '\(s.name)' (\(s.opType)) is not supported (supported ONNX operators: \(supported.joined(separator: ", ")))")
+            throw unsupported(st)
         }
     }
 

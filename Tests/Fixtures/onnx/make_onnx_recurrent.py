@@ -1,0 +1,178 @@
+"""Makes the recurrent ONNX fixtures of Tests/Fixtures/onnx once (CI never runs this; the Swift
+tests read the committed files). expected_recurrent.json holds onnxruntime's class probabilities
+and each model's parameter count (as PyTorch or Keras counts it).
+
+Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28 features:
+- lstm_rows: nn.LSTM(batch_first) -> out[:, -1] -> Linear (torch.onnx, TorchScript exporter, opset 13)
+- gru_bi2_rows: a 2-layer bidirectional nn.GRU -> torch.cat((h_n[-2], h_n[-1]), 1) -> ReLU -> Linear
+  (TorchScript exporter: Transpose + Reshape between the layers, Concat of the Y_h, Gathers)
+- rnn_rows: nn.RNN -> h_n[-1] -> Linear (TorchScript exporter; the dynamo exporter unrolls an
+  nn.RNN into per-step MatMuls, which modelc does not read back as a recurrent layer)
+- lstm2_rows_dynamo: a 2-layer nn.LSTM -> out[:, -1] -> Linear (the dynamo exporter)
+- bilstm_mean_rows: a bidirectional nn.LSTM -> out.mean(1) (ReduceMean over the steps) -> Linear
+- gru_amax_rows_dynamo: nn.GRU -> torch.amax(out, 1) (ReduceMax, axes as an input) -> ReLU -> Linear
+- keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
+  (tf2onnx 1.17 writes a Keras 3 GRU as a Loop, which modelc does not read)
+- keras_bilstm_rows: two Keras Bidirectional LSTMs (tf2onnx: the zero states a Concat of two, the
+  directions split by Slice + Squeeze and concatenated again, the final states the forward
+  direction's last step and the backward direction's first)
+Token-id models read recurrent_ids.npz (x: int64 ids [4, 12], y):
+- keras_emb_lstm_ids: Keras Input (float) -> Embedding -> LSTM -> Dense softmax (tf2onnx: a Cast
+  of the float ids before the Gather)
+- emb_lstm_ids: nn.Embedding -> nn.LSTM -> out[:, -1] -> Linear (TorchScript exporter)
+- emb_bigru_ids_dynamo: nn.Embedding -> bidirectional nn.GRU -> cat(h_n[-2], h_n[-1]) -> Linear (dynamo)
+
+    PYTHONPATH=DIR ~/.cache/modelc-peers/venv/bin/python Tests/Fixtures/onnx/make_onnx_recurrent.py
+    # torch 2.13, keras 3.15 + tensorflow 2.21, onnx 1.23, onnxruntime 1.32; DIR holds tf2onnx 1.17.0
+    # (pip install --no-deps --target DIR tf2onnx==1.17.0)
+"""
+import json, os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import torch
+import torch.nn as nn
+import onnx
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_onnx import images, INDICES  # noqa: E402
+
+
+class Rows(nn.Module):
+    """A recurrent module over the image rows (or over embedded ids), then a Linear head."""
+
+    def __init__(self, cell, hidden, layers=1, bidirectional=False, mode="last", vocab=None, act=False):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 8) if vocab else None
+        self.rnn = getattr(nn, cell)(8 if vocab else 28, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.fc = nn.Linear(hidden * (2 if bidirectional else 1), 10)
+        self.mode, self.cell, self.act = mode, cell, act
+
+    def forward(self, x):
+        if self.emb is not None:
+            x = self.emb(x)
+        out, h = self.rnn(x)
+        if self.cell == "LSTM":
+            h = h[0]
+        if self.mode == "last":
+            y = out[:, -1, :]
+        elif self.mode == "mean":
+            y = out.mean(1)
+        elif self.mode == "amax":
+            y = torch.amax(out, 1)
+        else:
+            y = torch.cat((h[-2], h[-1]), 1) if self.rnn.bidirectional else h[-1]
+        return self.fc(torch.relu(y) if self.act else y)
+
+
+def torch_model(seed, **kw):
+    torch.manual_seed(seed)
+    m = Rows(**kw)
+    with torch.no_grad():
+        for name, p in m.rnn.named_parameters():   # non-trivial biases, distinct gates
+            if name.startswith("bias"):
+                p.copy_(torch.randn(p.shape) * 0.3)
+        m.fc.weight.mul_(6)
+    return m.eval()
+
+
+def export(m, x, path, dynamo):
+    if dynamo:
+        torch.onnx.export(m, (torch.from_numpy(x[:1]),), path, dynamo=True, input_names=["x"], output_names=["y"])
+        proto = onnx.load(path)                             # one self-contained file (no .onnx.data)
+        if os.path.exists(path + ".data"):
+            os.remove(path + ".data")
+        onnx.save(proto, path)
+    else:
+        torch.onnx.export(m, torch.from_numpy(x[:1]), path, opset_version=13, dynamo=False, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    with torch.no_grad():
+        return torch.softmax(m(torch.from_numpy(x)).double(), dim=1).numpy()
+
+
+def keras_model(path, x, layers, seed, extra_bias):
+    """A Keras 3 Sequential model converted by tf2onnx (batch size None); Keras's probabilities and count."""
+    import tensorflow as tf
+    import keras
+    import tf2onnx
+    keras.utils.set_random_seed(seed)
+    m = keras.Sequential(layers)
+    rng = np.random.default_rng(seed + 1)
+    for layer in m.layers:                                 # non-zero biases, a sharper head
+        ws = layer.get_weights()
+        for k, w in enumerate(ws):
+            if w.ndim == 1:
+                ws[k] = (rng.standard_normal(w.shape) * 0.3).astype(np.float32)
+        layer.set_weights(ws)
+    head = m.layers[-1].get_weights()
+    m.layers[-1].set_weights([head[0] * 6, head[1]])
+    spec = (tf.TensorSpec((None,) + x.shape[1:], tf.float32, name="x"),)
+    proto, _ = tf2onnx.convert.from_function(tf.function(lambda t: m(t, training=False)), input_signature=spec, opset=13)
+    onnx.save(proto, path)
+    # tf2onnx writes each LSTM's B with a zero recurrent half (Keras has one bias): 4 x units more per direction.
+    return m.predict(x, verbose=0).astype(np.float64), m.count_params() + extra_bias
+
+
+def run(path, x):
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return np.concatenate([sess.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))]).astype(np.float64)
+
+
+def softmax(v):
+    e = np.exp(v - v.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def main():
+    rows = images()[:, 0]                                  # [4, 28, 28]
+    ids = np.random.default_rng(702).integers(0, 30, (4, 12)).astype(np.int64)
+    np.savez(os.path.join(HERE, "recurrent_ids.npz"), x=ids, y=np.arange(4, dtype=np.int64))
+    out = {"idx": "Tests/Fixtures/data/kmnist/t10k-images-idx3-ubyte.gz", "indices": INDICES,
+           "npz": "Tests/Fixtures/onnx/recurrent_ids.npz", "models": {}}
+
+    def record(name, probs, ref, params, data):
+        path = os.path.join(HERE, name + ".onnx")
+        onnx.checker.check_model(path)
+        assert np.abs(ref - probs).max() < 1e-5, (name, np.abs(ref - probs).max())
+        out["models"][name] = {"input": data, "params": int(params),
+                               "probabilities": [[round(float(v), 9) for v in row] for row in probs]}
+        print(name, os.path.getsize(path), "bytes", [n.op_type for n in onnx.load(path).graph.node if n.op_type != "Constant"])
+
+    specs = [("lstm_rows", False, dict(cell="LSTM", hidden=20)),
+             ("gru_bi2_rows", False, dict(cell="GRU", hidden=12, layers=2, bidirectional=True, mode="hidden", act=True)),
+             ("rnn_rows", False, dict(cell="RNN", hidden=16, mode="hidden")),
+             ("lstm2_rows_dynamo", True, dict(cell="LSTM", hidden=16, layers=2)),
+             ("bilstm_mean_rows", False, dict(cell="LSTM", hidden=10, bidirectional=True, mode="mean")),
+             ("gru_amax_rows_dynamo", True, dict(cell="GRU", hidden=14, mode="amax", act=True)),
+             ("emb_lstm_ids", False, dict(cell="LSTM", hidden=16, vocab=30)),
+             ("emb_bigru_ids_dynamo", True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30))]
+    for seed, (name, dynamo, kw) in enumerate(specs):
+        m = torch_model(710 + seed, **kw)
+        x = ids if "vocab" in kw else rows
+        path = os.path.join(HERE, name + ".onnx")
+        ref = export(m, x, path, dynamo)
+        record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
+    if "--no-keras" not in sys.argv:
+        import keras
+        L = keras.layers
+        keras_specs = [
+            ("keras_lstm_rows", rows, "idx", 4 * (12 + 10),
+             [keras.Input((28, 28)), L.LSTM(12, return_sequences=True), L.LSTM(10), L.Dense(10, activation="softmax")]),
+            ("keras_bilstm_rows", rows, "idx", 2 * 4 * (8 + 6),
+             [keras.Input((28, 28)), L.Bidirectional(L.LSTM(8, return_sequences=True)), L.Bidirectional(L.LSTM(6)),
+              L.Dense(10, activation="softmax")]),
+            ("keras_emb_lstm_ids", ids.astype(np.float32), "npz", 4 * 10,
+             [keras.Input((12,)), L.Embedding(30, 8), L.LSTM(10), L.Dense(10, activation="softmax")])]
+        for k, (name, x, data, extra, layers) in enumerate(keras_specs):
+            path = os.path.join(HERE, name + ".onnx")
+            ref, params = keras_model(path, x, layers, 700 + 10 * k, extra)
+            record(name, run(path, x), ref, params, data)
+    with open(os.path.join(HERE, "expected_recurrent.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -62,6 +62,9 @@ public struct ONNXChain: Sendable {
     public var ignoredOutputs: [String] = []
     /// Subgraphs that almost are a decomposed LayerNorm, and why not (ONNXLayerNormPattern), for errors.
     public var layerNormMisses: [ONNXLayerNormPattern.NearMiss] = []
+    /// The graph input is [T, 1, F], time-major with a batch of 1, and a recurrent node reads it
+    /// (ONNXRecurrentPattern): one example per run, the same values as [1, T, F].
+    public var timeMajorInput = false
 
     public init(model: ONNXModel, file: String) throws {
         self.model = model; self.file = file
@@ -85,8 +88,11 @@ public struct ONNXChain: Sendable {
         skipped.formUnion(activations.skipped)
         let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
         skipped.formUnion(squeezed.skipped)
+        let timeMajor = Self.timeMajorBatchOne(input)
         let recurrent = try ONNXRecurrentPattern.rewrite(squeezed.nodes, constants: constants, skipping: skipped, output: output.name,
-                                                         steps: Self.sequenceLength(input), file: file)
+                                                         steps: timeMajor ?? Self.sequenceLength(input), timeMajorInput: timeMajor.map { _ in input.name },
+                                                         file: file)
+        timeMajorInput = timeMajor != nil && recurrent.nodes.contains { $0.rewrite != nil && $0.inputs.first == input.name }
         skipped.formUnion(recurrent.skipped)
         let embeddings = ONNXEmbeddingGather.rewrite(recurrent.nodes, constants: constants, skipping: skipped)
         skipped.formUnion(embeddings.skipped)
@@ -101,6 +107,12 @@ public struct ONNXChain: Sendable {
             throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses, failingNode: node))
         }
         Self.name(&steps)
+    }
+
+    /// The steps T of a graph input [T, 1, F] (a time-major batch of one).
+    static func timeMajorBatchOne(_ input: ONNXValueInfo) -> Int? {
+        guard let d = input.dims, d.count == 3, case .value(let t) = d[0], case .value(1) = d[1], t > 1 else { return nil }
+        return t
     }
 
     /// The sequence length of a graph input [N, T] or [N, T, F], when it is fixed.

@@ -82,7 +82,7 @@ enum ONNXConstantFolding {
         }
         var t = ONNXTensor()
         t.name = name; t.dims = v.dims; t.file = file; t.offset = n.offset
-        if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { Int64($0) } }
+        if v.isFloat { t.dataType = 1; t.floatData = v.values.map { Float($0) } } else { t.dataType = 7; t.intData = v.values.map { $0.isFinite ? Int64(max(min($0, 9e18), -9e18)) : 0 } }   // in range (a Cast of a huge float)
         return t
     }
 

@@ -29,8 +29,9 @@
 // After:  each recurrent node reads its batch-first input (the tensor before the input
 //         Transpose, or the previous layer's output), keeps inputs X, W, R, B, writes the tensor
 //         its output is read as, and is marked `.recurrent(sequence:)`; the layout nodes, the
-//         input Transpose and the zero-state nodes are skipped. A graph without recurrent nodes
-//         is unchanged.
+//         input Transpose and the zero-state nodes are skipped. A graph input [T, 1, F] (time-major,
+//         a batch of 1) read by a time-major node is read as it is: with one example, the same
+//         values as [1, T, F]. A graph without recurrent nodes is unchanged.
 
 import ModelcData
 
@@ -71,6 +72,9 @@ public enum ONNXRecurrentPattern {
         let constants: [String: ONNXTensor]
         let file: String
         let steps: Int?
+        /// The graph input when it is time-major with a batch of 1, [T, 1, F] (batch_first=False
+        /// exported with one example): read by a time-major node as it is.
+        let timeMajorInput: String?
         var held: [String: Held] = [:]
         var readers: [String: [Int]] = [:]
         var producer: [String: Int] = [:]
@@ -90,10 +94,11 @@ public enum ONNXRecurrentPattern {
 
     /// `steps`: the sequence length when the graph input gives it (checks Gather and Reshape indices).
     static func rewrite(_ nodes: [ONNXNode], constants: [String: ONNXTensor], skipping skip: Set<Int>, output: String, steps: Int?,
+                        timeMajorInput: String? = nil,
                         file: String) throws -> (nodes: [ONNXNode], skipped: Set<Int>) {
         let recurrent = nodes.indices.filter { !skip.contains($0) && operators.contains(nodes[$0].opType) }
         guard !recurrent.isEmpty else { return (nodes, []) }
-        var st = State(nodes: nodes, constants: constants, file: file, steps: steps)
+        var st = State(nodes: nodes, constants: constants, file: file, steps: steps, timeMajorInput: timeMajorInput)
         for (i, n) in nodes.enumerated() where !skip.contains(i) {
             for name in Set(n.inputs) where !name.isEmpty { st.readers[name, default: []].append(i) }
             for name in n.outputs where !name.isEmpty { st.producer[name] = i }
@@ -152,7 +157,7 @@ public enum ONNXRecurrentPattern {
             st.zeroNodes.formUnion(visited.keys)
         }
         if st.held[x] != nil { return }    // the previous layer's output: checked where it is used
-        if st.batchFirst(i) { return }
+        if st.batchFirst(i) || x == st.timeMajorInput { return }
         guard let p = st.producer[x], st.nodes[p].opType == "Transpose", st.nodes[p].attributes["perm"]?.ints == [1, 0, 2],
               let a = st.nodes[p].inputs.first, !a.isEmpty else {
             throw st.err(i, "reads '\(x)' time-major ([steps, batch, features]) without a Transpose [1, 0, 2] from a batch-first tensor; modelc reads batch-first sequences (batch_first=True)")

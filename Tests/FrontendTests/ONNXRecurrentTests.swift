@@ -22,7 +22,7 @@ final class ONNXRecurrentTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: ONNXImporterTests.dir + "/expected_recurrent.json"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
-        XCTAssertEqual(models.count, 11)
+        XCTAssertEqual(models.count, 12)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(ONNXImporterTests.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -155,6 +155,11 @@ final class ONNXRecurrentTests: XCTestCase {
                 "linear_before_reset=0 (the reset gate applied to the state before its projection) is not supported")
         refused(Self.model(tail: Self.finalState, head: "h", units: 2, transpose: false),
                 "reads 'x' time-major ([steps, batch, features]) without a Transpose [1, 0, 2]")
+        // ... unless the graph input is time-major with a batch of 1 ([T, 1, F]): one example, read as it is.
+        let one = Self.model(tail: Self.finalState, head: "h", units: 2, transpose: false).replacing(PB.valueInfo("x", [1, 3, 2]), with: PB.valueInfo("x", [3, 1, 2]))
+        let r = try check(one)
+        XCTAssertEqual(r.ir.inputShape, [3, 2])
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("graph input 'x' is time-major with a batch of 1, [steps, 1, features]") }, "\(r.ir.assumptions)")
         refused(Self.model(tail: [PB.node("Squeeze", ["Y", "axes1"], ["s"]), PB.node("Flatten", ["s"], ["h"])], head: "h", units: 6),
                 "reads 's', the steps of node '/rnn/LSTM' as [time, batch, hidden]; a layer reads the steps as [batch, steps, features]")
         refused(Self.model(tail: [PB.node("Squeeze", ["Y_h", "axes0"], ["h"]), PB.node("Squeeze", ["Y", "axes1"], ["s"]),
@@ -207,6 +212,12 @@ final class ONNXRecurrentTests: XCTestCase {
         let both = try check(PB.model(nodes: nodes, initializers: inits, input: [1, 3, 2]))
         XCTAssertEqual(both.ir.inputShape, [3, 2])
         XCTAssertEqual(both.ir.layers.first { $0.kind == "LSTM" }?.inputShape, [3, 2])
+        // Read through an activation first, the input is still the sequence the LSTM reads.
+        let relu = [PB.node("Relu", ["x"], ["r"]), PB.node("Transpose", ["r"], ["xt"], attrs: [PB.attr("perm", ints: [1, 0, 2])])] + nodes.dropFirst(2)
+        let through = try check(PB.model(nodes: Array(relu.prefix(4)) + [PB.node("Gemm", ["h", "fc2.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                                         initializers: inits + [PB.tensor("fc2.weight", [3, 2], Array(repeating: 0.1, count: 6))], input: [1, 3, 2]))
+        XCTAssertEqual(through.ir.layers.map(\.inputShape).prefix(3), [[3, 2], [3, 2], [3, 2]])
+        XCTAssertEqual(through.ir.layers[0].notes.first, "input [3, 2] (steps, features) from the graph input 'x'")
         // A 1-D convolution's output [N, C, L] is not a sequence [N, T, F]: refused, never read with its axes swapped.
         let conv = [PB.node("Conv", ["x", "cw"], ["c"], name: "/conv/Conv"), PB.node("Transpose", ["c"], ["xt"], attrs: [PB.attr("perm", ints: [1, 0, 2])]),
                     PB.node("LSTM", ["xt", "W3", "R", "B"], ["Y", "Y_h"], name: "/rnn/LSTM", attrs: [PB.attr("hidden_size", int: 2)]),

@@ -45,10 +45,9 @@ enum ONNXImporter {
         var layout = ONNXLayout()
         let nhwcInput = ONNXLayout.nhwcInput(chain)
         if nhwcInput { layout.nhwc.insert(chain.input.name) }
-        let readerNode = chain.steps.lazy.map(\.node).filter { $0.inputs.contains(chain.input.name) && $0.rewrite != nil }.first
-        let reader = readerNode?.rewrite
-        let input = try inputShape(chain, nhwc: nhwcInput, reader: readerNode)
-        if case .recurrent? = reader { layout.sequences.insert(chain.input.name) }
+        let kind = inputKind(chain)
+        let input = try inputShape(chain, nhwc: nhwcInput, kind: kind)
+        if kind == .sequence { layout.sequences.insert(chain.input.name) }
         let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
         var c = PyTorchBuilder.Chain(shape: input)
         var shapes = chain.shapeComputation
@@ -95,18 +94,18 @@ enum ONNXImporter {
             layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
         }
-        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, sequenceInput: reader != nil, doc: doc)
+        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc)
     }
 
     /// The IR of the chain's layers: the input layer first, the file's facts as assumptions, the
     /// dataset and training defaults.
-    static func assemble(_ layers: [Layer], input: [Int], chain: ONNXChain, layout: ONNXLayout, nhwcInput: Bool, sequenceInput: Bool,
+    static func assemble(_ layers: [Layer], input: [Int], chain: ONNXChain, layout: ONNXLayout, nhwcInput: Bool, kind: InputKind,
                          doc: Document) throws -> ModelIR {
         let hwc = try layout.hwcOrder(file: chain.file)
         try PyTorchBuilder.checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
                                line: 1, notes: [nhwcInput ? "input \(input) (H, W, C) from the graph input '\(chain.input.name)' (NHWC, turned NCHW by the graph)"
-                                                : PyTorchBuilder.inputNote(input, first: sequenceInput ? layers.first : nil) + " from the graph input '\(chain.input.name)'"])
+                                                : (kind == .image ? "input \(PyTorchBuilder.chw(input)) (C, H, W)" : kind == .sequence ? "input \(input) (steps, features)" : "input \(input) (steps: token ids)") + " from the graph input '\(chain.input.name)'"])
         var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
                          layers: [inputLayer] + layers)
         let ann = Annotations()
@@ -115,6 +114,9 @@ enum ONNXImporter {
             + (hwc ? ", but Flatten in H, W, C order (the graph flattens NHWC tensors, as Keras)" : "")]
         if !chain.ignoredOutputs.isEmpty {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
+        }
+        if chain.timeMajorInput {
+            ir.assumptions.append("graph input '\(chain.input.name)' is time-major with a batch of 1, [steps, 1, features] (batch_first=False): read as one example \(input); the compiled model takes batches of them")
         }
         ir.nhwcFlatten = hwc
         try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
@@ -146,25 +148,27 @@ enum ONNXImporter {
     /// The graph input's [N, C, H, W], [N, C, L] or [N, F] (or, `nhwc`, [N, H, W, C]) as the IR's [H, W, C], [L, C] or [F];
     /// read by an Embedding, token ids [N, T] as [T] (FLOAT when the graph casts them); read by a
     /// recurrent layer, a sequence [N, T, F] as [T, F].
-    static func inputShape(_ chain: ONNXChain, nhwc: Bool = false, reader node: ONNXNode? = nil) throws -> [Int] {
-        let v = chain.input, reader = node?.rewrite
+    static func inputShape(_ chain: ONNXChain, nhwc: Bool = false, kind: InputKind = .image) throws -> [Int] {
+        let v = chain.input
         func err(_ m: String) -> ModelError { ModelError(file: chain.file, line: nil, message: "graph input '\(v.name)': \(m)") }
-        let ids = reader == .embedding
+        var ids = false, cast = false
+        if case .ids(let c) = kind { (ids, cast) = (true, c) }
         if ids {
-            let cast = !(node?.decomposed.isEmpty ?? true)
             guard [6, 7].contains(v.elemType) || (cast && v.elemType == 1) else {
                 throw err("read by an Embedding: expected INT64 or INT32 token ids\(cast ? " (or FLOAT ids the graph casts)" : ""), found element type \(v.elemType)")
             }
         } else {
             guard v.elemType == 1 else { throw err("expected FLOAT elements, found element type \(v.elemType)") }
         }
-        let ranks: ClosedRange<Int> = ids ? 2...2 : reader == nil ? 2...4 : 3...3
+        let ranks: ClosedRange<Int> = ids ? 2...2 : kind == .image ? 2...4 : 3...3
         guard let dims = v.dims, ranks.contains(dims.count) else {
-            let want = ids ? "[N, steps] (token ids)" : reader == nil ? "[N, C, H, W], [N, C, L] or [N, F]" : "[N, steps, features] (a recurrent layer reads it)"
+            let want = ids ? "[N, steps] (token ids)" : kind == .image ? "[N, C, H, W], [N, C, L] or [N, F]" : "[N, steps, features] (a recurrent layer reads it)"
             throw err("expected a shape \(want), found \(v.dims.map { "\($0.count) dimensions" } ?? "no shape")")
         }
         var s: [Int] = []
-        for d in dims.dropFirst() {
+        // A time-major batch of one [T, 1, F] holds one example [T, F] (ONNXChain.timeMajorInput).
+        let perExample = chain.timeMajorInput && kind == .sequence ? [dims[0], dims[2]] : Array(dims.dropFirst())
+        for d in perExample {
             guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {
                 throw err("expected fixed sizes after the batch dimension, found \(dims.dropFirst().map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" })")
             }
@@ -173,7 +177,29 @@ enum ONNXImporter {
         guard ResourceLimits.elements(s) != nil else {
             throw err("\(ResourceLimits.productText(s)) elements per image; modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26)")
         }
-        return nhwc || reader != nil ? s : PyTorchBuilder.irShape(chw: s)
+        return nhwc || kind != .image ? s : PyTorchBuilder.irShape(chw: s)
+    }
+
+    enum InputKind: Equatable {
+        case image
+        /// Token ids an Embedding reads (FLOAT when the graph casts them first).
+        case ids(cast: Bool)
+        /// A sequence [N, T, F] that reaches a recurrent layer through operators reading sequences
+        /// (a Linear on each step, an activation, ...).
+        case sequence
+    }
+
+    /// What the graph input is, from the steps reading it (in order) and what they lead to.
+    static func inputKind(_ chain: ONNXChain) -> InputKind {
+        var reach: Set<String> = [chain.input.name]
+        for s in chain.steps where s.inputs.contains(where: reach.contains) {
+            switch s.node.rewrite {
+            case .embedding?: return s.inputs[0] == chain.input.name ? .ids(cast: !s.node.decomposed.isEmpty) : .image
+            case .recurrent?: return .sequence
+            case nil: if ONNXOperators.sequenceReaders.contains(s.opType) && !ONNXChain.mergeOps.contains(s.opType) { reach.insert(s.output) }
+            }
+        }
+        return .image
     }
 
     /// Each initializer of a layer has the state_dict shape of the tensor it becomes.

@@ -11,6 +11,8 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
 - lstm2_rows_dynamo: a 2-layer nn.LSTM -> out[:, -1] -> Linear (the dynamo exporter)
 - bilstm_mean_rows: a bidirectional nn.LSTM -> out.mean(1) (ReduceMean over the steps) -> Linear
 - gru_amax_rows_dynamo: nn.GRU -> torch.amax(out, 1) (ReduceMax, axes as an input) -> ReLU -> Linear
+- lstm_rows_time_major: nn.LSTM(batch_first=False) exported with one example: the graph input is
+  [28, 1, 28], time-major with a batch of 1, read by the LSTM without a Transpose; out[-1] -> Linear
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
   (tf2onnx 1.17 writes a Keras 3 GRU as a Loop, which modelc does not read)
 - keras_bilstm_rows: two Keras Bidirectional LSTMs (tf2onnx: the zero states a Concat of two, the
@@ -114,6 +116,37 @@ def keras_model(path, x, layers, seed, extra_bias):
     return m.predict(x, verbose=0).astype(np.float64), m.count_params() + extra_bias
 
 
+class TimeMajor(nn.Module):
+    """batch_first=False, exported with one example: the graph input is [T, 1, F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(28, 14)
+        self.fc = nn.Linear(14, 10)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[-1])
+
+
+def export_time_major(path, rows):
+    torch.manual_seed(719)
+    m = TimeMajor()
+    with torch.no_grad():
+        for name, p in m.rnn.named_parameters():
+            if name.startswith("bias"):
+                p.copy_(torch.randn(p.shape) * 0.3)
+        m.fc.weight.mul_(6)
+    m.eval()
+    x = torch.from_numpy(rows[:1]).transpose(0, 1)          # [28, 1, 28]
+    torch.onnx.export(m, x, path, opset_version=13, dynamo=False, input_names=["x"], output_names=["y"])
+    with torch.no_grad():
+        ref = np.concatenate([torch.softmax(m(torch.from_numpy(rows[i:i + 1]).transpose(0, 1)).double(), dim=1).numpy() for i in range(len(rows))])
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = np.concatenate([sess.run(None, {"x": rows[i:i + 1].transpose(1, 0, 2)})[0] for i in range(len(rows))]).astype(np.float64)
+    return softmax(got), ref, sum(p.numel() for p in m.parameters())
+
+
 def run(path, x):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
@@ -140,20 +173,23 @@ def main():
                                "probabilities": [[round(float(v), 9) for v in row] for row in probs]}
         print(name, os.path.getsize(path), "bytes", [n.op_type for n in onnx.load(path).graph.node if n.op_type != "Constant"])
 
-    specs = [("lstm_rows", False, dict(cell="LSTM", hidden=20)),
-             ("gru_bi2_rows", False, dict(cell="GRU", hidden=12, layers=2, bidirectional=True, mode="hidden", act=True)),
-             ("rnn_rows", False, dict(cell="RNN", hidden=16, mode="hidden")),
-             ("lstm2_rows_dynamo", True, dict(cell="LSTM", hidden=16, layers=2)),
-             ("bilstm_mean_rows", False, dict(cell="LSTM", hidden=10, bidirectional=True, mode="mean")),
-             ("gru_amax_rows_dynamo", True, dict(cell="GRU", hidden=14, mode="amax", act=True)),
-             ("emb_lstm_ids", False, dict(cell="LSTM", hidden=16, vocab=30)),
-             ("emb_bigru_ids_dynamo", True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30))]
-    for seed, (name, dynamo, kw) in enumerate(specs):
-        m = torch_model(710 + seed, **kw)
+    specs = [("lstm_rows", 710, False, dict(cell="LSTM", hidden=20)),
+             ("gru_bi2_rows", 711, False, dict(cell="GRU", hidden=12, layers=2, bidirectional=True, mode="hidden", act=True)),
+             ("rnn_rows", 712, False, dict(cell="RNN", hidden=16, mode="hidden")),
+             ("lstm2_rows_dynamo", 713, True, dict(cell="LSTM", hidden=16, layers=2)),
+             ("bilstm_mean_rows", 714, False, dict(cell="LSTM", hidden=10, bidirectional=True, mode="mean")),
+             ("gru_amax_rows_dynamo", 715, True, dict(cell="GRU", hidden=14, mode="amax", act=True)),
+             ("emb_lstm_ids", 716, False, dict(cell="LSTM", hidden=16, vocab=30)),
+             ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30))]
+    for name, seed, dynamo, kw in specs:
+        m = torch_model(seed, **kw)
         x = ids if "vocab" in kw else rows
         path = os.path.join(HERE, name + ".onnx")
         ref = export(m, x, path, dynamo)
         record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
+    path = os.path.join(HERE, "lstm_rows_time_major.onnx")
+    probs, ref, params = export_time_major(path, rows)
+    record("lstm_rows_time_major", probs, ref, params, "idx")
     if "--no-keras" not in sys.argv:
         import keras
         L = keras.layers

@@ -74,6 +74,9 @@ final class GradientCheckTests: XCTestCase {
     /// LSTM and GRU (reset_before, reset_after) with hard sigmoid gates: their derivative is the
     /// slope inside (0, 1) and 0 where a gate is clipped.
     func testHardSigmoidGates() throws { try check("fx_hard_sigmoid_gates", samples: 16, tokens: 7) }
+    /// LSTM, GRU (reset_before, reset_after) and SimpleRNN with activation=relu: the candidate's
+    /// (and the LSTM's c's) derivative 1 where the output is positive, 0 elsewhere.
+    func testReluCells() throws { try check("fx_relu_cells", samples: 16, tokens: 7) }
     /// Keras's in-cell dropout, masks drawn (training, seed 42): an LSTM with a mask per gate on
     /// its input and its state, a GRU reset_after with one input mask, a Bidirectional GRU
     /// reset_before with both per gate, a SimpleRNN with one of each; the TimeDistributed Dense

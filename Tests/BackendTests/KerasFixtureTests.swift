@@ -69,7 +69,7 @@ final class KerasFixtureTests: XCTestCase {
                      "pytorch_conv1d", "pytorch_conv_transpose", "pytorch_smooth", "sequence_stack", "resampling",
                      "normalization_layers", "pytorch_norm", "resizing", "pytorch_resize",
                      "pytorch_recurrent", "pytorch_embedding_bag", "time_distributed", "time_distributed_conv", "masking", "graph_attention",
-                     "hard_sigmoid_gates", "cell_dropout", "cell_dropout_masking"]
+                     "hard_sigmoid_gates", "cell_dropout", "cell_dropout_masking", "relu_cells"]
         var ran = 0
         for c in cases {
             XCTAssertTrue(backendTestModels["fx_\(c)"] != nil || backendTestModels["fx_\(c)_fused"] != nil, "no generated model for fixture \(c)")

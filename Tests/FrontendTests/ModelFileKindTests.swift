@@ -105,6 +105,21 @@ final class ModelFileKindTests: XCTestCase {
         }
     }
 
+    /// A cell's activation: tanh (the default), or relu; anything else is refused naming the key.
+    func testReluCellActivation() throws {
+        let config = try Fixtures.text("keras_config/embedding_birnn.config.json")
+        let relu = config.replacingOccurrences(of: "\"activation\": \"tanh\"", with: "\"activation\": \"relu\"")
+        XCTAssertNotEqual(relu, config)
+        let r = try KerasConfig.model(fromJSON: relu, file: "m.json")
+        let acts = r.ir.layers.compactMap { l -> RecurrentActivation?? in if case .recurrent(let a) = l.op { return a.activation }; return nil }
+        XCTAssertEqual(acts, [.relu, .relu, .relu, .relu])
+        XCTAssertTrue(r.ir.layers.contains { $0.kind == "GRU" && Describe.op($0.op).contains("activation relu") })
+        let selu = config.replacingOccurrences(of: "\"activation\": \"tanh\"", with: "\"activation\": \"selu\"")
+        XCTAssertThrowsError(try KerasConfig.model(fromJSON: selu, file: "m.json")) {
+            XCTAssertTrue("\($0)".contains("expected \"tanh\" or \"relu\" (the activations modelc's cells compute)"), "\($0)")
+        }
+    }
+
     /// A Keras 3 text model's InputLayer batch_shape [None, None]: the length comes from
     /// FILE.modelc (`input: shape=12`), which must have the file's rank and agree with its fixed sizes.
     func testOpenSequenceLengthFromTheAnnotationFile() throws {

@@ -148,8 +148,15 @@ final class ONNXRecurrentTests: XCTestCase {
                 "takes the last step (out[:, -1]) of the bidirectional node '/rnn/LSTM'")
         refused(Self.model(attrs: [PB.attr("direction", string: "reverse")], tail: Self.finalState, head: "h", units: 2),
                 "layer 'rnn' (LSTM): direction=reverse: only forward and bidirectional nodes are supported")
-        refused(Self.model("RNN", attrs: [PB.attr("activations", strings: ["Relu"])], tail: Self.finalState, head: "h", units: 2),
-                "activations [\"Relu\"]: modelc computes tanh (tanh)")
+        refused(Self.model("RNN", attrs: [PB.attr("activations", strings: ["Sigmoid"])], tail: Self.finalState, head: "h", units: 2),
+                "activations [\"Sigmoid\"]: modelc computes tanh or relu (tanh)")
+        refused(Self.model("LSTM", attrs: [PB.attr("activations", strings: ["Sigmoid", "Relu", "Tanh"])], tail: Self.finalState, head: "h", units: 2),
+                "activations [\"Sigmoid\", \"Relu\", \"Tanh\"]: modelc computes sigmoid gates and tanh (or relu) for the rest")
+        // relu in place of every tanh (nn.RNN(nonlinearity="relu"), a Keras relu LSTM through tf2onnx) is the cell's activation.
+        for (op, acts) in [("RNN", ["Relu"]), ("LSTM", ["Sigmoid", "Relu", "Relu"]), ("GRU", ["Sigmoid", "Relu"])] {
+            let r = try check(Self.model(op, attrs: [PB.attr("activations", strings: acts)], tail: Self.finalState, head: "h", units: 2))
+            XCTAssertEqual(try recurrent(r).activation, .relu, op)
+        }
         refused(Self.model("LSTM", attrs: [PB.attr("clip", float: 3)], tail: Self.finalState, head: "h", units: 2), "clip=3.0")
         refused(Self.model("GRU", attrs: [PB.attr("linear_before_reset", int: 0)], tail: Self.finalState, head: "h", units: 2),
                 "linear_before_reset=0 (the reset gate applied to the state before its projection) is not supported")

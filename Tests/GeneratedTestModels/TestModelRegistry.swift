@@ -87,6 +87,7 @@ nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Typ
     "fx_pytorch_resize": FxPytorchResize.self,
     "fx_pytorch_shared_call": FxPytorchSharedCall.self,
     "fx_pytorch_smooth_fused": FxPytorchSmoothFused.self,
+    "fx_relu_cells": FxReluCells.self,
     "fx_resampling": FxResampling.self,
     "fx_reshape": FxReshape.self,
     "fx_resizing": FxResizing.self,

@@ -65,7 +65,7 @@ public enum Fingerprint {
         case .cropping(let t, let b, let l, let r): return "cropping \(t) \(b) \(l) \(r)"
         case .repeatVector(let n): return "repeatvector \(n)"
         case .permute(let d): return "permute \(d)"
-        case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")\(a.torch != nil ? " torch" : "")\(a.mask.map { " mask=\($0.description)" } ?? "")\(a.hardGateSlope.map { " hardGates=\($0)" } ?? "")\(a.cellDropout.map { " cellDropout=\($0.input),\($0.recurrent),\($0.perGate)" } ?? "")"
+        case .recurrent(let a): return "recurrent \(a.cell.rawValue) \(a.units) seq=\(a.returnSequences) biasRows=\(a.biasRows) resetAfter=\(a.resetAfter)\(a.bidirectional.map { " bidirectional=\($0.rawValue)" } ?? "")\(a.torch != nil ? " torch" : "")\(a.mask.map { " mask=\($0.description)" } ?? "")\(a.hardGateSlope.map { " hardGates=\($0)" } ?? "")\(a.activation.map { " act=\($0.rawValue)" } ?? "")\(a.cellDropout.map { " cellDropout=\($0.input),\($0.recurrent),\($0.perGate)" } ?? "")"
         case .embedding(let v, let d, let p): return "embedding \(v)x\(d)" + (p.map { " padding=\($0)" } ?? "")
         case .embeddingBag(let a): return "embeddingbag \(a.vocab)x\(a.dim) \(a.mode.rawValue)" + (a.paddingIdx.map { " padding=\($0)" } ?? "")
         case .merge(let k): return "merge \(k.name)"

@@ -1,6 +1,6 @@
 // KerasConfigRecurrent: a Keras config's Embedding, SimpleRNN, LSTM, GRU and Bidirectional
 // layers to IR ops (IR/Recurrent.swift), every setting taken from the config. What modelc's
-// cells do not compute (an activation other than tanh, gates other than sigmoid or hard_sigmoid,
+// cells do not compute (an activation other than tanh or relu, gates other than sigmoid or hard_sigmoid,
 // states carried between batches, reversed or returned states) is refused naming the key; the
 // in-cell dropout's masks are the saving Keras's (KerasCellDropoutRules.swift).
 
@@ -83,7 +83,7 @@ extension KerasConfigLayers {
             throw try c.required("go_backwards").error("go_backwards=\(!backward) is not supported" + (backward ? " in a backward_layer" : ""))
         }
         if let n = try c.present("time_major"), try n.bool() { throw n.error("time_major=true is not supported") }
-        try expectActivation(c, "activation", "tanh")
+        let relu = try cellActivation(c)
         let hardGates = cell == .simpleRNN ? nil : try gateSlope(c, keras3: keras3)
         let units = try c.required("units").int(min: 1, max: ResourceLimits.maxDimension)
         let bias = try c.present("use_bias")?.bool() ?? true
@@ -93,8 +93,9 @@ extension KerasConfigLayers {
         var a = RecurrentAttrs(cell: cell, units: units, returnSequences: try c.present("return_sequences")?.bool() ?? false,
                                biasRows: bias ? (resetAfter ? 2 : 1) : 0, resetAfter: resetAfter)
         a.hardGateSlope = hardGates
+        a.activation = relu ? .relu : nil
         let unroll = try c.present("unroll")?.bool() ?? false
-        let fused = hardGates == nil && bias && !unroll && (cell != .gru || resetAfter)
+        let fused = hardGates == nil && !relu && bias && !unroll && (cell != .gru || resetAfter)
         a.cellDropout = try KerasCellDropoutRules.masks(cell, c, saver: .init(keras3: keras3, version: version), fused: fused)
         return a
     }
@@ -109,9 +110,10 @@ extension KerasConfigLayers {
         return v == "hard_sigmoid" ? SemanticDefaults.hardSigmoidSlope(kerasThree: keras3) : nil
     }
 
-    /// The cells compute tanh only.
-    static func expectActivation(_ c: JNode, _ key: String, _ name: String) throws {
-        guard let n = try c.present(key) else { return }
-        guard case .string(let v) = n.value, v == name else { throw n.fail("\"\(name)\" (the only \(key) modelc's cells compute)") }
+    /// The cell's `activation`: tanh (false, also when absent) or relu (true); others refused.
+    static func cellActivation(_ c: JNode) throws -> Bool {
+        guard let n = try c.present("activation") else { return false }
+        guard case .string(let v) = n.value, v == "tanh" || v == "relu" else { throw n.fail("\"tanh\" or \"relu\" (the activations modelc's cells compute)") }
+        return v == "relu"
     }
 }

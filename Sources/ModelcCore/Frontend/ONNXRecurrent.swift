@@ -3,7 +3,8 @@
 // recurrent layer (IR/Recurrent.swift, state_dict names `<layer>.weight_ih_l0` and so on,
 // which ONNXRecurrentWeights.swift fills from W, R and B); an Embedding's Gather
 // (ONNXEmbeddingGather) becomes an Embedding. What modelc does not compute is refused:
-// direction=reverse alone, activations other than the defaults (sigmoid gates, tanh), clip,
+// direction=reverse alone, activations other than the defaults (sigmoid gates, tanh) or relu in
+// place of every tanh, clip,
 // input_forget, and a GRU with linear_before_reset=0.
 //
 // The tensors after them are sequences [N, T, F], whose IR shape is [T, F] in the same order
@@ -35,10 +36,13 @@ extension ONNXOperators {
             throw st.err("reads '\(st.s.inputs[0])' \(PyTorchBuilder.chw(c.shape)), which is not a sequence [batch, steps, features] (the graph input, an Embedding's or a recurrent layer's output)")
         }
         let d = n.directions
+        var relu = false
         if let a = n.attributes["activations"], !a.strings.isEmpty {
             let want = Array(repeating: defaultActivations[n.opType] ?? [], count: d).flatMap { $0 }
-            guard a.strings.map({ $0.lowercased() }) == want else {
-                throw st.err("activations \(a.strings): modelc computes \(n.opType == "RNN" ? "tanh" : "sigmoid gates and tanh") (\(want.joined(separator: ", ")))")
+            let given = a.strings.map { $0.lowercased() }
+            relu = given == want.map { $0 == "tanh" ? "relu" : $0 }
+            guard given == want || relu else {
+                throw st.err("activations \(a.strings): modelc computes \(n.opType == "RNN" ? "tanh or relu" : "sigmoid gates and tanh (or relu) for the rest") (\(want.joined(separator: ", ")))")
             }
         }
         if let clip = n.attributes["clip"]?.f { throw st.err("clip=\(clip): clipped cell inputs are not supported") }
@@ -54,6 +58,10 @@ extension ONNXOperators {
         let op = PTOp.recurrent(cell: cell, input: inputs, hidden: hidden, layers: 1, bias: st.constant(3) != nil, dropout: 0,
                                 bidirectional: d == 2, output: sequence ? .sequence : .hidden)
         try PyTorchBuilder.append(PTStep(name: name, op: op, line: st.s.index), kind: n.opType, to: &c, doc: st.doc)
+        if relu, case .recurrent(var a) = c.layers[c.layers.count - 1].op {
+            a.activation = .relu
+            c.layers[c.layers.count - 1].op = .recurrent(a)
+        }
         let read = n.decomposed.count > 1 ? n.decomposed.joined(separator: ", ") + ": one layer; " : ""
         c.layers[c.layers.count - 1].notes = [read + (sequence ? "every step's output [steps, \(d * hidden)]" : "the final states [\(d * hidden)]" + (d == 2 ? " (forward, backward)" : ""))]
     }

@@ -9,6 +9,7 @@
 //                     (GRU reset_after=True, the Keras 3 default; PyTorch's bias_hh)
 // Gate order: LSTM i, f, c, o (PyTorch's i, f, g, o: the same); GRU z, r, h (PyTorch's
 // r, z, n: permuted when reading a state_dict).
+// (tanh below is the cell's activation: relu when `activation` says so.)
 //   SimpleRNN  h = tanh(x Wx + h' Wh + b)
 //   LSTM       i, f, o = sigmoid(.), c~ = tanh(.); c = f c' + i c~; h = o tanh(c)
 //   GRU        z, r = sigmoid(x Wz|r + h' Uz|r + b); reset_after: h~ = tanh(x Wh + b + r (h' Uh + b2)),
@@ -61,6 +62,10 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// recurrent_activation="hard_sigmoid": slope 0.2 in Keras 2, whose 2.2.5 and earlier made
     /// it the default; 1/6 in Keras 3).
     public var hardGateSlope: Float? = nil
+    /// The cell's activation when it is not tanh: relu (SimpleRNN's output; LSTM's candidate and
+    /// its c in h = o act(c); GRU's candidate), from Keras `activation="relu"`, nn.RNN's
+    /// nonlinearity="relu", ONNX activations, or the annotation `activation=relu`.
+    public var activation: RecurrentActivation? = nil
     /// Keras's in-cell dropout (`dropout`, `recurrent_dropout`), applied in training only.
     public var cellDropout: CellDropout? = nil
 
@@ -93,11 +98,17 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
         if biasRows == 2 && cell != .gru { s += ", two biases" }
         if let t = torch { s += ", PyTorch layer \(t.layer)" }
         if let m = mask { s += ", masked (\(m.description))" }
+        if activation == .relu { s += ", activation relu" }
         if let k = hardGateSlope { s += ", hard_sigmoid gates (\(k == 0.2 ? "0.2" : k == 1 / 6 ? "1/6" : "\(k)") x + 0.5)" }
         if let d = cellDropout { s += ", \(d.description)" + (d.perGate || cell == .simpleRNN ? "" : " (one mask for all gates)") }
         if let m = bidirectional { return "\(cell.rawValue) " + s + ", bidirectional \(m.rawValue)" }
         return s
     }
+}
+
+/// A recurrent cell's activation other than tanh.
+public enum RecurrentActivation: String, Codable, Sendable {
+    case relu
 }
 
 /// Keras's dropout inside a recurrent cell, training only: inverted masks drawn once per

@@ -467,6 +467,7 @@ enum SemanticDefaults {
             case .conv2d, .separableConv2d, .depthwiseConv2d, .dense, .conv2dTranspose: break
             case .activation where L.kind == LayerKind.activation.rawValue: break
             case .activation where L.kind == LayerKind.relu.rawValue && isReLU(o.activation!): break
+            case .recurrent: break                                       // the cell's: RecurrentGates
             default: throw bad("activation")
             }
         }

@@ -48,24 +48,27 @@ public struct RecurrentGeometry: Sendable {
     /// LSTM and GRU gates: sigmoid (0), or hard sigmoid clip(hardGateSlope x + 0.5, 0, 1)
     /// (Keras 2's hard_sigmoid: 0.2, Keras 2.2.5 and earlier's default; Keras 3's: 1/6).
     public let hardGateSlope: Float
+    /// The cell's activation: relu in place of tanh (SimpleRNN's output, LSTM's candidate and
+    /// tanh(c), GRU's candidate): Keras `activation="relu"`, nn.RNN nonlinearity="relu".
+    public let relu: Bool
     /// Keras's in-cell dropout, training only (Kernels/RecurrentDropout.swift): the rates of the
     /// input's and the previous state's masks, and one mask per gate block (Keras's
     /// implementation=1) rather than one for all.
     public let inputDropout: Float, recurrentDropout: Float, perGateMasks: Bool
 
     public init(cell: RecurrentCellKind, steps: Int, inputs: Int, units: Int, returnSequences: Bool, reverse: Bool = false,
-                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false, hardGateSlope: Float = 0,
+                resetFirst: Bool = false, masked: Bool = false, zeroMaskedOutput: Bool = false, hardGateSlope: Float = 0, relu: Bool = false,
                 inputDropout: Float = 0, recurrentDropout: Float = 0, perGateMasks: Bool = false) {
         self.cell = cell; self.steps = steps; self.inputs = inputs; self.units = units
         self.returnSequences = returnSequences; self.reverse = reverse; self.resetFirst = resetFirst
-        self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput; self.hardGateSlope = hardGateSlope
+        self.masked = masked; self.zeroMaskedOutput = zeroMaskedOutput; self.hardGateSlope = hardGateSlope; self.relu = relu
         self.inputDropout = inputDropout; self.recurrentDropout = recurrentDropout; self.perGateMasks = perGateMasks
     }
 
     /// The reversed copy (a Bidirectional layer's backward direction).
     var reversed: RecurrentGeometry {
         RecurrentGeometry(cell: cell, steps: steps, inputs: inputs, units: units, returnSequences: returnSequences, reverse: true,
-                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope,
+                          resetFirst: resetFirst, masked: masked, zeroMaskedOutput: zeroMaskedOutput, hardGateSlope: hardGateSlope, relu: relu,
                           inputDropout: inputDropout, recurrentDropout: recurrentDropout, perGateMasks: perGateMasks)
     }
 
@@ -74,6 +77,9 @@ public struct RecurrentGeometry: Sendable {
     @inline(__always) func gateBackward(_ g: Float, _ y: Float) -> Float {
         hardGateSlope == 0 ? g * y * (1 - y) : (y > 0 && y < 1 ? g * hardGateSlope : 0)
     }
+
+    /// The gradient at the candidate's input from g at its output y: g (1 - y^2), or with relu g where y > 0.
+    @inline(__always) func candidateBackward(_ g: Float, _ y: Float) -> Float { relu ? (y > 0 ? g : 0) : g * (1 - y * y) }
 
     /// GRU: the offsets of the update (z) and reset (r) blocks within a row of W.
     var zBlock: Int { resetFirst ? units : 0 }
@@ -421,7 +427,7 @@ public enum Recurrent {
         let c = s + g.cOffset + rows.state(t) * U, h = s + g.hOffset + rows.state(t) * U
         let cPrev = t > 0 ? UnsafePointer(s + g.cOffset + rows.state(t - 1) * U + u0) : nil
         VectorMath.lstmStep(s + rows.gates(t) * g.width + u0, plus: s + g.recOffset + u0, cPrev: cPrev,
-                            c: c + u0, h: h + u0, units: units.count, stride: U, hardSlope: g.hardGateSlope)
+                            c: c + u0, h: h + u0, units: units.count, stride: U, hardSlope: g.hardGateSlope, relu: g.relu)
     }
 
     /// Step 0's rec (no previous state): the recurrent bias, or zeros, in `columns`.
@@ -461,7 +467,7 @@ public enum Recurrent {
         switch g.cell {
         case .simple:
             for j in 0..<U { h[j] = z[j] + rec[j] }
-            VectorMath.tanh(h, count: U)
+            VectorMath.candidate(h, count: U, relu: g.relu)
         case .lstm:
             // i, f, cc, o in place of their pre-activations, then c and h (one pass)
             lstmGates(g, s, t, rows, units: 0..<U)
@@ -474,7 +480,7 @@ public enum Recurrent {
                 e[j] = rec[2 * U + j]
                 z[2 * U + j] += z[ro + j] * e[j]
             }
-            VectorMath.tanh(z + 2 * U, count: U)
+            VectorMath.candidate(z + 2 * U, count: U, relu: g.relu)
             for j in 0..<U { h[j] = z[zo + j] * (hp?[j] ?? 0) + (1 - z[zo + j]) * z[2 * U + j] }
         case .gruResetBefore:
             let e = s + g.extraOffset + r * U
@@ -485,7 +491,7 @@ public enum Recurrent {
                 for j in 0..<U { e[j] = z[U + j] * (hc?[j] ?? 0) }
             } else {
                 for j in 0..<U { z[2 * U + j] += rec[2 * U + j] }
-                VectorMath.tanh(z + 2 * U, count: U)
+                VectorMath.candidate(z + 2 * U, count: U, relu: g.relu)
                 for j in 0..<U { h[j] = z[j] * (hp?[j] ?? 0) + (1 - z[j]) * z[2 * U + j] }
             }
         }
@@ -579,17 +585,17 @@ public enum Recurrent {
         let dh = k + g.dhOffset, dc = dh + U
         switch g.cell {
         case .simple:
-            for j in 0..<U { dz[j] = dh[j] * (1 - h[j] * h[j]); dh[j] = 0 }
+            for j in 0..<U { dz[j] = g.candidateBackward(dh[j], h[j]); dh[j] = 0 }
         case .lstm:
             let c = s + g.cOffset + t * U
             VectorMath.lstmStepBackward(gates: a, c: c, cPrev: t > 0 ? UnsafePointer(c - U) : nil, dz: dz, dh: dh, dc: dc, units: U,
-                                        hardSlope: g.hardGateSlope)
+                                        hardSlope: g.hardGateSlope, relu: g.relu)
         case .gruResetAfter, .gruResetBefore:
             let dzh = k + g.dzhOffset + t * U, e = s + g.extraOffset + t * U, (zo, ro) = (g.zBlock, g.rBlock)
             for j in 0..<U {
                 let (zz, r, hh) = (a[zo + j], a[ro + j], a[2 * U + j])
                 let hp: Float = t > 0 ? h[j - U] : 0
-                let dn = dh[j] * (1 - zz) * (1 - hh * hh)
+                let dn = g.candidateBackward(dh[j] * (1 - zz), hh)
                 dz[zo + j] = g.gateBackward(dh[j] * (hp - hh), zz)
                 dz[2 * U + j] = dn
                 if g.cell == .gruResetAfter {

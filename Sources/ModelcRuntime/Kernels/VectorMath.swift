@@ -138,7 +138,17 @@ public enum VectorMath {
         }
         @inline(__always) func backward(_ g: V, _ y: V) -> V { V(repeating: 0).replacing(with: g * slope, where: (y .> 0) .& (y .< 1)) }
     }
-    struct Tanh: LaneFunction { @inline(__always) func callAsFunction(_ x: V) -> V { tanh(x) } }
+    struct Tanh: GateFunction {
+        @inline(__always) func callAsFunction(_ x: V) -> V { tanh(x) }
+        /// g (1 - y^2)
+        @inline(__always) func backward(_ g: V, _ y: V) -> V { g * (1 - y * y) }
+    }
+    /// A recurrent cell's relu activation (Keras `activation="relu"`, nn.RNN nonlinearity="relu"):
+    /// max(x, 0); its derivative, from the output, 1 where y > 0.
+    struct ReLU: GateFunction {
+        @inline(__always) func callAsFunction(_ x: V) -> V { x.replacing(with: 0, where: x .< 0) }
+        @inline(__always) func backward(_ g: V, _ y: V) -> V { g.replacing(with: 0, where: y .<= 0) }
+    }
 
     /// One LSTM step's gate math for `units` units, 16 at a time in one pass (so the gates'
     /// exponentials overlap): z [4, units] holds the pre-activations of i, f, cc, o less `rec`
@@ -146,32 +156,37 @@ public enum VectorMath {
     /// Lanes past `units` are computed on zeros and not stored. `stride` (default `units`): the
     /// floats from one gate's block to the next in z and rec (a range of a layer's units).
     /// `hardSlope`: 0 for sigmoid gates, else hard sigmoid gates clip(hardSlope x + 0.5, 0, 1)
-    /// (Keras 2's hard_sigmoid: 0.2; Keras 3's: 1/6).
+    /// (Keras 2's hard_sigmoid: 0.2; Keras 3's: 1/6). `relu`: relu in place of tanh for cc and c.
     public static func lstmStep(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
                                 c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride: Int? = nil,
-                                hardSlope: Float = 0) {
-        if hardSlope == 0 {
-            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: stride ?? units, gate: Sigmoid())
-        } else {
-            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: stride ?? units, gate: HardSigmoid(slope: V(repeating: hardSlope)))
+                                hardSlope: Float = 0, relu: Bool = false) {
+        let gs = stride ?? units
+        switch (hardSlope == 0, relu) {
+        case (true, false): lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: gs, gate: Sigmoid(), act: Tanh())
+        case (true, true): lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: gs, gate: Sigmoid(), act: ReLU())
+        case (false, false):
+            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: gs, gate: HardSigmoid(slope: V(repeating: hardSlope)), act: Tanh())
+        case (false, true):
+            lstmStep(z, plus: rec, cPrev: cPrev, c: c, h: h, units: units, stride: gs, gate: HardSigmoid(slope: V(repeating: hardSlope)), act: ReLU())
         }
     }
 
     @inline(__always)
-    static func lstmStep<G: GateFunction>(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-                                          c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride gs: Int, gate: G) {
+    static func lstmStep<G: GateFunction, A: GateFunction>(_ z: UnsafeMutablePointer<Float>, plus rec: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                                           c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units: Int, stride gs: Int,
+                                                           gate: G, act: A) {
         var j = 0
         while j < units {
             let m = min(16, units - j)
             func pre(_ k: Int) -> V { load(z + k * gs + j, m) + load(rec + k * gs + j, m) }
-            let (i, f, cc, o) = (gate(pre(0)), gate(pre(1)), tanh(pre(2)), gate(pre(3)))
+            let (i, f, cc, o) = (gate(pre(0)), gate(pre(1)), act(pre(2)), gate(pre(3)))
             let cn = f * (cPrev.map { load($0 + j, m) } ?? V()) + i * cc
             store(i, z + j, m)
             store(f, z + gs + j, m)
             store(cc, z + 2 * gs + j, m)
             store(o, z + 3 * gs + j, m)
             store(cn, c + j, m)
-            store(o * tanh(cn), h + j, m)
+            store(o * act(cn), h + j, m)
             j += 16
         }
     }
@@ -181,29 +196,32 @@ public enum VectorMath {
     /// dc becomes what flows to cPrev, dh zero (the recurrent kernel's share is added later).
     public static func lstmStepBackward(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
                                         dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
-                                        dc: UnsafeMutablePointer<Float>, units: Int, hardSlope: Float = 0) {
-        if hardSlope == 0 {
-            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: Sigmoid())
-        } else {
-            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: HardSigmoid(slope: V(repeating: hardSlope)))
+                                        dc: UnsafeMutablePointer<Float>, units: Int, hardSlope: Float = 0, relu: Bool = false) {
+        switch (hardSlope == 0, relu) {
+        case (true, false): lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: Sigmoid(), act: Tanh())
+        case (true, true): lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: Sigmoid(), act: ReLU())
+        case (false, false):
+            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: HardSigmoid(slope: V(repeating: hardSlope)), act: Tanh())
+        case (false, true):
+            lstmStepBackward(gates: a, c: c, cPrev: cPrev, dz: dz, dh: dh, dc: dc, units: units, gate: HardSigmoid(slope: V(repeating: hardSlope)), act: ReLU())
         }
     }
 
     @inline(__always)
-    static func lstmStepBackward<G: GateFunction>(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-                                                  dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
-                                                  dc: UnsafeMutablePointer<Float>, units: Int, gate: G) {
+    static func lstmStepBackward<G: GateFunction, A: GateFunction>(gates a: UnsafePointer<Float>, c: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
+                                                                   dz: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
+                                                                   dc: UnsafeMutablePointer<Float>, units: Int, gate: G, act: A) {
         var j = 0
         while j < units {
             let m = min(16, units - j)
             let (i, f) = (load(a + j, m), load(a + units + j, m))
             let (cc, o) = (load(a + 2 * units + j, m), load(a + 3 * units + j, m))
-            let tc = tanh(load(c + j, m)), h = load(dh + j, m)
-            let dct = load(dc + j, m) + h * o * (1 - tc * tc)
+            let tc = act(load(c + j, m)), h = load(dh + j, m)
+            let dct = load(dc + j, m) + act.backward(h * o, tc)
             let cp = cPrev.map { load($0 + j, m) } ?? V()
             store(gate.backward(dct * cc, i), dz + j, m)
             store(gate.backward(dct * cp, f), dz + units + j, m)
-            store(dct * i * (1 - cc * cc), dz + 2 * units + j, m)
+            store(act.backward(dct * i, cc), dz + 2 * units + j, m)
             store(gate.backward(h * tc, o), dz + 3 * units + j, m)
             store(dct * f, dc + j, m)
             store(V(), dh + j, m)
@@ -215,6 +233,11 @@ public enum VectorMath {
     /// `hardSlope` (see lstmStep).
     public static func gates(_ x: UnsafeMutablePointer<Float>, count: Int, hardSlope: Float) {
         if hardSlope == 0 { map(x, x, count: count, Sigmoid()) } else { map(x, x, count: count, HardSigmoid(slope: V(repeating: hardSlope))) }
+    }
+
+    /// A recurrent cell's candidate (SimpleRNN's output, GRU's h~) in place: tanh, or relu.
+    public static func candidate(_ x: UnsafeMutablePointer<Float>, count: Int, relu: Bool) {
+        if relu { map(x, x, count: count, ReLU()) } else { map(x, x, count: count, Tanh()) }
     }
 
     /// dx[i] = dy[i] * g(x[i]) for i < count (dx may be dy): whole vectors, then the rest through

@@ -161,6 +161,22 @@ M64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
 
+# A cell's activation="relu" (Keras's forecasting examples write it; tf2onnx and nn.RNN's
+# nonlinearity="relu" give ONNX activations Relu), which a table does not print: annotated.
+case("relu_cells", (5,), 3,
+     "Embedding 7 x 4 on token ids, LSTM 4 relu return_sequences, GRU 3 relu reset_after=False return_sequences, "
+     "SimpleRNN 3 relu return_sequences, GRU 3 relu reset_after=True (last state), every activation relu (annotated)",
+     lambda: L.Embedding(7, 4, name="embedding"),
+     lambda: L.LSTM(4, activation="relu", return_sequences=True, name="lstm"),
+     lambda: L.GRU(3, activation="relu", reset_after=False, return_sequences=True, name="gru"),
+     lambda: L.SimpleRNN(3, activation="relu", return_sequences=True, name="simple_rnn"),
+     lambda: L.GRU(3, activation="relu", name="gru_1"),
+     vocab=7, annotations=["layer lstm: activation=relu", "layer gru: activation=relu", "layer simple_rnn: activation=relu",
+                           "layer gru_1: activation=relu"])
+CASES["relu_cells"]["bias_range"] = (0.1, 0.5)
+CASES["relu_cells"]["seed"] = 1803   # a draw whose every gradient is mostly non-zero (some draws close a cell for good)
+
+
 def splitmix_float(state):
     """SplitMix64's first output for `state`, as modelc's nextFloat: its top 24 bits in [0, 1)."""
     z = (state + GOLDEN) & M64
@@ -258,7 +274,7 @@ def key_name(layer, var, plain=mf.key_name):
 mf.key_name = key_name
 
 
-def random_weights(model, rng):
+def random_weights(model, rng, bias_range=(-0.3, 0.3)):
     w = {}
     for k, v in mf.named_vars(model):
         shape = tuple(v.shape)
@@ -270,7 +286,7 @@ def random_weights(model, rng):
             a = np.sqrt(3.0 / shape[0])
             val = rng.uniform(-a, a, shape)
         elif role == "bias":
-            val = rng.uniform(-0.3, 0.3, shape)
+            val = rng.uniform(*bias_range, shape)
         elif role == "embeddings":
             val = rng.uniform(-1.0, 1.0, shape)
         else:
@@ -302,7 +318,7 @@ def make_case(name, spec, seed):
     header = f"# Fixture `{name}`\n\n{spec['note']}.\n\nKeras 3 `model.summary()`:\n\n"
     with open(os.path.join(d, "model.md"), "w") as fh:
         fh.write(header + "```\n" + mf.summary_text(m32) + "```\n\n" + mf.annotation_block(anns))
-    w = random_weights(m64, rng)
+    w = random_weights(m64, rng, spec.get("bias_range", (-0.3, 0.3)))
     mf.load_weights(m64, w)
     np.savez(os.path.join(d, "weights.npz"), **w)
 
@@ -365,6 +381,7 @@ def run_cell(layer, w, x, prefix=None, mask=None, zero_out=False):
     b = w[f"{prefix}/bias"].astype(np.float64)
     units = cfg["units"]
     sig = hard_sig if cfg.get("recurrent_activation") == "hard_sigmoid" else globals()["sig"]
+    act = (lambda v: np.maximum(v, 0)) if cfg.get("activation") == "relu" else np.tanh
     n, steps = x.shape[0], x.shape[1]
     h = np.zeros((n, units))
     c = np.zeros((n, units))
@@ -375,22 +392,22 @@ def run_cell(layer, w, x, prefix=None, mask=None, zero_out=False):
         if isinstance(layer, L.LSTM):
             z = xt @ k + h @ u + b
             i, f, g, o = (z[:, j * units:(j + 1) * units] for j in range(4))
-            c = sig(f) * c + sig(i) * np.tanh(g)
-            h = sig(o) * np.tanh(c)
+            c = sig(f) * c + sig(i) * act(g)
+            h = sig(o) * act(c)
         elif isinstance(layer, L.GRU):
             bx, bh = (b[0], b[1]) if cfg["reset_after"] else (b, np.zeros_like(b))
             xz = xt @ k + bx
             if cfg["reset_after"]:
                 hz = h @ u + bh
                 z, r = sig(xz[:, :units] + hz[:, :units]), sig(xz[:, units:2 * units] + hz[:, units:2 * units])
-                hh = np.tanh(xz[:, 2 * units:] + r * hz[:, 2 * units:])
+                hh = act(xz[:, 2 * units:] + r * hz[:, 2 * units:])
             else:
                 hz = h @ u[:, :2 * units]
                 z, r = sig(xz[:, :units] + hz[:, :units]), sig(xz[:, units:2 * units] + hz[:, units:])
-                hh = np.tanh(xz[:, 2 * units:] + (r * h) @ u[:, 2 * units:])
+                hh = act(xz[:, 2 * units:] + (r * h) @ u[:, 2 * units:])
             h = z * h + (1 - z) * hh
         else:
-            h = np.tanh(xt @ k + h @ u + b)
+            h = act(xt @ k + h @ u + b)
         if mask is None:
             out.append(h)
             continue
@@ -447,7 +464,7 @@ def main():
     for i, name in enumerate(CASES):
         if name not in names:
             continue
-        w, io, m32 = make_case(name, CASES[name], 1700 + i)
+        w, io, m32 = make_case(name, CASES[name], CASES[name].get("seed", 1700 + i))
         print(f"wrote {name}", flush=True)
         r = mf.rel(numpy_forward(m32, w, io["input"]), io["output_inference"].astype(np.float64))
         print(f"sanity {'ok' if r < 1e-5 else 'MISMATCH'}: {name} numpy forward: max rel diff {r:.2e}")

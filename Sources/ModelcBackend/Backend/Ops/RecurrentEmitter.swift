@@ -81,6 +81,7 @@ struct RecurrentEmitter: OpEmitter {
         var options = attrs.torch != nil && attrs.cell == .gru ? ", resetFirst: true" : ""
         if attrs.mask != nil { options += ", masked: true, zeroMaskedOutput: \(attrs.bidirectional != nil && attrs.returnSequences)" }
         if let k = attrs.hardGateSlope { options += ", hardGateSlope: \(floatLiteral(k))" }
+        if attrs.activation == .relu { options += ", relu: true" }
         if let cd = attrs.cellDropout {
             options += ", inputDropout: \(floatLiteral(cd.input)), recurrentDropout: \(floatLiteral(cd.recurrent)), perGateMasks: \(cd.perGate)"
         }

@@ -22,7 +22,7 @@ final class ONNXRecurrentTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: ONNXImporterTests.dir + "/expected_recurrent.json"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
-        XCTAssertEqual(models.count, 12)
+        XCTAssertEqual(models.count, 14)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(ONNXImporterTests.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -149,9 +149,9 @@ final class ONNXRecurrentTests: XCTestCase {
         refused(Self.model(attrs: [PB.attr("direction", string: "reverse")], tail: Self.finalState, head: "h", units: 2),
                 "layer 'rnn' (LSTM): direction=reverse: only forward and bidirectional nodes are supported")
         refused(Self.model("RNN", attrs: [PB.attr("activations", strings: ["Sigmoid"])], tail: Self.finalState, head: "h", units: 2),
-                "activations [\"Sigmoid\"]: modelc computes tanh or relu (tanh)")
+                "activations [\"Sigmoid\"]: modelc computes tanh, or relu in place of every tanh (every direction's)")
         refused(Self.model("LSTM", attrs: [PB.attr("activations", strings: ["Sigmoid", "Relu", "Tanh"])], tail: Self.finalState, head: "h", units: 2),
-                "activations [\"Sigmoid\", \"Relu\", \"Tanh\"]: modelc computes sigmoid gates and tanh (or relu) for the rest")
+                "activations [\"Sigmoid\", \"Relu\", \"Tanh\"]: modelc computes sigmoid, tanh, tanh, or relu in place of every tanh")
         // relu in place of every tanh (nn.RNN(nonlinearity="relu"), a Keras relu LSTM through tf2onnx) is the cell's activation.
         for (op, acts) in [("RNN", ["Relu"]), ("LSTM", ["Sigmoid", "Relu", "Relu"]), ("GRU", ["Sigmoid", "Relu"])] {
             let r = try check(Self.model(op, attrs: [PB.attr("activations", strings: acts)], tail: Self.finalState, head: "h", units: 2))

@@ -147,7 +147,8 @@ extension Frontend {
     ///   whose LSTM and GRU used hard_sigmoid gates (sigmoid from 2.3.0; IR/RecurrentGates.swift);
     /// - an Embedding's mask_zero, which a Sequential table never prints (Keras 3's functional
     ///   tables print it as NotEqual rows: `maskShown`);
-    /// - dropout inside the cells (IR/RecurrentCellDropout.swift), which no table prints.
+    /// - dropout inside the cells (IR/RecurrentCellDropout.swift), which no table prints;
+    /// - the cells' activation, tanh unless annotated relu (IR/RecurrentGates.swift).
     static func recurrentAssumptions(_ layers: [Layer], layout: String, maskShown: Bool, annotations: Annotations) -> [String] {
         var out: [String] = []
         for l in layers {
@@ -160,6 +161,11 @@ extension Frontend {
         if !plain.isEmpty {
             out.append("\(plain.map(\.name).joined(separator: ", ")): no dropout inside the cell in training (a table does not show "
                        + "dropout or recurrent_dropout: annotate `layer \(plain[0].name): dropout=0.2 recurrent_dropout=0.2` for a model built with them)")
+        }
+        let tanh = layers.filter { if case .recurrent(let a) = $0.op { return a.activation == nil && a.torch == nil }; return false }
+        if !tanh.isEmpty {
+            out.append("\(tanh.map(\.name).joined(separator: ", ")): activation tanh (a table does not show a cell's activation: "
+                       + "annotate `layer \(tanh[0].name): activation=relu` for a relu cell)")
         }
         let readByRecurrent = layers.contains { if case .recurrent = $0.op { return true }; return false }
         for l in layers where l.op.isEmbedding && !maskShown && readByRecurrent && annotations.overrides(for: l.name).maskZero == nil {

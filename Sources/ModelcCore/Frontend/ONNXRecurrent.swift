@@ -42,7 +42,7 @@ extension ONNXOperators {
             let given = a.strings.map { $0.lowercased() }
             relu = given == want.map { $0 == "tanh" ? "relu" : $0 }
             guard given == want || relu else {
-                throw st.err("activations \(a.strings): modelc computes \(n.opType == "RNN" ? "tanh or relu" : "sigmoid gates and tanh (or relu) for the rest") (\(want.joined(separator: ", ")))")
+                throw st.err("activations \(a.strings): modelc computes \(want.joined(separator: ", ")), or relu in place of every tanh (every direction's)")
             }
         }
         if let clip = n.attributes["clip"]?.f { throw st.err("clip=\(clip): clipped cell inputs are not supported") }

@@ -63,8 +63,8 @@ public struct RecurrentAttrs: Equatable, Codable, Sendable {
     /// it the default; 1/6 in Keras 3).
     public var hardGateSlope: Float? = nil
     /// The cell's activation when it is not tanh: relu (SimpleRNN's output; LSTM's candidate and
-    /// its c in h = o act(c); GRU's candidate), from Keras `activation="relu"`, nn.RNN's
-    /// nonlinearity="relu", ONNX activations, or the annotation `activation=relu`.
+    /// its c in h = o act(c); GRU's candidate), from Keras `activation="relu"`, ONNX activations
+    /// (an exported nn.RNN(nonlinearity="relu")), or a table's annotation `activation=relu`.
     public var activation: RecurrentActivation? = nil
     /// Keras's in-cell dropout (`dropout`, `recurrent_dropout`), applied in training only.
     public var cellDropout: CellDropout? = nil

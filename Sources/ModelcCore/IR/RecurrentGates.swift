@@ -34,15 +34,16 @@ enum RecurrentGates {
         }
     }
 
-    /// `activation=relu|tanh` on a recurrent layer: its cell's activation (tanh by default).
+    /// `activation=relu|tanh` on a recurrent layer (named, or by a glob): its cell's activation
+    /// (tanh by default).
     static func applyActivation(_ L: inout Layer, annotations ann: Annotations, document doc: Document) throws {
-        guard case .recurrent(var a) = L.op, let act = ann.namedOverrides(for: L.name).activation else { return }
+        guard case .recurrent(var a) = L.op, let act = ann.overrides(for: L.name).activation else { return }
         switch act {
         case .relu: a.activation = .relu
         case .tanh: a.activation = nil
         default:
             let line = ann.line(of: L.name) { $0.activation != nil }
-            throw doc.error(line ?? L.line, "layer '\(L.name)' (\(L.kind)): activation=\(act): a recurrent cell computes tanh or relu")
+            throw doc.error(line ?? L.line, "layer '\(L.name)' (\(L.kind)): activation=\(act.name): a recurrent cell computes tanh or relu")
         }
         L.op = .recurrent(a)
         if a.activation == .relu { L.notes.append("activation=relu (annotated): the cell's candidate and output use relu in place of tanh") }

@@ -142,9 +142,12 @@ enum ReportJSON {
         case .repeatVector(let n): p = [("n", String(n))]
         case .permute(let d): p = [("dims", JSON.ints(d))]
         case .recurrent(let a):
+            let activations: [(String, String)] = [("activation", JSON.string(a.activation?.rawValue ?? "tanh"))]
+                + (a.hardGateSlope == nil ? [] : [("recurrent_activation", JSON.string("hard_sigmoid"))])
             p = [("units", String(a.units)), ("return_sequences", a.returnSequences ? "true" : "false"),
                  ("use_bias", a.biasRows > 0 ? "true" : "false")] + (a.cell == .gru ? [("reset_after", a.resetAfter ? "true" : "false")] : [])
                 + (a.bidirectional.map { [("layer", JSON.string(a.cell.rawValue)), ("merge_mode", JSON.string($0.rawValue))] } ?? [])
+                + activations
                 + (a.cellDropout.map { [("dropout", JSON.number($0.input)), ("recurrent_dropout", JSON.number($0.recurrent))]
                     + (a.cell == .simpleRNN ? [] : [("implementation", $0.perGate ? "1" : "2")]) } ?? [])
         case .embedding(let v, let d, let pad): p = [("input_dim", String(v)), ("output_dim", String(d))] + (pad.map { [("padding_idx", String($0))] } ?? [])

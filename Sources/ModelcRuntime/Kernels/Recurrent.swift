@@ -49,7 +49,7 @@ public struct RecurrentGeometry: Sendable {
     /// (Keras 2's hard_sigmoid: 0.2, Keras 2.2.5 and earlier's default; Keras 3's: 1/6).
     public let hardGateSlope: Float
     /// The cell's activation: relu in place of tanh (SimpleRNN's output, LSTM's candidate and
-    /// tanh(c), GRU's candidate): Keras `activation="relu"`, nn.RNN nonlinearity="relu".
+    /// tanh(c), GRU's candidate): Keras `activation="relu"`, ONNX activations Relu (an exported nn.RNN(nonlinearity="relu")).
     public let relu: Bool
     /// Keras's in-cell dropout, training only (Kernels/RecurrentDropout.swift): the rates of the
     /// input's and the previous state's masks, and one mask per gate block (Keras's

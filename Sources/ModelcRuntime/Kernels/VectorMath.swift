@@ -143,7 +143,7 @@ public enum VectorMath {
         /// g (1 - y^2)
         @inline(__always) func backward(_ g: V, _ y: V) -> V { g * (1 - y * y) }
     }
-    /// A recurrent cell's relu activation (Keras `activation="relu"`, nn.RNN nonlinearity="relu"):
+    /// A recurrent cell's relu activation (Keras `activation="relu"`, ONNX activations Relu):
     /// max(x, 0); its derivative, from the output, 1 where y > 0.
     struct ReLU: GateFunction {
         @inline(__always) func callAsFunction(_ x: V) -> V { x.replacing(with: 0, where: x .< 0) }

@@ -6,6 +6,7 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
 - lstm_rows: nn.LSTM(batch_first) -> out[:, -1] -> Linear (torch.onnx, TorchScript exporter, opset 13)
 - gru_bi2_rows: a 2-layer bidirectional nn.GRU -> torch.cat((h_n[-2], h_n[-1]), 1) -> ReLU -> Linear
   (TorchScript exporter: Transpose + Reshape between the layers, Concat of the Y_h, Gathers)
+- rnn_relu_rows: nn.RNN(nonlinearity="relu") -> h_n[-1] -> Linear (activations Relu)
 - rnn_rows: nn.RNN -> h_n[-1] -> Linear (TorchScript exporter; the dynamo exporter unrolls an
   nn.RNN into per-step MatMuls, which modelc does not read back as a recurrent layer)
 - lstm2_rows_dynamo: a 2-layer nn.LSTM -> out[:, -1] -> Linear (the dynamo exporter)
@@ -15,6 +16,8 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
   [28, 1, 28], time-major with a batch of 1, read by the LSTM without a Transpose; out[-1] -> Linear
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
   (tf2onnx 1.17 writes a Keras 3 GRU as a Loop, which modelc does not read)
+- keras_relu_lstm_rows: a Keras LSTM(activation="relu") -> Dense softmax (tf2onnx: activations
+  Sigmoid, Relu, Relu)
 - keras_bilstm_rows: two Keras Bidirectional LSTMs (tf2onnx: the zero states a Concat of two, the
   directions split by Slice + Squeeze and concatenated again, the final states the forward
   direction's last step and the backward direction's first)
@@ -44,10 +47,11 @@ from make_onnx import images, INDICES  # noqa: E402
 class Rows(nn.Module):
     """A recurrent module over the image rows (or over embedded ids), then a Linear head."""
 
-    def __init__(self, cell, hidden, layers=1, bidirectional=False, mode="last", vocab=None, act=False):
+    def __init__(self, cell, hidden, layers=1, bidirectional=False, mode="last", vocab=None, act=False, relu=False):
         super().__init__()
         self.emb = nn.Embedding(vocab, 8) if vocab else None
-        self.rnn = getattr(nn, cell)(8 if vocab else 28, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        extra = {"nonlinearity": "relu"} if relu else {}
+        self.rnn = getattr(nn, cell)(8 if vocab else 28, hidden, **extra, num_layers=layers, batch_first=True, bidirectional=bidirectional)
         self.fc = nn.Linear(hidden * (2 if bidirectional else 1), 10)
         self.mode, self.cell, self.act = mode, cell, act
 
@@ -159,11 +163,17 @@ def softmax(v):
 
 
 def main():
+    # --only NAME,NAME: make those models and keep every other entry of expected_recurrent.json
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else set()
     rows = images()[:, 0]                                  # [4, 28, 28]
     ids = np.random.default_rng(702).integers(0, 30, (4, 12)).astype(np.int64)
-    np.savez(os.path.join(HERE, "recurrent_ids.npz"), x=ids, y=np.arange(4, dtype=np.int64))
+    if not only:
+        np.savez(os.path.join(HERE, "recurrent_ids.npz"), x=ids, y=np.arange(4, dtype=np.int64))
     out = {"idx": "Tests/Fixtures/data/kmnist/t10k-images-idx3-ubyte.gz", "indices": INDICES,
            "npz": "Tests/Fixtures/onnx/recurrent_ids.npz", "models": {}}
+    if only:
+        with open(os.path.join(HERE, "expected_recurrent.json")) as f:
+            out = json.load(f)
 
     def record(name, probs, ref, params, data):
         path = os.path.join(HERE, name + ".onnx")
@@ -179,17 +189,21 @@ def main():
              ("lstm2_rows_dynamo", 713, True, dict(cell="LSTM", hidden=16, layers=2)),
              ("bilstm_mean_rows", 714, False, dict(cell="LSTM", hidden=10, bidirectional=True, mode="mean")),
              ("gru_amax_rows_dynamo", 715, True, dict(cell="GRU", hidden=14, mode="amax", act=True)),
+             ("rnn_relu_rows", 720, False, dict(cell="RNN", hidden=16, mode="hidden", relu=True)),
              ("emb_lstm_ids", 716, False, dict(cell="LSTM", hidden=16, vocab=30)),
              ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30))]
     for name, seed, dynamo, kw in specs:
+        if only and name not in only:
+            continue
         m = torch_model(seed, **kw)
         x = ids if "vocab" in kw else rows
         path = os.path.join(HERE, name + ".onnx")
         ref = export(m, x, path, dynamo)
         record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
-    path = os.path.join(HERE, "lstm_rows_time_major.onnx")
-    probs, ref, params = export_time_major(path, rows)
-    record("lstm_rows_time_major", probs, ref, params, "idx")
+    if not only or "lstm_rows_time_major" in only:
+        path = os.path.join(HERE, "lstm_rows_time_major.onnx")
+        probs, ref, params = export_time_major(path, rows)
+        record("lstm_rows_time_major", probs, ref, params, "idx")
     if "--no-keras" not in sys.argv:
         import keras
         L = keras.layers
@@ -200,8 +214,12 @@ def main():
              [keras.Input((28, 28)), L.Bidirectional(L.LSTM(8, return_sequences=True)), L.Bidirectional(L.LSTM(6)),
               L.Dense(10, activation="softmax")]),
             ("keras_emb_lstm_ids", ids.astype(np.float32), "npz", 4 * 10,
-             [keras.Input((12,)), L.Embedding(30, 8), L.LSTM(10), L.Dense(10, activation="softmax")])]
+             [keras.Input((12,)), L.Embedding(30, 8), L.LSTM(10), L.Dense(10, activation="softmax")]),
+            ("keras_relu_lstm_rows", rows, "idx", 4 * 12,
+             [keras.Input((28, 28)), L.LSTM(12, activation="relu"), L.Dense(10, activation="softmax")])]
         for k, (name, x, data, extra, layers) in enumerate(keras_specs):
+            if only and name not in only:
+                continue
             path = os.path.join(HERE, name + ".onnx")
             ref, params = keras_model(path, x, layers, 700 + 10 * k, extra)
             record(name, run(path, x), ref, params, data)

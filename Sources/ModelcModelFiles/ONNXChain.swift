@@ -62,8 +62,8 @@ public struct ONNXChain: Sendable {
     public var ignoredOutputs: [String] = []
     /// Subgraphs that almost are a decomposed LayerNorm, and why not (ONNXLayerNormPattern), for errors.
     public var layerNormMisses: [ONNXLayerNormPattern.NearMiss] = []
-    /// The graph input is [T, 1, F], time-major with a batch of 1, and a recurrent node reads it
-    /// (ONNXRecurrentPattern): one example per run, the same values as [1, T, F].
+    /// The graph input is [T, N, F], time-major (batch_first=False), and a recurrent node reads it
+    /// (ONNXRecurrentPattern): an example is [T, F], and the compiled model takes batch-first batches.
     public var timeMajorInput = false
 
     public init(model: ONNXModel, file: String) throws {
@@ -88,7 +88,7 @@ public struct ONNXChain: Sendable {
         skipped.formUnion(activations.skipped)
         let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
         skipped.formUnion(squeezed.skipped)
-        let timeMajor = Self.timeMajorBatchOne(input)
+        let timeMajor = Self.timeMajorSteps(input, nodes: squeezed.nodes, skipping: skipped)
         let recurrent = try ONNXRecurrentPattern.rewrite(squeezed.nodes, constants: constants, skipping: skipped, output: output.name,
                                                          steps: timeMajor ?? Self.sequenceLength(input), timeMajorInput: timeMajor.map { _ in input.name },
                                                          file: file)
@@ -109,10 +109,15 @@ public struct ONNXChain: Sendable {
         Self.name(&steps)
     }
 
-    /// The steps T of a graph input [T, 1, F] (a time-major batch of one).
-    static func timeMajorBatchOne(_ input: ONNXValueInfo) -> Int? {
-        guard let d = input.dims, d.count == 3, case .value(let t) = d[0], case .value(1) = d[1], t > 1 else { return nil }
-        return t
+    /// The steps T of a graph input [T, N, F] that a recurrent node with layout 0 reads as its X:
+    /// ONNX's time-major layout (PyTorch's batch_first=False), whose batch is axis 1.
+    static func timeMajorSteps(_ input: ONNXValueInfo, nodes: [ONNXNode], skipping skip: Set<Int>) -> Int? {
+        guard let d = input.dims, d.count == 3, case .value(let t) = d[0], t >= 1 else { return nil }
+        let read = nodes.indices.contains { i in
+            !skip.contains(i) && ONNXRecurrentPattern.operators.contains(nodes[i].opType)
+                && nodes[i].inputs.first == input.name && (nodes[i].attributes["layout"]?.i ?? 0) == 0
+        }
+        return read ? t : nil
     }
 
     /// The sequence length of a graph input [N, T] or [N, T, F], when it is fixed.

@@ -4,18 +4,26 @@
 // output becomes a constant (as an initializer would be), and the chain never sees it.
 //
 // Weights are folded too: ConstantOfShape fills a tensor of up to `maxFilledElements` values
-// (kept as one value until converted), and an Identity of a constant is that constant.
+// (kept as one value until converted), an Identity of a constant is that constant, and old
+// exporters' weight rewrites (torch 0.3 to 2.x reorder an LSTM's gate blocks with Slice and
+// Concat of its 2-D weights) are evaluated like shapes.
 //
 // Before: the graph's initializers and Constant values by name.
 // After:  the same plus the outputs of every foldable node whose inputs are all constants, and
-//         the indices of the nodes folded away. Each folded tensor holds at most
-//         `maxFoldedElements` values (shapes and pads, never weights); anything larger is refused.
+//         the indices of the nodes folded away. A folded integer tensor (a shape, pads, indices)
+//         holds at most `maxFoldedElements` values, a float one at most `maxFoldedFloats`, and
+//         one graph's folded values at most `maxFoldedTotal`; anything larger is refused.
 
 import ModelcData
 
 enum ONNXConstantFolding {
     static let foldable: Set<String> = ["Constant", "ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze", "Squeeze", "Identity", "Gather"]
     static let maxFoldedElements = 1 << 16
+    static let maxFoldedFloats = 1 << 22
+    static let maxFoldedTotal = 1 << 24
+
+    /// The most values a folded tensor of this kind may hold.
+    static func limit(isFloat: Bool) -> Int { isFloat ? maxFoldedFloats : maxFoldedElements }
 
     /// A folded value: dims and values (integers held exactly as Double up to 2^53).
     struct Value {
@@ -26,6 +34,7 @@ enum ONNXConstantFolding {
 
     static func fold(_ g: ONNXGraph, constants: inout [String: ONNXTensor], file: String) throws -> Set<Int> {
         var folded = Set<Int>()
+        var total = 0
         for (i, n) in g.nodes.enumerated() where foldable.contains(n.opType) {
             func err(_ m: String) -> DataError { DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)): \(m)") }
             if n.opType == "Constant" {
@@ -49,7 +58,10 @@ enum ONNXConstantFolding {
                 continue
             }
             let args = try inputs.map { try $0.map(value) }
-            constants[out] = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
+            let t = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
+            total += t.floatData.count + t.intData.count
+            guard total <= maxFoldedTotal else { throw err("expected at most \(maxFoldedTotal) folded values in one graph, found more") }
+            constants[out] = t
             folded.insert(i)
         }
         return folded
@@ -75,10 +87,11 @@ enum ONNXConstantFolding {
         return t
     }
 
-    /// A folded value as a tensor (FLOAT or INT64), checked against `maxFoldedElements`.
+    /// A folded value as a tensor (FLOAT or INT64), checked against its kind's `limit`.
     static func tensor(_ v: Value, name: String, node n: ONNXNode, file: String, err: (String) -> DataError) throws -> ONNXTensor {
-        guard v.values.count <= maxFoldedElements, v.values.count == (checkedProduct(v.dims, limit: maxFoldedElements) ?? -1) else {
-            throw err("expected a small constant (at most \(maxFoldedElements) values), found dims \(v.dims)")
+        let most = limit(isFloat: v.isFloat)
+        guard v.values.count <= most, v.values.count == (checkedProduct(v.dims, limit: most) ?? -1) else {
+            throw err("expected a small constant (at most \(most) values), found dims \(v.dims)")
         }
         var t = ONNXTensor()
         t.name = name; t.dims = v.dims; t.file = file; t.offset = n.offset
@@ -87,11 +100,11 @@ enum ONNXConstantFolding {
     }
 
     static func value(_ t: ONNXTensor) throws -> Value {
-        let n = try t.elementCount()
-        guard n <= maxFoldedElements else {
-            throw DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': expected a small constant to fold (at most \(maxFoldedElements) values), found dims \(t.dims)")
+        let n = try t.elementCount(), isInt = t.dataType == 6 || t.dataType == 7
+        guard n <= limit(isFloat: !isInt) else {
+            throw DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': expected a small constant to fold (at most \(limit(isFloat: !isInt)) values), found dims \(t.dims)")
         }
-        if t.dataType == 6 || t.dataType == 7 { return Value(dims: t.dims, values: try t.ints().map(Double.init), isFloat: false) }
+        if isInt { return Value(dims: t.dims, values: try t.ints().map(Double.init), isFloat: false) }
         return Value(dims: t.dims, values: try t.floats().map(Double.init), isFloat: true)
     }
 
@@ -112,10 +125,7 @@ enum ONNXConstantFolding {
             let fill = try n.attributes["value"]?.t.map(value) ?? Value(dims: [1], values: [0], isFloat: true)
             return Value(dims: dims, values: Array(repeating: fill.values.first ?? 0, count: count), isFloat: fill.isFloat)
         case "Concat":
-            let parts = try (0..<args.count).map(arg)
-            guard parts.allSatisfy({ $0.dims.count == 1 }) else { throw err("only 1-D constants are concatenated, found dims \(parts.map(\.dims))") }
-            let all = parts.flatMap(\.values)
-            return Value(dims: [all.count], values: all, isFloat: parts.first?.isFloat ?? false)
+            return try concat(try (0..<args.count).map(arg), axis: n.attributes["axis"]?.i ?? 0, err: err)
         case "Reshape", "Unsqueeze", "Squeeze":
             let a = try arg(0)
             let dims = try reshaped(n, a.dims, target: ints(1), err: err)
@@ -124,11 +134,7 @@ enum ONNXConstantFolding {
             let a = try arg(0)
             let perm = n.attributes["perm"]?.ints ?? Array((0..<a.dims.count).reversed())
             guard perm.sorted() == Array(0..<a.dims.count) else { throw err("perm \(perm) does not fit dims \(a.dims)") }
-            return gather(a, dims: perm.map { a.dims[$0] }) { idx in
-                var src = [Int](repeating: 0, count: idx.count)
-                for (k, p) in perm.enumerated() { src[p] = idx[k] }
-                return src
-            }
+            return gather(a, dims: perm.map { a.dims[$0] }, axes: perm.map { (axis: $0, start: 0, step: 1) })
         case "Gather":
             // A 1-D constant (a shape) indexed by constant positions along axis 0.
             let a = try arg(0), idx = try ints(1) ?? []
@@ -136,8 +142,20 @@ enum ONNXConstantFolding {
             guard idx.allSatisfy({ $0 >= -d && $0 < d }) else { throw err("indices \(idx) outside 0..<\(d)") }
             let outDims = try arg(1).dims
             return Value(dims: outDims, values: idx.map { a.values[$0 < 0 ? $0 + d : $0] }, isFloat: a.isFloat)
+        case "Mul":
+            // Sizes multiplied (a Reshape target merging two axes); not folded (`foldable`).
+            let a = try arg(0), b = try arg(1)
+            let (big, small) = a.values.count >= b.values.count ? (a, b) : (b, a)
+            guard a.isFloat == b.isFloat, small.values.count == big.values.count || small.values.count == 1 else {
+                throw err("only same-shape or scalar products are evaluated, found dims \(a.dims) and \(b.dims)")
+            }
+            let values = big.values.indices.map { big.values[$0] * small.values[small.values.count == 1 ? 0 : $0] }
+            return Value(dims: big.dims, values: values, isFloat: a.isFloat)
         case "Slice":
-            return try slice(try arg(0), starts: ints(1) ?? [], ends: ints(2) ?? [], axes: ints(3), steps: ints(4), err: err)
+            // Slice-1 (opset 1 to 9) gives starts, ends and axes as attributes.
+            let attr = { (name: String) in n.attributes[name].map(\.ints) }
+            return try slice(try arg(0), starts: ints(1) ?? attr("starts") ?? [], ends: ints(2) ?? attr("ends") ?? [],
+                             axes: ints(3) ?? attr("axes"), steps: ints(4), err: err)
         case "Cast":
             let a = try arg(0)
             let to = n.attributes["to"]?.i ?? 0
@@ -159,11 +177,11 @@ enum ONNXConstantFolding {
             var out = target ?? []
             for i in out.indices where out[i] == 0 { guard i < dims.count else { throw err("shape \(out) copies a missing dimension") }; out[i] = dims[i] }
             if let k = out.firstIndex(of: -1) {
-                let rest = checkedProduct(out.enumerated().filter { $0.offset != k }.map(\.element), limit: maxFoldedElements) ?? 0
+                let rest = checkedProduct(out.enumerated().filter { $0.offset != k }.map(\.element), limit: maxFoldedFloats) ?? 0
                 guard rest > 0, count % rest == 0 else { throw err("shape \(target ?? []) does not fit \(count) values") }
                 out[k] = count / rest
             }
-            guard checkedProduct(out, limit: maxFoldedElements) == count else { throw err("shape \(target ?? []) does not fit dims \(dims)") }
+            guard checkedProduct(out, limit: maxFoldedFloats) == count else { throw err("shape \(target ?? []) does not fit dims \(dims)") }
             return out
         case "Unsqueeze":
             let axes = target ?? n.attributes["axes"]?.ints ?? []
@@ -197,22 +215,56 @@ enum ONNXConstantFolding {
             let n = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e + (-s) - 1) / (-s))
             (first[axis], step[axis], dims[axis]) = (b, s, n)
         }
-        return gather(a, dims: dims) { idx in idx.indices.map { first[$0] + idx[$0] * step[$0] } }
+        return gather(a, dims: dims, axes: (0..<r).map { (axis: $0, start: first[$0], step: step[$0]) })
     }
 
-    /// The value of dims `dims` whose element at each index is `a` at `source(index)`.
-    static func gather(_ a: Value, dims: [Int], source: ([Int]) -> [Int]) -> Value {
+    /// Concat along `axis` (negative counts from the end): every part of one rank, equal dims
+    /// but along `axis` (a 1-D shape's pieces, or an old exporter's recurrent weights, whose gate
+    /// blocks it reorders by Slice and Concat).
+    static func concat(_ parts: [Value], axis: Int, err: (String) -> DataError) throws -> Value {
+        guard let first = parts.first else { throw err("expected at least one input, found none") }
+        let r = first.dims.count, ax = axis < 0 ? axis + r : axis
+        guard (0..<r).contains(ax), parts.allSatisfy({ $0.dims.count == r && $0.isFloat == first.isFloat }),
+              parts.allSatisfy({ p in (0..<r).allSatisfy { $0 == ax || p.dims[$0] == first.dims[$0] } }) else {
+            throw err("axis \(axis) does not fit dims \(parts.map(\.dims))")
+        }
+        let outer = first.dims[..<ax].reduce(1, *), inner = first.dims[(ax + 1)...].reduce(1, *)
+        var dims = first.dims
+        dims[ax] = parts.reduce(0) { $0 + $1.dims[ax] }
+        var out: [Double] = []
+        out.reserveCapacity(outer * dims[ax] * inner)
+        for o in 0..<outer {
+            for p in parts {
+                let chunk = p.dims[ax] * inner
+                out.append(contentsOf: p.values[(o * chunk)..<((o + 1) * chunk)])
+            }
+        }
+        return Value(dims: dims, values: out, isFloat: first.isFloat)
+    }
+
+    /// The value of dims `dims` whose element at index i is `a`'s at position
+    /// `axes[k].start + i[k] * axes[k].step` of its axis `axes[k].axis` for every k (a Transpose
+    /// or a Slice); the source offset is stepped along, nothing is allocated per element.
+    static func gather(_ a: Value, dims: [Int], axes: [(axis: Int, start: Int, step: Int)]) -> Value {
         let count = dims.reduce(1, *)
         var strides = [Int](repeating: 1, count: a.dims.count)
         for i in stride(from: a.dims.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * a.dims[i + 1] }
+        let along = axes.map { strides[$0.axis] * $0.step }
+        var offset = axes.reduce(0) { $0 + strides[$1.axis] * $1.start }
         var out: [Double] = []
         out.reserveCapacity(count)
         var idx = [Int](repeating: 0, count: dims.count)
         for _ in 0..<count {
-            let src = source(idx)
-            out.append(a.values[zip(src, strides).reduce(0) { $0 + $1.0 * $1.1 }])
+            out.append(a.values[offset])
             var k = dims.count - 1
-            while k >= 0 { idx[k] += 1; if idx[k] < dims[k] { break }; idx[k] = 0; k -= 1 }
+            while k >= 0 {
+                idx[k] += 1
+                offset += along[k]
+                if idx[k] < dims[k] { break }
+                offset -= along[k] * dims[k]
+                idx[k] = 0
+                k -= 1
+            }
         }
         return Value(dims: dims, values: out, isFloat: a.isFloat)
     }

@@ -29,9 +29,9 @@
 // After:  each recurrent node reads its batch-first input (the tensor before the input
 //         Transpose, or the previous layer's output), keeps inputs X, W, R, B, writes the tensor
 //         its output is read as, and is marked `.recurrent(sequence:)`; the layout nodes, the
-//         input Transpose and the zero-state nodes are skipped. A graph input [T, 1, F] (time-major,
-//         a batch of 1) read by a time-major node is read as it is: with one example, the same
-//         values as [1, T, F]. A graph without recurrent nodes is unchanged.
+//         input Transpose and the zero-state nodes are skipped. A graph input [T, N, F] read by a
+//         time-major node (ONNX's layout 0, PyTorch's batch_first=False) is read as it is: its
+//         examples are [T, F] (ONNXChain.timeMajorInput). A graph without recurrent nodes is unchanged.
 
 import ModelcData
 
@@ -72,8 +72,7 @@ public enum ONNXRecurrentPattern {
         let constants: [String: ONNXTensor]
         let file: String
         let steps: Int?
-        /// The graph input when it is time-major with a batch of 1, [T, 1, F] (batch_first=False
-        /// exported with one example): read by a time-major node as it is.
+        /// The graph input when a time-major node reads it, [T, N, F] (batch_first=False): read as it is.
         let timeMajorInput: String?
         var held: [String: Held] = [:]
         var readers: [String: [Int]] = [:]
@@ -288,13 +287,57 @@ public enum ONNXRecurrentPattern {
             return Held(content: h.content, axes: perm.map { h.axes[$0] })
         case "Squeeze": return squeeze(h, axes: axes(n, st), st)
         case "Reshape":
-            guard (n.attributes["allowzero"]?.i ?? 0) == 0, n.inputs.count > 1, let target = try? st.constants[n.inputs[1]]?.ints() else { return nil }
-            return reshape(h, target: target, st)
+            guard (n.attributes["allowzero"]?.i ?? 0) == 0, n.inputs.count > 1 else { return nil }
+            if let target = try? st.constants[n.inputs[1]]?.ints() { return reshape(h, target: target, st) }
+            guard let (target, shapeNodes) = computedTarget(n.inputs[1], of: h, tensor: x, reshape: k, st),
+                  let held = reshape(h, target: target, st) else { return nil }
+            st.skipped.formUnion(shapeNodes)
+            return held
         case "Gather": return try gather(k, h, st)
         case "Slice": return try slice(k, h, st)
         case "Concat": return try concat(k, st)
         default: return nil
         }
+    }
+
+    /// The operators of a Reshape target computed from its input's shape.
+    static let targetOperators: Set<String> = ["Shape", "Slice", "Gather", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Cast", "Mul"]
+
+    /// A Reshape target computed from the shape of the steps it reshapes (torch.onnx's dynamo
+    /// exporter with a dynamic batch writes Shape, Slice, Mul and Concat to merge the direction
+    /// and hidden axes): evaluated with the held axes' sizes and the batch as -1 (inferred), with
+    /// the nodes computing it, which nothing else reads. Nil when it reads any other tensor.
+    static func computedTarget(_ target: String, of h: Held, tensor x: String, reshape k: Int, _ st: State) -> (target: [Int], nodes: Set<Int>)? {
+        guard case .steps(let r) = h.content, let steps = st.steps, let hs = st.hidden(r) else { return nil }
+        let d = st.directions(r)
+        var nodes = Set<Int>(), pending = [target]
+        while let t = pending.popLast() {
+            guard st.constants[t] == nil else { continue }
+            guard let p = st.producer[t], nodes.count < 64 else { return nil }
+            let n = st.nodes[p]
+            guard !nodes.contains(p), targetOperators.contains(n.opType), n.opType != "Shape" || n.inputs.first == x else {
+                if nodes.contains(p) { continue }
+                return nil
+            }
+            nodes.insert(p)
+            if n.opType != "Shape" { pending += n.inputs.filter { !$0.isEmpty } }
+        }
+        let readers = nodes.flatMap { st.nodes[$0].outputs }.flatMap { st.readers[$0] ?? [] }
+        guard readers.allSatisfy({ nodes.contains($0) || $0 == k }) else { return nil }
+        let sizes = h.axes.map { a -> Int in
+            switch a {
+            case .time: return steps
+            case .batch: return ONNXShapeComputation.batch
+            case .direction: return d
+            case .hidden: return hs
+            case .features: return d * hs
+            case .slot, .lastStep: return 0
+            }
+        }
+        var values = ONNXShapeComputation(nodes: nodes.sorted().map { st.nodes[$0] }, constants: st.constants, file: st.file)
+        guard let dims = try? values.value(target, dims: { $0 == x ? sizes : nil }).ints(),
+              dims.filter({ $0 == ONNXShapeComputation.batch }).count == 1, !dims.contains(-1) else { return nil }
+        return (dims.map { $0 == ONNXShapeComputation.batch ? -1 : $0 }, nodes)
     }
 
     static func axes(_ n: ONNXNode, _ st: State) -> [Int]? {

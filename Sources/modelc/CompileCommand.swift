@@ -72,7 +72,7 @@ enum CompileCommand {
             }
             let wino = e.winogradLayers.summary
             print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd: " + wino))")
-            let source = weights ?? (KerasConfig.carriesWeights(path: path) ? path : nil)
+            let source = weights ?? (carriesWeights(path) ? path : nil)
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {
@@ -90,13 +90,27 @@ enum CompileCommand {
         return 0
     }
 
-    /// Copies the trained weights (`compile --weights W`, or a `.keras`/`.h5` model file's own)
-    /// beside the binary, where it reads them when no checkpoint is given (CommandSupport.loadWeights).
-    /// The copy is checked by the binary on every load (all keys, shapes and values).
+    /// A model file that holds its trained weights: a `.keras`/`.h5` file, or an ONNX graph's initializers.
+    static func carriesWeights(_ path: String) -> Bool {
+        KerasConfig.carriesWeights(path: path) || WeightsFormat.of(path: path) == .onnx
+    }
+
+    /// Stores the trained weights (`compile --weights W`, or the model file's own) beside the
+    /// binary, where it reads them when no checkpoint is given (CommandSupport.loadWeights): a
+    /// copy of the file, or for an ONNX graph its initializers as the binary's `.npz` (state_dict
+    /// names and layouts, external data included), so the binary does not depend on the graph's
+    /// folder. The binary checks them on every load (all keys, shapes and values).
     static func storeWeights(_ source: String, besides bin: String) throws {
         guard let format = WeightsReader.format(of: source) else { return }
         for stale in WeightsFormat.allCases.map({ WeightsReader.bundledPath(binary: bin, format: $0) }) where FileIO.exists(stale) {
             try FileManager.default.removeItem(atPath: stale)
+        }
+        if format == .onnx {
+            let dest = WeightsReader.bundledPath(binary: bin, format: .npz)
+            let arrays = try WeightsReader.read(path: source).sorted { $0.key < $1.key }
+            try NPZ.write(arrays, to: dest)
+            print("  weights: \(source)'s \(arrays.count) weight arrays stored as \(dest); the binary starts from them when no --checkpoint or --weights is given")
+            return
         }
         let dest = WeightsReader.bundledPath(binary: bin, format: format)
         try AtomicFile.write(try FileIO.read(path: source), to: dest)

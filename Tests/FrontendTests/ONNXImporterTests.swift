@@ -379,6 +379,75 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(w["fc.weight"]?.shape, [10, 676])
     }
 
+    /// Old exporters reorder an LSTM's gate blocks with Slice and Concat of the 2-D weights
+    /// (Slice-1's attributes at opset 9, inputs at 10+): folded like shapes, along any axis.
+    func testWeightsReorderedBySliceAndConcatAreFolded() throws {
+        let w = PB.tensor("w", [3, 4], (0..<12).map(Float.init))
+        for opset in [9, 13] {
+            func slice(_ out: String, _ a: Int, _ b: Int) -> [UInt8] {
+                opset < 10 ? PB.node("Slice", ["w"], [out], attrs: [PB.attr("starts", ints: [a]), PB.attr("ends", ints: [b]), PB.attr("axes", ints: [0])])
+                    : PB.node("Slice", ["w", "s\(a)", "s\(b)", "ax0"], [out])
+            }
+            let nodes = [slice("tail", 2, 3), slice("head", 0, 2), PB.node("Concat", ["tail", "head"], ["fc.weight"], attrs: [PB.attr("axis", int: 0)]),
+                         PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])]
+            let inits = [w, PB.tensor("fc.bias", [3], [0, 0, 0]), PB.intTensor("s0", [0]), PB.intTensor("s2", [2]), PB.intTensor("s3", [3]), PB.intTensor("ax0", [0])]
+            let bytes = PB.model(nodes: nodes, initializers: inits, opset: opset)
+            let r = try check(bytes)
+            XCTAssertEqual(r.ir.totalParams, 15, "opset \(opset)")
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fold-\(opset)-\(UUID().uuidString).onnx").path
+            defer { try? FileManager.default.removeItem(atPath: tmp) }
+            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+            let weights = try WeightsReader.read(path: tmp)
+            let folded = try XCTUnwrap(weights.values.first { $0.shape == [3, 4] }, "\(weights.keys)")
+            XCTAssertEqual(try folded.floats(), [8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6, 7], "opset \(opset)")
+        }
+        // Along axis 1 (negative: from the end); parts of other sizes are refused naming the dims.
+        let cols = [PB.node("Concat", ["a", "b"], ["fc.weight"], attrs: [PB.attr("axis", int: -1)]),
+                    PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], attrs: [PB.attr("transB", int: 1)])]
+        let a = PB.tensor("a", [3, 1], [1, 2, 3]), b = PB.tensor("b", [3, 3], (0..<9).map(Float.init))
+        XCTAssertEqual(try check(PB.model(nodes: cols, initializers: [a, b, PB.tensor("fc.bias", [3], [0, 0, 0])])).ir.totalParams, 15)
+        let bad = failure(PB.model(nodes: cols, initializers: [a, PB.tensor("b", [2, 3], (0..<6).map(Float.init)), PB.tensor("fc.bias", [3], [0, 0, 0])]))
+        XCTAssertTrue(bad.contains("(Concat): axis -1 does not fit dims [[3, 1], [2, 3]]"), bad)
+        // A float tensor over maxFoldedFloats is not materialized: refused before its values are read.
+        let huge = [PB.node("ConstantOfShape", ["n"], ["big"]), PB.node("Slice", ["big", "s0", "s2", "ax0"], ["fc.weight"]),
+                    PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], attrs: [PB.attr("transB", int: 1)])]
+        let tooBig = failure(PB.model(nodes: huge, initializers: [PB.intTensor("n", [(1 << 22) + 1]), PB.intTensor("s0", [0]), PB.intTensor("s2", [2]),
+                                                                   PB.intTensor("ax0", [0]), PB.tensor("fc.bias", [3], [0, 0, 0])]))
+        XCTAssertTrue(tooBig.contains("expected a small constant to fold (at most 4194304 values), found dims [4194305]"), tooBig)
+    }
+
+    /// A regression head's y.squeeze(-1) as the graph output: computed as [N, 1], said in a note;
+    /// a Squeeze anywhere else is refused.
+    func testAFinalSqueezeOfOneValue() throws {
+        let inits = [PB.tensor("fc.weight", [1, 4], [1, 2, 3, 4]), PB.tensor("fc.bias", [1], [0.5]), PB.intTensor("axes1", [1])]
+        let gemm = PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])
+        let r = try check(PB.model(nodes: [gemm, PB.node("Squeeze", ["h", "axes1"], ["y"])], initializers: inits))
+        XCTAssertEqual(r.ir.layers.last?.outputShape, [1])
+        XCTAssertTrue(r.ir.layers.last?.notes.contains("then Squeeze: the graph output 'y' is [N]; modelc computes it as [N, 1]") ?? false, "\(r.ir.layers.last?.notes ?? [])")
+        let inside = failure(PB.model(nodes: [gemm, PB.node("Squeeze", ["h", "axes1"], ["s"]), PB.node("Relu", ["s"], ["y"])], initializers: inits))
+        XCTAssertTrue(inside.contains("(Squeeze): axes [1] of [1]: only the graph output's last axis of size 1"), inside)
+    }
+
+    /// FILE.onnx.modelc beside the graph gives what it cannot say; a layer directive is refused.
+    func testSidecarAnnotations() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.onnx"
+        try Data(PB.gemmModel()).write(to: URL(fileURLWithPath: path))
+        try "model: name=Tiny\ndataset: fashion-mnist\nclasses: a, b, c\ntrain: lr=0.01 loss=mse\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
+        let ir = try Frontend.check(path: path).ir
+        XCTAssertEqual(ir.name, "Tiny")
+        XCTAssertEqual(ir.dataset, "fashion-mnist")
+        XCTAssertEqual(ir.classNames, ["a", "b", "c"])
+        XCTAssertEqual(ir.training.learningRate, 0.01)
+        XCTAssertEqual(ir.training.loss, .meanSquaredError)
+        try "dataset: mnist\nlayer fc: bias=false\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.check(path: path)) {
+            XCTAssertTrue("\($0)".contains("m.onnx.modelc:2: error: layer directive: an ONNX graph states its layers"), "\($0)")
+        }
+    }
+
     func testMissingInitializerAndWrongDims() {
         let missing = failure(PB.gemmModel(weightName: "nowhere.weight"))
         XCTAssertTrue(missing.contains("input 'nowhere.weight' is neither an initializer, a Constant nor a node output (missing initializer?)"), missing)

@@ -22,7 +22,7 @@ final class ONNXRecurrentTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: ONNXImporterTests.dir + "/expected_recurrent.json"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
-        XCTAssertEqual(models.count, 14)
+        XCTAssertEqual(models.count, 16)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(ONNXImporterTests.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -160,13 +160,17 @@ final class ONNXRecurrentTests: XCTestCase {
         refused(Self.model("LSTM", attrs: [PB.attr("clip", float: 3)], tail: Self.finalState, head: "h", units: 2), "clip=3.0")
         refused(Self.model("GRU", attrs: [PB.attr("linear_before_reset", int: 0)], tail: Self.finalState, head: "h", units: 2),
                 "linear_before_reset=0 (the reset gate applied to the state before its projection) is not supported")
-        refused(Self.model(tail: Self.finalState, head: "h", units: 2, transpose: false),
+        // A graph input read by a time-major node (layout 0) is [T, N, F]: examples [T, F], any batch.
+        let direct = Self.model(tail: Self.finalState, head: "h", units: 2, transpose: false)
+        for (dims, example) in [([3, 1, 2], [3, 2]), ([3, 5, 2], [3, 2]), ([1, 3, 2], [1, 2])] {
+            let r = try check(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: PB.valueInfo("x", dims)))
+            XCTAssertEqual(r.ir.inputShape, example, "\(dims)")
+            XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("graph input 'x' is time-major, [steps, batch, features]") }, "\(r.ir.assumptions)")
+        }
+        // ... whose steps must be fixed (an empty dim_param, the same length as the dim_value it replaces).
+        let openSteps = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, PB.int(1, 1) + PB.bytes(2, PB.bytes(1, PB.string(2, "")) + PB.bytes(1, PB.int(1, 1)) + PB.bytes(1, PB.int(1, 2)))))
+        refused(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps),
                 "reads 'x' time-major ([steps, batch, features]) without a Transpose [1, 0, 2]")
-        // ... unless the graph input is time-major with a batch of 1 ([T, 1, F]): one example, read as it is.
-        let one = Self.model(tail: Self.finalState, head: "h", units: 2, transpose: false).replacing(PB.valueInfo("x", [1, 3, 2]), with: PB.valueInfo("x", [3, 1, 2]))
-        let r = try check(one)
-        XCTAssertEqual(r.ir.inputShape, [3, 2])
-        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("graph input 'x' is time-major with a batch of 1, [steps, 1, features]") }, "\(r.ir.assumptions)")
         refused(Self.model(tail: [PB.node("Squeeze", ["Y", "axes1"], ["s"]), PB.node("Flatten", ["s"], ["h"])], head: "h", units: 6),
                 "reads 's', the steps of node '/rnn/LSTM' as [time, batch, hidden]; a layer reads the steps as [batch, steps, features]")
         refused(Self.model(tail: [PB.node("Squeeze", ["Y_h", "axes0"], ["h"]), PB.node("Squeeze", ["Y", "axes1"], ["s"]),

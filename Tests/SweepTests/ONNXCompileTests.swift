@@ -1,9 +1,10 @@
 // ONNX model files end to end with the built modelc binary: `modelc check model.onnx`, then
 // `modelc compile model.onnx` for every fixture of Tests/Fixtures/onnx (made by torch.onnx.export,
 // see make_onnx.py, by make_onnx_graphs.py: branching graphs, tf2onnx, external data, and by
-// make_onnx_layernorm_patterns.py: decomposed LayerNorms), whose binary, started from the file's initializers with
-// `--weights model.onnx`, must give onnxruntime's class probabilities (expected.json) within
-// 1e-5 on the KMNIST fixture images, and train one step from them. Slow: one generated binary
+// make_onnx_layernorm_patterns.py: decomposed LayerNorms), whose binary, started from the
+// initializers `compile` stored beside it (BIN-weights.npz), must give onnxruntime's class
+// probabilities (expected.json) within 1e-5 on the KMNIST fixture images, and train one step
+// from the file's initializers read with `--weights model.onnx`. Slow: one generated binary
 // per fixture (plus the runtime once per runtime-source change).
 
 import XCTest
@@ -67,13 +68,14 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
             let c = try compiled.get()
             XCTAssertEqual(c.status, 0, "\(name): \(c.err)")
             guard c.status == 0 else { continue }
+            XCTAssertTrue(c.out.contains("stored as \(bin)-weights.npz"), "\(name): \(c.out)")
             let expected = try XCTUnwrap(models[name]?["probabilities"] as? [[Double]])
             // Token ids come from the list's .npz (its x, then y for training); images from the IDX file.
             let npz = models[name]?["input"] as? String == "npz" ? try XCTUnwrap(root["npz"] as? String) : nil
             let data = npz.map { repo.appendingPathComponent($0).path }
             let examples = data.map { d in indices.indices.map { ["--data", d, "--index", "\($0)"] } } ?? indices.map { ["--idx", idx, "--index", "\($0)"] }
             for (k, example) in examples.enumerated() {
-                let probs = try probabilities(bin, ["--weights", onnx] + example, cwd: tmp)
+                let probs = try probabilities(bin, example, cwd: tmp)   // the stored weights
                 XCTAssertEqual(probs.count, 10)
                 let diff = zip(probs, expected[k]).map { abs($0 - $1) }.max() ?? 1
                 XCTAssertLessThanOrEqual(diff, 1e-5, "\(name) example \(example): \(probs) vs onnxruntime \(expected[k])")

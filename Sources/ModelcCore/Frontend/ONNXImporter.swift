@@ -108,7 +108,8 @@ enum ONNXImporter {
                                                 : (kind == .image ? "input \(PyTorchBuilder.chw(input)) (C, H, W)" : kind == .sequence ? "input \(input) (steps, features)" : "input \(input) (steps: token ids)") + " from the graph input '\(chain.input.name)'"])
         var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
                          layers: [inputLayer] + layers)
-        let ann = Annotations()
+        let (ann, annDoc) = try sidecar(of: chain.file)
+        if let n = ann.name { ir.name = n }
         ir.assumptions = ["ONNX model (ir_version \(chain.model.irVersion), opset \(chain.model.opset.map(String.init) ?? "none")"
             + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"
             + (hwc ? ", but Flatten in H, W, C order (the graph flattens NHWC tensors, as Keras)" : "")]
@@ -116,12 +117,25 @@ enum ONNXImporter {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
         }
         if chain.timeMajorInput {
-            ir.assumptions.append("graph input '\(chain.input.name)' is time-major with a batch of 1, [steps, 1, features] (batch_first=False): read as one example \(input); the compiled model takes batches of them")
+            ir.assumptions.append("graph input '\(chain.input.name)' is time-major, [steps, batch, features] (a recurrent node reads it with layout 0, batch_first=False): an example is \(input); the compiled model takes batch-first batches of them")
         }
         ir.nhwcFlatten = hwc
-        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
+        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: annDoc)
         SemanticDefaults.applyTraining(&ir, annotations: ann)
         return ir
+    }
+
+    /// `FILE.onnx.modelc` beside the model (KerasConfig.sidecar): what a graph cannot say, its
+    /// name, dataset, classes, input scaling and `train:` settings. The graph states every layer
+    /// and the input's layout and sizes, so directives about them are errors.
+    static func sidecar(of file: String) throws -> (Annotations, Document) {
+        let (ann, doc) = try KerasConfig.sidecar(of: file)
+        let stated: [(Int?, String)] = [(ann.layers.first?.line, "layer"), (ann.heads.first?.line, "head"), (ann.forwardLine, "forward"),
+                                        (ann.nested.first?.line, "nested model"), (ann.inputShape != nil || ann.dataFormat != nil ? ann.inputLine : nil, "input shape or data format")]
+        if let (line, what) = stated.first(where: { $0.0 != nil }) {
+            throw doc.error(line, "\(what) directive: an ONNX graph states its layers, outputs and input layout exactly; \(file.split(separator: "/").last.map(String.init) ?? file).modelc gives only what it cannot say (model: name=, dataset:, classes:, input: scale and offset, train:)")
+        }
+        return (ann, doc)
     }
 
     /// Appends the layers of one step: a merge layer reading `from`, or the operator's layers
@@ -166,7 +180,7 @@ enum ONNXImporter {
             throw err("expected a shape \(want), found \(v.dims.map { "\($0.count) dimensions" } ?? "no shape")")
         }
         var s: [Int] = []
-        // A time-major batch of one [T, 1, F] holds one example [T, F] (ONNXChain.timeMajorInput).
+        // A time-major input [T, N, F] holds examples [T, F] (ONNXChain.timeMajorInput).
         let perExample = chain.timeMajorInput && kind == .sequence ? [dims[0], dims[2]] : Array(dims.dropFirst())
         for d in perExample {
             guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {

@@ -17,7 +17,8 @@ enum ONNXOperators {
     static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
                             "Elu", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten",
                             "Reshape", "Dropout", "Identity", "Pad", "Resize", "Upsample", "LayerNormalization", "LSTM", "GRU", "RNN",
-                            "Gather (an Embedding)", "ReduceMean and ReduceMax (over a sequence's steps or an image's pixels)"] + smoothOperators + ONNXChain.mergeOps.sorted()
+                            "Gather (an Embedding)", "ReduceMean and ReduceMax (over a sequence's steps or an image's pixels)",
+                            "Squeeze (of the graph output's last axis of size 1)"] + smoothOperators + ONNXChain.mergeOps.sorted()
 
     /// Largest kernel, stride, dilation, padding or scale factor accepted (keeps every size product far from overflow).
     static let maxAttribute = 1 << 16
@@ -108,11 +109,22 @@ enum ONNXOperators {
             guard ratio >= 0, ratio < 1 else { throw st.err("ratio \(ratio): expected 0 <= ratio < 1") }
             try add(.dropout(ratio, spatial: false), note: "Dropout: identity at inference, inverted dropout in training")
         case "Identity": break
+        case "Squeeze": try finalSqueeze(st, to: &c)
         case "Pad": try add(try pad(st))
         case "Resize", "Upsample": try add(try upsample(st))
         default:
             throw unsupported(st)
         }
+    }
+
+    /// A regression head's [N, 1] squeezed to [N] as the graph output (y.squeeze(-1)): each
+    /// example's one value, computed as [N, 1]; any other Squeeze of a computed tensor is an error.
+    static func finalSqueeze(_ st: Step, to c: inout PyTorchBuilder.Chain) throws {
+        let axes = try st.constant(1)?.ints() ?? st.node.attributes["axes"]?.ints
+        guard st.s.output == st.chain.output.name, c.shape == [1], axes == nil || axes == [1] || axes == [-1], !c.layers.isEmpty else {
+            throw st.err("axes \(axes.map { "\($0)" } ?? "(all of size 1)") of \(PyTorchBuilder.chw(c.shape)): only the graph output's last axis of size 1 ([N, 1] to [N], a regression head's value) is squeezed")
+        }
+        c.layers[c.layers.count - 1].notes.append("then Squeeze: the graph output '\(st.s.output)' is [N]; modelc computes it as [N, 1]")
     }
 
     // MARK: - Convolutions

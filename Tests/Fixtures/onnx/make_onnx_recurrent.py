@@ -14,6 +14,11 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
 - gru_amax_rows_dynamo: nn.GRU -> torch.amax(out, 1) (ReduceMax, axes as an input) -> ReLU -> Linear
 - lstm_rows_time_major: nn.LSTM(batch_first=False) exported with one example: the graph input is
   [28, 1, 28], time-major with a batch of 1, read by the LSTM without a Transpose; out[-1] -> Linear
+- lstm2_rows_time_major_unfolded: a 2-layer nn.LSTM(batch_first=False), the batch a dynamic axis 1
+  ([28, batch, 28]), exported with do_constant_folding=False: the gate blocks reordered by Slice and
+  Concat of the 2-D weights, as torch 0.3 to 1.x wrote them; onnxruntime runs all 4 images as one batch
+- gru_bi2_rows_dynamo_batch: a 2-layer bidirectional nn.GRU -> cat(h_n[-2], h_n[-1]) -> Linear, the
+  dynamo exporter with a dynamic batch (the Reshape between the layers computed from Shape, Slice, Mul)
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
   (tf2onnx 1.17 writes a Keras 3 GRU as a Loop, which modelc does not read)
 - keras_relu_lstm_rows: a Keras LSTM(activation="relu") -> Dense softmax (tf2onnx: activations
@@ -83,9 +88,11 @@ def torch_model(seed, **kw):
     return m.eval()
 
 
-def export(m, x, path, dynamo):
+def export(m, x, path, dynamo, dynamic_batch=False):
     if dynamo:
-        torch.onnx.export(m, (torch.from_numpy(x[:1]),), path, dynamo=True, input_names=["x"], output_names=["y"])
+        shapes = {"dynamic_shapes": {"x": {0: torch.export.Dim("batch")}}} if dynamic_batch else {}
+        example = x[:2] if dynamic_batch else x[:1]               # (a batch of 1 would be specialized)
+        torch.onnx.export(m, (torch.from_numpy(example),), path, dynamo=True, input_names=["x"], output_names=["y"], **shapes)
         proto = onnx.load(path)                             # one self-contained file (no .onnx.data)
         if os.path.exists(path + ".data"):
             os.remove(path + ".data")
@@ -121,12 +128,12 @@ def keras_model(path, x, layers, seed, extra_bias):
 
 
 class TimeMajor(nn.Module):
-    """batch_first=False, exported with one example: the graph input is [T, 1, F]."""
+    """batch_first=False: the graph input is [T, N, F]."""
 
-    def __init__(self):
+    def __init__(self, hidden=14, layers=1):
         super().__init__()
-        self.rnn = nn.LSTM(28, 14)
-        self.fc = nn.Linear(14, 10)
+        self.rnn = nn.LSTM(28, hidden, num_layers=layers)
+        self.fc = nn.Linear(hidden, 10)
 
     def forward(self, x):
         out, _ = self.rnn(x)
@@ -134,6 +141,7 @@ class TimeMajor(nn.Module):
 
 
 def export_time_major(path, rows):
+    """Exported with one example: the graph input is [28, 1, 28]."""
     torch.manual_seed(719)
     m = TimeMajor()
     with torch.no_grad():
@@ -148,6 +156,28 @@ def export_time_major(path, rows):
         ref = np.concatenate([torch.softmax(m(torch.from_numpy(rows[i:i + 1]).transpose(0, 1)).double(), dim=1).numpy() for i in range(len(rows))])
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     got = np.concatenate([sess.run(None, {"x": rows[i:i + 1].transpose(1, 0, 2)})[0] for i in range(len(rows))]).astype(np.float64)
+    return softmax(got), ref, sum(p.numel() for p in m.parameters())
+
+
+def export_time_major_unfolded(path, rows):
+    """A dynamic batch on axis 1, constant folding off (the weights' Slice + Concat stay)."""
+    torch.manual_seed(721)
+    m = TimeMajor(hidden=12, layers=2)
+    with torch.no_grad():
+        for name, p in m.rnn.named_parameters():
+            if name.startswith("bias"):
+                p.copy_(torch.randn(p.shape) * 0.3)
+        m.fc.weight.mul_(6)
+    m.eval()
+    x = torch.from_numpy(rows).transpose(0, 1)              # [28, 4, 28]
+    torch.onnx.export(m, x, path, opset_version=13, dynamo=False, do_constant_folding=False, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {1: "batch"}, "y": {0: "batch"}})
+    assert any(n.op_type == "Concat" and any(i.startswith("rnn.") or "weight" in i for i in n.input) or n.op_type == "Slice"
+               for n in onnx.load(path).graph.node), "expected the weights' Slice + Concat"
+    with torch.no_grad():
+        ref = torch.softmax(m(x).double(), dim=1).numpy()
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"x": rows.transpose(1, 0, 2)})[0].astype(np.float64)
     return softmax(got), ref, sum(p.numel() for p in m.parameters())
 
 
@@ -191,19 +221,24 @@ def main():
              ("gru_amax_rows_dynamo", 715, True, dict(cell="GRU", hidden=14, mode="amax", act=True)),
              ("rnn_relu_rows", 720, False, dict(cell="RNN", hidden=16, mode="hidden", relu=True)),
              ("emb_lstm_ids", 716, False, dict(cell="LSTM", hidden=16, vocab=30)),
-             ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30))]
+             ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30)),
+             ("gru_bi2_rows_dynamo_batch", 722, True, dict(cell="GRU", hidden=10, layers=2, bidirectional=True, mode="hidden"))]
     for name, seed, dynamo, kw in specs:
         if only and name not in only:
             continue
         m = torch_model(seed, **kw)
         x = ids if "vocab" in kw else rows
         path = os.path.join(HERE, name + ".onnx")
-        ref = export(m, x, path, dynamo)
+        ref = export(m, x, path, dynamo, dynamic_batch=name.endswith("_batch"))
         record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
     if not only or "lstm_rows_time_major" in only:
         path = os.path.join(HERE, "lstm_rows_time_major.onnx")
         probs, ref, params = export_time_major(path, rows)
         record("lstm_rows_time_major", probs, ref, params, "idx")
+    if not only or "lstm2_rows_time_major_unfolded" in only:
+        path = os.path.join(HERE, "lstm2_rows_time_major_unfolded.onnx")
+        probs, ref, params = export_time_major_unfolded(path, rows)
+        record("lstm2_rows_time_major_unfolded", probs, ref, params, "idx")
     if "--no-keras" not in sys.argv:
         import keras
         L = keras.layers

@@ -88,10 +88,10 @@ public struct ONNXChain: Sendable {
         skipped.formUnion(activations.skipped)
         let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
         skipped.formUnion(squeezed.skipped)
-        let timeMajor = Self.timeMajorSteps(input, nodes: squeezed.nodes, skipping: skipped)
+        let timeMajor = try Self.timeMajorSteps(input, nodes: squeezed.nodes, skipping: skipped, file: file)
         let recurrent = try ONNXRecurrentPattern.rewrite(squeezed.nodes, constants: constants, skipping: skipped, output: output.name,
-                                                         steps: timeMajor ?? Self.sequenceLength(input), timeMajorInput: timeMajor.map { _ in input.name },
-                                                         file: file)
+                                                         steps: timeMajor ?? Self.sequenceLength(input), graphInput: input.name,
+                                                         timeMajorInput: timeMajor != nil, file: file)
         timeMajorInput = timeMajor != nil && recurrent.nodes.contains { $0.rewrite != nil && $0.inputs.first == input.name }
         skipped.formUnion(recurrent.skipped)
         let embeddings = ONNXEmbeddingGather.rewrite(recurrent.nodes, constants: constants, skipping: skipped)
@@ -110,14 +110,21 @@ public struct ONNXChain: Sendable {
     }
 
     /// The steps T of a graph input [T, N, F] that a recurrent node with layout 0 reads as its X:
-    /// ONNX's time-major layout (PyTorch's batch_first=False), whose batch is axis 1.
-    static func timeMajorSteps(_ input: ONNXValueInfo, nodes: [ONNXNode], skipping skip: Set<Int>) -> Int? {
+    /// ONNX's time-major layout (PyTorch's batch_first=False), whose batch is axis 1. Any other
+    /// reader but a Shape (a mean over axis 1, a layout-1 node) would read it batch-first: refused.
+    static func timeMajorSteps(_ input: ONNXValueInfo, nodes: [ONNXNode], skipping skip: Set<Int>, file: String) throws -> Int? {
         guard let d = input.dims, d.count == 3, case .value(let t) = d[0], t >= 1 else { return nil }
-        let read = nodes.indices.contains { i in
-            !skip.contains(i) && ONNXRecurrentPattern.operators.contains(nodes[i].opType)
-                && nodes[i].inputs.first == input.name && (nodes[i].attributes["layout"]?.i ?? 0) == 0
+        let readers = nodes.indices.filter { !skip.contains($0) && nodes[$0].inputs.contains(input.name) }
+        func timeMajorX(_ i: Int) -> Bool {
+            ONNXRecurrentPattern.operators.contains(nodes[i].opType) && nodes[i].inputs.first == input.name
+                && (nodes[i].attributes["layout"]?.i ?? 0) == 0 && nodes[i].inputs.dropFirst().allSatisfy { $0 != input.name }
         }
-        return read ? t : nil
+        guard readers.contains(where: timeMajorX) else { return nil }
+        if let other = readers.first(where: { !timeMajorX($0) && nodes[$0].opType != "Shape" }) {
+            let n = nodes[other]
+            throw DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)) reads the graph input '\(input.name)', which a recurrent node reads time-major ([steps, batch, features]); modelc reads a time-major input with recurrent nodes (layout 0) only")
+        }
+        return t
     }
 
     /// The sequence length of a graph input [N, T] or [N, T, F], when it is fixed.

@@ -57,6 +57,9 @@ enum ONNXConstantFolding {
                 folded.insert(i)
                 continue
             }
+            // Every value read and written counts, before any is materialized.
+            total += try inputs.reduce(0) { try $0 + ($1?.elementCount() ?? 0) }
+            guard total <= maxFoldedTotal else { throw err("expected at most \(maxFoldedTotal) folded values in one graph, found more") }
             let args = try inputs.map { try $0.map(value) }
             let t = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
             total += t.floatData.count + t.intData.count
@@ -108,6 +111,14 @@ enum ONNXConstantFolding {
         return Value(dims: t.dims, values: try t.floats().map(Double.init), isFloat: true)
     }
 
+    /// A size computation's operand: at most `maxFoldedElements` values whatever its type.
+    static func smallValue(_ t: ONNXTensor) throws -> Value {
+        guard try t.elementCount() <= maxFoldedElements else {
+            throw DataError(file: t.file, offset: t.offset, message: "tensor '\(t.name)': expected a small constant in a size computation (at most \(maxFoldedElements) values), found dims \(t.dims)")
+        }
+        return try value(t)
+    }
+
     static func evaluate(_ n: ONNXNode, _ args: [Value?], err: (String) -> DataError) throws -> Value {
         func arg(_ k: Int) throws -> Value {
             guard k < args.count, let a = args[k] else { throw err("expected input \(k), found none") }
@@ -145,8 +156,9 @@ enum ONNXConstantFolding {
         case "Mul":
             // Sizes multiplied (a Reshape target merging two axes); not folded (`foldable`).
             let a = try arg(0), b = try arg(1)
-            let (big, small) = a.values.count >= b.values.count ? (a, b) : (b, a)
-            guard a.isFloat == b.isFloat, small.values.count == big.values.count || small.values.count == 1 else {
+            let (big, small) = a.dims.count >= b.dims.count ? (a, b) : (b, a)
+            guard a.isFloat == b.isFloat else { throw err("expected operands of one element type, found \(typeName(a)) and \(typeName(b))") }
+            guard small.dims == big.dims || small.values.count == 1 else {
                 throw err("only same-shape or scalar products are evaluated, found dims \(a.dims) and \(b.dims)")
             }
             let values = big.values.indices.map { big.values[$0] * small.values[small.values.count == 1 ? 0 : $0] }
@@ -210,10 +222,10 @@ enum ONNXConstantFolding {
         for (k, axis) in ax.enumerated() {
             let d = a.dims[axis], s = st[k]
             func clampIndex(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v < 0 ? v + d : v, lo), hi) }
-            let b = s > 0 ? clampIndex(starts[k], 0, d) : clampIndex(starts[k], -1, d - 1)
+            let b = s > 0 ? clampIndex(starts[k], 0, d) : clampIndex(starts[k], 0, d - 1)
             let e = s > 0 ? clampIndex(ends[k], 0, d) : clampIndex(ends[k], -1, d - 1)
             let n = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e + (-s) - 1) / (-s))
-            (first[axis], step[axis], dims[axis]) = (b, s, n)
+            (first[axis], step[axis], dims[axis]) = (b, n > 1 ? s : 1, n)   // (a step past the end takes one element)
         }
         return gather(a, dims: dims, axes: (0..<r).map { (axis: $0, start: first[$0], step: step[$0]) })
     }
@@ -224,7 +236,10 @@ enum ONNXConstantFolding {
     static func concat(_ parts: [Value], axis: Int, err: (String) -> DataError) throws -> Value {
         guard let first = parts.first else { throw err("expected at least one input, found none") }
         let r = first.dims.count, ax = axis < 0 ? axis + r : axis
-        guard (0..<r).contains(ax), parts.allSatisfy({ $0.dims.count == r && $0.isFloat == first.isFloat }),
+        guard parts.allSatisfy({ $0.isFloat == first.isFloat }) else {
+            throw err("expected parts of one element type, found \(parts.map(typeName))")
+        }
+        guard (0..<r).contains(ax), parts.allSatisfy({ $0.dims.count == r }),
               parts.allSatisfy({ p in (0..<r).allSatisfy { $0 == ax || p.dims[$0] == first.dims[$0] } }) else {
             throw err("axis \(axis) does not fit dims \(parts.map(\.dims))")
         }
@@ -241,6 +256,8 @@ enum ONNXConstantFolding {
         }
         return Value(dims: dims, values: out, isFloat: first.isFloat)
     }
+
+    static func typeName(_ v: Value) -> String { v.isFloat ? "float" : "integer" }
 
     /// The value of dims `dims` whose element at index i is `a`'s at position
     /// `axes[k].start + i[k] * axes[k].step` of its axis `axes[k].axis` for every k (a Transpose

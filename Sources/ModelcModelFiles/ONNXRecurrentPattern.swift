@@ -72,8 +72,9 @@ public enum ONNXRecurrentPattern {
         let constants: [String: ONNXTensor]
         let file: String
         let steps: Int?
-        /// The graph input when a time-major node reads it, [T, N, F] (batch_first=False): read as it is.
-        let timeMajorInput: String?
+        /// The graph input, and whether time-major nodes read it as it is ([T, N, F], batch_first=False).
+        let graphInput: String?
+        let timeMajorInput: Bool
         var held: [String: Held] = [:]
         var readers: [String: [Int]] = [:]
         var producer: [String: Int] = [:]
@@ -93,11 +94,11 @@ public enum ONNXRecurrentPattern {
 
     /// `steps`: the sequence length when the graph input gives it (checks Gather and Reshape indices).
     static func rewrite(_ nodes: [ONNXNode], constants: [String: ONNXTensor], skipping skip: Set<Int>, output: String, steps: Int?,
-                        timeMajorInput: String? = nil,
+                        graphInput: String? = nil, timeMajorInput: Bool = false,
                         file: String) throws -> (nodes: [ONNXNode], skipped: Set<Int>) {
         let recurrent = nodes.indices.filter { !skip.contains($0) && operators.contains(nodes[$0].opType) }
         guard !recurrent.isEmpty else { return (nodes, []) }
-        var st = State(nodes: nodes, constants: constants, file: file, steps: steps, timeMajorInput: timeMajorInput)
+        var st = State(nodes: nodes, constants: constants, file: file, steps: steps, graphInput: graphInput, timeMajorInput: timeMajorInput)
         for (i, n) in nodes.enumerated() where !skip.contains(i) {
             for name in Set(n.inputs) where !name.isEmpty { st.readers[name, default: []].append(i) }
             for name in n.outputs where !name.isEmpty { st.producer[name] = i }
@@ -156,7 +157,10 @@ public enum ONNXRecurrentPattern {
             st.zeroNodes.formUnion(visited.keys)
         }
         if st.held[x] != nil { return }    // the previous layer's output: checked where it is used
-        if st.batchFirst(i) || x == st.timeMajorInput { return }
+        if st.batchFirst(i) || (x == st.graphInput && st.timeMajorInput) { return }
+        if x == st.graphInput {
+            throw st.err(i, "reads the graph input '\(x)' time-major ([steps, batch, features]) with an open number of steps (axis 0); modelc compiles fixed sizes (export with a fixed sequence length, or batch_first=True)")
+        }
         guard let p = st.producer[x], st.nodes[p].opType == "Transpose", st.nodes[p].attributes["perm"]?.ints == [1, 0, 2],
               let a = st.nodes[p].inputs.first, !a.isEmpty else {
             throw st.err(i, "reads '\(x)' time-major ([steps, batch, features]) without a Transpose [1, 0, 2] from a batch-first tensor; modelc reads batch-first sequences (batch_first=True)")
@@ -312,7 +316,10 @@ public enum ONNXRecurrentPattern {
         let d = st.directions(r)
         var nodes = Set<Int>(), pending = [target]
         while let t = pending.popLast() {
-            guard st.constants[t] == nil else { continue }
+            if let c = st.constants[t] {   // sizes only: a few integers
+                guard c.dataType == 6 || c.dataType == 7, let n = try? c.elementCount(), n <= ONNXConstantFolding.maxFoldedElements else { return nil }
+                continue
+            }
             guard let p = st.producer[t], nodes.count < 64 else { return nil }
             let n = st.nodes[p]
             guard !nodes.contains(p), targetOperators.contains(n.opType), n.opType != "Shape" || n.inputs.first == x else {

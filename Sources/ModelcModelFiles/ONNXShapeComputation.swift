@@ -43,7 +43,7 @@ public struct ONNXShapeComputation: Sendable {
                 t.intData = part.map(Int64.init)
                 values[out] = t
             } else {
-                let args = try n.inputs.map { $0.isEmpty ? nil : try values[$0].map(ONNXConstantFolding.value) }
+                let args = try n.inputs.map { $0.isEmpty ? nil : try values[$0].map(ONNXConstantFolding.smallValue) }
                 values[out] = try ONNXConstantFolding.tensor(ONNXConstantFolding.evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
             }
             next += 1

@@ -414,6 +414,36 @@ final class ONNXImporterTests: XCTestCase {
         let tooBig = failure(PB.model(nodes: huge, initializers: [PB.intTensor("n", [(1 << 22) + 1]), PB.intTensor("s0", [0]), PB.intTensor("s2", [2]),
                                                                    PB.intTensor("ax0", [0]), PB.tensor("fc.bias", [3], [0, 0, 0])]))
         XCTAssertTrue(tooBig.contains("expected a small constant to fold (at most 4194304 values), found dims [4194305]"), tooBig)
+        // Every value a graph's folds read counts: five reads of one 2^22 splat pass the 2^24 budget.
+        let reads = [PB.node("ConstantOfShape", ["n"], ["big"]), PB.node("Concat", ["big", "big", "big", "big", "big"], ["all"], attrs: [PB.attr("axis", int: 0)]),
+                     PB.node("Slice", ["all", "s0", "s2", "ax0"], ["fc.weight"]),
+                     PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], attrs: [PB.attr("transB", int: 1)])]
+        let budget = failure(PB.model(nodes: reads, initializers: [PB.intTensor("n", [1 << 22]), PB.intTensor("s0", [0]), PB.intTensor("s2", [2]),
+                                                                   PB.intTensor("ax0", [0]), PB.tensor("fc.bias", [3], [0, 0, 0])]))
+        XCTAssertTrue(budget.contains("(Concat): expected at most 16777216 folded values in one graph, found more"), budget)
+    }
+
+    /// Slices with steps (a negative one starts at most at the last element; a step past the
+    /// end takes one element, with no overflow) and an N-D Transpose, folded as onnxruntime computes them.
+    func testSlicesAndTransposesOfWeightsAreFolded() throws {
+        func weights(_ nodes: [[UInt8]], _ inits: [[UInt8]], out: Int = 1) throws -> [Float] {
+            let gemm = PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])
+            let bytes = PB.model(nodes: nodes + [gemm], initializers: inits + [PB.tensor("fc.bias", [out], Array(repeating: 0, count: out))])
+            XCTAssertEqual(try check(bytes).ir.totalParams, 5 * out)
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("slice-\(UUID().uuidString).onnx").path
+            defer { try? FileManager.default.removeItem(atPath: tmp) }
+            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+            return try XCTUnwrap(try WeightsReader.read(path: tmp).values.first { $0.shape == [out, 4] }).floats()
+        }
+        let w = PB.tensor("w", [3, 4], (0..<12).map(Float.init))
+        let back = PB.node("Slice", ["w", "st", "en", "ax0", "stp"], ["fc.weight"])
+        XCTAssertEqual(try weights([back], [w, PB.intTensor("st", [-10]), PB.intTensor("en", [-20]), PB.intTensor("ax0", [0]), PB.intTensor("stp", [-1])]),
+                       [0, 1, 2, 3])
+        XCTAssertEqual(try weights([back], [w, PB.intTensor("st", [1]), PB.intTensor("en", [3]), PB.intTensor("ax0", [0]), PB.intTensor("stp", [Int.max])]),
+                       [4, 5, 6, 7])
+        let cube = PB.tensor("c", [2, 3, 2], (0..<12).map(Float.init))
+        let turned = [PB.node("Transpose", ["c"], ["t"], attrs: [PB.attr("perm", ints: [1, 2, 0])]), PB.node("Reshape", ["t", "to"], ["fc.weight"])]
+        XCTAssertEqual(try weights(turned, [cube, PB.intTensor("to", [3, 4])], out: 3), [0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11])
     }
 
     /// A regression head's y.squeeze(-1) as the graph output: computed as [N, 1], said in a note;
@@ -424,6 +454,9 @@ final class ONNXImporterTests: XCTestCase {
         let r = try check(PB.model(nodes: [gemm, PB.node("Squeeze", ["h", "axes1"], ["y"])], initializers: inits))
         XCTAssertEqual(r.ir.layers.last?.outputShape, [1])
         XCTAssertTrue(r.ir.layers.last?.notes.contains("then Squeeze: the graph output 'y' is [N]; modelc computes it as [N, 1]") ?? false, "\(r.ir.layers.last?.notes ?? [])")
+        XCTAssertEqual(try check(PB.model(nodes: [gemm, PB.node("Squeeze", ["h"], ["y"])], initializers: inits)).ir.layers.last?.outputShape, [1])
+        let opset11 = PB.model(nodes: [gemm, PB.node("Squeeze", ["h"], ["y"], attrs: [PB.attr("axes", ints: [-1])])], initializers: inits, opset: 11)
+        XCTAssertEqual(try check(opset11).ir.layers.last?.outputShape, [1])
         let inside = failure(PB.model(nodes: [gemm, PB.node("Squeeze", ["h", "axes1"], ["s"]), PB.node("Relu", ["s"], ["y"])], initializers: inits))
         XCTAssertTrue(inside.contains("(Squeeze): axes [1] of [1]: only the graph output's last axis of size 1"), inside)
     }
@@ -442,9 +475,12 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(ir.classNames, ["a", "b", "c"])
         XCTAssertEqual(ir.training.learningRate, 0.01)
         XCTAssertEqual(ir.training.loss, .meanSquaredError)
-        try "dataset: mnist\nlayer fc: bias=false\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Frontend.check(path: path)) {
-            XCTAssertTrue("\($0)".contains("m.onnx.modelc:2: error: layer directive: an ONNX graph states its layers"), "\($0)")
+        for (text, what) in [("dataset: mnist\nlayer fc: bias=false\n", "layer"), ("dataset: mnist\ninput: shape=2x2\n", "input shape or data format"),
+                             ("dataset: mnist\nhead y: loss=mse\n", "head")] {
+            try text.write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try Frontend.check(path: path)) {
+                XCTAssertTrue("\($0)".contains("m.onnx.modelc:2: error: \(what) directive: an ONNX graph states its layers"), "\($0)")
+            }
         }
     }
 

@@ -170,7 +170,17 @@ final class ONNXRecurrentTests: XCTestCase {
         // ... whose steps must be fixed (an empty dim_param, the same length as the dim_value it replaces).
         let openSteps = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, PB.int(1, 1) + PB.bytes(2, PB.bytes(1, PB.string(2, "")) + PB.bytes(1, PB.int(1, 1)) + PB.bytes(1, PB.int(1, 2)))))
         refused(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps),
-                "reads 'x' time-major ([steps, batch, features]) without a Transpose [1, 0, 2]")
+                "reads the graph input 'x' time-major ([steps, batch, features]) with an open number of steps (axis 0)")
+        // Another reader of a time-major input (a mean over axis 1 is over the batch there) is refused.
+        refused(Self.model(tail: Self.finalState + [PB.node("ReduceMean", ["x"], ["m"], attrs: [PB.attr("axes", ints: [1])])], head: "h", units: 2, transpose: false),
+                "(ReduceMean) reads the graph input 'x', which a recurrent node reads time-major ([steps, batch, features])")
+        // Its sizes are [T, N, F] to a shape computation: h_n[0].view(x.size(1), -1) keeps the batch.
+        let view = [PB.node("Shape", ["x"], ["xs"]), PB.node("Gather", ["xs", "one"], ["n"]), PB.node("Unsqueeze", ["n", "axes0"], ["n1"]),
+                    PB.node("Concat", ["n1", "minus1"], ["to"], attrs: [PB.attr("axis", int: 0)]),
+                    PB.node("Squeeze", ["Y_h", "axes0"], ["h0"]), PB.node("Reshape", ["h0", "to"], ["h"])]
+        let viewed = try check(Self.model(tail: view, head: "h", units: 2, more: [PB.intTensor("minus1", [-1])], transpose: false)
+            .replacing(PB.valueInfo("x", [1, 3, 2]), with: PB.valueInfo("x", [3, 5, 2])))
+        XCTAssertEqual(viewed.ir.layers.last?.outputShape, [3])
         refused(Self.model(tail: [PB.node("Squeeze", ["Y", "axes1"], ["s"]), PB.node("Flatten", ["s"], ["h"])], head: "h", units: 6),
                 "reads 's', the steps of node '/rnn/LSTM' as [time, batch, hidden]; a layer reads the steps as [batch, steps, features]")
         refused(Self.model(tail: [PB.node("Squeeze", ["Y_h", "axes0"], ["h"]), PB.node("Squeeze", ["Y", "axes1"], ["s"]),

@@ -48,6 +48,7 @@ enum ONNXImporter {
         let kind = inputKind(chain)
         let input = try inputShape(chain, nhwc: nhwcInput, kind: kind)
         if kind == .sequence { layout.sequences.insert(chain.input.name) }
+        if chain.timeMajorInput { layout.timeMajor = chain.input.name }
         let paramNames = Set(chain.steps.filter(\.hasParameters).map(\.name))
         var c = PyTorchBuilder.Chain(shape: input)
         var shapes = chain.shapeComputation
@@ -184,7 +185,8 @@ enum ONNXImporter {
         let perExample = chain.timeMajorInput && kind == .sequence ? [dims[0], dims[2]] : Array(dims.dropFirst())
         for d in perExample {
             guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {
-                throw err("expected fixed sizes after the batch dimension, found \(dims.dropFirst().map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" })")
+                let sizes = perExample.map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" }
+                throw err("expected fixed sizes \(chain.timeMajorInput ? "for the steps and features of a time-major input" : "after the batch dimension"), found \(sizes)")
             }
             s.append(n)
         }

@@ -18,6 +18,8 @@ struct ONNXLayout {
     /// Sequences [N, T, F] (an Embedding's or a recurrent layer's output, the input they read),
     /// whose IR shape [T, F] keeps the ONNX order (ONNXRecurrent.swift).
     var sequences = Set<String>()
+    /// The graph input when it is time-major [T, N, F] (ONNXChain.timeMajorInput).
+    var timeMajor: String?
     /// The first layer flattening an image in H, W, C order, and in C, H, W order.
     var hwcFlatten: String?
     var chwFlatten: String?
@@ -44,6 +46,7 @@ struct ONNXLayout {
     /// The ONNX dims of a computed tensor of IR shape `shape`, the batch first (ONNXShapeComputation.batch).
     func dims(_ tensor: String, shape: [Int]) -> [Int] {
         let b = ONNXShapeComputation.batch
+        if tensor == timeMajor, shape.count == 2 { return [shape[0], b, shape[1]] }
         if nhwc.contains(tensor) || sequences.contains(tensor) || shape.count < 2 { return [b] + shape }
         return [b, shape[shape.count - 1]] + shape.dropLast()
     }

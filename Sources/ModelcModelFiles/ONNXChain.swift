@@ -66,7 +66,9 @@ public struct ONNXChain: Sendable {
     /// (ONNXRecurrentPattern): an example is [T, F], and the compiled model takes batch-first batches.
     public var timeMajorInput = false
 
-    public init(model: ONNXModel, file: String) throws {
+    /// `inputSizes`: the graph input's sizes after the batch, for the sizes the file leaves open
+    /// (an annotation, `input: shape=`); a size the file fixes must agree.
+    public init(model: ONNXModel, file: String, inputSizes: [Int]? = nil) throws {
         self.model = model; self.file = file
         var g = model.graph
         var constants: [String: ONNXTensor] = [:]
@@ -76,9 +78,10 @@ public struct ONNXChain: Sendable {
             throw DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)): control flow (Loop, Scan, If) is not supported; a recurrence written as a Loop (tf2onnx's Keras GRU, a scripted PyTorch RNN) is read as an ONNX LSTM, GRU or RNN node instead (torch.onnx.export of nn.LSTM, nn.GRU, nn.RNN; tf2onnx of a Keras LSTM)")
         }
         let inputs = g.inputs.filter { constants[$0.name] == nil }
-        guard inputs.count == 1, let input = inputs.first else {
+        guard inputs.count == 1, var input = inputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
         }
+        if let sizes = inputSizes { input = try Self.completed(input, sizes: sizes, file: file) }
         let (output, ignored) = try Self.finalOutput(g, file: file)
         self.input = input; self.output = output; ignoredOutputs = ignored
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
@@ -107,6 +110,38 @@ public struct ONNXChain: Sendable {
             throw DataError(file: e.file, offset: e.offset, message: e.message + ONNXLayerNormPattern.hint(pattern.misses, failingNode: node))
         }
         Self.name(&steps)
+    }
+
+    /// The sizes `input: shape=AxB` in `FILE.modelc` beside an ONNX file gives, for the sizes its
+    /// graph input leaves open (ModelcCore's annotation parser reads and checks the whole file at
+    /// `check`; a binary reading the graph's weights with `--weights FILE.onnx` needs only these).
+    public static func sidecarInputSizes(_ file: String) -> [Int]? {
+        guard let bytes = try? FileIO.read(path: file + ".modelc", maxBytes: 1 << 20) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let text = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].drop(while: \.isWhitespace)
+            guard text.hasPrefix("input:") else { continue }
+            for token in text.dropFirst(6).split(whereSeparator: \.isWhitespace) where token.hasPrefix("shape=") {
+                let dims = token.dropFirst(6).split(separator: "x", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+                return dims.allSatisfy({ (1...4096).contains($0) }) && (1...3).contains(dims.count) ? dims : nil
+            }
+        }
+        return nil
+    }
+
+    /// The graph input with its sizes after the batch given: each open size set, each fixed one checked.
+    static func completed(_ input: ONNXValueInfo, sizes: [Int], file: String) throws -> ONNXValueInfo {
+        func err(_ m: String) -> DataError {
+            DataError(file: file + ".modelc", offset: nil, message: "input: shape=\(sizes.map(String.init).joined(separator: "x")): \(m)")
+        }
+        guard let dims = input.dims, dims.count == sizes.count + 1 else {
+            throw err("the graph input '\(input.name)' has \(input.dims.map { "\(max(0, $0.count - 1))" } ?? "no") size(s) after the batch, the annotation gives \(sizes.count)")
+        }
+        var out = input
+        out.dims = [dims[0]] + zip(dims.dropFirst(), sizes).map { d, s in if case .value = d { return d }; return .value(s) }
+        for (k, (d, s)) in zip(dims.dropFirst(), sizes).enumerated() {
+            if case .value(let v) = d, v != s { throw err("the graph input '\(input.name)' fixes axis \(k + 1) at \(v), the annotation says \(s)") }
+        }
+        return out
     }
 
     /// The steps T of a graph input [T, N, F] that a recurrent node with layout 0 reads as its X:

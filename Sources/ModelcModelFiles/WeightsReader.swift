@@ -103,7 +103,9 @@ public enum WeightsReader {
         case .safetensors: return try SafeTensors.read(path: path)
         case .kerasWeightsH5, .h5: return unordered(try KerasWeightFiles.readH5(path: path))
         case .keras: return unordered(try KerasWeightFiles.readKeras(path: path))
-        case .onnx: return unordered(try ONNXChain(model: ONNXModel.read(path: path), file: path).stateDict())
+        case .onnx:
+            let chain = try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: ONNXChain.sidecarInputSizes(path))
+            return unordered(try chain.stateDict())
         }
     }
 }

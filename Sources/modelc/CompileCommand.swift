@@ -107,7 +107,7 @@ enum CompileCommand {
         }
         if format == .onnx {
             let dest = WeightsReader.bundledPath(binary: bin, format: .npz)
-            let arrays = try WeightsReader.read(path: source).sorted { $0.key < $1.key }
+            let arrays = try Frontend.onnxWeights(path: source).sorted { $0.key < $1.key }
             try NPZ.write(arrays, to: dest)
             print("  weights: \(source)'s \(arrays.count) weight arrays stored as \(dest); the binary starts from them when no --checkpoint or --weights is given")
             return

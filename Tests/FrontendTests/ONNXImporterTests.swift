@@ -475,12 +475,43 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(ir.classNames, ["a", "b", "c"])
         XCTAssertEqual(ir.training.learningRate, 0.01)
         XCTAssertEqual(ir.training.loss, .meanSquaredError)
-        for (text, what) in [("dataset: mnist\nlayer fc: bias=false\n", "layer"), ("dataset: mnist\ninput: shape=2x2\n", "input shape or data format"),
+        for (text, what) in [("dataset: mnist\nlayer fc: bias=false\n", "layer"), ("dataset: mnist\ninput: data_format=channels_last\n", "input data format"),
                              ("dataset: mnist\nhead y: loss=mse\n", "head")] {
             try text.write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try Frontend.check(path: path)) {
                 XCTAssertTrue("\($0)".contains("m.onnx.modelc:2: error: \(what) directive: an ONNX graph states its layers"), "\($0)")
             }
+        }
+    }
+
+    /// `input: shape=` in FILE.onnx.modelc gives the sizes an export left open (a dynamic sequence
+    /// length); a size the graph fixes must agree, and the count must match the graph's.
+    func testSidecarGivesTheOpenInputSizes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("open-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.onnx", sidecar = path + ".modelc"
+        // x [1, ?]: an empty dim_param, the same length as the dim_value it replaces.
+        let open = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, PB.int(1, 1) + PB.bytes(2, PB.bytes(1, PB.int(1, 1)) + PB.bytes(1, PB.string(2, "")))))
+        try Data(PB.gemmModel().replacing(PB.valueInfo("x", [1, 4]), with: open)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Frontend.check(path: path)) { XCTAssertTrue("\($0)".contains("expected fixed sizes after the batch dimension, found [\"?\"]"), "\($0)") }
+        try "input: shape=4\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
+        let r = try Frontend.check(path: path)
+        XCTAssertEqual(r.ir.inputShape, [4])
+        XCTAssertTrue(r.ir.assumptions.contains { $0.hasPrefix("graph input 'x': its open sizes from m.onnx.modelc (input: shape=4") }, "\(r.ir.assumptions)")
+        XCTAssertEqual(try Frontend.onnxWeights(path: path)["fc.weight"]?.shape, [3, 4])
+        XCTAssertEqual(try WeightsReader.read(path: path)["fc.weight"]?.shape, [3, 4])   // a binary's --weights m.onnx
+        try "input: scale=0.5 shape=4  # the length the export left open\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertEqual(ONNXChain.sidecarInputSizes(path), [4])
+        XCTAssertEqual(try Frontend.check(path: path).ir.inputShape, [4])
+        try "input: shape=4x2\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.check(path: path)) {
+            XCTAssertTrue("\($0)".contains("m.onnx.modelc: error: input: shape=4x2: the graph input 'x' has 1 size(s) after the batch, the annotation gives 2"), "\($0)")
+        }
+        try Data(PB.gemmModel()).write(to: URL(fileURLWithPath: path))   // x [1, 4]: fixed
+        try "input: shape=3\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.check(path: path)) {
+            XCTAssertTrue("\($0)".contains("input: shape=3: the graph input 'x' fixes axis 1 at 4, the annotation says 3"), "\($0)")
         }
     }
 

@@ -13,6 +13,9 @@ public enum Frontend {
     /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
     /// layer, no hyperparameters fit a layer, bad annotation). A `.onnx` file is read by
     /// ONNXImporter (protobuf, every hyperparameter exact).
+    /// An ONNX file's weights keyed as the IR `check` builds names them (its sidecar's open input sizes applied).
+    public static func onnxWeights(path: String) throws -> [String: NDArray] { try ONNXImporter.stateDict(path: path) }
+
     public static func check(path: String) throws -> CheckReport {
         // A binary file's first bytes decide over its name (FileMagic): HDF5 or zip is a Keras model
         // file whatever its extension; a PyTorch file is refused saying what it holds.

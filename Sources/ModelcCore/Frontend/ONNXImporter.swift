@@ -30,18 +30,26 @@ enum ONNXImporter {
     }
 
     static func check(model: ONNXModel, path: String) throws -> CheckReport {
+        let sidecar = try sidecar(of: path)
         let chain: ONNXChain
         do {
-            chain = try ONNXChain(model: model, file: path)
+            chain = try ONNXChain(model: model, file: path, inputSizes: sidecar.0.inputShape)
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
-        var ir = try build(chain, doc: doc)
+        var ir = try build(chain, doc: doc, sidecar: sidecar)
         try ResourceLimits.check(ir, document: doc)
         let problems = Verifier.verify(&ir, totalLine: nil, trainableLine: nil, nonTrainableLine: nil)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: "ONNX file")
     }
 
-    static func build(_ chain: ONNXChain, doc: Document) throws -> ModelIR {
+    /// The weights of the ONNX file at `path` by the IR's keys (ONNXChain.stateDict), its graph
+    /// input completed by `FILE.onnx.modelc` (`input: shape=`) as `check` completes it.
+    static func stateDict(path: String) throws -> [String: NDArray] {
+        let sizes = try sidecar(of: path).0.inputShape
+        do { return try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: sizes).stateDict() } catch let e as DataError { throw ModelError(e) }
+    }
+
+    static func build(_ chain: ONNXChain, doc: Document, sidecar: (Annotations, Document)) throws -> ModelIR {
         var layout = ONNXLayout()
         let nhwcInput = ONNXLayout.nhwcInput(chain)
         if nhwcInput { layout.nhwc.insert(chain.input.name) }
@@ -95,13 +103,13 @@ enum ONNXImporter {
             layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
         }
-        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc)
+        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc, sidecar: sidecar)
     }
 
     /// The IR of the chain's layers: the input layer first, the file's facts as assumptions, the
     /// dataset and training defaults.
     static func assemble(_ layers: [Layer], input: [Int], chain: ONNXChain, layout: ONNXLayout, nhwcInput: Bool, kind: InputKind,
-                         doc: Document) throws -> ModelIR {
+                         doc: Document, sidecar: (Annotations, Document)) throws -> ModelIR {
         let hwc = try layout.hwcOrder(file: chain.file)
         try PyTorchBuilder.checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
@@ -109,13 +117,16 @@ enum ONNXImporter {
                                                 : (kind == .image ? "input \(PyTorchBuilder.chw(input)) (C, H, W)" : kind == .sequence ? "input \(input) (steps, features)" : "input \(input) (steps: token ids)") + " from the graph input '\(chain.input.name)'"])
         var ir = ModelIR(name: IRBuilder.identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .pytorch, inputShape: input,
                          layers: [inputLayer] + layers)
-        let (ann, annDoc) = try sidecar(of: chain.file)
+        let (ann, annDoc) = sidecar
         if let n = ann.name { ir.name = n }
         ir.assumptions = ["ONNX model (ir_version \(chain.model.irVersion), opset \(chain.model.opset.map(String.init) ?? "none")"
             + (chain.model.producer.isEmpty ? "" : ", from \(chain.model.producer)") + "): every hyperparameter read from the file; NCHW (PyTorch) semantics"
             + (hwc ? ", but Flatten in H, W, C order (the graph flattens NHWC tensors, as Keras)" : "")]
         if !chain.ignoredOutputs.isEmpty {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
+        }
+        if let s = ann.inputShape {
+            ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(annDoc.path.split(separator: "/").last.map(String.init) ?? annDoc.path) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes after the batch in the graph's order)")
         }
         if chain.timeMajorInput {
             ir.assumptions.append("graph input '\(chain.input.name)' is time-major, [steps, batch, features] (a recurrent node reads it with layout 0, batch_first=False): an example is \(input); the compiled model takes batch-first batches of them")
@@ -127,14 +138,15 @@ enum ONNXImporter {
     }
 
     /// `FILE.onnx.modelc` beside the model (KerasConfig.sidecar): what a graph cannot say, its
-    /// name, dataset, classes, input scaling and `train:` settings. The graph states every layer
-    /// and the input's layout and sizes, so directives about them are errors.
+    /// name, dataset, classes, input scaling, the input's open sizes (`input: shape=200` for a
+    /// sequence length the export left dynamic) and `train:` settings. The graph states every
+    /// layer and the input's layout, so directives about them are errors.
     static func sidecar(of file: String) throws -> (Annotations, Document) {
         let (ann, doc) = try KerasConfig.sidecar(of: file)
         let stated: [(Int?, String)] = [(ann.layers.first?.line, "layer"), (ann.heads.first?.line, "head"), (ann.forwardLine, "forward"),
-                                        (ann.nested.first?.line, "nested model"), (ann.inputShape != nil || ann.dataFormat != nil ? ann.inputLine : nil, "input shape or data format")]
+                                        (ann.nested.first?.line, "nested model"), (ann.dataFormat != nil ? ann.inputLine : nil, "input data format")]
         if let (line, what) = stated.first(where: { $0.0 != nil }) {
-            throw doc.error(line, "\(what) directive: an ONNX graph states its layers, outputs and input layout exactly; \(file.split(separator: "/").last.map(String.init) ?? file).modelc gives only what it cannot say (model: name=, dataset:, classes:, input: scale and offset, train:)")
+            throw doc.error(line, "\(what) directive: an ONNX graph states its layers, outputs and input layout exactly; \(file.split(separator: "/").last.map(String.init) ?? file).modelc gives only what it cannot say (model: name=, dataset:, classes:, input: scale, offset and open sizes, train:)")
         }
         return (ann, doc)
     }

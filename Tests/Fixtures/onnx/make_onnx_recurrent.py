@@ -19,6 +19,8 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
   Concat of the 2-D weights, as torch 0.3 to 1.x wrote them; onnxruntime runs all 4 images as one batch
 - gru_bi2_rows_dynamo_batch: a 2-layer bidirectional nn.GRU -> cat(h_n[-2], h_n[-1]) -> Linear, the
   dynamo exporter with a dynamic batch (the Reshape between the layers computed from Shape, Slice, Mul)
+- lstm2_rows_dynamo_open: a 2-layer nn.LSTM -> out[:, -1] -> Linear, the dynamo exporter with the
+  batch and the steps dynamic; lstm2_rows_dynamo_open.onnx.modelc gives `input: shape=28x28`
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
   (tf2onnx 1.17 writes a Keras 3 GRU as a Loop, which modelc does not read)
 - keras_relu_lstm_rows: a Keras LSTM(activation="relu") -> Dense softmax (tf2onnx: activations
@@ -31,6 +33,9 @@ Token-id models read recurrent_ids.npz (x: int64 ids [4, 12], y):
   of the float ids before the Gather)
 - emb_lstm_ids: nn.Embedding -> nn.LSTM -> out[:, -1] -> Linear (TorchScript exporter)
 - emb_bigru_ids_dynamo: nn.Embedding -> bidirectional nn.GRU -> cat(h_n[-2], h_n[-1]) -> Linear (dynamo)
+- emb_lstm_ids_open_length: nn.Embedding -> nn.LSTM -> out[:, -1] -> Linear (TorchScript exporter,
+  dynamic_axes on the batch and the sequence length; emb_lstm_ids_open_length.onnx.modelc gives
+  `input: shape=12`)
 
     PYTHONPATH=DIR ~/.cache/modelc-peers/venv/bin/python Tests/Fixtures/onnx/make_onnx_recurrent.py
     # torch 2.13, keras 3.15 + tensorflow 2.21, onnx 1.23, onnxruntime 1.32; DIR holds tf2onnx 1.17.0
@@ -88,18 +93,23 @@ def torch_model(seed, **kw):
     return m.eval()
 
 
-def export(m, x, path, dynamo, dynamic_batch=False):
+def export(m, x, path, dynamo, dynamic_batch=False, open_length=False):
+    if open_length:                                         # the sizes the graph leaves open, annotated
+        with open(path + ".modelc", "w") as f:
+            f.write("input: shape=" + "x".join(str(d) for d in x.shape[1:]) + "\n")
     if dynamo:
-        shapes = {"dynamic_shapes": {"x": {0: torch.export.Dim("batch")}}} if dynamic_batch else {}
-        example = x[:2] if dynamic_batch else x[:1]               # (a batch of 1 would be specialized)
+        dims = {0: torch.export.Dim("batch"), 1: torch.export.Dim("steps", min=2)} if open_length else {0: torch.export.Dim("batch")}
+        shapes = {"dynamic_shapes": {"x": dims}} if dynamic_batch or open_length else {}
+        example = x[:2] if dynamic_batch or open_length else x[:1]   # (a batch of 1 would be specialized)
         torch.onnx.export(m, (torch.from_numpy(example),), path, dynamo=True, input_names=["x"], output_names=["y"], **shapes)
         proto = onnx.load(path)                             # one self-contained file (no .onnx.data)
         if os.path.exists(path + ".data"):
             os.remove(path + ".data")
         onnx.save(proto, path)
     else:
+        axes = {0: "batch", 1: "steps"} if open_length else {0: "batch"}
         torch.onnx.export(m, torch.from_numpy(x[:1]), path, opset_version=13, dynamo=False, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+                          dynamic_axes={"x": axes, "y": {0: "batch"}})
     with torch.no_grad():
         return torch.softmax(m(torch.from_numpy(x)).double(), dim=1).numpy()
 
@@ -222,14 +232,16 @@ def main():
              ("rnn_relu_rows", 720, False, dict(cell="RNN", hidden=16, mode="hidden", relu=True)),
              ("emb_lstm_ids", 716, False, dict(cell="LSTM", hidden=16, vocab=30)),
              ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30)),
-             ("gru_bi2_rows_dynamo_batch", 722, True, dict(cell="GRU", hidden=10, layers=2, bidirectional=True, mode="hidden"))]
+             ("gru_bi2_rows_dynamo_batch", 722, True, dict(cell="GRU", hidden=10, layers=2, bidirectional=True, mode="hidden")),
+             ("lstm2_rows_dynamo_open", 723, True, dict(cell="LSTM", hidden=12, layers=2)),
+             ("emb_lstm_ids_open_length", 724, False, dict(cell="LSTM", hidden=12, vocab=30))]
     for name, seed, dynamo, kw in specs:
         if only and name not in only:
             continue
         m = torch_model(seed, **kw)
         x = ids if "vocab" in kw else rows
         path = os.path.join(HERE, name + ".onnx")
-        ref = export(m, x, path, dynamo, dynamic_batch=name.endswith("_batch"))
+        ref = export(m, x, path, dynamo, dynamic_batch=name.endswith("_batch"), open_length="_open" in name)
         record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
     if not only or "lstm_rows_time_major" in only:
         path = os.path.join(HERE, "lstm_rows_time_major.onnx")

@@ -65,6 +65,8 @@ public struct ONNXChain: Sendable {
     /// The graph input is [T, N, F], time-major (batch_first=False), and a recurrent node reads it
     /// (ONNXRecurrentPattern): an example is [T, F], and the compiled model takes batch-first batches.
     public var timeMajorInput = false
+    /// Sizes of the graph input the file left open and `inputSizes` gave (ONNXSidecar).
+    public var filledInputSizes = false
 
     /// `inputSizes`: the graph input's sizes after the batch, for the sizes the file leaves open
     /// (an annotation, `input: shape=`); a size the file fixes must agree.
@@ -81,7 +83,6 @@ public struct ONNXChain: Sendable {
         guard inputs.count == 1, var input = inputs.first else {
             throw DataError(file: file, offset: g.offset, message: "expected one graph input (not an initializer), found \(inputs.count)\(inputs.isEmpty ? "" : ": " + inputs.map { "'\($0.name)'" }.joined(separator: ", ")); modelc reads single-input ONNX graphs (a model with several inputs is read from its Keras functional summary or .keras file)")
         }
-        if let sizes = inputSizes { input = try Self.completed(input, sizes: sizes, file: file) }
         let (output, ignored) = try Self.finalOutput(g, file: file)
         self.input = input; self.output = output; ignoredOutputs = ignored
         let pattern = ONNXLayerNormPattern.rewrite(g.nodes, constants: &constants, skipping: folded, output: output.name)
@@ -91,6 +92,13 @@ public struct ONNXChain: Sendable {
         skipped.formUnion(activations.skipped)
         let squeezed = ONNXSqueezedBatchNorm.rewrite(activations.nodes, constants: constants, skipping: skipped, output: output.name)
         skipped.formUnion(squeezed.skipped)
+        if let sizes = inputSizes {
+            let batchAxis = Self.readsTimeMajor(input, nodes: squeezed.nodes, skipping: skipped) ? 1 : 0
+            let done = try ONNXSidecar.completed(input, sizes: sizes, batchAxis: batchAxis, file: file)
+            filledInputSizes = done.dims != input.dims
+            input = done
+            self.input = input
+        }
         let timeMajor = try Self.timeMajorSteps(input, nodes: squeezed.nodes, skipping: skipped, file: file)
         let recurrent = try ONNXRecurrentPattern.rewrite(squeezed.nodes, constants: constants, skipping: skipped, output: output.name,
                                                          steps: timeMajor ?? Self.sequenceLength(input), graphInput: input.name,
@@ -112,36 +120,15 @@ public struct ONNXChain: Sendable {
         Self.name(&steps)
     }
 
-    /// The sizes `input: shape=AxB` in `FILE.modelc` beside an ONNX file gives, for the sizes its
-    /// graph input leaves open (ModelcCore's annotation parser reads and checks the whole file at
-    /// `check`; a binary reading the graph's weights with `--weights FILE.onnx` needs only these).
-    public static func sidecarInputSizes(_ file: String) -> [Int]? {
-        guard let bytes = try? FileIO.read(path: file + ".modelc", maxBytes: 1 << 20) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
-            let text = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].drop(while: \.isWhitespace)
-            guard text.hasPrefix("input:") else { continue }
-            for token in text.dropFirst(6).split(whereSeparator: \.isWhitespace) where token.hasPrefix("shape=") {
-                let dims = token.dropFirst(6).split(separator: "x", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
-                return dims.allSatisfy({ (1...4096).contains($0) }) && (1...3).contains(dims.count) ? dims : nil
-            }
-        }
-        return nil
+    /// Whether node i is a recurrent node with layout 0 reading tensor x as its X (and only there).
+    static func timeMajorX(_ i: Int, _ x: String, _ nodes: [ONNXNode]) -> Bool {
+        ONNXRecurrentPattern.operators.contains(nodes[i].opType) && nodes[i].inputs.first == x
+            && (nodes[i].attributes["layout"]?.i ?? 0) == 0 && nodes[i].inputs.dropFirst().allSatisfy { $0 != x }
     }
 
-    /// The graph input with its sizes after the batch given: each open size set, each fixed one checked.
-    static func completed(_ input: ONNXValueInfo, sizes: [Int], file: String) throws -> ONNXValueInfo {
-        func err(_ m: String) -> DataError {
-            DataError(file: file + ".modelc", offset: nil, message: "input: shape=\(sizes.map(String.init).joined(separator: "x")): \(m)")
-        }
-        guard let dims = input.dims, dims.count == sizes.count + 1 else {
-            throw err("the graph input '\(input.name)' has \(input.dims.map { "\(max(0, $0.count - 1))" } ?? "no") size(s) after the batch, the annotation gives \(sizes.count)")
-        }
-        var out = input
-        out.dims = [dims[0]] + zip(dims.dropFirst(), sizes).map { d, s in if case .value = d { return d }; return .value(s) }
-        for (k, (d, s)) in zip(dims.dropFirst(), sizes).enumerated() {
-            if case .value(let v) = d, v != s { throw err("the graph input '\(input.name)' fixes axis \(k + 1) at \(v), the annotation says \(s)") }
-        }
-        return out
+    /// Whether a rank-3 graph input is read time-major by a recurrent node (its batch is axis 1).
+    static func readsTimeMajor(_ input: ONNXValueInfo, nodes: [ONNXNode], skipping skip: Set<Int>) -> Bool {
+        input.dims?.count == 3 && nodes.indices.contains { !skip.contains($0) && timeMajorX($0, input.name, nodes) }
     }
 
     /// The steps T of a graph input [T, N, F] that a recurrent node with layout 0 reads as its X:
@@ -149,13 +136,9 @@ public struct ONNXChain: Sendable {
     /// reader but a Shape (a mean over axis 1, a layout-1 node) would read it batch-first: refused.
     static func timeMajorSteps(_ input: ONNXValueInfo, nodes: [ONNXNode], skipping skip: Set<Int>, file: String) throws -> Int? {
         guard let d = input.dims, d.count == 3, case .value(let t) = d[0], t >= 1 else { return nil }
+        guard readsTimeMajor(input, nodes: nodes, skipping: skip) else { return nil }
         let readers = nodes.indices.filter { !skip.contains($0) && nodes[$0].inputs.contains(input.name) }
-        func timeMajorX(_ i: Int) -> Bool {
-            ONNXRecurrentPattern.operators.contains(nodes[i].opType) && nodes[i].inputs.first == input.name
-                && (nodes[i].attributes["layout"]?.i ?? 0) == 0 && nodes[i].inputs.dropFirst().allSatisfy { $0 != input.name }
-        }
-        guard readers.contains(where: timeMajorX) else { return nil }
-        if let other = readers.first(where: { !timeMajorX($0) && nodes[$0].opType != "Shape" }) {
+        if let other = readers.first(where: { !timeMajorX($0, input.name, nodes) && nodes[$0].opType != "Shape" }) {
             let n = nodes[other]
             throw DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)) reads the graph input '\(input.name)', which a recurrent node reads time-major ([steps, batch, features]); modelc reads a time-major input with recurrent nodes (layout 0) only")
         }

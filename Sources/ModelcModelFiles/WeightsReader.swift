@@ -104,7 +104,7 @@ public enum WeightsReader {
         case .kerasWeightsH5, .h5: return unordered(try KerasWeightFiles.readH5(path: path))
         case .keras: return unordered(try KerasWeightFiles.readKeras(path: path))
         case .onnx:
-            let chain = try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: ONNXChain.sidecarInputSizes(path))
+            let chain = try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: ONNXSidecar.inputSizes(path))
             return unordered(try chain.stateDict())
         }
     }

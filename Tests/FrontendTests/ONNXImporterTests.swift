@@ -502,17 +502,51 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(try Frontend.onnxWeights(path: path)["fc.weight"]?.shape, [3, 4])
         XCTAssertEqual(try WeightsReader.read(path: path)["fc.weight"]?.shape, [3, 4])   // a binary's --weights m.onnx
         try "input: scale=0.5 shape=4  # the length the export left open\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
-        XCTAssertEqual(ONNXChain.sidecarInputSizes(path), [4])
+        XCTAssertEqual(ONNXSidecar.inputSizes(path), [4])
         XCTAssertEqual(try Frontend.check(path: path).ir.inputShape, [4])
         try "input: shape=4x2\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Frontend.check(path: path)) {
-            XCTAssertTrue("\($0)".contains("m.onnx.modelc: error: input: shape=4x2: the graph input 'x' has 1 size(s) after the batch, the annotation gives 2"), "\($0)")
+            XCTAssertTrue("\($0)".contains("m.onnx.modelc: error: input: shape=4x2: the graph input 'x' has 1 size(s) besides the batch, the annotation gives 2"), "\($0)")
         }
+        // -1 (or 0) written as a size is open too.
+        let minusOne = PB.model(nodes: [PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["y"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])],
+                                initializers: [PB.tensor("fc.weight", [3, 4], (0..<12).map(Float.init)), PB.tensor("fc.bias", [3], [0, 0, 0])], input: [-1, -1])
+        try Data(minusOne).write(to: URL(fileURLWithPath: path))
+        try "input: shape=4\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Frontend.check(path: path).ir.inputShape, [4])
         try Data(PB.gemmModel()).write(to: URL(fileURLWithPath: path))   // x [1, 4]: fixed
         try "input: shape=3\n".write(toFile: sidecar, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Frontend.check(path: path)) {
             XCTAssertTrue("\($0)".contains("input: shape=3: the graph input 'x' fixes axis 1 at 4, the annotation says 3"), "\($0)")
         }
+    }
+
+    /// The sizes a binary's `--weights FILE.onnx` reads (ONNXSidecar) are the annotation
+    /// parser's, line for line: the last `shape=` wins, comments and line ends as Document's.
+    func testSidecarInputSizesAgreeWithTheAnnotationParser() throws {
+        let cases: [(String, [Int]?)] = [("input: shape=28\ninput: shape=28x28\n", [28, 28]), ("input: shape=14x28 shape=28x28", [28, 28]),
+                                         ("# old\rinput: shape=14x28\ninput: shape=28x28", [28, 28]), ("input : shape=12", [12]),
+                                         ("input x: shape=12", [12]), ("input: scale=0.5\r\ninput: shape=3x4  # open H, W\r\n", [3, 4]),
+                                         ("dataset: mnist\n", nil), ("layer input: shape=4\n", nil), ("  input:\tshape=7\r", [7])]
+        for (text, want) in cases {
+            XCTAssertEqual(ONNXSidecar.inputSizes(text: Array(text.utf8)), want, text)
+            let ann = try? AnnotationParser.parseSidecar(Document(text: text, path: "m.onnx.modelc"))
+            if let ann { XCTAssertEqual(ann.inputShape, want, text) }
+        }
+    }
+
+    /// The steps of lstm2_rows_dynamo_open (dynamo: its Reshapes computed from the steps) need
+    /// the annotation to read even the weights: a binary's --weights reads it from beside the file.
+    func testWeightsOfAGraphWithOpenStepsNeedItsSidecar() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.onnx"
+        try FileManager.default.copyItem(atPath: Self.dir + "/lstm2_rows_dynamo_open.onnx", toPath: path)
+        XCTAssertThrowsError(try WeightsReader.read(path: path))
+        try FileManager.default.copyItem(atPath: Self.dir + "/lstm2_rows_dynamo_open.onnx.modelc", toPath: path + ".modelc")
+        XCTAssertEqual(try WeightsReader.read(path: path).count, 10)
+        XCTAssertEqual(try Frontend.onnxWeights(path: path).keys.sorted(), try WeightsReader.read(path: path).keys.sorted())
     }
 
     func testMissingInitializerAndWrongDims() {

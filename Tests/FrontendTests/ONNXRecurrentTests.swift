@@ -22,7 +22,7 @@ final class ONNXRecurrentTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: ONNXImporterTests.dir + "/expected_recurrent.json"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
-        XCTAssertEqual(models.count, 18)
+        XCTAssertEqual(models.count, 20)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(ONNXImporterTests.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")
@@ -171,6 +171,17 @@ final class ONNXRecurrentTests: XCTestCase {
         let openSteps = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, PB.int(1, 1) + PB.bytes(2, PB.bytes(1, PB.string(2, "")) + PB.bytes(1, PB.int(1, 1)) + PB.bytes(1, PB.int(1, 2)))))
         refused(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps),
                 "reads the graph input 'x' time-major ([steps, batch, features]) with an open number of steps (axis 0)")
+        // ... which `input: shape=STEPSxFEATURES` beside the file gives (the batch is axis 1 there).
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps)).write(to: URL(fileURLWithPath: dir + "/t.onnx"))
+        try "input: shape=3x2\n".write(toFile: dir + "/t.onnx.modelc", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Frontend.check(path: dir + "/t.onnx").ir.inputShape, [3, 2])
+        try "input: shape=3x5\n".write(toFile: dir + "/t.onnx.modelc", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.check(path: dir + "/t.onnx")) {
+            XCTAssertTrue("\($0)".contains("input: shape=3x5: the graph input 'x' fixes axis 2 at 2, the annotation says 5"), "\($0)")
+        }
         // Another reader of a time-major input (a mean over axis 1 is over the batch there) is refused.
         refused(Self.model(tail: Self.finalState + [PB.node("ReduceMean", ["x"], ["m"], attrs: [PB.attr("axes", ints: [1])])], head: "h", units: 2, transpose: false),
                 "(ReduceMean) reads the graph input 'x', which a recurrent node reads time-major ([steps, batch, features])")

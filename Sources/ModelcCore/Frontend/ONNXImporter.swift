@@ -33,7 +33,7 @@ enum ONNXImporter {
         let sidecar = try sidecar(of: path)
         let chain: ONNXChain
         do {
-            chain = try ONNXChain(model: model, file: path, inputSizes: sidecar.0.inputShape)
+            chain = try ONNXChain(model: model, file: path, inputSizes: ONNXSidecar.inputSizes(path))
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
         var ir = try build(chain, doc: doc, sidecar: sidecar)
@@ -45,8 +45,10 @@ enum ONNXImporter {
     /// The weights of the ONNX file at `path` by the IR's keys (ONNXChain.stateDict), its graph
     /// input completed by `FILE.onnx.modelc` (`input: shape=`) as `check` completes it.
     static func stateDict(path: String) throws -> [String: NDArray] {
-        let sizes = try sidecar(of: path).0.inputShape
-        do { return try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: sizes).stateDict() } catch let e as DataError { throw ModelError(e) }
+        _ = try sidecar(of: path)   // checked as `check` checks it
+        do {
+            return try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: ONNXSidecar.inputSizes(path)).stateDict()
+        } catch let e as DataError { throw ModelError(e) }
     }
 
     static func build(_ chain: ONNXChain, doc: Document, sidecar: (Annotations, Document)) throws -> ModelIR {
@@ -125,8 +127,8 @@ enum ONNXImporter {
         if !chain.ignoredOutputs.isEmpty {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
         }
-        if let s = ann.inputShape {
-            ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(annDoc.path.split(separator: "/").last.map(String.init) ?? annDoc.path) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes after the batch in the graph's order)")
+        if chain.filledInputSizes, let s = ann.inputShape {
+            ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(annDoc.path.split(separator: "/").last.map(String.init) ?? annDoc.path) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes besides the batch in the graph's order)")
         }
         if chain.timeMajorInput {
             ir.assumptions.append("graph input '\(chain.input.name)' is time-major, [steps, batch, features] (a recurrent node reads it with layout 0, batch_first=False): an example is \(input); the compiled model takes batch-first batches of them")
@@ -198,7 +200,8 @@ enum ONNXImporter {
         for d in perExample {
             guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {
                 let sizes = perExample.map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" }
-                throw err("expected fixed sizes \(chain.timeMajorInput ? "for the steps and features of a time-major input" : "after the batch dimension"), found \(sizes)")
+                let file = chain.file.split(separator: "/").last.map(String.init) ?? chain.file
+                throw err("expected fixed sizes \(chain.timeMajorInput ? "for the steps and features of a time-major input" : "after the batch dimension"), found \(sizes); give the open ones in \(file).modelc beside it: `input: shape=\(sizes.map { $0 == "?" ? "N" : $0 }.joined(separator: "x"))` (the sizes besides the batch, in the graph's order)")
             }
             s.append(n)
         }

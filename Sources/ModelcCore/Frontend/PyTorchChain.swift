@@ -61,9 +61,13 @@ extension PyTorchBuilder {
             let op: Op = groups == 1 ? .conv2d(a) : .depthwiseConv2d(a, depthMultiplier: cout / groups)
             c.add(st.name, kind, op, [oh, ow, cout], line: st.line, declared: declared, notes: notes)
         case .linear(let inF, let outF, let bias):
-            guard s.count == 1 else { throw err("needs a vector input but gets \(chw(s))") }
-            guard s[0] == inF else { throw err("in_features=\(inF) but the input has \(s[0]) features") }
-            c.add(st.name, kind, .dense(units: outF, useBias: bias, activation: .linear), [outF], line: st.line, declared: declared, notes: notes)
+            // On a whole sequence [steps, features] (batch-first), every step's features.
+            let steps = c.recurrentSequence != nil && s.count == 2
+            guard s.count == 1 || steps else { throw err("needs a vector input but gets \(chw(s))") }
+            guard s[s.count - 1] == inF else { throw err("in_features=\(inF) but the input has \(s[s.count - 1]) features") }
+            c.add(st.name, kind, .dense(units: outF, useBias: bias, activation: .linear), steps ? [s[0], outF] : [outF], line: st.line, declared: declared,
+                  notes: notes + (steps ? ["on every step of the sequence"] : []))
+            if steps { c.layers[c.layers.count - 1].readsSteps = true }
         case .batchNorm(let ch, let eps, let mom, let affine, let dims):
             if dims == 2 { _ = try image() } else if s.count != 1 && s.count != 2 {
                 throw err("BatchNorm1d needs a vector [N] or sequence [C, L] input but gets \(chw(s))")

@@ -332,6 +332,11 @@ public struct Layer: Equatable, Codable, Sendable {
     /// call, whose weights it reads and whose gradients it adds to; its own count is 0
     /// (IR/SharedLayers.swift). nil: the layer owns its weights.
     public var sharesWeightsWith: Int? = nil
+    /// The layer reads a batch-first sequence [steps, features] (a recurrent layer's steps, the
+    /// graph input a recurrent layer reads): a PyTorch Linear then applies to each step's
+    /// features, the IR's last axis, as a Keras Dense does. nil: a PyTorch 2-D shape is a 1-D
+    /// image [L, C], whose PyTorch last axis is L.
+    public var readsSteps: Bool? = nil
 
     public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,
                 declaredParams: Int? = nil, notes: [String] = []) {

@@ -19,6 +19,8 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
   Concat of the 2-D weights, as torch 0.3 to 1.x wrote them; onnxruntime runs all 4 images as one batch
 - gru_bi2_rows_dynamo_batch: a 2-layer bidirectional nn.GRU -> cat(h_n[-2], h_n[-1]) -> Linear, the
   dynamo exporter with a dynamic batch (the Reshape between the layers computed from Shape, Slice, Mul)
+- linear_lstm_rows: nn.Linear on every row (MatMul + Add on [N, 28, 28]) -> ReLU -> nn.LSTM -> out[:, -1] -> Linear
+- gru_linear_flatten_rows: nn.GRU -> nn.Linear on every step -> tanh -> flatten(1) -> Linear
 - lstm2_rows_dynamo_open: a 2-layer nn.LSTM -> out[:, -1] -> Linear, the dynamo exporter with the
   batch and the steps dynamic; lstm2_rows_dynamo_open.onnx.modelc gives `input: shape=28x28`
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
@@ -82,7 +84,27 @@ class Rows(nn.Module):
         return self.fc(torch.relu(y) if self.act else y)
 
 
+class PerStep(nn.Module):
+    """A Linear on every step, before the recurrent layer or after it."""
+
+    def __init__(self, before):
+        super().__init__()
+        self.before = before
+        self.enc = nn.Linear(28, 16) if before else nn.Linear(12, 4)
+        self.rnn = nn.LSTM(16, 12, batch_first=True) if before else nn.GRU(28, 12, batch_first=True)
+        self.fc = nn.Linear(12, 10) if before else nn.Linear(28 * 4, 10)
+
+    def forward(self, x):
+        if self.before:
+            out, _ = self.rnn(torch.relu(self.enc(x)))
+            return self.fc(out[:, -1])
+        out, _ = self.rnn(x)
+        return self.fc(torch.tanh(self.enc(out)).flatten(1))
+
+
 def torch_model(seed, **kw):
+    if "before" in kw:
+        return seeded(seed, lambda: PerStep(**kw))
     return seeded(seed, lambda: Rows(**kw))
 
 
@@ -225,7 +247,9 @@ def main():
              ("emb_bigru_ids_dynamo", 717, True, dict(cell="GRU", hidden=10, bidirectional=True, mode="hidden", vocab=30)),
              ("gru_bi2_rows_dynamo_batch", 722, True, dict(cell="GRU", hidden=10, layers=2, bidirectional=True, mode="hidden")),
              ("lstm2_rows_dynamo_open", 723, True, dict(cell="LSTM", hidden=12, layers=2)),
-             ("emb_lstm_ids_open_length", 724, False, dict(cell="LSTM", hidden=12, vocab=30))]
+             ("emb_lstm_ids_open_length", 724, False, dict(cell="LSTM", hidden=12, vocab=30)),
+             ("linear_lstm_rows", 725, False, dict(before=True)),
+             ("gru_linear_flatten_rows", 726, False, dict(before=False))]
     for name, seed, dynamo, kw in specs:
         if only and name not in only:
             continue

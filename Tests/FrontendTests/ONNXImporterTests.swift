@@ -549,6 +549,21 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(try Frontend.onnxWeights(path: path).keys.sorted(), try WeightsReader.read(path: path).keys.sorted())
     }
 
+    /// Token ids are used as they are: a scale or offset for them is an error naming the line.
+    func testTokenIdsRefuseAnInputScale() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ids-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.onnx"
+        try FileManager.default.copyItem(atPath: Self.dir + "/emb_lstm_ids_open_length.onnx", toPath: path)
+        try "input: shape=12\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Frontend.check(path: path).ir.inputScale, 1)
+        try "input: shape=12\ninput: scale=1/255\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.check(path: path)) {
+            XCTAssertTrue("\($0)".contains("m.onnx.modelc:2: error: input: scale=0.003921569 offset=0: the model's input is token ids"), "\($0)")
+        }
+    }
+
     func testMissingInitializerAndWrongDims() {
         let missing = failure(PB.gemmModel(weightName: "nowhere.weight"))
         XCTAssertTrue(missing.contains("input 'nowhere.weight' is neither an initializer, a Constant nor a node output (missing initializer?)"), missing)

@@ -123,6 +123,25 @@ final class EmitterProblemsTests: XCTestCase {
         XCTAssertTrue(Emitter.problems(model(.dense(units: 3, useBias: true, activation: .linear), semantics: .pytorch)).contains { $0.message.contains("Linear") })
         XCTAssertEqual(Emitter.problems(model(.flatten, semantics: .pytorch)).count, 0)
     }
+
+    /// A PyTorch Linear on a 2-D shape: over a 1-D image [L, C] (PyTorch's last axis is L) it is
+    /// refused; over a sequence [steps, features] (Layer.readsSteps, ONNX) it applies to each
+    /// step's features, also when another layer makes the model's 2-D layers 1-D images.
+    func testAPyTorchLinearOnASequenceIsPerStep() {
+        let dense = Op.dense(units: 3, useBias: true, activation: .linear)
+        XCTAssertTrue(Emitter.problems(model(dense, semantics: .pytorch, input: [5, 4])).contains { $0.message.contains("Linear on a multi-axis input [5, 4]") })
+        var steps = model(dense, semantics: .pytorch, input: [5, 4])
+        steps.layers[1].readsSteps = true
+        XCTAssertEqual(Emitter.problems(steps).map(\.description), [])
+        var lifted = model(dense, semantics: .pytorch, input: [1, 5, 4])
+        lifted.layers[1].readsSteps = true
+        XCTAssertEqual(Emitter.problems(lifted).map(\.description), [])
+        var image = model(dense, semantics: .pytorch, input: [2, 5, 4])
+        image.layers[1].readsSteps = true
+        XCTAssertTrue(Emitter.problems(image).contains { $0.message.contains("Linear on a multi-axis input") })
+        // The flag is part of the fingerprint (the flatten it marks is emitted in steps order).
+        XCTAssertNotEqual(Fingerprint.of(steps), Fingerprint.of(model(dense, semantics: .pytorch, input: [5, 4])))
+    }
 }
 
 /// A Keras table printed channels-first (Keras 1, image_dim_ordering='th') flattens in C, H, W

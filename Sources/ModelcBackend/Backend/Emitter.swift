@@ -521,7 +521,7 @@ public enum Emitter {
                                   steps: l.inputShape[0])
         }
         switch l.op {
-        case .flatten where flatten == .chw && l.inputShape.count == 3
+        case .flatten where flatten == .chw && l.inputShape.count == 3 && l.readsSteps != true
                 && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:
             return FlattenCHWEmitter()
         case .input: return ReshapeEmitter()

@@ -28,6 +28,7 @@ public enum Fingerprint {
             s += "\(name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)"
             if let p = l.producers { s += "|from \(p)" }   // graphs only: chain fingerprints stay
             if l.frozen == true { s += "|frozen" }
+            if l.readsSteps == true { s += "|steps" }   // ONNX sequences only: other fingerprints stay
             s += "\n"
         }
         return s

@@ -290,7 +290,7 @@ extension Emitter {
             }
         case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed):
             err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
-        case .dense where l.inputShape.count > 1 && !(l.readsSteps == true && l.inputShape.count == 2):
+        case .dense where l.inputShape.count > 1 && !(l.readsSteps == true && (l.inputShape.count == 2 || l.inputShape.first == 1)):
             err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
         default: break
         }

@@ -104,6 +104,7 @@ enum ONNXImporter {
         if (c.shape.count) >= 2 {
             layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
+            if layout.sequences.contains(chain.output.name) { c.layers[c.layers.count - 1].readsSteps = true }
         }
         return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc, sidecar: sidecar)
     }
@@ -172,6 +173,9 @@ enum ONNXImporter {
         c.shape = shapes[0]
         try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
         if c.layers.count > before, from[0] != before { c.layers[before].producers = [from[0]] }
+        // Layers reading a batch-first sequence [steps, features]: a Linear applies to each
+        // step's features and a flatten runs in steps, features order (Layer.readsSteps).
+        if c.recurrentSequence != nil { for k in before..<c.layers.count { c.layers[k].readsSteps = true } }
     }
 
     /// The graph input's [N, C, H, W], [N, C, L] or [N, F] (or, `nhwc`, [N, H, W, C]) as the IR's [H, W, C], [L, C] or [F];
@@ -227,7 +231,10 @@ enum ONNXImporter {
             switch s.node.rewrite {
             case .embedding?: return s.inputs[0] == chain.input.name ? .ids(cast: !s.node.decomposed.isEmpty) : .image
             case .recurrent?: return .sequence
-            case nil: if ONNXOperators.sequenceReaders.contains(s.opType) && !ONNXChain.mergeOps.contains(s.opType) { reach.insert(s.output) }
+            case nil:   // (a merge only when every input it merges is reached: x + Linear(x))
+                if ONNXOperators.sequenceReaders.contains(s.opType) && (!ONNXChain.mergeOps.contains(s.opType) || s.inputs.allSatisfy(reach.contains)) {
+                    reach.insert(s.output)
+                }
             }
         }
         return .image

@@ -334,8 +334,9 @@ public struct Layer: Equatable, Codable, Sendable {
     public var sharesWeightsWith: Int? = nil
     /// The layer reads a batch-first sequence [steps, features] (a recurrent layer's steps, the
     /// graph input a recurrent layer reads): a PyTorch Linear then applies to each step's
-    /// features, the IR's last axis, as a Keras Dense does. nil: a PyTorch 2-D shape is a 1-D
-    /// image [L, C], whose PyTorch last axis is L.
+    /// features, the IR's last axis, as a Keras Dense does, and a flatten runs in steps,
+    /// features order, the IR's (also when lifted to [1, steps, features]). nil: a PyTorch 2-D
+    /// shape is a 1-D image [L, C], whose PyTorch last axis is L and whose flatten is C-major.
     public var readsSteps: Bool? = nil
 
     public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,

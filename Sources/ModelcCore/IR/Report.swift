@@ -12,12 +12,14 @@ enum ReportText {
         var rows: [(String, String, String, String)] = []
         for (i, L) in ir.layers.enumerated() {
             if ir.semantics == .pytorch {
-                // (steps, features) of a recurrent module or Embedding, batch_first as PyTorch prints it
-                let steps = PyTorchBuilder.isSequenceModule(L) || (i + 1 < ir.layers.count && L.op == .input && PyTorchBuilder.isSequenceModule(ir.layers[i + 1]))
+                // (steps, features) of a recurrent module, an Embedding or a layer reading a
+                // sequence, batch_first as PyTorch prints it
+                func sequence(_ l: Layer) -> Bool { PyTorchBuilder.isSequenceModule(l) || l.readsSteps == true }
+                let steps = sequence(L) || (i + 1 < ir.layers.count && L.op == .input && sequence(ir.layers[i + 1]))
                 let shape = steps ? "[" + L.outputShape.map(String.init).joined(separator: ", ") + "]" : PyTorchBuilder.chw(L.outputShape)
+                let order = L.op != .flatten ? nil : L.readsSteps == true ? "steps, features order" : ir.nhwcFlatten ? "HWC order (NHWC)" : nil
                 rows.append(("\(L.name) (\(L.kind))", "[-1, " + shape.dropFirst(),
-                             formatCount(L.paramCount - L.bufferCount),
-                             ir.nhwcFlatten && L.op == .flatten ? "HWC order (NHWC)" : Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
+                             formatCount(L.paramCount - L.bufferCount), order ?? Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
                 continue
             }
             // A channels-first table's shapes are shown as it printed them, (C, H, W).

@@ -21,6 +21,9 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
   dynamo exporter with a dynamic batch (the Reshape between the layers computed from Shape, Slice, Mul)
 - linear_lstm_rows: nn.Linear on every row (MatMul + Add on [N, 28, 28]) -> ReLU -> nn.LSTM -> out[:, -1] -> Linear
 - gru_linear_flatten_rows: nn.GRU -> nn.Linear on every step -> tanh -> flatten(1) -> Linear
+- lstm_flatten_mean_rows: nn.LSTM -> Linear(flatten(out)) + Linear(out.mean(1)) (the mean makes the
+  model's 2-D layers 1-D images inside modelc; the flatten stays in steps, features order)
+- residual_gru_linear_mean_rows: x + Linear(x) on every row -> nn.GRU -> Linear on every step -> mean(1) -> Linear
 - lstm2_rows_dynamo_open: a 2-layer nn.LSTM -> out[:, -1] -> Linear, the dynamo exporter with the
   batch and the steps dynamic; lstm2_rows_dynamo_open.onnx.modelc gives `input: shape=28x28`
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
@@ -102,9 +105,31 @@ class PerStep(nn.Module):
         return self.fc(torch.tanh(self.enc(out)).flatten(1))
 
 
+class Branches(nn.Module):
+    """Sequence layers next to a mean over the steps (modelc lifts such a model's 2-D layers)."""
+
+    def __init__(self, residual):
+        super().__init__()
+        self.residual = residual
+        self.enc = nn.Linear(28, 28) if residual else None
+        self.rnn = nn.GRU(28, 12, batch_first=True) if residual else nn.LSTM(28, 12, batch_first=True)
+        self.step = nn.Linear(12, 6) if residual else None
+        self.fc = nn.Linear(6, 10) if residual else nn.Linear(28 * 12, 10)
+        self.fc2 = None if residual else nn.Linear(12, 10)
+
+    def forward(self, x):
+        if self.residual:
+            out, _ = self.rnn(x + self.enc(x))
+            return self.fc(torch.relu(self.step(out)).mean(1))
+        out, _ = self.rnn(x)
+        return self.fc(out.flatten(1)) + self.fc2(out.mean(1))
+
+
 def torch_model(seed, **kw):
     if "before" in kw:
         return seeded(seed, lambda: PerStep(**kw))
+    if "residual" in kw:
+        return seeded(seed, lambda: Branches(**kw))
     return seeded(seed, lambda: Rows(**kw))
 
 
@@ -249,7 +274,9 @@ def main():
              ("lstm2_rows_dynamo_open", 723, True, dict(cell="LSTM", hidden=12, layers=2)),
              ("emb_lstm_ids_open_length", 724, False, dict(cell="LSTM", hidden=12, vocab=30)),
              ("linear_lstm_rows", 725, False, dict(before=True)),
-             ("gru_linear_flatten_rows", 726, False, dict(before=False))]
+             ("gru_linear_flatten_rows", 726, False, dict(before=False)),
+             ("lstm_flatten_mean_rows", 727, False, dict(residual=False)),
+             ("residual_gru_linear_mean_rows", 728, False, dict(residual=True))]
     for name, seed, dynamo, kw in specs:
         if only and name not in only:
             continue

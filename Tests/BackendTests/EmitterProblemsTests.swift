@@ -139,6 +139,12 @@ final class EmitterProblemsTests: XCTestCase {
         var image = model(dense, semantics: .pytorch, input: [2, 5, 4])
         image.layers[1].readsSteps = true
         XCTAssertTrue(Emitter.problems(image).contains { $0.message.contains("Linear on a multi-axis input") })
+        // So is a LayerNorm over each step's features.
+        let norm = Op.normalization(NormAttrs(form: .lastAxis, epsilon: 1e-5, scale: true, center: true))
+        XCTAssertTrue(Emitter.problems(model(norm, semantics: .pytorch, input: [5, 4])).contains { $0.message.contains("over the last axis of [5, 4]") })
+        var normed = model(norm, semantics: .pytorch, input: [5, 4])
+        normed.layers[1].readsSteps = true
+        XCTAssertEqual(Emitter.problems(normed).map(\.description), [])
         // The flag is part of the fingerprint (the flatten it marks is emitted in steps order).
         XCTAssertNotEqual(Fingerprint.of(steps), Fingerprint.of(model(dense, semantics: .pytorch, input: [5, 4])))
     }

@@ -22,7 +22,7 @@ final class ONNXRecurrentTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: ONNXImporterTests.dir + "/expected_recurrent.json"))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try XCTUnwrap(root["models"] as? [String: [String: Any]])
-        XCTAssertEqual(models.count, 22)
+        XCTAssertEqual(models.count, 24)
         for (name, facts) in models {
             let r = try Frontend.check(path: "\(ONNXImporterTests.dir)/\(name).onnx")
             XCTAssertTrue(r.ok, "\(name): \(r.problems)")

@@ -288,7 +288,8 @@ extension Emitter {
             if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
                 err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
             }
-        case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed):
+        case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed)
+                && !(l.readsSteps == true && a.form == .lastAxis && (l.inputShape.count == 2 || l.inputShape.first == 1)):
             err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
         case .dense where l.inputShape.count > 1 && !(l.readsSteps == true && (l.inputShape.count == 2 || l.inputShape.first == 1)):
             err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")

@@ -11,14 +11,14 @@
 //         the input, a gamma or beta whose dims are not the normalized shape.
 
 extension ONNXOperators {
-    static func decomposedLayerNorm(_ st: Step, input: [Int]) throws -> PTOp {
+    static func decomposedLayerNorm(_ st: Step, input: [Int], sequence: Bool = false) throws -> PTOp {
         let rank = input.count + 1
         let given = st.node.attributes["axes"]?.ints ?? []
         let axes = given.map { $0 < 0 ? $0 + rank : $0 }
         guard let first = axes.first, first >= 1, first < rank, axes == Array(first..<rank) else {
             throw st.err("\(decomposedText(st)) reduces axes \(given) of a rank-\(rank) input \(PyTorchBuilder.chw(input)); a LayerNorm reduces the trailing axes after the batch one")
         }
-        let torch = PyTorchBuilder.torchOrder(input)
+        let torch = sequence ? input : PyTorchBuilder.torchOrder(input)   // a batch-first sequence is in PyTorch order
         let shape = Array(torch[(first - 1)...])
         for (k, what) in [(1, "gamma (the Mul)"), (2, "beta (the Add)")] {
             if let t = st.constant(k), t.dims != shape {

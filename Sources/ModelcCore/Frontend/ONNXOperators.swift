@@ -75,7 +75,7 @@ enum ONNXOperators {
         case "Gemm", "MatMul": try add(try linear(st))
         case "BatchNormalization":
             try add(try batchNorm(st, input: c.shape), note: s.node.decomposed.isEmpty ? nil : "Unsqueeze, BatchNormalization, Squeeze: one BatchNorm of the features")
-        case "LayerNormalization": try add(try layerNorm(st, input: c.shape), note: decomposedNote(st))
+        case "LayerNormalization": try add(try layerNorm(st, input: c.shape, sequence: c.recurrentSequence != nil), note: decomposedNote(st))
         case "Relu": try add(.relu)
         case "Sigmoid": try add(.sigmoid)
         case "Tanh": try add(.tanh)
@@ -219,15 +219,15 @@ enum ONNXOperators {
     /// nn.LayerNorm with that normalized_shape (PyTorchNorm.normalizationOp says which modelc
     /// computes: a vector's features, or a whole [C, H, W] / [C, L] sample). Scale (and B) are
     /// initializers; the Mean and InvStdDev outputs must be unused.
-    static func layerNorm(_ st: Step, input: [Int]) throws -> PTOp {
-        if !st.node.decomposed.isEmpty { return try decomposedLayerNorm(st, input: input) }
+    static func layerNorm(_ st: Step, input: [Int], sequence: Bool = false) throws -> PTOp {
+        if !st.node.decomposed.isEmpty { return try decomposedLayerNorm(st, input: input, sequence: sequence) }
         let rank = input.count + 1
         let axis = st.int("axis", -1), a = axis < 0 ? axis + rank : axis
         guard a >= 1, a < rank else { throw st.err("axis \(axis): expected an axis after the batch one of a rank-\(rank) input") }
         let eps = st.float("epsilon", 1e-5)
         guard eps > 0 else { throw st.err("epsilon \(eps): expected epsilon > 0") }
         guard st.node.outputs.dropFirst().allSatisfy(\.isEmpty) else { throw st.err("the Mean and InvStdDev outputs are not supported") }
-        let torch = PyTorchBuilder.torchOrder(input)
+        let torch = sequence ? input : PyTorchBuilder.torchOrder(input)   // a batch-first sequence is in PyTorch order
         let shape = Array(torch[(a - 1)...])
         guard let scale = st.constant(1), scale.dims.reduce(1, *) == shape.reduce(1, *) else {
             throw st.err("expected a Scale initializer of \(shape.reduce(1, *)) values (the normalized shape \(shape))")

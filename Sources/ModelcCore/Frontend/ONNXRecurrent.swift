@@ -17,10 +17,10 @@ import ModelcModelFiles
 
 extension ONNXOperators {
     /// Operators that read a sequence tensor [N, T, F] element by element, flatten it in T, F
-    /// order, pool it over the steps, apply a Linear (MatMul) to every step's features (the layer
-    /// marked `readsSteps`: the backend reads other PyTorch 2-D shapes as a 1-D image's [L, C]),
-    /// or are the next recurrent layer.
-    static let sequenceReaders = Set(["MatMul", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Clip", "Dropout", "Identity", "Flatten",
+    /// order, pool it over the steps, apply a Linear (MatMul) or a LayerNorm to every step's
+    /// features (the layer marked `readsSteps`: the backend reads other PyTorch 2-D shapes as a
+    /// 1-D image's [L, C]), or are the next recurrent layer.
+    static let sequenceReaders = Set(["MatMul", "LayerNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Clip", "Dropout", "Identity", "Flatten",
                                                "Reshape", "LSTM", "GRU", "RNN", "ReduceMean", "ReduceMax", "Add", "Sub", "Mul", "Max", "Min", "Mean", "Sum"] + smoothOperators)
 
     static let defaultActivations: [String: [String]] = ["LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"], "RNN": ["tanh"]]

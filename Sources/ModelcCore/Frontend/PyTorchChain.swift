@@ -115,7 +115,8 @@ extension PyTorchBuilder {
         case .recurrent, .embedding:
             try appendSequenceModule(st, kind: kind, to: &c, err: err)
         case .layerNorm, .groupNorm:
-            c.add(st.name, kind, try normalizationOp(st.op, s, err: err), s, line: st.line, declared: declared, notes: notes)
+            c.add(st.name, kind, try normalizationOp(st.op, s, sequence: c.recurrentSequence != nil && s.count == 2, err: err), s, line: st.line,
+                  declared: declared, notes: notes)
         case .conv1d, .pool1d, .adaptivePool1d, .convTranspose, .upsample, .upsampleBilinear, .zeroPad1d:
             let (op, out, note) = try sequenceOrDecoder(st.op, s, err: err)
             c.add(st.name, kind, op, out, line: st.line, declared: declared, notes: notes + (note.map { [$0] } ?? []))

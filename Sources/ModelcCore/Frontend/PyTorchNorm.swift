@@ -33,10 +33,15 @@ extension PyTorchModules {
 
 extension PyTorchBuilder {
     /// The IR op of a LayerNorm or GroupNorm module on input `s` (IR layout), shape-checked.
-    static func normalizationOp(_ op: PTOp, _ s: [Int], err: (String) -> ModelError) throws -> Op {
+    /// `sequence`: `s` is a batch-first sequence [steps, features] (ONNX), whose PyTorch order is
+    /// its own and whose LayerNorm may cover each step's features alone.
+    static func normalizationOp(_ op: PTOp, _ s: [Int], sequence: Bool = false, err: (String) -> ModelError) throws -> Op {
         switch op {
         case .layerNorm(let shape, let eps, let scale, let center):
-            let torch = torchOrder(s)
+            let torch = sequence ? s : torchOrder(s)
+            if sequence, s.count == 2, shape == [s[1]] {
+                return .normalization(NormAttrs(form: .lastAxis, epsilon: eps, scale: scale, center: center))
+            }
             guard shape == torch else {
                 throw err(torch.hasSuffix(shape)
                     ? "normalized_shape \(shape) covers only the last axes of the input \(chw(s)); modelc normalizes a vector's features or a whole [C, H, W] / [C, L] input"

@@ -24,6 +24,9 @@ Image-row models read the KMNIST fixture images (pixels / 255) as 28 steps of 28
 - lstm_flatten_mean_rows: nn.LSTM -> Linear(flatten(out)) + Linear(out.mean(1)) (the mean makes the
   model's 2-D layers 1-D images inside modelc; the flatten stays in steps, features order)
 - residual_gru_linear_mean_rows: x + Linear(x) on every row -> nn.GRU -> Linear on every step -> mean(1) -> Linear
+- layernorm_lstm_rows, layernorm_lstm_rows_op17: Linear on every row -> nn.LayerNorm -> nn.LSTM ->
+  nn.LayerNorm on every step -> mean(1) -> Linear (opset 13: the LayerNorms decomposed into ReduceMean,
+  Sub, Pow, ...; opset 17: LayerNormalization nodes)
 - lstm2_rows_dynamo_open: a 2-layer nn.LSTM -> out[:, -1] -> Linear, the dynamo exporter with the
   batch and the steps dynamic; lstm2_rows_dynamo_open.onnx.modelc gives `input: shape=28x28`
 - keras_lstm_rows: a Keras 3 LSTM (return_sequences) -> LSTM -> Dense softmax, converted by tf2onnx
@@ -125,11 +128,34 @@ class Branches(nn.Module):
         return self.fc(out.flatten(1)) + self.fc2(out.mean(1))
 
 
+class Normed(nn.Module):
+    """LayerNorms over each step's features, before and after the recurrent layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(28, 16)
+        self.norm_in = nn.LayerNorm(16)
+        self.rnn = nn.LSTM(16, 12, batch_first=True)
+        self.norm_out = nn.LayerNorm(12)
+        self.fc = nn.Linear(12, 10)
+
+    def forward(self, x):
+        out, _ = self.rnn(self.norm_in(self.enc(x)))
+        return self.fc(self.norm_out(out).mean(1))
+
+
 def torch_model(seed, **kw):
     if "before" in kw:
         return seeded(seed, lambda: PerStep(**kw))
     if "residual" in kw:
         return seeded(seed, lambda: Branches(**kw))
+    if "normed" in kw:
+        m = seeded(seed, Normed)
+        with torch.no_grad():                               # LayerNorms that are not the identity
+            for norm in (m.norm_in, m.norm_out):
+                norm.weight.copy_(1 + torch.randn(norm.weight.shape) * 0.3)
+                norm.bias.copy_(torch.randn(norm.bias.shape) * 0.2)
+        return m
     return seeded(seed, lambda: Rows(**kw))
 
 
@@ -145,7 +171,7 @@ def seeded(seed, make):
     return m.eval()
 
 
-def export(m, x, path, dynamo, dynamic_batch=False, open_length=False):
+def export(m, x, path, dynamo, dynamic_batch=False, open_length=False, opset=13):
     if open_length:                                         # the sizes the graph leaves open, annotated
         with open(path + ".modelc", "w") as f:
             f.write("input: shape=" + "x".join(str(d) for d in x.shape[1:]) + "\n")
@@ -160,7 +186,7 @@ def export(m, x, path, dynamo, dynamic_batch=False, open_length=False):
         onnx.save(proto, path)
     else:
         axes = {0: "batch", 1: "steps"} if open_length else {0: "batch"}
-        torch.onnx.export(m, torch.from_numpy(x[:1]), path, opset_version=13, dynamo=False, input_names=["x"], output_names=["y"],
+        torch.onnx.export(m, torch.from_numpy(x[:1]), path, opset_version=opset, dynamo=False, input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": axes, "y": {0: "batch"}})
     with torch.no_grad():
         return torch.softmax(m(torch.from_numpy(x)).double(), dim=1).numpy()
@@ -276,14 +302,17 @@ def main():
              ("linear_lstm_rows", 725, False, dict(before=True)),
              ("gru_linear_flatten_rows", 726, False, dict(before=False)),
              ("lstm_flatten_mean_rows", 727, False, dict(residual=False)),
-             ("residual_gru_linear_mean_rows", 728, False, dict(residual=True))]
+             ("residual_gru_linear_mean_rows", 728, False, dict(residual=True)),
+             ("layernorm_lstm_rows", 729, False, dict(normed=True)),
+             ("layernorm_lstm_rows_op17", 729, False, dict(normed=True))]
     for name, seed, dynamo, kw in specs:
         if only and name not in only:
             continue
         m = torch_model(seed, **kw)
         x = ids if "vocab" in kw else rows
         path = os.path.join(HERE, name + ".onnx")
-        ref = export(m, x, path, dynamo, dynamic_batch=name.endswith("_batch"), open_length="_open" in name)
+        ref = export(m, x, path, dynamo, dynamic_batch=name.endswith("_batch"), open_length="_open" in name,
+                     opset=17 if name.endswith("_op17") else 13)
         record(name, softmax(run(path, x)), ref, sum(p.numel() for p in m.parameters()), "npz" if "vocab" in kw else "idx")
     if not only or "lstm_rows_time_major" in only:
         path = os.path.join(HERE, "lstm_rows_time_major.onnx")

@@ -463,9 +463,7 @@ final class ONNXImporterTests: XCTestCase {
 
     /// FILE.onnx.modelc beside the graph gives what it cannot say; a layer directive is refused.
     func testSidecarAnnotations() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("sidecar")
         let path = dir + "/m.onnx"
         try Data(PB.gemmModel()).write(to: URL(fileURLWithPath: path))
         try "model: name=Tiny\ndataset: fashion-mnist\nclasses: a, b, c\ntrain: lr=0.01 loss=mse\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)
@@ -487,9 +485,7 @@ final class ONNXImporterTests: XCTestCase {
     /// `input: shape=` in FILE.onnx.modelc gives the sizes an export left open (a dynamic sequence
     /// length); a size the graph fixes must agree, and the count must match the graph's.
     func testSidecarGivesTheOpenInputSizes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("open-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("open")
         let path = dir + "/m.onnx", sidecar = path + ".modelc"
         // x [1, ?]: an empty dim_param, the same length as the dim_value it replaces.
         let open = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, PB.int(1, 1) + PB.bytes(2, PB.bytes(1, PB.int(1, 1)) + PB.bytes(1, PB.string(2, "")))))
@@ -538,9 +534,7 @@ final class ONNXImporterTests: XCTestCase {
     /// The steps of lstm2_rows_dynamo_open (dynamo: its Reshapes computed from the steps) need
     /// the annotation to read even the weights: a binary's --weights reads it from beside the file.
     func testWeightsOfAGraphWithOpenStepsNeedItsSidecar() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("steps")
         let path = dir + "/m.onnx"
         try FileManager.default.copyItem(atPath: Self.dir + "/lstm2_rows_dynamo_open.onnx", toPath: path)
         XCTAssertThrowsError(try WeightsReader.read(path: path))
@@ -551,9 +545,7 @@ final class ONNXImporterTests: XCTestCase {
 
     /// Token ids are used as they are: a scale or offset for them is an error naming the line.
     func testTokenIdsRefuseAnInputScale() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ids-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("ids")
         let path = dir + "/m.onnx"
         try FileManager.default.copyItem(atPath: Self.dir + "/emb_lstm_ids_open_length.onnx", toPath: path)
         try "input: shape=12\n".write(toFile: path + ".modelc", atomically: true, encoding: .utf8)

@@ -172,9 +172,7 @@ final class ONNXRecurrentTests: XCTestCase {
         refused(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps),
                 "reads the graph input 'x' time-major ([steps, batch, features]) with an open number of steps (axis 0)")
         // ... which `input: shape=STEPSxFEATURES` beside the file gives (the batch is axis 1 there).
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("tm")
         try Data(direct.replacing(PB.valueInfo("x", [1, 3, 2]), with: openSteps)).write(to: URL(fileURLWithPath: dir + "/t.onnx"))
         try "input: shape=3x2\n".write(toFile: dir + "/t.onnx.modelc", atomically: true, encoding: .utf8)
         XCTAssertEqual(try Frontend.check(path: dir + "/t.onnx").ir.inputShape, [3, 2])

@@ -129,6 +129,8 @@ struct Annotations {
     var inputOffset: Float?
     var inputShape: [Int]?
     var inputLine: Int?
+    /// The line giving `input: scale=` or `offset=` (the last one).
+    var inputScaleLine: Int?
     /// `input: data_format=channels_first|channels_last`: how a Keras table's image shapes are ordered.
     var dataFormat: DataFormat?
     var training = TrainingConfig()
@@ -275,8 +277,8 @@ enum AnnotationParser {
             for (k, v) in try tokens(rest, line: line, doc: doc) {
                 guard let v else { throw err("input: expected key=value, found '\(k)'") }
                 switch k {
-                case "scale": ann.inputScale = try number(v, k, line, doc)
-                case "offset": ann.inputOffset = try number(v, k, line, doc)
+                case "scale": ann.inputScale = try number(v, k, line, doc); ann.inputScaleLine = line
+                case "offset": ann.inputOffset = try number(v, k, line, doc); ann.inputScaleLine = line
                 case "shape":
                     let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
                     guard !dims.isEmpty, dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else {

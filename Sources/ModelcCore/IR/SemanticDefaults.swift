@@ -266,7 +266,7 @@ enum SemanticDefaults {
         // Token ids (an Embedding or EmbeddingBag reads the input) are used as they are.
         let tokens = ir.layers.contains { $0.op.embeddingTable != nil }
         if tokens, (ann.inputScale ?? 1) != 1 || (ann.inputOffset ?? 0) != 0, ir.layers.dropFirst().first?.op.embeddingTable != nil {
-            throw doc.error(ann.inputLine, "input: scale=\(Describe.num(ann.inputScale ?? 1)) offset=\(Describe.num(ann.inputOffset ?? 0)): the model's input is token ids (an Embedding reads them), which are used as they are; remove scale= and offset=")
+            throw doc.error(ann.inputScaleLine ?? ann.inputLine, "input: scale=\(Describe.num(ann.inputScale ?? 1)) offset=\(Describe.num(ann.inputOffset ?? 0)): the model's input is token ids (an Embedding reads them), which are used as they are; remove scale= and offset=")
         }
         ir.inputScale = ann.inputScale ?? (rescales || tokens ? 1 : 1.0 / 255.0)
         ir.inputOffset = ann.inputOffset ?? 0

@@ -211,6 +211,9 @@ public struct ONNXChain: Sendable {
                 if !mergeOps.contains(n.opType) && k != 0 {
                     let shape = n.inputs.contains { producer[$0].map { g.nodes[$0].opType == "Shape" } ?? false }
                         || g.nodes.contains { $0.opType == "Shape" }
+                    if constants[n.inputs[0]] != nil {
+                        throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) reads the constant '\(n.inputs[0])' and then the computed tensor '\(name)' (input \(k)); modelc computes a \(n.opType) of its first input")
+                    }
                     throw DataError(file: file, offset: n.offset, message: "\(nodeText(g, i)) takes the computed tensors '\(n.inputs[0])' and '\(name)'; only merge operators (\(mergeOps.sorted().joined(separator: ", "))) take several"
                         + (shape ? " (a Shape node computes sizes at run time: export with a fixed input size and torch.flatten / nn.Flatten)" : ""))
                 }

@@ -217,7 +217,7 @@ final class ONNXImporterTests: XCTestCase {
         }
         let batch = failure(graph(PB.node("Concat", ["a", "b"], ["y"], attrs: [PB.attr("axis", int: 0)])))
         XCTAssertTrue(batch.contains("never the batch axis"), batch)
-        let bias = failure(graph(PB.node("Add", ["a", "k"], ["c"]), inits: [PB.tensor("k", [1], [1])], extra: [PB.node("Add", ["c", "b"], ["y"])]))
+        let bias = failure(graph(PB.node("Add", ["a", "k"], ["c"]), inits: [PB.tensor("k", [2], [1, 2])], extra: [PB.node("Add", ["c", "b"], ["y"])]))
         XCTAssertTrue(bias.contains("(Add): Add of the computed tensor 'a' and a constant is not supported"), bias)
         let broadcast = failure(graph(PB.node("Mul", ["a", "b", "k"], ["y"]), inits: [PB.tensor("k", [1], [1])]))
         XCTAssertTrue(broadcast.contains("input 2 'k' is a constant"), broadcast)
@@ -554,6 +554,22 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertThrowsError(try Frontend.check(path: path)) {
             XCTAssertTrue("\($0)".contains("m.onnx.modelc:1: error: input: scale=0.003921569 offset=0: the model's input is token ids"), "\($0)")
         }
+    }
+
+    /// Add, Sub, Mul and Div by a one-value constant map every value (as ONNX computes them);
+    /// a constant divided by the tensor, or a constant of more axes, is refused by name.
+    func testScalarMapsOfOneTensor() throws {
+        let gemm = PB.node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name: "/fc/Gemm", attrs: [PB.attr("transB", int: 1)])
+        let inits = [PB.tensor("fc.weight", [3, 4], (0..<12).map(Float.init)), PB.tensor("fc.bias", [3], [0, 0, 0]), PB.tensor("c", [], [4])]
+        for (op, inputs, want) in [("Div", ["h", "c"], Op.lambda(.standardize(mean: 0, std: 4))), ("Sub", ["c", "h"], .lambda(.affine(scale: -1, offset: 4))),
+                                   ("Mul", ["c", "h"], .lambda(.affine(scale: 4, offset: 0))), ("Sub", ["h", "c"], .lambda(.standardize(mean: 4, std: 1)))] {
+            let r = try check(PB.model(nodes: [gemm, PB.node(op, inputs, ["y"])], initializers: inits))
+            XCTAssertEqual(r.ir.layers.last?.op, want, "\(op) \(inputs)")
+        }
+        let reciprocal = failure(PB.model(nodes: [gemm, PB.node("Div", ["c", "h"], ["y"])], initializers: inits))
+        XCTAssertTrue(reciprocal.contains("(Div) reads the constant 'c' and then the computed tensor 'h' (input 1); modelc computes a Div of its first input"), reciprocal)
+        let wide = failure(PB.model(nodes: [gemm, PB.node("Mul", ["h", "c3"], ["y"])], initializers: inits + [PB.tensor("c3", [1, 1, 1], [2])]))
+        XCTAssertTrue(wide.contains("constant 'c3' of dims [1, 1, 1] would broadcast the tensor to 3 axes"), wide)
     }
 
     func testMissingInitializerAndWrongDims() {

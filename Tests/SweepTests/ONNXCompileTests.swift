@@ -51,6 +51,12 @@ final class ONNXCompileTests: XCTestCase, BuiltModelcTests {
         try compileAndCompare("expected_recurrent.json")
     }
 
+    /// Sub, Div, Mul and Add by one-value constants (a forward's own input normalization and
+    /// rescaling): make_onnx_scalar_maps.py.
+    func testCompiledScalarMapsMatchOnnxruntimeAndTrain() throws {
+        try compileAndCompare("expected_scalar_maps.json")
+    }
+
     /// Compiles every model of a fixture list (make_onnx.py's or make_onnx_graphs.py's).
     func compileAndCompare(_ list: String) throws {
         let modelc = try modelc()

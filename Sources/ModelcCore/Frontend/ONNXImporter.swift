@@ -166,6 +166,15 @@ enum ONNXImporter {
         if ONNXChain.mergeOps.contains(s.opType), let t = s.inputs.first(where: layout.nhwc.contains) {
             throw st.err("reads '\(t)', which the graph holds NHWC (Keras layout); merges of NHWC tensors are not supported")
         }
+        if from.count == 1, let op = try ONNXMerge.scalarMap(st, rank: shapes[0].count) {
+            let before = c.layers.count
+            c.shape = shapes[0]
+            c.add(ONNXOperators.layerName(s, avoiding: paramNames), s.opType, op, shapes[0], line: s.index,
+                  notes: ["\(s.opType) by the constant '\(s.node.inputs.first { !s.inputs.contains($0) } ?? "")': every value"])
+            if from[0] != before { c.layers[before].producers = [from[0]] }
+            if c.recurrentSequence != nil { c.layers[before].readsSteps = true }
+            return
+        }
         if ONNXChain.mergeOps.contains(s.opType) {
             return try ONNXMerge.append(st, from: from, shapes: shapes, name: ONNXOperators.layerName(s, avoiding: paramNames), to: &c)
         }

@@ -39,6 +39,31 @@ enum ONNXMerge {
         return axis == 1 ? -1 : (axis - 2) - shape.count
     }
 
+    /// Add, Sub, Mul or Div of one computed tensor and a one-value constant (`x / 255` or
+    /// `(x - 0.1307) / 0.3081` in a forward): the same map on every value, computed as ONNX does
+    /// (a Div divides, a Sub subtracts); nil when the step is not one. `rank`: the computed
+    /// tensor's rank without the batch (a constant of more axes would broadcast it: refused).
+    static func scalarMap(_ st: ONNXOperators.Step, rank: Int) throws -> Op? {
+        let s = st.s
+        guard ["Add", "Sub", "Mul", "Div"].contains(s.opType), s.inputs.count == 1, s.node.inputs.count == 2,
+              s.constants.count == 1, let (k, t) = s.constants.first, try t.elementCount() == 1 else { return nil }
+        guard t.dims.count <= rank + 1 else {
+            throw st.err("constant '\(t.name)' of dims \(t.dims) would broadcast the tensor to \(t.dims.count) axes; not supported")
+        }
+        let v = try t.floats()[0]
+        guard v.isFinite else { throw st.err("constant '\(t.name)' is \(v); expected a finite number") }
+        switch (s.opType, k) {
+        case ("Add", _): return .lambda(.affine(scale: 1, offset: v))
+        case ("Mul", _): return .lambda(.affine(scale: v, offset: 0))
+        case ("Sub", 1): return .lambda(.standardize(mean: v, std: 1))
+        case ("Sub", _): return .lambda(.affine(scale: -1, offset: v))
+        case ("Div", 1):
+            guard v != 0 else { throw st.err("a division by the constant 0") }
+            return .lambda(.standardize(mean: 0, std: v))
+        default: throw st.err("a constant divided by the computed tensor '\(s.inputs[0])' is not supported")
+        }
+    }
+
     /// Appends the merge layer of `st`, which reads the layers at IR positions `from`.
     static func append(_ st: ONNXOperators.Step, from: [Int], shapes: [[Int]], name: String, to c: inout PyTorchBuilder.Chain) throws {
         guard let kind = try kind(st, shape: shapes[0]) else {

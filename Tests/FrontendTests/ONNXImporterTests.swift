@@ -572,6 +572,17 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(wide.contains("constant 'c3' of dims [1, 1, 1] would broadcast the tensor to 3 axes"), wide)
     }
 
+    /// A graph whose output is a map or a sequence (a feature extractor, per-step values) is
+    /// computed flattened, and the assumption says so and how it trains.
+    func testAnOutputMapIsSaidToBeFlattened() throws {
+        let conv = PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"], attrs: [PB.attr("kernel_shape", ints: [3, 3])])],
+                            initializers: [PB.tensor("w", [2, 1, 3, 3], Array(repeating: 0.1, count: 18))], input: [1, 1, 4, 4])
+        let r = try check(conv)
+        XCTAssertEqual(r.ir.layers.last?.outputShape, [8])
+        XCTAssertTrue(r.ir.assumptions.contains("graph output 'y' is [N, 2, 2, 2], a map: computed flattened to [N, 8] (the same values in order) and trained as 8 classes; for values, `train: loss=mse` in t.onnx.modelc"),
+                      "\(r.ir.assumptions)")
+    }
+
     func testMissingInitializerAndWrongDims() {
         let missing = failure(PB.gemmModel(weightName: "nowhere.weight"))
         XCTAssertTrue(missing.contains("input 'nowhere.weight' is neither an initializer, a Constant nor a node output (missing initializer?)"), missing)

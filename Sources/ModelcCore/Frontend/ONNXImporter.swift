@@ -128,6 +128,13 @@ enum ONNXImporter {
         if !chain.ignoredOutputs.isEmpty {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
         }
+        if let last = layers.last, last.op == .flatten, last.notes.contains(where: { $0.hasPrefix("flatten of the final") }) {
+            let shown = last.readsSteps == true ? "[N, " + last.inputShape.map(String.init).joined(separator: ", ") + "]" : "[N, " + PyTorchBuilder.chw(last.inputShape).dropFirst()
+            let file = chain.file.split(separator: "/").last.map(String.init) ?? chain.file
+            let training = ann.trainingKeys.contains("loss") ? "" : " and trained as \(last.outputShape[0]) classes; for values, `train: loss=mse` in \(file).modelc"
+            ir.assumptions.append("graph output '\(chain.output.name)' is \(shown), \(last.readsSteps == true ? "a value per step" : "a map"): computed flattened to "
+                + "[N, \(last.outputShape[0])] (the same values in order)" + training)
+        }
         if chain.filledInputSizes, let s = ann.inputShape {
             ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(annDoc.path.split(separator: "/").last.map(String.init) ?? annDoc.path) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes besides the batch in the graph's order)")
         }

@@ -37,6 +37,10 @@ enum ONNXConstantFolding {
         var total = 0
         for (i, n) in g.nodes.enumerated() where foldable.contains(n.opType) {
             func err(_ m: String) -> DataError { DataError(file: file, offset: n.offset, message: "node '\(n.name)' (\(n.opType)): \(m)") }
+            func charge(_ values: Int) throws {
+                total += values
+                guard total <= maxFoldedTotal else { throw err("expected at most \(maxFoldedTotal) folded values in one graph, found more") }
+            }
             if n.opType == "Constant" {
                 guard let out = n.outputs.first, let t = n.attributes["value"]?.t else { throw err("expected a tensor 'value' attribute, found none") }
                 constants[out] = t
@@ -58,12 +62,10 @@ enum ONNXConstantFolding {
                 continue
             }
             // Every value read and written counts, before any is materialized.
-            total += try inputs.reduce(0) { try $0 + ($1?.elementCount() ?? 0) }
-            guard total <= maxFoldedTotal else { throw err("expected at most \(maxFoldedTotal) folded values in one graph, found more") }
+            try charge(inputs.reduce(0) { try $0 + ($1?.elementCount() ?? 0) })
             let args = try inputs.map { try $0.map(value) }
             let t = try tensor(evaluate(n, args, err: err), name: out, node: n, file: file, err: err)
-            total += t.floatData.count + t.intData.count
-            guard total <= maxFoldedTotal else { throw err("expected at most \(maxFoldedTotal) folded values in one graph, found more") }
+            try charge(t.floatData.count + t.intData.count)
             constants[out] = t
             folded.insert(i)
         }

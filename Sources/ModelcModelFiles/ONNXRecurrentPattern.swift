@@ -304,6 +304,19 @@ public enum ONNXRecurrentPattern {
         }
     }
 
+    /// The size of axis `a` of node r's steps (nil for the batch, or the steps when the graph
+    /// input leaves them open).
+    static func size(_ a: Axis, of r: Int, _ st: State) -> Int? {
+        let d = st.directions(r)
+        switch a {
+        case .time: return st.steps
+        case .direction: return d
+        case .hidden: return st.hidden(r)
+        case .features: return st.hidden(r).map { d * $0 }
+        default: return nil
+        }
+    }
+
     /// The operators of a Reshape target computed from its input's shape.
     static let targetOperators: Set<String> = ["Shape", "Slice", "Gather", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Cast", "Mul"]
 
@@ -312,34 +325,26 @@ public enum ONNXRecurrentPattern {
     /// and hidden axes): evaluated with the held axes' sizes and the batch as -1 (inferred), with
     /// the nodes computing it, which nothing else reads. Nil when it reads any other tensor.
     static func computedTarget(_ target: String, of h: Held, tensor x: String, reshape k: Int, _ st: State) -> (target: [Int], nodes: Set<Int>)? {
-        guard case .steps(let r) = h.content, let steps = st.steps, let hs = st.hidden(r) else { return nil }
-        let d = st.directions(r)
+        guard case .steps(let r) = h.content else { return nil }
         var nodes = Set<Int>(), pending = [target]
         while let t = pending.popLast() {
             if let c = st.constants[t] {   // sizes only: a few integers
                 guard c.dataType == 6 || c.dataType == 7, let n = try? c.elementCount(), n <= ONNXConstantFolding.maxFoldedElements else { return nil }
                 continue
             }
-            guard let p = st.producer[t], nodes.count < 64 else { return nil }
+            guard let p = st.producer[t] else { return nil }
+            if nodes.contains(p) { continue }
             let n = st.nodes[p]
-            guard !nodes.contains(p), targetOperators.contains(n.opType), n.opType != "Shape" || n.inputs.first == x else {
-                if nodes.contains(p) { continue }
-                return nil
-            }
+            guard nodes.count < 64, targetOperators.contains(n.opType), n.opType != "Shape" || n.inputs.first == x else { return nil }
             nodes.insert(p)
             if n.opType != "Shape" { pending += n.inputs.filter { !$0.isEmpty } }
         }
         let readers = nodes.flatMap { st.nodes[$0].outputs }.flatMap { st.readers[$0] ?? [] }
         guard readers.allSatisfy({ nodes.contains($0) || $0 == k }) else { return nil }
-        let sizes = h.axes.map { a -> Int in
-            switch a {
-            case .time: return steps
-            case .batch: return ONNXShapeComputation.batch
-            case .direction: return d
-            case .hidden: return hs
-            case .features: return d * hs
-            case .slot, .lastStep: return 0
-            }
+        var sizes: [Int] = []
+        for a in h.axes {
+            guard let n = a == .batch ? ONNXShapeComputation.batch : size(a, of: r, st) else { return nil }
+            sizes.append(n)
         }
         var values = ONNXShapeComputation(nodes: nodes.sorted().map { st.nodes[$0] }, constants: st.constants, file: st.file)
         guard let dims = try? values.value(target, dims: { $0 == x ? sizes : nil }).ints(),
@@ -415,7 +420,7 @@ public enum ONNXRecurrentPattern {
     /// A Reshape that merges the direction axis into the hidden one ([.., D, H] -> [.., D*H]) or
     /// drops a single direction; the batch may be written 0, -1 or the exporter's example size.
     static func reshape(_ h: Held, target: [Int], _ st: State) -> Held? {
-        guard case .steps(let r) = h.content, let hs = st.hidden(r) else { return nil }
+        guard case .steps(let r) = h.content, st.hidden(r) != nil else { return nil }
         let d = st.directions(r)
         var candidates: [[Axis]] = []
         if let i = h.axes.firstIndex(of: .direction), i + 1 < h.axes.count, h.axes[i + 1] == .hidden {
@@ -424,15 +429,7 @@ public enum ONNXRecurrentPattern {
             candidates.append(m)
         }
         if d == 1 { candidates.append(h.axes.filter { $0 != .direction }) }
-        func size(_ a: Axis) -> Int? {
-            switch a {
-            case .time: return st.steps
-            case .direction: return d
-            case .hidden: return hs
-            case .features: return d * hs
-            default: return nil
-            }
-        }
+        func size(_ a: Axis) -> Int? { Self.size(a, of: r, st) }
         for c in candidates where c.count == target.count && target.filter({ $0 == -1 }).count <= 1 {
             let fits = zip(c.indices, c).allSatisfy { j, a in
                 let v = target[j]

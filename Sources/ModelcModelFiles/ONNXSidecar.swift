@@ -5,9 +5,9 @@
 // and a binary reading `--weights FILE.onnx` (WeightsReader) take the sizes from here, so the
 // graph a binary reads is the one it was compiled from.
 //
-// Lines split as ModelcCore's Document splits them (\n, \r\n, \r); `#` starts a comment; a line
-// whose head (before `:`) starts with the word `input` is the input directive; its tokens are
-// split on spaces and tabs, and the last `shape=` wins, as in the annotation parser.
+// Lines split and trimmed as ModelcCore's Document does (TextLines); `#` starts a comment; a
+// line whose head (before `:`) starts with the word `input` is the input directive; its tokens
+// are split on spaces and tabs, and the last `shape=` wins, as in the annotation parser.
 
 import ModelcData
 
@@ -24,39 +24,16 @@ public enum ONNXSidecar {
 
     public static func inputSizes(text bytes: [UInt8]) -> [Int]? {
         var sizes: [Int]?
-        for line in lines(bytes) {
+        for line in TextLines.split(String(decoding: bytes, as: UTF8.self)) {
             let text = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             guard let colon = text.firstIndex(of: ":"),
-                  trim(text[..<colon]).split(separator: " ").first == "input" else { continue }
+                  TextLines.trimmed(text[..<colon]).split(separator: " ").first == "input" else { continue }
             for token in text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" }) where token.hasPrefix("shape=") {
                 let dims = token.dropFirst(6).split(separator: "x", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
                 sizes = dims.allSatisfy({ (1...4096).contains($0) }) && (1...3).contains(dims.count) ? dims : nil
             }
         }
         return sizes
-    }
-
-    /// The lines of a text, split on "\n", "\r\n" and "\r".
-    static func lines(_ bytes: [UInt8]) -> [Substring] {
-        var out: [Substring] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        var start = text.startIndex
-        var i = start
-        while i < text.endIndex {
-            if text[i] == "\n" || text[i] == "\r" || text[i] == "\r\n" {
-                out.append(text[start..<i])
-                start = text.index(after: i)
-            }
-            i = text.index(after: i)
-        }
-        if start < text.endIndex { out.append(text[start...]) }
-        return out
-    }
-
-    static func trim(_ s: Substring) -> Substring {
-        var t = s.drop(while: \.isWhitespace)
-        while let last = t.last, last.isWhitespace { t = t.dropLast() }
-        return t
     }
 
     /// The graph input with its sizes after the batch given, in the graph's order (the batch is

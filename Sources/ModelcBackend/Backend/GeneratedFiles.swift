@@ -275,6 +275,12 @@ extension Emitter {
         return out
     }
 
+    /// A layer reading a batch-first sequence [steps, features] (Layer.readsSteps), also lifted
+    /// to [1, steps, features]: its PyTorch last axis is the IR's.
+    static func readsSequence(_ l: Layer) -> Bool {
+        l.readsSteps == true && (l.inputShape.count == 2 || l.inputShape.first == 1)
+    }
+
     /// Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
     static func pytorchProblems(_ l: Layer) -> [String] {
         var out: [String] = []
@@ -288,10 +294,9 @@ extension Emitter {
             if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
                 err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
             }
-        case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed)
-                && !(l.readsSteps == true && a.form == .lastAxis && (l.inputShape.count == 2 || l.inputShape.first == 1)):
+        case .normalization(let a) where l.inputShape.count > 1 && (a.form == .lastAxis || a.form == .fixed) && !(a.form == .lastAxis && readsSequence(l)):
             err("\(l.kind) over the last axis of \(l.inputShape) (the NCHW last axis in PyTorch) is not supported; normalize the whole image")
-        case .dense where l.inputShape.count > 1 && !(l.readsSteps == true && (l.inputShape.count == 2 || l.inputShape.first == 1)):
+        case .dense where l.inputShape.count > 1 && !readsSequence(l):
             err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
         default: break
         }

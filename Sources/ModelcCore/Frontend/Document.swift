@@ -2,6 +2,8 @@
 // prefixes a pasted table may carry (markdown code-block indentation, `# ` / `## ` / `#> ` / `% `
 // comment prefixes, `> ` block quotes).
 
+import ModelcData
+
 struct Document {
     let path: String
     /// Lines without their terminators ("\n", "\r\n", "\r"); index i is line i+1.
@@ -12,22 +14,7 @@ struct Document {
     init(text: String, path: String) {
         self.path = path
         self.text = text
-        // Split on "\n", "\r\n" and "\r" (byte-wise: both are ASCII, so UTF-8 sequences stay whole).
-        var out: [String] = []
-        let bytes = Array(text.utf8)
-        var start = 0
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == 10 || b == 13 {
-                out.append(String(decoding: bytes[start..<i], as: UTF8.self))
-                if b == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
-                start = i + 1
-            }
-            i += 1
-        }
-        if start < bytes.count { out.append(String(decoding: bytes[start...], as: UTF8.self)) }
-        self.lines = out
+        self.lines = TextLines.split(text)
     }
 
     func error(_ line: Int?, _ message: String) -> ModelError {
@@ -84,17 +71,8 @@ struct LinePrefix: Equatable {
 }
 
 extension StringProtocol {
-    /// Without leading/trailing spaces, tabs, line breaks and no-break spaces.
-    var trimmed: String {
-        let u = Substring(self).unicodeScalars
-        func ws(_ x: Unicode.Scalar) -> Bool {
-            x == " " || x == "\t" || x == "\n" || x == "\r" || x.value == 0x0B || x.value == 0x0C
-                || x.value == 0xA0 || x.value == 0x3000 || x.value == 0x2007 || x.value == 0x202F
-        }
-        guard let first = u.firstIndex(where: { !ws($0) }) else { return "" }
-        guard let last = u.lastIndex(where: { !ws($0) }) else { return "" }
-        return String(u[first...last])
-    }
+    /// Without leading/trailing spaces, tabs, line breaks and no-break spaces (TextLines.trimmed).
+    var trimmed: String { TextLines.trimmed(self) }
 }
 
 extension String {

@@ -13,9 +13,6 @@ public enum Frontend {
     /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
     /// layer, no hyperparameters fit a layer, bad annotation). A `.onnx` file is read by
     /// ONNXImporter (protobuf, every hyperparameter exact).
-    /// An ONNX file's weights keyed as the IR `check` builds names them (its sidecar's open input sizes applied).
-    public static func onnxWeights(path: String) throws -> [String: NDArray] { try ONNXImporter.stateDict(path: path) }
-
     public static func check(path: String) throws -> CheckReport {
         // A binary file's first bytes decide over its name (FileMagic): HDF5 or zip is a Keras model
         // file whatever its extension; a PyTorch file is refused saying what it holds.
@@ -36,6 +33,9 @@ public enum Frontend {
         let text = String(decoding: data, as: UTF8.self)
         return try check(text: text, path: path)
     }
+
+    /// An ONNX file's weights keyed as the IR `check` builds names them (its sidecar's open input sizes applied).
+    public static func onnxWeights(path: String) throws -> [String: NDArray] { try ONNXImporter.stateDict(path: path) }
 
     /// The extensions PyTorch files usually carry (a zip under one of them is not read to classify it).
     static let torchExtensions = [".pt", ".pth", ".bin", ".ckpt", ".tar"]

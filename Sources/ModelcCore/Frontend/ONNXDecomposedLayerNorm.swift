@@ -18,7 +18,7 @@ extension ONNXOperators {
         guard let first = axes.first, first >= 1, first < rank, axes == Array(first..<rank) else {
             throw st.err("\(decomposedText(st)) reduces axes \(given) of a rank-\(rank) input \(PyTorchBuilder.chw(input)); a LayerNorm reduces the trailing axes after the batch one")
         }
-        let torch = sequence ? input : PyTorchBuilder.torchOrder(input)   // a batch-first sequence is in PyTorch order
+        let torch = PyTorchBuilder.torchOrder(input, sequence: sequence)
         let shape = Array(torch[(first - 1)...])
         for (k, what) in [(1, "gamma (the Mul)"), (2, "beta (the Add)")] {
             if let t = st.constant(k), t.dims != shape {

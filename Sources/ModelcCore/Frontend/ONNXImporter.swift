@@ -33,7 +33,7 @@ enum ONNXImporter {
         let sidecar = try sidecar(of: path)
         let chain: ONNXChain
         do {
-            chain = try ONNXChain(model: model, file: path, inputSizes: ONNXSidecar.inputSizes(path))
+            chain = try ONNXChain(model: model, file: path, inputSizes: ONNXSidecar.inputSizes(text: Array(sidecar.1.text.utf8)))
         } catch let e as DataError { throw ModelError(e) }
         let doc = Document(text: "", path: path)
         var ir = try build(chain, doc: doc, sidecar: sidecar)
@@ -45,9 +45,9 @@ enum ONNXImporter {
     /// The weights of the ONNX file at `path` by the IR's keys (ONNXChain.stateDict), its graph
     /// input completed by `FILE.onnx.modelc` (`input: shape=`) as `check` completes it.
     static func stateDict(path: String) throws -> [String: NDArray] {
-        _ = try sidecar(of: path)   // checked as `check` checks it
+        let sizes = ONNXSidecar.inputSizes(text: Array(try sidecar(of: path).1.text.utf8))   // checked as `check` checks it
         do {
-            return try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: ONNXSidecar.inputSizes(path)).stateDict()
+            return try ONNXChain(model: ONNXModel.read(path: path), file: path, inputSizes: sizes).stateDict()
         } catch let e as DataError { throw ModelError(e) }
     }
 
@@ -101,18 +101,21 @@ enum ONNXImporter {
             throw ModelError(file: chain.file, line: nil, message: "the graph output '\(chain.output.name)' is not computed by the last layer; models whose output is not the last node are not supported")
         }
         c.shape = shape(out)
-        if (c.shape.count) >= 2 {
+        let flattened = c.shape.count >= 2 ? c.shape : nil
+        if flattened != nil {
             layout.flattened("flatten", shape: c.shape, hwc: layout.nhwc.contains(chain.output.name))
             c.flatten(line: chain.steps.last?.index ?? 1, note: "flatten of the final image or sequence output (classifier logits)")
             if layout.sequences.contains(chain.output.name) { c.layers[c.layers.count - 1].readsSteps = true }
         }
-        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc, sidecar: sidecar)
+        return try assemble(c.layers, input: input, chain: chain, layout: layout, nhwcInput: nhwcInput, kind: kind, doc: doc, sidecar: sidecar,
+                            flattenedOutput: flattened)
     }
 
     /// The IR of the chain's layers: the input layer first, the file's facts as assumptions, the
-    /// dataset and training defaults.
+    /// dataset and training defaults. `flattenedOutput`: the graph output's IR shape when the
+    /// last layer flattens it (a map or a sequence).
     static func assemble(_ layers: [Layer], input: [Int], chain: ONNXChain, layout: ONNXLayout, nhwcInput: Bool, kind: InputKind,
-                         doc: Document, sidecar: (Annotations, Document)) throws -> ModelIR {
+                         doc: Document, sidecar: (Annotations, Document), flattenedOutput: [Int]?) throws -> ModelIR {
         let hwc = try layout.hwcOrder(file: chain.file)
         try PyTorchBuilder.checkLogSoftmaxLast(layers, doc: doc)
         let inputLayer = Layer(name: PyTorchBuilder.uniqueInputName(layers), kind: "Input", op: .input, inputShape: input, outputShape: input,
@@ -128,15 +131,14 @@ enum ONNXImporter {
         if !chain.ignoredOutputs.isEmpty {
             ir.assumptions.append("graph output\(chain.ignoredOutputs.count > 1 ? "s" : "") \(chain.ignoredOutputs.map { "'\($0)'" }.joined(separator: ", ")) not compiled as an output: later nodes read \(chain.ignoredOutputs.count > 1 ? "them" : "it"); modelc compiles the one final output '\(chain.output.name)'")
         }
-        if let last = layers.last, last.op == .flatten, last.notes.contains(where: { $0.hasPrefix("flatten of the final") }) {
-            let shown = last.readsSteps == true ? "[N, " + last.inputShape.map(String.init).joined(separator: ", ") + "]" : "[N, " + PyTorchBuilder.chw(last.inputShape).dropFirst()
-            let file = chain.file.split(separator: "/").last.map(String.init) ?? chain.file
-            let training = ann.trainingKeys.contains("loss") ? "" : " and trained as \(last.outputShape[0]) classes; for values, `train: loss=mse` in \(file).modelc"
-            ir.assumptions.append("graph output '\(chain.output.name)' is \(shown), \(last.readsSteps == true ? "a value per step" : "a map"): computed flattened to "
-                + "[N, \(last.outputShape[0])] (the same values in order)" + training)
+        if let shape = flattenedOutput, let last = layers.last {
+            let steps = last.readsSteps == true, count = shape.reduce(1, *)
+            let training = ann.trainingKeys.contains("loss") ? "" : " and trained as \(count) classes; for values, `train: loss=mse` in \(sidecarName(chain.file))"
+            ir.assumptions.append("graph output '\(chain.output.name)' is [N, " + PyTorchBuilder.chw(shape, sequence: steps).dropFirst() + ", \(steps ? "a value per step" : "a map"): computed flattened to "
+                + "[N, \(count)] (the same values in order)" + training)
         }
         if chain.filledInputSizes, let s = ann.inputShape {
-            ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(annDoc.path.split(separator: "/").last.map(String.init) ?? annDoc.path) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes besides the batch in the graph's order)")
+            ir.assumptions.append("graph input '\(chain.input.name)': its open sizes from \(sidecarName(chain.file)) (input: shape=\(s.map(String.init).joined(separator: "x")), the sizes besides the batch in the graph's order)")
         }
         if chain.timeMajorInput {
             ir.assumptions.append("graph input '\(chain.input.name)' is time-major, [steps, batch, features] (a recurrent node reads it with layout 0, batch_first=False): an example is \(input); the compiled model takes batch-first batches of them")
@@ -156,10 +158,13 @@ enum ONNXImporter {
         let stated: [(Int?, String)] = [(ann.layers.first?.line, "layer"), (ann.heads.first?.line, "head"), (ann.forwardLine, "forward"),
                                         (ann.nested.first?.line, "nested model"), (ann.dataFormat != nil ? ann.inputLine : nil, "input data format")]
         if let (line, what) = stated.first(where: { $0.0 != nil }) {
-            throw doc.error(line, "\(what) directive: an ONNX graph states its layers, outputs and input layout exactly; \(file.split(separator: "/").last.map(String.init) ?? file).modelc gives only what it cannot say (model: name=, dataset:, classes:, input: scale, offset and open sizes, train:)")
+            throw doc.error(line, "\(what) directive: an ONNX graph states its layers, outputs and input layout exactly; \(sidecarName(file)) gives only what it cannot say (model: name=, dataset:, classes:, input: scale, offset and open sizes, train:)")
         }
         return (ann, doc)
     }
+
+    /// The file name of the annotations beside model file `file`: "model.onnx.modelc".
+    static func sidecarName(_ file: String) -> String { (file.split(separator: "/").last.map(String.init) ?? file) + ".modelc" }
 
     /// Appends the layers of one step: a merge layer reading `from`, or the operator's layers
     /// reading `from[0]` (producers set when that is not the layer above).
@@ -173,21 +178,18 @@ enum ONNXImporter {
         if ONNXChain.mergeOps.contains(s.opType), let t = s.inputs.first(where: layout.nhwc.contains) {
             throw st.err("reads '\(t)', which the graph holds NHWC (Keras layout); merges of NHWC tensors are not supported")
         }
-        if from.count == 1, let op = try ONNXMerge.scalarMap(st, rank: shapes[0].count) {
-            let before = c.layers.count
-            c.shape = shapes[0]
-            c.add(ONNXOperators.layerName(s, avoiding: paramNames), s.opType, op, shapes[0], line: s.index,
-                  notes: ["\(s.opType) by the constant '\(s.node.inputs.first { !s.inputs.contains($0) } ?? "")': every value"])
-            if from[0] != before { c.layers[before].producers = [from[0]] }
-            if c.recurrentSequence != nil { c.layers[before].readsSteps = true }
-            return
-        }
-        if ONNXChain.mergeOps.contains(s.opType) {
+        let scalar = from.count == 1 ? try ONNXMerge.scalarMap(st, rank: shapes[0].count) : nil
+        if scalar == nil, ONNXChain.mergeOps.contains(s.opType) {
             return try ONNXMerge.append(st, from: from, shapes: shapes, name: ONNXOperators.layerName(s, avoiding: paramNames), to: &c)
         }
         let before = c.layers.count
         c.shape = shapes[0]
-        try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+        if let op = scalar {
+            c.add(ONNXOperators.layerName(s, avoiding: paramNames), s.opType, op, shapes[0], line: s.index,
+                  notes: ["\(s.opType) by the constant '\(s.node.inputs.first { !s.inputs.contains($0) } ?? "")': every value"])
+        } else {
+            try ONNXOperators.append(s, to: &c, chain: chain, avoiding: paramNames, doc: doc)
+        }
         if c.layers.count > before, from[0] != before { c.layers[before].producers = [from[0]] }
         // Layers reading a batch-first sequence [steps, features]: a Linear applies to each
         // step's features and a flatten runs in steps, features order (Layer.readsSteps).
@@ -220,8 +222,7 @@ enum ONNXImporter {
         for d in perExample {
             guard case .value(let n) = d, n >= 1, n <= ResourceLimits.maxDimension else {
                 let sizes = perExample.map { d -> String in if case .value(let n) = d { return "\(n)" }; return "?" }
-                let file = chain.file.split(separator: "/").last.map(String.init) ?? chain.file
-                throw err("expected fixed sizes \(chain.timeMajorInput ? "for the steps and features of a time-major input" : "after the batch dimension"), found \(sizes); give the open ones in \(file).modelc beside it: `input: shape=\(sizes.map { $0 == "?" ? "N" : $0 }.joined(separator: "x"))` (the sizes besides the batch, in the graph's order)")
+                throw err("expected fixed sizes \(chain.timeMajorInput ? "for the steps and features of a time-major input" : "after the batch dimension"), found \(sizes); give the open ones in \(sidecarName(chain.file)) beside it: `input: shape=\(sizes.map { $0 == "?" ? "N" : $0 }.joined(separator: "x"))` (the sizes besides the batch, in the graph's order)")
             }
             s.append(n)
         }

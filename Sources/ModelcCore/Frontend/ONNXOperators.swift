@@ -227,7 +227,7 @@ enum ONNXOperators {
         let eps = st.float("epsilon", 1e-5)
         guard eps > 0 else { throw st.err("epsilon \(eps): expected epsilon > 0") }
         guard st.node.outputs.dropFirst().allSatisfy(\.isEmpty) else { throw st.err("the Mean and InvStdDev outputs are not supported") }
-        let torch = sequence ? input : PyTorchBuilder.torchOrder(input)   // a batch-first sequence is in PyTorch order
+        let torch = PyTorchBuilder.torchOrder(input, sequence: sequence)
         let shape = Array(torch[(a - 1)...])
         guard let scale = st.constant(1), scale.dims.reduce(1, *) == shape.reduce(1, *) else {
             throw st.err("expected a Scale initializer of \(shape.reduce(1, *)) values (the normalized shape \(shape))")

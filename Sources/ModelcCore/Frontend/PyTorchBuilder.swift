@@ -12,8 +12,10 @@
 // TorchSummaryBuilder.swift (a table), both assembled and shape-checked by PyTorchChain.swift.
 
 enum PyTorchBuilder {
-    /// An IR shape in PyTorch's order: [C, H, W] for an image [H, W, C], [C, L] for a sequence [L, C].
-    static func torchOrder(_ s: [Int]) -> [Int] {
+    /// An IR shape in PyTorch's order: [C, H, W] for an image [H, W, C], [C, L] for a 1-D image
+    /// [L, C]; a batch-first sequence [steps, features] (`sequence`, ONNX) is in PyTorch's order.
+    static func torchOrder(_ s: [Int], sequence: Bool = false) -> [Int] {
+        if sequence { return s }
         switch s.count {
         case 3: return [s[2], s[0], s[1]]
         case 2: return [s[1], s[0]]
@@ -22,7 +24,7 @@ enum PyTorchBuilder {
     }
 
     /// An IR shape as PyTorch prints it (`torchOrder`): "[C, H, W]".
-    static func chw(_ s: [Int]) -> String { "[" + torchOrder(s).map(String.init).joined(separator: ", ") + "]" }
+    static func chw(_ s: [Int], sequence: Bool = false) -> String { "[" + torchOrder(s, sequence: sequence).map(String.init).joined(separator: ", ") + "]" }
 
     /// A shape PyTorch states as [C, H, W] or [C, L] (`input: shape=`, torchsummary rows) as the IR's [H, W, C] or [L, C].
     static func irShape(chw s: [Int]) -> [Int] {

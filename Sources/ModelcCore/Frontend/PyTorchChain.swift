@@ -67,7 +67,6 @@ extension PyTorchBuilder {
             guard s[s.count - 1] == inF else { throw err("in_features=\(inF) but the input has \(s[s.count - 1]) features") }
             c.add(st.name, kind, .dense(units: outF, useBias: bias, activation: .linear), steps ? [s[0], outF] : [outF], line: st.line, declared: declared,
                   notes: notes + (steps ? ["on every step of the sequence"] : []))
-            if steps { c.layers[c.layers.count - 1].readsSteps = true }
         case .batchNorm(let ch, let eps, let mom, let affine, let dims):
             if dims == 2 { _ = try image() } else if s.count != 1 && s.count != 2 {
                 throw err("BatchNorm1d needs a vector [N] or sequence [C, L] input but gets \(chw(s))")

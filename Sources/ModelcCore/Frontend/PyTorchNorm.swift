@@ -38,7 +38,7 @@ extension PyTorchBuilder {
     static func normalizationOp(_ op: PTOp, _ s: [Int], sequence: Bool = false, err: (String) -> ModelError) throws -> Op {
         switch op {
         case .layerNorm(let shape, let eps, let scale, let center):
-            let torch = sequence ? s : torchOrder(s)
+            let torch = torchOrder(s, sequence: sequence)
             if sequence, s.count == 2, shape == [s[1]] {
                 return .normalization(NormAttrs(form: .lastAxis, epsilon: eps, scale: scale, center: center))
             }

@@ -16,7 +16,7 @@ enum ReportText {
                 // sequence, batch_first as PyTorch prints it
                 func sequence(_ l: Layer) -> Bool { PyTorchBuilder.isSequenceModule(l) || l.readsSteps == true }
                 let steps = sequence(L) || (i + 1 < ir.layers.count && L.op == .input && sequence(ir.layers[i + 1]))
-                let shape = steps ? "[" + L.outputShape.map(String.init).joined(separator: ", ") + "]" : PyTorchBuilder.chw(L.outputShape)
+                let shape = PyTorchBuilder.chw(L.outputShape, sequence: steps)
                 let order = L.op != .flatten ? nil : L.readsSteps == true ? "steps, features order" : ir.nhwcFlatten ? "HWC order (NHWC)" : nil
                 rows.append(("\(L.name) (\(L.kind))", "[-1, " + shape.dropFirst(),
                              formatCount(L.paramCount - L.bufferCount), order ?? Describe.op(L.op, semantics: ir.semantics, oneD: L.isOneD)))
